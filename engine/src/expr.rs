@@ -1,0 +1,373 @@
+//! Expressions inside a node: arithmetic over the node's operands and inline literals.
+
+use serde::{Deserialize, Serialize};
+
+use crate::number::{ArithError, ArithResult, Number};
+
+/// A binary arithmetic operator (Python semantics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinOp {
+    /// `a + b`
+    Add,
+    /// `a - b`
+    Sub,
+    /// `a * b`
+    Mul,
+    /// `a / b` (exact)
+    Div,
+    /// `a // b` (floor)
+    FloorDiv,
+    /// `a % b` (sign of `b`)
+    Mod,
+    /// `a ** b`
+    Pow,
+}
+
+impl BinOp {
+    /// The Python operator symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::FloorDiv => "//",
+            BinOp::Mod => "%",
+            BinOp::Pow => "**",
+        }
+    }
+
+    /// Applies the operator.
+    pub fn apply(self, a: Number, b: Number) -> ArithResult {
+        match self {
+            BinOp::Add => a.add(b),
+            BinOp::Sub => a.sub(b),
+            BinOp::Mul => a.mul(b),
+            BinOp::Div => a.div(b),
+            BinOp::FloorDiv => a.floor_div(b),
+            BinOp::Mod => a.rem(b),
+            BinOp::Pow => a.pow(b),
+        }
+    }
+}
+
+/// A built-in function that Graft understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Func {
+    /// `min(a, b, ...)`
+    Min,
+    /// `max(a, b, ...)`
+    Max,
+    /// `abs(a)`
+    Abs,
+    /// `round(a)` or `round(a, digits)`
+    Round,
+    /// `int(a)` (toward zero)
+    Int,
+    /// `float(a)` (identity on exact values)
+    Float,
+    /// `sum([a, b, ...])`
+    Sum,
+    /// `math.floor(a)`
+    Floor,
+    /// `math.ceil(a)`
+    Ceil,
+}
+
+impl Func {
+    /// The Python spelling of the function.
+    pub fn python_name(self) -> &'static str {
+        match self {
+            Func::Min => "min",
+            Func::Max => "max",
+            Func::Abs => "abs",
+            Func::Round => "round",
+            Func::Int => "int",
+            Func::Float => "float",
+            Func::Sum => "sum",
+            Func::Floor => "math.floor",
+            Func::Ceil => "math.ceil",
+        }
+    }
+
+    /// Applies the function to already evaluated arguments.
+    pub fn apply(self, args: &[Number]) -> ArithResult {
+        let arity = |lo: usize, hi: usize| {
+            if args.len() < lo || args.len() > hi {
+                Err(ArithError::NotExact(format!(
+                    "{}() takes {lo}..={hi} arguments, got {}",
+                    self.python_name(),
+                    args.len()
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Func::Min | Func::Max => {
+                arity(1, usize::MAX)?;
+                let pick = |a: Number, b: Number| {
+                    if self == Func::Min {
+                        a.min(b)
+                    } else {
+                        a.max(b)
+                    }
+                };
+                Ok(args[1..].iter().fold(args[0], |acc, &x| pick(acc, x)))
+            }
+            Func::Sum => args.iter().try_fold(Number::ZERO, |acc, &x| acc.add(x)),
+            Func::Abs => {
+                arity(1, 1)?;
+                args[0].abs()
+            }
+            Func::Round => {
+                arity(1, 2)?;
+                let digits = match args.get(1) {
+                    Some(d) => d
+                        .to_integer()
+                        .and_then(|d| i32::try_from(d).ok())
+                        .ok_or_else(|| {
+                            ArithError::NotExact(format!(
+                                "round() digits must be an integer, got {d}"
+                            ))
+                        })?,
+                    None => 0,
+                };
+                args[0].round(digits)
+            }
+            Func::Int => {
+                arity(1, 1)?;
+                Ok(args[0].trunc())
+            }
+            Func::Float => {
+                arity(1, 1)?;
+                Ok(args[0])
+            }
+            Func::Floor => {
+                arity(1, 1)?;
+                Ok(args[0].floor())
+            }
+            Func::Ceil => {
+                arity(1, 1)?;
+                Ok(args[0].ceil())
+            }
+        }
+    }
+}
+
+/// An arithmetic expression over a node's operands.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expr {
+    /// The value of operand number `i` of the node.
+    Arg(u32),
+    /// An inline literal (never intervened on).
+    Lit(Number),
+    /// `-e`
+    Neg(Box<Expr>),
+    /// `a op b`
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    /// `f(args...)`
+    Call(Func, Vec<Expr>),
+}
+
+impl Expr {
+    /// `a op b`, boxed.
+    pub fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
+        Expr::Bin(op, Box::new(a), Box::new(b))
+    }
+
+    /// Evaluates the expression given the operand values.
+    pub fn eval(&self, args: &[Number]) -> ArithResult {
+        match self {
+            Expr::Arg(i) => args
+                .get(*i as usize)
+                .copied()
+                .ok_or_else(|| ArithError::NotExact(format!("operand {i} is missing"))),
+            Expr::Lit(n) => Ok(*n),
+            Expr::Neg(e) => e.eval(args)?.neg(),
+            Expr::Bin(op, a, b) => op.apply(a.eval(args)?, b.eval(args)?),
+            Expr::Call(f, es) => {
+                let mut vals = Vec::with_capacity(es.len());
+                for e in es {
+                    vals.push(e.eval(args)?);
+                }
+                f.apply(&vals)
+            }
+        }
+    }
+
+    /// Calls `f` on every operand index the expression reads.
+    pub fn visit_args(&self, f: &mut impl FnMut(u32)) {
+        match self {
+            Expr::Arg(i) => f(*i),
+            Expr::Lit(_) => {}
+            Expr::Neg(e) => e.visit_args(f),
+            Expr::Bin(_, a, b) => {
+                a.visit_args(f);
+                b.visit_args(f);
+            }
+            Expr::Call(_, es) => es.iter().for_each(|e| e.visit_args(f)),
+        }
+    }
+
+    /// Rewrites every operand index with `f`.
+    pub fn map_args(&mut self, f: &mut impl FnMut(u32) -> u32) {
+        match self {
+            Expr::Arg(i) => *i = f(*i),
+            Expr::Lit(_) => {}
+            Expr::Neg(e) => e.map_args(f),
+            Expr::Bin(_, a, b) => {
+                a.map_args(f);
+                b.map_args(f);
+            }
+            Expr::Call(_, es) => es.iter_mut().for_each(|e| e.map_args(f)),
+        }
+    }
+
+    /// The top-level operator, if the expression is a binary operation.
+    pub fn top_op(&self) -> Option<BinOp> {
+        match self {
+            Expr::Bin(op, _, _) => Some(*op),
+            _ => None,
+        }
+    }
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpOp {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl CmpOp {
+    /// The Python operator symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+        }
+    }
+
+    /// The operator that is true exactly when this one is false.
+    pub fn negated(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Le => CmpOp::Gt,
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Ge => CmpOp::Lt,
+            CmpOp::Eq => CmpOp::Ne,
+            CmpOp::Ne => CmpOp::Eq,
+        }
+    }
+
+    /// Compares two numbers.
+    pub fn test(self, a: Number, b: Number) -> bool {
+        match self {
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+        }
+    }
+}
+
+/// A boolean condition of a branch.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cond {
+    /// `a op b`
+    Cmp(CmpOp, Expr, Expr),
+    /// `c1 and c2 and ...`
+    And(Vec<Cond>),
+    /// `c1 or c2 or ...`
+    Or(Vec<Cond>),
+    /// `not c`
+    Not(Box<Cond>),
+    /// A bare value, true when non-zero.
+    Truthy(Expr),
+}
+
+impl Cond {
+    /// Evaluates the condition given the operand values.
+    pub fn eval(&self, args: &[Number]) -> Result<bool, ArithError> {
+        Ok(match self {
+            Cond::Cmp(op, a, b) => op.test(a.eval(args)?, b.eval(args)?),
+            Cond::And(cs) => {
+                for c in cs {
+                    if !c.eval(args)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Cond::Or(cs) => {
+                for c in cs {
+                    if c.eval(args)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Cond::Not(c) => !c.eval(args)?,
+            Cond::Truthy(e) => !e.eval(args)?.is_zero(),
+        })
+    }
+
+    /// The logical negation, pushed into comparisons where possible.
+    pub fn negated(&self) -> Cond {
+        match self {
+            Cond::Cmp(op, a, b) => Cond::Cmp(op.negated(), a.clone(), b.clone()),
+            Cond::And(cs) => Cond::Or(cs.iter().map(Cond::negated).collect()),
+            Cond::Or(cs) => Cond::And(cs.iter().map(Cond::negated).collect()),
+            Cond::Not(c) => (**c).clone(),
+            Cond::Truthy(e) => Cond::Not(Box::new(Cond::Truthy(e.clone()))),
+        }
+    }
+
+    /// Calls `f` on every operand index the condition reads.
+    pub fn visit_args(&self, f: &mut impl FnMut(u32)) {
+        match self {
+            Cond::Cmp(_, a, b) => {
+                a.visit_args(f);
+                b.visit_args(f);
+            }
+            Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| c.visit_args(f)),
+            Cond::Not(c) => c.visit_args(f),
+            Cond::Truthy(e) => e.visit_args(f),
+        }
+    }
+
+    /// Rewrites every operand index with `f`.
+    pub fn map_args(&mut self, f: &mut impl FnMut(u32) -> u32) {
+        match self {
+            Cond::Cmp(_, a, b) => {
+                a.map_args(f);
+                b.map_args(f);
+            }
+            Cond::And(cs) | Cond::Or(cs) => cs.iter_mut().for_each(|c| c.map_args(f)),
+            Cond::Not(c) => c.map_args(f),
+            Cond::Truthy(e) => e.map_args(f),
+        }
+    }
+}

@@ -1,0 +1,953 @@
+//! The computation graph: inputs → steps → answer, as a petgraph DAG with exact values.
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
+use serde::{Deserialize, Serialize};
+
+use crate::expr::{Cond, Expr};
+use crate::number::{ArithError, ArithResult, Number};
+
+/// A node's stable identifier inside one graph (its index; nodes are never removed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    fn ix(self) -> NodeIndex<u32> {
+        NodeIndex::new(self.0 as usize)
+    }
+    /// The id as a `usize` index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A byte range in the question text where an input's number is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Span {
+    /// First byte of the number's text.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// The spanned text, if the span fits `text`.
+    pub fn slice<'a>(&self, text: &'a str) -> Option<&'a str> {
+        text.get(self.start as usize..self.end as usize)
+    }
+}
+
+/// The operation of a proxy step `t' = t op k`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyOp {
+    /// `t + k`
+    Add,
+    /// `t - k`
+    Sub,
+    /// `t * k`
+    Mul,
+    /// `t / k`
+    Div,
+}
+
+impl ProxyOp {
+    /// All four proxy operations.
+    pub const ALL: [ProxyOp; 4] = [ProxyOp::Add, ProxyOp::Sub, ProxyOp::Mul, ProxyOp::Div];
+
+    /// The matching arithmetic operator.
+    pub fn bin_op(self) -> crate::expr::BinOp {
+        use crate::expr::BinOp;
+        match self {
+            ProxyOp::Add => BinOp::Add,
+            ProxyOp::Sub => BinOp::Sub,
+            ProxyOp::Mul => BinOp::Mul,
+            ProxyOp::Div => BinOp::Div,
+        }
+    }
+}
+
+/// A proxy function `f(t) = t op k`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProxyFn {
+    /// The operation.
+    pub op: ProxyOp,
+    /// The constant operand.
+    pub k: Number,
+}
+
+impl ProxyFn {
+    /// Applies `f` to `t`.
+    pub fn apply(&self, t: Number) -> ArithResult {
+        self.op.bin_op().apply(t, self.k)
+    }
+}
+
+impl std::fmt::Display for ProxyFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sym = match self.op {
+            ProxyOp::Add => "+",
+            ProxyOp::Sub => "−",
+            ProxyOp::Mul => "×",
+            ProxyOp::Div => "÷",
+        };
+        write!(f, "{sym}{}", self.k)
+    }
+}
+
+/// What a node is and how its value is obtained.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum NodeKind {
+    /// A number given by the problem; `span` locates it in the question when known.
+    Input {
+        /// Where the number is written in the question.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        span: Option<Span>,
+    },
+    /// A number the question does not state (units such as 60 or 100); never intervened on.
+    Constant,
+    /// A computation over the operands.
+    Step {
+        /// The computation; `Expr::Arg(i)` reads operand `i`.
+        expr: Expr,
+    },
+    /// A step added by an intervention: `t' = f(t)`, operand 0 is `t`.
+    Proxy {
+        /// The proxy function.
+        f: ProxyFn,
+    },
+    /// A conditional: `then` when `cond` holds, else `otherwise`.
+    Branch {
+        /// The condition.
+        cond: Cond,
+        /// The value when the condition holds.
+        then: Expr,
+        /// The value when it does not.
+        otherwise: Expr,
+    },
+}
+
+/// The coarse role of a node, for display and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// An input.
+    Input,
+    /// A constant.
+    Constant,
+    /// A step.
+    Step,
+    /// A proxy step.
+    Proxy,
+    /// A branch.
+    Branch,
+    /// The answer node (whatever its kind).
+    Answer,
+}
+
+impl NodeKind {
+    /// Whether this node computes something (step, proxy or branch).
+    pub fn is_operation(&self) -> bool {
+        !matches!(self, NodeKind::Input { .. } | NodeKind::Constant)
+    }
+
+    /// Computes the node's value from its operands' values; inputs and constants keep `own`.
+    pub fn compute(&self, args: &[Number], own: Number) -> ArithResult {
+        match self {
+            NodeKind::Input { .. } | NodeKind::Constant => Ok(own),
+            NodeKind::Step { expr } => expr.eval(args),
+            NodeKind::Proxy { f } => f.apply(
+                *args
+                    .first()
+                    .ok_or_else(|| ArithError::NotExact("proxy without operand".into()))?,
+            ),
+            NodeKind::Branch {
+                cond,
+                then,
+                otherwise,
+            } => {
+                if cond.eval(args)? {
+                    then.eval(args)
+                } else {
+                    otherwise.eval(args)
+                }
+            }
+        }
+    }
+
+    /// The highest operand index the node reads, plus one.
+    pub fn arity(&self) -> usize {
+        let mut max = 0usize;
+        let mut see = |i: u32| max = max.max(i as usize + 1);
+        match self {
+            NodeKind::Input { .. } | NodeKind::Constant => {}
+            NodeKind::Step { expr } => expr.visit_args(&mut see),
+            NodeKind::Proxy { .. } => see(0),
+            NodeKind::Branch {
+                cond,
+                then,
+                otherwise,
+            } => {
+                cond.visit_args(&mut see);
+                then.visit_args(&mut see);
+                otherwise.visit_args(&mut see);
+            }
+        }
+        max
+    }
+}
+
+/// One node of the computation graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// A readable, unique Python identifier (from the variable or the sentence).
+    pub name: String,
+    /// What the node is.
+    #[serde(flatten)]
+    pub kind: NodeKind,
+    /// The nodes this one reads, in operand order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operands: Vec<NodeId>,
+    /// The exact value.
+    pub value: Number,
+    /// The sentence or solution line the node came from, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// Why a graph could not be built or evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    /// Computing a node failed.
+    #[error("cannot compute {name} ({node}): {source}")]
+    Eval {
+        /// The node.
+        node: NodeId,
+        /// Its name.
+        name: String,
+        /// The arithmetic failure.
+        source: ArithError,
+    },
+    /// A node id that is not in the graph.
+    #[error("no node {0} in this graph")]
+    UnknownNode(NodeId),
+    /// A node reads an operand defined after it, or itself.
+    #[error("node {node} reads {operand}, which is not computed before it")]
+    BadOrder {
+        /// The reading node.
+        node: NodeId,
+        /// The operand.
+        operand: NodeId,
+    },
+    /// A node's expression reads more operands than it has.
+    #[error("node {0} reads operand slots it does not have")]
+    BadArity(NodeId),
+}
+
+/// A node whose value changed, with its old and new value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueChange {
+    /// The node.
+    pub node: NodeId,
+    /// The value before.
+    pub old: Number,
+    /// The value after.
+    pub new: Number,
+}
+
+/// Size and difficulty figures of a graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Longest source→answer path, counted in operations (the paper's difficulty).
+    pub depth: u32,
+    /// Operations the answer depends on.
+    pub steps: u32,
+    /// Inputs the answer depends on.
+    pub inputs: u32,
+    /// Most operations the answer depends on at one depth level.
+    pub width: u32,
+    /// Branches the answer depends on.
+    pub branches: u32,
+    /// Inputs the answer does not depend on.
+    pub distractors: u32,
+    /// All nodes.
+    pub nodes: u32,
+}
+
+/// An evaluated computation graph with one answer node.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    dag: DiGraph<Node, (), u32>,
+    /// Evaluation order: every node after its operands.
+    order: Vec<NodeId>,
+    /// Position of each node in `order`.
+    pos: Vec<u32>,
+    answer: NodeId,
+    question: Option<String>,
+}
+
+/// Builds a graph node by node, evaluating each as it is added.
+#[derive(Debug, Clone, Default)]
+pub struct GraphBuilder {
+    nodes: Vec<Node>,
+    question: Option<String>,
+    names: std::collections::HashSet<String>,
+}
+
+const PY_KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "math", "min", "max", "abs", "round", "int", "float", "sum", "solution",
+    "print",
+];
+
+/// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
+pub fn identifier(base: &str) -> String {
+    let mut s = String::with_capacity(base.len());
+    for c in base.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c);
+        } else if !s.ends_with('_') {
+            s.push('_');
+        }
+    }
+    let mut s = s.trim_matches('_').to_string();
+    if s.is_empty() {
+        s.push_str("value");
+    }
+    if s.as_bytes()[0].is_ascii_digit() {
+        s.insert(0, 'n');
+    }
+    if PY_KEYWORDS.contains(&s.as_str()) {
+        s.push('_');
+    }
+    s
+}
+
+impl GraphBuilder {
+    /// An empty builder for a problem with this question text.
+    pub fn new(question: Option<String>) -> Self {
+        GraphBuilder {
+            nodes: Vec::new(),
+            question,
+            names: Default::default(),
+        }
+    }
+
+    /// A unique identifier based on `base` (`total`, `total_2`, …).
+    pub fn unique_name(&self, base: &str) -> String {
+        unique_name(&self.names, base)
+    }
+
+    /// The value of an already added node.
+    pub fn value(&self, id: NodeId) -> Number {
+        self.nodes[id.index()].value
+    }
+
+    /// The node added as `id`.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// Mutable access to an added node's name and text (not its computation).
+    pub fn set_text(&mut self, id: NodeId, text: impl Into<String>) {
+        self.nodes[id.index()].text = Some(text.into());
+    }
+
+    /// Number of nodes added so far.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether nothing was added yet.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Adds an input with its value and, when known, its place in the question.
+    pub fn input(&mut self, name: &str, value: Number, span: Option<Span>) -> NodeId {
+        self.push(name, NodeKind::Input { span }, vec![], value)
+    }
+
+    /// Adds a constant the question does not state.
+    pub fn constant(&mut self, name: &str, value: Number) -> NodeId {
+        self.push(name, NodeKind::Constant, vec![], value)
+    }
+
+    /// Adds any computing node, evaluating it at once.
+    pub fn op(
+        &mut self,
+        name: &str,
+        kind: NodeKind,
+        operands: Vec<NodeId>,
+    ) -> Result<NodeId, GraphError> {
+        let id = NodeId(self.nodes.len() as u32);
+        for &o in &operands {
+            if o.index() >= self.nodes.len() {
+                return Err(GraphError::BadOrder {
+                    node: id,
+                    operand: o,
+                });
+            }
+        }
+        if kind.arity() > operands.len() {
+            return Err(GraphError::BadArity(id));
+        }
+        let args: Vec<Number> = operands
+            .iter()
+            .map(|o| self.nodes[o.index()].value)
+            .collect();
+        let value = kind
+            .compute(&args, Number::ZERO)
+            .map_err(|e| GraphError::Eval {
+                node: id,
+                name: name.to_string(),
+                source: e,
+            })?;
+        Ok(self.push(name, kind, operands, value))
+    }
+
+    /// Adds a step `expr` over `operands`.
+    pub fn step(
+        &mut self,
+        name: &str,
+        expr: Expr,
+        operands: Vec<NodeId>,
+    ) -> Result<NodeId, GraphError> {
+        self.op(name, NodeKind::Step { expr }, operands)
+    }
+
+    fn push(&mut self, name: &str, kind: NodeKind, operands: Vec<NodeId>, value: Number) -> NodeId {
+        let name = self.unique_name(name);
+        self.names.insert(name.clone());
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node {
+            name,
+            kind,
+            operands,
+            value,
+            text: None,
+        });
+        id
+    }
+
+    /// Finishes the graph with `answer` as its answer node.
+    pub fn build(self, answer: NodeId) -> Result<Graph, GraphError> {
+        let order = (0..self.nodes.len() as u32).map(NodeId).collect();
+        Graph::from_parts(self.nodes, order, answer, self.question)
+    }
+}
+
+fn unique_name(names: &std::collections::HashSet<String>, base: &str) -> String {
+    let base = identifier(base);
+    if !names.contains(&base) {
+        return base;
+    }
+    (2..)
+        .map(|i| format!("{base}_{i}"))
+        .find(|n| !names.contains(n))
+        .expect("an unused name exists")
+}
+
+impl Graph {
+    /// Assembles and fully evaluates a graph from its nodes, an evaluation order and the answer.
+    pub fn from_parts(
+        nodes: Vec<Node>,
+        order: Vec<NodeId>,
+        answer: NodeId,
+        question: Option<String>,
+    ) -> Result<Graph, GraphError> {
+        let n = nodes.len();
+        if answer.index() >= n {
+            return Err(GraphError::UnknownNode(answer));
+        }
+        let mut pos = vec![u32::MAX; n];
+        for (i, id) in order.iter().enumerate() {
+            if id.index() >= n || pos[id.index()] != u32::MAX {
+                return Err(GraphError::UnknownNode(*id));
+            }
+            pos[id.index()] = i as u32;
+        }
+        if order.len() != n {
+            let missing = pos.iter().position(|&p| p == u32::MAX).unwrap_or(0);
+            return Err(GraphError::UnknownNode(NodeId(missing as u32)));
+        }
+        let mut dag = DiGraph::with_capacity(n, n * 2);
+        for node in &nodes {
+            dag.add_node(node.clone());
+        }
+        for (i, node) in nodes.iter().enumerate() {
+            let id = NodeId(i as u32);
+            if node.kind.arity() > node.operands.len() {
+                return Err(GraphError::BadArity(id));
+            }
+            for &o in &node.operands {
+                if o.index() >= n || pos[o.index()] >= pos[i] {
+                    return Err(GraphError::BadOrder {
+                        node: id,
+                        operand: o,
+                    });
+                }
+                dag.add_edge(o.ix(), id.ix(), ());
+            }
+        }
+        let mut g = Graph {
+            dag,
+            order,
+            pos,
+            answer,
+            question,
+        };
+        g.evaluate_all()?;
+        Ok(g)
+    }
+
+    /// The question text the graph was extracted from, if any.
+    pub fn question(&self) -> Option<&str> {
+        self.question.as_deref()
+    }
+
+    /// Replaces the question text (spans are not checked).
+    pub fn set_question(&mut self, question: Option<String>) {
+        self.question = question;
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.dag.node_count()
+    }
+
+    /// Whether the graph has no nodes (never true for a built graph).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The node with this id.
+    ///
+    /// Panics on an id from another graph; use [`Graph::get`] for ids from outside.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.dag[id.ix()]
+    }
+
+    /// The node with this id, or an error naming the unknown id.
+    pub fn get(&self, id: NodeId) -> Result<&Node, GraphError> {
+        self.dag
+            .node_weight(id.ix())
+            .ok_or(GraphError::UnknownNode(id))
+    }
+
+    /// The node with this name.
+    pub fn find(&self, name: &str) -> Option<NodeId> {
+        self.ids().find(|&id| self.node(id).name == name)
+    }
+
+    /// All node ids, by index.
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.len() as u32).map(NodeId)
+    }
+
+    /// Nodes in evaluation order.
+    pub fn order(&self) -> &[NodeId] {
+        &self.order
+    }
+
+    /// The answer node.
+    pub fn answer(&self) -> NodeId {
+        self.answer
+    }
+
+    /// The answer's value.
+    pub fn answer_value(&self) -> Number {
+        self.node(self.answer).value
+    }
+
+    /// The nodes that read `id` directly.
+    pub fn dependents(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.dag
+            .neighbors_directed(id.ix(), Direction::Outgoing)
+            .map(|ix| NodeId(ix.index() as u32))
+    }
+
+    /// The underlying petgraph DAG (edges point from operand to reader).
+    pub fn dag(&self) -> &DiGraph<Node, (), u32> {
+        &self.dag
+    }
+
+    /// The role of a node, with the answer node reported as [`Role::Answer`].
+    pub fn role(&self, id: NodeId) -> Role {
+        if id == self.answer {
+            return Role::Answer;
+        }
+        match self.node(id).kind {
+            NodeKind::Input { .. } => Role::Input,
+            NodeKind::Constant => Role::Constant,
+            NodeKind::Step { .. } => Role::Step,
+            NodeKind::Proxy { .. } => Role::Proxy,
+            NodeKind::Branch { .. } => Role::Branch,
+        }
+    }
+
+    /// Every node that depends on any of `roots` (the roots excluded), in evaluation order.
+    pub fn descendants(&self, roots: &[NodeId]) -> Vec<NodeId> {
+        let mut seen = vec![false; self.len()];
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        let mut out = Vec::new();
+        while let Some(id) = stack.pop() {
+            for d in self.dependents(id) {
+                if !seen[d.index()] {
+                    seen[d.index()] = true;
+                    out.push(d);
+                    stack.push(d);
+                }
+            }
+        }
+        out.sort_unstable_by_key(|id| self.pos[id.index()]);
+        out
+    }
+
+    /// Marks every node the answer depends on (the answer included).
+    pub fn relevant(&self) -> Vec<bool> {
+        let mut mark = vec![false; self.len()];
+        mark[self.answer.index()] = true;
+        for &id in self.order.iter().rev() {
+            if mark[id.index()] {
+                for &o in &self.node(id).operands {
+                    mark[o.index()] = true;
+                }
+            }
+        }
+        mark
+    }
+
+    fn compute(&self, id: NodeId) -> Result<Number, GraphError> {
+        let node = self.node(id);
+        let mut buf = [Number::ZERO; 8];
+        let args: Vec<Number>;
+        let slice: &[Number] = if node.operands.len() <= buf.len() {
+            for (slot, o) in buf.iter_mut().zip(&node.operands) {
+                *slot = self.node(*o).value;
+            }
+            &buf[..node.operands.len()]
+        } else {
+            args = node.operands.iter().map(|o| self.node(*o).value).collect();
+            &args
+        };
+        node.kind
+            .compute(slice, node.value)
+            .map_err(|e| GraphError::Eval {
+                node: id,
+                name: node.name.clone(),
+                source: e,
+            })
+    }
+
+    /// Recomputes every node from scratch.
+    pub fn evaluate_all(&mut self) -> Result<(), GraphError> {
+        for i in 0..self.order.len() {
+            let id = self.order[i];
+            let v = self.compute(id)?;
+            self.dag[id.ix()].value = v;
+        }
+        Ok(())
+    }
+
+    /// Recomputes only the descendants of `changed`, in evaluation order, and returns the
+    /// nodes whose value changed. On error every value is restored and the graph is unchanged.
+    pub fn cascade(&mut self, changed: &[NodeId]) -> Result<Vec<ValueChange>, GraphError> {
+        let mut out = Vec::new();
+        for id in self.descendants(changed) {
+            match self.compute(id) {
+                Ok(v) => {
+                    let old = self.node(id).value;
+                    if v != old {
+                        self.dag[id.ix()].value = v;
+                        out.push(ValueChange {
+                            node: id,
+                            old,
+                            new: v,
+                        });
+                    }
+                }
+                Err(e) => {
+                    for c in out.iter().rev() {
+                        self.dag[c.node.ix()].value = c.old;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets the stored value of an input or constant, without cascading; returns the old value.
+    pub(crate) fn set_raw_value(&mut self, id: NodeId, v: Number) -> Number {
+        std::mem::replace(&mut self.dag[id.ix()].value, v)
+    }
+
+    /// Mutable access to a node's kind (callers must re-evaluate).
+    pub(crate) fn kind_mut(&mut self, id: NodeId) -> &mut NodeKind {
+        &mut self.dag[id.ix()].kind
+    }
+
+    /// Mutable access to a node's text.
+    pub fn set_node_text(&mut self, id: NodeId, text: Option<String>) {
+        self.dag[id.ix()].text = text;
+    }
+
+    /// A name not used by any node, based on `base`.
+    pub fn unique_name(&self, base: &str) -> String {
+        let names = self.ids().map(|id| self.node(id).name.clone()).collect();
+        unique_name(&names, base)
+    }
+
+    /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),
+    /// evaluating it. Its operands must come before it.
+    pub(crate) fn insert_node(
+        &mut self,
+        mut node: Node,
+        after: Option<NodeId>,
+    ) -> Result<NodeId, GraphError> {
+        let id = NodeId(self.len() as u32);
+        let at = match after {
+            Some(a) => self.get(a).map(|_| self.pos[a.index()] as usize + 1)?,
+            None => self.order.len(),
+        };
+        for &o in &node.operands {
+            self.get(o)?;
+            if self.pos[o.index()] as usize >= at {
+                return Err(GraphError::BadOrder {
+                    node: id,
+                    operand: o,
+                });
+            }
+        }
+        if node.kind.arity() > node.operands.len() {
+            return Err(GraphError::BadArity(id));
+        }
+        node.name = self.unique_name(&node.name);
+        let args: Vec<Number> = node.operands.iter().map(|o| self.node(*o).value).collect();
+        node.value = node
+            .kind
+            .compute(&args, node.value)
+            .map_err(|e| GraphError::Eval {
+                node: id,
+                name: node.name.clone(),
+                source: e,
+            })?;
+        let operands = node.operands.clone();
+        self.dag.add_node(node);
+        for o in operands {
+            self.dag.add_edge(o.ix(), id.ix(), ());
+        }
+        self.order.insert(at, id);
+        self.pos.push(0);
+        for (i, n) in self.order.iter().enumerate().skip(at) {
+            self.pos[n.index()] = i as u32;
+        }
+        Ok(id)
+    }
+
+    /// Makes `reader` read `new` wherever it read `old` (no re-evaluation).
+    pub(crate) fn redirect_operand(&mut self, reader: NodeId, old: NodeId, new: NodeId) {
+        let node = &mut self.dag[reader.ix()];
+        for o in node.operands.iter_mut() {
+            if *o == old {
+                *o = new;
+            }
+        }
+        if let Some(e) = self.dag.find_edge(old.ix(), reader.ix()) {
+            self.dag.remove_edge(e);
+        }
+        if self.dag.find_edge(new.ix(), reader.ix()).is_none() {
+            self.dag.add_edge(new.ix(), reader.ix(), ());
+        }
+    }
+
+    /// Moves the answer to another node.
+    pub(crate) fn set_answer(&mut self, id: NodeId) {
+        self.answer = id;
+    }
+
+    /// Size and difficulty figures.
+    pub fn metrics(&self) -> Metrics {
+        let relevant = self.relevant();
+        let mut level = vec![0u32; self.len()];
+        let mut m = Metrics {
+            nodes: self.len() as u32,
+            ..Metrics::default()
+        };
+        for &id in &self.order {
+            let node = self.node(id);
+            let below = node
+                .operands
+                .iter()
+                .map(|o| level[o.index()])
+                .max()
+                .unwrap_or(0);
+            level[id.index()] = below + node.kind.is_operation() as u32;
+            let rel = relevant[id.index()];
+            match node.kind {
+                NodeKind::Input { .. } if rel => m.inputs += 1,
+                NodeKind::Input { .. } => m.distractors += 1,
+                NodeKind::Branch { .. } if rel => m.branches += 1,
+                _ => {}
+            }
+            if rel && node.kind.is_operation() {
+                m.steps += 1;
+            }
+        }
+        m.depth = level[self.answer.index()];
+        let mut per_level = vec![0u32; m.depth as usize + 1];
+        for id in self.ids() {
+            if relevant[id.index()] && self.node(id).kind.is_operation() {
+                per_level[level[id.index()] as usize] += 1;
+            }
+        }
+        m.width = per_level.into_iter().max().unwrap_or(0);
+        m
+    }
+
+    /// Per node, the longest operation count from a source (the node's layer).
+    pub fn levels(&self) -> Vec<u32> {
+        let mut level = vec![0u32; self.len()];
+        for &id in &self.order {
+            let node = self.node(id);
+            let below = node
+                .operands
+                .iter()
+                .map(|o| level[o.index()])
+                .max()
+                .unwrap_or(0);
+            level[id.index()] = below + node.kind.is_operation() as u32;
+        }
+        level
+    }
+
+    /// Structural equality: same nodes (names, kinds, operands, values), order and answer.
+    pub fn same_as(&self, other: &Graph) -> bool {
+        self.len() == other.len()
+            && self.answer == other.answer
+            && self.order == other.order
+            && self.ids().all(|id| {
+                let (a, b) = (self.node(id), other.node(id));
+                a.name == b.name
+                    && a.kind == b.kind
+                    && a.operands == b.operands
+                    && a.value == b.value
+            })
+    }
+}
+
+/// The serialized form of a [`Graph`].
+#[derive(Serialize, Deserialize)]
+struct GraphData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    question: Option<String>,
+    nodes: Vec<Node>,
+    #[serde(default)]
+    order: Option<Vec<NodeId>>,
+    answer: NodeId,
+}
+
+impl Serialize for Graph {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let natural = self.order.iter().enumerate().all(|(i, id)| id.index() == i);
+        GraphData {
+            question: self.question.clone(),
+            nodes: self.dag.node_weights().cloned().collect(),
+            order: (!natural).then(|| self.order.clone()),
+            answer: self.answer,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Graph {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let data = GraphData::deserialize(d)?;
+        let order = data
+            .order
+            .unwrap_or_else(|| (0..data.nodes.len() as u32).map(NodeId).collect());
+        Graph::from_parts(data.nodes, order, data.answer, data.question)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::BinOp;
+
+    /// Natalia: 48 / 2 = 24; 48 + 24 = 72.
+    pub(crate) fn natalia() -> Graph {
+        let mut b = GraphBuilder::new(Some("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May.".into()));
+        let a = b.input("april", Number::int(48), Some(Span { start: 22, end: 24 }));
+        let h = b.input("half", Number::int(2), None);
+        let may = b
+            .step(
+                "may",
+                Expr::bin(BinOp::Div, Expr::Arg(0), Expr::Arg(1)),
+                vec![a, h],
+            )
+            .unwrap();
+        let total = b
+            .step(
+                "total",
+                Expr::bin(BinOp::Add, Expr::Arg(0), Expr::Arg(1)),
+                vec![a, may],
+            )
+            .unwrap();
+        b.build(total).unwrap()
+    }
+
+    #[test]
+    fn builds_and_measures() {
+        let g = natalia();
+        assert_eq!(g.answer_value(), Number::int(72));
+        let m = g.metrics();
+        assert_eq!((m.depth, m.steps, m.inputs, m.width), (2, 2, 2, 1));
+    }
+
+    #[test]
+    fn cascade_updates_descendants_only() {
+        let mut g = natalia();
+        let april = g.find("april").unwrap();
+        g.set_raw_value(april, Number::int(50));
+        let changes = g.cascade(&[april]).unwrap();
+        assert_eq!(changes.len(), 2);
+        assert_eq!(g.answer_value(), Number::int(75));
+    }
+
+    #[test]
+    fn cascade_rolls_back_on_error() {
+        let mut g = natalia();
+        let half = g.find("half").unwrap();
+        g.set_raw_value(half, Number::ZERO);
+        assert!(g.cascade(&[half]).is_err());
+        assert_eq!(g.answer_value(), Number::int(72));
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let g = natalia();
+        let json = serde_json::to_string(&g).unwrap();
+        let back: Graph = serde_json::from_str(&json).unwrap();
+        assert!(g.same_as(&back));
+    }
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(identifier("Clips in May!"), "Clips_in_May");
+        assert_eq!(identifier("3 apples"), "n3_apples");
+        assert_eq!(identifier("if"), "if_");
+    }
+}

@@ -1,0 +1,15 @@
+//! Graft's engine: word problems as exact computation graphs, and the structural
+//! interventions that make new, harder problems from them.
+//!
+//! Pure library: no I/O. Builds for native targets and `wasm32-unknown-unknown`.
+
+pub mod expr;
+pub mod graph;
+pub mod number;
+
+pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
+pub use graph::{
+    Graph, GraphBuilder, GraphError, Metrics, Node, NodeId, NodeKind, ProxyFn, ProxyOp, Role, Span,
+    ValueChange,
+};
+pub use number::{ArithError, Number};

@@ -1,0 +1,547 @@
+//! Exact rational numbers with overflow checks.
+//!
+//! Every value in a Graft graph is a [`Number`]: a reduced fraction of two `i128`s.
+//! Arithmetic never rounds and never panics: division by zero, overflow and results that
+//! are not rational (such as `2 ** 0.5`) are [`ArithError`]s.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+use num_integer::Integer;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An arithmetic failure: what went wrong while computing a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ArithError {
+    /// Division (or modulo) by zero.
+    #[error("division by zero")]
+    DivisionByZero,
+    /// A value outside the exact range (about ±1.7e38 in numerator and denominator).
+    #[error("overflow: the exact value is too large")]
+    Overflow,
+    /// The exact result is not a rational number (for example `2 ** 0.5`).
+    #[error("not exact: {0}")]
+    NotExact(String),
+}
+
+/// An exact rational number, always stored reduced with a positive denominator.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Number {
+    num: i128,
+    den: i128,
+}
+
+/// Result of an arithmetic operation on [`Number`]s.
+pub type ArithResult = Result<Number, ArithError>;
+
+impl Number {
+    /// Zero.
+    pub const ZERO: Number = Number { num: 0, den: 1 };
+    /// One.
+    pub const ONE: Number = Number { num: 1, den: 1 };
+
+    /// The integer `n`.
+    pub const fn int(n: i128) -> Number {
+        Number { num: n, den: 1 }
+    }
+
+    /// The fraction `num / den`, reduced.
+    pub fn ratio(num: i128, den: i128) -> ArithResult {
+        if den == 0 {
+            return Err(ArithError::DivisionByZero);
+        }
+        let g = num.gcd(&den);
+        let (mut n, mut d) = if g == 0 { (0, 1) } else { (num / g, den / g) };
+        if d < 0 {
+            n = n.checked_neg().ok_or(ArithError::Overflow)?;
+            d = d.checked_neg().ok_or(ArithError::Overflow)?;
+        }
+        Ok(Number { num: n, den: d })
+    }
+
+    /// The numerator (carries the sign).
+    pub fn numer(&self) -> i128 {
+        self.num
+    }
+
+    /// The denominator (always positive).
+    pub fn denom(&self) -> i128 {
+        self.den
+    }
+
+    /// Whether the value is a whole number.
+    pub fn is_integer(&self) -> bool {
+        self.den == 1
+    }
+
+    /// Whether the value is below zero.
+    pub fn is_negative(&self) -> bool {
+        self.num < 0
+    }
+
+    /// Whether the value is zero.
+    pub fn is_zero(&self) -> bool {
+        self.num == 0
+    }
+
+    /// The value as an integer, when it is one.
+    pub fn to_integer(&self) -> Option<i128> {
+        self.is_integer().then_some(self.num)
+    }
+
+    /// The nearest `f64` (for display and tolerance checks only).
+    pub fn to_f64(&self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+
+    /// `self + rhs`.
+    pub fn add(self, rhs: Number) -> ArithResult {
+        if self.den == 1 && rhs.den == 1 {
+            return Ok(Number::int(
+                self.num.checked_add(rhs.num).ok_or(ArithError::Overflow)?,
+            ));
+        }
+        let g = self.den.gcd(&rhs.den);
+        let l = self.den / g;
+        let r = rhs.den / g;
+        let a = self.num.checked_mul(r).ok_or(ArithError::Overflow)?;
+        let b = rhs.num.checked_mul(l).ok_or(ArithError::Overflow)?;
+        let n = a.checked_add(b).ok_or(ArithError::Overflow)?;
+        let d = l.checked_mul(rhs.den).ok_or(ArithError::Overflow)?;
+        Number::ratio(n, d)
+    }
+
+    /// `self - rhs`.
+    pub fn sub(self, rhs: Number) -> ArithResult {
+        self.add(rhs.neg()?)
+    }
+
+    /// `-self`.
+    pub fn neg(self) -> ArithResult {
+        Ok(Number {
+            num: self.num.checked_neg().ok_or(ArithError::Overflow)?,
+            den: self.den,
+        })
+    }
+
+    /// `|self|`.
+    pub fn abs(self) -> ArithResult {
+        if self.num < 0 {
+            self.neg()
+        } else {
+            Ok(self)
+        }
+    }
+
+    /// `self * rhs`.
+    pub fn mul(self, rhs: Number) -> ArithResult {
+        if self.den == 1 && rhs.den == 1 {
+            return Ok(Number::int(
+                self.num.checked_mul(rhs.num).ok_or(ArithError::Overflow)?,
+            ));
+        }
+        let g1 = self.num.gcd(&rhs.den).max(1);
+        let g2 = rhs.num.gcd(&self.den).max(1);
+        let n = (self.num / g1)
+            .checked_mul(rhs.num / g2)
+            .ok_or(ArithError::Overflow)?;
+        let d = (self.den / g2)
+            .checked_mul(rhs.den / g1)
+            .ok_or(ArithError::Overflow)?;
+        Number::ratio(n, d)
+    }
+
+    /// `self / rhs` (true division, exact).
+    pub fn div(self, rhs: Number) -> ArithResult {
+        self.mul(rhs.recip()?)
+    }
+
+    /// `1 / self`.
+    pub fn recip(self) -> ArithResult {
+        if self.num == 0 {
+            return Err(ArithError::DivisionByZero);
+        }
+        Number::ratio(self.den, self.num)
+    }
+
+    /// The largest integer not above the value (Python's `math.floor`).
+    pub fn floor(self) -> Number {
+        Number::int(self.num.div_floor(&self.den))
+    }
+
+    /// The smallest integer not below the value (Python's `math.ceil`).
+    pub fn ceil(self) -> Number {
+        Number::int(-((-self.num).div_floor(&self.den)))
+    }
+
+    /// The integer part, rounded toward zero (Python's `int(x)`).
+    pub fn trunc(self) -> Number {
+        Number::int(self.num / self.den)
+    }
+
+    /// Python's `self // rhs`: floor of the exact quotient.
+    pub fn floor_div(self, rhs: Number) -> ArithResult {
+        Ok(self.div(rhs)?.floor())
+    }
+
+    /// Python's `self % rhs`: the remainder with the sign of `rhs`.
+    pub fn rem(self, rhs: Number) -> ArithResult {
+        let q = self.floor_div(rhs)?;
+        self.sub(rhs.mul(q)?)
+    }
+
+    /// Python's `round(self, digits)`: to `digits` decimals, ties to even.
+    pub fn round(self, digits: i32) -> ArithResult {
+        let scale = Number::int(10).powi(digits)?;
+        let scaled = self.mul(scale)?;
+        let fl = scaled.floor();
+        let frac = scaled.sub(fl)?;
+        let half = Number { num: 1, den: 2 };
+        let rounded = match frac.cmp(&half) {
+            Ordering::Less => fl,
+            Ordering::Greater => fl.add(Number::ONE)?,
+            Ordering::Equal => {
+                if fl.num % 2 == 0 {
+                    fl
+                } else {
+                    fl.add(Number::ONE)?
+                }
+            }
+        };
+        rounded.div(scale)
+    }
+
+    /// `self ** exp` for an integer exponent (negative means reciprocal).
+    pub fn powi(self, exp: i32) -> ArithResult {
+        if exp < 0 {
+            return self
+                .recip()?
+                .powi(exp.checked_neg().ok_or(ArithError::Overflow)?);
+        }
+        let e = exp as u32;
+        let n = self.num.checked_pow(e).ok_or(ArithError::Overflow)?;
+        let d = self.den.checked_pow(e).ok_or(ArithError::Overflow)?;
+        Ok(Number { num: n, den: d })
+    }
+
+    /// `self ** exp`: exact for integer exponents and for roots that come out rational.
+    pub fn pow(self, exp: Number) -> ArithResult {
+        if exp.is_integer() {
+            let e = i32::try_from(exp.num).map_err(|_| ArithError::Overflow)?;
+            if e.unsigned_abs() > 512 && self.num.abs() != 1 && self.num != 0 {
+                return Err(ArithError::Overflow);
+            }
+            if self.is_zero() && e < 0 {
+                return Err(ArithError::DivisionByZero);
+            }
+            return self.powi(e);
+        }
+        // Rational exponent p/q: take the exact q-th root, if there is one.
+        if self.num < 0 {
+            return Err(ArithError::NotExact(format!(
+                "{self} ** {exp} is not a real number"
+            )));
+        }
+        let q = u32::try_from(exp.den).map_err(|_| ArithError::Overflow)?;
+        let root = |v: i128| exact_root(v, q);
+        match (root(self.num), root(self.den)) {
+            (Some(n), Some(d)) => Number { num: n, den: d }.pow(Number::int(exp.num)),
+            _ => Err(ArithError::NotExact(format!(
+                "{self} ** {exp} is irrational"
+            ))),
+        }
+    }
+
+    /// The smaller of two numbers.
+    pub fn min(self, other: Number) -> Number {
+        if other < self {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// The larger of two numbers.
+    pub fn max(self, other: Number) -> Number {
+        if other > self {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// The decimal expansion, when it terminates (`0.2`, `12.75`); `None` for `1/3`.
+    pub fn to_decimal_string(&self) -> Option<String> {
+        if self.den == 1 {
+            return Some(self.num.to_string());
+        }
+        let mut d = self.den;
+        let (mut twos, mut fives) = (0u32, 0u32);
+        while d % 2 == 0 {
+            d /= 2;
+            twos += 1;
+        }
+        while d % 5 == 0 {
+            d /= 5;
+            fives += 1;
+        }
+        if d != 1 {
+            return None;
+        }
+        let places = twos.max(fives);
+        let scale = 10i128.checked_pow(places)?;
+        let scaled = self.num.checked_mul(scale / self.den)?;
+        let neg = scaled < 0;
+        let digits = scaled.unsigned_abs().to_string();
+        let places = places as usize;
+        let padded = if digits.len() <= places {
+            format!("{}{}", "0".repeat(places - digits.len() + 1), digits)
+        } else {
+            digits
+        };
+        let (int, frac) = padded.split_at(padded.len() - places);
+        Some(format!("{}{}.{}", if neg { "-" } else { "" }, int, frac))
+    }
+
+    /// Parses a decimal literal such as `1,200`, `-3`, `0.75`, `.5`, `2.` or `1e-3`.
+    pub fn parse_decimal(text: &str) -> Option<Number> {
+        let t = text.trim();
+        let (neg, t) = match t.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let (mantissa, exp) = match t.find(['e', 'E']) {
+            Some(i) => (&t[..i], t[i + 1..].parse::<i32>().ok()?),
+            None => (t, 0),
+        };
+        let (int_part, frac_part) = match mantissa.find('.') {
+            Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+            None => (mantissa, ""),
+        };
+        if int_part.is_empty() && frac_part.is_empty() {
+            return None;
+        }
+        let mut num: i128 = 0;
+        let mut seen_digit = false;
+        for c in int_part.chars() {
+            match c {
+                '0'..='9' => {
+                    num = num.checked_mul(10)?.checked_add((c as u8 - b'0') as i128)?;
+                    seen_digit = true;
+                }
+                ',' | '_' if seen_digit => {}
+                _ => return None,
+            }
+        }
+        let mut den: i128 = 1;
+        for c in frac_part.chars() {
+            match c {
+                '0'..='9' => {
+                    num = num.checked_mul(10)?.checked_add((c as u8 - b'0') as i128)?;
+                    den = den.checked_mul(10)?;
+                }
+                '_' => {}
+                _ => return None,
+            }
+        }
+        let mut n = Number::ratio(if neg { -num } else { num }, den).ok()?;
+        if exp != 0 {
+            n = n.mul(Number::int(10).powi(exp).ok()?).ok()?;
+        }
+        Some(n)
+    }
+
+    /// The exact value of a finite `f64`, via its shortest round-trip decimal form.
+    pub fn from_f64(x: f64) -> Option<Number> {
+        if !x.is_finite() {
+            return None;
+        }
+        Number::parse_decimal(&format!("{x}"))
+    }
+}
+
+/// The exact integer `q`-th root of a non-negative `v`, if there is one.
+fn exact_root(v: i128, q: u32) -> Option<i128> {
+    if v < 0 || q == 0 {
+        return None;
+    }
+    if q == 1 || v < 2 {
+        return Some(v);
+    }
+    let guess = (v as f64).powf(1.0 / q as f64).round() as i128;
+    (guess.saturating_sub(1)..=guess.saturating_add(1))
+        .find(|&r| r >= 0 && r.checked_pow(q) == Some(v))
+}
+
+impl Ord for Number {
+    fn cmp(&self, other: &Self) -> Ordering {
+        cmp_fractions(self.num, self.den, other.num, other.den)
+    }
+}
+
+impl PartialOrd for Number {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Compares `a/b` with `c/d` (b, d > 0) exactly, without overflow.
+fn cmp_fractions(a: i128, b: i128, c: i128, d: i128) -> Ordering {
+    if let (Some(l), Some(r)) = (a.checked_mul(d), c.checked_mul(b)) {
+        return l.cmp(&r);
+    }
+    let (qa, ra) = a.div_mod_floor(&b);
+    let (qc, rc) = c.div_mod_floor(&d);
+    match qa.cmp(&qc) {
+        Ordering::Equal => match (ra == 0, rc == 0) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            // ra/b vs rc/d, both in (0, 1): compare d/rc with b/ra.
+            (false, false) => cmp_fractions(d, rc, b, ra),
+        },
+        o => o,
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_decimal_string() {
+            Some(s) => f.write_str(&s),
+            None => write!(f, "{}/{}", self.num, self.den),
+        }
+    }
+}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Error from parsing a [`Number`] from text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "not a number: {0:?} (expected an integer, a decimal such as 0.25, or a fraction such as 1/3)"
+)]
+pub struct ParseNumberError(pub String);
+
+impl FromStr for Number {
+    type Err = ParseNumberError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ParseNumberError(s.to_string());
+        if let Some((n, d)) = s.split_once('/') {
+            let n = Number::parse_decimal(n).ok_or_else(err)?;
+            let d = Number::parse_decimal(d).ok_or_else(err)?;
+            return n.div(d).map_err(|_| err());
+        }
+        Number::parse_decimal(s).ok_or_else(err)
+    }
+}
+
+impl From<i64> for Number {
+    fn from(n: i64) -> Self {
+        Number::int(n as i128)
+    }
+}
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a string such as \"3/4\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Number, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number::int(v as i128))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number::int(v as i128))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Number, E> {
+                Number::from_f64(v).ok_or_else(|| E::custom(format!("not a finite number: {v}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Number {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn arithmetic_is_exact() {
+        assert_eq!(n("0.1").add(n("0.2")).unwrap(), n("0.3"));
+        assert_eq!(n("1").div(n("3")).unwrap().mul(n("3")).unwrap(), n("1"));
+        assert_eq!(n("12").div(n("60")).unwrap().to_string(), "0.2");
+        assert_eq!(n("1/3").to_string(), "1/3");
+        assert_eq!(n("-1/8").to_string(), "-0.125");
+        assert_eq!(n("1,200").to_string(), "1200");
+        assert_eq!(n("1e-3").to_string(), "0.001");
+    }
+
+    #[test]
+    fn python_semantics() {
+        assert_eq!(n("-7").floor_div(n("2")).unwrap(), n("-4"));
+        assert_eq!(n("-7").rem(n("3")).unwrap(), n("2"));
+        assert_eq!(n("7").rem(n("-3")).unwrap(), n("-2"));
+        assert_eq!(n("2.5").round(0).unwrap(), n("2"));
+        assert_eq!(n("3.5").round(0).unwrap(), n("4"));
+        assert_eq!(n("1.2345").round(2).unwrap(), n("1.23"));
+        assert_eq!(n("-2.7").trunc(), n("-2"));
+        assert_eq!(n("-2.2").floor(), n("-3"));
+        assert_eq!(n("-2.2").ceil(), n("-2"));
+        assert_eq!(n("4").pow(n("0.5")).unwrap(), n("2"));
+        assert_eq!(n("2").pow(n("-2")).unwrap(), n("0.25"));
+        assert!(matches!(n("2").pow(n("0.5")), Err(ArithError::NotExact(_))));
+    }
+
+    #[test]
+    fn errors_not_panics() {
+        assert_eq!(n("1").div(n("0")), Err(ArithError::DivisionByZero));
+        assert_eq!(
+            Number::int(i128::MAX).add(Number::ONE),
+            Err(ArithError::Overflow)
+        );
+        assert_eq!(Number::int(i128::MIN).neg(), Err(ArithError::Overflow));
+        assert_eq!(
+            Number::int(10).pow(Number::int(100)),
+            Err(ArithError::Overflow)
+        );
+    }
+
+    #[test]
+    fn ordering_without_overflow() {
+        let big = Number::ratio(i128::MAX - 1, i128::MAX).unwrap();
+        let bigger = Number::ratio(i128::MAX - 2, i128::MAX - 1).unwrap();
+        assert!(big > bigger);
+        assert!(n("1/3") < n("0.34"));
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let v: Vec<Number> = serde_json::from_str(r#"["1/3", 0.1, 5, "2.5"]"#).unwrap();
+        assert_eq!(v, vec![n("1/3"), n("0.1"), n("5"), n("2.5")]);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"["1/3","0.1","5","2.5"]"#
+        );
+    }
+}
