@@ -1,1 +1,37 @@
-fn main() {}
+//! `graft`: the command-line entry point (and, later, the web server).
+
+mod cli;
+mod jsonl;
+
+use clap::{Parser, Subcommand};
+
+/// Graft: structural synthesis of math word problems with controlled difficulty.
+#[derive(Parser)]
+#[command(name = "graft", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Extract computation graphs from a JSONL file and report coverage.
+    Extract(cli::extract::Args),
+    /// Generate intervened variants (curricula of 1–8 rounds) from a JSONL file.
+    Generate(cli::generate::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Extract(args) => cli::extract::run(args),
+        Command::Generate(args) => cli::generate::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
