@@ -2,14 +2,14 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use engine::intervene::{apply, Intervention};
-use engine::{BinOp, Expr, Func, Graph, GraphBuilder, NodeId, Number};
+use engine::{BinOp, Expr, Graph, GraphBuilder, NodeId, Number};
 use std::hint::black_box;
 
-/// 100 inputs, 8 layers of 112 steps, each reading two nodes of the previous layer, and an
-/// answer summing the last layer: 1,000 nodes in all.
+/// 105 inputs, 7 layers of 112 steps (each reading two nodes of the previous layer, with
+/// `+ - *2 /4`), then a binary tree of 111 additions down to the answer: 1,000 nodes.
 fn layered() -> Graph {
     let mut b = GraphBuilder::new(None);
-    let mut prev: Vec<NodeId> = (0..100)
+    let mut prev: Vec<NodeId> = (0..105)
         .map(|i| b.input(&format!("in{i}"), Number::int(i % 17 + 1), None))
         .collect();
     let mut state: u64 = 0x2545_F491_4F6C_DD1D;
@@ -19,7 +19,7 @@ fn layered() -> Graph {
         state ^= state << 17;
         (state % n as u64) as usize
     };
-    for layer in 0..8 {
+    for layer in 0..7 {
         let mut cur = Vec::new();
         for j in 0..112 {
             let (a, c) = (prev[next(prev.len())], prev[next(prev.len())]);
@@ -33,15 +33,34 @@ fn layered() -> Graph {
         }
         prev = cur;
     }
-    let args = (0..prev.len() as u32).map(Expr::Arg).collect();
-    let ans = b.step("answer", Expr::Call(Func::Sum, args), prev).unwrap();
-    b.build(ans).unwrap()
+    let add = || Expr::bin(BinOp::Add, Expr::Arg(0), Expr::Arg(1));
+    let mut level = 0;
+    while prev.len() > 1 {
+        let mut cur = Vec::new();
+        for (j, pair) in prev.chunks(2).enumerate() {
+            match pair {
+                [a, c] => cur.push(
+                    b.step(&format!("sum{level}_{j}"), add(), vec![*a, *c])
+                        .unwrap(),
+                ),
+                [a] => cur.push(*a),
+                _ => {}
+            }
+        }
+        prev = cur;
+        level += 1;
+    }
+    b.build(prev[0]).unwrap()
 }
 
 fn bench(c: &mut Criterion) {
     let mut g = layered();
     assert_eq!(g.len(), 1000);
-    let input = NodeId(0);
+    // The input with the most dependents: the heaviest cascade.
+    let input = (0..105u32)
+        .map(NodeId)
+        .max_by_key(|id| g.descendants(&[*id]).len())
+        .unwrap();
     let ivs = [5, 6].map(|v| Intervention::SetInput {
         node: input,
         value: Number::int(v),
