@@ -3,9 +3,14 @@
 //!
 //! Pure library: no I/O. Builds for native targets and `wasm32-unknown-unknown`.
 
+pub mod constraints;
+pub mod curriculum;
 pub mod expr;
 pub mod graph;
+pub mod intervene;
+pub mod labels;
 pub mod number;
+pub mod sample;
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
 pub use graph::{

@@ -1,0 +1,271 @@
+//! Sanity constraints that keep an intervened problem natural: whole numbers stay whole,
+//! counts stay non-negative, magnitudes stay plausible and divisions stay exact.
+
+use serde::{Deserialize, Serialize};
+
+use crate::graph::{Graph, NodeId, NodeKind};
+use crate::number::Number;
+use crate::{BinOp, Expr};
+
+/// Which sanity rules a new graph must satisfy against its original.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Constraints {
+    /// A node whose original value was a whole number must stay whole.
+    pub integers: bool,
+    /// A node whose original value was non-negative must stay non-negative.
+    pub non_negative: bool,
+    /// New magnitudes must stay within this factor of the original (`None`: no limit).
+    pub max_factor: Option<Number>,
+    /// Divisions must not produce fractions (or non-terminating decimals) where the
+    /// original had whole (terminating) results.
+    pub exact_division: bool,
+}
+
+impl Default for Constraints {
+    fn default() -> Self {
+        Constraints {
+            integers: true,
+            non_negative: true,
+            max_factor: Some(Number::int(10)),
+            exact_division: true,
+        }
+    }
+}
+
+impl Constraints {
+    /// No constraint at all: every computable graph is accepted.
+    pub fn none() -> Self {
+        Constraints {
+            integers: false,
+            non_negative: false,
+            max_factor: None,
+            exact_division: false,
+        }
+    }
+}
+
+/// The rule a node broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// A whole number became a fraction.
+    Integer,
+    /// A non-negative value became negative.
+    NonNegative,
+    /// The value moved outside the allowed factor of the original.
+    Magnitude,
+    /// A division stopped being exact.
+    ExactDivision,
+}
+
+/// One broken constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The node, as an id of the new graph.
+    pub node: NodeId,
+    /// Its name.
+    pub name: String,
+    /// The rule it broke.
+    pub rule: Rule,
+    /// What exactly is wrong, with the values.
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` ({}): {}", self.name, self.node, self.detail)
+    }
+}
+
+/// Whether a node divides (a `/` in its expression or a `÷k` proxy).
+fn divides(kind: &NodeKind) -> bool {
+    fn expr_divides(e: &Expr) -> bool {
+        match e {
+            Expr::Bin(op, a, b) => matches!(op, BinOp::Div) || expr_divides(a) || expr_divides(b),
+            Expr::Neg(e) => expr_divides(e),
+            Expr::Call(_, es) => es.iter().any(expr_divides),
+            Expr::Arg(_) | Expr::Lit(_) => false,
+        }
+    }
+    match kind {
+        NodeKind::Step { expr } => expr_divides(expr),
+        NodeKind::Proxy { f } => matches!(f.op, crate::ProxyOp::Div),
+        NodeKind::Branch {
+            then, otherwise, ..
+        } => expr_divides(then) || expr_divides(otherwise),
+        NodeKind::Input { .. } | NodeKind::Constant => false,
+    }
+}
+
+/// The original node a node of `new` is compared with: itself when it existed in the
+/// original, the node it proxies for added proxies, none for other added nodes.
+fn reference(original: &Graph, new: &Graph, id: NodeId) -> Option<NodeId> {
+    let mut cur = id;
+    loop {
+        if cur.index() < original.len() {
+            return Some(cur);
+        }
+        let node = new.get(cur).ok()?;
+        match node.kind {
+            NodeKind::Proxy { .. } => cur = *node.operands.first()?,
+            _ => return None,
+        }
+    }
+}
+
+/// Lists every node of `new` that breaks a rule of `c` compared with `original`.
+///
+/// Nodes are compared by id. Nodes added by interventions are compared with the node they
+/// proxy; other added nodes are judged on their own (whole and non-negative when all their
+/// operands are).
+pub fn check(original: &Graph, new: &Graph, c: &Constraints) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for &id in new.order() {
+        let node = new.node(id);
+        let v = node.value;
+        let (ref_int, ref_nonneg, ref_val, ref_terminates) = match reference(original, new, id)
+            .and_then(|r| original.get(r).ok())
+        {
+            Some(o) => (
+                o.value.is_integer(),
+                !o.value.is_negative(),
+                Some(o.value),
+                o.value.to_decimal_string().is_some(),
+            ),
+            None => {
+                let ops: Vec<Number> = node.operands.iter().map(|o| new.node(*o).value).collect();
+                (
+                    node.kind.is_operation() && ops.iter().all(Number::is_integer),
+                    node.kind.is_operation() && ops.iter().all(|x| !x.is_negative()),
+                    None,
+                    true,
+                )
+            }
+        };
+        let mut push = |rule: Rule, detail: String| {
+            out.push(Violation {
+                node: id,
+                name: node.name.clone(),
+                rule,
+                detail,
+            })
+        };
+        let div = divides(&node.kind);
+        if c.exact_division && div && ref_int && !v.is_integer() {
+            push(
+                Rule::ExactDivision,
+                format!("division gives {v}, which does not come out even"),
+            );
+        } else if c.exact_division && div && ref_terminates && v.to_decimal_string().is_none() {
+            push(
+                Rule::ExactDivision,
+                format!("division gives {v}, a never-ending decimal"),
+            );
+        } else if c.integers && ref_int && !v.is_integer() {
+            push(Rule::Integer, format!("was a whole number, is now {v}"));
+        }
+        if c.non_negative && ref_nonneg && v.is_negative() {
+            push(Rule::NonNegative, format!("was non-negative, is now {v}"));
+        }
+        if let (Some(f), Some(o)) = (c.max_factor, ref_val) {
+            if let Some(detail) = magnitude(o, v, f) {
+                push(Rule::Magnitude, detail);
+            }
+        }
+    }
+    out
+}
+
+/// Checks `|new| <= f * max(|orig|, 1)` and, for a non-zero original, `|new| >= |orig| / f`.
+fn magnitude(orig: Number, new: Number, f: Number) -> Option<String> {
+    let (o, n) = (orig.abs().ok()?, new.abs().ok()?);
+    let upper = f.mul(o.max(Number::ONE)).ok()?;
+    if n > upper {
+        return Some(format!("{new} is more than {f}× the original {orig}"));
+    }
+    if !o.is_zero() && !f.is_zero() {
+        let lower = o.div(f).ok()?;
+        if n < lower {
+            return Some(format!("{new} is less than 1/{f} of the original {orig}"));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intervene::{intervene, tests::eggs, Intervention};
+    use crate::{ProxyFn, ProxyOp};
+
+    fn n(v: i128) -> Number {
+        Number::int(v)
+    }
+
+    #[test]
+    fn unchanged_graph_passes() {
+        let g = eggs();
+        assert!(check(&g, &g, &Constraints::default()).is_empty());
+    }
+
+    #[test]
+    fn negative_and_fraction_are_caught() {
+        let g = eggs();
+        let eaten = g.find("eggs_eaten").unwrap();
+        let (h, _) = intervene(
+            &g,
+            &Intervention::SetInput {
+                node: eaten,
+                value: n(20),
+            },
+        )
+        .unwrap();
+        let v = check(&g, &h, &Constraints::default());
+        assert!(v
+            .iter()
+            .any(|v| v.rule == Rule::NonNegative && v.name == "eggs_left"));
+        assert!(check(&g, &h, &Constraints::none()).is_empty());
+
+        let left = g.find("eggs_left").unwrap();
+        let (h, _) = intervene(
+            &g,
+            &Intervention::Graft {
+                node: left,
+                f: ProxyFn {
+                    op: ProxyOp::Div,
+                    k: n(4),
+                },
+            },
+        )
+        .unwrap();
+        let v = check(&g, &h, &Constraints::default());
+        assert!(v.iter().any(|v| v.rule == Rule::ExactDivision), "{v:?}");
+        assert!(v
+            .iter()
+            .any(|v| v.rule == Rule::Integer && v.name == "money"));
+    }
+
+    #[test]
+    fn magnitude_bounds() {
+        let g = eggs();
+        let price = g.find("price").unwrap();
+        let (h, _) = intervene(
+            &g,
+            &Intervention::SetInput {
+                node: price,
+                value: n(300),
+            },
+        )
+        .unwrap();
+        let v = check(&g, &h, &Constraints::default());
+        assert!(v
+            .iter()
+            .any(|v| v.rule == Rule::Magnitude && v.node == price));
+        let loose = Constraints {
+            max_factor: Some(n(1000)),
+            ..Constraints::default()
+        };
+        assert!(check(&g, &h, &loose).is_empty());
+    }
+}

@@ -1,0 +1,297 @@
+//! Curricula: chains of ever deeper variants of one problem.
+//!
+//! Round `r` of a chain grafts one proxy step onto the current critical path (a node on a
+//! longest source→answer path) of round `r - 1`, so the depth rises by one per round. Every
+//! variant records its lineage, from which [`regenerate`] rebuilds it bit for bit.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::constraints::Constraints;
+use crate::graph::{Graph, Metrics, NodeId};
+use crate::intervene::{apply, Intervention, InterventionError};
+use crate::number::Number;
+use crate::sample::{sample_against, SampleConfig, SampleKind};
+
+/// Curriculum settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurriculumConfig {
+    /// Rounds per chain (1..=8); round `r` is `r` grafts deep.
+    pub rounds: u32,
+    /// Independent chains per problem.
+    pub per_problem: u32,
+    /// The master seed.
+    pub seed: u64,
+    /// Constraints every variant must satisfy against the original.
+    #[serde(default)]
+    pub constraints: Constraints,
+}
+
+impl Default for CurriculumConfig {
+    fn default() -> Self {
+        CurriculumConfig {
+            rounds: 3,
+            per_problem: 1,
+            seed: 0,
+            constraints: Constraints::default(),
+        }
+    }
+}
+
+impl CurriculumConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), CurriculumError> {
+        if !(1..=8).contains(&self.rounds) {
+            return Err(CurriculumError::BadRounds(self.rounds));
+        }
+        Ok(())
+    }
+}
+
+/// Why a curriculum could not be made or a variant regenerated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CurriculumError {
+    /// `rounds` is outside 1..=8.
+    #[error("rounds must be between 1 and 8, got {0}")]
+    BadRounds(u32),
+    /// Replaying a lineage failed at one operation.
+    #[error("cannot replay operation {index} of the lineage: {source} (is this the right original problem?)")]
+    Replay {
+        /// The failing operation's position in the lineage.
+        index: usize,
+        /// Why it failed.
+        source: InterventionError,
+    },
+}
+
+/// How a variant was made from its original: enough to rebuild it exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lineage {
+    /// The original problem's id.
+    pub source_id: String,
+    /// The chain's sub-seed.
+    pub seed: u64,
+    /// The interventions, in the order they were applied.
+    pub operations: Vec<Intervention>,
+}
+
+/// One generated problem of a curriculum.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Variant {
+    /// The original problem's id.
+    pub source_id: String,
+    /// The round (1 = one graft).
+    pub round: u32,
+    /// The chain's sub-seed.
+    pub seed: u64,
+    /// The interventions from the original to this variant.
+    pub operations: Vec<Intervention>,
+    /// The variant's graph.
+    pub graph: Graph,
+    /// Its metrics.
+    pub metrics: Metrics,
+    /// Its answer.
+    pub answer: Number,
+}
+
+impl Variant {
+    /// The lineage that regenerates this variant.
+    pub fn lineage(&self) -> Lineage {
+        Lineage {
+            source_id: self.source_id.clone(),
+            seed: self.seed,
+            operations: self.operations.clone(),
+        }
+    }
+}
+
+/// One chain of rounds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Chain {
+    /// The chain's index among the problem's chains.
+    pub index: u32,
+    /// Its sub-seed.
+    pub seed: u64,
+    /// The variants, round 1 first.
+    pub variants: Vec<Variant>,
+    /// Why the chain stopped before the last round, if it did.
+    pub stopped: Option<String>,
+}
+
+/// A stable 64-bit mix (splitmix64 finaliser).
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The sub-seed of chain `chain` of problem `source_id` under master seed `seed`
+/// (stable across platforms and versions).
+pub fn sub_seed(seed: u64, source_id: &str, chain: u32) -> u64 {
+    // FNV-1a over the id, then mixed with the seed and chain index.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in source_id.as_bytes() {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    mix(mix(seed ^ h) ^ (chain as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+/// The nodes on a longest source→answer path (counted in operations), in evaluation order.
+pub fn critical_path(g: &Graph) -> Vec<NodeId> {
+    let levels = g.levels();
+    // down[v]: most operations on a path from v to the answer, after v.
+    let mut down = vec![i64::MIN; g.len()];
+    down[g.answer().index()] = 0;
+    for &id in g.order().iter().rev() {
+        let d = down[id.index()];
+        if d == i64::MIN {
+            continue;
+        }
+        let own = g.node(id).kind.is_operation() as i64;
+        for &o in &g.node(id).operands {
+            let cand = d + own;
+            if cand > down[o.index()] {
+                down[o.index()] = cand;
+            }
+        }
+    }
+    let depth = levels[g.answer().index()] as i64;
+    g.order()
+        .iter()
+        .copied()
+        .filter(|id| {
+            let d = down[id.index()];
+            d != i64::MIN && levels[id.index()] as i64 + d == depth
+        })
+        .collect()
+}
+
+/// Builds `per_problem` chains of `rounds` ever deeper variants of `original`.
+pub fn generate(
+    original: &Graph,
+    source_id: &str,
+    cfg: &CurriculumConfig,
+) -> Result<Vec<Chain>, CurriculumError> {
+    cfg.validate()?;
+    let mut chains = Vec::new();
+    for index in 0..cfg.per_problem {
+        let seed = sub_seed(cfg.seed, source_id, index);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut current = original.clone();
+        let mut operations = Vec::new();
+        let mut variants = Vec::new();
+        let mut stopped = None;
+        for round in 1..=cfg.rounds {
+            let sc = SampleConfig {
+                kind: SampleKind::Graft,
+                targets: Some(critical_path(&current)),
+                ..SampleConfig::default()
+            };
+            match sample_against(original, &current, &sc, &cfg.constraints, &mut rng) {
+                Ok(s) => {
+                    operations.push(s.intervention);
+                    current = s.graph;
+                    variants.push(Variant {
+                        source_id: source_id.to_string(),
+                        round,
+                        seed,
+                        operations: operations.clone(),
+                        metrics: current.metrics(),
+                        answer: current.answer_value(),
+                        graph: current.clone(),
+                    });
+                }
+                Err(e) => {
+                    stopped = Some(format!("round {round}: {e}"));
+                    break;
+                }
+            }
+        }
+        chains.push(Chain {
+            index,
+            seed,
+            variants,
+            stopped,
+        });
+    }
+    Ok(chains)
+}
+
+/// Rebuilds a variant from the original problem and its lineage.
+pub fn regenerate(original: &Graph, lineage: &Lineage) -> Result<Graph, CurriculumError> {
+    let mut g = original.clone();
+    for (index, op) in lineage.operations.iter().enumerate() {
+        apply(&mut g, op).map_err(|source| CurriculumError::Replay { index, source })?;
+    }
+    Ok(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intervene::tests::eggs;
+
+    #[test]
+    fn rounds_validated() {
+        let g = eggs();
+        for rounds in [0, 9] {
+            let cfg = CurriculumConfig {
+                rounds,
+                ..Default::default()
+            };
+            assert_eq!(
+                generate(&g, "p", &cfg).unwrap_err(),
+                CurriculumError::BadRounds(rounds)
+            );
+        }
+    }
+
+    #[test]
+    fn depth_rises_and_regenerates() {
+        let g = eggs();
+        let cfg = CurriculumConfig {
+            rounds: 4,
+            per_problem: 3,
+            seed: 7,
+            constraints: Constraints {
+                max_factor: Some(Number::int(100)),
+                ..Constraints::default()
+            },
+        };
+        let chains = generate(&g, "gsm8k-1", &cfg).unwrap();
+        assert_eq!(chains.len(), 3);
+        let seeds: std::collections::HashSet<u64> = chains.iter().map(|c| c.seed).collect();
+        assert_eq!(seeds.len(), 3);
+        let d0 = g.metrics().depth;
+        for c in &chains {
+            for v in &c.variants {
+                assert_eq!(v.metrics.depth, d0 + v.round);
+                let back = regenerate(&g, &v.lineage()).unwrap();
+                assert_eq!(
+                    serde_json::to_string(&back).unwrap(),
+                    serde_json::to_string(&v.graph).unwrap()
+                );
+            }
+            assert!(c.variants.len() == 4 || c.stopped.is_some());
+        }
+        // Deterministic.
+        let again = generate(&g, "gsm8k-1", &cfg).unwrap();
+        assert_eq!(
+            serde_json::to_string(&chains).unwrap(),
+            serde_json::to_string(&again).unwrap()
+        );
+    }
+
+    #[test]
+    fn critical_path_is_longest() {
+        let g = eggs();
+        let cp = critical_path(&g);
+        let names: Vec<&str> = cp.iter().map(|id| g.node(*id).name.as_str()).collect();
+        assert!(names.contains(&"eggs_left"));
+        assert!(names.contains(&"money"));
+        assert!(names.contains(&"eggs_eaten"));
+    }
+}

@@ -1,0 +1,440 @@
+//! Step labels for process supervision: the solution's steps in order, each with the value it
+//! must produce, and a seeded corruptor that makes one step wrong and labels every step.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::expr::{BinOp, Cond, Expr};
+use crate::graph::{Graph, NodeId, NodeKind, ProxyOp};
+use crate::intervene::recompute;
+use crate::number::Number;
+
+/// One solution step: an operation the answer depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepLabel {
+    /// Position among the steps (0 = first).
+    pub index: usize,
+    /// The node.
+    pub node: NodeId,
+    /// Its name.
+    pub name: String,
+    /// The sentence or solution line it came from, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The names of the nodes it reads, in operand order.
+    pub operands: Vec<String>,
+    /// The operation, as a line of Python (`eggs_sold = eggs_per_day - eggs_eaten`).
+    pub description: String,
+    /// The value the step must produce.
+    pub value: Number,
+}
+
+/// The operation nodes the answer depends on, in evaluation order.
+pub fn steps(g: &Graph) -> Vec<StepLabel> {
+    let relevant = g.relevant();
+    g.order()
+        .iter()
+        .copied()
+        .filter(|id| relevant[id.index()] && g.node(*id).kind.is_operation())
+        .enumerate()
+        .map(|(index, id)| label(g, index, id))
+        .collect()
+}
+
+fn label(g: &Graph, index: usize, id: NodeId) -> StepLabel {
+    let node = g.node(id);
+    StepLabel {
+        index,
+        node: id,
+        name: node.name.clone(),
+        text: node.text.clone(),
+        operands: node
+            .operands
+            .iter()
+            .map(|o| g.node(*o).name.clone())
+            .collect(),
+        description: describe(g, id),
+        value: node.value,
+    }
+}
+
+/// The node's computation as one line of Python (`total = april + may`).
+pub fn describe(g: &Graph, id: NodeId) -> String {
+    let Ok(node) = g.get(id) else {
+        return format!("# unknown node {id}");
+    };
+    let names: Vec<&str> = node
+        .operands
+        .iter()
+        .map(|o| g.node(*o).name.as_str())
+        .collect();
+    let rhs = match &node.kind {
+        NodeKind::Input { .. } | NodeKind::Constant => node.value.to_string(),
+        NodeKind::Step { expr } => fmt_expr(expr, &names, 0),
+        NodeKind::Proxy { f } => {
+            let sym = match f.op {
+                ProxyOp::Add => "+",
+                ProxyOp::Sub => "-",
+                ProxyOp::Mul => "*",
+                ProxyOp::Div => "/",
+            };
+            format!(
+                "{} {sym} {}",
+                names.first().copied().unwrap_or("?"),
+                fmt_num(f.k)
+            )
+        }
+        NodeKind::Branch {
+            cond,
+            then,
+            otherwise,
+        } => format!(
+            "{} if {} else {}",
+            fmt_expr(then, &names, 1),
+            fmt_cond(cond, &names),
+            fmt_expr(otherwise, &names, 1)
+        ),
+    };
+    format!("{} = {rhs}", node.name)
+}
+
+fn fmt_num(n: Number) -> String {
+    match n.to_decimal_string() {
+        Some(s) if n.is_negative() => format!("({s})"),
+        Some(s) => s,
+        None => format!("({}/{})", n.numer(), n.denom()),
+    }
+}
+
+fn prec(op: BinOp) -> u8 {
+    match op {
+        BinOp::Add | BinOp::Sub => 1,
+        BinOp::Mul | BinOp::Div | BinOp::FloorDiv | BinOp::Mod => 2,
+        BinOp::Pow => 4,
+    }
+}
+
+/// Formats `e` for a context of precedence `ctx` (parenthesized when it binds looser).
+fn fmt_expr(e: &Expr, names: &[&str], ctx: u8) -> String {
+    match e {
+        Expr::Arg(i) => names.get(*i as usize).copied().unwrap_or("?").to_string(),
+        Expr::Lit(n) => fmt_num(*n),
+        Expr::Neg(inner) => {
+            let s = format!("-{}", fmt_expr(inner, names, 3));
+            if ctx > 3 {
+                format!("({s})")
+            } else {
+                s
+            }
+        }
+        Expr::Bin(op, a, b) => {
+            let p = prec(*op);
+            let (lp, rp) = if *op == BinOp::Pow {
+                (p + 1, p)
+            } else if matches!(op, BinOp::Add | BinOp::Mul) {
+                (p, p)
+            } else {
+                (p, p + 1)
+            };
+            let s = format!(
+                "{} {} {}",
+                fmt_expr(a, names, lp),
+                op.symbol(),
+                fmt_expr(b, names, rp)
+            );
+            if p < ctx {
+                format!("({s})")
+            } else {
+                s
+            }
+        }
+        Expr::Call(f, args) => {
+            let inner: Vec<String> = args.iter().map(|a| fmt_expr(a, names, 0)).collect();
+            if *f == crate::Func::Sum {
+                format!("sum([{}])", inner.join(", "))
+            } else {
+                format!("{}({})", f.python_name(), inner.join(", "))
+            }
+        }
+    }
+}
+
+fn fmt_cond(c: &Cond, names: &[&str]) -> String {
+    match c {
+        Cond::Cmp(op, a, b) => format!(
+            "{} {} {}",
+            fmt_expr(a, names, 1),
+            op.symbol(),
+            fmt_expr(b, names, 1)
+        ),
+        Cond::And(cs) => cs
+            .iter()
+            .map(|c| match c {
+                Cond::Or(_) => format!("({})", fmt_cond(c, names)),
+                _ => fmt_cond(c, names),
+            })
+            .collect::<Vec<_>>()
+            .join(" and "),
+        Cond::Or(cs) => cs
+            .iter()
+            .map(|c| fmt_cond(c, names))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        Cond::Not(c) => format!("not ({})", fmt_cond(c, names)),
+        Cond::Truthy(e) => fmt_expr(e, names, 0),
+    }
+}
+
+/// How the corrupted step was made wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorruptionKind {
+    /// The step's result is replaced by a wrong number.
+    WrongValue,
+    /// The step reads a wrong (earlier) quantity in one operand.
+    WrongOperand,
+    /// The step's operator is replaced by another of `+ - * /`.
+    WrongOperator,
+}
+
+/// A step of a corrupted chain with its correctness label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabeledStep {
+    /// The step as written in the corrupted chain (its value recomputed from the error).
+    #[serde(flatten)]
+    pub step: StepLabel,
+    /// The value the step should have had.
+    pub expected: Number,
+    /// Whether the step's value is still right.
+    pub correct: bool,
+}
+
+/// A solution chain with one wrong step and the error propagated downstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorruptedChain {
+    /// How the step was corrupted.
+    pub kind: CorruptionKind,
+    /// Index of the corrupted step (always the first incorrect one).
+    pub first_error: usize,
+    /// A short account of the corruption.
+    pub detail: String,
+    /// Every step, labelled.
+    pub steps: Vec<LabeledStep>,
+    /// The corrupted chain's final answer.
+    pub answer: Number,
+    /// The correct answer.
+    pub correct_answer: Number,
+}
+
+/// Why no corrupted chain could be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CorruptError {
+    /// The answer depends on no operation (it is an input or a constant).
+    #[error("the graph has no steps to corrupt (its answer is an input or a constant)")]
+    NoSteps,
+    /// Every attempt left the step's value unchanged or could not be computed.
+    #[error("no corruption changed a step after {tries} tries: {reason}")]
+    NoCorruption {
+        /// Attempts made.
+        tries: u32,
+        /// The last failure.
+        reason: String,
+    },
+}
+
+const TRIES: u32 = 64;
+
+/// Corrupts one step of `g`'s solution, deterministically for `seed`, and labels every step.
+pub fn corrupt(g: &Graph, seed: u64) -> Result<CorruptedChain, CorruptError> {
+    let original = steps(g);
+    if original.is_empty() {
+        return Err(CorruptError::NoSteps);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut reason = String::new();
+    for _ in 0..TRIES {
+        let i = rng.random_range(0..original.len() as u32) as usize;
+        let id = original[i].node;
+        let kind = match rng.random_range(0..3u32) {
+            0 => CorruptionKind::WrongValue,
+            1 => CorruptionKind::WrongOperand,
+            _ => CorruptionKind::WrongOperator,
+        };
+        let mut h = g.clone();
+        let detail = match corrupt_step(&mut h, id, kind, &mut rng) {
+            Ok(d) => d,
+            Err(r) => {
+                reason = r;
+                continue;
+            }
+        };
+        if h.node(id).value == g.node(id).value {
+            reason = format!("{detail} leaves `{}` unchanged", original[i].name);
+            continue;
+        }
+        let steps = original
+            .iter()
+            .map(|s| {
+                let now = label(&h, s.index, s.node);
+                LabeledStep {
+                    correct: s.index != i && now.value == s.value,
+                    expected: s.value,
+                    step: now,
+                }
+            })
+            .collect();
+        return Ok(CorruptedChain {
+            kind,
+            first_error: i,
+            detail,
+            steps,
+            answer: h.answer_value(),
+            correct_answer: g.answer_value(),
+        });
+    }
+    Err(CorruptError::NoCorruption {
+        tries: TRIES,
+        reason,
+    })
+}
+
+/// Applies one corruption to step `id` of `h` and propagates it; `Err` explains a miss.
+fn corrupt_step(
+    h: &mut Graph,
+    id: NodeId,
+    kind: CorruptionKind,
+    rng: &mut ChaCha8Rng,
+) -> Result<String, String> {
+    let name = h.node(id).name.clone();
+    match kind {
+        CorruptionKind::WrongValue => {
+            let v = h.node(id).value;
+            let scale = v
+                .abs()
+                .ok()
+                .and_then(|a| a.floor().to_integer())
+                .map(|a| (a / 4).clamp(2, 1000))
+                .unwrap_or(2) as i64;
+            let mut delta = rng.random_range(1..=scale);
+            if rng.random_range(0..2u32) == 0 {
+                delta = -delta;
+            }
+            let new = v.add(Number::from(delta)).map_err(|e| e.to_string())?;
+            h.set_raw_value(id, new);
+            h.cascade(&[id]).map_err(|e| e.to_string())?;
+            Ok(format!("`{name}` computed as {new} instead of {v}"))
+        }
+        CorruptionKind::WrongOperand => {
+            let node = h.node(id).clone();
+            if node.operands.is_empty() {
+                return Err(format!("`{name}` has no operand to swap"));
+            }
+            let slot = rng.random_range(0..node.operands.len() as u32) as usize;
+            let old = node.operands[slot];
+            let pos = h.order().iter().position(|x| *x == id).unwrap_or(0);
+            let choices: Vec<NodeId> = h.order()[..pos]
+                .iter()
+                .copied()
+                .filter(|c| *c != old && h.node(*c).value != h.node(old).value)
+                .collect();
+            if choices.is_empty() {
+                return Err(format!("no other quantity before `{name}` to read"));
+            }
+            let new = choices[rng.random_range(0..choices.len() as u32) as usize];
+            h.redirect_operand(id, old, new);
+            recompute(h, id).map_err(|e| e.to_string())?;
+            h.cascade(&[id]).map_err(|e| e.to_string())?;
+            Ok(format!(
+                "`{name}` reads `{}` instead of `{}`",
+                h.node(new).name,
+                h.node(old).name
+            ))
+        }
+        CorruptionKind::WrongOperator => {
+            let ops = [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div];
+            let old = match h.kind_mut(id) {
+                NodeKind::Step {
+                    expr: Expr::Bin(op, _, _),
+                } if ops.contains(op) => {
+                    let old = *op;
+                    let others: Vec<BinOp> = ops.into_iter().filter(|o| *o != old).collect();
+                    *op = others[rng.random_range(0..others.len() as u32) as usize];
+                    old
+                }
+                _ => return Err(format!("`{name}` has no + - * / operator at its top")),
+            };
+            recompute(h, id).map_err(|e| e.to_string())?;
+            h.cascade(&[id]).map_err(|e| e.to_string())?;
+            let new = match &h.node(id).kind {
+                NodeKind::Step {
+                    expr: Expr::Bin(op, _, _),
+                } => op.symbol(),
+                _ => "?",
+            };
+            Ok(format!(
+                "`{name}` uses `{new}` instead of `{}`",
+                old.symbol()
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intervene::tests::eggs;
+
+    #[test]
+    fn steps_in_order_with_descriptions() {
+        let g = eggs();
+        let s = steps(&g);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[0].description,
+            "eggs_left = eggs_per_day - eggs_eaten - eggs_baked"
+        );
+        assert_eq!(s[1].description, "money = eggs_left * price");
+        assert_eq!(s[1].value, g.answer_value());
+        assert_eq!(s[1].operands, vec!["eggs_left", "price"]);
+    }
+
+    #[test]
+    fn parenthesizes() {
+        let names = ["a", "b", "c"];
+        let e = Expr::bin(
+            BinOp::Sub,
+            Expr::Arg(0),
+            Expr::bin(BinOp::Add, Expr::Arg(1), Expr::Arg(2)),
+        );
+        assert_eq!(fmt_expr(&e, &names, 0), "a - (b + c)");
+        let e = Expr::bin(
+            BinOp::Mul,
+            Expr::bin(BinOp::Add, Expr::Arg(0), Expr::Arg(1)),
+            Expr::Lit(Number::int(2)),
+        );
+        assert_eq!(fmt_expr(&e, &names, 0), "(a + b) * 2");
+    }
+
+    #[test]
+    fn corruption_labels_are_consistent() {
+        let g = eggs();
+        let mut kinds = std::collections::HashSet::new();
+        for seed in 0..40 {
+            let c = corrupt(&g, seed).unwrap();
+            assert_eq!(c, corrupt(&g, seed).unwrap(), "deterministic");
+            kinds.insert(c.kind);
+            let fe = c.first_error;
+            assert!(!c.steps[fe].correct);
+            for s in &c.steps[..fe] {
+                assert!(s.correct);
+            }
+            for s in &c.steps {
+                assert_eq!(s.correct, s.step.index != fe && s.step.value == s.expected);
+            }
+            // The final step carries the propagated error.
+            assert_eq!(c.steps.last().unwrap().step.value, c.answer);
+        }
+        assert_eq!(kinds.len(), 3);
+    }
+}

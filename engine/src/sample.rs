@@ -1,0 +1,292 @@
+//! A seeded sampler of interventions that keep a problem natural.
+//!
+//! It draws a target and parameters (a graft's node, operation and `k`, or an input's new
+//! value), applies the intervention and keeps drawing until [`check`] finds no violation.
+//! The same graph, settings and seed always give the same result.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::constraints::{check, Constraints, Violation};
+use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp};
+use crate::intervene::{intervene, Diff, Intervention};
+use crate::number::Number;
+
+/// Which kind of intervention to draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleKind {
+    /// A graft `t' = f(t)` (deep intervention).
+    #[default]
+    Graft,
+    /// A new value for an input (basic intervention).
+    SetInput,
+}
+
+/// Sampler settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SampleConfig {
+    /// What to draw.
+    pub kind: SampleKind,
+    /// The most draws before giving up.
+    pub max_draws: u32,
+    /// Allowed target nodes; `None` means every input (and, for grafts, every operation)
+    /// the answer depends on.
+    pub targets: Option<Vec<NodeId>>,
+}
+
+impl Default for SampleConfig {
+    fn default() -> Self {
+        SampleConfig {
+            kind: SampleKind::Graft,
+            max_draws: 200,
+            targets: None,
+        }
+    }
+}
+
+/// A successful draw.
+#[derive(Debug, Clone)]
+pub struct Sampled {
+    /// The intervention drawn.
+    pub intervention: Intervention,
+    /// The graph after it.
+    pub graph: Graph,
+    /// What changed.
+    pub diff: Diff,
+    /// How many draws it took (1 = the first one held).
+    pub draws: u32,
+}
+
+/// Why sampling failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SampleError {
+    /// No node can be the target of this kind of intervention.
+    #[error("no candidate target: {reason}")]
+    NoCandidates {
+        /// Why there is none.
+        reason: String,
+    },
+    /// Every draw broke a constraint or failed to compute.
+    #[error("gave up after {draws} draws: {reason} (loosen the constraints or allow more draws)")]
+    GaveUp {
+        /// How many draws were made.
+        draws: u32,
+        /// The last draw's failure (violations or error).
+        reason: String,
+    },
+}
+
+/// Draws an intervention on `g` that satisfies `c`, deterministically for `seed`.
+pub fn sample(
+    g: &Graph,
+    cfg: &SampleConfig,
+    c: &Constraints,
+    seed: u64,
+) -> Result<Sampled, SampleError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    sample_with(g, cfg, c, &mut rng)
+}
+
+/// Like [`sample`], drawing from an existing generator.
+pub fn sample_with(
+    g: &Graph,
+    cfg: &SampleConfig,
+    c: &Constraints,
+    rng: &mut ChaCha8Rng,
+) -> Result<Sampled, SampleError> {
+    sample_against(g, g, cfg, c, rng)
+}
+
+/// Draws an intervention on `g` (itself derived from `original`) whose result satisfies `c`
+/// when checked against `original`.
+pub fn sample_against(
+    original: &Graph,
+    g: &Graph,
+    cfg: &SampleConfig,
+    c: &Constraints,
+    rng: &mut ChaCha8Rng,
+) -> Result<Sampled, SampleError> {
+    let relevant = g.relevant();
+    let eligible = |id: NodeId| -> bool {
+        let Ok(node) = g.get(id) else { return false };
+        match cfg.kind {
+            SampleKind::SetInput => matches!(node.kind, NodeKind::Input { .. }),
+            SampleKind::Graft => !matches!(node.kind, NodeKind::Constant),
+        }
+    };
+    let candidates: Vec<NodeId> = match &cfg.targets {
+        Some(t) => t.iter().copied().filter(|&id| eligible(id)).collect(),
+        None => g
+            .order()
+            .iter()
+            .copied()
+            .filter(|&id| relevant[id.index()] && eligible(id))
+            .collect(),
+    };
+    if candidates.is_empty() {
+        return Err(SampleError::NoCandidates {
+            reason: match cfg.kind {
+                SampleKind::SetInput => "the answer depends on no input".into(),
+                SampleKind::Graft => "no input or step among the allowed targets".into(),
+            },
+        });
+    }
+    let mut reason = String::from("no draw was made (max_draws is 0)");
+    for draw in 1..=cfg.max_draws {
+        let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
+        let value = g.node(t).value;
+        let iv = match cfg.kind {
+            SampleKind::Graft => Intervention::Graft {
+                node: t,
+                f: draw_proxy(rng, value),
+            },
+            SampleKind::SetInput => Intervention::SetInput {
+                node: t,
+                value: draw_value(rng, value),
+            },
+        };
+        match intervene(g, &iv) {
+            Ok((graph, diff)) => {
+                let violations = check(original, &graph, c);
+                if violations.is_empty() {
+                    return Ok(Sampled {
+                        intervention: iv,
+                        graph,
+                        diff,
+                        draws: draw,
+                    });
+                }
+                reason = describe(&violations);
+            }
+            Err(e) => reason = e.to_string(),
+        }
+    }
+    Err(SampleError::GaveUp {
+        draws: cfg.max_draws,
+        reason,
+    })
+}
+
+fn describe(v: &[Violation]) -> String {
+    let mut s = v
+        .iter()
+        .take(3)
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if v.len() > 3 {
+        s.push_str(&format!("; and {} more", v.len() - 3));
+    }
+    s
+}
+
+/// Draws `f = op k`: `k` in 1..=max(10, |t|) for ±, 2..=5 for × and ÷.
+fn draw_proxy(rng: &mut ChaCha8Rng, t: Number) -> ProxyFn {
+    let op = ProxyOp::ALL[rng.random_range(0..4u32) as usize];
+    let k = match op {
+        ProxyOp::Add | ProxyOp::Sub => {
+            let scale = t
+                .abs()
+                .ok()
+                .and_then(|a| a.floor().to_integer())
+                .unwrap_or(10)
+                .clamp(10, 1000) as i64;
+            rng.random_range(1..=scale)
+        }
+        ProxyOp::Mul | ProxyOp::Div => rng.random_range(2..=5i64),
+    };
+    ProxyFn {
+        op,
+        k: Number::from(k),
+    }
+}
+
+/// Draws a new value near `v` (between about half and double), never `v` itself.
+fn draw_value(rng: &mut ChaCha8Rng, v: Number) -> Number {
+    if let Some(i) = v.to_integer() {
+        let a = i.unsigned_abs().min(1 << 60) as i64;
+        let (lo, hi) = ((a / 2).max(1), (a * 2).max(10));
+        let mut x = rng.random_range(lo..=hi);
+        if x == a {
+            x = if x < hi { x + 1 } else { x - 1 };
+        }
+        Number::from(if i < 0 { -x } else { x })
+    } else {
+        // Scale by n/4 for n in 1..=8, n != 4: keeps decimals short.
+        let mut s = rng.random_range(1..=7i64);
+        if s >= 4 {
+            s += 1;
+        }
+        Number::ratio(s as i128, 4)
+            .and_then(|r| v.mul(r))
+            .unwrap_or(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intervene::tests::eggs;
+
+    #[test]
+    fn deterministic_and_valid() {
+        let g = eggs();
+        let c = Constraints::default();
+        for kind in [SampleKind::Graft, SampleKind::SetInput] {
+            let cfg = SampleConfig {
+                kind,
+                ..Default::default()
+            };
+            for seed in 0..20 {
+                let a = sample(&g, &cfg, &c, seed).unwrap();
+                let b = sample(&g, &cfg, &c, seed).unwrap();
+                assert_eq!(a.intervention, b.intervention);
+                assert_eq!(a.draws, b.draws);
+                assert!(check(&g, &a.graph, &c).is_empty());
+                assert!(a.draws >= 1);
+            }
+        }
+    }
+
+    #[test]
+    fn seeds_differ() {
+        let g = eggs();
+        let cfg = SampleConfig::default();
+        let c = Constraints::default();
+        let all: std::collections::HashSet<String> = (0..20)
+            .map(|s| format!("{:?}", sample(&g, &cfg, &c, s).unwrap().intervention))
+            .collect();
+        assert!(all.len() > 3);
+    }
+
+    #[test]
+    fn gives_up_with_reason() {
+        let g = eggs();
+        let tight = Constraints {
+            max_factor: Some(Number::ONE),
+            ..Constraints::default()
+        };
+        let cfg = SampleConfig {
+            max_draws: 5,
+            ..Default::default()
+        };
+        match sample(&g, &cfg, &tight, 1) {
+            Err(SampleError::GaveUp { draws, reason }) => {
+                assert_eq!(draws, 5);
+                assert!(!reason.is_empty());
+            }
+            other => panic!("expected GaveUp, got {other:?}"),
+        }
+        let none = SampleConfig {
+            targets: Some(vec![]),
+            ..Default::default()
+        };
+        assert!(matches!(
+            sample(&g, &none, &tight, 1),
+            Err(SampleError::NoCandidates { .. })
+        ));
+    }
+}
