@@ -6,6 +6,8 @@
 pub mod expr;
 pub mod graph;
 pub mod number;
+pub mod printer;
+pub mod python;
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
 pub use graph::{
@@ -13,3 +15,5 @@ pub use graph::{
     ValueChange,
 };
 pub use number::{ArithError, Number};
+pub use printer::to_python;
+pub use python::{parse_program, EvalFailure, PythonError};

@@ -1,0 +1,1014 @@
+//! Python solution programs → computation graphs.
+//!
+//! [`parse_program`] reads a small, arithmetic subset of Python (the shape of GSM-Hard's
+//! `code` field: `def solution():`, a docstring, assignments, `if` blocks and `return`) with
+//! the real Python parser and interprets it inside the engine, exactly, without running Python.
+//!
+//! Mapping to the graph:
+//! - `x = 5` (a literal or `-literal`) is an [`NodeKind::Input`] named `x`; when a question is
+//!   given, its span is the first not-yet-used occurrence of that number written in digits.
+//! - any other assignment is a [`NodeKind::Step`]; operands are the distinct nodes read, in
+//!   first-appearance order; literals stay inline.
+//! - reassignment adds a new node (`total_2`); later reads use the newest.
+//! - `if/elif/else` adds one [`NodeKind::Branch`] per variable assigned in any arm; a ternary
+//!   nested inside a larger expression is hoisted into its own branch node `<target>_choice`.
+//! - `return name` makes that node the answer; `return <expr>` adds a step `result`.
+//! - a program without `def` is read as top-level statements; without `return`, the answer is
+//!   the last assigned variable.
+//!
+//! Lines written by [`crate::printer::to_python`] may end with a `# graft: ...` marker:
+//! `input [A..B]`, `constant`, `proxy`, `step`, or `args a b c` (explicit operand order).
+
+use std::collections::HashMap;
+
+use ruff_python_ast as ast;
+use ruff_text_size::Ranged;
+
+use crate::expr::{BinOp, CmpOp, Cond, Expr, Func};
+use crate::graph::{Graph, GraphBuilder, GraphError, NodeId, NodeKind, ProxyFn, ProxyOp, Span};
+use crate::number::{ArithError, Number};
+
+/// Why evaluating a program's line failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvalFailure {
+    /// A node could not be computed or added.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// A literal-only expression could not be computed.
+    #[error(transparent)]
+    Arith(#[from] ArithError),
+}
+
+/// Why a Python program could not be turned into a graph.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PythonError {
+    /// The source is not valid Python.
+    #[error("Python syntax error at line {line}, column {column}: {message}")]
+    Syntax {
+        /// The parser's message.
+        message: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column (in characters).
+        column: u32,
+    },
+    /// Valid Python outside the arithmetic subset Graft understands.
+    #[error("unsupported Python at line {line}, column {column}: {construct} (Graft reads assignments, arithmetic, min/max/abs/round/int/float/sum/math.floor/math.ceil, if/elif/else, ternaries and return)")]
+    Unsupported {
+        /// The construct, e.g. `while loop` or `call to len()`.
+        construct: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
+    },
+    /// A line's value could not be computed (division by zero, irrational result, …).
+    #[error("cannot evaluate line {line}: {source}")]
+    Eval {
+        /// 1-based line.
+        line: u32,
+        /// 1-based column of the expression, when known.
+        column: Option<u32>,
+        /// The failure.
+        source: EvalFailure,
+    },
+    /// A name is read before any assignment to it.
+    #[error("line {line}, column {column}: `{name}` is used before it is assigned; assign it first")]
+    Undefined {
+        /// The variable.
+        name: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
+    },
+    /// A variable assigned in only some arms of an `if` has no value in the others.
+    #[error("line {line}: `{name}` is assigned in only some arms of this if and has no value before it; assign it before the if or in every arm")]
+    NoValueInArm {
+        /// The variable.
+        name: String,
+        /// 1-based line of the `if`.
+        line: u32,
+    },
+    /// The function has no `return` (or a bare `return`).
+    #[error("line {line}: no value is returned; end solution() with `return <variable>`")]
+    MissingReturn {
+        /// 1-based line of the `def` (or of the bare `return`).
+        line: u32,
+    },
+    /// The program assigns nothing.
+    #[error("the program computes nothing: no assignment and no return")]
+    Empty,
+    /// A `# graft:` marker that does not fit its line.
+    #[error("line {line}: bad `# graft:` marker: {message}")]
+    BadMarker {
+        /// What is wrong.
+        message: String,
+        /// 1-based line.
+        line: u32,
+    },
+}
+
+/// Parses a Python solution program into an evaluated graph.
+///
+/// `question`, when given, becomes the graph's question and is searched for the inputs' numbers.
+pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, PythonError> {
+    let parsed = ruff_python_parser::parse_module(source).map_err(|e| {
+        let (line, column) = line_col(source, u32::from(e.location.start()));
+        PythonError::Syntax {
+            message: e.error.to_string(),
+            line,
+            column,
+        }
+    })?;
+    let module = parsed.syntax();
+    let mut it = Interp {
+        src: source,
+        b: GraphBuilder::new(question.map(str::to_string)),
+        scope: HashMap::with_capacity(16),
+        log: Vec::with_capacity(16),
+        qnums: question.map(question_numbers).unwrap_or_default(),
+        last: None,
+    };
+    let mut func: Option<&ast::StmtFunctionDef> = None;
+    let mut top: Vec<&ast::Stmt> = Vec::new();
+    for stmt in &module.body {
+        match stmt {
+            ast::Stmt::Import(imp) => it.check_import(imp)?,
+            ast::Stmt::FunctionDef(f) => {
+                if func.is_some() {
+                    return Err(it.unsupported("a second function definition", stmt.start()));
+                }
+                func = Some(f);
+            }
+            _ => top.push(stmt),
+        }
+    }
+    let answer = match func {
+        Some(f) => {
+            for stmt in &top {
+                if !is_ignorable_top_level(stmt) {
+                    return Err(it.unsupported(
+                        "statements outside solution() besides imports",
+                        stmt.start(),
+                    ));
+                }
+            }
+            if !f.parameters.is_empty() || f.is_async || !f.decorator_list.is_empty() {
+                return Err(it.unsupported("function parameters or decorators", f.start()));
+            }
+            match it.block(&f.body, true)? {
+                Some(a) => a,
+                None => {
+                    return Err(PythonError::MissingReturn {
+                        line: line_col(source, u32::from(f.start())).0,
+                    })
+                }
+            }
+        }
+        None => {
+            match it.block(&module.body, true)? {
+                Some(a) => a,
+                None => it.last.ok_or(PythonError::Empty)?,
+            }
+        }
+    };
+    it.b.build(answer).map_err(|e| PythonError::Eval {
+        line: 1,
+        column: None,
+        source: e.into(),
+    })
+}
+
+/// Module-level statements that may sit beside `def solution()`: docstrings, `pass`, and calls
+/// that only run or print the solution.
+fn is_ignorable_top_level(stmt: &ast::Stmt) -> bool {
+    match stmt {
+        ast::Stmt::Pass(_) => true,
+        ast::Stmt::Expr(e) => match &*e.value {
+            ast::Expr::StringLiteral(_) => true,
+            ast::Expr::Call(c) => matches!(&*c.func, ast::Expr::Name(n) if n.id.as_str() == "print" || n.id.as_str() == "solution"),
+            _ => false,
+        },
+        ast::Stmt::Assign(a) => matches!(&*a.value, ast::Expr::Call(c) if matches!(&*c.func, ast::Expr::Name(n) if n.id.as_str() == "solution")),
+        _ => false,
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_col(src: &str, offset: u32) -> (u32, u32) {
+    let off = (offset as usize).min(src.len());
+    let before = src.get(..off).unwrap_or(src);
+    let line = before.bytes().filter(|&b| b == b'\n').count() as u32 + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() as u32 + 1;
+    (line, column)
+}
+
+/// The byte range of the source line holding `offset`, without its newline.
+fn line_bounds(src: &str, offset: usize) -> (usize, usize) {
+    let off = offset.min(src.len());
+    let bytes = src.as_bytes();
+    let start = bytes[..off]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[off..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(src.len(), |i| off + i);
+    (start, end)
+}
+
+/// A number written in digits in the question: byte range, value, already used.
+struct QNum {
+    start: u32,
+    end: u32,
+    value: Number,
+    used: bool,
+}
+
+/// Every number written in digits in `q` (`1,200`, `3.5`, `48`), in order.
+fn question_numbers(q: &str) -> Vec<QNum> {
+    let b = q.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+        {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        // Thousands separators: `,` followed by exactly three digits.
+        while i + 3 < b.len() + 0
+            && b[i] == b','
+            && b[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+            && !(i + 4 < b.len() && b[i + 4].is_ascii_digit())
+        {
+            i += 4;
+        }
+        if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        if let Some(value) = Number::parse_decimal(&q[start..i]) {
+            out.push(QNum {
+                start: start as u32,
+                end: i as u32,
+                value,
+                used: false,
+            });
+        }
+    }
+    out
+}
+
+/// A `# graft:` marker at the end of an assignment line.
+enum Marker<'s> {
+    None,
+    Input(Option<Span>),
+    Constant,
+    Proxy,
+    Step,
+    Args(Vec<&'s str>),
+}
+
+struct Interp<'s> {
+    src: &'s str,
+    b: GraphBuilder,
+    /// Variable name in the source → its newest node.
+    scope: HashMap<&'s str, NodeId>,
+    /// Variables assigned so far, in order (arms of an `if` read their part of it).
+    log: Vec<&'s str>,
+    qnums: Vec<QNum>,
+    last: Option<NodeId>,
+}
+
+/// The operands of the node being built, and the name hoisted ternaries are based on.
+struct Operands<'a> {
+    ids: Vec<NodeId>,
+    /// Fixed by an `args` marker: names must map into it, nothing is added.
+    fixed: bool,
+    target: &'a str,
+}
+
+impl Operands<'_> {
+    fn slot(&mut self, id: NodeId) -> Option<u32> {
+        if let Some(i) = self.ids.iter().position(|&o| o == id) {
+            return Some(i as u32);
+        }
+        if self.fixed {
+            return None;
+        }
+        self.ids.push(id);
+        Some(self.ids.len() as u32 - 1)
+    }
+}
+
+impl<'s> Interp<'s> {
+    fn pos(&self, offset: ruff_text_size::TextSize) -> (u32, u32) {
+        line_col(self.src, u32::from(offset))
+    }
+
+    fn unsupported(&self, construct: impl Into<String>, at: ruff_text_size::TextSize) -> PythonError {
+        let (line, column) = self.pos(at);
+        PythonError::Unsupported {
+            construct: construct.into(),
+            line,
+            column,
+        }
+    }
+
+    fn eval_err(&self, at: ruff_text_size::TextSize, e: impl Into<EvalFailure>) -> PythonError {
+        let (line, column) = self.pos(at);
+        PythonError::Eval {
+            line,
+            column: Some(column),
+            source: e.into(),
+        }
+    }
+
+    fn check_import(&self, imp: &ast::StmtImport) -> Result<(), PythonError> {
+        for alias in &imp.names {
+            if alias.name.id.as_str() != "math" || alias.asname.is_some() {
+                return Err(self.unsupported(
+                    format!("import of `{}` (only `import math`)", alias.name.id.as_str()),
+                    alias.start(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs statements; returns the answer when a `return` is reached (only at `top`).
+    fn block(&mut self, body: &'s [ast::Stmt], top: bool) -> Result<Option<NodeId>, PythonError> {
+        for stmt in body {
+            match stmt {
+                ast::Stmt::Assign(a) => {
+                    if a.targets.len() != 1 {
+                        return Err(self.unsupported("chained assignment `a = b = ...`", a.start()));
+                    }
+                    let name = self.target_name(&a.targets[0])?;
+                    self.assign(name, &a.value, stmt)?;
+                }
+                ast::Stmt::AnnAssign(a) => {
+                    let name = self.target_name(&a.target)?;
+                    match &a.value {
+                        Some(v) => {
+                            self.assign(name, v, stmt)?;
+                        }
+                        None => {
+                            return Err(self.unsupported("annotation without a value", a.start()))
+                        }
+                    }
+                }
+                ast::Stmt::AugAssign(a) => {
+                    let name = self.target_name(&a.target)?;
+                    let op = self.bin_op(a.op, a.start())?;
+                    let mut ops = Operands {
+                        ids: Vec::with_capacity(4),
+                        fixed: false,
+                        target: name,
+                    };
+                    let prev = self.read(name, a.target.start())?;
+                    let left = Expr::Arg(ops.slot(prev).unwrap_or(0));
+                    let right = self.lower(&a.value, &mut ops)?;
+                    let text = self.line_text(stmt.start());
+                    let id = self
+                        .b
+                        .step(name, Expr::bin(op, left, right), ops.ids)
+                        .map_err(|e| self.eval_err(a.value.start(), e))?;
+                    self.b.set_text(id, text);
+                    self.bind(name, id);
+                }
+                ast::Stmt::If(i) => self.if_chain(&i.test, &i.body, &i.elif_else_clauses, stmt)?,
+                ast::Stmt::Return(r) => {
+                    if !top {
+                        return Err(self.unsupported("return inside an if block", r.start()));
+                    }
+                    let Some(value) = &r.value else {
+                        return Err(PythonError::MissingReturn {
+                            line: self.pos(r.start()).0,
+                        });
+                    };
+                    if let ast::Expr::Name(n) = &**value {
+                        return self.read(n.id.as_str(), n.start()).map(Some);
+                    }
+                    let id = self.assign("result", value, stmt)?;
+                    return Ok(Some(id));
+                }
+                ast::Stmt::Expr(e) if matches!(&*e.value, ast::Expr::StringLiteral(_)) => {}
+                ast::Stmt::Pass(_) => {}
+                ast::Stmt::Import(imp) => self.check_import(imp)?,
+                other => return Err(self.unsupported(stmt_name(other), other.start())),
+            }
+        }
+        Ok(None)
+    }
+
+    fn target_name(&self, t: &'s ast::Expr) -> Result<&'s str, PythonError> {
+        match t {
+            ast::Expr::Name(n) => Ok(n.id.as_str()),
+            ast::Expr::Tuple(_) | ast::Expr::List(_) => {
+                Err(self.unsupported("tuple unpacking `a, b = ...`", t.start()))
+            }
+            _ => Err(self.unsupported(
+                format!("assignment to {}", expr_name(t)),
+                t.start(),
+            )),
+        }
+    }
+
+    fn read(&self, name: &str, at: ruff_text_size::TextSize) -> Result<NodeId, PythonError> {
+        self.scope.get(name).copied().ok_or_else(|| {
+            let (line, column) = self.pos(at);
+            PythonError::Undefined {
+                name: name.to_string(),
+                line,
+                column,
+            }
+        })
+    }
+
+    fn bind(&mut self, name: &'s str, id: NodeId) {
+        self.scope.insert(name, id);
+        self.log.push(name);
+        self.last = Some(id);
+    }
+
+    /// The trimmed source line at `offset`, without a `# graft:` marker.
+    fn line_text(&self, offset: ruff_text_size::TextSize) -> String {
+        let (s, e) = line_bounds(self.src, u32::from(offset) as usize);
+        let line = &self.src[s..e];
+        let line = match line.find("# graft:") {
+            Some(i) => &line[..i],
+            None => line,
+        };
+        line.trim().to_string()
+    }
+
+    /// The `# graft:` marker after a statement, if any.
+    fn marker(&self, stmt: &ast::Stmt) -> Result<Marker<'s>, PythonError> {
+        let end = u32::from(stmt.end()) as usize;
+        let (_, line_end) = line_bounds(self.src, end);
+        let rest = self.src.get(end..line_end).unwrap_or("");
+        let Some(hash) = rest.find('#') else {
+            return Ok(Marker::None);
+        };
+        let comment = rest[hash + 1..].trim_start();
+        let Some(body) = comment.strip_prefix("graft:") else {
+            return Ok(Marker::None);
+        };
+        let line = self.pos(stmt.start()).0;
+        let bad = |message: String| PythonError::BadMarker { message, line };
+        let mut words = body.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty());
+        Ok(match words.next() {
+            Some("input") => match words.next() {
+                None => Marker::Input(None),
+                Some(w) => {
+                    let span = w
+                        .split_once("..")
+                        .and_then(|(a, b)| Some(Span { start: a.parse().ok()?, end: b.parse().ok()? }))
+                        .ok_or_else(|| bad(format!("`{w}` is not a span like 22..24")))?;
+                    Marker::Input(Some(span))
+                }
+            },
+            Some("constant") => Marker::Constant,
+            Some("proxy") => Marker::Proxy,
+            Some("step") => Marker::Step,
+            Some("args") => Marker::Args(words.collect()),
+            Some(w) => return Err(bad(format!("unknown kind `{w}` (input, constant, proxy, step, args)"))),
+            None => return Err(bad("empty marker".into())),
+        })
+    }
+
+    /// Adds the node for `name = value` and binds it.
+    fn assign(
+        &mut self,
+        name: &'s str,
+        value: &'s ast::Expr,
+        stmt: &'s ast::Stmt,
+    ) -> Result<NodeId, PythonError> {
+        let marker = self.marker(stmt)?;
+        let text = self.line_text(stmt.start());
+        let id = match marker {
+            Marker::None | Marker::Args(_) | Marker::Step => {
+                let literal = if matches!(marker, Marker::None) {
+                    literal_value(self.src, value)
+                } else {
+                    None
+                };
+                if let Some(v) = literal {
+                    let span = self.find_span(v);
+                    self.b.input(name, v, span)
+                } else {
+                    let mut ops = Operands {
+                        ids: Vec::with_capacity(4),
+                        fixed: false,
+                        target: name,
+                    };
+                    if let Marker::Args(names) = &marker {
+                        for n in names {
+                            let id = self.read(n, stmt.start())?;
+                            ops.ids.push(id);
+                        }
+                        ops.fixed = true;
+                    }
+                    let kind = match value {
+                        ast::Expr::If(t) => {
+                            let cond = self.cond(&t.test, &mut ops)?;
+                            let then = self.lower(&t.body, &mut ops)?;
+                            let otherwise = self.lower(&t.orelse, &mut ops)?;
+                            NodeKind::Branch {
+                                cond,
+                                then,
+                                otherwise,
+                            }
+                        }
+                        _ => NodeKind::Step {
+                            expr: self.lower(value, &mut ops)?,
+                        },
+                    };
+                    self.b
+                        .op(name, kind, ops.ids)
+                        .map_err(|e| self.eval_err(value.start(), e))?
+                }
+            }
+            Marker::Input(span) => {
+                let v = self.literal_expr(value)?;
+                self.b.input(name, v, span)
+            }
+            Marker::Constant => {
+                let v = self.literal_expr(value)?;
+                self.b.constant(name, v)
+            }
+            Marker::Proxy => {
+                let ast::Expr::BinOp(bin) = value else {
+                    return Err(self.bad_marker(stmt, "a proxy line must read `t op k`"));
+                };
+                let ast::Expr::Name(t) = &*bin.left else {
+                    return Err(self.bad_marker(stmt, "a proxy's left operand must be a variable"));
+                };
+                let op = match bin.op {
+                    ast::Operator::Add => ProxyOp::Add,
+                    ast::Operator::Sub => ProxyOp::Sub,
+                    ast::Operator::Mult => ProxyOp::Mul,
+                    ast::Operator::Div => ProxyOp::Div,
+                    _ => return Err(self.bad_marker(stmt, "a proxy's operator must be + - * or /")),
+                };
+                let k = self.literal_expr(&bin.right)?;
+                let t = self.read(t.id.as_str(), t.start())?;
+                self.b
+                    .op(name, NodeKind::Proxy { f: ProxyFn { op, k } }, vec![t])
+                    .map_err(|e| self.eval_err(value.start(), e))?
+            }
+        };
+        self.b.set_text(id, text);
+        self.bind(name, id);
+        Ok(id)
+    }
+
+    fn bad_marker(&self, stmt: &ast::Stmt, message: &str) -> PythonError {
+        PythonError::BadMarker {
+            message: message.into(),
+            line: self.pos(stmt.start()).0,
+        }
+    }
+
+    /// Evaluates an expression made of literals only (for marked lines).
+    fn literal_expr(&mut self, value: &'s ast::Expr) -> Result<Number, PythonError> {
+        let mut ops = Operands {
+            ids: Vec::new(),
+            fixed: true,
+            target: "",
+        };
+        let e = self.lower(value, &mut ops).map_err(|err| match err {
+            PythonError::Undefined { line, .. } => PythonError::BadMarker {
+                message: "this marked line must hold a number, not variables".into(),
+                line,
+            },
+            other => other,
+        })?;
+        e.eval(&[]).map_err(|err| self.eval_err(value.start(), err))
+    }
+
+    /// The span of the first unused occurrence of `v` in the question.
+    fn find_span(&mut self, v: Number) -> Option<Span> {
+        let q = self
+            .qnums
+            .iter_mut()
+            .find(|q| !q.used && q.value == v)?;
+        q.used = true;
+        Some(Span {
+            start: q.start,
+            end: q.end,
+        })
+    }
+
+    fn if_chain(
+        &mut self,
+        test: &'s ast::Expr,
+        body: &'s [ast::Stmt],
+        rest: &'s [ast::ElifElseClause],
+        stmt_at: &impl Ranged,
+    ) -> Result<(), PythonError> {
+        let at = stmt_at.start();
+        let mut cond_ops = Operands {
+            ids: Vec::with_capacity(4),
+            fixed: false,
+            target: "condition",
+        };
+        let cond = self.cond(test, &mut cond_ops)?;
+        let before = self.scope.clone();
+        let log_start = self.log.len();
+        self.block(body, false)?;
+        let then_scope = std::mem::replace(&mut self.scope, before.clone());
+        match rest.split_first() {
+            Some((clause, more)) => match &clause.test {
+                Some(t) => self.if_chain(t, &clause.body, more, clause)?,
+                None => {
+                    self.block(&clause.body, false)?;
+                }
+            },
+            None => {}
+        }
+        let else_scope = std::mem::replace(&mut self.scope, before);
+        let mut vars: Vec<&'s str> = Vec::new();
+        for &v in &self.log[log_start..] {
+            if !vars.contains(&v) {
+                vars.push(v);
+            }
+        }
+        self.log.truncate(log_start);
+        let (line, _) = self.pos(at);
+        let text = self.line_text(at);
+        for v in vars {
+            let missing = || PythonError::NoValueInArm {
+                name: v.to_string(),
+                line,
+            };
+            let t = then_scope.get(v).copied().ok_or_else(missing)?;
+            let o = else_scope.get(v).copied().ok_or_else(missing)?;
+            let mut ops = Operands {
+                ids: cond_ops.ids.clone(),
+                fixed: false,
+                target: v,
+            };
+            let then = Expr::Arg(ops.slot(t).unwrap_or(0));
+            let otherwise = Expr::Arg(ops.slot(o).unwrap_or(0));
+            let id = self
+                .b
+                .op(
+                    v,
+                    NodeKind::Branch {
+                        cond: cond.clone(),
+                        then,
+                        otherwise,
+                    },
+                    ops.ids,
+                )
+                .map_err(|e| self.eval_err(at, e))?;
+            self.b.set_text(id, text.clone());
+            self.bind(v, id);
+        }
+        Ok(())
+    }
+
+    fn bin_op(&self, op: ast::Operator, at: ruff_text_size::TextSize) -> Result<BinOp, PythonError> {
+        Ok(match op {
+            ast::Operator::Add => BinOp::Add,
+            ast::Operator::Sub => BinOp::Sub,
+            ast::Operator::Mult => BinOp::Mul,
+            ast::Operator::Div => BinOp::Div,
+            ast::Operator::FloorDiv => BinOp::FloorDiv,
+            ast::Operator::Mod => BinOp::Mod,
+            ast::Operator::Pow => BinOp::Pow,
+            other => {
+                return Err(self.unsupported(format!("operator `{}`", other.as_str()), at))
+            }
+        })
+    }
+
+    /// Lowers an arithmetic expression, collecting operands.
+    fn lower(&mut self, e: &'s ast::Expr, ops: &mut Operands<'_>) -> Result<Expr, PythonError> {
+        Ok(match e {
+            ast::Expr::Name(n) => {
+                let id = self.read(n.id.as_str(), n.start())?;
+                match ops.slot(id) {
+                    Some(i) => Expr::Arg(i),
+                    None => {
+                        let (line, column) = self.pos(n.start());
+                        return Err(if ops.target.is_empty() {
+                            PythonError::Undefined {
+                                name: n.id.to_string(),
+                                line,
+                                column,
+                            }
+                        } else {
+                            PythonError::BadMarker {
+                                message: format!("`{}` is not listed in args", n.id),
+                                line,
+                            }
+                        });
+                    }
+                }
+            }
+            ast::Expr::NumberLiteral(_) => Expr::Lit(self.number(e)?),
+            ast::Expr::UnaryOp(u) => match u.op {
+                ast::UnaryOp::USub => match &*u.operand {
+                    ast::Expr::NumberLiteral(_) => {
+                        let v = self.number(&u.operand)?;
+                        Expr::Lit(v.neg().map_err(|err| self.eval_err(e.start(), err))?)
+                    }
+                    inner => Expr::Neg(Box::new(self.lower(inner, ops)?)),
+                },
+                ast::UnaryOp::UAdd => self.lower(&u.operand, ops)?,
+                ast::UnaryOp::Not => {
+                    return Err(self.unsupported("`not` in arithmetic", e.start()))
+                }
+                ast::UnaryOp::Invert => return Err(self.unsupported("operator `~`", e.start())),
+            },
+            ast::Expr::BinOp(b) => {
+                let op = self.bin_op(b.op, e.start())?;
+                let l = self.lower(&b.left, ops)?;
+                let r = self.lower(&b.right, ops)?;
+                Expr::bin(op, l, r)
+            }
+            ast::Expr::Call(c) => self.call(c, ops)?,
+            ast::Expr::If(t) => {
+                if ops.fixed {
+                    return Err(self.unsupported("a conditional expression here", e.start()));
+                }
+                let target = format!("{}_choice", ops.target);
+                let mut inner = Operands {
+                    ids: Vec::with_capacity(4),
+                    fixed: false,
+                    target: &target,
+                };
+                let cond = self.cond(&t.test, &mut inner)?;
+                let then = self.lower(&t.body, &mut inner)?;
+                let otherwise = self.lower(&t.orelse, &mut inner)?;
+                let id = self
+                    .b
+                    .op(
+                        &target,
+                        NodeKind::Branch {
+                            cond,
+                            then,
+                            otherwise,
+                        },
+                        inner.ids,
+                    )
+                    .map_err(|err| self.eval_err(e.start(), err))?;
+                let text = self.line_text(e.start());
+                self.b.set_text(id, text);
+                Expr::Arg(ops.slot(id).unwrap_or(0))
+            }
+            ast::Expr::BooleanLiteral(_) | ast::Expr::Compare(_) | ast::Expr::BoolOp(_) => {
+                return Err(self.unsupported(
+                    format!("{} used as a number", expr_name(e)),
+                    e.start(),
+                ))
+            }
+            other => return Err(self.unsupported(expr_name(other), other.start())),
+        })
+    }
+
+    /// The exact value of a number literal, from its source text.
+    fn number(&self, e: &ast::Expr) -> Result<Number, PythonError> {
+        let r = e.range();
+        let text = &self.src[r.start().to_usize()..r.end().to_usize()];
+        if let ast::Expr::NumberLiteral(n) = e {
+            if matches!(n.value, ast::Number::Complex { .. }) {
+                return Err(self.unsupported("complex number", e.start()));
+            }
+        }
+        match Number::parse_decimal(text) {
+            Some(v) => Ok(v),
+            None => {
+                // Hex, octal, binary integers: use the parser's value.
+                if let ast::Expr::NumberLiteral(ast::ExprNumberLiteral {
+                    value: ast::Number::Int(i),
+                    ..
+                }) = e
+                {
+                    if let Some(v) = i.as_u64() {
+                        return Ok(Number::int(v as i128));
+                    }
+                }
+                Err(self.unsupported(format!("number literal `{text}`"), e.start()))
+            }
+        }
+    }
+
+    fn call(&mut self, c: &'s ast::ExprCall, ops: &mut Operands<'_>) -> Result<Expr, PythonError> {
+        let func = match &*c.func {
+            ast::Expr::Name(n) => match n.id.as_str() {
+                "min" => Func::Min,
+                "max" => Func::Max,
+                "abs" => Func::Abs,
+                "round" => Func::Round,
+                "int" => Func::Int,
+                "float" => Func::Float,
+                "sum" => Func::Sum,
+                other => {
+                    return Err(self.unsupported(format!("call to {other}()"), c.start()))
+                }
+            },
+            ast::Expr::Attribute(a) => match (&*a.value, a.attr.id.as_str()) {
+                (ast::Expr::Name(m), "floor") if m.id.as_str() == "math" => Func::Floor,
+                (ast::Expr::Name(m), "ceil") if m.id.as_str() == "math" => Func::Ceil,
+                _ => {
+                    return Err(self.unsupported(
+                        format!("call to {}()", &self.src[a.range().start().to_usize()..a.range().end().to_usize()]),
+                        c.start(),
+                    ))
+                }
+            },
+            other => return Err(self.unsupported("call of a computed function", other.start())),
+        };
+        if let Some(k) = c.arguments.keywords.first() {
+            return Err(self.unsupported("keyword arguments", k.start()));
+        }
+        let args = &c.arguments.args;
+        let mut out = Vec::with_capacity(args.len());
+        if func == Func::Sum {
+            let elts = match args.as_ref() {
+                [ast::Expr::List(l)] => &l.elts,
+                [ast::Expr::Tuple(t)] => &t.elts,
+                _ => {
+                    return Err(self.unsupported(
+                        "sum() of something other than a list or tuple literal",
+                        c.start(),
+                    ))
+                }
+            };
+            for a in elts {
+                out.push(self.lower(a, ops)?);
+            }
+        } else {
+            let (lo, hi) = match func {
+                Func::Min | Func::Max => (1, usize::MAX),
+                Func::Round => (1, 2),
+                _ => (1, 1),
+            };
+            if args.len() < lo || args.len() > hi {
+                return Err(self.unsupported(
+                    format!("{}() with {} arguments", func.python_name(), args.len()),
+                    c.start(),
+                ));
+            }
+            if matches!(func, Func::Min | Func::Max) && args.len() == 1 {
+                return Err(self.unsupported(
+                    format!("{}() of a single iterable", func.python_name()),
+                    c.start(),
+                ));
+            }
+            for a in args.iter() {
+                if matches!(a, ast::Expr::Starred(_)) {
+                    return Err(self.unsupported("starred argument", a.start()));
+                }
+                out.push(self.lower(a, ops)?);
+            }
+        }
+        Ok(Expr::Call(func, out))
+    }
+
+    /// Lowers a condition.
+    fn cond(&mut self, e: &'s ast::Expr, ops: &mut Operands<'_>) -> Result<Cond, PythonError> {
+        Ok(match e {
+            ast::Expr::Compare(c) => {
+                let mut parts = Vec::with_capacity(c.ops.len());
+                let mut left = self.lower(&c.left, ops)?;
+                for (op, right) in c.ops.iter().zip(c.comparators.iter()) {
+                    let op = match op {
+                        ast::CmpOp::Lt => CmpOp::Lt,
+                        ast::CmpOp::LtE => CmpOp::Le,
+                        ast::CmpOp::Gt => CmpOp::Gt,
+                        ast::CmpOp::GtE => CmpOp::Ge,
+                        ast::CmpOp::Eq => CmpOp::Eq,
+                        ast::CmpOp::NotEq => CmpOp::Ne,
+                        other => {
+                            return Err(self.unsupported(
+                                format!("comparison `{}`", other.as_str()),
+                                right.start(),
+                            ))
+                        }
+                    };
+                    let r = self.lower(right, ops)?;
+                    parts.push(Cond::Cmp(op, left, r.clone()));
+                    left = r;
+                }
+                if parts.len() == 1 {
+                    parts.pop().unwrap_or(Cond::Truthy(Expr::Lit(Number::ONE)))
+                } else {
+                    Cond::And(parts)
+                }
+            }
+            ast::Expr::BoolOp(b) => {
+                let mut cs = Vec::with_capacity(b.values.len());
+                for v in &b.values {
+                    cs.push(self.cond(v, ops)?);
+                }
+                match b.op {
+                    ast::BoolOp::And => Cond::And(cs),
+                    ast::BoolOp::Or => Cond::Or(cs),
+                }
+            }
+            ast::Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
+                Cond::Not(Box::new(self.cond(&u.operand, ops)?))
+            }
+            ast::Expr::BooleanLiteral(b) => Cond::Truthy(Expr::Lit(if b.value {
+                Number::ONE
+            } else {
+                Number::ZERO
+            })),
+            _ => Cond::Truthy(self.lower(e, ops)?),
+        })
+    }
+}
+
+/// The value of `5`, `-5`, `0.25` (a literal or a negated literal), if `e` is one.
+fn literal_value(src: &str, e: &ast::Expr) -> Option<Number> {
+    let text_of = |e: &ast::Expr| {
+        let r = e.range();
+        src.get(r.start().to_usize()..r.end().to_usize())
+    };
+    match e {
+        ast::Expr::NumberLiteral(n) if !matches!(n.value, ast::Number::Complex { .. }) => {
+            Number::parse_decimal(text_of(e)?)
+        }
+        ast::Expr::UnaryOp(u) if u.op == ast::UnaryOp::USub => match &*u.operand {
+            ast::Expr::NumberLiteral(n) if !matches!(n.value, ast::Number::Complex { .. }) => {
+                Number::parse_decimal(text_of(&u.operand)?)?.neg().ok()
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn stmt_name(s: &ast::Stmt) -> String {
+    match s {
+        ast::Stmt::For(_) => "for loop".into(),
+        ast::Stmt::While(_) => "while loop".into(),
+        ast::Stmt::FunctionDef(_) => "nested function definition".into(),
+        ast::Stmt::ClassDef(_) => "class definition".into(),
+        ast::Stmt::Delete(_) => "del statement".into(),
+        ast::Stmt::With(_) => "with statement".into(),
+        ast::Stmt::Match(_) => "match statement".into(),
+        ast::Stmt::Raise(_) => "raise statement".into(),
+        ast::Stmt::Try(_) => "try statement".into(),
+        ast::Stmt::Assert(_) => "assert statement".into(),
+        ast::Stmt::ImportFrom(_) => "from-import".into(),
+        ast::Stmt::Global(_) | ast::Stmt::Nonlocal(_) => "global/nonlocal declaration".into(),
+        ast::Stmt::Break(_) => "break".into(),
+        ast::Stmt::Continue(_) => "continue".into(),
+        ast::Stmt::Expr(e) => match &*e.value {
+            ast::Expr::Call(c) => match &*c.func {
+                ast::Expr::Name(n) => format!("call to {}() as a statement", n.id),
+                _ => "call as a statement".into(),
+            },
+            _ => "expression statement".into(),
+        },
+        ast::Stmt::TypeAlias(_) => "type alias".into(),
+        _ => "statement".into(),
+    }
+}
+
+fn expr_name(e: &ast::Expr) -> String {
+    match e {
+        ast::Expr::StringLiteral(_) | ast::Expr::FString(_) | ast::Expr::TString(_) => {
+            "string".into()
+        }
+        ast::Expr::BytesLiteral(_) => "bytes".into(),
+        ast::Expr::List(_) => "list outside sum()".into(),
+        ast::Expr::Tuple(_) => "tuple".into(),
+        ast::Expr::Dict(_) | ast::Expr::DictComp(_) => "dict".into(),
+        ast::Expr::Set(_) | ast::Expr::SetComp(_) => "set".into(),
+        ast::Expr::ListComp(_) => "list comprehension".into(),
+        ast::Expr::Generator(_) => "generator expression".into(),
+        ast::Expr::Lambda(_) => "lambda".into(),
+        ast::Expr::Attribute(_) => "attribute access".into(),
+        ast::Expr::Subscript(_) => "subscript".into(),
+        ast::Expr::NoneLiteral(_) => "None".into(),
+        ast::Expr::BooleanLiteral(_) => "boolean".into(),
+        ast::Expr::Compare(_) => "comparison".into(),
+        ast::Expr::BoolOp(_) => "and/or".into(),
+        ast::Expr::Named(_) => "walrus `:=`".into(),
+        ast::Expr::Await(_) => "await".into(),
+        ast::Expr::Yield(_) | ast::Expr::YieldFrom(_) => "yield".into(),
+        ast::Expr::Starred(_) => "starred expression".into(),
+        ast::Expr::Slice(_) => "slice".into(),
+        ast::Expr::EllipsisLiteral(_) => "ellipsis".into(),
+        ast::Expr::Name(_) => "name".into(),
+        ast::Expr::Call(_) => "call".into(),
+        _ => "expression".into(),
+    }
+}
