@@ -19,8 +19,6 @@
 //! Lines written by [`crate::printer::to_python`] may end with a `# graft: ...` marker:
 //! `input [A..B]`, `constant`, `proxy`, `step`, or `args a b c` (explicit operand order).
 
-use std::collections::HashMap;
-
 use ruff_python_ast as ast;
 use ruff_text_size::Ranged;
 
@@ -125,7 +123,7 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
     let mut it = Interp {
         src: source,
         b: GraphBuilder::new(question.map(str::to_string)),
-        scope: HashMap::with_capacity(16),
+        scope: Scope(Vec::with_capacity(16)),
         log: Vec::with_capacity(16),
         qnums: question.map(question_numbers).unwrap_or_default(),
         last: None,
@@ -269,6 +267,23 @@ fn question_numbers(q: &str) -> Vec<QNum> {
     out
 }
 
+/// Variables in scope and their newest nodes; programs are small, so a vector beats hashing.
+#[derive(Clone)]
+struct Scope<'s>(Vec<(&'s str, NodeId)>);
+
+impl<'s> Scope<'s> {
+    fn get(&self, name: &str) -> Option<NodeId> {
+        self.0.iter().find(|(n, _)| *n == name).map(|&(_, id)| id)
+    }
+
+    fn insert(&mut self, name: &'s str, id: NodeId) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = id,
+            None => self.0.push((name, id)),
+        }
+    }
+}
+
 /// A `# graft:` marker at the end of an assignment line.
 enum Marker<'s> {
     None,
@@ -282,8 +297,8 @@ enum Marker<'s> {
 struct Interp<'s> {
     src: &'s str,
     b: GraphBuilder,
-    /// Variable name in the source → its newest node.
-    scope: HashMap<&'s str, NodeId>,
+    /// Variable name in the source → its newest node (one small map, searched linearly).
+    scope: Scope<'s>,
     /// Variables assigned so far, in order (arms of an `if` read their part of it).
     log: Vec<&'s str>,
     qnums: Vec<QNum>,
@@ -426,7 +441,7 @@ impl<'s> Interp<'s> {
     }
 
     fn read(&self, name: &str, at: ruff_text_size::TextSize) -> Result<NodeId, PythonError> {
-        self.scope.get(name).copied().ok_or_else(|| {
+        self.scope.get(name).ok_or_else(|| {
             let (line, column) = self.pos(at);
             PythonError::Undefined {
                 name: name.to_string(),
@@ -446,9 +461,9 @@ impl<'s> Interp<'s> {
     fn line_text(&self, offset: ruff_text_size::TextSize) -> String {
         let (s, e) = line_bounds(self.src, u32::from(offset) as usize);
         let line = &self.src[s..e];
-        let line = match line.find("# graft:") {
-            Some(i) => &line[..i],
-            None => line,
+        let line = match line.as_bytes().contains(&b'#') {
+            true => line.find("# graft:").map_or(line, |i| &line[..i]),
+            false => line,
         };
         line.trim().to_string()
     }
@@ -521,16 +536,7 @@ impl<'s> Interp<'s> {
                         ops.fixed = true;
                     }
                     let kind = match value {
-                        ast::Expr::If(t) => {
-                            let cond = self.cond(&t.test, &mut ops)?;
-                            let then = self.lower(&t.body, &mut ops)?;
-                            let otherwise = self.lower(&t.orelse, &mut ops)?;
-                            NodeKind::Branch {
-                                cond,
-                                then,
-                                otherwise,
-                            }
-                        }
+                        _ if is_conditional(value) => self.branch_kind(value, &mut ops)?,
                         _ => NodeKind::Step {
                             expr: self.lower(value, &mut ops)?,
                         },
@@ -653,8 +659,8 @@ impl<'s> Interp<'s> {
                 name: v.to_string(),
                 line,
             };
-            let t = then_scope.get(v).copied().ok_or_else(missing)?;
-            let o = else_scope.get(v).copied().ok_or_else(missing)?;
+            let t = then_scope.get(v).ok_or_else(missing)?;
+            let o = else_scope.get(v).ok_or_else(missing)?;
             let mut ops = Operands {
                 ids: cond_ops.ids.clone(),
                 fixed: false,
@@ -698,6 +704,29 @@ impl<'s> Interp<'s> {
     /// Lowers an arithmetic expression, collecting operands.
     fn lower(&mut self, e: &'s ast::Expr, ops: &mut Operands<'_>) -> Result<Expr, PythonError> {
         Ok(match e {
+            _ if is_conditional(e) => {
+                // A ternary or a boolean inside arithmetic: hoisted into its own branch node.
+                if ops.fixed {
+                    return Err(self.unsupported(
+                        format!("{} inside this expression", expr_name(e)),
+                        e.start(),
+                    ));
+                }
+                let target = format!("{}_choice", ops.target);
+                let mut inner = Operands {
+                    ids: Vec::with_capacity(4),
+                    fixed: false,
+                    target: &target,
+                };
+                let kind = self.branch_kind(e, &mut inner)?;
+                let id = self
+                    .b
+                    .op(&target, kind, inner.ids)
+                    .map_err(|err| self.eval_err(e.start(), err))?;
+                let text = self.line_text(e.start());
+                self.b.set_text(id, text);
+                Expr::Arg(ops.slot(id).unwrap_or(0))
+            }
             ast::Expr::Name(n) => {
                 let id = self.read(n.id.as_str(), n.start())?;
                 match ops.slot(id) {
@@ -729,9 +758,7 @@ impl<'s> Interp<'s> {
                     inner => Expr::Neg(Box::new(self.lower(inner, ops)?)),
                 },
                 ast::UnaryOp::UAdd => self.lower(&u.operand, ops)?,
-                ast::UnaryOp::Not => {
-                    return Err(self.unsupported("`not` in arithmetic", e.start()))
-                }
+                ast::UnaryOp::Not => return Err(self.unsupported("`not` here", e.start())),
                 ast::UnaryOp::Invert => return Err(self.unsupported("operator `~`", e.start())),
             },
             ast::Expr::BinOp(b) => {
@@ -741,41 +768,7 @@ impl<'s> Interp<'s> {
                 Expr::bin(op, l, r)
             }
             ast::Expr::Call(c) => self.call(c, ops)?,
-            ast::Expr::If(t) => {
-                if ops.fixed {
-                    return Err(self.unsupported("a conditional expression here", e.start()));
-                }
-                let target = format!("{}_choice", ops.target);
-                let mut inner = Operands {
-                    ids: Vec::with_capacity(4),
-                    fixed: false,
-                    target: &target,
-                };
-                let cond = self.cond(&t.test, &mut inner)?;
-                let then = self.lower(&t.body, &mut inner)?;
-                let otherwise = self.lower(&t.orelse, &mut inner)?;
-                let id = self
-                    .b
-                    .op(
-                        &target,
-                        NodeKind::Branch {
-                            cond,
-                            then,
-                            otherwise,
-                        },
-                        inner.ids,
-                    )
-                    .map_err(|err| self.eval_err(e.start(), err))?;
-                let text = self.line_text(e.start());
-                self.b.set_text(id, text);
-                Expr::Arg(ops.slot(id).unwrap_or(0))
-            }
-            ast::Expr::BooleanLiteral(_) | ast::Expr::Compare(_) | ast::Expr::BoolOp(_) => {
-                return Err(self.unsupported(
-                    format!("{} used as a number", expr_name(e)),
-                    e.start(),
-                ))
-            }
+            ast::Expr::BooleanLiteral(b) => Expr::Lit(if b.value { Number::ONE } else { Number::ZERO }),
             other => return Err(self.unsupported(expr_name(other), other.start())),
         })
     }
@@ -880,6 +873,32 @@ impl<'s> Interp<'s> {
         Ok(Expr::Call(func, out))
     }
 
+    /// A branch for a ternary `a if c else b`, or `1 if c else 0` for a boolean `c` used as a
+    /// number (Python's `True == 1`).
+    fn branch_kind(
+        &mut self,
+        e: &'s ast::Expr,
+        ops: &mut Operands<'_>,
+    ) -> Result<NodeKind, PythonError> {
+        Ok(match e {
+            ast::Expr::If(t) => {
+                let cond = self.cond(&t.test, ops)?;
+                let then = self.lower(&t.body, ops)?;
+                let otherwise = self.lower(&t.orelse, ops)?;
+                NodeKind::Branch {
+                    cond,
+                    then,
+                    otherwise,
+                }
+            }
+            _ => NodeKind::Branch {
+                cond: self.cond(e, ops)?,
+                then: Expr::Lit(Number::ONE),
+                otherwise: Expr::Lit(Number::ZERO),
+            },
+        })
+    }
+
     /// Lowers a condition.
     fn cond(&mut self, e: &'s ast::Expr, ops: &mut Operands<'_>) -> Result<Cond, PythonError> {
         Ok(match e {
@@ -931,6 +950,15 @@ impl<'s> Interp<'s> {
             })),
             _ => Cond::Truthy(self.lower(e, ops)?),
         })
+    }
+}
+
+/// Whether `e` is a ternary or a boolean expression (which become branch nodes).
+fn is_conditional(e: &ast::Expr) -> bool {
+    match e {
+        ast::Expr::If(_) | ast::Expr::Compare(_) | ast::Expr::BoolOp(_) => true,
+        ast::Expr::UnaryOp(u) => u.op == ast::UnaryOp::Not,
+        _ => false,
     }
 }
 
@@ -1010,5 +1038,195 @@ fn expr_name(e: &ast::Expr) -> String {
         ast::Expr::Name(_) => "name".into(),
         ast::Expr::Call(_) => "call".into(),
         _ => "expression".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(src: &str) -> Graph {
+        match parse_program(src, None) {
+            Ok(g) => g,
+            Err(e) => panic!("{e}\n{src}"),
+        }
+    }
+
+    fn answer(src: &str) -> Number {
+        run(src).answer_value()
+    }
+
+    fn n(s: &str) -> Number {
+        Number::parse_decimal(s).unwrap_or_else(|| panic!("bad number {s}"))
+    }
+
+    #[test]
+    fn arithmetic_is_exact_with_python_semantics() {
+        let a = answer("def solution():\n    a = 0.1\n    b = 0.2\n    return a + b\n");
+        assert_eq!(a, n("0.3"));
+        assert_eq!(answer("x = -7\ny = x // 2\n"), Number::int(-4));
+        assert_eq!(answer("x = -7\ny = x % 3\n"), Number::int(2));
+        assert_eq!(answer("x = 2\ny = -x ** 2\n"), Number::int(-4));
+        assert_eq!(answer("x = 2\ny = x ** -1\n"), n("0.5"));
+        assert_eq!(answer("x = 10\ny = 3\nz = x / y * y\n"), Number::int(10));
+        assert_eq!(answer("x = 7\ny = +x - (x - 3)\n"), Number::int(3));
+    }
+
+    #[test]
+    fn calls() {
+        let src = "import math\ndef solution():\n    a = 7\n    b = 2.5\n    c = min(a, b) + max(a, b, 10) + abs(-a) + round(b) + round(2.346, 2) + int(-b) + float(a) + sum([a, b, 1]) + math.floor(b) + math.ceil(b)\n    return c\n";
+        // 2.5 + 10 + 7 + 2 + 2.35 - 2 + 7 + 10.5 + 2 + 3
+        assert_eq!(answer(src), n("44.35"));
+        assert_eq!(answer("a = 1\nb = sum((a, 2))\n"), Number::int(3));
+    }
+
+    #[test]
+    fn inputs_steps_operands_and_spans() {
+        let q = "Sam has 1,200 apples and 48 pears; he buys 48 more pears.";
+        let src = "def solution():\n    \"\"\"doc\"\"\"\n    apples = 1200\n    pears = 48\n    more = 48\n    total = apples + pears + more + pears * 2\n    return total\n";
+        let g = parse_program(src, Some(q)).unwrap();
+        let span_text = |name: &str| match g.node(g.find(name).unwrap()).kind {
+            NodeKind::Input { span: Some(s) } => (s.start, s.slice(q).unwrap().to_string()),
+            ref k => panic!("{name}: {k:?}"),
+        };
+        assert_eq!(span_text("apples").1, "1,200");
+        let (p1, t1) = span_text("pears");
+        let (p2, t2) = span_text("more");
+        assert_eq!((t1.as_str(), t2.as_str()), ("48", "48"));
+        assert!(p1 < p2, "second 48 takes the next occurrence");
+        let total = g.node(g.answer());
+        assert_eq!(total.name, "total");
+        assert_eq!(total.operands.len(), 3, "distinct operands");
+        assert_eq!(
+            total.text.as_deref(),
+            Some("total = apples + pears + more + pears * 2")
+        );
+        assert_eq!(g.answer_value(), Number::int(1392));
+        let g = parse_program("x = 7\n", Some("nothing here")).unwrap();
+        assert!(matches!(g.node(g.answer()).kind, NodeKind::Input { span: None }));
+    }
+
+    #[test]
+    fn reassignment_and_augmented_assignment() {
+        let g = run("def solution():\n    total = 5\n    total = total * 2\n    total += 3\n    return total\n");
+        let names: Vec<&str> = g.order().iter().map(|&i| g.node(i).name.as_str()).collect();
+        assert_eq!(names, ["total", "total_2", "total_3"]);
+        assert_eq!(g.answer_value(), Number::int(13));
+        assert_eq!(g.node(g.answer()).operands, vec![NodeId(1)]);
+    }
+
+    #[test]
+    fn return_expression_and_top_level_programs() {
+        let g = run("def solution():\n    a = 3\n    return a * 4\n");
+        assert_eq!(g.node(g.answer()).name, "result");
+        assert_eq!(g.answer_value(), Number::int(12));
+        // No def, no return: the last assigned variable is the answer.
+        let g = run("a = 3\nb = a + 1\nc = b * 2\n");
+        assert_eq!(g.node(g.answer()).name, "c");
+        assert_eq!(g.answer_value(), Number::int(8));
+    }
+
+    #[test]
+    fn if_elif_else_branches() {
+        let src = "def solution():\n    x = 15\n    if x > 20:\n        rate = 3\n    elif x > 10:\n        rate = 2\n    else:\n        rate = 1\n    return rate * x\n";
+        let g = run(src);
+        assert_eq!(g.answer_value(), Number::int(30));
+        assert_eq!(g.metrics().branches, 2, "elif nests a second branch");
+        let src = "x = 25\nif x > 20:\n    rate = 3\nelif x > 10:\n    rate = 2\nelse:\n    rate = 1\ny = rate\n";
+        assert_eq!(answer(src), Number::int(3));
+        let src = "x = 5\nif x > 20:\n    rate = 3\nelif x > 10:\n    rate = 2\nelse:\n    rate = 1\ny = rate\n";
+        assert_eq!(answer(src), Number::int(1));
+    }
+
+    #[test]
+    fn variable_assigned_in_one_arm_keeps_previous_value() {
+        let src = "x = 4\nbonus = 0\nif x > 3 and not x == 10:\n    bonus = 5\n    extra = 1\nelse:\n    extra = 2\ny = bonus + extra\n";
+        let g = run(src);
+        assert_eq!(g.answer_value(), Number::int(6));
+        let src2 = src.replace("x = 4", "x = 2");
+        assert_eq!(answer(&src2), Number::int(2));
+        let err = parse_program("x = 1\nif x > 0:\n    y = 2\nz = y\n", None).unwrap_err();
+        assert!(matches!(err, PythonError::NoValueInArm { ref name, line: 2 } if name == "y"), "{err}");
+    }
+
+    #[test]
+    fn ternaries_and_booleans() {
+        let g = run("a = 5\nb = 7\nc = a if a > b else b\n");
+        assert!(matches!(g.node(g.answer()).kind, NodeKind::Branch { .. }));
+        assert_eq!(g.answer_value(), Number::int(7));
+        let g = run("a = 5\nb = 7\nc = 1 + (a if 1 < a < b else b) * 2\n");
+        assert_eq!(g.answer_value(), Number::int(11));
+        assert!(g.find("c_choice").is_some(), "nested ternary is hoisted");
+        assert_eq!(answer("a = 5\nb = (a > 3) * 10 + (a > 9 or False)\n"), Number::int(10));
+    }
+
+    #[test]
+    fn unsupported_constructs_name_line_and_column() {
+        let cases: &[(&str, &str, u32, u32)] = &[
+            ("def solution():\n    x = 1\n    while x < 5:\n        x += 1\n    return x\n", "while", 3, 5),
+            ("def solution():\n    x = [1, 2]\n    return x\n", "list", 2, 9),
+            ("def solution():\n    x = len(y)\n    return x\n", "len", 2, 9),
+            ("def solution():\n    x = 'a' + 1\n    return x\n", "string", 2, 9),
+            ("def solution():\n    x = 1\n    print(x)\n    return x\n", "print", 3, 5),
+            ("import os\nx = 1\n", "os", 1, 8),
+            ("def solution():\n    x = math.pi\n    return x\n", "attribute", 2, 9),
+            ("def solution():\n    for i in range(3):\n        pass\n    return 1\n", "for", 2, 5),
+        ];
+        for &(src, what, line, column) in cases {
+            match parse_program(src, None) {
+                Err(PythonError::Unsupported {
+                    construct,
+                    line: l,
+                    column: c,
+                }) => {
+                    assert!(construct.contains(what), "{construct} should name {what}");
+                    assert_eq!((l, c), (line, column), "{src}");
+                }
+                other => panic!("{src}: expected Unsupported, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn syntax_eval_and_structure_errors() {
+        match parse_program("def solution():\n    x = (1 +\n", None) {
+            Err(PythonError::Syntax { line, .. }) => assert!(line >= 2),
+            other => panic!("{other:?}"),
+        }
+        match parse_program("def solution():\n    a = 0\n    b = 3 / a\n    return b\n", None) {
+            Err(PythonError::Eval { line: 3, column: Some(9), source }) => {
+                assert!(source.to_string().contains("division by zero"), "{source}")
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_program("a = 2\nb = a ** 0.5\n", None) {
+            Err(PythonError::Eval { line: 2, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_program("def solution():\n    a = 2\n", None),
+            Err(PythonError::MissingReturn { line: 1 })
+        ));
+        assert!(matches!(
+            parse_program("def solution():\n    a = b + 1\n    return a\n", None),
+            Err(PythonError::Undefined { ref name, line: 2, column: 9 }) if name == "b"
+        ));
+        assert!(matches!(parse_program("", None), Err(PythonError::Empty)));
+    }
+
+    #[test]
+    fn markers() {
+        let src = "def solution():\n    a = 1 / 3  # graft: input 4..5\n    k = 60  # graft: constant\n    b = a + 5  # graft: proxy\n    c = 2  # graft: step\n    d = b * k + c\n    return d\n";
+        let g = parse_program(src, Some("abc 7")).unwrap();
+        let kind = |name: &str| g.node(g.find(name).unwrap()).kind.clone();
+        assert_eq!(kind("a"), NodeKind::Input { span: Some(Span { start: 4, end: 5 }) });
+        assert_eq!(kind("k"), NodeKind::Constant);
+        assert!(matches!(kind("b"), NodeKind::Proxy { f } if f.op == ProxyOp::Add && f.k == Number::int(5)));
+        assert!(matches!(kind("c"), NodeKind::Step { .. }));
+        assert_eq!(g.answer_value(), n("322"));
+        assert!(matches!(
+            parse_program("a = 1\nb = a  # graft: input\n", None),
+            Err(PythonError::BadMarker { line: 2, .. })
+        ));
     }
 }
