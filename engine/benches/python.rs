@@ -13,7 +13,12 @@ fn programs() -> Option<Vec<(String, String)>> {
     Some(
         text.lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| Some((v["code"].as_str()?.to_string(), v["input"].as_str()?.to_string())))
+            .filter_map(|v| {
+                Some((
+                    v["code"].as_str()?.to_string(),
+                    v["input"].as_str()?.to_string(),
+                ))
+            })
             .collect(),
     )
 }

@@ -498,7 +498,10 @@ impl Graph {
         }
         let mut dag = DiGraph::with_capacity(n, edges);
         for node in nodes {
-            let id = dag.add_node(node);
+            dag.add_node(node);
+        }
+        for i in 0..n {
+            let id = NodeId(i as u32).ix();
             for k in 0..dag[id].operands.len() {
                 let o = dag[id].operands[k];
                 dag.add_edge(o.ix(), id, ());

@@ -87,6 +87,15 @@ pub fn to_python(g: &Graph) -> String {
         escape_docstring(&mut out, q);
         out.push_str("\"\"\"\n");
     }
+    let natural = g.order().iter().enumerate().all(|(i, id)| id.index() == i);
+    if !natural {
+        // Node ids differ from evaluation order (a node was inserted): keep them.
+        out.push_str("    # graft: ids");
+        for id in g.order() {
+            let _ = write!(out, " {}", id.0);
+        }
+        out.push('\n');
+    }
     out.push_str(&body);
     out.push_str("    return ");
     out.push_str(&g.node(g.answer()).name);
@@ -133,8 +142,8 @@ fn write_args_marker(out: &mut String, node: &Node, names: &[&str]) {
         _ => return,
     }
     // Canonical when the operands are read first-come in slot order and the ids are distinct.
-    let canonical = seen.len() == node.operands.len()
-        && seen.iter().enumerate().all(|(i, &s)| s as usize == i);
+    let canonical =
+        seen.len() == node.operands.len() && seen.iter().enumerate().all(|(i, &s)| s as usize == i);
     if !canonical {
         out.push_str("  # graft: args");
         for n in names {

@@ -71,7 +71,9 @@ pub enum PythonError {
         source: EvalFailure,
     },
     /// A name is read before any assignment to it.
-    #[error("line {line}, column {column}: `{name}` is used before it is assigned; assign it first")]
+    #[error(
+        "line {line}, column {column}: `{name}` is used before it is assigned; assign it first"
+    )]
     Undefined {
         /// The variable.
         name: String,
@@ -164,18 +166,62 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
                 }
             }
         }
-        None => {
-            match it.block(&module.body, true)? {
-                Some(a) => a,
-                None => it.last.ok_or(PythonError::Empty)?,
-            }
-        }
+        None => match it.block(&module.body, true)? {
+            Some(a) => a,
+            None => it.last.ok_or(PythonError::Empty)?,
+        },
     };
-    it.b.build(answer).map_err(|e| PythonError::Eval {
+    let to_eval = |e: GraphError| PythonError::Eval {
         line: 1,
         column: None,
         source: e.into(),
-    })
+    };
+    match source.find("# graft: ids") {
+        None => it.b.build(answer).map_err(to_eval),
+        Some(at) => {
+            let (line, _) = line_col(source, at as u32);
+            let (_, end) = line_bounds(source, at);
+            let ids = renumbering(&source[at + "# graft: ids".len()..end], it.b.len()).ok_or_else(
+                || PythonError::BadMarker {
+                    message: format!(
+                        "`# graft: ids` must list each of the {} node ids once",
+                        it.b.len()
+                    ),
+                    line,
+                },
+            )?;
+            let mut nodes: Vec<Option<crate::graph::Node>> = vec![None; ids.len()];
+            for (k, &id) in ids.iter().enumerate() {
+                let mut node = it.b.node(NodeId(k as u32)).clone();
+                for o in node.operands.iter_mut() {
+                    *o = ids[o.index()];
+                }
+                nodes[id.index()] = Some(node);
+            }
+            let nodes = nodes.into_iter().flatten().collect();
+            Graph::from_parts(
+                nodes,
+                ids.clone(),
+                ids[answer.index()],
+                question.map(str::to_string),
+            )
+            .map_err(to_eval)
+        }
+    }
+}
+
+/// Parses `3 0 1 2`: the id of the k-th created node, a permutation of `0..n`.
+fn renumbering(text: &str, n: usize) -> Option<Vec<NodeId>> {
+    let mut ids = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
+    for w in text.split_whitespace() {
+        let i: usize = w.parse().ok()?;
+        if i >= n || std::mem::replace(&mut seen[i], true) {
+            return None;
+        }
+        ids.push(NodeId(i as u32));
+    }
+    (ids.len() == n).then_some(ids)
 }
 
 /// Module-level statements that may sit beside `def solution()`: docstrings, `pass`, and calls
@@ -185,10 +231,14 @@ fn is_ignorable_top_level(stmt: &ast::Stmt) -> bool {
         ast::Stmt::Pass(_) => true,
         ast::Stmt::Expr(e) => match &*e.value {
             ast::Expr::StringLiteral(_) => true,
-            ast::Expr::Call(c) => matches!(&*c.func, ast::Expr::Name(n) if n.id.as_str() == "print" || n.id.as_str() == "solution"),
+            ast::Expr::Call(c) => {
+                matches!(&*c.func, ast::Expr::Name(n) if n.id.as_str() == "print" || n.id.as_str() == "solution")
+            }
             _ => false,
         },
-        ast::Stmt::Assign(a) => matches!(&*a.value, ast::Expr::Call(c) if matches!(&*c.func, ast::Expr::Name(n) if n.id.as_str() == "solution")),
+        ast::Stmt::Assign(a) => {
+            matches!(&*a.value, ast::Expr::Call(c) if matches!(&*c.func, ast::Expr::Name(n) if n.id.as_str() == "solution"))
+        }
         _ => false,
     }
 }
@@ -232,7 +282,8 @@ fn question_numbers(q: &str) -> Vec<QNum> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if !b[i].is_ascii_digit() || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+        if !b[i].is_ascii_digit()
+            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
         {
             i += 1;
             continue;
@@ -242,7 +293,7 @@ fn question_numbers(q: &str) -> Vec<QNum> {
             i += 1;
         }
         // Thousands separators: `,` followed by exactly three digits.
-        while i + 3 < b.len() + 0
+        while i + 3 < b.len()
             && b[i] == b','
             && b[i + 1..i + 4].iter().all(u8::is_ascii_digit)
             && !(i + 4 < b.len() && b[i + 4].is_ascii_digit())
@@ -331,7 +382,11 @@ impl<'s> Interp<'s> {
         line_col(self.src, u32::from(offset))
     }
 
-    fn unsupported(&self, construct: impl Into<String>, at: ruff_text_size::TextSize) -> PythonError {
+    fn unsupported(
+        &self,
+        construct: impl Into<String>,
+        at: ruff_text_size::TextSize,
+    ) -> PythonError {
         let (line, column) = self.pos(at);
         PythonError::Unsupported {
             construct: construct.into(),
@@ -353,7 +408,10 @@ impl<'s> Interp<'s> {
         for alias in &imp.names {
             if alias.name.id.as_str() != "math" || alias.asname.is_some() {
                 return Err(self.unsupported(
-                    format!("import of `{}` (only `import math`)", alias.name.id.as_str()),
+                    format!(
+                        "import of `{}` (only `import math`)",
+                        alias.name.id.as_str()
+                    ),
                     alias.start(),
                 ));
             }
@@ -433,10 +491,7 @@ impl<'s> Interp<'s> {
             ast::Expr::Tuple(_) | ast::Expr::List(_) => {
                 Err(self.unsupported("tuple unpacking `a, b = ...`", t.start()))
             }
-            _ => Err(self.unsupported(
-                format!("assignment to {}", expr_name(t)),
-                t.start(),
-            )),
+            _ => Err(self.unsupported(format!("assignment to {}", expr_name(t)), t.start())),
         }
     }
 
@@ -482,14 +537,21 @@ impl<'s> Interp<'s> {
         };
         let line = self.pos(stmt.start()).0;
         let bad = |message: String| PythonError::BadMarker { message, line };
-        let mut words = body.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty());
+        let mut words = body
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|w| !w.is_empty());
         Ok(match words.next() {
             Some("input") => match words.next() {
                 None => Marker::Input(None),
                 Some(w) => {
                     let span = w
                         .split_once("..")
-                        .and_then(|(a, b)| Some(Span { start: a.parse().ok()?, end: b.parse().ok()? }))
+                        .and_then(|(a, b)| {
+                            Some(Span {
+                                start: a.parse().ok()?,
+                                end: b.parse().ok()?,
+                            })
+                        })
                         .ok_or_else(|| bad(format!("`{w}` is not a span like 22..24")))?;
                     Marker::Input(Some(span))
                 }
@@ -498,7 +560,11 @@ impl<'s> Interp<'s> {
             Some("proxy") => Marker::Proxy,
             Some("step") => Marker::Step,
             Some("args") => Marker::Args(words.collect()),
-            Some(w) => return Err(bad(format!("unknown kind `{w}` (input, constant, proxy, step, args)"))),
+            Some(w) => {
+                return Err(bad(format!(
+                    "unknown kind `{w}` (input, constant, proxy, step, args)"
+                )))
+            }
             None => return Err(bad("empty marker".into())),
         })
     }
@@ -571,7 +637,13 @@ impl<'s> Interp<'s> {
                 let k = self.literal_expr(&bin.right)?;
                 let t = self.read(t.id.as_str(), t.start())?;
                 self.b
-                    .op(name, NodeKind::Proxy { f: ProxyFn { op, k } }, vec![t])
+                    .op(
+                        name,
+                        NodeKind::Proxy {
+                            f: ProxyFn { op, k },
+                        },
+                        vec![t],
+                    )
                     .map_err(|e| self.eval_err(value.start(), e))?
             }
         };
@@ -606,10 +678,7 @@ impl<'s> Interp<'s> {
 
     /// The span of the first unused occurrence of `v` in the question.
     fn find_span(&mut self, v: Number) -> Option<Span> {
-        let q = self
-            .qnums
-            .iter_mut()
-            .find(|q| !q.used && q.value == v)?;
+        let q = self.qnums.iter_mut().find(|q| !q.used && q.value == v)?;
         q.used = true;
         Some(Span {
             start: q.start,
@@ -635,14 +704,13 @@ impl<'s> Interp<'s> {
         let log_start = self.log.len();
         self.block(body, false)?;
         let then_scope = std::mem::replace(&mut self.scope, before.clone());
-        match rest.split_first() {
-            Some((clause, more)) => match &clause.test {
+        if let Some((clause, more)) = rest.split_first() {
+            match &clause.test {
                 Some(t) => self.if_chain(t, &clause.body, more, clause)?,
                 None => {
                     self.block(&clause.body, false)?;
                 }
-            },
-            None => {}
+            }
         }
         let else_scope = std::mem::replace(&mut self.scope, before);
         let mut vars: Vec<&'s str> = Vec::new();
@@ -686,7 +754,11 @@ impl<'s> Interp<'s> {
         Ok(())
     }
 
-    fn bin_op(&self, op: ast::Operator, at: ruff_text_size::TextSize) -> Result<BinOp, PythonError> {
+    fn bin_op(
+        &self,
+        op: ast::Operator,
+        at: ruff_text_size::TextSize,
+    ) -> Result<BinOp, PythonError> {
         Ok(match op {
             ast::Operator::Add => BinOp::Add,
             ast::Operator::Sub => BinOp::Sub,
@@ -695,9 +767,7 @@ impl<'s> Interp<'s> {
             ast::Operator::FloorDiv => BinOp::FloorDiv,
             ast::Operator::Mod => BinOp::Mod,
             ast::Operator::Pow => BinOp::Pow,
-            other => {
-                return Err(self.unsupported(format!("operator `{}`", other.as_str()), at))
-            }
+            other => return Err(self.unsupported(format!("operator `{}`", other.as_str()), at)),
         })
     }
 
@@ -768,7 +838,9 @@ impl<'s> Interp<'s> {
                 Expr::bin(op, l, r)
             }
             ast::Expr::Call(c) => self.call(c, ops)?,
-            ast::Expr::BooleanLiteral(b) => Expr::Lit(if b.value { Number::ONE } else { Number::ZERO }),
+            ast::Expr::BooleanLiteral(b) => {
+                Expr::Lit(if b.value { Number::ONE } else { Number::ZERO })
+            }
             other => return Err(self.unsupported(expr_name(other), other.start())),
         })
     }
@@ -810,16 +882,17 @@ impl<'s> Interp<'s> {
                 "int" => Func::Int,
                 "float" => Func::Float,
                 "sum" => Func::Sum,
-                other => {
-                    return Err(self.unsupported(format!("call to {other}()"), c.start()))
-                }
+                other => return Err(self.unsupported(format!("call to {other}()"), c.start())),
             },
             ast::Expr::Attribute(a) => match (&*a.value, a.attr.id.as_str()) {
                 (ast::Expr::Name(m), "floor") if m.id.as_str() == "math" => Func::Floor,
                 (ast::Expr::Name(m), "ceil") if m.id.as_str() == "math" => Func::Ceil,
                 _ => {
                     return Err(self.unsupported(
-                        format!("call to {}()", &self.src[a.range().start().to_usize()..a.range().end().to_usize()]),
+                        format!(
+                            "call to {}()",
+                            &self.src[a.range().start().to_usize()..a.range().end().to_usize()]
+                        ),
                         c.start(),
                     ))
                 }
@@ -943,11 +1016,9 @@ impl<'s> Interp<'s> {
             ast::Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
                 Cond::Not(Box::new(self.cond(&u.operand, ops)?))
             }
-            ast::Expr::BooleanLiteral(b) => Cond::Truthy(Expr::Lit(if b.value {
-                Number::ONE
-            } else {
-                Number::ZERO
-            })),
+            ast::Expr::BooleanLiteral(b) => {
+                Cond::Truthy(Expr::Lit(if b.value { Number::ONE } else { Number::ZERO }))
+            }
             _ => Cond::Truthy(self.lower(e, ops)?),
         })
     }
@@ -1103,7 +1174,10 @@ mod tests {
         );
         assert_eq!(g.answer_value(), Number::int(1392));
         let g = parse_program("x = 7\n", Some("nothing here")).unwrap();
-        assert!(matches!(g.node(g.answer()).kind, NodeKind::Input { span: None }));
+        assert!(matches!(
+            g.node(g.answer()).kind,
+            NodeKind::Input { span: None }
+        ));
     }
 
     #[test]
@@ -1146,7 +1220,10 @@ mod tests {
         let src2 = src.replace("x = 4", "x = 2");
         assert_eq!(answer(&src2), Number::int(2));
         let err = parse_program("x = 1\nif x > 0:\n    y = 2\nz = y\n", None).unwrap_err();
-        assert!(matches!(err, PythonError::NoValueInArm { ref name, line: 2 } if name == "y"), "{err}");
+        assert!(
+            matches!(err, PythonError::NoValueInArm { ref name, line: 2 } if name == "y"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -1157,20 +1234,58 @@ mod tests {
         let g = run("a = 5\nb = 7\nc = 1 + (a if 1 < a < b else b) * 2\n");
         assert_eq!(g.answer_value(), Number::int(11));
         assert!(g.find("c_choice").is_some(), "nested ternary is hoisted");
-        assert_eq!(answer("a = 5\nb = (a > 3) * 10 + (a > 9 or False)\n"), Number::int(10));
+        assert_eq!(
+            answer("a = 5\nb = (a > 3) * 10 + (a > 9 or False)\n"),
+            Number::int(10)
+        );
     }
 
     #[test]
     fn unsupported_constructs_name_line_and_column() {
         let cases: &[(&str, &str, u32, u32)] = &[
-            ("def solution():\n    x = 1\n    while x < 5:\n        x += 1\n    return x\n", "while", 3, 5),
-            ("def solution():\n    x = [1, 2]\n    return x\n", "list", 2, 9),
-            ("def solution():\n    x = len(y)\n    return x\n", "len", 2, 9),
-            ("def solution():\n    x = 'a' + 1\n    return x\n", "string", 2, 9),
-            ("def solution():\n    x = 1\n    print(x)\n    return x\n", "print", 3, 5),
+            (
+                "def solution():\n    x = 1\n    while x < 5:\n        x += 1\n    return x\n",
+                "while",
+                3,
+                5,
+            ),
+            (
+                "def solution():\n    x = [1, 2]\n    return x\n",
+                "list",
+                2,
+                9,
+            ),
+            (
+                "def solution():\n    x = len(y)\n    return x\n",
+                "len",
+                2,
+                9,
+            ),
+            (
+                "def solution():\n    x = 'a' + 1\n    return x\n",
+                "string",
+                2,
+                9,
+            ),
+            (
+                "def solution():\n    x = 1\n    print(x)\n    return x\n",
+                "print",
+                3,
+                5,
+            ),
             ("import os\nx = 1\n", "os", 1, 8),
-            ("def solution():\n    x = math.pi\n    return x\n", "attribute", 2, 9),
-            ("def solution():\n    for i in range(3):\n        pass\n    return 1\n", "for", 2, 5),
+            (
+                "def solution():\n    x = math.pi\n    return x\n",
+                "attribute",
+                2,
+                9,
+            ),
+            (
+                "def solution():\n    for i in range(3):\n        pass\n    return 1\n",
+                "for",
+                2,
+                5,
+            ),
         ];
         for &(src, what, line, column) in cases {
             match parse_program(src, None) {
@@ -1193,8 +1308,15 @@ mod tests {
             Err(PythonError::Syntax { line, .. }) => assert!(line >= 2),
             other => panic!("{other:?}"),
         }
-        match parse_program("def solution():\n    a = 0\n    b = 3 / a\n    return b\n", None) {
-            Err(PythonError::Eval { line: 3, column: Some(9), source }) => {
+        match parse_program(
+            "def solution():\n    a = 0\n    b = 3 / a\n    return b\n",
+            None,
+        ) {
+            Err(PythonError::Eval {
+                line: 3,
+                column: Some(9),
+                source,
+            }) => {
                 assert!(source.to_string().contains("division by zero"), "{source}")
             }
             other => panic!("{other:?}"),
@@ -1219,9 +1341,16 @@ mod tests {
         let src = "def solution():\n    a = 1 / 3  # graft: input 4..5\n    k = 60  # graft: constant\n    b = a + 5  # graft: proxy\n    c = 2  # graft: step\n    d = b * k + c\n    return d\n";
         let g = parse_program(src, Some("abc 7")).unwrap();
         let kind = |name: &str| g.node(g.find(name).unwrap()).kind.clone();
-        assert_eq!(kind("a"), NodeKind::Input { span: Some(Span { start: 4, end: 5 }) });
+        assert_eq!(
+            kind("a"),
+            NodeKind::Input {
+                span: Some(Span { start: 4, end: 5 })
+            }
+        );
         assert_eq!(kind("k"), NodeKind::Constant);
-        assert!(matches!(kind("b"), NodeKind::Proxy { f } if f.op == ProxyOp::Add && f.k == Number::int(5)));
+        assert!(
+            matches!(kind("b"), NodeKind::Proxy { f } if f.op == ProxyOp::Add && f.k == Number::int(5))
+        );
         assert!(matches!(kind("c"), NodeKind::Step { .. }));
         assert_eq!(g.answer_value(), n("322"));
         assert!(matches!(

@@ -65,6 +65,10 @@ fn gsm_hard_programs_match_targets_and_round_trip() {
         println!("{f}");
     }
     let rate = pass as f64 / rows.len() as f64;
-    println!("GSM-Hard: {pass}/{} pass ({:.2}%)", rows.len(), rate * 100.0);
+    println!(
+        "GSM-Hard: {pass}/{} pass ({:.2}%)",
+        rows.len(),
+        rate * 100.0
+    );
     assert!(rate >= 0.99, "pass rate {rate} below 99%");
 }
