@@ -481,10 +481,7 @@ impl Graph {
             let missing = pos.iter().position(|&p| p == u32::MAX).unwrap_or(0);
             return Err(GraphError::UnknownNode(NodeId(missing as u32)));
         }
-        let mut dag = DiGraph::with_capacity(n, n * 2);
-        for node in &nodes {
-            dag.add_node(node.clone());
-        }
+        let edges: usize = nodes.iter().map(|node| node.operands.len()).sum();
         for (i, node) in nodes.iter().enumerate() {
             let id = NodeId(i as u32);
             if node.kind.arity() > node.operands.len() {
@@ -497,7 +494,17 @@ impl Graph {
                         operand: o,
                     });
                 }
-                dag.add_edge(o.ix(), id.ix(), ());
+            }
+        }
+        let mut dag = DiGraph::with_capacity(n, edges);
+        for node in nodes {
+            dag.add_node(node);
+        }
+        for i in 0..n {
+            let id = NodeId(i as u32).ix();
+            for k in 0..dag[id].operands.len() {
+                let o = dag[id].operands[k];
+                dag.add_edge(o.ix(), id, ());
             }
         }
         let mut g = Graph {

@@ -10,6 +10,9 @@ pub mod graph;
 pub mod intervene;
 pub mod labels;
 pub mod number;
+pub mod printer;
+pub mod problem;
+pub mod python;
 pub mod sample;
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
@@ -18,3 +21,5 @@ pub use graph::{
     ValueChange,
 };
 pub use number::{ArithError, Number};
+pub use printer::to_python;
+pub use python::{parse_program, EvalFailure, PythonError};
