@@ -5,7 +5,9 @@
 
 pub mod expr;
 pub mod graph;
+pub mod gsm8k;
 pub mod number;
+pub mod text_numbers;
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
 pub use graph::{
