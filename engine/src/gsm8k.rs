@@ -135,6 +135,7 @@ pub fn extract(question: &str, answer: &str) -> Result<Extraction, ExtractError>
         skipped: 0,
         first_problem: None,
         name_buf: String::new(),
+        vars: Vec::new(),
     };
     let mut events: Vec<Event> = Vec::new();
     let mut text = String::new();
@@ -158,8 +159,13 @@ pub fn extract(question: &str, answer: &str) -> Result<Extraction, ExtractError>
 /// One calculation found on a solution line.
 #[derive(Debug, Clone, Copy)]
 enum Event {
-    /// `<<expr=result>>` at `[start, end)` (the brackets included).
-    Annotation { start: usize, end: usize },
+    /// `<<expr=result>>` at `[start, end)` (the brackets included); `plain` is a written
+    /// `lhs = ` right before it (`[from, eq)`), used when the annotation itself is unusable.
+    Annotation {
+        start: usize,
+        end: usize,
+        plain: Option<(usize, usize)>,
+    },
     /// A plain `lhs = rhs` with `=` at `eq`; the left side is searched in `[from, eq)`.
     Plain { from: usize, eq: usize },
 }
@@ -169,13 +175,18 @@ fn scan_line(line: &str, out: &mut Vec<Event>) {
     let bytes = line.as_bytes();
     let mut i = 0;
     let mut from = 0;
+    let mut pending: Option<(usize, usize)> = None;
     while i < bytes.len() {
         if bytes[i] == b'<' && bytes.get(i + 1) == Some(&b'<') {
             let Some(close) = line[i + 2..].find(">>") else {
                 break;
             };
             let end = i + 2 + close + 2;
-            out.push(Event::Annotation { start: i, end });
+            out.push(Event::Annotation {
+                start: i,
+                end,
+                plain: pending.take(),
+            });
             i = end;
             from = end;
         } else if bytes[i] == b'=' {
@@ -184,7 +195,9 @@ fn scan_line(line: &str, out: &mut Vec<Event>) {
                 j += 1;
             }
             let annotated = bytes.get(j) == Some(&b'<') && bytes.get(j + 1) == Some(&b'<');
-            if !annotated {
+            if annotated {
+                pending = Some((from, i));
+            } else {
                 out.push(Event::Plain { from, eq: i });
             }
             i += 1;
@@ -232,12 +245,18 @@ enum Tok {
     LParen,
     RParen,
     Pct,
+    /// A one-letter unknown (`x`, `p`).
+    Var(u8),
 }
 
 /// A parsed calculation; `Lit(i)` is literal number `i` in reading order.
 #[derive(Debug, Clone, PartialEq)]
 enum PExpr {
     Lit(u32),
+    /// The number one (a coefficient of a solved equation).
+    One,
+    /// An unknown.
+    Var(u8),
     Neg(Box<PExpr>),
     Bin(BinOp, Box<PExpr>, Box<PExpr>),
     Pct(Box<PExpr>),
@@ -281,12 +300,12 @@ impl Parser<'_> {
         let mut a = self.unary()?;
         loop {
             let op = match self.peek() {
-                Some(Tok::Op(op @ (BinOp::Mul | BinOp::Div))) => {
+                Some(Tok::Op(op @ (BinOp::Mul | BinOp::Div | BinOp::FloorDiv | BinOp::Mod))) => {
                     self.pos += 1;
                     op
                 }
-                // Implicit multiplication: `2(3+4)`, `(1+2)(3)`.
-                Some(Tok::LParen) => BinOp::Mul,
+                // Implicit multiplication: `2(3+4)`, `(1+2)(3)`, `4x`.
+                Some(Tok::LParen | Tok::Var(_)) => BinOp::Mul,
                 _ => break,
             };
             let b = self.unary()?;
@@ -317,6 +336,10 @@ impl Parser<'_> {
                 self.lits.push(l);
                 PExpr::Lit(self.lits.len() as u32 - 1)
             }
+            Tok::Var(c) => {
+                self.pos += 1;
+                PExpr::Var(c)
+            }
             Tok::LParen => {
                 self.pos += 1;
                 let e = self.sum()?;
@@ -339,6 +362,8 @@ impl Parser<'_> {
 fn eval(e: &PExpr, vals: &[Number]) -> Option<Number> {
     Some(match e {
         PExpr::Lit(i) => *vals.get(*i as usize)?,
+        PExpr::One => Number::ONE,
+        PExpr::Var(_) => return None,
         PExpr::Neg(a) => eval(a, vals)?.neg().ok()?,
         PExpr::Bin(op, a, b) => op.apply(eval(a, vals)?, eval(b, vals)?).ok()?,
         PExpr::Pct(a) => eval(a, vals)?.div(Number::int(100)).ok()?,
@@ -348,10 +373,112 @@ fn eval(e: &PExpr, vals: &[Number]) -> Option<Number> {
 fn to_expr(e: &PExpr, slots: &[u32]) -> Expr {
     match e {
         PExpr::Lit(i) => Expr::Arg(slots.get(*i as usize).copied().unwrap_or(0)),
+        PExpr::One | PExpr::Var(_) => Expr::Lit(Number::ONE),
         PExpr::Neg(a) => Expr::Neg(Box::new(to_expr(a, slots))),
         PExpr::Bin(op, a, b) => Expr::bin(*op, to_expr(a, slots), to_expr(b, slots)),
         PExpr::Pct(a) => Expr::bin(BinOp::Div, to_expr(a, slots), Expr::Lit(Number::int(100))),
     }
+}
+
+/// A linear form `coef * v + constant` over literals; `None` stands for zero.
+type Linear = (Option<PExpr>, Option<PExpr>);
+
+fn lin_add(a: Option<PExpr>, b: Option<PExpr>, op: BinOp) -> Option<PExpr> {
+    match (a, b) {
+        (a, None) => a,
+        (None, Some(b)) if op == BinOp::Sub => Some(PExpr::Neg(Box::new(b))),
+        (None, b) => b,
+        (Some(a), Some(b)) => Some(PExpr::Bin(op, Box::new(a), Box::new(b))),
+    }
+}
+
+fn lin_mul(a: Option<PExpr>, b: Option<PExpr>, op: BinOp) -> Option<PExpr> {
+    match (a?, b?) {
+        (a, PExpr::One) => Some(a),
+        (PExpr::One, b) if op == BinOp::Mul => Some(b),
+        (a, b) => Some(PExpr::Bin(op, Box::new(a), Box::new(b))),
+    }
+}
+
+/// The expression as a linear form in its single unknown (recorded in `var`).
+fn linear(e: &PExpr, var: &mut Option<u8>) -> Option<Linear> {
+    Some(match e {
+        PExpr::Lit(_) | PExpr::One => (None, Some(e.clone())),
+        PExpr::Var(c) => {
+            if var.is_some_and(|v| v != *c) {
+                return None;
+            }
+            *var = Some(*c);
+            (Some(PExpr::One), None)
+        }
+        PExpr::Neg(a) => {
+            let (p, q) = linear(a, var)?;
+            let neg = |x: PExpr| PExpr::Neg(Box::new(x));
+            (p.map(neg), q.map(neg))
+        }
+        PExpr::Pct(a) => {
+            let (p, q) = linear(a, var)?;
+            let pct = |x: PExpr| PExpr::Pct(Box::new(x));
+            (p.map(pct), q.map(pct))
+        }
+        PExpr::Bin(op @ (BinOp::Add | BinOp::Sub), a, b) => {
+            let (pa, qa) = linear(a, var)?;
+            let (pb, qb) = linear(b, var)?;
+            (lin_add(pa, pb, *op), lin_add(qa, qb, *op))
+        }
+        PExpr::Bin(BinOp::Mul, a, b) => {
+            let (pa, qa) = linear(a, var)?;
+            let (pb, qb) = linear(b, var)?;
+            match (pa, pb) {
+                (None, None) => (None, lin_mul(qa, qb, BinOp::Mul)),
+                (None, pb) => (
+                    lin_mul(qa.clone(), pb, BinOp::Mul),
+                    lin_mul(qa, qb, BinOp::Mul),
+                ),
+                (pa, None) => (
+                    lin_mul(pa, qb.clone(), BinOp::Mul),
+                    lin_mul(qa, qb, BinOp::Mul),
+                ),
+                _ => return None,
+            }
+        }
+        PExpr::Bin(BinOp::Div, a, b) => {
+            let (pa, qa) = linear(a, var)?;
+            let (pb, qb) = linear(b, var)?;
+            if pb.is_some() || qb.is_none() {
+                return None;
+            }
+            (
+                lin_mul(pa, qb.clone(), BinOp::Div),
+                lin_mul(qa, qb, BinOp::Div),
+            )
+        }
+        PExpr::Bin(..) => return None,
+    })
+}
+
+fn shift_lits(e: &mut PExpr, k: u32) {
+    match e {
+        PExpr::Lit(i) => *i += k,
+        PExpr::One | PExpr::Var(_) => {}
+        PExpr::Neg(a) | PExpr::Pct(a) => shift_lits(a, k),
+        PExpr::Bin(_, a, b) => {
+            shift_lits(a, k);
+            shift_lits(b, k);
+        }
+    }
+}
+
+fn count_ops(e: &PExpr) -> u32 {
+    match e {
+        PExpr::Lit(_) | PExpr::One | PExpr::Var(_) => 0,
+        PExpr::Neg(a) | PExpr::Pct(a) => count_ops(a),
+        PExpr::Bin(_, a, b) => 1 + count_ops(a) + count_ops(b),
+    }
+}
+
+fn has_var(t: &[Tok]) -> bool {
+    t.iter().any(|t| matches!(t, Tok::Var(_)))
 }
 
 /// Tokenises an annotation's expression strictly: numbers, `+ - * / x × ÷ ( ) %` and spaces.
@@ -372,6 +499,10 @@ fn tokenize_strict(s: &str, out: &mut Vec<Tok>) -> Result<(), String> {
             b'+' => out.push(Tok::Op(BinOp::Add)),
             b'-' => out.push(Tok::Op(BinOp::Sub)),
             b'*' | b'x' | b'X' => out.push(Tok::Op(BinOp::Mul)),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                out.push(Tok::Op(BinOp::FloorDiv));
+                i += 1;
+            }
             b'/' => out.push(Tok::Op(BinOp::Div)),
             b'(' => out.push(Tok::LParen),
             b')' => out.push(Tok::RParen),
@@ -388,6 +519,11 @@ fn tokenize_strict(s: &str, out: &mut Vec<Tok>) -> Result<(), String> {
                     i += '÷'.len_utf8();
                     continue;
                 }
+                if let Some(c) = s[i..].chars().next().filter(|c| matches!(c, '−' | '–')) {
+                    out.push(Tok::Op(BinOp::Sub));
+                    i += c.len_utf8();
+                    continue;
+                }
                 let c = s[i..].chars().next().unwrap_or('?');
                 return Err(format!("unexpected {c:?} in {s:?}"));
             }
@@ -397,26 +533,40 @@ fn tokenize_strict(s: &str, out: &mut Vec<Tok>) -> Result<(), String> {
     Ok(())
 }
 
-/// Tokenises the text left of a plain `=`: keeps numbers and operators, drops words and
-/// unit slashes (`yards/field`), reads `x`/`times` between numbers as `*`, and restarts after
-/// sentence punctuation.
-fn tokenize_loose(s: &str, out: &mut Vec<Tok>) {
+/// Tokenises the text around a plain `=`: keeps numbers and operators, drops words and unit
+/// slashes (`yards/field`, `$5/week`), reads `x`/`times` between numbers as `*`, single letters
+/// as variables (known ones replaced by their value) and, at sentence punctuation, restarts
+/// (left side) or stops (`stop`, right side).
+fn tokenize_loose(s: &str, out: &mut Vec<Tok>, vars: &[(u8, Number)], stop: bool) {
     out.clear();
     let bytes = s.as_bytes();
     let letter = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_alphabetic);
+    let next_solid = |mut j: usize| {
+        while bytes.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        bytes.get(j).copied()
+    };
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         match b {
             b'0'..=b'9' => {
                 if let Some((value, end, decimals)) = scan_decimal(bytes, i) {
-                    out.push(Tok::Num(Lit { value, decimals }));
                     i = end;
+                    if is_ordinal_suffix(&bytes[end..]) {
+                        // `1st`, `3rd`: a word, not an operand.
+                        continue;
+                    }
+                    out.push(Tok::Num(Lit { value, decimals }));
                     if bytes.get(i) == Some(&b'%') {
                         out.push(Tok::Pct);
                         i += 1;
                     }
                 } else {
+                    if stop {
+                        return;
+                    }
                     out.clear();
                     i += 1;
                 }
@@ -428,25 +578,44 @@ fn tokenize_loose(s: &str, out: &mut Vec<Tok>) {
                     i = end;
                     continue;
                 }
+                if stop {
+                    return;
+                }
                 out.clear();
             }
             b'+' => out.push(Tok::Op(BinOp::Add)),
             b'*' => out.push(Tok::Op(BinOp::Mul)),
             b'-' if i > 0 && letter(i - 1) && letter(i + 1) => {}
             b'-' => out.push(Tok::Op(BinOp::Sub)),
+            // `miles/hour`, `$5/week`: a unit, not a division.
+            b'/' if letter(i + 1) && letter(i + 2) => {}
             b'/' if i > 0 && letter(i - 1) && letter(i + 1) => {}
             b'/' => out.push(Tok::Op(BinOp::Div)),
             b'(' => out.push(Tok::LParen),
             b')' => out.push(Tok::RParen),
-            b'.' | b',' | b';' | b':' | b'?' | b'!' | b'=' => out.clear(),
+            b'.' | b',' | b';' | b':' | b'?' | b'!' | b'=' | b'<' | b'>' => {
+                if stop {
+                    return;
+                }
+                out.clear()
+            }
             b'a'..=b'z' | b'A'..=b'Z' => {
                 let mut e = i;
                 while e < bytes.len() && (bytes[e].is_ascii_alphabetic() || bytes[e] == b'\'') {
                     e += 1;
                 }
                 let w = &s[i..e];
-                if w == "x" || w == "X" || w == "times" {
+                let after_operand = matches!(out.last(), Some(Tok::Num(_) | Tok::RParen));
+                let operand_next =
+                    next_solid(e).is_some_and(|c| c.is_ascii_digit() || c == b'(' || c == b'$');
+                if w == "times" || ((w == "x" || w == "X") && after_operand && operand_next) {
                     out.push(Tok::Op(BinOp::Mul));
+                } else if w.len() == 1 {
+                    let c = w.as_bytes()[0];
+                    match vars.iter().find(|v| v.0 == c) {
+                        Some(&(_, value)) => out.push(Tok::Num(Lit { value, decimals: 0 })),
+                        None => out.push(Tok::Var(c)),
+                    }
                 }
                 i = e;
                 continue;
@@ -457,6 +626,8 @@ fn tokenize_loose(s: &str, out: &mut Vec<Tok>) {
                     out.push(Tok::Op(BinOp::Mul));
                 } else if rest.starts_with('÷') {
                     out.push(Tok::Op(BinOp::Div));
+                } else if rest.starts_with(['−', '–']) {
+                    out.push(Tok::Op(BinOp::Sub));
                 }
                 i += rest.chars().next().map_or(1, char::len_utf8);
                 continue;
@@ -464,6 +635,13 @@ fn tokenize_loose(s: &str, out: &mut Vec<Tok>) {
         }
         i += 1;
     }
+}
+
+/// Whether bytes start with an ordinal suffix (`st`, `nd`, `rd`, `th`) ending a word.
+fn is_ordinal_suffix(b: &[u8]) -> bool {
+    b.len() >= 2
+        && matches!(&b[..2], b"st" | b"nd" | b"rd" | b"th")
+        && b.get(2).is_none_or(|c| !c.is_ascii_alphabetic())
 }
 
 /// The number right after a plain `=` (skipping spaces and `$`): value, decimals, end.
@@ -563,6 +741,8 @@ struct Ctx<'q> {
     skipped: u32,
     first_problem: Option<(FailureCategory, usize, String)>,
     name_buf: String,
+    /// Unknowns solved from linear equations: (letter, value).
+    vars: Vec<(u8, Number)>,
 }
 
 impl Ctx<'_> {
@@ -576,74 +756,165 @@ impl Ctx<'_> {
     fn event(&mut self, line: &str, li: usize, ev: &Event, text: &str) {
         let mut toks = Vec::new();
         match *ev {
-            Event::Annotation { start, end } => {
+            Event::Annotation { start, end, plain } => {
                 let inner = &line[start + 2..end - 2];
                 let (lhs, rhs) = match inner.rfind('=') {
                     Some(k) => (&inner[..k], Some(inner[k + 1..].trim())),
                     None => (inner, None),
                 };
-                if let Err(e) = tokenize_strict(lhs, &mut toks) {
-                    self.problem(FailureCategory::UnparsableExpression, li, e);
-                    return;
-                }
-                let Some((pe, lits, ops)) = Parser::parse(&toks) else {
-                    self.problem(
-                        FailureCategory::UnparsableExpression,
-                        li,
-                        format!("cannot parse the annotation <<{inner}>>"),
-                    );
-                    return;
-                };
-                if ops == 0 {
-                    return;
-                }
-                let written = rhs.and_then(|r| {
-                    let r = r.trim_start_matches('$');
-                    scan_decimal(r.as_bytes(), 0).and_then(|(v, e, d)| {
-                        (e == r.len() || r[e..].trim() == "%").then_some((v, d))
+                let after = skip_number(&line[end..]);
+                let written = rhs
+                    .and_then(|r| {
+                        let r = r.trim_start_matches('$');
+                        scan_decimal(r.as_bytes(), 0).and_then(|(v, e, d)| {
+                            (e == r.len() || r[e..].trim() == "%").then_some((v, d))
+                        })
                     })
-                });
-                let after = &line[end..];
-                let after = skip_number(after);
-                if self.add_step(li, &pe, &lits, written, after, text) {
-                    self.annotated += 1;
+                    .or_else(|| rhs_number(line, end - 1).map(|(v, d, _)| (v, d)));
+                let parsed = match tokenize_strict(lhs, &mut toks) {
+                    Err(e) => Err(e),
+                    Ok(()) => Parser::parse(&toks)
+                        .ok_or_else(|| format!("cannot parse the annotation <<{inner}>>")),
+                };
+                match parsed {
+                    Ok((pe, lits, ops)) if ops > 0 => {
+                        if self.add_step(li, &pe, &lits, written, after, text, None) {
+                            self.annotated += 1;
+                        }
+                    }
+                    other => {
+                        // Not a calculation (`<<6=6>>`) or unparsable: use the written one.
+                        let done = match (plain, written) {
+                            (Some((from, eq)), Some(w)) => {
+                                self.try_plain(line, li, from, eq, w, after, text)
+                                    || self.try_equation(line, li, from, eq, Some(w), text)
+                            }
+                            _ => false,
+                        };
+                        if let (false, Err(e)) = (done, other) {
+                            self.problem(FailureCategory::UnparsableExpression, li, e);
+                        }
+                    }
                 }
             }
             Event::Plain { from, eq } => {
-                let Some((rv, rd, rend)) = rhs_number(line, eq) else {
-                    return;
+                let done = match rhs_number(line, eq) {
+                    Some((rv, rd, rend)) => {
+                        self.try_plain(line, li, from, eq, (rv, rd), &line[rend..], text)
+                    }
+                    None => false,
                 };
-                tokenize_loose(&line[from..eq], &mut toks);
-                // The longest suffix that parses, has an operator and gives the written value.
-                for start in 0..toks.len() {
-                    if !matches!(
-                        toks[start],
-                        Tok::Num(_) | Tok::LParen | Tok::Op(BinOp::Sub)
-                    ) {
-                        continue;
-                    }
-                    let Some((pe, lits, ops)) = Parser::parse(&toks[start..]) else {
-                        continue;
-                    };
-                    if ops == 0 {
-                        continue;
-                    }
-                    let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
-                    let Some(v) = eval(&pe, &vals) else {
-                        continue;
-                    };
-                    if v == rv || rounding_expr(v, rv, rd).is_some() && rd > 0 {
-                        if self.add_step(li, &pe, &lits, Some((rv, rd)), &line[rend..], text) {
-                            self.plain += 1;
-                        }
-                        return;
-                    }
+                if !done {
+                    self.try_equation(line, li, from, eq, None, text);
                 }
             }
         }
     }
 
+    /// Finds the written calculation left of `=` at `eq` that gives `rhs`, and adds it.
+    #[allow(clippy::too_many_arguments)]
+    fn try_plain(
+        &mut self,
+        line: &str,
+        li: usize,
+        from: usize,
+        eq: usize,
+        rhs: (Number, u8),
+        after: &str,
+        text: &str,
+    ) -> bool {
+        let (rv, rd) = rhs;
+        let mut toks = Vec::new();
+        tokenize_loose(&line[from..eq], &mut toks, &self.vars, false);
+        // The longest suffix that parses, has an operator and gives the written value.
+        for start in 0..toks.len() {
+            if !matches!(
+                toks[start],
+                Tok::Num(_) | Tok::LParen | Tok::Op(BinOp::Sub)
+            ) {
+                continue;
+            }
+            let Some((pe, lits, ops)) = Parser::parse(&toks[start..]) else {
+                continue;
+            };
+            if ops == 0 {
+                continue;
+            }
+            let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
+            let Some(v) = eval(&pe, &vals) else {
+                continue;
+            };
+            if v == rv || rd > 0 && rounding_expr(v, rv, rd).is_some() {
+                let added = self.add_step(li, &pe, &lits, Some((rv, rd)), after, text, None);
+                if added {
+                    self.plain += 1;
+                }
+                return added;
+            }
+        }
+        false
+    }
+
+    /// Solves a linear equation in one unknown letter around the `=` at `eq` (the right side
+    /// is `rhs` when given, else the text after `=`), adding the solution as a step.
+    fn try_equation(
+        &mut self,
+        line: &str,
+        li: usize,
+        from: usize,
+        eq: usize,
+        rhs: Option<(Number, u8)>,
+        text: &str,
+    ) -> bool {
+        let mut lt = Vec::new();
+        tokenize_loose(&line[from..eq], &mut lt, &self.vars, false);
+        let mut rt = Vec::new();
+        match rhs {
+            Some((value, decimals)) => rt.push(Tok::Num(Lit { value, decimals })),
+            None => tokenize_loose(&line[eq + 1..], &mut rt, &self.vars, true),
+        }
+        if !has_var(&lt) && !has_var(&rt) {
+            return false;
+        }
+        let left = (0..lt.len()).find_map(|s| Parser::parse(&lt[s..]));
+        let right = (1..=rt.len()).rev().find_map(|e| Parser::parse(&rt[..e]));
+        let (Some((lp, mut lits, _)), Some((mut rp, rlits, _))) = (left, right) else {
+            return false;
+        };
+        shift_lits(&mut rp, lits.len() as u32);
+        lits.extend(rlits);
+        let mut var = None;
+        let Some((al, bl)) = linear(&lp, &mut var) else {
+            return false;
+        };
+        let Some((ar, br)) = linear(&rp, &mut var) else {
+            return false;
+        };
+        let (Some(v), Some(den), Some(num)) =
+            (var, lin_add(al, ar, BinOp::Sub), lin_add(br, bl, BinOp::Sub))
+        else {
+            return false;
+        };
+        let sol = lin_mul(Some(num), Some(den), BinOp::Div).unwrap_or(PExpr::One);
+        if count_ops(&sol) == 0 {
+            return false;
+        }
+        let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
+        let Some(value) = eval(&sol, &vals) else {
+            return false;
+        };
+        let name = [v];
+        let name = std::str::from_utf8(&name).unwrap_or("x").to_ascii_lowercase();
+        if self.add_step(li, &sol, &lits, None, "", text, Some(&name)) {
+            self.vars.push((v, value));
+            self.plain += 1;
+            return true;
+        }
+        false
+    }
+
     /// Adds a step for a parsed calculation; returns whether it was added.
+    #[allow(clippy::too_many_arguments)]
     fn add_step(
         &mut self,
         li: usize,
@@ -652,6 +923,7 @@ impl Ctx<'_> {
         written: Option<(Number, u8)>,
         after: &str,
         text: &str,
+        name: Option<&str>,
     ) -> bool {
         let mut operands: Vec<NodeId> = Vec::with_capacity(lits.len());
         let mut slots: Vec<u32> = Vec::with_capacity(lits.len());
@@ -667,7 +939,10 @@ impl Ctx<'_> {
             slots.push(slot as u32);
         }
         let expr = to_expr(pe, &slots);
-        let name = self.step_name(after);
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => self.step_name(after),
+        };
         match self.b.step(&name, expr, operands) {
             Ok(id) => {
                 self.b.set_text(id, text);
@@ -781,6 +1056,26 @@ impl Ctx<'_> {
         name
     }
 
+    /// The answer as the last figure converted to a smaller unit (dollars to cents, hours to
+    /// minutes), when the solution states it so.
+    fn unit_conversion(&mut self, expected: Number) -> Option<NodeId> {
+        let last = self.steps[self.steps.len() - 1];
+        for k in [100, 60] {
+            let k = Number::int(k);
+            if last.exact.mul(k).ok() == Some(expected) {
+                let c = self.link(Lit {
+                    value: k,
+                    decimals: 0,
+                });
+                let name = format!("{}_converted", self.b.node(last.id).name);
+                let expr = Expr::bin(BinOp::Mul, Expr::Arg(0), Expr::Arg(1));
+                let id = self.b.step(&name, expr, vec![last.id, c]).ok()?;
+                return Some(id);
+            }
+        }
+        None
+    }
+
     fn finish(mut self, expected: Number) -> Result<Extraction, ExtractError> {
         if self.steps.is_empty() {
             if let Some((cat, line, detail)) = self.first_problem {
@@ -802,6 +1097,8 @@ impl Ctx<'_> {
             Some(s.id)
         } else if let Some(&s) = self.steps.iter().rev().find(|s| s.written == expected) {
             self.rounding_node(s, expected, s.decimals.min(decimals_of(expected)))
+        } else if let Some(id) = self.unit_conversion(expected) {
+            Some(id)
         } else {
             // The solution rounds its last figure to state the answer (`3.33` → `#### 3`).
             let last = self.steps[self.steps.len() - 1];

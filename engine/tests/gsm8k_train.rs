@@ -75,6 +75,13 @@ fn train_extraction_rate() {
         total[0] + total[1],
         rate(ok[0] + ok[1], total[0] + total[1]),
     );
+    if std::env::var_os("GSM8K_DUMP").is_some() {
+        for (cat, list) in &failures {
+            for (i, msg) in list {
+                println!("FAIL\t{i}\t{cat}\t{msg}");
+            }
+        }
+    }
     for (cat, list) in &failures {
         println!("  {cat}: {}", list.len());
         for (i, msg) in list.iter().take(3) {
