@@ -107,7 +107,10 @@ pub struct Extraction {
 
 /// Parses the `#### <number>` line of a GSM8K answer (thousands separators allowed).
 pub fn final_answer(answer: &str) -> Option<Number> {
-    let line = answer.lines().rev().find(|l| l.trim_start().starts_with("####"))?;
+    let line = answer
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("####"))?;
     let t = line.trim_start().trim_start_matches('#').trim();
     let t = t.trim_start_matches('$').trim_end_matches('.');
     Number::parse_decimal(t).or_else(|| t.parse().ok())
@@ -490,8 +493,8 @@ fn tokenize_strict(s: &str, out: &mut Vec<Tok>) -> Result<(), String> {
         let b = bytes[i];
         match b {
             b'0'..=b'9' | b'.' => {
-                let (value, end, decimals) = scan_decimal(bytes, i)
-                    .ok_or_else(|| format!("bad number at {:?}", &s[i..]))?;
+                let (value, end, decimals) =
+                    scan_decimal(bytes, i).ok_or_else(|| format!("bad number at {:?}", &s[i..]))?;
                 out.push(Tok::Num(Lit { value, decimals }));
                 i = end;
                 continue;
@@ -558,6 +561,13 @@ fn tokenize_loose(s: &str, out: &mut Vec<Tok>, vars: &[(u8, Number)], stop: bool
                         // `1st`, `3rd`: a word, not an operand.
                         continue;
                     }
+                    let mut value = value;
+                    if decimals == 0 {
+                        if let Some((f, fend)) = mixed_fraction(bytes, i) {
+                            value = value.add(f).unwrap_or(value);
+                            i = fend;
+                        }
+                    }
                     out.push(Tok::Num(Lit { value, decimals }));
                     if bytes.get(i) == Some(&b'%') {
                         out.push(Tok::Pct);
@@ -608,7 +618,10 @@ fn tokenize_loose(s: &str, out: &mut Vec<Tok>, vars: &[(u8, Number)], stop: bool
                 let after_operand = matches!(out.last(), Some(Tok::Num(_) | Tok::RParen));
                 let operand_next =
                     next_solid(e).is_some_and(|c| c.is_ascii_digit() || c == b'(' || c == b'$');
-                if w == "times" || ((w == "x" || w == "X") && after_operand && operand_next) {
+                let spaced = (i > 0 && bytes[i - 1] == b' ') || bytes.get(e) == Some(&b' ');
+                if w == "times"
+                    || ((w == "x" || w == "X") && after_operand && operand_next && spaced)
+                {
                     out.push(Tok::Op(BinOp::Mul));
                 } else if w.len() == 1 {
                     let c = w.as_bytes()[0];
@@ -637,6 +650,38 @@ fn tokenize_loose(s: &str, out: &mut Vec<Tok>, vars: &[(u8, Number)], stop: bool
     }
 }
 
+/// The ` a/b` part of a mixed number (`1 1/2`) after an integer ending at `i`, with `a < b`.
+fn mixed_fraction(bytes: &[u8], i: usize) -> Option<(Number, usize)> {
+    if bytes.get(i) != Some(&b' ') {
+        return None;
+    }
+    let mut j = i + 1;
+    let digits = |mut k: usize| {
+        let s = k;
+        let mut n: i128 = 0;
+        while k < bytes.len() && bytes[k].is_ascii_digit() && k - s < 9 {
+            n = n * 10 + (bytes[k] - b'0') as i128;
+            k += 1;
+        }
+        (k > s).then_some((n, k))
+    };
+    let (a, k) = digits(j)?;
+    if bytes.get(k) != Some(&b'/') {
+        return None;
+    }
+    j = k + 1;
+    let (b, end) = digits(j)?;
+    if a == 0
+        || a >= b
+        || bytes
+            .get(end)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+    {
+        return None;
+    }
+    Some((Number::ratio(a, b).ok()?, end))
+}
+
 /// Whether bytes start with an ordinal suffix (`st`, `nd`, `rd`, `th`) ending a word.
 fn is_ordinal_suffix(b: &[u8]) -> bool {
     b.len() >= 2
@@ -661,11 +706,17 @@ fn rhs_number(line: &str, eq: usize) -> Option<(Number, u8, usize)> {
     }
     let (v, end, d) = scan_decimal(bytes, j)?;
     // `= 5x` or `= 2p/5` is algebra, not a value.
-    if bytes.get(end).is_some_and(|c| c.is_ascii_alphabetic() && *c != b'x')
+    if bytes
+        .get(end)
+        .is_some_and(|c| c.is_ascii_alphabetic() && *c != b'x')
         && bytes.get(end + 1).is_none_or(|c| !c.is_ascii_alphabetic())
     {
         return None;
     }
+    let (v, end) = match (d, mixed_fraction(bytes, end)) {
+        (0, Some((f, fend))) => (v.add(f).ok()?, fend),
+        _ => (v, end),
+    };
     if bytes.get(end) == Some(&b'/') {
         return None;
     }
@@ -703,10 +754,7 @@ fn rounding_expr(exact: Number, written: Number, decimals: u8) -> Option<Expr> {
         let s = Expr::Lit(scale);
         return Some(Expr::bin(
             BinOp::Div,
-            Expr::Call(
-                Func::Int,
-                vec![Expr::bin(BinOp::Mul, x, Expr::Lit(scale))],
-            ),
+            Expr::Call(Func::Int, vec![Expr::bin(BinOp::Mul, x, Expr::Lit(scale))]),
             s,
         ));
     }
@@ -824,14 +872,15 @@ impl Ctx<'_> {
         text: &str,
     ) -> bool {
         let (rv, rd) = rhs;
+        // `50 / 200 * 100% = 25%`: a written percent may stand for its fraction.
+        let pct = after.starts_with('%') || after.starts_with(" percent");
+        let rv_frac = rv.div(Number::int(100)).ok().filter(|_| pct);
+        let after = after.strip_prefix('%').unwrap_or(after);
         let mut toks = Vec::new();
         tokenize_loose(&line[from..eq], &mut toks, &self.vars, false);
         // The longest suffix that parses, has an operator and gives the written value.
         for start in 0..toks.len() {
-            if !matches!(
-                toks[start],
-                Tok::Num(_) | Tok::LParen | Tok::Op(BinOp::Sub)
-            ) {
+            if !matches!(toks[start], Tok::Num(_) | Tok::LParen | Tok::Op(BinOp::Sub)) {
                 continue;
             }
             let Some((pe, lits, ops)) = Parser::parse(&toks[start..]) else {
@@ -844,8 +893,15 @@ impl Ctx<'_> {
             let Some(v) = eval(&pe, &vals) else {
                 continue;
             };
-            if v == rv || rd > 0 && rounding_expr(v, rv, rd).is_some() {
-                let added = self.add_step(li, &pe, &lits, Some((rv, rd)), after, text, None);
+            let written = if rv_frac == Some(v) {
+                Some((v, rd + 2))
+            } else if v == rv || rd > 0 && rounding_expr(v, rv, rd).is_some() {
+                Some((rv, rd))
+            } else {
+                None
+            };
+            if written.is_some() {
+                let added = self.add_step(li, &pe, &lits, written, after, text, None);
                 if added {
                     self.plain += 1;
                 }
@@ -890,9 +946,11 @@ impl Ctx<'_> {
         let Some((ar, br)) = linear(&rp, &mut var) else {
             return false;
         };
-        let (Some(v), Some(den), Some(num)) =
-            (var, lin_add(al, ar, BinOp::Sub), lin_add(br, bl, BinOp::Sub))
-        else {
+        let (Some(v), Some(den), Some(num)) = (
+            var,
+            lin_add(al, ar, BinOp::Sub),
+            lin_add(br, bl, BinOp::Sub),
+        ) else {
             return false;
         };
         let sol = lin_mul(Some(num), Some(den), BinOp::Div).unwrap_or(PExpr::One);
@@ -904,7 +962,9 @@ impl Ctx<'_> {
             return false;
         };
         let name = [v];
-        let name = std::str::from_utf8(&name).unwrap_or("x").to_ascii_lowercase();
+        let name = std::str::from_utf8(&name)
+            .unwrap_or("x")
+            .to_ascii_lowercase();
         if self.add_step(li, &sol, &lits, None, "", text, Some(&name)) {
             self.vars.push((v, value));
             self.plain += 1;
@@ -1012,7 +1072,7 @@ impl Ctx<'_> {
         if let Some(&(_, _, id)) = self.rounded.iter().find(|r| r.0 == s.id && r.1 == v) {
             return Some(id);
         }
-        let expr = rounding_expr(s.exact, v, decimals.max(s.decimals))?;
+        let expr = rounding_expr(s.exact, v, decimals)?;
         let name = format!("{}_rounded", self.b.node(s.id).name);
         let id = self.b.step(&name, expr, vec![s.id]).ok()?;
         if let Some(t) = self.b.node(s.id).text.clone() {
@@ -1088,15 +1148,16 @@ impl Ctx<'_> {
             return Err(ExtractError {
                 category: FailureCategory::NoCalculations,
                 line: None,
-                detail: "no calculator annotation `<<a*b=c>>` and no plain calculation `a * b = c` \
+                detail:
+                    "no calculator annotation `<<a*b=c>>` and no plain calculation `a * b = c` \
                          in the solution"
-                    .into(),
+                        .into(),
             });
         }
         let answer = if let Some(s) = self.steps.iter().rev().find(|s| s.exact == expected) {
             Some(s.id)
         } else if let Some(&s) = self.steps.iter().rev().find(|s| s.written == expected) {
-            self.rounding_node(s, expected, s.decimals.min(decimals_of(expected)))
+            self.rounding_node(s, expected, decimals_of(expected))
         } else if let Some(id) = self.unit_conversion(expected) {
             Some(id)
         } else {
@@ -1417,7 +1478,9 @@ mod tests {
         assert_eq!(x.annotated_steps, 0);
         let g = &x.graph;
         assert_eq!(g.answer_value(), n("400"));
-        let c = g.find("const_3").expect("3 is not in the question: a constant");
+        let c = g
+            .find("const_3")
+            .expect("3 is not in the question: a constant");
         assert!(matches!(g.node(c).kind, NodeKind::Constant));
         let first = g.find("yards").expect("first step named `yards`");
         assert!(g.node(g.answer()).operands.contains(&first));
@@ -1461,6 +1524,46 @@ mod tests {
             .find(|&id| g.node(id).value == n("3.33"))
             .expect("a rounding step 3.33");
         assert!(matches!(g.node(r).kind, NodeKind::Step { .. }));
+    }
+
+    #[test]
+    fn linear_equation_in_one_unknown() {
+        let q = "Kennedy's house is 600 square feet larger than 4 times Benedict's house. If Kennedy's house is 10000 square feet, how big is Benedict's house?";
+        let a = "Let x be Benedict's house. So 4 * x + 600 = 10000.\nSubtracting 600 we get 4 * x = 9400\nSo x = 2350 square feet.\n#### 2350";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        assert_eq!(g.answer_value(), n("2350"));
+        let sol = g
+            .find("x")
+            .expect("the unknown is a step named after its letter");
+        assert_eq!(g.node(sol).value, n("2350"));
+        // x is computed from the question's numbers, not copied.
+        let inputs = g
+            .node(sol)
+            .operands
+            .iter()
+            .filter(|&&o| matches!(g.node(o).kind, NodeKind::Input { .. }))
+            .count();
+        assert_eq!(inputs, 3);
+        // `3x(1/3)=x` is an identity, not a solution for x.
+        let e = extract("Three bowlers scored 810.", "3x(1/3)=x\n#### 162").unwrap_err();
+        assert_eq!(e.category, FailureCategory::NoCalculations);
+    }
+
+    #[test]
+    fn percents_and_mixed_numbers_in_plain_text() {
+        let q = "Janet made 50 snowballs and her brother made 150. What percent did Janet make?";
+        let a = "50 + 150 = 200 snowballs\n50 snowballs / 200 snowballs * 100% = 25%\n#### 25";
+        let x = extract(q, a).unwrap();
+        assert_eq!(x.plain_steps, 2);
+        assert_eq!(x.graph.answer_value(), n("25"));
+        let q = "The first present needs 2 square feet and the second 3/4 of that.";
+        let a = "3 / 4 * 2 = 1 1/2 square feet.\n2 + 1 1/2 = 3 1/2 square feet.\n#### 3";
+        let e = extract(q, a).unwrap_err();
+        assert_eq!(e.category, FailureCategory::AnswerNotReached);
+        let x = extract(q, &a.replace("#### 3", "#### 3.5")).unwrap();
+        assert_eq!(x.plain_steps, 2);
+        assert_eq!(x.graph.answer_value(), n("3.5"));
     }
 
     #[test]

@@ -164,7 +164,9 @@ pub(crate) fn scan_decimal(bytes: &[u8], mut i: usize) -> Option<(Number, usize,
         i += 1;
         while i < bytes.len() && bytes[i].is_ascii_digit() {
             if decimals < 30 {
-                num = num.checked_mul(10)?.checked_add((bytes[i] - b'0') as i128)?;
+                num = num
+                    .checked_mul(10)?
+                    .checked_add((bytes[i] - b'0') as i128)?;
                 den = den.checked_mul(10)?;
                 decimals += 1;
             }
@@ -250,7 +252,11 @@ fn scan_fraction(bytes: &[u8], i: usize) -> Option<(Number, usize)> {
         return None;
     }
     let (b, k) = int(j + 1)?;
-    if b == 0 || bytes.get(k).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'/') {
+    if b == 0
+        || bytes
+            .get(k)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'/')
+    {
         return None;
     }
     if bytes.get(k) == Some(&b'.') && next_is_digit(bytes, k + 1) {
@@ -402,7 +408,10 @@ fn scan_words(text: &str, i: usize) -> Option<(Mention, usize)> {
             return Some(scan_cardinal_from(text, i, s1, e1, k, true));
         }
         if n == "dozen" {
-            return Some((Mention::new(i, e1, MentionKind::Word, &[Number::int(12)]), e1));
+            return Some((
+                Mention::new(i, e1, MentionKind::Word, &[Number::int(12)]),
+                e1,
+            ));
         }
         if let Some(d) = fraction_word(n).filter(|_| !n.ends_with('s')) {
             let f = Number::ratio(1, d).ok()?;
@@ -417,7 +426,10 @@ fn scan_words(text: &str, i: usize) -> Option<(Mention, usize)> {
         return Some(scan_cardinal_from(text, i, s0, e0, 0, false));
     }
     if w == "dozen" {
-        return Some((Mention::new(s0, e0, MentionKind::Word, &[Number::int(12)]), e0));
+        return Some((
+            Mention::new(s0, e0, MentionKind::Word, &[Number::int(12)]),
+            e0,
+        ));
     }
     if let Some(d) = fraction_word(w) {
         let f = Number::ratio(1, d).ok()?;
@@ -427,7 +439,10 @@ fn scan_words(text: &str, i: usize) -> Option<(Mention, usize)> {
         ));
     }
     if let Some(k) = multiplier_word(w) {
-        return Some((Mention::new(s0, e0, MentionKind::Word, &[Number::int(k)]), e0));
+        return Some((
+            Mention::new(s0, e0, MentionKind::Word, &[Number::int(k)]),
+            e0,
+        ));
     }
     None
 }
@@ -514,8 +529,7 @@ fn scan_cardinal_from(
         }
         // `two and a half`.
         let rest = &text[end..];
-        if rest.starts_with(" and a half") && !rest[11..].starts_with(|c: char| c.is_alphabetic())
-        {
+        if rest.starts_with(" and a half") && !rest[11..].starts_with(|c: char| c.is_alphabetic()) {
             let fe = end + 11;
             if let Ok(x) = v.add(Number::ratio(1, 2).unwrap_or(Number::ZERO)) {
                 return (Mention::new(start, fe, MentionKind::Word, &[x, v]), fe);
@@ -575,7 +589,8 @@ mod tests {
 
     #[test]
     fn number_words() {
-        let f = found("Three cats, twenty-five dogs, a hundred birds and one hundred and twenty ants.");
+        let f =
+            found("Three cats, twenty-five dogs, a hundred birds and one hundred and twenty ants.");
         assert_eq!(f[0], ("Three", strs(&["3"])));
         assert_eq!(f[1], ("twenty-five", strs(&["25"])));
         assert_eq!(f[2], ("a hundred", strs(&["100"])));
@@ -590,7 +605,8 @@ mod tests {
 
     #[test]
     fn fraction_and_multiplier_words() {
-        let f = found("half as many, twice as long, triple, a quarter, two-thirds, a third, thrice");
+        let f =
+            found("half as many, twice as long, triple, a quarter, two-thirds, a third, thrice");
         assert_eq!(f[0], ("half", strs(&["0.5", "2"])));
         assert_eq!(f[1], ("twice", strs(&["2"])));
         assert_eq!(f[2], ("triple", strs(&["3"])));
