@@ -1558,12 +1558,21 @@ mod tests {
         assert_eq!(x.plain_steps, 2);
         assert_eq!(x.graph.answer_value(), n("25"));
         let q = "The first present needs 2 square feet and the second 3/4 of that.";
-        let a = "3 / 4 * 2 = 1 1/2 square feet.\n2 + 1 1/2 = 3 1/2 square feet.\n#### 3";
+        let a = "3 / 4 * 2 = 1 1/2 square feet.\n2 + 1 1/2 = 3 1/2 square feet.\n#### 5";
         let e = extract(q, a).unwrap_err();
         assert_eq!(e.category, FailureCategory::AnswerNotReached);
-        let x = extract(q, &a.replace("#### 3", "#### 3.5")).unwrap();
+        let x = extract(q, &a.replace("#### 5", "#### 3.5")).unwrap();
         assert_eq!(x.plain_steps, 2);
-        assert_eq!(x.graph.answer_value(), n("3.5"));
+        assert_eq!(x.rounding_steps, 0);
+        // The 3 and 4 of `3/4` are the question's fraction, not constants.
+        let g = &x.graph;
+        assert!(g
+            .ids()
+            .all(|id| !matches!(g.node(id).kind, NodeKind::Constant)));
+        // The last figure floored to state a whole answer: an explicit rounding step.
+        let x = extract(q, &a.replace("#### 5", "#### 3")).unwrap();
+        assert_eq!(x.rounding_steps, 1);
+        assert_eq!(x.graph.answer_value(), n("3"));
     }
 
     #[test]

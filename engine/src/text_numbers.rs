@@ -196,7 +196,12 @@ fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
     // A fraction `3/4`, or a mixed number `1 1/2`.
     if plain_int {
         if let Some((f, fend)) = scan_fraction(bytes, start) {
-            return (Mention::new(start, fend, MentionKind::Fraction, &[f]), fend);
+            // `3/4` may also be used as its parts (`3 / 4 * 2`).
+            let (a, b) = f.numer_denom_written(bytes, start);
+            return (
+                Mention::new(start, fend, MentionKind::Fraction, &[f, a, b]),
+                fend,
+            );
         }
         if bytes.get(end) == Some(&b' ') {
             if let Some((f, fend)) = scan_fraction(bytes, end + 1) {
@@ -234,6 +239,27 @@ fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
         end += 1;
     }
     (m, end)
+}
+
+trait WrittenParts {
+    fn numer_denom_written(&self, bytes: &[u8], start: usize) -> (Number, Number);
+}
+
+impl WrittenParts for Number {
+    /// The numerator and denominator as written at `start` (`6/8`, not `3/4`).
+    fn numer_denom_written(&self, bytes: &[u8], start: usize) -> (Number, Number) {
+        let read = |mut j: usize| {
+            let mut n: i128 = 0;
+            while j < bytes.len() && bytes[j].is_ascii_digit() && n < 1_000_000_000_000 {
+                n = n * 10 + (bytes[j] - b'0') as i128;
+                j += 1;
+            }
+            (n, j)
+        };
+        let (a, j) = read(start);
+        let (b, _) = read(j + 1);
+        (Number::int(a), Number::int(b))
+    }
 }
 
 /// `a/b` with plain integers at `i`; the denominator must not be zero or followed by more digits.
@@ -578,7 +604,7 @@ mod tests {
     #[test]
     fn fractions_and_mixed_numbers() {
         let f = found("Use 3/4 cup, then 1 1/2 cups, not 2,3 or 10/0.");
-        assert_eq!(f[0], ("3/4", strs(&["0.75"])));
+        assert_eq!(f[0], ("3/4", strs(&["0.75", "3", "4"])));
         assert_eq!(f[1], ("1 1/2", strs(&["1.5"])));
         assert_eq!(f[2].0, "2");
         assert_eq!(f[3].0, "3");
