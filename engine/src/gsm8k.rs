@@ -769,7 +769,6 @@ struct StepInfo {
     id: NodeId,
     exact: Number,
     written: Number,
-    decimals: u8,
     line: usize,
 }
 
@@ -1007,12 +1006,11 @@ impl Ctx<'_> {
             Ok(id) => {
                 self.b.set_text(id, text);
                 let exact = self.b.value(id);
-                let (written, decimals) = written.unwrap_or((exact, 0));
+                let written = written.map_or(exact, |w| w.0);
                 self.steps.push(StepInfo {
                     id,
                     exact,
                     written,
-                    decimals,
                     line: li,
                 });
                 true
