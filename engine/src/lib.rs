@@ -7,6 +7,7 @@ pub mod constraints;
 pub mod curriculum;
 pub mod expr;
 pub mod graph;
+pub mod gsm8k;
 pub mod intervene;
 pub mod labels;
 pub mod number;
@@ -14,6 +15,7 @@ pub mod printer;
 pub mod problem;
 pub mod python;
 pub mod sample;
+pub mod text_numbers;
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
 pub use graph::{

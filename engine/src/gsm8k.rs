@@ -1,0 +1,1623 @@
+//! GSM8K solutions to computation graphs, without a language model.
+//!
+//! A GSM8K row has a `question` and an `answer`: solution lines with calculator annotations
+//! (`48/2 = <<48/2=24>>24 clips`) or plainly written calculations (`3 * 4 = 12`), and a last
+//! line `#### 72`. [`extract`] turns every calculation into a step, links each operand number to
+//! the most recent earlier step with that value, else to a number mentioned in the question (an
+//! input with its span), else to a constant (`const_60`), and picks as answer the last step
+//! whose exact value is the `####` value.
+//!
+//! Values stay exact. When a solution writes a rounded result (`<<10/3=3.33>>`) and later uses
+//! the rounded figure, the graph gets an explicit rounding step mirroring what was written.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::expr::{BinOp, Expr, Func};
+use crate::graph::{Graph, GraphBuilder, GraphError, NodeId};
+use crate::number::Number;
+use crate::text_numbers::{find_numbers, scan_decimal, Mention, MentionKind};
+
+/// Why a GSM8K problem could not be turned into a graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCategory {
+    /// The answer has no `#### <number>` line.
+    NoFinalAnswer,
+    /// The solution contains no calculation (annotated or plainly written).
+    NoCalculations,
+    /// A calculator annotation could not be parsed, and the answer was not reached.
+    UnparsableExpression,
+    /// A calculation could not be evaluated exactly (division by zero, overflow), and the
+    /// answer was not reached.
+    EvalError,
+    /// No step's value equals the `####` answer.
+    AnswerNotReached,
+}
+
+impl FailureCategory {
+    /// Every category, in a stable order.
+    pub const ALL: [FailureCategory; 5] = [
+        FailureCategory::NoFinalAnswer,
+        FailureCategory::NoCalculations,
+        FailureCategory::UnparsableExpression,
+        FailureCategory::EvalError,
+        FailureCategory::AnswerNotReached,
+    ];
+
+    /// The snake_case name (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCategory::NoFinalAnswer => "no_final_answer",
+            FailureCategory::NoCalculations => "no_calculations",
+            FailureCategory::UnparsableExpression => "unparsable_expression",
+            FailureCategory::EvalError => "eval_error",
+            FailureCategory::AnswerNotReached => "answer_not_reached",
+        }
+    }
+}
+
+impl fmt::Display for FailureCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A problem that could not be extracted: the category, the solution line (1-based) where the
+/// trouble is when known, and a detail that says what was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtractError {
+    /// What kind of failure.
+    pub category: FailureCategory,
+    /// The 1-based line of the answer text, when the failure is tied to one.
+    pub line: Option<usize>,
+    /// What was found, and what would have been needed.
+    pub detail: String,
+}
+
+impl fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot extract the GSM8K problem ({})", self.category)?;
+        if let Some(l) = self.line {
+            write!(f, " at solution line {l}")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
+impl std::error::Error for ExtractError {}
+
+/// A GSM8K problem as a computation graph.
+#[derive(Debug, Clone)]
+pub struct Extraction {
+    /// The graph; its answer node's value equals `expected`.
+    pub graph: Graph,
+    /// The `####` answer.
+    pub expected: Number,
+    /// Steps taken from calculator annotations.
+    pub annotated_steps: u32,
+    /// Steps taken from plainly written calculations.
+    pub plain_steps: u32,
+    /// Rounding steps added to mirror rounded figures written in the solution.
+    pub rounding_steps: u32,
+    /// Calculations that were skipped (unparsable or not evaluable).
+    pub skipped: u32,
+}
+
+/// Parses the `#### <number>` line of a GSM8K answer (thousands separators allowed).
+pub fn final_answer(answer: &str) -> Option<Number> {
+    let line = answer
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("####"))?;
+    let t = line.trim_start().trim_start_matches('#').trim();
+    let t = t.trim_start_matches('$').trim_end_matches('.');
+    Number::parse_decimal(t).or_else(|| t.parse().ok())
+}
+
+/// Turns a GSM8K question and solution into a computation graph whose answer is the `####`
+/// value.
+pub fn extract(question: &str, answer: &str) -> Result<Extraction, ExtractError> {
+    let expected = final_answer(answer).ok_or_else(|| ExtractError {
+        category: FailureCategory::NoFinalAnswer,
+        line: None,
+        detail: "the solution has no `#### <number>` line; add one with the final answer".into(),
+    })?;
+    let mut cx = Ctx {
+        b: GraphBuilder::new(Some(question.to_string())),
+        question,
+        mentions: find_numbers(question),
+        inputs: Vec::new(),
+        consts: Vec::new(),
+        steps: Vec::new(),
+        rounded: Vec::new(),
+        annotated: 0,
+        plain: 0,
+        rounding: 0,
+        skipped: 0,
+        first_problem: None,
+        name_buf: String::new(),
+        vars: Vec::new(),
+    };
+    let mut events: Vec<Event> = Vec::new();
+    let mut text = String::new();
+    for (li, line) in answer.lines().enumerate() {
+        if line.trim_start().starts_with("####") {
+            break;
+        }
+        events.clear();
+        scan_line(line, &mut events);
+        if events.is_empty() {
+            continue;
+        }
+        strip_annotations(line, &mut text);
+        for ev in &events {
+            cx.event(line, li + 1, ev, &text);
+        }
+    }
+    cx.finish(expected)
+}
+
+/// One calculation found on a solution line.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// `<<expr=result>>` at `[start, end)` (the brackets included); `plain` is a written
+    /// `lhs = ` right before it (`[from, eq)`), used when the annotation itself is unusable.
+    Annotation {
+        start: usize,
+        end: usize,
+        plain: Option<(usize, usize)>,
+    },
+    /// A plain `lhs = rhs` with `=` at `eq`; the left side is searched in `[from, eq)`.
+    Plain { from: usize, eq: usize },
+}
+
+/// Finds annotations and plain calculations on one line, in order.
+fn scan_line(line: &str, out: &mut Vec<Event>) {
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    let mut from = 0;
+    let mut pending: Option<(usize, usize)> = None;
+    while i < bytes.len() {
+        if bytes[i] == b'<' && bytes.get(i + 1) == Some(&b'<') {
+            let Some(close) = line[i + 2..].find(">>") else {
+                break;
+            };
+            let end = i + 2 + close + 2;
+            out.push(Event::Annotation {
+                start: i,
+                end,
+                plain: pending.take(),
+            });
+            i = end;
+            from = end;
+        } else if bytes[i] == b'=' {
+            let mut j = i + 1;
+            while j < bytes.len() && matches!(bytes[j], b' ' | b'$') {
+                j += 1;
+            }
+            let annotated = bytes.get(j) == Some(&b'<') && bytes.get(j + 1) == Some(&b'<');
+            if annotated {
+                pending = Some((from, i));
+            } else {
+                out.push(Event::Plain { from, eq: i });
+            }
+            i += 1;
+            from = i;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// The line without its `<<…>>` annotations, trimmed.
+fn strip_annotations(line: &str, out: &mut String) {
+    out.clear();
+    let mut rest = line;
+    while let Some(s) = rest.find("<<") {
+        out.push_str(&rest[..s]);
+        match rest[s..].find(">>") {
+            Some(e) => rest = &rest[s + e + 2..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    let t = out.trim();
+    if t.len() != out.len() {
+        *out = t.to_string();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+/// A number literal in a calculation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Lit {
+    value: Number,
+    decimals: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tok {
+    Num(Lit),
+    Op(BinOp),
+    LParen,
+    RParen,
+    Pct,
+    /// A one-letter unknown (`x`, `p`).
+    Var(u8),
+}
+
+/// A parsed calculation; `Lit(i)` is literal number `i` in reading order.
+#[derive(Debug, Clone, PartialEq)]
+enum PExpr {
+    Lit(u32),
+    /// The number one (a coefficient of a solved equation).
+    One,
+    /// An unknown.
+    Var(u8),
+    Neg(Box<PExpr>),
+    Bin(BinOp, Box<PExpr>, Box<PExpr>),
+    Pct(Box<PExpr>),
+}
+
+struct Parser<'t> {
+    toks: &'t [Tok],
+    pos: usize,
+    lits: Vec<Lit>,
+    ops: u32,
+}
+
+impl Parser<'_> {
+    fn parse(toks: &[Tok]) -> Option<(PExpr, Vec<Lit>, u32)> {
+        let mut p = Parser {
+            toks,
+            pos: 0,
+            lits: Vec::new(),
+            ops: 0,
+        };
+        let e = p.sum()?;
+        (p.pos == toks.len()).then_some((e, p.lits, p.ops))
+    }
+
+    fn peek(&self) -> Option<Tok> {
+        self.toks.get(self.pos).copied()
+    }
+
+    fn sum(&mut self) -> Option<PExpr> {
+        let mut a = self.product()?;
+        while let Some(Tok::Op(op @ (BinOp::Add | BinOp::Sub))) = self.peek() {
+            self.pos += 1;
+            let b = self.product()?;
+            self.ops += 1;
+            a = PExpr::Bin(op, Box::new(a), Box::new(b));
+        }
+        Some(a)
+    }
+
+    fn product(&mut self) -> Option<PExpr> {
+        let mut a = self.unary()?;
+        loop {
+            let op = match self.peek() {
+                Some(Tok::Op(op @ (BinOp::Mul | BinOp::Div | BinOp::FloorDiv | BinOp::Mod))) => {
+                    self.pos += 1;
+                    op
+                }
+                // Implicit multiplication: `2(3+4)`, `(1+2)(3)`, `4x`.
+                Some(Tok::LParen | Tok::Var(_)) => BinOp::Mul,
+                _ => break,
+            };
+            let b = self.unary()?;
+            self.ops += 1;
+            a = PExpr::Bin(op, Box::new(a), Box::new(b));
+        }
+        Some(a)
+    }
+
+    fn unary(&mut self) -> Option<PExpr> {
+        match self.peek()? {
+            Tok::Op(BinOp::Sub) => {
+                self.pos += 1;
+                Some(PExpr::Neg(Box::new(self.unary()?)))
+            }
+            Tok::Op(BinOp::Add) => {
+                self.pos += 1;
+                self.unary()
+            }
+            _ => self.postfix(),
+        }
+    }
+
+    fn postfix(&mut self) -> Option<PExpr> {
+        let mut e = match self.peek()? {
+            Tok::Num(l) => {
+                self.pos += 1;
+                self.lits.push(l);
+                PExpr::Lit(self.lits.len() as u32 - 1)
+            }
+            Tok::Var(c) => {
+                self.pos += 1;
+                PExpr::Var(c)
+            }
+            Tok::LParen => {
+                self.pos += 1;
+                let e = self.sum()?;
+                if self.peek()? != Tok::RParen {
+                    return None;
+                }
+                self.pos += 1;
+                e
+            }
+            _ => return None,
+        };
+        while self.peek() == Some(Tok::Pct) {
+            self.pos += 1;
+            e = PExpr::Pct(Box::new(e));
+        }
+        Some(e)
+    }
+}
+
+fn eval(e: &PExpr, vals: &[Number]) -> Option<Number> {
+    Some(match e {
+        PExpr::Lit(i) => *vals.get(*i as usize)?,
+        PExpr::One => Number::ONE,
+        PExpr::Var(_) => return None,
+        PExpr::Neg(a) => eval(a, vals)?.neg().ok()?,
+        PExpr::Bin(op, a, b) => op.apply(eval(a, vals)?, eval(b, vals)?).ok()?,
+        PExpr::Pct(a) => eval(a, vals)?.div(Number::int(100)).ok()?,
+    })
+}
+
+fn to_expr(e: &PExpr, slots: &[u32]) -> Expr {
+    match e {
+        PExpr::Lit(i) => Expr::Arg(slots.get(*i as usize).copied().unwrap_or(0)),
+        PExpr::One | PExpr::Var(_) => Expr::Lit(Number::ONE),
+        PExpr::Neg(a) => Expr::Neg(Box::new(to_expr(a, slots))),
+        PExpr::Bin(op, a, b) => Expr::bin(*op, to_expr(a, slots), to_expr(b, slots)),
+        PExpr::Pct(a) => Expr::bin(BinOp::Div, to_expr(a, slots), Expr::Lit(Number::int(100))),
+    }
+}
+
+/// A linear form `coef * v + constant` over literals; `None` stands for zero.
+type Linear = (Option<PExpr>, Option<PExpr>);
+
+fn lin_add(a: Option<PExpr>, b: Option<PExpr>, op: BinOp) -> Option<PExpr> {
+    match (a, b) {
+        (a, None) => a,
+        (None, Some(b)) if op == BinOp::Sub => Some(PExpr::Neg(Box::new(b))),
+        (None, b) => b,
+        (Some(a), Some(b)) => Some(PExpr::Bin(op, Box::new(a), Box::new(b))),
+    }
+}
+
+fn lin_mul(a: Option<PExpr>, b: Option<PExpr>, op: BinOp) -> Option<PExpr> {
+    match (a?, b?) {
+        (a, PExpr::One) => Some(a),
+        (PExpr::One, b) if op == BinOp::Mul => Some(b),
+        (a, b) => Some(PExpr::Bin(op, Box::new(a), Box::new(b))),
+    }
+}
+
+/// The expression as a linear form in its single unknown (recorded in `var`).
+fn linear(e: &PExpr, var: &mut Option<u8>) -> Option<Linear> {
+    Some(match e {
+        PExpr::Lit(_) | PExpr::One => (None, Some(e.clone())),
+        PExpr::Var(c) => {
+            if var.is_some_and(|v| v != *c) {
+                return None;
+            }
+            *var = Some(*c);
+            (Some(PExpr::One), None)
+        }
+        PExpr::Neg(a) => {
+            let (p, q) = linear(a, var)?;
+            let neg = |x: PExpr| PExpr::Neg(Box::new(x));
+            (p.map(neg), q.map(neg))
+        }
+        PExpr::Pct(a) => {
+            let (p, q) = linear(a, var)?;
+            let pct = |x: PExpr| PExpr::Pct(Box::new(x));
+            (p.map(pct), q.map(pct))
+        }
+        PExpr::Bin(op @ (BinOp::Add | BinOp::Sub), a, b) => {
+            let (pa, qa) = linear(a, var)?;
+            let (pb, qb) = linear(b, var)?;
+            (lin_add(pa, pb, *op), lin_add(qa, qb, *op))
+        }
+        PExpr::Bin(BinOp::Mul, a, b) => {
+            let (pa, qa) = linear(a, var)?;
+            let (pb, qb) = linear(b, var)?;
+            match (pa, pb) {
+                (None, None) => (None, lin_mul(qa, qb, BinOp::Mul)),
+                (None, pb) => (
+                    lin_mul(qa.clone(), pb, BinOp::Mul),
+                    lin_mul(qa, qb, BinOp::Mul),
+                ),
+                (pa, None) => (
+                    lin_mul(pa, qb.clone(), BinOp::Mul),
+                    lin_mul(qa, qb, BinOp::Mul),
+                ),
+                _ => return None,
+            }
+        }
+        PExpr::Bin(BinOp::Div, a, b) => {
+            let (pa, qa) = linear(a, var)?;
+            let (pb, qb) = linear(b, var)?;
+            if pb.is_some() || qb.is_none() {
+                return None;
+            }
+            (
+                lin_mul(pa, qb.clone(), BinOp::Div),
+                lin_mul(qa, qb, BinOp::Div),
+            )
+        }
+        PExpr::Bin(..) => return None,
+    })
+}
+
+fn shift_lits(e: &mut PExpr, k: u32) {
+    match e {
+        PExpr::Lit(i) => *i += k,
+        PExpr::One | PExpr::Var(_) => {}
+        PExpr::Neg(a) | PExpr::Pct(a) => shift_lits(a, k),
+        PExpr::Bin(_, a, b) => {
+            shift_lits(a, k);
+            shift_lits(b, k);
+        }
+    }
+}
+
+fn count_ops(e: &PExpr) -> u32 {
+    match e {
+        PExpr::Lit(_) | PExpr::One | PExpr::Var(_) => 0,
+        PExpr::Neg(a) | PExpr::Pct(a) => count_ops(a),
+        PExpr::Bin(_, a, b) => 1 + count_ops(a) + count_ops(b),
+    }
+}
+
+fn has_var(t: &[Tok]) -> bool {
+    t.iter().any(|t| matches!(t, Tok::Var(_)))
+}
+
+/// Tokenises an annotation's expression strictly: numbers, `+ - * / x × ÷ ( ) %` and spaces.
+fn tokenize_strict(s: &str, out: &mut Vec<Tok>) -> Result<(), String> {
+    out.clear();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'0'..=b'9' | b'.' => {
+                let (value, end, decimals) =
+                    scan_decimal(bytes, i).ok_or_else(|| format!("bad number at {:?}", &s[i..]))?;
+                out.push(Tok::Num(Lit { value, decimals }));
+                i = end;
+                continue;
+            }
+            b'+' => out.push(Tok::Op(BinOp::Add)),
+            b'-' => out.push(Tok::Op(BinOp::Sub)),
+            b'*' | b'x' | b'X' => out.push(Tok::Op(BinOp::Mul)),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                out.push(Tok::Op(BinOp::FloorDiv));
+                i += 1;
+            }
+            b'/' => out.push(Tok::Op(BinOp::Div)),
+            b'(' => out.push(Tok::LParen),
+            b')' => out.push(Tok::RParen),
+            b'%' => out.push(Tok::Pct),
+            b' ' | b'$' | b',' => {}
+            _ => {
+                if s[i..].starts_with('×') {
+                    out.push(Tok::Op(BinOp::Mul));
+                    i += '×'.len_utf8();
+                    continue;
+                }
+                if s[i..].starts_with('÷') {
+                    out.push(Tok::Op(BinOp::Div));
+                    i += '÷'.len_utf8();
+                    continue;
+                }
+                if let Some(c) = s[i..].chars().next().filter(|c| matches!(c, '−' | '–')) {
+                    out.push(Tok::Op(BinOp::Sub));
+                    i += c.len_utf8();
+                    continue;
+                }
+                let c = s[i..].chars().next().unwrap_or('?');
+                return Err(format!("unexpected {c:?} in {s:?}"));
+            }
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Tokenises the text around a plain `=`: keeps numbers and operators, drops words and unit
+/// slashes (`yards/field`, `$5/week`), reads `x`/`times` between numbers as `*`, single letters
+/// as variables (known ones replaced by their value) and, at sentence punctuation, restarts
+/// (left side) or stops (`stop`, right side).
+fn tokenize_loose(s: &str, out: &mut Vec<Tok>, vars: &[(u8, Number)], stop: bool) {
+    out.clear();
+    let bytes = s.as_bytes();
+    let letter = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_alphabetic);
+    let next_solid = |mut j: usize| {
+        while bytes.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        bytes.get(j).copied()
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'0'..=b'9' => {
+                if let Some((value, end, decimals)) = scan_decimal(bytes, i) {
+                    i = end;
+                    if is_ordinal_suffix(&bytes[end..]) {
+                        // `1st`, `3rd`: a word, not an operand.
+                        continue;
+                    }
+                    let mut value = value;
+                    if decimals == 0 {
+                        if let Some((f, fend)) = mixed_fraction(bytes, i) {
+                            value = value.add(f).unwrap_or(value);
+                            i = fend;
+                        }
+                    }
+                    out.push(Tok::Num(Lit { value, decimals }));
+                    if bytes.get(i) == Some(&b'%') {
+                        out.push(Tok::Pct);
+                        i += 1;
+                    }
+                } else {
+                    if stop {
+                        return;
+                    }
+                    out.clear();
+                    i += 1;
+                }
+                continue;
+            }
+            b'.' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                if let Some((value, end, decimals)) = scan_decimal(bytes, i) {
+                    out.push(Tok::Num(Lit { value, decimals }));
+                    i = end;
+                    continue;
+                }
+                if stop {
+                    return;
+                }
+                out.clear();
+            }
+            b'+' => out.push(Tok::Op(BinOp::Add)),
+            b'*' => out.push(Tok::Op(BinOp::Mul)),
+            b'-' if i > 0 && letter(i - 1) && letter(i + 1) => {}
+            b'-' => out.push(Tok::Op(BinOp::Sub)),
+            // `miles/hour`, `$5/week`: a unit, not a division.
+            b'/' if letter(i + 1) && letter(i + 2) => {}
+            b'/' if i > 0 && letter(i - 1) && letter(i + 1) => {}
+            b'/' => out.push(Tok::Op(BinOp::Div)),
+            b'(' => out.push(Tok::LParen),
+            b')' => out.push(Tok::RParen),
+            b'.' | b',' | b';' | b':' | b'?' | b'!' | b'=' | b'<' | b'>' => {
+                if stop {
+                    return;
+                }
+                out.clear()
+            }
+            b'a'..=b'z' | b'A'..=b'Z' => {
+                let mut e = i;
+                while e < bytes.len() && (bytes[e].is_ascii_alphabetic() || bytes[e] == b'\'') {
+                    e += 1;
+                }
+                let w = &s[i..e];
+                let after_operand = matches!(out.last(), Some(Tok::Num(_) | Tok::RParen));
+                let operand_next =
+                    next_solid(e).is_some_and(|c| c.is_ascii_digit() || c == b'(' || c == b'$');
+                let spaced = (i > 0 && bytes[i - 1] == b' ') || bytes.get(e) == Some(&b' ');
+                if w == "times"
+                    || ((w == "x" || w == "X") && after_operand && operand_next && spaced)
+                {
+                    out.push(Tok::Op(BinOp::Mul));
+                } else if w.len() == 1 {
+                    let c = w.as_bytes()[0];
+                    match vars.iter().find(|v| v.0 == c) {
+                        Some(&(_, value)) => out.push(Tok::Num(Lit { value, decimals: 0 })),
+                        None => out.push(Tok::Var(c)),
+                    }
+                }
+                i = e;
+                continue;
+            }
+            _ => {
+                let rest = &s[i..];
+                if rest.starts_with('×') {
+                    out.push(Tok::Op(BinOp::Mul));
+                } else if rest.starts_with('÷') {
+                    out.push(Tok::Op(BinOp::Div));
+                } else if rest.starts_with(['−', '–']) {
+                    out.push(Tok::Op(BinOp::Sub));
+                }
+                i += rest.chars().next().map_or(1, char::len_utf8);
+                continue;
+            }
+        }
+        i += 1;
+    }
+}
+
+/// The ` a/b` part of a mixed number (`1 1/2`) after an integer ending at `i`, with `a < b`.
+fn mixed_fraction(bytes: &[u8], i: usize) -> Option<(Number, usize)> {
+    if bytes.get(i) != Some(&b' ') {
+        return None;
+    }
+    let mut j = i + 1;
+    let digits = |mut k: usize| {
+        let s = k;
+        let mut n: i128 = 0;
+        while k < bytes.len() && bytes[k].is_ascii_digit() && k - s < 9 {
+            n = n * 10 + (bytes[k] - b'0') as i128;
+            k += 1;
+        }
+        (k > s).then_some((n, k))
+    };
+    let (a, k) = digits(j)?;
+    if bytes.get(k) != Some(&b'/') {
+        return None;
+    }
+    j = k + 1;
+    let (b, end) = digits(j)?;
+    if a == 0
+        || a >= b
+        || bytes
+            .get(end)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+    {
+        return None;
+    }
+    Some((Number::ratio(a, b).ok()?, end))
+}
+
+/// Whether bytes start with an ordinal suffix (`st`, `nd`, `rd`, `th`) ending a word.
+fn is_ordinal_suffix(b: &[u8]) -> bool {
+    b.len() >= 2
+        && matches!(&b[..2], b"st" | b"nd" | b"rd" | b"th")
+        && b.get(2).is_none_or(|c| !c.is_ascii_alphabetic())
+}
+
+/// The number right after a plain `=` (skipping spaces and `$`): value, decimals, end.
+fn rhs_number(line: &str, eq: usize) -> Option<(Number, u8, usize)> {
+    let bytes = line.as_bytes();
+    let mut j = eq + 1;
+    while j < bytes.len() && matches!(bytes[j], b' ' | b'$') {
+        j += 1;
+    }
+    let neg = bytes.get(j) == Some(&b'-');
+    if neg {
+        j += 1;
+    }
+    let b = *bytes.get(j)?;
+    if !(b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let (v, end, d) = scan_decimal(bytes, j)?;
+    // `= 5x` or `= 2p/5` is algebra, not a value.
+    if bytes
+        .get(end)
+        .is_some_and(|c| c.is_ascii_alphabetic() && *c != b'x')
+        && bytes.get(end + 1).is_none_or(|c| !c.is_ascii_alphabetic())
+    {
+        return None;
+    }
+    let (v, end) = match (d, mixed_fraction(bytes, end)) {
+        (0, Some((f, fend))) => (v.add(f).ok()?, fend),
+        _ => (v, end),
+    };
+    if bytes.get(end) == Some(&b'/') {
+        return None;
+    }
+    let v = if neg { v.neg().ok()? } else { v };
+    Some((v, d, end))
+}
+
+/// How a written figure derives from an exact value, when it is a rounding of it.
+fn rounding_expr(exact: Number, written: Number, decimals: u8) -> Option<Expr> {
+    if exact == written {
+        return None;
+    }
+    let x = Expr::Arg(0);
+    let d = decimals as i32;
+    let lit = |n: i128| Expr::Lit(Number::int(n));
+    if exact.round(d).ok() == Some(written) {
+        return Some(if d == 0 {
+            Expr::Call(Func::Round, vec![x])
+        } else {
+            Expr::Call(Func::Round, vec![x, lit(d as i128)])
+        });
+    }
+    if d == 0 {
+        if exact.floor() == written {
+            return Some(Expr::Call(Func::Floor, vec![x]));
+        }
+        if exact.ceil() == written {
+            return Some(Expr::Call(Func::Ceil, vec![x]));
+        }
+        return None;
+    }
+    // Truncation to `d` decimals: int(x * 10^d) / 10^d.
+    let scale = Number::int(10).powi(d).ok()?;
+    if exact.mul(scale).ok()?.trunc().div(scale).ok()? == written {
+        let s = Expr::Lit(scale);
+        return Some(Expr::bin(
+            BinOp::Div,
+            Expr::Call(Func::Int, vec![Expr::bin(BinOp::Mul, x, Expr::Lit(scale))]),
+            s,
+        ));
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graph building
+
+#[derive(Debug, Clone, Copy)]
+struct StepInfo {
+    id: NodeId,
+    exact: Number,
+    written: Number,
+    line: usize,
+}
+
+struct Ctx<'q> {
+    b: GraphBuilder,
+    question: &'q str,
+    mentions: Vec<Mention>,
+    /// (mention index, value, node)
+    inputs: Vec<(usize, Number, NodeId)>,
+    consts: Vec<(Number, NodeId)>,
+    steps: Vec<StepInfo>,
+    /// (step node, written value, rounding node)
+    rounded: Vec<(NodeId, Number, NodeId)>,
+    annotated: u32,
+    plain: u32,
+    rounding: u32,
+    skipped: u32,
+    first_problem: Option<(FailureCategory, usize, String)>,
+    name_buf: String,
+    /// Unknowns solved from linear equations: (letter, value).
+    vars: Vec<(u8, Number)>,
+}
+
+impl Ctx<'_> {
+    fn problem(&mut self, cat: FailureCategory, line: usize, detail: String) {
+        self.skipped += 1;
+        if self.first_problem.is_none() {
+            self.first_problem = Some((cat, line, detail));
+        }
+    }
+
+    fn event(&mut self, line: &str, li: usize, ev: &Event, text: &str) {
+        let mut toks = Vec::new();
+        match *ev {
+            Event::Annotation { start, end, plain } => {
+                let inner = &line[start + 2..end - 2];
+                let (lhs, rhs) = match inner.rfind('=') {
+                    Some(k) => (&inner[..k], Some(inner[k + 1..].trim())),
+                    None => (inner, None),
+                };
+                let after = skip_number(&line[end..]);
+                let written = rhs
+                    .and_then(|r| {
+                        let r = r.trim_start_matches('$');
+                        scan_decimal(r.as_bytes(), 0).and_then(|(v, e, d)| {
+                            (e == r.len() || r[e..].trim() == "%").then_some((v, d))
+                        })
+                    })
+                    .or_else(|| rhs_number(line, end - 1).map(|(v, d, _)| (v, d)));
+                let parsed = match tokenize_strict(lhs, &mut toks) {
+                    Err(e) => Err(e),
+                    Ok(()) => Parser::parse(&toks)
+                        .ok_or_else(|| format!("cannot parse the annotation <<{inner}>>")),
+                };
+                match parsed {
+                    Ok((pe, lits, ops)) if ops > 0 => {
+                        if self.add_step(li, &pe, &lits, written, after, text, None) {
+                            self.annotated += 1;
+                        }
+                    }
+                    other => {
+                        // Not a calculation (`<<6=6>>`) or unparsable: use the written one.
+                        let done = match (plain, written) {
+                            (Some((from, eq)), Some(w)) => {
+                                self.try_plain(line, li, from, eq, w, after, text)
+                                    || self.try_equation(line, li, from, eq, Some(w), text)
+                            }
+                            _ => false,
+                        };
+                        if let (false, Err(e)) = (done, other) {
+                            self.problem(FailureCategory::UnparsableExpression, li, e);
+                        }
+                    }
+                }
+            }
+            Event::Plain { from, eq } => {
+                let done = match rhs_number(line, eq) {
+                    Some((rv, rd, rend)) => {
+                        self.try_plain(line, li, from, eq, (rv, rd), &line[rend..], text)
+                    }
+                    None => false,
+                };
+                if !done {
+                    self.try_equation(line, li, from, eq, None, text);
+                }
+            }
+        }
+    }
+
+    /// Finds the written calculation left of `=` at `eq` that gives `rhs`, and adds it.
+    #[allow(clippy::too_many_arguments)]
+    fn try_plain(
+        &mut self,
+        line: &str,
+        li: usize,
+        from: usize,
+        eq: usize,
+        rhs: (Number, u8),
+        after: &str,
+        text: &str,
+    ) -> bool {
+        let (rv, rd) = rhs;
+        // `50 / 200 * 100% = 25%`: a written percent may stand for its fraction.
+        let pct = after.starts_with('%') || after.starts_with(" percent");
+        let rv_frac = rv.div(Number::int(100)).ok().filter(|_| pct);
+        let after = after.strip_prefix('%').unwrap_or(after);
+        let mut toks = Vec::new();
+        tokenize_loose(&line[from..eq], &mut toks, &self.vars, false);
+        // The longest suffix that parses, has an operator and gives the written value.
+        for start in 0..toks.len() {
+            if !matches!(toks[start], Tok::Num(_) | Tok::LParen | Tok::Op(BinOp::Sub)) {
+                continue;
+            }
+            let Some((pe, lits, ops)) = Parser::parse(&toks[start..]) else {
+                continue;
+            };
+            if ops == 0 {
+                continue;
+            }
+            let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
+            let Some(v) = eval(&pe, &vals) else {
+                continue;
+            };
+            let written = if rv_frac == Some(v) {
+                Some((v, rd + 2))
+            } else if v == rv || rd > 0 && rounding_expr(v, rv, rd).is_some() {
+                Some((rv, rd))
+            } else {
+                None
+            };
+            if written.is_some() {
+                let added = self.add_step(li, &pe, &lits, written, after, text, None);
+                if added {
+                    self.plain += 1;
+                }
+                return added;
+            }
+        }
+        false
+    }
+
+    /// Solves a linear equation in one unknown letter around the `=` at `eq` (the right side
+    /// is `rhs` when given, else the text after `=`), adding the solution as a step.
+    fn try_equation(
+        &mut self,
+        line: &str,
+        li: usize,
+        from: usize,
+        eq: usize,
+        rhs: Option<(Number, u8)>,
+        text: &str,
+    ) -> bool {
+        let mut lt = Vec::new();
+        tokenize_loose(&line[from..eq], &mut lt, &self.vars, false);
+        let mut rt = Vec::new();
+        match rhs {
+            Some((value, decimals)) => rt.push(Tok::Num(Lit { value, decimals })),
+            None => tokenize_loose(&line[eq + 1..], &mut rt, &self.vars, true),
+        }
+        if !has_var(&lt) && !has_var(&rt) {
+            return false;
+        }
+        let left = (0..lt.len()).find_map(|s| Parser::parse(&lt[s..]));
+        let right = (1..=rt.len()).rev().find_map(|e| Parser::parse(&rt[..e]));
+        let (Some((lp, mut lits, _)), Some((mut rp, rlits, _))) = (left, right) else {
+            return false;
+        };
+        shift_lits(&mut rp, lits.len() as u32);
+        lits.extend(rlits);
+        let mut var = None;
+        let Some((al, bl)) = linear(&lp, &mut var) else {
+            return false;
+        };
+        let Some((ar, br)) = linear(&rp, &mut var) else {
+            return false;
+        };
+        let (Some(v), Some(den), Some(num)) = (
+            var,
+            lin_add(al, ar, BinOp::Sub),
+            lin_add(br, bl, BinOp::Sub),
+        ) else {
+            return false;
+        };
+        let sol = lin_mul(Some(num), Some(den), BinOp::Div).unwrap_or(PExpr::One);
+        if count_ops(&sol) == 0 {
+            return false;
+        }
+        let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
+        let Some(value) = eval(&sol, &vals) else {
+            return false;
+        };
+        let name = [v];
+        let name = std::str::from_utf8(&name)
+            .unwrap_or("x")
+            .to_ascii_lowercase();
+        if self.add_step(li, &sol, &lits, None, "", text, Some(&name)) {
+            self.vars.push((v, value));
+            self.plain += 1;
+            return true;
+        }
+        false
+    }
+
+    /// Adds a step for a parsed calculation; returns whether it was added.
+    #[allow(clippy::too_many_arguments)]
+    fn add_step(
+        &mut self,
+        li: usize,
+        pe: &PExpr,
+        lits: &[Lit],
+        written: Option<(Number, u8)>,
+        after: &str,
+        text: &str,
+        name: Option<&str>,
+    ) -> bool {
+        let mut operands: Vec<NodeId> = Vec::with_capacity(lits.len());
+        let mut slots: Vec<u32> = Vec::with_capacity(lits.len());
+        for l in lits {
+            let id = self.link(*l);
+            let slot = match operands.iter().position(|&o| o == id) {
+                Some(k) => k,
+                None => {
+                    operands.push(id);
+                    operands.len() - 1
+                }
+            };
+            slots.push(slot as u32);
+        }
+        let expr = to_expr(pe, &slots);
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => self.step_name(after),
+        };
+        match self.b.step(&name, expr, operands) {
+            Ok(id) => {
+                self.b.set_text(id, text);
+                let exact = self.b.value(id);
+                let written = written.map_or(exact, |w| w.0);
+                self.steps.push(StepInfo {
+                    id,
+                    exact,
+                    written,
+                    line: li,
+                });
+                true
+            }
+            Err(GraphError::Eval { source, .. }) => {
+                self.problem(
+                    FailureCategory::EvalError,
+                    li,
+                    format!("the calculation cannot be evaluated exactly: {source}"),
+                );
+                false
+            }
+            Err(e) => {
+                self.problem(FailureCategory::EvalError, li, e.to_string());
+                false
+            }
+        }
+    }
+
+    /// The node an operand literal stands for.
+    fn link(&mut self, l: Lit) -> NodeId {
+        let v = l.value;
+        if let Some(s) = self.steps.iter().rev().find(|s| s.exact == v) {
+            return s.id;
+        }
+        if l.decimals > 0 {
+            if let Some(id) = self.link_rounded(v, l.decimals) {
+                return id;
+            }
+        }
+        if let Some(id) = self.link_input(v) {
+            return id;
+        }
+        if let Some(id) = self.link_rounded(v, l.decimals) {
+            return id;
+        }
+        if let Some(&(_, id)) = self.consts.iter().find(|c| c.0 == v) {
+            return id;
+        }
+        let name = format!("const_{v}");
+        let id = self.b.constant(&name, v);
+        self.consts.push((v, id));
+        id
+    }
+
+    /// A rounding node over the most recent step whose written result is `v`.
+    fn link_rounded(&mut self, v: Number, decimals: u8) -> Option<NodeId> {
+        let s = *self
+            .steps
+            .iter()
+            .rev()
+            .find(|s| s.written == v && s.exact != v)?;
+        self.rounding_node(s, v, decimals)
+    }
+
+    fn rounding_node(&mut self, s: StepInfo, v: Number, decimals: u8) -> Option<NodeId> {
+        if let Some(&(_, _, id)) = self.rounded.iter().find(|r| r.0 == s.id && r.1 == v) {
+            return Some(id);
+        }
+        let expr = rounding_expr(s.exact, v, decimals)?;
+        let name = format!("{}_rounded", self.b.node(s.id).name);
+        let id = self.b.step(&name, expr, vec![s.id]).ok()?;
+        if let Some(t) = self.b.node(s.id).text.clone() {
+            self.b.set_text(id, t);
+        }
+        self.rounded.push((s.id, v, id));
+        self.rounding += 1;
+        Some(id)
+    }
+
+    /// The input node for a question number with value `v` (one node per mention and value).
+    fn link_input(&mut self, v: Number) -> Option<NodeId> {
+        if let Some(&(_, _, id)) = self.inputs.iter().find(|i| i.1 == v) {
+            return Some(id);
+        }
+        // Prefer a mention whose most likely value is `v`, digits before words.
+        let mut best: Option<(u8, usize)> = None;
+        for (k, m) in self.mentions.iter().enumerate() {
+            let Some(rank) = m.values().iter().position(|&x| x == v) else {
+                continue;
+            };
+            let score = (rank as u8) * 2 + m.is_word() as u8;
+            if best.is_none_or(|(b, _)| score < b) {
+                best = Some((score, k));
+            }
+        }
+        let (_, k) = best?;
+        let m = self.mentions[k];
+        let name = input_name(self.question, &m, v, &mut self.name_buf);
+        let id = self.b.input(&name, v, Some(m.span));
+        self.inputs.push((k, v, id));
+        Some(id)
+    }
+
+    fn step_name(&mut self, after: &str) -> String {
+        let mut name = String::new();
+        content_words(after, 3, &mut name);
+        if name.is_empty() {
+            name = format!("step_{}", self.steps.len() + 1);
+        }
+        name
+    }
+
+    /// The answer as the last figure converted to a smaller unit (dollars to cents, hours to
+    /// minutes), when the solution states it so.
+    fn unit_conversion(&mut self, expected: Number) -> Option<NodeId> {
+        let last = self.steps[self.steps.len() - 1];
+        for k in [100, 60] {
+            let k = Number::int(k);
+            if last.exact.mul(k).ok() == Some(expected) {
+                let c = self.link(Lit {
+                    value: k,
+                    decimals: 0,
+                });
+                let name = format!("{}_converted", self.b.node(last.id).name);
+                let expr = Expr::bin(BinOp::Mul, Expr::Arg(0), Expr::Arg(1));
+                let id = self.b.step(&name, expr, vec![last.id, c]).ok()?;
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    fn finish(mut self, expected: Number) -> Result<Extraction, ExtractError> {
+        if self.steps.is_empty() {
+            if let Some((cat, line, detail)) = self.first_problem {
+                return Err(ExtractError {
+                    category: cat,
+                    line: Some(line),
+                    detail,
+                });
+            }
+            return Err(ExtractError {
+                category: FailureCategory::NoCalculations,
+                line: None,
+                detail:
+                    "no calculator annotation `<<a*b=c>>` and no plain calculation `a * b = c` \
+                         in the solution"
+                        .into(),
+            });
+        }
+        let answer = if let Some(s) = self.steps.iter().rev().find(|s| s.exact == expected) {
+            Some(s.id)
+        } else if let Some(&s) = self.steps.iter().rev().find(|s| s.written == expected) {
+            self.rounding_node(s, expected, decimals_of(expected))
+        } else if let Some(id) = self.unit_conversion(expected) {
+            Some(id)
+        } else {
+            // The solution rounds its last figure to state the answer (`3.33` → `#### 3`).
+            let last = self.steps[self.steps.len() - 1];
+            self.rounding_node(last, expected, decimals_of(expected))
+        };
+        let Some(answer) = answer else {
+            if let Some((cat, line, detail)) = self.first_problem {
+                return Err(ExtractError {
+                    category: cat,
+                    line: Some(line),
+                    detail,
+                });
+            }
+            let last = self.steps[self.steps.len() - 1];
+            return Err(ExtractError {
+                category: FailureCategory::AnswerNotReached,
+                line: Some(last.line),
+                detail: format!(
+                    "no step computes the final answer {expected}; the last step gives {} \
+                     (written {})",
+                    last.exact, last.written
+                ),
+            });
+        };
+        let b = std::mem::take(&mut self.b);
+        let graph = b.build(answer).map_err(|e| ExtractError {
+            category: FailureCategory::EvalError,
+            line: None,
+            detail: e.to_string(),
+        })?;
+        Ok(Extraction {
+            graph,
+            expected,
+            annotated_steps: self.annotated,
+            plain_steps: self.plain,
+            rounding_steps: self.rounding,
+            skipped: self.skipped,
+        })
+    }
+}
+
+fn decimals_of(n: Number) -> u8 {
+    let mut d = 0u8;
+    let mut x = n;
+    while !x.is_integer() && d < 12 {
+        match x.mul(Number::int(10)) {
+            Ok(y) => x = y,
+            Err(_) => break,
+        }
+        d += 1;
+    }
+    d
+}
+
+/// Skips the written result right after an annotation (`>>24 clips` → ` clips`).
+fn skip_number(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && matches!(b[i], b' ' | b'$') {
+        i += 1;
+    }
+    match scan_decimal(b, i) {
+        Some((_, end, _)) => {
+            let mut e = end;
+            if b.get(e) == Some(&b'%') {
+                e += 1;
+            }
+            &s[e..]
+        }
+        None => s,
+    }
+}
+
+/// Words that do not name a quantity on their own.
+fn is_stopword(w: &str) -> bool {
+    matches!(
+        w,
+        "a" | "an"
+            | "the"
+            | "of"
+            | "her"
+            | "his"
+            | "their"
+            | "its"
+            | "my"
+            | "your"
+            | "our"
+            | "each"
+            | "per"
+            | "is"
+            | "are"
+            | "was"
+            | "were"
+            | "be"
+            | "to"
+            | "for"
+            | "and"
+            | "or"
+            | "as"
+            | "by"
+            | "in"
+            | "on"
+            | "at"
+            | "that"
+            | "this"
+            | "than"
+            | "so"
+            | "with"
+            | "from"
+            | "he"
+            | "she"
+            | "they"
+            | "it"
+            | "we"
+            | "you"
+            | "i"
+            | "if"
+            | "then"
+            | "which"
+            | "will"
+            | "would"
+            | "can"
+            | "has"
+            | "have"
+            | "had"
+            | "more"
+            | "less"
+            | "x"
+    )
+}
+
+/// Words that end a name (a new clause starts).
+fn is_break(w: &str) -> bool {
+    matches!(
+        w,
+        "and"
+            | "or"
+            | "so"
+            | "but"
+            | "which"
+            | "that"
+            | "then"
+            | "if"
+            | "because"
+            | "he"
+            | "she"
+            | "they"
+            | "it"
+            | "we"
+            | "you"
+            | "i"
+            | "is"
+            | "are"
+            | "was"
+            | "were"
+            | "will"
+            | "would"
+            | "has"
+            | "have"
+            | "had"
+            | "than"
+            | "to"
+            | "for"
+            | "x"
+    )
+}
+
+/// Appends up to `max` lowercase content words from the start of `s` to `out`, joined by `_`
+/// (leading stopwords skipped, trailing ones dropped; stops at punctuation or a number).
+fn content_words(s: &str, max: usize, out: &mut String) {
+    let base = out.len();
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut count = 0;
+    let mut keep_len = base;
+    while i < b.len() && count < max {
+        let c = b[i];
+        if c == b' ' || c == b'$' || c == b'"' {
+            i += 1;
+            continue;
+        }
+        if !c.is_ascii_alphabetic() {
+            break;
+        }
+        let mut e = i;
+        while e < b.len() && b[e].is_ascii_alphabetic() {
+            e += 1;
+        }
+        let raw = &s[i..e];
+        // Skip a possessive `'s` and anything glued to the word.
+        while e < b.len() && !matches!(b[e], b' ' | b'.' | b',' | b';' | b':' | b'?' | b'!') {
+            e += 1;
+        }
+        let mut lw = [0u8; 24];
+        if raw.len() > lw.len() {
+            break;
+        }
+        for (d, s) in lw.iter_mut().zip(raw.bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        let w = std::str::from_utf8(&lw[..raw.len()]).unwrap_or("");
+        if out.len() == base {
+            if is_stopword(w) {
+                i = e;
+                continue;
+            }
+        } else if is_break(w) {
+            break;
+        }
+        if out.len() > base {
+            out.push('_');
+        }
+        out.push_str(w);
+        count += 1;
+        if !is_stopword(w) {
+            keep_len = out.len();
+        }
+        i = e;
+    }
+    out.truncate(keep_len);
+}
+
+/// A readable name for an input from the words around its number in the question.
+fn input_name(q: &str, m: &Mention, v: Number, buf: &mut String) -> String {
+    buf.clear();
+    let end = m.span.end as usize;
+    let mut after = q.get(end..).unwrap_or("");
+    if m.kind == MentionKind::Percent {
+        after = after
+            .trim_start_matches(['%', ' '])
+            .trim_start_matches("percent");
+    }
+    if m.kind == MentionKind::Money {
+        buf.push_str("dollars");
+        let t = after.trim_start();
+        for per in ["an ", "a ", "per ", "each "] {
+            if let Some(rest) = t.strip_prefix(per) {
+                let mut w = String::new();
+                content_words(rest, 1, &mut w);
+                if !w.is_empty() {
+                    buf.push_str("_per_");
+                    buf.push_str(&w);
+                }
+                return buf.clone();
+            }
+        }
+        let mut w = String::new();
+        content_words(after, 2, &mut w);
+        if !w.is_empty() {
+            return w;
+        }
+        return buf.clone();
+    }
+    content_words(after, 2, buf);
+    if buf.is_empty() && m.kind == MentionKind::Percent {
+        buf.push_str("percent");
+    }
+    if buf.is_empty() {
+        buf.push_str("n_");
+        buf.push_str(&v.to_string());
+    }
+    buf.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::NodeKind;
+
+    fn n(s: &str) -> Number {
+        s.parse().unwrap()
+    }
+
+    const NATALIA_Q: &str = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
+    const NATALIA_A: &str = "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72";
+
+    #[test]
+    fn natalia_graph() {
+        let x = extract(NATALIA_Q, NATALIA_A).unwrap();
+        let g = &x.graph;
+        assert_eq!(x.expected, n("72"));
+        assert_eq!(g.answer_value(), n("72"));
+        assert_eq!(x.annotated_steps, 2);
+        assert_eq!(x.plain_steps, 0);
+        let friends = g.find("friends").expect("input named from its words");
+        match g.node(friends).kind {
+            NodeKind::Input { span: Some(s) } => assert_eq!(s.slice(NATALIA_Q), Some("48")),
+            ref k => panic!("not an input with a span: {k:?}"),
+        }
+        let half = g
+            .ids()
+            .find(|&id| g.node(id).value == n("2"))
+            .expect("the 2 of `half`");
+        match g.node(half).kind {
+            NodeKind::Input { span: Some(s) } => assert_eq!(s.slice(NATALIA_Q), Some("half")),
+            ref k => panic!("2 should link to `half`: {k:?}"),
+        }
+        let may = g.find("clips_in_may").expect("step named from its line");
+        assert_eq!(g.node(may).value, n("24"));
+        assert_eq!(
+            g.node(may).text.as_deref(),
+            Some("Natalia sold 48/2 = 24 clips in May.")
+        );
+        // The second step reads the first one, not a new input.
+        let ans = g.node(g.answer());
+        assert!(ans.operands.contains(&may));
+        assert_eq!(g.metrics().depth, 2);
+    }
+
+    #[test]
+    fn plain_calculations_with_units() {
+        let q = "A field is 200 yards long. How far does he run over 6 fields?";
+        let a = "He runs 200 yards/field * 6 fields = 1200 yards.\nThat is 1200 / 3 = 400 yards a day.\n#### 400";
+        let x = extract(q, a).unwrap();
+        assert_eq!(x.plain_steps, 2);
+        assert_eq!(x.annotated_steps, 0);
+        let g = &x.graph;
+        assert_eq!(g.answer_value(), n("400"));
+        let c = g
+            .find("const_3")
+            .expect("3 is not in the question: a constant");
+        assert!(matches!(g.node(c).kind, NodeKind::Constant));
+        let first = g.find("yards").expect("first step named `yards`");
+        assert!(g.node(g.answer()).operands.contains(&first));
+    }
+
+    #[test]
+    fn constants_for_unstated_units() {
+        let q = "Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of babysitting. How much did she earn?";
+        let a = "Weng earns 12/60 = $<<12/60=0.2>>0.2 per minute.\nWorking 50 minutes, she earned 0.2 x 50 = $<<0.2*50=10>>10.\n#### 10";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        assert_eq!(g.answer_value(), n("10"));
+        let c = g.find("const_60").unwrap();
+        assert!(matches!(g.node(c).kind, NodeKind::Constant));
+        assert!(g.find("dollars_per_hour").is_some());
+        assert!(g.find("minutes").is_some());
+    }
+
+    #[test]
+    fn answer_is_last_step_with_the_value() {
+        let q = "Tom has 5 apples and gets 5 more. He gives 2 away.";
+        let a = "5+5=<<5+5=10>>10\n10-2=<<10-2=8>>8\n8+2=<<8+2=10>>10 again\n#### 10";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        assert_eq!(g.answer_value(), n("10"));
+        // The answer is the third step (it reads the 8).
+        let ans = g.node(g.answer());
+        assert!(ans.operands.iter().any(|&o| g.node(o).value == n("8")));
+    }
+
+    #[test]
+    fn rounded_annotations_get_rounding_steps() {
+        let q = "10 cookies are shared by 3 kids. Each kid then gets 3 times that.";
+        let a = "10/3=<<10/3=3.33>>3.33 cookies each\n3.33*3=<<3.33*3=9.99>>9.99\n#### 10";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        assert_eq!(g.answer_value(), n("10"));
+        assert!(x.rounding_steps >= 1);
+        let r = g
+            .ids()
+            .find(|&id| g.node(id).value == n("3.33"))
+            .expect("a rounding step 3.33");
+        assert!(matches!(g.node(r).kind, NodeKind::Step { .. }));
+    }
+
+    #[test]
+    fn linear_equation_in_one_unknown() {
+        let q = "Kennedy's house is 600 square feet larger than 4 times Benedict's house. If Kennedy's house is 10000 square feet, how big is Benedict's house?";
+        let a = "Let x be Benedict's house. So 4 * x + 600 = 10000.\nSubtracting 600 we get 4 * x = 9400\nSo x = 2350 square feet.\n#### 2350";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        assert_eq!(g.answer_value(), n("2350"));
+        let sol = g
+            .find("x")
+            .expect("the unknown is a step named after its letter");
+        assert_eq!(g.node(sol).value, n("2350"));
+        // x is computed from the question's numbers, not copied.
+        let inputs = g
+            .node(sol)
+            .operands
+            .iter()
+            .filter(|&&o| matches!(g.node(o).kind, NodeKind::Input { .. }))
+            .count();
+        assert_eq!(inputs, 3);
+        // `3x(1/3)=x` is an identity, not a solution for x.
+        let e = extract("Three bowlers scored 810.", "3x(1/3)=x\n#### 162").unwrap_err();
+        assert_eq!(e.category, FailureCategory::NoCalculations);
+    }
+
+    #[test]
+    fn percents_and_mixed_numbers_in_plain_text() {
+        let q = "Janet made 50 snowballs and her brother made 150. What percent did Janet make?";
+        let a = "50 + 150 = 200 snowballs\n50 snowballs / 200 snowballs * 100% = 25%\n#### 25";
+        let x = extract(q, a).unwrap();
+        assert_eq!(x.plain_steps, 2);
+        assert_eq!(x.graph.answer_value(), n("25"));
+        let q = "The first present needs 2 square feet and the second 3/4 of that.";
+        let a = "3 / 4 * 2 = 1 1/2 square feet.\n2 + 1 1/2 = 3 1/2 square feet.\n#### 5";
+        let e = extract(q, a).unwrap_err();
+        assert_eq!(e.category, FailureCategory::AnswerNotReached);
+        let x = extract(q, &a.replace("#### 5", "#### 3.5")).unwrap();
+        assert_eq!(x.plain_steps, 2);
+        assert_eq!(x.rounding_steps, 0);
+        // The 3 and 4 of `3/4` are the question's fraction, not constants.
+        let g = &x.graph;
+        assert!(g
+            .ids()
+            .all(|id| !matches!(g.node(id).kind, NodeKind::Constant)));
+        // The last figure floored to state a whole answer: an explicit rounding step.
+        let x = extract(q, &a.replace("#### 5", "#### 3")).unwrap();
+        assert_eq!(x.rounding_steps, 1);
+        assert_eq!(x.graph.answer_value(), n("3"));
+    }
+
+    #[test]
+    fn failure_categories() {
+        let q = "Sam has 3 pens.";
+        let e = extract(q, "He has 3 pens.\n3 pens").unwrap_err();
+        assert_eq!(e.category, FailureCategory::NoFinalAnswer);
+        let e = extract(q, "He has 3 pens.\n#### 3").unwrap_err();
+        assert_eq!(e.category, FailureCategory::NoCalculations);
+        let e = extract(q, "He has <<3*y=3>>3 pens.\n#### 3").unwrap_err();
+        assert_eq!(e.category, FailureCategory::UnparsableExpression);
+        assert_eq!(e.line, Some(1));
+        let e = extract(q, "He has <<3/0=3>>3 pens.\n#### 3").unwrap_err();
+        assert_eq!(e.category, FailureCategory::EvalError);
+        let e = extract(q, "He has <<3*2=6>>6 pens.\n#### 7").unwrap_err();
+        assert_eq!(e.category, FailureCategory::AnswerNotReached);
+        assert!(e.to_string().contains("answer_not_reached"));
+        assert_eq!(
+            serde_json::to_string(&FailureCategory::AnswerNotReached).unwrap(),
+            "\"answer_not_reached\""
+        );
+    }
+
+    #[test]
+    fn final_answer_forms() {
+        assert_eq!(final_answer("x\n#### 1,080"), Some(n("1080")));
+        assert_eq!(final_answer("x\n#### -3"), Some(n("-3")));
+        assert_eq!(final_answer("x\n72"), None);
+    }
+
+    #[test]
+    fn parser_precedence_and_percent() {
+        let mut toks = Vec::new();
+        tokenize_strict("2+3*(4-1)/-2", &mut toks).unwrap();
+        let (pe, lits, ops) = Parser::parse(&toks).unwrap();
+        let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
+        assert_eq!(eval(&pe, &vals), Some(n("-2.5")));
+        assert_eq!(ops, 4);
+        tokenize_strict("20%*50", &mut toks).unwrap();
+        let (pe, lits, _) = Parser::parse(&toks).unwrap();
+        let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
+        assert_eq!(eval(&pe, &vals), Some(n("10")));
+        tokenize_strict("2(3+4)", &mut toks).unwrap();
+        let (pe, lits, _) = Parser::parse(&toks).unwrap();
+        let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
+        assert_eq!(eval(&pe, &vals), Some(n("14")));
+        tokenize_strict("(2+3", &mut toks).unwrap();
+        assert!(Parser::parse(&toks).is_none());
+    }
+}

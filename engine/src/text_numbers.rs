@@ -1,0 +1,678 @@
+//! Numbers mentioned in free text, with their byte spans.
+//!
+//! [`find_numbers`] recognises digits (`1,200`, `3.5`, `.5`), money (`$1.50`: the span is the
+//! number), percents (`20%`, `20 percent`), simple and mixed fractions (`3/4`, `1 1/2`) and
+//! number words (`three`, `twenty-five`, `a hundred`, `a dozen`, `half`, `twice`, `a third`,
+//! `two-thirds`). A mention may stand for several values: `half` is 1/2 or 2, `20%` is 20 or
+//! 0.2. Spans are byte offsets on char boundaries, so `&text[start..end]` is the mention.
+
+use crate::graph::Span;
+use crate::number::Number;
+
+/// How a number is written in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MentionKind {
+    /// Plain digits: `48`, `1,200`, `3.5`.
+    Digits,
+    /// Digits after a dollar sign (`$1.50`); the span covers the digits only.
+    Money,
+    /// Digits followed by `%` or `percent` (the span covers the digits only).
+    Percent,
+    /// A fraction written with a slash, or a mixed number: `3/4`, `1 1/2`.
+    Fraction,
+    /// Number words: `three`, `a dozen`, `half`, `twice`.
+    Word,
+}
+
+/// Most values one mention can stand for.
+pub const MAX_VALUES: usize = 3;
+
+/// One number found in a text: where it is and what it may mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mention {
+    /// Byte range of the number's text (`&text[start..end]`).
+    pub span: Span,
+    /// How it is written.
+    pub kind: MentionKind,
+    values: [Number; MAX_VALUES],
+    len: u8,
+}
+
+impl Mention {
+    fn new(start: usize, end: usize, kind: MentionKind, vals: &[Number]) -> Mention {
+        let mut values = [Number::ZERO; MAX_VALUES];
+        let mut len = 0u8;
+        for &v in vals.iter().take(MAX_VALUES) {
+            if !values[..len as usize].contains(&v) {
+                values[len as usize] = v;
+                len += 1;
+            }
+        }
+        Mention {
+            span: Span {
+                start: start as u32,
+                end: end as u32,
+            },
+            kind,
+            values,
+            len,
+        }
+    }
+
+    /// The values this mention may stand for, most likely first.
+    pub fn values(&self) -> &[Number] {
+        &self.values[..self.len as usize]
+    }
+
+    /// The most likely value.
+    pub fn primary(&self) -> Number {
+        self.values[0]
+    }
+
+    /// Whether the mention is written in words rather than digits.
+    pub fn is_word(&self) -> bool {
+        self.kind == MentionKind::Word
+    }
+
+    /// Whether `v` is one of the values this mention may stand for.
+    pub fn means(&self, v: Number) -> bool {
+        self.values().contains(&v)
+    }
+}
+
+/// Finds every number mentioned in `text`, in text order, without overlaps.
+pub fn find_numbers(text: &str) -> Vec<Mention> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let prev = if i == 0 { b' ' } else { bytes[i - 1] };
+        let starts_number = b.is_ascii_digit()
+            || (b == b'.' && !prev.is_ascii_digit() && next_is_digit(bytes, i + 1));
+        if starts_number && !prev.is_ascii_alphanumeric() && prev != b'.' {
+            let (m, end) = scan_digits(text, i);
+            out.push(m);
+            i = end;
+        } else if b.is_ascii_alphabetic() && !is_word_byte(prev) && !is_non_ascii_before(text, i) {
+            match scan_words(text, i) {
+                Some((m, end)) => {
+                    out.push(m);
+                    i = end;
+                }
+                None => i = word_end(bytes, i),
+            }
+        } else if b.is_ascii_alphanumeric() {
+            // Inside a word or a token such as `A4`: skip to its end.
+            i = word_end(bytes, i);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn next_is_digit(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i).is_some_and(u8::is_ascii_digit)
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'\''
+}
+
+/// Whether the char before byte `i` is a non-ASCII letter (then `i` is inside a word).
+fn is_non_ascii_before(text: &str, i: usize) -> bool {
+    text.get(..i)
+        .and_then(|s| s.chars().next_back())
+        .is_some_and(|c| !c.is_ascii() && c.is_alphanumeric())
+}
+
+fn word_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] >= 0x80) {
+        i += 1;
+    }
+    i
+}
+
+/// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
+/// Returns the value, its end and the number of decimals written.
+pub(crate) fn scan_decimal(bytes: &[u8], mut i: usize) -> Option<(Number, usize, u8)> {
+    let start = i;
+    let mut num: i128 = 0;
+    let mut digits = 0usize;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_digit() {
+            num = num.checked_mul(10)?.checked_add((b - b'0') as i128)?;
+            digits += 1;
+            i += 1;
+        } else if b == b','
+            && digits > 0
+            && i + 3 < bytes.len() + 1
+            && bytes[i + 1..].len() >= 3
+            && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+            && !next_is_digit(bytes, i + 4)
+        {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let mut den: i128 = 1;
+    let mut decimals = 0u8;
+    if i < bytes.len() && bytes[i] == b'.' && next_is_digit(bytes, i + 1) {
+        i += 1;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            if decimals < 30 {
+                num = num
+                    .checked_mul(10)?
+                    .checked_add((bytes[i] - b'0') as i128)?;
+                den = den.checked_mul(10)?;
+                decimals += 1;
+            }
+            i += 1;
+        }
+    }
+    if i == start || (digits == 0 && decimals == 0) {
+        return None;
+    }
+    Some((Number::ratio(num, den).ok()?, i, decimals))
+}
+
+fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
+    let bytes = text.as_bytes();
+    let Some((v, mut end, decimals)) = scan_decimal(bytes, start) else {
+        // Only digits too long for i128 get here: skip them as one token.
+        let mut e = start;
+        while e < bytes.len() && (bytes[e].is_ascii_digit() || bytes[e] == b'.') {
+            e += 1;
+        }
+        return (
+            Mention::new(start, e, MentionKind::Digits, &[Number::ZERO]),
+            e.max(start + 1),
+        );
+    };
+    let plain_int = decimals == 0 && !text[start..end].contains(',');
+    // A fraction `3/4`, or a mixed number `1 1/2`.
+    if plain_int {
+        if let Some((f, fend)) = scan_fraction(bytes, start) {
+            // `3/4` may also be used as its parts (`3 / 4 * 2`).
+            let (a, b) = f.numer_denom_written(bytes, start);
+            return (
+                Mention::new(start, fend, MentionKind::Fraction, &[f, a, b]),
+                fend,
+            );
+        }
+        if bytes.get(end) == Some(&b' ') {
+            if let Some((f, fend)) = scan_fraction(bytes, end + 1) {
+                if f < Number::ONE {
+                    if let Ok(mixed) = v.add(f) {
+                        return (
+                            Mention::new(start, fend, MentionKind::Fraction, &[mixed]),
+                            fend,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let money = start > 0 && bytes[start - 1] == b'$';
+    let rest = &text[end..];
+    let percent = rest.starts_with('%')
+        || rest.starts_with(" %")
+        || rest.starts_with(" percent")
+        || rest.starts_with("-percent");
+    let kind = if percent {
+        MentionKind::Percent
+    } else if money {
+        MentionKind::Money
+    } else {
+        MentionKind::Digits
+    };
+    let m = if percent {
+        let frac = v.div(Number::int(100)).unwrap_or(v);
+        Mention::new(start, end, kind, &[v, frac])
+    } else {
+        Mention::new(start, end, kind, &[v])
+    };
+    if percent && rest.starts_with('%') {
+        end += 1;
+    }
+    (m, end)
+}
+
+trait WrittenParts {
+    fn numer_denom_written(&self, bytes: &[u8], start: usize) -> (Number, Number);
+}
+
+impl WrittenParts for Number {
+    /// The numerator and denominator as written at `start` (`6/8`, not `3/4`).
+    fn numer_denom_written(&self, bytes: &[u8], start: usize) -> (Number, Number) {
+        let read = |mut j: usize| {
+            let mut n: i128 = 0;
+            while j < bytes.len() && bytes[j].is_ascii_digit() && n < 1_000_000_000_000 {
+                n = n * 10 + (bytes[j] - b'0') as i128;
+                j += 1;
+            }
+            (n, j)
+        };
+        let (a, j) = read(start);
+        let (b, _) = read(j + 1);
+        (Number::int(a), Number::int(b))
+    }
+}
+
+/// `a/b` with plain integers at `i`; the denominator must not be zero or followed by more digits.
+fn scan_fraction(bytes: &[u8], i: usize) -> Option<(Number, usize)> {
+    let int = |mut j: usize| -> Option<(i128, usize)> {
+        let s = j;
+        let mut n: i128 = 0;
+        while j < bytes.len() && bytes[j].is_ascii_digit() && j - s < 12 {
+            n = n * 10 + (bytes[j] - b'0') as i128;
+            j += 1;
+        }
+        (j > s).then_some((n, j))
+    };
+    let (a, j) = int(i)?;
+    if bytes.get(j) != Some(&b'/') {
+        return None;
+    }
+    let (b, k) = int(j + 1)?;
+    if b == 0
+        || bytes
+            .get(k)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'/')
+    {
+        return None;
+    }
+    if bytes.get(k) == Some(&b'.') && next_is_digit(bytes, k + 1) {
+        return None;
+    }
+    Some((Number::ratio(a, b).ok()?, k))
+}
+
+/// The value of a number word below twenty, a tens word, or a scale word.
+fn unit_word(w: &str) -> Option<i128> {
+    Some(match w {
+        "zero" => 0,
+        "one" => 1,
+        "two" => 2,
+        "three" => 3,
+        "four" => 4,
+        "five" => 5,
+        "six" => 6,
+        "seven" => 7,
+        "eight" => 8,
+        "nine" => 9,
+        "ten" => 10,
+        "eleven" => 11,
+        "twelve" => 12,
+        "thirteen" => 13,
+        "fourteen" => 14,
+        "fifteen" => 15,
+        "sixteen" => 16,
+        "seventeen" => 17,
+        "eighteen" => 18,
+        "nineteen" => 19,
+        _ => return None,
+    })
+}
+
+fn tens_word(w: &str) -> Option<i128> {
+    Some(match w {
+        "twenty" => 20,
+        "thirty" => 30,
+        "forty" => 40,
+        "fifty" => 50,
+        "sixty" => 60,
+        "seventy" => 70,
+        "eighty" => 80,
+        "ninety" => 90,
+        _ => return None,
+    })
+}
+
+fn scale_word(w: &str) -> Option<i128> {
+    Some(match w {
+        "hundred" => 100,
+        "thousand" => 1_000,
+        "million" => 1_000_000,
+        "billion" => 1_000_000_000,
+        _ => return None,
+    })
+}
+
+/// A fraction word and its denominator: `half` 2, `third(s)` 3, `quarter(s)` 4, ….
+fn fraction_word(w: &str) -> Option<i128> {
+    Some(match w {
+        "half" | "halves" => 2,
+        "third" | "thirds" => 3,
+        "quarter" | "quarters" | "fourth" | "fourths" => 4,
+        "fifth" | "fifths" => 5,
+        "sixth" | "sixths" => 6,
+        "seventh" | "sevenths" => 7,
+        "eighth" | "eighths" => 8,
+        "ninth" | "ninths" => 9,
+        "tenth" | "tenths" => 10,
+        _ => return None,
+    })
+}
+
+/// Multiplier words: `twice` 2, `triple` 3, ….
+fn multiplier_word(w: &str) -> Option<i128> {
+    Some(match w {
+        "twice" | "double" | "doubled" | "doubles" | "doubling" | "pair" | "couple" => 2,
+        "triple" | "tripled" | "triples" | "thrice" | "tripling" => 3,
+        "quadruple" | "quadrupled" => 4,
+        _ => return None,
+    })
+}
+
+/// A lowercase ASCII copy of a short word, without allocating.
+struct Lower {
+    buf: [u8; 16],
+    len: usize,
+}
+
+impl Lower {
+    fn of(w: &[u8]) -> Option<Lower> {
+        if w.len() > 16 {
+            return None;
+        }
+        let mut buf = [0u8; 16];
+        for (d, s) in buf.iter_mut().zip(w) {
+            *d = s.to_ascii_lowercase();
+        }
+        Some(Lower { buf, len: w.len() })
+    }
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+/// The ASCII word starting at `i` (letters only), as `(start, end)`, if it is a whole word.
+fn word_at(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
+    if i >= bytes.len() || !bytes[i].is_ascii_alphabetic() {
+        return None;
+    }
+    let mut e = i;
+    while e < bytes.len() && bytes[e].is_ascii_alphabetic() {
+        e += 1;
+    }
+    if e < bytes.len() && (bytes[e].is_ascii_digit() || bytes[e] >= 0x80) {
+        return None;
+    }
+    Some((i, e))
+}
+
+/// The next word after `end`, separated by one space or hyphen.
+fn next_word(bytes: &[u8], end: usize) -> Option<(usize, usize, Lower)> {
+    match bytes.get(end) {
+        Some(b' ') | Some(b'-') => {}
+        _ => return None,
+    }
+    let (s, e) = word_at(bytes, end + 1)?;
+    Some((s, e, Lower::of(&bytes[s..e])?))
+}
+
+/// Number words starting at `i`: a cardinal phrase, possibly followed by a fraction word,
+/// or a standalone fraction / multiplier / dozen word.
+fn scan_words(text: &str, i: usize) -> Option<(Mention, usize)> {
+    let bytes = text.as_bytes();
+    let (s0, e0) = word_at(bytes, i)?;
+    let first = Lower::of(&bytes[s0..e0])?;
+    let w = first.as_str();
+    let article = w == "a" || w == "an";
+    if article {
+        // `a hundred`, `a dozen`, `a half`, `a third`, `a quarter`.
+        let (s1, e1, next) = next_word(bytes, e0)?;
+        let n = next.as_str();
+        if bytes[e0] != b' ' {
+            return None;
+        }
+        if let Some(k) = scale_word(n) {
+            return Some(scan_cardinal_from(text, i, s1, e1, k, true));
+        }
+        if n == "dozen" {
+            return Some((
+                Mention::new(i, e1, MentionKind::Word, &[Number::int(12)]),
+                e1,
+            ));
+        }
+        if let Some(d) = fraction_word(n).filter(|_| !n.ends_with('s')) {
+            let f = Number::ratio(1, d).ok()?;
+            return Some((
+                Mention::new(i, e1, MentionKind::Word, &[f, Number::int(d)]),
+                e1,
+            ));
+        }
+        return None;
+    }
+    if unit_word(w).is_some() || tens_word(w).is_some() {
+        return Some(scan_cardinal_from(text, i, s0, e0, 0, false));
+    }
+    if w == "dozen" {
+        return Some((
+            Mention::new(s0, e0, MentionKind::Word, &[Number::int(12)]),
+            e0,
+        ));
+    }
+    if let Some(d) = fraction_word(w) {
+        let f = Number::ratio(1, d).ok()?;
+        return Some((
+            Mention::new(s0, e0, MentionKind::Word, &[f, Number::int(d)]),
+            e0,
+        ));
+    }
+    if let Some(k) = multiplier_word(w) {
+        return Some((
+            Mention::new(s0, e0, MentionKind::Word, &[Number::int(k)]),
+            e0,
+        ));
+    }
+    None
+}
+
+/// Parses a cardinal phrase whose first number word is `[s, e)` (the phrase starts at
+/// `start`, which may be an article). `scale` is a scale already read after an article.
+fn scan_cardinal_from(
+    text: &str,
+    start: usize,
+    s: usize,
+    e: usize,
+    scale: i128,
+    after_article: bool,
+) -> (Mention, usize) {
+    let bytes = text.as_bytes();
+    let (mut total, mut current): (i128, i128) = match (after_article, scale) {
+        (true, k) if k >= 1000 => (k, 0),
+        (true, k) => (0, k),
+        _ => (0, 0),
+    };
+    let mut end = e;
+    // Last token class: 0 none, 1 units, 2 tens, 3 scale.
+    let mut last = if after_article { 3 } else { 0 };
+    let mut at = Some((s, e));
+    if after_article {
+        at = next_word(bytes, e).map(|(a, b, _)| (a, b));
+    }
+    while let Some((ws, we)) = at {
+        let Some(lw) = Lower::of(&bytes[ws..we]) else {
+            break;
+        };
+        let w = lw.as_str();
+        if let Some(u) = unit_word(w) {
+            if last == 1 || (last == 2 && u >= 10) {
+                break;
+            }
+            current += u;
+            last = 1;
+        } else if let Some(t) = tens_word(w) {
+            if last == 1 || last == 2 {
+                break;
+            }
+            current += t;
+            last = 2;
+        } else if let Some(k) = scale_word(w) {
+            if last == 0 || (last == 3 && k == 100) {
+                break;
+            }
+            if k == 100 {
+                current = current.max(1).saturating_mul(100);
+            } else {
+                total = total.saturating_add(current.max(1).saturating_mul(k));
+                current = 0;
+            }
+            last = 3;
+        } else if w == "and" && last == 3 {
+            // `one hundred and twenty`: only when a number word follows.
+            match next_word(bytes, we) {
+                Some((_, _, nw)) if unit_word(nw.as_str()).is_some() => {}
+                Some((_, _, nw)) if tens_word(nw.as_str()).is_some() => {}
+                _ => break,
+            }
+            at = next_word(bytes, we).map(|(a, b, _)| (a, b));
+            continue;
+        } else {
+            break;
+        }
+        end = we;
+        at = next_word(bytes, we).map(|(a, b, _)| (a, b));
+    }
+    let value = total.saturating_add(current);
+    let v = Number::int(value);
+    // `two-thirds`, `three quarters`: a fraction word right after the cardinal.
+    if value > 0 && value < 100 {
+        if let Some((_, fe, fw)) = next_word(bytes, end) {
+            if let Some(d) = fraction_word(fw.as_str()) {
+                if fw.as_str() != "second" {
+                    if let Ok(f) = Number::ratio(value, d) {
+                        let m = Mention::new(start, fe, MentionKind::Word, &[f, v, Number::int(d)]);
+                        return (m, fe);
+                    }
+                }
+            }
+        }
+        // `two and a half`.
+        let rest = &text[end..];
+        if rest.starts_with(" and a half") && !rest[11..].starts_with(|c: char| c.is_alphabetic()) {
+            let fe = end + 11;
+            if let Ok(x) = v.add(Number::ratio(1, 2).unwrap_or(Number::ZERO)) {
+                return (Mention::new(start, fe, MentionKind::Word, &[x, v]), fe);
+            }
+        }
+    }
+    (Mention::new(start, end, MentionKind::Word, &[v]), end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(&str, Vec<String>)> {
+        find_numbers(text)
+            .iter()
+            .map(|m| {
+                (
+                    m.span.slice(text).expect("span on char boundaries"),
+                    m.values().iter().map(|v| v.to_string()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn digits_money_percent_decimals() {
+        let t = "He paid $1.50 for 1,200 pins, 20% of .5 kg and 3.5 m; 7 percent.";
+        let f = found(t);
+        assert_eq!(f[0], ("1.50", strs(&["1.5"])));
+        assert_eq!(f[1], ("1,200", strs(&["1200"])));
+        assert_eq!(f[2], ("20", strs(&["20", "0.2"])));
+        assert_eq!(f[3], (".5", strs(&["0.5"])));
+        assert_eq!(f[4], ("3.5", strs(&["3.5"])));
+        assert_eq!(f[5], ("7", strs(&["7", "0.07"])));
+        assert_eq!(f.len(), 6);
+        let ms = find_numbers(t);
+        assert_eq!(ms[0].kind, MentionKind::Money);
+        assert_eq!(ms[2].kind, MentionKind::Percent);
+    }
+
+    #[test]
+    fn fractions_and_mixed_numbers() {
+        let f = found("Use 3/4 cup, then 1 1/2 cups, not 2,3 or 10/0.");
+        assert_eq!(f[0], ("3/4", strs(&["0.75", "3", "4"])));
+        assert_eq!(f[1], ("1 1/2", strs(&["1.5"])));
+        assert_eq!(f[2].0, "2");
+        assert_eq!(f[3].0, "3");
+        // 10/0 is not a fraction: two numbers.
+        assert_eq!(f[4].0, "10");
+        assert_eq!(f[5].0, "0");
+    }
+
+    #[test]
+    fn number_words() {
+        let f =
+            found("Three cats, twenty-five dogs, a hundred birds and one hundred and twenty ants.");
+        assert_eq!(f[0], ("Three", strs(&["3"])));
+        assert_eq!(f[1], ("twenty-five", strs(&["25"])));
+        assert_eq!(f[2], ("a hundred", strs(&["100"])));
+        assert_eq!(f[3], ("one hundred and twenty", strs(&["120"])));
+        assert_eq!(f.len(), 4);
+        let f = found("two thousand five hundred; a dozen eggs; dozen; twelve thousand");
+        assert_eq!(f[0], ("two thousand five hundred", strs(&["2500"])));
+        assert_eq!(f[1], ("a dozen", strs(&["12"])));
+        assert_eq!(f[2], ("dozen", strs(&["12"])));
+        assert_eq!(f[3], ("twelve thousand", strs(&["12000"])));
+    }
+
+    #[test]
+    fn fraction_and_multiplier_words() {
+        let f =
+            found("half as many, twice as long, triple, a quarter, two-thirds, a third, thrice");
+        assert_eq!(f[0], ("half", strs(&["0.5", "2"])));
+        assert_eq!(f[1], ("twice", strs(&["2"])));
+        assert_eq!(f[2], ("triple", strs(&["3"])));
+        assert_eq!(f[3], ("a quarter", strs(&["0.25", "4"])));
+        assert_eq!(f[4], ("two-thirds", strs(&["2/3", "2", "3"])));
+        assert_eq!(f[5], ("a third", strs(&["1/3", "3"])));
+        assert_eq!(f[6], ("thrice", strs(&["3"])));
+        let f = found("two and a half hours");
+        assert_eq!(f[0], ("two and a half", strs(&["2.5", "2"])));
+    }
+
+    #[test]
+    fn words_inside_words_are_not_numbers() {
+        assert!(found("someone often tends to be alone; the tenth-grader is anyone").len() == 1);
+        assert!(found("Someone often went, none, stone, tone, attend, eightyish").is_empty());
+        assert!(found("A4 paper and x2 and v3.5").is_empty());
+    }
+
+    #[test]
+    fn unicode_spans_are_char_boundaries() {
+        let t = "Zoë’s café sold 12 crêpes for €3.50 — ünd fünf, then seven more.";
+        for m in find_numbers(t) {
+            let s = m.span.slice(t).expect("char boundary");
+            assert!(!s.is_empty());
+        }
+        let f = found(t);
+        assert_eq!(f[0].0, "12");
+        assert_eq!(f[1].0, "3.50");
+        assert_eq!(f[2].0, "seven");
+        // `fünf` contains no ASCII number word; a word after a non-ASCII letter is skipped.
+        assert!(found("éten").is_empty());
+    }
+
+    #[test]
+    fn span_slices_back_on_real_question() {
+        let q = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May.";
+        let ms = find_numbers(q);
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[0].span.slice(q), Some("48"));
+        assert!(ms[1].is_word());
+        assert!(ms[1].means(Number::int(2)));
+    }
+}
