@@ -168,12 +168,13 @@ impl Number {
 
     /// The largest integer not above the value (Python's `math.floor`).
     pub fn floor(self) -> Number {
-        Number::int(self.num.div_floor(&self.den))
+        Number::int(Integer::div_floor(&self.num, &self.den))
     }
 
     /// The smallest integer not below the value (Python's `math.ceil`).
     pub fn ceil(self) -> Number {
-        Number::int(-((-self.num).div_floor(&self.den)))
+        let floor = Integer::div_floor(&self.num, &self.den);
+        Number::int(if self.den == 1 { floor } else { floor + 1 })
     }
 
     /// The integer part, rounded toward zero (Python's `int(x)`).

@@ -27,7 +27,7 @@ pub enum Solution {
 }
 
 /// One problem: its question, its solution and, when known, its expected answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
     /// An identifier from the row (`id` field), when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
