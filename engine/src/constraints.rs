@@ -120,65 +120,126 @@ fn reference(original: &Graph, new: &Graph, id: NodeId) -> Option<NodeId> {
 /// proxy; other added nodes are judged on their own (whole and non-negative when all their
 /// operands are).
 pub fn check(original: &Graph, new: &Graph, c: &Constraints) -> Vec<Violation> {
+    check_nodes(original, new, new.order().iter().copied(), c)
+}
+
+/// Like [`check`], for the listed nodes of `new` only (those an intervention changed or
+/// added, when the rest is known to pass).
+pub fn check_nodes(
+    original: &Graph,
+    new: &Graph,
+    ids: impl IntoIterator<Item = NodeId>,
+    c: &Constraints,
+) -> Vec<Violation> {
     let mut out = Vec::new();
-    for &id in new.order() {
+    for id in ids {
         let node = new.node(id);
-        let v = node.value;
-        let (ref_int, ref_nonneg, ref_val, ref_terminates) = match reference(original, new, id)
-            .and_then(|r| original.get(r).ok())
-        {
-            Some(o) => (
-                o.value.is_integer(),
-                !o.value.is_negative(),
-                Some(o.value),
-                o.value.to_decimal_string().is_some(),
-            ),
-            None => {
-                let ops: Vec<Number> = node.operands.iter().map(|o| new.node(*o).value).collect();
-                (
-                    node.kind.is_operation() && ops.iter().all(Number::is_integer),
-                    node.kind.is_operation() && ops.iter().all(|x| !x.is_negative()),
-                    None,
-                    true,
-                )
-            }
-        };
-        let mut push = |rule: Rule, detail: String| {
-            out.push(Violation {
-                node: id,
-                name: node.name.clone(),
-                rule,
-                detail,
-            })
-        };
-        let div = divides(&node.kind);
-        if c.exact_division && div && ref_int && !v.is_integer() {
-            push(
-                Rule::ExactDivision,
-                format!("division gives {v}, which does not come out even"),
-            );
-        } else if c.exact_division && div && ref_terminates && v.to_decimal_string().is_none() {
-            push(
-                Rule::ExactDivision,
-                format!("division gives {v}, a never-ending decimal"),
-            );
-        } else if c.integers && ref_int && !v.is_integer() {
-            push(Rule::Integer, format!("was a whole number, is now {v}"));
-        }
-        if c.non_negative && ref_nonneg && v.is_negative() {
-            push(Rule::NonNegative, format!("was non-negative, is now {v}"));
-        }
-        if let (Some(f), Some(o)) = (c.max_factor, ref_val) {
-            if let Some(detail) = magnitude(o, v, f) {
-                push(Rule::Magnitude, detail);
-            }
-        }
+        let reference = reference_of(original, new, id);
+        judge(
+            c,
+            reference,
+            divides(&node.kind),
+            node.value,
+            |rule, detail| {
+                out.push(Violation {
+                    node: id,
+                    name: node.name.clone(),
+                    rule,
+                    detail,
+                })
+            },
+        );
     }
     out
 }
 
+/// Whether grafting `t' = f(t)` onto `t` of `current`, giving `t'` the value `value`, keeps
+/// the proxy itself within the rules (a cheap test before the graft is made).
+pub fn proxy_allowed(
+    original: &Graph,
+    current: &Graph,
+    t: NodeId,
+    f: &crate::ProxyFn,
+    value: Number,
+    c: &Constraints,
+) -> bool {
+    let mut ok = true;
+    let reference = match reference(original, current, t).and_then(|r| original.get(r).ok()) {
+        Some(o) => Reference::Original(o.value),
+        None => return true,
+    };
+    judge(
+        c,
+        reference,
+        matches!(f.op, crate::ProxyOp::Div),
+        value,
+        |_, _| ok = false,
+    );
+    ok
+}
+
+/// What a node is judged against.
+enum Reference {
+    /// The value of the corresponding original node.
+    Original(Number),
+    /// An added node: whether its operands are all whole and all non-negative.
+    Added { ints: bool, nonneg: bool },
+}
+
+fn reference_of(original: &Graph, new: &Graph, id: NodeId) -> Reference {
+    match reference(original, new, id).and_then(|r| original.get(r).ok()) {
+        Some(o) => Reference::Original(o.value),
+        None => {
+            let node = new.node(id);
+            let ops = || node.operands.iter().map(|o| new.node(*o).value);
+            Reference::Added {
+                ints: node.kind.is_operation() && ops().all(|x| x.is_integer()),
+                nonneg: node.kind.is_operation() && ops().all(|x| !x.is_negative()),
+            }
+        }
+    }
+}
+
+/// Applies the rules of `c` to the value `v`, reporting each broken one.
+fn judge(c: &Constraints, r: Reference, div: bool, v: Number, mut push: impl FnMut(Rule, String)) {
+    let (ref_int, ref_nonneg, ref_val, ref_terminates) = match r {
+        Reference::Original(o) => (o.is_integer(), !o.is_negative(), Some(o), o.terminates()),
+        Reference::Added { ints, nonneg } => (ints, nonneg, None, true),
+    };
+    if c.exact_division && div && ref_int && !v.is_integer() {
+        push(
+            Rule::ExactDivision,
+            format!("division gives {v}, which does not come out even"),
+        );
+    } else if c.exact_division && div && ref_terminates && !v.terminates() {
+        push(
+            Rule::ExactDivision,
+            format!("division gives {v}, a never-ending decimal"),
+        );
+    } else if c.integers && ref_int && !v.is_integer() {
+        push(Rule::Integer, format!("was a whole number, is now {v}"));
+    }
+    if c.non_negative && ref_nonneg && v.is_negative() {
+        push(Rule::NonNegative, format!("was non-negative, is now {v}"));
+    }
+    if let (Some(f), Some(o)) = (c.max_factor, ref_val) {
+        if let Some(detail) = magnitude(o, v, f) {
+            push(Rule::Magnitude, detail);
+        }
+    }
+}
+
 /// Checks `|new| <= f * max(|orig|, 1)` and, for a non-zero original, `|new| >= |orig| / f`.
 fn magnitude(orig: Number, new: Number, f: Number) -> Option<String> {
+    if let (Some(o), Some(n), Some(k)) = (orig.to_integer(), new.to_integer(), f.to_integer()) {
+        // Whole numbers: compare without building fractions.
+        let (o, n) = (o.unsigned_abs(), n.unsigned_abs());
+        let within_upper = k >= 0 && o.max(1).checked_mul(k as u128).is_none_or(|u| n <= u);
+        let within_lower = o == 0 || k <= 0 || n.checked_mul(k as u128).is_none_or(|l| l >= o);
+        if within_upper && within_lower {
+            return None;
+        }
+    }
     let (o, n) = (orig.abs().ok()?, new.abs().ok()?);
     let upper = f.mul(o.max(Number::ONE)).ok()?;
     if n > upper {

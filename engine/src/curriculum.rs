@@ -180,28 +180,27 @@ pub fn generate(
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut current = original.clone();
         let mut operations = Vec::new();
-        let mut variants = Vec::new();
+        let mut variants: Vec<Variant> = Vec::new();
         let mut stopped = None;
         for round in 1..=cfg.rounds {
+            let current = variants.last().map_or(original, |v| &v.graph);
             let sc = SampleConfig {
                 kind: SampleKind::Graft,
-                targets: Some(critical_path(&current)),
+                targets: Some(critical_path(current)),
                 ..SampleConfig::default()
             };
-            match sample_against(original, &current, &sc, &cfg.constraints, &mut rng) {
+            match sample_against(original, current, &sc, &cfg.constraints, &mut rng) {
                 Ok(s) => {
                     operations.push(s.intervention);
-                    current = s.graph;
                     variants.push(Variant {
                         source_id: source_id.to_string(),
                         round,
                         seed,
                         operations: operations.clone(),
-                        metrics: current.metrics(),
-                        answer: current.answer_value(),
-                        graph: current.clone(),
+                        metrics: s.graph.metrics(),
+                        answer: s.graph.answer_value(),
+                        graph: s.graph,
                     });
                 }
                 Err(e) => {

@@ -712,8 +712,15 @@ impl Graph {
 
     /// A name not used by any node, based on `base`.
     pub fn unique_name(&self, base: &str) -> String {
-        let names = self.ids().map(|id| self.node(id).name.clone()).collect();
-        unique_name(&names, base)
+        let taken = |n: &str| self.dag.node_weights().any(|node| node.name == n);
+        let base = identifier(base);
+        if !taken(&base) {
+            return base;
+        }
+        (2..)
+            .map(|i| format!("{base}_{i}"))
+            .find(|n| !taken(n))
+            .expect("an unused name exists")
     }
 
     /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),

@@ -123,43 +123,51 @@ pub fn apply(g: &mut Graph, iv: &Intervention) -> Result<Diff, InterventionError
     if let Intervention::SetInput { node, value } = iv {
         return set_input(g, *node, *value);
     }
-    let before = (g.answer_value(), depth(g));
     // Structural changes are made on a copy and committed only on success.
     let mut h = g.clone();
+    let diff = apply_to_scratch(&mut h, iv)?;
+    *g = h;
+    Ok(diff)
+}
+
+/// Applies `iv` to `h`, which is left half-changed on error (callers pass a copy).
+fn apply_to_scratch(h: &mut Graph, iv: &Intervention) -> Result<Diff, InterventionError> {
+    let before = (h.answer_value(), depth(h));
     let (changes, added) = match iv {
-        Intervention::SetInput { .. } => (Vec::new(), Vec::new()),
-        Intervention::Graft { node, f } => graft(&mut h, *node, *f)?,
+        Intervention::SetInput { node, value } => {
+            let d = set_input(h, *node, *value)?;
+            (d.changes, d.added)
+        }
+        Intervention::Graft { node, f } => graft(h, *node, *f)?,
         Intervention::AddDistractor {
             name,
             value,
             combine,
-        } => add_distractor(&mut h, name, *value, *combine)?,
+        } => add_distractor(h, name, *value, *combine)?,
         Intervention::FlipBranch { node } => {
-            let cond = branch_cond(&h, *node)?.negated();
-            (replace_cond(&mut h, *node, cond)?, vec![])
+            let cond = branch_cond(h, *node)?.negated();
+            (replace_cond(h, *node, cond)?, vec![])
         }
         Intervention::SetThreshold { node, value } => {
-            let mut cond = branch_cond(&h, *node)?;
+            let mut cond = branch_cond(h, *node)?;
             if !set_first_threshold(&mut cond, *value) {
                 let name = h.node(*node).name.clone();
                 return Err(InterventionError::NoThreshold { node: *node, name });
             }
-            (replace_cond(&mut h, *node, cond)?, vec![])
+            (replace_cond(h, *node, cond)?, vec![])
         }
         Intervention::Invert { input } => {
-            let (inv, changes) = invert(&h, *input)?;
-            h = inv;
+            let (inv, changes) = invert(h, *input)?;
+            *h = inv;
             (changes, vec![])
         }
     };
-    let diff = Diff {
+    Ok(Diff {
         changes,
         added,
         answer: (before.0, h.answer_value()),
-        depth: (before.1, depth(&h)),
-    };
-    *g = h;
-    Ok(diff)
+        depth: (before.1, depth(h)),
+    })
 }
 
 /// The graph's depth (longest source→answer path in operations), as in [`Graph::metrics`].
@@ -170,7 +178,7 @@ fn depth(g: &Graph) -> u32 {
 /// Applies `iv` to a copy of `g`, returning the new graph and the diff.
 pub fn intervene(g: &Graph, iv: &Intervention) -> Result<(Graph, Diff), InterventionError> {
     let mut h = g.clone();
-    let diff = apply(&mut h, iv)?;
+    let diff = apply_to_scratch(&mut h, iv)?;
     Ok((h, diff))
 }
 

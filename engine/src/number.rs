@@ -273,6 +273,16 @@ impl Number {
         }
     }
 
+    /// Whether the decimal expansion terminates (the denominator has no prime factor but 2 and 5).
+    pub fn terminates(&self) -> bool {
+        let mut d = self.den;
+        d >>= d.trailing_zeros();
+        while d % 5 == 0 {
+            d /= 5;
+        }
+        d == 1
+    }
+
     /// The decimal expansion, when it terminates (`0.2`, `12.75`); `None` for `1/3`.
     pub fn to_decimal_string(&self) -> Option<String> {
         if self.den == 1 {

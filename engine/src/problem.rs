@@ -174,11 +174,13 @@ pub fn extract(problem: &Problem) -> Result<Extracted, ExtractFailure> {
             })
         }
         Solution::Python { code } => {
-            let graph = crate::python::parse_program(code, problem.question.as_deref())
-                .map_err(|e| ExtractFailure {
-                    category: e.category().to_string(),
-                    line: e.line().map(|l| l as usize),
-                    detail: e.to_string(),
+            let graph =
+                crate::python::parse_program(code, problem.question.as_deref()).map_err(|e| {
+                    ExtractFailure {
+                        category: e.category().to_string(),
+                        line: e.line().map(|l| l as usize),
+                        detail: e.to_string(),
+                    }
                 })?;
             let answer_matches = problem.expected.map(|t| close_to(graph.answer_value(), t));
             Ok(Extracted {
@@ -198,8 +200,10 @@ mod tests {
     fn reads_both_shapes() {
         let p = Problem::from_json(r#"{"question":"q","answer":"a\n#### 1"}"#).unwrap();
         assert!(matches!(p.solution, Solution::Gsm8k { .. }));
-        let p = Problem::from_json(r#"{"input":"q","code":"def solution():\n    return 1","target":1.0}"#)
-            .unwrap();
+        let p = Problem::from_json(
+            r#"{"input":"q","code":"def solution():\n    return 1","target":1.0}"#,
+        )
+        .unwrap();
         assert_eq!(p.question.as_deref(), Some("q"));
         assert_eq!(p.expected, Some(1.0));
         assert!(matches!(p.solution, Solution::Python { .. }));

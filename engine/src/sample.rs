@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::constraints::{check, Constraints, Violation};
+use crate::constraints::{check_nodes, proxy_allowed, Constraints, Violation};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp};
 use crate::intervene::{intervene, Diff, Intervention};
 use crate::number::Number;
@@ -139,10 +139,25 @@ pub fn sample_against(
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
         let value = g.node(t).value;
         let iv = match cfg.kind {
-            SampleKind::Graft => Intervention::Graft {
-                node: t,
-                f: draw_proxy(rng, value),
-            },
+            SampleKind::Graft => {
+                let f = draw_proxy(rng, value);
+                // Most rejections come from the proxy's own value: test it before grafting.
+                match f.apply(value) {
+                    Ok(v) if proxy_allowed(original, g, t, &f, v, c) => {}
+                    Ok(v) => {
+                        reason = format!(
+                            "{f} on {} gives {v}, outside the constraints",
+                            g.node(t).name
+                        );
+                        continue;
+                    }
+                    Err(e) => {
+                        reason = e.to_string();
+                        continue;
+                    }
+                }
+                Intervention::Graft { node: t, f }
+            }
             SampleKind::SetInput => Intervention::SetInput {
                 node: t,
                 value: draw_value(rng, value),
@@ -150,7 +165,12 @@ pub fn sample_against(
         };
         match intervene(g, &iv) {
             Ok((graph, diff)) => {
-                let violations = check(original, &graph, c);
+                let touched = diff
+                    .changes
+                    .iter()
+                    .map(|ch| ch.node)
+                    .chain(diff.added.iter().copied());
+                let violations = check_nodes(original, &graph, touched, c);
                 if violations.is_empty() {
                     return Ok(Sampled {
                         intervention: iv,
@@ -229,6 +249,7 @@ fn draw_value(rng: &mut ChaCha8Rng, v: Number) -> Number {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::constraints::check;
     use crate::intervene::tests::eggs;
 
     #[test]

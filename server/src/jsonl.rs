@@ -16,11 +16,21 @@ pub struct Row {
 
 /// Reads every non-blank line of `path`.
 pub fn read_problems(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open {} (check the path given to --input)", path.display()))?;
+    let file = std::fs::File::open(path).with_context(|| {
+        format!(
+            "cannot open {} (check the path given to --input)",
+            path.display()
+        )
+    })?;
     let mut rows = Vec::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("{}:{}: cannot read the line (is the file UTF-8 text?)", path.display(), i + 1))?;
+        let line = line.with_context(|| {
+            format!(
+                "{}:{}: cannot read the line (is the file UTF-8 text?)",
+                path.display(),
+                i + 1
+            )
+        })?;
         if line.trim().is_empty() {
             continue;
         }

@@ -26,7 +26,12 @@ fn summary(o: &Output) -> serde_json::Value {
 
 #[test]
 fn extract_covers_the_demo_set() {
-    let o = graft(&["extract", "--input", demo().to_str().unwrap(), "--summary-json"]);
+    let o = graft(&[
+        "extract",
+        "--input",
+        demo().to_str().unwrap(),
+        "--summary-json",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let s = summary(&o);
     let total = s["total"].as_u64().unwrap();
@@ -46,7 +51,12 @@ fn extract_reports_malformed_lines_and_goes_on() {
         format!("{first}\nnot json at all\n\n{{\"question\": \"no answer\"}}\n{first}\n"),
     )
     .unwrap();
-    let o = graft(&["extract", "--input", file.to_str().unwrap(), "--summary-json"]);
+    let o = graft(&[
+        "extract",
+        "--input",
+        file.to_str().unwrap(),
+        "--summary-json",
+    ]);
     assert!(o.status.success());
     let s = summary(&o);
     assert_eq!(s["total"], 4);
@@ -62,7 +72,10 @@ fn missing_input_is_a_clear_error() {
     let o = graft(&["extract", "--input", "/nonexistent/problems.jsonl"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("/nonexistent/problems.jsonl") && err.contains("--input"), "{err}");
+    assert!(
+        err.contains("/nonexistent/problems.jsonl") && err.contains("--input"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -71,10 +84,24 @@ fn generate_writes_reproducible_verified_variants() {
     let run = |name: &str| {
         let out = dir.join(name);
         let o = graft(&[
-            "generate", "--input", demo().to_str().unwrap(), "--rounds", "4",
-            "--per-problem", "2", "--seed", "7", "--out", out.to_str().unwrap(),
+            "generate",
+            "--input",
+            demo().to_str().unwrap(),
+            "--rounds",
+            "4",
+            "--per-problem",
+            "2",
+            "--seed",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{}{}",
+            stdout(&o),
+            String::from_utf8_lossy(&o.stderr)
+        );
         std::fs::read_to_string(out).unwrap()
     };
     let first = run("a.jsonl");
@@ -97,12 +124,23 @@ fn generate_writes_reproducible_verified_variants() {
         .map(|(s, n)| *s as f64 / (*n).max(1) as f64)
         .collect();
     assert!(depth_by_round[1].1 >= 40, "{depth_by_round:?}");
-    assert!(means.windows(2).all(|w| w[0] < w[1]), "mean depth rises: {means:?}");
+    assert!(
+        means.windows(2).all(|w| w[0] < w[1]),
+        "mean depth rises: {means:?}"
+    );
 }
 
 #[test]
 fn generate_rejects_rounds_outside_one_to_eight() {
-    let o = graft(&["generate", "--input", demo().to_str().unwrap(), "--rounds", "9", "--out", "/dev/null"]);
+    let o = graft(&[
+        "generate",
+        "--input",
+        demo().to_str().unwrap(),
+        "--rounds",
+        "9",
+        "--out",
+        "/dev/null",
+    ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--rounds"));
 }

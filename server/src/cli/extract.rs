@@ -83,7 +83,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let pct = |n: usize| 100.0 * n as f64 / summary.total.max(1) as f64;
     println!("{}", args.input.display());
     println!("  rows:            {}", summary.total);
-    println!("  extracted:       {} ({:.2}%)", summary.extracted, pct(summary.extracted));
+    println!(
+        "  extracted:       {} ({:.2}%)",
+        summary.extracted,
+        pct(summary.extracted)
+    );
     println!(
         "  answer matches:  {} ({:.2}%)",
         summary.answer_matches,

@@ -70,8 +70,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         seed: args.seed,
         ..CurriculumConfig::default()
     };
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("cannot create {} (check the --out path)", args.out.display()))?;
+    let file = std::fs::File::create(&args.out).with_context(|| {
+        format!(
+            "cannot create {} (check the --out path)",
+            args.out.display()
+        )
+    })?;
     let mut out = std::io::BufWriter::new(file);
     let bar = super::progress(rows.len() as u64, "generating");
 

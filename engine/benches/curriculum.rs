@@ -1,0 +1,46 @@
+//! An 8-round curriculum over every GSM-Hard program (skipped when the data file is absent).
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use engine::curriculum::{generate, CurriculumConfig};
+use std::hint::black_box;
+
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/data/gsm-hard/gsmhardv2.part-a.jsonl"
+);
+
+fn bench(c: &mut Criterion) {
+    let Ok(text) = std::fs::read_to_string(PATH) else {
+        eprintln!("notice: {PATH} is missing; skipping the benchmark");
+        return;
+    };
+    let graphs: Vec<(String, engine::Graph)> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            let g = engine::parse_program(v["code"].as_str()?, v["input"].as_str()).ok()?;
+            Some((format!("gsm-hard:{}", i + 1), g))
+        })
+        .collect();
+    let cfg = CurriculumConfig {
+        rounds: 8,
+        per_problem: 1,
+        seed: 1,
+        ..CurriculumConfig::default()
+    };
+    c.bench_function("curriculum_8_rounds_gsm_hard", |b| {
+        b.iter(|| {
+            let mut variants = 0usize;
+            for (id, g) in &graphs {
+                for chain in generate(black_box(g), id, &cfg).expect("valid config") {
+                    variants += chain.variants.len();
+                }
+            }
+            black_box(variants)
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
