@@ -41,6 +41,16 @@ fn extract_covers_the_demo_set() {
 }
 
 #[test]
+fn extract_defaults_to_the_embedded_demo_set() {
+    let o = graft(&["extract", "--summary-json"]);
+    assert!(o.status.success());
+    let s = summary(&o);
+    let lines = std::fs::read_to_string(demo()).unwrap().lines().count() as u64;
+    assert_eq!(s["total"].as_u64(), Some(lines));
+    assert_eq!(s["answer_matches"].as_u64(), Some(lines));
+}
+
+#[test]
 fn extract_reports_malformed_lines_and_goes_on() {
     let dir = tempdir();
     let file = dir.join("mixed.jsonl");

@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use engine::problem::extract;
 use serde::Serialize;
 
-use crate::jsonl::read_problems;
+use crate::jsonl::{input_name, read_problems};
 
 /// Arguments of `graft extract`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// A JSONL file of GSM8K rows (`question`, `answer`) or program rows (`code`, …).
+    /// A JSONL file of GSM8K rows (`question`, `answer`) or program rows (`code`, …);
+    /// the embedded demo set when left out.
     #[arg(long)]
-    input: PathBuf,
+    input: Option<PathBuf>,
     /// Print one JSON object as the last line: {"total", "extracted", "answer_matches", "failures"}.
     #[arg(long)]
     summary_json: bool,
@@ -37,7 +38,7 @@ pub struct Summary {
 
 /// Runs `graft extract`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let rows = read_problems(&args.input)?;
+    let rows = read_problems(args.input.as_deref())?;
     let bar = super::progress(rows.len() as u64, "extracting");
     let mut summary = Summary {
         total: rows.len(),
@@ -81,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let pct = |n: usize| 100.0 * n as f64 / summary.total.max(1) as f64;
-    println!("{}", args.input.display());
+    println!("{}", input_name(args.input.as_deref()));
     println!("  rows:            {}", summary.total);
     println!(
         "  extracted:       {} ({:.2}%)",

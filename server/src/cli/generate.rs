@@ -10,16 +10,17 @@ use engine::problem::extract;
 use engine::{labels, printer, Graph, Metrics, Number};
 use serde::Serialize;
 
-use crate::jsonl::{read_problems, source_id};
+use crate::jsonl::{input_name, read_problems, source_id};
 
 /// Arguments of `graft generate`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// A JSONL file of GSM8K rows (`question`, `answer`) or program rows (`code`, …).
+    /// A JSONL file of GSM8K rows (`question`, `answer`) or program rows (`code`, …);
+    /// the embedded demo set when left out.
     #[arg(long)]
-    input: PathBuf,
+    input: Option<PathBuf>,
     /// Where to write the variants (JSONL, one variant per line).
-    #[arg(long)]
+    #[arg(long, default_value = "variants.jsonl")]
     out: PathBuf,
     /// Rounds per chain, 1 to 8: round r carries r grafts on the critical path.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=8))]
@@ -60,7 +61,7 @@ struct VariantRecord<'a> {
 
 /// Runs `graft generate`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let mut rows = read_problems(&args.input)?;
+    let mut rows = read_problems(args.input.as_deref())?;
     if let Some(limit) = args.limit {
         rows.truncate(limit);
     }
@@ -89,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let problem = match &row.problem {
             Ok(p) => p,
             Err(e) => {
-                bar.suspend(|| eprintln!("{}:{}: skipped: {e}", args.input.display(), row.line));
+                bar.suspend(|| eprintln!("{}:{}: skipped: {e}", input_name(args.input.as_deref()), row.line));
                 *skipped.entry("malformed_row".into()).or_default() += 1;
                 continue;
             }
@@ -106,7 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         };
         let original = &extracted.graph;
-        let id = source_id(&args.input, row);
+        let id = source_id(args.input.as_deref(), row);
         let original_metrics = original.metrics();
         for chain in generate(original, &id, &cfg)? {
             if chain.stopped.is_some() {
