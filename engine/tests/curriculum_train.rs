@@ -43,7 +43,11 @@ fn train_curriculum_deepens_round_by_round() {
                 fresh.evaluate_all().unwrap();
                 assert_eq!(fresh.answer_value(), v.answer, "{id} round {}", v.round);
                 let again = regenerate(&original, &v.lineage()).unwrap();
-                assert!(again.same_as(&v.graph), "{id} round {} regenerates", v.round);
+                assert!(
+                    again.same_as(&v.graph),
+                    "{id} round {} regenerates",
+                    v.round
+                );
                 assert_eq!(v.metrics, v.graph.metrics());
                 depth[v.round as usize].0 += v.metrics.depth as u64;
                 depth[v.round as usize].1 += 1;
@@ -58,7 +62,10 @@ fn train_curriculum_deepens_round_by_round() {
         "{problems} problems, {variants} variants, {stopped} chains stopped early; mean depth by round: {means:.2?}"
     );
     assert!(problems > 7000, "extraction works on train ({problems})");
-    assert!(depth[8].1 as f64 > 0.9 * problems as f64, "most chains reach round 8: {depth:?}");
+    assert!(
+        depth[8].1 as f64 > 0.9 * problems as f64,
+        "most chains reach round 8: {depth:?}"
+    );
     assert!(
         means.windows(2).all(|w| w[0] < w[1]),
         "mean depth rises strictly: {means:?}"

@@ -90,7 +90,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let problem = match &row.problem {
             Ok(p) => p,
             Err(e) => {
-                bar.suspend(|| eprintln!("{}:{}: skipped: {e}", input_name(args.input.as_deref()), row.line));
+                bar.suspend(|| {
+                    eprintln!(
+                        "{}:{}: skipped: {e}",
+                        input_name(args.input.as_deref()),
+                        row.line
+                    )
+                });
                 *skipped.entry("malformed_row".into()).or_default() += 1;
                 continue;
             }
