@@ -206,7 +206,14 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
         column: None,
         source: e.into(),
     };
-    match source.find("# graft: ids") {
+    // Only a real comment counts (not the same text inside the docstring).
+    let ids_marker = parsed
+        .tokens()
+        .iter()
+        .filter(|t| t.kind() == ruff_python_ast::token::TokenKind::Comment)
+        .map(|t| u32::from(t.start()) as usize)
+        .find(|&at| source[at..].starts_with("# graft: ids"));
+    match ids_marker {
         None => it.b.build(answer).map_err(to_eval),
         Some(at) => {
             let (line, _) = line_col(source, at as u32);
@@ -558,7 +565,8 @@ impl<'s> Interp<'s> {
         let end = u32::from(stmt.end()) as usize;
         let (_, line_end) = line_bounds(self.src, end);
         let rest = self.src.get(end..line_end).unwrap_or("");
-        let Some(hash) = rest.find('#') else {
+        // A marker is a comment right after the statement, nothing else between.
+        let Some(hash) = rest.find('#').filter(|&h| rest[..h].trim().is_empty()) else {
             return Ok(Marker::None);
         };
         let comment = rest[hash + 1..].trim_start();
@@ -1364,6 +1372,16 @@ mod tests {
             Err(PythonError::Undefined { ref name, line: 2, column: 9 }) if name == "b"
         ));
         assert!(matches!(parse_program("", None), Err(PythonError::Empty)));
+    }
+
+    #[test]
+    fn marker_text_inside_the_docstring_is_not_a_marker() {
+        let src = "def solution():\n    \"\"\"a # graft: ids 9 0 b # graft: proxy\"\"\"\n    a = 2\n    b = a * 3\n    return b\n";
+        let g = parse_program(src, None).unwrap();
+        assert_eq!(g.answer_value(), Number::int(6));
+        assert!(parse_program(&to_python(&g), g.question())
+            .unwrap()
+            .same_as(&g));
     }
 
     #[test]
