@@ -1153,6 +1153,7 @@ fn expr_name(e: &ast::Expr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::to_python;
 
     fn run(src: &str) -> Graph {
         match parse_program(src, None) {
