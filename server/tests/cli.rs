@@ -103,6 +103,7 @@ fn generate_writes_reproducible_verified_variants() {
             "2",
             "--seed",
             "7",
+            "--negatives",
             "--out",
             out.to_str().unwrap(),
         ]);
@@ -117,6 +118,7 @@ fn generate_writes_reproducible_verified_variants() {
     let first = run("a.jsonl");
     assert_eq!(first, run("b.jsonl"), "the same seed gives the same bytes");
     let mut depth_by_round = [(0u64, 0u64); 5];
+    let mut negatives = 0;
     for line in first.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         // Deserializing a graph evaluates it from scratch.
@@ -125,6 +127,21 @@ fn generate_writes_reproducible_verified_variants() {
         let program = v["program"].as_str().unwrap();
         let reparsed = engine::python::parse_program(program, g.question()).unwrap();
         assert_eq!(reparsed.answer_value(), g.answer_value(), "{program}");
+        let neg = &v["negative"];
+        if let Some(first) = neg["first_error"].as_u64() {
+            negatives += 1;
+            let correct: Vec<bool> = neg["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["correct"].as_bool().unwrap())
+                .collect();
+            let first = first as usize;
+            assert!(
+                correct[..first].iter().all(|c| *c) && !correct[first],
+                "{neg}"
+            );
+        }
         let round = v["round"].as_u64().unwrap() as usize;
         depth_by_round[round].0 += v["metrics"]["depth"].as_u64().unwrap();
         depth_by_round[round].1 += 1;
@@ -134,6 +151,11 @@ fn generate_writes_reproducible_verified_variants() {
         .map(|(s, n)| *s as f64 / (*n).max(1) as f64)
         .collect();
     assert!(depth_by_round[1].1 >= 40, "{depth_by_round:?}");
+    let variants = first.lines().count();
+    assert!(
+        negatives * 10 >= variants * 9,
+        "{negatives} negatives for {variants} variants"
+    );
     assert!(
         means.windows(2).all(|w| w[0] < w[1]),
         "mean depth rises: {means:?}"

@@ -34,6 +34,10 @@ pub struct Args {
     /// Only the first N problems of the file.
     #[arg(long)]
     limit: Option<usize>,
+    /// Add to each variant a negative example for process-reward training: the same steps
+    /// with one step corrupted, the error propagated, and the first wrong step labelled.
+    #[arg(long)]
+    negatives: bool,
 }
 
 /// One line of the output file.
@@ -57,6 +61,9 @@ struct VariantRecord<'a> {
     program: String,
     graph: &'a Graph,
     steps: Vec<labels::StepLabel>,
+    /// With `--negatives`: a corrupted chain with its first error labelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    negative: Option<labels::CorruptedChain>,
 }
 
 /// Runs `graft generate`.
@@ -142,6 +149,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     program: printer::to_python(&v.graph),
                     graph: &v.graph,
                     steps: labels::steps(&v.graph),
+                    negative: args
+                        .negatives
+                        .then(|| labels::corrupt(&v.graph, v.seed ^ u64::from(v.round)).ok())
+                        .flatten(),
                 };
                 serde_json::to_writer(&mut out, &record)?;
                 out.write_all(b"\n")?;
