@@ -1000,7 +1000,7 @@ impl Ctx<'_> {
         let expr = to_expr(pe, &slots);
         let name = match name {
             Some(n) => n.to_string(),
-            None => self.step_name(after),
+            None => self.step_name(after, text),
         };
         match self.b.step(&name, expr, operands) {
             Ok(id) => {
@@ -1105,11 +1105,27 @@ impl Ctx<'_> {
         Some(id)
     }
 
-    fn step_name(&mut self, after: &str) -> String {
+    /// A name from the words after the step's result; when another node already has it, the
+    /// first words of the line are put in front (`tuesday_apples` rather than `apples_2`).
+    fn step_name(&mut self, after: &str, line: &str) -> String {
         let mut name = String::new();
         content_words(after, 3, &mut name);
         if name.is_empty() {
-            name = format!("step_{}", self.steps.len() + 1);
+            // `The pencils cost 3 * 6 = $18.`: the line's first words say what it is.
+            content_words(line, 3, &mut name);
+        }
+        if name.is_empty() {
+            return format!("step_{}", self.steps.len() + 1);
+        }
+        if self.b.unique_name(&name) != name {
+            let mut lead = String::new();
+            content_words(line, 2, &mut lead);
+            if !lead.is_empty() && !name.starts_with(&lead) {
+                let longer = format!("{lead}_{name}");
+                if self.b.unique_name(&longer) == longer {
+                    return longer;
+                }
+            }
         }
         name
     }
@@ -1236,6 +1252,10 @@ fn is_stopword(w: &str) -> bool {
     matches!(
         w,
         "a" | "an"
+            | "there"
+            | "thus"
+            | "therefore"
+            | "now"
             | "the"
             | "of"
             | "her"
@@ -1380,6 +1400,34 @@ fn content_words(s: &str, max: usize, out: &mut String) {
     out.truncate(keep_len);
 }
 
+/// Up to `max` content words right before the end of `s` (same sentence), in reading order.
+fn words_before(s: &str, max: usize, out: &mut String) {
+    let tail = s.trim_end_matches(['$', ' ']);
+    let sentence = tail
+        .rsplit(['.', ',', ';', ':', '?', '!'])
+        .next()
+        .unwrap_or("");
+    let words: Vec<&str> = sentence
+        .split_whitespace()
+        .filter(|w| w.bytes().all(|b| b.is_ascii_alphabetic()))
+        .collect();
+    let mut words: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    while words.last().is_some_and(|w| is_stopword(w)) {
+        words.pop();
+    }
+    let start = words.len().saturating_sub(max);
+    let mut picked = words[start..]
+        .iter()
+        .skip_while(|w| is_stopword(w))
+        .peekable();
+    while let Some(w) = picked.next() {
+        out.push_str(w);
+        if picked.peek().is_some() {
+            out.push('_');
+        }
+    }
+}
+
 /// A readable name for an input from the words around its number in the question.
 fn input_name(q: &str, m: &Mention, v: Number, buf: &mut String) -> String {
     buf.clear();
@@ -1404,8 +1452,17 @@ fn input_name(q: &str, m: &Mention, v: Number, buf: &mut String) -> String {
                 return buf.clone();
             }
         }
+        // `$50 bill`: the words after name it; `costs $6 and …`: the words before do.
+        let first = t
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("");
         let mut w = String::new();
-        content_words(after, 2, &mut w);
+        if !first.is_empty() && !is_stopword(&first.to_ascii_lowercase()) {
+            content_words(after, 2, &mut w);
+        } else {
+            words_before(q.get(..m.span.start as usize).unwrap_or(""), 2, &mut w);
+        }
         if !w.is_empty() {
             return w;
         }
@@ -1433,6 +1490,23 @@ mod tests {
 
     const NATALIA_Q: &str = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
     const NATALIA_A: &str = "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72";
+
+    #[test]
+    fn names_read_like_the_text() {
+        let q = "A box of pencils costs $6 and a notebook costs $4. Lena buys 3 boxes of pencils and 5 notebooks. She pays with a $50 bill. How much change does she get?";
+        let a = "The pencils cost 3 * 6 = $<<3*6=18>>18.\nThe notebooks cost 5 * 4 = $<<5*4=20>>20.\nShe spends 18 + 20 = $<<18+20=38>>38.\nHer change is 50 - 38 = $<<50-38=12>>12.\n#### 12";
+        let g = extract(q, a).unwrap().graph;
+        let value = |name: &str| {
+            g.node(g.find(name).unwrap_or_else(|| panic!("no `{name}`")))
+                .value
+        };
+        // A price followed by `and …` is named by the words before it.
+        assert_eq!(value("pencils_costs"), n("6"));
+        // A price followed by a noun is named by that noun.
+        assert_eq!(value("bill"), n("50"));
+        // A result with nothing after it is named by the line's first words.
+        assert_eq!(value("pencils_cost"), n("18"));
+    }
 
     #[test]
     fn natalia_graph() {
