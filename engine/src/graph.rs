@@ -1,5 +1,7 @@
 //! The computation graph: inputs → steps → answer, as a petgraph DAG with exact values.
 
+use std::sync::Arc;
+
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
 use serde::{Deserialize, Serialize};
@@ -285,13 +287,15 @@ pub struct Metrics {
 /// An evaluated computation graph with one answer node.
 #[derive(Debug, Clone)]
 pub struct Graph {
-    dag: DiGraph<Node, (), u32>,
+    /// Node payloads are shared between clones and copied on write, so cloning a graph
+    /// (as every intervention on a copy does) costs one reference count per node.
+    dag: DiGraph<Arc<Node>, (), u32>,
     /// Evaluation order: every node after its operands.
     order: Vec<NodeId>,
     /// Position of each node in `order`.
     pos: Vec<u32>,
     answer: NodeId,
-    question: Option<String>,
+    question: Option<Arc<str>>,
 }
 
 /// Builds a graph node by node, evaluating each as it is added.
@@ -498,7 +502,7 @@ impl Graph {
         }
         let mut dag = DiGraph::with_capacity(n, edges);
         for node in nodes {
-            dag.add_node(node);
+            dag.add_node(Arc::new(node));
         }
         for i in 0..n {
             let id = NodeId(i as u32).ix();
@@ -512,7 +516,7 @@ impl Graph {
             order,
             pos,
             answer,
-            question,
+            question: question.map(Arc::from),
         };
         g.evaluate_all()?;
         Ok(g)
@@ -525,7 +529,7 @@ impl Graph {
 
     /// Replaces the question text (spans are not checked).
     pub fn set_question(&mut self, question: Option<String>) {
-        self.question = question;
+        self.question = question.map(Arc::from);
     }
 
     /// Number of nodes.
@@ -549,6 +553,7 @@ impl Graph {
     pub fn get(&self, id: NodeId) -> Result<&Node, GraphError> {
         self.dag
             .node_weight(id.ix())
+            .map(|n| &**n)
             .ok_or(GraphError::UnknownNode(id))
     }
 
@@ -585,7 +590,7 @@ impl Graph {
     }
 
     /// The underlying petgraph DAG (edges point from operand to reader).
-    pub fn dag(&self) -> &DiGraph<Node, (), u32> {
+    pub fn dag(&self) -> &DiGraph<Arc<Node>, (), u32> {
         &self.dag
     }
 
@@ -662,7 +667,9 @@ impl Graph {
         for i in 0..self.order.len() {
             let id = self.order[i];
             let v = self.compute(id)?;
-            self.dag[id.ix()].value = v;
+            if self.node(id).value != v {
+                Arc::make_mut(&mut self.dag[id.ix()]).value = v;
+            }
         }
         Ok(())
     }
@@ -676,7 +683,7 @@ impl Graph {
                 Ok(v) => {
                     let old = self.node(id).value;
                     if v != old {
-                        self.dag[id.ix()].value = v;
+                        Arc::make_mut(&mut self.dag[id.ix()]).value = v;
                         out.push(ValueChange {
                             node: id,
                             old,
@@ -686,7 +693,7 @@ impl Graph {
                 }
                 Err(e) => {
                     for c in out.iter().rev() {
-                        self.dag[c.node.ix()].value = c.old;
+                        Arc::make_mut(&mut self.dag[c.node.ix()]).value = c.old;
                     }
                     return Err(e);
                 }
@@ -697,17 +704,21 @@ impl Graph {
 
     /// Sets the stored value of an input or constant, without cascading; returns the old value.
     pub(crate) fn set_raw_value(&mut self, id: NodeId, v: Number) -> Number {
-        std::mem::replace(&mut self.dag[id.ix()].value, v)
+        let node = &mut self.dag[id.ix()];
+        if node.value == v {
+            return v;
+        }
+        std::mem::replace(&mut Arc::make_mut(node).value, v)
     }
 
     /// Mutable access to a node's kind (callers must re-evaluate).
     pub(crate) fn kind_mut(&mut self, id: NodeId) -> &mut NodeKind {
-        &mut self.dag[id.ix()].kind
+        &mut Arc::make_mut(&mut self.dag[id.ix()]).kind
     }
 
     /// Mutable access to a node's text.
     pub fn set_node_text(&mut self, id: NodeId, text: Option<String>) {
-        self.dag[id.ix()].text = text;
+        Arc::make_mut(&mut self.dag[id.ix()]).text = text;
     }
 
     /// A name not used by any node, based on `base`.
@@ -758,7 +769,7 @@ impl Graph {
                 source: e,
             })?;
         let operands = node.operands.clone();
-        self.dag.add_node(node);
+        self.dag.add_node(Arc::new(node));
         for o in operands {
             self.dag.add_edge(o.ix(), id.ix(), ());
         }
@@ -772,7 +783,7 @@ impl Graph {
 
     /// Makes `reader` read `new` wherever it read `old` (no re-evaluation).
     pub(crate) fn redirect_operand(&mut self, reader: NodeId, old: NodeId, new: NodeId) {
-        let node = &mut self.dag[reader.ix()];
+        let node = Arc::make_mut(&mut self.dag[reader.ix()]);
         for o in node.operands.iter_mut() {
             if *o == old {
                 *o = new;
@@ -876,8 +887,8 @@ impl Serialize for Graph {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let natural = self.order.iter().enumerate().all(|(i, id)| id.index() == i);
         GraphData {
-            question: self.question.clone(),
-            nodes: self.dag.node_weights().cloned().collect(),
+            question: self.question.as_deref().map(str::to_string),
+            nodes: self.dag.node_weights().map(|n| (**n).clone()).collect(),
             order: (!natural).then(|| self.order.clone()),
             answer: self.answer,
         }
