@@ -303,7 +303,6 @@ pub struct Graph {
 pub struct GraphBuilder {
     nodes: Vec<Node>,
     question: Option<String>,
-    names: std::collections::HashSet<String>,
 }
 
 const PY_KEYWORDS: &[&str] = &[
@@ -316,6 +315,17 @@ const PY_KEYWORDS: &[&str] = &[
 
 /// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
 pub fn identifier(base: &str) -> String {
+    let b = base.as_bytes();
+    // Already an identifier of the normal form (no leading, trailing or doubled `_`).
+    if !b.is_empty()
+        && b[0].is_ascii_alphabetic()
+        && b[b.len() - 1] != b'_'
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && !base.contains("__")
+        && !PY_KEYWORDS.contains(&base)
+    {
+        return base.to_string();
+    }
     let mut s = String::with_capacity(base.len());
     for c in base.chars() {
         if c.is_ascii_alphanumeric() {
@@ -343,13 +353,12 @@ impl GraphBuilder {
         GraphBuilder {
             nodes: Vec::new(),
             question,
-            names: Default::default(),
         }
     }
 
     /// A unique identifier based on `base` (`total`, `total_2`, …).
     pub fn unique_name(&self, base: &str) -> String {
-        unique_name(&self.names, base)
+        unique_name(|n| self.nodes.iter().any(|node| node.name == n), base)
     }
 
     /// The value of an already added node.
@@ -432,7 +441,6 @@ impl GraphBuilder {
 
     fn push(&mut self, name: &str, kind: NodeKind, operands: Vec<NodeId>, value: Number) -> NodeId {
         let name = self.unique_name(name);
-        self.names.insert(name.clone());
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(Node {
             name,
@@ -446,19 +454,40 @@ impl GraphBuilder {
 
     /// Finishes the graph with `answer` as its answer node.
     pub fn build(self, answer: NodeId) -> Result<Graph, GraphError> {
-        let order = (0..self.nodes.len() as u32).map(NodeId).collect();
-        Graph::from_parts(self.nodes, order, answer, self.question)
+        let n = self.nodes.len();
+        if answer.index() >= n {
+            return Err(GraphError::UnknownNode(answer));
+        }
+        // Every node was checked (operands before it, arity) and evaluated when it was added,
+        // in this order: nothing to validate or recompute.
+        let edges: usize = self.nodes.iter().map(|node| node.operands.len()).sum();
+        let mut dag = DiGraph::with_capacity(n, edges);
+        for node in self.nodes {
+            let id = dag.add_node(Arc::new(node));
+            for k in 0..dag[id].operands.len() {
+                let o = dag[id].operands[k];
+                dag.add_edge(o.ix(), id, ());
+            }
+        }
+        Ok(Graph {
+            dag,
+            order: (0..n as u32).map(NodeId).collect(),
+            pos: (0..n as u32).collect(),
+            answer,
+            question: self.question.map(Arc::from),
+        })
     }
 }
 
-fn unique_name(names: &std::collections::HashSet<String>, base: &str) -> String {
+/// `base` as an identifier, suffixed (`_2`, `_3`, …) until `taken` rejects it.
+fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
     let base = identifier(base);
-    if !names.contains(&base) {
+    if !taken(&base) {
         return base;
     }
     (2..)
         .map(|i| format!("{base}_{i}"))
-        .find(|n| !names.contains(n))
+        .find(|n| !taken(n))
         .expect("an unused name exists")
 }
 
@@ -723,15 +752,7 @@ impl Graph {
 
     /// A name not used by any node, based on `base`.
     pub fn unique_name(&self, base: &str) -> String {
-        let taken = |n: &str| self.dag.node_weights().any(|node| node.name == n);
-        let base = identifier(base);
-        if !taken(&base) {
-            return base;
-        }
-        (2..)
-            .map(|i| format!("{base}_{i}"))
-            .find(|n| !taken(n))
-            .expect("an unused name exists")
+        unique_name(|n| self.dag.node_weights().any(|node| node.name == n), base)
     }
 
     /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),

@@ -206,7 +206,11 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
         column: None,
         source: e.into(),
     };
-    match source.find("# graft: ids") {
+    let ids_marker = source
+        .match_indices('#')
+        .map(|(i, _)| i)
+        .find(|&i| source[i..].starts_with("# graft: ids"));
+    match ids_marker {
         None => it.b.build(answer).map_err(to_eval),
         Some(at) => {
             let (line, _) = line_col(source, at as u32);
