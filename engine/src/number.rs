@@ -36,6 +36,8 @@ pub struct Number {
 /// Result of an arithmetic operation on [`Number`]s.
 pub type ArithResult = Result<Number, ArithError>;
 
+// `add`, `sub`, `mul`, … are checked operations returning `Result`, not the `std::ops` traits.
+#[allow(clippy::should_implement_trait)]
 impl Number {
     /// Zero.
     pub const ZERO: Number = Number { num: 0, den: 1 };
