@@ -109,7 +109,6 @@ pub fn sample_against(
     c: &Constraints,
     rng: &mut ChaCha8Rng,
 ) -> Result<Sampled, SampleError> {
-    let relevant = g.relevant();
     let eligible = |id: NodeId| -> bool {
         let Ok(node) = g.get(id) else { return false };
         match cfg.kind {
@@ -119,12 +118,14 @@ pub fn sample_against(
     };
     let candidates: Vec<NodeId> = match &cfg.targets {
         Some(t) => t.iter().copied().filter(|&id| eligible(id)).collect(),
-        None => g
-            .order()
-            .iter()
-            .copied()
-            .filter(|&id| relevant[id.index()] && eligible(id))
-            .collect(),
+        None => {
+            let relevant = g.relevant();
+            g.order()
+                .iter()
+                .copied()
+                .filter(|&id| relevant[id.index()] && eligible(id))
+                .collect()
+        }
     };
     if candidates.is_empty() {
         return Err(SampleError::NoCandidates {
