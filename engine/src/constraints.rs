@@ -145,7 +145,7 @@ pub fn check_nodes(
                     node: id,
                     name: node.name.clone(),
                     rule,
-                    detail,
+                    detail: detail(),
                 })
             },
         );
@@ -166,7 +166,14 @@ pub fn proxy_allowed(
     let mut ok = true;
     let reference = match reference(original, current, t).and_then(|r| original.get(r).ok()) {
         Some(o) => Reference::Original(o.value),
-        None => return true,
+        None => {
+            // An added node of its own: the proxy is judged by its one operand, `t`.
+            let Ok(tn) = current.get(t) else { return true };
+            Reference::Added {
+                ints: tn.value.is_integer(),
+                nonneg: !tn.value.is_negative(),
+            }
+        }
     };
     judge(
         c,
@@ -200,58 +207,120 @@ fn reference_of(original: &Graph, new: &Graph, id: NodeId) -> Reference {
     }
 }
 
-/// Applies the rules of `c` to the value `v`, reporting each broken one.
-fn judge(c: &Constraints, r: Reference, div: bool, v: Number, mut push: impl FnMut(Rule, String)) {
-    let (ref_int, ref_nonneg, ref_val, ref_terminates) = match r {
-        Reference::Original(o) => (o.is_integer(), !o.is_negative(), Some(o), o.terminates()),
-        Reference::Added { ints, nonneg } => (ints, nonneg, None, true),
+/// Applies the rules of `c` to the value `v`, reporting each broken one; the detail is built
+/// only when asked for.
+fn judge(
+    c: &Constraints,
+    r: Reference,
+    div: bool,
+    v: Number,
+    mut push: impl FnMut(Rule, &dyn Fn() -> String),
+) {
+    let (ref_int, ref_nonneg, ref_val) = match r {
+        Reference::Original(o) => (o.is_integer(), !o.is_negative(), Some(o)),
+        Reference::Added { ints, nonneg } => (ints, nonneg, None),
     };
     if c.exact_division && div && ref_int && !v.is_integer() {
-        push(
-            Rule::ExactDivision,
-            format!("division gives {v}, which does not come out even"),
-        );
-    } else if c.exact_division && div && ref_terminates && !v.terminates() {
-        push(
-            Rule::ExactDivision,
-            format!("division gives {v}, a never-ending decimal"),
-        );
+        push(Rule::ExactDivision, &|| {
+            format!("division gives {v}, which does not come out even")
+        });
+    } else if c.exact_division && div && !v.terminates() && ref_val.is_none_or(|o| o.terminates()) {
+        push(Rule::ExactDivision, &|| {
+            format!("division gives {v}, a never-ending decimal")
+        });
     } else if c.integers && ref_int && !v.is_integer() {
-        push(Rule::Integer, format!("was a whole number, is now {v}"));
+        push(Rule::Integer, &|| format!("was a whole number, is now {v}"));
     }
     if c.non_negative && ref_nonneg && v.is_negative() {
-        push(Rule::NonNegative, format!("was non-negative, is now {v}"));
+        push(Rule::NonNegative, &|| {
+            format!("was non-negative, is now {v}")
+        });
     }
     if let (Some(f), Some(o)) = (c.max_factor, ref_val) {
-        if let Some(detail) = magnitude(o, v, f) {
-            push(Rule::Magnitude, detail);
+        match magnitude(o, v, f) {
+            Magnitude::Within => {}
+            Magnitude::Above => push(Rule::Magnitude, &|| {
+                format!("{v} is more than {f}× the original {o}")
+            }),
+            Magnitude::Below => push(Rule::Magnitude, &|| {
+                format!("{v} is less than 1/{f} of the original {o}")
+            }),
         }
     }
 }
 
+/// Where a new value lies relative to the allowed magnitude band.
+enum Magnitude {
+    Within,
+    Above,
+    Below,
+}
+
 /// Checks `|new| <= f * max(|orig|, 1)` and, for a non-zero original, `|new| >= |orig| / f`.
-fn magnitude(orig: Number, new: Number, f: Number) -> Option<String> {
+fn magnitude(orig: Number, new: Number, f: Number) -> Magnitude {
     if let (Some(o), Some(n), Some(k)) = (orig.to_integer(), new.to_integer(), f.to_integer()) {
         // Whole numbers: compare without building fractions.
         let (o, n) = (o.unsigned_abs(), n.unsigned_abs());
         let within_upper = k >= 0 && o.max(1).checked_mul(k as u128).is_none_or(|u| n <= u);
         let within_lower = o == 0 || k <= 0 || n.checked_mul(k as u128).is_none_or(|l| l >= o);
         if within_upper && within_lower {
-            return None;
+            return Magnitude::Within;
         }
     }
-    let (o, n) = (orig.abs().ok()?, new.abs().ok()?);
-    let upper = f.mul(o.max(Number::ONE)).ok()?;
+    let (Ok(o), Ok(n)) = (orig.abs(), new.abs()) else {
+        return Magnitude::Within;
+    };
+    let Ok(upper) = f.mul(o.max(Number::ONE)) else {
+        return Magnitude::Within;
+    };
     if n > upper {
-        return Some(format!("{new} is more than {f}× the original {orig}"));
+        return Magnitude::Above;
     }
     if !o.is_zero() && !f.is_zero() {
-        let lower = o.div(f).ok()?;
-        if n < lower {
-            return Some(format!("{new} is less than 1/{f} of the original {orig}"));
+        if let Ok(lower) = o.div(f) {
+            if n < lower {
+                return Magnitude::Below;
+            }
         }
     }
-    None
+    Magnitude::Within
+}
+
+/// Whether the nodes `ids` of `g` (derived from `original`) pass `c` when every node's value
+/// is read from `values` instead of the graph: the check of a change that was only
+/// simulated. `values` must hold one value per node of `g`.
+pub(crate) fn holds_with_values(
+    original: &Graph,
+    g: &Graph,
+    ids: impl IntoIterator<Item = NodeId>,
+    values: &[Number],
+    c: &Constraints,
+) -> bool {
+    let mut ok = true;
+    for id in ids {
+        let node = g.node(id);
+        let reference = match reference(original, g, id).and_then(|r| original.get(r).ok()) {
+            Some(o) => Reference::Original(o.value),
+            None => {
+                let ops = || node.operands.iter().map(|o| values[o.index()]);
+                Reference::Added {
+                    ints: node.kind.is_operation() && ops().all(|x| x.is_integer()),
+                    nonneg: node.kind.is_operation() && ops().all(|x| !x.is_negative()),
+                }
+            }
+        };
+        judge(
+            c,
+            reference,
+            divides(&node.kind),
+            values[id.index()],
+            |_, _| ok = false,
+        );
+        if !ok {
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]

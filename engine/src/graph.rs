@@ -1,5 +1,7 @@
 //! The computation graph: inputs → steps → answer, as a petgraph DAG with exact values.
 
+use std::sync::Arc;
+
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
 use serde::{Deserialize, Serialize};
@@ -285,13 +287,15 @@ pub struct Metrics {
 /// An evaluated computation graph with one answer node.
 #[derive(Debug, Clone)]
 pub struct Graph {
-    dag: DiGraph<Node, (), u32>,
+    /// Node payloads are shared between clones and copied on write, so cloning a graph
+    /// (as every intervention on a copy does) costs one reference count per node.
+    dag: DiGraph<Arc<Node>, (), u32>,
     /// Evaluation order: every node after its operands.
     order: Vec<NodeId>,
     /// Position of each node in `order`.
     pos: Vec<u32>,
     answer: NodeId,
-    question: Option<String>,
+    question: Option<Arc<str>>,
 }
 
 /// Builds a graph node by node, evaluating each as it is added.
@@ -299,7 +303,6 @@ pub struct Graph {
 pub struct GraphBuilder {
     nodes: Vec<Node>,
     question: Option<String>,
-    names: std::collections::HashSet<String>,
 }
 
 const PY_KEYWORDS: &[&str] = &[
@@ -312,6 +315,17 @@ const PY_KEYWORDS: &[&str] = &[
 
 /// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
 pub fn identifier(base: &str) -> String {
+    let b = base.as_bytes();
+    // Already an identifier of the normal form (no leading, trailing or doubled `_`).
+    if !b.is_empty()
+        && b[0].is_ascii_alphabetic()
+        && b[b.len() - 1] != b'_'
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        && !base.contains("__")
+        && !PY_KEYWORDS.contains(&base)
+    {
+        return base.to_string();
+    }
     let mut s = String::with_capacity(base.len());
     for c in base.chars() {
         if c.is_ascii_alphanumeric() {
@@ -339,13 +353,12 @@ impl GraphBuilder {
         GraphBuilder {
             nodes: Vec::new(),
             question,
-            names: Default::default(),
         }
     }
 
     /// A unique identifier based on `base` (`total`, `total_2`, …).
     pub fn unique_name(&self, base: &str) -> String {
-        unique_name(&self.names, base)
+        unique_name(|n| self.nodes.iter().any(|node| node.name == n), base)
     }
 
     /// The value of an already added node.
@@ -428,7 +441,6 @@ impl GraphBuilder {
 
     fn push(&mut self, name: &str, kind: NodeKind, operands: Vec<NodeId>, value: Number) -> NodeId {
         let name = self.unique_name(name);
-        self.names.insert(name.clone());
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(Node {
             name,
@@ -442,19 +454,40 @@ impl GraphBuilder {
 
     /// Finishes the graph with `answer` as its answer node.
     pub fn build(self, answer: NodeId) -> Result<Graph, GraphError> {
-        let order = (0..self.nodes.len() as u32).map(NodeId).collect();
-        Graph::from_parts(self.nodes, order, answer, self.question)
+        let n = self.nodes.len();
+        if answer.index() >= n {
+            return Err(GraphError::UnknownNode(answer));
+        }
+        // Every node was checked (operands before it, arity) and evaluated when it was added,
+        // in this order: nothing to validate or recompute.
+        let edges: usize = self.nodes.iter().map(|node| node.operands.len()).sum();
+        let mut dag = DiGraph::with_capacity(n, edges);
+        for node in self.nodes {
+            let id = dag.add_node(Arc::new(node));
+            for k in 0..dag[id].operands.len() {
+                let o = dag[id].operands[k];
+                dag.add_edge(o.ix(), id, ());
+            }
+        }
+        Ok(Graph {
+            dag,
+            order: (0..n as u32).map(NodeId).collect(),
+            pos: (0..n as u32).collect(),
+            answer,
+            question: self.question.map(Arc::from),
+        })
     }
 }
 
-fn unique_name(names: &std::collections::HashSet<String>, base: &str) -> String {
+/// `base` as an identifier, suffixed (`_2`, `_3`, …) until `taken` rejects it.
+fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
     let base = identifier(base);
-    if !names.contains(&base) {
+    if !taken(&base) {
         return base;
     }
     (2..)
         .map(|i| format!("{base}_{i}"))
-        .find(|n| !names.contains(n))
+        .find(|n| !taken(n))
         .expect("an unused name exists")
 }
 
@@ -498,7 +531,7 @@ impl Graph {
         }
         let mut dag = DiGraph::with_capacity(n, edges);
         for node in nodes {
-            dag.add_node(node);
+            dag.add_node(Arc::new(node));
         }
         for i in 0..n {
             let id = NodeId(i as u32).ix();
@@ -512,7 +545,7 @@ impl Graph {
             order,
             pos,
             answer,
-            question,
+            question: question.map(Arc::from),
         };
         g.evaluate_all()?;
         Ok(g)
@@ -525,7 +558,7 @@ impl Graph {
 
     /// Replaces the question text (spans are not checked).
     pub fn set_question(&mut self, question: Option<String>) {
-        self.question = question;
+        self.question = question.map(Arc::from);
     }
 
     /// Number of nodes.
@@ -549,6 +582,7 @@ impl Graph {
     pub fn get(&self, id: NodeId) -> Result<&Node, GraphError> {
         self.dag
             .node_weight(id.ix())
+            .map(|n| &**n)
             .ok_or(GraphError::UnknownNode(id))
     }
 
@@ -585,7 +619,7 @@ impl Graph {
     }
 
     /// The underlying petgraph DAG (edges point from operand to reader).
-    pub fn dag(&self) -> &DiGraph<Node, (), u32> {
+    pub fn dag(&self) -> &DiGraph<Arc<Node>, (), u32> {
         &self.dag
     }
 
@@ -662,7 +696,9 @@ impl Graph {
         for i in 0..self.order.len() {
             let id = self.order[i];
             let v = self.compute(id)?;
-            self.dag[id.ix()].value = v;
+            if self.node(id).value != v {
+                Arc::make_mut(&mut self.dag[id.ix()]).value = v;
+            }
         }
         Ok(())
     }
@@ -676,7 +712,7 @@ impl Graph {
                 Ok(v) => {
                     let old = self.node(id).value;
                     if v != old {
-                        self.dag[id.ix()].value = v;
+                        Arc::make_mut(&mut self.dag[id.ix()]).value = v;
                         out.push(ValueChange {
                             node: id,
                             old,
@@ -686,7 +722,7 @@ impl Graph {
                 }
                 Err(e) => {
                     for c in out.iter().rev() {
-                        self.dag[c.node.ix()].value = c.old;
+                        Arc::make_mut(&mut self.dag[c.node.ix()]).value = c.old;
                     }
                     return Err(e);
                 }
@@ -697,30 +733,26 @@ impl Graph {
 
     /// Sets the stored value of an input or constant, without cascading; returns the old value.
     pub(crate) fn set_raw_value(&mut self, id: NodeId, v: Number) -> Number {
-        std::mem::replace(&mut self.dag[id.ix()].value, v)
+        let node = &mut self.dag[id.ix()];
+        if node.value == v {
+            return v;
+        }
+        std::mem::replace(&mut Arc::make_mut(node).value, v)
     }
 
     /// Mutable access to a node's kind (callers must re-evaluate).
     pub(crate) fn kind_mut(&mut self, id: NodeId) -> &mut NodeKind {
-        &mut self.dag[id.ix()].kind
+        &mut Arc::make_mut(&mut self.dag[id.ix()]).kind
     }
 
     /// Mutable access to a node's text.
     pub fn set_node_text(&mut self, id: NodeId, text: Option<String>) {
-        self.dag[id.ix()].text = text;
+        Arc::make_mut(&mut self.dag[id.ix()]).text = text;
     }
 
     /// A name not used by any node, based on `base`.
     pub fn unique_name(&self, base: &str) -> String {
-        let taken = |n: &str| self.dag.node_weights().any(|node| node.name == n);
-        let base = identifier(base);
-        if !taken(&base) {
-            return base;
-        }
-        (2..)
-            .map(|i| format!("{base}_{i}"))
-            .find(|n| !taken(n))
-            .expect("an unused name exists")
+        unique_name(|n| self.dag.node_weights().any(|node| node.name == n), base)
     }
 
     /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),
@@ -758,7 +790,7 @@ impl Graph {
                 source: e,
             })?;
         let operands = node.operands.clone();
-        self.dag.add_node(node);
+        self.dag.add_node(Arc::new(node));
         for o in operands {
             self.dag.add_edge(o.ix(), id.ix(), ());
         }
@@ -772,7 +804,7 @@ impl Graph {
 
     /// Makes `reader` read `new` wherever it read `old` (no re-evaluation).
     pub(crate) fn redirect_operand(&mut self, reader: NodeId, old: NodeId, new: NodeId) {
-        let node = &mut self.dag[reader.ix()];
+        let node = Arc::make_mut(&mut self.dag[reader.ix()]);
         for o in node.operands.iter_mut() {
             if *o == old {
                 *o = new;
@@ -876,8 +908,8 @@ impl Serialize for Graph {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let natural = self.order.iter().enumerate().all(|(i, id)| id.index() == i);
         GraphData {
-            question: self.question.clone(),
-            nodes: self.dag.node_weights().cloned().collect(),
+            question: self.question.as_deref().map(str::to_string),
+            nodes: self.dag.node_weights().map(|n| (**n).clone()).collect(),
             order: (!natural).then(|| self.order.clone()),
             answer: self.answer,
         }

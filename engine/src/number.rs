@@ -36,7 +36,7 @@ pub struct Number {
 /// Result of an arithmetic operation on [`Number`]s.
 pub type ArithResult = Result<Number, ArithError>;
 
-// `add`, `sub`, … are checked operations returning `Result`, not the `std::ops` traits.
+// `add`, `sub`, `mul`, … are checked operations returning `Result`, not the `std::ops` traits.
 #[allow(clippy::should_implement_trait)]
 impl Number {
     /// Zero.
@@ -54,8 +54,15 @@ impl Number {
         if den == 0 {
             return Err(ArithError::DivisionByZero);
         }
-        let g = num.gcd(&den);
-        let (mut n, mut d) = if g == 0 { (0, 1) } else { (num / g, den / g) };
+        if den == 1 {
+            return Ok(Number::int(num));
+        }
+        let g = gcd(num, den);
+        let (mut n, mut d) = if g == 0 {
+            (0, 1)
+        } else {
+            (div_pos(num, g), div_pos(den, g))
+        };
         if d < 0 {
             n = n.checked_neg().ok_or(ArithError::Overflow)?;
             d = d.checked_neg().ok_or(ArithError::Overflow)?;
@@ -105,9 +112,13 @@ impl Number {
                 self.num.checked_add(rhs.num).ok_or(ArithError::Overflow)?,
             ));
         }
-        let g = self.den.gcd(&rhs.den);
-        let l = self.den / g;
-        let r = rhs.den / g;
+        if self.den == rhs.den {
+            let n = self.num.checked_add(rhs.num).ok_or(ArithError::Overflow)?;
+            return Number::ratio(n, self.den);
+        }
+        let g = gcd(self.den, rhs.den);
+        let l = div_pos(self.den, g);
+        let r = div_pos(rhs.den, g);
         let a = self.num.checked_mul(r).ok_or(ArithError::Overflow)?;
         let b = rhs.num.checked_mul(l).ok_or(ArithError::Overflow)?;
         let n = a.checked_add(b).ok_or(ArithError::Overflow)?;
@@ -144,15 +155,28 @@ impl Number {
                 self.num.checked_mul(rhs.num).ok_or(ArithError::Overflow)?,
             ));
         }
-        let g1 = self.num.gcd(&rhs.den).max(1);
-        let g2 = rhs.num.gcd(&self.den).max(1);
-        let n = (self.num / g1)
-            .checked_mul(rhs.num / g2)
+        // Both operands are reduced, so cancelling across is enough: the result is reduced
+        // and its denominator positive.
+        let g1 = if rhs.den == 1 {
+            1
+        } else {
+            gcd(self.num, rhs.den).max(1)
+        };
+        let g2 = if self.den == 1 {
+            1
+        } else {
+            gcd(rhs.num, self.den).max(1)
+        };
+        let n = div_pos(self.num, g1)
+            .checked_mul(div_pos(rhs.num, g2))
             .ok_or(ArithError::Overflow)?;
-        let d = (self.den / g2)
-            .checked_mul(rhs.den / g1)
+        let d = div_pos(self.den, g2)
+            .checked_mul(div_pos(rhs.den, g1))
             .ok_or(ArithError::Overflow)?;
-        Number::ratio(n, d)
+        if n == 0 {
+            return Ok(Number::ZERO);
+        }
+        Ok(Number { num: n, den: d })
     }
 
     /// `self / rhs` (true division, exact).
@@ -165,7 +189,18 @@ impl Number {
         if self.num == 0 {
             return Err(ArithError::DivisionByZero);
         }
-        Number::ratio(self.den, self.num)
+        // Already reduced: only the sign moves to the numerator.
+        if self.num < 0 {
+            Ok(Number {
+                num: self.den.checked_neg().ok_or(ArithError::Overflow)?,
+                den: self.num.checked_neg().ok_or(ArithError::Overflow)?,
+            })
+        } else {
+            Ok(Number {
+                num: self.den,
+                den: self.num,
+            })
+        }
     }
 
     /// The largest integer not above the value (Python's `math.floor`).
@@ -375,6 +410,66 @@ impl Number {
     }
 }
 
+/// The greatest common divisor of `|a|` and `|b|` (binary, on 64 bits when both fit).
+fn gcd(a: i128, b: i128) -> i128 {
+    let (a, b) = (a.unsigned_abs(), b.unsigned_abs());
+    let g = if let (Ok(a), Ok(b)) = (u64::try_from(a), u64::try_from(b)) {
+        gcd_u64(a, b) as u128
+    } else {
+        gcd_u128(a, b)
+    };
+    // Only 2^127 does not fit, and only as gcd(i128::MIN, 0) or gcd(i128::MIN, i128::MIN):
+    // callers always pass a positive operand, so this saturation is never observed.
+    i128::try_from(g).unwrap_or(i128::MAX)
+}
+
+fn gcd_u64(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 || b == 0 {
+        return a | b;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+fn gcd_u128(mut a: u128, mut b: u128) -> u128 {
+    if a == 0 || b == 0 {
+        return a | b;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+/// `a / b` for a positive `b` that divides `a`, on 64 bits when both fit.
+fn div_pos(a: i128, b: i128) -> i128 {
+    if b == 1 {
+        return a;
+    }
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(x), Ok(y)) if y > 0 => (x / y) as i128,
+        _ => a / b,
+    }
+}
+
 /// The exact integer `q`-th root of a non-negative `v`, if there is one.
 fn exact_root(v: i128, q: u32) -> Option<i128> {
     if v < 0 || q == 0 {
@@ -556,5 +651,59 @@ mod tests {
             serde_json::to_string(&v).unwrap(),
             r#"["1/3","0.1","5","2.5"]"#
         );
+    }
+
+    #[test]
+    fn fast_paths_match_reference() {
+        // Reference: cross-multiply and reduce with num_integer's gcd.
+        fn reference(n: Option<i128>, d: Option<i128>) -> Option<Number> {
+            let (n, d) = (n?, d?);
+            let g = n.gcd(&d);
+            let (mut n, mut d) = (n / g, d / g);
+            if d < 0 {
+                n = -n;
+                d = -d;
+            }
+            Some(Number { num: n, den: d })
+        }
+        let vals: Vec<Number> = [
+            "0",
+            "1",
+            "-1",
+            "2",
+            "1/2",
+            "-3/4",
+            "7/6",
+            "10/4",
+            "1e-3",
+            "-12.5",
+            "35/49",
+            "99999999999/1000",
+            "18446744073709551616/3",
+            "-36893488147419103232",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        assert_eq!(gcd(i128::MIN, 6), 2);
+        assert_eq!(gcd(1 << 100, 3 << 70), 1 << 70);
+        for &a in &vals {
+            for &b in &vals {
+                let cross = |x: i128, y: i128| x.checked_mul(y);
+                let sum = cross(a.num, b.den).zip(cross(b.num, a.den));
+                let add = reference(sum.and_then(|(x, y)| x.checked_add(y)), cross(a.den, b.den));
+                if let Some(add) = add {
+                    assert_eq!(a.add(b), Ok(add), "{a} + {b}");
+                }
+                if let Some(mul) = reference(cross(a.num, b.num), cross(a.den, b.den)) {
+                    assert_eq!(a.mul(b), Ok(mul), "{a} * {b}");
+                }
+                if !b.is_zero() {
+                    if let Some(div) = reference(cross(a.num, b.den), cross(a.den, b.num)) {
+                        assert_eq!(a.div(b), Ok(div), "{a} / {b}");
+                    }
+                }
+            }
+        }
     }
 }

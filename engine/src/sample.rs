@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::constraints::{check_nodes, proxy_allowed, Constraints, Violation};
+use crate::constraints::{check_nodes, holds_with_values, proxy_allowed, Constraints, Violation};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp};
 use crate::intervene::{intervene, Diff, Intervention};
 use crate::number::Number;
@@ -109,7 +109,6 @@ pub fn sample_against(
     c: &Constraints,
     rng: &mut ChaCha8Rng,
 ) -> Result<Sampled, SampleError> {
-    let relevant = g.relevant();
     let eligible = |id: NodeId| -> bool {
         let Ok(node) = g.get(id) else { return false };
         match cfg.kind {
@@ -119,12 +118,14 @@ pub fn sample_against(
     };
     let candidates: Vec<NodeId> = match &cfg.targets {
         Some(t) => t.iter().copied().filter(|&id| eligible(id)).collect(),
-        None => g
-            .order()
-            .iter()
-            .copied()
-            .filter(|&id| relevant[id.index()] && eligible(id))
-            .collect(),
+        None => {
+            let relevant = g.relevant();
+            g.order()
+                .iter()
+                .copied()
+                .filter(|&id| relevant[id.index()] && eligible(id))
+                .collect()
+        }
     };
     if candidates.is_empty() {
         return Err(SampleError::NoCandidates {
@@ -134,44 +135,43 @@ pub fn sample_against(
             },
         });
     }
-    let mut reason = String::from("no draw was made (max_draws is 0)");
+    // Draws are judged on a scratch copy of the values (the change is simulated, not made);
+    // only the accepted draw is applied to a copy of the graph.
+    let mut values: Vec<Number> = g.ids().map(|id| g.node(id).value).collect();
+    let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
         let value = g.node(t).value;
-        let iv = match cfg.kind {
+        let (iv, root_value) = match cfg.kind {
             SampleKind::Graft => {
                 let f = draw_proxy(rng, value);
                 // Most rejections come from the proxy's own value: test it before grafting.
                 match f.apply(value) {
-                    Ok(v) if proxy_allowed(original, g, t, &f, v, c) => {}
+                    Ok(v) if proxy_allowed(original, g, t, &f, v, c) => {
+                        (Intervention::Graft { node: t, f }, v)
+                    }
                     Ok(v) => {
-                        reason = format!(
-                            "{f} on {} gives {v}, outside the constraints",
-                            g.node(t).name
-                        );
+                        last = Some(Rejected::Proxy { t, f, v });
                         continue;
                     }
                     Err(e) => {
-                        reason = e.to_string();
+                        last = Some(Rejected::Error(e.to_string()));
                         continue;
                     }
                 }
-                Intervention::Graft { node: t, f }
             }
-            SampleKind::SetInput => Intervention::SetInput {
-                node: t,
-                value: draw_value(rng, value),
-            },
+            SampleKind::SetInput => {
+                let v = draw_value(rng, value);
+                (Intervention::SetInput { node: t, value: v }, v)
+            }
         };
-        match intervene(g, &iv) {
-            Ok((graph, diff)) => {
-                let touched = diff
-                    .changes
-                    .iter()
-                    .map(|ch| ch.node)
-                    .chain(diff.added.iter().copied());
-                let violations = check_nodes(original, &graph, touched, c);
-                if violations.is_empty() {
+        // A graft makes every reader of `t` read `f(t)`; setting an input makes every reader
+        // read the new value: either way the cascade is that of `t` taking `root_value`.
+        let root_checked = cfg.kind == SampleKind::SetInput && root_value != value;
+        if simulate(original, g, t, root_value, root_checked, c, &mut values) {
+            match intervene(g, &iv) {
+                Ok((graph, diff)) => {
+                    debug_assert!(check_nodes(original, &graph, touched(&diff), c).is_empty());
                     return Ok(Sampled {
                         intervention: iv,
                         graph,
@@ -179,15 +179,94 @@ pub fn sample_against(
                         draws: draw,
                     });
                 }
-                reason = describe(&violations);
+                Err(e) => last = Some(Rejected::Error(e.to_string())),
             }
-            Err(e) => reason = e.to_string(),
+        } else {
+            last = Some(Rejected::Draw(iv));
         }
     }
+    let reason = match last {
+        None => String::from("no draw was made (max_draws is 0)"),
+        Some(Rejected::Error(e)) => e,
+        Some(Rejected::Proxy { t, f, v }) => {
+            format!(
+                "{f} on {} gives {v}, outside the constraints",
+                g.node(t).name
+            )
+        }
+        Some(Rejected::Draw(iv)) => match intervene(g, &iv) {
+            Ok((graph, diff)) => describe(&check_nodes(original, &graph, touched(&diff), c)),
+            Err(e) => e.to_string(),
+        },
+    };
     Err(SampleError::GaveUp {
         draws: cfg.max_draws,
         reason,
     })
+}
+
+/// Why the latest draw was rejected (its message is written only if sampling gives up).
+enum Rejected {
+    /// The proxy's own value broke a rule.
+    Proxy { t: NodeId, f: ProxyFn, v: Number },
+    /// The intervention broke a rule downstream.
+    Draw(Intervention),
+    /// Computing failed.
+    Error(String),
+}
+
+/// The nodes an intervention changed or added.
+fn touched(diff: &Diff) -> impl Iterator<Item = NodeId> + '_ {
+    diff.changes
+        .iter()
+        .map(|ch| ch.node)
+        .chain(diff.added.iter().copied())
+}
+
+/// Simulates every reader of `t` seeing `root_value` instead of `t`'s value: recomputes the
+/// descendants of `t` in `values` (a copy of `g`'s values, restored before returning) and
+/// checks the nodes whose value changed (and `t` itself when `root_checked`). False when a
+/// value cannot be computed or a rule is broken.
+fn simulate(
+    original: &Graph,
+    g: &Graph,
+    t: NodeId,
+    root_value: Number,
+    root_checked: bool,
+    c: &Constraints,
+    values: &mut [Number],
+) -> bool {
+    let desc = g.descendants(&[t]);
+    values[t.index()] = root_value;
+    let mut ok = true;
+    let mut changed: Vec<NodeId> = Vec::with_capacity(desc.len() + 1);
+    if root_checked {
+        changed.push(t);
+    }
+    let mut args: Vec<Number> = Vec::new();
+    for &id in &desc {
+        let node = g.node(id);
+        args.clear();
+        args.extend(node.operands.iter().map(|o| values[o.index()]));
+        match node.kind.compute(&args, node.value) {
+            Ok(v) => {
+                if v != node.value {
+                    values[id.index()] = v;
+                    changed.push(id);
+                }
+            }
+            Err(_) => {
+                ok = false;
+                break;
+            }
+        }
+    }
+    ok = ok && holds_with_values(original, g, changed.iter().copied(), values, c);
+    values[t.index()] = g.node(t).value;
+    for &id in &desc {
+        values[id.index()] = g.node(id).value;
+    }
+    ok
 }
 
 fn describe(v: &[Violation]) -> String {
