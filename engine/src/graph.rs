@@ -207,7 +207,8 @@ impl NodeKind {
     }
 }
 
-/// One node of the computation graph.
+/// One node of the computation graph: what it is, not its value (values live in the
+/// [`Graph`], see [`Graph::value`], so that changing one never copies the node).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     /// A readable, unique Python identifier (from the variable or the sentence).
@@ -218,8 +219,6 @@ pub struct Node {
     /// The nodes this one reads, in operand order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operands: Vec<NodeId>,
-    /// The exact value.
-    pub value: Number,
     /// The sentence or solution line the node came from, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -290,6 +289,9 @@ pub struct Graph {
     /// Node payloads are shared between clones and copied on write, so cloning a graph
     /// (as every intervention on a copy does) costs one reference count per node.
     dag: DiGraph<Arc<Node>, (), u32>,
+    /// The exact value of each node, by index (kept apart from the shared payloads, so a
+    /// copy that changes values copies only this vector).
+    values: Vec<Number>,
     /// Evaluation order: every node after its operands.
     order: Vec<NodeId>,
     /// Position of each node in `order`.
@@ -302,6 +304,7 @@ pub struct Graph {
 #[derive(Debug, Clone, Default)]
 pub struct GraphBuilder {
     nodes: Vec<Node>,
+    values: Vec<Number>,
     question: Option<String>,
 }
 
@@ -352,6 +355,7 @@ impl GraphBuilder {
     pub fn new(question: Option<String>) -> Self {
         GraphBuilder {
             nodes: Vec::new(),
+            values: Vec::new(),
             question,
         }
     }
@@ -363,7 +367,7 @@ impl GraphBuilder {
 
     /// The value of an already added node.
     pub fn value(&self, id: NodeId) -> Number {
-        self.nodes[id.index()].value
+        self.values[id.index()]
     }
 
     /// The node added as `id`.
@@ -415,10 +419,7 @@ impl GraphBuilder {
         if kind.arity() > operands.len() {
             return Err(GraphError::BadArity(id));
         }
-        let args: Vec<Number> = operands
-            .iter()
-            .map(|o| self.nodes[o.index()].value)
-            .collect();
+        let args: Vec<Number> = operands.iter().map(|o| self.values[o.index()]).collect();
         let value = kind
             .compute(&args, Number::ZERO)
             .map_err(|e| GraphError::Eval {
@@ -446,9 +447,9 @@ impl GraphBuilder {
             name,
             kind,
             operands,
-            value,
             text: None,
         });
+        self.values.push(value);
         id
     }
 
@@ -471,6 +472,7 @@ impl GraphBuilder {
         }
         Ok(Graph {
             dag,
+            values: self.values,
             order: (0..n as u32).map(NodeId).collect(),
             pos: (0..n as u32).collect(),
             answer,
@@ -492,13 +494,15 @@ fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
 }
 
 impl Graph {
-    /// Assembles and fully evaluates a graph from its nodes, an evaluation order and the answer.
+    /// Assembles and fully evaluates a graph from its nodes (each with its stored value,
+    /// which inputs and constants keep), an evaluation order and the answer.
     pub fn from_parts(
-        nodes: Vec<Node>,
+        nodes: Vec<(Node, Number)>,
         order: Vec<NodeId>,
         answer: NodeId,
         question: Option<String>,
     ) -> Result<Graph, GraphError> {
+        let (nodes, values): (Vec<Node>, Vec<Number>) = nodes.into_iter().unzip();
         let n = nodes.len();
         if answer.index() >= n {
             return Err(GraphError::UnknownNode(answer));
@@ -542,6 +546,7 @@ impl Graph {
         }
         let mut g = Graph {
             dag,
+            values,
             order,
             pos,
             answer,
@@ -608,7 +613,27 @@ impl Graph {
 
     /// The answer's value.
     pub fn answer_value(&self) -> Number {
-        self.node(self.answer).value
+        self.values[self.answer.index()]
+    }
+
+    /// The exact value of a node.
+    ///
+    /// Panics on an id from another graph; use [`Graph::get_value`] for ids from outside.
+    pub fn value(&self, id: NodeId) -> Number {
+        self.values[id.index()]
+    }
+
+    /// The exact value of a node, or an error naming the unknown id.
+    pub fn get_value(&self, id: NodeId) -> Result<Number, GraphError> {
+        self.values
+            .get(id.index())
+            .copied()
+            .ok_or(GraphError::UnknownNode(id))
+    }
+
+    /// Every node's value, by index.
+    pub fn values(&self) -> &[Number] {
+        &self.values
     }
 
     /// The nodes that read `id` directly.
@@ -675,15 +700,19 @@ impl Graph {
         let args: Vec<Number>;
         let slice: &[Number] = if node.operands.len() <= buf.len() {
             for (slot, o) in buf.iter_mut().zip(&node.operands) {
-                *slot = self.node(*o).value;
+                *slot = self.values[o.index()];
             }
             &buf[..node.operands.len()]
         } else {
-            args = node.operands.iter().map(|o| self.node(*o).value).collect();
+            args = node
+                .operands
+                .iter()
+                .map(|o| self.values[o.index()])
+                .collect();
             &args
         };
         node.kind
-            .compute(slice, node.value)
+            .compute(slice, self.values[id.index()])
             .map_err(|e| GraphError::Eval {
                 node: id,
                 name: node.name.clone(),
@@ -696,9 +725,7 @@ impl Graph {
         for i in 0..self.order.len() {
             let id = self.order[i];
             let v = self.compute(id)?;
-            if self.node(id).value != v {
-                Arc::make_mut(&mut self.dag[id.ix()]).value = v;
-            }
+            self.values[id.index()] = v;
         }
         Ok(())
     }
@@ -710,9 +737,9 @@ impl Graph {
         for id in self.descendants(changed) {
             match self.compute(id) {
                 Ok(v) => {
-                    let old = self.node(id).value;
+                    let old = self.values[id.index()];
                     if v != old {
-                        Arc::make_mut(&mut self.dag[id.ix()]).value = v;
+                        self.values[id.index()] = v;
                         out.push(ValueChange {
                             node: id,
                             old,
@@ -722,7 +749,7 @@ impl Graph {
                 }
                 Err(e) => {
                     for c in out.iter().rev() {
-                        Arc::make_mut(&mut self.dag[c.node.ix()]).value = c.old;
+                        self.values[c.node.index()] = c.old;
                     }
                     return Err(e);
                 }
@@ -733,11 +760,7 @@ impl Graph {
 
     /// Sets the stored value of an input or constant, without cascading; returns the old value.
     pub(crate) fn set_raw_value(&mut self, id: NodeId, v: Number) -> Number {
-        let node = &mut self.dag[id.ix()];
-        if node.value == v {
-            return v;
-        }
-        std::mem::replace(&mut Arc::make_mut(node).value, v)
+        std::mem::replace(&mut self.values[id.index()], v)
     }
 
     /// Mutable access to a node's kind (callers must re-evaluate).
@@ -757,9 +780,11 @@ impl Graph {
 
     /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),
     /// evaluating it. Its operands must come before it.
+    /// `own` is the value an input or constant keeps (operations compute theirs).
     pub(crate) fn insert_node(
         &mut self,
         mut node: Node,
+        own: Number,
         after: Option<NodeId>,
     ) -> Result<NodeId, GraphError> {
         let id = NodeId(self.len() as u32);
@@ -780,10 +805,14 @@ impl Graph {
             return Err(GraphError::BadArity(id));
         }
         node.name = self.unique_name(&node.name);
-        let args: Vec<Number> = node.operands.iter().map(|o| self.node(*o).value).collect();
-        node.value = node
+        let args: Vec<Number> = node
+            .operands
+            .iter()
+            .map(|o| self.values[o.index()])
+            .collect();
+        let value = node
             .kind
-            .compute(&args, node.value)
+            .compute(&args, own)
             .map_err(|e| GraphError::Eval {
                 node: id,
                 name: node.name.clone(),
@@ -791,6 +820,7 @@ impl Graph {
             })?;
         let operands = node.operands.clone();
         self.dag.add_node(Arc::new(node));
+        self.values.push(value);
         for o in operands {
             self.dag.add_edge(o.ix(), id.ix(), ());
         }
@@ -888,17 +918,53 @@ impl Graph {
                 a.name == b.name
                     && a.kind == b.kind
                     && a.operands == b.operands
-                    && a.value == b.value
+                    && self.value(id) == other.value(id)
             })
     }
 }
 
+/// The serialized form of a node: its fields with its value between operands and text.
+#[derive(Serialize)]
+struct NodeOut<'a> {
+    name: &'a str,
+    #[serde(flatten)]
+    kind: &'a NodeKind,
+    #[serde(skip_serializing_if = "<[NodeId]>::is_empty")]
+    operands: &'a [NodeId],
+    value: Number,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+}
+
+/// A node as read back, with its value.
+#[derive(Deserialize)]
+struct NodeIn {
+    name: String,
+    #[serde(flatten)]
+    kind: NodeKind,
+    #[serde(default)]
+    operands: Vec<NodeId>,
+    value: Number,
+    #[serde(default)]
+    text: Option<String>,
+}
+
 /// The serialized form of a [`Graph`].
-#[derive(Serialize, Deserialize)]
-struct GraphData {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+#[derive(Serialize)]
+struct GraphOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    question: Option<&'a str>,
+    nodes: Vec<NodeOut<'a>>,
+    order: Option<&'a [NodeId]>,
+    answer: NodeId,
+}
+
+/// A [`Graph`] as read back.
+#[derive(Deserialize)]
+struct GraphIn {
+    #[serde(default)]
     question: Option<String>,
-    nodes: Vec<Node>,
+    nodes: Vec<NodeIn>,
     #[serde(default)]
     order: Option<Vec<NodeId>>,
     answer: NodeId,
@@ -907,10 +973,21 @@ struct GraphData {
 impl Serialize for Graph {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let natural = self.order.iter().enumerate().all(|(i, id)| id.index() == i);
-        GraphData {
-            question: self.question.as_deref().map(str::to_string),
-            nodes: self.dag.node_weights().map(|n| (**n).clone()).collect(),
-            order: (!natural).then(|| self.order.clone()),
+        GraphOut {
+            question: self.question.as_deref(),
+            nodes: self
+                .dag
+                .node_weights()
+                .zip(&self.values)
+                .map(|(n, &value)| NodeOut {
+                    name: &n.name,
+                    kind: &n.kind,
+                    operands: &n.operands,
+                    value,
+                    text: n.text.as_deref(),
+                })
+                .collect(),
+            order: (!natural).then_some(&self.order[..]),
             answer: self.answer,
         }
         .serialize(s)
@@ -919,11 +996,26 @@ impl Serialize for Graph {
 
 impl<'de> Deserialize<'de> for Graph {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let data = GraphData::deserialize(d)?;
+        let data = GraphIn::deserialize(d)?;
         let order = data
             .order
             .unwrap_or_else(|| (0..data.nodes.len() as u32).map(NodeId).collect());
-        Graph::from_parts(data.nodes, order, data.answer, data.question)
+        let nodes = data
+            .nodes
+            .into_iter()
+            .map(|n| {
+                (
+                    Node {
+                        name: n.name,
+                        kind: n.kind,
+                        operands: n.operands,
+                        text: n.text,
+                    },
+                    n.value,
+                )
+            })
+            .collect();
+        Graph::from_parts(nodes, order, data.answer, data.question)
             .map_err(serde::de::Error::custom)
     }
 }
