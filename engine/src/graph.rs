@@ -284,7 +284,7 @@ pub struct Metrics {
 }
 
 /// An evaluated computation graph with one answer node.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Graph {
     /// Node payloads are shared between clones and copied on write, so cloning a graph
     /// (as every intervention on a copy does) costs one reference count per node.
@@ -298,6 +298,30 @@ pub struct Graph {
     pos: Vec<u32>,
     answer: NodeId,
     question: Option<Arc<str>>,
+}
+
+/// Room left in a copy's per-node vectors, so that the nodes an intervention adds to it
+/// (a graft adds one, a distractor two) do not reallocate them.
+const CLONE_ROOM: usize = 4;
+
+/// `v` copied into a vector with [`CLONE_ROOM`] spare slots.
+fn with_room<T: Copy>(v: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(v.len() + CLONE_ROOM);
+    out.extend_from_slice(v);
+    out
+}
+
+impl Clone for Graph {
+    fn clone(&self) -> Self {
+        Graph {
+            dag: self.dag.clone(),
+            values: with_room(&self.values),
+            order: with_room(&self.order),
+            pos: with_room(&self.pos),
+            answer: self.answer,
+            question: self.question.clone(),
+        }
+    }
 }
 
 /// Builds a graph node by node, evaluating each as it is added.
@@ -665,8 +689,9 @@ impl Graph {
     /// Every node that depends on any of `roots` (the roots excluded), in evaluation order.
     pub fn descendants(&self, roots: &[NodeId]) -> Vec<NodeId> {
         let mut seen = vec![false; self.len()];
-        let mut stack: Vec<NodeId> = roots.to_vec();
-        let mut out = Vec::new();
+        let mut stack: Vec<NodeId> = Vec::with_capacity(self.len());
+        stack.extend_from_slice(roots);
+        let mut out = Vec::with_capacity(self.len());
         while let Some(id) = stack.pop() {
             for d in self.dependents(id) {
                 if !seen[d.index()] {
@@ -890,6 +915,29 @@ impl Graph {
         }
         m.width = per_level.into_iter().max().unwrap_or(0);
         m
+    }
+
+    /// The longest source→answer path, counted in operations (as in [`Graph::metrics`]).
+    pub fn depth(&self) -> u32 {
+        let mut buf = [0u32; 64];
+        let mut heap: Vec<u32>;
+        let level: &mut [u32] = if self.len() <= buf.len() {
+            &mut buf[..self.len()]
+        } else {
+            heap = vec![0u32; self.len()];
+            &mut heap
+        };
+        for &id in &self.order {
+            let node = self.node(id);
+            let below = node
+                .operands
+                .iter()
+                .map(|o| level[o.index()])
+                .max()
+                .unwrap_or(0);
+            level[id.index()] = below + node.kind.is_operation() as u32;
+        }
+        level[self.answer.index()]
     }
 
     /// Per node, the longest operation count from a source (the node's layer).

@@ -172,7 +172,7 @@ fn apply_to_scratch(h: &mut Graph, iv: &Intervention) -> Result<Diff, Interventi
 
 /// The graph's depth (longest source→answer path in operations), as in [`Graph::metrics`].
 fn depth(g: &Graph) -> u32 {
-    g.levels()[g.answer().index()]
+    g.depth()
 }
 
 /// Applies `iv` to a copy of `g`, returning the new graph and the diff.
