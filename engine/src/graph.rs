@@ -340,17 +340,21 @@ const PY_KEYWORDS: &[&str] = &[
     "print",
 ];
 
-/// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
-pub fn identifier(base: &str) -> String {
+/// Whether `base` is already an identifier of the normal form (no leading, trailing or
+/// doubled `_`, not a keyword), which [`identifier`] returns unchanged.
+fn is_normal_identifier(base: &str) -> bool {
     let b = base.as_bytes();
-    // Already an identifier of the normal form (no leading, trailing or doubled `_`).
-    if !b.is_empty()
+    !b.is_empty()
         && b[0].is_ascii_alphabetic()
         && b[b.len() - 1] != b'_'
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
         && !base.contains("__")
         && !PY_KEYWORDS.contains(&base)
-    {
+}
+
+/// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
+pub fn identifier(base: &str) -> String {
+    if is_normal_identifier(base) {
         return base.to_string();
     }
     let mut s = String::with_capacity(base.len());
@@ -829,7 +833,11 @@ impl Graph {
         if node.kind.arity() > node.operands.len() {
             return Err(GraphError::BadArity(id));
         }
-        node.name = self.unique_name(&node.name);
+        // A name already in normal form and unused is kept as it is (no copy).
+        let taken = |n: &str| self.dag.node_weights().any(|other| other.name == n);
+        if !is_normal_identifier(&node.name) || taken(&node.name) {
+            node.name = self.unique_name(&node.name);
+        }
         let args: Vec<Number> = node
             .operands
             .iter()
