@@ -139,7 +139,7 @@ pub fn check_nodes(
             c,
             reference,
             divides(&node.kind),
-            node.value,
+            new.value(id),
             |rule, detail| {
                 out.push(Violation {
                     node: id,
@@ -164,14 +164,16 @@ pub fn proxy_allowed(
     c: &Constraints,
 ) -> bool {
     let mut ok = true;
-    let reference = match reference(original, current, t).and_then(|r| original.get(r).ok()) {
-        Some(o) => Reference::Original(o.value),
+    let reference = match reference(original, current, t).and_then(|r| original.get_value(r).ok()) {
+        Some(o) => Reference::Original(o),
         None => {
             // An added node of its own: the proxy is judged by its one operand, `t`.
-            let Ok(tn) = current.get(t) else { return true };
+            let Ok(tv) = current.get_value(t) else {
+                return true;
+            };
             Reference::Added {
-                ints: tn.value.is_integer(),
-                nonneg: !tn.value.is_negative(),
+                ints: tv.is_integer(),
+                nonneg: !tv.is_negative(),
             }
         }
     };
@@ -194,11 +196,11 @@ enum Reference {
 }
 
 fn reference_of(original: &Graph, new: &Graph, id: NodeId) -> Reference {
-    match reference(original, new, id).and_then(|r| original.get(r).ok()) {
-        Some(o) => Reference::Original(o.value),
+    match reference(original, new, id).and_then(|r| original.get_value(r).ok()) {
+        Some(o) => Reference::Original(o),
         None => {
             let node = new.node(id);
-            let ops = || node.operands.iter().map(|o| new.node(*o).value);
+            let ops = || node.operands.iter().map(|o| new.value(*o));
             Reference::Added {
                 ints: node.kind.is_operation() && ops().all(|x| x.is_integer()),
                 nonneg: node.kind.is_operation() && ops().all(|x| !x.is_negative()),
@@ -299,8 +301,8 @@ pub(crate) fn holds_with_values(
     let mut ok = true;
     for id in ids {
         let node = g.node(id);
-        let reference = match reference(original, g, id).and_then(|r| original.get(r).ok()) {
-            Some(o) => Reference::Original(o.value),
+        let reference = match reference(original, g, id).and_then(|r| original.get_value(r).ok()) {
+            Some(o) => Reference::Original(o),
             None => {
                 let ops = || node.operands.iter().map(|o| values[o.index()]);
                 Reference::Added {

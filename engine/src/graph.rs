@@ -207,7 +207,8 @@ impl NodeKind {
     }
 }
 
-/// One node of the computation graph.
+/// One node of the computation graph: what it is, not its value (values live in the
+/// [`Graph`], see [`Graph::value`], so that changing one never copies the node).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     /// A readable, unique Python identifier (from the variable or the sentence).
@@ -218,8 +219,6 @@ pub struct Node {
     /// The nodes this one reads, in operand order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operands: Vec<NodeId>,
-    /// The exact value.
-    pub value: Number,
     /// The sentence or solution line the node came from, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -285,11 +284,14 @@ pub struct Metrics {
 }
 
 /// An evaluated computation graph with one answer node.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Graph {
     /// Node payloads are shared between clones and copied on write, so cloning a graph
     /// (as every intervention on a copy does) costs one reference count per node.
     dag: DiGraph<Arc<Node>, (), u32>,
+    /// The exact value of each node, by index (kept apart from the shared payloads, so a
+    /// copy that changes values copies only this vector).
+    values: Vec<Number>,
     /// Evaluation order: every node after its operands.
     order: Vec<NodeId>,
     /// Position of each node in `order`.
@@ -298,10 +300,35 @@ pub struct Graph {
     question: Option<Arc<str>>,
 }
 
+/// Room left in a copy's per-node vectors, so that the nodes an intervention adds to it
+/// (a graft adds one, a distractor two) do not reallocate them.
+const CLONE_ROOM: usize = 4;
+
+/// `v` copied into a vector with [`CLONE_ROOM`] spare slots.
+fn with_room<T: Copy>(v: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(v.len() + CLONE_ROOM);
+    out.extend_from_slice(v);
+    out
+}
+
+impl Clone for Graph {
+    fn clone(&self) -> Self {
+        Graph {
+            dag: self.dag.clone(),
+            values: with_room(&self.values),
+            order: with_room(&self.order),
+            pos: with_room(&self.pos),
+            answer: self.answer,
+            question: self.question.clone(),
+        }
+    }
+}
+
 /// Builds a graph node by node, evaluating each as it is added.
 #[derive(Debug, Clone, Default)]
 pub struct GraphBuilder {
     nodes: Vec<Node>,
+    values: Vec<Number>,
     question: Option<String>,
 }
 
@@ -313,17 +340,21 @@ const PY_KEYWORDS: &[&str] = &[
     "print",
 ];
 
-/// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
-pub fn identifier(base: &str) -> String {
+/// Whether `base` is already an identifier of the normal form (no leading, trailing or
+/// doubled `_`, not a keyword), which [`identifier`] returns unchanged.
+fn is_normal_identifier(base: &str) -> bool {
     let b = base.as_bytes();
-    // Already an identifier of the normal form (no leading, trailing or doubled `_`).
-    if !b.is_empty()
+    !b.is_empty()
         && b[0].is_ascii_alphabetic()
         && b[b.len() - 1] != b'_'
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
         && !base.contains("__")
         && !PY_KEYWORDS.contains(&base)
-    {
+}
+
+/// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
+pub fn identifier(base: &str) -> String {
+    if is_normal_identifier(base) {
         return base.to_string();
     }
     let mut s = String::with_capacity(base.len());
@@ -352,6 +383,7 @@ impl GraphBuilder {
     pub fn new(question: Option<String>) -> Self {
         GraphBuilder {
             nodes: Vec::new(),
+            values: Vec::new(),
             question,
         }
     }
@@ -363,7 +395,7 @@ impl GraphBuilder {
 
     /// The value of an already added node.
     pub fn value(&self, id: NodeId) -> Number {
-        self.nodes[id.index()].value
+        self.values[id.index()]
     }
 
     /// The node added as `id`.
@@ -415,10 +447,7 @@ impl GraphBuilder {
         if kind.arity() > operands.len() {
             return Err(GraphError::BadArity(id));
         }
-        let args: Vec<Number> = operands
-            .iter()
-            .map(|o| self.nodes[o.index()].value)
-            .collect();
+        let args: Vec<Number> = operands.iter().map(|o| self.values[o.index()]).collect();
         let value = kind
             .compute(&args, Number::ZERO)
             .map_err(|e| GraphError::Eval {
@@ -446,9 +475,9 @@ impl GraphBuilder {
             name,
             kind,
             operands,
-            value,
             text: None,
         });
+        self.values.push(value);
         id
     }
 
@@ -471,6 +500,7 @@ impl GraphBuilder {
         }
         Ok(Graph {
             dag,
+            values: self.values,
             order: (0..n as u32).map(NodeId).collect(),
             pos: (0..n as u32).collect(),
             answer,
@@ -492,13 +522,15 @@ fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
 }
 
 impl Graph {
-    /// Assembles and fully evaluates a graph from its nodes, an evaluation order and the answer.
+    /// Assembles and fully evaluates a graph from its nodes (each with its stored value,
+    /// which inputs and constants keep), an evaluation order and the answer.
     pub fn from_parts(
-        nodes: Vec<Node>,
+        nodes: Vec<(Node, Number)>,
         order: Vec<NodeId>,
         answer: NodeId,
         question: Option<String>,
     ) -> Result<Graph, GraphError> {
+        let (nodes, values): (Vec<Node>, Vec<Number>) = nodes.into_iter().unzip();
         let n = nodes.len();
         if answer.index() >= n {
             return Err(GraphError::UnknownNode(answer));
@@ -542,6 +574,7 @@ impl Graph {
         }
         let mut g = Graph {
             dag,
+            values,
             order,
             pos,
             answer,
@@ -608,7 +641,27 @@ impl Graph {
 
     /// The answer's value.
     pub fn answer_value(&self) -> Number {
-        self.node(self.answer).value
+        self.values[self.answer.index()]
+    }
+
+    /// The exact value of a node.
+    ///
+    /// Panics on an id from another graph; use [`Graph::get_value`] for ids from outside.
+    pub fn value(&self, id: NodeId) -> Number {
+        self.values[id.index()]
+    }
+
+    /// The exact value of a node, or an error naming the unknown id.
+    pub fn get_value(&self, id: NodeId) -> Result<Number, GraphError> {
+        self.values
+            .get(id.index())
+            .copied()
+            .ok_or(GraphError::UnknownNode(id))
+    }
+
+    /// Every node's value, by index.
+    pub fn values(&self) -> &[Number] {
+        &self.values
     }
 
     /// The nodes that read `id` directly.
@@ -640,8 +693,9 @@ impl Graph {
     /// Every node that depends on any of `roots` (the roots excluded), in evaluation order.
     pub fn descendants(&self, roots: &[NodeId]) -> Vec<NodeId> {
         let mut seen = vec![false; self.len()];
-        let mut stack: Vec<NodeId> = roots.to_vec();
-        let mut out = Vec::new();
+        let mut stack: Vec<NodeId> = Vec::with_capacity(self.len());
+        stack.extend_from_slice(roots);
+        let mut out = Vec::with_capacity(self.len());
         while let Some(id) = stack.pop() {
             for d in self.dependents(id) {
                 if !seen[d.index()] {
@@ -675,15 +729,19 @@ impl Graph {
         let args: Vec<Number>;
         let slice: &[Number] = if node.operands.len() <= buf.len() {
             for (slot, o) in buf.iter_mut().zip(&node.operands) {
-                *slot = self.node(*o).value;
+                *slot = self.values[o.index()];
             }
             &buf[..node.operands.len()]
         } else {
-            args = node.operands.iter().map(|o| self.node(*o).value).collect();
+            args = node
+                .operands
+                .iter()
+                .map(|o| self.values[o.index()])
+                .collect();
             &args
         };
         node.kind
-            .compute(slice, node.value)
+            .compute(slice, self.values[id.index()])
             .map_err(|e| GraphError::Eval {
                 node: id,
                 name: node.name.clone(),
@@ -696,9 +754,7 @@ impl Graph {
         for i in 0..self.order.len() {
             let id = self.order[i];
             let v = self.compute(id)?;
-            if self.node(id).value != v {
-                Arc::make_mut(&mut self.dag[id.ix()]).value = v;
-            }
+            self.values[id.index()] = v;
         }
         Ok(())
     }
@@ -710,9 +766,9 @@ impl Graph {
         for id in self.descendants(changed) {
             match self.compute(id) {
                 Ok(v) => {
-                    let old = self.node(id).value;
+                    let old = self.values[id.index()];
                     if v != old {
-                        Arc::make_mut(&mut self.dag[id.ix()]).value = v;
+                        self.values[id.index()] = v;
                         out.push(ValueChange {
                             node: id,
                             old,
@@ -722,7 +778,7 @@ impl Graph {
                 }
                 Err(e) => {
                     for c in out.iter().rev() {
-                        Arc::make_mut(&mut self.dag[c.node.ix()]).value = c.old;
+                        self.values[c.node.index()] = c.old;
                     }
                     return Err(e);
                 }
@@ -733,11 +789,7 @@ impl Graph {
 
     /// Sets the stored value of an input or constant, without cascading; returns the old value.
     pub(crate) fn set_raw_value(&mut self, id: NodeId, v: Number) -> Number {
-        let node = &mut self.dag[id.ix()];
-        if node.value == v {
-            return v;
-        }
-        std::mem::replace(&mut Arc::make_mut(node).value, v)
+        std::mem::replace(&mut self.values[id.index()], v)
     }
 
     /// Mutable access to a node's kind (callers must re-evaluate).
@@ -757,9 +809,11 @@ impl Graph {
 
     /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),
     /// evaluating it. Its operands must come before it.
+    /// `own` is the value an input or constant keeps (operations compute theirs).
     pub(crate) fn insert_node(
         &mut self,
         mut node: Node,
+        own: Number,
         after: Option<NodeId>,
     ) -> Result<NodeId, GraphError> {
         let id = NodeId(self.len() as u32);
@@ -779,11 +833,19 @@ impl Graph {
         if node.kind.arity() > node.operands.len() {
             return Err(GraphError::BadArity(id));
         }
-        node.name = self.unique_name(&node.name);
-        let args: Vec<Number> = node.operands.iter().map(|o| self.node(*o).value).collect();
-        node.value = node
+        // A name already in normal form and unused is kept as it is (no copy).
+        let taken = |n: &str| self.dag.node_weights().any(|other| other.name == n);
+        if !is_normal_identifier(&node.name) || taken(&node.name) {
+            node.name = self.unique_name(&node.name);
+        }
+        let args: Vec<Number> = node
+            .operands
+            .iter()
+            .map(|o| self.values[o.index()])
+            .collect();
+        let value = node
             .kind
-            .compute(&args, node.value)
+            .compute(&args, own)
             .map_err(|e| GraphError::Eval {
                 node: id,
                 name: node.name.clone(),
@@ -791,6 +853,7 @@ impl Graph {
             })?;
         let operands = node.operands.clone();
         self.dag.add_node(Arc::new(node));
+        self.values.push(value);
         for o in operands {
             self.dag.add_edge(o.ix(), id.ix(), ());
         }
@@ -862,6 +925,29 @@ impl Graph {
         m
     }
 
+    /// The longest source→answer path, counted in operations (as in [`Graph::metrics`]).
+    pub fn depth(&self) -> u32 {
+        let mut buf = [0u32; 64];
+        let mut heap: Vec<u32>;
+        let level: &mut [u32] = if self.len() <= buf.len() {
+            &mut buf[..self.len()]
+        } else {
+            heap = vec![0u32; self.len()];
+            &mut heap
+        };
+        for &id in &self.order {
+            let node = self.node(id);
+            let below = node
+                .operands
+                .iter()
+                .map(|o| level[o.index()])
+                .max()
+                .unwrap_or(0);
+            level[id.index()] = below + node.kind.is_operation() as u32;
+        }
+        level[self.answer.index()]
+    }
+
     /// Per node, the longest operation count from a source (the node's layer).
     pub fn levels(&self) -> Vec<u32> {
         let mut level = vec![0u32; self.len()];
@@ -888,17 +974,53 @@ impl Graph {
                 a.name == b.name
                     && a.kind == b.kind
                     && a.operands == b.operands
-                    && a.value == b.value
+                    && self.value(id) == other.value(id)
             })
     }
 }
 
+/// The serialized form of a node: its fields with its value between operands and text.
+#[derive(Serialize)]
+struct NodeOut<'a> {
+    name: &'a str,
+    #[serde(flatten)]
+    kind: &'a NodeKind,
+    #[serde(skip_serializing_if = "<[NodeId]>::is_empty")]
+    operands: &'a [NodeId],
+    value: Number,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+}
+
+/// A node as read back, with its value.
+#[derive(Deserialize)]
+struct NodeIn {
+    name: String,
+    #[serde(flatten)]
+    kind: NodeKind,
+    #[serde(default)]
+    operands: Vec<NodeId>,
+    value: Number,
+    #[serde(default)]
+    text: Option<String>,
+}
+
 /// The serialized form of a [`Graph`].
-#[derive(Serialize, Deserialize)]
-struct GraphData {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+#[derive(Serialize)]
+struct GraphOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    question: Option<&'a str>,
+    nodes: Vec<NodeOut<'a>>,
+    order: Option<&'a [NodeId]>,
+    answer: NodeId,
+}
+
+/// A [`Graph`] as read back.
+#[derive(Deserialize)]
+struct GraphIn {
+    #[serde(default)]
     question: Option<String>,
-    nodes: Vec<Node>,
+    nodes: Vec<NodeIn>,
     #[serde(default)]
     order: Option<Vec<NodeId>>,
     answer: NodeId,
@@ -907,10 +1029,21 @@ struct GraphData {
 impl Serialize for Graph {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let natural = self.order.iter().enumerate().all(|(i, id)| id.index() == i);
-        GraphData {
-            question: self.question.as_deref().map(str::to_string),
-            nodes: self.dag.node_weights().map(|n| (**n).clone()).collect(),
-            order: (!natural).then(|| self.order.clone()),
+        GraphOut {
+            question: self.question.as_deref(),
+            nodes: self
+                .dag
+                .node_weights()
+                .zip(&self.values)
+                .map(|(n, &value)| NodeOut {
+                    name: &n.name,
+                    kind: &n.kind,
+                    operands: &n.operands,
+                    value,
+                    text: n.text.as_deref(),
+                })
+                .collect(),
+            order: (!natural).then_some(&self.order[..]),
             answer: self.answer,
         }
         .serialize(s)
@@ -919,11 +1052,26 @@ impl Serialize for Graph {
 
 impl<'de> Deserialize<'de> for Graph {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let data = GraphData::deserialize(d)?;
+        let data = GraphIn::deserialize(d)?;
         let order = data
             .order
             .unwrap_or_else(|| (0..data.nodes.len() as u32).map(NodeId).collect());
-        Graph::from_parts(data.nodes, order, data.answer, data.question)
+        let nodes = data
+            .nodes
+            .into_iter()
+            .map(|n| {
+                (
+                    Node {
+                        name: n.name,
+                        kind: n.kind,
+                        operands: n.operands,
+                        text: n.text,
+                    },
+                    n.value,
+                )
+            })
+            .collect();
+        Graph::from_parts(nodes, order, data.answer, data.question)
             .map_err(serde::de::Error::custom)
     }
 }

@@ -1496,10 +1496,7 @@ mod tests {
         let q = "A box of pencils costs $6 and a notebook costs $4. Lena buys 3 boxes of pencils and 5 notebooks. She pays with a $50 bill. How much change does she get?";
         let a = "The pencils cost 3 * 6 = $<<3*6=18>>18.\nThe notebooks cost 5 * 4 = $<<5*4=20>>20.\nShe spends 18 + 20 = $<<18+20=38>>38.\nHer change is 50 - 38 = $<<50-38=12>>12.\n#### 12";
         let g = extract(q, a).unwrap().graph;
-        let value = |name: &str| {
-            g.node(g.find(name).unwrap_or_else(|| panic!("no `{name}`")))
-                .value
-        };
+        let value = |name: &str| g.value(g.find(name).unwrap_or_else(|| panic!("no `{name}`")));
         // A price followed by `and …` is named by the words before it.
         assert_eq!(value("pencils_costs"), n("6"));
         // A price followed by a noun is named by that noun.
@@ -1523,14 +1520,14 @@ mod tests {
         }
         let half = g
             .ids()
-            .find(|&id| g.node(id).value == n("2"))
+            .find(|&id| g.value(id) == n("2"))
             .expect("the 2 of `half`");
         match g.node(half).kind {
             NodeKind::Input { span: Some(s) } => assert_eq!(s.slice(NATALIA_Q), Some("half")),
             ref k => panic!("2 should link to `half`: {k:?}"),
         }
         let may = g.find("clips_in_may").expect("step named from its line");
-        assert_eq!(g.node(may).value, n("24"));
+        assert_eq!(g.value(may), n("24"));
         assert_eq!(
             g.node(may).text.as_deref(),
             Some("Natalia sold 48/2 = 24 clips in May.")
@@ -1580,7 +1577,7 @@ mod tests {
         assert_eq!(g.answer_value(), n("10"));
         // The answer is the third step (it reads the 8).
         let ans = g.node(g.answer());
-        assert!(ans.operands.iter().any(|&o| g.node(o).value == n("8")));
+        assert!(ans.operands.iter().any(|&o| g.value(o) == n("8")));
     }
 
     #[test]
@@ -1593,7 +1590,7 @@ mod tests {
         assert!(x.rounding_steps >= 1);
         let r = g
             .ids()
-            .find(|&id| g.node(id).value == n("3.33"))
+            .find(|&id| g.value(id) == n("3.33"))
             .expect("a rounding step 3.33");
         assert!(matches!(g.node(r).kind, NodeKind::Step { .. }));
     }
@@ -1608,7 +1605,7 @@ mod tests {
         let sol = g
             .find("x")
             .expect("the unknown is a step named after its letter");
-        assert_eq!(g.node(sol).value, n("2350"));
+        assert_eq!(g.value(sol), n("2350"));
         // x is computed from the question's numbers, not copied.
         let inputs = g
             .node(sol)

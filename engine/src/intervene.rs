@@ -172,7 +172,7 @@ fn apply_to_scratch(h: &mut Graph, iv: &Intervention) -> Result<Diff, Interventi
 
 /// The graph's depth (longest source→answer path in operations), as in [`Graph::metrics`].
 fn depth(g: &Graph) -> u32 {
-    g.levels()[g.answer().index()]
+    g.depth()
 }
 
 /// Applies `iv` to a copy of `g`, returning the new graph and the diff.
@@ -258,10 +258,9 @@ fn graft(
         name: format!("{}_{}", node.name, proxy_suffix(f.op)),
         kind: NodeKind::Proxy { f },
         operands: vec![t],
-        value: Number::ZERO,
         text: Some(format!("{} {}", node.name, f)),
     };
-    let p = g.insert_node(proxy, Some(t))?;
+    let p = g.insert_node(proxy, Number::ZERO, Some(t))?;
     for r in readers {
         g.redirect_operand(r, t, p);
     }
@@ -291,10 +290,9 @@ fn add_distractor(
         name: name.to_string(),
         kind: NodeKind::Input { span: None },
         operands: vec![],
-        value,
         text: None,
     };
-    let d = g.insert_node(input, None)?;
+    let d = g.insert_node(input, value, None)?;
     let mut added = vec![d];
     if let Some((op, other)) = combine {
         let other_name = g.get(other)?.name.clone();
@@ -305,10 +303,9 @@ fn add_distractor(
                 expr: Expr::bin(op, Expr::Arg(0), Expr::Arg(1)),
             },
             operands: vec![other, d],
-            value: Number::ZERO,
             text: None,
         };
-        added.push(g.insert_node(step, None)?);
+        added.push(g.insert_node(step, Number::ZERO, None)?);
     }
     Ok((vec![], added))
 }
@@ -344,10 +341,10 @@ fn replace_cond(
 /// Recomputes one node from its operands, storing the value; reports a change.
 pub(crate) fn recompute(g: &mut Graph, id: NodeId) -> Result<Option<ValueChange>, GraphError> {
     let node = g.get(id)?;
-    let args: Vec<Number> = node.operands.iter().map(|o| g.node(*o).value).collect();
+    let args: Vec<Number> = node.operands.iter().map(|o| g.value(*o)).collect();
     let v = node
         .kind
-        .compute(&args, node.value)
+        .compute(&args, g.value(id))
         .map_err(|e| GraphError::Eval {
             node: id,
             name: node.name.clone(),
@@ -458,15 +455,18 @@ fn invert(g: &Graph, x: NodeId) -> Result<(Graph, Vec<ValueChange>), Interventio
         cur = next;
     }
     // path = [p_n = answer, ..., p_0 = x]
-    let mut nodes: Vec<Node> = g.ids().map(|id| g.node(id).clone()).collect();
+    let mut nodes: Vec<(Node, Number)> = g
+        .ids()
+        .map(|id| (g.node(id).clone(), g.value(id)))
+        .collect();
     for w in path.windows(2) {
         let (above, below) = (w[0], w[1]);
         let (kind, operands) = invert_step(g, above, below)?;
-        let bn = &mut nodes[below.index()];
+        let bn = &mut nodes[below.index()].0;
         bn.kind = kind;
         bn.operands = operands;
     }
-    let top = &mut nodes[answer.index()];
+    let top = &mut nodes[answer.index()].0;
     top.kind = NodeKind::Input { span: None };
     top.operands = vec![];
     // Order: nodes independent of x, then the path from the given back to x, then the rest.
@@ -497,7 +497,7 @@ fn invert(g: &Graph, x: NodeId) -> Result<(Graph, Vec<ValueChange>), Interventio
     let changes = g
         .ids()
         .filter_map(|id| {
-            let (old, new) = (g.node(id).value, inv.node(id).value);
+            let (old, new) = (g.value(id), inv.value(id));
             (old != new).then_some(ValueChange { node: id, old, new })
         })
         .collect();
@@ -599,7 +599,7 @@ fn invert_step(
                             matches!(op, BinOp::Mul) || (matches!(op, BinOp::Div) && !in_left);
                         if needs_nonzero {
                             let args: Vec<Number> =
-                                an.operands.iter().map(|o| g.node(*o).value).collect();
+                                an.operands.iter().map(|o| g.value(*o)).collect();
                             let side = if in_left { r } else { l };
                             if side.eval(&args).map(|v| v.is_zero()).unwrap_or(true) {
                                 return Err(not_invertible(format!(
@@ -808,7 +808,7 @@ pub(crate) mod tests {
             "one more distractor"
         );
         assert_eq!(h.answer_value(), g.answer_value());
-        assert_eq!(h.node(d.added[1]).value, n(25));
+        assert_eq!(h.value(d.added[1]), n(25));
     }
 
     #[test]
@@ -867,8 +867,8 @@ pub(crate) mod tests {
         let eaten = g.find("eggs_eaten").unwrap();
         let (h, d) = intervene(&g, &Intervention::Invert { input: eaten }).unwrap();
         assert_eq!(h.answer(), eaten);
-        assert_eq!(h.answer_value(), g.node(eaten).value);
-        assert_eq!(d.answer, (g.answer_value(), g.node(eaten).value));
+        assert_eq!(h.answer_value(), g.value(eaten));
+        assert_eq!(d.answer, (g.answer_value(), g.value(eaten)));
         // Change the given (old answer) and check against the original forward problem.
         let given = g.answer();
         for target in [10, 20, 26] {

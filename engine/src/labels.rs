@@ -55,7 +55,7 @@ fn label(g: &Graph, index: usize, id: NodeId) -> StepLabel {
             .map(|o| g.node(*o).name.clone())
             .collect(),
         description: describe(g, id),
-        value: node.value,
+        value: g.value(id),
     }
 }
 
@@ -70,7 +70,7 @@ pub fn describe(g: &Graph, id: NodeId) -> String {
         .map(|o| g.node(*o).name.as_str())
         .collect();
     let rhs = match &node.kind {
-        NodeKind::Input { .. } | NodeKind::Constant => node.value.to_string(),
+        NodeKind::Input { .. } | NodeKind::Constant => g.value(id).to_string(),
         NodeKind::Step { expr } => fmt_expr(expr, &names, 0),
         NodeKind::Proxy { f } => {
             let sym = match f.op {
@@ -269,7 +269,7 @@ pub fn corrupt(g: &Graph, seed: u64) -> Result<CorruptedChain, CorruptError> {
                 continue;
             }
         };
-        if h.node(id).value == g.node(id).value {
+        if h.value(id) == g.value(id) {
             reason = format!("{detail} leaves `{}` unchanged", original[i].name);
             continue;
         }
@@ -309,7 +309,7 @@ fn corrupt_step(
     let name = h.node(id).name.clone();
     match kind {
         CorruptionKind::WrongValue => {
-            let v = h.node(id).value;
+            let v = h.value(id);
             let scale = v
                 .abs()
                 .ok()
@@ -336,7 +336,7 @@ fn corrupt_step(
             let choices: Vec<NodeId> = h.order()[..pos]
                 .iter()
                 .copied()
-                .filter(|c| *c != old && h.node(*c).value != h.node(old).value)
+                .filter(|c| *c != old && h.value(*c) != h.value(old))
                 .collect();
             if choices.is_empty() {
                 return Err(format!("no other quantity before `{name}` to read"));

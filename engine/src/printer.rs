@@ -28,14 +28,14 @@ pub fn to_python(g: &Graph) -> String {
         body.push_str(" = ");
         match &node.kind {
             NodeKind::Input { span } => {
-                write_value(&mut body, node.value);
+                write_value(&mut body, g.value(id));
                 body.push_str("  # graft: input");
                 if let Some(s) = span {
                     let _ = write!(body, " {}..{}", s.start, s.end);
                 }
             }
             NodeKind::Constant => {
-                write_value(&mut body, node.value);
+                write_value(&mut body, g.value(id));
                 body.push_str("  # graft: constant");
             }
             NodeKind::Proxy { f } => {

@@ -231,13 +231,13 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
                     line,
                 },
             )?;
-            let mut nodes: Vec<Option<crate::graph::Node>> = vec![None; ids.len()];
+            let mut nodes: Vec<Option<(crate::graph::Node, Number)>> = vec![None; ids.len()];
             for (k, &id) in ids.iter().enumerate() {
                 let mut node = it.b.node(NodeId(k as u32)).clone();
                 for o in node.operands.iter_mut() {
                     *o = ids[o.index()];
                 }
-                nodes[id.index()] = Some(node);
+                nodes[id.index()] = Some((node, it.b.value(NodeId(k as u32))));
             }
             let nodes = nodes.into_iter().flatten().collect();
             Graph::from_parts(

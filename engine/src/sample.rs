@@ -137,11 +137,11 @@ pub fn sample_against(
     }
     // Draws are judged on a scratch copy of the values (the change is simulated, not made);
     // only the accepted draw is applied to a copy of the graph.
-    let mut values: Vec<Number> = g.ids().map(|id| g.node(id).value).collect();
+    let mut values: Vec<Number> = g.values().to_vec();
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
-        let value = g.node(t).value;
+        let value = g.value(t);
         let (iv, root_value) = match cfg.kind {
             SampleKind::Graft => {
                 let f = draw_proxy(rng, value);
@@ -248,9 +248,10 @@ fn simulate(
         let node = g.node(id);
         args.clear();
         args.extend(node.operands.iter().map(|o| values[o.index()]));
-        match node.kind.compute(&args, node.value) {
+        let own = g.value(id);
+        match node.kind.compute(&args, own) {
             Ok(v) => {
-                if v != node.value {
+                if v != own {
                     values[id.index()] = v;
                     changed.push(id);
                 }
@@ -262,9 +263,9 @@ fn simulate(
         }
     }
     ok = ok && holds_with_values(original, g, changed.iter().copied(), values, c);
-    values[t.index()] = g.node(t).value;
+    values[t.index()] = g.value(t);
     for &id in &desc {
-        values[id.index()] = g.node(id).value;
+        values[id.index()] = g.value(id);
     }
     ok
 }

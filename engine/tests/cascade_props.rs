@@ -119,16 +119,16 @@ proptest! {
                     let mut full = g.clone();
                     full.evaluate_all().unwrap();
                     for id in g.ids() {
-                        prop_assert_eq!(g.node(id).value, full.node(id).value, "node {}", id);
+                        prop_assert_eq!(g.value(id), full.value(id), "node {}", id);
                     }
                     // The diff lists exactly the existing nodes whose value changed.
                     for id in before.ids() {
-                        let changed = before.node(id).value != g.node(id).value;
+                        let changed = before.value(id) != g.value(id);
                         let listed = diff.changes.iter().find(|c| c.node == id);
                         prop_assert_eq!(changed, listed.is_some(), "node {}", id);
                         if let Some(c) = listed {
-                            prop_assert_eq!(c.old, before.node(id).value);
-                            prop_assert_eq!(c.new, g.node(id).value);
+                            prop_assert_eq!(c.old, before.value(id));
+                            prop_assert_eq!(c.new, g.value(id));
                         }
                     }
                     prop_assert_eq!(diff.answer, (before.answer_value(), g.answer_value()));
@@ -181,7 +181,7 @@ proptest! {
         let g = chain(&inputs, &ops);
         let x = g.find("start").unwrap();
         let (h, _) = engine::intervene::intervene(&g, &Intervention::Invert { input: x }).unwrap();
-        prop_assert_eq!(h.answer_value(), g.node(x).value);
+        prop_assert_eq!(h.answer_value(), g.value(x));
         let given = g.answer();
         let goal = g.answer_value().add(Number::int(target as i128)).unwrap();
         let (h2, _) = engine::intervene::intervene(&h, &Intervention::SetInput { node: given, value: goal }).unwrap();

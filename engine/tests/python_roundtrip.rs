@@ -137,7 +137,11 @@ fn proxy_inserted_after_parsing_round_trips() {
     let g = parse_program(src, Some("She sold 48 clips.")).unwrap();
     round_trips(&g);
     // Rebuild with a proxy between `a` and its readers, as an intervention would.
-    let mut nodes: Vec<Node> = g.order().iter().map(|&i| g.node(i).clone()).collect();
+    let mut nodes: Vec<(Node, Number)> = g
+        .order()
+        .iter()
+        .map(|&i| (g.node(i).clone(), g.value(i)))
+        .collect();
     let proxy = Node {
         name: "a_times".into(),
         kind: NodeKind::Proxy {
@@ -147,18 +151,17 @@ fn proxy_inserted_after_parsing_round_trips() {
             },
         },
         operands: vec![NodeId(0)],
-        value: Number::ZERO,
         text: None,
     };
     let new_id = NodeId(nodes.len() as u32);
-    for n in nodes.iter_mut().skip(1) {
+    for (n, _) in nodes.iter_mut().skip(1) {
         for o in n.operands.iter_mut() {
             if *o == NodeId(0) {
                 *o = new_id;
             }
         }
     }
-    nodes.push(proxy);
+    nodes.push((proxy, Number::ZERO));
     let mut order: Vec<NodeId> = vec![NodeId(0), new_id];
     order.extend((1..new_id.0).map(NodeId));
     let g2 = Graph::from_parts(nodes, order, g.answer(), g.question().map(str::to_string)).unwrap();
