@@ -77,7 +77,7 @@ fn serves_the_problem_list_and_a_problem_page() {
     // Three operations on the path to the answer, 62, which is drawn as the answer node.
     assert!(page.contains("class=\"node answer\""), "{page}");
     assert!(page.contains(">62<"), "{page}");
-    assert!(page.matches("<line class=\"edge\"").count() >= 4, "{page}");
+    assert!(page.matches("class=\"edge\"").count() >= 4, "{page}");
 
     let (status, missing) = get(server.addr, "/p/no-such-problem");
     assert_eq!(status, 404, "{missing}");

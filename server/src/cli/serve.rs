@@ -34,11 +34,19 @@ pub struct Args {
 /// Loads the problems, then serves until interrupted.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let catalog = load_catalog(args.input.as_deref())?;
+    // Before any thread exists: outside cargo-leptos, name the bundle ourselves (otherwise
+    // Leptos warns and links `/pkg/.js`).
+    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {
+        std::env::set_var("LEPTOS_OUTPUT_NAME", OUTPUT_NAME);
+    }
+    let options = get_configuration(None)
+        .context("cannot read the Leptos settings from the environment")?
+        .leptos_options;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args.addr, catalog))
+    runtime.block_on(serve(args.addr, options, catalog))
 }
 
 /// Extracts every readable problem of the input; rows that fail are reported and left out.
@@ -59,13 +67,11 @@ fn load_catalog(input: Option<&std::path::Path>) -> anyhow::Result<Catalog> {
     Ok(Catalog::new(entries))
 }
 
-async fn serve(addr: Option<SocketAddr>, catalog: Catalog) -> anyhow::Result<()> {
-    let mut options = get_configuration(None)
-        .context("cannot read the Leptos settings from the environment")?
-        .leptos_options;
-    if options.output_name.is_empty() {
-        options.output_name = OUTPUT_NAME.into();
-    }
+async fn serve(
+    addr: Option<SocketAddr>,
+    options: LeptosOptions,
+    catalog: Catalog,
+) -> anyhow::Result<()> {
     let addr = addr.unwrap_or(options.site_addr);
     let routes = generate_route_list(app::App);
     let problems = catalog.len();
