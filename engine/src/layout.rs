@@ -87,7 +87,9 @@ pub fn layout(graph: &Graph, spacing: Spacing) -> Layout {
                 let key = if ops.is_empty() {
                     i as u64 * 1024
                 } else {
-                    ops.iter().map(|o| slot[o.index()] as u64 * 1024).sum::<u64>()
+                    ops.iter()
+                        .map(|o| slot[o.index()] as u64 * 1024)
+                        .sum::<u64>()
                         / ops.len() as u64
                 };
                 (key, id)
