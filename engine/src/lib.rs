@@ -10,6 +10,7 @@ pub mod graph;
 pub mod gsm8k;
 pub mod intervene;
 pub mod labels;
+pub mod layout;
 pub mod number;
 pub mod printer;
 pub mod problem;

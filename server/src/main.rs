@@ -1,4 +1,4 @@
-//! `graft`: the command-line entry point (and, later, the web server).
+//! `graft`: the command-line entry point and the web server (`graft serve`).
 
 mod cli;
 mod jsonl;
@@ -19,6 +19,8 @@ enum Command {
     Extract(cli::extract::Args),
     /// Generate intervened variants (curricula of 1–8 rounds) from a JSONL file.
     Generate(cli::generate::Args),
+    /// Serve the web app (problem list and graph pages) over HTTP.
+    Serve(cli::serve::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -26,6 +28,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Extract(args) => cli::extract::run(args),
         Command::Generate(args) => cli::generate::run(args),
+        Command::Serve(args) => cli::serve::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
