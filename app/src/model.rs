@@ -144,7 +144,7 @@ impl Drawing {
                     name: node.name.clone(),
                     label: shorten(&node.name, NAME_CHARS),
                     role: graph.role(p.node),
-                    value: node.value.to_string(),
+                    value: graph.value(p.node).to_string(),
                     text: node.text.clone(),
                     x: p.x,
                     y: p.y,
