@@ -889,20 +889,13 @@ impl Graph {
     /// Size and difficulty figures.
     pub fn metrics(&self) -> Metrics {
         let relevant = self.relevant();
-        let mut level = vec![0u32; self.len()];
+        let level = self.levels();
         let mut m = Metrics {
             nodes: self.len() as u32,
             ..Metrics::default()
         };
         for &id in &self.order {
             let node = self.node(id);
-            let below = node
-                .operands
-                .iter()
-                .map(|o| level[o.index()])
-                .max()
-                .unwrap_or(0);
-            level[id.index()] = below + node.kind.is_operation() as u32;
             let rel = relevant[id.index()];
             match node.kind {
                 NodeKind::Input { .. } if rel => m.inputs += 1,
@@ -935,22 +928,19 @@ impl Graph {
             heap = vec![0u32; self.len()];
             &mut heap
         };
-        for &id in &self.order {
-            let node = self.node(id);
-            let below = node
-                .operands
-                .iter()
-                .map(|o| level[o.index()])
-                .max()
-                .unwrap_or(0);
-            level[id.index()] = below + node.kind.is_operation() as u32;
-        }
+        self.fill_levels(level);
         level[self.answer.index()]
     }
 
     /// Per node, the longest operation count from a source (the node's layer).
     pub fn levels(&self) -> Vec<u32> {
         let mut level = vec![0u32; self.len()];
+        self.fill_levels(&mut level);
+        level
+    }
+
+    /// Writes each node's layer into `level` (one slot per node).
+    fn fill_levels(&self, level: &mut [u32]) {
         for &id in &self.order {
             let node = self.node(id);
             let below = node
@@ -961,7 +951,6 @@ impl Graph {
                 .unwrap_or(0);
             level[id.index()] = below + node.kind.is_operation() as u32;
         }
-        level
     }
 
     /// Structural equality: same nodes (names, kinds, operands, values), order and answer.
