@@ -185,24 +185,28 @@ impl NodeKind {
         }
     }
 
-    /// The highest operand index the node reads, plus one.
-    pub fn arity(&self) -> usize {
-        let mut max = 0usize;
-        let mut see = |i: u32| max = max.max(i as usize + 1);
+    /// Calls `f` on every operand slot the node reads, in reading order.
+    pub fn visit_args(&self, f: &mut impl FnMut(u32)) {
         match self {
             NodeKind::Input { .. } | NodeKind::Constant => {}
-            NodeKind::Step { expr } => expr.visit_args(&mut see),
-            NodeKind::Proxy { .. } => see(0),
+            NodeKind::Step { expr } => expr.visit_args(f),
+            NodeKind::Proxy { .. } => f(0),
             NodeKind::Branch {
                 cond,
                 then,
                 otherwise,
             } => {
-                cond.visit_args(&mut see);
-                then.visit_args(&mut see);
-                otherwise.visit_args(&mut see);
+                cond.visit_args(f);
+                then.visit_args(f);
+                otherwise.visit_args(f);
             }
         }
+    }
+
+    /// The highest operand index the node reads, plus one.
+    pub fn arity(&self) -> usize {
+        let mut max = 0usize;
+        self.visit_args(&mut |i: u32| max = max.max(i as usize + 1));
         max
     }
 }

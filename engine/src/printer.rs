@@ -128,19 +128,10 @@ fn write_args_marker(out: &mut String, node: &Node, names: &[&str]) {
             seen.push(i);
         }
     };
-    match &node.kind {
-        NodeKind::Step { expr } => expr.visit_args(&mut see),
-        NodeKind::Branch {
-            cond,
-            then,
-            otherwise,
-        } => {
-            cond.visit_args(&mut see);
-            then.visit_args(&mut see);
-            otherwise.visit_args(&mut see);
-        }
-        _ => return,
+    if !matches!(node.kind, NodeKind::Step { .. } | NodeKind::Branch { .. }) {
+        return;
     }
+    node.kind.visit_args(&mut see);
     // Canonical when the operands are read first-come in slot order and the ids are distinct.
     let canonical =
         seen.len() == node.operands.len() && seen.iter().enumerate().all(|(i, &s)| s as usize == i);
