@@ -5,8 +5,11 @@
 
 pub mod api;
 pub mod catalog;
-pub mod graph_svg;
+pub mod editor;
+pub mod graph_view;
+pub mod histogram;
 pub mod model;
+pub mod workbench;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -15,7 +18,6 @@ use leptos_router::hooks::use_params_map;
 use leptos_router::{path, SsrMode};
 
 use crate::api::{get_problem, list_problems};
-use crate::graph_svg::GraphSvg;
 use crate::model::ProblemPage;
 
 /// The HTML document around the app (server side).
@@ -137,10 +139,7 @@ fn ProblemDetail(page: ProblemPage) -> impl IntoView {
             <dt>"width"</dt>
             <dd>{m.width}</dd>
         </dl>
-        <figure class="graph">
-            <GraphSvg drawing=page.drawing/>
-            <figcaption>"Inputs on top; each row is one more operation; the answer is outlined."</figcaption>
-        </figure>
+        <crate::workbench::Workbench graph=page.graph origin=crate::workbench::Origin { problem_id: 0, parent_variant_id: None, can_save: true }/>
     }
 }
 

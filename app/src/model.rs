@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Width of a node's box in the drawing, in pixels.
 pub const NODE_WIDTH: u32 = 136;
 /// Height of a node's box in the drawing, in pixels.
-pub const NODE_HEIGHT: u32 = 44;
+pub const NODE_HEIGHT: u32 = 58;
 /// Longest node name shown inside a box; longer names are cut with an ellipsis.
 const NAME_CHARS: usize = 18;
 
@@ -28,7 +28,7 @@ pub struct ProblemSummary {
 }
 
 /// Everything the problem page shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProblemPage {
     /// The problem's id.
     pub id: String,
@@ -38,18 +38,19 @@ pub struct ProblemPage {
     pub answer: String,
     /// Size and difficulty figures.
     pub metrics: Metrics,
-    /// The graph, laid out.
-    pub drawing: Drawing,
+    /// The graph.
+    pub graph: Graph,
 }
 
-/// A laid-out graph, ready to draw as SVG.
+/// A laid-out graph, ready to draw as SVG: geometry and labels only. Values are drawn
+/// separately, so a value preview never moves a box.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drawing {
     /// Width of the drawing.
     pub width: u32,
     /// Height of the drawing.
     pub height: u32,
-    /// The nodes.
+    /// The nodes, indexed by node id.
     pub nodes: Vec<DrawnNode>,
     /// The edges, operand → reader.
     pub edges: Vec<DrawnEdge>,
@@ -58,14 +59,16 @@ pub struct Drawing {
 /// One node's box.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrawnNode {
+    /// The node id (its index in the graph).
+    pub id: u32,
     /// The node's full name.
     pub name: String,
     /// The name as shown (shortened when long).
     pub label: String,
     /// Input, constant, step, proxy, branch or answer.
     pub role: Role,
-    /// The exact value, as text.
-    pub value: String,
+    /// The operation over the operands' names (`a + b`), for operation nodes.
+    pub op: Option<String>,
     /// The sentence or solution line the node came from, when known.
     pub text: Option<String>,
     /// Centre of the box.
@@ -74,17 +77,29 @@ pub struct DrawnNode {
     pub y: u32,
 }
 
-/// One edge, from the bottom of the operand's box to the top of the reader's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// One edge as a polyline, from the bottom of the operand's box to the top of the reader's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrawnEdge {
-    /// Start.
-    pub x1: u32,
-    /// Start.
-    pub y1: u32,
-    /// End.
-    pub x2: u32,
-    /// End.
-    pub y2: u32,
+    /// The operand's id.
+    pub from: u32,
+    /// The reader's id.
+    pub to: u32,
+    /// The points, first at the operand, last at the reader.
+    pub points: Vec<(u32, u32)>,
+}
+
+impl DrawnEdge {
+    /// The SVG `points` attribute of the polyline.
+    pub fn svg_points(&self) -> String {
+        let mut s = String::with_capacity(self.points.len() * 10);
+        for (i, (x, y)) in self.points.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(&format!("{x},{y}"));
+        }
+        s
+    }
 }
 
 /// The CSS class of a role (`input`, `constant`, `step`, `proxy`, `branch`, `answer`).
@@ -121,13 +136,14 @@ impl ProblemPage {
             question: graph.question().unwrap_or_default().to_string(),
             answer: graph.answer_value().to_string(),
             metrics: graph.metrics(),
-            drawing: Drawing::new(graph),
+            graph: graph.clone(),
         }
     }
 }
 
 impl Drawing {
-    /// Lays `graph` out in layers (inputs on top, the answer's layer at the bottom).
+    /// Lays `graph` out in layers (inputs on top, the answer's layer at the bottom). Depends
+    /// on the structure only, never on values.
     pub fn new(graph: &Graph) -> Self {
         let spacing = Spacing {
             slot: NODE_WIDTH + 24,
@@ -135,16 +151,17 @@ impl Drawing {
             margin: NODE_WIDTH / 2 + 8,
         };
         let l = layout(graph, spacing);
-        let nodes = l
+        let nodes: Vec<DrawnNode> = l
             .nodes
             .iter()
             .map(|p| {
                 let node = graph.node(p.node);
                 DrawnNode {
+                    id: p.node.0,
                     name: node.name.clone(),
                     label: shorten(&node.name, NAME_CHARS),
                     role: graph.role(p.node),
-                    value: graph.value(p.node).to_string(),
+                    op: engine::printer::operation(graph, p.node).map(|o| shorten(&o, 40)),
                     text: node.text.clone(),
                     x: p.x,
                     y: p.y,
@@ -155,12 +172,11 @@ impl Drawing {
             .edges
             .iter()
             .map(|e| {
-                let (a, b) = (l.nodes[e.from.index()], l.nodes[e.to.index()]);
+                let (a, b) = (&nodes[e.from.index()], &nodes[e.to.index()]);
                 DrawnEdge {
-                    x1: a.x,
-                    y1: a.y + NODE_HEIGHT / 2,
-                    x2: b.x,
-                    y2: b.y - NODE_HEIGHT / 2,
+                    from: e.from.0,
+                    to: e.to.0,
+                    points: vec![(a.x, a.y + NODE_HEIGHT / 2), (b.x, b.y - NODE_HEIGHT / 2)],
                 }
             })
             .collect();
@@ -171,6 +187,23 @@ impl Drawing {
             edges,
         }
     }
+}
+
+/// A key that changes exactly when a graph's drawing would: node kinds (with their operations),
+/// operands, names and the answer, never values. (The layout itself reads operands only.)
+pub fn structure_key(graph: &Graph) -> Vec<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut key = Vec::with_capacity(graph.len() + 1);
+    key.push(graph.answer().0 as u64);
+    for id in graph.ids() {
+        let node = graph.node(id);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        node.name.hash(&mut h);
+        node.operands.hash(&mut h);
+        node.kind.hash(&mut h);
+        key.push(h.finish());
+    }
+    key
 }
 
 /// `s` cut to at most `max` characters, the last of them an ellipsis when cut.

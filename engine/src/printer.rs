@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use crate::expr::{BinOp, Cond, Expr, Func};
-use crate::graph::{Graph, Node, NodeKind};
+use crate::graph::{Graph, Node, NodeId, NodeKind};
 use crate::number::Number;
 
 /// Prints the graph as a Python program `def solution(): ... return <answer>`.
@@ -101,6 +101,41 @@ pub fn to_python(g: &Graph) -> String {
     out.push_str(&g.node(g.answer()).name);
     out.push('\n');
     out
+}
+
+/// The right-hand side of an operation node as Python over its operands' names (`a + b`,
+/// `x * 3`, `a if a > 5 else b`); `None` for inputs and constants, or an unknown id.
+pub fn operation(g: &Graph, id: NodeId) -> Option<String> {
+    let node = g.get(id).ok()?;
+    let names: Vec<&str> = node
+        .operands
+        .iter()
+        .map(|o| g.get(*o).map(|n| n.name.as_str()).unwrap_or("?"))
+        .collect();
+    let mut out = String::new();
+    match &node.kind {
+        NodeKind::Input { .. } | NodeKind::Constant => return None,
+        NodeKind::Proxy { f } => {
+            out.push_str(names.first().copied().unwrap_or("?"));
+            out.push(' ');
+            out.push_str(f.op.bin_op().symbol());
+            out.push(' ');
+            write_value(&mut out, f.k);
+        }
+        NodeKind::Step { expr } => write_expr(&mut out, expr, &names, 0),
+        NodeKind::Branch {
+            cond,
+            then,
+            otherwise,
+        } => {
+            write_expr(&mut out, then, &names, PREC_TERNARY + 1);
+            out.push_str(" if ");
+            write_cond(&mut out, cond, &names, PREC_TERNARY + 1);
+            out.push_str(" else ");
+            write_expr(&mut out, otherwise, &names, PREC_TERNARY);
+        }
+    }
+    Some(out)
 }
 
 /// Writes a Python string body safe inside `"""..."""`.
@@ -308,5 +343,25 @@ fn cond_uses_math(c: &Cond) -> bool {
         Cond::And(cs) | Cond::Or(cs) => cs.iter().any(cond_uses_math),
         Cond::Not(x) => cond_uses_math(x),
         Cond::Truthy(e) => uses_math(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python::parse_program;
+
+    #[test]
+    fn operation_names_operands() {
+        let g = parse_program(
+            "def solution():\n    a = 3\n    b = 4\n    c = a + b * 2\n    d = c if c > 5 else a\n    return d\n",
+            None,
+        )
+        .unwrap();
+        let op = |n: &str| operation(&g, g.find(n).unwrap());
+        assert_eq!(op("a"), None);
+        assert_eq!(op("c").as_deref(), Some("a + b * 2"));
+        assert_eq!(op("d").as_deref(), Some("c if c > 5 else a"));
+        assert_eq!(operation(&g, NodeId(999)), None);
     }
 }

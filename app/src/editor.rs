@@ -1,0 +1,275 @@
+//! The new-problem editor: a question and a solution (a Python `def solution():` program or a
+//! GSM8K-style answer with `<<a*b=c>>` annotations). The graph is extracted in the browser as
+//! the user types; errors are underlined at their line and column.
+
+use engine::Graph;
+use leptos::prelude::*;
+
+use crate::graph_view::{GraphView, NodeState};
+use crate::model::Drawing;
+
+/// How the solution text is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SolutionKind {
+    /// A Python program.
+    Python,
+    /// A GSM8K answer.
+    Gsm8k,
+}
+
+/// Where an error is in the solution text (1-based line and column) and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// 1-based column, when known.
+    pub column: Option<u32>,
+    /// The message.
+    pub message: String,
+}
+
+/// Guesses the kind of a solution text: a program if it defines a function.
+pub fn guess_kind(solution: &str) -> SolutionKind {
+    if solution.contains("def ") || solution.contains("return ") {
+        SolutionKind::Python
+    } else {
+        SolutionKind::Gsm8k
+    }
+}
+
+/// Extracts the graph of `question` with `solution`, or says where it fails.
+pub fn extract(question: &str, solution: &str, kind: SolutionKind) -> Result<Graph, SourceError> {
+    let q = (!question.trim().is_empty()).then_some(question);
+    match kind {
+        SolutionKind::Python => engine::parse_program(solution, q).map_err(|e| {
+            let (line, column) = python_position(&e);
+            SourceError {
+                line,
+                column,
+                message: e.to_string(),
+            }
+        }),
+        SolutionKind::Gsm8k => engine::gsm8k::extract(question, solution)
+            .map(|x| x.graph)
+            .map_err(|e| SourceError {
+                line: e.line.map(|l| l as u32),
+                column: None,
+                message: e.to_string(),
+            }),
+    }
+}
+
+fn python_position(e: &engine::PythonError) -> (Option<u32>, Option<u32>) {
+    use engine::PythonError as P;
+    match e {
+        P::Syntax { line, column, .. }
+        | P::Unsupported { line, column, .. }
+        | P::Undefined { line, column, .. } => (Some(*line), Some(*column)),
+        P::Eval { line, column, .. } => (Some(*line), *column),
+        other => (other.line(), None),
+    }
+}
+
+/// The solution text cut around the error: before, the underlined part, after.
+pub fn underline(text: &str, err: &SourceError) -> Option<(String, String, String)> {
+    let line = err.line? as usize;
+    let mut start = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let body = l.trim_end_matches(['\n', '\r']);
+            let (a, b) = match err.column {
+                Some(c) => {
+                    // Underline from the column to the end of the token (or of the line).
+                    let from = body
+                        .char_indices()
+                        .nth((c as usize).saturating_sub(1))
+                        .map_or(body.len(), |(i, _)| i);
+                    let rest = &body[from..];
+                    let len = rest
+                        .find(|ch: char| ch.is_whitespace() || "()[]{},:".contains(ch))
+                        .unwrap_or(rest.len());
+                    let len = if len == 0 {
+                        rest.chars().next().map_or(0, char::len_utf8)
+                    } else {
+                        len
+                    };
+                    (from, from + len)
+                }
+                None => (body.len() - body.trim_start().len(), body.len()),
+            };
+            let (a, b) = (start + a, start + b.min(body.len()));
+            return Some((
+                text[..a].to_string(),
+                text[a..b].to_string(),
+                text[b..].to_string(),
+            ));
+        }
+        start += l.len();
+    }
+    None
+}
+
+const EXAMPLE_QUESTION: &str = "A baker makes 24 muffins in the morning and 18 in the afternoon. He packs them into boxes of 6. How many boxes does he fill?";
+const EXAMPLE_SOLUTION: &str = "def solution():\n    morning = 24\n    afternoon = 18\n    per_box = 6\n    muffins = morning + afternoon\n    boxes = muffins // per_box\n    return boxes\n";
+
+/// The editor: question and solution fields, the live graph, and a save button.
+#[component]
+pub fn Editor(
+    /// Datasets the problem can go to: (id, name).
+    datasets: Vec<(i64, String)>,
+) -> impl IntoView {
+    let question = RwSignal::new(EXAMPLE_QUESTION.to_string());
+    let solution = RwSignal::new(EXAMPLE_SOLUTION.to_string());
+    let dataset = RwSignal::new(datasets.first().map(|d| d.0.to_string()).unwrap_or_default());
+    let result = Memo::new(move |_| {
+        let q = question.get();
+        let s = solution.get();
+        extract(&q, &s, guess_kind(&s)).map(|g| {
+            let states: Vec<NodeState> = g
+                .ids()
+                .map(|id| NodeState {
+                    value: g.value(id).to_string(),
+                    ..NodeState::default()
+                })
+                .collect();
+            (Drawing::new(&g), states, g.answer_value().to_string(), g.depth())
+        })
+    });
+    let drawing = Memo::new(move |prev: Option<&Drawing>| match result.get() {
+        Ok((d, ..)) => d,
+        Err(_) => prev.cloned().unwrap_or(Drawing {
+            width: 1,
+            height: 1,
+            nodes: vec![],
+            edges: vec![],
+        }),
+    });
+    let states = Memo::new(move |prev: Option<&Vec<NodeState>>| match result.get() {
+        Ok((_, s, ..)) => s,
+        Err(_) => prev.cloned().unwrap_or_default(),
+    });
+    let selected = RwSignal::new(None::<u32>);
+    let hovered = RwSignal::new(None::<u32>);
+    let error = move || result.with(|r| r.as_ref().err().cloned());
+    let backdrop = move || {
+        let text = solution.get();
+        match error().and_then(|e| underline(&text, &e)) {
+            Some((a, b, c)) => view! {
+                <span>{a}</span>
+                <mark class="squiggle">{b}</mark>
+                <span>{c}</span>
+            }
+            .into_any(),
+            None => view! { <span>{text}</span> }.into_any(),
+        }
+    };
+    let save = ServerAction::<crate::api::AddProblem>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = save.value().get() {
+            navigate(&format!("/p/{id}"), Default::default());
+        }
+    });
+    let options = datasets
+        .into_iter()
+        .map(|(id, name)| view! { <option value=id.to_string()>{name}</option> })
+        .collect_view();
+    view! {
+        <div class="editor">
+            <label class="field">
+                "Question"
+                <textarea
+                    name="question"
+                    rows="3"
+                    prop:value=move || question.get()
+                    on:input=move |ev| question.set(event_target_value(&ev))
+                ></textarea>
+            </label>
+            <label class="field">
+                "Solution: a Python " <code>"def solution():"</code>
+                " program, or a GSM8K answer with " <code>"<<24+18=42>>"</code> " and " <code>"#### 7"</code>
+                <div class="code-box">
+                    <pre class="backdrop" aria-hidden="true">{backdrop} "\n"</pre>
+                    <textarea
+                        name="solution"
+                        rows="10"
+                        spellcheck="false"
+                        prop:value=move || solution.get()
+                        on:input=move |ev| solution.set(event_target_value(&ev))
+                    ></textarea>
+                </div>
+            </label>
+            {move || match error() {
+                Some(e) => {
+                    let at = match (e.line, e.column) {
+                        (Some(l), Some(c)) => format!("line {l}, column {c}: "),
+                        (Some(l), None) => format!("line {l}: "),
+                        _ => String::new(),
+                    };
+                    view! { <p class="error source-error">{at} {e.message}</p> }.into_any()
+                }
+                None => {
+                    let (answer, depth) = result
+                        .with(|r| r.as_ref().map(|(_, _, a, d)| (a.clone(), *d)).unwrap_or_default());
+                    view! {
+                        <p class="ok">"Extracts: answer " <b>{answer}</b> ", depth " <b>{depth}</b></p>
+                    }
+                        .into_any()
+                }
+            }}
+            <GraphView drawing=drawing states=states selected=selected hovered=hovered/>
+            <div class="save-row">
+                <label>
+                    "Add to dataset "
+                    <select bind:value=dataset>{options}</select>
+                </label>
+                <button
+                    type="button"
+                    class="primary"
+                    disabled=move || error().is_some() || save.pending().get()
+                    on:click=move |_| {
+                        let Ok(dataset_id) = dataset.get_untracked().parse::<i64>() else {
+                            return;
+                        };
+                        let s = solution.get_untracked();
+                        save.dispatch(crate::api::AddProblem {
+                            dataset_id,
+                            question: question.get_untracked(),
+                            python: guess_kind(&s) == SolutionKind::Python,
+                            solution: s,
+                        });
+                    }
+                >
+                    "Save problem"
+                </button>
+            </div>
+            {move || match save.value().get() {
+                Some(Err(e)) => Some(view! { <p class="error">{e.to_string()}</p> }),
+                _ => None,
+            }}
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_extracts() {
+        let g = extract(EXAMPLE_QUESTION, EXAMPLE_SOLUTION, SolutionKind::Python).unwrap();
+        assert_eq!(g.answer_value().to_string(), "7");
+    }
+
+    #[test]
+    fn errors_are_underlined_at_line_and_column() {
+        let src = "def solution():\n    a = 3\n    while a:\n        a = a - 1\n    return a\n";
+        let e = extract("", src, guess_kind(src)).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e:?}");
+        let (before, marked, after) = underline(src, &e).unwrap();
+        assert_eq!(format!("{before}{marked}{after}"), src);
+        assert!(marked.starts_with("while"), "{marked:?}");
+        let e = extract("q", "no annotations here\n#### 5", SolutionKind::Gsm8k).unwrap_err();
+        assert!(!e.message.is_empty());
+    }
+}

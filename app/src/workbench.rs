@@ -1,0 +1,662 @@
+//! The intervention workbench: a problem's question with its numbers linked to the graph, the
+//! graph itself, and a panel to stack interventions on it. Every preview is computed here, in
+//! the browser, by the engine compiled to wasm: no request reaches the server until the user
+//! saves.
+
+use engine::constraints::{check, Constraints};
+use engine::intervene::{apply, Intervention};
+use engine::{BinOp, Graph, NodeId, NodeKind, Number, ProxyFn, ProxyOp, Role};
+use leptos::prelude::*;
+
+use crate::graph_view::{GraphView, NodeState};
+use crate::model::{structure_key, Drawing};
+
+/// Where the workbench's graph comes from, and whether the visitor may save variants of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The stored problem.
+    pub problem_id: i64,
+    /// The stored variant the graph is, if any (the parent of what gets saved).
+    pub parent_variant_id: Option<i64>,
+    /// Whether a "save as variant" button is offered (never on share links).
+    pub can_save: bool,
+}
+
+/// The graph after the stacked interventions, and what they did.
+#[derive(Debug, Clone)]
+struct Preview {
+    graph: Graph,
+    violations: Vec<engine::constraints::Violation>,
+}
+
+fn preview_of(base: &Graph, ops: &[Intervention]) -> Result<Preview, (usize, String)> {
+    let mut g = base.clone();
+    for (i, iv) in ops.iter().enumerate() {
+        apply(&mut g, iv).map_err(|e| (i, e.to_string()))?;
+    }
+    let violations = if ops.is_empty() {
+        Vec::new()
+    } else {
+        check(base, &g, &Constraints::default())
+    };
+    Ok(Preview {
+        graph: g,
+        violations,
+    })
+}
+
+/// One piece of the question: plain text, or a number linked to a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Plain text.
+    Text(String),
+    /// A number as written, and the input node it is, when known.
+    Number(String, Option<u32>),
+}
+
+/// The question cut into text and numbers, numbers linked to input nodes.
+pub fn question_pieces(g: &Graph) -> Vec<Piece> {
+    let q = g.question().unwrap_or_default();
+    let mut spans: Vec<(usize, usize, u32)> = g
+        .ids()
+        .filter_map(|id| match &g.node(id).kind {
+            NodeKind::Input { span: Some(s) } => {
+                let (a, b) = (s.start as usize, s.end as usize);
+                (a < b && b <= q.len() && q.is_char_boundary(a) && q.is_char_boundary(b))
+                    .then_some((a, b, id.0))
+            }
+            _ => None,
+        })
+        .collect();
+    spans.sort();
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (a, b, id) in spans {
+        if a < at {
+            continue; // overlapping spans: keep the first
+        }
+        if a > at {
+            out.push(Piece::Text(q[at..a].to_string()));
+        }
+        out.push(Piece::Number(q[a..b].to_string(), Some(id)));
+        at = b;
+    }
+    if at < q.len() {
+        out.push(Piece::Text(q[at..].to_string()));
+    }
+    out
+}
+
+/// A short description of an intervention, naming nodes as in `g`.
+pub fn describe(g: &Graph, iv: &Intervention) -> String {
+    let name = |id: &NodeId| {
+        g.get(*id)
+            .map(|n| n.name.clone())
+            .unwrap_or_else(|_| id.to_string())
+    };
+    match iv {
+        Intervention::SetInput { node, value } => format!("set {} = {value}", name(node)),
+        Intervention::Graft { node, f } => format!("graft {f} onto {}", name(node)),
+        Intervention::AddDistractor { name: n, value, .. } => {
+            format!("add distractor {n} = {value}")
+        }
+        Intervention::FlipBranch { node } => format!("flip branch {}", name(node)),
+        Intervention::SetThreshold { node, value } => {
+            format!("threshold of {} → {value}", name(node))
+        }
+        Intervention::Invert { input } => format!("invert: ask for {}", name(input)),
+    }
+}
+
+/// The question, the graph and the intervention panel for one graph.
+#[component]
+pub fn Workbench(
+    /// The graph as stored.
+    graph: Graph,
+    /// Where it comes from.
+    origin: Origin,
+) -> impl IntoView {
+    let base = StoredValue::new(graph.clone());
+    let ops = RwSignal::new(Vec::<Intervention>::new());
+    let preview = RwSignal::new(Preview {
+        graph,
+        violations: Vec::new(),
+    });
+    let message = RwSignal::new(None::<String>);
+    let selected = RwSignal::new(None::<u32>);
+    let hovered = RwSignal::new(None::<u32>);
+
+    // Tries `next` as the new stack; keeps it only when every intervention applies.
+    let set_ops = move |next: Vec<Intervention>| {
+        let result = base.with_value(|b| preview_of(b, &next));
+        match result {
+            Ok(p) => {
+                preview.set(p);
+                ops.set(next);
+                message.set(None);
+            }
+            Err((i, e)) => message.set(Some(if i + 1 == next.len() {
+                e
+            } else {
+                format!("intervention {}: {e}", i + 1)
+            })),
+        }
+    };
+    let push = move |iv: Intervention| {
+        let mut next = ops.get_untracked();
+        next.push(iv);
+        set_ops(next);
+    };
+    let undo = move || {
+        let mut next = ops.get_untracked();
+        if next.pop().is_some() {
+            set_ops(next);
+        }
+    };
+
+    let structure = Memo::new(move |_| preview.with(|p| structure_key(&p.graph)));
+    let drawing = Memo::new(move |_| {
+        structure.track();
+        preview.with_untracked(|p| Drawing::new(&p.graph))
+    });
+    let states = Memo::new(move |_| {
+        preview.with(|p| {
+            base.with_value(|b| {
+                p.graph
+                    .ids()
+                    .map(|id| {
+                        let value = p.graph.value(id);
+                        let known = id.index() < b.len();
+                        let old = (known && b.value(id) != value).then(|| b.value(id).to_string());
+                        let violation = p
+                            .violations
+                            .iter()
+                            .find(|v| v.node == id)
+                            .map(|v| v.to_string());
+                        NodeState {
+                            value: value.to_string(),
+                            old,
+                            added: !known,
+                            violation,
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+    });
+
+    let pieces = base.with_value(question_pieces);
+    let question = pieces
+        .into_iter()
+        .map(|p| match p {
+            Piece::Text(t) => view! { <span>{t}</span> }.into_any(),
+            Piece::Number(t, None) => view! { <span class="num">{t}</span> }.into_any(),
+            Piece::Number(t, Some(id)) => {
+                let now = move || {
+                    states.with(|s| {
+                        s.get(id as usize)
+                            .filter(|st| st.old.is_some())
+                            .map(|st| st.value.clone())
+                    })
+                };
+                view! {
+                    <mark
+                        class="num linked"
+                        class:hovered=move || hovered.get() == Some(id)
+                        class:selected=move || selected.get() == Some(id)
+                        class:changed=move || now().is_some()
+                        data-node=id
+                        on:mouseenter=move |_| hovered.set(Some(id))
+                        on:mouseleave=move |_| hovered.set(None)
+                        on:click=move |_| selected.set(Some(id))
+                    >
+                        <span class="was">{t}</span>
+                        {move || now().map(|v| view! { <span class="now">{v}</span> })}
+                    </mark>
+                }
+                .into_any()
+            }
+        })
+        .collect_view();
+
+    let summary = move || {
+        preview.with(|p| {
+            base.with_value(|b| {
+                let (a0, a1) = (b.answer_value(), p.graph.answer_value());
+                let (d0, d1) = (b.depth(), p.graph.depth());
+                let changed = states.with(|s| s.iter().filter(|s| s.old.is_some()).count());
+                let added = p.graph.len().saturating_sub(b.len());
+                view! {
+                    <dl class="summary">
+                        <dt>"answer"</dt>
+                        <dd class="answer-value" class:changed=a0 != a1>
+                            {if a0 == a1 { a0.to_string() } else { format!("{a0} → {a1}") }}
+                        </dd>
+                        <dt>"depth"</dt>
+                        <dd class="depth-value" class:changed=d0 != d1>
+                            {if d0 == d1 { d0.to_string() } else { format!("{d0} → {d1}") }}
+                        </dd>
+                        <dt>"changed"</dt>
+                        <dd class="changed-count">{changed} " nodes, " {added} " added"</dd>
+                        <dt>"constraints"</dt>
+                        <dd class="violations" class:bad=!p.violations.is_empty()>
+                            {if p.violations.is_empty() {
+                                "all hold".to_string()
+                            } else {
+                                format!("{} violated", p.violations.len())
+                            }}
+                        </dd>
+                    </dl>
+                }
+            })
+        })
+    };
+
+    let violations = move || {
+        preview.with(|p| {
+            p.violations
+                .iter()
+                .map(|v| view! { <li>{v.to_string()}</li> })
+                .collect_view()
+        })
+    };
+
+    let stack = move || {
+        preview.with(|p| {
+            ops.with(|ops| {
+                ops.iter()
+                    .map(|iv| view! { <li>{describe(&p.graph, iv)}</li> })
+                    .collect_view()
+            })
+        })
+    };
+
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let typing = ev
+            .target()
+            .and_then(|t| {
+                use leptos::wasm_bindgen::JsCast;
+                t.dyn_into::<leptos::web_sys::Element>().ok()
+            })
+            .map(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+            .unwrap_or(false);
+        if typing {
+            return;
+        }
+        if ev.key() == "u" || ((ev.ctrl_key() || ev.meta_key()) && ev.key() == "z") {
+            ev.prevent_default();
+            undo();
+        }
+    };
+
+    let can_save = origin.can_save;
+    let save = ServerAction::<crate::api::SaveVariant>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = save.value().get() {
+            navigate(&format!("/v/{id}"), Default::default());
+        }
+    });
+    let save_error = move || match save.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    let (problem_id, parent_variant_id) = (origin.problem_id, origin.parent_variant_id);
+
+    view! {
+        <div class="workbench" on:keydown=on_key>
+            <p class="question linked-question">{question}</p>
+            {summary}
+            <div class="bench">
+                <GraphView drawing=drawing states=states selected=selected hovered=hovered/>
+                <aside class="panel" aria-label="interventions">
+                    <NodePanel preview=preview selected=selected push=push/>
+                    <DistractorForm push=push/>
+                    <section class="stack">
+                        <h3>"Interventions"</h3>
+                        {move || {
+                            ops.with(Vec::is_empty)
+                                .then(|| {
+                                    view! {
+                                        <p class="muted">
+                                            "None yet: pick a node in the graph or a number in the question."
+                                        </p>
+                                    }
+                                })
+                        }}
+                        <ol class="ops">{stack}</ol>
+                        <div class="buttons">
+                            <button
+                                type="button"
+                                class="undo"
+                                title="Undo the last intervention (u or Ctrl+Z)"
+                                disabled=move || ops.with(Vec::is_empty)
+                                on:click=move |_| undo()
+                            >
+                                "Undo"
+                            </button>
+                            <button
+                                type="button"
+                                class="reset"
+                                disabled=move || ops.with(Vec::is_empty)
+                                on:click=move |_| set_ops(Vec::new())
+                            >
+                                "Reset"
+                            </button>
+                            {can_save
+                                .then(|| {
+                                    view! {
+                                        <button
+                                            type="button"
+                                            class="save primary"
+                                            disabled=move || {
+                                                ops.with(Vec::is_empty) || save.pending().get()
+                                            }
+                                            on:click=move |_| {
+                                                save.dispatch(crate::api::SaveVariant {
+                                                    problem_id,
+                                                    parent_variant_id,
+                                                    operations: ops.get_untracked(),
+                                                });
+                                            }
+                                        >
+                                            "Save as variant"
+                                        </button>
+                                    }
+                                })}
+                        </div>
+                        {move || save_error().map(|e| view! { <p class="error save-error">{e}</p> })}
+                        {move || message.get().map(|m| view! { <p class="error panel-error">{m}</p> })}
+                        <ul class="violation-list">{violations}</ul>
+                    </section>
+                </aside>
+            </div>
+        </div>
+    }
+}
+
+/// The controls for the selected node.
+#[component]
+fn NodePanel(
+    preview: RwSignal<Preview>,
+    selected: RwSignal<Option<u32>>,
+    push: impl Fn(Intervention) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    move || {
+        let Some(id) = selected.get() else {
+            return view! {
+                <section class="node-panel empty">
+                    <h3>"Node"</h3>
+                    <p class="muted">"Click a node (or Tab to it and press Enter) to change it."</p>
+                </section>
+            }
+            .into_any();
+        };
+        let node_id = NodeId(id);
+        let info = preview.with_untracked(|p| {
+            p.graph.get(node_id).ok().map(|n| {
+                (
+                    n.name.clone(),
+                    p.graph.role(node_id),
+                    n.kind.clone(),
+                    p.graph.value(node_id),
+                    engine::printer::operation(&p.graph, node_id),
+                    n.text.clone(),
+                )
+            })
+        });
+        let Some((name, role, kind, value, op, text)) = info else {
+            return view! { <section class="node-panel"></section> }.into_any();
+        };
+        let is_input = matches!(kind, NodeKind::Input { .. });
+        let is_branch = matches!(kind, NodeKind::Branch { .. });
+        let graftable = !matches!(kind, NodeKind::Constant);
+        let role_name = match role {
+            Role::Input => "input",
+            Role::Constant => "constant",
+            Role::Step => "step",
+            Role::Proxy => "proxy step",
+            Role::Branch => "branch",
+            Role::Answer => "answer",
+        };
+        view! {
+            <section class="node-panel">
+                <h3>
+                    <code>{name}</code>
+                    " "
+                    <span class="role">{role_name}</span>
+                </h3>
+                <p class="node-value">"= " {value.to_string()}</p>
+                {op.map(|o| view! { <p class="node-op"><code>{o}</code></p> })}
+                {text.map(|t| view! { <p class="node-text muted">{t}</p> })}
+                {is_input.then(|| view! { <SetValueForm node=node_id value=value push=push/> })}
+                {graftable.then(|| view! { <GraftForm node=node_id push=push/> })}
+                {is_branch.then(|| view! { <BranchForm node=node_id push=push/> })}
+                {(kind == NodeKind::Constant)
+                    .then(|| {
+                        view! {
+                            <p class="muted">
+                                "A constant the question does not state (such as 60 minutes); constants are never changed."
+                            </p>
+                        }
+                    })}
+            </section>
+        }
+        .into_any()
+    }
+}
+
+fn parse_number(text: &str) -> Result<Number, String> {
+    text.trim().parse::<Number>().map_err(|e| e.to_string())
+}
+
+#[component]
+fn SetValueForm(
+    node: NodeId,
+    value: Number,
+    push: impl Fn(Intervention) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let text = RwSignal::new(value.to_string());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match parse_number(&text.get_untracked()) {
+            Ok(v) => {
+                error.set(None);
+                push(Intervention::SetInput { node, value: v });
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    view! {
+        <form class="set-value" on:submit=submit>
+            <label>
+                "New value "
+                <input type="text" name="value" inputmode="decimal" size="10" bind:value=text/>
+            </label>
+            <button type="submit">"Set"</button>
+            <button
+                type="button"
+                class="secondary"
+                title="Ask for this input instead: the answer becomes given"
+                on:click=move |_| push(Intervention::Invert { input: node })
+            >
+                "Invert"
+            </button>
+            {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+        </form>
+    }
+}
+
+#[component]
+fn GraftForm(
+    node: NodeId,
+    push: impl Fn(Intervention) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let op = RwSignal::new("mul".to_string());
+    let k = RwSignal::new("2".to_string());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let op = match op.get_untracked().as_str() {
+            "add" => ProxyOp::Add,
+            "sub" => ProxyOp::Sub,
+            "div" => ProxyOp::Div,
+            _ => ProxyOp::Mul,
+        };
+        match parse_number(&k.get_untracked()) {
+            Ok(k) => {
+                error.set(None);
+                push(Intervention::Graft {
+                    node,
+                    f: ProxyFn { op, k },
+                });
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    view! {
+        <form class="graft" on:submit=submit>
+            <label>
+                "Graft a step "
+                <select name="op" bind:value=op>
+                    <option value="add">"+ k"</option>
+                    <option value="sub">"− k"</option>
+                    <option value="mul">"× k"</option>
+                    <option value="div">"÷ k"</option>
+                </select>
+            </label>
+            <label>
+                " k = " <input type="text" name="k" inputmode="decimal" size="5" bind:value=k/>
+            </label>
+            <button type="submit">"Graft"</button>
+            {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+        </form>
+    }
+}
+
+#[component]
+fn BranchForm(
+    node: NodeId,
+    push: impl Fn(Intervention) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let threshold = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match parse_number(&threshold.get_untracked()) {
+            Ok(value) => {
+                error.set(None);
+                push(Intervention::SetThreshold { node, value });
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    view! {
+        <div class="branch-tools">
+            <button type="button" on:click=move |_| push(Intervention::FlipBranch { node })>
+                "Flip branch"
+            </button>
+            <form class="threshold" on:submit=submit>
+                <label>
+                    "Threshold "
+                    <input type="text" name="threshold" size="6" bind:value=threshold/>
+                </label>
+                <button type="submit">"Move"</button>
+            </form>
+            {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+        </div>
+    }
+}
+
+#[component]
+fn DistractorForm(push: impl Fn(Intervention) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let name = RwSignal::new("extra".to_string());
+    let value = RwSignal::new("7".to_string());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let n = name.get_untracked().trim().to_string();
+        if n.is_empty() {
+            error.set(Some("give the distractor a name".into()));
+            return;
+        }
+        match parse_number(&value.get_untracked()) {
+            Ok(v) => {
+                error.set(None);
+                push(Intervention::AddDistractor {
+                    name: n,
+                    value: v,
+                    combine: None::<(BinOp, NodeId)>,
+                });
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    view! {
+        <section class="distractor">
+            <h3>"Distractor"</h3>
+            <form on:submit=submit>
+                <input type="text" name="name" size="8" aria-label="name" bind:value=name/>
+                " = "
+                <input type="text" name="value" size="5" aria-label="value" bind:value=value/>
+                <button type="submit">"Add"</button>
+                {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+            </form>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph() -> Graph {
+        let row = r#"{"question": "Maya picks 24 apples and twice as many on Tuesday. She gives 10 away. How many are left?", "answer": "24 * 2 = <<24*2=48>>48\n24 + 48 = <<24+48=72>>72\n72 - 10 = <<72-10=62>>62\n#### 62"}"#;
+        let p = engine::problem::Problem::from_json(row).unwrap();
+        engine::problem::extract(&p).unwrap().graph
+    }
+
+    #[test]
+    fn pieces_cover_the_question_and_link_inputs() {
+        let g = graph();
+        let pieces = question_pieces(&g);
+        let text: String = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) | Piece::Number(t, _) => t.as_str(),
+            })
+            .collect();
+        assert_eq!(text, g.question().unwrap());
+        let linked: Vec<&str> = pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Number(t, Some(_)) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(linked.contains(&"24") && linked.contains(&"10"), "{linked:?}");
+    }
+
+    #[test]
+    fn preview_applies_the_stack_and_reports_the_failing_one() {
+        let g = graph();
+        let input = g
+            .ids()
+            .find(|&id| g.role(id) == Role::Input && g.value(id) == Number::from(24))
+            .unwrap();
+        let ops = vec![Intervention::SetInput {
+            node: input,
+            value: Number::from(30),
+        }];
+        let p = preview_of(&g, &ops).unwrap();
+        assert_eq!(p.graph.answer_value(), Number::from(80));
+        let bad = vec![
+            ops[0].clone(),
+            Intervention::FlipBranch { node: input }, // not a branch
+        ];
+        let err = preview_of(&g, &bad).unwrap_err();
+        assert_eq!(err.0, 1);
+        assert!(describe(&g, &ops[0]).contains("= 30"));
+    }
+}
