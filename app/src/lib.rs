@@ -7,6 +7,8 @@ pub mod api;
 pub mod catalog;
 pub mod graph_svg;
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod store;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
