@@ -200,7 +200,11 @@ async fn import_dataset(
         )
     })?;
     let text = std::str::from_utf8(&body).map_err(|e| {
-        let line = body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = body[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         ApiError::bad_request(format!(
             "the body is not UTF-8 text (first bad byte on line {line}, byte {}); send the JSONL \
              file as UTF-8",

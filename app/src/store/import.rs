@@ -149,11 +149,21 @@ impl Store {
             let (graph, depth, answer, category, detail) = match &row.outcome {
                 Ok((graph, depth, answer)) => {
                     extracted += 1;
-                    (Some(graph.as_str()), Some(*depth), Some(answer.as_str()), None, None)
+                    (
+                        Some(graph.as_str()),
+                        Some(*depth),
+                        Some(answer.as_str()),
+                        None,
+                        None,
+                    )
                 }
-                Err((category, detail)) => {
-                    (None, None, None, Some(category.as_str()), Some(detail.as_str()))
-                }
+                Err((category, detail)) => (
+                    None,
+                    None,
+                    None,
+                    Some(category.as_str()),
+                    Some(detail.as_str()),
+                ),
             };
             sqlx::query(
                 "INSERT INTO problems (dataset_id, line, external_id, question, source, graph,

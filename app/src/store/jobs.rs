@@ -53,9 +53,13 @@ struct MadeVariant {
 }
 
 /// Runs the curriculum for one problem: its variants, chain by chain, rounds in order.
-fn make_variants(problem_id: i64, graph_json: &str, p: JobParams) -> Result<Vec<MadeVariant>, String> {
-    let original = graph_from_json(graph_json, &format!("problem {problem_id}"))
-        .map_err(|e| e.to_string())?;
+fn make_variants(
+    problem_id: i64,
+    graph_json: &str,
+    p: JobParams,
+) -> Result<Vec<MadeVariant>, String> {
+    let original =
+        graph_from_json(graph_json, &format!("problem {problem_id}")).map_err(|e| e.to_string())?;
     let cfg = CurriculumConfig {
         rounds: p.rounds,
         per_problem: p.per_problem,
@@ -120,7 +124,12 @@ impl Store {
                         .fetch_optional(&self.pool)
                         .await?;
                 match row {
-                    None => return Err(StoreError::NotFound { what: "problem", id: pid }),
+                    None => {
+                        return Err(StoreError::NotFound {
+                            what: "problem",
+                            id: pid,
+                        })
+                    }
                     Some((ds, _)) if ds != spec.dataset_id => {
                         return Err(StoreError::Invalid(format!(
                             "problem {pid} belongs to dataset {ds}, not to dataset {}; send \
@@ -185,11 +194,12 @@ impl Store {
 
     /// The jobs of a dataset (all jobs when `dataset_id` is `None`), newest first.
     pub async fn list_jobs(&self, dataset_id: Option<i64>) -> StoreResult<Vec<JobStatus>> {
-        let rows: Vec<JobRow> =
-            sqlx::query_as("SELECT * FROM jobs WHERE ?1 IS NULL OR dataset_id = ?1 ORDER BY id DESC")
-                .bind(dataset_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<JobRow> = sqlx::query_as(
+            "SELECT * FROM jobs WHERE ?1 IS NULL OR dataset_id = ?1 ORDER BY id DESC",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter().map(JobRow::into_status).collect()
     }
 
@@ -376,4 +386,3 @@ impl Store {
         Ok(true)
     }
 }
-

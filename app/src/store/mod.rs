@@ -94,7 +94,9 @@ pub enum StoreError {
         reason: String,
     },
     /// The database could not be opened.
-    #[error("cannot open the database {target}: {source} (check the path or URL and its permissions)")]
+    #[error(
+        "cannot open the database {target}: {source} (check the path or URL and its permissions)"
+    )]
     Open {
         /// The file or URL.
         target: String,
@@ -102,7 +104,9 @@ pub enum StoreError {
         source: sqlx::Error,
     },
     /// The schema could not be brought up to date.
-    #[error("cannot apply the database migrations: {0} (was this database written by a newer graft?)")]
+    #[error(
+        "cannot apply the database migrations: {0} (was this database written by a newer graft?)"
+    )]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A database statement failed.
     #[error("database error: {0}")]
@@ -176,7 +180,11 @@ impl Store {
         Store::open_path(&dir.join(DB_FILE)).await
     }
 
-    async fn connect(options: SqliteConnectOptions, target: &str, memory: bool) -> StoreResult<Store> {
+    async fn connect(
+        options: SqliteConnectOptions,
+        target: &str,
+        memory: bool,
+    ) -> StoreResult<Store> {
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

@@ -100,7 +100,9 @@ impl Store {
             )));
         }
         let offset_db = i64::try_from(offset).map_err(|_| {
-            StoreError::Invalid(format!("offset {offset} is too large; use a smaller offset"))
+            StoreError::Invalid(format!(
+                "offset {offset} is too large; use a smaller offset"
+            ))
         })?;
         let Some(summary) = self.dataset_summary(id).await? else {
             return Ok(None);

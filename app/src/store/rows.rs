@@ -206,13 +206,19 @@ pub(super) struct JobParams {
 impl JobRow {
     pub fn params(&self) -> StoreResult<JobParams> {
         serde_json::from_str(&self.params).map_err(|e| {
-            StoreError::Corrupt(format!("the parameters of job {} do not read back: {e}", self.id))
+            StoreError::Corrupt(format!(
+                "the parameters of job {} do not read back: {e}",
+                self.id
+            ))
         })
     }
 
     pub fn state(&self) -> StoreResult<JobState> {
         JobState::parse(&self.state).ok_or_else(|| {
-            StoreError::Corrupt(format!("job {} has an unknown state {:?}", self.id, self.state))
+            StoreError::Corrupt(format!(
+                "job {} has an unknown state {:?}",
+                self.id, self.state
+            ))
         })
     }
 

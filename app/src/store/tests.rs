@@ -58,7 +58,10 @@ async fn opens_a_file_and_an_in_memory_database() {
 
     let mem = Store::open("sqlite::memory:").await.unwrap();
     mem.ensure_demo().await.unwrap();
-    assert_eq!(mem.problem_count().await.unwrap(), DEMO.lines().count() as u64);
+    assert_eq!(
+        mem.problem_count().await.unwrap(),
+        DEMO.lines().count() as u64
+    );
 
     let e = Store::open("postgres://nope").await.unwrap_err();
     assert!(e.to_string().contains("postgres://nope"), "{e}");
@@ -81,7 +84,10 @@ async fn demo_is_imported_once() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].name, DEMO_NAME);
     assert_eq!(list[0].problems, rows);
-    assert_eq!(list[0].histogram.iter().map(|b| b.problems).sum::<u64>(), rows);
+    assert_eq!(
+        list[0].histogram.iter().map(|b| b.problems).sum::<u64>(),
+        rows
+    );
 }
 
 #[tokio::test]
@@ -100,7 +106,11 @@ async fn import_reports_lines_and_stores_failed_extractions() {
     assert_eq!(lines, vec![2, 4]);
     assert!(r.failed[0].reason.contains("JSON"), "{:?}", r.failed);
 
-    let page = store.dataset(r.dataset_id, None, None).await.unwrap().unwrap();
+    let page = store
+        .dataset(r.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(page.total, 3);
     assert_eq!(page.summary.extracted, 2);
     let failed = &page.problems[1];
@@ -112,7 +122,11 @@ async fn import_reports_lines_and_stores_failed_extractions() {
     assert_eq!(ok.answer.as_deref(), Some("62"));
 
     // Paging.
-    let p2 = store.dataset(r.dataset_id, Some(2), Some(1)).await.unwrap().unwrap();
+    let p2 = store
+        .dataset(r.dataset_id, Some(2), Some(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(p2.problems.len(), 1);
     assert_eq!(p2.problems[0].line, 6);
     assert!(store.dataset(r.dataset_id, None, Some(0)).await.is_err());
@@ -149,7 +163,10 @@ async fn import_refuses_names_and_unreadable_files_storing_nothing() {
         .unwrap_err();
     match &e {
         StoreError::NothingImported { failed, .. } => {
-            assert_eq!(failed.iter().map(|f| f.line).collect::<Vec<_>>(), vec![1, 2]);
+            assert_eq!(
+                failed.iter().map(|f| f.line).collect::<Vec<_>>(),
+                vec![1, 2]
+            );
         }
         other => panic!("{other}"),
     }
@@ -186,7 +203,10 @@ async fn a_database_failure_mid_import_rolls_everything_back() {
     );
     assert_eq!(before, after);
     // The name is free again.
-    sqlx::query("DROP TRIGGER boom").execute(store.pool()).await.unwrap();
+    sqlx::query("DROP TRIGGER boom")
+        .execute(store.pool())
+        .await
+        .unwrap();
     let r = store.import_jsonl("partial", &file).await.unwrap();
     assert_eq!(r.imported, 5);
 }
@@ -195,7 +215,11 @@ async fn a_database_failure_mid_import_rolls_everything_back() {
 async fn variants_are_re_derived_with_lineage() {
     let (_dir, store) = fresh().await;
     let r = store.import_jsonl("one", demo_line(0)).await.unwrap();
-    let page = store.dataset(r.dataset_id, None, None).await.unwrap().unwrap();
+    let page = store
+        .dataset(r.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap();
     let pid = page.problems[0].id;
     let problem = store.problem(pid).await.unwrap().unwrap();
     let g = problem.graph.clone().unwrap();
@@ -231,7 +255,10 @@ async fn variants_are_re_derived_with_lineage() {
     assert!(listed[0].operations.starts_with("graft #"), "{listed:?}");
 
     // Refusals.
-    let e = store.save_variant(pid, None, vec![], None).await.unwrap_err();
+    let e = store
+        .save_variant(pid, None, vec![], None)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BadRequest);
     let bad = Intervention::SetInput {
         node: NodeId(step),
@@ -255,7 +282,13 @@ async fn variants_are_re_derived_with_lineage() {
     assert_eq!(e.kind(), ErrorKind::NotFound);
 
     let other = store.import_jsonl("two", demo_line(1)).await.unwrap();
-    let opid = store.dataset(other.dataset_id, None, None).await.unwrap().unwrap().problems[0].id;
+    let opid = store
+        .dataset(other.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .problems[0]
+        .id;
     let e = store
         .save_variant(opid, Some(first.id), vec![graft(step, 2)], None)
         .await
@@ -264,9 +297,14 @@ async fn variants_are_re_derived_with_lineage() {
     assert_eq!(count(&store, "SELECT COUNT(*) FROM variants").await, 2);
 }
 
+/// A job's variant: `(problem, chain, round, parent's (chain, round), graph)`.
+type JobVariant = (i64, i64, i64, Option<(i64, i64)>, String);
+/// A job's variant as selected: the parent's chain and round in two columns.
+type JobVariantRow = (i64, i64, i64, Option<i64>, Option<i64>, String);
+
 /// Every variant of a job as `(problem, chain, round, parent's (chain, round), graph)`.
-async fn job_variants(store: &Store, job: i64) -> Vec<(i64, i64, i64, Option<(i64, i64)>, String)> {
-    sqlx::query_as::<_, (i64, i64, i64, Option<i64>, Option<i64>, String)>(
+async fn job_variants(store: &Store, job: i64) -> Vec<JobVariant> {
+    sqlx::query_as::<_, JobVariantRow>(
         "SELECT v.problem_id, v.chain, v.round, pv.chain, pv.round, v.graph
          FROM variants v LEFT JOIN variants pv ON pv.id = v.parent_variant_id
          WHERE v.job_id = ? ORDER BY v.problem_id, v.chain, v.round",
@@ -294,13 +332,28 @@ async fn jobs_validate_run_and_resume_without_duplicates() {
     let (_d1, a) = fresh().await;
     let demo = a.ensure_demo().await.unwrap().unwrap();
     for bad in [
-        JobSpec { rounds: 0, ..spec(demo.dataset_id) },
-        JobSpec { rounds: 9, ..spec(demo.dataset_id) },
-        JobSpec { per_problem: 51, ..spec(demo.dataset_id) },
+        JobSpec {
+            rounds: 0,
+            ..spec(demo.dataset_id)
+        },
+        JobSpec {
+            rounds: 9,
+            ..spec(demo.dataset_id)
+        },
+        JobSpec {
+            per_problem: 51,
+            ..spec(demo.dataset_id)
+        },
     ] {
-        assert_eq!(a.create_job(&bad).await.unwrap_err().kind(), ErrorKind::BadRequest);
+        assert_eq!(
+            a.create_job(&bad).await.unwrap_err().kind(),
+            ErrorKind::BadRequest
+        );
     }
-    assert_eq!(a.create_job(&spec(999)).await.unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        a.create_job(&spec(999)).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     let _runner = a.spawn_job_runner();
     let job = a.create_job(&spec(demo.dataset_id)).await.unwrap();
     let status = a.wait_for_job(job, Duration::from_secs(120)).await.unwrap();
@@ -335,7 +388,10 @@ async fn jobs_validate_run_and_resume_without_duplicates() {
     drop(b);
     let b = Store::open_data_dir(d2.path()).await.unwrap();
     let _runner = b.spawn_job_runner();
-    let status_b = b.wait_for_job(job_b, Duration::from_secs(120)).await.unwrap();
+    let status_b = b
+        .wait_for_job(job_b, Duration::from_secs(120))
+        .await
+        .unwrap();
     assert_eq!(status_b.state, JobState::Done);
     assert_eq!(status_b.variants_made, status.variants_made);
     assert_eq!(job_variants(&b, job_b).await, full);
