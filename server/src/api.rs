@@ -108,28 +108,21 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::map_response(json_method_not_allowed))
 }
 
-/// Gives axum's bodiless 405 (its `Allow` header kept) a JSON error body.
-async fn json_method_not_allowed(res: Response) -> Response {
+/// Gives axum's bodiless 405 a JSON error body (axum adds the `Allow` header afterwards).
+async fn json_method_not_allowed(method: Method, uri: Uri, res: Response) -> Response {
     if res.status() != StatusCode::METHOD_NOT_ALLOWED
         || res.headers().contains_key(header::CONTENT_TYPE)
     {
         return res;
     }
-    let allow = res
-        .headers()
-        .get(header::ALLOW)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let mut out = ApiError::new(
+    ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("this endpoint does not take that method; it allows: {allow}"),
+        format!(
+            "{method} is not allowed on {}; the Allow header lists the methods it takes",
+            uri.path()
+        ),
     )
-    .into_response();
-    if let Some(v) = res.headers().get(header::ALLOW) {
-        out.headers_mut().insert(header::ALLOW, v.clone());
-    }
-    out
+    .into_response()
 }
 
 /// `/api/…` paths that are neither an endpoint above nor a server function.
