@@ -501,7 +501,11 @@ pub fn summarize_operations(ops: &[engine::intervene::Intervention]) -> String {
                 combine,
             } => match combine {
                 Some((op, with)) => {
-                    format!("distractor {name} = {value} ({op:?} #{})", with.0)
+                    format!(
+                        "distractor {name} = {value} (#{} {} {name})",
+                        with.0,
+                        op.symbol()
+                    )
                 }
                 None => format!("distractor {name} = {value}"),
             },
@@ -516,6 +520,35 @@ pub fn summarize_operations(ops: &[engine::intervene::Intervention]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operations_in_words() {
+        use engine::intervene::Intervention as I;
+        use engine::{BinOp, NodeId, Number, ProxyFn, ProxyOp};
+        let ops = [
+            I::Graft {
+                node: NodeId(3),
+                f: ProxyFn {
+                    op: ProxyOp::Mul,
+                    k: Number::int(4),
+                },
+            },
+            I::SetInput {
+                node: NodeId(1),
+                value: Number::int(5),
+            },
+            I::AddDistractor {
+                name: "pens".into(),
+                value: Number::int(2),
+                combine: Some((BinOp::Add, NodeId(0))),
+            },
+        ];
+        assert_eq!(
+            summarize_operations(&ops),
+            "graft #3 ×4; set #1 = 5; distractor pens = 2 (#0 + pens)"
+        );
+        assert_eq!(summarize_operations(&[]), "");
+    }
 
     #[test]
     fn shorten_cuts_long_names_only() {

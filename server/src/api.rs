@@ -101,7 +101,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/problems/{id}", get(get_problem))
         .route("/api/problems/{id}/variants", post(save_variant))
         .route("/api/variants/{id}", get(get_variant))
-        .route("/api/jobs", post(create_job))
+        .route("/api/jobs", get(list_all_jobs).post(create_job))
         .route("/api/jobs/{id}", get(get_job))
         .route("/api/s/{token}", get(get_shared))
         // axum answers a known path with another method by an empty 405: say it in JSON.
@@ -287,6 +287,10 @@ async fn create_job(
             format!("job {id} vanished right after it was created"),
         )),
     }
+}
+
+async fn list_all_jobs(State(store): State<Store>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(store.list_jobs(None).await?))
 }
 
 async fn get_job(

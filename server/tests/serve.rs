@@ -509,6 +509,8 @@ fn jobs_run_to_done_and_resume_after_a_crash_without_duplicates() {
     assert_eq!(list[0]["variants"], made);
     let (_, jobs) = get_json(a.addr, "/api/datasets/1/jobs");
     assert_eq!(jobs.as_array().unwrap().len(), 1);
+    let (_, jobs) = get_json(a.addr, "/api/jobs");
+    assert_eq!(jobs[0]["id"], job);
     // A variant made by the job, with its lineage.
     let (_, problem) = get_json(
         a.addr,

@@ -25,7 +25,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
 
-pub use jobs::JobRunner;
+pub use import::{check_dataset_name, MAX_NAME_CHARS};
+pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
+pub use reads::{DEFAULT_PAGE, MAX_PAGE};
+pub use variants::MAX_OPERATIONS;
 
 pub use crate::model::{
     DatasetPage, DatasetSummary, DepthBin, ImportReport, JobSpec, JobState, JobStatus, LineError,

@@ -281,6 +281,14 @@ async fn variants_are_re_derived_with_lineage() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
 
+    // What crosses to the browser reads back (server functions send these as JSON).
+    for token in [&problem.share_token, &second.share_token] {
+        let shared = store.shared(token).await.unwrap().unwrap();
+        let json = serde_json::to_string(&shared).unwrap();
+        let back: Shared = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+
     let other = store.import_jsonl("two", demo_line(1)).await.unwrap();
     let opid = store
         .dataset(other.dataset_id, None, None)
