@@ -1,25 +1,102 @@
 //! Server functions: called over HTTP from the browser, run directly during server rendering.
+//! Each reads the [`Store`](crate::store::Store) the server provides as context.
 
 use leptos::prelude::*;
 
-use crate::model::{ProblemPage, ProblemSummary};
+use crate::model::{
+    DatasetPage, DatasetSummary, ImportReport, JobSpec, JobStatus, Shared, StoredProblem,
+    StoredVariant,
+};
 
 #[cfg(feature = "ssr")]
-fn catalog() -> Result<crate::catalog::Catalog, ServerFnError> {
-    use_context::<crate::catalog::Catalog>()
-        .ok_or_else(|| ServerFnError::new("the server provides no problem catalog"))
+mod ssr {
+    use leptos::prelude::*;
+
+    pub use crate::store::{Store, StoreError};
+
+    /// The store the server provides.
+    pub fn store() -> Result<Store, ServerFnError> {
+        use_context::<Store>().ok_or_else(|| ServerFnError::new("the server provides no store"))
+    }
+
+    /// A store error as the message the user sees; sets the HTTP status for its kind.
+    pub fn fail(e: StoreError) -> ServerFnError {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            use crate::store::ErrorKind;
+            let status = match e.kind() {
+                ErrorKind::BadRequest => http::StatusCode::BAD_REQUEST,
+                ErrorKind::NotFound => http::StatusCode::NOT_FOUND,
+                ErrorKind::Conflict => http::StatusCode::CONFLICT,
+                ErrorKind::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            resp.set_status(status);
+        }
+        ServerFnError::new(e.to_string())
+    }
 }
 
-/// All problems, in catalog order.
+#[cfg(feature = "ssr")]
+use ssr::{fail, store};
+
+/// Every dataset with its counts and depth histogram.
 #[server]
-pub async fn list_problems() -> Result<Vec<ProblemSummary>, ServerFnError> {
-    Ok(catalog()?.summaries())
+pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
+    store()?.list_datasets().await.map_err(fail)
 }
 
-/// One problem's page, or `None` when no problem has this id.
+/// One page of a dataset's problems, or `None` when there is no such dataset.
 #[server]
-pub async fn get_problem(id: String) -> Result<Option<ProblemPage>, ServerFnError> {
-    Ok(catalog()?.page(&id))
+pub async fn get_dataset(
+    id: i64,
+    offset: Option<u64>,
+    limit: Option<u64>,
+) -> Result<Option<DatasetPage>, ServerFnError> {
+    store()?.dataset(id, offset, limit).await.map_err(fail)
+}
+
+/// A problem with its graph and variants, or `None`.
+#[server]
+pub async fn get_problem(id: i64) -> Result<Option<StoredProblem>, ServerFnError> {
+    store()?.problem(id).await.map_err(fail)
+}
+
+/// A variant with its graph and its parent's, or `None`.
+#[server]
+pub async fn get_variant(id: i64) -> Result<Option<StoredVariant>, ServerFnError> {
+    store()?.variant(id).await.map_err(fail)
+}
+
+/// The problem or variant a share token names, or `None`.
+#[server]
+pub async fn get_shared(token: String) -> Result<Option<Shared>, ServerFnError> {
+    store()?.shared(&token).await.map_err(fail)
+}
+
+/// Imports a JSONL file's text as a new dataset called `name`.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn import_dataset(name: String, contents: String) -> Result<ImportReport, ServerFnError> {
+    match store()?.import_jsonl(&name, &contents).await {
+        Ok(report) => Ok(report),
+        Err(ssr::StoreError::NothingImported { reason, failed }) => {
+            // Keep the line-numbered reasons: the page lists them.
+            let lines: Vec<String> = failed
+                .iter()
+                .take(50)
+                .map(|f| format!("line {}: {}", f.line, f.reason))
+                .collect();
+            let more = failed.len().saturating_sub(lines.len());
+            let mut msg = format!("nothing imported: {reason}");
+            for l in lines {
+                msg.push('\n');
+                msg.push_str(&l);
+            }
+            if more > 0 {
+                msg.push_str(&format!("\n… and {more} more lines"));
+            }
+            Err(ServerFnError::new(msg))
+        }
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// Saves the interventions applied to a problem (or to one of its variants) as a new variant;
@@ -30,19 +107,47 @@ pub async fn save_variant(
     parent_variant_id: Option<i64>,
     operations: Vec<engine::intervene::Intervention>,
 ) -> Result<i64, ServerFnError> {
-    let _ = (problem_id, parent_variant_id, operations);
-    Err(ServerFnError::new("saving needs the store (being merged)"))
+    store()?
+        .save_variant(problem_id, parent_variant_id, operations, None)
+        .await
+        .map(|saved| saved.id)
+        .map_err(fail)
 }
 
 /// Adds one problem (a question with a Python program when `python`, else a GSM8K answer) to a
 /// dataset. Returns the new problem's id.
-#[server]
+#[server(input = leptos::server_fn::codec::Json)]
 pub async fn add_problem(
     dataset_id: i64,
     question: String,
     solution: String,
     python: bool,
 ) -> Result<i64, ServerFnError> {
-    let _ = (dataset_id, question, solution, python);
-    Err(ServerFnError::new("saving needs the store (being merged)"))
+    let row = if python {
+        serde_json::json!({ "question": question, "code": solution })
+    } else {
+        serde_json::json!({ "question": question, "answer": solution })
+    };
+    store()?
+        .add_problem(dataset_id, &row.to_string())
+        .await
+        .map_err(fail)
+}
+
+/// Starts a curriculum job; returns its id.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn start_job(spec: JobSpec) -> Result<i64, ServerFnError> {
+    store()?.create_job(&spec).await.map_err(fail)
+}
+
+/// A job's progress, or `None`.
+#[server]
+pub async fn get_job(id: i64) -> Result<Option<JobStatus>, ServerFnError> {
+    store()?.job(id).await.map_err(fail)
+}
+
+/// The jobs of a dataset, newest first.
+#[server]
+pub async fn list_jobs(dataset_id: i64) -> Result<Vec<JobStatus>, ServerFnError> {
+    store()?.list_jobs(Some(dataset_id)).await.map_err(fail)
 }

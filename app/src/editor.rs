@@ -120,7 +120,12 @@ pub fn Editor(
 ) -> impl IntoView {
     let question = RwSignal::new(EXAMPLE_QUESTION.to_string());
     let solution = RwSignal::new(EXAMPLE_SOLUTION.to_string());
-    let dataset = RwSignal::new(datasets.first().map(|d| d.0.to_string()).unwrap_or_default());
+    let dataset = RwSignal::new(
+        datasets
+            .first()
+            .map(|d| d.0.to_string())
+            .unwrap_or_default(),
+    );
     let result = Memo::new(move |_| {
         let q = question.get();
         let s = solution.get();
@@ -132,7 +137,12 @@ pub fn Editor(
                     ..NodeState::default()
                 })
                 .collect();
-            (Drawing::new(&g), states, g.answer_value().to_string(), g.depth())
+            (
+                Drawing::new(&g),
+                states,
+                g.answer_value().to_string(),
+                g.depth(),
+            )
         })
     });
     let drawing = Memo::new(move |prev: Option<&Drawing>| match result.get() {

@@ -22,7 +22,10 @@ pub fn Histogram(
         bins.iter().map(|b| b.0).max(),
     ) {
         (Some(lo), Some(hi)) => (lo, hi.min(lo + 60)),
-        _ => return view! { <p class="muted histogram-empty">"No extracted problems yet."</p> }.into_any(),
+        _ => {
+            return view! { <p class="muted histogram-empty">"No extracted problems yet."</p> }
+                .into_any()
+        }
     };
     let max = bins.iter().map(|b| b.1).max().unwrap_or(1).max(1);
     let columns = (hi - lo + 1) as usize;

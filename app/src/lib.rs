@@ -4,21 +4,24 @@
 //! feature `hydrate` into the browser bundle (`frontend/`), which hydrates the server's HTML.
 
 pub mod api;
-pub mod catalog;
+pub mod diff;
 pub mod editor;
 pub mod graph_view;
 pub mod histogram;
 pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod store;
 pub mod workbench;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::hooks::use_params_map;
 use leptos_router::{path, SsrMode};
 
-use crate::api::{get_problem, list_problems};
-use crate::model::ProblemPage;
+use crate::pages::{
+    DatasetPage, DatasetsPage, NewProblemPage, NotFound, ProblemPage, SharePage, VariantPage,
+};
 
 /// The HTML document around the app (server side).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -51,107 +54,21 @@ pub fn App() -> impl IntoView {
             <header class="top">
                 <A href="/">"Graft"</A>
                 <span class="tagline">"word problems as exact computation graphs"</span>
+                <nav>
+                    <A href="/">"Datasets"</A>
+                    <A href="/new">"New problem"</A>
+                </nav>
             </header>
             <main>
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=ProblemList ssr=SsrMode::Async/>
-                    <Route path=path!("/p/:id") view=ProblemView ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=DatasetsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/d/:id") view=DatasetPage ssr=SsrMode::Async/>
+                    <Route path=path!("/p/:id") view=ProblemPage ssr=SsrMode::Async/>
+                    <Route path=path!("/v/:id") view=VariantPage ssr=SsrMode::Async/>
+                    <Route path=path!("/s/:token") view=SharePage ssr=SsrMode::Async/>
+                    <Route path=path!("/new") view=NewProblemPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
-    }
-}
-
-/// `/`: the problems with their depth.
-#[component]
-fn ProblemList() -> impl IntoView {
-    let problems = Resource::new(|| (), |_| list_problems());
-    view! {
-        <h1>"Problems"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading problems…"</p> }>
-            {move || Suspend::new(async move {
-                match problems.await {
-                    Ok(list) => {
-                        let count = list.len();
-                        let rows = list
-                            .into_iter()
-                            .map(|p| {
-                                let href = format!("/p/{}", p.id);
-                                view! {
-                                    <li class="problem">
-                                        <A href=href>{p.id}</A>
-                                        <span class="depth" title="longest input → answer path, in operations">
-                                            "depth " {p.depth}
-                                        </span>
-                                        <p class="question">{p.question}</p>
-                                    </li>
-                                }
-                            })
-                            .collect_view();
-                        view! {
-                            <p class="count">{count} " problems from the embedded demo set."</p>
-                            <ul class="problems">{rows}</ul>
-                        }
-                            .into_any()
-                    }
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-/// `/p/{id}`: one problem, its figures and its graph.
-#[component]
-fn ProblemView() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let page = Resource::new(id, get_problem);
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading the problem…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(Some(page)) => view! { <ProblemDetail page/> }.into_any(),
-                    Ok(None) => view! { <NotFound/> }.into_any(),
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn ProblemDetail(page: ProblemPage) -> impl IntoView {
-    let m = page.metrics;
-    view! {
-        <Title text=format!("{} · Graft", page.id)/>
-        <h1>{page.id}</h1>
-        <p class="question">{page.question}</p>
-        <dl class="metrics">
-            <dt>"answer"</dt>
-            <dd>{page.answer}</dd>
-            <dt>"depth"</dt>
-            <dd>{m.depth}</dd>
-            <dt>"steps"</dt>
-            <dd>{m.steps}</dd>
-            <dt>"inputs"</dt>
-            <dd>{m.inputs}</dd>
-            <dt>"width"</dt>
-            <dd>{m.width}</dd>
-        </dl>
-        <crate::workbench::Workbench graph=page.graph origin=crate::workbench::Origin { problem_id: 0, parent_variant_id: None, can_save: true }/>
-    }
-}
-
-#[component]
-fn NotFound() -> impl IntoView {
-    // Tell the server to answer 404 when it renders this.
-    #[cfg(feature = "ssr")]
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        resp.set_status(http::StatusCode::NOT_FOUND);
-    }
-    view! {
-        <h1>"Not found"</h1>
-        <p>"No such page or problem. " <A href="/">"All problems"</A></p>
     }
 }

@@ -217,9 +217,371 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Stored data (the store, `crate::store`, reads and writes these; the JSON API and the server
+// functions send them as they are). Ids are the database's row ids.
+// ---------------------------------------------------------------------------------------------
+
+/// How many extracted problems of a dataset have one depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepthBin {
+    /// The depth (longest input → answer path, in operations).
+    pub depth: u32,
+    /// Extracted problems with that depth.
+    pub problems: u64,
+}
+
+/// One imported dataset with its counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    /// The dataset's id.
+    pub id: i64,
+    /// Its unique name.
+    pub name: String,
+    /// Problems stored (every readable row, extracted or not).
+    pub problems: u64,
+    /// Problems with a graph.
+    pub extracted: u64,
+    /// Variants of its problems.
+    pub variants: u64,
+    /// Variants whose review status is not `unreviewed`.
+    pub reviewed: u64,
+    /// Extracted problems by depth, shallowest first.
+    pub histogram: Vec<DepthBin>,
+    /// When it was imported (UTC, `YYYY-MM-DDTHH:MM:SS.sssZ`).
+    pub created_at: String,
+}
+
+/// One line of a dataset's problem list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemRow {
+    /// The problem's id.
+    pub id: i64,
+    /// Its line in the imported file.
+    pub line: u32,
+    /// The row's own `id` field, when it had one.
+    pub external_id: Option<String>,
+    /// The question text.
+    pub question: String,
+    /// Depth of its graph; `None` when extraction failed.
+    pub depth: Option<u32>,
+    /// The exact answer; `None` when extraction failed.
+    pub answer: Option<String>,
+    /// Why extraction failed (`category: detail`), when it did.
+    pub error: Option<String>,
+    /// Variants made from it.
+    pub variants: u64,
+}
+
+/// A page of a dataset's problems, in id order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetPage {
+    /// The dataset.
+    pub summary: DatasetSummary,
+    /// Its problems from `offset`, at most `limit` of them.
+    pub problems: Vec<ProblemRow>,
+    /// All its problems.
+    pub total: u64,
+    /// The offset this page starts at.
+    pub offset: u64,
+    /// The most problems a page holds.
+    pub limit: u64,
+}
+
+/// One variant in a problem's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantRow {
+    /// The variant's id.
+    pub id: i64,
+    /// The variant it was made from; `None` when made from the problem.
+    pub parent_variant_id: Option<i64>,
+    /// Steps from the problem (1 = made from the problem itself).
+    pub round: u32,
+    /// Its depth.
+    pub depth: u32,
+    /// Its exact answer.
+    pub answer: String,
+    /// The operations from its parent, in words (see [`summarize_operations`]).
+    pub operations: String,
+    /// The job that made it, if a job did.
+    pub job_id: Option<i64>,
+    /// `unreviewed` until someone reviews it.
+    pub review_status: String,
+    /// Its share link token (`/s/{token}`).
+    pub share_token: String,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// One problem with its graph and its variants.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredProblem {
+    /// The problem's id.
+    pub id: i64,
+    /// Its dataset.
+    pub dataset_id: i64,
+    /// The dataset's name.
+    pub dataset_name: String,
+    /// Its line in the imported file.
+    pub line: u32,
+    /// The row's own `id` field, when it had one.
+    pub external_id: Option<String>,
+    /// The question text.
+    pub question: String,
+    /// The extracted graph; `None` when extraction failed.
+    pub graph: Option<Graph>,
+    /// Why extraction failed (`category: detail`), when it did.
+    pub error: Option<String>,
+    /// Its share link token (`/s/{token}`).
+    pub share_token: String,
+    /// Its variants, oldest first.
+    pub variants: Vec<VariantRow>,
+    /// When it was imported.
+    pub created_at: String,
+}
+
+/// One variant with its graph, the graph it was made from, and its lineage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredVariant {
+    /// The variant's id.
+    pub id: i64,
+    /// The problem it descends from.
+    pub problem_id: i64,
+    /// That problem's dataset.
+    pub dataset_id: i64,
+    /// The variant it was made from; `None` when made from the problem.
+    pub parent_variant_id: Option<i64>,
+    /// The interventions from the parent's graph to this one, in order.
+    pub operations: Vec<engine::intervene::Intervention>,
+    /// The seed that drew them, when they were drawn (curriculum jobs, samplers).
+    pub seed: Option<u64>,
+    /// Steps from the problem (1 = made from the problem itself).
+    pub round: u32,
+    /// The curriculum chain within its problem, for variants made by a job.
+    pub chain: Option<u32>,
+    /// The variant's graph.
+    pub graph: Graph,
+    /// The graph it was made from: the parent variant's, else the problem's.
+    pub parent_graph: Graph,
+    /// The problem's question text.
+    pub question: String,
+    /// Its share link token (`/s/{token}`).
+    pub share_token: String,
+    /// The job that made it, if a job did.
+    pub job_id: Option<i64>,
+    /// `unreviewed` until someone reviews it.
+    pub review_status: String,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// What a share token points at.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Shared {
+    /// A problem.
+    Problem(StoredProblem),
+    /// A variant.
+    Variant(StoredVariant),
+}
+
+/// A row of an imported file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineError {
+    /// 1-based line number in the file.
+    pub line: u32,
+    /// Why the row was not read.
+    pub reason: String,
+}
+
+/// The outcome of importing a JSONL file as a dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// The new dataset's id.
+    pub dataset_id: i64,
+    /// Rows stored as problems (extracted or not).
+    pub imported: u64,
+    /// Of those, the problems with a graph whose answer matches the stated one.
+    pub extracted: u64,
+    /// Rows that could not be read, with their line numbers (not stored).
+    pub failed: Vec<LineError>,
+}
+
+/// A request to save a variant: interventions applied, in order, to a parent graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewVariant {
+    /// The interventions, applied in order (at least one).
+    pub operations: Vec<engine::intervene::Intervention>,
+    /// The variant to start from; the problem itself when absent.
+    #[serde(default)]
+    pub parent_variant_id: Option<i64>,
+    /// The seed that drew the operations, if they were drawn.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// A saved variant's id and share token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedVariant {
+    /// The new variant's id.
+    pub id: i64,
+    /// Its share link token (`/s/{token}`).
+    pub share_token: String,
+}
+
+/// A curriculum job to run over a dataset or one of its problems.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// The dataset.
+    pub dataset_id: i64,
+    /// One problem of it; every extracted problem of the dataset when absent.
+    #[serde(default)]
+    pub problem_id: Option<i64>,
+    /// Rounds per chain, 1 to 8 (round r carries r grafts).
+    pub rounds: u32,
+    /// Chains per problem, 1 to 50.
+    pub per_problem: u32,
+    /// The master seed; the same seed gives the same variants.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for the runner.
+    Queued,
+    /// Being run (or interrupted by a restart; the runner resumes it).
+    Running,
+    /// Finished.
+    Done,
+    /// Stopped by a database failure (see `error`).
+    Failed,
+}
+
+impl JobState {
+    /// The state's name as stored and sent (`queued`, `running`, `done`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    /// The state of a stored name; `None` for an unknown one.
+    pub fn parse(s: &str) -> Option<JobState> {
+        Some(match s {
+            "queued" => JobState::Queued,
+            "running" => JobState::Running,
+            "done" => JobState::Done,
+            "failed" => JobState::Failed,
+            _ => return None,
+        })
+    }
+
+    /// Whether the job will not change any more (`done` or `failed`).
+    pub fn is_finished(self) -> bool {
+        matches!(self, JobState::Done | JobState::Failed)
+    }
+}
+
+/// A job's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobStatus {
+    /// The job's id.
+    pub id: i64,
+    /// Where it is.
+    pub state: JobState,
+    /// Problems processed.
+    pub done: u64,
+    /// Problems in scope (extracted problems of the dataset, or the one problem).
+    pub total: u64,
+    /// Variants stored so far.
+    pub variants_made: u64,
+    /// Problems the engine could not process (skipped; the job went on).
+    pub problems_failed: u64,
+    /// Why the job failed, or the last problem that could not be processed.
+    pub error: Option<String>,
+    /// The dataset.
+    pub dataset_id: i64,
+    /// The one problem, when the job is about one.
+    pub problem_id: Option<i64>,
+    /// Rounds per chain.
+    pub rounds: u32,
+    /// Chains per problem.
+    pub per_problem: u32,
+    /// The master seed.
+    pub seed: u64,
+    /// When it was created.
+    pub created_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+/// Interventions in words, `; `-separated: `graft #3 ×4; set #1 = 5`.
+pub fn summarize_operations(ops: &[engine::intervene::Intervention]) -> String {
+    use engine::intervene::Intervention as I;
+    ops.iter()
+        .map(|op| match op {
+            I::SetInput { node, value } => format!("set #{} = {value}", node.0),
+            I::Graft { node, f } => format!("graft #{} {f}", node.0),
+            I::AddDistractor {
+                name,
+                value,
+                combine,
+            } => match combine {
+                Some((op, with)) => {
+                    format!(
+                        "distractor {name} = {value} (#{} {} {name})",
+                        with.0,
+                        op.symbol()
+                    )
+                }
+                None => format!("distractor {name} = {value}"),
+            },
+            I::FlipBranch { node } => format!("flip #{}", node.0),
+            I::SetThreshold { node, value } => format!("threshold #{} = {value}", node.0),
+            I::Invert { input } => format!("invert #{}", input.0),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operations_in_words() {
+        use engine::intervene::Intervention as I;
+        use engine::{BinOp, NodeId, Number, ProxyFn, ProxyOp};
+        let ops = [
+            I::Graft {
+                node: NodeId(3),
+                f: ProxyFn {
+                    op: ProxyOp::Mul,
+                    k: Number::int(4),
+                },
+            },
+            I::SetInput {
+                node: NodeId(1),
+                value: Number::int(5),
+            },
+            I::AddDistractor {
+                name: "pens".into(),
+                value: Number::int(2),
+                combine: Some((BinOp::Add, NodeId(0))),
+            },
+        ];
+        assert_eq!(
+            summarize_operations(&ops),
+            "graft #3 ×4; set #1 = 5; distractor pens = 2 (#0 + pens)"
+        );
+        assert_eq!(summarize_operations(&[]), "");
+    }
 
     #[test]
     fn shorten_cuts_long_names_only() {

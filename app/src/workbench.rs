@@ -635,7 +635,10 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert!(linked.contains(&"24") && linked.contains(&"10"), "{linked:?}");
+        assert!(
+            linked.contains(&"24") && linked.contains(&"10"),
+            "{linked:?}"
+        );
     }
 
     #[test]

@@ -6,9 +6,9 @@ use std::path::Path;
 use anyhow::Context;
 use engine::problem::{Problem, RowError};
 
-/// The demo problems shipped inside the binary (`demo/demo.jsonl`), used when no
-/// `--input` is given.
-pub const DEMO: &str = include_str!("../../demo/demo.jsonl");
+/// The demo problems shipped inside the binary (`demo/demo.jsonl`, embedded by the store),
+/// used when no `--input` is given.
+pub use app::store::DEMO;
 
 /// One non-blank line of a JSONL file, read as a problem or with the reason it is not one.
 pub struct Row {

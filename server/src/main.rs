@@ -1,5 +1,6 @@
 //! `graft`: the command-line entry point and the web server (`graft serve`).
 
+mod api;
 mod cli;
 mod jsonl;
 
@@ -19,7 +20,7 @@ enum Command {
     Extract(cli::extract::Args),
     /// Generate intervened variants (curricula of 1–8 rounds) from a JSONL file.
     Generate(cli::generate::Args),
-    /// Serve the web app (problem list and graph pages) over HTTP.
+    /// Serve the web app and the JSON API over HTTP, with a SQLite store and a job runner.
     Serve(cli::serve::Args),
 }
 

@@ -1,4 +1,5 @@
-//! `graft serve`: the web app (axum + leptos_axum), server-rendered and hydrated.
+//! `graft serve`: the web app (axum + leptos_axum), server-rendered and hydrated, the JSON
+//! API (`crate::api`) and the curriculum job runner, over one SQLite store.
 //!
 //! Reads its Leptos settings from the environment cargo-leptos sets (`LEPTOS_SITE_ROOT`,
 //! `LEPTOS_OUTPUT_NAME`, …), with defaults that work from the workspace root after
@@ -8,16 +9,24 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use app::catalog::Catalog;
+use app::store::{JobRunner, Store};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::http::Request;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-use crate::jsonl;
+use crate::api;
 
 /// The bundle name in `[[workspace.metadata.leptos]]`, used when cargo-leptos did not set
 /// `LEPTOS_OUTPUT_NAME`.
 const OUTPUT_NAME: &str = "graft";
+
+/// The largest request body accepted (a GSM8K-size JSONL import is about 4 MiB).
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Options of `graft serve`.
 #[derive(clap::Args)]
@@ -26,14 +35,38 @@ pub struct Args {
     /// standard output. [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000]
     #[arg(long, env = "GRAFT_ADDR")]
     pub addr: Option<SocketAddr>,
-    /// Problems to show (JSONL); the embedded demo set when absent.
-    #[arg(long)]
-    pub input: Option<PathBuf>,
+    /// Directory for the database (`graft.sqlite3` inside); created if missing.
+    #[arg(long, env = "GRAFT_DATA_DIR", default_value = "./graft-data")]
+    pub data_dir: PathBuf,
+    /// A sqlx SQLite URL (`sqlite://path/to/file.sqlite3`, `sqlite::memory:`); overrides
+    /// --data-dir.
+    #[arg(long, env = "GRAFT_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
-/// Loads the problems, then serves until interrupted.
+/// What every handler can reach: the Leptos settings, the store and the job runner.
+/// Handlers take the part they need (`State<Store>`, …) through [`FromRef`].
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos settings (site root, bundle name).
+    pub leptos_options: LeptosOptions,
+    /// The database.
+    pub store: Store,
+    /// The curriculum job runner.
+    pub jobs: JobRunner,
+}
+
+impl AppState {
+    /// Provides the store and the job runner as Leptos context, for server functions and
+    /// server rendering (`use_context::<Store>()`, `use_context::<JobRunner>()`).
+    fn provide(&self) {
+        provide_context(self.store.clone());
+        provide_context(self.jobs.clone());
+    }
+}
+
+/// Opens the store, then serves until interrupted.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let catalog = load_catalog(args.input.as_deref())?;
     // Before any thread exists: outside cargo-leptos, name the bundle ourselves (otherwise
     // Leptos warns and links `/pkg/.js`).
     if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {
@@ -46,47 +79,45 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args.addr, options, catalog))
+    runtime.block_on(serve(args, options))
 }
 
-/// Extracts every readable problem of the input; rows that fail are reported and left out.
-fn load_catalog(input: Option<&std::path::Path>) -> anyhow::Result<Catalog> {
-    let rows = jsonl::read_problems(input)?;
-    let name = jsonl::input_name(input);
-    let mut entries = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let id = jsonl::source_id(input, row);
-        match &row.problem {
-            Ok(problem) => match engine::problem::extract(problem) {
-                Ok(extracted) => entries.push((id, extracted.graph)),
-                Err(e) => eprintln!("{name}:{}: skipped: {e}", row.line),
-            },
-            Err(e) => eprintln!("{name}:{}: skipped: {e}", row.line),
-        }
+/// Opens the database named by `--database-url`, else the one in `--data-dir`.
+async fn open_store(args: &Args) -> anyhow::Result<Store> {
+    match &args.database_url {
+        Some(url) => Store::open(url)
+            .await
+            .with_context(|| format!("cannot open --database-url {url}")),
+        None => Store::open_data_dir(&args.data_dir).await.with_context(|| {
+            format!(
+                "cannot open the database in --data-dir {} (is the directory writable?)",
+                args.data_dir.display()
+            )
+        }),
     }
-    Ok(Catalog::new(entries))
 }
 
-async fn serve(
-    addr: Option<SocketAddr>,
-    options: LeptosOptions,
-    catalog: Catalog,
-) -> anyhow::Result<()> {
-    let addr = addr.unwrap_or(options.site_addr);
-    let routes = generate_route_list(app::App);
-    let problems = catalog.len();
-    let router = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || provide_context(catalog.clone()),
-            {
-                let options = options.clone();
-                move || app::shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
-        .with_state(options);
+async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
+    let addr = args.addr.unwrap_or(options.site_addr);
+    let store = open_store(&args).await?;
+    if let Some(report) = store
+        .ensure_demo()
+        .await
+        .context("cannot import the demo set into the new database")?
+    {
+        eprintln!(
+            "graft: new database: imported the demo set ({} problems)",
+            report.imported
+        );
+    }
+    let problems = store.problem_count().await?;
+    let jobs = store.spawn_job_runner();
+    let state = AppState {
+        leptos_options: options.clone(),
+        store,
+        jobs,
+    };
+    let router = router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (is the port taken? try --addr)"))?;
@@ -96,4 +127,43 @@ async fn serve(
     axum::serve(listener, router.into_make_service())
         .await
         .context("the server stopped")
+}
+
+/// The whole app: the JSON API, server functions, the pages, static files.
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let context = {
+        let state = state.clone();
+        move || state.provide()
+    };
+    Router::new()
+        .merge(api::routes())
+        // Server functions are registered at their own paths by `leptos_routes_with_context`;
+        // anything else under /api/ is an unknown endpoint (JSON 404).
+        .route("/api/{*fn_name}", any(server_fn_or_404))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// `/api/{*fn_name}`: a server function (with the store and job runner as context), or a
+/// JSON 404.
+async fn server_fn_or_404(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let path = req.uri().path();
+    let registered = leptos::server_fn::axum::server_fn_paths()
+        .any(|(p, method)| p == path && method == req.method());
+    if !registered {
+        let (method, uri) = (req.method().clone(), req.uri().clone());
+        return api::unknown_endpoint(method, uri).await.into_response();
+    }
+    leptos_axum::handle_server_fns_with_context(move || state.provide(), req)
+        .await
+        .into_response()
 }

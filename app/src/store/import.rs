@@ -1,0 +1,250 @@
+//! Importing a JSONL file as a dataset, in one transaction.
+
+use engine::problem::{extract, Problem};
+
+use super::{blocking, new_share_token, Store, StoreError, StoreResult};
+use crate::model::{ImportReport, LineError};
+
+/// The longest dataset name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// One readable row, ready to insert.
+struct ReadRow {
+    line: u32,
+    external_id: Option<String>,
+    question: String,
+    source: String,
+    /// Graph JSON, depth and answer; or the extraction failure's category and detail.
+    outcome: Result<(String, u32, String), (String, String)>,
+}
+
+/// Reads and extracts every non-blank line (engine work: call on a blocking thread).
+fn read_rows(contents: &str) -> (Vec<ReadRow>, Vec<LineError>) {
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    let contents = contents.strip_prefix('\u{feff}').unwrap_or(contents);
+    for (i, line) in contents.lines().enumerate() {
+        let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let problem = match Problem::from_json(text) {
+            Ok(p) => p,
+            Err(e) => {
+                failed.push(LineError {
+                    line: number,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let outcome = match extract(&problem) {
+            Ok(ex) if ex.answer_matches == Some(false) => Err((
+                "answer_mismatch".to_string(),
+                format!(
+                    "the extracted graph gives {} but the row states {}",
+                    ex.graph.answer_value(),
+                    ex.expected
+                        .map_or_else(|| "another answer".to_string(), |n| n.to_string())
+                ),
+            )),
+            Ok(ex) => match serde_json::to_string(&ex.graph) {
+                Ok(json) => Ok((json, ex.graph.depth(), ex.graph.answer_value().to_string())),
+                Err(e) => Err(("unserializable_graph".to_string(), e.to_string())),
+            },
+            Err(f) => Err((
+                f.category.clone(),
+                match f.line {
+                    Some(l) => format!("solution line {l}: {}", f.detail),
+                    None => f.detail.clone(),
+                },
+            )),
+        };
+        rows.push(ReadRow {
+            line: number,
+            external_id: problem.id.clone(),
+            question: problem.question.clone().unwrap_or_default(),
+            source: text.to_string(),
+            outcome,
+        });
+    }
+    (rows, failed)
+}
+
+/// Checks a dataset name: not blank, at most [`MAX_NAME_CHARS`] characters, no control
+/// characters. Returns it trimmed.
+pub fn check_dataset_name(name: &str) -> StoreResult<&str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(StoreError::Invalid(
+            "the dataset name is empty; give a name (e.g. ?name=gsm8k-train)".into(),
+        ));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "the dataset name is longer than {MAX_NAME_CHARS} characters; choose a shorter one"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(
+            "the dataset name contains control characters (newlines, tabs); remove them".into(),
+        ));
+    }
+    Ok(name)
+}
+
+impl Store {
+    /// Imports a JSONL file (`contents`) as a new dataset called `name`, in one transaction.
+    ///
+    /// Reads GSM8K rows (`{question, answer}`) and program rows (`{question|input, code,
+    /// target?}`); blank lines are skipped. Rows that cannot be read are listed in the report
+    /// with their line number and not stored. Rows that are read but do not extract (or whose
+    /// graph misses the stated answer) are stored as problems with their extraction error.
+    ///
+    /// Refuses, storing nothing, when the name is empty or taken
+    /// ([`StoreError::NameTaken`]) or no row could be read ([`StoreError::NothingImported`]).
+    /// A database failure part-way rolls everything back.
+    pub async fn import_jsonl(&self, name: &str, contents: &str) -> StoreResult<ImportReport> {
+        let name = check_dataset_name(name)?.to_string();
+        let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE name = ?")
+            .bind(&name)
+            .fetch_optional(&self.pool)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::NameTaken(name));
+        }
+        let contents = contents.to_string();
+        let (rows, failed) = blocking("reading the file", move || read_rows(&contents)).await?;
+        if rows.is_empty() {
+            let reason = if failed.is_empty() {
+                "the file has no rows (it is empty or blank); send one JSON object per line"
+                    .to_string()
+            } else {
+                format!(
+                    "none of the {} non-blank lines is a problem Graft can read; each line must \
+                     be a JSON object with \"question\" and \"answer\" (GSM8K) or with \"code\" \
+                     (a Python program); see `failed` for each line",
+                    failed.len()
+                )
+            };
+            return Err(StoreError::NothingImported { reason, failed });
+        }
+
+        let mut tx = self.pool.begin().await?;
+        let dataset_id = sqlx::query("INSERT INTO datasets (name) VALUES (?)")
+            .bind(&name)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => {
+                    StoreError::NameTaken(name.clone())
+                }
+                _ => StoreError::Database(e),
+            })?
+            .last_insert_rowid();
+        let mut extracted = 0u64;
+        for row in &rows {
+            let token = new_share_token()?;
+            let (graph, depth, answer, category, detail) = match &row.outcome {
+                Ok((graph, depth, answer)) => {
+                    extracted += 1;
+                    (
+                        Some(graph.as_str()),
+                        Some(*depth),
+                        Some(answer.as_str()),
+                        None,
+                        None,
+                    )
+                }
+                Err((category, detail)) => (
+                    None,
+                    None,
+                    None,
+                    Some(category.as_str()),
+                    Some(detail.as_str()),
+                ),
+            };
+            sqlx::query(
+                "INSERT INTO problems (dataset_id, line, external_id, question, source, graph,
+                    error_category, error_detail, depth, answer, share_token)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(dataset_id)
+            .bind(row.line)
+            .bind(row.external_id.as_deref())
+            .bind(&row.question)
+            .bind(&row.source)
+            .bind(graph)
+            .bind(category)
+            .bind(detail)
+            .bind(depth)
+            .bind(answer)
+            .bind(token)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ImportReport {
+            dataset_id,
+            imported: rows.len() as u64,
+            extracted,
+            failed,
+        })
+    }
+}
+
+impl Store {
+    /// Adds one problem (a JSONL row in either shape) to dataset `dataset_id`, after the
+    /// dataset's last line. Refuses, storing nothing, when the row cannot be read or its graph
+    /// cannot be extracted. Returns the new problem's id.
+    pub async fn add_problem(&self, dataset_id: i64, row: &str) -> StoreResult<i64> {
+        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
+            .bind(dataset_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound {
+                what: "dataset",
+                id: dataset_id,
+            });
+        }
+        let text = row.replace(['\n', '\r'], " ");
+        let (mut rows, failed) = blocking("reading the problem", move || read_rows(&text)).await?;
+        if let Some(f) = failed.first() {
+            return Err(StoreError::Invalid(f.reason.clone()));
+        }
+        let Some(row) = rows.pop() else {
+            return Err(StoreError::Invalid(
+                "the problem is empty: give a question and a solution".into(),
+            ));
+        };
+        let (graph, depth, answer) = row.outcome.map_err(|(category, detail)| {
+            StoreError::Invalid(format!("cannot extract a graph ({category}): {detail}"))
+        })?;
+        let mut tx = self.pool.begin().await?;
+        let (line,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(line), 0) + 1 FROM problems WHERE dataset_id = ?")
+                .bind(dataset_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let id = sqlx::query(
+            "INSERT INTO problems (dataset_id, line, external_id, question, source, graph,
+                error_category, error_detail, depth, answer, share_token)
+             VALUES (?, ?, NULL, ?, ?, ?, NULL, NULL, ?, ?, ?)",
+        )
+        .bind(dataset_id)
+        .bind(line)
+        .bind(&row.question)
+        .bind(&row.source)
+        .bind(graph)
+        .bind(depth)
+        .bind(answer)
+        .bind(new_share_token()?)
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+        tx.commit().await?;
+        Ok(id)
+    }
+}

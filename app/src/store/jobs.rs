@@ -1,0 +1,388 @@
+//! Curriculum jobs: creation, status, and the runner that works through them.
+//!
+//! A job covers the extracted problems of a dataset (or one problem), in id order. For each
+//! problem the runner calls [`engine::curriculum::generate`] with the job's seed and the
+//! problem's id as the source id, so the chains' sub-seeds depend only on the job seed and the
+//! problem: a job resumed after a restart makes exactly the variants it would have made. A
+//! problem's variants and the job's progress (`done`, `cursor`) are written in one
+//! transaction, so a crash never duplicates or loses a problem's variants; a unique index on
+//! `(job_id, problem_id, chain, round)` guards that too.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::curriculum::{generate, CurriculumConfig};
+use tokio::sync::Notify;
+
+use super::rows::{graph_from_json, JobParams, JobRow};
+use super::{new_share_token, seed_to_db, Store, StoreError, StoreResult};
+use crate::model::{JobSpec, JobState, JobStatus};
+
+/// The most rounds a curriculum job may ask for.
+pub const MAX_ROUNDS: u32 = 8;
+/// The most chains per problem a job may ask for.
+pub const MAX_PER_PROBLEM: u32 = 50;
+
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// A handle on the job runner that [`Store::spawn_job_runner`] started (cheap to clone).
+///
+/// [`Store::create_job`] already wakes the runner; [`JobRunner::wake`] is for anything else
+/// that queues work behind the store's back.
+#[derive(Debug, Clone)]
+pub struct JobRunner {
+    wake: Arc<Notify>,
+}
+
+impl JobRunner {
+    /// Makes the runner look for queued jobs now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// One variant to insert for a job, made on a blocking thread.
+struct MadeVariant {
+    chain: u32,
+    round: u32,
+    seed: u64,
+    operations: String,
+    graph: String,
+    depth: u32,
+    answer: String,
+}
+
+/// Runs the curriculum for one problem: its variants, chain by chain, rounds in order.
+fn make_variants(
+    problem_id: i64,
+    graph_json: &str,
+    p: JobParams,
+) -> Result<Vec<MadeVariant>, String> {
+    let original =
+        graph_from_json(graph_json, &format!("problem {problem_id}")).map_err(|e| e.to_string())?;
+    let cfg = CurriculumConfig {
+        rounds: p.rounds,
+        per_problem: p.per_problem,
+        seed: p.seed,
+        ..CurriculumConfig::default()
+    };
+    let chains = generate(&original, &problem_id.to_string(), &cfg)
+        .map_err(|e| format!("problem {problem_id}: {e}"))?;
+    let mut out = Vec::new();
+    for chain in chains {
+        let mut before = 0;
+        for v in &chain.variants {
+            // The round's own interventions: what it adds to the previous round's lineage.
+            let ops = &v.operations[before.min(v.operations.len())..];
+            before = v.operations.len();
+            out.push(MadeVariant {
+                chain: chain.index,
+                round: v.round,
+                seed: v.seed,
+                operations: serde_json::to_string(ops).map_err(|e| e.to_string())?,
+                graph: serde_json::to_string(&v.graph).map_err(|e| e.to_string())?,
+                depth: v.metrics.depth,
+                answer: v.answer.to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Queues a curriculum job and wakes the runner. Checks that `rounds` is 1..=8,
+    /// `per_problem` 1..=50, the dataset exists, the problem (if any) exists, belongs to it and
+    /// has a graph, and that there is at least one extracted problem in scope.
+    pub async fn create_job(&self, spec: &JobSpec) -> StoreResult<i64> {
+        if !(1..=MAX_ROUNDS).contains(&spec.rounds) {
+            return Err(StoreError::Invalid(format!(
+                "rounds must be between 1 and {MAX_ROUNDS}, got {}",
+                spec.rounds
+            )));
+        }
+        if !(1..=MAX_PER_PROBLEM).contains(&spec.per_problem) {
+            return Err(StoreError::Invalid(format!(
+                "per_problem must be between 1 and {MAX_PER_PROBLEM}, got {}",
+                spec.per_problem
+            )));
+        }
+        let dataset: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
+            .bind(spec.dataset_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if dataset.is_none() {
+            return Err(StoreError::NotFound {
+                what: "dataset",
+                id: spec.dataset_id,
+            });
+        }
+        let total = match spec.problem_id {
+            Some(pid) => {
+                let row: Option<(i64, Option<i64>)> =
+                    sqlx::query_as("SELECT dataset_id, depth FROM problems WHERE id = ?")
+                        .bind(pid)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                match row {
+                    None => {
+                        return Err(StoreError::NotFound {
+                            what: "problem",
+                            id: pid,
+                        })
+                    }
+                    Some((ds, _)) if ds != spec.dataset_id => {
+                        return Err(StoreError::Invalid(format!(
+                            "problem {pid} belongs to dataset {ds}, not to dataset {}; send \
+                             dataset_id {ds} or another problem",
+                            spec.dataset_id
+                        )))
+                    }
+                    Some((_, None)) => {
+                        return Err(StoreError::Invalid(format!(
+                            "problem {pid} has no graph (its extraction failed); a curriculum \
+                             needs an extracted problem"
+                        )))
+                    }
+                    Some(_) => 1,
+                }
+            }
+            None => {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM problems WHERE dataset_id = ? AND depth IS NOT NULL",
+                )
+                .bind(spec.dataset_id)
+                .fetch_one(&self.pool)
+                .await?;
+                if n == 0 {
+                    return Err(StoreError::Invalid(format!(
+                        "dataset {} has no extracted problem; nothing to run a curriculum on",
+                        spec.dataset_id
+                    )));
+                }
+                n
+            }
+        };
+        let params = serde_json::to_string(&JobParams {
+            rounds: spec.rounds,
+            per_problem: spec.per_problem,
+            seed: spec.seed,
+        })
+        .map_err(|e| StoreError::Internal(format!("cannot serialize job parameters: {e}")))?;
+        let id = sqlx::query(
+            "INSERT INTO jobs (kind, dataset_id, problem_id, params, total)
+             VALUES ('curriculum', ?, ?, ?, ?)",
+        )
+        .bind(spec.dataset_id)
+        .bind(spec.problem_id)
+        .bind(params)
+        .bind(total)
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// A job's progress; `None` when there is no such job.
+    pub async fn job(&self, id: i64) -> StoreResult<Option<JobStatus>> {
+        let row: Option<JobRow> = sqlx::query_as("SELECT * FROM jobs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(JobRow::into_status).transpose()
+    }
+
+    /// The jobs of a dataset (all jobs when `dataset_id` is `None`), newest first.
+    pub async fn list_jobs(&self, dataset_id: Option<i64>) -> StoreResult<Vec<JobStatus>> {
+        let rows: Vec<JobRow> = sqlx::query_as(
+            "SELECT * FROM jobs WHERE ?1 IS NULL OR dataset_id = ?1 ORDER BY id DESC",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(JobRow::into_status).collect()
+    }
+
+    /// Polls [`Store::job`] every 20 ms until the job is done or failed, or `timeout` passes
+    /// (then an error). For tests and scripts.
+    pub async fn wait_for_job(&self, id: i64, timeout: Duration) -> StoreResult<JobStatus> {
+        let start = tokio::time::Instant::now();
+        loop {
+            let status = self
+                .job(id)
+                .await?
+                .ok_or(StoreError::NotFound { what: "job", id })?;
+            if status.state.is_finished() {
+                return Ok(status);
+            }
+            if start.elapsed() > timeout {
+                return Err(StoreError::Internal(format!(
+                    "job {id} is still {} after {timeout:?} ({}/{} problems)",
+                    status.state.as_str(),
+                    status.done,
+                    status.total
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Starts the job runner on the current tokio runtime (call it once, from inside the
+    /// runtime). It first resumes jobs left `running` by a restart, then works through queued
+    /// jobs in id order, one at a time, and sleeps until [`Store::create_job`] wakes it.
+    pub fn spawn_job_runner(&self) -> JobRunner {
+        let store = self.clone();
+        tokio::spawn(async move { store.run_jobs().await });
+        JobRunner {
+            wake: self.wake.clone(),
+        }
+    }
+
+    async fn run_jobs(self) {
+        loop {
+            match self.next_job().await {
+                Ok(Some(id)) => {
+                    if let Err(e) = self.run_job(id).await {
+                        eprintln!("graft: job {id} failed: {e}");
+                        if let Err(e2) = self.fail_job(id, &e.to_string()).await {
+                            eprintln!("graft: cannot mark job {id} failed: {e2}; retrying in 5 s");
+                            tokio::time::sleep(Duration::from_secs(5)).await;
+                        }
+                    }
+                }
+                Ok(None) => self.wake.notified().await,
+                Err(e) => {
+                    eprintln!("graft: the job runner cannot read the queue: {e}; retrying in 5 s");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            }
+        }
+    }
+
+    /// The job to work on: an interrupted (`running`) one first, else the oldest queued one.
+    async fn next_job(&self) -> StoreResult<Option<i64>> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM jobs WHERE state IN ('running', 'queued')
+             ORDER BY state = 'running' DESC, id LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    async fn run_job(&self, id: i64) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "UPDATE jobs SET state = 'running', updated_at = {NOW}
+             WHERE id = ? AND state = 'queued'"
+        ))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        while self.job_step(id).await? {}
+        Ok(())
+    }
+
+    async fn fail_job(&self, id: i64, reason: &str) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "UPDATE jobs SET state = 'failed', error = ?, updated_at = {NOW} WHERE id = ?"
+        ))
+        .bind(reason)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Processes the next problem of a running job, or marks the job done when none is left.
+    /// Returns whether there may be more to do.
+    pub(crate) async fn job_step(&self, id: i64) -> StoreResult<bool> {
+        let job: Option<JobRow> = sqlx::query_as("SELECT * FROM jobs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(job) = job else {
+            return Ok(false);
+        };
+        if job.state()? != JobState::Running {
+            return Ok(false);
+        }
+        let params = job.params()?;
+        let next: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, graph FROM problems
+             WHERE dataset_id = ?1 AND depth IS NOT NULL AND id > ?2 AND (?3 IS NULL OR id = ?3)
+             ORDER BY id LIMIT 1",
+        )
+        .bind(job.dataset_id)
+        .bind(job.cursor)
+        .bind(job.problem_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((problem_id, graph)) = next else {
+            sqlx::query(&format!(
+                "UPDATE jobs SET state = 'done', updated_at = {NOW} WHERE id = ? AND state = 'running'"
+            ))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+            return Ok(false);
+        };
+        let made = tokio::task::spawn_blocking(move || make_variants(problem_id, &graph, params))
+            .await
+            .unwrap_or_else(|e| Err(format!("problem {problem_id}: the engine stopped: {e}")));
+        let (made, failure) = match made {
+            Ok(v) => (v, None),
+            Err(reason) => (Vec::new(), Some(reason)),
+        };
+
+        let mut tx = self.pool.begin().await?;
+        let mut parent: Option<(u32, i64)> = None;
+        for v in &made {
+            let parent_id = match parent {
+                Some((chain, pid)) if chain == v.chain && v.round > 1 => Some(pid),
+                _ => None,
+            };
+            let vid = sqlx::query(
+                "INSERT INTO variants (problem_id, parent_variant_id, operations, seed, round,
+                    chain, graph, depth, answer, share_token, job_id)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(problem_id)
+            .bind(parent_id)
+            .bind(&v.operations)
+            .bind(seed_to_db(v.seed))
+            .bind(v.round)
+            .bind(v.chain)
+            .bind(&v.graph)
+            .bind(v.depth)
+            .bind(&v.answer)
+            .bind(new_share_token()?)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .last_insert_rowid();
+            parent = Some((v.chain, vid));
+        }
+        let advanced = sqlx::query(&format!(
+            "UPDATE jobs SET done = done + 1, cursor = ?, variants_made = variants_made + ?,
+                problems_failed = problems_failed + ?, error = COALESCE(?, error),
+                updated_at = {NOW}
+             WHERE id = ? AND cursor = ? AND state = 'running'"
+        ))
+        .bind(problem_id)
+        .bind(made.len() as i64)
+        .bind(failure.is_some() as i64)
+        .bind(failure.as_deref())
+        .bind(id)
+        .bind(job.cursor)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if advanced != 1 {
+            // Someone else moved the job on (or stopped it): drop our copy of this problem.
+            tx.rollback().await?;
+            return Ok(true);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,296 @@
+//! The store: datasets, problems, variants and jobs in SQLite (server only, feature `ssr`).
+//!
+//! [`Store`] wraps a sqlx connection pool and is cheap to clone; the server opens one at start
+//! and hands it to the JSON API and, as Leptos context, to the server functions
+//! (`use_context::<crate::store::Store>()`). The schema lives in `migrations/` at the
+//! workspace root and is applied by [`Store::open`].
+//!
+//! Every method that takes outside input checks it and answers a [`StoreError`] that says what
+//! is wrong and how to fix it; [`StoreError::kind`] tells a caller which HTTP status fits.
+//! Graphs are never taken from a client: variants are re-derived here from the stored parent
+//! graph and the interventions ([`Store::save_variant`]).
+
+mod import;
+mod jobs;
+mod reads;
+mod rows;
+mod variants;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+
+pub use import::{check_dataset_name, MAX_NAME_CHARS};
+pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
+pub use reads::{DEFAULT_PAGE, MAX_PAGE};
+pub use variants::MAX_OPERATIONS;
+
+pub use crate::model::{
+    DatasetPage, DatasetSummary, DepthBin, ImportReport, JobSpec, JobState, JobStatus, LineError,
+    NewVariant, ProblemRow, SavedVariant, Shared, StoredProblem, StoredVariant, VariantRow,
+};
+
+/// The demo problems shipped inside the binary (`demo/demo.jsonl`): imported as dataset
+/// [`DEMO_NAME`] into an empty store, and read by `graft extract`/`generate` without `--input`.
+pub const DEMO: &str = include_str!("../../../demo/demo.jsonl");
+
+/// The name the demo set is imported under.
+pub const DEMO_NAME: &str = "demo";
+
+/// The database file's name inside a data directory ([`Store::open_data_dir`]).
+pub const DB_FILE: &str = "graft.sqlite3";
+
+/// How long a statement waits for a lock held by another connection before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What kind of failure a [`StoreError`] is, for choosing a response status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is wrong (bad values, nothing importable, an operation that does not apply).
+    BadRequest,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The request clashes with what is stored (a dataset name in use).
+    Conflict,
+    /// The store itself failed (database, damaged data); not the caller's fault.
+    Internal,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No row with this id.
+    #[error("{what} {id} does not exist (check the id)")]
+    NotFound {
+        /// `dataset`, `problem`, `variant` or `job`.
+        what: &'static str,
+        /// The id asked for.
+        id: i64,
+    },
+    /// The request is invalid; the message says why and what to do.
+    #[error("{0}")]
+    Invalid(String),
+    /// A dataset with this name exists already.
+    #[error("a dataset named {0:?} already exists; import under another name")]
+    NameTaken(String),
+    /// An import in which no row could be read; nothing was stored.
+    #[error("nothing imported: {reason}")]
+    NothingImported {
+        /// Why, in one sentence.
+        reason: String,
+        /// The unreadable rows, with line numbers.
+        failed: Vec<LineError>,
+    },
+    /// One of a variant's operations does not apply to the graph it meets.
+    #[error("operation {index} ({op}) cannot be applied: {reason}; nothing was saved (fix or remove that operation)")]
+    Operation {
+        /// 1-based position in the list.
+        index: usize,
+        /// The operation, as JSON.
+        op: String,
+        /// Why the engine refused it.
+        reason: String,
+    },
+    /// The database could not be opened.
+    #[error(
+        "cannot open the database {target}: {source} (check the path or URL and its permissions)"
+    )]
+    Open {
+        /// The file or URL.
+        target: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// The schema could not be brought up to date.
+    #[error(
+        "cannot apply the database migrations: {0} (was this database written by a newer graft?)"
+    )]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A database statement failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Stored data does not read back (a damaged or hand-edited database).
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// Something outside the database failed (the OS random generator, a worker thread).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    /// The kind of failure, for choosing an HTTP status.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::NotFound { .. } => ErrorKind::NotFound,
+            StoreError::Invalid(_)
+            | StoreError::NothingImported { .. }
+            | StoreError::Operation { .. } => ErrorKind::BadRequest,
+            StoreError::NameTaken(_) => ErrorKind::Conflict,
+            StoreError::Open { .. }
+            | StoreError::Migrate(_)
+            | StoreError::Database(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// A shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Graft's database: a SQLite connection pool (cheap to clone; clones share the pool and the
+/// job runner's wake-up signal).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    /// Poked by [`Store::create_job`]; the job runner waits on it when idle.
+    wake: Arc<Notify>,
+}
+
+impl Store {
+    /// Opens (creating it if missing) the database at a sqlx SQLite URL such as
+    /// `sqlite://graft.sqlite3` or `sqlite::memory:`, and brings its schema up to date.
+    ///
+    /// Files use write-ahead logging, foreign keys are enforced, and a busy connection waits
+    /// up to 10 s for a lock.
+    pub async fn open(url: &str) -> StoreResult<Store> {
+        let options = SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Open {
+            target: url.to_string(),
+            source,
+        })?;
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        Store::connect(options, url, memory).await
+    }
+
+    /// Opens (creating it if missing) the database file at `path`; see [`Store::open`].
+    pub async fn open_path(path: &Path) -> StoreResult<Store> {
+        let options = SqliteConnectOptions::new().filename(path);
+        Store::connect(options, &path.display().to_string(), false).await
+    }
+
+    /// Opens [`DB_FILE`] inside the data directory `dir`, creating the directory and the file
+    /// if missing; see [`Store::open`].
+    pub async fn open_data_dir(dir: &Path) -> StoreResult<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+            target: dir.display().to_string(),
+            source: sqlx::Error::Io(e),
+        })?;
+        Store::open_path(&dir.join(DB_FILE)).await
+    }
+
+    async fn connect(
+        options: SqliteConnectOptions,
+        target: &str,
+        memory: bool,
+    ) -> StoreResult<Store> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        // An in-memory database lives as long as its one connection.
+        let pool_options = if memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(8)
+        };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                target: target.to_string(),
+                source,
+            })?;
+        sqlx::migrate!("../migrations").run(&pool).await?;
+        Ok(Store {
+            pool,
+            wake: Arc::new(Notify::new()),
+        })
+    }
+
+    /// The connection pool, for maintenance and tests (everything else goes through methods).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Imports the embedded demo set as dataset [`DEMO_NAME`] when the store has no dataset at
+    /// all. Returns the import report when it imported, `None` when there were datasets.
+    pub async fn ensure_demo(&self) -> StoreResult<Option<ImportReport>> {
+        let (datasets,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM datasets")
+            .fetch_one(&self.pool)
+            .await?;
+        if datasets > 0 {
+            return Ok(None);
+        }
+        match self.import_jsonl(DEMO_NAME, DEMO).await {
+            Ok(report) => Ok(Some(report)),
+            // Another process imported it between our count and our insert.
+            Err(StoreError::NameTaken(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Problems stored, over all datasets.
+    pub async fn problem_count(&self) -> StoreResult<u64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM problems")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+}
+
+/// A new share token: 128 bits from the OS random generator, as 32 lowercase hex digits
+/// (URL-safe, unguessable).
+pub fn new_share_token() -> StoreResult<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        StoreError::Internal(format!(
+            "the operating system's random generator failed ({e}); cannot make a share token"
+        ))
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether `token` has the shape of a share token (32 hex digits), so lookups of anything
+/// else answer "not found" without a query.
+fn is_token(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A stored 64-bit seed (SQLite integers are signed; the bits are kept).
+fn seed_to_db(seed: u64) -> i64 {
+    seed as i64
+}
+
+/// A seed as read back.
+fn seed_from_db(seed: i64) -> u64 {
+    seed as u64
+}
+
+/// Runs `f` on the blocking thread pool (engine work), turning a panic into an error.
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Internal(format!("{what} stopped unexpectedly: {e}")))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,237 @@
+//! Reading datasets, problems, variants and share links.
+
+use super::rows::{
+    error_text, graph_from_json, operations_from_json, DatasetRow, DepthRow, ProblemFull,
+    ProblemListRow, VariantFull, VariantListRow, DATASET_SELECT,
+};
+use super::{is_token, seed_from_db, Store, StoreError, StoreResult};
+use crate::model::{
+    DatasetPage, DatasetSummary, DepthBin, Shared, StoredProblem, StoredVariant, VariantRow,
+};
+
+/// Problems per page when the caller does not say.
+pub const DEFAULT_PAGE: u64 = 50;
+/// The most problems one page holds.
+pub const MAX_PAGE: u64 = 500;
+
+const VARIANT_FULL_SELECT: &str = "
+    SELECT v.id, v.problem_id, p.dataset_id, v.parent_variant_id, v.operations, v.seed,
+        v.round, v.chain, v.graph, p.question, v.share_token, v.job_id, v.review_status,
+        v.created_at,
+        COALESCE((SELECT pv.graph FROM variants pv WHERE pv.id = v.parent_variant_id), p.graph)
+            AS parent_graph
+    FROM variants v JOIN problems p ON p.id = v.problem_id";
+
+const PROBLEM_FULL_SELECT: &str = "
+    SELECT p.id, p.dataset_id, d.name AS dataset_name, p.line, p.external_id, p.question,
+        p.graph, p.error_category, p.error_detail, p.share_token, p.created_at
+    FROM problems p JOIN datasets d ON d.id = p.dataset_id";
+
+impl Store {
+    /// Every dataset with its counts and depth histogram, oldest first.
+    pub async fn list_datasets(&self) -> StoreResult<Vec<DatasetSummary>> {
+        let rows: Vec<DatasetRow> = sqlx::query_as(&format!("{DATASET_SELECT} ORDER BY d.id"))
+            .fetch_all(&self.pool)
+            .await?;
+        let bins: Vec<DepthRow> = sqlx::query_as(
+            "SELECT dataset_id, depth, COUNT(*) AS n FROM problems WHERE depth IS NOT NULL
+             GROUP BY dataset_id, depth ORDER BY dataset_id, depth",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mut s = r.into_summary();
+                s.histogram = bins
+                    .iter()
+                    .filter(|b| b.dataset_id == s.id)
+                    .map(|b| DepthBin {
+                        depth: b.depth as u32,
+                        problems: b.n as u64,
+                    })
+                    .collect();
+                s
+            })
+            .collect())
+    }
+
+    /// One dataset's summary, `None` when there is no such dataset.
+    pub async fn dataset_summary(&self, id: i64) -> StoreResult<Option<DatasetSummary>> {
+        let Some(row): Option<DatasetRow> =
+            sqlx::query_as(&format!("{DATASET_SELECT} WHERE d.id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let bins: Vec<DepthRow> = sqlx::query_as(
+            "SELECT dataset_id, depth, COUNT(*) AS n FROM problems
+             WHERE dataset_id = ? AND depth IS NOT NULL GROUP BY dataset_id, depth ORDER BY depth",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut s = row.into_summary();
+        s.histogram = bins
+            .into_iter()
+            .map(|b| DepthBin {
+                depth: b.depth as u32,
+                problems: b.n as u64,
+            })
+            .collect();
+        Ok(Some(s))
+    }
+
+    /// A page of a dataset's problems in id order: from `offset`, at most `limit` (default
+    /// 50, at most 500) of them. `None` when there is no such dataset.
+    pub async fn dataset(
+        &self,
+        id: i64,
+        offset: Option<u64>,
+        limit: Option<u64>,
+    ) -> StoreResult<Option<DatasetPage>> {
+        let offset = offset.unwrap_or(0);
+        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(StoreError::Invalid(format!(
+                "limit must be between 1 and {MAX_PAGE}, got {limit}"
+            )));
+        }
+        let offset_db = i64::try_from(offset).map_err(|_| {
+            StoreError::Invalid(format!(
+                "offset {offset} is too large; use a smaller offset"
+            ))
+        })?;
+        let Some(summary) = self.dataset_summary(id).await? else {
+            return Ok(None);
+        };
+        let rows: Vec<ProblemListRow> = sqlx::query_as(
+            "SELECT p.id, p.line, p.external_id, p.question, p.depth, p.answer,
+                p.error_category, p.error_detail,
+                (SELECT COUNT(*) FROM variants v WHERE v.problem_id = p.id) AS variants
+             FROM problems p WHERE p.dataset_id = ? ORDER BY p.id LIMIT ? OFFSET ?",
+        )
+        .bind(id)
+        .bind(limit as i64)
+        .bind(offset_db)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(DatasetPage {
+            total: summary.problems,
+            summary,
+            problems: rows.into_iter().map(ProblemListRow::into_row).collect(),
+            offset,
+            limit,
+        }))
+    }
+
+    /// One problem with its graph and variants; `None` when there is no such problem.
+    pub async fn problem(&self, id: i64) -> StoreResult<Option<StoredProblem>> {
+        let row: Option<ProblemFull> =
+            sqlx::query_as(&format!("{PROBLEM_FULL_SELECT} WHERE p.id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some(row) => Ok(Some(self.full_problem(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn full_problem(&self, row: ProblemFull) -> StoreResult<StoredProblem> {
+        let graph = row
+            .graph
+            .as_deref()
+            .map(|g| graph_from_json(g, &format!("problem {}", row.id)))
+            .transpose()?;
+        let variants = self.variant_rows(row.id).await?;
+        Ok(StoredProblem {
+            id: row.id,
+            dataset_id: row.dataset_id,
+            dataset_name: row.dataset_name,
+            line: row.line as u32,
+            external_id: row.external_id,
+            question: row.question,
+            graph,
+            error: error_text(row.error_category, row.error_detail),
+            share_token: row.share_token,
+            variants,
+            created_at: row.created_at,
+        })
+    }
+
+    /// The variants of a problem, oldest first.
+    pub async fn variant_rows(&self, problem_id: i64) -> StoreResult<Vec<VariantRow>> {
+        let rows: Vec<VariantListRow> = sqlx::query_as(
+            "SELECT id, parent_variant_id, round, depth, answer, operations, job_id,
+                review_status, share_token, created_at
+             FROM variants WHERE problem_id = ? ORDER BY id",
+        )
+        .bind(problem_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(VariantListRow::into_row).collect()
+    }
+
+    /// One variant with its graph, its parent's graph and its lineage; `None` when there is
+    /// no such variant.
+    pub async fn variant(&self, id: i64) -> StoreResult<Option<StoredVariant>> {
+        let row: Option<VariantFull> =
+            sqlx::query_as(&format!("{VARIANT_FULL_SELECT} WHERE v.id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(full_variant).transpose()
+    }
+
+    /// What a share token points at; `None` for an unknown token.
+    pub async fn shared(&self, token: &str) -> StoreResult<Option<Shared>> {
+        if !is_token(token) {
+            return Ok(None);
+        }
+        let token = token.to_ascii_lowercase();
+        let problem: Option<ProblemFull> =
+            sqlx::query_as(&format!("{PROBLEM_FULL_SELECT} WHERE p.share_token = ?"))
+                .bind(&token)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(row) = problem {
+            return Ok(Some(Shared::Problem(self.full_problem(row).await?)));
+        }
+        let variant: Option<VariantFull> =
+            sqlx::query_as(&format!("{VARIANT_FULL_SELECT} WHERE v.share_token = ?"))
+                .bind(&token)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(variant.map(full_variant).transpose()?.map(Shared::Variant))
+    }
+}
+
+fn full_variant(row: VariantFull) -> StoreResult<StoredVariant> {
+    let whose = format!("variant {}", row.id);
+    let parent_graph = row.parent_graph.as_deref().ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "{whose} has no parent graph (its problem {} has no graph)",
+            row.problem_id
+        ))
+    })?;
+    Ok(StoredVariant {
+        id: row.id,
+        problem_id: row.problem_id,
+        dataset_id: row.dataset_id,
+        parent_variant_id: row.parent_variant_id,
+        operations: operations_from_json(&row.operations, &whose)?,
+        seed: row.seed.map(seed_from_db),
+        round: row.round as u32,
+        chain: row.chain.map(|c| c as u32),
+        graph: graph_from_json(&row.graph, &whose)?,
+        parent_graph: graph_from_json(parent_graph, &format!("the parent of {whose}"))?,
+        question: row.question,
+        share_token: row.share_token,
+        job_id: row.job_id,
+        review_status: row.review_status,
+        created_at: row.created_at,
+    })
+}

@@ -1,0 +1,244 @@
+//! Rows as sqlx reads them, and their conversion into the model's plain types.
+
+use engine::intervene::Intervention;
+use engine::Graph;
+use sqlx::FromRow;
+
+use super::{StoreError, StoreResult};
+use crate::model::{
+    summarize_operations, DatasetSummary, JobState, JobStatus, ProblemRow, VariantRow,
+};
+
+/// Reads stored graph JSON.
+pub(super) fn graph_from_json(json: &str, whose: &str) -> StoreResult<Graph> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("the graph of {whose} does not read back: {e}")))
+}
+
+/// Reads stored operations JSON.
+pub(super) fn operations_from_json(json: &str, whose: &str) -> StoreResult<Vec<Intervention>> {
+    serde_json::from_str(json).map_err(|e| {
+        StoreError::Corrupt(format!("the operations of {whose} do not read back: {e}"))
+    })
+}
+
+/// `category: detail` of a failed extraction.
+pub(super) fn error_text(category: Option<String>, detail: Option<String>) -> Option<String> {
+    match (category, detail) {
+        (Some(c), Some(d)) if !d.is_empty() => Some(format!("{c}: {d}")),
+        (Some(c), _) => Some(c),
+        (None, _) => None,
+    }
+}
+
+/// A dataset with its counts (histogram filled in separately).
+#[derive(FromRow)]
+pub(super) struct DatasetRow {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub problems: i64,
+    pub extracted: i64,
+    pub variants: i64,
+    pub reviewed: i64,
+}
+
+impl DatasetRow {
+    pub fn into_summary(self) -> DatasetSummary {
+        DatasetSummary {
+            id: self.id,
+            name: self.name,
+            problems: self.problems as u64,
+            extracted: self.extracted as u64,
+            variants: self.variants as u64,
+            reviewed: self.reviewed as u64,
+            histogram: Vec::new(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// The select list and FROM clause of [`DatasetRow`] (add a WHERE and ORDER BY).
+pub(super) const DATASET_SELECT: &str = "
+    SELECT d.id, d.name, d.created_at,
+        (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id) AS problems,
+        (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id AND p.depth IS NOT NULL)
+            AS extracted,
+        (SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
+            WHERE p.dataset_id = d.id) AS variants,
+        (SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
+            WHERE p.dataset_id = d.id AND v.review_status <> 'unreviewed') AS reviewed
+    FROM datasets d";
+
+/// One bar of a depth histogram.
+#[derive(FromRow)]
+pub(super) struct DepthRow {
+    pub dataset_id: i64,
+    pub depth: i64,
+    pub n: i64,
+}
+
+/// A line of a dataset's problem list.
+#[derive(FromRow)]
+pub(super) struct ProblemListRow {
+    pub id: i64,
+    pub line: i64,
+    pub external_id: Option<String>,
+    pub question: String,
+    pub depth: Option<i64>,
+    pub answer: Option<String>,
+    pub error_category: Option<String>,
+    pub error_detail: Option<String>,
+    pub variants: i64,
+}
+
+impl ProblemListRow {
+    pub fn into_row(self) -> ProblemRow {
+        ProblemRow {
+            id: self.id,
+            line: self.line as u32,
+            external_id: self.external_id,
+            question: self.question,
+            depth: self.depth.map(|d| d as u32),
+            answer: self.answer,
+            error: error_text(self.error_category, self.error_detail),
+            variants: self.variants as u64,
+        }
+    }
+}
+
+/// A whole problem with its dataset's name.
+#[derive(FromRow)]
+pub(super) struct ProblemFull {
+    pub id: i64,
+    pub dataset_id: i64,
+    pub dataset_name: String,
+    pub line: i64,
+    pub external_id: Option<String>,
+    pub question: String,
+    pub graph: Option<String>,
+    pub error_category: Option<String>,
+    pub error_detail: Option<String>,
+    pub share_token: String,
+    pub created_at: String,
+}
+
+/// A line of a problem's variant list.
+#[derive(FromRow)]
+pub(super) struct VariantListRow {
+    pub id: i64,
+    pub parent_variant_id: Option<i64>,
+    pub round: i64,
+    pub depth: i64,
+    pub answer: String,
+    pub operations: String,
+    pub job_id: Option<i64>,
+    pub review_status: String,
+    pub share_token: String,
+    pub created_at: String,
+}
+
+impl VariantListRow {
+    pub fn into_row(self) -> StoreResult<VariantRow> {
+        let ops = operations_from_json(&self.operations, &format!("variant {}", self.id))?;
+        Ok(VariantRow {
+            id: self.id,
+            parent_variant_id: self.parent_variant_id,
+            round: self.round as u32,
+            depth: self.depth as u32,
+            answer: self.answer,
+            operations: summarize_operations(&ops),
+            job_id: self.job_id,
+            review_status: self.review_status,
+            share_token: self.share_token,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// A whole variant with what it descends from.
+#[derive(FromRow)]
+pub(super) struct VariantFull {
+    pub id: i64,
+    pub problem_id: i64,
+    pub dataset_id: i64,
+    pub parent_variant_id: Option<i64>,
+    pub operations: String,
+    pub seed: Option<i64>,
+    pub round: i64,
+    pub chain: Option<i64>,
+    pub graph: String,
+    pub question: String,
+    pub share_token: String,
+    pub job_id: Option<i64>,
+    pub review_status: String,
+    pub created_at: String,
+    /// The parent variant's graph, else the problem's.
+    pub parent_graph: Option<String>,
+}
+
+/// A job as stored.
+#[derive(FromRow)]
+pub(super) struct JobRow {
+    pub id: i64,
+    pub dataset_id: i64,
+    pub problem_id: Option<i64>,
+    pub params: String,
+    pub state: String,
+    pub done: i64,
+    pub cursor: i64,
+    pub total: i64,
+    pub variants_made: i64,
+    pub problems_failed: i64,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A job's parameters, as stored in `jobs.params`.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub(super) struct JobParams {
+    pub rounds: u32,
+    pub per_problem: u32,
+    pub seed: u64,
+}
+
+impl JobRow {
+    pub fn params(&self) -> StoreResult<JobParams> {
+        serde_json::from_str(&self.params).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "the parameters of job {} do not read back: {e}",
+                self.id
+            ))
+        })
+    }
+
+    pub fn state(&self) -> StoreResult<JobState> {
+        JobState::parse(&self.state).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "job {} has an unknown state {:?}",
+                self.id, self.state
+            ))
+        })
+    }
+
+    pub fn into_status(self) -> StoreResult<JobStatus> {
+        let params = self.params()?;
+        Ok(JobStatus {
+            id: self.id,
+            state: self.state()?,
+            done: self.done as u64,
+            total: self.total as u64,
+            variants_made: self.variants_made as u64,
+            problems_failed: self.problems_failed as u64,
+            error: self.error,
+            dataset_id: self.dataset_id,
+            problem_id: self.problem_id,
+            rounds: params.rounds,
+            per_problem: params.per_problem,
+            seed: params.seed,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}

@@ -1,0 +1,425 @@
+//! Store tests on throw-away database files.
+
+use std::path::Path;
+use std::time::Duration;
+
+use engine::intervene::Intervention;
+use engine::{NodeId, Number, ProxyFn, ProxyOp};
+
+use super::*;
+
+async fn fresh() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = Store::open_data_dir(dir.path()).await.expect("opens");
+    (dir, store)
+}
+
+async fn count(store: &Store, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(store.pool()).await.unwrap();
+    n
+}
+
+fn demo_line(i: usize) -> &'static str {
+    DEMO.lines().nth(i).unwrap()
+}
+
+fn graft(node: u32, k: i64) -> Intervention {
+    Intervention::Graft {
+        node: NodeId(node),
+        f: ProxyFn {
+            op: ProxyOp::Mul,
+            k: Number::int(k as i128),
+        },
+    }
+}
+
+/// An operation node of `g` (a step) to graft onto.
+fn a_step(g: &engine::Graph) -> u32 {
+    g.ids()
+        .find(|&id| g.node(id).kind.is_operation())
+        .expect("the graph has a step")
+        .0
+}
+
+#[tokio::test]
+async fn opens_a_file_and_an_in_memory_database() {
+    let (dir, store) = fresh().await;
+    assert!(dir.path().join(DB_FILE).exists());
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+
+    let mem = Store::open("sqlite::memory:").await.unwrap();
+    mem.ensure_demo().await.unwrap();
+    assert_eq!(
+        mem.problem_count().await.unwrap(),
+        DEMO.lines().count() as u64
+    );
+
+    let e = Store::open("postgres://nope").await.unwrap_err();
+    assert!(e.to_string().contains("postgres://nope"), "{e}");
+}
+
+#[tokio::test]
+async fn demo_is_imported_once() {
+    let (dir, store) = fresh().await;
+    let report = store.ensure_demo().await.unwrap().expect("imported");
+    let rows = DEMO.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+    assert_eq!(report.imported, rows);
+    assert_eq!(report.extracted, rows);
+    assert!(report.failed.is_empty());
+    assert!(store.ensure_demo().await.unwrap().is_none());
+    store.close().await;
+
+    let again = Store::open_data_dir(dir.path()).await.unwrap();
+    assert!(again.ensure_demo().await.unwrap().is_none());
+    let list = again.list_datasets().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].name, DEMO_NAME);
+    assert_eq!(list[0].problems, rows);
+    assert_eq!(
+        list[0].histogram.iter().map(|b| b.problems).sum::<u64>(),
+        rows
+    );
+}
+
+#[tokio::test]
+async fn import_reports_lines_and_stores_failed_extractions() {
+    let (_dir, store) = fresh().await;
+    let contents = format!(
+        "{}\nnot json\n\n{{\"question\": \"no answer\"}}\n{}\n{}\n",
+        demo_line(0),
+        r#"{"question": "Sam has 3 cats.", "answer": "He has cats.\n#### 3"}"#,
+        r#"{"input": "q", "code": "def solution():\n    return 2 + 3", "target": 5}"#,
+    );
+    let r = store.import_jsonl("mixed", &contents).await.unwrap();
+    assert_eq!(r.imported, 3);
+    assert_eq!(r.extracted, 2);
+    let lines: Vec<u32> = r.failed.iter().map(|f| f.line).collect();
+    assert_eq!(lines, vec![2, 4]);
+    assert!(r.failed[0].reason.contains("JSON"), "{:?}", r.failed);
+
+    let page = store
+        .dataset(r.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(page.summary.extracted, 2);
+    let failed = &page.problems[1];
+    assert_eq!(failed.line, 5);
+    assert!(failed.depth.is_none());
+    assert!(failed.error.is_some(), "{failed:?}");
+    let ok = &page.problems[0];
+    assert_eq!(ok.external_id.as_deref(), Some("demo-apples"));
+    assert_eq!(ok.answer.as_deref(), Some("62"));
+
+    // Paging.
+    let p2 = store
+        .dataset(r.dataset_id, Some(2), Some(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p2.problems.len(), 1);
+    assert_eq!(p2.problems[0].line, 6);
+    assert!(store.dataset(r.dataset_id, None, Some(0)).await.is_err());
+    assert!(store.dataset(999, None, None).await.unwrap().is_none());
+
+    // Problem page and share token.
+    let p = store.problem(ok.id).await.unwrap().unwrap();
+    assert_eq!(p.dataset_name, "mixed");
+    assert!(p.graph.is_some());
+    assert_eq!(p.share_token.len(), 32);
+    assert!(matches!(
+        store.shared(&p.share_token).await.unwrap(),
+        Some(Shared::Problem(sp)) if sp.id == p.id
+    ));
+    assert!(store.shared(&"0".repeat(32)).await.unwrap().is_none());
+    assert!(store.shared("../../etc").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn import_refuses_names_and_unreadable_files_storing_nothing() {
+    let (_dir, store) = fresh().await;
+    store.ensure_demo().await.unwrap();
+    let before = count(&store, "SELECT COUNT(*) FROM problems").await;
+
+    let e = store.import_jsonl("demo", demo_line(0)).await.unwrap_err();
+    assert!(matches!(e, StoreError::NameTaken(_)), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    let e = store.import_jsonl("  ", demo_line(0)).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadRequest);
+
+    let e = store
+        .import_jsonl("junk", "nope\n{\"a\": 1}\n")
+        .await
+        .unwrap_err();
+    match &e {
+        StoreError::NothingImported { failed, .. } => {
+            assert_eq!(
+                failed.iter().map(|f| f.line).collect::<Vec<_>>(),
+                vec![1, 2]
+            );
+        }
+        other => panic!("{other}"),
+    }
+    let e = store.import_jsonl("empty", "\n  \n").await.unwrap_err();
+    assert!(e.to_string().contains("no rows"), "{e}");
+
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM datasets").await, 1);
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM problems").await, before);
+}
+
+#[tokio::test]
+async fn a_database_failure_mid_import_rolls_everything_back() {
+    let (_dir, store) = fresh().await;
+    store.ensure_demo().await.unwrap();
+    // Make the third row's insert fail inside the transaction.
+    sqlx::query(
+        "CREATE TRIGGER boom BEFORE INSERT ON problems WHEN NEW.line = 3
+         BEGIN SELECT RAISE(ABORT, 'boom'); END",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let before = (
+        count(&store, "SELECT COUNT(*) FROM datasets").await,
+        count(&store, "SELECT COUNT(*) FROM problems").await,
+    );
+    let file = DEMO.lines().take(5).collect::<Vec<_>>().join("\n");
+    let e = store.import_jsonl("partial", &file).await.unwrap_err();
+    assert!(e.to_string().contains("boom"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Internal);
+    let after = (
+        count(&store, "SELECT COUNT(*) FROM datasets").await,
+        count(&store, "SELECT COUNT(*) FROM problems").await,
+    );
+    assert_eq!(before, after);
+    // The name is free again.
+    sqlx::query("DROP TRIGGER boom")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let r = store.import_jsonl("partial", &file).await.unwrap();
+    assert_eq!(r.imported, 5);
+}
+
+#[tokio::test]
+async fn variants_are_re_derived_with_lineage() {
+    let (_dir, store) = fresh().await;
+    let r = store.import_jsonl("one", demo_line(0)).await.unwrap();
+    let page = store
+        .dataset(r.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let pid = page.problems[0].id;
+    let problem = store.problem(pid).await.unwrap().unwrap();
+    let g = problem.graph.clone().unwrap();
+    let step = a_step(&g);
+
+    let first = store
+        .save_variant(pid, None, vec![graft(step, 2)], Some(7))
+        .await
+        .unwrap();
+    let v1 = store.variant(first.id).await.unwrap().unwrap();
+    assert_eq!(v1.parent_variant_id, None);
+    assert_eq!(v1.round, 1);
+    assert_eq!(v1.seed, Some(7));
+    assert!(v1.parent_graph.same_as(&g));
+    let mut expected = g.clone();
+    engine::intervene::apply(&mut expected, &graft(step, 2)).unwrap();
+    assert!(v1.graph.same_as(&expected));
+
+    let second = store
+        .save_variant(pid, Some(first.id), vec![graft(step, 3)], None)
+        .await
+        .unwrap();
+    let v2 = store.variant(second.id).await.unwrap().unwrap();
+    assert_eq!(v2.parent_variant_id, Some(first.id));
+    assert_eq!(v2.round, 2);
+    assert!(v2.parent_graph.same_as(&v1.graph));
+    assert!(matches!(
+        store.shared(&second.share_token).await.unwrap(),
+        Some(Shared::Variant(v)) if v.id == second.id
+    ));
+    let listed = store.problem(pid).await.unwrap().unwrap().variants;
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].operations.starts_with("graft #"), "{listed:?}");
+
+    // Refusals.
+    let e = store
+        .save_variant(pid, None, vec![], None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadRequest);
+    let bad = Intervention::SetInput {
+        node: NodeId(step),
+        value: Number::int(1),
+    };
+    let e = store
+        .save_variant(pid, None, vec![graft(step, 2), bad], None)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Operation { index: 2, .. }), "{e}");
+    assert!(e.to_string().contains("not an input"), "{e}");
+    let e = store
+        .save_variant(pid, None, vec![graft(9999, 2)], None)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Operation { index: 1, .. }), "{e}");
+    let e = store
+        .save_variant(9999, None, vec![graft(step, 2)], None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+
+    // What crosses to the browser reads back (server functions send these as JSON).
+    for token in [&problem.share_token, &second.share_token] {
+        let shared = store.shared(token).await.unwrap().unwrap();
+        let json = serde_json::to_string(&shared).unwrap();
+        let back: Shared = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+
+    let other = store.import_jsonl("two", demo_line(1)).await.unwrap();
+    let opid = store
+        .dataset(other.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .problems[0]
+        .id;
+    let e = store
+        .save_variant(opid, Some(first.id), vec![graft(step, 2)], None)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("belongs to problem"), "{e}");
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM variants").await, 2);
+}
+
+/// A job's variant: `(problem, chain, round, parent's (chain, round), graph)`.
+type JobVariant = (i64, i64, i64, Option<(i64, i64)>, String);
+/// A job's variant as selected: the parent's chain and round in two columns.
+type JobVariantRow = (i64, i64, i64, Option<i64>, Option<i64>, String);
+
+/// Every variant of a job as `(problem, chain, round, parent's (chain, round), graph)`.
+async fn job_variants(store: &Store, job: i64) -> Vec<JobVariant> {
+    sqlx::query_as::<_, JobVariantRow>(
+        "SELECT v.problem_id, v.chain, v.round, pv.chain, pv.round, v.graph
+         FROM variants v LEFT JOIN variants pv ON pv.id = v.parent_variant_id
+         WHERE v.job_id = ? ORDER BY v.problem_id, v.chain, v.round",
+    )
+    .bind(job)
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(p, c, r, pc, pr, g)| (p, c, r, pc.zip(pr), g))
+    .collect()
+}
+
+#[tokio::test]
+async fn jobs_validate_run_and_resume_without_duplicates() {
+    let spec = |dataset_id| JobSpec {
+        dataset_id,
+        problem_id: None,
+        rounds: 3,
+        per_problem: 2,
+        seed: 11,
+    };
+
+    // Uninterrupted run.
+    let (_d1, a) = fresh().await;
+    let demo = a.ensure_demo().await.unwrap().unwrap();
+    for bad in [
+        JobSpec {
+            rounds: 0,
+            ..spec(demo.dataset_id)
+        },
+        JobSpec {
+            rounds: 9,
+            ..spec(demo.dataset_id)
+        },
+        JobSpec {
+            per_problem: 51,
+            ..spec(demo.dataset_id)
+        },
+    ] {
+        assert_eq!(
+            a.create_job(&bad).await.unwrap_err().kind(),
+            ErrorKind::BadRequest
+        );
+    }
+    assert_eq!(
+        a.create_job(&spec(999)).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let _runner = a.spawn_job_runner();
+    let job = a.create_job(&spec(demo.dataset_id)).await.unwrap();
+    let status = a.wait_for_job(job, Duration::from_secs(120)).await.unwrap();
+    assert_eq!(status.state, JobState::Done, "{status:?}");
+    assert_eq!(status.done, status.total);
+    assert_eq!(status.total, demo.extracted);
+    assert!(status.variants_made > 0);
+    let full = job_variants(&a, job).await;
+    assert_eq!(full.len() as u64, status.variants_made);
+    for (_, chain, round, parent, _) in &full {
+        match round {
+            1 => assert_eq!(*parent, None),
+            r => assert_eq!(*parent, Some((*chain, r - 1))),
+        }
+    }
+    assert_eq!(a.list_jobs(Some(demo.dataset_id)).await.unwrap().len(), 1);
+
+    // Interrupted run: two problems, then a "crash" (the store is dropped mid-job), then a
+    // restart whose runner resumes the running job.
+    let (d2, b) = fresh().await;
+    b.ensure_demo().await.unwrap();
+    let job_b = b.create_job(&spec(demo.dataset_id)).await.unwrap();
+    sqlx::query("UPDATE jobs SET state = 'running' WHERE id = ?")
+        .bind(job_b)
+        .execute(b.pool())
+        .await
+        .unwrap();
+    assert!(b.job_step(job_b).await.unwrap());
+    assert!(b.job_step(job_b).await.unwrap());
+    assert_eq!(b.job(job_b).await.unwrap().unwrap().done, 2);
+    b.close().await;
+    drop(b);
+    let b = Store::open_data_dir(d2.path()).await.unwrap();
+    let _runner = b.spawn_job_runner();
+    let status_b = b
+        .wait_for_job(job_b, Duration::from_secs(120))
+        .await
+        .unwrap();
+    assert_eq!(status_b.state, JobState::Done);
+    assert_eq!(status_b.variants_made, status.variants_made);
+    assert_eq!(job_variants(&b, job_b).await, full);
+}
+
+/// The GSM8K train file, when the shared data is there: the whole file in one import.
+#[tokio::test]
+async fn imports_gsm8k_train_when_present() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/gsm8k/train.jsonl");
+    let Ok(contents) = std::fs::read_to_string(&path) else {
+        eprintln!("skipped: {} is absent", path.display());
+        return;
+    };
+    let (_dir, store) = fresh().await;
+    let start = std::time::Instant::now();
+    let r = store.import_jsonl("gsm8k-train", &contents).await.unwrap();
+    eprintln!("imported {} rows in {:?}", r.imported, start.elapsed());
+    assert_eq!(r.imported, 7473);
+    assert!(r.failed.is_empty());
+    assert_eq!(r.extracted, 7380);
+    let list = store.list_datasets().await.unwrap();
+    assert_eq!(list[0].extracted, 7380);
+}

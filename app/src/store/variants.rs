@@ -1,0 +1,127 @@
+//! Saving hand-made variants: the server re-derives the graph from the stored parent.
+
+use engine::intervene::{apply, Intervention};
+
+use super::rows::graph_from_json;
+use super::{new_share_token, seed_to_db, Store, StoreError, StoreResult};
+use crate::model::SavedVariant;
+
+/// The most operations one saved variant may carry.
+pub const MAX_OPERATIONS: usize = 64;
+
+impl Store {
+    /// Saves a variant of problem `problem_id` made by applying `operations`, in order, to the
+    /// graph of `parent_variant_id` (a variant of the same problem), else to the problem's.
+    ///
+    /// The graph is never taken from the caller: the stored parent graph is loaded and the
+    /// operations are re-applied with [`engine::intervene::apply`]. Refuses (storing nothing)
+    /// when an operation does not apply ([`StoreError::Operation`], naming it and why), when the
+    /// list is empty or longer than [`MAX_OPERATIONS`], when nothing changes, when the problem
+    /// has no graph, or when the parent belongs to another problem.
+    pub async fn save_variant(
+        &self,
+        problem_id: i64,
+        parent_variant_id: Option<i64>,
+        operations: Vec<Intervention>,
+        seed: Option<u64>,
+    ) -> StoreResult<SavedVariant> {
+        if operations.is_empty() {
+            return Err(StoreError::Invalid(
+                "no operations: a variant must change something; send at least one intervention \
+                 in \"operations\""
+                    .into(),
+            ));
+        }
+        if operations.len() > MAX_OPERATIONS {
+            return Err(StoreError::Invalid(format!(
+                "{} operations is more than the {MAX_OPERATIONS} one variant may carry; save \
+                 intermediate variants and continue from them",
+                operations.len()
+            )));
+        }
+        let problem: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT graph, error_category FROM problems WHERE id = ?")
+                .bind(problem_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((problem_graph, error)) = problem else {
+            return Err(StoreError::NotFound {
+                what: "problem",
+                id: problem_id,
+            });
+        };
+        let (parent_json, parent_whose, round) = match parent_variant_id {
+            None => {
+                let Some(graph) = problem_graph else {
+                    return Err(StoreError::Invalid(format!(
+                        "problem {problem_id} has no graph (extraction failed: {}); variants \
+                         need an extracted problem",
+                        error.unwrap_or_default()
+                    )));
+                };
+                (graph, format!("problem {problem_id}"), 1i64)
+            }
+            Some(parent) => {
+                let row: Option<(i64, String, i64)> =
+                    sqlx::query_as("SELECT problem_id, graph, round FROM variants WHERE id = ?")
+                        .bind(parent)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some((owner, graph, round)) = row else {
+                    return Err(StoreError::NotFound {
+                        what: "variant",
+                        id: parent,
+                    });
+                };
+                if owner != problem_id {
+                    return Err(StoreError::Invalid(format!(
+                        "variant {parent} belongs to problem {owner}, not to problem \
+                         {problem_id}; choose a variant of problem {problem_id} as the parent, \
+                         or none"
+                    )));
+                }
+                (graph, format!("variant {parent}"), round + 1)
+            }
+        };
+        let parent = graph_from_json(&parent_json, &parent_whose)?;
+        let mut graph = parent.clone();
+        for (i, op) in operations.iter().enumerate() {
+            apply(&mut graph, op).map_err(|e| StoreError::Operation {
+                index: i + 1,
+                op: serde_json::to_string(op).unwrap_or_else(|_| format!("{op:?}")),
+                reason: e.to_string(),
+            })?;
+        }
+        if graph.same_as(&parent) {
+            return Err(StoreError::Invalid(format!(
+                "the operations change nothing in the graph of {parent_whose}; nothing to save"
+            )));
+        }
+        let graph_json = serde_json::to_string(&graph)
+            .map_err(|e| StoreError::Internal(format!("cannot serialize the new graph: {e}")))?;
+        let ops_json = serde_json::to_string(&operations)
+            .map_err(|e| StoreError::Internal(format!("cannot serialize the operations: {e}")))?;
+        let token = new_share_token()?;
+        let id = sqlx::query(
+            "INSERT INTO variants (problem_id, parent_variant_id, operations, seed, round, graph,
+                depth, answer, share_token)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(problem_id)
+        .bind(parent_variant_id)
+        .bind(ops_json)
+        .bind(seed.map(seed_to_db))
+        .bind(round)
+        .bind(graph_json)
+        .bind(graph.depth())
+        .bind(graph.answer_value().to_string())
+        .bind(&token)
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
+        Ok(SavedVariant {
+            id,
+            share_token: token,
+        })
+    }
+}

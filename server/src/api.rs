@@ -1,0 +1,321 @@
+//! The JSON API under `/api/…`: datasets, problems, variants, jobs and share links.
+//!
+//! JSON in, JSON out. Every failure is `{"error": "…"}` (an import with no readable row adds
+//! `"failed": [{line, reason}]`) with a 4xx status for the caller's mistakes and 500 for the
+//! server's; no input makes a handler panic. README.md ("JSON API") lists every endpoint with
+//! a curl example.
+
+use app::model::{JobSpec, LineError, NewVariant};
+use app::store::{ErrorKind, Store, StoreError};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::serve::AppState;
+
+/// An error answer: a status and `{"error": message}` (plus the unreadable lines of an
+/// import that stored nothing).
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    failed: Option<Vec<LineError>>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed: Option<&'a [LineError]>,
+}
+
+impl ApiError {
+    /// An error with this status and message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            failed: None,
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("{what} {id} does not exist (check the id)"),
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let status = match e.kind() {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Internal => {
+                eprintln!("graft: internal error: {e}");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let message = e.to_string();
+        let failed = match e {
+            StoreError::NothingImported { failed, .. } => Some(failed),
+            _ => None,
+        };
+        ApiError {
+            status,
+            message,
+            failed,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: &self.message,
+            failed: self.failed.as_deref(),
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The JSON API's routes (merged into the server's router).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/datasets", get(list_datasets).post(import_dataset))
+        .route("/api/datasets/{id}", get(get_dataset))
+        .route("/api/datasets/{id}/jobs", get(list_jobs))
+        .route("/api/problems/{id}", get(get_problem))
+        .route("/api/problems/{id}/variants", post(save_variant))
+        .route("/api/variants/{id}", get(get_variant))
+        .route("/api/jobs", get(list_all_jobs).post(create_job))
+        .route("/api/jobs/{id}", get(get_job))
+        .route("/api/s/{token}", get(get_shared))
+        // axum answers a known path with another method by an empty 405: say it in JSON.
+        .layer(axum::middleware::map_response(json_method_not_allowed))
+}
+
+/// Gives axum's bodiless 405 a JSON error body (axum adds the `Allow` header afterwards).
+async fn json_method_not_allowed(method: Method, uri: Uri, res: Response) -> Response {
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED
+        || res.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return res;
+    }
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{method} is not allowed on {}; the Allow header lists the methods it takes",
+            uri.path()
+        ),
+    )
+    .into_response()
+}
+
+/// `/api/…` paths that are neither an endpoint above nor a server function.
+pub async fn unknown_endpoint(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no API endpoint {method} {}; the endpoints are listed in README.md under \"JSON API\"",
+            uri.path()
+        ),
+    )
+}
+
+fn id_from(path: Result<Path<i64>, PathRejection>, what: &str) -> ApiResult<i64> {
+    path.map(|Path(id)| id).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the {what} id in the path is not a whole number ({}); use e.g. /api/{what}s/1",
+            e.body_text()
+        ))
+    })
+}
+
+fn json_from<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    body.map(|Json(v)| v).map_err(|e| {
+        ApiError::new(
+            e.status(),
+            format!(
+                "{} (send a JSON object with the header Content-Type: application/json)",
+                e.body_text()
+            ),
+        )
+    })
+}
+
+fn query_from<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))
+}
+
+async fn list_datasets(State(store): State<Store>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(store.list_datasets().await?))
+}
+
+/// `?name=` of an import.
+#[derive(Deserialize)]
+struct ImportQuery {
+    name: Option<String>,
+}
+
+async fn import_dataset(
+    State(store): State<Store>,
+    query: Result<Query<ImportQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let name = query_from(query)?.name.ok_or_else(|| {
+        ApiError::bad_request(
+            "give the dataset a name: POST /api/datasets?name=NAME with the JSONL file as the body",
+        )
+    })?;
+    let body = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            format!(
+                "cannot read the request body: {} (the limit is 64 MiB)",
+                e.body_text()
+            ),
+        )
+    })?;
+    let text = std::str::from_utf8(&body).map_err(|e| {
+        let line = body[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        ApiError::bad_request(format!(
+            "the body is not UTF-8 text (first bad byte on line {line}, byte {}); send the JSONL \
+             file as UTF-8",
+            e.valid_up_to()
+        ))
+    })?;
+    let report = store.import_jsonl(&name, text).await?;
+    Ok((StatusCode::CREATED, Json(report)))
+}
+
+/// `?offset=&limit=` of a dataset page.
+#[derive(Deserialize)]
+struct PageQuery {
+    offset: Option<u64>,
+    limit: Option<u64>,
+}
+
+async fn get_dataset(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "dataset")?;
+    let q = query_from(query)?;
+    match store.dataset(id, q.offset, q.limit).await? {
+        Some(page) => Ok(Json(page)),
+        None => Err(ApiError::not_found("dataset", id)),
+    }
+}
+
+async fn list_jobs(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "dataset")?;
+    if store.dataset_summary(id).await?.is_none() {
+        return Err(ApiError::not_found("dataset", id));
+    }
+    Ok(Json(store.list_jobs(Some(id)).await?))
+}
+
+async fn get_problem(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "problem")?;
+    match store.problem(id).await? {
+        Some(p) => Ok(Json(p)),
+        None => Err(ApiError::not_found("problem", id)),
+    }
+}
+
+async fn save_variant(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+    body: Result<Json<NewVariant>, JsonRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "problem")?;
+    let req = json_from(body)?;
+    let saved = store
+        .save_variant(id, req.parent_variant_id, req.operations, req.seed)
+        .await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+async fn get_variant(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "variant")?;
+    match store.variant(id).await? {
+        Some(v) => Ok(Json(v)),
+        None => Err(ApiError::not_found("variant", id)),
+    }
+}
+
+async fn create_job(
+    State(store): State<Store>,
+    body: Result<Json<JobSpec>, JsonRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let spec = json_from(body)?;
+    let id = store.create_job(&spec).await?;
+    match store.job(id).await? {
+        Some(status) => Ok((StatusCode::CREATED, Json(status))),
+        None => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("job {id} vanished right after it was created"),
+        )),
+    }
+}
+
+async fn list_all_jobs(State(store): State<Store>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(store.list_jobs(None).await?))
+}
+
+async fn get_job(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "job")?;
+    match store.job(id).await? {
+        Some(j) => Ok(Json(j)),
+        None => Err(ApiError::not_found("job", id)),
+    }
+}
+
+async fn get_shared(
+    State(store): State<Store>,
+    token: Result<Path<String>, PathRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let token = token
+        .map(|Path(t)| t)
+        .map_err(|e| ApiError::bad_request(format!("bad share token: {}", e.body_text())))?;
+    match store.shared(&token).await? {
+        Some(s) => Ok(Json(s)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no problem or variant has this share link (check that the link was copied whole)",
+        )),
+    }
+}
