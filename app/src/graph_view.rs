@@ -296,4 +296,5 @@ pub fn GraphView(
             </svg>
         </div>
     }
+    .into_any()
 }

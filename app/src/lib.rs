@@ -3,6 +3,8 @@
 //! Compiled twice: with feature `ssr` into the server (rendering and server functions), with
 //! feature `hydrate` into the browser bundle (`frontend/`), which hydrates the server's HTML.
 
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod diff;
 pub mod editor;

@@ -373,6 +373,7 @@ pub fn Workbench(
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// The controls for the selected node.
