@@ -18,7 +18,8 @@
 //!    operands), then alternate down and up barycenter sweeps (ties keep the current order;
 //!    points without neighbours in the fixed row keep their place). Crossings are counted after
 //!    every sweep (Barth–Jünger–Mutzel, `O(e log n)` per pair of rows) and the best ordering
-//!    found is kept, so the result never has more crossings than the starting order.
+//!    found is kept; neighbouring vertices of a row are then swapped wherever that removes
+//!    crossings. The result never has more crossings than the starting order.
 //! 4. **Coordinates**: x positions minimise the weighted sum of squared horizontal edge lengths
 //!    (weight 1 between nodes, 2 between a node and a virtual point, 8 between virtual points, so
 //!    long edges run straight), subject to the row order and a minimum gap: [`Spacing::slot`]
@@ -119,6 +120,8 @@ impl Layout {
 const MAX_SWEEPS: usize = 24;
 /// Crossing reduction stops after this many sweeps in a row without a better ordering.
 const PATIENCE: usize = 4;
+/// Most passes of neighbour swaps after each sweep.
+const TRANSPOSE_PASSES: usize = 32;
 /// Coordinate sweeps (down and up alternate).
 const X_SWEEPS: usize = 16;
 
@@ -411,7 +414,33 @@ impl Proper {
             }
         }
         rows.clone_from_slice(&best_rows);
-        best
+        set_positions(rows, &mut pos);
+        self.transpose(rows, &mut pos, &mut scratch);
+        self.crossings(rows, &pos, &mut scratch)
+    }
+
+    /// Swaps neighbouring vertices of a row wherever that removes crossings (with the rows
+    /// above and below), until no swap helps or [`TRANSPOSE_PASSES`] passes are done.
+    fn transpose(&self, rows: &mut [Vec<u32>], pos: &mut [u32], s: &mut Scratch) {
+        for _ in 0..TRANSPOSE_PASSES {
+            let mut improved = false;
+            for row in rows.iter_mut() {
+                for i in 1..row.len() {
+                    let (u, v) = (row[i - 1], row[i]);
+                    let (up_uv, up_vu) = pair_crossings(u, v, &self.up, pos, s);
+                    let (down_uv, down_vu) = pair_crossings(u, v, &self.down, pos, s);
+                    if up_vu + down_vu < up_uv + down_uv {
+                        row.swap(i - 1, i);
+                        pos[u as usize] = i as u32;
+                        pos[v as usize] = i as u32 - 1;
+                        improved = true;
+                    }
+                }
+            }
+            if !improved {
+                break;
+            }
+        }
     }
 
     /// Crossings between all pairs of consecutive rows.
@@ -603,6 +632,36 @@ struct Scratch {
     fixed: Vec<bool>,
     seq: Vec<u32>,
     tree: Vec<u32>,
+    left: Vec<u32>,
+    right: Vec<u32>,
+}
+
+/// Crossings between the edges of `u` and those of `v` (same row) to one adjacent row, with
+/// `u` left of `v` and with `v` left of `u`.
+fn pair_crossings(u: u32, v: u32, nbrs: &Csr, pos: &[u32], s: &mut Scratch) -> (u64, u64) {
+    s.left.clear();
+    s.left.extend(nbrs.of(u).iter().map(|&w| pos[w as usize]));
+    s.right.clear();
+    s.right.extend(nbrs.of(v).iter().map(|&w| pos[w as usize]));
+    if s.left.is_empty() || s.right.is_empty() {
+        return (0, 0);
+    }
+    s.left.sort_unstable();
+    s.right.sort_unstable();
+    // u left of v: pairs with u's end right of v's end; v left of u: the reverse.
+    let (mut uv, mut vu) = (0u64, 0u64);
+    let (mut below, mut at_most) = (0usize, 0usize);
+    for &a in &s.left {
+        while below < s.right.len() && s.right[below] < a {
+            below += 1;
+        }
+        while at_most < s.right.len() && s.right[at_most] <= a {
+            at_most += 1;
+        }
+        uv += below as u64;
+        vu += (s.right.len() - at_most) as u64;
+    }
+    (uv, vu)
 }
 
 /// Writes each vertex's index within its row into `pos`.
