@@ -120,10 +120,10 @@ impl Layout {
 const MAX_SWEEPS: usize = 24;
 /// Crossing reduction stops after this many sweeps in a row without a better ordering.
 const PATIENCE: usize = 4;
-/// Most passes of neighbour swaps after each sweep.
+/// Most passes of neighbour swaps over the best ordering.
 const TRANSPOSE_PASSES: usize = 32;
 /// Coordinate sweeps (down and up alternate).
-const X_SWEEPS: usize = 16;
+const X_SWEEPS: usize = 24;
 
 /// Lays out `graph` in layers with the given spacing (see the module documentation).
 ///
@@ -478,7 +478,14 @@ impl Proper {
                 offset[v as usize] = at;
             }
         }
+        // Start from rows centred on 0.
         let mut x = offset.clone();
+        for row in rows {
+            let half = row.last().map_or(0, |&v| offset[v as usize] / 2);
+            for &v in row {
+                x[v as usize] -= half;
+            }
+        }
         let mut blocks: Vec<Block> = Vec::new();
         for sweep in 0..X_SWEEPS {
             for step in 0..rows.len() {
