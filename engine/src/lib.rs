@@ -11,6 +11,7 @@ pub mod gsm8k;
 pub mod intervene;
 pub mod labels;
 pub mod layout;
+pub mod mentions;
 pub mod number;
 pub mod printer;
 pub mod problem;

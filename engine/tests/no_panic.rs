@@ -2,6 +2,8 @@
 //! JSON only ever give values or errors.
 
 use engine::gsm8k;
+use engine::layout::{layout, Spacing};
+use engine::mentions;
 use engine::problem::{extract, Problem};
 use engine::text_numbers::find_numbers;
 use engine::{parse_program, Graph};
@@ -86,6 +88,13 @@ fn demo_rows() -> Vec<serde_json::Value> {
     .clone()
 }
 
+/// Lays out and links a graph that came from outside (results are checked elsewhere).
+fn draw(g: &Graph) {
+    let _ = layout(g, Spacing::default());
+    let ms = mentions::link(g);
+    let _ = mentions::segments(g.question().unwrap_or(""), &ms);
+}
+
 /// `text` with `edits` applied: each edit cuts a range or splices in a snippet.
 fn mangle(text: &str, edits: &[(usize, usize, usize)]) -> String {
     let mut chars: Vec<char> = text.chars().collect();
@@ -124,11 +133,14 @@ proptest! {
         let q = mangle(row["question"].as_str().unwrap(), &edits);
         let _ = find_numbers(&q);
         if let Some(a) = row["answer"].as_str() {
-            let _ = gsm8k::extract(&q, &mangle(a, &edits));
+            if let Ok(ex) = gsm8k::extract(&q, &mangle(a, &edits)) {
+                draw(&ex.graph);
+            }
         }
         if let Some(code) = row["code"].as_str() {
             let code = mangle(code, &edits);
             if let Ok(g) = parse_program(&code, Some(&q)) {
+                draw(&g);
                 // Whatever parses prints and reads back to the same graph.
                 let printed = engine::to_python(&g);
                 let again = parse_program(&printed, g.question());
@@ -140,7 +152,9 @@ proptest! {
         }
         let line = mangle(&row.to_string(), &edits);
         if let Ok(p) = Problem::from_json(&line) {
-            let _ = extract(&p);
+            if let Ok(ex) = extract(&p) {
+                draw(&ex.graph);
+            }
         }
     }
 
@@ -154,6 +168,8 @@ proptest! {
         let Ok(ex) = extract(&p) else { return Ok(()) };
         let g = ex.graph;
         let json = mangle(&serde_json::to_string(&g).unwrap(), &edits);
-        let _ = serde_json::from_str::<Graph>(&json);
+        if let Ok(g) = serde_json::from_str::<Graph>(&json) {
+            draw(&g);
+        }
     }
 }
