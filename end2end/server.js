@@ -13,14 +13,18 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The `graft` binary the tests run. */
+/** The `graft` binary the tests run: GRAFT_BIN (relative to the current folder), else the
+ * repository's target/debug/graft. */
 export function graftBin() {
-  return path.resolve(repoRoot, process.env.GRAFT_BIN || 'target/debug/graft');
+  const bin = process.env.GRAFT_BIN;
+  return bin ? path.resolve(bin) : path.join(repoRoot, 'target/debug/graft');
 }
 
-/** The site root the server serves (cargo-leptos's and scripts/build-site's target/site). */
+/** The site root the server serves: LEPTOS_SITE_ROOT (relative to the current folder), else
+ * target/site (cargo-leptos's and scripts/build-site's). */
 export function siteRoot() {
-  return path.resolve(repoRoot, process.env.LEPTOS_SITE_ROOT || 'target/site');
+  const root = process.env.LEPTOS_SITE_ROOT;
+  return root ? path.resolve(root) : path.join(repoRoot, 'target/site');
 }
 
 /**
