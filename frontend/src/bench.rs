@@ -42,7 +42,8 @@ pub fn synthetic(nodes: u32) -> Result<Graph, GraphError> {
     b.build(ids[n - 1])
 }
 
-/// The input with the most descendants: the heaviest cascade.
+/// The input with the most descendants: the heaviest cascade (in [`synthetic`] graphs about 80%
+/// of the nodes: 801 of 1,000).
 pub fn heaviest_input(g: &Graph) -> NodeId {
     let inputs = g.ids().filter(|&id| g.node(id).operands.is_empty());
     inputs
