@@ -1,15 +1,20 @@
-// The page renders on the server, the wasm bundle loads, and the app hydrates.
+// The page renders on the server, the wasm bundle loads, and the app hydrates. Kept to what
+// every version of the app has (the header, an <h1> per page, links to other pages), so it
+// does not change when the pages do; page features get their own spec files.
 
 import { test, expect, gotoHydrated } from '../fixtures.js';
 
-test('the problem list hydrates without console errors', async ({ page }) => {
+/** The first link to another page of the app (not `/` itself, not outside). */
+const internalLink = (page) => page.locator('a[href^="/"]:not([href="/"]):not([href^="//"])').first();
+
+test('the home page hydrates without console errors', async ({ page }) => {
   const wasm = page.waitForResponse((r) => r.url().endsWith('/pkg/graft.wasm'));
   const response = await gotoHydrated(page, '/');
   expect(response.status()).toBe(200);
   expect((await wasm).status()).toBe(200);
-  await expect(page).toHaveTitle('Graft');
-  await expect(page.getByRole('heading', { level: 1, name: 'Problems' })).toBeVisible();
-  await expect(page.locator('li.problem').first()).toBeVisible();
+  await expect(page).toHaveTitle(/Graft/);
+  await expect(page.locator('header.top')).toContainText('Graft');
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
 });
 
 test('after hydration, links navigate in the page (client-side router)', async ({ page }) => {
@@ -17,12 +22,11 @@ test('after hydration, links navigate in the page (client-side router)', async (
   await page.evaluate(() => {
     window.__sameDocument = true;
   });
-  const link = page.locator('li.problem a').first();
-  const id = (await link.textContent()).trim();
+  const link = internalLink(page);
+  const href = await link.getAttribute('href');
   await link.click();
-  await expect(page).toHaveURL(`/p/${id}`);
-  await expect(page.getByRole('heading', { level: 1, name: id })).toBeVisible();
-  await expect(page.locator('figure.graph svg')).toBeVisible();
+  await expect(page).toHaveURL(href);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
   // A full page load would have dropped the flag.
   expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
 });
@@ -31,14 +35,17 @@ test('without JavaScript the server-rendered pages are complete', async ({ brows
   const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
   const page = await context.newPage();
   try {
-    await page.goto('/');
-    await expect(page.getByRole('heading', { level: 1, name: 'Problems' })).toBeVisible();
-    const rows = page.locator('li.problem');
-    expect(await rows.count()).toBeGreaterThan(0);
+    const response = await page.goto('/');
+    expect(response.status()).toBe(200);
+    await expect(page.locator('header.top')).toContainText('Graft');
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     await expect(page.locator('html')).not.toHaveAttribute('data-hydrated', 'true');
-    await rows.first().locator('a').click();
-    await expect(page.locator('figure.graph svg')).toBeVisible();
-    await expect(page.locator('dl.metrics')).toContainText('answer');
+    // Plain links still work: the next page comes whole from the server.
+    const link = internalLink(page);
+    const href = await link.getAttribute('href');
+    await link.click();
+    await expect(page).toHaveURL(href);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
   } finally {
     await context.close();
   }
