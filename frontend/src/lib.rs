@@ -1,5 +1,18 @@
-//! Graft's browser bundle: hydrates the server-rendered app. Built by `cargo leptos build`
-//! for `wasm32-unknown-unknown` with feature `hydrate`.
+//! Graft's browser bundle: hydrates the server-rendered app. Built for
+//! `wasm32-unknown-unknown` with feature `hydrate` (`scripts/build-site`, or `cargo leptos
+//! build`), then bound to JavaScript with `wasm-bindgen --target web`.
+//!
+//! Besides `hydrate()`, the bundle exports two micro-benchmarks of the engine as it runs in
+//! the browser, [`bench_cascade`] and [`bench_layout`] (see `end2end/bench.mjs`).
+
+pub mod bench;
+
+#[cfg(feature = "hydrate")]
+pub use bench::{bench_cascade, bench_layout};
+
+/// The attribute set on `<html>` once the app is hydrated: browser tests wait for
+/// `html[data-hydrated="true"]` before they click (clicks before hydration are lost).
+pub const HYDRATED_ATTRIBUTE: &str = "data-hydrated";
 
 /// The entry point the generated JavaScript calls once the wasm module is loaded.
 #[cfg(feature = "hydrate")]
@@ -7,4 +20,14 @@
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    // Suspense blocks finish hydrating in tasks queued during `hydrate_body` (microtasks); a
+    // zero timeout runs after all of them, so the marker means "the whole page is live".
+    leptos::prelude::set_timeout(
+        || {
+            if let Some(html) = leptos::prelude::document().document_element() {
+                let _ = html.set_attribute(HYDRATED_ATTRIBUTE, "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

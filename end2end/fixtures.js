@@ -1,0 +1,49 @@
+// What every test file imports instead of '@playwright/test':
+//
+//   import { test, expect, gotoHydrated } from '../fixtures.js';
+//
+// - `baseURL` is the server global-setup.js started, so `page.goto('/p/demo-apples')` works.
+// - `consoleErrors`: the console errors and uncaught exceptions of `page` so far (the
+//   browser's own /favicon.ico 404 left out). Every test fails if the page logged any, unless
+//   the file or test says `test.use({ allowConsoleErrors: true })`.
+// - `gotoHydrated(page, url)`: goes to `url` and waits until the app is hydrated (clicks
+//   before that are lost).
+
+import { test as base, expect } from '@playwright/test';
+
+/** The attribute frontend/src/lib.rs sets on <html> once hydration is done. */
+export const HYDRATED = 'html[data-hydrated="true"]';
+
+export const test = base.extend({
+  baseURL: async ({}, use) => {
+    if (!process.env.GRAFT_URL) throw new Error('GRAFT_URL is not set: run the tests with `npx playwright test` (global-setup.js starts the server)');
+    await use(process.env.GRAFT_URL);
+  },
+  allowConsoleErrors: [false, { option: true }],
+  consoleErrors: async ({ page }, use) => {
+    const errors = [];
+    page.on('console', (msg) => {
+      // The browser asks for /favicon.ico on its own; the app has none yet (a 404 there is not
+      // the page's error).
+      if (msg.type() === 'error' && !msg.location().url.endsWith('/favicon.ico')) errors.push(`console.error: ${msg.text()} (${msg.location().url})`);
+    });
+    page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+    await use(errors);
+  },
+  _checkConsole: [
+    async ({ consoleErrors, allowConsoleErrors }, use) => {
+      await use();
+      if (!allowConsoleErrors) expect(consoleErrors, 'console errors on the page').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** Goes to `url` (relative to the server) and waits for the hydration marker. */
+export async function gotoHydrated(page, url, { timeout = 30_000 } = {}) {
+  const response = await page.goto(url);
+  await page.locator(HYDRATED).waitFor({ state: 'attached', timeout });
+  return response;
+}
