@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::model::{
-    DatasetPage, DatasetSummary, ImportReport, JobSpec, JobStatus, Shared, StoredProblem,
-    StoredVariant,
+    DatasetPage, DatasetSummary, ImportReport, JobSpec, JobStatus, LineError, Shared,
+    StoredProblem, StoredVariant,
 };
 
 #[cfg(feature = "ssr")]
@@ -72,28 +72,39 @@ pub async fn get_shared(token: String) -> Result<Option<Shared>, ServerFnError> 
     store()?.shared(&token).await.map_err(fail)
 }
 
-/// Imports a JSONL file's text as a new dataset called `name`.
+/// What an import did: stored a dataset, or refused (storing nothing) with the reason and the
+/// lines that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ImportOutcome {
+    /// The dataset was stored.
+    Imported(ImportReport),
+    /// Nothing was stored.
+    Refused {
+        /// Why.
+        reason: String,
+        /// The lines that could not be read, with their line numbers.
+        failed: Vec<LineError>,
+    },
+}
+
+/// Imports a JSONL file's text as a new dataset called `name`. A refusal (bad name, nothing
+/// readable) is an [`ImportOutcome::Refused`], not an error: the page shows it as a report.
 #[server(input = leptos::server_fn::codec::Json)]
-pub async fn import_dataset(name: String, contents: String) -> Result<ImportReport, ServerFnError> {
+pub async fn import_dataset(
+    name: String,
+    contents: String,
+) -> Result<ImportOutcome, ServerFnError> {
+    use crate::store::ErrorKind;
     match store()?.import_jsonl(&name, &contents).await {
-        Ok(report) => Ok(report),
+        Ok(report) => Ok(ImportOutcome::Imported(report)),
         Err(ssr::StoreError::NothingImported { reason, failed }) => {
-            // Keep the line-numbered reasons: the page lists them.
-            let lines: Vec<String> = failed
-                .iter()
-                .take(50)
-                .map(|f| format!("line {}: {}", f.line, f.reason))
-                .collect();
-            let more = failed.len().saturating_sub(lines.len());
-            let mut msg = format!("nothing imported: {reason}");
-            for l in lines {
-                msg.push('\n');
-                msg.push_str(&l);
-            }
-            if more > 0 {
-                msg.push_str(&format!("\n… and {more} more lines"));
-            }
-            Err(ServerFnError::new(msg))
+            Ok(ImportOutcome::Refused { reason, failed })
+        }
+        Err(e) if matches!(e.kind(), ErrorKind::BadRequest | ErrorKind::Conflict) => {
+            Ok(ImportOutcome::Refused {
+                reason: e.to_string(),
+                failed: Vec::new(),
+            })
         }
         Err(e) => Err(fail(e)),
     }

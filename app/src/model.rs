@@ -172,11 +172,19 @@ impl Drawing {
             .edges
             .iter()
             .map(|e| {
-                let (a, b) = (&nodes[e.from.index()], &nodes[e.to.index()]);
+                // The layout runs edges centre to centre; ours leave the operand's bottom edge
+                // and end at the reader's top edge.
+                let mut points = e.points.clone();
+                if let Some(first) = points.first_mut() {
+                    first.1 = first.1.saturating_add(NODE_HEIGHT / 2);
+                }
+                if let Some(last) = points.last_mut() {
+                    last.1 = last.1.saturating_sub(NODE_HEIGHT / 2);
+                }
                 DrawnEdge {
                     from: e.from.0,
                     to: e.to.0,
-                    points: vec![(a.x, a.y + NODE_HEIGHT / 2), (b.x, b.y - NODE_HEIGHT / 2)],
+                    points,
                 }
             })
             .collect();

@@ -9,11 +9,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{
     get_dataset, get_problem, get_shared, get_variant, list_datasets, list_jobs, ImportDataset,
-    StartJob,
+    ImportOutcome, StartJob,
 };
 use crate::diff::{side_by_side, Row};
 use crate::histogram::Histogram;
-use crate::model::{DatasetSummary, JobSpec, JobStatus, Shared, StoredProblem, StoredVariant};
+use crate::model::{
+    DatasetSummary, JobSpec, JobStatus, LineError, Shared, StoredProblem, StoredVariant,
+};
 use crate::workbench::{Origin, Workbench};
 
 fn error_view(e: ServerFnError) -> AnyView {
@@ -132,7 +134,7 @@ fn UploadForm(import: ServerAction<ImportDataset>) -> impl IntoView {
         });
     };
     let report = move || match import.value().get() {
-        Some(Ok(r)) => {
+        Some(Ok(ImportOutcome::Imported(r))) => {
             let failed = r.failed.clone();
             view! {
                 <div class="import-report ok">
@@ -143,35 +145,27 @@ fn UploadForm(import: ServerAction<ImportDataset>) -> impl IntoView {
                     {(!failed.is_empty())
                         .then(|| {
                             view! {
-                                <p class="error">{failed.len()} " lines could not be read:"</p>
-                                <ul class="line-errors">
-                                    {failed
-                                        .into_iter()
-                                        .take(100)
-                                        .map(|f| view! { <li>"line " {f.line} ": " {f.reason}</li> })
-                                        .collect_view()}
-                                </ul>
+                                <p class="error">{failed.len()} " lines could not be read and were left out:"</p>
+                                <LineErrors failed/>
                             }
                         })}
                 </div>
             }
             .into_any()
         }
-        Some(Err(e)) => {
-            let text = e.to_string();
-            let mut lines = text.lines();
-            let head = lines.next().unwrap_or_default().to_string();
-            let rest: Vec<String> = lines.map(str::to_string).collect();
-            view! {
-                <div class="import-report failed">
-                    <p class="error">{head}</p>
-                    <ul class="line-errors">
-                        {rest.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
-                    </ul>
-                </div>
-            }
-            .into_any()
+        Some(Ok(ImportOutcome::Refused { reason, failed })) => view! {
+            <div class="import-report failed">
+                <p class="error">"Nothing imported: " {reason}</p>
+                <LineErrors failed/>
+            </div>
         }
+        .into_any(),
+        Some(Err(e)) => view! {
+            <div class="import-report failed">
+                <p class="error">{e.to_string()}</p>
+            </div>
+        }
+        .into_any(),
         None => ().into_any(),
     };
     view! {
@@ -208,6 +202,22 @@ fn UploadForm(import: ServerAction<ImportDataset>) -> impl IntoView {
             {move || local_error.get().map(|e| view! { <p class="error">{e}</p> })}
             {report}
         </section>
+    }
+}
+
+/// The line-numbered reasons of an import, the first 200.
+#[component]
+fn LineErrors(failed: Vec<LineError>) -> impl IntoView {
+    let more = failed.len().saturating_sub(200);
+    view! {
+        <ul class="line-errors">
+            {failed
+                .into_iter()
+                .take(200)
+                .map(|f| view! { <li><b>"line " {f.line}</b> ": " {f.reason}</li> })
+                .collect_view()}
+            {(more > 0).then(|| view! { <li>"… and " {more} " more"</li> })}
+        </ul>
     }
 }
 

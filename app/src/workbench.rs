@@ -5,6 +5,7 @@
 
 use engine::constraints::{check, Constraints};
 use engine::intervene::{apply, Intervention};
+use engine::mentions::{link, segments, Segment};
 use engine::{BinOp, Graph, NodeId, NodeKind, Number, ProxyFn, ProxyOp, Role};
 use leptos::prelude::*;
 
@@ -45,46 +46,9 @@ fn preview_of(base: &Graph, ops: &[Intervention]) -> Result<Preview, (usize, Str
     })
 }
 
-/// One piece of the question: plain text, or a number linked to a node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
-    /// Plain text.
-    Text(String),
-    /// A number as written, and the input node it is, when known.
-    Number(String, Option<u32>),
-}
-
-/// The question cut into text and numbers, numbers linked to input nodes.
-pub fn question_pieces(g: &Graph) -> Vec<Piece> {
-    let q = g.question().unwrap_or_default();
-    let mut spans: Vec<(usize, usize, u32)> = g
-        .ids()
-        .filter_map(|id| match &g.node(id).kind {
-            NodeKind::Input { span: Some(s) } => {
-                let (a, b) = (s.start as usize, s.end as usize);
-                (a < b && b <= q.len() && q.is_char_boundary(a) && q.is_char_boundary(b))
-                    .then_some((a, b, id.0))
-            }
-            _ => None,
-        })
-        .collect();
-    spans.sort();
-    let mut out = Vec::new();
-    let mut at = 0;
-    for (a, b, id) in spans {
-        if a < at {
-            continue; // overlapping spans: keep the first
-        }
-        if a > at {
-            out.push(Piece::Text(q[at..a].to_string()));
-        }
-        out.push(Piece::Number(q[a..b].to_string(), Some(id)));
-        at = b;
-    }
-    if at < q.len() {
-        out.push(Piece::Text(q[at..].to_string()));
-    }
-    out
+/// The question cut into text and numbers, numbers linked to input nodes when known.
+pub fn question_pieces(g: &Graph) -> Vec<Segment> {
+    segments(g.question().unwrap_or_default(), &link(g))
 }
 
 /// A short description of an intervention, naming nodes as in `g`.
@@ -185,20 +149,40 @@ pub fn Workbench(
         })
     });
 
-    let pieces = base.with_value(question_pieces);
+    // Each linked number as written, to show the node's value beside it when they differ
+    // (after an intervention, or in a variant whose text is not rewritten yet).
+    let (pieces, written) = base.with_value(|g| {
+        let mentions = link(g);
+        let written: std::collections::HashMap<u32, String> = mentions
+            .iter()
+            .filter_map(|m| m.node.map(|n| (n.0, m.value.to_string())))
+            .collect();
+        (
+            segments(g.question().unwrap_or_default(), &mentions),
+            written,
+        )
+    });
     let question = pieces
         .into_iter()
         .map(|p| match p {
-            Piece::Text(t) => view! { <span>{t}</span> }.into_any(),
-            Piece::Number(t, None) => view! { <span class="num">{t}</span> }.into_any(),
-            Piece::Number(t, Some(id)) => {
+            Segment::Text(t) => view! { <span>{t}</span> }.into_any(),
+            Segment::Number {
+                text: t,
+                node: None,
+            } => view! { <span class="num">{t}</span> }.into_any(),
+            Segment::Number {
+                text: t,
+                node: Some(NodeId(id)),
+            } => {
+                let as_written = written.get(&id).cloned();
                 let now = move || {
                     states.with(|s| {
                         s.get(id as usize)
-                            .filter(|st| st.old.is_some())
                             .map(|st| st.value.clone())
+                            .filter(|v| Some(v) != as_written.as_ref())
                     })
                 };
+                let now2 = now.clone();
                 view! {
                     <mark
                         class="num linked"
@@ -211,7 +195,7 @@ pub fn Workbench(
                         on:click=move |_| selected.set(Some(id))
                     >
                         <span class="was">{t}</span>
-                        {move || now().map(|v| view! { <span class="now">{v}</span> })}
+                        {move || now2().map(|v| view! { <span class="now">{v}</span> })}
                     </mark>
                 }
                 .into_any()
@@ -625,14 +609,17 @@ mod tests {
         let text: String = pieces
             .iter()
             .map(|p| match p {
-                Piece::Text(t) | Piece::Number(t, _) => t.as_str(),
+                Segment::Text(t) | Segment::Number { text: t, .. } => t.as_str(),
             })
             .collect();
         assert_eq!(text, g.question().unwrap());
         let linked: Vec<&str> = pieces
             .iter()
             .filter_map(|p| match p {
-                Piece::Number(t, Some(_)) => Some(t.as_str()),
+                Segment::Number {
+                    text: t,
+                    node: Some(_),
+                } => Some(t.as_str()),
                 _ => None,
             })
             .collect();
