@@ -120,7 +120,8 @@ pub fn Workbench(
 
     let structure = Memo::new(move |_| preview.with(|p| structure_key(&p.graph)));
     let drawing = Memo::new(move |_| {
-        structure.track();
+        // Read (not just track) the key: a memo computes, and subscribes, only when read.
+        structure.with(|_| ());
         preview.with_untracked(|p| Drawing::new(&p.graph))
     });
     let states = Memo::new(move |_| {

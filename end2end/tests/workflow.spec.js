@@ -160,3 +160,22 @@ test('the new-problem editor shows the graph as you type and underlines errors',
   await expect(page).toHaveURL(/\/p\/\d+$/);
   await expect(page.locator('p.question')).toContainText('Tom has 6 pens');
 });
+
+test('a graft adds a proxy step to the drawing; undo removes it', async ({ page }) => {
+  await openFirstDemoProblem(page);
+  const nodes = await page.locator('svg.graph g.node').count();
+  const requests = watchRequests(page);
+  await page.locator('svg.graph g.node.step').first().click();
+  await page.locator('form.graft select[name="op"]').selectOption('add');
+  await page.locator('form.graft input[name="k"]').fill('3');
+  await page.locator('form.graft button[type="submit"]').click();
+  await expect(page.locator('svg.graph g.node')).toHaveCount(nodes + 1);
+  await expect(page.locator('svg.graph g.node.proxy.added')).toHaveCount(1);
+  await expect(page.locator('section.stack ol.ops li')).toContainText('graft +3');
+  // Keyboard: u undoes (outside text fields).
+  await page.locator('svg.graph').focus();
+  await page.keyboard.press('u');
+  await expect(page.locator('svg.graph g.node')).toHaveCount(nodes);
+  requests.stop();
+  expect(requests.seen).toEqual([]);
+});
