@@ -1,15 +1,17 @@
 //! The new-problem editor: a question and a solution (a Python `def solution():` program or a
-//! GSM8K-style answer with `<<a*b=c>>` annotations). The graph is extracted in the browser as
-//! the user types; errors are underlined at their line and column.
+//! GSM8K-style answer with `<<a*b=c>>` annotations). The graph is extracted as the user types
+//! (by the `preview_problem` server function, which keeps the Python parser out of the wasm
+//! bundle); errors are underlined at their line and column.
 
 use engine::Graph;
+use leptos::leptos_dom::helpers::TimeoutHandle;
 use leptos::prelude::*;
 
 use crate::graph_view::{GraphView, NodeState};
 use crate::model::Drawing;
 
 /// How the solution text is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SolutionKind {
     /// A Python program.
     Python,
@@ -18,7 +20,7 @@ pub enum SolutionKind {
 }
 
 /// Where an error is in the solution text (1-based line and column) and what it says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceError {
     /// 1-based line, when known.
     pub line: Option<u32>,
@@ -57,6 +59,36 @@ pub fn extract(question: &str, solution: &str, kind: SolutionKind) -> Result<Gra
                 message: e.to_string(),
             }),
     }
+}
+
+/// What the editor shows for a solution that extracts: the drawing, each node's value, the
+/// answer and the depth.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EditorPreview {
+    /// The laid-out graph.
+    pub drawing: Drawing,
+    /// Each node's value, by node id.
+    pub values: Vec<String>,
+    /// The answer.
+    pub answer: String,
+    /// The depth.
+    pub depth: u32,
+}
+
+/// The editor's preview of `question` with `solution` (its kind guessed), or where it fails.
+#[server]
+pub async fn preview_problem(
+    question: String,
+    solution: String,
+) -> Result<Result<EditorPreview, SourceError>, ServerFnError> {
+    Ok(
+        extract(&question, &solution, guess_kind(&solution)).map(|g| EditorPreview {
+            drawing: Drawing::new(&g),
+            values: g.ids().map(|id| g.value(id).to_string()).collect(),
+            answer: g.answer_value().to_string(),
+            depth: g.depth(),
+        }),
+    )
 }
 
 fn python_position(e: &engine::PythonError) -> (Option<u32>, Option<u32>) {
@@ -126,27 +158,39 @@ pub fn Editor(
             .map(|d| d.0.to_string())
             .unwrap_or_default(),
     );
-    let result = Memo::new(move |_| {
-        let q = question.get();
-        let s = solution.get();
-        extract(&q, &s, guess_kind(&s)).map(|g| {
-            let states: Vec<NodeState> = g
-                .ids()
-                .map(|id| NodeState {
-                    value: g.value(id).to_string(),
-                    ..NodeState::default()
-                })
-                .collect();
-            (
-                Drawing::new(&g),
-                states,
-                g.answer_value().to_string(),
-                g.depth(),
-            )
-        })
+    // Ask again 250 ms after the last keystroke; the last answer stays shown meanwhile.
+    let debounced = RwSignal::new((question.get_untracked(), solution.get_untracked()));
+    Effect::new(move |prev: Option<Option<TimeoutHandle>>| {
+        let now = (question.get(), solution.get());
+        // The first run: `debounced` already holds these.
+        let pending = prev?;
+        if let Some(h) = pending {
+            h.clear();
+        }
+        set_timeout_with_handle(
+            move || debounced.set(now),
+            std::time::Duration::from_millis(250),
+        )
+        .ok()
     });
+    let preview = Resource::new(move || debounced.get(), |(q, s)| preview_problem(q, s));
+    let result = Memo::new(
+        move |prev: Option<&Result<EditorPreview, SourceError>>| match preview.get() {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => Err(SourceError {
+                line: None,
+                column: None,
+                message: e.to_string(),
+            }),
+            None => prev.cloned().unwrap_or(Err(SourceError {
+                line: None,
+                column: None,
+                message: "extracting…".into(),
+            })),
+        },
+    );
     let drawing = Memo::new(move |prev: Option<&Drawing>| match result.get() {
-        Ok((d, ..)) => d,
+        Ok(p) => p.drawing,
         Err(_) => prev.cloned().unwrap_or(Drawing {
             width: 1,
             height: 1,
@@ -155,7 +199,14 @@ pub fn Editor(
         }),
     });
     let states = Memo::new(move |prev: Option<&Vec<NodeState>>| match result.get() {
-        Ok((_, s, ..)) => s,
+        Ok(p) => p
+            .values
+            .into_iter()
+            .map(|value| NodeState {
+                value,
+                ..NodeState::default()
+            })
+            .collect(),
         Err(_) => prev.cloned().unwrap_or_default(),
     });
     let selected = RwSignal::new(None::<u32>);
@@ -209,6 +260,7 @@ pub fn Editor(
                     ></textarea>
                 </div>
             </label>
+            <Transition fallback=|| ()>
             {move || match error() {
                 Some(e) => {
                     let at = match (e.line, e.column) {
@@ -219,14 +271,18 @@ pub fn Editor(
                     view! { <p class="error source-error">{at} {e.message}</p> }.into_any()
                 }
                 None => {
-                    let (answer, depth) = result
-                        .with(|r| r.as_ref().map(|(_, _, a, d)| (a.clone(), *d)).unwrap_or_default());
+                    let (answer, depth) = result.with(|r| {
+                        r.as_ref()
+                            .map(|p| (p.answer.clone(), p.depth))
+                            .unwrap_or_default()
+                    });
                     view! {
                         <p class="ok">"Extracts: answer " <b>{answer}</b> ", depth " <b>{depth}</b></p>
                     }
                         .into_any()
                 }
             }}
+            </Transition>
             <GraphView drawing=drawing states=states selected=selected hovered=hovered/>
             <div class="save-row">
                 <label>
