@@ -5,7 +5,10 @@
 //! line `#### 72`. [`extract`] turns every calculation into a step, links each operand number to
 //! the most recent earlier step with that value, else to a number mentioned in the question (an
 //! input with its span), else to a constant (`const_60`), and picks as answer the last step
-//! whose exact value is the `####` value.
+//! whose exact value is the `####` value. A question number beats an equal step only on
+//! evidence from the words after the numbers: the line writes it with the question's unit
+//! (`In 5 days she runs 2000 * 5` after `3 + 2 = 5 laps`, with `5 days` in the question), never
+//! with the step's, and it is not summed with other steps in the step's unit.
 //!
 //! Values stay exact. When a solution writes a rounded result (`<<10/3=3.33>>`) and later uses
 //! the rounded figure, the graph gets an explicit rounding step mirroring what was written.
@@ -770,6 +773,9 @@ struct StepInfo {
     exact: Number,
     written: Number,
     line: usize,
+    /// The first content words written right after the step's result (`5 laps` → `lap`;
+    /// `20 pink and orange balls` → `pink`, `orange`, `ball`).
+    units: [Option<Unit>; 3],
 }
 
 struct Ctx<'q> {
@@ -986,8 +992,19 @@ impl Ctx<'_> {
     ) -> bool {
         let mut operands: Vec<NodeId> = Vec::with_capacity(lits.len());
         let mut slots: Vec<u32> = Vec::with_capacity(lits.len());
-        for l in lits {
-            let id = self.link(*l);
+        let mut groups = vec![None; lits.len()];
+        sum_groups(pe, &mut groups, &mut 0);
+        let mut siblings: Vec<Number> = Vec::new();
+        for (i, l) in lits.iter().enumerate() {
+            siblings.clear();
+            if let Some(g) = groups[i] {
+                siblings.extend(
+                    (0..lits.len())
+                        .filter(|&j| j != i && groups[j] == Some(g))
+                        .map(|j| lits[j].value),
+                );
+            }
+            let id = self.link(*l, text, &siblings);
             let slot = match operands.iter().position(|&o| o == id) {
                 Some(k) => k,
                 None => {
@@ -1002,6 +1019,7 @@ impl Ctx<'_> {
             Some(n) => n.to_string(),
             None => self.step_name(after, text),
         };
+        let units = unit_words(after);
         match self.b.step(&name, expr, operands) {
             Ok(id) => {
                 self.b.set_text(id, text);
@@ -1012,6 +1030,7 @@ impl Ctx<'_> {
                     exact,
                     written,
                     line: li,
+                    units,
                 });
                 true
             }
@@ -1030,11 +1049,16 @@ impl Ctx<'_> {
         }
     }
 
-    /// The node an operand literal stands for.
-    fn link(&mut self, l: Lit) -> NodeId {
+    /// The node an operand literal stands for, on the solution line `text` (annotations
+    /// stripped); `siblings` are the values of the literals added to or subtracted from it
+    /// directly (`4` in `4+8+8+12` has siblings `8, 8, 12`).
+    fn link(&mut self, l: Lit, text: &str, siblings: &[Number]) -> NodeId {
         let v = l.value;
         if let Some(s) = self.steps.iter().rev().find(|s| s.exact == v) {
-            return s.id;
+            let s = *s;
+            return self
+                .question_over_step(s, v, text, siblings)
+                .unwrap_or(s.id);
         }
         if l.decimals > 0 {
             if let Some(id) = self.link_rounded(v, l.decimals) {
@@ -1054,6 +1078,68 @@ impl Ctx<'_> {
         let id = self.b.constant(&name, v);
         self.consts.push((v, id));
         id
+    }
+
+    /// The input for a question number with value `v` that the line `text` reads rather than
+    /// the earlier step `s` of the same value, when the text says so: the question writes `v`
+    /// followed by a unit word (`in 5 days`), the line writes `v` followed by that same word
+    /// (`In 5 days she runs 2000 * 5`), the step's result was written with a different unit
+    /// (`3 + 2 = 5 laps`), and the line never writes `v` with the step's unit. The question
+    /// number must not already be an input for another mention of the same value, and no
+    /// literal summed with this one may read a step written with the same unit as `s` (in
+    /// `In 4 days they grew 4+8+8+12`, the 4 is added to other step results in meters). `None`
+    /// keeps the step (the rule only overrides the most-recent-step default on evidence).
+    fn question_over_step(
+        &mut self,
+        s: StepInfo,
+        v: Number,
+        text: &str,
+        siblings: &[Number],
+    ) -> Option<NodeId> {
+        let step_units: Vec<Unit> = s.units.iter().flatten().copied().collect();
+        if step_units.is_empty() {
+            return None;
+        }
+        // Units written after `v` on this line.
+        let mut line_units: Vec<Unit> = Vec::new();
+        for m in find_numbers(text) {
+            if m.primary() != v {
+                continue;
+            }
+            if let Some(u) = unit_word(&text[m.span.end as usize..]) {
+                line_units.push(u);
+            }
+        }
+        if line_units.is_empty() || line_units.iter().any(|u| step_units.contains(u)) {
+            return None;
+        }
+        let (k, _) = self.mentions.iter().enumerate().find(|(_, m)| {
+            m.primary() == v
+                && unit_word(&self.question[m.span.end as usize..])
+                    .is_some_and(|u| !step_units.contains(&u) && line_units.contains(&u))
+        })?;
+        // A sum with another step in the unit of `s` reads `s`, unless the question number
+        // is written with that step's first unit (`six leftover planks` added to `59 planks`).
+        let q_units = unit_words(&self.question[self.mentions[k].span.end as usize..]);
+        for &w in siblings {
+            let Some(t) = self.steps.iter().rev().find(|t| t.exact == w) else {
+                continue;
+            };
+            if t.id != s.id
+                && t.units.iter().flatten().any(|u| step_units.contains(u))
+                && !t.units[0].is_some_and(|u| q_units.contains(&Some(u)))
+            {
+                return None;
+            }
+        }
+        if let Some(&(j, _, id)) = self.inputs.iter().find(|i| i.1 == v) {
+            return (j == k).then_some(id);
+        }
+        let m = self.mentions[k];
+        let name = input_name(self.question, &m, v, &mut self.name_buf);
+        let id = self.b.input(&name, v, Some(m.span));
+        self.inputs.push((k, v, id));
+        Some(id)
     }
 
     /// A rounding node over the most recent step whose written result is `v`.
@@ -1137,10 +1223,14 @@ impl Ctx<'_> {
         for k in [100, 60] {
             let k = Number::int(k);
             if last.exact.mul(k).ok() == Some(expected) {
-                let c = self.link(Lit {
-                    value: k,
-                    decimals: 0,
-                });
+                let c = self.link(
+                    Lit {
+                        value: k,
+                        decimals: 0,
+                    },
+                    "",
+                    &[],
+                );
                 let name = format!("{}_converted", self.b.node(last.id).name);
                 let expr = Expr::bin(BinOp::Mul, Expr::Arg(0), Expr::Arg(1));
                 let id = self.b.step(&name, expr, vec![last.id, c]).ok()?;
@@ -1244,6 +1334,103 @@ fn skip_number(s: &str) -> &str {
             &s[e..]
         }
         None => s,
+    }
+}
+
+/// A unit word, lowercased with a plural `s` dropped, in a fixed buffer (so that steps stay
+/// `Copy`); longer words are cut, which only makes two long words compare equal when their
+/// first 15 letters do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Unit([u8; 15]);
+
+/// The word right after a number (`5 days` → `day`, `400-meter` → `meter`), when it is a
+/// plain lowercase-able word that is not a stopword (`5 of`, `5 and` say nothing of a unit).
+fn unit_word(s: &str) -> Option<Unit> {
+    let s = s.strip_prefix('%').unwrap_or(s);
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let s = s.trim_start_matches(' ');
+    let end = s
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(s.len());
+    let w = s[..end].to_ascii_lowercase();
+    if w.len() < 2 || is_stopword(&w) || is_break(&w) {
+        return None;
+    }
+    let w = match w.strip_suffix('s') {
+        Some(stem) if stem.len() >= 3 && !stem.ends_with('s') => stem,
+        _ => &w,
+    };
+    let mut buf = [0u8; 15];
+    let n = w.len().min(15);
+    buf[..n].copy_from_slice(&w.as_bytes()[..n]);
+    Some(Unit(buf))
+}
+
+/// Up to three content words after a number, before any punctuation or number, each as
+/// [`unit_word`] reads it (stopwords skipped).
+fn unit_words(s: &str) -> [Option<Unit>; 3] {
+    let mut out = [None; 3];
+    let mut n = 0;
+    let s = s.strip_prefix('%').unwrap_or(s);
+    for w in s.split(' ').filter(|w| !w.is_empty()).take(5) {
+        let end = w
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(w.len());
+        if end > 0 {
+            if let Some(u) = unit_word(&w[..end]) {
+                out[n] = Some(u);
+                n += 1;
+                if n == out.len() {
+                    break;
+                }
+            }
+        }
+        if end < w.len() {
+            break;
+        }
+    }
+    out
+}
+
+/// Numbers each literal that is a direct term of a sum or difference (`a + b - c`, possibly
+/// negated) with the sum it belongs to; other literals stay `None`.
+fn sum_groups(e: &PExpr, groups: &mut [Option<u32>], next: &mut u32) {
+    fn terms<'e>(e: &'e PExpr, out: &mut Vec<&'e PExpr>) {
+        match e {
+            PExpr::Bin(BinOp::Add | BinOp::Sub, a, b) => {
+                terms(a, out);
+                terms(b, out);
+            }
+            _ => out.push(e),
+        }
+    }
+    match e {
+        PExpr::Bin(BinOp::Add | BinOp::Sub, ..) => {
+            let g = *next;
+            *next += 1;
+            let mut ts = Vec::new();
+            terms(e, &mut ts);
+            for t in ts {
+                let t = match t {
+                    PExpr::Neg(a) => a,
+                    t => t,
+                };
+                match t {
+                    PExpr::Lit(i) => {
+                        if let Some(slot) = groups.get_mut(*i as usize) {
+                            *slot = Some(g);
+                        }
+                    }
+                    other => sum_groups(other, groups, next),
+                }
+            }
+        }
+        PExpr::Lit(_) | PExpr::One | PExpr::Var(_) => {}
+        PExpr::Neg(a) | PExpr::Pct(a) => sum_groups(a, groups, next),
+        PExpr::Bin(_, a, b) => {
+            sum_groups(a, groups, next);
+            sum_groups(b, groups, next);
+        }
     }
 }
 
@@ -1503,6 +1690,89 @@ mod tests {
         assert_eq!(value("bill"), n("50"));
         // A result with nothing after it is named by the line's first words.
         assert_eq!(value("pencils_cost"), n("18"));
+    }
+
+    /// The step (not an input) among `g`'s nodes whose value is `v`.
+    fn step_with(g: &Graph, v: &str) -> NodeId {
+        g.ids()
+            .find(|&id| g.value(id) == n(v) && matches!(g.node(id).kind, NodeKind::Step { .. }))
+            .unwrap_or_else(|| panic!("a step with value {v}"))
+    }
+
+    /// The operand of the step with value `of` whose value is `v`.
+    fn operand_with(g: &Graph, of: &str, v: &str) -> NodeId {
+        let s = step_with(g, of);
+        *g.node(s)
+            .operands
+            .iter()
+            .find(|&&o| g.value(o) == n(v))
+            .unwrap_or_else(|| panic!("step {of} reads no {v}"))
+    }
+
+    #[test]
+    fn question_number_with_the_lines_unit_beats_an_equal_step() {
+        // demo/demo.jsonl, `demo-laps`: `In 5 days she runs 2000 * 5` reads the question's
+        // `5 days`, not the earlier step `3 + 2 = 5 laps`.
+        let q = "Lucy runs 3 laps around a 400-meter track every morning and 2 laps every \
+                 evening. How many kilometers does she run in 5 days?";
+        let a = "Each day she runs 3 + 2 = <<3+2=5>>5 laps.\n\
+                 That is 5 * 400 = <<5*400=2000>>2000 meters a day.\n\
+                 In 5 days she runs 2000 * 5 = <<2000*5=10000>>10000 meters.\n\
+                 That is 10000 / 1000 = <<10000/1000=10>>10 kilometers.\n\
+                 #### 10";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        assert_eq!(g.answer_value(), n("10"));
+        let laps = g.find("laps").expect("the step `laps`");
+        assert!(matches!(g.node(laps).kind, NodeKind::Step { .. }));
+        // The second step still reads the step `laps`.
+        assert_eq!(operand_with(g, "2000", "5"), laps);
+        // The third reads the input `5 days`.
+        let days = operand_with(g, "10000", "5");
+        assert_ne!(days, laps);
+        match g.node(days).kind {
+            NodeKind::Input { span: Some(s) } => {
+                assert_eq!(s.slice(q), Some("5"));
+                assert_eq!(&q[s.end as usize..], " days?");
+            }
+            ref k => panic!("the 5 of `5 days` should be an input: {k:?}"),
+        }
+    }
+
+    #[test]
+    fn step_keeps_its_value_when_the_line_uses_its_unit() {
+        // The question has `5 apples`, but the line reads the 5 pears just computed.
+        let q = "She buys 5 apples. She has 2 pears and buys 3 more pears. Each pear costs $2. \
+                 How much do her pears cost?";
+        let a = "She has 2 + 3 = <<2+3=5>>5 pears.\n\
+                 The 5 pears cost 5 * 2 = <<5*2=10>>10 dollars.\n\
+                 #### 10";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        let pears = step_with(g, "5");
+        assert_eq!(operand_with(g, "10", "5"), pears);
+        // No input was made for `5 apples`.
+        assert!(g.ids().all(
+            |id| !(g.value(id) == n("5") && matches!(g.node(id).kind, NodeKind::Input { .. }))
+        ));
+    }
+
+    #[test]
+    fn step_keeps_its_value_in_a_sum_of_steps_with_its_unit() {
+        // `In 4 days, ... 4+8` adds the first tree's 4 meters, not the question's 4 days.
+        let q = "The first tree grows 1 meter a day and the second grows 2 meters a day. How \
+                 many meters did the trees grow in 4 days?";
+        let a = "The first tree grows 4*1 = <<4*1=4>>4 meters in 4 days.\n\
+                 The second tree grows 2*4 = <<2*4=8>>8 meters in 4 days.\n\
+                 In 4 days, both trees grew 4+8 = <<4+8=12>>12 meters.\n\
+                 #### 12";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        let first = step_with(g, "4");
+        assert_eq!(operand_with(g, "12", "4"), first);
+        // The second line reads the input `4 days`, not the step of the same value.
+        let days = operand_with(g, "8", "4");
+        assert!(matches!(g.node(days).kind, NodeKind::Input { .. }));
     }
 
     #[test]
