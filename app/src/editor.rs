@@ -315,6 +315,7 @@ pub fn Editor(
             }}
         </div>
     }
+    .into_any()
 }
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ pub fn DatasetsPage() -> impl IntoView {
         </Suspense>
         <UploadForm import/>
     }
+    .into_any()
 }
 
 #[component]
@@ -87,6 +88,7 @@ fn DatasetCard(d: DatasetSummary) -> impl IntoView {
             <Histogram bins/>
         </li>
     }
+    .into_any()
 }
 
 /// Upload a JSONL file: read it in the browser, send it to `import_dataset`, show the report.
@@ -203,6 +205,7 @@ fn UploadForm(import: ServerAction<ImportDataset>) -> impl IntoView {
             {report}
         </section>
     }
+    .into_any()
 }
 
 /// The line-numbered reasons of an import, the first 200.
@@ -219,6 +222,7 @@ fn LineErrors(failed: Vec<LineError>) -> impl IntoView {
             {(more > 0).then(|| view! { <li>"… and " {more} " more"</li> })}
         </ul>
     }
+    .into_any()
 }
 
 /// `/d/{id}`: a dataset's figures, its problems (paged), and curriculum jobs.
@@ -308,6 +312,7 @@ pub fn DatasetPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 /// The curriculum form and the progress of this dataset's (or problem's) jobs.
@@ -373,6 +378,7 @@ fn GeneratePanel(dataset_id: i64, problem_id: Option<i64>) -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 /// One job's live progress bar (polls while the job runs).
@@ -444,6 +450,7 @@ pub fn ProblemPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
@@ -455,6 +462,7 @@ fn ShareLink(token: String) -> impl IntoView {
             "Share: " <a class="share-link" href=href>{text}</a>
         </span>
     }
+    .into_any()
 }
 
 #[component]
@@ -530,6 +538,7 @@ fn ProblemView(p: StoredProblem, can_save: bool) -> impl IntoView {
         </section>
         {can_save.then(|| view! { <GeneratePanel dataset_id=p.dataset_id problem_id=Some(p.id)/> })}
     }
+    .into_any()
 }
 
 /// `/v/{id}`: a variant, its lineage and its diff against its parent.
@@ -548,6 +557,7 @@ pub fn VariantPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
@@ -629,6 +639,7 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
             />
         </section>
     }
+    .into_any()
 }
 
 fn parent_label_text(parent: Option<i64>, problem: i64) -> String {
@@ -664,6 +675,7 @@ pub fn SharePage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 /// `/new`: write a problem and watch its graph appear.
@@ -685,6 +697,7 @@ pub fn NewProblemPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 /// The 404 page (the server answers with status 404 when it renders it).
@@ -699,4 +712,5 @@ pub fn NotFound() -> impl IntoView {
         <h1>"Not found"</h1>
         <p>"No such page, problem, variant or share link. " <A href="/">"All datasets"</A></p>
     }
+    .into_any()
 }

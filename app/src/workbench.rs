@@ -369,6 +369,7 @@ fn NodePanel(
     push: impl Fn(Intervention) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     move || {
+        {
         let Some(id) = selected.get() else {
             return view! {
                 <section class="node-panel empty">
@@ -430,6 +431,8 @@ fn NodePanel(
         }
         .into_any()
     }
+    .into_any()
+    }
 }
 
 fn parse_number(text: &str) -> Result<Number, String> {
@@ -472,6 +475,7 @@ fn SetValueForm(
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
         </form>
     }
+    .into_any()
 }
 
 #[component]
@@ -519,6 +523,7 @@ fn GraftForm(
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
         </form>
     }
+    .into_any()
 }
 
 #[component]
@@ -553,6 +558,7 @@ fn BranchForm(
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -591,6 +597,7 @@ fn DistractorForm(push: impl Fn(Intervention) + Copy + Send + Sync + 'static) ->
             </form>
         </section>
     }
+    .into_any()
 }
 
 #[cfg(test)]
