@@ -191,12 +191,7 @@ pub fn Editor(
     );
     let drawing = Memo::new(move |prev: Option<&Drawing>| match result.get() {
         Ok(p) => p.drawing,
-        Err(_) => prev.cloned().unwrap_or(Drawing {
-            width: 1,
-            height: 1,
-            nodes: vec![],
-            edges: vec![],
-        }),
+        Err(_) => prev.cloned().unwrap_or_default(),
     });
     let states = Memo::new(move |prev: Option<&Vec<NodeState>>| match result.get() {
         Ok(p) => p

@@ -2,7 +2,7 @@
 //! browser), and its construction from an engine [`Graph`]. Pure: no I/O, any target.
 
 use engine::layout::{layout, Spacing};
-use engine::{Graph, Metrics, Role};
+use engine::{Graph, Role};
 use serde::{Deserialize, Serialize};
 
 /// Width of a node's box in the drawing, in pixels.
@@ -12,39 +12,9 @@ pub const NODE_HEIGHT: u32 = 58;
 /// Longest node name shown inside a box; longer names are cut with an ellipsis.
 const NAME_CHARS: usize = 18;
 
-/// One line of the problem list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProblemSummary {
-    /// The problem's id (its `id` field, else `FILE_STEM:LINE`).
-    pub id: String,
-    /// The question text.
-    pub question: String,
-    /// Longest input → answer path in operations.
-    pub depth: u32,
-    /// Operations the answer depends on.
-    pub steps: u32,
-    /// The exact answer, as text.
-    pub answer: String,
-}
-
-/// Everything the problem page shows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ProblemPage {
-    /// The problem's id.
-    pub id: String,
-    /// The question text.
-    pub question: String,
-    /// The exact answer, as text.
-    pub answer: String,
-    /// Size and difficulty figures.
-    pub metrics: Metrics,
-    /// The graph.
-    pub graph: Graph,
-}
-
 /// A laid-out graph, ready to draw as SVG: geometry and labels only. Values are drawn
-/// separately, so a value preview never moves a box.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// separately, so a value preview never moves a box. The default is an empty drawing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drawing {
     /// Width of the drawing.
     pub width: u32,
@@ -111,33 +81,6 @@ pub fn role_class(role: Role) -> &'static str {
         Role::Proxy => "proxy",
         Role::Branch => "branch",
         Role::Answer => "answer",
-    }
-}
-
-impl ProblemSummary {
-    /// The list entry of a problem.
-    pub fn new(id: &str, graph: &Graph) -> Self {
-        let m = graph.metrics();
-        ProblemSummary {
-            id: id.to_string(),
-            question: graph.question().unwrap_or_default().to_string(),
-            depth: m.depth,
-            steps: m.steps,
-            answer: graph.answer_value().to_string(),
-        }
-    }
-}
-
-impl ProblemPage {
-    /// The page of a problem.
-    pub fn new(id: &str, graph: &Graph) -> Self {
-        ProblemPage {
-            id: id.to_string(),
-            question: graph.question().unwrap_or_default().to_string(),
-            answer: graph.answer_value().to_string(),
-            metrics: graph.metrics(),
-            graph: graph.clone(),
-        }
     }
 }
 

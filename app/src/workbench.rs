@@ -46,11 +46,6 @@ fn preview_of(base: &Graph, ops: &[Intervention]) -> Result<Preview, (usize, Str
     })
 }
 
-/// The question cut into text and numbers, numbers linked to input nodes when known.
-pub fn question_pieces(g: &Graph) -> Vec<Segment> {
-    segments(g.question().unwrap_or_default(), &link(g))
-}
-
 /// A short description of an intervention, naming nodes as in `g`.
 pub fn describe(g: &Graph, iv: &Intervention) -> String {
     let name = |id: &NodeId| {
@@ -613,7 +608,7 @@ mod tests {
     #[test]
     fn pieces_cover_the_question_and_link_inputs() {
         let g = graph();
-        let pieces = question_pieces(&g);
+        let pieces = segments(g.question().unwrap_or_default(), &link(&g));
         let text: String = pieces
             .iter()
             .map(|p| match p {
