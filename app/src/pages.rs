@@ -566,6 +566,7 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
         Some(p) => format!("variant #{p}"),
         None => format!("problem #{}", v.problem_id),
     };
+    let parent_heading = parent_label.clone();
     let parent_href = match v.parent_variant_id {
         Some(p) => format!("/v/{p}"),
         None => format!("/p/{}", v.problem_id),
@@ -627,7 +628,7 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
         <section class="diff">
             <h2>"Program: parent and variant"</h2>
             <table class="side-by-side">
-                <thead><tr><th>{parent_label_text(v.parent_variant_id, v.problem_id)}</th><th>{format!("variant #{}", v.id)}</th></tr></thead>
+                <thead><tr><th>{parent_heading}</th><th>{format!("variant #{}", v.id)}</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </section>
@@ -640,13 +641,6 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
         </section>
     }
     .into_any()
-}
-
-fn parent_label_text(parent: Option<i64>, problem: i64) -> String {
-    match parent {
-        Some(p) => format!("variant #{p}"),
-        None => format!("problem #{problem}"),
-    }
 }
 
 /// `/s/{token}`: a shared problem or variant, read-only (interventions stay in the browser).
