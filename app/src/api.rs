@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::model::{
     DatasetPage, DatasetSummary, ImportReport, JobSpec, JobStatus, LineError, Shared,
-    StoredProblem, StoredVariant,
+    StoredProblem, StoredVariant, VariantPage, VariantWords,
 };
 
 #[cfg(feature = "ssr")]
@@ -28,6 +28,7 @@ mod ssr {
                 ErrorKind::NotFound => http::StatusCode::NOT_FOUND,
                 ErrorKind::Conflict => http::StatusCode::CONFLICT,
                 ErrorKind::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorKind::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
             };
             resp.set_status(status);
         }
@@ -161,4 +162,74 @@ pub async fn get_job(id: i64) -> Result<Option<JobStatus>, ServerFnError> {
 #[server]
 pub async fn list_jobs(dataset_id: i64) -> Result<Vec<JobStatus>, ServerFnError> {
     store()?.list_jobs(Some(dataset_id)).await.map_err(fail)
+}
+
+/// What a verbalize or judge request did: the variant's words, or why nothing changed (a
+/// model outage, say). A refusal is a value, not an error, so the page shows it in place.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum WordsOutcome {
+    /// The variant's text, verdict and calls now.
+    Done(VariantWords),
+    /// Nothing changed, and why.
+    Refused(String),
+}
+
+#[cfg(feature = "ssr")]
+fn words_outcome(
+    r: Result<VariantWords, ssr::StoreError>,
+) -> Result<WordsOutcome, ServerFnError> {
+    use crate::store::ErrorKind;
+    match r {
+        Ok(w) => Ok(WordsOutcome::Done(w)),
+        Err(e) if e.kind() != ErrorKind::Internal => Ok(WordsOutcome::Refused(e.to_string())),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// Writes a variant's problem text: with the server's model unless `offline` (or none is
+/// configured), else with the offline verbalizer.
+#[server]
+pub async fn verbalize_variant(id: i64, offline: bool) -> Result<WordsOutcome, ServerFnError> {
+    let store = store()?;
+    let budget = llm::Budget::unlimited();
+    let model = store.llm().filter(|_| !offline).map(|c| (c, &budget));
+    words_outcome(store.verbalize_variant(id, model, None).await)
+}
+
+/// Judges a variant: execution and consistency, and the LLM judge with the server's model
+/// unless `offline` (or none is configured).
+#[server]
+pub async fn judge_variant(id: i64, offline: bool) -> Result<WordsOutcome, ServerFnError> {
+    let store = store()?;
+    let budget = llm::Budget::unlimited();
+    let model = store.llm().filter(|_| !offline).map(|c| (c, &budget));
+    words_outcome(store.judge_variant(id, model, None).await)
+}
+
+/// The server's model (`model at base URL`), or `None` when it runs offline.
+#[server]
+pub async fn llm_model() -> Result<Option<String>, ServerFnError> {
+    Ok(store()?
+        .llm()
+        .map(|c| format!("{} at {}", c.model(), c.endpoint().base_url)))
+}
+
+/// A page of a dataset's variants, optionally only those with one verdict (`pass`, `fail`,
+/// `incomplete`, `unjudged`).
+#[server]
+pub async fn list_variants(
+    dataset_id: i64,
+    verdict: Option<String>,
+    offset: u64,
+) -> Result<VariantPage, ServerFnError> {
+    store()?
+        .dataset_variants(dataset_id, verdict.as_deref().filter(|v| !v.is_empty()), offset, 50)
+        .await
+        .map_err(fail)
+}
+
+/// Queues a failed (paused) job again; returns its status.
+#[server]
+pub async fn resume_job(id: i64) -> Result<JobStatus, ServerFnError> {
+    store()?.resume_job(id).await.map_err(fail)
 }

@@ -14,6 +14,7 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod words;
 pub mod workbench;
 
 use leptos::prelude::*;

@@ -324,6 +324,111 @@ pub struct StoredVariant {
     pub review_status: String,
     /// When it was made.
     pub created_at: String,
+    /// Its problem text, verdict and LLM calls.
+    pub words: VariantWords,
+}
+
+/// A variant's problem text, its verdict, and every model call made for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VariantWords {
+    /// The problem text, once verbalized.
+    pub text: Option<String>,
+    /// `offline` or `llm`.
+    pub source: Option<String>,
+    /// Why a model's text was not used, when one was asked.
+    pub fallback: Option<String>,
+    /// What the offline verbalizer could not say.
+    pub notes: Vec<String>,
+    /// The verdict, once judged.
+    pub verdict: Option<engine::verdict::Verdict>,
+    /// The verdict in one word (`pass`, `fail`, `incomplete`).
+    pub outcome: Option<String>,
+    /// The last model failure (an outage), kept until a later try succeeds.
+    pub llm_error: Option<String>,
+    /// The model calls, oldest first.
+    pub calls: Vec<LlmCall>,
+}
+
+/// One recorded model call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmCall {
+    /// The call's id.
+    pub id: i64,
+    /// `verbalize`, `judge` or `extract`.
+    pub purpose: String,
+    /// The prompt's version.
+    pub prompt_version: String,
+    /// The model.
+    pub model: String,
+    /// The endpoint's base URL.
+    pub base_url: String,
+    /// The request body as sent (JSON, no key).
+    pub request: String,
+    /// The last raw response body.
+    pub response: Option<String>,
+    /// Its HTTP status.
+    pub status: Option<u16>,
+    /// The assistant's text.
+    pub content: Option<String>,
+    /// Why the call failed.
+    pub error: Option<String>,
+    /// Wall time over all attempts.
+    pub latency_ms: u64,
+    /// HTTP requests made.
+    pub attempts: u32,
+    /// What went wrong on each retried attempt.
+    pub retries: Vec<String>,
+    /// Prompt tokens reported.
+    pub prompt_tokens: Option<u32>,
+    /// Completion tokens reported.
+    pub completion_tokens: Option<u32>,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// A variant in a dataset's list of variants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantItem {
+    /// The variant's id.
+    pub id: i64,
+    /// Its problem.
+    pub problem_id: i64,
+    /// Its round.
+    pub round: u32,
+    /// Its depth.
+    pub depth: u32,
+    /// Its problem text, when verbalized.
+    pub text: Option<String>,
+    /// `offline` or `llm`.
+    pub source: Option<String>,
+    /// `pass`, `fail` or `incomplete`, when judged.
+    pub outcome: Option<String>,
+    /// Whether only the offline checks ran.
+    pub offline_verdict: Option<bool>,
+}
+
+/// A page of a dataset's variants, filtered by verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantPage {
+    /// The variants of this page.
+    pub items: Vec<VariantItem>,
+    /// Variants matching the filter.
+    pub total: u64,
+    /// Counts by verdict: pass, fail, incomplete, unjudged.
+    pub counts: VerdictCounts,
+}
+
+/// How many variants have each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictCounts {
+    /// Passed every check that ran.
+    pub pass: u64,
+    /// Failed a check.
+    pub fail: u64,
+    /// The judge could not finish.
+    pub incomplete: u64,
+    /// Not judged yet.
+    pub unjudged: u64,
 }
 
 /// What a share token points at.
@@ -380,21 +485,121 @@ pub struct SavedVariant {
     pub share_token: String,
 }
 
-/// A curriculum job to run over a dataset or one of its problems.
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobTask {
+    /// Curriculum rounds over extracted problems: makes variants.
+    #[default]
+    Curriculum,
+    /// Writes the problem text of each variant (a model when configured, else offline).
+    Verbalize,
+    /// Judges each variant (execution, consistency, and the LLM judge when configured).
+    Judge,
+    /// Asks a model for a program for each problem without a graph.
+    Extract,
+}
+
+impl JobTask {
+    /// The task's name as stored and sent (`curriculum`, `verbalize`, `judge`, `extract`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobTask::Curriculum => "curriculum",
+            JobTask::Verbalize => "verbalize",
+            JobTask::Judge => "judge",
+            JobTask::Extract => "extract",
+        }
+    }
+
+    /// The task of a stored name; `None` for an unknown one.
+    pub fn parse(s: &str) -> Option<JobTask> {
+        Some(match s {
+            "curriculum" => JobTask::Curriculum,
+            "verbalize" => JobTask::Verbalize,
+            "judge" => JobTask::Judge,
+            "extract" => JobTask::Extract,
+            _ => return None,
+        })
+    }
+
+    /// What one item of the task is (`problem` or `variant`).
+    pub fn item(self) -> &'static str {
+        match self {
+            JobTask::Curriculum | JobTask::Extract => "problem",
+            JobTask::Verbalize | JobTask::Judge => "variant",
+        }
+    }
+}
+
+/// A job's own model endpoint, instead of the server's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmSettings {
+    /// Base URL up to and including `/v1`.
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
+    /// `generic`, `openai`, `llamacpp` or `ollama`.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// API key: accepted, stored apart, never sent back.
+    #[serde(default, skip_serializing)]
+    pub api_key: Option<String>,
+}
+
+/// A job to run over a dataset or one of its problems.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobSpec {
     /// The dataset.
     pub dataset_id: i64,
-    /// One problem of it; every extracted problem of the dataset when absent.
+    /// One problem of it; every problem in scope of the dataset when absent.
     #[serde(default)]
     pub problem_id: Option<i64>,
-    /// Rounds per chain, 1 to 8 (round r carries r grafts).
+    /// What the job does (curriculum when absent).
+    #[serde(default)]
+    pub task: JobTask,
+    /// Rounds per chain, 1 to 8 (round r carries r grafts); curriculum only.
+    #[serde(default)]
     pub rounds: u32,
-    /// Chains per problem, 1 to 50.
+    /// Chains per problem, 1 to 50; curriculum only.
+    #[serde(default)]
     pub per_problem: u32,
     /// The master seed; the same seed gives the same variants.
     #[serde(default)]
     pub seed: u64,
+    /// Use no model even when the server has one (verbalize, judge).
+    #[serde(default)]
+    pub offline: bool,
+    /// The job's own model endpoint; the server's when absent.
+    #[serde(default)]
+    pub llm: Option<LlmSettings>,
+    /// The most HTTP requests the job may send to the model.
+    #[serde(default)]
+    pub max_requests: Option<u32>,
+}
+
+impl JobSpec {
+    /// A curriculum job over the whole dataset.
+    pub fn curriculum(dataset_id: i64, rounds: u32, per_problem: u32, seed: u64) -> JobSpec {
+        JobSpec {
+            dataset_id,
+            problem_id: None,
+            task: JobTask::Curriculum,
+            rounds,
+            per_problem,
+            seed,
+            offline: false,
+            llm: None,
+            max_requests: None,
+        }
+    }
+
+    /// A verbalize, judge or extract job over the whole dataset, with the server's model.
+    pub fn words(dataset_id: i64, task: JobTask) -> JobSpec {
+        JobSpec {
+            task,
+            ..JobSpec::curriculum(dataset_id, 0, 0, 0)
+        }
+    }
 }
 
 /// Where a job is.
@@ -446,13 +651,13 @@ pub struct JobStatus {
     pub id: i64,
     /// Where it is.
     pub state: JobState,
-    /// Problems processed.
+    /// Items processed (problems, or variants for verbalize and judge).
     pub done: u64,
-    /// Problems in scope (extracted problems of the dataset, or the one problem).
+    /// Items in scope.
     pub total: u64,
-    /// Variants stored so far.
+    /// Variants stored so far (curriculum), or items written (texts, verdicts, programs).
     pub variants_made: u64,
-    /// Problems the engine could not process (skipped; the job went on).
+    /// Items that could not be processed (skipped; the job went on).
     pub problems_failed: u64,
     /// Why the job failed, or the last problem that could not be processed.
     pub error: Option<String>,
@@ -460,12 +665,20 @@ pub struct JobStatus {
     pub dataset_id: i64,
     /// The one problem, when the job is about one.
     pub problem_id: Option<i64>,
-    /// Rounds per chain.
+    /// What the job does.
+    pub task: JobTask,
+    /// Rounds per chain (curriculum).
     pub rounds: u32,
-    /// Chains per problem.
+    /// Chains per problem (curriculum).
     pub per_problem: u32,
-    /// The master seed.
+    /// The master seed (curriculum).
     pub seed: u64,
+    /// The model the job asks, when it asks one.
+    pub llm_model: Option<String>,
+    /// HTTP requests sent to the model so far.
+    pub requests_used: u64,
+    /// The job's request budget, when it has one.
+    pub max_requests: Option<u32>,
     /// When it was created.
     pub created_at: String,
     /// When it last changed.

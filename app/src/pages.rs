@@ -14,8 +14,10 @@ use crate::api::{
 use crate::diff::{side_by_side, Row};
 use crate::histogram::Histogram;
 use crate::model::{
-    DatasetSummary, JobSpec, JobStatus, LineError, Shared, StoredProblem, StoredVariant,
+    DatasetSummary, JobSpec, JobState, JobStatus, JobTask, LineError, Shared, StoredProblem,
+    StoredVariant,
 };
+use crate::words::{VariantsByVerdict, WordsPanel};
 use crate::workbench::{Origin, Workbench};
 
 fn error_view(e: ServerFnError) -> AnyView {
@@ -289,6 +291,8 @@ pub fn DatasetPage() -> impl IntoView {
                             </dl>
                             <Histogram bins/>
                             <GeneratePanel dataset_id=s.id problem_id=None/>
+                            <VariantsByVerdict dataset_id=s.id/>
+                            <h2>"Problems"</h2>
                             <table class="problems">
                                 <thead>
                                     <tr>
@@ -329,13 +333,23 @@ fn GeneratePanel(dataset_id: i64, problem_id: Option<i64>) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let spec = JobSpec {
-            dataset_id,
             problem_id,
-            rounds: rounds.get_untracked().trim().parse().unwrap_or(0),
-            per_problem: per_problem.get_untracked().trim().parse().unwrap_or(0),
-            seed: seed.get_untracked().trim().parse().unwrap_or(0),
+            ..JobSpec::curriculum(
+                dataset_id,
+                rounds.get_untracked().trim().parse().unwrap_or(0),
+                per_problem.get_untracked().trim().parse().unwrap_or(0),
+                seed.get_untracked().trim().parse().unwrap_or(0),
+            )
         };
         start.dispatch(StartJob { spec });
+    };
+    let batch = move |task: JobTask| {
+        start.dispatch(StartJob {
+            spec: JobSpec {
+                problem_id,
+                ..JobSpec::words(dataset_id, task)
+            },
+        });
     };
     let scope = if problem_id.is_some() {
         "this problem"
@@ -352,6 +366,18 @@ fn GeneratePanel(dataset_id: i64, problem_id: Option<i64>) -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || start.pending().get()>"Generate"</button>
                 <span class="muted">" for " {scope} ", as a server job"</span>
             </form>
+            <p class="batch">
+                <button type="button" class="batch-verbalize" on:click=move |_| batch(JobTask::Verbalize) disabled=move || start.pending().get()>
+                    "Verbalize all variants"
+                </button>
+                <button type="button" class="batch-judge" on:click=move |_| batch(JobTask::Judge) disabled=move || start.pending().get()>
+                    "Judge all variants"
+                </button>
+                <button type="button" class="batch-extract" on:click=move |_| batch(JobTask::Extract) disabled=move || start.pending().get()>
+                    "Extract with the model"
+                </button>
+                <span class="muted">" (with the server's model when it has one, else offline)"</span>
+            </p>
             {move || match start.value().get() {
                 Some(Err(e)) => Some(view! { <p class="error">{e.to_string()}</p> }),
                 _ => None,
@@ -416,18 +442,47 @@ fn JobProgress(job: JobStatus) -> impl IntoView {
             Some(p) => format!("problem #{p}"),
             None => "whole dataset".to_string(),
         };
+        let what = match s.task {
+            JobTask::Curriculum => format!(
+                "{} rounds × {} · seed {}",
+                s.rounds, s.per_problem, s.seed
+            ),
+            task => format!(
+                "{} · {}{}",
+                task.as_str(),
+                s.llm_model.clone().unwrap_or_else(|| "offline".into()),
+                match s.max_requests {
+                    Some(m) => format!(" · {}/{m} requests", s.requests_used),
+                    None if s.requests_used > 0 => format!(" · {} requests", s.requests_used),
+                    None => String::new(),
+                }
+            ),
+        };
+        let made = match s.task {
+            JobTask::Curriculum => format!("{} variants", s.variants_made),
+            JobTask::Verbalize => format!("{} texts", s.variants_made),
+            JobTask::Judge => format!("{} verdicts", s.variants_made),
+            JobTask::Extract => format!("{} programs", s.variants_made),
+        };
+        let id = s.id;
+        let can_resume = s.state == JobState::Failed;
         view! {
-            <li class=format!("job {}", s.state.as_str())>
-                <span class="job-title">
-                    "Job " {s.id} " · " {scope} " · " {s.rounds} " rounds × " {s.per_problem}
-                    " · seed " {s.seed}
-                </span>
+            <li class=format!("job {} {}", s.state.as_str(), s.task.as_str())>
+                <span class="job-title">"Job " {s.id} " · " {scope} " · " {what}</span>
                 <progress value=s.done max=s.total.max(1)></progress>
                 <span class="job-state">
-                    {s.state.as_str()} " " {s.done} "/" {s.total} " problems, " {s.variants_made}
-                    " variants"
+                    {s.state.as_str()} " " {s.done} "/" {s.total} " " {s.task.item()} "s, " {made}
                     {(s.problems_failed > 0).then(|| format!(", {} failed", s.problems_failed))}
                 </span>
+                {can_resume.then(|| view! {
+                    <button type="button" class="resume" on:click=move |_| {
+                        leptos::task::spawn_local(async move {
+                            if let Ok(s) = crate::api::resume_job(id).await {
+                                status.set(s);
+                            }
+                        });
+                    }>"Resume"</button>
+                })}
                 {s.error.map(|e| view! { <p class="error">{e}</p> })}
             </li>
         }
@@ -625,6 +680,7 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
             </p>
             <ol class="ops">{ops}</ol>
         </section>
+        <WordsPanel id=v.id words=v.words.clone() can_act=can_save/>
         <section class="diff">
             <h2>"Program: parent and variant"</h2>
             <table class="side-by-side">

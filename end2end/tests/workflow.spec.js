@@ -101,7 +101,7 @@ test('a malformed upload is refused with line-numbered errors', async ({ page })
   await page.locator('input[type="file"]').setInputFiles({
     name: 'broken.jsonl',
     mimeType: 'application/jsonl',
-    buffer: Buffer.from('{"question": "no solution here"}\nthis is not json\n'),
+    buffer: Buffer.from('{"answer": "a row with no question"}\nthis is not json\n'),
   });
   await page.getByRole('button', { name: 'Import' }).click();
   const report = page.locator('.import-report.failed');

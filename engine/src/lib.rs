@@ -3,6 +3,7 @@
 //!
 //! Pure library: no I/O. Builds for native targets and `wasm32-unknown-unknown`.
 
+pub mod consistency;
 pub mod constraints;
 pub mod curriculum;
 pub mod expr;
@@ -18,6 +19,8 @@ pub mod problem;
 pub mod python;
 pub mod sample;
 pub mod text_numbers;
+pub mod verbalize;
+pub mod verdict;
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
 pub use graph::{

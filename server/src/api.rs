@@ -62,6 +62,7 @@ impl From<StoreError> for ApiError {
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => {
                 eprintln!("graft: internal error: {e}");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -98,6 +99,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/datasets", get(list_datasets).post(import_dataset))
         .route("/api/datasets/{id}", get(get_dataset))
         .route("/api/datasets/{id}/jobs", get(list_jobs))
+        .route("/api/datasets/{id}/variants", get(dataset_variants))
+        .route("/api/problems/{id}/extract", post(extract_problem))
+        .route("/api/variants/{id}/verbalize", post(verbalize_variant))
+        .route("/api/variants/{id}/judge", post(judge_variant))
+        .route("/api/jobs/{id}/resume", post(resume_job))
         .route("/api/problems/{id}", get(get_problem))
         .route("/api/problems/{id}/variants", post(save_variant))
         .route("/api/variants/{id}", get(get_variant))
@@ -302,6 +308,91 @@ async fn get_job(
         Some(j) => Ok(Json(j)),
         None => Err(ApiError::not_found("job", id)),
     }
+}
+
+/// `?offline=true` of verbalize and judge: use no model even when the server has one.
+#[derive(Deserialize)]
+struct WordsQuery {
+    #[serde(default)]
+    offline: bool,
+}
+
+async fn verbalize_variant(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+    query: Result<Query<WordsQuery>, QueryRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "variant")?;
+    let q = query_from(query)?;
+    let budget = llm::Budget::unlimited();
+    let model = store.llm().filter(|_| !q.offline).map(|c| (c, &budget));
+    Ok(Json(store.verbalize_variant(id, model, None).await?))
+}
+
+async fn judge_variant(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+    query: Result<Query<WordsQuery>, QueryRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "variant")?;
+    let q = query_from(query)?;
+    let budget = llm::Budget::unlimited();
+    let model = store.llm().filter(|_| !q.offline).map(|c| (c, &budget));
+    Ok(Json(store.judge_variant(id, model, None).await?))
+}
+
+async fn extract_problem(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "problem")?;
+    let client = store.llm().cloned().ok_or_else(|| {
+        ApiError::bad_request(
+            "extracting with a model needs one: start graft with GRAFT_LLM_BASE_URL and \
+             GRAFT_LLM_MODEL (see the README)",
+        )
+    })?;
+    let extracted = store
+        .extract_problem(id, &client, &llm::Budget::unlimited(), None)
+        .await?;
+    match store.problem(id).await? {
+        Some(p) => Ok(Json(serde_json::json!({"extracted": extracted, "problem": p}))),
+        None => Err(ApiError::not_found("problem", id)),
+    }
+}
+
+/// `?verdict=&offset=&limit=` of a dataset's variant list.
+#[derive(Deserialize)]
+struct VariantQuery {
+    verdict: Option<String>,
+    offset: Option<u64>,
+    limit: Option<u64>,
+}
+
+async fn dataset_variants(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+    query: Result<Query<VariantQuery>, QueryRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "dataset")?;
+    let q = query_from(query)?;
+    let page = store
+        .dataset_variants(
+            id,
+            q.verdict.as_deref().filter(|v| !v.is_empty()),
+            q.offset.unwrap_or(0),
+            q.limit.unwrap_or(50),
+        )
+        .await?;
+    Ok(Json(page))
+}
+
+async fn resume_job(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "job")?;
+    Ok(Json(store.resume_job(id).await?))
 }
 
 async fn get_shared(

@@ -1,6 +1,6 @@
 //! Importing a JSONL file as a dataset, in one transaction.
 
-use engine::problem::{extract, Problem};
+use engine::problem::{extract, Problem, RowError};
 
 use super::{blocking, new_share_token, Store, StoreError, StoreResult};
 use crate::model::{ImportReport, LineError};
@@ -31,6 +31,32 @@ fn read_rows(contents: &str) -> (Vec<ReadRow>, Vec<LineError>) {
         }
         let problem = match Problem::from_json(text) {
             Ok(p) => p,
+            Err(e @ RowError::Shape(_)) => match question_only(text) {
+                // A problem with no solution Graft can read (MATH-style): kept, so that a
+                // model can write its program (an extract job).
+                Some((id, question)) => {
+                    rows.push(ReadRow {
+                        line: number,
+                        external_id: id,
+                        question,
+                        source: text.to_string(),
+                        outcome: Err((
+                            "no_solution".to_string(),
+                            "the row has a question but no solution Graft can read (no GSM8K \
+                             answer, no code); an extract job with a model can write one"
+                                .to_string(),
+                        )),
+                    });
+                    continue;
+                }
+                None => {
+                    failed.push(LineError {
+                        line: number,
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            },
             Err(e) => {
                 failed.push(LineError {
                     line: number,
@@ -70,6 +96,24 @@ fn read_rows(contents: &str) -> (Vec<ReadRow>, Vec<LineError>) {
         });
     }
     (rows, failed)
+}
+
+/// The id and question of a row that has a question (`question` or `problem`) but no
+/// solution Graft reads.
+fn question_only(line: &str) -> Option<(Option<String>, String)> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let q = ["question", "problem"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(|q| q.as_str()))?
+        .trim();
+    if q.is_empty() {
+        return None;
+    }
+    let id = v.get("id").map(|i| match i {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    Some((id, q.to_string()))
 }
 
 /// Checks a dataset name: not blank, at most [`MAX_NAME_CHARS`] characters, no control

@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 
 use super::rows::{graph_from_json, JobParams, JobRow};
 use super::{new_share_token, seed_to_db, Store, StoreError, StoreResult};
-use crate::model::{JobSpec, JobState, JobStatus};
+use crate::model::{JobSpec, JobState, JobStatus, JobTask};
 
 /// The most rounds a curriculum job may ask for.
 pub const MAX_ROUNDS: u32 = 8;
@@ -90,10 +90,13 @@ fn make_variants(
 }
 
 impl Store {
-    /// Queues a curriculum job and wakes the runner. Checks that `rounds` is 1..=8,
+    /// Queues a job and wakes the runner. For a curriculum, checks that `rounds` is 1..=8,
     /// `per_problem` 1..=50, the dataset exists, the problem (if any) exists, belongs to it and
     /// has a graph, and that there is at least one extracted problem in scope.
     pub async fn create_job(&self, spec: &JobSpec) -> StoreResult<i64> {
+        if spec.task != JobTask::Curriculum {
+            return self.create_words_job(spec).await;
+        }
         if !(1..=MAX_ROUNDS).contains(&spec.rounds) {
             return Err(StoreError::Invalid(format!(
                 "rounds must be between 1 and {MAX_ROUNDS}, got {}",
@@ -166,6 +169,7 @@ impl Store {
             rounds: spec.rounds,
             per_problem: spec.per_problem,
             seed: spec.seed,
+            ..JobParams::default()
         })
         .map_err(|e| StoreError::Internal(format!("cannot serialize job parameters: {e}")))?;
         let id = sqlx::query(
@@ -181,6 +185,22 @@ impl Store {
         .last_insert_rowid();
         self.wake.notify_one();
         Ok(id)
+    }
+
+    /// Queues a failed job again (one paused by a model outage, say); it goes on from where
+    /// it stopped. Answers the job's status; a job that is not failed is left as it is.
+    pub async fn resume_job(&self, id: i64) -> StoreResult<JobStatus> {
+        sqlx::query(&format!(
+            "UPDATE jobs SET state = 'queued', error = NULL, updated_at = {NOW}
+             WHERE id = ? AND state = 'failed'"
+        ))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        self.wake.notify_one();
+        self.job(id)
+            .await?
+            .ok_or(StoreError::NotFound { what: "job", id })
     }
 
     /// A job's progress; `None` when there is no such job.
@@ -282,7 +302,7 @@ impl Store {
         Ok(())
     }
 
-    async fn fail_job(&self, id: i64, reason: &str) -> StoreResult<()> {
+    pub(super) async fn fail_job(&self, id: i64, reason: &str) -> StoreResult<()> {
         sqlx::query(&format!(
             "UPDATE jobs SET state = 'failed', error = ?, updated_at = {NOW} WHERE id = ?"
         ))
@@ -305,6 +325,9 @@ impl Store {
         };
         if job.state()? != JobState::Running {
             return Ok(false);
+        }
+        if job.task()? != JobTask::Curriculum {
+            return self.words_job_step(job).await;
         }
         let params = job.params()?;
         let next: Option<(i64, String)> = sqlx::query_as(

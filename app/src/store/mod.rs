@@ -10,11 +10,13 @@
 //! Graphs are never taken from a client: variants are re-derived here from the stored parent
 //! graph and the interventions ([`Store::save_variant`]).
 
+mod batch;
 mod import;
 mod jobs;
 mod reads;
 mod rows;
 mod variants;
+mod words;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -29,10 +31,12 @@ pub use import::{check_dataset_name, MAX_NAME_CHARS};
 pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
 pub use reads::{DEFAULT_PAGE, MAX_PAGE};
 pub use variants::MAX_OPERATIONS;
+pub use words::{client_for, stated_answer, Model, TRIES};
 
 pub use crate::model::{
-    DatasetPage, DatasetSummary, DepthBin, ImportReport, JobSpec, JobState, JobStatus, LineError,
-    NewVariant, ProblemRow, SavedVariant, Shared, StoredProblem, StoredVariant, VariantRow,
+    DatasetPage, DatasetSummary, DepthBin, ImportReport, JobSpec, JobState, JobStatus, JobTask,
+    LineError, LlmCall, LlmSettings, NewVariant, ProblemRow, SavedVariant, Shared, StoredProblem,
+    StoredVariant, VariantItem, VariantPage, VariantRow, VariantWords, VerdictCounts,
 };
 
 /// The demo problems shipped inside the binary (`demo/demo.jsonl`): imported as dataset
@@ -59,6 +63,8 @@ pub enum ErrorKind {
     Conflict,
     /// The store itself failed (database, damaged data); not the caller's fault.
     Internal,
+    /// A service the request needs (the model endpoint) is down; try again later.
+    Unavailable,
 }
 
 /// Why a store operation failed.
@@ -120,6 +126,9 @@ pub enum StoreError {
     /// Something outside the database failed (the OS random generator, a worker thread).
     #[error("{0}")]
     Internal(String),
+    /// The model endpoint is down, timing out or rate-limiting; nothing was lost.
+    #[error("{0}; nothing was changed, try again when the endpoint is back")]
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -136,6 +145,7 @@ impl StoreError {
             | StoreError::Database(_)
             | StoreError::Corrupt(_)
             | StoreError::Internal(_) => ErrorKind::Internal,
+            StoreError::Unavailable(_) => ErrorKind::Unavailable,
         }
     }
 }
@@ -150,6 +160,10 @@ pub struct Store {
     pool: SqlitePool,
     /// Poked by [`Store::create_job`]; the job runner waits on it when idle.
     wake: Arc<Notify>,
+    /// The server's default model ([`Store::with_llm`]); `None` means offline.
+    llm: Option<llm::Client>,
+    /// Timeouts and retries for clients made for a job's own endpoint.
+    llm_config: llm::ClientConfig,
 }
 
 impl Store {
@@ -215,6 +229,8 @@ impl Store {
         Ok(Store {
             pool,
             wake: Arc::new(Notify::new()),
+            llm: None,
+            llm_config: llm::ClientConfig::default(),
         })
     }
 

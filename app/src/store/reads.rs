@@ -183,7 +183,13 @@ impl Store {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(full_variant).transpose()
+        match row.map(full_variant).transpose()? {
+            Some(mut v) => {
+                v.words = self.variant_words(v.id).await?;
+                Ok(Some(v))
+            }
+            None => Ok(None),
+        }
     }
 
     /// What a share token points at; `None` for an unknown token.
@@ -205,7 +211,13 @@ impl Store {
                 .bind(&token)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(variant.map(full_variant).transpose()?.map(Shared::Variant))
+        match variant.map(full_variant).transpose()? {
+            Some(mut v) => {
+                v.words = self.variant_words(v.id).await?;
+                Ok(Some(Shared::Variant(v)))
+            }
+            None => Ok(None),
+        }
     }
 }
 
@@ -233,5 +245,6 @@ fn full_variant(row: VariantFull) -> StoreResult<StoredVariant> {
         job_id: row.job_id,
         review_status: row.review_status,
         created_at: row.created_at,
+        words: Default::default(),
     })
 }

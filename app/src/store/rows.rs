@@ -6,7 +6,7 @@ use sqlx::FromRow;
 
 use super::{StoreError, StoreResult};
 use crate::model::{
-    summarize_operations, DatasetSummary, JobState, JobStatus, ProblemRow, VariantRow,
+    summarize_operations, DatasetSummary, JobState, JobStatus, JobTask, ProblemRow, VariantRow,
 };
 
 /// Reads stored graph JSON.
@@ -193,14 +193,34 @@ pub(super) struct JobRow {
     pub error: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    pub task: String,
+    pub requests_used: i64,
+    pub llm_api_key: Option<String>,
 }
 
-/// A job's parameters, as stored in `jobs.params`.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+/// A job's parameters, as stored in `jobs.params` (the API key is kept apart).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct JobParams {
+    #[serde(default)]
     pub rounds: u32,
+    #[serde(default)]
     pub per_problem: u32,
+    #[serde(default)]
     pub seed: u64,
+    /// Verbalize, judge: use no model.
+    #[serde(default)]
+    pub offline: bool,
+    /// The job's own endpoint (its key is in `jobs.llm_api_key`).
+    #[serde(default)]
+    pub llm: Option<crate::model::LlmSettings>,
+    #[serde(default)]
+    pub max_requests: Option<u32>,
+    /// Verbalize, judge: the last variant id in scope when the job was made.
+    #[serde(default)]
+    pub last_id: Option<i64>,
+    /// The model asked (for display).
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 impl JobRow {
@@ -210,6 +230,12 @@ impl JobRow {
                 "the parameters of job {} do not read back: {e}",
                 self.id
             ))
+        })
+    }
+
+    pub fn task(&self) -> StoreResult<JobTask> {
+        JobTask::parse(&self.task).ok_or_else(|| {
+            StoreError::Corrupt(format!("job {} has an unknown task {:?}", self.id, self.task))
         })
     }
 
@@ -224,6 +250,7 @@ impl JobRow {
 
     pub fn into_status(self) -> StoreResult<JobStatus> {
         let params = self.params()?;
+        let task = self.task()?;
         Ok(JobStatus {
             id: self.id,
             state: self.state()?,
@@ -234,9 +261,13 @@ impl JobRow {
             error: self.error,
             dataset_id: self.dataset_id,
             problem_id: self.problem_id,
+            task,
             rounds: params.rounds,
             per_problem: params.per_problem,
             seed: params.seed,
+            llm_model: params.model.clone(),
+            requests_used: self.requests_used.max(0) as u64,
+            max_requests: params.max_requests,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

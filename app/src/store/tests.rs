@@ -328,13 +328,7 @@ async fn job_variants(store: &Store, job: i64) -> Vec<JobVariant> {
 
 #[tokio::test]
 async fn jobs_validate_run_and_resume_without_duplicates() {
-    let spec = |dataset_id| JobSpec {
-        dataset_id,
-        problem_id: None,
-        rounds: 3,
-        per_problem: 2,
-        seed: 11,
-    };
+    let spec = |dataset_id| JobSpec::curriculum(dataset_id, 3, 2, 11);
 
     // Uninterrupted run.
     let (_d1, a) = fresh().await;
@@ -422,4 +416,100 @@ async fn imports_gsm8k_train_when_present() {
     assert_eq!(r.extracted, 7380);
     let list = store.list_datasets().await.unwrap();
     assert_eq!(list[0].extracted, 7380);
+}
+
+#[tokio::test]
+async fn offline_words_jobs_and_verdict_filters() {
+    use crate::model::JobTask;
+    let (_d, store) = fresh().await;
+    let demo = store.ensure_demo().await.unwrap().unwrap();
+    let ds = demo.dataset_id;
+    // No variants yet: a verbalize job has nothing to do, and says so.
+    let e = store
+        .create_job(&JobSpec::words(ds, JobTask::Verbalize))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("no variants"), "{e}");
+    // An extract job needs a model.
+    let e = store
+        .create_job(&JobSpec::words(ds, JobTask::Extract))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("needs a model"), "{e}");
+
+    let job = store
+        .create_job(&JobSpec::curriculum(ds, 2, 1, 5))
+        .await
+        .unwrap();
+    store.spawn_job_runner();
+    assert_eq!(
+        store.wait_for_job(job, Duration::from_secs(60)).await.unwrap().state,
+        JobState::Done
+    );
+    let page = store.dataset_variants(ds, None, 0, 500).await.unwrap();
+    let n = page.total;
+    assert!(n > 0);
+    assert_eq!(page.counts.unjudged, n);
+
+    // One variant by hand: offline text, then an offline verdict that passes execution.
+    let vid = page.items[0].id;
+    let w = store.verbalize_variant(vid, None, None).await.unwrap();
+    assert_eq!(w.source.as_deref(), Some("offline"));
+    assert!(w.text.as_deref().is_some_and(|t| !t.is_empty()));
+    assert!(w.calls.is_empty(), "no model, no calls");
+    let w = store.judge_variant(vid, None, None).await.unwrap();
+    let v = w.verdict.expect("a verdict");
+    assert!(v.execution.ok, "{v:?}");
+    assert!(v.is_offline());
+    assert_eq!(w.outcome.as_deref(), Some(v.outcome().as_str()));
+
+    // A judge job over the dataset (offline: the store has no model) judges every variant.
+    let job = store
+        .create_job(&JobSpec::words(ds, JobTask::Judge))
+        .await
+        .unwrap();
+    let status = store.wait_for_job(job, Duration::from_secs(120)).await.unwrap();
+    assert_eq!(status.state, JobState::Done, "{status:?}");
+    assert_eq!((status.done, status.total), (n, n));
+    assert_eq!(status.task, JobTask::Judge);
+    assert_eq!(status.llm_model, None);
+    let page = store.dataset_variants(ds, None, 0, 500).await.unwrap();
+    assert_eq!(page.counts.unjudged, 0);
+    assert_eq!(page.counts.pass + page.counts.fail + page.counts.incomplete, n);
+    assert_eq!(page.counts.incomplete, 0, "offline verdicts are never incomplete");
+    let fails = store.dataset_variants(ds, Some("fail"), 0, 500).await.unwrap();
+    assert_eq!(fails.total, page.counts.fail);
+    assert!(fails.items.iter().all(|i| i.outcome.as_deref() == Some("fail")));
+    assert!(store.dataset_variants(ds, Some("nonsense"), 0, 10).await.is_err());
+    // Every variant now has a text (judging an unverbalized variant stores its offline text).
+    assert!(page.items.iter().all(|i| i.text.is_some()));
+}
+
+#[tokio::test]
+async fn question_only_rows_are_kept_for_a_model_to_extract() {
+    let (_d, store) = fresh().await;
+    let report = store
+        .import_jsonl(
+            "math",
+            "{\"problem\": \"What is 2 + 3?\", \"solution\": \"It is $\\\\boxed{5}$.\"}\n{\"answer\": \"no question\"}\n",
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 1);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].line, 2);
+    let page = store.dataset(report.dataset_id, None, None).await.unwrap().unwrap();
+    let row = &page.problems[0];
+    assert!(row.error.as_deref().unwrap().starts_with("no_solution"), "{row:?}");
+    assert_eq!(row.question, "What is 2 + 3?");
+}
+
+#[test]
+fn stated_answers_are_read_from_the_usual_places() {
+    use super::stated_answer;
+    assert_eq!(stated_answer(r#"{"question":"q","answer":"x\n#### 1,234"}"#), Some(1234.0));
+    assert_eq!(stated_answer(r#"{"question":"q","target":2.5}"#), Some(2.5));
+    assert_eq!(stated_answer(r#"{"problem":"q","solution":"so \\boxed{42}."}"#), Some(42.0));
+    assert_eq!(stated_answer(r#"{"problem":"q","solution":"\\boxed{x+1}"}"#), None);
+    assert_eq!(stated_answer("not json"), None);
 }

@@ -38,6 +38,17 @@ pub struct Args {
     /// with one step corrupted, the error propagated, and the first wrong step labelled.
     #[arg(long)]
     negatives: bool,
+    /// Write each variant's problem text (`text`): by the model when one is configured
+    /// (validated; else the offline text, with the reason), offline otherwise.
+    #[arg(long)]
+    verbalize: bool,
+    /// Judge each variant (implies --verbalize): exact re-execution, text ↔ graph
+    /// consistency, and the LLM judge when a model is configured (`verdict`).
+    #[arg(long)]
+    judge: bool,
+    /// The model endpoint for --verbalize and --judge.
+    #[command(flatten)]
+    llm: super::llm::LlmArgs,
 }
 
 /// One line of the output file.
@@ -64,6 +75,63 @@ struct VariantRecord<'a> {
     /// With `--negatives`: a corrupted chain with its first error labelled.
     #[serde(skip_serializing_if = "Option::is_none")]
     negative: Option<labels::CorruptedChain>,
+    /// With --verbalize: the variant's problem text, who wrote it, and why a model's text
+    /// was not used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text_source: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text_fallback: Option<String>,
+    /// With --judge: each check separately.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<engine::verdict::Verdict>,
+    /// Every model call made for this variant.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    llm_calls: Vec<llm::Exchange>,
+}
+
+/// The model part of `generate`: a runtime and a client, when words are asked for.
+struct Words {
+    runtime: tokio::runtime::Runtime,
+    client: Option<llm::Client>,
+    budget: llm::Budget,
+    judge: bool,
+}
+
+/// What --verbalize / --judge add to a record.
+struct Written {
+    text: String,
+    source: &'static str,
+    fallback: Option<String>,
+    verdict: Option<engine::verdict::Verdict>,
+    calls: Vec<llm::Exchange>,
+}
+
+impl Words {
+    fn run(&self, original: &Graph, v: &Variant) -> anyhow::Result<Written> {
+        let model = self.client.as_ref().map(|c| (c, &self.budget));
+        self.runtime.block_on(async {
+            let run = llm::verbalize::verbalize(model, original, &v.operations, 2).await;
+            let mut calls = run.exchanges;
+            let t = run.result.context("cannot verbalize a variant")?;
+            let verdict = if self.judge {
+                let answer = v.answer.to_string();
+                let run = llm::judge::judge(model, original, &v.graph, &t.text, &answer, 2).await;
+                calls.extend(run.exchanges);
+                Some(run.result.context("cannot judge a variant")?)
+            } else {
+                None
+            };
+            Ok(Written {
+                text: t.text,
+                source: t.source.as_str(),
+                fallback: t.fallback,
+                verdict,
+                calls,
+            })
+        })
+    }
 }
 
 /// Runs `graft generate`.
@@ -85,6 +153,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         )
     })?;
     let mut out = std::io::BufWriter::new(file);
+    let words = if args.verbalize || args.judge {
+        let client = args.llm.client()?;
+        eprintln!("graft: {}", super::llm::describe(client.as_ref()));
+        Some(Words {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?,
+            client,
+            budget: llm::Budget::unlimited(),
+            judge: args.judge,
+        })
+    } else {
+        None
+    };
+    let mut judged_pass = 0usize;
     let bar = super::progress(rows.len() as u64, "generating");
 
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
@@ -130,6 +214,35 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 if reproduces(original, v) {
                     verified += 1;
                 }
+                let written_words = match &words {
+                    Some(w) => {
+                        let r = w.run(original, v);
+                        if r.is_err() {
+                            // Keep what is written so far.
+                            out.flush().ok();
+                        }
+                        Some(r.with_context(|| {
+                            format!(
+                                "stopped at {id}/c{}/r{}; the variants before it are in {}",
+                                chain.index,
+                                v.round,
+                                args.out.display()
+                            )
+                        })?)
+                    }
+                    None => None,
+                };
+                if written_words
+                    .as_ref()
+                    .and_then(|w| w.verdict.as_ref())
+                    .is_some_and(|v| v.outcome() == engine::verdict::Outcome::Pass)
+                {
+                    judged_pass += 1;
+                }
+                let (text, text_source, text_fallback, verdict, llm_calls) = match written_words {
+                    Some(w) => (Some(w.text), Some(w.source), w.fallback, w.verdict, w.calls),
+                    None => (None, None, None, None, Vec::new()),
+                };
                 let e = depth_sum.entry(v.round).or_default();
                 e.0 += v.metrics.depth as u64;
                 e.1 += 1;
@@ -153,6 +266,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         .negatives
                         .then(|| labels::corrupt(&v.graph, v.seed ^ u64::from(v.round)).ok())
                         .flatten(),
+                    text,
+                    text_source,
+                    text_fallback,
+                    verdict,
+                    llm_calls,
                 };
                 serde_json::to_writer(&mut out, &record)?;
                 out.write_all(b"\n")?;
@@ -175,6 +293,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "  round {round}: {n} variants, mean depth {:.2}",
             *sum as f64 / *n as f64
         );
+    }
+    if args.judge {
+        println!("  judged: {judged_pass}/{written} pass every check that ran");
     }
     if stopped > 0 {
         println!("  chains stopped early (no graft satisfied the constraints): {stopped}");

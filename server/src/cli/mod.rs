@@ -2,6 +2,7 @@
 
 pub mod extract;
 pub mod generate;
+pub mod llm;
 pub mod serve;
 
 /// A progress bar on standard error for `len` items (hidden when stderr is not a terminal).

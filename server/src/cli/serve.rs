@@ -42,6 +42,9 @@ pub struct Args {
     /// --data-dir.
     #[arg(long, env = "GRAFT_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// The model endpoint (verbalize, judge, extract).
+    #[command(flatten)]
+    pub llm: super::llm::LlmArgs,
 }
 
 /// What every handler can reach: the Leptos settings, the store and the job runner.
@@ -99,7 +102,12 @@ async fn open_store(args: &Args) -> anyhow::Result<Store> {
 
 async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
     let addr = args.addr.unwrap_or(options.site_addr);
-    let store = open_store(&args).await?;
+    let client = args.llm.client()?;
+    eprintln!("graft: {}", super::llm::describe(client.as_ref()));
+    let store = open_store(&args)
+        .await?
+        .with_llm(client)
+        .with_llm_config(args.llm.config());
     if let Some(report) = store
         .ensure_demo()
         .await

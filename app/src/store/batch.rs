@@ -1,0 +1,237 @@
+//! Verbalize, judge and extract jobs: one item (variant or problem) per step, in id order.
+//!
+//! Each step writes its item, then moves the job's cursor past it. A model outage (down,
+//! timing out, rate-limiting past the wait allowed) stops the job as `failed`, with the cursor
+//! still before the item and an error that says how to resume ([`Store::resume_job`]); the
+//! item keeps what it had. The job's requests are counted in `requests_used`, so a resumed
+//! job keeps to its budget.
+
+use llm::{Budget, Client};
+
+use super::rows::{JobParams, JobRow};
+use super::words::client_for;
+use super::{Store, StoreError, StoreResult};
+use crate::model::{JobSpec, JobTask};
+
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// The items of a job, with the job's dataset (?1), last id in scope (?2) and problem (?3):
+/// `SELECT id ... WHERE ... AND id > cursor`.
+fn items_query(task: JobTask) -> &'static str {
+    match task {
+        JobTask::Extract => {
+            "SELECT p.id FROM problems p
+             WHERE p.dataset_id = ?1 AND p.graph IS NULL AND p.id <= ?2
+               AND (?3 IS NULL OR p.id = ?3) AND p.id > ?4
+             ORDER BY p.id LIMIT 1"
+        }
+        _ => {
+            "SELECT v.id FROM variants v JOIN problems p ON p.id = v.problem_id
+             WHERE p.dataset_id = ?1 AND v.id <= ?2
+               AND (?3 IS NULL OR v.problem_id = ?3) AND v.id > ?4
+             ORDER BY v.id LIMIT 1"
+        }
+    }
+}
+
+impl Store {
+    /// Queues a verbalize, judge or extract job (see [`Store::create_job`]).
+    pub(super) async fn create_words_job(&self, spec: &JobSpec) -> StoreResult<i64> {
+        let dataset: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
+            .bind(spec.dataset_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if dataset.is_none() {
+            return Err(StoreError::NotFound {
+                what: "dataset",
+                id: spec.dataset_id,
+            });
+        }
+        if let Some(pid) = spec.problem_id {
+            let ds: Option<(i64,)> = sqlx::query_as("SELECT dataset_id FROM problems WHERE id = ?")
+                .bind(pid)
+                .fetch_optional(&self.pool)
+                .await?;
+            match ds {
+                None => return Err(StoreError::NotFound { what: "problem", id: pid }),
+                Some((ds,)) if ds != spec.dataset_id => {
+                    return Err(StoreError::Invalid(format!(
+                        "problem {pid} belongs to dataset {ds}, not to dataset {}",
+                        spec.dataset_id
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        // The model: the job's own, else the server's (none for an offline job).
+        let model = match &spec.llm {
+            Some(settings) => Some(client_for(settings, self.llm_config.clone())?),
+            None if spec.offline => None,
+            None => self.llm.clone(),
+        };
+        if spec.task == JobTask::Extract && model.is_none() {
+            return Err(StoreError::Invalid(
+                "an extract job needs a model: start graft with GRAFT_LLM_BASE_URL and \
+                 GRAFT_LLM_MODEL (see the README), or give the job its own `llm` endpoint"
+                    .into(),
+            ));
+        }
+        if spec.max_requests == Some(0) {
+            return Err(StoreError::Invalid(
+                "max_requests must be at least 1 (leave it out for no limit)".into(),
+            ));
+        }
+        let scope = items_query(spec.task)
+            .replace("SELECT p.id", "SELECT COUNT(*), MAX(p.id)")
+            .replace("SELECT v.id", "SELECT COUNT(*), MAX(v.id)")
+            .replace("ORDER BY p.id LIMIT 1", "")
+            .replace("ORDER BY v.id LIMIT 1", "");
+        let (total, last): (i64, Option<i64>) = sqlx::query_as(&scope)
+            .bind(spec.dataset_id)
+            .bind(i64::MAX)
+            .bind(spec.problem_id)
+            .bind(0i64)
+            .fetch_one(&self.pool)
+            .await?;
+        if total == 0 {
+            return Err(StoreError::Invalid(match spec.task {
+                JobTask::Extract => format!(
+                    "dataset {} has no problem without a graph; nothing to extract",
+                    spec.dataset_id
+                ),
+                _ => format!(
+                    "dataset {} has no variants yet; run a curriculum job first",
+                    spec.dataset_id
+                ),
+            }));
+        }
+        let mut llm_settings = spec.llm.clone();
+        let key = llm_settings.as_mut().and_then(|s| s.api_key.take());
+        let params = serde_json::to_string(&JobParams {
+            offline: spec.offline,
+            llm: llm_settings,
+            max_requests: spec.max_requests,
+            last_id: last,
+            model: model.as_ref().map(|c| c.model().to_string()),
+            ..JobParams::default()
+        })
+        .map_err(|e| StoreError::Internal(format!("cannot serialize job parameters: {e}")))?;
+        let id = sqlx::query(
+            "INSERT INTO jobs (kind, task, dataset_id, problem_id, params, total, llm_api_key)
+             VALUES ('curriculum', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(spec.task.as_str())
+        .bind(spec.dataset_id)
+        .bind(spec.problem_id)
+        .bind(params)
+        .bind(total)
+        .bind(key)
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// The client a job uses: its own endpoint, the server's, or none.
+    fn job_client(&self, job: &JobRow, params: &JobParams) -> StoreResult<Option<Client>> {
+        if params.offline {
+            return Ok(None);
+        }
+        match &params.llm {
+            Some(settings) => {
+                let mut settings = settings.clone();
+                settings.api_key = job.llm_api_key.clone();
+                Ok(Some(client_for(&settings, self.llm_config.clone())?))
+            }
+            None => Ok(self.llm.clone()),
+        }
+    }
+
+    /// Processes the next item of a verbalize, judge or extract job. Returns whether there
+    /// may be more to do.
+    pub(super) async fn words_job_step(&self, job: JobRow) -> StoreResult<bool> {
+        let task = job.task()?;
+        let params = job.params()?;
+        let next: Option<(i64,)> = sqlx::query_as(items_query(task))
+            .bind(job.dataset_id)
+            .bind(params.last_id.unwrap_or(0))
+            .bind(job.problem_id)
+            .bind(job.cursor)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some((item,)) = next else {
+            sqlx::query(&format!(
+                "UPDATE jobs SET state = 'done', updated_at = {NOW} WHERE id = ? AND state = 'running'"
+            ))
+            .bind(job.id)
+            .execute(&self.pool)
+            .await?;
+            return Ok(false);
+        };
+        let client = match self.job_client(&job, &params) {
+            Ok(c) => c,
+            Err(e) => {
+                self.fail_job(job.id, &format!("the job's model cannot be used: {e}"))
+                    .await?;
+                return Ok(false);
+            }
+        };
+        let budget = Budget::new(
+            params.max_requests.unwrap_or(u32::MAX),
+            job.requests_used.clamp(0, u32::MAX as i64) as u32,
+        );
+        let model = client.as_ref().map(|c| (c, &budget));
+        let outcome = match task {
+            JobTask::Verbalize => self.verbalize_variant(item, model, Some(job.id)).await.map(|_| true),
+            JobTask::Judge => self.judge_variant(item, model, Some(job.id)).await.map(|_| true),
+            JobTask::Extract => match &client {
+                Some(c) => self.extract_problem(item, c, &budget, Some(job.id)).await,
+                None => Err(StoreError::Invalid("an extract job needs a model".into())),
+            },
+            JobTask::Curriculum => unreachable!("curriculum jobs are run by job_step"),
+        };
+        let used = budget.used() as i64;
+        let (written, failure) = match outcome {
+            Ok(w) => (w, None),
+            Err(StoreError::Unavailable(why)) => {
+                sqlx::query("UPDATE jobs SET requests_used = ? WHERE id = ?")
+                    .bind(used)
+                    .bind(job.id)
+                    .execute(&self.pool)
+                    .await?;
+                self.fail_job(
+                    job.id,
+                    &format!(
+                        "paused at {} {item}: {why}. Nothing was lost; resume the job when the \
+                         endpoint is back (Resume button, or POST /api/jobs/{}/resume)",
+                        task.item(),
+                        job.id
+                    ),
+                )
+                .await?;
+                return Ok(false);
+            }
+            Err(e) if matches!(e.kind(), super::ErrorKind::Internal) => return Err(e),
+            Err(e) => (false, Some(e.to_string())),
+        };
+        let failed_item = failure.is_some() || (task == JobTask::Extract && !written);
+        let advanced = sqlx::query(&format!(
+            "UPDATE jobs SET done = done + 1, cursor = ?, variants_made = variants_made + ?,
+                problems_failed = problems_failed + ?, error = COALESCE(?, error),
+                requests_used = ?, updated_at = {NOW}
+             WHERE id = ? AND cursor = ? AND state = 'running'"
+        ))
+        .bind(item)
+        .bind(written as i64)
+        .bind(failed_item as i64)
+        .bind(failure.as_deref())
+        .bind(used)
+        .bind(job.id)
+        .bind(job.cursor)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(advanced == 1)
+    }
+}

@@ -1,0 +1,79 @@
+// Issue #4 in a real browser, with the offline defaults (the e2e server has no model; the
+// real-model paths are covered by server/tests/llm.rs): verbalize and judge a variant from its
+// page (buttons and keys), see each check of the verdict; a batch judge job over a dataset
+// with its progress bar; variants filtered by verdict.
+
+import { test, expect, gotoHydrated } from '../fixtures.js';
+
+/** Makes one variant of the first demo problem (a one-round job) and opens its page. */
+async function openNewVariant(page) {
+  await gotoHydrated(page, '/');
+  await page.getByRole('link', { name: 'demo', exact: true }).click();
+  await page.locator('table.problems tbody tr a').first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Problem #');
+  await page.locator('section.generate input[name="rounds"]').fill('1');
+  await page.locator('section.generate input[name="seed"]').fill(String(Date.now() % 100000));
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.locator('ul.jobs li.job').first()).toHaveClass(/done/, { timeout: 30_000 });
+  await page.reload();
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await page.locator('table.variants tbody tr a').last().click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Variant #');
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
+}
+
+test('verbalize and judge a variant from its page, by button and by key', async ({ page }) => {
+  await openNewVariant(page);
+  const words = page.locator('section.words');
+  await expect(words.locator('.no-text')).toBeVisible();
+  await words.getByRole('button', { name: /Verbalize/ }).click();
+  const text = words.locator('blockquote.variant-text');
+  await expect(text).toBeVisible();
+  expect((await text.textContent()).trim().length).toBeGreaterThan(20);
+  await expect(words.locator('.text-source')).toContainText('offline verbalizer');
+
+  // `j` judges: each check on its own row, labelled as an offline verdict.
+  await page.locator('h1').click();
+  await page.keyboard.press('j');
+  const verdict = words.locator('table.verdict');
+  await expect(verdict).toBeVisible();
+  await expect(verdict.locator('tr')).toHaveCount(3);
+  await expect(verdict.locator('tr').nth(0)).toContainText('execution');
+  await expect(verdict.locator('tr').nth(0)).toHaveClass(/ok/);
+  await expect(verdict.locator('tr').nth(1)).toContainText('consistency');
+  await expect(verdict.locator('tr').nth(2)).toContainText('no model was used');
+  await expect(words.locator('.badge.offline')).toContainText('offline verdict');
+
+  // It was stored: a reload shows the same text and verdict.
+  const shown = (await text.textContent()).trim();
+  await page.reload();
+  await expect(page.locator('section.words blockquote.variant-text')).toHaveText(shown);
+  await expect(page.locator('section.words table.verdict')).toBeVisible();
+});
+
+test('a batch judge job shows progress and the variants filter by verdict', async ({ page }) => {
+  await openNewVariant(page);
+  await page.locator('p.crumbs a').first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Problem #');
+  await gotoHydrated(page, '/');
+  await page.getByRole('link', { name: 'demo', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('demo');
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await page.getByRole('button', { name: 'Judge all variants' }).click();
+  const job = page.locator('ul.jobs li.job.judge').first();
+  await expect(job).toBeVisible();
+  await expect(job.locator('progress')).toBeVisible();
+  await expect(job).toHaveClass(/done/, { timeout: 60_000 });
+  await expect(job.locator('.job-state')).toContainText('verdicts');
+
+  await page.reload();
+  const filters = page.locator('nav.verdict-filters');
+  await expect(filters.getByRole('link', { name: /^unjudged \(0\)$/ })).toBeVisible();
+  await filters.getByRole('link', { name: /^pass/ }).click();
+  await expect(page).toHaveURL(/verdict=pass/);
+  const rows = page.locator('table.variant-list tbody tr');
+  await expect(rows.first()).toBeVisible();
+  for (const badge of await rows.locator('td .badge:not(.offline)').allTextContents()) {
+    expect(badge).toBe('pass');
+  }
+});

@@ -1,0 +1,216 @@
+//! Judge: the two offline checks, then (with a model) an independent solution of the text and
+//! ratings of faithfulness and fluency, each as a JSON object constrained by a schema and
+//! parsed strictly.
+
+use engine::verdict::{self, LlmJudgement, Verdict};
+use engine::{Graph, Number};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::client::{Budget, ChatRequest, Client, Exchange, LlmError, Message};
+use crate::{strip_fences, Failure, Run};
+
+/// The version of the judge prompts (stored with every call).
+pub const PROMPT_VERSION: &str = "judge-v1";
+
+const SOLVE_SYSTEM: &str = "You solve math word problems. Work briefly, then give the final \
+numeric answer. Reply with a JSON object only: {\"work\": \"<short working>\", \"answer\": \
+<number>}.";
+
+const RATE_SYSTEM: &str = "You review generated math word problems. You are given a problem \
+text and the program it is meant to describe. Rate faithfulness (does the text state exactly \
+the program's inputs and ask for its result? 5 = exactly, 1 = not at all) and fluency (is it \
+clear, grammatical English? 5 = perfect, 1 = unreadable), with a one-sentence rationale. Reply \
+with a JSON object only: {\"rationale\": \"...\", \"faithfulness\": <1-5>, \"fluency\": <1-5>}.";
+
+/// The schema of the solve answer.
+pub fn solve_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "work": {"type": "string", "maxLength": 600},
+            "answer": {"type": "number"}
+        },
+        "required": ["work", "answer"],
+        "additionalProperties": false
+    })
+}
+
+/// The schema of the ratings.
+pub fn rate_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "rationale": {"type": "string", "maxLength": 400},
+            "faithfulness": {"type": "integer", "minimum": 1, "maximum": 5},
+            "fluency": {"type": "integer", "minimum": 1, "maximum": 5}
+        },
+        "required": ["rationale", "faithfulness", "fluency"],
+        "additionalProperties": false
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Solve {
+    #[allow(dead_code)]
+    work: String,
+    answer: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rate {
+    rationale: String,
+    faithfulness: u8,
+    fluency: u8,
+}
+
+/// Parses a solve reply strictly (one JSON object with exactly `work` and `answer`).
+fn parse_solve(content: &str) -> Result<f64, String> {
+    let s: Solve = serde_json::from_str(strip_fences(content))
+        .map_err(|e| format!("the solve reply is not the JSON object asked for: {e}"))?;
+    if !s.answer.is_finite() {
+        return Err("the answer is not a finite number".into());
+    }
+    Ok(s.answer)
+}
+
+/// Parses a rating reply strictly (one JSON object, ratings 1–5).
+fn parse_rate(content: &str) -> Result<Rate, String> {
+    let r: Rate = serde_json::from_str(strip_fences(content))
+        .map_err(|e| format!("the rating reply is not the JSON object asked for: {e}"))?;
+    for (name, v) in [("faithfulness", r.faithfulness), ("fluency", r.fluency)] {
+        if !(1..=5).contains(&v) {
+            return Err(format!("{name} must be 1–5, got {v}"));
+        }
+    }
+    Ok(r)
+}
+
+/// Asks once per try until `parse` accepts the reply; an outage ends at once.
+async fn ask<T>(
+    client: &Client,
+    budget: &Budget,
+    mut messages: Vec<Message>,
+    schema: (&'static str, Value),
+    tries: u32,
+    exchanges: &mut Vec<Exchange>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Result<T, String>, LlmError> {
+    let mut last = String::new();
+    for _ in 0..tries.max(1) {
+        let req = ChatRequest {
+            purpose: "judge",
+            prompt_version: PROMPT_VERSION,
+            messages: messages.clone(),
+            schema: Some(schema.clone()),
+            max_tokens: 384,
+        };
+        let (ex, result) = client.chat(&req, budget).await;
+        exchanges.push(ex);
+        match result {
+            Err(e) if e.is_outage() => return Err(e),
+            Err(e) => return Ok(Err(e.to_string())),
+            Ok(content) => match parse(&content) {
+                Ok(v) => return Ok(Ok(v)),
+                Err(why) => {
+                    last = why.clone();
+                    messages.push(Message::assistant(content));
+                    messages.push(Message::user(format!(
+                        "{why}. Reply again with the JSON object only."
+                    )));
+                }
+            },
+        }
+    }
+    Ok(Err(last))
+}
+
+/// Judges a variant's `text`: execution and consistency offline, then, with a model, an
+/// independent solution compared with the graph's answer and the two ratings.
+///
+/// An outage of the endpoint is an error (the caller keeps the item for later); any other
+/// trouble with the model is recorded in [`LlmJudgement::error`].
+pub async fn judge(
+    llm: Option<(&Client, &Budget)>,
+    original: &Graph,
+    variant: &Graph,
+    text: &str,
+    stored_answer: &str,
+    tries: u32,
+) -> Run<Verdict> {
+    let mut v = verdict::offline(original, variant, text, stored_answer);
+    let mut exchanges = Vec::new();
+    let Some((client, budget)) = llm else {
+        return Run::ok(v, exchanges);
+    };
+    let mut j = LlmJudgement {
+        model: client.model().to_string(),
+        answer: None,
+        answer_matches: None,
+        faithfulness: None,
+        fluency: None,
+        rationale: String::new(),
+        error: None,
+    };
+    let solve = vec![
+        Message::system(SOLVE_SYSTEM),
+        Message::user(format!("Problem:\n{}", text.trim())),
+    ];
+    let mut errors = Vec::new();
+    match ask(client, budget, solve, ("solution", solve_schema()), tries, &mut exchanges, parse_solve).await {
+        Err(e) => return Run::failed(Failure::Llm(e), exchanges),
+        Ok(Ok(answer)) => {
+            j.answer = Some(format_answer(answer));
+            j.answer_matches = Some(engine::problem::close_to(variant.answer_value(), answer));
+        }
+        Ok(Err(why)) => errors.push(format!("solve: {why}")),
+    }
+    let rate = vec![
+        Message::system(RATE_SYSTEM),
+        Message::user(format!(
+            "Problem text:\n{}\n\nProgram:\n{}",
+            text.trim(),
+            engine::to_python(variant)
+        )),
+    ];
+    match ask(client, budget, rate, ("ratings", rate_schema()), tries, &mut exchanges, parse_rate).await {
+        Err(e) => return Run::failed(Failure::Llm(e), exchanges),
+        Ok(Ok(r)) => {
+            j.faithfulness = Some(r.faithfulness);
+            j.fluency = Some(r.fluency);
+            j.rationale = r.rationale.trim().to_string();
+        }
+        Ok(Err(why)) => errors.push(format!("rate: {why}")),
+    }
+    if !errors.is_empty() {
+        j.error = Some(errors.join("; "));
+    }
+    v.llm = Some(j);
+    Run::ok(v, exchanges)
+}
+
+/// A model's answer as text: exact when it is a short decimal.
+fn format_answer(x: f64) -> String {
+    Number::from_f64(x)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| x.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_strictly() {
+        assert_eq!(parse_solve(r#"{"work":"3+5","answer":8}"#), Ok(8.0));
+        assert_eq!(parse_solve("```json\n{\"work\":\"\",\"answer\":2.5}\n```"), Ok(2.5));
+        assert!(parse_solve(r#"{"answer":8}"#).is_err());
+        assert!(parse_solve(r#"{"work":"","answer":"8","extra":1}"#).is_err());
+        assert!(parse_solve("The answer is 8").is_err());
+        assert!(parse_rate(r#"{"rationale":"ok","faithfulness":5,"fluency":4}"#).is_ok());
+        assert!(parse_rate(r#"{"rationale":"ok","faithfulness":6,"fluency":4}"#).is_err());
+        assert!(parse_rate(r#"{"rationale":"ok","faithfulness":0,"fluency":4}"#).is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! Shared by the integration tests: the real `graft serve` on a free port with a fresh data
+//! directory, and a small HTTP/1.0 client for its JSON API.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The running server; killed when dropped, so a failing assertion does not leak it.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// The first line it printed.
+    pub banner: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Kills the server at once (SIGKILL: no clean shutdown), as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `graft serve --addr 127.0.0.1:0 --data-dir DIR` (no model) and reads the bound
+/// address from its first line.
+pub fn start(data_dir: &Path) -> Server {
+    start_with(data_dir, &[])
+}
+
+/// [`start`] with extra environment variables (`GRAFT_LLM_BASE_URL`, …).
+pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_graft"));
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir);
+    for var in [
+        "GRAFT_ADDR",
+        "GRAFT_DATA_DIR",
+        "GRAFT_DATABASE_URL",
+        "GRAFT_LLM_BASE_URL",
+        "GRAFT_LLM_MODEL",
+        "GRAFT_LLM_API_KEY",
+        "GRAFT_LLM_PROVIDER",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .env("LEPTOS_SITE_ROOT", env!("CARGO_TARGET_TMPDIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the graft binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("graft serve prints its address");
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    Server {
+        child,
+        addr,
+        banner: line.trim().to_string(),
+    }
+}
+
+pub fn data_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("graft-serve-test")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("a temp dir")
+}
+
+/// One HTTP/1.0 exchange (no chunked encoding; the server closes the connection): the status,
+/// the headers (lower-case names) and the body.
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, String) {
+    let mut s = TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\n");
+    if let Some(ct) = content_type {
+        head.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("reads the response");
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a header block");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body.to_string())
+}
+
+pub fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let (status, _, body) = request(addr, "GET", path, None, b"");
+    (status, body)
+}
+
+/// `GET path` answered with JSON: the status and the value.
+pub fn get_json(addr: SocketAddr, path: &str) -> (u16, Value) {
+    let (status, body) = get(addr, path);
+    (status, parse(&body))
+}
+
+/// `POST path` with a JSON body.
+pub fn post_json(addr: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
+    let (status, _, text) = request(
+        addr,
+        "POST",
+        path,
+        Some("application/json"),
+        body.to_string().as_bytes(),
+    );
+    (status, parse(&text))
+}
+
+/// `POST path` with a JSONL text body.
+pub fn post_text(addr: SocketAddr, path: &str, body: &str) -> (u16, Value) {
+    let (status, _, text) = request(addr, "POST", path, Some("text/plain"), body.as_bytes());
+    (status, parse(&text))
+}
+
+pub fn parse(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+pub fn demo_lines() -> Vec<String> {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/demo.jsonl");
+    std::fs::read_to_string(demo)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn datasets(addr: SocketAddr) -> Vec<Value> {
+    let (status, list) = get_json(addr, "/api/datasets");
+    assert_eq!(status, 200, "{list}");
+    list.as_array().expect("a list").clone()
+}
+
+/// The id of the first problem of the first dataset (the demo set) and its graph.
+pub fn first_demo_problem(addr: SocketAddr) -> (i64, Value) {
+    let id = datasets(addr)[0]["id"].as_i64().unwrap();
+    let (_, page) = get_json(addr, &format!("/api/datasets/{id}?limit=1"));
+    let pid = page["problems"][0]["id"].as_i64().unwrap();
+    let (status, problem) = get_json(addr, &format!("/api/problems/{pid}"));
+    assert_eq!(status, 200, "{problem}");
+    (pid, problem["graph"].clone())
+}
+
+/// The index of the first step node of a graph's JSON.
+pub fn a_step(graph: &Value) -> usize {
+    graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|n| n["kind"] == "step")
+        .expect("a step node")
+}
+
+pub fn wait_done(addr: SocketAddr, job: i64) -> Value {
+    let start = Instant::now();
+    loop {
+        let (status, j) = get_json(addr, &format!("/api/jobs/{job}"));
+        assert_eq!(status, 200, "{j}");
+        if j["state"] == "done" || j["state"] == "failed" {
+            return j;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "job {job} not done: {j}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
