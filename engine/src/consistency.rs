@@ -8,6 +8,7 @@
 //!
 //! Numbers that are not inputs are allowed when the problem explains them: numbers of the
 //! original question not linked to any input (literals the solution uses, or does not need),
+//! the other readings of linked ones (`3/4` linked as 3 also writes 4) unless replaced,
 //! the `k` of every grafted proxy step, literals in the variant's expressions (branch
 //! thresholds included), constants, and the article-like word `one`.
 
@@ -248,6 +249,7 @@ pub fn check(original: &Graph, variant: &Graph, text: &str) -> Consistency {
 
     // Allowed values: unlinked numbers of the original question, literals, constants.
     let mut allowed: BTreeSet<Number> = graph_literals(variant);
+    let mut parts: BTreeSet<Number> = BTreeSet::new();
     if let Some(q) = original.question() {
         let linked = mentions::link(original);
         for n in numbers(q) {
@@ -256,9 +258,14 @@ pub fn check(original: &Graph, variant: &Graph, text: &str) -> Consistency {
                 .any(|m| m.node.is_some() && m.start < n.end && n.start < m.end);
             if !is_linked {
                 allowed.extend(n.values.iter().copied());
+            } else {
+                // The other readings of a linked number are literals too (`3/4` linked as 3
+                // also writes 4), unless a changed input had them.
+                parts.extend(n.values.iter().copied());
             }
         }
     }
+    allowed.extend(parts.difference(&replaced).copied());
     for t in &old_thresholds {
         if !now_branch.contains(t) {
             allowed.remove(t);

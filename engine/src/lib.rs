@@ -19,6 +19,7 @@ pub mod problem;
 pub mod python;
 pub mod sample;
 pub mod text_numbers;
+pub mod verbalize;
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
 pub use graph::{
