@@ -483,7 +483,8 @@ impl<'a> Context<'a> {
                 None => {
                     let pairs: Vec<(Number, Number)> =
                         list.iter().filter_map(|c| c.2.map(|n| (c.1, n))).collect();
-                    restyle(q, &self.found, m, &pairs)
+                    let (s, e, text) = restyle(q, &self.found, m, &pairs);
+                    agree(q, s, e, text, &pairs)
                 }
             };
             // Inputs that this number also writes must still be read from it.
@@ -562,9 +563,13 @@ impl<'a> Context<'a> {
             } else {
                 plain(a)
             };
-            let restated = format!(
-                "The answer to the question \"{asked}\" is {a}. What is the value of {var}?"
-            );
+            let what = if asked.ends_with('?') {
+                "the question "
+            } else {
+                ""
+            };
+            let restated =
+                format!("The answer to {what}\"{asked}\" is {a}. What is the value of {var}?");
             edits.retain(|e| e.end <= qs || e.start >= qe || e.start == e.end && e.start == qs);
             edits.push(Edit {
                 start: qs,
@@ -594,6 +599,35 @@ impl<'a> Context<'a> {
             .get(qs..qe)
             .is_some_and(|s| s.to_ascii_lowercase().contains("how much"));
         text_money || (asks_much && self.q.contains('$'))
+    }
+}
+
+/// A count rewritten to 1 takes its plural noun along: `1 large pizzas` → `1 large pizza`.
+fn agree(
+    q: &str,
+    s: usize,
+    e: usize,
+    text: String,
+    pairs: &[(Number, Number)],
+) -> (usize, usize, String) {
+    let one = matches!(pairs, [(old, new)] if *new == Number::ONE && *old != Number::ONE);
+    if !one || text.contains(' ') {
+        return (s, e, text);
+    }
+    match noun_after(q, e) {
+        Some(phrase) => {
+            let end = e + 1 + phrase.len();
+            let mut ws: Vec<String> = phrase.split(' ').map(str::to_string).collect();
+            if let Some(last) = ws.last_mut() {
+                *last = singular(last);
+            }
+            if q.get(e + 1..end).is_some_and(|t| t == phrase) {
+                (s, end, format!("{text} {}", ws.join(" ")))
+            } else {
+                (s, e, text)
+            }
+        }
+        None => (s, e, text),
     }
 }
 
@@ -1092,6 +1126,8 @@ const JUNK: &[&str] = &[
 /// Connectors that may not start or end a phrase.
 const CONNECT: &[&str] = &[
     "of", "per", "and", "a", "an", "the", "in", "on", "at", "to", "for", "by", "from", "or",
+    "since", "until", "during", "over", "under", "about", "into", "onto", "than", "around",
+    "between", "with", "without", "if", "when", "while",
 ];
 
 /// A node name as words (`apples_2` → `apples`, `total_cost` → `total cost`), without number
@@ -1619,7 +1655,8 @@ fn fraction_rewrite(
 /// `p/d` in words as written, not reduced (`three-ninths`), when words read well.
 fn fraction_part_words(p: i128, d: i128, article: bool) -> Option<String> {
     if d == 1 {
-        return cardinal_words(p);
+        // `one as many` reads badly: digits (`1/1`) instead.
+        return (p > 1).then(|| cardinal_words(p)).flatten();
     }
     if p == 1 {
         return if d == 2 {
@@ -2031,6 +2068,18 @@ mod tests {
         assert_eq!(
             v.text,
             "Sam has 20 apples. He buys seven bags with 5 apples in each bag. How many apples does Sam have now?"
+        );
+        // A count of one takes a singular noun.
+        let v = say(
+            &g,
+            &[Intervention::SetInput {
+                node: id(&g, "bags"),
+                value: n(1),
+            }],
+        );
+        assert_eq!(
+            v.text,
+            "Sam has 12 apples. He buys one bag with 5 apples in each bag. How many apples does Sam have now?"
         );
         let g = jacket();
         let v = say(

@@ -170,6 +170,7 @@ fn dataset_texts_are_consistent_and_mostly_valid() {
                 continue;
             };
             let v = offline(g, &ops).unwrap_or_else(|e| panic!("{id} {kind}: {e}"));
+            assert_eq!(offline(g, &ops).ok(), Some(v.clone()), "deterministic");
             total += 1;
             let c = check(g, &variant, &v.text);
             // A note that a number is not written, or is shared with another input, excuses a
@@ -217,7 +218,7 @@ fn dataset_texts_are_consistent_and_mostly_valid() {
         failures.join("\n")
     );
     assert!(total >= 100, "too few variants: {total}");
-    assert!(rate >= 0.95, "only {:.1}% pass validate", 100.0 * rate);
+    assert!(rate >= 0.98, "only {:.1}% pass validate", 100.0 * rate);
 }
 
 /// Small pieces that push the verbalizer into its corners.
@@ -235,7 +236,7 @@ proptest! {
         row in 0usize..1000,
         pieces in proptest::collection::vec(0..PIECES.len(), 0..30),
         keep in proptest::bool::ANY,
-        ops in proptest::collection::vec((0u8..6, 0u32..40, -5i128..50), 0..5),
+        ops in proptest::collection::vec((0u8..6, 0u32..14, -5i128..50), 0..5),
         text in "\\PC{0,80}",
     ) {
         let demo: Vec<Graph> = DEMO
