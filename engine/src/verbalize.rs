@@ -1,49 +1,2435 @@
-//! PROVISIONAL (replaced by the full module from branch `verbal`): the offline verbalizer.
+//! The offline verbalizer: an intervened graph back into a word problem, without an LLM.
+//!
+//! [`offline`] rewrites the original question after a lineage of interventions:
+//!
+//! - `set_input` rewrites the input's number where the question writes it (found with
+//!   [`mentions::link`]), in the style of the original (`three` → `five`, `$1.50` → `$2.25`,
+//!   `20%` stays a percent, `1,200` keeps its separators, `3/4` stays a fraction);
+//! - `graft` adds a sentence (`Then 5 more apples are added.`) right after the sentence that
+//!   introduces the grafted quantity, never after the question;
+//! - `add_distractor` adds a sentence with the new quantity before the question;
+//! - `invert` replaces the input's number with a variable (`x`), states the old answer as given
+//!   and asks for the variable;
+//! - `set_threshold` rewrites the old threshold where the question writes it; `flip_branch`
+//!   leaves the text as it is. What the text cannot say is listed in
+//!   [`Verbalization::notes`].
+//!
+//! [`validate`] checks any candidate text for a variant (an LLM's, typically) with
+//! [`consistency::check`] and checks that it ends with a question about the right quantity.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::Graph;
+use crate::consistency;
+use crate::expr::{Cond, Expr};
+use crate::graph::{Graph, NodeId, NodeKind, ProxyOp};
 use crate::intervene::{apply, Intervention, InterventionError};
+use crate::mentions::{self, Mention};
+use crate::number::Number;
+use crate::text_numbers::{find_numbers, MentionKind};
 
 /// A variant's problem text and what the offline verbalizer could not say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verbalization {
-    /// The text.
+    /// The new problem text, ending with its question.
     pub text: String,
-    /// What it could not say.
+    /// Changes the text does not express (a flipped branch, a number the question never
+    /// wrote, …), one readable line each.
     pub notes: Vec<String>,
 }
 
-/// Why there is no text.
+/// Why a variant could not be verbalized.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerbalizeError {
-    /// The graph has no question.
-    #[error("the problem has no question text to rewrite")]
+    /// The original graph has no question text (or only blank text) to rewrite.
+    #[error("the original problem has no question text to rewrite (extract it from a problem with a question)")]
     NoQuestion,
-    /// An operation does not apply.
-    #[error("{0}")]
+    /// One of the operations could not be applied to the original.
+    #[error(
+        "cannot replay the operations on the original: {0} (is this the right original problem?)"
+    )]
     Intervention(#[from] InterventionError),
 }
 
-/// Writes the word problem of `original` after `operations`.
-pub fn offline(original: &Graph, operations: &[Intervention]) -> Result<Verbalization, VerbalizeError> {
+/// Writes the word problem of `original` after `operations` (the full lineage from the
+/// original, in order).
+pub fn offline(
+    original: &Graph,
+    operations: &[Intervention],
+) -> Result<Verbalization, VerbalizeError> {
     let q = original.question().ok_or(VerbalizeError::NoQuestion)?;
+    if q.trim().is_empty() {
+        return Err(VerbalizeError::NoQuestion);
+    }
+    let ctx = Context::new(original, q);
+    let mut plan = Plan::default();
     let mut g = original.clone();
     for op in operations {
-        apply(&mut g, op)?;
+        let before = g.clone();
+        let diff = apply(&mut g, op)?;
+        match op {
+            Intervention::SetInput { node, .. } => {
+                plan.set.insert(*node);
+            }
+            Intervention::Graft { node, f } => {
+                let (anchor, clause) = ctx.graft_clause(&before, *node, f.op, f.k);
+                plan.inserts.push((anchor, Piece::Text(clause)));
+            }
+            Intervention::AddDistractor { name, value, .. } => {
+                let id = diff.added.first().copied();
+                plan.inserts.push((
+                    None,
+                    Piece::Distractor {
+                        node: id,
+                        name: name.clone(),
+                        value: *value,
+                    },
+                ));
+            }
+            Intervention::FlipBranch { node } => {
+                plan.notes.push(format!(
+                    "flip_branch on `{}`: the condition is negated; the offline text does not say so",
+                    name_of(&before, *node)
+                ));
+            }
+            Intervention::SetThreshold { node, value } => {
+                ctx.threshold(&before, *node, *value, &mut plan);
+            }
+            Intervention::Invert { input } => {
+                if plan.invert.is_some() {
+                    plan.notes.push(
+                        "more than one invert: the offline text phrases only the last one".into(),
+                    );
+                }
+                plan.invert = Some((*input, before.answer()));
+            }
+        }
     }
-    Ok(Verbalization {
-        text: q.to_string(),
-        notes: Vec::new(),
+    let (text, notes) = ctx.render(&g, plan);
+    Ok(Verbalization { text, notes })
+}
+
+/// Checks a candidate text for `variant` (an LLM's output): [`consistency::check`] against
+/// `original`, plus "the last sentence is a question that still asks for the answer node's
+/// quantity". The error lists readable complaints, fit to send back to the writer.
+pub fn validate(original: &Graph, variant: &Graph, text: &str) -> Result<(), Vec<String>> {
+    let mut complaints = consistency::check(original, variant, text).complaints();
+    let t = text.trim();
+    let sents = sentences(t);
+    let last = sents
+        .last()
+        .and_then(|&(s, e)| t.get(s..e))
+        .unwrap_or("")
+        .trim();
+    let ends_with_question = last
+        .trim_end_matches(['"', '\'', ')', '”', '’'])
+        .ends_with('?');
+    // GSM8K also ends problems with requests: "Calculate the total cost."
+    let request = words(last).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "calculate"
+                | "find"
+                | "determine"
+                | "compute"
+                | "figure"
+                | "work"
+                | "tell"
+                | "how"
+                | "what"
+                | "which"
+        )
+    });
+    if !ends_with_question && !request {
+        complaints.push(format!(
+            "the text must end with a question (a last sentence ending with \"?\", or a request such as \"Calculate …\"); it ends with \"{}\"",
+            clip(last, 80)
+        ));
+    } else if let Some(expected) = expected_words(original, variant) {
+        let have = content_words(last);
+        let earlier = t.get(..sents.last().map_or(0, |s| s.0)).unwrap_or("");
+        // A variable (`x`) stated earlier and asked for counts as the inverted quantity.
+        let asks_variable = expected.inverted
+            && words(last).iter().any(|w| {
+                w.len() == 1 && w.chars().all(|c| c.is_ascii_alphabetic()) && {
+                    words(earlier).iter().any(|e| e == w)
+                }
+            });
+        if !asks_variable
+            && !expected.words.is_empty()
+            && have.intersection(&expected.words).next().is_none()
+        {
+            complaints.push(format!(
+                "the final question must still ask for {}; \"{}\" does not mention it",
+                expected.what,
+                clip(last, 80)
+            ));
+        }
+    }
+    if complaints.is_empty() {
+        Ok(())
+    } else {
+        Err(complaints)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning
+
+/// A sentence to add.
+#[derive(Debug, Clone)]
+enum Piece {
+    /// Fixed text.
+    Text(String),
+    /// A distractor, written with its final value.
+    Distractor {
+        node: Option<NodeId>,
+        name: String,
+        value: Number,
+    },
+}
+
+/// Everything the operations ask the text to change.
+#[derive(Debug, Clone, Default)]
+struct Plan {
+    /// Inputs given a new value.
+    set: BTreeSet<NodeId>,
+    /// Branch → (mention index, the threshold as written, the new threshold).
+    thresholds: BTreeMap<NodeId, (usize, Number, Number)>,
+    /// Sentences to add: after the sentence of that index, or before the question (`None`).
+    inserts: Vec<(Option<usize>, Piece)>,
+    /// The inverted input and the old answer (now given).
+    invert: Option<(NodeId, NodeId)>,
+    notes: Vec<String>,
+}
+
+/// The original question, cut and linked.
+struct Context<'a> {
+    original: &'a Graph,
+    q: &'a str,
+    mentions: Vec<Mention>,
+    /// `find_numbers` mentions by start (kind and readings).
+    found: BTreeMap<usize, crate::text_numbers::Mention>,
+    sentences: Vec<(usize, usize)>,
+    /// Index of the question sentence.
+    qi: usize,
+}
+
+fn name_of(g: &Graph, id: NodeId) -> String {
+    g.get(id)
+        .map(|n| n.name.clone())
+        .unwrap_or_else(|_| id.to_string())
+}
+
+impl<'a> Context<'a> {
+    fn new(original: &'a Graph, q: &'a str) -> Self {
+        let sentences = sentences(q);
+        let qi = sentences
+            .iter()
+            .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
+            .unwrap_or(sentences.len().saturating_sub(1));
+        Context {
+            original,
+            q,
+            mentions: mentions::link(original),
+            found: find_numbers(q)
+                .into_iter()
+                .map(|m| (m.span.start as usize, m))
+                .collect(),
+            sentences,
+            qi,
+        }
+    }
+
+    /// The mention linked to an input of the original.
+    fn mention_of(&self, id: NodeId) -> Option<&Mention> {
+        self.mentions.iter().find(|m| m.node == Some(id))
+    }
+
+    /// The index of the sentence holding byte `pos`.
+    fn sentence_of(&self, pos: usize) -> Option<usize> {
+        self.sentences.iter().rposition(|&(s, _)| s <= pos)
+    }
+
+    /// The sentence a new clause about `id` goes after (`None`: before the question).
+    fn anchor(&self, g: &Graph, id: NodeId) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut seen = vec![false; g.len()];
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            let Ok(node) = g.get(n) else { continue };
+            if seen.get(n.index()).copied().unwrap_or(true) {
+                continue;
+            }
+            seen[n.index()] = true;
+            if matches!(node.kind, NodeKind::Input { .. }) {
+                if let Some(m) = self.mention_of(n) {
+                    let s = self.sentence_of(m.start);
+                    best = best.max(s);
+                }
+            }
+            stack.extend(node.operands.iter().copied());
+        }
+        best.filter(|&s| s < self.qi)
+    }
+
+    /// The kind of number written at a mention.
+    fn kind_at(&self, m: &Mention) -> MentionKind {
+        self.found
+            .get(&m.start)
+            .map_or(MentionKind::Digits, |f| f.kind)
+    }
+
+    /// Whether the number at `m` is an amount of money.
+    fn is_money(&self, m: &Mention) -> bool {
+        self.kind_at(m) == MentionKind::Money
+            || self.q.get(..m.start).is_some_and(|b| b.ends_with('$'))
+    }
+
+    /// The clause for a graft on `t` in `g` (the graph before it), and where it goes.
+    fn graft_clause(
+        &self,
+        g: &Graph,
+        t: NodeId,
+        op: ProxyOp,
+        k: Number,
+    ) -> (Option<usize>, String) {
+        // A graft on a proxy step describes the quantity under it.
+        let mut u = t;
+        for _ in 0..g.len() {
+            match g.get(u) {
+                Ok(n) if matches!(n.kind, NodeKind::Proxy { .. }) => match n.operands.first() {
+                    Some(&o) => u = o,
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        let anchor = self.anchor(g, u);
+        let Ok(node) = g.get(u) else {
+            return (
+                anchor,
+                generic_clause("After that, ", "that amount", op, k, false, false),
+            );
+        };
+        let is_input = matches!(node.kind, NodeKind::Input { .. });
+        let mention = if is_input && u.index() < self.original.len() {
+            self.mention_of(u)
+        } else {
+            None
+        };
+        let mut style = Style::Count;
+        let (money, noun) = match mention {
+            Some(m) => {
+                let kind = self.kind_at(m);
+                let money = self.is_money(m);
+                let written = self.q.get(m.start..m.end).unwrap_or("");
+                style = match kind {
+                    MentionKind::Percent => Style::Percent,
+                    MentionKind::Fraction => Style::Fraction,
+                    MentionKind::Word => match word_class(written) {
+                        WordClass::Fraction => Style::Fraction,
+                        WordClass::Times | WordClass::Verb => Style::Multiplier,
+                        _ => Style::Count,
+                    },
+                    _ => Style::Count,
+                };
+                let countable = style == Style::Count && m.value.is_integer();
+                let noun = if countable && !money {
+                    noun_after(self.q, m.end)
+                } else {
+                    None
+                };
+                (money, noun)
+            }
+            None => (node.text.as_deref().is_some_and(|t| t.contains('$')), None),
+        };
+        let (op, k) = normalize(op, k);
+        if let Some(p) = noun {
+            return (anchor, count_clause(&p, op, k));
+        }
+        let ws = phrase_words(&node.name, self.q);
+        let subject = subject(&ws, money, is_input, style);
+        let lead = if is_input { "Then " } else { "After that, " };
+        let percent = style == Style::Percent && !money;
+        (
+            anchor,
+            generic_clause(lead, &subject, op, k, money, percent),
+        )
+    }
+
+    /// Plans a threshold change of branch `node` in `g` (the graph before it).
+    fn threshold(&self, g: &Graph, node: NodeId, value: Number, plan: &mut Plan) {
+        if let Some(t) = plan.thresholds.get_mut(&node) {
+            t.2 = value;
+            return;
+        }
+        let old = g.get(node).ok().and_then(|n| match &n.kind {
+            NodeKind::Branch { cond, .. } => first_threshold(cond),
+            _ => None,
+        });
+        let taken: BTreeSet<usize> = plan.thresholds.values().map(|t| t.0).collect();
+        let at = old.and_then(|old| {
+            self.mentions.iter().position(|m| {
+                m.node.is_none()
+                    && self.found.get(&m.start).is_some_and(|f| f.means(old))
+                    && !taken.contains(&m.start)
+            })
+        });
+        match (old, at) {
+            (Some(old), Some(i)) => {
+                let start = self.mentions[i].start;
+                plan.thresholds.insert(node, (start, old, value));
+            }
+            _ => plan.notes.push(format!(
+                "set_threshold on `{}`: the threshold{} is not written in the question; the offline text does not give the new threshold {value}",
+                name_of(g, node),
+                old.map(|o| format!(" {o}")).unwrap_or_default()
+            )),
+        }
+    }
+
+    /// The mention that writes input `id` of the original and the reading that is its value:
+    /// its linked mention, else a number meaning its value (an unlinked one first), which it
+    /// then shares with other inputs or literals.
+    fn host(&self, id: NodeId) -> Option<(usize, Number)> {
+        if id.index() >= self.original.len() {
+            return None;
+        }
+        if let Some(i) = self.mentions.iter().position(|m| m.node == Some(id)) {
+            return Some((i, self.mentions[i].value));
+        }
+        let node = self.original.get(id).ok()?;
+        if !matches!(node.kind, NodeKind::Input { .. }) {
+            return None;
+        }
+        let v = self.original.get_value(id).ok()?;
+        let means = |m: &Mention| {
+            self.found
+                .get(&m.start)
+                .map_or(m.value == v, |f| f.means(v))
+        };
+        let i = self
+            .mentions
+            .iter()
+            .position(|m| m.node.is_none() && means(m))
+            .or_else(|| self.mentions.iter().position(means))?;
+        Some((i, v))
+    }
+
+    /// Inputs of the original that have no mention of their own and are written by mention `i`.
+    fn riders(&self, i: usize) -> Vec<NodeId> {
+        self.original
+            .ids()
+            .filter(|&id| {
+                matches!(self.original.node(id).kind, NodeKind::Input { .. })
+                    && !self.mentions.iter().any(|m| m.node == Some(id))
+                    && self.host(id).is_some_and(|(h, _)| h == i)
+            })
+            .collect()
+    }
+
+    /// Writes the final text; returns it with the plan's notes and its own.
+    fn render(&self, g: &Graph, mut plan: Plan) -> (String, Vec<String>) {
+        let q = self.q;
+        let mut edits: Vec<Edit> = Vec::new();
+        let inverted = plan.invert.map(|(x, _)| x);
+        let var = pick_variable(q);
+        // Changed numbers, by mention: (node, the reading it had, its new value or the variable).
+        let mut changes: BTreeMap<usize, Vec<(NodeId, Number, Option<Number>)>> = BTreeMap::new();
+        for &id in &plan.set {
+            if Some(id) == inverted {
+                continue;
+            }
+            let Ok(node) = g.get(id) else { continue };
+            if !matches!(node.kind, NodeKind::Input { .. }) || id.index() >= self.original.len() {
+                continue;
+            }
+            match self.host(id) {
+                Some((i, reading)) => {
+                    let new = g.value(id);
+                    if new != reading {
+                        changes.entry(i).or_default().push((id, reading, Some(new)));
+                    }
+                }
+                None => plan.notes.push(format!(
+                    "set_input on `{}`: its number is not written in the question; the offline text does not give the new value {}",
+                    node.name,
+                    g.value(id)
+                )),
+            }
+        }
+        for (&branch, &(start, old, new)) in &plan.thresholds {
+            if let Some(i) = self.mentions.iter().position(|m| m.start == start) {
+                if old != new {
+                    changes.entry(i).or_default().push((branch, old, Some(new)));
+                }
+            }
+        }
+        if let Some(x) = inverted {
+            match self.host(x) {
+                Some((i, reading)) => changes.entry(i).or_default().push((x, reading, None)),
+                None => plan.notes.push(format!(
+                    "invert on `{}`: its number is not written in the question, so the offline text cannot hide it",
+                    name_of(g, x)
+                )),
+            }
+        }
+        for (i, list) in &changes {
+            let m = &self.mentions[*i];
+            let (s, e, text) = match list.iter().find(|c| c.2.is_none()) {
+                Some(&(_, reading, _)) => variable_style(q, &self.found, m, reading, &var),
+                None => {
+                    let pairs: Vec<(Number, Number)> =
+                        list.iter().filter_map(|c| c.2.map(|n| (c.1, n))).collect();
+                    let (s, e, text) = restyle(q, &self.found, m, &pairs);
+                    agree(q, s, e, text, &pairs)
+                }
+            };
+            // Inputs that this number also writes must still be read from it.
+            let changers: Vec<NodeId> = list.iter().map(|c| c.0).collect();
+            let mut affected: Vec<NodeId> = m.node.into_iter().collect();
+            affected.extend(self.riders(*i));
+            affected.retain(|id| !changers.contains(id));
+            let broken: Vec<NodeId> = affected
+                .into_iter()
+                .filter(|&b| {
+                    g.get(b)
+                        .is_ok_and(|n| matches!(n.kind, NodeKind::Input { .. }))
+                        && !reads_as(q, s, e, &text, g.value(b))
+                })
+                .collect();
+            let primary_broken = m.node.is_some_and(|p| broken.contains(&p));
+            let names = |ids: &[NodeId]| {
+                ids.iter()
+                    .map(|&id| format!("`{}`", name_of(g, id)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if primary_broken {
+                plan.notes.push(format!(
+                    "{} shares its number \"{}\" with {} in the question; the offline text keeps it unchanged",
+                    names(&changers),
+                    q.get(m.start..m.end).unwrap_or(""),
+                    names(&broken)
+                ));
+                continue;
+            }
+            if !broken.is_empty() {
+                plan.notes.push(format!(
+                    "{} shares its number \"{}\" with {} in the question; the offline text no longer gives {}",
+                    names(&broken),
+                    q.get(m.start..m.end).unwrap_or(""),
+                    names(&changers),
+                    names(&broken)
+                ));
+            }
+            edits.push(Edit::new(s, e, text));
+        }
+        // Added sentences.
+        let (qs, qe) = self.sentences.get(self.qi).copied().unwrap_or((0, q.len()));
+        for (seq, (anchor, piece)) in plan.inserts.iter().enumerate() {
+            let text = match piece {
+                Piece::Text(t) => t.clone(),
+                Piece::Distractor { node, name, value } => {
+                    let v = node.and_then(|id| g.get_value(id).ok()).unwrap_or(*value);
+                    distractor_sentence(name, v)
+                }
+            };
+            match anchor.and_then(|a| self.sentences.get(a)) {
+                Some(&(_, end)) => edits.push(Edit {
+                    start: end,
+                    end,
+                    text: format!(" {text}"),
+                    seq: seq + 1,
+                }),
+                None => edits.push(Edit {
+                    start: qs,
+                    end: qs,
+                    text: format!("{text} "),
+                    seq: seq + 1,
+                }),
+            }
+        }
+        // The inverted question replaces the question sentence.
+        if let Some((_, given)) = plan.invert {
+            let asked = apply_edits(q, qs, qe, &edits);
+            let asked = asked.trim();
+            let a = g.get_value(given).unwrap_or(Number::ZERO);
+            let money = self.answer_is_money(given);
+            let a = if money {
+                format!("${}", money_digits(a))
+            } else {
+                plain(a)
+            };
+            let what = if asked.ends_with('?') {
+                "the question "
+            } else {
+                ""
+            };
+            let restated =
+                format!("The answer to {what}\"{asked}\" is {a}. What is the value of {var}?");
+            edits.retain(|e| e.end <= qs || e.start >= qe || e.start == e.end && e.start == qs);
+            edits.push(Edit {
+                start: qs,
+                end: qe,
+                text: restated,
+                seq: usize::MAX,
+            });
+        }
+        (apply_edits(q, 0, q.len(), &edits), plan.notes)
+    }
+
+    /// Whether the original answer (now given) is an amount of money.
+    fn answer_is_money(&self, given: NodeId) -> bool {
+        let text_money = self
+            .original
+            .get(given)
+            .ok()
+            .and_then(|n| n.text.as_deref())
+            .is_some_and(|t| t.contains('$'));
+        let (qs, qe) = self
+            .sentences
+            .get(self.qi)
+            .copied()
+            .unwrap_or((0, self.q.len()));
+        let asks_much = self
+            .q
+            .get(qs..qe)
+            .is_some_and(|s| s.to_ascii_lowercase().contains("how much"));
+        text_money || (asks_much && self.q.contains('$'))
+    }
+}
+
+/// A count rewritten to 1 takes its plural noun along: `1 large pizzas` → `1 large pizza`.
+fn agree(
+    q: &str,
+    s: usize,
+    e: usize,
+    text: String,
+    pairs: &[(Number, Number)],
+) -> (usize, usize, String) {
+    let one = matches!(pairs, [(old, new)] if *new == Number::ONE && *old != Number::ONE);
+    if !one || text.contains(' ') {
+        return (s, e, text);
+    }
+    match noun_after(q, e) {
+        Some(phrase) => {
+            let end = e + 1 + phrase.len();
+            let mut ws: Vec<String> = phrase.split(' ').map(str::to_string).collect();
+            if let Some(last) = ws.last_mut() {
+                *last = singular(last);
+            }
+            if q.get(e + 1..end).is_some_and(|t| t == phrase) {
+                (s, end, format!("{text} {}", ws.join(" ")))
+            } else {
+                (s, e, text)
+            }
+        }
+        None => (s, e, text),
+    }
+}
+
+/// One change to the question: replace `start..end` (empty: insert) with `text`.
+#[derive(Debug, Clone)]
+struct Edit {
+    start: usize,
+    end: usize,
+    text: String,
+    /// Order among insertions at the same place.
+    seq: usize,
+}
+
+impl Edit {
+    fn new(start: usize, end: usize, text: String) -> Edit {
+        Edit {
+            start,
+            end,
+            text,
+            seq: 0,
+        }
+    }
+}
+
+/// `q[from..to]` with the edits inside it applied (overlapping and misplaced ones skipped).
+fn apply_edits(q: &str, from: usize, to: usize, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits
+        .iter()
+        .filter(|e| e.start >= from && e.end <= to && e.start <= e.end)
+        .filter(|e| q.get(e.start..e.end).is_some())
+        .collect();
+    sorted.sort_by_key(|e| (e.start, e.end != e.start, e.seq));
+    let mut out = String::with_capacity(q.len() + 64);
+    let mut at = from;
+    for e in sorted {
+        if e.start < at {
+            continue;
+        }
+        out.push_str(q.get(at..e.start).unwrap_or(""));
+        out.push_str(&e.text);
+        at = e.end;
+    }
+    out.push_str(q.get(at..to).unwrap_or(""));
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sentences and words
+
+/// Sentences of `text` as byte ranges (from the first non-space character to the end of the
+/// closing punctuation), in order.
+fn sentences(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        if start.is_none() {
+            if c.is_whitespace() {
+                i += 1;
+                continue;
+            }
+            start = Some(pos);
+        }
+        if matches!(c, '.' | '?' | '!') {
+            let mut j = i + 1;
+            while j < chars.len() && matches!(chars[j].1, '"' | '\'' | ')' | '”' | '’') {
+                j += 1;
+            }
+            let at_end = j >= chars.len() || chars[j].1.is_whitespace();
+            let abbreviation = c == '.' && {
+                let before: String = text[..pos]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_alphabetic())
+                    .collect();
+                matches!(
+                    before.as_str(),
+                    "rM" | "srM" | "sM" | "rD" | "tS" | "rJ" | "sv" | "cte" | "m.a" | "m.p"
+                ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
+            };
+            if at_end && !abbreviation {
+                let end = chars.get(j).map_or(text.len(), |c| c.0);
+                if let Some(s) = start.take() {
+                    out.push((s, end));
+                }
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if let Some(s) = start {
+        let end = text.trim_end().len().max(s);
+        if end > s {
+            out.push((s, end));
+        }
+    }
+    out
+}
+
+/// Lowercase words (letters, digits, apostrophes) of a text.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+const STOP: &[&str] = &[
+    "what",
+    "how",
+    "many",
+    "much",
+    "does",
+    "did",
+    "do",
+    "the",
+    "and",
+    "for",
+    "with",
+    "that",
+    "this",
+    "are",
+    "was",
+    "were",
+    "have",
+    "has",
+    "had",
+    "will",
+    "would",
+    "there",
+    "their",
+    "they",
+    "she",
+    "his",
+    "her",
+    "him",
+    "its",
+    "all",
+    "can",
+    "each",
+    "per",
+    "from",
+    "into",
+    "than",
+    "then",
+    "more",
+    "less",
+    "now",
+    "after",
+    "before",
+    "total",
+    "value",
+    "question",
+    "answer",
+    "number",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "when",
+    "where",
+    "why",
+    "many",
+    "some",
+    "any",
+    "she's",
+    "he's",
+    "it's",
+    "be",
+    "is",
+    "in",
+    "on",
+    "at",
+    "to",
+    "of",
+    "a",
+    "an",
+    "if",
+    "or",
+    "by",
+    "does",
+    "together",
+    "altogether",
+    "still",
+    "also",
+    "get",
+    "gets",
+    "got",
+    "will",
+];
+
+/// Content words of a text, lowercased, a plural `s` dropped.
+fn content_words(text: &str) -> BTreeSet<String> {
+    words(text)
+        .into_iter()
+        .filter(|w| w.len() >= 3 && !STOP.contains(&w.as_str()))
+        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        .map(|w| stem(&w))
+        .collect()
+}
+
+fn stem(w: &str) -> String {
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+        w[..w.len() - 1].to_string()
+    } else {
+        w.to_string()
+    }
+}
+
+/// What the final question of a variant must be about.
+struct Expected {
+    words: BTreeSet<String>,
+    what: String,
+    inverted: bool,
+}
+
+/// The words a final question about `variant`'s answer should share (`None`: nothing known).
+fn expected_words(original: &Graph, variant: &Graph) -> Option<Expected> {
+    let mut a = variant.answer();
+    for _ in 0..variant.len() {
+        match variant.get(a) {
+            Ok(n) if matches!(n.kind, NodeKind::Proxy { .. }) => match n.operands.first() {
+                Some(&o) => a = o,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    let inverted = original
+        .get(a)
+        .is_ok_and(|n| matches!(n.kind, NodeKind::Input { .. }));
+    let mut ws = BTreeSet::new();
+    let name = variant.get(a).map(|n| n.name.clone()).unwrap_or_default();
+    if let Some(w) = name_words(&name) {
+        ws.extend(content_words(&w));
+    }
+    if inverted {
+        if let Some(q) = original.question() {
+            if let Some(m) = mentions::link(original).iter().find(|m| m.node == Some(a)) {
+                if let Some(n) = noun_after(q, m.end) {
+                    ws.extend(content_words(&n));
+                }
+            }
+        }
+        return Some(Expected {
+            what: format!("the unknown input `{name}` (or the variable that replaces it)"),
+            words: ws,
+            inverted,
+        });
+    }
+    let q = original.question()?;
+    let sents = sentences(q);
+    let qi = sents
+        .iter()
+        .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
+        .unwrap_or(sents.len().saturating_sub(1));
+    let asked = sents.get(qi).and_then(|&(s, e)| q.get(s..e)).unwrap_or("");
+    ws.extend(content_words(asked));
+    if let Ok(n) = original.get(original.answer()) {
+        if let Some(w) = name_words(&n.name) {
+            ws.extend(content_words(&w));
+        }
+    }
+    Some(Expected {
+        what: format!("the same quantity as \"{}\"", clip(asked.trim(), 80)),
+        words: ws,
+        inverted,
     })
 }
 
-/// Checks a candidate text for the variant.
-pub fn validate(original: &Graph, variant: &Graph, text: &str) -> Result<(), Vec<String>> {
-    let c = crate::consistency::check(original, variant, text);
-    if c.is_consistent() {
-        Ok(())
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
     } else {
-        Err(c.complaints())
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// How a grafted input is written, for naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// A count or measure.
+    Count,
+    /// A percent.
+    Percent,
+    /// A fraction (`3/4`, `half`).
+    Fraction,
+    /// A multiplier (`twice`, `double`).
+    Multiplier,
+}
+
+/// Verbs and other parts of names that are no quantity.
+const VERBS: &[&str] = &[
+    "holds",
+    "keeps",
+    "lasts",
+    "spends",
+    "spend",
+    "gives",
+    "takes",
+    "makes",
+    "sells",
+    "buys",
+    "gets",
+    "does",
+    "goes",
+    "reads",
+    "rides",
+    "runs",
+    "uses",
+    "needs",
+    "earns",
+    "saves",
+    "picks",
+    "adds",
+    "weighs",
+    "walks",
+    "works",
+    "loads",
+    "wants",
+    "means",
+    "worked",
+    "earned",
+    "bought",
+    "sold",
+    "took",
+    "made",
+    "paid",
+    "left",
+    "still",
+    "also",
+    "already",
+    "step",
+    "need",
+    "want",
+    "buy",
+    "sell",
+    "earn",
+    "save",
+    "receive",
+    "receives",
+    "received",
+    "remain",
+    "remains",
+    "has",
+    "had",
+    "have",
+    "will",
+    "can",
+    "did",
+    "get",
+    "got",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "do",
+    "go",
+    "went",
+    "said",
+    "says",
+    "there",
+    "here",
+    "then",
+    "now",
+    "so",
+    "just",
+    "only",
+    "again",
+    "altogether",
+    "together",
+    "finally",
+    "result",
+    "answer",
+    "hold",
+    "keep",
+    "last",
+    "give",
+    "take",
+    "make",
+    "read",
+    "ride",
+    "run",
+    "use",
+    "pick",
+    "add",
+    "weigh",
+    "walk",
+    "work",
+    "load",
+    "mean",
+    "plant",
+    "throw",
+    "eat",
+    "ate",
+    "tuesday",
+    "monday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// The words of a node name that may name its quantity: no verbs, gerunds or proper names
+/// (words the question writes capitalized only).
+fn phrase_words(name: &str, q: &str) -> Vec<String> {
+    let qw: BTreeSet<&str> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let proper = |w: &str| {
+        let cap = same_case("A", w.to_string());
+        qw.contains(cap.as_str()) && !qw.contains(w)
+    };
+    name_words(name)
+        .map(|w| {
+            w.split(' ')
+                .filter(|p| !VERBS.contains(p))
+                .filter(|p| !(p.len() > 5 && p.ends_with("ing")))
+                .filter(|p| !(p.len() > 4 && p.ends_with("ed")))
+                .filter(|p| !proper(p))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .skip_while(|p| CONNECT.contains(&p.as_str()))
+        .collect()
+}
+
+/// The subject of a graft clause for a quantity named by `ws`.
+fn subject(ws: &[String], money: bool, is_input: bool, style: Style) -> String {
+    let is_money_word = |w: &String| MONEY_WORDS.contains(&w.as_str());
+    let plural = ws
+        .iter()
+        .rposition(|w| is_plural(w) && !is_money_word(w) && !CONNECT.contains(&w.as_str()));
+    // The plural noun with up to two words before it (`pink hard hats`).
+    let noun_phrase = |i: usize| {
+        let mut from = i;
+        while from > 0
+            && i - from < 2
+            && !is_plural(&ws[from - 1])
+            && !CONNECT.contains(&ws[from - 1].as_str())
+        {
+            from -= 1;
+        }
+        ws[from..=i].join(" ")
+    };
+    if money {
+        return match (plural, ws.iter().rev().find(|w| is_money_word(w))) {
+            (Some(i), _) if is_input => format!("the price of the {}", ws[i]),
+            (Some(i), _) => format!("the cost of the {}", ws[i]),
+            (None, Some(w)) if !is_plural(w) => format!("the {w}"),
+            _ if is_input => "that amount of money".into(),
+            _ => "the amount of money".into(),
+        };
+    }
+    match style {
+        Style::Percent if is_input => return "that percentage".into(),
+        Style::Fraction if is_input => return "that fraction".into(),
+        Style::Multiplier if is_input => return "that multiplier".into(),
+        _ => {}
+    }
+    if let Some(i) = plural {
+        return format!("the number of {}", noun_phrase(i));
+    }
+    match ws {
+        [] => if is_input {
+            "that number"
+        } else {
+            "that amount"
+        }
+        .into(),
+        [w] => format!("the {w}"),
+        [.., a, b] if !CONNECT.contains(&a.as_str()) => format!("the {a} {b}"),
+        [.., w] => format!("the {w}"),
+    }
+}
+
+/// Name parts that say nothing about the quantity.
+const JUNK: &[&str] = &[
+    "many", "much", "them", "those", "these", "this", "that", "it", "its", "they", "off", "value",
+    "more", "some", "other", "n", "x", "const", "give", "gives", "spent", "goes", "has", "have",
+    "buys", "sells", "uses", "makes", "takes", "gets", "after", "before", "every", "each", "what",
+    "how", "first", "new", "ones", "one", "all", "are", "is", "was", "were", "plus", "minus",
+    "times", "split", "with",
+];
+
+/// Connectors that may not start or end a phrase.
+const CONNECT: &[&str] = &[
+    "of", "per", "and", "a", "an", "the", "in", "on", "at", "to", "for", "by", "from", "or",
+    "since", "until", "during", "over", "under", "about", "into", "onto", "than", "around",
+    "between", "with", "without", "if", "when", "while",
+];
+
+/// A node name as words (`apples_2` → `apples`, `total_cost` → `total cost`), without number
+/// words or parts that say nothing; `None` when nothing is left.
+fn name_words(name: &str) -> Option<String> {
+    let mut parts: Vec<String> = name
+        .split(|c: char| c == '_' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.to_ascii_lowercase())
+        .filter(|p| p.chars().all(|c| c.is_ascii_alphabetic()) && p.len() > 1)
+        .filter(|p| !JUNK.contains(&p.as_str()))
+        .filter(|p| find_numbers(p).is_empty())
+        .collect();
+    while parts.first().is_some_and(|p| CONNECT.contains(&p.as_str())) {
+        parts.remove(0);
+    }
+    while parts.last().is_some_and(|p| CONNECT.contains(&p.as_str())) {
+        parts.pop();
+    }
+    parts.dedup();
+    if parts.is_empty() || parts.len() > 5 {
+        return None;
+    }
+    Some(parts.join(" "))
+}
+
+/// Whether a word or phrase ends with a plural noun.
+fn is_plural(phrase: &str) -> bool {
+    let last = phrase.rsplit(' ').next().unwrap_or("");
+    if matches!(
+        last,
+        "people" | "children" | "men" | "women" | "feet" | "teeth" | "geese" | "mice"
+    ) {
+        return true;
+    }
+    last.len() > 3
+        && last.ends_with('s')
+        && !last.ends_with("ss")
+        && !last.ends_with("us")
+        && !last.ends_with("is")
+}
+
+/// A plural noun's singular (`boxes` → `box`, `berries` → `berry`).
+fn singular(p: &str) -> String {
+    let irregular = [
+        ("people", "person"),
+        ("children", "child"),
+        ("men", "man"),
+        ("women", "woman"),
+        ("feet", "foot"),
+        ("teeth", "tooth"),
+        ("geese", "goose"),
+        ("mice", "mouse"),
+    ];
+    for (many, one) in irregular {
+        if let Some(stem) = p.strip_suffix(many) {
+            return format!("{stem}{one}");
+        }
+    }
+    if let Some(s) = p.strip_suffix("ies") {
+        return format!("{s}y");
+    }
+    for end in ["ches", "shes", "xes", "sses", "zes"] {
+        if p.ends_with(end) {
+            return p[..p.len() - 2].to_string();
+        }
+    }
+    p.strip_suffix('s').unwrap_or(p).to_string()
+}
+
+const MONEY_WORDS: &[&str] = &[
+    "cost",
+    "price",
+    "fare",
+    "money",
+    "dollars",
+    "dollar",
+    "pay",
+    "payment",
+    "bill",
+    "fee",
+    "salary",
+    "wage",
+    "budget",
+    "rent",
+    "allowance",
+    "savings",
+    "change",
+    "charge",
+    "earnings",
+    "profit",
+    "revenue",
+    "income",
+    "tip",
+    "spending",
+    "amount",
+    "fees",
+    "prices",
+    "costs",
+];
+
+/// The plural noun written right after a number, with up to two adjectives before it
+/// (`24 apples` → `apples`, `26 pink hard hats` → `pink hard hats`).
+fn noun_after(q: &str, end: usize) -> Option<String> {
+    let rest = q.get(end..)?.strip_prefix(' ')?;
+    let skip = [
+        "percent",
+        "times",
+        "less",
+        "was",
+        "has",
+        "does",
+        "is",
+        "its",
+        "this",
+        "thus",
+        "yes",
+        "as",
+        "his",
+        "hers",
+        "ours",
+        "yours",
+        "theirs",
+        "always",
+        "afterwards",
+        "towards",
+        "besides",
+        "perhaps",
+        "sometimes",
+        "plus",
+        "minus",
+        "days",
+        "weeks",
+        "months",
+        "years",
+        "hours",
+        "minutes",
+        "seconds",
+    ];
+    let mut taken: Vec<String> = Vec::new();
+    let mut at = rest;
+    for _ in 0..3 {
+        let w: String = at.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let after = at.get(w.len()..).unwrap_or("");
+        if w.is_empty()
+            || after.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '\'')
+            || w.starts_with(|c: char| c.is_uppercase())
+        {
+            return None;
+        }
+        let lw = w.to_ascii_lowercase();
+        if STOP.contains(&lw.as_str())
+            || CONNECT.contains(&lw.as_str())
+            || VERBS.contains(&lw.as_str())
+            || !find_numbers(&lw).is_empty()
+        {
+            return None;
+        }
+        taken.push(lw.clone());
+        if is_plural(&lw) {
+            // Units of time read badly as things added ("5 more days are added").
+            return (!skip.contains(&lw.as_str())).then(|| taken.join(" "));
+        }
+        at = after.strip_prefix(' ')?;
+    }
+    None
+}
+
+/// The letter to use for the unknown of an inverted problem (one the question does not use).
+fn pick_variable(q: &str) -> String {
+    let ws = words(q);
+    ["x", "y", "n", "k", "m"]
+        .into_iter()
+        .find(|v| !ws.iter().any(|w| w == v))
+        .unwrap_or("x")
+        .to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clauses
+
+fn normalize(op: ProxyOp, k: Number) -> (ProxyOp, Number) {
+    match op {
+        ProxyOp::Add if k.is_negative() => (ProxyOp::Sub, k.neg().unwrap_or(k)),
+        ProxyOp::Sub if k.is_negative() => (ProxyOp::Add, k.neg().unwrap_or(k)),
+        _ => (op, k),
+    }
+}
+
+/// A graft on a counted input: `Then 5 more apples are added.`
+fn count_clause(p: &str, op: ProxyOp, k: Number) -> String {
+    let ks = plain(k);
+    let one = k == Number::ONE;
+    match op {
+        ProxyOp::Add if one => format!("Then 1 more {} is added.", singular(p)),
+        ProxyOp::Add => format!("Then {ks} more {p} are added."),
+        ProxyOp::Sub if one => format!("Then 1 of the {p} is taken away."),
+        ProxyOp::Sub => format!("Then {ks} of the {p} are taken away."),
+        ProxyOp::Mul => format!("Then the number of {p} becomes {ks} times as large."),
+        ProxyOp::Div => format!("Then the number of {p} is divided by {ks}."),
+    }
+}
+
+/// A graft on any quantity: `After that, the total cost goes down by $3.`
+fn generic_clause(
+    lead: &str,
+    subject: &str,
+    op: ProxyOp,
+    k: Number,
+    money: bool,
+    percent: bool,
+) -> String {
+    let amount = if money {
+        format!("${}", money_digits(k))
+    } else if percent {
+        format!("{} percentage points", plain(k))
+    } else {
+        plain(k)
+    };
+    let ks = plain(k);
+    match op {
+        ProxyOp::Add => format!("{lead}{subject} goes up by {amount}."),
+        ProxyOp::Sub => format!("{lead}{subject} goes down by {amount}."),
+        ProxyOp::Mul => format!("{lead}{subject} becomes {ks} times as large."),
+        ProxyOp::Div => format!("{lead}{subject} is divided by {ks}."),
+    }
+}
+
+/// The sentence that states a distractor: `There are also 12 pencils.`
+fn distractor_sentence(name: &str, v: Number) -> String {
+    let vs = plain(v);
+    match name_words(name) {
+        Some(w) if is_plural(&w) && v == Number::ONE => {
+            let mut parts: Vec<&str> = w.split(' ').collect();
+            let last = parts.pop().map(singular).unwrap_or_default();
+            parts.push(&last);
+            format!("There is also 1 {}.", parts.join(" "))
+        }
+        Some(w) if is_plural(&w) => format!("There are also {vs} {w}."),
+        Some(w) => format!("Also, the {w} is {vs}."),
+        None => format!("Also, there is another number: {vs}."),
+    }
+}
+
+/// The first literal a branch condition compares against (as `intervene` changes it).
+fn first_threshold(cond: &Cond) -> Option<Number> {
+    match cond {
+        Cond::Cmp(_, a, b) => match (b, a) {
+            (Expr::Lit(n), _) => Some(*n),
+            (_, Expr::Lit(n)) => Some(*n),
+            _ => None,
+        },
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().find_map(first_threshold),
+        Cond::Not(c) => first_threshold(c),
+        Cond::Truthy(_) => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers in the style of the original
+
+/// A value as digits: integers plainly, terminating decimals, else `p/q`.
+fn plain(v: Number) -> String {
+    v.to_string()
+}
+
+/// A money amount: whole dollars plainly, else with cents (`2.50`).
+fn money_digits(v: Number) -> String {
+    if v.is_integer() {
+        return v.to_string();
+    }
+    match v.to_decimal_string() {
+        Some(s) => {
+            let decimals = s.split('.').nth(1).map_or(0, str::len);
+            if decimals == 1 {
+                format!("{s}0")
+            } else {
+                s
+            }
+        }
+        None => v.to_string(),
+    }
+}
+
+/// `1234567` → `1,234,567` (the sign and any fraction part kept).
+fn group_thousands(s: &str) -> String {
+    let (sign, rest) = match s.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", s),
+    };
+    let (int, frac) = match rest.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (rest, None),
+    };
+    if !int.chars().all(|c| c.is_ascii_digit()) {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+/// `v` written like the digits `written` (`1,200`, `18.00`), money with cents when needed.
+fn digits_like(written: &str, v: Number, money: bool) -> String {
+    let decimals = written.split('.').nth(1).map_or(0, str::len);
+    let mut s = match v.to_decimal_string() {
+        Some(s) => s,
+        None => return v.to_string(),
+    };
+    let have = s.split('.').nth(1).map_or(0, str::len);
+    let want = if money && have > 0 { 2 } else { decimals };
+    if have < want {
+        if have == 0 {
+            s.push('.');
+        }
+        s.push_str(&"0".repeat(want - have));
+    }
+    if written.contains(',') {
+        s = group_thousands(&s);
+    }
+    s
+}
+
+const UNITS: [&str; 20] = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+];
+const TENS: [&str; 10] = [
+    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
+
+/// An integer in words where words read well (0–100, round hundreds and thousands).
+fn cardinal_words(n: i128) -> Option<String> {
+    match n {
+        0..=19 => Some(UNITS[n as usize].to_string()),
+        20..=99 => {
+            let t = TENS[(n / 10) as usize];
+            Some(if n % 10 == 0 {
+                t.to_string()
+            } else {
+                format!("{t}-{}", UNITS[(n % 10) as usize])
+            })
+        }
+        100..=900 if n % 100 == 0 => Some(format!("{} hundred", UNITS[(n / 100) as usize])),
+        1000..=9000 if n % 1000 == 0 => Some(format!("{} thousand", UNITS[(n / 1000) as usize])),
+        _ => None,
+    }
+}
+
+/// `third`, `quarter`, … for denominators 3–10.
+fn ordinal(d: i128) -> Option<&'static str> {
+    Some(match d {
+        3 => "third",
+        4 => "quarter",
+        5 => "fifth",
+        6 => "sixth",
+        7 => "seventh",
+        8 => "eighth",
+        9 => "ninth",
+        10 => "tenth",
+        _ => return None,
+    })
+}
+
+/// A fraction in words (`half`, `a third`, `two-thirds`), or `None` when words read badly.
+fn fraction_words(f: Number, article: bool) -> Option<String> {
+    if f.is_integer() {
+        return f.to_integer().and_then(cardinal_words);
+    }
+    let (p, d) = (f.numer(), f.denom());
+    if p == 1 && d == 2 {
+        return Some(if article { "a half" } else { "half" }.to_string());
+    }
+    if p == 1 {
+        return ordinal(d).map(|o| format!("a {o}"));
+    }
+    if (2..=19).contains(&p) {
+        let o = if d == 2 { Some("half") } else { ordinal(d) }?;
+        let plural = if o == "half" {
+            "halves".to_string()
+        } else {
+            format!("{o}s")
+        };
+        return Some(format!("{}-{plural}", UNITS[p as usize]));
+    }
+    None
+}
+
+/// How a number word works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WordClass {
+    /// `three`, `a dozen`, `two and a half`.
+    Cardinal,
+    /// `half`, `a quarter`, `two-thirds`.
+    Fraction,
+    /// `twice`, `thrice`.
+    Times,
+    /// `double`, `tripled`, `quadrupling`.
+    Verb,
+    /// `pair`, `couple`.
+    Pair,
+}
+
+fn word_class(w: &str) -> WordClass {
+    let lw = w.to_ascii_lowercase();
+    let last = lw.rsplit([' ', '-']).next().unwrap_or("");
+    if lw.ends_with("and a half") {
+        return WordClass::Cardinal;
+    }
+    match last {
+        "half" | "halves" | "third" | "thirds" | "quarter" | "quarters" | "fourth" | "fourths"
+        | "fifth" | "fifths" | "sixth" | "sixths" | "seventh" | "sevenths" | "eighth"
+        | "eighths" | "ninth" | "ninths" | "tenth" | "tenths" => WordClass::Fraction,
+        "twice" | "thrice" => WordClass::Times,
+        "pair" | "couple" => WordClass::Pair,
+        _ if last.starts_with("doubl")
+            || last.starts_with("tripl")
+            || last.starts_with("quadrupl") =>
+        {
+            WordClass::Verb
+        }
+        _ => WordClass::Cardinal,
+    }
+}
+
+/// Copies the case of the first letter of `like` onto `s`.
+fn same_case(like: &str, s: String) -> String {
+    if like.starts_with(|c: char| c.is_uppercase()) {
+        let mut cs = s.chars();
+        match cs.next() {
+            Some(c) => c.to_uppercase().chain(cs).collect(),
+            None => s,
+        }
+    } else {
+        s
+    }
+}
+
+/// The written parts of a fraction mention (`3/4` → 3 and 4, `half` → 1 and 2), when it has
+/// them.
+fn written_parts(f: &crate::text_numbers::Mention) -> Option<(Number, Number)> {
+    let vals = f.values();
+    let whole = vals.first()?;
+    match vals.len() {
+        3 => Some((vals[1], vals[2])),
+        2 if f.kind == MentionKind::Word && whole.numer() == 1 && vals[1].is_integer() => {
+            Some((Number::ONE, vals[1]))
+        }
+        _ => {
+            (!whole.is_integer()).then(|| (Number::int(whole.numer()), Number::int(whole.denom())))
+        }
+    }
+}
+
+/// A fraction mention rewritten after `changes` (reading → new value), a part or the whole.
+fn fraction_rewrite(
+    written: &str,
+    f: &crate::text_numbers::Mention,
+    changes: &[(Number, Number)],
+) -> Option<String> {
+    let whole = f.primary();
+    let (mut p, mut d) = written_parts(f)?;
+    let mut whole_new = None;
+    for &(reading, new) in changes {
+        if reading == p && reading != whole {
+            p = new;
+        } else if reading == d && reading != whole {
+            d = new;
+        } else {
+            whole_new = Some(new);
+        }
+    }
+    let article = {
+        let lw = written.to_ascii_lowercase();
+        lw.starts_with("a ") || lw.starts_with("an ")
+    };
+    if let Some(new) = whole_new {
+        return Some(if f.kind == MentionKind::Word {
+            same_case(
+                written,
+                fraction_words(new, article).unwrap_or_else(|| fraction_digits(new, written)),
+            )
+        } else {
+            fraction_digits(new, written)
+        });
+    }
+    let (pi, di) = (p.to_integer()?, d.to_integer()?);
+    if di == 0 {
+        return None;
+    }
+    if f.kind == MentionKind::Word {
+        if let Some(w) = fraction_part_words(pi, di, article) {
+            return Some(same_case(written, w));
+        }
+    }
+    Some(format!("{pi}/{di}"))
+}
+
+/// `p/d` in words as written, not reduced (`three-ninths`), when words read well.
+fn fraction_part_words(p: i128, d: i128, article: bool) -> Option<String> {
+    if d == 1 {
+        // `one as many` reads badly: digits (`1/1`) instead.
+        return (p > 1).then(|| cardinal_words(p)).flatten();
+    }
+    if p == 1 {
+        return if d == 2 {
+            Some(if article { "a half" } else { "half" }.to_string())
+        } else {
+            ordinal(d).map(|o| format!("a {o}"))
+        };
+    }
+    if (2..=19).contains(&p) {
+        let o = if d == 2 { Some("half") } else { ordinal(d) }?;
+        let plural = if o == "half" {
+            "halves".to_string()
+        } else {
+            format!("{o}s")
+        };
+        return Some(format!("{}-{plural}", UNITS[p as usize]));
+    }
+    None
+}
+
+/// The replacement that writes the new values of `changes` (reading as written → new value)
+/// where mention `m` writes them, in the style of the original; returns the byte range to
+/// replace (sometimes wider than the mention) and its text.
+fn restyle(
+    q: &str,
+    found: &BTreeMap<usize, crate::text_numbers::Mention>,
+    m: &Mention,
+    changes: &[(Number, Number)],
+) -> (usize, usize, String) {
+    let Some(&(old, new)) = changes.last() else {
+        return (
+            m.start,
+            m.end,
+            q.get(m.start..m.end).unwrap_or("").to_string(),
+        );
+    };
+    let written = q.get(m.start..m.end).unwrap_or("");
+    let f = found.get(&m.start);
+    let kind = f.map_or(MentionKind::Digits, |f| f.kind);
+    let money = kind == MentionKind::Money || q.get(..m.start).is_some_and(|b| b.ends_with('$'));
+    let fallback = || digits_like(written, new, money);
+    let fraction = |f: &crate::text_numbers::Mention| fraction_rewrite(written, f, changes);
+    let (start, end, text) = match (kind, f) {
+        (MentionKind::Digits | MentionKind::Money, _) | (_, None) => (m.start, m.end, fallback()),
+        (MentionKind::Percent, Some(f)) => {
+            let scaled = if f.primary() == old {
+                new
+            } else {
+                new.mul(Number::int(100)).unwrap_or(new)
+            };
+            (m.start, m.end, digits_like(written, scaled, false))
+        }
+        (MentionKind::Fraction, Some(f)) => (
+            m.start,
+            m.end,
+            fraction(f).unwrap_or_else(|| fraction_digits(new, written)),
+        ),
+        (MentionKind::Word, Some(f)) => {
+            if word_class(written) == WordClass::Fraction {
+                match fraction(f) {
+                    Some(t) => (m.start, m.end, t),
+                    None => (m.start, m.end, fallback()),
+                }
+            } else {
+                word_like(q, m, old, new).unwrap_or((m.start, m.end, fallback()))
+            }
+        }
+    };
+    // The replacement must read back as every new value; else plain digits.
+    if changes
+        .iter()
+        .all(|&(_, n)| reads_as(q, start, end, &text, n))
+    {
+        (start, end, text)
+    } else {
+        (m.start, m.end, plain(new))
+    }
+}
+
+/// Whether `text` put at `start..end` of `q` is read as a number meaning `v`.
+fn reads_as(q: &str, start: usize, end: usize, text: &str, v: Number) -> bool {
+    let before: String = q
+        .get(..start)
+        .unwrap_or("")
+        .chars()
+        .rev()
+        .take(12)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let after: String = q.get(end..).unwrap_or("").chars().take(24).collect();
+    let s = format!("{before}{text}{after}");
+    let (a, b) = (before.len(), before.len() + text.len());
+    find_numbers(&s).iter().any(|m| {
+        let (ms, me) = (m.span.start as usize, m.span.end as usize);
+        ms < b && a < me && m.means(v)
+    })
+}
+
+/// A value as a digit fraction in the style of `written` (`3/4`, `1 1/2`).
+fn fraction_digits(v: Number, written: &str) -> String {
+    if v.is_integer() || v.denom() > 1_000_000 {
+        return plain(v);
+    }
+    let mixed = written.contains(' ');
+    let (p, d) = (v.numer(), v.denom());
+    if mixed && p > d && !v.is_negative() {
+        let w = p / d;
+        format!("{w} {}/{d}", p - w * d)
+    } else {
+        format!("{p}/{d}")
+    }
+}
+
+/// A number word rewritten: `three` → `five`, `twice` → `three times`, `half` → `a third`.
+fn word_like(q: &str, m: &Mention, old: Number, new: Number) -> Option<(usize, usize, String)> {
+    let written = q.get(m.start..m.end)?;
+    let lw = written.to_ascii_lowercase();
+    let article = lw.starts_with("a ") || lw.starts_with("an ");
+    let int = new.to_integer().filter(|n| *n >= 0);
+    match word_class(written) {
+        WordClass::Cardinal => {
+            if lw.ends_with("and a half") {
+                let whole = new.sub(Number::ratio(1, 2).ok()?).ok()?;
+                let base = if old.is_integer() { new } else { whole };
+                let w = cardinal_words(base.to_integer()?)?;
+                return Some((
+                    m.start,
+                    m.end,
+                    same_case(written, format!("{w} and a half")),
+                ));
+            }
+            let n = int?;
+            let w = if n == 100 && article {
+                "a hundred".to_string()
+            } else if n == 12 && lw.contains("dozen") {
+                written.to_string()
+            } else {
+                cardinal_words(n)?
+            };
+            Some((m.start, m.end, same_case(written, w)))
+        }
+        WordClass::Fraction => None,
+        WordClass::Times => {
+            let n = int?;
+            let w = match n {
+                2 => "twice".to_string(),
+                _ => format!(
+                    "{} times",
+                    cardinal_words(n).unwrap_or_else(|| n.to_string())
+                ),
+            };
+            Some((m.start, m.end, same_case(written, w)))
+        }
+        WordClass::Verb => {
+            let n = int?;
+            let last = lw.rsplit(' ').next().unwrap_or("");
+            let suffix = ["ing", "ed", "es", "e"]
+                .into_iter()
+                .find(|s| last.ends_with(s))
+                .unwrap_or("");
+            let base = match n {
+                2 => "doubl",
+                3 => "tripl",
+                4 => "quadrupl",
+                _ => {
+                    let grow = match suffix {
+                        "ing" => "growing",
+                        "ed" => "grew",
+                        "es" => "grows",
+                        _ => "grow",
+                    };
+                    return Some((
+                        m.start,
+                        m.end,
+                        same_case(written, format!("{grow} {n}-fold")),
+                    ));
+                }
+            };
+            Some((
+                m.start,
+                m.end,
+                same_case(written, format!("{base}{suffix}")),
+            ))
+        }
+        WordClass::Pair => {
+            let n = int?;
+            let before = q.get(..m.start)?;
+            let word = if lw.contains("couple") {
+                "couple"
+            } else {
+                "pair"
+            };
+            let w = cardinal_words(n).unwrap_or_else(|| n.to_string());
+            for art in ["a ", "A "] {
+                if before.ends_with(art) {
+                    let s = m.start - 2;
+                    let after = q.get(m.end..).unwrap_or("");
+                    if word == "couple" && after.starts_with(" of ") {
+                        return Some((s, m.end + 3, same_case(art, w)));
+                    }
+                    return Some((s, m.end, same_case(art, format!("{w} {word}s"))));
+                }
+            }
+            Some((m.start, m.end, w))
+        }
+    }
+}
+
+/// The replacement that writes the variable `var` where mention `m` writes the inverted input.
+fn variable_style(
+    q: &str,
+    found: &BTreeMap<usize, crate::text_numbers::Mention>,
+    m: &Mention,
+    reading: Number,
+    var: &str,
+) -> (usize, usize, String) {
+    let written = q.get(m.start..m.end).unwrap_or("");
+    let f = found.get(&m.start);
+    let kind = f.map_or(MentionKind::Digits, |f| f.kind);
+    let parts = f.and_then(written_parts);
+    let whole = f.map_or(reading, |f| f.primary());
+    let (mut start, end, text) = match kind {
+        MentionKind::Fraction => match (parts, written.split_once('/')) {
+            (Some((p, _)), Some((_, b))) if reading == p && reading != whole => {
+                (m.start, m.end, format!("{var}/{b}"))
+            }
+            (Some((_, d)), Some((a, _))) if reading == d && reading != whole => {
+                (m.start, m.end, format!("{a}/{var}"))
+            }
+            _ => (m.start, m.end, var.to_string()),
+        },
+        MentionKind::Word => match word_class(written) {
+            WordClass::Times => (m.start, m.end, format!("{var} times")),
+            WordClass::Verb => {
+                let lw = written.to_ascii_lowercase();
+                let grow = if lw.ends_with("ing") {
+                    "growing"
+                } else if lw.ends_with("ed") {
+                    "grew"
+                } else if lw.ends_with("es") {
+                    "grows"
+                } else {
+                    "grow"
+                };
+                (m.start, m.end, format!("{grow} {var}-fold"))
+            }
+            WordClass::Fraction => match parts {
+                _ if reading == whole => (m.start, m.end, format!("a fraction {var}")),
+                Some((p, d)) if reading == d => {
+                    let p = p
+                        .to_integer()
+                        .and_then(cardinal_words)
+                        .unwrap_or_else(|| p.to_string());
+                    (m.start, m.end, format!("{p} {var}-th"))
+                }
+                Some((_, d)) => {
+                    let w = d
+                        .to_integer()
+                        .and_then(|d| fraction_part_words(2, d, false))
+                        .and_then(|w| w.split_once('-').map(|(_, o)| o.to_string()))
+                        .unwrap_or_else(|| format!("parts of {d}"));
+                    (m.start, m.end, format!("{var} {w}"))
+                }
+                None => (m.start, m.end, var.to_string()),
+            },
+            WordClass::Pair => {
+                let before = q.get(..m.start).unwrap_or("");
+                let after = q.get(m.end..).unwrap_or("");
+                let word = if written.to_ascii_lowercase().contains("couple") {
+                    "couple"
+                } else {
+                    "pair"
+                };
+                if before.ends_with("a ") || before.ends_with("A ") {
+                    if word == "couple" && after.starts_with(" of ") {
+                        (m.start - 2, m.end + 3, var.to_string())
+                    } else {
+                        (m.start - 2, m.end, format!("{var} {word}s"))
+                    }
+                } else {
+                    (m.start, m.end, var.to_string())
+                }
+            }
+            WordClass::Cardinal => (m.start, m.end, var.to_string()),
+        },
+        _ => (m.start, m.end, var.to_string()),
+    };
+    // `4th` → `x-th`.
+    let (end, text) = match q.get(end..) {
+        Some(rest) if !text.contains(' ') => {
+            let suffix: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            if matches!(suffix.as_str(), "st" | "nd" | "rd" | "th") {
+                (end + 2, format!("{text}-th"))
+            } else {
+                (end, text)
+            }
+        }
+        _ => (end, text),
+    };
+    // `a x-page letter` → `an x-page letter` (x, n and m start with a vowel sound).
+    let mut text = text;
+    if start == m.start && matches!(var, "x" | "n" | "m") {
+        let before = q.get(..start).unwrap_or("");
+        for (art, an) in [(" a ", " an "), (" A ", " An ")] {
+            if before.ends_with(art) || before == art.trim_start() {
+                let cut = if before == art.trim_start() {
+                    before.len()
+                } else {
+                    art.len() - 1
+                };
+                start -= cut;
+                text = format!("{}{text}", an.trim_start());
+                break;
+            }
+        }
+    }
+    (start, end, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{ProxyFn, Span};
+    use crate::problem::{extract, Problem};
+
+    fn n(v: i128) -> Number {
+        Number::int(v)
+    }
+
+    /// Sam: 12 + 3 * 5 = 27 apples.
+    fn apples() -> Graph {
+        crate::gsm8k::extract(
+            "Sam has 12 apples. He buys three bags with 5 apples in each bag. How many apples does Sam have now?",
+            "The bags hold 3 * 5 = <<3*5=15>>15 apples.\nSam has 12 + 15 = <<12+15=27>>27 apples.\n#### 27",
+        )
+        .unwrap()
+        .graph
+    }
+
+    /// Tom: 80 - 80 * 25 / 100 + 12.50 = 72.50 dollars.
+    fn jacket() -> Graph {
+        crate::gsm8k::extract(
+            "A jacket costs $80. It is on sale for 25% off. Tom also buys a hat for $12.50. How much does Tom pay?",
+            "The discount is 80 * 25 / 100 = $<<80*25/100=20>>20.\nThe jacket costs 80 - 20 = $<<80-20=60>>60.\nTom pays 60 + 12.50 = $<<60+12.50=72.5>>72.50.\n#### 72.5",
+        )
+        .unwrap()
+        .graph
+    }
+
+    fn demo(id: &str) -> Graph {
+        let line = include_str!("../../demo/demo.jsonl")
+            .lines()
+            .find(|l| l.contains(&format!("\"id\": \"{id}\"")))
+            .expect("demo row");
+        extract(&Problem::from_json(line).unwrap()).unwrap().graph
+    }
+
+    /// The variant text, checked consistent and valid.
+    fn say(g: &Graph, ops: &[Intervention]) -> Verbalization {
+        let v = offline(g, ops).unwrap();
+        let mut h = g.clone();
+        for op in ops {
+            apply(&mut h, op).unwrap();
+        }
+        let c = consistency::check(g, &h, &v.text);
+        assert!(c.is_consistent(), "{}\n{:?}", v.text, c.complaints());
+        assert_eq!(validate(g, &h, &v.text), Ok(()), "{}", v.text);
+        v
+    }
+
+    fn id(g: &Graph, name: &str) -> NodeId {
+        g.find(name).unwrap()
+    }
+
+    #[test]
+    fn no_operations_give_the_question_back() {
+        let g = apples();
+        let v = say(&g, &[]);
+        assert_eq!(Some(v.text.as_str()), g.question());
+        assert!(v.notes.is_empty());
+    }
+
+    #[test]
+    fn set_input_keeps_the_style() {
+        let g = apples();
+        let v = say(
+            &g,
+            &[
+                Intervention::SetInput {
+                    node: id(&g, "apples_2"),
+                    value: n(19),
+                },
+                Intervention::SetInput {
+                    node: id(&g, "bags"),
+                    value: n(7),
+                },
+                // Several values for one input: the last one counts.
+                Intervention::SetInput {
+                    node: id(&g, "apples_2"),
+                    value: n(20),
+                },
+            ],
+        );
+        assert_eq!(
+            v.text,
+            "Sam has 20 apples. He buys seven bags with 5 apples in each bag. How many apples does Sam have now?"
+        );
+        // A count of one takes a singular noun.
+        let v = say(
+            &g,
+            &[Intervention::SetInput {
+                node: id(&g, "bags"),
+                value: n(1),
+            }],
+        );
+        assert_eq!(
+            v.text,
+            "Sam has 12 apples. He buys one bag with 5 apples in each bag. How many apples does Sam have now?"
+        );
+        let g = jacket();
+        let v = say(
+            &g,
+            &[
+                Intervention::SetInput {
+                    node: id(&g, "jacket_costs"),
+                    value: n(1200),
+                },
+                Intervention::SetInput {
+                    node: id(&g, "off"),
+                    value: n(20),
+                },
+                Intervention::SetInput {
+                    node: id(&g, "hat"),
+                    value: n(15),
+                },
+            ],
+        );
+        assert_eq!(
+            v.text,
+            "A jacket costs $1200. It is on sale for 20% off. Tom also buys a hat for $15.00. How much does Tom pay?"
+        );
+    }
+
+    #[test]
+    fn words_fractions_and_percents() {
+        // `twice` → `three times`, `a quarter` → `a fifth`.
+        let g = demo("demo-apples");
+        let v = say(
+            &g,
+            &[Intervention::SetInput {
+                node: id(&g, "many"),
+                value: n(3),
+            }],
+        );
+        assert!(
+            v.text.contains("and three times as many on Tuesday"),
+            "{}",
+            v.text
+        );
+        let g = demo("demo-chickens");
+        let v = say(
+            &g,
+            &[Intervention::SetInput {
+                node: id(&g, "them"),
+                value: n(5),
+            }],
+        );
+        assert!(v.text.contains("He sells a fifth of them"), "{}", v.text);
+        // `half` linked as 2 (a divisor) → `a third`.
+        let g = demo("demo-savings");
+        let v = say(
+            &g,
+            &[Intervention::SetInput {
+                node: id(&g, "savings"),
+                value: n(3),
+            }],
+        );
+        assert!(
+            v.text.contains("she spends a third of her savings"),
+            "{}",
+            v.text
+        );
+    }
+
+    #[test]
+    fn graft_clauses_follow_their_sentence() {
+        let g = apples();
+        let v = say(
+            &g,
+            &[Intervention::Graft {
+                node: id(&g, "apples_2"),
+                f: ProxyFn {
+                    op: ProxyOp::Add,
+                    k: n(5),
+                },
+            }],
+        );
+        assert_eq!(
+            v.text,
+            "Sam has 12 apples. Then 5 more apples are added. He buys three bags with 5 apples in each bag. How many apples does Sam have now?"
+        );
+        // On a step: after the sentence of its latest input, never after the question.
+        let step = id(&g, "bags_hold_apples");
+        let v = say(
+            &g,
+            &[
+                Intervention::Graft {
+                    node: step,
+                    f: ProxyFn {
+                        op: ProxyOp::Mul,
+                        k: n(2),
+                    },
+                },
+                Intervention::Graft {
+                    node: g.answer(),
+                    f: ProxyFn {
+                        op: ProxyOp::Sub,
+                        k: n(4),
+                    },
+                },
+            ],
+        );
+        assert_eq!(
+            v.text,
+            "Sam has 12 apples. He buys three bags with 5 apples in each bag. After that, the number of apples becomes 2 times as large. After that, the number of apples goes down by 4. How many apples does Sam have now?"
+        );
+        // Money.
+        let g = jacket();
+        let v = say(
+            &g,
+            &[Intervention::Graft {
+                node: id(&g, "hat"),
+                f: ProxyFn {
+                    op: ProxyOp::Sub,
+                    k: Number::ratio(5, 2).unwrap(),
+                },
+            }],
+        );
+        assert!(
+            v.text
+                .contains("$12.50. Then that amount of money goes down by $2.50. How much"),
+            "{}",
+            v.text
+        );
+    }
+
+    #[test]
+    fn distractors_come_before_the_question() {
+        let g = apples();
+        let v = say(
+            &g,
+            &[
+                Intervention::AddDistractor {
+                    name: "pencils".into(),
+                    value: n(12),
+                    combine: None,
+                },
+                Intervention::AddDistractor {
+                    name: "box_weight".into(),
+                    value: n(3),
+                    combine: Some((crate::BinOp::Add, g.answer())),
+                },
+            ],
+        );
+        assert_eq!(
+            v.text,
+            "Sam has 12 apples. He buys three bags with 5 apples in each bag. There are also 12 pencils. Also, the box weight is 3. How many apples does Sam have now?"
+        );
+    }
+
+    #[test]
+    fn invert_asks_for_the_input() {
+        let g = apples();
+        let v = say(
+            &g,
+            &[Intervention::Invert {
+                input: id(&g, "bags"),
+            }],
+        );
+        assert_eq!(
+            v.text,
+            "Sam has 12 apples. He buys x bags with 5 apples in each bag. The answer to the question \"How many apples does Sam have now?\" is 27. What is the value of x?"
+        );
+        // The given answer can change afterwards; money stays money.
+        let g = jacket();
+        let given = g.answer();
+        let v = say(
+            &g,
+            &[
+                Intervention::Invert {
+                    input: id(&g, "hat"),
+                },
+                Intervention::SetInput {
+                    node: given,
+                    value: n(75),
+                },
+            ],
+        );
+        assert_eq!(
+            v.text,
+            "A jacket costs $80. It is on sale for 25% off. Tom also buys a hat for $x. The answer to the question \"How much does Tom pay?\" is $75. What is the value of x?"
+        );
+    }
+
+    #[test]
+    fn branches_threshold_and_flip() {
+        let g = demo("demo-taxi");
+        let branch = g.answer();
+        let v = say(
+            &g,
+            &[Intervention::SetThreshold {
+                node: branch,
+                value: n(12),
+            }],
+        );
+        assert_eq!(
+            v.text,
+            "A taxi charges $3 to start and $2 per mile. Trips longer than 12 miles get a $5 discount. How much does a 14-mile trip cost?"
+        );
+        assert!(v.notes.is_empty());
+        let v = say(&g, &[Intervention::FlipBranch { node: branch }]);
+        assert_eq!(Some(v.text.as_str()), g.question());
+        assert_eq!(
+            v.notes,
+            vec!["flip_branch on `total_3`: the condition is negated; the offline text does not say so"]
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let mut g = apples();
+        let e = offline(
+            &g,
+            &[Intervention::SetInput {
+                node: NodeId(99),
+                value: n(1),
+            }],
+        )
+        .unwrap_err();
+        assert!(matches!(e, VerbalizeError::Intervention(_)), "{e}");
+        g.set_question(None);
+        assert_eq!(offline(&g, &[]), Err(VerbalizeError::NoQuestion));
+        g.set_question(Some("  ".into()));
+        assert_eq!(offline(&g, &[]), Err(VerbalizeError::NoQuestion));
+    }
+
+    #[test]
+    fn unwritten_inputs_are_noted() {
+        let mut b = crate::graph::GraphBuilder::new(Some("Ann has 4 cats. How many pets?".into()));
+        let cats = b.input("cats", n(4), Some(Span { start: 8, end: 9 }));
+        let dogs = b.input("dogs", n(9), None);
+        let t = b
+            .step(
+                "pets",
+                Expr::bin(crate::BinOp::Add, Expr::Arg(0), Expr::Arg(1)),
+                vec![cats, dogs],
+            )
+            .unwrap();
+        let g = b.build(t).unwrap();
+        let v = offline(
+            &g,
+            &[Intervention::SetInput {
+                node: dogs,
+                value: n(2),
+            }],
+        )
+        .unwrap();
+        assert_eq!(v.text, "Ann has 4 cats. How many pets?");
+        assert!(v.notes[0].contains("not written"), "{:?}", v.notes);
+    }
+
+    #[test]
+    fn validate_complains_clearly() {
+        let g = apples();
+        let apples_2 = id(&g, "apples_2");
+        let (h, _) = crate::intervene::intervene(
+            &g,
+            &Intervention::SetInput {
+                node: apples_2,
+                value: n(20),
+            },
+        )
+        .unwrap();
+        // The old value instead of the new one.
+        let why = validate(&g, &h, g.question().unwrap()).unwrap_err();
+        assert!(
+            why.iter()
+                .any(|w| w.contains("must contain 20 (input `apples_2`)")),
+            "{why:?}"
+        );
+        assert!(
+            why.iter()
+                .any(|w| w.contains("replaced value 12 still appears")),
+            "{why:?}"
+        );
+        // No question at the end.
+        let why = validate(
+            &g,
+            &h,
+            "Sam has 20 apples. He buys three bags with 5 apples in each bag. Sam is happy.",
+        )
+        .unwrap_err();
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(why[0].contains("must end with a question"), "{why:?}");
+        // A question about something else.
+        let why = validate(
+            &g,
+            &h,
+            "Sam has 20 apples. He buys three bags with 5 apples in each bag. Is it raining?",
+        )
+        .unwrap_err();
+        assert!(why[0].contains("must still ask for"), "{why:?}");
+        // A rephrased question passes.
+        assert_eq!(
+            validate(
+                &g,
+                &h,
+                "Sam starts with 20 apples and buys three bags holding 5 apples each. How many apples does he own now?"
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn sentences_split_on_punctuation_not_decimals() {
+        let q = "Tina makes $18.00 an hour.  Mr. Lee works 2.5 hours! How much? ";
+        let s: Vec<&str> = sentences(q).iter().map(|&(a, b)| &q[a..b]).collect();
+        assert_eq!(
+            s,
+            vec![
+                "Tina makes $18.00 an hour.",
+                "Mr. Lee works 2.5 hours!",
+                "How much?"
+            ]
+        );
+        assert!(sentences("").is_empty());
+        assert_eq!(sentences("no end").len(), 1);
+    }
+
+    #[test]
+    fn names_become_words() {
+        assert_eq!(name_words("apples_2").as_deref(), Some("apples"));
+        assert_eq!(name_words("total_cost").as_deref(), Some("total cost"));
+        assert_eq!(name_words("n_400"), None);
+        assert_eq!(name_words("many"), None);
+        assert_eq!(name_words("half_price").as_deref(), Some("price"));
+    }
+
+    #[test]
+    fn numbers_in_words() {
+        assert_eq!(cardinal_words(5).as_deref(), Some("five"));
+        assert_eq!(cardinal_words(42).as_deref(), Some("forty-two"));
+        assert_eq!(cardinal_words(300).as_deref(), Some("three hundred"));
+        assert_eq!(cardinal_words(301), None);
+        assert_eq!(
+            fraction_words(Number::ratio(2, 3).unwrap(), false).as_deref(),
+            Some("two-thirds")
+        );
+        assert_eq!(
+            fraction_words(Number::ratio(1, 4).unwrap(), true).as_deref(),
+            Some("a quarter")
+        );
+        assert_eq!(group_thousands("1234567.5"), "1,234,567.5");
+        assert_eq!(digits_like("1,200", Number::int(2500), false), "2,500");
+        assert_eq!(digits_like("18.00", Number::int(20), true), "20.00");
+        assert_eq!(
+            digits_like("6", Number::ratio(13, 2).unwrap(), true),
+            "6.50"
+        );
     }
 }
