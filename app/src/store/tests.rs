@@ -94,7 +94,7 @@ async fn demo_is_imported_once() {
 async fn import_reports_lines_and_stores_failed_extractions() {
     let (_dir, store) = fresh().await;
     let contents = format!(
-        "{}\nnot json\n\n{{\"question\": \"no answer\"}}\n{}\n{}\n",
+        "{}\nnot json\n\n{{\"answer\": \"no question\"}}\n{}\n{}\n",
         demo_line(0),
         r#"{"question": "Sam has 3 cats.", "answer": "He has cats.\n#### 3"}"#,
         r#"{"input": "q", "code": "def solution():\n    return 2 + 3", "target": 5}"#,
