@@ -169,18 +169,16 @@ pub async fn list_jobs(dataset_id: i64) -> Result<Vec<JobStatus>, ServerFnError>
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum WordsOutcome {
     /// The variant's text, verdict and calls now.
-    Done(VariantWords),
+    Done(Box<VariantWords>),
     /// Nothing changed, and why.
     Refused(String),
 }
 
 #[cfg(feature = "ssr")]
-fn words_outcome(
-    r: Result<VariantWords, ssr::StoreError>,
-) -> Result<WordsOutcome, ServerFnError> {
+fn words_outcome(r: Result<VariantWords, ssr::StoreError>) -> Result<WordsOutcome, ServerFnError> {
     use crate::store::ErrorKind;
     match r {
-        Ok(w) => Ok(WordsOutcome::Done(w)),
+        Ok(w) => Ok(WordsOutcome::Done(Box::new(w))),
         Err(e) if e.kind() != ErrorKind::Internal => Ok(WordsOutcome::Refused(e.to_string())),
         Err(e) => Err(fail(e)),
     }
@@ -223,7 +221,12 @@ pub async fn list_variants(
     offset: u64,
 ) -> Result<VariantPage, ServerFnError> {
     store()?
-        .dataset_variants(dataset_id, verdict.as_deref().filter(|v| !v.is_empty()), offset, 50)
+        .dataset_variants(
+            dataset_id,
+            verdict.as_deref().filter(|v| !v.is_empty()),
+            offset,
+            50,
+        )
         .await
         .map_err(fail)
 }

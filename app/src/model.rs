@@ -436,9 +436,9 @@ pub struct VerdictCounts {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Shared {
     /// A problem.
-    Problem(StoredProblem),
+    Problem(Box<StoredProblem>),
     /// A variant.
-    Variant(StoredVariant),
+    Variant(Box<StoredVariant>),
 }
 
 /// A row of an imported file that could not be read.

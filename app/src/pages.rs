@@ -443,10 +443,9 @@ fn JobProgress(job: JobStatus) -> impl IntoView {
             None => "whole dataset".to_string(),
         };
         let what = match s.task {
-            JobTask::Curriculum => format!(
-                "{} rounds × {} · seed {}",
-                s.rounds, s.per_problem, s.seed
-            ),
+            JobTask::Curriculum => {
+                format!("{} rounds × {} · seed {}", s.rounds, s.per_problem, s.seed)
+            }
             task => format!(
                 "{} · {}{}",
                 task.as_str(),
@@ -711,12 +710,12 @@ pub fn SharePage() -> impl IntoView {
                 match shared.await {
                     Ok(Some(Shared::Problem(p))) => view! {
                         <p class="shared-note">"Shared with you: try interventions below; nothing you do here is saved."</p>
-                        <ProblemView p can_save=false/>
+                        <ProblemView p=*p can_save=false/>
                     }
                     .into_any(),
                     Ok(Some(Shared::Variant(v))) => view! {
                         <p class="shared-note">"Shared with you: try interventions below; nothing you do here is saved."</p>
-                        <VariantView v can_save=false/>
+                        <VariantView v=*v can_save=false/>
                     }
                     .into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),

@@ -20,7 +20,7 @@ pub fn WordsPanel(id: i64, words: VariantWords, can_act: bool) -> impl IntoView 
     let offline = RwSignal::new(false);
     let take = move |r: Option<Result<WordsOutcome, ServerFnError>>| match r {
         Some(Ok(WordsOutcome::Done(w))) => {
-            words.set(w);
+            words.set(*w);
             refusal.set(None);
         }
         Some(Ok(WordsOutcome::Refused(why))) => refusal.set(Some(why)),
@@ -54,7 +54,9 @@ pub fn WordsPanel(id: i64, words: VariantWords, can_act: bool) -> impl IntoView 
                     use leptos::wasm_bindgen::JsCast;
                     t.dyn_into::<leptos::web_sys::Element>().ok()
                 })
-                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+                .is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                });
             if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
                 return;
             }

@@ -86,7 +86,10 @@ impl Endpoint {
 
     /// The chat-completions URL.
     pub fn chat_url(&self) -> String {
-        format!("{}/chat/completions", self.base_url.trim().trim_end_matches('/'))
+        format!(
+            "{}/chat/completions",
+            self.base_url.trim().trim_end_matches('/')
+        )
     }
 }
 
@@ -411,7 +414,11 @@ impl Client {
 
     /// Sends `req`, retrying what is worth retrying, and returns the record of the call with
     /// the assistant's text or why there is none. Each HTTP request takes one from `budget`.
-    pub async fn chat(&self, req: &ChatRequest, budget: &Budget) -> (Exchange, Result<String, LlmError>) {
+    pub async fn chat(
+        &self,
+        req: &ChatRequest,
+        budget: &Budget,
+    ) -> (Exchange, Result<String, LlmError>) {
         let body = self.body(req);
         let started = Instant::now();
         let mut ex = Exchange {
@@ -438,7 +445,12 @@ impl Client {
         (ex, result)
     }
 
-    async fn run(&self, body: &Value, budget: &Budget, ex: &mut Exchange) -> Result<String, LlmError> {
+    async fn run(
+        &self,
+        body: &Value,
+        budget: &Budget,
+        ex: &mut Exchange,
+    ) -> Result<String, LlmError> {
         let mut attempt = 0u32;
         loop {
             budget.take()?;
@@ -477,7 +489,11 @@ impl Client {
                 Some(w) => w.max(Duration::from_millis(1)),
                 None => backoff,
             };
-            ex.retries.push(format!("attempt {}: {err}; waited {} ms", attempt + 1, wait.as_millis()));
+            ex.retries.push(format!(
+                "attempt {}: {err}; waited {} ms",
+                attempt + 1,
+                wait.as_millis()
+            ));
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
@@ -568,7 +584,10 @@ impl Client {
             completion_tokens: Option<u32>,
         }
         let c: Completion = serde_json::from_str(text).map_err(|e| {
-            LlmError::BadResponse(format!("not valid JSON ({e}); the body starts: {}", excerpt(text, 200)))
+            LlmError::BadResponse(format!(
+                "not valid JSON ({e}); the body starts: {}",
+                excerpt(text, 200)
+            ))
         })?;
         if let Some(u) = c.usage {
             ex.prompt_tokens = u.prompt_tokens;
@@ -578,6 +597,8 @@ impl Client {
             .into_iter()
             .next()
             .and_then(|ch| ch.message.content)
-            .ok_or_else(|| LlmError::BadResponse("no choices[0].message.content in the answer".into()))
+            .ok_or_else(|| {
+                LlmError::BadResponse("no choices[0].message.content in the answer".into())
+            })
     }
 }

@@ -112,6 +112,9 @@ mod tests {
     fn finds_the_program() {
         let r = "Sure!\n```python\ndef solution():\n    a = 2\n    return a\n```\nDone.";
         assert_eq!(program_in(r), "def solution():\n    a = 2\n    return a\n");
-        assert_eq!(program_in("def solution():\n    return 1"), "def solution():\n    return 1\n");
+        assert_eq!(
+            program_in("def solution():\n    return 1"),
+            "def solution():\n    return 1\n"
+        );
     }
 }

@@ -159,7 +159,17 @@ pub async fn judge(
         Message::user(format!("Problem:\n{}", text.trim())),
     ];
     let mut errors = Vec::new();
-    match ask(client, budget, solve, ("solution", solve_schema()), tries, &mut exchanges, parse_solve).await {
+    match ask(
+        client,
+        budget,
+        solve,
+        ("solution", solve_schema()),
+        tries,
+        &mut exchanges,
+        parse_solve,
+    )
+    .await
+    {
         Err(e) => return Run::failed(Failure::Llm(e), exchanges),
         Ok(Ok(answer)) => {
             j.answer = Some(format_answer(answer));
@@ -175,7 +185,17 @@ pub async fn judge(
             engine::to_python(variant)
         )),
     ];
-    match ask(client, budget, rate, ("ratings", rate_schema()), tries, &mut exchanges, parse_rate).await {
+    match ask(
+        client,
+        budget,
+        rate,
+        ("ratings", rate_schema()),
+        tries,
+        &mut exchanges,
+        parse_rate,
+    )
+    .await
+    {
         Err(e) => return Run::failed(Failure::Llm(e), exchanges),
         Ok(Ok(r)) => {
             j.faithfulness = Some(r.faithfulness);
@@ -205,7 +225,10 @@ mod tests {
     #[test]
     fn parses_strictly() {
         assert_eq!(parse_solve(r#"{"work":"3+5","answer":8}"#), Ok(8.0));
-        assert_eq!(parse_solve("```json\n{\"work\":\"\",\"answer\":2.5}\n```"), Ok(2.5));
+        assert_eq!(
+            parse_solve("```json\n{\"work\":\"\",\"answer\":2.5}\n```"),
+            Ok(2.5)
+        );
         assert!(parse_solve(r#"{"answer":8}"#).is_err());
         assert!(parse_solve(r#"{"work":"","answer":"8","extra":1}"#).is_err());
         assert!(parse_solve("The answer is 8").is_err());

@@ -89,6 +89,9 @@ mod tests {
     fn cleans_replies() {
         assert_eq!(strip_fences("```json\n{\"a\":1}\n```"), "{\"a\":1}");
         assert_eq!(strip_fences(" {\"a\":1} "), "{\"a\":1}");
-        assert_eq!(clean_text("New problem: \"Tom has 5\n apples.\""), "Tom has 5 apples.");
+        assert_eq!(
+            clean_text("New problem: \"Tom has 5\n apples.\""),
+            "Tom has 5 apples."
+        );
     }
 }

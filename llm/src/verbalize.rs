@@ -77,7 +77,9 @@ pub fn describe_changes(original: &Graph, operations: &[Intervention]) -> String
             Intervention::SetInput { node, value } => format!(
                 "`{}` changed from {} to {}",
                 name(&g, *node),
-                g.get_value(*node).map(|v| v.to_string()).unwrap_or_default(),
+                g.get_value(*node)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
                 value
             ),
             Intervention::Graft { node, f } => {
@@ -142,7 +144,10 @@ pub async fn verbalize(
     let mut variant = original.clone();
     for op in operations {
         if let Err(e) = apply(&mut variant, op) {
-            return Run::failed(Failure::Engine(format!("the operations do not apply: {e}")), exchanges);
+            return Run::failed(
+                Failure::Engine(format!("the operations do not apply: {e}")),
+                exchanges,
+            );
         }
     }
     let fallback = match offline(original, operations) {
@@ -191,7 +196,8 @@ pub async fn verbalize(
                         )
                     }
                     Err(complaints) => {
-                        last_reason = format!("the model's text was rejected: {}", complaints.join("; "));
+                        last_reason =
+                            format!("the model's text was rejected: {}", complaints.join("; "));
                         messages.push(Message::assistant(content));
                         messages.push(Message::user(format!(
                             "That text is not acceptable: {}. Write the whole problem again, \

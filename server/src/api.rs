@@ -356,7 +356,9 @@ async fn extract_problem(
         .extract_problem(id, &client, &llm::Budget::unlimited(), None)
         .await?;
     match store.problem(id).await? {
-        Some(p) => Ok(Json(serde_json::json!({"extracted": extracted, "problem": p}))),
+        Some(p) => Ok(Json(
+            serde_json::json!({"extracted": extracted, "problem": p}),
+        )),
         None => Err(ApiError::not_found("problem", id)),
     }
 }

@@ -7,6 +7,10 @@
 //! constrained JSON, validation, fallback, retries, timeouts, recorded exchanges, jobs that
 //! pause and resume), not the model's wisdom.
 
+// The SERIAL guard is held on purpose across the awaits of a whole test: each test has its own
+// runtime, so the only waiting is between tests, which is what it is for.
+#![allow(clippy::await_holding_lock)]
+
 mod common;
 
 use std::collections::VecDeque;
@@ -85,12 +89,15 @@ enum Fault {
     NotJson,
 }
 
+/// A request the proxy received: its Authorization header and its body.
+type Seen = (Option<String>, Value);
+
 #[derive(Clone)]
 struct ProxyState {
     upstream: String,
     faults: Arc<Mutex<VecDeque<Fault>>>,
     /// The Authorization header and body of every request received.
-    seen: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
     http: reqwest::Client,
 }
 
@@ -125,10 +132,14 @@ impl Proxy {
     }
 
     fn queue(&self, faults: &[Fault]) {
-        self.state.faults.lock().unwrap().extend(faults.iter().cloned());
+        self.state
+            .faults
+            .lock()
+            .unwrap()
+            .extend(faults.iter().cloned());
     }
 
-    fn seen(&self) -> Vec<(Option<String>, Value)> {
+    fn seen(&self) -> Vec<Seen> {
         self.state.seen.lock().unwrap().clone()
     }
 }
@@ -241,7 +252,10 @@ async fn verbalize_judge_and_extract_against_the_real_model() {
     assert!(raw["choices"].is_array(), "the raw response is kept: {raw}");
     let (_, body) = &proxy.seen()[0];
     assert_eq!(body["temperature"], 0);
-    assert_eq!(body["cache_prompt"], false, "llama.cpp's prompt cache is off: {body}");
+    assert_eq!(
+        body["cache_prompt"], false,
+        "llama.cpp's prompt cache is off: {body}"
+    );
 
     // Verbalize: the model's text is validated; a rejected text falls back to the offline
     // verbalizer with the reason.
@@ -285,11 +299,16 @@ async fn verbalize_judge_and_extract_against_the_real_model() {
     let j = verdict.llm.expect("the LLM judgement");
     assert_eq!(j.model, "smollm2-135m");
     assert!(
-        j.error.is_some() || (j.faithfulness.is_some_and(|f| (1..=5).contains(&f)) && j.answer.is_some()),
+        j.error.is_some()
+            || (j.faithfulness.is_some_and(|f| (1..=5).contains(&f)) && j.answer.is_some()),
         "{j:?}"
     );
     for e in &run.exchanges {
-        assert_eq!(e.request["response_format"]["type"], "json_schema", "{}", e.request);
+        assert_eq!(
+            e.request["response_format"]["type"], "json_schema",
+            "{}",
+            e.request
+        );
     }
 
     // Extract: a program in Graft's subset, checked against the known answer, else retried
@@ -324,7 +343,10 @@ async fn retries_timeouts_and_bad_answers_through_a_faulty_proxy() {
     let (ex, r) = c.chat(&req, &budget).await;
     assert!(r.is_ok(), "{r:?}");
     assert_eq!(ex.attempts, 2);
-    assert!(t.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
     assert!(ex.retries[0].contains("429"), "{:?}", ex.retries);
 
     // 503 twice: retried with backoff.
@@ -337,13 +359,19 @@ async fn retries_timeouts_and_bad_answers_through_a_faulty_proxy() {
     proxy.queue(&[Fault::Status(429, Some(3600))]);
     let t = Instant::now();
     let (_, r) = c.chat(&req, &budget).await;
-    assert!(matches!(r, Err(LlmError::RateLimited { secs: 3600, .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(LlmError::RateLimited { secs: 3600, .. })),
+        "{r:?}"
+    );
     assert!(t.elapsed() < Duration::from_secs(5));
 
     // A 400 is not retried.
     proxy.queue(&[Fault::Status(400, None)]);
     let (ex, r) = c.chat(&req, &budget).await;
-    assert!(matches!(r, Err(LlmError::Status { status: 400, .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(LlmError::Status { status: 400, .. })),
+        "{r:?}"
+    );
     assert_eq!(ex.attempts, 1);
 
     // A body that is not JSON: a clear error, the raw body kept.
@@ -373,8 +401,12 @@ async fn retries_timeouts_and_bad_answers_through_a_faulty_proxy() {
 
     // The key goes in the header, never into what is recorded.
     let seen = proxy.seen();
-    assert!(seen.iter().any(|(auth, _)| auth.as_deref() == Some("Bearer sk-test-secret")));
-    assert!(!serde_json::to_string(&ex).unwrap().contains("sk-test-secret"));
+    assert!(seen
+        .iter()
+        .any(|(auth, _)| auth.as_deref() == Some("Bearer sk-test-secret")));
+    assert!(!serde_json::to_string(&ex)
+        .unwrap()
+        .contains("sk-test-secret"));
     assert!(!format!("{c:?}").contains("sk-test-secret"));
 
     // A budget of one request: the judge's second call is refused and says so.
@@ -415,7 +447,10 @@ async fn a_server_that_is_down_is_a_clear_outage() {
     assert_eq!(ex.attempts, 3, "the first try and two retries");
     let (original, ops, _) = demo_variant();
     let run = llm::verbalize::verbalize(Some((&c, &Budget::unlimited())), &original, &ops, 2).await;
-    assert!(run.result.unwrap_err().is_outage(), "an outage is not papered over");
+    assert!(
+        run.result.unwrap_err().is_outage(),
+        "an outage is not papered over"
+    );
 }
 
 fn free_port() -> u16 {
@@ -452,7 +487,10 @@ fn jobs_pause_while_the_model_is_down_and_resume_without_losing_anything() {
         &json!({"dataset_id": ds, "problem_id": pid, "rounds": 1, "per_problem": 1, "seed": 3}),
     );
     assert_eq!(status, 201, "{job}");
-    assert_eq!(wait_state(addr, job["id"].as_i64().unwrap())["state"], "done");
+    assert_eq!(
+        wait_state(addr, job["id"].as_i64().unwrap())["state"],
+        "done"
+    );
     let (_, page) = get_json(addr, &format!("/api/datasets/{ds}/variants"));
     let vid = page["items"][0]["id"].as_i64().unwrap();
     assert_eq!(page["counts"]["unjudged"], 1, "{page}");
@@ -468,19 +506,34 @@ fn jobs_pause_while_the_model_is_down_and_resume_without_losing_anything() {
     let paused = wait_state(addr, jid);
     assert_eq!(paused["state"], "failed", "{paused}");
     let error = paused["error"].as_str().unwrap();
-    assert!(error.contains("paused at variant") && error.contains("resume"), "{error}");
-    assert!(error.contains(&port.to_string()), "names the endpoint: {error}");
+    assert!(
+        error.contains("paused at variant") && error.contains("resume"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&port.to_string()),
+        "names the endpoint: {error}"
+    );
     assert_eq!(paused["done"], 0);
     let (_, v) = get_json(addr, &format!("/api/variants/{vid}"));
     assert_eq!(v["words"]["text"], Value::Null, "nothing written: {v}");
     assert!(v["words"]["llm_error"].as_str().is_some());
     let calls = v["words"]["calls"].as_array().unwrap();
-    assert!(!calls.is_empty() && calls[0]["error"].is_string(), "{calls:?}");
+    assert!(
+        !calls.is_empty() && calls[0]["error"].is_string(),
+        "{calls:?}"
+    );
 
     // A button press while down: a clear 503, nothing lost.
     let (status, body) = post_json(addr, &format!("/api/variants/{vid}/judge"), &json!({}));
     assert_eq!(status, 503, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("nothing was changed"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was changed"),
+        "{body}"
+    );
 
     // The model comes up on that port; the job resumes and finishes.
     let _model = LocalLlm::start(port);
@@ -492,8 +545,14 @@ fn jobs_pause_while_the_model_is_down_and_resume_without_losing_anything() {
     assert!(done["requests_used"].as_u64().unwrap() >= 2, "{done}");
     let (_, v) = get_json(addr, &format!("/api/variants/{vid}"));
     let words = &v["words"];
-    assert!(words["text"].as_str().is_some_and(|t| !t.is_empty()), "{words}");
-    assert!(words["source"] == "llm" || words["fallback"].is_string(), "{words}");
+    assert!(
+        words["text"].as_str().is_some_and(|t| !t.is_empty()),
+        "{words}"
+    );
+    assert!(
+        words["source"] == "llm" || words["fallback"].is_string(),
+        "{words}"
+    );
     assert_eq!(words["llm_error"], Value::Null);
 
     // Judge it through the API: all three checks, the model's among them.
@@ -506,7 +565,10 @@ fn jobs_pause_while_the_model_is_down_and_resume_without_losing_anything() {
     let (_, page) = get_json(addr, &format!("/api/datasets/{ds}/variants"));
     assert_eq!(page["counts"]["unjudged"], 0, "{page}");
     let outcome = page["items"][0]["outcome"].as_str().unwrap().to_string();
-    let (_, filtered) = get_json(addr, &format!("/api/datasets/{ds}/variants?verdict={outcome}"));
+    let (_, filtered) = get_json(
+        addr,
+        &format!("/api/datasets/{ds}/variants?verdict={outcome}"),
+    );
     assert_eq!(filtered["total"], 1);
 
     // The key never comes back.

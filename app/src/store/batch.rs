@@ -53,7 +53,12 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
             match ds {
-                None => return Err(StoreError::NotFound { what: "problem", id: pid }),
+                None => {
+                    return Err(StoreError::NotFound {
+                        what: "problem",
+                        id: pid,
+                    })
+                }
                 Some((ds,)) if ds != spec.dataset_id => {
                     return Err(StoreError::Invalid(format!(
                         "problem {pid} belongs to dataset {ds}, not to dataset {}",
@@ -183,8 +188,14 @@ impl Store {
         );
         let model = client.as_ref().map(|c| (c, &budget));
         let outcome = match task {
-            JobTask::Verbalize => self.verbalize_variant(item, model, Some(job.id)).await.map(|_| true),
-            JobTask::Judge => self.judge_variant(item, model, Some(job.id)).await.map(|_| true),
+            JobTask::Verbalize => self
+                .verbalize_variant(item, model, Some(job.id))
+                .await
+                .map(|_| true),
+            JobTask::Judge => self
+                .judge_variant(item, model, Some(job.id))
+                .await
+                .map(|_| true),
             JobTask::Extract => match &client {
                 Some(c) => self.extract_problem(item, c, &budget, Some(job.id)).await,
                 None => Err(StoreError::Invalid("an extract job needs a model".into())),

@@ -204,7 +204,9 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         if let Some(row) = problem {
-            return Ok(Some(Shared::Problem(self.full_problem(row).await?)));
+            return Ok(Some(Shared::Problem(Box::new(
+                self.full_problem(row).await?,
+            ))));
         }
         let variant: Option<VariantFull> =
             sqlx::query_as(&format!("{VARIANT_FULL_SELECT} WHERE v.share_token = ?"))
@@ -214,7 +216,7 @@ impl Store {
         match variant.map(full_variant).transpose()? {
             Some(mut v) => {
                 v.words = self.variant_words(v.id).await?;
-                Ok(Some(Shared::Variant(v)))
+                Ok(Some(Shared::Variant(Box::new(v))))
             }
             None => Ok(None),
         }

@@ -235,7 +235,10 @@ impl JobRow {
 
     pub fn task(&self) -> StoreResult<JobTask> {
         JobTask::parse(&self.task).ok_or_else(|| {
-            StoreError::Corrupt(format!("job {} has an unknown task {:?}", self.id, self.task))
+            StoreError::Corrupt(format!(
+                "job {} has an unknown task {:?}",
+                self.id, self.task
+            ))
         })
     }
 

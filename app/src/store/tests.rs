@@ -443,7 +443,11 @@ async fn offline_words_jobs_and_verdict_filters() {
         .unwrap();
     store.spawn_job_runner();
     assert_eq!(
-        store.wait_for_job(job, Duration::from_secs(60)).await.unwrap().state,
+        store
+            .wait_for_job(job, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .state,
         JobState::Done
     );
     let page = store.dataset_variants(ds, None, 0, 500).await.unwrap();
@@ -468,19 +472,37 @@ async fn offline_words_jobs_and_verdict_filters() {
         .create_job(&JobSpec::words(ds, JobTask::Judge))
         .await
         .unwrap();
-    let status = store.wait_for_job(job, Duration::from_secs(120)).await.unwrap();
+    let status = store
+        .wait_for_job(job, Duration::from_secs(120))
+        .await
+        .unwrap();
     assert_eq!(status.state, JobState::Done, "{status:?}");
     assert_eq!((status.done, status.total), (n, n));
     assert_eq!(status.task, JobTask::Judge);
     assert_eq!(status.llm_model, None);
     let page = store.dataset_variants(ds, None, 0, 500).await.unwrap();
     assert_eq!(page.counts.unjudged, 0);
-    assert_eq!(page.counts.pass + page.counts.fail + page.counts.incomplete, n);
-    assert_eq!(page.counts.incomplete, 0, "offline verdicts are never incomplete");
-    let fails = store.dataset_variants(ds, Some("fail"), 0, 500).await.unwrap();
+    assert_eq!(
+        page.counts.pass + page.counts.fail + page.counts.incomplete,
+        n
+    );
+    assert_eq!(
+        page.counts.incomplete, 0,
+        "offline verdicts are never incomplete"
+    );
+    let fails = store
+        .dataset_variants(ds, Some("fail"), 0, 500)
+        .await
+        .unwrap();
     assert_eq!(fails.total, page.counts.fail);
-    assert!(fails.items.iter().all(|i| i.outcome.as_deref() == Some("fail")));
-    assert!(store.dataset_variants(ds, Some("nonsense"), 0, 10).await.is_err());
+    assert!(fails
+        .items
+        .iter()
+        .all(|i| i.outcome.as_deref() == Some("fail")));
+    assert!(store
+        .dataset_variants(ds, Some("nonsense"), 0, 10)
+        .await
+        .is_err());
     // Every variant now has a text (judging an unverbalized variant stores its offline text).
     assert!(page.items.iter().all(|i| i.text.is_some()));
 }
@@ -498,18 +520,34 @@ async fn question_only_rows_are_kept_for_a_model_to_extract() {
     assert_eq!(report.imported, 1);
     assert_eq!(report.failed.len(), 1);
     assert_eq!(report.failed[0].line, 2);
-    let page = store.dataset(report.dataset_id, None, None).await.unwrap().unwrap();
+    let page = store
+        .dataset(report.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap();
     let row = &page.problems[0];
-    assert!(row.error.as_deref().unwrap().starts_with("no_solution"), "{row:?}");
+    assert!(
+        row.error.as_deref().unwrap().starts_with("no_solution"),
+        "{row:?}"
+    );
     assert_eq!(row.question, "What is 2 + 3?");
 }
 
 #[test]
 fn stated_answers_are_read_from_the_usual_places() {
     use super::stated_answer;
-    assert_eq!(stated_answer(r#"{"question":"q","answer":"x\n#### 1,234"}"#), Some(1234.0));
+    assert_eq!(
+        stated_answer(r#"{"question":"q","answer":"x\n#### 1,234"}"#),
+        Some(1234.0)
+    );
     assert_eq!(stated_answer(r#"{"question":"q","target":2.5}"#), Some(2.5));
-    assert_eq!(stated_answer(r#"{"problem":"q","solution":"so \\boxed{42}."}"#), Some(42.0));
-    assert_eq!(stated_answer(r#"{"problem":"q","solution":"\\boxed{x+1}"}"#), None);
+    assert_eq!(
+        stated_answer(r#"{"problem":"q","solution":"so \\boxed{42}."}"#),
+        Some(42.0)
+    );
+    assert_eq!(
+        stated_answer(r#"{"problem":"q","solution":"\\boxed{x+1}"}"#),
+        None
+    );
     assert_eq!(stated_answer("not json"), None);
 }

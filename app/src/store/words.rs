@@ -101,8 +101,8 @@ impl CallRow {
 
 /// A client for a job's own endpoint.
 pub fn client_for(settings: &LlmSettings, config: ClientConfig) -> StoreResult<Client> {
-    let provider = Provider::parse(settings.provider.as_deref().unwrap_or(""))
-        .map_err(StoreError::Invalid)?;
+    let provider =
+        Provider::parse(settings.provider.as_deref().unwrap_or("")).map_err(StoreError::Invalid)?;
     Client::new(
         Endpoint {
             base_url: settings.base_url.trim().to_string(),
@@ -172,12 +172,14 @@ impl Store {
                 )));
             }
         }
-        let first = first.ok_or(StoreError::NotFound { what: "variant", id })?;
-        let (graph,): (Option<String>,) =
-            sqlx::query_as("SELECT graph FROM problems WHERE id = ?")
-                .bind(problem_id)
-                .fetch_one(&self.pool)
-                .await?;
+        let first = first.ok_or(StoreError::NotFound {
+            what: "variant",
+            id,
+        })?;
+        let (graph,): (Option<String>,) = sqlx::query_as("SELECT graph FROM problems WHERE id = ?")
+            .bind(problem_id)
+            .fetch_one(&self.pool)
+            .await?;
         let graph = graph.ok_or_else(|| {
             StoreError::Corrupt(format!("problem {problem_id} has variants but no graph"))
         })?;
@@ -221,7 +223,10 @@ impl Store {
             .bind(&c.error)
             .bind(c.latency_ms as i64)
             .bind(c.attempts as i64)
-            .bind((!c.retries.is_empty()).then(|| serde_json::to_string(&c.retries).unwrap_or_default()))
+            .bind(
+                (!c.retries.is_empty())
+                    .then(|| serde_json::to_string(&c.retries).unwrap_or_default()),
+            )
             .bind(c.prompt_tokens.map(i64::from))
             .bind(c.completion_tokens.map(i64::from))
             .execute(&self.pool)
@@ -250,9 +255,17 @@ impl Store {
     ) -> StoreResult<VariantWords> {
         let l = self.lineage(id).await?;
         let run = llm::verbalize::verbalize(model, &l.original, &l.operations, TRIES).await;
-        let base_url = model.map(|(c, _)| c.endpoint().base_url.clone()).unwrap_or_default();
-        self.record_calls(&run.exchanges, &base_url, Some(id), Some(l.problem_id), job_id)
-            .await?;
+        let base_url = model
+            .map(|(c, _)| c.endpoint().base_url.clone())
+            .unwrap_or_default();
+        self.record_calls(
+            &run.exchanges,
+            &base_url,
+            Some(id),
+            Some(l.problem_id),
+            job_id,
+        )
+        .await?;
         match run.result {
             Ok(v) => {
                 sqlx::query(
@@ -303,11 +316,18 @@ impl Store {
                 (v.text.clone(), Some(v))
             }
         };
-        let run =
-            llm::judge::judge(model, &l.original, &l.variant, &text, &l.answer, TRIES).await;
-        let base_url = model.map(|(c, _)| c.endpoint().base_url.clone()).unwrap_or_default();
-        self.record_calls(&run.exchanges, &base_url, Some(id), Some(l.problem_id), job_id)
-            .await?;
+        let run = llm::judge::judge(model, &l.original, &l.variant, &text, &l.answer, TRIES).await;
+        let base_url = model
+            .map(|(c, _)| c.endpoint().base_url.clone())
+            .unwrap_or_default();
+        self.record_calls(
+            &run.exchanges,
+            &base_url,
+            Some(id),
+            Some(l.problem_id),
+            job_id,
+        )
+        .await?;
         match run.result {
             Ok(verdict) => {
                 if let Some(v) = new_text {
@@ -337,7 +357,9 @@ impl Store {
                 return Err(StoreError::Unavailable(why));
             }
             Err(f) => {
-                return Err(StoreError::Invalid(format!("variant {id} cannot be judged: {f}")))
+                return Err(StoreError::Invalid(format!(
+                    "variant {id} cannot be judged: {f}"
+                )))
             }
         }
         self.variant_words(id).await
@@ -358,14 +380,23 @@ impl Store {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        let (question, source, graph) = row.ok_or(StoreError::NotFound { what: "problem", id })?;
+        let (question, source, graph) = row.ok_or(StoreError::NotFound {
+            what: "problem",
+            id,
+        })?;
         if graph.is_some() {
             return Ok(false);
         }
         let expected = stated_answer(&source);
         let run = llm::extract::extract(client, budget, &question, expected, TRIES).await;
-        self.record_calls(&run.exchanges, &client.endpoint().base_url, None, Some(id), job_id)
-            .await?;
+        self.record_calls(
+            &run.exchanges,
+            &client.endpoint().base_url,
+            None,
+            Some(id),
+            job_id,
+        )
+        .await?;
         match run.result {
             Ok(ex) => {
                 let json = serde_json::to_string(&ex.graph)
@@ -409,7 +440,10 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let row = row.ok_or(StoreError::NotFound { what: "variant", id })?;
+        let row = row.ok_or(StoreError::NotFound {
+            what: "variant",
+            id,
+        })?;
         let calls: Vec<CallRow> =
             sqlx::query_as("SELECT * FROM llm_calls WHERE variant_id = ? ORDER BY id")
                 .bind(id)
@@ -417,7 +451,9 @@ impl Store {
                 .await?;
         let verdict = match row.verdict {
             Some(v) => Some(serde_json::from_str(&v).map_err(|e| {
-                StoreError::Corrupt(format!("the verdict of variant {id} does not read back: {e}"))
+                StoreError::Corrupt(format!(
+                    "the verdict of variant {id} does not read back: {e}"
+                ))
             })?),
             None => None,
         };
@@ -483,7 +519,7 @@ impl Store {
         ))
         .bind(dataset_id)
         .bind(outcome)
-        .bind(limit.min(super::MAX_PAGE as u64) as i64)
+        .bind(limit.min(super::MAX_PAGE) as i64)
         .bind(offset as i64)
         .fetch_all(&self.pool)
         .await?;

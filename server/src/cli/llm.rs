@@ -46,7 +46,11 @@ impl LlmArgs {
 
     /// The client, or `None` when no base URL is set.
     pub fn client(&self) -> anyhow::Result<Option<Client>> {
-        let Some(base_url) = self.llm_base_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+        let Some(base_url) = self
+            .llm_base_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        else {
             return Ok(None);
         };
         let provider = Provider::parse(&self.llm_provider)

@@ -207,4 +207,3 @@ pub fn wait_done(addr: SocketAddr, job: i64) -> Value {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
-
