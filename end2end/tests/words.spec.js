@@ -42,7 +42,7 @@ test('verbalize and judge a variant from its page, by button and by key', async 
   await expect(verdict.locator('tr').nth(0)).toHaveClass(/ok/);
   await expect(verdict.locator('tr').nth(1)).toContainText('consistency');
   await expect(verdict.locator('tr').nth(2)).toContainText('no model was used');
-  await expect(words.locator('.badge.offline')).toContainText('offline verdict');
+  await expect(words.locator('p.verdict-outcome .badge.offline')).toHaveText('offline verdict');
 
   // It was stored: a reload shows the same text and verdict.
   const shown = (await text.textContent()).trim();
