@@ -83,7 +83,12 @@ pub fn WordsPanel(id: i64, words: VariantWords, can_act: bool) -> impl IntoView 
                                     _ => "offline verbalizer",
                                 }}
                             </span>
-                            {w.fallback.clone().map(|f| view! { <span class="fallback">" The model's text was not used: " {f}</span> })}
+                            {w.fallback.clone().map(|f| view! {
+                                <details class="fallback">
+                                    <summary>"The model's text was not used (why)"</summary>
+                                    <p>{f}</p>
+                                </details>
+                            })}
                         </p>
                         {(!w.notes.is_empty()).then(|| view! {
                             <ul class="notes">{w.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>

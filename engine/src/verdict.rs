@@ -110,8 +110,9 @@ impl Verdict {
         }
         match &self.llm {
             None => Outcome::Pass,
-            Some(j) if j.error.is_some() => Outcome::Incomplete,
+            // A wrong answer fails the variant even when the ratings could not be read.
             Some(j) if j.answer_matches == Some(false) => Outcome::Fail,
+            Some(j) if j.error.is_some() => Outcome::Incomplete,
             Some(j) if j.answer_matches.is_none() => Outcome::Incomplete,
             Some(_) => Outcome::Pass,
         }
@@ -161,5 +162,78 @@ pub fn offline(original: &Graph, variant: &Graph, text: &str, stored_answer: &st
         execution: execution(variant, stored_answer),
         consistency: consistency(original, variant, text),
         llm: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(llm: Option<LlmJudgement>) -> Verdict {
+        Verdict {
+            execution: ExecutionCheck {
+                ok: true,
+                stored: "1".into(),
+                computed: Some("1".into()),
+                error: None,
+            },
+            consistency: ConsistencyCheck {
+                ok: true,
+                report: Consistency::default(),
+                complaints: Vec::new(),
+            },
+            llm,
+        }
+    }
+
+    fn judgement(matches: Option<bool>, error: Option<&str>) -> LlmJudgement {
+        LlmJudgement {
+            model: "m".into(),
+            answer: Some("1".into()),
+            answer_matches: matches,
+            faithfulness: Some(4),
+            fluency: Some(5),
+            rationale: String::new(),
+            error: error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn outcomes() {
+        assert_eq!(verdict(None).outcome(), Outcome::Pass);
+        assert!(verdict(None).is_offline());
+        assert_eq!(
+            verdict(Some(judgement(Some(true), None))).outcome(),
+            Outcome::Pass
+        );
+        assert_eq!(
+            verdict(Some(judgement(Some(false), Some("rate: bad")))).outcome(),
+            Outcome::Fail
+        );
+        assert_eq!(
+            verdict(Some(judgement(Some(true), Some("rate: bad")))).outcome(),
+            Outcome::Incomplete
+        );
+        assert_eq!(
+            verdict(Some(judgement(None, None))).outcome(),
+            Outcome::Incomplete
+        );
+        let mut v = verdict(None);
+        v.consistency.ok = false;
+        assert_eq!(v.outcome(), Outcome::Fail);
+    }
+
+    #[test]
+    fn execution_compares_exactly() {
+        let g = crate::parse_program(
+            "def solution():\n    a = 3\n    b = a * 2\n    return b\n",
+            None,
+        )
+        .unwrap();
+        assert!(execution(&g, "6").ok);
+        let bad = execution(&g, "6.5");
+        assert!(!bad.ok);
+        assert!(bad.error.unwrap().contains("re-evaluation gives 6"));
+        assert!(!execution(&g, "not a number").ok);
     }
 }

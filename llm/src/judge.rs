@@ -41,7 +41,7 @@ pub fn rate_schema() -> Value {
     json!({
         "type": "object",
         "properties": {
-            "rationale": {"type": "string", "maxLength": 400},
+            "rationale": {"type": "string", "maxLength": 300},
             "faithfulness": {"type": "integer", "minimum": 1, "maximum": 5},
             "fluency": {"type": "integer", "minimum": 1, "maximum": 5}
         },
@@ -105,7 +105,7 @@ async fn ask<T>(
             prompt_version: PROMPT_VERSION,
             messages: messages.clone(),
             schema: Some(schema.clone()),
-            max_tokens: 384,
+            max_tokens: 512,
         };
         let (ex, result) = client.chat(&req, budget).await;
         exchanges.push(ex);

@@ -187,3 +187,67 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn generate_verbalizes_and_judges_offline_and_stops_clearly_when_the_model_is_down() {
+    let dir = tempdir();
+    let out = dir.join("judged.jsonl");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "generate", "--rounds", "2", "--limit", "3", "--judge", "--out",
+        ];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_graft"))
+            .args(&args)
+            .env_remove("GRAFT_LLM_BASE_URL")
+            .env_remove("GRAFT_LLM_MODEL")
+            .output()
+            .expect("the graft binary runs")
+    };
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no model configured"));
+    assert!(stdout(&o).contains("judged:"), "{}", stdout(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!records.is_empty());
+    for r in &records {
+        assert!(r["text"].as_str().is_some_and(|t| t.len() > 20), "{r}");
+        assert_eq!(r["text_source"], "offline");
+        assert_eq!(r["verdict"]["execution"]["ok"], true, "{r}");
+        assert!(r["verdict"].get("llm").is_none(), "an offline verdict");
+        assert!(r.get("llm_calls").is_none());
+    }
+
+    // A model that is down: a clear error naming the endpoint, not a pile of offline texts.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let o = run(&[
+        "--llm-base-url",
+        &url,
+        "--llm-model",
+        "m",
+        "--llm-retries",
+        "0",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cannot reach") && err.contains(&port.to_string()),
+        "{err}"
+    );
+    assert!(err.contains("stopped at"), "{err}");
+
+    // A base URL without a model name is refused up front.
+    let o = run(&["--llm-base-url", &url]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("GRAFT_LLM_MODEL"));
+}
