@@ -204,14 +204,6 @@ pub async fn judge_variant(id: i64, offline: bool) -> Result<WordsOutcome, Serve
     words_outcome(store.judge_variant(id, model, None).await)
 }
 
-/// The server's model (`model at base URL`), or `None` when it runs offline.
-#[server]
-pub async fn llm_model() -> Result<Option<String>, ServerFnError> {
-    Ok(store()?
-        .llm()
-        .map(|c| format!("{} at {}", c.model(), c.endpoint().base_url)))
-}
-
 /// A page of a dataset's variants, optionally only those with one verdict (`pass`, `fail`,
 /// `incomplete`, `unjudged`).
 #[server]

@@ -362,9 +362,9 @@ pub struct LlmCall {
     pub model: String,
     /// The endpoint's base URL.
     pub base_url: String,
-    /// The request body as sent (JSON, no key).
+    /// The request body as sent (JSON, no key; pretty-printed).
     pub request: String,
-    /// The last raw response body.
+    /// The last raw response body (pretty-printed when it is JSON).
     pub response: Option<String>,
     /// Its HTTP status.
     pub status: Option<u16>,

@@ -221,14 +221,6 @@ fn JudgeRow(j: LlmJudgement) -> impl IntoView {
     .into_any()
 }
 
-/// Pretty-prints JSON text; leaves anything else as it is.
-fn pretty(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| text.to_string())
-}
-
 /// One recorded model call, folded: what, who, how long; unfolds to the raw request and
 /// response.
 #[component]
@@ -252,9 +244,9 @@ fn CallView(c: LlmCall) -> impl IntoView {
                     <ul class="retries">{c.retries.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}</ul>
                 })}
                 <h4>"Request to " {c.base_url.clone()}</h4>
-                <pre class="request">{pretty(&c.request)}</pre>
+                <pre class="request">{c.request.clone()}</pre>
                 <h4>"Response"</h4>
-                <pre class="response">{c.response.as_deref().map(pretty).unwrap_or_else(|| "(none)".into())}</pre>
+                <pre class="response">{c.response.clone().unwrap_or_else(|| "(none)".into())}</pre>
             </details>
         </li>
     }

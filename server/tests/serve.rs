@@ -77,7 +77,7 @@ fn imports_good_files_and_refuses_bad_ones_without_storing() {
     let (status, e) = post_text(
         addr,
         "/api/datasets?name=junk",
-        "not json\n{\"question\": \"no answer\"}\n",
+        "not json\n{\"answer\": \"no question\"}\n",
     );
     assert_eq!(status, 400, "{e}");
     assert!(

@@ -81,8 +81,8 @@ impl CallRow {
             prompt_version: self.prompt_version,
             model: self.model,
             base_url: self.base_url,
-            request: self.request,
-            response: self.response,
+            request: pretty(&self.request),
+            response: self.response.as_deref().map(pretty),
             status: self.status.map(|s| s as u16),
             content: self.content,
             error: self.error,
@@ -97,6 +97,15 @@ impl CallRow {
             created_at: self.created_at,
         }
     }
+}
+
+/// JSON text pretty-printed for reading (done here, so the browser bundle needs no JSON
+/// formatter); anything else as it is.
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_string())
 }
 
 /// A client for a job's own endpoint.
