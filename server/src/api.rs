@@ -317,16 +317,37 @@ struct WordsQuery {
     offline: bool,
 }
 
+/// What `POST /api/variants/{id}/…` does.
+#[derive(Clone, Copy)]
+enum WordsTask {
+    Verbalize,
+    Judge,
+}
+
+/// Verbalizes or judges a variant with the server's model (none with `?offline=true`).
+async fn words(
+    store: Store,
+    id: Result<Path<i64>, PathRejection>,
+    query: Result<Query<WordsQuery>, QueryRejection>,
+    task: WordsTask,
+) -> ApiResult<Json<app::model::VariantWords>> {
+    let id = id_from(id, "variant")?;
+    let q = query_from(query)?;
+    let budget = llm::Budget::unlimited();
+    let model = store.llm().filter(|_| !q.offline).map(|c| (c, &budget));
+    let words = match task {
+        WordsTask::Verbalize => store.verbalize_variant(id, model, None).await?,
+        WordsTask::Judge => store.judge_variant(id, model, None).await?,
+    };
+    Ok(Json(words))
+}
+
 async fn verbalize_variant(
     State(store): State<Store>,
     id: Result<Path<i64>, PathRejection>,
     query: Result<Query<WordsQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id_from(id, "variant")?;
-    let q = query_from(query)?;
-    let budget = llm::Budget::unlimited();
-    let model = store.llm().filter(|_| !q.offline).map(|c| (c, &budget));
-    Ok(Json(store.verbalize_variant(id, model, None).await?))
+    words(store, id, query, WordsTask::Verbalize).await
 }
 
 async fn judge_variant(
@@ -334,11 +355,7 @@ async fn judge_variant(
     id: Result<Path<i64>, PathRejection>,
     query: Result<Query<WordsQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id_from(id, "variant")?;
-    let q = query_from(query)?;
-    let budget = llm::Budget::unlimited();
-    let model = store.llm().filter(|_| !q.offline).map(|c| (c, &budget));
-    Ok(Json(store.judge_variant(id, model, None).await?))
+    words(store, id, query, WordsTask::Judge).await
 }
 
 async fn extract_problem(

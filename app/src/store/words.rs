@@ -244,13 +244,23 @@ impl Store {
         Ok(())
     }
 
-    async fn note_outage(&self, variant_id: i64, why: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE variants SET llm_error = ? WHERE id = ?")
-            .bind(why)
+    /// The error for a variant the model could not work on: an outage is noted on the variant
+    /// (which keeps everything else) and answers [`StoreError::Unavailable`]; anything else is
+    /// the request's fault (`what`: "verbalized", "judged").
+    async fn refusal(&self, variant_id: i64, what: &str, f: llm::Failure) -> StoreError {
+        if !f.is_outage() {
+            return StoreError::Invalid(format!("variant {variant_id} cannot be {what}: {f}"));
+        }
+        let why = f.to_string();
+        let noted = sqlx::query("UPDATE variants SET llm_error = ? WHERE id = ?")
+            .bind(&why)
             .bind(variant_id)
             .execute(&self.pool)
-            .await?;
-        Ok(())
+            .await;
+        match noted {
+            Ok(_) => StoreError::Unavailable(why),
+            Err(e) => e.into(),
+        }
     }
 
     /// Writes variant `id`'s problem text: with `model` when given (validated, else the
@@ -291,16 +301,7 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
             }
-            Err(f) if f.is_outage() => {
-                let why = f.to_string();
-                self.note_outage(id, &why).await?;
-                return Err(StoreError::Unavailable(why));
-            }
-            Err(f) => {
-                return Err(StoreError::Invalid(format!(
-                    "variant {id} cannot be verbalized: {f}"
-                )))
-            }
+            Err(f) => return Err(self.refusal(id, "verbalized", f).await),
         }
         self.variant_words(id).await
     }
@@ -360,16 +361,7 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
             }
-            Err(f) if f.is_outage() => {
-                let why = f.to_string();
-                self.note_outage(id, &why).await?;
-                return Err(StoreError::Unavailable(why));
-            }
-            Err(f) => {
-                return Err(StoreError::Invalid(format!(
-                    "variant {id} cannot be judged: {f}"
-                )))
-            }
+            Err(f) => return Err(self.refusal(id, "judged", f).await),
         }
         self.variant_words(id).await
     }
