@@ -15,58 +15,44 @@ use crate::model::{JobSpec, JobTask};
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
-/// The items of a job, with the job's dataset (?1), last id in scope (?2) and problem (?3):
-/// `SELECT id ... WHERE ... AND id > cursor`.
-fn items_query(task: JobTask) -> &'static str {
+/// The column that identifies an item of `task` (a problem's or a variant's id).
+fn item_column(task: JobTask) -> &'static str {
     match task {
-        JobTask::Extract => {
-            "SELECT p.id FROM problems p
-             WHERE p.dataset_id = ?1 AND p.graph IS NULL AND p.id <= ?2
-               AND (?3 IS NULL OR p.id = ?3) AND p.id > ?4
-             ORDER BY p.id LIMIT 1"
-        }
-        _ => {
-            "SELECT v.id FROM variants v JOIN problems p ON p.id = v.problem_id
-             WHERE p.dataset_id = ?1 AND v.id <= ?2
-               AND (?3 IS NULL OR v.problem_id = ?3) AND v.id > ?4
-             ORDER BY v.id LIMIT 1"
-        }
+        JobTask::Extract => "p.id",
+        _ => "v.id",
     }
+}
+
+/// `SELECT {select}` over the items of a job in scope, with the job's dataset (?1), last id in
+/// scope (?2), problem (?3) and cursor (?4: only items after it).
+fn scope_sql(task: JobTask, select: &str) -> String {
+    let col = item_column(task);
+    match task {
+        JobTask::Extract => format!(
+            "SELECT {select} FROM problems p
+             WHERE p.dataset_id = ?1 AND p.graph IS NULL AND {col} <= ?2
+               AND (?3 IS NULL OR p.id = ?3) AND {col} > ?4"
+        ),
+        _ => format!(
+            "SELECT {select} FROM variants v JOIN problems p ON p.id = v.problem_id
+             WHERE p.dataset_id = ?1 AND {col} <= ?2
+               AND (?3 IS NULL OR v.problem_id = ?3) AND {col} > ?4"
+        ),
+    }
+}
+
+/// The next item of a job after its cursor (see [`scope_sql`] for the parameters).
+fn next_item_sql(task: JobTask) -> String {
+    let col = item_column(task);
+    format!("{} ORDER BY {col} LIMIT 1", scope_sql(task, col))
 }
 
 impl Store {
     /// Queues a verbalize, judge or extract job (see [`Store::create_job`]).
     pub(super) async fn create_words_job(&self, spec: &JobSpec) -> StoreResult<i64> {
-        let dataset: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
-            .bind(spec.dataset_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        if dataset.is_none() {
-            return Err(StoreError::NotFound {
-                what: "dataset",
-                id: spec.dataset_id,
-            });
-        }
+        self.require_dataset(spec.dataset_id).await?;
         if let Some(pid) = spec.problem_id {
-            let ds: Option<(i64,)> = sqlx::query_as("SELECT dataset_id FROM problems WHERE id = ?")
-                .bind(pid)
-                .fetch_optional(&self.pool)
-                .await?;
-            match ds {
-                None => {
-                    return Err(StoreError::NotFound {
-                        what: "problem",
-                        id: pid,
-                    })
-                }
-                Some((ds,)) if ds != spec.dataset_id => {
-                    return Err(StoreError::Invalid(format!(
-                        "problem {pid} belongs to dataset {ds}, not to dataset {}",
-                        spec.dataset_id
-                    )))
-                }
-                Some(_) => {}
-            }
+            self.problem_depth_in(pid, spec.dataset_id).await?;
         }
         // The model: the job's own, else the server's (none for an offline job).
         let model = match &spec.llm {
@@ -86,11 +72,8 @@ impl Store {
                 "max_requests must be at least 1 (leave it out for no limit)".into(),
             ));
         }
-        let scope = items_query(spec.task)
-            .replace("SELECT p.id", "SELECT COUNT(*), MAX(p.id)")
-            .replace("SELECT v.id", "SELECT COUNT(*), MAX(v.id)")
-            .replace("ORDER BY p.id LIMIT 1", "")
-            .replace("ORDER BY v.id LIMIT 1", "");
+        let col = item_column(spec.task);
+        let scope = scope_sql(spec.task, &format!("COUNT(*), MAX({col})"));
         let (total, last): (i64, Option<i64>) = sqlx::query_as(&scope)
             .bind(spec.dataset_id)
             .bind(i64::MAX)
@@ -158,7 +141,7 @@ impl Store {
     pub(super) async fn words_job_step(&self, job: JobRow) -> StoreResult<bool> {
         let task = job.task()?;
         let params = job.params()?;
-        let next: Option<(i64,)> = sqlx::query_as(items_query(task))
+        let next: Option<(i64,)> = sqlx::query_as(&next_item_sql(task))
             .bind(job.dataset_id)
             .bind(params.last_id.unwrap_or(0))
             .bind(job.problem_id)

@@ -243,16 +243,7 @@ impl Store {
     /// dataset's last line. Refuses, storing nothing, when the row cannot be read or its graph
     /// cannot be extracted. Returns the new problem's id.
     pub async fn add_problem(&self, dataset_id: i64, row: &str) -> StoreResult<i64> {
-        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
-            .bind(dataset_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound {
-                what: "dataset",
-                id: dataset_id,
-            });
-        }
+        self.require_dataset(dataset_id).await?;
         let text = row.replace(['\n', '\r'], " ");
         let (mut rows, failed) = blocking("reading the problem", move || read_rows(&text)).await?;
         if let Some(f) = failed.first() {

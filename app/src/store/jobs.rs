@@ -109,45 +109,16 @@ impl Store {
                 spec.per_problem
             )));
         }
-        let dataset: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
-            .bind(spec.dataset_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        if dataset.is_none() {
-            return Err(StoreError::NotFound {
-                what: "dataset",
-                id: spec.dataset_id,
-            });
-        }
+        self.require_dataset(spec.dataset_id).await?;
         let total = match spec.problem_id {
             Some(pid) => {
-                let row: Option<(i64, Option<i64>)> =
-                    sqlx::query_as("SELECT dataset_id, depth FROM problems WHERE id = ?")
-                        .bind(pid)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                match row {
-                    None => {
-                        return Err(StoreError::NotFound {
-                            what: "problem",
-                            id: pid,
-                        })
-                    }
-                    Some((ds, _)) if ds != spec.dataset_id => {
-                        return Err(StoreError::Invalid(format!(
-                            "problem {pid} belongs to dataset {ds}, not to dataset {}; send \
-                             dataset_id {ds} or another problem",
-                            spec.dataset_id
-                        )))
-                    }
-                    Some((_, None)) => {
-                        return Err(StoreError::Invalid(format!(
-                            "problem {pid} has no graph (its extraction failed); a curriculum \
-                             needs an extracted problem"
-                        )))
-                    }
-                    Some(_) => 1,
+                if self.problem_depth_in(pid, spec.dataset_id).await?.is_none() {
+                    return Err(StoreError::Invalid(format!(
+                        "problem {pid} has no graph (its extraction failed); a curriculum \
+                         needs an extracted problem"
+                    )));
                 }
+                1
             }
             None => {
                 let (n,): (i64,) = sqlx::query_as(

@@ -261,6 +261,39 @@ impl Store {
         }
     }
 
+    /// Fails with [`StoreError::NotFound`] unless dataset `id` exists.
+    async fn require_dataset(&self, id: i64) -> StoreResult<()> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|_| ()).ok_or(StoreError::NotFound {
+            what: "dataset",
+            id,
+        })
+    }
+
+    /// The depth of problem `problem_id` (`None`: it has no graph), after checking that it
+    /// exists and belongs to dataset `dataset_id`.
+    async fn problem_depth_in(&self, problem_id: i64, dataset_id: i64) -> StoreResult<Option<i64>> {
+        let row: Option<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT dataset_id, depth FROM problems WHERE id = ?")
+                .bind(problem_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            None => Err(StoreError::NotFound {
+                what: "problem",
+                id: problem_id,
+            }),
+            Some((ds, _)) if ds != dataset_id => Err(StoreError::Invalid(format!(
+                "problem {problem_id} belongs to dataset {ds}, not to dataset {dataset_id}; send \
+                 dataset_id {ds} or another problem"
+            ))),
+            Some((_, depth)) => Ok(depth),
+        }
+    }
+
     /// Problems stored, over all datasets.
     pub async fn problem_count(&self) -> StoreResult<u64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM problems")

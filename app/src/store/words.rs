@@ -489,16 +489,7 @@ impl Store {
                 )));
             }
         }
-        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
-            .bind(dataset_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound {
-                what: "dataset",
-                id: dataset_id,
-            });
-        }
+        self.require_dataset(dataset_id).await?;
         let filter = "p.dataset_id = ?1 AND (?2 IS NULL
             OR (?2 = 'unjudged' AND v.verdict_outcome IS NULL) OR v.verdict_outcome = ?2)";
         #[derive(FromRow)]
@@ -510,11 +501,13 @@ impl Store {
             text: Option<String>,
             text_source: Option<String>,
             verdict_outcome: Option<String>,
-            verdict: Option<String>,
+            offline_verdict: Option<bool>,
         }
         let items: Vec<Item> = sqlx::query_as(&format!(
             "SELECT v.id, v.problem_id, v.round, v.depth, v.text, v.text_source,
-                v.verdict_outcome, v.verdict
+                v.verdict_outcome,
+                CASE WHEN v.verdict IS NULL THEN NULL
+                     ELSE json_type(v.verdict, '$.llm') IS NULL END AS offline_verdict
              FROM variants v JOIN problems p ON p.id = v.problem_id
              WHERE {filter} ORDER BY v.id LIMIT ?3 OFFSET ?4"
         ))
@@ -560,7 +553,7 @@ impl Store {
                     text: i.text,
                     source: i.text_source,
                     outcome: i.verdict_outcome,
-                    offline_verdict: i.verdict.map(|v| !v.contains("\"llm\"")),
+                    offline_verdict: i.offline_verdict,
                 })
                 .collect(),
             total: total as u64,
