@@ -455,30 +455,22 @@ impl Client {
         loop {
             budget.take()?;
             ex.attempts += 1;
-            let outcome = self.attempt(body).await;
-            let (err, wait) = match outcome {
+            let (err, wait, retryable) = match self.attempt(body).await {
                 Attempt::Done(status, text) => {
                     ex.status = Some(status.as_u16());
                     ex.response = Some(text.clone());
                     return self.parse(&text, ex);
                 }
-                Attempt::Fail(e) => {
-                    if let LlmError::Status { status, body } = &e {
-                        ex.status = Some(*status);
-                        ex.response = Some(body.clone());
-                    }
-                    return Err(e);
-                }
-                Attempt::Retry(e, wait) => (e, wait),
+                Attempt::Fail(e) => (e, None, false),
+                Attempt::Retry(e, wait) => (e, wait, true),
             };
             if let LlmError::Status { status, body } = &err {
                 ex.status = Some(*status);
                 ex.response = Some(body.clone());
             }
-            if attempt >= self.config.max_retries {
+            if !retryable || attempt >= self.config.max_retries {
                 return Err(err);
             }
-            let backoff = self.backoff(attempt);
             let wait = match wait {
                 Some(w) if w > self.config.max_backoff => {
                     return Err(LlmError::RateLimited {
@@ -487,7 +479,7 @@ impl Client {
                     })
                 }
                 Some(w) => w.max(Duration::from_millis(1)),
-                None => backoff,
+                None => self.backoff(attempt),
             };
             ex.retries.push(format!(
                 "attempt {}: {err}; waited {} ms",

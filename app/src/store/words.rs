@@ -137,11 +137,6 @@ impl Store {
         self
     }
 
-    /// The timeouts and retries for a job's own endpoint.
-    pub fn llm_config(&self) -> &ClientConfig {
-        &self.llm_config
-    }
-
     /// The server's default model, when one is configured.
     pub fn llm(&self) -> Option<&Client> {
         self.llm.as_ref()
