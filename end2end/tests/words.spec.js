@@ -52,12 +52,33 @@ test('verbalize and judge a variant from its page, by button and by key', async 
 });
 
 test('a batch judge job shows progress and the variants filter by verdict', async ({ page }) => {
-  await openNewVariant(page);
-  await page.locator('p.crumbs a').first().click();
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Problem #');
+  // A dataset of its own: other tests add variants to the demo set while this one runs.
   await gotoHydrated(page, '/');
-  await page.getByRole('link', { name: 'demo', exact: true }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('demo');
+  const name = `judge-${Date.now()}`;
+  const row = (q, a) => JSON.stringify({ question: q, answer: a });
+  await page.locator('input[name="name"]').fill(name);
+  await page.locator('input[type="file"]').setInputFiles({
+    name: 'judge.jsonl',
+    mimeType: 'application/jsonl',
+    buffer: Buffer.from([
+      row('Ann has 3 boxes of 4 apples and eats 2. How many apples are left?',
+        'Ann has 3 * 4 = <<3*4=12>>12 apples.\nShe has 12 - 2 = <<12-2=10>>10 left.\n#### 10'),
+      row('Tom buys 5 pens at $2 each and a book for $7. How much does he spend?',
+        'The pens cost 5 * 2 = <<5*2=10>>10 dollars.\nHe spends 10 + 7 = <<10+7=17>>17 dollars.\n#### 17'),
+    ].join('\n') + '\n'),
+  });
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.locator('.import-report.ok').getByRole('link', { name: 'Open the dataset' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+  await page.locator('table.problems tbody tr a').first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Problem #');
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await page.locator('section.generate input[name="rounds"]').fill('2');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.locator('ul.jobs li.job').first()).toHaveClass(/done/, { timeout: 30_000 });
+
+  await page.locator('p.crumbs').getByRole('link', { name, exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
   await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
   await page.getByRole('button', { name: 'Judge all variants' }).click();
   const job = page.locator('ul.jobs li.job.judge').first();
