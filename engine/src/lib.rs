@@ -3,6 +3,7 @@
 //!
 //! Pure library: no I/O. Builds for native targets and `wasm32-unknown-unknown`.
 
+pub mod agreement;
 pub mod consistency;
 pub mod constraints;
 pub mod curriculum;
