@@ -9,7 +9,7 @@ use crate::model::{
 };
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use leptos::prelude::*;
 
     pub use crate::store::{Store, StoreError};
@@ -22,14 +22,8 @@ mod ssr {
     /// A store error as the message the user sees; sets the HTTP status for its kind.
     pub fn fail(e: StoreError) -> ServerFnError {
         if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            use crate::store::ErrorKind;
-            let status = match e.kind() {
-                ErrorKind::BadRequest => http::StatusCode::BAD_REQUEST,
-                ErrorKind::NotFound => http::StatusCode::NOT_FOUND,
-                ErrorKind::Conflict => http::StatusCode::CONFLICT,
-                ErrorKind::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorKind::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
-            };
+            let status = http::StatusCode::from_u16(e.kind().status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             resp.set_status(status);
         }
         ServerFnError::new(e.to_string())
@@ -37,12 +31,37 @@ mod ssr {
 }
 
 #[cfg(feature = "ssr")]
+use crate::account::Role;
+#[cfg(feature = "ssr")]
+use crate::auth::caller;
+#[cfg(feature = "ssr")]
+use crate::store::Owned;
+#[cfg(feature = "ssr")]
 use ssr::{fail, store};
+
+/// Fails unless the caller may read the dataset that row `id` (`what`) belongs to.
+#[cfg(feature = "ssr")]
+async fn readable(what: Owned, id: i64) -> Result<ssr::Store, ServerFnError> {
+    let store = store()?;
+    store
+        .check_read_of(caller().user.as_ref(), what, id)
+        .await
+        .map_err(fail)?;
+    Ok(store)
+}
+
+/// Fails unless the caller is an admin; `doing` says what for.
+#[cfg(feature = "ssr")]
+fn admin(doing: &str) -> Result<ssr::Store, ServerFnError> {
+    caller().require(Role::Admin, doing).map_err(fail)?;
+    store()
+}
 
 /// Every dataset with its counts and depth histogram.
 #[server]
 pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
-    store()?.list_datasets().await.map_err(fail)
+    let public_only = caller().user.is_none();
+    store()?.list_datasets(public_only).await.map_err(fail)
 }
 
 /// One page of a dataset's problems, or `None` when there is no such dataset.
@@ -52,19 +71,24 @@ pub async fn get_dataset(
     offset: Option<u64>,
     limit: Option<u64>,
 ) -> Result<Option<DatasetPage>, ServerFnError> {
-    store()?.dataset(id, offset, limit).await.map_err(fail)
+    let store = store()?;
+    store
+        .check_read(caller().user.as_ref(), id)
+        .await
+        .map_err(fail)?;
+    store.dataset(id, offset, limit).await.map_err(fail)
 }
 
 /// A problem with its graph and variants, or `None`.
 #[server]
 pub async fn get_problem(id: i64) -> Result<Option<StoredProblem>, ServerFnError> {
-    store()?.problem(id).await.map_err(fail)
+    readable(Owned::Problem, id).await?.problem(id).await.map_err(fail)
 }
 
 /// A variant with its graph and its parent's, or `None`.
 #[server]
 pub async fn get_variant(id: i64) -> Result<Option<StoredVariant>, ServerFnError> {
-    store()?.variant(id).await.map_err(fail)
+    readable(Owned::Variant, id).await?.variant(id).await.map_err(fail)
 }
 
 /// The problem or variant a share token names, or `None`.
@@ -96,7 +120,7 @@ pub async fn import_dataset(
     contents: String,
 ) -> Result<ImportOutcome, ServerFnError> {
     use crate::store::ErrorKind;
-    match store()?.import_jsonl(&name, &contents).await {
+    match admin("import a dataset")?.import_jsonl(&name, &contents).await {
         Ok(report) => Ok(ImportOutcome::Imported(report)),
         Err(ssr::StoreError::NothingImported { reason, failed }) => {
             Ok(ImportOutcome::Refused { reason, failed })
@@ -119,7 +143,7 @@ pub async fn save_variant(
     parent_variant_id: Option<i64>,
     operations: Vec<engine::intervene::Intervention>,
 ) -> Result<i64, ServerFnError> {
-    store()?
+    admin("save variants")?
         .save_variant(problem_id, parent_variant_id, operations, None)
         .await
         .map(|saved| saved.id)
@@ -140,7 +164,7 @@ pub async fn add_problem(
     } else {
         serde_json::json!({ "question": question, "answer": solution })
     };
-    store()?
+    admin("add problems")?
         .add_problem(dataset_id, &row.to_string())
         .await
         .map_err(fail)
@@ -149,19 +173,24 @@ pub async fn add_problem(
 /// Starts a curriculum job; returns its id.
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn start_job(spec: JobSpec) -> Result<i64, ServerFnError> {
-    store()?.create_job(&spec).await.map_err(fail)
+    admin("start jobs")?.create_job(&spec).await.map_err(fail)
 }
 
 /// A job's progress, or `None`.
 #[server]
 pub async fn get_job(id: i64) -> Result<Option<JobStatus>, ServerFnError> {
-    store()?.job(id).await.map_err(fail)
+    readable(Owned::Job, id).await?.job(id).await.map_err(fail)
 }
 
 /// The jobs of a dataset, newest first.
 #[server]
 pub async fn list_jobs(dataset_id: i64) -> Result<Vec<JobStatus>, ServerFnError> {
-    store()?.list_jobs(Some(dataset_id)).await.map_err(fail)
+    let store = store()?;
+    store
+        .check_read(caller().user.as_ref(), dataset_id)
+        .await
+        .map_err(fail)?;
+    store.list_jobs(Some(dataset_id)).await.map_err(fail)
 }
 
 /// What a verbalize or judge request did: the variant's words, or why nothing changed (a
@@ -188,7 +217,7 @@ fn words_outcome(r: Result<VariantWords, ssr::StoreError>) -> Result<WordsOutcom
 /// configured), else with the offline verbalizer.
 #[server]
 pub async fn verbalize_variant(id: i64, offline: bool) -> Result<WordsOutcome, ServerFnError> {
-    let store = store()?;
+    let store = admin("verbalize variants")?;
     let budget = llm::Budget::unlimited();
     let model = store.llm().filter(|_| !offline).map(|c| (c, &budget));
     words_outcome(store.verbalize_variant(id, model, None).await)
@@ -198,7 +227,7 @@ pub async fn verbalize_variant(id: i64, offline: bool) -> Result<WordsOutcome, S
 /// unless `offline` (or none is configured).
 #[server]
 pub async fn judge_variant(id: i64, offline: bool) -> Result<WordsOutcome, ServerFnError> {
-    let store = store()?;
+    let store = admin("judge variants")?;
     let budget = llm::Budget::unlimited();
     let model = store.llm().filter(|_| !offline).map(|c| (c, &budget));
     words_outcome(store.judge_variant(id, model, None).await)
@@ -212,7 +241,12 @@ pub async fn list_variants(
     verdict: Option<String>,
     offset: u64,
 ) -> Result<VariantPage, ServerFnError> {
-    store()?
+    let store = store()?;
+    store
+        .check_read(caller().user.as_ref(), dataset_id)
+        .await
+        .map_err(fail)?;
+    store
         .dataset_variants(
             dataset_id,
             verdict.as_deref().filter(|v| !v.is_empty()),
@@ -226,5 +260,5 @@ pub async fn list_variants(
 /// Queues a failed (paused) job again; returns its status.
 #[server]
 pub async fn resume_job(id: i64) -> Result<JobStatus, ServerFnError> {
-    store()?.resume_job(id).await.map_err(fail)
+    admin("resume jobs")?.resume_job(id).await.map_err(fail)
 }

@@ -5,13 +5,19 @@
 
 #![recursion_limit = "512"]
 
+pub mod account;
+pub mod annotation;
 pub mod api;
+pub mod auth;
 pub mod diff;
 pub mod editor;
 pub mod graph_view;
 pub mod histogram;
+pub mod labeling;
+pub mod login;
 pub mod model;
 pub mod pages;
+pub mod review;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod words;
@@ -22,6 +28,9 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
+use crate::labeling::LabelPage;
+use crate::login::{provide_me, AccountBox, LoginPage, UsersPage};
+use crate::review::ReviewPage;
 use crate::pages::{
     DatasetPage, DatasetsPage, NewProblemPage, NotFound, ProblemPage, SharePage, VariantPage,
 };
@@ -51,6 +60,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_me();
     view! {
         <Stylesheet id="leptos" href="/pkg/graft.css"/>
         <Title text="Graft"/>
@@ -62,11 +72,16 @@ pub fn App() -> impl IntoView {
                     <A href="/">"Datasets"</A>
                     <A href="/new">"New problem"</A>
                 </nav>
+                <AccountBox/>
             </header>
             <main>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=DatasetsPage ssr=SsrMode::Async/>
                     <Route path=path!("/d/:id") view=DatasetPage ssr=SsrMode::Async/>
+                    <Route path=path!("/d/:id/review") view=ReviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/d/:id/label") view=LabelPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/p/:id") view=ProblemPage ssr=SsrMode::Async/>
                     <Route path=path!("/v/:id") view=VariantPage ssr=SsrMode::Async/>
                     <Route path=path!("/s/:token") view=SharePage ssr=SsrMode::Async/>

@@ -201,6 +201,21 @@ pub struct DatasetSummary {
     pub histogram: Vec<DepthBin>,
     /// When it was imported (UTC, `YYYY-MM-DDTHH:MM:SS.sssZ`).
     pub created_at: String,
+    /// Who may read it, what annotators read, how items are labelled.
+    pub settings: DatasetSettings,
+}
+
+/// A dataset's settings (an admin changes them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetSettings {
+    /// Readable without logging in.
+    pub public: bool,
+    /// What reviewers and annotators read beside each item.
+    pub guidelines: String,
+    /// Annotators per item (1–10).
+    pub overlap: u32,
+    /// The percentage of an annotator's items that are gold questions (0–50).
+    pub gold_percent: u32,
 }
 
 /// One line of a dataset's problem list.

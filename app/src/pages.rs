@@ -290,6 +290,7 @@ pub fn DatasetPage() -> impl IntoView {
                                 <dt>"reviewed"</dt><dd>{s.reviewed}</dd>
                             </dl>
                             <Histogram bins/>
+                            <crate::labeling::AnnotationPanel dataset_id=s.id settings=s.settings.clone()/>
                             <GeneratePanel dataset_id=s.id problem_id=None/>
                             <VariantsByVerdict dataset_id=s.id/>
                             <h2>"Problems"</h2>

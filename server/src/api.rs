@@ -5,11 +5,15 @@
 //! server's; no input makes a handler panic. README.md ("JSON API") lists every endpoint with
 //! a curl example.
 
+use app::account::Role;
+use app::auth::Caller;
 use app::model::{JobSpec, LineError, NewVariant};
+use app::store::Owned;
 use app::store::{ErrorKind, Store, StoreError};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -58,16 +62,11 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        let status = match e.kind() {
-            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
-            ErrorKind::NotFound => StatusCode::NOT_FOUND,
-            ErrorKind::Conflict => StatusCode::CONFLICT,
-            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorKind::Internal => {
-                eprintln!("graft: internal error: {e}");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
+        if e.kind() == ErrorKind::Internal {
+            eprintln!("graft: internal error: {e}");
+        }
+        let status =
+            StatusCode::from_u16(e.kind().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let message = e.to_string();
         let failed = match e {
             StoreError::NothingImported { failed, .. } => Some(failed),
@@ -91,7 +90,37 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+/// A handler's result.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Who sent the request (the session middleware in `cli::serve` put it in the extensions).
+pub struct Who(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for Who {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Who(parts.extensions.get::<Caller>().cloned().unwrap_or_default()))
+    }
+}
+
+impl Who {
+    /// Fails unless the caller is an admin; `doing` says what for.
+    fn admin(&self, doing: &str) -> ApiResult<()> {
+        self.0.require(Role::Admin, doing)?;
+        Ok(())
+    }
+
+    /// Fails unless the caller may read dataset `id`.
+    async fn read(&self, store: &Store, id: i64) -> ApiResult<()> {
+        Ok(store.check_read(self.0.user.as_ref(), id).await?)
+    }
+
+    /// Fails unless the caller may read the dataset row `id` (`what`) belongs to.
+    async fn read_of(&self, store: &Store, what: Owned, id: i64) -> ApiResult<()> {
+        Ok(store.check_read_of(self.0.user.as_ref(), what, id).await?)
+    }
+}
 
 /// The JSON API's routes (merged into the server's router).
 pub fn routes() -> Router<AppState> {
@@ -151,7 +180,8 @@ fn id_from(path: Result<Path<i64>, PathRejection>, what: &str) -> ApiResult<i64>
     })
 }
 
-fn json_from<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+/// The JSON body, or a 4xx [`ApiError`] that says what is wrong with it.
+pub fn json_from<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     body.map(|Json(v)| v).map_err(|e| {
         ApiError::new(
             e.status(),
@@ -169,8 +199,8 @@ fn query_from<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
         .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))
 }
 
-async fn list_datasets(State(store): State<Store>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(store.list_datasets().await?))
+async fn list_datasets(State(store): State<Store>, who: Who) -> ApiResult<impl IntoResponse> {
+    Ok(Json(store.list_datasets(who.0.user.is_none()).await?))
 }
 
 /// `?name=` of an import.
@@ -181,9 +211,11 @@ struct ImportQuery {
 
 async fn import_dataset(
     State(store): State<Store>,
+    who: Who,
     query: Result<Query<ImportQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<impl IntoResponse> {
+    who.admin("import a dataset")?;
     let name = query_from(query)?.name.ok_or_else(|| {
         ApiError::bad_request(
             "give the dataset a name: POST /api/datasets?name=NAME with the JSONL file as the body",
@@ -223,10 +255,12 @@ struct PageQuery {
 
 async fn get_dataset(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let id = id_from(id, "dataset")?;
+    who.read(&store, id).await?;
     let q = query_from(query)?;
     match store.dataset(id, q.offset, q.limit).await? {
         Some(page) => Ok(Json(page)),
@@ -236,9 +270,11 @@ async fn get_dataset(
 
 async fn list_jobs(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let id = id_from(id, "dataset")?;
+    who.read(&store, id).await?;
     if store.dataset_summary(id).await?.is_none() {
         return Err(ApiError::not_found("dataset", id));
     }
@@ -247,9 +283,11 @@ async fn list_jobs(
 
 async fn get_problem(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let id = id_from(id, "problem")?;
+    who.read_of(&store, Owned::Problem, id).await?;
     match store.problem(id).await? {
         Some(p) => Ok(Json(p)),
         None => Err(ApiError::not_found("problem", id)),
@@ -258,9 +296,11 @@ async fn get_problem(
 
 async fn save_variant(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
     body: Result<Json<NewVariant>, JsonRejection>,
 ) -> ApiResult<impl IntoResponse> {
+    who.admin("save variants")?;
     let id = id_from(id, "problem")?;
     let req = json_from(body)?;
     let saved = store
@@ -271,9 +311,11 @@ async fn save_variant(
 
 async fn get_variant(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let id = id_from(id, "variant")?;
+    who.read_of(&store, Owned::Variant, id).await?;
     match store.variant(id).await? {
         Some(v) => Ok(Json(v)),
         None => Err(ApiError::not_found("variant", id)),
@@ -282,8 +324,10 @@ async fn get_variant(
 
 async fn create_job(
     State(store): State<Store>,
+    who: Who,
     body: Result<Json<JobSpec>, JsonRejection>,
 ) -> ApiResult<impl IntoResponse> {
+    who.admin("start jobs")?;
     let spec = json_from(body)?;
     let id = store.create_job(&spec).await?;
     match store.job(id).await? {
@@ -295,15 +339,22 @@ async fn create_job(
     }
 }
 
-async fn list_all_jobs(State(store): State<Store>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(store.list_jobs(None).await?))
+async fn list_all_jobs(State(store): State<Store>, who: Who) -> ApiResult<impl IntoResponse> {
+    let mut jobs = store.list_jobs(None).await?;
+    if who.0.user.is_none() {
+        let public: Vec<i64> = store.list_datasets(true).await?.iter().map(|d| d.id).collect();
+        jobs.retain(|j| public.contains(&j.dataset_id));
+    }
+    Ok(Json(jobs))
 }
 
 async fn get_job(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let id = id_from(id, "job")?;
+    who.read_of(&store, Owned::Job, id).await?;
     match store.job(id).await? {
         Some(j) => Ok(Json(j)),
         None => Err(ApiError::not_found("job", id)),
@@ -327,10 +378,15 @@ enum WordsTask {
 /// Verbalizes or judges a variant with the server's model (none with `?offline=true`).
 async fn words(
     store: Store,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
     query: Result<Query<WordsQuery>, QueryRejection>,
     task: WordsTask,
 ) -> ApiResult<Json<app::model::VariantWords>> {
+    who.admin(match task {
+        WordsTask::Verbalize => "verbalize variants",
+        WordsTask::Judge => "judge variants",
+    })?;
     let id = id_from(id, "variant")?;
     let q = query_from(query)?;
     let budget = llm::Budget::unlimited();
@@ -344,24 +400,28 @@ async fn words(
 
 async fn verbalize_variant(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
     query: Result<Query<WordsQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
-    words(store, id, query, WordsTask::Verbalize).await
+    words(store, who, id, query, WordsTask::Verbalize).await
 }
 
 async fn judge_variant(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
     query: Result<Query<WordsQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
-    words(store, id, query, WordsTask::Judge).await
+    words(store, who, id, query, WordsTask::Judge).await
 }
 
 async fn extract_problem(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<impl IntoResponse> {
+    who.admin("extract problems")?;
     let id = id_from(id, "problem")?;
     let client = store.llm().cloned().ok_or_else(|| {
         ApiError::bad_request(
@@ -390,10 +450,12 @@ struct VariantQuery {
 
 async fn dataset_variants(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
     query: Result<Query<VariantQuery>, QueryRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let id = id_from(id, "dataset")?;
+    who.read(&store, id).await?;
     let q = query_from(query)?;
     let page = store
         .dataset_variants(
@@ -408,8 +470,10 @@ async fn dataset_variants(
 
 async fn resume_job(
     State(store): State<Store>,
+    who: Who,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<impl IntoResponse> {
+    who.admin("resume jobs")?;
     let id = id_from(id, "job")?;
     Ok(Json(store.resume_job(id).await?))
 }

@@ -1,5 +1,6 @@
 //! `graft`: the command-line entry point and the web server (`graft serve`).
 
+mod accounts;
 mod api;
 mod cli;
 mod jsonl;
@@ -22,6 +23,8 @@ enum Command {
     Generate(cli::generate::Args),
     /// Serve the web app and the JSON API over HTTP, with a SQLite store and a job runner.
     Serve(cli::serve::Args),
+    /// Manage accounts: add (the first admin with `--admin`), passwd, role, list.
+    User(cli::user::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,6 +33,7 @@ fn main() -> std::process::ExitCode {
         Command::Extract(args) => cli::extract::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Serve(args) => cli::serve::run(args),
+        Command::User(args) => cli::user::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -13,8 +13,11 @@
 mod batch;
 mod import;
 mod jobs;
+mod labels;
 mod reads;
+mod review;
 mod rows;
+mod users;
 mod variants;
 mod words;
 
@@ -31,6 +34,7 @@ pub use import::{check_dataset_name, MAX_NAME_CHARS};
 pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
 pub use reads::{DEFAULT_PAGE, MAX_PAGE};
 pub use variants::MAX_OPERATIONS;
+pub use users::{require, LoginLimiter, Owned, LOGIN_REFUSED, MIN_PASSWORD_CHARS};
 pub use words::{client_for, stated_answer, Model, TRIES};
 
 pub use crate::model::{
@@ -65,6 +69,28 @@ pub enum ErrorKind {
     Internal,
     /// A service the request needs (the model endpoint) is down; try again later.
     Unavailable,
+    /// Nobody is logged in and the request needs an account.
+    Unauthorized,
+    /// The logged-in account's role does not allow the request.
+    Forbidden,
+    /// Too many failed logins; wait before trying again.
+    TooManyRequests,
+}
+
+impl ErrorKind {
+    /// The HTTP status that fits this kind of failure.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::TooManyRequests => 429,
+            ErrorKind::Internal => 500,
+            ErrorKind::Unavailable => 503,
+        }
+    }
 }
 
 /// Why a store operation failed.
@@ -129,6 +155,15 @@ pub enum StoreError {
     /// The model endpoint is down, timing out or rate-limiting; nothing was lost.
     #[error("{0}; nothing was changed, try again when the endpoint is back")]
     Unavailable(String),
+    /// The request needs an account and nobody is logged in; says what it needed.
+    #[error("log in to {0}")]
+    LoginRequired(String),
+    /// The account's role does not allow the request; says which role would.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed logins from this address or for this name.
+    #[error("too many failed logins; try again in {0} s")]
+    TooManyAttempts(u64),
 }
 
 impl StoreError {
@@ -146,6 +181,9 @@ impl StoreError {
             | StoreError::Corrupt(_)
             | StoreError::Internal(_) => ErrorKind::Internal,
             StoreError::Unavailable(_) => ErrorKind::Unavailable,
+            StoreError::LoginRequired(_) => ErrorKind::Unauthorized,
+            StoreError::Forbidden(_) => ErrorKind::Forbidden,
+            StoreError::TooManyAttempts(_) => ErrorKind::TooManyRequests,
         }
     }
 }
@@ -254,7 +292,14 @@ impl Store {
             return Ok(None);
         }
         match self.import_jsonl(DEMO_NAME, DEMO).await {
-            Ok(report) => Ok(Some(report)),
+            Ok(report) => {
+                // The demo is for everyone to look at, logged in or not.
+                sqlx::query("UPDATE datasets SET visibility = 'public' WHERE id = ?")
+                    .bind(report.dataset_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(Some(report))
+            }
             // Another process imported it between our count and our insert.
             Err(StoreError::NameTaken(_)) => Ok(None),
             Err(e) => Err(e),

@@ -28,11 +28,18 @@ const PROBLEM_FULL_SELECT: &str = "
     FROM problems p JOIN datasets d ON d.id = p.dataset_id";
 
 impl Store {
-    /// Every dataset with its counts and depth histogram, oldest first.
-    pub async fn list_datasets(&self) -> StoreResult<Vec<DatasetSummary>> {
-        let rows: Vec<DatasetRow> = sqlx::query_as(&format!("{DATASET_SELECT} ORDER BY d.id"))
-            .fetch_all(&self.pool)
-            .await?;
+    /// Every dataset (only the public ones when `public_only`) with its counts and depth
+    /// histogram, oldest first.
+    pub async fn list_datasets(&self, public_only: bool) -> StoreResult<Vec<DatasetSummary>> {
+        let filter = if public_only {
+            " WHERE d.visibility = 'public'"
+        } else {
+            ""
+        };
+        let rows: Vec<DatasetRow> =
+            sqlx::query_as(&format!("{DATASET_SELECT}{filter} ORDER BY d.id"))
+                .fetch_all(&self.pool)
+                .await?;
         let bins: Vec<DepthRow> = sqlx::query_as(
             "SELECT dataset_id, depth, COUNT(*) AS n FROM problems WHERE depth IS NOT NULL
              GROUP BY dataset_id, depth ORDER BY dataset_id, depth",

@@ -6,7 +6,7 @@ use sqlx::FromRow;
 
 use super::{StoreError, StoreResult};
 use crate::model::{
-    summarize_operations, DatasetSummary, JobState, JobStatus, JobTask, ProblemRow, VariantRow,
+    summarize_operations, DatasetSettings, DatasetSummary, JobState, JobStatus, JobTask, ProblemRow, VariantRow,
 };
 
 /// Reads stored graph JSON.
@@ -41,6 +41,10 @@ pub(super) struct DatasetRow {
     pub extracted: i64,
     pub variants: i64,
     pub reviewed: i64,
+    pub visibility: String,
+    pub guidelines: String,
+    pub overlap: i64,
+    pub gold_rate: f64,
 }
 
 impl DatasetRow {
@@ -54,13 +58,19 @@ impl DatasetRow {
             reviewed: self.reviewed as u64,
             histogram: Vec::new(),
             created_at: self.created_at,
+            settings: DatasetSettings {
+                public: self.visibility == "public",
+                guidelines: self.guidelines,
+                overlap: self.overlap.clamp(1, 10) as u32,
+                gold_percent: (self.gold_rate * 100.0).round().clamp(0.0, 50.0) as u32,
+            },
         }
     }
 }
 
 /// The select list and FROM clause of [`DatasetRow`] (add a WHERE and ORDER BY).
 pub(super) const DATASET_SELECT: &str = "
-    SELECT d.id, d.name, d.created_at,
+    SELECT d.id, d.name, d.created_at, d.visibility, d.guidelines, d.overlap, d.gold_rate,
         (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id) AS problems,
         (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id AND p.depth IS NOT NULL)
             AS extracted,

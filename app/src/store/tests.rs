@@ -80,7 +80,7 @@ async fn demo_is_imported_once() {
 
     let again = Store::open_data_dir(dir.path()).await.unwrap();
     assert!(again.ensure_demo().await.unwrap().is_none());
-    let list = again.list_datasets().await.unwrap();
+    let list = again.list_datasets(false).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].name, DEMO_NAME);
     assert_eq!(list[0].problems, rows);
@@ -414,7 +414,7 @@ async fn imports_gsm8k_train_when_present() {
     assert_eq!(r.imported, 7473);
     assert!(r.failed.is_empty());
     assert_eq!(r.extracted, 7380);
-    let list = store.list_datasets().await.unwrap();
+    let list = store.list_datasets(false).await.unwrap();
     assert_eq!(list[0].extracted, 7380);
 }
 

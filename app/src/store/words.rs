@@ -22,13 +22,13 @@ pub const TRIES: u32 = 2;
 pub type Model<'a> = Option<(&'a Client, &'a Budget)>;
 
 /// A variant with what it descends from: the problem's graph and every operation since.
-struct Lineage {
-    problem_id: i64,
-    original: Graph,
-    operations: Vec<Intervention>,
-    variant: Graph,
-    answer: String,
-    text: Option<String>,
+pub(super) struct Lineage {
+    pub problem_id: i64,
+    pub original: Graph,
+    pub operations: Vec<Intervention>,
+    pub variant: Graph,
+    pub answer: String,
+    pub text: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -142,7 +142,7 @@ impl Store {
         self.llm.as_ref()
     }
 
-    async fn lineage(&self, id: i64) -> StoreResult<Lineage> {
+    pub(super) async fn lineage(&self, id: i64) -> StoreResult<Lineage> {
         let mut ops: Vec<Vec<Intervention>> = Vec::new();
         let mut next = Some(id);
         let mut first: Option<LineageRow> = None;

@@ -4,6 +4,7 @@ pub mod extract;
 pub mod generate;
 pub mod llm;
 pub mod serve;
+pub mod user;
 
 /// A progress bar on standard error for `len` items (hidden when stderr is not a terminal).
 pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {

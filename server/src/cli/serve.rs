@@ -9,9 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use app::store::{JobRunner, Store};
+use app::auth::{session_user, Caller};
+use app::store::{JobRunner, LoginLimiter, Store};
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, State};
+use axum::middleware::Next;
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -19,7 +21,12 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-use crate::api;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::{accounts, api};
 
 /// The bundle name in `[[workspace.metadata.leptos]]`, used when cargo-leptos did not set
 /// `LEPTOS_OUTPUT_NAME`.
@@ -42,6 +49,11 @@ pub struct Args {
     /// --data-dir.
     #[arg(long, env = "GRAFT_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Send the session cookie over plain HTTP too (without the Secure attribute). Only for a
+    /// server reached over HTTP from another machine; browsers accept Secure cookies from
+    /// http://localhost and http://127.0.0.1 already.
+    #[arg(long, env = "GRAFT_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
     /// The model endpoint (verbalize, judge, extract).
     #[command(flatten)]
     pub llm: super::llm::LlmArgs,
@@ -57,6 +69,8 @@ pub struct AppState {
     pub store: Store,
     /// The curriculum job runner.
     pub jobs: JobRunner,
+    /// Failed logins, by name and address.
+    pub limiter: LoginLimiter,
 }
 
 impl AppState {
@@ -65,6 +79,7 @@ impl AppState {
     fn provide(&self) {
         provide_context(self.store.clone());
         provide_context(self.jobs.clone());
+        provide_context(self.limiter.clone());
     }
 }
 
@@ -119,26 +134,51 @@ async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
         );
     }
     let problems = store.problem_count().await?;
+    if store.user_count().await? == 0 {
+        eprintln!(
+            "graft: no accounts yet: anyone can read public datasets, nobody can write; make the \
+             first admin with `graft user add NAME --admin`"
+        );
+    }
+    let sessions = SqliteStore::new(store.pool().clone());
+    sessions
+        .migrate()
+        .await
+        .context("cannot create the session table in the database")?;
     let jobs = store.spawn_job_runner();
     let state = AppState {
         leptos_options: options.clone(),
         store,
         jobs,
+        limiter: LoginLimiter::default(),
     };
-    let router = router(state);
+    let router = router(state, sessions, !args.insecure_cookies);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (is the port taken? try --addr)"))?;
     let bound = listener.local_addr()?;
     // Tests and scripts read this line to find the port when `--addr` ends in `:0`.
     println!("graft: serving {problems} problems on http://{bound}");
-    axum::serve(listener, router.into_make_service())
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
         .await
         .context("the server stopped")
 }
 
-/// The whole app: the JSON API, server functions, the pages, static files.
-fn router(state: AppState) -> Router {
+/// How long a session lasts without a request.
+const SESSION_IDLE_DAYS: i64 = 7;
+
+/// The whole app: the JSON API, server functions, the pages, static files; every request
+/// carries its session and its [`Caller`].
+fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name("graft_session")
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(Duration::days(SESSION_IDLE_DAYS)));
     let routes = generate_route_list(app::App);
     let context = {
         let state = state.clone();
@@ -146,6 +186,7 @@ fn router(state: AppState) -> Router {
     };
     Router::new()
         .merge(api::routes())
+        .merge(accounts::routes())
         // Server functions are registered at their own paths by `leptos_routes_with_context`;
         // anything else under /api/ is an unknown endpoint (JSON 404).
         .route("/api/{*fn_name}", any(server_fn_or_404))
@@ -157,8 +198,25 @@ fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), identify))
+        .layer(session_layer)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// Puts the request's [`Caller`] (the session's account, the client's address) in its
+/// extensions, for API handlers and, through the request parts, server functions and pages.
+async fn identify(State(store): State<Store>, mut req: Request<Body>, next: Next) -> Response {
+    let user = match req.extensions().get::<Session>().cloned() {
+        Some(session) => session_user(&store, &session).await,
+        None => None,
+    };
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    req.extensions_mut().insert(Caller { user, address });
+    next.run(req).await
 }
 
 /// `/api/{*fn_name}`: a server function (with the store and job runner as context), or a

@@ -8,7 +8,76 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use serde_json::Value;
+
+/// The admin every test server has (made with `graft user add` before it starts).
+pub const ADMIN: &str = "admin";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "admin-password";
+
+/// The session cookie [`request`] sends to each test server (the admin's, from [`start`]).
+static COOKIES: Mutex<Option<HashMap<SocketAddr, String>>> = Mutex::new(None);
+
+/// The cookie [`request`] sends to `addr` (`None`: requests go anonymously).
+pub fn set_cookie_for(addr: SocketAddr, cookie: Option<String>) {
+    let mut map = COOKIES.lock().unwrap_or_else(|e| e.into_inner());
+    let map = map.get_or_insert_with(HashMap::new);
+    match cookie {
+        Some(c) => map.insert(addr, c),
+        None => map.remove(&addr),
+    };
+}
+
+fn cookie_for(addr: SocketAddr) -> Option<String> {
+    COOKIES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|m| m.get(&addr).cloned())
+}
+
+/// Makes an account in a data directory with `graft user add` (nothing when the name is
+/// taken).
+pub fn add_user(data_dir: &Path, name: &str, role: &str, password: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_graft"))
+        .args(["user", "add", name, "--role", role, "--password-stdin", "--if-missing"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("GRAFT_DATABASE_URL")
+        .env_remove("GRAFT_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("graft user add starts");
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(child.wait().unwrap().success(), "graft user add {name} failed");
+}
+
+/// Logs in through `POST /api/login`: the session cookie (`name=value`), or the status and
+/// error when refused.
+pub fn login(addr: SocketAddr, name: &str, password: &str) -> Result<String, (u16, String)> {
+    let body = serde_json::json!({ "name": name, "password": password }).to_string();
+    let (status, headers, text) = request_with(
+        addr,
+        "POST",
+        "/api/login",
+        Some("application/json"),
+        body.as_bytes(),
+        None,
+    );
+    if status != 200 {
+        return Err((status, text));
+    }
+    headers
+        .iter()
+        .find(|(k, _)| k == "set-cookie")
+        .and_then(|(_, v)| v.split(';').next())
+        .map(str::to_string)
+        .ok_or((status, "no Set-Cookie header".to_string()))
+}
 
 /// The running server; killed when dropped, so a failing assertion does not leak it.
 pub struct Server {
@@ -33,14 +102,16 @@ impl Server {
     }
 }
 
-/// Starts `graft serve --addr 127.0.0.1:0 --data-dir DIR` (no model) and reads the bound
-/// address from its first line.
+/// Starts `graft serve --addr 127.0.0.1:0 --data-dir DIR` (no model) with the account
+/// [`ADMIN`], reads the bound address from its first line, and logs in as the admin: the
+/// helpers below send the admin's cookie unless told otherwise ([`set_cookie_for`]).
 pub fn start(data_dir: &Path) -> Server {
     start_with(data_dir, &[])
 }
 
 /// [`start`] with extra environment variables (`GRAFT_LLM_BASE_URL`, …).
 pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+    add_user(data_dir, ADMIN, "admin", ADMIN_PASSWORD);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_graft"));
     cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir);
@@ -74,11 +145,14 @@ pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         .next()
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
-    Server {
+    let server = Server {
         child,
         addr,
         banner: line.trim().to_string(),
-    }
+    };
+    let cookie = login(addr, ADMIN, ADMIN_PASSWORD).expect("the admin logs in");
+    set_cookie_for(addr, Some(cookie));
+    server
 }
 
 pub fn data_dir() -> tempfile::TempDir {
@@ -88,7 +162,7 @@ pub fn data_dir() -> tempfile::TempDir {
         .expect("a temp dir")
 }
 
-/// One HTTP/1.0 exchange (no chunked encoding; the server closes the connection): the status,
+/// One HTTP/1.0 exchange with the server's current cookie ([`set_cookie_for`]): the status,
 /// the headers (lower-case names) and the body.
 pub fn request(
     addr: SocketAddr,
@@ -97,11 +171,27 @@ pub fn request(
     content_type: Option<&str>,
     body: &[u8],
 ) -> (u16, Vec<(String, String)>, String) {
+    request_with(addr, method, path, content_type, body, cookie_for(addr).as_deref())
+}
+
+/// One HTTP/1.0 exchange (no chunked encoding; the server closes the connection) sending
+/// `cookie` (`None`: anonymous): the status, the headers (lower-case names) and the body.
+pub fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+    cookie: Option<&str>,
+) -> (u16, Vec<(String, String)>, String) {
     let mut s = TcpStream::connect(addr).expect("connects");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut head = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\n");
     if let Some(ct) = content_type {
         head.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    if let Some(c) = cookie {
+        head.push_str(&format!("Cookie: {c}\r\n"));
     }
     head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
     s.write_all(head.as_bytes()).unwrap();

@@ -1,0 +1,574 @@
+//! Step labels: label items (a variant's solution steps, or a corrupted chain with a hidden
+//! first error as a gold question), each annotator's queue and labels (blind: nobody reads
+//! another's), and the dataset's report: progress, agreement (Cohen / Fleiss kappa) and gold
+//! accuracy.
+
+use std::collections::BTreeMap;
+
+use engine::agreement::{self, ItemRatings, RaterSteps, Rating};
+use engine::labels::StepLabel;
+use sqlx::FromRow;
+
+use super::rows::graph_from_json;
+use super::{blocking, Store, StoreError, StoreResult};
+use crate::account::UserInfo;
+use crate::annotation::{
+    AnnotationReport, AnnotatorProgress, FinishReason, LabelEdit, LabelQueue, LabelTask,
+    StepAgreementView, StepView,
+};
+
+/// Variants turned into label items per blocking batch.
+const ITEM_BATCH: i64 = 500;
+
+#[derive(FromRow)]
+struct ItemRow {
+    id: i64,
+    variant_id: i64,
+    steps: String,
+    text: Option<String>,
+    question: String,
+}
+
+#[derive(FromRow)]
+struct AnnotationRow {
+    id: i64,
+    flagged: bool,
+    flag_note: Option<String>,
+    finish_reason: Option<String>,
+}
+
+fn steps_from_json(json: &str, item: i64) -> StoreResult<Vec<StepLabel>> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("the steps of label item {item} do not read back: {e}")))
+}
+
+/// Ratings as stored (`-1`, `0`, `1`) to the engine's.
+fn rating(r: Option<i64>) -> Option<Rating> {
+    r.and_then(|v| Rating::from_i8(v as i8))
+}
+
+impl Store {
+    /// Makes the label items dataset `dataset_id` lacks: one per variant with steps, and gold
+    /// questions (corrupted chains) up to the dataset's gold rate.
+    pub async fn ensure_label_items(&self, dataset_id: i64) -> StoreResult<()> {
+        loop {
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT v.id, v.graph FROM variants v JOIN problems p ON p.id = v.problem_id
+                 WHERE p.dataset_id = ? AND NOT EXISTS
+                    (SELECT 1 FROM label_items i WHERE i.variant_id = v.id
+                     AND i.gold_first_error IS NULL)
+                 ORDER BY v.id LIMIT ?",
+            )
+            .bind(dataset_id)
+            .bind(ITEM_BATCH)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let made = blocking("listing solution steps", move || {
+                rows.into_iter()
+                    .map(|(id, graph)| {
+                        let g = graph_from_json(&graph, &format!("variant {id}"))?;
+                        let steps = engine::labels::steps(&g);
+                        Ok((id, serde_json::to_string(&steps).unwrap_or_default()))
+                    })
+                    .collect::<StoreResult<Vec<_>>>()
+            })
+            .await??;
+            let mut tx = self.pool.begin().await?;
+            for (variant_id, steps) in made {
+                sqlx::query(
+                    "INSERT OR IGNORE INTO label_items (dataset_id, variant_id, steps)
+                     VALUES (?, ?, ?)",
+                )
+                .bind(dataset_id)
+                .bind(variant_id)
+                .bind(steps)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        }
+        self.ensure_gold(dataset_id).await
+    }
+
+    /// Adds gold questions until they are `gold_rate` of the dataset's items.
+    async fn ensure_gold(&self, dataset_id: i64) -> StoreResult<()> {
+        let (rate, real, gold): (f64, i64, i64) = sqlx::query_as(
+            "SELECT d.gold_rate,
+                (SELECT COUNT(*) FROM label_items i WHERE i.dataset_id = d.id
+                    AND i.gold_first_error IS NULL),
+                (SELECT COUNT(*) FROM label_items i WHERE i.dataset_id = d.id
+                    AND i.gold_first_error IS NOT NULL)
+             FROM datasets d WHERE d.id = ?",
+        )
+        .bind(dataset_id)
+        .fetch_one(&self.pool)
+        .await?;
+        // gold / (real + gold) = rate.
+        let want = if rate <= 0.0 || real == 0 {
+            0
+        } else {
+            ((rate * real as f64) / (1.0 - rate)).ceil() as i64
+        };
+        if gold >= want {
+            return Ok(());
+        }
+        // Variants not yet used for gold, spread over the dataset.
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT v.id, v.graph FROM variants v JOIN problems p ON p.id = v.problem_id
+             WHERE p.dataset_id = ? AND NOT EXISTS
+                (SELECT 1 FROM label_items i WHERE i.variant_id = v.id
+                 AND i.gold_first_error IS NOT NULL)
+             ORDER BY (v.id * 2654435761) % 4294967291 LIMIT ?",
+        )
+        .bind(dataset_id)
+        .bind((want - gold) * 2)
+        .fetch_all(&self.pool)
+        .await?;
+        let need = (want - gold) as usize;
+        let made = blocking("corrupting chains", move || {
+            let mut out = Vec::new();
+            for (id, graph) in rows {
+                if out.len() >= need {
+                    break;
+                }
+                let Ok(g) = graph_from_json(&graph, &format!("variant {id}")) else {
+                    continue;
+                };
+                if let Ok(chain) = engine::labels::corrupt(&g, id as u64) {
+                    let steps: Vec<StepLabel> = chain.steps.into_iter().map(|s| s.step).collect();
+                    out.push((
+                        id,
+                        serde_json::to_string(&steps).unwrap_or_default(),
+                        chain.first_error as i64,
+                        chain.detail,
+                    ));
+                }
+            }
+            out
+        })
+        .await?;
+        let mut tx = self.pool.begin().await?;
+        for (variant_id, steps, first_error, detail) in made {
+            sqlx::query(
+                "INSERT INTO label_items (dataset_id, variant_id, steps, gold_first_error,
+                    gold_detail) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(dataset_id)
+            .bind(variant_id)
+            .bind(steps)
+            .bind(first_error)
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `user`'s queue in dataset `dataset_id`: the item they left unfinished, else the next
+    /// one (a gold question every so often, at the dataset's gold rate), and their progress.
+    pub async fn label_queue(&self, dataset_id: i64, user: &UserInfo) -> StoreResult<LabelQueue> {
+        let (dataset, guidelines) = self.dataset_head(dataset_id).await?;
+        self.ensure_label_items(dataset_id).await?;
+        let (overlap, rate): (i64, f64) =
+            sqlx::query_as("SELECT overlap, gold_rate FROM datasets WHERE id = ?")
+                .bind(dataset_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let (done,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM annotations a JOIN label_items i ON i.id = a.item_id
+             WHERE i.dataset_id = ? AND a.user_id = ? AND a.finished_at IS NOT NULL",
+        )
+        .bind(dataset_id)
+        .bind(user.id)
+        .fetch_one(&self.pool)
+        .await?;
+        let left = self.left_for(dataset_id, user.id, overlap).await?;
+        let open: Option<(i64,)> = sqlx::query_as(
+            "SELECT i.id FROM annotations a JOIN label_items i ON i.id = a.item_id
+             WHERE i.dataset_id = ? AND a.user_id = ? AND a.finished_at IS NULL
+             ORDER BY a.updated_at DESC LIMIT 1",
+        )
+        .bind(dataset_id)
+        .bind(user.id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let next = match open {
+            Some((id,)) => Some(id),
+            None => {
+                let every = if rate > 0.0 {
+                    (1.0 / rate).round().max(2.0) as i64
+                } else {
+                    0
+                };
+                let gold_turn = every > 0 && (done + 1) % every == 0;
+                let gold = if gold_turn {
+                    self.next_item(dataset_id, user.id, overlap, true).await?
+                } else {
+                    None
+                };
+                match gold {
+                    Some(id) => Some(id),
+                    None => self.next_item(dataset_id, user.id, overlap, false).await?,
+                }
+            }
+        };
+        let task = match next {
+            Some(id) => Some(self.label_task(id, user).await?),
+            None => None,
+        };
+        Ok(LabelQueue {
+            dataset,
+            guidelines,
+            task,
+            done: done as u64,
+            left: left as u64,
+        })
+    }
+
+    /// The first item `user_id` has not touched: a gold one, or a real one that fewer than
+    /// `overlap` annotators have.
+    async fn next_item(
+        &self,
+        dataset_id: i64,
+        user_id: i64,
+        overlap: i64,
+        gold: bool,
+    ) -> StoreResult<Option<i64>> {
+        let sql = if gold {
+            "SELECT i.id FROM label_items i WHERE i.dataset_id = ?1
+               AND i.gold_first_error IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
+                               AND a.user_id = ?2)
+               AND ?3 >= 0
+             ORDER BY i.id LIMIT 1"
+        } else {
+            "SELECT i.id FROM label_items i WHERE i.dataset_id = ?1
+               AND i.gold_first_error IS NULL
+               AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
+                               AND a.user_id = ?2)
+               AND (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id) < ?3
+             ORDER BY i.id LIMIT 1"
+        };
+        let row: Option<(i64,)> = sqlx::query_as(sql)
+            .bind(dataset_id)
+            .bind(user_id)
+            .bind(overlap)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    /// Items still waiting for `user_id`: real items short of annotators that they have not
+    /// finished, plus their unfinished gold share.
+    async fn left_for(&self, dataset_id: i64, user_id: i64, overlap: i64) -> StoreResult<i64> {
+        let (left,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM label_items i WHERE i.dataset_id = ?1
+               AND i.gold_first_error IS NULL
+               AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
+                               AND a.user_id = ?2 AND a.finished_at IS NOT NULL)
+               AND (EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
+                            AND a.user_id = ?2)
+                    OR (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id) < ?3)",
+        )
+        .bind(dataset_id)
+        .bind(user_id)
+        .bind(overlap)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(left)
+    }
+
+    /// Label item `item_id` with `user`'s own labels.
+    pub async fn label_task(&self, item_id: i64, user: &UserInfo) -> StoreResult<LabelTask> {
+        let row: Option<ItemRow> = sqlx::query_as(
+            "SELECT i.id, i.variant_id, i.steps, v.text, p.question
+             FROM label_items i JOIN variants v ON v.id = i.variant_id
+             JOIN problems p ON p.id = v.problem_id WHERE i.id = ?",
+        )
+        .bind(item_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let row = row.ok_or(StoreError::NotFound {
+            what: "label item",
+            id: item_id,
+        })?;
+        let steps = steps_from_json(&row.steps, row.id)?;
+        let annotation: Option<AnnotationRow> = sqlx::query_as(
+            "SELECT id, flagged, flag_note, finish_reason FROM annotations
+             WHERE item_id = ? AND user_id = ?",
+        )
+        .bind(item_id)
+        .bind(user.id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let mut ratings = vec![None; steps.len()];
+        if let Some(a) = &annotation {
+            let labels: Vec<(i64, Option<i64>)> =
+                sqlx::query_as("SELECT step, rating FROM step_labels WHERE annotation_id = ?")
+                    .bind(a.id)
+                    .fetch_all(&self.pool)
+                    .await?;
+            for (step, r) in labels {
+                if let Some(slot) = ratings.get_mut(step as usize) {
+                    *slot = r.map(|v| v as i8);
+                }
+            }
+        }
+        Ok(LabelTask {
+            item_id: row.id,
+            variant_id: row.variant_id,
+            text: row.text.unwrap_or(row.question),
+            steps: steps
+                .iter()
+                .map(|s| StepView {
+                    sentence: s.text.clone(),
+                    description: s.description.clone(),
+                    value: s.value.to_string(),
+                })
+                .collect(),
+            ratings,
+            flagged: annotation.as_ref().is_some_and(|a| a.flagged),
+            flag_note: annotation.as_ref().and_then(|a| a.flag_note.clone()),
+            finish: annotation
+                .as_ref()
+                .and_then(|a| a.finish_reason.as_deref())
+                .and_then(FinishReason::parse),
+        })
+    }
+
+    /// Applies one change to `user`'s labels of item `item_id`; returns the item as it is now.
+    pub async fn label_edit(
+        &self,
+        item_id: i64,
+        user: &UserInfo,
+        edit: &LabelEdit,
+    ) -> StoreResult<LabelTask> {
+        let (steps_json,): (String,) =
+            sqlx::query_as("SELECT steps FROM label_items WHERE id = ?")
+                .bind(item_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound {
+                    what: "label item",
+                    id: item_id,
+                })?;
+        let n = steps_from_json(&steps_json, item_id)?.len() as u32;
+        let check_step = |step: u32| {
+            if step < n {
+                Ok(step as i64)
+            } else {
+                Err(StoreError::Invalid(format!(
+                    "item {item_id} has {n} steps (0 to {}); there is no step {step}",
+                    n.saturating_sub(1)
+                )))
+            }
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT OR IGNORE INTO annotations (item_id, user_id) VALUES (?, ?)")
+            .bind(item_id)
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        let (annotation, finished): (i64, Option<String>) = sqlx::query_as(
+            "SELECT id, finished_at FROM annotations WHERE item_id = ? AND user_id = ?",
+        )
+        .bind(item_id)
+        .bind(user.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let changes_labels = matches!(edit, LabelEdit::Rate { .. } | LabelEdit::FirstError { .. });
+        if changes_labels && finished.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "item {item_id} is finished; reopen it to change its labels"
+            )));
+        }
+        match edit {
+            LabelEdit::Rate { step, rating } => {
+                let step = check_step(*step)?;
+                if let Some(r) = rating {
+                    if ![-1, 0, 1].contains(r) {
+                        return Err(StoreError::Invalid(format!(
+                            "a rating is 1 (correct), 0 (neutral) or -1 (wrong); got {r}"
+                        )));
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
+                     ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
+                )
+                .bind(annotation)
+                .bind(step)
+                .bind(rating.map(i64::from))
+                .execute(&mut *tx)
+                .await?;
+            }
+            LabelEdit::FirstError { step } => {
+                let k = check_step(*step)?;
+                for s in 0..n as i64 {
+                    let r: Option<i64> = match s.cmp(&k) {
+                        std::cmp::Ordering::Less => Some(1),
+                        std::cmp::Ordering::Equal => Some(-1),
+                        std::cmp::Ordering::Greater => None,
+                    };
+                    sqlx::query(
+                        "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
+                         ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
+                    )
+                    .bind(annotation)
+                    .bind(s)
+                    .bind(r)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            LabelEdit::Flag { flagged, note } => {
+                let note = note.as_deref().map(str::trim).filter(|s| !s.is_empty());
+                if note.is_some_and(|n| n.chars().count() > 500) {
+                    return Err(StoreError::Invalid(
+                        "a flag note has at most 500 characters".to_string(),
+                    ));
+                }
+                sqlx::query("UPDATE annotations SET flagged = ?, flag_note = ? WHERE id = ?")
+                    .bind(*flagged)
+                    .bind(note.filter(|_| *flagged))
+                    .bind(annotation)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            LabelEdit::Finish { reason } => {
+                sqlx::query(
+                    "UPDATE annotations SET finish_reason = ?,
+                        finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                )
+                .bind(reason.as_str())
+                .bind(annotation)
+                .execute(&mut *tx)
+                .await?;
+            }
+            LabelEdit::Reopen => {
+                sqlx::query(
+                    "UPDATE annotations SET finish_reason = NULL, finished_at = NULL WHERE id = ?",
+                )
+                .bind(annotation)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        sqlx::query(
+            "UPDATE annotations SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+        )
+        .bind(annotation)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.label_task(item_id, user).await
+    }
+
+    /// Dataset `dataset_id`'s annotation report: progress per annotator, agreement on the
+    /// finished real items, and each annotator's accuracy on gold questions.
+    pub async fn annotation_report(&self, dataset_id: i64) -> StoreResult<AnnotationReport> {
+        self.dataset_head(dataset_id).await?;
+        let (overlap,): (i64,) = sqlx::query_as("SELECT overlap FROM datasets WHERE id = ?")
+            .bind(dataset_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let (items, gold_items, complete): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(i.gold_first_error IS NULL), 0),
+                COALESCE(SUM(i.gold_first_error IS NOT NULL), 0),
+                COALESCE(SUM(i.gold_first_error IS NULL AND
+                    (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id
+                     AND a.finished_at IS NOT NULL) >= ?2), 0)
+             FROM label_items i WHERE i.dataset_id = ?1",
+        )
+        .bind(dataset_id)
+        .bind(overlap)
+        .fetch_one(&self.pool)
+        .await?;
+        // Every finished annotation's step ratings, in one pass.
+        let rows: Vec<(i64, i64, String, Option<i64>, i64, bool, Option<i64>, Option<i64>)> =
+            sqlx::query_as(
+                "SELECT i.id, u.id, u.name, i.gold_first_error, json_array_length(i.steps),
+                    a.flagged, s.step, s.rating
+                 FROM annotations a JOIN label_items i ON i.id = a.item_id
+                 JOIN users u ON u.id = a.user_id
+                 LEFT JOIN step_labels s ON s.annotation_id = a.id
+                 WHERE i.dataset_id = ? AND a.finished_at IS NOT NULL
+                 ORDER BY i.id, u.id, s.step",
+            )
+            .bind(dataset_id)
+            .fetch_all(&self.pool)
+            .await?;
+        // (item, user) → (name, gold, steps, flagged, ratings)
+        type Work = (String, Option<i64>, bool, Vec<Option<Rating>>);
+        let mut work: BTreeMap<(i64, i64), Work> = BTreeMap::new();
+        for (item, user, name, gold, n, flagged, step, r) in rows {
+            let w = work
+                .entry((item, user))
+                .or_insert_with(|| (name, gold, flagged, vec![None; n.max(0) as usize]));
+            if let Some(step) = step {
+                if let Some(slot) = w.3.get_mut(step as usize) {
+                    *slot = rating(r);
+                }
+            }
+        }
+        let mut people: BTreeMap<i64, AnnotatorProgress> = BTreeMap::new();
+        let mut by_item: BTreeMap<i64, Vec<RaterSteps>> = BTreeMap::new();
+        for ((item, user), (name, gold, flagged, ratings)) in work {
+            let p = people.entry(user).or_insert_with(|| AnnotatorProgress {
+                name: name.clone(),
+                done: 0,
+                left: 0,
+                gold_done: 0,
+                gold_correct: 0,
+                flagged: 0,
+            });
+            p.done += 1;
+            p.flagged += u64::from(flagged);
+            match gold {
+                Some(first) => {
+                    p.gold_done += 1;
+                    if agreement::gold_correct(&ratings, first.max(0) as usize) {
+                        p.gold_correct += 1;
+                    }
+                }
+                None => by_item.entry(item).or_default().push(RaterSteps {
+                    rater: user,
+                    ratings,
+                }),
+            }
+        }
+        for (user, p) in people.iter_mut() {
+            p.left = self.left_for(dataset_id, *user, overlap).await?.max(0) as u64;
+        }
+        let items_ratings: Vec<ItemRatings> = by_item
+            .into_iter()
+            .map(|(item, raters)| ItemRatings { item, raters })
+            .collect();
+        let a = agreement::agreement(&items_ratings);
+        Ok(AnnotationReport {
+            items: items as u64,
+            complete: complete as u64,
+            gold_items: gold_items as u64,
+            overlap: overlap as u32,
+            annotators: people.into_values().collect(),
+            method: format!("{:?}", a.method).to_lowercase(),
+            kappa: a.kappa,
+            observed: a.observed,
+            units: a.units as u64,
+            per_step: a
+                .per_step
+                .iter()
+                .map(|s| StepAgreementView {
+                    step: s.step as u32,
+                    kappa: s.kappa,
+                    observed: s.observed,
+                    units: s.units as u64,
+                })
+                .collect(),
+        })
+    }
+}

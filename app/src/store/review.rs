@@ -1,0 +1,464 @@
+//! The review queue: a dataset's variants matching a filter, one at a time; accept, reject,
+//! edit (re-checked for consistency first) or reset, alone or in bulk; dataset settings.
+
+use sqlx::FromRow;
+
+use super::rows::operations_from_json;
+use super::{Store, StoreError, StoreResult};
+use crate::account::UserInfo;
+use crate::annotation::{
+    BulkCount, Decision, DecisionOutcome, ReviewFilter, ReviewItem, ReviewQueue,
+    INTERVENTION_KINDS,
+};
+use crate::model::{summarize_operations, DatasetSettings};
+
+/// The longest text a reviewer may save, in characters.
+const MAX_TEXT_CHARS: usize = 20_000;
+/// The longest reject reason, in characters.
+const MAX_REASON_CHARS: usize = 500;
+/// The longest guidelines, in characters.
+const MAX_GUIDELINES_CHARS: usize = 20_000;
+
+/// The filter's conditions, bound in this order: dataset, status, min depth, max depth,
+/// verdict, kind, search.
+const FILTER_SQL: &str = "
+    FROM variants v JOIN problems p ON p.id = v.problem_id
+    WHERE p.dataset_id = ?1
+      AND (?2 = 'all' OR v.review_status = ?2)
+      AND (?3 IS NULL OR v.depth >= ?3)
+      AND (?4 IS NULL OR v.depth <= ?4)
+      AND (?5 IS NULL OR (?5 = 'unjudged' AND v.verdict_outcome IS NULL)
+           OR v.verdict_outcome = ?5)
+      AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(v.operations) j
+                                 WHERE json_extract(j.value, '$.op') = ?6))
+      AND (?7 IS NULL OR instr(lower(COALESCE(v.text, p.question)), lower(?7)) > 0)";
+
+/// A filter checked and normalized: (status, min, max, verdict, kind, search).
+struct Checked {
+    status: String,
+    min_depth: Option<i64>,
+    max_depth: Option<i64>,
+    verdict: Option<String>,
+    kind: Option<String>,
+    search: Option<String>,
+}
+
+fn check_filter(f: &ReviewFilter) -> StoreResult<Checked> {
+    fn non_empty(s: &Option<String>) -> Option<&str> {
+        s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    let status = non_empty(&f.status).unwrap_or("unreviewed").to_string();
+    if !["unreviewed", "accepted", "rejected", "all"].contains(&status.as_str()) {
+        return Err(StoreError::Invalid(format!(
+            "unknown status {status:?}; use unreviewed, accepted, rejected or all"
+        )));
+    }
+    let verdict = non_empty(&f.verdict).map(str::to_string);
+    if let Some(v) = &verdict {
+        if !["pass", "fail", "incomplete", "unjudged"].contains(&v.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "unknown verdict {v:?}; use pass, fail, incomplete or unjudged"
+            )));
+        }
+    }
+    let kind = non_empty(&f.kind).map(str::to_string);
+    if let Some(k) = &kind {
+        if !INTERVENTION_KINDS.contains(&k.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "unknown intervention type {k:?}; use one of {}",
+                INTERVENTION_KINDS.join(", ")
+            )));
+        }
+    }
+    if let (Some(a), Some(b)) = (f.min_depth, f.max_depth) {
+        if a > b {
+            return Err(StoreError::Invalid(format!(
+                "the depth range {a}–{b} is empty; the smallest depth comes first"
+            )));
+        }
+    }
+    Ok(Checked {
+        status,
+        min_depth: f.min_depth.map(i64::from),
+        max_depth: f.max_depth.map(i64::from),
+        verdict,
+        kind,
+        search: non_empty(&f.search).map(str::to_string),
+    })
+}
+
+fn bind_filter<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
+    dataset_id: i64,
+    c: &'q Checked,
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+    q.bind(dataset_id)
+        .bind(&c.status)
+        .bind(c.min_depth)
+        .bind(c.max_depth)
+        .bind(&c.verdict)
+        .bind(&c.kind)
+        .bind(&c.search)
+}
+
+#[derive(FromRow)]
+struct ItemRow {
+    id: i64,
+    problem_id: i64,
+    question: String,
+    text: Option<String>,
+    text_source: Option<String>,
+    edited: bool,
+    depth: i64,
+    round: i64,
+    answer: String,
+    operations: String,
+    verdict_outcome: Option<String>,
+    review_status: String,
+    review_reason: Option<String>,
+    reviewer: Option<String>,
+}
+
+const ITEM_SELECT: &str = "
+    SELECT v.id, v.problem_id, p.question, v.text, v.text_source,
+        v.text_edited_by IS NOT NULL AS edited, v.depth, v.round, v.answer, v.operations,
+        v.verdict_outcome, v.review_status, v.review_reason,
+        (SELECT u.name FROM users u WHERE u.id = v.reviewed_by) AS reviewer";
+
+impl ItemRow {
+    fn into_item(self) -> StoreResult<ReviewItem> {
+        let ops = operations_from_json(&self.operations, &format!("variant {}", self.id))?;
+        Ok(ReviewItem {
+            id: self.id,
+            problem_id: self.problem_id,
+            question: self.question,
+            text: self.text,
+            text_source: if self.edited {
+                Some("edited".to_string())
+            } else {
+                self.text_source
+            },
+            depth: self.depth as u32,
+            round: self.round as u32,
+            answer: self.answer,
+            changes: summarize_operations(&ops)
+                .split("; ")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            verdict: self.verdict_outcome,
+            status: self.review_status,
+            reason: self.review_reason,
+            reviewed_by: self.reviewer,
+        })
+    }
+}
+
+impl Store {
+    /// Dataset `id`'s name and guidelines (`NotFound` when it does not exist).
+    pub(super) async fn dataset_head(&self, id: i64) -> StoreResult<(String, String)> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT name, guidelines FROM datasets WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.ok_or(StoreError::NotFound {
+            what: "dataset",
+            id,
+        })
+    }
+
+    /// The review queue of dataset `dataset_id` under `filter`: the first matching variant
+    /// after variant `after` (skipped ones come back once the end is reached), and counts.
+    pub async fn review_queue(
+        &self,
+        dataset_id: i64,
+        filter: &ReviewFilter,
+        after: Option<i64>,
+    ) -> StoreResult<ReviewQueue> {
+        let (dataset, guidelines) = self.dataset_head(dataset_id).await?;
+        let c = check_filter(filter)?;
+        let after = after.unwrap_or(0);
+        let mut item: Option<ItemRow> = bind_filter(
+            sqlx::query_as(&format!(
+                "{ITEM_SELECT} {FILTER_SQL} AND v.id > ?8 ORDER BY v.id LIMIT 1"
+            )),
+            dataset_id,
+            &c,
+        )
+        .bind(after)
+        .fetch_optional(&self.pool)
+        .await?;
+        if item.is_none() && after > 0 {
+            item = bind_filter(
+                sqlx::query_as(&format!("{ITEM_SELECT} {FILTER_SQL} ORDER BY v.id LIMIT 1")),
+                dataset_id,
+                &c,
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+        }
+        let (matching,): (i64,) =
+            bind_filter(sqlx::query_as(&format!("SELECT COUNT(*) {FILTER_SQL}")), dataset_id, &c)
+                .fetch_one(&self.pool)
+                .await?;
+        let (unreviewed, total): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(v.review_status = 'unreviewed'), 0), COUNT(*)
+             FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?",
+        )
+        .bind(dataset_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ReviewQueue {
+            dataset,
+            guidelines,
+            item: item.map(ItemRow::into_item).transpose()?,
+            matching: matching as u64,
+            unreviewed: unreviewed as u64,
+            total: total as u64,
+        })
+    }
+
+    /// Variant `id` as the review queue shows it.
+    pub async fn review_item(&self, id: i64) -> StoreResult<ReviewItem> {
+        let row: Option<ItemRow> = sqlx::query_as(&format!(
+            "{ITEM_SELECT} FROM variants v JOIN problems p ON p.id = v.problem_id WHERE v.id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.ok_or(StoreError::NotFound {
+            what: "variant",
+            id,
+        })?
+        .into_item()
+    }
+
+    /// Applies a reviewer's decision to variant `id`. An edit whose text fails the
+    /// consistency check with the variant's graph is refused with the complaints (nothing
+    /// saved).
+    pub async fn decide(
+        &self,
+        id: i64,
+        decision: &Decision,
+        by: &UserInfo,
+    ) -> StoreResult<DecisionOutcome> {
+        let before = self.review_item(id).await?;
+        let mut tx = self.pool.begin().await?;
+        match decision {
+            Decision::Accept | Decision::Reset => {
+                let (status, event) = if *decision == Decision::Accept {
+                    ("accepted", "accept")
+                } else {
+                    ("unreviewed", "reset")
+                };
+                sqlx::query(
+                    "UPDATE variants SET review_status = ?, review_reason = NULL,
+                        reviewed_by = ?, reviewed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                     WHERE id = ?",
+                )
+                .bind(status)
+                .bind(by.id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                insert_event(&mut tx, id, by.id, event, None, None).await?;
+            }
+            Decision::Reject { reason } => {
+                let reason = reason.trim();
+                if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+                    return Err(StoreError::Invalid(format!(
+                        "a rejection needs a reason of 1 to {MAX_REASON_CHARS} characters \
+                         (pick one from the list or write one)"
+                    )));
+                }
+                sqlx::query(
+                    "UPDATE variants SET review_status = 'rejected', review_reason = ?,
+                        reviewed_by = ?, reviewed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                     WHERE id = ?",
+                )
+                .bind(reason)
+                .bind(by.id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                insert_event(&mut tx, id, by.id, "reject", Some(reason), None).await?;
+            }
+            Decision::Edit { text } => {
+                let text = text.trim().to_string();
+                if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
+                    return Err(StoreError::Invalid(format!(
+                        "the text must have 1 to {MAX_TEXT_CHARS} characters"
+                    )));
+                }
+                let lineage = self.lineage(id).await?;
+                let checked = {
+                    let text = text.clone();
+                    super::blocking("checking the text", move || {
+                        engine::verbalize::validate(&lineage.original, &lineage.variant, &text)
+                    })
+                    .await?
+                };
+                if let Err(complaints) = checked {
+                    return Ok(DecisionOutcome::Refused(complaints));
+                }
+                sqlx::query("UPDATE variants SET text = ?, text_edited_by = ? WHERE id = ?")
+                    .bind(&text)
+                    .bind(by.id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_event(&mut tx, id, by.id, "edit", None, before.text.as_deref()).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(DecisionOutcome::Saved(Box::new(self.review_item(id).await?)))
+    }
+
+    /// Accepts or rejects (`decision`) every variant of dataset `dataset_id` matching
+    /// `filter` whose status it would change; with `apply` false, only counts them.
+    pub async fn bulk_decide(
+        &self,
+        dataset_id: i64,
+        filter: &ReviewFilter,
+        decision: &Decision,
+        apply: bool,
+        by: &UserInfo,
+    ) -> StoreResult<BulkCount> {
+        self.dataset_head(dataset_id).await?;
+        let c = check_filter(filter)?;
+        let (status, event, reason) = match decision {
+            Decision::Accept => ("accepted", "accept", None),
+            Decision::Reject { reason } if !reason.trim().is_empty() => {
+                ("rejected", "reject", Some(reason.trim().to_string()))
+            }
+            Decision::Reject { .. } => {
+                return Err(StoreError::Invalid(
+                    "a bulk rejection needs a reason (pick one from the list or write one)"
+                        .to_string(),
+                ))
+            }
+            _ => {
+                return Err(StoreError::Invalid(
+                    "bulk decisions are accept or reject".to_string(),
+                ))
+            }
+        };
+        let changing = format!("{FILTER_SQL} AND v.review_status <> '{status}'");
+        let (count,): (i64,) =
+            bind_filter(sqlx::query_as(&format!("SELECT COUNT(*) {changing}")), dataset_id, &c)
+                .fetch_one(&self.pool)
+                .await?;
+        if !apply || count == 0 {
+            return Ok(BulkCount {
+                count: count as u64,
+                applied: apply,
+            });
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("CREATE TEMP TABLE IF NOT EXISTS bulk_ids (id INTEGER PRIMARY KEY)")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM bulk_ids").execute(&mut *tx).await?;
+        let ids_sql = format!("INSERT INTO bulk_ids (id) SELECT v.id {changing}");
+        let q = sqlx::query(&ids_sql)
+            .bind(dataset_id)
+            .bind(&c.status)
+            .bind(c.min_depth)
+            .bind(c.max_depth)
+            .bind(&c.verdict)
+            .bind(&c.kind)
+            .bind(&c.search);
+        q.execute(&mut *tx).await?;
+        let (bulk,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(bulk), 0) + 1 FROM review_events")
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO review_events (variant_id, user_id, decision, reason, bulk)
+             SELECT id, ?, ?, ?, ? FROM bulk_ids",
+        )
+        .bind(by.id)
+        .bind(event)
+        .bind(&reason)
+        .bind(bulk)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query(
+            "UPDATE variants SET review_status = ?, review_reason = ?, reviewed_by = ?,
+                reviewed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id IN (SELECT id FROM bulk_ids)",
+        )
+        .bind(status)
+        .bind(&reason)
+        .bind(by.id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM bulk_ids").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(BulkCount {
+            count: done.rows_affected(),
+            applied: true,
+        })
+    }
+
+    /// Changes dataset `id`'s settings.
+    pub async fn set_dataset_settings(
+        &self,
+        id: i64,
+        settings: &DatasetSettings,
+    ) -> StoreResult<()> {
+        self.dataset_head(id).await?;
+        if !(1..=10).contains(&settings.overlap) {
+            return Err(StoreError::Invalid(format!(
+                "overlap is 1 to 10 annotators per item; got {}",
+                settings.overlap
+            )));
+        }
+        if settings.gold_percent > 50 {
+            return Err(StoreError::Invalid(format!(
+                "the gold rate is 0 to 50 percent; got {}",
+                settings.gold_percent
+            )));
+        }
+        if settings.guidelines.chars().count() > MAX_GUIDELINES_CHARS {
+            return Err(StoreError::Invalid(format!(
+                "guidelines have at most {MAX_GUIDELINES_CHARS} characters"
+            )));
+        }
+        sqlx::query(
+            "UPDATE datasets SET visibility = ?, guidelines = ?, overlap = ?, gold_rate = ?
+             WHERE id = ?",
+        )
+        .bind(if settings.public { "public" } else { "private" })
+        .bind(settings.guidelines.trim())
+        .bind(settings.overlap as i64)
+        .bind(settings.gold_percent as f64 / 100.0)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    variant_id: i64,
+    user_id: i64,
+    decision: &str,
+    reason: Option<&str>,
+    text_before: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO review_events (variant_id, user_id, decision, reason, text_before)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(variant_id)
+    .bind(user_id)
+    .bind(decision)
+    .bind(reason)
+    .bind(text_before)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

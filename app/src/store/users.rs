@@ -1,0 +1,381 @@
+//! Accounts: users with argon2 password hashes and roles, logins (with a limiter on failed
+//! attempts), and the access rules every read and write goes through.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use super::{blocking, Store, StoreError, StoreResult};
+use crate::account::{Role, UserInfo, UserRow};
+
+/// The shortest password accepted, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// The longest user name accepted, in characters.
+const MAX_USER_NAME_CHARS: usize = 64;
+
+/// Failed logins allowed for one name, or from one address, within [`LIMIT_WINDOW`].
+const FAILURES_PER_NAME: usize = 5;
+const FAILURES_PER_ADDRESS: usize = 20;
+const LIMIT_WINDOW: Duration = Duration::from_secs(300);
+
+/// The message of every refused login: it never says which part was wrong.
+pub const LOGIN_REFUSED: &str = "wrong name or password";
+
+fn check_user_name(name: &str) -> StoreResult<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_USER_NAME_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "a user name has 1 to {MAX_USER_NAME_CHARS} characters; got {:?}",
+            name
+        )));
+    }
+    if name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(StoreError::Invalid(format!(
+            "a user name has no spaces or control characters; got {name:?} (try {:?})",
+            name.split_whitespace().collect::<Vec<_>>().join("-")
+        )));
+    }
+    Ok(name)
+}
+
+fn check_password(password: &str) -> StoreResult<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "a password has at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// The argon2 PHC string of `password` with a fresh salt (slow on purpose: call on a
+/// blocking thread).
+fn hash_password(password: &str) -> StoreResult<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| {
+        StoreError::Internal(format!(
+            "the operating system's random generator failed ({e}); cannot hash a password"
+        ))
+    })?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| StoreError::Internal(format!("cannot encode a password salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Internal(format!("cannot hash the password: {e}")))
+}
+
+/// Whether `password` matches the PHC string `hash` (false for a damaged hash).
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash of a password nobody has, verified when the name is unknown so that a wrong name
+/// takes as long as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("graft decoy password").unwrap_or_default())
+}
+
+#[derive(sqlx::FromRow)]
+struct UserDbRow {
+    id: i64,
+    name: String,
+    role: String,
+    password_hash: Option<String>,
+    created_at: String,
+}
+
+impl UserDbRow {
+    fn info(&self) -> StoreResult<UserInfo> {
+        Ok(UserInfo {
+            id: self.id,
+            name: self.name.clone(),
+            role: Role::parse(&self.role).ok_or_else(|| {
+                StoreError::Corrupt(format!("user {} has an unknown role {:?}", self.id, self.role))
+            })?,
+        })
+    }
+}
+
+const USER_SELECT: &str = "SELECT id, name, role, password_hash, created_at FROM users";
+
+impl Store {
+    /// Makes an account. Fails when the name is taken or the password too short.
+    pub async fn create_user(&self, name: &str, role: Role, password: &str) -> StoreResult<UserInfo> {
+        let name = check_user_name(name)?.to_string();
+        check_password(password)?;
+        let password = password.to_string();
+        let hash = blocking("hashing the password", move || hash_password(&password)).await??;
+        let inserted = sqlx::query("INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)")
+            .bind(&name)
+            .bind(&hash)
+            .bind(role.as_str())
+            .execute(&self.pool)
+            .await;
+        match inserted {
+            Ok(r) => Ok(UserInfo {
+                id: r.last_insert_rowid(),
+                name,
+                role,
+            }),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Invalid(
+                format!("a user named {name:?} exists already; pick another name or change its password"),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The account named `name` (names compare without case), or `None`.
+    pub async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserInfo>> {
+        let row: Option<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} WHERE name = ?"))
+            .bind(name.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.info()).transpose()
+    }
+
+    /// The account with id `id`, or `None` (deleted since the session began).
+    pub async fn user(&self, id: i64) -> StoreResult<Option<UserInfo>> {
+        let row: Option<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.info()).transpose()
+    }
+
+    /// Every account, by name.
+    pub async fn list_users(&self) -> StoreResult<Vec<UserRow>> {
+        let rows: Vec<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} ORDER BY name"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(UserRow {
+                    user: r.info()?,
+                    can_log_in: r.password_hash.is_some(),
+                    created_at: r.created_at.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Accounts stored.
+    pub async fn user_count(&self) -> StoreResult<u64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
+    /// Sets the password of the account named `name`.
+    pub async fn set_password(&self, name: &str, password: &str) -> StoreResult<UserInfo> {
+        check_password(password)?;
+        let user = self.require_user(name).await?;
+        let password = password.to_string();
+        let hash = blocking("hashing the password", move || hash_password(&password)).await??;
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(user.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(user)
+    }
+
+    /// Changes the role of the account named `name`. The last admin cannot stop being one.
+    pub async fn set_role(&self, name: &str, role: Role) -> StoreResult<UserInfo> {
+        let mut user = self.require_user(name).await?;
+        if user.role == Role::Admin && role != Role::Admin {
+            let (admins,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+                    .fetch_one(&self.pool)
+                    .await?;
+            if admins <= 1 {
+                return Err(StoreError::Invalid(format!(
+                    "{:?} is the only admin; make another admin first",
+                    user.name
+                )));
+            }
+        }
+        sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+            .bind(role.as_str())
+            .bind(user.id)
+            .execute(&self.pool)
+            .await?;
+        user.role = role;
+        Ok(user)
+    }
+
+    async fn require_user(&self, name: &str) -> StoreResult<UserInfo> {
+        self.user_by_name(name).await?.ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "there is no user named {:?} (`graft user list` lists them)",
+                name.trim()
+            ))
+        })
+    }
+
+    /// The account whose name and password these are, or `None` (either part wrong: the
+    /// caller must not say which). Takes as long for an unknown name as for a wrong password.
+    pub async fn authenticate(&self, name: &str, password: &str) -> StoreResult<Option<UserInfo>> {
+        let row: Option<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} WHERE name = ?"))
+            .bind(name.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        let hash = row
+            .as_ref()
+            .and_then(|r| r.password_hash.clone())
+            .unwrap_or_else(|| decoy_hash().to_string());
+        let password = password.to_string();
+        let ok = blocking("checking the password", move || verify_password(&password, &hash)).await?;
+        match row {
+            Some(r) if ok && r.password_hash.is_some() => Ok(Some(r.info()?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether dataset `id` can be read without logging in (`None`: no such dataset).
+    pub async fn dataset_is_public(&self, id: i64) -> StoreResult<Option<bool>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT visibility FROM datasets WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(v,)| v == "public"))
+    }
+
+    /// Fails unless `user` may read dataset `id`: anyone may read a public dataset, any
+    /// logged-in account a private one. A missing dataset passes (the read that follows
+    /// answers "not found").
+    pub async fn check_read(&self, user: Option<&UserInfo>, dataset_id: i64) -> StoreResult<()> {
+        if user.is_some() || self.dataset_is_public(dataset_id).await? != Some(false) {
+            Ok(())
+        } else {
+            Err(StoreError::LoginRequired(format!(
+                "read dataset {dataset_id}: it is private"
+            )))
+        }
+    }
+
+    /// The dataset a problem, variant or job belongs to (`None`: no such row).
+    pub async fn dataset_of(&self, what: Owned, id: i64) -> StoreResult<Option<i64>> {
+        let sql = match what {
+            Owned::Problem => "SELECT dataset_id FROM problems WHERE id = ?",
+            Owned::Variant => {
+                "SELECT p.dataset_id FROM variants v JOIN problems p ON p.id = v.problem_id
+                 WHERE v.id = ?"
+            }
+            Owned::Job => "SELECT dataset_id FROM jobs WHERE id = ?",
+            Owned::LabelItem => "SELECT dataset_id FROM label_items WHERE id = ?",
+        };
+        let row: Option<(i64,)> = sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|(d,)| d))
+    }
+
+    /// [`Store::check_read`] for the dataset that row `id` belongs to; a missing row passes
+    /// (the read that follows answers "not found").
+    pub async fn check_read_of(
+        &self,
+        user: Option<&UserInfo>,
+        what: Owned,
+        id: i64,
+    ) -> StoreResult<()> {
+        match self.dataset_of(what, id).await? {
+            Some(d) => self.check_read(user, d).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Which kind of row [`Store::dataset_of`] looks up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owned {
+    /// A problem.
+    Problem,
+    /// A variant.
+    Variant,
+    /// A job.
+    Job,
+    /// A label item.
+    LabelItem,
+}
+
+/// Fails unless `user` has at least `role`; `doing` says what for ("import a dataset").
+pub fn require(user: Option<&UserInfo>, role: Role, doing: &str) -> StoreResult<UserInfo> {
+    match user {
+        None => Err(StoreError::LoginRequired(doing.to_string())),
+        Some(u) if u.is(role) => Ok(u.clone()),
+        Some(u) => Err(StoreError::Forbidden(format!(
+            "only an {role} may {doing}; {:?} is a{} {}",
+            u.name,
+            if u.role == Role::Admin || u.role == Role::Annotator { "n" } else { "" },
+            u.role
+        ))),
+    }
+}
+
+/// Failed logins by name and by address, forgotten after a few minutes. Cheap to clone
+/// (clones share the counts).
+#[derive(Debug, Clone, Default)]
+pub struct LoginLimiter {
+    failures: Arc<Mutex<HashMap<String, Vec<Instant>>>>,
+}
+
+impl LoginLimiter {
+    fn keys(name: &str, address: Option<&str>) -> [(String, usize); 2] {
+        [
+            (format!("name:{}", name.trim().to_lowercase()), FAILURES_PER_NAME),
+            (
+                format!("addr:{}", address.unwrap_or("unknown")),
+                FAILURES_PER_ADDRESS,
+            ),
+        ]
+    }
+
+    /// Fails with [`StoreError::TooManyAttempts`] while this name or address has used up its
+    /// failed logins.
+    pub fn check(&self, name: &str, address: Option<&str>) -> StoreResult<()> {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut wait = Duration::ZERO;
+        for (key, limit) in Self::keys(name, address) {
+            if let Some(times) = map.get_mut(&key) {
+                times.retain(|t| now.duration_since(*t) < LIMIT_WINDOW);
+                if times.len() >= limit {
+                    let oldest = times[times.len() - limit];
+                    wait = wait.max(LIMIT_WINDOW.saturating_sub(now.duration_since(oldest)));
+                }
+            }
+        }
+        if wait > Duration::ZERO {
+            return Err(StoreError::TooManyAttempts(wait.as_secs().max(1)));
+        }
+        Ok(())
+    }
+
+    /// Counts a failed login.
+    pub fn failed(&self, name: &str, address: Option<&str>) {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < LIMIT_WINDOW));
+        }
+        for (key, _) in Self::keys(name, address) {
+            map.entry(key).or_default().push(now);
+        }
+    }
+
+    /// Forgets the failures of a name after a successful login.
+    pub fn succeeded(&self, name: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&format!("name:{}", name.trim().to_lowercase()));
+    }
+}

@@ -1,0 +1,168 @@
+//! `graft user`: accounts in a data directory's database (add, password, role, list).
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use app::account::Role;
+use app::store::{Store, MIN_PASSWORD_CHARS};
+
+/// Options of `graft user`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Directory of the database (`graft.sqlite3` inside), as for `graft serve`.
+    #[arg(long, env = "GRAFT_DATA_DIR", default_value = "./graft-data", global = true)]
+    pub data_dir: PathBuf,
+    /// A sqlx SQLite URL; overrides --data-dir.
+    #[arg(long, env = "GRAFT_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+/// What `graft user` does.
+#[derive(clap::Subcommand)]
+pub enum UserCommand {
+    /// Make an account. Without --password-stdin a random password is made and printed once.
+    Add {
+        /// The login name (no spaces).
+        name: String,
+        /// What the account may do.
+        #[arg(long, value_parser = parse_role, default_value = "annotator", conflicts_with = "admin")]
+        role: Role,
+        /// Shorthand for --role admin (the first account should be one).
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Do nothing (and succeed) when the name is taken.
+        #[arg(long)]
+        if_missing: bool,
+    },
+    /// Set an account's password (random and printed unless --password-stdin).
+    Passwd {
+        /// The login name.
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change an account's role.
+    Role {
+        /// The login name.
+        name: String,
+        /// admin, annotator or viewer.
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+    /// List the accounts.
+    List,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("unknown role {s:?}; use admin, annotator or viewer"))
+}
+
+/// Runs `graft user …`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(user(args))
+}
+
+async fn open(args: &Args) -> anyhow::Result<Store> {
+    match &args.database_url {
+        Some(url) => Store::open(url)
+            .await
+            .with_context(|| format!("cannot open --database-url {url}")),
+        None => Store::open_data_dir(&args.data_dir).await.with_context(|| {
+            format!(
+                "cannot open the database in --data-dir {} (is the directory writable?)",
+                args.data_dir.display()
+            )
+        }),
+    }
+}
+
+/// The password: the first line of standard input, or a new random one (`true`: print it).
+fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        if line.chars().count() < MIN_PASSWORD_CHARS {
+            bail!("the password on standard input is shorter than {MIN_PASSWORD_CHARS} characters");
+        }
+        return Ok((line, false));
+    }
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
+    let password = bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    Ok((password, true))
+}
+
+async fn user(args: Args) -> anyhow::Result<()> {
+    let store = open(&args).await?;
+    match args.command {
+        UserCommand::Add {
+            name,
+            role,
+            admin,
+            password_stdin,
+            if_missing,
+        } => {
+            let role = if admin { Role::Admin } else { role };
+            if if_missing {
+                if let Some(u) = store.user_by_name(&name).await? {
+                    println!("user {:?} exists already ({}); nothing changed", u.name, u.role);
+                    return Ok(());
+                }
+            }
+            let (password, show) = password(password_stdin)?;
+            let user = store.create_user(&name, role, &password).await?;
+            println!("added {} {:?}", user.role, user.name);
+            if show {
+                println!("password: {password}");
+                println!("(shown once; change it with `graft user passwd {}`)", user.name);
+            }
+        }
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            let (password, show) = password(password_stdin)?;
+            let user = store.set_password(&name, &password).await?;
+            println!("new password for {:?}", user.name);
+            if show {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::Role { name, role } => {
+            let user = store.set_role(&name, role).await?;
+            println!("{:?} is now {}", user.name, user.role);
+        }
+        UserCommand::List => {
+            for row in store.list_users().await? {
+                println!(
+                    "{:<24} {:<10} {}{}",
+                    row.user.name,
+                    row.user.role.as_str(),
+                    row.created_at,
+                    if row.can_log_in { "" } else { "  (no password: cannot log in)" }
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
