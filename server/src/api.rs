@@ -171,7 +171,8 @@ pub async fn unknown_endpoint(method: Method, uri: Uri) -> ApiError {
     )
 }
 
-fn id_from(path: Result<Path<i64>, PathRejection>, what: &str) -> ApiResult<i64> {
+/// The path's id, or a 400 that names `what` it should be.
+pub fn id_from(path: Result<Path<i64>, PathRejection>, what: &str) -> ApiResult<i64> {
     path.map(|Path(id)| id).map_err(|e| {
         ApiError::bad_request(format!(
             "the {what} id in the path is not a whole number ({}); use e.g. /api/{what}s/1",
@@ -193,7 +194,8 @@ pub fn json_from<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     })
 }
 
-fn query_from<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+/// The query string, or a 400 that says what is wrong with it.
+pub fn query_from<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
     query
         .map(|Query(q)| q)
         .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))

@@ -1,6 +1,7 @@
 //! `graft`: the command-line entry point and the web server (`graft serve`).
 
 mod accounts;
+mod annotations;
 mod api;
 mod cli;
 mod jsonl;

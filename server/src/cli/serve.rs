@@ -26,7 +26,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
-use crate::{accounts, api};
+use crate::{accounts, annotations, api};
 
 /// The bundle name in `[[workspace.metadata.leptos]]`, used when cargo-leptos did not set
 /// `LEPTOS_OUTPUT_NAME`.
@@ -187,6 +187,7 @@ fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(accounts::routes())
+        .merge(annotations::routes())
         // Server functions are registered at their own paths by `leptos_routes_with_context`;
         // anything else under /api/ is an unknown endpoint (JSON 404).
         .route("/api/{*fn_name}", any(server_fn_or_404))
