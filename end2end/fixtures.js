@@ -10,6 +10,7 @@
 //   before that are lost).
 
 import { test as base, expect } from '@playwright/test';
+import { ACCOUNTS } from './server.js';
 
 /** The attribute frontend/src/lib.rs sets on <html> once hydration is done. */
 export const HYDRATED = 'html[data-hydrated="true"]';
@@ -20,6 +21,15 @@ export const test = base.extend({
     await use(process.env.GRAFT_URL);
   },
   allowConsoleErrors: [false, { option: true }],
+  // Who the test is logged in as before it starts (`null`: anonymous). `test.use({ user })`.
+  user: ['admin', { option: true }],
+  _login: [
+    async ({ page, user, baseURL }, use) => {
+      if (user) await logIn(page, user, baseURL);
+      await use();
+    },
+    { auto: true },
+  ],
   consoleErrors: async ({ page }, use) => {
     const errors = [];
     page.on('console', (msg) => {
@@ -40,6 +50,14 @@ export const test = base.extend({
 });
 
 export { expect };
+
+/** Logs `page`'s browser context in as `name` (one of server.js's ACCOUNTS) through the API. */
+export async function logIn(page, name, baseURL) {
+  const account = ACCOUNTS.find(([n]) => n === name);
+  if (!account) throw new Error(`no test account ${name}`);
+  const res = await page.request.post(`${baseURL || ''}/api/login`, { data: { name, password: account[2] } });
+  if (!res.ok()) throw new Error(`login as ${name}: ${res.status()} ${await res.text()}`);
+}
 
 /** Goes to `url` (relative to the server) and waits for the hydration marker. */
 export async function gotoHydrated(page, url, { timeout = 30_000 } = {}) {

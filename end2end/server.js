@@ -11,6 +11,13 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+/** The accounts every test server has: [name, role, password]. */
+export const ACCOUNTS = [
+  ['admin', 'admin', 'admin-password'],
+  ['ann1', 'annotator', 'password-123'],
+  ['ann2', 'annotator', 'password-123'],
+];
+
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The `graft` binary the tests run: GRAFT_BIN (relative to the current folder), else the
@@ -49,6 +56,16 @@ export async function startServer({ log = process.stderr } = {}) {
   }
   const env = { ...process.env, LEPTOS_SITE_ROOT: siteRoot() };
   delete env.GRAFT_ADDR;
+  delete env.GRAFT_DATABASE_URL;
+  if (dataDir && execFileSync(bin, ['--help'], { encoding: 'utf8' }).includes('user')) {
+    for (const [name, role, password] of ACCOUNTS) {
+      execFileSync(bin, ['user', 'add', name, '--role', role, '--password-stdin', '--data-dir', dataDir], {
+        input: `${password}\n`,
+        env,
+        stdio: ['pipe', 'ignore', 'inherit'],
+      });
+    }
+  }
   const child = spawn(bin, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'inherit'] });
 
   const url = await new Promise((resolve, reject) => {

@@ -82,13 +82,21 @@ pub async fn get_dataset(
 /// A problem with its graph and variants, or `None`.
 #[server]
 pub async fn get_problem(id: i64) -> Result<Option<StoredProblem>, ServerFnError> {
-    readable(Owned::Problem, id).await?.problem(id).await.map_err(fail)
+    readable(Owned::Problem, id)
+        .await?
+        .problem(id)
+        .await
+        .map_err(fail)
 }
 
 /// A variant with its graph and its parent's, or `None`.
 #[server]
 pub async fn get_variant(id: i64) -> Result<Option<StoredVariant>, ServerFnError> {
-    readable(Owned::Variant, id).await?.variant(id).await.map_err(fail)
+    readable(Owned::Variant, id)
+        .await?
+        .variant(id)
+        .await
+        .map_err(fail)
 }
 
 /// The problem or variant a share token names, or `None`.
@@ -120,7 +128,10 @@ pub async fn import_dataset(
     contents: String,
 ) -> Result<ImportOutcome, ServerFnError> {
     use crate::store::ErrorKind;
-    match admin("import a dataset")?.import_jsonl(&name, &contents).await {
+    match admin("import a dataset")?
+        .import_jsonl(&name, &contents)
+        .await
+    {
         Ok(report) => Ok(ImportOutcome::Imported(report)),
         Err(ssr::StoreError::NothingImported { reason, failed }) => {
             Ok(ImportOutcome::Refused { reason, failed })

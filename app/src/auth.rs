@@ -79,7 +79,10 @@ mod ssr {
                 limiter.succeeded(name);
                 // A new session id on every login (no fixation).
                 session.cycle_id().await.map_err(session_error)?;
-                session.insert(USER_KEY, user.id).await.map_err(session_error)?;
+                session
+                    .insert(USER_KEY, user.id)
+                    .await
+                    .map_err(session_error)?;
                 Ok(Some(user))
             }
             None => {
@@ -156,20 +159,33 @@ pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
 
 /// Makes an account (admins only).
 #[server]
-pub async fn add_user(name: String, role: String, password: String) -> Result<UserInfo, ServerFnError> {
+pub async fn add_user(
+    name: String,
+    role: String,
+    password: String,
+) -> Result<UserInfo, ServerFnError> {
     caller().require(Role::Admin, "add users").map_err(fail)?;
     let role = Role::parse(&role).ok_or_else(|| {
-        ServerFnError::new(format!("unknown role {role:?}; use admin, annotator or viewer"))
+        ServerFnError::new(format!(
+            "unknown role {role:?}; use admin, annotator or viewer"
+        ))
     })?;
-    store()?.create_user(&name, role, &password).await.map_err(fail)
+    store()?
+        .create_user(&name, role, &password)
+        .await
+        .map_err(fail)
 }
 
 /// Changes an account's role (admins only).
 #[server]
 pub async fn set_user_role(name: String, role: String) -> Result<UserInfo, ServerFnError> {
-    caller().require(Role::Admin, "change roles").map_err(fail)?;
+    caller()
+        .require(Role::Admin, "change roles")
+        .map_err(fail)?;
     let role = Role::parse(&role).ok_or_else(|| {
-        ServerFnError::new(format!("unknown role {role:?}; use admin, annotator or viewer"))
+        ServerFnError::new(format!(
+            "unknown role {role:?}; use admin, annotator or viewer"
+        ))
     })?;
     store()?.set_role(&name, role).await.map_err(fail)
 }

@@ -22,10 +22,7 @@ pub async fn get_label_queue(dataset_id: i64) -> Result<LabelQueue, ServerFnErro
     let user = caller()
         .require(Role::Annotator, "label steps")
         .map_err(fail)?;
-    store()?
-        .label_queue(dataset_id, &user)
-        .await
-        .map_err(fail)
+    store()?.label_queue(dataset_id, &user).await.map_err(fail)
 }
 
 /// One change to the caller's labels of an item; the item as it is now.
@@ -42,21 +39,31 @@ pub async fn edit_labels(item_id: i64, edit: LabelEdit) -> Result<LabelTask, Ser
     store.label_edit(item_id, &user, &edit).await.map_err(fail)
 }
 
-/// A dataset's annotation report: progress, agreement, gold accuracy (admins only).
+/// A dataset's annotation report (progress, agreement, gold accuracy) for an admin; `None`
+/// for anyone else (the dataset page asks whoever looks).
 #[server]
-pub async fn get_annotation_report(dataset_id: i64) -> Result<AnnotationReport, ServerFnError> {
-    caller()
+pub async fn get_annotation_report(
+    dataset_id: i64,
+) -> Result<Option<AnnotationReport>, ServerFnError> {
+    if caller()
         .require(Role::Admin, "see agreement and gold accuracy")
-        .map_err(fail)?;
+        .is_err()
+    {
+        return Ok(None);
+    }
     store()?
         .annotation_report(dataset_id)
         .await
+        .map(Some)
         .map_err(fail)
 }
 
 /// Changes a dataset's settings (admins only).
 #[server(input = leptos::server_fn::codec::Json)]
-pub async fn save_settings(dataset_id: i64, settings: DatasetSettings) -> Result<(), ServerFnError> {
+pub async fn save_settings(
+    dataset_id: i64,
+    settings: DatasetSettings,
+) -> Result<(), ServerFnError> {
     caller()
         .require(Role::Admin, "change dataset settings")
         .map_err(fail)?;
@@ -78,7 +85,10 @@ pub fn LabelPage() -> impl IntoView {
             .unwrap_or(-1)
     };
     let next = RwSignal::new(0u32);
-    let queue = Resource::new(move || (dataset_id(), next.get()), |(d, _)| get_label_queue(d));
+    let queue = Resource::new(
+        move || (dataset_id(), next.get()),
+        |(d, _)| get_label_queue(d),
+    );
     view! {
         <leptos_meta::Title text="Label steps · Graft"/>
         <Suspense fallback=|| view! { <p class="loading">"Loading your queue…"</p> }>
@@ -127,21 +137,35 @@ fn LabelScreen(dataset_id: i64, queue: LabelQueue, next: RwSignal<u32>) -> impl 
         task.with_untracked(|t| t.ratings.iter().position(|r| r.is_none()).unwrap_or(0)),
     );
     let error = RwSignal::new(None::<String>);
-    let edit = ServerAction::<EditLabels>::new();
-    Effect::new(move |_| match edit.value().get() {
-        Some(Ok(t)) => {
-            let finished = t.finish.is_some();
-            task.set(t);
-            error.set(None);
-            if finished {
-                next.update(|n| *n += 1);
-            }
-        }
-        Some(Err(e)) => error.set(Some(e.to_string())),
-        None => {}
-    });
+    // Edits go to the server one at a time, in key order (a finish never overtakes a rating).
+    let pending = StoredValue::new(std::collections::VecDeque::<LabelEdit>::new());
+    let busy = StoredValue::new(false);
     let send = move |e: LabelEdit| {
-        edit.dispatch(EditLabels { item_id, edit: e });
+        pending.update_value(|q| q.push_back(e));
+        if busy.get_value() {
+            return;
+        }
+        busy.set_value(true);
+        leptos::task::spawn_local(async move {
+            while let Some(e) = pending.try_update_value(|q| q.pop_front()).flatten() {
+                match edit_labels(item_id, e).await {
+                    // The ratings on screen are already the caller's; take the rest.
+                    Ok(t) => {
+                        let finished = t.finish.is_some();
+                        task.update(|cur| {
+                            cur.flagged = t.flagged;
+                            cur.finish = t.finish;
+                        });
+                        error.set(None);
+                        if finished {
+                            next.update(|n| *n += 1);
+                        }
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            }
+            busy.set_value(false);
+        });
     };
     let rate = move |r: Option<i8>| {
         let step = cursor.get_untracked();
@@ -308,6 +332,9 @@ fn Progress(done: u64, total: u64) -> impl IntoView {
 /// admins, the settings and the report.
 #[component]
 pub fn AnnotationPanel(dataset_id: i64, settings: DatasetSettings) -> impl IntoView {
+    // Made before anything is awaited, so that server and browser create resources in the
+    // same order (hydration matches them by order).
+    let report = Resource::new(move || dataset_id, get_annotation_report);
     view! {
         <section class="annotation">
             <h2>"Review and labels"</h2>
@@ -320,13 +347,15 @@ pub fn AnnotationPanel(dataset_id: i64, settings: DatasetSettings) -> impl IntoV
                 {move || {
                     let settings = settings.clone();
                     Suspend::new(async move {
-                        let admin = crate::login::me()
-                            .await
-                            .is_some_and(|u| u.is(crate::account::Role::Admin));
-                        admin.then(|| view! {
-                            <SettingsForm dataset_id settings/>
-                            <ReportView dataset_id/>
-                        })
+                        match report.await {
+                            Ok(Some(r)) => view! {
+                                <SettingsForm dataset_id settings/>
+                                <ReportView report=r/>
+                            }
+                            .into_any(),
+                            Ok(None) => ().into_any(),
+                            Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        }
                     })
                 }}
             </Suspense>
@@ -338,6 +367,8 @@ pub fn AnnotationPanel(dataset_id: i64, settings: DatasetSettings) -> impl IntoV
 fn SettingsForm(dataset_id: i64, settings: DatasetSettings) -> impl IntoView {
     let save = ServerAction::<SaveSettings>::new();
     let public = RwSignal::new(settings.public);
+    // A plain `value` attribute and an input handler: a textarea, or `bind:value` with a
+    // non-empty text, failed to hydrate here.
     let guidelines = RwSignal::new(settings.guidelines.clone());
     let overlap = RwSignal::new(settings.overlap.to_string());
     let gold = RwSignal::new(settings.gold_percent.to_string());
@@ -360,7 +391,10 @@ fn SettingsForm(dataset_id: i64, settings: DatasetSettings) -> impl IntoView {
                 <label><input type="checkbox" name="public" bind:checked=public/> " public (readable without logging in)"</label>
                 <label>"annotators per item " <input name="overlap" type="number" min="1" max="10" bind:value=overlap/></label>
                 <label>"gold questions (%) " <input name="gold_percent" type="number" min="0" max="50" bind:value=gold/></label>
-                <label class="wide">"guidelines" <textarea name="guidelines" rows="4" bind:value=guidelines></textarea></label>
+                <label class="wide">"guidelines (shown beside every item)"
+                    <input name="guidelines" type="text" prop:value=move || guidelines.get()
+                        on:input=move |ev| guidelines.set(event_target_value(&ev))/>
+                </label>
                 <button type="submit" class="primary">"Save settings"</button>
                 {move || match save.value().get() {
                     Some(Ok(())) => view! { <span class="ok">"saved"</span> }.into_any(),
@@ -377,13 +411,9 @@ fn fmt_opt(x: Option<f64>) -> String {
 }
 
 #[component]
-fn ReportView(dataset_id: i64) -> impl IntoView {
-    let report = Resource::new(move || dataset_id, get_annotation_report);
+fn ReportView(report: AnnotationReport) -> impl IntoView {
+    let r = report;
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading the report…"</p> }>
-            {move || Suspend::new(async move {
-                match report.await {
-                    Ok(r) => view! {
                         <div class="report">
                             <p>
                                 {r.complete} " of " {r.items} " items have all " {r.overlap} " annotators · "
@@ -432,11 +462,5 @@ fn ReportView(dataset_id: i64) -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                    }
-                    .into_any(),
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
     }
 }

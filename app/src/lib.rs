@@ -30,10 +30,10 @@ use leptos_router::{path, SsrMode};
 
 use crate::labeling::LabelPage;
 use crate::login::{provide_me, AccountBox, LoginPage, UsersPage};
-use crate::review::ReviewPage;
 use crate::pages::{
     DatasetPage, DatasetsPage, NewProblemPage, NotFound, ProblemPage, SharePage, VariantPage,
 };
+use crate::review::ReviewPage;
 
 /// The HTML document around the app (server side).
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -214,7 +214,11 @@ fn ReviewScreen(
                     }
                     "Escape" => mode.set(Mode::Look),
                     k => {
-                        if let Some(i) = k.parse::<usize>().ok().filter(|i| (1..=REJECT_REASONS.len()).contains(i)) {
+                        if let Some(i) = k
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|i| (1..=REJECT_REASONS.len()).contains(i))
+                        {
                             reason.set(REJECT_REASONS[i - 1].to_string());
                         }
                     }
@@ -338,7 +342,8 @@ fn ReviewScreen(
                             })}
                             {move || (mode.get() == Mode::Editing).then(|| view! {
                                 <div class="edit">
-                                    <textarea class="edit-text" rows="6" bind:value=edit_text autofocus></textarea>
+                                    <textarea class="edit-text" rows="6" prop:value=move || edit_text.get()
+                                        on:input=move |ev| edit_text.set(event_target_value(&ev))></textarea>
                                     <p class="muted">"Ctrl+Enter saves (after the consistency check) · Esc cancels"</p>
                                     <button class="primary" on:click=move |_| save_edit()>"Save text"</button>
                                 </div>

@@ -41,7 +41,16 @@ async fn login(
 ) -> ApiResult<impl IntoResponse> {
     let req = json_from(body)?;
     let address = who.0.address.as_deref();
-    match log_in(&store, &limiter, &session, &req.name, &req.password, address).await? {
+    match log_in(
+        &store,
+        &limiter,
+        &session,
+        &req.name,
+        &req.password,
+        address,
+    )
+    .await?
+    {
         Some(user) => Ok(Json(serde_json::json!({ "user": user }))),
         None => Err(ApiError::new(StatusCode::UNAUTHORIZED, LOGIN_REFUSED)),
     }
@@ -79,7 +88,10 @@ async fn add_user(
     let role = Role::parse(&req.role).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            format!("unknown role {:?}; use admin, annotator or viewer", req.role),
+            format!(
+                "unknown role {:?}; use admin, annotator or viewer",
+                req.role
+            ),
         )
     })?;
     let user = store.create_user(&req.name, role, &req.password).await?;

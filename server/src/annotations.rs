@@ -130,7 +130,8 @@ async fn report(
     who: Who,
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<impl IntoResponse> {
-    who.0.require(Role::Admin, "see agreement and gold accuracy")?;
+    who.0
+        .require(Role::Admin, "see agreement and gold accuracy")?;
     let id = id_from(id, "dataset")?;
     Ok(Json(store.annotation_report(id).await?))
 }

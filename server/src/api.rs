@@ -100,7 +100,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Who {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Who(parts.extensions.get::<Caller>().cloned().unwrap_or_default()))
+        Ok(Who(parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_default()))
     }
 }
 
@@ -344,7 +348,12 @@ async fn create_job(
 async fn list_all_jobs(State(store): State<Store>, who: Who) -> ApiResult<impl IntoResponse> {
     let mut jobs = store.list_jobs(None).await?;
     if who.0.user.is_none() {
-        let public: Vec<i64> = store.list_datasets(true).await?.iter().map(|d| d.id).collect();
+        let public: Vec<i64> = store
+            .list_datasets(true)
+            .await?
+            .iter()
+            .map(|d| d.id)
+            .collect();
         jobs.retain(|j| public.contains(&j.dataset_id));
     }
     Ok(Json(jobs))

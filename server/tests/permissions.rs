@@ -12,7 +12,13 @@ use common::*;
 use serde_json::{json, Value};
 
 /// `method path` with a JSON body (or none) as the holder of `cookie`.
-fn call(addr: SocketAddr, cookie: Option<&str>, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+fn call(
+    addr: SocketAddr,
+    cookie: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
     let text = body.map(|b| b.to_string()).unwrap_or_default();
     let (status, _, out) = request_with(
         addr,
@@ -72,17 +78,35 @@ fn each_role_reaches_only_what_it_may() {
     let addr = server.addr;
     let ann = as_user(addr, "ann1");
     let vic = as_user(addr, "vic");
-    let (_, page) = call(addr, Some(&admin), "GET", &format!("/api/datasets/{id}?limit=1"), None);
+    let (_, page) = call(
+        addr,
+        Some(&admin),
+        "GET",
+        &format!("/api/datasets/{id}?limit=1"),
+        None,
+    );
     let problem = page["problems"][0]["id"].as_i64().unwrap();
-    let (_, variants) = call(addr, Some(&admin), "GET", &format!("/api/datasets/{id}/variants"), None);
+    let (_, variants) = call(
+        addr,
+        Some(&admin),
+        "GET",
+        &format!("/api/datasets/{id}/variants"),
+        None,
+    );
     let variant = variants["items"][0]["id"].as_i64().unwrap();
     let job = json!({"dataset_id": id, "rounds": 1});
 
     // Anonymous: the private dataset is invisible and unreadable; nothing can be written.
     let (status, list) = call(addr, None, "GET", "/api/datasets", None);
     assert_eq!(status, 200);
-    assert!(list.as_array().unwrap().iter().all(|d| d["id"] != id), "{list}");
-    assert!(list.as_array().unwrap().iter().any(|d| d["name"] == "demo"), "the demo is public: {list}");
+    assert!(
+        list.as_array().unwrap().iter().all(|d| d["id"] != id),
+        "{list}"
+    );
+    assert!(
+        list.as_array().unwrap().iter().any(|d| d["name"] == "demo"),
+        "the demo is public: {list}"
+    );
     for path in [
         format!("/api/datasets/{id}"),
         format!("/api/datasets/{id}/variants"),
@@ -98,70 +122,181 @@ fn each_role_reaches_only_what_it_may() {
     assert_eq!(status, 401, "{body}");
     let (status, _, html) = request_with(addr, "GET", &format!("/d/{id}"), None, b"", None);
     assert_eq!(status, 401, "the page answers 401");
-    assert!(html.contains("log in to read dataset"), "the page says why: {html}");
-    assert!(!html.contains("Ann has 3 boxes"), "no question of the private dataset leaks");
+    assert!(
+        html.contains("log in to read dataset"),
+        "the page says why: {html}"
+    );
+    assert!(
+        !html.contains("Ann has 3 boxes"),
+        "no question of the private dataset leaks"
+    );
 
     // A viewer reads everything and writes nothing.
-    let (status, _) = call(addr, Some(&vic), "GET", &format!("/api/datasets/{id}"), None);
+    let (status, _) = call(
+        addr,
+        Some(&vic),
+        "GET",
+        &format!("/api/datasets/{id}"),
+        None,
+    );
     assert_eq!(status, 200);
     for (method, path, body) in [
         ("POST", "/api/jobs".to_string(), job.clone()),
-        ("POST", format!("/api/variants/{variant}/review"), json!({"decision": "accept"})),
-        ("POST", format!("/api/problems/{problem}/variants"), json!({"operations": []})),
-        ("POST", format!("/api/variants/{variant}/judge?offline=true"), json!({})),
+        (
+            "POST",
+            format!("/api/variants/{variant}/review"),
+            json!({"decision": "accept"}),
+        ),
+        (
+            "POST",
+            format!("/api/problems/{problem}/variants"),
+            json!({"operations": []}),
+        ),
+        (
+            "POST",
+            format!("/api/variants/{variant}/judge?offline=true"),
+            json!({}),
+        ),
     ] {
         let (status, out) = call(addr, Some(&vic), method, &path, Some(&body));
         assert_eq!(status, 403, "viewer {method} {path}: {out}");
         assert!(out["error"].as_str().unwrap().contains("viewer"), "{out}");
     }
-    let (status, _) = call(addr, Some(&vic), "GET", &format!("/api/datasets/{id}/labels/next"), None);
+    let (status, _) = call(
+        addr,
+        Some(&vic),
+        "GET",
+        &format!("/api/datasets/{id}/labels/next"),
+        None,
+    );
     assert_eq!(status, 403);
 
     // An annotator reviews and labels, but cannot reach admin operations.
-    let (status, out) = call(addr, Some(&ann), "POST", &format!("/api/variants/{variant}/review"), Some(&json!({"decision": "accept"})));
+    let (status, out) = call(
+        addr,
+        Some(&ann),
+        "POST",
+        &format!("/api/variants/{variant}/review"),
+        Some(&json!({"decision": "accept"})),
+    );
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["Saved"]["status"], "accepted", "{out}");
     for (method, path, body) in [
         ("POST", "/api/jobs".to_string(), Some(job.clone())),
         ("GET", "/api/users".to_string(), None),
-        ("POST", "/api/users".to_string(), Some(json!({"name": "eve", "role": "admin", "password": "password-123"}))),
-        ("POST", format!("/api/datasets/{id}/review/bulk"), Some(json!({"decision": {"decision": "accept"}, "apply": true}))),
-        ("POST", format!("/api/datasets/{id}/settings"), Some(json!({"public": true, "guidelines": "", "overlap": 2, "gold_percent": 10}))),
+        (
+            "POST",
+            "/api/users".to_string(),
+            Some(json!({"name": "eve", "role": "admin", "password": "password-123"})),
+        ),
+        (
+            "POST",
+            format!("/api/datasets/{id}/review/bulk"),
+            Some(json!({"decision": {"decision": "accept"}, "apply": true})),
+        ),
+        (
+            "POST",
+            format!("/api/datasets/{id}/settings"),
+            Some(json!({"public": true, "guidelines": "", "overlap": 2, "gold_percent": 10})),
+        ),
         ("GET", format!("/api/datasets/{id}/annotations"), None),
-        ("POST", format!("/api/variants/{variant}/verbalize?offline=true"), Some(json!({}))),
+        (
+            "POST",
+            format!("/api/variants/{variant}/verbalize?offline=true"),
+            Some(json!({})),
+        ),
     ] {
         let (status, out) = call(addr, Some(&ann), method, &path, body.as_ref());
         assert_eq!(status, 403, "annotator {method} {path}: {out}");
     }
-    let (status, _) = call(addr, None, "POST", "/api/datasets?name=sneaky", Some(&json!({})));
+    let (status, _) = call(
+        addr,
+        None,
+        "POST",
+        "/api/datasets?name=sneaky",
+        Some(&json!({})),
+    );
     assert_eq!(status, 401);
 
     // The admin can do all of it.
-    let (status, out) = call(addr, Some(&admin), "POST", "/api/users", Some(&json!({"name": "newbie", "role": "viewer", "password": "password-123"})));
+    let (status, out) = call(
+        addr,
+        Some(&admin),
+        "POST",
+        "/api/users",
+        Some(&json!({"name": "newbie", "role": "viewer", "password": "password-123"})),
+    );
     assert_eq!(status, 201, "{out}");
-    let (status, out) = call(addr, Some(&admin), "POST", &format!("/api/datasets/{id}/review/bulk"), Some(&json!({"decision": {"decision": "accept"}})));
+    let (status, out) = call(
+        addr,
+        Some(&admin),
+        "POST",
+        &format!("/api/datasets/{id}/review/bulk"),
+        Some(&json!({"decision": {"decision": "accept"}})),
+    );
     assert_eq!(status, 200, "{out}");
     let count = out["count"].as_u64().unwrap();
-    assert!(count >= 1 && out["applied"] == false, "a preview counts without changing: {out}");
-    let (_, q) = call(addr, Some(&admin), "GET", &format!("/api/datasets/{id}/review"), None);
+    assert!(
+        count >= 1 && out["applied"] == false,
+        "a preview counts without changing: {out}"
+    );
+    let (_, q) = call(
+        addr,
+        Some(&admin),
+        "GET",
+        &format!("/api/datasets/{id}/review"),
+        None,
+    );
     assert_eq!(q["matching"].as_u64().unwrap(), count, "{q}");
 
     // A share link reads without an account and cannot write.
-    let (_, p) = call(addr, Some(&admin), "GET", &format!("/api/problems/{problem}"), None);
+    let (_, p) = call(
+        addr,
+        Some(&admin),
+        "GET",
+        &format!("/api/problems/{problem}"),
+        None,
+    );
     let token = p["share_token"].as_str().unwrap().to_string();
     let (status, shared) = call(addr, None, "GET", &format!("/api/s/{token}"), None);
     assert_eq!(status, 200, "{shared}");
-    let (status, _) = call(addr, None, "POST", &format!("/api/s/{token}"), Some(&json!({})));
+    let (status, _) = call(
+        addr,
+        None,
+        "POST",
+        &format!("/api/s/{token}"),
+        Some(&json!({})),
+    );
     assert_eq!(status, 405);
-    let (status, _) = call(addr, None, "POST", &format!("/api/problems/{problem}/variants"), Some(&json!({"operations": []})));
+    let (status, _) = call(
+        addr,
+        None,
+        "POST",
+        &format!("/api/problems/{problem}/variants"),
+        Some(&json!({"operations": []})),
+    );
     assert_eq!(status, 401);
     let (status, _, html) = request_with(addr, "GET", &format!("/s/{token}"), None, b"", None);
     assert_eq!(status, 200);
-    assert!(html.contains("Ann has 3 boxes") || html.contains("Tom buys"), "the share page shows the problem");
-    assert!(!html.contains("Generate") && !html.contains(">Verbalize"), "no write controls on a share page");
+    assert!(
+        html.contains("Ann has 3 boxes") || html.contains("Tom buys"),
+        "the share page shows the problem"
+    );
+    assert!(
+        !html.contains("Generate") && !html.contains(">Verbalize"),
+        "no write controls on a share page"
+    );
 
     // Making the dataset public opens it to anonymous readers.
-    let (status, _) = call(addr, Some(&admin), "POST", &format!("/api/datasets/{id}/settings"), Some(&json!({"public": true, "guidelines": "Check every number.", "overlap": 2, "gold_percent": 10})));
+    let (status, _) = call(
+        addr,
+        Some(&admin),
+        "POST",
+        &format!("/api/datasets/{id}/settings"),
+        Some(
+            &json!({"public": true, "guidelines": "Check every number.", "overlap": 2, "gold_percent": 10}),
+        ),
+    );
     assert_eq!(status, 200);
     let (status, _) = call(addr, None, "GET", &format!("/api/datasets/{id}"), None);
     assert_eq!(status, 200);
@@ -202,7 +337,13 @@ fn labels_are_blind_null_when_unrated_and_reported_with_agreement_and_gold() {
     let (server, _dir, id, admin) = setup();
     let addr = server.addr;
     // Every fourth item is gold; two annotators per item.
-    let (status, _) = call(addr, Some(&admin), "POST", &format!("/api/datasets/{id}/settings"), Some(&json!({"public": false, "guidelines": "", "overlap": 2, "gold_percent": 25})));
+    let (status, _) = call(
+        addr,
+        Some(&admin),
+        "POST",
+        &format!("/api/datasets/{id}/settings"),
+        Some(&json!({"public": false, "guidelines": "", "overlap": 2, "gold_percent": 25})),
+    );
     assert_eq!(status, 200);
     let a1 = as_user(addr, "ann1");
     let a2 = as_user(addr, "ann2");
@@ -210,47 +351,119 @@ fn labels_are_blind_null_when_unrated_and_reported_with_agreement_and_gold() {
     let mut first_item = None;
     for (cookie, rating) in [(&a1, 1), (&a2, 1)] {
         for _ in 0..50 {
-            let (status, q) = call(addr, Some(cookie), "GET", &format!("/api/datasets/{id}/labels/next"), None);
+            let (status, q) = call(
+                addr,
+                Some(cookie),
+                "GET",
+                &format!("/api/datasets/{id}/labels/next"),
+                None,
+            );
             assert_eq!(status, 200, "{q}");
-            let Some(task) = q["task"].as_object() else { break };
+            let Some(task) = q["task"].as_object() else {
+                break;
+            };
             let item = task["item_id"].as_i64().unwrap();
             first_item.get_or_insert(item);
             let n = task["steps"].as_array().unwrap().len();
             assert!(n >= 1, "{q}");
-            assert!(task["ratings"].as_array().unwrap().iter().all(Value::is_null), "blind: a fresh item shows no one's labels: {q}");
+            assert!(
+                task["ratings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(Value::is_null),
+                "blind: a fresh item shows no one's labels: {q}"
+            );
             // First-error mode on the last step: earlier steps +1, that one −1; or all +1.
             let edit = if item % 2 == 0 {
                 json!({"action": "first_error", "step": n - 1})
             } else {
                 json!({"action": "rate", "step": 0, "rating": rating})
             };
-            let (status, t) = call(addr, Some(cookie), "POST", &format!("/api/label-items/{item}"), Some(&edit));
+            let (status, t) = call(
+                addr,
+                Some(cookie),
+                "POST",
+                &format!("/api/label-items/{item}"),
+                Some(&edit),
+            );
             assert_eq!(status, 200, "{t}");
             if item % 2 != 0 && n > 1 {
-                assert!(t["ratings"][1].is_null(), "an unrated step is null, never 0: {t}");
+                assert!(
+                    t["ratings"][1].is_null(),
+                    "an unrated step is null, never 0: {t}"
+                );
             }
-            let (status, t) = call(addr, Some(cookie), "POST", &format!("/api/label-items/{item}"), Some(&json!({"action": "finish", "reason": "found_error"})));
+            let (status, t) = call(
+                addr,
+                Some(cookie),
+                "POST",
+                &format!("/api/label-items/{item}"),
+                Some(&json!({"action": "finish", "reason": "found_error"})),
+            );
             assert_eq!(status, 200, "{t}");
             assert_eq!(t["finish"], "found_error");
         }
-        let (_, q) = call(addr, Some(cookie), "GET", &format!("/api/datasets/{id}/labels/next"), None);
+        let (_, q) = call(
+            addr,
+            Some(cookie),
+            "GET",
+            &format!("/api/datasets/{id}/labels/next"),
+            None,
+        );
         assert!(q["task"].is_null(), "nothing left: {q}");
         assert!(q["done"].as_u64().unwrap() >= 2, "{q}");
         assert_eq!(q["left"], 0, "{q}");
     }
     // A finished item refuses changes until reopened; ratings out of range are refused.
     let item = first_item.unwrap();
-    let (status, out) = call(addr, Some(&a1), "POST", &format!("/api/label-items/{item}"), Some(&json!({"action": "rate", "step": 0, "rating": -1})));
+    let (status, out) = call(
+        addr,
+        Some(&a1),
+        "POST",
+        &format!("/api/label-items/{item}"),
+        Some(&json!({"action": "rate", "step": 0, "rating": -1})),
+    );
     assert_eq!(status, 400, "{out}");
-    let (status, _) = call(addr, Some(&a1), "POST", &format!("/api/label-items/{item}"), Some(&json!({"action": "reopen"})));
+    let (status, _) = call(
+        addr,
+        Some(&a1),
+        "POST",
+        &format!("/api/label-items/{item}"),
+        Some(&json!({"action": "reopen"})),
+    );
     assert_eq!(status, 200);
-    let (status, out) = call(addr, Some(&a1), "POST", &format!("/api/label-items/{item}"), Some(&json!({"action": "rate", "step": 99, "rating": 1})));
+    let (status, out) = call(
+        addr,
+        Some(&a1),
+        "POST",
+        &format!("/api/label-items/{item}"),
+        Some(&json!({"action": "rate", "step": 99, "rating": 1})),
+    );
     assert_eq!(status, 400, "{out}");
-    let (status, out) = call(addr, Some(&a1), "POST", &format!("/api/label-items/{item}"), Some(&json!({"action": "rate", "step": 0, "rating": 5})));
+    let (status, out) = call(
+        addr,
+        Some(&a1),
+        "POST",
+        &format!("/api/label-items/{item}"),
+        Some(&json!({"action": "rate", "step": 0, "rating": 5})),
+    );
     assert_eq!(status, 400, "{out}");
-    call(addr, Some(&a1), "POST", &format!("/api/label-items/{item}"), Some(&json!({"action": "finish", "reason": "solution_correct"})));
+    call(
+        addr,
+        Some(&a1),
+        "POST",
+        &format!("/api/label-items/{item}"),
+        Some(&json!({"action": "finish", "reason": "solution_correct"})),
+    );
 
-    let (status, report) = call(addr, Some(&admin), "GET", &format!("/api/datasets/{id}/annotations"), None);
+    let (status, report) = call(
+        addr,
+        Some(&admin),
+        "GET",
+        &format!("/api/datasets/{id}/annotations"),
+        None,
+    );
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["method"], "cohen", "two annotators: {report}");
     assert!(report["units"].as_u64().unwrap() >= 1, "{report}");

@@ -38,8 +38,11 @@ struct AnnotationRow {
 }
 
 fn steps_from_json(json: &str, item: i64) -> StoreResult<Vec<StepLabel>> {
-    serde_json::from_str(json)
-        .map_err(|e| StoreError::Corrupt(format!("the steps of label item {item} do not read back: {e}")))
+    serde_json::from_str(json).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "the steps of label item {item} do not read back: {e}"
+        ))
+    })
 }
 
 /// Ratings as stored (`-1`, `0`, `1`) to the engine's.
@@ -205,14 +208,16 @@ impl Store {
                     0
                 };
                 let gold_turn = every > 0 && (done + 1) % every == 0;
-                let gold = if gold_turn {
-                    self.next_item(dataset_id, user.id, overlap, true).await?
-                } else {
-                    None
-                };
-                match gold {
+                // Gold on its turn, real items otherwise; whichever kind is left at the end.
+                let first = self
+                    .next_item(dataset_id, user.id, overlap, gold_turn)
+                    .await?;
+                match first {
                     Some(id) => Some(id),
-                    None => self.next_item(dataset_id, user.id, overlap, false).await?,
+                    None => {
+                        self.next_item(dataset_id, user.id, overlap, !gold_turn)
+                            .await?
+                    }
                 }
             }
         };
@@ -263,15 +268,15 @@ impl Store {
     }
 
     /// Items still waiting for `user_id`: real items short of annotators that they have not
-    /// finished, plus their unfinished gold share.
+    /// finished, and gold questions they have not finished.
     async fn left_for(&self, dataset_id: i64, user_id: i64, overlap: i64) -> StoreResult<i64> {
         let (left,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM label_items i WHERE i.dataset_id = ?1
-               AND i.gold_first_error IS NULL
                AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
                                AND a.user_id = ?2 AND a.finished_at IS NOT NULL)
-               AND (EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
-                            AND a.user_id = ?2)
+               AND (i.gold_first_error IS NOT NULL
+                    OR EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
+                               AND a.user_id = ?2)
                     OR (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id) < ?3)",
         )
         .bind(dataset_id)
@@ -347,15 +352,14 @@ impl Store {
         user: &UserInfo,
         edit: &LabelEdit,
     ) -> StoreResult<LabelTask> {
-        let (steps_json,): (String,) =
-            sqlx::query_as("SELECT steps FROM label_items WHERE id = ?")
-                .bind(item_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or(StoreError::NotFound {
-                    what: "label item",
-                    id: item_id,
-                })?;
+        let (steps_json,): (String,) = sqlx::query_as("SELECT steps FROM label_items WHERE id = ?")
+            .bind(item_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "label item",
+                id: item_id,
+            })?;
         let n = steps_from_json(&steps_json, item_id)?.len() as u32;
         let check_step = |step: u32| {
             if step < n {
@@ -489,19 +493,27 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         // Every finished annotation's step ratings, in one pass.
-        let rows: Vec<(i64, i64, String, Option<i64>, i64, bool, Option<i64>, Option<i64>)> =
-            sqlx::query_as(
-                "SELECT i.id, u.id, u.name, i.gold_first_error, json_array_length(i.steps),
+        let rows: Vec<(
+            i64,
+            i64,
+            String,
+            Option<i64>,
+            i64,
+            bool,
+            Option<i64>,
+            Option<i64>,
+        )> = sqlx::query_as(
+            "SELECT i.id, u.id, u.name, i.gold_first_error, json_array_length(i.steps),
                     a.flagged, s.step, s.rating
                  FROM annotations a JOIN label_items i ON i.id = a.item_id
                  JOIN users u ON u.id = a.user_id
                  LEFT JOIN step_labels s ON s.annotation_id = a.id
                  WHERE i.dataset_id = ? AND a.finished_at IS NOT NULL
                  ORDER BY i.id, u.id, s.step",
-            )
-            .bind(dataset_id)
-            .fetch_all(&self.pool)
-            .await?;
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await?;
         // (item, user) → (name, gold, steps, flagged, ratings)
         type Work = (String, Option<i64>, bool, Vec<Option<Rating>>);
         let mut work: BTreeMap<(i64, i64), Work> = BTreeMap::new();

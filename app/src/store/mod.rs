@@ -33,8 +33,8 @@ use tokio::sync::Notify;
 pub use import::{check_dataset_name, MAX_NAME_CHARS};
 pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
 pub use reads::{DEFAULT_PAGE, MAX_PAGE};
-pub use variants::MAX_OPERATIONS;
 pub use users::{require, LoginLimiter, Owned, LOGIN_REFUSED, MIN_PASSWORD_CHARS};
+pub use variants::MAX_OPERATIONS;
 pub use words::{client_for, stated_answer, Model, TRIES};
 
 pub use crate::model::{

@@ -7,8 +7,7 @@ use super::rows::operations_from_json;
 use super::{Store, StoreError, StoreResult};
 use crate::account::UserInfo;
 use crate::annotation::{
-    BulkCount, Decision, DecisionOutcome, ReviewFilter, ReviewItem, ReviewQueue,
-    INTERVENTION_KINDS,
+    BulkCount, Decision, DecisionOutcome, ReviewFilter, ReviewItem, ReviewQueue, INTERVENTION_KINDS,
 };
 use crate::model::{summarize_operations, DatasetSettings};
 
@@ -198,10 +197,13 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         }
-        let (matching,): (i64,) =
-            bind_filter(sqlx::query_as(&format!("SELECT COUNT(*) {FILTER_SQL}")), dataset_id, &c)
-                .fetch_one(&self.pool)
-                .await?;
+        let (matching,): (i64,) = bind_filter(
+            sqlx::query_as(&format!("SELECT COUNT(*) {FILTER_SQL}")),
+            dataset_id,
+            &c,
+        )
+        .fetch_one(&self.pool)
+        .await?;
         let (unreviewed, total): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE(SUM(v.review_status = 'unreviewed'), 0), COUNT(*)
              FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?",
@@ -312,7 +314,9 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(DecisionOutcome::Saved(Box::new(self.review_item(id).await?)))
+        Ok(DecisionOutcome::Saved(Box::new(
+            self.review_item(id).await?,
+        )))
     }
 
     /// Accepts or rejects (`decision`) every variant of dataset `dataset_id` matching
@@ -345,10 +349,13 @@ impl Store {
             }
         };
         let changing = format!("{FILTER_SQL} AND v.review_status <> '{status}'");
-        let (count,): (i64,) =
-            bind_filter(sqlx::query_as(&format!("SELECT COUNT(*) {changing}")), dataset_id, &c)
-                .fetch_one(&self.pool)
-                .await?;
+        let (count,): (i64,) = bind_filter(
+            sqlx::query_as(&format!("SELECT COUNT(*) {changing}")),
+            dataset_id,
+            &c,
+        )
+        .fetch_one(&self.pool)
+        .await?;
         if !apply || count == 0 {
             return Ok(BulkCount {
                 count: count as u64,
@@ -359,7 +366,9 @@ impl Store {
         sqlx::query("CREATE TEMP TABLE IF NOT EXISTS bulk_ids (id INTEGER PRIMARY KEY)")
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM bulk_ids").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM bulk_ids")
+            .execute(&mut *tx)
+            .await?;
         let ids_sql = format!("INSERT INTO bulk_ids (id) SELECT v.id {changing}");
         let q = sqlx::query(&ids_sql)
             .bind(dataset_id)
@@ -394,7 +403,9 @@ impl Store {
         .bind(by.id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM bulk_ids").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM bulk_ids")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(BulkCount {
             count: done.rows_affected(),

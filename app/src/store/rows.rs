@@ -6,7 +6,8 @@ use sqlx::FromRow;
 
 use super::{StoreError, StoreResult};
 use crate::model::{
-    summarize_operations, DatasetSettings, DatasetSummary, JobState, JobStatus, JobTask, ProblemRow, VariantRow,
+    summarize_operations, DatasetSettings, DatasetSummary, JobState, JobStatus, JobTask,
+    ProblemRow, VariantRow,
 };
 
 /// Reads stored graph JSON.

@@ -101,7 +101,10 @@ impl UserDbRow {
             id: self.id,
             name: self.name.clone(),
             role: Role::parse(&self.role).ok_or_else(|| {
-                StoreError::Corrupt(format!("user {} has an unknown role {:?}", self.id, self.role))
+                StoreError::Corrupt(format!(
+                    "user {} has an unknown role {:?}",
+                    self.id, self.role
+                ))
             })?,
         })
     }
@@ -111,17 +114,23 @@ const USER_SELECT: &str = "SELECT id, name, role, password_hash, created_at FROM
 
 impl Store {
     /// Makes an account. Fails when the name is taken or the password too short.
-    pub async fn create_user(&self, name: &str, role: Role, password: &str) -> StoreResult<UserInfo> {
+    pub async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> StoreResult<UserInfo> {
         let name = check_user_name(name)?.to_string();
         check_password(password)?;
         let password = password.to_string();
         let hash = blocking("hashing the password", move || hash_password(&password)).await??;
-        let inserted = sqlx::query("INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)")
-            .bind(&name)
-            .bind(&hash)
-            .bind(role.as_str())
-            .execute(&self.pool)
-            .await;
+        let inserted =
+            sqlx::query("INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)")
+                .bind(&name)
+                .bind(&hash)
+                .bind(role.as_str())
+                .execute(&self.pool)
+                .await;
         match inserted {
             Ok(r) => Ok(UserInfo {
                 id: r.last_insert_rowid(),
@@ -236,7 +245,10 @@ impl Store {
             .and_then(|r| r.password_hash.clone())
             .unwrap_or_else(|| decoy_hash().to_string());
         let password = password.to_string();
-        let ok = blocking("checking the password", move || verify_password(&password, &hash)).await?;
+        let ok = blocking("checking the password", move || {
+            verify_password(&password, &hash)
+        })
+        .await?;
         match row {
             Some(r) if ok && r.password_hash.is_some() => Ok(Some(r.info()?)),
             _ => Ok(None),
@@ -276,7 +288,10 @@ impl Store {
             Owned::Job => "SELECT dataset_id FROM jobs WHERE id = ?",
             Owned::LabelItem => "SELECT dataset_id FROM label_items WHERE id = ?",
         };
-        let row: Option<(i64,)> = sqlx::query_as(sql).bind(id).fetch_optional(&self.pool).await?;
+        let row: Option<(i64,)> = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|(d,)| d))
     }
 
@@ -316,7 +331,11 @@ pub fn require(user: Option<&UserInfo>, role: Role, doing: &str) -> StoreResult<
         Some(u) => Err(StoreError::Forbidden(format!(
             "only an {role} may {doing}; {:?} is a{} {}",
             u.name,
-            if u.role == Role::Admin || u.role == Role::Annotator { "n" } else { "" },
+            if u.role == Role::Admin || u.role == Role::Annotator {
+                "n"
+            } else {
+                ""
+            },
             u.role
         ))),
     }
@@ -332,7 +351,10 @@ pub struct LoginLimiter {
 impl LoginLimiter {
     fn keys(name: &str, address: Option<&str>) -> [(String, usize); 2] {
         [
-            (format!("name:{}", name.trim().to_lowercase()), FAILURES_PER_NAME),
+            (
+                format!("name:{}", name.trim().to_lowercase()),
+                FAILURES_PER_NAME,
+            ),
             (
                 format!("addr:{}", address.unwrap_or("unknown")),
                 FAILURES_PER_ADDRESS,

@@ -13,8 +13,8 @@ use app::auth::{session_user, Caller};
 use app::store::{JobRunner, LoginLimiter, Store};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, State};
-use axum::middleware::Next;
 use axum::http::Request;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
@@ -163,8 +163,8 @@ async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-        .await
-        .context("the server stopped")
+    .await
+    .context("the server stopped")
 }
 
 /// How long a session lasts without a request.
@@ -199,7 +199,10 @@ fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
             AppState,
             _,
         >(context, app::shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), identify))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            identify,
+        ))
         .layer(session_layer)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

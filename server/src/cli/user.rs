@@ -11,7 +11,12 @@ use app::store::{Store, MIN_PASSWORD_CHARS};
 #[derive(clap::Args)]
 pub struct Args {
     /// Directory of the database (`graft.sqlite3` inside), as for `graft serve`.
-    #[arg(long, env = "GRAFT_DATA_DIR", default_value = "./graft-data", global = true)]
+    #[arg(
+        long,
+        env = "GRAFT_DATA_DIR",
+        default_value = "./graft-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// A sqlx SQLite URL; overrides --data-dir.
     #[arg(long, env = "GRAFT_DATABASE_URL", global = true)]
@@ -103,7 +108,8 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     }
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
     let password = bytes
         .iter()
         .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
@@ -124,7 +130,10 @@ async fn user(args: Args) -> anyhow::Result<()> {
             let role = if admin { Role::Admin } else { role };
             if if_missing {
                 if let Some(u) = store.user_by_name(&name).await? {
-                    println!("user {:?} exists already ({}); nothing changed", u.name, u.role);
+                    println!(
+                        "user {:?} exists already ({}); nothing changed",
+                        u.name, u.role
+                    );
                     return Ok(());
                 }
             }
@@ -133,7 +142,10 @@ async fn user(args: Args) -> anyhow::Result<()> {
             println!("added {} {:?}", user.role, user.name);
             if show {
                 println!("password: {password}");
-                println!("(shown once; change it with `graft user passwd {}`)", user.name);
+                println!(
+                    "(shown once; change it with `graft user passwd {}`)",
+                    user.name
+                );
             }
         }
         UserCommand::Passwd {
@@ -158,7 +170,11 @@ async fn user(args: Args) -> anyhow::Result<()> {
                     row.user.name,
                     row.user.role.as_str(),
                     row.created_at,
-                    if row.can_log_in { "" } else { "  (no password: cannot log in)" }
+                    if row.can_log_in {
+                        ""
+                    } else {
+                        "  (no password: cannot log in)"
+                    }
                 );
             }
         }

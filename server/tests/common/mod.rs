@@ -43,7 +43,15 @@ fn cookie_for(addr: SocketAddr) -> Option<String> {
 /// taken).
 pub fn add_user(data_dir: &Path, name: &str, role: &str, password: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_graft"))
-        .args(["user", "add", name, "--role", role, "--password-stdin", "--if-missing"])
+        .args([
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            "--if-missing",
+        ])
         .arg("--data-dir")
         .arg(data_dir)
         .env_remove("GRAFT_DATABASE_URL")
@@ -53,7 +61,10 @@ pub fn add_user(data_dir: &Path, name: &str, role: &str, password: &str) {
         .spawn()
         .expect("graft user add starts");
     writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    assert!(child.wait().unwrap().success(), "graft user add {name} failed");
+    assert!(
+        child.wait().unwrap().success(),
+        "graft user add {name} failed"
+    );
 }
 
 /// Logs in through `POST /api/login`: the session cookie (`name=value`), or the status and
@@ -171,7 +182,14 @@ pub fn request(
     content_type: Option<&str>,
     body: &[u8],
 ) -> (u16, Vec<(String, String)>, String) {
-    request_with(addr, method, path, content_type, body, cookie_for(addr).as_deref())
+    request_with(
+        addr,
+        method,
+        path,
+        content_type,
+        body,
+        cookie_for(addr).as_deref(),
+    )
 }
 
 /// One HTTP/1.0 exchange (no chunked encoding; the server closes the connection) sending
