@@ -37,6 +37,20 @@ struct AnnotationRow {
     finish_reason: Option<String>,
 }
 
+/// One step rating of one finished annotation (a row per step; one with no step when the
+/// annotator rated none).
+#[derive(FromRow)]
+struct RatingRow {
+    item: i64,
+    user: i64,
+    name: String,
+    gold: Option<i64>,
+    steps: i64,
+    flagged: bool,
+    step: Option<i64>,
+    rating: Option<i64>,
+}
+
 fn steps_from_json(json: &str, item: i64) -> StoreResult<Vec<StepLabel>> {
     serde_json::from_str(json).map_err(|e| {
         StoreError::Corrupt(format!(
@@ -493,18 +507,9 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         // Every finished annotation's step ratings, in one pass.
-        let rows: Vec<(
-            i64,
-            i64,
-            String,
-            Option<i64>,
-            i64,
-            bool,
-            Option<i64>,
-            Option<i64>,
-        )> = sqlx::query_as(
-            "SELECT i.id, u.id, u.name, i.gold_first_error, json_array_length(i.steps),
-                    a.flagged, s.step, s.rating
+        let rows: Vec<RatingRow> = sqlx::query_as(
+            "SELECT i.id AS item, u.id AS user, u.name, i.gold_first_error AS gold,
+                    json_array_length(i.steps) AS steps, a.flagged, s.step, s.rating
                  FROM annotations a JOIN label_items i ON i.id = a.item_id
                  JOIN users u ON u.id = a.user_id
                  LEFT JOIN step_labels s ON s.annotation_id = a.id
@@ -517,13 +522,18 @@ impl Store {
         // (item, user) → (name, gold, steps, flagged, ratings)
         type Work = (String, Option<i64>, bool, Vec<Option<Rating>>);
         let mut work: BTreeMap<(i64, i64), Work> = BTreeMap::new();
-        for (item, user, name, gold, n, flagged, step, r) in rows {
-            let w = work
-                .entry((item, user))
-                .or_insert_with(|| (name, gold, flagged, vec![None; n.max(0) as usize]));
-            if let Some(step) = step {
+        for r in rows {
+            let w = work.entry((r.item, r.user)).or_insert_with(|| {
+                (
+                    r.name,
+                    r.gold,
+                    r.flagged,
+                    vec![None; r.steps.max(0) as usize],
+                )
+            });
+            if let Some(step) = r.step {
                 if let Some(slot) = w.3.get_mut(step as usize) {
-                    *slot = rating(r);
+                    *slot = rating(r.rating);
                 }
             }
         }
