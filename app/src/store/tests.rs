@@ -551,3 +551,171 @@ fn stated_answers_are_read_from_the_usual_places() {
     );
     assert_eq!(stated_answer("not json"), None);
 }
+
+#[tokio::test]
+async fn review_filters_decisions_edits_and_bulk() {
+    use crate::account::Role;
+    use crate::annotation::{Decision, DecisionOutcome, ReviewFilter};
+    let (_d, store) = fresh().await;
+    let ds = store.ensure_demo().await.unwrap().unwrap().dataset_id;
+    let job = store
+        .create_job(&JobSpec::curriculum(ds, 2, 1, 11))
+        .await
+        .unwrap();
+    store.spawn_job_runner();
+    store
+        .wait_for_job(job, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let admin = store
+        .create_user("root", Role::Admin, "password-1")
+        .await
+        .unwrap();
+    let all = ReviewFilter::default();
+    let q = store.review_queue(ds, &all, None).await.unwrap();
+    let total = q.total;
+    assert!(
+        total >= 2 && q.matching == total && q.unreviewed == total,
+        "{q:?}"
+    );
+    let first = q.item.clone().unwrap();
+
+    // Filters: a depth range, an intervention type, text search, an unknown status.
+    let deep = ReviewFilter {
+        min_depth: Some(first.depth),
+        max_depth: Some(first.depth),
+        ..ReviewFilter::default()
+    };
+    let q = store.review_queue(ds, &deep, None).await.unwrap();
+    assert!(q.matching >= 1 && q.matching <= total);
+    assert!(q.item.as_ref().is_some_and(|i| i.depth == first.depth));
+    let grafts = ReviewFilter {
+        kind: Some("graft".into()),
+        ..ReviewFilter::default()
+    };
+    let q = store.review_queue(ds, &grafts, None).await.unwrap();
+    assert!(q
+        .item
+        .as_ref()
+        .is_none_or(|i| i.changes.iter().any(|c| c.starts_with("graft"))));
+    let none = ReviewFilter {
+        search: Some("no such words anywhere".into()),
+        ..ReviewFilter::default()
+    };
+    assert_eq!(
+        store.review_queue(ds, &none, None).await.unwrap().matching,
+        0
+    );
+    let bad = ReviewFilter {
+        status: Some("maybe".into()),
+        ..ReviewFilter::default()
+    };
+    assert!(store.review_queue(ds, &bad, None).await.is_err());
+
+    // Skipping moves past an item; it comes back at the end.
+    let q2 = store.review_queue(ds, &all, Some(first.id)).await.unwrap();
+    assert_ne!(q2.item.as_ref().unwrap().id, first.id);
+
+    // An edit that drops the numbers is refused and changes nothing; the offline text passes.
+    let out = store
+        .decide(
+            first.id,
+            &Decision::Edit {
+                text: "Someone has some things. How many?".into(),
+            },
+            &admin,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(out, DecisionOutcome::Refused(ref c) if !c.is_empty()),
+        "{out:?}"
+    );
+    assert_eq!(store.review_item(first.id).await.unwrap().text, None);
+    let text = store
+        .verbalize_variant(first.id, None, None)
+        .await
+        .unwrap()
+        .text
+        .unwrap();
+    let out = store
+        .decide(
+            first.id,
+            &Decision::Edit {
+                text: format!("{text} "),
+            },
+            &admin,
+        )
+        .await
+        .unwrap();
+    let DecisionOutcome::Saved(item) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(item.text_source.as_deref(), Some("edited"));
+
+    // Reject needs a reason; accept and reject are recorded with who and why.
+    assert!(store
+        .decide(first.id, &Decision::Reject { reason: " ".into() }, &admin)
+        .await
+        .is_err());
+    store
+        .decide(
+            first.id,
+            &Decision::Reject {
+                reason: "duplicate".into(),
+            },
+            &admin,
+        )
+        .await
+        .unwrap();
+    let item = store.review_item(first.id).await.unwrap();
+    assert_eq!(
+        (item.status.as_str(), item.reason.as_deref()),
+        ("rejected", Some("duplicate"))
+    );
+    assert_eq!(item.reviewed_by.as_deref(), Some("root"));
+    assert_eq!(
+        count(
+            &store,
+            &format!(
+                "SELECT COUNT(*) FROM review_events WHERE variant_id = {}",
+                first.id
+            )
+        )
+        .await,
+        2,
+        "the edit and the rejection; refusals leave no event"
+    );
+
+    // Bulk: the preview counts without changing; applying accepts every unreviewed variant.
+    let preview = store
+        .bulk_decide(ds, &all, &Decision::Accept, false, &admin)
+        .await
+        .unwrap();
+    assert_eq!(preview.count, total - 1);
+    assert!(!preview.applied);
+    assert_eq!(
+        store.review_queue(ds, &all, None).await.unwrap().unreviewed,
+        total - 1
+    );
+    let done = store
+        .bulk_decide(ds, &all, &Decision::Accept, true, &admin)
+        .await
+        .unwrap();
+    assert_eq!(done.count, total - 1);
+    let q = store.review_queue(ds, &all, None).await.unwrap();
+    assert_eq!((q.unreviewed, q.matching), (0, 0));
+    assert!(q.item.is_none());
+    let accepted = ReviewFilter {
+        status: Some("accepted".into()),
+        ..ReviewFilter::default()
+    };
+    assert_eq!(
+        store
+            .review_queue(ds, &accepted, None)
+            .await
+            .unwrap()
+            .matching,
+        total - 1
+    );
+}
