@@ -6,11 +6,11 @@
 //! a curl example.
 
 use app::model::{JobSpec, LineError, NewVariant};
-use app::store::{ErrorKind, Store, StoreError};
-use axum::body::Bytes;
+use app::store::{ErrorKind, ExportFormat, Store, StoreError};
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, Method, StatusCode, Uri};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -100,6 +100,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/datasets/{id}", get(get_dataset))
         .route("/api/datasets/{id}/jobs", get(list_jobs))
         .route("/api/datasets/{id}/variants", get(dataset_variants))
+        .route("/api/datasets/{id}/export", get(export_dataset))
         .route("/api/problems/{id}/extract", post(extract_problem))
         .route("/api/variants/{id}/verbalize", post(verbalize_variant))
         .route("/api/variants/{id}/judge", post(judge_variant))
@@ -428,4 +429,50 @@ async fn get_shared(
             "no problem or variant has this share link (check that the link was copied whole)",
         )),
     }
+}
+
+/// `?format=` of an export.
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+/// `GET /api/datasets/{id}/export?format=full|prm`: the dataset as JSONL, streamed as it is
+/// read (`application/x-ndjson`, with a file name to save it under).
+async fn export_dataset(
+    State(store): State<Store>,
+    id: Result<Path<i64>, PathRejection>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    use futures_util::TryStreamExt;
+    let id = id_from(id, "dataset")?;
+    let q = query_from(query)?;
+    let format = match q.format.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None => ExportFormat::Full,
+        Some(f) => ExportFormat::parse(f).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unknown export format {f:?}; use format=full (everything, importable) or \
+                 format=prm (labelled solutions)"
+            ))
+        })?,
+    };
+    let stream = store.export(id, format).await?;
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", stream.file_name()))
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    // An error part-way cuts the response short (the client sees an incomplete body).
+    let body = Body::from_stream(
+        stream.inspect_err(move |e| eprintln!("graft: the export of dataset {id} stopped: {e}")),
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }

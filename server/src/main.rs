@@ -22,6 +22,10 @@ enum Command {
     Generate(cli::generate::Args),
     /// Serve the web app and the JSON API over HTTP, with a SQLite store and a job runner.
     Serve(cli::serve::Args),
+    /// Export one dataset as JSONL (full: restorable; prm: labelled solutions).
+    Export(cli::export::Args),
+    /// Import a JSONL file, or restore a `graft export` file, as a new dataset.
+    Import(cli::import::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,6 +34,8 @@ fn main() -> std::process::ExitCode {
         Command::Extract(args) => cli::extract::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Serve(args) => cli::serve::run(args),
+        Command::Export(args) => cli::export::run(args),
+        Command::Import(args) => cli::import::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
