@@ -21,6 +21,7 @@ mod restore;
 #[cfg(test)]
 mod tests;
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -82,6 +83,9 @@ impl ExportFormat {
 #[derive(Debug)]
 pub struct ExportStream {
     rx: mpsc::Receiver<StoreResult<String>>,
+    /// The producer; checked when the channel closes, so that a producer that died (a
+    /// panic) ends the stream with an error rather than looking like the end.
+    task: Option<tokio::task::JoinHandle<()>>,
     dataset: String,
     format: ExportFormat,
     records: u64,
@@ -90,7 +94,7 @@ pub struct ExportStream {
 impl ExportStream {
     /// The next line, `None` at the end.
     pub async fn next_line(&mut self) -> Option<StoreResult<String>> {
-        self.rx.recv().await
+        std::future::poll_fn(|cx| futures_util::Stream::poll_next(Pin::new(&mut *self), cx)).await
     }
 
     /// The exported dataset's name.
@@ -131,7 +135,19 @@ impl futures_util::Stream for ExportStream {
     type Item = StoreResult<String>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.rx.poll_recv(cx)
+        if let Some(item) = std::task::ready!(self.rx.poll_recv(cx)) {
+            return Poll::Ready(Some(item));
+        }
+        let Some(task) = self.task.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let ended = std::task::ready!(Pin::new(task).poll(cx));
+        self.task = None;
+        Poll::Ready(ended.err().map(|e| {
+            Err(StoreError::Internal(format!(
+                "the export stopped unexpectedly ({e}); the output is incomplete"
+            )))
+        }))
     }
 }
 
@@ -382,6 +398,9 @@ struct ProblemRow {
 
 /// Variants with their keys, words, review and real label item. Review decisions made in bulk
 /// get dataset-local numbers (`bk`) in the order of their first event.
+///
+/// `variants` is scanned in id order as the outer loop (`CROSS JOIN` keeps SQLite from
+/// reordering), so rows come out as they are read: no sort holds the whole result first.
 fn variants_sql() -> String {
     format!(
         "WITH {KEYS},
@@ -403,13 +422,14 @@ fn variants_sql() -> String {
             li.steps AS steps_json,
             CASE WHEN li.id IS NULL THEN NULL ELSE {labels} END AS labels
         FROM variants v
-            JOIN vk ON vk.id = v.id
-            JOIN problems p ON p.id = v.problem_id
-            JOIN pk ON pk.id = p.id
+            CROSS JOIN problems p ON p.id = v.problem_id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
             LEFT JOIN vk par ON par.id = v.parent_variant_id
             LEFT JOIN users ed ON ed.id = v.text_edited_by
             LEFT JOIN users rv ON rv.id = v.reviewed_by
             LEFT JOIN label_items li ON li.variant_id = v.id AND li.gold_first_error IS NULL
+        WHERE p.dataset_id = ?1
         ORDER BY v.id",
         labels = LABELS_JSON.replace("{finished}", "")
     )
@@ -452,11 +472,11 @@ fn gold_sql() -> String {
         SELECT vk.k AS variant_key, pk.k AS problem_key, p.question, li.steps AS steps_json,
             li.gold_first_error, li.gold_detail, li.created_at, {labels} AS labels
         FROM label_items li
-            JOIN vk ON vk.id = li.variant_id
-            JOIN variants v ON v.id = li.variant_id
-            JOIN problems p ON p.id = v.problem_id
-            JOIN pk ON pk.id = p.id
-        WHERE li.gold_first_error IS NOT NULL
+            CROSS JOIN variants v ON v.id = li.variant_id
+            CROSS JOIN problems p ON p.id = v.problem_id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+        WHERE li.gold_first_error IS NOT NULL AND p.dataset_id = ?1
         ORDER BY li.id",
         labels = LABELS_JSON.replace("{finished}", "")
     )
@@ -485,11 +505,11 @@ fn prm_sql() -> String {
         SELECT vk.k AS key, pk.k AS problem_key, COALESCE(v.text, p.question) AS problem,
             v.answer, li.steps AS steps_json, {labels} AS labels
         FROM variants v
-            JOIN vk ON vk.id = v.id
-            JOIN problems p ON p.id = v.problem_id
-            JOIN pk ON pk.id = p.id
-            JOIN label_items li ON li.variant_id = v.id
-        WHERE {PRM_WHERE}
+            CROSS JOIN problems p ON p.id = v.problem_id
+            CROSS JOIN label_items li ON li.variant_id = v.id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+        WHERE p.dataset_id = ?1 AND {PRM_WHERE}
         ORDER BY v.id",
         labels = LABELS_JSON.replace("{finished}", "AND a.finished_at IS NOT NULL")
     )
@@ -671,7 +691,7 @@ impl Store {
             name: head.name.clone(),
             settings: head.settings,
         };
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let result = match format {
                 ExportFormat::Full => produce_full(&mut tx, &job, &out).await,
                 ExportFormat::Prm => produce_prm(&mut tx, &job, &out).await,
@@ -683,6 +703,7 @@ impl Store {
         });
         Ok(ExportStream {
             rx,
+            task: Some(task),
             dataset: head.name,
             format,
             records: records.max(0) as u64,

@@ -447,3 +447,56 @@ async fn a_bad_line_refuses_the_whole_export_naming_it() {
     assert!(failed[0].reason.contains("rating 7"), "{failed:?}");
     assert_eq!(datasets(store.clone()).await, before, "nothing was stored");
 }
+
+#[tokio::test]
+async fn a_dropped_export_stops_and_gives_its_connection_back() {
+    let (_d, store) = fresh().await;
+    let ds = rich_dataset(&store).await;
+    // More lines than the channel holds, so that the producer waits for the reader.
+    let _runner = store.spawn_job_runner();
+    let job = store
+        .create_job(&JobSpec::curriculum(ds, 3, 50, 1))
+        .await
+        .unwrap();
+    store
+        .wait_for_job(job, Duration::from_secs(120))
+        .await
+        .unwrap();
+    let mut s = store.export(ds, ExportFormat::Full).await.unwrap();
+    assert!(s.records() > CHANNEL_LINES as u64 + 10, "{}", s.records());
+    assert!(s.next_line().await.unwrap().is_ok());
+    drop(s);
+    // Writes go on meanwhile, and the pool closes: the producer ended.
+    exec(&store, "UPDATE datasets SET guidelines = 'later'").await;
+    tokio::time::timeout(Duration::from_secs(10), store.close())
+        .await
+        .expect("the export's connection came back");
+    let e = store.export(ds, ExportFormat::Full).await.unwrap_err();
+    assert!(matches!(e, StoreError::Database(_)), "{e}");
+}
+
+#[tokio::test]
+async fn an_unknown_dataset_is_not_found_and_names_resolve() {
+    let (_d, store) = fresh().await;
+    let demo = store.ensure_demo().await.unwrap().unwrap();
+    let e = store.export(999, ExportFormat::Prm).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::NotFound {
+                what: "dataset",
+                id: 999
+            }
+        ),
+        "{e}"
+    );
+    let id = demo.dataset_id;
+    assert_eq!(store.find_dataset("demo").await.unwrap(), Some(id));
+    assert_eq!(store.find_dataset(&id.to_string()).await.unwrap(), Some(id));
+    assert_eq!(store.find_dataset("nope").await.unwrap(), None);
+    let s = store.export(id, ExportFormat::Prm).await.unwrap();
+    assert_eq!(
+        (s.records(), s.file_name()),
+        (0, "demo-prm.jsonl".to_string())
+    );
+}
