@@ -8,13 +8,12 @@
 use app::account::Role;
 use app::auth::Caller;
 use app::model::{JobSpec, LineError, NewVariant};
-use app::store::Owned;
-use app::store::{ErrorKind, Store, StoreError};
-use axum::body::Bytes;
+use app::store::{ErrorKind, ExportFormat, Owned, Store, StoreError};
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode, Uri};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -133,6 +132,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/datasets/{id}", get(get_dataset))
         .route("/api/datasets/{id}/jobs", get(list_jobs))
         .route("/api/datasets/{id}/variants", get(dataset_variants))
+        .route("/api/datasets/{id}/export", get(export_dataset))
         .route("/api/problems/{id}/extract", post(extract_problem))
         .route("/api/variants/{id}/verbalize", post(verbalize_variant))
         .route("/api/variants/{id}/judge", post(judge_variant))
@@ -503,4 +503,53 @@ async fn get_shared(
             "no problem or variant has this share link (check that the link was copied whole)",
         )),
     }
+}
+
+/// `?format=` of an export.
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+/// `GET /api/datasets/{id}/export?format=full|prm`: the dataset as JSONL, streamed as it is
+/// read (`application/x-ndjson`, with a file name to save it under).
+async fn export_dataset(
+    State(store): State<Store>,
+    who: Who,
+    id: Result<Path<i64>, PathRejection>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    use futures_util::TryStreamExt;
+    // Admins only: an export holds every annotator's labels, which annotators never see.
+    who.admin("export datasets")?;
+    let id = id_from(id, "dataset")?;
+    let q = query_from(query)?;
+    let format = match q.format.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None => ExportFormat::Full,
+        Some(f) => ExportFormat::parse(f).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unknown export format {f:?}; use format=full (everything, importable) or \
+                 format=prm (labelled solutions)"
+            ))
+        })?,
+    };
+    let stream = store.export(id, format).await?;
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", stream.file_name()))
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    // An error part-way cuts the response short (the client sees an incomplete body).
+    let body = Body::from_stream(
+        stream.inspect_err(move |e| eprintln!("graft: the export of dataset {id} stopped: {e}")),
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }

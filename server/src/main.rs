@@ -26,6 +26,10 @@ enum Command {
     Serve(cli::serve::Args),
     /// Manage accounts: add (the first admin with `--admin`), passwd, role, list.
     User(cli::user::Args),
+    /// Export one dataset as JSONL (full: restorable; prm: labelled solutions).
+    Export(cli::export::Args),
+    /// Import a JSONL file, or restore a `graft export` file, as a new dataset.
+    Import(cli::import::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -35,6 +39,8 @@ fn main() -> std::process::ExitCode {
         Command::Generate(args) => cli::generate::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::User(args) => cli::user::run(args),
+        Command::Export(args) => cli::export::run(args),
+        Command::Import(args) => cli::import::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

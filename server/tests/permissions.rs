@@ -479,4 +479,39 @@ fn labels_are_blind_null_when_unrated_and_reported_with_agreement_and_gold() {
     }
     assert!(report["gold_items"].as_u64().unwrap() >= 1, "{report}");
     assert!(seen_gold, "gold questions were mixed in: {report}");
+
+    // The PRM export (admins only) has one record per labelled solution, both annotators'
+    // labels and a consensus; never for anonymous callers.
+    let (status, _, body) = request_with(
+        addr,
+        "GET",
+        &format!("/api/datasets/{id}/export?format=prm"),
+        None,
+        b"",
+        Some(&admin),
+    );
+    assert_eq!(status, 200, "{body}");
+    let records: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!records.is_empty(), "{body}");
+    for r in &records {
+        let steps = r["steps"].as_array().unwrap().len();
+        assert_eq!(r["labels"].as_array().unwrap().len(), steps, "{r}");
+    }
+    assert!(
+        records
+            .iter()
+            .any(|r| r.to_string().contains("ann1") && r.to_string().contains("ann2")),
+        "{body}"
+    );
+    let (status, _) = call(
+        addr,
+        None,
+        "GET",
+        &format!("/api/datasets/{id}/export"),
+        None,
+    );
+    assert_eq!(status, 401);
 }

@@ -2,8 +2,12 @@
 
 use engine::problem::{extract, Problem, RowError};
 
-use super::{blocking, new_share_token, Store, StoreError, StoreResult};
+use super::{blocking, new_share_token, ExportMarker, Store, StoreError, StoreResult};
 use crate::model::{ImportReport, LineError};
+
+/// Why a PRM export is not imported.
+const PRM_REFUSAL: &str = "this is a PRM export (graft_prm): it keeps only labelled solutions \
+    and cannot be imported; import a full export (format full) instead";
 
 /// The longest dataset name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -149,7 +153,15 @@ impl Store {
     /// Refuses, storing nothing, when the name is empty or taken
     /// ([`StoreError::NameTaken`]) or no row could be read ([`StoreError::NothingImported`]).
     /// A database failure part-way rolls everything back.
+    ///
+    /// A full Graft export (first line with `graft_export`) is restored instead, with
+    /// [`Store::import_export`]; a PRM export is refused.
     pub async fn import_jsonl(&self, name: &str, contents: &str) -> StoreResult<ImportReport> {
+        match super::export_marker(contents) {
+            Some(ExportMarker::Full) => return self.import_export(Some(name), contents).await,
+            Some(ExportMarker::Prm) => return Err(StoreError::Invalid(PRM_REFUSAL.into())),
+            None => {}
+        }
         let name = check_dataset_name(name)?.to_string();
         let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE name = ?")
             .bind(&name)

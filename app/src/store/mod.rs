@@ -11,6 +11,7 @@
 //! graph and the interventions ([`Store::save_variant`]).
 
 mod batch;
+mod export;
 mod import;
 mod jobs;
 mod labels;
@@ -30,6 +31,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
 
+pub use export::{
+    consensus, export_marker, ExportFormat, ExportMarker, ExportStream, EXPORT_VERSION, PRM_VERSION,
+};
 pub use import::{check_dataset_name, MAX_NAME_CHARS};
 pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
 pub use reads::{DEFAULT_PAGE, MAX_PAGE};

@@ -1,9 +1,12 @@
 //! The `graft` subcommands, one module each.
 
+pub mod export;
 pub mod extract;
 pub mod generate;
+pub mod import;
 pub mod llm;
 pub mod serve;
+pub mod store;
 pub mod user;
 
 /// A progress bar on standard error for `len` items (hidden when stderr is not a terminal).

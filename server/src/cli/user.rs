@@ -71,25 +71,16 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 /// Runs `graft user …`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(user(args))
+    super::store::runtime()?.block_on(user(args))
 }
 
 async fn open(args: &Args) -> anyhow::Result<Store> {
-    match &args.database_url {
-        Some(url) => Store::open(url)
-            .await
-            .with_context(|| format!("cannot open --database-url {url}")),
-        None => Store::open_data_dir(&args.data_dir).await.with_context(|| {
-            format!(
-                "cannot open the database in --data-dir {} (is the directory writable?)",
-                args.data_dir.display()
-            )
-        }),
+    super::store::StoreArgs {
+        data_dir: args.data_dir.clone(),
+        database_url: args.database_url.clone(),
     }
+    .open()
+    .await
 }
 
 /// The password: the first line of standard input, or a new random one (`true`: print it).

@@ -1,0 +1,886 @@
+//! Exporting a dataset as JSONL, streamed with constant memory, and importing such an export
+//! back ([`restore`]).
+//!
+//! Two formats ([`ExportFormat`]):
+//!
+//! - **full**: one record per problem, then one per variant, then one per gold question, each
+//!   in id order. Every record has the same keys with the same JSON types (absent values are
+//!   `null`; engine structures — graph, operations, verdict, label steps — are JSON strings),
+//!   so the Hugging Face `datasets` library reads the file as a table. Records name each other
+//!   by dataset-local keys (`p1`, `v1`, `g1`: positions in id order), never by database ids,
+//!   so exporting an imported export gives the same file. Importing it restores the dataset.
+//! - **prm**: one record per labelled solution (a variant whose label item has at least one
+//!   finished annotation): the problem text, the steps, each annotator's labels and a majority
+//!   consensus ([`consensus`]). For training; not importable.
+//!
+//! [`Store::export`] reads one SQLite snapshot (a read transaction) with row streams (`fetch`)
+//! in a spawned task, formats each row as it comes and hands the lines over through a bounded
+//! channel; nothing is collected, so memory does not grow with the dataset.
+
+mod restore;
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, Sqlite, Transaction};
+use tokio::sync::mpsc;
+
+use super::rows::graph_from_json;
+use super::{seed_from_db, Store, StoreError, StoreResult};
+
+pub use restore::{export_marker, ExportMarker};
+
+/// The value of `graft_export` in every record of a full export (the format's version).
+pub const EXPORT_VERSION: i64 = 1;
+
+/// The value of `graft_prm` in every record of a PRM export.
+pub const PRM_VERSION: i64 = 1;
+
+/// Lines formatted ahead of the reader at most (the channel's capacity).
+const CHANNEL_LINES: usize = 64;
+
+/// The largest step index read from stored step labels (a guard against damaged data).
+const MAX_STEPS: usize = 10_000;
+
+/// What an export contains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Everything needed to restore the dataset: problems, variants, gold questions.
+    Full,
+    /// Labelled solutions for process-reward-model training.
+    Prm,
+}
+
+impl ExportFormat {
+    /// Reads `full` or `prm`.
+    pub fn parse(s: &str) -> Option<ExportFormat> {
+        match s {
+            "full" => Some(ExportFormat::Full),
+            "prm" => Some(ExportFormat::Prm),
+            _ => None,
+        }
+    }
+
+    /// `full` or `prm`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Full => "full",
+            ExportFormat::Prm => "prm",
+        }
+    }
+}
+
+/// The lines of an export as they are made: each item is one JSON record followed by `\n`, or
+/// the error that ended the export (no item follows an error).
+///
+/// Read it with [`ExportStream::next_line`] or as a [`futures_util::Stream`]. Dropping it
+/// stops the export.
+#[derive(Debug)]
+pub struct ExportStream {
+    rx: mpsc::Receiver<StoreResult<String>>,
+    /// The producer; checked when the channel closes, so that a producer that died (a
+    /// panic) ends the stream with an error rather than looking like the end.
+    task: Option<tokio::task::JoinHandle<()>>,
+    dataset: String,
+    format: ExportFormat,
+    records: u64,
+}
+
+impl ExportStream {
+    /// The next line, `None` at the end.
+    pub async fn next_line(&mut self) -> Option<StoreResult<String>> {
+        std::future::poll_fn(|cx| futures_util::Stream::poll_next(Pin::new(&mut *self), cx)).await
+    }
+
+    /// The exported dataset's name.
+    pub fn dataset_name(&self) -> &str {
+        &self.dataset
+    }
+
+    /// How many lines the export will have (counted in the same snapshot).
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// A file name for the export: the dataset's name made safe (letters, digits, `.-_`),
+    /// with `-prm` for a PRM export, and `.jsonl`.
+    pub fn file_name(&self) -> String {
+        let mut stem: String = self
+            .dataset
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if stem.trim_matches(['.', '_']).is_empty() {
+            stem = "dataset".to_string();
+        }
+        match self.format {
+            ExportFormat::Full => format!("{stem}.jsonl"),
+            ExportFormat::Prm => format!("{stem}-prm.jsonl"),
+        }
+    }
+}
+
+impl futures_util::Stream for ExportStream {
+    type Item = StoreResult<String>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(item) = std::task::ready!(self.rx.poll_recv(cx)) {
+            return Poll::Ready(Some(item));
+        }
+        let Some(task) = self.task.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let ended = std::task::ready!(Pin::new(task).poll(cx));
+        self.task = None;
+        Poll::Ready(ended.err().map(|e| {
+            Err(StoreError::Internal(format!(
+                "the export stopped unexpectedly ({e}); the output is incomplete"
+            )))
+        }))
+    }
+}
+
+/// A dataset's settings, on the first record of a full export only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub(crate) struct Settings {
+    /// `public` or `private`.
+    pub visibility: String,
+    /// What reviewers and annotators read beside each item.
+    pub guidelines: String,
+    /// Annotators per item.
+    pub overlap: i64,
+    /// The share of gold questions.
+    pub gold_rate: f64,
+}
+
+/// One step as shown to annotators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Step {
+    description: String,
+    value: String,
+}
+
+/// One annotator's work on one label item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Labels {
+    /// The annotator's user name.
+    pub annotator: String,
+    /// Per step: 1 correct, 0 neutral, -1 wrong, null unrated.
+    pub ratings: Vec<Option<i64>>,
+    /// Whether they flagged the item.
+    pub flagged: bool,
+    /// Why.
+    pub flag_note: Option<String>,
+    /// How they finished (`solution_correct`, `found_error`, `bad_problem`, `gave_up`).
+    pub finish_reason: Option<String>,
+    /// When they finished.
+    pub finished_at: Option<String>,
+    /// When they started.
+    pub started_at: Option<String>,
+    /// Their last change.
+    pub updated_at: Option<String>,
+}
+
+/// One review decision of a variant's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ReviewEvent {
+    /// The reviewer's user name (null when the account is gone).
+    pub by: Option<String>,
+    /// `accept`, `reject`, `edit` or `reset`.
+    pub decision: String,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// For an edit: the text it replaced.
+    pub text_before: Option<String>,
+    /// Decisions made in one bulk action share a number (dataset-local, from 1).
+    pub bulk: Option<i64>,
+    /// When.
+    pub at: Option<String>,
+}
+
+/// A record of a full export, as written. Field order is the column order.
+#[derive(Debug, Serialize)]
+struct Record<'a> {
+    graft_export: i64,
+    dataset: &'a str,
+    kind: &'static str,
+    key: String,
+    problem_key: String,
+    variant_key: Option<String>,
+    parent_key: Option<String>,
+    dataset_settings: Option<&'a Settings>,
+    line: Option<i64>,
+    external_id: Option<String>,
+    question: String,
+    source: Option<String>,
+    text: Option<String>,
+    program: Option<String>,
+    llm_program: Option<String>,
+    graph: Option<String>,
+    answer: Option<String>,
+    depth: Option<i64>,
+    metrics: Option<engine::Metrics>,
+    error_category: Option<String>,
+    error_detail: Option<String>,
+    round: Option<i64>,
+    chain: Option<i64>,
+    seed: Option<String>,
+    operations: Option<String>,
+    created_at: Option<String>,
+    text_source: Option<String>,
+    text_fallback: Option<String>,
+    text_notes: Option<Vec<String>>,
+    text_edited_by: Option<String>,
+    verdict: Option<String>,
+    verdict_outcome: Option<String>,
+    review_status: Option<String>,
+    review_reason: Option<String>,
+    reviewed_by: Option<String>,
+    reviewed_at: Option<String>,
+    review_history: Option<Vec<ReviewEvent>>,
+    steps: Option<Vec<Step>>,
+    steps_json: Option<String>,
+    gold_first_error: Option<i64>,
+    gold_detail: Option<String>,
+    labels: Option<Vec<Labels>>,
+}
+
+impl<'a> Record<'a> {
+    fn new(dataset: &'a str, kind: &'static str, key: String, problem_key: String) -> Self {
+        Record {
+            graft_export: EXPORT_VERSION,
+            dataset,
+            kind,
+            key,
+            problem_key,
+            variant_key: None,
+            parent_key: None,
+            dataset_settings: None,
+            line: None,
+            external_id: None,
+            question: String::new(),
+            source: None,
+            text: None,
+            program: None,
+            llm_program: None,
+            graph: None,
+            answer: None,
+            depth: None,
+            metrics: None,
+            error_category: None,
+            error_detail: None,
+            round: None,
+            chain: None,
+            seed: None,
+            operations: None,
+            created_at: None,
+            text_source: None,
+            text_fallback: None,
+            text_notes: None,
+            text_edited_by: None,
+            verdict: None,
+            verdict_outcome: None,
+            review_status: None,
+            review_reason: None,
+            reviewed_by: None,
+            reviewed_at: None,
+            review_history: None,
+            steps: None,
+            steps_json: None,
+            gold_first_error: None,
+            gold_detail: None,
+            labels: None,
+        }
+    }
+}
+
+/// One annotator's labels in a PRM record.
+#[derive(Debug, Serialize)]
+struct PrmLabels {
+    annotator: String,
+    labels: Vec<Option<i64>>,
+}
+
+/// A record of a PRM export.
+#[derive(Debug, Serialize)]
+struct PrmRecord<'a> {
+    graft_prm: i64,
+    dataset: &'a str,
+    key: String,
+    problem_key: String,
+    problem: String,
+    answer: String,
+    steps: Vec<String>,
+    annotations: Vec<PrmLabels>,
+    labels: Vec<Option<i64>>,
+}
+
+/// The majority label of each step over annotators: the rating (1, 0 or -1) given by more
+/// annotators than any other rating; `None` when nobody rated the step or the top ratings
+/// tie. Lists may differ in length (a missing entry is unrated).
+pub fn consensus(annotators: &[Vec<Option<i64>>]) -> Vec<Option<i64>> {
+    let len = annotators.iter().map(Vec::len).max().unwrap_or(0);
+    (0..len)
+        .map(|i| {
+            // Votes for -1, 0, 1.
+            let mut votes = [0usize; 3];
+            for r in annotators
+                .iter()
+                .filter_map(|a| a.get(i).copied().flatten())
+            {
+                if let Ok(slot) = usize::try_from(r + 1) {
+                    if let Some(v) = votes.get_mut(slot) {
+                        *v += 1;
+                    }
+                }
+            }
+            let top = *votes.iter().max().unwrap_or(&0);
+            if top == 0 || votes.iter().filter(|&&v| v == top).count() > 1 {
+                return None;
+            }
+            votes.iter().position(|&v| v == top).map(|p| p as i64 - 1)
+        })
+        .collect()
+}
+
+/// Dataset-local keys: problems and variants numbered from 1 in id order. Used by every query
+/// that names a variant's problem or parent.
+const KEYS: &str = "
+    pk AS MATERIALIZED (
+        SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS k FROM problems WHERE dataset_id = ?1),
+    vk AS MATERIALIZED (
+        SELECT v.id, ROW_NUMBER() OVER (ORDER BY v.id) AS k
+        FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?1)";
+
+/// The annotations of label item `li` as a JSON array (annotation id order), each
+/// `{annotator, flagged, flag_note, finish_reason, finished_at, started_at, updated_at,
+/// ratings: [[step, rating], …]}`; `{finished}` narrows the annotations.
+const LABELS_JSON: &str = "
+    (SELECT json_group_array(json(x.obj)) FROM (
+        SELECT json_object('annotator', u.name, 'flagged', a.flagged, 'flag_note', a.flag_note,
+            'finish_reason', a.finish_reason, 'finished_at', a.finished_at,
+            'started_at', a.created_at, 'updated_at', a.updated_at,
+            'ratings', json((SELECT json_group_array(json_array(s.step, s.rating))
+                             FROM step_labels s WHERE s.annotation_id = a.id))) AS obj
+        FROM annotations a JOIN users u ON u.id = a.user_id
+        WHERE a.item_id = li.id {finished} ORDER BY a.id) x)";
+
+const PROBLEMS_SQL: &str = "
+    SELECT line, external_id, question, source, graph, error_category, error_detail, depth,
+        answer, llm_program, created_at
+    FROM problems WHERE dataset_id = ? ORDER BY id";
+
+#[derive(FromRow)]
+struct ProblemRow {
+    line: i64,
+    external_id: Option<String>,
+    question: String,
+    source: String,
+    graph: Option<String>,
+    error_category: Option<String>,
+    error_detail: Option<String>,
+    depth: Option<i64>,
+    answer: Option<String>,
+    llm_program: Option<String>,
+    created_at: String,
+}
+
+/// Variants with their keys, words, review and real label item. Review decisions made in bulk
+/// get dataset-local numbers (`bk`) in the order of their first event.
+///
+/// `variants` is scanned in id order as the outer loop (`CROSS JOIN` keeps SQLite from
+/// reordering), so rows come out as they are read: no sort holds the whole result first.
+fn variants_sql() -> String {
+    format!(
+        "WITH {KEYS},
+        bk AS MATERIALIZED (
+            SELECT e.bulk, ROW_NUMBER() OVER (ORDER BY MIN(e.id)) AS k
+            FROM review_events e JOIN vk ON vk.id = e.variant_id
+            WHERE e.bulk IS NOT NULL GROUP BY e.bulk)
+        SELECT vk.k AS key, pk.k AS problem_key, par.k AS parent_key, p.question,
+            v.operations, v.seed, v.round, v.chain, v.graph, v.depth, v.answer, v.created_at,
+            v.text, v.text_source, v.text_fallback, v.text_notes, ed.name AS text_edited_by,
+            v.verdict, v.verdict_outcome, v.review_status, v.review_reason,
+            rv.name AS reviewed_by, v.reviewed_at,
+            (SELECT json_group_array(json(x.obj)) FROM (
+                SELECT json_object('by', u.name, 'decision', e.decision, 'reason', e.reason,
+                    'text_before', e.text_before, 'bulk', bk.k, 'at', e.created_at) AS obj
+                FROM review_events e LEFT JOIN users u ON u.id = e.user_id
+                    LEFT JOIN bk ON bk.bulk = e.bulk
+                WHERE e.variant_id = v.id ORDER BY e.id) x) AS review_history,
+            li.steps AS steps_json,
+            CASE WHEN li.id IS NULL THEN NULL ELSE {labels} END AS labels
+        FROM variants v
+            CROSS JOIN problems p ON p.id = v.problem_id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+            LEFT JOIN vk par ON par.id = v.parent_variant_id
+            LEFT JOIN users ed ON ed.id = v.text_edited_by
+            LEFT JOIN users rv ON rv.id = v.reviewed_by
+            LEFT JOIN label_items li ON li.variant_id = v.id AND li.gold_first_error IS NULL
+        WHERE p.dataset_id = ?1
+        ORDER BY v.id",
+        labels = LABELS_JSON.replace("{finished}", "")
+    )
+}
+
+#[derive(FromRow)]
+struct VariantRow {
+    key: i64,
+    problem_key: i64,
+    parent_key: Option<i64>,
+    question: String,
+    operations: String,
+    seed: Option<i64>,
+    round: i64,
+    chain: Option<i64>,
+    graph: String,
+    depth: i64,
+    answer: String,
+    created_at: String,
+    text: Option<String>,
+    text_source: Option<String>,
+    text_fallback: Option<String>,
+    text_notes: Option<String>,
+    text_edited_by: Option<String>,
+    verdict: Option<String>,
+    verdict_outcome: Option<String>,
+    review_status: String,
+    review_reason: Option<String>,
+    reviewed_by: Option<String>,
+    reviewed_at: Option<String>,
+    review_history: String,
+    steps_json: Option<String>,
+    labels: Option<String>,
+}
+
+/// Gold questions (corrupted chains) of the dataset's variants.
+fn gold_sql() -> String {
+    format!(
+        "WITH {KEYS}
+        SELECT vk.k AS variant_key, pk.k AS problem_key, p.question, li.steps AS steps_json,
+            li.gold_first_error, li.gold_detail, li.created_at, {labels} AS labels
+        FROM label_items li
+            CROSS JOIN variants v ON v.id = li.variant_id
+            CROSS JOIN problems p ON p.id = v.problem_id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+        WHERE li.gold_first_error IS NOT NULL AND p.dataset_id = ?1
+        ORDER BY li.id",
+        labels = LABELS_JSON.replace("{finished}", "")
+    )
+}
+
+#[derive(FromRow)]
+struct GoldRow {
+    variant_key: i64,
+    problem_key: i64,
+    question: String,
+    steps_json: String,
+    gold_first_error: i64,
+    gold_detail: Option<String>,
+    created_at: String,
+    labels: String,
+}
+
+/// The condition for a variant's real label item with a finished annotation.
+const PRM_WHERE: &str = "li.gold_first_error IS NULL AND EXISTS (
+    SELECT 1 FROM annotations a WHERE a.item_id = li.id AND a.finished_at IS NOT NULL)";
+
+/// Labelled solutions: variants whose real label item has a finished annotation.
+fn prm_sql() -> String {
+    format!(
+        "WITH {KEYS}
+        SELECT vk.k AS key, pk.k AS problem_key, COALESCE(v.text, p.question) AS problem,
+            v.answer, li.steps AS steps_json, {labels} AS labels
+        FROM variants v
+            CROSS JOIN problems p ON p.id = v.problem_id
+            CROSS JOIN label_items li ON li.variant_id = v.id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+        WHERE p.dataset_id = ?1 AND {PRM_WHERE}
+        ORDER BY v.id",
+        labels = LABELS_JSON.replace("{finished}", "AND a.finished_at IS NOT NULL")
+    )
+}
+
+#[derive(FromRow)]
+struct PrmRow {
+    key: i64,
+    problem_key: i64,
+    problem: String,
+    answer: String,
+    steps_json: String,
+    labels: String,
+}
+
+/// An annotation as SQLite's JSON gives it.
+#[derive(Deserialize)]
+struct LabelsJson {
+    annotator: String,
+    flagged: i64,
+    flag_note: Option<String>,
+    finish_reason: Option<String>,
+    finished_at: Option<String>,
+    started_at: Option<String>,
+    updated_at: Option<String>,
+    /// `[step, rating]` pairs.
+    ratings: Vec<(i64, Option<i64>)>,
+}
+
+fn corrupt(whose: &str, what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("the {what} of {whose} does not read back: {e}"))
+}
+
+/// Reads the annotations JSON of a label item with `steps` steps; each ratings list has one
+/// entry per step (more if a rating names a later step).
+fn read_labels(json: &str, steps: usize, whose: &str) -> StoreResult<Vec<Labels>> {
+    let raw: Vec<LabelsJson> =
+        serde_json::from_str(json).map_err(|e| corrupt(whose, "step labels", e))?;
+    raw.into_iter()
+        .map(|a| {
+            let mut len = steps;
+            for &(step, _) in &a.ratings {
+                let step = usize::try_from(step)
+                    .ok()
+                    .filter(|&s| s < MAX_STEPS)
+                    .ok_or_else(|| corrupt(whose, "step labels", format!("step {step}")))?;
+                len = len.max(step + 1);
+            }
+            let mut ratings = vec![None; len];
+            for (step, rating) in a.ratings {
+                ratings[step as usize] = rating;
+            }
+            Ok(Labels {
+                annotator: a.annotator,
+                ratings,
+                flagged: a.flagged != 0,
+                flag_note: a.flag_note,
+                finish_reason: a.finish_reason,
+                finished_at: a.finished_at,
+                started_at: a.started_at,
+                updated_at: a.updated_at,
+            })
+        })
+        .collect()
+}
+
+/// Reads label steps JSON (a list of `engine::labels::StepLabel`, or of labelled steps of a
+/// corrupted chain) into what annotators see.
+fn read_steps(json: &str, whose: &str) -> StoreResult<Vec<Step>> {
+    let raw: Vec<serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| corrupt(whose, "label steps", e))?;
+    Ok(raw
+        .iter()
+        .map(|s| {
+            let text = |key: &str| match s.get(key) {
+                Some(serde_json::Value::String(t)) => t.clone(),
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            Step {
+                description: text("description"),
+                value: text("value"),
+            }
+        })
+        .collect())
+}
+
+/// The Python program and metrics of a stored graph (engine work: a few tens of µs).
+fn program_and_metrics(json: &str, whose: &str) -> StoreResult<(String, engine::Metrics)> {
+    let g = graph_from_json(json, whose)?;
+    Ok((engine::to_python(&g), g.metrics()))
+}
+
+/// One record as a line (JSON and `\n`).
+fn line_of(record: &impl Serialize) -> StoreResult<String> {
+    let mut line = serde_json::to_string(record)
+        .map_err(|e| StoreError::Internal(format!("cannot write an export record: {e}")))?;
+    line.push('\n');
+    Ok(line)
+}
+
+/// Hands `line` to the reader; `false` when the reader is gone (the export stops).
+async fn emit(out: &mpsc::Sender<StoreResult<String>>, line: String) -> bool {
+    out.send(Ok(line)).await.is_ok()
+}
+
+/// What the producer task needs to know about the dataset.
+struct Job {
+    dataset_id: i64,
+    name: String,
+    settings: Settings,
+}
+
+impl Store {
+    /// Finds a dataset by name, else (when `name_or_id` is a whole number) by id.
+    pub async fn find_dataset(&self, name_or_id: &str) -> StoreResult<Option<i64>> {
+        let by_name: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE name = ?")
+            .bind(name_or_id.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some((id,)) = by_name {
+            return Ok(Some(id));
+        }
+        let Ok(id) = name_or_id.trim().parse::<i64>() else {
+            return Ok(None);
+        };
+        let by_id: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(by_id.map(|(id,)| id))
+    }
+
+    /// Starts exporting dataset `dataset_id` in `format` and returns its lines as a stream.
+    ///
+    /// Fails at once with [`StoreError::NotFound`] for an unknown dataset. The export reads
+    /// one snapshot of the database (later writes do not show), with memory that does not
+    /// grow with the dataset: rows are read one at a time and at most a few dozen lines wait
+    /// for the reader. A failure part-way ends the stream with the error.
+    pub async fn export(&self, dataset_id: i64, format: ExportFormat) -> StoreResult<ExportStream> {
+        let mut tx = self.pool.begin().await?;
+        #[derive(FromRow)]
+        struct Head {
+            name: String,
+            #[sqlx(flatten)]
+            settings: Settings,
+        }
+        let head: Option<Head> = sqlx::query_as(
+            "SELECT name, visibility, guidelines, overlap, gold_rate FROM datasets WHERE id = ?",
+        )
+        .bind(dataset_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let head = head.ok_or(StoreError::NotFound {
+            what: "dataset",
+            id: dataset_id,
+        })?;
+        let count_sql = match format {
+            ExportFormat::Full => "SELECT (SELECT COUNT(*) FROM problems WHERE dataset_id = ?1)
+                    + (SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
+                       WHERE p.dataset_id = ?1)
+                    + (SELECT COUNT(*) FROM label_items li JOIN variants v ON v.id = li.variant_id
+                       JOIN problems p ON p.id = v.problem_id
+                       WHERE p.dataset_id = ?1 AND li.gold_first_error IS NOT NULL)"
+                .to_string(),
+            ExportFormat::Prm => format!(
+                "SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
+                 JOIN label_items li ON li.variant_id = v.id
+                 WHERE p.dataset_id = ?1 AND {PRM_WHERE}"
+            ),
+        };
+        let (records,): (i64,) = sqlx::query_as(&count_sql)
+            .bind(dataset_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let (out, rx) = mpsc::channel(CHANNEL_LINES);
+        let job = Job {
+            dataset_id,
+            name: head.name.clone(),
+            settings: head.settings,
+        };
+        let task = tokio::spawn(async move {
+            let result = match format {
+                ExportFormat::Full => produce_full(&mut tx, &job, &out).await,
+                ExportFormat::Prm => produce_prm(&mut tx, &job, &out).await,
+            };
+            if let Err(e) = result {
+                let _ = out.send(Err(e)).await;
+            }
+            let _ = tx.rollback().await;
+        });
+        Ok(ExportStream {
+            rx,
+            task: Some(task),
+            dataset: head.name,
+            format,
+            records: records.max(0) as u64,
+        })
+    }
+}
+
+/// Writes the records of a full export: problems, variants, gold questions.
+async fn produce_full(
+    tx: &mut Transaction<'static, Sqlite>,
+    job: &Job,
+    out: &mpsc::Sender<StoreResult<String>>,
+) -> StoreResult<()> {
+    let name = job.name.as_str();
+    let mut n = 0i64;
+    {
+        let mut rows = sqlx::query_as::<_, ProblemRow>(PROBLEMS_SQL)
+            .bind(job.dataset_id)
+            .fetch(&mut **tx);
+        while let Some(row) = rows.try_next().await? {
+            n += 1;
+            let key = format!("p{n}");
+            let whose = format!("problem {key} of dataset {name:?}");
+            let mut r = Record::new(name, "problem", key.clone(), key);
+            if n == 1 {
+                r.dataset_settings = Some(&job.settings);
+            }
+            if let Some(graph) = &row.graph {
+                let (program, metrics) = program_and_metrics(graph, &whose)?;
+                r.program = Some(program);
+                r.metrics = Some(metrics);
+            }
+            r.line = Some(row.line);
+            r.external_id = row.external_id;
+            r.question = row.question;
+            r.source = Some(row.source);
+            r.llm_program = row.llm_program;
+            r.graph = row.graph;
+            r.answer = row.answer;
+            r.depth = row.depth;
+            r.error_category = row.error_category;
+            r.error_detail = row.error_detail;
+            r.created_at = Some(row.created_at);
+            if !emit(out, line_of(&r)?).await {
+                return Ok(());
+            }
+        }
+    }
+    {
+        let sql = variants_sql();
+        let mut rows = sqlx::query_as::<_, VariantRow>(&sql)
+            .bind(job.dataset_id)
+            .fetch(&mut **tx);
+        while let Some(row) = rows.try_next().await? {
+            let key = format!("v{}", row.key);
+            let whose = format!("variant {key} of dataset {name:?}");
+            let (program, metrics) = program_and_metrics(&row.graph, &whose)?;
+            let steps = match &row.steps_json {
+                Some(s) => Some(read_steps(s, &whose)?),
+                None => None,
+            };
+            let labels = match &row.labels {
+                Some(l) => Some(read_labels(l, steps.as_ref().map_or(0, Vec::len), &whose)?),
+                None => None,
+            };
+            let notes = match &row.text_notes {
+                Some(n) => Some(serde_json::from_str(n).map_err(|e| corrupt(&whose, "notes", e))?),
+                None => None,
+            };
+            let history: Vec<ReviewEvent> = serde_json::from_str(&row.review_history)
+                .map_err(|e| corrupt(&whose, "review history", e))?;
+            let mut r = Record::new(
+                name,
+                "variant",
+                key.clone(),
+                format!("p{}", row.problem_key),
+            );
+            r.variant_key = Some(key);
+            r.parent_key = row.parent_key.map(|k| format!("v{k}"));
+            r.question = row.question;
+            r.text = row.text;
+            r.program = Some(program);
+            r.graph = Some(row.graph);
+            r.answer = Some(row.answer);
+            r.depth = Some(row.depth);
+            r.metrics = Some(metrics);
+            r.round = Some(row.round);
+            r.chain = row.chain;
+            r.seed = row.seed.map(|s| seed_from_db(s).to_string());
+            r.operations = Some(row.operations);
+            r.created_at = Some(row.created_at);
+            r.text_source = row.text_source;
+            r.text_fallback = row.text_fallback;
+            r.text_notes = notes;
+            r.text_edited_by = row.text_edited_by;
+            r.verdict = row.verdict;
+            r.verdict_outcome = row.verdict_outcome;
+            r.review_status = Some(row.review_status);
+            r.review_reason = row.review_reason;
+            r.reviewed_by = row.reviewed_by;
+            r.reviewed_at = row.reviewed_at;
+            r.review_history = Some(history);
+            r.steps = steps;
+            r.steps_json = row.steps_json;
+            r.labels = labels;
+            if !emit(out, line_of(&r)?).await {
+                return Ok(());
+            }
+        }
+    }
+    let sql = gold_sql();
+    let mut rows = sqlx::query_as::<_, GoldRow>(&sql)
+        .bind(job.dataset_id)
+        .fetch(&mut **tx);
+    let mut n = 0i64;
+    while let Some(row) = rows.try_next().await? {
+        n += 1;
+        let key = format!("g{n}");
+        let whose = format!("gold question {key} of dataset {name:?}");
+        let steps = read_steps(&row.steps_json, &whose)?;
+        let labels = read_labels(&row.labels, steps.len(), &whose)?;
+        let mut r = Record::new(name, "gold", key, format!("p{}", row.problem_key));
+        r.variant_key = Some(format!("v{}", row.variant_key));
+        r.question = row.question;
+        r.created_at = Some(row.created_at);
+        r.steps = Some(steps);
+        r.steps_json = Some(row.steps_json);
+        r.gold_first_error = Some(row.gold_first_error);
+        r.gold_detail = row.gold_detail;
+        r.labels = Some(labels);
+        if !emit(out, line_of(&r)?).await {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Writes the records of a PRM export.
+async fn produce_prm(
+    tx: &mut Transaction<'static, Sqlite>,
+    job: &Job,
+    out: &mpsc::Sender<StoreResult<String>>,
+) -> StoreResult<()> {
+    let name = job.name.as_str();
+    let sql = prm_sql();
+    let mut rows = sqlx::query_as::<_, PrmRow>(&sql)
+        .bind(job.dataset_id)
+        .fetch(&mut **tx);
+    while let Some(row) = rows.try_next().await? {
+        let key = format!("v{}", row.key);
+        let whose = format!("variant {key} of dataset {name:?}");
+        let steps = read_steps(&row.steps_json, &whose)?;
+        let labels = read_labels(&row.labels, steps.len(), &whose)?;
+        let lists: Vec<Vec<Option<i64>>> = labels.iter().map(|l| l.ratings.clone()).collect();
+        let r = PrmRecord {
+            graft_prm: PRM_VERSION,
+            dataset: name,
+            key,
+            problem_key: format!("p{}", row.problem_key),
+            problem: row.problem,
+            answer: row.answer,
+            steps: steps
+                .into_iter()
+                .map(|s| format!("{} = {}", s.description, s.value))
+                .collect(),
+            labels: consensus(&lists),
+            annotations: labels
+                .into_iter()
+                .map(|l| PrmLabels {
+                    annotator: l.annotator,
+                    labels: l.ratings,
+                })
+                .collect(),
+        };
+        if !emit(out, line_of(&r)?).await {
+            return Ok(());
+        }
+    }
+    Ok(())
+}

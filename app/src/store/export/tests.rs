@@ -1,0 +1,502 @@
+//! Export and import of exports, on throw-away database files.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::super::{JobSpec, JobState, Store, DEMO};
+use super::*;
+
+async fn fresh() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = Store::open_data_dir(dir.path()).await.expect("opens");
+    (dir, store)
+}
+
+async fn exec(store: &Store, sql: &str) {
+    sqlx::query(sql).execute(store.pool()).await.unwrap();
+}
+
+async fn lines(store: &Store, id: i64, format: ExportFormat) -> Vec<String> {
+    let mut s = store.export(id, format).await.unwrap();
+    let expected = s.records();
+    let mut out = Vec::new();
+    while let Some(line) = s.next_line().await {
+        let line = line.unwrap();
+        assert!(line.ends_with('\n') && !line[..line.len() - 1].contains('\n'));
+        out.push(line.trim_end().to_string());
+    }
+    assert_eq!(out.len() as u64, expected, "records() counts the lines");
+    out
+}
+
+/// A dataset with everything an export carries: problems (one without a graph), curriculum
+/// variants in three rounds, a hand-made variant of a variant, a verbalized and judged
+/// variant with an edited text, review decisions (one in bulk), step labels by three
+/// annotators and a gold question. Returns the dataset id.
+async fn rich_dataset(store: &Store) -> i64 {
+    let mut rows: Vec<&str> = DEMO.lines().take(3).collect();
+    rows.push(r#"{"question": "What is the meaning of life?", "id": "q-42"}"#);
+    let report = store.import_jsonl("rich", &rows.join("\n")).await.unwrap();
+    let ds = report.dataset_id;
+    assert_eq!((report.imported, report.extracted), (4, 3));
+    let _runner = store.spawn_job_runner();
+    let job = store
+        .create_job(&JobSpec::curriculum(ds, 3, 2, 5))
+        .await
+        .unwrap();
+    let status = store
+        .wait_for_job(job, Duration::from_secs(120))
+        .await
+        .unwrap();
+    assert_eq!(status.state, JobState::Done, "{status:?}");
+    // A hand-made variant of a curriculum variant (round 2, no chain).
+    let (v1, p1, graph): (i64, i64, String) = sqlx::query_as(
+        "SELECT id, problem_id, graph FROM variants WHERE round = 1 ORDER BY id LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    let g: engine::Graph = serde_json::from_str(&graph).unwrap();
+    let step = g.ids().find(|&id| g.node(id).kind.is_operation()).unwrap();
+    let op = engine::intervene::Intervention::Graft {
+        node: step,
+        f: engine::ProxyFn {
+            op: engine::ProxyOp::Add,
+            k: engine::Number::int(3),
+        },
+    };
+    store
+        .save_variant(p1, Some(v1), vec![op], Some(u64::MAX - 1))
+        .await
+        .unwrap();
+    // Words, offline: a verbalized and judged variant.
+    store.verbalize_variant(v1, None, None).await.unwrap();
+    store.judge_variant(v1, None, None).await.unwrap();
+    // Accounts, review and labels (written directly: their store methods live elsewhere).
+    exec(
+        store,
+        "INSERT INTO users (name, password_hash, role) VALUES
+            ('alice', 'x', 'annotator'), ('Bob', NULL, 'annotator'),
+            ('carol', NULL, 'annotator'), ('rita', 'y', 'admin')",
+    )
+    .await;
+    exec(
+        store,
+        &format!(
+            "UPDATE variants SET review_status = 'accepted', review_reason = 'clear',
+                reviewed_by = (SELECT id FROM users WHERE name = 'rita'),
+                reviewed_at = '2025-01-02T03:04:05.000Z', text = 'An edited text.',
+                text_edited_by = (SELECT id FROM users WHERE name = 'rita')
+             WHERE id = {v1}"
+        ),
+    )
+    .await;
+    exec(
+        store,
+        &format!(
+            "INSERT INTO review_events (variant_id, user_id, decision, reason, text_before, bulk,
+                created_at)
+             SELECT {v1}, id, 'edit', NULL, 'old text', NULL, '2025-01-02T03:04:00.000Z'
+                FROM users WHERE name = 'rita';
+             INSERT INTO review_events (variant_id, user_id, decision, reason, bulk, created_at)
+             SELECT {v1}, id, 'accept', 'clear', 77, '2025-01-02T03:04:05.000Z'
+                FROM users WHERE name = 'rita';
+             UPDATE variants SET review_status = 'rejected', review_reason = 'dull'
+                WHERE id = {v1} + 1;
+             INSERT INTO review_events (variant_id, user_id, decision, reason, bulk)
+             VALUES ({v1} + 1, NULL, 'reject', 'dull', 77);"
+        ),
+    )
+    .await;
+    let steps = engine::labels::steps(&g);
+    assert!(steps.len() >= 2, "the demo problem has several steps");
+    let gold = engine::labels::corrupt(&g, 3).unwrap();
+    let item =
+        sqlx::query("INSERT INTO label_items (dataset_id, variant_id, steps) VALUES (?, ?, ?)")
+            .bind(ds)
+            .bind(v1)
+            .bind(serde_json::to_string(&steps).unwrap())
+            .execute(store.pool())
+            .await
+            .unwrap()
+            .last_insert_rowid();
+    let gold_item = sqlx::query(
+        "INSERT INTO label_items (dataset_id, variant_id, steps, gold_first_error, gold_detail)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(ds)
+    .bind(v1)
+    .bind(serde_json::to_string(&gold.steps).unwrap())
+    .bind(gold.first_error as i64)
+    .bind(&gold.detail)
+    .execute(store.pool())
+    .await
+    .unwrap()
+    .last_insert_rowid();
+    // alice: finished, all steps; Bob: finished, step 0 disagrees, last unrated; carol: not
+    // finished (left out of the PRM export). On the gold item, alice found the error.
+    exec(
+        store,
+        &format!(
+            "INSERT INTO annotations (id, item_id, user_id, flagged, flag_note, finish_reason,
+                finished_at)
+             SELECT 1001, {item}, id, 0, NULL, 'solution_correct', '2025-02-01T00:00:00.000Z'
+                FROM users WHERE name = 'alice';
+             INSERT INTO annotations (id, item_id, user_id, flagged, flag_note, finish_reason,
+                finished_at)
+             SELECT 1002, {item}, id, 1, 'odd wording', 'found_error', '2025-02-02T00:00:00.000Z'
+                FROM users WHERE name = 'Bob';
+             INSERT INTO annotations (id, item_id, user_id) SELECT 1003, {item}, id
+                FROM users WHERE name = 'carol';
+             INSERT INTO annotations (id, item_id, user_id, finish_reason, finished_at)
+             SELECT 1004, {gold_item}, id, 'found_error', '2025-02-03T00:00:00.000Z'
+                FROM users WHERE name = 'alice';
+             INSERT INTO step_labels (annotation_id, step, rating) VALUES
+                (1001, 0, 1), (1001, 1, 1), (1002, 0, -1), (1002, 1, 1),
+                (1003, 0, 0), (1003, 1, NULL), (1004, 0, 1), (1004, 1, -1);"
+        ),
+    )
+    .await;
+    ds
+}
+
+/// Each line as JSON, with the dataset name taken out.
+fn without_name(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v["dataset"] = Value::Null;
+            v
+        })
+        .collect()
+}
+
+/// The JSON type of a value, `None` for null.
+fn type_of(v: &Value) -> Option<&'static str> {
+    match v {
+        Value::Null => None,
+        Value::Bool(_) => Some("bool"),
+        Value::Number(n) if n.is_f64() => Some("float"),
+        Value::Number(_) => Some("int"),
+        Value::String(_) => Some("string"),
+        Value::Array(_) => Some("list"),
+        Value::Object(_) => Some("object"),
+    }
+}
+
+/// Checks that every path (`a.b[].c`) has one JSON type over all values (nulls aside) and
+/// every object at one path the same keys: what a table reader (Arrow) needs.
+pub(crate) fn assert_table_shaped(records: &[Value]) {
+    fn walk(
+        path: String,
+        v: &Value,
+        types: &mut BTreeMap<String, &'static str>,
+        keys: &mut BTreeMap<String, Vec<String>>,
+    ) {
+        if let Some(t) = type_of(v) {
+            let seen = types.entry(path.clone()).or_insert(t);
+            assert_eq!(
+                *seen, t,
+                "{path} is a {seen} in one record and a {t} in another"
+            );
+        }
+        match v {
+            Value::Object(m) => {
+                let names: Vec<String> = m.keys().cloned().collect();
+                let seen = keys.entry(path.clone()).or_insert_with(|| names.clone());
+                assert_eq!(*seen, names, "objects at {path:?} have different keys");
+                for (k, x) in m {
+                    walk(format!("{path}.{k}"), x, types, keys);
+                }
+            }
+            Value::Array(a) => {
+                for x in a {
+                    walk(format!("{path}[]"), x, types, keys);
+                }
+            }
+            _ => {}
+        }
+    }
+    let (mut types, mut keys) = (BTreeMap::new(), BTreeMap::new());
+    for r in records {
+        walk(String::new(), r, &mut types, &mut keys);
+    }
+}
+
+#[test]
+fn consensus_is_the_strict_majority_per_step() {
+    let some = |v: &[i64]| v.iter().map(|&r| Some(r)).collect::<Vec<_>>();
+    assert_eq!(
+        consensus(&[some(&[1, 1, -1]), some(&[1, -1, -1]), some(&[1, 0, 0])]),
+        vec![Some(1), None, Some(-1)]
+    );
+    // A tie is no label; unrated steps do not vote; lists of different lengths.
+    assert_eq!(
+        consensus(&[vec![Some(1), None, Some(0)], vec![Some(-1), None]]),
+        vec![None, None, Some(0)]
+    );
+    assert_eq!(consensus(&[some(&[0, 1])]), vec![Some(0), Some(1)]);
+    assert_eq!(consensus(&[]), Vec::<Option<i64>>::new());
+}
+
+#[test]
+fn export_markers_are_read_from_the_first_line() {
+    assert_eq!(
+        export_marker("\n{\"graft_export\": 1, \"kind\": \"problem\"}\n"),
+        Some(ExportMarker::Full)
+    );
+    assert_eq!(
+        export_marker("\u{feff}{\"graft_prm\": 1}"),
+        Some(ExportMarker::Prm)
+    );
+    assert_eq!(export_marker(DEMO), None);
+    assert_eq!(export_marker("{\"question\": \"graft_export\"}"), None);
+    assert_eq!(export_marker("not json \"graft_export\""), None);
+    assert_eq!(ExportFormat::parse("prm"), Some(ExportFormat::Prm));
+    assert_eq!(ExportFormat::parse("csv"), None);
+}
+
+#[tokio::test]
+async fn an_export_of_an_imported_export_is_the_same() {
+    let (_d, store) = fresh().await;
+    let ds = rich_dataset(&store).await;
+    let first = lines(&store, ds, ExportFormat::Full).await;
+    let records = without_name(&first);
+    assert_table_shaped(&records);
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "problem").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "gold").count(), 1);
+    let rank = |k: &str| ["problem", "variant", "gold"].iter().position(|x| *x == k);
+    assert!(
+        kinds.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
+        "{kinds:?}"
+    );
+    // The problem without a graph.
+    let q = records.iter().find(|r| r["external_id"] == "q-42").unwrap();
+    assert_eq!(q["graph"], Value::Null);
+    assert_eq!(q["error_category"], "no_solution");
+    // The labelled variant.
+    let v = records
+        .iter()
+        .find(|r| r["kind"] == "variant" && r["review_status"] == "accepted")
+        .unwrap();
+    assert_eq!(v["reviewed_by"], "rita");
+    assert_eq!(v["text_edited_by"], "rita");
+    assert_eq!(v["text"], "An edited text.");
+    assert_eq!(v["verdict_outcome"], "pass");
+    assert!(v["verdict"].as_str().unwrap().starts_with('{'));
+    assert_eq!(v["labels"].as_array().unwrap().len(), 3);
+    assert_eq!(v["labels"][1]["annotator"], "Bob");
+    assert_eq!(v["labels"][1]["flagged"], true);
+    assert_eq!(v["labels"][1]["ratings"][0], -1);
+    assert_eq!(v["review_history"][1]["bulk"], 1);
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(
+        v["labels"][0]["ratings"].as_array().unwrap().len(),
+        steps.len()
+    );
+    let hand = records
+        .iter()
+        .find(|r| r["seed"].as_str() == Some(&(u64::MAX - 1).to_string()))
+        .unwrap();
+    assert_eq!(hand["parent_key"], v["key"]);
+    assert_eq!(hand["round"], 2);
+
+    let report = store
+        .import_jsonl("rich copy", &first.join("\n"))
+        .await
+        .unwrap();
+    assert_eq!((report.imported, report.extracted), (4, 3));
+    let second = lines(&store, report.dataset_id, ExportFormat::Full).await;
+    assert!(second[0].contains("\"dataset\":\"rich copy\""));
+    assert_eq!(without_name(&second), records);
+    let prm = |id| {
+        let store = store.clone();
+        async move { without_name(&lines(&store, id, ExportFormat::Prm).await) }
+    };
+    assert_eq!(prm(ds).await, prm(report.dataset_id).await);
+    // Users were not duplicated; nobody new appeared (every name existed).
+    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(users, 4);
+
+    // Into a store without those users: they are made, as annotators who cannot log in.
+    let (_d2, other) = fresh().await;
+    let r = other.import_export(None, &first.join("\n")).await.unwrap();
+    let again = lines(&other, r.dataset_id, ExportFormat::Full).await;
+    assert_eq!(again, first, "the exported name is kept");
+    let made: Vec<(String, Option<String>, String)> =
+        sqlx::query_as("SELECT name, password_hash, role FROM users ORDER BY name")
+            .fetch_all(other.pool())
+            .await
+            .unwrap();
+    assert_eq!(made.len(), 4);
+    assert!(made
+        .iter()
+        .all(|(_, hash, role)| hash.is_none() && role == "annotator"));
+    // The name is taken now.
+    let e = other
+        .import_export(None, &first.join("\n"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::NameTaken(_)), "{e}");
+}
+
+#[tokio::test]
+async fn prm_export_has_labelled_solutions_with_a_consensus() {
+    let (_d, store) = fresh().await;
+    let ds = rich_dataset(&store).await;
+    let prm = without_name(&lines(&store, ds, ExportFormat::Prm).await);
+    assert_eq!(prm.len(), 1, "one variant has finished annotations");
+    assert_table_shaped(&prm);
+    let r = &prm[0];
+    assert_eq!(r["graft_prm"], 1);
+    assert_eq!(r["problem"], "An edited text.");
+    let n = r["steps"].as_array().unwrap().len();
+    assert!(r["steps"][0].as_str().unwrap().contains(" = "), "{r}");
+    // carol has not finished: only alice and Bob count.
+    let names: Vec<&str> = r["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["annotator"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "Bob"]);
+    let mut expected = vec![Value::Null, Value::from(1)];
+    expected.resize(n, Value::Null);
+    assert_eq!(r["labels"], Value::Array(expected));
+    // A PRM export is not importable.
+    let text = lines(&store, ds, ExportFormat::Prm).await.join("\n");
+    let e = store.import_jsonl("prm", &text).await.unwrap_err();
+    assert!(e.to_string().contains("PRM export"), "{e}");
+}
+
+#[tokio::test]
+async fn a_bad_line_refuses_the_whole_export_naming_it() {
+    let (_d, store) = fresh().await;
+    let ds = rich_dataset(&store).await;
+    let good = lines(&store, ds, ExportFormat::Full).await;
+    let datasets = |store: Store| async move {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM datasets")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        n
+    };
+    let before = datasets(store.clone()).await;
+    let refused = |mut file: Vec<String>, at: usize, with: String| {
+        let store = store.clone();
+        async move {
+            file[at - 1] = with;
+            match store.import_jsonl("broken", &file.join("\n")).await {
+                Err(StoreError::NothingImported { failed, reason }) => (failed, reason),
+                other => panic!("not refused: {other:?}"),
+            }
+        }
+    };
+    // Not JSON.
+    let (failed, reason) = refused(good.clone(), 3, "{oops".into()).await;
+    assert_eq!(failed[0].line, 3, "{reason}");
+    assert!(reason.contains("line 3"), "{reason}");
+    // A variant whose answer was edited.
+    let at = good
+        .iter()
+        .position(|l| l.contains("\"kind\":\"variant\""))
+        .unwrap()
+        + 1;
+    let mut v: Value = serde_json::from_str(&good[at - 1]).unwrap();
+    v["answer"] = Value::from("123456789");
+    let (failed, _) = refused(good.clone(), at, v.to_string()).await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].line, at as u32);
+    assert!(failed[0].reason.contains("answer"), "{failed:?}");
+    // A graph that the operations do not make.
+    let mut v: Value = serde_json::from_str(&good[at - 1]).unwrap();
+    let p: Value = serde_json::from_str(&good[0]).unwrap();
+    v["graph"] = p["graph"].clone();
+    v["answer"] = p["answer"].clone();
+    v["depth"] = p["depth"].clone();
+    let (failed, _) = refused(good.clone(), at, v.to_string()).await;
+    assert_eq!(failed[0].line, at as u32);
+    assert!(failed[0].reason.contains("operations"), "{failed:?}");
+    // A type changed, a wrong version, a rating out of range.
+    let mut v: Value = serde_json::from_str(&good[0]).unwrap();
+    v["line"] = Value::from("one");
+    let (failed, _) = refused(good.clone(), 1, v.to_string()).await;
+    assert_eq!(failed[0].line, 1);
+    let mut v: Value = serde_json::from_str(&good[0]).unwrap();
+    v["graft_export"] = Value::from(2);
+    let (failed, _) = refused(good.clone(), 1, v.to_string()).await;
+    assert!(failed[0].reason.contains("version"), "{failed:?}");
+    let at = good
+        .iter()
+        .position(|l| l.contains("\"annotator\""))
+        .unwrap()
+        + 1;
+    let bad = good[at - 1].replace("\"ratings\":[1,", "\"ratings\":[7,");
+    assert_ne!(bad, good[at - 1]);
+    let (failed, _) = refused(good.clone(), at, bad).await;
+    assert!(failed[0].reason.contains("rating 7"), "{failed:?}");
+    assert_eq!(datasets(store.clone()).await, before, "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_dropped_export_stops_and_gives_its_connection_back() {
+    let (_d, store) = fresh().await;
+    let ds = rich_dataset(&store).await;
+    // More lines than the channel holds, so that the producer waits for the reader.
+    let _runner = store.spawn_job_runner();
+    let job = store
+        .create_job(&JobSpec::curriculum(ds, 3, 50, 1))
+        .await
+        .unwrap();
+    store
+        .wait_for_job(job, Duration::from_secs(120))
+        .await
+        .unwrap();
+    let mut s = store.export(ds, ExportFormat::Full).await.unwrap();
+    assert!(s.records() > CHANNEL_LINES as u64 + 10, "{}", s.records());
+    assert!(s.next_line().await.unwrap().is_ok());
+    drop(s);
+    // Writes go on meanwhile, and the pool closes: the producer ended.
+    exec(&store, "UPDATE datasets SET guidelines = 'later'").await;
+    tokio::time::timeout(Duration::from_secs(10), store.close())
+        .await
+        .expect("the export's connection came back");
+    let e = store.export(ds, ExportFormat::Full).await.unwrap_err();
+    assert!(matches!(e, StoreError::Database(_)), "{e}");
+}
+
+#[tokio::test]
+async fn an_unknown_dataset_is_not_found_and_names_resolve() {
+    let (_d, store) = fresh().await;
+    let demo = store.ensure_demo().await.unwrap().unwrap();
+    let e = store.export(999, ExportFormat::Prm).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::NotFound {
+                what: "dataset",
+                id: 999
+            }
+        ),
+        "{e}"
+    );
+    let id = demo.dataset_id;
+    assert_eq!(store.find_dataset("demo").await.unwrap(), Some(id));
+    assert_eq!(store.find_dataset(&id.to_string()).await.unwrap(), Some(id));
+    assert_eq!(store.find_dataset("nope").await.unwrap(), None);
+    let s = store.export(id, ExportFormat::Prm).await.unwrap();
+    assert_eq!(
+        (s.records(), s.file_name()),
+        (0, "demo-prm.jsonl".to_string())
+    );
+}

@@ -1,0 +1,139 @@
+//! `graft export`: one dataset as JSONL (full, or PRM), to standard output or a file.
+
+use std::io::{BufWriter, ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+use app::store::{ExportFormat, ExportStream, Store};
+
+use super::store::{runtime, StoreArgs};
+
+/// Arguments of `graft export`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The dataset: its name, or its id.
+    #[arg(long)]
+    dataset: String,
+    /// `full` (everything; imports back with `graft import`) or `prm` (labelled solutions).
+    #[arg(long, default_value = "full", value_parser = ["full", "prm"])]
+    format: String,
+    /// The file to write (replaced if it exists); standard output when left out.
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
+    /// Where the database is.
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Runs `graft export`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    runtime()?.block_on(export(args))
+}
+
+/// The dataset `name_or_id` names, or an error listing the datasets there are.
+async fn find(store: &Store, name_or_id: &str) -> anyhow::Result<i64> {
+    if let Some(id) = store.find_dataset(name_or_id).await? {
+        return Ok(id);
+    }
+    let names: Vec<String> = store
+        .list_datasets(false)
+        .await?
+        .into_iter()
+        .map(|d| format!("{:?} (id {})", d.name, d.id))
+        .collect();
+    if names.is_empty() {
+        bail!("no dataset {name_or_id:?}: the database has no datasets (import one with `graft import FILE`)");
+    }
+    bail!(
+        "no dataset is named or numbered {name_or_id:?}; the datasets are {}",
+        names.join(", ")
+    )
+}
+
+async fn export(args: Args) -> anyhow::Result<()> {
+    let format = ExportFormat::parse(&args.format)
+        .ok_or_else(|| anyhow!("unknown --format {:?}; use full or prm", args.format))?;
+    let store = args.store.open().await?;
+    let id = find(&store, &args.dataset).await?;
+    let stream = store.export(id, format).await?;
+    match &args.output {
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            match copy(stream, &mut out, None).await {
+                // A reader that stops early (`| head`) is not an error.
+                Err(Failure::Write(e)) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(e.into_anyhow("standard output")),
+                Ok(_) => Ok(()),
+            }
+        }
+        Some(path) => to_file(stream, path).await,
+    }
+}
+
+/// Writes the export to `path` with a progress bar; removes the partial file on failure.
+async fn to_file(stream: ExportStream, path: &Path) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path).with_context(|| {
+        format!(
+            "cannot create -o {} (is the directory there and writable?)",
+            path.display()
+        )
+    })?;
+    let name = stream.dataset_name().to_string();
+    let bar = super::progress(stream.records(), "exporting");
+    let mut out = BufWriter::new(file);
+    let result = copy(stream, &mut out, Some(&bar)).await;
+    bar.finish_and_clear();
+    match result {
+        Ok((records, bytes)) => {
+            eprintln!(
+                "graft: exported {records} records of dataset {name:?} to {} ({bytes} bytes)",
+                path.display()
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(path);
+            Err(e
+                .into_anyhow(&path.display().to_string())
+                .context(format!("the partial file {} was removed", path.display())))
+        }
+    }
+}
+
+/// Why copying stopped.
+enum Failure {
+    /// The export itself failed.
+    Store(app::store::StoreError),
+    /// Writing failed.
+    Write(std::io::Error),
+}
+
+impl Failure {
+    fn into_anyhow(self, target: &str) -> anyhow::Error {
+        match self {
+            Failure::Store(e) => anyhow::Error::new(e).context("the export stopped"),
+            Failure::Write(e) => anyhow::Error::new(e).context(format!("cannot write to {target}")),
+        }
+    }
+}
+
+/// Copies every line to `out`; the number of records and bytes written.
+async fn copy(
+    mut stream: ExportStream,
+    out: &mut impl Write,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Result<(u64, u64), Failure> {
+    let (mut records, mut bytes) = (0u64, 0u64);
+    while let Some(line) = stream.next_line().await {
+        let line = line.map_err(Failure::Store)?;
+        out.write_all(line.as_bytes()).map_err(Failure::Write)?;
+        records += 1;
+        bytes += line.len() as u64;
+        if let Some(bar) = bar {
+            bar.inc(1);
+        }
+    }
+    out.flush().map_err(Failure::Write)?;
+    Ok((records, bytes))
+}
