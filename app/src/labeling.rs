@@ -3,7 +3,6 @@
 //! panel (links, an admin's settings, progress per annotator, agreement, gold accuracy).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::annotation::{AnnotationReport, FinishReason, LabelEdit, LabelQueue, LabelTask};
 use crate::model::DatasetSettings;
@@ -76,14 +75,7 @@ pub async fn save_settings(
 /// `/d/{id}/label`.
 #[component]
 pub fn LabelPage() -> impl IntoView {
-    let params = use_params_map();
-    let dataset_id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let dataset_id = crate::pages::param_id("id");
     let next = RwSignal::new(0u32);
     let queue = Resource::new(
         move || (dataset_id(), next.get()),

@@ -24,7 +24,8 @@ fn error_view(e: ServerFnError) -> AnyView {
     view! { <p class="error">{e.to_string()}</p> }.into_any()
 }
 
-fn param_id(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+/// The route parameter `name` as an id (-1 when absent or not a number: "not found").
+pub(crate) fn param_id(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     let params = use_params_map();
     move || {
         params

@@ -3,7 +3,7 @@
 //! skip, each with one key; admins accept or reject everything matching the filter at once.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::annotation::{
     BulkCount, Decision, DecisionOutcome, ReviewFilter, ReviewItem, ReviewQueue,
@@ -104,14 +104,7 @@ enum Mode {
 /// `/d/{id}/review`.
 #[component]
 pub fn ReviewPage() -> impl IntoView {
-    let params = use_params_map();
-    let dataset_id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let dataset_id = crate::pages::param_id("id");
     let filter = filter_from_query();
     let after = RwSignal::new(None::<i64>);
     let queue = Resource::new(

@@ -188,17 +188,7 @@ impl Store {
         }
 
         let mut tx = self.pool.begin().await?;
-        let dataset_id = sqlx::query("INSERT INTO datasets (name) VALUES (?)")
-            .bind(&name)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_unique_violation() => {
-                    StoreError::NameTaken(name.clone())
-                }
-                _ => StoreError::Database(e),
-            })?
-            .last_insert_rowid();
+        let dataset_id = insert_dataset(&mut tx, &name).await?;
         let mut extracted = 0u64;
         for row in &rows {
             let token = new_share_token()?;
@@ -294,4 +284,23 @@ impl Store {
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// Inserts a dataset named `name` (private, default settings); a taken name is
+/// [`StoreError::NameTaken`].
+pub(super) async fn insert_dataset(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    name: &str,
+) -> StoreResult<i64> {
+    sqlx::query("INSERT INTO datasets (name) VALUES (?)")
+        .bind(name)
+        .execute(&mut **tx)
+        .await
+        .map(|r| r.last_insert_rowid())
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::NameTaken(name.to_string())
+            }
+            _ => StoreError::Database(e),
+        })
 }

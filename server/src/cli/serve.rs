@@ -6,7 +6,6 @@
 //! `cargo leptos build`: site root `target/site`, bundle name `graft`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use anyhow::Context;
 use app::auth::{session_user, Caller};
@@ -42,13 +41,9 @@ pub struct Args {
     /// standard output. [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000]
     #[arg(long, env = "GRAFT_ADDR")]
     pub addr: Option<SocketAddr>,
-    /// Directory for the database (`graft.sqlite3` inside); created if missing.
-    #[arg(long, env = "GRAFT_DATA_DIR", default_value = "./graft-data")]
-    pub data_dir: PathBuf,
-    /// A sqlx SQLite URL (`sqlite://path/to/file.sqlite3`, `sqlite::memory:`); overrides
-    /// --data-dir.
-    #[arg(long, env = "GRAFT_DATABASE_URL")]
-    pub database_url: Option<String>,
+    /// Where the database is (`--data-dir`, `--database-url`).
+    #[command(flatten)]
+    pub store: super::store::StoreArgs,
     /// Send the session cookie over plain HTTP too (without the Secure attribute). Only for a
     /// server reached over HTTP from another machine; browsers accept Secure cookies from
     /// http://localhost and http://127.0.0.1 already.
@@ -100,26 +95,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     runtime.block_on(serve(args, options))
 }
 
-/// Opens the database named by `--database-url`, else the one in `--data-dir`.
-async fn open_store(args: &Args) -> anyhow::Result<Store> {
-    match &args.database_url {
-        Some(url) => Store::open(url)
-            .await
-            .with_context(|| format!("cannot open --database-url {url}")),
-        None => Store::open_data_dir(&args.data_dir).await.with_context(|| {
-            format!(
-                "cannot open the database in --data-dir {} (is the directory writable?)",
-                args.data_dir.display()
-            )
-        }),
-    }
-}
-
 async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
     let addr = args.addr.unwrap_or(options.site_addr);
     let client = args.llm.client()?;
     eprintln!("graft: {}", super::llm::describe(client.as_ref()));
-    let store = open_store(&args)
+    let store = args
+        .store
+        .open()
         .await?
         .with_llm(client)
         .with_llm_config(args.llm.config());

@@ -732,17 +732,7 @@ impl Store {
         let exported = plan.dataset.as_deref().unwrap_or_default();
         let name = check_dataset_name(name.unwrap_or(exported))?.to_string();
         let mut tx = self.pool.begin().await?;
-        let dataset_id = sqlx::query("INSERT INTO datasets (name) VALUES (?)")
-            .bind(&name)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_unique_violation() => {
-                    StoreError::NameTaken(name.clone())
-                }
-                _ => StoreError::Database(e),
-            })?
-            .last_insert_rowid();
+        let dataset_id = super::super::import::insert_dataset(&mut tx, &name).await?;
         if let Some((at, s)) = &plan.settings {
             sqlx::query(
                 "UPDATE datasets SET visibility = ?, guidelines = ?, overlap = ?, gold_rate = ?
