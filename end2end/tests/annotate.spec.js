@@ -133,3 +133,25 @@ test('a reviewer accepts and rejects from the queue by key; an edit that contrad
   expect(rejected.item.reason).toBe('text does not match the graph');
   await context.close();
 });
+
+test.describe('logged out', () => {
+  test.use({ user: null });
+
+  test('the login form refuses a wrong password without saying which part was wrong, then logs in', async ({ page }) => {
+    await gotoHydrated(page, '/');
+    await expect(page.locator('header .login-link')).toBeVisible();
+    await page.locator('header .login-link').click();
+    await expect(page).toHaveURL(/\/login/);
+    await page.locator('input[name="name"]').fill('ann1');
+    await page.locator('input[name="password"]').fill('not-the-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.locator('.login-error')).toHaveText('wrong name or password');
+    await page.locator('input[name="password"]').fill('password-123');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.locator('header .account .who')).toContainText('ann1');
+    await expect(page.locator('header .account .who')).toContainText('annotator');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await expect(page.locator('header .login-link')).toBeVisible();
+  });
+});
