@@ -253,6 +253,19 @@ fn LabelScreen(dataset_id: i64, queue: LabelQueue, next: RwSignal<u32>) -> impl 
                     <h2>"Item " {item_id}
                         {move || task.with(|t| t.flagged).then(|| view! { <span class="badge flagged">"flagged"</span> })}
                     </h2>
+                    {move || task.with(|t| t.flagged).then(|| {
+                        let note = RwSignal::new(task.with_untracked(|t| t.flag_note.clone().unwrap_or_default()));
+                        view! {
+                            <form class="flag-note" on:submit=move |ev| {
+                                ev.prevent_default();
+                                send(LabelEdit::Flag { flagged: true, note: Some(note.get_untracked()) });
+                            }>
+                                <label>"Why flagged? " <input name="flag_note" prop:value=move || note.get()
+                                    on:input=move |ev| note.set(event_target_value(&ev))/></label>
+                                <button type="submit">"Save note"</button>
+                            </form>
+                        }
+                    })}
                     <blockquote class="variant-text">{move || task.with(|t| t.text.clone())}</blockquote>
                     <ol class="steps">
                         {(0..n).map(|i| {

@@ -57,6 +57,12 @@ test('an annotator labels steps with the keyboard only and the progress bar move
       await ann.keyboard.press('k');
       await ann.keyboard.press('2');
       await expect(steps.nth(Math.max(n - 2, 0))).toHaveAttribute('data-rating', 'bad');
+      // `x` flags the item; the note is saved with Enter in its field.
+      await ann.keyboard.press('x');
+      await expect(item.locator('.badge.flagged')).toBeVisible();
+      await item.locator('input[name="flag_note"]').fill('the numbers look odd');
+      await item.locator('input[name="flag_note"]').press('Enter');
+      await item.locator('h2').click();
     } else {
       // First-error mode on the last step: earlier steps +1, that one −1.
       for (let i = 0; i < n; i++) await ann.keyboard.press('ArrowDown');
@@ -99,6 +105,8 @@ test('an annotator labels steps with the keyboard only and the progress bar move
   await expect(rows.filter({ hasText: 'ann1' }).locator('.gold-accuracy')).toHaveText(/^\d+% \(\d of \d\)$/);
   await expect(rows.filter({ hasText: 'ann2' }).locator('.gold-accuracy')).toHaveText(/^\d+% \(\d of \d\)$/);
   await expect(rows.filter({ hasText: 'ann1' }).locator('progress')).toHaveAttribute('value', String(total));
+  await expect(rows.filter({ hasText: 'ann1' }).locator('td').nth(3)).toHaveText('1');
+  await expect(rows.filter({ hasText: 'ann2' }).locator('td').nth(3)).toHaveText('0');
 });
 
 test('a reviewer accepts and rejects from the queue by key; an edit that contradicts the graph is refused', async ({ page, browser, baseURL }) => {
