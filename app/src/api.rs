@@ -50,6 +50,12 @@ async fn readable(what: Owned, id: i64) -> Result<ssr::Store, ServerFnError> {
     Ok(store)
 }
 
+/// Whether the caller is an admin (pages show write controls only then).
+#[cfg(feature = "ssr")]
+fn is_admin() -> bool {
+    crate::account::has_role(caller().user.as_ref(), Role::Admin)
+}
+
 /// Fails unless the caller is an admin; `doing` says what for.
 #[cfg(feature = "ssr")]
 fn admin(doing: &str) -> Result<ssr::Store, ServerFnError> {
@@ -76,27 +82,39 @@ pub async fn get_dataset(
         .check_read(caller().user.as_ref(), id)
         .await
         .map_err(fail)?;
-    store.dataset(id, offset, limit).await.map_err(fail)
+    let page = store.dataset(id, offset, limit).await.map_err(fail)?;
+    Ok(page.map(|mut p| {
+        p.can_write = is_admin();
+        p
+    }))
 }
 
 /// A problem with its graph and variants, or `None`.
 #[server]
 pub async fn get_problem(id: i64) -> Result<Option<StoredProblem>, ServerFnError> {
-    readable(Owned::Problem, id)
+    let found = readable(Owned::Problem, id)
         .await?
         .problem(id)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    Ok(found.map(|mut x| {
+        x.can_write = is_admin();
+        x
+    }))
 }
 
 /// A variant with its graph and its parent's, or `None`.
 #[server]
 pub async fn get_variant(id: i64) -> Result<Option<StoredVariant>, ServerFnError> {
-    readable(Owned::Variant, id)
+    let found = readable(Owned::Variant, id)
         .await?
         .variant(id)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    Ok(found.map(|mut x| {
+        x.can_write = is_admin();
+        x
+    }))
 }
 
 /// The problem or variant a share token names, or `None`.

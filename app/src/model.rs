@@ -252,6 +252,9 @@ pub struct DatasetPage {
     pub offset: u64,
     /// The most problems a page holds.
     pub limit: u64,
+    /// Whether the caller may change it (an admin; set per request, never stored).
+    #[serde(default)]
+    pub can_write: bool,
 }
 
 /// One variant in a problem's list.
@@ -304,6 +307,9 @@ pub struct StoredProblem {
     pub variants: Vec<VariantRow>,
     /// When it was imported.
     pub created_at: String,
+    /// Whether the caller may change it (an admin; set per request, never stored).
+    #[serde(default)]
+    pub can_write: bool,
 }
 
 /// One variant with its graph, the graph it was made from, and its lineage.
@@ -341,6 +347,9 @@ pub struct StoredVariant {
     pub created_at: String,
     /// Its problem text, verdict and LLM calls.
     pub words: VariantWords,
+    /// Whether the caller may change it (an admin; set per request, never stored).
+    #[serde(default)]
+    pub can_write: bool,
 }
 
 /// A variant's problem text, its verdict, and every model call made for it.

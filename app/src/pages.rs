@@ -36,6 +36,17 @@ pub(crate) fn param_id(name: &'static str) -> impl Fn() -> i64 + Copy + Send + S
     }
 }
 
+/// Where an admin would find jobs and saving: who may use them, and a way to log in.
+#[component]
+fn WriteHint() -> impl IntoView {
+    view! {
+        <p class="muted write-hint">
+            "Generating, saving and judging are for admins. "
+            <a href="/login">"Log in"</a> " as one to use them."
+        </p>
+    }
+}
+
 /// `/`: every dataset with counts and a depth histogram, and the upload form.
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
@@ -292,7 +303,11 @@ pub fn DatasetPage() -> impl IntoView {
                             </dl>
                             <Histogram bins/>
                             <crate::labeling::AnnotationPanel dataset_id=s.id settings=s.settings.clone()/>
-                            <GeneratePanel dataset_id=s.id problem_id=None/>
+                            {if p.can_write {
+                                view! { <GeneratePanel dataset_id=s.id problem_id=None/> }.into_any()
+                            } else {
+                                view! { <WriteHint/> }.into_any()
+                            }}
                             <VariantsByVerdict dataset_id=s.id/>
                             <h2>"Problems"</h2>
                             <table class="problems">
@@ -550,7 +565,7 @@ fn ProblemView(p: StoredProblem, can_save: bool) -> impl IntoView {
         Some(graph) => view! {
             <Workbench
                 graph
-                origin=Origin { problem_id: p.id, parent_variant_id: None, can_save }
+                origin=Origin { problem_id: p.id, parent_variant_id: None, can_save: can_save && p.can_write }
             />
         }
         .into_any(),
@@ -592,7 +607,8 @@ fn ProblemView(p: StoredProblem, can_save: bool) -> impl IntoView {
                 view! { <p class="muted">"None yet: intervene above and save, or generate a curriculum."</p> }.into_any()
             }}
         </section>
-        {can_save.then(|| view! { <GeneratePanel dataset_id=p.dataset_id problem_id=Some(p.id)/> })}
+        {(can_save && p.can_write).then(|| view! { <GeneratePanel dataset_id=p.dataset_id problem_id=Some(p.id)/> })}
+        {(can_save && !p.can_write).then(|| view! { <WriteHint/> })}
     }
     .into_any()
 }
@@ -681,7 +697,7 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
             </p>
             <ol class="ops">{ops}</ol>
         </section>
-        <WordsPanel id=v.id words=v.words.clone() can_act=can_save/>
+        <WordsPanel id=v.id words=v.words.clone() can_act=can_save && v.can_write/>
         <section class="diff">
             <h2>"Program: parent and variant"</h2>
             <table class="side-by-side">
@@ -693,7 +709,7 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
             <h2>"Intervene on this variant"</h2>
             <Workbench
                 graph=v.graph.clone()
-                origin=Origin { problem_id: v.problem_id, parent_variant_id: Some(v.id), can_save }
+                origin=Origin { problem_id: v.problem_id, parent_variant_id: Some(v.id), can_save: can_save && v.can_write }
             />
         </section>
     }

@@ -148,6 +148,10 @@ test.describe('logged out', () => {
   test('the login form refuses a wrong password without saying which part was wrong, then logs in', async ({ page }) => {
     await gotoHydrated(page, '/');
     await expect(page.locator('header .login-link')).toBeVisible();
+    // Logged out, the demo is readable but offers no write controls.
+    await page.getByRole('link', { name: 'demo', exact: true }).click();
+    await expect(page.locator('.write-hint')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Generate' })).toHaveCount(0);
     await page.locator('header .login-link').click();
     await expect(page).toHaveURL(/\/login/);
     await page.locator('input[name="name"]').fill('ann1');

@@ -108,6 +108,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Who {
 }
 
 impl Who {
+    /// Whether the caller is an admin.
+    fn is_admin(&self) -> bool {
+        app::account::has_role(self.0.user.as_ref(), Role::Admin)
+    }
+
     /// Fails unless the caller is an admin; `doing` says what for.
     fn admin(&self, doing: &str) -> ApiResult<()> {
         self.0.require(Role::Admin, doing)?;
@@ -269,7 +274,10 @@ async fn get_dataset(
     who.read(&store, id).await?;
     let q = query_from(query)?;
     match store.dataset(id, q.offset, q.limit).await? {
-        Some(page) => Ok(Json(page)),
+        Some(mut page) => {
+            page.can_write = who.is_admin();
+            Ok(Json(page))
+        }
         None => Err(ApiError::not_found("dataset", id)),
     }
 }
@@ -295,7 +303,10 @@ async fn get_problem(
     let id = id_from(id, "problem")?;
     who.read_of(&store, Owned::Problem, id).await?;
     match store.problem(id).await? {
-        Some(p) => Ok(Json(p)),
+        Some(mut p) => {
+            p.can_write = who.is_admin();
+            Ok(Json(p))
+        }
         None => Err(ApiError::not_found("problem", id)),
     }
 }
@@ -323,7 +334,10 @@ async fn get_variant(
     let id = id_from(id, "variant")?;
     who.read_of(&store, Owned::Variant, id).await?;
     match store.variant(id).await? {
-        Some(v) => Ok(Json(v)),
+        Some(mut v) => {
+            v.can_write = who.is_admin();
+            Ok(Json(v))
+        }
         None => Err(ApiError::not_found("variant", id)),
     }
 }

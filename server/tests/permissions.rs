@@ -131,6 +131,40 @@ fn each_role_reaches_only_what_it_may() {
         "no question of the private dataset leaks"
     );
 
+    // Public pages show no write controls to anonymous visitors (the server would refuse).
+    let demo = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "demo")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _, html) = request_with(addr, "GET", &format!("/d/{demo}"), None, b"", None);
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("write-hint") && !html.contains("section class=\"generate"),
+        "{html}"
+    );
+    let (_, _, html) = request_with(addr, "GET", &format!("/d/{demo}"), None, b"", Some(&admin));
+    assert!(!html.contains("write-hint"), "an admin gets the controls");
+    let (_, demo_page) = call(
+        addr,
+        None,
+        "GET",
+        &format!("/api/datasets/{demo}?limit=1"),
+        None,
+    );
+    assert_eq!(demo_page["can_write"], false);
+    let (_, own) = call(
+        addr,
+        Some(&admin),
+        "GET",
+        &format!("/api/datasets/{id}?limit=1"),
+        None,
+    );
+    assert_eq!(own["can_write"], true);
+
     // A viewer reads everything and writes nothing.
     let (status, _) = call(
         addr,

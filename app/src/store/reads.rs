@@ -131,6 +131,7 @@ impl Store {
             problems: rows.into_iter().map(ProblemListRow::into_row).collect(),
             offset,
             limit,
+            can_write: false,
         }))
     }
 
@@ -166,6 +167,7 @@ impl Store {
             share_token: row.share_token,
             variants,
             created_at: row.created_at,
+            can_write: false,
         })
     }
 
@@ -255,5 +257,6 @@ fn full_variant(row: VariantFull) -> StoreResult<StoredVariant> {
         review_status: row.review_status,
         created_at: row.created_at,
         words: Default::default(),
+        can_write: false,
     })
 }
