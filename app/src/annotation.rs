@@ -264,6 +264,18 @@ pub enum LabelEdit {
     Reopen,
 }
 
+/// First-error mode on `n` steps with step `first` the first wrong one: the steps before it
+/// +1, it −1, the ones after it unrated.
+pub fn first_error_ratings(n: usize, first: usize) -> Vec<Option<i8>> {
+    (0..n)
+        .map(|i| match i.cmp(&first) {
+            std::cmp::Ordering::Less => Some(1),
+            std::cmp::Ordering::Equal => Some(-1),
+            std::cmp::Ordering::Greater => None,
+        })
+        .collect()
+}
+
 /// One annotator's progress in a dataset (admins see everyone's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnnotatorProgress {

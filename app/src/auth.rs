@@ -17,7 +17,7 @@ mod ssr {
     use tower_sessions::Session;
 
     use crate::account::{Role, UserInfo};
-    use crate::store::{require, LoginLimiter, Store, StoreError, StoreResult, LOGIN_REFUSED};
+    use crate::store::{require, LoginLimiter, Store, StoreError, StoreResult};
 
     /// The session key holding the logged-in user's id.
     pub const USER_KEY: &str = "graft.user";
@@ -102,11 +102,6 @@ mod ssr {
         let id = session.get::<i64>(USER_KEY).await.ok().flatten()?;
         store.user(id).await.ok().flatten()
     }
-
-    /// The message a refused login shows.
-    pub fn refused() -> String {
-        LOGIN_REFUSED.to_string()
-    }
 }
 
 #[cfg(feature = "ssr")]
@@ -136,7 +131,9 @@ pub async fn login(name: String, password: String) -> Result<LoginOutcome, Serve
     .await
     {
         Ok(Some(user)) => Ok(LoginOutcome::LoggedIn(user)),
-        Ok(None) => Ok(LoginOutcome::Refused(refused())),
+        Ok(None) => Ok(LoginOutcome::Refused(
+            crate::store::LOGIN_REFUSED.to_string(),
+        )),
         Err(e @ crate::store::StoreError::TooManyAttempts(_)) => {
             Ok(LoginOutcome::Refused(e.to_string()))
         }

@@ -13,8 +13,8 @@ use super::rows::graph_from_json;
 use super::{blocking, Store, StoreError, StoreResult};
 use crate::account::UserInfo;
 use crate::annotation::{
-    AnnotationReport, AnnotatorProgress, FinishReason, LabelEdit, LabelQueue, LabelTask,
-    StepAgreementView, StepView,
+    first_error_ratings, AnnotationReport, AnnotatorProgress, FinishReason, LabelEdit, LabelQueue,
+    LabelTask, StepAgreementView, StepView,
 };
 
 /// Variants turned into label items per blocking batch.
@@ -188,13 +188,9 @@ impl Store {
     /// `user`'s queue in dataset `dataset_id`: the item they left unfinished, else the next
     /// one (a gold question every so often, at the dataset's gold rate), and their progress.
     pub async fn label_queue(&self, dataset_id: i64, user: &UserInfo) -> StoreResult<LabelQueue> {
-        let (dataset, guidelines) = self.dataset_head(dataset_id).await?;
+        let head = self.dataset_head(dataset_id).await?;
+        let (overlap, rate) = (head.overlap, head.gold_rate);
         self.ensure_label_items(dataset_id).await?;
-        let (overlap, rate): (i64, f64) =
-            sqlx::query_as("SELECT overlap, gold_rate FROM datasets WHERE id = ?")
-                .bind(dataset_id)
-                .fetch_one(&self.pool)
-                .await?;
         let (done,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM annotations a JOIN label_items i ON i.id = a.item_id
              WHERE i.dataset_id = ? AND a.user_id = ? AND a.finished_at IS NOT NULL",
@@ -240,8 +236,8 @@ impl Store {
             None => None,
         };
         Ok(LabelQueue {
-            dataset,
-            guidelines,
+            dataset: head.name,
+            guidelines: head.guidelines,
             task,
             done: done as u64,
             left: left as u64,
@@ -257,27 +253,21 @@ impl Store {
         overlap: i64,
         gold: bool,
     ) -> StoreResult<Option<i64>> {
-        let sql = if gold {
+        let row: Option<(i64,)> = sqlx::query_as(
             "SELECT i.id FROM label_items i WHERE i.dataset_id = ?1
-               AND i.gold_first_error IS NOT NULL
+               AND (i.gold_first_error IS NOT NULL) = ?4
                AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
                                AND a.user_id = ?2)
-               AND ?3 >= 0
-             ORDER BY i.id LIMIT 1"
-        } else {
-            "SELECT i.id FROM label_items i WHERE i.dataset_id = ?1
-               AND i.gold_first_error IS NULL
-               AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
-                               AND a.user_id = ?2)
-               AND (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id) < ?3
-             ORDER BY i.id LIMIT 1"
-        };
-        let row: Option<(i64,)> = sqlx::query_as(sql)
-            .bind(dataset_id)
-            .bind(user_id)
-            .bind(overlap)
-            .fetch_optional(&self.pool)
-            .await?;
+               AND (i.gold_first_error IS NOT NULL
+                    OR (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id) < ?3)
+             ORDER BY i.id LIMIT 1",
+        )
+        .bind(dataset_id)
+        .bind(user_id)
+        .bind(overlap)
+        .bind(gold)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|(id,)| id))
     }
 
@@ -425,20 +415,15 @@ impl Store {
                 .await?;
             }
             LabelEdit::FirstError { step } => {
-                let k = check_step(*step)?;
-                for s in 0..n as i64 {
-                    let r: Option<i64> = match s.cmp(&k) {
-                        std::cmp::Ordering::Less => Some(1),
-                        std::cmp::Ordering::Equal => Some(-1),
-                        std::cmp::Ordering::Greater => None,
-                    };
+                let k = check_step(*step)? as usize;
+                for (s, r) in first_error_ratings(n as usize, k).into_iter().enumerate() {
                     sqlx::query(
                         "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
                          ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
                     )
                     .bind(annotation)
-                    .bind(s)
-                    .bind(r)
+                    .bind(s as i64)
+                    .bind(r.map(i64::from))
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -489,11 +474,7 @@ impl Store {
     /// Dataset `dataset_id`'s annotation report: progress per annotator, agreement on the
     /// finished real items, and each annotator's accuracy on gold questions.
     pub async fn annotation_report(&self, dataset_id: i64) -> StoreResult<AnnotationReport> {
-        self.dataset_head(dataset_id).await?;
-        let (overlap,): (i64,) = sqlx::query_as("SELECT overlap FROM datasets WHERE id = ?")
-            .bind(dataset_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let overlap = self.dataset_head(dataset_id).await?.overlap;
         let (items, gold_items, complete): (i64, i64, i64) = sqlx::query_as(
             "SELECT COALESCE(SUM(i.gold_first_error IS NULL), 0),
                 COALESCE(SUM(i.gold_first_error IS NOT NULL), 0),

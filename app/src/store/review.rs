@@ -1,7 +1,8 @@
 //! The review queue: a dataset's variants matching a filter, one at a time; accept, reject,
 //! edit (re-checked for consistency first) or reset, alone or in bulk; dataset settings.
 
-use sqlx::FromRow;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, FromRow};
 
 use super::rows::operations_from_json;
 use super::{Store, StoreError, StoreResult};
@@ -86,18 +87,36 @@ fn check_filter(f: &ReviewFilter) -> StoreResult<Checked> {
     })
 }
 
-fn bind_filter<'q, O>(
-    q: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
-    dataset_id: i64,
-    c: &'q Checked,
-) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
-    q.bind(dataset_id)
-        .bind(&c.status)
-        .bind(c.min_depth)
-        .bind(c.max_depth)
-        .bind(&c.verdict)
-        .bind(&c.kind)
-        .bind(&c.search)
+impl Checked {
+    /// The filter's parameters `?1`–`?7` for dataset `dataset_id`, then `extra` (`?8`).
+    fn args(&self, dataset_id: i64, extra: Option<i64>) -> StoreResult<SqliteArguments<'static>> {
+        let mut a = SqliteArguments::default();
+        let bad = |e: sqlx::error::BoxDynError| {
+            StoreError::Internal(format!("cannot bind the review filter: {e}"))
+        };
+        a.add(dataset_id).map_err(bad)?;
+        a.add(self.status.clone()).map_err(bad)?;
+        a.add(self.min_depth).map_err(bad)?;
+        a.add(self.max_depth).map_err(bad)?;
+        a.add(self.verdict.clone()).map_err(bad)?;
+        a.add(self.kind.clone()).map_err(bad)?;
+        a.add(self.search.clone()).map_err(bad)?;
+        if let Some(x) = extra {
+            a.add(x).map_err(bad)?;
+        }
+        Ok(a)
+    }
+}
+
+/// A dataset's name and what reviewers and annotators work by.
+#[derive(FromRow)]
+pub(super) struct DatasetHead {
+    pub name: String,
+    pub guidelines: String,
+    /// Annotators per label item.
+    pub overlap: i64,
+    /// The share of gold questions (0–0.5).
+    pub gold_rate: f64,
 }
 
 #[derive(FromRow)]
@@ -154,13 +173,15 @@ impl ItemRow {
 }
 
 impl Store {
-    /// Dataset `id`'s name and guidelines (`NotFound` when it does not exist).
-    pub(super) async fn dataset_head(&self, id: i64) -> StoreResult<(String, String)> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT name, guidelines FROM datasets WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+    /// Dataset `id`'s name and review and labelling settings (`NotFound` when it does not
+    /// exist).
+    pub(super) async fn dataset_head(&self, id: i64) -> StoreResult<DatasetHead> {
+        let row: Option<DatasetHead> = sqlx::query_as(
+            "SELECT name, guidelines, overlap, gold_rate FROM datasets WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.ok_or(StoreError::NotFound {
             what: "dataset",
             id,
@@ -175,32 +196,26 @@ impl Store {
         filter: &ReviewFilter,
         after: Option<i64>,
     ) -> StoreResult<ReviewQueue> {
-        let (dataset, guidelines) = self.dataset_head(dataset_id).await?;
+        let head = self.dataset_head(dataset_id).await?;
         let c = check_filter(filter)?;
         let after = after.unwrap_or(0);
-        let mut item: Option<ItemRow> = bind_filter(
-            sqlx::query_as(&format!(
-                "{ITEM_SELECT} {FILTER_SQL} AND v.id > ?8 ORDER BY v.id LIMIT 1"
-            )),
-            dataset_id,
-            &c,
+        let mut item: Option<ItemRow> = sqlx::query_as_with(
+            &format!("{ITEM_SELECT} {FILTER_SQL} AND v.id > ?8 ORDER BY v.id LIMIT 1"),
+            c.args(dataset_id, Some(after))?,
         )
-        .bind(after)
         .fetch_optional(&self.pool)
         .await?;
         if item.is_none() && after > 0 {
-            item = bind_filter(
-                sqlx::query_as(&format!("{ITEM_SELECT} {FILTER_SQL} ORDER BY v.id LIMIT 1")),
-                dataset_id,
-                &c,
+            item = sqlx::query_as_with(
+                &format!("{ITEM_SELECT} {FILTER_SQL} ORDER BY v.id LIMIT 1"),
+                c.args(dataset_id, None)?,
             )
             .fetch_optional(&self.pool)
             .await?;
         }
-        let (matching,): (i64,) = bind_filter(
-            sqlx::query_as(&format!("SELECT COUNT(*) {FILTER_SQL}")),
-            dataset_id,
-            &c,
+        let (matching,): (i64,) = sqlx::query_as_with(
+            &format!("SELECT COUNT(*) {FILTER_SQL}"),
+            c.args(dataset_id, None)?,
         )
         .fetch_one(&self.pool)
         .await?;
@@ -212,8 +227,8 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(ReviewQueue {
-            dataset,
-            guidelines,
+            dataset: head.name,
+            guidelines: head.guidelines,
             item: item.map(ItemRow::into_item).transpose()?,
             matching: matching as u64,
             unreviewed: unreviewed as u64,
@@ -349,10 +364,9 @@ impl Store {
             }
         };
         let changing = format!("{FILTER_SQL} AND v.review_status <> '{status}'");
-        let (count,): (i64,) = bind_filter(
-            sqlx::query_as(&format!("SELECT COUNT(*) {changing}")),
-            dataset_id,
-            &c,
+        let (count,): (i64,) = sqlx::query_as_with(
+            &format!("SELECT COUNT(*) {changing}"),
+            c.args(dataset_id, None)?,
         )
         .fetch_one(&self.pool)
         .await?;
@@ -369,16 +383,12 @@ impl Store {
         sqlx::query("DELETE FROM bulk_ids")
             .execute(&mut *tx)
             .await?;
-        let ids_sql = format!("INSERT INTO bulk_ids (id) SELECT v.id {changing}");
-        let q = sqlx::query(&ids_sql)
-            .bind(dataset_id)
-            .bind(&c.status)
-            .bind(c.min_depth)
-            .bind(c.max_depth)
-            .bind(&c.verdict)
-            .bind(&c.kind)
-            .bind(&c.search);
-        q.execute(&mut *tx).await?;
+        sqlx::query_with(
+            &format!("INSERT INTO bulk_ids (id) SELECT v.id {changing}"),
+            c.args(dataset_id, None)?,
+        )
+        .execute(&mut *tx)
+        .await?;
         let (bulk,): (i64,) =
             sqlx::query_as("SELECT COALESCE(MAX(bulk), 0) + 1 FROM review_events")
                 .fetch_one(&mut *tx)

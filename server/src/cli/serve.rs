@@ -192,9 +192,20 @@ fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
 
 /// Puts the request's [`Caller`] (the session's account, the client's address) in its
 /// extensions, for API handlers and, through the request parts, server functions and pages.
-async fn identify(State(store): State<Store>, mut req: Request<Body>, next: Next) -> Response {
+async fn identify(State(state): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
+    // The bundle's files are the same for everyone: no account lookup for them.
+    let pkg = state.leptos_options.site_pkg_dir.trim_matches('/');
+    if req
+        .uri()
+        .path()
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(pkg))
+        .is_some_and(|rest| rest.starts_with('/'))
+    {
+        return next.run(req).await;
+    }
     let user = match req.extensions().get::<Session>().cloned() {
-        Some(session) => session_user(&store, &session).await,
+        Some(session) => session_user(&state.store, &session).await,
         None => None,
     };
     let address = req

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use serde_json::Value;
@@ -19,12 +19,11 @@ pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password";
 
 /// The session cookie [`request`] sends to each test server (the admin's, from [`start`]).
-static COOKIES: Mutex<Option<HashMap<SocketAddr, String>>> = Mutex::new(None);
+static COOKIES: Mutex<BTreeMap<SocketAddr, String>> = Mutex::new(BTreeMap::new());
 
 /// The cookie [`request`] sends to `addr` (`None`: requests go anonymously).
 pub fn set_cookie_for(addr: SocketAddr, cookie: Option<String>) {
     let mut map = COOKIES.lock().unwrap_or_else(|e| e.into_inner());
-    let map = map.get_or_insert_with(HashMap::new);
     match cookie {
         Some(c) => map.insert(addr, c),
         None => map.remove(&addr),
@@ -35,8 +34,8 @@ fn cookie_for(addr: SocketAddr) -> Option<String> {
     COOKIES
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        .and_then(|m| m.get(&addr).cloned())
+        .get(&addr)
+        .cloned()
 }
 
 /// Makes an account in a data directory with `graft user add` (nothing when the name is
