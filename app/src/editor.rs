@@ -76,19 +76,51 @@ pub struct EditorPreview {
 }
 
 /// The editor's preview of `question` with `solution` (its kind guessed), or where it fails.
+/// Engine work: the server runs it through [`preview_problem`], on an engine slot.
+pub fn preview(question: &str, solution: &str) -> Result<EditorPreview, SourceError> {
+    let kind = guess_kind(solution);
+    // Over-long text is refused before the engine reads it, with the limit's own message.
+    let (limit, what, len) = match kind {
+        SolutionKind::Python => (engine::limits::Limit::ProgramBytes, "program", solution.len()),
+        SolutionKind::Gsm8k => (engine::limits::Limit::TextBytes, "answer", solution.len()),
+    };
+    for (limit, what, len) in [
+        (engine::limits::Limit::TextBytes, "question", question.len()),
+        (limit, what, len),
+    ] {
+        if let Err(e) = engine::limits::check_len(limit, len) {
+            return Err(SourceError {
+                line: None,
+                column: None,
+                message: format!("the {what}: {e}"),
+            });
+        }
+    }
+    extract(question, solution, kind).map(|g| EditorPreview {
+        drawing: Drawing::new(&g),
+        values: g.ids().map(|id| g.value(id).to_string()).collect(),
+        answer: g.answer_value().to_string(),
+        depth: g.depth(),
+    })
+}
+
+/// The editor's preview of `question` with `solution` (its kind guessed), or where it fails.
+///
+/// Anyone may call it (no account). The server caps its request size and its rate per client
+/// address (`graft serve`: 413 and 429), and runs the engine work off the async workers on an
+/// engine slot within the request budget: past it the answer is a 503 that says so, and the
+/// editor shows it in place of the graph.
 #[server]
 pub async fn preview_problem(
     question: String,
     solution: String,
 ) -> Result<Result<EditorPreview, SourceError>, ServerFnError> {
-    Ok(
-        extract(&question, &solution, guess_kind(&solution)).map(|g| EditorPreview {
-            drawing: Drawing::new(&g),
-            values: g.ids().map(|id| g.value(id).to_string()).collect(),
-            answer: g.answer_value().to_string(),
-            depth: g.depth(),
-        }),
-    )
+    use crate::api::ssr::{fail, store};
+    store()?
+        .engine()
+        .request("the preview", move || preview(&question, &solution))
+        .await
+        .map_err(|e| fail(e.into()))
 }
 
 fn python_position(e: &engine::PythonError) -> (Option<u32>, Option<u32>) {

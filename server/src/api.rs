@@ -147,6 +147,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/variants/{id}", get(get_variant))
         .route("/api/jobs", get(list_all_jobs).post(create_job))
         .route("/api/jobs/{id}", get(get_job))
+        .route("/api/jobs/{id}/failures", get(job_failures))
         .route("/api/s/{token}", get(get_shared))
         // axum answers a known path with another method by an empty 405: say it in JSON.
         .layer(axum::middleware::map_response(json_method_not_allowed))
@@ -384,6 +385,31 @@ async fn get_job(
         Some(j) => Ok(Json(j)),
         None => Err(ApiError::not_found("job", id)),
     }
+}
+
+/// One failed item of a job, as `GET /api/jobs/{id}/failures` lists it.
+#[derive(Serialize)]
+struct JobFailure {
+    /// The problem's id (curriculum, extract) or the variant's (verbalize, judge).
+    item: i64,
+    /// Why it failed.
+    reason: String,
+}
+
+async fn job_failures(
+    State(store): State<Store>,
+    who: Who,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let id = id_from(id, "job")?;
+    who.read_of(&store, Owned::Job, id).await?;
+    let failures = store.job_failures(id).await?;
+    Ok(Json(
+        failures
+            .into_iter()
+            .map(|(item, reason)| JobFailure { item, reason })
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// `?offline=true` of verbalize and judge: use no model even when the server has one.

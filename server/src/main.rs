@@ -3,6 +3,7 @@
 mod accounts;
 mod annotations;
 mod api;
+mod bounds;
 mod cli;
 mod jsonl;
 

@@ -6,11 +6,14 @@
 //! item keeps what it had. The job's requests are counted in `requests_used`, so a resumed
 //! job keeps to its budget.
 
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 use llm::{Budget, Client};
 
 use super::rows::{JobParams, JobRow};
 use super::words::client_for;
-use super::{Store, StoreError, StoreResult};
+use super::{panic_message, EngineError, Store, StoreError, StoreResult};
 use crate::model::{JobSpec, JobTask};
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -170,20 +173,33 @@ impl Store {
             job.requests_used.clamp(0, u32::MAX as i64) as u32,
         );
         let model = client.as_ref().map(|c| (c, &budget));
-        let outcome = match task {
-            JobTask::Verbalize => self
-                .verbalize_variant(item, model, Some(job.id))
-                .await
-                .map(|_| true),
-            JobTask::Judge => self
-                .judge_variant(item, model, Some(job.id))
-                .await
-                .map(|_| true),
-            JobTask::Extract => match &client {
-                Some(c) => self.extract_problem(item, c, &budget, Some(job.id)).await,
-                None => Err(StoreError::Invalid("an extract job needs a model".into())),
-            },
-            JobTask::Curriculum => unreachable!("curriculum jobs are run by job_step"),
+        let work = async {
+            match task {
+                JobTask::Verbalize => self
+                    .verbalize_variant(item, model, Some(job.id))
+                    .await
+                    .map(|_| true),
+                JobTask::Judge => self
+                    .judge_variant(item, model, Some(job.id))
+                    .await
+                    .map(|_| true),
+                JobTask::Extract => match &client {
+                    Some(c) => self.extract_problem(item, c, &budget, Some(job.id)).await,
+                    None => Err(StoreError::Invalid("an extract job needs a model".into())),
+                },
+                JobTask::Curriculum => Err(StoreError::Internal(
+                    "a curriculum job reached the words runner".into(),
+                )),
+            }
+        };
+        // A panic while working on this item (a bug in the engine or the model's glue) marks
+        // the item failed; the job goes on.
+        let outcome = match AssertUnwindSafe(work).catch_unwind().await {
+            Ok(outcome) => outcome,
+            Err(panic) => Err(StoreError::Engine(EngineError::Panicked {
+                what: format!("{} {item}", task.item()),
+                message: panic_message(panic.as_ref()),
+            })),
         };
         let used = budget.used() as i64;
         let (written, failure) = match outcome {
@@ -206,10 +222,19 @@ impl Store {
                 .await?;
                 return Ok(false);
             }
-            Err(e) if matches!(e.kind(), super::ErrorKind::Internal) => return Err(e),
+            // The database itself failing stops the job (resumable); anything about this one
+            // item (the engine refusing it, a panic, a timeout, damaged stored data) only
+            // marks the item failed.
+            Err(
+                e @ (StoreError::Database(_)
+                | StoreError::Open { .. }
+                | StoreError::Migrate(_)
+                | StoreError::Internal(_)),
+            ) => return Err(e),
             Err(e) => (false, Some(e.to_string())),
         };
         let failed_item = failure.is_some() || (task == JobTask::Extract && !written);
+        let mut tx = self.pool.begin().await?;
         let advanced = sqlx::query(&format!(
             "UPDATE jobs SET done = done + 1, cursor = ?, variants_made = variants_made + ?,
                 problems_failed = problems_failed + ?, error = COALESCE(?, error),
@@ -223,9 +248,17 @@ impl Store {
         .bind(used)
         .bind(job.id)
         .bind(job.cursor)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-        Ok(advanced == 1)
+        if advanced != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(reason) = &failure {
+            super::jobs::record_failure(&mut tx, job.id, item, reason).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -2,7 +2,10 @@
 
 use engine::problem::{extract, Problem, RowError};
 
-use super::{blocking, new_share_token, ExportMarker, Store, StoreError, StoreResult};
+use super::{
+    blocking, engine_slots, new_share_token, EngineError, ExportMarker, Store, StoreError,
+    StoreResult,
+};
 use crate::model::{ImportReport, LineError};
 
 /// Why a PRM export is not imported.
@@ -22,8 +25,18 @@ struct ReadRow {
     outcome: Result<(String, u32, String), (String, String)>,
 }
 
-/// Reads and extracts every non-blank line (engine work: call on a blocking thread).
-fn read_rows(contents: &str) -> (Vec<ReadRow>, Vec<LineError>) {
+/// A non-blank line read as a problem, waiting for its extraction.
+struct PendingRow {
+    line: u32,
+    source: String,
+    problem: Problem,
+}
+
+/// Reads every non-blank line (JSON only, no extraction; call on a blocking thread): the
+/// problems to extract, the rows already decided (questions without a solution) and the lines
+/// that cannot be read.
+fn read_lines(contents: &str) -> (Vec<PendingRow>, Vec<ReadRow>, Vec<LineError>) {
+    let mut pending = Vec::new();
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     let contents = contents.strip_prefix('\u{feff}').unwrap_or(contents);
@@ -33,73 +46,118 @@ fn read_rows(contents: &str) -> (Vec<ReadRow>, Vec<LineError>) {
         if text.is_empty() {
             continue;
         }
-        let problem = match Problem::from_json(text) {
-            Ok(p) => p,
+        match Problem::from_json(text) {
+            Ok(problem) => pending.push(PendingRow {
+                line: number,
+                source: text.to_string(),
+                problem,
+            }),
             Err(e @ RowError::Shape(_)) => match question_only(text) {
                 // A problem with no solution Graft can read (MATH-style): kept, so that a
                 // model can write its program (an extract job).
-                Some((id, question)) => {
-                    rows.push(ReadRow {
-                        line: number,
-                        external_id: id,
-                        question,
-                        source: text.to_string(),
-                        outcome: Err((
-                            "no_solution".to_string(),
-                            "the row has a question but no solution Graft can read (no GSM8K \
-                             answer, no code); an extract job with a model can write one"
-                                .to_string(),
-                        )),
-                    });
-                    continue;
-                }
-                None => {
-                    failed.push(LineError {
-                        line: number,
-                        reason: e.to_string(),
-                    });
-                    continue;
-                }
-            },
-            Err(e) => {
-                failed.push(LineError {
+                Some((id, question)) => rows.push(ReadRow {
+                    line: number,
+                    external_id: id,
+                    question,
+                    source: text.to_string(),
+                    outcome: Err((
+                        "no_solution".to_string(),
+                        "the row has a question but no solution Graft can read (no GSM8K \
+                         answer, no code); an extract job with a model can write one"
+                            .to_string(),
+                    )),
+                }),
+                None => failed.push(LineError {
                     line: number,
                     reason: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let outcome = match extract(&problem) {
-            Ok(ex) if ex.answer_matches == Some(false) => Err((
-                "answer_mismatch".to_string(),
-                format!(
-                    "the extracted graph gives {} but the row states {}",
-                    ex.graph.answer_value(),
-                    ex.expected
-                        .map_or_else(|| "another answer".to_string(), |n| n.to_string())
-                ),
-            )),
-            Ok(ex) => match serde_json::to_string(&ex.graph) {
-                Ok(json) => Ok((json, ex.graph.depth(), ex.graph.answer_value().to_string())),
-                Err(e) => Err(("unserializable_graph".to_string(), e.to_string())),
+                }),
             },
-            Err(f) => Err((
-                f.category.clone(),
-                match f.line {
-                    Some(l) => format!("solution line {l}: {}", f.detail),
-                    None => f.detail.clone(),
-                },
-            )),
-        };
-        rows.push(ReadRow {
-            line: number,
-            external_id: problem.id.clone(),
-            question: problem.question.clone().unwrap_or_default(),
-            source: text.to_string(),
-            outcome,
-        });
+            Err(e) => failed.push(LineError {
+                line: number,
+                reason: e.to_string(),
+            }),
+        }
     }
-    (rows, failed)
+    (pending, rows, failed)
+}
+
+/// Extracts one problem (engine work: runs on an engine slot): the graph JSON, depth and
+/// answer, or the failure's category and detail.
+fn extract_row(problem: &Problem) -> Result<(String, u32, String), (String, String)> {
+    match extract(problem) {
+        Ok(ex) if ex.answer_matches == Some(false) => Err((
+            "answer_mismatch".to_string(),
+            format!(
+                "the extracted graph gives {} but the row states {}",
+                ex.graph.answer_value(),
+                ex.expected
+                    .map_or_else(|| "another answer".to_string(), |n| n.to_string())
+            ),
+        )),
+        Ok(ex) => match serde_json::to_string(&ex.graph) {
+            Ok(json) => Ok((json, ex.graph.depth(), ex.graph.answer_value().to_string())),
+            Err(e) => Err(("unserializable_graph".to_string(), e.to_string())),
+        },
+        Err(f) => Err((
+            f.category.clone(),
+            match f.line {
+                Some(l) => format!("solution line {l}: {}", f.detail),
+                None => f.detail.clone(),
+            },
+        )),
+    }
+}
+
+/// The category stored for a row whose extraction ran past its budget.
+pub const TIMEOUT_CATEGORY: &str = "engine_timeout";
+/// The category stored for a row on which the engine panicked.
+pub const PANIC_CATEGORY: &str = "engine_panic";
+
+impl Store {
+    /// Reads `contents` and extracts every problem in it, each on an engine slot within the
+    /// request budget (as many at once as there are slots). A row whose extraction runs past
+    /// the budget or panics is kept with the category [`TIMEOUT_CATEGORY`] or
+    /// [`PANIC_CATEGORY`]; the other rows are not affected. Rows come back in line order.
+    async fn read_rows(&self, contents: String) -> StoreResult<(Vec<ReadRow>, Vec<LineError>)> {
+        use futures_util::stream::{self, StreamExt};
+        let (pending, mut rows, failed) =
+            blocking("reading the file", move || read_lines(&contents)).await?;
+        let engine = self.engine.clone();
+        let extracted: Vec<ReadRow> = stream::iter(pending)
+            .map(|p| {
+                let engine = engine.clone();
+                async move {
+                    let PendingRow {
+                        line,
+                        source,
+                        problem,
+                    } = p;
+                    let external_id = problem.id.clone();
+                    let question = problem.question.clone().unwrap_or_default();
+                    let what = format!("the extraction of line {line}");
+                    let outcome = match engine.row(&what, move || extract_row(&problem)).await {
+                        Ok(outcome) => outcome,
+                        Err(e @ EngineError::Panicked { .. }) => {
+                            Err((PANIC_CATEGORY.to_string(), e.to_string()))
+                        }
+                        Err(e) => Err((TIMEOUT_CATEGORY.to_string(), e.to_string())),
+                    };
+                    ReadRow {
+                        line,
+                        external_id,
+                        question,
+                        source,
+                        outcome,
+                    }
+                }
+            })
+            .buffered(engine_slots())
+            .collect()
+            .await;
+        rows.extend(extracted);
+        rows.sort_by_key(|r| r.line);
+        Ok((rows, failed))
+    }
 }
 
 /// The id and question of a row that has a question (`question` or `problem`) but no
@@ -170,8 +228,7 @@ impl Store {
         if taken.is_some() {
             return Err(StoreError::NameTaken(name));
         }
-        let contents = contents.to_string();
-        let (rows, failed) = blocking("reading the file", move || read_rows(&contents)).await?;
+        let (rows, failed) = self.read_rows(contents.to_string()).await?;
         if rows.is_empty() {
             let reason = if failed.is_empty() {
                 "the file has no rows (it is empty or blank); send one JSON object per line"
@@ -247,7 +304,7 @@ impl Store {
     pub async fn add_problem(&self, dataset_id: i64, row: &str) -> StoreResult<i64> {
         self.require_dataset(dataset_id).await?;
         let text = row.replace(['\n', '\r'], " ");
-        let (mut rows, failed) = blocking("reading the problem", move || read_rows(&text)).await?;
+        let (mut rows, failed) = self.read_rows(text).await?;
         if let Some(f) = failed.first() {
             return Err(StoreError::Invalid(f.reason.clone()));
         }

@@ -8,14 +8,16 @@
 //! transaction, so a crash never duplicates or loses a problem's variants; a unique index on
 //! `(job_id, problem_id, chain, round)` guards that too.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use engine::curriculum::{generate, CurriculumConfig};
+use futures_util::FutureExt;
 use tokio::sync::Notify;
 
 use super::rows::{graph_from_json, JobParams, JobRow};
-use super::{new_share_token, seed_to_db, Store, StoreError, StoreResult};
+use super::{new_share_token, panic_message, seed_to_db, Store, StoreError, StoreResult};
 use crate::model::{JobSpec, JobState, JobStatus, JobTask};
 
 /// The most rounds a curriculum job may ask for.
@@ -87,6 +89,23 @@ fn make_variants(
         }
     }
     Ok(out)
+}
+
+/// Records why item `item` of job `job` failed (inside the transaction that moves the job past
+/// it; a second record for the same item is ignored).
+pub(super) async fn record_failure(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    job: i64,
+    item: i64,
+    reason: &str,
+) -> StoreResult<()> {
+    sqlx::query("INSERT OR IGNORE INTO job_failures (job_id, item_id, reason) VALUES (?, ?, ?)")
+        .bind(job)
+        .bind(item)
+        .bind(reason)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 impl Store {
@@ -233,9 +252,19 @@ impl Store {
         loop {
             match self.next_job().await {
                 Ok(Some(id)) => {
-                    if let Err(e) = self.run_job(id).await {
+                    // A panic outside the engine slots (a bug) fails this job, not the runner.
+                    let error = match AssertUnwindSafe(self.run_job(id)).catch_unwind().await {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(e.to_string()),
+                        Err(panic) => Some(format!(
+                            "the job runner stopped on job {id} ({}); this is a bug in Graft, \
+                             please report it; resume the job to go on",
+                            panic_message(panic.as_ref())
+                        )),
+                    };
+                    if let Some(e) = error {
                         eprintln!("graft: job {id} failed: {e}");
-                        if let Err(e2) = self.fail_job(id, &e.to_string()).await {
+                        if let Err(e2) = self.fail_job(id, &e).await {
                             eprintln!("graft: cannot mark job {id} failed: {e2}; retrying in 5 s");
                             tokio::time::sleep(Duration::from_secs(5)).await;
                         }
@@ -320,9 +349,15 @@ impl Store {
             .await?;
             return Ok(false);
         };
-        let made = tokio::task::spawn_blocking(move || make_variants(problem_id, &graph, params))
+        // Engine work, on an engine slot within the job budget: an engine error, a panic or a
+        // timeout marks this problem failed and the job goes on.
+        let made = self
+            .engine
+            .job(&format!("problem {problem_id}'s curriculum"), move || {
+                make_variants(problem_id, &graph, params)
+            })
             .await
-            .unwrap_or_else(|e| Err(format!("problem {problem_id}: the engine stopped: {e}")));
+            .unwrap_or_else(|e| Err(e.to_string()));
         let (made, failure) = match made {
             Ok(v) => (v, None),
             Err(reason) => (Vec::new(), Some(reason)),
@@ -376,7 +411,25 @@ impl Store {
             tx.rollback().await?;
             return Ok(true);
         }
+        if let Some(reason) = &failure {
+            record_failure(&mut tx, id, problem_id, reason).await?;
+        }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Why each failed item of job `id` failed, in the order they failed: (item id, reason).
+    /// The item is a problem for curriculum and extract jobs, a variant for verbalize and
+    /// judge jobs. Fails with [`StoreError::NotFound`] when there is no such job.
+    pub async fn job_failures(&self, id: i64) -> StoreResult<Vec<(i64, String)>> {
+        if self.job(id).await?.is_none() {
+            return Err(StoreError::NotFound { what: "job", id });
+        }
+        Ok(sqlx::query_as(
+            "SELECT item_id, reason FROM job_failures WHERE job_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

@@ -11,6 +11,7 @@
 //! graph and the interventions ([`Store::save_variant`]).
 
 mod batch;
+mod bounded;
 mod export;
 mod import;
 mod jobs;
@@ -31,10 +32,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
 
+pub use bounded::{
+    engine_slots, panic_message, EngineError, EnginePool, DEFAULT_JOB_BUDGET,
+    DEFAULT_REQUEST_BUDGET, MAX_ENGINE_SLOTS,
+};
 pub use export::{
     consensus, export_marker, ExportFormat, ExportMarker, ExportStream, EXPORT_VERSION, PRM_VERSION,
 };
-pub use import::{check_dataset_name, MAX_NAME_CHARS};
+pub use import::{check_dataset_name, MAX_NAME_CHARS, PANIC_CATEGORY, TIMEOUT_CATEGORY};
 pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
 pub use reads::{DEFAULT_PAGE, MAX_PAGE};
 pub use users::{require, LoginLimiter, Owned, LOGIN_REFUSED, MIN_PASSWORD_CHARS};
@@ -168,6 +173,9 @@ pub enum StoreError {
     /// Too many failed logins from this address or for this name.
     #[error("too many failed logins; try again in {0} s")]
     TooManyAttempts(u64),
+    /// Engine work ran past its time budget, found no free slot, or panicked.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
 }
 
 impl StoreError {
@@ -188,6 +196,8 @@ impl StoreError {
             StoreError::LoginRequired(_) => ErrorKind::Unauthorized,
             StoreError::Forbidden(_) => ErrorKind::Forbidden,
             StoreError::TooManyAttempts(_) => ErrorKind::TooManyRequests,
+            StoreError::Engine(EngineError::Panicked { .. }) => ErrorKind::Internal,
+            StoreError::Engine(_) => ErrorKind::Unavailable,
         }
     }
 }
@@ -206,6 +216,8 @@ pub struct Store {
     llm: Option<llm::Client>,
     /// Timeouts and retries for clients made for a job's own endpoint.
     llm_config: llm::ClientConfig,
+    /// Where CPU-heavy engine work runs, and its time budgets.
+    engine: EnginePool,
 }
 
 impl Store {
@@ -273,7 +285,20 @@ impl Store {
             wake: Arc::new(Notify::new()),
             llm: None,
             llm_config: llm::ClientConfig::default(),
+            engine: EnginePool::default(),
         })
+    }
+
+    /// The store with these time budgets for engine work: one request's (a preview, a saved
+    /// variant, one row of an import) and one job item's (a problem's curriculum).
+    pub fn with_engine_budgets(mut self, request: Duration, job: Duration) -> Store {
+        self.engine = self.engine.with_budgets(request, job);
+        self
+    }
+
+    /// Where CPU-heavy engine work runs: slots shared by every clone, and the time budgets.
+    pub fn engine(&self) -> &EnginePool {
+        &self.engine
     }
 
     /// The connection pool, for maintenance and tests (everything else goes through methods).

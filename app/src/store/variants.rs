@@ -83,24 +83,14 @@ impl Store {
                 (graph, format!("variant {parent}"), round + 1)
             }
         };
-        let parent = graph_from_json(&parent_json, &parent_whose)?;
-        let mut graph = parent.clone();
-        for (i, op) in operations.iter().enumerate() {
-            apply(&mut graph, op).map_err(|e| StoreError::Operation {
-                index: i + 1,
-                op: serde_json::to_string(op).unwrap_or_else(|_| format!("{op:?}")),
-                reason: e.to_string(),
-            })?;
-        }
-        if graph.same_as(&parent) {
-            return Err(StoreError::Invalid(format!(
-                "the operations change nothing in the graph of {parent_whose}; nothing to save"
-            )));
-        }
-        let graph_json = serde_json::to_string(&graph)
-            .map_err(|e| StoreError::Internal(format!("cannot serialize the new graph: {e}")))?;
-        let ops_json = serde_json::to_string(&operations)
-            .map_err(|e| StoreError::Internal(format!("cannot serialize the operations: {e}")))?;
+        // Reading the graph, applying the operations and serializing the result are engine
+        // work: off the async workers, within the request budget.
+        let (graph, graph_json, ops_json) = self
+            .engine
+            .request("re-applying the operations", move || {
+                derive(&parent_json, &parent_whose, &operations)
+            })
+            .await??;
         let token = new_share_token()?;
         let id = sqlx::query(
             "INSERT INTO variants (problem_id, parent_variant_id, operations, seed, round, graph,
@@ -113,8 +103,8 @@ impl Store {
         .bind(seed.map(seed_to_db))
         .bind(round)
         .bind(graph_json)
-        .bind(graph.depth())
-        .bind(graph.answer_value().to_string())
+        .bind(graph.depth)
+        .bind(graph.answer)
         .bind(&token)
         .execute(&self.pool)
         .await?
@@ -124,4 +114,45 @@ impl Store {
             share_token: token,
         })
     }
+}
+
+/// A saved variant's graph facts, computed on an engine thread.
+struct Derived {
+    depth: u32,
+    answer: String,
+}
+
+/// Applies `operations` in order to the parent graph (JSON) and serializes the result:
+/// the new graph's depth and answer, its JSON and the operations' JSON.
+fn derive(
+    parent_json: &str,
+    parent_whose: &str,
+    operations: &[Intervention],
+) -> StoreResult<(Derived, String, String)> {
+    let parent = graph_from_json(parent_json, parent_whose)?;
+    let mut graph = parent.clone();
+    for (i, op) in operations.iter().enumerate() {
+        apply(&mut graph, op).map_err(|e| StoreError::Operation {
+            index: i + 1,
+            op: serde_json::to_string(op).unwrap_or_else(|_| format!("{op:?}")),
+            reason: e.to_string(),
+        })?;
+    }
+    if graph.same_as(&parent) {
+        return Err(StoreError::Invalid(format!(
+            "the operations change nothing in the graph of {parent_whose}; nothing to save"
+        )));
+    }
+    let graph_json = serde_json::to_string(&graph)
+        .map_err(|e| StoreError::Internal(format!("cannot serialize the new graph: {e}")))?;
+    let ops_json = serde_json::to_string(operations)
+        .map_err(|e| StoreError::Internal(format!("cannot serialize the operations: {e}")))?;
+    Ok((
+        Derived {
+            depth: graph.depth(),
+            answer: graph.answer_value().to_string(),
+        },
+        graph_json,
+        ops_json,
+    ))
 }

@@ -187,13 +187,29 @@ impl Store {
         let graph = graph.ok_or_else(|| {
             StoreError::Corrupt(format!("problem {problem_id} has variants but no graph"))
         })?;
+        let LineageRow {
+            graph: variant_json,
+            answer,
+            text,
+            ..
+        } = first;
+        // Reading two graphs of up to engine::limits::MAX_NODES nodes is engine work.
+        let (original, variant) = self
+            .engine
+            .row(&format!("reading variant {id}'s graphs"), move || {
+                Ok::<_, StoreError>((
+                    graph_from_json(&graph, &format!("problem {problem_id}"))?,
+                    graph_from_json(&variant_json, &format!("variant {id}"))?,
+                ))
+            })
+            .await??;
         Ok(Lineage {
             problem_id,
-            original: graph_from_json(&graph, &format!("problem {problem_id}"))?,
+            original,
             operations: ops.into_iter().rev().flatten().collect(),
-            variant: graph_from_json(&first.graph, &format!("variant {id}"))?,
-            answer: first.answer,
-            text: first.text,
+            variant,
+            answer,
+            text,
         })
     }
 

@@ -61,7 +61,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 continue;
             }
         };
-        match extract(problem) {
+        let extracted = match super::guarded(|| extract(problem)) {
+            Ok(extracted) => extracted,
+            Err(panic) => {
+                bar.suspend(|| {
+                    eprintln!(
+                        "{}:{}: skipped: {panic}",
+                        input_name(args.input.as_deref()),
+                        row.line
+                    )
+                });
+                fail("engine_panic", row.line, panic);
+                continue;
+            }
+        };
+        match extracted {
             Ok(ex) => {
                 summary.extracted += 1;
                 match ex.answer_matches {

@@ -168,116 +168,61 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
-    let mut judged_pass = 0usize;
     let bar = super::progress(rows.len() as u64, "generating");
 
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
-    let mut stopped = 0usize;
-    let mut written = 0usize;
-    let mut verified = 0usize;
-    let mut depth_sum: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    let mut totals = RowTotals::default();
+    let name = input_name(args.input.as_deref());
     for row in &rows {
         bar.inc(1);
+        let mut skip = |category: &str, detail: &str| {
+            bar.suspend(|| eprintln!("{name}:{}: skipped: {detail}", row.line));
+            *skipped.entry(category.to_string()).or_default() += 1;
+        };
         let problem = match &row.problem {
             Ok(p) => p,
             Err(e) => {
-                bar.suspend(|| {
-                    eprintln!(
-                        "{}:{}: skipped: {e}",
-                        input_name(args.input.as_deref()),
-                        row.line
-                    )
-                });
-                *skipped.entry("malformed_row".into()).or_default() += 1;
+                skip("malformed_row", &e.to_string());
                 continue;
             }
         };
-        let extracted = match extract(problem) {
-            Ok(ex) if ex.answer_matches != Some(false) => ex,
-            Ok(_) => {
-                *skipped.entry("answer_mismatch".into()).or_default() += 1;
-                continue;
+        // One row's engine work, written to a buffer first: a row the engine refuses or
+        // panics on is skipped whole, and the rest of the file runs.
+        let mut buffer = Vec::new();
+        let mut row_totals = RowTotals::default();
+        let done = super::guarded(|| {
+            generate_row(
+                &args,
+                &cfg,
+                words.as_ref(),
+                row,
+                problem,
+                &mut buffer,
+                &mut row_totals,
+            )
+        });
+        match done {
+            Ok(Ok(Ok(()))) => {
+                out.write_all(&buffer)?;
+                totals.add(row_totals);
             }
-            Err(f) => {
-                *skipped.entry(f.category).or_default() += 1;
-                continue;
+            Ok(Ok(Err((category, message)))) => skip(&category, &message),
+            Ok(Err(fatal)) => {
+                // Keep what is written so far, this row's variants before the failure too.
+                out.write_all(&buffer).ok();
+                out.flush().ok();
+                return Err(fatal);
             }
-        };
-        let original = &extracted.graph;
-        let id = source_id(args.input.as_deref(), row);
-        let original_metrics = original.metrics();
-        for chain in generate(original, &id, &cfg)? {
-            if chain.stopped.is_some() {
-                stopped += 1;
-            }
-            for v in &chain.variants {
-                if reproduces(original, v) {
-                    verified += 1;
-                }
-                let written_words = match &words {
-                    Some(w) => {
-                        let r = w.run(original, v);
-                        if r.is_err() {
-                            // Keep what is written so far.
-                            out.flush().ok();
-                        }
-                        Some(r.with_context(|| {
-                            format!(
-                                "stopped at {id}/c{}/r{}; the variants before it are in {}",
-                                chain.index,
-                                v.round,
-                                args.out.display()
-                            )
-                        })?)
-                    }
-                    None => None,
-                };
-                if written_words
-                    .as_ref()
-                    .and_then(|w| w.verdict.as_ref())
-                    .is_some_and(|v| v.outcome() == engine::verdict::Outcome::Pass)
-                {
-                    judged_pass += 1;
-                }
-                let (text, text_source, text_fallback, verdict, llm_calls) = match written_words {
-                    Some(w) => (Some(w.text), Some(w.source), w.fallback, w.verdict, w.calls),
-                    None => (None, None, None, None, Vec::new()),
-                };
-                let e = depth_sum.entry(v.round).or_default();
-                e.0 += v.metrics.depth as u64;
-                e.1 += 1;
-                let record = VariantRecord {
-                    id: format!("{id}/c{}/r{}", chain.index, v.round),
-                    source_id: &id,
-                    source_line: row.line,
-                    chain: chain.index,
-                    round: v.round,
-                    seed: v.seed,
-                    question: problem.question.as_deref(),
-                    operations: &v.operations,
-                    answer: v.answer,
-                    original_answer: original.answer_value(),
-                    metrics: v.metrics,
-                    original_metrics,
-                    program: printer::to_python(&v.graph),
-                    graph: &v.graph,
-                    steps: labels::steps(&v.graph),
-                    negative: args
-                        .negatives
-                        .then(|| labels::corrupt(&v.graph, v.seed ^ u64::from(v.round)).ok())
-                        .flatten(),
-                    text,
-                    text_source,
-                    text_fallback,
-                    verdict,
-                    llm_calls,
-                };
-                serde_json::to_writer(&mut out, &record)?;
-                out.write_all(b"\n")?;
-                written += 1;
-            }
+            Err(panic) => skip("engine_panic", &panic),
         }
     }
+    let RowTotals {
+        written,
+        verified,
+        judged_pass,
+        stopped,
+        depth_sum,
+    } = totals;
     out.flush()
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     bar.finish_and_clear();
@@ -309,6 +254,140 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         written - verified
     );
     Ok(())
+}
+
+/// What the rows written so far add up to.
+#[derive(Default)]
+struct RowTotals {
+    written: usize,
+    verified: usize,
+    judged_pass: usize,
+    stopped: usize,
+    /// Per round: the sum of depths and the number of variants.
+    depth_sum: BTreeMap<u32, (u64, u64)>,
+}
+
+impl RowTotals {
+    fn add(&mut self, other: RowTotals) {
+        self.written += other.written;
+        self.verified += other.verified;
+        self.judged_pass += other.judged_pass;
+        self.stopped += other.stopped;
+        for (round, (sum, n)) in other.depth_sum {
+            let e = self.depth_sum.entry(round).or_default();
+            e.0 += sum;
+            e.1 += n;
+        }
+    }
+}
+
+/// A row skipped: its category, and the message that says why (starting with the category).
+type Skip = (String, String);
+
+/// Extracts one row, generates its chains and writes their variants to `out` (a buffer),
+/// counting into `totals`. The outer error stops the whole run (the model failing, a write
+/// failing); the inner one skips the row (it does not extract, misses its stated answer, or
+/// the engine refuses its curriculum).
+fn generate_row(
+    args: &Args,
+    cfg: &CurriculumConfig,
+    words: Option<&Words>,
+    row: &crate::jsonl::Row,
+    problem: &engine::problem::Problem,
+    out: &mut Vec<u8>,
+    totals: &mut RowTotals,
+) -> anyhow::Result<Result<(), Skip>> {
+    let extracted = match extract(problem) {
+        Ok(ex) if ex.answer_matches != Some(false) => ex,
+        Ok(ex) => {
+            return Ok(Err((
+                "answer_mismatch".into(),
+                format!(
+                    "answer_mismatch: the graph gives {}, the row states {}",
+                    ex.graph.answer_value(),
+                    ex.expected.map(|e| e.to_string()).unwrap_or_default()
+                ),
+            )))
+        }
+        Err(f) => return Ok(Err((f.category.clone(), f.to_string()))),
+    };
+    let original = &extracted.graph;
+    let id = source_id(args.input.as_deref(), row);
+    let original_metrics = original.metrics();
+    let chains = match generate(original, &id, cfg) {
+        Ok(chains) => chains,
+        Err(e) => {
+            return Ok(Err((
+                "curriculum_failed".into(),
+                format!("curriculum_failed: {e}"),
+            )))
+        }
+    };
+    for chain in chains {
+        if chain.stopped.is_some() {
+            totals.stopped += 1;
+        }
+        for v in &chain.variants {
+            if reproduces(original, v) {
+                totals.verified += 1;
+            }
+            let written_words = match words {
+                Some(w) => Some(w.run(original, v).with_context(|| {
+                    format!(
+                        "stopped at {id}/c{}/r{}; the variants before it are in {}",
+                        chain.index,
+                        v.round,
+                        args.out.display()
+                    )
+                })?),
+                None => None,
+            };
+            if written_words
+                .as_ref()
+                .and_then(|w| w.verdict.as_ref())
+                .is_some_and(|v| v.outcome() == engine::verdict::Outcome::Pass)
+            {
+                totals.judged_pass += 1;
+            }
+            let (text, text_source, text_fallback, verdict, llm_calls) = match written_words {
+                Some(w) => (Some(w.text), Some(w.source), w.fallback, w.verdict, w.calls),
+                None => (None, None, None, None, Vec::new()),
+            };
+            let e = totals.depth_sum.entry(v.round).or_default();
+            e.0 += v.metrics.depth as u64;
+            e.1 += 1;
+            let record = VariantRecord {
+                id: format!("{id}/c{}/r{}", chain.index, v.round),
+                source_id: &id,
+                source_line: row.line,
+                chain: chain.index,
+                round: v.round,
+                seed: v.seed,
+                question: problem.question.as_deref(),
+                operations: &v.operations,
+                answer: v.answer,
+                original_answer: original.answer_value(),
+                metrics: v.metrics,
+                original_metrics,
+                program: printer::to_python(&v.graph),
+                graph: &v.graph,
+                steps: labels::steps(&v.graph),
+                negative: args
+                    .negatives
+                    .then(|| labels::corrupt(&v.graph, v.seed ^ u64::from(v.round)).ok())
+                    .flatten(),
+                text,
+                text_source,
+                text_fallback,
+                verdict,
+                llm_calls,
+            };
+            serde_json::to_writer(&mut *out, &record)?;
+            out.write_all(b"\n")?;
+            totals.written += 1;
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Whether a variant re-evaluates from scratch to its recorded answer, and its lineage

@@ -25,6 +25,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
+use crate::bounds::{guard_preview, RateLimiter};
 use crate::{accounts, annotations, api};
 
 /// The bundle name in `[[workspace.metadata.leptos]]`, used when cargo-leptos did not set
@@ -52,9 +53,18 @@ pub struct Args {
     /// The model endpoint (verbalize, judge, extract).
     #[command(flatten)]
     pub llm: super::llm::LlmArgs,
+    /// How long one request's engine work may take (a preview, a saved variant, one row of an
+    /// import), in milliseconds; past it the request gets 503 and says so.
+    #[arg(long, env = "GRAFT_ENGINE_BUDGET_MS", default_value_t = app::store::DEFAULT_REQUEST_BUDGET.as_millis() as u64)]
+    pub engine_budget_ms: u64,
+    /// How long one item of a job may take (one problem's curriculum), in milliseconds; past
+    /// it the item is marked failed and the job goes on.
+    #[arg(long, env = "GRAFT_JOB_BUDGET_MS", default_value_t = app::store::DEFAULT_JOB_BUDGET.as_millis() as u64)]
+    pub job_budget_ms: u64,
 }
 
-/// What every handler can reach: the Leptos settings, the store and the job runner.
+/// What every handler can reach: the Leptos settings, the store, the job runner and the
+/// limiters.
 /// Handlers take the part they need (`State<Store>`, …) through [`FromRef`].
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -66,6 +76,8 @@ pub struct AppState {
     pub jobs: JobRunner,
     /// Failed logins, by name and address.
     pub limiter: LoginLimiter,
+    /// Previews asked for, by client address.
+    pub previews: RateLimiter,
 }
 
 impl AppState {
@@ -104,7 +116,11 @@ async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
         .open()
         .await?
         .with_llm(client)
-        .with_llm_config(args.llm.config());
+        .with_llm_config(args.llm.config())
+        .with_engine_budgets(
+            std::time::Duration::from_millis(args.engine_budget_ms.max(1)),
+            std::time::Duration::from_millis(args.job_budget_ms.max(1)),
+        );
     if let Some(report) = store
         .ensure_demo()
         .await
@@ -133,6 +149,7 @@ async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
         store,
         jobs,
         limiter: LoginLimiter::default(),
+        previews: RateLimiter::preview(),
     };
     let router = router(state, sessions, !args.insecure_cookies);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -181,6 +198,11 @@ fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        // Inside `identify`: the preview's guard reads the request's Caller.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard_preview,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             identify,
