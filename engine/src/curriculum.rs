@@ -63,6 +63,9 @@ pub enum CurriculumError {
         /// Why it failed.
         source: InterventionError,
     },
+    /// The lineage is longer than [`crate::limits::MAX_INTERVENTIONS`].
+    #[error("cannot replay the lineage: {0}")]
+    Limit(#[from] crate::limits::LimitError),
 }
 
 /// How a variant was made from its original: enough to rebuild it exactly.
@@ -221,6 +224,10 @@ pub fn generate(
 
 /// Rebuilds a variant from the original problem and its lineage.
 pub fn regenerate(original: &Graph, lineage: &Lineage) -> Result<Graph, CurriculumError> {
+    crate::limits::check_len(
+        crate::limits::Limit::Interventions,
+        lineage.operations.len(),
+    )?;
     let mut g = original.clone();
     for (index, op) in lineage.operations.iter().enumerate() {
         apply(&mut g, op).map_err(|source| CurriculumError::Replay { index, source })?;

@@ -179,6 +179,16 @@ impl Expr {
         Expr::Bin(op, Box::new(a), Box::new(b))
     }
 
+    /// The number of nested operation levels (1 for a bare operand or literal).
+    pub fn depth(&self) -> usize {
+        1 + match self {
+            Expr::Arg(_) | Expr::Lit(_) => 0,
+            Expr::Neg(e) => e.depth(),
+            Expr::Bin(_, a, b) => a.depth().max(b.depth()),
+            Expr::Call(_, es) => es.iter().map(Expr::depth).max().unwrap_or(0),
+        }
+    }
+
     /// Evaluates the expression given the operand values.
     pub fn eval(&self, args: &[Number]) -> ArithResult {
         match self {
@@ -309,6 +319,16 @@ pub enum Cond {
 }
 
 impl Cond {
+    /// The number of nested levels, conditions and expressions together.
+    pub fn depth(&self) -> usize {
+        1 + match self {
+            Cond::Cmp(_, a, b) => a.depth().max(b.depth()),
+            Cond::And(cs) | Cond::Or(cs) => cs.iter().map(Cond::depth).max().unwrap_or(0),
+            Cond::Not(c) => c.depth(),
+            Cond::Truthy(e) => e.depth(),
+        }
+    }
+
     /// Evaluates the condition given the operand values.
     pub fn eval(&self, args: &[Number]) -> Result<bool, ArithError> {
         Ok(match self {

@@ -1,5 +1,6 @@
 //! The computation graph: inputs → steps → answer, as a petgraph DAG with exact values.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -7,6 +8,7 @@ use petgraph::Direction;
 use serde::{Deserialize, Serialize};
 
 use crate::expr::{Cond, Expr};
+use crate::limits::{Limit, LimitError, MAX_EXPR_DEPTH, MAX_NODES};
 use crate::number::{ArithError, ArithResult, Number};
 
 /// A node's stable identifier inside one graph (its index; nodes are never removed).
@@ -203,6 +205,28 @@ impl NodeKind {
         }
     }
 
+    /// The deepest expression in the node (0 for inputs, constants and proxies).
+    pub fn expr_depth(&self) -> usize {
+        match self {
+            NodeKind::Input { .. } | NodeKind::Constant | NodeKind::Proxy { .. } => 0,
+            NodeKind::Step { expr } => expr.depth(),
+            NodeKind::Branch {
+                cond,
+                then,
+                otherwise,
+            } => cond.depth().max(then.depth()).max(otherwise.depth()),
+        }
+    }
+
+    /// Refuses a node whose expression is deeper than [`MAX_EXPR_DEPTH`].
+    pub fn check_depth(&self) -> Result<(), LimitError> {
+        let d = self.expr_depth();
+        if d > MAX_EXPR_DEPTH {
+            return Err(LimitError::new(Limit::ExprDepth, d));
+        }
+        Ok(())
+    }
+
     /// The highest operand index the node reads, plus one.
     pub fn arity(&self) -> usize {
         let mut max = 0usize;
@@ -255,6 +279,14 @@ pub enum GraphError {
     /// A node's expression reads more operands than it has.
     #[error("node {0} reads operand slots it does not have")]
     BadArity(NodeId),
+    /// The graph is over one of the engine's input limits ([`crate::limits`]).
+    #[error("{0}")]
+    Limit(#[from] LimitError),
+}
+
+/// Checks a count against a limit (an exact count, no position).
+fn check_count(limit: Limit, n: usize) -> Result<(), LimitError> {
+    crate::limits::check_len(limit, n)
 }
 
 /// A node whose value changed, with its old and new value.
@@ -334,6 +366,11 @@ pub struct GraphBuilder {
     nodes: Vec<Node>,
     values: Vec<Number>,
     question: Option<String>,
+    /// Every name given so far.
+    names: HashSet<String>,
+    /// For a base name, the suffix to try first (`total_7` after `total_6`), so that many
+    /// reassignments of one name cost linear time.
+    next_suffix: HashMap<String, u32>,
 }
 
 const PY_KEYWORDS: &[&str] = &[
@@ -389,12 +426,28 @@ impl GraphBuilder {
             nodes: Vec::new(),
             values: Vec::new(),
             question,
+            names: HashSet::new(),
+            next_suffix: HashMap::new(),
         }
     }
 
     /// A unique identifier based on `base` (`total`, `total_2`, …).
     pub fn unique_name(&self, base: &str) -> String {
-        unique_name(|n| self.nodes.iter().any(|node| node.name == n), base)
+        self.fresh_name(base).0
+    }
+
+    /// The unique name for `base`, with the base in normal form and the suffix used.
+    fn fresh_name(&self, base: &str) -> (String, String, u32) {
+        let base = identifier(base);
+        if !self.names.contains(&base) {
+            return (base.clone(), base, 1);
+        }
+        let start = self.next_suffix.get(&base).copied().unwrap_or(2);
+        let (name, k) = (start..)
+            .map(|i| (format!("{base}_{i}"), i))
+            .find(|(n, _)| !self.names.contains(n))
+            .expect("an unused name exists");
+        (name, base, k)
     }
 
     /// The value of an already added node.
@@ -440,6 +493,12 @@ impl GraphBuilder {
         operands: Vec<NodeId>,
     ) -> Result<NodeId, GraphError> {
         let id = NodeId(self.nodes.len() as u32);
+        if self.nodes.len() >= MAX_NODES {
+            return Err(LimitError::new(Limit::Nodes, self.nodes.len() + 1)
+                .at_least()
+                .into());
+        }
+        kind.check_depth()?;
         for &o in &operands {
             if o.index() >= self.nodes.len() {
                 return Err(GraphError::BadOrder {
@@ -473,7 +532,11 @@ impl GraphBuilder {
     }
 
     fn push(&mut self, name: &str, kind: NodeKind, operands: Vec<NodeId>, value: Number) -> NodeId {
-        let name = self.unique_name(name);
+        let (name, base, k) = self.fresh_name(name);
+        if k > 1 {
+            self.next_suffix.insert(base, k + 1);
+        }
+        self.names.insert(name.clone());
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(Node {
             name,
@@ -488,6 +551,7 @@ impl GraphBuilder {
     /// Finishes the graph with `answer` as its answer node.
     pub fn build(self, answer: NodeId) -> Result<Graph, GraphError> {
         let n = self.nodes.len();
+        check_count(Limit::Nodes, n)?;
         if answer.index() >= n {
             return Err(GraphError::UnknownNode(answer));
         }
@@ -534,6 +598,7 @@ impl Graph {
         answer: NodeId,
         question: Option<String>,
     ) -> Result<Graph, GraphError> {
+        check_count(Limit::Nodes, nodes.len())?;
         let (nodes, values): (Vec<Node>, Vec<Number>) = nodes.into_iter().unzip();
         let n = nodes.len();
         if answer.index() >= n {
@@ -553,6 +618,7 @@ impl Graph {
         let edges: usize = nodes.iter().map(|node| node.operands.len()).sum();
         for (i, node) in nodes.iter().enumerate() {
             let id = NodeId(i as u32);
+            node.kind.check_depth()?;
             if node.kind.arity() > node.operands.len() {
                 return Err(GraphError::BadArity(id));
             }
@@ -808,7 +874,14 @@ impl Graph {
 
     /// A name not used by any node, based on `base`.
     pub fn unique_name(&self, base: &str) -> String {
-        unique_name(|n| self.dag.node_weights().any(|node| node.name == n), base)
+        let base = identifier(base);
+        let similar: HashSet<&str> = self
+            .dag
+            .node_weights()
+            .map(|node| node.name.as_str())
+            .filter(|n| n.starts_with(base.as_str()))
+            .collect();
+        unique_name(|n| similar.contains(n), &base)
     }
 
     /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),
@@ -838,6 +911,10 @@ impl Graph {
             return Err(GraphError::BadArity(id));
         }
         // A name already in normal form and unused is kept as it is (no copy).
+        if self.len() >= MAX_NODES {
+            return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
+        }
+        node.kind.check_depth()?;
         let taken = |n: &str| self.dag.node_weights().any(|other| other.name == n);
         if !is_normal_identifier(&node.name) || taken(&node.name) {
             node.name = self.unique_name(&node.name);

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::expr::{BinOp, Expr, Func};
 use crate::graph::{Graph, GraphBuilder, GraphError, NodeId};
+use crate::limits::{check_len, Limit, LimitError, MAX_NESTING, MAX_OPERATORS};
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, scan_decimal, Mention, MentionKind};
 
@@ -37,16 +38,19 @@ pub enum FailureCategory {
     EvalError,
     /// No step's value equals the `####` answer.
     AnswerNotReached,
+    /// The question or solution is over one of the engine's input limits ([`crate::limits`]).
+    InputLimit,
 }
 
 impl FailureCategory {
     /// Every category, in a stable order.
-    pub const ALL: [FailureCategory; 5] = [
+    pub const ALL: [FailureCategory; 6] = [
         FailureCategory::NoFinalAnswer,
         FailureCategory::NoCalculations,
         FailureCategory::UnparsableExpression,
         FailureCategory::EvalError,
         FailureCategory::AnswerNotReached,
+        FailureCategory::InputLimit,
     ];
 
     /// The snake_case name (as serialised).
@@ -57,6 +61,7 @@ impl FailureCategory {
             FailureCategory::UnparsableExpression => "unparsable_expression",
             FailureCategory::EvalError => "eval_error",
             FailureCategory::AnswerNotReached => "answer_not_reached",
+            FailureCategory::InputLimit => "input_limit",
         }
     }
 }
@@ -122,6 +127,7 @@ pub fn final_answer(answer: &str) -> Option<Number> {
 /// Turns a GSM8K question and solution into a computation graph whose answer is the `####`
 /// value.
 pub fn extract(question: &str, answer: &str) -> Result<Extraction, ExtractError> {
+    check_sizes(question, answer)?;
     let expected = final_answer(answer).ok_or_else(|| ExtractError {
         category: FailureCategory::NoFinalAnswer,
         line: None,
@@ -160,6 +166,23 @@ pub fn extract(question: &str, answer: &str) -> Result<Extraction, ExtractError>
         }
     }
     cx.finish(expected)
+}
+
+/// Refuses a question or answer over [`crate::limits::MAX_TEXT_BYTES`], or a solution line
+/// over [`crate::limits::MAX_LINE_BYTES`], before any work in proportion to their size.
+fn check_sizes(question: &str, answer: &str) -> Result<(), ExtractError> {
+    let refuse = |e: LimitError, line: Option<usize>, what: &str| ExtractError {
+        category: FailureCategory::InputLimit,
+        line,
+        detail: format!("{what}: {e}"),
+    };
+    check_len(Limit::TextBytes, question.len()).map_err(|e| refuse(e, None, "the question"))?;
+    check_len(Limit::TextBytes, answer.len()).map_err(|e| refuse(e, None, "the solution"))?;
+    for (i, line) in answer.lines().enumerate() {
+        check_len(Limit::LineBytes, line.len())
+            .map_err(|e| refuse(e, Some(i + 1), "the solution line"))?;
+    }
+    Ok(())
 }
 
 /// One calculation found on a solution line.
@@ -277,6 +300,21 @@ struct Parser<'t> {
 
 impl Parser<'_> {
     fn parse(toks: &[Tok]) -> Option<(PExpr, Vec<Lit>, u32)> {
+        // Bounds the recursion below (and the work of callers that try every suffix).
+        if toks.len() > 2 * MAX_OPERATORS + 1 {
+            return None;
+        }
+        let mut depth = 0usize;
+        for t in toks {
+            match t {
+                Tok::LParen => depth += 1,
+                Tok::RParen => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_NESTING {
+                return None;
+            }
+        }
         let mut p = Parser {
             toks,
             pos: 0,

@@ -13,6 +13,7 @@ pub mod gsm8k;
 pub mod intervene;
 pub mod labels;
 pub mod layout;
+pub mod limits;
 pub mod mentions;
 pub mod number;
 pub mod printer;

@@ -24,6 +24,7 @@ use ruff_text_size::Ranged;
 
 use crate::expr::{BinOp, CmpOp, Cond, Expr, Func};
 use crate::graph::{Graph, GraphBuilder, GraphError, NodeId, NodeKind, ProxyFn, ProxyOp, Span};
+use crate::limits::{check_len, check_python, Limit, LimitError, MAX_NESTING};
 use crate::number::{ArithError, Number};
 
 /// Why evaluating a program's line failed.
@@ -99,6 +100,9 @@ pub enum PythonError {
     /// The program assigns nothing.
     #[error("the program computes nothing: no assignment and no return")]
     Empty,
+    /// The program is over one of the engine's input limits ([`crate::limits`]).
+    #[error("{0}")]
+    Limit(#[from] LimitError),
     /// A `# graft:` marker that does not fit its line.
     #[error("line {line}: bad `# graft:` marker: {message}")]
     BadMarker {
@@ -121,6 +125,7 @@ impl PythonError {
             PythonError::MissingReturn { .. } => "python_missing_return",
             PythonError::Empty => "python_empty",
             PythonError::BadMarker { .. } => "python_bad_marker",
+            PythonError::Limit(_) => "input_limit",
         }
     }
 
@@ -134,6 +139,7 @@ impl PythonError {
             | PythonError::NoValueInArm { line, .. }
             | PythonError::MissingReturn { line }
             | PythonError::BadMarker { line, .. } => Some(*line),
+            PythonError::Limit(e) => (e.line > 0).then_some(e.line),
             PythonError::Empty => None,
         }
     }
@@ -143,6 +149,10 @@ impl PythonError {
 ///
 /// `question`, when given, becomes the graph's question and is searched for the inputs' numbers.
 pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, PythonError> {
+    check_python(source)?;
+    if let Some(q) = question {
+        check_len(Limit::TextBytes, q.len())?;
+    }
     let parsed = ruff_python_parser::parse_module(source).map_err(|e| {
         let (line, column) = line_col(source, u32::from(e.location.start()));
         PythonError::Syntax {
@@ -438,10 +448,13 @@ impl<'s> Interp<'s> {
 
     fn eval_err(&self, at: ruff_text_size::TextSize, e: impl Into<EvalFailure>) -> PythonError {
         let (line, column) = self.pos(at);
-        PythonError::Eval {
-            line,
-            column: Some(column),
-            source: e.into(),
+        match e.into() {
+            EvalFailure::Graph(GraphError::Limit(l)) => PythonError::Limit(l.at(line, column)),
+            source => PythonError::Eval {
+                line,
+                column: Some(column),
+                source,
+            },
         }
     }
 
@@ -736,6 +749,12 @@ impl<'s> Interp<'s> {
         stmt_at: &impl Ranged,
     ) -> Result<(), PythonError> {
         let at = stmt_at.start();
+        if rest.len() > MAX_NESTING {
+            let (line, column) = self.pos(rest[MAX_NESTING].start());
+            return Err(LimitError::new(Limit::Nesting, rest.len())
+                .at(line, column)
+                .into());
+        }
         let mut cond_ops = Operands {
             ids: Vec::with_capacity(4),
             fixed: false,
