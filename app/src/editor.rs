@@ -116,11 +116,21 @@ pub async fn preview_problem(
     solution: String,
 ) -> Result<Result<EditorPreview, SourceError>, ServerFnError> {
     use crate::api::ssr::{fail, store};
-    store()?
+    let outcome = store()?
         .engine()
         .request("the preview", move || preview(&question, &solution))
-        .await
-        .map_err(|e| fail(e.into()))
+        .await;
+    outcome.map_err(|e| {
+        // Called over HTTP: the answer's status says what happened (503, 500). Called while
+        // rendering the editor's page: the page itself is fine and shows the message.
+        let over_http = use_context::<http::request::Parts>()
+            .is_some_and(|p| p.uri.path() == <PreviewProblem as leptos::server_fn::ServerFn>::PATH);
+        if over_http {
+            fail(e.into())
+        } else {
+            ServerFnError::new(e.to_string())
+        }
+    })
 }
 
 fn python_position(e: &engine::PythonError) -> (Option<u32>, Option<u32>) {

@@ -719,3 +719,96 @@ async fn review_filters_decisions_edits_and_bulk() {
         total - 1
     );
 }
+
+#[tokio::test]
+async fn a_damaged_item_fails_alone_and_the_job_goes_on() {
+    use crate::model::JobTask;
+    let (_d, store) = fresh().await;
+    let ds = store.ensure_demo().await.unwrap().unwrap().dataset_id;
+    store.spawn_job_runner();
+    // A problem whose stored graph no longer reads back: its curriculum fails, the rest run.
+    let (broken,): (i64,) =
+        sqlx::query_as("SELECT id FROM problems WHERE dataset_id = ? ORDER BY id LIMIT 1 OFFSET 2")
+            .bind(ds)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    sqlx::query("UPDATE problems SET graph = '{\"nodes\": 7}' WHERE id = ?")
+        .bind(broken)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let job = store
+        .create_job(&JobSpec::curriculum(ds, 1, 1, 3))
+        .await
+        .unwrap();
+    let status = store
+        .wait_for_job(job, Duration::from_secs(120))
+        .await
+        .unwrap();
+    assert_eq!(status.state, JobState::Done, "{status:?}");
+    assert_eq!(status.done, status.total);
+    assert_eq!(status.problems_failed, 1, "{status:?}");
+    assert!(status.variants_made > 0);
+    let failures = store.job_failures(job).await.unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].0, broken);
+    assert!(failures[0].1.contains("does not read back"), "{failures:?}");
+
+    // A variant whose graph no longer reads back: a judge job marks it failed and goes on
+    // (it used to stop the whole job).
+    let page = store.dataset_variants(ds, None, 0, 500).await.unwrap();
+    let damaged = page.items[1].id;
+    sqlx::query("UPDATE variants SET graph = 'not json' WHERE id = ?")
+        .bind(damaged)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let job = store
+        .create_job(&JobSpec::words(ds, JobTask::Judge))
+        .await
+        .unwrap();
+    let status = store
+        .wait_for_job(job, Duration::from_secs(120))
+        .await
+        .unwrap();
+    assert_eq!(status.state, JobState::Done, "{status:?}");
+    assert_eq!((status.done, status.problems_failed), (page.total, 1));
+    let failures = store.job_failures(job).await.unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].0, damaged);
+    assert!(failures[0].1.contains(&format!("variant {damaged}")), "{failures:?}");
+    assert!(matches!(
+        store.job_failures(job + 100).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn engine_work_past_the_request_budget_is_a_503_and_saves_nothing() {
+    let (_d, store) = fresh().await;
+    let ds = store.ensure_demo().await.unwrap().unwrap().dataset_id;
+    let mut program = String::from("def solution():\n    a0 = 1\n");
+    for i in 1..3000 {
+        program.push_str(&format!("    a{i} = a{} + 2\n", i - 1));
+    }
+    program.push_str("    return a2999\n");
+    let row = serde_json::json!({"question": "q", "code": program}).to_string();
+    let pid = store.add_problem(ds, &row).await.unwrap();
+    let g = store.problem(pid).await.unwrap().unwrap().graph.unwrap();
+    let store = store.with_engine_budgets(Duration::from_millis(1), Duration::from_secs(60));
+    let e = store
+        .save_variant(pid, None, vec![graft(a_step(&g), 2)], None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("re-applying the operations took longer than 1 ms"),
+        "{e}"
+    );
+    assert_eq!(
+        count(&store, &format!("SELECT COUNT(*) FROM variants WHERE problem_id = {pid}")).await,
+        0
+    );
+}
