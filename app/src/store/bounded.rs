@@ -262,9 +262,9 @@ mod tests {
 
     #[tokio::test]
     async fn work_runs_panics_are_caught_and_budgets_hold() {
-        let pool = EnginePool::new(1, Duration::from_millis(50), Duration::from_millis(50));
-        assert_eq!(pool.request("adding", || 1 + 1).await, Ok(2));
-        let e = pool
+        let roomy = EnginePool::new(1, Duration::from_secs(30), Duration::from_secs(30));
+        assert_eq!(roomy.request("adding", || 1 + 1).await, Ok(2));
+        let e = roomy
             .request("the preview", || -> u32 { panic!("boom") })
             .await
             .unwrap_err();
@@ -272,6 +272,7 @@ mod tests {
             matches!(&e, EngineError::Panicked { message, .. } if message == "boom"),
             "{e}"
         );
+        let pool = EnginePool::new(1, Duration::from_millis(50), Duration::from_millis(50));
         let e = pool
             .request("the preview", || std::thread::sleep(Duration::from_millis(300)))
             .await
