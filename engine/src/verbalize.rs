@@ -114,6 +114,9 @@ pub fn offline(
 /// `original`, plus "the last sentence is a question that still asks for the answer node's
 /// quantity". The error lists readable complaints, fit to send back to the writer.
 pub fn validate(original: &Graph, variant: &Graph, text: &str) -> Result<(), Vec<String>> {
+    if let Err(e) = crate::limits::check_len(crate::limits::Limit::TextBytes, text.len()) {
+        return Err(vec![format!("the text is too long: {e}")]);
+    }
     let mut complaints = consistency::check(original, variant, text).complaints();
     let t = text.trim();
     let sents = sentences(t);

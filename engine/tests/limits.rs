@@ -166,3 +166,14 @@ fn rows_and_graph_json_are_bounded() {
         .to_string();
     assert!(err.contains("nodes in one graph"), "{err}");
 }
+
+#[test]
+fn candidate_texts_are_bounded() {
+    let g = parse_program("x = 3\ny = x * 2\n", Some("She has 3 apples. How many?")).unwrap();
+    let text = format!("{} How many?", "She has 3 apples. ".repeat(10_000));
+    let complaints = engine::verbalize::validate(&g, &g, &text).unwrap_err();
+    assert!(
+        complaints[0].contains("bytes of text, over the limit"),
+        "{complaints:?}"
+    );
+}
