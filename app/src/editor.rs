@@ -81,7 +81,11 @@ pub fn preview(question: &str, solution: &str) -> Result<EditorPreview, SourceEr
     let kind = guess_kind(solution);
     // Over-long text is refused before the engine reads it, with the limit's own message.
     let (limit, what, len) = match kind {
-        SolutionKind::Python => (engine::limits::Limit::ProgramBytes, "program", solution.len()),
+        SolutionKind::Python => (
+            engine::limits::Limit::ProgramBytes,
+            "program",
+            solution.len(),
+        ),
         SolutionKind::Gsm8k => (engine::limits::Limit::TextBytes, "answer", solution.len()),
     };
     for (limit, what, len) in [

@@ -176,7 +176,11 @@ pub async fn guard_preview(
     if declared.is_some_and(|n| n > PREVIEW_BODY_LIMIT) {
         return too_large(declared);
     }
-    let caller = req.extensions().get::<Caller>().cloned().unwrap_or_default();
+    let caller = req
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_default();
     if !app::account::has_role(caller.user.as_ref(), Role::Admin) {
         let address = caller.address.as_deref().unwrap_or("unknown");
         if let Err(wait) = state.previews.check(address, Instant::now()) {
@@ -197,7 +201,10 @@ pub async fn guard_preview(
     // Read at most the cap, whatever the headers said (a chunked body has no length).
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, PREVIEW_BODY_LIMIT).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Err(_) => too_large(None),
     }
 }
@@ -215,7 +222,10 @@ mod tests {
         }
         let wait = l.check("a", t0).unwrap_err();
         assert!(wait > Duration::from_secs(50), "{wait:?}");
-        assert!(l.check("b", t0).is_ok(), "another address has its own count");
+        assert!(
+            l.check("b", t0).is_ok(),
+            "another address has its own count"
+        );
         // Half a window after the first window ended, half of its 3 still count.
         let t = t0 + Duration::from_secs(90);
         assert!(l.check("a", t).is_ok());
@@ -229,7 +239,9 @@ mod tests {
         let l = RateLimiter::new(1, Duration::from_secs(60));
         let t0 = Instant::now();
         for i in 0..MAX_TRACKED_ADDRESSES + 5 {
-            assert!(l.check(&format!("10.0.{}.{}", i / 256, i % 256), t0).is_ok());
+            assert!(l
+                .check(&format!("10.0.{}.{}", i / 256, i % 256), t0)
+                .is_ok());
         }
         assert!(l.tracked() <= MAX_TRACKED_ADDRESSES, "{}", l.tracked());
     }

@@ -35,7 +35,11 @@ fn preview_body(question: &str, solution: &str) -> Vec<u8> {
 }
 
 /// Asks for a preview anonymously (`cookie` None) or with a cookie: status and body.
-fn preview(addr: SocketAddr, body: &[u8], cookie: Option<&str>) -> (u16, Vec<(String, String)>, String) {
+fn preview(
+    addr: SocketAddr,
+    body: &[u8],
+    cookie: Option<&str>,
+) -> (u16, Vec<(String, String)>, String) {
     request_with(
         addr,
         "POST",
@@ -133,10 +137,7 @@ fn previews_past_the_rate_limit_are_429_except_for_admins() {
 #[test]
 fn a_preview_past_its_time_budget_is_503_and_the_server_stays_up() {
     let dir = data_dir();
-    let server = start_with(
-        &dir.path().join("data"),
-        &[("GRAFT_ENGINE_BUDGET_MS", "1")],
-    );
+    let server = start_with(&dir.path().join("data"), &[("GRAFT_ENGINE_BUDGET_MS", "1")]);
     let (status, _, body) = preview(server.addr, &preview_body("q", &chain_program(3000)), None);
     assert_eq!(status, 503, "{body}");
     assert!(
@@ -179,17 +180,18 @@ fn saving_a_variant_past_its_budget_is_503_and_stores_nothing() {
         "{body}"
     );
     let (_, problem) = get_json(server.addr, &format!("/api/problems/{pid}"));
-    assert_eq!(problem["variants"].as_array().map(Vec::len), Some(0), "{problem}");
+    assert_eq!(
+        problem["variants"].as_array().map(Vec::len),
+        Some(0),
+        "{problem}"
+    );
     still_up(server.addr);
 }
 
 #[test]
 fn an_import_row_past_its_budget_is_stored_failed_and_the_rest_imports() {
     let dir = data_dir();
-    let server = start_with(
-        &dir.path().join("data"),
-        &[("GRAFT_ENGINE_BUDGET_MS", "1")],
-    );
+    let server = start_with(&dir.path().join("data"), &[("GRAFT_ENGINE_BUDGET_MS", "1")]);
     let demo = demo_lines();
     let big = json!({"question": "q", "code": chain_program(3000)}).to_string();
     let file = format!("{}\n{big}\n{}\n", demo[0], demo[1]);
@@ -239,7 +241,10 @@ fn a_job_goes_on_past_problems_that_run_over_their_budget() {
     assert_eq!(status, 201, "{job}");
     let job_id = job["id"].as_i64().unwrap();
     let job = wait_done(server.addr, job_id);
-    assert_eq!(job["state"], "done", "the job is not failed or stalled: {job}");
+    assert_eq!(
+        job["state"], "done",
+        "the job is not failed or stalled: {job}"
+    );
     assert_eq!(job["done"], 3, "{job}");
     let failed = job["problems_failed"].as_i64().unwrap();
     assert!((2..=3).contains(&failed), "both big problems fail: {job}");
@@ -252,10 +257,9 @@ fn a_job_goes_on_past_problems_that_run_over_their_budget() {
             .find(|f| f["item"] == id_of(line))
             .unwrap_or_else(|| panic!("line {line}'s problem is listed: {failures}"));
         assert!(
-            f["reason"]
-                .as_str()
-                .unwrap()
-                .contains("curriculum took longer than 1 ms, the server's limit for one item of a job"),
+            f["reason"].as_str().unwrap().contains(
+                "curriculum took longer than 1 ms, the server's limit for one item of a job"
+            ),
             "{f}"
         );
     }
@@ -302,9 +306,16 @@ fn generate_reports_a_row_the_engine_refuses_and_goes_on() {
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<i64> = text
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["source_line"].as_i64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["source_line"]
+                .as_i64()
+                .unwrap()
+        })
         .collect();
-    assert!(lines.contains(&1) && lines.contains(&3), "the other rows ran: {lines:?}");
+    assert!(
+        lines.contains(&1) && lines.contains(&3),
+        "the other rows ran: {lines:?}"
+    );
     assert!(!lines.contains(&2));
     let _ = Path::new(&name);
 }

@@ -79,7 +79,7 @@ pub enum EngineError {
 }
 
 fn secs(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{} s", d.as_secs())
     } else {
         format!("{} ms", d.as_millis())
@@ -274,12 +274,15 @@ mod tests {
         );
         let pool = EnginePool::new(1, Duration::from_millis(50), Duration::from_millis(50));
         let e = pool
-            .request("the preview", || std::thread::sleep(Duration::from_millis(300)))
+            .request("the preview", || {
+                std::thread::sleep(Duration::from_millis(300))
+            })
             .await
             .unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("the preview took longer than 50 ms, the server's limit for one request"),
+            e.to_string().starts_with(
+                "the preview took longer than 50 ms, the server's limit for one request"
+            ),
             "{e}"
         );
         // The slow work still holds the only slot: the next request cannot start.

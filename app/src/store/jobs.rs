@@ -425,11 +425,11 @@ impl Store {
         if self.job(id).await?.is_none() {
             return Err(StoreError::NotFound { what: "job", id });
         }
-        Ok(sqlx::query_as(
-            "SELECT item_id, reason FROM job_failures WHERE job_id = ? ORDER BY id",
+        Ok(
+            sqlx::query_as("SELECT item_id, reason FROM job_failures WHERE job_id = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?,
         )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?)
     }
 }

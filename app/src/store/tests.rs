@@ -777,7 +777,10 @@ async fn a_damaged_item_fails_alone_and_the_job_goes_on() {
     let failures = store.job_failures(job).await.unwrap();
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0].0, damaged);
-    assert!(failures[0].1.contains(&format!("variant {damaged}")), "{failures:?}");
+    assert!(
+        failures[0].1.contains(&format!("variant {damaged}")),
+        "{failures:?}"
+    );
     assert!(matches!(
         store.job_failures(job + 100).await,
         Err(StoreError::NotFound { .. })
@@ -808,7 +811,11 @@ async fn engine_work_past_the_request_budget_is_a_503_and_saves_nothing() {
         "{e}"
     );
     assert_eq!(
-        count(&store, &format!("SELECT COUNT(*) FROM variants WHERE problem_id = {pid}")).await,
+        count(
+            &store,
+            &format!("SELECT COUNT(*) FROM variants WHERE problem_id = {pid}")
+        )
+        .await,
         0
     );
 }

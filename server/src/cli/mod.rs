@@ -51,9 +51,7 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .unwrap_or_else(|| format!(": {}", app::store::panic_message(payload.as_ref())));
-        format!(
-            "the engine panicked{what}; this is a bug in Graft, please report it with this row"
-        )
+        format!("the engine panicked{what}; this is a bug in Graft, please report it with this row")
     })
 }
 

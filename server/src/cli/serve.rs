@@ -35,6 +35,11 @@ const OUTPUT_NAME: &str = "graft";
 /// The largest request body accepted (a GSM8K-size JSONL import is about 4 MiB).
 pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
+/// The default of `--engine-budget-ms` ([`app::store::DEFAULT_REQUEST_BUDGET`]).
+const REQUEST_BUDGET_MS: u64 = app::store::DEFAULT_REQUEST_BUDGET.as_millis() as u64;
+/// The default of `--job-budget-ms` ([`app::store::DEFAULT_JOB_BUDGET`]).
+const JOB_BUDGET_MS: u64 = app::store::DEFAULT_JOB_BUDGET.as_millis() as u64;
+
 /// Options of `graft serve`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -55,11 +60,11 @@ pub struct Args {
     pub llm: super::llm::LlmArgs,
     /// How long one request's engine work may take (a preview, a saved variant, one row of an
     /// import), in milliseconds; past it the request gets 503 and says so.
-    #[arg(long, env = "GRAFT_ENGINE_BUDGET_MS", default_value_t = app::store::DEFAULT_REQUEST_BUDGET.as_millis() as u64)]
+    #[arg(long, env = "GRAFT_ENGINE_BUDGET_MS", default_value_t = REQUEST_BUDGET_MS)]
     pub engine_budget_ms: u64,
     /// How long one item of a job may take (one problem's curriculum), in milliseconds; past
     /// it the item is marked failed and the job goes on.
-    #[arg(long, env = "GRAFT_JOB_BUDGET_MS", default_value_t = app::store::DEFAULT_JOB_BUDGET.as_millis() as u64)]
+    #[arg(long, env = "GRAFT_JOB_BUDGET_MS", default_value_t = JOB_BUDGET_MS)]
     pub job_budget_ms: u64,
 }
 
