@@ -6,7 +6,6 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -50,6 +49,31 @@ fn preview(
     )
 }
 
+/// Sends only the head of an anonymous form POST declaring `length` bytes of body, and reads
+/// the answer: its status and body.
+fn head_only(addr: SocketAddr, path: &str, length: usize) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: \
+         application/x-www-form-urlencoded\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("reads the answer");
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a header block");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    (status, body.to_string())
+}
+
 /// A legal but big program: `n` chained assignments.
 fn chain_program(n: usize) -> String {
     let mut s = String::from("def solution():\n    a0 = 1\n");
@@ -81,12 +105,14 @@ fn previews_work_anonymously() {
 fn a_preview_over_the_size_cap_is_413_and_the_server_stays_up() {
     let dir = data_dir();
     let server = start(&dir.path().join("data"));
-    // Over 3 × (64 KiB + 256 KiB) + 4 KiB, all of it plain letters (no URL-encoding growth).
-    let big = format!("question=q&solution={}", "x".repeat(1_100_000));
-    let (status, _, body) = preview(server.addr, big.as_bytes(), None);
+    // Over 3 × (64 KiB + 256 KiB) + 4 KiB: refused from the Content-Length alone, before
+    // the body is read (only the head is sent, so the answer cannot be lost to a reset).
+    let (status, body) = head_only(server.addr, preview_path(), 1_100_000);
     assert_eq!(status, 413, "{body}");
     assert!(
-        body.contains("too large") && body.contains("the limit is 987136 bytes"),
+        body.contains("too large (1100000 bytes)")
+            && body.contains("the limit is 987136 bytes")
+            && body.contains("shorten the program"),
         "{body}"
     );
     // A program over the engine's own limit but inside the cap: refused with the limit's
@@ -317,5 +343,71 @@ fn generate_reports_a_row_the_engine_refuses_and_goes_on() {
         "the other rows ran: {lines:?}"
     );
     assert!(!lines.contains(&2));
-    let _ = Path::new(&name);
+}
+
+/// The program of issue #10: one statement of 20,000 terms (it used to overflow the stack).
+fn long_chain_statement() -> String {
+    format!(
+        "def solution():\n    x = {}\n    return x\n",
+        vec!["1"; 20_000].join(" + ")
+    )
+}
+
+#[test]
+fn the_issues_preview_is_refused_with_the_limit_and_the_server_stays_up() {
+    let dir = data_dir();
+    let server = start(&dir.path().join("data"));
+    let (status, _, body) = preview(
+        server.addr,
+        &preview_body("q", &long_chain_statement()),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("over the limit of 256"),
+        "the editor is told the limit: {body}"
+    );
+    still_up(server.addr);
+    let (status, _, body) = preview(server.addr, &preview_body("q", SMALL), None);
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn extract_and_generate_skip_the_issues_row_and_go_on() {
+    let dir = data_dir();
+    let input = dir.path().join("issue.jsonl");
+    let demo = demo_lines();
+    let bad = json!({"question": "q", "code": long_chain_statement()});
+    std::fs::write(&input, format!("{}\n{bad}\n{}\n", demo[0], demo[1])).unwrap();
+    let o = graft(&[
+        "extract",
+        "--input",
+        input.to_str().unwrap(),
+        "--summary-json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (summary["total"].as_u64(), summary["extracted"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let out = dir.path().join("out.jsonl");
+    let o = graft(&[
+        "generate",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--rounds",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:2: skipped: ", input.display()))
+            && stderr.contains("over the limit of 256"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
 }
