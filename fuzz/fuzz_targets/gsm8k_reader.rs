@@ -12,32 +12,4 @@
 //! - a refusal has a category and a message.
 #![no_main]
 
-use engine::gsm8k;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let Some((first, second)) = graft_fuzz::split_nul(data) else {
-        return;
-    };
-    let (question, answer) = match second {
-        Some(answer) => (first, answer),
-        None => ("", first),
-    };
-    graft_fuzz::on_server_stack(|| match gsm8k::extract(question, answer) {
-        Ok(ex) => {
-            assert_eq!(
-                ex.graph.answer_value(),
-                ex.expected,
-                "the graph's answer is not the #### value"
-            );
-            assert_eq!(gsm8k::final_answer(answer), Some(ex.expected));
-            assert_eq!(ex.graph.question(), Some(question));
-            graft_fuzz::emit_graph(&ex.graph);
-            graft_fuzz::check_graph(&ex.graph);
-            graft_fuzz::check_print_round_trip(&ex.graph);
-        }
-        Err(e) => {
-            assert!(!e.category.as_str().is_empty() && !e.detail.is_empty());
-        }
-    });
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| graft_fuzz::targets::gsm8k_reader(data));

@@ -12,23 +12,4 @@
 //!   gives, JSON round trip, metrics, layout, mentions).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let Some((source, question)) = graft_fuzz::split_nul(data) else {
-        return;
-    };
-    graft_fuzz::on_server_stack(|| match engine::parse_program(source, question) {
-        Ok(g) => {
-            if question.is_some() {
-                assert_eq!(g.question(), question, "the question is the one given");
-            }
-            graft_fuzz::emit_graph(&g);
-            graft_fuzz::check_graph(&g);
-            graft_fuzz::check_print_round_trip(&g);
-        }
-        Err(e) => {
-            assert!(!e.category().is_empty() && !e.to_string().is_empty());
-        }
-    });
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| graft_fuzz::targets::python_reader(data));
