@@ -162,6 +162,7 @@ impl Harness {
             }
         }
         let took = t.elapsed();
+        let mut home_took = Duration::ZERO;
         let mut problems = Vec::new();
         match &reply {
             Err(e) => {
@@ -176,7 +177,10 @@ impl Harness {
                 if let Err(why) = check(r, expect) {
                     problems.push(why);
                 }
-                if let Err(e) = serves_home(self.addr()) {
+                let t_home = Instant::now();
+                let home = serves_home(self.addr());
+                home_took = t_home.elapsed();
+                if let Err(e) = home {
                     problems.push(format!("afterwards: {e}"));
                     if let Some(how) = self.exited() {
                         problems.push(format!("the server died ({how})"));
@@ -194,7 +198,9 @@ impl Harness {
                 }
             }
         }
+        let t_digest = Instant::now();
         let now = digest(&self.db()).expect("a digest");
+        let digest_took = t_digest.elapsed();
         let diff = changed(&self.before, &now);
         if !diff.is_empty() {
             problems.push(format!("the database changed: {}", diff.join(", ")));
@@ -212,7 +218,12 @@ impl Harness {
                 problems.join("; ")
             ));
         } else {
-            eprintln!("ok: {name} ({:.1} s)", took.as_secs_f64());
+            eprintln!(
+                "ok: {name} ({:.1} s; then GET / {:.1} s, digest {:.1} s)",
+                took.as_secs_f64(),
+                home_took.as_secs_f64(),
+                digest_took.as_secs_f64()
+            );
         }
         req.body.clear();
     }
@@ -1213,7 +1224,10 @@ fn server_functions_refuse_hostile_arguments() {
             &format!("preview (anonymous): {}", s.name),
             Req::form(
                 preview,
-                &[("question", b"How many?".as_slice()), ("solution", s.text.as_slice())],
+                &[
+                    ("question", b"How many?".as_slice()),
+                    ("solution", s.text.as_slice()),
+                ],
             ),
             true,
             Expect::ErrValue,

@@ -110,11 +110,11 @@ pub fn programs() -> Vec<Solution> {
             program(&["x = 1".into(), "while True:".into(), "    x = x + 1".into()]),
         ),
         s(
-            "10,000 nested blocks",
+            "1,000 nested blocks",
             program(
-                &(0..10_000)
+                &(0..1_000)
                     .map(|i| format!("{}if 1 > 0:", "    ".repeat(i)))
-                    .chain(std::iter::once(format!("{}x = 1", "    ".repeat(10_000))))
+                    .chain(std::iter::once(format!("{}x = 1", "    ".repeat(1_000))))
                     .collect::<Vec<_>>(),
             ),
         ),

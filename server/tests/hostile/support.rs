@@ -162,7 +162,6 @@ pub fn send(
     let wrote = s
         .write_all(head.as_bytes())
         .and_then(|_| s.write_all(&req.body));
-    let _ = s.shutdown(std::net::Shutdown::Write);
     let mut raw = Vec::new();
     let read = s.read_to_end(&mut raw);
     if raw.is_empty() {
@@ -221,7 +220,8 @@ pub fn server_fn_path<F: leptos::server_fn::ServerFn>() -> &'static str {
 /// migration record.
 const SKIPPED_TABLES: [&str; 2] = ["tower_sessions", "_sqlx_migrations"];
 
-/// A table's row count and a hash of every row (in rowid order, every column quoted).
+/// A table's row count and a hash of every row (every column quoted; rows in text order, as
+/// some tables have no rowid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableDigest {
     /// Rows.
@@ -285,7 +285,7 @@ pub fn digest(db: &Path) -> Result<Digest, String> {
                 "SELECT CASE WHEN length(r) > 65536
                     THEN substr(r, 1, 4096) || '…' || length(r) || '…' || substr(r, -4096)
                     ELSE r END
-                 FROM (SELECT {row_expr} AS r FROM \"{t}\" ORDER BY rowid)"
+                 FROM (SELECT {row_expr} AS r FROM \"{t}\") ORDER BY r"
             ))
             .fetch_all(&mut c)
             .await
