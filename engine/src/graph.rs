@@ -279,6 +279,9 @@ pub enum GraphError {
     /// A node's expression reads more operands than it has.
     #[error("node {0} reads operand slots it does not have")]
     BadArity(NodeId),
+    /// An input or constant that lists operands (only computing nodes read others).
+    #[error("node {0} is an input or a constant but lists operands; remove its operands")]
+    SourceWithOperands(NodeId),
     /// The graph is over one of the engine's input limits ([`crate::limits`]).
     #[error("{0}")]
     Limit(#[from] LimitError),
@@ -444,7 +447,7 @@ impl GraphBuilder {
         }
         let start = self.next_suffix.get(&base).copied().unwrap_or(2);
         let (name, k) = (start..)
-            .map(|i| (format!("{base}_{i}"), i))
+            .map(|i| (suffixed(&base, i), i))
             .find(|(n, _)| !self.names.contains(n))
             .expect("an unused name exists");
         (name, base, k)
@@ -509,6 +512,9 @@ impl GraphBuilder {
         }
         if kind.arity() > operands.len() {
             return Err(GraphError::BadArity(id));
+        }
+        if !kind.is_operation() && !operands.is_empty() {
+            return Err(GraphError::SourceWithOperands(id));
         }
         let args: Vec<Number> = operands.iter().map(|o| self.values[o.index()]).collect();
         let value = kind
@@ -577,6 +583,16 @@ impl GraphBuilder {
     }
 }
 
+/// `base` with the number `i`: `total_2`, or `sum_2` for `sum_` (a name with a double
+/// underscore is not in normal form, so it would not read back).
+fn suffixed(base: &str, i: u32) -> String {
+    if base.ends_with('_') {
+        format!("{base}{i}")
+    } else {
+        format!("{base}_{i}")
+    }
+}
+
 /// `base` as an identifier, suffixed (`_2`, `_3`, …) until `taken` rejects it.
 fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
     let base = identifier(base);
@@ -584,7 +600,7 @@ fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
         return base;
     }
     (2..)
-        .map(|i| format!("{base}_{i}"))
+        .map(|i| suffixed(&base, i))
         .find(|n| !taken(n))
         .expect("an unused name exists")
 }
@@ -621,6 +637,9 @@ impl Graph {
             node.kind.check_depth()?;
             if node.kind.arity() > node.operands.len() {
                 return Err(GraphError::BadArity(id));
+            }
+            if !node.kind.is_operation() && !node.operands.is_empty() {
+                return Err(GraphError::SourceWithOperands(id));
             }
             for &o in &node.operands {
                 if o.index() >= n || pos[o.index()] >= pos[i] {
@@ -909,6 +928,9 @@ impl Graph {
         }
         if node.kind.arity() > node.operands.len() {
             return Err(GraphError::BadArity(id));
+        }
+        if !node.kind.is_operation() && !node.operands.is_empty() {
+            return Err(GraphError::SourceWithOperands(id));
         }
         // A name already in normal form and unused is kept as it is (no copy).
         if self.len() >= MAX_NODES {

@@ -418,7 +418,13 @@ fn to_expr(e: &PExpr, slots: &[u32]) -> Expr {
     match e {
         PExpr::Lit(i) => Expr::Arg(slots.get(*i as usize).copied().unwrap_or(0)),
         PExpr::One | PExpr::Var(_) => Expr::Lit(Number::ONE),
-        PExpr::Neg(a) => Expr::Neg(Box::new(to_expr(a, slots))),
+        // `-1` is the literal -1, as the Python reader reads the printed program.
+        PExpr::Neg(a) => match to_expr(a, slots) {
+            Expr::Lit(n) => n
+                .neg()
+                .map_or_else(|_| Expr::Neg(Box::new(Expr::Lit(n))), Expr::Lit),
+            e => Expr::Neg(Box::new(e)),
+        },
         PExpr::Bin(op, a, b) => Expr::bin(*op, to_expr(a, slots), to_expr(b, slots)),
         PExpr::Pct(a) => Expr::bin(BinOp::Div, to_expr(a, slots), Expr::Lit(Number::int(100))),
     }

@@ -1068,13 +1068,15 @@ mod tests {
 
     #[test]
     fn degenerate_graphs_from_outside() {
-        // Inputs and constants with operands, a step without operands, repeated operands.
+        // A step without operands, repeated operands. (Inputs and constants with operands
+        // are refused before any layout: `GraphError::SourceWithOperands`.)
         let mut b = GraphBuilder::new(None);
         let a = b.input("a", Number::int(1), None);
-        let i2 = b
+        assert!(b
             .op("i2", NodeKind::Input { span: None }, vec![a, a])
-            .unwrap();
-        let c = b.op("c", NodeKind::Constant, vec![i2]).unwrap();
+            .is_err());
+        let i2 = b.step("i2", Expr::Arg(0), vec![a, a]).unwrap();
+        let c = b.step("c", Expr::Arg(0), vec![i2]).unwrap();
         let lit = b
             .step("lit", Expr::Lit(Number::int(3)), Vec::new())
             .unwrap();
@@ -1130,8 +1132,8 @@ mod tests {
                     let name = format!("n{k}");
                     let args: Vec<Expr> = (0..operands.len() as u32).map(Expr::Arg).collect();
                     let r = match kind {
-                        0 => b.op(&name, NodeKind::Input { span: None }, operands),
-                        1 => b.op(&name, NodeKind::Constant, operands),
+                        0 => b.op(&name, NodeKind::Input { span: None }, Vec::new()),
+                        1 => b.op(&name, NodeKind::Constant, Vec::new()),
                         2 => b.step(&name, Expr::Lit(Number::ONE), operands),
                         _ if args.is_empty() => b.step(&name, Expr::Lit(Number::ONE), operands),
                         _ => b.step(&name, Expr::Call(Func::Max, args), operands),
