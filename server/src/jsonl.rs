@@ -32,20 +32,31 @@ pub fn read_problems(path: Option<&Path>) -> anyhow::Result<Vec<Row>> {
         None => Box::new(DEMO.as_bytes()),
     };
     let mut rows = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| {
-            format!(
-                "{}:{}: cannot read the line (is the file UTF-8 text?)",
-                input_name(path),
-                i + 1
-            )
+    let mut reader = reader;
+    let mut bytes = Vec::new();
+    let mut number = 0;
+    loop {
+        bytes.clear();
+        let n = reader.read_until(b'\n', &mut bytes).with_context(|| {
+            format!("{}:{}: cannot read the file", input_name(path), number + 1)
         })?;
-        if line.trim().is_empty() {
-            continue;
+        if n == 0 {
+            break;
         }
+        number += 1;
+        // A line that is not UTF-8 is one bad row: reported with its number, the rest runs.
+        let problem = match std::str::from_utf8(&bytes) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => Problem::from_json(line.trim_end_matches(['\n', '\r'])),
+            Err(e) => Err(RowError::Json(format!(
+                "the line is not UTF-8 text (first bad byte at byte {} of the line); save \
+                 the file as UTF-8",
+                e.valid_up_to() + 1
+            ))),
+        };
         rows.push(Row {
-            line: i + 1,
-            problem: Problem::from_json(&line),
+            line: number,
+            problem,
         });
     }
     Ok(rows)

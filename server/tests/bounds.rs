@@ -411,3 +411,43 @@ fn extract_and_generate_skip_the_issues_row_and_go_on() {
     );
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
 }
+
+#[test]
+fn oversized_operations_model_settings_and_bad_arguments_are_400() {
+    let dir = data_dir();
+    let server = start(&dir.path().join("data"));
+    let (pid, _) = first_demo_problem(server.addr);
+    let name = "n".repeat(100_000);
+    let ops = json!({"operations": [{"op": "add_distractor", "name": name, "value": "1"}]});
+    let (status, body) = post_json(server.addr, &format!("/api/problems/{pid}/variants"), &ops);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("over the limit of 65536"),
+        "{body}"
+    );
+    let ds = datasets(server.addr)[0]["id"].as_i64().unwrap();
+    let spec = json!({"dataset_id": ds, "task": "judge", "llm": {"base_url": format!("http://{}", "h".repeat(5000)), "model": "m"}});
+    let (status, body) = post_json(server.addr, "/api/jobs", &spec);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("the model's base_url is 5007 bytes, over the limit of 4096"),
+        "{body}"
+    );
+    // A server function's argument of the wrong type is the caller's mistake.
+    let (status, _, text) = request_with(
+        server.addr,
+        "POST",
+        preview_path(),
+        Some("application/x-www-form-urlencoded"),
+        b"question[a][b]=1&solution=2",
+        None,
+    );
+    assert_eq!(status, 400, "{text}");
+    still_up(server.addr);
+}

@@ -43,8 +43,8 @@ pub use import::{check_dataset_name, MAX_NAME_CHARS, PANIC_CATEGORY, TIMEOUT_CAT
 pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
 pub use reads::{DEFAULT_PAGE, MAX_PAGE};
 pub use users::{require, LoginLimiter, Owned, LOGIN_REFUSED, MIN_PASSWORD_CHARS};
-pub use variants::MAX_OPERATIONS;
-pub use words::{client_for, stated_answer, Model, TRIES};
+pub use variants::{MAX_OPERATIONS, MAX_OPERATIONS_BYTES};
+pub use words::{client_for, stated_answer, Model, MAX_LLM_SETTING_BYTES, TRIES};
 
 pub use crate::model::{
     DatasetPage, DatasetSummary, DepthBin, ImportReport, JobSpec, JobState, JobStatus, JobTask,

@@ -9,6 +9,10 @@ use crate::model::SavedVariant;
 /// The most operations one saved variant may carry.
 pub const MAX_OPERATIONS: usize = 64;
 
+/// The most bytes one saved variant's operations may take as JSON (names and texts
+/// included): [`engine::limits::MAX_TEXT_BYTES`].
+pub const MAX_OPERATIONS_BYTES: usize = engine::limits::MAX_TEXT_BYTES;
+
 impl Store {
     /// Saves a variant of problem `problem_id` made by applying `operations`, in order, to the
     /// graph of `parent_variant_id` (a variant of the same problem), else to the problem's.
@@ -147,6 +151,13 @@ fn derive(
         .map_err(|e| StoreError::Internal(format!("cannot serialize the new graph: {e}")))?;
     let ops_json = serde_json::to_string(operations)
         .map_err(|e| StoreError::Internal(format!("cannot serialize the operations: {e}")))?;
+    if ops_json.len() > MAX_OPERATIONS_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "the operations take {} bytes as JSON, over the limit of {MAX_OPERATIONS_BYTES} \
+             (shorten the names and texts they carry)",
+            ops_json.len()
+        )));
+    }
     Ok((
         Derived {
             depth: graph.depth(),

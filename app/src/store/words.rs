@@ -108,8 +108,26 @@ fn pretty(text: &str) -> String {
         .unwrap_or_else(|| text.to_string())
 }
 
-/// A client for a job's own endpoint.
+/// The longest model setting accepted (base URL, model name, API key, provider), in bytes.
+pub const MAX_LLM_SETTING_BYTES: usize = 4096;
+
+/// A client for a job's own endpoint. Refuses settings longer than
+/// [`MAX_LLM_SETTING_BYTES`].
 pub fn client_for(settings: &LlmSettings, config: ClientConfig) -> StoreResult<Client> {
+    for (what, value) in [
+        ("base_url", Some(&settings.base_url)),
+        ("model", Some(&settings.model)),
+        ("api_key", settings.api_key.as_ref()),
+        ("provider", settings.provider.as_ref()),
+    ] {
+        let len = value.map_or(0, String::len);
+        if len > MAX_LLM_SETTING_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "the model's {what} is {len} bytes, over the limit of {MAX_LLM_SETTING_BYTES}; \
+                 check the value"
+            )));
+        }
+    }
     let provider =
         Provider::parse(settings.provider.as_deref().unwrap_or("")).map_err(StoreError::Invalid)?;
     Client::new(

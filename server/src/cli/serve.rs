@@ -203,6 +203,7 @@ fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        .layer(axum::middleware::from_fn(server_fn_argument_errors))
         // Inside `identify`: the preview's guard reads the request's Caller.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -256,4 +257,35 @@ async fn server_fn_or_404(State(state): State<AppState>, req: Request<Body>) -> 
     leptos_axum::handle_server_fns_with_context(move || state.provide(), req)
         .await
         .into_response()
+}
+
+/// Middleware over `/api/…`: see [`caller_errors_are_400`].
+async fn server_fn_argument_errors(req: Request<Body>, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if api {
+        caller_errors_are_400(res).await
+    } else {
+        res
+    }
+}
+
+/// Leptos answers arguments it cannot decode (a wrong type, a bad encoding) with 500, as if
+/// the server had failed: make those 400, the caller's mistake, keeping the message.
+async fn caller_errors_are_400(res: Response) -> Response {
+    if res.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // Error answers are short; anything longer is passed on as a plain 500.
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if [&b"Args|"[..], b"Deserialization|"]
+        .iter()
+        .any(|p| bytes.starts_with(p))
+    {
+        parts.status = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
