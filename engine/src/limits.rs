@@ -302,26 +302,20 @@ impl PyScan<'_> {
             '\\' if self.chars.peek() == Some(&'\n') => {
                 self.next();
             }
-            '\n' => {
-                if self.stack.is_empty() {
-                    self.ops = 0;
-                    self.line_start = true;
-                    self.width = 0;
-                }
+            '\n' if self.stack.is_empty() => {
+                self.ops = 0;
+                self.line_start = true;
+                self.width = 0;
             }
             '(' | '[' | '{' => {
                 self.op()?;
                 self.push(Ctx::Bracket)?;
             }
-            ')' | ']' => {
-                if self.stack.last() == Some(&Ctx::Bracket) {
-                    self.stack.pop();
-                }
+            ')' | ']' if self.stack.last() == Some(&Ctx::Bracket) => {
+                self.stack.pop();
             }
-            '}' => {
-                if matches!(self.stack.last(), Some(Ctx::Bracket | Ctx::Field)) {
-                    self.stack.pop();
-                }
+            '}' if matches!(self.stack.last(), Some(Ctx::Bracket | Ctx::Field)) => {
+                self.stack.pop();
             }
             '\'' | '"' => self.open_string(c, false)?,
             '+' | '-' | '*' | '/' | '%' | '@' | '&' | '|' | '^' | '~' | '<' | '>' | '=' | '!'
