@@ -5,7 +5,7 @@
 //! Runs on the stack of a server worker (2 MiB).
 //!
 //! Checks, beyond "no panic, no overflow, no hang":
-//! - a `Problem` survives its own JSON form unchanged;
+//! - a `Problem` survives its own JSON form unchanged (its float answer within 4 ulps);
 //! - `extract` gives exactly what the reader it dispatches to gives (`gsm8k::extract` or
 //!   `parse_program`), and a GSM8K row's graph matches its `####` answer;
 //! - an extracted graph prints and reads back to the same graph, and keeps every invariant
