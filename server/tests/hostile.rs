@@ -202,10 +202,22 @@ impl Harness {
         let now = digest(&self.db()).expect("a digest");
         let digest_took = t_digest.elapsed();
         let diff = changed(&self.before, &now);
+        self.before = now;
         if !diff.is_empty() {
             problems.push(format!("the database changed: {}", diff.join(", ")));
+            if diff.iter().any(|t| t.starts_with("jobs ")) {
+                // A hostile job was accepted: stop it, so that it does not change what the
+                // next cases see.
+                let stopped = support::execute(
+                    &self.db(),
+                    "UPDATE jobs SET state = 'failed', error = 'stopped by the hostile-input test'
+                     WHERE state IN ('queued', 'running')",
+                );
+                problems.push(format!("stopped the job it made ({stopped:?})"));
+                std::thread::sleep(Duration::from_millis(500));
+                self.rebase();
+            }
         }
-        self.before = now;
         if !problems.is_empty() {
             let status = reply
                 .as_ref()

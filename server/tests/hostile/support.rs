@@ -274,18 +274,22 @@ pub fn digest(db: &Path) -> Result<Digest, String> {
                 .fetch_all(&mut c)
                 .await
                 .map_err(|e| e.to_string())?;
+            // A value over 64 KiB (a hostile import may store a 10 MB line) counts by its
+            // length and first 1 KiB, which keeps a digest fast (a blob's length is free).
             let row_expr = columns
                 .iter()
-                .map(|col| format!("quote(\"{col}\")"))
+                .map(|col| {
+                    format!(
+                        "CASE WHEN length(CAST(\"{col}\" AS BLOB)) > 65536
+                            THEN 'big:' || length(CAST(\"{col}\" AS BLOB)) || ':'
+                                || hex(substr(CAST(\"{col}\" AS BLOB), 1, 1024))
+                            ELSE quote(\"{col}\") END"
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(" || '|' || ");
-            // Rows over 64 KiB (a hostile import may store a 10 MB line) are hashed by their
-            // length and both ends, which keeps a digest fast.
             let rows: Vec<String> = sqlx::query_scalar(&format!(
-                "SELECT CASE WHEN length(r) > 65536
-                    THEN substr(r, 1, 4096) || '…' || length(r) || '…' || substr(r, -4096)
-                    ELSE r END
-                 FROM (SELECT {row_expr} AS r FROM \"{t}\") ORDER BY r"
+                "SELECT r FROM (SELECT {row_expr} AS r FROM \"{t}\") ORDER BY r"
             ))
             .fetch_all(&mut c)
             .await
@@ -381,4 +385,18 @@ pub fn describe_exit(status: &std::process::ExitStatus) -> String {
         ),
         _ => "ended".to_string(),
     }
+}
+
+/// Runs one statement on the database at `db` (a write, while the server may be running).
+pub fn execute(db: &Path, sql: &str) -> Result<u64, String> {
+    runtime().block_on(async {
+        let mut c = open(db, true).await?;
+        let n = sqlx::query(sql)
+            .execute(&mut c)
+            .await
+            .map_err(|e| format!("{sql}: {e}"))?
+            .rows_affected();
+        c.close().await.ok();
+        Ok(n)
+    })
 }
