@@ -20,12 +20,13 @@ pub struct ReviewFilter {
     /// `unreviewed` (the default), `accepted`, `rejected` or `all`.
     #[serde(default)]
     pub status: Option<String>,
-    /// Depth at least this.
+    /// Depth at least this (0 to `engine::limits::MAX_NODES`; the store refuses others with a
+    /// message, so a signed type: `-1` is a clear 400, not a decoding error).
     #[serde(default)]
-    pub min_depth: Option<u32>,
-    /// Depth at most this.
+    pub min_depth: Option<i64>,
+    /// Depth at most this (same range).
     #[serde(default)]
-    pub max_depth: Option<u32>,
+    pub max_depth: Option<i64>,
     /// Judge verdict: `pass`, `fail`, `incomplete` or `unjudged`.
     #[serde(default)]
     pub verdict: Option<String>,

@@ -28,6 +28,47 @@ pub(crate) mod ssr {
         }
         ServerFnError::new(e.to_string())
     }
+
+    /// The drawing of `graph` for a page: laid out on an engine slot within the request
+    /// budget, never on an async worker. Past the budget (or with every slot busy) the page
+    /// gets the reason instead and still renders.
+    pub async fn drawing_of(store: &Store, graph: &engine::Graph) -> crate::model::ServerDrawing {
+        use crate::model::{Drawing, ServerDrawing};
+        use crate::store::EngineError;
+        let nodes = graph.len();
+        let g = graph.clone();
+        let laid_out = store
+            .engine()
+            .request("laying out the graph", move || Drawing::new(&g))
+            .await;
+        let seconds = |d: std::time::Duration| format!("{:.1} s", d.as_secs_f64());
+        match laid_out {
+            Ok(d) => ServerDrawing::Drawn(d),
+            Err(EngineError::TimedOut { budget, .. }) => ServerDrawing::NotDrawn(format!(
+                "laying out this graph of {nodes} nodes took longer than {}, the server's limit \
+                 for one request (GRAFT_ENGINE_BUDGET_MS)",
+                seconds(budget)
+            )),
+            Err(EngineError::Busy { budget, .. }) => ServerDrawing::NotDrawn(format!(
+                "the server was busy with other engine work and could not lay out this graph \
+                 of {nodes} nodes within {}; reload the page to try again",
+                seconds(budget)
+            )),
+            Err(e) => ServerDrawing::NotDrawn(e.to_string()),
+        }
+    }
+
+    /// Sets the drawing of a problem's graph, when it has one (see [`drawing_of`]).
+    pub async fn draw_problem(store: &Store, p: &mut crate::model::StoredProblem) {
+        if let Some(g) = &p.graph {
+            p.drawing = Some(drawing_of(store, g).await);
+        }
+    }
+
+    /// Sets the drawing of a variant's graph (see [`drawing_of`]).
+    pub async fn draw_variant(store: &Store, v: &mut crate::model::StoredVariant) {
+        v.drawing = Some(drawing_of(store, &v.graph).await);
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -89,38 +130,42 @@ pub async fn get_dataset(
     }))
 }
 
-/// A problem with its graph and variants, or `None`.
+/// A problem with its graph and variants, or `None`; its graph drawn for the page
+/// ([`crate::model::ServerDrawing`]).
 #[server]
 pub async fn get_problem(id: i64) -> Result<Option<StoredProblem>, ServerFnError> {
-    let found = readable(Owned::Problem, id)
-        .await?
-        .problem(id)
-        .await
-        .map_err(fail)?;
-    Ok(found.map(|mut x| {
-        x.can_write = is_admin();
-        x
-    }))
+    let store = readable(Owned::Problem, id).await?;
+    let Some(mut p) = store.problem(id).await.map_err(fail)? else {
+        return Ok(None);
+    };
+    p.can_write = is_admin();
+    ssr::draw_problem(&store, &mut p).await;
+    Ok(Some(p))
 }
 
-/// A variant with its graph and its parent's, or `None`.
+/// A variant with its graph and its parent's, or `None`; its graph drawn for the page.
 #[server]
 pub async fn get_variant(id: i64) -> Result<Option<StoredVariant>, ServerFnError> {
-    let found = readable(Owned::Variant, id)
-        .await?
-        .variant(id)
-        .await
-        .map_err(fail)?;
-    Ok(found.map(|mut x| {
-        x.can_write = is_admin();
-        x
-    }))
+    let store = readable(Owned::Variant, id).await?;
+    let Some(mut v) = store.variant(id).await.map_err(fail)? else {
+        return Ok(None);
+    };
+    v.can_write = is_admin();
+    ssr::draw_variant(&store, &mut v).await;
+    Ok(Some(v))
 }
 
-/// The problem or variant a share token names, or `None`.
+/// The problem or variant a share token names, or `None`; its graph drawn for the page.
 #[server]
 pub async fn get_shared(token: String) -> Result<Option<Shared>, ServerFnError> {
-    store()?.shared(&token).await.map_err(fail)
+    let store = store()?;
+    let mut shared = store.shared(&token).await.map_err(fail)?;
+    match &mut shared {
+        Some(Shared::Problem(p)) => ssr::draw_problem(&store, p).await,
+        Some(Shared::Variant(v)) => ssr::draw_variant(&store, v).await,
+        None => {}
+    }
+    Ok(shared)
 }
 
 /// What an import did: stored a dataset, or refused (storing nothing) with the reason and the

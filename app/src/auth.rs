@@ -64,7 +64,9 @@ mod ssr {
     }
 
     /// Checks a name and password (refusing early when the limiter says so) and, when they
-    /// match, starts a new session for the account.
+    /// match, starts a new session for the account. A name or password longer than any
+    /// account can have is refused first ([`crate::store::check_login`], a 400), before the
+    /// limiter counts it or anything is hashed.
     pub async fn log_in(
         store: &Store,
         limiter: &LoginLimiter,
@@ -73,6 +75,7 @@ mod ssr {
         password: &str,
         address: Option<&str>,
     ) -> StoreResult<Option<UserInfo>> {
+        crate::store::check_login(name, password)?;
         limiter.check(name, address)?;
         match store.authenticate(name, password).await? {
             Some(user) => {

@@ -140,6 +140,25 @@ impl Drawing {
     }
 }
 
+/// The server's drawing of a page's graph, sent with the page's data: laid out on an engine
+/// slot within the request budget (never on an async worker), so the server renders it and the
+/// browser hydrates the same boxes without laying the graph out again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerDrawing {
+    /// The drawing.
+    Drawn(Drawing),
+    /// Not drawn, and why (the layout ran past the server's budget, or every engine slot
+    /// stayed busy); the page says so and offers to draw the graph in the browser.
+    NotDrawn(String),
+}
+
+impl ServerDrawing {
+    /// What a page shows when its data came without a drawing (the JSON API leaves it out).
+    pub fn missing() -> ServerDrawing {
+        ServerDrawing::NotDrawn("the server sent no drawing of this graph".into())
+    }
+}
+
 /// A key that changes exactly when a graph's drawing would: node kinds (with their operations),
 /// operands, names and the answer, never values. (The layout itself reads operands only.)
 pub fn structure_key(graph: &Graph) -> Vec<u64> {
@@ -310,6 +329,10 @@ pub struct StoredProblem {
     /// Whether the caller may change it (an admin; set per request, never stored).
     #[serde(default)]
     pub can_write: bool,
+    /// The drawing of its graph, for its page (set by the page's server function, never
+    /// stored; left out of the JSON API's answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawing: Option<ServerDrawing>,
 }
 
 /// One variant with its graph, the graph it was made from, and its lineage.
@@ -350,6 +373,10 @@ pub struct StoredVariant {
     /// Whether the caller may change it (an admin; set per request, never stored).
     #[serde(default)]
     pub can_write: bool,
+    /// The drawing of its graph (not its parent's), for its page (set by the page's server
+    /// function, never stored; left out of the JSON API's answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawing: Option<ServerDrawing>,
 }
 
 /// A variant's problem text, its verdict, and every model call made for it.

@@ -14,8 +14,8 @@ use crate::api::{
 use crate::diff::{side_by_side, Row};
 use crate::histogram::Histogram;
 use crate::model::{
-    DatasetSummary, JobSpec, JobState, JobStatus, JobTask, LineError, Shared, StoredProblem,
-    StoredVariant,
+    DatasetSummary, JobSpec, JobState, JobStatus, JobTask, LineError, ServerDrawing, Shared,
+    StoredProblem, StoredVariant,
 };
 use crate::words::{VariantsByVerdict, WordsPanel};
 use crate::workbench::{Origin, Workbench};
@@ -565,6 +565,7 @@ fn ProblemView(p: StoredProblem, can_save: bool) -> impl IntoView {
         Some(graph) => view! {
             <Workbench
                 graph
+                drawing=p.drawing.clone().unwrap_or_else(ServerDrawing::missing)
                 origin=Origin { problem_id: p.id, parent_variant_id: None, can_save: can_save && p.can_write }
             />
         }
@@ -709,6 +710,7 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
             <h2>"Intervene on this variant"</h2>
             <Workbench
                 graph=v.graph.clone()
+                drawing=v.drawing.clone().unwrap_or_else(ServerDrawing::missing)
                 origin=Origin { problem_id: v.problem_id, parent_variant_id: Some(v.id), can_save: can_save && v.can_write }
             />
         </section>

@@ -10,7 +10,7 @@ use engine::{BinOp, Graph, NodeId, NodeKind, Number, ProxyFn, ProxyOp, Role};
 use leptos::prelude::*;
 
 use crate::graph_view::{GraphView, NodeState};
-use crate::model::{structure_key, Drawing};
+use crate::model::{structure_key, Drawing, ServerDrawing};
 
 /// Where the workbench's graph comes from, and whether the visitor may save variants of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,13 +68,27 @@ pub fn describe(g: &Graph, iv: &Intervention) -> String {
 }
 
 /// The question, the graph and the intervention panel for one graph.
+///
+/// The stored graph is drawn as the server laid it out (`drawing`), on the server and in the
+/// browser alike, so hydration meets the same markup and the browser does not lay it out
+/// again; the browser lays out only the structures interventions make. A graph the server did
+/// not draw shows why, and a button that draws it in the browser.
 #[component]
 pub fn Workbench(
     /// The graph as stored.
     graph: Graph,
+    /// The server's drawing of `graph`.
+    drawing: ServerDrawing,
     /// Where it comes from.
     origin: Origin,
 ) -> impl IntoView {
+    let base_key = structure_key(&graph);
+    let (served, why_not_drawn) = match drawing {
+        ServerDrawing::Drawn(d) => (Some(d), None),
+        ServerDrawing::NotDrawn(why) => (None, Some(why)),
+    };
+    // Set by the button shown in place of a graph the server did not draw.
+    let draw_here = RwSignal::new(false);
     let base = StoredValue::new(graph.clone());
     let ops = RwSignal::new(Vec::<Intervention>::new());
     let preview = RwSignal::new(Preview {
@@ -116,9 +130,25 @@ pub fn Workbench(
     let structure = Memo::new(move |_| preview.with(|p| structure_key(&p.graph)));
     let drawing = Memo::new(move |_| {
         // Read (not just track) the key: a memo computes, and subscribes, only when read.
-        structure.with(|_| ());
-        preview.with_untracked(|p| Drawing::new(&p.graph))
+        let stored = structure.with(|k| *k == base_key);
+        match &served {
+            Some(d) if stored => Some(d.clone()),
+            None if !draw_here.get() => None,
+            _ => Some(preview.with_untracked(|p| Drawing::new(&p.graph))),
+        }
     });
+    let drawn = Signal::derive(move || drawing.get().unwrap_or_default());
+    let not_drawn = move || {
+        let why = why_not_drawn.clone().unwrap_or_default();
+        view! {
+            <div class="graph-not-drawn">
+                <p class="error">"The graph is not drawn: " {why} "."</p>
+                <button type="button" on:click=move |_| draw_here.set(true)>
+                    "Draw it here (in this browser)"
+                </button>
+            </div>
+        }
+    };
     let states = Memo::new(move |_| {
         preview.with(|p| {
             base.with_value(|b| {
@@ -288,7 +318,9 @@ pub fn Workbench(
             <p class="question linked-question">{question}</p>
             {summary}
             <div class="bench">
-                <GraphView drawing=drawing states=states selected=selected hovered=hovered/>
+                <Show when=move || drawing.with(Option::is_some) fallback=not_drawn>
+                    <GraphView drawing=drawn states=states selected=selected hovered=hovered/>
+                </Show>
                 <aside class="panel" aria-label="interventions">
                     <NodePanel preview=preview selected=selected push=push/>
                     <DistractorForm push=push/>

@@ -28,11 +28,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/label-items/{id}", post(edit_labels))
 }
 
-/// The review filter and where the queue resumes.
+/// The review filter and where the queue resumes. The filter's fields are listed here, not
+/// flattened from [`ReviewFilter`]: a flattened query string reads every value as text, so
+/// `?min_depth=3` would not read as a number.
 #[derive(Deserialize)]
 struct QueueQuery {
-    #[serde(flatten)]
-    filter: ReviewFilter,
+    status: Option<String>,
+    min_depth: Option<i64>,
+    max_depth: Option<i64>,
+    verdict: Option<String>,
+    kind: Option<String>,
+    search: Option<String>,
     after: Option<i64>,
 }
 
@@ -45,7 +51,15 @@ async fn review_queue(
     who.0.require(Role::Annotator, "review variants")?;
     let id = id_from(id, "dataset")?;
     let q = query_from(query)?;
-    Ok(Json(store.review_queue(id, &q.filter, q.after).await?))
+    let filter = ReviewFilter {
+        status: q.status,
+        min_depth: q.min_depth,
+        max_depth: q.max_depth,
+        verdict: q.verdict,
+        kind: q.kind,
+        search: q.search,
+    };
+    Ok(Json(store.review_queue(id, &filter, q.after).await?))
 }
 
 async fn decide(

@@ -37,12 +37,16 @@ pub use bounded::{
     DEFAULT_REQUEST_BUDGET, MAX_ENGINE_SLOTS,
 };
 pub use export::{
-    consensus, export_marker, ExportFormat, ExportMarker, ExportStream, EXPORT_VERSION, PRM_VERSION,
+    consensus, export_marker, ExportFormat, ExportMarker, ExportStream, EXPORT_VERSION,
+    MAX_EXPORT_OPERATIONS, PRM_VERSION,
 };
 pub use import::{check_dataset_name, MAX_NAME_CHARS, PANIC_CATEGORY, TIMEOUT_CATEGORY};
 pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
 pub use reads::{DEFAULT_PAGE, MAX_PAGE};
-pub use users::{require, LoginLimiter, Owned, LOGIN_REFUSED, MIN_PASSWORD_CHARS};
+pub use users::{
+    check_login, check_password, check_user_name, require, LoginLimiter, Owned, LOGIN_REFUSED,
+    MAX_PASSWORD_BYTES, MAX_USER_NAME_CHARS, MIN_PASSWORD_CHARS,
+};
 pub use variants::{MAX_OPERATIONS, MAX_OPERATIONS_BYTES};
 pub use words::{client_for, stated_answer, Model, MAX_LLM_SETTING_BYTES, TRIES};
 

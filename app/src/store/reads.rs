@@ -168,6 +168,7 @@ impl Store {
             variants,
             created_at: row.created_at,
             can_write: false,
+            drawing: None,
         })
     }
 
@@ -258,5 +259,6 @@ fn full_variant(row: VariantFull) -> StoreResult<StoredVariant> {
         created_at: row.created_at,
         words: Default::default(),
         can_write: false,
+        drawing: None,
     })
 }

@@ -70,6 +70,24 @@ fn check_filter(f: &ReviewFilter) -> StoreResult<Checked> {
             )));
         }
     }
+    let most = engine::limits::MAX_NODES as i64;
+    for (what, depth) in [("min_depth", f.min_depth), ("max_depth", f.max_depth)] {
+        match depth {
+            Some(d) if d < 0 => {
+                return Err(StoreError::Invalid(format!(
+                    "{what} is {d}; depths count steps from 0, so use 0 or more (or leave it \
+                     out)"
+                )))
+            }
+            Some(d) if d > most => {
+                return Err(StoreError::Invalid(format!(
+                    "{what} is {d}; no graph is deeper than {most} (its most nodes), so use 0 \
+                     to {most} (or leave it out)"
+                )))
+            }
+            _ => {}
+        }
+    }
     if let (Some(a), Some(b)) = (f.min_depth, f.max_depth) {
         if a > b {
             return Err(StoreError::Invalid(format!(
@@ -79,8 +97,8 @@ fn check_filter(f: &ReviewFilter) -> StoreResult<Checked> {
     }
     Ok(Checked {
         status,
-        min_depth: f.min_depth.map(i64::from),
-        max_depth: f.max_depth.map(i64::from),
+        min_depth: f.min_depth,
+        max_depth: f.max_depth,
         verdict,
         kind,
         search: non_empty(&f.search).map(str::to_string),

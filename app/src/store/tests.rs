@@ -582,8 +582,8 @@ async fn review_filters_decisions_edits_and_bulk() {
 
     // Filters: a depth range, an intervention type, text search, an unknown status.
     let deep = ReviewFilter {
-        min_depth: Some(first.depth),
-        max_depth: Some(first.depth),
+        min_depth: Some(i64::from(first.depth)),
+        max_depth: Some(i64::from(first.depth)),
         ..ReviewFilter::default()
     };
     let q = store.review_queue(ds, &deep, None).await.unwrap();
@@ -611,6 +611,27 @@ async fn review_filters_decisions_edits_and_bulk() {
         ..ReviewFilter::default()
     };
     assert!(store.review_queue(ds, &bad, None).await.is_err());
+    // Depths out of range are refused with the field and the range, in the queue and in bulk.
+    for (filter, field) in [
+        (
+            ReviewFilter {
+                min_depth: Some(-1),
+                ..ReviewFilter::default()
+            },
+            "min_depth is -1",
+        ),
+        (
+            ReviewFilter {
+                max_depth: Some(1 << 40),
+                ..ReviewFilter::default()
+            },
+            "max_depth is 1099511627776",
+        ),
+    ] {
+        let e = store.review_queue(ds, &filter, None).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BadRequest, "{e}");
+        assert!(e.to_string().starts_with(field), "{e}");
+    }
 
     // Skipping moves past an item; it comes back at the end.
     let q2 = store.review_queue(ds, &all, Some(first.id)).await.unwrap();

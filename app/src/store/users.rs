@@ -14,8 +14,16 @@ use crate::account::{Role, UserInfo, UserRow};
 /// The shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
+/// The longest password accepted, in bytes. Hashing costs time in proportion to the password,
+/// so longer ones are refused before any hashing: when an account is made or its password set,
+/// and when someone logs in.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// The longest user name accepted, in characters.
-const MAX_USER_NAME_CHARS: usize = 64;
+pub const MAX_USER_NAME_CHARS: usize = 64;
+
+/// The longest user name accepted, in bytes (every character of a name may take 4).
+const MAX_USER_NAME_BYTES: usize = MAX_USER_NAME_CHARS * 4;
 
 /// Failed logins allowed for one name, or from one address, within [`LIMIT_WINDOW`].
 const FAILURES_PER_NAME: usize = 5;
@@ -25,27 +33,133 @@ const LIMIT_WINDOW: Duration = Duration::from_secs(300);
 /// The message of every refused login: it never says which part was wrong.
 pub const LOGIN_REFUSED: &str = "wrong name or password";
 
-fn check_user_name(name: &str) -> StoreResult<&str> {
+/// `s` for an error message: at most 40 characters, cut with an ellipsis.
+fn shown(s: &str) -> String {
+    const MAX: usize = 40;
+    match s.char_indices().nth(MAX) {
+        None => format!("{s:?}"),
+        Some((cut, _)) => format!("{:?}…", &s[..cut]),
+    }
+}
+
+/// Whether `c` may appear in a user name: any printable character but spaces. Refused are
+/// control characters, white space, U+FFFD (what bytes that were not UTF-8 became on the
+/// way in), noncharacters, and the invisible format characters (soft hyphen, zero-width
+/// spaces and joiners, direction marks and overrides, the byte-order mark) that make two
+/// names look alike.
+fn printable_name_char(c: char) -> bool {
+    !(c.is_control()
+        || c.is_whitespace()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{61c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff0}'..='\u{ffff}'
+                | '\u{e0000}'..='\u{e0fff}'
+        )
+        || (c as u32 & 0xfffe) == 0xfffe
+        || ('\u{fdd0}'..='\u{fdef}').contains(&c))
+}
+
+/// Checks a user name: 1 to [`MAX_USER_NAME_CHARS`] characters after trimming, each of them
+/// printable and none a space (see the store's account rules). Returns it trimmed; the error
+/// says what is wrong, where, and how to fix it.
+pub fn check_user_name(name: &str) -> StoreResult<&str> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_USER_NAME_CHARS {
+    if name.is_empty() {
         return Err(StoreError::Invalid(format!(
-            "a user name has 1 to {MAX_USER_NAME_CHARS} characters; got {:?}",
-            name
+            "the user name is empty; a user name has 1 to {MAX_USER_NAME_CHARS} characters"
         )));
     }
-    if name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+    let chars = if name.len() > MAX_USER_NAME_BYTES {
+        None
+    } else {
+        Some(name.chars().count()).filter(|n| *n <= MAX_USER_NAME_CHARS)
+    };
+    if chars.is_none() {
         return Err(StoreError::Invalid(format!(
-            "a user name has no spaces or control characters; got {name:?} (try {:?})",
-            name.split_whitespace().collect::<Vec<_>>().join("-")
+            "the user name {} is {} bytes long; a user name has at most {MAX_USER_NAME_CHARS} \
+             characters, choose a shorter one",
+            shown(name),
+            name.len()
         )));
+    }
+    if let Some((at, c)) = name
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !printable_name_char(*c))
+    {
+        let at = at + 1;
+        return Err(StoreError::Invalid(if c == '\u{fffd}' {
+            format!(
+                "the user name {} is not valid UTF-8 text (character {at} is U+FFFD, the mark of \
+                 bytes that were not UTF-8); send the name as UTF-8",
+                shown(name)
+            )
+        } else if c.is_whitespace() {
+            format!(
+                "a user name has no spaces; {} has one at character {at} (try {:?})",
+                shown(name),
+                name.split_whitespace().collect::<Vec<_>>().join("-")
+            )
+        } else {
+            format!(
+                "a user name has printable characters only; {} has U+{:04X} (a control or \
+                 invisible character) at character {at}; remove it",
+                shown(name),
+                c as u32
+            )
+        }));
     }
     Ok(name)
 }
 
-fn check_password(password: &str) -> StoreResult<()> {
+/// Checks a new password: at least [`MIN_PASSWORD_CHARS`] characters, at most
+/// [`MAX_PASSWORD_BYTES`] bytes.
+pub fn check_password(password: &str) -> StoreResult<()> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "the password is {} bytes long; a password has at most {MAX_PASSWORD_BYTES} bytes, \
+             choose a shorter one",
+            password.len()
+        )));
+    }
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(StoreError::Invalid(format!(
             "a password has at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the shape of a login before anything is counted, looked up or hashed: a name of at
+/// most [`MAX_USER_NAME_CHARS`] characters and a password of at most [`MAX_PASSWORD_BYTES`]
+/// bytes (no account can have longer ones). Says nothing about whether they are right.
+pub fn check_login(name: &str, password: &str) -> StoreResult<()> {
+    let name = name.trim();
+    if name.len() > MAX_USER_NAME_BYTES || name.chars().count() > MAX_USER_NAME_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "the user name is {} bytes long; user names have at most {MAX_USER_NAME_CHARS} \
+             characters, check the name",
+            name.len()
+        )));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "the password is {} bytes long; passwords have at most {MAX_PASSWORD_BYTES} bytes, \
+             check the password",
+            password.len()
         )));
     }
     Ok(())
@@ -137,15 +251,21 @@ impl Store {
                 name,
                 role,
             }),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Invalid(
-                format!("a user named {name:?} exists already; pick another name or change its password"),
-            )),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::Invalid(format!(
+                    "a user named {name:?} exists already; pick another name or change its \
+                     password"
+                )))
+            }
             Err(e) => Err(e.into()),
         }
     }
 
     /// The account named `name` (names compare without case), or `None`.
     pub async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserInfo>> {
+        if name.trim().len() > MAX_USER_NAME_BYTES {
+            return Ok(None);
+        }
         let row: Option<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} WHERE name = ?"))
             .bind(name.trim())
             .fetch_optional(&self.pool)
@@ -227,15 +347,18 @@ impl Store {
     async fn require_user(&self, name: &str) -> StoreResult<UserInfo> {
         self.user_by_name(name).await?.ok_or_else(|| {
             StoreError::Invalid(format!(
-                "there is no user named {:?} (`graft user list` lists them)",
-                name.trim()
+                "there is no user named {} (`graft user list` lists them)",
+                shown(name.trim())
             ))
         })
     }
 
     /// The account whose name and password these are, or `None` (either part wrong: the
     /// caller must not say which). Takes as long for an unknown name as for a wrong password.
+    /// Refuses ([`StoreError::Invalid`]) a name or password longer than any account can have
+    /// ([`check_login`]) before looking anything up or hashing.
     pub async fn authenticate(&self, name: &str, password: &str) -> StoreResult<Option<UserInfo>> {
+        check_login(name, password)?;
         let row: Option<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} WHERE name = ?"))
             .bind(name.trim())
             .fetch_optional(&self.pool)

@@ -1,11 +1,11 @@
 //! `graft user`: accounts in a data directory's database (add, password, role, list).
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use app::account::Role;
-use app::store::{Store, MIN_PASSWORD_CHARS};
+use app::store::{check_password, check_user_name, Store, MAX_PASSWORD_BYTES};
 
 /// Options of `graft user`.
 #[derive(clap::Args)]
@@ -86,15 +86,25 @@ async fn open(args: &Args) -> anyhow::Result<Store> {
 /// The password: the first line of standard input, or a new random one (`true`: print it).
 fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     if from_stdin {
-        let mut line = String::new();
+        // At most one byte past the limit (plus the line end) is read: a longer line is
+        // refused without reading the rest.
+        let mut line = Vec::new();
         std::io::stdin()
             .lock()
-            .read_line(&mut line)
+            .take(MAX_PASSWORD_BYTES as u64 + 3)
+            .read_until(b'\n', &mut line)
             .context("cannot read the password from standard input")?;
-        let line = line.trim_end_matches(['\r', '\n']).to_string();
-        if line.chars().count() < MIN_PASSWORD_CHARS {
-            bail!("the password on standard input is shorter than {MIN_PASSWORD_CHARS} characters");
+        while matches!(line.last(), Some(b'\n' | b'\r')) {
+            line.pop();
         }
+        let line = String::from_utf8(line).map_err(|e| {
+            anyhow::anyhow!(
+                "the password on standard input is not UTF-8 text (byte {} is not); type it \
+                 again or use a UTF-8 terminal",
+                e.utf8_error().valid_up_to() + 1
+            )
+        })?;
+        check_password(&line).with_context(|| "the password on standard input is refused")?;
         return Ok((line, false));
     }
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -119,6 +129,8 @@ async fn user(args: Args) -> anyhow::Result<()> {
             if_missing,
         } => {
             let role = if admin { Role::Admin } else { role };
+            // A bad name is refused before a password is read or made.
+            check_user_name(&name)?;
             if if_missing {
                 if let Some(u) = store.user_by_name(&name).await? {
                     println!(

@@ -33,7 +33,7 @@ use tokio::sync::mpsc;
 use super::rows::graph_from_json;
 use super::{seed_from_db, Store, StoreError, StoreResult};
 
-pub use restore::{export_marker, ExportMarker};
+pub use restore::{export_marker, ExportMarker, MAX_EXPORT_OPERATIONS};
 
 /// The value of `graft_export` in every record of a full export (the format's version).
 pub const EXPORT_VERSION: i64 = 1;

@@ -2,15 +2,20 @@
 //! naming the line), then the dataset restored in one transaction.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use engine::intervene::{apply, Intervention};
+use engine::limits::MAX_INTERVENTIONS;
 use engine::verdict::Verdict;
 use engine::Graph;
 use serde::Deserialize;
 use sqlx::{Sqlite, Transaction};
 
 use super::super::import::check_dataset_name;
-use super::super::{blocking, new_share_token, seed_to_db, Store, StoreError, StoreResult};
+use super::super::{
+    blocking, check_user_name, engine_slots, new_share_token, seed_to_db, EngineError, Store,
+    StoreError, StoreResult,
+};
 use super::{Labels, ReviewEvent, Settings, EXPORT_VERSION, MAX_STEPS};
 use crate::model::{ImportReport, LineError};
 
@@ -92,7 +97,7 @@ struct Problem {
     external_id: Option<String>,
     question: String,
     source: String,
-    graph: Option<String>,
+    graph: Option<Arc<str>>,
     depth: Option<i64>,
     answer: Option<String>,
     error_category: Option<String>,
@@ -117,7 +122,8 @@ struct Variant {
     seed: Option<u64>,
     round: i64,
     chain: Option<i64>,
-    graph: String,
+    graph: Arc<str>,
+    /// The graph's depth and answer, filled in by its [`Derive`] check.
     depth: i64,
     answer: String,
     created_at: Option<String>,
@@ -142,6 +148,56 @@ struct Gold {
     item: Item,
 }
 
+/// A variant's engine check, run after every line has been read (on an engine slot, within
+/// the request budget): its graph reads back and states its answer and depth, and its
+/// operations, re-applied to the parent's graph, make exactly that graph.
+struct Derive {
+    /// The variant's index in [`Plan::variants`].
+    variant: usize,
+    /// Its line.
+    at: u32,
+    /// The parent's graph JSON (the parent variant's, else the problem's).
+    parent: Arc<str>,
+    /// The operations, at most [`MAX_INTERVENTIONS`].
+    operations: Vec<Intervention>,
+    /// The variant's graph JSON.
+    graph: Arc<str>,
+    /// The answer and depth the line states.
+    answer: Option<String>,
+    depth: Option<i64>,
+}
+
+impl Derive {
+    /// The answer and depth, once checked; `Err` says what is wrong with the line.
+    fn check(&self) -> Check<(String, i64)> {
+        let graph = read_graph(&self.graph, "graph")?;
+        let (answer, depth) = same_answer(&graph, self.answer.as_deref(), self.depth)?;
+        // The server derives every stored graph: the operations re-applied to the parent's
+        // graph must give the exported one.
+        let mut derived = read_graph(&self.parent, "the parent's graph")?;
+        for (i, op) in self.operations.iter().enumerate() {
+            apply(&mut derived, op).map_err(|e| {
+                format!(
+                    "operation {} does not apply to the parent's graph: {e}",
+                    i + 1
+                )
+            })?;
+        }
+        if !derived.same_as(&graph) {
+            return Err(
+                "graph is not what the operations make of the parent's graph (was the file \
+                 edited?)"
+                    .into(),
+            );
+        }
+        Ok((answer, depth))
+    }
+}
+
+/// The most operations one variant of an export may carry: [`MAX_INTERVENTIONS`] (Graft's
+/// own variants carry a few).
+pub const MAX_EXPORT_OPERATIONS: usize = MAX_INTERVENTIONS;
+
 /// A whole export, checked and ready to insert.
 struct Plan {
     /// The dataset name the first record carries.
@@ -150,6 +206,8 @@ struct Plan {
     problems: Vec<Problem>,
     variants: Vec<Variant>,
     gold: Vec<Gold>,
+    /// The variants' engine checks, still to run.
+    derive: Vec<Derive>,
 }
 
 /// Checks the fields every kind may carry; `Err` says what is wrong.
@@ -166,14 +224,9 @@ fn one_of(what: &str, value: Option<&str>, allowed: &[&str]) -> Check<()> {
 }
 
 fn user_name(what: &str, name: &str) -> Check<()> {
-    let n = name.trim().chars().count();
-    if (1..=64).contains(&n) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} {name:?} is not a user name (1 to 64 characters)"
-        ))
-    }
+    check_user_name(name)
+        .map(|_| ())
+        .map_err(|e| format!("{what}: {e}"))
 }
 
 fn read_graph(json: &str, what: &str) -> Check<Graph> {
@@ -249,6 +302,7 @@ fn plan(contents: &str) -> Result<Plan, Vec<LineError>> {
         problems: Vec::new(),
         variants: Vec::new(),
         gold: Vec::new(),
+        derive: Vec::new(),
     };
     let mut problem_keys: HashMap<String, usize> = HashMap::new();
     let mut variant_keys: HashMap<String, usize> = HashMap::new();
@@ -426,7 +480,7 @@ fn plan_record(
                 external_id: r.external_id,
                 question: r.question,
                 source,
-                graph: r.graph,
+                graph: r.graph.map(Arc::from),
                 depth,
                 answer,
                 error_category: r.error_category,
@@ -470,36 +524,33 @@ fn plan_record(
                 return Err(format!("round is {round}; rounds start at 1"));
             }
             let ops_json = r.operations.ok_or("a variant needs its operations")?;
-            let ops: Vec<Intervention> = serde_json::from_str(&ops_json)
+            let operations: Vec<Intervention> = serde_json::from_str(&ops_json)
                 .map_err(|e| format!("operations do not read as interventions: {e}"))?;
-            let graph_json = r.graph.ok_or("a variant needs its graph")?;
-            let graph = read_graph(&graph_json, "graph")?;
-            let (answer, depth) = same_answer(&graph, r.answer.as_deref(), r.depth)?;
-            // The server derives every stored graph: the operations re-applied to the parent's
-            // graph must give the exported one.
-            let parent_json = match parent {
-                Some(p) => plan.variants[p].graph.as_str(),
+            if operations.len() > MAX_EXPORT_OPERATIONS {
+                return Err(format!(
+                    "operations lists {} interventions, over the limit of \
+                     {MAX_EXPORT_OPERATIONS} for one variant (Graft's own variants carry a \
+                     few; was the file edited?); split them over a chain of variants",
+                    operations.len()
+                ));
+            }
+            let graph: Arc<str> = r.graph.ok_or("a variant needs its graph")?.into();
+            let parent_graph = match parent {
+                Some(p) => plan.variants[p].graph.clone(),
                 None => plan.problems[problem]
                     .graph
-                    .as_deref()
+                    .clone()
                     .ok_or("its problem has no graph, so it can have no variants")?,
             };
-            let mut derived = read_graph(parent_json, "the parent's graph")?;
-            for (i, op) in ops.iter().enumerate() {
-                apply(&mut derived, op).map_err(|e| {
-                    format!(
-                        "operation {} does not apply to the parent's graph: {e}",
-                        i + 1
-                    )
-                })?;
-            }
-            if !derived.same_as(&graph) {
-                return Err(
-                    "graph is not what the operations make of the parent's graph (was the file \
-                     edited?)"
-                        .into(),
-                );
-            }
+            let derive = Derive {
+                variant: plan.variants.len(),
+                at,
+                parent: parent_graph,
+                operations,
+                graph: graph.clone(),
+                answer: r.answer,
+                depth: r.depth,
+            };
             let seed = r
                 .seed
                 .as_deref()
@@ -565,9 +616,9 @@ fn plan_record(
                 seed,
                 round,
                 chain: r.chain,
-                graph: graph_json,
-                depth,
-                answer,
+                graph,
+                depth: 0,
+                answer: String::new(),
                 created_at: r.created_at,
                 text: r.text,
                 text_source: r.text_source,
@@ -585,6 +636,7 @@ fn plan_record(
                 history,
                 item,
             });
+            plan.derive.push(derive);
             Ok(Placed::Variant(plan.variants.len() - 1))
         }
         "gold" => {
@@ -709,8 +761,13 @@ impl Store {
     ///
     /// Every line is checked before anything is written, variants' graphs re-derived from
     /// their parents and operations; any bad line refuses the whole file
-    /// ([`StoreError::NothingImported`], listing the lines). A taken name is
-    /// [`StoreError::NameTaken`]. One transaction: nothing is stored unless everything is.
+    /// ([`StoreError::NothingImported`], listing the lines). A variant may carry at most
+    /// [`MAX_EXPORT_OPERATIONS`] operations. A taken name is [`StoreError::NameTaken`]. One
+    /// transaction: nothing is stored unless everything is.
+    ///
+    /// The re-derivations are engine work: once every line reads, each variant's runs on an
+    /// engine slot within the request budget (past it, its line is refused saying so), and all
+    /// of them together within the job budget (past it, [`StoreError::Engine`], a 503).
     pub async fn import_export(
         &self,
         name: Option<&str>,
@@ -720,9 +777,10 @@ impl Store {
             check_dataset_name(n)?;
         }
         let text = contents.to_string();
-        let plan = blocking("reading the export", move || plan(&text))
+        let mut plan = blocking("reading the export", move || plan(&text))
             .await?
             .map_err(refusal)?;
+        self.derive_variants(&mut plan).await?;
         if plan.problems.is_empty() {
             return Err(StoreError::NothingImported {
                 reason: "the Graft export has no problem records; export the dataset again".into(),
@@ -762,7 +820,7 @@ impl Store {
             .bind(&p.external_id)
             .bind(&p.question)
             .bind(&p.source)
-            .bind(&p.graph)
+            .bind(p.graph.as_deref())
             .bind(&p.error_category)
             .bind(&p.error_detail)
             .bind(p.depth)
@@ -802,7 +860,7 @@ impl Store {
             .bind(v.seed.map(seed_to_db))
             .bind(v.round)
             .bind(v.chain)
-            .bind(&v.graph)
+            .bind(&*v.graph)
             .bind(v.depth)
             .bind(&v.answer)
             .bind(new_share_token()?)
@@ -863,6 +921,56 @@ impl Store {
             extracted,
             failed: Vec::new(),
         })
+    }
+}
+
+impl Store {
+    /// Runs every variant's [`Derive`] check on the engine pool (as many at once as there are
+    /// slots), filling in the variants' answers and depths; refuses the file naming the lines
+    /// that fail.
+    async fn derive_variants(&self, plan: &mut Plan) -> StoreResult<()> {
+        use futures_util::stream::{self, StreamExt};
+        let engine = self.engine.clone();
+        let total = engine.job_budget();
+        let checks = stream::iter(std::mem::take(&mut plan.derive))
+            .map(|d| {
+                let engine = engine.clone();
+                async move {
+                    let (variant, at) = (d.variant, d.at);
+                    let what = format!("re-deriving the variant on line {at}");
+                    let outcome = engine.row(&what, move || d.check()).await;
+                    (variant, at, outcome)
+                }
+            })
+            .buffered(engine_slots())
+            .collect::<Vec<_>>();
+        let outcomes = tokio::time::timeout(total, checks).await.map_err(|_| {
+            StoreError::Engine(EngineError::TimedOut {
+                what: "re-deriving the export's variants".into(),
+                budget: total,
+                job: true,
+            })
+        })?;
+        let mut failed = Vec::new();
+        for (variant, at, outcome) in outcomes {
+            match outcome {
+                Ok(Ok((answer, depth))) => {
+                    let v = &mut plan.variants[variant];
+                    v.answer = answer;
+                    v.depth = depth;
+                }
+                Ok(Err(reason)) => failed.push(LineError { line: at, reason }),
+                Err(e) => failed.push(LineError {
+                    line: at,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(refusal(failed))
+        }
     }
 }
 
