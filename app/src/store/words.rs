@@ -233,7 +233,7 @@ impl Store {
 
     /// Stores the record of model calls.
     async fn record_calls(
-        &self,
+        conn: &mut sqlx::SqliteConnection,
         calls: &[Exchange],
         base_url: &str,
         variant_id: Option<i64>,
@@ -267,7 +267,7 @@ impl Store {
             )
             .bind(c.prompt_tokens.map(i64::from))
             .bind(c.completion_tokens.map(i64::from))
-            .execute(&self.pool)
+            .execute(&mut *conn)
             .await?;
         }
         Ok(())
@@ -306,7 +306,10 @@ impl Store {
         let base_url = model
             .map(|(c, _)| c.endpoint().base_url.clone())
             .unwrap_or_default();
-        self.record_calls(
+        // The calls and what came of them are written together: a crash leaves neither.
+        let mut tx = self.pool.begin().await?;
+        Self::record_calls(
+            &mut tx,
             &run.exchanges,
             &base_url,
             Some(id),
@@ -327,10 +330,14 @@ impl Store {
                 .bind(&v.fallback)
                 .bind(serde_json::to_string(&v.notes).unwrap_or_default())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
             }
-            Err(f) => return Err(self.refusal(id, "verbalized", f).await),
+            Err(f) => {
+                tx.commit().await?;
+                return Err(self.refusal(id, "verbalized", f).await);
+            }
         }
         self.variant_words(id).await
     }
@@ -359,7 +366,11 @@ impl Store {
         let base_url = model
             .map(|(c, _)| c.endpoint().base_url.clone())
             .unwrap_or_default();
-        self.record_calls(
+        // The calls, the offline text (when new) and the verdict are written together: a
+        // crash leaves none of them.
+        let mut tx = self.pool.begin().await?;
+        Self::record_calls(
+            &mut tx,
             &run.exchanges,
             &base_url,
             Some(id),
@@ -377,7 +388,7 @@ impl Store {
                     .bind(&v.text)
                     .bind(serde_json::to_string(&v.notes).unwrap_or_default())
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
                 }
                 sqlx::query(
@@ -387,10 +398,14 @@ impl Store {
                 .bind(serde_json::to_string(&verdict).unwrap_or_default())
                 .bind(verdict.outcome().as_str())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
             }
-            Err(f) => return Err(self.refusal(id, "judged", f).await),
+            Err(f) => {
+                tx.commit().await?;
+                return Err(self.refusal(id, "judged", f).await);
+            }
         }
         self.variant_words(id).await
     }
@@ -419,7 +434,9 @@ impl Store {
         }
         let expected = stated_answer(&source);
         let run = llm::extract::extract(client, budget, &question, expected, TRIES).await;
-        self.record_calls(
+        let mut tx = self.pool.begin().await?;
+        Self::record_calls(
+            &mut tx,
             &run.exchanges,
             &client.endpoint().base_url,
             None,
@@ -441,11 +458,15 @@ impl Store {
                 .bind(ex.graph.answer_value().to_string())
                 .bind(&ex.code)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(true)
             }
-            Err(f) if f.is_outage() => Err(StoreError::Unavailable(f.to_string())),
+            Err(f) if f.is_outage() => {
+                tx.commit().await?;
+                Err(StoreError::Unavailable(f.to_string()))
+            }
             Err(f) => {
                 sqlx::query(
                     "UPDATE problems SET error_category = 'llm_extract_failed', error_detail = ?
@@ -453,8 +474,9 @@ impl Store {
                 )
                 .bind(f.to_string())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(false)
             }
         }
