@@ -156,8 +156,9 @@ pub enum StoreError {
         "cannot apply the database migrations: {0} (was this database written by a newer graft?)"
     )]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// A database statement failed.
-    #[error("database error: {0}")]
+    /// A database statement failed. A full disk, a read-only file or a failing disk
+    /// ([`storage_fault`]) is said in plain words and answered 503: nothing was written.
+    #[error("{}", database_message(.0))]
     Database(#[from] sqlx::Error),
     /// Stored data does not read back (a damaged or hand-edited database).
     #[error("stored data is damaged: {0}")]
@@ -191,6 +192,7 @@ impl StoreError {
             | StoreError::NothingImported { .. }
             | StoreError::Operation { .. } => ErrorKind::BadRequest,
             StoreError::NameTaken(_) => ErrorKind::Conflict,
+            StoreError::Database(e) if storage_fault(e).is_some() => ErrorKind::Unavailable,
             StoreError::Open { .. }
             | StoreError::Migrate(_)
             | StoreError::Database(_)
@@ -203,6 +205,37 @@ impl StoreError {
             StoreError::Engine(EngineError::Panicked { .. }) => ErrorKind::Internal,
             StoreError::Engine(_) => ErrorKind::Unavailable,
         }
+    }
+}
+
+/// What is wrong with the storage under the database, when a statement failed because the
+/// disk is full, the file is read-only or the disk failed (SQLite's FULL, READONLY, IOERR).
+pub fn storage_fault(e: &sqlx::Error) -> Option<&'static str> {
+    let sqlx::Error::Database(d) = e else {
+        return None;
+    };
+    let code: i32 = d.code()?.parse().ok()?;
+    match code & 0xff {
+        13 => Some(
+            "the disk holding the database is full; nothing was changed (free some space, then \
+             try again; reading still works)",
+        ),
+        8 => Some(
+            "the database file is read-only; nothing was changed (make the file and its -wal \
+             and -shm files writable, then restart graft serve; reading still works)",
+        ),
+        10 => Some(
+            "the disk failed to read or write the database; nothing was changed (check the disk \
+             and its free space; reading may still work)",
+        ),
+        _ => None,
+    }
+}
+
+fn database_message(e: &sqlx::Error) -> String {
+    match storage_fault(e) {
+        Some(plain) => format!("cannot write to the database: {plain} [{e}]"),
+        None => format!("database error: {e}"),
     }
 }
 
