@@ -29,24 +29,21 @@ pub(crate) mod ssr {
         ServerFnError::new(e.to_string())
     }
 
-    /// The drawing of `graph` for a page: laid out on an engine slot within the request
-    /// budget, never on an async worker. Past the budget (or with every slot busy) the page
-    /// gets the reason instead and still renders.
+    /// The drawing of `graph` for a page: kept from an earlier request or laid out on an
+    /// engine slot within the request budget, never on an async worker
+    /// ([`crate::store::Drawings`]). Past the budget (or with every slot busy) the page gets
+    /// the reason instead and still renders.
     pub async fn drawing_of(store: &Store, graph: &engine::Graph) -> crate::model::ServerDrawing {
-        use crate::model::{Drawing, ServerDrawing};
+        use crate::model::ServerDrawing;
         use crate::store::EngineError;
         let nodes = graph.len();
-        let g = graph.clone();
-        let laid_out = store
-            .engine()
-            .request("laying out the graph", move || Drawing::new(&g))
-            .await;
         let seconds = |d: std::time::Duration| format!("{:.1} s", d.as_secs_f64());
-        match laid_out {
-            Ok(d) => ServerDrawing::Drawn(d),
+        match store.drawing(graph).await {
+            Ok(d) => ServerDrawing::Drawn((*d).clone()),
             Err(EngineError::TimedOut { budget, .. }) => ServerDrawing::NotDrawn(format!(
                 "laying out this graph of {nodes} nodes took longer than {}, the server's limit \
-                 for one request (GRAFT_ENGINE_BUDGET_MS)",
+                 for one request (GRAFT_ENGINE_BUDGET_MS); the server finishes it, so reload \
+                 the page in a while",
                 seconds(budget)
             )),
             Err(EngineError::Busy { budget, .. }) => ServerDrawing::NotDrawn(format!(

@@ -12,6 +12,7 @@
 
 mod batch;
 mod bounded;
+mod drawings;
 mod export;
 mod import;
 mod jobs;
@@ -36,6 +37,7 @@ pub use bounded::{
     engine_slots, panic_message, EngineError, EnginePool, DEFAULT_JOB_BUDGET,
     DEFAULT_REQUEST_BUDGET, MAX_ENGINE_SLOTS,
 };
+pub use drawings::{Drawings, MAX_CACHED_NODES};
 pub use export::{
     consensus, export_marker, ExportFormat, ExportMarker, ExportStream, EXPORT_VERSION,
     MAX_EXPORT_OPERATIONS, PRM_VERSION,
@@ -255,6 +257,8 @@ pub struct Store {
     llm_config: llm::ClientConfig,
     /// Where CPU-heavy engine work runs, and its time budgets.
     engine: EnginePool,
+    /// The drawings of the graphs pages show, laid out on `engine` and kept by structure.
+    drawings: Drawings,
 }
 
 impl Store {
@@ -323,6 +327,7 @@ impl Store {
             llm: None,
             llm_config: llm::ClientConfig::default(),
             engine: EnginePool::default(),
+            drawings: Drawings::default(),
         })
     }
 
@@ -336,6 +341,15 @@ impl Store {
     /// Where CPU-heavy engine work runs: slots shared by every clone, and the time budgets.
     pub fn engine(&self) -> &EnginePool {
         &self.engine
+    }
+
+    /// The drawing of `graph` for a page: kept from an earlier request, or laid out on an
+    /// engine slot within the request budget (see [`Drawings`]).
+    pub async fn drawing(
+        &self,
+        graph: &engine::Graph,
+    ) -> Result<Arc<crate::model::Drawing>, EngineError> {
+        self.drawings.draw(&self.engine, graph).await
     }
 
     /// The connection pool, for maintenance and tests (everything else goes through methods).
