@@ -286,6 +286,12 @@ fn add_distractor(
     value: Number,
     combine: Option<(BinOp, NodeId)>,
 ) -> Result<(Vec<ValueChange>, Vec<NodeId>), InterventionError> {
+    // The node to combine with must exist before the distractor does (else it could name the
+    // distractor's own id).
+    let other_name = match combine {
+        Some((_, other)) => Some(g.get(other)?.name.clone()),
+        None => None,
+    };
     let input = Node {
         name: name.to_string(),
         kind: NodeKind::Input { span: None },
@@ -294,8 +300,7 @@ fn add_distractor(
     };
     let d = g.insert_node(input, value, None)?;
     let mut added = vec![d];
-    if let Some((op, other)) = combine {
-        let other_name = g.get(other)?.name.clone();
+    if let (Some((op, other)), Some(other_name)) = (combine, other_name) {
         let dname = g.node(d).name.clone();
         let step = Node {
             name: format!("{other_name}_with_{dname}"),
