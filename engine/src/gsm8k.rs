@@ -298,22 +298,35 @@ struct Parser<'t> {
     ops: u32,
 }
 
+/// The limit a calculation's tokens are over, if any ([`Parser::parse`] refuses them).
+fn calc_limit(toks: &[Tok]) -> Option<LimitError> {
+    let ops = toks
+        .iter()
+        .filter(|t| !matches!(t, Tok::Num(_) | Tok::Var(_)))
+        .count();
+    if toks.len() > 2 * MAX_OPERATORS + 1 {
+        return Some(LimitError::new(Limit::Operators, ops));
+    }
+    let mut depth = 0usize;
+    for t in toks {
+        match t {
+            Tok::LParen => depth += 1,
+            Tok::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_NESTING {
+            return Some(LimitError::new(Limit::Nesting, depth).at_least());
+        }
+    }
+    None
+}
+
 impl Parser<'_> {
     fn parse(toks: &[Tok]) -> Option<(PExpr, Vec<Lit>, u32)> {
-        // Bounds the recursion below (and the work of callers that try every suffix).
-        if toks.len() > 2 * MAX_OPERATORS + 1 {
+        // Bounds the recursion below (and the work of callers that try every suffix): the
+        // length check is O(1), so a long run of tokens costs nothing per suffix.
+        if toks.len() > 2 * MAX_OPERATORS + 1 || calc_limit(toks).is_some() {
             return None;
-        }
-        let mut depth = 0usize;
-        for t in toks {
-            match t {
-                Tok::LParen => depth += 1,
-                Tok::RParen => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-            if depth > MAX_NESTING {
-                return None;
-            }
         }
         let mut p = Parser {
             toks,
@@ -870,8 +883,10 @@ impl Ctx<'_> {
                     .or_else(|| rhs_number(line, end - 1).map(|(v, d, _)| (v, d)));
                 let parsed = match tokenize_strict(lhs, &mut toks) {
                     Err(e) => Err(e),
-                    Ok(()) => Parser::parse(&toks)
-                        .ok_or_else(|| format!("cannot parse the annotation <<{inner}>>")),
+                    Ok(()) => Parser::parse(&toks).ok_or_else(|| match calc_limit(&toks) {
+                        Some(e) => format!("the annotation at column {}: {e}", start + 1),
+                        None => format!("cannot parse the annotation <<{inner}>>"),
+                    }),
                 };
                 match parsed {
                     Ok((pe, lits, ops)) if ops > 0 => {
