@@ -287,9 +287,18 @@ pub enum GraphError {
     Limit(#[from] LimitError),
 }
 
-/// Checks a count against a limit (an exact count, no position).
-fn check_count(limit: Limit, n: usize) -> Result<(), LimitError> {
-    crate::limits::check_len(limit, n)
+/// The checks every node passes on its way into a graph, whatever the path: its expression
+/// reads only operand slots it has, only computing nodes list operands, and its expression is
+/// no deeper than [`MAX_EXPR_DEPTH`].
+fn check_node(id: NodeId, kind: &NodeKind, operands: &[NodeId]) -> Result<(), GraphError> {
+    kind.check_depth()?;
+    if kind.arity() > operands.len() {
+        return Err(GraphError::BadArity(id));
+    }
+    if !kind.is_operation() && !operands.is_empty() {
+        return Err(GraphError::SourceWithOperands(id));
+    }
+    Ok(())
 }
 
 /// A node whose value changed, with its old and new value.
@@ -501,7 +510,7 @@ impl GraphBuilder {
                 .at_least()
                 .into());
         }
-        kind.check_depth()?;
+        check_node(id, &kind, &operands)?;
         for &o in &operands {
             if o.index() >= self.nodes.len() {
                 return Err(GraphError::BadOrder {
@@ -509,12 +518,6 @@ impl GraphBuilder {
                     operand: o,
                 });
             }
-        }
-        if kind.arity() > operands.len() {
-            return Err(GraphError::BadArity(id));
-        }
-        if !kind.is_operation() && !operands.is_empty() {
-            return Err(GraphError::SourceWithOperands(id));
         }
         let args: Vec<Number> = operands.iter().map(|o| self.values[o.index()]).collect();
         let value = kind
@@ -557,7 +560,7 @@ impl GraphBuilder {
     /// Finishes the graph with `answer` as its answer node.
     pub fn build(self, answer: NodeId) -> Result<Graph, GraphError> {
         let n = self.nodes.len();
-        check_count(Limit::Nodes, n)?;
+        crate::limits::check_len(Limit::Nodes, n)?;
         if answer.index() >= n {
             return Err(GraphError::UnknownNode(answer));
         }
@@ -614,7 +617,7 @@ impl Graph {
         answer: NodeId,
         question: Option<String>,
     ) -> Result<Graph, GraphError> {
-        check_count(Limit::Nodes, nodes.len())?;
+        crate::limits::check_len(Limit::Nodes, nodes.len())?;
         let (nodes, values): (Vec<Node>, Vec<Number>) = nodes.into_iter().unzip();
         let n = nodes.len();
         if answer.index() >= n {
@@ -634,13 +637,7 @@ impl Graph {
         let edges: usize = nodes.iter().map(|node| node.operands.len()).sum();
         for (i, node) in nodes.iter().enumerate() {
             let id = NodeId(i as u32);
-            node.kind.check_depth()?;
-            if node.kind.arity() > node.operands.len() {
-                return Err(GraphError::BadArity(id));
-            }
-            if !node.kind.is_operation() && !node.operands.is_empty() {
-                return Err(GraphError::SourceWithOperands(id));
-            }
+            check_node(id, &node.kind, &node.operands)?;
             for &o in &node.operands {
                 if o.index() >= n || pos[o.index()] >= pos[i] {
                     return Err(GraphError::BadOrder {
@@ -926,17 +923,11 @@ impl Graph {
                 });
             }
         }
-        if node.kind.arity() > node.operands.len() {
-            return Err(GraphError::BadArity(id));
-        }
-        if !node.kind.is_operation() && !node.operands.is_empty() {
-            return Err(GraphError::SourceWithOperands(id));
-        }
-        // A name already in normal form and unused is kept as it is (no copy).
+        check_node(id, &node.kind, &node.operands)?;
         if self.len() >= MAX_NODES {
             return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
         }
-        node.kind.check_depth()?;
+        // A name already in normal form and unused is kept as it is (no copy).
         let taken = |n: &str| self.dag.node_weights().any(|other| other.name == n);
         if !is_normal_identifier(&node.name) || taken(&node.name) {
             node.name = self.unique_name(&node.name);

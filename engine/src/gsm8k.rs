@@ -300,11 +300,11 @@ struct Parser<'t> {
 
 /// The limit a calculation's tokens are over, if any ([`Parser::parse`] refuses them).
 fn calc_limit(toks: &[Tok]) -> Option<LimitError> {
-    let ops = toks
-        .iter()
-        .filter(|t| !matches!(t, Tok::Num(_) | Tok::Var(_)))
-        .count();
     if toks.len() > 2 * MAX_OPERATORS + 1 {
+        let ops = toks
+            .iter()
+            .filter(|t| !matches!(t, Tok::Num(_) | Tok::Var(_)))
+            .count();
         return Some(LimitError::new(Limit::Operators, ops));
     }
     let mut depth = 0usize;
@@ -323,9 +323,9 @@ fn calc_limit(toks: &[Tok]) -> Option<LimitError> {
 
 impl Parser<'_> {
     fn parse(toks: &[Tok]) -> Option<(PExpr, Vec<Lit>, u32)> {
-        // Bounds the recursion below (and the work of callers that try every suffix): the
-        // length check is O(1), so a long run of tokens costs nothing per suffix.
-        if toks.len() > 2 * MAX_OPERATORS + 1 || calc_limit(toks).is_some() {
+        // Bounds the recursion below (and the work of callers that try every suffix: an
+        // over-long run is refused by its length before anything is counted).
+        if calc_limit(toks).is_some() {
             return None;
         }
         let mut p = Parser {
