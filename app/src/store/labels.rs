@@ -10,7 +10,7 @@ use engine::labels::StepLabel;
 use sqlx::FromRow;
 
 use super::rows::graph_from_json;
-use super::{blocking, Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult};
 use crate::account::UserInfo;
 use crate::annotation::{
     first_error_ratings, AnnotationReport, AnnotatorProgress, FinishReason, LabelEdit, LabelQueue,
@@ -83,16 +83,18 @@ impl Store {
             if rows.is_empty() {
                 break;
             }
-            let made = blocking("listing solution steps", move || {
-                rows.into_iter()
-                    .map(|(id, graph)| {
-                        let g = graph_from_json(&graph, &format!("variant {id}"))?;
-                        let steps = engine::labels::steps(&g);
-                        Ok((id, serde_json::to_string(&steps).unwrap_or_default()))
-                    })
-                    .collect::<StoreResult<Vec<_>>>()
-            })
-            .await??;
+            let made = self
+                .engine
+                .request("listing solution steps", move || {
+                    rows.into_iter()
+                        .map(|(id, graph)| {
+                            let g = graph_from_json(&graph, &format!("variant {id}"))?;
+                            let steps = engine::labels::steps(&g);
+                            Ok((id, serde_json::to_string(&steps).unwrap_or_default()))
+                        })
+                        .collect::<StoreResult<Vec<_>>>()
+                })
+                .await??;
             let mut tx = self.pool.begin().await?;
             for (variant_id, steps) in made {
                 sqlx::query(
@@ -145,28 +147,31 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let need = (want - gold) as usize;
-        let made = blocking("corrupting chains", move || {
-            let mut out = Vec::new();
-            for (id, graph) in rows {
-                if out.len() >= need {
-                    break;
+        let made = self
+            .engine
+            .request("corrupting chains", move || {
+                let mut out = Vec::new();
+                for (id, graph) in rows {
+                    if out.len() >= need {
+                        break;
+                    }
+                    let Ok(g) = graph_from_json(&graph, &format!("variant {id}")) else {
+                        continue;
+                    };
+                    if let Ok(chain) = engine::labels::corrupt(&g, id as u64) {
+                        let steps: Vec<StepLabel> =
+                            chain.steps.into_iter().map(|s| s.step).collect();
+                        out.push((
+                            id,
+                            serde_json::to_string(&steps).unwrap_or_default(),
+                            chain.first_error as i64,
+                            chain.detail,
+                        ));
+                    }
                 }
-                let Ok(g) = graph_from_json(&graph, &format!("variant {id}")) else {
-                    continue;
-                };
-                if let Ok(chain) = engine::labels::corrupt(&g, id as u64) {
-                    let steps: Vec<StepLabel> = chain.steps.into_iter().map(|s| s.step).collect();
-                    out.push((
-                        id,
-                        serde_json::to_string(&steps).unwrap_or_default(),
-                        chain.first_error as i64,
-                        chain.detail,
-                    ));
-                }
-            }
-            out
-        })
-        .await?;
+                out
+            })
+            .await?;
         let mut tx = self.pool.begin().await?;
         for (variant_id, steps, first_error, detail) in made {
             sqlx::query(

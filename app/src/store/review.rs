@@ -329,10 +329,11 @@ impl Store {
                 let lineage = self.lineage(id).await?;
                 let checked = {
                     let text = text.clone();
-                    super::blocking("checking the text", move || {
-                        engine::verbalize::validate(&lineage.original, &lineage.variant, &text)
-                    })
-                    .await?
+                    self.engine
+                        .request("checking the text", move || {
+                            engine::verbalize::validate(&lineage.original, &lineage.variant, &text)
+                        })
+                        .await?
                 };
                 if let Err(complaints) = checked {
                     return Ok(DecisionOutcome::Refused(complaints));
