@@ -29,6 +29,9 @@ use crate::mentions::{self, Mention};
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
+pub mod names;
+pub use names::quantity_name;
+
 /// A variant's problem text and what the offline verbalizer could not say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verbalization {
