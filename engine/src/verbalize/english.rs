@@ -1,0 +1,489 @@
+//! English for the verbalizer: sentences, words, nouns and plurals.
+
+use std::collections::BTreeSet;
+
+use crate::text_numbers::find_numbers;
+
+// ---------------------------------------------------------------------------------------------
+// Sentences and words
+
+/// Sentences of `text` as byte ranges (from the first non-space character to the end of the
+/// closing punctuation), in order.
+pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        if start.is_none() {
+            if c.is_whitespace() {
+                i += 1;
+                continue;
+            }
+            start = Some(pos);
+        }
+        if matches!(c, '.' | '?' | '!') {
+            let mut j = i + 1;
+            while j < chars.len() && matches!(chars[j].1, '"' | '\'' | ')' | '”' | '’') {
+                j += 1;
+            }
+            let at_end = j >= chars.len() || chars[j].1.is_whitespace();
+            let abbreviation = c == '.' && {
+                let before: String = text[..pos]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_alphabetic())
+                    .collect();
+                matches!(
+                    before.as_str(),
+                    "rM" | "srM" | "sM" | "rD" | "tS" | "rJ" | "sv" | "cte" | "m.a" | "m.p"
+                ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
+            };
+            if at_end && !abbreviation {
+                let end = chars.get(j).map_or(text.len(), |c| c.0);
+                if let Some(s) = start.take() {
+                    out.push((s, end));
+                }
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if let Some(s) = start {
+        let end = text.trim_end().len().max(s);
+        if end > s {
+            out.push((s, end));
+        }
+    }
+    out
+}
+
+/// Lowercase words (letters, digits, apostrophes) of a text.
+pub(super) fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+pub(super) const STOP: &[&str] = &[
+    "what",
+    "how",
+    "many",
+    "much",
+    "does",
+    "did",
+    "do",
+    "the",
+    "and",
+    "for",
+    "with",
+    "that",
+    "this",
+    "are",
+    "was",
+    "were",
+    "have",
+    "has",
+    "had",
+    "will",
+    "would",
+    "there",
+    "their",
+    "they",
+    "she",
+    "his",
+    "her",
+    "him",
+    "its",
+    "all",
+    "can",
+    "each",
+    "per",
+    "from",
+    "into",
+    "than",
+    "then",
+    "more",
+    "less",
+    "now",
+    "after",
+    "before",
+    "total",
+    "value",
+    "question",
+    "answer",
+    "number",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "when",
+    "where",
+    "why",
+    "many",
+    "some",
+    "any",
+    "she's",
+    "he's",
+    "it's",
+    "be",
+    "is",
+    "in",
+    "on",
+    "at",
+    "to",
+    "of",
+    "a",
+    "an",
+    "if",
+    "or",
+    "by",
+    "does",
+    "together",
+    "altogether",
+    "still",
+    "also",
+    "get",
+    "gets",
+    "got",
+    "will",
+];
+
+/// Content words of a text, lowercased, a plural `s` dropped.
+pub(super) fn content_words(text: &str) -> BTreeSet<String> {
+    words(text)
+        .into_iter()
+        .filter(|w| w.len() >= 3 && !STOP.contains(&w.as_str()))
+        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        .map(|w| stem(&w))
+        .collect()
+}
+
+pub(super) fn stem(w: &str) -> String {
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+        w[..w.len() - 1].to_string()
+    } else {
+        w.to_string()
+    }
+}
+
+/// What the final question of a variant must be about.
+pub(super) fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+pub(super) const VERBS: &[&str] = &[
+    "holds",
+    "keeps",
+    "lasts",
+    "spends",
+    "spend",
+    "gives",
+    "takes",
+    "makes",
+    "sells",
+    "buys",
+    "gets",
+    "does",
+    "goes",
+    "reads",
+    "rides",
+    "runs",
+    "uses",
+    "needs",
+    "earns",
+    "saves",
+    "picks",
+    "adds",
+    "weighs",
+    "walks",
+    "works",
+    "loads",
+    "wants",
+    "means",
+    "worked",
+    "earned",
+    "bought",
+    "sold",
+    "took",
+    "made",
+    "paid",
+    "left",
+    "still",
+    "also",
+    "already",
+    "step",
+    "need",
+    "want",
+    "buy",
+    "sell",
+    "earn",
+    "save",
+    "receive",
+    "receives",
+    "received",
+    "remain",
+    "remains",
+    "has",
+    "had",
+    "have",
+    "will",
+    "can",
+    "did",
+    "get",
+    "got",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "do",
+    "go",
+    "went",
+    "said",
+    "says",
+    "there",
+    "here",
+    "then",
+    "now",
+    "so",
+    "just",
+    "only",
+    "again",
+    "altogether",
+    "together",
+    "finally",
+    "result",
+    "answer",
+    "hold",
+    "keep",
+    "last",
+    "give",
+    "take",
+    "make",
+    "read",
+    "ride",
+    "run",
+    "use",
+    "pick",
+    "add",
+    "weigh",
+    "walk",
+    "work",
+    "load",
+    "mean",
+    "plant",
+    "throw",
+    "eat",
+    "ate",
+    "tuesday",
+    "monday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// The words of a node name that may name its quantity: no verbs, gerunds or proper names
+/// (words the question writes capitalized only).
+pub(super) const JUNK: &[&str] = &[
+    "many", "much", "them", "those", "these", "this", "that", "it", "its", "they", "off", "value",
+    "more", "some", "other", "n", "x", "const", "give", "gives", "spent", "goes", "has", "have",
+    "buys", "sells", "uses", "makes", "takes", "gets", "after", "before", "every", "each", "what",
+    "how", "first", "new", "ones", "one", "all", "are", "is", "was", "were", "plus", "minus",
+    "times", "split", "with",
+];
+
+/// Connectors that may not start or end a phrase.
+pub(super) const CONNECT: &[&str] = &[
+    "of", "per", "and", "a", "an", "the", "in", "on", "at", "to", "for", "by", "from", "or",
+    "since", "until", "during", "over", "under", "about", "into", "onto", "than", "around",
+    "between", "with", "without", "if", "when", "while",
+];
+
+/// A node name as words (`apples_2` → `apples`, `total_cost` → `total cost`), without number
+/// words or parts that say nothing; `None` when nothing is left.
+pub(super) fn name_words(name: &str) -> Option<String> {
+    let mut parts: Vec<String> = name
+        .split(|c: char| c == '_' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.to_ascii_lowercase())
+        .filter(|p| p.chars().all(|c| c.is_ascii_alphabetic()) && p.len() > 1)
+        .filter(|p| !JUNK.contains(&p.as_str()))
+        .filter(|p| find_numbers(p).is_empty())
+        .collect();
+    while parts.first().is_some_and(|p| CONNECT.contains(&p.as_str())) {
+        parts.remove(0);
+    }
+    while parts.last().is_some_and(|p| CONNECT.contains(&p.as_str())) {
+        parts.pop();
+    }
+    parts.dedup();
+    if parts.is_empty() || parts.len() > 5 {
+        return None;
+    }
+    Some(parts.join(" "))
+}
+
+/// Whether a word or phrase ends with a plural noun.
+pub(super) fn is_plural(phrase: &str) -> bool {
+    let last = phrase.rsplit(' ').next().unwrap_or("");
+    if matches!(
+        last,
+        "people" | "children" | "men" | "women" | "feet" | "teeth" | "geese" | "mice"
+    ) {
+        return true;
+    }
+    last.len() > 3
+        && last.ends_with('s')
+        && !last.ends_with("ss")
+        && !last.ends_with("us")
+        && !last.ends_with("is")
+}
+
+/// A plural noun's singular (`boxes` → `box`, `berries` → `berry`).
+pub(super) fn singular(p: &str) -> String {
+    let irregular = [
+        ("people", "person"),
+        ("children", "child"),
+        ("men", "man"),
+        ("women", "woman"),
+        ("feet", "foot"),
+        ("teeth", "tooth"),
+        ("geese", "goose"),
+        ("mice", "mouse"),
+    ];
+    for (many, one) in irregular {
+        if let Some(stem) = p.strip_suffix(many) {
+            return format!("{stem}{one}");
+        }
+    }
+    if let Some(s) = p.strip_suffix("ies") {
+        return format!("{s}y");
+    }
+    for end in ["ches", "shes", "xes", "sses", "zes"] {
+        if p.ends_with(end) {
+            return p[..p.len() - 2].to_string();
+        }
+    }
+    p.strip_suffix('s').unwrap_or(p).to_string()
+}
+
+pub(super) const MONEY_WORDS: &[&str] = &[
+    "cost",
+    "price",
+    "fare",
+    "money",
+    "dollars",
+    "dollar",
+    "pay",
+    "payment",
+    "bill",
+    "fee",
+    "salary",
+    "wage",
+    "budget",
+    "rent",
+    "allowance",
+    "savings",
+    "change",
+    "charge",
+    "earnings",
+    "profit",
+    "revenue",
+    "income",
+    "tip",
+    "spending",
+    "amount",
+    "fees",
+    "prices",
+    "costs",
+];
+
+/// The plural noun written right after a number, with up to two adjectives before it
+/// (`24 apples` → `apples`, `26 pink hard hats` → `pink hard hats`).
+pub(super) fn noun_after(q: &str, end: usize) -> Option<String> {
+    let rest = q.get(end..)?.strip_prefix(' ')?;
+    let skip = [
+        "percent",
+        "times",
+        "less",
+        "was",
+        "has",
+        "does",
+        "is",
+        "its",
+        "this",
+        "thus",
+        "yes",
+        "as",
+        "his",
+        "hers",
+        "ours",
+        "yours",
+        "theirs",
+        "always",
+        "afterwards",
+        "towards",
+        "besides",
+        "perhaps",
+        "sometimes",
+        "plus",
+        "minus",
+        "days",
+        "weeks",
+        "months",
+        "years",
+        "hours",
+        "minutes",
+        "seconds",
+    ];
+    let mut taken: Vec<String> = Vec::new();
+    let mut at = rest;
+    for _ in 0..3 {
+        let w: String = at.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let after = at.get(w.len()..).unwrap_or("");
+        if w.is_empty()
+            || after.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '\'')
+            || w.starts_with(|c: char| c.is_uppercase())
+        {
+            return None;
+        }
+        let lw = w.to_ascii_lowercase();
+        if STOP.contains(&lw.as_str())
+            || CONNECT.contains(&lw.as_str())
+            || VERBS.contains(&lw.as_str())
+            || !find_numbers(&lw).is_empty()
+        {
+            return None;
+        }
+        taken.push(lw.clone());
+        if is_plural(&lw) {
+            // Units of time read badly as things added ("5 more days are added").
+            return (!skip.contains(&lw.as_str())).then(|| taken.join(" "));
+        }
+        at = after.strip_prefix(' ')?;
+    }
+    None
+}
+
+/// The letter to use for the unknown of an inverted problem (one the question does not use).
+pub(super) fn pick_variable(q: &str) -> String {
+    let ws = words(q);
+    ["x", "y", "n", "k", "m"]
+        .into_iter()
+        .find(|v| !ws.iter().any(|w| w == v))
+        .unwrap_or("x")
+        .to_string()
+}
+
