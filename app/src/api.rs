@@ -65,6 +65,30 @@ pub(crate) mod ssr {
     /// Sets the drawing of a variant's graph (see [`drawing_of`]).
     pub async fn draw_variant(store: &Store, v: &mut crate::model::StoredVariant) {
         v.drawing = Some(drawing_of(store, &v.graph).await);
+        v.page_words = Some(page_words(store, v).await);
+    }
+
+    /// The words a variant's page shows ([`Store::variant_page_words`]); when they cannot be
+    /// made (over the budget, a broken lineage) the page still renders and says why. The
+    /// problem's graph is left out when it is the parent graph the page already carries.
+    pub async fn page_words(
+        store: &Store,
+        v: &crate::model::StoredVariant,
+    ) -> crate::wording::PageWords {
+        match store.variant_page_words(v.id).await {
+            Ok(mut w) => {
+                if v.parent_variant_id.is_none() {
+                    if let Some(d) = &mut w.descent {
+                        d.original = None;
+                    }
+                }
+                w
+            }
+            Err(e) => crate::wording::PageWords {
+                descent: None,
+                wording: crate::wording::Wording::failed(e.to_string()),
+            },
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub mod pages;
 pub mod review;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod wording;
 pub mod words;
 pub mod workbench;
 

@@ -377,6 +377,10 @@ pub struct StoredVariant {
     /// function, never stored; left out of the JSON API's answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drawing: Option<ServerDrawing>,
+    /// Its text, worked solution, lint and lineage as its page shows them (set by the page's
+    /// server function, never stored; left out of the JSON API's answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_words: Option<crate::wording::PageWords>,
 }
 
 /// A variant's problem text, its verdict, and every model call made for it.

@@ -17,6 +17,7 @@ use crate::model::{
     DatasetSummary, JobSpec, JobState, JobStatus, JobTask, LineError, ServerDrawing, Shared,
     StoredProblem, StoredVariant,
 };
+use crate::wording::BaseWords;
 use crate::words::{VariantsByVerdict, WordsPanel};
 use crate::workbench::{Origin, Workbench};
 
@@ -669,6 +670,31 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
         .collect_view();
     let (a0, a1) = (v.parent_graph.answer_value(), v.graph.answer_value());
     let (d0, d1) = (v.parent_graph.depth(), v.graph.depth());
+    // Its own text and lineage: the workbench below starts from the variant, its text and all.
+    let (base_words, shown) = match v.page_words.clone() {
+        Some(pw) => {
+            let unavailable = pw.wording.text.clone().err();
+            let base = BaseWords {
+                lineage: pw.descent.map(|d| {
+                    (
+                        d.original.unwrap_or_else(|| v.parent_graph.clone()),
+                        d.operations,
+                    )
+                }),
+                text: pw.wording.text.clone().ok(),
+                unavailable,
+            };
+            (base, Some(pw.wording))
+        }
+        None => (
+            BaseWords {
+                lineage: None,
+                text: None,
+                unavailable: Some("the page carries no lineage for this variant".into()),
+            },
+            None,
+        ),
+    };
     view! {
         <Title text=format!("Variant #{} · Graft", v.id)/>
         <p class="crumbs">
@@ -698,7 +724,7 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
             </p>
             <ol class="ops">{ops}</ol>
         </section>
-        <WordsPanel id=v.id words=v.words.clone() can_act=can_save && v.can_write/>
+        <WordsPanel id=v.id words=v.words.clone() can_act=can_save && v.can_write shown/>
         <section class="diff">
             <h2>"Program: parent and variant"</h2>
             <table class="side-by-side">
@@ -712,6 +738,7 @@ fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
                 graph=v.graph.clone()
                 drawing=v.drawing.clone().unwrap_or_else(ServerDrawing::missing)
                 origin=Origin { problem_id: v.problem_id, parent_variant_id: Some(v.id), can_save: can_save && v.can_write }
+                words=base_words
             />
         </section>
     }

@@ -107,16 +107,25 @@ pub fn ReviewPage() -> impl IntoView {
     let dataset_id = crate::pages::param_id("id");
     let filter = filter_from_query();
     let after = RwSignal::new(None::<i64>);
+    // The item's text, worked solution and lint come with it (a second call, on the server
+    // during rendering), so the page shows them at once.
     let queue = Resource::new(
         move || (dataset_id(), filter(), after.get()),
-        |(d, f, a)| get_review_queue(d, f, a),
+        |(d, f, a)| async move {
+            let q = get_review_queue(d, f, a).await?;
+            let wording = match &q.item {
+                Some(i) => crate::wording::get_variant_wording(i.id).await.ok(),
+                None => None,
+            };
+            Ok::<_, ServerFnError>((q, wording))
+        },
     );
     view! {
         <leptos_meta::Title text="Review · Graft"/>
         <Suspense fallback=|| view! { <p class="loading">"Loading the queue…"</p> }>
             {move || Suspend::new(async move {
                 match queue.await {
-                    Ok(q) => view! { <ReviewScreen dataset_id=dataset_id() queue=q after filter=filter()/> }.into_any(),
+                    Ok((q, wording)) => view! { <ReviewScreen dataset_id=dataset_id() queue=q wording after filter=filter()/> }.into_any(),
                     Err(e) => view! {
                         <p class="error">{e.to_string()}</p>
                         <p><a href=format!("/login?next=/d/{}/review", dataset_id())>"Log in"</a></p>
@@ -132,6 +141,7 @@ pub fn ReviewPage() -> impl IntoView {
 fn ReviewScreen(
     dataset_id: i64,
     queue: ReviewQueue,
+    wording: Option<crate::wording::Wording>,
     after: RwSignal<Option<i64>>,
     filter: ReviewFilter,
 ) -> impl IntoView {
@@ -327,10 +337,24 @@ fn ReviewScreen(
                                 {i.text_source.clone().map(|s| view! { " · text: " {s} })}</p>
                             {move || (mode.get() != Mode::Editing).then(|| {
                                 let shown = i.text.clone();
-                                view! {
-                                    <blockquote class="variant-text">
-                                        {shown.unwrap_or_else(|| format!("(not verbalized) {}", i.question))}
-                                    </blockquote>
+                                // The text with the lint beside it and the worked solution; the
+                                // offline text when none is stored.
+                                match wording.clone() {
+                                    Some(w) if w.text.as_ref().ok() == shown.as_ref() => view! {
+                                        <crate::wording::WordingView wording=w key="review" text_class="variant-text"/>
+                                    }
+                                    .into_any(),
+                                    Some(w) if shown.is_none() && w.text.is_ok() => view! {
+                                        <p class="muted offline-note">"Not verbalized yet; the offline verbalizer's text for it:"</p>
+                                        <crate::wording::WordingView wording=w key="review" text_class="offline-text"/>
+                                    }
+                                    .into_any(),
+                                    _ => view! {
+                                        <blockquote class="variant-text">
+                                            {shown.unwrap_or_else(|| format!("(not verbalized) {}", i.question))}
+                                        </blockquote>
+                                    }
+                                    .into_any(),
                                 }
                             })}
                             {move || (mode.get() == Mode::Editing).then(|| view! {

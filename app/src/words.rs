@@ -8,20 +8,39 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{JudgeVariant, VerbalizeVariant, WordsOutcome};
 use crate::model::{LlmCall, VariantWords};
+use crate::wording::{get_variant_wording, Wording, WordingView};
 
 /// The text, verdict and model calls of variant `id`, with buttons to verbalize and judge it
-/// (`can_act`: not on share pages). Keys: `v` verbalizes, `j` judges.
+/// (`can_act`: not on share pages). Keys: `v` verbalizes, `j` judges. `shown`: the text as the
+/// page shows it, with its worked solution and the lint's complaints beside it (the offline
+/// text when none is stored); fetched again when Verbalize changes the text.
 #[component]
-pub fn WordsPanel(id: i64, words: VariantWords, can_act: bool) -> impl IntoView {
+pub fn WordsPanel(
+    id: i64,
+    words: VariantWords,
+    can_act: bool,
+    #[prop(default = None)] shown: Option<Wording>,
+) -> impl IntoView {
     let words = RwSignal::new(words);
+    let shown = RwSignal::new(shown);
     let refusal = RwSignal::new(None::<String>);
     let verbalize = ServerAction::<VerbalizeVariant>::new();
     let judge = ServerAction::<JudgeVariant>::new();
     let offline = RwSignal::new(false);
     let take = move |r: Option<Result<WordsOutcome, ServerFnError>>| match r {
         Some(Ok(WordsOutcome::Done(w))) => {
+            let stale = shown.with_untracked(|s| {
+                s.as_ref().map(|s| s.text.as_ref().ok()) != Some(w.text.as_ref())
+            });
             words.set(*w);
             refusal.set(None);
+            if stale {
+                leptos::task::spawn_local(async move {
+                    if let Ok(fresh) = get_variant_wording(id).await {
+                        shown.set(Some(fresh));
+                    }
+                });
+            }
         }
         Some(Ok(WordsOutcome::Refused(why))) => refusal.set(Some(why)),
         Some(Err(e)) => refusal.set(Some(e.to_string())),
@@ -73,9 +92,16 @@ pub fn WordsPanel(id: i64, words: VariantWords, can_act: bool) -> impl IntoView 
             <h2>"Problem text"</h2>
             {move || {
                 let w = words.get();
+                let sw = shown.get();
                 match w.text.clone() {
                     Some(text) => view! {
-                        <blockquote class="variant-text">{text}</blockquote>
+                        {match sw {
+                            Some(sw) if sw.text.as_ref().ok() == Some(&text) => view! {
+                                <WordingView wording=sw key="words" text_class="variant-text"/>
+                            }
+                            .into_any(),
+                            _ => view! { <blockquote class="variant-text">{text}</blockquote> }.into_any(),
+                        }}
                         <p class="text-source">
                             <span class=format!("badge {}", w.source.clone().unwrap_or_default())>
                                 {match w.source.as_deref() {
@@ -95,7 +121,16 @@ pub fn WordsPanel(id: i64, words: VariantWords, can_act: bool) -> impl IntoView 
                         })}
                     }
                     .into_any(),
-                    None => view! { <p class="muted no-text">"Not verbalized yet."</p> }.into_any(),
+                    None => view! {
+                        <p class="muted no-text">"Not verbalized yet."</p>
+                        {sw.map(|sw| view! {
+                            <p class="muted offline-note">
+                                "The offline verbalizer's text for it, written for this page (not stored; Verbalize stores a text):"
+                            </p>
+                            <WordingView wording=sw key="words" text_class="offline-text"/>
+                        })}
+                    }
+                    .into_any(),
                 }
             }}
             {can_act.then(|| view! {

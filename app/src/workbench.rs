@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 use crate::graph_view::{GraphView, NodeState};
 use crate::model::{structure_key, Drawing, ServerDrawing};
+use crate::wording::{with_text, wording, BaseWords, Wording, WordingView};
 
 /// Where the workbench's graph comes from, and whether the visitor may save variants of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +74,9 @@ pub fn describe(g: &Graph, iv: &Intervention) -> String {
 /// browser alike, so hydration meets the same markup and the browser does not lay it out
 /// again; the browser lays out only the structures interventions make. A graph the server did
 /// not draw shows why, and a button that draws it in the browser.
+///
+/// As interventions stack, the previewed variant's offline text, worked solution and lint
+/// appear below, computed here by the engine (no request), once per change of the stack.
 #[component]
 pub fn Workbench(
     /// The graph as stored.
@@ -81,6 +85,10 @@ pub fn Workbench(
     drawing: ServerDrawing,
     /// Where it comes from.
     origin: Origin,
+    /// The base graph's own text and lineage (a variant's); `None` for a problem, whose
+    /// question is its text and whose lineage is empty.
+    #[prop(optional)]
+    words: Option<BaseWords>,
 ) -> impl IntoView {
     let base_key = structure_key(&graph);
     let (served, why_not_drawn) = match drawing {
@@ -90,6 +98,12 @@ pub fn Workbench(
     // Set by the button shown in place of a graph the server did not draw.
     let draw_here = RwSignal::new(false);
     let base = StoredValue::new(graph.clone());
+    // The problem's graph and the interventions to `graph`: what the verbalizer replays.
+    let (lineage, base_text, unavailable) = match words {
+        Some(w) => (w.lineage, w.text, w.unavailable),
+        None => (Some((graph.clone(), Vec::new())), None, None),
+    };
+    let lineage = StoredValue::new(lineage);
     let ops = RwSignal::new(Vec::<Intervention>::new());
     let preview = RwSignal::new(Preview {
         graph,
@@ -177,7 +191,10 @@ pub fn Workbench(
 
     // Each linked number as written, to show the node's value beside it when they differ
     // (after an intervention, or in a variant whose text is not rewritten yet).
+    // A variant shows its own text (its numbers linked by value), not the problem's question.
     let (pieces, written) = base.with_value(|g| {
+        let shown = base_text.as_deref().map(|t| with_text(g, t));
+        let g = shown.as_ref().unwrap_or(g);
         let mentions = link(g);
         let written: std::collections::HashMap<u32, String> = mentions
             .iter()
@@ -260,6 +277,42 @@ pub fn Workbench(
                 }
             })
         })
+    };
+
+    // The previewed variant's words: computed only when the stack changes (a memo on `ops`;
+    // typing in a form changes nothing), never on the server (the stack is empty there).
+    let live = Memo::new(move |_| {
+        ops.with(|ops| {
+            if ops.is_empty() {
+                return None;
+            }
+            Some(lineage.with_value(|l| match l {
+                Some((original, before)) => {
+                    let all: Vec<Intervention> = before.iter().chain(ops).cloned().collect();
+                    Ok(preview.with_untracked(|p| wording(original, &all, &p.graph, None, None)))
+                }
+                None => Err(unavailable
+                    .clone()
+                    .unwrap_or_else(|| "the lineage could not be read".into())),
+            }))
+        })
+    });
+    let live_words = move || -> AnyView {
+        match live.get() {
+            None => view! {
+                <p class="muted words-hint">
+                    "Stack an intervention to see the new variant's text and worked solution, written here in this browser by the offline verbalizer."
+                </p>
+            }
+            .into_any(),
+            Some(Ok(w)) => {
+                let w: Wording = w;
+                view! { <WordingView wording=w key="bench" text_class="preview-text"/> }.into_any()
+            }
+            Some(Err(why)) => {
+                view! { <p class="error">"No text for the preview: " {why}</p> }.into_any()
+            }
+        }
     };
 
     let violations = move || {
@@ -383,6 +436,10 @@ pub fn Workbench(
                     </section>
                 </aside>
             </div>
+            <section class="live-words" aria-live="polite" aria-label="previewed text">
+                <h3>"Text and worked solution of the preview"</h3>
+                {live_words}
+            </section>
         </div>
     }
     .into_any()

@@ -231,6 +231,35 @@ impl Store {
             None => Ok(None),
         }
     }
+
+    /// What variant `id`'s page shows of its words: its stored text (else the offline one),
+    /// its worked solution and the lint's complaints ([`crate::wording::wording`], on an
+    /// engine slot within the request budget), and its lineage for the workbench.
+    pub async fn variant_page_words(&self, id: i64) -> StoreResult<crate::wording::PageWords> {
+        let l = self.lineage(id).await?;
+        let (text, source): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT text, text_source FROM variants WHERE id = ?")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?;
+        let descent = crate::wording::Descent {
+            original: Some(l.original.clone()),
+            operations: l.operations.clone(),
+        };
+        let wording = self
+            .engine
+            .request(&format!("writing variant {id}'s words"), move || {
+                let stored = text
+                    .as_deref()
+                    .map(|t| (t, source.as_deref().unwrap_or("offline")));
+                crate::wording::wording(&l.original, &l.operations, &l.variant, stored, None)
+            })
+            .await?;
+        Ok(crate::wording::PageWords {
+            descent: Some(descent),
+            wording,
+        })
+    }
 }
 
 fn full_variant(row: VariantFull) -> StoreResult<StoredVariant> {
@@ -260,5 +289,6 @@ fn full_variant(row: VariantFull) -> StoreResult<StoredVariant> {
         words: Default::default(),
         can_write: false,
         drawing: None,
+        page_words: None,
     })
 }
