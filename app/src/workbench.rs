@@ -286,14 +286,17 @@ pub fn Workbench(
             if ops.is_empty() {
                 return None;
             }
-            Some(lineage.with_value(|l| match l {
-                Some((original, before)) => {
-                    let all: Vec<Intervention> = before.iter().chain(ops).cloned().collect();
-                    Ok(preview.with_untracked(|p| wording(original, &all, &p.graph, None, None)))
+            Some(lineage.with_value(|l| {
+                match l {
+                    Some((original, before)) => {
+                        let all: Vec<Intervention> = before.iter().chain(ops).cloned().collect();
+                        Ok(preview
+                            .with_untracked(|p| wording(original, &all, &p.graph, None, None)))
+                    }
+                    None => Err(unavailable
+                        .clone()
+                        .unwrap_or_else(|| "the lineage could not be read".into())),
                 }
-                None => Err(unavailable
-                    .clone()
-                    .unwrap_or_else(|| "the lineage could not be read".into())),
             }))
         })
     });
