@@ -35,7 +35,7 @@ use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
 /// The kind of defect the lint found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LintKind {
     /// A change is stated before the quantity it changes is introduced.

@@ -1,13 +1,21 @@
-//! A variant's verdict: the two offline checks (exact re-execution, text ↔ graph consistency)
-//! and, when a model was asked, the LLM judge's answer and ratings, each kept apart.
+//! A variant's verdict: the three offline checks (exact re-execution, text ↔ graph
+//! consistency, the well-posedness [`lint`](crate::lint)) and, when a model was asked, the LLM
+//! judge's answer and ratings, each kept apart.
 //!
 //! The offline part is computed here, purely; the LLM part is filled in by the caller (the
 //! `llm` crate) and stored alongside, so that a reviewer always sees which check said what.
+//!
+//! Offline checks cannot tell whether the wording makes sense, so an offline verdict never
+//! says [`Outcome::Pass`]: at best it is [`Outcome::Linted`]. `pass` needs an independent
+//! solve (a model's) whose answer agreed with the graph's.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::consistency::{self, Consistency};
 use crate::graph::Graph;
+use crate::lint::{self, LintFinding, LintKind};
 use crate::number::Number;
 
 /// Whether the engine, evaluating the variant's graph afresh, reaches the stored answer.
@@ -34,6 +42,26 @@ pub struct ConsistencyCheck {
     /// The findings in words (empty when `ok`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub complaints: Vec<String>,
+}
+
+/// The well-posedness lint of the text ([`lint::lint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LintCheck {
+    /// No finding.
+    pub ok: bool,
+    /// What the lint found, each with its reason and span.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<LintFinding>,
+}
+
+impl LintCheck {
+    /// The check for these findings (`ok` when there are none).
+    pub fn from_findings(findings: Vec<LintFinding>) -> LintCheck {
+        LintCheck {
+            ok: findings.is_empty(),
+            findings,
+        }
+    }
 }
 
 /// What the LLM judge said about a variant's text.
@@ -69,7 +97,10 @@ pub struct Verdict {
     pub execution: ExecutionCheck,
     /// Check 2: text ↔ graph consistency.
     pub consistency: ConsistencyCheck,
-    /// Check 3: the LLM judge; `None` for an offline verdict (no model configured).
+    /// Check 3: the well-posedness lint; `None` in verdicts stored before the lint existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lint: Option<LintCheck>,
+    /// Check 4: the LLM judge; `None` for an offline verdict (no model configured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm: Option<LlmJudgement>,
 }
@@ -78,24 +109,49 @@ pub struct Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    /// Every check that ran passed.
+    /// Every check passed, and an independent solver (a model) reached the graph's answer.
     Pass,
-    /// Execution or consistency failed, or the judge's answer differs.
+    /// Execution, consistency or the lint failed, or the judge's answer differs.
     Fail,
     /// The offline checks passed but the LLM judge could not give a judgement.
     Incomplete,
+    /// Offline only: exact execution, numbers consistent and the well-posedness lint passed;
+    /// no independent solve, so nobody checked that the text can be solved as meant.
+    Linted,
 }
 
 impl Outcome {
-    /// The snake_case name (`pass`, `fail`, `incomplete`).
+    /// Every outcome, in a stable order.
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Pass,
+        Outcome::Linted,
+        Outcome::Incomplete,
+        Outcome::Fail,
+    ];
+
+    /// The snake_case name (`pass`, `fail`, `incomplete`, `linted`).
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
             Outcome::Fail => "fail",
             Outcome::Incomplete => "incomplete",
+            Outcome::Linted => "linted",
         }
     }
+
+    /// The outcome named `s` (as [`Outcome::as_str`] writes it).
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
 }
+
+/// The names of the checks, as [`Verdict::checks_ran`] lists them.
+pub const CHECK_NAMES: [&str; 4] = [
+    "exact execution",
+    "numbers consistent",
+    "well-posedness lint",
+    "independent solve",
+];
 
 impl Verdict {
     /// Whether only the offline checks ran.
@@ -103,13 +159,38 @@ impl Verdict {
         self.llm.is_none()
     }
 
-    /// The verdict in one word.
+    /// The checks that ran, in order (names from [`CHECK_NAMES`]): exact execution and
+    /// numbers consistent always; the lint when the verdict has one; the independent solve when
+    /// a model gave a usable answer.
+    pub fn checks_ran(&self) -> Vec<&'static str> {
+        let mut out = vec![CHECK_NAMES[0], CHECK_NAMES[1]];
+        if self.lint.is_some() {
+            out.push(CHECK_NAMES[2]);
+        }
+        if self.solver_checked() {
+            out.push(CHECK_NAMES[3]);
+        }
+        out
+    }
+
+    /// Whether an independent solver (the LLM judge) gave an answer that could be compared.
+    pub fn solver_checked(&self) -> bool {
+        self.llm.as_ref().is_some_and(|j| j.answer_matches.is_some())
+    }
+
+    /// Whether the lint ran and found something.
+    pub fn lint_failed(&self) -> bool {
+        self.lint.as_ref().is_some_and(|l| !l.ok)
+    }
+
+    /// The verdict in one word. An offline verdict is at best [`Outcome::Linted`], never
+    /// [`Outcome::Pass`].
     pub fn outcome(&self) -> Outcome {
-        if !self.execution.ok || !self.consistency.ok {
+        if !self.execution.ok || !self.consistency.ok || self.lint_failed() {
             return Outcome::Fail;
         }
         match &self.llm {
-            None => Outcome::Pass,
+            None => Outcome::Linted,
             // A wrong answer fails the variant even when the ratings could not be read.
             Some(j) if j.answer_matches == Some(false) => Outcome::Fail,
             Some(j) if j.error.is_some() => Outcome::Incomplete,
@@ -156,12 +237,78 @@ pub fn consistency(original: &Graph, variant: &Graph, text: &str) -> Consistency
     }
 }
 
-/// The offline verdict: checks 1 and 2, no LLM judgement.
+/// Check 3: the well-posedness [`lint::lint`] of `text`, with the worked `solution` when there
+/// is one.
+pub fn lint(original: &Graph, variant: &Graph, text: &str, solution: Option<&str>) -> LintCheck {
+    LintCheck::from_findings(lint::lint(original, variant, text, solution))
+}
+
+/// The offline verdict: checks 1–3 (the lint with the variant's worked solution when one can
+/// be written), no LLM judgement.
 pub fn offline(original: &Graph, variant: &Graph, text: &str, stored_answer: &str) -> Verdict {
+    let solution = crate::solution::worked(original, variant).ok();
     Verdict {
         execution: execution(variant, stored_answer),
         consistency: consistency(original, variant, text),
+        lint: Some(lint(original, variant, text, solution.as_deref())),
         llm: None,
+    }
+}
+
+/// Verdicts counted the way the CLI summary, the dataset page and the review queue report
+/// them: how many texts a solver checked (and how many of those agreed), how many were linted
+/// only, how many failed, and the lint's reasons.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// Verdicts counted.
+    pub total: u64,
+    /// An independent solver (a model) gave a comparable answer.
+    pub solver_checked: u64,
+    /// Of those, the solver's answer equalled the graph's and every other check passed
+    /// ([`Outcome::Pass`]).
+    pub solver_agreed: u64,
+    /// Offline checks (execution, numbers, lint) passed, no solver ([`Outcome::Linted`]).
+    pub linted_only: u64,
+    /// Some check failed ([`Outcome::Fail`]).
+    pub failed: u64,
+    /// The offline checks passed but the model gave no usable judgement.
+    pub incomplete: u64,
+    /// Lint findings by kind (a verdict with two findings of a kind counts once for it).
+    pub lint_reasons: BTreeMap<LintKind, u64>,
+}
+
+impl Tally {
+    /// Counts one verdict.
+    pub fn add(&mut self, v: &Verdict) {
+        self.total += 1;
+        let outcome = v.outcome();
+        if v.solver_checked() {
+            self.solver_checked += 1;
+            if outcome == Outcome::Pass {
+                self.solver_agreed += 1;
+            }
+        }
+        match outcome {
+            Outcome::Linted => self.linted_only += 1,
+            Outcome::Fail => self.failed += 1,
+            Outcome::Incomplete => self.incomplete += 1,
+            Outcome::Pass => {}
+        }
+        if let Some(l) = &v.lint {
+            let mut kinds: Vec<LintKind> = l.findings.iter().map(|f| f.kind).collect();
+            kinds.sort_by_key(|k| k.as_str());
+            kinds.dedup();
+            for k in kinds {
+                *self.lint_reasons.entry(k).or_default() += 1;
+            }
+        }
+    }
+
+    /// The lint reasons, most frequent first.
+    pub fn top_lint_reasons(&self) -> Vec<(LintKind, u64)> {
+        let mut r: Vec<(LintKind, u64)> = self.lint_reasons.iter().map(|(k, n)| (*k, *n)).collect();
+        r.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
+        r
     }
 }
 
@@ -182,6 +329,7 @@ mod tests {
                 report: Consistency::default(),
                 complaints: Vec::new(),
             },
+            lint: Some(LintCheck::from_findings(Vec::new())),
             llm,
         }
     }
@@ -200,8 +348,34 @@ mod tests {
 
     #[test]
     fn outcomes() {
-        assert_eq!(verdict(None).outcome(), Outcome::Pass);
+        // Offline never says pass.
+        assert_eq!(verdict(None).outcome(), Outcome::Linted);
         assert!(verdict(None).is_offline());
+        assert_eq!(
+            verdict(None).checks_ran(),
+            vec!["exact execution", "numbers consistent", "well-posedness lint"]
+        );
+        let mut old = verdict(None);
+        old.lint = None;
+        assert_eq!(old.outcome(), Outcome::Linted);
+        assert_eq!(old.checks_ran(), vec!["exact execution", "numbers consistent"]);
+        let mut linted_bad = verdict(None);
+        linted_bad.lint = Some(LintCheck::from_findings(vec![LintFinding {
+            kind: LintKind::ChangeBeforeQuantity,
+            message: "m".into(),
+            span: None,
+        }]));
+        assert_eq!(linted_bad.outcome(), Outcome::Fail);
+        linted_bad.llm = Some(judgement(Some(true), None));
+        assert_eq!(linted_bad.outcome(), Outcome::Fail, "a solve does not excuse the lint");
+        assert_eq!(
+            verdict(Some(judgement(Some(true), None))).checks_ran(),
+            CHECK_NAMES.to_vec()
+        );
+        assert_eq!(
+            verdict(Some(judgement(None, Some("down")))).checks_ran().len(),
+            3
+        );
         assert_eq!(
             verdict(Some(judgement(Some(true), None))).outcome(),
             Outcome::Pass
@@ -221,6 +395,70 @@ mod tests {
         let mut v = verdict(None);
         v.consistency.ok = false;
         assert_eq!(v.outcome(), Outcome::Fail);
+    }
+
+    #[test]
+    fn old_verdict_json_reads() {
+        let mut v = verdict(None);
+        v.lint = None;
+        let json = serde_json::to_string(&v).unwrap();
+        assert!(!json.contains("lint"));
+        let back: Verdict = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, v);
+        assert_eq!(back.outcome(), Outcome::Linted);
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+    }
+
+    #[test]
+    fn tally_counts() {
+        let mut t = Tally::default();
+        t.add(&verdict(None));
+        t.add(&verdict(Some(judgement(Some(true), None))));
+        t.add(&verdict(Some(judgement(Some(false), None))));
+        t.add(&verdict(Some(judgement(None, Some("down")))));
+        let mut bad = verdict(None);
+        bad.lint = Some(LintCheck::from_findings(vec![
+            LintFinding {
+                kind: LintKind::UnknownName,
+                message: "a".into(),
+                span: None,
+            },
+            LintFinding {
+                kind: LintKind::UnknownName,
+                message: "b".into(),
+                span: None,
+            },
+        ]));
+        t.add(&bad);
+        assert_eq!(
+            (t.total, t.solver_checked, t.solver_agreed, t.linted_only, t.failed, t.incomplete),
+            (5, 2, 1, 1, 2, 1)
+        );
+        assert_eq!(t.top_lint_reasons(), vec![(LintKind::UnknownName, 1)]);
+    }
+
+    #[test]
+    fn offline_runs_the_lint() {
+        let g = crate::gsm8k::extract(
+            "Tim has 40 cards. He gives 10 cards away. How many cards does he have left?",
+            "He has 40 - 10 = <<40-10=30>>30 cards left.\n#### 30",
+        )
+        .unwrap()
+        .graph;
+        let good = offline(&g, &g, g.question().unwrap(), "30");
+        assert_eq!(good.outcome(), Outcome::Linted, "{good:#?}");
+        let bad = offline(
+            &g,
+            &g,
+            "After that, the number of cards goes down by 16. Tim has 40 cards. He gives 10 \
+             cards away. How many cards does he have left?",
+            "30",
+        );
+        assert!(bad.lint_failed());
+        assert_eq!(bad.outcome(), Outcome::Fail);
     }
 
     #[test]
