@@ -233,12 +233,13 @@ impl Store {
     }
 
     /// What variant `id`'s page shows of its words: its stored text (else the offline one),
-    /// its worked solution and the lint's complaints ([`crate::wording::wording`], on an
-    /// engine slot within the request budget), and its lineage for the workbench.
+    /// its stored worked solution (else the engine's) and the lint's complaints
+    /// ([`crate::wording::wording`], on an engine slot within the request budget), and its
+    /// lineage for the workbench.
     pub async fn variant_page_words(&self, id: i64) -> StoreResult<crate::wording::PageWords> {
         let l = self.lineage(id).await?;
-        let (text, source): (Option<String>, Option<String>) =
-            sqlx::query_as("SELECT text, text_source FROM variants WHERE id = ?")
+        let (text, source, solution): (Option<String>, Option<String>, Option<String>) =
+            sqlx::query_as("SELECT text, text_source, solution FROM variants WHERE id = ?")
                 .bind(id)
                 .fetch_one(&self.pool)
                 .await?;
@@ -252,7 +253,13 @@ impl Store {
                 let stored = text
                     .as_deref()
                     .map(|t| (t, source.as_deref().unwrap_or("offline")));
-                crate::wording::wording(&l.original, &l.operations, &l.variant, stored, None)
+                crate::wording::wording(
+                    &l.original,
+                    &l.operations,
+                    &l.variant,
+                    stored,
+                    solution.as_deref(),
+                )
             })
             .await?;
         Ok(crate::wording::PageWords {
