@@ -172,6 +172,41 @@ pub struct ChatRequest {
     pub max_tokens: u32,
 }
 
+/// The chat-completions request body for `req` sent to `model` on a `provider`'s server:
+/// deterministic settings (`temperature: 0`, a fixed seed) and the provider's own fields.
+/// [`Client::chat`] sends exactly this; a batch file ([`crate::batch`]) carries exactly this.
+pub fn chat_body(model: &str, provider: Provider, req: &ChatRequest) -> Value {
+    let mut body = json!({
+        "model": model,
+        "messages": req.messages,
+        "temperature": 0,
+        "seed": 0,
+    });
+    let obj = body.as_object_mut().expect("a JSON object");
+    match provider {
+        Provider::OpenAi => {
+            obj.insert("max_completion_tokens".into(), json!(req.max_tokens));
+        }
+        Provider::LlamaCpp => {
+            obj.insert("max_tokens".into(), json!(req.max_tokens));
+            obj.insert("cache_prompt".into(), json!(false));
+        }
+        Provider::Generic | Provider::Ollama => {
+            obj.insert("max_tokens".into(), json!(req.max_tokens));
+        }
+    }
+    if let Some((name, schema)) = &req.schema {
+        obj.insert(
+            "response_format".into(),
+            json!({
+                "type": "json_schema",
+                "json_schema": {"name": name, "strict": true, "schema": schema}
+            }),
+        );
+    }
+    body
+}
+
 /// A record of one call, stored so that a reviewer sees exactly what the model said.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exchange {
@@ -379,37 +414,9 @@ impl Client {
     }
 
     /// The request body for `req`: deterministic settings (`temperature: 0`, a fixed seed) and
-    /// the provider's own fields.
+    /// the provider's own fields; see [`chat_body`].
     pub fn body(&self, req: &ChatRequest) -> Value {
-        let mut body = json!({
-            "model": self.endpoint.model,
-            "messages": req.messages,
-            "temperature": 0,
-            "seed": 0,
-        });
-        let obj = body.as_object_mut().expect("a JSON object");
-        match self.endpoint.provider {
-            Provider::OpenAi => {
-                obj.insert("max_completion_tokens".into(), json!(req.max_tokens));
-            }
-            Provider::LlamaCpp => {
-                obj.insert("max_tokens".into(), json!(req.max_tokens));
-                obj.insert("cache_prompt".into(), json!(false));
-            }
-            Provider::Generic | Provider::Ollama => {
-                obj.insert("max_tokens".into(), json!(req.max_tokens));
-            }
-        }
-        if let Some((name, schema)) = &req.schema {
-            obj.insert(
-                "response_format".into(),
-                json!({
-                    "type": "json_schema",
-                    "json_schema": {"name": name, "strict": true, "schema": schema}
-                }),
-            );
-        }
-        body
+        chat_body(&self.endpoint.model, self.endpoint.provider, req)
     }
 
     /// Sends `req`, retrying what is worth retrying, and returns the record of the call with
@@ -553,44 +560,70 @@ impl Client {
     }
 
     fn parse(&self, text: &str, ex: &mut Exchange) -> Result<String, LlmError> {
-        #[derive(Deserialize)]
-        struct Completion {
-            choices: Vec<Choice>,
-            #[serde(default)]
-            usage: Option<Usage>,
-        }
-        #[derive(Deserialize)]
-        struct Choice {
-            message: ChoiceMessage,
-        }
-        #[derive(Deserialize)]
-        struct ChoiceMessage {
-            #[serde(default)]
-            content: Option<String>,
-        }
-        #[derive(Deserialize)]
-        struct Usage {
-            #[serde(default)]
-            prompt_tokens: Option<u32>,
-            #[serde(default)]
-            completion_tokens: Option<u32>,
-        }
-        let c: Completion = serde_json::from_str(text).map_err(|e| {
-            LlmError::BadResponse(format!(
-                "not valid JSON ({e}); the body starts: {}",
-                excerpt(text, 200)
-            ))
-        })?;
-        if let Some(u) = c.usage {
-            ex.prompt_tokens = u.prompt_tokens;
-            ex.completion_tokens = u.completion_tokens;
-        }
-        c.choices
-            .into_iter()
-            .next()
-            .and_then(|ch| ch.message.content)
-            .ok_or_else(|| {
-                LlmError::BadResponse("no choices[0].message.content in the answer".into())
-            })
+        let c = parse_completion(text)?;
+        ex.prompt_tokens = c.prompt_tokens;
+        ex.completion_tokens = c.completion_tokens;
+        c.content
     }
+}
+
+/// A chat completion body, read: the assistant's text (or why there is none) and the token
+/// usage the server reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// `choices[0].message.content`, or why there is none.
+    pub content: Result<String, LlmError>,
+    /// Prompt tokens, as reported.
+    pub prompt_tokens: Option<u32>,
+    /// Completion tokens, as reported.
+    pub completion_tokens: Option<u32>,
+}
+
+/// Reads an OpenAI chat completion body (what [`Client::chat`] reads from a live answer, and
+/// what a batch output line carries in `response.body`). An error when it is not JSON of
+/// that shape.
+pub fn parse_completion(text: &str) -> Result<Completion, LlmError> {
+    #[derive(Deserialize)]
+    struct Body {
+        choices: Vec<Choice>,
+        #[serde(default)]
+        usage: Option<Usage>,
+    }
+    #[derive(Deserialize)]
+    struct Choice {
+        message: ChoiceMessage,
+    }
+    #[derive(Deserialize)]
+    struct ChoiceMessage {
+        #[serde(default)]
+        content: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Usage {
+        #[serde(default)]
+        prompt_tokens: Option<u32>,
+        #[serde(default)]
+        completion_tokens: Option<u32>,
+    }
+    let c: Body = serde_json::from_str(text).map_err(|e| {
+        LlmError::BadResponse(format!(
+            "not valid JSON ({e}); the body starts: {}",
+            excerpt(text, 200)
+        ))
+    })?;
+    let (prompt_tokens, completion_tokens) = c
+        .usage
+        .map(|u| (u.prompt_tokens, u.completion_tokens))
+        .unwrap_or((None, None));
+    let content = c
+        .choices
+        .into_iter()
+        .next()
+        .and_then(|ch| ch.message.content)
+        .ok_or_else(|| LlmError::BadResponse("no choices[0].message.content in the answer".into()));
+    Ok(Completion {
+        content,
+        prompt_tokens,
+        completion_tokens,
+    })
 }

@@ -58,16 +58,52 @@ struct Solve {
     answer: f64,
 }
 
-#[derive(Deserialize)]
+/// A rating reply: faithfulness and fluency (1–5) with a rationale.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Rate {
-    rationale: String,
-    faithfulness: u8,
-    fluency: u8,
+pub struct Rate {
+    /// One sentence on why.
+    pub rationale: String,
+    /// Does the text state exactly the program's inputs and ask for its result (1–5)?
+    pub faithfulness: u8,
+    /// Is it clear, grammatical English (1–5)?
+    pub fluency: u8,
+}
+
+/// The first solve request for `text` (the body a batch file carries too).
+pub fn solve_request(text: &str) -> ChatRequest {
+    ChatRequest {
+        purpose: "judge",
+        prompt_version: PROMPT_VERSION,
+        messages: vec![
+            Message::system(SOLVE_SYSTEM),
+            Message::user(format!("Problem:\n{}", text.trim())),
+        ],
+        schema: Some(("solution", solve_schema())),
+        max_tokens: 512,
+    }
+}
+
+/// The first rating request for `text` against `variant`'s program.
+pub fn rate_request(text: &str, variant: &Graph) -> ChatRequest {
+    ChatRequest {
+        purpose: "judge",
+        prompt_version: PROMPT_VERSION,
+        messages: vec![
+            Message::system(RATE_SYSTEM),
+            Message::user(format!(
+                "Problem text:\n{}\n\nProgram:\n{}",
+                text.trim(),
+                engine::to_python(variant)
+            )),
+        ],
+        schema: Some(("ratings", rate_schema())),
+        max_tokens: 512,
+    }
 }
 
 /// Parses a solve reply strictly (one JSON object with exactly `work` and `answer`).
-fn parse_solve(content: &str) -> Result<f64, String> {
+pub fn parse_solve(content: &str) -> Result<f64, String> {
     let s: Solve = serde_json::from_str(strip_fences(content))
         .map_err(|e| format!("the solve reply is not the JSON object asked for: {e}"))?;
     if !s.answer.is_finite() {
@@ -77,7 +113,7 @@ fn parse_solve(content: &str) -> Result<f64, String> {
 }
 
 /// Parses a rating reply strictly (one JSON object, ratings 1–5).
-fn parse_rate(content: &str) -> Result<Rate, String> {
+pub fn parse_rate(content: &str) -> Result<Rate, String> {
     let r: Rate = serde_json::from_str(strip_fences(content))
         .map_err(|e| format!("the rating reply is not the JSON object asked for: {e}"))?;
     for (name, v) in [("faithfulness", r.faithfulness), ("fluency", r.fluency)] {
@@ -92,20 +128,17 @@ fn parse_rate(content: &str) -> Result<Rate, String> {
 async fn ask<T>(
     client: &Client,
     budget: &Budget,
-    mut messages: Vec<Message>,
-    schema: (&'static str, Value),
+    first: ChatRequest,
     tries: u32,
     exchanges: &mut Vec<Exchange>,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Result<T, String>, LlmError> {
     let mut last = String::new();
+    let mut messages = first.messages.clone();
     for _ in 0..tries.max(1) {
         let req = ChatRequest {
-            purpose: "judge",
-            prompt_version: PROMPT_VERSION,
             messages: messages.clone(),
-            schema: Some(schema.clone()),
-            max_tokens: 512,
+            ..first.clone()
         };
         let (ex, result) = client.chat(&req, budget).await;
         exchanges.push(ex);
@@ -154,16 +187,11 @@ pub async fn judge(
         rationale: String::new(),
         error: None,
     };
-    let solve = vec![
-        Message::system(SOLVE_SYSTEM),
-        Message::user(format!("Problem:\n{}", text.trim())),
-    ];
     let mut errors = Vec::new();
     match ask(
         client,
         budget,
-        solve,
-        ("solution", solve_schema()),
+        solve_request(text),
         tries,
         &mut exchanges,
         parse_solve,
@@ -177,19 +205,10 @@ pub async fn judge(
         }
         Ok(Err(why)) => errors.push(format!("solve: {why}")),
     }
-    let rate = vec![
-        Message::system(RATE_SYSTEM),
-        Message::user(format!(
-            "Problem text:\n{}\n\nProgram:\n{}",
-            text.trim(),
-            engine::to_python(variant)
-        )),
-    ];
     match ask(
         client,
         budget,
-        rate,
-        ("ratings", rate_schema()),
+        rate_request(text, variant),
         tries,
         &mut exchanges,
         parse_rate,
@@ -212,7 +231,7 @@ pub async fn judge(
 }
 
 /// A model's answer as text: exact when it is a short decimal.
-fn format_answer(x: f64) -> String {
+pub fn format_answer(x: f64) -> String {
     Number::from_f64(x)
         .map(|n| n.to_string())
         .unwrap_or_else(|| x.to_string())

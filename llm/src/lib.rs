@@ -1,11 +1,13 @@
 //! Graft's words in and out: an OpenAI-compatible chat-completions [`client`] (timeouts,
 //! retries with backoff and `Retry-After`, bounded concurrency, request budgets, a record of
 //! every call), and the three uses Graft makes of a model: [`verbalize`] a graph into a word
-//! problem, [`judge`] a variant's text, and [`extract`] a program from a problem.
+//! problem, [`judge`] a variant's text, and [`extract`] a program from a problem; [`batch`]
+//! writes the same requests as batch files and reads the replies back.
 //!
 //! Every use works without a model too, where that makes sense: the offline verbalizer and
 //! the offline verdict come from the engine. Server-side only (reqwest, tokio).
 
+pub mod batch;
 pub mod client;
 pub mod extract;
 pub mod judge;
