@@ -42,6 +42,23 @@ pub fn steps(g: &Graph) -> Vec<StepLabel> {
         .collect()
 }
 
+/// The steps of `variant` (an intervened copy of `original`, or `original` itself) with, as
+/// each step's text, its sentence of the worked solution ([`crate::solution::worked_steps`]):
+/// the original sentence with the variant's numbers, or a new sentence for an added step, with
+/// the `<<…>>` annotations taken out (`Natalia sold 36/2 = 18 clips in May.`). When no worked
+/// solution can be written, the texts are the nodes' own, as [`steps`] gives them.
+pub fn steps_worked(original: &Graph, variant: &Graph) -> Vec<StepLabel> {
+    let mut out = steps(variant);
+    if let Ok(w) = crate::solution::worked_steps(original, variant) {
+        for l in &mut out {
+            if let Some(s) = w.steps.iter().find(|s| s.node == l.node) {
+                l.text = Some(crate::solution::strip_annotations(&s.sentence));
+            }
+        }
+    }
+    out
+}
+
 fn label(g: &Graph, index: usize, id: NodeId) -> StepLabel {
     let node = g.node(id);
     StepLabel {

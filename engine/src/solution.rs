@@ -1,9 +1,20 @@
 //! Worked solutions in GSM8K style: one sentence per step, `<<a*b=c>>` annotations and a
 //! final `#### answer`, which `gsm8k` extraction turns back into the same answer.
 //!
-//! Being implemented (issue #11).
+//! A step that the original solution already had keeps its sentence: the calculation
+//! (`48/2 = 24`) is written again with the variant's numbers (`36/2 = <<36/2=18>>18`), and other
+//! numbers of the sentence that still say a replaced value are updated. Several calculations on
+//! one line stay on one line. A step the original did not have (a grafted proxy, a step of an
+//! inverted question, a step of a Python program, a rounding) gets a sentence of its own, built
+//! from the quantity's name ([`crate::verbalize::quantity_name`]) or, failing that, from the
+//! words the original wrote after the quantity. Every step's sentence carries exactly one
+//! calculator annotation, whose operands are the exact values (a fraction that does not
+//! terminate is written `(2/3)`), so re-extracting the solution gives the variant's answer
+//! exactly.
 
-use crate::graph::Graph;
+use crate::expr::{BinOp, CmpOp, Cond, Expr, Func};
+use crate::graph::{Graph, NodeId, NodeKind, ProxyOp};
+use crate::number::Number;
 
 /// Why no worked solution could be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,11 +29,970 @@ pub enum SolutionError {
     },
 }
 
+/// One step of a worked solution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkedStep {
+    /// The operation node.
+    pub node: NodeId,
+    /// The solution line that carries the step's annotation (shared by the steps that one
+    /// original line computes together).
+    pub sentence: String,
+}
+
+/// A worked solution: its lines in order and, per step, the line that computes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worked {
+    /// The steps (operation nodes the answer depends on) in evaluation order.
+    pub steps: Vec<WorkedStep>,
+    /// The solution lines, without the final `####` line.
+    pub lines: Vec<String>,
+    /// The final answer.
+    pub answer: Number,
+}
+
+impl Worked {
+    /// The solution as GSM8K writes it: the lines, then `#### answer`.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for l in &self.lines {
+            s.push_str(l);
+            s.push('\n');
+        }
+        s.push_str("#### ");
+        s.push_str(&answer_string(self.answer));
+        s
+    }
+}
+
 /// The worked solution of `variant` (an intervened copy of `original`, or `original` itself).
 pub fn worked(original: &Graph, variant: &Graph) -> Result<String, SolutionError> {
-    let _ = original;
-    Err(SolutionError::Unwritable {
-        name: variant.node(variant.answer()).name.clone(),
-        why: "not written yet".into(),
+    Ok(worked_steps(original, variant)?.text())
+}
+
+/// The worked solution of `variant` step by step (see [`worked`]).
+pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, SolutionError> {
+    let relevant = variant.relevant();
+    let steps: Vec<NodeId> = variant
+        .order()
+        .iter()
+        .copied()
+        .filter(|id| relevant[id.index()] && variant.node(*id).kind.is_operation())
+        .collect();
+    let answer = variant.answer_value();
+    let cx = Cx { original, variant };
+    if steps.is_empty() {
+        let v = variant.answer_value();
+        let line = format!("The answer is {}.", selection(v, &[]));
+        return Ok(Worked {
+            steps: Vec::new(),
+            lines: vec![line],
+            answer,
+        });
+    }
+    // Steps that keep their original line: pieces of the rewritten line, per node.
+    let mut pieces: Vec<Option<(String, usize)>> = vec![None; steps.len()];
+    let mut texts: Vec<&str> = Vec::new();
+    for (i, &id) in steps.iter().enumerate() {
+        if pieces[i].is_some() {
+            continue;
+        }
+        let Some(text) = variant.node(id).text.as_deref() else {
+            continue;
+        };
+        if !is_line_step(variant, id) || texts.contains(&text) {
+            continue;
+        }
+        texts.push(text);
+        let owners: Vec<NodeId> = variant
+            .order()
+            .iter()
+            .copied()
+            .filter(|&o| variant.node(o).text.as_deref() == Some(text) && is_line_step(variant, o))
+            .collect();
+        let Some(rewritten) = cx.rewrite_line(text, &owners, &relevant) else {
+            continue;
+        };
+        let key = texts.len() - 1;
+        for (o, piece) in rewritten {
+            if let Some(j) = steps.iter().position(|&s| s == o) {
+                pieces[j] = Some((piece, key));
+            }
+        }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut out: Vec<WorkedStep> = Vec::with_capacity(steps.len());
+    let mut i = 0;
+    while i < steps.len() {
+        match &pieces[i] {
+            Some((_, key)) => {
+                // A run of steps from one original line: one line.
+                let key = *key;
+                let mut line = String::new();
+                let start = i;
+                while i < steps.len() && pieces[i].as_ref().is_some_and(|p| p.1 == key) {
+                    line.push_str(pieces[i].as_ref().map_or("", |p| p.0.as_str()));
+                    i += 1;
+                }
+                let line = tidy(&line);
+                for &id in &steps[start..i] {
+                    out.push(WorkedStep {
+                        node: id,
+                        sentence: line.clone(),
+                    });
+                }
+                lines.push(line);
+            }
+            None => {
+                let id = steps[i];
+                let line = tidy(&cx.new_sentence(id)?);
+                out.push(WorkedStep {
+                    node: id,
+                    sentence: line.clone(),
+                });
+                lines.push(line);
+                i += 1;
+            }
+        }
+    }
+    Ok(Worked {
+        steps: out,
+        lines,
+        answer,
     })
+}
+
+/// A number as GSM8K writes it in a calculation: `12`, `0.25`, `-3`; a fraction that does not
+/// terminate as `2/3`.
+pub fn gsm8k_number(n: Number) -> String {
+    n.to_decimal_string()
+        .unwrap_or_else(|| format!("{}/{}", n.numer(), n.denom()))
+}
+
+/// The line without its `<<…>>` calculator annotations, as a reader sees it
+/// (`Natalia sold 48/2 = 24 clips in May.`).
+pub fn strip_annotations(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(s) = rest.find("<<") {
+        out.push_str(&rest[..s]);
+        match rest[s..].find(">>") {
+            Some(e) => rest = &rest[s + e + 2..],
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `####` value: a decimal, or `p/q` when the value does not terminate.
+fn answer_string(n: Number) -> String {
+    gsm8k_number(n)
+}
+
+/// An operand inside a calculation: negatives and fractions in parentheses.
+fn operand(n: Number) -> String {
+    match n.to_decimal_string() {
+        Some(s) if n.is_negative() => format!("({s})"),
+        Some(s) => s,
+        None => format!("({}/{})", n.numer(), n.denom()),
+    }
+}
+
+/// A result as written after an annotation: exact when it terminates, else rounded to two
+/// decimals (as GSM8K does).
+fn shown(n: Number) -> String {
+    match n.to_decimal_string() {
+        Some(s) => s,
+        None => n
+            .round(2)
+            .ok()
+            .and_then(|r| r.to_decimal_string())
+            .unwrap_or_else(|| format!("{}/{}", n.numer(), n.denom())),
+    }
+}
+
+/// Whether a node is computed by a calculation on a solution line of its own (a step whose
+/// expression has an operator), as opposed to a rounding or a selection.
+fn is_line_step(g: &Graph, id: NodeId) -> bool {
+    match &g.node(id).kind {
+        NodeKind::Step { expr } => has_operator(expr),
+        _ => false,
+    }
+}
+
+/// Whether step `id` of `g` copies an operation's value unchanged (`result = total`); its
+/// sentence states the value without a calculator annotation.
+pub fn is_copy(g: &Graph, id: NodeId) -> bool {
+    let n = g.node(id);
+    match &n.kind {
+        NodeKind::Step { expr: Expr::Arg(i) } => n
+            .operands
+            .get(*i as usize)
+            .is_some_and(|&o| g.node(o).kind.is_operation()),
+        _ => false,
+    }
+}
+
+fn has_operator(e: &Expr) -> bool {
+    match e {
+        Expr::Arg(_) | Expr::Lit(_) => false,
+        Expr::Neg(a) => has_operator(a),
+        Expr::Bin(..) => true,
+        Expr::Call(..) => false,
+    }
+}
+
+/// How a calculation is written outside its annotation.
+#[derive(Debug, Clone, Copy)]
+struct Style {
+    spaced: bool,
+    times: &'static str,
+}
+
+const COMPACT: Style = Style {
+    spaced: false,
+    times: "*",
+};
+const SPACED: Style = Style {
+    spaced: true,
+    times: "*",
+};
+
+/// A calculation: the written form, the annotation's form, the value.
+struct Calc {
+    text: String,
+    compact: String,
+    value: Number,
+}
+
+impl Calc {
+    /// `a op b = <<a op b=c>>c` (with `$` before the annotation when `dollar`).
+    fn annotated(&self, dollar: bool) -> String {
+        format!(
+            "{} = {}<<{}={}>>{}",
+            self.text,
+            if dollar { "$" } else { "" },
+            self.compact,
+            shown(self.value),
+            shown(self.value)
+        )
+    }
+
+    /// `a op b = c`, no annotation (a calculation the answer does not need).
+    fn plain(&self, dollar: bool) -> String {
+        format!(
+            "{} = {}{}",
+            self.text,
+            if dollar { "$" } else { "" },
+            shown(self.value)
+        )
+    }
+}
+
+/// `e` over `args` as a calculation, when it has an operator and can be written.
+fn calc(e: &Expr, args: &[Number], style: Style) -> Option<Calc> {
+    let value = e.eval(args).ok()?;
+    let (text, _) = render(e, args, style)?;
+    let (compact, _) = render(e, args, COMPACT)?;
+    if !has_operator(e) || !compact.replace("(-", "(").contains(['+', '-', '*', '/']) {
+        return None;
+    }
+    Some(Calc {
+        text,
+        compact,
+        value,
+    })
+}
+
+/// The value `v` as an annotation with an operator, for a step that selects or rounds a
+/// value: `<<a-d=v>>v` from an operand `a` that differs from `v`, else `<<v*1=v>>v`.
+fn selection(v: Number, args: &[Number]) -> String {
+    let a = args.iter().copied().find(|&a| a != v);
+    let expr = match a.and_then(|a| a.sub(v).ok().map(|d| (a, d))) {
+        Some((a, d)) if !d.is_negative() => format!("{}-{}", operand(a), operand(d)),
+        Some((a, d)) => match d.neg() {
+            Ok(nd) => format!("{}+{}", operand(a), operand(nd)),
+            Err(_) => format!("{}*1", operand(v)),
+        },
+        None => format!("{}*1", operand(v)),
+    };
+    format!("<<{expr}={}>>{}", shown(v), shown(v))
+}
+
+/// Writes `e` (precedence of the result: 1 sums, 2 products, 3 unary, 4 atoms).
+fn render(e: &Expr, args: &[Number], st: Style) -> Option<(String, u8)> {
+    let sp = |op: &str| {
+        if st.spaced {
+            format!(" {op} ")
+        } else {
+            op.to_string()
+        }
+    };
+    Some(match e {
+        Expr::Arg(i) => (operand(*args.get(*i as usize)?), 4),
+        Expr::Lit(n) => (operand(*n), 4),
+        Expr::Neg(a) => {
+            let (s, p) = render(a, args, st)?;
+            let s = if p < 4 { format!("({s})") } else { s };
+            (format!("-{s}"), 3)
+        }
+        Expr::Bin(op, a, b) => {
+            let (sym, p) = match op {
+                BinOp::Add => ("+", 1),
+                BinOp::Sub => ("-", 1),
+                BinOp::Mul => (st.times, 2),
+                BinOp::Div => ("/", 2),
+                BinOp::FloorDiv => ("//", 2),
+                BinOp::Mod => {
+                    // Python's a % b = a - b * (a // b).
+                    let rewritten = Expr::bin(
+                        BinOp::Sub,
+                        (**a).clone(),
+                        Expr::bin(
+                            BinOp::Mul,
+                            (**b).clone(),
+                            Expr::bin(BinOp::FloorDiv, (**a).clone(), (**b).clone()),
+                        ),
+                    );
+                    let (s, _) = render(&rewritten, args, st)?;
+                    return Some((format!("({s})"), 4));
+                }
+                BinOp::Pow => {
+                    let k = b.eval(args).ok()?;
+                    if !k.is_integer() || !(1..=6).contains(&k.numer()) {
+                        // Not a product of a few factors: its value.
+                        return Some((operand(e.eval(args).ok()?), 4));
+                    }
+                    let (s, p) = render(a, args, st)?;
+                    let s = if p < 3 { format!("({s})") } else { s };
+                    let f = vec![s; k.numer() as usize].join(&sp(st.times));
+                    return Some(if k.numer() == 1 {
+                        (f, p.max(3))
+                    } else {
+                        (f, 2)
+                    });
+                }
+            };
+            let (l, lp) = render(a, args, st)?;
+            let (r, rp) = render(b, args, st)?;
+            let l = if lp < p { format!("({l})") } else { l };
+            let r = if rp <= p { format!("({r})") } else { r };
+            (format!("{l}{}{r}", sp(sym)), p)
+        }
+        // A function's result enters the calculation as its value.
+        Expr::Call(..) => (operand(e.eval(args).ok()?), 4),
+    })
+}
+
+/// A calculation found in a solution line (annotations already stripped).
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    /// Start of the written calculation (`48/2`).
+    start: usize,
+    /// End of the written result (`24`).
+    end: usize,
+    /// Whether the result is written `$24`.
+    dollar: bool,
+    /// Whether the calculation was written with spaces around its operators.
+    spaced: bool,
+    /// Whether it multiplies with ` x `.
+    x_times: bool,
+}
+
+/// The calculations `a op b = c` written in `text`, in order.
+fn find_calcs(text: &str) -> Vec<Found> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut last_end = 0usize;
+    for eq in 0..b.len() {
+        if b[eq] != b'=' || eq < last_end {
+            continue;
+        }
+        // The result.
+        let mut j = eq + 1;
+        while j < b.len() && b[j] == b' ' {
+            j += 1;
+        }
+        let dollar = b.get(j) == Some(&b'$');
+        if dollar {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        let Some(end) = number_end(b, j) else {
+            continue;
+        };
+        // The calculation before `=`.
+        let mut s = eq;
+        while s > last_end {
+            let c = b[s - 1];
+            let ok = c.is_ascii_digit()
+                || matches!(
+                    c,
+                    b' ' | b'.' | b',' | b'(' | b')' | b'+' | b'-' | b'*' | b'/' | b'$' | b'%'
+                )
+                || (matches!(c, b'x' | b'X')
+                    && (s < 2 || !b[s - 2].is_ascii_alphabetic())
+                    && b.get(s).is_none_or(|n| !n.is_ascii_alphabetic()));
+            let multi = text[..s].ends_with('×') || text[..s].ends_with('÷');
+            if ok {
+                s -= 1;
+            } else if multi {
+                s -= '×'.len_utf8();
+            } else {
+                break;
+            }
+        }
+        // Trim to start at a number, `(` or `$`, with balanced parentheses.
+        let mut lhs = &text[s..eq];
+        loop {
+            let t = lhs.trim_start_matches(|c: char| {
+                !(c.is_ascii_digit() || c == '(' || c == '$' || c == '.')
+            });
+            let opens = t.matches('(').count();
+            let closes = t.matches(')').count();
+            if opens > closes && t.starts_with('(') {
+                lhs = &t[1..];
+                continue;
+            }
+            lhs = t;
+            break;
+        }
+        let lhs_t = lhs.trim_end();
+        let has_digit = lhs_t.bytes().any(|c| c.is_ascii_digit());
+        let has_op = lhs_t.contains(['+', '*', '/', '×', '÷'])
+            || lhs_t.contains(" x ")
+            || lhs_t.contains(" X ")
+            || lhs_t.get(1..).is_some_and(|r| r.contains('-'));
+        if !has_digit || !has_op {
+            continue;
+        }
+        let start = lhs.as_ptr() as usize - text.as_ptr() as usize;
+        let spaced = lhs_t.contains(' ');
+        let x_times = lhs_t.contains(" x ") || lhs_t.contains(" X ");
+        out.push(Found {
+            start,
+            end,
+            dollar,
+            spaced,
+            x_times,
+        });
+        last_end = end;
+    }
+    out
+}
+
+/// The end of a number written at `i` (`1,200`, `0.5`, `25%` without the `%`).
+fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
+    let s = i;
+    while i < b.len()
+        && (b[i].is_ascii_digit()
+            || (b[i] == b',' && i > s && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+            || (b[i] == b'.' && i > s && b.get(i + 1).is_some_and(u8::is_ascii_digit)))
+    {
+        i += 1;
+    }
+    (i > s).then_some(i)
+}
+
+/// The numbers of `text` written in digits and standing alone (not `5kg`, not `B12`):
+/// (start, end, value).
+fn digit_numbers(text: &str) -> Vec<(usize, usize, Number)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit()
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+        {
+            if let Some(end) = number_end(b, i) {
+                let after_ok = b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
+                if after_ok {
+                    if let Some(v) = Number::parse_decimal(&text[i..end].replace(',', "")) {
+                        out.push((i, end, v));
+                    }
+                }
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Capitalises, trims and puts a full stop at the end when the line has no closing mark.
+fn tidy(s: &str) -> String {
+    let s = s.replace('\n', " ");
+    let t = s.trim().trim_start_matches([',', ';', ' ']).trim_start();
+    let mut out = String::with_capacity(t.len() + 1);
+    let mut chars = t.chars();
+    if let Some(c) = chars.next() {
+        out.extend(c.to_uppercase());
+        out.push_str(chars.as_str());
+    }
+    if out.ends_with(|c: char| c.is_alphanumeric()) {
+        out.push('.');
+    }
+    out
+}
+
+struct Cx<'g> {
+    original: &'g Graph,
+    variant: &'g Graph,
+}
+
+impl Cx<'_> {
+    /// The operand values of `id` in the variant.
+    fn args(&self, id: NodeId) -> Vec<Number> {
+        self.variant
+            .node(id)
+            .operands
+            .iter()
+            .map(|&o| self.variant.value(o))
+            .collect()
+    }
+
+    /// The node of the original with the same name as variant node `id`, following a proxy
+    /// down to the quantity it changes.
+    fn original_of(&self, id: NodeId) -> Option<NodeId> {
+        let mut u = id;
+        for _ in 0..self.variant.len() {
+            let n = self.variant.node(u);
+            if let Some(o) = self.original.find(&n.name) {
+                return Some(o);
+            }
+            match n.kind {
+                NodeKind::Proxy { .. } => u = *n.operands.first()?,
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// The quantity a proxy (or a chain of proxies) changes; `id` itself otherwise.
+    fn base(&self, id: NodeId) -> NodeId {
+        let mut u = id;
+        for _ in 0..self.variant.len() {
+            let n = self.variant.node(u);
+            match (&n.kind, n.operands.first()) {
+                (NodeKind::Proxy { .. }, Some(&b)) => u = b,
+                _ => break,
+            }
+        }
+        u
+    }
+
+    /// Rewrites the original line `text` whose calculations are those of `owners` (in
+    /// order): each calculation with the variant's numbers (annotated when the answer needs
+    /// it), stale numbers around them replaced. Returns one piece per relevant owner, in
+    /// order; concatenated they give the whole line.
+    fn rewrite_line(
+        &self,
+        text: &str,
+        owners: &[NodeId],
+        relevant: &[bool],
+    ) -> Option<Vec<(NodeId, String)>> {
+        let found = find_calcs(text);
+        if found.len() != owners.len() || owners.is_empty() {
+            return None;
+        }
+        // Old → new values of the quantities the line speaks of.
+        let mut stale: Vec<(Number, Number)> = Vec::new();
+        let mut push = |old: Number, new: Number| {
+            if old != new && !stale.iter().any(|s| s.0 == old) {
+                stale.push((old, new));
+            }
+        };
+        for &o in owners {
+            if let Some(oo) = self.original.find(&self.variant.node(o).name) {
+                push(self.original.value(oo), self.variant.value(o));
+            }
+            for &u in &self.variant.node(o).operands {
+                if let Some(ou) = self.original_of(u) {
+                    push(self.original.value(ou), self.variant.value(u));
+                }
+            }
+        }
+        let fix = |s: &str| -> String {
+            let mut out = String::with_capacity(s.len());
+            let mut last = 0;
+            for (a, b, v) in digit_numbers(s) {
+                if let Some(&(_, new)) = stale.iter().find(|x| x.0 == v) {
+                    out.push_str(&s[last..a]);
+                    out.push_str(&shown(new));
+                    last = b;
+                }
+            }
+            out.push_str(&s[last..]);
+            out
+        };
+        let mut pieces: Vec<(NodeId, String)> = Vec::new();
+        let mut carry = String::new();
+        let mut last = 0usize;
+        for (k, (f, &o)) in found.iter().zip(owners).enumerate() {
+            let NodeKind::Step { expr } = &self.variant.node(o).kind else {
+                return None;
+            };
+            let style = Style {
+                spaced: f.spaced,
+                times: if f.x_times { "x" } else { "*" },
+            };
+            let c = calc(expr, &self.args(o), style)?;
+            let mut piece = std::mem::take(&mut carry);
+            piece.push_str(&fix(&text[last..f.start]));
+            if relevant[o.index()] {
+                piece.push_str(&c.annotated(f.dollar));
+            } else {
+                piece.push_str(&c.plain(f.dollar));
+            }
+            last = f.end;
+            if k + 1 == found.len() {
+                piece.push_str(&fix(&text[last..]));
+            }
+            if relevant[o.index()] {
+                pieces.push((o, piece));
+            } else if let Some(p) = pieces.last_mut() {
+                p.1.push_str(&piece);
+            } else {
+                carry = piece;
+            }
+        }
+        if !carry.is_empty() {
+            // Only calculations the answer does not need: nothing to attach them to.
+            if pieces.is_empty() {
+                return Some(Vec::new());
+            }
+        }
+        Some(pieces)
+    }
+
+    /// The words the original wrote after quantity `id` of the variant (`clips in May`), from
+    /// its solution line or the question.
+    fn units(&self, id: NodeId) -> Option<String> {
+        let o = self.original_of(id)?;
+        let node = self.original.node(o);
+        let v = self.original.value(o);
+        let after: &str = match (&node.kind, node.text.as_deref()) {
+            (NodeKind::Input { span: Some(s) }, _) => {
+                let q = self.original.question()?;
+                q.get(s.end as usize..)?
+            }
+            (_, Some(t)) => {
+                let (_, b, _) = digit_numbers(t).into_iter().rev().find(|x| x.2 == v)?;
+                &t[b..]
+            }
+            _ => return None,
+        };
+        let after = after.trim_start_matches(['%']);
+        let mut words: Vec<&str> = Vec::new();
+        for w in after.split(' ').filter(|w| !w.is_empty()) {
+            let clean = w.trim_end_matches([',', '.', ';', ':', '?', '!', ')']);
+            if clean.is_empty()
+                || !clean
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+                || matches!(
+                    clean,
+                    "and"
+                        | "so"
+                        | "then"
+                        | "but"
+                        | "which"
+                        | "that"
+                        | "if"
+                        | "is"
+                        | "are"
+                        | "was"
+                        | "were"
+                        | "for"
+                )
+            {
+                break;
+            }
+            words.push(clean);
+            if clean.len() != w.len() || words.len() == 4 {
+                break;
+            }
+        }
+        // No dangling preposition (`miles a day over`).
+        while words.last().is_some_and(|w| {
+            matches!(
+                w.to_ascii_lowercase().as_str(),
+                "over"
+                    | "in"
+                    | "of"
+                    | "to"
+                    | "with"
+                    | "on"
+                    | "at"
+                    | "by"
+                    | "from"
+                    | "every"
+                    | "each"
+                    | "per"
+                    | "a"
+                    | "an"
+                    | "the"
+                    | "her"
+                    | "his"
+                    | "their"
+                    | "its"
+            )
+        }) {
+            words.pop();
+        }
+        (!words.is_empty()).then(|| words.join(" "))
+    }
+
+    /// Readable words for a program's variable name (`eggs_left` → `eggs left`), when the
+    /// name says something (not `step_3`, `const_60`, `n_5` or one letter).
+    fn name_words(&self, id: NodeId) -> Option<String> {
+        let name = &self.variant.node(id).name;
+        let base = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_');
+        let generic = base.len() < 2
+            || base.starts_with("step")
+            || base.starts_with("const")
+            || base == "n"
+            || base.ends_with("_rounded")
+            || base.ends_with("_converted");
+        if generic {
+            return None;
+        }
+        let words = base.replace('_', " ");
+        words
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ')
+            .then_some(words)
+    }
+
+    /// A sentence for a step the original solution did not write this way.
+    fn new_sentence(&self, id: NodeId) -> Result<String, SolutionError> {
+        let g = self.variant;
+        let node = g.node(id);
+        let v = g.value(id);
+        let args = self.args(id);
+        let name = crate::verbalize::quantity_name(g, id);
+        let unwritable = |why: &str| SolutionError::Unwritable {
+            name: node.name.clone(),
+            why: why.into(),
+        };
+        match &node.kind {
+            NodeKind::Proxy { f } => {
+                let expr = Expr::bin(f.op.bin_op(), Expr::Arg(0), Expr::Lit(f.k));
+                let c = calc(&expr, &args, SPACED).ok_or_else(|| unwritable("proxy"))?;
+                let calc_s = c.annotated(false);
+                Ok(match (name, self.units(id)) {
+                    (Some(n), _) => format!("After the change, {n} is {calc_s}."),
+                    (None, Some(u)) => {
+                        let how = match f.op {
+                            ProxyOp::Add => format!("With {} more", shown(f.k)),
+                            ProxyOp::Sub => format!("With {} fewer", shown(f.k)),
+                            ProxyOp::Mul => format!("Taking {} times as many", shown(f.k)),
+                            ProxyOp::Div => format!("Dividing by {}", shown(f.k)),
+                        };
+                        format!("{how}, that is {calc_s} {u}.")
+                    }
+                    (None, None) => match self.name_words(self.base(id)) {
+                        Some(w) => format!("After the change, {w}: {calc_s}."),
+                        None => format!("After the change, that is {calc_s}."),
+                    },
+                })
+            }
+            NodeKind::Step { expr: Expr::Arg(i) } if is_copy(g, id) => {
+                // A copy of a value just computed (`result = total`): said, not calculated.
+                let v = shown(args.get(*i as usize).copied().unwrap_or(v));
+                Ok(if id == g.answer() {
+                    format!("So the answer is {v}.")
+                } else if let Some(n) = name {
+                    format!("{n} is {v}.")
+                } else if let Some(w) = self.name_words(id) {
+                    format!("{w}: {v}.")
+                } else {
+                    format!("So that is {v}.")
+                })
+            }
+            NodeKind::Step { expr } => {
+                let changed = self
+                    .original
+                    .find(&node.name)
+                    .is_some_and(|o| self.original.node(o).kind != node.kind);
+                let lead_default = if changed { "Working back," } else { "So" };
+                let body = match calc(expr, &args, SPACED) {
+                    Some(c) => c.annotated(false),
+                    None => {
+                        let how = match expr {
+                            Expr::Call(Func::Round, _) => "rounded, that is ",
+                            Expr::Call(Func::Floor | Func::Int, _) => "rounded down, that is ",
+                            Expr::Call(Func::Ceil, _) => "rounded up, that is ",
+                            Expr::Call(Func::Min, _) => "the smallest is ",
+                            Expr::Call(Func::Max, _) => "the largest is ",
+                            Expr::Call(Func::Abs, _) => "without its sign, that is ",
+                            _ => "that is ",
+                        };
+                        format!("{how}{}", selection(v, &args))
+                    }
+                };
+                Ok(self.with_lead(id, name, lead_default, &body))
+            }
+            NodeKind::Branch {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let holds = cond.eval(&args).map_err(|e| unwritable(&e.to_string()))?;
+                let arm = if holds { then } else { otherwise };
+                let why = cond_words(cond, &args, holds).ok_or_else(|| unwritable("condition"))?;
+                let body = match calc(arm, &args, SPACED) {
+                    Some(c) => c.annotated(false),
+                    None => format!("it is {}", selection(v, &args)),
+                };
+                Ok(format!(
+                    "Since {why}, {body}{}.",
+                    self.units(id).map(|u| format!(" {u}")).unwrap_or_default()
+                ))
+            }
+            NodeKind::Input { .. } | NodeKind::Constant => Err(unwritable("not a computation")),
+        }
+    }
+
+    /// `{Name} is {body}.`, `{lead} {body} {units}.` or `{Words}: {body}.`
+    fn with_lead(&self, id: NodeId, name: Option<String>, lead: &str, body: &str) -> String {
+        if let Some(n) = name {
+            return format!("{n} is {body}.");
+        }
+        if let Some(u) = self.units(id) {
+            return format!("{lead} {body} {u}.");
+        }
+        if let Some(w) = self.name_words(id) {
+            return format!("{w}: {body}.");
+        }
+        format!("{lead} {body}.")
+    }
+}
+
+/// The condition as words with its values (`12 is more than 10`), stated as it turned out.
+fn cond_words(c: &Cond, args: &[Number], holds: bool) -> Option<String> {
+    let ex = |e: &Expr| -> Option<String> {
+        match calc(e, args, SPACED) {
+            Some(c) => Some(format!("{} = {}", c.text, shown(c.value))),
+            None => Some(shown(e.eval(args).ok()?)),
+        }
+    };
+    Some(match c {
+        Cond::Cmp(op, a, b) => {
+            let op = if holds { *op } else { negate(*op) };
+            let w = match op {
+                CmpOp::Lt => "is less than",
+                CmpOp::Le => "is at most",
+                CmpOp::Gt => "is more than",
+                CmpOp::Ge => "is at least",
+                CmpOp::Eq => "equals",
+                CmpOp::Ne => "is not",
+            };
+            format!("{} {w} {}", ex(a)?, ex(b)?)
+        }
+        Cond::Truthy(e) if holds => format!("{} is not zero", ex(e)?),
+        Cond::Truthy(e) => format!("{} is zero", ex(e)?),
+        Cond::Not(inner) => cond_words(inner, args, !holds)?,
+        Cond::And(cs) | Cond::Or(cs) => {
+            let parts: Option<Vec<String>> = cs
+                .iter()
+                .map(|c| {
+                    let h = c.eval(args).ok()?;
+                    cond_words(c, args, h)
+                })
+                .collect();
+            parts?.join(" and ")
+        }
+    })
+}
+
+fn negate(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Ge,
+        CmpOp::Le => CmpOp::Gt,
+        CmpOp::Gt => CmpOp::Le,
+        CmpOp::Ge => CmpOp::Lt,
+        CmpOp::Eq => CmpOp::Ne,
+        CmpOp::Ne => CmpOp::Eq,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::ProxyFn;
+    use crate::gsm8k::extract;
+    use crate::intervene::{intervene, Intervention};
+
+    const NATALIA_Q: &str = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
+    const NATALIA_A: &str = "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72";
+
+    #[test]
+    fn original_comes_back_in_its_own_shape() {
+        let g = extract(NATALIA_Q, NATALIA_A).unwrap().graph;
+        assert_eq!(worked(&g, &g).unwrap(), NATALIA_A);
+    }
+
+    #[test]
+    fn set_input_rewrites_numbers() {
+        let g = extract(NATALIA_Q, NATALIA_A).unwrap().graph;
+        let friends = g.find("friends").unwrap();
+        let (v, _) = intervene(
+            &g,
+            &Intervention::SetInput {
+                node: friends,
+                value: Number::int(36),
+            },
+        )
+        .unwrap();
+        let s = worked(&g, &v).unwrap();
+        assert_eq!(
+            s,
+            "Natalia sold 36/2 = <<36/2=18>>18 clips in May.\n\
+             Natalia sold 36+18 = <<36+18=54>>54 clips altogether in April and May.\n#### 54"
+        );
+    }
+
+    #[test]
+    fn graft_adds_a_sentence_and_readers_use_it() {
+        let g = extract(NATALIA_Q, NATALIA_A).unwrap().graph;
+        let may = g.find("clips_in_may").unwrap();
+        let (v, _) = intervene(
+            &g,
+            &Intervention::Graft {
+                node: may,
+                f: ProxyFn {
+                    op: ProxyOp::Add,
+                    k: Number::int(3),
+                },
+            },
+        )
+        .unwrap();
+        let s = worked(&g, &v).unwrap();
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines.len(), 4, "{s}");
+        assert_eq!(lines[0], "Natalia sold 48/2 = <<48/2=24>>24 clips in May.");
+        assert!(lines[1].contains("24 + 3 = <<24+3=27>>27"), "{s}");
+        assert!(!lines[1].contains('_'), "{s}");
+        assert_eq!(
+            lines[2],
+            "Natalia sold 48+27 = <<48+27=75>>75 clips altogether in April and May."
+        );
+        assert_eq!(lines[3], "#### 75");
+        let x = extract(v.question().unwrap(), &s).unwrap();
+        assert_eq!(x.graph.answer_value(), Number::int(75));
+    }
+
+    #[test]
+    fn fractions_and_negatives_are_exact() {
+        let q = "Sam has 10 apples and 3 friends.";
+        let a = "Each gets 10/3 = <<10/3=3.33>>3.33 apples.\nThen 3.33 - 5 = <<3.33-5=-1.67>>-1.67.\n#### -1.67";
+        let g = extract(q, a).unwrap().graph;
+        let s = worked(&g, &g).unwrap();
+        let x = extract(q, &s).unwrap();
+        assert_eq!(x.graph.answer_value(), g.answer_value(), "{s}");
+    }
 }
