@@ -246,7 +246,9 @@ const NP_END: &[&str] = &[
     "on", "at", "for", "from", "with", "per", "to", "after", "before", "by", "when", "if",
     "since", "during", "into", "than", "as", "over", "under", "about", "while", "has", "have",
     "had", "will", "would", "can", "could", "does", "did", "is", "are", "was", "were", "also",
-    "been", "every", "each", "got", "gets", "get",
+    "been", "every", "each", "got", "gets", "get", "the", "a", "an", "his", "her", "their",
+    "suddenly", "recently", "only", "still", "just", "quickly", "slowly", "gradually",
+    "eventually", "finally", "immediately", "soon", "again",
 ];
 
 /// Words after which a change's subject starts (a subordinate clause or a verb of knowing).
@@ -306,17 +308,46 @@ struct Change {
     content: Vec<String>,
 }
 
-/// The change phrases: a sequence of words (`#` is any number, `*` any one word), and
-/// whether the phrase's subject comes before it (`true`) or right after a number (`false`,
-/// "5 more apples").
-fn change_at(words: &[Word], i: usize, end: usize) -> Option<usize> {
+/// Whether a change phrase starts at word `i` (the sentence's words end before `end`), and if
+/// so how many words it takes: "goes up by", "increases by 3", "rises to a third", "becomes 4
+/// times as large", "is doubled", "is divided by 2", "is cut to a third", and a bare "doubles"
+/// at the end of a clause. The subject is what comes before.
+fn change_at(text: &str, words: &[Word], i: usize, end: usize) -> Option<usize> {
     let w = |k: usize| words.get(i + k).filter(|_| i + k < end).map(|w| w.lower.as_str());
     let num = |k: usize| w(k).is_some_and(is_number_word);
     let be = |k: usize| matches!(w(k), Some("is" | "are" | "was" | "were" | "gets" | "get"));
     match w(0)? {
-        "goes" | "go" | "went" | "moves" | "climbs" | "rises" | "falls" | "drops" => {
+        "goes" | "go" | "went" | "moves" => {
             matches!(w(1), Some("up" | "down")).then_some(())?;
             (w(2) == Some("by")).then_some(3)
+        }
+        "climbs" | "rises" | "falls" | "drops" | "jumps" | "rose" | "fell" | "dropped"
+        | "jumped" => {
+            (matches!(w(1), Some("by" | "to")) && (num(2) || matches!(w(2), Some("a" | "half"))))
+                .then_some(2)
+        }
+        "doubles" | "triples" | "quadruples" | "halves" | "doubled" | "tripled" | "halved"
+        | "quadrupled" => {
+            // Only the intransitive use ends the clause: "her savings double." / "…, and then";
+            // not a noun ("a few are doubles", "into halves").
+            let prev = i.checked_sub(1).map(|p| words[p].lower.as_str());
+            if matches!(
+                prev,
+                Some("is" | "are" | "was" | "were" | "a" | "the" | "into" | "in" | "of" | "two"
+                    | "both" | "some" | "its" | "their")
+            ) {
+                return None;
+            }
+            let next = words.get(i + 1).filter(|_| i + 1 < end);
+            let ends = match next {
+                None => true,
+                Some(n) => {
+                    let between = &text[words[i].end..n.start];
+                    between.contains([',', ';', '.'])
+                        || matches!(n.lower.as_str(), "and" | "then" | "again")
+                }
+            };
+            ends.then_some(1)
         }
         "increases" | "decreases" | "increased" | "decreased" | "grows" | "shrinks" => {
             (w(1) == Some("by") && (num(2) || w(2) == Some("a"))).then_some(2)
@@ -372,18 +403,27 @@ fn find_changes(text: &str, words: &[Word], (s0, s1): (usize, usize)) -> Vec<Cha
         }
         j
     };
+    let mut skip_to = first;
     for k in first..end {
-        if change_at(words, k, end).is_none() {
+        if k < skip_to {
+            continue;
+        }
+        let Some(len) = change_at(text, words, k, end) else {
             // "N more X are added" / "N fewer X": subject after the number.
             if let Some(c) = more_fewer(text, words, k, first, end) {
                 out.push(c);
             }
             continue;
-        }
+        };
+        skip_to = k + len;
         let mut a = clause_start(k);
         while a < k && MARKERS.contains(&words[a].lower.as_str()) && !is_subject_start(words, a, k)
         {
             a += 1;
+        }
+        // "After 1 year it grows by 15%": the subject is the pronoun.
+        if k > a && is_pronoun(&words[k - 1].lower) && words[k - 1].lower != "that" {
+            a = k - 1;
         }
         if let Some(j) = (a..k).rev().find(|&j| SUBORD.contains(&words[j].lower.as_str())) {
             // "that number increases": the demonstrative is the subject, not a conjunction.
@@ -431,6 +471,7 @@ fn more_fewer(text: &str, words: &[Word], k: usize, first: usize, end: usize) ->
         && !NP_END.contains(&words[j].lower.as_str())
         && !(words[j].lower.len() > 4
             && (words[j].lower.ends_with("ing") || words[j].lower.ends_with("ed")))
+        && !text[words[j - 1].end..words[j].start].contains([',', ';'])
     {
         j += 1;
     }
@@ -563,6 +604,18 @@ fn check_change(
         garbled = Some(format!("the raw identifier `{}`", words[k].raw));
     } else if let Some(w) = np_words.iter().find(|w| GARBLE.contains(w)) {
         garbled = Some(format!("\"{w}\", which is not a noun for a quantity"));
+    } else if let Some(k) = (a + 1..b).find(|&k| {
+        let w = &words[k];
+        w.raw.starts_with(|c: char| c.is_ascii_uppercase())
+            && [MARKERS, FUNCTION, NP_END, SUBORD]
+                .iter()
+                .any(|l| l.contains(&w.lower.as_str()))
+            && !text[words[k - 1].end..w.start].contains(['.', '"', ':'])
+    }) {
+        garbled = Some(format!(
+            "\"{}\", a sentence's first word pasted into the name",
+            words[k].raw
+        ));
     } else if (a..b).filter(|&k| words[k].lower == "number").count() >= 2
         || np_words.iter().skip(1).any(|w| *w == "number")
     {

@@ -304,6 +304,32 @@ impl Tally {
         }
     }
 
+    /// Adds the counts of `other` to these.
+    pub fn merge(&mut self, other: &Tally) {
+        self.total += other.total;
+        self.solver_checked += other.solver_checked;
+        self.solver_agreed += other.solver_agreed;
+        self.linted_only += other.linted_only;
+        self.failed += other.failed;
+        self.incomplete += other.incomplete;
+        for (k, n) in &other.lint_reasons {
+            *self.lint_reasons.entry(*k).or_default() += n;
+        }
+    }
+
+    /// The counts in one line: "3 checked by a solver (2 agreed), 5 linted only (no solver),
+    /// 1 failed", with "1 incomplete" when some are.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{} checked by a solver ({} agreed), {} linted only (no solver), {} failed",
+            self.solver_checked, self.solver_agreed, self.linted_only, self.failed
+        );
+        if self.incomplete > 0 {
+            s.push_str(&format!(", {} incomplete (no usable solve)", self.incomplete));
+        }
+        s
+    }
+
     /// The lint reasons, most frequent first.
     pub fn top_lint_reasons(&self) -> Vec<(LintKind, u64)> {
         let mut r: Vec<(LintKind, u64)> = self.lint_reasons.iter().map(|(k, n)| (*k, *n)).collect();
@@ -438,6 +464,14 @@ mod tests {
             (5, 2, 1, 1, 2, 1)
         );
         assert_eq!(t.top_lint_reasons(), vec![(LintKind::UnknownName, 1)]);
+        let mut twice = t.clone();
+        twice.merge(&t);
+        assert_eq!((twice.total, twice.lint_reasons[&LintKind::UnknownName]), (10, 2));
+        assert_eq!(
+            t.summary(),
+            "2 checked by a solver (1 agreed), 1 linted only (no solver), 2 failed, \
+             1 incomplete (no usable solve)"
+        );
     }
 
     #[test]

@@ -271,3 +271,33 @@ fn train_originals_pass() {
         flagged.len()
     );
 }
+
+#[test]
+fn pasted_sentence_start_in_a_name() {
+    let g = graph(
+        "Emma sells lemonade for $2 a cup. On sunny days she sells 40 cups. How much does she \
+         make on a sunny day?",
+        "She makes 40 * 2 = $<<40*2=80>>80.\n#### 80",
+    );
+    let text = "Emma sells lemonade for $2 a cup. On sunny days she sells 40 cups. After that, \
+                the number of cups On sunny days she sells decreases by 24. How much does she \
+                make on a sunny day now?";
+    flags(&g, text, LintKind::UnknownName, "On sunny days she sells decreases");
+}
+
+#[test]
+fn more_change_verbs() {
+    let g = cards();
+    for text in [
+        "Later, the number of cards doubles. Tim has 40 cards. He gives 10 cards to his \
+         sister. How many cards does he have left?",
+        "The number of cards falls to a third of that. Tim has 40 cards. He gives 10 cards to \
+         his sister. How many cards does he have left?",
+    ] {
+        flags(&g, text, LintKind::ChangeBeforeQuantity, "cards");
+    }
+    // A transitive "doubles" is not a change sentence of the verbalizer's.
+    let ok = "Tim doubles his 40 cards. He gives 10 cards to his sister. How many cards does \
+              he have left?";
+    assert!(!kinds(&lint(&g, &g, ok, None)).contains(&LintKind::ChangeBeforeQuantity));
+}

@@ -209,6 +209,14 @@ fn generate_verbalizes_and_judges_offline_and_stops_clearly_when_the_model_is_do
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no model configured"));
     assert!(stdout(&o).contains("judged:"), "{}", stdout(&o));
+    // Offline, no text is "checked by a solver": the verdict says linted at best (issue #11).
+    assert!(
+        stdout(&o).contains("0 checked by a solver (0 agreed)")
+            && stdout(&o).contains("linted only")
+            && !stdout(&o).contains("pass every check"),
+        "{}",
+        stdout(&o)
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let records: Vec<serde_json::Value> = text
         .lines()
@@ -220,6 +228,7 @@ fn generate_verbalizes_and_judges_offline_and_stops_clearly_when_the_model_is_do
         assert_eq!(r["text_source"], "offline");
         assert_eq!(r["verdict"]["execution"]["ok"], true, "{r}");
         assert!(r["verdict"].get("llm").is_none(), "an offline verdict");
+        assert!(r["verdict"]["lint"]["ok"].is_boolean(), "the lint ran: {r}");
         assert!(r.get("llm_calls").is_none());
     }
 

@@ -46,6 +46,12 @@ pub struct Args {
     /// consistency, and the LLM judge when a model is configured (`verdict`).
     #[arg(long)]
     judge: bool,
+    /// `graft` (the full record: lineage, graph, program, steps, …) or `gsm8k` (implies
+    /// --verbalize): one GSM8K row per variant, `{question, answer, id, source_id, round,
+    /// operations}`, where `question` is the variant's text and `answer` its worked solution
+    /// (`<<a*b=c>>` annotations, `#### n`), ready for any GSM8K pipeline.
+    #[arg(long, default_value = "graft", value_parser = ["graft", "gsm8k"])]
+    format: String,
     /// The model endpoint for --verbalize and --judge.
     #[command(flatten)]
     llm: super::llm::LlmArgs,
@@ -79,6 +85,10 @@ struct VariantRecord<'a> {
     /// was not used.
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<String>,
+    /// With --verbalize: the worked solution in GSM8K style (the model's when it wrote the
+    /// text and its solution re-extracts to the answer, else the engine's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    solution: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     text_source: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,6 +112,8 @@ struct Words {
 /// What --verbalize / --judge add to a record.
 struct Written {
     text: String,
+    /// The model's worked solution, when it wrote one that re-extracts to the answer.
+    solution: Option<String>,
     source: &'static str,
     fallback: Option<String>,
     verdict: Option<engine::verdict::Verdict>,
@@ -125,6 +137,7 @@ impl Words {
             };
             Ok(Written {
                 text: t.text,
+                solution: t.solution,
                 source: t.source.as_str(),
                 fallback: t.fallback,
                 verdict,
@@ -153,7 +166,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         )
     })?;
     let mut out = std::io::BufWriter::new(file);
-    let words = if args.verbalize || args.judge {
+    let gsm8k = args.format == "gsm8k";
+    let words = if args.verbalize || args.judge || gsm8k {
         let client = args.llm.client()?;
         eprintln!("graft: {}", super::llm::describe(client.as_ref()));
         Some(Words {
@@ -219,7 +233,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let RowTotals {
         written,
         verified,
-        judged_pass,
+        judged,
         stopped,
         depth_sum,
     } = totals;
@@ -240,7 +254,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     if args.judge {
-        println!("  judged: {judged_pass}/{written} pass every check that ran");
+        // Offline checks cannot see whether wording makes sense: only a solver's agreement is a
+        // pass (issue #11).
+        println!("  judged: {written} texts: {}", judged.summary());
+        let reasons = judged.top_lint_reasons();
+        if !reasons.is_empty() {
+            let top: Vec<String> = reasons
+                .iter()
+                .take(3)
+                .map(|(k, n)| format!("{} ({n})", k.reason()))
+                .collect();
+            println!("  lint failures, top reasons: {}", top.join("; "));
+        }
     }
     if stopped > 0 {
         println!("  chains stopped early (no graft satisfied the constraints): {stopped}");
@@ -261,7 +286,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 struct RowTotals {
     written: usize,
     verified: usize,
-    judged_pass: usize,
+    /// The verdicts counted (solver-checked, linted only, failed, lint reasons).
+    judged: engine::verdict::Tally,
     stopped: usize,
     /// Per round: the sum of depths and the number of variants.
     depth_sum: BTreeMap<u32, (u64, u64)>,
@@ -271,7 +297,7 @@ impl RowTotals {
     fn add(&mut self, other: RowTotals) {
         self.written += other.written;
         self.verified += other.verified;
-        self.judged_pass += other.judged_pass;
+        self.judged.merge(&other.judged);
         self.stopped += other.stopped;
         for (round, (sum, n)) in other.depth_sum {
             let e = self.depth_sum.entry(round).or_default();
@@ -342,22 +368,47 @@ fn generate_row(
                 })?),
                 None => None,
             };
-            if written_words
-                .as_ref()
-                .and_then(|w| w.verdict.as_ref())
-                .is_some_and(|v| v.outcome() == engine::verdict::Outcome::Pass)
-            {
-                totals.judged_pass += 1;
+            if let Some(v) = written_words.as_ref().and_then(|w| w.verdict.as_ref()) {
+                totals.judged.add(v);
             }
-            let (text, text_source, text_fallback, verdict, llm_calls) = match written_words {
-                Some(w) => (Some(w.text), Some(w.source), w.fallback, w.verdict, w.calls),
-                None => (None, None, None, None, Vec::new()),
-            };
+            let (text, solution, text_source, text_fallback, verdict, llm_calls) =
+                match written_words {
+                    Some(w) => {
+                        // The model's solution goes with the model's text; else the engine's.
+                        let solution = match w.solution {
+                            Some(s) => Some(s),
+                            None => engine::solution::worked(original, &v.graph).ok(),
+                        };
+                        (Some(w.text), solution, Some(w.source), w.fallback, w.verdict, w.calls)
+                    }
+                    None => (None, None, None, None, None, Vec::new()),
+                };
             let e = totals.depth_sum.entry(v.round).or_default();
             e.0 += v.metrics.depth as u64;
             e.1 += 1;
+            let variant_id = format!("{id}/c{}/r{}", chain.index, v.round);
+            if args.format == "gsm8k" {
+                let (Some(question), Some(answer)) = (text, solution) else {
+                    return Ok(Err((
+                        "no_solution".into(),
+                        format!("no_solution: variant {variant_id} has no worked solution"),
+                    )));
+                };
+                let row = app::store::Gsm8kRow {
+                    question,
+                    answer,
+                    id: variant_id,
+                    source_id: id.clone(),
+                    round: i64::from(v.round),
+                    operations: serde_json::to_string(&v.operations)?,
+                };
+                serde_json::to_writer(&mut *out, &row)?;
+                out.write_all(b"\n")?;
+                totals.written += 1;
+                continue;
+            }
             let record = VariantRecord {
-                id: format!("{id}/c{}/r{}", chain.index, v.round),
+                id: variant_id,
                 source_id: &id,
                 source_line: row.line,
                 chain: chain.index,
@@ -371,12 +422,13 @@ fn generate_row(
                 original_metrics,
                 program: printer::to_python(&v.graph),
                 graph: &v.graph,
-                steps: labels::steps(&v.graph),
+                steps: labels::steps_worked(original, &v.graph),
                 negative: args
                     .negatives
                     .then(|| labels::corrupt(&v.graph, v.seed ^ u64::from(v.round)).ok())
                     .flatten(),
                 text,
+                solution,
                 text_source,
                 text_fallback,
                 verdict,
