@@ -248,7 +248,7 @@ const NP_END: &[&str] = &[
     "had", "will", "would", "can", "could", "does", "did", "is", "are", "was", "were", "also",
     "been", "every", "each", "got", "gets", "get", "the", "a", "an", "his", "her", "their",
     "suddenly", "recently", "only", "still", "just", "quickly", "slowly", "gradually",
-    "eventually", "finally", "immediately", "soon", "again",
+    "eventually", "finally", "immediately", "soon", "again", "left", "remaining",
 ];
 
 /// Words after which a change's subject starts (a subordinate clause or a verb of knowing).
@@ -273,6 +273,9 @@ const BARE_UNITS: &[&str] = &[
     "kg", "g", "mg", "km", "m", "cm", "mm", "lb", "lbs", "oz", "ml", "l", "hr", "hrs", "min",
     "mins", "sec", "secs", "mph", "ft", "yd", "mi", "gal", "qt", "pt", "kph", "kmh",
 ];
+
+/// Words for money that a text with amounts of money (`$2`) may use without stating them.
+const MONEY_WORDS: &[&str] = &["price", "cost", "money", "fee", "charge", "total"];
 
 /// Comparatives that cannot be a quantity's head noun ("the year younger").
 const COMPARATIVES: &[&str] = &[
@@ -541,7 +544,12 @@ fn noun_phrase(words: &[Word], a: usize, b: usize) -> Vec<usize> {
         s += 1;
     }
     let mut e = s;
-    while e < b && (e == s || !NP_END.contains(&words[e].lower.as_str())) {
+    while e < b
+        && (e == s
+            || !NP_END.contains(&words[e].lower.as_str())
+            || (words[e - 1].lower == "of"
+                && matches!(words[e].lower.as_str(), "each" | "every" | "the" | "a" | "an" | "his" | "her" | "their")))
+    {
         e += 1;
     }
     (s..e).collect()
@@ -637,10 +645,13 @@ fn check_change(
             .filter(|(k, _)| *k < a || *k >= b)
             .map(|(_, w)| stem(&w.lower))
             .collect();
-        if let Some(w) = c
-            .content
-            .iter()
-            .find(|w| !elsewhere.contains(*w) && !known.contains(*w) && !close_to_any(w, &elsewhere))
+        let money_text = text.contains('$') || text.contains("dollar");
+        if let Some(w) = c.content.iter().find(|w| {
+            !elsewhere.contains(*w)
+                && !known.contains(*w)
+                && !close_to_any(w, &elsewhere)
+                && !(money_text && MONEY_WORDS.contains(&w.as_str()))
+        })
         {
             garbled = Some(format!(
                 "\"{w}\", a word found in neither the rest of the text, the solution nor the original question"
@@ -668,6 +679,14 @@ fn check_change(
         None => words.iter().any(|w| w.end <= sub_span.0),
         Some(h) if GENERIC.contains(&h.as_str()) || h == "average" => {
             c.content.is_empty() || c.content.iter().any(|w| close_to_any(w, &before))
+        }
+        // Money is introduced by any amount of it ("$6") or a word for paying.
+        Some(h) if h == "money" => {
+            text[..sub_span.0].contains('$')
+                || ["dollar", "cent", "cost", "price", "pay", "paid", "spend", "spent", "earn",
+                    "save", "money", "charge"]
+                    .iter()
+                    .any(|m| close_to_any(m, &before))
         }
         Some(h) => close_to_any(h, &before),
     };

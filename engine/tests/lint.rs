@@ -217,6 +217,13 @@ fn verbalizer_change_sentences_pass() {
         "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast and bakes muffins with 4. \
          After that, the number of eggs goes down by 2. She sells the remainder for $2 per \
          egg. How much does she make in the end?",
+        "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast and bakes muffins with 4. \
+         Then the number of eggs left falls to a third of that. She sells the remainder for $2 \
+         per egg. Then the price of each egg goes up by $1. How much does she make every day \
+         now?",
+        "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast and bakes muffins with 4. \
+         She sells the remainder for $2 per egg. Later, the amount of money she makes every \
+         day doubles. How much does she make every day now?",
     ] {
         assert_eq!(lint(&g, &g, text, None), vec![], "{text}");
     }
