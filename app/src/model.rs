@@ -394,6 +394,10 @@ pub struct VariantWords {
     pub fallback: Option<String>,
     /// What the offline verbalizer could not say.
     pub notes: Vec<String>,
+    /// The worked solution in GSM8K style (a model's, re-extracted to the variant's answer,
+    /// or the engine's offline one), once written.
+    #[serde(default)]
+    pub solution: Option<String>,
     /// The verdict, once judged.
     pub verdict: Option<engine::verdict::Verdict>,
     /// The verdict in one word (`pass`, `fail`, `incomplete`).
@@ -439,6 +443,10 @@ pub struct LlmCall {
     pub completion_tokens: Option<u32>,
     /// When it was made.
     pub created_at: String,
+    /// The batch request's `custom_id` when the call was answered through a batch file
+    /// (`graft words results`); `None` for a live call.
+    #[serde(default)]
+    pub batch_custom_id: Option<String>,
 }
 
 /// A variant in a dataset's list of variants.

@@ -124,6 +124,11 @@ pub fn parse_rate(content: &str) -> Result<Rate, String> {
     Ok(r)
 }
 
+/// The message that sends a reply's parse error back to the model.
+pub fn complaint(why: String) -> Message {
+    Message::user(format!("{why}. Reply again with the JSON object only."))
+}
+
 /// Asks once per try until `parse` accepts the reply; an outage ends at once.
 async fn ask<T>(
     client: &Client,
@@ -148,11 +153,9 @@ async fn ask<T>(
             Ok(content) => match parse(&content) {
                 Ok(v) => return Ok(Ok(v)),
                 Err(why) => {
-                    last = why.clone();
                     messages.push(Message::assistant(content));
-                    messages.push(Message::user(format!(
-                        "{why}. Reply again with the JSON object only."
-                    )));
+                    messages.push(complaint(why.clone()));
+                    last = why;
                 }
             },
         }

@@ -31,6 +31,9 @@ enum Command {
     Export(cli::export::Args),
     /// Import a JSONL file, or restore a `graft export` file, as a new dataset.
     Import(cli::import::Args),
+    /// Model work through batch files: write a dataset's verbalize and judge requests
+    /// (OpenAI Batch API JSONL), read the batch's results back and store them.
+    Words(cli::words::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Command::User(args) => cli::user::run(args),
         Command::Export(args) => cli::export::run(args),
         Command::Import(args) => cli::import::run(args),
+        Command::Words(args) => cli::words::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

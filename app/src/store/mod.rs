@@ -11,6 +11,7 @@
 //! graph and the interventions ([`Store::save_variant`]).
 
 mod batch;
+mod batch_words;
 mod bounded;
 mod drawings;
 mod export;
@@ -33,6 +34,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
 
+pub use batch_words::{RequestsReport, WordsKind};
 pub use bounded::{
     engine_slots, panic_message, EngineError, EnginePool, DEFAULT_JOB_BUDGET,
     DEFAULT_REQUEST_BUDGET, MAX_ENGINE_SLOTS,

@@ -45,6 +45,7 @@ struct LineageRow {
 #[derive(FromRow)]
 struct WordsRow {
     text: Option<String>,
+    solution: Option<String>,
     text_source: Option<String>,
     text_fallback: Option<String>,
     text_notes: Option<String>,
@@ -71,6 +72,7 @@ struct CallRow {
     prompt_tokens: Option<i64>,
     completion_tokens: Option<i64>,
     created_at: String,
+    batch_custom_id: Option<String>,
 }
 
 impl CallRow {
@@ -95,6 +97,7 @@ impl CallRow {
             prompt_tokens: self.prompt_tokens.map(|t| t as u32),
             completion_tokens: self.completion_tokens.map(|t| t as u32),
             created_at: self.created_at,
+            batch_custom_id: self.batch_custom_id,
         }
     }
 }
@@ -320,12 +323,13 @@ impl Store {
         match run.result {
             Ok(v) => {
                 sqlx::query(
-                    "UPDATE variants SET text = ?, text_source = ?, text_fallback = ?,
-                        text_notes = ?, llm_error = NULL,
+                    "UPDATE variants SET text = ?, solution = ?, text_source = ?,
+                        text_fallback = ?, text_notes = ?, llm_error = NULL,
                         verdict = NULL, verdict_outcome = NULL
                      WHERE id = ?",
                 )
                 .bind(&v.text)
+                .bind(&v.solution)
                 .bind(v.source.as_str())
                 .bind(&v.fallback)
                 .bind(serde_json::to_string(&v.notes).unwrap_or_default())
@@ -359,7 +363,8 @@ impl Store {
                 let v = engine::verbalize::offline(&l.original, &l.operations).map_err(|e| {
                     StoreError::Invalid(format!("variant {id} cannot be verbalized: {e}"))
                 })?;
-                (v.text.clone(), Some(v))
+                let solution = engine::solution::worked(&l.original, &l.variant).ok();
+                (v.text.clone(), Some((v, solution)))
             }
         };
         let run = llm::judge::judge(model, &l.original, &l.variant, &text, &l.answer, TRIES).await;
@@ -380,12 +385,13 @@ impl Store {
         .await?;
         match run.result {
             Ok(verdict) => {
-                if let Some(v) = new_text {
+                if let Some((v, solution)) = new_text {
                     sqlx::query(
-                        "UPDATE variants SET text = ?, text_source = 'offline', text_fallback = NULL,
-                            text_notes = ? WHERE id = ?",
+                        "UPDATE variants SET text = ?, solution = ?, text_source = 'offline',
+                            text_fallback = NULL, text_notes = ? WHERE id = ?",
                     )
                     .bind(&v.text)
+                    .bind(&solution)
                     .bind(serde_json::to_string(&v.notes).unwrap_or_default())
                     .bind(id)
                     .execute(&mut *tx)
@@ -485,8 +491,8 @@ impl Store {
     /// A variant's text, verdict and model calls.
     pub async fn variant_words(&self, id: i64) -> StoreResult<VariantWords> {
         let row: Option<WordsRow> = sqlx::query_as(
-            "SELECT text, text_source, text_fallback, text_notes, verdict, verdict_outcome,
-                llm_error
+            "SELECT text, solution, text_source, text_fallback, text_notes, verdict,
+                verdict_outcome, llm_error
              FROM variants WHERE id = ?",
         )
         .bind(id)
@@ -517,6 +523,7 @@ impl Store {
                 .text_notes
                 .and_then(|n| serde_json::from_str(&n).ok())
                 .unwrap_or_default(),
+            solution: row.solution,
             verdict,
             outcome: row.verdict_outcome,
             llm_error: row.llm_error,

@@ -8,6 +8,7 @@ pub mod llm;
 pub mod serve;
 pub mod store;
 pub mod user;
+pub mod words;
 
 /// A progress bar on standard error for `len` items (hidden when stderr is not a terminal).
 pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
