@@ -20,6 +20,14 @@ pub struct Constraints {
     /// Divisions must not produce fractions (or non-terminating decimals) where the
     /// original had whole (terminating) results.
     pub exact_division: bool,
+    /// Natural values: a value written with at most two decimals (money in cents) keeps at
+    /// most two, and a whole count above zero stays above zero.
+    #[serde(default = "yes")]
+    pub natural: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Constraints {
@@ -29,6 +37,7 @@ impl Default for Constraints {
             non_negative: true,
             max_factor: Some(Number::int(10)),
             exact_division: true,
+            natural: true,
         }
     }
 }
@@ -41,6 +50,7 @@ impl Constraints {
             non_negative: false,
             max_factor: None,
             exact_division: false,
+            natural: false,
         }
     }
 }
@@ -57,6 +67,9 @@ pub enum Rule {
     Magnitude,
     /// A division stopped being exact.
     ExactDivision,
+    /// A value stopped being natural: more than two decimals where there were at most two
+    /// (money in cents), or a whole count above zero fell to zero.
+    Natural,
 }
 
 /// One broken constraint.
@@ -233,6 +246,19 @@ fn judge(
     } else if c.integers && ref_int && !v.is_integer() {
         push(Rule::Integer, &|| format!("was a whole number, is now {v}"));
     }
+    if c.natural {
+        if let Some(o) = ref_val {
+            let places = |n: Number| decimals(n).unwrap_or(u32::MAX);
+            let allowed = places(o).max(2);
+            if places(o) <= 2 && places(v) > allowed {
+                push(Rule::Natural, &|| {
+                    format!("{v} has more than two decimals (the original {o} had at most two)")
+                });
+            } else if o.is_integer() && !o.is_negative() && !o.is_zero() && v.is_zero() {
+                push(Rule::Natural, &|| format!("a count of {o} fell to zero"));
+            }
+        }
+    }
     if c.non_negative && ref_nonneg && v.is_negative() {
         push(Rule::NonNegative, &|| {
             format!("was non-negative, is now {v}")
@@ -249,6 +275,15 @@ fn judge(
             }),
         }
     }
+}
+
+/// How many decimal places `n` has (`None`: it never ends).
+fn decimals(n: Number) -> Option<u32> {
+    if !n.terminates() {
+        return None;
+    }
+    let s = n.to_decimal_string()?;
+    Some(s.split_once('.').map_or(0, |(_, f)| f.len() as u32))
 }
 
 /// Where a new value lies relative to the allowed magnitude band.

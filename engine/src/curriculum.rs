@@ -4,7 +4,7 @@
 //! longest source→answer path) of round `r - 1`, so the depth rises by one per round. Every
 //! variant records its lineage, from which [`regenerate`] rebuilds it bit for bit.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -179,6 +179,7 @@ pub fn generate(
     cfg: &CurriculumConfig,
 ) -> Result<Vec<Chain>, CurriculumError> {
     cfg.validate()?;
+    let sayable = crate::verbalize::Sayable::new(original);
     let mut chains = Vec::new();
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
@@ -188,12 +189,50 @@ pub fn generate(
         let mut stopped = None;
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
-            let sc = SampleConfig {
-                kind: SampleKind::Graft,
-                targets: Some(critical_path(current)),
-                ..SampleConfig::default()
-            };
-            match sample_against(original, current, &sc, &cfg.constraints, &mut rng) {
+            // Only changes the offline text can say well.
+            let targets: Vec<NodeId> = critical_path(current)
+                .into_iter()
+                .filter(|&id| sayable.can_graft(current, id))
+                .collect();
+            // A quantity not yet changed first: several short stories read better than one
+            // long one.
+            let fresh: Vec<NodeId> = targets
+                .iter()
+                .copied()
+                .filter(|&id| {
+                    let u = crate::verbalize::names::base(current, id);
+                    !current.dependents(u).any(|d| {
+                        matches!(current.node(d).kind, crate::graph::NodeKind::Proxy { .. })
+                            && current.node(d).operands.first() == Some(&u)
+                    })
+                })
+                .collect();
+            if targets.is_empty() {
+                stopped = Some(format!(
+                    "round {round}: no input or step on the longest path has a sentence that names it, so no change there could be said in words (the problem offers no place for a graft the text can state)"
+                ));
+                break;
+            }
+            let mut tries = vec![targets];
+            if !fresh.is_empty() && fresh.len() < tries[0].len() && rng.random_range(0..4u32) != 0 {
+                tries.insert(0, fresh);
+            }
+            let mut drawn = None;
+            for t in tries {
+                let sc = SampleConfig {
+                    kind: SampleKind::Graft,
+                    targets: Some(t),
+                    ..SampleConfig::default()
+                };
+                let d = sample_against(original, current, &sc, &cfg.constraints, &mut rng);
+                let ok = d.is_ok();
+                drawn = Some(d);
+                if ok {
+                    break;
+                }
+            }
+            let Some(drawn) = drawn else { break };
+            match drawn {
                 Ok(s) => {
                     operations.push(s.intervention);
                     variants.push(Variant {

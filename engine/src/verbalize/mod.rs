@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::consistency;
 use crate::expr::{Cond, Expr};
-use crate::graph::{Graph, NodeId, NodeKind, ProxyOp};
+use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp};
 use crate::intervene::{apply, Intervention, InterventionError};
 use crate::mentions::{self, Mention};
 use crate::number::Number;
@@ -36,6 +36,7 @@ mod numerals;
 use english::*;
 use numerals::*;
 pub use names::quantity_name;
+use names::{Measure, Name, Names};
 
 /// A variant's problem text and what the offline verbalizer could not say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,10 +81,7 @@ pub fn offline(
             Intervention::SetInput { node, .. } => {
                 plan.set.insert(*node);
             }
-            Intervention::Graft { node, f } => {
-                let (anchor, clause) = ctx.graft_clause(&before, *node, f.op, f.k);
-                plan.inserts.push((anchor, Piece::Text(clause)));
-            }
+            Intervention::Graft { .. } => {}
             Intervention::AddDistractor { name, value, .. } => {
                 let id = diff.added.first().copied();
                 plan.inserts.push((
@@ -114,8 +112,48 @@ pub fn offline(
             }
         }
     }
+    ctx.plan_grafts(&g, &mut plan);
     let (text, notes) = ctx.render(&g, plan);
     Ok(Verbalization { text, notes })
+}
+
+/// Which quantities of an original problem the offline text can say a change to: those a
+/// sentence names well, established before the question (or the asked-for quantity itself,
+/// when the question holds no number). The curriculum grafts only onto these.
+#[derive(Debug, Clone, Default)]
+pub struct Sayable {
+    ok: Vec<bool>,
+}
+
+impl Sayable {
+    /// Works out the sayable quantities of `original`.
+    pub fn new(original: &Graph) -> Sayable {
+        let Some(q) = original.question().filter(|q| !q.trim().is_empty()) else {
+            return Sayable::default();
+        };
+        let ctx = Context::new(original, q);
+        let ok = original
+            .ids()
+            .map(|id| {
+                !matches!(original.node(id).kind, NodeKind::Constant | NodeKind::Proxy { .. })
+                    && ctx.names.get(id).is_some()
+                    && ctx.place(id).is_some()
+            })
+            .collect();
+        Sayable { ok }
+    }
+
+    /// Whether a graft onto node `id` of `g` (derived from the original) can be said: a proxy
+    /// counts as the quantity it changes.
+    pub fn can_graft(&self, g: &Graph, id: NodeId) -> bool {
+        let u = names::base(g, id);
+        self.ok.get(u.index()).copied().unwrap_or(false)
+    }
+
+    /// How many quantities can be changed in words.
+    pub fn count(&self) -> usize {
+        self.ok.iter().filter(|&&b| b).count()
+    }
 }
 
 /// Checks a candidate text for `variant` (an LLM's output): [`consistency::check`] against
@@ -212,6 +250,9 @@ struct Plan {
     inserts: Vec<(Option<usize>, Piece)>,
     /// The inverted input and the old answer (now given).
     invert: Option<(NodeId, NodeId)>,
+    /// The story of changes to the asked-for quantity and the question that replaces the old
+    /// one: `Then the total goes up by 5.`, `What is the total now?`.
+    asked: Option<(String, String)>,
     notes: Vec<String>,
 }
 
@@ -225,6 +266,10 @@ struct Context<'a> {
     sentences: Vec<(usize, usize)>,
     /// Index of the question sentence.
     qi: usize,
+    /// `If X, how many …?` cut in two: the byte of the comma and where the question starts.
+    split: Option<(usize, usize)>,
+    /// The quantities' names.
+    names: Names,
 }
 
 fn name_of(g: &Graph, id: NodeId) -> String {
@@ -240,6 +285,16 @@ impl<'a> Context<'a> {
             .iter()
             .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
             .unwrap_or(sentences.len().saturating_sub(1));
+        let mut sentences = sentences;
+        let mut qi = qi;
+        let split = sentences
+            .get(qi)
+            .and_then(|&(s, e)| split_question(q, s, e));
+        if let Some((comma, qstart)) = split {
+            let (s, e) = sentences[qi];
+            sentences.splice(qi..=qi, [(s, comma + 1), (qstart, e)]);
+            qi += 1;
+        }
         Context {
             original,
             q,
@@ -250,6 +305,8 @@ impl<'a> Context<'a> {
                 .collect(),
             sentences,
             qi,
+            split,
+            names: Names::new(original),
         }
     }
 
@@ -368,6 +425,114 @@ impl<'a> Context<'a> {
             anchor,
             generic_clause(lead, &subject, op, k, money, percent),
         )
+    }
+
+    /// Plans the sentences for every proxy in `g` (the final variant): one story per changed
+    /// quantity, after the sentence that establishes it; changes to the asked-for quantity
+    /// come with a new question.
+    fn plan_grafts(&self, g: &Graph, plan: &mut Plan) {
+        let n0 = self.original.len();
+        // Chains: base → its proxies, innermost first.
+        let mut chains: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
+        for id in g.ids().filter(|id| id.index() >= n0) {
+            if let Ok(node) = g.get(id) {
+                if matches!(node.kind, NodeKind::Proxy { .. }) {
+                    chains.entry(names::base(g, id)).or_default();
+                }
+            }
+        }
+        for (&u, chain) in chains.iter_mut() {
+            let mut cur = u;
+            for _ in 0..g.len() {
+                let next = g.dependents(cur).find(|&d| {
+                    d.index() >= n0
+                        && g.get(d).is_ok_and(|n| {
+                            matches!(n.kind, NodeKind::Proxy { .. }) && n.operands.first() == Some(&cur)
+                        })
+                });
+                match next {
+                    Some(d) => {
+                        chain.push(d);
+                        cur = d;
+                    }
+                    None => break,
+                }
+            }
+        }
+        let answer = self.original.answer();
+        for (u, chain) in chains {
+            let fs: Vec<ProxyFn> = chain
+                .iter()
+                .filter_map(|&p| match g.get(p).ok().map(|n| &n.kind) {
+                    Some(NodeKind::Proxy { f }) => Some(*f),
+                    _ => None,
+                })
+                .collect();
+            let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
+            let place = self.place(u);
+            let (Some(name), Some(place)) = (name, place) else {
+                // No name a reader can pin down: the old wording, with a note.
+                plan.notes.push(format!(
+                    "graft on `{}`: no sentence names this quantity well enough; the offline text states the change as best it can",
+                    name_of(g, u)
+                ));
+                for f in fs {
+                    let (anchor, clause) = self.graft_clause(g, u, f.op, f.k);
+                    plan.inserts.push((anchor, Piece::Text(clause)));
+                }
+                continue;
+            };
+            let story = story(name, &fs, u.index() as u64);
+            if u == answer {
+                let ask = match name.measure {
+                    Measure::Money if name.phrase.split(' ').count() > 9 => "How much is that now?".to_string(),
+                    _ if name.phrase.split(' ').count() > 9 => "What is that number now?".to_string(),
+                    _ => format!("What is {} now?", name.phrase),
+                };
+                plan.asked = Some((story, ask));
+            } else {
+                plan.inserts.push((place, Piece::Text(story)));
+            }
+        }
+    }
+
+    /// Where a sentence about quantity `u` of the original goes: after the sentence that
+    /// establishes it (`Some(Some(i))`), before the question (`Some(None)`), or nowhere
+    /// (`None`: it is only established in the question itself).
+    fn place(&self, u: NodeId) -> Option<Option<usize>> {
+        let node = self.original.get(u).ok()?;
+        if u == self.original.answer() {
+            // The question is replaced: it must hold no number the answer reads.
+            let (qs, qe) = self.sentences.get(self.qi).copied()?;
+            let stated = self
+                .mentions
+                .iter()
+                .any(|m| m.node.is_some() && m.start >= qs && m.end <= qe);
+            return (!stated).then_some(None);
+        }
+        let mut last: Option<usize> = None;
+        let mut stack = vec![u];
+        let mut seen = vec![false; self.original.len()];
+        while let Some(n) = stack.pop() {
+            if std::mem::replace(&mut seen[n.index()], true) {
+                continue;
+            }
+            let Ok(nd) = self.original.get(n) else { continue };
+            if matches!(nd.kind, NodeKind::Input { .. }) {
+                if let Some(m) = self.mention_of(n) {
+                    last = last.max(self.sentence_of(m.start));
+                } else if n == u {
+                    return None;
+                }
+            }
+            stack.extend(nd.operands.iter().copied());
+        }
+        let _ = node;
+        match last {
+            Some(i) if i >= self.qi => None,
+            Some(i) => Some(Some(i)),
+            None => Some(None),
+        }
     }
 
     /// Plans a threshold change of branch `node` in `g` (the graph before it).
@@ -563,6 +728,31 @@ impl<'a> Context<'a> {
                 }),
             }
         }
+        // Changes to the asked-for quantity replace the question.
+        if let Some((story, ask)) = plan.asked.take() {
+            edits.retain(|e| e.end <= qs || e.start >= qe || e.start == e.end && e.start == qs);
+            edits.push(Edit {
+                start: qs,
+                end: qe,
+                text: format!("{story} {ask}"),
+                seq: usize::MAX - 1,
+            });
+        }
+        // `If X, how many …?` becomes `X. How many …?` when something is said between.
+        if let Some((comma, qstart)) = self.split {
+            let between = edits.iter().any(|e| {
+                (e.start == e.end && (e.start == comma + 1 || e.start == qstart))
+                    || (e.start == qstart && e.end == qe)
+            });
+            if between {
+                let first = self.sentences[self.qi - 1].0;
+                edits.push(Edit::new(first, first + 4, upper_first(&q[first + 3..first + 4])));
+                edits.push(Edit::new(comma, comma + 1, ".".into()));
+                if !edits.iter().any(|e| e.start == qstart && e.end == qe) {
+                    edits.push(Edit::new(qstart, qstart + 1, upper_first(&q[qstart..qstart + 1])));
+                }
+            }
+        }
         // The inverted question replaces the question sentence.
         if let Some((_, given)) = plan.invert {
             let asked = apply_edits(q, qs, qe, &edits);
@@ -610,6 +800,76 @@ impl<'a> Context<'a> {
             .get(qs..qe)
             .is_some_and(|s| s.to_ascii_lowercase().contains("how much"));
         text_money || (asks_much && self.q.contains('$'))
+    }
+}
+
+/// `If X, how many …?`: the comma that ends `X` and where the question starts, when the
+/// question sentence `s..e` of `q` reads so.
+fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let sent = q.get(s..e)?;
+    if !sent.starts_with("If ") || !sent.is_ascii() {
+        return None;
+    }
+    let lower = sent.to_ascii_lowercase();
+    let starts = [", how ", ", what ", ", calculate ", ", find ", ", determine ", ", which "];
+    let comma = starts.iter().filter_map(|p| lower.find(p)).min()?;
+    // One condition only: no other clause break before the question.
+    if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
+        return None;
+    }
+    Some((s + comma, s + comma + 2))
+}
+
+/// `s` with its first letter upper-cased.
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// One sentence telling every change to a named quantity, in order:
+/// `Then the number of eggs she has left goes up by 3, and then doubles.`
+fn story(name: &Name, fs: &[ProxyFn], salt: u64) -> String {
+    let leads = ["Then", "After that,", "Later,"];
+    let lead = leads[(salt % leads.len() as u64) as usize];
+    let parts: Vec<String> = fs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| change_phrase(&name.measure, f.op, f.k, salt + i as u64))
+        .collect();
+    let body = match parts.len() {
+        0 => String::new(),
+        1 => parts[0].clone(),
+        _ => {
+            let (last, init) = parts.split_last().unwrap_or((&parts[0], &[]));
+            format!("{}, and then {last}", init.join(", then "))
+        }
+    };
+    format!("{lead} {} {body}.", name.phrase)
+}
+
+/// One change in words: `goes up by $3`, `doubles`, `falls to a third of that`.
+fn change_phrase(measure: &Measure, op: ProxyOp, k: Number, salt: u64) -> String {
+    let (op, k) = normalize(op, k);
+    let amount = match measure {
+        Measure::Money => format!("${}", money_digits(k)),
+        Measure::Unit(u) => format!("{} {u}", plain(k)),
+        Measure::Count | Measure::Plain => plain(k),
+    };
+    let pick = |xs: &[&str]| xs[(salt % xs.len() as u64) as usize].to_string();
+    match op {
+        ProxyOp::Add => format!("{} {amount}", pick(&["goes up by", "increases by", "rises by"])),
+        ProxyOp::Sub => format!("{} {amount}", pick(&["goes down by", "decreases by", "drops by"])),
+        ProxyOp::Mul if k == Number::int(2) => pick(&["doubles", "is doubled"]),
+        ProxyOp::Mul if k == Number::int(3) => pick(&["triples", "is tripled"]),
+        ProxyOp::Mul => format!("becomes {} times as large", plain(k)),
+        ProxyOp::Div if k == Number::int(2) => pick(&["is cut in half", "is halved"]),
+        ProxyOp::Div if k == Number::int(3) => "falls to a third of that".into(),
+        ProxyOp::Div if k == Number::int(4) => "falls to a quarter of that".into(),
+        ProxyOp::Div if k == Number::int(5) => "falls to a fifth of that".into(),
+        ProxyOp::Div => format!("is divided by {}", plain(k)),
     }
 }
 

@@ -1,19 +1,776 @@
 //! Names of quantities in words a reader can pin down: "the number of duck eggs Janet sells
-//! a day", taken from the solution's own sentence or the question's clause.
+//! a day", taken from the solution's own sentence (a step) or the question's clause (an input).
+//!
+//! A sentence that states a quantity (`Janet sells 16 - 3 - 4 = 9 duck eggs a day.`) is cut
+//! around its number into what comes before (`Janet sells`) and after (`duck eggs a day`) and
+//! turned into a noun phrase: `X is 9 kg` names `X`; `S V 9 nouns rest` names "the number of
+//! nouns S V rest"; `S V $18 rest` names "the amount of money S V rest". A name holds no number
+//! (it would go stale when numbers change), no raw identifier, and is given to one quantity
+//! only: two quantities with the same words get no name.
 
 use crate::graph::{Graph, NodeId, NodeKind};
+use crate::mentions;
+use crate::number::Number;
+use crate::text_numbers::{find_numbers, MentionKind};
+
+use super::english::{is_plural, sentences};
+
+/// How a change to a named quantity is measured out in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Measure {
+    /// A count of things: "goes up by 5".
+    Count,
+    /// Money: "goes up by $5".
+    Money,
+    /// A measure with its unit: "goes up by 5 kg".
+    Unit(String),
+    /// A bare number: "goes up by 5".
+    Plain,
+}
+
+/// A quantity's name and how it is measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    /// The noun phrase, lowercase first letter: "the number of eggs she has left".
+    pub phrase: String,
+    /// How amounts of it are written.
+    pub measure: Measure,
+}
+
+/// The names of an original problem's quantities, by node index.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    by_node: Vec<Option<Name>>,
+}
+
+impl Names {
+    /// Names every input and step of `original` that a sentence names well.
+    pub fn new(original: &Graph) -> Names {
+        let mut by_node: Vec<Option<Name>> = vec![None; original.len()];
+        let q = original.question().unwrap_or("");
+        let sents = sentences(q);
+        let found = find_numbers(q);
+        let links = mentions::link(original);
+        for id in original.ids() {
+            let node = original.node(id);
+            by_node[id.index()] = match &node.kind {
+                NodeKind::Input { .. } => links
+                    .iter()
+                    .find(|m| m.node == Some(id))
+                    .and_then(|m| {
+                        let f = found.iter().find(|f| f.span.start as usize == m.start)?;
+                        let kind = f.kind;
+                        if !matches!(kind, MentionKind::Digits | MentionKind::Money | MentionKind::Word) {
+                            return None;
+                        }
+                        if kind == MentionKind::Word && !m.value.is_integer() {
+                            return None;
+                        }
+                        let written = q.get(m.start..m.end)?;
+                        if written.contains("twice") || written.contains("half") || written.contains("double") {
+                            return None;
+                        }
+                        let &(s, e) = sents.iter().find(|&&(s, e)| s <= m.start && m.end <= e)?;
+                        let money = kind == MentionKind::Money
+                            || q.get(..m.start).is_some_and(|b| b.ends_with('$'));
+                        let pre_end = if q.get(..m.start).is_some_and(|b| b.ends_with('$')) {
+                            m.start - 1
+                        } else {
+                            m.start
+                        };
+                        name_in(q.get(s..e)?, pre_end - s, m.end - s, money, m.value)
+                    }),
+                NodeKind::Step { .. } | NodeKind::Branch { .. } => node
+                    .text
+                    .as_deref()
+                    .and_then(|t| step_name(t, original.value(id)))
+                    .or_else(|| {
+                        // The asked-for quantity is named by the question itself.
+                        (id == original.answer()).then_some(())?;
+                        let &(s, e) = sents.iter().rev().find(|&&(s, e)| q[s..e].contains('?'))?;
+                        let sent = &q[s..e];
+                        let lower = sent.to_ascii_lowercase();
+                        let asked = match [", how ", ", what "].iter().filter_map(|p| lower.find(p)).min() {
+                            Some(i) if sent.starts_with("If ") => &sent[i + 2..],
+                            _ => sent,
+                        };
+                        question_name(asked, q.contains('$'))
+                    }),
+                NodeKind::Constant | NodeKind::Proxy { .. } => None,
+            };
+        }
+        // A name two quantities share names neither.
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        for n in by_node.iter().flatten() {
+            *seen.entry(n.phrase.clone()).or_default() += 1;
+        }
+        for slot in by_node.iter_mut() {
+            if slot.as_ref().is_some_and(|n| seen[&n.phrase] > 1) {
+                *slot = None;
+            }
+        }
+        Names { by_node }
+    }
+
+    /// The name of node `id` of the original, if it has one.
+    pub fn get(&self, id: NodeId) -> Option<&Name> {
+        self.by_node.get(id.index()).and_then(Option::as_ref)
+    }
+}
+
+/// The node a proxy chain in `g` starts from: `id` itself unless it is a proxy.
+pub fn base(g: &Graph, id: NodeId) -> NodeId {
+    let mut u = id;
+    for _ in 0..g.len() {
+        match g.get(u) {
+            Ok(n) if matches!(n.kind, NodeKind::Proxy { .. }) => match n.operands.first() {
+                Some(&o) => u = o,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    u
+}
 
 /// The words that name node `id` of `g` (a variant or an original) for a reader, e.g. "the
 /// number of eggs she has left"; `None` when no sentence names it well. A proxy is named by
 /// the quantity it changes.
 pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
-    let mut u = id;
-    for _ in 0..g.len() {
-        match g.get(u).ok()? {
-            n if matches!(n.kind, NodeKind::Proxy { .. }) => u = *n.operands.first()?,
-            _ => break,
+    let u = base(g, id);
+    let node = g.get(u).ok()?;
+    match node.kind {
+        // The variant keeps the original's question and sentences, so its names are the
+        // original's; names are only read for nodes the question or a sentence states.
+        NodeKind::Input { .. } | NodeKind::Step { .. } | NodeKind::Branch { .. } => {
+            Names::new(g).get(u).map(|n| n.phrase.clone())
+        }
+        _ => None,
+    }
+}
+
+/// The name a question gives the quantity it asks for: `How many friends did Ron invite?`
+/// names "the number of friends Ron invite"… only the plain forms are taken:
+/// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
+pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
+    let ws = words_of(question.trim().trim_end_matches('?'));
+    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    if lower.len() >= 3 && lower[0] == "what" && matches!(lower[1].as_str(), "is" | "was") {
+        // `What is their average age?` names "their average age".
+        let np = &ws[2..];
+        if !opens_noun_phrase(&np[0]) || np.len() < 2 {
+            return None;
+        }
+        let measure = if money { Measure::Money } else { Measure::Plain };
+        let lowered: Vec<String> = np
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+            .collect();
+        return finish(lowered.join(" "), measure);
+    }
+    if lower.len() >= 4 && lower[0] == "how" && lower[1] == "old" && matches!(lower[2].as_str(), "is" | "was") {
+        // `How old is Sarah?` names "Sarah's age".
+        let who = &ws[3..];
+        let phrase = match who {
+            [w] if w.eq_ignore_ascii_case("he") => "his age".to_string(),
+            [w] if w.eq_ignore_ascii_case("she") => "her age".to_string(),
+            [w] if w.starts_with(|c: char| c.is_uppercase()) => format!("{w}'s age"),
+            [w, now] if w.starts_with(|c: char| c.is_uppercase()) && now == "now" => format!("{w}'s age now"),
+            _ => return None,
+        };
+        return finish(phrase, Measure::Plain);
+    }
+    if lower.len() >= 5 && lower[0] == "how" && lower[1] == "much" {
+        // `How much will Kath pay for the tickets?` names "the amount of money Kath will pay
+        // for the tickets"; `How much water is in the tank?` "the amount of water in the tank".
+        let (what, at) = match lower[2].as_str() {
+            "money" => ("money".to_string(), 3),
+            "more" | "less" | "longer" | "faster" | "taller" | "farther" | "further" => return None,
+            w if !matches!(w, "do" | "does" | "did" | "will" | "can" | "could" | "would" | "should" | "is" | "was" | "are" | "were") => (w.to_string(), 3),
+            _ => (if money { "money" } else { "" }.to_string(), 2),
+        };
+        if what.is_empty() || lower.len() <= at + 1 {
+            return None;
+        }
+        let aux = lower[at].as_str();
+        let rest = &ws[at + 1..];
+        let phrase = match aux {
+            "do" | "does" | "did" => format!("the amount of {what} {}", lower_words(rest)),
+            "is" | "was" | "are" | "were" => format!("the amount of {what} {}", lower_words(rest)),
+            "will" | "can" | "could" | "would" | "should" => {
+                let (a, b) = rest.split_at(1.min(rest.len()));
+                format!("the amount of {what} {} {aux} {}", lower_words(a), b.join(" "))
+            }
+            _ => return None,
+        };
+        let measure = if what == "money" { Measure::Money } else { Measure::Plain };
+        return finish(phrase, measure);
+    }
+    if lower.len() < 5 || lower[0] != "how" || lower[1] != "many" {
+        return None;
+    }
+    // The noun: words up to the auxiliary.
+    let aux_at = lower.iter().skip(2).position(|w| {
+        matches!(
+            w.as_str(),
+            "do" | "does" | "did" | "will" | "can" | "could" | "would" | "should" | "are" | "were" | "is" | "was" | "have" | "has"
+        )
+    })? + 2;
+    if aux_at < 3 || aux_at > 5 {
+        return None;
+    }
+    let noun = lower[2..aux_at].join(" ");
+    if !is_plural(lower[aux_at - 1].as_str()) {
+        return None;
+    }
+    let aux = lower[aux_at].as_str();
+    let rest: Vec<String> = ws[aux_at + 1..].to_vec();
+    let rest_s = rest
+        .iter()
+        .enumerate()
+        .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let phrase = match aux {
+        "do" | "does" | "did" => format!("the number of {noun} {rest_s}"),
+        "are" | "were" | "is" | "was" if rest.first().is_some_and(|w| w.eq_ignore_ascii_case("there")) => {
+            format!("the number of {noun} there {aux}{}", join_rest(&rest[1..], &None))
+        }
+        "are" | "were" | "is" | "was" => format!("the number of {noun} {rest_s}"),
+        _ => {
+            let subj = match rest.first().map(|w| w.to_lowercase()) {
+                Some(d) if matches!(d.as_str(), "the" | "his" | "her" | "their" | "each") => 2,
+                _ => 1,
+            };
+            if rest.len() <= subj {
+                return None;
+            }
+            let (a, b) = rest.split_at(subj);
+            let a: Vec<String> = a
+                .iter()
+                .enumerate()
+                .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+                .collect();
+            format!("the number of {noun} {} {aux} {}", a.join(" "), b.join(" "))
+        }
+    };
+    let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    if phrase.split(' ').count() > 16
+        || !find_numbers(&phrase).is_empty()
+        || phrase.chars().any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | ','))
+        || !has_verb_or_place(&rest)
+    {
+        return None;
+    }
+    Some(Name { phrase, measure: Measure::Count })
+}
+
+/// Words joined with the first one lowercased unless it is a name.
+fn lower_words(ws: &[String]) -> String {
+    ws.iter()
+        .enumerate()
+        .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether the words after a question's auxiliary say anything (a verb or a place).
+fn has_verb_or_place(rest: &[String]) -> bool {
+    rest.len() >= 2
+}
+
+/// The name a solution sentence gives its result `value`: the sentence is cut at its last
+/// `=` whose right side is the value.
+pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
+    let nums = find_numbers(sentence);
+    // The `=` followed by the result.
+    let mut best: Option<(usize, usize, usize, bool)> = None; // (eq, num start, num end, money)
+    for (i, _) in sentence.match_indices('=') {
+        let Some(f) = nums.iter().find(|f| f.span.start as usize > i) else {
+            continue;
+        };
+        let between = sentence.get(i + 1..f.span.start as usize).unwrap_or("");
+        if !between.chars().all(|c| c.is_whitespace() || c == '$') {
+            continue;
+        }
+        let money = f.kind == MentionKind::Money || between.contains('$');
+        if f.means(value) || best.is_none() {
+            best = Some((i, f.span.start as usize, f.span.end as usize, money));
         }
     }
-    let _ = g.get(u).ok()?;
+    let (eq, _, num_end, money) = best?;
+    let pre_end = math_start(sentence, eq);
+    name_in(sentence, pre_end, num_end, money, value)
+}
+
+/// Where the calculation that ends at the `=` at `eq` starts: the first of the numbers,
+/// operators and units (`45 kg x 5`) before it.
+fn math_start(s: &str, eq: usize) -> usize {
+    let toks = tokens(s.get(..eq).unwrap_or(""));
+    let mut start = eq;
+    let mut i = toks.len();
+    while i > 0 {
+        let (a, b) = toks[i - 1];
+        let t = &s[a..b];
+        let is_num = t
+            .trim_start_matches('$')
+            .trim_end_matches('%')
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '.')
+            && t.chars().any(|c| c.is_ascii_digit());
+        let is_op = matches!(t, "+" | "-" | "*" | "/" | "x" | "X" | "×" | "÷" | "(" | ")" | "$" | "−");
+        // A unit inside the calculation: right after a number, right before an operator.
+        let is_unit = t.chars().all(|c| c.is_alphabetic())
+            && i >= 2
+            && {
+                let (pa, pb) = toks[i - 2];
+                s[pa..pb].chars().any(|c| c.is_ascii_digit())
+            }
+            && toks
+                .get(i)
+                .is_some_and(|&(na, nb)| matches!(&s[na..nb], "+" | "-" | "*" | "/" | "x" | "×" | "÷" | ")"));
+        if is_num || is_op || is_unit {
+            start = a;
+            i -= 1;
+        } else {
+            break;
+        }
+    }
+    start
+}
+
+/// Word, number and operator tokens of `s` as byte ranges.
+fn tokens(s: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut cur: Option<usize> = None;
+    for (i, c) in s.char_indices() {
+        let part = c.is_alphanumeric() || matches!(c, '\'' | '’' | '.' | ',' | '$' | '%');
+        if part && !(c == ',' && cur.is_none()) {
+            if cur.is_none() {
+                cur = Some(i);
+            }
+        } else {
+            if let Some(a) = cur.take() {
+                push_token(s, a, i, &mut out);
+            }
+            if !c.is_whitespace() {
+                out.push((i, i + c.len_utf8()));
+            }
+        }
+    }
+    if let Some(a) = cur {
+        push_token(s, a, s.len(), &mut out);
+    }
+    out
+}
+
+/// Pushes `s[a..b]` without trailing `.`/`,` (sentence punctuation, not decimals).
+fn push_token(s: &str, a: usize, b: usize, out: &mut Vec<(usize, usize)>) {
+    let t = &s[a..b];
+    let trimmed = t.trim_end_matches(['.', ',']);
+    if !trimmed.is_empty() {
+        out.push((a, a + trimmed.len()));
+    }
+}
+
+/// Words that open a sentence without saying what it is about.
+const OPENERS: &[&str] = &[
+    "so", "thus", "then", "therefore", "hence", "now", "currently", "finally", "overall",
+    "altogether", "also", "and", "but", "if", "since", "because", "this means", "that means",
+    "which means", "it means", "we know", "in total", "in all", "all together", "together",
+    "therefore,", "first", "second", "next", "lastly", "last",
+];
+
+/// Copulas that end a subject noun phrase (`X is 9`), longest first.
+const COPULAS: &[&str] = &[
+    "is equal to", "are equal to", "will be", "would be", "will have to be", "is", "are",
+    "was", "were", "equals", "comes to", "come to", "totals", "cost", "costs",
+];
+
+/// Words that end the noun right after a number.
+const NOUN_STOP: &[&str] = &[
+    "a", "an", "the", "in", "on", "at", "to", "for", "from", "by", "with", "per", "each",
+    "every", "and", "or", "but", "so", "that", "which", "who", "left", "total", "altogether",
+    "more", "less", "than", "is", "are", "was", "were", "will", "would", "can", "could", "if",
+    "when", "while", "she", "he", "they", "it", "we", "you", "i", "this", "these", "those",
+    "into", "over", "after", "before", "during", "since", "as", "because", "all", "of",
+    "daily", "weekly", "monthly", "yearly", "now", "then", "still", "already", "have", "has",
+    "had", "do", "does", "did", "be", "been", "get", "gets", "got", "make", "makes", "made",
+    "need", "needs", "want", "wants", "either", "both", "only", "just", "about",
+];
+
+/// Verb forms a clause's words must include one of (or a word ending in `s`/`ed`).
+const VERB_FORMS: &[&str] = &[
+    "sold", "bought", "made", "had", "has", "have", "got", "gave", "took", "ate", "spent", "paid",
+    "ran", "can", "could", "will", "would", "should", "must", "is", "are", "was", "were", "does",
+    "did", "do", "left", "found", "kept", "read", "rode", "drove", "flew", "grew", "won", "lost",
+    "caught", "threw", "wrote", "put", "cut", "sent", "brought", "built", "saw", "went", "came",
+    "get", "make", "take", "give", "buy", "sell", "earn", "save", "use", "need", "want", "pay",
+    "eat", "spend", "collect", "receive", "keep", "own", "hold", "drink", "run", "walk", "swim",
+    "bake", "cook", "pick", "plant", "grow", "win", "lose", "catch", "throw", "write", "bring",
+    "build", "see", "go", "come", "sleep", "work", "play", "read", "drive", "fly", "sew", "knit",
+    "held", "drank", "swam", "slept", "taught", "told", "thought", "meant", "met", "fed",
+];
+
+/// Whether a clause's words hold a verb (a subject alone names nothing).
+fn has_verb(ws: &[String]) -> bool {
+    ws.iter().skip(1).any(|w| {
+        let l = w.to_lowercase();
+        VERB_FORMS.contains(&l.as_str())
+            || (l.len() > 3 && (l.ends_with("ed") || l.ends_with("es") || (l.ends_with('s') && !l.ends_with("ss") && !l.ends_with("'s") && !l.ends_with("’s"))))
+    })
+}
+
+/// Words that make a clause a question or a relative clause, never a name.
+const NOT_IN_NAMES: &[&str] = &[
+    "how", "what", "which", "who", "whom", "whose", "why", "where", "when", "that", "assume",
+    "suppose", "find", "calculate", "determine", "perform", "performing", "we", "let",
+];
+
+/// Units a measured amount is written with.
+const UNITS: &[&str] = &[
+    "kg", "kilograms", "grams", "g", "pounds", "lbs", "lb", "ounces", "oz", "tons", "miles",
+    "mile", "km", "kilometers", "meters", "m", "cm", "centimeters", "feet", "foot", "inches",
+    "inch", "yards", "liters", "l", "ml", "milliliters", "gallons", "quarts", "cups", "hours",
+    "hour", "minutes", "minute", "seconds", "days", "weeks", "months", "years", "degrees",
+    "mph", "calories", "square",
+];
+
+/// Words that are not nouns a count is of.
+const NOT_NOUNS: &[&str] = &[
+    "times", "percent", "more", "less", "fewer", "dollars", "cents", "each", "per", "total",
+];
+
+/// The name of the number at `num_start..num_end` of `sentence` (its text before is
+/// `..pre_end`), `None` when the sentence does not name it well.
+fn name_in(sentence: &str, pre_end: usize, num_end: usize, money: bool, value: Number) -> Option<Name> {
+    let pre_raw = sentence.get(..pre_end)?;
+    let post_raw = sentence.get(num_end..)?;
+    // The clause: after the last `,` `;` `:` before the number.
+    let cut = pre_raw.rfind([',', ';', ':']).map_or(0, |i| i + 1);
+    // `First find the total time she practices in a week: 3 * 4 = 12 hours`.
+    if pre_raw[cut..].trim().is_empty() && pre_raw.trim_end().ends_with(':') {
+        let head = words_of(&pre_raw[..cut]);
+        if let Some(i) = head.iter().position(|w| {
+            matches!(w.to_lowercase().as_str(), "find" | "calculate" | "determine" | "compute")
+        }) {
+            let np = &head[i + 1..];
+            if np.len() >= 2 && np[0].eq_ignore_ascii_case("the") {
+                let measure = if money { Measure::Money } else { Measure::Plain };
+                return finish(np.join(" "), measure);
+            }
+        }
+    }
+    let fronted = pre_raw[..cut].trim().trim_end_matches([',', ';', ':']).trim();
+    let mut pre: Vec<String> = words_of(&pre_raw[cut..]);
+    strip_openers(&mut pre);
+    if pre.iter().any(|w| {
+        w.chars().any(|c| c.is_ascii_digit())
+            || w == "="
+            || NOT_IN_NAMES.contains(&w.to_lowercase().as_str())
+    }) || pre.len() > 9
+    {
+        return None;
+    }
+    // What follows the number, to the end of its clause.
+    let post_clause = clause_end(post_raw);
+    let post: Vec<String> = words_of(post_clause);
+    let trailer = trailer(fronted);
+    let unit = post
+        .first()
+        .map(|w| w.to_lowercase())
+        .filter(|w| UNITS.contains(&w.as_str()));
+    let money = money || post.first().is_some_and(|w| matches!(w.to_lowercase().as_str(), "dollars" | "dollar"));
+    let lower_pre = |ws: &[String]| -> String {
+        ws.iter()
+            .enumerate()
+            .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // `X is 9 …` names X.
+    let joined = pre.join(" ").to_lowercase();
+    for c in COPULAS {
+        if joined == *c || !joined.ends_with(&format!(" {c}")) {
+            continue;
+        }
+        let n = c.split(' ').count();
+        let np = &pre[..pre.len() - n];
+        if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
+            // `There are 9 eggs left` names "the number of eggs left".
+            let (noun, rest) = noun_phrase(&post)?;
+            return finish(format!("the number of {noun}{}", join_rest(&rest, &trailer)), Measure::Count);
+        }
+        if np.is_empty() || np.len() > 10 || !opens_noun_phrase(&np[0]) {
+            // `Mark is 7 years older than Amy`: not a name, maybe a clause.
+            break;
+        }
+        if matches!(*c, "cost" | "costs") {
+            return finish(format!("the cost of {}{}", lower_pre(np), join_rest(&[], &trailer)), Measure::Money);
+        }
+        if !money && unit.is_none() && np.len() >= 2 && np[0].eq_ignore_ascii_case("the") && is_plural(&np[1].to_lowercase()) && noun_phrase(&post).is_some() {
+            // `The boys in the class are 25 students`: the count of the boys.
+            return finish(format!("the number of {}{}", np[1..].join(" "), join_rest(&[], &trailer)), Measure::Count);
+        }
+        let dimension = post.get(1).and_then(|w| match w.to_lowercase().as_str() {
+            "tall" | "high" => Some("height"),
+            "long" => Some("length"),
+            "wide" => Some("width"),
+            "deep" => Some("depth"),
+            "old" => Some("age"),
+            _ => None,
+        });
+        if let (Some(d), Some(u)) = (dimension, &unit) {
+            return finish(
+                format!("the {d} of {}{}", lower_pre(np), join_rest(&[], &trailer)),
+                Measure::Unit(u.clone()),
+            );
+        }
+        let measure = if money {
+            Measure::Money
+        } else if let Some(u) = &unit {
+            Measure::Unit(u.clone())
+        } else {
+            Measure::Plain
+        };
+        return finish(format!("{}{}", lower_pre(np), join_rest(&[], &trailer)), measure);
+    }
+    if money {
+        // `She makes $18 every day` names "the amount of money she makes every day".
+        if pre.len() < 2 || !opens_clause(&pre[0]) || !has_verb(&pre) {
+            return None;
+        }
+        let rest: Vec<String> = post.iter().take_while(|w| !w.eq_ignore_ascii_case("and")).cloned().collect();
+        return finish(
+            format!("the amount of money {}{}", lower_pre(&pre), join_rest(&rest, &trailer)),
+            Measure::Money,
+        );
+    }
+    if !value.is_integer() {
+        return None;
+    }
+    let (noun, rest) = noun_phrase(&post)?;
+    if UNITS.contains(&noun.as_str()) && noun.len() <= 3 {
+        return None;
+    }
+    let total = pre.len() >= 3 && pre[pre.len() - 3..].join(" ").eq_ignore_ascii_case("a total of");
+    let pre = if total { &pre[..pre.len() - 3] } else { &pre[..] };
+    let what = if total { "the total number of" } else { "the number of" };
+    if pre.is_empty() || pre.last().is_some_and(|w| w.eq_ignore_ascii_case("of")) {
+        // `five girls`, `the weight of five girls`: the count of the nouns, when the
+        // sentence names no other count of them.
+        if sentence.to_lowercase().matches(noun.as_str()).count() > 1 {
+            return None;
+        }
+        return finish(format!("{what} {noun}{}", join_rest(&[], &trailer)), Measure::Count);
+    }
+    if pre.len() < 2 || !opens_clause(&pre[0]) || !has_verb(&pre) || pre.last().is_some_and(|w| w == "to") {
+        return None;
+    }
+    finish(
+        format!("{what} {noun} {}{}", lower_pre(pre), join_rest(&rest, &trailer)),
+        Measure::Count,
+    )
+}
+
+/// Checks a finished name: short, no numbers, no identifiers.
+fn finish(phrase: String, measure: Measure) -> Option<Name> {
+    let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    let n = phrase.split(' ').count();
+    if !(2..=16).contains(&n)
+        || !find_numbers(&phrase).is_empty()
+        || phrase.chars().any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
+        || phrase.split(' ').next_back().is_some_and(|w| {
+            matches!(
+                w,
+                "of" | "the" | "a" | "an" | "every" | "each" | "per" | "after" | "before" | "once"
+                    | "with" | "to" | "and" | "or" | "that" | "which" | "who" | "either" | "both"
+                    | "more" | "into"
+            )
+        })
+        || phrase.split(' ').any(|w| matches!(w, "that" | "which" | "who" | "how" | "what"))
+    {
+        return None;
+    }
+    Some(Name { phrase, measure })
+}
+
+/// The words of `s`, punctuation at word ends dropped.
+fn words_of(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '"' | '“' | '”')))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
+fn strip_openers(ws: &mut Vec<String>) {
+    loop {
+        let lower: Vec<String> = ws.iter().take(2).map(|w| w.to_lowercase()).collect();
+        let two = lower.join(" ");
+        if lower.len() == 2 && OPENERS.contains(&two.as_str()) {
+            ws.drain(..2);
+        } else if lower.first().is_some_and(|w| OPENERS.contains(&w.as_str())) {
+            ws.remove(0);
+        } else {
+            break;
+        }
+    }
+}
+
+/// `s` up to the end of its clause (`,` `;` `.` `and` `so` `because` …).
+fn clause_end(s: &str) -> &str {
+    let mut end = s.len();
+    for stop in [",", ";", ".", "?", "!", ":", " and ", " so ", " because ", " which ", " but ", " while ", " since ", " if "] {
+        if let Some(i) = s.find(stop) {
+            // A decimal point is not an end.
+            if stop == "." && s[i + 1..].starts_with(|c: char| c.is_ascii_digit()) {
+                continue;
+            }
+            end = end.min(i);
+        }
+    }
+    &s[..end]
+}
+
+/// The plural noun (with up to two words before it) that opens `post`, and the words after.
+fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
+    let mut taken: Vec<String> = Vec::new();
+    for (i, w) in post.iter().enumerate().take(3) {
+        let lw = w.to_lowercase();
+        if NOUN_STOP.contains(&lw.as_str()) || NOT_NOUNS.contains(&lw.as_str()) || !lw.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'') {
+            return None;
+        }
+        taken.push(lw.clone());
+        if is_plural(&lw) {
+            let rest: Vec<String> = post[i + 1..].iter().take(6).cloned().collect();
+            // `of` after the noun belongs to it (`portions of milk`).
+            let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
+                Some(of) if of == "of" && rest.len() >= 2 && !NOUN_STOP.contains(&rest[1].to_lowercase().as_str()) => {
+                    // `gallons of green paint`: the words after `of` up to a stop word.
+                    let mut j = 1;
+                    while j < rest.len().min(4) {
+                        let w = rest[j].to_lowercase();
+                        if NOUN_STOP.contains(&w.as_str()) || VERB_FORMS.contains(&w.as_str()) || !w.chars().all(|c| c.is_alphabetic() || c == '-') {
+                            break;
+                        }
+                        j += 1;
+                    }
+                    let of_words: Vec<String> = rest[1..j].iter().map(|w| w.to_lowercase()).collect();
+                    (format!("{} of {}", taken.join(" "), of_words.join(" ")), rest[j..].to_vec())
+                }
+                _ => (taken.join(" "), rest),
+            };
+            return Some((noun, rest));
+        }
+    }
     None
+}
+
+/// The words after a name, then a fronted time clause (`after giving her friends`).
+fn join_rest(rest: &[String], trailer: &Option<String>) -> String {
+    let mut s = String::new();
+    for w in rest {
+        s.push(' ');
+        s.push_str(w);
+    }
+    if let Some(t) = trailer {
+        s.push(' ');
+        s.push_str(t);
+    }
+    s
+}
+
+/// A fronted clause worth keeping after the name (`After giving her friends`), lowercased.
+fn trailer(fronted: &str) -> Option<String> {
+    let ws = words_of(fronted);
+    let first = ws.first()?.to_lowercase();
+    let keep = matches!(
+        first.as_str(),
+        "after" | "before" | "during" | "in" | "on" | "at" | "by" | "for" | "from" | "over" | "with"
+    );
+    if !keep || ws.len() > 7 || !find_numbers(fronted).is_empty() {
+        return None;
+    }
+    let mut out = ws;
+    out[0] = first;
+    Some(out.join(" "))
+}
+
+/// Whether `w` may open a subject noun phrase (`the`, `his`, `Janet's`, `each`).
+fn opens_noun_phrase(w: &str) -> bool {
+    let l = w.to_lowercase();
+    matches!(
+        l.as_str(),
+        "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "each" | "every"
+    ) || l.ends_with("'s")
+        || l.ends_with("’s")
+}
+
+/// Whether `w` may open a clause (a subject: a name, a pronoun, a determiner).
+fn opens_clause(w: &str) -> bool {
+    let l = w.to_lowercase();
+    w.starts_with(|c: char| c.is_uppercase())
+        || matches!(
+            l.as_str(),
+            "he" | "she" | "they" | "it" | "we" | "you" | "i" | "the" | "his" | "her" | "their" | "each" | "every"
+        )
+}
+
+/// `w` with a lowercase first letter, unless it is a name (or `I`).
+fn lower_first(w: &str) -> String {
+    let l = w.to_lowercase();
+    if matches!(
+        l.as_str(),
+        "he" | "she" | "they" | "it" | "we" | "you" | "the" | "his" | "her" | "their" | "its"
+            | "each" | "every" | "there" | "a" | "an" | "my" | "our" | "your"
+    ) {
+        l
+    } else {
+        w.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str, v: i128) -> Option<String> {
+        step_name(s, Number::int(v)).map(|n| n.phrase)
+    }
+
+    #[test]
+    fn solution_sentences_name_their_result() {
+        assert_eq!(
+            name("Janet sells 16 - 3 - 4 = 9 duck eggs a day.", 9).as_deref(),
+            Some("the number of duck eggs Janet sells a day")
+        );
+        assert_eq!(
+            name("She makes 9 * 2 = $18 every day at the farmer’s market.", 18).as_deref(),
+            Some("the amount of money she makes every day at the farmer’s market")
+        );
+        assert_eq!(
+            name("The sum of the weights of the girls is 45 kg x 5 = 225 kg.", 225).as_deref(),
+            Some("the sum of the weights of the girls")
+        );
+        assert_eq!(
+            name("Hannah harvests a total of 5*30=150 strawberries.", 150).as_deref(),
+            Some("the total number of strawberries Hannah harvests")
+        );
+        assert_eq!(
+            name("After giving her friends, Hannah is left with 150-20=130 strawberries.", 130)
+                .as_deref(),
+            Some("the number of strawberries Hannah is left with after giving her friends")
+        );
+        assert_eq!(name("So he sneezed 120/3=40 times", 40), None);
+        assert_eq!(
+            name("Natalia sold 48/2 = 24 clips in May.", 24).as_deref(),
+            Some("the number of clips Natalia sold in May")
+        );
+        // Numbers in a name would go stale.
+        assert_eq!(name("The sum of the weights of the five girls is 45 kg x 5 = 225 kg.", 225), None);
+    }
 }

@@ -1,0 +1,44 @@
+//! Runs curricula over GSM8K rows and prints why chains stop and each round's offline text
+//! (a development aid): `cargo run -p engine --example words_dump -- FILE.jsonl [ROUNDS] [SHOW]`.
+
+use engine::curriculum::{generate, CurriculumConfig};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let text = std::fs::read_to_string(&args[1]).expect("read the file");
+    let rounds: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8);
+    let show = args.get(3).is_some_and(|s| s == "show");
+    let mut reached = vec![0usize; rounds as usize + 1];
+    let mut extracted = 0;
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    for (i, line) in text.lines().enumerate() {
+        let row: serde_json::Value = serde_json::from_str(line).expect("json");
+        let (q, a) = (row["question"].as_str().unwrap_or(""), row["answer"].as_str().unwrap_or(""));
+        let Ok(ex) = engine::gsm8k::extract(q, a) else { continue };
+        extracted += 1;
+        let cfg = CurriculumConfig { rounds, per_problem: 1, seed: 11, ..Default::default() };
+        let Ok(chains) = generate(&ex.graph, &format!("row-{i}"), &cfg) else { continue };
+        for c in chains {
+            for v in &c.variants {
+                reached[v.round as usize] += 1;
+                if show {
+                    let t = engine::verbalize::offline(&ex.graph, &v.operations).map(|v| v.text).unwrap_or_default();
+                    println!("row-{i} r{} = {}\n   {t}", v.round, v.answer);
+                }
+            }
+            if let Some(s) = c.stopped {
+                let key: String = s.split(':').nth(1).unwrap_or("").chars().take(60).collect();
+                *reasons.entry(key).or_default() += 1;
+                if show {
+                    println!("row-{i} stopped: {s}\n   Q: {q}");
+                }
+            }
+        }
+    }
+    for r in 1..=rounds as usize {
+        println!("round {r}: {} of {extracted} ({:.1}%)", reached[r], 100.0 * reached[r] as f64 / extracted.max(1) as f64);
+    }
+    for (k, n) in reasons {
+        println!("stopped {n}: {k}");
+    }
+}
