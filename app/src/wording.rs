@@ -197,6 +197,22 @@ fn pieces(text: &str, findings: &[LintFinding]) -> Vec<Piece> {
     out
 }
 
+/// Moves the keyboard focus to the element with id `id` (a marked span), when there is one.
+fn focus(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
 /// A lint kind in a few words.
 fn kind_label(kind: LintKind) -> &'static str {
     #[allow(unreachable_patterns)]
@@ -293,7 +309,7 @@ pub fn WordingView(
             .enumerate()
             .map(|(i, f)| {
                 let on_text = marked[i];
-                let target = format!("#{k}-lint-{}", i + 1);
+                let target = format!("{k}-lint-{}", i + 1);
                 view! {
                     <li
                         id=format!("{k}-lint-msg-{}", i + 1)
@@ -303,7 +319,19 @@ pub fn WordingView(
                         on:mouseleave=move |_| active.set(None)
                     >
                         {if on_text {
-                            view! { <a class="lint-n" href=target>{i + 1}</a> }.into_any()
+                            view! {
+                                <button
+                                    type="button"
+                                    class="lint-n"
+                                    title="Show where in the text"
+                                    on:click=move |_| focus(&target)
+                                    on:focus=move |_| active.set(Some(i))
+                                    on:blur=move |_| active.set(None)
+                                >
+                                    {i + 1}
+                                </button>
+                            }
+                            .into_any()
                         } else {
                             view! { <span class="lint-n whole">"·"</span> }.into_any()
                         }}
