@@ -551,7 +551,7 @@ struct ExportQuery {
     format: Option<String>,
 }
 
-/// `GET /api/datasets/{id}/export?format=full|prm`: the dataset as JSONL, streamed as it is
+/// `GET /api/datasets/{id}/export?format=full|prm|gsm8k`: the dataset as JSONL, streamed as it is
 /// read (`application/x-ndjson`, with a file name to save it under).
 async fn export_dataset(
     State(store): State<Store>,
@@ -569,7 +569,7 @@ async fn export_dataset(
         Some(f) => ExportFormat::parse(f).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "unknown export format {f:?}; use format=full (everything, importable) or \
-                 format=prm (labelled solutions)"
+                 format=prm (labelled solutions) or format=gsm8k (GSM8K rows per variant)"
             ))
         })?,
     };

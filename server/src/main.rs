@@ -27,7 +27,8 @@ enum Command {
     Serve(cli::serve::Args),
     /// Manage accounts: add (the first admin with `--admin`), passwd, role, list.
     User(cli::user::Args),
-    /// Export one dataset as JSONL (full: restorable; prm: labelled solutions).
+    /// Export one dataset as JSONL (full: restorable; prm: labelled solutions; gsm8k: GSM8K
+    /// rows with worked solutions).
     Export(cli::export::Args),
     /// Import a JSONL file, or restore a `graft export` file, as a new dataset.
     Import(cli::import::Args),

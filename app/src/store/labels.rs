@@ -69,8 +69,8 @@ impl Store {
     /// questions (corrupted chains) up to the dataset's gold rate.
     pub async fn ensure_label_items(&self, dataset_id: i64) -> StoreResult<()> {
         loop {
-            let rows: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT v.id, v.graph FROM variants v JOIN problems p ON p.id = v.problem_id
+            let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+                "SELECT v.id, v.graph, p.graph FROM variants v JOIN problems p ON p.id = v.problem_id
                  WHERE p.dataset_id = ? AND NOT EXISTS
                     (SELECT 1 FROM label_items i WHERE i.variant_id = v.id
                      AND i.gold_first_error IS NULL)
@@ -87,9 +87,20 @@ impl Store {
                 .engine
                 .request("listing solution steps", move || {
                     rows.into_iter()
-                        .map(|(id, graph)| {
+                        .map(|(id, graph, original)| {
                             let g = graph_from_json(&graph, &format!("variant {id}"))?;
-                            let steps = engine::labels::steps(&g);
+                            // Each step carries its worked-solution sentence, with the
+                            // variant's numbers (the original's graph names its sentences).
+                            let steps = match original {
+                                Some(o) => {
+                                    let o = graph_from_json(
+                                        &o,
+                                        &format!("the problem of variant {id}"),
+                                    )?;
+                                    engine::labels::steps_worked(&o, &g)
+                                }
+                                None => engine::labels::steps(&g),
+                            };
                             Ok((id, serde_json::to_string(&steps).unwrap_or_default()))
                         })
                         .collect::<StoreResult<Vec<_>>>()

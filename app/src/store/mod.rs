@@ -41,7 +41,7 @@ pub use bounded::{
 };
 pub use drawings::{Drawings, MAX_CACHED_NODES};
 pub use export::{
-    consensus, export_marker, ExportFormat, ExportMarker, ExportStream, EXPORT_VERSION,
+    consensus, export_marker, ExportFormat, ExportMarker, ExportStream, Gsm8kRow, EXPORT_VERSION,
     MAX_EXPORT_OPERATIONS, PRM_VERSION,
 };
 pub use import::{check_dataset_name, MAX_NAME_CHARS, PANIC_CATEGORY, TIMEOUT_CATEGORY};

@@ -1,4 +1,4 @@
-//! `graft export`: one dataset as JSONL (full, or PRM), to standard output or a file.
+//! `graft export`: one dataset as JSONL (full, PRM or GSM8K rows), to standard output or a file.
 
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -14,8 +14,10 @@ pub struct Args {
     /// The dataset: its name, or its id.
     #[arg(long)]
     dataset: String,
-    /// `full` (everything; imports back with `graft import`) or `prm` (labelled solutions).
-    #[arg(long, default_value = "full", value_parser = ["full", "prm"])]
+    /// `full` (everything; imports back with `graft import`), `prm` (labelled solutions) or
+    /// `gsm8k` (one `{question, answer}` row per variant: its text and worked solution, with
+    /// `id`, `source_id`, `round` and `operations`).
+    #[arg(long, default_value = "full", value_parser = ["full", "prm", "gsm8k"])]
     format: String,
     /// The file to write (replaced if it exists); standard output when left out.
     #[arg(short = 'o', long = "output")]
@@ -52,7 +54,7 @@ async fn find(store: &Store, name_or_id: &str) -> anyhow::Result<i64> {
 
 async fn export(args: Args) -> anyhow::Result<()> {
     let format = ExportFormat::parse(&args.format)
-        .ok_or_else(|| anyhow!("unknown --format {:?}; use full or prm", args.format))?;
+        .ok_or_else(|| anyhow!("unknown --format {:?}; use full, prm or gsm8k", args.format))?;
     let store = args.store.open().await?;
     let id = find(&store, &args.dataset).await?;
     let stream = store.export(id, format).await?;

@@ -1,7 +1,7 @@
 //! Exporting a dataset as JSONL, streamed with constant memory, and importing such an export
 //! back ([`restore`]).
 //!
-//! Two formats ([`ExportFormat`]):
+//! Three formats ([`ExportFormat`]):
 //!
 //! - **full**: one record per problem, then one per variant, then one per gold question, each
 //!   in id order. Every record has the same keys with the same JSON types (absent values are
@@ -12,6 +12,10 @@
 //! - **prm**: one record per labelled solution (a variant whose label item has at least one
 //!   finished annotation): the problem text, the steps, each annotator's labels and a majority
 //!   consensus ([`consensus`]). For training; not importable.
+//! - **gsm8k**: one GSM8K row per variant, `{question, answer, id, source_id, round,
+//!   operations}` ([`Gsm8kRow`]): the variant's text (stored, else the offline verbalizer's)
+//!   and its worked solution (stored, else [`engine::solution::worked`]), so that any GSM8K
+//!   pipeline takes the file as it is. Not importable.
 //!
 //! [`Store::export`] reads one SQLite snapshot (a read transaction) with row streams (`fetch`)
 //! in a spawned task, formats each row as it comes and hands the lines over through a bounded
@@ -54,23 +58,27 @@ pub enum ExportFormat {
     Full,
     /// Labelled solutions for process-reward-model training.
     Prm,
+    /// GSM8K rows (`question`, `answer` with `<<…>>` annotations and `#### n`) per variant.
+    Gsm8k,
 }
 
 impl ExportFormat {
-    /// Reads `full` or `prm`.
+    /// Reads `full`, `prm` or `gsm8k`.
     pub fn parse(s: &str) -> Option<ExportFormat> {
         match s {
             "full" => Some(ExportFormat::Full),
             "prm" => Some(ExportFormat::Prm),
+            "gsm8k" => Some(ExportFormat::Gsm8k),
             _ => None,
         }
     }
 
-    /// `full` or `prm`.
+    /// `full`, `prm` or `gsm8k`.
     pub fn as_str(self) -> &'static str {
         match self {
             ExportFormat::Full => "full",
             ExportFormat::Prm => "prm",
+            ExportFormat::Gsm8k => "gsm8k",
         }
     }
 }
@@ -108,7 +116,7 @@ impl ExportStream {
     }
 
     /// A file name for the export: the dataset's name made safe (letters, digits, `.-_`),
-    /// with `-prm` for a PRM export, and `.jsonl`.
+    /// with `-prm` for a PRM export or `-gsm8k` for GSM8K rows, and `.jsonl`.
     pub fn file_name(&self) -> String {
         let mut stem: String = self
             .dataset
@@ -127,6 +135,7 @@ impl ExportStream {
         match self.format {
             ExportFormat::Full => format!("{stem}.jsonl"),
             ExportFormat::Prm => format!("{stem}-prm.jsonl"),
+            ExportFormat::Gsm8k => format!("{stem}-gsm8k.jsonl"),
         }
     }
 }
@@ -680,6 +689,9 @@ impl Store {
                  JOIN label_items li ON li.variant_id = v.id
                  WHERE p.dataset_id = ?1 AND {PRM_WHERE}"
             ),
+            ExportFormat::Gsm8k => "SELECT COUNT(*) FROM variants v
+                    JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?1"
+                .to_string(),
         };
         let (records,): (i64,) = sqlx::query_as(&count_sql)
             .bind(dataset_id)
@@ -695,6 +707,7 @@ impl Store {
             let result = match format {
                 ExportFormat::Full => produce_full(&mut tx, &job, &out).await,
                 ExportFormat::Prm => produce_prm(&mut tx, &job, &out).await,
+                ExportFormat::Gsm8k => produce_gsm8k(&mut tx, &job, &out).await,
             };
             if let Err(e) = result {
                 let _ = out.send(Err(e)).await;
@@ -708,6 +721,153 @@ impl Store {
             format,
             records: records.max(0) as u64,
         })
+    }
+}
+
+/// One row of a GSM8K export (and of `graft generate --format gsm8k`): what a GSM8K pipeline
+/// reads (`question`, `answer`), then where the row comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gsm8kRow {
+    /// The variant's problem text.
+    pub question: String,
+    /// Its worked solution: one sentence per step with `<<a*b=c>>` annotations, then
+    /// `#### answer`.
+    pub answer: String,
+    /// The variant's id (`v3` in an export: its position in the dataset's variants).
+    pub id: String,
+    /// The original problem's id (the imported row's own `id`, else `p1`, …).
+    pub source_id: String,
+    /// The round (interventions from the original).
+    pub round: i64,
+    /// The lineage: every intervention from the original, in order, as a JSON string (so that
+    /// table readers such as Hugging Face `datasets` see one type per column).
+    pub operations: String,
+}
+
+/// The variants of a GSM8K export, with their problem's graph.
+fn gsm8k_sql() -> String {
+    format!(
+        "WITH {KEYS}
+        SELECT v.id, vk.k AS key, pk.k AS problem_key, p.external_id, p.graph AS original,
+            v.parent_variant_id, v.operations, v.round, v.graph, v.text, v.solution
+        FROM variants v
+            CROSS JOIN problems p ON p.id = v.problem_id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+        WHERE p.dataset_id = ?1 AND v.id > ?2
+        ORDER BY v.id LIMIT ?3"
+    )
+}
+
+/// Variants read at a time by a GSM8K export (each page is read whole, then its lineages).
+const GSM8K_PAGE: i64 = 256;
+
+#[derive(FromRow)]
+struct Gsm8kVariantRow {
+    id: i64,
+    key: i64,
+    problem_key: i64,
+    external_id: Option<String>,
+    original: Option<String>,
+    parent_variant_id: Option<i64>,
+    operations: String,
+    round: i64,
+    graph: String,
+    text: Option<String>,
+    solution: Option<String>,
+}
+
+/// Writes one GSM8K row per variant: the stored text and solution, else the offline ones.
+async fn produce_gsm8k(
+    tx: &mut Transaction<'static, Sqlite>,
+    job: &Job,
+    out: &mpsc::Sender<StoreResult<String>>,
+) -> StoreResult<()> {
+    let name = job.name.as_str();
+    let sql = gsm8k_sql();
+    let mut after = 0i64;
+    loop {
+        // A page at a time, so that parents are looked up on the same snapshot while memory
+        // stays bounded.
+        let page: Vec<Gsm8kVariantRow> = sqlx::query_as(&sql)
+            .bind(job.dataset_id)
+            .bind(after)
+            .bind(GSM8K_PAGE)
+            .fetch_all(&mut **tx)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        for row in page {
+            if !gsm8k_row(tx, name, row, out).await? {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Writes the GSM8K row of one variant; `false` when the reader is gone.
+async fn gsm8k_row(
+    tx: &mut Transaction<'static, Sqlite>,
+    name: &str,
+    row: Gsm8kVariantRow,
+    out: &mpsc::Sender<StoreResult<String>>,
+) -> StoreResult<bool> {
+    {
+        let key = format!("v{}", row.key);
+        let whose = format!("variant {key} of dataset {name:?}");
+        // The lineage: the parents' operations first.
+        let mut operations = super::rows::operations_from_json(&row.operations, &whose)?;
+        let mut next = row.parent_variant_id;
+        let mut guard = 0;
+        while let Some(pid) = next {
+            let (parent, ops): (Option<i64>, String) =
+                sqlx::query_as("SELECT parent_variant_id, operations FROM variants WHERE id = ?")
+                    .bind(pid)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            let mut ops = super::rows::operations_from_json(&ops, &whose)?;
+            ops.append(&mut operations);
+            operations = ops;
+            next = parent;
+            guard += 1;
+            if guard > 10_000 {
+                return Err(StoreError::Corrupt(format!(
+                    "{whose}'s lineage does not end (a parent cycle)"
+                )));
+            }
+        }
+        let original = row.original.as_deref().ok_or_else(|| {
+            StoreError::Corrupt(format!("{whose} belongs to a problem without a graph"))
+        })?;
+        let original = graph_from_json(original, &whose)?;
+        let variant = graph_from_json(&row.graph, &whose)?;
+        let question = match row.text {
+            Some(t) => t,
+            None => {
+                engine::verbalize::offline(&original, &operations)
+                    .map_err(|e| StoreError::Invalid(format!("{whose} cannot be verbalized: {e}")))?
+                    .text
+            }
+        };
+        let answer = match row.solution {
+            Some(s) => s,
+            None => engine::solution::worked(&original, &variant)
+                .map_err(|e| StoreError::Invalid(format!("{whose} has no worked solution: {e}")))?,
+        };
+        let record = Gsm8kRow {
+            question,
+            answer,
+            id: key,
+            source_id: row
+                .external_id
+                .unwrap_or_else(|| format!("p{}", row.problem_key)),
+            round: row.round,
+            operations: serde_json::to_string(&operations)
+                .map_err(|e| StoreError::Internal(format!("cannot write operations: {e}")))?,
+        };
+        Ok(emit(out, line_of(&record)?).await)
     }
 }
 
