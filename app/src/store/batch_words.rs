@@ -535,7 +535,7 @@ impl Store {
                     &cur.lineage.variant,
                     part,
                 ));
-                Update::Verdict(verdict)
+                Update::Verdict(Box::new(verdict))
             }
         };
         self.store_reply(&cur, &reply, &call(None), Some(update))
@@ -628,5 +628,5 @@ enum Update {
     /// A model's text and worked solution (validated).
     Text { text: String, solution: String },
     /// A verdict with the model's judgement.
-    Verdict(Verdict),
+    Verdict(Box<Verdict>),
 }

@@ -202,7 +202,7 @@ async fn results(db: DbArgs, file: &Path, show: usize) -> anyhow::Result<()> {
     bar.set_message("storing replies");
     let mut lines = Lines::new(std::io::BufReader::new(f));
     let mut at_line = |n: usize| {
-        if n % 100 == 0 {
+        if n.is_multiple_of(100) {
             bar.set_message(format!("storing replies: line {n}"));
             bar.tick();
         }
