@@ -95,6 +95,9 @@ pub struct ReviewQueue {
     pub unreviewed: u64,
     /// All variants of the dataset.
     pub total: u64,
+    /// The dataset's variants by which checks their verdicts rest on.
+    #[serde(default)]
+    pub checks: crate::model::CheckCounts,
 }
 
 /// A reviewer's decision on one variant.

@@ -9,6 +9,7 @@ pub mod account;
 pub mod annotation;
 pub mod api;
 pub mod auth;
+pub mod checks;
 pub mod diff;
 pub mod editor;
 pub mod graph_view;

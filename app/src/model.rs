@@ -222,6 +222,35 @@ pub struct DatasetSummary {
     pub created_at: String,
     /// Who may read it, what annotators read, how items are labelled.
     pub settings: DatasetSettings,
+    /// Its variants' verdicts by which checks ran (filled in for one dataset's page).
+    #[serde(default)]
+    pub checks: CheckCounts,
+}
+
+/// Variants counted by which checks their verdicts rest on (issue #11): a text is only
+/// `pass` when an independent solver checked it and agreed; offline checks alone make it
+/// "linted only". The counts overlap: a text a solver checked may also have failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckCounts {
+    /// Verdicts with an independent solve (a model's answer compared with the graph's).
+    #[serde(default)]
+    pub solver_checked: u64,
+    /// Of those, how many passed (the solver agreed and every other check passed).
+    #[serde(default)]
+    pub solver_agreed: u64,
+    /// Offline checks only (exact execution, numbers consistent, well-posedness lint) passed;
+    /// no solver. Verdicts stored as `pass` before the lint existed count here too.
+    #[serde(default)]
+    pub linted_only: u64,
+    /// A check failed.
+    #[serde(default)]
+    pub failed: u64,
+    /// The offline checks passed but the model gave no usable judgement.
+    #[serde(default)]
+    pub incomplete: u64,
+    /// Not judged at all.
+    #[serde(default)]
+    pub unjudged: u64,
 }
 
 /// A dataset's settings (an admin changes them).

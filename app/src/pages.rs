@@ -302,6 +302,7 @@ pub fn DatasetPage() -> impl IntoView {
                                 <dt>"variants"</dt><dd>{s.variants}</dd>
                                 <dt>"reviewed"</dt><dd>{s.reviewed}</dd>
                             </dl>
+                            <crate::checks::CheckCountsLine counts=s.checks/>
                             <Histogram bins/>
                             <crate::labeling::AnnotationPanel dataset_id=s.id settings=s.settings.clone()/>
                             {if p.can_write {

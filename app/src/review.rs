@@ -293,6 +293,7 @@ fn ReviewScreen(
             <span class="matching">{queue.matching} " matching"</span> " · "
             <span class="unreviewed">{queue.unreviewed} " unreviewed"</span> " of " {queue.total} " variants"
         </p>
+        <crate::checks::CheckCountsLine counts=queue.checks/>
         <form class="review-filter" on:submit=on_filter>
             <label>"status "
                 <select name="status">
@@ -306,7 +307,7 @@ fn ReviewScreen(
             <label>"verdict "
                 <select name="verdict">
                     <option value="">"any"</option>
-                    {["pass", "fail", "incomplete", "unjudged"].into_iter().map(|s| view! {
+                    {["pass", "linted", "fail", "incomplete", "unjudged"].into_iter().map(|s| view! {
                         <option value=s selected=f.verdict.as_deref() == Some(s)>{s}</option>
                     }).collect_view()}
                 </select>

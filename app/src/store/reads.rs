@@ -6,7 +6,8 @@ use super::rows::{
 };
 use super::{is_token, seed_from_db, Store, StoreError, StoreResult};
 use crate::model::{
-    DatasetPage, DatasetSummary, DepthBin, Shared, StoredProblem, StoredVariant, VariantRow,
+    CheckCounts, DatasetPage, DatasetSummary, DepthBin, Shared, StoredProblem, StoredVariant,
+    VariantRow,
 };
 
 /// Problems per page when the caller does not say.
@@ -88,7 +89,38 @@ impl Store {
                 problems: b.n as u64,
             })
             .collect();
+        s.checks = self.check_counts(id).await?;
         Ok(Some(s))
+    }
+
+    /// Dataset `dataset_id`'s variants counted by which checks their verdicts rest on:
+    /// checked by a solver (and agreed), linted only, failed (see [`CheckCounts`]). A verdict
+    /// stored as `pass` without a model's judgement (before the lint existed) is linted only.
+    pub async fn check_counts(&self, dataset_id: i64) -> StoreResult<CheckCounts> {
+        let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT
+                COALESCE(SUM(v.verdict IS NOT NULL
+                    AND json_extract(v.verdict, '$.llm.answer_matches') IS NOT NULL), 0),
+                COALESCE(SUM(v.verdict_outcome = 'pass'
+                    AND json_type(v.verdict, '$.llm') IS NOT NULL), 0),
+                COALESCE(SUM(v.verdict_outcome = 'linted' OR (v.verdict_outcome = 'pass'
+                    AND json_type(v.verdict, '$.llm') IS NULL)), 0),
+                COALESCE(SUM(v.verdict_outcome = 'fail'), 0),
+                COALESCE(SUM(v.verdict_outcome = 'incomplete'), 0),
+                COALESCE(SUM(v.verdict_outcome IS NULL), 0)
+             FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?",
+        )
+        .bind(dataset_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(CheckCounts {
+            solver_checked: row.0 as u64,
+            solver_agreed: row.1 as u64,
+            linted_only: row.2 as u64,
+            failed: row.3 as u64,
+            incomplete: row.4 as u64,
+            unjudged: row.5 as u64,
+        })
     }
 
     /// A page of a dataset's problems in id order: from `offset`, at most `limit` (default

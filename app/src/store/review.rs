@@ -55,9 +55,9 @@ fn check_filter(f: &ReviewFilter) -> StoreResult<Checked> {
     }
     let verdict = non_empty(&f.verdict).map(str::to_string);
     if let Some(v) = &verdict {
-        if !["pass", "fail", "incomplete", "unjudged"].contains(&v.as_str()) {
+        if !["pass", "linted", "fail", "incomplete", "unjudged"].contains(&v.as_str()) {
             return Err(StoreError::Invalid(format!(
-                "unknown verdict {v:?}; use pass, fail, incomplete or unjudged"
+                "unknown verdict {v:?}; use pass, linted, fail, incomplete or unjudged"
             )));
         }
     }
@@ -251,6 +251,7 @@ impl Store {
             matching: matching as u64,
             unreviewed: unreviewed as u64,
             total: total as u64,
+            checks: self.check_counts(dataset_id).await?,
         })
     }
 

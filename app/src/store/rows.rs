@@ -6,7 +6,7 @@ use sqlx::FromRow;
 
 use super::{StoreError, StoreResult};
 use crate::model::{
-    summarize_operations, DatasetSettings, DatasetSummary, JobState, JobStatus, JobTask,
+    summarize_operations, CheckCounts, DatasetSettings, DatasetSummary, JobState, JobStatus, JobTask,
     ProblemRow, VariantRow,
 };
 
@@ -65,6 +65,7 @@ impl DatasetRow {
                 overlap: self.overlap.clamp(1, 10) as u32,
                 gold_percent: (self.gold_rate * 100.0).round().clamp(0.0, 50.0) as u32,
             },
+            checks: CheckCounts::default(),
         }
     }
 }

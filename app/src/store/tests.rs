@@ -466,6 +466,13 @@ async fn offline_words_jobs_and_verdict_filters() {
     assert!(v.execution.ok, "{v:?}");
     assert!(v.is_offline());
     assert_eq!(w.outcome.as_deref(), Some(v.outcome().as_str()));
+    // Offline checks cannot see whether the wording makes sense: never a pass (issue #11).
+    assert_ne!(v.outcome(), engine::verdict::Outcome::Pass);
+    assert!(v.lint.is_some(), "the lint ran");
+    assert_eq!(
+        v.checks_ran(),
+        ["exact execution", "numbers consistent", "well-posedness lint"]
+    );
 
     // A judge job over the dataset (offline: the store has no model) judges every variant.
     let job = store
@@ -481,15 +488,29 @@ async fn offline_words_jobs_and_verdict_filters() {
     assert_eq!(status.task, JobTask::Judge);
     assert_eq!(status.llm_model, None);
     let page = store.dataset_variants(ds, None, 0, 500).await.unwrap();
-    assert_eq!(page.counts.unjudged, 0);
-    assert_eq!(
-        page.counts.pass + page.counts.fail + page.counts.incomplete,
-        n
-    );
-    assert_eq!(
-        page.counts.incomplete, 0,
-        "offline verdicts are never incomplete"
-    );
+    assert_eq!(page.counts.pass, 0, "offline verdicts never pass");
+    // The counts the dataset page and the review queue show: no solver, so every text is
+    // linted only or failed.
+    let checks = store.check_counts(ds).await.unwrap();
+    assert_eq!(checks.unjudged, 0, "{checks:?}");
+    assert_eq!((checks.solver_checked, checks.solver_agreed), (0, 0));
+    assert_eq!(checks.linted_only + checks.failed, n, "{checks:?}");
+    assert_eq!(checks.incomplete, 0, "offline verdicts are never incomplete");
+    assert_eq!(page.counts.fail, checks.failed);
+    assert_eq!(store.dataset_summary(ds).await.unwrap().unwrap().checks, checks);
+    // The review queue shows the same counts, and filters on `linted`.
+    let every = |verdict: Option<&str>| crate::annotation::ReviewFilter {
+        status: Some("all".into()),
+        verdict: verdict.map(str::to_string),
+        ..crate::annotation::ReviewFilter::default()
+    };
+    let q = store.review_queue(ds, &every(None), None).await.unwrap();
+    assert_eq!(q.checks, checks);
+    let linted = store
+        .review_queue(ds, &every(Some("linted")), None)
+        .await
+        .unwrap();
+    assert_eq!(linted.matching, checks.linted_only);
     let fails = store
         .dataset_variants(ds, Some("fail"), 0, 500)
         .await
