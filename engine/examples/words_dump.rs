@@ -8,6 +8,7 @@ fn main() {
     let text = std::fs::read_to_string(&args[1]).expect("read the file");
     let rounds: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8);
     let show = args.get(3).is_some_and(|s| s == "show");
+    let jsonl = args.get(3).is_some_and(|s| s == "jsonl");
     let mut reached = vec![0usize; rounds as usize + 1];
     let mut extracted = 0;
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
@@ -21,6 +22,10 @@ fn main() {
         for c in chains {
             for v in &c.variants {
                 reached[v.round as usize] += 1;
+                if jsonl {
+                    let t = engine::verbalize::offline(&ex.graph, &v.operations).map(|v| v.text).unwrap_or_default();
+                    println!("{}", serde_json::json!({"id": format!("row-{i}/r{}", v.round), "source_id": format!("row-{i}"), "round": v.round, "text": t, "answer": v.answer.to_string(), "question": q, "original_answer": ex.graph.answer_value().to_string()}));
+                }
                 if show {
                     let t = engine::verbalize::offline(&ex.graph, &v.operations).map(|v| v.text).unwrap_or_default();
                     println!("row-{i} r{} = {}\n   {t}", v.round, v.answer);
@@ -34,6 +39,9 @@ fn main() {
                 }
             }
         }
+    }
+    if jsonl {
+        return;
     }
     for r in 1..=rounds as usize {
         println!("round {r}: {} of {extracted} ({:.1}%)", reached[r], 100.0 * reached[r] as f64 / extracted.max(1) as f64);

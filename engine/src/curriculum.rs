@@ -190,10 +190,19 @@ pub fn generate(
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
-            let targets: Vec<NodeId> = critical_path(current)
-                .into_iter()
+            let path = critical_path(current);
+            let mut targets: Vec<NodeId> = path
+                .iter()
+                .copied()
                 .filter(|&id| sayable.can_graft(current, id))
                 .collect();
+            if targets.is_empty() {
+                // The last resort: changes asked of the answer, as instructions.
+                targets = path
+                    .into_iter()
+                    .filter(|&id| sayable.can_graft_on_answer(current, id))
+                    .collect();
+            }
             // A quantity not yet changed first: several short stories read better than one
             // long one.
             let fresh: Vec<NodeId> = targets

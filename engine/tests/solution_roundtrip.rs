@@ -114,6 +114,9 @@ fn cases(original: &Graph, id: &str, seed: u64) -> Vec<Case> {
 
 #[derive(Default)]
 struct Tally {
+    /// GSM8K originals, and how many of them `worked` writes back exactly as given.
+    originals: usize,
+    identical: usize,
     variants: usize,
     agree: usize,
     failures: Vec<String>,
@@ -137,6 +140,19 @@ fn run(label: &str, rows: &[(usize, &str)]) -> Tally {
         }
         let original = ex.graph;
         let id = format!("{label}:{}", i + 1);
+        // How often the original's own solution comes back exactly as GSM8K wrote it.
+        if let engine::problem::Solution::Gsm8k { answer } = &problem.solution {
+            t.originals += 1;
+            let back = worked(&original, &original).unwrap_or_default();
+            let norm = |s: &str| -> Vec<String> {
+                s.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+            };
+            if norm(&back) == norm(answer) {
+                t.identical += 1;
+            } else if std::env::var("SHOW_DIFFERENT").is_ok() && t.originals - t.identical <= 15 {
+                eprintln!("=== {id} differs\n{answer}\n---\n{back}\n");
+            }
+        }
         for case in cases(&original, &id, 2026) {
             t.variants += 1;
             let g = &case.graph;
@@ -196,6 +212,12 @@ fn run(label: &str, rows: &[(usize, &str)]) -> Tally {
         t.variants,
         100.0 * t.agree as f64 / t.variants.max(1) as f64
     );
+    if t.originals > 0 {
+        eprintln!(
+            "{label}: {}/{} originals' solutions written back exactly as given",
+            t.identical, t.originals
+        );
+    }
     for f in t.failures.iter().take(20) {
         eprintln!("--- {f}");
     }

@@ -120,16 +120,20 @@ pub fn offline(
 /// Which quantities of an original problem the offline text can say a change to: those a
 /// sentence names well, established before the question (or the asked-for quantity itself,
 /// when the question holds no number). The curriculum grafts only onto these.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Sayable {
     ok: Vec<bool>,
+    answer: NodeId,
 }
 
 impl Sayable {
     /// Works out the sayable quantities of `original`.
     pub fn new(original: &Graph) -> Sayable {
         let Some(q) = original.question().filter(|q| !q.trim().is_empty()) else {
-            return Sayable::default();
+            return Sayable {
+                ok: Vec::new(),
+                answer: original.answer(),
+            };
         };
         let ctx = Context::new(original, q);
         let ok = original
@@ -140,7 +144,16 @@ impl Sayable {
                     && ctx.place(id).is_some()
             })
             .collect();
-        Sayable { ok }
+        Sayable {
+            ok,
+            answer: original.answer(),
+        }
+    }
+
+    /// Whether a graft onto node `id` of `g` can be said only as an instruction on the
+    /// answer ("Take that answer, add 5 to it."): the last resort of the curriculum.
+    pub fn can_graft_on_answer(&self, g: &Graph, id: NodeId) -> bool {
+        !self.ok.is_empty() && names::base(g, id) == self.answer
     }
 
     /// Whether a graft onto node `id` of `g` (derived from the original) can be said: a proxy
@@ -470,6 +483,17 @@ impl<'a> Context<'a> {
                 .collect();
             let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
             let place = self.place(u);
+            if u == answer && (name.is_none() || place.is_none()) && !self.q[self.sentences[self.qi].0..self.sentences[self.qi].1].trim().is_empty() {
+                // The asked-for quantity without a name: the question stays and the changes
+                // are asked of its answer.
+                let (qs, qe) = self.sentences[self.qi];
+                let steps = instructions(&fs);
+                plan.asked = Some((
+                    self.q[qs..qe].trim().to_string(),
+                    format!("Take that answer, {steps}. What number do you get?"),
+                ));
+                continue;
+            }
             let (Some(name), Some(place)) = (name, place) else {
                 // No name a reader can pin down: the old wording, with a note.
                 plan.notes.push(format!(
@@ -527,11 +551,12 @@ impl<'a> Context<'a> {
             }
             stack.extend(nd.operands.iter().copied());
         }
-        let _ = node;
         match last {
             Some(i) if i >= self.qi => None,
-            Some(i) => Some(Some(i)),
-            None => Some(None),
+            // An input right after its sentence; a step once everything before the question
+            // is told (a number it reads may be written later without being linked).
+            Some(i) if matches!(node.kind, NodeKind::Input { .. }) => Some(Some(i)),
+            _ => Some(None),
         }
     }
 
@@ -848,6 +873,31 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64) -> String {
         }
     };
     format!("{lead} {} {body}.", name.phrase)
+}
+
+/// Changes as instructions on a number: `add 5 to it, then double it, and then halve it`.
+fn instructions(fs: &[ProxyFn]) -> String {
+    let parts: Vec<String> = fs
+        .iter()
+        .map(|f| {
+            let (op, k) = normalize(f.op, f.k);
+            let ks = plain(k);
+            match op {
+                ProxyOp::Add => format!("add {ks} to it"),
+                ProxyOp::Sub => format!("subtract {ks} from it"),
+                ProxyOp::Mul if k == Number::int(2) => "double it".into(),
+                ProxyOp::Mul if k == Number::int(3) => "triple it".into(),
+                ProxyOp::Mul => format!("multiply it by {ks}"),
+                ProxyOp::Div if k == Number::int(2) => "halve it".into(),
+                ProxyOp::Div => format!("divide it by {ks}"),
+            }
+        })
+        .collect();
+    match parts.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, init)) => format!("{}, and then {last}", init.join(", then ")),
+    }
 }
 
 /// One change in words: `goes up by $3`, `doubles`, `falls to a third of that`.

@@ -70,6 +70,12 @@ impl Names {
                         if written.contains("twice") || written.contains("half") || written.contains("double") {
                             return None;
                         }
+                        // A number written twice for the same things (`two books … two
+                        // books`) would contradict a change to one of them.
+                        let after = |end: usize| q.get(end..).map(|t| t.split_whitespace().next().unwrap_or("").to_lowercase());
+                        if links.iter().any(|o| o.start != m.start && o.value == m.value && after(o.end) == after(m.end)) {
+                            return None;
+                        }
                         let &(s, e) = sents.iter().find(|&&(s, e)| s <= m.start && m.end <= e)?;
                         let money = kind == MentionKind::Money
                             || q.get(..m.start).is_some_and(|b| b.ends_with('$'));
@@ -78,7 +84,12 @@ impl Names {
                         } else {
                             m.start
                         };
-                        name_in(q.get(s..e)?, pre_end - s, m.end - s, money, m.value)
+                        // A bare count ("the number of people") only when nothing else in
+                        // the question counts the same nouns.
+                        let noun = after(m.end).unwrap_or_default();
+                        let bare_ok = noun.is_empty()
+                            || q.to_lowercase().matches(&format!(" {noun}")).count() <= 1;
+                        name_in_text(q.get(s..e)?, pre_end - s, m.end - s, money, m.value, bare_ok)
                     }),
                 NodeKind::Step { .. } | NodeKind::Branch { .. } => node
                     .text
@@ -435,7 +446,7 @@ const UNITS: &[&str] = &[
     "mile", "km", "kilometers", "meters", "m", "cm", "centimeters", "feet", "foot", "inches",
     "inch", "yards", "liters", "l", "ml", "milliliters", "gallons", "quarts", "cups", "hours",
     "hour", "minutes", "minute", "seconds", "days", "weeks", "months", "years", "degrees",
-    "mph", "calories", "square",
+    "mph", "calories",
 ];
 
 /// Words that are not nouns a count is of.
@@ -446,6 +457,19 @@ const NOT_NOUNS: &[&str] = &[
 /// The name of the number at `num_start..num_end` of `sentence` (its text before is
 /// `..pre_end`), `None` when the sentence does not name it well.
 fn name_in(sentence: &str, pre_end: usize, num_end: usize, money: bool, value: Number) -> Option<Name> {
+    name_in_text(sentence, pre_end, num_end, money, value, true)
+}
+
+/// [`name_in`], with `bare_ok` false when a bare "the number of nouns" would be ambiguous (the
+/// nouns are counted elsewhere too).
+fn name_in_text(
+    sentence: &str,
+    pre_end: usize,
+    num_end: usize,
+    money: bool,
+    value: Number,
+    bare_ok: bool,
+) -> Option<Name> {
     let pre_raw = sentence.get(..pre_end)?;
     let post_raw = sentence.get(num_end..)?;
     // The clause: after the last `,` `;` `:` before the number.
@@ -561,7 +585,7 @@ fn name_in(sentence: &str, pre_end: usize, num_end: usize, money: bool, value: N
     if pre.is_empty() || pre.last().is_some_and(|w| w.eq_ignore_ascii_case("of")) {
         // `five girls`, `the weight of five girls`: the count of the nouns, when the
         // sentence names no other count of them.
-        if sentence.to_lowercase().matches(noun.as_str()).count() > 1 {
+        if sentence.to_lowercase().matches(noun.as_str()).count() > 1 || !bare_ok {
             return None;
         }
         return finish(format!("{what} {noun}{}", join_rest(&[], &trailer)), Measure::Count);
