@@ -86,7 +86,11 @@ impl Names {
                         };
                         // A bare count ("the number of people") only when nothing else in
                         // the question counts the same nouns.
-                        let noun = after(m.end).unwrap_or_default();
+                        let noun: String = after(m.end)
+                            .unwrap_or_default()
+                            .chars()
+                            .filter(|c| c.is_alphabetic())
+                            .collect();
                         let bare_ok = noun.is_empty()
                             || q.to_lowercase().matches(&format!(" {noun}")).count() <= 1;
                         name_in_text(q.get(s..e)?, pre_end - s, m.end - s, money, m.value, bare_ok)
