@@ -186,10 +186,13 @@ fn VerdictView(v: Verdict) -> impl IntoView {
     let offline = v.is_offline();
     let e = v.execution.clone();
     let c = v.consistency.clone();
+    let lint = v.lint.clone();
+    let ran = v.checks_ran().join(", ");
     view! {
         <p class=format!("verdict-outcome {outcome}")>
             <span class=format!("badge {outcome}")>{outcome}</span>
             {offline.then(|| view! { <span class="badge offline">"offline verdict"</span> })}
+            " " <span class="checks-ran">"checks that ran: " {ran}</span>
         </p>
         <table class="verdict">
             <tbody>
@@ -214,6 +217,19 @@ fn VerdictView(v: Verdict) -> impl IntoView {
                         {(!c.report.distractors.is_empty()).then(|| format!(" ({} distractor(s) marked as such)", c.report.distractors.len()))}
                     </td>
                 </tr>
+                {lint.map(|l| view! {
+                    <tr class=if l.ok { "ok lint" } else { "bad lint" }>
+                        <th>"well-posedness lint"</th>
+                        <td class="mark">{mark(l.ok)}</td>
+                        <td>
+                            {if l.ok {
+                                "no change before its quantity, no unknown name, no contradiction, no unnatural value".to_string()
+                            } else {
+                                l.findings.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("; ")
+                            }}
+                        </td>
+                    </tr>
+                })}
                 {match v.llm.clone() {
                     Some(j) => view! { <JudgeRow j/> }.into_any(),
                     None => view! {

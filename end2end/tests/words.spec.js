@@ -37,12 +37,17 @@ test('verbalize and judge a variant from its page, by button and by key', async 
   await page.keyboard.press('j');
   const verdict = words.locator('table.verdict');
   await expect(verdict).toBeVisible();
-  await expect(verdict.locator('tr')).toHaveCount(3);
+  await expect(verdict.locator('tr')).toHaveCount(4);
   await expect(verdict.locator('tr').nth(0)).toContainText('execution');
   await expect(verdict.locator('tr').nth(0)).toHaveClass(/ok/);
   await expect(verdict.locator('tr').nth(1)).toContainText('consistency');
-  await expect(verdict.locator('tr').nth(2)).toContainText('no model was used');
+  await expect(verdict.locator('tr').nth(2)).toContainText('well-posedness lint');
+  await expect(verdict.locator('tr').nth(3)).toContainText('no model was used');
   await expect(words.locator('p.verdict-outcome .badge.offline')).toHaveText('offline verdict');
+  // Offline is never a pass: linted at best, and it says which checks ran.
+  await expect(words.locator('p.verdict-outcome .badge').first()).toHaveText(/^(linted|fail)$/);
+  await expect(words.locator('p.verdict-outcome .checks-ran')).toHaveText(
+    'checks that ran: exact execution, numbers consistent, well-posedness lint');
 
   // It was stored: a reload shows the same text and verdict.
   const shown = (await text.textContent()).trim();
