@@ -1,6 +1,7 @@
-//! Judge: the two offline checks, then (with a model) an independent solution of the text and
-//! ratings of faithfulness and fluency, each as a JSON object constrained by a schema and
-//! parsed strictly.
+//! Judge: the three offline checks (exact execution, numbers consistent, the well-posedness
+//! lint), then (with a model) an independent solution of the text and ratings of faithfulness
+//! and fluency, each as a JSON object constrained by a schema and parsed strictly. Without a
+//! model the verdict is at best `linted`: only a solve that agreed makes a `pass`.
 
 use engine::verdict::{self, LlmJudgement, Verdict};
 use engine::{Graph, Number};
@@ -163,8 +164,9 @@ async fn ask<T>(
     Ok(Err(last))
 }
 
-/// Judges a variant's `text`: execution and consistency offline, then, with a model, an
-/// independent solution compared with the graph's answer and the two ratings.
+/// Judges a variant's `text`: execution, consistency and the lint offline
+/// ([`verdict::offline`]), then, with a model, an independent solution compared with the
+/// graph's answer and the two ratings.
 ///
 /// An outage of the endpoint is an error (the caller keeps the item for later); any other
 /// trouble with the model is recorded in [`LlmJudgement::error`].
@@ -243,6 +245,29 @@ pub fn format_answer(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without a model the verdict is the engine's offline one: linted at best, never a pass,
+    /// and a text the lint rejects fails.
+    #[tokio::test]
+    async fn offline_judge_is_linted_never_pass() {
+        let g = engine::gsm8k::extract(
+            "Tim has 40 cards. He gives 10 cards away. How many cards does he have left?",
+            "He has 40 - 10 = <<40-10=30>>30 cards left.\n#### 30",
+        )
+        .unwrap()
+        .graph;
+        let run = judge(None, &g, &g, g.question().unwrap(), "30", 1).await;
+        let v = run.result.unwrap();
+        assert_eq!(v.outcome(), verdict::Outcome::Linted);
+        assert_eq!(
+            v.checks_ran(),
+            ["exact execution", "numbers consistent", "well-posedness lint"]
+        );
+        let bad = "After that, the number of cards goes down by 16. Tim has 40 cards. He gives \
+                   10 cards away. How many cards does he have left?";
+        let v = judge(None, &g, &g, bad, "30", 1).await.result.unwrap();
+        assert_eq!(v.outcome(), verdict::Outcome::Fail, "{v:?}");
+    }
 
     #[test]
     fn parses_strictly() {
