@@ -590,3 +590,59 @@ async fn sqlx_count(store: &Store, ids: &[i64]) -> (i64,) {
     }
     (n,)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_from_a_one_connection_store_and_into_a_closure() {
+    // An in-memory store has a single connection: building the requests must not hold it.
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    let r = store.import_jsonl("pencils", ROW).await.unwrap();
+    let page = store
+        .dataset(r.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let pid = page.problems[0].id;
+    let g = store.problem(pid).await.unwrap().unwrap().graph.unwrap();
+    let boxes = g
+        .ids()
+        .find(|&i| g.role(i) == Role::Input && g.value(i) == Number::from(3i64))
+        .unwrap();
+    let op = Intervention::SetInput {
+        node: boxes,
+        value: Number::from(4i64),
+    };
+    store.save_variant(pid, None, vec![op], None).await.unwrap();
+    let mut lines = Vec::new();
+    let mut sink = |l: &str| -> std::io::Result<()> {
+        lines.push(l.to_string());
+        Ok(())
+    };
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        store.words_requests(
+            r.dataset_id,
+            app::store::WordsKind::Both,
+            false,
+            MODEL,
+            Provider::Generic,
+            &mut sink,
+        ),
+    )
+    .await
+    .expect("no deadlock")
+    .unwrap();
+    assert_eq!((report.verbalize, report.solve, report.rate), (1, 0, 0));
+    assert_eq!(lines.len(), 1);
+    let e = store
+        .words_requests(
+            r.dataset_id,
+            app::store::WordsKind::Judge,
+            false,
+            " ",
+            Provider::Generic,
+            &mut |_: &str| Ok(()),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("--model"), "{e}");
+}

@@ -239,7 +239,9 @@ impl Store {
             .await?;
             let Some(last) = page.last() else { break };
             after = last.0;
-            let mut tx = self.pool.begin().await?;
+            // The page's requests are built first (reads only), then kept in one
+            // transaction, then written: no transaction is held while the store reads.
+            let mut pending: Vec<(CustomId, &'static str, String)> = Vec::new();
             for (id, source, verdict) in page {
                 report.variants += 1;
                 let verbalize =
@@ -283,24 +285,7 @@ impl Store {
                 for k in kinds {
                     let (custom_id, req, retry) = self.next_request(&cur, k).await?;
                     let body = chat_body(model.trim(), provider, &req);
-                    let line = batch::request_line(&custom_id, &body);
-                    sqlx::query(
-                        "INSERT OR REPLACE INTO batch_requests
-                            (custom_id, variant_id, kind, fingerprint, prompt_version, model, body)
-                         VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(custom_id.to_string())
-                    .bind(id)
-                    .bind(k.as_str())
-                    .bind(&custom_id.fingerprint)
-                    .bind(req.prompt_version)
-                    .bind(model.trim())
-                    .bind(body.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                    out(&line).map_err(|e| {
-                        StoreError::Internal(format!("cannot write the requests file: {e}"))
-                    })?;
+                    pending.push((custom_id, req.prompt_version, body.to_string()));
                     match k {
                         Kind::Verbalize => report.verbalize += 1,
                         Kind::Solve => report.solve += 1,
@@ -309,7 +294,30 @@ impl Store {
                     report.retries += u64::from(retry);
                 }
             }
+            let mut tx = self.pool.begin().await?;
+            for (custom_id, prompt_version, body) in &pending {
+                sqlx::query(
+                    "INSERT OR REPLACE INTO batch_requests
+                        (custom_id, variant_id, kind, fingerprint, prompt_version, model, body)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(custom_id.to_string())
+                .bind(custom_id.variant_id)
+                .bind(custom_id.kind.as_str())
+                .bind(&custom_id.fingerprint)
+                .bind(*prompt_version)
+                .bind(model.trim())
+                .bind(body)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
+            for (custom_id, _, body) in &pending {
+                let body: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+                out(&batch::request_line(custom_id, &body)).map_err(|e| {
+                    StoreError::Internal(format!("cannot write the requests file: {e}"))
+                })?;
+            }
         }
         Ok(report)
     }
@@ -347,8 +355,15 @@ impl Store {
             if let (Some(content), Some(_)) = (content, error) {
                 let complaint = match kind {
                     Kind::Verbalize => {
-                        let l = &cur.lineage;
-                        llm::verbalize::check_reply(&l.original, &l.variant, &content)
+                        let original = cur.lineage.original.clone();
+                        let variant = cur.lineage.variant.clone();
+                        let c = content.clone();
+                        self.engine
+                            .row(
+                                &format!("checking variant {}'s last reply", cur.id),
+                                move || llm::verbalize::check_reply(&original, &variant, &c),
+                            )
+                            .await?
                             .err()
                             .map(|c| llm::verbalize::complaint(&c))
                     }
