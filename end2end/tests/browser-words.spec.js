@@ -133,3 +133,27 @@ test('a variant shows its own text and solution; its workbench starts from it; s
   await expect(item.locator('.wording section.solution')).toContainText('Worked solution');
   await expect(item.locator('.wording .lint-side')).toBeAttached();
 });
+
+test('lint complaints appear beside the preview text, reachable by keyboard', async ({ page }) => {
+  await openFirstDemoProblem(page);
+  const live = page.locator('.workbench section.live-words');
+  // A negative count: the lint must say so (an unnatural value).
+  await page.locator('svg.graph g.node.input').first().click();
+  await page.locator('form.set-value input[name="value"]').fill('-5');
+  await page.locator('form.set-value button[type="submit"]').click();
+  await expect(live.locator('blockquote.preview-text')).toContainText('-5');
+  const complaints = live.locator('.lint-side ol.lint-list li.lint-finding.unnatural-value');
+  await expect(complaints.first()).toBeVisible();
+  await expect(complaints.first()).toContainText('negative');
+  await expect(live.locator('.lint-clean')).toHaveCount(0);
+
+  // A complaint about one place in the text marks it; its number focuses the mark.
+  const marks = live.locator('mark.lint');
+  if ((await marks.count()) > 0) {
+    const id = await marks.first().getAttribute('id');
+    await live.locator('ol.lint-list button.lint-n').first().focus();
+    await page.keyboard.press('Enter');
+    await expect(page.locator(`#${id}`)).toBeFocused();
+    await expect(page.locator(`#${id}`)).toHaveClass(/active/);
+  }
+});
