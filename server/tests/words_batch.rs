@@ -378,6 +378,48 @@ async fn batch_replies_are_stored_exactly_as_live_ones() {
     // Nothing left to ask.
     let none = requests(&db, ds, "both", &req_file, &[]);
     assert!(none.is_empty(), "{none:?}");
+
+    // A full export carries the solution, and restoring it keeps it.
+    let export = dir.path().join("export.jsonl");
+    let data_dir = dir.path().to_str().unwrap();
+    ok(&graft(&[
+        "export",
+        "--dataset",
+        &ds.to_string(),
+        "-o",
+        export.to_str().unwrap(),
+        "--data-dir",
+        data_dir,
+    ]));
+    let records = read_lines(&export);
+    assert!(records.iter().any(|r| r["solution"]
+        .as_str()
+        .is_some_and(|s| s.ends_with("#### 60"))));
+    ok(&graft(&[
+        "import",
+        export.to_str().unwrap(),
+        "--name",
+        "copy",
+        "--data-dir",
+        data_dir,
+    ]));
+    let copy = store
+        .list_datasets(false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "copy")
+        .unwrap();
+    let page = store.dataset_variants(copy.id, None, 0, 10).await.unwrap();
+    let mut restored = Vec::new();
+    for item in &page.items {
+        restored.push(store.variant_words(item.id).await.unwrap().solution);
+    }
+    let mut original = Vec::new();
+    for &id in &ids {
+        original.push(store.variant_words(id).await.unwrap().solution);
+    }
+    assert_eq!(restored, original);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -234,6 +234,7 @@ struct Record<'a> {
     question: String,
     source: Option<String>,
     text: Option<String>,
+    solution: Option<String>,
     program: Option<String>,
     llm_program: Option<String>,
     graph: Option<String>,
@@ -281,6 +282,7 @@ impl<'a> Record<'a> {
             question: String::new(),
             source: None,
             text: None,
+            solution: None,
             program: None,
             llm_program: None,
             graph: None,
@@ -419,7 +421,8 @@ fn variants_sql() -> String {
             WHERE e.bulk IS NOT NULL GROUP BY e.bulk)
         SELECT vk.k AS key, pk.k AS problem_key, par.k AS parent_key, p.question,
             v.operations, v.seed, v.round, v.chain, v.graph, v.depth, v.answer, v.created_at,
-            v.text, v.text_source, v.text_fallback, v.text_notes, ed.name AS text_edited_by,
+            v.text, v.solution, v.text_source, v.text_fallback, v.text_notes,
+            ed.name AS text_edited_by,
             v.verdict, v.verdict_outcome, v.review_status, v.review_reason,
             rv.name AS reviewed_by, v.reviewed_at,
             (SELECT json_group_array(json(x.obj)) FROM (
@@ -459,6 +462,7 @@ struct VariantRow {
     answer: String,
     created_at: String,
     text: Option<String>,
+    solution: Option<String>,
     text_source: Option<String>,
     text_fallback: Option<String>,
     text_notes: Option<String>,
@@ -945,6 +949,7 @@ async fn produce_full(
             r.parent_key = row.parent_key.map(|k| format!("v{k}"));
             r.question = row.question;
             r.text = row.text;
+            r.solution = row.solution;
             r.program = Some(program);
             r.graph = Some(row.graph);
             r.answer = Some(row.answer);

@@ -63,6 +63,7 @@ struct RecordIn {
     question: String,
     source: Option<String>,
     text: Option<String>,
+    solution: Option<String>,
     llm_program: Option<String>,
     graph: Option<String>,
     answer: Option<String>,
@@ -128,6 +129,7 @@ struct Variant {
     answer: String,
     created_at: Option<String>,
     text: Option<String>,
+    solution: Option<String>,
     text_source: Option<String>,
     text_fallback: Option<String>,
     text_notes: Option<String>,
@@ -621,6 +623,7 @@ fn plan_record(
                 answer: String::new(),
                 created_at: r.created_at,
                 text: r.text,
+                solution: r.solution,
                 text_source: r.text_source,
                 text_fallback: r.text_fallback,
                 text_notes: r
@@ -850,9 +853,9 @@ impl Store {
                 "INSERT INTO variants (problem_id, parent_variant_id, operations, seed, round,
                     chain, graph, depth, answer, share_token, created_at, text, text_source,
                     text_fallback, text_notes, verdict, verdict_outcome, review_status,
-                    review_reason, reviewed_by, reviewed_at, text_edited_by)
+                    review_reason, reviewed_by, reviewed_at, text_edited_by, solution)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {NOW}), ?, ?, ?, ?, ?, ?, ?, ?,
-                    ?, ?, ?)"
+                    ?, ?, ?, ?)"
             ))
             .bind(problem_ids[v.problem])
             .bind(v.parent.map(|p| variant_ids[p]))
@@ -876,6 +879,7 @@ impl Store {
             .bind(reviewed_by)
             .bind(&v.reviewed_at)
             .bind(edited_by)
+            .bind(&v.solution)
             .execute(&mut *tx)
             .await
             .map_err(|e| at_line(v.at, e))?
