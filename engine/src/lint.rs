@@ -142,7 +142,10 @@ fn tokenize(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut start = None;
     let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '\'' || c == '’';
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         match (start, is_word(c)) {
             (None, true) => start = Some(i),
             (Some(s), false) => {
@@ -172,9 +175,7 @@ fn tokenize(text: &str) -> Vec<Word> {
 /// Byte ranges of the sentences: cut after `.`, `?` or `!` followed by white space (or the
 /// end), except after common abbreviations and inside numbers.
 fn sentences(text: &str) -> Vec<(usize, usize)> {
-    const ABBREV: [&str; 10] = [
-        "mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "no",
-    ];
+    const ABBREV: [&str; 10] = ["mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "no"];
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
@@ -200,7 +201,7 @@ fn sentences(text: &str) -> Vec<(usize, usize)> {
         out.push((start, i + 1));
         start = i + 1;
     }
-    if text[start..].trim().len() > 0 {
+    if !text[start..].trim().is_empty() {
         out.push((start, text.len()));
     }
     out
@@ -232,40 +233,142 @@ fn plain_stem(w: &str) -> String {
 
 /// Words that never carry a quantity's name.
 const FUNCTION: &[&str] = &[
-    "the", "a", "an", "of", "his", "her", "their", "its", "this", "that", "these", "those",
-    "each", "every", "all", "and", "or", "to", "in", "on", "at", "for", "from", "with", "by",
-    "per", "she", "he", "they", "it", "we", "i", "you", "has", "have", "had", "is", "are", "was",
-    "were", "be", "some", "any", "my", "our", "your", "them", "him", "there", "what", "how",
-    "much", "many", "total", "number", "amount", "new", "now", "then", "after", "before", "up",
-    "down", "as", "than",
+    "the", "a", "an", "of", "his", "her", "their", "its", "this", "that", "these", "those", "each",
+    "every", "all", "and", "or", "to", "in", "on", "at", "for", "from", "with", "by", "per", "she",
+    "he", "they", "it", "we", "i", "you", "has", "have", "had", "is", "are", "was", "were", "be",
+    "some", "any", "my", "our", "your", "them", "him", "there", "what", "how", "much", "many",
+    "total", "number", "amount", "new", "now", "then", "after", "before", "up", "down", "as",
+    "than",
 ];
 
 /// Words that begin a relative clause or a prepositional phrase after a noun.
 const NP_END: &[&str] = &[
-    "she", "he", "they", "it", "we", "i", "you", "that", "which", "who", "whom", "whose", "in",
-    "on", "at", "for", "from", "with", "per", "to", "after", "before", "by", "when", "if",
-    "since", "during", "into", "than", "as", "over", "under", "about", "while", "has", "have",
-    "had", "will", "would", "can", "could", "does", "did", "is", "are", "was", "were", "also",
-    "been", "every", "each", "got", "gets", "get", "the", "a", "an", "his", "her", "their",
-    "suddenly", "recently", "only", "still", "just", "quickly", "slowly", "gradually",
-    "eventually", "finally", "immediately", "soon", "again", "left", "remaining",
+    "she",
+    "he",
+    "they",
+    "it",
+    "we",
+    "i",
+    "you",
+    "that",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "in",
+    "on",
+    "at",
+    "for",
+    "from",
+    "with",
+    "per",
+    "to",
+    "after",
+    "before",
+    "by",
+    "when",
+    "if",
+    "since",
+    "during",
+    "into",
+    "than",
+    "as",
+    "over",
+    "under",
+    "about",
+    "while",
+    "has",
+    "have",
+    "had",
+    "will",
+    "would",
+    "can",
+    "could",
+    "does",
+    "did",
+    "is",
+    "are",
+    "was",
+    "were",
+    "also",
+    "been",
+    "every",
+    "each",
+    "got",
+    "gets",
+    "get",
+    "the",
+    "a",
+    "an",
+    "his",
+    "her",
+    "their",
+    "suddenly",
+    "recently",
+    "only",
+    "still",
+    "just",
+    "quickly",
+    "slowly",
+    "gradually",
+    "eventually",
+    "finally",
+    "immediately",
+    "soon",
+    "again",
+    "left",
+    "remaining",
 ];
 
 /// Words after which a change's subject starts (a subordinate clause or a verb of knowing).
 const SUBORD: &[&str] = &[
     "if", "that", "when", "whenever", "because", "since", "while", "where", "until", "once",
-    "though", "although", "realized", "realizes", "noticed", "notices",
-    "found", "finds", "learned", "learns", "saw", "sees", "knew", "knows", "out",
+    "though", "although", "realized", "realizes", "noticed", "notices", "found", "finds",
+    "learned", "learns", "saw", "sees", "knew", "knows", "out",
 ];
 
 /// Verbs, adverbs and function words that turn up as nouns in garbled names (often from
 /// program identifiers or solution sentences).
 const GARBLE: &[&str] = &[
-    "subtract", "subtracted", "subtracting", "add", "adding", "find", "finding", "calculate",
-    "calculated", "compute", "computed", "multiply", "multiplied", "divide", "hence",
-    "therefore", "thus", "so", "equals", "equal", "minus", "plus", "times", "split", "get",
-    "gets", "got", "calc", "tmp", "temp", "var", "val", "result", "res", "ans", "answer",
-    "solution", "step", "value",
+    "subtract",
+    "subtracted",
+    "subtracting",
+    "add",
+    "adding",
+    "find",
+    "finding",
+    "calculate",
+    "calculated",
+    "compute",
+    "computed",
+    "multiply",
+    "multiplied",
+    "divide",
+    "hence",
+    "therefore",
+    "thus",
+    "so",
+    "equals",
+    "equal",
+    "minus",
+    "plus",
+    "times",
+    "split",
+    "get",
+    "gets",
+    "got",
+    "calc",
+    "tmp",
+    "temp",
+    "var",
+    "val",
+    "result",
+    "res",
+    "ans",
+    "answer",
+    "solution",
+    "step",
+    "value",
 ];
 
 /// Units that cannot stand alone as the name of a quantity ("the kg").
@@ -291,8 +394,27 @@ const GENERIC: &[&str] = &[
 
 /// Leading words of a change sentence that only sequence it.
 const MARKERS: &[&str] = &[
-    "then", "after", "that", "later", "next", "finally", "meanwhile", "and", "but", "so", "now",
-    "also", "afterwards", "afterward", "on", "top", "of", "this", "in", "the", "end",
+    "then",
+    "after",
+    "that",
+    "later",
+    "next",
+    "finally",
+    "meanwhile",
+    "and",
+    "but",
+    "so",
+    "now",
+    "also",
+    "afterwards",
+    "afterward",
+    "on",
+    "top",
+    "of",
+    "this",
+    "in",
+    "the",
+    "end",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -316,7 +438,12 @@ struct Change {
 /// times as large", "is doubled", "is divided by 2", "is cut to a third", and a bare "doubles"
 /// at the end of a clause. The subject is what comes before.
 fn change_at(text: &str, words: &[Word], i: usize, end: usize) -> Option<usize> {
-    let w = |k: usize| words.get(i + k).filter(|_| i + k < end).map(|w| w.lower.as_str());
+    let w = |k: usize| {
+        words
+            .get(i + k)
+            .filter(|_| i + k < end)
+            .map(|w| w.lower.as_str())
+    };
     let num = |k: usize| w(k).is_some_and(is_number_word);
     let be = |k: usize| matches!(w(k), Some("is" | "are" | "was" | "were" | "gets" | "get"));
     match w(0)? {
@@ -325,10 +452,9 @@ fn change_at(text: &str, words: &[Word], i: usize, end: usize) -> Option<usize> 
             (w(2) == Some("by")).then_some(3)
         }
         "climbs" | "rises" | "falls" | "drops" | "jumps" | "rose" | "fell" | "dropped"
-        | "jumped" => {
-            (matches!(w(1), Some("by" | "to")) && (num(2) || matches!(w(2), Some("a" | "half"))))
-                .then_some(2)
-        }
+        | "jumped" => (matches!(w(1), Some("by" | "to"))
+            && (num(2) || matches!(w(2), Some("a" | "half"))))
+        .then_some(2),
         "doubles" | "triples" | "quadruples" | "halves" | "doubled" | "tripled" | "halved"
         | "quadrupled" => {
             // Only the intransitive use ends the clause: "her savings double." / "…, and then";
@@ -336,8 +462,21 @@ fn change_at(text: &str, words: &[Word], i: usize, end: usize) -> Option<usize> 
             let prev = i.checked_sub(1).map(|p| words[p].lower.as_str());
             if matches!(
                 prev,
-                Some("is" | "are" | "was" | "were" | "a" | "the" | "into" | "in" | "of" | "two"
-                    | "both" | "some" | "its" | "their")
+                Some(
+                    "is" | "are"
+                        | "was"
+                        | "were"
+                        | "a"
+                        | "the"
+                        | "into"
+                        | "in"
+                        | "of"
+                        | "two"
+                        | "both"
+                        | "some"
+                        | "its"
+                        | "their"
+                )
             ) {
                 return None;
             }
@@ -378,9 +517,27 @@ fn is_number_word(w: &str) -> bool {
     w.chars().all(|c| c.is_ascii_digit())
         || matches!(
             w,
-            "one" | "two" | "three" | "four" | "five" | "six" | "seven" | "eight" | "nine" | "ten"
-                | "eleven" | "twelve" | "twenty" | "thirty" | "forty" | "fifty" | "hundred"
-                | "half" | "third" | "quarter" | "dozen"
+            "one"
+                | "two"
+                | "three"
+                | "four"
+                | "five"
+                | "six"
+                | "seven"
+                | "eight"
+                | "nine"
+                | "ten"
+                | "eleven"
+                | "twelve"
+                | "twenty"
+                | "thirty"
+                | "forty"
+                | "fifty"
+                | "hundred"
+                | "half"
+                | "third"
+                | "quarter"
+                | "dozen"
         )
 }
 
@@ -428,7 +585,10 @@ fn find_changes(text: &str, words: &[Word], (s0, s1): (usize, usize)) -> Vec<Cha
         if k > a && is_pronoun(&words[k - 1].lower) && words[k - 1].lower != "that" {
             a = k - 1;
         }
-        if let Some(j) = (a..k).rev().find(|&j| SUBORD.contains(&words[j].lower.as_str())) {
+        if let Some(j) = (a..k)
+            .rev()
+            .find(|&j| SUBORD.contains(&words[j].lower.as_str()))
+        {
             // "that number increases": the demonstrative is the subject, not a conjunction.
             if !(words[j].lower == "that" && j + 1 < k && words[j + 1].lower == "number") {
                 a = j + 1;
@@ -449,7 +609,9 @@ fn find_changes(text: &str, words: &[Word], (s0, s1): (usize, usize)) -> Vec<Cha
 /// "After that, the number …", but "in the end" is a marker).
 fn is_subject_start(words: &[Word], a: usize, k: usize) -> bool {
     words[a].lower == "the"
-        && !(a > 0 && words[a - 1].lower == "in" && words.get(a + 1).is_some_and(|w| w.lower == "end"))
+        && !(a > 0
+            && words[a - 1].lower == "in"
+            && words.get(a + 1).is_some_and(|w| w.lower == "end"))
         && a + 1 < k
 }
 
@@ -467,9 +629,26 @@ fn more_fewer(text: &str, words: &[Word], k: usize, first: usize, end: usize) ->
     while j < end
         && !matches!(
             words[j].lower.as_str(),
-            "are" | "is" | "were" | "was" | "get" | "gets" | "join" | "joins" | "arrive"
-                | "arrives" | "come" | "comes" | "leave" | "leaves" | "than" | "came" | "joined"
-                | "arrived" | "left" | "went"
+            "are"
+                | "is"
+                | "were"
+                | "was"
+                | "get"
+                | "gets"
+                | "join"
+                | "joins"
+                | "arrive"
+                | "arrives"
+                | "come"
+                | "comes"
+                | "leave"
+                | "leaves"
+                | "than"
+                | "came"
+                | "joined"
+                | "arrived"
+                | "left"
+                | "went"
         )
         && !NP_END.contains(&words[j].lower.as_str())
         && !(words[j].lower.len() > 4
@@ -480,23 +659,46 @@ fn more_fewer(text: &str, words: &[Word], k: usize, first: usize, end: usize) ->
     }
     let verb = words.get(j).map(|w| w.lower.as_str()).filter(|_| j < end);
     let added = matches!(verb, Some("are" | "is" | "were" | "was" | "get" | "gets"))
-        && words
-            .get(j + 1)
-            .is_some_and(|w| {
-                matches!(
-                    w.lower.as_str(),
-                    "added" | "removed" | "taken" | "bought" | "made" | "baked" | "sold" | "given"
-                        | "used" | "eaten" | "lost" | "found" | "picked"
-                )
-            });
+        && words.get(j + 1).is_some_and(|w| {
+            matches!(
+                w.lower.as_str(),
+                "added"
+                    | "removed"
+                    | "taken"
+                    | "bought"
+                    | "made"
+                    | "baked"
+                    | "sold"
+                    | "given"
+                    | "used"
+                    | "eaten"
+                    | "lost"
+                    | "found"
+                    | "picked"
+            )
+        });
     let arrive = matches!(
         verb,
         Some(
-            "join" | "joins" | "arrive" | "arrives" | "come" | "comes" | "leave" | "leaves"
-                | "came" | "joined" | "arrived" | "left" | "went"
+            "join"
+                | "joins"
+                | "arrive"
+                | "arrives"
+                | "come"
+                | "comes"
+                | "leave"
+                | "leaves"
+                | "came"
+                | "joined"
+                | "arrived"
+                | "left"
+                | "went"
         )
     );
-    let sequenced = matches!(words[first].lower.as_str(), "then" | "after" | "later" | "next");
+    let sequenced = matches!(
+        words[first].lower.as_str(),
+        "then" | "after" | "later" | "next"
+    );
     if verb == Some("than") || !(added || arrive || sequenced) || j == k + 1 {
         return None;
     }
@@ -540,7 +742,12 @@ fn noun_phrase(words: &[Word], a: usize, b: usize) -> Vec<usize> {
             s = of + 1;
         }
     }
-    while s < b && matches!(words[s].lower.as_str(), "the" | "a" | "an" | "his" | "her" | "their" | "its") {
+    while s < b
+        && matches!(
+            words[s].lower.as_str(),
+            "the" | "a" | "an" | "his" | "her" | "their" | "its"
+        )
+    {
         s += 1;
     }
     let mut e = s;
@@ -548,7 +755,10 @@ fn noun_phrase(words: &[Word], a: usize, b: usize) -> Vec<usize> {
         && (e == s
             || !NP_END.contains(&words[e].lower.as_str())
             || (words[e - 1].lower == "of"
-                && matches!(words[e].lower.as_str(), "each" | "every" | "the" | "a" | "an" | "his" | "her" | "their")))
+                && matches!(
+                    words[e].lower.as_str(),
+                    "each" | "every" | "the" | "a" | "an" | "his" | "her" | "their"
+                )))
     {
         e += 1;
     }
@@ -556,7 +766,10 @@ fn noun_phrase(words: &[Word], a: usize, b: usize) -> Vec<usize> {
 }
 
 fn is_pronoun(w: &str) -> bool {
-    matches!(w, "it" | "they" | "this" | "that" | "these" | "those" | "he" | "she" | "them")
+    matches!(
+        w,
+        "it" | "they" | "this" | "that" | "these" | "those" | "he" | "she" | "them"
+    )
 }
 
 fn is_raw_identifier(raw: &str) -> bool {
@@ -577,8 +790,10 @@ fn is_ordinal_or_unit(w: &str) -> bool {
     let digits = &w[..w.len() - letters.len()];
     !digits.is_empty()
         && letters.chars().all(|c| c.is_ascii_alphabetic())
-        && (matches!(letters, "st" | "nd" | "rd" | "th" | "s" | "am" | "pm" | "x" | "d")
-            || BARE_UNITS.contains(&letters))
+        && (matches!(
+            letters,
+            "st" | "nd" | "rd" | "th" | "s" | "am" | "pm" | "x" | "d"
+        ) || BARE_UNITS.contains(&letters))
 }
 
 fn span(a: usize, b: usize) -> Option<Span> {
@@ -650,9 +865,8 @@ fn check_change(
             !elsewhere.contains(*w)
                 && !known.contains(*w)
                 && !close_to_any(w, &elsewhere)
-                && !(money_text && MONEY_WORDS.contains(&w.as_str()))
-        })
-        {
+                && (!money_text || !MONEY_WORDS.contains(&w.as_str()))
+        }) {
             garbled = Some(format!(
                 "\"{w}\", a word found in neither the rest of the text, the solution nor the original question"
             ));
@@ -683,10 +897,12 @@ fn check_change(
         // Money is introduced by any amount of it ("$6") or a word for paying.
         Some(h) if h == "money" => {
             text[..sub_span.0].contains('$')
-                || ["dollar", "cent", "cost", "price", "pay", "paid", "spend", "spent", "earn",
-                    "save", "money", "charge"]
-                    .iter()
-                    .any(|m| close_to_any(m, &before))
+                || [
+                    "dollar", "cent", "cost", "price", "pay", "paid", "spend", "spent", "earn",
+                    "save", "money", "charge",
+                ]
+                .iter()
+                .any(|m| close_to_any(m, &before))
         }
         Some(h) => close_to_any(h, &before),
     };
@@ -712,9 +928,7 @@ fn close_to_any(w: &str, set: &HashSet<String>) -> bool {
     }
     w.len() >= 4
         && set.iter().any(|o| {
-            o.len() >= 4
-                && (o.starts_with(w) || w.starts_with(o))
-                && o.len().abs_diff(w.len()) <= 2
+            o.len() >= 4 && (o.starts_with(w) || w.starts_with(o)) && o.len().abs_diff(w.len()) <= 2
         })
 }
 
@@ -752,7 +966,9 @@ fn restated_counts(text: &str, words: &[Word], changes: &[Change], out: &mut Vec
             .collect();
         let Some(&old) = before.last() else { continue };
         // The sentence end after the change.
-        let stop = text[ce..].find(['.', '?', '!']).map_or(text.len(), |p| ce + p);
+        let stop = text[ce..]
+            .find(['.', '?', '!'])
+            .map_or(text.len(), |p| ce + p);
         for (v, h, s, e) in &counted {
             if *s > stop && h == head && *v == old {
                 let said = &text[*s..*e];
@@ -794,9 +1010,18 @@ fn question_after_change(
     let q = text[qs..qe].to_lowercase();
     let qwords: Vec<String> = tokenize(&q).into_iter().map(|w| w.lower).collect();
     let has = |w: &str| qwords.iter().any(|x| x == w);
-    let marked = ["now", "new", "after", "then", "finally", "afterwards", "changed", "changes"]
-        .iter()
-        .any(|w| has(w))
+    let marked = [
+        "now",
+        "new",
+        "after",
+        "then",
+        "finally",
+        "afterwards",
+        "changed",
+        "changes",
+    ]
+    .iter()
+    .any(|w| has(w))
         || q.contains("in the end")
         || q.contains("at the end")
         || q.contains("end up")
@@ -879,10 +1104,16 @@ fn unnatural_values(original: &Graph, variant: &Graph, text: &str, out: &mut Vec
         let why = if ov.is_integer() && !nv.is_integer() && !money {
             Some(format!("was whole ({ov}) and is now fractional ({nv})"))
         } else if !ov.is_negative() && nv.is_negative() {
-            Some(format!("was not negative ({ov}) and is now negative ({nv})"))
-        } else if money && decimals(ov).is_some_and(|d| d <= 2) && decimals(nv).is_none_or(|d| d > 2)
+            Some(format!(
+                "was not negative ({ov}) and is now negative ({nv})"
+            ))
+        } else if money
+            && decimals(ov).is_some_and(|d| d <= 2)
+            && decimals(nv).is_none_or(|d| d > 2)
         {
-            Some(format!("is money in cents ({ov}) and is now {nv}, not a whole number of cents"))
+            Some(format!(
+                "is money in cents ({ov}) and is now {nv}, not a whole number of cents"
+            ))
         } else {
             None
         };
@@ -899,7 +1130,11 @@ fn unnatural_values(original: &Graph, variant: &Graph, text: &str, out: &mut Vec
             kind: LintKind::UnnaturalValue,
             message: format!(
                 "`{name}` {why}; choose a change that keeps it {}",
-                if money { "in whole cents" } else { "a whole, non-negative number like the original" }
+                if money {
+                    "in whole cents"
+                } else {
+                    "a whole, non-negative number like the original"
+                }
             ),
             span: at,
         });
@@ -922,7 +1157,10 @@ fn is_money(g: &Graph, id: NodeId, mentions: &[crate::mentions::Mention], q: &st
 /// Numbers written in the text with more than three decimals.
 fn long_decimals(text: &str, out: &mut Vec<LintFinding>) {
     for m in find_numbers(text) {
-        if !matches!(m.kind, MentionKind::Digits | MentionKind::Money | MentionKind::Percent) {
+        if !matches!(
+            m.kind,
+            MentionKind::Digits | MentionKind::Money | MentionKind::Percent
+        ) {
             continue;
         }
         let s = &text[m.span.start as usize..m.span.end as usize];

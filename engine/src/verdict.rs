@@ -175,7 +175,9 @@ impl Verdict {
 
     /// Whether an independent solver (the LLM judge) gave an answer that could be compared.
     pub fn solver_checked(&self) -> bool {
-        self.llm.as_ref().is_some_and(|j| j.answer_matches.is_some())
+        self.llm
+            .as_ref()
+            .is_some_and(|j| j.answer_matches.is_some())
     }
 
     /// Whether the lint ran and found something.
@@ -325,7 +327,10 @@ impl Tally {
             self.solver_checked, self.solver_agreed, self.linted_only, self.failed
         );
         if self.incomplete > 0 {
-            s.push_str(&format!(", {} incomplete (no usable solve)", self.incomplete));
+            s.push_str(&format!(
+                ", {} incomplete (no usable solve)",
+                self.incomplete
+            ));
         }
         s
     }
@@ -379,12 +384,19 @@ mod tests {
         assert!(verdict(None).is_offline());
         assert_eq!(
             verdict(None).checks_ran(),
-            vec!["exact execution", "numbers consistent", "well-posedness lint"]
+            vec![
+                "exact execution",
+                "numbers consistent",
+                "well-posedness lint"
+            ]
         );
         let mut old = verdict(None);
         old.lint = None;
         assert_eq!(old.outcome(), Outcome::Linted);
-        assert_eq!(old.checks_ran(), vec!["exact execution", "numbers consistent"]);
+        assert_eq!(
+            old.checks_ran(),
+            vec!["exact execution", "numbers consistent"]
+        );
         let mut linted_bad = verdict(None);
         linted_bad.lint = Some(LintCheck::from_findings(vec![LintFinding {
             kind: LintKind::ChangeBeforeQuantity,
@@ -393,13 +405,19 @@ mod tests {
         }]));
         assert_eq!(linted_bad.outcome(), Outcome::Fail);
         linted_bad.llm = Some(judgement(Some(true), None));
-        assert_eq!(linted_bad.outcome(), Outcome::Fail, "a solve does not excuse the lint");
+        assert_eq!(
+            linted_bad.outcome(),
+            Outcome::Fail,
+            "a solve does not excuse the lint"
+        );
         assert_eq!(
             verdict(Some(judgement(Some(true), None))).checks_ran(),
             CHECK_NAMES.to_vec()
         );
         assert_eq!(
-            verdict(Some(judgement(None, Some("down")))).checks_ran().len(),
+            verdict(Some(judgement(None, Some("down"))))
+                .checks_ran()
+                .len(),
             3
         );
         assert_eq!(
@@ -460,13 +478,23 @@ mod tests {
         ]));
         t.add(&bad);
         assert_eq!(
-            (t.total, t.solver_checked, t.solver_agreed, t.linted_only, t.failed, t.incomplete),
+            (
+                t.total,
+                t.solver_checked,
+                t.solver_agreed,
+                t.linted_only,
+                t.failed,
+                t.incomplete
+            ),
             (5, 2, 1, 1, 2, 1)
         );
         assert_eq!(t.top_lint_reasons(), vec![(LintKind::UnknownName, 1)]);
         let mut twice = t.clone();
         twice.merge(&t);
-        assert_eq!((twice.total, twice.lint_reasons[&LintKind::UnknownName]), (10, 2));
+        assert_eq!(
+            (twice.total, twice.lint_reasons[&LintKind::UnknownName]),
+            (10, 2)
+        );
         assert_eq!(
             t.summary(),
             "2 checked by a solver (1 agreed), 1 linted only (no solver), 2 failed, \

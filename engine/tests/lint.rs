@@ -13,7 +13,9 @@ const TRAIN: &str = concat!(
 );
 
 fn graph(question: &str, answer: &str) -> Graph {
-    extract(question, answer).expect("the made-up row extracts").graph
+    extract(question, answer)
+        .expect("the made-up row extracts")
+        .graph
 }
 
 fn kinds(f: &[LintFinding]) -> Vec<LintKind> {
@@ -27,7 +29,8 @@ fn flags(g: &Graph, text: &str, kind: LintKind, culprit: &str) {
     let at = text.find(culprit).expect("culprit in text") as u32;
     assert!(
         found.iter().any(|f| f.kind == kind
-            && f.span.is_some_and(|s| s.start <= at && at < s.end.max(s.start + 1))),
+            && f.span
+                .is_some_and(|s| s.start <= at && at < s.end.max(s.start + 1))),
         "expected {kind:?} at {culprit:?} in {text:?}, got {found:#?}"
     );
     for f in &found {
@@ -57,7 +60,12 @@ fn change_before_quantity_first_sentence() {
     let g = cards();
     let text = "After that, the number of cards goes down by 16. Tim has 40 cards. He gives 10 \
                 cards to his sister. How many cards does he have left?";
-    flags(&g, text, LintKind::ChangeBeforeQuantity, "the number of cards");
+    flags(
+        &g,
+        text,
+        LintKind::ChangeBeforeQuantity,
+        "the number of cards",
+    );
 }
 
 #[test]
@@ -67,7 +75,12 @@ fn change_before_quantity_never_introduced() {
                 hole. After that, the number of hours becomes 4 times as large. After that, the \
                 number of hours goes down by 4. How many hours will it take him to dig 30 small \
                 holes and 15 large holes?";
-    flags(&g, text, LintKind::ChangeBeforeQuantity, "the number of hours becomes");
+    flags(
+        &g,
+        text,
+        LintKind::ChangeBeforeQuantity,
+        "the number of hours becomes",
+    );
 }
 
 #[test]
@@ -78,10 +91,19 @@ fn garbled_names() {
     );
     let base = "Santa has 12 elves. Each elf makes 5 toys. ";
     for (bad, culprit) in [
-        ("Then the number of subtract elves becomes 4 times as large.", "subtract"),
-        ("Then the number of total number oranges goes up by 3.", "total number"),
+        (
+            "Then the number of subtract elves becomes 4 times as large.",
+            "subtract",
+        ),
+        (
+            "Then the number of total number oranges goes up by 3.",
+            "total number",
+        ),
         ("Then the find goes down by 7.", "find"),
-        ("Then the year younger becomes 5 times as large.", "year younger"),
+        (
+            "Then the year younger becomes 5 times as large.",
+            "year younger",
+        ),
         ("Then the kg goes up by 6.", "kg"),
         ("Then the hence kg goes down by 34.", "hence"),
         ("Then the number of elves_left goes up by 2.", "elves_left"),
@@ -156,8 +178,9 @@ fn unnatural_values() {
         "There are 30 / 5 = <<30/5=6>>6 groups.\nThey get 6 * 2.5 = $<<6*2.5=15>>15.\n#### 15",
     );
     let students = g.find("students").or_else(|| {
-        g.ids()
-            .find(|&id| g.value(id) == Number::from(30) && matches!(g.node(id).kind, NodeKind::Input { .. }))
+        g.ids().find(|&id| {
+            g.value(id) == Number::from(30) && matches!(g.node(id).kind, NodeKind::Input { .. })
+        })
     });
     let students = students.expect("an input 30");
     // 32 students in groups of 5: 6.4 groups.
@@ -268,7 +291,10 @@ fn train_originals_pass() {
         }
     }
     for (q, f) in &flagged {
-        eprintln!("flagged: {q}\n  {:?}", f.iter().map(|f| &f.message).collect::<Vec<_>>());
+        eprintln!(
+            "flagged: {q}\n  {:?}",
+            f.iter().map(|f| &f.message).collect::<Vec<_>>()
+        );
     }
     eprintln!("{} of {linted} originals flagged", flagged.len());
     assert!(linted >= 450, "only {linted} rows extracted");
@@ -289,7 +315,12 @@ fn pasted_sentence_start_in_a_name() {
     let text = "Emma sells lemonade for $2 a cup. On sunny days she sells 40 cups. After that, \
                 the number of cups On sunny days she sells decreases by 24. How much does she \
                 make on a sunny day now?";
-    flags(&g, text, LintKind::UnknownName, "On sunny days she sells decreases");
+    flags(
+        &g,
+        text,
+        LintKind::UnknownName,
+        "On sunny days she sells decreases",
+    );
 }
 
 #[test]

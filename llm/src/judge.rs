@@ -261,7 +261,11 @@ mod tests {
         assert_eq!(v.outcome(), verdict::Outcome::Linted);
         assert_eq!(
             v.checks_ran(),
-            ["exact execution", "numbers consistent", "well-posedness lint"]
+            [
+                "exact execution",
+                "numbers consistent",
+                "well-posedness lint"
+            ]
         );
         let bad = "After that, the number of cards goes down by 16. Tim has 40 cards. He gives \
                    10 cards away. How many cards does he have left?";

@@ -471,7 +471,11 @@ async fn offline_words_jobs_and_verdict_filters() {
     assert!(v.lint.is_some(), "the lint ran");
     assert_eq!(
         v.checks_ran(),
-        ["exact execution", "numbers consistent", "well-posedness lint"]
+        [
+            "exact execution",
+            "numbers consistent",
+            "well-posedness lint"
+        ]
     );
 
     // A judge job over the dataset (offline: the store has no model) judges every variant.
@@ -495,9 +499,15 @@ async fn offline_words_jobs_and_verdict_filters() {
     assert_eq!(checks.unjudged, 0, "{checks:?}");
     assert_eq!((checks.solver_checked, checks.solver_agreed), (0, 0));
     assert_eq!(checks.linted_only + checks.failed, n, "{checks:?}");
-    assert_eq!(checks.incomplete, 0, "offline verdicts are never incomplete");
+    assert_eq!(
+        checks.incomplete, 0,
+        "offline verdicts are never incomplete"
+    );
     assert_eq!(page.counts.fail, checks.failed);
-    assert_eq!(store.dataset_summary(ds).await.unwrap().unwrap().checks, checks);
+    assert_eq!(
+        store.dataset_summary(ds).await.unwrap().unwrap().checks,
+        checks
+    );
     // The review queue shows the same counts, and filters on `linted`.
     let every = |verdict: Option<&str>| crate::annotation::ReviewFilter {
         status: Some("all".into()),
