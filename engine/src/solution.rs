@@ -133,7 +133,7 @@ pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, Solutio
                     line.push_str(pieces[i].as_ref().map_or("", |p| p.0.as_str()));
                     i += 1;
                 }
-                let line = tidy(&line);
+                let line = capitalized(&line);
                 for &id in &steps[start..i] {
                     out.push(WorkedStep {
                         node: id,
@@ -277,16 +277,6 @@ impl Calc {
             shown(self.value)
         )
     }
-
-    /// `a op b = c`, no annotation (a calculation the answer does not need).
-    fn plain(&self, dollar: bool) -> String {
-        format!(
-            "{} = {}{}",
-            self.text,
-            if dollar { "$" } else { "" },
-            shown(self.value)
-        )
-    }
 }
 
 /// `e` over `args` as a calculation, when it has an operator and can be written.
@@ -384,22 +374,41 @@ fn render(e: &Expr, args: &[Number], st: Style) -> Option<(String, u8)> {
     })
 }
 
+/// The numbers `e` reads, in reading order (operand values and literals); `None` for an
+/// expression a GSM8K calculation does not write as it stands (functions, `%`, `**`).
+fn leaves(e: &Expr, args: &[Number], out: &mut Vec<Number>) -> Option<()> {
+    match e {
+        Expr::Arg(i) => out.push(*args.get(*i as usize)?),
+        Expr::Lit(n) => out.push(*n),
+        Expr::Neg(a) => leaves(a, args, out)?,
+        Expr::Bin(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::FloorDiv, a, b) => {
+            leaves(a, args, out)?;
+            leaves(b, args, out)?;
+        }
+        Expr::Bin(..) | Expr::Call(..) => return None,
+    }
+    Some(())
+}
+
 /// A calculation found in a solution line (annotations already stripped).
 #[derive(Debug, Clone, Copy)]
 struct Found {
-    /// Start of the written calculation (`48/2`).
+    /// Start of the written calculation (`48/2`, `30 minks * 6 babies/mink`).
     start: usize,
+    /// End of the written calculation, spaces before `=` excluded.
+    lhs_end: usize,
+    /// Start of the written result (its sign included; after a `$`).
+    rhs_start: usize,
     /// End of the written result (`24`).
     end: usize,
-    /// Whether the result is written `$24`.
-    dollar: bool,
     /// Whether the calculation was written with spaces around its operators.
     spaced: bool,
     /// Whether it multiplies with ` x `.
     x_times: bool,
 }
 
-/// The calculations `a op b = c` written in `text`, in order.
+/// The calculations `a op b = c` written in `text`, in order. The left side may carry unit
+/// words after its numbers (`10 floors * 10 rooms/floor = 100 rooms`).
 fn find_calcs(text: &str) -> Vec<Found> {
     let b = text.as_bytes();
     let mut out = Vec::new();
@@ -410,77 +419,145 @@ fn find_calcs(text: &str) -> Vec<Found> {
         }
         // The result.
         let mut j = eq + 1;
-        while j < b.len() && b[j] == b' ' {
+        while j < b.len() && matches!(b[j], b' ' | b'$') {
             j += 1;
         }
-        let dollar = b.get(j) == Some(&b'$');
-        if dollar {
-            j += 1;
-        }
+        let rhs_start = j;
         if b.get(j) == Some(&b'-') {
             j += 1;
         }
         let Some(end) = number_end(b, j) else {
             continue;
         };
-        // The calculation before `=`.
-        let mut s = eq;
-        while s > last_end {
-            let c = b[s - 1];
-            let ok = c.is_ascii_digit()
-                || matches!(
-                    c,
-                    b' ' | b'.' | b',' | b'(' | b')' | b'+' | b'-' | b'*' | b'/' | b'$' | b'%'
-                )
-                || (matches!(c, b'x' | b'X')
-                    && (s < 2 || !b[s - 2].is_ascii_alphabetic())
-                    && b.get(s).is_none_or(|n| !n.is_ascii_alphabetic()));
-            let multi = text[..s].ends_with('×') || text[..s].ends_with('÷');
-            if ok {
-                s -= 1;
-            } else if multi {
-                s -= '×'.len_utf8();
-            } else {
-                break;
-            }
-        }
-        // Trim to start at a number, `(` or `$`, with balanced parentheses.
-        let mut lhs = &text[s..eq];
-        loop {
-            let t = lhs.trim_start_matches(|c: char| {
-                !(c.is_ascii_digit() || c == '(' || c == '$' || c == '.')
-            });
-            let opens = t.matches('(').count();
-            let closes = t.matches(')').count();
-            if opens > closes && t.starts_with('(') {
-                lhs = &t[1..];
-                continue;
-            }
-            lhs = t;
-            break;
-        }
-        let lhs_t = lhs.trim_end();
-        let has_digit = lhs_t.bytes().any(|c| c.is_ascii_digit());
-        let has_op = lhs_t.contains(['+', '*', '/', '×', '÷'])
-            || lhs_t.contains(" x ")
-            || lhs_t.contains(" X ")
-            || lhs_t.get(1..).is_some_and(|r| r.contains('-'));
-        if !has_digit || !has_op {
+        if b.get(j).is_some_and(|c| !c.is_ascii_digit()) {
             continue;
         }
-        let start = lhs.as_ptr() as usize - text.as_ptr() as usize;
-        let spaced = lhs_t.contains(' ');
-        let x_times = lhs_t.contains(" x ") || lhs_t.contains(" X ");
+        let Some(start) = lhs_start(text, eq, last_end) else {
+            continue;
+        };
+        let lhs = text[start..eq].trim_end();
+        let lhs_end = start + lhs.len();
+        let spaced = lhs.contains(" + ")
+            || lhs.contains(" - ")
+            || lhs.contains(" * ")
+            || lhs.contains(" / ")
+            || lhs.contains(" x ")
+            || lhs.contains(" X ")
+            || lhs.contains(" × ");
+        let x_times = lhs.contains(" x ") || lhs.contains(" X ");
         out.push(Found {
             start,
+            lhs_end,
+            rhs_start,
             end,
-            dollar,
             spaced,
             x_times,
         });
         last_end = end;
     }
     out
+}
+
+/// Where the written calculation ending at `eq` (an `=`) starts, not before `floor`: numbers
+/// (with `$`, `%`, parentheses and up to five unit words after each) joined by operators
+/// (`+ - * / x × ÷`, `times`); `None` unless it has two numbers and an operator.
+fn lhs_start(text: &str, eq: usize, floor: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let back_spaces = |mut p: usize| {
+        while p > floor && b[p - 1] == b' ' {
+            p -= 1;
+        }
+        p
+    };
+    let word_start = |p: usize| {
+        let mut q = p;
+        while q > floor
+            && (b[q - 1].is_ascii_alphabetic() || matches!(b[q - 1], b'/' | b'\'' | b'-'))
+        {
+            q -= 1;
+        }
+        // A word starts with a letter.
+        while q < p && !b[q].is_ascii_alphabetic() {
+            q += 1;
+        }
+        q
+    };
+    let is_times = |w: &str| matches!(w, "x" | "X" | "times");
+    let mut p = eq;
+    let mut start = None;
+    let mut operands = 0;
+    loop {
+        p = back_spaces(p);
+        while p > floor && b[p - 1] == b')' {
+            p = back_spaces(p - 1);
+        }
+        // Unit words after the number (`babies/mink`).
+        let mut words = 0;
+        loop {
+            let w = word_start(p);
+            if w == p || is_times(&text[w..p]) || words == 5 {
+                break;
+            }
+            words += 1;
+            p = back_spaces(w);
+        }
+        if p > floor && b[p - 1] == b'%' {
+            p -= 1;
+        }
+        // The number.
+        let mut q = p;
+        while q > floor && (b[q - 1].is_ascii_digit() || matches!(b[q - 1], b'.' | b',')) {
+            q -= 1;
+        }
+        // `.6` starts at its point.
+        while q < p
+            && !(b[q].is_ascii_digit() || (b[q] == b'.' && q + 1 < p && b[q + 1].is_ascii_digit()))
+        {
+            q += 1;
+        }
+        if q == p || (q > floor && b[q - 1].is_ascii_alphabetic()) {
+            break;
+        }
+        p = q;
+        if p > floor && b[p - 1] == b'$' {
+            p -= 1;
+        }
+        while p > floor && b[p - 1] == b'(' {
+            p -= 1;
+        }
+        start = Some(p);
+        operands += 1;
+        // An operator before it?
+        let r = back_spaces(p);
+        if r > floor && matches!(b[r - 1], b'+' | b'-' | b'*' | b'/') {
+            p = r - 1;
+            continue;
+        }
+        if text[..r].ends_with('×') || text[..r].ends_with('÷') {
+            p = r - '×'.len_utf8();
+            continue;
+        }
+        let w = word_start(r);
+        if w < r && is_times(&text[w..r]) {
+            p = w;
+            continue;
+        }
+        break;
+    }
+    if operands < 2 {
+        return None;
+    }
+    let mut s = start?;
+    // Opening parentheses the calculation does not close belong to the sentence.
+    loop {
+        let lhs = &text[s..eq];
+        if lhs.starts_with('(') && lhs.matches('(').count() > lhs.matches(')').count() {
+            s += 1;
+        } else {
+            break;
+        }
+    }
+    Some(s)
 }
 
 /// The end of a number written at `i` (`1,200`, `0.5`, `25%` without the `%`).
@@ -518,6 +595,20 @@ fn digit_numbers(text: &str) -> Vec<(usize, usize, Number)> {
             }
         }
         i += 1;
+    }
+    out
+}
+
+/// A line of the original, trimmed (a run that starts mid-line loses its leading `, and`),
+/// its first letter capitalised; its own ending kept.
+fn capitalized(s: &str) -> String {
+    let s = s.replace('\n', " ");
+    let t = s.trim().trim_start_matches([',', ';', ' ']).trim_start();
+    let mut out = String::with_capacity(t.len());
+    let mut chars = t.chars();
+    if let Some(c) = chars.next() {
+        out.extend(c.to_uppercase());
+        out.push_str(chars.as_str());
     }
     out
 }
@@ -639,14 +730,35 @@ impl Cx<'_> {
                 spaced: f.spaced,
                 times: if f.x_times { "x" } else { "*" },
             };
-            let c = calc(expr, &self.args(o), style)?;
+            let args = self.args(o);
+            let c = calc(expr, &args, style)?;
+            // The calculation as written, its numbers replaced, when they are the step's
+            // operands in order (`30 minks * 6 babies/mink`); else written anew.
+            let lhs = self
+                .keep_wording(o, expr, &args, &text[f.start..f.lhs_end])
+                .unwrap_or(c.text);
+            // `… = 20%` for a value of 0.2: the figure after the annotation stays a percent.
+            let written = Number::parse_decimal(&text[f.rhs_start..f.end].replace(',', ""));
+            let percent = text[f.end..].starts_with('%')
+                && self
+                    .original
+                    .find(&self.variant.node(o).name)
+                    .is_some_and(|oo| {
+                        let e = self.original.value(oo);
+                        e.mul(Number::int(100)).ok() == written && written != Some(e)
+                    });
+            let figure = match c.value.mul(Number::int(100)) {
+                Ok(p) if percent => shown(p),
+                _ => shown(c.value),
+            };
             let mut piece = std::mem::take(&mut carry);
             piece.push_str(&fix(&text[last..f.start]));
+            piece.push_str(&lhs);
+            piece.push_str(&text[f.lhs_end..f.rhs_start]);
             if relevant[o.index()] {
-                piece.push_str(&c.annotated(f.dollar));
-            } else {
-                piece.push_str(&c.plain(f.dollar));
+                piece.push_str(&format!("<<{}={}>>", c.compact, shown(c.value)));
             }
+            piece.push_str(&figure);
             last = f.end;
             if k + 1 == found.len() {
                 piece.push_str(&fix(&text[last..]));
@@ -668,6 +780,49 @@ impl Cx<'_> {
         Some(pieces)
     }
 
+    /// The written calculation `lhs` of step `id` with the variant's numbers in place of the
+    /// original's, when the step computes as it did in the original and `lhs` writes exactly
+    /// the original operands in the expression's reading order.
+    fn keep_wording(&self, id: NodeId, expr: &Expr, args: &[Number], lhs: &str) -> Option<String> {
+        let o = self.original.find(&self.variant.node(id).name)?;
+        let on = self.original.node(o);
+        if on.kind != self.variant.node(id).kind {
+            return None;
+        }
+        let old_args: Vec<Number> = on
+            .operands
+            .iter()
+            .map(|&u| self.original.value(u))
+            .collect();
+        let mut old = Vec::new();
+        let mut new = Vec::new();
+        leaves(expr, &old_args, &mut old)?;
+        leaves(expr, args, &mut new)?;
+        let written = digit_numbers(lhs);
+        if written.len() != old.len() || written.iter().zip(&old).any(|(w, o)| w.2 != *o) {
+            return None;
+        }
+        if new
+            .iter()
+            .any(|n| n.is_negative() || n.to_decimal_string().is_none())
+        {
+            return None;
+        }
+        let mut out = String::with_capacity(lhs.len() + 8);
+        let mut last = 0;
+        for ((a, b, old), new) in written.iter().zip(&new) {
+            out.push_str(&lhs[last..*a]);
+            if old == new {
+                out.push_str(&lhs[*a..*b]);
+            } else {
+                out.push_str(&shown(*new));
+            }
+            last = *b;
+        }
+        out.push_str(&lhs[last..]);
+        Some(out)
+    }
+
     /// The words the original wrote after quantity `id` of the variant (`clips in May`), from
     /// its solution line or the question.
     fn units(&self, id: NodeId) -> Option<String> {
@@ -680,8 +835,18 @@ impl Cx<'_> {
                 q.get(s.end as usize..)?
             }
             (_, Some(t)) => {
-                let (_, b, _) = digit_numbers(t).into_iter().rev().find(|x| x.2 == v)?;
-                &t[b..]
+                // The last mention of the value followed by words (`3 trout because …`).
+                let ends: Vec<usize> = digit_numbers(t)
+                    .into_iter()
+                    .filter(|x| x.2 == v)
+                    .map(|x| x.1)
+                    .collect();
+                let with_words = ends.iter().rev().find(|&&b| {
+                    t[b..]
+                        .trim_start_matches(['%', ' '])
+                        .starts_with(|c: char| c.is_alphabetic())
+                });
+                &t[*with_words.or(ends.last())?..]
             }
             _ => return None,
         };
@@ -694,7 +859,7 @@ impl Cx<'_> {
                     .chars()
                     .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
                 || matches!(
-                    clean,
+                    clean.to_ascii_lowercase().as_str(),
                     "and"
                         | "so"
                         | "then"
@@ -707,6 +872,14 @@ impl Cx<'_> {
                         | "was"
                         | "were"
                         | "for"
+                        | "because"
+                        | "since"
+                        | "when"
+                        | "while"
+                        | "after"
+                        | "before"
+                        | "as"
+                        | "or"
                 )
             {
                 break;
@@ -749,7 +922,16 @@ impl Cx<'_> {
     /// Readable words for a program's variable name (`eggs_left` → `eggs left`), when the
     /// name says something (not `step_3`, `const_60`, `n_5` or one letter).
     fn name_words(&self, id: NodeId) -> Option<String> {
-        let name = &self.variant.node(id).name;
+        let node = self.variant.node(id);
+        let name = &node.name;
+        // Only a program's own names: a GSM8K step's name is made from its sentence's words.
+        let from_program = match node.text.as_deref() {
+            None => !matches!(node.kind, NodeKind::Proxy { .. }),
+            Some(t) => t.contains(&format!("{name} =")) || t.contains(&format!("{name}=")),
+        };
+        if !from_program {
+            return None;
+        }
         let base = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_');
         let generic = base.len() < 2
             || base.starts_with("step")

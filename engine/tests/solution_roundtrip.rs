@@ -145,7 +145,9 @@ fn run(label: &str, rows: &[(usize, &str)]) -> Tally {
             t.originals += 1;
             let back = worked(&original, &original).unwrap_or_default();
             let norm = |s: &str| -> Vec<String> {
-                s.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+                s.lines()
+                    .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .collect()
             };
             if norm(&back) == norm(answer) {
                 t.identical += 1;

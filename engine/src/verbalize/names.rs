@@ -567,7 +567,12 @@ fn name_in_text(
     }
     if money {
         // `She makes $18 every day` names "the amount of money she makes every day".
-        if pre.len() < 2 || !opens_clause(&pre[0]) || !has_verb(&pre) {
+        // `buys a hat for $12.50` is a price, not an amount someone has.
+        if pre.len() < 2
+            || !opens_clause(&pre[0])
+            || !has_verb(&pre)
+            || pre.last().is_some_and(|w| matches!(w.to_lowercase().as_str(), "for" | "at" | "with" | "of" | "by"))
+        {
             return None;
         }
         let rest: Vec<String> = post.iter().take_while(|w| !w.eq_ignore_ascii_case("and")).cloned().collect();
