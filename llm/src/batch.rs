@@ -666,6 +666,18 @@ mod tests {
             .content
             .unwrap_err()
             .contains("HTTP 400"));
+        // vLLM's run_batch: the same shape, a few more fields, errors as plain strings.
+        let vllm = r#"{"id":"vllm-8a1c","custom_id":"c","response":{"status_code":200,"request_id":"vllm-batch-1","body":{"id":"cmpl-1","object":"chat.completion","created":1,"model":"Qwen/Qwen2.5-7B-Instruct","choices":[{"index":0,"message":{"role":"assistant","content":"ok","tool_calls":[]},"logprobs":null,"finish_reason":"stop","stop_reason":null}],"usage":{"prompt_tokens":24,"total_tokens":32,"completion_tokens":8},"prompt_logprobs":null}},"error":null}"#;
+        let r = read_reply(vllm).unwrap();
+        assert_eq!(
+            (r.content.as_deref(), r.completion_tokens),
+            (Ok("ok"), Some(8))
+        );
+        let r = read_reply(
+            r#"{"id":"vllm-2","custom_id":"c","response":null,"error":"prompt too long"}"#,
+        )
+        .unwrap();
+        assert!(r.content.unwrap_err().contains("prompt too long"));
         assert!(read_reply("{oops").is_err());
         assert!(read_reply(r#"{"id":"b4"}"#).is_err());
     }
