@@ -513,8 +513,11 @@ pub struct VariantPage {
 /// How many variants have each verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictCounts {
-    /// Passed every check that ran.
+    /// Passed every check, an independent solver (a model) agreeing.
     pub pass: u64,
+    /// Offline checks only (execution, numbers, lint) passed; no solver.
+    #[serde(default)]
+    pub linted: u64,
     /// Failed a check.
     pub fail: u64,
     /// The judge could not finish.

@@ -304,7 +304,7 @@ fn CallView(c: LlmCall) -> impl IntoView {
     .into_any()
 }
 
-/// A dataset's variants with verdict filters (`?verdict=pass|fail|incomplete|unjudged`).
+/// A dataset's variants with verdict filters (`?verdict=pass|linted|fail|incomplete|unjudged`).
 #[component]
 pub fn VariantsByVerdict(dataset_id: i64) -> impl IntoView {
     let query = use_query_map();
@@ -329,10 +329,11 @@ pub fn VariantsByVerdict(dataset_id: i64) -> impl IntoView {
                         Ok(p) => {
                             let current = verdict();
                             let c = p.counts;
-                            let all = c.pass + c.fail + c.incomplete + c.unjudged;
+                            let all = c.pass + c.linted + c.fail + c.incomplete + c.unjudged;
                             let filters = [
                                 ("", "all", all),
                                 ("pass", "pass", c.pass),
+                                ("linted", "linted", c.linted),
                                 ("fail", "fail", c.fail),
                                 ("incomplete", "incomplete", c.incomplete),
                                 ("unjudged", "unjudged", c.unjudged),
