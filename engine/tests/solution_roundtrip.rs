@@ -226,13 +226,21 @@ fn run(label: &str, rows: &[(usize, &str)]) -> Tally {
     t
 }
 
+/// Rows sampled per file: 300, or `ROUNDTRIP_ROWS` (e.g. 100000 for every row).
+fn rows_to_check() -> usize {
+    std::env::var("ROUNDTRIP_ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300)
+}
+
 #[test]
 fn train_variants_round_trip_through_their_worked_solution() {
     let Ok(text) = std::fs::read_to_string(TRAIN) else {
         eprintln!("notice: {TRAIN} not readable; skipping the round-trip test on train");
         return;
     };
-    let t = run("train", &sample_lines(&text, 300, 7));
+    let t = run("train", &sample_lines(&text, rows_to_check(), 7));
     assert!(t.variants > 1000, "{} variants", t.variants);
     assert!(t.failures.is_empty(), "{} failures", t.failures.len());
 }
@@ -243,7 +251,7 @@ fn unseen_gsm_hard_variants_round_trip_through_their_worked_solution() {
         eprintln!("notice: {HARD} not readable; skipping the round-trip test on GSM-Hard");
         return;
     };
-    let t = run("gsm-hard", &sample_lines(&text, 300, 11));
+    let t = run("gsm-hard", &sample_lines(&text, rows_to_check(), 11));
     assert!(t.variants > 500, "{} variants", t.variants);
     assert!(t.failures.is_empty(), "{} failures", t.failures.len());
 }
