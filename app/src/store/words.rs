@@ -532,7 +532,7 @@ impl Store {
     }
 
     /// A page of a dataset's variants, optionally only those with verdict `outcome`
-    /// (`pass`, `fail`, `incomplete`, or `unjudged`), with counts by verdict.
+    /// (`pass`, `linted`, `fail`, `incomplete`, or `unjudged`), with counts by verdict.
     pub async fn dataset_variants(
         &self,
         dataset_id: i64,
@@ -541,9 +541,9 @@ impl Store {
         limit: u64,
     ) -> StoreResult<VariantPage> {
         if let Some(o) = outcome {
-            if !["pass", "fail", "incomplete", "unjudged"].contains(&o) {
+            if !["pass", "linted", "fail", "incomplete", "unjudged"].contains(&o) {
                 return Err(StoreError::Invalid(format!(
-                    "unknown verdict filter {o:?}; use pass, fail, incomplete or unjudged"
+                    "unknown verdict filter {o:?}; use pass, linted, fail, incomplete or unjudged"
                 )));
             }
         }
@@ -597,6 +597,7 @@ impl Store {
                 Some("pass") => c.pass = n,
                 Some("fail") => c.fail = n,
                 Some("incomplete") => c.incomplete = n,
+                Some("linted") => c.linted = n,
                 _ => c.unjudged += n,
             }
         }
