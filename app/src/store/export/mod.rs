@@ -178,6 +178,10 @@ pub(crate) struct Settings {
 struct Step {
     description: String,
     value: String,
+    /// The step's sentence of the worked solution (empty when the label item has none); in
+    /// the PRM export's `sentences`, not in the full export's `steps`.
+    #[serde(skip)]
+    text: String,
 }
 
 /// One annotator's work on one label item.
@@ -333,6 +337,9 @@ struct PrmRecord<'a> {
     problem: String,
     answer: String,
     steps: Vec<String>,
+    /// Per step, its sentence of the worked solution with the variant's numbers (empty when
+    /// unknown), in the order of `steps`.
+    sentences: Vec<String>,
     annotations: Vec<PrmLabels>,
     labels: Vec<Option<i64>>,
 }
@@ -605,6 +612,7 @@ fn read_steps(json: &str, whose: &str) -> StoreResult<Vec<Step>> {
             Step {
                 description: text("description"),
                 value: text("value"),
+                text: text("text"),
             }
         })
         .collect())
@@ -1030,6 +1038,7 @@ async fn produce_prm(
             problem_key: format!("p{}", row.problem_key),
             problem: row.problem,
             answer: row.answer,
+            sentences: steps.iter().map(|s| s.text.clone()).collect(),
             steps: steps
                 .into_iter()
                 .map(|s| format!("{} = {}", s.description, s.value))

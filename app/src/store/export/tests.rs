@@ -256,6 +256,7 @@ fn export_markers_are_read_from_the_first_line() {
     assert_eq!(export_marker("{\"question\": \"graft_export\"}"), None);
     assert_eq!(export_marker("not json \"graft_export\""), None);
     assert_eq!(ExportFormat::parse("prm"), Some(ExportFormat::Prm));
+    assert_eq!(ExportFormat::parse("gsm8k"), Some(ExportFormat::Gsm8k));
     assert_eq!(ExportFormat::parse("csv"), None);
 }
 
@@ -368,6 +369,9 @@ async fn prm_export_has_labelled_solutions_with_a_consensus() {
     assert_eq!(r["problem"], "An edited text.");
     let n = r["steps"].as_array().unwrap().len();
     assert!(r["steps"][0].as_str().unwrap().contains(" = "), "{r}");
+    // Each step's sentence beside it.
+    assert_eq!(r["sentences"].as_array().unwrap().len(), n, "{r}");
+    assert!(r["sentences"][0].is_string(), "{r}");
     // carol has not finished: only alice and Bob count.
     let names: Vec<&str> = r["annotations"]
         .as_array()
