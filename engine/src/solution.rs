@@ -2,13 +2,17 @@
 //! final `#### answer`, which `gsm8k` extraction turns back into the same answer.
 //!
 //! A step that the original solution already had keeps its sentence: the calculation
-//! (`48/2 = 24`) is written again with the variant's numbers (`36/2 = <<36/2=18>>18`), and other
-//! numbers of the sentence that still say a replaced value are updated. Several calculations on
-//! one line stay on one line. A step the original did not have (a grafted proxy, a step of an
+//! (`48/2 = 24`) is written again with the variant's numbers (`36/2 = <<36/2=18>>18`), in its
+//! own wording where its numbers are the step's operands in order (`30 minks * 6 babies/mink`
+//! keeps its unit words), and other numbers of the sentence that still say a replaced value are
+//! updated. Several calculations on one line stay on one line; lines the answer does not
+//! depend on are left out. A step the original did not have (a grafted proxy, a step of an
 //! inverted question, a step of a Python program, a rounding) gets a sentence of its own, built
 //! from the quantity's name ([`crate::verbalize::quantity_name`]) or, failing that, from the
-//! words the original wrote after the quantity. Every step's sentence carries exactly one
-//! calculator annotation, whose operands are the exact values (a fraction that does not
+//! words the original wrote after the quantity (a program's variable names for a program's
+//! steps, never a raw identifier). Every step's sentence carries exactly one calculator
+//! annotation (except a step that only copies a value just computed, which is stated), whose
+//! operands are the exact values (a fraction that does not
 //! terminate is written `(2/3)`), so re-extracting the solution gives the variant's answer
 //! exactly.
 
