@@ -504,6 +504,12 @@ async fn offline_words_jobs_and_verdict_filters() {
         "offline verdicts are never incomplete"
     );
     assert_eq!(page.counts.fail, checks.failed);
+    assert_eq!(page.counts.linted, checks.linted_only);
+    let linted_page = store
+        .dataset_variants(ds, Some("linted"), 0, 500)
+        .await
+        .unwrap();
+    assert_eq!(linted_page.total, checks.linted_only);
     assert_eq!(
         store.dataset_summary(ds).await.unwrap().unwrap().checks,
         checks
