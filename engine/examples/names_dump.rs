@@ -10,8 +10,13 @@ fn main() {
     let (mut named, mut total) = (0, 0);
     for line in text.lines().take(n) {
         let row: serde_json::Value = serde_json::from_str(line).expect("json");
-        let (q, a) = (row["question"].as_str().unwrap_or(""), row["answer"].as_str().unwrap_or(""));
-        let Ok(ex) = engine::gsm8k::extract(q, a) else { continue };
+        let (q, a) = (
+            row["question"].as_str().unwrap_or(""),
+            row["answer"].as_str().unwrap_or(""),
+        );
+        let Ok(ex) = engine::gsm8k::extract(q, a) else {
+            continue;
+        };
         let g = ex.graph;
         let names = Names::new(&g);
         println!("Q: {q}");
@@ -28,7 +33,8 @@ fn main() {
                 id.0,
                 node.name,
                 g.value(id).to_string(),
-                nm.map(|n| format!("{} [{:?}]", n.phrase, n.measure)).unwrap_or_else(|| "-".into()),
+                nm.map(|n| format!("{} [{:?}]", n.phrase, n.measure))
+                    .unwrap_or_else(|| "-".into()),
                 node.text.as_deref().unwrap_or("")
             );
         }

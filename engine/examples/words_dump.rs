@@ -14,20 +14,39 @@ fn main() {
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
     for (i, line) in text.lines().enumerate() {
         let row: serde_json::Value = serde_json::from_str(line).expect("json");
-        let (q, a) = (row["question"].as_str().unwrap_or(""), row["answer"].as_str().unwrap_or(""));
-        let Ok(ex) = engine::gsm8k::extract(q, a) else { continue };
+        let (q, a) = (
+            row["question"].as_str().unwrap_or(""),
+            row["answer"].as_str().unwrap_or(""),
+        );
+        let Ok(ex) = engine::gsm8k::extract(q, a) else {
+            continue;
+        };
         extracted += 1;
-        let cfg = CurriculumConfig { rounds, per_problem: 1, seed: 11, ..Default::default() };
-        let Ok(chains) = generate(&ex.graph, &format!("row-{i}"), &cfg) else { continue };
+        let cfg = CurriculumConfig {
+            rounds,
+            per_problem: 1,
+            seed: 11,
+            ..Default::default()
+        };
+        let Ok(chains) = generate(&ex.graph, &format!("row-{i}"), &cfg) else {
+            continue;
+        };
         for c in chains {
             for v in &c.variants {
                 reached[v.round as usize] += 1;
                 if jsonl {
-                    let t = engine::verbalize::offline(&ex.graph, &v.operations).map(|v| v.text).unwrap_or_default();
-                    println!("{}", serde_json::json!({"id": format!("row-{i}/r{}", v.round), "source_id": format!("row-{i}"), "round": v.round, "text": t, "answer": v.answer.to_string(), "question": q, "original_answer": ex.graph.answer_value().to_string()}));
+                    let t = engine::verbalize::offline(&ex.graph, &v.operations)
+                        .map(|v| v.text)
+                        .unwrap_or_default();
+                    println!(
+                        "{}",
+                        serde_json::json!({"id": format!("row-{i}/r{}", v.round), "source_id": format!("row-{i}"), "round": v.round, "text": t, "answer": v.answer.to_string(), "question": q, "original_answer": ex.graph.answer_value().to_string()})
+                    );
                 }
                 if show {
-                    let t = engine::verbalize::offline(&ex.graph, &v.operations).map(|v| v.text).unwrap_or_default();
+                    let t = engine::verbalize::offline(&ex.graph, &v.operations)
+                        .map(|v| v.text)
+                        .unwrap_or_default();
                     println!("row-{i} r{} = {}\n   {t}", v.round, v.answer);
                 }
             }
@@ -44,7 +63,11 @@ fn main() {
         return;
     }
     for r in 1..=rounds as usize {
-        println!("round {r}: {} of {extracted} ({:.1}%)", reached[r], 100.0 * reached[r] as f64 / extracted.max(1) as f64);
+        println!(
+            "round {r}: {} of {extracted} ({:.1}%)",
+            reached[r],
+            100.0 * reached[r] as f64 / extracted.max(1) as f64
+        );
     }
     for (k, n) in reasons {
         println!("stopped {n}: {k}");

@@ -11,7 +11,14 @@ use std::process::{Command, Output};
 use serde_json::{json, Value};
 
 /// The keys of every GSM8K row, sorted.
-const KEYS: [&str; 6] = ["answer", "id", "operations", "question", "round", "source_id"];
+const KEYS: [&str; 6] = [
+    "answer",
+    "id",
+    "operations",
+    "question",
+    "round",
+    "source_id",
+];
 
 fn graft(args: &[&str], data_dir: Option<&Path>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_graft"));
@@ -48,7 +55,10 @@ fn check_rows(rows: &str, answers: &BTreeMap<String, String>) -> usize {
         // The lineage is a JSON string of interventions.
         let ops: Vec<Value> = serde_json::from_str(row["operations"].as_str().unwrap()).unwrap();
         assert!(!ops.is_empty(), "{row}");
-        assert!(answer.lines().last().unwrap().starts_with("#### "), "{answer}");
+        assert!(
+            answer.lines().last().unwrap().starts_with("#### "),
+            "{answer}"
+        );
         assert!(answer.contains("<<"), "{answer}");
         let x = engine::gsm8k::extract(question, answer)
             .unwrap_or_else(|e| panic!("{id}: {e}\n{question}\n{answer}"));

@@ -6,8 +6,8 @@ use sqlx::FromRow;
 
 use super::{StoreError, StoreResult};
 use crate::model::{
-    summarize_operations, CheckCounts, DatasetSettings, DatasetSummary, JobState, JobStatus, JobTask,
-    ProblemRow, VariantRow,
+    summarize_operations, CheckCounts, DatasetSettings, DatasetSummary, JobState, JobStatus,
+    JobTask, ProblemRow, VariantRow,
 };
 
 /// Reads stored graph JSON.

@@ -486,4 +486,3 @@ pub(super) fn pick_variable(q: &str) -> String {
         .unwrap_or("x")
         .to_string()
 }
-

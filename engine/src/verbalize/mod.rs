@@ -34,9 +34,9 @@ pub mod names;
 mod numerals;
 
 use english::*;
-use numerals::*;
 pub use names::quantity_name;
 use names::{Measure, Name, Names};
+use numerals::*;
 
 /// A variant's problem text and what the offline verbalizer could not say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,8 +139,10 @@ impl Sayable {
         let ok = original
             .ids()
             .map(|id| {
-                !matches!(original.node(id).kind, NodeKind::Constant | NodeKind::Proxy { .. })
-                    && ctx.names.get(id).is_some()
+                !matches!(
+                    original.node(id).kind,
+                    NodeKind::Constant | NodeKind::Proxy { .. }
+                ) && ctx.names.get(id).is_some()
                     && ctx.place(id).is_some()
             })
             .collect();
@@ -460,7 +462,8 @@ impl<'a> Context<'a> {
                 let next = g.dependents(cur).find(|&d| {
                     d.index() >= n0
                         && g.get(d).is_ok_and(|n| {
-                            matches!(n.kind, NodeKind::Proxy { .. }) && n.operands.first() == Some(&cur)
+                            matches!(n.kind, NodeKind::Proxy { .. })
+                                && n.operands.first() == Some(&cur)
                         })
                 });
                 match next {
@@ -483,7 +486,12 @@ impl<'a> Context<'a> {
                 .collect();
             let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
             let place = self.place(u);
-            if u == answer && (name.is_none() || place.is_none()) && !self.q[self.sentences[self.qi].0..self.sentences[self.qi].1].trim().is_empty() {
+            if u == answer
+                && (name.is_none() || place.is_none())
+                && !self.q[self.sentences[self.qi].0..self.sentences[self.qi].1]
+                    .trim()
+                    .is_empty()
+            {
                 // The asked-for quantity without a name: the question stays and the changes
                 // are asked of its answer.
                 let (qs, qe) = self.sentences[self.qi];
@@ -509,8 +517,12 @@ impl<'a> Context<'a> {
             let story = story(name, &fs, u.index() as u64);
             if u == answer {
                 let ask = match name.measure {
-                    Measure::Money if name.phrase.split(' ').count() > 9 => "How much is that now?".to_string(),
-                    _ if name.phrase.split(' ').count() > 9 => "What is that number now?".to_string(),
+                    Measure::Money if name.phrase.split(' ').count() > 9 => {
+                        "How much is that now?".to_string()
+                    }
+                    _ if name.phrase.split(' ').count() > 9 => {
+                        "What is that number now?".to_string()
+                    }
                     _ => format!("What is {} now?", name.phrase),
                 };
                 plan.asked = Some((story, ask));
@@ -541,7 +553,9 @@ impl<'a> Context<'a> {
             if std::mem::replace(&mut seen[n.index()], true) {
                 continue;
             }
-            let Ok(nd) = self.original.get(n) else { continue };
+            let Ok(nd) = self.original.get(n) else {
+                continue;
+            };
             if matches!(nd.kind, NodeKind::Input { .. }) {
                 if let Some(m) = self.mention_of(n) {
                     last = last.max(self.sentence_of(m.start));
@@ -771,10 +785,18 @@ impl<'a> Context<'a> {
             });
             if between {
                 let first = self.sentences[self.qi - 1].0;
-                edits.push(Edit::new(first, first + 4, upper_first(&q[first + 3..first + 4])));
+                edits.push(Edit::new(
+                    first,
+                    first + 4,
+                    upper_first(&q[first + 3..first + 4]),
+                ));
                 edits.push(Edit::new(comma, comma + 1, ".".into()));
                 if !edits.iter().any(|e| e.start == qstart && e.end == qe) {
-                    edits.push(Edit::new(qstart, qstart + 1, upper_first(&q[qstart..qstart + 1])));
+                    edits.push(Edit::new(
+                        qstart,
+                        qstart + 1,
+                        upper_first(&q[qstart..qstart + 1]),
+                    ));
                 }
             }
         }
@@ -836,7 +858,14 @@ fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
         return None;
     }
     let lower = sent.to_ascii_lowercase();
-    let starts = [", how ", ", what ", ", calculate ", ", find ", ", determine ", ", which "];
+    let starts = [
+        ", how ",
+        ", what ",
+        ", calculate ",
+        ", find ",
+        ", determine ",
+        ", which ",
+    ];
     let comma = starts.iter().filter_map(|p| lower.find(p)).min()?;
     // One condition only: no other clause break before the question.
     if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
@@ -910,8 +939,14 @@ fn change_phrase(measure: &Measure, op: ProxyOp, k: Number, salt: u64) -> String
     };
     let pick = |xs: &[&str]| xs[(salt % xs.len() as u64) as usize].to_string();
     match op {
-        ProxyOp::Add => format!("{} {amount}", pick(&["goes up by", "increases by", "rises by"])),
-        ProxyOp::Sub => format!("{} {amount}", pick(&["goes down by", "decreases by", "drops by"])),
+        ProxyOp::Add => format!(
+            "{} {amount}",
+            pick(&["goes up by", "increases by", "rises by"])
+        ),
+        ProxyOp::Sub => format!(
+            "{} {amount}",
+            pick(&["goes down by", "decreases by", "drops by"])
+        ),
         ProxyOp::Mul if k == Number::int(2) => pick(&["doubles", "is doubled"]),
         ProxyOp::Mul if k == Number::int(3) => pick(&["triples", "is tripled"]),
         ProxyOp::Mul => format!("becomes {} times as large", plain(k)),
@@ -1728,7 +1763,12 @@ mod tests {
         assert_eq!(v.text.matches("After that").count(), 0, "{}", v.text);
         let story = v.text.split(". ").nth(1).unwrap_or("");
         assert!(story.contains("then"), "{}", v.text);
-        assert!(!v.text.contains("How many clips did Natalia sell altogether"), "{}", v.text);
+        assert!(
+            !v.text
+                .contains("How many clips did Natalia sell altogether"),
+            "{}",
+            v.text
+        );
     }
 
     #[test]

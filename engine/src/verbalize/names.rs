@@ -54,47 +54,62 @@ impl Names {
         for id in original.ids() {
             let node = original.node(id);
             by_node[id.index()] = match &node.kind {
-                NodeKind::Input { .. } => links
-                    .iter()
-                    .find(|m| m.node == Some(id))
-                    .and_then(|m| {
-                        let f = found.iter().find(|f| f.span.start as usize == m.start)?;
-                        let kind = f.kind;
-                        if !matches!(kind, MentionKind::Digits | MentionKind::Money | MentionKind::Word) {
-                            return None;
-                        }
-                        if kind == MentionKind::Word && !m.value.is_integer() {
-                            return None;
-                        }
-                        let written = q.get(m.start..m.end)?;
-                        if written.contains("twice") || written.contains("half") || written.contains("double") {
-                            return None;
-                        }
-                        // A number written twice for the same things (`two books … two
-                        // books`) would contradict a change to one of them.
-                        let after = |end: usize| q.get(end..).map(|t| t.split_whitespace().next().unwrap_or("").to_lowercase());
-                        if links.iter().any(|o| o.start != m.start && o.value == m.value && after(o.end) == after(m.end)) {
-                            return None;
-                        }
-                        let &(s, e) = sents.iter().find(|&&(s, e)| s <= m.start && m.end <= e)?;
-                        let money = kind == MentionKind::Money
-                            || q.get(..m.start).is_some_and(|b| b.ends_with('$'));
-                        let pre_end = if q.get(..m.start).is_some_and(|b| b.ends_with('$')) {
-                            m.start - 1
-                        } else {
-                            m.start
-                        };
-                        // A bare count ("the number of people") only when nothing else in
-                        // the question counts the same nouns.
-                        let noun: String = after(m.end)
-                            .unwrap_or_default()
-                            .chars()
-                            .filter(|c| c.is_alphabetic())
-                            .collect();
-                        let bare_ok = noun.is_empty()
-                            || q.to_lowercase().matches(&format!(" {noun}")).count() <= 1;
-                        name_in_text(q.get(s..e)?, pre_end - s, m.end - s, money, m.value, bare_ok)
-                    }),
+                NodeKind::Input { .. } => links.iter().find(|m| m.node == Some(id)).and_then(|m| {
+                    let f = found.iter().find(|f| f.span.start as usize == m.start)?;
+                    let kind = f.kind;
+                    if !matches!(
+                        kind,
+                        MentionKind::Digits | MentionKind::Money | MentionKind::Word
+                    ) {
+                        return None;
+                    }
+                    if kind == MentionKind::Word && !m.value.is_integer() {
+                        return None;
+                    }
+                    let written = q.get(m.start..m.end)?;
+                    if written.contains("twice")
+                        || written.contains("half")
+                        || written.contains("double")
+                    {
+                        return None;
+                    }
+                    // A number written twice for the same things (`two books … two
+                    // books`) would contradict a change to one of them.
+                    let after = |end: usize| {
+                        q.get(end..)
+                            .map(|t| t.split_whitespace().next().unwrap_or("").to_lowercase())
+                    };
+                    if links.iter().any(|o| {
+                        o.start != m.start && o.value == m.value && after(o.end) == after(m.end)
+                    }) {
+                        return None;
+                    }
+                    let &(s, e) = sents.iter().find(|&&(s, e)| s <= m.start && m.end <= e)?;
+                    let money = kind == MentionKind::Money
+                        || q.get(..m.start).is_some_and(|b| b.ends_with('$'));
+                    let pre_end = if q.get(..m.start).is_some_and(|b| b.ends_with('$')) {
+                        m.start - 1
+                    } else {
+                        m.start
+                    };
+                    // A bare count ("the number of people") only when nothing else in
+                    // the question counts the same nouns.
+                    let noun: String = after(m.end)
+                        .unwrap_or_default()
+                        .chars()
+                        .filter(|c| c.is_alphabetic())
+                        .collect();
+                    let bare_ok = noun.is_empty()
+                        || q.to_lowercase().matches(&format!(" {noun}")).count() <= 1;
+                    name_in_text(
+                        q.get(s..e)?,
+                        pre_end - s,
+                        m.end - s,
+                        money,
+                        m.value,
+                        bare_ok,
+                    )
+                }),
                 NodeKind::Step { .. } | NodeKind::Branch { .. } => node
                     .text
                     .as_deref()
@@ -105,7 +120,11 @@ impl Names {
                         let &(s, e) = sents.iter().rev().find(|&&(s, e)| q[s..e].contains('?'))?;
                         let sent = &q[s..e];
                         let lower = sent.to_ascii_lowercase();
-                        let asked = match [", how ", ", what "].iter().filter_map(|p| lower.find(p)).min() {
+                        let asked = match [", how ", ", what "]
+                            .iter()
+                            .filter_map(|p| lower.find(p))
+                            .min()
+                        {
                             Some(i) if sent.starts_with("If ") => &sent[i + 2..],
                             _ => sent,
                         };
@@ -176,7 +195,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         if !opens_noun_phrase(&np[0]) || np.len() < 2 {
             return None;
         }
-        let measure = if money { Measure::Money } else { Measure::Plain };
+        let measure = if money {
+            Measure::Money
+        } else {
+            Measure::Plain
+        };
         let lowered: Vec<String> = np
             .iter()
             .enumerate()
@@ -184,14 +207,20 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             .collect();
         return finish(lowered.join(" "), measure);
     }
-    if lower.len() >= 4 && lower[0] == "how" && lower[1] == "old" && matches!(lower[2].as_str(), "is" | "was") {
+    if lower.len() >= 4
+        && lower[0] == "how"
+        && lower[1] == "old"
+        && matches!(lower[2].as_str(), "is" | "was")
+    {
         // `How old is Sarah?` names "Sarah's age".
         let who = &ws[3..];
         let phrase = match who {
             [w] if w.eq_ignore_ascii_case("he") => "his age".to_string(),
             [w] if w.eq_ignore_ascii_case("she") => "her age".to_string(),
             [w] if w.starts_with(|c: char| c.is_uppercase()) => format!("{w}'s age"),
-            [w, now] if w.starts_with(|c: char| c.is_uppercase()) && now == "now" => format!("{w}'s age now"),
+            [w, now] if w.starts_with(|c: char| c.is_uppercase()) && now == "now" => {
+                format!("{w}'s age now")
+            }
             _ => return None,
         };
         return finish(phrase, Measure::Plain);
@@ -201,8 +230,26 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         // for the tickets"; `How much water is in the tank?` "the amount of water in the tank".
         let (what, at) = match lower[2].as_str() {
             "money" => ("money".to_string(), 3),
-            "more" | "less" | "longer" | "faster" | "taller" | "farther" | "further" => return None,
-            w if !matches!(w, "do" | "does" | "did" | "will" | "can" | "could" | "would" | "should" | "is" | "was" | "are" | "were") => (w.to_string(), 3),
+            "more" | "less" | "longer" | "faster" | "taller" | "farther" | "further" => {
+                return None
+            }
+            w if !matches!(
+                w,
+                "do" | "does"
+                    | "did"
+                    | "will"
+                    | "can"
+                    | "could"
+                    | "would"
+                    | "should"
+                    | "is"
+                    | "was"
+                    | "are"
+                    | "were"
+            ) =>
+            {
+                (w.to_string(), 3)
+            }
             _ => (if money { "money" } else { "" }.to_string(), 2),
         };
         if what.is_empty() || lower.len() <= at + 1 {
@@ -215,11 +262,19 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             "is" | "was" | "are" | "were" => format!("the amount of {what} {}", lower_words(rest)),
             "will" | "can" | "could" | "would" | "should" => {
                 let (a, b) = rest.split_at(1.min(rest.len()));
-                format!("the amount of {what} {} {aux} {}", lower_words(a), b.join(" "))
+                format!(
+                    "the amount of {what} {} {aux} {}",
+                    lower_words(a),
+                    b.join(" ")
+                )
             }
             _ => return None,
         };
-        let measure = if what == "money" { Measure::Money } else { Measure::Plain };
+        let measure = if what == "money" {
+            Measure::Money
+        } else {
+            Measure::Plain
+        };
         return finish(phrase, measure);
     }
     if lower.len() < 5 || lower[0] != "how" || lower[1] != "many" {
@@ -229,7 +284,19 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let aux_at = lower.iter().skip(2).position(|w| {
         matches!(
             w.as_str(),
-            "do" | "does" | "did" | "will" | "can" | "could" | "would" | "should" | "are" | "were" | "is" | "was" | "have" | "has"
+            "do" | "does"
+                | "did"
+                | "will"
+                | "can"
+                | "could"
+                | "would"
+                | "should"
+                | "are"
+                | "were"
+                | "is"
+                | "was"
+                | "have"
+                | "has"
         )
     })? + 2;
     if aux_at < 3 || aux_at > 5 {
@@ -249,8 +316,15 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         .join(" ");
     let phrase = match aux {
         "do" | "does" | "did" => format!("the number of {noun} {rest_s}"),
-        "are" | "were" | "is" | "was" if rest.first().is_some_and(|w| w.eq_ignore_ascii_case("there")) => {
-            format!("the number of {noun} there {aux}{}", join_rest(&rest[1..], &None))
+        "are" | "were" | "is" | "was"
+            if rest
+                .first()
+                .is_some_and(|w| w.eq_ignore_ascii_case("there")) =>
+        {
+            format!(
+                "the number of {noun} there {aux}{}",
+                join_rest(&rest[1..], &None)
+            )
         }
         "are" | "were" | "is" | "was" => format!("the number of {noun} {rest_s}"),
         _ => {
@@ -273,12 +347,17 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
     if phrase.split(' ').count() > 16
         || !find_numbers(&phrase).is_empty()
-        || phrase.chars().any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | ','))
+        || phrase
+            .chars()
+            .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | ','))
         || !has_verb_or_place(&rest)
     {
         return None;
     }
-    Some(Name { phrase, measure: Measure::Count })
+    Some(Name {
+        phrase,
+        measure: Measure::Count,
+    })
 }
 
 /// Words joined with the first one lowercased unless it is a name.
@@ -335,7 +414,10 @@ fn math_start(s: &str, eq: usize) -> usize {
             .next()
             .is_some_and(|c| c.is_ascii_digit() || c == '.')
             && t.chars().any(|c| c.is_ascii_digit());
-        let is_op = matches!(t, "+" | "-" | "*" | "/" | "x" | "X" | "×" | "÷" | "(" | ")" | "$" | "−");
+        let is_op = matches!(
+            t,
+            "+" | "-" | "*" | "/" | "x" | "X" | "×" | "÷" | "(" | ")" | "$" | "−"
+        );
         // A unit inside the calculation: right after a number, right before an operator.
         let is_unit = t.chars().all(|c| c.is_alphabetic())
             && i >= 2
@@ -343,9 +425,9 @@ fn math_start(s: &str, eq: usize) -> usize {
                 let (pa, pb) = toks[i - 2];
                 s[pa..pb].chars().any(|c| c.is_ascii_digit())
             }
-            && toks
-                .get(i)
-                .is_some_and(|&(na, nb)| matches!(&s[na..nb], "+" | "-" | "*" | "/" | "x" | "×" | "÷" | ")"));
+            && toks.get(i).is_some_and(|&(na, nb)| {
+                matches!(&s[na..nb], "+" | "-" | "*" | "/" | "x" | "×" | "÷" | ")")
+            });
         if is_num || is_op || is_unit {
             start = a;
             i -= 1;
@@ -392,28 +474,149 @@ fn push_token(s: &str, a: usize, b: usize, out: &mut Vec<(usize, usize)>) {
 
 /// Words that open a sentence without saying what it is about.
 const OPENERS: &[&str] = &[
-    "so", "thus", "then", "therefore", "hence", "now", "currently", "finally", "overall",
-    "altogether", "also", "and", "but", "if", "since", "because", "this means", "that means",
-    "which means", "it means", "we know", "in total", "in all", "all together", "together",
-    "therefore,", "first", "second", "next", "lastly", "last",
+    "so",
+    "thus",
+    "then",
+    "therefore",
+    "hence",
+    "now",
+    "currently",
+    "finally",
+    "overall",
+    "altogether",
+    "also",
+    "and",
+    "but",
+    "if",
+    "since",
+    "because",
+    "this means",
+    "that means",
+    "which means",
+    "it means",
+    "we know",
+    "in total",
+    "in all",
+    "all together",
+    "together",
+    "therefore,",
+    "first",
+    "second",
+    "next",
+    "lastly",
+    "last",
 ];
 
 /// Copulas that end a subject noun phrase (`X is 9`), longest first.
 const COPULAS: &[&str] = &[
-    "is equal to", "are equal to", "will be", "would be", "will have to be", "is", "are",
-    "was", "were", "equals", "comes to", "come to", "totals", "cost", "costs",
+    "is equal to",
+    "are equal to",
+    "will be",
+    "would be",
+    "will have to be",
+    "is",
+    "are",
+    "was",
+    "were",
+    "equals",
+    "comes to",
+    "come to",
+    "totals",
+    "cost",
+    "costs",
 ];
 
 /// Words that end the noun right after a number.
 const NOUN_STOP: &[&str] = &[
-    "a", "an", "the", "in", "on", "at", "to", "for", "from", "by", "with", "per", "each",
-    "every", "and", "or", "but", "so", "that", "which", "who", "left", "total", "altogether",
-    "more", "less", "than", "is", "are", "was", "were", "will", "would", "can", "could", "if",
-    "when", "while", "she", "he", "they", "it", "we", "you", "i", "this", "these", "those",
-    "into", "over", "after", "before", "during", "since", "as", "because", "all", "of",
-    "daily", "weekly", "monthly", "yearly", "now", "then", "still", "already", "have", "has",
-    "had", "do", "does", "did", "be", "been", "get", "gets", "got", "make", "makes", "made",
-    "need", "needs", "want", "wants", "either", "both", "only", "just", "about",
+    "a",
+    "an",
+    "the",
+    "in",
+    "on",
+    "at",
+    "to",
+    "for",
+    "from",
+    "by",
+    "with",
+    "per",
+    "each",
+    "every",
+    "and",
+    "or",
+    "but",
+    "so",
+    "that",
+    "which",
+    "who",
+    "left",
+    "total",
+    "altogether",
+    "more",
+    "less",
+    "than",
+    "is",
+    "are",
+    "was",
+    "were",
+    "will",
+    "would",
+    "can",
+    "could",
+    "if",
+    "when",
+    "while",
+    "she",
+    "he",
+    "they",
+    "it",
+    "we",
+    "you",
+    "i",
+    "this",
+    "these",
+    "those",
+    "into",
+    "over",
+    "after",
+    "before",
+    "during",
+    "since",
+    "as",
+    "because",
+    "all",
+    "of",
+    "daily",
+    "weekly",
+    "monthly",
+    "yearly",
+    "now",
+    "then",
+    "still",
+    "already",
+    "have",
+    "has",
+    "had",
+    "do",
+    "does",
+    "did",
+    "be",
+    "been",
+    "get",
+    "gets",
+    "got",
+    "make",
+    "makes",
+    "made",
+    "need",
+    "needs",
+    "want",
+    "wants",
+    "either",
+    "both",
+    "only",
+    "just",
+    "about",
 ];
 
 /// Verb forms a clause's words must include one of (or a word ending in `s`/`ed`).
@@ -434,23 +637,83 @@ fn has_verb(ws: &[String]) -> bool {
     ws.iter().skip(1).any(|w| {
         let l = w.to_lowercase();
         VERB_FORMS.contains(&l.as_str())
-            || (l.len() > 3 && (l.ends_with("ed") || l.ends_with("es") || (l.ends_with('s') && !l.ends_with("ss") && !l.ends_with("'s") && !l.ends_with("’s"))))
+            || (l.len() > 3
+                && (l.ends_with("ed")
+                    || l.ends_with("es")
+                    || (l.ends_with('s')
+                        && !l.ends_with("ss")
+                        && !l.ends_with("'s")
+                        && !l.ends_with("’s"))))
     })
 }
 
 /// Words that make a clause a question or a relative clause, never a name.
 const NOT_IN_NAMES: &[&str] = &[
-    "how", "what", "which", "who", "whom", "whose", "why", "where", "when", "that", "assume",
-    "suppose", "find", "calculate", "determine", "perform", "performing", "we", "let",
+    "how",
+    "what",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "why",
+    "where",
+    "when",
+    "that",
+    "assume",
+    "suppose",
+    "find",
+    "calculate",
+    "determine",
+    "perform",
+    "performing",
+    "we",
+    "let",
 ];
 
 /// Units a measured amount is written with.
 const UNITS: &[&str] = &[
-    "kg", "kilograms", "grams", "g", "pounds", "lbs", "lb", "ounces", "oz", "tons", "miles",
-    "mile", "km", "kilometers", "meters", "m", "cm", "centimeters", "feet", "foot", "inches",
-    "inch", "yards", "liters", "l", "ml", "milliliters", "gallons", "quarts", "cups", "hours",
-    "hour", "minutes", "minute", "seconds", "days", "weeks", "months", "years", "degrees",
-    "mph", "calories",
+    "kg",
+    "kilograms",
+    "grams",
+    "g",
+    "pounds",
+    "lbs",
+    "lb",
+    "ounces",
+    "oz",
+    "tons",
+    "miles",
+    "mile",
+    "km",
+    "kilometers",
+    "meters",
+    "m",
+    "cm",
+    "centimeters",
+    "feet",
+    "foot",
+    "inches",
+    "inch",
+    "yards",
+    "liters",
+    "l",
+    "ml",
+    "milliliters",
+    "gallons",
+    "quarts",
+    "cups",
+    "hours",
+    "hour",
+    "minutes",
+    "minute",
+    "seconds",
+    "days",
+    "weeks",
+    "months",
+    "years",
+    "degrees",
+    "mph",
+    "calories",
 ];
 
 /// Words that are not nouns a count is of.
@@ -460,7 +723,13 @@ const NOT_NOUNS: &[&str] = &[
 
 /// The name of the number at `num_start..num_end` of `sentence` (its text before is
 /// `..pre_end`), `None` when the sentence does not name it well.
-fn name_in(sentence: &str, pre_end: usize, num_end: usize, money: bool, value: Number) -> Option<Name> {
+fn name_in(
+    sentence: &str,
+    pre_end: usize,
+    num_end: usize,
+    money: bool,
+    value: Number,
+) -> Option<Name> {
     name_in_text(sentence, pre_end, num_end, money, value, true)
 }
 
@@ -482,16 +751,26 @@ fn name_in_text(
     if pre_raw[cut..].trim().is_empty() && pre_raw.trim_end().ends_with(':') {
         let head = words_of(&pre_raw[..cut]);
         if let Some(i) = head.iter().position(|w| {
-            matches!(w.to_lowercase().as_str(), "find" | "calculate" | "determine" | "compute")
+            matches!(
+                w.to_lowercase().as_str(),
+                "find" | "calculate" | "determine" | "compute"
+            )
         }) {
             let np = &head[i + 1..];
             if np.len() >= 2 && np[0].eq_ignore_ascii_case("the") {
-                let measure = if money { Measure::Money } else { Measure::Plain };
+                let measure = if money {
+                    Measure::Money
+                } else {
+                    Measure::Plain
+                };
                 return finish(np.join(" "), measure);
             }
         }
     }
-    let fronted = pre_raw[..cut].trim().trim_end_matches([',', ';', ':']).trim();
+    let fronted = pre_raw[..cut]
+        .trim()
+        .trim_end_matches([',', ';', ':'])
+        .trim();
     let mut pre: Vec<String> = words_of(&pre_raw[cut..]);
     strip_openers(&mut pre);
     if pre.iter().any(|w| {
@@ -510,7 +789,10 @@ fn name_in_text(
         .first()
         .map(|w| w.to_lowercase())
         .filter(|w| UNITS.contains(&w.as_str()));
-    let money = money || post.first().is_some_and(|w| matches!(w.to_lowercase().as_str(), "dollars" | "dollar"));
+    let money = money
+        || post
+            .first()
+            .is_some_and(|w| matches!(w.to_lowercase().as_str(), "dollars" | "dollar"));
     let lower_pre = |ws: &[String]| -> String {
         ws.iter()
             .enumerate()
@@ -529,18 +811,37 @@ fn name_in_text(
         if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
             // `There are 9 eggs left` names "the number of eggs left".
             let (noun, rest) = noun_phrase(&post)?;
-            return finish(format!("the number of {noun}{}", join_rest(&rest, &trailer)), Measure::Count);
+            return finish(
+                format!("the number of {noun}{}", join_rest(&rest, &trailer)),
+                Measure::Count,
+            );
         }
         if np.is_empty() || np.len() > 10 || !opens_noun_phrase(&np[0]) {
             // `Mark is 7 years older than Amy`: not a name, maybe a clause.
             break;
         }
         if matches!(*c, "cost" | "costs") {
-            return finish(format!("the cost of {}{}", lower_pre(np), join_rest(&[], &trailer)), Measure::Money);
+            return finish(
+                format!("the cost of {}{}", lower_pre(np), join_rest(&[], &trailer)),
+                Measure::Money,
+            );
         }
-        if !money && unit.is_none() && np.len() >= 2 && np[0].eq_ignore_ascii_case("the") && is_plural(&np[1].to_lowercase()) && noun_phrase(&post).is_some() {
+        if !money
+            && unit.is_none()
+            && np.len() >= 2
+            && np[0].eq_ignore_ascii_case("the")
+            && is_plural(&np[1].to_lowercase())
+            && noun_phrase(&post).is_some()
+        {
             // `The boys in the class are 25 students`: the count of the boys.
-            return finish(format!("the number of {}{}", np[1..].join(" "), join_rest(&[], &trailer)), Measure::Count);
+            return finish(
+                format!(
+                    "the number of {}{}",
+                    np[1..].join(" "),
+                    join_rest(&[], &trailer)
+                ),
+                Measure::Count,
+            );
         }
         let dimension = post.get(1).and_then(|w| match w.to_lowercase().as_str() {
             "tall" | "high" => Some("height"),
@@ -563,7 +864,10 @@ fn name_in_text(
         } else {
             Measure::Plain
         };
-        return finish(format!("{}{}", lower_pre(np), join_rest(&[], &trailer)), measure);
+        return finish(
+            format!("{}{}", lower_pre(np), join_rest(&[], &trailer)),
+            measure,
+        );
     }
     if money {
         // `She makes $18 every day` names "the amount of money she makes every day".
@@ -571,13 +875,26 @@ fn name_in_text(
         if pre.len() < 2
             || !opens_clause(&pre[0])
             || !has_verb(&pre)
-            || pre.last().is_some_and(|w| matches!(w.to_lowercase().as_str(), "for" | "at" | "with" | "of" | "by"))
+            || pre.last().is_some_and(|w| {
+                matches!(
+                    w.to_lowercase().as_str(),
+                    "for" | "at" | "with" | "of" | "by"
+                )
+            })
         {
             return None;
         }
-        let rest: Vec<String> = post.iter().take_while(|w| !w.eq_ignore_ascii_case("and")).cloned().collect();
+        let rest: Vec<String> = post
+            .iter()
+            .take_while(|w| !w.eq_ignore_ascii_case("and"))
+            .cloned()
+            .collect();
         return finish(
-            format!("the amount of money {}{}", lower_pre(&pre), join_rest(&rest, &trailer)),
+            format!(
+                "the amount of money {}{}",
+                lower_pre(&pre),
+                join_rest(&rest, &trailer)
+            ),
             Measure::Money,
         );
     }
@@ -588,22 +905,44 @@ fn name_in_text(
     if UNITS.contains(&noun.as_str()) && noun.len() <= 3 {
         return None;
     }
-    let total = pre.len() >= 3 && pre[pre.len() - 3..].join(" ").eq_ignore_ascii_case("a total of");
-    let pre = if total { &pre[..pre.len() - 3] } else { &pre[..] };
-    let what = if total { "the total number of" } else { "the number of" };
+    let total = pre.len() >= 3
+        && pre[pre.len() - 3..]
+            .join(" ")
+            .eq_ignore_ascii_case("a total of");
+    let pre = if total {
+        &pre[..pre.len() - 3]
+    } else {
+        &pre[..]
+    };
+    let what = if total {
+        "the total number of"
+    } else {
+        "the number of"
+    };
     if pre.is_empty() || pre.last().is_some_and(|w| w.eq_ignore_ascii_case("of")) {
         // `five girls`, `the weight of five girls`: the count of the nouns, when the
         // sentence names no other count of them.
         if sentence.to_lowercase().matches(noun.as_str()).count() > 1 || !bare_ok {
             return None;
         }
-        return finish(format!("{what} {noun}{}", join_rest(&[], &trailer)), Measure::Count);
+        return finish(
+            format!("{what} {noun}{}", join_rest(&[], &trailer)),
+            Measure::Count,
+        );
     }
-    if pre.len() < 2 || !opens_clause(&pre[0]) || !has_verb(&pre) || pre.last().is_some_and(|w| w == "to") {
+    if pre.len() < 2
+        || !opens_clause(&pre[0])
+        || !has_verb(&pre)
+        || pre.last().is_some_and(|w| w == "to")
+    {
         return None;
     }
     finish(
-        format!("{what} {noun} {}{}", lower_pre(pre), join_rest(&rest, &trailer)),
+        format!(
+            "{what} {noun} {}{}",
+            lower_pre(pre),
+            join_rest(&rest, &trailer)
+        ),
         Measure::Count,
     )
 }
@@ -614,16 +953,37 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     let n = phrase.split(' ').count();
     if !(2..=16).contains(&n)
         || !find_numbers(&phrase).is_empty()
-        || phrase.chars().any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
+        || phrase
+            .chars()
+            .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
         || phrase.split(' ').next_back().is_some_and(|w| {
             matches!(
                 w,
-                "of" | "the" | "a" | "an" | "every" | "each" | "per" | "after" | "before" | "once"
-                    | "with" | "to" | "and" | "or" | "that" | "which" | "who" | "either" | "both"
-                    | "more" | "into"
+                "of" | "the"
+                    | "a"
+                    | "an"
+                    | "every"
+                    | "each"
+                    | "per"
+                    | "after"
+                    | "before"
+                    | "once"
+                    | "with"
+                    | "to"
+                    | "and"
+                    | "or"
+                    | "that"
+                    | "which"
+                    | "who"
+                    | "either"
+                    | "both"
+                    | "more"
+                    | "into"
             )
         })
-        || phrase.split(' ').any(|w| matches!(w, "that" | "which" | "who" | "how" | "what"))
+        || phrase
+            .split(' ')
+            .any(|w| matches!(w, "that" | "which" | "who" | "how" | "what"))
     {
         return None;
     }
@@ -633,7 +993,11 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
 /// The words of `s`, punctuation at word ends dropped.
 fn words_of(s: &str) -> Vec<String> {
     s.split_whitespace()
-        .map(|w| w.trim_matches(|c: char| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '"' | '“' | '”')))
+        .map(|w| {
+            w.trim_matches(|c: char| {
+                matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '"' | '“' | '”')
+            })
+        })
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect()
@@ -657,7 +1021,22 @@ fn strip_openers(ws: &mut Vec<String>) {
 /// `s` up to the end of its clause (`,` `;` `.` `and` `so` `because` …).
 fn clause_end(s: &str) -> &str {
     let mut end = s.len();
-    for stop in [",", ";", ".", "?", "!", ":", " and ", " so ", " because ", " which ", " but ", " while ", " since ", " if "] {
+    for stop in [
+        ",",
+        ";",
+        ".",
+        "?",
+        "!",
+        ":",
+        " and ",
+        " so ",
+        " because ",
+        " which ",
+        " but ",
+        " while ",
+        " since ",
+        " if ",
+    ] {
         if let Some(i) = s.find(stop) {
             // A decimal point is not an end.
             if stop == "." && s[i + 1..].starts_with(|c: char| c.is_ascii_digit()) {
@@ -674,7 +1053,12 @@ fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
     let mut taken: Vec<String> = Vec::new();
     for (i, w) in post.iter().enumerate().take(3) {
         let lw = w.to_lowercase();
-        if NOUN_STOP.contains(&lw.as_str()) || NOT_NOUNS.contains(&lw.as_str()) || !lw.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'') {
+        if NOUN_STOP.contains(&lw.as_str())
+            || NOT_NOUNS.contains(&lw.as_str())
+            || !lw
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+        {
             return None;
         }
         taken.push(lw.clone());
@@ -682,18 +1066,29 @@ fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
             let rest: Vec<String> = post[i + 1..].iter().take(6).cloned().collect();
             // `of` after the noun belongs to it (`portions of milk`).
             let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
-                Some(of) if of == "of" && rest.len() >= 2 && !NOUN_STOP.contains(&rest[1].to_lowercase().as_str()) => {
+                Some(of)
+                    if of == "of"
+                        && rest.len() >= 2
+                        && !NOUN_STOP.contains(&rest[1].to_lowercase().as_str()) =>
+                {
                     // `gallons of green paint`: the words after `of` up to a stop word.
                     let mut j = 1;
                     while j < rest.len().min(4) {
                         let w = rest[j].to_lowercase();
-                        if NOUN_STOP.contains(&w.as_str()) || VERB_FORMS.contains(&w.as_str()) || !w.chars().all(|c| c.is_alphabetic() || c == '-') {
+                        if NOUN_STOP.contains(&w.as_str())
+                            || VERB_FORMS.contains(&w.as_str())
+                            || !w.chars().all(|c| c.is_alphabetic() || c == '-')
+                        {
                             break;
                         }
                         j += 1;
                     }
-                    let of_words: Vec<String> = rest[1..j].iter().map(|w| w.to_lowercase()).collect();
-                    (format!("{} of {}", taken.join(" "), of_words.join(" ")), rest[j..].to_vec())
+                    let of_words: Vec<String> =
+                        rest[1..j].iter().map(|w| w.to_lowercase()).collect();
+                    (
+                        format!("{} of {}", taken.join(" "), of_words.join(" ")),
+                        rest[j..].to_vec(),
+                    )
                 }
                 _ => (taken.join(" "), rest),
             };
@@ -723,7 +1118,17 @@ fn trailer(fronted: &str) -> Option<String> {
     let first = ws.first()?.to_lowercase();
     let keep = matches!(
         first.as_str(),
-        "after" | "before" | "during" | "in" | "on" | "at" | "by" | "for" | "from" | "over" | "with"
+        "after"
+            | "before"
+            | "during"
+            | "in"
+            | "on"
+            | "at"
+            | "by"
+            | "for"
+            | "from"
+            | "over"
+            | "with"
     );
     if !keep || ws.len() > 7 || !find_numbers(fronted).is_empty() {
         return None;
@@ -749,7 +1154,18 @@ fn opens_clause(w: &str) -> bool {
     w.starts_with(|c: char| c.is_uppercase())
         || matches!(
             l.as_str(),
-            "he" | "she" | "they" | "it" | "we" | "you" | "i" | "the" | "his" | "her" | "their" | "each" | "every"
+            "he" | "she"
+                | "they"
+                | "it"
+                | "we"
+                | "you"
+                | "i"
+                | "the"
+                | "his"
+                | "her"
+                | "their"
+                | "each"
+                | "every"
         )
 }
 
@@ -758,8 +1174,24 @@ fn lower_first(w: &str) -> String {
     let l = w.to_lowercase();
     if matches!(
         l.as_str(),
-        "he" | "she" | "they" | "it" | "we" | "you" | "the" | "his" | "her" | "their" | "its"
-            | "each" | "every" | "there" | "a" | "an" | "my" | "our" | "your"
+        "he" | "she"
+            | "they"
+            | "it"
+            | "we"
+            | "you"
+            | "the"
+            | "his"
+            | "her"
+            | "their"
+            | "its"
+            | "each"
+            | "every"
+            | "there"
+            | "a"
+            | "an"
+            | "my"
+            | "our"
+            | "your"
     ) {
         l
     } else {
@@ -782,11 +1214,19 @@ mod tests {
             Some("the number of duck eggs Janet sells a day")
         );
         assert_eq!(
-            name("She makes 9 * 2 = $18 every day at the farmer’s market.", 18).as_deref(),
+            name(
+                "She makes 9 * 2 = $18 every day at the farmer’s market.",
+                18
+            )
+            .as_deref(),
             Some("the amount of money she makes every day at the farmer’s market")
         );
         assert_eq!(
-            name("The sum of the weights of the girls is 45 kg x 5 = 225 kg.", 225).as_deref(),
+            name(
+                "The sum of the weights of the girls is 45 kg x 5 = 225 kg.",
+                225
+            )
+            .as_deref(),
             Some("the sum of the weights of the girls")
         );
         assert_eq!(
@@ -794,8 +1234,11 @@ mod tests {
             Some("the total number of strawberries Hannah harvests")
         );
         assert_eq!(
-            name("After giving her friends, Hannah is left with 150-20=130 strawberries.", 130)
-                .as_deref(),
+            name(
+                "After giving her friends, Hannah is left with 150-20=130 strawberries.",
+                130
+            )
+            .as_deref(),
             Some("the number of strawberries Hannah is left with after giving her friends")
         );
         assert_eq!(name("So he sneezed 120/3=40 times", 40), None);
@@ -804,6 +1247,12 @@ mod tests {
             Some("the number of clips Natalia sold in May")
         );
         // Numbers in a name would go stale.
-        assert_eq!(name("The sum of the weights of the five girls is 45 kg x 5 = 225 kg.", 225), None);
+        assert_eq!(
+            name(
+                "The sum of the weights of the five girls is 45 kg x 5 = 225 kg.",
+                225
+            ),
+            None
+        );
     }
 }

@@ -6,7 +6,6 @@ use crate::mentions::Mention;
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
-
 // ---------------------------------------------------------------------------------------------
 // Numbers in the style of the original
 
@@ -394,7 +393,12 @@ pub(super) fn fraction_digits(v: Number, written: &str) -> String {
 }
 
 /// A number word rewritten: `three` → `five`, `twice` → `three times`, `half` → `a third`.
-pub(super) fn word_like(q: &str, m: &Mention, old: Number, new: Number) -> Option<(usize, usize, String)> {
+pub(super) fn word_like(
+    q: &str,
+    m: &Mention,
+    old: Number,
+    new: Number,
+) -> Option<(usize, usize, String)> {
     let written = q.get(m.start..m.end)?;
     let lw = written.to_ascii_lowercase();
     let article = lw.starts_with("a ") || lw.starts_with("an ");
@@ -601,4 +605,3 @@ pub(super) fn variable_style(
     }
     (start, end, text)
 }
-

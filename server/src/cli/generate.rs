@@ -379,7 +379,14 @@ fn generate_row(
                             Some(s) => Some(s),
                             None => engine::solution::worked(original, &v.graph).ok(),
                         };
-                        (Some(w.text), solution, Some(w.source), w.fallback, w.verdict, w.calls)
+                        (
+                            Some(w.text),
+                            solution,
+                            Some(w.source),
+                            w.fallback,
+                            w.verdict,
+                            w.calls,
+                        )
                     }
                     None => (None, None, None, None, None, Vec::new()),
                 };
