@@ -62,11 +62,10 @@ fn main() {
     if jsonl {
         return;
     }
-    for r in 1..=rounds as usize {
+    for (r, n) in reached.iter().enumerate().skip(1) {
         println!(
-            "round {r}: {} of {extracted} ({:.1}%)",
-            reached[r],
-            100.0 * reached[r] as f64 / extracted.max(1) as f64
+            "round {r}: {n} of {extracted} ({:.1}%)",
+            100.0 * *n as f64 / extracted.max(1) as f64
         );
     }
     for (k, n) in reasons {

@@ -1185,10 +1185,10 @@ fn subject(ws: &[String], money: bool, is_input: bool, style: Style) -> String {
     }
 }
 
-/// Name parts that say nothing about the quantity.
 // ---------------------------------------------------------------------------------------------
 // Clauses
 
+/// A proxy's operation with a non-negative amount (`+ -3` is `- 3`).
 fn normalize(op: ProxyOp, k: Number) -> (ProxyOp, Number) {
     match op {
         ProxyOp::Add if k.is_negative() => (ProxyOp::Sub, k.neg().unwrap_or(k)),

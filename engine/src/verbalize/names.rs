@@ -299,7 +299,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
                 | "has"
         )
     })? + 2;
-    if aux_at < 3 || aux_at > 5 {
+    if !(3..=5).contains(&aux_at) {
         return None;
     }
     let noun = lower[2..aux_at].join(" ");
@@ -932,7 +932,7 @@ fn name_in_text(
     }
     if pre.len() < 2
         || !opens_clause(&pre[0])
-        || !has_verb(&pre)
+        || !has_verb(pre)
         || pre.last().is_some_and(|w| w == "to")
     {
         return None;
