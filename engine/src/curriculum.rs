@@ -4,7 +4,7 @@
 //! longest source→answer path) of round `r - 1`, so the depth rises by one per round. Every
 //! variant records its lineage, from which [`regenerate`] rebuilds it bit for bit.
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -172,6 +172,44 @@ pub fn critical_path(g: &Graph) -> Vec<NodeId> {
         .collect()
 }
 
+/// How many proxies are stacked on `u` in `g`.
+fn chain_len(g: &Graph, u: NodeId) -> usize {
+    let mut n = 0;
+    let mut cur = u;
+    while let Some(d) = g.dependents(cur).find(|&d| {
+        matches!(g.node(d).kind, crate::graph::NodeKind::Proxy { .. })
+            && g.node(d).operands.first() == Some(&cur)
+    }) {
+        n += 1;
+        cur = d;
+        if n > g.len() {
+            break;
+        }
+    }
+    n
+}
+
+/// Whether grafting `iv` onto `g` would undo the last change of the same quantity (`× k`
+/// right after `÷ k`, `+ k` right after `- k`).
+fn undoes_last(g: &Graph, iv: &Intervention) -> bool {
+    use crate::graph::{NodeKind, ProxyOp};
+    let Intervention::Graft { node, f } = iv else {
+        return false;
+    };
+    // The change just below the new one: the node itself when it is a proxy.
+    let Some(NodeKind::Proxy { f: last }) = g.get(*node).ok().map(|n| &n.kind) else {
+        return false;
+    };
+    last.k == f.k
+        && matches!(
+            (last.op, f.op),
+            (ProxyOp::Mul, ProxyOp::Div)
+                | (ProxyOp::Div, ProxyOp::Mul)
+                | (ProxyOp::Add, ProxyOp::Sub)
+                | (ProxyOp::Sub, ProxyOp::Add)
+        )
+}
+
 /// Builds `per_problem` chains of `rounds` ever deeper variants of `original`.
 pub fn generate(
     original: &Graph,
@@ -203,41 +241,47 @@ pub fn generate(
                     .filter(|&id| sayable.can_graft_on_answer(current, id))
                     .collect();
             }
-            // A quantity not yet changed first: several short stories read better than one
-            // long one.
-            let fresh: Vec<NodeId> = targets
-                .iter()
-                .copied()
-                .filter(|&id| {
-                    let u = crate::verbalize::names::base(current, id);
-                    !current.dependents(u).any(|d| {
-                        matches!(current.node(d).kind, crate::graph::NodeKind::Proxy { .. })
-                            && current.node(d).operands.first() == Some(&u)
-                    })
-                })
-                .collect();
             if targets.is_empty() {
                 stopped = Some(format!(
                     "round {round}: no input or step on the longest path has a sentence that names it, so no change there could be said in words (the problem offers no place for a graft the text can state)"
                 ));
                 break;
             }
+            // Quantities changed least first: several short stories read better than one long
+            // one; then any target.
+            let changes =
+                |id: NodeId| chain_len(current, crate::verbalize::names::base(current, id));
+            let fewest = targets.iter().map(|&id| changes(id)).min().unwrap_or(0);
+            let least: Vec<NodeId> = targets
+                .iter()
+                .copied()
+                .filter(|&id| changes(id) == fewest)
+                .collect();
             let mut tries = vec![targets];
-            if !fresh.is_empty() && fresh.len() < tries[0].len() && rng.random_range(0..4u32) != 0 {
-                tries.insert(0, fresh);
+            if least.len() < tries[0].len() {
+                tries.insert(0, least);
             }
             let mut drawn = None;
-            for t in tries {
+            'draw: for t in tries {
                 let sc = SampleConfig {
                     kind: SampleKind::Graft,
                     targets: Some(t),
                     ..SampleConfig::default()
                 };
-                let d = sample_against(original, current, &sc, &cfg.constraints, &mut rng);
-                let ok = d.is_ok();
-                drawn = Some(d);
-                if ok {
-                    break;
+                // A change that undoes the one before it (`× 3` after `÷ 3`) reads as noise.
+                for _ in 0..4 {
+                    let d = sample_against(original, current, &sc, &cfg.constraints, &mut rng);
+                    let undoes = d
+                        .as_ref()
+                        .is_ok_and(|s| undoes_last(current, &s.intervention));
+                    let ok = d.is_ok();
+                    drawn = Some(d);
+                    if ok && !undoes {
+                        break 'draw;
+                    }
+                    if !ok {
+                        break;
+                    }
                 }
             }
             let Some(drawn) = drawn else { break };

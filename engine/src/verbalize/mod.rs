@@ -136,13 +136,33 @@ impl Sayable {
             };
         };
         let ctx = Context::new(original, q);
+        // A number of the question that no input states but a step computes ("another 5
+        // meals" when the solution writes `5 + 5`): the extraction may have read one for the
+        // other, and a change inside the graph would then not be the change the text tells.
+        let steps: Vec<Number> = original
+            .ids()
+            .filter(|&id| original.node(id).kind.is_operation())
+            .map(|id| original.value(id))
+            .collect();
+        let inputs: Vec<Number> = original
+            .ids()
+            .filter(|&id| matches!(original.node(id).kind, NodeKind::Input { .. }))
+            .map(|id| original.value(id))
+            .collect();
+        let suspect = ctx.mentions.iter().any(|m| {
+            m.node.is_none()
+                && ctx.kind_at(m) == MentionKind::Digits
+                && steps.contains(&m.value)
+                && !inputs.contains(&m.value)
+        });
         let ok = original
             .ids()
             .map(|id| {
                 !matches!(
                     original.node(id).kind,
                     NodeKind::Constant | NodeKind::Proxy { .. }
-                ) && ctx.names.get(id).is_some()
+                ) && !suspect
+                    && ctx.names.get(id).is_some()
                     && ctx.place(id).is_some()
             })
             .collect();
@@ -476,6 +496,7 @@ impl<'a> Context<'a> {
             }
         }
         let answer = self.original.answer();
+        let mut told_inside = false;
         for (u, chain) in chains {
             let fs: Vec<ProxyFn> = chain
                 .iter()
@@ -494,10 +515,10 @@ impl<'a> Context<'a> {
             {
                 // The asked-for quantity without a name: the question stays and the changes
                 // are asked of its answer.
-                let (qs, qe) = self.sentences[self.qi];
                 let steps = instructions(&fs);
+                // An empty story: the question is kept (with its own edits).
                 plan.asked = Some((
-                    self.q[qs..qe].trim().to_string(),
+                    String::new(),
                     format!("Take that answer, {steps}. What number do you get?"),
                 ));
                 continue;
@@ -528,7 +549,14 @@ impl<'a> Context<'a> {
                 plan.asked = Some((story, ask));
             } else {
                 plan.inserts.push((place, Piece::Text(story)));
+                // A computed quantity that changes: say what follows from it.
+                told_inside |= self.original.get(u).is_ok_and(|n| n.kind.is_operation());
             }
+        }
+        if told_inside {
+            // What a change means for the rest: the graft's semantics, in words.
+            plan.inserts
+                .push((None, Piece::Text(CARRY_OVER.to_string())));
         }
     }
 
@@ -769,6 +797,17 @@ impl<'a> Context<'a> {
         }
         // Changes to the asked-for quantity replace the question.
         if let Some((story, ask)) = plan.asked.take() {
+            let story = if story.is_empty() {
+                // The question stays, as edited, and the changes are asked of its answer.
+                let inside: Vec<Edit> = edits
+                    .iter()
+                    .filter(|e| !(e.start == qs && e.end == qs))
+                    .cloned()
+                    .collect();
+                upper_first(apply_edits(q, qs, qe, &inside).trim())
+            } else {
+                story
+            };
             edits.retain(|e| e.end <= qs || e.start >= qe || e.start == e.end && e.start == qs);
             edits.push(Edit {
                 start: qs,
@@ -849,6 +888,10 @@ impl<'a> Context<'a> {
         text_money || (asks_much && self.q.contains('$'))
     }
 }
+
+/// The sentence that says how a change to a quantity carries over to the rest of the problem.
+pub const CARRY_OVER: &str =
+    "Each change carries over to everything worked out from the changed amount; nothing else changes.";
 
 /// `If X, how many …?`: the comma that ends `X` and where the question starts, when the
 /// question sentence `s..e` of `q` reads so.
@@ -1471,7 +1514,7 @@ mod tests {
         );
         assert_eq!(
             v.text,
-            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Later, the number of apples the bags hold doubles. How many apples does Sam have now? Take that answer, subtract 4 from it. What number do you get?"
+            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Later, the number of apples the bags hold doubles. Each change carries over to everything worked out from the changed amount; nothing else changes. How many apples does Sam have now? Take that answer, subtract 4 from it. What number do you get?"
         );
         // Money.
         let g = jacket();
@@ -1747,7 +1790,7 @@ mod tests {
         // Defect 1 and 2 of issue #11: never before the quantity exists, never a raw name.
         assert_eq!(
             v.text,
-            "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. Later, the number of clips Natalia sold in May rises by 5. How many clips did Natalia sell altogether in April and May?"
+            "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. Later, the number of clips Natalia sold in May rises by 5. Each change carries over to everything worked out from the changed amount; nothing else changes. How many clips did Natalia sell altogether in April and May?"
         );
         assert!(!v.text.contains('_'));
     }

@@ -314,8 +314,26 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
         .collect::<Vec<_>>()
         .join(" ");
+    // The subject after the auxiliary: a name, a pronoun, or a determiner and its noun.
+    let subj = match rest.first().map(|w| w.to_lowercase()) {
+        Some(d)
+            if matches!(
+                d.as_str(),
+                "the" | "his" | "her" | "their" | "each" | "my" | "our" | "your" | "its"
+            ) =>
+        {
+            2
+        }
+        Some(w) if is_subject_word(&w) || rest[0].starts_with(|c: char| c.is_uppercase()) => 1,
+        _ => 0,
+    };
+    let lowered = |ws: &[String]| -> Vec<String> {
+        ws.iter()
+            .enumerate()
+            .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+            .collect()
+    };
     let phrase = match aux {
-        "do" | "does" | "did" => format!("the number of {noun} {rest_s}"),
         "are" | "were" | "is" | "was"
             if rest
                 .first()
@@ -326,22 +344,37 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
                 join_rest(&rest[1..], &None)
             )
         }
-        "are" | "were" | "is" | "was" => format!("the number of {noun} {rest_s}"),
-        _ => {
-            let subj = match rest.first().map(|w| w.to_lowercase()) {
-                Some(d) if matches!(d.as_str(), "the" | "his" | "her" | "their" | "each") => 2,
-                _ => 1,
-            };
+        "are" | "were" | "is" | "was" if subj == 0 => format!("the number of {noun} {rest_s}"),
+        // `How many minnows have white bellies?`: the nouns are the subject.
+        _ if subj == 0 => format!("the number of {noun} that {aux} {rest_s}"),
+        "do" | "does" | "did" => {
+            // `How many clips did Natalia sell` → "the number of clips Natalia sold".
             if rest.len() <= subj {
                 return None;
             }
             let (a, b) = rest.split_at(subj);
-            let a: Vec<String> = a
-                .iter()
-                .enumerate()
-                .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
-                .collect();
-            format!("the number of {noun} {} {aux} {}", a.join(" "), b.join(" "))
+            let (verb, tail) = b.split_first()?;
+            let verb = match aux {
+                "did" => past(&verb.to_lowercase()),
+                "does" => third_person(&verb.to_lowercase()),
+                _ => verb.to_lowercase(),
+            };
+            format!(
+                "the number of {noun} {} {verb} {}",
+                lowered(a).join(" "),
+                tail.join(" ")
+            )
+        }
+        _ => {
+            if rest.len() <= subj {
+                return None;
+            }
+            let (a, b) = rest.split_at(subj);
+            format!(
+                "the number of {noun} {} {aux} {}",
+                lowered(a).join(" "),
+                b.join(" ")
+            )
         }
     };
     let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -367,6 +400,106 @@ fn lower_words(ws: &[String]) -> String {
         .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Pronouns that are a clause's subject.
+fn is_subject_word(w: &str) -> bool {
+    matches!(w, "he" | "she" | "they" | "it" | "we" | "you" | "i")
+}
+
+/// A verb's past tense (`sell` → `sold`, `bake` → `baked`).
+fn past(v: &str) -> String {
+    const IRREGULAR: &[(&str, &str)] = &[
+        ("buy", "bought"),
+        ("sell", "sold"),
+        ("make", "made"),
+        ("have", "had"),
+        ("get", "got"),
+        ("give", "gave"),
+        ("take", "took"),
+        ("eat", "ate"),
+        ("spend", "spent"),
+        ("pay", "paid"),
+        ("run", "ran"),
+        ("read", "read"),
+        ("ride", "rode"),
+        ("drive", "drove"),
+        ("fly", "flew"),
+        ("grow", "grew"),
+        ("win", "won"),
+        ("lose", "lost"),
+        ("catch", "caught"),
+        ("throw", "threw"),
+        ("write", "wrote"),
+        ("put", "put"),
+        ("cut", "cut"),
+        ("send", "sent"),
+        ("bring", "brought"),
+        ("build", "built"),
+        ("see", "saw"),
+        ("go", "went"),
+        ("come", "came"),
+        ("keep", "kept"),
+        ("find", "found"),
+        ("leave", "left"),
+        ("sleep", "slept"),
+        ("teach", "taught"),
+        ("tell", "told"),
+        ("think", "thought"),
+        ("feel", "felt"),
+        ("meet", "met"),
+        ("feed", "fed"),
+        ("hold", "held"),
+        ("drink", "drank"),
+        ("swim", "swam"),
+        ("sing", "sang"),
+        ("sit", "sat"),
+        ("stand", "stood"),
+        ("do", "did"),
+        ("be", "was"),
+        ("draw", "drew"),
+        ("hit", "hit"),
+        ("know", "knew"),
+        ("lay", "laid"),
+        ("lend", "lent"),
+        ("make", "made"),
+        ("shoot", "shot"),
+        ("spin", "spun"),
+        ("steal", "stole"),
+        ("wear", "wore"),
+        ("bake", "baked"),
+        ("set", "set"),
+    ];
+    if let Some((_, p)) = IRREGULAR.iter().find(|(b, _)| *b == v) {
+        return p.to_string();
+    }
+    if v.ends_with('e') {
+        format!("{v}d")
+    } else if v.len() > 2
+        && v.ends_with('y')
+        && !v[..v.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u'])
+    {
+        format!("{}ied", &v[..v.len() - 1])
+    } else {
+        format!("{v}ed")
+    }
+}
+
+/// A verb's third person singular (`go` → `goes`, `carry` → `carries`).
+fn third_person(v: &str) -> String {
+    if v == "have" {
+        return "has".into();
+    }
+    if v.ends_with(['s', 'x', 'z', 'o']) || v.ends_with("sh") || v.ends_with("ch") {
+        format!("{v}es")
+    } else if v.len() > 2
+        && v.ends_with('y')
+        && !v[..v.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u'])
+    {
+        format!("{}ies", &v[..v.len() - 1])
+    } else {
+        format!("{v}s")
+    }
 }
 
 /// Whether the words after a question's auxiliary say anything (a verb or a place).
@@ -395,7 +528,8 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
     }
     let (eq, _, num_end, money) = best?;
     let pre_end = math_start(sentence, eq);
-    name_in(sentence, pre_end, num_end, money, value)
+    // A bare "the number of books" says too little for a computed quantity.
+    name_in_text(sentence, pre_end, num_end, money, value, false)
 }
 
 /// Where the calculation that ends at the `=` at `eq` starts: the first of the numbers,
@@ -721,18 +855,6 @@ const NOT_NOUNS: &[&str] = &[
     "times", "percent", "more", "less", "fewer", "dollars", "cents", "each", "per", "total",
 ];
 
-/// The name of the number at `num_start..num_end` of `sentence` (its text before is
-/// `..pre_end`), `None` when the sentence does not name it well.
-fn name_in(
-    sentence: &str,
-    pre_end: usize,
-    num_end: usize,
-    money: bool,
-    value: Number,
-) -> Option<Name> {
-    name_in_text(sentence, pre_end, num_end, money, value, true)
-}
-
 /// [`name_in`], with `bare_ok` false when a bare "the number of nouns" would be ambiguous (the
 /// nouns are counted elsewhere too).
 fn name_in_text(
@@ -773,6 +895,14 @@ fn name_in_text(
         .trim();
     let mut pre: Vec<String> = words_of(&pre_raw[cut..]);
     strip_openers(&mut pre);
+    while pre.last().is_some_and(|w| {
+        matches!(
+            w.to_lowercase().as_str(),
+            "then" | "now" | "also" | "still" | "only"
+        )
+    }) {
+        pre.pop();
+    }
     if pre.iter().any(|w| {
         w.chars().any(|c| c.is_ascii_digit())
             || w == "="
