@@ -196,18 +196,24 @@ fn undoes_last(g: &Graph, iv: &Intervention) -> bool {
     let Intervention::Graft { node, f } = iv else {
         return false;
     };
-    // The change just below the new one: the node itself when it is a proxy.
-    let Some(NodeKind::Proxy { f: last }) = g.get(*node).ok().map(|n| &n.kind) else {
-        return false;
+    let inverse = |a: &crate::graph::ProxyFn| {
+        a.k == f.k
+            && matches!(
+                (a.op, f.op),
+                (ProxyOp::Mul, ProxyOp::Div)
+                    | (ProxyOp::Div, ProxyOp::Mul)
+                    | (ProxyOp::Add, ProxyOp::Sub)
+                    | (ProxyOp::Sub, ProxyOp::Add)
+            )
     };
-    last.k == f.k
-        && matches!(
-            (last.op, f.op),
-            (ProxyOp::Mul, ProxyOp::Div)
-                | (ProxyOp::Div, ProxyOp::Mul)
-                | (ProxyOp::Add, ProxyOp::Sub)
-                | (ProxyOp::Sub, ProxyOp::Add)
-        )
+    // The change just below the new one (the node itself, when it is a proxy) and the one
+    // just above it (the proxy that reads the node).
+    let below = matches!(g.get(*node).ok().map(|n| &n.kind), Some(NodeKind::Proxy { f: last }) if inverse(last));
+    let above = g.dependents(*node).any(|d| {
+        matches!(&g.node(d).kind, NodeKind::Proxy { f: next } if inverse(next))
+            && g.node(d).operands.first() == Some(node)
+    });
+    below || above
 }
 
 /// Builds `per_problem` chains of `rounds` ever deeper variants of `original`.

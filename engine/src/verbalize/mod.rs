@@ -554,9 +554,17 @@ impl<'a> Context<'a> {
             }
         }
         if told_inside {
-            // What a change means for the rest: the graft's semantics, in words.
-            plan.inserts
-                .push((None, Piece::Text(CARRY_OVER.to_string())));
+            // What a change means for the rest: the graft's semantics, in words, after every
+            // change (the asked-for quantity's included).
+            match plan.asked.as_mut() {
+                Some((story, _)) if !story.is_empty() => {
+                    story.push(' ');
+                    story.push_str(CARRY_OVER);
+                }
+                _ => plan
+                    .inserts
+                    .push((None, Piece::Text(CARRY_OVER.to_string()))),
+            }
         }
     }
 

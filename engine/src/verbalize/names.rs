@@ -324,6 +324,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         {
             2
         }
+        Some(w) if (w.ends_with("'s") || w.ends_with("’s")) && rest.len() > 1 => 2,
         Some(w) if is_subject_word(&w) || rest[0].starts_with(|c: char| c.is_uppercase()) => 1,
         _ => 0,
     };
@@ -987,9 +988,24 @@ fn name_in_text(
                 Measure::Unit(u.clone()),
             );
         }
+        if post
+            .first()
+            .is_some_and(|w| w.eq_ignore_ascii_case("square"))
+        {
+            // `The deck is 1200 square feet`: its area.
+            let unit = post.get(1).map(|u| format!("square {}", u.to_lowercase()));
+            return finish(
+                format!("the area of {}{}", lower_pre(np), join_rest(&[], &trailer)),
+                unit.map_or(Measure::Plain, Measure::Unit),
+            );
+        }
+        // A short noun phrase with a unit names the thing, not its measure ("the deck").
         let measure = if money {
             Measure::Money
         } else if let Some(u) = &unit {
+            if np.len() <= 3 {
+                return None;
+            }
             Measure::Unit(u.clone())
         } else {
             Measure::Plain
