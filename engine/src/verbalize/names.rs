@@ -258,7 +258,14 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         let aux = lower[at].as_str();
         let rest = &ws[at + 1..];
         let phrase = match aux {
-            "do" | "does" | "did" => format!("the amount of {what} {}", lower_words(rest)),
+            "do" | "does" | "did" => {
+                // `How much did she spend` → "the amount of money she spent".
+                let subj = subject_len(rest);
+                if subj == 0 || rest.len() <= subj {
+                    return None;
+                }
+                format!("the amount of {what} {}", conjugated(rest, subj, aux))
+            }
             "is" | "was" | "are" | "were" => format!("the amount of {what} {}", lower_words(rest)),
             "will" | "can" | "could" | "would" | "should" => {
                 let (a, b) = rest.split_at(1.min(rest.len()));
@@ -300,6 +307,9 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         )
     })? + 2;
     if !(3..=5).contains(&aux_at) {
+        return None;
+    }
+    if matches!(lower[2].as_str(), "more" | "fewer" | "less") {
         return None;
     }
     let noun = lower[2..aux_at].join(" ");
@@ -353,18 +363,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             if rest.len() <= subj {
                 return None;
             }
-            let (a, b) = rest.split_at(subj);
-            let (verb, tail) = b.split_first()?;
-            let verb = match aux {
-                "did" => past(&verb.to_lowercase()),
-                "does" => third_person(&verb.to_lowercase()),
-                _ => verb.to_lowercase(),
-            };
-            format!(
-                "the number of {noun} {} {verb} {}",
-                lowered(a).join(" "),
-                tail.join(" ")
-            )
+            format!("the number of {noun} {}", conjugated(&rest, subj, aux))
         }
         _ => {
             if rest.len() <= subj {
@@ -406,6 +405,48 @@ fn lower_words(ws: &[String]) -> String {
 /// Pronouns that are a clause's subject.
 fn is_subject_word(w: &str) -> bool {
     matches!(w, "he" | "she" | "they" | "it" | "we" | "you" | "i")
+}
+
+/// How many words open `rest` as a clause's subject: a name, a pronoun, or a determiner
+/// (a possessive too) and its noun; 0 when it does not open with one.
+fn subject_len(rest: &[String]) -> usize {
+    match rest.first().map(|w| w.to_lowercase()) {
+        Some(d)
+            if matches!(
+                d.as_str(),
+                "the" | "his" | "her" | "their" | "each" | "my" | "our" | "your" | "its"
+            ) =>
+        {
+            2
+        }
+        Some(w) if (w.ends_with("'s") || w.ends_with("’s")) && rest.len() > 1 => 2,
+        Some(w) if is_subject_word(&w) || rest[0].starts_with(|c: char| c.is_uppercase()) => 1,
+        _ => 0,
+    }
+}
+
+/// `rest` (subject, verb, the rest) with the verb in the tense `aux` (do/does/did) asked
+/// for: `she spend at the butchers` after `did` → "she spent at the butchers". Adverbs
+/// before the verb (`personally`) are kept.
+fn conjugated(rest: &[String], subj: usize, aux: &str) -> String {
+    let mut out: Vec<String> = Vec::with_capacity(rest.len());
+    let mut done = false;
+    for (i, w) in rest.iter().enumerate() {
+        if i == 0 {
+            out.push(lower_first(w));
+        } else if i >= subj && !done && !w.ends_with("ly") {
+            let v = w.to_lowercase();
+            out.push(match aux {
+                "did" => past(&v),
+                "does" => third_person(&v),
+                _ => v,
+            });
+            done = true;
+        } else {
+            out.push(w.clone());
+        }
+    }
+    out.join(" ")
 }
 
 /// A verb's past tense (`sell` → `sold`, `bake` → `baked`).
@@ -635,6 +676,10 @@ const OPENERS: &[&str] = &[
     "all together",
     "together",
     "therefore,",
+    "today",
+    "yesterday",
+    "tomorrow",
+    "tonight",
     "first",
     "second",
     "next",
@@ -803,6 +848,51 @@ const NOT_IN_NAMES: &[&str] = &[
     "performing",
     "we",
     "let",
+    "so",
+    "because",
+    "number",
+    "going",
+];
+
+/// Nouns that name a measure themselves (`the total cost`, `her current balance`).
+const MEASURE_NOUNS: &[&str] = &[
+    "cost",
+    "price",
+    "total",
+    "amount",
+    "discount",
+    "balance",
+    "weight",
+    "length",
+    "height",
+    "width",
+    "area",
+    "volume",
+    "distance",
+    "speed",
+    "age",
+    "time",
+    "profit",
+    "income",
+    "salary",
+    "wage",
+    "fee",
+    "bill",
+    "saving",
+    "earning",
+    "revenue",
+    "sum",
+    "difference",
+    "average",
+    "number",
+    "count",
+    "score",
+    "rent",
+    "budget",
+    "tip",
+    "tax",
+    "change",
+    "value",
 ];
 
 /// Units a measured amount is written with.
@@ -904,6 +994,22 @@ fn name_in_text(
     }) {
         pre.pop();
     }
+    // `On Tuesday she works for 5 hours`: the opening phrase goes after the name's clause.
+    let mut opening: Vec<String> = Vec::new();
+    if pre.first().is_some_and(|w| {
+        matches!(
+            w.to_lowercase().as_str(),
+            "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
+        )
+    }) {
+        match pre.iter().position(|w| is_subject_word(&w.to_lowercase())) {
+            Some(i) if i > 1 && i < pre.len() - 1 => {
+                opening = pre.drain(..i).collect();
+                opening[0] = opening[0].to_lowercase();
+            }
+            _ => return None,
+        }
+    }
     if pre.iter().any(|w| {
         w.chars().any(|c| c.is_ascii_digit())
             || w == "="
@@ -915,7 +1021,11 @@ fn name_in_text(
     // What follows the number, to the end of its clause.
     let post_clause = clause_end(post_raw);
     let post: Vec<String> = words_of(post_clause);
-    let trailer = trailer(fronted);
+    let trailer = if opening.is_empty() {
+        trailer(fronted)
+    } else {
+        Some(opening.join(" "))
+    };
     let unit = post
         .first()
         .map(|w| w.to_lowercase())
@@ -946,6 +1056,14 @@ fn name_in_text(
                 format!("the number of {noun}{}", join_rest(&rest, &trailer)),
                 Measure::Count,
             );
+        }
+        // `The shorts cost $10`: a short name says what, not how much, unless its head is a
+        // measure (`the total cost`).
+        let measure_head = np
+            .last()
+            .is_some_and(|w| MEASURE_NOUNS.contains(&w.to_lowercase().trim_end_matches('s')));
+        if np.len() == 2 && !measure_head && !matches!(*c, "cost" | "costs") {
+            return None;
         }
         if np.is_empty() || np.len() > 10 || !opens_noun_phrase(&np[0]) {
             // `Mark is 7 years older than Amy`: not a name, maybe a clause.
@@ -1024,7 +1142,23 @@ fn name_in_text(
             || pre.last().is_some_and(|w| {
                 matches!(
                     w.to_lowercase().as_str(),
-                    "for" | "at" | "with" | "of" | "by"
+                    "for"
+                        | "at"
+                        | "with"
+                        | "of"
+                        | "by"
+                        | "a"
+                        | "an"
+                        | "the"
+                        | "additional"
+                        | "extra"
+                        | "another"
+                        | "only"
+                        | "is"
+                        | "are"
+                        | "was"
+                        | "were"
+                        | "be"
                 )
             })
         {
@@ -1033,6 +1167,7 @@ fn name_in_text(
         let rest: Vec<String> = post
             .iter()
             .take_while(|w| !w.eq_ignore_ascii_case("and"))
+            .filter(|w| !matches!(w.to_lowercase().as_str(), "dollars" | "dollar"))
             .cloned()
             .collect();
         return finish(
@@ -1045,6 +1180,13 @@ fn name_in_text(
         );
     }
     if !value.is_integer() {
+        return None;
+    }
+    if pre
+        .last()
+        .is_some_and(|w| matches!(w.to_lowercase().as_str(), "is" | "are" | "was" | "were"))
+    {
+        // `Ken and Nathan's combined number is 60 sit-ups`: no clause to build on.
         return None;
     }
     let (noun, rest) = noun_phrase(&post)?;
@@ -1130,6 +1272,10 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
         || phrase
             .split(' ')
             .any(|w| matches!(w, "that" | "which" | "who" | "how" | "what"))
+        || phrase
+            .split(' ')
+            .next_back()
+            .is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
     {
         return None;
     }
