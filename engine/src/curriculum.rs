@@ -172,6 +172,9 @@ pub fn critical_path(g: &Graph) -> Vec<NodeId> {
         .collect()
 }
 
+/// The most changes the curriculum stacks on one quantity that is not the asked-for one.
+const MAX_STORY: usize = 3;
+
 /// How many proxies are stacked on `u` in `g`.
 fn chain_len(g: &Graph, u: NodeId) -> usize {
     let mut n = 0;
@@ -235,10 +238,17 @@ pub fn generate(
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
             let path = critical_path(current);
+            // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
+            // unless it is the asked-for one.
+            let answer_base = crate::verbalize::names::base(current, current.answer());
             let mut targets: Vec<NodeId> = path
                 .iter()
                 .copied()
                 .filter(|&id| sayable.can_graft(current, id))
+                .filter(|&id| {
+                    let u = crate::verbalize::names::base(current, id);
+                    u == answer_base || chain_len(current, u) < MAX_STORY
+                })
                 .collect();
             if targets.is_empty() {
                 // The last resort: changes asked of the answer, as instructions.
