@@ -12,6 +12,8 @@ fn main() {
     let mut reached = vec![0usize; rounds as usize + 1];
     let mut extracted = 0;
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut lint_failed: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut linted = 0usize;
     for (i, line) in text.lines().enumerate() {
         let row: serde_json::Value = serde_json::from_str(line).expect("json");
         let (q, a) = (
@@ -34,6 +36,19 @@ fn main() {
         for c in chains {
             for v in &c.variants {
                 reached[v.round as usize] += 1;
+                if !jsonl && !show {
+                    let t = engine::verbalize::offline(&ex.graph, &v.operations)
+                        .map(|v| v.text)
+                        .unwrap_or_default();
+                    let sol = engine::solution::worked(&ex.graph, &v.graph).ok();
+                    linted += 1;
+                    for f in engine::lint::lint(&ex.graph, &v.graph, &t, sol.as_deref()) {
+                        *lint_failed.entry(format!("{:?}", f.kind)).or_default() += 1;
+                        if std::env::var("LINT_SHOW").is_ok() {
+                            eprintln!("{:?}: {}\n   {t}", f.kind, f.message);
+                        }
+                    }
+                }
                 if jsonl {
                     let t = engine::verbalize::offline(&ex.graph, &v.operations)
                         .map(|v| v.text)
@@ -68,6 +83,7 @@ fn main() {
             100.0 * *n as f64 / extracted.max(1) as f64
         );
     }
+    println!("lint findings over {linted} variant texts: {lint_failed:?}");
     for (k, n) in reasons {
         println!("stopped {n}: {k}");
     }

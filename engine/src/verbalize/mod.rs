@@ -155,6 +155,20 @@ impl Sayable {
                 && steps.contains(&m.value)
                 && !inputs.contains(&m.value)
         });
+        // An input whose value another input or constant shares: the solution may read one for
+        // the other ("$5 … five times as much"), so changing it may not change what the text
+        // says it changes.
+        let shared = |id: NodeId| {
+            matches!(original.node(id).kind, NodeKind::Input { .. })
+                && original.ids().any(|o| {
+                    o != id
+                        && matches!(
+                            original.node(o).kind,
+                            NodeKind::Input { .. } | NodeKind::Constant
+                        )
+                        && original.value(o) == original.value(id)
+                })
+        };
         let ok = original
             .ids()
             .map(|id| {
@@ -162,6 +176,7 @@ impl Sayable {
                     original.node(id).kind,
                     NodeKind::Constant | NodeKind::Proxy { .. }
                 ) && !suspect
+                    && !shared(id)
                     && ctx.names.get(id).is_some()
                     && ctx.place(id).is_some()
             })
@@ -899,7 +914,7 @@ impl<'a> Context<'a> {
 
 /// The sentence that says how a change to a quantity carries over to the rest of the problem.
 pub const CARRY_OVER: &str =
-    "Each change carries over to everything worked out from the changed amount; nothing else changes.";
+    "Everything worked out from a changed number changes with it; nothing else changes.";
 
 /// `If X, how many …?`: the comma that ends `X` and where the question starts, when the
 /// question sentence `s..e` of `q` reads so.
@@ -944,6 +959,37 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64) -> String {
         .enumerate()
         .map(|(i, f)| change_phrase(&name.measure, f.op, f.k, salt + i as u64))
         .collect();
+    if let Some(c) = name
+        .clause
+        .as_ref()
+        .filter(|_| matches!(name.measure, Measure::Count | Measure::Money) && !fs.is_empty())
+    {
+        // Told with the quantity's own clause: "Later, Janet sells 3 more duck eggs a day,
+        // and then twice as many."
+        let money = name.measure == Measure::Money;
+        let amounts: Vec<String> = fs.iter().map(|f| relative_amount(f, money)).collect();
+        let doer = lower_pronoun(&c.doer);
+        let mut out = format!("{lead} {doer} {}", amounts[0]);
+        for w in [&c.noun, &c.rest] {
+            if !w.is_empty() {
+                out.push(' ');
+                out.push_str(w);
+            }
+        }
+        match amounts.len() {
+            1 => {}
+            2 => out.push_str(&format!(", and then {}", amounts[1])),
+            _ => {
+                let (last, init) = amounts[1..].split_last().unwrap_or((&amounts[1], &[]));
+                for a in init {
+                    out.push_str(&format!(", then {a}"));
+                }
+                out.push_str(&format!(", and then {last}"));
+            }
+        }
+        out.push('.');
+        return out;
+    }
     let body = match parts.len() {
         0 => String::new(),
         1 => parts[0].clone(),
@@ -953,6 +999,62 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64) -> String {
         }
     };
     format!("{lead} {} {body}.", name.phrase)
+}
+
+/// A change relative to the amount before it: `3 more`, `$2 less`, `twice as many`, `a third
+/// as much`.
+fn relative_amount(f: &ProxyFn, money: bool) -> String {
+    let (op, k) = normalize(f.op, f.k);
+    let (many, fewer) = if money {
+        ("much", "less")
+    } else {
+        ("many", "fewer")
+    };
+    let ks = if money {
+        format!("${}", money_digits(k))
+    } else {
+        plain(k)
+    };
+    match op {
+        ProxyOp::Add => format!("{ks} more"),
+        ProxyOp::Sub => format!("{ks} {fewer}"),
+        ProxyOp::Mul if k == Number::int(2) => format!("twice as {many}"),
+        ProxyOp::Mul if k == Number::int(3) => format!("three times as {many}"),
+        ProxyOp::Mul => format!("{} times as {many}", plain(k)),
+        ProxyOp::Div if k == Number::int(2) => format!("half as {many}"),
+        ProxyOp::Div if k == Number::int(3) => format!("a third as {many}"),
+        ProxyOp::Div if k == Number::int(4) => format!("a quarter as {many}"),
+        ProxyOp::Div if k == Number::int(5) => format!("a fifth as {many}"),
+        ProxyOp::Div => format!("1/{} as {many}", plain(k)),
+    }
+}
+
+/// `She makes` → `she makes` after a lead word; names stay as they are.
+fn lower_pronoun(doer: &str) -> String {
+    let first = doer.split(' ').next().unwrap_or("");
+    let lower = first.to_lowercase();
+    if matches!(
+        lower.as_str(),
+        "he" | "she"
+            | "they"
+            | "it"
+            | "we"
+            | "you"
+            | "the"
+            | "his"
+            | "her"
+            | "their"
+            | "its"
+            | "each"
+            | "every"
+            | "my"
+            | "our"
+            | "your"
+    ) {
+        format!("{lower}{}", &doer[first.len()..])
+    } else {
+        doer.to_string()
+    }
 }
 
 /// Changes as instructions on a number: `add 5 to it, then double it, and then halve it`.
@@ -1522,7 +1624,7 @@ mod tests {
         );
         assert_eq!(
             v.text,
-            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Later, the number of apples the bags hold doubles. Each change carries over to everything worked out from the changed amount; nothing else changes. How many apples does Sam have now? Take that answer, subtract 4 from it. What number do you get?"
+            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Later, the bags hold twice as many apples. Everything worked out from a changed number changes with it; nothing else changes. How many apples does Sam have now? Take that answer, subtract 4 from it. What number do you get?"
         );
         // Money.
         let g = jacket();
@@ -1798,7 +1900,7 @@ mod tests {
         // Defect 1 and 2 of issue #11: never before the quantity exists, never a raw name.
         assert_eq!(
             v.text,
-            "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. Later, the number of clips Natalia sold in May rises by 5. Each change carries over to everything worked out from the changed amount; nothing else changes. How many clips did Natalia sell altogether in April and May?"
+            "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. Later, Natalia sold 5 more clips in May. Everything worked out from a changed number changes with it; nothing else changes. How many clips did Natalia sell altogether in April and May?"
         );
         assert!(!v.text.contains('_'));
     }
@@ -1865,7 +1967,7 @@ mod tests {
         let v = offline(&g, &[graft(dots, ProxyOp::Add, 2)]).unwrap();
         assert_eq!(
             v.text,
-            "Andre catches 8 ladybugs on Monday and 5 ladybugs on Tuesday. Each ladybug has 6 dots. Then the number of dots each ladybug has goes up by 2. How many dots are there in total for all the ladybugs?"
+            "Andre catches 8 ladybugs on Monday and 5 ladybugs on Tuesday. Each ladybug has 6 dots. Then each ladybug has 2 more dots. How many dots are there in total for all the ladybugs?"
         );
     }
 }

@@ -35,6 +35,21 @@ pub struct Name {
     pub phrase: String,
     /// How amounts of it are written.
     pub measure: Measure,
+    /// The clause it was taken from, when a change can be told with it ("Janet sells 3 more
+    /// duck eggs a day").
+    pub clause: Option<Clause>,
+}
+
+/// A clause that states a quantity: `{doer} {amount} {noun} {rest}` ("Janet sells" · 9 ·
+/// "duck eggs" · "a day"; money has no noun: "she makes" · $18 · "every day").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    /// The subject and verb, first letter as a sentence would start it: "Janet sells".
+    pub doer: String,
+    /// The counted noun ("duck eggs"); empty for money.
+    pub noun: String,
+    /// The words after the noun ("a day").
+    pub rest: String,
 }
 
 /// The names of an original problem's quantities, by node index.
@@ -138,8 +153,16 @@ impl Names {
         for n in by_node.iter().flatten() {
             *seen.entry(n.phrase.clone()).or_default() += 1;
         }
+        // A name that another one extends ("the number of books Matias sold" and "… sold on
+        // Wednesday") does not say which one it means.
+        let all: Vec<String> = by_node.iter().flatten().map(|n| n.phrase.clone()).collect();
         for slot in by_node.iter_mut() {
-            if slot.as_ref().is_some_and(|n| seen[&n.phrase] > 1) {
+            if slot.as_ref().is_some_and(|n| {
+                seen[&n.phrase] > 1
+                    || all.iter().any(|o| {
+                        o.len() > n.phrase.len() && o.starts_with(&format!("{} ", n.phrase))
+                    })
+            }) {
                 *slot = None;
             }
         }
@@ -266,6 +289,8 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
                 }
                 format!("the amount of {what} {}", conjugated(rest, subj, aux))
             }
+            // `How much is her total profit?` names "her total profit".
+            "is" | "was" if rest.first().is_some_and(|w| opens_noun_phrase(w)) => lower_words(rest),
             "is" | "was" | "are" | "were" => format!("the amount of {what} {}", lower_words(rest)),
             "will" | "can" | "could" | "would" | "should" => {
                 let (a, b) = rest.split_at(1.min(rest.len()));
@@ -390,6 +415,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     Some(Name {
         phrase,
         measure: Measure::Count,
+        clause: None,
     })
 }
 
@@ -1170,13 +1196,19 @@ fn name_in_text(
             .filter(|w| !matches!(w.to_lowercase().as_str(), "dollars" | "dollar"))
             .cloned()
             .collect();
-        return finish(
+        let clause = Clause {
+            doer: upper_first_word(&lower_pre(&pre)),
+            noun: String::new(),
+            rest: join_rest(&rest, &trailer).trim().to_string(),
+        };
+        return finish_with(
             format!(
                 "the amount of money {}{}",
                 lower_pre(&pre),
                 join_rest(&rest, &trailer)
             ),
             Measure::Money,
+            clause,
         );
     }
     if !value.is_integer() {
@@ -1225,14 +1257,29 @@ fn name_in_text(
     {
         return None;
     }
-    finish(
-        format!(
-            "{what} {noun} {}{}",
-            lower_pre(pre),
-            join_rest(&rest, &trailer)
-        ),
-        Measure::Count,
-    )
+    let phrase = format!(
+        "{what} {noun} {}{}",
+        lower_pre(pre),
+        join_rest(&rest, &trailer)
+    );
+    if total {
+        return finish(phrase, Measure::Count);
+    }
+    let clause = Clause {
+        doer: upper_first_word(&lower_pre(pre)),
+        noun: noun.clone(),
+        rest: join_rest(&rest, &trailer).trim().to_string(),
+    };
+    finish_with(phrase, Measure::Count, clause)
+}
+
+/// `s` with its first letter upper-cased.
+fn upper_first_word(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// Checks a finished name: short, no numbers, no identifiers.
@@ -1279,7 +1326,18 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     {
         return None;
     }
-    Some(Name { phrase, measure })
+    Some(Name {
+        phrase,
+        measure,
+        clause: None,
+    })
+}
+
+/// [`finish`], keeping the clause the name came from.
+fn finish_with(phrase: String, measure: Measure, clause: Clause) -> Option<Name> {
+    let mut n = finish(phrase, measure)?;
+    n.clause = Some(clause);
+    Some(n)
 }
 
 /// The words of `s`, punctuation at word ends dropped.
