@@ -368,6 +368,35 @@ pub(super) fn singular(p: &str) -> String {
             return format!("{stem}{one}");
         }
     }
+    // `cookies` → `cookie`, not `cooky`.
+    const IE: &[&str] = &[
+        "cookies",
+        "movies",
+        "calories",
+        "brownies",
+        "pies",
+        "ties",
+        "lies",
+        "rookies",
+        "smoothies",
+        "zombies",
+        "goalies",
+        "selfies",
+        "genies",
+        "hoodies",
+        "veggies",
+        "aunties",
+        "birdies",
+        "collies",
+        "magpies",
+        "pixies",
+        "prairies",
+        "sweeties",
+        "budgies",
+    ];
+    if IE.iter().any(|w| p.ends_with(w)) {
+        return p[..p.len() - 1].to_string();
+    }
     if let Some(s) = p.strip_suffix("ies") {
         return format!("{s}y");
     }

@@ -970,7 +970,24 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64) -> String {
         let amounts: Vec<String> = fs.iter().map(|f| relative_amount(f, money)).collect();
         let doer = lower_pronoun(&c.doer);
         let mut out = format!("{lead} {doer} {}", amounts[0]);
-        for w in [&c.noun, &c.rest] {
+        // `1 more goat`, not `1 more goats`.
+        let one = fs.first().is_some_and(|f| {
+            matches!(f.op, ProxyOp::Add | ProxyOp::Sub) && normalize(f.op, f.k).1 == Number::ONE
+        });
+        let noun = if one && !c.noun.is_empty() {
+            let mut ws: Vec<String> = c.noun.split(' ').map(str::to_string).collect();
+            // `boxes of nuts`: the head is the word before `of`.
+            let head = ws
+                .iter()
+                .position(|w| w == "of")
+                .unwrap_or(ws.len())
+                .saturating_sub(1);
+            ws[head] = singular(&ws[head]);
+            ws.join(" ")
+        } else {
+            c.noun.clone()
+        };
+        for w in [&noun, &c.rest] {
             if !w.is_empty() {
                 out.push(' ');
                 out.push_str(w);
