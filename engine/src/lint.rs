@@ -109,10 +109,15 @@ pub fn lint(
             known.insert(stem(&w.lower));
         }
     }
+    // A quantity the question only implies is named in the solution's words: it counts as
+    // introduced once the story has begun.
+    let solved: HashSet<String> = solution
+        .map(|s| tokenize(s).into_iter().map(|w| stem(&w.lower)).collect())
+        .unwrap_or_default();
     let mut changes: Vec<Change> = Vec::new();
     for s in &sentences {
         for c in find_changes(text, &words, *s) {
-            check_change(text, &words, &known, &c, &mut out);
+            check_change(text, &words, &known, &solved, &c, &mut out);
             changes.push(c);
         }
     }
@@ -243,6 +248,7 @@ const FUNCTION: &[&str] = &[
 
 /// Words that begin a relative clause or a prepositional phrase after a noun.
 const NP_END: &[&str] = &[
+    "there",
     "she",
     "he",
     "they",
@@ -809,6 +815,7 @@ fn check_change(
     text: &str,
     words: &[Word],
     known: &HashSet<String>,
+    solved: &HashSet<String>,
     c: &Change,
     out: &mut Vec<LintFinding>,
 ) {
@@ -825,7 +832,11 @@ fn check_change(
     let mut garbled: Option<String> = None;
     if let Some(k) = (a..b).find(|&k| is_raw_identifier(&words[k].raw)) {
         garbled = Some(format!("the raw identifier `{}`", words[k].raw));
-    } else if let Some(w) = np_words.iter().find(|w| GARBLE.contains(w)) {
+    } else if let Some(w) = np_words.iter().find(|w| {
+        // "the number of times he sneezes" counts times: a noun there.
+        GARBLE.contains(w)
+            && !(**w == "times" && subject.to_lowercase().contains("number of times"))
+    }) {
         garbled = Some(format!("\"{w}\", which is not a noun for a quantity"));
     } else if let Some(k) = (a + 1..b).find(|&k| {
         let w = &words[k];
@@ -904,7 +915,7 @@ fn check_change(
                 .iter()
                 .any(|m| close_to_any(m, &before))
         }
-        Some(h) => close_to_any(h, &before),
+        Some(h) => close_to_any(h, &before) || (!before.is_empty() && close_to_any(h, solved)),
     };
     if !introduced {
         let what = c.head.clone().unwrap_or_else(|| subject.to_string());
@@ -997,6 +1008,11 @@ fn question_after_change(
     out: &mut Vec<LintFinding>,
 ) {
     if !answer_is_grafted(original, variant) {
+        return;
+    }
+    // The changes asked of the answer itself ("Take that answer, add 5 to it. What number do
+    // you get?") ask for the new value.
+    if text.contains("Take that answer,") {
         return;
     }
     let Some(&(qs, qe)) = sentences

@@ -247,9 +247,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.out.display()
     );
     println!("  re-evaluated to their recorded answer and regenerated from lineage: {verified}/{written}");
+    // Coverage: how many of the chains (extracted problems × per-problem) reach each round.
+    let chains = (rows.len() - skipped.values().sum::<usize>()) * args.per_problem as usize;
     for (round, (sum, n)) in &depth_sum {
         println!(
-            "  round {round}: {n} variants, mean depth {:.2}",
+            "  round {round}: {n} variants ({:.1}% of {chains} chains), mean depth {:.2}",
+            100.0 * *n as f64 / chains.max(1) as f64,
             *sum as f64 / *n as f64
         );
     }
@@ -267,8 +270,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("  lint failures, top reasons: {}", top.join("; "));
         }
     }
-    if stopped > 0 {
-        println!("  chains stopped early (no graft satisfied the constraints): {stopped}");
+    for (why, n) in &stopped {
+        println!("  chains stopped early ({why}): {n}");
     }
     for (cat, n) in &skipped {
         println!("  problems skipped ({cat}): {n}");
@@ -288,7 +291,8 @@ struct RowTotals {
     verified: usize,
     /// The verdicts counted (solver-checked, linted only, failed, lint reasons).
     judged: engine::verdict::Tally,
-    stopped: usize,
+    /// Why chains stopped before the last round, by kind.
+    stopped: BTreeMap<String, usize>,
     /// Per round: the sum of depths and the number of variants.
     depth_sum: BTreeMap<u32, (u64, u64)>,
 }
@@ -298,7 +302,9 @@ impl RowTotals {
         self.written += other.written;
         self.verified += other.verified;
         self.judged.merge(&other.judged);
-        self.stopped += other.stopped;
+        for (why, n) in other.stopped {
+            *self.stopped.entry(why).or_default() += n;
+        }
         for (round, (sum, n)) in other.depth_sum {
             let e = self.depth_sum.entry(round).or_default();
             e.0 += sum;
@@ -350,8 +356,17 @@ fn generate_row(
         }
     };
     for chain in chains {
-        if chain.stopped.is_some() {
-            totals.stopped += 1;
+        if let Some(why) = &chain.stopped {
+            // "round 3: gave up after 200 draws: …" → "gave up after 200 draws".
+            let kind = why
+                .split_once(": ")
+                .map_or(why.as_str(), |(_, rest)| rest)
+                .split([':', '(', ','])
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            *totals.stopped.entry(kind).or_default() += 1;
         }
         for v in &chain.variants {
             if reproduces(original, v) {
