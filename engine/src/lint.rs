@@ -915,7 +915,10 @@ fn check_change(
                 .iter()
                 .any(|m| close_to_any(m, &before))
         }
-        Some(h) => close_to_any(h, &before) || (!before.is_empty() && close_to_any(h, solved)),
+        Some(h) => {
+            close_to_any(h, &before)
+                || (text[..c.clause.0].contains(['.', '?', '!']) && close_to_any(h, solved))
+        }
     };
     if !introduced {
         let what = c.head.clone().unwrap_or_else(|| subject.to_string());

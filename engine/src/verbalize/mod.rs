@@ -168,6 +168,15 @@ impl Sayable {
                         )
                         && original.value(o) == original.value(id)
                 })
+                // The same goes for a number the question writes twice ("five girls … five
+                // boys"): the solution may read one mention for both.
+                || matches!(original.node(id).kind, NodeKind::Input { .. })
+                    && ctx
+                        .mentions
+                        .iter()
+                        .filter(|m| m.value == original.value(id))
+                        .count()
+                        > 1
         };
         let ok = original
             .ids()
