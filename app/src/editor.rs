@@ -219,7 +219,13 @@ pub fn Editor(
         )
         .ok()
     });
-    let preview = Resource::new(move || debounced.get(), |(q, s)| preview_problem(q, s));
+    // Fetched from the browser only: the server renders "extracting…" and hydration starts from
+    // the same state (a resource read outside <Suspense> could resolve between the server's
+    // render and its serialized value, and the page would not hydrate).
+    let preview = LocalResource::new(move || {
+        let (q, s) = debounced.get();
+        preview_problem(q, s)
+    });
     let result = Memo::new(
         move |prev: Option<&Result<EditorPreview, SourceError>>| match preview.get() {
             Some(Ok(r)) => r,
