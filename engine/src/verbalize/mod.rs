@@ -1058,29 +1058,7 @@ fn relative_amount(f: &ProxyFn, money: bool) -> String {
 /// `She makes` → `she makes` after a lead word; names stay as they are.
 fn lower_pronoun(doer: &str) -> String {
     let first = doer.split(' ').next().unwrap_or("");
-    let lower = first.to_lowercase();
-    if matches!(
-        lower.as_str(),
-        "he" | "she"
-            | "they"
-            | "it"
-            | "we"
-            | "you"
-            | "the"
-            | "his"
-            | "her"
-            | "their"
-            | "its"
-            | "each"
-            | "every"
-            | "my"
-            | "our"
-            | "your"
-    ) {
-        format!("{lower}{}", &doer[first.len()..])
-    } else {
-        doer.to_string()
-    }
+    format!("{}{}", names::lower_first(first), &doer[first.len()..])
 }
 
 /// Changes as instructions on a number: `add 5 to it, then double it, and then halve it`.

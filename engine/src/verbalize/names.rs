@@ -293,7 +293,12 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             "is" | "was" if rest.first().is_some_and(|w| opens_noun_phrase(w)) => lower_words(rest),
             "is" | "was" | "are" | "were" => format!("the amount of {what} {}", lower_words(rest)),
             "will" | "can" | "could" | "would" | "should" => {
-                let (a, b) = rest.split_at(1.min(rest.len()));
+                // `How much will be left …` has no subject to build on.
+                let subj = subject_len(rest);
+                if subj == 0 || rest.len() <= subj {
+                    return None;
+                }
+                let (a, b) = rest.split_at(subj);
                 format!(
                     "the amount of {what} {} {aux} {}",
                     lower_words(a),
@@ -350,19 +355,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         .collect::<Vec<_>>()
         .join(" ");
     // The subject after the auxiliary: a name, a pronoun, or a determiner and its noun.
-    let subj = match rest.first().map(|w| w.to_lowercase()) {
-        Some(d)
-            if matches!(
-                d.as_str(),
-                "the" | "his" | "her" | "their" | "each" | "my" | "our" | "your" | "its"
-            ) =>
-        {
-            2
-        }
-        Some(w) if (w.ends_with("'s") || w.ends_with("’s")) && rest.len() > 1 => 2,
-        Some(w) if is_subject_word(&w) || rest[0].starts_with(|c: char| c.is_uppercase()) => 1,
-        _ => 0,
-    };
+    let subj = subject_len(&rest);
     let lowered = |ws: &[String]| -> Vec<String> {
         ws.iter()
             .enumerate()
@@ -1520,7 +1513,7 @@ fn opens_clause(w: &str) -> bool {
 }
 
 /// `w` with a lowercase first letter, unless it is a name (or `I`).
-fn lower_first(w: &str) -> String {
+pub(super) fn lower_first(w: &str) -> String {
     let l = w.to_lowercase();
     if matches!(
         l.as_str(),
