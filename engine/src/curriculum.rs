@@ -177,19 +177,7 @@ const MAX_STORY: usize = 3;
 
 /// How many proxies are stacked on `u` in `g`.
 fn chain_len(g: &Graph, u: NodeId) -> usize {
-    let mut n = 0;
-    let mut cur = u;
-    while let Some(d) = g.dependents(cur).find(|&d| {
-        matches!(g.node(d).kind, crate::graph::NodeKind::Proxy { .. })
-            && g.node(d).operands.first() == Some(&cur)
-    }) {
-        n += 1;
-        cur = d;
-        if n > g.len() {
-            break;
-        }
-    }
-    n
+    crate::verbalize::names::chain(g, u).len()
 }
 
 /// Whether grafting `iv` onto `g` would undo the last change of the same quantity (`× k`

@@ -83,7 +83,11 @@ pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, Solutio
         .filter(|id| relevant[id.index()] && variant.node(*id).kind.is_operation())
         .collect();
     let answer = variant.answer_value();
-    let cx = Cx { original, variant };
+    let cx = Cx {
+        original,
+        variant,
+        names: std::cell::OnceCell::new(),
+    };
     if steps.is_empty() {
         let v = variant.answer_value();
         let line = format!("The answer is {}.", selection(v, &[]));
@@ -636,6 +640,8 @@ fn tidy(s: &str) -> String {
 struct Cx<'g> {
     original: &'g Graph,
     variant: &'g Graph,
+    /// The quantities' names, made once when the first added step needs one.
+    names: std::cell::OnceCell<crate::verbalize::names::Names>,
 }
 
 impl Cx<'_> {
@@ -959,7 +965,11 @@ impl Cx<'_> {
         let node = g.node(id);
         let v = g.value(id);
         let args = self.args(id);
-        let name = crate::verbalize::quantity_name(g, id);
+        let name = self
+            .names
+            .get_or_init(|| crate::verbalize::names::Names::new(g))
+            .phrase_of(g, id)
+            .map(str::to_string);
         let unwritable = |why: &str| SolutionError::Unwritable {
             name: node.name.clone(),
             why: why.into(),

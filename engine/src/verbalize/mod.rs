@@ -17,7 +17,7 @@
 //! [`validate`] checks any candidate text for a variant (an LLM's, typically) with
 //! [`consistency::check`] and checks that it ends with a question about the right quantity.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -139,12 +139,12 @@ impl Sayable {
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the
         // other, and a change inside the graph would then not be the change the text tells.
-        let steps: Vec<Number> = original
+        let steps: HashSet<Number> = original
             .ids()
             .filter(|&id| original.node(id).kind.is_operation())
             .map(|id| original.value(id))
             .collect();
-        let inputs: Vec<Number> = original
+        let inputs: HashSet<Number> = original
             .ids()
             .filter(|&id| matches!(original.node(id).kind, NodeKind::Input { .. }))
             .map(|id| original.value(id))
@@ -158,25 +158,26 @@ impl Sayable {
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
         // says it changes.
+        let mut given: HashMap<Number, usize> = HashMap::new();
+        for id in original.ids() {
+            if matches!(
+                original.node(id).kind,
+                NodeKind::Input { .. } | NodeKind::Constant
+            ) {
+                *given.entry(original.value(id)).or_default() += 1;
+            }
+        }
+        // The same goes for a number the question writes twice ("five girls … five boys"): the
+        // solution may read one mention for both.
+        let mut written: HashMap<Number, usize> = HashMap::new();
+        for m in &ctx.mentions {
+            *written.entry(m.value).or_default() += 1;
+        }
         let shared = |id: NodeId| {
+            let v = original.value(id);
             matches!(original.node(id).kind, NodeKind::Input { .. })
-                && original.ids().any(|o| {
-                    o != id
-                        && matches!(
-                            original.node(o).kind,
-                            NodeKind::Input { .. } | NodeKind::Constant
-                        )
-                        && original.value(o) == original.value(id)
-                })
-                // The same goes for a number the question writes twice ("five girls … five
-                // boys"): the solution may read one mention for both.
-                || matches!(original.node(id).kind, NodeKind::Input { .. })
-                    && ctx
-                        .mentions
-                        .iter()
-                        .filter(|m| m.value == original.value(id))
-                        .count()
-                        > 1
+                && (given.get(&v).is_some_and(|&n| n > 1)
+                    || written.get(&v).is_some_and(|&n| n > 1))
         };
         let ok = original
             .ids()
@@ -423,16 +424,7 @@ impl<'a> Context<'a> {
         k: Number,
     ) -> (Option<usize>, String) {
         // A graft on a proxy step describes the quantity under it.
-        let mut u = t;
-        for _ in 0..g.len() {
-            match g.get(u) {
-                Ok(n) if matches!(n.kind, NodeKind::Proxy { .. }) => match n.operands.first() {
-                    Some(&o) => u = o,
-                    None => break,
-                },
-                _ => break,
-            }
-        }
+        let u = names::base(g, t);
         let anchor = self.anchor(g, u);
         let Ok(node) = g.get(u) else {
             return (
@@ -501,23 +493,10 @@ impl<'a> Context<'a> {
             }
         }
         for (&u, chain) in chains.iter_mut() {
-            let mut cur = u;
-            for _ in 0..g.len() {
-                let next = g.dependents(cur).find(|&d| {
-                    d.index() >= n0
-                        && g.get(d).is_ok_and(|n| {
-                            matches!(n.kind, NodeKind::Proxy { .. })
-                                && n.operands.first() == Some(&cur)
-                        })
-                });
-                match next {
-                    Some(d) => {
-                        chain.push(d);
-                        cur = d;
-                    }
-                    None => break,
-                }
-            }
+            *chain = names::chain(g, u)
+                .into_iter()
+                .take_while(|d| d.index() >= n0)
+                .collect();
         }
         let answer = self.original.answer();
         let mut told_inside = false;
@@ -1195,22 +1174,13 @@ struct Expected {
 
 /// The words a final question about `variant`'s answer should share (`None`: nothing known).
 fn expected_words(original: &Graph, variant: &Graph) -> Option<Expected> {
-    let mut a = variant.answer();
+    let a = variant.answer();
     // The asked-for quantity itself changed: the question asks for a new one, in new words.
     if variant
         .get(a)
         .is_ok_and(|n| matches!(n.kind, NodeKind::Proxy { .. }))
     {
         return None;
-    }
-    for _ in 0..variant.len() {
-        match variant.get(a) {
-            Ok(n) if matches!(n.kind, NodeKind::Proxy { .. }) => match n.operands.first() {
-                Some(&o) => a = o,
-                None => break,
-            },
-            _ => break,
-        }
     }
     let inverted = original
         .get(a)

@@ -173,6 +173,12 @@ impl Names {
     pub fn get(&self, id: NodeId) -> Option<&Name> {
         self.by_node.get(id.index()).and_then(Option::as_ref)
     }
+
+    /// The words for node `id` of `g` (derived from the original these names were made
+    /// for): a proxy is named by the quantity it changes.
+    pub fn phrase_of(&self, g: &Graph, id: NodeId) -> Option<&str> {
+        self.get(base(g, id)).map(|n| n.phrase.as_str())
+    }
 }
 
 /// The node a proxy chain in `g` starts from: `id` itself unless it is a proxy.
@@ -190,20 +196,34 @@ pub fn base(g: &Graph, id: NodeId) -> NodeId {
     u
 }
 
+/// The proxies stacked on `u` in `g`, innermost first (each reads the one before it).
+pub fn chain(g: &Graph, u: NodeId) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut cur = u;
+    while out.len() < g.len() {
+        let next = g.dependents(cur).find(|&d| {
+            g.get(d).is_ok_and(|n| {
+                matches!(n.kind, NodeKind::Proxy { .. }) && n.operands.first() == Some(&cur)
+            })
+        });
+        match next {
+            Some(d) => {
+                out.push(d);
+                cur = d;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
 /// The words that name node `id` of `g` (a variant or an original) for a reader, e.g. "the
 /// number of eggs she has left"; `None` when no sentence names it well. A proxy is named by
 /// the quantity it changes.
 pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
-    let u = base(g, id);
-    let node = g.get(u).ok()?;
-    match node.kind {
-        // The variant keeps the original's question and sentences, so its names are the
-        // original's; names are only read for nodes the question or a sentence states.
-        NodeKind::Input { .. } | NodeKind::Step { .. } | NodeKind::Branch { .. } => {
-            Names::new(g).get(u).map(|n| n.phrase.clone())
-        }
-        _ => None,
-    }
+    // The variant keeps the original's question and sentences, so its names are the
+    // original's (only inputs and steps have one).
+    Names::new(g).phrase_of(g, id).map(str::to_string)
 }
 
 /// The name a question gives the quantity it asks for: `How many friends did Ron invite?`
@@ -401,7 +421,8 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         || phrase
             .chars()
             .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | ','))
-        || !has_verb_or_place(&rest)
+        // Something after the auxiliary besides one word: a verb or a place.
+        || rest.len() < 2
     {
         return None;
     }
@@ -536,14 +557,17 @@ fn past(v: &str) -> String {
     }
     if v.ends_with('e') {
         format!("{v}d")
-    } else if v.len() > 2
-        && v.ends_with('y')
-        && !v[..v.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u'])
-    {
-        format!("{}ied", &v[..v.len() - 1])
+    } else if let Some(stem) = consonant_y(v) {
+        format!("{stem}ied")
     } else {
         format!("{v}ed")
     }
+}
+
+/// `carry` → `carr` (a consonant then `y`, which becomes `ie`/`i` before an ending).
+fn consonant_y(v: &str) -> Option<&str> {
+    let stem = v.strip_suffix('y')?;
+    (stem.len() > 1 && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])).then_some(stem)
 }
 
 /// A verb's third person singular (`go` → `goes`, `carry` → `carries`).
@@ -553,19 +577,11 @@ fn third_person(v: &str) -> String {
     }
     if v.ends_with(['s', 'x', 'z', 'o']) || v.ends_with("sh") || v.ends_with("ch") {
         format!("{v}es")
-    } else if v.len() > 2
-        && v.ends_with('y')
-        && !v[..v.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u'])
-    {
-        format!("{}ies", &v[..v.len() - 1])
+    } else if let Some(stem) = consonant_y(v) {
+        format!("{stem}ies")
     } else {
         format!("{v}s")
     }
-}
-
-/// Whether the words after a question's auxiliary say anything (a verb or a place).
-fn has_verb_or_place(rest: &[String]) -> bool {
-    rest.len() >= 2
 }
 
 /// The name a solution sentence gives its result `value`: the sentence is cut at its last
