@@ -622,15 +622,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                sqlx::query(
-                    "UPDATE variants SET verdict = ?, verdict_outcome = ?, llm_error = NULL
-                     WHERE id = ?",
-                )
-                .bind(serde_json::to_string(&verdict).unwrap_or_default())
-                .bind(verdict.outcome().as_str())
-                .bind(cur.id)
-                .execute(&mut *tx)
-                .await?;
+                super::words::store_verdict(&mut tx, cur.id, &verdict).await?;
             }
         }
         tx.commit().await?;

@@ -15,6 +15,24 @@ use super::rows::{graph_from_json, operations_from_json};
 use super::{Store, StoreError, StoreResult};
 use crate::model::{LlmCall, LlmSettings, VariantItem, VariantPage, VariantWords, VerdictCounts};
 
+/// Stores a variant's verdict with its one-word outcome (the column the filters and counts
+/// read), and clears a model error left from before.
+pub(super) async fn store_verdict(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+    verdict: &engine::verdict::Verdict,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE variants SET verdict = ?, verdict_outcome = ?, llm_error = NULL WHERE id = ?",
+    )
+    .bind(serde_json::to_string(verdict).unwrap_or_default())
+    .bind(verdict.outcome().as_str())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// How many times a model is asked before Graft falls back or gives up.
 pub const TRIES: u32 = 2;
 
@@ -397,15 +415,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                sqlx::query(
-                    "UPDATE variants SET verdict = ?, verdict_outcome = ?, llm_error = NULL
-                     WHERE id = ?",
-                )
-                .bind(serde_json::to_string(&verdict).unwrap_or_default())
-                .bind(verdict.outcome().as_str())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                store_verdict(&mut tx, id, &verdict).await?;
                 tx.commit().await?;
             }
             Err(f) => {
