@@ -1041,6 +1041,7 @@ fn question_after_change(
     ]
     .iter()
     .any(|w| has(w))
+        || asks_someone_new(original, &text[qs..qe])
         || q.contains("in the end")
         || q.contains("at the end")
         || q.contains("end up")
@@ -1058,6 +1059,34 @@ fn question_after_change(
             span: span(off, qe),
         });
     }
+}
+
+/// Whether `question` asks about a person or place the original problem never names ("How
+/// many cats does Lena have?" after "Lena has twice as many cats as Melanie.", "… in the
+/// third library?"): the changed quantity belongs to someone new.
+fn asks_someone_new(original: &Graph, question: &str) -> bool {
+    let before = original.question().unwrap_or("");
+    // "How many books are in the third library?" after "A third library has …".
+    let ws: Vec<String> = question
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()).to_lowercase())
+        .collect();
+    let lower = before.to_lowercase();
+    let ordinal = ws.windows(3).any(|w| {
+        w[0] == "the"
+            && matches!(
+                w[1].as_str(),
+                "second" | "third" | "fourth" | "fifth" | "sixth" | "seventh" | "eighth" | "ninth"
+            )
+            && !lower.contains(&w.join(" "))
+    });
+    ordinal || question.split_whitespace().skip(1).any(|w| {
+        let w = w.trim_matches(|c: char| !c.is_alphabetic());
+        w.len() > 1
+            && w.starts_with(|c: char| c.is_uppercase())
+            && w.chars().skip(1).all(|c| c.is_lowercase())
+            && !before.contains(w)
+    })
 }
 
 /// Whether the variant's answer is a chain of proxies over the original's answer node.

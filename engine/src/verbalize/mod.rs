@@ -29,6 +29,7 @@ use crate::mentions::{self, Mention};
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
+mod compare;
 mod english;
 pub mod names;
 mod numerals;
@@ -304,7 +305,8 @@ enum Piece {
 struct Plan {
     /// Inputs given a new value.
     set: BTreeSet<NodeId>,
-    /// Branch → (mention index, the threshold as written, the new threshold).
+    /// Branch → (the byte its threshold is written at, the threshold as written, the new
+    /// threshold).
     thresholds: BTreeMap<NodeId, (usize, Number, Number)>,
     /// Sentences to add: after the sentence of that index, or before the question (`None`).
     inserts: Vec<(Option<usize>, Piece)>,
@@ -313,6 +315,8 @@ struct Plan {
     /// The story of changes to the asked-for quantity and the question that replaces the old
     /// one: `Then the total goes up by 5.`, `What is the total now?`.
     asked: Option<(String, String)>,
+    /// Whether `asked` tells the changes as new people compared with the old answer.
+    compared: bool,
     notes: Vec<String>,
 }
 
@@ -510,6 +514,23 @@ impl<'a> Context<'a> {
                 .collect();
             let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
             let place = self.place(u);
+            if u == answer {
+                // GSM8K's own way: new people compared in turn with the one asked about.
+                let (qs, qe) = self.sentences[self.qi];
+                let money = self.answer_is_money(answer);
+                if let Some((people, ask)) = compare::comparison(
+                    self.q,
+                    &self.q[qs..qe],
+                    money,
+                    &fs,
+                    u.index() as u64,
+                    self.question_edited(plan),
+                ) {
+                    plan.asked = Some((people, ask));
+                    plan.compared = true;
+                    continue;
+                }
+            }
             if u == answer
                 && (name.is_none() || place.is_none())
                 && !self.q[self.sentences[self.qi].0..self.sentences[self.qi].1]
@@ -541,6 +562,9 @@ impl<'a> Context<'a> {
             let story = story(name, &fs, u.index() as u64);
             if u == answer {
                 let ask = match name.measure {
+                    // The question as written, asked of now: "How many cats does she have now?"
+                    _ if self.question_now().is_some() => self.question_now().unwrap_or_default(),
+                    _ if name.phrase.ends_with(" now") => format!("What is {}?", name.phrase),
                     Measure::Money if name.phrase.split(' ').count() > 9 => {
                         "How much is that now?".to_string()
                     }
@@ -560,6 +584,10 @@ impl<'a> Context<'a> {
             // What a change means for the rest: the graft's semantics, in words, after every
             // change (the asked-for quantity's included).
             match plan.asked.as_mut() {
+                // Said before the people compared with the changed answer.
+                Some((story, _)) if plan.compared => {
+                    *story = format!("{CARRY_OVER} {story}");
+                }
                 Some((story, _)) if !story.is_empty() => {
                     story.push(' ');
                     story.push_str(CARRY_OVER);
@@ -569,6 +597,45 @@ impl<'a> Context<'a> {
                     .push((None, Piece::Text(CARRY_OVER.to_string()))),
             }
         }
+    }
+
+    /// The question sentence asked of the changed quantity: `How many cats does Melanie have
+    /// now?`, when it is a plain `How many`/`How much` question with no number and no time
+    /// of its own.
+    fn question_now(&self) -> Option<String> {
+        let (qs, qe) = self.sentences[self.qi];
+        let asked = self.q[qs..qe].trim();
+        let body = asked.strip_suffix('?')?.trim_end();
+        let lower = body.to_lowercase();
+        let plain = (lower.starts_with("how many ") || lower.starts_with("how much "))
+            && find_numbers(body).is_empty()
+            && !body.contains([',', ';', '?', '"'])
+            && !lower.split(' ').any(|w| {
+                matches!(
+                    w,
+                    "now" | "after" | "before" | "when" | "if" | "left" | "remain" | "remaining"
+                        | "then" | "end" | "still"
+                        // The past asked of now reads wrong: "did she buy now".
+                        | "did" | "was" | "were" | "had"
+                )
+            });
+        plain.then(|| format!("{} now?", upper_first(body)))
+    }
+
+    /// Whether a number the question sentence writes is changed by `plan` (a new input value,
+    /// a threshold, the inverted input).
+    fn question_edited(&self, plan: &Plan) -> bool {
+        let (qs, qe) = self.sentences[self.qi];
+        let inverted = plan.invert.map(|(x, _)| x);
+        plan.thresholds.values().any(|t| (qs..qe).contains(&t.0))
+            || self
+                .mentions
+                .iter()
+                .filter(|m| m.start >= qs && m.end <= qe)
+                .any(|m| {
+                    m.node
+                        .is_some_and(|n| plan.set.contains(&n) || Some(n) == inverted)
+                })
     }
 
     /// Where a sentence about quantity `u` of the original goes: after the sentence that
@@ -1598,7 +1665,7 @@ mod tests {
         );
         assert_eq!(
             v.text,
-            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Later, the bags hold twice as many apples. Everything worked out from a changed number changes with it; nothing else changes. How many apples does Sam have now? Take that answer, subtract 4 from it. What number do you get?"
+            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Later, the bags hold twice as many apples. Everything worked out from a changed number changes with it; nothing else changes. Ines has 4 fewer apples now than Sam. How many apples does Ines have now?"
         );
         // Money.
         let g = jacket();
@@ -1886,10 +1953,12 @@ mod tests {
         let v = offline(&g, &[graft(a, ProxyOp::Mul, 2), graft(a, ProxyOp::Sub, 3)]).unwrap();
         // Defect 3: the question asks for the changed quantity; one sentence, not "After that,
         // … After that, …". The second graft reads the first's result, so it comes second.
-        assert!(v.text.ends_with(" now?"), "{}", v.text);
+        // GSM8K's way: new people compared in turn, innermost change first (2 × (a − 3)).
+        assert_eq!(
+            v.text,
+            "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. Tomas sold 3 fewer clips altogether in April and May than Natalia. Ines sold twice as many clips altogether in April and May as Tomas. How many clips did Ines sell altogether in April and May?"
+        );
         assert_eq!(v.text.matches("After that").count(), 0, "{}", v.text);
-        let story = v.text.split(". ").nth(1).unwrap_or("");
-        assert!(story.contains("then"), "{}", v.text);
         assert!(
             !v.text
                 .contains("How many clips did Natalia sell altogether"),

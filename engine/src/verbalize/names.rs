@@ -490,7 +490,7 @@ fn conjugated(rest: &[String], subj: usize, aux: &str) -> String {
 }
 
 /// A verb's past tense (`sell` → `sold`, `bake` → `baked`).
-fn past(v: &str) -> String {
+pub(super) fn past(v: &str) -> String {
     const IRREGULAR: &[(&str, &str)] = &[
         ("buy", "bought"),
         ("sell", "sold"),
@@ -551,6 +551,43 @@ fn past(v: &str) -> String {
         ("wear", "wore"),
         ("bake", "baked"),
         ("set", "set"),
+        ("hang", "hung"),
+        ("dig", "dug"),
+        ("bite", "bit"),
+        ("fight", "fought"),
+        ("hide", "hid"),
+        ("ring", "rang"),
+        ("shake", "shook"),
+        ("speak", "spoke"),
+        ("wake", "woke"),
+        ("choose", "chose"),
+        ("blow", "blew"),
+        ("break", "broke"),
+        ("forget", "forgot"),
+        ("freeze", "froze"),
+        ("lead", "led"),
+        ("light", "lit"),
+        ("sweep", "swept"),
+        ("weep", "wept"),
+        ("bleed", "bled"),
+        ("quit", "quit"),
+        ("shut", "shut"),
+        ("spread", "spread"),
+        ("burst", "burst"),
+        ("cost", "cost"),
+        ("hurt", "hurt"),
+        ("let", "let"),
+        ("stick", "stuck"),
+        ("strike", "struck"),
+        ("swing", "swung"),
+        ("tear", "tore"),
+        ("understand", "understood"),
+        ("begin", "began"),
+        ("bend", "bent"),
+        ("deal", "dealt"),
+        ("mean", "meant"),
+        ("hear", "heard"),
+        ("say", "said"),
     ];
     if let Some((_, p)) = IRREGULAR.iter().find(|(b, _)| *b == v) {
         return p.to_string();
@@ -571,7 +608,7 @@ fn consonant_y(v: &str) -> Option<&str> {
 }
 
 /// A verb's third person singular (`go` → `goes`, `carry` → `carries`).
-fn third_person(v: &str) -> String {
+pub(super) fn third_person(v: &str) -> String {
     if v == "have" {
         return "has".into();
     }
@@ -835,7 +872,7 @@ const NOUN_STOP: &[&str] = &[
 ];
 
 /// Verb forms a clause's words must include one of (or a word ending in `s`/`ed`).
-const VERB_FORMS: &[&str] = &[
+pub(super) const VERB_FORMS: &[&str] = &[
     "sold", "bought", "made", "had", "has", "have", "got", "gave", "took", "ate", "spent", "paid",
     "ran", "can", "could", "will", "would", "should", "must", "is", "are", "was", "were", "does",
     "did", "do", "left", "found", "kept", "read", "rode", "drove", "flew", "grew", "won", "lost",
@@ -845,6 +882,8 @@ const VERB_FORMS: &[&str] = &[
     "bake", "cook", "pick", "plant", "grow", "win", "lose", "catch", "throw", "write", "bring",
     "build", "see", "go", "come", "sleep", "work", "play", "read", "drive", "fly", "sew", "knit",
     "held", "drank", "swam", "slept", "taught", "told", "thought", "meant", "met", "fed",
+    "hand", "serve", "produce", "lay", "deliver", "ship", "order", "charge", "print", "pack",
+    "feed", "sell", "cost", "carry", "hold", "contain",
 ];
 
 /// Whether a clause's words hold a verb (a subject alone names nothing).
@@ -1350,7 +1389,7 @@ fn finish_with(phrase: String, measure: Measure, clause: Clause) -> Option<Name>
 }
 
 /// The words of `s`, punctuation at word ends dropped.
-fn words_of(s: &str) -> Vec<String> {
+pub(super) fn words_of(s: &str) -> Vec<String> {
     s.split_whitespace()
         .map(|w| {
             w.trim_matches(|c: char| {

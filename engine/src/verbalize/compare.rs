@@ -1,0 +1,592 @@
+//! Changes to the asked-for quantity told as new people compared with the old: `How many cats
+//! does Melanie have?` grafted `×2, +10` becomes "Lena has twice as many cats as Melanie.
+//! Omar has 10 more cats than Lena. How many cats does Omar have?", the way GSM8K problems
+//! chain people.
+
+use crate::graph::{ProxyFn, ProxyOp};
+use crate::number::Number;
+use crate::text_numbers::find_numbers;
+
+use super::english::singular;
+use super::names::{past, third_person, words_of, VERB_FORMS};
+use super::normalize;
+use super::numerals::{money_digits, plain};
+
+/// People a comparison introduces, taken in turn from a seeded start; any the problem
+/// already names are skipped.
+const PEOPLE: &[&str] = &[
+    "Lena", "Omar", "Priya", "Tomas", "Ines", "Kofi", "Mira", "Arjun", "Nadia", "Felix", "Zara",
+    "Hugo", "Yuki", "Dario", "Amara", "Sven",
+];
+
+/// Capitalised words that are not a person's name: sentence openers, numbers, days, months,
+/// titles.
+const NOT_NAMES: &[&str] = &[
+    "the", "a", "an", "if", "in", "on", "at", "each", "every", "how", "what", "when", "where",
+    "which", "who", "why", "there", "this", "that", "these", "those", "it", "he", "she",
+    "they", "we", "you", "i", "his", "her", "their", "its", "our", "my", "your", "after",
+    "before", "then", "so", "but", "and", "or", "also", "since", "for", "from", "to", "with",
+    "without", "during", "one", "two", "three", "four", "five", "six", "seven", "eight",
+    "nine", "ten", "eleven", "twelve", "twenty", "half", "monday", "tuesday", "wednesday",
+    "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may",
+    "june", "july", "august", "september", "october", "november", "december", "mr", "mrs",
+    "ms", "dr", "calculate", "find", "given", "suppose", "assuming", "assume", "let", "today",
+    "yesterday", "tomorrow", "last", "next", "first", "second", "third", "some", "many", "most",
+    "all", "both", "only", "of", "over", "under", "as", "by", "now", "later", "finally",
+    "altogether", "together", "meanwhile", "however", "because", "while", "once", "not", "no",
+    "yes", "mom", "dad", "mother", "father", "grandma", "grandpa", "while", "until", "out",
+    "instead", "although", "though", "during", "to", "every", "any", "another", "other",
+];
+
+/// The question's parts a comparison is built from.
+struct Asked {
+    /// `How many cats` / `How much money` / `How much`, as written.
+    head: String,
+    /// The counted noun (`cats`), empty for money.
+    noun: String,
+    /// `does`, `did`, `will`, `has`, … lowercased.
+    aux: String,
+    /// Whom the question is about.
+    who: Who,
+    /// The verb as the question writes it (`have`, `spend`, `fixed`).
+    verb: String,
+    /// A particle the verb takes (`hand out`).
+    particle: Option<String>,
+    /// The words after the verb (`in total`, `each month`).
+    tail: String,
+}
+
+/// The sentences and the question that tell changes `fs` of the quantity `question` asks
+/// for as new people compared in turn, or `None` when the question is not of a form this
+/// can say (`How many N does/did/will/has NAME VERB …?`, `How much (money) …` for money, with
+/// no number in it). `text` is the whole problem; `salt` picks the people.
+pub(super) fn comparison(
+    text: &str,
+    question: &str,
+    money: bool,
+    fs: &[ProxyFn],
+    salt: u64,
+    edited: bool,
+) -> Option<(String, String)> {
+    // A number the question writes is copied as it is: never one the variant changes.
+    if fs.is_empty() || (edited && !find_numbers(question).is_empty()) {
+        return None;
+    }
+    if let Some(told) = ages(text, question, fs, salt) {
+        return Some(told);
+    }
+    if let Some(told) = places(question, money, fs) {
+        return Some(told);
+    }
+    let asked = parse(text, question, money)?;
+    // Who is compared: new people, or for `the hotel` a second, third, … hotel.
+    let (subjects, mut prev): (Vec<String>, String) = match &asked.who {
+        Who::Person(name) => (
+            people(text, fs.len(), salt)?
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            name.clone(),
+        ),
+        Who::Thing(noun) => {
+            if fs.len() + 1 >= ORDINALS.len() {
+                return None;
+            }
+            (
+                (0..fs.len())
+                    .map(|i| format!("{} {} {noun}", article(ORDINALS[i + 1]), ORDINALS[i + 1]))
+                    .collect(),
+                "this one".to_string(),
+            )
+        }
+    };
+    let verb = match asked.aux.as_str() {
+        "does" => third_person(&asked.verb.to_lowercase()),
+        "did" => past(&asked.verb.to_lowercase()),
+        aux => format!("{aux} {}", asked.verb),
+    };
+    let verb = match &asked.particle {
+        Some(p) => format!("{verb} {p}"),
+        None => verb,
+    };
+    let mut out: Vec<String> = Vec::with_capacity(fs.len());
+    for (i, (f, subject)) in fs.iter().zip(&subjects).enumerate() {
+        let (amount, than) = amount(f, money, &asked.noun)?;
+        let mut s = format!("{} {verb} {amount}", upper_first(subject));
+        if !asked.tail.is_empty() {
+            s.push(' ');
+            s.push_str(&asked.tail);
+        }
+        s.push_str(&format!(" {than} {prev}."));
+        out.push(s);
+        prev = match &asked.who {
+            Who::Person(_) => subject.clone(),
+            Who::Thing(_) => format!("the {}", ORDINALS[i + 1]),
+        };
+    }
+    let last = match &asked.who {
+        Who::Person(_) => prev,
+        Who::Thing(noun) => format!("the {} {noun}", ORDINALS[fs.len()]),
+    };
+    let mut ask = format!(
+        "{} {} {last} {}",
+        upper_first(&asked.head),
+        asked.aux,
+        asked.verb
+    );
+    for w in [asked.particle.as_deref().unwrap_or(""), &asked.tail] {
+        if !w.is_empty() {
+            ask.push(' ');
+            ask.push_str(w);
+        }
+    }
+    ask.push('?');
+    Some((out.join(" "), ask))
+}
+
+/// Ordinals for things compared in turn.
+const ORDINALS: &[&str] = &[
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+];
+
+/// Whom a question asks about.
+enum Who {
+    /// A person by name (a pronoun resolved to the problem's only person).
+    Person(String),
+    /// `the hotel`: the noun, compared with a second one.
+    Thing(String),
+}
+
+/// `How old is Jung?` grafted `+6, ×2`: "Lena is 6 years older than Jung. Omar is twice as
+/// old as Lena. How old is Omar?"
+fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<(String, String)> {
+    let ws = words_of(question.trim().trim_end_matches('?'));
+    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    let (verb, who) = match lower.as_slice() {
+        [how, old, is, who] if how == "how" && old == "old" && (is == "is" || is == "was") => {
+            (is.clone(), &ws[3])
+        }
+        _ => return None,
+    };
+    let who = match who.to_lowercase().as_str() {
+        "he" | "she" => only_person(text)?,
+        w if NOT_NAMES.contains(&w) || !who.chars().all(char::is_alphabetic) => return None,
+        _ if who.starts_with(|c: char| c.is_uppercase()) => who.clone(),
+        _ => return None,
+    };
+    let people = people(text, fs.len(), salt)?;
+    let mut prev = who;
+    let mut out = Vec::with_capacity(fs.len());
+    for (f, person) in fs.iter().zip(&people) {
+        let (op, k) = normalize(f.op, f.k);
+        if !k.is_integer() {
+            return None;
+        }
+        let years = if k == Number::ONE { "year" } else { "years" };
+        let how = match op {
+            ProxyOp::Add => format!("{} {years} older than", plain(k)),
+            ProxyOp::Sub => format!("{} {years} younger than", plain(k)),
+            ProxyOp::Mul if k == Number::int(2) => "twice as old as".into(),
+            ProxyOp::Mul if k == Number::int(3) => "three times as old as".into(),
+            ProxyOp::Mul => format!("{} times as old as", plain(k)),
+            ProxyOp::Div if k == Number::int(2) => "half as old as".into(),
+            ProxyOp::Div if k == Number::int(3) => "a third as old as".into(),
+            ProxyOp::Div if k == Number::int(4) => "a quarter as old as".into(),
+            _ => return None,
+        };
+        out.push(format!("{person} {verb} {how} {prev}."));
+        prev = person.to_string();
+    }
+    Some((out.join(" "), format!("How old {verb} {prev}?")))
+}
+
+/// `How many books are in the library?` grafted `+82, ×2`: "A second library has 82 more
+/// books than this one. A third library has twice as many books as the second. How many books
+/// are in the third library?"
+fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<(String, String)> {
+    if money || fs.len() + 1 >= ORDINALS.len() {
+        return None;
+    }
+    let ws = words_of(question.trim().trim_end_matches('?'));
+    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    if lower.len() < 7 || lower[0] != "how" || lower[1] != "many" {
+        return None;
+    }
+    let be = lower.iter().position(|w| w == "are" || w == "were")?;
+    if !(3..=4).contains(&be) || !super::english::is_plural(&lower[be - 1]) {
+        return None;
+    }
+    let noun = ws[2..be].join(" ");
+    let mut at = be + 1;
+    if lower.get(at).is_some_and(|w| w == "there") {
+        at += 1;
+    }
+    let prep = lower.get(at).filter(|w| matches!(w.as_str(), "in" | "at" | "on"))?;
+    if lower.get(at + 1).map(String::as_str) != Some("the") {
+        return None;
+    }
+    let place = &ws[at + 2..];
+    if place.is_empty()
+        || place.len() > 4
+        || !place
+            .iter()
+            .all(|w| w.chars().all(|c| c.is_alphabetic() || c == '-'))
+        || lower[at + 2..]
+            .iter()
+            .any(|w| matches!(w.as_str(), "total" | "all" | "altogether" | "now" | "each"))
+    {
+        return None;
+    }
+    let place = place.join(" ");
+    let has = if lower[be] == "are" { "has" } else { "had" };
+    let mut out = Vec::with_capacity(fs.len());
+    for (i, f) in fs.iter().enumerate() {
+        let (amount, than) = amount(f, false, &noun)?;
+        let other = if i == 0 {
+            "this one".to_string()
+        } else {
+            format!("the {}", ORDINALS[i])
+        };
+        out.push(format!(
+            "{} {} {place} {has} {amount} {than} {other}.",
+            upper_first(article(ORDINALS[i + 1])),
+            ORDINALS[i + 1]
+        ));
+    }
+    let ask = format!(
+        "How many {noun} {} {prep} the {} {place}?",
+        lower[be],
+        ORDINALS[fs.len()]
+    );
+    Some((out.join(" "), ask))
+}
+
+/// `a` or `an` before `word`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// `how many` → `How many`.
+fn upper_first(s: &str) -> String {
+    let mut cs = s.chars();
+    match cs.next() {
+        Some(c) => c.to_uppercase().chain(cs).collect(),
+        None => String::new(),
+    }
+}
+
+/// `n` people the problem does not name yet, from a seeded start.
+fn people(text: &str, n: usize, salt: u64) -> Option<Vec<&'static str>> {
+    let taken: Vec<String> = words_of(text).iter().map(|w| w.to_lowercase()).collect();
+    let free: Vec<&str> = PEOPLE
+        .iter()
+        .copied()
+        .filter(|p| !taken.iter().any(|w| w.trim_end_matches("'s") == p.to_lowercase()))
+        .collect();
+    if free.len() < n || free.is_empty() {
+        return None;
+    }
+    let start = (salt % free.len() as u64) as usize;
+    Some((0..n).map(|i| free[(start + i) % free.len()]).collect())
+}
+
+/// Reads `How many N AUX WHO VERB TAIL?` (or `How much [money] …` when `money`).
+fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
+    let ws = words_of(question.trim().trim_end_matches('?'));
+    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    if lower.len() < 5 || lower[0] != "how" {
+        return None;
+    }
+    let is_aux = |w: &str| {
+        matches!(
+            w,
+            "does" | "did" | "will" | "can" | "could" | "would" | "should" | "has"
+        )
+    };
+    let (aux_at, noun) = match lower[1].as_str() {
+        "many" => {
+            let at = lower.iter().skip(2).position(|w| is_aux(w) || w == "do")? + 2;
+            if !(3..=5).contains(&at) || matches!(lower[2].as_str(), "more" | "fewer" | "less") {
+                return None;
+            }
+            let noun = ws[2..at].join(" ");
+            if !super::english::is_plural(&lower[at - 1]) {
+                return None;
+            }
+            (at, noun)
+        }
+        "much" if money => match lower[2].as_str() {
+            "money" => (3, String::new()),
+            w if is_aux(w) => (2, String::new()),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let aux = lower[aux_at].clone();
+    if !is_aux(&aux) {
+        return None;
+    }
+    // One word of subject, then the verb, then at most ten words.
+    let rest = &ws[aux_at + 1..];
+    if rest.len() < 2 || rest.len() > 12 {
+        return None;
+    }
+    let (who, at) = match rest[0].to_lowercase().as_str() {
+        "he" | "she" => (Who::Person(only_person(text)?), 1),
+        // `the hotel`: one thing, compared with a second one.
+        "the"
+            if rest.len() >= 3
+                && rest[1].chars().all(|c| c.is_ascii_lowercase())
+                && rest[1].len() > 2
+                && !super::english::is_plural(&rest[1])
+                && !NOT_NAMES.contains(&rest[1].as_str())
+                && !VERB_FORMS.contains(&rest[1].as_str())
+                && !matches!(
+                    rest[1].as_str(),
+                    "remainder" | "rest" | "total" | "average" | "number" | "amount" | "sum"
+                )
+                && VERB_FORMS.contains(&rest[2].as_str()) =>
+        {
+            (Who::Thing(rest[1].clone()), 2)
+        }
+        w if NOT_NAMES.contains(&w) || w == "they" || w == "we" || w == "you" => return None,
+        _ if rest[0].starts_with(|c: char| c.is_uppercase())
+            && rest[0].chars().all(char::is_alphabetic) =>
+        {
+            (Who::Person(rest[0].clone()), 1)
+        }
+        _ => return None,
+    };
+    let verb = rest[at].clone();
+    if !verb.chars().all(|c| c.is_ascii_lowercase())
+        || verb.ends_with("ly")
+        || matches!(verb.as_str(), "be" | "been")
+    {
+        return None;
+    }
+    let mut tail: Vec<String> = rest[at + 1..].to_vec();
+    let particle = tail
+        .first()
+        .filter(|w| matches!(w.as_str(), "out" | "up" | "down" | "off" | "away" | "back"))
+        .cloned();
+    if particle.is_some() {
+        tail.remove(0);
+    }
+    // The counted noun must be the verb's object: `ride his bike for` counts what `for`
+    // takes, `need to buy` what `buy` takes, `counted something` not times.
+    if tail.first().is_some_and(|w| {
+        matches!(
+            w.to_lowercase().as_str(),
+            "his" | "her" | "their" | "its" | "the" | "a" | "an" | "my" | "our" | "to" | "it"
+                | "them" | "something" | "anything" | "everything"
+        )
+    }) || tail.last().is_some_and(|w| {
+        matches!(
+            w.to_lowercase().as_str(),
+            "for" | "with" | "to" | "on" | "in" | "at" | "from" | "about" | "into" | "of" | "by"
+        )
+    }) {
+        return None;
+    }
+    // Possessive pronouns would point at the wrong person; `than` and `as` would compare
+    // twice.
+    let tail = tail.join(" ");
+    if tail.chars().any(|c| {
+        !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '\'' | '’' | '$' | '%' | '/' | '.' | ','))
+    }) || lower.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "than" | "as" | "if" | "his" | "her" | "hers" | "him" | "their" | "them"
+        )
+    }) {
+        return None;
+    }
+    Some(Asked {
+        head: ws[..aux_at].join(" "),
+        noun,
+        aux,
+        who,
+        verb,
+        particle,
+        tail,
+    })
+}
+
+/// The one person a problem names (capitalised words that are not sentence openers,
+/// numbers, days or titles); `None` when it names none or several.
+fn only_person(text: &str) -> Option<String> {
+    let mut found: Option<String> = None;
+    for w in words_of(text) {
+        let w = w
+            .trim_end_matches("'s")
+            .trim_end_matches("’s")
+            .trim_matches(|c: char| !c.is_alphanumeric());
+        if w.len() < 2
+            || !w.starts_with(|c: char| c.is_uppercase())
+            || !w.chars().all(char::is_alphabetic)
+            || NOT_NAMES.contains(&w.to_lowercase().as_str())
+            || w.chars().skip(1).any(char::is_uppercase)
+        {
+            continue;
+        }
+        match &found {
+            Some(f) if f != w => return None,
+            _ => found = Some(w.to_string()),
+        }
+    }
+    found
+}
+
+/// `twice as many cats` and `as`; `$5 less` and `than`; `None` for a change this cannot say
+/// as a comparison (a seventh of something).
+fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)> {
+    let (op, k) = normalize(f.op, f.k);
+    let (many, fewer) = if money {
+        ("much", "less")
+    } else {
+        ("many", "fewer")
+    };
+    let ks = if money {
+        format!("${}", money_digits(k))
+    } else {
+        plain(k)
+    };
+    let noun = if noun.is_empty() {
+        String::new()
+    } else if k == Number::ONE && matches!(op, ProxyOp::Add | ProxyOp::Sub) {
+        let mut ws: Vec<String> = noun.split(' ').map(str::to_string).collect();
+        if let Some(last) = ws.last_mut() {
+            *last = singular(last);
+        }
+        format!(" {}", ws.join(" "))
+    } else {
+        format!(" {noun}")
+    };
+    let said = match op {
+        ProxyOp::Add => (format!("{ks} more{noun}"), "than"),
+        ProxyOp::Sub => (format!("{ks} {fewer}{noun}"), "than"),
+        ProxyOp::Mul if k == Number::int(2) => (format!("twice as {many}{noun}"), "as"),
+        ProxyOp::Mul if k == Number::int(3) => (format!("three times as {many}{noun}"), "as"),
+        ProxyOp::Mul if k.is_integer() => (format!("{} times as {many}{noun}", plain(k)), "as"),
+        ProxyOp::Div if k == Number::int(2) => (format!("half as {many}{noun}"), "as"),
+        ProxyOp::Div if k == Number::int(3) => (format!("a third as {many}{noun}"), "as"),
+        ProxyOp::Div if k == Number::int(4) => (format!("a quarter as {many}{noun}"), "as"),
+        ProxyOp::Div if k == Number::int(5) => (format!("a fifth as {many}{noun}"), "as"),
+        _ => return None,
+    };
+    Some(said)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::graph::{Graph, ProxyFn, ProxyOp};
+    use crate::intervene::Intervention;
+    use crate::number::Number;
+    use crate::verbalize::offline;
+
+    fn graph(q: &str, a: &str) -> Graph {
+        crate::gsm8k::extract(q, a).unwrap().graph
+    }
+
+    fn grafts(g: &Graph, fs: &[(ProxyOp, i128)]) -> Vec<Intervention> {
+        // Each graft on the answer of the graph before it: the outermost change comes last.
+        let mut h = g.clone();
+        let mut out = Vec::new();
+        for &(op, k) in fs {
+            let i = Intervention::Graft {
+                node: h.answer(),
+                f: ProxyFn {
+                    op,
+                    k: Number::int(k),
+                },
+            };
+            crate::intervene::apply(&mut h, &i).unwrap();
+            out.push(i);
+        }
+        out
+    }
+
+    fn say(g: &Graph, fs: &[(ProxyOp, i128)]) -> String {
+        offline(g, &grafts(g, fs)).unwrap().text
+    }
+
+    #[test]
+    fn a_person_asked_about_is_compared_with_new_people() {
+        let g = graph(
+            "Jacob has 90 cats. Melanie has a third as many cats as Jacob. How many cats does Melanie have?",
+            "Melanie has 90 / 3 = <<90/3=30>>30 cats.\n#### 30",
+        );
+        let t = say(&g, &[(ProxyOp::Mul, 2), (ProxyOp::Add, 10)]);
+        assert_eq!(
+            t,
+            "Jacob has 90 cats. Melanie has a third as many cats as Jacob. Priya has twice as many cats as Melanie. Tomas has 10 more cats than Priya. How many cats does Tomas have?"
+        );
+        assert!(!t.contains("now"), "{t}");
+        // Deterministic.
+        assert_eq!(t, say(&g, &[(ProxyOp::Mul, 2), (ProxyOp::Add, 10)]));
+        // The pronoun of the only person is resolved; the past is kept; money is in dollars.
+        let g = graph(
+            "Marc bought 5 model cars that cost $20 each. How much did he spend?",
+            "He spent 5 * 20 = <<5*20=100>>100 dollars.\n#### 100",
+        );
+        let t = say(&g, &[(ProxyOp::Sub, 7)]);
+        assert!(t.contains(" spent $7 less than Marc. How much did "), "{t}");
+    }
+
+    #[test]
+    fn things_and_places_are_compared_with_a_second_one() {
+        let g = graph(
+            "A hotel has 10 rooms. Each room holds 3 people, and each person receives 2 towels. How many towels does the hotel hand out?",
+            "There are 10 * 3 = <<10*3=30>>30 people.\nThe hotel hands out 30 * 2 = <<30*2=60>>60 towels.\n#### 60",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 5), (ProxyOp::Mul, 2)]);
+        assert!(
+            t.ends_with("A second hotel hands out 5 more towels than this one. A third hotel hands out twice as many towels as the second. How many towels does the third hotel hand out?"),
+            "{t}"
+        );
+        let g = graph(
+            "The library has 40 shelves with 20 books on each. How many books are in the library?",
+            "There are 40 * 20 = <<40*20=800>>800 books.\n#### 800",
+        );
+        let t = say(&g, &[(ProxyOp::Sub, 8)]);
+        assert!(
+            t.ends_with("A second library has 8 fewer books than this one. How many books are in the second library?"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn ages_are_older_and_younger() {
+        let g = graph(
+            "Li is 12 years old. Jung is 2 years older than Li. How old is Jung?",
+            "Jung is 12 + 2 = <<12+2=14>>14 years old.\n#### 14",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 6), (ProxyOp::Mul, 2)]);
+        assert!(t.contains(" is 6 years older than Jung. "), "{t}");
+        assert!(t.contains(" is twice as old as "), "{t}");
+        assert!(t.ends_with('?') && t.contains("How old is "), "{t}");
+    }
+
+    #[test]
+    fn questions_it_cannot_parse_keep_their_old_wording() {
+        // `they`: nobody to compare with by name.
+        let g = graph(
+            "Wanda has 62 crayons and Dina has 28. How many crayons do they have in total?",
+            "They have 62 + 28 = <<62+28=90>>90 crayons.\n#### 90",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 4)]);
+        assert!(!t.contains(" than "), "{t}");
+        assert!(t.ends_with(" now?"), "{t}");
+        // A verb that counts what a preposition takes (`ride his bike for`).
+        let g = graph(
+            "Roger rode his bike for 2 miles in the morning and 5 times that in the evening. How many miles did Roger ride his bike for?",
+            "In the evening he rode 2 * 5 = <<2*5=10>>10 miles.\nHe rode 2 + 10 = <<2+10=12>>12 miles.\n#### 12",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 9)]);
+        assert!(!t.contains(" than Roger"), "{t}");
+    }
+}
