@@ -63,6 +63,10 @@ fn main() {
                         .map(|v| v.text)
                         .unwrap_or_default();
                     println!("row-{i} r{} = {}\n   {t}", v.round, v.answer);
+                    if std::env::var("SOLUTIONS").is_ok() {
+                        let sol = engine::solution::worked(&ex.graph, &v.graph);
+                        println!("   {sol:?}");
+                    }
                 }
             }
             if let Some(s) = c.stopped {

@@ -87,6 +87,7 @@ pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, Solutio
         original,
         variant,
         names: std::cell::OnceCell::new(),
+        compared: std::cell::OnceCell::new(),
     };
     if steps.is_empty() {
         let v = variant.answer_value();
@@ -642,6 +643,9 @@ struct Cx<'g> {
     variant: &'g Graph,
     /// The quantities' names, made once when the first added step needs one.
     names: std::cell::OnceCell<crate::verbalize::names::Names>,
+    /// The words around each change to the asked-for quantity when the text tells them as
+    /// comparisons ("Lena has" · "cats"), and whether they are money.
+    compared: std::cell::OnceCell<Option<(Vec<(String, String)>, bool)>>,
 }
 
 impl Cx<'_> {
@@ -978,6 +982,9 @@ impl Cx<'_> {
             NodeKind::Proxy { f } => {
                 let expr = Expr::bin(f.op.bin_op(), Expr::Arg(0), Expr::Lit(f.k));
                 let c = calc(&expr, &args, SPACED).ok_or_else(|| unwritable("proxy"))?;
+                if let Some(said) = self.compared_words(id, &c) {
+                    return Ok(said);
+                }
                 let calc_s = c.annotated(false);
                 Ok(match (name, self.units(id)) {
                     (Some(n), _) => format!("After the change, {n} is {calc_s}."),
@@ -1051,6 +1058,32 @@ impl Cx<'_> {
             }
             NodeKind::Input { .. } | NodeKind::Constant => Err(unwritable("not a computation")),
         }
+    }
+
+    /// A change to the asked-for quantity told as a comparison, in the text's own words:
+    /// "Lena has 30 * 2 = <<30*2=60>>60 cats."
+    fn compared_words(&self, id: NodeId, c: &Calc) -> Option<String> {
+        let answer = self.original.answer();
+        if self.base(id) != answer {
+            return None;
+        }
+        let (steps, money) = self
+            .compared
+            .get_or_init(|| crate::verbalize::compared_steps(self.original, self.variant))
+            .as_ref()?;
+        let n0 = self.original.len();
+        let at = crate::verbalize::names::chain(self.variant, answer)
+            .into_iter()
+            .take_while(|d| d.index() >= n0)
+            .position(|p| p == id)?;
+        let (lead, trail) = steps.get(at)?;
+        let mut out = format!("{lead} {}", c.annotated(*money));
+        if !trail.is_empty() {
+            out.push(' ');
+            out.push_str(trail);
+        }
+        out.push('.');
+        Some(out)
     }
 
     /// `{Name} is {body}.`, `{lead} {body} {units}.` or `{Words}: {body}.`

@@ -56,6 +56,20 @@ struct Asked {
     tail: String,
 }
 
+/// Changes to the asked-for quantity told as comparisons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Compared {
+    /// The sentences, one per change: "Lena has twice as many cats as Melanie."
+    pub text: String,
+    /// The question that replaces the old one: "How many cats does Lena have?"
+    pub ask: String,
+    /// Per change, the words a worked solution puts around its calculation: ("Lena has",
+    /// "cats").
+    pub steps: Vec<(String, String)>,
+    /// Whether the amounts are money.
+    pub money: bool,
+}
+
 /// The sentences and the question that tell changes `fs` of the quantity `question` asks
 /// for as new people compared in turn, or `None` when the question is not of a form this
 /// can say (`How many N does/did/will/has NAME VERB …?`, `How much (money) …` for money, with
@@ -67,7 +81,7 @@ pub(super) fn comparison(
     fs: &[ProxyFn],
     salt: u64,
     edited: bool,
-) -> Option<(String, String)> {
+) -> Option<Compared> {
     // A number the question writes is copied as it is: never one the variant changes.
     if fs.is_empty() || (edited && !find_numbers(question).is_empty()) {
         return None;
@@ -110,15 +124,24 @@ pub(super) fn comparison(
         None => verb,
     };
     let mut out: Vec<String> = Vec::with_capacity(fs.len());
+    let mut steps = Vec::with_capacity(fs.len());
     for (i, (f, subject)) in fs.iter().zip(&subjects).enumerate() {
         let (amount, than) = amount(f, money, &asked.noun)?;
-        let mut s = format!("{} {verb} {amount}", upper_first(subject));
+        let lead = format!("{} {verb}", upper_first(subject));
+        let mut s = format!("{lead} {amount}");
         if !asked.tail.is_empty() {
             s.push(' ');
             s.push_str(&asked.tail);
         }
         s.push_str(&format!(" {than} {prev}."));
         out.push(s);
+        let trail = [asked.noun.as_str(), asked.tail.as_str()]
+            .iter()
+            .filter(|w| !w.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        steps.push((lead, trail));
         prev = match &asked.who {
             Who::Person(_) => subject.clone(),
             Who::Thing(_) => format!("the {}", ORDINALS[i + 1]),
@@ -141,7 +164,12 @@ pub(super) fn comparison(
         }
     }
     ask.push('?');
-    Some((out.join(" "), ask))
+    Some(Compared {
+        text: out.join(" "),
+        ask,
+        steps,
+        money,
+    })
 }
 
 /// Ordinals for things compared in turn.
@@ -159,7 +187,7 @@ enum Who {
 
 /// `How old is Jung?` grafted `+6, ×2`: "Lena is 6 years older than Jung. Omar is twice as
 /// old as Lena. How old is Omar?"
-fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<(String, String)> {
+fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
     let ws = words_of(question.trim().trim_end_matches('?'));
     let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
     let (verb, who) = match lower.as_slice() {
@@ -177,6 +205,7 @@ fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<(String
     let people = people(text, fs.len(), salt)?;
     let mut prev = who;
     let mut out = Vec::with_capacity(fs.len());
+    let mut steps = Vec::with_capacity(fs.len());
     for (f, person) in fs.iter().zip(&people) {
         let (op, k) = normalize(f.op, f.k);
         if !k.is_integer() {
@@ -195,15 +224,21 @@ fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<(String
             _ => return None,
         };
         out.push(format!("{person} {verb} {how} {prev}."));
+        steps.push((format!("{person} {verb}"), "years old".to_string()));
         prev = person.to_string();
     }
-    Some((out.join(" "), format!("How old {verb} {prev}?")))
+    Some(Compared {
+        text: out.join(" "),
+        ask: format!("How old {verb} {prev}?"),
+        steps,
+        money: false,
+    })
 }
 
 /// `How many books are in the library?` grafted `+82, ×2`: "A second library has 82 more
 /// books than this one. A third library has twice as many books as the second. How many books
 /// are in the third library?"
-fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<(String, String)> {
+fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
     if money || fs.len() + 1 >= ORDINALS.len() {
         return None;
     }
@@ -240,6 +275,7 @@ fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<(String, String
     let place = place.join(" ");
     let has = if lower[be] == "are" { "has" } else { "had" };
     let mut out = Vec::with_capacity(fs.len());
+    let mut steps = Vec::with_capacity(fs.len());
     for (i, f) in fs.iter().enumerate() {
         let (amount, than) = amount(f, false, &noun)?;
         let other = if i == 0 {
@@ -252,13 +288,19 @@ fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<(String, String
             upper_first(article(ORDINALS[i + 1])),
             ORDINALS[i + 1]
         ));
+        steps.push((format!("The {} {place} {has}", ORDINALS[i + 1]), noun.clone()));
     }
     let ask = format!(
         "How many {noun} {} {prep} the {} {place}?",
         lower[be],
         ORDINALS[fs.len()]
     );
-    Some((out.join(" "), ask))
+    Some(Compared {
+        text: out.join(" "),
+        ask,
+        steps,
+        money: false,
+    })
 }
 
 /// `a` or `an` before `word`.
@@ -526,6 +568,18 @@ mod tests {
             "Jacob has 90 cats. Melanie has a third as many cats as Jacob. Priya has twice as many cats as Melanie. Tomas has 10 more cats than Priya. How many cats does Tomas have?"
         );
         assert!(!t.contains("now"), "{t}");
+        // The worked solution says the same people, and extracts back to the answer.
+        let mut v = g.clone();
+        for i in grafts(&g, &[(ProxyOp::Mul, 2), (ProxyOp::Add, 10)]) {
+            crate::intervene::apply(&mut v, &i).unwrap();
+        }
+        let sol = crate::solution::worked(&g, &v).unwrap();
+        assert!(
+            sol.contains("Priya has 30 * 2 = <<30*2=60>>60 cats.\nTomas has 60 + 10 = <<60+10=70>>70 cats.\n#### 70"),
+            "{sol}"
+        );
+        let back = crate::gsm8k::extract(&t, &sol).unwrap();
+        assert_eq!(back.graph.answer_value(), Number::int(70));
         // Deterministic.
         assert_eq!(t, say(&g, &[(ProxyOp::Mul, 2), (ProxyOp::Add, 10)]));
         // The pronoun of the only person is resolved; the past is kept; money is in dollars.

@@ -118,6 +118,15 @@ pub fn offline(
     Ok(Verbalization { text, notes })
 }
 
+/// Per change to the asked-for quantity of `variant`, the words a worked solution puts around
+/// its calculation ("Lena has" · "cats"), and whether they are money, when the offline text
+/// tells those changes as comparisons.
+pub(crate) fn compared_steps(original: &Graph, variant: &Graph) -> Option<(Vec<(String, String)>, bool)> {
+    let q = original.question()?;
+    let c = Context::new(original, q).compared(variant)?;
+    Some((c.steps, c.money))
+}
+
 /// Which quantities of an original problem the offline text can say a change to: those a
 /// sentence names well, established before the question (or the asked-for quantity itself,
 /// when the question holds no number). The curriculum grafts only onto these.
@@ -516,17 +525,8 @@ impl<'a> Context<'a> {
             let place = self.place(u);
             if u == answer {
                 // GSM8K's own way: new people compared in turn with the one asked about.
-                let (qs, qe) = self.sentences[self.qi];
-                let money = self.answer_is_money(answer);
-                if let Some((people, ask)) = compare::comparison(
-                    self.q,
-                    &self.q[qs..qe],
-                    money,
-                    &fs,
-                    u.index() as u64,
-                    self.question_edited(plan),
-                ) {
-                    plan.asked = Some((people, ask));
+                if let Some(c) = self.compared(g) {
+                    plan.asked = Some((c.text, c.ask));
                     plan.compared = true;
                     continue;
                 }
@@ -622,20 +622,52 @@ impl<'a> Context<'a> {
         plain.then(|| format!("{} now?", upper_first(body)))
     }
 
-    /// Whether a number the question sentence writes is changed by `plan` (a new input value,
-    /// a threshold, the inverted input).
-    fn question_edited(&self, plan: &Plan) -> bool {
+    /// Whether a number the question sentence writes reads differently in `g` (a new input
+    /// value, a new threshold, the inverted input).
+    fn question_edited(&self, g: &Graph) -> bool {
         let (qs, qe) = self.sentences[self.qi];
-        let inverted = plan.invert.map(|(x, _)| x);
-        plan.thresholds.values().any(|t| (qs..qe).contains(&t.0))
-            || self
-                .mentions
-                .iter()
-                .filter(|m| m.start >= qs && m.end <= qe)
-                .any(|m| {
-                    m.node
-                        .is_some_and(|n| plan.set.contains(&n) || Some(n) == inverted)
-                })
+        let inside: Vec<&Mention> = self
+            .mentions
+            .iter()
+            .filter(|m| m.start >= qs && m.end <= qe)
+            .collect();
+        let changed = |n: NodeId| {
+            g.get_value(n).ok() != self.original.get_value(n).ok()
+                || g.answer() == n
+                || g.get(n).is_ok_and(|v| v.kind != self.original.node(n).kind)
+        };
+        let threshold_moved = self.original.ids().any(|id| {
+            matches!(self.original.node(id).kind, NodeKind::Branch { .. })
+                && g.get(id).is_ok_and(|v| v.kind != self.original.node(id).kind)
+        });
+        inside.iter().any(|m| match m.node {
+            Some(n) => changed(n),
+            None => threshold_moved,
+        })
+    }
+
+    /// The comparisons that tell the changes to the asked-for quantity in `g`, when the
+    /// question can be told so.
+    fn compared(&self, g: &Graph) -> Option<compare::Compared> {
+        let answer = self.original.answer();
+        let n0 = self.original.len();
+        let fs: Vec<ProxyFn> = names::chain(g, answer)
+            .into_iter()
+            .take_while(|d| d.index() >= n0)
+            .filter_map(|p| match g.get(p).ok().map(|n| &n.kind) {
+                Some(NodeKind::Proxy { f }) => Some(*f),
+                _ => None,
+            })
+            .collect();
+        let (qs, qe) = self.sentences[self.qi];
+        compare::comparison(
+            self.q,
+            &self.q[qs..qe],
+            self.answer_is_money(answer),
+            &fs,
+            answer.index() as u64,
+            self.question_edited(g),
+        )
     }
 
     /// Where a sentence about quantity `u` of the original goes: after the sentence that
