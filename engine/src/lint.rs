@@ -1080,13 +1080,14 @@ fn asks_someone_new(original: &Graph, question: &str) -> bool {
             )
             && !lower.contains(&w.join(" "))
     });
-    ordinal || question.split_whitespace().skip(1).any(|w| {
-        let w = w.trim_matches(|c: char| !c.is_alphabetic());
-        w.len() > 1
-            && w.starts_with(|c: char| c.is_uppercase())
-            && w.chars().skip(1).all(|c| c.is_lowercase())
-            && !before.contains(w)
-    })
+    ordinal
+        || question.split_whitespace().skip(1).any(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphabetic());
+            w.len() > 1
+                && w.starts_with(|c: char| c.is_uppercase())
+                && w.chars().skip(1).all(|c| c.is_lowercase())
+                && !before.contains(w)
+        })
 }
 
 /// Whether the variant's answer is a chain of proxies over the original's answer node.

@@ -645,7 +645,7 @@ struct Cx<'g> {
     names: std::cell::OnceCell<crate::verbalize::names::Names>,
     /// The words around each change to the asked-for quantity when the text tells them as
     /// comparisons ("Lena has" · "cats"), and whether they are money.
-    compared: std::cell::OnceCell<Option<(Vec<(String, String)>, bool)>>,
+    compared: std::cell::OnceCell<Option<crate::verbalize::ComparedSteps>>,
 }
 
 impl Cx<'_> {

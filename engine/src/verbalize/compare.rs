@@ -22,20 +22,150 @@ const PEOPLE: &[&str] = &[
 /// Capitalised words that are not a person's name: sentence openers, numbers, days, months,
 /// titles.
 const NOT_NAMES: &[&str] = &[
-    "the", "a", "an", "if", "in", "on", "at", "each", "every", "how", "what", "when", "where",
-    "which", "who", "why", "there", "this", "that", "these", "those", "it", "he", "she",
-    "they", "we", "you", "i", "his", "her", "their", "its", "our", "my", "your", "after",
-    "before", "then", "so", "but", "and", "or", "also", "since", "for", "from", "to", "with",
-    "without", "during", "one", "two", "three", "four", "five", "six", "seven", "eight",
-    "nine", "ten", "eleven", "twelve", "twenty", "half", "monday", "tuesday", "wednesday",
-    "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may",
-    "june", "july", "august", "september", "october", "november", "december", "mr", "mrs",
-    "ms", "dr", "calculate", "find", "given", "suppose", "assuming", "assume", "let", "today",
-    "yesterday", "tomorrow", "last", "next", "first", "second", "third", "some", "many", "most",
-    "all", "both", "only", "of", "over", "under", "as", "by", "now", "later", "finally",
-    "altogether", "together", "meanwhile", "however", "because", "while", "once", "not", "no",
-    "yes", "mom", "dad", "mother", "father", "grandma", "grandpa", "while", "until", "out",
-    "instead", "although", "though", "during", "to", "every", "any", "another", "other",
+    "the",
+    "a",
+    "an",
+    "if",
+    "in",
+    "on",
+    "at",
+    "each",
+    "every",
+    "how",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "why",
+    "there",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "he",
+    "she",
+    "they",
+    "we",
+    "you",
+    "i",
+    "his",
+    "her",
+    "their",
+    "its",
+    "our",
+    "my",
+    "your",
+    "after",
+    "before",
+    "then",
+    "so",
+    "but",
+    "and",
+    "or",
+    "also",
+    "since",
+    "for",
+    "from",
+    "to",
+    "with",
+    "without",
+    "during",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "twenty",
+    "half",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "calculate",
+    "find",
+    "given",
+    "suppose",
+    "assuming",
+    "assume",
+    "let",
+    "today",
+    "yesterday",
+    "tomorrow",
+    "last",
+    "next",
+    "first",
+    "second",
+    "third",
+    "some",
+    "many",
+    "most",
+    "all",
+    "both",
+    "only",
+    "of",
+    "over",
+    "under",
+    "as",
+    "by",
+    "now",
+    "later",
+    "finally",
+    "altogether",
+    "together",
+    "meanwhile",
+    "however",
+    "because",
+    "while",
+    "once",
+    "not",
+    "no",
+    "yes",
+    "mom",
+    "dad",
+    "mother",
+    "father",
+    "grandma",
+    "grandpa",
+    "while",
+    "until",
+    "out",
+    "instead",
+    "although",
+    "though",
+    "during",
+    "to",
+    "every",
+    "any",
+    "another",
+    "other",
 ];
 
 /// The question's parts a comparison is built from.
@@ -168,7 +298,7 @@ pub(super) fn comparison(
         text: out.join(" "),
         ask,
         steps,
-        money,
+        money: money && asked.noun.is_empty(),
     })
 }
 
@@ -256,7 +386,9 @@ fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
     if lower.get(at).is_some_and(|w| w == "there") {
         at += 1;
     }
-    let prep = lower.get(at).filter(|w| matches!(w.as_str(), "in" | "at" | "on"))?;
+    let prep = lower
+        .get(at)
+        .filter(|w| matches!(w.as_str(), "in" | "at" | "on"))?;
     if lower.get(at + 1).map(String::as_str) != Some("the") {
         return None;
     }
@@ -288,7 +420,10 @@ fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
             upper_first(article(ORDINALS[i + 1])),
             ORDINALS[i + 1]
         ));
-        steps.push((format!("The {} {place} {has}", ORDINALS[i + 1]), noun.clone()));
+        steps.push((
+            format!("The {} {place} {has}", ORDINALS[i + 1]),
+            noun.clone(),
+        ));
     }
     let ask = format!(
         "How many {noun} {} {prep} the {} {place}?",
@@ -327,7 +462,11 @@ fn people(text: &str, n: usize, salt: u64) -> Option<Vec<&'static str>> {
     let free: Vec<&str> = PEOPLE
         .iter()
         .copied()
-        .filter(|p| !taken.iter().any(|w| w.trim_end_matches("'s") == p.to_lowercase()))
+        .filter(|p| {
+            !taken
+                .iter()
+                .any(|w| w.trim_end_matches("'s") == p.to_lowercase())
+        })
         .collect();
     if free.len() < n || free.is_empty() {
         return None;
@@ -406,7 +545,11 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
     let verb = rest[at].clone();
     if !verb.chars().all(|c| c.is_ascii_lowercase())
         || verb.ends_with("ly")
-        || matches!(verb.as_str(), "be" | "been")
+        || matches!(
+            verb.as_str(),
+            "be" | "been" | "still" | "also" | "just" | "now" | "already" | "ever" | "even"
+                | "then" | "each" | "all" | "both" | "not" | "really" | "actually"
+        )
     {
         return None;
     }
@@ -423,8 +566,21 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
     if tail.first().is_some_and(|w| {
         matches!(
             w.to_lowercase().as_str(),
-            "his" | "her" | "their" | "its" | "the" | "a" | "an" | "my" | "our" | "to" | "it"
-                | "them" | "something" | "anything" | "everything"
+            "his"
+                | "her"
+                | "their"
+                | "its"
+                | "the"
+                | "a"
+                | "an"
+                | "my"
+                | "our"
+                | "to"
+                | "it"
+                | "them"
+                | "something"
+                | "anything"
+                | "everything"
         )
     }) || tail.last().is_some_and(|w| {
         matches!(
@@ -487,6 +643,8 @@ fn only_person(text: &str) -> Option<String> {
 /// as a comparison (a seventh of something).
 fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)> {
     let (op, k) = normalize(f.op, f.k);
+    // `How many dollars …`: counted, not `$11 more dollars`.
+    let money = money && noun.is_empty();
     let (many, fewer) = if money {
         ("much", "less")
     } else {

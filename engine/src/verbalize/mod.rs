@@ -118,10 +118,13 @@ pub fn offline(
     Ok(Verbalization { text, notes })
 }
 
+/// Per change, the words around its calculation, and whether they are money.
+pub(crate) type ComparedSteps = (Vec<(String, String)>, bool);
+
 /// Per change to the asked-for quantity of `variant`, the words a worked solution puts around
 /// its calculation ("Lena has" · "cats"), and whether they are money, when the offline text
 /// tells those changes as comparisons.
-pub(crate) fn compared_steps(original: &Graph, variant: &Graph) -> Option<(Vec<(String, String)>, bool)> {
+pub(crate) fn compared_steps(original: &Graph, variant: &Graph) -> Option<ComparedSteps> {
     let q = original.question()?;
     let c = Context::new(original, q).compared(variant)?;
     Some((c.steps, c.money))
@@ -638,7 +641,8 @@ impl<'a> Context<'a> {
         };
         let threshold_moved = self.original.ids().any(|id| {
             matches!(self.original.node(id).kind, NodeKind::Branch { .. })
-                && g.get(id).is_ok_and(|v| v.kind != self.original.node(id).kind)
+                && g.get(id)
+                    .is_ok_and(|v| v.kind != self.original.node(id).kind)
         });
         inside.iter().any(|m| match m.node {
             Some(n) => changed(n),

@@ -881,9 +881,9 @@ pub(super) const VERB_FORMS: &[&str] = &[
     "eat", "spend", "collect", "receive", "keep", "own", "hold", "drink", "run", "walk", "swim",
     "bake", "cook", "pick", "plant", "grow", "win", "lose", "catch", "throw", "write", "bring",
     "build", "see", "go", "come", "sleep", "work", "play", "read", "drive", "fly", "sew", "knit",
-    "held", "drank", "swam", "slept", "taught", "told", "thought", "meant", "met", "fed",
-    "hand", "serve", "produce", "lay", "deliver", "ship", "order", "charge", "print", "pack",
-    "feed", "sell", "cost", "carry", "hold", "contain",
+    "held", "drank", "swam", "slept", "taught", "told", "thought", "meant", "met", "fed", "hand",
+    "serve", "produce", "lay", "deliver", "ship", "order", "charge", "print", "pack", "feed",
+    "sell", "cost", "carry", "hold", "contain",
 ];
 
 /// Whether a clause's words hold a verb (a subject alone names nothing).
