@@ -168,6 +168,12 @@ const NOT_NAMES: &[&str] = &[
     "other",
 ];
 
+/// Words after a question's subject that are not the verb a comparison can conjugate.
+const NOT_VERBS: &[&str] = &[
+    "be", "been", "still", "also", "just", "now", "already", "ever", "even", "then", "each", "all",
+    "both", "not", "really", "actually",
+];
+
 /// The question's parts a comparison is built from.
 struct Asked {
     /// `How many cats` / `How much money` / `How much`, as written.
@@ -545,11 +551,7 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
     let verb = rest[at].clone();
     if !verb.chars().all(|c| c.is_ascii_lowercase())
         || verb.ends_with("ly")
-        || matches!(
-            verb.as_str(),
-            "be" | "been" | "still" | "also" | "just" | "now" | "already" | "ever" | "even"
-                | "then" | "each" | "all" | "both" | "not" | "really" | "actually"
-        )
+        || NOT_VERBS.contains(&verb.as_str())
     {
         return None;
     }
