@@ -228,9 +228,23 @@ pub(super) fn comparison(
     if let Some(told) = places(question, money, fs) {
         return Some(told);
     }
-    let asked = parse(text, question, money)?;
+    // `How many books does he borrow if the library is open …?`: the condition is told first.
+    let (asked, condition) = match parse(text, question, money) {
+        Some(a) => (a, None),
+        None => {
+            let (head, condition) = split_if(question)?;
+            (parse(text, &head, money)?, Some(condition))
+        }
+    };
     // Who is compared: new people, or for `the hotel` a second, third, … hotel.
     let (subjects, mut prev): (Vec<String>, String) = match &asked.who {
+        Who::Pronoun(p) => (
+            people(text, fs.len(), salt)?
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            format!("{p} {}", asked.aux),
+        ),
         Who::Person(name) => (
             people(text, fs.len(), salt)?
                 .into_iter()
@@ -251,8 +265,9 @@ pub(super) fn comparison(
         }
     };
     let verb = match asked.aux.as_str() {
-        "does" => third_person(&asked.verb.to_lowercase()),
+        "does" | "do" => third_person(&asked.verb.to_lowercase()),
         "did" => past(&asked.verb.to_lowercase()),
+        "have" => format!("has {}", asked.verb),
         aux => format!("{aux} {}", asked.verb),
     };
     let verb = match &asked.particle {
@@ -279,20 +294,21 @@ pub(super) fn comparison(
             .join(" ");
         steps.push((lead, trail));
         prev = match &asked.who {
-            Who::Person(_) => subject.clone(),
+            Who::Person(_) | Who::Pronoun(_) => subject.clone(),
             Who::Thing(_) => format!("the {}", ORDINALS[i + 1]),
         };
     }
     let last = match &asked.who {
-        Who::Person(_) => prev,
+        Who::Person(_) | Who::Pronoun(_) => prev,
         Who::Thing(noun) => format!("the {} {noun}", ORDINALS[fs.len()]),
     };
-    let mut ask = format!(
-        "{} {} {last} {}",
-        upper_first(&asked.head),
-        asked.aux,
-        asked.verb
-    );
+    // One new person: `do they have` → `does Lena have`.
+    let aux = match asked.aux.as_str() {
+        "do" => "does",
+        "have" => "has",
+        aux => aux,
+    };
+    let mut ask = format!("{} {aux} {last} {}", upper_first(&asked.head), asked.verb);
     for w in [asked.particle.as_deref().unwrap_or(""), &asked.tail] {
         if !w.is_empty() {
             ask.push(' ');
@@ -300,8 +316,12 @@ pub(super) fn comparison(
         }
     }
     ask.push('?');
+    let mut text = out.join(" ");
+    if let Some(c) = condition {
+        text = format!("{c} {text}");
+    }
     Some(Compared {
-        text: out.join(" "),
+        text,
         ask,
         steps,
         money: money && asked.noun.is_empty(),
@@ -319,6 +339,24 @@ enum Who {
     Person(String),
     /// `the hotel`: the noun, compared with a second one.
     Thing(String),
+    /// `they`, `I`, `we`, `you`: compared as "than they do".
+    Pronoun(String),
+}
+
+/// `How many books does he borrow in a week if the library is open from Monday to Friday?`
+/// → the question without its condition, and the condition as a sentence ("The library is
+/// open from Monday to Friday.").
+fn split_if(question: &str) -> Option<(String, String)> {
+    let q = question.trim().strip_suffix('?')?;
+    let at = q.to_lowercase().find(" if ")?;
+    let (head, cond) = (q[..at].trim_end_matches(','), q[at + 4..].trim());
+    if cond.split_whitespace().count() < 3
+        || cond.contains([',', ';', '?'])
+        || cond.to_lowercase().contains(" if ")
+    {
+        return None;
+    }
+    Some((format!("{head}?"), format!("{}.", upper_first(cond))))
 }
 
 /// `How old is Jung?` grafted `+6, ×2`: "Lena is 6 years older than Jung. Omar is twice as
@@ -491,12 +529,12 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
     let is_aux = |w: &str| {
         matches!(
             w,
-            "does" | "did" | "will" | "can" | "could" | "would" | "should" | "has"
+            "does" | "did" | "will" | "can" | "could" | "would" | "should" | "has" | "do" | "have"
         )
     };
     let (aux_at, noun) = match lower[1].as_str() {
         "many" => {
-            let at = lower.iter().skip(2).position(|w| is_aux(w) || w == "do")? + 2;
+            let at = lower.iter().skip(2).position(|w| is_aux(w))? + 2;
             if !(3..=5).contains(&at) || matches!(lower[2].as_str(), "more" | "fewer" | "less") {
                 return None;
             }
@@ -540,7 +578,12 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
         {
             (Who::Thing(rest[1].clone()), 2)
         }
-        w if NOT_NAMES.contains(&w) || w == "they" || w == "we" || w == "you" => return None,
+        // `do they have`, `did I buy`: compared as "than they do".
+        w @ ("they" | "we" | "you" | "i") if !matches!(aux.as_str(), "does" | "has") => (
+            Who::Pronoun(if w == "i" { "I".into() } else { w.into() }),
+            1,
+        ),
+        w if NOT_NAMES.contains(&w) || matches!(w, "they" | "we" | "you" | "i") => return None,
         _ if rest[0].starts_with(|c: char| c.is_uppercase())
             && rest[0].chars().all(char::is_alphabetic) =>
         {
@@ -548,10 +591,23 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
         }
         _ => return None,
     };
+    if !matches!(who, Who::Pronoun(_)) && matches!(aux.as_str(), "do" | "have") {
+        // `do Tom and Jerry have`: more than one person.
+        return None;
+    }
     let verb = rest[at].clone();
     if !verb.chars().all(|c| c.is_ascii_lowercase())
         || verb.ends_with("ly")
         || NOT_VERBS.contains(&verb.as_str())
+    {
+        return None;
+    }
+    // `would they have told`: a perfect tense, said with two verbs.
+    if verb == "have"
+        && rest.get(at + 1).is_some_and(|w| {
+            let w = w.to_lowercase();
+            w.ends_with("ed") || VERB_FORMS.contains(&w.as_str())
+        })
     {
         return None;
     }
@@ -786,15 +842,42 @@ mod tests {
     }
 
     #[test]
-    fn questions_it_cannot_parse_keep_their_old_wording() {
-        // `they`: nobody to compare with by name.
+    fn pronouns_and_conditions() {
+        // `they`: compared as "than they do".
         let g = graph(
             "Wanda has 62 crayons and Dina has 28. How many crayons do they have in total?",
             "They have 62 + 28 = <<62+28=90>>90 crayons.\n#### 90",
         );
         let t = say(&g, &[(ProxyOp::Add, 4)]);
+        assert!(
+            t.contains(" has 4 more crayons in total than they do. How many crayons does "),
+            "{t}"
+        );
+        // A trailing condition is told first, as a sentence.
+        let g = graph(
+            "Krystian borrows 40 books every day. How many books does he borrow in a week if the library is open five days?",
+            "He borrows 40 * 5 = <<40*5=200>>200 books.\n#### 200",
+        );
+        let t = say(&g, &[(ProxyOp::Sub, 6)]);
+        assert!(
+            t.contains("The library is open five days. ")
+                && t.contains(
+                    " borrows 6 fewer books in a week than Krystian. How many books does "
+                ),
+            "{t}"
+        );
+        assert!(t.ends_with(" borrow in a week?"), "{t}");
+    }
+
+    #[test]
+    fn questions_it_cannot_parse_keep_their_old_wording() {
+        // A perfect tense after a modal.
+        let g = graph(
+            "Jessy told 11 jokes and Alan told 7 jokes. How many jokes would they have told in total?",
+            "They told 11 + 7 = <<11+7=18>>18 jokes.\n#### 18",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 4)]);
         assert!(!t.contains(" than "), "{t}");
-        assert!(t.ends_with(" now?"), "{t}");
         // A verb that counts what a preposition takes (`ride his bike for`).
         let g = graph(
             "Roger rode his bike for 2 miles in the morning and 5 times that in the evening. How many miles did Roger ride his bike for?",

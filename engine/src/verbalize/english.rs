@@ -340,7 +340,17 @@ pub(super) fn is_plural(phrase: &str) -> bool {
     let last = phrase.rsplit(' ').next().unwrap_or("");
     if matches!(
         last,
-        "people" | "children" | "men" | "women" | "feet" | "teeth" | "geese" | "mice"
+        "people"
+            | "children"
+            | "men"
+            | "women"
+            | "feet"
+            | "teeth"
+            | "geese"
+            | "mice"
+            | "fish"
+            | "sheep"
+            | "deer"
     ) {
         return true;
     }
