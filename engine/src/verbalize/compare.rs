@@ -10,7 +10,7 @@ use crate::text_numbers::find_numbers;
 use super::english::singular;
 use super::names::{past, third_person, words_of, VERB_FORMS};
 use super::normalize;
-use super::numerals::{money_digits, plain};
+use super::numerals::plain;
 
 /// People a comparison introduces, taken in turn from a seeded start; any the problem
 /// already names are skipped.
@@ -21,7 +21,7 @@ const PEOPLE: &[&str] = &[
 
 /// Capitalised words that are not a person's name: sentence openers, numbers, days, months,
 /// titles.
-const NOT_NAMES: &[&str] = &[
+pub(super) const NOT_NAMES: &[&str] = &[
     "the",
     "a",
     "an",
@@ -701,42 +701,28 @@ fn only_person(text: &str) -> Option<String> {
 /// as a comparison (a seventh of something).
 fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)> {
     let (op, k) = normalize(f.op, f.k);
+    let than = match op {
+        ProxyOp::Add | ProxyOp::Sub => "than",
+        ProxyOp::Mul if k.is_integer() => "as",
+        ProxyOp::Div if [2, 3, 4, 5].map(Number::int).contains(&k) => "as",
+        _ => return None,
+    };
     // `How many dollars …`: counted, not `$11 more dollars`.
-    let money = money && noun.is_empty();
-    let (many, fewer) = if money {
-        ("much", "less")
-    } else {
-        ("many", "fewer")
-    };
-    let ks = if money {
-        format!("${}", money_digits(k))
-    } else {
-        plain(k)
-    };
-    let noun = if noun.is_empty() {
-        String::new()
-    } else if k == Number::ONE && matches!(op, ProxyOp::Add | ProxyOp::Sub) {
+    let said = super::relative_amount(f, money && noun.is_empty());
+    if noun.is_empty() {
+        return Some((said, than));
+    }
+    // `1 more cat`, not `1 more cats`.
+    let noun = if k == Number::ONE && than == "than" {
         let mut ws: Vec<String> = noun.split(' ').map(str::to_string).collect();
         if let Some(last) = ws.last_mut() {
             *last = singular(last);
         }
-        format!(" {}", ws.join(" "))
+        ws.join(" ")
     } else {
-        format!(" {noun}")
+        noun.to_string()
     };
-    let said = match op {
-        ProxyOp::Add => (format!("{ks} more{noun}"), "than"),
-        ProxyOp::Sub => (format!("{ks} {fewer}{noun}"), "than"),
-        ProxyOp::Mul if k == Number::int(2) => (format!("twice as {many}{noun}"), "as"),
-        ProxyOp::Mul if k == Number::int(3) => (format!("three times as {many}{noun}"), "as"),
-        ProxyOp::Mul if k.is_integer() => (format!("{} times as {many}{noun}", plain(k)), "as"),
-        ProxyOp::Div if k == Number::int(2) => (format!("half as {many}{noun}"), "as"),
-        ProxyOp::Div if k == Number::int(3) => (format!("a third as {many}{noun}"), "as"),
-        ProxyOp::Div if k == Number::int(4) => (format!("a quarter as {many}{noun}"), "as"),
-        ProxyOp::Div if k == Number::int(5) => (format!("a fifth as {many}{noun}"), "as"),
-        _ => return None,
-    };
-    Some(said)
+    Some((format!("{said} {noun}"), than))
 }
 
 #[cfg(test)]

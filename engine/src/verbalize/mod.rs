@@ -579,8 +579,14 @@ impl<'a> Context<'a> {
                 plan.asked = Some((story, ask));
             } else {
                 plan.inserts.push((place, Piece::Text(story)));
-                // A computed quantity that changes: say what follows from it.
-                told_inside |= self.original.get(u).is_ok_and(|n| n.kind.is_operation());
+                // A computed quantity that changes, or a given one that another is stated
+                // against ("Albert has 4 times as many books as Stu"): say what follows.
+                let answer = self.original.answer();
+                told_inside |= self.original.get(u).is_ok_and(|n| n.kind.is_operation())
+                    || self
+                        .original
+                        .dependents(u)
+                        .any(|d| d != answer && self.original.node(d).kind.is_operation());
             }
         }
         if told_inside {
@@ -2048,5 +2054,48 @@ mod tests {
             v.text,
             "Andre catches 8 ladybugs on Monday and 5 ladybugs on Tuesday. Each ladybug has 6 dots. Then each ladybug has 2 more dots. How many dots are there in total for all the ladybugs?"
         );
+    }
+
+    #[test]
+    fn a_given_number_others_are_stated_against_carries_its_change() {
+        // "Albert has 4 times as many books as Stu": after Stu's change, does Albert's follow?
+        // The text says so (a blind solver read it both ways without).
+        let g = crate::gsm8k::extract(
+            "Stu has 9 books and Albert has 4 times as many books as Stu. How many books do Stu and Albert have in total?",
+            "Albert has 9 * 4 = <<9*4=36>>36 books.\nThey have 9 + 36 = <<9+36=45>>45 books.\n#### 45",
+        )
+        .unwrap()
+        .graph;
+        let stu = g.ids().find(|&i| g.value(i) == n(9)).unwrap();
+        let v = offline(&g, &[graft(stu, ProxyOp::Add, 4)]).unwrap();
+        assert!(v.text.contains("Stu has 4 more books."), "{}", v.text);
+        assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
+    fn clauses_read_in_the_problems_own_words() {
+        // A solution's "she" for the problem's "he" becomes "he"; a compound's first part
+        // ("Johnny is a guitar player and he has") is dropped; "A hotel" becomes "The hotel".
+        let g = crate::gsm8k::extract(
+            "James spends 30 minutes twice a day on meditation. How many hours a week does he spend meditating?",
+            "She spends 30 * 2 = <<30*2=60>>60 minutes a day.\nThat is 60 / 60 = <<60/60=1>>1 hour a day.\nSo she spends 1 * 7 = <<1*7=7>>7 hours a week.\n#### 7",
+        )
+        .unwrap()
+        .graph;
+        let names = names::Names::new(&g);
+        for id in g.ids() {
+            if let Some(c) = names.get(id).and_then(|n| n.clause.as_ref()) {
+                assert!(!c.doer.starts_with("She"), "{c:?}");
+            }
+        }
+        let g = crate::gsm8k::extract(
+            "A hotel has 10 rooms and each room holds 3 people. How many people are in the hotel?",
+            "There are 10 * 3 = <<10*3=30>>30 people.\n#### 30",
+        )
+        .unwrap()
+        .graph;
+        let rooms = g.ids().find(|&i| g.value(i) == n(10)).unwrap();
+        let v = offline(&g, &[graft(rooms, ProxyOp::Add, 2)]).unwrap();
+        assert!(!v.text.contains(". Then a hotel"), "{}", v.text);
     }
 }

@@ -148,6 +148,24 @@ impl Names {
                 NodeKind::Constant | NodeKind::Proxy { .. } => None,
             };
         }
+        // A name must read right in the question's own words: no name the problem does not
+        // write (a solution's misspelling), no amount already relative ("spent more than").
+        for slot in by_node.iter_mut() {
+            let foreign = slot.as_ref().is_some_and(|n| {
+                n.phrase.contains(" more than ")
+                    || n.phrase.contains(" less than ")
+                    || n.phrase.split(' ').any(|w| {
+                        let w = w.trim_end_matches("'s").trim_end_matches("’s");
+                        w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
+                    })
+            });
+            if foreign {
+                *slot = None;
+            }
+        }
+        for n in by_node.iter_mut().flatten() {
+            n.clause = n.clause.take().and_then(|c| fit_clause(c, q));
+        }
         // A name two quantities share names neither.
         let mut seen: std::collections::HashMap<String, usize> = Default::default();
         for n in by_node.iter().flatten() {
@@ -1319,6 +1337,53 @@ fn name_in_text(
         rest: join_rest(&rest, &trailer).trim().to_string(),
     };
     finish_with(phrase, Measure::Count, clause)
+}
+
+/// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
+/// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
+/// says `he` → `He`; a name the problem does not write (a solution's misspelling), or an
+/// amount already relative (`more than the rest`), gives none.
+fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
+    let mut ws: Vec<String> = c.doer.split(' ').map(str::to_string).collect();
+    // The last clause of a compound: from its pronoun on.
+    if let Some(i) = ws.iter().enumerate().skip(1).rposition(|(i, w)| {
+        matches!(w.as_str(), "he" | "she" | "they" | "it") && ws[i - 1].eq_ignore_ascii_case("and")
+    }) {
+        ws.drain(..i + 1);
+    }
+    if ws.len() > 1 && (ws[0] == "A" || ws[0] == "An") {
+        ws[0] = "The".into();
+    }
+    // The problem's own pronoun for its person.
+    let words: Vec<String> = words_of(q).iter().map(|w| w.to_lowercase()).collect();
+    let says = |w: &str| words.iter().any(|x| x == w);
+    match ws[0].to_lowercase().as_str() {
+        "she" if !says("she") && says("he") => ws[0] = "He".into(),
+        "he" if !says("he") && says("she") => ws[0] = "She".into(),
+        _ => {}
+    }
+    // The first word is capitalised as a sentence starts: found in any case.
+    let lower_q = q.to_lowercase();
+    let capitalised_unknown = ws.iter().enumerate().any(|(i, w)| {
+        let w = w.trim_end_matches("'s").trim_end_matches("’s");
+        w.starts_with(|ch: char| ch.is_uppercase())
+            && w != "I"
+            && !q.contains(w)
+            && (i > 0
+                || !(lower_q.contains(&w.to_lowercase())
+                    || super::compare::NOT_NAMES.contains(&w.to_lowercase().as_str())))
+    });
+    let relative = c.rest.split(' ').next().is_some_and(|w| {
+        matches!(
+            w,
+            "more" | "less" | "fewer" | "than" | "longer" | "shorter" | "older" | "younger"
+        )
+    });
+    if capitalised_unknown || relative || ws.is_empty() {
+        return None;
+    }
+    c.doer = upper_first_word(&ws.join(" "));
+    Some(c)
 }
 
 /// `s` with its first letter upper-cased.
