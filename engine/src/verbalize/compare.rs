@@ -9,8 +9,8 @@ use crate::text_numbers::find_numbers;
 
 use super::english::singular;
 use super::names::{past, third_person, words_of, VERB_FORMS};
-use super::normalize;
 use super::numerals::plain;
+use super::{normalize, upper_first};
 
 /// People a comparison introduces, taken in turn from a seeded start; any the problem
 /// already names are skipped.
@@ -19,9 +19,9 @@ const PEOPLE: &[&str] = &[
     "Hugo", "Yuki", "Dario", "Amara", "Sven",
 ];
 
-/// Capitalised words that are not a person's name: sentence openers, numbers, days, months,
-/// titles.
-pub(super) const NOT_NAMES: &[&str] = &[
+/// Capitalised words that are not a person's name: sentence openers, days, months, titles
+/// (number words: [`not_a_name`]).
+const NOT_NAMES: &[&str] = &[
     "the",
     "a",
     "an",
@@ -72,19 +72,6 @@ pub(super) const NOT_NAMES: &[&str] = &[
     "with",
     "without",
     "during",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "twenty",
     "half",
     "monday",
     "tuesday",
@@ -167,6 +154,14 @@ pub(super) const NOT_NAMES: &[&str] = &[
     "another",
     "other",
 ];
+
+/// Whether a capitalised word (lowercased) is an opener, a number word, a day, a month or a
+/// title rather than a person's name.
+pub(super) fn not_a_name(w: &str) -> bool {
+    NOT_NAMES.contains(&w)
+        || super::numerals::UNITS.contains(&w)
+        || super::numerals::TENS.contains(&w)
+}
 
 /// Words after a question's subject that are not the verb a comparison can conjugate.
 const NOT_VERBS: &[&str] = &[
@@ -372,7 +367,7 @@ fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compare
     };
     let who = match who.to_lowercase().as_str() {
         "he" | "she" => only_person(text)?,
-        w if NOT_NAMES.contains(&w) || !who.chars().all(char::is_alphabetic) => return None,
+        w if not_a_name(w) || !who.chars().all(char::is_alphabetic) => return None,
         _ if who.starts_with(|c: char| c.is_uppercase()) => who.clone(),
         _ => return None,
     };
@@ -491,15 +486,6 @@ fn article(word: &str) -> &'static str {
     }
 }
 
-/// `how many` → `How many`.
-fn upper_first(s: &str) -> String {
-    let mut cs = s.chars();
-    match cs.next() {
-        Some(c) => c.to_uppercase().chain(cs).collect(),
-        None => String::new(),
-    }
-}
-
 /// `n` people the problem does not name yet, from a seeded start.
 fn people(text: &str, n: usize, salt: u64) -> Option<Vec<&'static str>> {
     let taken: Vec<String> = words_of(text).iter().map(|w| w.to_lowercase()).collect();
@@ -568,7 +554,7 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
                 && rest[1].chars().all(|c| c.is_ascii_lowercase())
                 && rest[1].len() > 2
                 && !super::english::is_plural(&rest[1])
-                && !NOT_NAMES.contains(&rest[1].as_str())
+                && !not_a_name(&rest[1])
                 && !VERB_FORMS.contains(&rest[1].as_str())
                 && !matches!(
                     rest[1].as_str(),
@@ -583,7 +569,7 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
             Who::Pronoun(if w == "i" { "I".into() } else { w.into() }),
             1,
         ),
-        w if NOT_NAMES.contains(&w) || matches!(w, "they" | "we" | "you" | "i") => return None,
+        w if not_a_name(w) || matches!(w, "they" | "we" | "you" | "i") => return None,
         _ if rest[0].starts_with(|c: char| c.is_uppercase())
             && rest[0].chars().all(char::is_alphabetic) =>
         {
@@ -684,7 +670,7 @@ fn only_person(text: &str) -> Option<String> {
         if w.len() < 2
             || !w.starts_with(|c: char| c.is_uppercase())
             || !w.chars().all(char::is_alphabetic)
-            || NOT_NAMES.contains(&w.to_lowercase().as_str())
+            || not_a_name(&w.to_lowercase())
             || w.chars().skip(1).any(char::is_uppercase)
         {
             continue;

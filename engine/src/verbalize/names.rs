@@ -13,7 +13,7 @@ use crate::mentions;
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
-use super::english::{is_plural, sentences};
+use super::english::{is_plural, sentences, singular};
 
 /// How a change to a named quantity is measured out in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,8 +114,12 @@ impl Names {
                         .chars()
                         .filter(|c| c.is_alphabetic())
                         .collect();
+                    // `1 lizard … 3 lizards`: the singular counts too.
                     let bare_ok = noun.is_empty()
-                        || q.to_lowercase().matches(&format!(" {noun}")).count() <= 1;
+                        || q.to_lowercase()
+                            .matches(&format!(" {}", singular(&noun)))
+                            .count()
+                            <= 1;
                     name_in_text(
                         q.get(s..e)?,
                         pre_end - s,
@@ -1263,7 +1267,7 @@ fn name_in_text(
             .cloned()
             .collect();
         let clause = Clause {
-            doer: upper_first_word(&lower_pre(&pre)),
+            doer: super::upper_first(&lower_pre(&pre)),
             noun: String::new(),
             rest: join_rest(&rest, &trailer).trim().to_string(),
         };
@@ -1332,7 +1336,7 @@ fn name_in_text(
         return finish(phrase, Measure::Count);
     }
     let clause = Clause {
-        doer: upper_first_word(&lower_pre(pre)),
+        doer: super::upper_first(&lower_pre(pre)),
         noun: noun.clone(),
         rest: join_rest(&rest, &trailer).trim().to_string(),
     };
@@ -1371,7 +1375,7 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
             && !q.contains(w)
             && (i > 0
                 || !(lower_q.contains(&w.to_lowercase())
-                    || super::compare::NOT_NAMES.contains(&w.to_lowercase().as_str())))
+                    || super::compare::not_a_name(&w.to_lowercase())))
     });
     let relative = c.rest.split(' ').next().is_some_and(|w| {
         matches!(
@@ -1382,17 +1386,8 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
     if capitalised_unknown || relative || ws.is_empty() {
         return None;
     }
-    c.doer = upper_first_word(&ws.join(" "));
+    c.doer = super::upper_first(&ws.join(" "));
     Some(c)
-}
-
-/// `s` with its first letter upper-cased.
-fn upper_first_word(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 /// Checks a finished name: short, no numbers, no identifiers.
