@@ -157,7 +157,7 @@ const NOT_NAMES: &[&str] = &[
 
 /// Whether a capitalised word (lowercased) is an opener, a number word, a day, a month or a
 /// title rather than a person's name.
-pub(super) fn not_a_name(w: &str) -> bool {
+fn not_a_name(w: &str) -> bool {
     NOT_NAMES.contains(&w)
         || super::numerals::UNITS.contains(&w)
         || super::numerals::TENS.contains(&w)
@@ -233,19 +233,15 @@ pub(super) fn comparison(
     };
     // Who is compared: new people, or for `the hotel` a second, third, … hotel.
     let (subjects, mut prev): (Vec<String>, String) = match &asked.who {
-        Who::Pronoun(p) => (
+        Who::Person(_) | Who::Pronoun(_) => (
             people(text, fs.len(), salt)?
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
-            format!("{p} {}", asked.aux),
-        ),
-        Who::Person(name) => (
-            people(text, fs.len(), salt)?
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
-            name.clone(),
+            match &asked.who {
+                Who::Pronoun(p) => format!("{p} {}", asked.aux),
+                Who::Person(name) | Who::Thing(name) => name.clone(),
+            },
         ),
         Who::Thing(noun) => {
             if fs.len() + 1 >= ORDINALS.len() {

@@ -499,31 +499,20 @@ impl<'a> Context<'a> {
     /// come with a new question.
     fn plan_grafts(&self, g: &Graph, plan: &mut Plan) {
         let n0 = self.original.len();
-        // Chains: base → its proxies, innermost first.
-        let mut chains: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
-        for id in g.ids().filter(|id| id.index() >= n0) {
-            if let Ok(node) = g.get(id) {
-                if matches!(node.kind, NodeKind::Proxy { .. }) {
-                    chains.entry(names::base(g, id)).or_default();
-                }
-            }
-        }
-        for (&u, chain) in chains.iter_mut() {
-            *chain = names::chain(g, u)
-                .into_iter()
-                .take_while(|d| d.index() >= n0)
-                .collect();
-        }
+        // The changed quantities, each with its changes innermost first.
+        let bases: BTreeSet<NodeId> = g
+            .ids()
+            .filter(|id| id.index() >= n0)
+            .filter(|&id| {
+                g.get(id)
+                    .is_ok_and(|n| matches!(n.kind, NodeKind::Proxy { .. }))
+            })
+            .map(|id| names::base(g, id))
+            .collect();
         let answer = self.original.answer();
         let mut told_inside = false;
-        for (u, chain) in chains {
-            let fs: Vec<ProxyFn> = chain
-                .iter()
-                .filter_map(|&p| match g.get(p).ok().map(|n| &n.kind) {
-                    Some(NodeKind::Proxy { f }) => Some(*f),
-                    _ => None,
-                })
-                .collect();
+        for u in bases {
+            let fs = self.changes(g, u);
             let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
             let place = self.place(u);
             if u == answer {
@@ -564,9 +553,9 @@ impl<'a> Context<'a> {
             };
             let story = story(name, &fs, u.index() as u64);
             if u == answer {
+                // The question as written, asked of now: "How many cats does she have now?"
                 let ask = match name.measure {
-                    // The question as written, asked of now: "How many cats does she have now?"
-                    _ if self.question_now().is_some() => self.question_now().unwrap_or_default(),
+                    _ if let Some(now) = self.question_now() => now,
                     _ if name.phrase.ends_with(" now") => format!("What is {}?", name.phrase),
                     Measure::Money if name.phrase.split(' ').count() > 9 => {
                         "How much is that now?".to_string()
@@ -581,7 +570,6 @@ impl<'a> Context<'a> {
                 plan.inserts.push((place, Piece::Text(story)));
                 // A computed quantity that changes, or a given one that another is stated
                 // against ("Albert has 4 times as many books as Stu"): say what follows.
-                let answer = self.original.answer();
                 told_inside |= self.original.get(u).is_ok_and(|n| n.kind.is_operation())
                     || self
                         .original
@@ -631,6 +619,19 @@ impl<'a> Context<'a> {
         plain.then(|| format!("{} now?", upper_first(body)))
     }
 
+    /// The changes `g` makes to quantity `u` of the original, innermost first.
+    fn changes(&self, g: &Graph, u: NodeId) -> Vec<ProxyFn> {
+        let n0 = self.original.len();
+        names::chain(g, u)
+            .into_iter()
+            .take_while(|d| d.index() >= n0)
+            .filter_map(|p| match g.get(p).ok().map(|n| &n.kind) {
+                Some(NodeKind::Proxy { f }) => Some(*f),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether a number the question sentence writes reads differently in `g` (a new input
     /// value, a new threshold, the inverted input).
     fn question_edited(&self, g: &Graph) -> bool {
@@ -660,21 +661,12 @@ impl<'a> Context<'a> {
     /// question can be told so.
     fn compared(&self, g: &Graph) -> Option<compare::Compared> {
         let answer = self.original.answer();
-        let n0 = self.original.len();
-        let fs: Vec<ProxyFn> = names::chain(g, answer)
-            .into_iter()
-            .take_while(|d| d.index() >= n0)
-            .filter_map(|p| match g.get(p).ok().map(|n| &n.kind) {
-                Some(NodeKind::Proxy { f }) => Some(*f),
-                _ => None,
-            })
-            .collect();
         let (qs, qe) = self.sentences[self.qi];
         compare::comparison(
             self.q,
             &self.q[qs..qe],
             self.answer_is_money(answer),
-            &fs,
+            &self.changes(g, answer),
             answer.index() as u64,
             self.question_edited(g),
         )

@@ -905,7 +905,7 @@ pub(super) const VERB_FORMS: &[&str] = &[
     "build", "see", "go", "come", "sleep", "work", "play", "read", "drive", "fly", "sew", "knit",
     "held", "drank", "swam", "slept", "taught", "told", "thought", "meant", "met", "fed", "hand",
     "serve", "produce", "lay", "deliver", "ship", "order", "charge", "print", "pack", "feed",
-    "sell", "cost", "carry", "hold", "contain",
+    "cost", "carry", "contain",
 ];
 
 /// Whether a clause's words hold a verb (a subject alone names nothing).
@@ -1345,8 +1345,7 @@ fn name_in_text(
 
 /// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
-/// says `he` → `He`; a name the problem does not write (a solution's misspelling), or an
-/// amount already relative (`more than the rest`), gives none.
+/// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
 fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
     let mut ws: Vec<String> = c.doer.split(' ').map(str::to_string).collect();
     // The last clause of a compound: from its pronoun on.
@@ -1366,24 +1365,15 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
         "he" if !says("he") && says("she") => ws[0] = "She".into(),
         _ => {}
     }
-    // The first word is capitalised as a sentence starts: found in any case.
-    let lower_q = q.to_lowercase();
-    let capitalised_unknown = ws.iter().enumerate().any(|(i, w)| {
-        let w = w.trim_end_matches("'s").trim_end_matches("’s");
-        w.starts_with(|ch: char| ch.is_uppercase())
-            && w != "I"
-            && !q.contains(w)
-            && (i > 0
-                || !(lower_q.contains(&w.to_lowercase())
-                    || super::compare::not_a_name(&w.to_lowercase())))
-    });
+    // (A name the problem does not write never gets this far: its phrase, which holds the
+    // doer's words, is dropped in `Names::new`.)
     let relative = c.rest.split(' ').next().is_some_and(|w| {
         matches!(
             w,
             "more" | "less" | "fewer" | "than" | "longer" | "shorter" | "older" | "younger"
         )
     });
-    if capitalised_unknown || relative || ws.is_empty() {
+    if relative || ws.is_empty() {
         return None;
     }
     c.doer = super::upper_first(&ws.join(" "));
