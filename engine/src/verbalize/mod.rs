@@ -568,13 +568,10 @@ impl<'a> Context<'a> {
                 plan.asked = Some((story, ask));
             } else {
                 plan.inserts.push((place, Piece::Text(story)));
-                // A computed quantity that changes, or a given one that another is stated
-                // against ("Albert has 4 times as many books as Stu"): say what follows.
-                told_inside |= self.original.get(u).is_ok_and(|n| n.kind.is_operation())
-                    || self
-                        .original
-                        .dependents(u)
-                        .any(|d| d != answer && self.original.node(d).kind.is_operation());
+                // A quantity stated against the changed one before the change is told
+                // ("Albert has 4 times as many books as Stu. … Later, Stu buys 4 more
+                // books."): say what follows. One stated after it reads the new value.
+                told_inside |= self.stated_before(u, place);
             }
         }
         if told_inside {
@@ -594,6 +591,60 @@ impl<'a> Context<'a> {
                     .push((None, Piece::Text(CARRY_OVER.to_string()))),
             }
         }
+    }
+
+    /// Whether a quantity worked out from `u` of the original (or `u` itself) is stated
+    /// against another in a sentence that comes before a change to `u` told at `at` (after
+    /// that sentence; `None`: just before the question), so a reader cannot tell whether it
+    /// follows the change.
+    fn stated_before(&self, u: NodeId, at: Option<usize>) -> bool {
+        let told_after = at.unwrap_or(self.qi.saturating_sub(1));
+        // The changed quantity's own relation counts too: after "Sam is twice as old as
+        // Sue", a change to Sue's age leaves Sam's unclear.
+        let mut stated = self.original.descendants(&[u]);
+        stated.push(u);
+        stated.into_iter().any(|d| {
+            let node = self.original.node(d);
+            node.kind.is_operation()
+                && node
+                    .operands
+                    .iter()
+                    .filter(|&&o| o != u)
+                    .filter_map(|&o| self.mention_of(o))
+                    .any(|m| {
+                        self.sentence_of(m.start).is_some_and(|s| s <= told_after)
+                            && self.relates(m)
+                    })
+        })
+    }
+
+    /// Whether mention `m` states one quantity against another ("twice as many", "4 times",
+    /// "20% more … than", "two thirds of that") rather than a count of its own ("2 boxes").
+    fn relates(&self, m: &Mention) -> bool {
+        let written = self.q.get(m.start..m.end).unwrap_or("").to_lowercase();
+        let after: Vec<String> = self
+            .q
+            .get(m.end..)
+            .unwrap_or("")
+            .split(|c: char| !c.is_alphanumeric() && c != '%')
+            .filter(|w| !w.is_empty())
+            .take(4)
+            .map(str::to_lowercase)
+            .collect();
+        let fraction = matches!(
+            self.kind_at(m),
+            MentionKind::Percent | MentionKind::Fraction
+        ) || [
+            "twice", "thrice", "half", "double", "triple", "third", "quarter", "fourth", "fifth",
+        ]
+        .iter()
+        .any(|w| written.contains(w));
+        let dozen = written.contains("dozen") || after.first().is_some_and(|w| w == "dozen");
+        (fraction && !dozen)
+            || after.iter().any(|w| w == "than" || w == "times")
+            || after.windows(2).any(|p| {
+                p[0] == "as" && matches!(p[1].as_str(), "many" | "much" | "long" | "old" | "far")
+            })
     }
 
     /// The question sentence asked of the changed quantity: `How many cats does Melanie have
@@ -1699,7 +1750,7 @@ mod tests {
         );
         assert_eq!(
             v.text,
-            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Later, the bags hold twice as many apples. Everything worked out from a changed number changes with it; nothing else changes. Ines has 4 fewer apples now than Sam. How many apples does Ines have now?"
+            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Later, the bags hold twice as many apples. Ines has 4 fewer apples now than Sam. How many apples does Ines have now?"
         );
         // Money.
         let g = jacket();
@@ -2030,6 +2081,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn carry_over_only_for_relations_stated_before_the_change() {
+        let g = crate::gsm8k::extract(
+            "Lowella got 35 questions right. Pamela got 20 more questions right than Lowella, and Mandy got twice as many as Pamela. How many questions did Mandy get right?",
+            "Pamela got 35 + 20 = <<35+20=55>>55 questions right.\nMandy got 55 * 2 = <<55*2=110>>110 questions right.\n#### 110",
+        )
+        .unwrap()
+        .graph;
+        // Lowella's count is told before Pamela's relation to it: it reads the new count.
+        let lowella = g.ids().find(|&i| g.value(i) == n(35)).unwrap();
+        let v = offline(&g, &[graft(lowella, ProxyOp::Add, 5)]).unwrap();
+        assert!(!v.text.contains(CARRY_OVER), "{}", v.text);
+        assert!(v.text.contains("5 more"), "{}", v.text);
+        // Pamela's count changes after "Mandy got twice as many as Pamela" is told.
+        let pamela = g.ids().find(|&i| g.value(i) == n(55)).unwrap();
+        let v = offline(&g, &[graft(pamela, ProxyOp::Add, 5)]).unwrap();
+        assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
+    fn clauses_read_as_sentences_of_their_own() {
+        let g = crate::gsm8k::extract(
+            "The recipe on the box makes 21 pancakes. While he ate 5 pancakes, his dog ate 7. How many pancakes does Bobby have left?",
+            "He ate 5 + 7 = <<5+7=12>>12 pancakes.\nBobby has 21 - 12 = <<21-12=9>>9 pancakes left.\n#### 9",
+        )
+        .unwrap()
+        .graph;
+        let ate = g.ids().find(|&i| g.value(i) == n(5)).unwrap();
+        let v = offline(&g, &[graft(ate, ProxyOp::Add, 2)]).unwrap();
+        assert_eq!(
+            v.text,
+            "The recipe on the box makes 21 pancakes. While he ate 5 pancakes, his dog ate 7. Then he ate 2 more pancakes. How many pancakes does Bobby have left?"
+        );
     }
 
     #[test]

@@ -156,7 +156,8 @@ impl Names {
         // write (a solution's misspelling), no amount already relative ("spent more than").
         for slot in by_node.iter_mut() {
             let foreign = slot.as_ref().is_some_and(|n| {
-                n.phrase.contains(" more than ")
+                cuts_a_proper_name(&n.phrase, q)
+                    || n.phrase.contains(" more than ")
                     || n.phrase.contains(" less than ")
                     || n.phrase.split(' ').any(|w| {
                         let w = w.trim_end_matches("'s").trim_end_matches("’s");
@@ -1143,6 +1144,12 @@ fn name_in_text(
         if joined == *c || !joined.ends_with(&format!(" {c}")) {
             continue;
         }
+        // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
+        // last item is not the subject.
+        let tail = pre_raw[cut..].trim_start().to_lowercase();
+        if cut > 0 && (tail.starts_with("and ") || tail.starts_with("or ")) {
+            return None;
+        }
         let n = c.split(' ').count();
         let np = &pre[..pre.len() - n];
         if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
@@ -1354,9 +1361,19 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
     }) {
         ws.drain(..i + 1);
     }
+    // `While he ate 5 pancakes`: the clause without its subordinator.
+    while ws.len() > 2
+        && matches!(
+            ws[0].to_lowercase().as_str(),
+            "while" | "when" | "because" | "since" | "although" | "though" | "once" | "as"
+        )
+    {
+        ws.remove(0);
+    }
     if ws.len() > 1 && (ws[0] == "A" || ws[0] == "An") {
         ws[0] = "The".into();
     }
+
     // The problem's own pronoun for its person.
     let words: Vec<String> = words_of(q).iter().map(|w| w.to_lowercase()).collect();
     let says = |w: &str| words.iter().any(|x| x == w);
@@ -1373,11 +1390,37 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
             "more" | "less" | "fewer" | "than" | "longer" | "shorter" | "older" | "younger"
         )
     });
-    if relative || ws.is_empty() {
+    // `Nida has … chocolates in`: a preposition left without its object.
+    let dangling = c.rest.split(' ').next_back().is_some_and(|w| {
+        matches!(
+            w,
+            "in" | "on" | "at" | "of" | "for" | "with" | "to" | "from" | "by" | "into" | "which"
+        )
+    });
+    if relative || dangling || ws.is_empty() {
         return None;
     }
     c.doer = super::upper_first(&ws.join(" "));
     Some(c)
+}
+
+/// Whether `phrase` ends inside a proper name of `q` ("the roof of the Taco" for "the Taco
+/// Bell").
+fn cuts_a_proper_name(phrase: &str, q: &str) -> bool {
+    let Some(last) = phrase.split(' ').next_back() else {
+        return false;
+    };
+    if !last.starts_with(|c: char| c.is_uppercase()) {
+        return false;
+    }
+    q.match_indices(last).any(|(i, _)| {
+        let rest = &q[i + last.len()..];
+        rest.starts_with(' ')
+            && rest[1..]
+                .split(' ')
+                .next()
+                .is_some_and(|w| w.starts_with(|c: char| c.is_uppercase()))
+    })
 }
 
 /// Checks a finished name: short, no numbers, no identifiers.
@@ -1412,6 +1455,25 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
                     | "both"
                     | "more"
                     | "into"
+                    | "in"
+                    | "at"
+                    | "from"
+                    | "by"
+                    // `the number of feet the floors are each taller`: a difference.
+                    | "taller"
+                    | "shorter"
+                    | "longer"
+                    | "older"
+                    | "younger"
+                    | "heavier"
+                    | "lighter"
+                    | "bigger"
+                    | "smaller"
+                    | "faster"
+                    | "slower"
+                    | "cheaper"
+                    | "less"
+                    | "fewer"
             )
         })
         || phrase
@@ -1640,6 +1702,10 @@ pub(super) fn lower_first(w: &str) -> String {
             | "my"
             | "our"
             | "your"
+            | "this"
+            | "that"
+            | "these"
+            | "those"
     ) {
         l
     } else {
