@@ -265,19 +265,31 @@ pub fn generate(
             if least.len() < tries[0].len() {
                 tries.insert(0, least);
             }
+            // The first two changes to the asked-for quantity, told as people compared in
+            // turn, read most like GSM8K's own problems: tried first.
+            let compare_first = sayable.comparable() && chain_len(current, answer_base) < 2;
+            if compare_first {
+                tries.insert(0, vec![current.answer()]);
+            }
             let mut drawn = None;
-            'draw: for t in tries {
+            'draw: for (tier, t) in tries.into_iter().enumerate() {
+                let comparing = compare_first && tier == 0;
                 let sc = SampleConfig {
                     kind: SampleKind::Graft,
                     targets: Some(t),
                     ..SampleConfig::default()
                 };
                 // A change that undoes the one before it (`× 3` after `÷ 3`) reads as noise.
-                for _ in 0..4 {
+                for _ in 0..8 {
                     let d = sample_against(original, current, &sc, &cfg.constraints, &mut rng);
-                    let undoes = d
-                        .as_ref()
-                        .is_ok_and(|s| undoes_last(current, &s.intervention));
+                    // A change past what a unit allows (13 work days a week) reads as
+                    // nonsense.
+                    let undoes = d.as_ref().is_ok_and(|s| {
+                        undoes_last(current, &s.intervention)
+                            || !sayable.within_units(&s.graph)
+                            || comparing
+                                && crate::verbalize::compared_steps(original, &s.graph).is_none()
+                    });
                     let ok = d.is_ok();
                     drawn = Some(d);
                     if ok && !undoes {

@@ -350,16 +350,77 @@ fn split_if(question: &str) -> Option<(String, String)> {
     Some((format!("{head}?"), format!("{}.", upper_first(cond))))
 }
 
+/// The adjectives a measure question asks with (`How tall is Eliza?`): the adjective, its
+/// comparative up and down, and the units it may be counted in.
+const MEASURES: &[(&str, &str, &str, &[&str])] = &[
+    ("old", "older", "younger", &["years"]),
+    (
+        "tall",
+        "taller",
+        "shorter",
+        &[
+            "inches",
+            "feet",
+            "centimeters",
+            "centimetres",
+            "meters",
+            "metres",
+            "cm",
+        ],
+    ),
+    (
+        "long",
+        "longer",
+        "shorter",
+        &[
+            "inches",
+            "feet",
+            "centimeters",
+            "centimetres",
+            "meters",
+            "metres",
+            "miles",
+            "yards",
+            "cm",
+        ],
+    ),
+    (
+        "heavy",
+        "heavier",
+        "lighter",
+        &["pounds", "kilograms", "kg", "ounces", "grams", "tons"],
+    ),
+];
+
 /// `How old is Jung?` grafted `+6, ×2`: "Lena is 6 years older than Jung. Omar is twice as
-/// old as Lena. How old is Omar?"
+/// old as Lena. How old is Omar?"; the same for `How tall is Eliza?` or `How many inches tall
+/// is Gracie?` (counted in the one unit the problem measures heights in).
 fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
     let ws = words_of(question.trim().trim_end_matches('?'));
     let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
-    let (verb, who) = match lower.as_slice() {
-        [how, old, is, who] if how == "how" && old == "old" && (is == "is" || is == "was") => {
-            (is.clone(), &ws[3])
+    let be = |w: &str| w == "is" || w == "was";
+    let (adj, unit, verb, who) = match lower.as_slice() {
+        [how, adj, is, _] if how == "how" && be(is) => (adj.as_str(), None, is.clone(), &ws[3]),
+        [how, many, unit, adj, is, _] if how == "how" && many == "many" && be(is) => {
+            (adj.as_str(), Some(unit.clone()), is.clone(), &ws[5])
         }
         _ => return None,
+    };
+    let &(adj, up, down, units) = MEASURES.iter().find(|m| m.0 == adj)?;
+    let text_words: Vec<String> = words_of(text).iter().map(|w| w.to_lowercase()).collect();
+    let unit = match unit {
+        Some(u) if units.contains(&u.as_str()) => u,
+        Some(_) => return None,
+        None if adj == "old" => "years".to_string(),
+        // The one unit the problem measures this in.
+        None => {
+            let mut found = units.iter().filter(|u| text_words.iter().any(|w| w == *u));
+            let u = found.next()?;
+            if found.next().is_some() {
+                return None;
+            }
+            u.to_string()
+        }
     };
     let who = match who.to_lowercase().as_str() {
         "he" | "she" => only_person(text)?,
@@ -371,30 +432,36 @@ fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compare
     let mut prev = who;
     let mut out = Vec::with_capacity(fs.len());
     let mut steps = Vec::with_capacity(fs.len());
+    let one = super::english::singular(&unit);
     for (f, person) in fs.iter().zip(&people) {
         let (op, k) = normalize(f.op, f.k);
         if !k.is_integer() {
             return None;
         }
-        let years = if k == Number::ONE { "year" } else { "years" };
+        let units = if k == Number::ONE { &one } else { &unit };
         let how = match op {
-            ProxyOp::Add => format!("{} {years} older than", plain(k)),
-            ProxyOp::Sub => format!("{} {years} younger than", plain(k)),
-            ProxyOp::Mul if k == Number::int(2) => "twice as old as".into(),
-            ProxyOp::Mul if k == Number::int(3) => "three times as old as".into(),
-            ProxyOp::Mul => format!("{} times as old as", plain(k)),
-            ProxyOp::Div if k == Number::int(2) => "half as old as".into(),
-            ProxyOp::Div if k == Number::int(3) => "a third as old as".into(),
-            ProxyOp::Div if k == Number::int(4) => "a quarter as old as".into(),
+            ProxyOp::Add => format!("{} {units} {up} than", plain(k)),
+            ProxyOp::Sub => format!("{} {units} {down} than", plain(k)),
+            ProxyOp::Mul if k == Number::int(2) => format!("twice as {adj} as"),
+            ProxyOp::Mul if k == Number::int(3) => format!("three times as {adj} as"),
+            ProxyOp::Mul => format!("{} times as {adj} as", plain(k)),
+            ProxyOp::Div if k == Number::int(2) => format!("half as {adj} as"),
+            ProxyOp::Div if k == Number::int(3) => format!("a third as {adj} as"),
+            ProxyOp::Div if k == Number::int(4) => format!("a quarter as {adj} as"),
             _ => return None,
         };
         out.push(format!("{person} {verb} {how} {prev}."));
-        steps.push((format!("{person} {verb}"), "years old".to_string()));
+        steps.push((format!("{person} {verb}"), format!("{unit} {adj}")));
         prev = person.to_string();
     }
+    let ask = if lower.len() == 6 {
+        format!("How many {unit} {adj} {verb} {prev}?")
+    } else {
+        format!("How {adj} {verb} {prev}?")
+    };
     Some(Compared {
         text: out.join(" "),
-        ask: format!("How old {verb} {prev}?"),
+        ask,
         steps,
         money: false,
     })
@@ -521,7 +588,12 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
                 return None;
             }
             let noun = ws[2..at].join(" ");
-            if !super::english::is_plural(&lower[at - 1]) {
+            // `capsules of amoxicillin`: the head before `of` counts.
+            let head = lower[2..at]
+                .iter()
+                .position(|w| w == "of")
+                .map_or(at - 1, |i| i + 1);
+            if !super::english::is_plural(&lower[head]) {
                 return None;
             }
             (at, noun)
@@ -713,6 +785,41 @@ mod tests {
     use crate::intervene::Intervention;
     use crate::number::Number;
     use crate::verbalize::offline;
+
+    #[test]
+    fn heights_are_taller_and_shorter_in_the_problems_unit() {
+        let g = graph(
+            "Griffin is 61 inches tall. Gracie is 7 inches shorter than Griffin. How tall is Gracie?",
+            "Gracie is 61 - 7 = <<61-7=54>>54 inches tall.\n#### 54",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 1), (ProxyOp::Sub, 3)]);
+        assert!(t.contains(" is 1 inch taller than Gracie. "), "{t}");
+        assert!(t.contains(" is 3 inches shorter than "), "{t}");
+        assert!(t.contains("How tall is "), "{t}");
+        // The worked solution says the same and reads back to the variant's answer.
+        let v = {
+            let mut h = g.clone();
+            for i in grafts(&g, &[(ProxyOp::Add, 1), (ProxyOp::Sub, 3)]) {
+                crate::intervene::apply(&mut h, &i).unwrap();
+            }
+            h
+        };
+        let sol = crate::solution::worked(&g, &v).unwrap();
+        assert!(sol.contains("inches tall."), "{sol}");
+        let back = crate::gsm8k::extract(&t, &sol).unwrap().graph;
+        assert_eq!(back.answer_value(), v.answer_value());
+        // `How many inches tall is …?` keeps its unit; no unit at all, no comparison.
+        let g = graph(
+            "Griffin is 61 inches tall. Gracie is 7 inches shorter than Griffin. How many inches tall is Gracie?",
+            "Gracie is 61 - 7 = <<61-7=54>>54 inches tall.\n#### 54",
+        );
+        assert!(say(&g, &[(ProxyOp::Mul, 2)]).contains("How many inches tall is "));
+        let g = graph(
+            "Griffin is 61 tall. Gracie is 7 shorter than Griffin. How tall is Gracie?",
+            "Gracie is 61 - 7 = <<61-7=54>>54.\n#### 54",
+        );
+        assert!(!say(&g, &[(ProxyOp::Add, 2)]).contains(" taller than "));
+    }
 
     fn graph(q: &str, a: &str) -> Graph {
         crate::gsm8k::extract(q, a).unwrap().graph

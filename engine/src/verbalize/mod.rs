@@ -137,6 +137,11 @@ pub(crate) fn compared_steps(original: &Graph, variant: &Graph) -> Option<Compar
 pub struct Sayable {
     ok: Vec<bool>,
     answer: NodeId,
+    /// Per quantity of the original, the most its unit allows (hours a day: 24).
+    caps: Vec<Option<Number>>,
+    /// Whether a change to the asked-for quantity can be told as new people (or things)
+    /// compared in turn with the one asked about.
+    comparable: bool,
 }
 
 impl Sayable {
@@ -146,6 +151,8 @@ impl Sayable {
             return Sayable {
                 ok: Vec::new(),
                 answer: original.answer(),
+                caps: Vec::new(),
+                comparable: false,
             };
         };
         let ctx = Context::new(original, q);
@@ -192,22 +199,79 @@ impl Sayable {
                 && (given.get(&v).is_some_and(|&n| n > 1)
                     || written.get(&v).is_some_and(|&n| n > 1))
         };
+        // A quantity worked out backwards from a relation the text states ("Mabel has 5
+        // times as many marbles as Katrina. Mabel has 85."): a change to it contradicts the
+        // relation, which still reads as true.
+        let backwards = |id: NodeId| match &original.node(id).kind {
+            NodeKind::Step {
+                expr: crate::Expr::Bin(crate::BinOp::Div | crate::BinOp::Sub, _, b),
+            } => match **b {
+                crate::Expr::Arg(j) => original
+                    .node(id)
+                    .operands
+                    .get(j as usize)
+                    .and_then(|&o| ctx.mention_of(o))
+                    .is_some_and(|m| ctx.relates(m)),
+                _ => false,
+            },
+            _ => false,
+        };
         let ok = original
             .ids()
             .map(|id| {
-                !matches!(
-                    original.node(id).kind,
-                    NodeKind::Constant | NodeKind::Proxy { .. }
-                ) && !suspect
+                !backwards(id)
+                    && !matches!(
+                        original.node(id).kind,
+                        NodeKind::Constant | NodeKind::Proxy { .. }
+                    )
+                    && !suspect
                     && !shared(id)
                     && ctx.names.get(id).is_some()
                     && ctx.place(id).is_some()
             })
             .collect();
+        let caps = original
+            .ids()
+            .map(|id| ctx.names.get(id).and_then(|n| unit_cap(&n.phrase)))
+            .collect();
+        let (qs, qe) = ctx.sentences[ctx.qi];
+        let probe = [ProxyFn {
+            op: ProxyOp::Add,
+            k: Number::int(2),
+        }];
+        let comparable = compare::comparison(
+            q,
+            &q[qs..qe],
+            ctx.answer_is_money(original.answer()),
+            &probe,
+            0,
+            false,
+        )
+        .is_some();
         Sayable {
             ok,
             answer: original.answer(),
+            caps,
+            comparable,
         }
+    }
+
+    /// Whether a change to the asked-for quantity can be told as new people compared in
+    /// turn ("Tomas has 10 more cats than Priya."), the way GSM8K's own problems chain them.
+    pub fn comparable(&self) -> bool {
+        self.comparable
+    }
+
+    /// Whether every quantity of `g` (derived from the original) stays within what its unit
+    /// allows: at most 24 hours a day, 7 days a week, 12 months a year, 60 minutes an hour.
+    pub fn within_units(&self, g: &Graph) -> bool {
+        g.ids().all(|id| {
+            let u = names::base(g, id);
+            match self.caps.get(u.index()).copied().flatten() {
+                Some(cap) => g.value(id) <= cap,
+                None => true,
+            }
+        })
     }
 
     /// Whether a graft onto node `id` of `g` can be said only as an instruction on the
@@ -1050,6 +1114,33 @@ impl<'a> Context<'a> {
             .is_some_and(|s| s.to_ascii_lowercase().contains("how much"));
         text_money || (asks_much && self.q.contains('$'))
     }
+}
+
+/// The most a quantity named `phrase` can be, when its unit bounds it ("the number of hours
+/// she sleeps a day": 24).
+fn unit_cap(phrase: &str) -> Option<Number> {
+    let ws: Vec<&str> = phrase.split(' ').collect();
+    let per = |span: &str| {
+        ws.windows(2)
+            .any(|p| matches!(p[0], "a" | "an" | "per" | "each" | "every") && p[1] == span)
+    };
+    let has = |w: &str| ws.contains(&w);
+    let cap = if has("hours") && per("day") {
+        24
+    } else if has("hours") && per("week") {
+        168
+    } else if has("days") && per("week") {
+        7
+    } else if has("days") && per("month") {
+        31
+    } else if has("months") && per("year") {
+        12
+    } else if has("minutes") && per("hour") {
+        60
+    } else {
+        return None;
+    };
+    Some(Number::int(cap))
 }
 
 /// The sentence that says how a change to a quantity carries over to the rest of the problem.
@@ -2100,6 +2191,50 @@ mod tests {
         let pamela = g.ids().find(|&i| g.value(i) == n(55)).unwrap();
         let v = offline(&g, &[graft(pamela, ProxyOp::Add, 5)]).unwrap();
         assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
+    fn units_bound_values_and_relations_told_backwards_are_never_changed() {
+        let g = crate::gsm8k::extract(
+            "Evelyn works 5 days a week. She uses 3 sheets of paper each day. How many sheets does she use in a week?",
+            "She uses 5 * 3 = <<5*3=15>>15 sheets in a week.\n#### 15",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let days = g.ids().find(|&i| g.value(i) == n(5)).unwrap();
+        let mut h = g.clone();
+        apply(&mut h, &graft(days, ProxyOp::Add, 2)).unwrap();
+        assert!(sayable.within_units(&h));
+        let mut h = g.clone();
+        apply(&mut h, &graft(days, ProxyOp::Add, 3)).unwrap();
+        assert!(!sayable.within_units(&h), "8 work days a week");
+        // Katrina's count is worked out from "Mabel has 5 times as many": a change to it
+        // would contradict that sentence.
+        let g = crate::gsm8k::extract(
+            "Mabel has 5 times as many marbles as Katrina. Mabel has 85 marbles. Amanda has 12 more marbles than Katrina. How many marbles does Amanda have?",
+            "Katrina has 85 / 5 = <<85/5=17>>17 marbles.\nAmanda has 17 + 12 = <<17+12=29>>29 marbles.\n#### 29",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let katrina = g.ids().find(|&i| g.value(i) == n(17)).unwrap();
+        let mabel = g.ids().find(|&i| g.value(i) == n(85)).unwrap();
+        assert!(!sayable.can_graft(&g, katrina));
+        assert!(sayable.can_graft(&g, mabel));
+        // Amanda is asked about by name: round 1 compares someone new with her.
+        assert!(sayable.comparable());
+        let cfg = crate::curriculum::CurriculumConfig {
+            rounds: 1,
+            ..Default::default()
+        };
+        let chains = crate::curriculum::generate(&g, "marbles", &cfg).unwrap();
+        let v = &chains[0].variants[0];
+        let text = offline(&g, &v.operations).unwrap().text;
+        assert!(
+            text.contains(" than Amanda.") || text.contains(" as Amanda."),
+            "{text}"
+        );
     }
 
     #[test]
