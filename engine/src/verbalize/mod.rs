@@ -171,7 +171,7 @@ impl Sayable {
             .collect();
         let suspect = ctx.mentions.iter().any(|m| {
             m.node.is_none()
-                && ctx.kind_at(m) == MentionKind::Digits
+                && matches!(ctx.kind_at(m), MentionKind::Digits | MentionKind::Money)
                 && steps.contains(&m.value)
                 && !inputs.contains(&m.value)
         });
@@ -202,24 +202,34 @@ impl Sayable {
         // A quantity worked out backwards from a relation the text states ("Mabel has 5
         // times as many marbles as Katrina. Mabel has 85."): a change to it contradicts the
         // relation, which still reads as true.
-        let backwards = |id: NodeId| match &original.node(id).kind {
-            NodeKind::Step {
-                expr: crate::Expr::Bin(crate::BinOp::Div | crate::BinOp::Sub, _, b),
-            } => match **b {
-                crate::Expr::Arg(j) => original
-                    .node(id)
-                    .operands
-                    .get(j as usize)
-                    .and_then(|&o| ctx.mention_of(o))
-                    .is_some_and(|m| ctx.relates(m)),
-                _ => false,
-            },
-            _ => false,
-        };
+        // What follows from such a quantity by one more step ("Maurice's age now" from his
+        // age in five years) is worked out backwards too.
+        let mut backwards = vec![false; original.len()];
+        for &id in original.order() {
+            let node = original.node(id);
+            let NodeKind::Step {
+                expr: crate::Expr::Bin(op, a, b),
+            } = &node.kind
+            else {
+                continue;
+            };
+            let operand = |e: &crate::Expr| match e {
+                crate::Expr::Arg(j) => node.operands.get(*j as usize).copied(),
+                _ => None,
+            };
+            let stated = matches!(op, crate::BinOp::Div | crate::BinOp::Sub)
+                && operand(b)
+                    .and_then(|o| ctx.mention_of(o))
+                    .is_some_and(|m| ctx.relates(m));
+            let follows = operand(a).is_some_and(|o| backwards[o.index()])
+                && operand(b)
+                    .is_none_or(|o| !original.node(o).kind.is_operation() && !backwards[o.index()]);
+            backwards[id.index()] = stated || follows;
+        }
         let ok = original
             .ids()
             .map(|id| {
-                !backwards(id)
+                !backwards[id.index()]
                     && !matches!(
                         original.node(id).kind,
                         NodeKind::Constant | NodeKind::Proxy { .. }
@@ -263,7 +273,8 @@ impl Sayable {
     }
 
     /// Whether every quantity of `g` (derived from the original) stays within what its unit
-    /// allows: at most 24 hours a day, 7 days a week, 12 months a year, 60 minutes an hour.
+    /// allows: at most 24 hours a day, 7 days a week, 12 months a year, 60 minutes an hour,
+    /// an age of 100.
     pub fn within_units(&self, g: &Graph) -> bool {
         g.ids().all(|id| {
             let u = names::base(g, id);
@@ -1137,6 +1148,9 @@ fn unit_cap(phrase: &str) -> Option<Number> {
         12
     } else if has("minutes") && per("hour") {
         60
+    } else if has("age") || ws.windows(2).any(|p| p == ["years", "old"]) {
+        // A person's age.
+        100
     } else {
         return None;
     };

@@ -1397,7 +1397,11 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
             "in" | "on" | "at" | "of" | "for" | "with" | "to" | "from" | "by" | "into" | "which"
         )
     });
-    if relative || dangling || ws.is_empty() {
+    // `the boys have not placed 30 fewer pieces`: a negated clause does not take an amount.
+    let negated = ws
+        .iter()
+        .any(|w| w == "not" || w == "never" || w.ends_with("n't") || w.ends_with("n’t"));
+    if relative || dangling || negated || ws.is_empty() {
         return None;
     }
     c.doer = super::upper_first(&ws.join(" "));
