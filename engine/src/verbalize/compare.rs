@@ -399,13 +399,44 @@ fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compare
     let ws = words_of(question.trim().trim_end_matches('?'));
     let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
     let be = |w: &str| w == "is" || w == "was";
-    let (adj, unit, verb, who) = match lower.as_slice() {
-        [how, adj, is, _] if how == "how" && be(is) => (adj.as_str(), None, is.clone(), &ws[3]),
-        [how, many, unit, adj, is, _] if how == "how" && many == "many" && be(is) => {
-            (adj.as_str(), Some(unit.clone()), is.clone(), &ws[5])
+    // `How tall is the building?`: a thing, compared with a second one.
+    let thing = |the: &str, noun: &str| {
+        the == "the"
+            && noun.len() > 2
+            && noun.chars().all(|c| c.is_ascii_lowercase())
+            && !super::english::is_plural(noun)
+            && !not_a_name(noun)
+    };
+    let (adj, unit, verb, who, thing) = match lower.as_slice() {
+        [how, adj, is, _] if how == "how" && be(is) => {
+            (adj.as_str(), None, is.clone(), ws[3].clone(), false)
+        }
+        [how, adj, is, the, noun] if how == "how" && be(is) && thing(the, noun) => {
+            (adj.as_str(), None, is.clone(), noun.clone(), true)
+        }
+        [how, many, unit, adj, is, _] if how == "how" && many == "many" && be(is) => (
+            adj.as_str(),
+            Some(unit.clone()),
+            is.clone(),
+            ws[5].clone(),
+            false,
+        ),
+        [how, many, unit, adj, is, the, noun]
+            if how == "how" && many == "many" && be(is) && thing(the, noun) =>
+        {
+            (
+                adj.as_str(),
+                Some(unit.clone()),
+                is.clone(),
+                noun.clone(),
+                true,
+            )
         }
         _ => return None,
     };
+    if thing && (adj == "old" || fs.len() + 1 >= ORDINALS.len()) {
+        return None;
+    }
     let &(adj, up, down, units) = MEASURES.iter().find(|m| m.0 == adj)?;
     let text_words: Vec<String> = words_of(text).iter().map(|w| w.to_lowercase()).collect();
     let unit = match unit {
@@ -422,18 +453,32 @@ fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compare
             u.to_string()
         }
     };
-    let who = match who.to_lowercase().as_str() {
-        "he" | "she" => only_person(text)?,
-        w if not_a_name(w) || !who.chars().all(char::is_alphabetic) => return None,
-        _ if who.starts_with(|c: char| c.is_uppercase()) => who.clone(),
-        _ => return None,
+    let (people, mut prev): (Vec<String>, String) = if thing {
+        (
+            (1..=fs.len())
+                .map(|i| format!("{} {} {who}", article(ORDINALS[i]), ORDINALS[i]))
+                .collect(),
+            "this one".to_string(),
+        )
+    } else {
+        let who = match who.to_lowercase().as_str() {
+            "he" | "she" => only_person(text)?,
+            w if not_a_name(w) || !who.chars().all(char::is_alphabetic) => return None,
+            _ if who.starts_with(|c: char| c.is_uppercase()) => who.clone(),
+            _ => return None,
+        };
+        (
+            people(text, fs.len(), salt)?
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            who,
+        )
     };
-    let people = people(text, fs.len(), salt)?;
-    let mut prev = who;
     let mut out = Vec::with_capacity(fs.len());
     let mut steps = Vec::with_capacity(fs.len());
     let one = super::english::singular(&unit);
-    for (f, person) in fs.iter().zip(&people) {
+    for (i, (f, person)) in fs.iter().zip(&people).enumerate() {
         let (op, k) = normalize(f.op, f.k);
         if !k.is_integer() {
             return None;
@@ -450,14 +495,26 @@ fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compare
             ProxyOp::Div if k == Number::int(4) => format!("a quarter as {adj} as"),
             _ => return None,
         };
-        out.push(format!("{person} {verb} {how} {prev}."));
-        steps.push((format!("{person} {verb}"), format!("{unit} {adj}")));
-        prev = person.to_string();
+        out.push(format!("{} {verb} {how} {prev}.", upper_first(person)));
+        steps.push((
+            format!("{} {verb}", upper_first(person)),
+            format!("{unit} {adj}"),
+        ));
+        prev = if thing {
+            format!("the {}", ORDINALS[i + 1])
+        } else {
+            person.to_string()
+        };
     }
-    let ask = if lower.len() == 6 {
-        format!("How many {unit} {adj} {verb} {prev}?")
+    let last = if thing {
+        format!("the {} {who}", ORDINALS[fs.len()])
     } else {
-        format!("How {adj} {verb} {prev}?")
+        prev
+    };
+    let ask = if lower[1] == "many" {
+        format!("How many {unit} {adj} {verb} {last}?")
+    } else {
+        format!("How {adj} {verb} {last}?")
     };
     Some(Compared {
         text: out.join(" "),
@@ -578,13 +635,24 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
     let is_aux = |w: &str| {
         matches!(
             w,
-            "does" | "did" | "will" | "can" | "could" | "would" | "should" | "has" | "do" | "have"
+            "does"
+                | "did"
+                | "will"
+                | "can"
+                | "could"
+                | "would"
+                | "should"
+                | "must"
+                | "might"
+                | "has"
+                | "do"
+                | "have"
         )
     };
     let (aux_at, noun) = match lower[1].as_str() {
         "many" => {
             let at = lower.iter().skip(2).position(|w| is_aux(w))? + 2;
-            if !(3..=5).contains(&at) || matches!(lower[2].as_str(), "more" | "fewer" | "less") {
+            if !(3..=6).contains(&at) || matches!(lower[2].as_str(), "more" | "fewer" | "less") {
                 return None;
             }
             let noun = ws[2..at].join(" ");
@@ -633,7 +701,7 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
             (Who::Thing(rest[1].clone()), 2)
         }
         // `do they have`, `did I buy`: compared as "than they do".
-        w @ ("they" | "we" | "you" | "i") if !matches!(aux.as_str(), "does" | "has") => (
+        w @ ("they" | "we" | "you" | "i") if matches!(aux.as_str(), "do" | "did" | "have") => (
             Who::Pronoun(if w == "i" { "I".into() } else { w.into() }),
             1,
         ),
@@ -819,6 +887,15 @@ mod tests {
             "Gracie is 61 - 7 = <<61-7=54>>54.\n#### 54",
         );
         assert!(!say(&g, &[(ProxyOp::Add, 2)]).contains(" taller than "));
+        // A thing is compared with a second one.
+        let g = graph(
+            "A building has 20 floors. Each floor is 3 meters tall. How tall is the building?",
+            "The building is 20 * 3 = <<20*3=60>>60 meters tall.\n#### 60",
+        );
+        assert_eq!(
+            say(&g, &[(ProxyOp::Add, 5), (ProxyOp::Mul, 2)]),
+            "A building has 20 floors. Each floor is 3 meters tall. A second building is 5 meters taller than this one. A third building is twice as tall as the second. How tall is the third building?"
+        );
     }
 
     fn graph(q: &str, a: &str) -> Graph {
