@@ -563,6 +563,39 @@ fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
     {
         return None;
     }
+    // `the water`, `the sky`: one of a kind, never "a second water".
+    if lower.last().is_some_and(|w| {
+        matches!(
+            w.as_str(),
+            "water"
+                | "air"
+                | "sky"
+                | "ground"
+                | "land"
+                | "sea"
+                | "ocean"
+                | "world"
+                | "earth"
+                | "internet"
+                | "market"
+                | "road"
+                | "beach"
+                | "way"
+                | "end"
+                | "trip"
+                | "moment"
+                | "morning"
+                | "afternoon"
+                | "evening"
+                | "night"
+                | "day"
+                | "week"
+                | "month"
+                | "year"
+        )
+    }) {
+        return None;
+    }
     let place = place.join(" ");
     let has = if lower[be] == "are" { "has" } else { "had" };
     let mut out = Vec::with_capacity(fs.len());
