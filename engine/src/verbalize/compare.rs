@@ -166,7 +166,7 @@ fn not_a_name(w: &str) -> bool {
 /// Words after a question's subject that are not the verb a comparison can conjugate.
 const NOT_VERBS: &[&str] = &[
     "be", "been", "still", "also", "just", "now", "already", "ever", "even", "then", "each", "all",
-    "both", "not", "really", "actually",
+    "both", "not", "really", "actually", "and", "or", "but", "nor",
 ];
 
 /// The question's parts a comparison is built from.
@@ -190,6 +190,9 @@ struct Asked {
 /// Changes to the asked-for quantity told as comparisons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Compared {
+    /// The question's own condition, told as a sentence before the new people ("The library
+    /// is open from Monday to Friday.").
+    pub condition: Option<String>,
     /// The sentences, one per change: "Lena has twice as many cats as Melanie."
     pub text: String,
     /// The question that replaces the old one: "How many cats does Lena have?"
@@ -228,7 +231,15 @@ pub(super) fn comparison(
         Some(a) => (a, None),
         None => {
             let (head, condition) = split_if(question)?;
-            (parse(text, &head, money)?, Some(condition))
+            let asked = parse(text, &head, money)?;
+            // `if she wants to …` → "Rachel wants to …": the person asked about.
+            let condition = match (&asked.who, condition.split_once(' ')) {
+                (Who::Person(name), Some(("He" | "She", rest))) => {
+                    format!("{name} {rest}")
+                }
+                _ => condition,
+            };
+            (asked, Some(condition))
         }
     };
     // Who is compared: new people, or for `the hotel` a second, third, … hotel.
@@ -307,12 +318,9 @@ pub(super) fn comparison(
         }
     }
     ask.push('?');
-    let mut text = out.join(" ");
-    if let Some(c) = condition {
-        text = format!("{c} {text}");
-    }
     Some(Compared {
-        text,
+        condition,
+        text: out.join(" "),
         ask,
         steps,
         money: money && asked.noun.is_empty(),
@@ -517,6 +525,7 @@ fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compare
         format!("How {adj} {verb} {last}?")
     };
     Some(Compared {
+        condition: None,
         text: out.join(" "),
         ask,
         steps,
@@ -623,6 +632,7 @@ fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
         ORDINALS[fs.len()]
     );
     Some(Compared {
+        condition: None,
         text: out.join(" "),
         ask,
         steps,

@@ -36,7 +36,7 @@ mod numerals;
 
 use english::*;
 pub use names::quantity_name;
-use names::{Measure, Name, Names};
+use names::{words_of, Measure, Name, Names};
 use numerals::*;
 
 /// A variant's problem text and what the offline verbalizer could not say.
@@ -593,6 +593,11 @@ impl<'a> Context<'a> {
             if u == answer {
                 // GSM8K's own way: new people compared in turn with the one asked about.
                 if let Some(c) = self.compared(g) {
+                    // The question's condition comes first: a change told before the
+                    // question may depend on it.
+                    if let Some(cond) = c.condition {
+                        plan.inserts.insert(0, (None, Piece::Text(cond)));
+                    }
                     plan.asked = Some((c.text, c.ask));
                     plan.compared = true;
                     continue;
@@ -626,6 +631,18 @@ impl<'a> Context<'a> {
                 }
                 continue;
             };
+            if u == answer && !self.introduced(&name.phrase) {
+                // "Later, its speed is halved." with no speed told before: the question is
+                // asked as written, then the changes to its answer.
+                plan.asked = Some((
+                    String::new(),
+                    format!(
+                        "Take that answer, {}. What number do you get?",
+                        instructions(&fs)
+                    ),
+                ));
+                continue;
+            }
             let story = story(name, &fs, u.index() as u64);
             if u == answer {
                 // The question as written, asked of now: "How many cats does she have now?"
@@ -715,11 +732,57 @@ impl<'a> Context<'a> {
         .iter()
         .any(|w| written.contains(w));
         let dozen = written.contains("dozen") || after.first().is_some_and(|w| w == "dozen");
+        // `Lara collected 30 more cans` (than Sarah).
+        let more = after
+            .first()
+            .is_some_and(|w| matches!(w.as_str(), "more" | "fewer" | "less"));
         (fraction && !dozen)
+            || more
             || after.iter().any(|w| w == "than" || w == "times")
             || after.windows(2).any(|p| {
                 p[0] == "as" && matches!(p[1].as_str(), "many" | "much" | "long" | "old" | "far")
             })
+    }
+
+    /// Whether the text before the question already speaks of what `phrase` names (its head
+    /// noun: "speed" in "its speed in miles per hour"), so a change to it can be told first.
+    fn introduced(&self, phrase: &str) -> bool {
+        let ws: Vec<String> = phrase.split(' ').map(str::to_lowercase).collect();
+        let mut rest: &[String] = &ws;
+        if let [the, kind, of, tail @ ..] = rest {
+            if the == "the" && (kind == "number" || kind == "amount") && of == "of" {
+                rest = tail;
+            }
+        }
+        let skip = |w: &str| {
+            matches!(
+                w,
+                "the"
+                    | "its"
+                    | "his"
+                    | "her"
+                    | "their"
+                    | "a"
+                    | "an"
+                    | "money"
+                    | "total"
+                    | "sum"
+                    | "final"
+                    | "new"
+                    | "whole"
+                    | "entire"
+                    | "combined"
+            ) || w.ends_with("'s")
+                || w.ends_with("’s")
+        };
+        let Some(head) = rest.iter().find(|w| !skip(w)) else {
+            return true;
+        };
+        let (qs, _) = self.sentences[self.qi];
+        let stem = singular(head);
+        let stem = stem.trim_end_matches('e');
+        let before = self.q[..qs].to_lowercase();
+        words_of(&before).iter().any(|w| w.starts_with(stem))
     }
 
     /// The question sentence asked of the changed quantity: `How many cats does Melanie have
@@ -2249,6 +2312,54 @@ mod tests {
             text.contains(" than Amanda.") || text.contains(" as Amanda."),
             "{text}"
         );
+    }
+
+    #[test]
+    fn two_people_asked_about_and_a_relation_without_than() {
+        // "Lara collected 30 more" is stated against Sarah before Sarah's count changes.
+        let g = crate::gsm8k::extract(
+            "Yesterday, Sarah collected 50 cans while Lara collected 30 more cans. Today, they collected 40 cans. How many cans did Sarah and Lara collect in total?",
+            "Lara collected 50 + 30 = <<50+30=80>>80 cans yesterday.\nYesterday they collected 50 + 80 = <<50+80=130>>130 cans.\nIn total they collected 130 + 40 = <<130+40=170>>170 cans.\n#### 170",
+        )
+        .unwrap()
+        .graph;
+        let sarah = g.ids().find(|&i| g.value(i) == n(50)).unwrap();
+        let v = offline(&g, &[graft(sarah, ProxyOp::Add, 5)]).unwrap();
+        assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+        // `Sarah and Lara` is the subject, not `Sarah` with the verb `and`.
+        let names = Names::new(&g);
+        let total = names
+            .get(g.answer())
+            .map(|n| n.phrase.clone())
+            .unwrap_or_default();
+        assert!(!total.contains("anded"), "{total}");
+        let v = offline(&g, &[graft(g.answer(), ProxyOp::Mul, 2)]).unwrap();
+        assert!(!v.text.contains("anded"), "{}", v.text);
+    }
+
+    #[test]
+    fn the_questions_condition_comes_before_changes_that_read_it() {
+        let g = crate::gsm8k::extract(
+            "Sara buys a pair of shoes which costs $50 and a dress which costs $200. How much should Rachel budget if she wants to spend twice as much as what Sara spent on the pair of shoes and dress?",
+            "The cost Rachel should budget for her pair of shoes is $50 * 2 = $<<50*2=100>>100.\nThe cost Rachel should budget for her dress is $200 * 2 = $<<200*2=400>>400.\nThe total Rachel should budget is $100 + $400 = $<<100+400=500>>500.\n#### 500",
+        )
+        .unwrap()
+        .graph;
+        let dress = g.ids().find(|&i| g.value(i) == n(400)).unwrap();
+        let v = offline(
+            &g,
+            &[
+                graft(dress, ProxyOp::Add, 20),
+                graft(g.answer(), ProxyOp::Sub, 9),
+            ],
+        )
+        .unwrap();
+        let cond = v
+            .text
+            .find("Rachel wants to spend twice as much")
+            .expect(&v.text);
+        let change = v.text.find("increases by $20").expect(&v.text);
+        assert!(cond < change, "{}", v.text);
     }
 
     #[test]

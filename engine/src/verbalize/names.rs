@@ -157,6 +157,10 @@ impl Names {
         for slot in by_node.iter_mut() {
             let foreign = slot.as_ref().is_some_and(|n| {
                 cuts_a_proper_name(&n.phrase, q)
+                    // A probability is not a quantity a story changes.
+                    || n.phrase.split(' ').any(|w| {
+                        matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
+                    })
                     || n.phrase.contains(" more than ")
                     || n.phrase.contains(" less than ")
                     || n.phrase.split(' ').any(|w| {
@@ -473,6 +477,14 @@ fn is_subject_word(w: &str) -> bool {
 /// How many words open `rest` as a clause's subject: a name, a pronoun, or a determiner
 /// (a possessive too) and its noun; 0 when it does not open with one.
 fn subject_len(rest: &[String]) -> usize {
+    // `Javier and Sanda`: two people.
+    if rest.len() > 3
+        && rest[1].eq_ignore_ascii_case("and")
+        && rest[0].starts_with(|c: char| c.is_uppercase())
+        && rest[2].starts_with(|c: char| c.is_uppercase())
+    {
+        return 3;
+    }
     match rest.first().map(|w| w.to_lowercase()) {
         Some(d)
             if matches!(
@@ -1401,7 +1413,14 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
     let negated = ws
         .iter()
         .any(|w| w == "not" || w == "never" || w.ends_with("n't") || w.ends_with("n’t"));
-    if relative || dangling || negated || ws.is_empty() {
+    // `she reduced her` + `$1 less cupcakes`: the doer ends inside a noun phrase.
+    let open_np = ws.last().is_some_and(|w| {
+        matches!(
+            w.to_lowercase().as_str(),
+            "her" | "his" | "their" | "its" | "my" | "our" | "your" | "the" | "a" | "an"
+        )
+    });
+    if relative || dangling || negated || open_np || ws.is_empty() {
         return None;
     }
     c.doer = super::upper_first(&ws.join(" "));
@@ -1430,6 +1449,26 @@ fn cuts_a_proper_name(phrase: &str, q: &str) -> bool {
 /// Checks a finished name: short, no numbers, no identifiers.
 fn finish(phrase: String, measure: Measure) -> Option<Name> {
     let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    // `the number of seconds Sally takes longer to run`: a difference, not a quantity.
+    if phrase.split(' ').any(|w| {
+        matches!(
+            w,
+            "taller"
+                | "shorter"
+                | "longer"
+                | "older"
+                | "younger"
+                | "heavier"
+                | "lighter"
+                | "bigger"
+                | "smaller"
+                | "faster"
+                | "slower"
+                | "cheaper"
+        )
+    }) {
+        return None;
+    }
     let n = phrase.split(' ').count();
     if !(2..=16).contains(&n)
         || !find_numbers(&phrase).is_empty()
@@ -1463,7 +1502,8 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
                     | "at"
                     | "from"
                     | "by"
-                    // `the number of feet the floors are each taller`: a difference.
+                    // `the number of feet the floors are each taller`: a difference (and
+                    // anywhere else in the phrase, below).
                     | "taller"
                     | "shorter"
                     | "longer"
@@ -1710,6 +1750,12 @@ pub(super) fn lower_first(w: &str) -> String {
             | "that"
             | "these"
             | "those"
+            | "some"
+            | "many"
+            | "most"
+            | "all"
+            | "both"
+            | "one"
     ) {
         l
     } else {
