@@ -1420,7 +1420,12 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
             "her" | "his" | "their" | "its" | "my" | "our" | "your" | "the" | "a" | "an"
         )
     });
-    if relative || dangling || negated || open_np || ws.is_empty() {
+    // `it takes 3 beehives to make enough wax to make` (12 candles): a verb left without
+    // its object; `is 45 years old`: an age told as a count.
+    let rest: Vec<&str> = c.rest.split(' ').collect();
+    let infinitive = rest.len() >= 2 && rest[rest.len() - 2] == "to";
+    let age = c.noun.starts_with("years") || c.noun.starts_with("year ");
+    if relative || dangling || negated || open_np || infinitive || age || ws.is_empty() {
         return None;
     }
     c.doer = super::upper_first(&ws.join(" "));
@@ -1449,6 +1454,22 @@ fn cuts_a_proper_name(phrase: &str, q: &str) -> bool {
 /// Checks a finished name: short, no numbers, no identifiers.
 fn finish(phrase: String, measure: Measure) -> Option<Name> {
     let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    // `the number of beehives it takes to make enough wax to make`: a verb without its
+    // object; `… will then be old`: an age cut apart.
+    let ws: Vec<&str> = phrase.split(' ').collect();
+    if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
+        return None;
+    }
+    // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
+    // agree with.
+    if !phrase.contains(" of ")
+        && phrase
+            .split(' ')
+            .next_back()
+            .is_some_and(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && is_plural(w))
+    {
+        return None;
+    }
     // `the number of seconds Sally takes longer to run`: a difference, not a quantity.
     if phrase.split(' ').any(|w| {
         matches!(
