@@ -631,9 +631,13 @@ impl<'a> Context<'a> {
                 }
                 continue;
             };
-            if u == answer && !self.introduced(&name.phrase) {
-                // "Later, its speed is halved." with no speed told before: the question is
-                // asked as written, then the changes to its answer.
+            // "Later, its speed is halved." with no speed told before, or a name too long to
+            // ask again ("What is that number now?" does not say which): the question is
+            // asked as written, then the changes to its answer.
+            let long = name.phrase.split(' ').count() > 9 && !name.phrase.ends_with(" now");
+            if u == answer
+                && (!self.introduced(&name.phrase) || long && self.question_now().is_none())
+            {
                 plan.asked = Some((
                     String::new(),
                     format!(
@@ -646,16 +650,12 @@ impl<'a> Context<'a> {
             let story = story(name, &fs, u.index() as u64);
             if u == answer {
                 // The question as written, asked of now: "How many cats does she have now?"
-                let ask = match name.measure {
-                    _ if let Some(now) = self.question_now() => now,
-                    _ if name.phrase.ends_with(" now") => format!("What is {}?", name.phrase),
-                    Measure::Money if name.phrase.split(' ').count() > 9 => {
-                        "How much is that now?".to_string()
-                    }
-                    _ if name.phrase.split(' ').count() > 9 => {
-                        "What is that number now?".to_string()
-                    }
-                    _ => format!("What is {} now?", name.phrase),
+                let ask = if let Some(now) = self.question_now() {
+                    now
+                } else if name.phrase.ends_with(" now") {
+                    format!("What is {}?", name.phrase)
+                } else {
+                    format!("What is {} now?", name.phrase)
                 };
                 plan.asked = Some((story, ask));
             } else {

@@ -1407,6 +1407,8 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
         matches!(
             w,
             "in" | "on" | "at" | "of" | "for" | "with" | "to" | "from" | "by" | "into" | "which"
+                // `for every tree he` (cuts): a subject without its verb.
+                | "he" | "she" | "they" | "we" | "i" | "you"
         )
     });
     // `the boys have not placed 30 fewer pieces`: a negated clause does not take an amount.
