@@ -908,13 +908,7 @@ mod tests {
         assert!(t.contains(" is 3 inches shorter than "), "{t}");
         assert!(t.contains("How tall is "), "{t}");
         // The worked solution says the same and reads back to the variant's answer.
-        let v = {
-            let mut h = g.clone();
-            for i in grafts(&g, &[(ProxyOp::Add, 1), (ProxyOp::Sub, 3)]) {
-                crate::intervene::apply(&mut h, &i).unwrap();
-            }
-            h
-        };
+        let (_, v) = variant(&g, &[(ProxyOp::Add, 1), (ProxyOp::Sub, 3)]);
         let sol = crate::solution::worked(&g, &v).unwrap();
         assert!(sol.contains("inches tall."), "{sol}");
         let back = crate::gsm8k::extract(&t, &sol).unwrap().graph;
@@ -946,7 +940,12 @@ mod tests {
     }
 
     fn grafts(g: &Graph, fs: &[(ProxyOp, i128)]) -> Vec<Intervention> {
-        // Each graft on the answer of the graph before it: the outermost change comes last.
+        variant(g, fs).0
+    }
+
+    /// The grafts, each on the answer of the graph before it (the outermost change last),
+    /// and the variant they make.
+    fn variant(g: &Graph, fs: &[(ProxyOp, i128)]) -> (Vec<Intervention>, Graph) {
         let mut h = g.clone();
         let mut out = Vec::new();
         for &(op, k) in fs {
@@ -960,7 +959,7 @@ mod tests {
             crate::intervene::apply(&mut h, &i).unwrap();
             out.push(i);
         }
-        out
+        (out, h)
     }
 
     fn say(g: &Graph, fs: &[(ProxyOp, i128)]) -> String {

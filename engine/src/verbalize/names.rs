@@ -1453,6 +1453,12 @@ fn cuts_a_proper_name(phrase: &str, q: &str) -> bool {
     })
 }
 
+/// Comparative adjectives: a phrase holding one names a difference.
+const COMPARATIVES: &[&str] = &[
+    "taller", "shorter", "longer", "older", "younger", "heavier", "lighter", "bigger", "smaller",
+    "faster", "slower", "cheaper",
+];
+
 /// Checks a finished name: short, no numbers, no identifiers.
 fn finish(phrase: String, measure: Measure) -> Option<Name> {
     let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -1472,24 +1478,9 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     {
         return None;
     }
-    // `the number of seconds Sally takes longer to run`: a difference, not a quantity.
-    if phrase.split(' ').any(|w| {
-        matches!(
-            w,
-            "taller"
-                | "shorter"
-                | "longer"
-                | "older"
-                | "younger"
-                | "heavier"
-                | "lighter"
-                | "bigger"
-                | "smaller"
-                | "faster"
-                | "slower"
-                | "cheaper"
-        )
-    }) {
+    // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
+    // each taller`: a difference, not a quantity.
+    if phrase.split(' ').any(|w| COMPARATIVES.contains(&w)) {
         return None;
     }
     let n = phrase.split(' ').count();
@@ -1525,20 +1516,6 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
                     | "at"
                     | "from"
                     | "by"
-                    // `the number of feet the floors are each taller`: a difference (and
-                    // anywhere else in the phrase, below).
-                    | "taller"
-                    | "shorter"
-                    | "longer"
-                    | "older"
-                    | "younger"
-                    | "heavier"
-                    | "lighter"
-                    | "bigger"
-                    | "smaller"
-                    | "faster"
-                    | "slower"
-                    | "cheaper"
                     | "less"
                     | "fewer"
             )
