@@ -226,10 +226,19 @@ impl Sayable {
                     .is_none_or(|o| !original.node(o).kind.is_operation() && !backwards[o.index()]);
             backwards[id.index()] = stated || follows;
         }
+        // A year ("made in 1970") is a date, not an amount a story changes.
+        let year = |id: NodeId| {
+            let v = original.value(id);
+            matches!(original.node(id).kind, NodeKind::Input { .. })
+                && v.is_integer()
+                && v >= Number::int(1800)
+                && v <= Number::int(2100)
+        };
         let ok = original
             .ids()
             .map(|id| {
                 !backwards[id.index()]
+                    && !year(id)
                     && !matches!(
                         original.node(id).kind,
                         NodeKind::Constant | NodeKind::Proxy { .. }
@@ -273,15 +282,23 @@ impl Sayable {
     }
 
     /// Whether every quantity of `g` (derived from the original) stays within what its unit
-    /// allows: at most 24 hours a day, 7 days a week, 12 months a year, 60 minutes an hour,
-    /// an age of 100.
+    /// allows (at most 24 hours a day, 7 days a week, 12 months a year, 60 minutes an hour,
+    /// an age of 100) and every changed part within its whole (what is left of something, a
+    /// fraction of it).
     pub fn within_units(&self, g: &Graph) -> bool {
         g.ids().all(|id| {
             let u = names::base(g, id);
-            match self.caps.get(u.index()).copied().flatten() {
+            let capped = match self.caps.get(u.index()).copied().flatten() {
                 Some(cap) => g.value(id) <= cap,
                 None => true,
-            }
+            };
+            // A part changed past its whole: 620 pieces not placed of a 300-piece puzzle, 180
+            // feet left of a 100-foot fence. (New people compared with the asked-for one
+            // are not parts of anything.)
+            let part = id != u
+                && !(u == self.answer && self.comparable)
+                && whole_of(g, u).is_some_and(|whole| g.value(id) > whole);
+            capped && !part
         })
     }
 
@@ -1187,6 +1204,32 @@ impl<'a> Context<'a> {
             .get(qs..qe)
             .is_some_and(|s| s.to_ascii_lowercase().contains("how much"));
         text_money || (asks_much && self.q.contains('$'))
+    }
+}
+
+/// The whole that step `u` of `g` takes a part of, as it now reads: `a` for `a - b` (what is
+/// left), for `a × 1/4` or `a × 20%`, and for `a ÷ 4`.
+fn whole_of(g: &Graph, u: NodeId) -> Option<Number> {
+    let node = g.get(u).ok()?;
+    let NodeKind::Step {
+        expr: Expr::Bin(op, a, b),
+    } = &node.kind
+    else {
+        return None;
+    };
+    let value = |e: &Expr| match e {
+        Expr::Arg(j) => node.operands.get(*j as usize).map(|&o| g.value(o)),
+        Expr::Lit(v) => Some(*v),
+        _ => None,
+    };
+    let (x, y) = (value(a)?, value(b)?);
+    let fraction = |v: Number| v > Number::ZERO && v < Number::ONE;
+    match op {
+        crate::BinOp::Sub if y >= Number::ZERO => Some(x),
+        crate::BinOp::Mul if fraction(y) => Some(x),
+        crate::BinOp::Mul if fraction(x) => Some(y),
+        crate::BinOp::Div if y > Number::ONE => Some(x),
+        _ => None,
     }
 }
 
@@ -2286,6 +2329,24 @@ mod tests {
         let mut h = g.clone();
         apply(&mut h, &graft(days, ProxyOp::Add, 3)).unwrap();
         assert!(!sayable.within_units(&h), "8 work days a week");
+        // A part stays within its whole: at most 100 feet left of a 100-foot fence.
+        let g = crate::gsm8k::extract(
+            "Tom has a 100-foot fence. Ben whitewashed 10 feet of it. How many feet are left?",
+            "There are 100 - 10 = <<100-10=90>>90 feet left.\n#### 90",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let mut h = g.clone();
+        apply(&mut h, &graft(g.answer(), ProxyOp::Add, 10)).unwrap();
+        assert!(sayable.within_units(&h) || sayable.comparable());
+        let mut h = g.clone();
+        apply(&mut h, &graft(g.answer(), ProxyOp::Add, 11)).unwrap();
+        assert!(!sayable.within_units(&h) || sayable.comparable());
+        assert!(
+            !sayable.comparable(),
+            "feet left are not compared with new people"
+        );
         // Katrina's count is worked out from "Mabel has 5 times as many": a change to it
         // would contradict that sentence.
         let g = crate::gsm8k::extract(
