@@ -402,6 +402,8 @@ const GENERIC: &[&str] = &[
 const MARKERS: &[&str] = &[
     "then",
     "after",
+    "suppose",
+    "instead",
     "that",
     "later",
     "next",

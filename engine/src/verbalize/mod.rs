@@ -603,6 +603,7 @@ impl<'a> Context<'a> {
             .collect();
         let answer = self.original.answer();
         let mut told_inside = false;
+        let mut supposed: Vec<(Option<usize>, String)> = Vec::new();
         for u in bases {
             let fs = self.changes(g, u);
             let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
@@ -676,12 +677,23 @@ impl<'a> Context<'a> {
                 };
                 plan.asked = Some((story, ask));
             } else {
-                plan.inserts.push((place, Piece::Text(story)));
+                // Told as a supposition, not as a later event: "Later, the toast costs more"
+                // before "How much did their breakfast cost?" reads as a change after the
+                // breakfast, and "Then she bought twice as many" as a second purchase.
+                supposed.push((place, story));
                 // A quantity stated against the changed one before the change is told
                 // ("Albert has 4 times as many books as Stu. … Later, Stu buys 4 more
                 // books."): say what follows. One stated after it reads the new value.
                 told_inside |= self.stated_before(u, place);
             }
+        }
+        // In the order the text tells them: "Suppose instead that …", then "Suppose also
+        // that …".
+        supposed.sort_by_key(|(place, _)| place.unwrap_or(usize::MAX));
+        for (i, (place, story)) in supposed.into_iter().enumerate() {
+            let how = if i == 0 { "instead" } else { "also" };
+            plan.inserts
+                .push((place, Piece::Text(suppose(&story, how))));
         }
         if told_inside {
             // What a change means for the rest: the graft's semantics, in words, after every
@@ -1369,6 +1381,21 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64) -> String {
     format!("{lead} {} {body}.", name.phrase)
 }
 
+/// A story told as a supposition: "Later, the toast costs $2 more." → "Suppose instead that
+/// the toast costs $2 more." (`how`: `instead`, or `also` after the first).
+fn suppose(story: &str, how: &str) -> String {
+    let rest = ["Then ", "After that, ", "Later, "]
+        .iter()
+        .find_map(|lead| story.strip_prefix(lead))
+        .unwrap_or(story);
+    let first = rest.split(' ').next().unwrap_or("");
+    format!(
+        "Suppose {how} that {}{}",
+        names::lower_first(first),
+        &rest[first.len()..]
+    )
+}
+
 /// A change relative to the amount before it: `3 more`, `$2 less`, `twice as many`, `a third
 /// as much`.
 fn relative_amount(f: &ProxyFn, money: bool) -> String {
@@ -1961,7 +1988,7 @@ mod tests {
         );
         assert_eq!(
             v.text,
-            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Later, the bags hold twice as many apples. Ines has 4 fewer apples now than Sam. How many apples does Ines have now?"
+            "Sam has 12 apples. He buys three bags with 5 apples in each bag. Suppose instead that the bags hold twice as many apples. Ines has 4 fewer apples now than Sam. How many apples does Ines have now?"
         );
         // Money.
         let g = jacket();
@@ -2237,7 +2264,7 @@ mod tests {
         // Defect 1 and 2 of issue #11: never before the quantity exists, never a raw name.
         assert_eq!(
             v.text,
-            "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. Later, Natalia sold 5 more clips in May. Everything worked out from a changed number changes with it; nothing else changes. How many clips did Natalia sell altogether in April and May?"
+            "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. Suppose instead that Natalia sold 5 more clips in May. Everything worked out from a changed number changes with it; nothing else changes. How many clips did Natalia sell altogether in April and May?"
         );
         assert!(!v.text.contains('_'));
     }
@@ -2435,7 +2462,7 @@ mod tests {
         let v = offline(&g, &[graft(ate, ProxyOp::Add, 2)]).unwrap();
         assert_eq!(
             v.text,
-            "The recipe on the box makes 21 pancakes. While he ate 5 pancakes, his dog ate 7. Then he ate 2 more pancakes. How many pancakes does Bobby have left?"
+            "The recipe on the box makes 21 pancakes. While he ate 5 pancakes, his dog ate 7. Suppose instead that he ate 2 more pancakes. How many pancakes does Bobby have left?"
         );
     }
 
@@ -2451,7 +2478,7 @@ mod tests {
         let v = offline(&g, &[graft(dots, ProxyOp::Add, 2)]).unwrap();
         assert_eq!(
             v.text,
-            "Andre catches 8 ladybugs on Monday and 5 ladybugs on Tuesday. Each ladybug has 6 dots. Then each ladybug has 2 more dots. How many dots are there in total for all the ladybugs?"
+            "Andre catches 8 ladybugs on Monday and 5 ladybugs on Tuesday. Each ladybug has 6 dots. Suppose instead that each ladybug has 2 more dots. How many dots are there in total for all the ladybugs?"
         );
     }
 

@@ -157,6 +157,11 @@ impl Names {
         for slot in by_node.iter_mut() {
             let foreign = slot.as_ref().is_some_and(|n| {
                 cuts_a_proper_name(&n.phrase, q)
+                    // `the number of children more children there are than adults`.
+                    || (n.phrase.contains(" than ")
+                        && n.phrase
+                            .split(' ')
+                            .any(|w| matches!(w, "more" | "fewer" | "less")))
                     // A probability is not a quantity a story changes.
                     || n.phrase.split(' ').any(|w| {
                         matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
