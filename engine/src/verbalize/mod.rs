@@ -226,19 +226,29 @@ impl Sayable {
                     .is_none_or(|o| !original.node(o).kind.is_operation() && !backwards[o.index()]);
             backwards[id.index()] = stated || follows;
         }
-        // A year ("made in 1970") is a date, not an amount a story changes.
+        // A step whose value another quantity shares (Dale's eggs and Andrew's eggs both
+        // 2 × $3; Dale's toast $2 and his 2 eggs): the extraction may have read one for the
+        // other, so a change to it may change more than the text says.
+        let mut values: HashMap<Number, usize> = HashMap::new();
+        for id in original.ids() {
+            *values.entry(original.value(id)).or_default() += 1;
+        }
+        let twin = |id: NodeId| {
+            original.node(id).kind.is_operation()
+                && values.get(&original.value(id)).is_some_and(|&n| n > 1)
+        };
+        // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
+        // changes.
         let year = |id: NodeId| {
             let v = original.value(id);
-            matches!(original.node(id).kind, NodeKind::Input { .. })
-                && v.is_integer()
-                && v >= Number::int(1800)
-                && v <= Number::int(2100)
+            v.is_integer() && v >= Number::int(1800) && v <= Number::int(2100)
         };
         let ok = original
             .ids()
             .map(|id| {
                 !backwards[id.index()]
                     && !year(id)
+                    && !twin(id)
                     && !matches!(
                         original.node(id).kind,
                         NodeKind::Constant | NodeKind::Proxy { .. }
@@ -2448,6 +2458,33 @@ mod tests {
             .expect(&v.text);
         let change = v.text.find("increases by $20").expect(&v.text);
         assert!(cond < change, "{}", v.text);
+    }
+
+    #[test]
+    fn quantities_that_share_a_value_or_are_years_are_not_changed() {
+        // "2 × $3" twice: the extraction reads both eggs' costs as one step.
+        let g = crate::gsm8k::extract(
+            "A slice of toast costs $1, and eggs cost $3 each. Dale had 2 slices of toast and 2 eggs. Andrew had 1 slice of toast and 2 eggs. How much did their breakfast cost?",
+            "The cost of Dale's toast is 2 × $1 = $<<2*1=2>>2.\nThe cost of Andrew's toast is 1 × $1 = $<<1*1=1>>1.\nThe cost of Dale's eggs is 2 × $3 = $<<2*3=6>>6.\nThe cost of Andrew's eggs is 2 × $3 = $<<2*3=6>>6.\nTheir breakfast cost $2 + $1 + $6 + $6 = $<<2+1+6+6=15>>15.\n#### 15",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        for id in g.ids().filter(|&i| g.node(i).kind.is_operation()) {
+            if g.value(id) == n(6) || g.value(id) == n(2) {
+                assert!(!sayable.can_graft(&g, id), "{}", g.node(id).name);
+            }
+        }
+        let g = crate::gsm8k::extract(
+            "The first car was made in 1970, 10 years before the second car. How many cars are there if each car has 2 owners?",
+            "The second car was made in 1970 + 10 = <<1970+10=1980>>1980.\nThere are 2 * 2 = <<2*2=4>>4 owners.\n#### 4",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        for id in g.ids().filter(|&i| g.value(i) >= n(1970)) {
+            assert!(!sayable.can_graft(&g, id), "{}", g.node(id).name);
+        }
     }
 
     #[test]
