@@ -62,7 +62,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         if e.kind() == ErrorKind::Internal {
-            eprintln!("graft: internal error: {e}");
+            tracing::error!("internal error: {e}");
         }
         let status =
             StatusCode::from_u16(e.kind().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -579,7 +579,7 @@ async fn export_dataset(
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     // An error part-way cuts the response short (the client sees an incomplete body).
     let body = Body::from_stream(
-        stream.inspect_err(move |e| eprintln!("graft: the export of dataset {id} stopped: {e}")),
+        stream.inspect_err(move |e| tracing::error!(dataset = id, "the export stopped: {e}")),
     );
     Ok((
         [

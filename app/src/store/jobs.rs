@@ -263,16 +263,19 @@ impl Store {
                         )),
                     };
                     if let Some(e) = error {
-                        eprintln!("graft: job {id} failed: {e}");
+                        tracing::error!(job = id, "job failed: {e}");
                         if let Err(e2) = self.fail_job(id, &e).await {
-                            eprintln!("graft: cannot mark job {id} failed: {e2}; retrying in 5 s");
+                            tracing::error!(
+                                job = id,
+                                "cannot mark the job failed: {e2}; retrying in 5 s"
+                            );
                             tokio::time::sleep(Duration::from_secs(5)).await;
                         }
                     }
                 }
                 Ok(None) => self.wake.notified().await,
                 Err(e) => {
-                    eprintln!("graft: the job runner cannot read the queue: {e}; retrying in 5 s");
+                    tracing::error!("the job runner cannot read the queue: {e}; retrying in 5 s");
                     tokio::time::sleep(Duration::from_secs(5)).await;
                 }
             }

@@ -97,6 +97,7 @@ impl AppState {
 
 /// Opens the store, then serves until interrupted.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    init_logging();
     // Before any thread exists: outside cargo-leptos, name the bundle ourselves (otherwise
     // Leptos warns and links `/pkg/.js`).
     if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {
@@ -112,10 +113,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     runtime.block_on(serve(args, options))
 }
 
+/// Log lines on stderr through `tracing`: `RUST_LOG` picks what (`RUST_LOG=debug` adds a line
+/// per request and response); by default the server's own notices and errors, each error
+/// inside its request's span (method and path).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second call (tests that run the command twice in one process) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
 async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
     let addr = args.addr.unwrap_or(options.site_addr);
     let client = args.llm.client()?;
-    eprintln!("graft: {}", super::llm::describe(client.as_ref()));
+    tracing::info!("{}", super::llm::describe(client.as_ref()));
     let store = args
         .store
         .open()
@@ -131,16 +147,16 @@ async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
         .await
         .context("cannot import the demo set into the new database")?
     {
-        eprintln!(
-            "graft: new database: imported the demo set ({} problems)",
+        tracing::info!(
+            "new database: imported the demo set ({} problems)",
             report.imported
         );
     }
     let problems = store.problem_count().await?;
     if store.user_count().await? == 0 {
-        eprintln!(
-            "graft: no accounts yet: anyone can read public datasets, nobody can write; make the \
-             first admin with `graft user add NAME --admin`"
+        tracing::warn!(
+            "no accounts yet: anyone can read public datasets, nobody can write; make the first \
+             admin with `graft user add NAME --admin`"
         );
     }
     let sessions = SqliteStore::new(store.pool().clone());
@@ -215,6 +231,17 @@ fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
         ))
         .layer(session_layer)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Outermost: a span per request (method, path) around everything it logs; a line per
+        // request and response at debug level, an error line for a 5xx.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(
+                    tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
+                )
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG),
+                ),
+        )
         .with_state(state)
 }
 
