@@ -14,7 +14,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::api::{json_from, ApiError, ApiResult, Who};
-use crate::cli::serve::AppState;
+use crate::web::AppState;
 
 /// The accounts routes (merged into the server's router).
 pub fn routes() -> Router<AppState> {

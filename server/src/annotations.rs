@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::api::{id_from, json_from, query_from, ApiResult, Who};
-use crate::cli::serve::AppState;
+use crate::web::AppState;
 
 /// The review and labelling routes (merged into the server's router).
 pub fn routes() -> Router<AppState> {

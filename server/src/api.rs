@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::serve::AppState;
+use crate::web::AppState;
 
 /// An error answer: a status and `{"error": message}` (plus the unreadable lines of an
 /// import that stored nothing).

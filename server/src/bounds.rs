@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use engine::limits::{MAX_PROGRAM_BYTES, MAX_TEXT_BYTES};
 use leptos::server_fn::ServerFn;
 
-use crate::cli::serve::AppState;
+use crate::web::AppState;
 
 /// The largest preview request accepted, in bytes: a question of
 /// [`MAX_TEXT_BYTES`] and a program of [`MAX_PROGRAM_BYTES`], URL-encoded (which at worst

@@ -1,58 +1,6 @@
-//! `graft`: the command-line entry point and the web server (`graft serve`).
-
-mod accounts;
-mod annotations;
-mod api;
-mod bounds;
-mod cli;
-mod jsonl;
-
-use clap::{Parser, Subcommand};
-
-/// Graft: structural synthesis of math word problems with controlled difficulty.
-#[derive(Parser)]
-#[command(name = "graft", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Extract computation graphs from a JSONL file and report coverage.
-    Extract(cli::extract::Args),
-    /// Generate intervened variants (curricula of 1–8 rounds) from a JSONL file.
-    Generate(cli::generate::Args),
-    /// Serve the web app and the JSON API over HTTP, with a SQLite store and a job runner.
-    Serve(cli::serve::Args),
-    /// Manage accounts: add (the first admin with `--admin`), passwd, role, list.
-    User(cli::user::Args),
-    /// Export one dataset as JSONL (full: restorable; prm: labelled solutions; gsm8k: GSM8K
-    /// rows with worked solutions).
-    Export(cli::export::Args),
-    /// Import a JSONL file, or restore a `graft export` file, as a new dataset.
-    Import(cli::import::Args),
-    /// Model work through batch files: write a dataset's verbalize and judge requests
-    /// (OpenAI Batch API JSONL), read the batch's results back and store them.
-    Words(cli::words::Args),
-}
+//! `graft`: the command-line entry point and the web server (`graft serve`); the work is in
+//! the library (`server::main`).
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Extract(args) => cli::extract::run(args),
-        Command::Generate(args) => cli::generate::run(args),
-        Command::Serve(args) => cli::serve::run(args),
-        Command::User(args) => cli::user::run(args),
-        Command::Export(args) => cli::export::run(args),
-        Command::Import(args) => cli::import::run(args),
-        Command::Words(args) => cli::words::run(args),
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    server::main()
 }

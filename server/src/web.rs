@@ -1,0 +1,186 @@
+//! The web server as a library: the axum state ([`AppState`]), the router ([`router`]) with
+//! its layers (request spans, sessions, the caller of each request) over the JSON API
+//! (`crate::api`, `crate::accounts`, `crate::annotations`), the server functions and the
+//! pages. `graft serve` (`crate::cli::serve`) opens the store and serves it; tests can drive
+//! it in-process.
+
+use std::net::SocketAddr;
+
+use app::auth::{session_user, Caller};
+use app::store::{JobRunner, LoginLimiter, Store};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, State};
+use axum::http::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::bounds::{guard_preview, RateLimiter};
+use crate::{accounts, annotations, api};
+
+/// The largest request body accepted (a GSM8K-size JSONL import is about 4 MiB).
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// What every handler can reach: the Leptos settings, the store, the job runner and the
+/// limiters.
+/// Handlers take the part they need (`State<Store>`, …) through [`FromRef`].
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos settings (site root, bundle name).
+    pub leptos_options: LeptosOptions,
+    /// The database.
+    pub store: Store,
+    /// The curriculum job runner.
+    pub jobs: JobRunner,
+    /// Failed logins, by name and address.
+    pub limiter: LoginLimiter,
+    /// Previews asked for, by client address.
+    pub previews: RateLimiter,
+}
+
+impl AppState {
+    /// Provides the store and the job runner as Leptos context, for server functions and
+    /// server rendering (`use_context::<Store>()`, `use_context::<JobRunner>()`).
+    pub fn provide(&self) {
+        provide_context(self.store.clone());
+        provide_context(self.jobs.clone());
+        provide_context(self.limiter.clone());
+    }
+}
+
+/// How long a session lasts without a request.
+const SESSION_IDLE_DAYS: i64 = 7;
+
+/// The whole app: the JSON API, server functions, the pages, static files; every request
+/// carries its session and its [`Caller`].
+pub fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name("graft_session")
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(Duration::days(SESSION_IDLE_DAYS)));
+    let routes = generate_route_list(app::App);
+    let context = {
+        let state = state.clone();
+        move || state.provide()
+    };
+    Router::new()
+        .merge(api::routes())
+        .merge(accounts::routes())
+        .merge(annotations::routes())
+        // Server functions are registered at their own paths by `leptos_routes_with_context`;
+        // anything else under /api/ is an unknown endpoint (JSON 404).
+        .route("/api/{*fn_name}", any(server_fn_or_404))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        .layer(axum::middleware::from_fn(server_fn_argument_errors))
+        // Inside `identify`: the preview's guard reads the request's Caller.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard_preview,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            identify,
+        ))
+        .layer(session_layer)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Outermost: a span per request (method, path) around everything it logs; a line per
+        // request and response at debug level, an error line for a 5xx.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(
+                    tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
+                )
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG),
+                ),
+        )
+        .with_state(state)
+}
+
+/// Puts the request's [`Caller`] (the session's account, the client's address) in its
+/// extensions, for API handlers and, through the request parts, server functions and pages.
+async fn identify(State(state): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
+    // The bundle's files are the same for everyone: no account lookup for them.
+    let pkg = state.leptos_options.site_pkg_dir.trim_matches('/');
+    if req
+        .uri()
+        .path()
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(pkg))
+        .is_some_and(|rest| rest.starts_with('/'))
+    {
+        return next.run(req).await;
+    }
+    let user = match req.extensions().get::<Session>().cloned() {
+        Some(session) => session_user(&state.store, &session).await,
+        None => None,
+    };
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    req.extensions_mut().insert(Caller { user, address });
+    next.run(req).await
+}
+
+/// `/api/{*fn_name}`: a server function (with the store and job runner as context), or a
+/// JSON 404.
+async fn server_fn_or_404(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let path = req.uri().path();
+    let registered = leptos::server_fn::axum::server_fn_paths()
+        .any(|(p, method)| p == path && method == req.method());
+    if !registered {
+        let (method, uri) = (req.method().clone(), req.uri().clone());
+        return api::unknown_endpoint(method, uri).await.into_response();
+    }
+    leptos_axum::handle_server_fns_with_context(move || state.provide(), req)
+        .await
+        .into_response()
+}
+
+/// Middleware over `/api/…`: see [`caller_errors_are_400`].
+async fn server_fn_argument_errors(req: Request<Body>, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if api {
+        caller_errors_are_400(res).await
+    } else {
+        res
+    }
+}
+
+/// Leptos answers arguments it cannot decode (a wrong type, a bad encoding) with 500, as if
+/// the server had failed: make those 400, the caller's mistake, keeping the message.
+async fn caller_errors_are_400(res: Response) -> Response {
+    if res.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // Error answers are short; anything longer is passed on as a plain 500.
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if [&b"Args|"[..], b"Deserialization|"]
+        .iter()
+        .any(|p| bytes.starts_with(p))
+    {
+        parts.status = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
