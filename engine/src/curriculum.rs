@@ -215,6 +215,9 @@ pub fn generate(
 ) -> Result<Vec<Chain>, CurriculumError> {
     cfg.validate()?;
     let sayable = crate::verbalize::Sayable::new(original);
+    let compares = sayable
+        .comparable()
+        .then(|| crate::verbalize::comparer(original));
     let mut chains = Vec::new();
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
@@ -279,20 +282,20 @@ pub fn generate(
                     targets: Some(t),
                     ..SampleConfig::default()
                 };
-                // A change that undoes the one before it (`× 3` after `÷ 3`) reads as noise.
                 for _ in 0..8 {
                     let d = sample_against(original, current, &sc, &cfg.constraints, &mut rng);
-                    // A change past what a unit allows (13 work days a week) reads as
-                    // nonsense.
-                    let undoes = d.as_ref().is_ok_and(|s| {
+                    // Drawn again (the last draw is kept if all are poor): a change that
+                    // undoes the one before it (`× 3` after `÷ 3`) reads as noise, one past
+                    // what a unit or a whole allows (13 work days a week) as nonsense, and the
+                    // first tier is for changes told as compared people.
+                    let poor = d.as_ref().is_ok_and(|s| {
                         undoes_last(current, &s.intervention)
-                            || !sayable.within_units(&s.graph)
-                            || comparing
-                                && crate::verbalize::compared_steps(original, &s.graph).is_none()
+                            || !sayable.within_bounds(&s.graph)
+                            || comparing && !compares.as_ref().is_some_and(|f| f(&s.graph))
                     });
                     let ok = d.is_ok();
                     drawn = Some(d);
-                    if ok && !undoes {
+                    if ok && !poor {
                         break 'draw;
                     }
                     if !ok {

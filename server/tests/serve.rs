@@ -53,44 +53,27 @@ fn serves_pages_and_loads_the_demo_set_once() {
 
 #[test]
 fn logs_go_to_stderr_with_a_span_per_request() {
-    use std::io::{BufRead, BufReader, Read};
-    use std::process::{Command, Stdio};
+    use std::io::Read;
     let dir = data_dir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_graft"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env_remove("GRAFT_LLM_BASE_URL")
-        .env(
+    let mut server = spawn(
+        dir.path(),
+        &[(
             "RUST_LOG",
             "debug,sqlx=warn,hyper=warn,h2=warn,tower_sessions=warn",
-        )
-        .env("LEPTOS_SITE_ROOT", env!("CARGO_TARGET_TMPDIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the graft binary starts");
-    let mut banner = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let addr = banner
-        .trim()
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(get(addr, "/api/datasets").0, 200);
-    assert_eq!(get(addr, "/api/no-such-endpoint").0, 404);
-    child.kill().unwrap();
+        )],
+        std::process::Stdio::piped(),
+    );
+    assert_eq!(get(server.addr, "/api/datasets").0, 200);
+    assert_eq!(get(server.addr, "/api/no-such-endpoint").0, 404);
+    server.child.kill().unwrap();
     let mut log = String::new();
-    child
+    server
+        .child
         .stderr
         .take()
         .unwrap()
         .read_to_string(&mut log)
         .unwrap();
-    child.wait().unwrap();
     assert!(log.contains("new database: imported the demo set"), "{log}");
     assert!(log.contains("no accounts yet"), "{log}");
     // Each request's lines carry its span: method and path, then the status.

@@ -130,6 +130,13 @@ pub(crate) fn compared_steps(original: &Graph, variant: &Graph) -> Option<Compar
     Some((c.steps, c.money))
 }
 
+/// A test of whether a variant's changes to the asked-for quantity can be told as people
+/// compared in turn, built once for `original` (the curriculum asks it of every draw).
+pub(crate) fn comparer(original: &Graph) -> impl Fn(&Graph) -> bool + '_ {
+    let ctx = original.question().map(|q| Context::new(original, q));
+    move |g| ctx.as_ref().is_some_and(|c| c.compared(g).is_some())
+}
+
 /// Which quantities of an original problem the offline text can say a change to: those a
 /// sentence names well, established before the question (or the asked-for quantity itself,
 /// when the question holds no number). The curriculum grafts only onto these.
@@ -295,7 +302,7 @@ impl Sayable {
     /// allows (at most 24 hours a day, 7 days a week, 12 months a year, 60 minutes an hour,
     /// an age of 100) and every changed part within its whole (what is left of something, a
     /// fraction of it).
-    pub fn within_units(&self, g: &Graph) -> bool {
+    pub fn within_bounds(&self, g: &Graph) -> bool {
         g.ids().all(|id| {
             let u = names::base(g, id);
             let capped = match self.caps.get(u.index()).copied().flatten() {
@@ -613,7 +620,7 @@ impl<'a> Context<'a> {
             .collect();
         let answer = self.original.answer();
         let mut told_inside = false;
-        let mut supposed: Vec<(Option<usize>, String)> = Vec::new();
+        let mut supposed: Vec<(Option<usize>, &Name, Vec<ProxyFn>, u64)> = Vec::new();
         for u in bases {
             let fs = self.changes(g, u);
             let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
@@ -675,8 +682,10 @@ impl<'a> Context<'a> {
                 ));
                 continue;
             }
-            let story = story(name, &fs, u.index() as u64);
+            let salt = u.index() as u64;
             if u == answer {
+                let leads = ["Then", "After that,", "Later,"];
+                let story = story(name, &fs, salt, leads[(salt % leads.len() as u64) as usize]);
                 // The question as written, asked of now: "How many cats does she have now?"
                 let ask = if let Some(now) = self.question_now() {
                     now
@@ -690,7 +699,7 @@ impl<'a> Context<'a> {
                 // Told as a supposition, not as a later event: "Later, the toast costs more"
                 // before "How much did their breakfast cost?" reads as a change after the
                 // breakfast, and "Then she bought twice as many" as a second purchase.
-                supposed.push((place, story));
+                supposed.push((place, name, fs, salt));
                 // A quantity stated against the changed one before the change is told
                 // ("Albert has 4 times as many books as Stu. … Later, Stu buys 4 more
                 // books."): say what follows. One stated after it reads the new value.
@@ -699,11 +708,15 @@ impl<'a> Context<'a> {
         }
         // In the order the text tells them: "Suppose instead that …", then "Suppose also
         // that …".
-        supposed.sort_by_key(|(place, _)| place.unwrap_or(usize::MAX));
-        for (i, (place, story)) in supposed.into_iter().enumerate() {
-            let how = if i == 0 { "instead" } else { "also" };
+        supposed.sort_by_key(|(place, ..)| place.unwrap_or(usize::MAX));
+        for (i, (place, name, fs, salt)) in supposed.into_iter().enumerate() {
+            let lead = if i == 0 {
+                "Suppose instead that"
+            } else {
+                "Suppose also that"
+            };
             plan.inserts
-                .push((place, Piece::Text(suppose(&story, how))));
+                .push((place, Piece::Text(story(name, &fs, salt, lead))));
         }
         if told_inside {
             // What a change means for the rest: the graft's semantics, in words, after every
@@ -1322,11 +1335,9 @@ fn upper_first(s: &str) -> String {
     }
 }
 
-/// One sentence telling every change to a named quantity, in order:
-/// `Then the number of eggs she has left goes up by 3, and then doubles.`
-fn story(name: &Name, fs: &[ProxyFn], salt: u64) -> String {
-    let leads = ["Then", "After that,", "Later,"];
-    let lead = leads[(salt % leads.len() as u64) as usize];
+/// One sentence telling every change to a named quantity, in order, after `lead`:
+/// `Suppose instead that the number of eggs she has left goes up by 3, and then doubles.`
+fn story(name: &Name, fs: &[ProxyFn], salt: u64, lead: &str) -> String {
     let parts: Vec<String> = fs
         .iter()
         .enumerate()
@@ -1389,21 +1400,6 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64) -> String {
         }
     };
     format!("{lead} {} {body}.", name.phrase)
-}
-
-/// A story told as a supposition: "Later, the toast costs $2 more." → "Suppose instead that
-/// the toast costs $2 more." (`how`: `instead`, or `also` after the first).
-fn suppose(story: &str, how: &str) -> String {
-    let rest = ["Then ", "After that, ", "Later, "]
-        .iter()
-        .find_map(|lead| story.strip_prefix(lead))
-        .unwrap_or(story);
-    let first = rest.split(' ').next().unwrap_or("");
-    format!(
-        "Suppose {how} that {}{}",
-        names::lower_first(first),
-        &rest[first.len()..]
-    )
 }
 
 /// A change relative to the amount before it: `3 more`, `$2 less`, `twice as many`, `a third
@@ -2362,10 +2358,10 @@ mod tests {
         let days = g.ids().find(|&i| g.value(i) == n(5)).unwrap();
         let mut h = g.clone();
         apply(&mut h, &graft(days, ProxyOp::Add, 2)).unwrap();
-        assert!(sayable.within_units(&h));
+        assert!(sayable.within_bounds(&h));
         let mut h = g.clone();
         apply(&mut h, &graft(days, ProxyOp::Add, 3)).unwrap();
-        assert!(!sayable.within_units(&h), "8 work days a week");
+        assert!(!sayable.within_bounds(&h), "8 work days a week");
         // A part stays within its whole: at most 100 feet left of a 100-foot fence.
         let g = crate::gsm8k::extract(
             "Tom has a 100-foot fence. Ben whitewashed 10 feet of it. How many feet are left?",
@@ -2376,10 +2372,10 @@ mod tests {
         let sayable = Sayable::new(&g);
         let mut h = g.clone();
         apply(&mut h, &graft(g.answer(), ProxyOp::Add, 10)).unwrap();
-        assert!(sayable.within_units(&h) || sayable.comparable());
+        assert!(sayable.within_bounds(&h) || sayable.comparable());
         let mut h = g.clone();
         apply(&mut h, &graft(g.answer(), ProxyOp::Add, 11)).unwrap();
-        assert!(!sayable.within_units(&h) || sayable.comparable());
+        assert!(!sayable.within_bounds(&h) || sayable.comparable());
         assert!(
             !sayable.comparable(),
             "feet left are not compared with new people"

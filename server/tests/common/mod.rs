@@ -122,6 +122,15 @@ pub fn start(data_dir: &Path) -> Server {
 /// [`start`] with extra environment variables (`GRAFT_LLM_BASE_URL`, …).
 pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
     add_user(data_dir, ADMIN, "admin", ADMIN_PASSWORD);
+    let server = spawn(data_dir, env, Stdio::inherit());
+    let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).expect("the admin logs in");
+    set_cookie_for(server.addr, Some(cookie));
+    server
+}
+
+/// `graft serve` on a free port over `data_dir`, with no `GRAFT_*` settings but `env`, its
+/// stderr going to `stderr`; returns once it has printed its address.
+pub fn spawn(data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_graft"));
     cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir);
@@ -142,7 +151,7 @@ pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
     let mut child = cmd
         .env("LEPTOS_SITE_ROOT", env!("CARGO_TARGET_TMPDIR"))
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("the graft binary starts");
     let mut line = String::new();
@@ -155,14 +164,11 @@ pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         .next()
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
-    let server = Server {
+    Server {
         child,
         addr,
         banner: line.trim().to_string(),
-    };
-    let cookie = login(addr, ADMIN, ADMIN_PASSWORD).expect("the admin logs in");
-    set_cookie_for(addr, Some(cookie));
-    server
+    }
 }
 
 pub fn data_dir() -> tempfile::TempDir {
