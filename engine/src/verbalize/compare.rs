@@ -220,7 +220,7 @@ pub(super) fn comparison(
     if fs.is_empty() || (edited && !find_numbers(question).is_empty()) {
         return None;
     }
-    if let Some(told) = ages(text, question, fs, salt) {
+    if let Some(told) = measures(text, question, fs, salt) {
         return Some(told);
     }
     if let Some(told) = places(question, money, fs) {
@@ -403,7 +403,7 @@ const MEASURES: &[(&str, &str, &str, &[&str])] = &[
 /// `How old is Jung?` grafted `+6, ×2`: "Lena is 6 years older than Jung. Omar is twice as
 /// old as Lena. How old is Omar?"; the same for `How tall is Eliza?` or `How many inches tall
 /// is Gracie?` (counted in the one unit the problem measures heights in).
-fn ages(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
+fn measures(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
     let ws = words_of(question.trim().trim_end_matches('?'));
     let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
     let be = |w: &str| w == "is" || w == "was";

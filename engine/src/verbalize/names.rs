@@ -157,7 +157,8 @@ impl Names {
         for slot in by_node.iter_mut() {
             let foreign = slot.as_ref().is_some_and(|n| {
                 cuts_a_proper_name(&n.phrase, q)
-                    // `the number of children more children there are than adults`.
+                    // A relative amount ("spent more than"; `the number of children more
+                    // children there are than adults`).
                     || (n.phrase.contains(" than ")
                         && n.phrase
                             .split(' ')
@@ -166,8 +167,6 @@ impl Names {
                     || n.phrase.split(' ').any(|w| {
                         matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
                     })
-                    || n.phrase.contains(" more than ")
-                    || n.phrase.contains(" less than ")
                     || n.phrase.split(' ').any(|w| {
                         let w = w.trim_end_matches("'s").trim_end_matches("’s");
                         w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
