@@ -1,5 +1,5 @@
 //! Server functions: called over HTTP from the browser, run directly during server rendering.
-//! Each reads the [`Store`](crate::store::Store) the server provides as context.
+//! Each reads the [`Store`](store::Store) the server provides as context.
 
 use leptos::prelude::*;
 
@@ -12,7 +12,7 @@ use crate::model::{
 pub(crate) mod ssr {
     use leptos::prelude::*;
 
-    pub use crate::store::{Store, StoreError};
+    pub use store::{Store, StoreError};
 
     /// The store the server provides.
     pub fn store() -> Result<Store, ServerFnError> {
@@ -31,11 +31,11 @@ pub(crate) mod ssr {
 
     /// The drawing of `graph` for a page: kept from an earlier request or laid out on an
     /// engine slot within the request budget, never on an async worker
-    /// ([`crate::store::Drawings`]). Past the budget (or with every slot busy) the page gets
+    /// ([`store::Drawings`]). Past the budget (or with every slot busy) the page gets
     /// the reason instead and still renders.
     pub async fn drawing_of(store: &Store, graph: &engine::Graph) -> crate::model::ServerDrawing {
         use crate::model::ServerDrawing;
-        use crate::store::EngineError;
+        use store::EngineError;
         let nodes = graph.len();
         let seconds = |d: std::time::Duration| format!("{:.1} s", d.as_secs_f64());
         match store.drawing(graph).await {
@@ -97,9 +97,9 @@ use crate::account::Role;
 #[cfg(feature = "ssr")]
 use crate::auth::caller;
 #[cfg(feature = "ssr")]
-use crate::store::Owned;
-#[cfg(feature = "ssr")]
 use ssr::{fail, store};
+#[cfg(feature = "ssr")]
+use store::Owned;
 
 /// Fails unless the caller may read the dataset that row `id` (`what`) belongs to.
 #[cfg(feature = "ssr")]
@@ -211,7 +211,7 @@ pub async fn import_dataset(
     name: String,
     contents: String,
 ) -> Result<ImportOutcome, ServerFnError> {
-    use crate::store::ErrorKind;
+    use store::ErrorKind;
     match admin("import a dataset")?
         .import_jsonl(&name, &contents)
         .await
@@ -300,7 +300,7 @@ pub enum WordsOutcome {
 
 #[cfg(feature = "ssr")]
 fn words_outcome(r: Result<VariantWords, ssr::StoreError>) -> Result<WordsOutcome, ServerFnError> {
-    use crate::store::ErrorKind;
+    use store::ErrorKind;
     match r {
         Ok(w) => Ok(WordsOutcome::Done(Box::new(w))),
         Err(e) if e.kind() != ErrorKind::Internal => Ok(WordsOutcome::Refused(e.to_string())),

@@ -16,28 +16,8 @@ mod ssr {
     use leptos::prelude::*;
     use tower_sessions::Session;
 
-    use crate::account::{Role, UserInfo};
-    use crate::store::{require, LoginLimiter, Store, StoreError, StoreResult};
-
-    /// The session key holding the logged-in user's id.
-    pub const USER_KEY: &str = "graft.user";
-
-    /// Who sent the request: the logged-in account (if any) and the client's address. The
-    /// server puts it in every request's extensions before any handler runs.
-    #[derive(Debug, Clone, Default)]
-    pub struct Caller {
-        /// The logged-in account; `None` for an anonymous request.
-        pub user: Option<UserInfo>,
-        /// The client's IP address, for the login limiter.
-        pub address: Option<String>,
-    }
-
-    impl Caller {
-        /// Fails unless the caller has at least `role`; `doing` says what for.
-        pub fn require(&self, role: Role, doing: &str) -> StoreResult<UserInfo> {
-            require(self.user.as_ref(), role, doing)
-        }
-    }
+    pub use store::caller::*;
+    use store::StoreError;
 
     /// The request's parts (server functions and server rendering have them as context).
     fn parts() -> Option<http::request::Parts> {
@@ -58,53 +38,6 @@ mod ssr {
             .and_then(|p| p.extensions.get::<Session>().cloned())
             .ok_or_else(|| StoreError::Internal("the request has no session layer".to_string()))
     }
-
-    fn session_error(e: tower_sessions::session::Error) -> StoreError {
-        StoreError::Internal(format!("the session store failed: {e}"))
-    }
-
-    /// Checks a name and password (refusing early when the limiter says so) and, when they
-    /// match, starts a new session for the account. A name or password longer than any
-    /// account can have is refused first ([`crate::store::check_login`], a 400), before the
-    /// limiter counts it or anything is hashed.
-    pub async fn log_in(
-        store: &Store,
-        limiter: &LoginLimiter,
-        session: &Session,
-        name: &str,
-        password: &str,
-        address: Option<&str>,
-    ) -> StoreResult<Option<UserInfo>> {
-        crate::store::check_login(name, password)?;
-        limiter.check(name, address)?;
-        match store.authenticate(name, password).await? {
-            Some(user) => {
-                limiter.succeeded(name);
-                // A new session id on every login (no fixation).
-                session.cycle_id().await.map_err(session_error)?;
-                session
-                    .insert(USER_KEY, user.id)
-                    .await
-                    .map_err(session_error)?;
-                Ok(Some(user))
-            }
-            None => {
-                limiter.failed(name, address);
-                Ok(None)
-            }
-        }
-    }
-
-    /// Ends the session.
-    pub async fn log_out(session: &Session) -> StoreResult<()> {
-        session.flush().await.map_err(session_error)
-    }
-
-    /// The account a session belongs to, if it is logged in and the account still exists.
-    pub async fn session_user(store: &Store, session: &Session) -> Option<UserInfo> {
-        let id = session.get::<i64>(USER_KEY).await.ok().flatten()?;
-        store.user(id).await.ok().flatten()
-    }
 }
 
 #[cfg(feature = "ssr")]
@@ -120,7 +53,7 @@ pub async fn current_user() -> Result<Option<UserInfo>, ServerFnError> {
 /// too many failures in a few minutes are refused the same way with the wait.
 #[server]
 pub async fn login(name: String, password: String) -> Result<LoginOutcome, ServerFnError> {
-    let limiter = use_context::<crate::store::LoginLimiter>().unwrap_or_default();
+    let limiter = use_context::<store::LoginLimiter>().unwrap_or_default();
     let session = session().map_err(fail)?;
     let who = caller();
     match log_in(
@@ -134,12 +67,8 @@ pub async fn login(name: String, password: String) -> Result<LoginOutcome, Serve
     .await
     {
         Ok(Some(user)) => Ok(LoginOutcome::LoggedIn(user)),
-        Ok(None) => Ok(LoginOutcome::Refused(
-            crate::store::LOGIN_REFUSED.to_string(),
-        )),
-        Err(e @ crate::store::StoreError::TooManyAttempts(_)) => {
-            Ok(LoginOutcome::Refused(e.to_string()))
-        }
+        Ok(None) => Ok(LoginOutcome::Refused(store::LOGIN_REFUSED.to_string())),
+        Err(e @ store::StoreError::TooManyAttempts(_)) => Ok(LoginOutcome::Refused(e.to_string())),
         Err(e) => Err(fail(e)),
     }
 }

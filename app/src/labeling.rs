@@ -14,8 +14,9 @@ use crate::{
     account::Role,
     api::ssr::{fail, store},
     auth::caller,
-    store::Owned,
 };
+#[cfg(feature = "ssr")]
+use store::Owned;
 
 /// The caller's next item in a dataset and their progress (annotators and admins).
 #[server]

@@ -5,8 +5,6 @@
 
 #![recursion_limit = "512"]
 
-pub mod account;
-pub mod annotation;
 pub mod api;
 pub mod auth;
 pub mod checks;
@@ -16,14 +14,15 @@ pub mod graph_view;
 pub mod histogram;
 pub mod labeling;
 pub mod login;
-pub mod model;
 pub mod pages;
 pub mod review;
-#[cfg(feature = "ssr")]
-pub mod store;
 pub mod wording;
 pub mod words;
 pub mod workbench;
+
+// The plain data types live in their own crate, shared with the store; the pages name them
+// by their old paths.
+pub use types::{account, annotation, model};
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

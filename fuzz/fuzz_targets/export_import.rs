@@ -1,4 +1,4 @@
-//! Fuzz target: the export importer (`Store::import_export`, app/src/store/export/restore.rs),
+//! Fuzz target: the export importer (`Store::import_export`, store/src/export/restore.rs),
 //! the real restore path of `graft import` and `POST /api/import`, driven into an in-memory
 //! SQLite store. It has no pure entry point: the checks of every line (`plan`) are private
 //! and run inside the import.

@@ -4,7 +4,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use app::store::{ExportFormat, JobSpec, JobState, Store, StoreError, DEMO};
+use store::{ExportFormat, JobSpec, JobState, Store, StoreError, DEMO};
 use tokio::runtime::Runtime;
 
 /// Every table an import writes, emptied between inputs (children first).
@@ -213,7 +213,7 @@ async fn import(store: &Store, text: &str) {
     }
 }
 
-/// Fuzz target: the export importer (`Store::import_export`, app/src/store/export/restore.rs),
+/// Fuzz target: the export importer (`Store::import_export`, store/src/export/restore.rs),
 /// the real restore path of `graft import` and `POST /api/import`, driven into an in-memory
 /// SQLite store. It has no pure entry point: the checks of every line (`plan`) are private
 /// and run inside the import.
@@ -236,7 +236,7 @@ pub fn export_import(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = app::store::export_marker(text);
+    let _ = store::export_marker(text);
     let f = &*FIXTURE;
     f.rt.block_on(import(&f.store, text));
 }

@@ -13,7 +13,7 @@
 //! since is refused as stale), and the try counts re-requests after a rejected reply.
 //!
 //! This module is pure: it writes and reads lines. The store keeps the requests it wrote and
-//! stores the replies (`app::store`), the `graft words` command moves the files.
+//! stores the replies (the `store` crate), the `graft words` command moves the files.
 
 use std::fmt;
 use std::io::BufRead;

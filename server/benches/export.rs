@@ -10,9 +10,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use app::store::{ExportFormat, Store};
 use criterion::{criterion_group, criterion_main, Criterion};
 use engine::intervene::Intervention;
+use store::{ExportFormat, Store};
 
 /// Variants in the dataset: 100,000 under `cargo bench`; 1,000 when `cargo test` runs the
 /// benchmark once as a test (without `--bench`), which only has to show that it works.

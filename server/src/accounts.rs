@@ -3,7 +3,6 @@
 
 use app::account::Role;
 use app::auth::{log_in, log_out};
-use app::store::{LoginLimiter, Store, LOGIN_REFUSED};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,6 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use store::{LoginLimiter, Store, LOGIN_REFUSED};
 use tower_sessions::Session;
 
 use crate::api::{json_from, ApiError, ApiResult, Who};

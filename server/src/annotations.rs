@@ -5,13 +5,13 @@
 use app::account::Role;
 use app::annotation::{Decision, LabelEdit, ReviewFilter};
 use app::model::DatasetSettings;
-use app::store::{Owned, Store};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use store::{Owned, Store};
 
 use crate::api::{id_from, json_from, query_from, ApiResult, Who};
 use crate::web::AppState;

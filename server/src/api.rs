@@ -8,7 +8,6 @@
 use app::account::Role;
 use app::auth::Caller;
 use app::model::{JobSpec, LineError, NewVariant};
-use app::store::{ErrorKind, ExportFormat, Owned, Store, StoreError};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -18,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use store::{ErrorKind, ExportFormat, Owned, Store, StoreError};
 
 use crate::web::AppState;
 

@@ -1,7 +1,7 @@
 //! Bounds on the anonymous endpoints that compute: the editor's preview (`preview_problem`)
 //! gets a request-size cap (413) and a per-address rate limit (429) before any engine work.
 //!
-//! The engine work itself is bounded in the store ([`app::store::EnginePool`]: off the async
+//! The engine work itself is bounded in the store ([`store::EnginePool`]: off the async
 //! workers, a few at a time, within a time budget).
 
 use std::collections::HashMap;

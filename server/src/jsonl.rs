@@ -8,7 +8,7 @@ use engine::problem::{Problem, RowError};
 
 /// The demo problems shipped inside the binary (`demo/demo.jsonl`, embedded by the store),
 /// used when no `--input` is given.
-pub use app::store::DEMO;
+pub use store::DEMO;
 
 /// One non-blank line of a JSONL file, read as a problem or with the reason it is not one.
 pub struct Row {

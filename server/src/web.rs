@@ -7,7 +7,6 @@
 use std::net::SocketAddr;
 
 use app::auth::{session_user, Caller};
-use app::store::{JobRunner, LoginLimiter, Store};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, State};
 use axum::http::Request;
@@ -17,6 +16,7 @@ use axum::routing::any;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use store::{JobRunner, LoginLimiter, Store};
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};

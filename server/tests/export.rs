@@ -216,7 +216,7 @@ fn review_and_label(dir: &Path, dataset: i64, variant: i64, graph: &Value) {
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = app::store::Store::open_data_dir(dir).await.unwrap();
+        let store = store::Store::open_data_dir(dir).await.unwrap();
         sqlx::raw_sql(&sql).execute(store.pool()).await.unwrap();
         store.close().await;
     });

@@ -3,12 +3,12 @@
 
 use std::net::SocketAddr;
 
-use app::store::{LoginLimiter, Store};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use server::bounds::RateLimiter;
 use server::web::{router, AppState};
+use store::{LoginLimiter, Store};
 use tower::ServiceExt;
 use tower_sessions_sqlx_store::SqliteStore;
 

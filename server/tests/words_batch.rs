@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use app::store::Store;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -18,6 +17,7 @@ use engine::intervene::Intervention;
 use engine::Number;
 use llm::{Budget, Client, ClientConfig, Endpoint, Provider};
 use serde_json::{json, Value};
+use store::Store;
 
 const MODEL: &str = "test-model";
 
@@ -152,7 +152,7 @@ async fn setup(dir: &Path) -> (PathBuf, i64, Vec<i64>) {
                 .id,
         );
     }
-    (dir.join(app::store::DB_FILE), r.dataset_id, ids)
+    (dir.join(store::DB_FILE), r.dataset_id, ids)
 }
 
 fn read_lines(path: &Path) -> Vec<Value> {
@@ -225,7 +225,7 @@ fn client(base_url: &str) -> Client {
 }
 
 /// What two stored calls must share: everything but ids, times, latency and the batch marks.
-fn call_shape(c: &app::store::LlmCall) -> Value {
+fn call_shape(c: &store::LlmCall) -> Value {
     json!({
         "purpose": c.purpose, "prompt_version": c.prompt_version, "model": c.model,
         "request": c.request, "response": c.response, "status": c.status,
@@ -372,7 +372,7 @@ async fn batch_replies_are_stored_exactly_as_live_ones() {
             .answer_matches
             == Some(true)
     );
-    let shapes = |w: &app::store::VariantWords| w.calls.iter().map(call_shape).collect::<Vec<_>>();
+    let shapes = |w: &store::VariantWords| w.calls.iter().map(call_shape).collect::<Vec<_>>();
     assert_eq!(shapes(&batch_words), shapes(&live_words));
 
     // Nothing left to ask.
@@ -663,7 +663,7 @@ async fn requests_from_a_one_connection_store_and_into_a_closure() {
         std::time::Duration::from_secs(60),
         store.words_requests(
             r.dataset_id,
-            app::store::WordsKind::Both,
+            store::WordsKind::Both,
             false,
             MODEL,
             Provider::Generic,
@@ -678,7 +678,7 @@ async fn requests_from_a_one_connection_store_and_into_a_closure() {
     let e = store
         .words_requests(
             r.dataset_id,
-            app::store::WordsKind::Judge,
+            store::WordsKind::Judge,
             false,
             " ",
             Provider::Generic,

@@ -4,7 +4,7 @@ use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
-use app::store::{ExportFormat, ExportStream, Store};
+use store::{ExportFormat, ExportStream, Store};
 
 use super::store::{runtime, StoreArgs};
 
@@ -106,7 +106,7 @@ async fn to_file(stream: ExportStream, path: &Path) -> anyhow::Result<()> {
 /// Why copying stopped.
 enum Failure {
     /// The export itself failed.
-    Store(app::store::StoreError),
+    Store(store::StoreError),
     /// Writing failed.
     Write(std::io::Error),
 }

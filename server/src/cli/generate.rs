@@ -416,7 +416,7 @@ fn generate_row(
                         format!("no_solution: variant {variant_id} has no worked solution"),
                     )));
                 };
-                let row = app::store::Gsm8kRow {
+                let row = store::Gsm8kRow {
                     question,
                     answer,
                     id: variant_id,

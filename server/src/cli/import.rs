@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use app::store::{export_marker, ExportMarker, StoreError};
+use store::{export_marker, ExportMarker, StoreError};
 
 use super::store::{runtime, StoreArgs};
 

@@ -41,7 +41,7 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .location()
             .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
             .unwrap_or_default();
-        let message = app::store::panic_message(info.payload());
+        let message = ::store::panic_message(info.payload());
         *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{at}: {message}"));
     }));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
@@ -51,7 +51,7 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
-            .unwrap_or_else(|| format!(": {}", app::store::panic_message(payload.as_ref())));
+            .unwrap_or_else(|| format!(": {}", ::store::panic_message(payload.as_ref())));
         format!("the engine panicked{what}; this is a bug in Graft, please report it with this row")
     })
 }

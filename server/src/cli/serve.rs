@@ -8,8 +8,8 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use app::store::LoginLimiter;
 use leptos::prelude::*;
+use store::LoginLimiter;
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::bounds::RateLimiter;
@@ -19,10 +19,10 @@ use crate::web::{router, AppState};
 /// `LEPTOS_OUTPUT_NAME`.
 const OUTPUT_NAME: &str = "graft";
 
-/// The default of `--engine-budget-ms` ([`app::store::DEFAULT_REQUEST_BUDGET`]).
-const REQUEST_BUDGET_MS: u64 = app::store::DEFAULT_REQUEST_BUDGET.as_millis() as u64;
-/// The default of `--job-budget-ms` ([`app::store::DEFAULT_JOB_BUDGET`]).
-const JOB_BUDGET_MS: u64 = app::store::DEFAULT_JOB_BUDGET.as_millis() as u64;
+/// The default of `--engine-budget-ms` ([`store::DEFAULT_REQUEST_BUDGET`]).
+const REQUEST_BUDGET_MS: u64 = store::DEFAULT_REQUEST_BUDGET.as_millis() as u64;
+/// The default of `--job-budget-ms` ([`store::DEFAULT_JOB_BUDGET`]).
+const JOB_BUDGET_MS: u64 = store::DEFAULT_JOB_BUDGET.as_millis() as u64;
 
 /// Options of `graft serve`.
 #[derive(clap::Args)]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use app::store::Store;
+use store::Store;
 
 /// The database options shared by `graft export` and `graft import`.
 #[derive(clap::Args)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use app::account::Role;
-use app::store::{check_password, check_user_name, Store, MAX_PASSWORD_BYTES};
+use store::{check_password, check_user_name, Store, MAX_PASSWORD_BYTES};
 
 /// Options of `graft user`.
 #[derive(clap::Args)]

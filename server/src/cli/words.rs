@@ -9,9 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use app::store::{Store, WordsKind};
 use llm::batch::{Lines, MAX_FILE_BYTES};
 use llm::Provider;
+use store::{Store, WordsKind};
 
 use super::store::{runtime, StoreArgs};
 

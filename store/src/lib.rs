@@ -2,7 +2,7 @@
 //!
 //! [`Store`] wraps a sqlx connection pool and is cheap to clone; the server opens one at start
 //! and hands it to the JSON API and, as Leptos context, to the server functions
-//! (`use_context::<crate::store::Store>()`). The schema lives in `migrations/` at the
+//! (`use_context::<crate::Store>()`). The schema lives in `migrations/` at the
 //! workspace root and is applied by [`Store::open`].
 //!
 //! Every method that takes outside input checks it and answers a [`StoreError`] that says what
@@ -13,6 +13,7 @@
 mod batch;
 mod batch_words;
 mod bounded;
+pub mod caller;
 mod drawings;
 mod export;
 mod import;
@@ -54,7 +55,7 @@ pub use users::{
 pub use variants::{MAX_OPERATIONS, MAX_OPERATIONS_BYTES};
 pub use words::{client_for, stated_answer, Model, MAX_LLM_SETTING_BYTES, TRIES};
 
-pub use crate::model::{
+pub use types::model::{
     DatasetPage, DatasetSummary, DepthBin, ImportReport, JobSpec, JobState, JobStatus, JobTask,
     LineError, LlmCall, LlmSettings, NewVariant, ProblemRow, SavedVariant, Shared, StoredProblem,
     StoredVariant, VariantItem, VariantPage, VariantRow, VariantWords, VerdictCounts,
@@ -62,7 +63,7 @@ pub use crate::model::{
 
 /// The demo problems shipped inside the binary (`demo/demo.jsonl`): imported as dataset
 /// [`DEMO_NAME`] into an empty store, and read by `graft extract`/`generate` without `--input`.
-pub const DEMO: &str = include_str!("../../../demo/demo.jsonl");
+pub const DEMO: &str = include_str!("../../demo/demo.jsonl");
 
 /// The name the demo set is imported under.
 pub const DEMO_NAME: &str = "demo";
@@ -350,7 +351,7 @@ impl Store {
     pub async fn drawing(
         &self,
         graph: &engine::Graph,
-    ) -> Result<Arc<crate::model::Drawing>, EngineError> {
+    ) -> Result<Arc<types::model::Drawing>, EngineError> {
         self.drawings.draw(&self.engine, graph).await
     }
 

@@ -14,7 +14,7 @@ use llm::{Budget, Client};
 use super::rows::{JobParams, JobRow};
 use super::words::client_for;
 use super::{panic_message, EngineError, Store, StoreError, StoreResult};
-use crate::model::{JobSpec, JobTask};
+use types::model::{JobSpec, JobTask};
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 

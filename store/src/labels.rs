@@ -11,8 +11,8 @@ use sqlx::FromRow;
 
 use super::rows::graph_from_json;
 use super::{Store, StoreError, StoreResult};
-use crate::account::UserInfo;
-use crate::annotation::{
+use types::account::UserInfo;
+use types::annotation::{
     first_error_ratings, AnnotationReport, AnnotatorProgress, FinishReason, LabelEdit, LabelQueue,
     LabelTask, StepAgreementView, StepView,
 };

@@ -9,7 +9,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 
 use super::{blocking, Store, StoreError, StoreResult};
-use crate::account::{Role, UserInfo, UserRow};
+use types::account::{Role, UserInfo, UserRow};
 
 /// The shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;

@@ -5,7 +5,7 @@ use engine::Graph;
 use sqlx::FromRow;
 
 use super::{StoreError, StoreResult};
-use crate::model::{
+use types::model::{
     summarize_operations, CheckCounts, DatasetSettings, DatasetSummary, JobState, JobStatus,
     JobTask, ProblemRow, VariantRow,
 };
@@ -224,7 +224,7 @@ pub(super) struct JobParams {
     pub offline: bool,
     /// The job's own endpoint (its key is in `jobs.llm_api_key`).
     #[serde(default)]
-    pub llm: Option<crate::model::LlmSettings>,
+    pub llm: Option<types::model::LlmSettings>,
     #[serde(default)]
     pub max_requests: Option<u32>,
     /// Verbalize, judge: the last variant id in scope when the job was made.

@@ -21,7 +21,7 @@ use engine::Graph;
 use tokio::sync::watch;
 
 use super::{EngineError, EnginePool};
-use crate::model::{structure_key, Drawing};
+use types::model::{structure_key, Drawing};
 
 /// The most nodes the kept drawings hold together (ten of the biggest graphs).
 pub const MAX_CACHED_NODES: usize = 10 * engine::limits::MAX_NODES;

@@ -4,7 +4,7 @@ use engine::intervene::{apply, Intervention};
 
 use super::rows::graph_from_json;
 use super::{new_share_token, seed_to_db, Store, StoreError, StoreResult};
-use crate::model::SavedVariant;
+use types::model::SavedVariant;
 
 /// The most operations one saved variant may carry.
 pub const MAX_OPERATIONS: usize = 64;

@@ -5,7 +5,7 @@ use super::rows::{
     ProblemListRow, VariantFull, VariantListRow, DATASET_SELECT,
 };
 use super::{is_token, seed_from_db, Store, StoreError, StoreResult};
-use crate::model::{
+use types::model::{
     CheckCounts, DatasetPage, DatasetSummary, DepthBin, Shared, StoredProblem, StoredVariant,
     VariantRow,
 };
@@ -266,16 +266,16 @@ impl Store {
 
     /// What variant `id`'s page shows of its words: its stored text (else the offline one),
     /// its stored worked solution (else the engine's) and the lint's complaints
-    /// ([`crate::wording::wording`], on an engine slot within the request budget), and its
+    /// ([`types::wording::wording`], on an engine slot within the request budget), and its
     /// lineage for the workbench.
-    pub async fn variant_page_words(&self, id: i64) -> StoreResult<crate::wording::PageWords> {
+    pub async fn variant_page_words(&self, id: i64) -> StoreResult<types::wording::PageWords> {
         let l = self.lineage(id).await?;
         let (text, source, solution): (Option<String>, Option<String>, Option<String>) =
             sqlx::query_as("SELECT text, text_source, solution FROM variants WHERE id = ?")
                 .bind(id)
                 .fetch_one(&self.pool)
                 .await?;
-        let descent = crate::wording::Descent {
+        let descent = types::wording::Descent {
             original: Some(l.original.clone()),
             operations: l.operations.clone(),
         };
@@ -285,7 +285,7 @@ impl Store {
                 let stored = text
                     .as_deref()
                     .map(|t| (t, source.as_deref().unwrap_or("offline")));
-                crate::wording::wording(
+                types::wording::wording(
                     &l.original,
                     &l.operations,
                     &l.variant,
@@ -294,7 +294,7 @@ impl Store {
                 )
             })
             .await?;
-        Ok(crate::wording::PageWords {
+        Ok(types::wording::PageWords {
             descent: Some(descent),
             wording,
         })

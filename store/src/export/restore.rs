@@ -17,7 +17,7 @@ use super::super::{
     StoreError, StoreResult,
 };
 use super::{Labels, ReviewEvent, Settings, EXPORT_VERSION, MAX_STEPS};
-use crate::model::{ImportReport, LineError};
+use types::model::{ImportReport, LineError};
 
 /// What the first line of a file says it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use super::{
     blocking, engine_slots, new_share_token, EngineError, ExportMarker, Store, StoreError,
     StoreResult,
 };
-use crate::model::{ImportReport, LineError};
+use types::model::{ImportReport, LineError};
 
 /// Why a PRM export is not imported.
 const PRM_REFUSAL: &str = "this is a PRM export (graft_prm): it keeps only labelled solutions \

@@ -4,23 +4,23 @@
 //! not asserted (they depend on the machine and the build):
 //!
 //! ```text
-//! cargo test -p app --features ssr --test drawing_time -- --nocapture            # debug
-//! cargo test --release -p app --test drawing_time -- --nocapture                 # release
+//! cargo test -p types --test drawing_time -- --nocapture                       # debug
+//! cargo test --release -p types --test drawing_time -- --nocapture               # release
 //! ```
 //!
 //! Measured on the 2-core development machine (December 2026): the 10,000-node random DAG
 //! 79 s in debug, 5.7 s in release; the 10,000-node layered graph 0.71 s / 69 ms; a 1,000-node
 //! random DAG 0.62 s / 37 ms. So the server lays drawings out on the engine pool within the
-//! request budget and keeps them (`app::store::Drawings`).
+//! request budget and keeps them (`store::Drawings`).
 //!
 //! What is asserted is what a page relies on: the drawing has every node, and laying the same
 //! structure out twice gives the same drawing (the server's markup and the browser's agree).
 
 use std::time::Instant;
 
-use app::model::Drawing;
 use engine::limits::MAX_NODES;
 use engine::{BinOp, Expr, Graph, GraphBuilder, NodeId, Number};
+use types::model::Drawing;
 
 /// A small xorshift generator: the graphs are the same on every run.
 struct Rng(u64);

@@ -420,7 +420,7 @@ async fn imports_gsm8k_train_when_present() {
 
 #[tokio::test]
 async fn offline_words_jobs_and_verdict_filters() {
-    use crate::model::JobTask;
+    use types::model::JobTask;
     let (_d, store) = fresh().await;
     let demo = store.ensure_demo().await.unwrap().unwrap();
     let ds = demo.dataset_id;
@@ -515,10 +515,10 @@ async fn offline_words_jobs_and_verdict_filters() {
         checks
     );
     // The review queue shows the same counts, and filters on `linted`.
-    let every = |verdict: Option<&str>| crate::annotation::ReviewFilter {
+    let every = |verdict: Option<&str>| types::annotation::ReviewFilter {
         status: Some("all".into()),
         verdict: verdict.map(str::to_string),
-        ..crate::annotation::ReviewFilter::default()
+        ..types::annotation::ReviewFilter::default()
     };
     let q = store.review_queue(ds, &every(None), None).await.unwrap();
     assert_eq!(q.checks, checks);
@@ -591,8 +591,8 @@ fn stated_answers_are_read_from_the_usual_places() {
 
 #[tokio::test]
 async fn review_filters_decisions_edits_and_bulk() {
-    use crate::account::Role;
-    use crate::annotation::{Decision, DecisionOutcome, ReviewFilter};
+    use types::account::Role;
+    use types::annotation::{Decision, DecisionOutcome, ReviewFilter};
     let (_d, store) = fresh().await;
     let ds = store.ensure_demo().await.unwrap().unwrap().dataset_id;
     let job = store
@@ -780,7 +780,7 @@ async fn review_filters_decisions_edits_and_bulk() {
 
 #[tokio::test]
 async fn a_damaged_item_fails_alone_and_the_job_goes_on() {
-    use crate::model::JobTask;
+    use types::model::JobTask;
     let (_d, store) = fresh().await;
     let ds = store.ensure_demo().await.unwrap().unwrap().dataset_id;
     store.spawn_job_runner();

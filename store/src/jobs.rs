@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 
 use super::rows::{graph_from_json, JobParams, JobRow};
 use super::{new_share_token, panic_message, seed_to_db, Store, StoreError, StoreResult};
-use crate::model::{JobSpec, JobState, JobStatus, JobTask};
+use types::model::{JobSpec, JobState, JobStatus, JobTask};
 
 /// The most rounds a curriculum job may ask for.
 pub const MAX_ROUNDS: u32 = 8;

@@ -6,11 +6,11 @@ use sqlx::{Arguments, FromRow};
 
 use super::rows::operations_from_json;
 use super::{Store, StoreError, StoreResult};
-use crate::account::UserInfo;
-use crate::annotation::{
+use types::account::UserInfo;
+use types::annotation::{
     BulkCount, Decision, DecisionOutcome, ReviewFilter, ReviewItem, ReviewQueue, INTERVENTION_KINDS,
 };
-use crate::model::{summarize_operations, DatasetSettings};
+use types::model::{summarize_operations, DatasetSettings};
 
 /// The longest text a reviewer may save, in characters.
 const MAX_TEXT_CHARS: usize = 20_000;

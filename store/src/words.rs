@@ -13,7 +13,7 @@ use sqlx::FromRow;
 
 use super::rows::{graph_from_json, operations_from_json};
 use super::{Store, StoreError, StoreResult};
-use crate::model::{LlmCall, LlmSettings, VariantItem, VariantPage, VariantWords, VerdictCounts};
+use types::model::{LlmCall, LlmSettings, VariantItem, VariantPage, VariantWords, VerdictCounts};
 
 /// Stores a variant's verdict with its one-word outcome (the column the filters and counts
 /// read), and clears a model error left from before.
