@@ -9,10 +9,37 @@ use crate::model::{
 };
 
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
+pub mod ssr {
     use leptos::prelude::*;
 
+    use store::ErrorKind;
     pub use store::{Store, StoreError};
+
+    /// The HTTP status of a kind of failure: decided here, at the edge, for the server
+    /// functions and the JSON API alike.
+    pub fn status_of(kind: ErrorKind) -> http::StatusCode {
+        use http::StatusCode as S;
+        match kind {
+            ErrorKind::BadRequest => S::BAD_REQUEST,
+            ErrorKind::Unauthorized => S::UNAUTHORIZED,
+            ErrorKind::Forbidden => S::FORBIDDEN,
+            ErrorKind::NotFound => S::NOT_FOUND,
+            ErrorKind::Conflict => S::CONFLICT,
+            ErrorKind::TooManyRequests => S::TOO_MANY_REQUESTS,
+            ErrorKind::Internal => S::INTERNAL_SERVER_ERROR,
+            ErrorKind::Unavailable => S::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Runs a use case ([`store::Ops`]) as the request's caller: the one-line body of a server
+    /// function. Its errors become the message the user sees, with their HTTP status.
+    pub async fn op<T>(
+        f: impl AsyncFnOnce(store::Ops<'_>) -> store::StoreResult<T>,
+    ) -> Result<T, ServerFnError> {
+        let store = store()?;
+        let caller = crate::auth::caller();
+        f(store.by(&caller)).await.map_err(fail)
+    }
 
     /// The store the server provides.
     pub fn store() -> Result<Store, ServerFnError> {
@@ -22,9 +49,7 @@ pub(crate) mod ssr {
     /// A store error as the message the user sees; sets the HTTP status for its kind.
     pub fn fail(e: StoreError) -> ServerFnError {
         if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            let status = http::StatusCode::from_u16(e.kind().status())
-                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-            resp.set_status(status);
+            resp.set_status(status_of(e.kind()));
         }
         ServerFnError::new(e.to_string())
     }
@@ -93,43 +118,12 @@ pub(crate) mod ssr {
 }
 
 #[cfg(feature = "ssr")]
-use crate::account::Role;
-#[cfg(feature = "ssr")]
-use crate::auth::caller;
-#[cfg(feature = "ssr")]
-use ssr::{fail, store};
-#[cfg(feature = "ssr")]
-use store::Owned;
-
-/// Fails unless the caller may read the dataset that row `id` (`what`) belongs to.
-#[cfg(feature = "ssr")]
-async fn readable(what: Owned, id: i64) -> Result<ssr::Store, ServerFnError> {
-    let store = store()?;
-    store
-        .check_read_of(caller().user.as_ref(), what, id)
-        .await
-        .map_err(fail)?;
-    Ok(store)
-}
-
-/// Whether the caller is an admin (pages show write controls only then).
-#[cfg(feature = "ssr")]
-fn is_admin() -> bool {
-    crate::account::has_role(caller().user.as_ref(), Role::Admin)
-}
-
-/// Fails unless the caller is an admin; `doing` says what for.
-#[cfg(feature = "ssr")]
-fn admin(doing: &str) -> Result<ssr::Store, ServerFnError> {
-    caller().require(Role::Admin, doing).map_err(fail)?;
-    store()
-}
+use ssr::{fail, op, store};
 
 /// Every dataset with its counts and depth histogram.
 #[server]
 pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
-    let public_only = caller().user.is_none();
-    store()?.list_datasets(public_only).await.map_err(fail)
+    op(async |o| o.list_datasets().await).await
 }
 
 /// One page of a dataset's problems, or `None` when there is no such dataset.
@@ -139,48 +133,35 @@ pub async fn get_dataset(
     offset: Option<u64>,
     limit: Option<u64>,
 ) -> Result<Option<DatasetPage>, ServerFnError> {
-    let store = store()?;
-    store
-        .check_read(caller().user.as_ref(), id)
-        .await
-        .map_err(fail)?;
-    let page = store.dataset(id, offset, limit).await.map_err(fail)?;
-    Ok(page.map(|mut p| {
-        p.can_write = is_admin();
-        p
-    }))
+    op(async |o| o.dataset(id, offset, limit).await).await
 }
 
 /// A problem with its graph and variants, or `None`; its graph drawn for the page
 /// ([`crate::model::ServerDrawing`]).
 #[server]
 pub async fn get_problem(id: i64) -> Result<Option<StoredProblem>, ServerFnError> {
-    let store = readable(Owned::Problem, id).await?;
-    let Some(mut p) = store.problem(id).await.map_err(fail)? else {
-        return Ok(None);
-    };
-    p.can_write = is_admin();
-    ssr::draw_problem(&store, &mut p).await;
-    Ok(Some(p))
+    let mut p = op(async |o| o.problem(id).await).await?;
+    if let Some(p) = &mut p {
+        ssr::draw_problem(&store()?, p).await;
+    }
+    Ok(p)
 }
 
 /// A variant with its graph and its parent's, or `None`; its graph drawn for the page.
 #[server]
 pub async fn get_variant(id: i64) -> Result<Option<StoredVariant>, ServerFnError> {
-    let store = readable(Owned::Variant, id).await?;
-    let Some(mut v) = store.variant(id).await.map_err(fail)? else {
-        return Ok(None);
-    };
-    v.can_write = is_admin();
-    ssr::draw_variant(&store, &mut v).await;
-    Ok(Some(v))
+    let mut v = op(async |o| o.variant(id).await).await?;
+    if let Some(v) = &mut v {
+        ssr::draw_variant(&store()?, v).await;
+    }
+    Ok(v)
 }
 
 /// The problem or variant a share token names, or `None`; its graph drawn for the page.
 #[server]
 pub async fn get_shared(token: String) -> Result<Option<Shared>, ServerFnError> {
+    let mut shared = op(async |o| o.shared(&token).await).await?;
     let store = store()?;
-    let mut shared = store.shared(&token).await.map_err(fail)?;
     match &mut shared {
         Some(Shared::Problem(p)) => ssr::draw_problem(&store, p).await,
         Some(Shared::Variant(v)) => ssr::draw_variant(&store, v).await,
@@ -212,10 +193,8 @@ pub async fn import_dataset(
     contents: String,
 ) -> Result<ImportOutcome, ServerFnError> {
     use store::ErrorKind;
-    match admin("import a dataset")?
-        .import_jsonl(&name, &contents)
-        .await
-    {
+    let who = crate::auth::caller();
+    match store()?.by(&who).import_dataset(&name, &contents).await {
         Ok(report) => Ok(ImportOutcome::Imported(report)),
         Err(ssr::StoreError::NothingImported { reason, failed }) => {
             Ok(ImportOutcome::Refused { reason, failed })
@@ -238,11 +217,12 @@ pub async fn save_variant(
     parent_variant_id: Option<i64>,
     operations: Vec<engine::intervene::Intervention>,
 ) -> Result<i64, ServerFnError> {
-    admin("save variants")?
-        .save_variant(problem_id, parent_variant_id, operations, None)
-        .await
-        .map(|saved| saved.id)
-        .map_err(fail)
+    let new = crate::model::NewVariant {
+        parent_variant_id,
+        operations,
+        seed: None,
+    };
+    op(async |o| Ok(o.save_variant(problem_id, new).await?.id)).await
 }
 
 /// Adds one problem (a question with a Python program when `python`, else a GSM8K answer) to a
@@ -254,38 +234,29 @@ pub async fn add_problem(
     solution: String,
     python: bool,
 ) -> Result<i64, ServerFnError> {
-    let row = if python {
-        serde_json::json!({ "question": question, "code": solution })
-    } else {
-        serde_json::json!({ "question": question, "answer": solution })
-    };
-    admin("add problems")?
-        .add_problem(dataset_id, &row.to_string())
-        .await
-        .map_err(fail)
+    op(async |o| {
+        o.add_problem(dataset_id, &question, &solution, python)
+            .await
+    })
+    .await
 }
 
 /// Starts a curriculum job; returns its id.
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn start_job(spec: JobSpec) -> Result<i64, ServerFnError> {
-    admin("start jobs")?.create_job(&spec).await.map_err(fail)
+    op(async |o| Ok(o.start_job(&spec).await?.id)).await
 }
 
 /// A job's progress, or `None`.
 #[server]
 pub async fn get_job(id: i64) -> Result<Option<JobStatus>, ServerFnError> {
-    readable(Owned::Job, id).await?.job(id).await.map_err(fail)
+    op(async |o| o.job(id).await).await
 }
 
 /// The jobs of a dataset, newest first.
 #[server]
 pub async fn list_jobs(dataset_id: i64) -> Result<Vec<JobStatus>, ServerFnError> {
-    let store = store()?;
-    store
-        .check_read(caller().user.as_ref(), dataset_id)
-        .await
-        .map_err(fail)?;
-    store.list_jobs(Some(dataset_id)).await.map_err(fail)
+    op(async |o| o.dataset_jobs(dataset_id).await).await
 }
 
 /// What a verbalize or judge request did: the variant's words, or why nothing changed (a
@@ -303,7 +274,16 @@ fn words_outcome(r: Result<VariantWords, ssr::StoreError>) -> Result<WordsOutcom
     use store::ErrorKind;
     match r {
         Ok(w) => Ok(WordsOutcome::Done(Box::new(w))),
-        Err(e) if e.kind() != ErrorKind::Internal => Ok(WordsOutcome::Refused(e.to_string())),
+        // The model or the variant said no: shown in place. Permission refusals and the
+        // server's own failures stay errors, with their status.
+        Err(e)
+            if !matches!(
+                e.kind(),
+                ErrorKind::Internal | ErrorKind::Unauthorized | ErrorKind::Forbidden
+            ) =>
+        {
+            Ok(WordsOutcome::Refused(e.to_string()))
+        }
         Err(e) => Err(fail(e)),
     }
 }
@@ -312,20 +292,16 @@ fn words_outcome(r: Result<VariantWords, ssr::StoreError>) -> Result<WordsOutcom
 /// configured), else with the offline verbalizer.
 #[server]
 pub async fn verbalize_variant(id: i64, offline: bool) -> Result<WordsOutcome, ServerFnError> {
-    let store = admin("verbalize variants")?;
-    let budget = llm::Budget::unlimited();
-    let model = store.llm().filter(|_| !offline).map(|c| (c, &budget));
-    words_outcome(store.verbalize_variant(id, model, None).await)
+    let who = crate::auth::caller();
+    words_outcome(store()?.by(&who).verbalize_variant(id, offline).await)
 }
 
 /// Judges a variant: execution and consistency, and the LLM judge with the server's model
 /// unless `offline` (or none is configured).
 #[server]
 pub async fn judge_variant(id: i64, offline: bool) -> Result<WordsOutcome, ServerFnError> {
-    let store = admin("judge variants")?;
-    let budget = llm::Budget::unlimited();
-    let model = store.llm().filter(|_| !offline).map(|c| (c, &budget));
-    words_outcome(store.judge_variant(id, model, None).await)
+    let who = crate::auth::caller();
+    words_outcome(store()?.by(&who).judge_variant(id, offline).await)
 }
 
 /// A page of a dataset's variants, optionally only those with one verdict (`pass`, `fail`,
@@ -336,24 +312,15 @@ pub async fn list_variants(
     verdict: Option<String>,
     offset: u64,
 ) -> Result<VariantPage, ServerFnError> {
-    let store = store()?;
-    store
-        .check_read(caller().user.as_ref(), dataset_id)
-        .await
-        .map_err(fail)?;
-    store
-        .dataset_variants(
-            dataset_id,
-            verdict.as_deref().filter(|v| !v.is_empty()),
-            offset,
-            50,
-        )
-        .await
-        .map_err(fail)
+    op(async |o| {
+        o.dataset_variants(dataset_id, verdict.as_deref(), offset, 50)
+            .await
+    })
+    .await
 }
 
 /// Queues a failed (paused) job again; returns its status.
 #[server]
 pub async fn resume_job(id: i64) -> Result<JobStatus, ServerFnError> {
-    admin("resume jobs")?.resume_job(id).await.map_err(fail)
+    op(async |o| o.resume_job(id).await).await
 }

@@ -4,8 +4,6 @@
 
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-use crate::account::Role;
 use crate::account::{LoginOutcome, UserInfo, UserRow};
 
 #[cfg(feature = "ssr")]
@@ -41,7 +39,7 @@ mod ssr {
 }
 
 #[cfg(feature = "ssr")]
-use crate::api::ssr::{fail, store};
+use crate::api::ssr::{fail, op, store};
 
 /// The logged-in account, or `None`.
 #[server]
@@ -56,18 +54,12 @@ pub async fn login(name: String, password: String) -> Result<LoginOutcome, Serve
     let limiter = use_context::<store::LoginLimiter>().unwrap_or_default();
     let session = session().map_err(fail)?;
     let who = caller();
-    match log_in(
-        &store()?,
-        &limiter,
-        &session,
-        &name,
-        &password,
-        who.address.as_deref(),
-    )
-    .await
+    match store()?
+        .by(&who)
+        .log_in(&limiter, &session, &name, &password)
+        .await
     {
-        Ok(Some(user)) => Ok(LoginOutcome::LoggedIn(user)),
-        Ok(None) => Ok(LoginOutcome::Refused(store::LOGIN_REFUSED.to_string())),
+        Ok(outcome) => Ok(outcome),
         Err(e @ store::StoreError::TooManyAttempts(_)) => Ok(LoginOutcome::Refused(e.to_string())),
         Err(e) => Err(fail(e)),
     }
@@ -82,8 +74,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
 /// Every account (admins only).
 #[server]
 pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
-    caller().require(Role::Admin, "list users").map_err(fail)?;
-    store()?.list_users().await.map_err(fail)
+    op(async |o| o.list_users().await).await
 }
 
 /// Makes an account (admins only).
@@ -93,28 +84,11 @@ pub async fn add_user(
     role: String,
     password: String,
 ) -> Result<UserInfo, ServerFnError> {
-    caller().require(Role::Admin, "add users").map_err(fail)?;
-    let role = Role::parse(&role).ok_or_else(|| {
-        ServerFnError::new(format!(
-            "unknown role {role:?}; use admin, annotator or viewer"
-        ))
-    })?;
-    store()?
-        .create_user(&name, role, &password)
-        .await
-        .map_err(fail)
+    op(async |o| o.add_user(&name, &role, &password).await).await
 }
 
 /// Changes an account's role (admins only).
 #[server]
 pub async fn set_user_role(name: String, role: String) -> Result<UserInfo, ServerFnError> {
-    caller()
-        .require(Role::Admin, "change roles")
-        .map_err(fail)?;
-    let role = Role::parse(&role).ok_or_else(|| {
-        ServerFnError::new(format!(
-            "unknown role {role:?}; use admin, annotator or viewer"
-        ))
-    })?;
-    store()?.set_role(&name, role).await.map_err(fail)
+    op(async |o| o.set_role(&name, &role).await).await
 }

@@ -10,35 +10,18 @@ use crate::annotation::{
 use crate::model::DatasetSettings;
 
 #[cfg(feature = "ssr")]
-use crate::{
-    account::Role,
-    api::ssr::{fail, store},
-    auth::caller,
-};
-#[cfg(feature = "ssr")]
-use store::Owned;
+use crate::api::ssr::op;
 
 /// The caller's next item in a dataset and their progress (annotators and admins).
 #[server]
 pub async fn get_label_queue(dataset_id: i64) -> Result<LabelQueue, ServerFnError> {
-    let user = caller()
-        .require(Role::Annotator, "label steps")
-        .map_err(fail)?;
-    store()?.label_queue(dataset_id, &user).await.map_err(fail)
+    op(async |o| o.label_queue(dataset_id).await).await
 }
 
 /// One change to the caller's labels of an item; the item as it is now.
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn edit_labels(item_id: i64, edit: LabelEdit) -> Result<LabelTask, ServerFnError> {
-    let user = caller()
-        .require(Role::Annotator, "label steps")
-        .map_err(fail)?;
-    let store = store()?;
-    store
-        .check_read_of(Some(&user), Owned::LabelItem, item_id)
-        .await
-        .map_err(fail)?;
-    store.label_edit(item_id, &user, &edit).await.map_err(fail)
+    op(async |o| o.edit_labels(item_id, &edit).await).await
 }
 
 /// A dataset's annotation report (progress, agreement, gold accuracy) for an admin; `None`
@@ -47,14 +30,7 @@ pub async fn edit_labels(item_id: i64, edit: LabelEdit) -> Result<LabelTask, Ser
 pub async fn get_annotation_report(
     dataset_id: i64,
 ) -> Result<Option<AnnotationReport>, ServerFnError> {
-    if !crate::account::has_role(caller().user.as_ref(), Role::Admin) {
-        return Ok(None);
-    }
-    store()?
-        .annotation_report(dataset_id)
-        .await
-        .map(Some)
-        .map_err(fail)
+    op(async |o| o.annotation_report_if_allowed(dataset_id).await).await
 }
 
 /// Changes a dataset's settings (admins only).
@@ -63,13 +39,7 @@ pub async fn save_settings(
     dataset_id: i64,
     settings: DatasetSettings,
 ) -> Result<(), ServerFnError> {
-    caller()
-        .require(Role::Admin, "change dataset settings")
-        .map_err(fail)?;
-    store()?
-        .set_dataset_settings(dataset_id, &settings)
-        .await
-        .map_err(fail)
+    op(async |o| o.set_dataset_settings(dataset_id, &settings).await).await
 }
 
 /// `/d/{id}/label`.

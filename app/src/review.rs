@@ -11,11 +11,7 @@ use crate::annotation::{
 };
 
 #[cfg(feature = "ssr")]
-use crate::{
-    account::Role,
-    api::ssr::{fail, store},
-    auth::caller,
-};
+use crate::api::ssr::op;
 
 /// The review queue of a dataset under a filter, after variant `after` (annotators and
 /// admins).
@@ -25,25 +21,13 @@ pub async fn get_review_queue(
     filter: ReviewFilter,
     after: Option<i64>,
 ) -> Result<ReviewQueue, ServerFnError> {
-    caller()
-        .require(Role::Annotator, "review variants")
-        .map_err(fail)?;
-    store()?
-        .review_queue(dataset_id, &filter, after)
-        .await
-        .map_err(fail)
+    op(async |o| o.review_queue(dataset_id, &filter, after).await).await
 }
 
 /// A decision on one variant (annotators and admins).
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn decide(variant_id: i64, decision: Decision) -> Result<DecisionOutcome, ServerFnError> {
-    let user = caller()
-        .require(Role::Annotator, "review variants")
-        .map_err(fail)?;
-    store()?
-        .decide(variant_id, &decision, &user)
-        .await
-        .map_err(fail)
+    op(async |o| o.decide(variant_id, &decision).await).await
 }
 
 /// Counts (`apply` false) or applies an accept / reject of everything matching the filter
@@ -55,13 +39,7 @@ pub async fn bulk_decide(
     decision: Decision,
     apply: bool,
 ) -> Result<BulkCount, ServerFnError> {
-    let user = caller()
-        .require(Role::Admin, "accept or reject in bulk")
-        .map_err(fail)?;
-    store()?
-        .bulk_decide(dataset_id, &filter, &decision, apply, &user)
-        .await
-        .map_err(fail)
+    op(async |o| o.bulk_decide(dataset_id, &filter, &decision, apply).await).await
 }
 
 /// The filter in the page's query string.

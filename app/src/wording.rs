@@ -253,17 +253,7 @@ pub fn WordingView(
 /// who may read the variant's dataset may ask.
 #[server]
 pub async fn get_variant_wording(id: i64) -> Result<Wording, ServerFnError> {
-    use crate::api::ssr::{fail, store};
-    let store = store()?;
-    store
-        .check_read_of(
-            crate::auth::caller().user.as_ref(),
-            store::Owned::Variant,
-            id,
-        )
-        .await
-        .map_err(fail)?;
-    Ok(store.variant_page_words(id).await.map_err(fail)?.wording)
+    crate::api::ssr::op(async |o| o.variant_wording(id).await).await
 }
 
 #[cfg(test)]

@@ -1,19 +1,18 @@
 //! The JSON API of accounts: `POST /api/login`, `POST /api/logout`, `GET /api/me`, and the
 //! admin's `GET|POST /api/users`. Same conventions as [`crate::api`].
 
-use app::account::Role;
-use app::auth::{log_in, log_out};
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use store::{LoginLimiter, Store, LOGIN_REFUSED};
+use store::caller::log_out;
+use store::{LoginLimiter, Store};
 use tower_sessions::Session;
+use types::account::LoginOutcome;
 
-use crate::api::{json_from, ApiError, ApiResult, Who};
+use crate::api::{ApiError, ApiJson, ApiResult, Who};
 use crate::web::AppState;
 
 /// The accounts routes (merged into the server's router).
@@ -36,23 +35,16 @@ async fn login(
     State(store): State<Store>,
     State(limiter): State<LoginLimiter>,
     session: Session,
-    who: Who,
-    body: Result<Json<Login>, JsonRejection>,
+    Who(who): Who,
+    ApiJson(req): ApiJson<Login>,
 ) -> ApiResult<impl IntoResponse> {
-    let req = json_from(body)?;
-    let address = who.0.address.as_deref();
-    match log_in(
-        &store,
-        &limiter,
-        &session,
-        &req.name,
-        &req.password,
-        address,
-    )
-    .await?
+    let ops = store.by(&who);
+    match ops
+        .log_in(&limiter, &session, &req.name, &req.password)
+        .await?
     {
-        Some(user) => Ok(Json(serde_json::json!({ "user": user }))),
-        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, LOGIN_REFUSED)),
+        LoginOutcome::LoggedIn(user) => Ok(Json(serde_json::json!({ "user": user }))),
+        LoginOutcome::Refused(why) => Err(ApiError::new(StatusCode::UNAUTHORIZED, why)),
     }
 }
 
@@ -61,13 +53,12 @@ async fn logout(session: Session) -> ApiResult<impl IntoResponse> {
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(who: Who) -> impl IntoResponse {
-    Json(serde_json::json!({ "user": who.0.user }))
+async fn me(Who(who): Who) -> impl IntoResponse {
+    Json(serde_json::json!({ "user": who.user }))
 }
 
-async fn list_users(State(store): State<Store>, who: Who) -> ApiResult<impl IntoResponse> {
-    who.0.require(Role::Admin, "list users")?;
-    Ok(Json(store.list_users().await?))
+async fn list_users(State(store): State<Store>, Who(who): Who) -> ApiResult<impl IntoResponse> {
+    Ok(Json(store.by(&who).list_users().await?))
 }
 
 /// The body of `POST /api/users`.
@@ -80,20 +71,12 @@ struct NewUser {
 
 async fn add_user(
     State(store): State<Store>,
-    who: Who,
-    body: Result<Json<NewUser>, JsonRejection>,
+    Who(who): Who,
+    ApiJson(req): ApiJson<NewUser>,
 ) -> ApiResult<impl IntoResponse> {
-    who.0.require(Role::Admin, "add users")?;
-    let req = json_from(body)?;
-    let role = Role::parse(&req.role).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "unknown role {:?}; use admin, annotator or viewer",
-                req.role
-            ),
-        )
-    })?;
-    let user = store.create_user(&req.name, role, &req.password).await?;
+    let user = store
+        .by(&who)
+        .add_user(&req.name, &req.role, &req.password)
+        .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }

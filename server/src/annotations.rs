@@ -2,18 +2,16 @@
 //! decisions and dataset settings (admins), an annotator's label queue and edits, and the
 //! annotation report (admins). Same conventions as [`crate::api`].
 
-use app::account::Role;
-use app::annotation::{Decision, LabelEdit, ReviewFilter};
-use app::model::DatasetSettings;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use store::{Owned, Store};
+use store::Store;
+use types::annotation::{Decision, LabelEdit, ReviewFilter};
+use types::model::DatasetSettings;
 
-use crate::api::{id_from, json_from, query_from, ApiResult, Who};
+use crate::api::{ApiJson, ApiQuery, ApiResult, Id, Who};
 use crate::web::AppState;
 
 /// The review and labelling routes (merged into the server's router).
@@ -44,13 +42,10 @@ struct QueueQuery {
 
 async fn review_queue(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    query: Result<Query<QueueQuery>, QueryRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    who.0.require(Role::Annotator, "review variants")?;
-    let id = id_from(id, "dataset")?;
-    let q = query_from(query)?;
     let filter = ReviewFilter {
         status: q.status,
         min_depth: q.min_depth,
@@ -59,19 +54,18 @@ async fn review_queue(
         kind: q.kind,
         search: q.search,
     };
-    Ok(Json(store.review_queue(id, &filter, q.after).await?))
+    Ok(Json(
+        store.by(&who).review_queue(id, &filter, q.after).await?,
+    ))
 }
 
 async fn decide(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    body: Result<Json<Decision>, JsonRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiJson(decision): ApiJson<Decision>,
 ) -> ApiResult<impl IntoResponse> {
-    let user = who.0.require(Role::Annotator, "review variants")?;
-    let id = id_from(id, "variant")?;
-    let decision = json_from(body)?;
-    Ok(Json(store.decide(id, &decision, &user).await?))
+    Ok(Json(store.by(&who).decide(id, &decision).await?))
 }
 
 /// The body of a bulk decision.
@@ -87,65 +81,47 @@ struct Bulk {
 
 async fn bulk(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    body: Result<Json<Bulk>, JsonRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiJson(b): ApiJson<Bulk>,
 ) -> ApiResult<impl IntoResponse> {
-    let user = who.0.require(Role::Admin, "accept or reject in bulk")?;
-    let id = id_from(id, "dataset")?;
-    let req = json_from(body)?;
+    let ops = store.by(&who);
     Ok(Json(
-        store
-            .bulk_decide(id, &req.filter, &req.decision, req.apply, &user)
-            .await?,
+        ops.bulk_decide(id, &b.filter, &b.decision, b.apply).await?,
     ))
 }
 
 async fn settings(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    body: Result<Json<DatasetSettings>, JsonRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiJson(settings): ApiJson<DatasetSettings>,
 ) -> ApiResult<impl IntoResponse> {
-    who.0.require(Role::Admin, "change dataset settings")?;
-    let id = id_from(id, "dataset")?;
-    let settings = json_from(body)?;
-    store.set_dataset_settings(id, &settings).await?;
+    store.by(&who).set_dataset_settings(id, &settings).await?;
     Ok(Json(settings))
 }
 
 async fn label_queue(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
+    Who(who): Who,
+    Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    let user = who.0.require(Role::Annotator, "label steps")?;
-    let id = id_from(id, "dataset")?;
-    Ok(Json(store.label_queue(id, &user).await?))
+    Ok(Json(store.by(&who).label_queue(id).await?))
 }
 
 async fn edit_labels(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    body: Result<Json<LabelEdit>, JsonRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiJson(edit): ApiJson<LabelEdit>,
 ) -> ApiResult<impl IntoResponse> {
-    let user = who.0.require(Role::Annotator, "label steps")?;
-    let id = id_from(id, "label item")?;
-    store
-        .check_read_of(Some(&user), Owned::LabelItem, id)
-        .await?;
-    let edit = json_from(body)?;
-    Ok(Json(store.label_edit(id, &user, &edit).await?))
+    Ok(Json(store.by(&who).edit_labels(id, &edit).await?))
 }
 
 async fn report(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
+    Who(who): Who,
+    Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    who.0
-        .require(Role::Admin, "see agreement and gold accuracy")?;
-    let id = id_from(id, "dataset")?;
-    Ok(Json(store.annotation_report(id).await?))
+    Ok(Json(store.by(&who).annotation_report(id).await?))
 }

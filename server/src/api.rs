@@ -5,19 +5,18 @@
 //! server's; no input makes a handler panic. README.md ("JSON API") lists every endpoint with
 //! a curl example.
 
-use app::account::Role;
-use app::auth::Caller;
-use app::model::{JobSpec, LineError, NewVariant};
+use app::api::ssr::status_of;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use store::{ErrorKind, ExportFormat, Owned, Store, StoreError};
+use store::{Caller, ErrorKind, ExportFormat, Store, StoreError};
+use types::model::{JobSpec, LineError, NewVariant};
 
 use crate::web::AppState;
 
@@ -64,8 +63,7 @@ impl From<StoreError> for ApiError {
         if e.kind() == ErrorKind::Internal {
             tracing::error!("internal error: {e}");
         }
-        let status =
-            StatusCode::from_u16(e.kind().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = status_of(e.kind());
         let message = e.to_string();
         let failed = match e {
             StoreError::NothingImported { failed, .. } => Some(failed),
@@ -92,7 +90,7 @@ impl IntoResponse for ApiError {
 /// A handler's result.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Who sent the request (the session middleware in `cli::serve` put it in the extensions).
+/// Who sent the request (the `identify` middleware of [`crate::web`] put it in the extensions).
 pub struct Who(pub Caller);
 
 impl<S: Send + Sync> FromRequestParts<S> for Who {
@@ -104,29 +102,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Who {
             .get::<Caller>()
             .cloned()
             .unwrap_or_default()))
-    }
-}
-
-impl Who {
-    /// Whether the caller is an admin.
-    fn is_admin(&self) -> bool {
-        app::account::has_role(self.0.user.as_ref(), Role::Admin)
-    }
-
-    /// Fails unless the caller is an admin; `doing` says what for.
-    fn admin(&self, doing: &str) -> ApiResult<()> {
-        self.0.require(Role::Admin, doing)?;
-        Ok(())
-    }
-
-    /// Fails unless the caller may read dataset `id`.
-    async fn read(&self, store: &Store, id: i64) -> ApiResult<()> {
-        Ok(store.check_read(self.0.user.as_ref(), id).await?)
-    }
-
-    /// Fails unless the caller may read the dataset row `id` (`what`) belongs to.
-    async fn read_of(&self, store: &Store, what: Owned, id: i64) -> ApiResult<()> {
-        Ok(store.check_read_of(self.0.user.as_ref(), what, id).await?)
     }
 }
 
@@ -181,19 +156,13 @@ pub async fn unknown_endpoint(method: Method, uri: Uri) -> ApiError {
     )
 }
 
-/// The path's id, or a 400 that names `what` it should be.
-pub fn id_from(path: Result<Path<i64>, PathRejection>, what: &str) -> ApiResult<i64> {
-    path.map(|Path(id)| id).map_err(|e| {
-        ApiError::bad_request(format!(
-            "the {what} id in the path is not a whole number ({}); use e.g. /api/{what}s/1",
-            e.body_text()
-        ))
-    })
-}
+/// A JSON body, or the API's 4xx error saying what is wrong with it.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
 
-/// The JSON body, or a 4xx [`ApiError`] that says what is wrong with it.
-pub fn json_from<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    body.map(|Json(v)| v).map_err(|e| {
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
         ApiError::new(
             e.status(),
             format!(
@@ -201,18 +170,80 @@ pub fn json_from<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
                 e.body_text()
             ),
         )
-    })
+    }
 }
 
-/// The query string, or a 400 that says what is wrong with it.
-pub fn query_from<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))
+/// A query string, or the API's 400 saying what is wrong with it.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        ApiError::bad_request(format!("bad query string: {}", e.body_text()))
+    }
 }
 
-async fn list_datasets(State(store): State<Store>, who: Who) -> ApiResult<impl IntoResponse> {
-    Ok(Json(store.list_datasets(who.0.user.is_none()).await?))
+/// The id in a request's path (`/api/problems/{id}`), or the API's 400 that shows the path.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<i64>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Id(id)),
+            Err(e) => Err(path_error(parts.uri.path(), e)),
+        }
+    }
+}
+
+fn path_error(path: &str, e: PathRejection) -> ApiError {
+    ApiError::bad_request(format!(
+        "the id in the path {path} is not a whole number ({}); ids look like /api/problems/1",
+        e.body_text()
+    ))
+}
+
+/// A request body that is UTF-8 text (a JSONL file), or the API's error saying where it is not.
+pub struct Utf8Body(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for Utf8Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| {
+                ApiError::new(
+                    e.status(),
+                    format!(
+                        "cannot read the request body: {} (the limit is 64 MiB)",
+                        e.body_text()
+                    ),
+                )
+            })?;
+        match String::from_utf8(body.to_vec()) {
+            Ok(text) => Ok(Utf8Body(text)),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let line = body[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+                Err(ApiError::bad_request(format!(
+                    "the body is not UTF-8 text (first bad byte on line {line}, byte {at}); send \
+                     the JSONL file as UTF-8"
+                )))
+            }
+        }
+    }
+}
+
+/// `Some` as JSON, `None` as the API's 404 for `what` `id`.
+fn found<T>(value: Option<T>, what: &str, id: impl std::fmt::Display) -> ApiResult<Json<T>> {
+    value.map(Json).ok_or_else(|| ApiError::not_found(what, id))
+}
+
+async fn list_datasets(State(store): State<Store>, Who(who): Who) -> ApiResult<impl IntoResponse> {
+    Ok(Json(store.by(&who).list_datasets().await?))
 }
 
 /// `?name=` of an import.
@@ -223,38 +254,16 @@ struct ImportQuery {
 
 async fn import_dataset(
     State(store): State<Store>,
-    who: Who,
-    query: Result<Query<ImportQuery>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    Who(who): Who,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    Utf8Body(text): Utf8Body,
 ) -> ApiResult<impl IntoResponse> {
-    who.admin("import a dataset")?;
-    let name = query_from(query)?.name.ok_or_else(|| {
+    let name = query.name.ok_or_else(|| {
         ApiError::bad_request(
             "give the dataset a name: POST /api/datasets?name=NAME with the JSONL file as the body",
         )
     })?;
-    let body = body.map_err(|e| {
-        ApiError::new(
-            e.status(),
-            format!(
-                "cannot read the request body: {} (the limit is 64 MiB)",
-                e.body_text()
-            ),
-        )
-    })?;
-    let text = std::str::from_utf8(&body).map_err(|e| {
-        let line = body[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        ApiError::bad_request(format!(
-            "the body is not UTF-8 text (first bad byte on line {line}, byte {}); send the JSONL \
-             file as UTF-8",
-            e.valid_up_to()
-        ))
-    })?;
-    let report = store.import_jsonl(&name, text).await?;
+    let report = store.by(&who).import_dataset(&name, &text).await?;
     Ok((StatusCode::CREATED, Json(report)))
 }
 
@@ -267,124 +276,70 @@ struct PageQuery {
 
 async fn get_dataset(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    query: Result<Query<PageQuery>, QueryRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id_from(id, "dataset")?;
-    who.read(&store, id).await?;
-    let q = query_from(query)?;
-    match store.dataset(id, q.offset, q.limit).await? {
-        Some(mut page) => {
-            page.can_write = who.is_admin();
-            Ok(Json(page))
-        }
-        None => Err(ApiError::not_found("dataset", id)),
-    }
+    found(
+        store.by(&who).dataset(id, q.offset, q.limit).await?,
+        "dataset",
+        id,
+    )
 }
 
 async fn list_jobs(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
+    Who(who): Who,
+    Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id_from(id, "dataset")?;
-    who.read(&store, id).await?;
-    if store.dataset_summary(id).await?.is_none() {
-        return Err(ApiError::not_found("dataset", id));
-    }
-    Ok(Json(store.list_jobs(Some(id)).await?))
+    Ok(Json(store.by(&who).dataset_jobs(id).await?))
 }
 
 async fn get_problem(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
+    Who(who): Who,
+    Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id_from(id, "problem")?;
-    who.read_of(&store, Owned::Problem, id).await?;
-    match store.problem(id).await? {
-        Some(mut p) => {
-            p.can_write = who.is_admin();
-            Ok(Json(p))
-        }
-        None => Err(ApiError::not_found("problem", id)),
-    }
+    found(store.by(&who).problem(id).await?, "problem", id)
 }
 
 async fn save_variant(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    body: Result<Json<NewVariant>, JsonRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiJson(new): ApiJson<NewVariant>,
 ) -> ApiResult<impl IntoResponse> {
-    who.admin("save variants")?;
-    let id = id_from(id, "problem")?;
-    let req = json_from(body)?;
-    let saved = store
-        .save_variant(id, req.parent_variant_id, req.operations, req.seed)
-        .await?;
+    let saved = store.by(&who).save_variant(id, new).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
 async fn get_variant(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
+    Who(who): Who,
+    Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id_from(id, "variant")?;
-    who.read_of(&store, Owned::Variant, id).await?;
-    match store.variant(id).await? {
-        Some(mut v) => {
-            v.can_write = who.is_admin();
-            Ok(Json(v))
-        }
-        None => Err(ApiError::not_found("variant", id)),
-    }
+    found(store.by(&who).variant(id).await?, "variant", id)
 }
 
 async fn create_job(
     State(store): State<Store>,
-    who: Who,
-    body: Result<Json<JobSpec>, JsonRejection>,
+    Who(who): Who,
+    ApiJson(spec): ApiJson<JobSpec>,
 ) -> ApiResult<impl IntoResponse> {
-    who.admin("start jobs")?;
-    let spec = json_from(body)?;
-    let id = store.create_job(&spec).await?;
-    match store.job(id).await? {
-        Some(status) => Ok((StatusCode::CREATED, Json(status))),
-        None => Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("job {id} vanished right after it was created"),
-        )),
-    }
+    let status = store.by(&who).start_job(&spec).await?;
+    Ok((StatusCode::CREATED, Json(status)))
 }
 
-async fn list_all_jobs(State(store): State<Store>, who: Who) -> ApiResult<impl IntoResponse> {
-    let mut jobs = store.list_jobs(None).await?;
-    if who.0.user.is_none() {
-        let public: Vec<i64> = store
-            .list_datasets(true)
-            .await?
-            .iter()
-            .map(|d| d.id)
-            .collect();
-        jobs.retain(|j| public.contains(&j.dataset_id));
-    }
-    Ok(Json(jobs))
+async fn list_all_jobs(State(store): State<Store>, Who(who): Who) -> ApiResult<impl IntoResponse> {
+    Ok(Json(store.by(&who).all_jobs().await?))
 }
 
 async fn get_job(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
+    Who(who): Who,
+    Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id_from(id, "job")?;
-    who.read_of(&store, Owned::Job, id).await?;
-    match store.job(id).await? {
-        Some(j) => Ok(Json(j)),
-        None => Err(ApiError::not_found("job", id)),
-    }
+    found(store.by(&who).job(id).await?, "job", id)
 }
 
 /// One failed item of a job, as `GET /api/jobs/{id}/failures` lists it.
@@ -398,12 +353,10 @@ struct JobFailure {
 
 async fn job_failures(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
+    Who(who): Who,
+    Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id_from(id, "job")?;
-    who.read_of(&store, Owned::Job, id).await?;
-    let failures = store.job_failures(id).await?;
+    let failures = store.by(&who).job_failures(id).await?;
     Ok(Json(
         failures
             .into_iter()
@@ -419,76 +372,30 @@ struct WordsQuery {
     offline: bool,
 }
 
-/// What `POST /api/variants/{id}/…` does.
-#[derive(Clone, Copy)]
-enum WordsTask {
-    Verbalize,
-    Judge,
-}
-
-/// Verbalizes or judges a variant with the server's model (none with `?offline=true`).
-async fn words(
-    store: Store,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    query: Result<Query<WordsQuery>, QueryRejection>,
-    task: WordsTask,
-) -> ApiResult<Json<app::model::VariantWords>> {
-    who.admin(match task {
-        WordsTask::Verbalize => "verbalize variants",
-        WordsTask::Judge => "judge variants",
-    })?;
-    let id = id_from(id, "variant")?;
-    let q = query_from(query)?;
-    let budget = llm::Budget::unlimited();
-    let model = store.llm().filter(|_| !q.offline).map(|c| (c, &budget));
-    let words = match task {
-        WordsTask::Verbalize => store.verbalize_variant(id, model, None).await?,
-        WordsTask::Judge => store.judge_variant(id, model, None).await?,
-    };
-    Ok(Json(words))
-}
-
 async fn verbalize_variant(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    query: Result<Query<WordsQuery>, QueryRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<WordsQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    words(store, who, id, query, WordsTask::Verbalize).await
+    Ok(Json(store.by(&who).verbalize_variant(id, q.offline).await?))
 }
 
 async fn judge_variant(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    query: Result<Query<WordsQuery>, QueryRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<WordsQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    words(store, who, id, query, WordsTask::Judge).await
+    Ok(Json(store.by(&who).judge_variant(id, q.offline).await?))
 }
 
 async fn extract_problem(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
+    Who(who): Who,
+    Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    who.admin("extract problems")?;
-    let id = id_from(id, "problem")?;
-    let client = store.llm().cloned().ok_or_else(|| {
-        ApiError::bad_request(
-            "extracting with a model needs one: start graft with GRAFT_LLM_BASE_URL and \
-             GRAFT_LLM_MODEL (see the README)",
-        )
-    })?;
-    let extracted = store
-        .extract_problem(id, &client, &llm::Budget::unlimited(), None)
-        .await?;
-    match store.problem(id).await? {
-        Some(p) => Ok(Json(
-            serde_json::json!({"extracted": extracted, "problem": p}),
-        )),
-        None => Err(ApiError::not_found("problem", id)),
-    }
+    Ok(Json(store.by(&who).extract_problem(id).await?))
 }
 
 /// `?verdict=&offset=&limit=` of a dataset's variant list.
@@ -501,48 +408,45 @@ struct VariantQuery {
 
 async fn dataset_variants(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    query: Result<Query<VariantQuery>, QueryRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<VariantQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id_from(id, "dataset")?;
-    who.read(&store, id).await?;
-    let q = query_from(query)?;
-    let page = store
-        .dataset_variants(
-            id,
-            q.verdict.as_deref().filter(|v| !v.is_empty()),
-            q.offset.unwrap_or(0),
-            q.limit.unwrap_or(50),
-        )
-        .await?;
-    Ok(Json(page))
+    let (offset, limit) = (q.offset.unwrap_or(0), q.limit.unwrap_or(50));
+    let page = store.by(&who);
+    Ok(Json(
+        page.dataset_variants(id, q.verdict.as_deref(), offset, limit)
+            .await?,
+    ))
 }
 
 async fn resume_job(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
+    Who(who): Who,
+    Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
-    who.admin("resume jobs")?;
-    let id = id_from(id, "job")?;
-    Ok(Json(store.resume_job(id).await?))
+    Ok(Json(store.by(&who).resume_job(id).await?))
 }
 
 async fn get_shared(
     State(store): State<Store>,
+    Who(who): Who,
     token: Result<Path<String>, PathRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let token = token
         .map(|Path(t)| t)
         .map_err(|e| ApiError::bad_request(format!("bad share token: {}", e.body_text())))?;
-    match store.shared(&token).await? {
-        Some(s) => Ok(Json(s)),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no problem or variant has this share link (check that the link was copied whole)",
-        )),
-    }
+    store
+        .by(&who)
+        .shared(&token)
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no problem or variant has this share link (check that the link was copied whole)",
+            )
+        })
 }
 
 /// `?format=` of an export.
@@ -555,15 +459,11 @@ struct ExportQuery {
 /// read (`application/x-ndjson`, with a file name to save it under).
 async fn export_dataset(
     State(store): State<Store>,
-    who: Who,
-    id: Result<Path<i64>, PathRejection>,
-    query: Result<Query<ExportQuery>, QueryRejection>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     use futures_util::TryStreamExt;
-    // Admins only: an export holds every annotator's labels, which annotators never see.
-    who.admin("export datasets")?;
-    let id = id_from(id, "dataset")?;
-    let q = query_from(query)?;
     let format = match q.format.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
         None => ExportFormat::Full,
         Some(f) => ExportFormat::parse(f).ok_or_else(|| {
@@ -573,7 +473,7 @@ async fn export_dataset(
             ))
         })?,
     };
-    let stream = store.export(id, format).await?;
+    let stream = store.by(&who).export(id, format).await?;
     let disposition =
         HeaderValue::from_str(&format!("attachment; filename=\"{}\"", stream.file_name()))
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

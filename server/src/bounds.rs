@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::account::Role;
 use app::auth::Caller;
 use axum::body::Body;
 use axum::extract::State;
@@ -181,7 +180,7 @@ pub async fn guard_preview(
         .get::<Caller>()
         .cloned()
         .unwrap_or_default();
-    if !app::account::has_role(caller.user.as_ref(), Role::Admin) {
+    if !caller.can(store::Action::PreviewUnlimited) {
         let address = caller.address.as_deref().unwrap_or("unknown");
         if let Err(wait) = state.previews.check(address, Instant::now()) {
             let secs = wait.as_secs().max(1);

@@ -1,5 +1,9 @@
 //! The web server driven in-process, as a library: the real router over a real SQLite file,
 //! requests sent with `tower::ServiceExt::oneshot`, no port and no child process.
+//!
+//! [`every_operation_answers_each_role_alike_through_both_adapters`] is the permission table:
+//! each operation once, each role once, through the REST handler and the server function
+//! (the two adapters over `store::ops`), expecting the same outcome from both.
 
 use std::net::SocketAddr;
 
@@ -13,6 +17,10 @@ use tower::ServiceExt;
 use tower_sessions_sqlx_store::SqliteStore;
 
 async fn app(dir: &std::path::Path) -> axum::Router {
+    app_and_store(dir).await.0
+}
+
+async fn app_and_store(dir: &std::path::Path) -> (axum::Router, Store) {
     let store = Store::open_data_dir(dir).await.expect("a new store");
     store.ensure_demo().await.expect("the demo set");
     let sessions = SqliteStore::new(store.pool().clone());
@@ -23,12 +31,12 @@ async fn app(dir: &std::path::Path) -> axum::Router {
         .leptos_options;
     let state = AppState {
         leptos_options: options,
-        store,
+        store: store.clone(),
         jobs,
         limiter: LoginLimiter::default(),
         previews: RateLimiter::preview(),
     };
-    router(state, sessions, false)
+    (router(state, sessions, false), store)
 }
 
 async fn get(app: &axum::Router, path: &str) -> (StatusCode, serde_json::Value) {
@@ -63,4 +71,605 @@ async fn the_router_answers_without_a_socket() {
     let (status, body) = get(&app, "/api/no-such-endpoint").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body["error"].is_string(), "{body}");
+}
+
+/// Who sends a request in the permission table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Who {
+    Anonymous,
+    Viewer,
+    Annotator,
+    Admin,
+}
+
+const EVERYONE: [Who; 4] = [Who::Anonymous, Who::Viewer, Who::Annotator, Who::Admin];
+
+/// Who may do an operation on the private dataset of the table.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// Anyone, logged in or not.
+    Anyone,
+    /// Anyone logged in (the dataset is private).
+    Reader,
+    /// Annotators and admins.
+    Annotator,
+    /// Admins only.
+    Admin,
+}
+
+/// What a request came to, as far as permissions go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Past the permission check (2xx, or a 4xx of the work itself: 400, 404, 409).
+    Allowed,
+    /// 401: log in first.
+    LoginRequired,
+    /// 403: the role may not.
+    Forbidden,
+}
+
+impl Rule {
+    fn expect(self, who: Who) -> Outcome {
+        let rank = |w: Who| match w {
+            Who::Anonymous => 0,
+            Who::Viewer => 1,
+            Who::Annotator => 2,
+            Who::Admin => 3,
+        };
+        let need = match self {
+            Rule::Anyone => 0,
+            Rule::Reader => 1,
+            Rule::Annotator => 2,
+            Rule::Admin => 3,
+        };
+        if rank(who) >= need {
+            Outcome::Allowed
+        } else if who == Who::Anonymous {
+            Outcome::LoginRequired
+        } else {
+            Outcome::Forbidden
+        }
+    }
+}
+
+/// One request: method, path, body (JSON unless `form`).
+struct Call {
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+    form: bool,
+}
+
+fn rest(method: &'static str, path: String, body: Option<serde_json::Value>) -> Call {
+    Call {
+        method,
+        path,
+        body: body.map(|b| b.to_string()),
+        form: false,
+    }
+}
+
+/// A call of server function `name` (its registered path), with JSON or form arguments.
+fn server_fn(name: &str, args: serde_json::Value, json: bool) -> Call {
+    let path = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_string())
+        .find(|p| {
+            p.strip_prefix("/api/")
+                .and_then(|rest| rest.strip_prefix(name))
+                .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_digit()))
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"));
+    let body = if json {
+        args.to_string()
+    } else {
+        args.as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                format!("{k}={}", v.replace(' ', "+"))
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    Call {
+        method: "POST",
+        path,
+        body: Some(body),
+        form: !json,
+    }
+}
+
+/// Sends `call` with `cookie`; the status, the body and the `Set-Cookie` header.
+async fn send(
+    app: &axum::Router,
+    call: &Call,
+    cookie: Option<&str>,
+) -> (StatusCode, String, Option<String>) {
+    let mut req = Request::builder().method(call.method).uri(&call.path);
+    if call.body.is_some() {
+        let kind = if call.form {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        };
+        req = req.header("content-type", kind);
+    }
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let mut req = req
+        .body(Body::from(call.body.clone().unwrap_or_default()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
+    let res = app.clone().oneshot(req).await.expect("a response");
+    let status = res.status();
+    let set_cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().to_string());
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    (
+        status,
+        String::from_utf8_lossy(&bytes).into_owned(),
+        set_cookie,
+    )
+}
+
+fn outcome(status: StatusCode) -> Outcome {
+    match status.as_u16() {
+        401 => Outcome::LoginRequired,
+        403 => Outcome::Forbidden,
+        _ => Outcome::Allowed,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_answers_each_role_alike_through_both_adapters() {
+    use serde_json::json;
+    use types::account::Role;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (app, store) = app_and_store(dir.path()).await;
+    let password = "password-123";
+    for (name, role) in [
+        ("vic", Role::Viewer),
+        ("ann", Role::Annotator),
+        ("ada", Role::Admin),
+    ] {
+        store.create_user(name, role, password).await.unwrap();
+    }
+    // A private dataset with a problem, a variant and a finished job.
+    let rows = r#"{"question": "Ann has 3 boxes of 4 apples and eats 2. How many apples are left?", "answer": "Ann has 3 * 4 = <<3*4=12>>12 apples.\nShe has 12 - 2 = <<12-2=10>>10 left.\n#### 10"}"#;
+    let d = store
+        .import_jsonl("private", rows)
+        .await
+        .unwrap()
+        .dataset_id;
+    let spec = types::model::JobSpec::curriculum(d, 1, 1, 7);
+    let job = store.create_job(&spec).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let status = store.job(job).await.unwrap().unwrap();
+        if status.state.is_finished() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the job never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let page = store.dataset(d, None, None).await.unwrap().unwrap();
+    let p = page.problems[0].id;
+    let problem = store.problem(p).await.unwrap().unwrap();
+    let v = problem.variants.first().expect("the job made a variant").id;
+    let token = problem.share_token.clone();
+
+    // Each role's session cookie, by logging in through the API.
+    let mut cookies = std::collections::HashMap::new();
+    for (who, name) in [
+        (Who::Viewer, "vic"),
+        (Who::Annotator, "ann"),
+        (Who::Admin, "ada"),
+    ] {
+        let call = rest(
+            "POST",
+            "/api/login".into(),
+            Some(json!({"name": name, "password": password})),
+        );
+        let (status, body, cookie) = send(&app, &call, None).await;
+        assert_eq!(status, StatusCode::OK, "{name} logs in: {body}");
+        cookies.insert(who, cookie.expect("a session cookie"));
+    }
+
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    let fresh = |what: &str| {
+        format!(
+            "{what}-{}",
+            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )
+    };
+    let settings = json!({"public": false, "guidelines": "", "overlap": 1, "gold_percent": 0});
+    let accept = json!({"decision": "accept"});
+
+    // (operation, rule, REST call, server function call); every call is made fresh for each
+    // role, so names that must be new are.
+    type Make<'a> = Box<dyn Fn() -> Option<Call> + 'a>;
+    let table: Vec<(&str, Rule, Make, Make)> = vec![
+        (
+            "list datasets",
+            Rule::Anyone,
+            Box::new(|| Some(rest("GET", "/api/datasets".into(), None))),
+            Box::new(|| Some(server_fn("list_datasets", json!({}), false))),
+        ),
+        (
+            "read a dataset",
+            Rule::Reader,
+            Box::new(|| Some(rest("GET", format!("/api/datasets/{d}"), None))),
+            Box::new(|| Some(server_fn("get_dataset", json!({"id": d}), false))),
+        ),
+        (
+            "list a dataset's variants",
+            Rule::Reader,
+            Box::new(|| Some(rest("GET", format!("/api/datasets/{d}/variants"), None))),
+            Box::new(|| {
+                Some(server_fn(
+                    "list_variants",
+                    json!({"dataset_id": d, "offset": 0}),
+                    false,
+                ))
+            }),
+        ),
+        (
+            "list a dataset's jobs",
+            Rule::Reader,
+            Box::new(|| Some(rest("GET", format!("/api/datasets/{d}/jobs"), None))),
+            Box::new(|| Some(server_fn("list_jobs", json!({"dataset_id": d}), false))),
+        ),
+        (
+            "read a problem",
+            Rule::Reader,
+            Box::new(|| Some(rest("GET", format!("/api/problems/{p}"), None))),
+            Box::new(|| Some(server_fn("get_problem", json!({"id": p}), false))),
+        ),
+        (
+            "read a variant",
+            Rule::Reader,
+            Box::new(|| Some(rest("GET", format!("/api/variants/{v}"), None))),
+            Box::new(|| Some(server_fn("get_variant", json!({"id": v}), false))),
+        ),
+        (
+            "read a variant's words",
+            Rule::Reader,
+            Box::new(|| None),
+            Box::new(|| Some(server_fn("get_variant_wording", json!({"id": v}), false))),
+        ),
+        (
+            "read a job",
+            Rule::Reader,
+            Box::new(|| Some(rest("GET", format!("/api/jobs/{job}"), None))),
+            Box::new(|| Some(server_fn("get_job", json!({"id": job}), false))),
+        ),
+        (
+            "read a job's failures",
+            Rule::Reader,
+            Box::new(|| Some(rest("GET", format!("/api/jobs/{job}/failures"), None))),
+            Box::new(|| None),
+        ),
+        (
+            "list every job",
+            Rule::Anyone,
+            Box::new(|| Some(rest("GET", "/api/jobs".into(), None))),
+            Box::new(|| None),
+        ),
+        (
+            "open a share link",
+            Rule::Anyone,
+            Box::new(|| Some(rest("GET", format!("/api/s/{token}"), None))),
+            Box::new(|| Some(server_fn("get_shared", json!({"token": token}), false))),
+        ),
+        (
+            "import a dataset",
+            Rule::Admin,
+            Box::new(|| {
+                Some(
+                    rest("POST", format!("/api/datasets?name={}", fresh("set")), None)
+                        .with_text(rows),
+                )
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "import_dataset",
+                    json!({"name": fresh("set"), "contents": rows}),
+                    true,
+                ))
+            }),
+        ),
+        (
+            "add a problem",
+            Rule::Admin,
+            Box::new(|| None),
+            Box::new(|| {
+                Some(server_fn(
+                    "add_problem",
+                    json!({"dataset_id": d, "question": "Bo has 2 pens and buys 3. How many pens?", "solution": "2 + 3 = <<2+3=5>>5\n#### 5", "python": false}),
+                    true,
+                ))
+            }),
+        ),
+        (
+            "save a variant",
+            Rule::Admin,
+            Box::new(|| {
+                Some(rest(
+                    "POST",
+                    format!("/api/problems/{p}/variants"),
+                    Some(json!({"operations": []})),
+                ))
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "save_variant",
+                    json!({"problem_id": p, "parent_variant_id": null, "operations": []}),
+                    true,
+                ))
+            }),
+        ),
+        (
+            "start a job",
+            Rule::Admin,
+            Box::new(|| {
+                Some(rest(
+                    "POST",
+                    "/api/jobs".into(),
+                    Some(serde_json::to_value(&spec).unwrap()),
+                ))
+            }),
+            Box::new(|| Some(server_fn("start_job", json!({"spec": spec}), true))),
+        ),
+        (
+            "resume a job",
+            Rule::Admin,
+            Box::new(|| Some(rest("POST", format!("/api/jobs/{job}/resume"), None))),
+            Box::new(|| Some(server_fn("resume_job", json!({"id": job}), false))),
+        ),
+        (
+            "verbalize a variant",
+            Rule::Admin,
+            Box::new(|| {
+                Some(rest(
+                    "POST",
+                    format!("/api/variants/{v}/verbalize?offline=true"),
+                    None,
+                ))
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "verbalize_variant",
+                    json!({"id": v, "offline": true}),
+                    false,
+                ))
+            }),
+        ),
+        (
+            "judge a variant",
+            Rule::Admin,
+            Box::new(|| {
+                Some(rest(
+                    "POST",
+                    format!("/api/variants/{v}/judge?offline=true"),
+                    None,
+                ))
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "judge_variant",
+                    json!({"id": v, "offline": true}),
+                    false,
+                ))
+            }),
+        ),
+        (
+            "extract a problem",
+            Rule::Admin,
+            Box::new(|| Some(rest("POST", format!("/api/problems/{p}/extract"), None))),
+            Box::new(|| None),
+        ),
+        (
+            "export a dataset",
+            Rule::Admin,
+            Box::new(|| Some(rest("GET", format!("/api/datasets/{d}/export"), None))),
+            Box::new(|| None),
+        ),
+        (
+            "read the review queue",
+            Rule::Annotator,
+            Box::new(|| Some(rest("GET", format!("/api/datasets/{d}/review"), None))),
+            Box::new(|| {
+                Some(server_fn(
+                    "get_review_queue",
+                    json!({"dataset_id": d, "filter": {}, "after": null}),
+                    true,
+                ))
+            }),
+        ),
+        (
+            "decide on a variant",
+            Rule::Annotator,
+            Box::new(|| {
+                Some(rest(
+                    "POST",
+                    format!("/api/variants/{v}/review"),
+                    Some(accept.clone()),
+                ))
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "decide",
+                    json!({"variant_id": v, "decision": accept}),
+                    true,
+                ))
+            }),
+        ),
+        (
+            "decide in bulk",
+            Rule::Admin,
+            Box::new(|| {
+                Some(rest(
+                    "POST",
+                    format!("/api/datasets/{d}/review/bulk"),
+                    Some(json!({"decision": accept, "apply": false})),
+                ))
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "bulk_decide",
+                    json!({"dataset_id": d, "filter": {}, "decision": accept, "apply": false}),
+                    true,
+                ))
+            }),
+        ),
+        (
+            "change settings",
+            Rule::Admin,
+            Box::new(|| {
+                Some(rest(
+                    "POST",
+                    format!("/api/datasets/{d}/settings"),
+                    Some(settings.clone()),
+                ))
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "save_settings",
+                    json!({"dataset_id": d, "settings": settings}),
+                    true,
+                ))
+            }),
+        ),
+        (
+            "read the label queue",
+            Rule::Annotator,
+            Box::new(|| Some(rest("GET", format!("/api/datasets/{d}/labels/next"), None))),
+            Box::new(|| {
+                Some(server_fn(
+                    "get_label_queue",
+                    json!({"dataset_id": d}),
+                    false,
+                ))
+            }),
+        ),
+        (
+            "edit labels",
+            Rule::Annotator,
+            Box::new(|| {
+                Some(rest(
+                    "POST",
+                    "/api/label-items/999999".into(),
+                    Some(json!({"action": "reopen"})),
+                ))
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "edit_labels",
+                    json!({"item_id": 999999, "edit": {"action": "reopen"}}),
+                    true,
+                ))
+            }),
+        ),
+        (
+            "read the annotation report",
+            Rule::Admin,
+            Box::new(|| Some(rest("GET", format!("/api/datasets/{d}/annotations"), None))),
+            Box::new(|| None),
+        ),
+        (
+            "list accounts",
+            Rule::Admin,
+            Box::new(|| Some(rest("GET", "/api/users".into(), None))),
+            Box::new(|| Some(server_fn("list_users", json!({}), false))),
+        ),
+        (
+            "add an account",
+            Rule::Admin,
+            Box::new(|| {
+                Some(rest(
+                    "POST",
+                    "/api/users".into(),
+                    Some(json!({"name": fresh("user"), "role": "viewer", "password": password})),
+                ))
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "add_user",
+                    json!({"name": fresh("user"), "role": "viewer", "password": password}),
+                    false,
+                ))
+            }),
+        ),
+        (
+            "change a role",
+            Rule::Admin,
+            Box::new(|| None),
+            Box::new(|| {
+                Some(server_fn(
+                    "set_user_role",
+                    json!({"name": "vic", "role": "viewer"}),
+                    false,
+                ))
+            }),
+        ),
+        (
+            "who am I",
+            Rule::Anyone,
+            Box::new(|| Some(rest("GET", "/api/me".into(), None))),
+            Box::new(|| Some(server_fn("current_user", json!({}), false))),
+        ),
+    ];
+
+    let mut wrong = Vec::new();
+    for (name, rule, by_rest, by_fn) in &table {
+        for who in EVERYONE {
+            let expected = rule.expect(who);
+            let cookie = cookies.get(&who).map(String::as_str);
+            for (adapter, call) in [("REST", by_rest()), ("server fn", by_fn())] {
+                let Some(call) = call else { continue };
+                let (status, body, _) = send(&app, &call, cookie).await;
+                let got = outcome(status);
+                // Arguments that did not decode would hide a check: they count as wrong too.
+                let undecoded = body.starts_with("Args|") || body.starts_with("Deserialization|");
+                if got != expected || status.is_server_error() || undecoded {
+                    wrong.push(format!(
+                        "{name} as {who:?} via {adapter} ({} {}): expected {expected:?}, got \
+                         {status} {body:.200}",
+                        call.method, call.path
+                    ));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // The annotation report on the dataset page: the report for an admin, nothing for others
+    // (not an error), decided by the same rule.
+    for who in EVERYONE {
+        let call = server_fn("get_annotation_report", json!({"dataset_id": d}), false);
+        let (status, body, _) = send(&app, &call, cookies.get(&who).map(String::as_str)).await;
+        assert_eq!(status, StatusCode::OK, "{who:?}: {body}");
+        assert_eq!(body == "null", who != Who::Admin, "{who:?}: {body}");
+    }
+}
+
+impl Call {
+    /// The call with a plain-text body.
+    fn with_text(mut self, text: &str) -> Call {
+        self.body = Some(text.to_string());
+        self.form = false;
+        self
+    }
 }

@@ -3,8 +3,8 @@
 
 use tower_sessions::Session;
 
-use crate::{require, LoginLimiter, Store, StoreError, StoreResult};
-use types::account::{Role, UserInfo};
+use crate::{LoginLimiter, Store, StoreError, StoreResult};
+use types::account::UserInfo;
 
 /// The session key holding the logged-in user's id.
 pub const USER_KEY: &str = "graft.user";
@@ -17,13 +17,6 @@ pub struct Caller {
     pub user: Option<UserInfo>,
     /// The client's IP address, for the login limiter.
     pub address: Option<String>,
-}
-
-impl Caller {
-    /// Fails unless the caller has at least `role`; `doing` says what for.
-    pub fn require(&self, role: Role, doing: &str) -> StoreResult<UserInfo> {
-        require(self.user.as_ref(), role, doing)
-    }
 }
 
 fn session_error(e: tower_sessions::session::Error) -> StoreError {

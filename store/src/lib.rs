@@ -6,7 +6,8 @@
 //! workspace root and is applied by [`Store::open`].
 //!
 //! Every method that takes outside input checks it and answers a [`StoreError`] that says what
-//! is wrong and how to fix it; [`StoreError::kind`] tells a caller which HTTP status fits.
+//! is wrong and how to fix it; [`StoreError::kind`] says what kind of failure it is (the web
+//! layer picks the HTTP status from it).
 //! Graphs are never taken from a client: variants are re-derived here from the stored parent
 //! graph and the interventions ([`Store::save_variant`]).
 
@@ -19,12 +20,16 @@ mod export;
 mod import;
 mod jobs;
 mod labels;
+pub mod ops;
 mod reads;
 mod review;
 mod rows;
 mod users;
 mod variants;
 mod words;
+
+pub use caller::Caller;
+pub use ops::{Action, Ops};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -74,7 +79,7 @@ pub const DB_FILE: &str = "graft.sqlite3";
 /// How long a statement waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What kind of failure a [`StoreError`] is, for choosing a response status.
+/// What kind of failure a [`StoreError`] is (the web layer maps each to an HTTP status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The request is wrong (bad values, nothing importable, an operation that does not apply).
@@ -93,22 +98,6 @@ pub enum ErrorKind {
     Forbidden,
     /// Too many failed logins; wait before trying again.
     TooManyRequests,
-}
-
-impl ErrorKind {
-    /// The HTTP status that fits this kind of failure.
-    pub fn status(self) -> u16 {
-        match self {
-            ErrorKind::BadRequest => 400,
-            ErrorKind::Unauthorized => 401,
-            ErrorKind::Forbidden => 403,
-            ErrorKind::NotFound => 404,
-            ErrorKind::Conflict => 409,
-            ErrorKind::TooManyRequests => 429,
-            ErrorKind::Internal => 500,
-            ErrorKind::Unavailable => 503,
-        }
-    }
 }
 
 /// Why a store operation failed.

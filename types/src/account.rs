@@ -1,5 +1,5 @@
 //! Accounts as the pages see them: roles, the logged-in user, and what each role may do.
-//! Pure data (any target); the checks that count run on the server (`crate::auth`).
+//! Pure data (any target); the checks that count run on the server (`store::ops`).
 
 use serde::{Deserialize, Serialize};
 
@@ -56,11 +56,6 @@ impl UserInfo {
     pub fn is(&self, role: Role) -> bool {
         self.role >= role
     }
-}
-
-/// Whether `user` (if anyone is logged in) has at least `role`.
-pub fn has_role(user: Option<&UserInfo>, role: Role) -> bool {
-    user.is_some_and(|u| u.is(role))
 }
 
 /// A user as an admin sees it in the users list.
