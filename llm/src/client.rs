@@ -443,12 +443,31 @@ impl Client {
             prompt_tokens: None,
             completion_tokens: None,
         };
-        let result = self.run(&body, budget, &mut ex).await;
+        // A span per call (never the key, never the prompt) around its retries' log lines.
+        let span = tracing::info_span!(
+            "model_call",
+            purpose = req.purpose,
+            model = %self.endpoint.model,
+        );
+        let result = {
+            use tracing::Instrument;
+            self.run(&body, budget, &mut ex)
+                .instrument(span.clone())
+                .await
+        };
         ex.latency_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(text) => ex.content = Some(text.clone()),
             Err(e) => ex.error = Some(e.to_string()),
         }
+        tracing::debug!(
+            parent: &span,
+            attempts = ex.attempts,
+            status = ex.status,
+            latency_ms = ex.latency_ms,
+            ok = result.is_ok(),
+            "model call ended"
+        );
         (ex, result)
     }
 

@@ -99,18 +99,45 @@ pub fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
         ))
         .layer(session_layer)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // Outermost: a span per request (method, path) around everything it logs; a line per
-        // request and response at debug level, an error line for a 5xx.
+        // Outermost: a span per request (method, path, then the caller's account, the status
+        // and the latency) around everything it logs; a line per response at debug level, an
+        // error line for a 5xx.
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(
-                    tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
-                )
+                .make_span_with(request_span)
                 .on_response(
-                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG),
+                    |res: &Response, latency: std::time::Duration, span: &tracing::Span| {
+                        span.record("status", res.status().as_u16());
+                        span.record("latency_ms", latency.as_millis() as u64);
+                        tracing::debug!("response");
+                    },
                 ),
         )
         .with_state(state)
+}
+
+/// The span of one request: method and path (a share link's token left out: it is the key to
+/// what it shares), and the fields filled in later (`user`, `status`, `latency_ms`).
+fn request_span(req: &Request<Body>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %loggable_path(req.uri().path()),
+        user = tracing::field::Empty,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    )
+}
+
+/// `path` with the secret part of a share link (`/s/{token}`, `/api/s/{token}`) replaced by
+/// `…`.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in ["/s/", "/api/s/"] {
+        if path.starts_with(prefix) && path.len() > prefix.len() {
+            return format!("{prefix}…").into();
+        }
+    }
+    path.into()
 }
 
 /// Puts the request's [`Caller`] (the session's account, the client's address) in its
@@ -131,6 +158,9 @@ async fn identify(State(state): State<AppState>, mut req: Request<Body>, next: N
         Some(session) => session_user(&state.store, &session).await,
         None => None,
     };
+    if let Some(u) = &user {
+        tracing::Span::current().record("user", u.id);
+    }
     let address = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

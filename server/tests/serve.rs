@@ -65,6 +65,12 @@ fn logs_go_to_stderr_with_a_span_per_request() {
     );
     assert_eq!(get(server.addr, "/api/datasets").0, 200);
     assert_eq!(get(server.addr, "/api/no-such-endpoint").0, 404);
+    assert_eq!(get(server.addr, "/api/s/secret-share-token").0, 404);
+    // A logged-in request: its span names the account by id.
+    add_user(dir.path(), "logger", "viewer", "password-123");
+    let cookie = login(server.addr, "logger", "password-123").expect("logs in");
+    set_cookie_for(server.addr, Some(cookie));
+    assert_eq!(get(server.addr, "/api/jobs").0, 200);
     server.child.kill().unwrap();
     let mut log = String::new();
     server
@@ -76,14 +82,24 @@ fn logs_go_to_stderr_with_a_span_per_request() {
         .unwrap();
     assert!(log.contains("new database: imported the demo set"), "{log}");
     assert!(log.contains("no accounts yet"), "{log}");
-    // Each request's lines carry its span: method and path, then the status.
+    // Each request's lines carry its span: method and path, then the status and latency.
     let line = log
         .lines()
-        .find(|l| l.contains("uri=/api/datasets") && l.contains("status=200"))
+        .find(|l| l.contains("path=/api/datasets") && l.contains("status=200"))
         .unwrap_or_else(|| panic!("no response line for /api/datasets in {log}"));
     assert!(line.contains("request{method=GET"), "{line}");
+    assert!(line.contains("latency_ms="), "{line}");
+    assert!(!line.contains("user="), "anonymous: {line}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("path=/api/jobs") && l.contains("status=200"))
+        .unwrap_or_else(|| panic!("no response line for /api/jobs in {log}"));
+    assert!(line.contains("user=1"), "{line}");
+    // A share link's token is the key to what it shares: never logged.
+    assert!(log.contains("path=/api/s/…"), "{log}");
+    assert!(!log.contains("secret-share-token"), "{log}");
     assert!(
-        log.contains("uri=/api/no-such-endpoint") && log.contains("status=404"),
+        log.contains("path=/api/no-such-endpoint") && log.contains("status=404"),
         "{log}"
     );
     assert!(

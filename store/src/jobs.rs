@@ -15,6 +15,7 @@ use std::time::Duration;
 use engine::curriculum::{generate, CurriculumConfig};
 use futures_util::FutureExt;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use super::rows::{graph_from_json, JobParams, JobRow};
 use super::{new_share_token, panic_message, seed_to_db, Store, StoreError, StoreResult};
@@ -253,7 +254,10 @@ impl Store {
             match self.next_job().await {
                 Ok(Some(id)) => {
                     // A panic outside the engine slots (a bug) fails this job, not the runner.
-                    let error = match AssertUnwindSafe(self.run_job(id)).catch_unwind().await {
+                    // A span per job around everything it logs (its model calls included).
+                    let span = tracing::info_span!("job", id);
+                    let run = AssertUnwindSafe(self.run_job(id).instrument(span.clone()));
+                    let error = match run.catch_unwind().await {
                         Ok(Ok(())) => None,
                         Ok(Err(e)) => Some(e.to_string()),
                         Err(panic) => Some(format!(
@@ -263,7 +267,7 @@ impl Store {
                         )),
                     };
                     if let Some(e) = error {
-                        tracing::error!(job = id, "job failed: {e}");
+                        tracing::error!(parent: &span, "job failed: {e}");
                         if let Err(e2) = self.fail_job(id, &e).await {
                             tracing::error!(
                                 job = id,
@@ -301,7 +305,9 @@ impl Store {
         .bind(id)
         .execute(&self.pool)
         .await?;
+        tracing::info!("job started");
         while self.job_step(id).await? {}
+        tracing::info!("job left the runner (done, paused or failed)");
         Ok(())
     }
 
