@@ -64,8 +64,7 @@ impl Action {
     /// The least role that may do it.
     pub const fn role(self) -> Role {
         match self {
-            Action::Label => Role::Annotator,
-            Action::Review => Role::Viewer,
+            Action::Review | Action::Label => Role::Annotator,
             Action::ImportDataset
             | Action::AddProblem
             | Action::SaveVariant
