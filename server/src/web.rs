@@ -55,6 +55,57 @@ impl AppState {
     }
 }
 
+/// Everything `graft serve` sets up over an opened store, as a router: the demo set imported
+/// into an empty database, a warning when there are no accounts, the session table, the job
+/// runner. Tests drive the same router in-process.
+pub async fn app(
+    store: Store,
+    leptos_options: LeptosOptions,
+    secure_cookies: bool,
+) -> anyhow::Result<Router> {
+    use anyhow::Context;
+    if let Some(report) = store
+        .ensure_demo()
+        .await
+        .context("cannot import the demo set into the new database")?
+    {
+        tracing::info!(
+            "new database: imported the demo set ({} problems)",
+            report.imported
+        );
+    }
+    if store.user_count().await? == 0 {
+        tracing::warn!(
+            "no accounts yet: anyone can read public datasets, nobody can write; make the first \
+             admin with `graft user add NAME --admin`"
+        );
+    }
+    let sessions = SqliteStore::new(store.pool().clone());
+    sessions
+        .migrate()
+        .await
+        .context("cannot create the session table in the database")?;
+    let jobs = store.spawn_job_runner();
+    let state = AppState {
+        leptos_options,
+        store,
+        jobs,
+        limiter: LoginLimiter::default(),
+        previews: RateLimiter::preview(),
+    };
+    Ok(router(state, sessions, secure_cookies))
+}
+
+/// Serves `router` on `listener` until the server stops (each request knows its client's
+/// address).
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
+
 /// How long a session lasts without a request.
 const SESSION_IDLE_DAYS: i64 = 7;
 

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{data_dir, login, start, ADMIN, ADMIN_PASSWORD};
+use common::{data_dir, login, start_process, ADMIN, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 use support::{changed, digest, integrity, query_i64, query_strings, send, serves_home, Req};
 
@@ -93,7 +93,7 @@ fn an_import_killed_mid_write_is_all_or_nothing() {
     // Up to three tries to land the kill while the import's transaction is being written
     // (the WAL grows); each try is checked the same way whatever it hit.
     for attempt in 0..3 {
-        let server = start(dir.path());
+        let server = start_process(dir.path());
         let (addr, cookie) = (
             server.addr,
             login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap(),
@@ -132,7 +132,7 @@ fn an_import_killed_mid_write_is_all_or_nothing() {
             }
         ));
         // After the kill: the dataset is there whole or not at all.
-        let restarted = start(dir.path());
+        let restarted = start_process(dir.path());
         let stored = query_strings(
             &db(dir.path()),
             &format!(
@@ -155,7 +155,7 @@ fn an_import_killed_mid_write_is_all_or_nothing() {
     }
     eprintln!("{}", outcomes.join("; "));
     // The name is free (or taken whole) and a new import of the same file works completely.
-    let server = start(dir.path());
+    let server = start_process(dir.path());
     let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
     let r = call(
         server.addr,
@@ -216,7 +216,7 @@ fn a_curriculum_job_killed_three_times_ends_as_an_uninterrupted_run() {
     // the uninterrupted run.
     let spec = json!({"dataset_id": 1, "rounds": 6, "per_problem": 12, "seed": 11});
     let reference_dir = data_dir();
-    let server = start(reference_dir.path());
+    let server = start_process(reference_dir.path());
     let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
     let t = Instant::now();
     let job = create_job(server.addr, &cookie, &spec);
@@ -229,7 +229,7 @@ fn a_curriculum_job_killed_three_times_ends_as_an_uninterrupted_run() {
     let total = done["total"].as_i64().unwrap();
 
     let dir = data_dir();
-    let mut server = start(dir.path());
+    let mut server = start_process(dir.path());
     let mut cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
     assert_eq!(create_job(server.addr, &cookie, &spec), job);
     let mut kills = Vec::new();
@@ -263,7 +263,7 @@ fn a_curriculum_job_killed_three_times_ends_as_an_uninterrupted_run() {
             "variants_made disagrees with the variants"
         );
         assert_eq!(integrity(&db(dir.path())).unwrap(), "ok");
-        server = start(dir.path());
+        server = start_process(dir.path());
         cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
     }
     let resumed = wait_job(server.addr, &cookie, job);
@@ -296,7 +296,7 @@ fn a_words_job_killed_four_times_ends_as_an_uninterrupted_run() {
     let curriculum = json!({"dataset_id": 1, "rounds": 3, "per_problem": 6, "seed": 4});
     let judge = json!({"dataset_id": 1, "task": "judge", "offline": true});
     let reference_dir = data_dir();
-    let server = start(reference_dir.path());
+    let server = start_process(reference_dir.path());
     let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
     let c = create_job(server.addr, &cookie, &curriculum);
     assert_eq!(wait_job(server.addr, &cookie, c)["state"], "done");
@@ -315,7 +315,7 @@ fn a_words_job_killed_four_times_ends_as_an_uninterrupted_run() {
     );
 
     let dir = data_dir();
-    let mut server = start(dir.path());
+    let mut server = start_process(dir.path());
     let mut cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
     assert_eq!(create_job(server.addr, &cookie, &curriculum), c);
     assert_eq!(wait_job(server.addr, &cookie, c)["state"], "done");
@@ -350,7 +350,7 @@ fn a_words_job_killed_four_times_ends_as_an_uninterrupted_run() {
             }
         }
         assert_eq!(integrity(&db(dir.path())).unwrap(), "ok");
-        server = start(dir.path());
+        server = start_process(dir.path());
         cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
     }
     let resumed = wait_job(server.addr, &cookie, j);
@@ -458,7 +458,7 @@ fn writes_fail_reads_work(
         }
     }
     assert!(
-        server.child.try_wait().unwrap().is_none(),
+        server.process().try_wait().unwrap().is_none(),
         "the server died while writes failed"
     );
     errors
@@ -467,7 +467,7 @@ fn writes_fail_reads_work(
 #[test]
 fn a_read_only_database_refuses_writes_and_keeps_serving_reads() {
     let dir = data_dir();
-    let mut server = start(dir.path());
+    let mut server = start_process(dir.path());
     let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
     let files = [db(dir.path()), dir.path().join("graft.sqlite3-wal")];
     let before = digest(&db(dir.path())).unwrap();
@@ -539,7 +539,7 @@ fn a_read_only_database_refuses_writes_and_keeps_serving_reads() {
             r.short()
         );
         server.kill();
-        server = start(dir.path());
+        server = start_process(dir.path());
         let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
         let r = call(server.addr, Some(&cookie), again());
         assert_eq!(r.status, 201, "after a restart: {}", r.short());
@@ -578,7 +578,7 @@ fn a_full_disk_refuses_writes_and_keeps_serving_reads() {
     }
     let fs = Tmpfs(mount.clone());
     let dir = mount.join("data");
-    let mut server = start(&dir);
+    let mut server = start_process(&dir);
     let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).unwrap();
     let before = digest(&db(&dir)).unwrap();
     // Fill the disk (bounded: at most 64 writes of 1 MiB, then 4 KiB ones).
@@ -620,7 +620,7 @@ fn a_full_disk_refuses_writes_and_keeps_serving_reads() {
         assert!(r.message().to_lowercase().contains("full"), "{}", r.short());
     }
     serves_home(server.addr).unwrap();
-    assert!(server.child.try_wait().unwrap().is_none());
+    assert!(server.process().try_wait().unwrap().is_none());
     drop(f);
     std::fs::remove_file(&filler).unwrap();
     assert_eq!(integrity(&db(&dir)).unwrap(), "ok");

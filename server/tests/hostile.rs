@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{data_dir, login, start, Server, ADMIN, ADMIN_PASSWORD};
+use common::{data_dir, login, start_process, Server, ADMIN, ADMIN_PASSWORD};
 use corpus::Solution;
 use serde_json::{json, Value};
 use support::{changed, describe_exit, digest, send, serves_home, Digest, Reply, Req};
@@ -75,7 +75,7 @@ struct Harness {
 impl Harness {
     fn new() -> Harness {
         let dir = data_dir();
-        let server = start(dir.path());
+        let server = start_process(dir.path());
         let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).expect("the admin logs in");
         let before = digest(&dir.path().join("graft.sqlite3")).expect("a digest");
         Harness {
@@ -107,7 +107,7 @@ impl Harness {
         if let Some(s) = self.server.take() {
             s.kill();
         }
-        let server = start(self.dir.path());
+        let server = start_process(self.dir.path());
         self.cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).expect("the admin logs in");
         self.server = Some(server);
         self.rebase();
@@ -116,7 +116,7 @@ impl Harness {
     /// Whether the server process has ended; if so, how.
     fn exited(&mut self) -> Option<String> {
         let s = self.server.as_mut()?;
-        match s.child.try_wait() {
+        match s.process().try_wait() {
             Ok(Some(status)) => Some(describe_exit(&status)),
             _ => None,
         }

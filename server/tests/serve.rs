@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 fn serves_pages_and_loads_the_demo_set_once() {
     let dir = data_dir();
     let n = demo_lines().len();
-    let server = start(dir.path());
+    // Start-up is the binary's: the real process.
+    let server = start_process(dir.path());
     assert_eq!(
         server.banner,
         format!("graft: serving {n} problems on http://{}", server.addr)
@@ -29,7 +30,7 @@ fn serves_pages_and_loads_the_demo_set_once() {
     drop(server);
 
     // Same data directory: the demo set is not imported again.
-    let server = start(dir.path());
+    let server = start_process(dir.path());
     assert!(server
         .banner
         .starts_with(&format!("graft: serving {n} problems")));
@@ -71,10 +72,10 @@ fn logs_go_to_stderr_with_a_span_per_request() {
     let cookie = login(server.addr, "logger", "password-123").expect("logs in");
     set_cookie_for(server.addr, Some(cookie));
     assert_eq!(get(server.addr, "/api/jobs").0, 200);
-    server.child.kill().unwrap();
+    server.process().kill().unwrap();
     let mut log = String::new();
     server
-        .child
+        .process()
         .stderr
         .take()
         .unwrap()

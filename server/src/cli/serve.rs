@@ -9,11 +9,6 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use leptos::prelude::*;
-use store::LoginLimiter;
-use tower_sessions_sqlx_store::SqliteStore;
-
-use crate::bounds::RateLimiter;
-use crate::web::{router, AppState};
 
 /// The bundle name in `[[workspace.metadata.leptos]]`, used when cargo-leptos did not set
 /// `LEPTOS_OUTPUT_NAME`.
@@ -99,47 +94,15 @@ async fn serve(args: Args, options: LeptosOptions) -> anyhow::Result<()> {
             std::time::Duration::from_millis(args.engine_budget_ms.max(1)),
             std::time::Duration::from_millis(args.job_budget_ms.max(1)),
         );
-    if let Some(report) = store
-        .ensure_demo()
-        .await
-        .context("cannot import the demo set into the new database")?
-    {
-        tracing::info!(
-            "new database: imported the demo set ({} problems)",
-            report.imported
-        );
-    }
+    let router = crate::web::app(store.clone(), options.clone(), !args.insecure_cookies).await?;
     let problems = store.problem_count().await?;
-    if store.user_count().await? == 0 {
-        tracing::warn!(
-            "no accounts yet: anyone can read public datasets, nobody can write; make the first \
-             admin with `graft user add NAME --admin`"
-        );
-    }
-    let sessions = SqliteStore::new(store.pool().clone());
-    sessions
-        .migrate()
-        .await
-        .context("cannot create the session table in the database")?;
-    let jobs = store.spawn_job_runner();
-    let state = AppState {
-        leptos_options: options.clone(),
-        store,
-        jobs,
-        limiter: LoginLimiter::default(),
-        previews: RateLimiter::preview(),
-    };
-    let router = router(state, sessions, !args.insecure_cookies);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (is the port taken? try --addr)"))?;
     let bound = listener.local_addr()?;
     // Tests and scripts read this line to find the port when `--addr` ends in `:0`.
     println!("graft: serving {problems} problems on http://{bound}");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
-    .context("the server stopped")
+    crate::web::serve(listener, router)
+        .await
+        .context("the server stopped")
 }

@@ -1,5 +1,7 @@
-//! Shared by the integration tests: the real `graft serve` on a free port with a fresh data
-//! directory, and a small HTTP/1.0 client for its JSON API.
+//! Shared by the integration tests: the web server on a free port with a fresh data directory
+//! (in-process by default, [`start`]; the real `graft serve` binary where a test needs the
+//! process itself, [`start_process`]: start-up, crashes, hostile input), and a small HTTP/1.0
+//! client for its JSON API (raw bytes, so hostile requests can be sent as written).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -89,38 +91,124 @@ pub fn login(addr: SocketAddr, name: &str, password: &str) -> Result<String, (u1
         .ok_or((status, "no Set-Cookie header".to_string()))
 }
 
-/// The running server; killed when dropped, so a failing assertion does not leak it.
+/// The running server, stopped when dropped, so a failing assertion does not leak it: a
+/// child process ([`start_process`], [`spawn`]) or the router on a runtime of its own
+/// ([`start`]).
 pub struct Server {
-    pub child: Child,
+    /// The `graft serve` process (`None` in-process).
+    pub child: Option<Child>,
     pub addr: SocketAddr,
-    /// The first line it printed.
+    /// The first line it printed (in-process: the line `graft serve` would print).
     pub banner: String,
+    /// The runtime serving the router in-process.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
 impl Server {
-    /// Kills the server at once (SIGKILL: no clean shutdown), as a crash would.
+    /// Kills the server process at once (SIGKILL: no clean shutdown), as a crash would.
     pub fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The `graft serve` process (tests that started one with [`start_process`]).
+    pub fn process(&mut self) -> &mut Child {
+        self.child
+            .as_mut()
+            .expect("a server started with start_process")
     }
 }
 
-/// Starts `graft serve --addr 127.0.0.1:0 --data-dir DIR` (no model) with the account
-/// [`ADMIN`], reads the bound address from its first line, and logs in as the admin: the
-/// helpers below send the admin's cookie unless told otherwise ([`set_cookie_for`]).
+/// The web server (`server::web::app`, as `graft serve` builds it) in-process on a free port
+/// over `data_dir`, no model, with the account [`ADMIN`]; logs in as the admin: the helpers
+/// below send the admin's cookie unless told otherwise ([`set_cookie_for`]).
 pub fn start(data_dir: &Path) -> Server {
     start_with(data_dir, &[])
 }
 
-/// [`start`] with extra environment variables (`GRAFT_LLM_BASE_URL`, …).
+/// [`start`] with `graft serve` settings as environment variables: the engine budgets
+/// (`GRAFT_ENGINE_BUDGET_MS`, `GRAFT_JOB_BUDGET_MS`) in-process, anything else (a model's
+/// `GRAFT_LLM_*`) by starting the real binary with them.
 pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+    let budget = |name: &str, default: Duration| {
+        env.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| Duration::from_millis(v.parse().expect("a budget in ms")))
+            .unwrap_or(default)
+    };
+    if env
+        .iter()
+        .any(|(k, _)| !["GRAFT_ENGINE_BUDGET_MS", "GRAFT_JOB_BUDGET_MS"].contains(k))
+    {
+        return start_process_with(data_dir, env);
+    }
+    let request = budget("GRAFT_ENGINE_BUDGET_MS", store::DEFAULT_REQUEST_BUDGET);
+    let job = budget("GRAFT_JOB_BUDGET_MS", store::DEFAULT_JOB_BUDGET);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (addr, banner) = runtime.block_on(async {
+        let store = store::Store::open_data_dir(data_dir)
+            .await
+            .expect("the store opens")
+            .with_engine_budgets(request, job);
+        // Refused when it exists already (a restart over the same data directory).
+        let _ = store
+            .create_user(ADMIN, types::account::Role::Admin, ADMIN_PASSWORD)
+            .await;
+        let mut options = leptos::config::get_configuration(None)
+            .expect("Leptos settings")
+            .leptos_options;
+        options.site_root = env!("CARGO_TARGET_TMPDIR").into();
+        let router = server::web::app(store.clone(), options, false)
+            .await
+            .expect("the app starts");
+        let problems = store.problem_count().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(server::web::serve(listener, router));
+        (
+            addr,
+            format!("graft: serving {problems} problems on http://{addr}"),
+        )
+    });
+    let server = Server {
+        child: None,
+        addr,
+        banner,
+        runtime: Some(runtime),
+    };
+    let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).expect("the admin logs in");
+    set_cookie_for(server.addr, Some(cookie));
+    server
+}
+
+/// The real `graft serve` binary over `data_dir` with the account [`ADMIN`], logged in as it
+/// (see [`start`]).
+pub fn start_process(data_dir: &Path) -> Server {
+    start_process_with(data_dir, &[])
+}
+
+/// [`start_process`] with extra environment variables (`GRAFT_LLM_BASE_URL`, …).
+pub fn start_process_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
     add_user(data_dir, ADMIN, "admin", ADMIN_PASSWORD);
     let server = spawn(data_dir, env, Stdio::inherit());
     let cookie = login(server.addr, ADMIN, ADMIN_PASSWORD).expect("the admin logs in");
@@ -165,9 +253,10 @@ pub fn spawn(data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
     Server {
-        child,
+        child: Some(child),
         addr,
         banner: line.trim().to_string(),
+        runtime: None,
     }
 }
 
