@@ -4,5 +4,6 @@
 
 pub mod account;
 pub mod annotation;
+pub mod drawing;
 pub mod model;
 pub mod wording;
