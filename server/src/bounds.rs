@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::auth::Caller;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Request, StatusCode};
@@ -16,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use engine::limits::{MAX_PROGRAM_BYTES, MAX_TEXT_BYTES};
 use leptos::server_fn::ServerFn;
+use store::Caller;
 
 use crate::web::AppState;
 

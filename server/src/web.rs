@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 
-use app::auth::{session_user, Caller};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, State};
 use axum::http::Request;
@@ -16,6 +15,8 @@ use axum::routing::any;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use store::caller::session_user;
+use store::Caller;
 use store::{JobRunner, LoginLimiter, Store};
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::cookie::SameSite;

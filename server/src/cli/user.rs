@@ -4,8 +4,8 @@ use std::io::{BufRead, Read};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use app::account::Role;
 use store::{check_password, check_user_name, Store, MAX_PASSWORD_BYTES};
+use types::account::Role;
 
 /// Options of `graft user`.
 #[derive(clap::Args)]
