@@ -3,28 +3,25 @@
 //!
 //! Pure library: no I/O. Builds for native targets and `wasm32-unknown-unknown`.
 
-pub mod agreement;
-pub mod consistency;
 pub mod constraints;
 pub mod curriculum;
 pub mod expr;
 pub mod graph;
-pub mod gsm8k;
 pub mod intervene;
-pub mod labels;
 pub mod layout;
 pub mod limits;
-pub mod lint;
-pub mod mentions;
 pub mod number;
-pub mod printer;
-pub mod problem;
-pub mod python;
 pub mod sample;
-pub mod solution;
-pub mod text_numbers;
-pub mod verbalize;
-pub mod verdict;
+
+pub mod extraction;
+pub mod supervision;
+pub mod words;
+
+// The modules grouped into folders keep their old paths at the crate root
+// (`engine::gsm8k`, `engine::verbalize`, `engine::labels`, ...).
+pub use extraction::{gsm8k, printer, problem, python, text_numbers};
+pub use supervision::{agreement, labels};
+pub use words::{consistency, lint, mentions, solution, verbalize, verdict};
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
 pub use graph::{

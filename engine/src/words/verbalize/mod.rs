@@ -1820,7 +1820,7 @@ mod tests {
     }
 
     fn demo(id: &str) -> Graph {
-        let line = include_str!("../../../demo/demo.jsonl")
+        let line = include_str!("../../../../demo/demo.jsonl")
             .lines()
             .find(|l| l.contains(&format!("\"id\": \"{id}\"")))
             .expect("demo row");

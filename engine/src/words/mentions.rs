@@ -201,7 +201,7 @@ mod tests {
     use crate::problem::{extract, Problem};
     use proptest::prelude::*;
 
-    const DEMO: &str = include_str!("../../demo/demo.jsonl");
+    const DEMO: &str = include_str!("../../../demo/demo.jsonl");
 
     fn demo(id: &str) -> Graph {
         let line = DEMO

@@ -1,0 +1,4 @@
+//! Process supervision: step labels, a seeded corruptor, inter-annotator agreement.
+
+pub mod agreement;
+pub mod labels;

@@ -1,0 +1,8 @@
+//! Graphs in words (verbalizer, worked solutions, mentions) and checks on words (lint, verdict).
+
+pub mod consistency;
+pub mod lint;
+pub mod mentions;
+pub mod solution;
+pub mod verbalize;
+pub mod verdict;
