@@ -14,13 +14,13 @@ pub mod number;
 pub mod sample;
 
 pub mod extraction;
-pub mod supervision;
+pub mod labels;
 pub mod words;
 
 // The modules grouped into folders keep their old paths at the crate root
 // (`engine::gsm8k`, `engine::verbalize`, `engine::labels`, ...).
 pub use extraction::{gsm8k, printer, problem, python, text_numbers};
-pub use supervision::{agreement, labels};
+pub use labels::agreement;
 pub use words::{consistency, lint, mentions, solution, verbalize, verdict};
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};

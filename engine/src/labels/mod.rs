@@ -1,5 +1,8 @@
 //! Step labels for process supervision: the solution's steps in order, each with the value it
-//! must produce, and a seeded corruptor that makes one step wrong and labels every step.
+//! must produce, and a seeded corruptor that makes one step wrong and labels every step;
+//! [`agreement`] measures how far annotators' labels agree.
+
+pub mod agreement;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
