@@ -3,6 +3,7 @@
 //! [`agreement`] measures how far annotators' labels agree.
 
 pub mod agreement;
+pub mod solutions;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
