@@ -318,7 +318,8 @@ impl Store {
         })?;
         let mut tx = self.pool.begin().await?;
         let line = sqlx::query_scalar!(
-            r#"SELECT COALESCE(MAX(line), 0) + 1 AS "line!: i64" FROM problems WHERE dataset_id = ?"#,
+            r#"SELECT COALESCE(MAX(line), 0) + 1 AS "line!: i64" FROM problems
+             WHERE dataset_id = ?"#,
             dataset_id
         )
         .fetch_one(&mut *tx)

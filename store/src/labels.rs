@@ -329,8 +329,8 @@ impl Store {
         let steps = steps_from_json(&row.steps, row.id)?;
         let annotation: Option<DbAnnotation> = sqlx::query_as!(
             DbAnnotation,
-            r#"SELECT id AS "id!", flagged AS "flagged: bool", flag_note, finish_reason FROM annotations
-             WHERE item_id = ? AND user_id = ?"#,
+            r#"SELECT id AS "id!", flagged AS "flagged: bool", flag_note, finish_reason
+             FROM annotations WHERE item_id = ? AND user_id = ?"#,
             item_id,
             user.id
         )

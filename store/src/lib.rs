@@ -23,8 +23,9 @@
 //! Runtime SQL, and why:
 //! - `Store::bulk_decide` (review.rs): the temporary table `bulk_ids` (create, fill, read,
 //!   empty): a temporary table is in no schema the build can describe.
-//! - tests only (`tests.rs`, `export/tests.rs`): SQL built per test, or poking at the database
-//!   behind the store's back.
+//! - tests only: the `count` and `exec` helpers (`tests.rs`, `export/tests.rs`), which run
+//!   whatever SQL a test hands them; `PRAGMA` reads; a trigger a test creates and drops
+//!   (neither is in the schema).
 
 /// Calls one of sqlx's compile-time checked query macros on SQL that begins with shared
 /// pieces: `with_sql!(["SELECT a FROM t"]; query_as!(DbT, " WHERE id = ?", id))` is
@@ -40,7 +41,10 @@ macro_rules! with_sql {
     ([$first:literal $($sql:literal)*]; query!($tail:literal $(, $arg:expr)* $(,)?)) => {
         sqlx::query!($first $(+ $sql)* + $tail $(, $arg)*)
     };
-    ([$first:literal $($sql:literal)*]; query_as!($ty:path, $tail:literal $(, $arg:expr)* $(,)?)) => {
+    (
+        [$first:literal $($sql:literal)*];
+        query_as!($ty:path, $tail:literal $(, $arg:expr)* $(,)?)
+    ) => {
         sqlx::query_as!($ty, $first $(+ $sql)* + $tail $(, $arg)*)
     };
     ([$first:literal $($sql:literal)*]; query_scalar!($tail:literal $(, $arg:expr)* $(,)?)) => {

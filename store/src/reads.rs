@@ -20,7 +20,8 @@ pub const MAX_PAGE: u64 = 500;
 macro_rules! dataset_select {
     ($($call:tt)*) => {
         with_sql!(["
-    SELECT d.id AS \"id!\", d.name, d.created_at, d.visibility, d.guidelines, d.overlap, d.gold_rate,
+    SELECT d.id AS \"id!\", d.name, d.created_at, d.visibility, d.guidelines, d.overlap,
+        d.gold_rate,
         (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id) AS \"problems!: i64\",
         (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id AND p.depth IS NOT NULL)
             AS \"extracted!: i64\",

@@ -143,7 +143,8 @@ macro_rules! item_select {
     SELECT v.id AS \"id!\", v.problem_id, p.question, v.text, v.text_source,
         v.text_edited_by IS NOT NULL AS \"edited!: bool\", v.depth, v.round, v.answer,
         v.operations, v.verdict_outcome, v.review_status, v.review_reason,
-        (SELECT u.name FROM users u WHERE u.id = v.reviewed_by) AS \"reviewer?: String\""]; $($call)*)
+        (SELECT u.name FROM users u WHERE u.id = v.reviewed_by) AS \"reviewer?: String\""];
+            $($call)*)
     };
 }
 

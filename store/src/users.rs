@@ -226,7 +226,10 @@ impl DbUser {
 /// `user_select!(query_as!(DbUser, " WHERE …", args…))`: the accounts as [`DbUser`].
 macro_rules! user_select {
     ($($call:tt)*) => {
-        with_sql!([r#"SELECT id AS "id!", name, role, password_hash, created_at FROM users"#]; $($call)*)
+        with_sql!(
+            [r#"SELECT id AS "id!", name, role, password_hash, created_at FROM users"#];
+            $($call)*
+        )
     };
 }
 
