@@ -11,43 +11,32 @@ use std::panic::AssertUnwindSafe;
 use futures_util::FutureExt;
 use llm::{Budget, Client};
 
-use super::rows::{JobParams, JobRow};
+use super::rows::{DbJob, JobParams};
 use super::words::client_for;
 use super::{panic_message, EngineError, Store, StoreError, StoreResult};
 use types::model::{JobSpec, JobTask};
 
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+// The time now as stored is `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`, written out in each
+// query (sqlx's checked macros take literal SQL only), as in migrations/.
 
-/// The column that identifies an item of `task` (a problem's or a variant's id).
-fn item_column(task: JobTask) -> &'static str {
-    match task {
-        JobTask::Extract => "p.id",
-        _ => "v.id",
-    }
+/// `problems_in_scope!("select list"; query!(" ORDER BY …", ?1, ?2, ?3, ?4))`: `SELECT` over
+/// the items of an extract job in scope (problems without a graph), with the job's dataset
+/// (?1), last id in scope (?2), problem (?3) and cursor (?4: only items after it).
+macro_rules! problems_in_scope {
+    ($select:literal; $($call:tt)*) => {
+        with_sql!(["SELECT " $select " FROM problems p
+             WHERE p.dataset_id = ?1 AND p.graph IS NULL AND p.id <= ?2
+               AND (?3 IS NULL OR p.id = ?3) AND p.id > ?4"]; $($call)*)
+    };
 }
 
-/// `SELECT {select}` over the items of a job in scope, with the job's dataset (?1), last id in
-/// scope (?2), problem (?3) and cursor (?4: only items after it).
-fn scope_sql(task: JobTask, select: &str) -> String {
-    let col = item_column(task);
-    match task {
-        JobTask::Extract => format!(
-            "SELECT {select} FROM problems p
-             WHERE p.dataset_id = ?1 AND p.graph IS NULL AND {col} <= ?2
-               AND (?3 IS NULL OR p.id = ?3) AND {col} > ?4"
-        ),
-        _ => format!(
-            "SELECT {select} FROM variants v JOIN problems p ON p.id = v.problem_id
-             WHERE p.dataset_id = ?1 AND {col} <= ?2
-               AND (?3 IS NULL OR v.problem_id = ?3) AND {col} > ?4"
-        ),
-    }
-}
-
-/// The next item of a job after its cursor (see [`scope_sql`] for the parameters).
-fn next_item_sql(task: JobTask) -> String {
-    let col = item_column(task);
-    format!("{} ORDER BY {col} LIMIT 1", scope_sql(task, col))
+/// [`problems_in_scope!`] for verbalize and judge jobs, whose items are variants.
+macro_rules! variants_in_scope {
+    ($select:literal; $($call:tt)*) => {
+        with_sql!(["SELECT " $select " FROM variants v JOIN problems p ON p.id = v.problem_id
+             WHERE p.dataset_id = ?1 AND v.id <= ?2
+               AND (?3 IS NULL OR v.problem_id = ?3) AND v.id > ?4"]; $($call)*)
+    };
 }
 
 impl Store {
@@ -75,15 +64,24 @@ impl Store {
                 "max_requests must be at least 1 (leave it out for no limit)".into(),
             ));
         }
-        let col = item_column(spec.task);
-        let scope = scope_sql(spec.task, &format!("COUNT(*), MAX({col})"));
-        let (total, last): (i64, Option<i64>) = sqlx::query_as(&scope)
-            .bind(spec.dataset_id)
-            .bind(i64::MAX)
-            .bind(spec.problem_id)
-            .bind(0i64)
+        let (ds, pid) = (spec.dataset_id, spec.problem_id);
+        let (total, last) = if spec.task == JobTask::Extract {
+            let r = problems_in_scope!(
+                r#"COUNT(*) AS "total!: i64", MAX(p.id) AS "last?: i64""#;
+                query!("", ds, i64::MAX, pid, 0i64)
+            )
             .fetch_one(&self.pool)
             .await?;
+            (r.total, r.last)
+        } else {
+            let r = variants_in_scope!(
+                r#"COUNT(*) AS "total!: i64", MAX(v.id) AS "last?: i64""#;
+                query!("", ds, i64::MAX, pid, 0i64)
+            )
+            .fetch_one(&self.pool)
+            .await?;
+            (r.total, r.last)
+        };
         if total == 0 {
             return Err(StoreError::Invalid(match spec.task {
                 JobTask::Extract => format!(
@@ -107,16 +105,17 @@ impl Store {
             ..JobParams::default()
         })
         .map_err(|e| StoreError::Internal(format!("cannot serialize job parameters: {e}")))?;
-        let id = sqlx::query(
+        let task = spec.task.as_str();
+        let id = sqlx::query!(
             "INSERT INTO jobs (kind, task, dataset_id, problem_id, params, total, llm_api_key)
              VALUES ('curriculum', ?, ?, ?, ?, ?, ?)",
+            task,
+            spec.dataset_id,
+            spec.problem_id,
+            params,
+            total,
+            key
         )
-        .bind(spec.task.as_str())
-        .bind(spec.dataset_id)
-        .bind(spec.problem_id)
-        .bind(params)
-        .bind(total)
-        .bind(key)
         .execute(&self.pool)
         .await?
         .last_insert_rowid();
@@ -125,7 +124,7 @@ impl Store {
     }
 
     /// The client a job uses: its own endpoint, the server's, or none.
-    fn job_client(&self, job: &JobRow, params: &JobParams) -> StoreResult<Option<Client>> {
+    fn job_client(&self, job: &DbJob, params: &JobParams) -> StoreResult<Option<Client>> {
         if params.offline {
             return Ok(None);
         }
@@ -141,21 +140,31 @@ impl Store {
 
     /// Processes the next item of a verbalize, judge or extract job. Returns whether there
     /// may be more to do.
-    pub(super) async fn words_job_step(&self, job: JobRow) -> StoreResult<bool> {
+    pub(super) async fn words_job_step(&self, job: DbJob) -> StoreResult<bool> {
         let task = job.task()?;
         let params = job.params()?;
-        let next: Option<(i64,)> = sqlx::query_as(&next_item_sql(task))
-            .bind(job.dataset_id)
-            .bind(params.last_id.unwrap_or(0))
-            .bind(job.problem_id)
-            .bind(job.cursor)
+        let (ds, last, pid) = (job.dataset_id, params.last_id.unwrap_or(0), job.problem_id);
+        let next: Option<i64> = if task == JobTask::Extract {
+            problems_in_scope!(
+                r#"p.id AS "id!""#;
+                query_scalar!(" ORDER BY p.id LIMIT 1", ds, last, pid, job.cursor)
+            )
             .fetch_optional(&self.pool)
-            .await?;
-        let Some((item,)) = next else {
-            sqlx::query(&format!(
-                "UPDATE jobs SET state = 'done', updated_at = {NOW} WHERE id = ? AND state = 'running'"
-            ))
-            .bind(job.id)
+            .await?
+        } else {
+            variants_in_scope!(
+                r#"v.id AS "id!""#;
+                query_scalar!(" ORDER BY v.id LIMIT 1", ds, last, pid, job.cursor)
+            )
+            .fetch_optional(&self.pool)
+            .await?
+        };
+        let Some(item) = next else {
+            sqlx::query!(
+                "UPDATE jobs SET state = 'done', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE id = ? AND state = 'running'",
+                job.id
+            )
             .execute(&self.pool)
             .await?;
             return Ok(false);
@@ -205,11 +214,13 @@ impl Store {
         let (written, failure) = match outcome {
             Ok(w) => (w, None),
             Err(StoreError::Unavailable(why)) => {
-                sqlx::query("UPDATE jobs SET requests_used = ? WHERE id = ?")
-                    .bind(used)
-                    .bind(job.id)
-                    .execute(&self.pool)
-                    .await?;
+                sqlx::query!(
+                    "UPDATE jobs SET requests_used = ? WHERE id = ?",
+                    used,
+                    job.id
+                )
+                .execute(&self.pool)
+                .await?;
                 self.fail_job(
                     job.id,
                     &format!(
@@ -235,19 +246,22 @@ impl Store {
         };
         let failed_item = failure.is_some() || (task == JobTask::Extract && !written);
         let mut tx = self.pool.begin().await?;
-        let advanced = sqlx::query(&format!(
+        let written = written as i64;
+        let failed_item = failed_item as i64;
+        let failure_text = failure.as_deref();
+        let advanced = sqlx::query!(
             "UPDATE jobs SET done = done + 1, cursor = ?, variants_made = variants_made + ?,
                 problems_failed = problems_failed + ?, error = COALESCE(?, error),
-                requests_used = ?, updated_at = {NOW}
-             WHERE id = ? AND cursor = ? AND state = 'running'"
-        ))
-        .bind(item)
-        .bind(written as i64)
-        .bind(failed_item as i64)
-        .bind(failure.as_deref())
-        .bind(used)
-        .bind(job.id)
-        .bind(job.cursor)
+                requests_used = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ? AND cursor = ? AND state = 'running'",
+            item,
+            written,
+            failed_item,
+            failure_text,
+            used,
+            job.id,
+            job.cursor
+        )
         .execute(&mut *tx)
         .await?
         .rows_affected();

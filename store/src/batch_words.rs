@@ -16,7 +16,6 @@ use llm::batch::{self, CustomId, JudgePart, Kind, Reason, ResultsReport};
 use llm::client::{chat_body, ChatRequest, Exchange, Message};
 use llm::Provider;
 use serde_json::Value;
-use sqlx::FromRow;
 
 use super::words::Lineage;
 use super::{Store, StoreError, StoreResult};
@@ -121,16 +120,14 @@ impl Current {
     }
 }
 
-#[derive(FromRow)]
-struct CurrentRow {
+struct DbCurrent {
     graph: String,
     operations: String,
     verdict: Option<String>,
     problem_graph: Option<String>,
 }
 
-#[derive(FromRow)]
-struct RequestRow {
+struct DbRequest {
     variant_id: i64,
     kind: String,
     prompt_version: String,
@@ -145,11 +142,12 @@ impl Store {
     /// The variant as it is now, for fingerprints and requests.
     async fn current(&self, id: i64) -> StoreResult<Current> {
         let lineage = self.lineage(id).await?;
-        let row: CurrentRow = sqlx::query_as(
+        let row: DbCurrent = sqlx::query_as!(
+            DbCurrent,
             "SELECT v.graph, v.operations, v.verdict, p.graph AS problem_graph
              FROM variants v JOIN problems p ON p.id = v.problem_id WHERE v.id = ?",
+            id
         )
-        .bind(id)
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound {
@@ -227,16 +225,19 @@ impl Store {
         let mut report = RequestsReport::default();
         let mut after = 0i64;
         loop {
-            let page: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
-                "SELECT v.id, v.text_source, v.verdict FROM variants v
+            let page: Vec<(i64, Option<String>, Option<String>)> = sqlx::query!(
+                r#"SELECT v.id AS "id!", v.text_source, v.verdict FROM variants v
                  JOIN problems p ON p.id = v.problem_id
-                 WHERE p.dataset_id = ? AND v.id > ? ORDER BY v.id LIMIT ?",
+                 WHERE p.dataset_id = ? AND v.id > ? ORDER BY v.id LIMIT ?"#,
+                dataset_id,
+                after,
+                PAGE
             )
-            .bind(dataset_id)
-            .bind(after)
-            .bind(PAGE)
             .fetch_all(&self.pool)
-            .await?;
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.text_source, r.verdict))
+            .collect();
             let Some(last) = page.last() else { break };
             after = last.0;
             // The page's requests are built first (reads only), then kept in one
@@ -296,18 +297,21 @@ impl Store {
             }
             let mut tx = self.pool.begin().await?;
             for (custom_id, prompt_version, body) in &pending {
-                sqlx::query(
+                let custom = custom_id.to_string();
+                let kind = custom_id.kind.as_str();
+                let model_name = model.trim();
+                sqlx::query!(
                     "INSERT OR REPLACE INTO batch_requests
                         (custom_id, variant_id, kind, fingerprint, prompt_version, model, body)
                      VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    custom,
+                    custom_id.variant_id,
+                    kind,
+                    custom_id.fingerprint,
+                    *prompt_version,
+                    model_name,
+                    body
                 )
-                .bind(custom_id.to_string())
-                .bind(custom_id.variant_id)
-                .bind(custom_id.kind.as_str())
-                .bind(&custom_id.fingerprint)
-                .bind(*prompt_version)
-                .bind(model.trim())
-                .bind(body)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -337,16 +341,18 @@ impl Store {
         };
         let mut req = cur.request(kind);
         let prefix = id.prefix();
-        let last: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT batch_custom_id, content, error FROM llm_calls
+        let prefix_len = prefix.len() as i64;
+        let last = sqlx::query!(
+            r#"SELECT batch_custom_id AS "batch_custom_id!", content, error FROM llm_calls
              WHERE variant_id = ? AND substr(batch_custom_id, 1, ?) = ?
-             ORDER BY id DESC LIMIT 1",
+             ORDER BY id DESC LIMIT 1"#,
+            cur.id,
+            prefix_len,
+            prefix
         )
-        .bind(cur.id)
-        .bind(prefix.len() as i64)
-        .bind(&prefix)
         .fetch_optional(&self.pool)
-        .await?;
+        .await?
+        .map(|r| (r.batch_custom_id, r.content, r.error));
         let mut retry = false;
         if let Some((last_id, content, error)) = last {
             if let Ok(last_id) = CustomId::parse(&last_id) {
@@ -420,11 +426,12 @@ impl Store {
             Ok(c) => c,
             Err(why) => return refuse(Reason::UnknownCustomId, why),
         };
-        let req: Option<RequestRow> = sqlx::query_as(
+        let req: Option<DbRequest> = sqlx::query_as!(
+            DbRequest,
             "SELECT variant_id, kind, prompt_version, model, body FROM batch_requests
              WHERE custom_id = ?",
+            reply.custom_id
         )
-        .bind(&reply.custom_id)
         .fetch_optional(&self.pool)
         .await?;
         let Some(req) = req
@@ -439,14 +446,14 @@ impl Store {
                 ),
             );
         };
-        let seen: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM llm_calls WHERE batch_custom_id = ? AND batch_reply_id = ?",
+        let seen = sqlx::query_scalar!(
+            r#"SELECT id AS "id!" FROM llm_calls WHERE batch_custom_id = ? AND batch_reply_id = ?"#,
+            reply.custom_id,
+            reply.reply_id
         )
-        .bind(&reply.custom_id)
-        .bind(&reply.reply_id)
         .fetch_optional(&self.pool)
         .await?;
-        if let Some((call,)) = seen {
+        if let Some(call) = seen {
             return refuse(
                 Reason::AlreadyStored,
                 format!(
@@ -567,58 +574,65 @@ impl Store {
         update: Option<Update>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let request = serde_json::to_string(&call.request).unwrap_or_default();
+        let status = call.status.map(i64::from);
+        let latency_ms = call.latency_ms as i64;
+        let attempts = call.attempts as i64;
+        let prompt_tokens = call.prompt_tokens.map(i64::from);
+        let completion_tokens = call.completion_tokens.map(i64::from);
+        sqlx::query!(
             "INSERT INTO llm_calls (variant_id, problem_id, job_id, purpose, prompt_version,
                 model, base_url, request, response, status, content, error, latency_ms,
                 attempts, retries, prompt_tokens, completion_tokens, batch_custom_id,
                 batch_reply_id)
              VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+            cur.id,
+            cur.lineage.problem_id,
+            call.purpose,
+            call.prompt_version,
+            call.model,
+            batch::BATCH_BASE_URL,
+            request,
+            call.response,
+            status,
+            call.content,
+            call.error,
+            latency_ms,
+            attempts,
+            prompt_tokens,
+            completion_tokens,
+            reply.custom_id,
+            reply.reply_id
         )
-        .bind(cur.id)
-        .bind(cur.lineage.problem_id)
-        .bind(&call.purpose)
-        .bind(&call.prompt_version)
-        .bind(&call.model)
-        .bind(batch::BATCH_BASE_URL)
-        .bind(serde_json::to_string(&call.request).unwrap_or_default())
-        .bind(&call.response)
-        .bind(call.status.map(i64::from))
-        .bind(&call.content)
-        .bind(&call.error)
-        .bind(call.latency_ms as i64)
-        .bind(call.attempts as i64)
-        .bind(call.prompt_tokens.map(i64::from))
-        .bind(call.completion_tokens.map(i64::from))
-        .bind(&reply.custom_id)
-        .bind(&reply.reply_id)
         .execute(&mut *tx)
         .await?;
         match update {
             None => {}
             Some(Update::Text { text, solution }) => {
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE variants SET text = ?, solution = ?, text_source = 'llm',
                         text_fallback = NULL, text_notes = '[]', llm_error = NULL,
                         verdict = NULL, verdict_outcome = NULL
                      WHERE id = ?",
+                    text,
+                    solution,
+                    cur.id
                 )
-                .bind(&text)
-                .bind(&solution)
-                .bind(cur.id)
                 .execute(&mut *tx)
                 .await?;
             }
             Some(Update::Verdict(verdict)) => {
                 // No text yet: the offline text was judged; it is stored with the verdict.
                 if let Some((text, notes, solution)) = &cur.offline {
-                    sqlx::query(
+                    let notes = serde_json::to_string(notes).unwrap_or_default();
+                    sqlx::query!(
                         "UPDATE variants SET text = ?, solution = ?, text_source = 'offline',
                             text_fallback = NULL, text_notes = ? WHERE id = ? AND text IS NULL",
+                        text,
+                        solution,
+                        notes,
+                        cur.id
                     )
-                    .bind(text)
-                    .bind(solution)
-                    .bind(serde_json::to_string(notes).unwrap_or_default())
-                    .bind(cur.id)
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -221,8 +221,7 @@ impl Store {
             None => {}
         }
         let name = check_dataset_name(name)?.to_string();
-        let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE name = ?")
-            .bind(&name)
+        let taken = sqlx::query_scalar!("SELECT id FROM datasets WHERE name = ?", name)
             .fetch_optional(&self.pool)
             .await?;
         if taken.is_some() {
@@ -268,22 +267,23 @@ impl Store {
                     Some(detail.as_str()),
                 ),
             };
-            sqlx::query(
+            let external_id = row.external_id.as_deref();
+            sqlx::query!(
                 "INSERT INTO problems (dataset_id, line, external_id, question, source, graph,
                     error_category, error_detail, depth, answer, share_token)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                dataset_id,
+                row.line,
+                external_id,
+                row.question,
+                row.source,
+                graph,
+                category,
+                detail,
+                depth,
+                answer,
+                token
             )
-            .bind(dataset_id)
-            .bind(row.line)
-            .bind(row.external_id.as_deref())
-            .bind(&row.question)
-            .bind(&row.source)
-            .bind(graph)
-            .bind(category)
-            .bind(detail)
-            .bind(depth)
-            .bind(answer)
-            .bind(token)
             .execute(&mut *tx)
             .await?;
         }
@@ -317,24 +317,27 @@ impl Store {
             StoreError::Invalid(format!("cannot extract a graph ({category}): {detail}"))
         })?;
         let mut tx = self.pool.begin().await?;
-        let (line,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(line), 0) + 1 FROM problems WHERE dataset_id = ?")
-                .bind(dataset_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let id = sqlx::query(
+        let line = sqlx::query_scalar!(
+            r#"SELECT COALESCE(MAX(line), 0) + 1 AS "line!: i64" FROM problems
+             WHERE dataset_id = ?"#,
+            dataset_id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let token = new_share_token()?;
+        let id = sqlx::query!(
             "INSERT INTO problems (dataset_id, line, external_id, question, source, graph,
                 error_category, error_detail, depth, answer, share_token)
              VALUES (?, ?, NULL, ?, ?, ?, NULL, NULL, ?, ?, ?)",
+            dataset_id,
+            line,
+            row.question,
+            row.source,
+            graph,
+            depth,
+            answer,
+            token
         )
-        .bind(dataset_id)
-        .bind(line)
-        .bind(&row.question)
-        .bind(&row.source)
-        .bind(graph)
-        .bind(depth)
-        .bind(answer)
-        .bind(new_share_token()?)
         .execute(&mut *tx)
         .await?
         .last_insert_rowid();
@@ -349,8 +352,7 @@ pub(super) async fn insert_dataset(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     name: &str,
 ) -> StoreResult<i64> {
-    sqlx::query("INSERT INTO datasets (name) VALUES (?)")
-        .bind(name)
+    sqlx::query!("INSERT INTO datasets (name) VALUES (?)", name)
         .execute(&mut **tx)
         .await
         .map(|r| r.last_insert_rowid())

@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
-use super::rows::{graph_from_json, JobParams, JobRow};
+use super::rows::{graph_from_json, DbJob, JobParams};
 use super::{new_share_token, panic_message, seed_to_db, Store, StoreError, StoreResult};
 use types::model::{JobSpec, JobState, JobStatus, JobTask};
 
@@ -26,7 +26,20 @@ pub const MAX_ROUNDS: u32 = 8;
 /// The most chains per problem a job may ask for.
 pub const MAX_PER_PROBLEM: u32 = 50;
 
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+// The time now as stored (`2025-01-31T12:00:00.000Z`) is
+// `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`: written out in each query below (sqlx's checked
+// macros take literal SQL only), the same text as the column defaults in migrations/.
+
+/// `job_select!(query_as!(DbJob, " WHERE …", args…))`: jobs as [`DbJob`] (every column but
+/// the old `kind`).
+macro_rules! job_select {
+    ($($call:tt)*) => {
+        with_sql!([r#"SELECT id AS "id!", dataset_id, problem_id, params, state, done, cursor,
+            total, variants_made, problems_failed, error, created_at, updated_at, task,
+            requests_used, llm_api_key
+        FROM jobs"#]; $($call)*)
+    };
+}
 
 /// A handle on the job runner that [`Store::spawn_job_runner`] started (cheap to clone).
 ///
@@ -100,12 +113,14 @@ pub(super) async fn record_failure(
     item: i64,
     reason: &str,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT OR IGNORE INTO job_failures (job_id, item_id, reason) VALUES (?, ?, ?)")
-        .bind(job)
-        .bind(item)
-        .bind(reason)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "INSERT OR IGNORE INTO job_failures (job_id, item_id, reason) VALUES (?, ?, ?)",
+        job,
+        item,
+        reason
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -141,10 +156,10 @@ impl Store {
                 1
             }
             None => {
-                let (n,): (i64,) = sqlx::query_as(
+                let n = sqlx::query_scalar!(
                     "SELECT COUNT(*) FROM problems WHERE dataset_id = ? AND depth IS NOT NULL",
+                    spec.dataset_id
                 )
-                .bind(spec.dataset_id)
                 .fetch_one(&self.pool)
                 .await?;
                 if n == 0 {
@@ -163,14 +178,14 @@ impl Store {
             ..JobParams::default()
         })
         .map_err(|e| StoreError::Internal(format!("cannot serialize job parameters: {e}")))?;
-        let id = sqlx::query(
+        let id = sqlx::query!(
             "INSERT INTO jobs (kind, dataset_id, problem_id, params, total)
              VALUES ('curriculum', ?, ?, ?, ?)",
+            spec.dataset_id,
+            spec.problem_id,
+            params,
+            total
         )
-        .bind(spec.dataset_id)
-        .bind(spec.problem_id)
-        .bind(params)
-        .bind(total)
         .execute(&self.pool)
         .await?
         .last_insert_rowid();
@@ -181,11 +196,12 @@ impl Store {
     /// Queues a failed job again (one paused by a model outage, say); it goes on from where
     /// it stopped. Answers the job's status; a job that is not failed is left as it is.
     pub async fn resume_job(&self, id: i64) -> StoreResult<JobStatus> {
-        sqlx::query(&format!(
-            "UPDATE jobs SET state = 'queued', error = NULL, updated_at = {NOW}
-             WHERE id = ? AND state = 'failed'"
-        ))
-        .bind(id)
+        sqlx::query!(
+            "UPDATE jobs SET state = 'queued', error = NULL,
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ? AND state = 'failed'",
+            id
+        )
         .execute(&self.pool)
         .await?;
         self.wake.notify_one();
@@ -196,22 +212,22 @@ impl Store {
 
     /// A job's progress; `None` when there is no such job.
     pub async fn job(&self, id: i64) -> StoreResult<Option<JobStatus>> {
-        let row: Option<JobRow> = sqlx::query_as("SELECT * FROM jobs WHERE id = ?")
-            .bind(id)
+        let row: Option<DbJob> = job_select!(query_as!(DbJob, " WHERE id = ?", id))
             .fetch_optional(&self.pool)
             .await?;
-        row.map(JobRow::into_status).transpose()
+        row.map(DbJob::into_status).transpose()
     }
 
     /// The jobs of a dataset (all jobs when `dataset_id` is `None`), newest first.
     pub async fn list_jobs(&self, dataset_id: Option<i64>) -> StoreResult<Vec<JobStatus>> {
-        let rows: Vec<JobRow> = sqlx::query_as(
-            "SELECT * FROM jobs WHERE ?1 IS NULL OR dataset_id = ?1 ORDER BY id DESC",
-        )
-        .bind(dataset_id)
+        let rows: Vec<DbJob> = job_select!(query_as!(
+            DbJob,
+            " WHERE ?1 IS NULL OR dataset_id = ?1 ORDER BY id DESC",
+            dataset_id
+        ))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(JobRow::into_status).collect()
+        rows.into_iter().map(DbJob::into_status).collect()
     }
 
     /// Polls [`Store::job`] every 20 ms until the job is done or failed, or `timeout` passes
@@ -288,21 +304,20 @@ impl Store {
 
     /// The job to work on: an interrupted (`running`) one first, else the oldest queued one.
     async fn next_job(&self) -> StoreResult<Option<i64>> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM jobs WHERE state IN ('running', 'queued')
-             ORDER BY state = 'running' DESC, id LIMIT 1",
+        Ok(sqlx::query_scalar!(
+            r#"SELECT id AS "id!" FROM jobs WHERE state IN ('running', 'queued')
+             ORDER BY state = 'running' DESC, id LIMIT 1"#
         )
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(id,)| id))
+        .await?)
     }
 
     async fn run_job(&self, id: i64) -> StoreResult<()> {
-        sqlx::query(&format!(
-            "UPDATE jobs SET state = 'running', updated_at = {NOW}
-             WHERE id = ? AND state = 'queued'"
-        ))
-        .bind(id)
+        sqlx::query!(
+            "UPDATE jobs SET state = 'running', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ? AND state = 'queued'",
+            id
+        )
         .execute(&self.pool)
         .await?;
         tracing::info!("job started");
@@ -312,11 +327,13 @@ impl Store {
     }
 
     pub(super) async fn fail_job(&self, id: i64, reason: &str) -> StoreResult<()> {
-        sqlx::query(&format!(
-            "UPDATE jobs SET state = 'failed', error = ?, updated_at = {NOW} WHERE id = ?"
-        ))
-        .bind(reason)
-        .bind(id)
+        sqlx::query!(
+            "UPDATE jobs SET state = 'failed', error = ?,
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?",
+            reason,
+            id
+        )
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -325,8 +342,7 @@ impl Store {
     /// Processes the next problem of a running job, or marks the job done when none is left.
     /// Returns whether there may be more to do.
     pub(crate) async fn job_step(&self, id: i64) -> StoreResult<bool> {
-        let job: Option<JobRow> = sqlx::query_as("SELECT * FROM jobs WHERE id = ?")
-            .bind(id)
+        let job: Option<DbJob> = job_select!(query_as!(DbJob, " WHERE id = ?", id))
             .fetch_optional(&self.pool)
             .await?;
         let Some(job) = job else {
@@ -339,21 +355,23 @@ impl Store {
             return self.words_job_step(job).await;
         }
         let params = job.params()?;
-        let next: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, graph FROM problems
+        let next = sqlx::query!(
+            r#"SELECT id AS "id!", graph AS "graph!" FROM problems
              WHERE dataset_id = ?1 AND depth IS NOT NULL AND id > ?2 AND (?3 IS NULL OR id = ?3)
-             ORDER BY id LIMIT 1",
+             ORDER BY id LIMIT 1"#,
+            job.dataset_id,
+            job.cursor,
+            job.problem_id
         )
-        .bind(job.dataset_id)
-        .bind(job.cursor)
-        .bind(job.problem_id)
         .fetch_optional(&self.pool)
-        .await?;
+        .await?
+        .map(|r| (r.id, r.graph));
         let Some((problem_id, graph)) = next else {
-            sqlx::query(&format!(
-                "UPDATE jobs SET state = 'done', updated_at = {NOW} WHERE id = ? AND state = 'running'"
-            ))
-            .bind(id)
+            sqlx::query!(
+                "UPDATE jobs SET state = 'done', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE id = ? AND state = 'running'",
+                id
+            )
             .execute(&self.pool)
             .await?;
             return Ok(false);
@@ -379,39 +397,44 @@ impl Store {
                 Some((chain, pid)) if chain == v.chain && v.round > 1 => Some(pid),
                 _ => None,
             };
-            let vid = sqlx::query(
+            let token = new_share_token()?;
+            let seed = seed_to_db(v.seed);
+            let vid = sqlx::query!(
                 "INSERT INTO variants (problem_id, parent_variant_id, operations, seed, round,
                     chain, graph, depth, answer, share_token, job_id)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                problem_id,
+                parent_id,
+                v.operations,
+                seed,
+                v.round,
+                v.chain,
+                v.graph,
+                v.depth,
+                v.answer,
+                token,
+                id
             )
-            .bind(problem_id)
-            .bind(parent_id)
-            .bind(&v.operations)
-            .bind(seed_to_db(v.seed))
-            .bind(v.round)
-            .bind(v.chain)
-            .bind(&v.graph)
-            .bind(v.depth)
-            .bind(&v.answer)
-            .bind(new_share_token()?)
-            .bind(id)
             .execute(&mut *tx)
             .await?
             .last_insert_rowid();
             parent = Some((v.chain, vid));
         }
-        let advanced = sqlx::query(&format!(
+        let made_n = made.len() as i64;
+        let failed = failure.is_some() as i64;
+        let failure_text = failure.as_deref();
+        let advanced = sqlx::query!(
             "UPDATE jobs SET done = done + 1, cursor = ?, variants_made = variants_made + ?,
                 problems_failed = problems_failed + ?, error = COALESCE(?, error),
-                updated_at = {NOW}
-             WHERE id = ? AND cursor = ? AND state = 'running'"
-        ))
-        .bind(problem_id)
-        .bind(made.len() as i64)
-        .bind(failure.is_some() as i64)
-        .bind(failure.as_deref())
-        .bind(id)
-        .bind(job.cursor)
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ? AND cursor = ? AND state = 'running'",
+            problem_id,
+            made_n,
+            failed,
+            failure_text,
+            id,
+            job.cursor
+        )
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -434,11 +457,14 @@ impl Store {
         if self.job(id).await?.is_none() {
             return Err(StoreError::NotFound { what: "job", id });
         }
-        Ok(
-            sqlx::query_as("SELECT item_id, reason FROM job_failures WHERE job_id = ? ORDER BY id")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?,
+        Ok(sqlx::query!(
+            "SELECT item_id, reason FROM job_failures WHERE job_id = ? ORDER BY id",
+            id
         )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.item_id, r.reason))
+        .collect())
     }
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use engine::agreement::{self, ItemRatings, RaterSteps, Rating};
 use engine::labels::StepLabel;
-use sqlx::FromRow;
 
 use super::rows::graph_from_json;
 use super::{Store, StoreError, StoreResult};
@@ -20,8 +19,7 @@ use types::annotation::{
 /// Variants turned into label items per blocking batch.
 const ITEM_BATCH: i64 = 500;
 
-#[derive(FromRow)]
-struct ItemRow {
+struct DbLabelItem {
     id: i64,
     variant_id: i64,
     steps: String,
@@ -29,8 +27,7 @@ struct ItemRow {
     question: String,
 }
 
-#[derive(FromRow)]
-struct AnnotationRow {
+struct DbAnnotation {
     id: i64,
     flagged: bool,
     flag_note: Option<String>,
@@ -39,8 +36,7 @@ struct AnnotationRow {
 
 /// One step rating of one finished annotation (a row per step; one with no step when the
 /// annotator rated none).
-#[derive(FromRow)]
-struct RatingRow {
+struct DbRating {
     item: i64,
     user: i64,
     name: String,
@@ -69,17 +65,21 @@ impl Store {
     /// questions (corrupted chains) up to the dataset's gold rate.
     pub async fn ensure_label_items(&self, dataset_id: i64) -> StoreResult<()> {
         loop {
-            let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-                "SELECT v.id, v.graph, p.graph FROM variants v JOIN problems p ON p.id = v.problem_id
+            let rows: Vec<(i64, String, Option<String>)> = sqlx::query!(
+                r#"SELECT v.id AS "id!", v.graph, p.graph AS original
+                 FROM variants v JOIN problems p ON p.id = v.problem_id
                  WHERE p.dataset_id = ? AND NOT EXISTS
                     (SELECT 1 FROM label_items i WHERE i.variant_id = v.id
                      AND i.gold_first_error IS NULL)
-                 ORDER BY v.id LIMIT ?",
+                 ORDER BY v.id LIMIT ?"#,
+                dataset_id,
+                ITEM_BATCH
             )
-            .bind(dataset_id)
-            .bind(ITEM_BATCH)
             .fetch_all(&self.pool)
-            .await?;
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.graph, r.original))
+            .collect();
             if rows.is_empty() {
                 break;
             }
@@ -108,13 +108,13 @@ impl Store {
                 .await??;
             let mut tx = self.pool.begin().await?;
             for (variant_id, steps) in made {
-                sqlx::query(
+                sqlx::query!(
                     "INSERT OR IGNORE INTO label_items (dataset_id, variant_id, steps)
                      VALUES (?, ?, ?)",
+                    dataset_id,
+                    variant_id,
+                    steps
                 )
-                .bind(dataset_id)
-                .bind(variant_id)
-                .bind(steps)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -125,17 +125,18 @@ impl Store {
 
     /// Adds gold questions until they are `gold_rate` of the dataset's items.
     async fn ensure_gold(&self, dataset_id: i64) -> StoreResult<()> {
-        let (rate, real, gold): (f64, i64, i64) = sqlx::query_as(
-            "SELECT d.gold_rate,
+        let r = sqlx::query!(
+            r#"SELECT d.gold_rate,
                 (SELECT COUNT(*) FROM label_items i WHERE i.dataset_id = d.id
-                    AND i.gold_first_error IS NULL),
+                    AND i.gold_first_error IS NULL) AS "real!: i64",
                 (SELECT COUNT(*) FROM label_items i WHERE i.dataset_id = d.id
-                    AND i.gold_first_error IS NOT NULL)
-             FROM datasets d WHERE d.id = ?",
+                    AND i.gold_first_error IS NOT NULL) AS "gold!: i64"
+             FROM datasets d WHERE d.id = ?"#,
+            dataset_id
         )
-        .bind(dataset_id)
         .fetch_one(&self.pool)
         .await?;
+        let (rate, real, gold) = (r.gold_rate, r.real, r.gold);
         // gold / (real + gold) = rate.
         let want = if rate <= 0.0 || real == 0 {
             0
@@ -146,17 +147,21 @@ impl Store {
             return Ok(());
         }
         // Variants not yet used for gold, spread over the dataset.
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT v.id, v.graph FROM variants v JOIN problems p ON p.id = v.problem_id
+        let limit = (want - gold) * 2;
+        let rows: Vec<(i64, String)> = sqlx::query!(
+            r#"SELECT v.id AS "id!", v.graph FROM variants v JOIN problems p ON p.id = v.problem_id
              WHERE p.dataset_id = ? AND NOT EXISTS
                 (SELECT 1 FROM label_items i WHERE i.variant_id = v.id
                  AND i.gold_first_error IS NOT NULL)
-             ORDER BY (v.id * 2654435761) % 4294967291 LIMIT ?",
+             ORDER BY (v.id * 2654435761) % 4294967291 LIMIT ?"#,
+            dataset_id,
+            limit
         )
-        .bind(dataset_id)
-        .bind((want - gold) * 2)
         .fetch_all(&self.pool)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.graph))
+        .collect();
         let need = (want - gold) as usize;
         let made = self
             .engine
@@ -185,15 +190,15 @@ impl Store {
             .await?;
         let mut tx = self.pool.begin().await?;
         for (variant_id, steps, first_error, detail) in made {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO label_items (dataset_id, variant_id, steps, gold_first_error,
                     gold_detail) VALUES (?, ?, ?, ?, ?)",
+                dataset_id,
+                variant_id,
+                steps,
+                first_error,
+                detail
             )
-            .bind(dataset_id)
-            .bind(variant_id)
-            .bind(steps)
-            .bind(first_error)
-            .bind(detail)
             .execute(&mut *tx)
             .await?;
         }
@@ -207,26 +212,26 @@ impl Store {
         let head = self.dataset_head(dataset_id).await?;
         let (overlap, rate) = (head.overlap, head.gold_rate);
         self.ensure_label_items(dataset_id).await?;
-        let (done,): (i64,) = sqlx::query_as(
+        let done = sqlx::query_scalar!(
             "SELECT COUNT(*) FROM annotations a JOIN label_items i ON i.id = a.item_id
              WHERE i.dataset_id = ? AND a.user_id = ? AND a.finished_at IS NOT NULL",
+            dataset_id,
+            user.id
         )
-        .bind(dataset_id)
-        .bind(user.id)
         .fetch_one(&self.pool)
         .await?;
         let left = self.left_for(dataset_id, user.id, overlap).await?;
-        let open: Option<(i64,)> = sqlx::query_as(
-            "SELECT i.id FROM annotations a JOIN label_items i ON i.id = a.item_id
+        let open = sqlx::query_scalar!(
+            r#"SELECT i.id AS "id!" FROM annotations a JOIN label_items i ON i.id = a.item_id
              WHERE i.dataset_id = ? AND a.user_id = ? AND a.finished_at IS NULL
-             ORDER BY a.updated_at DESC LIMIT 1",
+             ORDER BY a.updated_at DESC LIMIT 1"#,
+            dataset_id,
+            user.id
         )
-        .bind(dataset_id)
-        .bind(user.id)
         .fetch_optional(&self.pool)
         .await?;
         let next = match open {
-            Some((id,)) => Some(id),
+            Some(id) => Some(id),
             None => {
                 let every = if rate > 0.0 {
                     (1.0 / rate).round().max(2.0) as i64
@@ -269,28 +274,27 @@ impl Store {
         overlap: i64,
         gold: bool,
     ) -> StoreResult<Option<i64>> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT i.id FROM label_items i WHERE i.dataset_id = ?1
+        Ok(sqlx::query_scalar!(
+            r#"SELECT i.id AS "id!" FROM label_items i WHERE i.dataset_id = ?1
                AND (i.gold_first_error IS NOT NULL) = ?4
                AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
                                AND a.user_id = ?2)
                AND (i.gold_first_error IS NOT NULL
                     OR (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id) < ?3)
-             ORDER BY i.id LIMIT 1",
+             ORDER BY i.id LIMIT 1"#,
+            dataset_id,
+            user_id,
+            overlap,
+            gold
         )
-        .bind(dataset_id)
-        .bind(user_id)
-        .bind(overlap)
-        .bind(gold)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(id,)| id))
+        .await?)
     }
 
     /// Items still waiting for `user_id`: real items short of annotators that they have not
     /// finished, and gold questions they have not finished.
     async fn left_for(&self, dataset_id: i64, user_id: i64, overlap: i64) -> StoreResult<i64> {
-        let (left,): (i64,) = sqlx::query_as(
+        let left = sqlx::query_scalar!(
             "SELECT COUNT(*) FROM label_items i WHERE i.dataset_id = ?1
                AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
                                AND a.user_id = ?2 AND a.finished_at IS NOT NULL)
@@ -298,10 +302,10 @@ impl Store {
                     OR EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id
                                AND a.user_id = ?2)
                     OR (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id) < ?3)",
+            dataset_id,
+            user_id,
+            overlap
         )
-        .bind(dataset_id)
-        .bind(user_id)
-        .bind(overlap)
         .fetch_one(&self.pool)
         .await?;
         Ok(left)
@@ -309,12 +313,13 @@ impl Store {
 
     /// Label item `item_id` with `user`'s own labels.
     pub async fn label_task(&self, item_id: i64, user: &UserInfo) -> StoreResult<LabelTask> {
-        let row: Option<ItemRow> = sqlx::query_as(
+        let row: Option<DbLabelItem> = sqlx::query_as!(
+            DbLabelItem,
             "SELECT i.id, i.variant_id, i.steps, v.text, p.question
              FROM label_items i JOIN variants v ON v.id = i.variant_id
              JOIN problems p ON p.id = v.problem_id WHERE i.id = ?",
+            item_id
         )
-        .bind(item_id)
         .fetch_optional(&self.pool)
         .await?;
         let row = row.ok_or(StoreError::NotFound {
@@ -322,22 +327,24 @@ impl Store {
             id: item_id,
         })?;
         let steps = steps_from_json(&row.steps, row.id)?;
-        let annotation: Option<AnnotationRow> = sqlx::query_as(
-            "SELECT id, flagged, flag_note, finish_reason FROM annotations
-             WHERE item_id = ? AND user_id = ?",
+        let annotation: Option<DbAnnotation> = sqlx::query_as!(
+            DbAnnotation,
+            r#"SELECT id AS "id!", flagged AS "flagged: bool", flag_note, finish_reason
+             FROM annotations WHERE item_id = ? AND user_id = ?"#,
+            item_id,
+            user.id
         )
-        .bind(item_id)
-        .bind(user.id)
         .fetch_optional(&self.pool)
         .await?;
         let mut ratings = vec![None; steps.len()];
         if let Some(a) = &annotation {
-            let labels: Vec<(i64, Option<i64>)> =
-                sqlx::query_as("SELECT step, rating FROM step_labels WHERE annotation_id = ?")
-                    .bind(a.id)
-                    .fetch_all(&self.pool)
-                    .await?;
-            for (step, r) in labels {
+            let labels = sqlx::query!(
+                "SELECT step, rating FROM step_labels WHERE annotation_id = ?",
+                a.id
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            for (step, r) in labels.into_iter().map(|l| (l.step, l.rating)) {
                 if let Some(slot) = ratings.get_mut(step as usize) {
                     *slot = r.map(|v| v as i8);
                 }
@@ -372,8 +379,7 @@ impl Store {
         user: &UserInfo,
         edit: &LabelEdit,
     ) -> StoreResult<LabelTask> {
-        let (steps_json,): (String,) = sqlx::query_as("SELECT steps FROM label_items WHERE id = ?")
-            .bind(item_id)
+        let steps_json = sqlx::query_scalar!("SELECT steps FROM label_items WHERE id = ?", item_id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound {
@@ -392,18 +398,21 @@ impl Store {
             }
         };
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT OR IGNORE INTO annotations (item_id, user_id) VALUES (?, ?)")
-            .bind(item_id)
-            .bind(user.id)
-            .execute(&mut *tx)
-            .await?;
-        let (annotation, finished): (i64, Option<String>) = sqlx::query_as(
-            "SELECT id, finished_at FROM annotations WHERE item_id = ? AND user_id = ?",
+        sqlx::query!(
+            "INSERT OR IGNORE INTO annotations (item_id, user_id) VALUES (?, ?)",
+            item_id,
+            user.id
         )
-        .bind(item_id)
-        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+        let r = sqlx::query!(
+            "SELECT id, finished_at FROM annotations WHERE item_id = ? AND user_id = ?",
+            item_id,
+            user.id
+        )
         .fetch_one(&mut *tx)
         .await?;
+        let (annotation, finished) = (r.id, r.finished_at);
         let changes_labels = matches!(edit, LabelEdit::Rate { .. } | LabelEdit::FirstError { .. });
         if changes_labels && finished.is_some() {
             return Err(StoreError::Invalid(format!(
@@ -420,26 +429,29 @@ impl Store {
                         )));
                     }
                 }
-                sqlx::query(
+                let rating = rating.map(i64::from);
+                sqlx::query!(
                     "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
                      ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
+                    annotation,
+                    step,
+                    rating
                 )
-                .bind(annotation)
-                .bind(step)
-                .bind(rating.map(i64::from))
                 .execute(&mut *tx)
                 .await?;
             }
             LabelEdit::FirstError { step } => {
                 let k = check_step(*step)? as usize;
                 for (s, r) in first_error_ratings(n as usize, k).into_iter().enumerate() {
-                    sqlx::query(
+                    let step = s as i64;
+                    let rating = r.map(i64::from);
+                    sqlx::query!(
                         "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
                          ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
+                        annotation,
+                        step,
+                        rating
                     )
-                    .bind(annotation)
-                    .bind(s as i64)
-                    .bind(r.map(i64::from))
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -451,36 +463,40 @@ impl Store {
                         "a flag note has at most 500 characters".to_string(),
                     ));
                 }
-                sqlx::query("UPDATE annotations SET flagged = ?, flag_note = ? WHERE id = ?")
-                    .bind(*flagged)
-                    .bind(note.filter(|_| *flagged))
-                    .bind(annotation)
-                    .execute(&mut *tx)
-                    .await?;
+                let note = note.filter(|_| *flagged);
+                sqlx::query!(
+                    "UPDATE annotations SET flagged = ?, flag_note = ? WHERE id = ?",
+                    *flagged,
+                    note,
+                    annotation
+                )
+                .execute(&mut *tx)
+                .await?;
             }
             LabelEdit::Finish { reason } => {
-                sqlx::query(
+                let reason = reason.as_str();
+                sqlx::query!(
                     "UPDATE annotations SET finish_reason = ?,
                         finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                    reason,
+                    annotation
                 )
-                .bind(reason.as_str())
-                .bind(annotation)
                 .execute(&mut *tx)
                 .await?;
             }
             LabelEdit::Reopen => {
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE annotations SET finish_reason = NULL, finished_at = NULL WHERE id = ?",
+                    annotation
                 )
-                .bind(annotation)
                 .execute(&mut *tx)
                 .await?;
             }
         }
-        sqlx::query(
+        sqlx::query!(
             "UPDATE annotations SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+            annotation
         )
-        .bind(annotation)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -491,29 +507,32 @@ impl Store {
     /// finished real items, and each annotator's accuracy on gold questions.
     pub async fn annotation_report(&self, dataset_id: i64) -> StoreResult<AnnotationReport> {
         let overlap = self.dataset_head(dataset_id).await?.overlap;
-        let (items, gold_items, complete): (i64, i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(i.gold_first_error IS NULL), 0),
-                COALESCE(SUM(i.gold_first_error IS NOT NULL), 0),
+        let r = sqlx::query!(
+            r#"SELECT COALESCE(SUM(i.gold_first_error IS NULL), 0) AS "items!: i64",
+                COALESCE(SUM(i.gold_first_error IS NOT NULL), 0) AS "gold_items!: i64",
                 COALESCE(SUM(i.gold_first_error IS NULL AND
                     (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id
-                     AND a.finished_at IS NOT NULL) >= ?2), 0)
-             FROM label_items i WHERE i.dataset_id = ?1",
+                     AND a.finished_at IS NOT NULL) >= ?2), 0) AS "complete!: i64"
+             FROM label_items i WHERE i.dataset_id = ?1"#,
+            dataset_id,
+            overlap
         )
-        .bind(dataset_id)
-        .bind(overlap)
         .fetch_one(&self.pool)
         .await?;
+        let (items, gold_items, complete) = (r.items, r.gold_items, r.complete);
         // Every finished annotation's step ratings, in one pass.
-        let rows: Vec<RatingRow> = sqlx::query_as(
-            "SELECT i.id AS item, u.id AS user, u.name, i.gold_first_error AS gold,
-                    json_array_length(i.steps) AS steps, a.flagged, s.step, s.rating
+        let rows: Vec<DbRating> = sqlx::query_as!(
+            DbRating,
+            r#"SELECT i.id AS "item!", u.id AS "user!", u.name, i.gold_first_error AS gold,
+                    json_array_length(i.steps) AS "steps!: i64", a.flagged AS "flagged: bool",
+                    s.step AS "step?", s.rating
                  FROM annotations a JOIN label_items i ON i.id = a.item_id
                  JOIN users u ON u.id = a.user_id
                  LEFT JOIN step_labels s ON s.annotation_id = a.id
                  WHERE i.dataset_id = ? AND a.finished_at IS NOT NULL
-                 ORDER BY i.id, u.id, s.step",
+                 ORDER BY i.id, u.id, s.step"#,
+            dataset_id
         )
-        .bind(dataset_id)
         .fetch_all(&self.pool)
         .await?;
         // (item, user) → (name, gold, steps, flagged, ratings)

@@ -10,6 +10,47 @@
 //! layer picks the HTTP status from it).
 //! Graphs are never taken from a client: variants are re-derived here from the stored parent
 //! graph and the interventions ([`Store::save_variant`]).
+//!
+//! SQL is checked at build time: every query with fixed SQL is a `sqlx::query!`,
+//! `query_as!` or `query_scalar!`, described against the schema in `migrations/` and read, in
+//! every build, from the query data committed in `store/.sqlx` (`SQLX_OFFLINE=true` in
+//! `.cargo/config.toml`; `scripts/sqlx-prepare` writes the data after a change to SQL or to a
+//! migration). Database row structs are named `Db…` (`DbJob`, `DbProblem`, …) so they are not
+//! taken for the plain types of the `types` crate. Shared SQL pieces are macros that expand to
+//! their literal text (`with_sql!`, `user_select!`, `review_filter!`, `export_sql!`, …) since
+//! the checked macros read string literals only.
+//!
+//! Runtime SQL, and why:
+//! - `Store::bulk_decide` (review.rs): the temporary table `bulk_ids` (create, fill, read,
+//!   empty): a temporary table is in no schema the build can describe.
+//! - tests only: the `count` and `exec` helpers (`tests.rs`, `export/tests.rs`), which run
+//!   whatever SQL a test hands them; `PRAGMA` reads; a trigger a test creates and drops
+//!   (neither is in the schema).
+
+/// Calls one of sqlx's compile-time checked query macros on SQL that begins with shared
+/// pieces: `with_sql!(["SELECT a FROM t"]; query_as!(DbT, " WHERE id = ?", id))` is
+/// `sqlx::query_as!(DbT, "SELECT a FROM t" + " WHERE id = ?", id)`, and `with_sql!(["…"];)` is
+/// the text itself (`concat!`). sqlx's macros read only string literals joined with `+`
+/// (neither a `const` nor `concat!`), so each shared piece of SQL is a small macro that passes
+/// its literal here (`user_select!`, `dataset_select!`, …): the SQL is written once and every
+/// query made from it is still checked at build time.
+macro_rules! with_sql {
+    ([$($sql:literal)+];) => {
+        concat!($($sql),+)
+    };
+    ([$first:literal $($sql:literal)*]; query!($tail:literal $(, $arg:expr)* $(,)?)) => {
+        sqlx::query!($first $(+ $sql)* + $tail $(, $arg)*)
+    };
+    (
+        [$first:literal $($sql:literal)*];
+        query_as!($ty:path, $tail:literal $(, $arg:expr)* $(,)?)
+    ) => {
+        sqlx::query_as!($ty, $first $(+ $sql)* + $tail $(, $arg)*)
+    };
+    ([$first:literal $($sql:literal)*]; query_scalar!($tail:literal $(, $arg:expr)* $(,)?)) => {
+        sqlx::query_scalar!($first $(+ $sql)* + $tail $(, $arg)*)
+    };
+}
 
 mod batch;
 mod batch_words;
@@ -357,7 +398,7 @@ impl Store {
     /// Imports the embedded demo set as dataset [`DEMO_NAME`] when the store has no dataset at
     /// all. Returns the import report when it imported, `None` when there were datasets.
     pub async fn ensure_demo(&self) -> StoreResult<Option<ImportReport>> {
-        let (datasets,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM datasets")
+        let datasets = sqlx::query_scalar!("SELECT COUNT(*) FROM datasets")
             .fetch_one(&self.pool)
             .await?;
         if datasets > 0 {
@@ -366,10 +407,12 @@ impl Store {
         match self.import_jsonl(DEMO_NAME, DEMO).await {
             Ok(report) => {
                 // The demo is for everyone to look at, logged in or not.
-                sqlx::query("UPDATE datasets SET visibility = 'public' WHERE id = ?")
-                    .bind(report.dataset_id)
-                    .execute(&self.pool)
-                    .await?;
+                sqlx::query!(
+                    "UPDATE datasets SET visibility = 'public' WHERE id = ?",
+                    report.dataset_id
+                )
+                .execute(&self.pool)
+                .await?;
                 Ok(Some(report))
             }
             // Another process imported it between our count and our insert.
@@ -380,8 +423,7 @@ impl Store {
 
     /// Fails with [`StoreError::NotFound`] unless dataset `id` exists.
     async fn require_dataset(&self, id: i64) -> StoreResult<()> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
-            .bind(id)
+        let row = sqlx::query_scalar!("SELECT id FROM datasets WHERE id = ?", id)
             .fetch_optional(&self.pool)
             .await?;
         row.map(|_| ()).ok_or(StoreError::NotFound {
@@ -393,11 +435,13 @@ impl Store {
     /// The depth of problem `problem_id` (`None`: it has no graph), after checking that it
     /// exists and belongs to dataset `dataset_id`.
     async fn problem_depth_in(&self, problem_id: i64, dataset_id: i64) -> StoreResult<Option<i64>> {
-        let row: Option<(i64, Option<i64>)> =
-            sqlx::query_as("SELECT dataset_id, depth FROM problems WHERE id = ?")
-                .bind(problem_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query!(
+            "SELECT dataset_id, depth FROM problems WHERE id = ?",
+            problem_id
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| (r.dataset_id, r.depth));
         match row {
             None => Err(StoreError::NotFound {
                 what: "problem",
@@ -413,7 +457,7 @@ impl Store {
 
     /// Problems stored, over all datasets.
     pub async fn problem_count(&self) -> StoreResult<u64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM problems")
+        let n = sqlx::query_scalar!("SELECT COUNT(*) FROM problems")
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)

@@ -1,8 +1,8 @@
 //! Reading datasets, problems, variants and share links.
 
 use super::rows::{
-    error_text, graph_from_json, operations_from_json, DatasetRow, DepthRow, ProblemFull,
-    ProblemListRow, VariantFull, VariantListRow, DATASET_SELECT,
+    error_text, graph_from_json, operations_from_json, DbDataset, DbDepthBin, DbProblem,
+    DbProblemLine, DbVariant, DbVariantLine,
 };
 use super::{is_token, seed_from_db, Store, StoreError, StoreResult};
 use types::model::{
@@ -15,35 +15,67 @@ pub const DEFAULT_PAGE: u64 = 50;
 /// The most problems one page holds.
 pub const MAX_PAGE: u64 = 500;
 
-const VARIANT_FULL_SELECT: &str = "
-    SELECT v.id, v.problem_id, p.dataset_id, v.parent_variant_id, v.operations, v.seed,
+/// `dataset_select!(query_as!(DbDataset, " WHERE … ORDER BY …", args…))`: datasets with
+/// their counts, as [`DbDataset`].
+macro_rules! dataset_select {
+    ($($call:tt)*) => {
+        with_sql!(["
+    SELECT d.id AS \"id!\", d.name, d.created_at, d.visibility, d.guidelines, d.overlap,
+        d.gold_rate,
+        (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id) AS \"problems!: i64\",
+        (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id AND p.depth IS NOT NULL)
+            AS \"extracted!: i64\",
+        (SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
+            WHERE p.dataset_id = d.id) AS \"variants!: i64\",
+        (SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
+            WHERE p.dataset_id = d.id AND v.review_status <> 'unreviewed') AS \"reviewed!: i64\"
+    FROM datasets d"]; $($call)*)
+    };
+}
+
+/// `variant_full_select!(query_as!(DbVariant, " WHERE …", args…))`: whole variants.
+macro_rules! variant_full_select {
+    ($($call:tt)*) => {
+        with_sql!(["
+    SELECT v.id AS \"id!\", v.problem_id, p.dataset_id, v.parent_variant_id, v.operations, v.seed,
         v.round, v.chain, v.graph, p.question, v.share_token, v.job_id, v.review_status,
         v.created_at,
         COALESCE((SELECT pv.graph FROM variants pv WHERE pv.id = v.parent_variant_id), p.graph)
-            AS parent_graph
-    FROM variants v JOIN problems p ON p.id = v.problem_id";
+            AS \"parent_graph?: String\"
+    FROM variants v JOIN problems p ON p.id = v.problem_id"]; $($call)*)
+    };
+}
 
-const PROBLEM_FULL_SELECT: &str = "
-    SELECT p.id, p.dataset_id, d.name AS dataset_name, p.line, p.external_id, p.question,
+/// `problem_full_select!(query_as!(DbProblem, " WHERE …", args…))`: whole problems.
+macro_rules! problem_full_select {
+    ($($call:tt)*) => {
+        with_sql!(["
+    SELECT p.id AS \"id!\", p.dataset_id, d.name AS dataset_name, p.line, p.external_id, p.question,
         p.graph, p.error_category, p.error_detail, p.share_token, p.created_at
-    FROM problems p JOIN datasets d ON d.id = p.dataset_id";
+    FROM problems p JOIN datasets d ON d.id = p.dataset_id"]; $($call)*)
+    };
+}
 
 impl Store {
     /// Every dataset (only the public ones when `public_only`) with its counts and depth
     /// histogram, oldest first.
     pub async fn list_datasets(&self, public_only: bool) -> StoreResult<Vec<DatasetSummary>> {
-        let filter = if public_only {
-            " WHERE d.visibility = 'public'"
+        let rows: Vec<DbDataset> = if public_only {
+            dataset_select!(query_as!(
+                DbDataset,
+                " WHERE d.visibility = 'public' ORDER BY d.id"
+            ))
+            .fetch_all(&self.pool)
+            .await?
         } else {
-            ""
-        };
-        let rows: Vec<DatasetRow> =
-            sqlx::query_as(&format!("{DATASET_SELECT}{filter} ORDER BY d.id"))
+            dataset_select!(query_as!(DbDataset, " ORDER BY d.id"))
                 .fetch_all(&self.pool)
-                .await?;
-        let bins: Vec<DepthRow> = sqlx::query_as(
-            "SELECT dataset_id, depth, COUNT(*) AS n FROM problems WHERE depth IS NOT NULL
-             GROUP BY dataset_id, depth ORDER BY dataset_id, depth",
+                .await?
+        };
+        let bins: Vec<DbDepthBin> = sqlx::query_as!(
+            DbDepthBin,
+            r#"SELECT dataset_id, depth AS "depth!", COUNT(*) AS "n!: i64" FROM problems
+             WHERE depth IS NOT NULL GROUP BY dataset_id, depth ORDER BY dataset_id, depth"#
         )
         .fetch_all(&self.pool)
         .await?;
@@ -66,19 +98,19 @@ impl Store {
 
     /// One dataset's summary, `None` when there is no such dataset.
     pub async fn dataset_summary(&self, id: i64) -> StoreResult<Option<DatasetSummary>> {
-        let Some(row): Option<DatasetRow> =
-            sqlx::query_as(&format!("{DATASET_SELECT} WHERE d.id = ?"))
-                .bind(id)
+        let Some(row): Option<DbDataset> =
+            dataset_select!(query_as!(DbDataset, " WHERE d.id = ?", id))
                 .fetch_optional(&self.pool)
                 .await?
         else {
             return Ok(None);
         };
-        let bins: Vec<DepthRow> = sqlx::query_as(
-            "SELECT dataset_id, depth, COUNT(*) AS n FROM problems
-             WHERE dataset_id = ? AND depth IS NOT NULL GROUP BY dataset_id, depth ORDER BY depth",
+        let bins: Vec<DbDepthBin> = sqlx::query_as!(
+            DbDepthBin,
+            r#"SELECT dataset_id, depth AS "depth!", COUNT(*) AS "n!: i64" FROM problems
+             WHERE dataset_id = ? AND depth IS NOT NULL GROUP BY dataset_id, depth ORDER BY depth"#,
+            id
         )
-        .bind(id)
         .fetch_all(&self.pool)
         .await?;
         let mut s = row.into_summary();
@@ -97,29 +129,30 @@ impl Store {
     /// checked by a solver (and agreed), linted only, failed (see [`CheckCounts`]). A verdict
     /// stored as `pass` without a model's judgement (before the lint existed) is linted only.
     pub async fn check_counts(&self, dataset_id: i64) -> StoreResult<CheckCounts> {
-        let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT
+        let row = sqlx::query!(
+            r#"SELECT
                 COALESCE(SUM(v.verdict IS NOT NULL
-                    AND json_extract(v.verdict, '$.llm.answer_matches') IS NOT NULL), 0),
+                    AND json_extract(v.verdict, '$.llm.answer_matches') IS NOT NULL), 0)
+                    AS "solver_checked!: i64",
                 COALESCE(SUM(v.verdict_outcome = 'pass'
-                    AND json_type(v.verdict, '$.llm') IS NOT NULL), 0),
+                    AND json_type(v.verdict, '$.llm') IS NOT NULL), 0) AS "solver_agreed!: i64",
                 COALESCE(SUM(v.verdict_outcome = 'linted' OR (v.verdict_outcome = 'pass'
-                    AND json_type(v.verdict, '$.llm') IS NULL)), 0),
-                COALESCE(SUM(v.verdict_outcome = 'fail'), 0),
-                COALESCE(SUM(v.verdict_outcome = 'incomplete'), 0),
-                COALESCE(SUM(v.verdict_outcome IS NULL), 0)
-             FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?",
+                    AND json_type(v.verdict, '$.llm') IS NULL)), 0) AS "linted_only!: i64",
+                COALESCE(SUM(v.verdict_outcome = 'fail'), 0) AS "failed!: i64",
+                COALESCE(SUM(v.verdict_outcome = 'incomplete'), 0) AS "incomplete!: i64",
+                COALESCE(SUM(v.verdict_outcome IS NULL), 0) AS "unjudged!: i64"
+             FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?"#,
+            dataset_id
         )
-        .bind(dataset_id)
         .fetch_one(&self.pool)
         .await?;
         Ok(CheckCounts {
-            solver_checked: row.0 as u64,
-            solver_agreed: row.1 as u64,
-            linted_only: row.2 as u64,
-            failed: row.3 as u64,
-            incomplete: row.4 as u64,
-            unjudged: row.5 as u64,
+            solver_checked: row.solver_checked as u64,
+            solver_agreed: row.solver_agreed as u64,
+            linted_only: row.linted_only as u64,
+            failed: row.failed as u64,
+            incomplete: row.incomplete as u64,
+            unjudged: row.unjudged as u64,
         })
     }
 
@@ -146,21 +179,23 @@ impl Store {
         let Some(summary) = self.dataset_summary(id).await? else {
             return Ok(None);
         };
-        let rows: Vec<ProblemListRow> = sqlx::query_as(
-            "SELECT p.id, p.line, p.external_id, p.question, p.depth, p.answer,
+        let limit_db = limit as i64;
+        let rows: Vec<DbProblemLine> = sqlx::query_as!(
+            DbProblemLine,
+            r#"SELECT p.id AS "id!", p.line, p.external_id, p.question, p.depth, p.answer,
                 p.error_category, p.error_detail,
-                (SELECT COUNT(*) FROM variants v WHERE v.problem_id = p.id) AS variants
-             FROM problems p WHERE p.dataset_id = ? ORDER BY p.id LIMIT ? OFFSET ?",
+                (SELECT COUNT(*) FROM variants v WHERE v.problem_id = p.id) AS "variants!: i64"
+             FROM problems p WHERE p.dataset_id = ? ORDER BY p.id LIMIT ? OFFSET ?"#,
+            id,
+            limit_db,
+            offset_db
         )
-        .bind(id)
-        .bind(limit as i64)
-        .bind(offset_db)
         .fetch_all(&self.pool)
         .await?;
         Ok(Some(DatasetPage {
             total: summary.problems,
             summary,
-            problems: rows.into_iter().map(ProblemListRow::into_row).collect(),
+            problems: rows.into_iter().map(DbProblemLine::into_row).collect(),
             offset,
             limit,
             can_write: false,
@@ -169,9 +204,8 @@ impl Store {
 
     /// One problem with its graph and variants; `None` when there is no such problem.
     pub async fn problem(&self, id: i64) -> StoreResult<Option<StoredProblem>> {
-        let row: Option<ProblemFull> =
-            sqlx::query_as(&format!("{PROBLEM_FULL_SELECT} WHERE p.id = ?"))
-                .bind(id)
+        let row: Option<DbProblem> =
+            problem_full_select!(query_as!(DbProblem, " WHERE p.id = ?", id))
                 .fetch_optional(&self.pool)
                 .await?;
         match row {
@@ -180,7 +214,7 @@ impl Store {
         }
     }
 
-    async fn full_problem(&self, row: ProblemFull) -> StoreResult<StoredProblem> {
+    async fn full_problem(&self, row: DbProblem) -> StoreResult<StoredProblem> {
         let graph = row
             .graph
             .as_deref()
@@ -206,23 +240,23 @@ impl Store {
 
     /// The variants of a problem, oldest first.
     pub async fn variant_rows(&self, problem_id: i64) -> StoreResult<Vec<VariantRow>> {
-        let rows: Vec<VariantListRow> = sqlx::query_as(
-            "SELECT id, parent_variant_id, round, depth, answer, operations, job_id,
+        let rows: Vec<DbVariantLine> = sqlx::query_as!(
+            DbVariantLine,
+            r#"SELECT id AS "id!", parent_variant_id, round, depth, answer, operations, job_id,
                 review_status, share_token, created_at
-             FROM variants WHERE problem_id = ? ORDER BY id",
+             FROM variants WHERE problem_id = ? ORDER BY id"#,
+            problem_id
         )
-        .bind(problem_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(VariantListRow::into_row).collect()
+        rows.into_iter().map(DbVariantLine::into_row).collect()
     }
 
     /// One variant with its graph, its parent's graph and its lineage; `None` when there is
     /// no such variant.
     pub async fn variant(&self, id: i64) -> StoreResult<Option<StoredVariant>> {
-        let row: Option<VariantFull> =
-            sqlx::query_as(&format!("{VARIANT_FULL_SELECT} WHERE v.id = ?"))
-                .bind(id)
+        let row: Option<DbVariant> =
+            variant_full_select!(query_as!(DbVariant, " WHERE v.id = ?", id))
                 .fetch_optional(&self.pool)
                 .await?;
         match row.map(full_variant).transpose()? {
@@ -240,9 +274,8 @@ impl Store {
             return Ok(None);
         }
         let token = token.to_ascii_lowercase();
-        let problem: Option<ProblemFull> =
-            sqlx::query_as(&format!("{PROBLEM_FULL_SELECT} WHERE p.share_token = ?"))
-                .bind(&token)
+        let problem: Option<DbProblem> =
+            problem_full_select!(query_as!(DbProblem, " WHERE p.share_token = ?", token))
                 .fetch_optional(&self.pool)
                 .await?;
         if let Some(row) = problem {
@@ -250,9 +283,8 @@ impl Store {
                 self.full_problem(row).await?,
             ))));
         }
-        let variant: Option<VariantFull> =
-            sqlx::query_as(&format!("{VARIANT_FULL_SELECT} WHERE v.share_token = ?"))
-                .bind(&token)
+        let variant: Option<DbVariant> =
+            variant_full_select!(query_as!(DbVariant, " WHERE v.share_token = ?", token))
                 .fetch_optional(&self.pool)
                 .await?;
         match variant.map(full_variant).transpose()? {
@@ -270,11 +302,13 @@ impl Store {
     /// lineage for the workbench.
     pub async fn variant_page_words(&self, id: i64) -> StoreResult<types::wording::PageWords> {
         let l = self.lineage(id).await?;
-        let (text, source, solution): (Option<String>, Option<String>, Option<String>) =
-            sqlx::query_as("SELECT text, text_source, solution FROM variants WHERE id = ?")
-                .bind(id)
-                .fetch_one(&self.pool)
-                .await?;
+        let r = sqlx::query!(
+            "SELECT text, text_source, solution FROM variants WHERE id = ?",
+            id
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let (text, source, solution) = (r.text, r.text_source, r.solution);
         let descent = types::wording::Descent {
             original: Some(l.original.clone()),
             operations: l.operations.clone(),
@@ -301,7 +335,7 @@ impl Store {
     }
 }
 
-fn full_variant(row: VariantFull) -> StoreResult<StoredVariant> {
+fn full_variant(row: DbVariant) -> StoreResult<StoredVariant> {
     let whose = format!("variant {}", row.id);
     let parent_graph = row.parent_graph.as_deref().ok_or_else(|| {
         StoreError::Corrupt(format!(

@@ -1,9 +1,6 @@
 //! The review queue: a dataset's variants matching a filter, one at a time; accept, reject,
 //! edit (re-checked for consistency first) or reset, alone or in bulk; dataset settings.
 
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, FromRow};
-
 use super::rows::operations_from_json;
 use super::{Store, StoreError, StoreResult};
 use types::account::UserInfo;
@@ -19,9 +16,13 @@ const MAX_REASON_CHARS: usize = 500;
 /// The longest guidelines, in characters.
 const MAX_GUIDELINES_CHARS: usize = 20_000;
 
-/// The filter's conditions, bound in this order: dataset, status, min depth, max depth,
-/// verdict, kind, search.
-const FILTER_SQL: &str = "
+/// `review_filter!(["SELECT …"]; query_as!(T, " AND … ORDER BY …", ?1 … ?7, more…))`: the select
+/// list, then the variants of a dataset matching a review filter, whose conditions are bound
+/// in this order: dataset, status, min depth, max depth, verdict, kind, search (`?1`–`?7`).
+/// `review_filter!(["…"];)` is the SQL text (for the runtime queries).
+macro_rules! review_filter {
+    ([$($head:literal)+]; $($call:tt)*) => {
+        with_sql!([$($head)+ "
     FROM variants v JOIN problems p ON p.id = v.problem_id
     WHERE p.dataset_id = ?1
       AND (?2 = 'all' OR v.review_status = ?2)
@@ -31,7 +32,9 @@ const FILTER_SQL: &str = "
            OR v.verdict_outcome = ?5)
       AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(v.operations) j
                                  WHERE json_extract(j.value, '$.op') = ?6))
-      AND (?7 IS NULL OR instr(lower(COALESCE(v.text, p.question)), lower(?7)) > 0)";
+      AND (?7 IS NULL OR instr(lower(COALESCE(v.text, p.question)), lower(?7)) > 0)"]; $($call)*)
+    };
+}
 
 /// A filter checked and normalized: (status, min, max, verdict, kind, search).
 struct Checked {
@@ -105,30 +108,8 @@ fn check_filter(f: &ReviewFilter) -> StoreResult<Checked> {
     })
 }
 
-impl Checked {
-    /// The filter's parameters `?1`–`?7` for dataset `dataset_id`, then `extra` (`?8`).
-    fn args(&self, dataset_id: i64, extra: Option<i64>) -> StoreResult<SqliteArguments<'static>> {
-        let mut a = SqliteArguments::default();
-        let bad = |e: sqlx::error::BoxDynError| {
-            StoreError::Internal(format!("cannot bind the review filter: {e}"))
-        };
-        a.add(dataset_id).map_err(bad)?;
-        a.add(self.status.clone()).map_err(bad)?;
-        a.add(self.min_depth).map_err(bad)?;
-        a.add(self.max_depth).map_err(bad)?;
-        a.add(self.verdict.clone()).map_err(bad)?;
-        a.add(self.kind.clone()).map_err(bad)?;
-        a.add(self.search.clone()).map_err(bad)?;
-        if let Some(x) = extra {
-            a.add(x).map_err(bad)?;
-        }
-        Ok(a)
-    }
-}
-
 /// A dataset's name and what reviewers and annotators work by.
-#[derive(FromRow)]
-pub(super) struct DatasetHead {
+pub(super) struct DbDatasetHead {
     pub name: String,
     pub guidelines: String,
     /// Annotators per label item.
@@ -137,8 +118,7 @@ pub(super) struct DatasetHead {
     pub gold_rate: f64,
 }
 
-#[derive(FromRow)]
-struct ItemRow {
+struct DbReviewItem {
     id: i64,
     problem_id: i64,
     question: String,
@@ -155,13 +135,20 @@ struct ItemRow {
     reviewer: Option<String>,
 }
 
-const ITEM_SELECT: &str = "
-    SELECT v.id, v.problem_id, p.question, v.text, v.text_source,
-        v.text_edited_by IS NOT NULL AS edited, v.depth, v.round, v.answer, v.operations,
-        v.verdict_outcome, v.review_status, v.review_reason,
-        (SELECT u.name FROM users u WHERE u.id = v.reviewed_by) AS reviewer";
+/// `item_select!(then next_macro; query_as!(DbReviewItem, " FROM …", args…))`: calls
+/// `next_macro!` (`with_sql` or `review_filter`) with the select list of [`DbReviewItem`].
+macro_rules! item_select {
+    (then $next:ident; $($call:tt)*) => {
+        $next!(["
+    SELECT v.id AS \"id!\", v.problem_id, p.question, v.text, v.text_source,
+        v.text_edited_by IS NOT NULL AS \"edited!: bool\", v.depth, v.round, v.answer,
+        v.operations, v.verdict_outcome, v.review_status, v.review_reason,
+        (SELECT u.name FROM users u WHERE u.id = v.reviewed_by) AS \"reviewer?: String\""];
+            $($call)*)
+    };
+}
 
-impl ItemRow {
+impl DbReviewItem {
     fn into_item(self) -> StoreResult<ReviewItem> {
         let ops = operations_from_json(&self.operations, &format!("variant {}", self.id))?;
         Ok(ReviewItem {
@@ -193,11 +180,12 @@ impl ItemRow {
 impl Store {
     /// Dataset `id`'s name and review and labelling settings (`NotFound` when it does not
     /// exist).
-    pub(super) async fn dataset_head(&self, id: i64) -> StoreResult<DatasetHead> {
-        let row: Option<DatasetHead> = sqlx::query_as(
+    pub(super) async fn dataset_head(&self, id: i64) -> StoreResult<DbDatasetHead> {
+        let row: Option<DbDatasetHead> = sqlx::query_as!(
+            DbDatasetHead,
             "SELECT name, guidelines, overlap, gold_rate FROM datasets WHERE id = ?",
+            id
         )
-        .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         row.ok_or(StoreError::NotFound {
@@ -217,37 +205,63 @@ impl Store {
         let head = self.dataset_head(dataset_id).await?;
         let c = check_filter(filter)?;
         let after = after.unwrap_or(0);
-        let mut item: Option<ItemRow> = sqlx::query_as_with(
-            &format!("{ITEM_SELECT} {FILTER_SQL} AND v.id > ?8 ORDER BY v.id LIMIT 1"),
-            c.args(dataset_id, Some(after))?,
-        )
+        let mut item: Option<DbReviewItem> = item_select!(then review_filter; query_as!(
+            DbReviewItem,
+            " AND v.id > ?8 ORDER BY v.id LIMIT 1",
+            dataset_id,
+            c.status,
+            c.min_depth,
+            c.max_depth,
+            c.verdict,
+            c.kind,
+            c.search,
+            after
+        ))
         .fetch_optional(&self.pool)
         .await?;
         if item.is_none() && after > 0 {
-            item = sqlx::query_as_with(
-                &format!("{ITEM_SELECT} {FILTER_SQL} ORDER BY v.id LIMIT 1"),
-                c.args(dataset_id, None)?,
-            )
+            item = item_select!(then review_filter; query_as!(
+                DbReviewItem,
+                " ORDER BY v.id LIMIT 1",
+                dataset_id,
+                c.status,
+                c.min_depth,
+                c.max_depth,
+                c.verdict,
+                c.kind,
+                c.search
+            ))
             .fetch_optional(&self.pool)
             .await?;
         }
-        let (matching,): (i64,) = sqlx::query_as_with(
-            &format!("SELECT COUNT(*) {FILTER_SQL}"),
-            c.args(dataset_id, None)?,
+        let matching = review_filter!(
+            [r#"SELECT COUNT(*) AS "n!: i64""#];
+            query_scalar!(
+                "",
+                dataset_id,
+                c.status,
+                c.min_depth,
+                c.max_depth,
+                c.verdict,
+                c.kind,
+                c.search
+            )
         )
         .fetch_one(&self.pool)
         .await?;
-        let (unreviewed, total): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(v.review_status = 'unreviewed'), 0), COUNT(*)
-             FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?",
+        let r = sqlx::query!(
+            r#"SELECT COALESCE(SUM(v.review_status = 'unreviewed'), 0) AS "unreviewed!: i64",
+                COUNT(*) AS "total!: i64"
+             FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?"#,
+            dataset_id
         )
-        .bind(dataset_id)
         .fetch_one(&self.pool)
         .await?;
+        let (unreviewed, total) = (r.unreviewed, r.total);
         Ok(ReviewQueue {
             dataset: head.name,
             guidelines: head.guidelines,
-            item: item.map(ItemRow::into_item).transpose()?,
+            item: item.map(DbReviewItem::into_item).transpose()?,
             matching: matching as u64,
             unreviewed: unreviewed as u64,
             total: total as u64,
@@ -257,10 +271,11 @@ impl Store {
 
     /// Variant `id` as the review queue shows it.
     pub async fn review_item(&self, id: i64) -> StoreResult<ReviewItem> {
-        let row: Option<ItemRow> = sqlx::query_as(&format!(
-            "{ITEM_SELECT} FROM variants v JOIN problems p ON p.id = v.problem_id WHERE v.id = ?"
+        let row: Option<DbReviewItem> = item_select!(then with_sql; query_as!(
+            DbReviewItem,
+            " FROM variants v JOIN problems p ON p.id = v.problem_id WHERE v.id = ?",
+            id
         ))
-        .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         row.ok_or(StoreError::NotFound {
@@ -288,14 +303,14 @@ impl Store {
                 } else {
                     ("unreviewed", "reset")
                 };
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE variants SET review_status = ?, review_reason = NULL,
                         reviewed_by = ?, reviewed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                      WHERE id = ?",
+                    status,
+                    by.id,
+                    id
                 )
-                .bind(status)
-                .bind(by.id)
-                .bind(id)
                 .execute(&mut *tx)
                 .await?;
                 insert_event(&mut tx, id, by.id, event, None, None).await?;
@@ -308,14 +323,14 @@ impl Store {
                          (pick one from the list or write one)"
                     )));
                 }
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE variants SET review_status = 'rejected', review_reason = ?,
                         reviewed_by = ?, reviewed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                      WHERE id = ?",
+                    reason,
+                    by.id,
+                    id
                 )
-                .bind(reason)
-                .bind(by.id)
-                .bind(id)
                 .execute(&mut *tx)
                 .await?;
                 insert_event(&mut tx, id, by.id, "reject", Some(reason), None).await?;
@@ -339,12 +354,14 @@ impl Store {
                 if let Err(complaints) = checked {
                     return Ok(DecisionOutcome::Refused(complaints));
                 }
-                sqlx::query("UPDATE variants SET text = ?, text_edited_by = ? WHERE id = ?")
-                    .bind(&text)
-                    .bind(by.id)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query!(
+                    "UPDATE variants SET text = ?, text_edited_by = ? WHERE id = ?",
+                    text,
+                    by.id,
+                    id
+                )
+                .execute(&mut *tx)
+                .await?;
                 insert_event(&mut tx, id, by.id, "edit", None, before.text.as_deref()).await?;
             }
         }
@@ -383,10 +400,20 @@ impl Store {
                 ))
             }
         };
-        let changing = format!("{FILTER_SQL} AND v.review_status <> '{status}'");
-        let (count,): (i64,) = sqlx::query_as_with(
-            &format!("SELECT COUNT(*) {changing}"),
-            c.args(dataset_id, None)?,
+        // The matching variants whose status the decision changes (?8: the new status).
+        let count = review_filter!(
+            [r#"SELECT COUNT(*) AS "n!: i64""#];
+            query_scalar!(
+                " AND v.review_status <> ?8",
+                dataset_id,
+                c.status,
+                c.min_depth,
+                c.max_depth,
+                c.verdict,
+                c.kind,
+                c.search,
+                status
+            )
         )
         .fetch_one(&self.pool)
         .await?;
@@ -403,16 +430,26 @@ impl Store {
         sqlx::query("DELETE FROM bulk_ids")
             .execute(&mut *tx)
             .await?;
-        sqlx::query_with(
-            &format!("INSERT INTO bulk_ids (id) SELECT v.id {changing}"),
-            c.args(dataset_id, None)?,
-        )
+        // Runtime SQL: `bulk_ids` is a temporary table, which no schema has at build time.
+        sqlx::query(&format!(
+            "{} AND v.review_status <> ?8",
+            review_filter!(["INSERT INTO bulk_ids (id) SELECT v.id"];)
+        ))
+        .bind(dataset_id)
+        .bind(&c.status)
+        .bind(c.min_depth)
+        .bind(c.max_depth)
+        .bind(&c.verdict)
+        .bind(&c.kind)
+        .bind(&c.search)
+        .bind(status)
         .execute(&mut *tx)
         .await?;
-        let (bulk,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(bulk), 0) + 1 FROM review_events")
-                .fetch_one(&mut *tx)
-                .await?;
+        let bulk = sqlx::query_scalar!(
+            r#"SELECT COALESCE(MAX(bulk), 0) + 1 AS "bulk!: i64" FROM review_events"#
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO review_events (variant_id, user_id, decision, reason, bulk)
              SELECT id, ?, ?, ?, ? FROM bulk_ids",
@@ -467,15 +504,19 @@ impl Store {
                 "guidelines have at most {MAX_GUIDELINES_CHARS} characters"
             )));
         }
-        sqlx::query(
+        let visibility = if settings.public { "public" } else { "private" };
+        let guidelines = settings.guidelines.trim();
+        let overlap = settings.overlap as i64;
+        let gold_rate = settings.gold_percent as f64 / 100.0;
+        sqlx::query!(
             "UPDATE datasets SET visibility = ?, guidelines = ?, overlap = ?, gold_rate = ?
              WHERE id = ?",
+            visibility,
+            guidelines,
+            overlap,
+            gold_rate,
+            id
         )
-        .bind(if settings.public { "public" } else { "private" })
-        .bind(settings.guidelines.trim())
-        .bind(settings.overlap as i64)
-        .bind(settings.gold_percent as f64 / 100.0)
-        .bind(id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -490,15 +531,15 @@ async fn insert_event(
     reason: Option<&str>,
     text_before: Option<&str>,
 ) -> StoreResult<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO review_events (variant_id, user_id, decision, reason, text_before)
          VALUES (?, ?, ?, ?, ?)",
+        variant_id,
+        user_id,
+        decision,
+        reason,
+        text_before
     )
-    .bind(variant_id)
-    .bind(user_id)
-    .bind(decision)
-    .bind(reason)
-    .bind(text_before)
     .execute(&mut **tx)
     .await?;
     Ok(())

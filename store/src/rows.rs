@@ -2,7 +2,6 @@
 
 use engine::intervene::Intervention;
 use engine::Graph;
-use sqlx::FromRow;
 
 use super::{StoreError, StoreResult};
 use types::model::{
@@ -32,9 +31,8 @@ pub(super) fn error_text(category: Option<String>, detail: Option<String>) -> Op
     }
 }
 
-/// A dataset with its counts (histogram filled in separately).
-#[derive(FromRow)]
-pub(super) struct DatasetRow {
+/// A dataset with its counts (histogram filled in separately; read by `dataset_select!`).
+pub(super) struct DbDataset {
     pub id: i64,
     pub name: String,
     pub created_at: String,
@@ -48,7 +46,7 @@ pub(super) struct DatasetRow {
     pub gold_rate: f64,
 }
 
-impl DatasetRow {
+impl DbDataset {
     pub fn into_summary(self) -> DatasetSummary {
         DatasetSummary {
             id: self.id,
@@ -70,29 +68,15 @@ impl DatasetRow {
     }
 }
 
-/// The select list and FROM clause of [`DatasetRow`] (add a WHERE and ORDER BY).
-pub(super) const DATASET_SELECT: &str = "
-    SELECT d.id, d.name, d.created_at, d.visibility, d.guidelines, d.overlap, d.gold_rate,
-        (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id) AS problems,
-        (SELECT COUNT(*) FROM problems p WHERE p.dataset_id = d.id AND p.depth IS NOT NULL)
-            AS extracted,
-        (SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
-            WHERE p.dataset_id = d.id) AS variants,
-        (SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
-            WHERE p.dataset_id = d.id AND v.review_status <> 'unreviewed') AS reviewed
-    FROM datasets d";
-
 /// One bar of a depth histogram.
-#[derive(FromRow)]
-pub(super) struct DepthRow {
+pub(super) struct DbDepthBin {
     pub dataset_id: i64,
     pub depth: i64,
     pub n: i64,
 }
 
 /// A line of a dataset's problem list.
-#[derive(FromRow)]
-pub(super) struct ProblemListRow {
+pub(super) struct DbProblemLine {
     pub id: i64,
     pub line: i64,
     pub external_id: Option<String>,
@@ -104,7 +88,7 @@ pub(super) struct ProblemListRow {
     pub variants: i64,
 }
 
-impl ProblemListRow {
+impl DbProblemLine {
     pub fn into_row(self) -> ProblemRow {
         ProblemRow {
             id: self.id,
@@ -120,8 +104,7 @@ impl ProblemListRow {
 }
 
 /// A whole problem with its dataset's name.
-#[derive(FromRow)]
-pub(super) struct ProblemFull {
+pub(super) struct DbProblem {
     pub id: i64,
     pub dataset_id: i64,
     pub dataset_name: String,
@@ -136,8 +119,7 @@ pub(super) struct ProblemFull {
 }
 
 /// A line of a problem's variant list.
-#[derive(FromRow)]
-pub(super) struct VariantListRow {
+pub(super) struct DbVariantLine {
     pub id: i64,
     pub parent_variant_id: Option<i64>,
     pub round: i64,
@@ -150,7 +132,7 @@ pub(super) struct VariantListRow {
     pub created_at: String,
 }
 
-impl VariantListRow {
+impl DbVariantLine {
     pub fn into_row(self) -> StoreResult<VariantRow> {
         let ops = operations_from_json(&self.operations, &format!("variant {}", self.id))?;
         Ok(VariantRow {
@@ -169,8 +151,7 @@ impl VariantListRow {
 }
 
 /// A whole variant with what it descends from.
-#[derive(FromRow)]
-pub(super) struct VariantFull {
+pub(super) struct DbVariant {
     pub id: i64,
     pub problem_id: i64,
     pub dataset_id: i64,
@@ -190,8 +171,7 @@ pub(super) struct VariantFull {
 }
 
 /// A job as stored.
-#[derive(FromRow)]
-pub(super) struct JobRow {
+pub(super) struct DbJob {
     pub id: i64,
     pub dataset_id: i64,
     pub problem_id: Option<i64>,
@@ -235,7 +215,7 @@ pub(super) struct JobParams {
     pub model: Option<String>,
 }
 
-impl JobRow {
+impl DbJob {
     pub fn params(&self) -> StoreResult<JobParams> {
         serde_json::from_str(&self.params).map_err(|e| {
             StoreError::Corrupt(format!(

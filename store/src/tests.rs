@@ -307,22 +307,23 @@ async fn variants_are_re_derived_with_lineage() {
 
 /// A job's variant: `(problem, chain, round, parent's (chain, round), graph)`.
 type JobVariant = (i64, i64, i64, Option<(i64, i64)>, String);
-/// A job's variant as selected: the parent's chain and round in two columns.
-type JobVariantRow = (i64, i64, i64, Option<i64>, Option<i64>, String);
-
 /// Every variant of a job as `(problem, chain, round, parent's (chain, round), graph)`.
 async fn job_variants(store: &Store, job: i64) -> Vec<JobVariant> {
-    sqlx::query_as::<_, JobVariantRow>(
-        "SELECT v.problem_id, v.chain, v.round, pv.chain, pv.round, v.graph
+    sqlx::query!(
+        r#"SELECT v.problem_id, v.chain AS "chain!", v.round, pv.chain AS "parent_chain?",
+            pv.round AS "parent_round?", v.graph
          FROM variants v LEFT JOIN variants pv ON pv.id = v.parent_variant_id
-         WHERE v.job_id = ? ORDER BY v.problem_id, v.chain, v.round",
+         WHERE v.job_id = ? ORDER BY v.problem_id, v.chain, v.round"#,
+        job
     )
-    .bind(job)
     .fetch_all(store.pool())
     .await
     .unwrap()
     .into_iter()
-    .map(|(p, c, r, pc, pr, g)| (p, c, r, pc.zip(pr), g))
+    .map(|r| {
+        let parent = r.parent_chain.zip(r.parent_round);
+        (r.problem_id, r.chain, r.round, parent, r.graph)
+    })
     .collect()
 }
 
@@ -378,8 +379,7 @@ async fn jobs_validate_run_and_resume_without_duplicates() {
     let (d2, b) = fresh().await;
     b.ensure_demo().await.unwrap();
     let job_b = b.create_job(&spec(demo.dataset_id)).await.unwrap();
-    sqlx::query("UPDATE jobs SET state = 'running' WHERE id = ?")
-        .bind(job_b)
+    sqlx::query!("UPDATE jobs SET state = 'running' WHERE id = ?", job_b)
         .execute(b.pool())
         .await
         .unwrap();
@@ -785,17 +785,20 @@ async fn a_damaged_item_fails_alone_and_the_job_goes_on() {
     let ds = store.ensure_demo().await.unwrap().unwrap().dataset_id;
     store.spawn_job_runner();
     // A problem whose stored graph no longer reads back: its curriculum fails, the rest run.
-    let (broken,): (i64,) =
-        sqlx::query_as("SELECT id FROM problems WHERE dataset_id = ? ORDER BY id LIMIT 1 OFFSET 2")
-            .bind(ds)
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-    sqlx::query("UPDATE problems SET graph = '{\"nodes\": 7}' WHERE id = ?")
-        .bind(broken)
-        .execute(store.pool())
-        .await
-        .unwrap();
+    let broken = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM problems WHERE dataset_id = ? ORDER BY id LIMIT 1 OFFSET 2"#,
+        ds
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    sqlx::query!(
+        r#"UPDATE problems SET graph = '{"nodes": 7}' WHERE id = ?"#,
+        broken
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
     let job = store
         .create_job(&JobSpec::curriculum(ds, 1, 1, 3))
         .await
@@ -817,11 +820,13 @@ async fn a_damaged_item_fails_alone_and_the_job_goes_on() {
     // (it used to stop the whole job).
     let page = store.dataset_variants(ds, None, 0, 500).await.unwrap();
     let damaged = page.items[1].id;
-    sqlx::query("UPDATE variants SET graph = 'not json' WHERE id = ?")
-        .bind(damaged)
-        .execute(store.pool())
-        .await
-        .unwrap();
+    sqlx::query!(
+        "UPDATE variants SET graph = 'not json' WHERE id = ?",
+        damaged
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
     let job = store
         .create_job(&JobSpec::words(ds, JobTask::Judge))
         .await

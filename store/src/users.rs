@@ -200,8 +200,7 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("graft decoy password").unwrap_or_default())
 }
 
-#[derive(sqlx::FromRow)]
-struct UserDbRow {
+struct DbUser {
     id: i64,
     name: String,
     role: String,
@@ -209,7 +208,7 @@ struct UserDbRow {
     created_at: String,
 }
 
-impl UserDbRow {
+impl DbUser {
     fn info(&self) -> StoreResult<UserInfo> {
         Ok(UserInfo {
             id: self.id,
@@ -224,7 +223,15 @@ impl UserDbRow {
     }
 }
 
-const USER_SELECT: &str = "SELECT id, name, role, password_hash, created_at FROM users";
+/// `user_select!(query_as!(DbUser, " WHERE …", args…))`: the accounts as [`DbUser`].
+macro_rules! user_select {
+    ($($call:tt)*) => {
+        with_sql!(
+            [r#"SELECT id AS "id!", name, role, password_hash, created_at FROM users"#];
+            $($call)*
+        )
+    };
+}
 
 impl Store {
     /// Makes an account. Fails when the name is taken or the password too short.
@@ -238,13 +245,15 @@ impl Store {
         check_password(password)?;
         let password = password.to_string();
         let hash = blocking("hashing the password", move || hash_password(&password)).await??;
-        let inserted =
-            sqlx::query("INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)")
-                .bind(&name)
-                .bind(&hash)
-                .bind(role.as_str())
-                .execute(&self.pool)
-                .await;
+        let role_name = role.as_str();
+        let inserted = sqlx::query!(
+            "INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)",
+            name,
+            hash,
+            role_name
+        )
+        .execute(&self.pool)
+        .await;
         match inserted {
             Ok(r) => Ok(UserInfo {
                 id: r.last_insert_rowid(),
@@ -266,8 +275,8 @@ impl Store {
         if name.trim().len() > MAX_USER_NAME_BYTES {
             return Ok(None);
         }
-        let row: Option<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} WHERE name = ?"))
-            .bind(name.trim())
+        let name = name.trim();
+        let row: Option<DbUser> = user_select!(query_as!(DbUser, " WHERE name = ?", name))
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| r.info()).transpose()
@@ -275,8 +284,7 @@ impl Store {
 
     /// The account with id `id`, or `None` (deleted since the session began).
     pub async fn user(&self, id: i64) -> StoreResult<Option<UserInfo>> {
-        let row: Option<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} WHERE id = ?"))
-            .bind(id)
+        let row: Option<DbUser> = user_select!(query_as!(DbUser, " WHERE id = ?", id))
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| r.info()).transpose()
@@ -284,7 +292,7 @@ impl Store {
 
     /// Every account, by name.
     pub async fn list_users(&self) -> StoreResult<Vec<UserRow>> {
-        let rows: Vec<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} ORDER BY name"))
+        let rows: Vec<DbUser> = user_select!(query_as!(DbUser, " ORDER BY name"))
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -300,7 +308,7 @@ impl Store {
 
     /// Accounts stored.
     pub async fn user_count(&self) -> StoreResult<u64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        let n = sqlx::query_scalar!("SELECT COUNT(*) FROM users")
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
@@ -312,11 +320,13 @@ impl Store {
         let user = self.require_user(name).await?;
         let password = password.to_string();
         let hash = blocking("hashing the password", move || hash_password(&password)).await??;
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(hash)
-            .bind(user.id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query!(
+            "UPDATE users SET password_hash = ? WHERE id = ?",
+            hash,
+            user.id
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(user)
     }
 
@@ -324,10 +334,9 @@ impl Store {
     pub async fn set_role(&self, name: &str, role: Role) -> StoreResult<UserInfo> {
         let mut user = self.require_user(name).await?;
         if user.role == Role::Admin && role != Role::Admin {
-            let (admins,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'admin'")
-                    .fetch_one(&self.pool)
-                    .await?;
+            let admins = sqlx::query_scalar!("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+                .fetch_one(&self.pool)
+                .await?;
             if admins <= 1 {
                 return Err(StoreError::Invalid(format!(
                     "{:?} is the only admin; make another admin first",
@@ -335,9 +344,8 @@ impl Store {
                 )));
             }
         }
-        sqlx::query("UPDATE users SET role = ? WHERE id = ?")
-            .bind(role.as_str())
-            .bind(user.id)
+        let role_name = role.as_str();
+        sqlx::query!("UPDATE users SET role = ? WHERE id = ?", role_name, user.id)
             .execute(&self.pool)
             .await?;
         user.role = role;
@@ -359,8 +367,8 @@ impl Store {
     /// ([`check_login`]) before looking anything up or hashing.
     pub async fn authenticate(&self, name: &str, password: &str) -> StoreResult<Option<UserInfo>> {
         check_login(name, password)?;
-        let row: Option<UserDbRow> = sqlx::query_as(&format!("{USER_SELECT} WHERE name = ?"))
-            .bind(name.trim())
+        let name = name.trim();
+        let row: Option<DbUser> = user_select!(query_as!(DbUser, " WHERE name = ?", name))
             .fetch_optional(&self.pool)
             .await?;
         let hash = row
@@ -380,11 +388,10 @@ impl Store {
 
     /// Whether dataset `id` can be read without logging in (`None`: no such dataset).
     pub async fn dataset_is_public(&self, id: i64) -> StoreResult<Option<bool>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT visibility FROM datasets WHERE id = ?")
-            .bind(id)
+        let row = sqlx::query_scalar!("SELECT visibility FROM datasets WHERE id = ?", id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|(v,)| v == "public"))
+        Ok(row.map(|v| v == "public"))
     }
 
     /// Fails unless `user` may read dataset `id`: anyone may read a public dataset, any
@@ -402,20 +409,33 @@ impl Store {
 
     /// The dataset a problem, variant or job belongs to (`None`: no such row).
     pub async fn dataset_of(&self, what: Owned, id: i64) -> StoreResult<Option<i64>> {
-        let sql = match what {
-            Owned::Problem => "SELECT dataset_id FROM problems WHERE id = ?",
-            Owned::Variant => {
-                "SELECT p.dataset_id FROM variants v JOIN problems p ON p.id = v.problem_id
-                 WHERE v.id = ?"
+        let pool = &self.pool;
+        Ok(match what {
+            Owned::Problem => {
+                sqlx::query_scalar!("SELECT dataset_id FROM problems WHERE id = ?", id)
+                    .fetch_optional(pool)
+                    .await?
             }
-            Owned::Job => "SELECT dataset_id FROM jobs WHERE id = ?",
-            Owned::LabelItem => "SELECT dataset_id FROM label_items WHERE id = ?",
-        };
-        let row: Option<(i64,)> = sqlx::query_as(sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|(d,)| d))
+            Owned::Variant => {
+                sqlx::query_scalar!(
+                    "SELECT p.dataset_id FROM variants v JOIN problems p ON p.id = v.problem_id
+                     WHERE v.id = ?",
+                    id
+                )
+                .fetch_optional(pool)
+                .await?
+            }
+            Owned::Job => {
+                sqlx::query_scalar!("SELECT dataset_id FROM jobs WHERE id = ?", id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Owned::LabelItem => {
+                sqlx::query_scalar!("SELECT dataset_id FROM label_items WHERE id = ?", id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        })
     }
 
     /// [`Store::check_read`] for the dataset that row `id` belongs to; a missing row passes

@@ -43,11 +43,13 @@ impl Store {
                 operations.len()
             )));
         }
-        let problem: Option<(Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT graph, error_category FROM problems WHERE id = ?")
-                .bind(problem_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let problem = sqlx::query!(
+            "SELECT graph, error_category FROM problems WHERE id = ?",
+            problem_id
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| (r.graph, r.error_category));
         let Some((problem_graph, error)) = problem else {
             return Err(StoreError::NotFound {
                 what: "problem",
@@ -66,11 +68,13 @@ impl Store {
                 (graph, format!("problem {problem_id}"), 1i64)
             }
             Some(parent) => {
-                let row: Option<(i64, String, i64)> =
-                    sqlx::query_as("SELECT problem_id, graph, round FROM variants WHERE id = ?")
-                        .bind(parent)
-                        .fetch_optional(&self.pool)
-                        .await?;
+                let row = sqlx::query!(
+                    "SELECT problem_id, graph, round FROM variants WHERE id = ?",
+                    parent
+                )
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| (r.problem_id, r.graph, r.round));
                 let Some((owner, graph, round)) = row else {
                     return Err(StoreError::NotFound {
                         what: "variant",
@@ -96,20 +100,21 @@ impl Store {
             })
             .await??;
         let token = new_share_token()?;
-        let id = sqlx::query(
+        let seed = seed.map(seed_to_db);
+        let id = sqlx::query!(
             "INSERT INTO variants (problem_id, parent_variant_id, operations, seed, round, graph,
                 depth, answer, share_token)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            problem_id,
+            parent_variant_id,
+            ops_json,
+            seed,
+            round,
+            graph_json,
+            graph.depth,
+            graph.answer,
+            token
         )
-        .bind(problem_id)
-        .bind(parent_variant_id)
-        .bind(ops_json)
-        .bind(seed.map(seed_to_db))
-        .bind(round)
-        .bind(graph_json)
-        .bind(graph.depth)
-        .bind(graph.answer)
-        .bind(&token)
         .execute(&self.pool)
         .await?
         .last_insert_rowid();

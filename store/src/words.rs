@@ -9,7 +9,6 @@
 use engine::intervene::Intervention;
 use engine::Graph;
 use llm::{Budget, Client, ClientConfig, Endpoint, Exchange, Provider};
-use sqlx::FromRow;
 
 use super::rows::{graph_from_json, operations_from_json};
 use super::{Store, StoreError, StoreResult};
@@ -22,12 +21,14 @@ pub(super) async fn store_verdict(
     id: i64,
     verdict: &engine::verdict::Verdict,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let json = serde_json::to_string(verdict).unwrap_or_default();
+    let outcome = verdict.outcome().as_str();
+    sqlx::query!(
         "UPDATE variants SET verdict = ?, verdict_outcome = ?, llm_error = NULL WHERE id = ?",
+        json,
+        outcome,
+        id
     )
-    .bind(serde_json::to_string(verdict).unwrap_or_default())
-    .bind(verdict.outcome().as_str())
-    .bind(id)
     .execute(conn)
     .await?;
     Ok(())
@@ -49,8 +50,7 @@ pub(super) struct Lineage {
     pub text: Option<String>,
 }
 
-#[derive(FromRow)]
-struct LineageRow {
+struct DbLineage {
     id: i64,
     problem_id: i64,
     parent_variant_id: Option<i64>,
@@ -60,8 +60,7 @@ struct LineageRow {
     text: Option<String>,
 }
 
-#[derive(FromRow)]
-struct WordsRow {
+struct DbWords {
     text: Option<String>,
     solution: Option<String>,
     text_source: Option<String>,
@@ -72,8 +71,7 @@ struct WordsRow {
     llm_error: Option<String>,
 }
 
-#[derive(FromRow)]
-struct CallRow {
+struct DbCall {
     id: i64,
     purpose: String,
     prompt_version: String,
@@ -93,7 +91,7 @@ struct CallRow {
     batch_custom_id: Option<String>,
 }
 
-impl CallRow {
+impl DbCall {
     fn into_call(self) -> LlmCall {
         LlmCall {
             id: self.id,
@@ -184,15 +182,16 @@ impl Store {
     pub(super) async fn lineage(&self, id: i64) -> StoreResult<Lineage> {
         let mut ops: Vec<Vec<Intervention>> = Vec::new();
         let mut next = Some(id);
-        let mut first: Option<LineageRow> = None;
+        let mut first: Option<DbLineage> = None;
         let mut problem_id = 0;
         let mut guard = 0;
         while let Some(vid) = next {
-            let row: Option<LineageRow> = sqlx::query_as(
+            let row: Option<DbLineage> = sqlx::query_as!(
+                DbLineage,
                 "SELECT id, problem_id, parent_variant_id, operations, graph, answer, text
                  FROM variants WHERE id = ?",
+                vid
             )
-            .bind(vid)
             .fetch_optional(&self.pool)
             .await?;
             let row = row.ok_or(StoreError::NotFound {
@@ -219,14 +218,13 @@ impl Store {
             what: "variant",
             id,
         })?;
-        let (graph,): (Option<String>,) = sqlx::query_as("SELECT graph FROM problems WHERE id = ?")
-            .bind(problem_id)
+        let graph = sqlx::query_scalar!("SELECT graph FROM problems WHERE id = ?", problem_id)
             .fetch_one(&self.pool)
             .await?;
         let graph = graph.ok_or_else(|| {
             StoreError::Corrupt(format!("problem {problem_id} has variants but no graph"))
         })?;
-        let LineageRow {
+        let DbLineage {
             graph: variant_json,
             answer,
             text,
@@ -262,32 +260,37 @@ impl Store {
         job_id: Option<i64>,
     ) -> StoreResult<()> {
         for c in calls {
-            sqlx::query(
+            let request = serde_json::to_string(&c.request).unwrap_or_default();
+            let status = c.status.map(i64::from);
+            let latency_ms = c.latency_ms as i64;
+            let attempts = c.attempts as i64;
+            let retries = (!c.retries.is_empty())
+                .then(|| serde_json::to_string(&c.retries).unwrap_or_default());
+            let prompt_tokens = c.prompt_tokens.map(i64::from);
+            let completion_tokens = c.completion_tokens.map(i64::from);
+            sqlx::query!(
                 "INSERT INTO llm_calls (variant_id, problem_id, job_id, purpose, prompt_version,
                     model, base_url, request, response, status, content, error, latency_ms,
                     attempts, retries, prompt_tokens, completion_tokens)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                variant_id,
+                problem_id,
+                job_id,
+                c.purpose,
+                c.prompt_version,
+                c.model,
+                base_url,
+                request,
+                c.response,
+                status,
+                c.content,
+                c.error,
+                latency_ms,
+                attempts,
+                retries,
+                prompt_tokens,
+                completion_tokens
             )
-            .bind(variant_id)
-            .bind(problem_id)
-            .bind(job_id)
-            .bind(&c.purpose)
-            .bind(&c.prompt_version)
-            .bind(&c.model)
-            .bind(base_url)
-            .bind(serde_json::to_string(&c.request).unwrap_or_default())
-            .bind(&c.response)
-            .bind(c.status.map(i64::from))
-            .bind(&c.content)
-            .bind(&c.error)
-            .bind(c.latency_ms as i64)
-            .bind(c.attempts as i64)
-            .bind(
-                (!c.retries.is_empty())
-                    .then(|| serde_json::to_string(&c.retries).unwrap_or_default()),
-            )
-            .bind(c.prompt_tokens.map(i64::from))
-            .bind(c.completion_tokens.map(i64::from))
             .execute(&mut *conn)
             .await?;
         }
@@ -302,11 +305,13 @@ impl Store {
             return StoreError::Invalid(format!("variant {variant_id} cannot be {what}: {f}"));
         }
         let why = f.to_string();
-        let noted = sqlx::query("UPDATE variants SET llm_error = ? WHERE id = ?")
-            .bind(&why)
-            .bind(variant_id)
-            .execute(&self.pool)
-            .await;
+        let noted = sqlx::query!(
+            "UPDATE variants SET llm_error = ? WHERE id = ?",
+            why,
+            variant_id
+        )
+        .execute(&self.pool)
+        .await;
         match noted {
             Ok(_) => StoreError::Unavailable(why),
             Err(e) => e.into(),
@@ -340,18 +345,20 @@ impl Store {
         .await?;
         match run.result {
             Ok(v) => {
-                sqlx::query(
+                let source = v.source.as_str();
+                let notes = serde_json::to_string(&v.notes).unwrap_or_default();
+                sqlx::query!(
                     "UPDATE variants SET text = ?, solution = ?, text_source = ?,
                         text_fallback = ?, text_notes = ?, llm_error = NULL,
                         verdict = NULL, verdict_outcome = NULL
                      WHERE id = ?",
+                    v.text,
+                    v.solution,
+                    source,
+                    v.fallback,
+                    notes,
+                    id
                 )
-                .bind(&v.text)
-                .bind(&v.solution)
-                .bind(v.source.as_str())
-                .bind(&v.fallback)
-                .bind(serde_json::to_string(&v.notes).unwrap_or_default())
-                .bind(id)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -404,14 +411,15 @@ impl Store {
         match run.result {
             Ok(verdict) => {
                 if let Some((v, solution)) = new_text {
-                    sqlx::query(
+                    let notes = serde_json::to_string(&v.notes).unwrap_or_default();
+                    sqlx::query!(
                         "UPDATE variants SET text = ?, solution = ?, text_source = 'offline',
                             text_fallback = NULL, text_notes = ? WHERE id = ?",
+                        v.text,
+                        solution,
+                        notes,
+                        id
                     )
-                    .bind(&v.text)
-                    .bind(&solution)
-                    .bind(serde_json::to_string(&v.notes).unwrap_or_default())
-                    .bind(id)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -436,11 +444,13 @@ impl Store {
         budget: &Budget,
         job_id: Option<i64>,
     ) -> StoreResult<bool> {
-        let row: Option<(String, String, Option<String>)> =
-            sqlx::query_as("SELECT question, source, graph FROM problems WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query!(
+            "SELECT question, source, graph FROM problems WHERE id = ?",
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| (r.question, r.source, r.graph));
         let (question, source, graph) = row.ok_or(StoreError::NotFound {
             what: "problem",
             id,
@@ -464,16 +474,18 @@ impl Store {
             Ok(ex) => {
                 let json = serde_json::to_string(&ex.graph)
                     .map_err(|e| StoreError::Internal(format!("cannot serialize a graph: {e}")))?;
-                sqlx::query(
+                let depth = ex.graph.depth();
+                let answer = ex.graph.answer_value().to_string();
+                sqlx::query!(
                     "UPDATE problems SET graph = ?, depth = ?, answer = ?, error_category = NULL,
                         error_detail = NULL, llm_program = ?
                      WHERE id = ? AND graph IS NULL",
+                    json,
+                    depth,
+                    answer,
+                    ex.code,
+                    id
                 )
-                .bind(json)
-                .bind(ex.graph.depth())
-                .bind(ex.graph.answer_value().to_string())
-                .bind(&ex.code)
-                .bind(id)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -484,12 +496,13 @@ impl Store {
                 Err(StoreError::Unavailable(f.to_string()))
             }
             Err(f) => {
-                sqlx::query(
+                let detail = f.to_string();
+                sqlx::query!(
                     "UPDATE problems SET error_category = 'llm_extract_failed', error_detail = ?
                      WHERE id = ? AND graph IS NULL",
+                    detail,
+                    id
                 )
-                .bind(f.to_string())
-                .bind(id)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -500,23 +513,29 @@ impl Store {
 
     /// A variant's text, verdict and model calls.
     pub async fn variant_words(&self, id: i64) -> StoreResult<VariantWords> {
-        let row: Option<WordsRow> = sqlx::query_as(
+        let row: Option<DbWords> = sqlx::query_as!(
+            DbWords,
             "SELECT text, solution, text_source, text_fallback, text_notes, verdict,
                 verdict_outcome, llm_error
              FROM variants WHERE id = ?",
+            id
         )
-        .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         let row = row.ok_or(StoreError::NotFound {
             what: "variant",
             id,
         })?;
-        let calls: Vec<CallRow> =
-            sqlx::query_as("SELECT * FROM llm_calls WHERE variant_id = ? ORDER BY id")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
+        let calls: Vec<DbCall> = sqlx::query_as!(
+            DbCall,
+            r#"SELECT id AS "id!", purpose, prompt_version, model, base_url, request, response,
+                status, content, error, latency_ms, attempts, retries, prompt_tokens,
+                completion_tokens, created_at, batch_custom_id
+             FROM llm_calls WHERE variant_id = ? ORDER BY id"#,
+            id
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let verdict = match row.verdict {
             Some(v) => Some(serde_json::from_str(&v).map_err(|e| {
                 StoreError::Corrupt(format!(
@@ -537,7 +556,7 @@ impl Store {
             verdict,
             outcome: row.verdict_outcome,
             llm_error: row.llm_error,
-            calls: calls.into_iter().map(CallRow::into_call).collect(),
+            calls: calls.into_iter().map(DbCall::into_call).collect(),
         })
     }
 
@@ -558,10 +577,17 @@ impl Store {
             }
         }
         self.require_dataset(dataset_id).await?;
-        let filter = "p.dataset_id = ?1 AND (?2 IS NULL
-            OR (?2 = 'unjudged' AND v.verdict_outcome IS NULL) OR v.verdict_outcome = ?2)";
-        #[derive(FromRow)]
-        struct Item {
+        // The variants of dataset ?1 with outcome ?2 (any when NULL).
+        macro_rules! in_filter {
+            ($head:literal; $($call:tt)*) => {
+                with_sql!([$head "
+             FROM variants v JOIN problems p ON p.id = v.problem_id
+             WHERE p.dataset_id = ?1 AND (?2 IS NULL
+                OR (?2 = 'unjudged' AND v.verdict_outcome IS NULL) OR v.verdict_outcome = ?2)"];
+                    $($call)*)
+            };
+        }
+        struct DbItem {
             id: i64,
             problem_id: i64,
             round: i64,
@@ -571,37 +597,39 @@ impl Store {
             verdict_outcome: Option<String>,
             offline_verdict: Option<bool>,
         }
-        let items: Vec<Item> = sqlx::query_as(&format!(
-            "SELECT v.id, v.problem_id, v.round, v.depth, v.text, v.text_source,
+        let (limit, offset) = (limit.min(super::MAX_PAGE) as i64, offset as i64);
+        let items: Vec<DbItem> = in_filter!(
+            r#"SELECT v.id AS "id!", v.problem_id, v.round, v.depth, v.text, v.text_source,
                 v.verdict_outcome,
                 CASE WHEN v.verdict IS NULL THEN NULL
-                     ELSE json_type(v.verdict, '$.llm') IS NULL END AS offline_verdict
-             FROM variants v JOIN problems p ON p.id = v.problem_id
-             WHERE {filter} ORDER BY v.id LIMIT ?3 OFFSET ?4"
-        ))
-        .bind(dataset_id)
-        .bind(outcome)
-        .bind(limit.min(super::MAX_PAGE) as i64)
-        .bind(offset as i64)
+                     ELSE json_type(v.verdict, '$.llm') IS NULL END AS "offline_verdict?: bool""#;
+            query_as!(
+                DbItem,
+                " ORDER BY v.id LIMIT ?3 OFFSET ?4",
+                dataset_id,
+                outcome,
+                limit,
+                offset
+            )
+        )
         .fetch_all(&self.pool)
         .await?;
-        let (total,): (i64,) = sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id WHERE {filter}"
-        ))
-        .bind(dataset_id)
-        .bind(outcome)
+        let total = in_filter!(
+            r#"SELECT COUNT(*) AS "n!: i64""#;
+            query_scalar!("", dataset_id, outcome)
+        )
         .fetch_one(&self.pool)
         .await?;
-        let counts: Vec<(Option<String>, i64)> = sqlx::query_as(
-            "SELECT v.verdict_outcome, COUNT(*) FROM variants v
+        let counts = sqlx::query!(
+            r#"SELECT v.verdict_outcome, COUNT(*) AS "n!: i64" FROM variants v
              JOIN problems p ON p.id = v.problem_id
-             WHERE p.dataset_id = ? GROUP BY v.verdict_outcome",
+             WHERE p.dataset_id = ? GROUP BY v.verdict_outcome"#,
+            dataset_id
         )
-        .bind(dataset_id)
         .fetch_all(&self.pool)
         .await?;
         let mut c = VerdictCounts::default();
-        for (o, n) in counts {
+        for (o, n) in counts.into_iter().map(|r| (r.verdict_outcome, r.n)) {
             let n = n as u64;
             match o.as_deref() {
                 Some("pass") => c.pass = n,

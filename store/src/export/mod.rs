@@ -31,7 +31,7 @@ use std::task::{Context, Poll};
 
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 use tokio::sync::mpsc;
 
 use super::rows::graph_from_json;
@@ -161,7 +161,7 @@ impl futures_util::Stream for ExportStream {
 }
 
 /// A dataset's settings, on the first record of a full export only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Settings {
     /// `public` or `private`.
     pub visibility: String,
@@ -372,19 +372,42 @@ pub fn consensus(annotators: &[Vec<Option<i64>>]) -> Vec<Option<i64>> {
         .collect()
 }
 
-/// Dataset-local keys: problems and variants numbered from 1 in id order. Used by every query
-/// that names a variant's problem or parent.
-const KEYS: &str = "
+/// Builds an export query from literal SQL and named shared pieces, and calls sqlx's checked
+/// macro on it: `export_sql!(query_as![T, "WITH " KEYS " SELECT …"](args…))` (or
+/// `query_scalar![…](…)`). sqlx's macros read only string literals, so each piece is written
+/// once here, as a literal, and spliced in where its name stands:
+///
+/// - `KEYS`: dataset-local keys, problems and variants numbered from 1 in id order (`pk`,
+///   `vk`; the dataset is `?1`). Used by every query that names a variant's problem or parent.
+/// - `LABELS` / `LABELS_FINISHED`: the annotations of label item `li` as a JSON array
+///   (annotation id order), each `{annotator, flagged, flag_note, finish_reason, finished_at,
+///   started_at, updated_at, ratings: [[step, rating], …]}`; all of them, or the finished ones.
+/// - `PRM_WHERE`: the condition for a variant's real label item with a finished annotation.
+macro_rules! export_sql {
+    (query_as![$ty:path, $($piece:tt)+]($($arg:expr),* $(,)?)) => {
+        export_sql!(@munch [query_as $ty,] [] [$($piece)+] [$($arg),*])
+    };
+    (query_scalar![$($piece:tt)+]($($arg:expr),* $(,)?)) => {
+        export_sql!(@munch [query_scalar] [] [$($piece)+] [$($arg),*])
+    };
+    (@munch $m:tt [$($acc:literal)*] [KEYS $($rest:tt)*] $args:tt) => {
+        export_sql!(@munch $m [$($acc)* "
     pk AS MATERIALIZED (
         SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS k FROM problems WHERE dataset_id = ?1),
     vk AS MATERIALIZED (
         SELECT v.id, ROW_NUMBER() OVER (ORDER BY v.id) AS k
-        FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?1)";
-
-/// The annotations of label item `li` as a JSON array (annotation id order), each
-/// `{annotator, flagged, flag_note, finish_reason, finished_at, started_at, updated_at,
-/// ratings: [[step, rating], …]}`; `{finished}` narrows the annotations.
-const LABELS_JSON: &str = "
+        FROM variants v JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?1)"]
+            [$($rest)*] $args)
+    };
+    (@munch $m:tt $acc:tt [LABELS $($rest:tt)*] $args:tt) => {
+        export_sql!(@munch $m $acc [LABELS_HEAD LABELS_TAIL $($rest)*] $args)
+    };
+    (@munch $m:tt $acc:tt [LABELS_FINISHED $($rest:tt)*] $args:tt) => {
+        export_sql!(@munch $m $acc
+            [LABELS_HEAD " AND a.finished_at IS NOT NULL" LABELS_TAIL $($rest)*] $args)
+    };
+    (@munch $m:tt [$($acc:literal)*] [LABELS_HEAD $($rest:tt)*] $args:tt) => {
+        export_sql!(@munch $m [$($acc)* "
     (SELECT json_group_array(json(x.obj)) FROM (
         SELECT json_object('annotator', u.name, 'flagged', a.flagged, 'flag_note', a.flag_note,
             'finish_reason', a.finish_reason, 'finished_at', a.finished_at,
@@ -392,15 +415,28 @@ const LABELS_JSON: &str = "
             'ratings', json((SELECT json_group_array(json_array(s.step, s.rating))
                              FROM step_labels s WHERE s.annotation_id = a.id))) AS obj
         FROM annotations a JOIN users u ON u.id = a.user_id
-        WHERE a.item_id = li.id {finished} ORDER BY a.id) x)";
+        WHERE a.item_id = li.id"] [$($rest)*] $args)
+    };
+    (@munch $m:tt [$($acc:literal)*] [LABELS_TAIL $($rest:tt)*] $args:tt) => {
+        export_sql!(@munch $m [$($acc)* " ORDER BY a.id) x)"] [$($rest)*] $args)
+    };
+    (@munch $m:tt [$($acc:literal)*] [PRM_WHERE $($rest:tt)*] $args:tt) => {
+        export_sql!(@munch $m [$($acc)* "li.gold_first_error IS NULL AND EXISTS (
+    SELECT 1 FROM annotations a WHERE a.item_id = li.id AND a.finished_at IS NOT NULL)"]
+            [$($rest)*] $args)
+    };
+    (@munch $m:tt [$($acc:literal)*] [$lit:literal $($rest:tt)*] $args:tt) => {
+        export_sql!(@munch $m [$($acc)* $lit] [$($rest)*] $args)
+    };
+    (@munch [query_as $ty:path,] [$first:literal $($acc:literal)*] [] [$($arg:expr),*]) => {
+        sqlx::query_as!($ty, $first $(+ $acc)* $(, $arg)*)
+    };
+    (@munch [query_scalar] [$first:literal $($acc:literal)*] [] [$($arg:expr),*]) => {
+        sqlx::query_scalar!($first $(+ $acc)* $(, $arg)*)
+    };
+}
 
-const PROBLEMS_SQL: &str = "
-    SELECT line, external_id, question, source, graph, error_category, error_detail, depth,
-        answer, llm_program, created_at
-    FROM problems WHERE dataset_id = ? ORDER BY id";
-
-#[derive(FromRow)]
-struct ProblemRow {
+struct DbExportProblem {
     line: i64,
     external_id: Option<String>,
     question: String,
@@ -414,48 +450,8 @@ struct ProblemRow {
     created_at: String,
 }
 
-/// Variants with their keys, words, review and real label item. Review decisions made in bulk
-/// get dataset-local numbers (`bk`) in the order of their first event.
-///
-/// `variants` is scanned in id order as the outer loop (`CROSS JOIN` keeps SQLite from
-/// reordering), so rows come out as they are read: no sort holds the whole result first.
-fn variants_sql() -> String {
-    format!(
-        "WITH {KEYS},
-        bk AS MATERIALIZED (
-            SELECT e.bulk, ROW_NUMBER() OVER (ORDER BY MIN(e.id)) AS k
-            FROM review_events e JOIN vk ON vk.id = e.variant_id
-            WHERE e.bulk IS NOT NULL GROUP BY e.bulk)
-        SELECT vk.k AS key, pk.k AS problem_key, par.k AS parent_key, p.question,
-            v.operations, v.seed, v.round, v.chain, v.graph, v.depth, v.answer, v.created_at,
-            v.text, v.solution, v.text_source, v.text_fallback, v.text_notes,
-            ed.name AS text_edited_by,
-            v.verdict, v.verdict_outcome, v.review_status, v.review_reason,
-            rv.name AS reviewed_by, v.reviewed_at,
-            (SELECT json_group_array(json(x.obj)) FROM (
-                SELECT json_object('by', u.name, 'decision', e.decision, 'reason', e.reason,
-                    'text_before', e.text_before, 'bulk', bk.k, 'at', e.created_at) AS obj
-                FROM review_events e LEFT JOIN users u ON u.id = e.user_id
-                    LEFT JOIN bk ON bk.bulk = e.bulk
-                WHERE e.variant_id = v.id ORDER BY e.id) x) AS review_history,
-            li.steps AS steps_json,
-            CASE WHEN li.id IS NULL THEN NULL ELSE {labels} END AS labels
-        FROM variants v
-            CROSS JOIN problems p ON p.id = v.problem_id
-            LEFT JOIN vk ON vk.id = v.id
-            LEFT JOIN pk ON pk.id = p.id
-            LEFT JOIN vk par ON par.id = v.parent_variant_id
-            LEFT JOIN users ed ON ed.id = v.text_edited_by
-            LEFT JOIN users rv ON rv.id = v.reviewed_by
-            LEFT JOIN label_items li ON li.variant_id = v.id AND li.gold_first_error IS NULL
-        WHERE p.dataset_id = ?1
-        ORDER BY v.id",
-        labels = LABELS_JSON.replace("{finished}", "")
-    )
-}
-
-#[derive(FromRow)]
-struct VariantRow {
+/// Variants with their keys, words, review and real label item (see [`produce_full`]).
+struct DbExportVariant {
     key: i64,
     problem_key: i64,
     parent_key: Option<i64>,
@@ -486,24 +482,7 @@ struct VariantRow {
 }
 
 /// Gold questions (corrupted chains) of the dataset's variants.
-fn gold_sql() -> String {
-    format!(
-        "WITH {KEYS}
-        SELECT vk.k AS variant_key, pk.k AS problem_key, p.question, li.steps AS steps_json,
-            li.gold_first_error, li.gold_detail, li.created_at, {labels} AS labels
-        FROM label_items li
-            CROSS JOIN variants v ON v.id = li.variant_id
-            CROSS JOIN problems p ON p.id = v.problem_id
-            LEFT JOIN vk ON vk.id = v.id
-            LEFT JOIN pk ON pk.id = p.id
-        WHERE li.gold_first_error IS NOT NULL AND p.dataset_id = ?1
-        ORDER BY li.id",
-        labels = LABELS_JSON.replace("{finished}", "")
-    )
-}
-
-#[derive(FromRow)]
-struct GoldRow {
+struct DbGold {
     variant_key: i64,
     problem_key: i64,
     question: String,
@@ -514,29 +493,8 @@ struct GoldRow {
     labels: String,
 }
 
-/// The condition for a variant's real label item with a finished annotation.
-const PRM_WHERE: &str = "li.gold_first_error IS NULL AND EXISTS (
-    SELECT 1 FROM annotations a WHERE a.item_id = li.id AND a.finished_at IS NOT NULL)";
-
 /// Labelled solutions: variants whose real label item has a finished annotation.
-fn prm_sql() -> String {
-    format!(
-        "WITH {KEYS}
-        SELECT vk.k AS key, pk.k AS problem_key, COALESCE(v.text, p.question) AS problem,
-            v.answer, li.steps AS steps_json, {labels} AS labels
-        FROM variants v
-            CROSS JOIN problems p ON p.id = v.problem_id
-            CROSS JOIN label_items li ON li.variant_id = v.id
-            LEFT JOIN vk ON vk.id = v.id
-            LEFT JOIN pk ON pk.id = p.id
-        WHERE p.dataset_id = ?1 AND {PRM_WHERE}
-        ORDER BY v.id",
-        labels = LABELS_JSON.replace("{finished}", "AND a.finished_at IS NOT NULL")
-    )
-}
-
-#[derive(FromRow)]
-struct PrmRow {
+struct DbPrm {
     key: i64,
     problem_key: i64,
     problem: String,
@@ -647,21 +605,22 @@ struct Job {
 impl Store {
     /// Finds a dataset by name, else (when `name_or_id` is a whole number) by id.
     pub async fn find_dataset(&self, name_or_id: &str) -> StoreResult<Option<i64>> {
-        let by_name: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE name = ?")
-            .bind(name_or_id.trim())
-            .fetch_optional(&self.pool)
-            .await?;
-        if let Some((id,)) = by_name {
+        let name = name_or_id.trim();
+        let by_name =
+            sqlx::query_scalar!(r#"SELECT id AS "id!" FROM datasets WHERE name = ?"#, name)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(id) = by_name {
             return Ok(Some(id));
         }
         let Ok(id) = name_or_id.trim().parse::<i64>() else {
             return Ok(None);
         };
-        let by_id: Option<(i64,)> = sqlx::query_as("SELECT id FROM datasets WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(by_id.map(|(id,)| id))
+        Ok(
+            sqlx::query_scalar!(r#"SELECT id AS "id!" FROM datasets WHERE id = ?"#, id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Starts exporting dataset `dataset_id` in `format` and returns its lines as a stream.
@@ -672,43 +631,64 @@ impl Store {
     /// for the reader. A failure part-way ends the stream with the error.
     pub async fn export(&self, dataset_id: i64, format: ExportFormat) -> StoreResult<ExportStream> {
         let mut tx = self.pool.begin().await?;
-        #[derive(FromRow)]
-        struct Head {
+        struct DbHead {
             name: String,
-            #[sqlx(flatten)]
             settings: Settings,
         }
-        let head: Option<Head> = sqlx::query_as(
+        let head = sqlx::query!(
             "SELECT name, visibility, guidelines, overlap, gold_rate FROM datasets WHERE id = ?",
+            dataset_id
         )
-        .bind(dataset_id)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await?
+        .map(|r| DbHead {
+            name: r.name,
+            settings: Settings {
+                visibility: r.visibility,
+                guidelines: r.guidelines,
+                overlap: r.overlap,
+                gold_rate: r.gold_rate,
+            },
+        });
         let head = head.ok_or(StoreError::NotFound {
             what: "dataset",
             id: dataset_id,
         })?;
-        let count_sql = match format {
-            ExportFormat::Full => "SELECT (SELECT COUNT(*) FROM problems WHERE dataset_id = ?1)
+        let records: i64 = match format {
+            ExportFormat::Full => {
+                sqlx::query_scalar!(
+                    r#"SELECT (SELECT COUNT(*) FROM problems WHERE dataset_id = ?1)
                     + (SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
                        WHERE p.dataset_id = ?1)
                     + (SELECT COUNT(*) FROM label_items li JOIN variants v ON v.id = li.variant_id
                        JOIN problems p ON p.id = v.problem_id
-                       WHERE p.dataset_id = ?1 AND li.gold_first_error IS NOT NULL)"
-                .to_string(),
-            ExportFormat::Prm => format!(
-                "SELECT COUNT(*) FROM variants v JOIN problems p ON p.id = v.problem_id
-                 JOIN label_items li ON li.variant_id = v.id
-                 WHERE p.dataset_id = ?1 AND {PRM_WHERE}"
-            ),
-            ExportFormat::Gsm8k => "SELECT COUNT(*) FROM variants v
-                    JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?1"
-                .to_string(),
+                       WHERE p.dataset_id = ?1 AND li.gold_first_error IS NOT NULL)
+                    AS "n!: i64""#,
+                    dataset_id
+                )
+                .fetch_one(&mut *tx)
+                .await?
+            }
+            ExportFormat::Prm => {
+                export_sql!(query_scalar![
+                    r#"SELECT COUNT(*) AS "n!: i64" FROM variants v
+                     JOIN problems p ON p.id = v.problem_id
+                     JOIN label_items li ON li.variant_id = v.id
+                     WHERE p.dataset_id = ?1 AND "# PRM_WHERE
+                ](dataset_id))
+                .fetch_one(&mut *tx)
+                .await?
+            }
+            ExportFormat::Gsm8k => {
+                sqlx::query_scalar!(
+                    r#"SELECT COUNT(*) AS "n!: i64" FROM variants v
+                    JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?1"#,
+                    dataset_id
+                )
+                .fetch_one(&mut *tx)
+                .await?
+            }
         };
-        let (records,): (i64,) = sqlx::query_as(&count_sql)
-            .bind(dataset_id)
-            .fetch_one(&mut *tx)
-            .await?;
         let (out, rx) = mpsc::channel(CHANNEL_LINES);
         let job = Job {
             dataset_id,
@@ -756,26 +736,11 @@ pub struct Gsm8kRow {
     pub operations: String,
 }
 
-/// The variants of a GSM8K export, with their problem's graph.
-fn gsm8k_sql() -> String {
-    format!(
-        "WITH {KEYS}
-        SELECT v.id, vk.k AS key, pk.k AS problem_key, p.external_id, p.graph AS original,
-            v.parent_variant_id, v.operations, v.round, v.graph, v.text, v.solution
-        FROM variants v
-            CROSS JOIN problems p ON p.id = v.problem_id
-            LEFT JOIN vk ON vk.id = v.id
-            LEFT JOIN pk ON pk.id = p.id
-        WHERE p.dataset_id = ?1 AND v.id > ?2
-        ORDER BY v.id LIMIT ?3"
-    )
-}
-
 /// Variants read at a time by a GSM8K export (each page is read whole, then its lineages).
 const GSM8K_PAGE: i64 = 256;
 
-#[derive(FromRow)]
-struct Gsm8kVariantRow {
+/// A variant of a GSM8K export, with its problem's graph.
+struct DbGsm8kVariant {
     id: i64,
     key: i64,
     problem_key: i64,
@@ -796,17 +761,25 @@ async fn produce_gsm8k(
     out: &mpsc::Sender<StoreResult<String>>,
 ) -> StoreResult<()> {
     let name = job.name.as_str();
-    let sql = gsm8k_sql();
     let mut after = 0i64;
     loop {
         // A page at a time, so that parents are looked up on the same snapshot while memory
         // stays bounded.
-        let page: Vec<Gsm8kVariantRow> = sqlx::query_as(&sql)
-            .bind(job.dataset_id)
-            .bind(after)
-            .bind(GSM8K_PAGE)
-            .fetch_all(&mut **tx)
-            .await?;
+        let page: Vec<DbGsm8kVariant> = export_sql!(query_as![
+            DbGsm8kVariant,
+            "WITH " KEYS r#"
+        SELECT v.id AS "id!", vk.k AS "key!: i64", pk.k AS "problem_key!: i64", p.external_id,
+            p.graph AS original, v.parent_variant_id, v.operations, v.round, v.graph, v.text,
+            v.solution
+        FROM variants v
+            CROSS JOIN problems p ON p.id = v.problem_id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+        WHERE p.dataset_id = ?1 AND v.id > ?2
+        ORDER BY v.id LIMIT ?3"#
+        ](job.dataset_id, after, GSM8K_PAGE))
+        .fetch_all(&mut **tx)
+        .await?;
         let Some(last) = page.last() else {
             return Ok(());
         };
@@ -823,7 +796,7 @@ async fn produce_gsm8k(
 async fn gsm8k_row(
     tx: &mut Transaction<'static, Sqlite>,
     name: &str,
-    row: Gsm8kVariantRow,
+    row: DbGsm8kVariant,
     out: &mpsc::Sender<StoreResult<String>>,
 ) -> StoreResult<bool> {
     {
@@ -834,11 +807,13 @@ async fn gsm8k_row(
         let mut next = row.parent_variant_id;
         let mut guard = 0;
         while let Some(pid) = next {
-            let (parent, ops): (Option<i64>, String) =
-                sqlx::query_as("SELECT parent_variant_id, operations FROM variants WHERE id = ?")
-                    .bind(pid)
-                    .fetch_one(&mut **tx)
-                    .await?;
+            let r = sqlx::query!(
+                "SELECT parent_variant_id, operations FROM variants WHERE id = ?",
+                pid
+            )
+            .fetch_one(&mut **tx)
+            .await?;
+            let (parent, ops) = (r.parent_variant_id, r.operations);
             let mut ops = super::rows::operations_from_json(&ops, &whose)?;
             ops.append(&mut operations);
             operations = ops;
@@ -892,9 +867,14 @@ async fn produce_full(
     let name = job.name.as_str();
     let mut n = 0i64;
     {
-        let mut rows = sqlx::query_as::<_, ProblemRow>(PROBLEMS_SQL)
-            .bind(job.dataset_id)
-            .fetch(&mut **tx);
+        let mut rows = sqlx::query_as!(
+            DbExportProblem,
+            "SELECT line, external_id, question, source, graph, error_category, error_detail,
+                depth, answer, llm_program, created_at
+            FROM problems WHERE dataset_id = ? ORDER BY id",
+            job.dataset_id
+        )
+        .fetch(&mut **tx);
         while let Some(row) = rows.try_next().await? {
             n += 1;
             let key = format!("p{n}");
@@ -925,10 +905,43 @@ async fn produce_full(
         }
     }
     {
-        let sql = variants_sql();
-        let mut rows = sqlx::query_as::<_, VariantRow>(&sql)
-            .bind(job.dataset_id)
-            .fetch(&mut **tx);
+        // Review decisions made in bulk get dataset-local numbers (`bk`) in the order of their
+        // first event. `variants` is scanned in id order as the outer loop (`CROSS JOIN` keeps
+        // SQLite from reordering), so rows come out as they are read: no sort holds the whole
+        // result first.
+        let mut rows = export_sql!(query_as![
+            DbExportVariant,
+            "WITH " KEYS r#",
+        bk AS MATERIALIZED (
+            SELECT e.bulk, ROW_NUMBER() OVER (ORDER BY MIN(e.id)) AS k
+            FROM review_events e JOIN vk ON vk.id = e.variant_id
+            WHERE e.bulk IS NOT NULL GROUP BY e.bulk)
+        SELECT vk.k AS "key!: i64", pk.k AS "problem_key!: i64", par.k AS "parent_key?: i64",
+            p.question, v.operations, v.seed, v.round, v.chain, v.graph, v.depth, v.answer,
+            v.created_at, v.text, v.solution, v.text_source, v.text_fallback, v.text_notes,
+            ed.name AS "text_edited_by?: String",
+            v.verdict, v.verdict_outcome, v.review_status, v.review_reason,
+            rv.name AS "reviewed_by?: String", v.reviewed_at,
+            (SELECT json_group_array(json(x.obj)) FROM (
+                SELECT json_object('by', u.name, 'decision', e.decision, 'reason', e.reason,
+                    'text_before', e.text_before, 'bulk', bk.k, 'at', e.created_at) AS obj
+                FROM review_events e LEFT JOIN users u ON u.id = e.user_id
+                    LEFT JOIN bk ON bk.bulk = e.bulk
+                WHERE e.variant_id = v.id ORDER BY e.id) x) AS "review_history!: String",
+            li.steps AS "steps_json?: String",
+            CASE WHEN li.id IS NULL THEN NULL ELSE "# LABELS r#" END AS "labels?: String"
+        FROM variants v
+            CROSS JOIN problems p ON p.id = v.problem_id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+            LEFT JOIN vk par ON par.id = v.parent_variant_id
+            LEFT JOIN users ed ON ed.id = v.text_edited_by
+            LEFT JOIN users rv ON rv.id = v.reviewed_by
+            LEFT JOIN label_items li ON li.variant_id = v.id AND li.gold_first_error IS NULL
+        WHERE p.dataset_id = ?1
+        ORDER BY v.id"#
+        ](job.dataset_id))
+        .fetch(&mut **tx);
         while let Some(row) = rows.try_next().await? {
             let key = format!("v{}", row.key);
             let whose = format!("variant {key} of dataset {name:?}");
@@ -987,10 +1000,21 @@ async fn produce_full(
             }
         }
     }
-    let sql = gold_sql();
-    let mut rows = sqlx::query_as::<_, GoldRow>(&sql)
-        .bind(job.dataset_id)
-        .fetch(&mut **tx);
+    let mut rows = export_sql!(query_as![
+        DbGold,
+        "WITH " KEYS r#"
+        SELECT vk.k AS "variant_key!: i64", pk.k AS "problem_key!: i64", p.question,
+            li.steps AS steps_json, li.gold_first_error AS "gold_first_error!", li.gold_detail,
+            li.created_at, "# LABELS r#" AS "labels!: String"
+        FROM label_items li
+            CROSS JOIN variants v ON v.id = li.variant_id
+            CROSS JOIN problems p ON p.id = v.problem_id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+        WHERE li.gold_first_error IS NOT NULL AND p.dataset_id = ?1
+        ORDER BY li.id"#
+    ](job.dataset_id))
+    .fetch(&mut **tx);
     let mut n = 0i64;
     while let Some(row) = rows.try_next().await? {
         n += 1;
@@ -1021,10 +1045,21 @@ async fn produce_prm(
     out: &mpsc::Sender<StoreResult<String>>,
 ) -> StoreResult<()> {
     let name = job.name.as_str();
-    let sql = prm_sql();
-    let mut rows = sqlx::query_as::<_, PrmRow>(&sql)
-        .bind(job.dataset_id)
-        .fetch(&mut **tx);
+    let mut rows = export_sql!(query_as![
+        DbPrm,
+        "WITH " KEYS r#"
+        SELECT vk.k AS "key!: i64", pk.k AS "problem_key!: i64",
+            COALESCE(v.text, p.question) AS "problem!: String", v.answer,
+            li.steps AS steps_json, "# LABELS_FINISHED r#" AS "labels!: String"
+        FROM variants v
+            CROSS JOIN problems p ON p.id = v.problem_id
+            CROSS JOIN label_items li ON li.variant_id = v.id
+            LEFT JOIN vk ON vk.id = v.id
+            LEFT JOIN pk ON pk.id = p.id
+        WHERE p.dataset_id = ?1 AND "# PRM_WHERE "
+        ORDER BY v.id"
+    ](job.dataset_id))
+    .fetch(&mut **tx);
     while let Some(row) = rows.try_next().await? {
         let key = format!("v{}", row.key);
         let whose = format!("variant {key} of dataset {name:?}");

@@ -680,8 +680,9 @@ fn plan_record(
     }
 }
 
-/// The current time as the store writes it, for `COALESCE`.
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+// The current time as the store writes it, for `COALESCE`, is
+// `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`: written out in each query below (sqlx's checked
+// macros take literal SQL only), the same text as the column defaults in migrations/.
 
 /// A failed insert of line `at`: a constraint the checks above missed refuses the file
 /// naming the line; anything else is the database's failure.
@@ -722,16 +723,15 @@ impl Users {
         if let Some(&id) = self.0.get(&folded) {
             return Ok(id);
         }
-        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE name = ?")
-            .bind(name)
+        let found = sqlx::query_scalar!(r#"SELECT id AS "id!" FROM users WHERE name = ?"#, name)
             .fetch_optional(&mut **tx)
             .await?;
         let id = match found {
-            Some((id,)) => id,
-            None => sqlx::query(
+            Some(id) => id,
+            None => sqlx::query!(
                 "INSERT INTO users (name, password_hash, role) VALUES (?, NULL, 'annotator')",
+                name
             )
-            .bind(name)
             .execute(&mut **tx)
             .await
             .map_err(|e| at_line(at, e))?
@@ -795,15 +795,15 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let dataset_id = super::super::import::insert_dataset(&mut tx, &name).await?;
         if let Some((at, s)) = &plan.settings {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE datasets SET visibility = ?, guidelines = ?, overlap = ?, gold_rate = ?
                  WHERE id = ?",
+                s.visibility,
+                s.guidelines,
+                s.overlap,
+                s.gold_rate,
+                dataset_id
             )
-            .bind(&s.visibility)
-            .bind(&s.guidelines)
-            .bind(s.overlap)
-            .bind(s.gold_rate)
-            .bind(dataset_id)
             .execute(&mut *tx)
             .await
             .map_err(|e| at_line(*at, e))?;
@@ -812,25 +812,28 @@ impl Store {
         let mut extracted = 0u64;
         for p in &plan.problems {
             extracted += u64::from(p.graph.is_some());
-            let id = sqlx::query(&format!(
+            let token = new_share_token()?;
+            let graph = p.graph.as_deref();
+            let id = sqlx::query!(
                 "INSERT INTO problems (dataset_id, line, external_id, question, source, graph,
                     error_category, error_detail, depth, answer, llm_program, share_token,
                     created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {NOW}))"
-            ))
-            .bind(dataset_id)
-            .bind(p.line)
-            .bind(&p.external_id)
-            .bind(&p.question)
-            .bind(&p.source)
-            .bind(p.graph.as_deref())
-            .bind(&p.error_category)
-            .bind(&p.error_detail)
-            .bind(p.depth)
-            .bind(&p.answer)
-            .bind(&p.llm_program)
-            .bind(new_share_token()?)
-            .bind(&p.created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+                dataset_id,
+                p.line,
+                p.external_id,
+                p.question,
+                p.source,
+                graph,
+                p.error_category,
+                p.error_detail,
+                p.depth,
+                p.answer,
+                p.llm_program,
+                token,
+                p.created_at
+            )
             .execute(&mut *tx)
             .await
             .map_err(|e| at_line(p.at, e))?
@@ -839,8 +842,8 @@ impl Store {
         }
         let mut users = Users(HashMap::new());
         // Bulk review actions get numbers after every one this store has.
-        let (bulk_base,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(bulk), 0) FROM review_events")
+        let bulk_base =
+            sqlx::query_scalar!(r#"SELECT COALESCE(MAX(bulk), 0) AS "n!: i64" FROM review_events"#)
                 .fetch_one(&mut *tx)
                 .await?;
         let mut variant_ids = Vec::with_capacity(plan.variants.len());
@@ -849,37 +852,42 @@ impl Store {
                 .opt(&mut tx, v.text_edited_by.as_deref(), v.at)
                 .await?;
             let reviewed_by = users.opt(&mut tx, v.reviewed_by.as_deref(), v.at).await?;
-            let id = sqlx::query(&format!(
+            let token = new_share_token()?;
+            let parent = v.parent.map(|p| variant_ids[p]);
+            let seed = v.seed.map(seed_to_db);
+            let graph = &*v.graph;
+            let id = sqlx::query!(
                 "INSERT INTO variants (problem_id, parent_variant_id, operations, seed, round,
                     chain, graph, depth, answer, share_token, created_at, text, text_source,
                     text_fallback, text_notes, verdict, verdict_outcome, review_status,
                     review_reason, reviewed_by, reviewed_at, text_edited_by, solution)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {NOW}), ?, ?, ?, ?, ?, ?, ?, ?,
-                    ?, ?, ?, ?)"
-            ))
-            .bind(problem_ids[v.problem])
-            .bind(v.parent.map(|p| variant_ids[p]))
-            .bind(&v.operations)
-            .bind(v.seed.map(seed_to_db))
-            .bind(v.round)
-            .bind(v.chain)
-            .bind(&*v.graph)
-            .bind(v.depth)
-            .bind(&v.answer)
-            .bind(new_share_token()?)
-            .bind(&v.created_at)
-            .bind(&v.text)
-            .bind(&v.text_source)
-            .bind(&v.text_fallback)
-            .bind(&v.text_notes)
-            .bind(&v.verdict)
-            .bind(&v.verdict_outcome)
-            .bind(&v.review_status)
-            .bind(&v.review_reason)
-            .bind(reviewed_by)
-            .bind(&v.reviewed_at)
-            .bind(edited_by)
-            .bind(&v.solution)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?, ?, ?, ?, ?, ?, ?, ?,
+                    ?, ?, ?, ?)",
+                problem_ids[v.problem],
+                parent,
+                v.operations,
+                seed,
+                v.round,
+                v.chain,
+                graph,
+                v.depth,
+                v.answer,
+                token,
+                v.created_at,
+                v.text,
+                v.text_source,
+                v.text_fallback,
+                v.text_notes,
+                v.verdict,
+                v.verdict_outcome,
+                v.review_status,
+                v.review_reason,
+                reviewed_by,
+                v.reviewed_at,
+                edited_by,
+                v.solution
+            )
             .execute(&mut *tx)
             .await
             .map_err(|e| at_line(v.at, e))?
@@ -887,18 +895,19 @@ impl Store {
             variant_ids.push(id);
             for e in &v.history {
                 let by = users.opt(&mut tx, e.by.as_deref(), v.at).await?;
-                sqlx::query(&format!(
+                let bulk = e.bulk.map(|b| bulk_base + b);
+                sqlx::query!(
                     "INSERT INTO review_events (variant_id, user_id, decision, reason,
                         text_before, bulk, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, {NOW}))"
-                ))
-                .bind(id)
-                .bind(by)
-                .bind(&e.decision)
-                .bind(&e.reason)
-                .bind(&e.text_before)
-                .bind(e.bulk.map(|b| bulk_base + b))
-                .bind(&e.at)
+                     VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+                    id,
+                    by,
+                    e.decision,
+                    e.reason,
+                    e.text_before,
+                    bulk,
+                    e.at
+                )
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| at_line(v.at, e))?;
@@ -991,48 +1000,50 @@ async fn insert_item(
         Some((f, d)) => (Some(*f), d.as_deref()),
         None => (None, None),
     };
-    let item_id = sqlx::query(&format!(
+    let item_id = sqlx::query!(
         "INSERT INTO label_items (dataset_id, variant_id, steps, gold_first_error, gold_detail,
             created_at)
-         VALUES (?, ?, ?, ?, ?, COALESCE(?, {NOW}))"
-    ))
-    .bind(dataset_id)
-    .bind(variant_id)
-    .bind(&item.steps)
-    .bind(first_error)
-    .bind(detail)
-    .bind(&item.created_at)
+         VALUES (?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+        dataset_id,
+        variant_id,
+        item.steps,
+        first_error,
+        detail,
+        item.created_at
+    )
     .execute(&mut **tx)
     .await
     .map_err(|e| at_line(at, e))?
     .last_insert_rowid();
     for l in &item.labels {
         let user = users.id(tx, &l.annotator, at).await?;
-        let annotation = sqlx::query(&format!(
+        let annotation = sqlx::query!(
             "INSERT INTO annotations (item_id, user_id, flagged, flag_note, finish_reason,
                 finished_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, {NOW}), COALESCE(?, {NOW}))"
-        ))
-        .bind(item_id)
-        .bind(user)
-        .bind(l.flagged)
-        .bind(&l.flag_note)
-        .bind(&l.finish_reason)
-        .bind(&l.finished_at)
-        .bind(&l.started_at)
-        .bind(&l.updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+                COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+            item_id,
+            user,
+            l.flagged,
+            l.flag_note,
+            l.finish_reason,
+            l.finished_at,
+            l.started_at,
+            l.updated_at
+        )
         .execute(&mut **tx)
         .await
         .map_err(|e| at_line(at, e))?
         .last_insert_rowid();
         for (step, rating) in l.ratings.iter().enumerate() {
             if let Some(r) = rating {
-                sqlx::query(
+                let step = step as i64;
+                sqlx::query!(
                     "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)",
+                    annotation,
+                    step,
+                    r
                 )
-                .bind(annotation)
-                .bind(step as i64)
-                .bind(r)
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| at_line(at, e))?;

@@ -52,12 +52,14 @@ async fn rich_dataset(store: &Store) -> i64 {
         .unwrap();
     assert_eq!(status.state, JobState::Done, "{status:?}");
     // A hand-made variant of a curriculum variant (round 2, no chain).
-    let (v1, p1, graph): (i64, i64, String) = sqlx::query_as(
-        "SELECT id, problem_id, graph FROM variants WHERE round = 1 ORDER BY id LIMIT 1",
+    let r = sqlx::query!(
+        r#"SELECT id AS "id!", problem_id, graph FROM variants WHERE round = 1
+         ORDER BY id LIMIT 1"#
     )
     .fetch_one(store.pool())
     .await
     .unwrap();
+    let (v1, p1, graph) = (r.id, r.problem_id, r.graph);
     let g: engine::Graph = serde_json::from_str(&graph).unwrap();
     let step = g.ids().find(|&id| g.node(id).kind.is_operation()).unwrap();
     let op = engine::intervene::Intervention::Graft {
@@ -113,24 +115,30 @@ async fn rich_dataset(store: &Store) -> i64 {
     let steps = engine::labels::steps(&g);
     assert!(steps.len() >= 2, "the demo problem has several steps");
     let gold = engine::labels::corrupt(&g, 3).unwrap();
-    let item =
-        sqlx::query("INSERT INTO label_items (dataset_id, variant_id, steps) VALUES (?, ?, ?)")
-            .bind(ds)
-            .bind(v1)
-            .bind(serde_json::to_string(&steps).unwrap())
-            .execute(store.pool())
-            .await
-            .unwrap()
-            .last_insert_rowid();
-    let gold_item = sqlx::query(
+    let steps_json = serde_json::to_string(&steps).unwrap();
+    let item = sqlx::query!(
+        "INSERT INTO label_items (dataset_id, variant_id, steps) VALUES (?, ?, ?)",
+        ds,
+        v1,
+        steps_json
+    )
+    .execute(store.pool())
+    .await
+    .unwrap()
+    .last_insert_rowid();
+    let (gold_steps, first_error) = (
+        serde_json::to_string(&gold.steps).unwrap(),
+        gold.first_error as i64,
+    );
+    let gold_item = sqlx::query!(
         "INSERT INTO label_items (dataset_id, variant_id, steps, gold_first_error, gold_detail)
          VALUES (?, ?, ?, ?, ?)",
+        ds,
+        v1,
+        gold_steps,
+        first_error,
+        gold.detail
     )
-    .bind(ds)
-    .bind(v1)
-    .bind(serde_json::to_string(&gold.steps).unwrap())
-    .bind(gold.first_error as i64)
-    .bind(&gold.detail)
     .execute(store.pool())
     .await
     .unwrap()
@@ -329,7 +337,7 @@ async fn an_export_of_an_imported_export_is_the_same() {
     };
     assert_eq!(prm(ds).await, prm(report.dataset_id).await);
     // Users were not duplicated; nobody new appeared (every name existed).
-    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+    let users = sqlx::query_scalar!("SELECT COUNT(*) FROM users")
         .fetch_one(store.pool())
         .await
         .unwrap();
@@ -341,10 +349,13 @@ async fn an_export_of_an_imported_export_is_the_same() {
     let again = lines(&other, r.dataset_id, ExportFormat::Full).await;
     assert_eq!(again, first, "the exported name is kept");
     let made: Vec<(String, Option<String>, String)> =
-        sqlx::query_as("SELECT name, password_hash, role FROM users ORDER BY name")
+        sqlx::query!("SELECT name, password_hash, role FROM users ORDER BY name")
             .fetch_all(other.pool())
             .await
-            .unwrap();
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.name, r.password_hash, r.role))
+            .collect();
     assert_eq!(made.len(), 4);
     assert!(made
         .iter()
@@ -395,7 +406,7 @@ async fn a_bad_line_refuses_the_whole_export_naming_it() {
     let ds = rich_dataset(&store).await;
     let good = lines(&store, ds, ExportFormat::Full).await;
     let datasets = |store: Store| async move {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM datasets")
+        let n = sqlx::query_scalar!("SELECT COUNT(*) FROM datasets")
             .fetch_one(store.pool())
             .await
             .unwrap();
