@@ -38,6 +38,9 @@ enum Command {
     /// Model work through batch files: write a dataset's verbalize and judge requests
     /// (OpenAI Batch API JSONL), read the batch's results back and store them.
     Words(cli::words::Args),
+    /// Score a model's solutions of generated variants exactly and label their steps
+    /// (+1 / 0 / −1, with reasons); accuracy by round and depth on stderr.
+    Score(cli::score::Args),
 }
 
 /// Parses the command line and runs the subcommand; the process's exit code.
@@ -51,6 +54,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Export(args) => cli::export::run(args),
         Command::Import(args) => cli::import::run(args),
         Command::Words(args) => cli::words::run(args),
+        Command::Score(args) => cli::score::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -260,3 +260,112 @@ fn generate_verbalizes_and_judges_offline_and_stops_clearly_when_the_model_is_do
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("GRAFT_LLM_MODEL"));
 }
+
+/// `graft score`: each generated variant's own worked solution scores correct with no −1; the
+/// same solution with its first result off by one has its first error at that line; unknown
+/// ids and unreadable lines are reported and skipped; the report has accuracy by round.
+#[test]
+fn score_labels_model_solutions_of_generated_variants() {
+    let dir = tempdir();
+    let variants = dir.join("score-variants.jsonl");
+    let o = graft(&[
+        "generate",
+        "--rounds",
+        "2",
+        "--seed",
+        "5",
+        "--verbalize",
+        "--out",
+        variants.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut lines = Vec::new();
+    let mut slipped = std::collections::BTreeSet::new();
+    for line in std::fs::read_to_string(&variants).unwrap().lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(id), Some(solution)) = (v["id"].as_str(), v["solution"].as_str()) else {
+            continue;
+        };
+        lines.push(serde_json::json!({"id": id, "solution": solution}).to_string());
+        // The first line's result, one more: `= <<a*b=c>>c` becomes `= c+1`.
+        let first = solution.lines().next().unwrap();
+        let clean: String = {
+            let mut s = String::new();
+            let mut rest = first;
+            while let Some(i) = rest.find("<<") {
+                s.push_str(&rest[..i]);
+                rest = rest[i..].split_once(">>").map_or("", |x| x.1);
+            }
+            s.push_str(rest);
+            s
+        };
+        let Some((lhs, rhs)) = clean.split_once(" = ") else {
+            continue;
+        };
+        let digits: String = rhs
+            .trim_start_matches('$')
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        let Ok(n) = digits.parse::<u64>() else {
+            continue;
+        };
+        let rest_of_line = &rhs[rhs.find(&digits).unwrap() + digits.len()..];
+        let slip = format!(
+            "{lhs} = {}{rest_of_line}\n#### {}",
+            n + 1,
+            v["answer"].as_str().unwrap()
+        );
+        lines.push(serde_json::json!({"id": id, "completion": slip}).to_string());
+        slipped.insert(id.to_string());
+    }
+    assert!(slipped.len() >= 10, "{slipped:?}");
+    lines.push(serde_json::json!({"id": "no-such-variant", "solution": "#### 1"}).to_string());
+    lines.push("not json".to_string());
+    let solutions = dir.join("score-solutions.jsonl");
+    std::fs::write(&solutions, lines.join("\n")).unwrap();
+    let out = dir.join("score-labelled.jsonl");
+    let o = graft(&[
+        "score",
+        "--variants",
+        variants.to_str().unwrap(),
+        "--solutions",
+        solutions.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("no variant \"no-such-variant\""), "{err}");
+    assert!(
+        err.contains("line ") && err.contains("2 lines refused"),
+        "{err}"
+    );
+    assert!(
+        err.contains("accuracy") && err.contains("round  2"),
+        "{err}"
+    );
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), lines.len() - 2);
+    for r in &records {
+        let id = r["id"].as_str().unwrap();
+        if r["sample"] == 0 {
+            assert_eq!(r["score"], "correct", "{r}");
+            assert!(
+                r["first_error"].is_null(),
+                "the worked solution of {id}: {r}"
+            );
+        } else {
+            assert!(slipped.contains(id));
+            assert_eq!(r["first_error"], 0, "the slip of {id}: {r}");
+            let reason = r["steps"][0]["reason"].as_str().unwrap();
+            assert!(reason.contains("wrong arithmetic"), "{r}");
+        }
+    }
+}

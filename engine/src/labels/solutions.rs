@@ -588,8 +588,14 @@ pub fn label_solution(g: &Graph, text: &str) -> LabelledSolution {
         .filter(|l| !l.is_empty() && !l.starts_with("####"))
         .collect();
     let parsed: Vec<Vec<Computation>> = lines.iter().map(|l| computations(l)).collect();
-    // Numbers the problem states: every quantity's value, and the question's numbers.
+    // Numbers the problem states: every quantity's value, the numbers its computations write
+    // (a graft's `× 4`), and the question's numbers.
     let mut known: HashSet<Number> = g.ids().map(|id| g.value(id)).collect();
+    for id in g.ids() {
+        if g.node(id).kind.is_operation() {
+            known.extend(inputs_of(g, id));
+        }
+    }
     if let Some(q) = g.question() {
         for m in find_numbers(q) {
             known.extend(m.values().iter().copied());

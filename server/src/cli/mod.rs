@@ -5,6 +5,7 @@ pub mod extract;
 pub mod generate;
 pub mod import;
 pub mod llm;
+pub mod score;
 pub mod serve;
 pub mod store;
 pub mod user;
