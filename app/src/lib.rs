@@ -16,6 +16,7 @@ pub mod labeling;
 pub mod login;
 pub mod pages;
 pub mod review;
+pub mod solution_check;
 pub mod wording;
 pub mod words;
 pub mod workbench;

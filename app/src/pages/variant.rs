@@ -122,6 +122,7 @@ pub(super) fn VariantView(v: StoredVariant, can_save: bool) -> impl IntoView {
             <ol class="ops">{ops}</ol>
         </section>
         <WordsPanel id=v.id words=v.words.clone() can_act=can_save && v.can_write shown/>
+        <crate::solution_check::SolutionCheck graph=v.graph.clone()/>
         <section class="diff">
             <h2>"Program: parent and variant"</h2>
             <table class="side-by-side">
