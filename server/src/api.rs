@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use store::{Caller, ErrorKind, ExportFormat, Store, StoreError};
-use types::model::{JobSpec, LineError, NewVariant};
+use types::model::{JobSpec, LineError, NewSolution, NewVariant};
 
 use crate::web::AppState;
 
@@ -120,6 +120,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/problems/{id}", get(get_problem))
         .route("/api/problems/{id}/variants", post(save_variant))
         .route("/api/variants/{id}", get(get_variant))
+        .route(
+            "/api/variants/{id}/solutions",
+            get(list_solutions).post(add_solution),
+        )
         .route("/api/jobs", get(list_all_jobs).post(create_job))
         .route("/api/jobs/{id}", get(get_job))
         .route("/api/jobs/{id}/failures", get(job_failures))
@@ -319,6 +323,24 @@ async fn get_variant(
     Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
     found(store.by(&who).variant(id).await?, "variant", id)
+}
+
+async fn add_solution(
+    State(store): State<Store>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiJson(new): ApiJson<NewSolution>,
+) -> ApiResult<impl IntoResponse> {
+    let stored = store.by(&who).add_solution(id, &new).await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+async fn list_solutions(
+    State(store): State<Store>,
+    Who(who): Who,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(store.by(&who).solutions(id).await?))
 }
 
 async fn create_job(

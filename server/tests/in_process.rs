@@ -673,3 +673,118 @@ impl Call {
         self
     }
 }
+
+/// `POST /api/variants/{id}/solutions`: a model's solutions stored scored and labelled, samples
+/// numbered per model, listed back; bad input refused with what is wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_solutions_are_stored_scored_and_labelled() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (app, store) = app_and_store(dir.path()).await;
+    store
+        .create_user("ada", types::account::Role::Admin, "password-123")
+        .await
+        .unwrap();
+    let rows = r#"{"question": "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast every morning and bakes muffins with 4. She sells the remainder at $2 per egg. How much does she make every day?", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day at the farmer's market.\n#### 18"}"#;
+    let d = store.import_jsonl("eggs", rows).await.unwrap().dataset_id;
+    let p = store
+        .dataset(d, None, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .problems[0]
+        .id;
+    let problem = store.problem(p).await.unwrap().unwrap();
+    let graph = problem.graph.unwrap();
+    let eggs = graph
+        .ids()
+        .find(|&id| graph.value(id) == engine::Number::from(3))
+        .unwrap();
+    let saved = store
+        .save_variant(
+            p,
+            None,
+            vec![engine::intervene::Intervention::SetInput {
+                node: eggs,
+                value: engine::Number::from(5),
+            }],
+            None,
+        )
+        .await
+        .unwrap();
+    let v = saved.id;
+    let (_, _, cookie) = send(
+        &app,
+        &rest(
+            "POST",
+            "/api/login".into(),
+            Some(json!({"name": "ada", "password": "password-123"})),
+        ),
+        None,
+    )
+    .await;
+    let cookie = cookie.unwrap();
+    let post =
+        |body: serde_json::Value| rest("POST", format!("/api/variants/{v}/solutions"), Some(body));
+
+    // 16 - 5 - 4 = 7 eggs, 7 × 2 = 14 dollars.
+    let (status, body, _) = send(&app, &post(json!({"model": "m1", "solution": "She sells 16 - 5 - 4 = 7 eggs.\nShe makes 7 * 2 = $14.\n#### 14"})), Some(&cookie)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let first: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(first["score"], "correct", "{first}");
+    assert_eq!(first["sample"], 0);
+    assert!(first["first_error"].is_null(), "{first}");
+    assert_eq!(first["steps"][1]["rating"], 1, "{first}");
+
+    let (status, body, _) = send(&app, &post(json!({"model": "m1", "completion": "x", "solution": "She sells 16 - 5 - 4 = 8 eggs.\nShe makes 8 * 2 = $16.\n#### 16", "prompt_version": "v2"})), Some(&cookie)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let second: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (second["score"].as_str(), second["sample"].as_i64()),
+        (Some("wrong"), Some(1))
+    );
+    assert_eq!(second["first_error"], 0, "{second}");
+
+    // Refusals: no model, an unknown variant, a body that is not a solution.
+    let (status, body, _) = send(
+        &app,
+        &post(json!({"model": " ", "solution": "#### 14"})),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("model"), "{body}");
+    let (status, _, _) = send(
+        &app,
+        &rest(
+            "POST",
+            "/api/variants/999999/solutions".into(),
+            Some(json!({"model": "m", "solution": "1"})),
+        ),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body, _) = send(&app, &post(json!({"text": "no fields"})), Some(&cookie)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    // Listed back in order, as stored.
+    let (status, body, _) = send(
+        &app,
+        &rest("GET", format!("/api/variants/{v}/solutions"), None),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let list: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[1]["prompt_version"], "v2");
+    assert_eq!(list[0], first);
+    let (status, _, _) = send(
+        &app,
+        &rest("GET", "/api/variants/999999/solutions".into(), None),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -65,6 +65,7 @@ pub mod ops;
 mod reads;
 mod review;
 mod rows;
+mod solutions;
 mod users;
 mod variants;
 mod words;

@@ -13,8 +13,9 @@ use types::annotation::{
     ReviewFilter, ReviewQueue,
 };
 use types::model::{
-    DatasetPage, DatasetSettings, DatasetSummary, ImportReport, JobSpec, JobStatus, NewVariant,
-    SavedVariant, Shared, StoredProblem, StoredVariant, VariantPage, VariantWords,
+    DatasetPage, DatasetSettings, DatasetSummary, ImportReport, JobSpec, JobStatus, ModelSolution,
+    NewSolution, NewVariant, SavedVariant, Shared, StoredProblem, StoredVariant, VariantPage,
+    VariantWords,
 };
 use types::wording::Wording;
 
@@ -58,6 +59,8 @@ pub enum Action {
     ManageUsers,
     /// Ask for editor previews without the per-address rate limit.
     PreviewUnlimited,
+    /// Store a model's solutions of variants.
+    AddSolutions,
 }
 
 impl Action {
@@ -78,7 +81,8 @@ impl Action {
             | Action::SeeAnnotationReport
             | Action::ChangeSettings
             | Action::ManageUsers
-            | Action::PreviewUnlimited => Role::Admin,
+            | Action::PreviewUnlimited
+            | Action::AddSolutions => Role::Admin,
         }
     }
 
@@ -101,6 +105,7 @@ impl Action {
             Action::ChangeSettings => "change dataset settings",
             Action::ManageUsers => "manage accounts",
             Action::PreviewUnlimited => "preview without a rate limit",
+            Action::AddSolutions => "store model solutions",
         }
     }
 }
@@ -314,6 +319,33 @@ impl Ops<'_> {
         let budget = llm::Budget::unlimited();
         let model = self.store.llm().filter(|_| !offline).map(|c| (c, &budget));
         self.store.judge_variant(id, model, None).await
+    }
+
+    /// Stores a model's solution of a variant, scored and labelled.
+    pub async fn add_solution(
+        &self,
+        variant_id: i64,
+        new: &NewSolution,
+    ) -> StoreResult<ModelSolution> {
+        self.caller.may(Action::AddSolutions)?;
+        self.store.add_solution(variant_id, new).await
+    }
+
+    /// A variant's stored model solutions (`NotFound`: no such variant).
+    pub async fn solutions(&self, variant_id: i64) -> StoreResult<Vec<ModelSolution>> {
+        self.read_of(Owned::Variant, variant_id).await?;
+        if self
+            .store
+            .dataset_of(Owned::Variant, variant_id)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::NotFound {
+                what: "variant",
+                id: variant_id,
+            });
+        }
+        self.store.solutions(variant_id).await
     }
 
     // ---- Jobs ----

@@ -665,3 +665,40 @@ mod tests {
         assert_eq!(summarize_operations(&[]), "");
     }
 }
+
+/// A model's solution of a variant, stored scored and labelled (`engine::labels::solutions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelSolution {
+    /// Its id.
+    pub id: i64,
+    /// The variant it solves.
+    pub variant_id: i64,
+    /// The model that wrote it.
+    pub model: String,
+    /// The prompt's version, as the caller gave it.
+    pub prompt_version: String,
+    /// 0-based, per variant and model.
+    pub sample: i64,
+    /// The solution as written.
+    pub text: String,
+    /// The final answer as written, when one was found.
+    pub final_answer: Option<String>,
+    /// `correct`, `wrong` or `unparseable`.
+    pub score: engine::labels::solutions::Score,
+    /// 0-based step of the first error, if any.
+    pub first_error: Option<i64>,
+    /// Each step with its automatic label and reason.
+    pub steps: Vec<engine::labels::solutions::AutoLabel>,
+}
+
+/// A model's solution to store (`POST /api/variants/{id}/solutions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSolution {
+    /// The model that wrote it.
+    pub model: String,
+    /// The solution's text.
+    pub solution: String,
+    /// The prompt's version (empty when left out).
+    #[serde(default)]
+    pub prompt_version: String,
+}

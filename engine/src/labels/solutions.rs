@@ -80,6 +80,24 @@ pub enum Score {
     Unparseable,
 }
 
+impl Score {
+    /// Its name (`correct`, `wrong`, `unparseable`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Score::Correct => "correct",
+            Score::Wrong => "wrong",
+            Score::Unparseable => "unparseable",
+        }
+    }
+
+    /// The score a name names.
+    pub fn parse(s: &str) -> Option<Score> {
+        [Score::Correct, Score::Wrong, Score::Unparseable]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
 /// `text` cut to [`MAX_SOLUTION_BYTES`] on a character boundary.
 fn bounded(text: &str) -> &str {
     if text.len() <= MAX_SOLUTION_BYTES {

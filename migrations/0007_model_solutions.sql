@@ -1,0 +1,24 @@
+-- A model's solutions of variants (issue #13): the text as the model wrote it, scored exactly
+-- against the variant's answer and labelled step by step by engine::labels::solutions when
+-- stored. Solutions come from `POST /api/variants/{id}/solutions` (any model, any client).
+CREATE TABLE model_solutions (
+    id             INTEGER PRIMARY KEY,
+    variant_id     INTEGER NOT NULL REFERENCES variants (id) ON DELETE CASCADE,
+    -- Who wrote it: the model's name as the caller gives it.
+    model          TEXT    NOT NULL,
+    prompt_version TEXT    NOT NULL DEFAULT '',
+    -- 0-based, per (variant, model), in the order stored.
+    sample         INTEGER NOT NULL CHECK (sample >= 0),
+    text           TEXT    NOT NULL,
+    -- The final answer as written (NULL: none found).
+    final_answer   TEXT,
+    score          TEXT    NOT NULL CHECK (score IN ('correct', 'wrong', 'unparseable')),
+    -- 0-based step of the first -1 label (NULL: none).
+    first_error    INTEGER,
+    -- JSON [{text, rating, reason}]: the automatic step labels.
+    labels         TEXT    NOT NULL,
+    created_at     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (variant_id, model, sample)
+);
+
+CREATE INDEX model_solutions_by_variant ON model_solutions (variant_id, id);
