@@ -426,7 +426,33 @@ impl Client {
         req: &ChatRequest,
         budget: &Budget,
     ) -> (Exchange, Result<String, LlmError>) {
-        let body = self.body(req);
+        self.send(req, self.body(req), budget).await
+    }
+
+    /// [`Client::chat`] sampled at `temperature` with `seed` instead of the deterministic
+    /// settings (solve jobs draw several solutions of one problem).
+    pub async fn chat_sampled(
+        &self,
+        req: &ChatRequest,
+        budget: &Budget,
+        temperature: f64,
+        seed: u64,
+    ) -> (Exchange, Result<String, LlmError>) {
+        let mut body = self.body(req);
+        if let Some(obj) = body.as_object_mut() {
+            obj.insert("temperature".into(), json!(temperature));
+            obj.insert("seed".into(), json!(seed));
+        }
+        self.send(req, body, budget).await
+    }
+
+    /// Sends `body` (built for `req`) with the retries; see [`Client::chat`].
+    async fn send(
+        &self,
+        req: &ChatRequest,
+        body: Value,
+        budget: &Budget,
+    ) -> (Exchange, Result<String, LlmError>) {
         let started = Instant::now();
         let mut ex = Exchange {
             purpose: req.purpose.to_string(),

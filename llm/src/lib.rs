@@ -11,6 +11,7 @@ pub mod batch;
 pub mod client;
 pub mod extract;
 pub mod judge;
+pub mod solve;
 pub mod verbalize;
 
 pub use client::{Budget, Client, ClientConfig, Endpoint, Exchange, LlmError, Provider};

@@ -788,3 +788,173 @@ async fn model_solutions_are_stored_scored_and_labelled() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A solve job against a scripted OpenAI-compatible endpoint (real HTTP on 127.0.0.1): each
+/// sample stored scored and labelled, sampled at the job's temperature with a seed per sample;
+/// an outage pauses the job with what it had, and the resumed job asks only for what is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_solve_job_stores_labelled_solutions_and_resumes_after_an_outage() {
+    use axum::extract::State;
+    use axum::routing::post;
+    use serde_json::{json, Value};
+    use std::sync::{Arc, Mutex};
+
+    type Seen = Arc<Mutex<Vec<Value>>>;
+    async fn chat(
+        State(seen): State<Seen>,
+        axum::Json(body): axum::Json<Value>,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let n = {
+            let mut s = seen.lock().unwrap();
+            s.push(body);
+            s.len() - 1
+        };
+        let text = match n {
+            0 | 3 => "She sells 16 - 5 - 4 = 7 eggs.\nShe makes 7 * 2 = $14.\n#### 14",
+            1 => "She sells 16 - 5 - 4 = 8 eggs.\nShe makes 8 * 2 = $16.\n#### 16",
+            _ => return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response(),
+        };
+        axum::Json(json!({
+            "id": format!("c{n}"), "object": "chat.completion", "model": "scripted",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30}
+        }))
+        .into_response()
+    }
+    let seen: Seen = Arc::default();
+    let endpoint = axum::Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, endpoint).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_data_dir(dir.path())
+        .await
+        .unwrap()
+        .with_llm_config(llm::ClientConfig {
+            max_retries: 0,
+            ..llm::ClientConfig::default()
+        });
+    let _runner = store.spawn_job_runner();
+    let admin = store
+        .create_user("ada", types::account::Role::Admin, "password-123")
+        .await
+        .unwrap();
+    let caller = store::Caller {
+        user: Some(admin),
+        address: None,
+    };
+    let rows = r#"{"question": "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast every morning and bakes muffins with 4. She sells the remainder at $2 per egg. How much does she make every day?", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day at the farmer's market.\n#### 18"}"#;
+    let d = store.import_jsonl("eggs", rows).await.unwrap().dataset_id;
+    let p = store
+        .dataset(d, None, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .problems[0]
+        .id;
+    let graph = store.problem(p).await.unwrap().unwrap().graph.unwrap();
+    let eaten = graph
+        .ids()
+        .find(|&id| graph.value(id) == engine::Number::from(3))
+        .unwrap();
+    let v = store
+        .save_variant(
+            p,
+            None,
+            vec![engine::intervene::Intervention::SetInput {
+                node: eaten,
+                value: engine::Number::from(5),
+            }],
+            None,
+        )
+        .await
+        .unwrap()
+        .id;
+
+    let ops = store.by(&caller);
+    let spec = types::model::JobSpec {
+        llm: Some(types::model::LlmSettings {
+            base_url: base_url.clone(),
+            model: "scripted".into(),
+            provider: None,
+            api_key: None,
+        }),
+        solve: Some(types::model::SolveOptions {
+            samples: 3,
+            temperature: 0.7,
+            max_tokens: 256,
+            system_prompt: None,
+        }),
+        ..types::model::JobSpec::words(d, types::model::JobTask::Solve)
+    };
+    let wait = |id: i64| {
+        let store = store.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let s = store.job(id).await.unwrap().unwrap();
+                if s.state.is_finished() {
+                    return s;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the job never ended: {s:?}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let job = ops.start_job(&spec).await.unwrap().id;
+    let paused = wait(job).await;
+    assert_eq!(paused.state, types::model::JobState::Failed, "{paused:?}");
+    assert!(
+        paused.error.as_deref().unwrap_or("").contains("paused"),
+        "{paused:?}"
+    );
+    let stored = ops.solutions(v).await.unwrap();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(stored[0].score, engine::labels::solutions::Score::Correct);
+    assert_eq!(stored[0].first_error, None);
+    assert_eq!(stored[1].score, engine::labels::solutions::Score::Wrong);
+    assert_eq!(stored[1].first_error, Some(0), "{:?}", stored[1].steps);
+    assert_eq!(stored[1].model, "scripted");
+
+    ops.resume_job(job).await.unwrap();
+    let done = wait(job).await;
+    assert_eq!(done.state, types::model::JobState::Done, "{done:?}");
+    let stored = ops.solutions(v).await.unwrap();
+    assert_eq!(
+        stored.len(),
+        3,
+        "the resumed job asks only for the missing sample"
+    );
+    assert_eq!(stored[2].sample, 2);
+    assert_eq!(stored[2].score, engine::labels::solutions::Score::Correct);
+    let bodies = seen.lock().unwrap().clone();
+    assert_eq!(
+        bodies.len(),
+        4,
+        "three samples and the one that met the outage"
+    );
+    assert_eq!(bodies[0]["temperature"], 0.7);
+    assert_ne!(bodies[0]["seed"], bodies[1]["seed"], "a seed per sample");
+    assert!(bodies[0]["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("16"));
+
+    // Out-of-range options are refused, saying which.
+    let bad = types::model::JobSpec {
+        solve: Some(types::model::SolveOptions {
+            samples: 40,
+            ..types::model::SolveOptions::default()
+        }),
+        ..spec.clone()
+    };
+    let e = ops.start_job(&bad).await.unwrap_err();
+    assert!(e.to_string().contains("solve.samples"), "{e}");
+}

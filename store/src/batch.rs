@@ -52,12 +52,20 @@ impl Store {
             None if spec.offline => None,
             None => self.llm.clone(),
         };
-        if spec.task == JobTask::Extract && model.is_none() {
-            return Err(StoreError::Invalid(
-                "an extract job needs a model: start graft with GRAFT_LLM_BASE_URL and \
-                 GRAFT_LLM_MODEL (see the README), or give the job its own `llm` endpoint"
-                    .into(),
-            ));
+        if matches!(spec.task, JobTask::Extract | JobTask::Solve) && model.is_none() {
+            return Err(StoreError::Invalid(format!(
+                "a{} {} job needs a model: start graft with GRAFT_LLM_BASE_URL and \
+                 GRAFT_LLM_MODEL (see the README), or give the job its own `llm` endpoint",
+                if spec.task == JobTask::Extract {
+                    "n"
+                } else {
+                    ""
+                },
+                spec.task.as_str()
+            )));
+        }
+        if let Some(o) = &spec.solve {
+            check_solve_options(o)?;
         }
         if spec.max_requests == Some(0) {
             return Err(StoreError::Invalid(
@@ -102,6 +110,7 @@ impl Store {
             max_requests: spec.max_requests,
             last_id: last,
             model: model.as_ref().map(|c| c.model().to_string()),
+            solve: (spec.task == JobTask::Solve).then(|| spec.solve.clone().unwrap_or_default()),
             ..JobParams::default()
         })
         .map_err(|e| StoreError::Internal(format!("cannot serialize job parameters: {e}")))?;
@@ -196,6 +205,13 @@ impl Store {
                     Some(c) => self.extract_problem(item, c, &budget, Some(job.id)).await,
                     None => Err(StoreError::Invalid("an extract job needs a model".into())),
                 },
+                JobTask::Solve => match &client {
+                    Some(c) => {
+                        let options = params.solve.clone().unwrap_or_default();
+                        self.solve_variant(item, c, &budget, &options, job.id).await
+                    }
+                    None => Err(StoreError::Invalid("a solve job needs a model".into())),
+                },
                 JobTask::Curriculum => Err(StoreError::Internal(
                     "a curriculum job reached the words runner".into(),
                 )),
@@ -275,4 +291,35 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// Refuses solve options out of their ranges, saying which.
+fn check_solve_options(o: &types::model::SolveOptions) -> StoreResult<()> {
+    if !(1..=16).contains(&o.samples) {
+        return Err(StoreError::Invalid(format!(
+            "solve.samples is {}; ask for 1 to 16 solutions per variant",
+            o.samples
+        )));
+    }
+    if !(0.0..=2.0).contains(&o.temperature) {
+        return Err(StoreError::Invalid(format!(
+            "solve.temperature is {}; use 0 to 2",
+            o.temperature
+        )));
+    }
+    if !(16..=8192).contains(&o.max_tokens) {
+        return Err(StoreError::Invalid(format!(
+            "solve.max_tokens is {}; use 16 to 8192",
+            o.max_tokens
+        )));
+    }
+    if o.system_prompt
+        .as_ref()
+        .is_some_and(|p| p.chars().count() > 8000)
+    {
+        return Err(StoreError::Invalid(
+            "solve.system_prompt is longer than 8,000 characters".into(),
+        ));
+    }
+    Ok(())
 }

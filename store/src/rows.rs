@@ -213,6 +213,9 @@ pub(super) struct JobParams {
     /// The model asked (for display).
     #[serde(default)]
     pub model: Option<String>,
+    /// Solve: how the model is asked.
+    #[serde(default)]
+    pub solve: Option<types::model::SolveOptions>,
 }
 
 impl DbJob {

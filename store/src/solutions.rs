@@ -2,7 +2,8 @@
 //! (`engine::labels::solutions`, worked out on an engine slot when stored).
 
 use engine::labels::solutions::{label_solution, AutoLabel, Score, MAX_SOLUTION_BYTES};
-use types::model::{ModelSolution, NewSolution};
+use llm::{Budget, Client, Exchange};
+use types::model::{ModelSolution, NewSolution, SolveOptions};
 
 use super::rows::graph_from_json;
 use super::{Store, StoreError, StoreResult};
@@ -35,6 +36,28 @@ impl Store {
                 new.solution.len()
             )));
         }
+        self.store_solution(
+            variant_id,
+            model,
+            &new.prompt_version,
+            &new.solution,
+            None,
+            &[],
+        )
+        .await
+    }
+
+    /// Labels `text` (cut to 64 KiB) against variant `variant_id`'s graph and stores it, with
+    /// the model calls that produced it, as the model's next sample.
+    async fn store_solution(
+        &self,
+        variant_id: i64,
+        model: &str,
+        prompt_version: &str,
+        text: &str,
+        job_id: Option<i64>,
+        calls: &[(Exchange, String)],
+    ) -> StoreResult<ModelSolution> {
         let row = sqlx::query!("SELECT graph FROM variants WHERE id = ?", variant_id)
             .fetch_optional(&self.pool)
             .await?
@@ -43,20 +66,37 @@ impl Store {
                 id: variant_id,
             })?;
         let graph = graph_from_json(&row.graph, &format!("variant {variant_id}"))?;
-        let text = new.solution.clone();
-        let labelled = self
-            .engine
-            .request(
-                &format!("labelling a solution of variant {variant_id}"),
-                move || label_solution(&graph, &text),
-            )
-            .await?;
+        let mut end = text.len().min(MAX_SOLUTION_BYTES);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = text[..end].to_string();
+        let labelled = {
+            let text = text.clone();
+            self.engine
+                .request(
+                    &format!("labelling a solution of variant {variant_id}"),
+                    move || label_solution(&graph, &text),
+                )
+                .await?
+        };
         let labels = serde_json::to_string(&labelled.steps)
             .map_err(|e| StoreError::Internal(format!("cannot write the labels: {e}")))?;
         let score = labelled.score.as_str();
         let written = labelled.answer.as_ref().map(|a| a.written.clone());
         let first_error = labelled.first_error.map(|i| i as i64);
         let mut tx = self.pool.begin().await?;
+        for (call, base_url) in calls {
+            Store::record_calls(
+                &mut tx,
+                std::slice::from_ref(call),
+                base_url,
+                Some(variant_id),
+                None,
+                job_id,
+            )
+            .await?;
+        }
         let sample = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM model_solutions
                WHERE variant_id = ? AND model = ?"#,
@@ -67,15 +107,16 @@ impl Store {
         .await?;
         let id = sqlx::query_scalar!(
             r#"INSERT INTO model_solutions
-                 (variant_id, model, prompt_version, sample, text, final_answer, score,
+                 (variant_id, job_id, model, prompt_version, sample, text, final_answer, score,
                   first_error, labels)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                RETURNING id AS "id!: i64""#,
             variant_id,
+            job_id,
             model,
-            new.prompt_version,
+            prompt_version,
             sample,
-            new.solution,
+            text,
             written,
             score,
             first_error,
@@ -88,14 +129,90 @@ impl Store {
             id,
             variant_id,
             model: model.to_string(),
-            prompt_version: new.prompt_version.clone(),
+            prompt_version: prompt_version.to_string(),
             sample,
-            text: new.solution.clone(),
+            text,
             final_answer: written,
             score: labelled.score,
             first_error,
             steps: labelled.steps,
         })
+    }
+
+    /// One item of solve job `job_id`: the variant's text (its stored one, else the offline
+    /// verbalizer's) asked of `client` until the job has `options.samples` solutions of it.
+    /// Samples stored before an outage are kept and not asked again when the job resumes.
+    pub(super) async fn solve_variant(
+        &self,
+        variant_id: i64,
+        client: &Client,
+        budget: &Budget,
+        options: &SolveOptions,
+        job_id: i64,
+    ) -> StoreResult<bool> {
+        let text = self
+            .variant_page_words(variant_id)
+            .await?
+            .wording
+            .text
+            .map_err(|why| {
+                StoreError::Invalid(format!("variant {variant_id} has no text to solve: {why}"))
+            })?;
+        let have = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM model_solutions
+               WHERE variant_id = ? AND job_id = ?"#,
+            variant_id,
+            job_id
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let base_url = client.endpoint().base_url.clone();
+        for sample in have.max(0) as u32..options.samples {
+            let seed = (job_id as u64).wrapping_mul(1_000_003)
+                ^ (variant_id as u64) << 8
+                ^ u64::from(sample);
+            let (call, reply) = llm::solve::solve(
+                client,
+                budget,
+                &text,
+                options.system_prompt.as_deref(),
+                options.max_tokens,
+                options.temperature,
+                seed,
+            )
+            .await;
+            match reply {
+                Ok(answer) => {
+                    self.store_solution(
+                        variant_id,
+                        client.model(),
+                        llm::solve::PROMPT_VERSION,
+                        &answer,
+                        Some(job_id),
+                        &[(call, base_url.clone())],
+                    )
+                    .await?;
+                }
+                Err(e) => {
+                    let mut conn = self.pool.acquire().await?;
+                    Store::record_calls(
+                        &mut conn,
+                        &[call],
+                        &base_url,
+                        Some(variant_id),
+                        None,
+                        Some(job_id),
+                    )
+                    .await?;
+                    return Err(if e.is_outage() {
+                        StoreError::Unavailable(e.to_string())
+                    } else {
+                        StoreError::Invalid(format!("the model gave no solution: {e}"))
+                    });
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// Every stored solution of variant `variant_id`, oldest first.

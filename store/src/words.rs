@@ -251,7 +251,7 @@ impl Store {
     }
 
     /// Stores the record of model calls.
-    async fn record_calls(
+    pub(super) async fn record_calls(
         conn: &mut sqlx::SqliteConnection,
         calls: &[Exchange],
         base_url: &str,

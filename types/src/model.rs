@@ -416,16 +416,20 @@ pub enum JobTask {
     Judge,
     /// Asks a model for a program for each problem without a graph.
     Extract,
+    /// Asks a model to solve each variant's text; its solutions are stored scored and labelled.
+    Solve,
 }
 
 impl JobTask {
-    /// The task's name as stored and sent (`curriculum`, `verbalize`, `judge`, `extract`).
+    /// The task's name as stored and sent (`curriculum`, `verbalize`, `judge`, `extract`,
+    /// `solve`).
     pub fn as_str(self) -> &'static str {
         match self {
             JobTask::Curriculum => "curriculum",
             JobTask::Verbalize => "verbalize",
             JobTask::Judge => "judge",
             JobTask::Extract => "extract",
+            JobTask::Solve => "solve",
         }
     }
 
@@ -436,6 +440,7 @@ impl JobTask {
             "verbalize" => JobTask::Verbalize,
             "judge" => JobTask::Judge,
             "extract" => JobTask::Extract,
+            "solve" => JobTask::Solve,
             _ => return None,
         })
     }
@@ -444,7 +449,7 @@ impl JobTask {
     pub fn item(self) -> &'static str {
         match self {
             JobTask::Curriculum | JobTask::Extract => "problem",
-            JobTask::Verbalize | JobTask::Judge => "variant",
+            JobTask::Verbalize | JobTask::Judge | JobTask::Solve => "variant",
         }
     }
 }
@@ -464,8 +469,44 @@ pub struct LlmSettings {
     pub api_key: Option<String>,
 }
 
+/// How a solve job asks its model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolveOptions {
+    /// Solutions per variant, 1 to 16.
+    #[serde(default = "one")]
+    pub samples: u32,
+    /// Sampling temperature, 0 to 2.
+    #[serde(default)]
+    pub temperature: f64,
+    /// The most tokens a solution may take, 16 to 8,192.
+    #[serde(default = "solve_tokens")]
+    pub max_tokens: u32,
+    /// A system prompt of the job's own (the default asks for one step a line and `#### N`).
+    #[serde(default)]
+    pub system_prompt: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn solve_tokens() -> u32 {
+    1024
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        SolveOptions {
+            samples: 1,
+            temperature: 0.0,
+            max_tokens: solve_tokens(),
+            system_prompt: None,
+        }
+    }
+}
+
 /// A job to run over a dataset or one of its problems.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSpec {
     /// The dataset.
     pub dataset_id: i64,
@@ -493,6 +534,9 @@ pub struct JobSpec {
     /// The most HTTP requests the job may send to the model.
     #[serde(default)]
     pub max_requests: Option<u32>,
+    /// Solve jobs: samples, temperature, tokens, system prompt (the defaults when absent).
+    #[serde(default)]
+    pub solve: Option<SolveOptions>,
 }
 
 impl JobSpec {
@@ -508,6 +552,7 @@ impl JobSpec {
             offline: false,
             llm: None,
             max_requests: None,
+            solve: None,
         }
     }
 

@@ -149,6 +149,7 @@ fn JobProgress(job: JobStatus) -> impl IntoView {
             JobTask::Verbalize => format!("{} texts", s.variants_made),
             JobTask::Judge => format!("{} verdicts", s.variants_made),
             JobTask::Extract => format!("{} programs", s.variants_made),
+            JobTask::Solve => format!("{} variants solved", s.variants_made),
         };
         let id = s.id;
         let can_resume = s.state == JobState::Failed;
