@@ -581,3 +581,89 @@ fn jobs_pause_while_the_model_is_down_and_resume_without_losing_anything() {
         assert!(!body.contains("sk-never-shown"), "{path} leaks the key");
     }
 }
+
+/// A solve job against the real local model: each variant's text asked twice, every sample
+/// stored scored and labelled (a 135M model's solutions are mostly wrong: good negatives), the
+/// job done, its exchanges counted against its budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_solve_job_runs_against_the_real_model() {
+    let _serial = serial();
+    let model = LocalLlm::start(0);
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::Store::open_data_dir(dir.path())
+        .await
+        .unwrap()
+        .with_llm_config(quick());
+    let _runner = store.spawn_job_runner();
+    let demo = store.ensure_demo().await.unwrap().unwrap();
+    let d = demo.dataset_id;
+    // Two variants of the first demo problem.
+    let page = store.dataset(d, None, Some(1)).await.unwrap().unwrap();
+    let p = page.problems[0].id;
+    let mut spec = types::model::JobSpec::curriculum(d, 1, 2, 3);
+    spec.problem_id = Some(p);
+    let job = store.create_job(&spec).await.unwrap();
+    let wait = |id: i64| {
+        let store = store.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(300);
+            loop {
+                let s = store.job(id).await.unwrap().unwrap();
+                if s.state.is_finished() {
+                    return s;
+                }
+                assert!(Instant::now() < deadline, "the job never ended: {s:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert_eq!(wait(job).await.state, types::model::JobState::Done);
+    let variants: Vec<i64> = store
+        .problem(p)
+        .await
+        .unwrap()
+        .unwrap()
+        .variants
+        .iter()
+        .map(|v| v.id)
+        .collect();
+    assert_eq!(variants.len(), 2);
+
+    let solve = types::model::JobSpec {
+        problem_id: Some(p),
+        llm: Some(types::model::LlmSettings {
+            base_url: model.url.clone(),
+            model: "smollm2-135m".into(),
+            provider: Some("llamacpp".into()),
+            api_key: None,
+        }),
+        solve: Some(types::model::SolveOptions {
+            samples: 2,
+            temperature: 0.8,
+            max_tokens: 96,
+            system_prompt: None,
+        }),
+        max_requests: Some(20),
+        ..types::model::JobSpec::words(d, types::model::JobTask::Solve)
+    };
+    let job = store.create_job(&solve).await.unwrap();
+    let done = wait(job).await;
+    assert_eq!(done.state, types::model::JobState::Done, "{done:?}");
+    assert_eq!(done.requests_used, 4, "{done:?}");
+    for v in variants {
+        let stored = store.solutions(v).await.unwrap();
+        assert_eq!(stored.len(), 2, "{stored:?}");
+        for (i, s) in stored.iter().enumerate() {
+            assert_eq!(s.sample, i as i64);
+            assert_eq!(s.model, "smollm2-135m");
+            assert!(!s.text.trim().is_empty(), "{s:?}");
+            // Labels cover every non-empty line but the `####` one.
+            let lines = s
+                .text
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.trim().starts_with("####"))
+                .count();
+            assert_eq!(s.steps.len(), lines, "{s:?}");
+        }
+    }
+}
