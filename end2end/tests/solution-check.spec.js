@@ -41,3 +41,15 @@ test('a pasted solution is scored and labelled in the browser', async ({ page })
   await expect(check.locator('p.solution-score')).toContainText('wrong');
   expect(requests).toEqual([]);
 });
+
+test('the dataset page offers a solve job and says when the server has no model', async ({ page }) => {
+  await gotoHydrated(page, '/');
+  await page.getByRole('link', { name: 'demo', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('demo');
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
+  const form = page.locator('form.solve');
+  await form.locator('input[name="samples"]').fill('2');
+  await form.getByRole('button', { name: 'Solve with the model' }).click();
+  // The test server has no model: the refusal says what to do.
+  await expect(page.locator('section.generate p.error')).toContainText('a solve job needs a model');
+});

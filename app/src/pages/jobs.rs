@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::error_view;
 use crate::api::{list_jobs, StartJob};
-use crate::model::{JobSpec, JobState, JobStatus, JobTask};
+use crate::model::{JobSpec, JobState, JobStatus, JobTask, SolveOptions};
 
 /// The curriculum form and the progress of this dataset's (or problem's) jobs.
 #[component]
@@ -38,6 +38,22 @@ pub(super) fn GeneratePanel(dataset_id: i64, problem_id: Option<i64>) -> impl In
             },
         });
     };
+    let samples = RwSignal::new("1".to_string());
+    let temperature = RwSignal::new("0".to_string());
+    let solve = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        start.dispatch(StartJob {
+            spec: JobSpec {
+                problem_id,
+                solve: Some(SolveOptions {
+                    samples: samples.get_untracked().trim().parse().unwrap_or(0),
+                    temperature: temperature.get_untracked().trim().parse().unwrap_or(-1.0),
+                    ..SolveOptions::default()
+                }),
+                ..JobSpec::words(dataset_id, JobTask::Solve)
+            },
+        });
+    };
     let scope = if problem_id.is_some() {
         "this problem"
     } else {
@@ -65,6 +81,12 @@ pub(super) fn GeneratePanel(dataset_id: i64, problem_id: Option<i64>) -> impl In
                 </button>
                 <span class="muted">" (with the server's model when it has one, else offline)"</span>
             </p>
+            <form class="solve" on:submit=solve>
+                <label>"samples " <input type="number" name="samples" min="1" max="16" bind:value=samples/></label>
+                <label>" temperature " <input type="number" name="temperature" min="0" max="2" step="0.1" bind:value=temperature/></label>
+                <button type="submit" disabled=move || start.pending().get()>"Solve with the model"</button>
+                <span class="muted">" each variant, stored scored and labelled step by step (needs the server's model)"</span>
+            </form>
             {move || match start.value().get() {
                 Some(Err(e)) => Some(view! { <p class="error">{e.to_string()}</p> }),
                 _ => None,
