@@ -65,3 +65,20 @@ export async function gotoHydrated(page, url, { timeout = 30_000 } = {}) {
   await page.locator(HYDRATED).waitFor({ state: 'attached', timeout });
   return response;
 }
+
+/** Makes one variant of the first demo problem (a one-round job) and opens its page. */
+export async function openNewVariant(page) {
+  await gotoHydrated(page, '/');
+  await page.getByRole('link', { name: 'demo', exact: true }).click();
+  await page.locator('table.problems tbody tr a').first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Problem #');
+  await page.locator('section.generate input[name="rounds"]').fill('1');
+  await page.locator('section.generate input[name="seed"]').fill(String(Date.now() % 100000));
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.locator('ul.jobs li.job').first()).toHaveClass(/done/, { timeout: 30_000 });
+  await page.reload();
+  await page.locator(HYDRATED).waitFor({ state: 'attached' });
+  await page.locator('table.variants tbody tr a').last().click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Variant #');
+  await page.locator(HYDRATED).waitFor({ state: 'attached' });
+}

@@ -3,24 +3,7 @@
 // page (buttons and keys), see each check of the verdict; a batch judge job over a dataset
 // with its progress bar; variants filtered by verdict.
 
-import { test, expect, gotoHydrated } from '../fixtures.js';
-
-/** Makes one variant of the first demo problem (a one-round job) and opens its page. */
-async function openNewVariant(page) {
-  await gotoHydrated(page, '/');
-  await page.getByRole('link', { name: 'demo', exact: true }).click();
-  await page.locator('table.problems tbody tr a').first().click();
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Problem #');
-  await page.locator('section.generate input[name="rounds"]').fill('1');
-  await page.locator('section.generate input[name="seed"]').fill(String(Date.now() % 100000));
-  await page.getByRole('button', { name: 'Generate' }).click();
-  await expect(page.locator('ul.jobs li.job').first()).toHaveClass(/done/, { timeout: 30_000 });
-  await page.reload();
-  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
-  await page.locator('table.variants tbody tr a').last().click();
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Variant #');
-  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
-}
+import { test, expect, gotoHydrated, openNewVariant } from '../fixtures.js';
 
 test('verbalize and judge a variant from its page, by button and by key', async ({ page }) => {
   await openNewVariant(page);

@@ -685,34 +685,7 @@ async fn model_solutions_are_stored_scored_and_labelled() {
         .create_user("ada", types::account::Role::Admin, "password-123")
         .await
         .unwrap();
-    let rows = r#"{"question": "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast every morning and bakes muffins with 4. She sells the remainder at $2 per egg. How much does she make every day?", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day at the farmer's market.\n#### 18"}"#;
-    let d = store.import_jsonl("eggs", rows).await.unwrap().dataset_id;
-    let p = store
-        .dataset(d, None, None)
-        .await
-        .unwrap()
-        .unwrap()
-        .problems[0]
-        .id;
-    let problem = store.problem(p).await.unwrap().unwrap();
-    let graph = problem.graph.unwrap();
-    let eggs = graph
-        .ids()
-        .find(|&id| graph.value(id) == engine::Number::from(3))
-        .unwrap();
-    let saved = store
-        .save_variant(
-            p,
-            None,
-            vec![engine::intervene::Intervention::SetInput {
-                node: eggs,
-                value: engine::Number::from(5),
-            }],
-            None,
-        )
-        .await
-        .unwrap();
-    let v = saved.id;
+    let (_, v) = eggs_variant(&store, "eggs").await;
     let (_, _, cookie) = send(
         &app,
         &rest(
@@ -847,33 +820,7 @@ async fn a_solve_job_stores_labelled_solutions_and_resumes_after_an_outage() {
         user: Some(admin),
         address: None,
     };
-    let rows = r#"{"question": "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast every morning and bakes muffins with 4. She sells the remainder at $2 per egg. How much does she make every day?", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day at the farmer's market.\n#### 18"}"#;
-    let d = store.import_jsonl("eggs", rows).await.unwrap().dataset_id;
-    let p = store
-        .dataset(d, None, None)
-        .await
-        .unwrap()
-        .unwrap()
-        .problems[0]
-        .id;
-    let graph = store.problem(p).await.unwrap().unwrap().graph.unwrap();
-    let eaten = graph
-        .ids()
-        .find(|&id| graph.value(id) == engine::Number::from(3))
-        .unwrap();
-    let v = store
-        .save_variant(
-            p,
-            None,
-            vec![engine::intervene::Intervention::SetInput {
-                node: eaten,
-                value: engine::Number::from(5),
-            }],
-            None,
-        )
-        .await
-        .unwrap()
-        .id;
+    let (d, v) = eggs_variant(&store, "eggs").await;
 
     let ops = store.by(&caller);
     let spec = types::model::JobSpec {
@@ -957,4 +904,33 @@ async fn a_solve_job_stores_labelled_solutions_and_resumes_after_an_outage() {
     };
     let e = ops.start_job(&bad).await.unwrap_err();
     assert!(e.to_string().contains("solve.samples"), "{e}");
+}
+
+/// The ducks-and-eggs problem imported as dataset `name`, and a variant of it where Janet eats
+/// 5 eggs instead of 3 (she sells 7, makes $14): (dataset id, variant id).
+async fn eggs_variant(store: &Store, name: &str) -> (i64, i64) {
+    let rows = r#"{"question": "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast every morning and bakes muffins with 4. She sells the remainder at $2 per egg. How much does she make every day?", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day at the farmer's market.\n#### 18"}"#;
+    let d = store.import_jsonl(name, rows).await.unwrap().dataset_id;
+    let p = store
+        .dataset(d, None, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .problems[0]
+        .id;
+    let graph = store.problem(p).await.unwrap().unwrap().graph.unwrap();
+    let eaten = graph
+        .ids()
+        .find(|&id| graph.value(id) == engine::Number::from(3))
+        .unwrap();
+    let op = engine::intervene::Intervention::SetInput {
+        node: eaten,
+        value: engine::Number::from(5),
+    };
+    let v = store
+        .save_variant(p, None, vec![op], None)
+        .await
+        .unwrap()
+        .id;
+    (d, v)
 }
