@@ -41,6 +41,9 @@ enum Command {
     /// Score a model's solutions of generated variants exactly and label their steps
     /// (+1 / 0 / −1, with reasons); accuracy by round and depth on stderr.
     Score(cli::score::Args),
+    /// Ask a model to solve a dataset's variants (a solve job with a progress bar); every
+    /// solution is stored scored and labelled.
+    Solve(cli::solve::Args),
 }
 
 /// Parses the command line and runs the subcommand; the process's exit code.
@@ -55,6 +58,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Import(args) => cli::import::run(args),
         Command::Words(args) => cli::words::run(args),
         Command::Score(args) => cli::score::run(args),
+        Command::Solve(args) => cli::solve::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

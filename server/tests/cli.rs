@@ -369,3 +369,89 @@ fn score_labels_model_solutions_of_generated_variants() {
         }
     }
 }
+
+/// `graft solve`: a solve job from the command line against a scripted OpenAI-compatible
+/// endpoint (real HTTP on 127.0.0.1): every variant's samples stored, scored and counted; no
+/// model is a clear error.
+#[test]
+fn solve_runs_a_solve_job_from_the_command_line() {
+    use axum::routing::post;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let base_url = rt.block_on(async {
+        async fn chat() -> axum::Json<serde_json::Value> {
+            axum::Json(serde_json::json!({
+                "id": "c", "object": "chat.completion", "model": "scripted",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+                    "content": "First, 2 + 2 = 4.\n#### 4"}}]
+            }))
+        }
+        let app = axum::Router::new().route("/v1/chat/completions", post(chat));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    });
+    let dir = tempdir().join("solve-data");
+    let _ = std::fs::remove_dir_all(&dir);
+    // The demo set with two variants of its first problem, made on a runtime of its own that
+    // is gone (with its job runner) before `graft solve` runs its own.
+    let setup = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    setup.block_on(async {
+        let store = store::Store::open_data_dir(&dir).await.unwrap();
+        let demo = store.ensure_demo().await.unwrap().unwrap();
+        let page = store
+            .dataset(demo.dataset_id, None, Some(1))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut spec = types::model::JobSpec::curriculum(demo.dataset_id, 1, 2, 9);
+        spec.problem_id = Some(page.problems[0].id);
+        let job = store.create_job(&spec).await.unwrap();
+        let _runner = store.spawn_job_runner();
+        loop {
+            let s = store.job(job).await.unwrap().unwrap();
+            if s.state.is_finished() {
+                assert_eq!(s.variants_made, 2, "{s:?}");
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    drop(setup);
+    let data = dir.to_str().unwrap();
+    let o = graft(&["solve", "--dataset", "demo", "--data-dir", data]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("needs a model"), "{err}");
+    let o = graft(&[
+        "solve",
+        "--dataset",
+        "demo",
+        "--data-dir",
+        data,
+        "--samples",
+        "2",
+        "--temperature",
+        "0.5",
+        "--llm-base-url",
+        &base_url,
+        "--llm-model",
+        "scripted",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("2 of 2 variants, 4 solutions stored"), "{out}");
+    drop(rt);
+}

@@ -215,6 +215,19 @@ impl Store {
         Ok(true)
     }
 
+    /// How many solutions job `job_id` stored, and how many of them are correct.
+    pub async fn job_solutions(&self, job_id: i64) -> StoreResult<(i64, i64)> {
+        let r = sqlx::query!(
+            r#"SELECT COUNT(*) AS "n!: i64",
+                      COALESCE(SUM(score = 'correct'), 0) AS "correct!: i64"
+               FROM model_solutions WHERE job_id = ?"#,
+            job_id
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((r.n, r.correct))
+    }
+
     /// Every stored solution of variant `variant_id`, oldest first.
     pub async fn solutions(&self, variant_id: i64) -> StoreResult<Vec<ModelSolution>> {
         let rows = sqlx::query!(

@@ -33,7 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// The dataset `name_or_id` names, or an error listing the datasets there are.
-async fn find(store: &Store, name_or_id: &str) -> anyhow::Result<i64> {
+pub(crate) async fn find(store: &Store, name_or_id: &str) -> anyhow::Result<i64> {
     if let Some(id) = store.find_dataset(name_or_id).await? {
         return Ok(id);
     }

@@ -7,6 +7,7 @@ pub mod import;
 pub mod llm;
 pub mod score;
 pub mod serve;
+pub mod solve;
 pub mod store;
 pub mod user;
 pub mod words;
