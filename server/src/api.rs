@@ -435,9 +435,9 @@ async fn dataset_variants(
     ApiQuery(q): ApiQuery<VariantQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let (offset, limit) = (q.offset.unwrap_or(0), q.limit.unwrap_or(50));
-    let page = store.by(&who);
+    let ops = store.by(&who);
     Ok(Json(
-        page.dataset_variants(id, q.verdict.as_deref(), offset, limit)
+        ops.dataset_variants(id, q.verdict.as_deref(), offset, limit)
             .await?,
     ))
 }

@@ -333,17 +333,15 @@ impl Ops<'_> {
 
     /// A variant's stored model solutions (`NotFound`: no such variant).
     pub async fn solutions(&self, variant_id: i64) -> StoreResult<Vec<ModelSolution>> {
-        self.read_of(Owned::Variant, variant_id).await?;
-        if self
-            .store
-            .dataset_of(Owned::Variant, variant_id)
-            .await?
-            .is_none()
-        {
-            return Err(StoreError::NotFound {
-                what: "variant",
-                id: variant_id,
-            });
+        // One lookup: the dataset to check the read against, or no such variant.
+        match self.store.dataset_of(Owned::Variant, variant_id).await? {
+            Some(d) => self.read(d).await?,
+            None => {
+                return Err(StoreError::NotFound {
+                    what: "variant",
+                    id: variant_id,
+                })
+            }
         }
         self.store.solutions(variant_id).await
     }

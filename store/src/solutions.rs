@@ -42,13 +42,14 @@ impl Store {
             &new.prompt_version,
             &new.solution,
             None,
-            &[],
+            None,
         )
         .await
     }
 
     /// Labels `text` (cut to 64 KiB) against variant `variant_id`'s graph and stores it, with
-    /// the model calls that produced it, as the model's next sample.
+    /// the model call that produced it (and its endpoint's base URL), as the model's next
+    /// sample.
     async fn store_solution(
         &self,
         variant_id: i64,
@@ -56,7 +57,7 @@ impl Store {
         prompt_version: &str,
         text: &str,
         job_id: Option<i64>,
-        calls: &[(Exchange, String)],
+        call: Option<(&Exchange, &str)>,
     ) -> StoreResult<ModelSolution> {
         let row = sqlx::query!("SELECT graph FROM variants WHERE id = ?", variant_id)
             .fetch_optional(&self.pool)
@@ -86,16 +87,9 @@ impl Store {
         let written = labelled.answer.as_ref().map(|a| a.written.clone());
         let first_error = labelled.first_error.map(|i| i as i64);
         let mut tx = self.pool.begin().await?;
-        for (call, base_url) in calls {
-            Store::record_calls(
-                &mut tx,
-                std::slice::from_ref(call),
-                base_url,
-                Some(variant_id),
-                None,
-                job_id,
-            )
-            .await?;
+        if let Some((call, base_url)) = call {
+            let calls = std::slice::from_ref(call);
+            Store::record_calls(&mut tx, calls, base_url, Some(variant_id), None, job_id).await?;
         }
         let sample = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM model_solutions
@@ -189,7 +183,7 @@ impl Store {
                         llm::solve::PROMPT_VERSION,
                         &answer,
                         Some(job_id),
-                        &[(call, base_url.clone())],
+                        Some((&call, &base_url)),
                     )
                     .await?;
                 }

@@ -118,18 +118,19 @@ fn decimals_of(s: &str) -> u32 {
     }
 }
 
-/// The first number written in `s`, as a final answer from `source`.
-fn first_number(s: &str, source: AnswerSource) -> Option<FinalAnswer> {
-    let m = find_numbers(s).into_iter().next()?;
-    let (start, end) = (m.span.start as usize, m.span.end as usize);
-    let negative = s[..start]
+/// The first number written in `text` from byte `from` on, as a final answer from `source`
+/// (a minus just before it, `$` and spaces between, makes it negative).
+fn first_number(text: &str, from: usize, source: AnswerSource) -> Option<FinalAnswer> {
+    let m = find_numbers(&text[from..]).into_iter().next()?;
+    let (start, end) = (from + m.span.start as usize, from + m.span.end as usize);
+    let negative = text[..start]
         .trim_end_matches(['$', ' '])
         .ends_with(['-', '−']);
     let mut values: Vec<Number> = m.values().to_vec();
     if negative {
         values = values.into_iter().filter_map(|v| v.neg().ok()).collect();
     }
-    let mut written = s[start..end].to_string();
+    let mut written = text[start..end].to_string();
     if m.kind == MentionKind::Money {
         written.insert(0, '$');
     }
@@ -143,7 +144,7 @@ fn first_number(s: &str, source: AnswerSource) -> Option<FinalAnswer> {
         decimals: if m.kind == MentionKind::Word {
             0
         } else {
-            decimals_of(&s[start..end])
+            decimals_of(&text[start..end])
         },
         written,
         values,
@@ -155,33 +156,25 @@ fn first_number(s: &str, source: AnswerSource) -> Option<FinalAnswer> {
 pub fn final_answer(text: &str) -> Option<FinalAnswer> {
     let text = bounded(text);
     if let Some(i) = text.rfind("####") {
-        if let Some(a) = first_number(&text[i + 4..], AnswerSource::Hashes) {
+        if let Some(a) = first_number(text, i + 4, AnswerSource::Hashes) {
             return Some(a);
         }
     }
     if let Some(i) = text.rfind("\\boxed{") {
         let inner = &text[i + 7..];
         let inner = &inner[..inner.find('}').unwrap_or(inner.len())];
-        if let Some(a) = first_number(inner, AnswerSource::Boxed) {
+        if let Some(a) = first_number(inner, 0, AnswerSource::Boxed) {
             return Some(a);
         }
     }
     let lower = text.to_ascii_lowercase();
     if let Some(i) = lower.rfind("the answer is") {
-        if let Some(a) = first_number(&text[i + 13..], AnswerSource::AnswerIs) {
+        if let Some(a) = first_number(text, i + 13, AnswerSource::AnswerIs) {
             return Some(a);
         }
     }
     let last = find_numbers(text).into_iter().last()?;
-    first_number(&text[last.span.start as usize..], AnswerSource::LastNumber).map(|mut a| {
-        // A minus before the last number belongs to it.
-        let before = text[..last.span.start as usize].trim_end_matches(['$', ' ']);
-        if before.ends_with(['-', '−']) && !a.written.starts_with('-') {
-            a.values = a.values.into_iter().filter_map(|v| v.neg().ok()).collect();
-            a.written.insert(0, '-');
-        }
-        a
-    })
+    first_number(text, last.span.start as usize, AnswerSource::LastNumber)
 }
 
 /// Whether `written` (with `decimals` digits after its point) states `exact` under the
@@ -353,9 +346,13 @@ impl Parser<'_> {
                 self.at += 1;
                 Some(Ok(n))
             }
-            Tok::Op('-') => {
+            // A minus nests like a parenthesis: bounded the same way.
+            Tok::Op('-') if self.depth < MAX_PARENS => {
                 self.at += 1;
-                Some(self.factor()?.and_then(Number::neg))
+                self.depth += 1;
+                let inner = self.factor()?;
+                self.depth -= 1;
+                Some(inner.and_then(Number::neg))
             }
             Tok::Open if self.depth < MAX_PARENS => {
                 self.at += 1;
@@ -410,15 +407,21 @@ fn computations(line: &str) -> Vec<Computation> {
             start -= 1;
         }
         let mut lhs = &toks[start..i];
-        // Drop leading operators and unmatched parentheses (`(so 3 + 4` → `3 + 4`).
+        // Drop leading operators and unmatched parentheses (`(so 3 + 4` → `3 + 4`), counting
+        // the parentheses once.
+        let mut opens = lhs.iter().filter(|t| **t == Tok::Open).count();
+        let mut closes = lhs.iter().filter(|t| **t == Tok::Close).count();
         while let Some(first) = lhs.first() {
-            let opens = lhs.iter().filter(|t| **t == Tok::Open).count();
-            let closes = lhs.iter().filter(|t| **t == Tok::Close).count();
             if matches!(first, Tok::Num(..)) || (*first == Tok::Open && opens <= closes) {
                 break;
             }
             if matches!(first, Tok::Op('-')) && matches!(lhs.get(1), Some(Tok::Num(..))) {
                 break;
+            }
+            match first {
+                Tok::Open => opens -= 1,
+                Tok::Close => closes -= 1,
+                _ => {}
             }
             lhs = &lhs[1..];
         }
@@ -511,7 +514,7 @@ fn matching(g: &Graph, value: Number, decimals: u32) -> Vec<NodeId> {
 }
 
 /// The numbers a computation of node `id` may read: its operands' values and the numbers its
-/// own expression writes (`price * 2`).
+/// own expression writes (`price * 2`); computed once per node and solution, indexed by node.
 fn inputs_of(g: &Graph, id: NodeId) -> Vec<Number> {
     let mut out: Vec<Number> = g.node(id).operands.iter().map(|&o| g.value(o)).collect();
     let line = crate::labels::describe(g, id);
@@ -526,7 +529,12 @@ fn inputs_of(g: &Graph, id: NodeId) -> Vec<Number> {
 /// What the solution's computations work out, line by line: for each computation, the
 /// quantity the answer depends on that it is the first to work out, reading that quantity's
 /// own inputs or the solution's earlier results.
-fn progress(g: &Graph, relevant: &[bool], parsed: &[Vec<Computation>]) -> Vec<Vec<Option<NodeId>>> {
+fn progress(
+    g: &Graph,
+    relevant: &[bool],
+    inputs: &[Vec<Number>],
+    parsed: &[Vec<Computation>],
+) -> Vec<Vec<Option<NodeId>>> {
     let mut done: HashSet<NodeId> = HashSet::new();
     let mut earlier: HashSet<Number> = HashSet::new();
     let mut out = Vec::with_capacity(parsed.len());
@@ -539,7 +547,7 @@ fn progress(g: &Graph, relevant: &[bool], parsed: &[Vec<Computation>]) -> Vec<Ve
                     .into_iter()
                     .filter(|id| relevant[id.index()] && !done.contains(id))
                     .find(|&id| {
-                        let inputs = inputs_of(g, id);
+                        let inputs = &inputs[id.index()];
                         c.operands
                             .iter()
                             .all(|o| inputs.contains(o) || earlier.contains(o))
@@ -570,7 +578,7 @@ fn progress(g: &Graph, relevant: &[bool], parsed: &[Vec<Computation>]) -> Vec<Ve
 /// not carried from an earlier line (a wrong result that happens to equal an input is not
 /// carried by it).
 fn carried(
-    g: &Graph,
+    inputs: &[Vec<Number>],
     parsed: &[Vec<Computation>],
     progress: &[Vec<Option<NodeId>>],
 ) -> Vec<HashSet<Number>> {
@@ -580,7 +588,7 @@ fn carried(
         after[i] = useful.clone();
         for (c, hit) in comps.iter().zip(&progress[i]) {
             if let Some(id) = hit {
-                let inputs = inputs_of(g, *id);
+                let inputs = &inputs[id.index()];
                 useful.extend(c.operands.iter().filter(|o| !inputs.contains(o)).copied());
             } else if c
                 .value
@@ -608,20 +616,26 @@ pub fn label_solution(g: &Graph, text: &str) -> LabelledSolution {
     let parsed: Vec<Vec<Computation>> = lines.iter().map(|l| computations(l)).collect();
     // Numbers the problem states: every quantity's value, the numbers its computations write
     // (a graft's `× 4`), and the question's numbers.
+    let inputs: Vec<Vec<Number>> = g
+        .ids()
+        .map(|id| {
+            if g.node(id).kind.is_operation() {
+                inputs_of(g, id)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     let mut known: HashSet<Number> = g.ids().map(|id| g.value(id)).collect();
-    for id in g.ids() {
-        if g.node(id).kind.is_operation() {
-            known.extend(inputs_of(g, id));
-        }
-    }
+    known.extend(inputs.iter().flatten().copied());
     if let Some(q) = g.question() {
         for m in find_numbers(q) {
             known.extend(m.values().iter().copied());
         }
     }
     known.extend(COMMON.iter().map(|&c| Number::from(c)));
-    let progress = progress(g, &relevant, &parsed);
-    let carried = carried(g, &parsed, &progress);
+    let progress = progress(g, &relevant, &inputs, &parsed);
+    let carried = carried(&inputs, &parsed, &progress);
     let mut results: HashSet<Number> = HashSet::new();
     let mut steps = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
@@ -797,6 +811,11 @@ mod tests {
         assert!(c[0].value.is_err());
         let deep = format!("{}1{} + 1 = 2", "(".repeat(100), ")".repeat(100));
         assert!(computations(&deep).is_empty(), "too deep is not read");
+        let minuses = format!("1 * {}1 = 1", "- ".repeat(50_000));
+        assert!(
+            computations(&minuses).is_empty(),
+            "a run of minuses is bounded too"
+        );
     }
 
     fn eggs() -> Graph {
