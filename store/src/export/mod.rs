@@ -421,7 +421,7 @@ macro_rules! export_sql {
         export_sql!(@munch $m [$($acc)* " ORDER BY a.id) x)"] [$($rest)*] $args)
     };
     (@munch $m:tt [$($acc:literal)*] [PRM_WHERE $($rest:tt)*] $args:tt) => {
-        export_sql!(@munch $m [$($acc)* "li.gold_first_error IS NULL AND EXISTS (
+        export_sql!(@munch $m [$($acc)* "li.gold_first_error IS NULL AND li.solution_id IS NULL AND EXISTS (
     SELECT 1 FROM annotations a WHERE a.item_id = li.id AND a.finished_at IS NOT NULL)"]
             [$($rest)*] $args)
     };
@@ -938,6 +938,7 @@ async fn produce_full(
             LEFT JOIN users ed ON ed.id = v.text_edited_by
             LEFT JOIN users rv ON rv.id = v.reviewed_by
             LEFT JOIN label_items li ON li.variant_id = v.id AND li.gold_first_error IS NULL
+                AND li.solution_id IS NULL
         WHERE p.dataset_id = ?1
         ORDER BY v.id"#
         ](job.dataset_id))
@@ -1004,7 +1005,7 @@ async fn produce_full(
         DbGold,
         "WITH " KEYS r#"
         SELECT vk.k AS "variant_key!: i64", pk.k AS "problem_key!: i64", p.question,
-            li.steps AS steps_json, li.gold_first_error AS "gold_first_error!", li.gold_detail,
+            li.steps AS "steps_json!", li.gold_first_error AS "gold_first_error!", li.gold_detail,
             li.created_at, "# LABELS r#" AS "labels!: String"
         FROM label_items li
             CROSS JOIN variants v ON v.id = li.variant_id
@@ -1050,7 +1051,7 @@ async fn produce_prm(
         "WITH " KEYS r#"
         SELECT vk.k AS "key!: i64", pk.k AS "problem_key!: i64",
             COALESCE(v.text, p.question) AS "problem!: String", v.answer,
-            li.steps AS steps_json, "# LABELS_FINISHED r#" AS "labels!: String"
+            li.steps AS "steps_json!", "# LABELS_FINISHED r#" AS "labels!: String"
         FROM variants v
             CROSS JOIN problems p ON p.id = v.problem_id
             CROSS JOIN label_items li ON li.variant_id = v.id
