@@ -159,6 +159,21 @@ fn LabelScreen(dataset_id: i64, queue: LabelQueue, next: RwSignal<u32>) -> impl 
         });
         send(LabelEdit::Finish { reason });
     };
+    // A model's solution: every step takes its automatic suggestion (then any can be changed).
+    let has_suggestions = task.with_untracked(|t| t.solution.is_some());
+    let accept = move || {
+        if !has_suggestions {
+            return;
+        }
+        task.update(|t| {
+            t.ratings = t
+                .steps
+                .iter()
+                .map(|s| s.suggestion.as_ref().map(|x| x.rating))
+                .collect()
+        });
+        send(LabelEdit::AcceptSuggestions);
+    };
     let flag = move || {
         let flagged = !task.with_untracked(|t| t.flagged);
         task.update(|t| t.flagged = flagged);
@@ -192,6 +207,7 @@ fn LabelScreen(dataset_id: i64, queue: LabelQueue, next: RwSignal<u32>) -> impl 
                     rate(None)
                 }
                 "f" => first_error(),
+                "a" => accept(),
                 "x" => flag(),
                 "Enter" => {
                     ev.prevent_default();
@@ -229,6 +245,16 @@ fn LabelScreen(dataset_id: i64, queue: LabelQueue, next: RwSignal<u32>) -> impl 
                         }
                     })}
                     <blockquote class="variant-text">{move || task.with(|t| t.text.clone())}</blockquote>
+                    {task.with_untracked(|t| t.solution.clone()).map(|s| view! {
+                        <p class="solution-head">
+                            "A model's solution: " <strong class="model">{s.model.clone()}</strong>
+                            ", sample " {s.sample + 1} " · final answer "
+                            <strong class="final-answer">{s.final_answer.clone().unwrap_or_else(|| "none found".into())}</strong>
+                            " · " <span class=format!("score {}", s.score)>{s.score.clone()}</span>
+                            " (the answer is " {s.answer.clone()} ")"
+                        </p>
+                        <p class="muted">"Automatic labels are shown as suggestions: " <kbd>"a"</kbd> " accepts them all; then change any step."</p>
+                    })}
                     <ol class="steps">
                         {(0..n).map(|i| {
                             let step = task.with_untracked(|t| t.steps[i].clone());
@@ -238,9 +264,23 @@ fn LabelScreen(dataset_id: i64, queue: LabelQueue, next: RwSignal<u32>) -> impl 
                                     on:click=move |_| cursor.set(i)>
                                     <span class="rating">{move || task.with(|t| rating_label(t.ratings.get(i).copied().flatten()).0)}</span>
                                     <span class="step-body">
-                                        {step.sentence.clone().map(|s| view! { <span class="sentence">{s}</span> })}
-                                        <code class="op">{step.description.clone()}</code>
-                                        " = " <strong class="value">{step.value.clone()}</strong>
+                                        {step.sentence.clone().map(|s| {
+                                            // A model's line is the step itself; Graft's sentence only explains it.
+                                            let class = if step.description.is_empty() { "line" } else { "sentence" };
+                                            view! { <span class=class>{s}</span> }
+                                        })}
+                                        {(!step.description.is_empty()).then(|| view! {
+                                            <code class="op">{step.description.clone()}</code>
+                                            " = " <strong class="value">{step.value.clone()}</strong>
+                                        })}
+                                        {step.suggestion.clone().map(|x| {
+                                            let (mark, class) = rating_label(Some(x.rating));
+                                            view! {
+                                                <span class=format!("suggestion {class}") data-suggested=x.rating title=x.reason.clone()>
+                                                    "auto " {mark} ": " {x.reason.clone()}
+                                                </span>
+                                            }
+                                        })}
                                     </span>
                                 </li>
                             }
@@ -251,6 +291,9 @@ fn LabelScreen(dataset_id: i64, queue: LabelQueue, next: RwSignal<u32>) -> impl 
                         <button on:click=move |_| rate(Some(0))>"0 neutral " <kbd>"0"</kbd></button>
                         <button on:click=move |_| rate(Some(-1))>"−1 wrong " <kbd>"2"</kbd></button>
                         <button on:click=move |_| first_error()>"First error here " <kbd>"f"</kbd></button>
+                        {has_suggestions.then(|| view! {
+                            <button class="accept-suggestions" on:click=move |_| accept()>"Accept suggestions " <kbd>"a"</kbd></button>
+                        })}
                         <button on:click=move |_| flag()>"Flag " <kbd>"x"</kbd></button>
                         <button class="primary finish" on:click=move |_| finish(None)>"Finish " <kbd>"Enter"</kbd></button>
                         <button on:click=move |_| finish(Some(FinishReason::BadProblem))>"Bad problem " <kbd>"b"</kbd></button>
@@ -274,6 +317,7 @@ fn LabelScreen(dataset_id: i64, queue: LabelQueue, next: RwSignal<u32>) -> impl 
                     <dt><kbd>"2"</kbd>" / "<kbd>"-"</kbd></dt><dd>"−1 wrong"</dd>
                     <dt><kbd>"⌫"</kbd></dt><dd>"clear (unrated)"</dd>
                     <dt><kbd>"f"</kbd></dt><dd>"first error: this step −1, earlier +1, later unrated"</dd>
+                    <dt><kbd>"a"</kbd></dt><dd>"a model's solution: take every automatic suggestion"</dd>
                     <dt><kbd>"x"</kbd></dt><dd>"flag the item"</dd>
                     <dt><kbd>"Enter"</kbd></dt><dd>"finish (found an error if any −1, else correct)"</dd>
                     <dt><kbd>"b"</kbd>" / "<kbd>"g"</kbd></dt><dd>"finish: bad problem / gave up"</dd>
@@ -405,6 +449,19 @@ fn ReportView(report: AnnotationReport) -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
+                            })}
+                            {r.automatic.clone().map(|a| view! {
+                                <h3>"Automatic labels against people"</h3>
+                                <p class="automatic-agreement">
+                                    "Over " {a.annotations} " finished labelings of " {r.solution_items} " model solutions: Cohen's kappa "
+                                    <strong class="auto-kappa">{fmt_opt(a.kappa)}</strong>
+                                    " · observed " {fmt_opt(a.observed)} " over " {a.steps} " steps · first error the same in "
+                                    <strong class="first-error-accuracy">{a.first_error_agree} " of " {a.annotations}</strong>
+                                    " (" {a.first_error_accuracy.map_or_else(|| "—".to_string(), |x| format!("{:.0}%", 100.0 * x))} ")"
+                                </p>
+                            })}
+                            {(r.automatic.is_none() && r.solution_items > 0).then(|| view! {
+                                <p class="muted">{r.solution_items} " model solutions wait in the label queue; agreement with the automatic labels shows once people finish some."</p>
                             })}
                             <h3>"Annotators"</h3>
                             <table class="annotators">

@@ -6,14 +6,16 @@
 use std::collections::BTreeMap;
 
 use engine::agreement::{self, ItemRatings, RaterSteps, Rating};
+use engine::labels::solutions::AutoLabel;
 use engine::labels::StepLabel;
 
 use super::rows::graph_from_json;
 use super::{Store, StoreError, StoreResult};
 use types::account::UserInfo;
 use types::annotation::{
-    first_error_ratings, AnnotationReport, AnnotatorProgress, FinishReason, LabelEdit, LabelQueue,
-    LabelTask, StepAgreementView, StepView,
+    first_error_ratings, AnnotationReport, AnnotatorProgress, AutomaticAgreementView,
+    FinishReason, LabelEdit, LabelQueue, LabelTask, SolutionHead, StepAgreementView, StepView,
+    Suggestion,
 };
 
 /// Variants turned into label items per blocking batch.
@@ -25,6 +27,13 @@ struct DbLabelItem {
     steps: String,
     text: Option<String>,
     question: String,
+    answer: String,
+    solution_id: Option<i64>,
+    model: Option<String>,
+    sample: Option<i64>,
+    final_answer: Option<String>,
+    score: Option<String>,
+    auto_labels: Option<String>,
 }
 
 struct DbAnnotation {
@@ -45,6 +54,8 @@ struct DbRating {
     flagged: bool,
     step: Option<i64>,
     rating: Option<i64>,
+    finish_reason: Option<String>,
+    auto_labels: Option<String>,
 }
 
 fn steps_from_json(json: &str, item: i64) -> StoreResult<Vec<StepLabel>> {
@@ -55,14 +66,24 @@ fn steps_from_json(json: &str, item: i64) -> StoreResult<Vec<StepLabel>> {
     })
 }
 
+/// The automatic labels of a model solution as stored (`model_solutions.labels`).
+fn auto_labels_from_json(json: &str, item: i64) -> StoreResult<Vec<AutoLabel>> {
+    serde_json::from_str(json).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "the automatic labels of label item {item}'s model solution do not read back: {e}"
+        ))
+    })
+}
+
 /// Ratings as stored (`-1`, `0`, `1`) to the engine's.
 fn rating(r: Option<i64>) -> Option<Rating> {
     r.and_then(|v| Rating::from_i8(v as i8))
 }
 
 impl Store {
-    /// Makes the label items dataset `dataset_id` lacks: one per variant with steps, and gold
-    /// questions (corrupted chains) up to the dataset's gold rate.
+    /// Makes the label items dataset `dataset_id` lacks: one per variant with steps, one per
+    /// stored model solution, and gold questions (corrupted chains) up to the dataset's gold
+    /// rate.
     pub async fn ensure_label_items(&self, dataset_id: i64) -> StoreResult<()> {
         loop {
             let rows: Vec<(i64, String, Option<String>)> = sqlx::query!(
@@ -120,6 +141,18 @@ impl Store {
             }
             tx.commit().await?;
         }
+        // A model's solutions, one item each (their steps are the solution's lines).
+        sqlx::query!(
+            "INSERT OR IGNORE INTO label_items (dataset_id, variant_id, steps, solution_id)
+             SELECT p.dataset_id, s.variant_id, '[]', s.id FROM model_solutions s
+             JOIN variants v ON v.id = s.variant_id JOIN problems p ON p.id = v.problem_id
+             WHERE p.dataset_id = ? AND json_array_length(s.labels) > 0
+               AND NOT EXISTS (SELECT 1 FROM label_items i WHERE i.solution_id = s.id)
+             ORDER BY s.id",
+            dataset_id
+        )
+        .execute(&self.pool)
+        .await?;
         self.ensure_gold(dataset_id).await
     }
 
@@ -266,7 +299,8 @@ impl Store {
     }
 
     /// The first item `user_id` has not touched: a gold one, or a real one that fewer than
-    /// `overlap` annotators have.
+    /// `overlap` annotators have. A model's solutions come before Graft's own steps (they are
+    /// what process-reward data is made of).
     async fn next_item(
         &self,
         dataset_id: i64,
@@ -281,7 +315,7 @@ impl Store {
                                AND a.user_id = ?2)
                AND (i.gold_first_error IS NOT NULL
                     OR (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id) < ?3)
-             ORDER BY i.id LIMIT 1"#,
+             ORDER BY i.solution_id IS NULL, i.id LIMIT 1"#,
             dataset_id,
             user_id,
             overlap,
@@ -315,9 +349,12 @@ impl Store {
     pub async fn label_task(&self, item_id: i64, user: &UserInfo) -> StoreResult<LabelTask> {
         let row: Option<DbLabelItem> = sqlx::query_as!(
             DbLabelItem,
-            "SELECT i.id, i.variant_id, i.steps, v.text, p.question
+            r#"SELECT i.id, i.variant_id, i.steps, v.text, p.question, v.answer,
+                    i.solution_id, s.model AS "model?", s.sample AS "sample?",
+                    s.final_answer, s.score AS "score?", s.labels AS "auto_labels?"
              FROM label_items i JOIN variants v ON v.id = i.variant_id
-             JOIN problems p ON p.id = v.problem_id WHERE i.id = ?",
+             JOIN problems p ON p.id = v.problem_id
+             LEFT JOIN model_solutions s ON s.id = i.solution_id WHERE i.id = ?"#,
             item_id
         )
         .fetch_optional(&self.pool)
@@ -326,7 +363,40 @@ impl Store {
             what: "label item",
             id: item_id,
         })?;
-        let steps = steps_from_json(&row.steps, row.id)?;
+        let steps: Vec<StepView> = match &row.auto_labels {
+            Some(json) => auto_labels_from_json(json, row.id)?
+                .into_iter()
+                .map(|l| StepView {
+                    sentence: Some(l.text),
+                    description: String::new(),
+                    value: String::new(),
+                    suggestion: Some(Suggestion {
+                        rating: l.rating,
+                        reason: l.reason,
+                    }),
+                })
+                .collect(),
+            None => steps_from_json(&row.steps, row.id)?
+                .into_iter()
+                .map(|s| StepView {
+                    sentence: s.text,
+                    description: s.description,
+                    value: s.value.to_string(),
+                    suggestion: None,
+                })
+                .collect(),
+        };
+        let solution = match (row.solution_id, row.model, row.sample, row.score) {
+            (Some(id), Some(model), Some(sample), Some(score)) => Some(SolutionHead {
+                id,
+                model,
+                sample,
+                final_answer: row.final_answer,
+                score,
+                answer: row.answer,
+            }),
+            _ => None,
+        };
         let annotation: Option<DbAnnotation> = sqlx::query_as!(
             DbAnnotation,
             r#"SELECT id AS "id!", flagged AS "flagged: bool", flag_note, finish_reason
@@ -354,14 +424,7 @@ impl Store {
             item_id: row.id,
             variant_id: row.variant_id,
             text: row.text.unwrap_or(row.question),
-            steps: steps
-                .iter()
-                .map(|s| StepView {
-                    sentence: s.text.clone(),
-                    description: s.description.clone(),
-                    value: s.value.to_string(),
-                })
-                .collect(),
+            steps,
             ratings,
             flagged: annotation.as_ref().is_some_and(|a| a.flagged),
             flag_note: annotation.as_ref().and_then(|a| a.flag_note.clone()),
@@ -369,6 +432,7 @@ impl Store {
                 .as_ref()
                 .and_then(|a| a.finish_reason.as_deref())
                 .and_then(FinishReason::parse),
+            solution,
         })
     }
 
@@ -379,14 +443,25 @@ impl Store {
         user: &UserInfo,
         edit: &LabelEdit,
     ) -> StoreResult<LabelTask> {
-        let steps_json = sqlx::query_scalar!("SELECT steps FROM label_items WHERE id = ?", item_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound {
-                what: "label item",
-                id: item_id,
-            })?;
-        let n = steps_from_json(&steps_json, item_id)?.len() as u32;
+        let item = sqlx::query!(
+            r#"SELECT i.steps, s.labels AS "auto_labels?" FROM label_items i
+               LEFT JOIN model_solutions s ON s.id = i.solution_id WHERE i.id = ?"#,
+            item_id
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound {
+            what: "label item",
+            id: item_id,
+        })?;
+        let suggestions = match &item.auto_labels {
+            Some(json) => Some(auto_labels_from_json(json, item_id)?),
+            None => None,
+        };
+        let n = match &suggestions {
+            Some(s) => s.len() as u32,
+            None => steps_from_json(&item.steps, item_id)?.len() as u32,
+        };
         let check_step = |step: u32| {
             if step < n {
                 Ok(step as i64)
@@ -413,7 +488,10 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let (annotation, finished) = (r.id, r.finished_at);
-        let changes_labels = matches!(edit, LabelEdit::Rate { .. } | LabelEdit::FirstError { .. });
+        let changes_labels = matches!(
+            edit,
+            LabelEdit::Rate { .. } | LabelEdit::FirstError { .. } | LabelEdit::AcceptSuggestions
+        );
         if changes_labels && finished.is_some() {
             return Err(StoreError::Invalid(format!(
                 "item {item_id} is finished; reopen it to change its labels"
@@ -484,6 +562,27 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            LabelEdit::AcceptSuggestions => {
+                let Some(suggestions) = &suggestions else {
+                    return Err(StoreError::Invalid(format!(
+                        "item {item_id} shows Graft's own steps, which have no suggestions; \
+                         rate its steps one by one"
+                    )));
+                };
+                for (s, l) in suggestions.iter().enumerate() {
+                    let step = s as i64;
+                    let rating = Rating::from_i8(l.rating).map(|r| i64::from(r.as_i8()));
+                    sqlx::query!(
+                        "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
+                         ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
+                        annotation,
+                        step,
+                        rating
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             LabelEdit::Reopen => {
                 sqlx::query!(
                     "UPDATE annotations SET finish_reason = NULL, finished_at = NULL WHERE id = ?",
@@ -509,6 +608,7 @@ impl Store {
         let overlap = self.dataset_head(dataset_id).await?.overlap;
         let r = sqlx::query!(
             r#"SELECT COALESCE(SUM(i.gold_first_error IS NULL), 0) AS "items!: i64",
+                COALESCE(SUM(i.solution_id IS NOT NULL), 0) AS "solution_items!: i64",
                 COALESCE(SUM(i.gold_first_error IS NOT NULL), 0) AS "gold_items!: i64",
                 COALESCE(SUM(i.gold_first_error IS NULL AND
                     (SELECT COUNT(*) FROM annotations a WHERE a.item_id = i.id
@@ -520,14 +620,18 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let (items, gold_items, complete) = (r.items, r.gold_items, r.complete);
+        let solution_items = r.solution_items;
         // Every finished annotation's step ratings, in one pass.
         let rows: Vec<DbRating> = sqlx::query_as!(
             DbRating,
             r#"SELECT i.id AS "item!", u.id AS "user!", u.name, i.gold_first_error AS gold,
-                    json_array_length(i.steps) AS "steps!: i64", a.flagged AS "flagged: bool",
-                    s.step AS "step?", s.rating
+                    CASE WHEN ms.labels IS NULL THEN json_array_length(i.steps)
+                         ELSE json_array_length(ms.labels) END AS "steps!: i64",
+                    a.flagged AS "flagged: bool", s.step AS "step?", s.rating,
+                    a.finish_reason, ms.labels AS "auto_labels?"
                  FROM annotations a JOIN label_items i ON i.id = a.item_id
                  JOIN users u ON u.id = a.user_id
+                 LEFT JOIN model_solutions ms ON ms.id = i.solution_id
                  LEFT JOIN step_labels s ON s.annotation_id = a.id
                  WHERE i.dataset_id = ? AND a.finished_at IS NOT NULL
                  ORDER BY i.id, u.id, s.step"#,
@@ -535,10 +639,30 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        // (item, user) → (name, gold, steps, flagged, ratings)
+        // (item, user) → (name, gold, flagged, ratings)
         type Work = (String, Option<i64>, bool, Vec<Option<Rating>>);
         let mut work: BTreeMap<(i64, i64), Work> = BTreeMap::new();
+        // A model solution's automatic ratings, per item; the (item, user) pairs that judged
+        // its steps (finished as correct or with an error found).
+        let mut automatic: BTreeMap<i64, Vec<Rating>> = BTreeMap::new();
+        let mut judged: std::collections::BTreeSet<(i64, i64)> = Default::default();
         for r in rows {
+            if let Some(json) = &r.auto_labels {
+                if !automatic.contains_key(&r.item) {
+                    let auto = auto_labels_from_json(json, r.item)?
+                        .iter()
+                        .map(|l| Rating::from_i8(l.rating).unwrap_or(Rating::Neutral))
+                        .collect();
+                    automatic.insert(r.item, auto);
+                }
+                let reason = r.finish_reason.as_deref().and_then(FinishReason::parse);
+                if matches!(
+                    reason,
+                    Some(FinishReason::SolutionCorrect | FinishReason::FoundError)
+                ) {
+                    judged.insert((r.item, r.user));
+                }
+            }
             let w = work.entry((r.item, r.user)).or_insert_with(|| {
                 (
                     r.name,
@@ -553,6 +677,24 @@ impl Store {
                 }
             }
         }
+        let pairs: Vec<(Vec<Rating>, Vec<Option<Rating>>)> = judged
+            .iter()
+            .filter_map(|key| {
+                let auto = automatic.get(&key.0)?;
+                Some((auto.clone(), work.get(key)?.3.clone()))
+            })
+            .collect();
+        let auto = (!pairs.is_empty()).then(|| {
+            let a = agreement::automatic_agreement(&pairs);
+            AutomaticAgreementView {
+                annotations: a.annotations as u64,
+                steps: a.steps as u64,
+                kappa: a.kappa,
+                observed: a.observed,
+                first_error_agree: a.first_error_agree as u64,
+                first_error_accuracy: a.first_error_accuracy,
+            }
+        });
         let mut people: BTreeMap<i64, AnnotatorProgress> = BTreeMap::new();
         let mut by_item: BTreeMap<i64, Vec<RaterSteps>> = BTreeMap::new();
         for ((item, user), (name, gold, flagged, ratings)) in work {
@@ -607,6 +749,11 @@ impl Store {
                     units: s.units as u64,
                 })
                 .collect(),
+            solution_items: solution_items as u64,
+            automatic: auto,
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -146,8 +146,37 @@ pub struct StepView {
     pub sentence: Option<String>,
     /// The operation (`eggs_sold = eggs_per_day - eggs_eaten`).
     pub description: String,
-    /// The value it produces.
+    /// The value it produces (empty for a model's line, whose value is what it states).
     pub value: String,
+    /// The automatic label offered as a suggestion (a model's solution only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<Suggestion>,
+}
+
+/// An automatic step label shown to an annotator as a suggestion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// +1, 0 or −1.
+    pub rating: i8,
+    /// Why ("9 × 4 = 36 matches `total_eggs`").
+    pub reason: String,
+}
+
+/// The model solution a label item shows, when it shows one rather than Graft's own steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SolutionHead {
+    /// The stored solution's id.
+    pub id: i64,
+    /// The model that wrote it.
+    pub model: String,
+    /// Its sample index among the model's solutions of the variant.
+    pub sample: i64,
+    /// The final answer it states, if one was found.
+    pub final_answer: Option<String>,
+    /// `correct`, `wrong` or `unparseable`.
+    pub score: String,
+    /// The variant's exact answer.
+    pub answer: String,
 }
 
 /// How an annotator closes an item.
@@ -218,6 +247,9 @@ pub struct LabelTask {
     pub flag_note: Option<String>,
     /// How the caller closed it, when finished.
     pub finish: Option<FinishReason>,
+    /// The model solution whose lines are the steps (`None`: Graft's own steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solution: Option<SolutionHead>,
 }
 
 /// An annotator's queue: the next item and their progress.
@@ -266,6 +298,8 @@ pub enum LabelEdit {
     },
     /// Open a finished item again.
     Reopen,
+    /// Take every step's automatic suggestion as the caller's rating (a model's solution).
+    AcceptSuggestions,
 }
 
 /// First-error mode on `n` steps with step `first` the first wrong one: the steps before it
@@ -333,4 +367,27 @@ pub struct AnnotationReport {
     pub units: u64,
     /// Per step position.
     pub per_step: Vec<StepAgreementView>,
+    /// Model solutions among the items.
+    #[serde(default)]
+    pub solution_items: u64,
+    /// How far the automatic labels of model solutions agree with people's.
+    #[serde(default)]
+    pub automatic: Option<AutomaticAgreementView>,
+}
+
+/// The automatic labels against people's, over the model solutions people finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutomaticAgreementView {
+    /// Finished human annotations of model solutions compared.
+    pub annotations: u64,
+    /// Steps rated by both.
+    pub steps: u64,
+    /// Cohen's kappa, automatic against person, over those steps.
+    pub kappa: Option<f64>,
+    /// Share of those steps rated alike.
+    pub observed: Option<f64>,
+    /// Annotations whose first error is the automatic one (none on both counts).
+    pub first_error_agree: u64,
+    /// `first_error_agree` over `annotations`.
+    pub first_error_accuracy: Option<f64>,
 }

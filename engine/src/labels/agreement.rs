@@ -353,6 +353,52 @@ pub fn gold_accuracy<'a>(
     (total > 0).then(|| right as f64 / total as f64)
 }
 
+/// How far automatic step labels agree with people's, over the solutions people finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutomaticAgreement {
+    /// Finished human annotations compared (one per person per solution).
+    pub annotations: usize,
+    /// Steps both the automatic labeler and a person rated.
+    pub steps: usize,
+    /// Cohen's kappa between the automatic label and the person's, over those steps (`None`
+    /// where undefined, see [`cohen_kappa`]).
+    pub kappa: Option<f64>,
+    /// Share of those steps where they agree.
+    pub observed: Option<f64>,
+    /// Annotations whose first error (the first step the person rated −1, or none) is the
+    /// automatic labeler's.
+    pub first_error_agree: usize,
+    /// `first_error_agree` over `annotations`.
+    pub first_error_accuracy: Option<f64>,
+}
+
+/// Agreement between automatic labels and people, from one `(automatic ratings, a person's
+/// ratings)` pair per finished annotation of a solution. Steps the person left unrated do not
+/// count for kappa; the first error compares the first −1 of each (both none is agreement).
+pub fn automatic_agreement(pairs: &[(Vec<Rating>, Vec<Option<Rating>>)]) -> AutomaticAgreement {
+    let mut units = Vec::new();
+    let mut first_error_agree = 0usize;
+    for (auto, human) in pairs {
+        for (a, h) in auto.iter().zip(human) {
+            if let Some(h) = h {
+                units.push((*a, *h));
+            }
+        }
+        let auto_first = auto.iter().position(|r| *r == Rating::Wrong);
+        first_error_agree += usize::from(auto_first == first_error(human));
+    }
+    let agree = units.iter().filter(|(a, h)| a == h).count();
+    AutomaticAgreement {
+        annotations: pairs.len(),
+        steps: units.len(),
+        kappa: cohen_kappa(&units),
+        observed: (!units.is_empty()).then(|| agree as f64 / units.len() as f64),
+        first_error_agree,
+        first_error_accuracy: (!pairs.is_empty())
+            .then(|| first_error_agree as f64 / pairs.len() as f64),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +411,35 @@ mod tests {
 
     fn repeat(pair: (Rating, Rating), k: usize) -> Vec<(Rating, Rating)> {
         vec![pair; k]
+    }
+
+    #[test]
+    fn automatic_agreement_counts_rated_steps_and_first_errors() {
+        let pairs = vec![
+            // Agrees on every step, first error at 1 on both.
+            (
+                vec![Correct, Wrong, Neutral],
+                vec![Some(Correct), Some(Wrong), None],
+            ),
+            // The person finds the error a step earlier.
+            (
+                vec![Correct, Correct, Wrong],
+                vec![Some(Correct), Some(Wrong), Some(Wrong)],
+            ),
+            // No error on either side.
+            (vec![Correct], vec![Some(Correct)]),
+        ];
+        let a = automatic_agreement(&pairs);
+        assert_eq!(a.annotations, 3);
+        assert_eq!(a.steps, 6);
+        assert_eq!(a.first_error_agree, 2);
+        assert!(close(a.first_error_accuracy.unwrap(), 2.0 / 3.0));
+        assert!(close(a.observed.unwrap(), 5.0 / 6.0));
+        // Pairs: (C,C)×3, (W,W), (C,W), (W,W): p_o = 5/6; auto C 4 W 2, person C 3 W 3:
+        // p_e = (4·3 + 2·3)/36 = 1/2; kappa = (5/6 − 1/2)/(1/2) = 2/3.
+        assert!(close(a.kappa.unwrap(), 2.0 / 3.0));
+        let none = automatic_agreement(&[]);
+        assert_eq!((none.kappa, none.observed, none.first_error_accuracy), (None, None, None));
     }
 
     #[test]
