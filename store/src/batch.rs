@@ -1,4 +1,5 @@
-//! Verbalize, judge and extract jobs: one item (variant or problem) per step, in id order.
+//! Verbalize, judge, extract and solve jobs: one item (variant or problem) per step, in id
+//! order; a solve job takes a batch of variants per step, asked at once.
 //!
 //! Each step writes its item, then moves the job's cursor past it. A model outage (down,
 //! timing out, rate-limiting past the wait allowed) stops the job as `failed`, with the cursor
@@ -8,13 +9,17 @@
 
 use std::panic::AssertUnwindSafe;
 
-use futures_util::FutureExt;
+use futures_util::{FutureExt, StreamExt};
 use llm::{Budget, Client};
 
 use super::rows::{DbJob, JobParams};
 use super::words::client_for;
 use super::{panic_message, EngineError, Store, StoreError, StoreResult};
 use types::model::{JobSpec, JobTask};
+
+/// The most variants a solve job takes per step (four times its client's concurrency, up to
+/// this); the job's cursor moves past them together.
+const MAX_SOLVE_BATCH: usize = 256;
 
 // The time now as stored is `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`, written out in each
 // query (sqlx's checked macros take literal SQL only), as in migrations/.
@@ -147,28 +152,38 @@ impl Store {
         }
     }
 
-    /// Processes the next item of a verbalize, judge or extract job. Returns whether there
-    /// may be more to do.
+    /// Processes the next item of a verbalize, judge or extract job, or the next batch of a
+    /// solve job's variants (as many as the model client may have requests in flight, asked
+    /// at once). Returns whether there may be more to do.
     pub(super) async fn words_job_step(&self, job: DbJob) -> StoreResult<bool> {
         let task = job.task()?;
         let params = job.params()?;
         let (ds, last, pid) = (job.dataset_id, params.last_id.unwrap_or(0), job.problem_id);
-        let next: Option<i64> = if task == JobTask::Extract {
+        // A solve job keeps the endpoint busy: a window of variants per step, as many asked
+        // at once as the client may have requests in flight (each asking its samples in
+        // turn), the next one as soon as one is done.
+        let concurrency = self.llm_config.concurrency.max(1);
+        let batch: i64 = if task == JobTask::Solve {
+            (concurrency * 4).clamp(1, MAX_SOLVE_BATCH) as i64
+        } else {
+            1
+        };
+        let items: Vec<i64> = if task == JobTask::Extract {
             problems_in_scope!(
                 r#"p.id AS "id!""#;
                 query_scalar!(" ORDER BY p.id LIMIT 1", ds, last, pid, job.cursor)
             )
-            .fetch_optional(&self.pool)
+            .fetch_all(&self.pool)
             .await?
         } else {
             variants_in_scope!(
                 r#"v.id AS "id!""#;
-                query_scalar!(" ORDER BY v.id LIMIT 1", ds, last, pid, job.cursor)
+                query_scalar!(" ORDER BY v.id LIMIT ?5", ds, last, pid, job.cursor, batch)
             )
-            .fetch_optional(&self.pool)
+            .fetch_all(&self.pool)
             .await?
         };
-        let Some(item) = next else {
+        let Some(&last_item) = items.last() else {
             sqlx::query!(
                 "UPDATE jobs SET state = 'done', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                  WHERE id = ? AND state = 'running'",
@@ -191,88 +206,142 @@ impl Store {
             job.requests_used.clamp(0, u32::MAX as i64) as u32,
         );
         let model = client.as_ref().map(|c| (c, &budget));
-        let work = async {
-            match task {
-                JobTask::Verbalize => self
-                    .verbalize_variant(item, model, Some(job.id))
-                    .await
-                    .map(|_| true),
-                JobTask::Judge => self
-                    .judge_variant(item, model, Some(job.id))
-                    .await
-                    .map(|_| true),
-                JobTask::Extract => match &client {
-                    Some(c) => self.extract_problem(item, c, &budget, Some(job.id)).await,
-                    None => Err(StoreError::Invalid("an extract job needs a model".into())),
-                },
-                JobTask::Solve => match &client {
-                    Some(c) => {
-                        let options = params.solve.clone().unwrap_or_default();
-                        self.solve_variant(item, c, &budget, &options, job.id).await
+        let options = params.solve.clone().unwrap_or_default();
+        // A solve job's texts first, so that its requests then leave together.
+        let mut texts: std::collections::HashMap<i64, StoreResult<String>> = Default::default();
+        if task == JobTask::Solve {
+            for &item in &items {
+                texts.insert(item, self.solve_text(item).await);
+            }
+        }
+        let work = |item: i64, text: Option<StoreResult<String>>| {
+            let (client, budget, options) = (&client, &budget, &options);
+            async move {
+                let work = async {
+                    match task {
+                        JobTask::Verbalize => self
+                            .verbalize_variant(item, model, Some(job.id))
+                            .await
+                            .map(|_| true),
+                        JobTask::Judge => self
+                            .judge_variant(item, model, Some(job.id))
+                            .await
+                            .map(|_| true),
+                        JobTask::Extract => match client {
+                            Some(c) => self.extract_problem(item, c, budget, Some(job.id)).await,
+                            None => Err(StoreError::Invalid("an extract job needs a model".into())),
+                        },
+                        JobTask::Solve => match client {
+                            Some(c) => {
+                                let text = text.unwrap_or_else(|| {
+                                    Err(StoreError::Internal(format!(
+                                        "variant {item}'s text was not prepared"
+                                    )))
+                                })?;
+                                self.solve_variant(item, &text, c, budget, options, job.id)
+                                    .await
+                            }
+                            None => Err(StoreError::Invalid("a solve job needs a model".into())),
+                        },
+                        JobTask::Curriculum => Err(StoreError::Internal(
+                            "a curriculum job reached the words runner".into(),
+                        )),
                     }
-                    None => Err(StoreError::Invalid("a solve job needs a model".into())),
-                },
-                JobTask::Curriculum => Err(StoreError::Internal(
-                    "a curriculum job reached the words runner".into(),
-                )),
+                };
+                // A panic while working on this item (a bug in the engine or the model's
+                // glue) marks the item failed; the job goes on.
+                let outcome = match AssertUnwindSafe(work).catch_unwind().await {
+                    Ok(outcome) => outcome,
+                    Err(panic) => Err(StoreError::Engine(EngineError::Panicked {
+                        what: format!("{} {item}", task.item()),
+                        message: panic_message(panic.as_ref()),
+                    })),
+                };
+                (item, outcome)
             }
         };
-        // A panic while working on this item (a bug in the engine or the model's glue) marks
-        // the item failed; the job goes on.
-        let outcome = match AssertUnwindSafe(work).catch_unwind().await {
-            Ok(outcome) => outcome,
-            Err(panic) => Err(StoreError::Engine(EngineError::Panicked {
-                what: format!("{} {item}", task.item()),
-                message: panic_message(panic.as_ref()),
-            })),
-        };
+        let mut waiting: Vec<(i64, Option<StoreResult<String>>)> =
+            items.iter().rev().map(|&i| (i, texts.remove(&i))).collect();
+        let mut running = futures_util::stream::FuturesUnordered::new();
+        let mut outcomes: Vec<(i64, StoreResult<bool>)> = Vec::with_capacity(items.len());
+        loop {
+            while running.len() < concurrency {
+                let Some((item, text)) = waiting.pop() else {
+                    break;
+                };
+                running.push(work(item, text));
+            }
+            match running.next().await {
+                Some(outcome) => outcomes.push(outcome),
+                None => break,
+            }
+        }
         let used = budget.used() as i64;
-        let (written, failure) = match outcome {
-            Ok(w) => (w, None),
-            Err(StoreError::Unavailable(why)) => {
-                sqlx::query!(
-                    "UPDATE jobs SET requests_used = ? WHERE id = ?",
-                    used,
+        // An outage anywhere in the batch pauses the job before the batch: the items that
+        // finished keep what they stored and ask for nothing more when it resumes.
+        if let Some((item, why)) = outcomes.iter().find_map(|(item, o)| match o {
+            Err(StoreError::Unavailable(why)) => Some((*item, why.clone())),
+            _ => None,
+        }) {
+            sqlx::query!(
+                "UPDATE jobs SET requests_used = ? WHERE id = ?",
+                used,
+                job.id
+            )
+            .execute(&self.pool)
+            .await?;
+            self.fail_job(
+                job.id,
+                &format!(
+                    "paused at {} {item}: {why}. Nothing was lost; resume the job when the \
+                     endpoint is back (Resume button, or POST /api/jobs/{}/resume)",
+                    task.item(),
                     job.id
-                )
-                .execute(&self.pool)
-                .await?;
-                self.fail_job(
-                    job.id,
-                    &format!(
-                        "paused at {} {item}: {why}. Nothing was lost; resume the job when the \
-                         endpoint is back (Resume button, or POST /api/jobs/{}/resume)",
-                        task.item(),
-                        job.id
-                    ),
-                )
-                .await?;
-                return Ok(false);
+                ),
+            )
+            .await?;
+            return Ok(false);
+        }
+        let mut written = 0i64;
+        let mut failures: Vec<(i64, String)> = Vec::new();
+        for (item, outcome) in outcomes {
+            match outcome {
+                Ok(w) => {
+                    written += w as i64;
+                    if task == JobTask::Extract && !w {
+                        failures.push((item, String::new()));
+                    }
+                }
+                Err(StoreError::Unavailable(_)) => unreachable!("handled above"),
+                // The database itself failing stops the job (resumable); anything about this
+                // one item (the engine refusing it, a panic, a timeout, damaged stored data)
+                // only marks the item failed.
+                Err(
+                    e @ (StoreError::Database(_)
+                    | StoreError::Open { .. }
+                    | StoreError::Migrate(_)
+                    | StoreError::Internal(_)),
+                ) => return Err(e),
+                Err(e) => failures.push((item, e.to_string())),
             }
-            // The database itself failing stops the job (resumable); anything about this one
-            // item (the engine refusing it, a panic, a timeout, damaged stored data) only
-            // marks the item failed.
-            Err(
-                e @ (StoreError::Database(_)
-                | StoreError::Open { .. }
-                | StoreError::Migrate(_)
-                | StoreError::Internal(_)),
-            ) => return Err(e),
-            Err(e) => (false, Some(e.to_string())),
-        };
-        let failed_item = failure.is_some() || (task == JobTask::Extract && !written);
+        }
+        let done = items.len() as i64;
+        let failed_items = failures.len() as i64;
+        let failure_text = failures
+            .iter()
+            .rev()
+            .map(|(_, reason)| reason.as_str())
+            .find(|r| !r.is_empty());
         let mut tx = self.pool.begin().await?;
-        let written = written as i64;
-        let failed_item = failed_item as i64;
-        let failure_text = failure.as_deref();
         let advanced = sqlx::query!(
-            "UPDATE jobs SET done = done + 1, cursor = ?, variants_made = variants_made + ?,
+            "UPDATE jobs SET done = done + ?, cursor = ?, variants_made = variants_made + ?,
                 problems_failed = problems_failed + ?, error = COALESCE(?, error),
                 requests_used = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
              WHERE id = ? AND cursor = ? AND state = 'running'",
-            item,
+            done,
+            last_item,
             written,
-            failed_item,
+            failed_items,
             failure_text,
             used,
             job.id,
@@ -285,8 +354,8 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        if let Some(reason) = &failure {
-            super::jobs::record_failure(&mut tx, job.id, item, reason).await?;
+        for (item, reason) in failures.iter().filter(|(_, r)| !r.is_empty()) {
+            super::jobs::record_failure(&mut tx, job.id, *item, reason).await?;
         }
         tx.commit().await?;
         Ok(true)

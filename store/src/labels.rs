@@ -13,9 +13,8 @@ use super::rows::graph_from_json;
 use super::{Store, StoreError, StoreResult};
 use types::account::UserInfo;
 use types::annotation::{
-    first_error_ratings, AnnotationReport, AnnotatorProgress, AutomaticAgreementView,
-    FinishReason, LabelEdit, LabelQueue, LabelTask, SolutionHead, StepAgreementView, StepView,
-    Suggestion,
+    first_error_ratings, AnnotationReport, AnnotatorProgress, AutomaticAgreementView, FinishReason,
+    LabelEdit, LabelQueue, LabelTask, SolutionHead, StepAgreementView, StepView, Suggestion,
 };
 
 /// Variants turned into label items per blocking batch.

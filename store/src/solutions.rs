@@ -91,25 +91,20 @@ impl Store {
             let calls = std::slice::from_ref(call);
             Store::record_calls(&mut tx, calls, base_url, Some(variant_id), None, job_id).await?;
         }
-        let sample = sqlx::query_scalar!(
-            r#"SELECT COUNT(*) AS "n!: i64" FROM model_solutions
-               WHERE variant_id = ? AND model = ?"#,
-            variant_id,
-            model
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let id = sqlx::query_scalar!(
+        // The sample index is counted in the insert itself: solutions of one variant stored
+        // at the same time (a solve job's batch, API clients) never take the same one.
+        let row = sqlx::query!(
             r#"INSERT INTO model_solutions
                  (variant_id, job_id, model, prompt_version, sample, text, final_answer, score,
                   first_error, labels)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               RETURNING id AS "id!: i64""#,
+               VALUES (?1, ?2, ?3, ?4,
+                       (SELECT COUNT(*) FROM model_solutions WHERE variant_id = ?1 AND model = ?3),
+                       ?5, ?6, ?7, ?8, ?9)
+               RETURNING id AS "id!: i64", sample AS "sample!: i64""#,
             variant_id,
             job_id,
             model,
             prompt_version,
-            sample,
             text,
             written,
             score,
@@ -118,6 +113,7 @@ impl Store {
         )
         .fetch_one(&mut *tx)
         .await?;
+        let (id, sample) = (row.id, row.sample);
         tx.commit().await?;
         Ok(ModelSolution {
             id,
@@ -133,25 +129,41 @@ impl Store {
         })
     }
 
-    /// One item of solve job `job_id`: the variant's text (its stored one, else the offline
-    /// verbalizer's) asked of `client` until the job has `options.samples` solutions of it.
-    /// Samples stored before an outage are kept and not asked again when the job resumes.
-    pub(super) async fn solve_variant(
-        &self,
-        variant_id: i64,
-        client: &Client,
-        budget: &Budget,
-        options: &SolveOptions,
-        job_id: i64,
-    ) -> StoreResult<bool> {
-        let text = self
-            .variant_page_words(variant_id)
+    /// The text a model is asked to solve for variant `variant_id`: its stored text, else the
+    /// offline verbalizer's.
+    pub(super) async fn solve_text(&self, variant_id: i64) -> StoreResult<String> {
+        let stored = sqlx::query_scalar!("SELECT text FROM variants WHERE id = ?", variant_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "variant",
+                id: variant_id,
+            })?;
+        if let Some(text) = stored.filter(|t| !t.trim().is_empty()) {
+            return Ok(text);
+        }
+        self.variant_page_words(variant_id)
             .await?
             .wording
             .text
             .map_err(|why| {
                 StoreError::Invalid(format!("variant {variant_id} has no text to solve: {why}"))
-            })?;
+            })
+    }
+
+    /// One item of solve job `job_id`: `text` (variant `variant_id`'s, from
+    /// [`Store::solve_text`]) asked of `client` until the job has `options.samples` solutions
+    /// of it. Samples stored before an outage are kept and not asked again when the job
+    /// resumes.
+    pub(super) async fn solve_variant(
+        &self,
+        variant_id: i64,
+        text: &str,
+        client: &Client,
+        budget: &Budget,
+        options: &SolveOptions,
+        job_id: i64,
+    ) -> StoreResult<bool> {
         let have = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM model_solutions
                WHERE variant_id = ? AND job_id = ?"#,
@@ -168,7 +180,7 @@ impl Store {
             let (call, reply) = llm::solve::solve(
                 client,
                 budget,
-                &text,
+                text,
                 options.system_prompt.as_deref(),
                 options.max_tokens,
                 options.temperature,

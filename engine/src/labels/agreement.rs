@@ -439,7 +439,10 @@ mod tests {
         // p_e = (4·3 + 2·3)/36 = 1/2; kappa = (5/6 − 1/2)/(1/2) = 2/3.
         assert!(close(a.kappa.unwrap(), 2.0 / 3.0));
         let none = automatic_agreement(&[]);
-        assert_eq!((none.kappa, none.observed, none.first_error_accuracy), (None, None, None));
+        assert_eq!(
+            (none.kappa, none.observed, none.first_error_accuracy),
+            (None, None, None)
+        );
     }
 
     #[test]

@@ -17,7 +17,11 @@ async fn one_variant() -> (tempfile::TempDir, Store, i64, i64) {
         .import_jsonl("solutions", DEMO.lines().next().unwrap())
         .await
         .unwrap();
-    let page = store.dataset(r.dataset_id, None, None).await.unwrap().unwrap();
+    let page = store
+        .dataset(r.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap();
     let pid = page.problems[0].id;
     let g = store.problem(pid).await.unwrap().unwrap().graph.unwrap();
     let step = g.ids().find(|&id| g.node(id).kind.is_operation()).unwrap();
@@ -63,15 +67,24 @@ async fn solutions_are_labelled_from_suggestions_and_compared_with_people() {
     // The solution comes first in the queue, its lines as steps, the labels as suggestions.
     let queue = store.label_queue(dataset, &ann).await.unwrap();
     let task = queue.task.expect("an item");
-    let head = task.solution.clone().expect("the model's solution comes first");
+    let head = task
+        .solution
+        .clone()
+        .expect("the model's solution comes first");
     assert_eq!((head.id, head.model.as_str()), (solution.id, "tiny"));
     assert_eq!(task.steps.len(), solution.steps.len());
     for (view, auto) in task.steps.iter().zip(&solution.steps) {
         assert_eq!(view.sentence.as_deref(), Some(auto.text.as_str()));
         let s = view.suggestion.as_ref().expect("a suggestion per line");
-        assert_eq!((s.rating, s.reason.as_str()), (auto.rating, auto.reason.as_str()));
+        assert_eq!(
+            (s.rating, s.reason.as_str()),
+            (auto.rating, auto.reason.as_str())
+        );
     }
-    assert!(task.ratings.iter().all(Option::is_none), "suggestions are not labels");
+    assert!(
+        task.ratings.iter().all(Option::is_none),
+        "suggestions are not labels"
+    );
     // Graft's own steps of the variant are an item too, without suggestions.
     let items: Vec<(i64, Option<i64>)> =
         sqlx::query_as("SELECT id, solution_id FROM label_items WHERE gold_first_error IS NULL")
@@ -114,11 +127,17 @@ async fn solutions_are_labelled_from_suggestions_and_compared_with_people() {
         .label_edit(item, &ann, &LabelEdit::AcceptSuggestions)
         .await
         .unwrap_err();
-    assert!(after_finish.to_string().contains("reopen"), "{after_finish}");
+    assert!(
+        after_finish.to_string().contains("reopen"),
+        "{after_finish}"
+    );
 
     let report = store.annotation_report(dataset).await.unwrap();
     assert_eq!(report.solution_items, 1);
-    let a = report.automatic.clone().expect("one finished labeling to compare");
+    let a = report
+        .automatic
+        .clone()
+        .expect("one finished labeling to compare");
     assert_eq!((a.annotations, a.first_error_agree), (1, 1));
     assert_eq!(a.steps, solution.steps.len() as u64);
     assert_eq!(a.observed, Some(1.0));
