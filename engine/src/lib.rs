@@ -11,6 +11,7 @@ pub mod intervene;
 pub mod layout;
 pub mod limits;
 pub mod number;
+pub mod records;
 pub mod sample;
 
 pub mod extraction;

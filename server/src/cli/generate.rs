@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use engine::curriculum::{generate, regenerate, CurriculumConfig, Variant};
-use engine::problem::extract;
-use engine::{labels, printer, Graph, Metrics, Number};
+use engine::curriculum::{CurriculumConfig, Variant};
+use engine::records::{self, Origin, VariantRecord};
+use engine::Graph;
 use serde::Serialize;
 
 use crate::jsonl::{input_name, read_problems, source_id};
@@ -57,45 +57,11 @@ pub struct Args {
     llm: super::llm::LlmArgs,
 }
 
-/// One line of the output file.
+/// One line of the output file: the engine's record, and the model calls made for it.
 #[derive(Serialize)]
-struct VariantRecord<'a> {
-    /// `SOURCE_ID/cCHAIN/rROUND`.
-    id: String,
-    source_id: &'a str,
-    source_line: usize,
-    chain: u32,
-    round: u32,
-    seed: u64,
-    /// The original question.
-    question: Option<&'a str>,
-    operations: &'a [engine::intervene::Intervention],
-    answer: Number,
-    original_answer: Number,
-    metrics: Metrics,
-    original_metrics: Metrics,
-    /// The variant as a Python program.
-    program: String,
-    graph: &'a Graph,
-    steps: Vec<labels::StepLabel>,
-    /// With `--negatives`: a corrupted chain with its first error labelled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    negative: Option<labels::CorruptedChain>,
-    /// With --verbalize: the variant's problem text, who wrote it, and why a model's text
-    /// was not used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<String>,
-    /// With --verbalize: the worked solution in GSM8K style (the model's when it wrote the
-    /// text and its solution re-extracts to the answer, else the engine's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    solution: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text_source: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text_fallback: Option<String>,
-    /// With --judge: each check separately.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verdict: Option<engine::verdict::Verdict>,
+struct CliRecord<'a> {
+    #[serde(flatten)]
+    record: VariantRecord<'a>,
     /// Every model call made for this variant.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     llm_calls: Vec<llm::Exchange>,
@@ -329,51 +295,33 @@ fn generate_row(
     out: &mut Vec<u8>,
     totals: &mut RowTotals,
 ) -> anyhow::Result<Result<(), Skip>> {
-    let extracted = match extract(problem) {
-        Ok(ex) if ex.answer_matches != Some(false) => ex,
-        Ok(ex) => {
-            return Ok(Err((
-                "answer_mismatch".into(),
-                format!(
-                    "answer_mismatch: the graph gives {}, the row states {}",
-                    ex.graph.answer_value(),
-                    ex.expected.map(|e| e.to_string()).unwrap_or_default()
-                ),
-            )))
-        }
-        Err(f) => return Ok(Err((f.category.clone(), f.to_string()))),
+    let skip = |s: records::Skip| Ok(Err((s.category, s.message)));
+    let original = match records::extract_row(problem) {
+        Ok(g) => g,
+        Err(s) => return skip(s),
     };
-    let original = &extracted.graph;
     let id = source_id(args.input.as_deref(), row);
-    let original_metrics = original.metrics();
-    let chains = match generate(original, &id, cfg) {
-        Ok(chains) => chains,
-        Err(e) => {
-            return Ok(Err((
-                "curriculum_failed".into(),
-                format!("curriculum_failed: {e}"),
-            )))
-        }
+    let origin = Origin {
+        source_id: &id,
+        line: row.line,
+        question: problem.question.as_deref(),
+        original: &original,
+        metrics: original.metrics(),
     };
-    for chain in chains {
+    let chains = match records::chains(&original, &id, cfg) {
+        Ok(chains) => chains,
+        Err(s) => return skip(s),
+    };
+    for chain in &chains {
         if let Some(why) = &chain.stopped {
-            // "round 3: gave up after 200 draws: …" → "gave up after 200 draws".
-            let kind = why
-                .split_once(": ")
-                .map_or(why.as_str(), |(_, rest)| rest)
-                .split([':', '(', ','])
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            *totals.stopped.entry(kind).or_default() += 1;
+            *totals.stopped.entry(records::stop_kind(why)).or_default() += 1;
         }
         for v in &chain.variants {
-            if reproduces(original, v) {
+            if records::reproduces(&original, v) {
                 totals.verified += 1;
             }
             let written_words = match words {
-                Some(w) => Some(w.run(original, v).with_context(|| {
+                Some(w) => Some(w.run(&original, v).with_context(|| {
                     format!(
                         "stopped at {id}/c{}/r{}; the variants before it are in {}",
                         chain.index,
@@ -386,31 +334,32 @@ fn generate_row(
             if let Some(v) = written_words.as_ref().and_then(|w| w.verdict.as_ref()) {
                 totals.judged.add(v);
             }
-            let (text, solution, text_source, text_fallback, verdict, llm_calls) =
-                match written_words {
-                    Some(w) => {
-                        // The model's solution goes with the model's text; else the engine's.
-                        let solution = match w.solution {
-                            Some(s) => Some(s),
-                            None => engine::solution::worked(original, &v.graph).ok(),
-                        };
-                        (
-                            Some(w.text),
-                            solution,
-                            Some(w.source),
-                            w.fallback,
-                            w.verdict,
-                            w.calls,
-                        )
-                    }
-                    None => (None, None, None, None, None, Vec::new()),
-                };
+            let (words, llm_calls) = match written_words {
+                Some(w) => (
+                    Some(records::Words {
+                        text: w.text,
+                        solution: w.solution,
+                        source: w.source,
+                        fallback: w.fallback,
+                        verdict: w.verdict,
+                    }),
+                    w.calls,
+                ),
+                None => (None, Vec::new()),
+            };
             let e = totals.depth_sum.entry(v.round).or_default();
             e.0 += v.metrics.depth as u64;
             e.1 += 1;
-            let variant_id = format!("{id}/c{}/r{}", chain.index, v.round);
             if args.format == "gsm8k" {
-                let (Some(question), Some(answer)) = (text, solution) else {
+                let variant_id = records::variant_id(&id, chain.index, v.round);
+                // The model's solution goes with the model's text; else the engine's.
+                let text_and_solution = words.and_then(|w| {
+                    let solution = w
+                        .solution
+                        .or_else(|| engine::solution::worked(&original, &v.graph).ok())?;
+                    Some((w.text, solution))
+                });
+                let Some((question, answer)) = text_and_solution else {
                     return Ok(Err((
                         "no_solution".into(),
                         format!("no_solution: variant {variant_id} has no worked solution"),
@@ -429,46 +378,11 @@ fn generate_row(
                 totals.written += 1;
                 continue;
             }
-            let record = VariantRecord {
-                id: variant_id,
-                source_id: &id,
-                source_line: row.line,
-                chain: chain.index,
-                round: v.round,
-                seed: v.seed,
-                question: problem.question.as_deref(),
-                operations: &v.operations,
-                answer: v.answer,
-                original_answer: original.answer_value(),
-                metrics: v.metrics,
-                original_metrics,
-                program: printer::to_python(&v.graph),
-                graph: &v.graph,
-                steps: labels::steps_worked(original, &v.graph),
-                negative: args
-                    .negatives
-                    .then(|| labels::corrupt(&v.graph, v.seed ^ u64::from(v.round)).ok())
-                    .flatten(),
-                text,
-                solution,
-                text_source,
-                text_fallback,
-                verdict,
-                llm_calls,
-            };
-            serde_json::to_writer(&mut *out, &record)?;
+            let record = VariantRecord::new(origin, chain.index, v, words, args.negatives);
+            serde_json::to_writer(&mut *out, &CliRecord { record, llm_calls })?;
             out.write_all(b"\n")?;
             totals.written += 1;
         }
     }
     Ok(Ok(()))
-}
-
-/// Whether a variant re-evaluates from scratch to its recorded answer, and its lineage
-/// rebuilds the same graph.
-fn reproduces(original: &Graph, v: &Variant) -> bool {
-    let mut fresh = v.graph.clone();
-    let evaluates = fresh.evaluate_all().is_ok() && fresh.answer_value() == v.answer;
-    let replays = regenerate(original, &v.lineage()).is_ok_and(|g| g.same_as(&v.graph));
-    evaluates && replays
 }

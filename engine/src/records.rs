@@ -1,0 +1,293 @@
+//! The records `graft generate` writes, one per variant, made here so that every front end
+//! (the CLI, the Python package) writes the same JSON for the same row and seed.
+//!
+//! A row becomes records in three steps: [`extract_row`] (its graph, or why it is skipped),
+//! [`chains`] (its curriculum), then [`VariantRecord::new`] per variant, with the words a front
+//! end wrote ([`Words`]; [`offline_words`] without a model).
+
+use serde::Serialize;
+
+use crate::curriculum::{generate, regenerate, Chain, CurriculumConfig, Variant};
+use crate::intervene::Intervention;
+use crate::labels::{self, CorruptedChain, StepLabel};
+use crate::problem::{extract, Problem};
+use crate::verdict::Verdict;
+use crate::{printer, Graph, Metrics, Number};
+
+/// Why a row gives no variants: a short category for counting, and a message that starts
+/// with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    /// `answer_mismatch`, `curriculum_failed`, or an extraction category.
+    pub category: String,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A row's graph, extracted and checked against the answer the row states.
+pub fn extract_row(problem: &Problem) -> Result<Graph, Skip> {
+    match extract(problem) {
+        Ok(ex) if ex.answer_matches != Some(false) => Ok(ex.graph),
+        Ok(ex) => Err(Skip {
+            category: "answer_mismatch".into(),
+            message: format!(
+                "answer_mismatch: the graph gives {}, the row states {}",
+                ex.graph.answer_value(),
+                ex.expected.map(|e| e.to_string()).unwrap_or_default()
+            ),
+        }),
+        Err(f) => Err(Skip {
+            category: f.category.clone(),
+            message: f.to_string(),
+        }),
+    }
+}
+
+/// The curriculum chains of `original` (known as `source_id`) under `cfg`.
+pub fn chains(
+    original: &Graph,
+    source_id: &str,
+    cfg: &CurriculumConfig,
+) -> Result<Vec<Chain>, Skip> {
+    generate(original, source_id, cfg).map_err(|e| Skip {
+        category: "curriculum_failed".into(),
+        message: format!("curriculum_failed: {e}"),
+    })
+}
+
+/// The kind of reason a chain stopped early (`"round 3: gave up after 200 draws: …"` →
+/// `"gave up after 200 draws"`), for counting.
+pub fn stop_kind(why: &str) -> String {
+    why.split_once(": ")
+        .map_or(why, |(_, rest)| rest)
+        .split([':', '(', ','])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// Whether a variant re-evaluates from scratch to its recorded answer, and its lineage
+/// rebuilds the same graph.
+pub fn reproduces(original: &Graph, v: &Variant) -> bool {
+    let mut fresh = v.graph.clone();
+    let evaluates = fresh.evaluate_all().is_ok() && fresh.answer_value() == v.answer;
+    let replays = regenerate(original, &v.lineage()).is_ok_and(|g| g.same_as(&v.graph));
+    evaluates && replays
+}
+
+/// What verbalizing (and judging) a variant adds to its record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Words {
+    /// The problem text.
+    pub text: String,
+    /// The worked solution in GSM8K style.
+    pub solution: Option<String>,
+    /// Who wrote the text: `offline` or `llm`.
+    pub source: &'static str,
+    /// Why a model's text was not used, when it was not.
+    pub fallback: Option<String>,
+    /// The judge's verdict, when judged.
+    pub verdict: Option<Verdict>,
+}
+
+/// The engine's own text and worked solution of variant `v` of `original` (no model).
+pub fn offline_words(original: &Graph, v: &Variant) -> Result<Words, Skip> {
+    let text = crate::verbalize::offline(original, &v.operations).map_err(|e| Skip {
+        category: "verbalize_failed".into(),
+        message: format!("verbalize_failed: {e}"),
+    })?;
+    Ok(Words {
+        text: text.text,
+        solution: crate::solution::worked(original, &v.graph).ok(),
+        source: "offline",
+        fallback: None,
+        verdict: None,
+    })
+}
+
+/// One variant as `graft generate` writes it (the `graft` format; the README documents each
+/// field).
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantRecord<'a> {
+    /// `SOURCE_ID/cCHAIN/rROUND`.
+    pub id: String,
+    /// The problem's id (its row's `id`, else `FILE_STEM:LINE`).
+    pub source_id: &'a str,
+    /// The 1-based line of the problem in its file.
+    pub source_line: usize,
+    /// The chain.
+    pub chain: u32,
+    /// The round (the number of grafts on the critical path).
+    pub round: u32,
+    /// The variant's seed.
+    pub seed: u64,
+    /// The original question.
+    pub question: Option<&'a str>,
+    /// The interventions from the original, in order.
+    pub operations: &'a [Intervention],
+    /// The variant's exact answer.
+    pub answer: Number,
+    /// The original's answer.
+    pub original_answer: Number,
+    /// The variant's metrics (depth and more).
+    pub metrics: Metrics,
+    /// The original's metrics.
+    pub original_metrics: Metrics,
+    /// The variant as a Python program.
+    pub program: String,
+    /// The variant's graph.
+    pub graph: &'a Graph,
+    /// Its solution steps, each with its worked-solution sentence.
+    pub steps: Vec<StepLabel>,
+    /// A corrupted chain with its first error labelled (negatives asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub negative: Option<CorruptedChain>,
+    /// The variant's problem text (words asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The worked solution in GSM8K style (words asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solution: Option<String>,
+    /// Who wrote the text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_source: Option<&'static str>,
+    /// Why a model's text was not used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_fallback: Option<String>,
+    /// Each check of the judge separately (judging asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+/// The row a variant comes from, as its record needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The problem's id.
+    pub source_id: &'a str,
+    /// Its 1-based line.
+    pub line: usize,
+    /// Its question.
+    pub question: Option<&'a str>,
+    /// Its graph.
+    pub original: &'a Graph,
+    /// The graph's metrics.
+    pub metrics: Metrics,
+}
+
+impl<'a> VariantRecord<'a> {
+    /// The record of variant `v` of chain `chain` of `origin`, with `words` when written and
+    /// a corrupted copy when `negatives`.
+    pub fn new(
+        origin: Origin<'a>,
+        chain: u32,
+        v: &'a Variant,
+        words: Option<Words>,
+        negatives: bool,
+    ) -> VariantRecord<'a> {
+        let (text, solution, text_source, text_fallback, verdict) = match words {
+            Some(w) => {
+                // The model's solution goes with the model's text; else the engine's.
+                let solution = match w.solution {
+                    Some(s) => Some(s),
+                    None => crate::solution::worked(origin.original, &v.graph).ok(),
+                };
+                (
+                    Some(w.text),
+                    solution,
+                    Some(w.source),
+                    w.fallback,
+                    w.verdict,
+                )
+            }
+            None => (None, None, None, None, None),
+        };
+        VariantRecord {
+            id: variant_id(origin.source_id, chain, v.round),
+            source_id: origin.source_id,
+            source_line: origin.line,
+            chain,
+            round: v.round,
+            seed: v.seed,
+            question: origin.question,
+            operations: &v.operations,
+            answer: v.answer,
+            original_answer: origin.original.answer_value(),
+            metrics: v.metrics,
+            original_metrics: origin.metrics,
+            program: printer::to_python(&v.graph),
+            graph: &v.graph,
+            steps: labels::steps_worked(origin.original, &v.graph),
+            negative: negatives
+                .then(|| labels::corrupt(&v.graph, v.seed ^ u64::from(v.round)).ok())
+                .flatten(),
+            text,
+            solution,
+            text_source,
+            text_fallback,
+            verdict,
+        }
+    }
+}
+
+/// A variant's id: `SOURCE_ID/cCHAIN/rROUND`.
+pub fn variant_id(source_id: &str, chain: u32, round: u32) -> String {
+    format!("{source_id}/c{chain}/r{round}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROW: &str = r#"{"question": "Tom has 3 boxes of 4 pens and gives away 2. How many pens are left?", "answer": "3 * 4 = <<3*4=12>>12\n12 - 2 = <<12-2=10>>10\n#### 10"}"#;
+
+    #[test]
+    fn a_row_gives_records_that_reproduce() {
+        let p = Problem::from_json(ROW).unwrap();
+        let g = extract_row(&p).unwrap();
+        let cfg = CurriculumConfig {
+            rounds: 2,
+            per_problem: 1,
+            seed: 4,
+            ..CurriculumConfig::default()
+        };
+        let chains = chains(&g, "t:1", &cfg).unwrap();
+        let origin = Origin {
+            source_id: "t:1",
+            line: 1,
+            question: p.question.as_deref(),
+            original: &g,
+            metrics: g.metrics(),
+        };
+        let v = &chains[0].variants[1];
+        assert!(reproduces(&g, v));
+        let words = offline_words(&g, v).unwrap();
+        let r = VariantRecord::new(origin, 0, v, Some(words), true);
+        assert_eq!(r.id, "t:1/c0/r2");
+        assert_eq!(r.text_source, Some("offline"));
+        assert!(r.solution.as_deref().unwrap().contains("####"));
+        assert!(r.negative.is_some());
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["round"], 2);
+        assert_eq!(json["answer"], serde_json::to_value(v.answer).unwrap());
+    }
+
+    #[test]
+    fn a_row_whose_answer_differs_is_skipped_with_its_category() {
+        let bad = ROW.replace("#### 10", "#### 11");
+        let p = Problem::from_json(&bad).unwrap();
+        let skip = extract_row(&p).unwrap_err();
+        assert_eq!(skip.category, "answer_mismatch");
+        assert!(skip.message.contains("states 11"), "{skip}");
+        assert_eq!(
+            stop_kind("round 3: gave up after 200 draws: x"),
+            "gave up after 200 draws"
+        );
+    }
+}
