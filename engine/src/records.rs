@@ -280,11 +280,13 @@ mod tests {
 
     #[test]
     fn a_row_whose_answer_differs_is_skipped_with_its_category() {
-        let bad = ROW.replace("#### 10", "#### 11");
-        let p = Problem::from_json(&bad).unwrap();
+        let bad = r#"{"input":"q","code":"def solution():\n    return 3 * 4","target":11}"#;
+        let p = Problem::from_json(bad).unwrap();
         let skip = extract_row(&p).unwrap_err();
         assert_eq!(skip.category, "answer_mismatch");
         assert!(skip.message.contains("states 11"), "{skip}");
+        let p = Problem::from_json(&ROW.replace("#### 10", "#### 11")).unwrap();
+        assert_eq!(extract_row(&p).unwrap_err().category, "answer_not_reached");
         assert_eq!(
             stop_kind("round 3: gave up after 200 draws: x"),
             "gave up after 200 draws"
