@@ -15,6 +15,12 @@
 //! **The problem text** is what the model was asked: the variant's stored text, else the
 //! offline verbalizer's (as solve jobs and the GSM8K export take it), never the original
 //! question, whose numbers are not the variant's.
+//!
+//! **Order.** Solutions with a finished human annotation first, then the others with steps,
+//! then those without steps; each group in (variant, id) order. Table readers (Hugging Face
+//! `datasets`) fix a column's type from the first rows: an empty list there is a list of
+//! nulls, which later rows cannot be cast to, so the rows that fill `human` and the step
+//! lists come first. A solution is named by (`variant`, `model`, `sample`) in both formats.
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Sqlite, Transaction};
@@ -112,8 +118,6 @@ pub struct TrlRecord<'a> {
     pub first_error: i64,
     /// The dataset's name.
     pub dataset: &'a str,
-    /// The solution's dataset-local key (`s1`, …; the same in the `prm800k` export).
-    pub key: String,
     /// The variant's key (`v3`), as in the other exports.
     pub variant: String,
     /// The problem's key (`p1`).
@@ -212,8 +216,6 @@ pub struct Prm800kRecord<'a> {
     pub graft_prm800k: i64,
     /// The dataset's name.
     pub dataset: &'a str,
-    /// The solution's dataset-local key (`s1`, …).
-    pub key: String,
     /// The variant's key (`v3`).
     pub variant: String,
     /// The problem's key (`p1`).
@@ -288,7 +290,6 @@ struct DbSolution {
 /// A solution read and checked: its steps, labels and problem text.
 struct Solution<'a> {
     row: DbSolution,
-    key: String,
     problem: &'a str,
     auto: Vec<StoredLabel>,
     human: Vec<Labels>,
@@ -302,17 +303,40 @@ pub(super) enum Kind {
     Prm800k,
 }
 
-/// Writes the records of a `trl` or `prm800k` export, solutions in (variant, id) order.
+/// The groups of solutions, in the order written: with a finished human annotation, the
+/// others with steps, those without steps (see the module's documentation).
+const GROUPS: [i64; 3] = [0, 1, 2];
+
+/// Writes the records of a `trl` or `prm800k` export: each group of [`GROUPS`] in turn
+/// (TRL: not the last, solutions without steps), solutions in (variant, id) order.
 pub(super) async fn produce(
     tx: &mut Transaction<'static, Sqlite>,
     job: &Job,
     kind: Kind,
     out: &mpsc::Sender<StoreResult<String>>,
 ) -> StoreResult<()> {
+    let groups = match kind {
+        Kind::Trl => &GROUPS[..2],
+        Kind::Prm800k => &GROUPS[..],
+    };
+    for &group in groups {
+        if !produce_group(tx, job, kind, group, out).await? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the records of one group; `false` when the reader is gone.
+async fn produce_group(
+    tx: &mut Transaction<'static, Sqlite>,
+    job: &Job,
+    kind: Kind,
+    group: i64,
+    out: &mpsc::Sender<StoreResult<String>>,
+) -> StoreResult<bool> {
     let name = job.name.as_str();
     let (mut after_variant, mut after_id) = (0i64, 0i64);
-    // Solutions numbered in the order written (`s1`, …), those a TRL row leaves out too.
-    let mut n = 0u64;
     // The problem text of the last variant seen (rows come grouped by variant).
     let mut text: Option<(i64, String)> = None;
     loop {
@@ -332,27 +356,32 @@ pub(super) async fn produce(
             LEFT JOIN pk ON pk.id = p.id
             LEFT JOIN label_items li ON li.solution_id = ms.id
         WHERE p.dataset_id = ?1 AND (ms.variant_id > ?2 OR (ms.variant_id = ?2 AND ms.id > ?3))
+            AND CASE
+                WHEN EXISTS (SELECT 1 FROM annotations a2
+                             WHERE a2.item_id = li.id AND a2.finished_at IS NOT NULL) THEN 0
+                WHEN json_array_length(ms.labels) > 0 THEN 1
+                ELSE 2 END = ?5
         ORDER BY ms.variant_id, ms.id LIMIT ?4"#
-            ](job.dataset_id, after_variant, after_id, PAGE))
+            ](
+                job.dataset_id, after_variant, after_id, PAGE, group
+            ))
             .fetch_all(&mut **tx)
             .await?;
         let Some(last) = page.last() else {
-            return Ok(());
+            return Ok(true);
         };
         (after_variant, after_id) = (last.variant_id, last.id);
         for row in page {
-            n += 1;
-            let key = format!("s{n}");
             let whose = format!(
-                "solution {key} (variant v{}) of dataset {name:?}",
-                row.variant_key
+                "the solution of model {:?}, sample {}, of variant v{} in dataset {name:?}",
+                row.model, row.sample, row.variant_key
             );
             if text.as_ref().map(|t| t.0) != Some(row.variant_id) {
                 let t = problem_text(tx, &row, &whose).await?;
                 text = Some((row.variant_id, t));
             }
             let problem = text.as_ref().map_or("", |t| t.1.as_str());
-            let solution = read(row, key, problem, &whose)?;
+            let solution = read(row, problem, &whose)?;
             let line = match kind {
                 Kind::Trl => match trl_record(name, solution) {
                     Some(r) => line_of(&r)?,
@@ -362,7 +391,7 @@ pub(super) async fn produce(
                 Kind::Prm800k => line_of(&prm800k_record(name, solution))?,
             };
             if !emit(out, line).await {
-                return Ok(());
+                return Ok(false);
             }
         }
     }
@@ -393,12 +422,7 @@ async fn problem_text(
 }
 
 /// Reads a solution's automatic and human labels and merges them.
-fn read<'a>(
-    row: DbSolution,
-    key: String,
-    problem: &'a str,
-    whose: &str,
-) -> StoreResult<Solution<'a>> {
+fn read<'a>(row: DbSolution, problem: &'a str, whose: &str) -> StoreResult<Solution<'a>> {
     let auto: Vec<StoredLabel> =
         serde_json::from_str(&row.labels).map_err(|e| corrupt(whose, "automatic labels", e))?;
     if auto.iter().any(|l| !(-1..=1).contains(&l.rating)) {
@@ -426,7 +450,6 @@ fn read<'a>(
     let merged = merged_ratings(&ratings, &lists);
     Ok(Solution {
         row,
-        key,
         problem,
         auto,
         human,
@@ -450,7 +473,6 @@ fn trl_record<'d>(dataset: &'d str, s: Solution<'_>) -> Option<TrlRecord<'d>> {
         label_source: source_of(&s.merged).as_str(),
         first_error,
         dataset,
-        key: s.key,
         variant: format!("v{}", row.variant_key),
         problem_key: format!("p{}", row.problem_key),
         model: row.model,
@@ -510,7 +532,6 @@ fn prm800k_record<'d>(dataset: &'d str, s: Solution<'_>) -> Prm800kRecord<'d> {
     Prm800kRecord {
         graft_prm800k: PRM800K_VERSION,
         dataset,
-        key: s.key,
         variant: format!("v{}", row.variant_key),
         problem_key: format!("p{}", row.problem_key),
         model: row.model,

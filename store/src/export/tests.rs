@@ -645,8 +645,21 @@ async fn solution_exports_merge_human_and_automatic_labels() {
     // PRM800K-like: every solution, automatic and human labels apart.
     let prm = without_name(&lines(&store, ds, ExportFormat::Prm800k).await);
     assert_table_shaped(&prm);
-    let keys: Vec<&str> = prm.iter().map(|r| r["key"].as_str().unwrap()).collect();
-    assert_eq!(keys, ["s1", "s2", "s3", "s4"]);
+    // A solution is named by variant, model and sample; human-labelled ones come first,
+    // those without steps last.
+    let ids = |rs: &[Value]| -> Vec<String> {
+        rs.iter()
+            .map(|r| {
+                format!(
+                    "{}/{}/{}",
+                    r["variant"].as_str().unwrap(),
+                    r["model"].as_str().unwrap(),
+                    r["sample"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(ids(&prm), ["v1/m-1/0", "v2/m-1/0", "v2/m-1/1", "v1/m-1/1"]);
     // Nothing is null but a step an annotator left unrated (and the name `without_name`
     // took out).
     fn no_nulls(path: &str, v: &Value) {
@@ -705,7 +718,7 @@ async fn solution_exports_merge_human_and_automatic_labels() {
     assert_eq!(humans[0]["ratings"][0], -1);
     assert_eq!(humans[0]["ratings"].as_array().unwrap().len(), n);
     // No steps.
-    let s2 = &prm[1];
+    let s2 = &prm[3];
     assert_eq!(s2["label"]["steps"], Value::Array(vec![]));
     assert_eq!(s2["label"]["finish_reason"], "wrong_answer");
     assert_eq!(
@@ -714,14 +727,14 @@ async fn solution_exports_merge_human_and_automatic_labels() {
     );
     assert_eq!(s2["label_source"], "automatic");
     // Variant B has no stored text: the offline verbalizer's, as a solve job asks it.
-    let s3 = &prm[2];
+    let s3 = &prm[1];
     assert_eq!(s3["question"]["problem"], offline_b.as_str());
     assert_eq!(s3["variant"], "v2");
     assert_eq!(
         (&s3["score"], &s3["first_error"]),
         (&Value::from("wrong"), &Value::from(0))
     );
-    let s4 = &prm[3];
+    let s4 = &prm[2];
     assert_eq!(
         (&s4["score"], &s4["final_answer"]),
         (&Value::from("unparseable"), &Value::from(""))
@@ -732,8 +745,11 @@ async fn solution_exports_merge_human_and_automatic_labels() {
     let trl = without_name(&lines(&store, ds, ExportFormat::Trl).await);
     assert_table_shaped(&trl);
     trl.iter().for_each(|r| no_nulls("", r));
-    let keys: Vec<&str> = trl.iter().map(|r| r["key"].as_str().unwrap()).collect();
-    assert_eq!(keys, ["s1", "s3", "s4"], "s2 has no steps");
+    assert_eq!(
+        ids(&trl),
+        ["v1/m-1/0", "v2/m-1/0", "v2/m-1/1"],
+        "v1/m-1/1 has no steps"
+    );
     let r = &trl[0];
     assert_eq!(r["prompt"], "Variant A, as stored.");
     assert_eq!(r["completions"], json_steps(s1, 1));
@@ -790,7 +806,7 @@ async fn solution_exports_merge_human_and_automatic_labels() {
     }
     let error = error.expect("the export fails");
     assert!(
-        error.contains("solution s1") && error.contains("step 40"),
+        error.contains("model \"m-1\", sample 0, of variant v1") && error.contains("step 40"),
         "{error}"
     );
 }
