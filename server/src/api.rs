@@ -477,7 +477,7 @@ struct ExportQuery {
     format: Option<String>,
 }
 
-/// `GET /api/datasets/{id}/export?format=full|prm|gsm8k`: the dataset as JSONL, streamed as it is
+/// `GET /api/datasets/{id}/export?format=full|prm|gsm8k|trl|prm800k`: the dataset as JSONL, streamed as it is
 /// read (`application/x-ndjson`, with a file name to save it under).
 async fn export_dataset(
     State(store): State<Store>,
@@ -490,8 +490,10 @@ async fn export_dataset(
         None => ExportFormat::Full,
         Some(f) => ExportFormat::parse(f).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "unknown export format {f:?}; use format=full (everything, importable) or \
-                 format=prm (labelled solutions) or format=gsm8k (GSM8K rows per variant)"
+                "unknown export format {f:?}; use format=full (everything, importable), \
+                 format=prm (labelled solutions), format=gsm8k (GSM8K rows per variant), \
+                 format=trl (TRL stepwise supervision per model solution) or format=prm800k \
+                 (PRM800K-like records per model solution)"
             ))
         })?,
     };

@@ -1,4 +1,5 @@
-//! `graft export`: one dataset as JSONL (full, PRM or GSM8K rows), to standard output or a file.
+//! `graft export`: one dataset as JSONL (full, PRM, GSM8K rows, or its model solutions for TRL
+//! or PRM800K-style), to standard output or a file.
 
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -14,10 +15,12 @@ pub struct Args {
     /// The dataset: its name, or its id.
     #[arg(long)]
     dataset: String,
-    /// `full` (everything; imports back with `graft import`), `prm` (labelled solutions) or
+    /// `full` (everything; imports back with `graft import`), `prm` (labelled solutions),
     /// `gsm8k` (one `{question, answer}` row per variant: its text and worked solution, with
-    /// `id`, `source_id`, `round` and `operations`).
-    #[arg(long, default_value = "full", value_parser = ["full", "prm", "gsm8k"])]
+    /// `id`, `source_id`, `round` and `operations`), `trl` (TRL stepwise supervision
+    /// `{prompt, completions, labels}` per model solution) or `prm800k` (PRM800K-like records
+    /// per model solution, automatic and human step labels apart).
+    #[arg(long, default_value = "full", value_parser = ["full", "prm", "gsm8k", "trl", "prm800k"])]
     format: String,
     /// The file to write (replaced if it exists); standard output when left out.
     #[arg(short = 'o', long = "output")]
@@ -53,11 +56,27 @@ pub(crate) async fn find(store: &Store, name_or_id: &str) -> anyhow::Result<i64>
 }
 
 async fn export(args: Args) -> anyhow::Result<()> {
-    let format = ExportFormat::parse(&args.format)
-        .ok_or_else(|| anyhow!("unknown --format {:?}; use full, prm or gsm8k", args.format))?;
+    let format = ExportFormat::parse(&args.format).ok_or_else(|| {
+        anyhow!(
+            "unknown --format {:?}; use full, prm, gsm8k, trl or prm800k",
+            args.format
+        )
+    })?;
     let store = args.store.open().await?;
     let id = find(&store, &args.dataset).await?;
     let stream = store.export(id, format).await?;
+    if stream.records() == 0 && matches!(format, ExportFormat::Trl | ExportFormat::Prm800k) {
+        eprintln!(
+            "graft: dataset {:?} has no model solutions{}; the export is empty (store some \
+             with `graft solve` or POST /api/variants/{{id}}/solutions)",
+            stream.dataset_name(),
+            if format == ExportFormat::Trl {
+                " with steps"
+            } else {
+                ""
+            }
+        );
+    }
     match &args.output {
         None => {
             let stdout = std::io::stdout();

@@ -1,7 +1,7 @@
 //! Exporting a dataset as JSONL, streamed with constant memory, and importing such an export
 //! back ([`restore`]).
 //!
-//! Three formats ([`ExportFormat`]):
+//! Five formats ([`ExportFormat`]):
 //!
 //! - **full**: one record per problem, then one per variant, then one per gold question, each
 //!   in id order. Every record has the same keys with the same JSON types (absent values are
@@ -16,6 +16,9 @@
 //!   operations}` ([`Gsm8kRow`]): the variant's text (stored, else the offline verbalizer's)
 //!   and its worked solution (stored, else [`engine::solution::worked`]), so that any GSM8K
 //!   pipeline takes the file as it is. Not importable.
+//! - **trl** and **prm800k**: one record per model solution (`model_solutions`): TRL's
+//!   stepwise supervision (`{prompt, completions, labels}`), or PRM800K-shaped records with
+//!   the automatic and human step labels apart (module `solutions`). Not importable.
 //!
 //! [`Store::export`] reads one SQLite snapshot (a read transaction) with row streams (`fetch`)
 //! in a spawned task, formats each row as it comes and hands the lines over through a bounded
@@ -60,25 +63,35 @@ pub enum ExportFormat {
     Prm,
     /// GSM8K rows (`question`, `answer` with `<<…>>` annotations and `#### n`) per variant.
     Gsm8k,
+    /// TRL stepwise supervision (`prompt`, `completions`, `labels`) per model solution.
+    Trl,
+    /// PRM800K-like records per model solution, automatic and human labels apart.
+    Prm800k,
 }
 
 impl ExportFormat {
-    /// Reads `full`, `prm` or `gsm8k`.
+    /// Every format, in the order help texts list them.
+    pub const ALL: [ExportFormat; 5] = [
+        ExportFormat::Full,
+        ExportFormat::Prm,
+        ExportFormat::Gsm8k,
+        ExportFormat::Trl,
+        ExportFormat::Prm800k,
+    ];
+
+    /// Reads `full`, `prm`, `gsm8k`, `trl` or `prm800k`.
     pub fn parse(s: &str) -> Option<ExportFormat> {
-        match s {
-            "full" => Some(ExportFormat::Full),
-            "prm" => Some(ExportFormat::Prm),
-            "gsm8k" => Some(ExportFormat::Gsm8k),
-            _ => None,
-        }
+        ExportFormat::ALL.into_iter().find(|f| f.as_str() == s)
     }
 
-    /// `full`, `prm` or `gsm8k`.
+    /// `full`, `prm`, `gsm8k`, `trl` or `prm800k`.
     pub fn as_str(self) -> &'static str {
         match self {
             ExportFormat::Full => "full",
             ExportFormat::Prm => "prm",
             ExportFormat::Gsm8k => "gsm8k",
+            ExportFormat::Trl => "trl",
+            ExportFormat::Prm800k => "prm800k",
         }
     }
 }
@@ -116,7 +129,8 @@ impl ExportStream {
     }
 
     /// A file name for the export: the dataset's name made safe (letters, digits, `.-_`),
-    /// with `-prm` for a PRM export or `-gsm8k` for GSM8K rows, and `.jsonl`.
+    /// with `-` and the format's name for any format but `full` (`-prm`, `-gsm8k`, `-trl`,
+    /// `-prm800k`), and `.jsonl`.
     pub fn file_name(&self) -> String {
         let mut stem: String = self
             .dataset
@@ -134,8 +148,7 @@ impl ExportStream {
         }
         match self.format {
             ExportFormat::Full => format!("{stem}.jsonl"),
-            ExportFormat::Prm => format!("{stem}-prm.jsonl"),
-            ExportFormat::Gsm8k => format!("{stem}-gsm8k.jsonl"),
+            other => format!("{stem}-{}.jsonl", other.as_str()),
         }
     }
 }
@@ -436,6 +449,8 @@ macro_rules! export_sql {
     };
 }
 
+mod solutions;
+
 struct DbExportProblem {
     line: i64,
     external_id: Option<String>,
@@ -688,6 +703,20 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
             }
+            // A TRL row per solution with steps; a PRM800K record per solution.
+            ExportFormat::Trl | ExportFormat::Prm800k => {
+                let least_steps = i64::from(format == ExportFormat::Trl);
+                sqlx::query_scalar!(
+                    r#"SELECT COUNT(*) AS "n!: i64" FROM model_solutions ms
+                    JOIN variants v ON v.id = ms.variant_id
+                    JOIN problems p ON p.id = v.problem_id
+                    WHERE p.dataset_id = ?1 AND json_array_length(ms.labels) >= ?2"#,
+                    dataset_id,
+                    least_steps
+                )
+                .fetch_one(&mut *tx)
+                .await?
+            }
         };
         let (out, rx) = mpsc::channel(CHANNEL_LINES);
         let job = Job {
@@ -700,6 +729,12 @@ impl Store {
                 ExportFormat::Full => produce_full(&mut tx, &job, &out).await,
                 ExportFormat::Prm => produce_prm(&mut tx, &job, &out).await,
                 ExportFormat::Gsm8k => produce_gsm8k(&mut tx, &job, &out).await,
+                ExportFormat::Trl => {
+                    solutions::produce(&mut tx, &job, solutions::Kind::Trl, &out).await
+                }
+                ExportFormat::Prm800k => {
+                    solutions::produce(&mut tx, &job, solutions::Kind::Prm800k, &out).await
+                }
             };
             if let Err(e) = result {
                 let _ = out.send(Err(e)).await;
@@ -802,29 +837,7 @@ async fn gsm8k_row(
     {
         let key = format!("v{}", row.key);
         let whose = format!("variant {key} of dataset {name:?}");
-        // The lineage: the parents' operations first.
-        let mut operations = super::rows::operations_from_json(&row.operations, &whose)?;
-        let mut next = row.parent_variant_id;
-        let mut guard = 0;
-        while let Some(pid) = next {
-            let r = sqlx::query!(
-                "SELECT parent_variant_id, operations FROM variants WHERE id = ?",
-                pid
-            )
-            .fetch_one(&mut **tx)
-            .await?;
-            let (parent, ops) = (r.parent_variant_id, r.operations);
-            let mut ops = super::rows::operations_from_json(&ops, &whose)?;
-            ops.append(&mut operations);
-            operations = ops;
-            next = parent;
-            guard += 1;
-            if guard > 10_000 {
-                return Err(StoreError::Corrupt(format!(
-                    "{whose}'s lineage does not end (a parent cycle)"
-                )));
-            }
-        }
+        let operations = lineage(tx, &row.operations, row.parent_variant_id, &whose).await?;
         let original = row.original.as_deref().ok_or_else(|| {
             StoreError::Corrupt(format!("{whose} belongs to a problem without a graph"))
         })?;
@@ -856,6 +869,39 @@ async fn gsm8k_row(
         };
         Ok(emit(out, line_of(&record)?).await)
     }
+}
+
+/// A variant's lineage: every intervention from the original, in order (the parents'
+/// operations first), for a variant with `operations` (JSON) and parent `parent`.
+async fn lineage(
+    tx: &mut Transaction<'static, Sqlite>,
+    operations: &str,
+    parent: Option<i64>,
+    whose: &str,
+) -> StoreResult<Vec<engine::intervene::Intervention>> {
+    let mut operations = super::rows::operations_from_json(operations, whose)?;
+    let mut next = parent;
+    let mut guard = 0;
+    while let Some(pid) = next {
+        let r = sqlx::query!(
+            "SELECT parent_variant_id, operations FROM variants WHERE id = ?",
+            pid
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        let (parent, ops) = (r.parent_variant_id, r.operations);
+        let mut ops = super::rows::operations_from_json(&ops, whose)?;
+        ops.append(&mut operations);
+        operations = ops;
+        next = parent;
+        guard += 1;
+        if guard > 10_000 {
+            return Err(StoreError::Corrupt(format!(
+                "{whose}'s lineage does not end (a parent cycle)"
+            )));
+        }
+    }
+    Ok(operations)
 }
 
 /// Writes the records of a full export: problems, variants, gold questions.

@@ -521,3 +521,310 @@ async fn an_unknown_dataset_is_not_found_and_names_resolve() {
         (0, "demo-prm.jsonl".to_string())
     );
 }
+
+/// A dataset with model solutions: variant A (a stored text) and variant B (none: the offline
+/// verbalizer's), each a changed input of a demo problem. On A: a correct worked solution that
+/// alice and Bob finished labelling (carol did not), and one with no steps; on B: a slip in the
+/// first line and a solution without numbers. Returns the dataset, the ids of A and B, and
+/// B's offline text.
+async fn solutions_dataset(store: &Store) -> (i64, i64, i64, String) {
+    let rows: Vec<&str> = DEMO.lines().take(2).collect();
+    let ds = store
+        .import_jsonl("solved", &rows.join("\n"))
+        .await
+        .unwrap()
+        .dataset_id;
+    let problems = sqlx::query!(
+        r#"SELECT id AS "id!", graph AS "graph!" FROM problems WHERE dataset_id = ? ORDER BY id"#,
+        ds
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let mut made = Vec::new();
+    for p in &problems {
+        let g: engine::Graph = serde_json::from_str(&p.graph).unwrap();
+        let input = g
+            .ids()
+            .find(|&id| matches!(g.node(id).kind, engine::NodeKind::Input { .. }))
+            .unwrap();
+        let op = engine::intervene::Intervention::SetInput {
+            node: input,
+            value: g.value(input).add(engine::Number::int(6)).unwrap(),
+        };
+        let v = store
+            .save_variant(p.id, None, vec![op.clone()], None)
+            .await
+            .unwrap()
+            .id;
+        let vg: engine::Graph = serde_json::from_str(
+            &sqlx::query_scalar!("SELECT graph FROM variants WHERE id = ?", v)
+                .fetch_one(store.pool())
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let worked = engine::solution::worked(&g, &vg).unwrap();
+        let offline = engine::verbalize::offline(&g, &[op]).unwrap().text;
+        made.push((v, worked, offline));
+    }
+    let (a, b) = (made[0].0, made[1].0);
+    exec(
+        store,
+        &format!("UPDATE variants SET text = 'Variant A, as stored.' WHERE id = {a}"),
+    )
+    .await;
+    let add = |v: i64, text: String| async move {
+        store
+            .add_solution(
+                v,
+                &types::model::NewSolution {
+                    model: "m-1".into(),
+                    solution: text,
+                    prompt_version: "solve-v1".into(),
+                },
+            )
+            .await
+            .unwrap()
+    };
+    let good = add(a, made[0].1.clone()).await;
+    assert!(
+        good.steps.len() >= 2 && good.first_error.is_none(),
+        "{good:?}"
+    );
+    assert!(add(a, "#### 987654321".into()).await.steps.is_empty());
+    let first = made[1].1.lines().next().unwrap();
+    let slip = format!(
+        "{} = 1000001\n#### 1000001",
+        first.split(" = ").next().unwrap()
+    );
+    let slipped = add(b, slip).await;
+    assert_eq!(slipped.first_error, Some(0), "{slipped:?}");
+    let none = add(b, "I cannot solve this.".into()).await;
+    assert_eq!(none.steps.len(), 1, "{none:?}");
+    exec(
+        store,
+        &format!(
+            "INSERT INTO users (name, password_hash, role) VALUES
+                ('alice', 'x', 'annotator'), ('Bob', NULL, 'annotator'),
+                ('carol', NULL, 'annotator');
+             INSERT INTO label_items (id, dataset_id, variant_id, steps, solution_id)
+                VALUES (701, {ds}, {a}, '[]', {s});
+             INSERT INTO annotations (id, item_id, user_id, flagged, flag_note, finish_reason,
+                finished_at)
+             SELECT 801, 701, id, 0, NULL, 'found_error', '2025-04-01T00:00:00.000Z'
+                FROM users WHERE name = 'alice';
+             INSERT INTO annotations (id, item_id, user_id, flagged, flag_note, finish_reason,
+                finished_at)
+             SELECT 802, 701, id, 1, 'hmm', 'found_error', '2025-04-02T00:00:00.000Z'
+                FROM users WHERE name = 'Bob';
+             INSERT INTO annotations (id, item_id, user_id) SELECT 803, 701, id
+                FROM users WHERE name = 'carol';
+             INSERT INTO step_labels (annotation_id, step, rating) VALUES
+                (801, 0, -1), (801, 1, 1), (802, 0, -1), (802, 1, -1), (803, 0, 1), (803, 1, 1);",
+            s = good.id
+        ),
+    )
+    .await;
+    (ds, a, b, made[1].2.clone())
+}
+
+#[tokio::test]
+async fn solution_exports_merge_human_and_automatic_labels() {
+    let (_d, store) = fresh().await;
+    let (ds, _a, _b, offline_b) = solutions_dataset(&store).await;
+    let question_b = sqlx::query_scalar!(
+        "SELECT question FROM problems WHERE dataset_id = ? ORDER BY id LIMIT 1 OFFSET 1",
+        ds
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_ne!(offline_b, question_b, "the variant's numbers differ");
+
+    // PRM800K-like: every solution, automatic and human labels apart.
+    let prm = without_name(&lines(&store, ds, ExportFormat::Prm800k).await);
+    assert_table_shaped(&prm);
+    // A solution is named by variant, model and sample; human-labelled ones come first,
+    // those without steps last.
+    let ids = |rs: &[Value]| -> Vec<String> {
+        rs.iter()
+            .map(|r| {
+                format!(
+                    "{}/{}/{}",
+                    r["variant"].as_str().unwrap(),
+                    r["model"].as_str().unwrap(),
+                    r["sample"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(ids(&prm), ["v1/m-1/0", "v2/m-1/0", "v2/m-1/1", "v1/m-1/1"]);
+    // Nothing is null but a step an annotator left unrated (and the name `without_name`
+    // took out).
+    fn no_nulls(path: &str, v: &Value) {
+        match v {
+            Value::Null => assert!(
+                path.ends_with("ratings[]") || path == ".dataset",
+                "{path} is null"
+            ),
+            Value::Array(a) => a.iter().for_each(|x| no_nulls(&format!("{path}[]"), x)),
+            Value::Object(m) => m
+                .iter()
+                .for_each(|(k, x)| no_nulls(&format!("{path}.{k}"), x)),
+            _ => {}
+        }
+    }
+    prm.iter().for_each(|r| no_nulls("", r));
+    let s1 = &prm[0];
+    assert_eq!(s1["graft_prm800k"], 1);
+    assert_eq!(s1["variant"], "v1");
+    assert_eq!(s1["model"], "m-1");
+    assert_eq!(s1["question"]["problem"], "Variant A, as stored.");
+    assert_eq!(s1["score"], "correct");
+    let n = s1["label"]["steps"].as_array().unwrap().len();
+    assert_eq!(
+        s1["question"]["pre_generated_steps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        n
+    );
+    // Step 0: alice and Bob say -1 (carol did not finish); step 1: 1 against -1, a tie → the
+    // automatic label.
+    let step = |i: usize| &s1["label"]["steps"][i];
+    assert_eq!(step(0)["completions"][0]["rating"], -1);
+    assert_eq!(step(0)["source"], "human");
+    assert_eq!(step(1)["source"], "automatic");
+    assert_eq!(
+        step(1)["completions"][0]["rating"],
+        s1["automatic"]["ratings"][1]
+    );
+    assert_eq!(s1["label"]["finish_reason"], "found_error");
+    assert_eq!(
+        (&s1["first_error"], &s1["label_source"]),
+        (&Value::from(0), &Value::from("human"))
+    );
+    assert_eq!(s1["automatic"]["first_error"], -1, "{s1}");
+    assert_eq!(s1["automatic"]["reasons"].as_array().unwrap().len(), n);
+    let humans = s1["human"].as_array().unwrap();
+    assert_eq!(humans.len(), 2, "carol has not finished");
+    assert_eq!(humans[0]["annotator"], "alice");
+    assert_eq!(humans[1]["annotator"], "Bob");
+    assert_eq!(humans[1]["flagged"], true);
+    assert_eq!(humans[1]["flag_note"], "hmm");
+    assert_eq!(humans[0]["finish_reason"], "found_error");
+    assert_eq!(humans[0]["first_error"], 0);
+    assert_eq!(humans[0]["ratings"][0], -1);
+    assert_eq!(humans[0]["ratings"].as_array().unwrap().len(), n);
+    // No steps.
+    let s2 = &prm[3];
+    assert_eq!(s2["label"]["steps"], Value::Array(vec![]));
+    assert_eq!(s2["label"]["finish_reason"], "wrong_answer");
+    assert_eq!(
+        (&s2["first_error"], &s2["final_answer"]),
+        (&Value::from(-1), &Value::from("987654321"))
+    );
+    assert_eq!(s2["label_source"], "automatic");
+    // Variant B has no stored text: the offline verbalizer's, as a solve job asks it.
+    let s3 = &prm[1];
+    assert_eq!(s3["question"]["problem"], offline_b.as_str());
+    assert_eq!(s3["variant"], "v2");
+    assert_eq!(
+        (&s3["score"], &s3["first_error"]),
+        (&Value::from("wrong"), &Value::from(0))
+    );
+    let s4 = &prm[2];
+    assert_eq!(
+        (&s4["score"], &s4["final_answer"]),
+        (&Value::from("unparseable"), &Value::from(""))
+    );
+    assert_eq!(s4["label"]["finish_reason"], "wrong_answer");
+
+    // TRL: solutions with steps, up to the first wrong one.
+    let trl = without_name(&lines(&store, ds, ExportFormat::Trl).await);
+    assert_table_shaped(&trl);
+    trl.iter().for_each(|r| no_nulls("", r));
+    assert_eq!(
+        ids(&trl),
+        ["v1/m-1/0", "v2/m-1/0", "v2/m-1/1"],
+        "v1/m-1/1 has no steps"
+    );
+    let r = &trl[0];
+    assert_eq!(r["prompt"], "Variant A, as stored.");
+    assert_eq!(r["completions"], json_steps(s1, 1));
+    assert_eq!(r["labels"], serde_json::json!([false]));
+    assert_eq!(
+        (&r["label_source"], &r["first_error"]),
+        (&Value::from("human"), &Value::from(0))
+    );
+    let r = &trl[1];
+    assert_eq!(r["prompt"], offline_b.as_str());
+    assert_eq!(r["labels"], serde_json::json!([false]));
+    assert_eq!(r["label_source"], "automatic");
+    let r = &trl[2];
+    assert_eq!(
+        r["completions"],
+        serde_json::json!(["I cannot solve this."])
+    );
+    assert_eq!(
+        r["labels"],
+        serde_json::json!([true]),
+        "a neutral step is not wrong"
+    );
+    assert_eq!(
+        (&r["first_error"], &r["score"]),
+        (&Value::from(-1), &Value::from("unparseable"))
+    );
+    // TRL's columns first.
+    let raw = lines(&store, ds, ExportFormat::Trl).await;
+    assert!(
+        raw[0].starts_with("{\"prompt\":\"Variant A, as stored.\",\"completions\":["),
+        "{}",
+        raw[0]
+    );
+
+    let s = store.export(ds, ExportFormat::Trl).await.unwrap();
+    assert_eq!(s.file_name(), "solved-trl.jsonl");
+    let s = store.export(ds, ExportFormat::Prm800k).await.unwrap();
+    assert_eq!(s.file_name(), "solved-prm800k.jsonl");
+    assert_eq!(ExportFormat::parse("prm800k"), Some(ExportFormat::Prm800k));
+    assert_eq!(ExportFormat::parse("trl"), Some(ExportFormat::Trl));
+
+    // A damaged step label stops the export with what and where.
+    exec(
+        &store,
+        "INSERT INTO step_labels (annotation_id, step, rating) VALUES (801, 40, 1)",
+    )
+    .await;
+    let mut s = store.export(ds, ExportFormat::Trl).await.unwrap();
+    let mut error = None;
+    while let Some(line) = s.next_line().await {
+        if let Err(e) = line {
+            error = Some(e.to_string());
+        }
+    }
+    let error = error.expect("the export fails");
+    assert!(
+        error.contains("model \"m-1\", sample 0, of variant v1") && error.contains("step 40"),
+        "{error}"
+    );
+}
+
+/// The first `n` step texts of a PRM800K-like record, as JSON.
+fn json_steps(r: &Value, n: usize) -> Value {
+    Value::Array(r["question"]["pre_generated_steps"].as_array().unwrap()[..n].to_vec())
+}
+
+#[tokio::test]
+async fn solution_exports_of_a_dataset_without_solutions_are_empty() {
+    let (_d, store) = fresh().await;
+    let ds = store
+        .import_jsonl("plain", DEMO.lines().next().unwrap())
+        .await
+        .unwrap()
+        .dataset_id;
+    for format in [ExportFormat::Trl, ExportFormat::Prm800k] {
+        assert!(lines(&store, ds, format).await.is_empty());
+    }
+}
