@@ -82,7 +82,9 @@ impl Options {
             return Err(error(format!("rounds is {rounds}; use 1 to 8")));
         }
         if !(1..=1000).contains(&per_problem) {
-            return Err(error(format!("per_problem is {per_problem}; use 1 to 1000")));
+            return Err(error(format!(
+                "per_problem is {per_problem}; use 1 to 1000"
+            )));
         }
         Ok(())
     }
@@ -199,13 +201,18 @@ impl Variants {
             if let Some(next) = self.pending.pop_front() {
                 return Ok(Some(next));
             }
-            let Some(row) = self.rows.bind(py).call_method0("__next__").map(Some).or_else(|e| {
-                if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            })?
+            let Some(row) = self
+                .rows
+                .bind(py)
+                .call_method0("__next__")
+                .map(Some)
+                .or_else(|e| {
+                    if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) {
+                        Ok(None)
+                    } else {
+                        Err(e)
+                    }
+                })?
             else {
                 return Ok(None);
             };
@@ -318,7 +325,8 @@ struct BatchRow {
     source_id: String,
     chain: u32,
     round: u32,
-    seed: u64,
+    /// As decimal text: a 64-bit seed does not fit Arrow's (signed) int64.
+    seed: String,
     question: String,
     text: String,
     solution: String,
@@ -340,7 +348,7 @@ impl BatchRow {
             source_id: r.source_id.to_string(),
             chain: r.chain,
             round: r.round,
-            seed: r.seed,
+            seed: r.seed.to_string(),
             question: r.question.unwrap_or_default().to_string(),
             text: r.text.clone().unwrap_or_default(),
             solution: r.solution.clone().unwrap_or_default(),
@@ -375,8 +383,8 @@ mod erased {
 /// `code` (programs), and optionally `id` and `target`.
 ///
 /// Returns a dict of lists with the columns in `graft.COLUMNS`: strings, except `chain`,
-/// `round`, `depth`, `original_depth` and `seed` (ints); `operations`, `graph` and `steps` are
-/// JSON text. A row's `id` names its variants and seeds their chains, so give every row one:
+/// `round`, `depth` and `original_depth` (ints); `seed` is the 64-bit seed as decimal text
+/// (Arrow's int64 cannot hold it); `operations`, `graph` and `steps` are JSON text. A row's `id` names its variants and seeds their chains, so give every row one:
 /// without it the row is known by a hash of its content (stable across shards and retries,
 /// never by its position in a batch). Rows that do not extract are skipped unless
 /// `errors="raise"`.
@@ -395,10 +403,19 @@ fn generate_batch(
     let raise_errors = match errors {
         "skip" => false,
         "raise" => true,
-        other => return Err(error(format!("errors is {other:?}; use \"skip\" or \"raise\""))),
+        other => {
+            return Err(error(format!(
+                "errors is {other:?}; use \"skip\" or \"raise\""
+            )))
+        }
     };
     let columns = if batch.hasattr("to_pydict")? {
         batch.call_method0("to_pydict")?
+    } else if batch.cast::<PyDict>().is_ok() {
+        batch.clone()
+    } else if batch.hasattr("keys")? {
+        // A mapping that is not a dict (datasets' LazyBatch).
+        py.import("builtins")?.getattr("dict")?.call1((batch,))?
     } else {
         batch.clone()
     };
@@ -413,9 +430,8 @@ fn generate_batch(
     let mut rows: Vec<serde_json::Map<String, serde_json::Value>> = Vec::new();
     for (name, values) in columns.iter() {
         let name: String = name.extract()?;
-        let values: Vec<serde_json::Value> = pythonize::depythonize(&values).map_err(|e| {
-            error(format!("column {name:?} is not a list of JSON values: {e}"))
-        })?;
+        let values: Vec<serde_json::Value> = pythonize::depythonize(&values)
+            .map_err(|e| error(format!("column {name:?} is not a list of JSON values: {e}")))?;
         if rows.is_empty() {
             rows.resize_with(values.len(), Default::default);
         } else if rows.len() != values.len() {
@@ -514,7 +530,11 @@ fn variant_graph(variant: &Bound<'_, PyAny>) -> PyResult<(Graph, serde_json::Val
         serde_json::Value::String(s) => serde_json::from_str(&s),
         other => serde_json::from_value(other),
     }
-    .map_err(|e| error(format!("the variant's \"graph\" does not read as a Graft graph: {e}")))?;
+    .map_err(|e| {
+        error(format!(
+            "the variant's \"graph\" does not read as a Graft graph: {e}"
+        ))
+    })?;
     Ok((graph, value))
 }
 
@@ -570,9 +590,8 @@ fn verify(py: Python<'_>, variant: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                     checks.push(("program_reads_back", reads_back));
                 }
                 let steps = engine::labels::steps(&fresh);
-                let stated: Option<Vec<engine::labels::StepLabel>> = value
-                    .get("steps")
-                    .and_then(|s| match s {
+                let stated: Option<Vec<engine::labels::StepLabel>> =
+                    value.get("steps").and_then(|s| match s {
                         serde_json::Value::String(t) => serde_json::from_str(t).ok(),
                         other => serde_json::from_value(other.clone()).ok(),
                     });
