@@ -21,7 +21,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use engine::labels::eval::{mean_pass_at_k, wilson};
-use engine::labels::solutions::Score;
 use serde::{Deserialize, Serialize};
 
 /// The kind a variant counts under when its lineage has no operation.
@@ -51,12 +50,13 @@ pub fn kind_label(kind: &str) -> &str {
     }
 }
 
-/// One stored solution as the report reads it.
+/// A variant's stored solutions by one model, as the report reads them (several rows of the
+/// same model and variant add up).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvalRow {
-    /// The model that wrote it.
+    /// The model that wrote them.
     pub model: String,
-    /// The variant it solves.
+    /// The variant they solve.
     pub variant_id: i64,
     /// The variant's depth.
     pub depth: u32,
@@ -64,8 +64,12 @@ pub struct EvalRow {
     pub round: u32,
     /// The intervention kinds in the variant's lineage (any order; repeats are ignored).
     pub kinds: Vec<String>,
-    /// How it scored.
-    pub score: Score,
+    /// Solutions (samples).
+    pub samples: u64,
+    /// Of them, scored correct.
+    pub correct: u64,
+    /// Of them, with no final answer found.
+    pub unparseable: u64,
 }
 
 /// Counts of one group of solutions, with the accuracy and its Wilson 95% interval.
@@ -198,10 +202,10 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, score: Score) {
-        self.n += 1;
-        self.correct += u64::from(score == Score::Correct);
-        self.unparseable += u64::from(score == Score::Unparseable);
+    fn add(&mut self, r: &EvalRow) {
+        self.n += r.samples;
+        self.correct += r.correct.min(r.samples);
+        self.unparseable += r.unparseable.min(r.samples);
     }
 
     fn cell(self) -> Cell {
@@ -245,14 +249,17 @@ struct ModelTally {
     per_variant: BTreeMap<i64, (u64, u64)>,
 }
 
-/// The report of `rows` (a dataset's stored solutions, any order).
+/// The report of `rows` (a dataset's stored solutions grouped by model and variant, any
+/// order; a row with no samples is left out).
 pub fn report(dataset_id: i64, rows: &[EvalRow]) -> EvalReport {
     let mut models: BTreeMap<&str, ModelTally> = BTreeMap::new();
-    for r in rows {
+    let mut solutions = 0;
+    for r in rows.iter().filter(|r| r.samples > 0) {
+        solutions += r.samples;
         let m = models.entry(r.model.as_str()).or_default();
-        m.overall.add(r.score);
-        m.by_depth.entry(r.depth).or_default().add(r.score);
-        m.by_round.entry(r.round).or_default().add(r.score);
+        m.overall.add(r);
+        m.by_depth.entry(r.depth).or_default().add(r);
+        m.by_round.entry(r.round).or_default().add(r);
         let kinds: BTreeSet<&str> = r.kinds.iter().map(String::as_str).collect();
         let kinds = if kinds.is_empty() {
             BTreeSet::from([NO_KIND])
@@ -264,11 +271,11 @@ pub fn report(dataset_id: i64, rows: &[EvalRow]) -> EvalReport {
                 .entry(kind_order(kind))
                 .or_insert_with(|| (kind.to_string(), Tally::default()))
                 .1
-                .add(r.score);
+                .add(r);
         }
         let v = m.per_variant.entry(r.variant_id).or_default();
-        v.0 += 1;
-        v.1 += u64::from(r.score == Score::Correct);
+        v.0 += r.samples;
+        v.1 += r.correct.min(r.samples);
     }
     let models = models
         .into_iter()
@@ -280,9 +287,8 @@ pub fn report(dataset_id: i64, rows: &[EvalRow]) -> EvalReport {
                 pass_ks(most)
                     .into_iter()
                     .filter_map(|k| {
-                        mean_pass_at_k(&per_variant, u64::from(k)).map(|(value, variants)| {
-                            PassAtK { k, value, variants }
-                        })
+                        mean_pass_at_k(&per_variant, u64::from(k))
+                            .map(|(value, variants)| PassAtK { k, value, variants })
                     })
                     .collect()
             } else {
@@ -323,7 +329,7 @@ pub fn report(dataset_id: i64, rows: &[EvalRow]) -> EvalReport {
         .collect();
     EvalReport {
         dataset_id,
-        solutions: rows.len() as u64,
+        solutions,
         models,
     }
 }
@@ -332,14 +338,24 @@ pub fn report(dataset_id: i64, rows: &[EvalRow]) -> EvalReport {
 mod tests {
     use super::*;
 
-    fn row(model: &str, variant_id: i64, depth: u32, round: u32, kinds: &[&str], ok: bool) -> EvalRow {
+    /// One solution of `variant_id` by `model`, right or wrong.
+    fn row(
+        model: &str,
+        variant_id: i64,
+        depth: u32,
+        round: u32,
+        kinds: &[&str],
+        ok: bool,
+    ) -> EvalRow {
         EvalRow {
             model: model.to_string(),
             variant_id,
             depth,
             round,
             kinds: kinds.iter().map(|k| k.to_string()).collect(),
-            score: if ok { Score::Correct } else { Score::Wrong },
+            samples: 1,
+            correct: u64::from(ok),
+            unparseable: 0,
         }
     }
 
@@ -360,8 +376,13 @@ mod tests {
             row("a", 3, 2, 1, &[], false),
         ];
         rows.push(EvalRow {
-            score: Score::Unparseable,
+            unparseable: 1,
             ..row("b", 2, 5, 2, &["graft", "add_distractor"], false)
+        });
+        // A row with no samples counts nowhere.
+        rows.push(EvalRow {
+            samples: 0,
+            ..row("c", 9, 1, 1, &["invert"], false)
         });
         let r = report(7, &rows);
         assert_eq!(r.dataset_id, 7);
@@ -376,7 +397,10 @@ mod tests {
         assert!(a.pass_at_k.is_empty(), "one sample a variant: no pass@k");
 
         let b = &r.models[1];
-        assert_eq!((b.overall.n, b.overall.correct, b.overall.unparseable), (5, 3, 1));
+        assert_eq!(
+            (b.overall.n, b.overall.correct, b.overall.unparseable),
+            (5, 3, 1)
+        );
         assert!(close(b.overall.accuracy, 0.6));
         assert_eq!((b.overall.low, b.overall.high), wilson(3, 5));
         assert_eq!(b.variants, 2);
@@ -414,6 +438,30 @@ mod tests {
     }
 
     #[test]
+    fn grouped_rows_count_as_their_solutions_one_by_one() {
+        let one_by_one = [
+            row("m", 4, 6, 3, &["graft"], true),
+            row("m", 4, 6, 3, &["graft"], false),
+            row("m", 4, 6, 3, &["graft"], false),
+        ];
+        let grouped = [EvalRow {
+            samples: 3,
+            correct: 1,
+            ..row("m", 4, 6, 3, &["graft"], false)
+        }];
+        assert_eq!(report(1, &one_by_one), report(1, &grouped));
+        // Counts past the samples are clamped, never more than 100%.
+        let odd = [EvalRow {
+            samples: 2,
+            correct: 5,
+            unparseable: 9,
+            ..row("m", 4, 6, 3, &["graft"], false)
+        }];
+        let c = report(1, &odd).models[0].overall;
+        assert_eq!((c.n, c.correct, c.unparseable), (2, 2, 2));
+    }
+
+    #[test]
     fn unknown_kinds_sort_after_the_engines_and_no_operation_last() {
         let rows = [
             row("m", 1, 1, 1, &[], true),
@@ -421,7 +469,11 @@ mod tests {
             row("m", 3, 1, 1, &["invert", "set_input"], true),
         ];
         let r = report(1, &rows);
-        let kinds: Vec<&str> = r.models[0].by_kind.iter().map(|k| k.kind.as_str()).collect();
+        let kinds: Vec<&str> = r.models[0]
+            .by_kind
+            .iter()
+            .map(|k| k.kind.as_str())
+            .collect();
         assert_eq!(kinds, ["set_input", "invert", "zeta", NO_KIND]);
         assert_eq!(kind_label("add_distractor"), "distractor");
         assert_eq!(kind_label("zeta"), "zeta");

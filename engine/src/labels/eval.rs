@@ -36,7 +36,9 @@ pub fn pass_at_k(n: u64, c: u64, k: u64) -> Option<f64> {
     // C(n−c, k) / C(n, k) = Π_{i = n−c+1}^{n} (1 − k / i) = Π_{i = 0}^{k−1} (n−c−i) / (n−i):
     // the shorter product of the two, so the work is min(c, k) steps.
     let miss: f64 = if c <= k {
-        ((n - c + 1)..=n).map(|i| 1.0 - k as f64 / i as f64).product()
+        ((n - c + 1)..=n)
+            .map(|i| 1.0 - k as f64 / i as f64)
+            .product()
     } else {
         (0..k)
             .map(|i| (n - c - i) as f64 / (n - i) as f64)
@@ -77,7 +79,10 @@ mod tests {
         assert!(close(lo, 5.0 / (5.0 + Z95 * Z95)) && hi == 1.0, "{lo} {hi}");
         // None correct: the bottom is 0.
         let (lo, hi) = wilson(0, 5);
-        assert!(lo == 0.0 && close(hi, Z95 * Z95 / (5.0 + Z95 * Z95)), "{hi}");
+        assert!(
+            lo == 0.0 && close(hi, Z95 * Z95 / (5.0 + Z95 * Z95)),
+            "{hi}"
+        );
         assert_eq!(wilson(0, 0), (0.0, 1.0));
         // Nonsense counts are clamped, never NaN.
         assert_eq!(wilson(7, 5), wilson(5, 5));
@@ -122,7 +127,9 @@ mod tests {
                     let by_c: f64 = if n - c < k {
                         0.0
                     } else {
-                        ((n - c + 1)..=n).map(|i| 1.0 - k as f64 / i as f64).product()
+                        ((n - c + 1)..=n)
+                            .map(|i| 1.0 - k as f64 / i as f64)
+                            .product()
                     };
                     let p = pass_at_k(n, c, k).unwrap();
                     assert!((p - (1.0 - by_c)).abs() < 1e-9, "{n} {c} {k}: {p}");
