@@ -82,6 +82,11 @@ pub fn point_title(model: &str, depth: u32, c: &Cell) -> String {
     )
 }
 
+/// `1 solution`, `2 solutions`.
+fn counted(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `1.0` as `"1.0"`: SVG coordinates with one decimal (the same text on server and browser).
 fn px(v: f64) -> String {
     format!("{v:.1}")
@@ -318,8 +323,10 @@ pub fn EvalTable(
                         <th colspan="5">
                             <span class="swatch" style=format!("background:{colour}")></span>
                             {format!(
-                                "{} — {} solutions of {} variants",
-                                m.model, m.overall.n, m.variants
+                                "{} — {} of {}",
+                                m.model,
+                                counted(m.overall.n, "solution"),
+                                counted(m.variants, "variant")
                             )}
                         </th>
                     </tr>
