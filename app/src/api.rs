@@ -319,6 +319,13 @@ pub async fn list_variants(
     .await
 }
 
+/// A dataset's evaluation report: each model's stored solutions by depth, round and
+/// intervention kind, with Wilson 95% intervals and pass@k.
+#[server]
+pub async fn get_eval_report(dataset_id: i64) -> Result<types::eval::EvalReport, ServerFnError> {
+    op(async |o| o.eval_report(dataset_id).await).await
+}
+
 /// Queues a failed (paused) job again; returns its status.
 #[server]
 pub async fn resume_job(id: i64) -> Result<JobStatus, ServerFnError> {

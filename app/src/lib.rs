@@ -10,6 +10,7 @@ pub mod auth;
 pub mod checks;
 pub mod diff;
 pub mod editor;
+pub mod eval_chart;
 pub mod graph_view;
 pub mod histogram;
 pub mod labeling;

@@ -113,6 +113,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/datasets/{id}/jobs", get(list_jobs))
         .route("/api/datasets/{id}/variants", get(dataset_variants))
         .route("/api/datasets/{id}/export", get(export_dataset))
+        .route("/api/datasets/{id}/eval", get(eval_report))
         .route("/api/problems/{id}/extract", post(extract_problem))
         .route("/api/variants/{id}/verbalize", post(verbalize_variant))
         .route("/api/variants/{id}/judge", post(judge_variant))
@@ -297,6 +298,16 @@ async fn list_jobs(
     Id(id): Id,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(store.by(&who).dataset_jobs(id).await?))
+}
+
+/// `GET /api/datasets/{id}/eval`: the evaluation report of the dataset's stored model
+/// solutions (`types::eval::EvalReport`).
+async fn eval_report(
+    State(store): State<Store>,
+    Who(who): Who,
+    Id(id): Id,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(store.by(&who).eval_report(id).await?))
 }
 
 async fn get_problem(

@@ -44,6 +44,9 @@ enum Command {
     /// Ask a model to solve a dataset's variants (a solve job with a progress bar); every
     /// solution is stored scored and labelled.
     Solve(cli::solve::Args),
+    /// Evaluate a model on a dataset: `graft eval report` prints the accuracy of the stored
+    /// solutions by depth, round and intervention kind, with 95% intervals and pass@k.
+    Eval(cli::eval::Args),
 }
 
 /// Parses the command line and runs the subcommand; the process's exit code.
@@ -59,6 +62,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Words(args) => cli::words::run(args),
         Command::Score(args) => cli::score::run(args),
         Command::Solve(args) => cli::solve::run(args),
+        Command::Eval(args) => cli::eval::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

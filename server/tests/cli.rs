@@ -455,3 +455,162 @@ fn solve_runs_a_solve_job_from_the_command_line() {
     assert!(out.contains("2 of 2 variants, 4 solutions stored"), "{out}");
     drop(rt);
 }
+
+/// `graft eval report`: a clear message with the way to get solutions when there are none; an
+/// unknown dataset names the datasets there are; the table has a row per depth, round and kind
+/// with n, accuracy and the 95% interval, and a pass@k line; `--json` prints the report;
+/// `--db FILE` and `--data-dir DIR` find the same database.
+#[test]
+fn eval_report_prints_accuracy_by_depth_round_and_kind() {
+    let dir = tempdir().join("eval-data");
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.to_str().unwrap().to_string();
+    let setup = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // The demo set, and one variant of its first problem (an input set to a new value).
+    let (variant, answer) = setup.block_on(async {
+        let store = store::Store::open_data_dir(&dir).await.unwrap();
+        let demo = store.ensure_demo().await.unwrap().unwrap();
+        let page = store
+            .dataset(demo.dataset_id, None, Some(1))
+            .await
+            .unwrap()
+            .unwrap();
+        let p = page.problems[0].id;
+        let graph = store.problem(p).await.unwrap().unwrap().graph.unwrap();
+        let input = graph
+            .ids()
+            .find(|&id| matches!(graph.node(id).kind, engine::NodeKind::Input { .. }))
+            .unwrap();
+        let op = engine::intervene::Intervention::SetInput {
+            node: input,
+            value: graph.value(input).add(engine::Number::from(1)).unwrap(),
+        };
+        let v = store
+            .save_variant(p, None, vec![op], None)
+            .await
+            .unwrap()
+            .id;
+        let answer = store
+            .variant(v)
+            .await
+            .unwrap()
+            .unwrap()
+            .graph
+            .answer_value();
+        (v, answer)
+    });
+
+    let o = graft(&["eval", "report", "--dataset", "demo", "--data-dir", &data]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("no stored model solutions") && out.contains("graft solve --dataset"),
+        "{out}"
+    );
+    let o = graft(&["eval", "report", "--dataset", "nope", "--data-dir", &data]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no dataset is named or numbered \"nope\"") && err.contains("\"demo\""),
+        "{err}"
+    );
+    let missing = dir.join("missing.sqlite3");
+    let o = graft(&[
+        "eval",
+        "report",
+        "--dataset",
+        "demo",
+        "--db",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no database file at --db"),
+        "{o:?}"
+    );
+
+    // Two models: "a" right, wrong, right on the variant; "b" once, with no answer.
+    setup.block_on(async {
+        let store = store::Store::open_data_dir(&dir).await.unwrap();
+        for (model, text) in [
+            ("a", format!("#### {answer}")),
+            ("a", "#### 0.5".to_string()),
+            ("a", format!("So {answer}.\n#### {answer}")),
+            ("b", "I cannot tell.".to_string()),
+        ] {
+            let new = types::model::NewSolution {
+                model: model.into(),
+                solution: text,
+                prompt_version: String::new(),
+            };
+            store.add_solution(variant, &new).await.unwrap();
+        }
+    });
+    drop(setup);
+
+    let db = dir.join("graft.sqlite3");
+    let o = graft(&[
+        "eval",
+        "report",
+        "--dataset",
+        "demo",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let out = stdout(&o);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("4 solutions by 2 models"), "{out}");
+    assert!(
+        out.contains("model a: 3 solutions of 1 variant (0 unparseable), accuracy 66.7%"),
+        "{out}"
+    );
+    assert!(
+        out.contains("model b: 1 solution of 1 variant (1 unparseable)"),
+        "{out}"
+    );
+    let (lo, hi) = engine::labels::eval::wilson(2, 3);
+    let interval = format!("[{:.1}–{:.1}%]", 100.0 * lo, 100.0 * hi);
+    for label in ["round 1", "kind set input"] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} row: {out}"));
+        assert!(
+            line.contains("3        2     66.7%") && line.contains(&interval),
+            "{line}"
+        );
+    }
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with("depth ")),
+        "{out}"
+    );
+    assert!(
+        out.contains("pass@1 66.7% (1), pass@2 100.0% (1), pass@3 100.0% (1)"),
+        "{out}"
+    );
+
+    let o = graft(&[
+        "eval",
+        "report",
+        "--dataset",
+        "demo",
+        "--data-dir",
+        &data,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = summary(&o);
+    assert_eq!(r["solutions"], 4);
+    assert_eq!(r["models"][0]["model"], "a");
+    assert_eq!(r["models"][0]["overall"]["correct"], 2);
+    assert_eq!(r["models"][0]["by_kind"][0]["kind"], "set_input");
+    assert_eq!(r["models"][1]["overall"]["unparseable"], 1);
+}

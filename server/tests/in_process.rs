@@ -332,6 +332,18 @@ async fn every_operation_answers_each_role_alike_through_both_adapters() {
             Box::new(|| Some(server_fn("list_jobs", json!({"dataset_id": d}), false))),
         ),
         (
+            "read a dataset's evaluation",
+            Rule::Reader,
+            Box::new(|| Some(rest("GET", format!("/api/datasets/{d}/eval"), None))),
+            Box::new(|| {
+                Some(server_fn(
+                    "get_eval_report",
+                    json!({"dataset_id": d}),
+                    false,
+                ))
+            }),
+        ),
+        (
             "read a problem",
             Rule::Reader,
             Box::new(|| Some(rest("GET", format!("/api/problems/{p}"), None))),
@@ -760,6 +772,89 @@ async fn model_solutions_are_stored_scored_and_labelled() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// `GET /api/datasets/{id}/eval`: solutions stored through the API come back counted by
+/// model, depth, round and intervention kind, with intervals and pass@k; a private dataset's
+/// report needs an account (401 without), an unknown dataset is 404, a public dataset with no
+/// solutions an empty report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eval_report_counts_stored_solutions_and_keeps_private_datasets_private() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (app, store) = app_and_store(dir.path()).await;
+    store
+        .create_user("ada", types::account::Role::Admin, "password-123")
+        .await
+        .unwrap();
+    let (d, v) = eggs_variant(&store, "eggs-eval").await;
+    let (_, _, cookie) = send(
+        &app,
+        &rest(
+            "POST",
+            "/api/login".into(),
+            Some(json!({"name": "ada", "password": "password-123"})),
+        ),
+        None,
+    )
+    .await;
+    let cookie = cookie.unwrap();
+    // 16 - 5 - 4 = 7 eggs, 7 × 2 = 14 dollars: right twice, wrong once, by one model.
+    for answer in [14, 16, 14] {
+        let body = json!({"model": "m1", "solution": format!("#### {answer}")});
+        let call = rest("POST", format!("/api/variants/{v}/solutions"), Some(body));
+        let (status, body, _) = send(&app, &call, Some(&cookie)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let eval = |id: String| rest("GET", format!("/api/datasets/{id}/eval"), None);
+
+    // The dataset is private: no account, no report.
+    let (status, body, _) = send(&app, &eval(d.to_string()), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("private"), "{body}");
+
+    let (status, body, _) = send(&app, &eval(d.to_string()), Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let r: types::eval::EvalReport = serde_json::from_str(&body).unwrap();
+    assert_eq!((r.dataset_id, r.solutions, r.models.len()), (d, 3, 1));
+    let m = &r.models[0];
+    assert_eq!(m.model, "m1");
+    assert_eq!((m.overall.n, m.overall.correct), (3, 2));
+    // JSON keeps the interval to the last bit or so.
+    let (lo, hi) = engine::labels::eval::wilson(2, 3);
+    assert!(
+        (m.overall.low - lo).abs() < 1e-12 && (m.overall.high - hi).abs() < 1e-12,
+        "{body}"
+    );
+    assert_eq!(m.by_depth.len(), 1);
+    assert_eq!((m.by_round[0].round, m.by_round[0].cell.n), (1, 3));
+    assert_eq!(m.by_kind.len(), 1);
+    assert_eq!(m.by_kind[0].kind, "set_input");
+    let ks: Vec<u32> = m.pass_at_k.iter().map(|p| p.k).collect();
+    assert_eq!(ks, [1, 2, 3]);
+    assert!((m.pass_at_k[0].value - 2.0 / 3.0).abs() < 1e-9);
+
+    // No such dataset; an id that is not a number.
+    let (status, body, _) = send(&app, &eval("999999".into()), Some(&cookie)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body, _) = send(&app, &eval("eggs".into()), Some(&cookie)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // The public demo set, anonymously: an empty report.
+    let (status, body) = get(&app, "/api/datasets").await;
+    assert_eq!(status, StatusCode::OK);
+    let demo = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "demo")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, body, _) = send(&app, &eval(demo.to_string()), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let r: types::eval::EvalReport = serde_json::from_str(&body).unwrap();
+    assert!(r.models.is_empty() && r.solutions == 0, "{body}");
 }
 
 /// A solve job against a scripted OpenAI-compatible endpoint (real HTTP on 127.0.0.1): each

@@ -111,6 +111,7 @@ fn each_role_reaches_only_what_it_may() {
         format!("/api/datasets/{id}"),
         format!("/api/datasets/{id}/variants"),
         format!("/api/datasets/{id}/jobs"),
+        format!("/api/datasets/{id}/eval"),
         format!("/api/problems/{problem}"),
         format!("/api/variants/{variant}"),
     ] {

@@ -57,6 +57,7 @@ mod batch_words;
 mod bounded;
 pub mod caller;
 mod drawings;
+mod eval;
 mod export;
 mod import;
 mod jobs;

@@ -346,6 +346,14 @@ impl Ops<'_> {
         self.store.solutions(variant_id).await
     }
 
+    /// A dataset's evaluation report: accuracy of each model's stored solutions by depth, round
+    /// and intervention kind, with Wilson intervals and pass@k (`NotFound`: no such dataset;
+    /// a private dataset needs an account, like every read of it).
+    pub async fn eval_report(&self, dataset_id: i64) -> StoreResult<types::eval::EvalReport> {
+        self.read(dataset_id).await?;
+        self.store.eval_report(dataset_id).await
+    }
+
     // ---- Jobs ----
 
     /// Starts a job; its status.

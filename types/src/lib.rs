@@ -5,5 +5,6 @@
 pub mod account;
 pub mod annotation;
 pub mod drawing;
+pub mod eval;
 pub mod model;
 pub mod wording;

@@ -1,4 +1,5 @@
-//! `/d/{id}`: one dataset, its problems (paged), annotation, jobs and variants by verdict.
+//! `/d/{id}`: one dataset, its problems (paged), annotation, jobs, the evaluation of models'
+//! solutions and variants by verdict.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::jobs::GeneratePanel;
 use super::{error_view, param_id, NotFound, WriteHint};
 use crate::api::get_dataset;
+use crate::eval_chart::EvalPanel;
 use crate::histogram::Histogram;
 use crate::words::VariantsByVerdict;
 
@@ -81,6 +83,7 @@ pub fn DatasetPage() -> impl IntoView {
                             } else {
                                 view! { <WriteHint/> }.into_any()
                             }}
+                            <EvalPanel dataset_id=s.id/>
                             <VariantsByVerdict dataset_id=s.id/>
                             <h2>"Problems"</h2>
                             <table class="problems">

@@ -1,8 +1,10 @@
 //! Step labels for process supervision: the solution's steps in order, each with the value it
 //! must produce, and a seeded corruptor that makes one step wrong and labels every step;
-//! [`agreement`] measures how far annotators' labels agree.
+//! [`agreement`] measures how far annotators' labels agree; [`eval`] holds the statistics of a
+//! model evaluation (Wilson intervals, pass@k).
 
 pub mod agreement;
+pub mod eval;
 pub mod solutions;
 
 use rand::{Rng, SeedableRng};

@@ -1,5 +1,6 @@
 //! The `graft` subcommands, one module each.
 
+pub mod eval;
 pub mod export;
 pub mod extract;
 pub mod generate;

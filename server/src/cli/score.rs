@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
+use engine::labels::eval::{mean_pass_at_k, wilson};
 use engine::labels::solutions::{label_solution, AutoLabel, FinalAnswer, Score};
 use engine::{Graph, Number};
 use serde::{Deserialize, Serialize};
@@ -91,19 +92,6 @@ impl Tally {
     }
 }
 
-/// The Wilson score interval (95%) of `k` successes in `n` trials.
-pub fn wilson(k: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let z = 1.959_964_f64;
-    let (n, p) = (n as f64, k as f64 / n as f64);
-    let denom = 1.0 + z * z / n;
-    let center = (p + z * z / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    ((center - half).max(0.0), (center + half).min(1.0))
-}
-
 /// Runs `graft score`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let variants = read_variants(&args)?;
@@ -117,7 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let (mut all, mut by_round, mut by_depth) =
         (Tally::default(), BTreeMap::new(), BTreeMap::new());
-    let mut samples: HashMap<String, (usize, bool)> = HashMap::new();
+    let mut samples: HashMap<String, (usize, u64)> = HashMap::new();
     let (mut refused, mut steps, mut errors) = (0u64, 0u64, 0u64);
     for (i, line) in BufReader::new(file).lines().enumerate() {
         let n = i + 1;
@@ -159,10 +147,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .add(correct);
         steps += l.steps.len() as u64;
         errors += u64::from(l.first_error.is_some());
-        let entry = samples.entry(s.id.clone()).or_insert((0, false));
+        let entry = samples.entry(s.id.clone()).or_insert((0, 0));
         let sample = entry.0;
         entry.0 += 1;
-        entry.1 |= correct;
+        entry.1 += u64::from(correct);
         let record = Labelled {
             id: &s.id,
             sample,
@@ -194,10 +182,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let most = samples.values().map(|s| s.0).max().unwrap_or(1);
     if most > 1 {
-        let solved = samples.values().filter(|s| s.1).count();
+        let solved = samples.values().filter(|s| s.1 > 0).count();
         eprintln!(
             "pass@{most} (any of a variant's solutions correct): {solved} of {} variants",
             samples.len()
+        );
+        let per_variant: Vec<(u64, u64)> = samples.values().map(|&(n, c)| (n as u64, c)).collect();
+        let line: Vec<String> = types::eval::pass_ks(u32::try_from(most).unwrap_or(u32::MAX))
+            .into_iter()
+            .filter_map(|k| {
+                mean_pass_at_k(&per_variant, u64::from(k))
+                    .map(|(p, m)| format!("pass@{k} {:.1}% ({m})", 100.0 * p))
+            })
+            .collect();
+        eprintln!(
+            "unbiased pass@k (variants with at least k solutions): {}",
+            line.join(", ")
         );
     }
     Ok(())
@@ -230,7 +230,7 @@ fn read_variants(args: &Args) -> anyhow::Result<HashMap<String, (u32, Graph)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::wilson;
+    use engine::labels::eval::wilson;
 
     #[test]
     fn wilson_intervals_are_known_values() {

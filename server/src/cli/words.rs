@@ -34,7 +34,8 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    async fn open(&self) -> anyhow::Result<Store> {
+    /// Opens the database `--db` names (it must exist), else as [`StoreArgs::open`].
+    pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         match &self.db {
             Some(path) => {
                 if !path.is_file() {
