@@ -112,7 +112,10 @@ fn solve_spec(dataset: i64, base_url: &str, samples: u32) -> JobSpec {
 /// The solutions a model writes, in the order the scripted endpoint returns them, with the
 /// score, step labels and first error each must get. A `####` line is the final answer, not a
 /// step; a step after the first error that builds on it leads away from the answer (−1 too).
-const CASES: [(&str, &str, Score, &[i8], Option<i64>); 6] = [
+/// (what it is, the text, its score, its step labels, its first error).
+type Case = (&'static str, &'static str, Score, &'static [i8], Option<i64>);
+
+const CASES: [Case; 6] = [
     (
         "correct",
         "She sells 16 - 5 - 4 = 7 eggs.\nShe makes 7 * 2 = $14.\n#### 14",

@@ -647,12 +647,13 @@ impl Store {
         let mut judged: std::collections::BTreeSet<(i64, i64)> = Default::default();
         for r in rows {
             if let Some(json) = &r.auto_labels {
-                if !automatic.contains_key(&r.item) {
-                    let auto = auto_labels_from_json(json, r.item)?
-                        .iter()
-                        .map(|l| Rating::from_i8(l.rating).unwrap_or(Rating::Neutral))
-                        .collect();
-                    automatic.insert(r.item, auto);
+                if let std::collections::btree_map::Entry::Vacant(slot) = automatic.entry(r.item) {
+                    slot.insert(
+                        auto_labels_from_json(json, r.item)?
+                            .iter()
+                            .map(|l| Rating::from_i8(l.rating).unwrap_or(Rating::Neutral))
+                            .collect(),
+                    );
                 }
                 let reason = r.finish_reason.as_deref().and_then(FinishReason::parse);
                 if matches!(
