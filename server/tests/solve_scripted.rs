@@ -113,7 +113,13 @@ fn solve_spec(dataset: i64, base_url: &str, samples: u32) -> JobSpec {
 /// score, step labels and first error each must get. A `####` line is the final answer, not a
 /// step; a step after the first error that builds on it leads away from the answer (−1 too).
 /// (what it is, the text, its score, its step labels, its first error).
-type Case = (&'static str, &'static str, Score, &'static [i8], Option<i64>);
+type Case = (
+    &'static str,
+    &'static str,
+    Score,
+    &'static [i8],
+    Option<i64>,
+);
 
 const CASES: [Case; 6] = [
     (
