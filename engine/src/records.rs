@@ -82,6 +82,40 @@ pub fn reproduces(original: &Graph, v: &Variant) -> bool {
     evaluates && replays
 }
 
+/// [`reproduces`] for every variant of `chain`, with one replay of the chain: each round's
+/// operations extend the round before's, so the lineage is applied once, round by round, and
+/// the graph compared at each round's end (a variant whose operations do not extend its
+/// predecessor's is replayed whole).
+pub fn chain_reproduces(original: &Graph, chain: &Chain) -> Vec<bool> {
+    let mut g = original.clone();
+    let mut applied: &[Intervention] = &[];
+    let mut replay_ok = true;
+    chain
+        .variants
+        .iter()
+        .map(|v| {
+            let mut fresh = v.graph.clone();
+            let evaluates = fresh.evaluate_all().is_ok() && fresh.answer_value() == v.answer;
+            let replays = if v.operations.starts_with(applied) {
+                for op in &v.operations[applied.len()..] {
+                    replay_ok = replay_ok && crate::intervene::apply(&mut g, op).is_ok();
+                }
+                applied = &v.operations;
+                replay_ok
+                    && crate::limits::check_len(
+                        crate::limits::Limit::Interventions,
+                        v.operations.len(),
+                    )
+                    .is_ok()
+                    && g.same_as(&v.graph)
+            } else {
+                regenerate(original, &v.lineage()).is_ok_and(|r| r.same_as(&v.graph))
+            };
+            evaluates && replays
+        })
+        .collect()
+}
+
 /// What verbalizing (and judging) a variant adds to its record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Words {
@@ -276,6 +310,28 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["round"], 2);
         assert_eq!(json["answer"], serde_json::to_value(v.answer).unwrap());
+    }
+
+    #[test]
+    fn one_replay_of_a_chain_checks_every_round_as_a_replay_each_would() {
+        let p = Problem::from_json(ROW).unwrap();
+        let g = extract_row(&p).unwrap();
+        let cfg = CurriculumConfig {
+            rounds: 4,
+            per_problem: 2,
+            seed: 9,
+            ..CurriculumConfig::default()
+        };
+        for chain in chains(&g, "t:1", &cfg).unwrap() {
+            let each: Vec<bool> = chain.variants.iter().map(|v| reproduces(&g, v)).collect();
+            assert!(each.iter().all(|&ok| ok));
+            assert_eq!(chain_reproduces(&g, &chain), each);
+            // A tampered round fails there, and only there.
+            let mut bad = chain.clone();
+            bad.variants[1].answer = Number::int(12345);
+            let checked = chain_reproduces(&g, &bad);
+            assert!(!checked[1] && checked[0] && checked[2..].iter().all(|&ok| ok));
+        }
     }
 
     #[test]

@@ -312,7 +312,6 @@ impl Store {
                         failures.push((item, String::new()));
                     }
                 }
-                Err(StoreError::Unavailable(_)) => unreachable!("handled above"),
                 // The database itself failing stops the job (resumable); anything about this
                 // one item (the engine refusing it, a panic, a timeout, damaged stored data)
                 // only marks the item failed.

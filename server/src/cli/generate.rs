@@ -316,8 +316,9 @@ fn generate_row(
         if let Some(why) = &chain.stopped {
             *totals.stopped.entry(records::stop_kind(why)).or_default() += 1;
         }
-        for v in &chain.variants {
-            if records::reproduces(&original, v) {
+        let reproduced = records::chain_reproduces(&original, chain);
+        for (v, ok) in chain.variants.iter().zip(reproduced) {
+            if ok {
                 totals.verified += 1;
             }
             let written_words = match words {
