@@ -334,7 +334,10 @@ pub fn Editor(
             <div class="save-row">
                 <label>
                     "Add to dataset "
-                    <select bind:value=dataset>{options}</select>
+                    // Not `bind:value`: its split of the signal panics when the server renders a
+                    // view whose owner is already gone (a dropped request); try_get does not.
+                    <select prop:value=move || dataset.try_get().unwrap_or_default()
+                        on:change=move |ev| { dataset.try_set(event_target_value(&ev)); }>{options}</select>
                 </label>
                 <button
                     type="button"
