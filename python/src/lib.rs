@@ -66,6 +66,19 @@ fn problem_of(row: &Bound<'_, PyAny>) -> Result<Problem, RowError> {
     Problem::from_json(&json)
 }
 
+/// Reads the `errors` argument: whether a row that does not extract raises (`"raise"`) or is
+/// skipped (`"skip"`).
+fn raise_errors(errors: &str) -> PyResult<bool> {
+    match errors {
+        "skip" => Ok(false),
+        "raise" => Ok(true),
+        other => Err(error(format!(
+            "errors is {other:?}; use \"skip\" (skip rows that do not extract, as graft \
+             generate does) or \"raise\""
+        ))),
+    }
+}
+
 /// Options of [`generate`] and [`generate_batch`].
 #[derive(Clone, Copy)]
 struct Options {
@@ -273,16 +286,7 @@ fn generate(
     errors: &str,
 ) -> PyResult<Variants> {
     Options::check(rounds, per_problem)?;
-    let raise_errors = match errors {
-        "skip" => false,
-        "raise" => true,
-        other => {
-            return Err(error(format!(
-                "errors is {other:?}; use \"skip\" (skip rows that do not extract, as graft \
-                 generate does) or \"raise\""
-            )))
-        }
-    };
+    let raise_errors = raise_errors(errors)?;
     Ok(Variants {
         rows: rows.try_iter()?.into_any().unbind(),
         line: 0,
@@ -400,15 +404,7 @@ fn generate_batch(
     errors: &str,
 ) -> PyResult<Py<PyAny>> {
     Options::check(rounds, per_problem)?;
-    let raise_errors = match errors {
-        "skip" => false,
-        "raise" => true,
-        other => {
-            return Err(error(format!(
-                "errors is {other:?}; use \"skip\" or \"raise\""
-            )))
-        }
-    };
+    let raise_errors = raise_errors(errors)?;
     let columns = if batch.hasattr("to_pydict")? {
         batch.call_method0("to_pydict")?
     } else if batch.cast::<PyDict>().is_ok() {

@@ -5,6 +5,8 @@
 //! each operation once, each role once, through the REST handler and the server function
 //! (the two adapters over `store::ops`), expecting the same outcome from both.
 
+mod common;
+
 use std::net::SocketAddr;
 
 use axum::body::Body;
@@ -15,6 +17,8 @@ use server::web::{router, AppState};
 use store::{LoginLimiter, Store};
 use tower::ServiceExt;
 use tower_sessions_sqlx_store::SqliteStore;
+
+use common::eggs_variant;
 
 async fn app(dir: &std::path::Path) -> axum::Router {
     app_and_store(dir).await.0
@@ -999,33 +1003,4 @@ async fn a_solve_job_stores_labelled_solutions_and_resumes_after_an_outage() {
     };
     let e = ops.start_job(&bad).await.unwrap_err();
     assert!(e.to_string().contains("solve.samples"), "{e}");
-}
-
-/// The ducks-and-eggs problem imported as dataset `name`, and a variant of it where Janet eats
-/// 5 eggs instead of 3 (she sells 7, makes $14): (dataset id, variant id).
-async fn eggs_variant(store: &Store, name: &str) -> (i64, i64) {
-    let rows = r#"{"question": "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast every morning and bakes muffins with 4. She sells the remainder at $2 per egg. How much does she make every day?", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day at the farmer's market.\n#### 18"}"#;
-    let d = store.import_jsonl(name, rows).await.unwrap().dataset_id;
-    let p = store
-        .dataset(d, None, None)
-        .await
-        .unwrap()
-        .unwrap()
-        .problems[0]
-        .id;
-    let graph = store.problem(p).await.unwrap().unwrap().graph.unwrap();
-    let eaten = graph
-        .ids()
-        .find(|&id| graph.value(id) == engine::Number::from(3))
-        .unwrap();
-    let op = engine::intervene::Intervention::SetInput {
-        node: eaten,
-        value: engine::Number::from(5),
-    };
-    let v = store
-        .save_variant(p, None, vec![op], None)
-        .await
-        .unwrap()
-        .id;
-    (d, v)
 }

@@ -2,6 +2,8 @@
 //! on a real SQLite file): each kind of solution a model writes gets its exact score and step
 //! labels, and a job keeps as many requests in flight as its client allows (64 here).
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,34 +15,7 @@ use serde_json::{json, Value};
 use store::Store;
 use types::model::{JobSpec, JobState, JobTask, LlmSettings, SolveOptions};
 
-/// Janet's ducks, with a variant where she eats 5 eggs instead of 3: she sells 16 − 5 − 4 = 7
-/// eggs and makes 7 × 2 = $14. (dataset id, variant id).
-async fn eggs_variant(store: &Store) -> (i64, i64) {
-    let rows = r#"{"question": "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast every morning and bakes muffins with 4. She sells the remainder at $2 per egg. How much does she make every day?", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day at the farmer's market.\n#### 18"}"#;
-    let d = store.import_jsonl("eggs", rows).await.unwrap().dataset_id;
-    let p = store
-        .dataset(d, None, None)
-        .await
-        .unwrap()
-        .unwrap()
-        .problems[0]
-        .id;
-    let graph = store.problem(p).await.unwrap().unwrap().graph.unwrap();
-    let eaten = graph
-        .ids()
-        .find(|&id| graph.value(id) == engine::Number::from(3))
-        .unwrap();
-    let op = engine::intervene::Intervention::SetInput {
-        node: eaten,
-        value: engine::Number::from(5),
-    };
-    let v = store
-        .save_variant(p, None, vec![op], None)
-        .await
-        .unwrap()
-        .id;
-    (d, v)
-}
+use common::eggs_variant;
 
 /// A chat completion whose message is `text`.
 fn completion(text: &str) -> Value {
@@ -187,7 +162,7 @@ async fn each_kind_of_solution_gets_its_exact_score_and_labels() {
     let dir = tempfile::tempdir().unwrap();
     let (store, caller) = admin_store(dir.path(), 4).await;
     let _runner = store.spawn_job_runner();
-    let (d, v) = eggs_variant(&store).await;
+    let (d, v) = eggs_variant(&store, "eggs").await;
     let ops = store.by(&caller);
     let job = ops
         .start_job(&solve_spec(d, &base_url, CASES.len() as u32))
@@ -254,7 +229,7 @@ async fn a_solve_job_keeps_64_requests_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     let (store, caller) = admin_store(dir.path(), 64).await;
     let _runner = store.spawn_job_runner();
-    let (d, _) = eggs_variant(&store).await;
+    let (d, _) = eggs_variant(&store, "eggs").await;
     let ops = store.by(&caller);
     // More variants: a curriculum over the problem.
     let curriculum = ops

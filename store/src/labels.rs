@@ -496,6 +496,8 @@ impl Store {
                 "item {item_id} is finished; reopen it to change its labels"
             )));
         }
+        // The step ratings the edit sets, written together after the match.
+        let mut ratings: Vec<(i64, Option<i64>)> = Vec::new();
         match edit {
             LabelEdit::Rate { step, rating } => {
                 let step = check_step(*step)?;
@@ -506,32 +508,16 @@ impl Store {
                         )));
                     }
                 }
-                let rating = rating.map(i64::from);
-                sqlx::query!(
-                    "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
-                     ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
-                    annotation,
-                    step,
-                    rating
-                )
-                .execute(&mut *tx)
-                .await?;
+                ratings.push((step, rating.map(i64::from)));
             }
             LabelEdit::FirstError { step } => {
                 let k = check_step(*step)? as usize;
-                for (s, r) in first_error_ratings(n as usize, k).into_iter().enumerate() {
-                    let step = s as i64;
-                    let rating = r.map(i64::from);
-                    sqlx::query!(
-                        "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
-                         ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
-                        annotation,
-                        step,
-                        rating
-                    )
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                ratings.extend(
+                    first_error_ratings(n as usize, k)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(s, r)| (s as i64, r.map(i64::from))),
+                );
             }
             LabelEdit::Flag { flagged, note } => {
                 let note = note.as_deref().map(str::trim).filter(|s| !s.is_empty());
@@ -568,19 +554,10 @@ impl Store {
                          rate its steps one by one"
                     )));
                 };
-                for (s, l) in suggestions.iter().enumerate() {
-                    let step = s as i64;
-                    let rating = Rating::from_i8(l.rating).map(|r| i64::from(r.as_i8()));
-                    sqlx::query!(
-                        "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
-                         ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
-                        annotation,
-                        step,
-                        rating
-                    )
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                ratings.extend(suggestions.iter().enumerate().map(|(s, l)| {
+                    let r = Rating::from_i8(l.rating).map(|r| i64::from(r.as_i8()));
+                    (s as i64, r)
+                }));
             }
             LabelEdit::Reopen => {
                 sqlx::query!(
@@ -590,6 +567,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+        }
+        for (step, rating) in ratings {
+            sqlx::query!(
+                "INSERT INTO step_labels (annotation_id, step, rating) VALUES (?, ?, ?)
+                 ON CONFLICT (annotation_id, step) DO UPDATE SET rating = excluded.rating",
+                annotation,
+                step,
+                rating
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         sqlx::query!(
             "UPDATE annotations SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",

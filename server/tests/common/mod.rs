@@ -409,3 +409,32 @@ pub fn wait_done(addr: SocketAddr, job: i64) -> Value {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The ducks-and-eggs problem imported as dataset `name`, and a variant of it where Janet eats
+/// 5 eggs instead of 3 (she sells 7, makes $14): (dataset id, variant id).
+pub async fn eggs_variant(store: &store::Store, name: &str) -> (i64, i64) {
+    let rows = r#"{"question": "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast every morning and bakes muffins with 4. She sells the remainder at $2 per egg. How much does she make every day?", "answer": "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day at the farmer's market.\n#### 18"}"#;
+    let d = store.import_jsonl(name, rows).await.unwrap().dataset_id;
+    let p = store
+        .dataset(d, None, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .problems[0]
+        .id;
+    let graph = store.problem(p).await.unwrap().unwrap().graph.unwrap();
+    let eaten = graph
+        .ids()
+        .find(|&id| graph.value(id) == engine::Number::from(3))
+        .unwrap();
+    let op = engine::intervene::Intervention::SetInput {
+        node: eaten,
+        value: engine::Number::from(5),
+    };
+    let v = store
+        .save_variant(p, None, vec![op], None)
+        .await
+        .unwrap()
+        .id;
+    (d, v)
+}
