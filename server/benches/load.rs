@@ -1,0 +1,158 @@
+//! The server under load: 32 concurrent clients on 127.0.0.1 reading problem pages (server-side
+//! rendered, `/p/{id}`) and the JSON of problems (`/api/problems/{id}`) while a curriculum job
+//! writes variants, through the router `graft serve` runs (in-process, a real TCP socket, a
+//! real SQLite file). Prints requests per second and latency percentiles per kind of request.
+//!
+//! `cargo bench -p server --bench load` runs 10 s per kind; `cargo test` runs it for 1 s, to
+//! show it works. Goal (issue #15): ≥ 2,000 requests/s for pages with p99 < 50 ms.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use types::model::JobSpec;
+
+const CLIENTS: usize = 32;
+
+fn seconds() -> u64 {
+    if std::env::args().any(|a| a == "--bench") {
+        10
+    } else {
+        1
+    }
+}
+
+/// The `q`-quantile of sorted latencies, in milliseconds.
+fn quantile(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+/// `CLIENTS` clients asking for `paths` (round robin) for `secs` seconds: (requests answered
+/// 200, failures, sorted latencies).
+async fn hammer(base: &str, paths: &[String], secs: u64) -> (usize, usize, Vec<Duration>) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .expect("a client");
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let (client, stop) = (client.clone(), stop.clone());
+        let urls: Vec<String> = paths.iter().map(|p| format!("{base}{p}")).collect();
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut failed, mut lat) = (0usize, 0usize, Vec::new());
+            let mut i = c;
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                match client.get(&urls[i % urls.len()]).send().await {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(_) => {
+                            ok += 1;
+                            lat.push(started.elapsed());
+                        }
+                        Err(_) => failed += 1,
+                    },
+                    _ => failed += 1,
+                }
+                i += CLIENTS;
+            }
+            (ok, failed, lat)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut ok, mut failed, mut lat) = (0, 0, Vec::new());
+    for t in tasks {
+        let (o, f, l) = t.await.expect("a client task");
+        ok += o;
+        failed += f;
+        lat.extend(l);
+    }
+    lat.sort();
+    (ok, failed, lat)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = store::Store::open_data_dir(dir.path())
+            .await
+            .expect("the store opens");
+        let admin = store
+            .create_user("admin", types::account::Role::Admin, "admin-password")
+            .await
+            .expect("an admin");
+        let mut options = leptos::config::get_configuration(None)
+            .expect("Leptos settings")
+            .leptos_options;
+        options.site_root = env!("CARGO_TARGET_TMPDIR").into();
+        let router = server::web::app(store.clone(), options, false)
+            .await
+            .expect("the app starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(server::web::serve(listener, router));
+
+        // The demo set (public), and a curriculum job writing while the clients read.
+        let page = store
+            .list_datasets(false)
+            .await
+            .expect("datasets")
+            .into_iter()
+            .next()
+            .expect("the demo set");
+        let problems: Vec<i64> = store
+            .dataset(page.id, None, None)
+            .await
+            .expect("the demo set")
+            .expect("the demo set")
+            .problems
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        let caller = store::Caller {
+            user: Some(admin),
+            address: None,
+        };
+        let job = store
+            .by(&caller)
+            .start_job(&JobSpec::curriculum(page.id, 8, 50, 1))
+            .await
+            .expect("a curriculum job")
+            .id;
+
+        let secs = seconds();
+        println!(
+            "load: {CLIENTS} clients, {secs} s each, {} problems, a curriculum job (8 rounds × 50 \
+             chains) writing",
+            problems.len()
+        );
+        for (kind, prefix) in [("pages /p/{id}", "/p/"), ("JSON /api/problems/{id}", "/api/problems/")]
+        {
+            let paths: Vec<String> = problems.iter().map(|id| format!("{prefix}{id}")).collect();
+            let (ok, failed, lat) = hammer(&base, &paths, secs).await;
+            let written = store.job(job).await.ok().flatten().map(|j| j.variants_made);
+            println!(
+                "load: {kind:<24} {:>8.0} requests/s  p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms  \
+                 ({ok} answered, {failed} failed; job has written {} variants)",
+                ok as f64 / secs as f64,
+                quantile(&lat, 0.5),
+                quantile(&lat, 0.99),
+                quantile(&lat, 1.0),
+                written.unwrap_or(0),
+            );
+            assert_eq!(failed, 0, "every request is answered");
+            assert!(ok > 0);
+        }
+    });
+}
