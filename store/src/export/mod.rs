@@ -1,7 +1,7 @@
 //! Exporting a dataset as JSONL, streamed with constant memory, and importing such an export
 //! back ([`restore`]).
 //!
-//! Five formats ([`ExportFormat`]):
+//! Six formats ([`ExportFormat`]):
 //!
 //! - **full**: one record per problem, then one per variant, then one per gold question, each
 //!   in id order. Every record has the same keys with the same JSON types (absent values are
@@ -19,6 +19,10 @@
 //! - **trl** and **prm800k**: one record per model solution (`model_solutions`): TRL's
 //!   stepwise supervision (`{prompt, completions, labels}`), or PRM800K-shaped records with
 //!   the automatic and human step labels apart (module `solutions`). Not importable.
+//! - **parquet**: the dataset's variants as one Parquet file in the `columnar` crate's fixed
+//!   schema, the columns of `graft generate --out variants.parquet` (module `parquet`: which
+//!   columns the store fills and how). Binary: read it with [`ExportStream::next_chunk`]. Not
+//!   importable.
 //!
 //! [`Store::export`] reads one SQLite snapshot (a read transaction) with row streams (`fetch`)
 //! in a spawned task, formats each row as it comes and hands the lines over through a bounded
@@ -67,24 +71,27 @@ pub enum ExportFormat {
     Trl,
     /// PRM800K-like records per model solution, automatic and human labels apart.
     Prm800k,
+    /// The variants as Parquet, in the columns of `graft generate --out variants.parquet`.
+    Parquet,
 }
 
 impl ExportFormat {
     /// Every format, in the order help texts list them.
-    pub const ALL: [ExportFormat; 5] = [
+    pub const ALL: [ExportFormat; 6] = [
         ExportFormat::Full,
         ExportFormat::Prm,
         ExportFormat::Gsm8k,
         ExportFormat::Trl,
         ExportFormat::Prm800k,
+        ExportFormat::Parquet,
     ];
 
-    /// Reads `full`, `prm`, `gsm8k`, `trl` or `prm800k`.
+    /// Reads `full`, `prm`, `gsm8k`, `trl`, `prm800k` or `parquet`.
     pub fn parse(s: &str) -> Option<ExportFormat> {
         ExportFormat::ALL.into_iter().find(|f| f.as_str() == s)
     }
 
-    /// `full`, `prm`, `gsm8k`, `trl` or `prm800k`.
+    /// `full`, `prm`, `gsm8k`, `trl`, `prm800k` or `parquet`.
     pub fn as_str(self) -> &'static str {
         match self {
             ExportFormat::Full => "full",
@@ -92,18 +99,52 @@ impl ExportFormat {
             ExportFormat::Gsm8k => "gsm8k",
             ExportFormat::Trl => "trl",
             ExportFormat::Prm800k => "prm800k",
+            ExportFormat::Parquet => "parquet",
+        }
+    }
+
+    /// Whether the export is binary (Parquet) rather than JSONL lines.
+    pub fn is_binary(self) -> bool {
+        self == ExportFormat::Parquet
+    }
+
+    /// The MIME type of the export: `application/x-ndjson`, or
+    /// `application/vnd.apache.parquet`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Parquet => columnar::MIME,
+            _ => "application/x-ndjson",
         }
     }
 }
 
+/// A piece of an export as it is made: one JSONL line, or a Parquet row group's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// The bytes, to be written in order.
+    pub bytes: Vec<u8>,
+    /// The records they complete (1 for a line; the variants of a row group).
+    pub records: u64,
+}
+
+/// Where an export's pieces arrive.
+#[derive(Debug)]
+enum Rx {
+    /// JSONL lines.
+    Lines(mpsc::Receiver<StoreResult<String>>),
+    /// Parquet row groups with their variant counts.
+    Groups(mpsc::Receiver<StoreResult<parquet::Group>>),
+}
+
 /// The lines of an export as they are made: each item is one JSON record followed by `\n`, or
-/// the error that ended the export (no item follows an error).
+/// the error that ended the export (no item follows an error). A Parquet export comes as
+/// bytes a row group at a time instead.
 ///
-/// Read it with [`ExportStream::next_line`] or as a [`futures_util::Stream`]. Dropping it
-/// stops the export.
+/// Read it with [`ExportStream::next_line`] (JSONL formats), [`ExportStream::next_chunk`]
+/// (any format) or as a [`futures_util::Stream`] of bytes. Dropping it stops the export.
 #[derive(Debug)]
 pub struct ExportStream {
-    rx: mpsc::Receiver<StoreResult<String>>,
+    rx: Rx,
     /// The producer; checked when the channel closes, so that a producer that died (a
     /// panic) ends the stream with an error rather than looking like the end.
     task: Option<tokio::task::JoinHandle<()>>,
@@ -113,9 +154,69 @@ pub struct ExportStream {
 }
 
 impl ExportStream {
-    /// The next line, `None` at the end.
+    /// The next line, `None` at the end. A binary export (Parquet) has no lines: its only
+    /// item is an error saying to read chunks.
     pub async fn next_line(&mut self) -> Option<StoreResult<String>> {
-        std::future::poll_fn(|cx| futures_util::Stream::poll_next(Pin::new(&mut *self), cx)).await
+        if let Rx::Groups(_) = self.rx {
+            // Dropping the task's handle leaves it to end when the stream is dropped.
+            return self.task.take().map(|_| {
+                Err(StoreError::Invalid(
+                    "a Parquet export is binary: read it with next_chunk".into(),
+                ))
+            });
+        }
+        std::future::poll_fn(|cx| self.poll_line(cx)).await
+    }
+
+    /// The next piece of the export, `None` at the end.
+    pub async fn next_chunk(&mut self) -> Option<StoreResult<Chunk>> {
+        std::future::poll_fn(|cx| self.poll_chunk(cx)).await
+    }
+
+    fn poll_line(&mut self, cx: &mut Context<'_>) -> Poll<Option<StoreResult<String>>> {
+        let Rx::Lines(rx) = &mut self.rx else {
+            return Poll::Ready(None);
+        };
+        if let Some(item) = std::task::ready!(rx.poll_recv(cx)) {
+            return Poll::Ready(Some(item));
+        }
+        self.poll_end(cx)
+    }
+
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<StoreResult<Chunk>>> {
+        let Rx::Groups(rx) = &mut self.rx else {
+            return self.poll_line(cx).map(|item| {
+                item.map(|r| {
+                    r.map(|line| Chunk {
+                        bytes: line.into_bytes(),
+                        records: 1,
+                    })
+                })
+            });
+        };
+        if let Some(item) = std::task::ready!(rx.poll_recv(cx)) {
+            return Poll::Ready(Some(item.map(|(bytes, records)| Chunk { bytes, records })));
+        }
+        self.poll_end(cx)
+    }
+
+    /// After the last item: checks that the producer ended well (not by a panic).
+    fn poll_end<T>(&mut self, cx: &mut Context<'_>) -> Poll<Option<StoreResult<T>>> {
+        let Some(task) = self.task.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let ended = std::task::ready!(Pin::new(task).poll(cx));
+        self.task = None;
+        Poll::Ready(ended.err().map(|e| {
+            Err(StoreError::Internal(format!(
+                "the export stopped unexpectedly ({e}); the output is incomplete"
+            )))
+        }))
+    }
+
+    /// The export's format.
+    pub fn format(&self) -> ExportFormat {
+        self.format
     }
 
     /// The exported dataset's name.
@@ -123,14 +224,15 @@ impl ExportStream {
         &self.dataset
     }
 
-    /// How many lines the export will have (counted in the same snapshot).
+    /// How many lines the export will have (counted in the same snapshot); for Parquet, how
+    /// many rows.
     pub fn records(&self) -> u64 {
         self.records
     }
 
     /// A file name for the export: the dataset's name made safe (letters, digits, `.-_`),
     /// with `-` and the format's name for any format but `full` (`-prm`, `-gsm8k`, `-trl`,
-    /// `-prm800k`), and `.jsonl`.
+    /// `-prm800k`), and `.jsonl`; `.parquet` for Parquet (no suffix: the variants).
     pub fn file_name(&self) -> String {
         let mut stem: String = self
             .dataset
@@ -148,28 +250,18 @@ impl ExportStream {
         }
         match self.format {
             ExportFormat::Full => format!("{stem}.jsonl"),
+            ExportFormat::Parquet => format!("{stem}.parquet"),
             other => format!("{stem}-{}.jsonl", other.as_str()),
         }
     }
 }
 
+/// The export's bytes, piece by piece (lines, or Parquet row groups).
 impl futures_util::Stream for ExportStream {
-    type Item = StoreResult<String>;
+    type Item = StoreResult<Vec<u8>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(item) = std::task::ready!(self.rx.poll_recv(cx)) {
-            return Poll::Ready(Some(item));
-        }
-        let Some(task) = self.task.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let ended = std::task::ready!(Pin::new(task).poll(cx));
-        self.task = None;
-        Poll::Ready(ended.err().map(|e| {
-            Err(StoreError::Internal(format!(
-                "the export stopped unexpectedly ({e}); the output is incomplete"
-            )))
-        }))
+        self.poll_chunk(cx).map(|c| c.map(|c| c.map(|c| c.bytes)))
     }
 }
 
@@ -449,6 +541,7 @@ macro_rules! export_sql {
     };
 }
 
+mod parquet;
 mod solutions;
 
 struct DbExportProblem {
@@ -694,7 +787,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
             }
-            ExportFormat::Gsm8k => {
+            ExportFormat::Gsm8k | ExportFormat::Parquet => {
                 sqlx::query_scalar!(
                     r#"SELECT COUNT(*) AS "n!: i64" FROM variants v
                     JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?1"#,
@@ -718,12 +811,28 @@ impl Store {
                 .await?
             }
         };
-        let (out, rx) = mpsc::channel(CHANNEL_LINES);
         let job = Job {
             dataset_id,
             name: head.name.clone(),
             settings: head.settings,
         };
+        if format == ExportFormat::Parquet {
+            let (out, rx) = mpsc::channel(parquet::CHANNEL_GROUPS);
+            let task = tokio::spawn(async move {
+                if let Err(e) = parquet::produce(&mut tx, &job, &out).await {
+                    let _ = out.send(Err(e)).await;
+                }
+                let _ = tx.rollback().await;
+            });
+            return Ok(ExportStream {
+                rx: Rx::Groups(rx),
+                task: Some(task),
+                dataset: head.name,
+                format,
+                records: records.max(0) as u64,
+            });
+        }
+        let (out, rx) = mpsc::channel(CHANNEL_LINES);
         let task = tokio::spawn(async move {
             let result = match format {
                 ExportFormat::Full => produce_full(&mut tx, &job, &out).await,
@@ -735,6 +844,7 @@ impl Store {
                 ExportFormat::Prm800k => {
                     solutions::produce(&mut tx, &job, solutions::Kind::Prm800k, &out).await
                 }
+                ExportFormat::Parquet => Ok(()),
             };
             if let Err(e) = result {
                 let _ = out.send(Err(e)).await;
@@ -742,7 +852,7 @@ impl Store {
             let _ = tx.rollback().await;
         });
         Ok(ExportStream {
-            rx,
+            rx: Rx::Lines(rx),
             task: Some(task),
             dataset: head.name,
             format,
