@@ -46,8 +46,9 @@ use super::{seed_from_db, Store, StoreError, StoreResult};
 
 pub use restore::{export_marker, ExportMarker, MAX_EXPORT_OPERATIONS};
 
-/// The value of `graft_export` in every record of a full export (the format's version).
-pub const EXPORT_VERSION: i64 = 1;
+/// The value of `graft_export` in every record of a full export (the format's version): 2
+/// writes no null (see `absent`); the restore reads versions 1 and 2.
+pub const EXPORT_VERSION: i64 = 2;
 
 /// The value of `graft_prm` in every record of a PRM export.
 pub const PRM_VERSION: i64 = 1;
@@ -327,7 +328,10 @@ pub(crate) struct ReviewEvent {
     pub at: Option<String>,
 }
 
-/// A record of a full export, as written. Field order is the column order.
+/// A record of a full export, as written. Field order is the column order. No value is null
+/// but `dataset_settings` after the first line (see [`absent`]), so that a table reader that
+/// types columns from the first rows it sees (Hugging Face `datasets`: the first 10 MiB)
+/// types every column.
 #[derive(Debug, Serialize)]
 struct Record<'a> {
     graft_export: i64,
@@ -335,43 +339,79 @@ struct Record<'a> {
     kind: &'static str,
     key: String,
     problem_key: String,
+    #[serde(serialize_with = "absent::text")]
     variant_key: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     parent_key: Option<String>,
     dataset_settings: Option<&'a Settings>,
+    #[serde(serialize_with = "absent::int")]
     line: Option<i64>,
+    #[serde(serialize_with = "absent::text")]
     external_id: Option<String>,
     question: String,
+    #[serde(serialize_with = "absent::text")]
     source: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     text: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     solution: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     program: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     llm_program: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     graph: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     answer: Option<String>,
+    #[serde(serialize_with = "absent::int")]
     depth: Option<i64>,
+    #[serde(serialize_with = "absent::metrics")]
     metrics: Option<engine::Metrics>,
+    #[serde(serialize_with = "absent::text")]
     error_category: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     error_detail: Option<String>,
+    #[serde(serialize_with = "absent::int")]
     round: Option<i64>,
+    #[serde(serialize_with = "absent::int")]
     chain: Option<i64>,
+    #[serde(serialize_with = "absent::text")]
     seed: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     operations: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     created_at: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     text_source: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     text_fallback: Option<String>,
+    #[serde(serialize_with = "absent::json")]
     text_notes: Option<Vec<String>>,
+    #[serde(serialize_with = "absent::text")]
     text_edited_by: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     verdict: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     verdict_outcome: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     review_status: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     review_reason: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     reviewed_by: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     reviewed_at: Option<String>,
+    #[serde(serialize_with = "absent::json")]
     review_history: Option<Vec<ReviewEvent>>,
+    #[serde(serialize_with = "absent::json")]
     steps: Option<Vec<Step>>,
+    #[serde(serialize_with = "absent::text")]
     steps_json: Option<String>,
+    #[serde(serialize_with = "absent::int")]
     gold_first_error: Option<i64>,
+    #[serde(serialize_with = "absent::text")]
     gold_detail: Option<String>,
+    #[serde(serialize_with = "absent::json")]
     labels: Option<Vec<Labels>>,
 }
 
@@ -421,6 +461,37 @@ impl<'a> Record<'a> {
             gold_first_error: None,
             gold_detail: None,
             labels: None,
+        }
+    }
+}
+
+/// How a full export (version 2) writes a value a record does not have, so that every column
+/// has one non-null type in every record: `""` for text, `-1` for a number, zeros for
+/// `metrics`; lists (`text_notes`, `review_history`, `steps`, `labels`) are JSON text, `""`
+/// when absent (an empty JSON list would be a list of nulls to a table reader). The restore
+/// reads `""` and `-1` back as absent.
+mod absent {
+    use serde::{Serialize, Serializer};
+
+    pub fn text<S: Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.as_deref().unwrap_or(""))
+    }
+
+    pub fn int<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(v.unwrap_or(-1))
+    }
+
+    pub fn metrics<S: Serializer>(v: &Option<engine::Metrics>, s: S) -> Result<S::Ok, S::Error> {
+        v.unwrap_or_default().serialize(s)
+    }
+
+    pub fn json<T: Serialize, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            None => s.serialize_str(""),
+            Some(v) => {
+                let text = serde_json::to_string(v).map_err(serde::ser::Error::custom)?;
+                s.serialize_str(&text)
+            }
         }
     }
 }
