@@ -187,7 +187,10 @@ fn data_flows_one_way() {
         ("store", &["engine", "types", "llm", "columnar"]),
         ("app", &["engine", "types", "store"]),
         ("frontend", &["engine", "app"]),
-        ("server", &["engine", "types", "llm", "store", "app", "columnar"]),
+        (
+            "server",
+            &["engine", "types", "llm", "store", "app", "columnar"],
+        ),
         // The Python package is the engine behind PyO3: no model client, no database.
         ("graft-python", &["engine"]),
     ];

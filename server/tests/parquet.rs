@@ -65,10 +65,7 @@ fn generate(out: &Path) -> Output {
 #[test]
 fn generate_writes_the_same_variants_as_parquet_and_jsonl() {
     let dir = common::data_dir();
-    let (jsonl, parquet) = (
-        dir.path().join("v.jsonl"),
-        dir.path().join("v.parquet"),
-    );
+    let (jsonl, parquet) = (dir.path().join("v.jsonl"), dir.path().join("v.parquet"));
     let (a, b) = (generate(&jsonl), generate(&parquet));
     ok(&a, "generate jsonl");
     ok(&b, "generate parquet");
@@ -125,7 +122,10 @@ fn generate_writes_the_same_variants_as_parquet_and_jsonl() {
     ]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("--format graft") && err.contains(".jsonl"), "{err}");
+    assert!(
+        err.contains("--format graft") && err.contains(".jsonl"),
+        "{err}"
+    );
     assert!(!bad.exists());
 }
 
@@ -331,7 +331,12 @@ fn hugging_face_datasets_loads_parquet_and_full_exports() {
         .env("HF_HUB_OFFLINE", "1")
         .env("HF_HUB_DISABLE_TELEMETRY", "1")
         .output()
-        .unwrap_or_else(|e| panic!("{} does not run ({e}); run scripts/py-env", python.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} does not run ({e}); run scripts/py-env",
+                python.display()
+            )
+        });
     assert!(
         o.status.success(),
         "the loader failed:\n{}",
@@ -355,7 +360,10 @@ fn hugging_face_datasets_loads_parquet_and_full_exports() {
             names.sort_unstable();
             assert_eq!(names, expected, "{reader} {path}");
             for (col, t) in types {
-                assert!(!t.as_str().unwrap().contains("null"), "{reader} {path}: {col} is {t}");
+                assert!(
+                    !t.as_str().unwrap().contains("null"),
+                    "{reader} {path}: {col} is {t}"
+                );
             }
             assert_eq!(types["seed"], "uint64", "{reader}");
             assert_eq!(types["round"], "uint32", "{reader}");
@@ -372,7 +380,11 @@ fn hugging_face_datasets_loads_parquet_and_full_exports() {
         .take(3)
         .map(|r| r.seed.unwrap().to_string())
         .collect();
-    assert_eq!(out[paths[0]]["seeds"], json!(seeds), "seeds read back whole");
+    assert_eq!(
+        out[paths[0]]["seeds"],
+        json!(seeds),
+        "seeds read back whole"
+    );
 
     // The full export loads as is and a record per chunk, every column typed.
     let records = problems + variants;

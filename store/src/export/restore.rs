@@ -109,7 +109,9 @@ where
         Some(serde_json::Value::String(text)) => serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| D::Error::custom(format!("a list as JSON text: {e}"))),
-        Some(v) => serde_json::from_value(v).map(Some).map_err(D::Error::custom),
+        Some(v) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(D::Error::custom),
     }
 }
 

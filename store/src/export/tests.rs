@@ -325,7 +325,11 @@ async fn an_export_of_an_imported_export_is_the_same() {
     for (i, r) in records.iter().enumerate() {
         for (k, v) in r.as_object().unwrap() {
             let expected = (k == "dataset" || (k == "dataset_settings" && i > 0)).then_some(());
-            assert_eq!(v.is_null().then_some(()), expected, "record {i}: {k} is {v}");
+            assert_eq!(
+                v.is_null().then_some(()),
+                expected,
+                "record {i}: {k} is {v}"
+            );
         }
     }
     // The problem without a graph.
