@@ -289,13 +289,13 @@ impl Pending {
 /// The output file: JSONL, or Parquet written a row group at a time.
 enum Sink {
     Jsonl(std::io::BufWriter<std::fs::File>),
-    Parquet(columnar::Writer<std::io::BufWriter<std::fs::File>>),
+    Parquet(Box<columnar::Writer<std::io::BufWriter<std::fs::File>>>),
 }
 
 impl Sink {
     fn new(file: std::io::BufWriter<std::fs::File>, parquet: bool) -> anyhow::Result<Sink> {
         Ok(if parquet {
-            Sink::Parquet(columnar::Writer::new(file)?)
+            Sink::Parquet(Box::new(columnar::Writer::new(file)?))
         } else {
             Sink::Jsonl(file)
         })

@@ -193,9 +193,10 @@ pub(crate) fn as_version_1(lines: &[String]) -> Vec<String> {
                         "" => Value::Null,
                         text => serde_json::from_str(text).unwrap(),
                     };
-                } else if *x == json!("") || (INTS.contains(&k.as_str()) && *x == json!(-1)) {
-                    *x = Value::Null;
-                } else if k == "metrics" && no_graph {
+                } else if *x == json!("")
+                    || (INTS.contains(&k.as_str()) && *x == json!(-1))
+                    || (k == "metrics" && no_graph)
+                {
                     *x = Value::Null;
                 }
             }
