@@ -124,6 +124,28 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parquet", |b| {
         b.iter(|| black_box(parquet(black_box(&records))))
     });
+    g.bench_function("rows_only", |b| {
+        b.iter(|| {
+            let rows: Vec<columnar::Row> = records
+                .iter()
+                .map(|r| columnar::Row::of(r).unwrap())
+                .collect();
+            black_box(rows)
+        })
+    });
+    let rows: Vec<columnar::Row> = records
+        .iter()
+        .map(|r| columnar::Row::of(r).unwrap())
+        .collect();
+    g.bench_function("write_only", |b| {
+        b.iter(|| {
+            let mut w = columnar::Writer::new(Vec::new()).unwrap();
+            for r in &rows {
+                w.push(r).unwrap();
+            }
+            black_box(w.finish().unwrap())
+        })
+    });
     g.finish();
 }
 
