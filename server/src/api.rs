@@ -488,8 +488,9 @@ struct ExportQuery {
     format: Option<String>,
 }
 
-/// `GET /api/datasets/{id}/export?format=full|prm|gsm8k|trl|prm800k`: the dataset as JSONL, streamed as it is
-/// read (`application/x-ndjson`, with a file name to save it under).
+/// `GET /api/datasets/{id}/export?format=full|prm|gsm8k|trl|prm800k|parquet`: the dataset as JSONL, streamed as it is
+/// read (`application/x-ndjson`, with a file name to save it under); `parquet`: its variants
+/// as one Parquet file (`application/vnd.apache.parquet`), streamed a row group at a time.
 async fn export_dataset(
     State(store): State<Store>,
     Who(who): Who,
@@ -503,8 +504,9 @@ async fn export_dataset(
             ApiError::bad_request(format!(
                 "unknown export format {f:?}; use format=full (everything, importable), \
                  format=prm (labelled solutions), format=gsm8k (GSM8K rows per variant), \
-                 format=trl (TRL stepwise supervision per model solution) or format=prm800k \
-                 (PRM800K-like records per model solution)"
+                 format=trl (TRL stepwise supervision per model solution), format=prm800k \
+                 (PRM800K-like records per model solution) or format=parquet (the variants as \
+                 Parquet)"
             ))
         })?,
     };
@@ -520,7 +522,7 @@ async fn export_dataset(
         [
             (
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-ndjson"),
+                HeaderValue::from_static(format.content_type()),
             ),
             (header::CONTENT_DISPOSITION, disposition),
         ],

@@ -31,7 +31,8 @@ enum Command {
     /// Manage accounts: add (the first admin with `--admin`), passwd, role, list.
     User(cli::user::Args),
     /// Export one dataset as JSONL (full: restorable; prm: labelled solutions; gsm8k: GSM8K
-    /// rows with worked solutions; trl, prm800k: its model solutions with step labels).
+    /// rows with worked solutions; trl, prm800k: its model solutions with step labels), or
+    /// its variants as Parquet (parquet).
     Export(cli::export::Args),
     /// Import a JSONL file, or restore a `graft export` file, as a new dataset.
     Import(cli::import::Args),

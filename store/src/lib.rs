@@ -90,8 +90,8 @@ pub use bounded::{
 };
 pub use drawings::{Drawings, MAX_CACHED_NODES};
 pub use export::{
-    consensus, export_marker, ExportFormat, ExportMarker, ExportStream, Gsm8kRow, EXPORT_VERSION,
-    MAX_EXPORT_OPERATIONS, PRM_VERSION,
+    consensus, export_marker, Chunk, ExportFormat, ExportMarker, ExportStream, Gsm8kRow,
+    EXPORT_VERSION, MAX_EXPORT_OPERATIONS, PRM_VERSION,
 };
 pub use import::{check_dataset_name, MAX_NAME_CHARS, PANIC_CATEGORY, TIMEOUT_CATEGORY};
 pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};

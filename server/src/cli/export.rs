@@ -1,5 +1,5 @@
 //! `graft export`: one dataset as JSONL (full, PRM, GSM8K rows, or its model solutions for TRL
-//! or PRM800K-style), to standard output or a file.
+//! or PRM800K-style), or its variants as Parquet, to standard output or a file.
 
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -19,8 +19,9 @@ pub struct Args {
     /// `gsm8k` (one `{question, answer}` row per variant: its text and worked solution, with
     /// `id`, `source_id`, `round` and `operations`), `trl` (TRL stepwise supervision
     /// `{prompt, completions, labels}` per model solution) or `prm800k` (PRM800K-like records
-    /// per model solution, automatic and human step labels apart).
-    #[arg(long, default_value = "full", value_parser = ["full", "prm", "gsm8k", "trl", "prm800k"])]
+    /// per model solution, automatic and human step labels apart), or `parquet` (the variants
+    /// in the columns of `graft generate --out variants.parquet`).
+    #[arg(long, default_value = "full", value_parser = ["full", "prm", "gsm8k", "trl", "prm800k", "parquet"])]
     format: String,
     /// The file to write (replaced if it exists); standard output when left out.
     #[arg(short = 'o', long = "output")]
@@ -58,7 +59,7 @@ pub(crate) async fn find(store: &Store, name_or_id: &str) -> anyhow::Result<i64>
 async fn export(args: Args) -> anyhow::Result<()> {
     let format = ExportFormat::parse(&args.format).ok_or_else(|| {
         anyhow!(
-            "unknown --format {:?}; use full, prm, gsm8k, trl or prm800k",
+            "unknown --format {:?}; use full, prm, gsm8k, trl, prm800k or parquet",
             args.format
         )
     })?;
@@ -78,6 +79,13 @@ async fn export(args: Args) -> anyhow::Result<()> {
         );
     }
     match &args.output {
+        None if format.is_binary() && std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            bail!(
+                "--format {} is binary; write it to a file with -o FILE (or redirect standard \
+                 output)",
+                format.as_str()
+            )
+        }
         None => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
@@ -139,20 +147,21 @@ impl Failure {
     }
 }
 
-/// Copies every line to `out`; the number of records and bytes written.
+/// Copies every line (or Parquet row group) to `out`; the number of records and bytes
+/// written.
 async fn copy(
     mut stream: ExportStream,
     out: &mut impl Write,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Result<(u64, u64), Failure> {
     let (mut records, mut bytes) = (0u64, 0u64);
-    while let Some(line) = stream.next_line().await {
-        let line = line.map_err(Failure::Store)?;
-        out.write_all(line.as_bytes()).map_err(Failure::Write)?;
-        records += 1;
-        bytes += line.len() as u64;
+    while let Some(chunk) = stream.next_chunk().await {
+        let chunk = chunk.map_err(Failure::Store)?;
+        out.write_all(&chunk.bytes).map_err(Failure::Write)?;
+        records += chunk.records;
+        bytes += chunk.bytes.len() as u64;
         if let Some(bar) = bar {
-            bar.inc(1);
+            bar.inc(chunk.records);
         }
     }
     out.flush().map_err(Failure::Write)?;

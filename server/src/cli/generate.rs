@@ -1,4 +1,5 @@
-//! `graft generate`: curricula of intervened variants, written as JSONL.
+//! `graft generate`: curricula of intervened variants, written as JSONL (or Parquet, by the
+//! `.parquet` extension of `--out`: the `columnar` crate's fixed schema).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -19,7 +20,9 @@ pub struct Args {
     /// the embedded demo set when left out.
     #[arg(long)]
     input: Option<PathBuf>,
-    /// Where to write the variants (JSONL, one variant per line).
+    /// Where to write the variants: JSONL, one variant per line; Parquet when the name ends
+    /// in `.parquet` (the same variants in typed columns, `--format graft` only; README:
+    /// "Output: Parquet").
     #[arg(long, default_value = "variants.jsonl")]
     out: PathBuf,
     /// Rounds per chain, 1 to 8: round r carries r grafts on the critical path.
@@ -125,14 +128,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         seed: args.seed,
         ..CurriculumConfig::default()
     };
+    let gsm8k = args.format == "gsm8k";
+    let parquet = is_parquet(&args.out);
+    anyhow::ensure!(
+        !(parquet && gsm8k),
+        "--out {} is Parquet, which holds the full record (--format graft); write --format gsm8k \
+         rows to a .jsonl file",
+        args.out.display()
+    );
     let file = std::fs::File::create(&args.out).with_context(|| {
         format!(
             "cannot create {} (check the --out path)",
             args.out.display()
         )
     })?;
-    let mut out = std::io::BufWriter::new(file);
-    let gsm8k = args.format == "gsm8k";
+    let mut out = Sink::new(std::io::BufWriter::new(file), parquet)?;
     let words = if args.verbalize || args.judge || gsm8k {
         let client = args.llm.client()?;
         eprintln!("graft: {}", super::llm::describe(client.as_ref()));
@@ -168,7 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         };
         // One row's engine work, written to a buffer first: a row the engine refuses or
         // panics on is skipped whole, and the rest of the file runs.
-        let mut buffer = Vec::new();
+        let mut buffer = Pending::new(parquet);
         let mut row_totals = RowTotals::default();
         let done = super::guarded(|| {
             generate_row(
@@ -183,14 +193,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         });
         match done {
             Ok(Ok(Ok(()))) => {
-                out.write_all(&buffer)?;
+                out.write(buffer)
+                    .with_context(|| format!("cannot write {}", args.out.display()))?;
                 totals.add(row_totals);
             }
             Ok(Ok(Err((category, message)))) => skip(&category, &message),
             Ok(Err(fatal)) => {
-                // Keep what is written so far, this row's variants before the failure too.
-                out.write_all(&buffer).ok();
-                out.flush().ok();
+                // Keep what is written so far, this row's variants before the failure too (a
+                // Parquet file gets its footer, so it reads).
+                out.write(buffer).ok();
+                out.finish().ok();
                 return Err(fatal);
             }
             Err(panic) => skip("engine_panic", &panic),
@@ -203,7 +215,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         stopped,
         depth_sum,
     } = totals;
-    out.flush()
+    out.finish()
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     bar.finish_and_clear();
 
@@ -250,6 +262,68 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether `path` names a Parquet file (its extension is `parquet`, in any case).
+fn is_parquet(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// One row's variants, made before any goes to the file (a row that fails is skipped whole).
+enum Pending {
+    /// JSONL lines.
+    Jsonl(Vec<u8>),
+    /// Parquet rows.
+    Parquet(Vec<columnar::Row>),
+}
+
+impl Pending {
+    fn new(parquet: bool) -> Pending {
+        if parquet {
+            Pending::Parquet(Vec::new())
+        } else {
+            Pending::Jsonl(Vec::new())
+        }
+    }
+}
+
+/// The output file: JSONL, or Parquet written a row group at a time.
+enum Sink {
+    Jsonl(std::io::BufWriter<std::fs::File>),
+    Parquet(Box<columnar::Writer<std::io::BufWriter<std::fs::File>>>),
+}
+
+impl Sink {
+    fn new(file: std::io::BufWriter<std::fs::File>, parquet: bool) -> anyhow::Result<Sink> {
+        Ok(if parquet {
+            Sink::Parquet(Box::new(columnar::Writer::new(file)?))
+        } else {
+            Sink::Jsonl(file)
+        })
+    }
+
+    fn write(&mut self, rows: Pending) -> anyhow::Result<()> {
+        match (self, rows) {
+            (Sink::Jsonl(out), Pending::Jsonl(bytes)) => out.write_all(&bytes)?,
+            (Sink::Parquet(out), Pending::Parquet(rows)) => {
+                for row in &rows {
+                    out.push(row)?;
+                }
+            }
+            _ => anyhow::bail!("a row was made for the other output format (a bug)"),
+        }
+        Ok(())
+    }
+
+    /// Flushes the file (Parquet: the last row group and the footer).
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Jsonl(mut out) => out.flush()?,
+            Sink::Parquet(out) => out.finish()?.flush()?,
+        }
+        Ok(())
+    }
+}
+
 /// What the rows written so far add up to.
 #[derive(Default)]
 struct RowTotals {
@@ -292,7 +366,7 @@ fn generate_row(
     words: Option<&Words>,
     row: &crate::jsonl::Row,
     problem: &engine::problem::Problem,
-    out: &mut Vec<u8>,
+    out: &mut Pending,
     totals: &mut RowTotals,
 ) -> anyhow::Result<Result<(), Skip>> {
     let skip = |s: records::Skip| Ok(Err((s.category, s.message)));
@@ -374,14 +448,23 @@ fn generate_row(
                     round: i64::from(v.round),
                     operations: serde_json::to_string(&v.operations)?,
                 };
+                let Pending::Jsonl(out) = &mut *out else {
+                    anyhow::bail!("GSM8K rows are written as JSONL only");
+                };
                 serde_json::to_writer(&mut *out, &row)?;
                 out.write_all(b"\n")?;
                 totals.written += 1;
                 continue;
             }
             let record = VariantRecord::new(origin, chain.index, v, words, args.negatives);
-            serde_json::to_writer(&mut *out, &CliRecord { record, llm_calls })?;
-            out.write_all(b"\n")?;
+            match &mut *out {
+                Pending::Jsonl(out) => {
+                    serde_json::to_writer(&mut *out, &CliRecord { record, llm_calls })?;
+                    out.write_all(b"\n")?;
+                }
+                // The model calls stay out of the table (JSONL keeps them).
+                Pending::Parquet(rows) => rows.push(columnar::Row::of(&record)?),
+            }
             totals.written += 1;
         }
     }

@@ -1,7 +1,7 @@
 //! Exporting a dataset as JSONL, streamed with constant memory, and importing such an export
 //! back ([`restore`]).
 //!
-//! Five formats ([`ExportFormat`]):
+//! Six formats ([`ExportFormat`]):
 //!
 //! - **full**: one record per problem, then one per variant, then one per gold question, each
 //!   in id order. Every record has the same keys with the same JSON types (absent values are
@@ -19,6 +19,10 @@
 //! - **trl** and **prm800k**: one record per model solution (`model_solutions`): TRL's
 //!   stepwise supervision (`{prompt, completions, labels}`), or PRM800K-shaped records with
 //!   the automatic and human step labels apart (module `solutions`). Not importable.
+//! - **parquet**: the dataset's variants as one Parquet file in the `columnar` crate's fixed
+//!   schema, the columns of `graft generate --out variants.parquet` (module `parquet`: which
+//!   columns the store fills and how). Binary: read it with [`ExportStream::next_chunk`]. Not
+//!   importable.
 //!
 //! [`Store::export`] reads one SQLite snapshot (a read transaction) with row streams (`fetch`)
 //! in a spawned task, formats each row as it comes and hands the lines over through a bounded
@@ -42,8 +46,9 @@ use super::{seed_from_db, Store, StoreError, StoreResult};
 
 pub use restore::{export_marker, ExportMarker, MAX_EXPORT_OPERATIONS};
 
-/// The value of `graft_export` in every record of a full export (the format's version).
-pub const EXPORT_VERSION: i64 = 1;
+/// The value of `graft_export` in every record of a full export (the format's version): 2
+/// writes no null (see `absent`); the restore reads versions 1 and 2.
+pub const EXPORT_VERSION: i64 = 2;
 
 /// The value of `graft_prm` in every record of a PRM export.
 pub const PRM_VERSION: i64 = 1;
@@ -67,24 +72,27 @@ pub enum ExportFormat {
     Trl,
     /// PRM800K-like records per model solution, automatic and human labels apart.
     Prm800k,
+    /// The variants as Parquet, in the columns of `graft generate --out variants.parquet`.
+    Parquet,
 }
 
 impl ExportFormat {
     /// Every format, in the order help texts list them.
-    pub const ALL: [ExportFormat; 5] = [
+    pub const ALL: [ExportFormat; 6] = [
         ExportFormat::Full,
         ExportFormat::Prm,
         ExportFormat::Gsm8k,
         ExportFormat::Trl,
         ExportFormat::Prm800k,
+        ExportFormat::Parquet,
     ];
 
-    /// Reads `full`, `prm`, `gsm8k`, `trl` or `prm800k`.
+    /// Reads `full`, `prm`, `gsm8k`, `trl`, `prm800k` or `parquet`.
     pub fn parse(s: &str) -> Option<ExportFormat> {
         ExportFormat::ALL.into_iter().find(|f| f.as_str() == s)
     }
 
-    /// `full`, `prm`, `gsm8k`, `trl` or `prm800k`.
+    /// `full`, `prm`, `gsm8k`, `trl`, `prm800k` or `parquet`.
     pub fn as_str(self) -> &'static str {
         match self {
             ExportFormat::Full => "full",
@@ -92,18 +100,52 @@ impl ExportFormat {
             ExportFormat::Gsm8k => "gsm8k",
             ExportFormat::Trl => "trl",
             ExportFormat::Prm800k => "prm800k",
+            ExportFormat::Parquet => "parquet",
+        }
+    }
+
+    /// Whether the export is binary (Parquet) rather than JSONL lines.
+    pub fn is_binary(self) -> bool {
+        self == ExportFormat::Parquet
+    }
+
+    /// The MIME type of the export: `application/x-ndjson`, or
+    /// `application/vnd.apache.parquet`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Parquet => columnar::MIME,
+            _ => "application/x-ndjson",
         }
     }
 }
 
+/// A piece of an export as it is made: one JSONL line, or a Parquet row group's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// The bytes, to be written in order.
+    pub bytes: Vec<u8>,
+    /// The records they complete (1 for a line; the variants of a row group).
+    pub records: u64,
+}
+
+/// Where an export's pieces arrive.
+#[derive(Debug)]
+enum Rx {
+    /// JSONL lines.
+    Lines(mpsc::Receiver<StoreResult<String>>),
+    /// Parquet row groups with their variant counts.
+    Groups(mpsc::Receiver<StoreResult<parquet::Group>>),
+}
+
 /// The lines of an export as they are made: each item is one JSON record followed by `\n`, or
-/// the error that ended the export (no item follows an error).
+/// the error that ended the export (no item follows an error). A Parquet export comes as
+/// bytes a row group at a time instead.
 ///
-/// Read it with [`ExportStream::next_line`] or as a [`futures_util::Stream`]. Dropping it
-/// stops the export.
+/// Read it with [`ExportStream::next_line`] (JSONL formats), [`ExportStream::next_chunk`]
+/// (any format) or as a [`futures_util::Stream`] of bytes. Dropping it stops the export.
 #[derive(Debug)]
 pub struct ExportStream {
-    rx: mpsc::Receiver<StoreResult<String>>,
+    rx: Rx,
     /// The producer; checked when the channel closes, so that a producer that died (a
     /// panic) ends the stream with an error rather than looking like the end.
     task: Option<tokio::task::JoinHandle<()>>,
@@ -113,9 +155,69 @@ pub struct ExportStream {
 }
 
 impl ExportStream {
-    /// The next line, `None` at the end.
+    /// The next line, `None` at the end. A binary export (Parquet) has no lines: its only
+    /// item is an error saying to read chunks.
     pub async fn next_line(&mut self) -> Option<StoreResult<String>> {
-        std::future::poll_fn(|cx| futures_util::Stream::poll_next(Pin::new(&mut *self), cx)).await
+        if let Rx::Groups(_) = self.rx {
+            // Dropping the task's handle leaves it to end when the stream is dropped.
+            return self.task.take().map(|_| {
+                Err(StoreError::Invalid(
+                    "a Parquet export is binary: read it with next_chunk".into(),
+                ))
+            });
+        }
+        std::future::poll_fn(|cx| self.poll_line(cx)).await
+    }
+
+    /// The next piece of the export, `None` at the end.
+    pub async fn next_chunk(&mut self) -> Option<StoreResult<Chunk>> {
+        std::future::poll_fn(|cx| self.poll_chunk(cx)).await
+    }
+
+    fn poll_line(&mut self, cx: &mut Context<'_>) -> Poll<Option<StoreResult<String>>> {
+        let Rx::Lines(rx) = &mut self.rx else {
+            return Poll::Ready(None);
+        };
+        if let Some(item) = std::task::ready!(rx.poll_recv(cx)) {
+            return Poll::Ready(Some(item));
+        }
+        self.poll_end(cx)
+    }
+
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<StoreResult<Chunk>>> {
+        let Rx::Groups(rx) = &mut self.rx else {
+            return self.poll_line(cx).map(|item| {
+                item.map(|r| {
+                    r.map(|line| Chunk {
+                        bytes: line.into_bytes(),
+                        records: 1,
+                    })
+                })
+            });
+        };
+        if let Some(item) = std::task::ready!(rx.poll_recv(cx)) {
+            return Poll::Ready(Some(item.map(|(bytes, records)| Chunk { bytes, records })));
+        }
+        self.poll_end(cx)
+    }
+
+    /// After the last item: checks that the producer ended well (not by a panic).
+    fn poll_end<T>(&mut self, cx: &mut Context<'_>) -> Poll<Option<StoreResult<T>>> {
+        let Some(task) = self.task.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let ended = std::task::ready!(Pin::new(task).poll(cx));
+        self.task = None;
+        Poll::Ready(ended.err().map(|e| {
+            Err(StoreError::Internal(format!(
+                "the export stopped unexpectedly ({e}); the output is incomplete"
+            )))
+        }))
+    }
+
+    /// The export's format.
+    pub fn format(&self) -> ExportFormat {
+        self.format
     }
 
     /// The exported dataset's name.
@@ -123,14 +225,15 @@ impl ExportStream {
         &self.dataset
     }
 
-    /// How many lines the export will have (counted in the same snapshot).
+    /// How many lines the export will have (counted in the same snapshot); for Parquet, how
+    /// many rows.
     pub fn records(&self) -> u64 {
         self.records
     }
 
     /// A file name for the export: the dataset's name made safe (letters, digits, `.-_`),
     /// with `-` and the format's name for any format but `full` (`-prm`, `-gsm8k`, `-trl`,
-    /// `-prm800k`), and `.jsonl`.
+    /// `-prm800k`), and `.jsonl`; `.parquet` for Parquet (no suffix: the variants).
     pub fn file_name(&self) -> String {
         let mut stem: String = self
             .dataset
@@ -148,28 +251,18 @@ impl ExportStream {
         }
         match self.format {
             ExportFormat::Full => format!("{stem}.jsonl"),
+            ExportFormat::Parquet => format!("{stem}.parquet"),
             other => format!("{stem}-{}.jsonl", other.as_str()),
         }
     }
 }
 
+/// The export's bytes, piece by piece (lines, or Parquet row groups).
 impl futures_util::Stream for ExportStream {
-    type Item = StoreResult<String>;
+    type Item = StoreResult<Vec<u8>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(item) = std::task::ready!(self.rx.poll_recv(cx)) {
-            return Poll::Ready(Some(item));
-        }
-        let Some(task) = self.task.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let ended = std::task::ready!(Pin::new(task).poll(cx));
-        self.task = None;
-        Poll::Ready(ended.err().map(|e| {
-            Err(StoreError::Internal(format!(
-                "the export stopped unexpectedly ({e}); the output is incomplete"
-            )))
-        }))
+        self.poll_chunk(cx).map(|c| c.map(|c| c.map(|c| c.bytes)))
     }
 }
 
@@ -235,7 +328,10 @@ pub(crate) struct ReviewEvent {
     pub at: Option<String>,
 }
 
-/// A record of a full export, as written. Field order is the column order.
+/// A record of a full export, as written. Field order is the column order. No value is null
+/// but `dataset_settings` after the first line (see [`absent`]), so that a table reader that
+/// types columns from the first rows it sees (Hugging Face `datasets`: the first 10 MiB)
+/// types every column.
 #[derive(Debug, Serialize)]
 struct Record<'a> {
     graft_export: i64,
@@ -243,43 +339,79 @@ struct Record<'a> {
     kind: &'static str,
     key: String,
     problem_key: String,
+    #[serde(serialize_with = "absent::text")]
     variant_key: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     parent_key: Option<String>,
     dataset_settings: Option<&'a Settings>,
+    #[serde(serialize_with = "absent::int")]
     line: Option<i64>,
+    #[serde(serialize_with = "absent::text")]
     external_id: Option<String>,
     question: String,
+    #[serde(serialize_with = "absent::text")]
     source: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     text: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     solution: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     program: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     llm_program: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     graph: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     answer: Option<String>,
+    #[serde(serialize_with = "absent::int")]
     depth: Option<i64>,
+    #[serde(serialize_with = "absent::metrics")]
     metrics: Option<engine::Metrics>,
+    #[serde(serialize_with = "absent::text")]
     error_category: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     error_detail: Option<String>,
+    #[serde(serialize_with = "absent::int")]
     round: Option<i64>,
+    #[serde(serialize_with = "absent::int")]
     chain: Option<i64>,
+    #[serde(serialize_with = "absent::text")]
     seed: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     operations: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     created_at: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     text_source: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     text_fallback: Option<String>,
+    #[serde(serialize_with = "absent::json")]
     text_notes: Option<Vec<String>>,
+    #[serde(serialize_with = "absent::text")]
     text_edited_by: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     verdict: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     verdict_outcome: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     review_status: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     review_reason: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     reviewed_by: Option<String>,
+    #[serde(serialize_with = "absent::text")]
     reviewed_at: Option<String>,
+    #[serde(serialize_with = "absent::json")]
     review_history: Option<Vec<ReviewEvent>>,
+    #[serde(serialize_with = "absent::json")]
     steps: Option<Vec<Step>>,
+    #[serde(serialize_with = "absent::text")]
     steps_json: Option<String>,
+    #[serde(serialize_with = "absent::int")]
     gold_first_error: Option<i64>,
+    #[serde(serialize_with = "absent::text")]
     gold_detail: Option<String>,
+    #[serde(serialize_with = "absent::json")]
     labels: Option<Vec<Labels>>,
 }
 
@@ -329,6 +461,37 @@ impl<'a> Record<'a> {
             gold_first_error: None,
             gold_detail: None,
             labels: None,
+        }
+    }
+}
+
+/// How a full export (version 2) writes a value a record does not have, so that every column
+/// has one non-null type in every record: `""` for text, `-1` for a number, zeros for
+/// `metrics`; lists (`text_notes`, `review_history`, `steps`, `labels`) are JSON text, `""`
+/// when absent (an empty JSON list would be a list of nulls to a table reader). The restore
+/// reads `""` and `-1` back as absent.
+mod absent {
+    use serde::{Serialize, Serializer};
+
+    pub fn text<S: Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.as_deref().unwrap_or(""))
+    }
+
+    pub fn int<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(v.unwrap_or(-1))
+    }
+
+    pub fn metrics<S: Serializer>(v: &Option<engine::Metrics>, s: S) -> Result<S::Ok, S::Error> {
+        v.unwrap_or_default().serialize(s)
+    }
+
+    pub fn json<T: Serialize, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            None => s.serialize_str(""),
+            Some(v) => {
+                let text = serde_json::to_string(v).map_err(serde::ser::Error::custom)?;
+                s.serialize_str(&text)
+            }
         }
     }
 }
@@ -449,6 +612,7 @@ macro_rules! export_sql {
     };
 }
 
+mod parquet;
 mod solutions;
 
 struct DbExportProblem {
@@ -694,7 +858,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
             }
-            ExportFormat::Gsm8k => {
+            ExportFormat::Gsm8k | ExportFormat::Parquet => {
                 sqlx::query_scalar!(
                     r#"SELECT COUNT(*) AS "n!: i64" FROM variants v
                     JOIN problems p ON p.id = v.problem_id WHERE p.dataset_id = ?1"#,
@@ -718,12 +882,28 @@ impl Store {
                 .await?
             }
         };
-        let (out, rx) = mpsc::channel(CHANNEL_LINES);
         let job = Job {
             dataset_id,
             name: head.name.clone(),
             settings: head.settings,
         };
+        if format == ExportFormat::Parquet {
+            let (out, rx) = mpsc::channel(parquet::CHANNEL_GROUPS);
+            let task = tokio::spawn(async move {
+                if let Err(e) = parquet::produce(&mut tx, &job, &out).await {
+                    let _ = out.send(Err(e)).await;
+                }
+                let _ = tx.rollback().await;
+            });
+            return Ok(ExportStream {
+                rx: Rx::Groups(rx),
+                task: Some(task),
+                dataset: head.name,
+                format,
+                records: records.max(0) as u64,
+            });
+        }
+        let (out, rx) = mpsc::channel(CHANNEL_LINES);
         let task = tokio::spawn(async move {
             let result = match format {
                 ExportFormat::Full => produce_full(&mut tx, &job, &out).await,
@@ -735,6 +915,7 @@ impl Store {
                 ExportFormat::Prm800k => {
                     solutions::produce(&mut tx, &job, solutions::Kind::Prm800k, &out).await
                 }
+                ExportFormat::Parquet => Ok(()),
             };
             if let Err(e) = result {
                 let _ = out.send(Err(e)).await;
@@ -742,7 +923,7 @@ impl Store {
             let _ = tx.rollback().await;
         });
         Ok(ExportStream {
-            rx,
+            rx: Rx::Lines(rx),
             task: Some(task),
             dataset: head.name,
             format,

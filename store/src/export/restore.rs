@@ -47,7 +47,8 @@ pub fn export_marker(contents: &str) -> Option<ExportMarker> {
 }
 
 /// A record as read back: the stored fields. Derived fields (`program`, `metrics`, `steps`)
-/// and unknown keys are ignored.
+/// and unknown keys are ignored. Lists are read as lists (version 1) or JSON text (version 2);
+/// version 2's `""` and `-1` for absent values become `None` ([`RecordIn::absent_as_none`]).
 #[derive(Deserialize)]
 struct RecordIn {
     graft_export: i64,
@@ -77,6 +78,7 @@ struct RecordIn {
     created_at: Option<String>,
     text_source: Option<String>,
     text_fallback: Option<String>,
+    #[serde(default, deserialize_with = "list_or_json")]
     text_notes: Option<Vec<String>>,
     text_edited_by: Option<String>,
     verdict: Option<String>,
@@ -85,11 +87,81 @@ struct RecordIn {
     review_reason: Option<String>,
     reviewed_by: Option<String>,
     reviewed_at: Option<String>,
+    #[serde(default, deserialize_with = "list_or_json")]
     review_history: Option<Vec<ReviewEvent>>,
     steps_json: Option<String>,
     gold_first_error: Option<i64>,
     gold_detail: Option<String>,
+    #[serde(default, deserialize_with = "list_or_json")]
     labels: Option<Vec<Labels>>,
+}
+
+/// A list as a JSON list (version 1), or as JSON text of one (version 2; `""`: none).
+fn list_or_json<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(text)) if text.is_empty() => Ok(None),
+        Some(serde_json::Value::String(text)) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| D::Error::custom(format!("a list as JSON text: {e}"))),
+        Some(v) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(D::Error::custom),
+    }
+}
+
+impl RecordIn {
+    /// Version 2 writes `""` for absent text and `-1` for an absent number: read them as
+    /// absent, as version 1's nulls.
+    fn absent_as_none(&mut self) {
+        for text in [
+            &mut self.variant_key,
+            &mut self.parent_key,
+            &mut self.external_id,
+            &mut self.source,
+            &mut self.text,
+            &mut self.solution,
+            &mut self.llm_program,
+            &mut self.graph,
+            &mut self.answer,
+            &mut self.error_category,
+            &mut self.error_detail,
+            &mut self.seed,
+            &mut self.operations,
+            &mut self.created_at,
+            &mut self.text_source,
+            &mut self.text_fallback,
+            &mut self.text_edited_by,
+            &mut self.verdict,
+            &mut self.verdict_outcome,
+            &mut self.review_status,
+            &mut self.review_reason,
+            &mut self.reviewed_by,
+            &mut self.reviewed_at,
+            &mut self.steps_json,
+            &mut self.gold_detail,
+        ] {
+            if text.as_deref() == Some("") {
+                *text = None;
+            }
+        }
+        for number in [
+            &mut self.line,
+            &mut self.depth,
+            &mut self.round,
+            &mut self.chain,
+            &mut self.gold_first_error,
+        ] {
+            if *number == Some(-1) {
+                *number = None;
+            }
+        }
+    }
 }
 
 struct Problem {
@@ -388,18 +460,21 @@ enum Placed {
 
 fn plan_record(
     plan: &mut Plan,
-    r: RecordIn,
+    mut r: RecordIn,
     at: u32,
     problem_keys: &HashMap<String, usize>,
     variant_keys: &HashMap<String, usize>,
     refused: &std::collections::HashSet<String>,
 ) -> Check<Placed> {
-    if r.graft_export != EXPORT_VERSION {
-        return Err(format!(
-            "graft_export is {}, but this graft reads version {EXPORT_VERSION} exports; use a \
-             newer graft",
-            r.graft_export
-        ));
+    match r.graft_export {
+        1 => {}
+        EXPORT_VERSION => r.absent_as_none(),
+        other => {
+            return Err(format!(
+                "graft_export is {other}, but this graft reads exports of versions 1 to \
+                 {EXPORT_VERSION}; use a newer graft"
+            ))
+        }
     }
     match &plan.dataset {
         None => plan.dataset = Some(r.dataset.clone()),

@@ -1,0 +1,626 @@
+//! Graft's variants as Parquet: one fixed Arrow schema ([`schema`]) and a row-group writer
+//! ([`Writer`]), shared by every front end that writes variants in columns (`graft generate
+//! --out variants.parquet`, `graft export --format parquet`, `GET
+//! /api/datasets/{id}/export?format=parquet`).
+//!
+//! A variant is a [`Row`]: made from the record `graft generate` writes
+//! ([`Row::of`], from [`engine::records::VariantRecord`]), or filled from the store by its
+//! export. The columns follow the Python package's `graft.COLUMNS`, then add what a dataset
+//! builder needs from the record; the README ("Output: Parquet") documents each one.
+//!
+//! **The schema never depends on the data.** Every column has one Arrow type (never `Null`,
+//! whatever the rows hold), engine structures (operations, graph, steps, the negative chain,
+//! the verdict) are JSON text, and a value a record does not have is a null of the column's
+//! own type. `seed` is `UInt64`, so no bit of a 64-bit seed is lost.
+//!
+//! **Bounded memory.** The writer holds at most one row group of rows (
+//! [`Writer::DEFAULT_GROUP_ROWS`] rows, or [`Writer::MAX_GROUP_BYTES`] of text, whichever
+//! comes first) before encoding them as a row group; a writer to memory hands the file over a
+//! row group at a time ([`Writer::take_bytes`]).
+
+use std::io::Write;
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::builder::{StringBuilder, UInt32Builder, UInt64Builder};
+use arrow_array::{
+    Array, ArrayRef, RecordBatch, StringArray, StructArray, UInt32Array, UInt64Array,
+};
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
+use engine::records::VariantRecord;
+use engine::Metrics;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+/// The version of the schema, in the file's key-value metadata under [`VERSION_KEY`]. It
+/// changes when a column changes.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// The metadata key of [`SCHEMA_VERSION`].
+pub const VERSION_KEY: &str = "graft.variants.version";
+
+/// The MIME type of a Parquet file (`application/vnd.apache.parquet`).
+pub const MIME: &str = "application/vnd.apache.parquet";
+
+/// What went wrong writing or reading variants as Parquet.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Parquet refused (an I/O error of the destination included).
+    #[error("cannot write or read the Parquet file: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// Arrow refused a batch (a bug: the schema is fixed).
+    #[error("cannot make an Arrow batch of variants: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    /// A part of a record did not serialize as JSON.
+    #[error("cannot write a variant's {what} as JSON: {source}")]
+    Json {
+        /// Which column.
+        what: &'static str,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// A file read back is not one this crate wrote.
+    #[error("not a file of Graft variants: {0}")]
+    Foreign(String),
+}
+
+/// The names of the columns, in order.
+pub const COLUMNS: [&str; 23] = [
+    "id",
+    "source_id",
+    "source_line",
+    "chain",
+    "round",
+    "seed",
+    "question",
+    "text",
+    "solution",
+    "answer",
+    "original_answer",
+    "depth",
+    "original_depth",
+    "operations",
+    "program",
+    "graph",
+    "steps",
+    "text_source",
+    "text_fallback",
+    "negative",
+    "verdict",
+    "metrics",
+    "original_metrics",
+];
+
+/// The fields of the `metrics` and `original_metrics` structs, in order (each `UInt32`, never
+/// null): [`engine::Metrics`].
+pub const METRICS: [&str; 7] = [
+    "depth",
+    "steps",
+    "inputs",
+    "width",
+    "branches",
+    "distractors",
+    "nodes",
+];
+
+fn metrics_fields() -> Fields {
+    METRICS
+        .iter()
+        .map(|name| Field::new(*name, DataType::UInt32, false))
+        .collect()
+}
+
+/// The Arrow schema of every file of variants (see the module's documentation and the
+/// README's table). The same value on every call.
+pub fn schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            use DataType::{UInt32, UInt64, Utf8};
+            let text = |name: &str, nullable| Field::new(name, Utf8, nullable);
+            let metrics = DataType::Struct(metrics_fields());
+            Arc::new(Schema::new(vec![
+                text("id", false),
+                text("source_id", false),
+                Field::new("source_line", UInt64, false),
+                Field::new("chain", UInt32, true),
+                Field::new("round", UInt32, false),
+                Field::new("seed", UInt64, true),
+                text("question", true),
+                text("text", true),
+                text("solution", true),
+                text("answer", false),
+                text("original_answer", false),
+                Field::new("depth", UInt32, false),
+                Field::new("original_depth", UInt32, false),
+                text("operations", false),
+                text("program", false),
+                text("graph", false),
+                text("steps", false),
+                text("text_source", true),
+                text("text_fallback", true),
+                text("negative", true),
+                text("verdict", true),
+                Field::new("metrics", metrics.clone(), false),
+                Field::new("original_metrics", metrics, false),
+            ]))
+        })
+        .clone()
+}
+
+/// One variant as a row of the table. `depth` and `original_depth` are written from the
+/// metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// `SOURCE_ID/cCHAIN/rROUND` (generate), or the dataset-local key `v3` (export).
+    pub id: String,
+    /// The original problem's id.
+    pub source_id: String,
+    /// The 1-based line of the problem in its input file.
+    pub source_line: u64,
+    /// The curriculum chain; null for a variant made by hand in the web app.
+    pub chain: Option<u32>,
+    /// The round: interventions (grafts) from the original.
+    pub round: u32,
+    /// The chain's seed; null for a variant made by hand.
+    pub seed: Option<u64>,
+    /// The original question (null for a program row without one).
+    pub question: Option<String>,
+    /// The variant's problem text.
+    pub text: Option<String>,
+    /// Its worked solution in GSM8K style.
+    pub solution: Option<String>,
+    /// The variant's exact answer (`"72"`, `"1/3"`).
+    pub answer: String,
+    /// The original's exact answer.
+    pub original_answer: String,
+    /// The lineage from the original, JSON text.
+    pub operations: String,
+    /// The variant as a Python program.
+    pub program: String,
+    /// The variant's graph, engine JSON text.
+    pub graph: String,
+    /// The step labels with their sentences, JSON text.
+    pub steps: String,
+    /// Who wrote the text: `offline` or `llm`.
+    pub text_source: Option<String>,
+    /// Why a model's text was not used.
+    pub text_fallback: Option<String>,
+    /// A corrupted chain with its first error, JSON text.
+    pub negative: Option<String>,
+    /// The judge's verdict, JSON text.
+    pub verdict: Option<String>,
+    /// The variant's metrics.
+    pub metrics: Metrics,
+    /// The original's metrics.
+    pub original_metrics: Metrics,
+}
+
+/// `value` as JSON text, naming the column when it fails.
+pub fn json(what: &'static str, value: &impl serde::Serialize) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|source| Error::Json { what, source })
+}
+
+impl Row {
+    /// The row of a record of `graft generate` (the same values its JSONL line holds).
+    pub fn of(r: &VariantRecord<'_>) -> Result<Row, Error> {
+        Ok(Row {
+            id: r.id.clone(),
+            source_id: r.source_id.to_string(),
+            source_line: r.source_line as u64,
+            chain: Some(r.chain),
+            round: r.round,
+            seed: Some(r.seed),
+            question: r.question.map(str::to_string),
+            text: r.text.clone(),
+            solution: r.solution.clone(),
+            answer: r.answer.to_string(),
+            original_answer: r.original_answer.to_string(),
+            operations: json("operations", &r.operations)?,
+            program: r.program.clone(),
+            graph: json("graph", &r.graph)?,
+            steps: json("steps", &r.steps)?,
+            text_source: r.text_source.map(str::to_string),
+            text_fallback: r.text_fallback.clone(),
+            negative: r
+                .negative
+                .as_ref()
+                .map(|n| json("negative", n))
+                .transpose()?,
+            verdict: r.verdict.as_ref().map(|v| json("verdict", v)).transpose()?,
+            metrics: r.metrics,
+            original_metrics: r.original_metrics,
+        })
+    }
+
+    /// The text this row holds, roughly (for sizing row groups).
+    fn text_len(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        self.id.len()
+            + self.source_id.len()
+            + opt(&self.question)
+            + opt(&self.text)
+            + opt(&self.solution)
+            + self.answer.len()
+            + self.original_answer.len()
+            + self.operations.len()
+            + self.program.len()
+            + self.graph.len()
+            + self.steps.len()
+            + opt(&self.text_source)
+            + opt(&self.text_fallback)
+            + opt(&self.negative)
+            + opt(&self.verdict)
+    }
+}
+
+/// Column builders for one row group.
+#[derive(Default)]
+struct Builders {
+    id: StringBuilder,
+    source_id: StringBuilder,
+    source_line: UInt64Builder,
+    chain: UInt32Builder,
+    round: UInt32Builder,
+    seed: UInt64Builder,
+    question: StringBuilder,
+    text: StringBuilder,
+    solution: StringBuilder,
+    answer: StringBuilder,
+    original_answer: StringBuilder,
+    depth: UInt32Builder,
+    original_depth: UInt32Builder,
+    operations: StringBuilder,
+    program: StringBuilder,
+    graph: StringBuilder,
+    steps: StringBuilder,
+    text_source: StringBuilder,
+    text_fallback: StringBuilder,
+    negative: StringBuilder,
+    verdict: StringBuilder,
+    metrics: [UInt32Builder; 7],
+    original_metrics: [UInt32Builder; 7],
+}
+
+fn metric_values(m: &Metrics) -> [u32; 7] {
+    [
+        m.depth,
+        m.steps,
+        m.inputs,
+        m.width,
+        m.branches,
+        m.distractors,
+        m.nodes,
+    ]
+}
+
+impl Builders {
+    fn append(&mut self, r: &Row) {
+        self.id.append_value(&r.id);
+        self.source_id.append_value(&r.source_id);
+        self.source_line.append_value(r.source_line);
+        self.chain.append_option(r.chain);
+        self.round.append_value(r.round);
+        self.seed.append_option(r.seed);
+        self.question.append_option(r.question.as_deref());
+        self.text.append_option(r.text.as_deref());
+        self.solution.append_option(r.solution.as_deref());
+        self.answer.append_value(&r.answer);
+        self.original_answer.append_value(&r.original_answer);
+        self.depth.append_value(r.metrics.depth);
+        self.original_depth.append_value(r.original_metrics.depth);
+        self.operations.append_value(&r.operations);
+        self.program.append_value(&r.program);
+        self.graph.append_value(&r.graph);
+        self.steps.append_value(&r.steps);
+        self.text_source.append_option(r.text_source.as_deref());
+        self.text_fallback.append_option(r.text_fallback.as_deref());
+        self.negative.append_option(r.negative.as_deref());
+        self.verdict.append_option(r.verdict.as_deref());
+        for (b, v) in self.metrics.iter_mut().zip(metric_values(&r.metrics)) {
+            b.append_value(v);
+        }
+        for (b, v) in self
+            .original_metrics
+            .iter_mut()
+            .zip(metric_values(&r.original_metrics))
+        {
+            b.append_value(v);
+        }
+    }
+
+    /// The rows appended so far as a batch; the builders start empty again.
+    fn finish(&mut self) -> Result<RecordBatch, Error> {
+        fn metrics(builders: &mut [UInt32Builder; 7]) -> ArrayRef {
+            let arrays: Vec<ArrayRef> = builders
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef)
+                .collect();
+            Arc::new(StructArray::new(metrics_fields(), arrays, None))
+        }
+        fn a(array: impl Array + 'static) -> ArrayRef {
+            Arc::new(array)
+        }
+        let columns: Vec<ArrayRef> = vec![
+            a(self.id.finish()),
+            a(self.source_id.finish()),
+            a(self.source_line.finish()),
+            a(self.chain.finish()),
+            a(self.round.finish()),
+            a(self.seed.finish()),
+            a(self.question.finish()),
+            a(self.text.finish()),
+            a(self.solution.finish()),
+            a(self.answer.finish()),
+            a(self.original_answer.finish()),
+            a(self.depth.finish()),
+            a(self.original_depth.finish()),
+            a(self.operations.finish()),
+            a(self.program.finish()),
+            a(self.graph.finish()),
+            a(self.steps.finish()),
+            a(self.text_source.finish()),
+            a(self.text_fallback.finish()),
+            a(self.negative.finish()),
+            a(self.verdict.finish()),
+            metrics(&mut self.metrics),
+            metrics(&mut self.original_metrics),
+        ];
+        Ok(RecordBatch::try_new(schema(), columns)?)
+    }
+}
+
+/// The writer's Parquet settings: LZ4 (raw) pages (the pure-Rust `lz4_flex`; Snappy's
+/// compressor took 60% of the write time, LZ4 writes about a third faster and smaller files:
+/// `benches/parquet.rs`); dictionaries only where values repeat (a dictionary of unique graphs
+/// costs time for nothing); statistics per column chunk, none per page.
+fn properties() -> WriterProperties {
+    use parquet::schema::types::ColumnPath;
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::LZ4_RAW)
+        .set_dictionary_enabled(false)
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        // Row groups are cut by the writer itself (`Writer::push`).
+        .set_max_row_group_row_count(None)
+        .set_created_by(format!("graft {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            VERSION_KEY.to_string(),
+            SCHEMA_VERSION.to_string(),
+        )]));
+    for col in [
+        "source_id",
+        "question",
+        "original_answer",
+        "text_source",
+        "text_fallback",
+    ] {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(col), true);
+    }
+    b.build()
+}
+
+/// Writes [`Row`]s to `W` as one Parquet file with the fixed [`schema`], a row group every
+/// `group_rows` rows (or [`Writer::MAX_GROUP_BYTES`] of text). Call [`Writer::finish`] at
+/// the end: without it the file has no footer and no reader takes it.
+pub struct Writer<W: Write + Send> {
+    inner: ArrowWriter<W>,
+    builders: Builders,
+    buffered_rows: usize,
+    buffered_bytes: usize,
+    group_rows: usize,
+    rows: u64,
+}
+
+impl<W: Write + Send> Writer<W> {
+    /// Rows per row group by default.
+    pub const DEFAULT_GROUP_ROWS: usize = 1024;
+
+    /// The most text buffered before a row group is written, whatever the row count (it
+    /// also keeps each column of a row group far below Arrow's 2 GiB string offsets).
+    pub const MAX_GROUP_BYTES: usize = 64 << 20;
+
+    /// A writer to `out` with row groups of [`Writer::DEFAULT_GROUP_ROWS`] rows.
+    pub fn new(out: W) -> Result<Writer<W>, Error> {
+        Writer::with_group_rows(out, Self::DEFAULT_GROUP_ROWS)
+    }
+
+    /// A writer to `out` with row groups of `group_rows` rows (at least 1).
+    pub fn with_group_rows(out: W, group_rows: usize) -> Result<Writer<W>, Error> {
+        Ok(Writer {
+            inner: ArrowWriter::try_new(out, schema(), Some(properties()))?,
+            builders: Builders::default(),
+            buffered_rows: 0,
+            buffered_bytes: 0,
+            group_rows: group_rows.max(1),
+            rows: 0,
+        })
+    }
+
+    /// Adds a row; writes a row group when one is full. `true` when it wrote one.
+    pub fn push(&mut self, row: &Row) -> Result<bool, Error> {
+        self.builders.append(row);
+        self.buffered_rows += 1;
+        self.buffered_bytes += row.text_len();
+        self.rows += 1;
+        if self.buffered_rows >= self.group_rows || self.buffered_bytes >= Self::MAX_GROUP_BYTES {
+            self.flush()?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Writes the rows buffered so far as a row group (nothing when there are none) and
+    /// flushes its bytes to `W`.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        if self.buffered_rows == 0 {
+            return Ok(());
+        }
+        let batch = self.builders.finish()?;
+        self.buffered_rows = 0;
+        self.buffered_bytes = 0;
+        self.inner.write(&batch)?;
+        self.inner.flush()?;
+        self.inner
+            .sync()
+            .map_err(parquet::errors::ParquetError::from)?;
+        Ok(())
+    }
+
+    /// Rows pushed so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Writes the last row group and the footer; returns `W`.
+    pub fn finish(mut self) -> Result<W, Error> {
+        self.flush()?;
+        Ok(self.inner.into_inner()?)
+    }
+}
+
+impl Writer<Vec<u8>> {
+    /// The bytes written to memory since the last call (the file so far, a row group at a
+    /// time): for streaming a file without holding it. Concatenated in order, with the
+    /// bytes [`Writer::finish`] returns last, they are the whole file.
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        // Safe for the file: the writer counts offsets itself; taking bytes it already
+        // handed to the `Vec` changes nothing it knows.
+        std::mem::take(self.inner.inner_mut())
+    }
+}
+
+/// Reads a file of variants back (the whole file, in memory: for tests and checks). Refuses
+/// a file whose schema is not [`schema`].
+pub fn read(data: Vec<u8>) -> Result<Vec<Row>, Error> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(data))?;
+    let version = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|kv| kv.key == VERSION_KEY))
+        .and_then(|kv| kv.value.clone());
+    if version.as_deref() != Some(SCHEMA_VERSION) {
+        return Err(Error::Foreign(format!(
+            "{VERSION_KEY} is {version:?}, expected {SCHEMA_VERSION:?}"
+        )));
+    }
+    if builder.schema().fields() != schema().fields() {
+        return Err(Error::Foreign(format!(
+            "the columns differ from Graft's: {:?}",
+            builder.schema()
+        )));
+    }
+    let mut rows = Vec::new();
+    for batch in builder.build()? {
+        rows.extend(rows_of(&batch?)?);
+    }
+    Ok(rows)
+}
+
+/// The rows of a batch with the fixed schema.
+fn rows_of(batch: &RecordBatch) -> Result<Vec<Row>, Error> {
+    let col = |name: &str| {
+        batch
+            .column_by_name(name)
+            .ok_or_else(|| Error::Foreign(format!("no column {name}")))
+    };
+    fn cast<'a, T: 'static>(a: &'a ArrayRef, name: &str) -> Result<&'a T, Error> {
+        a.as_any()
+            .downcast_ref::<T>()
+            .ok_or_else(|| Error::Foreign(format!("column {name} has type {}", a.data_type())))
+    }
+    let texts = |name: &str| -> Result<Vec<Option<String>>, Error> {
+        let a = col(name)?;
+        let s: &StringArray = cast(a, name)?;
+        Ok(s.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let u32s = |name: &str| -> Result<Vec<Option<u32>>, Error> {
+        let a = col(name)?;
+        Ok(cast::<UInt32Array>(a, name)?.iter().collect())
+    };
+    let u64s = |name: &str| -> Result<Vec<Option<u64>>, Error> {
+        let a = col(name)?;
+        Ok(cast::<UInt64Array>(a, name)?.iter().collect())
+    };
+    let metrics = |name: &str| -> Result<Vec<Metrics>, Error> {
+        let a = col(name)?;
+        let s: &StructArray = cast(a, name)?;
+        let mut fields = Vec::new();
+        for f in METRICS {
+            let c = s
+                .column_by_name(f)
+                .ok_or_else(|| Error::Foreign(format!("no field {name}.{f}")))?;
+            fields.push(cast::<UInt32Array>(c, f)?.values().to_vec());
+        }
+        Ok((0..s.len())
+            .map(|i| Metrics {
+                depth: fields[0][i],
+                steps: fields[1][i],
+                inputs: fields[2][i],
+                width: fields[3][i],
+                branches: fields[4][i],
+                distractors: fields[5][i],
+                nodes: fields[6][i],
+            })
+            .collect())
+    };
+    let required = |v: Option<String>, name: &str| {
+        v.ok_or_else(|| Error::Foreign(format!("a null in required column {name}")))
+    };
+    let (id, source_id, question, text, solution) = (
+        texts("id")?,
+        texts("source_id")?,
+        texts("question")?,
+        texts("text")?,
+        texts("solution")?,
+    );
+    let (answer, original_answer, operations, program, graph, steps) = (
+        texts("answer")?,
+        texts("original_answer")?,
+        texts("operations")?,
+        texts("program")?,
+        texts("graph")?,
+        texts("steps")?,
+    );
+    let (text_source, text_fallback, negative, verdict) = (
+        texts("text_source")?,
+        texts("text_fallback")?,
+        texts("negative")?,
+        texts("verdict")?,
+    );
+    let (source_line, seed) = (u64s("source_line")?, u64s("seed")?);
+    let (chain, round) = (u32s("chain")?, u32s("round")?);
+    let (m, om) = (metrics("metrics")?, metrics("original_metrics")?);
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        rows.push(Row {
+            id: required(id[i].clone(), "id")?,
+            source_id: required(source_id[i].clone(), "source_id")?,
+            source_line: source_line[i].unwrap_or_default(),
+            chain: chain[i],
+            round: round[i].unwrap_or_default(),
+            seed: seed[i],
+            question: question[i].clone(),
+            text: text[i].clone(),
+            solution: solution[i].clone(),
+            answer: required(answer[i].clone(), "answer")?,
+            original_answer: required(original_answer[i].clone(), "original_answer")?,
+            operations: required(operations[i].clone(), "operations")?,
+            program: required(program[i].clone(), "program")?,
+            graph: required(graph[i].clone(), "graph")?,
+            steps: required(steps[i].clone(), "steps")?,
+            text_source: text_source[i].clone(),
+            text_fallback: text_fallback[i].clone(),
+            negative: negative[i].clone(),
+            verdict: verdict[i].clone(),
+            metrics: m[i],
+            original_metrics: om[i],
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,198 @@
+use super::*;
+use engine::curriculum::CurriculumConfig;
+use engine::problem::Problem;
+use engine::records::{self, Origin, VariantRecord};
+
+const DEMO: &str = include_str!("../../demo/demo.jsonl");
+
+/// The rows and JSON records of the demo set's variants (3 rounds, offline words, negatives
+/// on every other problem), as `graft generate --verbalize [--negatives]` makes them.
+fn demo() -> Vec<(Row, serde_json::Value)> {
+    let cfg = CurriculumConfig {
+        rounds: 3,
+        per_problem: 1,
+        seed: 7,
+        ..CurriculumConfig::default()
+    };
+    let mut out = Vec::new();
+    for (i, line) in DEMO.lines().enumerate() {
+        let p = Problem::from_json(line).unwrap();
+        let Ok(g) = records::extract_row(&p) else {
+            continue;
+        };
+        let id = format!("demo:{}", i + 1);
+        let origin = Origin {
+            source_id: &id,
+            line: i + 1,
+            question: p.question.as_deref(),
+            original: &g,
+            metrics: g.metrics(),
+        };
+        for chain in records::chains(&g, &id, &cfg).unwrap() {
+            for v in &chain.variants {
+                let words = records::offline_words(&g, v).ok();
+                let r = VariantRecord::new(origin, chain.index, v, words, i % 2 == 0);
+                out.push((Row::of(&r).unwrap(), serde_json::to_value(&r).unwrap()));
+            }
+        }
+    }
+    assert!(out.len() > 20, "{}", out.len());
+    out
+}
+
+fn write(rows: &[Row], group_rows: usize) -> Vec<u8> {
+    let mut w = Writer::with_group_rows(Vec::new(), group_rows).unwrap();
+    for r in rows {
+        w.push(r).unwrap();
+    }
+    assert_eq!(w.rows(), rows.len() as u64);
+    w.finish().unwrap()
+}
+
+#[test]
+fn rows_hold_the_values_of_the_jsonl_record() {
+    for (row, json) in demo() {
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        assert_eq!(Some(row.id.clone()), text(&json["id"]));
+        assert_eq!(Some(row.source_id.clone()), text(&json["source_id"]));
+        assert_eq!(json["source_line"], row.source_line);
+        assert_eq!(json["chain"], row.chain.unwrap());
+        assert_eq!(json["round"], row.round);
+        assert_eq!(json["seed"], row.seed.unwrap());
+        assert_eq!(row.question, text(&json["question"]));
+        assert_eq!(row.text, text(&json["text"]));
+        assert_eq!(row.solution, text(&json["solution"]));
+        assert_eq!(Some(row.answer.clone()), text(&json["answer"]));
+        assert_eq!(Some(row.original_answer), text(&json["original_answer"]));
+        assert_eq!(Some(row.program), text(&json["program"]));
+        assert_eq!(row.text_source, text(&json["text_source"]));
+        for (col, value) in [
+            ("operations", Some(&row.operations)),
+            ("graph", Some(&row.graph)),
+            ("steps", Some(&row.steps)),
+            ("negative", row.negative.as_ref()),
+        ] {
+            let parsed: serde_json::Value = match value {
+                Some(v) => serde_json::from_str(v).unwrap(),
+                None => serde_json::Value::Null,
+            };
+            assert_eq!(parsed, json[col], "{col}");
+        }
+        assert_eq!(serde_json::to_value(row.metrics).unwrap(), json["metrics"]);
+        assert_eq!(
+            serde_json::to_value(row.original_metrics).unwrap(),
+            json["original_metrics"]
+        );
+    }
+}
+
+#[test]
+fn a_file_reads_back_to_the_same_rows_and_the_fixed_schema() {
+    let rows: Vec<Row> = demo().into_iter().map(|(r, _)| r).collect();
+    assert!(rows.iter().any(|r| r.negative.is_some()));
+    assert!(rows.iter().any(|r| r.negative.is_none()));
+    let bytes = write(&rows, 4);
+    assert_eq!(&bytes[..4], b"PAR1");
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes.clone())).unwrap();
+    assert_eq!(builder.schema().fields(), schema().fields());
+    let names: Vec<&str> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(names, COLUMNS);
+    // A row group every 4 rows.
+    assert_eq!(
+        builder.metadata().num_row_groups(),
+        rows.len().div_ceil(4),
+        "{} rows",
+        rows.len()
+    );
+    assert_eq!(read(bytes).unwrap(), rows);
+}
+
+#[test]
+fn columns_keep_their_types_when_every_value_is_null() {
+    // Variants made by hand in the web app: no chain, no seed, no words, no negatives.
+    let mut rows: Vec<Row> = demo().into_iter().map(|(r, _)| r).take(3).collect();
+    for r in &mut rows {
+        r.chain = None;
+        r.seed = None;
+        r.question = None;
+        r.text = None;
+        r.solution = None;
+        r.text_source = None;
+        r.text_fallback = None;
+        r.negative = None;
+        r.verdict = None;
+    }
+    let bytes = write(&rows, 1024);
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes.clone())).unwrap();
+    for f in builder.schema().fields() {
+        assert_ne!(f.data_type(), &DataType::Null, "{}", f.name());
+    }
+    assert_eq!(builder.schema().fields(), schema().fields());
+    assert_eq!(read(bytes).unwrap(), rows);
+}
+
+#[test]
+fn an_empty_file_has_the_schema_too() {
+    let bytes = write(&[], 8);
+    assert_eq!(read(bytes.clone()).unwrap(), Vec::<Row>::new());
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes)).unwrap();
+    assert_eq!(builder.schema().fields(), schema().fields());
+}
+
+#[test]
+fn a_64_bit_seed_loses_no_bit() {
+    let mut rows: Vec<Row> = demo().into_iter().map(|(r, _)| r).take(2).collect();
+    rows[0].seed = Some(u64::MAX);
+    rows[1].seed = Some((1 << 63) + 12345);
+    let back = read(write(&rows, 8)).unwrap();
+    assert_eq!(back[0].seed, Some(u64::MAX));
+    assert_eq!(back[1].seed, Some((1 << 63) + 12345));
+}
+
+#[test]
+fn bytes_taken_a_row_group_at_a_time_make_the_whole_file() {
+    let rows: Vec<Row> = demo().into_iter().map(|(r, _)| r).collect();
+    let whole = write(&rows, 5);
+    let mut w = Writer::with_group_rows(Vec::new(), 5).unwrap();
+    let mut streamed = w.take_bytes();
+    let mut pieces = 0;
+    for r in &rows {
+        if w.push(r).unwrap() {
+            let b = w.take_bytes();
+            assert!(
+                !b.is_empty(),
+                "a row group reaches the destination when written"
+            );
+            streamed.extend(b);
+            pieces += 1;
+        }
+    }
+    streamed.extend(w.take_bytes());
+    streamed.extend(w.finish().unwrap());
+    assert!(pieces >= rows.len() / 5);
+    assert_eq!(streamed, whole);
+    assert_eq!(read(streamed).unwrap(), rows);
+}
+
+#[test]
+fn a_file_of_other_columns_is_refused() {
+    let other = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
+    let mut w = ArrowWriter::try_new(Vec::new(), other.clone(), None).unwrap();
+    let batch = RecordBatch::try_new(other, vec![Arc::new(StringArray::from(vec!["a"]))]).unwrap();
+    w.write(&batch).unwrap();
+    let bytes = w.into_inner().unwrap();
+    let e = read(bytes).unwrap_err();
+    assert!(
+        e.to_string().contains("not a file of Graft variants"),
+        "{e}"
+    );
+    let e = read(b"not parquet at all".to_vec()).unwrap_err();
+    assert!(e.to_string().contains("Parquet"), "{e}");
+}
