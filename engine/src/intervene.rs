@@ -94,6 +94,18 @@ pub enum InterventionError {
         /// Its name.
         name: String,
     },
+    /// The number sets the program's shape (a loop count, a `while` condition, a list index
+    /// read while the Python program was unrolled); the graph holds the unrolled result, not
+    /// the program, so it cannot be set here.
+    #[error("`{name}` ({node}) fixes the shape of the program it was read from ({reason}); the graph holds that program unrolled, so changing it needs the program edited and extracted again")]
+    Structural {
+        /// The node.
+        node: NodeId,
+        /// Its name.
+        name: String,
+        /// Which construct reads it.
+        reason: String,
+    },
     /// The target must be a branch but is not.
     #[error("`{name}` ({node}) is not a branch (if/else); pick a Branch node")]
     NotABranch {
@@ -187,10 +199,17 @@ fn set_input(g: &mut Graph, id: NodeId, value: Number) -> Result<Diff, Intervent
     match node.kind {
         NodeKind::Input { .. } => {}
         NodeKind::Constant => {
+            if let Some(reason) = crate::python::structural_note(node) {
+                return Err(InterventionError::Structural {
+                    node: id,
+                    name: node.name.clone(),
+                    reason: reason.to_string(),
+                });
+            }
             return Err(InterventionError::Constant {
                 node: id,
                 name: node.name.clone(),
-            })
+            });
         }
         _ => {
             return Err(InterventionError::NotAnInput {

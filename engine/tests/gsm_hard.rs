@@ -70,5 +70,5 @@ fn gsm_hard_programs_match_targets_and_round_trip() {
         rows.len(),
         rate * 100.0
     );
-    assert!(rate >= 0.99, "pass rate {rate} below 99%");
+    assert!(rate >= 0.995, "pass rate {rate} below 99.5%");
 }

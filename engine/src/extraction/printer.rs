@@ -1,7 +1,9 @@
 //! Graph → Python: a readable `def solution():` program that [`crate::python::parse_program`]
 //! reads back into the same graph.
 //!
-//! One assignment per node in evaluation order. Inputs carry `# graft: input [A..B]` (their
+//! One assignment per node in evaluation order: loops and helper calls the graph was read
+//! from are already unrolled in it, so the program is straight-line. A structural constant
+//! (an input a loop count read) keeps its note: `# graft: constant structural: <why>`. Inputs carry `# graft: input [A..B]` (their
 //! span), constants `# graft: constant`, proxies `# graft: proxy`; branches print as ternaries.
 //! A step whose operand order differs from the order its expression reads them gets
 //! `# graft: args a b c`. Values that are not terminating decimals print as `n / d`.
@@ -37,6 +39,10 @@ pub fn to_python(g: &Graph) -> String {
             NodeKind::Constant => {
                 write_value(&mut body, g.value(id));
                 body.push_str("  # graft: constant");
+                if let Some(why) = crate::python::structural_note(node) {
+                    body.push_str(" structural: ");
+                    body.push_str(why.lines().next().unwrap_or(""));
+                }
             }
             NodeKind::Proxy { f } => {
                 let t = names.first().copied().unwrap_or("None");
@@ -255,7 +261,9 @@ fn write_expr(out: &mut String, e: &Expr, names: &[&str], min: u8) {
         Expr::Call(f, args) => {
             out.push_str(f.python_name());
             out.push('(');
-            if *f == Func::Sum {
+            // `sum([...])`, and `max([a])` for one item (`max(a)` would iterate over `a`).
+            let list = *f == Func::Sum || (matches!(f, Func::Min | Func::Max) && args.len() < 2);
+            if list {
                 out.push('[');
             }
             for (i, a) in args.iter().enumerate() {
@@ -264,7 +272,7 @@ fn write_expr(out: &mut String, e: &Expr, names: &[&str], min: u8) {
                 }
                 write_expr(out, a, names, PREC_TERNARY + 1);
             }
-            if *f == Func::Sum {
+            if list {
                 out.push(']');
             }
             out.push(')');

@@ -1,8 +1,9 @@
 //! Python solution programs → computation graphs.
 //!
-//! [`parse_program`] reads a small, arithmetic subset of Python (the shape of GSM-Hard's
-//! `code` field: `def solution():`, a docstring, assignments, `if` blocks and `return`) with
-//! the real Python parser and interprets it inside the engine, exactly, without running Python.
+//! [`parse_program`] reads a subset of Python (the shape of GSM-Hard's `code` field and of
+//! LLM-written solutions: `def solution():`, assignments, `if` blocks, loops, lists, small
+//! helper functions and `return`) with the real Python parser and *interprets* it inside the
+//! engine, exactly (rational numbers), without ever running Python.
 //!
 //! Mapping to the graph:
 //! - `x = 5` (a literal or `-literal`) is an [`NodeKind::Input`] named `x`; when a question is
@@ -12,20 +13,67 @@
 //! - reassignment adds a new node (`total_2`); later reads use the newest.
 //! - `if/elif/else` adds one [`NodeKind::Branch`] per variable assigned in any arm; a ternary
 //!   nested inside a larger expression is hoisted into its own branch node `<target>_choice`.
+//!   A variable assigned in only some arms (and not before) has no value after the `if`;
+//!   reading it there is an error, not reading it is fine.
+//! - loops are unrolled: `for` over `range(…)`, a list, `enumerate`/`zip`; `while` runs until
+//!   its condition fails (at most [`MAX_LOOP_ITERATIONS`] times). Each iteration's
+//!   assignments are new nodes (`total_2`, `total_3`, …); the loop variable of a `range` is an
+//!   inline literal.
+//! - lists hold nodes: `prices = [12, 15]` makes inputs `prices_0`, `prices_1`; `append`,
+//!   `len`, indexing, slices, `sum`/`min`/`max` over lists, and list comprehensions and
+//!   generator expressions over ranges and lists are read.
+//! - helper functions (defined beside or inside `solution()`) are inlined at each call (at
+//!   most [`MAX_CALL_DEPTH`] calls deep); a returned expression is a node named after the
+//!   variable the call is assigned to (or after the function).
 //! - `return name` makes that node the answer; `return <expr>` adds a step `result`.
 //! - a program without `def` is read as top-level statements; without `return`, the answer is
 //!   the last assigned variable.
 //!
+//! Decisions taken while reading (a loop count, a `while` or comprehension condition, a list
+//! index, an `if` whose arms `return`/`break` or change a list) are *structural*: the graph
+//! holds their outcome, not the decision. Every input such a decision reads becomes a
+//! [`NodeKind::Constant`] whose text ends with `# structural: <why>`; interventions refuse to
+//! set it ([`crate::intervene::InterventionError::Structural`]) instead of silently leaving
+//! the unrolled loop as it was. To change it, edit the program and extract it again.
+//!
 //! Lines written by [`crate::printer::to_python`] may end with a `# graft: ...` marker:
-//! `input [A..B]`, `constant`, `proxy`, `step`, or `args a b c` (explicit operand order).
+//! `input [A..B]`, `constant [structural: why]`, `proxy`, `step`, or `args a b c` (explicit
+//! operand order).
+
+use std::rc::Rc;
 
 use ruff_python_ast as ast;
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextSize};
 
 use crate::expr::{BinOp, CmpOp, Cond, Expr, Func};
-use crate::graph::{Graph, GraphBuilder, GraphError, NodeId, NodeKind, ProxyFn, ProxyOp, Span};
+use crate::graph::{
+    Graph, GraphBuilder, GraphError, Node, NodeId, NodeKind, ProxyFn, ProxyOp, Span,
+};
 use crate::limits::{check_len, check_python, Limit, LimitError, MAX_NESTING};
 use crate::number::{ArithError, Number};
+
+/// The most iterations one loop (or one comprehension level) may run once unrolled.
+pub const MAX_LOOP_ITERATIONS: usize = 10_000;
+/// The most statements, loop iterations and comprehension items one program may run in all.
+pub const MAX_WORK: usize = 200_000;
+/// The deepest chain of helper-function calls (recursion included).
+pub const MAX_CALL_DEPTH: usize = 24;
+
+/// The text that marks a structural constant's note in its node text.
+const STRUCTURAL: &str = "# structural: ";
+
+/// Why a value is structural, when `node` is a constant made from an input that a loop count,
+/// a `while` condition, a list index or a similar decision read (see the module docs).
+pub fn structural_note(node: &Node) -> Option<&str> {
+    match node.kind {
+        NodeKind::Constant => node
+            .text
+            .as_deref()
+            .and_then(|t| t.split_once(STRUCTURAL))
+            .map(|(_, why)| why),
+        _ => None,
+    }
+}
 
 /// Why evaluating a program's line failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,10 +99,10 @@ pub enum PythonError {
         /// 1-based column (in characters).
         column: u32,
     },
-    /// Valid Python outside the arithmetic subset Graft understands.
-    #[error("unsupported Python at line {line}, column {column}: {construct} (Graft reads assignments, arithmetic, min/max/abs/round/int/float/sum/math.floor/math.ceil, if/elif/else, ternaries and return)")]
+    /// Valid Python outside the subset Graft understands.
+    #[error("unsupported Python at line {line}, column {column}: {construct} (Graft reads assignments and augmented assignments, arithmetic, min/max/abs/round/int/float/sum/len/pow/math.floor/math.ceil/math.sqrt, if/elif/else, ternaries, for loops over range()/lists/enumerate()/zip(), while loops, break/continue, lists (literals, append, indexing, slices, comprehensions), helper functions and return)")]
     Unsupported {
-        /// The construct, e.g. `while loop` or `call to len()`.
+        /// The construct, e.g. `class definition` or `call to open()`.
         construct: String,
         /// 1-based line.
         line: u32,
@@ -83,13 +131,41 @@ pub enum PythonError {
         /// 1-based column.
         column: u32,
     },
-    /// A variable assigned in only some arms of an `if` has no value in the others.
-    #[error("line {line}: `{name}` is assigned in only some arms of this if and has no value before it; assign it before the if or in every arm")]
+    /// A variable assigned in only some arms of an `if` is read after it.
+    #[error("line {line}, column {column}: `{name}` is read here, but the if at line {if_line} assigns it in only some arms and it has no value before; assign it before the if or in every arm")]
     NoValueInArm {
         /// The variable.
         name: String,
-        /// 1-based line of the `if`.
+        /// 1-based line of the read.
         line: u32,
+        /// 1-based column of the read.
+        column: u32,
+        /// 1-based line of the `if`.
+        if_line: u32,
+    },
+    /// A value Python would reject at run time (a list index out of range, `max()` of an
+    /// empty list, a wrong number of arguments, a list used as a number, …).
+    #[error("line {line}, column {column}: {message}")]
+    Invalid {
+        /// What is wrong and how to fix it.
+        message: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
+    },
+    /// The program would run too long to unroll: a loop past [`MAX_LOOP_ITERATIONS`], more
+    /// than [`MAX_WORK`] statements in all, or calls deeper than [`MAX_CALL_DEPTH`].
+    #[error("line {line}, column {column}: {construct}: {message}")]
+    Runaway {
+        /// The construct, e.g. `while loop`.
+        construct: String,
+        /// Which bound was crossed, and what to do.
+        message: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
     },
     /// The function has no `return` (or a bare `return`).
     #[error("line {line}: no value is returned; end solution() with `return <variable>`")]
@@ -122,6 +198,8 @@ impl PythonError {
             PythonError::Eval { .. } => "python_eval",
             PythonError::Undefined { .. } => "python_undefined_name",
             PythonError::NoValueInArm { .. } => "python_no_value_in_arm",
+            PythonError::Invalid { .. } => "python_invalid",
+            PythonError::Runaway { .. } => "python_runaway",
             PythonError::MissingReturn { .. } => "python_missing_return",
             PythonError::Empty => "python_empty",
             PythonError::BadMarker { .. } => "python_bad_marker",
@@ -137,6 +215,8 @@ impl PythonError {
             | PythonError::Eval { line, .. }
             | PythonError::Undefined { line, .. }
             | PythonError::NoValueInArm { line, .. }
+            | PythonError::Invalid { line, .. }
+            | PythonError::Runaway { line, .. }
             | PythonError::MissingReturn { line }
             | PythonError::BadMarker { line, .. } => Some(*line),
             PythonError::Limit(e) => (e.line > 0).then_some(e.line),
@@ -169,47 +249,59 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
         log: Vec::with_capacity(16),
         qnums: question.map(question_numbers).unwrap_or_default(),
         last: None,
+        funcs: Vec::new(),
+        depth: 0,
+        loops: 0,
+        work: 0,
+        ret_name: "result".to_string(),
+        tainted: Vec::new(),
+        structural: Vec::new(),
     };
-    let mut func: Option<&ast::StmtFunctionDef> = None;
+    let mut entry: Option<&ast::StmtFunctionDef> = None;
+    let mut defs = 0usize;
     let mut top: Vec<&ast::Stmt> = Vec::new();
     for stmt in &module.body {
         match stmt {
             ast::Stmt::Import(imp) => it.check_import(imp)?,
             ast::Stmt::FunctionDef(f) => {
-                if func.is_some() {
-                    return Err(it.unsupported("a second function definition", stmt.start()));
+                defs += 1;
+                it.define(f);
+                if f.name.id.as_str() == "solution" {
+                    entry = Some(f);
                 }
-                func = Some(f);
             }
             _ => top.push(stmt),
         }
     }
-    let answer = match func {
+    let only_ignorable = top.iter().all(|s| is_ignorable_top_level(s));
+    if entry.is_none() && defs == 1 && only_ignorable {
+        // One function under another name (`def solve():`) is the solution.
+        entry = module.body.iter().find_map(|s| match s {
+            ast::Stmt::FunctionDef(f) => Some(f),
+            _ => None,
+        });
+    }
+    let answer = match entry {
         Some(f) => {
-            for stmt in &top {
-                if !is_ignorable_top_level(stmt) {
-                    return Err(it.unsupported(
-                        "statements outside solution() besides imports",
-                        stmt.start(),
-                    ));
-                }
+            if let Some(stmt) = top.iter().find(|s| !is_ignorable_top_level(s)) {
+                return Err(it.unsupported(
+                    "statements outside solution() besides imports and helper functions",
+                    stmt.start(),
+                ));
             }
             if !f.parameters.is_empty() || f.is_async || !f.decorator_list.is_empty() {
                 return Err(it.unsupported("function parameters or decorators", f.start()));
             }
-            match it.block(&f.body, true)? {
-                Some(a) => a,
-                None => {
-                    return Err(PythonError::MissingReturn {
-                        line: line_col(source, u32::from(f.start())).0,
-                    })
-                }
+            let flow = it.block(&f.body)?;
+            it.answer_of(flow, f.start())?
+        }
+        None => {
+            let flow = it.block(&module.body)?;
+            match flow {
+                Flow::Next => it.last.ok_or(PythonError::Empty)?,
+                flow => it.answer_of(flow, TextSize::from(0))?,
             }
         }
-        None => match it.block(&module.body, true)? {
-            Some(a) => a,
-            None => it.last.ok_or(PythonError::Empty)?,
-        },
     };
     let to_eval = |e: GraphError| PythonError::Eval {
         line: 1,
@@ -227,38 +319,47 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
             .map(|t| u32::from(t.start()) as usize)
             .find(|&at| source[at..].starts_with("# graft: ids")),
     };
-    match ids_marker {
-        None => it.b.build(answer).map_err(to_eval),
+    if ids_marker.is_none() && it.structural.is_empty() {
+        return it.b.build(answer).map_err(to_eval);
+    }
+    let ids = match ids_marker {
+        None => (0..it.b.len() as u32).map(NodeId).collect(),
         Some(at) => {
             let (line, _) = line_col(source, at as u32);
             let (_, end) = line_bounds(source, at);
-            let ids = renumbering(&source[at + "# graft: ids".len()..end], it.b.len()).ok_or_else(
-                || PythonError::BadMarker {
+            renumbering(&source[at + "# graft: ids".len()..end], it.b.len()).ok_or_else(|| {
+                PythonError::BadMarker {
                     message: format!(
                         "`# graft: ids` must list each of the {} node ids once",
                         it.b.len()
                     ),
                     line,
-                },
-            )?;
-            let mut nodes: Vec<Option<(crate::graph::Node, Number)>> = vec![None; ids.len()];
-            for (k, &id) in ids.iter().enumerate() {
-                let mut node = it.b.node(NodeId(k as u32)).clone();
-                for o in node.operands.iter_mut() {
-                    *o = ids[o.index()];
                 }
-                nodes[id.index()] = Some((node, it.b.value(NodeId(k as u32))));
-            }
-            let nodes = nodes.into_iter().flatten().collect();
-            Graph::from_parts(
-                nodes,
-                ids.clone(),
-                ids[answer.index()],
-                question.map(str::to_string),
-            )
-            .map_err(to_eval)
+            })?
         }
+    };
+    let mut nodes: Vec<Option<(Node, Number)>> = vec![None; ids.len()];
+    for (k, &id) in ids.iter().enumerate() {
+        let mut node = it.b.node(NodeId(k as u32)).clone();
+        for o in node.operands.iter_mut() {
+            *o = ids[o.index()];
+        }
+        if let Some((_, why)) = it.structural.iter().find(|(s, _)| s.index() == k) {
+            // A structural input: its value was unrolled into the graph (module docs).
+            node.kind = NodeKind::Constant;
+            let line = node.text.take().unwrap_or_else(|| node.name.clone());
+            node.text = Some(format!("{line}  {STRUCTURAL}{why}"));
+        }
+        nodes[id.index()] = Some((node, it.b.value(NodeId(k as u32))));
     }
+    let nodes = nodes.into_iter().flatten().collect();
+    Graph::from_parts(
+        nodes,
+        ids.clone(),
+        ids[answer.index()],
+        question.map(str::to_string),
+    )
+    .map_err(to_eval)
 }
 
 /// Parses `3 0 1 2`: the id of the k-th created node, a permutation of `0..n`.
@@ -275,8 +376,8 @@ fn renumbering(text: &str, n: usize) -> Option<Vec<NodeId>> {
     (ids.len() == n).then_some(ids)
 }
 
-/// Module-level statements that may sit beside `def solution()`: docstrings, `pass`, and calls
-/// that only run or print the solution.
+/// Module-level statements that may sit beside `def solution()`: docstrings, `pass`, calls
+/// that only run or print the solution, and an `if __name__ == "__main__":` block.
 fn is_ignorable_top_level(stmt: &ast::Stmt) -> bool {
     match stmt {
         ast::Stmt::Pass(_) => true,
@@ -287,6 +388,9 @@ fn is_ignorable_top_level(stmt: &ast::Stmt) -> bool {
             }
             _ => false,
         },
+        ast::Stmt::If(i) => {
+            matches!(&*i.test, ast::Expr::Compare(c) if matches!(&*c.left, ast::Expr::Name(n) if n.id.as_str() == "__name__"))
+        }
         ast::Stmt::Assign(a) => {
             matches!(&*a.value, ast::Expr::Call(c) if matches!(&*c.func, ast::Expr::Name(n) if n.id.as_str() == "solution"))
         }
@@ -369,19 +473,42 @@ fn question_numbers(q: &str) -> Vec<QNum> {
     out
 }
 
-/// Variables in scope and their newest nodes; programs are small, so a vector beats hashing.
+/// A value while reading: a node, an inline number (a `range` loop variable, a `len()`), a
+/// list, `None`, or nothing (assigned in only some arms of the `if` at `if_line`).
+#[derive(Debug, Clone, PartialEq)]
+enum Val {
+    Node(NodeId),
+    Lit(Number),
+    List(Rc<Vec<Val>>),
+    None,
+    Unset { if_line: u32 },
+}
+
+/// How a block ended.
+enum Flow {
+    Next,
+    Break,
+    Continue,
+    Return(Val),
+}
+
+/// Variables in scope and their newest values; programs are small, so a vector beats hashing.
 #[derive(Clone)]
-struct Scope<'s>(Vec<(&'s str, NodeId)>);
+struct Scope<'s>(Vec<(&'s str, Val)>);
 
 impl<'s> Scope<'s> {
-    fn get(&self, name: &str) -> Option<NodeId> {
-        self.0.iter().find(|(n, _)| *n == name).map(|&(_, id)| id)
+    fn get(&self, name: &str) -> Option<&Val> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
-    fn insert(&mut self, name: &'s str, id: NodeId) {
+    fn insert(&mut self, name: &'s str, v: Val) {
         match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = id,
-            None => self.0.push((name, id)),
+            Some(slot) => slot.1 = v,
+            None => self.0.push((name, v)),
         }
     }
 }
@@ -390,7 +517,8 @@ impl<'s> Scope<'s> {
 enum Marker<'s> {
     None,
     Input(Option<Span>),
-    Constant,
+    /// A constant, with the note of a structural one.
+    Constant(Option<&'s str>),
     Proxy,
     Step,
     Args(Vec<&'s str>),
@@ -399,12 +527,26 @@ enum Marker<'s> {
 struct Interp<'s> {
     src: &'s str,
     b: GraphBuilder,
-    /// Variable name in the source → its newest node (one small map, searched linearly).
+    /// Variable name in the source → its newest value (one small map, searched linearly).
     scope: Scope<'s>,
     /// Variables assigned so far, in order (arms of an `if` read their part of it).
     log: Vec<&'s str>,
     qnums: Vec<QNum>,
     last: Option<NodeId>,
+    /// Functions defined so far (helpers are inlined at each call).
+    funcs: Vec<(&'s str, &'s ast::StmtFunctionDef)>,
+    /// Helper calls in progress.
+    depth: usize,
+    /// Loops around the current statement, in the current function.
+    loops: usize,
+    /// Statements, iterations and comprehension items run so far.
+    work: usize,
+    /// The name of a node a helper's `return <expr>` creates.
+    ret_name: String,
+    /// Nodes already traced back to their inputs by a structural decision.
+    tainted: Vec<bool>,
+    /// Inputs that structural decisions read, with why.
+    structural: Vec<(NodeId, String)>,
 }
 
 /// The operands of the node being built, and the name hoisted ternaries are based on.
@@ -416,6 +558,14 @@ struct Operands<'a> {
 }
 
 impl Operands<'_> {
+    fn new(target: &str) -> Operands<'_> {
+        Operands {
+            ids: Vec::with_capacity(4),
+            fixed: false,
+            target,
+        }
+    }
+
     fn slot(&mut self, id: NodeId) -> Option<u32> {
         if let Some(i) = self.ids.iter().position(|&o| o == id) {
             return Some(i as u32);
@@ -428,16 +578,59 @@ impl Operands<'_> {
     }
 }
 
+/// Whether an `if` arm must be decided while reading rather than become branch nodes: it
+/// returns, breaks or continues (outside an inner loop), changes a list, or assigns one.
+fn needs_static(body: &[ast::Stmt], in_loop: bool, scope: &Scope<'_>) -> bool {
+    body.iter().any(|s| match s {
+        ast::Stmt::Return(_) => true,
+        ast::Stmt::Break(_) | ast::Stmt::Continue(_) => !in_loop,
+        ast::Stmt::For(f) => needs_static(&f.body, true, scope),
+        ast::Stmt::While(w) => needs_static(&w.body, true, scope),
+        ast::Stmt::If(i) => {
+            needs_static(&i.body, in_loop, scope)
+                || i
+                    .elif_else_clauses
+                    .iter()
+                    .any(|c| needs_static(&c.body, in_loop, scope))
+        }
+        ast::Stmt::Expr(e) => matches!(&*e.value, ast::Expr::Call(c) if matches!(&*c.func, ast::Expr::Attribute(_))),
+        ast::Stmt::Assign(a) => {
+            a.targets.iter().any(|t| !matches!(t, ast::Expr::Name(_)))
+                || is_list_syntax(&a.value, scope)
+        }
+        ast::Stmt::AnnAssign(a) => a.value.as_deref().is_some_and(|v| is_list_syntax(v, scope)),
+        ast::Stmt::AugAssign(a) => {
+            !matches!(&*a.target, ast::Expr::Name(n) if !matches!(scope.get(n.id.as_str()), Some(Val::List(_))))
+        }
+        _ => false,
+    })
+}
+
+/// Whether `e` is a list (literal, comprehension, list-making call, slice, list variable).
+fn is_list_syntax(e: &ast::Expr, scope: &Scope<'_>) -> bool {
+    match e {
+        ast::Expr::List(_) | ast::Expr::ListComp(_) => true,
+        ast::Expr::Name(n) => matches!(scope.get(n.id.as_str()), Some(Val::List(_))),
+        ast::Expr::Call(c) => matches!(&*c.func, ast::Expr::Name(f)
+            if matches!(f.id.as_str(), "range" | "list" | "sorted" | "reversed" | "enumerate" | "zip")),
+        ast::Expr::Subscript(s) => {
+            matches!(&*s.slice, ast::Expr::Slice(_)) || is_list_syntax(&s.value, scope)
+        }
+        ast::Expr::BinOp(b) => {
+            matches!(b.op, ast::Operator::Add)
+                && is_list_syntax(&b.left, scope)
+                && is_list_syntax(&b.right, scope)
+        }
+        _ => false,
+    }
+}
+
 impl<'s> Interp<'s> {
-    fn pos(&self, offset: ruff_text_size::TextSize) -> (u32, u32) {
+    fn pos(&self, offset: TextSize) -> (u32, u32) {
         line_col(self.src, u32::from(offset))
     }
 
-    fn unsupported(
-        &self,
-        construct: impl Into<String>,
-        at: ruff_text_size::TextSize,
-    ) -> PythonError {
+    fn unsupported(&self, construct: impl Into<String>, at: TextSize) -> PythonError {
         let (line, column) = self.pos(at);
         PythonError::Unsupported {
             construct: construct.into(),
@@ -446,7 +639,26 @@ impl<'s> Interp<'s> {
         }
     }
 
-    fn eval_err(&self, at: ruff_text_size::TextSize, e: impl Into<EvalFailure>) -> PythonError {
+    fn invalid(&self, message: impl Into<String>, at: TextSize) -> PythonError {
+        let (line, column) = self.pos(at);
+        PythonError::Invalid {
+            message: message.into(),
+            line,
+            column,
+        }
+    }
+
+    fn runaway(&self, construct: &str, message: String, at: TextSize) -> PythonError {
+        let (line, column) = self.pos(at);
+        PythonError::Runaway {
+            construct: construct.into(),
+            message,
+            line,
+            column,
+        }
+    }
+
+    fn eval_err(&self, at: TextSize, e: impl Into<EvalFailure>) -> PythonError {
         let (line, column) = self.pos(at);
         match e.into() {
             EvalFailure::Graph(GraphError::Limit(l)) => PythonError::Limit(l.at(line, column)),
@@ -456,6 +668,19 @@ impl<'s> Interp<'s> {
                 source,
             },
         }
+    }
+
+    /// Counts one unit of work (a statement, an iteration, a comprehension item).
+    fn tick(&mut self, construct: &str, at: TextSize) -> Result<(), PythonError> {
+        self.work += 1;
+        if self.work > MAX_WORK {
+            return Err(self.runaway(
+                construct,
+                format!("the program runs more than {MAX_WORK} statements once its loops are unrolled; Graft stops there (use smaller loop counts)"),
+                at,
+            ));
+        }
+        Ok(())
     }
 
     fn check_import(&self, imp: &ast::StmtImport) -> Result<(), PythonError> {
@@ -473,101 +698,395 @@ impl<'s> Interp<'s> {
         Ok(())
     }
 
-    /// Runs statements; returns the answer when a `return` is reached (only at `top`).
-    fn block(&mut self, body: &'s [ast::Stmt], top: bool) -> Result<Option<NodeId>, PythonError> {
+    fn define(&mut self, f: &'s ast::StmtFunctionDef) {
+        let name = f.name.id.as_str();
+        match self.funcs.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = f,
+            None => self.funcs.push((name, f)),
+        }
+    }
+
+    fn func(&self, name: &str) -> Option<&'s ast::StmtFunctionDef> {
+        self.funcs.iter().find(|(n, _)| *n == name).map(|&(_, f)| f)
+    }
+
+    /// The answer node of a finished `solution()` (or top-level program).
+    fn answer_of(&mut self, flow: Flow, def_at: TextSize) -> Result<NodeId, PythonError> {
+        let missing = || PythonError::MissingReturn {
+            line: line_col(self.src, u32::from(def_at)).0,
+        };
+        match flow {
+            Flow::Return(Val::Node(id)) => Ok(id),
+            Flow::Return(Val::Lit(v)) => self
+                .b
+                .step("result", Expr::Lit(v), vec![])
+                .map_err(|e| self.eval_err(def_at, e)),
+            Flow::Return(Val::List(_)) => Err(self.invalid(
+                "solution() returns a list; return a number (e.g. `return sum(items)`)",
+                def_at,
+            )),
+            Flow::Return(_) | Flow::Next | Flow::Break | Flow::Continue => Err(missing()),
+        }
+    }
+
+    /// Runs statements until one returns, breaks or continues.
+    fn block(&mut self, body: &'s [ast::Stmt]) -> Result<Flow, PythonError> {
         for stmt in body {
-            match stmt {
-                ast::Stmt::Assign(a) => {
-                    if a.targets.len() != 1 {
-                        return Err(self.unsupported("chained assignment `a = b = ...`", a.start()));
-                    }
-                    let name = self.target_name(&a.targets[0])?;
-                    self.assign(name, &a.value, stmt)?;
-                }
-                ast::Stmt::AnnAssign(a) => {
-                    let name = self.target_name(&a.target)?;
-                    match &a.value {
-                        Some(v) => {
-                            self.assign(name, v, stmt)?;
-                        }
-                        None => {
-                            return Err(self.unsupported("annotation without a value", a.start()))
-                        }
-                    }
-                }
-                ast::Stmt::AugAssign(a) => {
-                    let name = self.target_name(&a.target)?;
-                    let op = self.bin_op(a.op, a.start())?;
-                    let mut ops = Operands {
-                        ids: Vec::with_capacity(4),
-                        fixed: false,
-                        target: name,
-                    };
-                    let prev = self.read(name, a.target.start())?;
-                    let left = Expr::Arg(ops.slot(prev).unwrap_or(0));
-                    let right = self.lower(&a.value, &mut ops)?;
-                    let text = self.line_text(stmt.start());
-                    let id = self
-                        .b
-                        .step(name, Expr::bin(op, left, right), ops.ids)
-                        .map_err(|e| self.eval_err(a.value.start(), e))?;
-                    self.b.set_text(id, text);
-                    self.bind(name, id);
-                }
-                ast::Stmt::If(i) => self.if_chain(&i.test, &i.body, &i.elif_else_clauses, stmt)?,
-                ast::Stmt::Return(r) => {
-                    if !top {
-                        return Err(self.unsupported("return inside an if block", r.start()));
-                    }
-                    let Some(value) = &r.value else {
-                        return Err(PythonError::MissingReturn {
-                            line: self.pos(r.start()).0,
-                        });
-                    };
-                    if let ast::Expr::Name(n) = &**value {
-                        return self.read(n.id.as_str(), n.start()).map(Some);
-                    }
-                    let id = self.assign("result", value, stmt)?;
-                    return Ok(Some(id));
-                }
-                ast::Stmt::Expr(e) if matches!(&*e.value, ast::Expr::StringLiteral(_)) => {}
-                ast::Stmt::Pass(_) => {}
-                ast::Stmt::Import(imp) => self.check_import(imp)?,
-                other => return Err(self.unsupported(stmt_name(other), other.start())),
+            self.tick("statement", stmt.start())?;
+            match self.stmt(stmt)? {
+                Flow::Next => {}
+                other => return Ok(other),
             }
         }
-        Ok(None)
+        Ok(Flow::Next)
     }
 
-    fn target_name(&self, t: &'s ast::Expr) -> Result<&'s str, PythonError> {
-        match t {
-            ast::Expr::Name(n) => Ok(n.id.as_str()),
-            ast::Expr::Tuple(_) | ast::Expr::List(_) => {
-                Err(self.unsupported("tuple unpacking `a, b = ...`", t.start()))
+    fn stmt(&mut self, stmt: &'s ast::Stmt) -> Result<Flow, PythonError> {
+        match stmt {
+            ast::Stmt::Assign(a) => {
+                if a.targets.len() != 1 {
+                    return Err(self.unsupported("chained assignment `a = b = ...`", a.start()));
+                }
+                self.assign_to(&a.targets[0], &a.value, stmt)?;
             }
-            _ => Err(self.unsupported(format!("assignment to {}", expr_name(t)), t.start())),
+            ast::Stmt::AnnAssign(a) => match &a.value {
+                Some(v) => self.assign_to(&a.target, v, stmt)?,
+                None => return Err(self.unsupported("annotation without a value", a.start())),
+            },
+            ast::Stmt::AugAssign(a) => self.aug_assign(a, stmt)?,
+            ast::Stmt::If(i) => return self.if_stmt(i),
+            ast::Stmt::For(f) => {
+                if f.is_async || !f.orelse.is_empty() {
+                    let what = if f.is_async { "async for" } else { "for-else" };
+                    return Err(self.unsupported(what, f.start()));
+                }
+                self.loops += 1;
+                let r = self.for_loop(f);
+                self.loops -= 1;
+                return r;
+            }
+            ast::Stmt::While(w) => {
+                if !w.orelse.is_empty() {
+                    return Err(self.unsupported("while-else", w.start()));
+                }
+                self.loops += 1;
+                let r = self.while_loop(w);
+                self.loops -= 1;
+                return r;
+            }
+            ast::Stmt::Break(_) | ast::Stmt::Continue(_) => {
+                if self.loops == 0 {
+                    return Err(self
+                        .unsupported(format!("{} outside a loop", stmt_name(stmt)), stmt.start()));
+                }
+                return Ok(match stmt {
+                    ast::Stmt::Break(_) => Flow::Break,
+                    _ => Flow::Continue,
+                });
+            }
+            ast::Stmt::Return(r) => {
+                let Some(value) = &r.value else {
+                    return Err(PythonError::MissingReturn {
+                        line: self.pos(r.start()).0,
+                    });
+                };
+                let v = match &**value {
+                    ast::Expr::Name(n) => self.lookup(n.id.as_str(), n.start())?.clone(),
+                    _ if self.depth == 0 => {
+                        let marker = self.marker(stmt)?;
+                        match self.non_scalar(value, "result", &marker)? {
+                            Some(v) => v,
+                            None => Val::Node(self.assign("result", value, stmt, marker)?),
+                        }
+                    }
+                    _ => {
+                        let name = self.ret_name.clone();
+                        self.eval_val(value, &name)?
+                    }
+                };
+                return Ok(Flow::Return(v));
+            }
+            ast::Stmt::Expr(e) => self.expr_stmt(&e.value, stmt)?,
+            ast::Stmt::Pass(_) => {}
+            ast::Stmt::Import(imp) => self.check_import(imp)?,
+            ast::Stmt::FunctionDef(f) => self.define(f),
+            other => return Err(self.unsupported(stmt_name(other), other.start())),
+        }
+        Ok(Flow::Next)
+    }
+
+    /// A call or docstring used as a statement.
+    fn expr_stmt(&mut self, e: &'s ast::Expr, stmt: &'s ast::Stmt) -> Result<(), PythonError> {
+        let ast::Expr::Call(c) = e else {
+            return match e {
+                ast::Expr::StringLiteral(_) => Ok(()),
+                _ => Err(self.unsupported(stmt_name(stmt), stmt.start())),
+            };
+        };
+        match &*c.func {
+            // Printing does not change the answer.
+            ast::Expr::Name(n) if n.id.as_str() == "print" && self.func("print").is_none() => {
+                Ok(())
+            }
+            ast::Expr::Name(n) if self.func(n.id.as_str()).is_some() => {
+                self.call_fn(c, n.id.as_str()).map(drop)
+            }
+            ast::Expr::Attribute(a) => {
+                let ast::Expr::Name(list) = &*a.value else {
+                    return Err(self.unsupported(stmt_name(stmt), stmt.start()));
+                };
+                let name = list.id.as_str();
+                let method = a.attr.id.as_str();
+                if !matches!(method, "append" | "extend") {
+                    return Err(self.unsupported(
+                        format!("method call `{name}.{method}()` (lists: append, extend)"),
+                        c.start(),
+                    ));
+                }
+                let mut items = match self.lookup(name, list.start())? {
+                    Val::List(items) => items.clone(),
+                    _ => {
+                        return Err(self.invalid(
+                            format!("`{name}` is not a list, so it has no `{method}()`"),
+                            c.start(),
+                        ))
+                    }
+                };
+                if let Some(k) = c.arguments.keywords.first() {
+                    return Err(self.unsupported("keyword arguments", k.start()));
+                }
+                let [arg] = &*c.arguments.args else {
+                    return Err(
+                        self.invalid(format!("{method}() takes exactly one argument"), c.start())
+                    );
+                };
+                if method == "append" {
+                    let v = self.eval_val(arg, &format!("{name}_{}", items.len()))?;
+                    Rc::make_mut(&mut items).push(v);
+                } else {
+                    let more = self.iter_vals(arg, name)?;
+                    Rc::make_mut(&mut items).extend(more);
+                }
+                self.bind(name, Val::List(items));
+                Ok(())
+            }
+            _ => Err(self.unsupported(stmt_name(stmt), stmt.start())),
         }
     }
 
-    fn read(&self, name: &str, at: ruff_text_size::TextSize) -> Result<NodeId, PythonError> {
-        self.scope.get(name).ok_or_else(|| {
-            let (line, column) = self.pos(at);
-            PythonError::Undefined {
-                name: name.to_string(),
-                line,
-                column,
+    /// `target = value` for a name, a tuple of names, or a list item.
+    fn assign_to(
+        &mut self,
+        target: &'s ast::Expr,
+        value: &'s ast::Expr,
+        stmt: &'s ast::Stmt,
+    ) -> Result<(), PythonError> {
+        match target {
+            ast::Expr::Name(n) => {
+                let name = n.id.as_str();
+                let marker = self.marker(stmt)?;
+                match self.non_scalar(value, name, &marker)? {
+                    Some(v) => self.bind(name, v),
+                    None => {
+                        self.assign(name, value, stmt, marker)?;
+                    }
+                }
+                Ok(())
             }
-        })
+            ast::Expr::Tuple(ast::ExprTuple { elts, .. })
+            | ast::Expr::List(ast::ExprList { elts, .. }) => {
+                let mut names = Vec::with_capacity(elts.len());
+                for e in elts {
+                    match e {
+                        ast::Expr::Name(n) => names.push(n.id.as_str()),
+                        _ => return Err(self.unsupported("nested unpacking target", e.start())),
+                    }
+                }
+                // All values first, then the names (so that `a, b = b, a` swaps).
+                let vals = match value {
+                    ast::Expr::Tuple(ast::ExprTuple { elts: vs, .. })
+                    | ast::Expr::List(ast::ExprList { elts: vs, .. })
+                        if vs.len() == names.len() =>
+                    {
+                        let mut vals = Vec::with_capacity(vs.len());
+                        for (v, n) in vs.iter().zip(&names) {
+                            vals.push(self.eval_val(v, n)?);
+                        }
+                        vals
+                    }
+                    _ => {
+                        let vals = self.iter_vals(value, names[0])?;
+                        if vals.len() != names.len() {
+                            return Err(self.invalid(
+                                format!(
+                                    "cannot unpack {} values into {} names",
+                                    vals.len(),
+                                    names.len()
+                                ),
+                                value.start(),
+                            ));
+                        }
+                        vals
+                    }
+                };
+                for (n, v) in names.into_iter().zip(vals) {
+                    self.bind(n, v);
+                }
+                Ok(())
+            }
+            ast::Expr::Subscript(s) => self.assign_item(s, value, None, stmt),
+            _ => Err(self.unsupported(
+                format!("assignment to {}", expr_name(target)),
+                target.start(),
+            )),
+        }
     }
 
-    fn bind(&mut self, name: &'s str, id: NodeId) {
-        self.scope.insert(name, id);
+    /// `list[i] = value` (or `list[i] op= value` when `op` is given).
+    fn assign_item(
+        &mut self,
+        s: &'s ast::ExprSubscript,
+        value: &'s ast::Expr,
+        op: Option<BinOp>,
+        stmt: &'s ast::Stmt,
+    ) -> Result<(), PythonError> {
+        let ast::Expr::Name(n) = &*s.value else {
+            return Err(self.unsupported("assignment into this subscript", s.start()));
+        };
+        let name = n.id.as_str();
+        let mut items = match self.lookup(name, n.start())? {
+            Val::List(items) => items.clone(),
+            _ => return Err(self.invalid(format!("`{name}` is not a list"), s.start())),
+        };
+        let k = self.index(&s.slice, items.len(), name)?;
+        let elem = format!("{name}_{k}");
+        let new = match op {
+            None => self.eval_val(value, &elem)?,
+            Some(op) => {
+                let mut ops = Operands::new(&elem);
+                let left = self.val_expr(items[k].clone(), &mut ops, s.start())?;
+                let right = self.lower(value, &mut ops)?;
+                let id = self
+                    .b
+                    .step(&elem, Expr::bin(op, left, right), ops.ids)
+                    .map_err(|e| self.eval_err(value.start(), e))?;
+                let text = self.line_text(stmt.start());
+                self.b.set_text(id, text);
+                Val::Node(id)
+            }
+        };
+        Rc::make_mut(&mut items)[k] = new;
+        self.bind(name, Val::List(items));
+        Ok(())
+    }
+
+    fn aug_assign(
+        &mut self,
+        a: &'s ast::StmtAugAssign,
+        stmt: &'s ast::Stmt,
+    ) -> Result<(), PythonError> {
+        let op = self.bin_op(a.op, a.start())?;
+        let name = match &*a.target {
+            ast::Expr::Name(n) => n.id.as_str(),
+            ast::Expr::Subscript(s) => return self.assign_item(s, &a.value, Some(op), stmt),
+            t => return Err(self.unsupported(format!("assignment to {}", expr_name(t)), t.start())),
+        };
+        if let Val::List(items) = self.lookup(name, a.target.start())? {
+            // `items += [x, y]`
+            if op != BinOp::Add {
+                return Err(self.unsupported("this operator on a list", a.start()));
+            }
+            let mut items = items.clone();
+            let more = self.iter_vals(&a.value, name)?;
+            Rc::make_mut(&mut items).extend(more);
+            self.bind(name, Val::List(items));
+            return Ok(());
+        }
+        let mut ops = Operands::new(name);
+        let prev = self.lookup(name, a.target.start())?.clone();
+        let left = self.val_expr(prev, &mut ops, a.target.start())?;
+        let right = self.lower(&a.value, &mut ops)?;
+        let text = self.line_text(stmt.start());
+        let id = self
+            .b
+            .step(name, Expr::bin(op, left, right), ops.ids)
+            .map_err(|e| self.eval_err(a.value.start(), e))?;
+        self.b.set_text(id, text);
+        self.bind(name, Val::Node(id));
+        Ok(())
+    }
+
+    /// The value of a name, or the error that it has none.
+    fn lookup(&self, name: &str, at: TextSize) -> Result<&Val, PythonError> {
+        match self.scope.get(name) {
+            Some(Val::Unset { if_line }) => {
+                let (line, column) = self.pos(at);
+                Err(PythonError::NoValueInArm {
+                    name: name.to_string(),
+                    line,
+                    column,
+                    if_line: *if_line,
+                })
+            }
+            Some(v) => Ok(v),
+            None => {
+                let (line, column) = self.pos(at);
+                Err(PythonError::Undefined {
+                    name: name.to_string(),
+                    line,
+                    column,
+                })
+            }
+        }
+    }
+
+    /// The node a name holds (for `args` markers and proxies).
+    fn read(&self, name: &str, at: TextSize) -> Result<NodeId, PythonError> {
+        match self.lookup(name, at)? {
+            Val::Node(id) => Ok(*id),
+            _ => Err(self.invalid(format!("`{name}` holds no computed number here"), at)),
+        }
+    }
+
+    fn bind(&mut self, name: &'s str, v: Val) {
+        if let Val::Node(id) = v {
+            self.last = Some(id);
+        }
+        self.bind_var(name, v);
+    }
+
+    /// Binds without making the name the program's last assignment (loop variables).
+    fn bind_var(&mut self, name: &'s str, v: Val) {
+        self.scope.insert(name, v);
         self.log.push(name);
-        self.last = Some(id);
+    }
+
+    /// Binds a loop or comprehension target (`x`, `i, x`, `(a, b)`).
+    fn bind_target(&mut self, t: &'s ast::Expr, v: Val) -> Result<(), PythonError> {
+        match t {
+            ast::Expr::Name(n) => {
+                self.bind_var(n.id.as_str(), v);
+                Ok(())
+            }
+            ast::Expr::Tuple(ast::ExprTuple { elts, .. })
+            | ast::Expr::List(ast::ExprList { elts, .. }) => match v {
+                Val::List(items) if items.len() == elts.len() => {
+                    for (e, v) in elts.iter().zip(items.iter()) {
+                        self.bind_target(e, v.clone())?;
+                    }
+                    Ok(())
+                }
+                _ => Err(self.invalid(
+                    format!("cannot unpack this item into {} names", elts.len()),
+                    t.start(),
+                )),
+            },
+            _ => Err(self.unsupported(format!("loop target {}", expr_name(t)), t.start())),
+        }
     }
 
     /// The trimmed source line at `offset`, without a `# graft:` marker.
-    fn line_text(&self, offset: ruff_text_size::TextSize) -> String {
+    fn line_text(&self, offset: TextSize) -> String {
         let (s, e) = line_bounds(self.src, u32::from(offset) as usize);
         let line = &self.src[s..e];
         let line = match line.as_bytes().contains(&b'#') {
@@ -581,7 +1100,7 @@ impl<'s> Interp<'s> {
     fn marker(&self, stmt: &ast::Stmt) -> Result<Marker<'s>, PythonError> {
         let end = u32::from(stmt.end()) as usize;
         let (_, line_end) = line_bounds(self.src, end);
-        let rest = self.src.get(end..line_end).unwrap_or("");
+        let rest: &'s str = self.src.get(end..line_end).unwrap_or("");
         // A marker is a comment right after the statement, nothing else between.
         let Some(hash) = rest.find('#').filter(|&h| rest[..h].trim().is_empty()) else {
             return Ok(Marker::None);
@@ -611,7 +1130,11 @@ impl<'s> Interp<'s> {
                     Marker::Input(Some(span))
                 }
             },
-            Some("constant") => Marker::Constant,
+            Some("constant") => Marker::Constant(
+                body.split_once("structural:")
+                    .map(|(_, why)| why.trim())
+                    .filter(|why| !why.is_empty()),
+            ),
             Some("proxy") => Marker::Proxy,
             Some("step") => Marker::Step,
             Some("args") => Marker::Args(words.collect()),
@@ -624,14 +1147,90 @@ impl<'s> Interp<'s> {
         })
     }
 
+    /// The value of `name = value` when it is not one scalar node: `None`, a list, or the
+    /// value a helper call returns. `None` when `value` is an ordinary expression.
+    fn non_scalar(
+        &mut self,
+        value: &'s ast::Expr,
+        name: &str,
+        marker: &Marker<'s>,
+    ) -> Result<Option<Val>, PythonError> {
+        if !matches!(marker, Marker::None) {
+            return Ok(None);
+        }
+        Ok(match value {
+            ast::Expr::NoneLiteral(_) => Some(Val::None),
+            ast::Expr::Name(n) => match self.lookup(n.id.as_str(), n.start())? {
+                v @ (Val::List(_) | Val::None) => Some(v.clone()),
+                _ => None,
+            },
+            ast::Expr::Call(c) if self.helper_call(c).is_some() => Some(self.call_fn(c, name)?),
+            _ if is_list_syntax(value, &self.scope) => {
+                Some(Val::List(Rc::new(self.iter_vals(value, name)?)))
+            }
+            ast::Expr::Subscript(s) => match self.subscript(s)? {
+                v @ (Val::List(_) | Val::None) => Some(v),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    /// The helper function `c` calls, if it calls one.
+    fn helper_call(&self, c: &ast::ExprCall) -> Option<&'s ast::StmtFunctionDef> {
+        match &*c.func {
+            ast::Expr::Name(n) => self.func(n.id.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The value of an expression, a new node named `name` when it computes something.
+    fn eval_val(&mut self, e: &'s ast::Expr, name: &str) -> Result<Val, PythonError> {
+        if let Some(v) = literal_value(self.src, e) {
+            let span = self.find_span(v);
+            let id = self.b.input(name, v, span);
+            let text = self.line_text(e.start());
+            self.b.set_text(id, text);
+            return Ok(Val::Node(id));
+        }
+        Ok(match e {
+            ast::Expr::Name(n) => self.lookup(n.id.as_str(), n.start())?.clone(),
+            ast::Expr::NoneLiteral(_) => Val::None,
+            ast::Expr::Call(c) if self.helper_call(c).is_some() => self.call_fn(c, name)?,
+            ast::Expr::Subscript(s) if !matches!(&*s.slice, ast::Expr::Slice(_)) => {
+                self.subscript(s)?
+            }
+            _ if is_list_syntax(e, &self.scope) => Val::List(Rc::new(self.iter_vals(e, name)?)),
+            _ => Val::Node(self.make_node(name, e)?),
+        })
+    }
+
+    /// A step or branch node `name = value` (not bound).
+    fn make_node(&mut self, name: &str, value: &'s ast::Expr) -> Result<NodeId, PythonError> {
+        let mut ops = Operands::new(name);
+        let kind = match value {
+            _ if is_conditional(value) => self.branch_kind(value, &mut ops)?,
+            _ => NodeKind::Step {
+                expr: self.lower(value, &mut ops)?,
+            },
+        };
+        let id = self
+            .b
+            .op(name, kind, ops.ids)
+            .map_err(|e| self.eval_err(value.start(), e))?;
+        let text = self.line_text(value.start());
+        self.b.set_text(id, text);
+        Ok(id)
+    }
+
     /// Adds the node for `name = value` and binds it.
     fn assign(
         &mut self,
         name: &'s str,
         value: &'s ast::Expr,
         stmt: &'s ast::Stmt,
+        marker: Marker<'s>,
     ) -> Result<NodeId, PythonError> {
-        let marker = self.marker(stmt)?;
         let text = self.line_text(stmt.start());
         let id = match marker {
             Marker::None | Marker::Args(_) | Marker::Step => {
@@ -644,11 +1243,7 @@ impl<'s> Interp<'s> {
                     let span = self.find_span(v);
                     self.b.input(name, v, span)
                 } else {
-                    let mut ops = Operands {
-                        ids: Vec::with_capacity(4),
-                        fixed: false,
-                        target: name,
-                    };
+                    let mut ops = Operands::new(name);
                     if let Marker::Args(names) = &marker {
                         for n in names {
                             let id = self.read(n, stmt.start())?;
@@ -671,9 +1266,15 @@ impl<'s> Interp<'s> {
                 let v = self.literal_expr(value)?;
                 self.b.input(name, v, span)
             }
-            Marker::Constant => {
+            Marker::Constant(note) => {
                 let v = self.literal_expr(value)?;
-                self.b.constant(name, v)
+                let id = self.b.constant(name, v);
+                if let Some(why) = note {
+                    self.b.set_text(id, format!("{text}  {STRUCTURAL}{why}"));
+                    self.bind(name, Val::Node(id));
+                    return Ok(id);
+                }
+                id
             }
             Marker::Proxy => {
                 let ast::Expr::BinOp(bin) = value else {
@@ -703,7 +1304,7 @@ impl<'s> Interp<'s> {
             }
         };
         self.b.set_text(id, text);
-        self.bind(name, id);
+        self.bind(name, Val::Node(id));
         Ok(id)
     }
 
@@ -741,37 +1342,591 @@ impl<'s> Interp<'s> {
         })
     }
 
+    /// Marks every input the nodes `ids` depend on as structural, because of `why` at `at`.
+    fn taint(&mut self, ids: &[NodeId], why: &str, at: TextSize) {
+        if ids.is_empty() {
+            return;
+        }
+        let line = self.pos(at).0;
+        if self.tainted.len() < self.b.len() {
+            self.tainted.resize(self.b.len(), false);
+        }
+        let mut stack = ids.to_vec();
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut self.tainted[id.index()], true) {
+                continue;
+            }
+            let node = self.b.node(id);
+            match node.kind {
+                NodeKind::Input { .. } => self
+                    .structural
+                    .push((id, format!("{why} at line {line} reads it"))),
+                _ => stack.extend(node.operands.iter().copied()),
+            }
+        }
+    }
+
+    /// The value of `e` now, decided while reading (a structural decision, see the module docs).
+    fn static_value(&mut self, e: &'s ast::Expr, why: &str) -> Result<Number, PythonError> {
+        let mut ops = Operands::new("condition");
+        let ex = self.lower(e, &mut ops)?;
+        let args: Vec<Number> = ops.ids.iter().map(|&i| self.b.value(i)).collect();
+        let v = ex
+            .eval(&args)
+            .map_err(|err| self.eval_err(e.start(), err))?;
+        self.taint(&ops.ids, why, e.start());
+        Ok(v)
+    }
+
+    /// Whether condition `e` holds now, decided while reading.
+    fn static_cond(&mut self, e: &'s ast::Expr, why: &str) -> Result<bool, PythonError> {
+        let mut ops = Operands::new("condition");
+        let c = self.cond(e, &mut ops)?;
+        let args: Vec<Number> = ops.ids.iter().map(|&i| self.b.value(i)).collect();
+        let v = c.eval(&args).map_err(|err| self.eval_err(e.start(), err))?;
+        self.taint(&ops.ids, why, e.start());
+        Ok(v)
+    }
+
+    /// A whole number decided while reading (a range bound, an index).
+    fn static_int(&mut self, e: &'s ast::Expr, why: &str) -> Result<i128, PythonError> {
+        let v = self.static_value(e, why)?;
+        v.to_integer().ok_or_else(|| {
+            self.invalid(format!("{why} must be a whole number, not {v}"), e.start())
+        })
+    }
+
+    /// Position `k` of an index expression into a list of `len` items.
+    fn index(&mut self, e: &'s ast::Expr, len: usize, name: &str) -> Result<usize, PythonError> {
+        let i = self.static_int(e, "a list index")?;
+        let k = if i < 0 { i + len as i128 } else { i };
+        if k < 0 || k >= len as i128 {
+            return Err(self.invalid(
+                format!("list index {i} is out of range: `{name}` has {len} items"),
+                e.start(),
+            ));
+        }
+        Ok(k as usize)
+    }
+
+    /// `list[i]` (an item), or `list[a:b]` (a list).
+    fn subscript(&mut self, s: &'s ast::ExprSubscript) -> Result<Val, PythonError> {
+        let name = match &*s.value {
+            ast::Expr::Name(n) => n.id.as_str(),
+            _ => "the list",
+        };
+        let items = match &*s.value {
+            ast::Expr::Name(n) => match self.lookup(name, n.start())? {
+                Val::List(items) => items.clone(),
+                _ => {
+                    return Err(self.invalid(
+                        format!("`{name}` is a number, not a list; it cannot be indexed"),
+                        s.start(),
+                    ))
+                }
+            },
+            other => Rc::new(self.iter_vals(other, "item")?),
+        };
+        if let ast::Expr::Slice(sl) = &*s.slice {
+            return Ok(Val::List(Rc::new(self.slice(&items, sl)?)));
+        }
+        let k = self.index(&s.slice, items.len(), name)?;
+        Ok(items[k].clone())
+    }
+
+    /// The items of `items[lower:upper:step]`.
+    fn slice(&mut self, items: &[Val], sl: &'s ast::ExprSlice) -> Result<Vec<Val>, PythonError> {
+        let len = items.len() as i128;
+        let step = match &sl.step {
+            Some(e) => self.static_int(e, "a slice step")?,
+            None => 1,
+        };
+        if step == 0 {
+            return Err(self.invalid("slice step cannot be zero", sl.start()));
+        }
+        let bound = |v: i128, lo: i128, hi: i128| {
+            let v = if v < 0 { v + len } else { v };
+            v.clamp(lo, hi)
+        };
+        let (lo, hi) = if step > 0 { (0, len) } else { (-1, len - 1) };
+        let start = match &sl.lower {
+            Some(e) => bound(self.static_int(e, "a slice bound")?, lo, hi),
+            None if step > 0 => 0,
+            None => len - 1,
+        };
+        let stop = match &sl.upper {
+            Some(e) => bound(self.static_int(e, "a slice bound")?, lo, hi),
+            None if step > 0 => len,
+            None => -1,
+        };
+        let mut out = Vec::new();
+        let mut i = start;
+        while (step > 0 && i < stop) || (step < 0 && i > stop) {
+            out.push(items[i as usize].clone());
+            i += step;
+        }
+        Ok(out)
+    }
+
+    /// The items of an iterable expression; literals in a list become inputs `hint_0`, ….
+    fn iter_vals(&mut self, e: &'s ast::Expr, hint: &str) -> Result<Vec<Val>, PythonError> {
+        match e {
+            ast::Expr::List(ast::ExprList { elts, .. })
+            | ast::Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+                let mut out = Vec::with_capacity(elts.len());
+                for (k, x) in elts.iter().enumerate() {
+                    if matches!(x, ast::Expr::Starred(_)) {
+                        return Err(self.unsupported("starred item", x.start()));
+                    }
+                    out.push(self.eval_val(x, &format!("{hint}_{k}"))?);
+                }
+                Ok(out)
+            }
+            ast::Expr::ListComp(ast::ExprListComp {
+                elt, generators, ..
+            })
+            | ast::Expr::Generator(ast::ExprGenerator {
+                elt, generators, ..
+            }) => {
+                let mut out = Vec::new();
+                self.comprehension(generators, &mut |it: &mut Self| {
+                    let v = it.eval_val(elt, &format!("{hint}_{}", out.len()))?;
+                    out.push(v);
+                    Ok(())
+                })?;
+                Ok(out)
+            }
+            ast::Expr::Name(n) => match self.lookup(n.id.as_str(), n.start())? {
+                Val::List(items) => Ok(items.to_vec()),
+                _ => Err(self.invalid(
+                    format!(
+                        "`{}` is a number, not a list; it cannot be looped over",
+                        n.id
+                    ),
+                    e.start(),
+                )),
+            },
+            ast::Expr::Subscript(s) => match self.subscript(s)? {
+                Val::List(items) => Ok(items.to_vec()),
+                _ => Err(self.invalid("this item is a number, not a list", e.start())),
+            },
+            ast::Expr::BinOp(b) if b.op == ast::Operator::Add => {
+                let mut out = self.iter_vals(&b.left, hint)?;
+                out.extend(self.iter_vals(&b.right, hint)?);
+                Ok(out)
+            }
+            ast::Expr::Call(c) => self.iter_call(c, hint),
+            other => {
+                Err(self.unsupported(format!("looping over {}", expr_name(other)), other.start()))
+            }
+        }
+    }
+
+    /// `range(…)`, `enumerate(…)`, `zip(…)`, `list(…)`, `sorted(…)`, `reversed(…)`.
+    fn iter_call(&mut self, c: &'s ast::ExprCall, hint: &str) -> Result<Vec<Val>, PythonError> {
+        let fname = match &*c.func {
+            ast::Expr::Name(n) if self.func(n.id.as_str()).is_none() => n.id.as_str(),
+            _ => {
+                return match self.helper_call(c) {
+                    Some(_) => match self.call_fn(c, hint)? {
+                        Val::List(items) => Ok(items.to_vec()),
+                        _ => Err(self.invalid("this call returns a number, not a list", c.start())),
+                    },
+                    None => Err(self.unsupported("looping over this call", c.start())),
+                }
+            }
+        };
+        let args = &c.arguments.args;
+        let mut reverse = false;
+        for k in &c.arguments.keywords {
+            match (fname, k.arg.as_ref().map(|a| a.id.as_str())) {
+                ("sorted", Some("reverse")) => {
+                    reverse = self.static_cond(&k.value, "sorted()'s reverse")?;
+                }
+                ("enumerate", Some("start")) => {}
+                _ => return Err(self.unsupported("keyword arguments", k.start())),
+            }
+        }
+        let one = |it: &Self| match &**args {
+            [a] => Ok(a),
+            _ => Err(it.invalid(format!("{fname}() takes one argument here"), c.start())),
+        };
+        match fname {
+            "range" => self.range(c),
+            "list" => self.iter_vals(one(self)?, hint),
+            "reversed" => {
+                let mut v = self.iter_vals(one(self)?, hint)?;
+                v.reverse();
+                Ok(v)
+            }
+            "sorted" => {
+                let items = self.iter_vals(one(self)?, hint)?;
+                let mut keyed = Vec::with_capacity(items.len());
+                let mut ids = Vec::new();
+                for v in items {
+                    let key = match &v {
+                        Val::Node(id) => {
+                            ids.push(*id);
+                            self.b.value(*id)
+                        }
+                        Val::Lit(x) => *x,
+                        _ => {
+                            return Err(
+                                self.invalid("sorted() of items that are not numbers", c.start())
+                            )
+                        }
+                    };
+                    keyed.push((key, v));
+                }
+                self.taint(&ids, "sorted()", c.start());
+                keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                if reverse {
+                    keyed.reverse();
+                }
+                Ok(keyed.into_iter().map(|(_, v)| v).collect())
+            }
+            "enumerate" => {
+                let start = match c.arguments.keywords.first() {
+                    Some(k) => self.static_int(&k.value, "enumerate()'s start")?,
+                    None => 0,
+                };
+                let items = self.iter_vals(one(self)?, hint)?;
+                Ok(items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, v)| {
+                        Val::List(Rc::new(vec![Val::Lit(Number::int(start + k as i128)), v]))
+                    })
+                    .collect())
+            }
+            "zip" => {
+                let mut cols = Vec::with_capacity(args.len());
+                for a in args.iter() {
+                    cols.push(self.iter_vals(a, hint)?);
+                }
+                let n = cols.iter().map(Vec::len).min().unwrap_or(0);
+                Ok((0..n)
+                    .map(|k| Val::List(Rc::new(cols.iter().map(|c| c[k].clone()).collect())))
+                    .collect())
+            }
+            other => Err(self.unsupported(format!("looping over {other}()"), c.start())),
+        }
+    }
+
+    /// The numbers of `range(…)`, at most [`MAX_LOOP_ITERATIONS`] of them.
+    fn range(&mut self, c: &'s ast::ExprCall) -> Result<Vec<Val>, PythonError> {
+        let mut v = [0i128; 3];
+        let args = &c.arguments.args;
+        if args.is_empty() || args.len() > 3 {
+            return Err(self.invalid(
+                format!("range() takes 1 to 3 arguments, got {}", args.len()),
+                c.start(),
+            ));
+        }
+        for (k, a) in args.iter().enumerate() {
+            v[k] = self.static_int(a, "a range() bound")?;
+        }
+        let (start, stop, step) = match args.len() {
+            1 => (0, v[0], 1),
+            2 => (v[0], v[1], 1),
+            _ => (v[0], v[1], v[2]),
+        };
+        if step == 0 {
+            return Err(self.invalid("range() step must not be zero", c.start()));
+        }
+        let span = if step > 0 {
+            stop.checked_sub(start)
+        } else {
+            start.checked_sub(stop)
+        };
+        let count = match span {
+            Some(s) if s <= 0 => 0,
+            Some(s) => {
+                let st = step.unsigned_abs();
+                (s.unsigned_abs() - 1) / st + 1
+            }
+            None => u128::MAX,
+        };
+        if count > MAX_LOOP_ITERATIONS as u128 {
+            return Err(self.runaway(
+                "range()",
+                format!("it has {count} numbers; Graft unrolls at most {MAX_LOOP_ITERATIONS} iterations of a loop (use a smaller count, or a formula)"),
+                c.start(),
+            ));
+        }
+        Ok((0..count as i128)
+            .map(|k| Val::Lit(Number::int(start + k * step)))
+            .collect())
+    }
+
+    /// Runs the generators of a comprehension, calling `each` once per item that passes the
+    /// filters; the comprehension's variables do not leak out.
+    fn comprehension(
+        &mut self,
+        gens: &'s [ast::Comprehension],
+        each: &mut dyn FnMut(&mut Self) -> Result<(), PythonError>,
+    ) -> Result<(), PythonError> {
+        let saved = self.scope.clone();
+        let log = self.log.len();
+        let r = self.comp_level(gens, each);
+        self.scope = saved;
+        self.log.truncate(log);
+        r
+    }
+
+    fn comp_level(
+        &mut self,
+        gens: &'s [ast::Comprehension],
+        each: &mut dyn FnMut(&mut Self) -> Result<(), PythonError>,
+    ) -> Result<(), PythonError> {
+        let Some((g, rest)) = gens.split_first() else {
+            return each(self);
+        };
+        if g.is_async {
+            return Err(self.unsupported("async comprehension", g.start()));
+        }
+        let hint = match &g.target {
+            ast::Expr::Name(n) => n.id.as_str(),
+            _ => "item",
+        };
+        let items = self.iter_vals(&g.iter, hint)?;
+        'items: for item in items {
+            self.tick("comprehension", g.start())?;
+            self.bind_target(&g.target, item)?;
+            for cond in &g.ifs {
+                if !self.static_cond(cond, "a comprehension's `if`")? {
+                    continue 'items;
+                }
+            }
+            self.comp_level(rest, each)?;
+        }
+        Ok(())
+    }
+
+    fn for_loop(&mut self, f: &'s ast::StmtFor) -> Result<Flow, PythonError> {
+        let hint = match &*f.target {
+            ast::Expr::Name(n) => n.id.as_str(),
+            _ => "item",
+        };
+        let items = self.iter_vals(&f.iter, hint)?;
+        if items.len() > MAX_LOOP_ITERATIONS {
+            return Err(self.runaway(
+                "for loop",
+                format!("it runs {} times; Graft unrolls at most {MAX_LOOP_ITERATIONS} iterations of a loop", items.len()),
+                f.start(),
+            ));
+        }
+        for item in items {
+            self.tick("for loop", f.start())?;
+            self.bind_target(&f.target, item)?;
+            match self.block(&f.body)? {
+                Flow::Break => break,
+                Flow::Return(v) => return Ok(Flow::Return(v)),
+                Flow::Next | Flow::Continue => {}
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn while_loop(&mut self, w: &'s ast::StmtWhile) -> Result<Flow, PythonError> {
+        let mut n = 0usize;
+        while self.static_cond(&w.test, "a while loop's condition")? {
+            n += 1;
+            if n > MAX_LOOP_ITERATIONS {
+                return Err(self.runaway(
+                    "while loop",
+                    format!("its condition still holds after {MAX_LOOP_ITERATIONS} iterations; Graft unrolls loops and stops there (does the loop end? use a for loop over range() or a formula)"),
+                    w.start(),
+                ));
+            }
+            self.tick("while loop", w.start())?;
+            match self.block(&w.body)? {
+                Flow::Break => break,
+                Flow::Return(v) => return Ok(Flow::Return(v)),
+                Flow::Next | Flow::Continue => {}
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    /// Inlines a call to a helper function; a returned expression becomes a node named `hint`.
+    fn call_fn(&mut self, c: &'s ast::ExprCall, hint: &str) -> Result<Val, PythonError> {
+        let Some(f) = self.helper_call(c) else {
+            return Err(self.unsupported("call of a computed function", c.start()));
+        };
+        let fname = f.name.id.as_str();
+        if self.depth >= MAX_CALL_DEPTH {
+            return Err(self.runaway(
+                &format!("call to {fname}()"),
+                format!("calls nest more than {MAX_CALL_DEPTH} deep (recursion?); Graft stops there (use a loop)"),
+                c.start(),
+            ));
+        }
+        let p = &f.parameters;
+        if p.vararg.is_some()
+            || p.kwarg.is_some()
+            || !p.kwonlyargs.is_empty()
+            || f.is_async
+            || !f.decorator_list.is_empty()
+        {
+            return Err(self.unsupported(
+                format!("{fname}() with *args, **kwargs, keyword-only parameters or decorators"),
+                f.start(),
+            ));
+        }
+        let params: Vec<&'s ast::ParameterWithDefault> =
+            p.posonlyargs.iter().chain(p.args.iter()).collect();
+        let args = &c.arguments.args;
+        if args.len() > params.len() {
+            return Err(self.invalid(
+                format!(
+                    "{fname}() takes {} arguments but {} were given",
+                    params.len(),
+                    args.len()
+                ),
+                c.start(),
+            ));
+        }
+        // Arguments are evaluated in the caller's scope, then bound in the callee's.
+        let mut vals = Vec::with_capacity(params.len());
+        for (k, pd) in params.iter().enumerate() {
+            let pname = pd.parameter.name.id.as_str();
+            let kw = c
+                .arguments
+                .keywords
+                .iter()
+                .find(|kw| kw.arg.as_ref().is_some_and(|a| a.id.as_str() == pname));
+            let expr = match (args.get(k), kw, pd.default.as_deref()) {
+                (Some(a), None, _) => a,
+                (None, Some(kw), _) => &kw.value,
+                (None, None, Some(d)) => d,
+                (Some(_), Some(_), _) => {
+                    return Err(self.invalid(format!("{fname}() got `{pname}` twice"), c.start()))
+                }
+                (None, None, None) => {
+                    return Err(self.invalid(
+                        format!("{fname}() is missing the argument `{pname}`"),
+                        c.start(),
+                    ))
+                }
+            };
+            if matches!(expr, ast::Expr::Starred(_)) {
+                return Err(self.unsupported("starred argument", expr.start()));
+            }
+            vals.push((pname, self.eval_val(expr, pname)?));
+        }
+        if let Some(kw) = c.arguments.keywords.iter().find(|kw| {
+            !params.iter().any(|pd| {
+                kw.arg
+                    .as_ref()
+                    .is_some_and(|a| a.id == pd.parameter.name.id)
+            })
+        }) {
+            return Err(self.invalid(
+                format!("{fname}() has no parameter named like this keyword"),
+                kw.start(),
+            ));
+        }
+        let saved_scope = self.scope.clone();
+        let saved_log = self.log.len();
+        let saved_last = self.last;
+        let saved_loops = std::mem::replace(&mut self.loops, 0);
+        // The callee's `return <expr>` node is named after what the call is assigned to.
+        let saved_ret = std::mem::replace(&mut self.ret_name, hint.to_string());
+        for (n, v) in vals {
+            self.bind_var(n, v);
+        }
+        self.depth += 1;
+        let r = self.block(&f.body);
+        self.depth -= 1;
+        self.scope = saved_scope;
+        self.log.truncate(saved_log);
+        self.last = saved_last;
+        self.loops = saved_loops;
+        self.ret_name = saved_ret;
+        Ok(match r? {
+            Flow::Return(v) => v,
+            _ => Val::None,
+        })
+    }
+
+    fn if_stmt(&mut self, i: &'s ast::StmtIf) -> Result<Flow, PythonError> {
+        if i.elif_else_clauses.len() > MAX_NESTING {
+            let (line, column) = self.pos(i.elif_else_clauses[MAX_NESTING].start());
+            return Err(LimitError::new(Limit::Nesting, i.elif_else_clauses.len())
+                .at(line, column)
+                .into());
+        }
+        let decide_now = needs_static(&i.body, false, &self.scope)
+            || i.elif_else_clauses
+                .iter()
+                .any(|c| needs_static(&c.body, false, &self.scope));
+        if decide_now {
+            return self.if_static(&i.test, &i.body, &i.elif_else_clauses);
+        }
+        self.if_chain(&i.test, &i.body, &i.elif_else_clauses, i)
+    }
+
+    /// An `if` decided while reading: only the arm taken runs.
+    fn if_static(
+        &mut self,
+        test: &'s ast::Expr,
+        body: &'s [ast::Stmt],
+        rest: &'s [ast::ElifElseClause],
+    ) -> Result<Flow, PythonError> {
+        if self.static_cond(test, "an if that returns, breaks or changes a list")? {
+            return self.block(body);
+        }
+        match rest.split_first() {
+            Some((clause, more)) => match &clause.test {
+                Some(t) => self.if_static(t, &clause.body, more),
+                None => self.block(&clause.body),
+            },
+            None => Ok(Flow::Next),
+        }
+    }
+
+    /// An `if` whose arms only assign numbers: every arm runs, and each variable assigned in
+    /// an arm becomes a branch node.
     fn if_chain(
         &mut self,
         test: &'s ast::Expr,
         body: &'s [ast::Stmt],
         rest: &'s [ast::ElifElseClause],
         stmt_at: &impl Ranged,
-    ) -> Result<(), PythonError> {
+    ) -> Result<Flow, PythonError> {
         let at = stmt_at.start();
-        if rest.len() > MAX_NESTING {
-            let (line, column) = self.pos(rest[MAX_NESTING].start());
-            return Err(LimitError::new(Limit::Nesting, rest.len())
-                .at(line, column)
-                .into());
-        }
-        let mut cond_ops = Operands {
-            ids: Vec::with_capacity(4),
-            fixed: false,
-            target: "condition",
-        };
+        let mut cond_ops = Operands::new("condition");
         let cond = self.cond(test, &mut cond_ops)?;
+        if cond_ops.ids.is_empty() {
+            // A condition on literals only (a range loop's variable): take the arm now.
+            let holds = cond.eval(&[]).map_err(|e| self.eval_err(test.start(), e))?;
+            if holds {
+                return self.block(body);
+            }
+            return match rest.split_first() {
+                Some((clause, more)) => match &clause.test {
+                    Some(t) => self.if_chain(t, &clause.body, more, clause),
+                    None => self.block(&clause.body),
+                },
+                None => Ok(Flow::Next),
+            };
+        }
         let before = self.scope.clone();
         let log_start = self.log.len();
-        self.block(body, false)?;
+        let arm_flow = |it: &Self, f: Flow| match f {
+            Flow::Next => Ok(()),
+            _ => Err(it.unsupported("return, break or continue in this if", at)),
+        };
+        let f = self.block(body)?;
+        arm_flow(self, f)?;
         let then_scope = std::mem::replace(&mut self.scope, before.clone());
         if let Some((clause, more)) = rest.split_first() {
-            match &clause.test {
+            let f = match &clause.test {
                 Some(t) => self.if_chain(t, &clause.body, more, clause)?,
-                None => {
-                    self.block(&clause.body, false)?;
-                }
-            }
+                None => self.block(&clause.body)?,
+            };
+            arm_flow(self, f)?;
         }
         let else_scope = std::mem::replace(&mut self.scope, before);
         let mut vars: Vec<&'s str> = Vec::new();
@@ -784,19 +1939,36 @@ impl<'s> Interp<'s> {
         let (line, _) = self.pos(at);
         let text = self.line_text(at);
         for v in vars {
-            let missing = || PythonError::NoValueInArm {
-                name: v.to_string(),
-                line,
+            let (t, o) = (then_scope.get(v), else_scope.get(v));
+            let (t, o) = match (t, o) {
+                (Some(t), Some(o)) if t == o => {
+                    let t = t.clone();
+                    self.bind(v, t);
+                    continue;
+                }
+                (
+                    Some(t @ (Val::Node(_) | Val::Lit(_))),
+                    Some(o @ (Val::Node(_) | Val::Lit(_))),
+                ) => (t.clone(), o.clone()),
+                (Some(Val::List(_)), _) | (_, Some(Val::List(_))) => {
+                    return Err(self.unsupported(
+                        format!("list `{v}` that the arms of this if change differently"),
+                        at,
+                    ))
+                }
+                _ => {
+                    // Assigned in only some arms, with no value before: an error only if read.
+                    self.bind_var(v, Val::Unset { if_line: line });
+                    continue;
+                }
             };
-            let t = then_scope.get(v).ok_or_else(missing)?;
-            let o = else_scope.get(v).ok_or_else(missing)?;
             let mut ops = Operands {
                 ids: cond_ops.ids.clone(),
                 fixed: false,
                 target: v,
             };
-            let then = Expr::Arg(ops.slot(t).unwrap_or(0));
-            let otherwise = Expr::Arg(ops.slot(o).unwrap_or(0));
+            let then = self.val_expr(t, &mut ops, at)?;
+            let otherwise = self.val_expr(o, &mut ops, at)?;
             let id = self
                 .b
                 .op(
@@ -810,16 +1982,12 @@ impl<'s> Interp<'s> {
                 )
                 .map_err(|e| self.eval_err(at, e))?;
             self.b.set_text(id, text.clone());
-            self.bind(v, id);
+            self.bind(v, Val::Node(id));
         }
-        Ok(())
+        Ok(Flow::Next)
     }
 
-    fn bin_op(
-        &self,
-        op: ast::Operator,
-        at: ruff_text_size::TextSize,
-    ) -> Result<BinOp, PythonError> {
+    fn bin_op(&self, op: ast::Operator, at: TextSize) -> Result<BinOp, PythonError> {
         Ok(match op {
             ast::Operator::Add => BinOp::Add,
             ast::Operator::Sub => BinOp::Sub,
@@ -830,6 +1998,39 @@ impl<'s> Interp<'s> {
             ast::Operator::Pow => BinOp::Pow,
             other => return Err(self.unsupported(format!("operator `{}`", other.as_str()), at)),
         })
+    }
+
+    /// A value as an expression over `ops`: a node is an operand, a number is inline.
+    fn val_expr(&self, v: Val, ops: &mut Operands<'_>, at: TextSize) -> Result<Expr, PythonError> {
+        match v {
+            Val::Node(id) => match ops.slot(id) {
+                Some(i) => Ok(Expr::Arg(i)),
+                None => {
+                    let (line, column) = self.pos(at);
+                    let name = self.b.node(id).name.clone();
+                    Err(if ops.target.is_empty() {
+                        PythonError::Undefined { name, line, column }
+                    } else {
+                        PythonError::BadMarker {
+                            message: format!("`{name}` is not listed in args"),
+                            line,
+                        }
+                    })
+                }
+            },
+            Val::Lit(x) => Ok(Expr::Lit(x)),
+            Val::List(_) => Err(self.invalid(
+                "a list is used as a number here; use sum(), min(), max(), len() or an index",
+                at,
+            )),
+            Val::None => Err(self.invalid("None is used as a number here", at)),
+            Val::Unset { if_line } => Err(self.invalid(
+                format!(
+                    "a value assigned in only some arms of the if at line {if_line} is read here"
+                ),
+                at,
+            )),
+        }
     }
 
     /// Lowers an arithmetic expression, collecting operands.
@@ -844,11 +2045,7 @@ impl<'s> Interp<'s> {
                     ));
                 }
                 let target = format!("{}_choice", ops.target);
-                let mut inner = Operands {
-                    ids: Vec::with_capacity(4),
-                    fixed: false,
-                    target: &target,
-                };
+                let mut inner = Operands::new(&target);
                 let kind = self.branch_kind(e, &mut inner)?;
                 let id = self
                     .b
@@ -859,24 +2056,21 @@ impl<'s> Interp<'s> {
                 Expr::Arg(ops.slot(id).unwrap_or(0))
             }
             ast::Expr::Name(n) => {
-                let id = self.read(n.id.as_str(), n.start())?;
-                match ops.slot(id) {
-                    Some(i) => Expr::Arg(i),
-                    None => {
-                        let (line, column) = self.pos(n.start());
-                        return Err(if ops.target.is_empty() {
-                            PythonError::Undefined {
-                                name: n.id.to_string(),
-                                line,
-                                column,
-                            }
-                        } else {
-                            PythonError::BadMarker {
-                                message: format!("`{}` is not listed in args", n.id),
-                                line,
-                            }
-                        });
+                let v = self.lookup(n.id.as_str(), n.start())?.clone();
+                match v {
+                    Val::List(_) => {
+                        return Err(self.invalid(
+                            format!("`{}` is a list, used here as a number; use sum({0}), len({0}) or an index", n.id),
+                            n.start(),
+                        ))
                     }
+                    Val::None => {
+                        return Err(self.invalid(
+                            format!("`{}` is None here, used as a number", n.id),
+                            n.start(),
+                        ))
+                    }
+                    v => self.val_expr(v, ops, n.start())?,
                 }
             }
             ast::Expr::NumberLiteral(_) => Expr::Lit(self.number(e)?),
@@ -899,6 +2093,16 @@ impl<'s> Interp<'s> {
                 Expr::bin(op, l, r)
             }
             ast::Expr::Call(c) => self.call(c, ops)?,
+            ast::Expr::Subscript(s) => {
+                if matches!(&*s.slice, ast::Expr::Slice(_)) {
+                    return Err(self.invalid(
+                        "a slice is a list, used here as a number; use sum() or len()",
+                        s.start(),
+                    ));
+                }
+                let v = self.subscript(s)?;
+                self.val_expr(v, ops, s.start())?
+            }
             ast::Expr::BooleanLiteral(b) => {
                 Expr::Lit(if b.value { Number::ONE } else { Number::ZERO })
             }
@@ -933,7 +2137,79 @@ impl<'s> Interp<'s> {
         }
     }
 
+    /// The items of an iterable argument as expressions over `ops` (for sum/min/max): a list
+    /// literal's and a comprehension's items stay inline.
+    fn items_expr(
+        &mut self,
+        e: &'s ast::Expr,
+        ops: &mut Operands<'_>,
+    ) -> Result<Vec<Expr>, PythonError> {
+        match e {
+            ast::Expr::List(ast::ExprList { elts, .. })
+            | ast::Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+                let mut out = Vec::with_capacity(elts.len());
+                for a in elts {
+                    out.push(self.lower(a, ops)?);
+                }
+                Ok(out)
+            }
+            ast::Expr::ListComp(ast::ExprListComp {
+                elt, generators, ..
+            })
+            | ast::Expr::Generator(ast::ExprGenerator {
+                elt, generators, ..
+            }) if !ops.fixed => {
+                let mut out = Vec::new();
+                self.comprehension(generators, &mut |it: &mut Self| {
+                    out.push(it.lower(elt, ops)?);
+                    Ok(())
+                })?;
+                Ok(out)
+            }
+            _ => {
+                let vals = self.iter_vals(e, ops.target)?;
+                let mut out = Vec::with_capacity(vals.len());
+                for v in vals {
+                    out.push(self.val_expr(v, ops, e.start())?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The number of items of an iterable, without making nodes for literal lists.
+    fn count_items(&mut self, e: &'s ast::Expr) -> Result<usize, PythonError> {
+        match e {
+            ast::Expr::List(ast::ExprList { elts, .. })
+            | ast::Expr::Tuple(ast::ExprTuple { elts, .. }) => Ok(elts.len()),
+            ast::Expr::Name(n) => match self.lookup(n.id.as_str(), n.start())? {
+                Val::List(items) => Ok(items.len()),
+                _ => Err(self.invalid(
+                    format!("`{}` is a number; len() needs a list", n.id),
+                    e.start(),
+                )),
+            },
+            _ => Ok(self.iter_vals(e, "item")?.len()),
+        }
+    }
+
     fn call(&mut self, c: &'s ast::ExprCall, ops: &mut Operands<'_>) -> Result<Expr, PythonError> {
+        if let ast::Expr::Name(n) = &*c.func {
+            if self.func(n.id.as_str()).is_some() {
+                if ops.fixed {
+                    return Err(self.unsupported("call to a helper in a marked line", c.start()));
+                }
+                let name = n.id.as_str();
+                let v = self.call_fn(c, name)?;
+                if let Val::None = v {
+                    return Err(self.invalid(
+                        format!("{name}() returns no value; end it with `return <value>`"),
+                        c.start(),
+                    ));
+                }
+                return self.val_expr(v, ops, c.start());
+            }
+        }
         let func = match &*c.func {
             ast::Expr::Name(n) => match n.id.as_str() {
                 "min" => Func::Min,
@@ -943,11 +2219,42 @@ impl<'s> Interp<'s> {
                 "int" => Func::Int,
                 "float" => Func::Float,
                 "sum" => Func::Sum,
+                "len" | "pow" => {
+                    if let Some(k) = c.arguments.keywords.first() {
+                        return Err(self.unsupported("keyword arguments", k.start()));
+                    }
+                    return match (n.id.as_str(), &*c.arguments.args) {
+                        ("len", [a]) => Ok(Expr::Lit(Number::int(self.count_items(a)? as i128))),
+                        ("pow", [a, b]) => {
+                            let l = self.lower(a, ops)?;
+                            let r = self.lower(b, ops)?;
+                            Ok(Expr::bin(BinOp::Pow, l, r))
+                        }
+                        (f, args) => Err(self.unsupported(
+                            format!("{f}() with {} arguments", args.len()),
+                            c.start(),
+                        )),
+                    };
+                }
                 other => return Err(self.unsupported(format!("call to {other}()"), c.start())),
             },
             ast::Expr::Attribute(a) => match (&*a.value, a.attr.id.as_str()) {
                 (ast::Expr::Name(m), "floor") if m.id.as_str() == "math" => Func::Floor,
                 (ast::Expr::Name(m), "ceil") if m.id.as_str() == "math" => Func::Ceil,
+                (ast::Expr::Name(m), "sqrt") if m.id.as_str() == "math" => {
+                    // Exact when the root is rational; otherwise an evaluation error.
+                    let [x] = &*c.arguments.args else {
+                        return Err(
+                            self.unsupported("math.sqrt() with several arguments", c.start())
+                        );
+                    };
+                    let x = self.lower(x, ops)?;
+                    return Ok(Expr::bin(
+                        BinOp::Pow,
+                        x,
+                        Expr::Lit(Number::ratio(1, 2).unwrap_or(Number::ONE)),
+                    ));
+                }
                 _ => {
                     return Err(self.unsupported(
                         format!(
@@ -964,25 +2271,20 @@ impl<'s> Interp<'s> {
             return Err(self.unsupported("keyword arguments", k.start()));
         }
         let args = &c.arguments.args;
-        let mut out = Vec::with_capacity(args.len());
-        if func == Func::Sum {
-            let elts = match args.as_ref() {
-                [ast::Expr::List(l)] => &l.elts,
-                [ast::Expr::Tuple(t)] => &t.elts,
-                _ => {
-                    return Err(self.unsupported(
-                        "sum() of something other than a list or tuple literal",
-                        c.start(),
-                    ))
-                }
-            };
-            for a in elts {
-                out.push(self.lower(a, ops)?);
+        let out = if matches!(func, Func::Sum | Func::Min | Func::Max) && args.len() == 1 {
+            let items = self.items_expr(&args[0], ops)?;
+            if func != Func::Sum && items.is_empty() {
+                return Err(self.invalid(
+                    format!("{}() of an empty list", func.python_name()),
+                    c.start(),
+                ));
             }
+            items
         } else {
             let (lo, hi) = match func {
-                Func::Min | Func::Max => (1, usize::MAX),
+                Func::Min | Func::Max => (2, usize::MAX),
                 Func::Round => (1, 2),
+                Func::Sum => (1, 1),
                 _ => (1, 1),
             };
             if args.len() < lo || args.len() > hi {
@@ -991,22 +2293,17 @@ impl<'s> Interp<'s> {
                     c.start(),
                 ));
             }
-            if matches!(func, Func::Min | Func::Max) && args.len() == 1 {
-                return Err(self.unsupported(
-                    format!("{}() of a single iterable", func.python_name()),
-                    c.start(),
-                ));
-            }
+            let mut out = Vec::with_capacity(args.len());
             for a in args.iter() {
                 if matches!(a, ast::Expr::Starred(_)) {
                     return Err(self.unsupported("starred argument", a.start()));
                 }
                 out.push(self.lower(a, ops)?);
             }
-        }
+            out
+        };
         Ok(Expr::Call(func, out))
     }
-
     /// A branch for a ternary `a if c else b`, or `1 if c else 0` for a boolean `c` used as a
     /// number (Python's `True == 1`).
     fn branch_kind(
@@ -1283,9 +2580,13 @@ mod tests {
         assert_eq!(answer(&src2), Number::int(2));
         let err = parse_program("x = 1\nif x > 0:\n    y = 2\nz = y\n", None).unwrap_err();
         assert!(
-            matches!(err, PythonError::NoValueInArm { ref name, line: 2 } if name == "y"),
+            matches!(err, PythonError::NoValueInArm { ref name, line: 4, column: 5, if_line: 2 } if name == "y"),
             "{err}"
         );
+        // Assigned in one arm only but never read after the if: fine.
+        let src = "x = 4\nif x > 3:\n    y = 2\n    z = y + 1\nelse:\n    z = 5\nw = z * 2\n";
+        assert_eq!(answer(src), Number::int(6));
+        assert_eq!(answer(&src.replace("x = 4", "x = 1")), Number::int(10));
     }
 
     #[test]
@@ -1306,20 +2607,20 @@ mod tests {
     fn unsupported_constructs_name_line_and_column() {
         let cases: &[(&str, &str, u32, u32)] = &[
             (
-                "def solution():\n    x = 1\n    while x < 5:\n        x += 1\n    return x\n",
-                "while",
+                "def solution():\n    x = 1\n    class A:\n        pass\n    return x\n",
+                "class",
                 3,
                 5,
             ),
             (
-                "def solution():\n    x = [1, 2]\n    return x\n",
-                "list",
+                "def solution():\n    x = {1: 2}\n    return x\n",
+                "dict",
                 2,
                 9,
             ),
             (
-                "def solution():\n    x = len(y)\n    return x\n",
-                "len",
+                "def solution():\n    x = open(y)\n    return x\n",
+                "open",
                 2,
                 9,
             ),
@@ -1330,8 +2631,8 @@ mod tests {
                 9,
             ),
             (
-                "def solution():\n    x = 1\n    print(x)\n    return x\n",
-                "print",
+                "def solution():\n    x = 1\n    x.sort()\n    return x\n",
+                "sort",
                 3,
                 5,
             ),
@@ -1343,8 +2644,14 @@ mod tests {
                 9,
             ),
             (
-                "def solution():\n    for i in range(3):\n        pass\n    return 1\n",
-                "for",
+                "def solution():\n    for i in range(3):\n        pass\n    else:\n        pass\n    return 1\n",
+                "for-else",
+                2,
+                5,
+            ),
+            (
+                "def solution():\n    try:\n        x = 1\n    except Exception:\n        x = 2\n    return x\n",
+                "try",
                 2,
                 5,
             ),
