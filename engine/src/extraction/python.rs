@@ -609,13 +609,11 @@ fn needs_static(body: &[ast::Stmt], in_loop: bool, scope: &Scope<'_>) -> bool {
 /// Whether `e` is a list (literal, comprehension, list-making call, slice, list variable).
 fn is_list_syntax(e: &ast::Expr, scope: &Scope<'_>) -> bool {
     match e {
-        ast::Expr::List(_) | ast::Expr::ListComp(_) => true,
+        ast::Expr::List(_) | ast::Expr::ListComp(_) | ast::Expr::Tuple(_) => true,
         ast::Expr::Name(n) => matches!(scope.get(n.id.as_str()), Some(Val::List(_))),
         ast::Expr::Call(c) => matches!(&*c.func, ast::Expr::Name(f)
             if matches!(f.id.as_str(), "range" | "list" | "sorted" | "reversed" | "enumerate" | "zip")),
-        ast::Expr::Subscript(s) => {
-            matches!(&*s.slice, ast::Expr::Slice(_)) || is_list_syntax(&s.value, scope)
-        }
+        ast::Expr::Subscript(s) => matches!(&*s.slice, ast::Expr::Slice(_)),
         ast::Expr::BinOp(b) => {
             matches!(b.op, ast::Operator::Add)
                 && is_list_syntax(&b.left, scope)
@@ -681,6 +679,18 @@ impl<'s> Interp<'s> {
             ));
         }
         Ok(())
+    }
+
+    /// The graph's node limit crossed while unrolling a loop: said as the loop's fault.
+    fn too_big(&self, construct: &str, e: PythonError, at: TextSize) -> PythonError {
+        match e {
+            PythonError::Limit(l) if l.limit == Limit::Nodes => self.runaway(
+                construct,
+                format!("unrolling it makes more than {} nodes (the graph limit); Graft stops there (does the loop end? use fewer iterations or a formula)", crate::limits::MAX_NODES),
+                at,
+            ),
+            e => e,
+        }
     }
 
     fn check_import(&self, imp: &ast::StmtImport) -> Result<(), PythonError> {
@@ -763,7 +773,7 @@ impl<'s> Interp<'s> {
                 self.loops += 1;
                 let r = self.for_loop(f);
                 self.loops -= 1;
-                return r;
+                return r.map_err(|e| self.too_big("for loop", e, f.start()));
             }
             ast::Stmt::While(w) => {
                 if !w.orelse.is_empty() {
@@ -772,7 +782,7 @@ impl<'s> Interp<'s> {
                 self.loops += 1;
                 let r = self.while_loop(w);
                 self.loops -= 1;
-                return r;
+                return r.map_err(|e| self.too_big("while loop", e, w.start()));
             }
             ast::Stmt::Break(_) | ast::Stmt::Continue(_) => {
                 if self.loops == 0 {
@@ -1579,7 +1589,7 @@ impl<'s> Interp<'s> {
                     keyed.push((key, v));
                 }
                 self.taint(&ids, "sorted()", c.start());
-                keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                keyed.sort_by_key(|k| k.0);
                 if reverse {
                     keyed.reverse();
                 }
