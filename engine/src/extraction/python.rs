@@ -754,10 +754,29 @@ impl<'s> Interp<'s> {
     fn stmt(&mut self, stmt: &'s ast::Stmt) -> Result<Flow, PythonError> {
         match stmt {
             ast::Stmt::Assign(a) => {
-                if a.targets.len() != 1 {
-                    return Err(self.unsupported("chained assignment `a = b = ...`", a.start()));
+                let (first, more) = a
+                    .targets
+                    .split_first()
+                    .ok_or_else(|| self.unsupported("assignment without a target", a.start()))?;
+                self.assign_to(first, &a.value, stmt)?;
+                if !more.is_empty() {
+                    // `a = b = 0`: every name holds the first one's value.
+                    let ast::Expr::Name(n) = first else {
+                        return Err(
+                            self.unsupported("chained assignment to this target", first.start())
+                        );
+                    };
+                    let v = self.lookup(n.id.as_str(), n.start())?.clone();
+                    for t in more {
+                        match t {
+                            ast::Expr::Name(m) => self.bind(m.id.as_str(), v.clone()),
+                            _ => {
+                                return Err(self
+                                    .unsupported("chained assignment to this target", t.start()))
+                            }
+                        }
+                    }
                 }
-                self.assign_to(&a.targets[0], &a.value, stmt)?;
             }
             ast::Stmt::AnnAssign(a) => match &a.value {
                 Some(v) => self.assign_to(&a.target, v, stmt)?,
@@ -872,9 +891,11 @@ impl<'s> Interp<'s> {
                 };
                 if method == "append" {
                     let v = self.eval_val(arg, &format!("{name}_{}", items.len()))?;
+                    self.release(name);
                     Rc::make_mut(&mut items).push(v);
                 } else {
                     let more = self.iter_vals(arg, name)?;
+                    self.release(name);
                     Rc::make_mut(&mut items).extend(more);
                 }
                 self.bind(name, Val::List(items));
@@ -985,6 +1006,7 @@ impl<'s> Interp<'s> {
                 Val::Node(id)
             }
         };
+        self.release(name);
         Rc::make_mut(&mut items)[k] = new;
         self.bind(name, Val::List(items));
         Ok(())
@@ -1008,6 +1030,7 @@ impl<'s> Interp<'s> {
             }
             let mut items = items.clone();
             let more = self.iter_vals(&a.value, name)?;
+            self.release(name);
             Rc::make_mut(&mut items).extend(more);
             self.bind(name, Val::List(items));
             return Ok(());
@@ -1055,6 +1078,14 @@ impl<'s> Interp<'s> {
         match self.lookup(name, at)? {
             Val::Node(id) => Ok(*id),
             _ => Err(self.invalid(format!("`{name}` holds no computed number here"), at)),
+        }
+    }
+
+    /// Drops the scope's hold on a list about to be changed and bound again, so that the
+    /// change does not copy it (appending in a loop stays linear).
+    fn release(&mut self, name: &str) {
+        if let Some(slot) = self.scope.0.iter_mut().rev().find(|(n, _)| *n == name) {
+            slot.1 = Val::None;
         }
     }
 
@@ -2597,6 +2628,21 @@ mod tests {
         let src = "x = 4\nif x > 3:\n    y = 2\n    z = y + 1\nelse:\n    z = 5\nw = z * 2\n";
         assert_eq!(answer(src), Number::int(6));
         assert_eq!(answer(&src.replace("x = 4", "x = 1")), Number::int(10));
+    }
+
+    #[test]
+    fn chained_assignment_loops_and_helpers() {
+        assert_eq!(answer("a = b = 4\nb += 1\nc = a * b\n"), Number::int(20));
+        let src = "def solution():\n    total = count = 0\n    for x in [3, 4, 5]:\n        total += x\n        count += 1\n    return total / count\n";
+        assert_eq!(answer(src), Number::int(4));
+        let src = "def double(x):\n    return x * 2\n\ndef solution():\n    a = 5\n    b = double(a) + double(1)\n    return b\n";
+        let g = run(src);
+        assert_eq!(g.answer_value(), Number::int(12));
+        assert!(g.find("double").is_some() && g.find("double_2").is_some());
+        let src = "def solution():\n    n = 4\n    i = 0\n    acc = 1\n    while i < n:\n        acc *= 3\n        i += 1\n    return acc\n";
+        let g = run(src);
+        assert_eq!(g.answer_value(), Number::int(81));
+        assert!(structural_note(g.node(g.find("n").unwrap())).is_some());
     }
 
     #[test]
