@@ -57,6 +57,14 @@ const SNIPPETS: &[&str] = &[
     "...",
     "1/3",
     "def solution():",
+    "for i in range(",
+    "[",
+    "]",
+    ".append(",
+    "break",
+    "def f(n):",
+    "len(",
+    " for x in ",
 ];
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");

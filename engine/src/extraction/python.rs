@@ -2121,7 +2121,13 @@ impl<'s> Interp<'s> {
                         let v = self.number(&u.operand)?;
                         Expr::Lit(v.neg().map_err(|err| self.eval_err(e.start(), err))?)
                     }
-                    inner => Expr::Neg(Box::new(self.lower(inner, ops)?)),
+                    inner => match self.lower(inner, ops)? {
+                        // `-i` for a loop variable: a literal, as `-3` reads back.
+                        Expr::Lit(v) => {
+                            Expr::Lit(v.neg().map_err(|err| self.eval_err(e.start(), err))?)
+                        }
+                        x => Expr::Neg(Box::new(x)),
+                    },
                 },
                 ast::UnaryOp::UAdd => self.lower(&u.operand, ops)?,
                 ast::UnaryOp::Not => return Err(self.unsupported("`not` here", e.start())),
@@ -2643,6 +2649,15 @@ mod tests {
         let g = run(src);
         assert_eq!(g.answer_value(), Number::int(81));
         assert!(structural_note(g.node(g.find("n").unwrap())).is_some());
+    }
+
+    #[test]
+    fn loop_values_print_and_read_back() {
+        let src = "def solution():\n    t = 0\n    for i in range(-2, 3):\n        t += -i * 2 - i // 2\n        u = i\n        w = 5 if i > 0 else i\n    xs = [t, u, w]\n    return max(xs[1:2]) + min(xs) + t\n";
+        let g = run(src);
+        let back = parse_program(&to_python(&g), None).unwrap();
+        assert!(back.same_as(&g), "{}", to_python(&g));
+        assert_eq!(g.answer_value(), Number::int(4));
     }
 
     #[test]
