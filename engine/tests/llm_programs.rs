@@ -104,7 +104,7 @@ fn hostile_programs_fail_clearly() {
         "{e}"
     );
     // A name assigned in only one arm, then read.
-    let e = err("def solution():\n    x = 5\n    if x > 3:\n        bonus = 2\n    total = x + bonus\n    return total\n");
+    let e = err("def solution():\n    x = 1\n    if x > 3:\n        bonus = 2\n    total = x + bonus\n    return total\n");
     assert!(
         matches!(&e, PythonError::NoValueInArm { name, line: 5, column: 17, if_line: 3 } if name == "bonus"),
         "{e}"

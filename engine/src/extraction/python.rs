@@ -474,14 +474,22 @@ fn question_numbers(q: &str) -> Vec<QNum> {
 }
 
 /// A value while reading: a node, an inline number (a `range` loop variable, a `len()`), a
-/// list, `None`, or nothing (assigned in only some arms of the `if` at `if_line`).
+/// list, `None`, or a name assigned in only some arms of the `if` at `if_line`: `taken` is its
+/// value on the path this run takes (if that path assigned it), valid once the inputs of the
+/// conditions `cond` are made structural.
 #[derive(Debug, Clone, PartialEq)]
 enum Val {
     Node(NodeId),
     Lit(Number),
     List(Rc<Vec<Val>>),
     None,
-    Unset { if_line: u32 },
+    /// A string (a label in a list, say): counted and carried, never computed with.
+    Text,
+    Unset {
+        if_line: u32,
+        taken: Option<Rc<Val>>,
+        cond: Rc<[NodeId]>,
+    },
 }
 
 /// How a block ended.
@@ -1049,18 +1057,35 @@ impl<'s> Interp<'s> {
         Ok(())
     }
 
-    /// The value of a name, or the error that it has none.
-    fn lookup(&self, name: &str, at: TextSize) -> Result<&Val, PythonError> {
-        match self.scope.get(name) {
-            Some(Val::Unset { if_line }) => {
+    /// The value of a name, or the error that it has none. A name assigned in only some arms
+    /// of an `if` has the value of the path taken, which makes that `if` structural.
+    fn lookup(&mut self, name: &str, at: TextSize) -> Result<&Val, PythonError> {
+        if let Some(Val::Unset {
+            if_line,
+            taken,
+            cond,
+        }) = self.scope.get(name)
+        {
+            let (if_line, taken, cond) = (*if_line, taken.clone(), cond.clone());
+            let Some(v) = taken else {
                 let (line, column) = self.pos(at);
-                Err(PythonError::NoValueInArm {
+                return Err(PythonError::NoValueInArm {
                     name: name.to_string(),
                     line,
                     column,
-                    if_line: *if_line,
-                })
+                    if_line,
+                });
+            };
+            let line = self.pos(at).0;
+            self.taint_with(
+                &cond,
+                &format!("the if at line {if_line} assigns `{name}` in only some arms and line {line} reads it"),
+            );
+            if let Some(slot) = self.scope.0.iter_mut().rev().find(|(n, _)| *n == name) {
+                slot.1 = (*v).clone();
             }
+        }
+        match self.scope.get(name) {
             Some(v) => Ok(v),
             None => {
                 let (line, column) = self.pos(at);
@@ -1074,7 +1099,7 @@ impl<'s> Interp<'s> {
     }
 
     /// The node a name holds (for `args` markers and proxies).
-    fn read(&self, name: &str, at: TextSize) -> Result<NodeId, PythonError> {
+    fn read(&mut self, name: &str, at: TextSize) -> Result<NodeId, PythonError> {
         match self.lookup(name, at)? {
             Val::Node(id) => Ok(*id),
             _ => Err(self.invalid(format!("`{name}` holds no computed number here"), at)),
@@ -1201,8 +1226,9 @@ impl<'s> Interp<'s> {
         }
         Ok(match value {
             ast::Expr::NoneLiteral(_) => Some(Val::None),
+            ast::Expr::StringLiteral(_) | ast::Expr::FString(_) => Some(Val::Text),
             ast::Expr::Name(n) => match self.lookup(n.id.as_str(), n.start())? {
-                v @ (Val::List(_) | Val::None) => Some(v.clone()),
+                v @ (Val::List(_) | Val::None | Val::Text) => Some(v.clone()),
                 _ => None,
             },
             ast::Expr::Call(c) if self.helper_call(c).is_some() => Some(self.call_fn(c, name)?),
@@ -1210,7 +1236,7 @@ impl<'s> Interp<'s> {
                 Some(Val::List(Rc::new(self.iter_vals(value, name)?)))
             }
             ast::Expr::Subscript(s) => match self.subscript(s)? {
-                v @ (Val::List(_) | Val::None) => Some(v),
+                v @ (Val::List(_) | Val::None | Val::Text) => Some(v),
                 _ => None,
             },
             _ => None,
@@ -1237,6 +1263,7 @@ impl<'s> Interp<'s> {
         Ok(match e {
             ast::Expr::Name(n) => self.lookup(n.id.as_str(), n.start())?.clone(),
             ast::Expr::NoneLiteral(_) => Val::None,
+            ast::Expr::StringLiteral(_) | ast::Expr::FString(_) => Val::Text,
             ast::Expr::Call(c) if self.helper_call(c).is_some() => self.call_fn(c, name)?,
             ast::Expr::Subscript(s) if !matches!(&*s.slice, ast::Expr::Slice(_)) => {
                 self.subscript(s)?
@@ -1389,6 +1416,11 @@ impl<'s> Interp<'s> {
             return;
         }
         let line = self.pos(at).0;
+        self.taint_with(ids, &format!("{why} at line {line} reads it"));
+    }
+
+    /// Marks every input the nodes `ids` depend on as structural, for `reason`.
+    fn taint_with(&mut self, ids: &[NodeId], reason: &str) {
         if self.tainted.len() < self.b.len() {
             self.tainted.resize(self.b.len(), false);
         }
@@ -1399,9 +1431,7 @@ impl<'s> Interp<'s> {
             }
             let node = self.b.node(id);
             match node.kind {
-                NodeKind::Input { .. } => self
-                    .structural
-                    .push((id, format!("{why} at line {line} reads it"))),
+                NodeKind::Input { .. } => self.structural.push((id, reason.to_string())),
                 _ => stack.extend(node.operands.iter().copied()),
             }
         }
@@ -1997,9 +2027,25 @@ impl<'s> Interp<'s> {
                         at,
                     ))
                 }
-                _ => {
-                    // Assigned in only some arms, with no value before: an error only if read.
-                    self.bind_var(v, Val::Unset { if_line: line });
+                (t, o) => {
+                    // Assigned in only some arms, with no value before: read, it has the value
+                    // of the path taken (if that path assigned it), else it is an error.
+                    let args: Vec<Number> = cond_ops.ids.iter().map(|&i| self.b.value(i)).collect();
+                    let holds = cond.eval(&args).map_err(|e| self.eval_err(at, e))?;
+                    let (taken, mut ids) = match if holds { t } else { o } {
+                        Some(Val::Unset { taken, cond, .. }) => (taken.clone(), cond.to_vec()),
+                        Some(x) => (Some(Rc::new(x.clone())), Vec::new()),
+                        None => (None, Vec::new()),
+                    };
+                    ids.extend_from_slice(&cond_ops.ids);
+                    self.bind_var(
+                        v,
+                        Val::Unset {
+                            if_line: line,
+                            taken,
+                            cond: ids.into(),
+                        },
+                    );
                     continue;
                 }
             };
@@ -2065,7 +2111,8 @@ impl<'s> Interp<'s> {
                 at,
             )),
             Val::None => Err(self.invalid("None is used as a number here", at)),
-            Val::Unset { if_line } => Err(self.invalid(
+            Val::Text => Err(self.invalid("a string is used as a number here", at)),
+            Val::Unset { if_line, .. } => Err(self.invalid(
                 format!(
                     "a value assigned in only some arms of the if at line {if_line} is read here"
                 ),
@@ -2625,7 +2672,7 @@ mod tests {
         assert_eq!(g.answer_value(), Number::int(6));
         let src2 = src.replace("x = 4", "x = 2");
         assert_eq!(answer(&src2), Number::int(2));
-        let err = parse_program("x = 1\nif x > 0:\n    y = 2\nz = y\n", None).unwrap_err();
+        let err = parse_program("x = 0\nif x > 0:\n    y = 2\nz = y\n", None).unwrap_err();
         assert!(
             matches!(err, PythonError::NoValueInArm { ref name, line: 4, column: 5, if_line: 2 } if name == "y"),
             "{err}"
@@ -2634,6 +2681,12 @@ mod tests {
         let src = "x = 4\nif x > 3:\n    y = 2\n    z = y + 1\nelse:\n    z = 5\nw = z * 2\n";
         assert_eq!(answer(src), Number::int(6));
         assert_eq!(answer(&src.replace("x = 4", "x = 1")), Number::int(10));
+        // Read on the path that assigned it: that value, and the condition is structural.
+        let g = run("x = 1\nif x > 0:\n    y = 2\nelif x < -5:\n    y = 3\nz = y * 10\n");
+        assert_eq!(g.answer_value(), Number::int(20));
+        assert!(structural_note(g.node(g.find("x").unwrap())).is_some());
+        let g = run("x = 4\ny = None\nif x > 3:\n    y = x * 2\nz = y + 1\n");
+        assert_eq!(g.answer_value(), Number::int(9));
     }
 
     #[test]

@@ -472,6 +472,43 @@ def solution():
     return total
 ''')
 
+add("Shipping: orders over 100 ship free, over 50 cost 5; an order of 120 plus shipping.", '''
+def solution():
+    order = 120
+    if order > 100:
+        shipping = 0
+    elif order > 50:
+        shipping = 5
+    total = order + shipping
+    return total
+''')
+add("The first year a 500 investment growing 20% a year passes 1000, counted from 2020.", '''
+def first_year_over(amount, rate, goal, start):
+    year = start
+    while True:
+        if amount > goal:
+            return year
+        amount = amount * (1 + rate)
+        year += 1
+
+def solution():
+    return first_year_over(500, 0.2, 1000, 2020)
+''')
+add("A bakery sells 30 loaves on weekdays and 45 on Saturday; closed Sunday. Loaves in 2 weeks?", '''
+def solution():
+    weekday_loaves = 30
+    saturday_loaves = 45
+    schedule = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    total = 0
+    for week in range(2):
+        for day in range(len(schedule)):
+            if day < 5:
+                total += weekday_loaves
+            elif day == 5:
+                total += saturday_loaves
+    return total
+''')
+
 out = []
 for q, code in P:
     env = {}
