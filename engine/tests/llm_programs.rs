@@ -91,6 +91,9 @@ fn hostile_programs_fail_clearly() {
     // Nested loops within the per-loop cap but far over the total work.
     let e = err("def solution():\n    t = 0\n    for i in range(10000):\n        for j in range(10000):\n            pass\n    return t\n");
     assert!(matches!(e, PythonError::Runaway { .. }), "{e}");
+    // Summing a long list again and again counts every item as work.
+    let e = err("def solution():\n    xs = [i for i in range(9000)]\n    t = 0\n    for k in range(9000):\n        t += sum(xs)\n    return t\n");
+    assert!(matches!(e, PythonError::Runaway { line: 5, .. }), "{e}");
     // Deep recursion stops at the call depth.
     let e = err("def f(n):\n    return f(n + 1)\n\ndef solution():\n    return f(1)\n");
     assert!(

@@ -1534,13 +1534,32 @@ impl<'s> Interp<'s> {
         let mut i = start;
         while (step > 0 && i < stop) || (step < 0 && i > stop) {
             out.push(items[i as usize].clone());
-            i += step;
+            match i.checked_add(step) {
+                Some(next) => i = next,
+                None => break,
+            }
         }
         Ok(out)
     }
 
+    /// Counts `n` units of work at once (items of a list copied or summed).
+    fn charge(&mut self, n: usize, at: TextSize) -> Result<(), PythonError> {
+        self.work = self.work.saturating_add(n.saturating_sub(1));
+        self.tick("list", at)
+    }
+
     /// The items of an iterable expression; literals in a list become inputs `hint_0`, ….
     fn iter_vals(&mut self, e: &'s ast::Expr, hint: &str) -> Result<Vec<Val>, PythonError> {
+        let out = self.iter_vals_uncharged(e, hint)?;
+        self.charge(out.len(), e.start())?;
+        Ok(out)
+    }
+
+    fn iter_vals_uncharged(
+        &mut self,
+        e: &'s ast::Expr,
+        hint: &str,
+    ) -> Result<Vec<Val>, PythonError> {
         match e {
             ast::Expr::List(ast::ExprList { elts, .. })
             | ast::Expr::Tuple(ast::ExprTuple { elts, .. }) => {
@@ -1662,13 +1681,14 @@ impl<'s> Interp<'s> {
                     None => 0,
                 };
                 let items = self.iter_vals(one(self)?, hint)?;
-                Ok(items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(k, v)| {
-                        Val::List(Rc::new(vec![Val::Lit(Number::int(start + k as i128)), v]))
-                    })
-                    .collect())
+                let mut out = Vec::with_capacity(items.len());
+                for (k, v) in items.into_iter().enumerate() {
+                    let Some(i) = start.checked_add(k as i128) else {
+                        return Err(self.invalid("enumerate()'s start is too large", c.start()));
+                    };
+                    out.push(Val::List(Rc::new(vec![Val::Lit(Number::int(i)), v])));
+                }
+                Ok(out)
             }
             "zip" => {
                 let mut cols = Vec::with_capacity(args.len());
