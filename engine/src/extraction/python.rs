@@ -743,6 +743,9 @@ impl<'s> Interp<'s> {
                 "solution() returns a list; return a number (e.g. `return sum(items)`)",
                 def_at,
             )),
+            Flow::Return(Val::Text) => {
+                Err(self.invalid("solution() returns a string; return a number", def_at))
+            }
             Flow::Return(_) | Flow::Next | Flow::Break | Flow::Continue => Err(missing()),
         }
     }
@@ -2580,6 +2583,8 @@ fn expr_name(e: &ast::Expr) -> String {
         ast::Expr::EllipsisLiteral(_) => "ellipsis".into(),
         ast::Expr::Name(_) => "name".into(),
         ast::Expr::Call(_) => "call".into(),
+        ast::Expr::NumberLiteral(_) => "a number".into(),
+        ast::Expr::BinOp(_) | ast::Expr::UnaryOp(_) => "a number (arithmetic)".into(),
         _ => "expression".into(),
     }
 }
