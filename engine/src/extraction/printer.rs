@@ -2,9 +2,10 @@
 //! reads back into the same graph.
 //!
 //! One assignment per node in evaluation order: loops and helper calls the graph was read
-//! from are already unrolled in it, so the program is straight-line. A structural constant
-//! (an input a loop count read) keeps its note: `# graft: constant structural: <why>`. Inputs carry `# graft: input [A..B]` (their
-//! span), constants `# graft: constant`, proxies `# graft: proxy`; branches print as ternaries.
+//! from are already unrolled in it, so the program is straight-line. Inputs carry
+//! `# graft: input [A..B]` (their span), constants `# graft: constant` (a structural one
+//! keeps its note: `# graft: constant structural: <why>`), proxies `# graft: proxy`; branches
+//! print as ternaries.
 //! A step whose operand order differs from the order its expression reads them gets
 //! `# graft: args a b c`. Values that are not terminating decimals print as `n / d`.
 
