@@ -12,9 +12,11 @@
 // graph; the benchmark selects the heaviest input and, ROUNDS times each, (1) sets its value
 // (a value preview: 80% of the nodes change) and (2) grafts a step onto it (a new node and a
 // relayout that moves most boxes), each followed by an untimed Reset. The time is from
-// dispatching the click (`element.click()`, or a click event on an SVG box, in the page) to the end of the first frame rendered
-// after the DOM shows the result (a requestAnimationFrame callback, then a zero timeout after
-// it, so the frame's style, layout and paint are in).
+// dispatching the click (`element.click()`, or a click event on an SVG box, in the page) to the
+// end of the first frame painted after the click that shows the result (a requestAnimationFrame
+// callback registered before the click, then a zero timeout after it, so the frame's style,
+// layout and paint are in, and what the page defers to after that paint is not). A third figure,
+// without a target: the preview's text (written after the paint) is there.
 //
 // Measure the release bundle: `scripts/build-site --release --no-server` first (scripts/test
 // does). A debug bundle is measured too, but said so.

@@ -100,6 +100,21 @@ pub fn GraphView(
             *vb = (px - (px - x) * f, py - (py - y) * f, w * f, h * f);
         });
     };
+    // Level of detail: zoomed so far out that a value's text would be under 4 px on screen (a
+    // large graph fitted to the view), the texts are hidden (class `far` on the SVG). They are
+    // unreadable there anyway, and the browser is spared laying out and painting thousands of
+    // them at every change. The server renders them; the browser decides once it has a size.
+    let far = RwSignal::new(false);
+    Effect::new(move |_| {
+        view_box.track();
+        let _ = svg_ref.get();
+        if let Some((s, ..)) = metrics() {
+            let now = s * 14.0 < 4.0;
+            if far.get_untracked() != now {
+                far.set(now);
+            }
+        }
+    });
     let on_wheel = move |ev: leptos::ev::WheelEvent| {
         ev.prevent_default();
         let factor = (ev.delta_y() * 0.0015).exp();
@@ -371,6 +386,7 @@ pub fn GraphView(
             <svg
                 node_ref=svg_ref
                 class="graph"
+                class:far=move || far.get()
                 xmlns="http://www.w3.org/2000/svg"
                 viewBox=vb_attr
                 preserveAspectRatio="xMidYMid meet"
