@@ -5,9 +5,11 @@
 //! The server renders the same SVG at full extent; after hydration the view box follows the
 //! user's pan and zoom.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 
-use crate::model::{role_class, Drawing, NODE_HEIGHT, NODE_WIDTH};
+use crate::model::{role_class, Drawing, DrawnNode, NODE_HEIGHT, NODE_WIDTH};
 
 /// What the view shows about one node beyond its geometry, indexed by node id.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -20,6 +22,17 @@ pub struct NodeState {
     pub added: bool,
     /// A constraint violation on this node, if any.
     pub violation: Option<String>,
+}
+
+/// A node's signals in the view: its box (none once a relayout dropped it) and its state.
+type NodeSlot = (ArcRwSignal<Option<DrawnNode>>, ArcRwSignal<NodeState>);
+
+/// Node `idx`'s box in `d` (the nodes are indexed by id; searched when they are not).
+fn drawn_node(d: &Drawing, idx: usize) -> Option<&DrawnNode> {
+    d.nodes
+        .get(idx)
+        .filter(|n| n.id as usize == idx)
+        .or_else(|| d.nodes.iter().find(|n| n.id as usize == idx))
 }
 
 /// A view box: left, top, width, height in drawing coordinates.
@@ -87,6 +100,21 @@ pub fn GraphView(
             *vb = (px - (px - x) * f, py - (py - y) * f, w * f, h * f);
         });
     };
+    // Level of detail: zoomed so far out that a value's text would be under 4 px on screen (a
+    // large graph fitted to the view), the texts are hidden (class `far` on the SVG). They are
+    // unreadable there anyway, and the browser is spared laying out and painting thousands of
+    // them at every change. The server renders them; the browser decides once it has a size.
+    let far = RwSignal::new(false);
+    Effect::new(move |_| {
+        view_box.track();
+        let _ = svg_ref.get();
+        if let Some((s, ..)) = metrics() {
+            let now = s * 14.0 < 4.0;
+            if far.get_untracked() != now {
+                far.set(now);
+            }
+        }
+    });
     let on_wheel = move |ev: leptos::ev::WheelEvent| {
         ev.prevent_default();
         let factor = (ev.delta_y() * 0.0015).exp();
@@ -132,111 +160,205 @@ pub fn GraphView(
         _ => {}
     };
 
-    let edges = move || {
+    // Only what changed re-renders. Rows are keyed by node id (edges by their ends); each row
+    // reads its own signals, which one effect per source sets only where a value differs: a
+    // value preview wakes the nodes whose state changed, a relayout moves the boxes that moved
+    // (one `transform` each) and builds only the new ones. No source has a subscriber per node
+    // (thousands of subscribers to one signal make every change quadratic), and selection and
+    // hover go through selectors that wake the two rows concerned.
+    let is_selected = StoredValue::new(Selector::new(move || selected.get()));
+    let is_hovered = StoredValue::new(Selector::new(move || hovered.get()));
+    // An edge is lit when it touches the hovered node, else the selected one.
+    let is_focus = StoredValue::new(Selector::new(move || hovered.get().or(selected.get())));
+
+    let node_slots = StoredValue::new(Vec::<NodeSlot>::new());
+    // The signals of node `id`, made on first use from the drawing and states of now.
+    let node_slot = move |id: u32| -> NodeSlot {
+        let idx = id as usize;
+        node_slots.update_value(|v| {
+            while v.len() <= idx {
+                let at = v.len();
+                v.push((
+                    ArcRwSignal::new(drawing.with_untracked(|d| drawn_node(d, at).cloned())),
+                    ArcRwSignal::new(
+                        states.with_untracked(|s| s.get(at).cloned().unwrap_or_default()),
+                    ),
+                ));
+            }
+        });
+        node_slots.with_value(|v| v[idx].clone())
+    };
+    Effect::new(move |_| {
         drawing.with(|d| {
+            node_slots.with_value(|v| {
+                for (i, (geo, _)) in v.iter().enumerate() {
+                    let now = drawn_node(d, i);
+                    if geo.with_untracked(|g| g.as_ref() != now) {
+                        geo.set(now.cloned());
+                    }
+                }
+            })
+        })
+    });
+    Effect::new(move |_| {
+        states.with(|s| {
+            node_slots.with_value(|v| {
+                for (i, (_, state)) in v.iter().enumerate() {
+                    match s.get(i) {
+                        Some(now) if state.with_untracked(|st| st != now) => state.set(now.clone()),
+                        None if state.with_untracked(|st| *st != NodeState::default()) => {
+                            state.set(NodeState::default())
+                        }
+                        _ => {}
+                    }
+                }
+            })
+        })
+    });
+    let edge_slots = StoredValue::new(HashMap::<(u32, u32), ArcRwSignal<String>>::new());
+    let edge_slot = move |key: (u32, u32)| -> ArcRwSignal<String> {
+        if let Some(s) = edge_slots.with_value(|m| m.get(&key).cloned()) {
+            return s;
+        }
+        let points = drawing.with_untracked(|d| {
             d.edges
                 .iter()
-                .map(|e| {
-                    let (from, to) = (e.from, e.to);
-                    let lit = move || {
-                        let h = hovered.get().or(selected.get());
-                        h == Some(from) || h == Some(to)
-                    };
-                    view! {
-                        <polyline
-                            class="edge"
-                            class:lit=lit
-                            points=e.svg_points()
-                            marker-end="url(#arrow)"
-                        ></polyline>
-                    }
-                })
-                .collect_view()
-        })
+                .find(|e| (e.from, e.to) == key)
+                .map(|e| e.svg_points())
+                .unwrap_or_default()
+        });
+        let s = ArcRwSignal::new(points);
+        edge_slots.update_value(|m| {
+            m.insert(key, s.clone());
+        });
+        s
     };
-    let nodes = move || {
+    Effect::new(move |_| {
         drawing.with(|d| {
-            d.nodes
-                .iter()
-                .map(|n| {
-                    let id = n.id;
-                    let idx = id as usize;
-                    let state = move || states.with(|s| s.get(idx).cloned().unwrap_or_default());
-                    let left = n.x - NODE_WIDTH / 2;
-                    let top = n.y - NODE_HEIGHT / 2;
-                    let (x, y) = (n.x, n.y);
-                    let name = n.name.clone();
-                    let label = n.label.clone();
-                    let op = n.op.clone().unwrap_or_default();
-                    let text = n.text.clone();
-                    let role = role_class(n.role);
-                    let tip = move || {
-                        let st = state();
-                        let mut t = format!("{name} = {}", st.value);
-                        if let Some(old) = &st.old {
-                            t.push_str(&format!(" (was {old})"));
+            edge_slots.with_value(|m| {
+                for e in &d.edges {
+                    if let Some(s) = m.get(&(e.from, e.to)) {
+                        let now = e.svg_points();
+                        if s.with_untracked(|p| *p != now) {
+                            s.set(now);
                         }
-                        if let Some(text) = &text {
-                            t.push('\n');
-                            t.push_str(text);
-                        }
-                        if let Some(v) = &st.violation {
-                            t.push_str("\n⚠ ");
-                            t.push_str(v);
-                        }
-                        t
-                    };
-                    let value = move || {
-                        let st = state();
-                        match st.old {
-                            Some(old) => format!("{old} → {}", st.value),
-                            None => st.value,
-                        }
-                    };
-                    let aria = {
-                        let label = n.name.clone();
-                        move || format!("{label} = {}", state().value)
-                    };
-                    view! {
-                        <g
-                            class=format!("node {role}")
-                            class:selected=move || selected.get() == Some(id)
-                            class:hovered=move || hovered.get() == Some(id)
-                            class:changed=move || state().old.is_some()
-                            class:added=move || state().added
-                            class:violation=move || state().violation.is_some()
-                            data-node=id
-                            tabindex="0"
-                            role="button"
-                            aria-label=aria
-                            on:click=move |_| selected.set(Some(id))
-                            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                                if ev.key() == "Enter" || ev.key() == " " {
-                                    ev.prevent_default();
-                                    selected.set(Some(id));
-                                }
-                            }
-                            on:mouseenter=move |_| hovered.set(Some(id))
-                            on:mouseleave=move |_| hovered.set(None)
-                            on:focus=move |_| hovered.set(Some(id))
-                            on:blur=move |_| hovered.set(None)
-                        >
-                            <title>{tip}</title>
-                            <rect x=left y=top width=NODE_WIDTH height=NODE_HEIGHT rx="8"></rect>
-                            <text class="value" x=x y={y - 10} text-anchor="middle">
-                                {value}
-                            </text>
-                            <text class="name" x=x y={y + 8} text-anchor="middle">
-                                {label}
-                            </text>
-                            <text class="op" x=x y={y + 23} text-anchor="middle">
-                                {op}
-                            </text>
-                        </g>
                     }
-                })
-                .collect_view()
+                }
+            })
         })
+    });
+
+    let edge_keys =
+        move || drawing.with(|d| d.edges.iter().map(|e| (e.from, e.to)).collect::<Vec<_>>());
+    let edge_row = move |(from, to): (u32, u32)| {
+        let points = RwSignal::from(edge_slot((from, to)));
+        let lit = move || is_focus.with_value(|f| f.selected(&Some(from)) || f.selected(&Some(to)));
+        view! {
+            <polyline
+                class="edge"
+                class:lit=lit
+                points=move || points.get()
+                marker-end="url(#arrow)"
+            ></polyline>
+        }
+    };
+    let node_ids = move || drawing.with(|d| d.nodes.iter().map(|n| n.id).collect::<Vec<_>>());
+    let node_row = move |id: u32| {
+        let (node, state) = node_slot(id);
+        let (node, state) = (RwSignal::from(node), RwSignal::from(state));
+        let text_of = move |f: fn(&DrawnNode) -> String| {
+            move || node.with(|n| n.as_ref().map(f).unwrap_or_default())
+        };
+        let tip = move || {
+            let mut t = node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default());
+            state.with(|st| {
+                t.push_str(" = ");
+                t.push_str(&st.value);
+                if let Some(old) = &st.old {
+                    t.push_str(" (was ");
+                    t.push_str(old);
+                    t.push(')');
+                }
+                node.with(|n| {
+                    if let Some(text) = n.as_ref().and_then(|n| n.text.as_ref()) {
+                        t.push('\n');
+                        t.push_str(text);
+                    }
+                });
+                if let Some(v) = &st.violation {
+                    t.push_str("\n⚠ ");
+                    t.push_str(v);
+                }
+            });
+            t
+        };
+        let value = move || {
+            state.with(|st| match &st.old {
+                Some(old) => format!("{old} → {}", st.value),
+                None => st.value.clone(),
+            })
+        };
+        let aria = move || {
+            let name = node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default());
+            state.with(|st| format!("{name} = {}", st.value))
+        };
+        // The box is drawn around (0, 0) and moved as a whole.
+        let at = move || {
+            node.with(|n| {
+                let (x, y) = n.as_ref().map_or((0, 0), |n| (n.x, n.y));
+                format!("translate({x} {y})")
+            })
+        };
+        // The role as class directives, not a reactive `class` (which would wipe the toggled
+        // classes when it changes).
+        let role =
+            Memo::new(move |_| node.with(|n| n.as_ref().map_or("step", |n| role_class(n.role))));
+        let is_role = move |r: &'static str| move || role.get() == r;
+        let (left, top) = (-i64::from(NODE_WIDTH / 2), -i64::from(NODE_HEIGHT / 2));
+        view! {
+            <g
+                class="node"
+                class:input=is_role("input")
+                class:constant=is_role("constant")
+                class:step=is_role("step")
+                class:proxy=is_role("proxy")
+                class:branch=is_role("branch")
+                class:answer=is_role("answer")
+                class:selected=move || is_selected.with_value(|s| s.selected(&Some(id)))
+                class:hovered=move || is_hovered.with_value(|s| s.selected(&Some(id)))
+                class:changed=move || state.with(|st| st.old.is_some())
+                class:added=move || state.with(|st| st.added)
+                class:violation=move || state.with(|st| st.violation.is_some())
+                transform=at
+                data-node=id
+                tabindex="0"
+                role="button"
+                aria-label=aria
+                on:click=move |_| selected.set(Some(id))
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Enter" || ev.key() == " " {
+                        ev.prevent_default();
+                        selected.set(Some(id));
+                    }
+                }
+                on:mouseenter=move |_| hovered.set(Some(id))
+                on:mouseleave=move |_| hovered.set(None)
+                on:focus=move |_| hovered.set(Some(id))
+                on:blur=move |_| hovered.set(None)
+            >
+                <title>{tip}</title>
+                <rect x=left y=top width=NODE_WIDTH height=NODE_HEIGHT rx="8"></rect>
+                <text class="value" x="0" y="-10" text-anchor="middle">
+                    {value}
+                </text>
+                <text class="name" x="0" y="8" text-anchor="middle">
+                    {text_of(|n| n.label.clone())}
+                </text>
+                <text class="op" x="0" y="23" text-anchor="middle">
+                    {text_of(|n| n.op.clone().unwrap_or_default())}
+                </text>
+            </g>
+        }
     };
     let vb_attr = move || {
         let (x, y, w, h) = view_box.get();
@@ -264,6 +386,7 @@ pub fn GraphView(
             <svg
                 node_ref=svg_ref
                 class="graph"
+                class:far=move || far.get()
                 xmlns="http://www.w3.org/2000/svg"
                 viewBox=vb_attr
                 preserveAspectRatio="xMidYMid meet"
@@ -291,8 +414,12 @@ pub fn GraphView(
                         <path d="M 0 0 L 10 5 L 0 10 z"></path>
                     </marker>
                 </defs>
-                <g class="edges">{edges}</g>
-                <g class="nodes">{nodes}</g>
+                <g class="edges">
+                    <For each=edge_keys key=|k| *k children=edge_row/>
+                </g>
+                <g class="nodes">
+                    <For each=node_ids key=|id| *id children=node_row/>
+                </g>
             </svg>
         </div>
     }

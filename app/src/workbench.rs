@@ -47,6 +47,15 @@ fn preview_of(base: &Graph, ops: &[Intervention]) -> Result<Preview, (usize, Str
     })
 }
 
+/// Runs `f` once the browser has painted the next frame (an animation frame, then a zero
+/// timeout after it); at once where there are no frames (the server).
+fn after_next_paint(f: impl FnOnce() + 'static) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || set_timeout(f, std::time::Duration::ZERO));
+    #[cfg(not(feature = "hydrate"))]
+    f();
+}
+
 /// A short description of an intervention, naming nodes as in `g`.
 pub fn describe(g: &Graph, iv: &Intervention) -> String {
     let name = |id: &NodeId| {
@@ -151,7 +160,9 @@ pub fn Workbench(
             _ => Some(preview.with_untracked(|p| Drawing::new(&p.graph))),
         }
     });
-    let drawn = Signal::derive(move || drawing.get().unwrap_or_default());
+    // A memo, not a derived signal: the graph view reads it in several places, and a derived
+    // signal would clone the whole drawing at each read.
+    let drawn = Memo::new(move |_| drawing.get().unwrap_or_default());
     let not_drawn = move || {
         let why = why_not_drawn.clone().unwrap_or_default();
         view! {
@@ -279,26 +290,46 @@ pub fn Workbench(
         })
     };
 
-    // The previewed variant's words: computed only when the stack changes (a memo on `ops`;
-    // typing in a form changes nothing), never on the server (the stack is empty there).
-    let live = Memo::new(move |_| {
-        ops.with(|ops| {
-            if ops.is_empty() {
-                return None;
-            }
-            Some(lineage.with_value(|l| {
-                match l {
-                    Some((original, before)) => {
-                        let all: Vec<Intervention> = before.iter().chain(ops).cloned().collect();
-                        Ok(preview
-                            .with_untracked(|p| wording(original, &all, &p.graph, None, None)))
-                    }
-                    None => Err(unavailable
-                        .clone()
-                        .unwrap_or_else(|| "the lineage could not be read".into())),
+    // The previewed variant's words: computed only when the stack changes (typing in a form
+    // changes nothing), never on the server (the stack is empty there), and after the frame
+    // that shows the new values: on a large graph the verbalizer and the worked solution take
+    // longer than the graph's repaint, so they follow it instead of holding it up.
+    let live = RwSignal::new(None::<Result<Wording, String>>);
+    let unavailable = StoredValue::new(unavailable);
+    let words_of = move |ops: &[Intervention]| -> Option<Result<Wording, String>> {
+        if ops.is_empty() {
+            return None;
+        }
+        Some(lineage.with_value(|l| {
+            match l {
+                Some((original, before)) => {
+                    let all: Vec<Intervention> = before.iter().chain(ops).cloned().collect();
+                    Ok(preview.with_untracked(|p| wording(original, &all, &p.graph, None, None)))
                 }
-            }))
-        })
+                None => Err(unavailable
+                    .get_value()
+                    .unwrap_or_else(|| "the lineage could not be read".into())),
+            }
+        }))
+    };
+    // Which stack the words are for: a deferred computation whose stack changed meanwhile is
+    // dropped (the later one follows).
+    let words_generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let empty = ops.with(Vec::is_empty);
+        words_generation.update_value(|g| *g += 1);
+        if empty {
+            if live.with_untracked(Option::is_some) {
+                live.set(None);
+            }
+            return;
+        }
+        let generation = words_generation.get_value();
+        after_next_paint(move || {
+            if words_generation.get_value() == generation {
+                live.set(ops.with_untracked(|ops| words_of(ops)));
+            }
+        });
     });
     let live_words = move || -> AnyView {
         match live.get() {

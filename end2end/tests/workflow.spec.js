@@ -179,3 +179,48 @@ test('a graft adds a proxy step to the drawing; undo removes it', async ({ page 
   requests.stop();
   expect(requests.seen).toEqual([]);
 });
+
+test('the graph keeps its boxes: a graft moves them and adds one, a value preview only updates them', async ({ page }) => {
+  await openFirstDemoProblem(page);
+  const boxes = page.locator('svg.graph g.node');
+  const before = await boxes.count();
+  // Tag every box element: a box drawn again would be a new element, without the tag.
+  await page.evaluate(() => {
+    for (const g of document.querySelectorAll('svg.graph g.node')) g.__kept = true;
+  });
+  // Each box is drawn around (0, 0) and placed by its group's translate(x y).
+  const look = () => page.evaluate(() => [...document.querySelectorAll('svg.graph g.node')].map((g) => ({
+    id: g.dataset.node,
+    kept: !!g.__kept,
+    at: (g.getAttribute('transform') || '').match(/^translate\((-?\d+) (-?\d+)\)$/)?.slice(1).join(',') ?? 'none',
+  })));
+  const where = Object.fromEntries((await look()).map((b) => [b.id, b.at]));
+
+  await page.locator('svg.graph g.node.step').first().click();
+  await page.locator('form.graft select[name="op"]').selectOption('add');
+  await page.locator('form.graft input[name="k"]').fill('3');
+  await page.locator('form.graft button[type="submit"]').click();
+  await expect(boxes).toHaveCount(before + 1);
+  const after = await look();
+  expect(after.filter((b) => b.kept)).toHaveLength(before);
+  expect(after.filter((b) => !b.kept)).toHaveLength(1);
+  // The relayout moved boxes (the new step takes a layer); every box has a place of its own.
+  expect(after.every((b) => b.at !== 'none')).toBe(true);
+  expect(after.some((b) => b.kept && where[b.id] !== b.at)).toBe(true);
+  expect(new Set(after.map((b) => b.at)).size).toBe(after.length);
+
+  // Undo: back to the stored drawing, the same elements in their old places.
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(boxes).toHaveCount(before);
+  const undone = await look();
+  expect(undone.every((b) => b.kept && where[b.id] === b.at)).toBe(true);
+
+  // A value preview changes values in place.
+  const input = page.locator('svg.graph g.node.input').first();
+  await input.click();
+  const field = page.locator('form.set-value input[name="value"]');
+  await field.fill(String(Number(await field.inputValue()) + 5));
+  await page.locator('form.set-value button[type="submit"]').click();
+  await expect(input).toHaveClass(/changed/);
+  expect((await look()).every((b) => b.kept)).toBe(true);
+});

@@ -1,6 +1,7 @@
-//! Micro-benchmarks of the engine inside the browser: one `SetInput` cascade, and a layout, on
-//! a synthetic layered graph. `end2end/bench.mjs` calls the exported functions in Chromium on
-//! the release bundle. The graph itself is plain Rust (tested natively); only the timing
+//! Benchmarks inside the browser: one `SetInput` cascade, and a layout, on a synthetic layered
+//! graph (micro-benchmarks of the engine), and the workbench itself mounted on such a graph
+//! (`bench_workbench`, which `end2end/bench.mjs` clicks through to time click → repaint).
+//! `end2end/bench.mjs` calls the exported functions in Chromium on the release bundle. The graph itself is plain Rust (tested natively); only the timing
 //! functions exist in the wasm build (feature `hydrate`).
 
 use engine::{BinOp, Expr, Graph, GraphBuilder, GraphError, NodeId, Number};
@@ -107,10 +108,49 @@ mod timing {
         }
         (performance_now() - start) / f64::from(iters)
     }
+
+    /// Mounts the intervention workbench on a `nodes`-node [`synthetic`] graph, drawn as the
+    /// server would (`Drawing::new`), into a new `<div id="bench-workbench">` at the end of
+    /// `<body>` (inside its own router: the workbench navigates after a save). Returns the id of
+    /// the heaviest input (the node whose value change cascades furthest), for the benchmark to
+    /// click. The graph cannot be saved (no problem behind it).
+    #[wasm_bindgen]
+    pub fn bench_workbench(nodes: u32) -> Result<u32, JsValue> {
+        use app::workbench::{Origin, Workbench};
+        use leptos::prelude::*;
+        use leptos::wasm_bindgen::JsCast;
+        use leptos_router::components::Router;
+        use types::model::{Drawing, ServerDrawing};
+
+        let graph = synthetic(nodes)
+            .map_err(|e| JsValue::from_str(&format!("bench_workbench({nodes}): {e}")))?;
+        let input = heaviest_input(&graph).0;
+        let drawing = ServerDrawing::Drawn(Drawing::new(&graph));
+        let doc = document();
+        let host = doc.create_element("div")?;
+        host.set_id("bench-workbench");
+        doc.body()
+            .ok_or_else(|| JsValue::from_str("bench_workbench: the page has no <body>"))?
+            .append_child(&host)?;
+        let origin = Origin {
+            problem_id: 0,
+            parent_variant_id: None,
+            can_save: false,
+        };
+        leptos::mount::mount_to(host.unchecked_into(), move || {
+            view! {
+                <Router>
+                    <Workbench graph=graph drawing=drawing origin=origin/>
+                </Router>
+            }
+        })
+        .forget();
+        Ok(input)
+    }
 }
 
 #[cfg(feature = "hydrate")]
-pub use timing::{bench_cascade, bench_layout};
+pub use timing::{bench_cascade, bench_layout, bench_workbench};
 
 #[cfg(test)]
 mod tests {

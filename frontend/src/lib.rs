@@ -3,12 +3,13 @@
 //! build`), then bound to JavaScript with `wasm-bindgen --target web`.
 //!
 //! Besides `hydrate()`, the bundle exports two micro-benchmarks of the engine as it runs in
-//! the browser, [`bench_cascade`] and [`bench_layout`] (see `end2end/bench.mjs`).
+//! the browser, [`bench_cascade`] and [`bench_layout`], and [`bench_workbench`], which mounts
+//! the workbench on a large graph for the click → repaint benchmark (see `end2end/bench.mjs`).
 
 pub mod bench;
 
 #[cfg(feature = "hydrate")]
-pub use bench::{bench_cascade, bench_layout};
+pub use bench::{bench_cascade, bench_layout, bench_workbench};
 
 /// The attribute set on `<html>` once the app is hydrated: browser tests wait for
 /// `html[data-hydrated="true"]` before they click (clicks before hydration are lost).
