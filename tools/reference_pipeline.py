@@ -225,7 +225,7 @@ def chain(original, source_id, rounds, seed):
     rng = random.Random(zlib.crc32(source_id.encode()) ^ seed)
     g, ops, variants = original, [], []
     for rnd in range(1, rounds + 1):
-        path = critical_path(g)
+        path = critical_path(g) or [g.graph["answer"]]
         drawn = None
         for _ in range(8):
             node = rng.choice(path)
