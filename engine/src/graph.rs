@@ -1060,6 +1060,78 @@ impl Graph {
                     && self.value(id) == other.value(id)
             })
     }
+
+    /// Whether `other` is this graph in every respect a reader of it can see: the question,
+    /// the answer, the evaluation order, every node (name, kind, operands, text) and every
+    /// value. Nodes shared between clones compare by address first, so a graph and its
+    /// copies compare in time linear in the number of nodes, without reading any text.
+    pub fn identical(&self, other: &Graph) -> bool {
+        let question = match (&self.question, &other.question) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        question
+            && self.answer == other.answer
+            && self.values == other.values
+            && self.order == other.order
+            && self.dag.node_count() == other.dag.node_count()
+            && self
+                .dag
+                .node_weights()
+                .zip(other.dag.node_weights())
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
+    }
+}
+
+/// A small per-thread memo of a pure function of a whole graph (its names, its mentions): the
+/// last few graphs asked about, compared with [`Graph::identical`], and their results. The
+/// words code asks the same questions of the same original once per variant.
+pub(crate) struct GraphMemo<T> {
+    /// Most recently used first.
+    entries: Vec<(Graph, T)>,
+}
+
+impl<T: Clone> GraphMemo<T> {
+    /// How many graphs a memo keeps.
+    const ENTRIES: usize = 4;
+
+    /// An empty memo.
+    pub(crate) const fn new() -> Self {
+        GraphMemo {
+            entries: Vec::new(),
+        }
+    }
+
+    /// The result for `g`, when the memo holds it.
+    pub(crate) fn get(&mut self, g: &Graph) -> Option<T> {
+        let i = self.entries.iter().position(|(k, _)| k.identical(g))?;
+        self.entries[..=i].rotate_right(1);
+        Some(self.entries[0].1.clone())
+    }
+
+    /// Keeps `value` as the result for `g`.
+    pub(crate) fn put(&mut self, g: &Graph, value: T) {
+        if self.entries.len() == Self::ENTRIES {
+            self.entries.pop();
+        }
+        self.entries.insert(0, (g.clone(), value));
+    }
+}
+
+/// `f(g)`, through the per-thread memo `memo` (computed outside the memo's borrow, so `f` may
+/// use other memos).
+pub(crate) fn memoized<T: Clone + 'static>(
+    memo: &'static std::thread::LocalKey<std::cell::RefCell<GraphMemo<T>>>,
+    g: &Graph,
+    f: impl FnOnce(&Graph) -> T,
+) -> T {
+    if let Some(hit) = memo.with(|m| m.borrow_mut().get(g)) {
+        return hit;
+    }
+    let value = f(g);
+    memo.with(|m| m.borrow_mut().put(g, value.clone()));
+    value
 }
 
 /// The serialized form of a node: its fields with its value between operands and text.
@@ -1211,6 +1283,47 @@ mod tests {
         g.set_raw_value(half, Number::ZERO);
         assert!(g.cascade(&[half]).is_err());
         assert_eq!(g.answer_value(), Number::int(72));
+    }
+
+    #[test]
+    fn identical_sees_values_texts_and_questions_and_the_memo_follows_it() {
+        let g = natalia();
+        let back: Graph = serde_json::from_str(&serde_json::to_string(&g).unwrap()).unwrap();
+        assert!(g.identical(&g.clone()) && g.identical(&back));
+        let mut changed = g.clone();
+        changed.set_raw_value(NodeId(0), Number::int(49));
+        assert!(!g.identical(&changed));
+        let mut retold = g.clone();
+        retold.set_node_text(NodeId(2), Some("May: 48 / 2 = 24".into()));
+        assert!(!g.identical(&retold));
+        let mut asked = g.clone();
+        asked.set_question(Some("Natalia sold clips.".into()));
+        assert!(!g.identical(&asked));
+
+        std::thread_local! {
+            static MEMO: std::cell::RefCell<GraphMemo<usize>> =
+                const { std::cell::RefCell::new(GraphMemo::new()) };
+        }
+        let calls = std::cell::Cell::new(0);
+        let count = |g: &Graph| {
+            calls.set(calls.get() + 1);
+            g.len() + calls.get()
+        };
+        let first = memoized(&MEMO, &g, count);
+        assert_eq!(memoized(&MEMO, &g.clone(), count), first);
+        assert_eq!(calls.get(), 1);
+        // A different graph is worked out, and more graphs than the memo keeps push out the
+        // oldest.
+        memoized(&MEMO, &changed, count);
+        assert_eq!(calls.get(), 2);
+        for k in 0..GraphMemo::<usize>::ENTRIES as i128 {
+            let mut other = g.clone();
+            other.set_raw_value(NodeId(1), Number::int(100 + k));
+            memoized(&MEMO, &other, count);
+        }
+        let before = calls.get();
+        memoized(&MEMO, &g, count);
+        assert_eq!(calls.get(), before + 1);
     }
 
     #[test]

@@ -81,7 +81,44 @@ impl Mention {
 }
 
 /// Finds every number mentioned in `text`, in text order, without overlaps.
+///
+/// The words code scans the same question many times per variant (names, mentions, checks),
+/// so the results for the last few long texts are kept per thread ([`MEMO`]); a text is
+/// scanned once, and the answer is the same either way.
 pub fn find_numbers(text: &str) -> Vec<Mention> {
+    if text.len() < MEMO_MIN_LEN {
+        return scan_numbers(text);
+    }
+    MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some(i) = memo.iter().position(|(t, _)| **t == *text) {
+            // Most recently used first.
+            memo[..=i].rotate_right(1);
+            return memo[0].1.clone();
+        }
+        let found = scan_numbers(text);
+        if memo.len() == MEMO_ENTRIES {
+            memo.pop();
+        }
+        memo.insert(0, (text.into(), found.clone()));
+        found
+    })
+}
+
+/// Texts shorter than this are scanned every time (a lookup would cost about as much).
+const MEMO_MIN_LEN: usize = 64;
+/// How many texts [`MEMO`] keeps.
+const MEMO_ENTRIES: usize = 8;
+
+std::thread_local! {
+    /// The mentions of the last [`MEMO_ENTRIES`] long texts scanned on this thread, most
+    /// recently used first.
+    static MEMO: std::cell::RefCell<Vec<(Box<str>, Vec<Mention>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`find_numbers`] without the memo: the scan itself.
+fn scan_numbers(text: &str) -> Vec<Mention> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -568,6 +605,34 @@ fn scan_cardinal_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memo_answers_as_the_scan_does() {
+        // More long texts than the memo keeps, asked in turn and again: every answer is the
+        // scan's, whether it comes from the memo or not.
+        let texts: Vec<String> = (0..(MEMO_ENTRIES as u32 + 3))
+            .map(|i| {
+                format!(
+                    "Tom buys {i} boxes of three dozen pens for ${}.50 each, and half of them {} times.",
+                    i * 7,
+                    i + 1
+                )
+            })
+            .collect();
+        assert!(texts.iter().all(|t| t.len() >= MEMO_MIN_LEN));
+        for round in 0..3 {
+            for (k, t) in texts.iter().enumerate() {
+                let t = if round == 1 {
+                    &texts[texts.len() - 1 - k]
+                } else {
+                    t
+                };
+                assert_eq!(find_numbers(t), scan_numbers(t), "{t}");
+                assert_eq!(find_numbers(t), scan_numbers(t), "{t}");
+            }
+        }
+        assert!(MEMO.with(|m| m.borrow().len()) <= MEMO_ENTRIES);
+    }
 
     fn found(text: &str) -> Vec<(&str, Vec<String>)> {
         find_numbers(text)

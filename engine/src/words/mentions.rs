@@ -70,7 +70,21 @@ struct Found {
 /// Every number written in `graph`'s question, in text order (sorted, non-overlapping, offsets
 /// on char boundaries), each linked to at most one input node (see the module documentation).
 /// Empty when the graph has no question. Never panics, whatever the spans say.
+///
+/// The words code links the same original once per variant: the last few graphs' mentions
+/// are kept per thread ([`crate::graph::GraphMemo`]), and the answer is the same either way.
 pub fn link(graph: &Graph) -> Vec<Mention> {
+    crate::graph::memoized(&LINKS, graph, link_uncached)
+}
+
+std::thread_local! {
+    /// [`link`]'s memo.
+    static LINKS: std::cell::RefCell<crate::graph::GraphMemo<Vec<Mention>>> =
+        const { std::cell::RefCell::new(crate::graph::GraphMemo::new()) };
+}
+
+/// [`link`] without the memo.
+fn link_uncached(graph: &Graph) -> Vec<Mention> {
     let Some(question) = graph.question() else {
         return Vec::new();
     };

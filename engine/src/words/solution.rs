@@ -642,7 +642,7 @@ struct Cx<'g> {
     original: &'g Graph,
     variant: &'g Graph,
     /// The quantities' names, made once when the first added step needs one.
-    names: std::cell::OnceCell<crate::verbalize::names::Names>,
+    names: std::cell::OnceCell<std::rc::Rc<crate::verbalize::names::Names>>,
     /// The words around each change to the asked-for quantity when the text tells them as
     /// comparisons ("Lena has" · "cats"), and whether they are money.
     compared: std::cell::OnceCell<Option<crate::verbalize::ComparedSteps>>,
@@ -971,7 +971,7 @@ impl Cx<'_> {
         let args = self.args(id);
         let name = self
             .names
-            .get_or_init(|| crate::verbalize::names::Names::new(g))
+            .get_or_init(|| crate::verbalize::names::Names::shared(g))
             .phrase_of(g, id)
             .map(str::to_string);
         let unwritable = |why: &str| SolutionError::Unwritable {

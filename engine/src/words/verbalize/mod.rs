@@ -454,7 +454,7 @@ struct Context<'a> {
     /// `If X, how many …?` cut in two: the byte of the comma and where the question starts.
     split: Option<(usize, usize)>,
     /// The quantities' names.
-    names: Names,
+    names: std::rc::Rc<Names>,
 }
 
 fn name_of(g: &Graph, id: NodeId) -> String {
@@ -491,7 +491,7 @@ impl<'a> Context<'a> {
             sentences,
             qi,
             split,
-            names: Names::new(original),
+            names: Names::shared(original),
         }
     }
 

@@ -58,7 +58,19 @@ pub struct Names {
     by_node: Vec<Option<Name>>,
 }
 
+std::thread_local! {
+    /// [`Names::shared`]'s memo.
+    static NAMES: std::cell::RefCell<crate::graph::GraphMemo<std::rc::Rc<Names>>> =
+        const { std::cell::RefCell::new(crate::graph::GraphMemo::new()) };
+}
+
 impl Names {
+    /// [`Names::new`], shared: the names of a graph asked for again (the same original, once
+    /// per variant) come from a per-thread memo instead of being worked out again.
+    pub fn shared(original: &Graph) -> std::rc::Rc<Names> {
+        crate::graph::memoized(&NAMES, original, |g| std::rc::Rc::new(Names::new(g)))
+    }
+
     /// Names every input and step of `original` that a sentence names well.
     pub fn new(original: &Graph) -> Names {
         let mut by_node: Vec<Option<Name>> = vec![None; original.len()];
@@ -66,6 +78,8 @@ impl Names {
         let sents = sentences(q);
         let found = find_numbers(q);
         let links = mentions::link(original);
+        // The question in lower case, made once (every input's bare-count check reads it).
+        let q_lower = std::cell::OnceCell::new();
         for id in original.ids() {
             let node = original.node(id);
             by_node[id.index()] = match &node.kind {
@@ -116,7 +130,8 @@ impl Names {
                         .collect();
                     // `1 lizard … 3 lizards`: the singular counts too.
                     let bare_ok = noun.is_empty()
-                        || q.to_lowercase()
+                        || q_lower
+                            .get_or_init(|| q.to_lowercase())
                             .matches(&format!(" {}", singular(&noun)))
                             .count()
                             <= 1;
@@ -1059,9 +1074,80 @@ const NOT_NOUNS: &[&str] = &[
     "times", "percent", "more", "less", "fewer", "dollars", "cents", "each", "per", "total",
 ];
 
+/// One call of [`name_in_text`]: its arguments, and what it gave.
+struct NamedCall {
+    sentence: Box<str>,
+    pre_end: usize,
+    num_end: usize,
+    money: bool,
+    value: Number,
+    bare_ok: bool,
+    name: Option<Name>,
+}
+
+/// Most calls [`NAMED`] keeps before it starts afresh.
+const NAMED_MAX: usize = 4096;
+
+std::thread_local! {
+    /// [`name_in_text`]'s memo, by a hash of the arguments: the names of every variant of an
+    /// original are cut from the same sentences around the same numbers.
+    static NAMED: std::cell::RefCell<(usize, std::collections::HashMap<u64, Vec<NamedCall>>)> =
+        std::cell::RefCell::new((0, std::collections::HashMap::new()));
+}
+
 /// [`name_in`], with `bare_ok` false when a bare "the number of nouns" would be ambiguous (the
-/// nouns are counted elsewhere too).
+/// nouns are counted elsewhere too). A pure function of its arguments, memoized per thread.
 fn name_in_text(
+    sentence: &str,
+    pre_end: usize,
+    num_end: usize,
+    money: bool,
+    value: Number,
+    bare_ok: bool,
+) -> Option<Name> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (sentence, pre_end, num_end, money, value, bare_ok).hash(&mut h);
+    let key = h.finish();
+    let same = |c: &NamedCall| {
+        *c.sentence == *sentence
+            && c.pre_end == pre_end
+            && c.num_end == num_end
+            && c.money == money
+            && c.value == value
+            && c.bare_ok == bare_ok
+    };
+    let hit = NAMED.with(|m| {
+        m.borrow()
+            .1
+            .get(&key)
+            .and_then(|calls| calls.iter().find(|c| same(c)).map(|c| c.name.clone()))
+    });
+    if let Some(name) = hit {
+        return name;
+    }
+    let name = name_in_text_uncached(sentence, pre_end, num_end, money, value, bare_ok);
+    NAMED.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.0 >= NAMED_MAX {
+            *m = (0, std::collections::HashMap::new());
+        }
+        m.0 += 1;
+        m.1.entry(key).or_default().push(NamedCall {
+            sentence: sentence.into(),
+            pre_end,
+            num_end,
+            money,
+            value,
+            bare_ok,
+            name: name.clone(),
+        });
+    });
+    name
+}
+
+/// [`name_in_text`] without the memo.
+fn name_in_text_uncached(
     sentence: &str,
     pre_end: usize,
     num_end: usize,
