@@ -234,7 +234,7 @@ fn if_none_match(headers: &HeaderMap) -> Option<String> {
 
 /// Whether an `If-None-Match` list names `etag` (weak comparison, as RFC 9110 says for it;
 /// `*` names any).
-fn matches(asked: &str, etag: &HeaderValue) -> bool {
+fn lists_tag(asked: &str, etag: &HeaderValue) -> bool {
     let Ok(etag) = etag.to_str() else {
         return false;
     };
@@ -255,7 +255,7 @@ fn answer(kept: &Kept, asked: Option<&str>, outcome: &'static str) -> Response {
         (header::VARY, HeaderValue::from_static("Cookie")),
         (CACHE_HEADER, HeaderValue::from_static(outcome)),
     ];
-    if asked.is_some_and(|a| matches(a, &kept.etag)) {
+    if asked.is_some_and(|a| lists_tag(a, &kept.etag)) {
         let mut res = StatusCode::NOT_MODIFIED.into_response();
         res.headers_mut().extend(revalidate);
         return res;
@@ -300,12 +300,12 @@ mod tests {
     fn if_none_match_compares_weakly_and_takes_lists() {
         let tag = entity_tag(b"a page");
         let t = tag.to_str().unwrap().to_string();
-        assert!(matches(&t, &tag));
-        assert!(matches(&format!("W/{t}"), &tag));
-        assert!(matches(&format!("\"other\", {t}"), &tag));
-        assert!(matches("*", &tag));
-        assert!(!matches("\"other\"", &tag));
-        assert!(!matches(
+        assert!(lists_tag(&t, &tag));
+        assert!(lists_tag(&format!("W/{t}"), &tag));
+        assert!(lists_tag(&format!("\"other\", {t}"), &tag));
+        assert!(lists_tag("*", &tag));
+        assert!(!lists_tag("\"other\"", &tag));
+        assert!(!lists_tag(
             entity_tag(b"another page").to_str().unwrap(),
             &tag
         ));
