@@ -63,7 +63,11 @@ pub mod ssr {
         use store::EngineError;
         let nodes = graph.len();
         let seconds = |d: std::time::Duration| format!("{:.1} s", d.as_secs_f64());
-        match store.drawing(graph).await {
+        let drawn = store.drawing(graph).await;
+        if drawn.is_err() {
+            dont_keep();
+        }
+        match drawn {
             Ok(d) => ServerDrawing::Drawn((*d).clone()),
             Err(EngineError::TimedOut { budget, .. }) => ServerDrawing::NotDrawn(format!(
                 "laying out this graph of {nodes} nodes took longer than {}, the server's limit \
@@ -77,6 +81,18 @@ pub mod ssr {
                 seconds(budget)
             )),
             Err(e) => ServerDrawing::NotDrawn(e.to_string()),
+        }
+    }
+
+    /// Marks the response as one to be kept by no cache (`Cache-Control: no-store`): it shows
+    /// a passing failure (a graph not drawn in time), so the server's response cache
+    /// (`server::web_cache`) renders the page again on the next request.
+    pub fn dont_keep() {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.insert_header(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store"),
+            );
         }
     }
 

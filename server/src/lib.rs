@@ -1,5 +1,6 @@
 //! `graft` as a library: the command line (`cli`, one module per subcommand) and the web
-//! server (`web`: the router over the JSON API, the server functions and the pages). The
+//! server (`web`: the router over the JSON API, the server functions and the pages;
+//! `web_cache`: the response cache of problem pages and JSON). The
 //! binary's `main` calls [`main`].
 
 pub mod accounts;
@@ -9,6 +10,7 @@ pub mod bounds;
 pub mod cli;
 pub mod jsonl;
 pub mod web;
+pub mod web_cache;
 
 use clap::{Parser, Subcommand};
 

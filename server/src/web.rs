@@ -24,6 +24,7 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::bounds::{guard_preview, RateLimiter};
+use crate::web_cache::{cached_reads, ResponseCache, CACHE_BYTES};
 use crate::{accounts, annotations, api};
 
 /// The largest request body accepted (a GSM8K-size JSONL import is about 4 MiB).
@@ -111,8 +112,10 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
 const SESSION_IDLE_DAYS: i64 = 7;
 
 /// The whole app: the JSON API, server functions, the pages, static files; every request
-/// carries its session and its [`Caller`].
+/// carries its session and its [`Caller`]. Problem pages and problem JSON are served from a
+/// response cache of its own ([`crate::web_cache`]) while nothing they show has changed.
 pub fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
+    let cache = ResponseCache::new(state.store.clone(), CACHE_BYTES);
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name("graft_session")
         .with_secure(secure)
@@ -140,11 +143,13 @@ pub fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
             _,
         >(context, app::shell))
         .layer(axum::middleware::from_fn(server_fn_argument_errors))
-        // Inside `identify`: the preview's guard reads the request's Caller.
+        // Inside `identify`: the preview's guard and the response cache read the request's
+        // Caller.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard_preview,
         ))
+        .layer(axum::middleware::from_fn_with_state(cache, cached_reads))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             identify,
@@ -169,13 +174,15 @@ pub fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
 }
 
 /// The span of one request: method and path (a share link's token left out: it is the key to
-/// what it shares), and the fields filled in later (`user`, `status`, `latency_ms`).
+/// what it shares), and the fields filled in later (`user`, `status`, `latency_ms`, and
+/// `cache`: `hit` or `miss` for the cached problem routes).
 fn request_span(req: &Request<Body>) -> tracing::Span {
     tracing::info_span!(
         "request",
         method = %req.method(),
         path = %loggable_path(req.uri().path()),
         user = tracing::field::Empty,
+        cache = tracing::field::Empty,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     )

@@ -95,7 +95,7 @@ pub use export::{
 };
 pub use import::{check_dataset_name, MAX_NAME_CHARS, PANIC_CATEGORY, TIMEOUT_CATEGORY};
 pub use jobs::{JobRunner, MAX_PER_PROBLEM, MAX_ROUNDS};
-pub use reads::{DEFAULT_PAGE, MAX_PAGE};
+pub use reads::{ProblemStamp, DEFAULT_PAGE, MAX_PAGE};
 pub use users::{
     check_login, check_password, check_user_name, require, LoginLimiter, Owned, LOGIN_REFUSED,
     MAX_PASSWORD_BYTES, MAX_USER_NAME_CHARS, MIN_PASSWORD_CHARS,

@@ -245,6 +245,19 @@ impl Ops<'_> {
         }))
     }
 
+    /// What problem `id`'s page and JSON depend on for this caller ([`crate::ProblemStamp`],
+    /// with whether they show write controls); `None`: no such problem. The permission is
+    /// decided first, as for [`Ops::problem`]: the server serves a kept response only after
+    /// this has let the caller read the problem.
+    pub async fn problem_stamp(&self, id: i64) -> StoreResult<Option<crate::ProblemStamp>> {
+        self.read_of(Owned::Problem, id).await?;
+        let stamp = self.store.problem_stamp(id).await?;
+        Ok(stamp.map(|mut s| {
+            s.can_write = self.can_write();
+            s
+        }))
+    }
+
     /// Extracts a problem's graph with the server's model.
     pub async fn extract_problem(&self, id: i64) -> StoreResult<Extracted> {
         self.caller.may(Action::Extract)?;

@@ -10,6 +10,28 @@ use types::model::{
     VariantRow,
 };
 
+/// What a problem's page and its JSON depend on in the database, for the server's response
+/// cache ([`Store::problem_stamp`]): a response made when the stamp was this may be served again
+/// while the stamp has not changed. The versions are bumped by triggers on every write to the
+/// problem, its variants or its dataset (`migrations/0009_versions.sql`); the share token
+/// tells apart a problem from a later one that took over its id after a delete.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProblemStamp {
+    /// The problem's id.
+    pub id: i64,
+    /// Its dataset.
+    pub dataset_id: i64,
+    /// The problem's version (its row and its variants).
+    pub version: i64,
+    /// The dataset's version (its name, visibility and settings).
+    pub dataset_version: i64,
+    /// The problem's share token (unique to the row).
+    pub share_token: String,
+    /// Whether the caller's response shows write controls (set by
+    /// [`crate::Ops::problem_stamp`]; `false` from [`Store::problem_stamp`]).
+    pub can_write: bool,
+}
+
 /// Problems per page when the caller does not say.
 pub const DEFAULT_PAGE: u64 = 50;
 /// The most problems one page holds.
@@ -212,6 +234,26 @@ impl Store {
             Some(row) => Ok(Some(self.full_problem(row).await?)),
             None => Ok(None),
         }
+    }
+
+    /// The stamp of problem `id` as stored now ([`ProblemStamp`]); `None` when there is no
+    /// such problem. One indexed read: the server asks it on every cached request.
+    pub async fn problem_stamp(&self, id: i64) -> StoreResult<Option<ProblemStamp>> {
+        let row = sqlx::query!(
+            r#"SELECT p.dataset_id, p.version, d.version AS dataset_version, p.share_token
+             FROM problems p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?"#,
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| ProblemStamp {
+            id,
+            dataset_id: r.dataset_id,
+            version: r.version,
+            dataset_version: r.dataset_version,
+            share_token: r.share_token,
+            can_write: false,
+        }))
     }
 
     async fn full_problem(&self, row: DbProblem) -> StoreResult<StoredProblem> {
