@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
@@ -22,29 +22,6 @@ fn graft(dir: &Path, args: &[&str]) -> Output {
         .env_remove("GRAFT_DATABASE_URL")
         .output()
         .expect("the graft binary runs")
-}
-
-/// The Python with `datasets` (see the module's documentation).
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("GRAFT_PYTHON").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(
-            p.exists(),
-            "GRAFT_PYTHON={} does not exist; run scripts/py-env and set GRAFT_PYTHON to the \
-             path it prints",
-            p.display()
-        );
-        return p;
-    }
-    let home = std::env::var_os("HOME").unwrap_or_default();
-    let p = Path::new(&home).join(".cache/graft/py/bin/python");
-    assert!(
-        p.exists(),
-        "no Python with Hugging Face `datasets`: GRAFT_PYTHON is not set and {} is missing; \
-         run scripts/py-env (it creates that venv, once) and run the test again",
-        p.display()
-    );
-    p
 }
 
 /// A store with one dataset, "solved", of two demo problems with one variant each (A with a
@@ -196,7 +173,7 @@ print(json.dumps(out))
 
 #[test]
 fn hugging_face_datasets_loads_the_trl_and_prm800k_exports() {
-    let python = python();
+    common::venv_python(); // fails first, naming the fix, when the venv is missing
     let dir = common::data_dir();
     let (ds, offline_b) = seed(dir.path());
     let trl = dir.path().join("solved-trl.jsonl");
@@ -220,31 +197,11 @@ fn hugging_face_datasets_loads_the_trl_and_prm800k_exports() {
     }
 
     let cache = dir.path().join("hf-cache");
-    let o = Command::new(&python)
-        .arg("-c")
-        .arg(LOAD)
-        .arg(&trl)
-        .arg(&prm)
-        .env("HF_DATASETS_CACHE", &cache)
-        .env("HF_HOME", &cache)
-        .env("HF_DATASETS_OFFLINE", "1")
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_HUB_DISABLE_TELEMETRY", "1")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{} does not run ({e}); run scripts/py-env",
-                python.display()
-            )
-        });
-    assert!(
-        o.status.success(),
-        "load_dataset failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
+    let out: Value = common::run_python_json(
+        LOAD,
+        &[trl.to_str().unwrap(), prm.to_str().unwrap()],
+        &cache,
     );
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let out: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("the loader's output is JSON ({e}): {stdout}"));
 
     // No column of either file is typed null anywhere (a null-typed column breaks the load
     // of a bigger file whose later chunks have values).

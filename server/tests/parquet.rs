@@ -11,7 +11,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -179,29 +179,6 @@ fn get_bytes(addr: std::net::SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
     (status, content_type, raw[end + 4..].to_vec())
 }
 
-/// The Python with `datasets` and `pyarrow` (see the module's documentation).
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("GRAFT_PYTHON").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(
-            p.exists(),
-            "GRAFT_PYTHON={} does not exist; run scripts/py-env and set GRAFT_PYTHON to the \
-             path it prints",
-            p.display()
-        );
-        return p;
-    }
-    let home = std::env::var_os("HOME").unwrap_or_default();
-    let p = Path::new(&home).join(".cache/graft/py/bin/python");
-    assert!(
-        p.exists(),
-        "no Python with Hugging Face `datasets`: GRAFT_PYTHON is not set and {} is missing; \
-         run scripts/py-env (it creates that venv, once) and run the test again",
-        p.display()
-    );
-    p
-}
-
 /// Per Parquet file: `pyarrow.parquet.read_table` and `datasets.load_dataset("parquet", …)`,
 /// rows and types. Per JSONL file: `load_dataset("json", …)` as is and a record per chunk
 /// (`chunksize` 1 byte: the first record alone types every column, as the first 10 MiB type
@@ -273,7 +250,7 @@ fn as_version_1(export: &str) -> String {
 
 #[test]
 fn hugging_face_datasets_loads_parquet_and_full_exports() {
-    let python = python();
+    common::venv_python(); // fails first, naming the fix, when the venv is missing
     let dir = common::data_dir();
     let ds = seed(dir.path());
     let data = dir.path().to_str().unwrap();
@@ -321,30 +298,8 @@ fn hugging_face_datasets_loads_parquet_and_full_exports() {
         .map(|p| p.to_str().unwrap())
         .collect();
     let cache = dir.path().join("hf-cache");
-    let o = Command::new(&python)
-        .arg("-c")
-        .arg(LOAD)
-        .arg(serde_json::to_string(&paths).unwrap())
-        .env("HF_DATASETS_CACHE", &cache)
-        .env("HF_HOME", &cache)
-        .env("HF_DATASETS_OFFLINE", "1")
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_HUB_DISABLE_TELEMETRY", "1")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{} does not run ({e}); run scripts/py-env",
-                python.display()
-            )
-        });
-    assert!(
-        o.status.success(),
-        "the loader failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let out: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("the loader's output is JSON ({e}): {stdout}"));
+    let out: Value =
+        common::run_python_json(LOAD, &[&serde_json::to_string(&paths).unwrap()], &cache);
 
     // Parquet: every column typed (never null), the schema as documented, every row.
     let generated_rows = columnar::read(std::fs::read(&generated).unwrap()).unwrap();

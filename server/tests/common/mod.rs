@@ -438,3 +438,57 @@ pub async fn eggs_variant(store: &store::Store, name: &str) -> (i64, i64) {
         .id;
     (d, v)
 }
+
+/// The Python of `scripts/py-env` (Hugging Face `datasets`, pyarrow): `GRAFT_PYTHON`, else the
+/// cached venv; a clear failure naming the fix when neither exists.
+pub fn venv_python() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("GRAFT_PYTHON").filter(|p| !p.is_empty()) {
+        let p = std::path::PathBuf::from(p);
+        assert!(
+            p.exists(),
+            "GRAFT_PYTHON={} does not exist; run scripts/py-env and set GRAFT_PYTHON to the \
+             path it prints",
+            p.display()
+        );
+        return p;
+    }
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    let p = Path::new(&home).join(".cache/graft/py/bin/python");
+    assert!(
+        p.exists(),
+        "no Python with Hugging Face `datasets`: GRAFT_PYTHON is not set and {} is missing; \
+         run scripts/py-env (it creates that venv, once) and run the test again",
+        p.display()
+    );
+    p
+}
+
+/// Runs `script` (Python source) in the venv's Python with `args`, Hugging Face offline and its
+/// cache under `cache`, and reads the JSON of its last stdout line; fails with its stderr.
+pub fn run_python_json(script: &str, args: &[&str], cache: &Path) -> Value {
+    let python = venv_python();
+    let o = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .env("HF_DATASETS_CACHE", cache)
+        .env("HF_HOME", cache)
+        .env("HF_DATASETS_OFFLINE", "1")
+        .env("HF_HUB_OFFLINE", "1")
+        .env("HF_HUB_DISABLE_TELEMETRY", "1")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} does not run ({e}); run scripts/py-env",
+                python.display()
+            )
+        });
+    assert!(
+        o.status.success(),
+        "the Python loader failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("the loader's output is JSON ({e}): {stdout}"))
+}
