@@ -149,9 +149,9 @@ test('the new-problem editor shows the graph as you type and underlines errors',
   await gotoHydrated(page, '/new');
   await expect(page.locator('.editor svg.graph g.node').first()).toBeVisible();
   const code = page.locator('textarea[name="solution"]');
-  await code.fill('def solution():\n    a = 3\n    while a:\n        a = a - 1\n    return a\n');
+  await code.fill('def solution():\n    a = 3\n    with open("f") as f:\n        a = a - 1\n    return a\n');
   await expect(page.locator('.source-error')).toContainText('line 3');
-  await expect(page.locator('mark.squiggle')).toHaveText('while');
+  await expect(page.locator('mark.squiggle')).toHaveText('with');
   await page.locator('textarea[name="question"]').fill('Tom has 6 pens and gets 7 more. How many pens?');
   await code.fill('def solution():\n    pens = 6\n    more = 7\n    total = pens + more\n    return total\n');
   await expect(page.locator('.editor p.ok')).toContainText('answer 13');

@@ -309,7 +309,7 @@ fn generate_reports_a_row_the_engine_refuses_and_goes_on() {
     let demo = demo_lines();
     let bad = json!({
         "question": "q",
-        "code": "def solution():\n    a = 3\n    while a:\n        a = a - 1\n    return a\n"
+        "code": "def solution():\n    a = 3\n    with open(\"f\") as f:\n        a = a - 1\n    return a\n"
     });
     std::fs::write(&input, format!("{}\n{bad}\n{}\n", demo[0], demo[1])).unwrap();
     let out = dir.path().join("out.jsonl");
