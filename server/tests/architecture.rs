@@ -186,7 +186,7 @@ fn data_flows_one_way() {
         ("columnar", &["engine"]),
         ("store", &["engine", "types", "llm", "columnar"]),
         ("app", &["engine", "types", "store"]),
-        ("frontend", &["engine", "app"]),
+        ("frontend", &["engine", "types", "app"]),
         (
             "server",
             &["engine", "types", "llm", "store", "app", "columnar"],
