@@ -166,10 +166,15 @@ pub fn GraphView(
     // (one `transform` each) and builds only the new ones. No source has a subscriber per node
     // (thousands of subscribers to one signal make every change quadratic), and selection and
     // hover go through selectors that wake the two rows concerned.
-    let is_selected = StoredValue::new(Selector::new(move || selected.get()));
-    let is_hovered = StoredValue::new(Selector::new(move || hovered.get()));
+    // The selectors read with `try_get`: during server rendering a selector's closure may run
+    // once more after the page's owner (and the signals it owns) is gone, and a plain `get`
+    // panicked there.
+    let is_selected = StoredValue::new(Selector::new(move || selected.try_get().flatten()));
+    let is_hovered = StoredValue::new(Selector::new(move || hovered.try_get().flatten()));
     // An edge is lit when it touches the hovered node, else the selected one.
-    let is_focus = StoredValue::new(Selector::new(move || hovered.get().or(selected.get())));
+    let is_focus = StoredValue::new(Selector::new(move || {
+        hovered.try_get().flatten().or(selected.try_get().flatten())
+    }));
 
     let node_slots = StoredValue::new(Vec::<NodeSlot>::new());
     // The signals of node `id`, made on first use from the drawing and states of now.
