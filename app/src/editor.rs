@@ -258,9 +258,11 @@ pub fn Editor(
     });
     let selected = RwSignal::new(None::<u32>);
     let hovered = RwSignal::new(None::<u32>);
-    let error = move || result.with(|r| r.as_ref().err().cloned());
+    // Render closures read with `try_`: in server rendering they may run once more after the
+    // page's owner has disposed these signals (a plain `get` panicked there).
+    let error = move || result.try_with(|r| r.as_ref().err().cloned()).flatten();
     let backdrop = move || {
-        let text = solution.get();
+        let text = solution.try_get().unwrap_or_default();
         match error().and_then(|e| underline(&text, &e)) {
             Some((a, b, c)) => view! {
                 <span>{a}</span>
@@ -289,7 +291,7 @@ pub fn Editor(
                 <textarea
                     name="question"
                     rows="3"
-                    prop:value=move || question.get()
+                    prop:value=move || question.try_get().unwrap_or_default()
                     on:input=move |ev| question.set(event_target_value(&ev))
                 ></textarea>
             </label>
@@ -302,7 +304,7 @@ pub fn Editor(
                         name="solution"
                         rows="10"
                         spellcheck="false"
-                        prop:value=move || solution.get()
+                        prop:value=move || solution.try_get().unwrap_or_default()
                         on:input=move |ev| solution.set(event_target_value(&ev))
                     ></textarea>
                 </div>
