@@ -12,35 +12,13 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
-use server::bounds::RateLimiter;
-use server::web::{router, AppState};
-use store::{LoginLimiter, Store};
+use store::Store;
 use tower::ServiceExt;
-use tower_sessions_sqlx_store::SqliteStore;
 
 use common::eggs_variant;
 
 async fn app(dir: &std::path::Path) -> axum::Router {
-    app_and_store(dir).await.0
-}
-
-async fn app_and_store(dir: &std::path::Path) -> (axum::Router, Store) {
-    let store = Store::open_data_dir(dir).await.expect("a new store");
-    store.ensure_demo().await.expect("the demo set");
-    let sessions = SqliteStore::new(store.pool().clone());
-    sessions.migrate().await.expect("the session table");
-    let jobs = store.spawn_job_runner();
-    let options = leptos::config::get_configuration(None)
-        .expect("Leptos settings")
-        .leptos_options;
-    let state = AppState {
-        leptos_options: options,
-        store: store.clone(),
-        jobs,
-        limiter: LoginLimiter::default(),
-        previews: RateLimiter::preview(),
-    };
-    (router(state, sessions, false), store)
+    common::app_and_store(dir).await.0
 }
 
 async fn get(app: &axum::Router, path: &str) -> (StatusCode, serde_json::Value) {
@@ -241,7 +219,7 @@ async fn every_operation_answers_each_role_alike_through_both_adapters() {
     use types::account::Role;
 
     let dir = tempfile::tempdir().unwrap();
-    let (app, store) = app_and_store(dir.path()).await;
+    let (app, store) = common::app_and_store(dir.path()).await;
     let password = "password-123";
     for (name, role) in [
         ("vic", Role::Viewer),
@@ -696,7 +674,7 @@ impl Call {
 async fn model_solutions_are_stored_scored_and_labelled() {
     use serde_json::json;
     let dir = tempfile::tempdir().unwrap();
-    let (app, store) = app_and_store(dir.path()).await;
+    let (app, store) = common::app_and_store(dir.path()).await;
     store
         .create_user("ada", types::account::Role::Admin, "password-123")
         .await
@@ -786,7 +764,7 @@ async fn model_solutions_are_stored_scored_and_labelled() {
 async fn the_eval_report_counts_stored_solutions_and_keeps_private_datasets_private() {
     use serde_json::json;
     let dir = tempfile::tempdir().unwrap();
-    let (app, store) = app_and_store(dir.path()).await;
+    let (app, store) = common::app_and_store(dir.path()).await;
     store
         .create_user("ada", types::account::Role::Admin, "password-123")
         .await

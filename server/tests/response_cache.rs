@@ -11,33 +11,11 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
-use server::bounds::RateLimiter;
-use server::web::{router, AppState};
-use store::{LoginLimiter, Store};
+use store::Store;
 use tower::ServiceExt;
-use tower_sessions_sqlx_store::SqliteStore;
 use types::account::Role;
 
 const PASSWORD: &str = "password-123";
-
-async fn app_and_store(dir: &std::path::Path) -> (axum::Router, Store) {
-    let store = Store::open_data_dir(dir).await.expect("a new store");
-    store.ensure_demo().await.expect("the demo set");
-    let sessions = SqliteStore::new(store.pool().clone());
-    sessions.migrate().await.expect("the session table");
-    let jobs = store.spawn_job_runner();
-    let options = leptos::config::get_configuration(None)
-        .expect("Leptos settings")
-        .leptos_options;
-    let state = AppState {
-        leptos_options: options,
-        store: store.clone(),
-        jobs,
-        limiter: LoginLimiter::default(),
-        previews: RateLimiter::preview(),
-    };
-    (router(state, sessions, false), store)
-}
 
 /// One answer: status, the headers the cache sets, the body.
 #[derive(Debug)]
@@ -150,7 +128,7 @@ async fn a_demo_problem(store: &Store) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kept_responses_carry_an_etag_and_a_client_that_has_one_gets_304() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, store) = app_and_store(dir.path()).await;
+    let (app, store) = common::app_and_store(dir.path()).await;
     let p = a_demo_problem(&store).await;
     for path in [format!("/api/problems/{p}"), format!("/p/{p}")] {
         let first = get(&app, &path, None).await;
@@ -221,7 +199,7 @@ async fn kept_responses_carry_an_etag_and_a_client_that_has_one_gets_304() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_write_is_seen_by_the_next_request() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, store) = app_and_store(dir.path()).await;
+    let (app, store) = common::app_and_store(dir.path()).await;
     store
         .create_user("ada", Role::Admin, PASSWORD)
         .await
@@ -410,7 +388,7 @@ async fn every_kind_of_write_is_seen_by_the_next_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_response_never_reaches_a_caller_who_may_not_read_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, store) = app_and_store(dir.path()).await;
+    let (app, store) = common::app_and_store(dir.path()).await;
     for (name, role) in [
         ("vic", Role::Viewer),
         ("val", Role::Viewer),

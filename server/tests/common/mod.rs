@@ -492,3 +492,24 @@ pub fn run_python_json(script: &str, args: &[&str], cache: &Path) -> Value {
     serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("the loader's output is JSON ({e}): {stdout}"))
 }
+
+/// The router `graft serve` builds, over a new store (demo set imported) in `dir`, for
+/// in-process requests; and the store, for set-up and checks.
+pub async fn app_and_store(dir: &Path) -> (axum::Router, store::Store) {
+    let store = store::Store::open_data_dir(dir).await.expect("a new store");
+    store.ensure_demo().await.expect("the demo set");
+    let sessions = tower_sessions_sqlx_store::SqliteStore::new(store.pool().clone());
+    sessions.migrate().await.expect("the session table");
+    let jobs = store.spawn_job_runner();
+    let options = leptos::config::get_configuration(None)
+        .expect("Leptos settings")
+        .leptos_options;
+    let state = server::web::AppState {
+        leptos_options: options,
+        store: store.clone(),
+        jobs,
+        limiter: store::LoginLimiter::default(),
+        previews: server::bounds::RateLimiter::preview(),
+    };
+    (server::web::router(state, sessions, false), store)
+}
