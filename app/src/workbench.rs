@@ -64,7 +64,15 @@ pub fn describe(g: &Graph, iv: &Intervention) -> String {
             .unwrap_or_else(|_| id.to_string())
     };
     match iv {
-        Intervention::SetInput { node, value } => format!("set {} = {value}", name(node)),
+        Intervention::SetInput { node, value } => {
+            match g.get(*node).ok().and_then(engine::python::structural_note) {
+                Some(why) => format!(
+                    "set {} = {value} (it shapes the program: {why}; the program is read again)",
+                    name(node)
+                ),
+                None => format!("set {} = {value}", name(node)),
+            }
+        }
         Intervention::Graft { node, f } => format!("graft {f} onto {}", name(node)),
         Intervention::AddDistractor { name: n, value, .. } => {
             format!("add distractor {n} = {value}")
@@ -399,6 +407,17 @@ pub fn Workbench(
         _ => None,
     };
     let (problem_id, parent_variant_id) = (origin.problem_id, origin.parent_variant_id);
+    let save_with = can_save.then(|| {
+        Callback::new(move |iv: Intervention| {
+            let mut operations = ops.get_untracked();
+            operations.push(iv);
+            save.dispatch(crate::api::SaveVariant {
+                problem_id,
+                parent_variant_id,
+                operations,
+            });
+        })
+    });
 
     view! {
         <div class="workbench" on:keydown=on_key>
@@ -409,7 +428,7 @@ pub fn Workbench(
                     <GraphView drawing=drawn states=states selected=selected hovered=hovered/>
                 </Show>
                 <aside class="panel" aria-label="interventions">
-                    <NodePanel preview=preview selected=selected push=push/>
+                    <NodePanel preview=preview selected=selected push=push save_with=save_with/>
                     <DistractorForm push=push/>
                     <section class="stack">
                         <h3>"Interventions"</h3>
@@ -485,6 +504,9 @@ fn NodePanel(
     preview: RwSignal<Preview>,
     selected: RwSignal<Option<u32>>,
     push: impl Fn(Intervention) + Copy + Send + Sync + 'static,
+    /// Saves the stack plus one more intervention at once (where the visitor may save): how a
+    /// structural number is set, since only the server reads the program again.
+    save_with: Option<Callback<Intervention>>,
 ) -> impl IntoView {
     move || {
         {
@@ -516,6 +538,14 @@ fn NodePanel(
         let is_input = matches!(kind, NodeKind::Input { .. });
         let is_branch = matches!(kind, NodeKind::Branch { .. });
         let graftable = !matches!(kind, NodeKind::Constant);
+        let structural = preview.with_untracked(|p| {
+            p.graph
+                .get(node_id)
+                .ok()
+                .and_then(engine::python::structural_note)
+                .map(str::to_string)
+        });
+        let is_structural = structural.is_some();
         let role_name = match role {
             Role::Input => "input",
             Role::Constant => "constant",
@@ -537,7 +567,14 @@ fn NodePanel(
                 {is_input.then(|| view! { <SetValueForm node=node_id value=value push=push/> })}
                 {graftable.then(|| view! { <GraftForm node=node_id push=push/> })}
                 {is_branch.then(|| view! { <BranchForm node=node_id push=push/> })}
-                {(kind == NodeKind::Constant)
+                {structural.map(|why| view! {
+                    <p class="muted structural">
+                        "This number shapes the program (" {why} "): the graph holds the loop unrolled. "
+                        "Changing it reads the program again, on the server, and saves the result as a variant."
+                    </p>
+                    {save_with.map(|save| view! { <StructuralForm node=node_id value=value save=save/> })}
+                })}
+                {(kind == NodeKind::Constant && !is_structural)
                     .then(|| {
                         view! {
                             <p class="muted">
@@ -551,6 +588,35 @@ fn NodePanel(
     }
     .into_any()
     }
+}
+
+/// Sets a structural number (a loop count): the stack plus this change is saved at once, and
+/// the server reads the program again.
+#[component]
+fn StructuralForm(node: NodeId, value: Number, save: Callback<Intervention>) -> impl IntoView {
+    let text = RwSignal::new(value.to_string());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match parse_number(&text.get_untracked()) {
+            Ok(v) => {
+                error.set(None);
+                save.run(Intervention::SetInput { node, value: v });
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    view! {
+        <form class="set-structural" on:submit=submit>
+            <label>
+                "New value "
+                <input type="text" name="value" inputmode="decimal" size="10" bind:value=text/>
+            </label>
+            <button type="submit">"Set and save"</button>
+            {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+        </form>
+    }
+    .into_any()
 }
 
 fn parse_number(text: &str) -> Result<Number, String> {

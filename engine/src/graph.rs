@@ -346,6 +346,29 @@ pub struct Graph {
     pos: Vec<u32>,
     answer: NodeId,
     question: Option<Arc<str>>,
+    /// The loop-carrying program this graph was unrolled from, when it has structural inputs.
+    source: Option<Arc<SourceProgram>>,
+}
+
+/// The Python program a graph was unrolled from, kept when some of its inputs are structural
+/// (a loop count, a `while` bound): setting one extracts this program again with the new
+/// value (see [`crate::intervene::InterventionError::Structural`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceProgram {
+    /// The program as written.
+    pub code: String,
+    /// Literal values replaced since, in the order they were set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
+}
+
+/// One literal of a [`SourceProgram`] read with another value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    /// Which node, counted in the order the program's reading created them (0-based).
+    pub created: u32,
+    /// The value read instead of the literal.
+    pub value: Number,
 }
 
 /// Room left in a copy's per-node vectors, so that the nodes an intervention adds to it
@@ -368,6 +391,7 @@ impl Clone for Graph {
             pos: with_room(&self.pos),
             answer: self.answer,
             question: self.question.clone(),
+            source: self.source.clone(),
         }
     }
 }
@@ -582,6 +606,7 @@ impl GraphBuilder {
             pos: (0..n as u32).collect(),
             answer,
             question: self.question.map(Arc::from),
+            source: None,
         })
     }
 }
@@ -665,6 +690,7 @@ impl Graph {
             pos,
             answer,
             question: question.map(Arc::from),
+            source: None,
         };
         g.evaluate_all()?;
         Ok(g)
@@ -678,6 +704,16 @@ impl Graph {
     /// Replaces the question text (spans are not checked).
     pub fn set_question(&mut self, question: Option<String>) {
         self.question = question.map(Arc::from);
+    }
+
+    /// The program this graph was unrolled from, when it has structural inputs.
+    pub fn source_program(&self) -> Option<&SourceProgram> {
+        self.source.as_deref()
+    }
+
+    /// Keeps (or forgets) the program this graph was unrolled from.
+    pub fn set_source_program(&mut self, source: Option<SourceProgram>) {
+        self.source = source.map(Arc::new);
     }
 
     /// Number of nodes.
@@ -1071,7 +1107,13 @@ impl Graph {
             (None, None) => true,
             _ => false,
         };
+        let source = match (&self.source, &other.source) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        };
         question
+            && source
             && self.answer == other.answer
             && self.values == other.values
             && self.order == other.order
@@ -1168,6 +1210,8 @@ struct GraphOut<'a> {
     nodes: Vec<NodeOut<'a>>,
     order: Option<&'a [NodeId]>,
     answer: NodeId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_program: Option<&'a SourceProgram>,
 }
 
 /// A [`Graph`] as read back.
@@ -1179,6 +1223,8 @@ struct GraphIn {
     #[serde(default)]
     order: Option<Vec<NodeId>>,
     answer: NodeId,
+    #[serde(default)]
+    source_program: Option<SourceProgram>,
 }
 
 impl Serialize for Graph {
@@ -1200,6 +1246,7 @@ impl Serialize for Graph {
                 .collect(),
             order: (!natural).then_some(&self.order[..]),
             answer: self.answer,
+            source_program: self.source.as_deref(),
         }
         .serialize(s)
     }
@@ -1226,8 +1273,16 @@ impl<'de> Deserialize<'de> for Graph {
                 )
             })
             .collect();
-        Graph::from_parts(nodes, order, data.answer, data.question)
-            .map_err(serde::de::Error::custom)
+        let mut g = Graph::from_parts(nodes, order, data.answer, data.question)
+            .map_err(serde::de::Error::custom)?;
+        if let Some(p) = data.source_program {
+            crate::limits::check_len(Limit::ProgramBytes, p.code.len())
+                .map_err(serde::de::Error::custom)?;
+            crate::limits::check_len(Limit::Nodes, p.overrides.len())
+                .map_err(serde::de::Error::custom)?;
+            g.set_source_program(Some(p));
+        }
+        Ok(g)
     }
 }
 

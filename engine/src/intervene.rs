@@ -68,6 +68,19 @@ pub struct Diff {
     pub answer: (Number, Number),
     /// The graph depth before and after.
     pub depth: (u32, u32),
+    /// Set when the change read the graph's program again (a structural number: a loop
+    /// count, a `while` bound), so the graph was rebuilt rather than recomputed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reextracted: Option<Reextracted>,
+}
+
+/// How reading a program again changed its graph (see [`Diff::reextracted`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reextracted {
+    /// The construct that reads the number (`range() at line 5 reads it`).
+    pub reason: String,
+    /// The number of nodes before and after.
+    pub nodes: (usize, usize),
 }
 
 /// Why an intervention could not be applied (the graph is left unchanged).
@@ -95,15 +108,30 @@ pub enum InterventionError {
         name: String,
     },
     /// The number sets the program's shape (a loop count, a `while` condition, a list index
-    /// read while the Python program was unrolled); the graph holds the unrolled result, not
-    /// the program, so it cannot be set here.
-    #[error("`{name}` ({node}) fixes the shape of the program it was read from ({reason}); the graph holds that program unrolled, so changing it needs the program edited and extracted again")]
+    /// read while the Python program was unrolled), and the program cannot be read again here:
+    /// the graph does not keep it, or this build of the engine has no Python reader.
+    #[error("`{name}` ({node}) fixes the shape of the program it was read from ({reason}); changing it means reading that program again, and {missing}")]
     Structural {
         /// The node.
         node: NodeId,
         /// Its name.
         name: String,
         /// Which construct reads it.
+        reason: String,
+        /// Why the program cannot be read again here.
+        missing: &'static str,
+    },
+    /// Reading the program again with the new value of a structural number failed (the
+    /// program cannot run with it, or the graph was changed since it was read).
+    #[error("`{name}` ({node}) fixes the shape of the program it was read from; reading the program again with {name} = {value} failed: {reason}")]
+    Reextract {
+        /// The node.
+        node: NodeId,
+        /// Its name.
+        name: String,
+        /// The value asked for.
+        value: Number,
+        /// What went wrong, naming the line.
         reason: String,
     },
     /// The target must be a branch but is not.
@@ -146,10 +174,7 @@ pub fn apply(g: &mut Graph, iv: &Intervention) -> Result<Diff, InterventionError
 fn apply_to_scratch(h: &mut Graph, iv: &Intervention) -> Result<Diff, InterventionError> {
     let before = (h.answer_value(), depth(h));
     let (changes, added) = match iv {
-        Intervention::SetInput { node, value } => {
-            let d = set_input(h, *node, *value)?;
-            (d.changes, d.added)
-        }
+        Intervention::SetInput { node, value } => return set_input(h, *node, *value),
         Intervention::Graft { node, f } => graft(h, *node, *f)?,
         Intervention::AddDistractor {
             name,
@@ -179,6 +204,7 @@ fn apply_to_scratch(h: &mut Graph, iv: &Intervention) -> Result<Diff, Interventi
         added,
         answer: (before.0, h.answer_value()),
         depth: (before.1, depth(h)),
+        reextracted: None,
     })
 }
 
@@ -200,11 +226,8 @@ fn set_input(g: &mut Graph, id: NodeId, value: Number) -> Result<Diff, Intervent
         NodeKind::Input { .. } => {}
         NodeKind::Constant => {
             if let Some(reason) = crate::python::structural_note(node) {
-                return Err(InterventionError::Structural {
-                    node: id,
-                    name: node.name.clone(),
-                    reason: reason.to_string(),
-                });
+                let reason = reason.to_string();
+                return reextract(g, id, value, reason);
             }
             return Err(InterventionError::Constant {
                 node: id,
@@ -242,6 +265,108 @@ fn set_input(g: &mut Graph, id: NodeId, value: Number) -> Result<Diff, Intervent
         added: vec![],
         answer: (before, g.answer_value()),
         depth: (d, d),
+        reextracted: None,
+    })
+}
+
+/// Sets structural number `id` of `g` to `value` by reading `g`'s program again with it.
+#[cfg(feature = "reextract")]
+fn reextract(
+    g: &mut Graph,
+    id: NodeId,
+    value: Number,
+    reason: String,
+) -> Result<Diff, InterventionError> {
+    use crate::graph::Override;
+    let name = g.node(id).name.clone();
+    let Some(program) = g.source_program() else {
+        return Err(InterventionError::Structural {
+            node: id,
+            name,
+            reason,
+            missing: "this graph does not keep the program (it was read back unrolled): edit the program and extract it again",
+        });
+    };
+    let failed = |why: String| InterventionError::Reextract {
+        node: id,
+        name: name.clone(),
+        value,
+        reason: why,
+    };
+    // The graph must still be what its program reads to, up to the values of its inputs
+    // (carried over): re-reading would drop grafts, distractors and other edits.
+    let (fresh, ids) = crate::python::read_program(&program.code, g.question(), &program.overrides)
+        .map_err(|e| failed(format!("the program no longer reads: {e}")))?;
+    let mut overrides = program.overrides.clone();
+    let mut set = |created: usize, value: Number| {
+        overrides.retain(|o| o.created != created as u32);
+        overrides.push(Override {
+            created: created as u32,
+            value,
+        });
+    };
+    if !fresh.same_as(g) {
+        let same_shape = fresh.len() == g.len()
+            && fresh.answer() == g.answer()
+            && fresh.order() == g.order()
+            && g.ids().all(|i| {
+                let (a, b) = (fresh.node(i), g.node(i));
+                a.name == b.name && a.kind == b.kind && a.operands == b.operands
+            });
+        if !same_shape {
+            return Err(failed(
+                "the graph was changed since its program was read (a graft, a distractor, a branch), and reading it again would undo that; set the structural numbers first, then intervene".into(),
+            ));
+        }
+        for (created, &i) in ids.iter().enumerate() {
+            if matches!(g.node(i).kind, NodeKind::Input { .. }) && g.value(i) != fresh.value(i) {
+                set(created, g.value(i));
+            }
+        }
+    }
+    let created = ids
+        .iter()
+        .position(|&i| i == id)
+        .ok_or_else(|| failed(format!("{id} is not one of the program's nodes")))?;
+    set(created, value);
+    crate::limits::check_len(crate::limits::Limit::Nodes, overrides.len())
+        .map_err(|e| failed(e.to_string()))?;
+    let (h, _) = crate::python::read_program(&program.code, g.question(), &overrides)
+        .map_err(|e| failed(e.to_string()))?;
+    let before = (g.answer_value(), depth(g), g.len());
+    let old = g.value(id);
+    let added = (before.2..h.len()).map(|i| NodeId(i as u32)).collect();
+    *g = h;
+    Ok(Diff {
+        changes: vec![ValueChange {
+            node: id,
+            old,
+            new: value,
+        }],
+        added,
+        answer: (before.0, g.answer_value()),
+        depth: (before.1, depth(g)),
+        reextracted: Some(Reextracted {
+            reason,
+            nodes: (before.2, g.len()),
+        }),
+    })
+}
+
+/// This build of the engine has no Python reader (the browser's): structural numbers are
+/// refused.
+#[cfg(not(feature = "reextract"))]
+fn reextract(
+    g: &mut Graph,
+    id: NodeId,
+    _value: Number,
+    reason: String,
+) -> Result<Diff, InterventionError> {
+    Err(InterventionError::Structural {
+        node: id,
+        name: g.node(id).name.clone(),
+        reason,
+        missing: "this build of the engine (the browser's) cannot: save the change and the server reads the program again",
     })
 }
 

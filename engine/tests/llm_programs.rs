@@ -153,18 +153,127 @@ fn loop_counts_from_inputs_are_structural() {
         g.node(weekly).kind,
         NodeKind::Input { span: Some(_) }
     ));
-    // Setting the loop count is refused, naming the loop.
-    match intervene(
+    // Setting the loop count reads the program again: the loop unrolls to its new length and
+    // the diff says so.
+    let (h, diff) = intervene(
         &g,
         &Intervention::SetInput {
             node: weeks,
             value: Number::int(20),
         },
+    )
+    .unwrap();
+    assert_eq!(h.answer_value(), Number::int(300));
+    assert_eq!(diff.answer, (Number::int(180), Number::int(300)));
+    let re = diff
+        .reextracted
+        .as_ref()
+        .expect("the diff says the program was read again");
+    assert!(
+        re.reason.contains("range()") && re.reason.contains("line 5"),
+        "{re:?}"
+    );
+    assert_eq!(re.nodes, (g.len(), g.len() + 8), "{re:?}");
+    assert_eq!(diff.added.len(), 8);
+    assert!(h.find("total_21").is_some() && h.find("total_22").is_none());
+    assert_eq!(h.value(h.find("weeks").unwrap()), Number::int(20));
+    // The new graph prints to a program that reads back to it.
+    let back = parse_program(&to_python(&h), h.question()).unwrap();
+    assert!(back.same_as(&h), "{}", to_python(&h));
+    // It keeps its program (through JSON too), so the count can change again, and the same
+    // operations replay to the same graph.
+    let json: engine::Graph = serde_json::from_str(&serde_json::to_string(&h).unwrap()).unwrap();
+    assert!(json.identical(&h));
+    let (h3, d3) = intervene(
+        &json,
+        &Intervention::SetInput {
+            node: weeks,
+            value: Number::int(3),
+        },
+    )
+    .unwrap();
+    assert_eq!(h3.answer_value(), Number::int(45));
+    assert_eq!(d3.reextracted.unwrap().nodes, (h.len(), h.len() - 17));
+    let lineage = engine::curriculum::Lineage {
+        operations: vec![
+            Intervention::SetInput {
+                node: weeks,
+                value: Number::int(20),
+            },
+            Intervention::SetInput {
+                node: weeks,
+                value: Number::int(3),
+            },
+        ],
+        source_id: "tom".into(),
+        seed: 0,
+    };
+    let replayed = engine::curriculum::regenerate(&g, &lineage).unwrap();
+    assert!(replayed.same_as(&h3));
+    // An input set before the loop count is carried into the new reading.
+    let (w, _) = intervene(
+        &g,
+        &Intervention::SetInput {
+            node: weekly,
+            value: Number::int(10),
+        },
+    )
+    .unwrap();
+    let (w, d) = intervene(
+        &w,
+        &Intervention::SetInput {
+            node: weeks,
+            value: Number::int(4),
+        },
+    )
+    .unwrap();
+    assert_eq!(w.answer_value(), Number::int(40));
+    assert_eq!(d.answer, (Number::int(120), Number::int(40)));
+    // A graft would be undone by reading the program again: refused, saying what to do.
+    let total = g.answer();
+    let (grafted, _) = intervene(
+        &g,
+        &Intervention::Graft {
+            node: total,
+            f: engine::ProxyFn {
+                op: engine::ProxyOp::Add,
+                k: Number::int(5),
+            },
+        },
+    )
+    .unwrap();
+    match intervene(
+        &grafted,
+        &Intervention::SetInput {
+            node: weeks,
+            value: Number::int(20),
+        },
     ) {
-        Err(e @ InterventionError::Structural { .. }) => {
-            assert!(e.to_string().contains("line 5"), "{e}")
+        Err(e @ InterventionError::Reextract { .. }) => {
+            assert!(
+                e.to_string().contains("set the structural numbers first"),
+                "{e}"
+            )
         }
         other => panic!("{other:?}"),
+    }
+    // A count the program cannot run with fails naming the loop; the graph stays as it was.
+    for bad in [
+        Number::int(MAX_LOOP_ITERATIONS as i128 + 1),
+        Number::ratio(5, 2).unwrap(),
+    ] {
+        let mut same = g.clone();
+        let e = engine::intervene::apply(
+            &mut same,
+            &Intervention::SetInput {
+                node: weeks,
+                value: bad,
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(e, InterventionError::Reextract { .. }), "{e}");
+        assert!(e.to_string().contains("line 5"), "{e}");
+        assert!(same.identical(&g));
     }
     // The per-week amount is an ordinary input: every unrolled step follows it.
     let (h, diff) = intervene(

@@ -241,3 +241,49 @@ fn the_browser_half_of_the_app_never_links_the_store() {
     let closure = w.closure("frontend");
     assert!(!closure.contains("store") && !closure.contains("sqlx"));
 }
+
+/// The engine features `krate`'s build turns on (`cargo tree -e features`), for `target`.
+fn engine_features(krate: &str, target: Option<&str>) -> BTreeSet<String> {
+    let mut cmd = Command::new(cargo());
+    cmd.args([
+        "tree",
+        "--offline",
+        "-e",
+        "features",
+        "--prefix",
+        "none",
+        "-p",
+        krate,
+    ]);
+    if let Some(t) = target {
+        cmd.args(["--target", t]);
+    }
+    let out = cmd
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree -p {krate} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("engine feature \""))
+        .filter_map(|l| l.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_browser_builds_the_engine_without_the_python_reader() {
+    // `reextract` (reading a program again when a structural number changes) pulls the Python
+    // parser into whatever links it: the bundle must not turn it on; the store (and so the
+    // server and the CLI) must.
+    let browser = engine_features("frontend", Some("wasm32-unknown-unknown"));
+    assert!(
+        !browser.contains("reextract") && !browser.contains("default"),
+        "{browser:?}"
+    );
+    assert!(engine_features("store", None).contains("reextract"));
+}

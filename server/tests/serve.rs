@@ -246,6 +246,58 @@ fn variants_are_re_derived_on_the_server_with_lineage() {
     assert_eq!(problem["variants"].as_array().unwrap().len(), 2);
 }
 
+/// A loop count read from an input is structural: setting it through the API reads the
+/// problem's program again on the server, and the variant holds the loop unrolled anew.
+#[test]
+fn setting_a_loop_count_reads_the_program_again() {
+    let dir = data_dir();
+    let server = start(dir.path());
+    let addr = server.addr;
+    let row = json!({
+        "question": "Tom saves 15 dollars a week for 12 weeks. How much does he save?",
+        "code": "def solution():\n    weekly = 15\n    weeks = 12\n    total = 0\n    for week in range(weeks):\n        total += weekly\n    return total\n",
+    });
+    let (status, d) = post_text(addr, "/api/datasets?name=loops", &row.to_string());
+    assert_eq!(status, 201, "{d}");
+    let id = d["dataset_id"].as_i64().unwrap();
+    let (_, page) = get_json(addr, &format!("/api/datasets/{id}?limit=1"));
+    let pid = page["problems"][0]["id"].as_i64().unwrap();
+    let (_, problem) = get_json(addr, &format!("/api/problems/{pid}"));
+    let graph = &problem["graph"];
+    let nodes = graph["nodes"].as_array().unwrap();
+    let weeks = nodes.iter().position(|n| n["name"] == "weeks").unwrap();
+    assert_eq!(nodes[weeks]["kind"], "constant", "{graph}");
+    assert!(graph["source_program"]["code"]
+        .as_str()
+        .unwrap()
+        .contains("range(weeks)"));
+
+    let set = |v: &str| json!({"op": "set_input", "node": weeks, "value": v});
+    let (status, saved) = post_json(
+        addr,
+        &format!("/api/problems/{pid}/variants"),
+        &json!({"operations": [set("20")]}),
+    );
+    assert_eq!(status, 201, "{saved}");
+    let (_, v) = get_json(addr, &format!("/api/variants/{}", saved["id"]));
+    let answer = v["graph"]["answer"].as_u64().unwrap() as usize;
+    assert_eq!(v["graph"]["nodes"][answer]["value"], "300", "{v}");
+    assert_eq!(
+        v["graph"]["nodes"].as_array().unwrap().len(),
+        nodes.len() + 8
+    );
+    // A count the loop cannot run is refused, naming the loop's line; nothing is stored.
+    let (status, e) = post_json(
+        addr,
+        &format!("/api/problems/{pid}/variants"),
+        &json!({"operations": [set("2.5")]}),
+    );
+    assert_eq!(status, 400, "{e}");
+    assert!(e["error"].as_str().unwrap().contains("line 5"), "{e}");
+    let (_, problem) = get_json(addr, &format!("/api/problems/{pid}"));
+    assert_eq!(problem["variants"].as_array().unwrap().len(), 1);
+}
+
 #[test]
 fn share_links_are_read_only() {
     let dir = data_dir();

@@ -32,9 +32,12 @@
 //! Decisions taken while reading (a loop count, a `while` or comprehension condition, a list
 //! index, an `if` whose arms `return`/`break` or change a list) are *structural*: the graph
 //! holds their outcome, not the decision. Every input such a decision reads becomes a
-//! [`NodeKind::Constant`] whose text ends with `# structural: <why>`; interventions refuse to
-//! set it ([`crate::intervene::InterventionError::Structural`]) instead of silently leaving
-//! the unrolled loop as it was. To change it, edit the program and extract it again.
+//! [`NodeKind::Constant`] whose text ends with `# structural: <why>`, and the graph keeps the
+//! program ([`Graph::source_program`]). Setting such a constant reads the program again with
+//! the new value (the loop unrolls to its new length) and the diff says so
+//! ([`crate::intervene::Diff::reextracted`]); a graph without its program (one read back from
+//! the printer's unrolled form) refuses instead
+//! ([`crate::intervene::InterventionError::Structural`]).
 //!
 //! Lines written by [`crate::printer::to_python`] may end with a `# graft: ...` marker:
 //! `input [A..B]`, `constant [structural: why]`, `proxy`, `step`, or `args a b c` (explicit
@@ -47,7 +50,8 @@ use ruff_text_size::{Ranged, TextSize};
 
 use crate::expr::{BinOp, CmpOp, Cond, Expr, Func};
 use crate::graph::{
-    Graph, GraphBuilder, GraphError, Node, NodeId, NodeKind, ProxyFn, ProxyOp, Span,
+    Graph, GraphBuilder, GraphError, Node, NodeId, NodeKind, Override, ProxyFn, ProxyOp,
+    SourceProgram, Span,
 };
 use crate::limits::{check_len, check_python, Limit, LimitError, MAX_NESTING};
 use crate::number::{ArithError, Number};
@@ -229,6 +233,20 @@ impl PythonError {
 ///
 /// `question`, when given, becomes the graph's question and is searched for the inputs' numbers.
 pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, PythonError> {
+    read_program(source, question, &[]).map(|(g, _)| g)
+}
+
+/// [`parse_program`] with some literals read as other values (`overrides`, by the order in
+/// which reading creates nodes), and the id each created node got, in creation order.
+///
+/// A graph with structural inputs keeps its program and these overrides
+/// ([`Graph::source_program`]), so that setting a structural input can read the program again
+/// with the new value ([`crate::intervene`]).
+pub(crate) fn read_program(
+    source: &str,
+    question: Option<&str>,
+    overrides: &[Override],
+) -> Result<(Graph, Vec<NodeId>), PythonError> {
     check_python(source)?;
     if let Some(q) = question {
         check_len(Limit::TextBytes, q.len())?;
@@ -256,6 +274,7 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
         ret_name: "result".to_string(),
         tainted: Vec::new(),
         structural: Vec::new(),
+        overrides,
     };
     let mut entry: Option<&ast::StmtFunctionDef> = None;
     let mut defs = 0usize;
@@ -320,7 +339,8 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
             .find(|&at| source[at..].starts_with("# graft: ids")),
     };
     if ids_marker.is_none() && it.structural.is_empty() {
-        return it.b.build(answer).map_err(to_eval);
+        let ids = (0..it.b.len() as u32).map(NodeId).collect();
+        return Ok((it.b.build(answer).map_err(to_eval)?, ids));
     }
     let ids = match ids_marker {
         None => (0..it.b.len() as u32).map(NodeId).collect(),
@@ -353,13 +373,20 @@ pub fn parse_program(source: &str, question: Option<&str>) -> Result<Graph, Pyth
         nodes[id.index()] = Some((node, it.b.value(NodeId(k as u32))));
     }
     let nodes = nodes.into_iter().flatten().collect();
-    Graph::from_parts(
+    let mut g = Graph::from_parts(
         nodes,
         ids.clone(),
         ids[answer.index()],
         question.map(str::to_string),
     )
-    .map_err(to_eval)
+    .map_err(to_eval)?;
+    if !it.structural.is_empty() {
+        g.set_source_program(Some(SourceProgram {
+            code: source.to_string(),
+            overrides: overrides.to_vec(),
+        }));
+    }
+    Ok((g, ids))
 }
 
 /// Parses `3 0 1 2`: the id of the k-th created node, a permutation of `0..n`.
@@ -555,6 +582,8 @@ struct Interp<'s> {
     tainted: Vec<bool>,
     /// Inputs that structural decisions read, with why.
     structural: Vec<(NodeId, String)>,
+    /// Literals read as other values, by creation order.
+    overrides: &'s [Override],
 }
 
 /// The operands of the node being built, and the name hoisted ternaries are based on.
@@ -1246,6 +1275,19 @@ impl<'s> Interp<'s> {
         })
     }
 
+    /// Adds the input `name = value` (the value an override gives it, if any; its span is
+    /// still where the question states the literal).
+    fn new_input(&mut self, name: &str, value: Number, span: Option<Span>) -> NodeId {
+        let created = self.b.len() as u32;
+        let value = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|o| o.created == created)
+            .map_or(value, |o| o.value);
+        self.b.input(name, value, span)
+    }
+
     /// The helper function `c` calls, if it calls one.
     fn helper_call(&self, c: &ast::ExprCall) -> Option<&'s ast::StmtFunctionDef> {
         match &*c.func {
@@ -1258,7 +1300,7 @@ impl<'s> Interp<'s> {
     fn eval_val(&mut self, e: &'s ast::Expr, name: &str) -> Result<Val, PythonError> {
         if let Some(v) = literal_value(self.src, e) {
             let span = self.find_span(v);
-            let id = self.b.input(name, v, span);
+            let id = self.new_input(name, v, span);
             let text = self.line_text(e.start());
             self.b.set_text(id, text);
             return Ok(Val::Node(id));
@@ -1312,7 +1354,7 @@ impl<'s> Interp<'s> {
                 };
                 if let Some(v) = literal {
                     let span = self.find_span(v);
-                    self.b.input(name, v, span)
+                    self.new_input(name, v, span)
                 } else {
                     let mut ops = Operands::new(name);
                     if let Marker::Args(names) = &marker {
@@ -1335,7 +1377,7 @@ impl<'s> Interp<'s> {
             }
             Marker::Input(span) => {
                 let v = self.literal_expr(value)?;
-                self.b.input(name, v, span)
+                self.new_input(name, v, span)
             }
             Marker::Constant(note) => {
                 let v = self.literal_expr(value)?;
