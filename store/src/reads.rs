@@ -27,6 +27,8 @@ pub struct ProblemStamp {
     pub dataset_version: i64,
     /// The problem's share token (unique to the row).
     pub share_token: String,
+    /// Whether its dataset is public (what the read rule needs, read in the same query).
+    pub public: bool,
     /// Whether the caller's response shows write controls (set by
     /// [`crate::Ops::problem_stamp`]; `false` from [`Store::problem_stamp`]).
     pub can_write: bool,
@@ -240,7 +242,8 @@ impl Store {
     /// such problem. One indexed read: the server asks it on every cached request.
     pub async fn problem_stamp(&self, id: i64) -> StoreResult<Option<ProblemStamp>> {
         let row = sqlx::query!(
-            r#"SELECT p.dataset_id, p.version, d.version AS dataset_version, p.share_token
+            r#"SELECT p.dataset_id, p.version, d.version AS dataset_version, p.share_token,
+                      d.visibility
              FROM problems p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?"#,
             id
         )
@@ -252,6 +255,7 @@ impl Store {
             version: r.version,
             dataset_version: r.dataset_version,
             share_token: r.share_token,
+            public: r.visibility == "public",
             can_write: false,
         }))
     }

@@ -398,13 +398,10 @@ impl Store {
     /// logged-in account a private one. A missing dataset passes (the read that follows
     /// answers "not found").
     pub async fn check_read(&self, user: Option<&UserInfo>, dataset_id: i64) -> StoreResult<()> {
-        if user.is_some() || self.dataset_is_public(dataset_id).await? != Some(false) {
-            Ok(())
-        } else {
-            Err(StoreError::LoginRequired(format!(
-                "read dataset {dataset_id}: it is private"
-            )))
+        if user.is_some() {
+            return may_read(user, dataset_id, None);
         }
+        may_read(user, dataset_id, self.dataset_is_public(dataset_id).await?)
     }
 
     /// The dataset a problem, variant or job belongs to (`None`: no such row).
@@ -450,6 +447,22 @@ impl Store {
             Some(d) => self.check_read(user, d).await,
             None => Ok(()),
         }
+    }
+}
+
+/// The read rule of [`Store::check_read`], given whether dataset `dataset_id` is public
+/// (`None`: no such dataset, or not looked up because `user` is logged in).
+pub(crate) fn may_read(
+    user: Option<&UserInfo>,
+    dataset_id: i64,
+    public: Option<bool>,
+) -> StoreResult<()> {
+    if user.is_some() || public != Some(false) {
+        Ok(())
+    } else {
+        Err(StoreError::LoginRequired(format!(
+            "read dataset {dataset_id}: it is private"
+        )))
     }
 }
 
