@@ -402,13 +402,17 @@ pub struct GraphBuilder {
     nodes: Vec<Node>,
     values: Vec<Number>,
     question: Option<String>,
-    /// Every name given so far.
+    /// Every name given so far, once there are [`NAME_SET_FROM`] nodes (fewer are searched
+    /// in `nodes` directly: most programs are small, and hashing every name costs more).
     names: HashSet<String>,
     /// For a base name, the suffix to try first (`total_7` after `total_6`), so that many
     /// reassignments of one name cost linear time.
     next_suffix: HashMap<String, u32>,
 }
 
+/// The names an identifier may not take (Python's keywords and the builtins the printer
+/// calls); [`is_py_keyword`] matches them, and a test keeps the two the same.
+#[cfg(test)]
 const PY_KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
     "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
@@ -426,7 +430,59 @@ fn is_normal_identifier(base: &str) -> bool {
         && b[b.len() - 1] != b'_'
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
         && !base.contains("__")
-        && !PY_KEYWORDS.contains(&base)
+        && !is_py_keyword(base)
+}
+
+/// Whether `s` is one of [`PY_KEYWORDS`] (a `match`: compiled to a switch on the length).
+fn is_py_keyword(s: &str) -> bool {
+    matches!(
+        s,
+        "False"
+            | "None"
+            | "True"
+            | "and"
+            | "as"
+            | "assert"
+            | "async"
+            | "await"
+            | "break"
+            | "class"
+            | "continue"
+            | "def"
+            | "del"
+            | "elif"
+            | "else"
+            | "except"
+            | "finally"
+            | "for"
+            | "from"
+            | "global"
+            | "if"
+            | "import"
+            | "in"
+            | "is"
+            | "lambda"
+            | "nonlocal"
+            | "not"
+            | "or"
+            | "pass"
+            | "raise"
+            | "return"
+            | "try"
+            | "while"
+            | "with"
+            | "yield"
+            | "math"
+            | "min"
+            | "max"
+            | "abs"
+            | "round"
+            | "int"
+            | "float"
+            | "sum"
+            | "solution"
+            | "print"
+    )
 }
 
 /// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
@@ -449,11 +505,14 @@ pub fn identifier(base: &str) -> String {
     if s.as_bytes()[0].is_ascii_digit() {
         s.insert(0, 'n');
     }
-    if PY_KEYWORDS.contains(&s.as_str()) {
+    if is_py_keyword(&s) {
         s.push('_');
     }
     s
 }
+
+/// From this many nodes on, a [`GraphBuilder`] keeps its names in a hash set.
+const NAME_SET_FROM: usize = 32;
 
 impl GraphBuilder {
     /// An empty builder for a problem with this question text.
@@ -472,18 +531,28 @@ impl GraphBuilder {
         self.fresh_name(base).0
     }
 
-    /// The unique name for `base`, with the base in normal form and the suffix used.
-    fn fresh_name(&self, base: &str) -> (String, String, u32) {
+    /// Whether a node already has the name `name`.
+    fn taken(&self, name: &str) -> bool {
+        if self.nodes.len() < NAME_SET_FROM {
+            self.nodes.iter().any(|n| n.name == name)
+        } else {
+            self.names.contains(name)
+        }
+    }
+
+    /// The unique name for `base`, and when it had to be suffixed, the base in normal form
+    /// and the suffix used.
+    fn fresh_name(&self, base: &str) -> (String, Option<(String, u32)>) {
         let base = identifier(base);
-        if !self.names.contains(&base) {
-            return (base.clone(), base, 1);
+        if !self.taken(&base) {
+            return (base, None);
         }
         let start = self.next_suffix.get(&base).copied().unwrap_or(2);
         let (name, k) = (start..)
             .map(|i| (suffixed(&base, i), i))
-            .find(|(n, _)| !self.names.contains(n))
+            .find(|(n, _)| !self.taken(n))
             .expect("an unused name exists");
-        (name, base, k)
+        (name, Some((base, k)))
     }
 
     /// The value of an already added node.
@@ -543,9 +612,20 @@ impl GraphBuilder {
                 });
             }
         }
-        let args: Vec<Number> = operands.iter().map(|o| self.values[o.index()]).collect();
+        // The operands' values, on the stack for the usual few operands.
+        let mut small = [Number::ZERO; 8];
+        let many: Vec<Number>;
+        let args: &[Number] = if operands.len() <= small.len() {
+            for (slot, o) in small.iter_mut().zip(&operands) {
+                *slot = self.values[o.index()];
+            }
+            &small[..operands.len()]
+        } else {
+            many = operands.iter().map(|o| self.values[o.index()]).collect();
+            &many
+        };
         let value = kind
-            .compute(&args, Number::ZERO)
+            .compute(args, Number::ZERO)
             .map_err(|e| GraphError::Eval {
                 node: id,
                 name: name.to_string(),
@@ -565,11 +645,17 @@ impl GraphBuilder {
     }
 
     fn push(&mut self, name: &str, kind: NodeKind, operands: Vec<NodeId>, value: Number) -> NodeId {
-        let (name, base, k) = self.fresh_name(name);
-        if k > 1 {
+        let (name, suffixed) = self.fresh_name(name);
+        if let Some((base, k)) = suffixed {
             self.next_suffix.insert(base, k + 1);
         }
-        self.names.insert(name.clone());
+        if self.nodes.len() + 1 == NAME_SET_FROM {
+            // From the next node on, names are looked up in the set.
+            self.names.extend(self.nodes.iter().map(|n| n.name.clone()));
+        }
+        if self.nodes.len() + 1 >= NAME_SET_FROM {
+            self.names.insert(name.clone());
+        }
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(Node {
             name,
@@ -1387,6 +1473,15 @@ mod tests {
         let json = serde_json::to_string(&g).unwrap();
         let back: Graph = serde_json::from_str(&json).unwrap();
         assert!(g.same_as(&back));
+    }
+
+    #[test]
+    fn the_keyword_match_is_the_keyword_list() {
+        for k in PY_KEYWORDS {
+            assert!(is_py_keyword(k), "{k}");
+            assert!(!is_py_keyword(&format!("{k}_")));
+        }
+        assert_eq!(PY_KEYWORDS.len(), 45);
     }
 
     #[test]

@@ -168,8 +168,17 @@ pub fn check_len(limit: Limit, len: usize) -> Result<(), LimitError> {
 /// f-string fields well enough to count what a parser would nest; it never recurses.
 pub fn check_python(src: &str) -> Result<(), LimitError> {
     check_len(Limit::ProgramBytes, src.len())?;
+    if surely_within(src) {
+        return Ok(());
+    }
+    scan_python(src)
+}
+
+/// The scan behind [`check_python`], for a program the quick counts did not clear.
+fn scan_python(src: &str) -> Result<(), LimitError> {
     let mut scan = PyScan {
-        chars: src.chars().peekable(),
+        src,
+        at: 0,
         line: 1,
         column: 0,
         ops: 0,
@@ -179,6 +188,65 @@ pub fn check_python(src: &str) -> Result<(), LimitError> {
         width: 0,
     };
     scan.run()
+}
+
+/// Whether simple counts already show that `src` is within [`MAX_OPERATORS`] and
+/// [`MAX_NESTING`], so that the scan of [`check_python`] cannot fail (most programs are far
+/// below both). One branch-free pass over the bytes; `false` means "scan to be sure".
+///
+/// The scan counts an operator for an operator character, an opening bracket or a keyword
+/// (an ASCII word), so the whole program's operator characters, opening brackets, non-ASCII
+/// bytes and ASCII words bound any one statement's count. Its stack grows by an opening bracket, a string (opened
+/// by a quote) or an f-string field (opened by `{`), so those characters bound the nesting;
+/// each open block is indented deeper than the one around it, so the blocks are fewer than
+/// the lines.
+fn surely_within(src: &str) -> bool {
+    /// Per byte: 1 = an operator character or opening bracket, 2 = part of a word, 4 = an
+    /// opening bracket or a quote, 8 = a newline.
+    const CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let ops = b"+-*/%@&|^~<>=!.:;";
+        let mut i = 0;
+        while i < ops.len() {
+            t[ops[i] as usize] = 1;
+            i += 1;
+        }
+        t[b'(' as usize] = 1 | 4;
+        t[b'[' as usize] = 1 | 4;
+        t[b'{' as usize] = 1 | 4;
+        t[b'\'' as usize] = 4;
+        t[b'"' as usize] = 4;
+        t[b'\n' as usize] = 8;
+        let mut b = 0;
+        while b < 256 {
+            // ASCII letters, digits and `_`. A byte of a non-ASCII character counts as an
+            // operator and ends a word: the keywords are ASCII, and the scan may start one
+            // right after a character that is not a letter (`→not`).
+            if (b >= b'a' as usize && b <= b'z' as usize)
+                || (b >= b'A' as usize && b <= b'Z' as usize)
+                || (b >= b'0' as usize && b <= b'9' as usize)
+                || b == b'_' as usize
+            {
+                t[b] = 2;
+            } else if b >= 0x80 {
+                t[b] = 1;
+            }
+            b += 1;
+        }
+        t
+    };
+    let (mut ops, mut nest, mut lines) = (0usize, 0usize, 1usize);
+    let mut prev_word = 0usize;
+    for &b in src.as_bytes() {
+        let c = CLASS[b as usize] as usize;
+        let word = (c >> 1) & 1;
+        // A word counts once, at its first byte.
+        ops += (c & 1) + (word & !prev_word & 1);
+        prev_word = word;
+        nest += (c >> 2) & 1;
+        lines += (c >> 3) & 1;
+    }
+    ops <= MAX_OPERATORS && nest <= MAX_NESTING && lines <= MAX_NESTING
 }
 
 /// Where the scanner is: code inside brackets, or a string.
@@ -197,7 +265,9 @@ enum Ctx {
 }
 
 struct PyScan<'s> {
-    chars: std::iter::Peekable<std::str::Chars<'s>>,
+    src: &'s str,
+    /// Byte offset of the next character (always on a character boundary).
+    at: usize,
     line: u32,
     column: u32,
     /// Operators counted in the current logical line.
@@ -211,8 +281,27 @@ struct PyScan<'s> {
 }
 
 impl PyScan<'_> {
+    /// The next character, without reading it (ASCII without decoding).
+    #[inline]
+    fn peek(&self) -> Option<char> {
+        let b = *self.src.as_bytes().get(self.at)?;
+        if b.is_ascii() {
+            Some(b as char)
+        } else {
+            self.src[self.at..].chars().next()
+        }
+    }
+
+    /// The byte `k` bytes ahead, if any (to compare with ASCII quotes only).
+    #[inline]
+    fn byte_at(&self, k: usize) -> Option<u8> {
+        self.src.as_bytes().get(self.at + k).copied()
+    }
+
+    #[inline]
     fn next(&mut self) -> Option<char> {
-        let c = self.chars.next()?;
+        let c = self.peek()?;
+        self.at += c.len_utf8();
         if c == '\n' {
             self.line += 1;
             self.column = 0;
@@ -295,11 +384,14 @@ impl PyScan<'_> {
     fn code_char(&mut self, c: char) -> Result<(), LimitError> {
         match c {
             '#' => {
-                while self.chars.peek().is_some_and(|&n| n != '\n') {
-                    self.next();
-                }
+                // To the end of the line (not past it): one search, columns in characters.
+                let rest = &self.src.as_bytes()[self.at..];
+                let len = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+                let skipped = &rest[..len];
+                self.column += skipped.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u32;
+                self.at += len;
             }
-            '\\' if self.chars.peek() == Some(&'\n') => {
+            '\\' if self.byte_at(0) == Some(b'\n') => {
                 self.next();
             }
             '\n' if self.stack.is_empty() => {
@@ -328,27 +420,24 @@ impl PyScan<'_> {
 
     /// A name, keyword or number starting with `first`; a string prefix opens its string.
     fn word(&mut self, first: char) -> Result<(), LimitError> {
-        let mut word = String::new();
-        word.push(first);
-        while let Some(&n) = self.chars.peek() {
+        let start = self.at - first.len_utf8();
+        while let Some(n) = self.peek() {
             if n == '_' || n.is_alphanumeric() {
-                if word.len() < 16 {
-                    word.push(n);
-                }
                 self.next();
             } else {
                 break;
             }
         }
-        if let Some(&q @ ('\'' | '"')) = self.chars.peek() {
-            let prefix = word.to_ascii_lowercase();
-            if prefix.len() <= 2 && prefix.chars().all(|p| "rbuft".contains(p)) {
+        let word = &self.src[start..self.at];
+        if let Some(q @ ('\'' | '"')) = self.peek() {
+            if word.len() <= 2 && word.bytes().all(|p| b"rbuftRBUFT".contains(&p)) {
+                let fmt = word.bytes().any(|p| matches!(p, b'f' | b'F' | b't' | b'T'));
                 self.next();
-                return self.open_string(q, prefix.contains('f') || prefix.contains('t'));
+                return self.open_string(q, fmt);
             }
         }
         if matches!(
-            word.as_str(),
+            word,
             "not" | "and" | "or" | "if" | "else" | "lambda" | "in" | "is" | "await" | "for"
         ) {
             self.op()?;
@@ -358,8 +447,8 @@ impl PyScan<'_> {
 
     /// Opens a string whose first quote `q` was just read.
     fn open_string(&mut self, q: char, fmt: bool) -> Result<(), LimitError> {
-        let mut probe = self.chars.clone();
-        let triple = probe.next() == Some(q) && probe.next() == Some(q);
+        // `q` is an ASCII quote: comparing bytes compares characters.
+        let triple = self.byte_at(0) == Some(q as u8) && self.byte_at(1) == Some(q as u8);
         if triple {
             self.next();
             self.next();
@@ -382,7 +471,7 @@ impl PyScan<'_> {
                 return self.code_char('\n');
             }
             '{' if fmt => {
-                if self.chars.peek() == Some(&'{') {
+                if self.byte_at(0) == Some(b'{') {
                     self.next();
                 } else {
                     self.push(Ctx::Field)?;
@@ -392,8 +481,7 @@ impl PyScan<'_> {
                 if !triple {
                     self.stack.pop();
                 } else {
-                    let mut probe = self.chars.clone();
-                    if probe.next() == Some(q) && probe.next() == Some(q) {
+                    if self.byte_at(0) == Some(q as u8) && self.byte_at(1) == Some(q as u8) {
                         self.next();
                         self.next();
                         self.stack.pop();
@@ -473,6 +561,40 @@ mod tests {
         // A bracket continued over lines is one statement.
         let cont = format!("x = (1\n{})\n", "+ 1\n".repeat(300));
         assert_eq!(check_python(&cont).unwrap_err().limit, Limit::Operators);
+    }
+
+    proptest::proptest! {
+        /// The quick counts clear only programs the scan passes.
+        #[test]
+        fn the_quick_counts_clear_only_what_the_scan_passes(
+            src in "([()\\[\\]{}'\"#+*/:= \n\t]|not|and|if|x|1|f'|é|→|    ){0,300}"
+        ) {
+            if surely_within(&src) {
+                proptest::prop_assert!(scan_python(&src).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn the_quick_counts_leave_the_near_limit_programs_to_the_scan() {
+        // Within both limits by the counts: cleared without the scan.
+        assert!(surely_within(
+            "def solution():\n    x = (1 + 2) * 3\n    return x\n"
+        ));
+        // Over 256 operators on one line, 65 brackets, 65 lines: scanned (and refused, or not).
+        let ops = format!("x = {}1\n", "1 + ".repeat(300));
+        assert!(!surely_within(&ops));
+        assert_eq!(check_python(&ops).unwrap_err().limit, Limit::Operators);
+        let deep = format!("x = {}1{}\n", "(".repeat(65), ")".repeat(65));
+        assert!(!surely_within(&deep));
+        assert_eq!(check_python(&deep).unwrap_err().limit, Limit::Nesting);
+        let long = "x = 1\n".repeat(65);
+        assert!(!surely_within(&long));
+        check_python(&long).unwrap();
+        // A keyword right after a non-ASCII character still counts.
+        let nots = format!("x = {}1\n", "→not ".repeat(300));
+        assert!(!surely_within(&nots));
+        assert_eq!(check_python(&nots).unwrap_err().limit, Limit::Operators);
     }
 
     #[test]

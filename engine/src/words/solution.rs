@@ -73,8 +73,39 @@ pub fn worked(original: &Graph, variant: &Graph) -> Result<String, SolutionError
     Ok(worked_steps(original, variant)?.text())
 }
 
+std::thread_local! {
+    /// [`worked_steps`]' memo: the last two (original, variant) pairs and their solutions
+    /// (a record asks for the same variant's solution twice: its text and its steps).
+    static WORKED: std::cell::RefCell<Vec<WorkedMemo>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One entry of [`WORKED`].
+type WorkedMemo = (Graph, Graph, Result<Worked, SolutionError>);
+
 /// The worked solution of `variant` step by step (see [`worked`]).
 pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, SolutionError> {
+    let hit = WORKED.with(|m| {
+        let m = m.borrow();
+        m.iter()
+            .find(|(o, v, _)| v.identical(variant) && o.identical(original))
+            .map(|(_, _, w)| w.clone())
+    });
+    if let Some(w) = hit {
+        return w;
+    }
+    let w = worked_steps_uncached(original, variant);
+    WORKED.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() == 2 {
+            m.pop();
+        }
+        m.insert(0, (original.clone(), variant.clone(), w.clone()));
+    });
+    w
+}
+
+/// [`worked_steps`], worked out.
+fn worked_steps_uncached(original: &Graph, variant: &Graph) -> Result<Worked, SolutionError> {
     let relevant = variant.relevant();
     let steps: Vec<NodeId> = variant
         .order()
@@ -1163,6 +1194,30 @@ mod tests {
     fn original_comes_back_in_its_own_shape() {
         let g = extract(NATALIA_Q, NATALIA_A).unwrap().graph;
         assert_eq!(worked(&g, &g).unwrap(), NATALIA_A);
+    }
+
+    #[test]
+    fn the_memo_answers_what_working_it_out_answers() {
+        let g = extract(NATALIA_Q, NATALIA_A).unwrap().graph;
+        let friends = g.find("friends").unwrap();
+        let set = |value: i128| {
+            intervene(
+                &g,
+                &Intervention::SetInput {
+                    node: friends,
+                    value: Number::int(value),
+                },
+            )
+            .unwrap()
+            .0
+        };
+        let (a, b) = (set(36), set(40));
+        // Asked in turn, again, and past the memo's two entries: each time the same as
+        // working it out afresh, and never another pair's solution.
+        for v in [&a, &b, &a, &g, &b, &a] {
+            assert_eq!(worked_steps(&g, v), worked_steps_uncached(&g, v));
+        }
+        assert_ne!(worked(&g, &a).unwrap(), worked(&g, &b).unwrap());
     }
 
     #[test]

@@ -651,15 +651,28 @@ fn article(word: &str) -> &'static str {
 
 /// `n` people the problem does not name yet, from a seeded start.
 fn people(text: &str, n: usize, salt: u64) -> Option<Vec<&'static str>> {
-    let taken: Vec<String> = words_of(text).iter().map(|w| w.to_lowercase()).collect();
+    // The names the text writes (a word equal to one, any case, with any `'s` after it);
+    // each word lowercased once, the names compared without allocating.
+    let mut named = [false; PEOPLE.len()];
+    for w in words_of(text) {
+        let lower = w.to_lowercase();
+        let w = lower.trim_end_matches("'s");
+        for (i, p) in PEOPLE.iter().enumerate() {
+            // The names are ASCII: their lowercase is their ASCII lowercase.
+            if w.len() == p.len()
+                && w.bytes()
+                    .zip(p.bytes())
+                    .all(|(a, b)| a == b.to_ascii_lowercase())
+            {
+                named[i] = true;
+            }
+        }
+    }
     let free: Vec<&str> = PEOPLE
         .iter()
-        .copied()
-        .filter(|p| {
-            !taken
-                .iter()
-                .any(|w| w.trim_end_matches("'s") == p.to_lowercase())
-        })
+        .zip(named)
+        .filter(|&(_, named)| !named)
+        .map(|(&p, _)| p)
         .collect();
     if free.len() < n || free.is_empty() {
         return None;
