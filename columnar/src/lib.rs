@@ -377,7 +377,8 @@ impl Builders {
 /// The writer's Parquet settings: LZ4 (raw) pages (the pure-Rust `lz4_flex`; Snappy's
 /// compressor took 60% of the write time, LZ4 writes about a third faster and smaller files:
 /// `benches/parquet.rs`); dictionaries only where values repeat (a dictionary of unique graphs
-/// costs time for nothing); statistics per column chunk, none per page.
+/// costs time for nothing); statistics per column chunk, none per page, and none for long
+/// text.
 fn properties() -> WriterProperties {
     use parquet::schema::types::ColumnPath;
     let mut b = WriterProperties::builder()
@@ -399,6 +400,21 @@ fn properties() -> WriterProperties {
         "text_fallback",
     ] {
         b = b.set_column_dictionary_enabled(ColumnPath::from(col), true);
+    }
+    // Minimum and maximum of long text (programs, JSON) filter nothing: no statistics there.
+    for col in [
+        "question",
+        "text",
+        "solution",
+        "operations",
+        "program",
+        "graph",
+        "steps",
+        "text_fallback",
+        "negative",
+        "verdict",
+    ] {
+        b = b.set_column_statistics_enabled(ColumnPath::from(col), EnabledStatistics::None);
     }
     b.build()
 }
