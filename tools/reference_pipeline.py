@@ -5,7 +5,7 @@ Python — `ast` to read each solution program, a networkx DiGraph for the compu
 `fractions.Fraction` values, JSON records.
 
     python tools/reference_pipeline.py extract  FILE.jsonl
-    python tools/reference_pipeline.py generate FILE.jsonl --rounds 8 --out variants.jsonl
+    python tools/reference_pipeline.py generate FILE.jsonl --rounds 8 --out variants.jsonl [--full]
 
 `extract` parses each row's `code` (GSM-Hard's `def solution(): ...` programs), builds the
 graph, evaluates it exactly and compares the answer with the row's `target` (within 1e-6).
@@ -13,7 +13,8 @@ graph, evaluates it exactly and compares the answer with the row's `target` (wit
 (`× k`, `÷ k`, `+ k`, `- k`) onto a node of the longest input→answer path, re-evaluates the
 whole graph, redraws (up to 8 times) a change that gives a non-integral or negative value,
 re-checks the variant by replaying its operations on the original, and writes a record with
-the graph, operations, program text and step labels. It is a yardstick, not a second engine:
+the operations, answers, metrics and program text, as `graft generate`'s lean record; `--full`
+adds the graph and the step labels, as `graft generate --full`. It is a yardstick, not a second engine:
 it says fewer things than Graft (no words) and is kept deliberately straightforward.
 scripts/bench-engine runs it next to the release `graft` and prints the ratios.
 """
@@ -268,6 +269,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="variants.jsonl")
+    ap.add_argument("--full", action="store_true", help="add graph and steps to each record")
     a = ap.parse_args()
     total = extracted = matched = written = verified = 0
     out = open(a.out, "w") if a.command == "generate" else None
@@ -299,9 +301,10 @@ def main():
                 "original_answer": str(original_answer),
                 "metrics": {"depth": depth(v), "nodes": v.number_of_nodes()},
                 "program": program(v),
-                "graph": graph_json(v),
-                "steps": steps(v),
             }
+            if a.full:
+                rec["graph"] = graph_json(v)
+                rec["steps"] = steps(v)
             out.write(json.dumps(rec) + "\n")
             written += 1
     if out is not None:

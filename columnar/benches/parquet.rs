@@ -1,6 +1,7 @@
 //! Records → Parquet against records → JSONL, for the same 2,000 records of `graft generate
 //! --verbalize` (GSM8K train when `../shared/data/gsm8k/train.jsonl` is there, else the demo
-//! set with more chains): the output step alone, the records made beforehand.
+//! set with more chains): the output step alone, the records made beforehand. Lean records
+//! (the default) in `variants_out`, full ones (`--full`) in `variants_out_full`.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -8,7 +9,7 @@ use std::io::Write;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use engine::curriculum::{Chain, CurriculumConfig};
 use engine::problem::Problem;
-use engine::records::{self, Origin, VariantRecord};
+use engine::records::{self, Detail, Origin, VariantRecord};
 use engine::Graph;
 
 const GSM8K: &str = concat!(
@@ -66,7 +67,7 @@ fn made() -> (Vec<Made>, &'static str) {
     (out, source)
 }
 
-fn records_of(made: &[Made]) -> Vec<VariantRecord<'_>> {
+fn records_of(made: &[Made], detail: Detail) -> Vec<VariantRecord<'_>> {
     let mut out = Vec::new();
     for m in made {
         let origin = Origin {
@@ -79,7 +80,14 @@ fn records_of(made: &[Made]) -> Vec<VariantRecord<'_>> {
         for chain in &m.chains {
             for v in &chain.variants {
                 let words = records::offline_words(&m.graph, v).ok();
-                out.push(VariantRecord::new(origin, chain.index, v, words, false));
+                out.push(VariantRecord::new(
+                    origin,
+                    chain.index,
+                    v,
+                    words,
+                    false,
+                    detail,
+                ));
             }
         }
     }
@@ -107,46 +115,42 @@ fn parquet(records: &[VariantRecord<'_>]) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let (made, source) = made();
-    let records = records_of(&made);
-    let (j, p) = (jsonl(&records), parquet(&records));
-    eprintln!(
-        "{} records of {source}: JSONL {} bytes, Parquet {} bytes",
-        records.len(),
-        j.len(),
-        p.len()
-    );
-    let mut g = c.benchmark_group("variants_out");
-    g.throughput(Throughput::Elements(records.len() as u64));
-    g.sample_size(20);
-    g.bench_function("jsonl", |b| {
-        b.iter(|| black_box(jsonl(black_box(&records))))
-    });
-    g.bench_function("parquet", |b| {
-        b.iter(|| black_box(parquet(black_box(&records))))
-    });
-    g.bench_function("rows_only", |b| {
-        b.iter(|| {
-            let rows: Vec<columnar::Row> = records
-                .iter()
-                .map(|r| columnar::Row::of(r).unwrap())
-                .collect();
-            black_box(rows)
-        })
-    });
-    let rows: Vec<columnar::Row> = records
-        .iter()
-        .map(|r| columnar::Row::of(r).unwrap())
-        .collect();
-    g.bench_function("write_only", |b| {
-        b.iter(|| {
-            let mut w = columnar::Writer::new(Vec::new()).unwrap();
-            for r in &rows {
-                w.push(r).unwrap();
-            }
-            black_box(w.finish().unwrap())
-        })
-    });
-    g.finish();
+    for (group, detail) in [
+        ("variants_out", Detail::LEAN),
+        ("variants_out_full", Detail::FULL),
+    ] {
+        let records = records_of(&made, detail);
+        let (j, p) = (jsonl(&records), parquet(&records));
+        eprintln!(
+            "{group}: {} records of {source}: JSONL {} bytes, Parquet {} bytes",
+            records.len(),
+            j.len(),
+            p.len()
+        );
+        let mut g = c.benchmark_group(group);
+        g.throughput(Throughput::Elements(records.len() as u64));
+        g.sample_size(20);
+        g.bench_function("jsonl", |b| {
+            b.iter(|| black_box(jsonl(black_box(&records))))
+        });
+        g.bench_function("parquet", |b| {
+            b.iter(|| black_box(parquet(black_box(&records))))
+        });
+        let rows: Vec<columnar::Row> = records
+            .iter()
+            .map(|r| columnar::Row::of(r).unwrap())
+            .collect();
+        g.bench_function("write_only", |b| {
+            b.iter(|| {
+                let mut w = columnar::Writer::new(Vec::new()).unwrap();
+                for r in &rows {
+                    w.push(r).unwrap();
+                }
+                black_box(w.finish().unwrap())
+            })
+        });
+        g.finish();
+    }
 }
 
 criterion_group!(benches, bench);

@@ -35,8 +35,8 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 /// The version of the schema, in the file's key-value metadata under [`VERSION_KEY`]. It
-/// changes when a column changes.
-pub const SCHEMA_VERSION: &str = "1";
+/// changes when a column changes (2: `graph` and `steps` nullable, for lean records).
+pub const SCHEMA_VERSION: &str = "2";
 
 /// The metadata key of [`SCHEMA_VERSION`].
 pub const VERSION_KEY: &str = "graft.variants.version";
@@ -137,8 +137,8 @@ pub fn schema() -> SchemaRef {
                 Field::new("original_depth", UInt32, false),
                 text("operations", false),
                 text("program", false),
-                text("graph", false),
-                text("steps", false),
+                text("graph", true),
+                text("steps", true),
                 text("text_source", true),
                 text("text_fallback", true),
                 text("negative", true),
@@ -180,10 +180,12 @@ pub struct Row {
     pub operations: String,
     /// The variant as a Python program.
     pub program: String,
-    /// The variant's graph, engine JSON text.
-    pub graph: String,
-    /// The step labels with their sentences, JSON text.
-    pub steps: String,
+    /// The variant's graph, engine JSON text; null in a lean record (`graft generate`
+    /// without `--full`).
+    pub graph: Option<String>,
+    /// The step labels with their sentences, JSON text; null in a lean record (without
+    /// `--steps` or `--full`).
+    pub steps: Option<String>,
     /// Who wrote the text: `offline` or `llm`.
     pub text_source: Option<String>,
     /// Why a model's text was not used.
@@ -220,8 +222,8 @@ impl Row {
             original_answer: r.original_answer.to_string(),
             operations: json("operations", &r.operations)?,
             program: r.program.clone(),
-            graph: json("graph", &r.graph)?,
-            steps: json("steps", &r.steps)?,
+            graph: r.graph.map(|g| json("graph", g)).transpose()?,
+            steps: r.steps.as_ref().map(|s| json("steps", s)).transpose()?,
             text_source: r.text_source.map(str::to_string),
             text_fallback: r.text_fallback.clone(),
             negative: r
@@ -247,8 +249,8 @@ impl Row {
             + self.original_answer.len()
             + self.operations.len()
             + self.program.len()
-            + self.graph.len()
-            + self.steps.len()
+            + opt(&self.graph)
+            + opt(&self.steps)
             + opt(&self.text_source)
             + opt(&self.text_fallback)
             + opt(&self.negative)
@@ -313,8 +315,8 @@ impl Builders {
         self.original_depth.append_value(r.original_metrics.depth);
         self.operations.append_value(&r.operations);
         self.program.append_value(&r.program);
-        self.graph.append_value(&r.graph);
-        self.steps.append_value(&r.steps);
+        self.graph.append_option(r.graph.as_deref());
+        self.steps.append_option(r.steps.as_deref());
         self.text_source.append_option(r.text_source.as_deref());
         self.text_fallback.append_option(r.text_fallback.as_deref());
         self.negative.append_option(r.negative.as_deref());
@@ -375,7 +377,8 @@ impl Builders {
 /// The writer's Parquet settings: LZ4 (raw) pages (the pure-Rust `lz4_flex`; Snappy's
 /// compressor took 60% of the write time, LZ4 writes about a third faster and smaller files:
 /// `benches/parquet.rs`); dictionaries only where values repeat (a dictionary of unique graphs
-/// costs time for nothing); statistics per column chunk, none per page.
+/// costs time for nothing); statistics per column chunk, none per page, and none for long
+/// text.
 fn properties() -> WriterProperties {
     use parquet::schema::types::ColumnPath;
     let mut b = WriterProperties::builder()
@@ -397,6 +400,21 @@ fn properties() -> WriterProperties {
         "text_fallback",
     ] {
         b = b.set_column_dictionary_enabled(ColumnPath::from(col), true);
+    }
+    // Minimum and maximum of long text (programs, JSON) filter nothing: no statistics there.
+    for col in [
+        "question",
+        "text",
+        "solution",
+        "operations",
+        "program",
+        "graph",
+        "steps",
+        "text_fallback",
+        "negative",
+        "verdict",
+    ] {
+        b = b.set_column_statistics_enabled(ColumnPath::from(col), EnabledStatistics::None);
     }
     b.build()
 }
@@ -609,8 +627,8 @@ fn rows_of(batch: &RecordBatch) -> Result<Vec<Row>, Error> {
             original_answer: required(original_answer[i].clone(), "original_answer")?,
             operations: required(operations[i].clone(), "operations")?,
             program: required(program[i].clone(), "program")?,
-            graph: required(graph[i].clone(), "graph")?,
-            steps: required(steps[i].clone(), "steps")?,
+            graph: graph[i].clone(),
+            steps: steps[i].clone(),
             text_source: text_source[i].clone(),
             text_fallback: text_fallback[i].clone(),
             negative: negative[i].clone(),

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::curriculum::{generate, regenerate, Chain, CurriculumConfig, Variant};
+use crate::curriculum::{generate, regenerate, Chain, CurriculumConfig, Lineage, Variant};
 use crate::intervene::Intervention;
 use crate::labels::{self, CorruptedChain, StepLabel};
 use crate::problem::{extract, Problem};
@@ -47,6 +47,22 @@ pub fn extract_row(problem: &Problem) -> Result<Graph, Skip> {
             message: f.to_string(),
         }),
     }
+}
+
+/// The graph of a variant rebuilt from what a lean record keeps: its source row (`problem`)
+/// and its `operations`, replayed on the row's graph. This is how a reader checks a record
+/// that carries no `graph` (see [`Detail`]).
+pub fn rebuild(problem: &Problem, operations: &[Intervention]) -> Result<Graph, Skip> {
+    let original = extract_row(problem)?;
+    let lineage = Lineage {
+        source_id: String::new(),
+        seed: 0,
+        operations: operations.to_vec(),
+    };
+    regenerate(&original, &lineage).map_err(|e| Skip {
+        category: "replay_failed".into(),
+        message: format!("replay_failed: the operations do not replay on the source row: {e}"),
+    })
 }
 
 /// The curriculum chains of `original` (known as `source_id`) under `cfg`.
@@ -146,6 +162,31 @@ pub fn offline_words(original: &Graph, v: &Variant) -> Result<Words, Skip> {
     })
 }
 
+/// What a record holds beyond its lean fields. The lean record (the default) keeps what a
+/// dataset builder needs: ids, source, chain, round, seed, operations, answers, metrics and
+/// the program; the rest can be derived from the source row and the operations
+/// ([`rebuild`]) and is written only when asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// The solution steps, each with its worked-solution sentence (`steps`).
+    pub steps: bool,
+    /// The variant's whole graph, engine JSON (`graph`).
+    pub graph: bool,
+}
+
+impl Detail {
+    /// The lean record: neither steps nor graph.
+    pub const LEAN: Detail = Detail {
+        steps: false,
+        graph: false,
+    };
+    /// The full record: steps and graph.
+    pub const FULL: Detail = Detail {
+        steps: true,
+        graph: true,
+    };
+}
+
 /// One variant as `graft generate` writes it (the `graft` format; the README documents each
 /// field).
 #[derive(Debug, Clone, Serialize)]
@@ -174,12 +215,14 @@ pub struct VariantRecord<'a> {
     pub metrics: Metrics,
     /// The original's metrics.
     pub original_metrics: Metrics,
-    /// The variant as a Python program.
+    /// The variant as a Python program (reads back to the variant's graph).
     pub program: String,
-    /// The variant's graph.
-    pub graph: &'a Graph,
-    /// Its solution steps, each with its worked-solution sentence.
-    pub steps: Vec<StepLabel>,
+    /// The variant's graph ([`Detail::graph`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph: Option<&'a Graph>,
+    /// Its solution steps, each with its worked-solution sentence ([`Detail::steps`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<StepLabel>>,
     /// A corrupted chain with its first error labelled (negatives asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub negative: Option<CorruptedChain>,
@@ -216,14 +259,15 @@ pub struct Origin<'a> {
 }
 
 impl<'a> VariantRecord<'a> {
-    /// The record of variant `v` of chain `chain` of `origin`, with `words` when written and
-    /// a corrupted copy when `negatives`.
+    /// The record of variant `v` of chain `chain` of `origin`, with `words` when written, a
+    /// corrupted copy when `negatives`, and what `detail` asks for.
     pub fn new(
         origin: Origin<'a>,
         chain: u32,
         v: &'a Variant,
         words: Option<Words>,
         negatives: bool,
+        detail: Detail,
     ) -> VariantRecord<'a> {
         let (text, solution, text_source, text_fallback, verdict) = match words {
             Some(w) => {
@@ -256,8 +300,10 @@ impl<'a> VariantRecord<'a> {
             metrics: v.metrics,
             original_metrics: origin.metrics,
             program: printer::to_python(&v.graph),
-            graph: &v.graph,
-            steps: labels::steps_worked(origin.original, &v.graph),
+            graph: detail.graph.then_some(&v.graph),
+            steps: detail
+                .steps
+                .then(|| labels::steps_worked(origin.original, &v.graph)),
             negative: negatives
                 .then(|| labels::corrupt(&v.graph, v.seed ^ u64::from(v.round)).ok())
                 .flatten(),
@@ -302,7 +348,7 @@ mod tests {
         let v = &chains[0].variants[1];
         assert!(reproduces(&g, v));
         let words = offline_words(&g, v).unwrap();
-        let r = VariantRecord::new(origin, 0, v, Some(words), true);
+        let r = VariantRecord::new(origin, 0, v, Some(words.clone()), true, Detail::LEAN);
         assert_eq!(r.id, "t:1/c0/r2");
         assert_eq!(r.text_source, Some("offline"));
         assert!(r.solution.as_deref().unwrap().contains("####"));
@@ -310,6 +356,49 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["round"], 2);
         assert_eq!(json["answer"], serde_json::to_value(v.answer).unwrap());
+        // Lean: no graph, no steps; the program reads back to the variant's graph, and the
+        // source row with the operations rebuilds it.
+        assert!(
+            json.get("graph").is_none() && json.get("steps").is_none(),
+            "{json}"
+        );
+        let program = json["program"].as_str().unwrap();
+        assert!(crate::parse_program(program, None)
+            .unwrap()
+            .same_as(&v.graph));
+        let ops: Vec<Intervention> = serde_json::from_value(json["operations"].clone()).unwrap();
+        assert!(rebuild(&p, &ops).unwrap().same_as(&v.graph));
+        // Full: the same record with the graph and the steps added.
+        let full = VariantRecord::new(origin, 0, v, Some(words), true, Detail::FULL);
+        let mut full = serde_json::to_value(&full).unwrap();
+        let graph: Graph = serde_json::from_value(full["graph"].clone()).unwrap();
+        assert!(graph.same_as(&v.graph));
+        assert!(!full["steps"].as_array().unwrap().is_empty());
+        let obj = full.as_object_mut().unwrap();
+        obj.remove("graph");
+        obj.remove("steps");
+        assert_eq!(full, json);
+    }
+
+    #[test]
+    fn operations_that_do_not_replay_are_refused_by_rebuild() {
+        let p = Problem::from_json(ROW).unwrap();
+        let g = extract_row(&p).unwrap();
+        let cfg = CurriculumConfig {
+            rounds: 2,
+            per_problem: 1,
+            seed: 4,
+            ..CurriculumConfig::default()
+        };
+        let v = &chains(&g, "t:1", &cfg).unwrap()[0].variants[1];
+        // The same operations on another row's graph do not replay (or give another graph).
+        let other =
+            Problem::from_json(r#"{"question": "q", "answer": "5 + 6 = <<5+6=11>>11\n#### 11"}"#)
+                .unwrap();
+        match rebuild(&other, &v.operations) {
+            Err(skip) => assert_eq!(skip.category, "replay_failed", "{skip}"),
+            Ok(r) => assert!(!r.same_as(&v.graph)),
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ where, and how to fix it.
 
 from ._graft import (
     COLUMNS,
+    FULL_COLUMNS,
     GraftError,
     Variants,
     __version__,
@@ -23,6 +24,7 @@ from ._graft import (
 
 __all__ = [
     "COLUMNS",
+    "FULL_COLUMNS",
     "GraftError",
     "Variants",
     "__version__",

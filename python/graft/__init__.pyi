@@ -4,8 +4,10 @@ from typing import Any, Iterable, Iterator, Literal, Mapping, Union
 
 __version__: str
 
-#: The columns of generate_batch's output, in order.
+#: The columns of generate_batch's output, in order (lean records).
 COLUMNS: list[str]
+#: The columns of generate_batch(..., full=True): COLUMNS, then graph and steps.
+FULL_COLUMNS: list[str]
 
 class GraftError(ValueError):
     """An input Graft cannot use: the message says what, where, and how to fix it."""
@@ -17,8 +19,8 @@ annotations and ``#### n``) or ``code`` (a Python ``solution()``), optional ``id
 
 Record = dict[str, Any]
 """One variant as ``graft generate`` writes it: id, source_id, source_line, chain, round, seed,
-question, operations, answer, original_answer, metrics, original_metrics, program, graph, steps
-and, when asked for, negative, text, solution, text_source."""
+question, operations, answer, original_answer, metrics, original_metrics, program and, when
+asked for, steps, graph (full=True), negative, text, solution, text_source."""
 
 class Variants(Iterator[Record]):
     """The iterator generate() returns: each row's variants in turn, made when asked for."""
@@ -39,11 +41,14 @@ def generate(
     negatives: bool = False,
     source: str = "rows",
     errors: Literal["skip", "raise"] = "skip",
+    steps: bool = False,
+    full: bool = False,
 ) -> Variants:
     """Curricula of variants, one record per variant, equal to ``graft generate``'s lines for
     the same rows and seed when ``source`` is the input file's stem (rows without an ``id``
     are known as ``SOURCE:LINE``). Rows that do not extract are skipped unless
-    ``errors="raise"``."""
+    ``errors="raise"``. Records are lean; ``steps=True`` adds the steps, ``full=True`` the
+    steps and the graph (the CLI's ``--steps`` and ``--full``)."""
 
 def generate_batch(
     batch: Any,
@@ -52,16 +57,19 @@ def generate_batch(
     seed: int = 0,
     verbalize: bool = True,
     errors: Literal["skip", "raise"] = "skip",
+    full: bool = False,
 ) -> dict[str, list[Any]]:
     """A batch of rows (a dict of lists, or a pyarrow RecordBatch/Table) to a batch of
-    variants (a dict of lists with the columns in COLUMNS), for
+    variants (a dict of lists with the columns in COLUMNS, FULL_COLUMNS with full=True), for
     ``datasets.Dataset.map(batched=True)`` and Ray Data's ``map_batches``. A row's ``id``
     seeds its chains; without one, a hash of its content does (never its position)."""
 
-def verify(variant: Mapping[str, Any]) -> dict[str, Any]:
-    """Checks a variant exactly: ``{"ok": bool, "checks": {name: bool}, "problems": [str]}``."""
+def verify(variant: Mapping[str, Any], row: Union[Row, None] = None) -> dict[str, Any]:
+    """Checks a variant exactly: ``{"ok": bool, "checks": {name: bool}, "problems": [str]}``.
+    A lean record (no ``graph``) is checked against its source ``row`` with its operations
+    replayed when the row is given, else against its program read back."""
 
 def score(variant: Union[Mapping[str, Any], str, int, float], model_output: str) -> dict[str, Any]:
     """Scores a model's output: ``{"score": "correct"|"wrong"|"unparseable", "correct": bool,
-    "reward": 1.0|0.0, "final_answer": str|None}`` and, with the variant's graph, ``steps``
+    "reward": 1.0|0.0, "final_answer": str|None}`` and, with the variant's graph or program, ``steps``
     (automatic labels +1/0/-1 with reasons) and ``first_error``."""

@@ -12,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use engine::curriculum::CurriculumConfig;
 use engine::labels::solutions::{label_solution, score as score_answer, Score};
 use engine::problem::{Problem, RowError};
-use engine::records::{self, Origin, VariantRecord};
+use engine::records::{self, Detail, Origin, VariantRecord};
 use engine::{Graph, Number};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -87,6 +87,8 @@ struct Options {
     seed: u64,
     verbalize: bool,
     negatives: bool,
+    /// What each record holds beyond the lean fields.
+    detail: Detail,
 }
 
 impl Options {
@@ -138,7 +140,14 @@ fn row_variants<T>(
             } else {
                 None
             };
-            let record = VariantRecord::new(origin, chain.index, v, words, options.negatives);
+            let record = VariantRecord::new(
+                origin,
+                chain.index,
+                v,
+                words,
+                options.negatives,
+                options.detail,
+            );
             out.push(make(&record)?);
         }
     }
@@ -271,9 +280,10 @@ impl Variants {
 /// Yields one dict per variant, equal to the line `graft generate` writes for the same rows
 /// and seed when `source` is the input file's stem (a row without an `id` is known as
 /// `SOURCE:LINE`). Rows that do not extract are skipped, as the CLI skips them, unless
-/// `errors="raise"`.
+/// `errors="raise"`. Records are lean, as the CLI's: `steps=True` adds the steps (`--steps`),
+/// `full=True` the steps and the graph (`--full`).
 #[pyfunction]
-#[pyo3(signature = (rows, rounds=3, per_problem=1, seed=0, verbalize=true, negatives=false, source="rows", errors="skip"))]
+#[pyo3(signature = (rows, rounds=3, per_problem=1, seed=0, verbalize=true, negatives=false, source="rows", errors="skip", steps=false, full=false))]
 #[allow(clippy::too_many_arguments)]
 fn generate(
     rows: &Bound<'_, PyAny>,
@@ -284,6 +294,8 @@ fn generate(
     negatives: bool,
     source: &str,
     errors: &str,
+    steps: bool,
+    full: bool,
 ) -> PyResult<Variants> {
     Options::check(rounds, per_problem)?;
     let raise_errors = raise_errors(errors)?;
@@ -297,13 +309,27 @@ fn generate(
             seed,
             verbalize,
             negatives,
+            detail: detail(steps, full),
         },
         raise_errors,
         pending: VecDeque::new(),
     })
 }
 
-/// The columns of [`generate_batch`]'s output, in order (README: "Python").
+/// What `steps` and `full` ask a record to hold.
+fn detail(steps: bool, full: bool) -> Detail {
+    if full {
+        Detail::FULL
+    } else {
+        Detail {
+            steps,
+            graph: false,
+        }
+    }
+}
+
+/// The columns of [`generate_batch`]'s output, in order (README: "Python"): the first
+/// [`LEAN_COLUMNS`] by default, all of them with `full=True`.
 const COLUMNS: [&str; 16] = [
     "id",
     "source_id",
@@ -323,6 +349,9 @@ const COLUMNS: [&str; 16] = [
     "steps",
 ];
 
+/// How many of [`COLUMNS`] a lean batch has (all but `graph` and `steps`).
+const LEAN_COLUMNS: usize = 14;
+
 /// One output row of [`generate_batch`].
 struct BatchRow {
     id: String,
@@ -340,7 +369,9 @@ struct BatchRow {
     original_depth: u32,
     operations: String,
     program: String,
+    /// Only with `full=True`.
     graph: String,
+    /// Only with `full=True`.
     steps: String,
 }
 
@@ -362,8 +393,13 @@ impl BatchRow {
             original_depth: r.original_metrics.depth,
             operations: json(&r.operations)?,
             program: r.program.clone(),
-            graph: json(&r.graph)?,
-            steps: json(&r.steps)?,
+            graph: r.graph.map(|g| json(&g)).transpose()?.unwrap_or_default(),
+            steps: r
+                .steps
+                .as_ref()
+                .map(|s| json(s))
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }
@@ -386,14 +422,17 @@ mod erased {
 /// / `Table`, read with `to_pydict()`), with `question` and `answer` columns (GSM8K) or
 /// `code` (programs), and optionally `id` and `target`.
 ///
-/// Returns a dict of lists with the columns in `graft.COLUMNS`: strings, except `chain`,
-/// `round`, `depth` and `original_depth` (ints); `seed` is the 64-bit seed as decimal text
-/// (Arrow's int64 cannot hold it); `operations`, `graph` and `steps` are JSON text. A row's `id` names its variants and seeds their chains, so give every row one:
+/// Returns a dict of lists with the columns in `graft.COLUMNS` (`graft.FULL_COLUMNS` with
+/// `full=True`, which adds `graph` and `steps`): strings, except `chain`, `round`, `depth` and
+/// `original_depth` (ints); `seed` is the 64-bit seed as decimal text (Arrow's int64 cannot
+/// hold it); `operations`, `graph` and `steps` are JSON text. A row's `id` names its variants
+/// and seeds their chains, so give every row one:
 /// without it the row is known by a hash of its content (stable across shards and retries,
 /// never by its position in a batch). Rows that do not extract are skipped unless
 /// `errors="raise"`.
 #[pyfunction]
-#[pyo3(signature = (batch, rounds=3, per_problem=1, seed=0, verbalize=true, errors="skip"))]
+#[pyo3(signature = (batch, rounds=3, per_problem=1, seed=0, verbalize=true, errors="skip", full=false))]
+#[allow(clippy::too_many_arguments)]
 fn generate_batch(
     py: Python<'_>,
     batch: &Bound<'_, PyAny>,
@@ -402,6 +441,7 @@ fn generate_batch(
     seed: u64,
     verbalize: bool,
     errors: &str,
+    full: bool,
 ) -> PyResult<Py<PyAny>> {
     Options::check(rounds, per_problem)?;
     let raise_errors = raise_errors(errors)?;
@@ -450,6 +490,7 @@ fn generate_batch(
         seed,
         verbalize,
         negatives: false,
+        detail: detail(false, full),
     };
     let made: Result<Vec<BatchRow>, String> = py.detach(|| {
         let mut out = Vec::new();
@@ -498,8 +539,10 @@ fn generate_batch(
     column!(original_depth);
     column!(operations);
     column!(program);
-    column!(graph);
-    column!(steps);
+    if full {
+        column!(graph);
+        column!(steps);
+    }
     Ok(out.into_any().unbind())
 }
 
@@ -514,34 +557,93 @@ fn content_id(json: &str) -> String {
     format!("h:{h:016x}")
 }
 
-/// A variant as a dict: its `graph` (required) and `answer`, `program`, `steps` when present.
-fn variant_graph(variant: &Bound<'_, PyAny>) -> PyResult<(Graph, serde_json::Value)> {
+/// Where a variant's graph came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GraphFrom {
+    /// The record's own `graph` (a full record).
+    Record,
+    /// Its source row and `operations`, replayed.
+    Row,
+    /// Its `program`, read back.
+    Program,
+}
+
+/// A field that is JSON or JSON text (generate_batch writes structures as text).
+fn json_field<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, String> {
+    match value {
+        serde_json::Value::String(s) => serde_json::from_str(s),
+        other => serde_json::from_value(other.clone()),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// A variant as a dict and its graph: the record's `graph` (a full record); else, with its
+/// source `row`, the row's graph with the record's `operations` replayed (a lean record);
+/// else its `program` read back.
+fn variant_graph(
+    variant: &Bound<'_, PyAny>,
+    row: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Graph, serde_json::Value, GraphFrom)> {
     let value: serde_json::Value = pythonize::depythonize(variant)
         .map_err(|e| error(format!("the variant is not a dict of JSON values: {e}")))?;
-    let graph = value.get("graph").cloned().ok_or_else(|| {
-        error("the variant has no \"graph\"; pass a record of graft.generate or graft generate")
-    })?;
-    // generate_batch writes the graph as JSON text.
-    let graph = match graph {
-        serde_json::Value::String(s) => serde_json::from_str(&s),
-        other => serde_json::from_value(other),
+    if let Some(graph) = value.get("graph") {
+        let graph = json_field(graph).map_err(|e| {
+            error(format!(
+                "the variant's \"graph\" does not read as a Graft graph: {e}"
+            ))
+        })?;
+        return Ok((graph, value, GraphFrom::Record));
     }
-    .map_err(|e| {
-        error(format!(
-            "the variant's \"graph\" does not read as a Graft graph: {e}"
-        ))
-    })?;
-    Ok((graph, value))
+    if let Some(row) = row {
+        let problem = problem_of(row).map_err(|e| error(format!("the row is malformed: {e}")))?;
+        let operations: Vec<engine::intervene::Intervention> = value
+            .get("operations")
+            .ok_or_else(|| error("the variant has no \"operations\" to replay on the row"))
+            .and_then(|o| {
+                json_field(o).map_err(|e| {
+                    error(format!(
+                        "the variant's \"operations\" do not read as Graft operations: {e}"
+                    ))
+                })
+            })?;
+        let graph = guarded("replaying a variant", || {
+            records::rebuild(&problem, &operations)
+        })
+        .map_err(error)?
+        .map_err(|s| error(s.message))?;
+        return Ok((graph, value, GraphFrom::Row));
+    }
+    let program = value
+        .get("program")
+        .and_then(|p| p.as_str())
+        .ok_or_else(|| {
+            error(
+                "the variant has neither \"graph\" nor \"program\"; pass a record of \
+             graft.generate or graft generate (with its source row as row=… for a lean one)",
+            )
+        })?;
+    let graph = engine::parse_program(program, None)
+        .map_err(|e| error(format!("the variant's program does not read back: {e}")))?;
+    Ok((graph, value, GraphFrom::Program))
 }
 
 /// Checks a variant exactly, as `graft generate` checked it when it wrote it.
+///
+/// The graph checked is the record's `graph` (a full record); for a lean record, the source
+/// `row` with the record's `operations` replayed (pass the row the variant came from), else
+/// the record's `program` read back.
 ///
 /// Returns a dict: `ok` (every check passed), `checks` (name → bool: the graph re-evaluates
 /// to the stated `answer`; the `program` reads back to the same graph; each step's value is
 /// the graph's), and `problems` (what failed, in words).
 #[pyfunction]
-fn verify(py: Python<'_>, variant: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let (graph, value) = variant_graph(variant)?;
+#[pyo3(signature = (variant, row=None))]
+fn verify(
+    py: Python<'_>,
+    variant: &Bound<'_, PyAny>,
+    row: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let (graph, value, from) = variant_graph(variant, row)?;
     let outcome = py
         .detach(|| {
             guarded("verifying a variant", || {
@@ -572,7 +674,8 @@ fn verify(py: Python<'_>, variant: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                     (Ok(()), Some(_)) => true,
                 };
                 checks.push(("evaluates", evaluates));
-                if let Some(program) = value.get("program").and_then(|p| p.as_str()) {
+                let program = value.get("program").and_then(|p| p.as_str());
+                if let Some(program) = program.filter(|_| from != GraphFrom::Program) {
                     let reads_back = match engine::parse_program(program, None) {
                         Ok(g) => g.same_as(&graph),
                         Err(e) => {
@@ -587,10 +690,7 @@ fn verify(py: Python<'_>, variant: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                 }
                 let steps = engine::labels::steps(&fresh);
                 let stated: Option<Vec<engine::labels::StepLabel>> =
-                    value.get("steps").and_then(|s| match s {
-                        serde_json::Value::String(t) => serde_json::from_str(t).ok(),
-                        other => serde_json::from_value(other.clone()).ok(),
-                    });
+                    value.get("steps").and_then(|s| json_field(s).ok());
                 if let Some(stated) = stated {
                     let same = stated.len() == steps.len()
                         && stated.iter().zip(&steps).all(|(a, b)| a.value == b.value);
@@ -619,7 +719,8 @@ fn verify(py: Python<'_>, variant: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
 /// the final answer is right, else 0.0).
 ///
 /// The final answer is read from `#### N`, `\boxed{N}`, "the answer is N", else the last
-/// number. With the variant's `graph`, each step of the output is labelled too (+1 / 0 / −1,
+/// number. With the variant's `graph` (or, in a lean record, its `program`), each step of the
+/// output is labelled too (+1 / 0 / −1,
 /// with reasons, and the first error); with only an `answer`, the answer alone is checked.
 /// `variant` may also be the answer itself (a number or its text).
 #[pyfunction]
@@ -637,9 +738,12 @@ fn score(py: Python<'_>, variant: &Bound<'_, PyAny>, model_output: &str) -> PyRe
     }
     let text = model_output.to_string();
     let is_dict = variant.cast::<PyDict>().is_ok();
-    let has_graph = is_dict && variant.cast::<PyDict>()?.contains("graph")?;
+    let has_graph = is_dict && {
+        let d = variant.cast::<PyDict>()?;
+        d.contains("graph")? || d.contains("program")?
+    };
     let scored = if has_graph {
-        let (graph, _) = variant_graph(variant)?;
+        let (graph, _, _) = variant_graph(variant, None)?;
         let labelled = py
             .detach(|| guarded("scoring an output", || label_solution(&graph, &text)))
             .map_err(error)?;
@@ -690,7 +794,8 @@ fn _graft(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score, m)?)?;
     m.add_class::<Variants>()?;
     m.add("GraftError", m.py().get_type::<GraftError>())?;
-    m.add("COLUMNS", COLUMNS.to_vec())?;
+    m.add("COLUMNS", COLUMNS[..LEAN_COLUMNS].to_vec())?;
+    m.add("FULL_COLUMNS", COLUMNS.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

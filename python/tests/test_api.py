@@ -62,15 +62,37 @@ def test_generate_equals_the_cli_for_the_same_rows_and_seed(tmp_path, demo_rows,
                              negatives=True, source="demo"))
     assert len(cli) > 50
     assert py == cli
+    assert all("graph" not in r and "steps" not in r for r in py), "lean by default"
+    # --full and full=True: the same records with the graph and the steps.
+    full = tmp_path / "full.jsonl"
+    run_cli(graft_bin, "generate", "--input", rows, "--rounds", 3, "--per-problem", 2,
+            "--seed", 11, "--verbalize", "--negatives", "--full", "--out", full)
+    cli_full = [json.loads(l) for l in full.read_text().splitlines()]
+    py_full = list(graft.generate(demo_rows, rounds=3, per_problem=2, seed=11, verbalize=True,
+                                  negatives=True, source="demo", full=True))
+    assert py_full == cli_full
+    assert [{k: v for k, v in r.items() if k not in ("graph", "steps")} for r in py_full] == py
 
 
 def test_verify_passes_generated_variants_and_catches_tampering():
     variants = list(graft.generate([ROW], rounds=3, seed=2))
-    assert variants and all(graft.verify(v)["ok"] for v in variants)
-    bad = dict(variants[-1], answer="999")
-    r = graft.verify(bad)
-    assert not r["ok"] and not r["checks"]["evaluates"]
-    assert "999" in r["problems"][0]
+    full = list(graft.generate([ROW], rounds=3, seed=2, full=True))
+    # A lean record: against its source row with its operations replayed, or its program.
+    for v in variants:
+        checked = graft.verify(v, row=ROW)
+        assert checked["ok"] and checked["checks"]["program_reads_back"], checked
+        assert graft.verify(v)["ok"]
+    assert full and all(graft.verify(v)["ok"] for v in full)
+    for bad in (dict(variants[-1], answer="999"), dict(full[-1], answer="999")):
+        r = graft.verify(bad, row=ROW)
+        assert not r["ok"] and not r["checks"]["evaluates"]
+        assert "999" in r["problems"][0]
+    # Operations that are not the program's: the program no longer reads back to the replay.
+    swapped = dict(variants[-1], operations=variants[0]["operations"])
+    r = graft.verify(swapped, row=ROW)
+    assert not r["ok"] and not r["checks"]["program_reads_back"], r
+    with pytest.raises(graft.GraftError, match="operations"):
+        graft.verify({k: v for k, v in variants[0].items() if k != "operations"}, row=ROW)
 
 
 def test_score_is_a_reward_with_step_labels():
@@ -95,7 +117,11 @@ def test_generate_batch_takes_dicts_and_arrow_and_names_rows_by_id_or_content():
     assert n == 4 and all(len(col) == n for col in out.values())
     assert out["id"][0] == "a/c0/r1"
     assert out["id"][2].startswith("h:")
-    assert isinstance(out["depth"][0], int) and isinstance(out["graph"][0], str)
+    assert isinstance(out["depth"][0], int) and "graph" not in out
+    full = graft.generate_batch(batch, rounds=2, seed=1, full=True)
+    assert list(full) == graft.FULL_COLUMNS == graft.COLUMNS + ["graph", "steps"]
+    assert isinstance(full["graph"][0], str) and isinstance(full["steps"][0], str)
+    assert {k: full[k] for k in graft.COLUMNS} == out
     # The same rows as a pyarrow RecordBatch give the same variants.
     rb = pa.RecordBatch.from_pydict(batch)
     assert graft.generate_batch(rb, rounds=2, seed=1) == out

@@ -11,10 +11,11 @@ import graft
 from conftest import run_cli
 
 
-def key(id_, answer, text, graph):
-    """What makes a variant the same variant (the graph compared as parsed JSON)."""
-    return (id_, answer, text, json.dumps(json.loads(graph) if isinstance(graph, str) else graph,
-                                          sort_keys=True))
+def key(id_, answer, text, operations, program):
+    """What makes a variant the same variant (the lineage compared as parsed JSON, and the
+    program, which reads back to the variant's graph)."""
+    ops = json.loads(operations) if isinstance(operations, str) else operations
+    return (id_, answer, text, json.dumps(ops, sort_keys=True), program)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def cli_variants(tmp_path_factory, demo_rows, graft_bin):
             "--out", out)
     records = [json.loads(l) for l in out.read_text().splitlines()]
     with_ids = [dict(r, id=r.get("id", f"demo:{i + 1}")) for i, r in enumerate(demo_rows)]
-    return with_ids, {key(r["id"], r["answer"], r["text"], r["graph"]) for r in records}
+    return with_ids, {key(r["id"], r["answer"], r["text"], r["operations"], r["program"]) for r in records}
 
 
 def columns(rows):
@@ -46,7 +47,7 @@ def test_datasets_map_with_two_processes_equals_the_cli(cli_variants, tmp_path):
     out = ds.map(graft.generate_batch, batched=True, batch_size=4, num_proc=2,
                  remove_columns=ds.column_names, fn_kwargs={"rounds": 3, "seed": 7},
                  cache_file_name=str(tmp_path / "map.arrow"))
-    got = {key(r["id"], r["answer"], r["text"], r["graph"]) for r in out}
+    got = {key(r["id"], r["answer"], r["text"], r["operations"], r["program"]) for r in out}
     assert len(out) == len(expected)
     assert got == expected
 
@@ -70,6 +71,6 @@ def test_ray_data_over_parquet_shards_equals_the_cli(cli_variants, tmp_path):
         written = pq.read_table(str(out)).to_pylist()
     finally:
         ray.shutdown()
-    got = {key(r["id"], r["answer"], r["text"], r["graph"]) for r in written}
+    got = {key(r["id"], r["answer"], r["text"], r["operations"], r["program"]) for r in written}
     assert len(written) == len(expected)
     assert got == expected

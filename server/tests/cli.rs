@@ -93,7 +93,7 @@ fn generate_writes_reproducible_verified_variants() {
     let dir = tempdir();
     let run = |name: &str| {
         let out = dir.join(name);
-        let o = graft(&[
+        let mut args = vec![
             "generate",
             "--input",
             demo().to_str().unwrap(),
@@ -106,7 +106,11 @@ fn generate_writes_reproducible_verified_variants() {
             "--negatives",
             "--out",
             out.to_str().unwrap(),
-        ]);
+        ];
+        if name.starts_with("full") {
+            args.push("--full");
+        }
+        let o = graft(&args);
         assert!(
             o.status.success(),
             "{}{}",
@@ -117,16 +121,28 @@ fn generate_writes_reproducible_verified_variants() {
     };
     let first = run("a.jsonl");
     assert_eq!(first, run("b.jsonl"), "the same seed gives the same bytes");
+    let full = run("full.jsonl");
+    assert_eq!(first.lines().count(), full.lines().count());
     let mut depth_by_round = [(0u64, 0u64); 5];
     let mut negatives = 0;
-    for line in first.lines() {
+    for (line, full) in first.lines().zip(full.lines()) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        // Lean by default: no graph and no steps.
+        assert!(v.get("graph").is_none() && v.get("steps").is_none(), "{v}");
+        // --full: the same record with the graph and the steps.
+        let mut f: serde_json::Value = serde_json::from_str(full).unwrap();
         // Deserializing a graph evaluates it from scratch.
-        let g: engine::Graph = serde_json::from_value(v["graph"].clone()).unwrap();
+        let g: engine::Graph = serde_json::from_value(f["graph"].clone()).unwrap();
         assert_eq!(g.answer_value().to_string(), v["answer"].as_str().unwrap());
+        assert!(f["steps"].as_array().is_some_and(|s| !s.is_empty()), "{f}");
+        let obj = f.as_object_mut().unwrap();
+        obj.remove("graph");
+        obj.remove("steps");
+        assert_eq!(f, v, "a full record is the lean one plus graph and steps");
+        // The program reads back to the graph.
         let program = v["program"].as_str().unwrap();
         let reparsed = engine::python::parse_program(program, g.question()).unwrap();
-        assert_eq!(reparsed.answer_value(), g.answer_value(), "{program}");
+        assert!(reparsed.same_as(&g), "{program}");
         let neg = &v["negative"];
         if let Some(first) = neg["first_error"].as_u64() {
             negatives += 1;

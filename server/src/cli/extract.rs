@@ -36,6 +36,18 @@ pub struct Summary {
     pub failures: BTreeMap<String, usize>,
 }
 
+/// What one row came to.
+enum Outcome {
+    /// A graph whose answer is the stated one (or none is stated).
+    Matches,
+    /// A graph with another answer than the row states: why.
+    Mismatch(String),
+    /// No graph: the category and why.
+    Failed(String, String),
+    /// The engine panicked (a bug).
+    Panic(String),
+}
+
 /// Runs `graft extract`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let rows = read_problems(args.input.as_deref())?;
@@ -52,48 +64,54 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ex.push(format!("line {line}: {detail}"));
         }
     };
-    for row in &rows {
-        bar.inc(1);
-        let problem = match &row.problem {
-            Ok(p) => p,
-            Err(e) => {
-                fail("malformed_row", row.line, e.to_string());
-                continue;
+    // Rows are extracted on every core and counted in the file's order.
+    super::in_order(
+        &rows,
+        super::threads(),
+        |row| -> Outcome {
+            let problem = match &row.problem {
+                Ok(p) => p,
+                Err(e) => return Outcome::Failed("malformed_row".into(), e.to_string()),
+            };
+            match super::guarded(|| extract(problem)) {
+                Err(panic) => Outcome::Panic(panic),
+                Ok(Ok(ex)) => match ex.answer_matches {
+                    Some(true) | None => Outcome::Matches,
+                    Some(false) => Outcome::Mismatch(format!(
+                        "graph gives {}, the row states {}",
+                        ex.graph.answer_value(),
+                        ex.expected.map(|e| e.to_string()).unwrap_or_default()
+                    )),
+                },
+                Ok(Err(f)) => Outcome::Failed(f.category.clone(), f.to_string()),
             }
-        };
-        let extracted = match super::guarded(|| extract(problem)) {
-            Ok(extracted) => extracted,
-            Err(panic) => {
-                bar.suspend(|| {
-                    eprintln!(
-                        "{}:{}: skipped: {panic}",
-                        input_name(args.input.as_deref()),
-                        row.line
-                    )
-                });
-                fail("engine_panic", row.line, panic);
-                continue;
-            }
-        };
-        match extracted {
-            Ok(ex) => {
-                summary.extracted += 1;
-                match ex.answer_matches {
-                    Some(true) | None => summary.answer_matches += 1,
-                    Some(false) => fail(
-                        "answer_mismatch",
-                        row.line,
-                        format!(
-                            "graph gives {}, the row states {}",
-                            ex.graph.answer_value(),
-                            ex.expected.map(|e| e.to_string()).unwrap_or_default()
-                        ),
-                    ),
+        },
+        |row, outcome| {
+            bar.inc(1);
+            match outcome {
+                Outcome::Matches => {
+                    summary.extracted += 1;
+                    summary.answer_matches += 1;
+                }
+                Outcome::Mismatch(detail) => {
+                    summary.extracted += 1;
+                    fail("answer_mismatch", row.line, detail);
+                }
+                Outcome::Failed(category, detail) => fail(&category, row.line, detail),
+                Outcome::Panic(panic) => {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "{}:{}: skipped: {panic}",
+                            input_name(args.input.as_deref()),
+                            row.line
+                        )
+                    });
+                    fail("engine_panic", row.line, panic);
                 }
             }
-            Err(f) => fail(&f.category, row.line, f.to_string()),
-        }
-    }
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
     let pct = |n: usize| 100.0 * n as f64 / summary.total.max(1) as f64;
     println!("{}", input_name(args.input.as_deref()));

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use engine::curriculum::{CurriculumConfig, Variant};
-use engine::records::{self, Origin, VariantRecord};
+use engine::records::{self, Detail, Origin, VariantRecord};
 use engine::Graph;
 use serde::Serialize;
 
@@ -41,6 +41,16 @@ pub struct Args {
     /// with one step corrupted, the error propagated, and the first wrong step labelled.
     #[arg(long)]
     negatives: bool,
+    /// Add each variant's solution steps (`steps`: each step's operands, value and
+    /// worked-solution sentence); a lean record leaves them out (README: "Output:
+    /// variants.jsonl").
+    #[arg(long)]
+    steps: bool,
+    /// Write the full record: the lean one plus the steps and the variant's whole graph
+    /// (`graph`, engine JSON), both of which a reader can rebuild from the source row and the
+    /// operations.
+    #[arg(long)]
+    full: bool,
     /// Write each variant's problem text (`text`): by the model when one is configured
     /// (validated; else the offline text, with the reason), offline otherwise.
     #[arg(long)]
@@ -49,7 +59,7 @@ pub struct Args {
     /// consistency, and the LLM judge when a model is configured (`verdict`).
     #[arg(long)]
     judge: bool,
-    /// `graft` (the full record: lineage, graph, program, steps, …) or `gsm8k` (implies
+    /// `graft` (the record: lineage, answers, metrics, program, …; see --full) or `gsm8k` (implies
     /// --verbalize): one GSM8K row per variant, `{question, answer, id, source_id, round,
     /// operations}`, where `question` is the variant's text and `answer` its worked solution
     /// (`<<a*b=c>>` annotations, `#### n`), ready for any GSM8K pipeline.
@@ -58,6 +68,20 @@ pub struct Args {
     /// The model endpoint for --verbalize and --judge.
     #[command(flatten)]
     llm: super::llm::LlmArgs,
+}
+
+impl Args {
+    /// What each record holds beyond the lean fields (--steps, --full).
+    fn detail(&self) -> Detail {
+        if self.full {
+            Detail::FULL
+        } else {
+            Detail {
+                steps: self.steps,
+                graph: false,
+            }
+        }
+    }
 }
 
 /// One line of the output file: the engine's record, and the model calls made for it.
@@ -163,50 +187,69 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut totals = RowTotals::default();
     let name = input_name(args.input.as_deref());
-    for row in &rows {
-        bar.inc(1);
-        let mut skip = |category: &str, detail: &str| {
-            bar.suspend(|| eprintln!("{name}:{}: skipped: {detail}", row.line));
-            *skipped.entry(category.to_string()).or_default() += 1;
-        };
-        let problem = match &row.problem {
-            Ok(p) => p,
-            Err(e) => {
-                skip("malformed_row", &e.to_string());
-                continue;
+    // Rows are made on every core and written in the file's order. A model endpoint is asked
+    // one variant at a time, as before (its budget and its failure stop the run in order).
+    let threads = if words.as_ref().is_some_and(|w| w.client.is_some()) {
+        1
+    } else {
+        super::threads()
+    };
+    let made = super::in_order(
+        &rows,
+        threads,
+        |row| {
+            let problem = match &row.problem {
+                Ok(p) => p,
+                Err(e) => return Made::Malformed(e.to_string()),
+            };
+            // One row's engine work, written to a buffer first: a row the engine refuses or
+            // panics on is skipped whole, and the rest of the file runs.
+            let mut buffer = Pending::new(parquet);
+            let mut row_totals = RowTotals::default();
+            let done = super::guarded(|| {
+                generate_row(
+                    &args,
+                    &cfg,
+                    words.as_ref(),
+                    row,
+                    problem,
+                    &mut buffer,
+                    &mut row_totals,
+                )
+            });
+            match done {
+                Ok(outcome) => Made::Row(buffer, row_totals, outcome),
+                Err(panic) => Made::Panic(panic),
             }
-        };
-        // One row's engine work, written to a buffer first: a row the engine refuses or
-        // panics on is skipped whole, and the rest of the file runs.
-        let mut buffer = Pending::new(parquet);
-        let mut row_totals = RowTotals::default();
-        let done = super::guarded(|| {
-            generate_row(
-                &args,
-                &cfg,
-                words.as_ref(),
-                row,
-                problem,
-                &mut buffer,
-                &mut row_totals,
-            )
-        });
-        match done {
-            Ok(Ok(Ok(()))) => {
-                out.write(buffer)
-                    .with_context(|| format!("cannot write {}", args.out.display()))?;
-                totals.add(row_totals);
+        },
+        |row, made| {
+            bar.inc(1);
+            let mut skip = |category: &str, detail: &str| {
+                bar.suspend(|| eprintln!("{name}:{}: skipped: {detail}", row.line));
+                *skipped.entry(category.to_string()).or_default() += 1;
+            };
+            match made {
+                Made::Malformed(e) => skip("malformed_row", &e),
+                Made::Panic(panic) => skip("engine_panic", &panic),
+                Made::Row(buffer, row_totals, Ok(Ok(()))) => {
+                    out.write(buffer)
+                        .with_context(|| format!("cannot write {}", args.out.display()))?;
+                    totals.add(row_totals);
+                }
+                Made::Row(_, _, Ok(Err((category, message)))) => skip(&category, &message),
+                Made::Row(buffer, _, Err(fatal)) => {
+                    // Keep what is written so far, this row's variants before the failure
+                    // too (the file is finished below, so a Parquet file gets its footer).
+                    out.write(buffer).ok();
+                    return Err(fatal);
+                }
             }
-            Ok(Ok(Err((category, message)))) => skip(&category, &message),
-            Ok(Err(fatal)) => {
-                // Keep what is written so far, this row's variants before the failure too (a
-                // Parquet file gets its footer, so it reads).
-                out.write(buffer).ok();
-                out.finish().ok();
-                return Err(fatal);
-            }
-            Err(panic) => skip("engine_panic", &panic),
-        }
+            Ok(())
+        },
+    );
+    if let Err(fatal) = made {
+        out.finish().ok();
+        return Err(fatal);
     }
     let RowTotals {
         written,
@@ -260,6 +303,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         written - verified
     );
     Ok(())
+}
+
+/// One row's work, made on any thread and handed over in the file's order.
+enum Made {
+    /// The line is not a problem row.
+    Malformed(String),
+    /// The engine panicked on the row (a bug): the row is skipped.
+    Panic(String),
+    /// The row's variants (or why it is skipped, or the error that stops the run), what they
+    /// add up to.
+    Row(Pending, RowTotals, anyhow::Result<Result<(), Skip>>),
 }
 
 /// Whether `path` names a Parquet file (its extension is `parquet`, in any case).
@@ -456,7 +510,8 @@ fn generate_row(
                 totals.written += 1;
                 continue;
             }
-            let record = VariantRecord::new(origin, chain.index, v, words, args.negatives);
+            let record =
+                VariantRecord::new(origin, chain.index, v, words, args.negatives, args.detail());
             match &mut *out {
                 Pending::Jsonl(out) => {
                     serde_json::to_writer(&mut *out, &CliRecord { record, llm_calls })?;

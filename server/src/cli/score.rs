@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 /// Arguments of `graft score`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The variants, as `graft generate` writes them (`id`, `round`, `graph` per line).
+    /// The variants, as `graft generate` writes them (`id`, `round` and `program` per line,
+    /// or the whole `graph` of a `--full` record).
     #[arg(long)]
     variants: PathBuf,
     /// The solutions: one JSON object per line with the variant's `id` and the model's text as
@@ -30,13 +31,37 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-/// The fields of a variant line that scoring needs.
+/// The fields of a variant line that scoring needs: its graph, or the program it reads back
+/// from (a lean record).
 #[derive(Deserialize)]
 struct VariantIn {
     id: String,
     #[serde(default)]
     round: u32,
-    graph: Graph,
+    graph: Option<Graph>,
+    program: Option<String>,
+    question: Option<String>,
+}
+
+impl VariantIn {
+    /// The variant's graph: the record's own (`--full`), else its program read back (the
+    /// same graph: `graft generate` checks that every program reads back). `None` for a
+    /// line with neither (a foreign row).
+    fn graph(self) -> anyhow::Result<Option<(String, u32, Graph)>> {
+        let graph = match (self.graph, &self.program) {
+            (Some(g), _) => g,
+            (None, Some(program)) => engine::parse_program(program, self.question.as_deref())
+                .with_context(|| {
+                    format!(
+                        "the program of variant {:?} does not read back; regenerate the \
+                         file with graft generate (or --full for the graph itself)",
+                        self.id
+                    )
+                })?,
+            (None, None) => return Ok(None),
+        };
+        Ok(Some((self.id, self.round, graph)))
+    }
 }
 
 /// A solution line.
@@ -213,11 +238,17 @@ fn read_variants(args: &Args) -> anyhow::Result<HashMap<String, (u32, Graph)>> {
         if line.trim().is_empty() {
             continue;
         }
-        // Summary lines and foreign rows have no graph: skipped.
+        // Summary lines and foreign rows have no graph nor program: skipped.
         let Ok(v) = serde_json::from_str::<VariantIn>(&line) else {
             continue;
         };
-        out.insert(v.id, (v.round, v.graph));
+        let Some((id, round, graph)) = v
+            .graph()
+            .with_context(|| format!("{}:{}", args.variants.display(), i + 1))?
+        else {
+            continue;
+        };
+        out.insert(id, (round, graph));
     }
     if out.is_empty() {
         bail!(

@@ -168,12 +168,12 @@ async fn row_of(
             .unwrap_or_else(|| original.answer_value().to_string()),
         operations: to_json("operations", &operations, whose)?,
         program: engine::to_python(&graph),
-        steps: to_json(
+        steps: Some(to_json(
             "steps",
             &engine::labels::steps_worked(&original, &graph),
             whose,
-        )?,
-        graph: v.graph,
+        )?),
+        graph: Some(v.graph),
         text_source,
         text_fallback: v.text_fallback,
         negative: None,
