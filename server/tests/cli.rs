@@ -91,12 +91,13 @@ fn missing_input_is_a_clear_error() {
 #[test]
 fn generate_writes_reproducible_verified_variants() {
     let dir = tempdir();
+    let input = demo();
     let run = |name: &str| {
         let out = dir.join(name);
         let mut args = vec![
             "generate",
             "--input",
-            demo().to_str().unwrap(),
+            input.to_str().unwrap(),
             "--rounds",
             "4",
             "--per-problem",
