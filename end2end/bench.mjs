@@ -62,12 +62,16 @@ try {
   const results = await page.evaluate(async ({ cases, rounds }) => {
     // The module the hydration script imported, already initialised: same URL, same instance.
     const m = await import('/pkg/graft.js');
-    return cases.map((c) => {
-      m[c.fn](c.nodes, Math.max(1, Math.floor(c.iters / 10))); // warm-up
+    // The exports are async (their code is in a chunk loaded on the first call); each call's
+    // time is measured inside the wasm, so the awaits do not count.
+    const all = [];
+    for (const c of cases) {
+      await m[c.fn](c.nodes, Math.max(1, Math.floor(c.iters / 10))); // warm-up
       const ms = [];
-      for (let r = 0; r < rounds; r++) ms.push(m[c.fn](c.nodes, c.iters));
-      return ms;
-    });
+      for (let r = 0; r < rounds; r++) ms.push(await m[c.fn](c.nodes, c.iters));
+      all.push(ms);
+    }
+    return all;
   }, { cases, rounds: ROUNDS });
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
   const fmt = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`);

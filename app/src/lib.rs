@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod checks;
+pub mod chunks;
 pub mod diff;
 pub mod editor;
 pub mod eval_chart;
@@ -29,14 +30,14 @@ pub use types::{account, annotation, model};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
-use crate::labeling::LabelPage;
-use crate::login::{provide_me, AccountBox, LoginPage, UsersPage};
-use crate::pages::{
-    DatasetPage, DatasetsPage, NewProblemPage, NotFound, ProblemPage, SharePage, VariantPage,
+use crate::chunks::{
+    DatasetRoute, LabelRoute, NewProblemRoute, ProblemRoute, ReviewRoute, ShareRoute, UsersRoute,
+    VariantRoute,
 };
-use crate::review::ReviewPage;
+use crate::login::{provide_me, AccountBox, LoginPage};
+use crate::pages::{DatasetsPage, NotFound};
 
 /// The HTML document around the app (server side).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -59,7 +60,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The app: header and routes. Pages render fully on the server (`SsrMode::Async`), then
-/// hydrate.
+/// hydrate. All routes but `/` and `/login` are [`Lazy`]: their code comes in a chunk of its
+/// own, loaded with the route (see [`chunks`]).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -80,15 +82,15 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=DatasetsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/d/:id") view=DatasetPage ssr=SsrMode::Async/>
-                    <Route path=path!("/d/:id/review") view=ReviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("/d/:id/label") view=LabelPage ssr=SsrMode::Async/>
+                    <Route path=path!("/d/:id") view={Lazy::<DatasetRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/d/:id/review") view={Lazy::<ReviewRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/d/:id/label") view={Lazy::<LabelRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/p/:id") view=ProblemPage ssr=SsrMode::Async/>
-                    <Route path=path!("/v/:id") view=VariantPage ssr=SsrMode::Async/>
-                    <Route path=path!("/s/:token") view=SharePage ssr=SsrMode::Async/>
-                    <Route path=path!("/new") view=NewProblemPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/p/:id") view={Lazy::<ProblemRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/v/:id") view={Lazy::<VariantRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/s/:token") view={Lazy::<ShareRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/new") view={Lazy::<NewProblemRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -71,11 +71,20 @@ mod timing {
         fn performance_now() -> f64;
     }
 
+    // Each benchmark's body is a `#[lazy]` split point: the engine code it runs and the
+    // workbench load with the benchmark (a chunk of their own), not with the first page. So the
+    // exports are async: JavaScript awaits them.
+
     /// Mean milliseconds of one `SetInput` on the heaviest input of a `nodes`-node
     /// [`synthetic`] graph, applied in place with its cascade, over `iters` runs (the value
     /// alternates between 5 and 6, so every run changes it). NaN if the graph cannot be built.
     #[wasm_bindgen]
-    pub fn bench_cascade(nodes: u32, iters: u32) -> f64 {
+    pub async fn bench_cascade(nodes: u32, iters: u32) -> f64 {
+        cascade(nodes, iters).await
+    }
+
+    #[leptos::lazy]
+    fn cascade(nodes: u32, iters: u32) -> f64 {
         let Ok(mut g) = synthetic(nodes) else {
             return f64::NAN;
         };
@@ -97,7 +106,12 @@ mod timing {
     /// Mean milliseconds of `engine::layout::layout` of a `nodes`-node [`synthetic`] graph
     /// over `iters` runs. NaN if the graph cannot be built.
     #[wasm_bindgen]
-    pub fn bench_layout(nodes: u32, iters: u32) -> f64 {
+    pub async fn bench_layout(nodes: u32, iters: u32) -> f64 {
+        layout_ms(nodes, iters).await
+    }
+
+    #[leptos::lazy]
+    fn layout_ms(nodes: u32, iters: u32) -> f64 {
         let Ok(g) = synthetic(nodes) else {
             return f64::NAN;
         };
@@ -115,23 +129,32 @@ mod timing {
     /// the heaviest input (the node whose value change cascades furthest), for the benchmark to
     /// click. The graph cannot be saved (no problem behind it).
     #[wasm_bindgen]
-    pub fn bench_workbench(nodes: u32) -> Result<u32, JsValue> {
+    pub async fn bench_workbench(nodes: u32) -> Result<u32, JsValue> {
+        mount_workbench(nodes)
+            .await
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// [`bench_workbench`]'s body, errors as text (a `JsValue` cannot cross the split).
+    #[leptos::lazy]
+    fn mount_workbench(nodes: u32) -> Result<u32, String> {
         use app::workbench::{Origin, Workbench};
         use leptos::prelude::*;
         use leptos::wasm_bindgen::JsCast;
         use leptos_router::components::Router;
         use types::model::{Drawing, ServerDrawing};
 
-        let graph = synthetic(nodes)
-            .map_err(|e| JsValue::from_str(&format!("bench_workbench({nodes}): {e}")))?;
+        let js_err = |e: JsValue| format!("bench_workbench: {e:?}");
+        let graph = synthetic(nodes).map_err(|e| format!("bench_workbench({nodes}): {e}"))?;
         let input = heaviest_input(&graph).0;
         let drawing = ServerDrawing::Drawn(Drawing::new(&graph));
         let doc = document();
-        let host = doc.create_element("div")?;
+        let host = doc.create_element("div").map_err(js_err)?;
         host.set_id("bench-workbench");
         doc.body()
-            .ok_or_else(|| JsValue::from_str("bench_workbench: the page has no <body>"))?
-            .append_child(&host)?;
+            .ok_or_else(|| "bench_workbench: the page has no <body>".to_string())?
+            .append_child(&host)
+            .map_err(js_err)?;
         let origin = Origin {
             problem_id: 0,
             parent_variant_id: None,
