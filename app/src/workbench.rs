@@ -50,6 +50,10 @@ fn violations_of(base: &Graph, g: &Graph) -> Vec<Violation> {
     check_nodes(base, g, moved, &Constraints::default())
 }
 
+/// Up to how many nodes a preview's constraints are checked in the click's frame; a larger
+/// graph is checked after the frame that shows its new values.
+const CHECK_AT_ONCE: usize = 200;
+
 /// How many violations the panel lists; the rest are counted (every one is outlined in the
 /// graph). A big change can break hundreds, and a list that long helps no one.
 const LISTED_VIOLATIONS: usize = 20;
@@ -152,6 +156,15 @@ pub fn Workbench(
                     if violations.with_untracked(|v| v.as_ref().is_none_or(|v| !v.is_empty())) {
                         violations.set(Some(Vec::new()));
                     }
+                    return;
+                }
+                // A small graph is checked at once (no "checking…" flash in the summary).
+                let at_once = preview.with_untracked(|p| {
+                    (p.graph.len() <= CHECK_AT_ONCE)
+                        .then(|| base.with_value(|b| violations_of(b, &p.graph)))
+                });
+                if let Some(found) = at_once {
+                    violations.set(Some(found));
                     return;
                 }
                 if violations.with_untracked(Option::is_some) {
