@@ -186,9 +186,10 @@ pub fn GraphView(
     // Only what changed re-renders. Rows are keyed by node id (edges by their ends); each row
     // reads its own signals, which one effect per source sets only where a value differs: a
     // value preview wakes the nodes whose state changed (their value, label and class), a
-    // relayout moves the boxes that moved (their `transform` alone) and builds only the new ones. No source has a subscriber per node
-    // (thousands of subscribers to one signal make every change quadratic), and selection and
-    // hover go through selectors that wake the two rows concerned.
+    // relayout moves the boxes that moved (their `transform` alone) and builds only the new
+    // ones. No source has a subscriber per node (thousands of subscribers to one signal make
+    // every change quadratic), and selection and hover go through selectors that wake the two
+    // rows concerned.
     // The selectors read with `try_get`: during server rendering a selector's closure may run
     // once more after the page's owner (and the signals it owns) is gone, and a plain `get`
     // panicked there.
