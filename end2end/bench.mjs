@@ -42,7 +42,8 @@ const cases = [
 
 const wasmPath = path.join(siteRoot(), 'pkg', 'graft.wasm');
 const wasmBytes = statSync(wasmPath).size;
-const debug = wasmBytes > 2_000_000;
+// Release bundles are about 2.7 MB (wasm-opt -Oz), debug ones 50 MB and more.
+const debug = wasmBytes > 10_000_000;
 console.log(`bench: ${wasmPath}: ${(wasmBytes / 1024).toFixed(0)} KiB${debug ? ' — looks like a DEBUG bundle; run scripts/build-site --release --no-server' : ''}`);
 
 const server = await startServer();

@@ -24,8 +24,31 @@ pub struct NodeState {
     pub violation: Option<String>,
 }
 
-/// A node's signals in the view: its box (none once a relayout dropped it) and its state.
-type NodeSlot = (ArcRwSignal<Option<DrawnNode>>, ArcRwSignal<NodeState>);
+/// A node's signals in the view: where its box is, what the box says (none once a relayout
+/// dropped it; its `x` and `y` are not kept up to date) and its state. A relayout that only
+/// moves a box wakes its position alone.
+#[derive(Clone)]
+struct NodeSlot {
+    at: ArcRwSignal<Option<(u32, u32)>>,
+    look: ArcRwSignal<Option<DrawnNode>>,
+    state: ArcRwSignal<NodeState>,
+}
+
+/// Whether two boxes say the same (position aside).
+fn same_look(a: Option<&DrawnNode>, b: Option<&DrawnNode>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            a.id == b.id
+                && a.role == b.role
+                && a.name == b.name
+                && a.label == b.label
+                && a.op == b.op
+                && a.text == b.text
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
 
 /// Node `idx`'s box in `d` (the nodes are indexed by id; searched when they are not).
 fn drawn_node(d: &Drawing, idx: usize) -> Option<&DrawnNode> {
@@ -162,10 +185,11 @@ pub fn GraphView(
 
     // Only what changed re-renders. Rows are keyed by node id (edges by their ends); each row
     // reads its own signals, which one effect per source sets only where a value differs: a
-    // value preview wakes the nodes whose state changed, a relayout moves the boxes that moved
-    // (one `transform` each) and builds only the new ones. No source has a subscriber per node
-    // (thousands of subscribers to one signal make every change quadratic), and selection and
-    // hover go through selectors that wake the two rows concerned.
+    // value preview wakes the nodes whose state changed (their value, label and class), a
+    // relayout moves the boxes that moved (their `transform` alone) and builds only the new
+    // ones. No source has a subscriber per node (thousands of subscribers to one signal make
+    // every change quadratic), and selection and hover go through selectors that wake the two
+    // rows concerned.
     // The selectors read with `try_get`: during server rendering a selector's closure may run
     // once more after the page's owner (and the signals it owns) is gone, and a plain `get`
     // panicked there.
@@ -182,24 +206,36 @@ pub fn GraphView(
         let idx = id as usize;
         node_slots.update_value(|v| {
             while v.len() <= idx {
-                let at = v.len();
-                v.push((
-                    ArcRwSignal::new(drawing.with_untracked(|d| drawn_node(d, at).cloned())),
-                    ArcRwSignal::new(
-                        states.with_untracked(|s| s.get(at).cloned().unwrap_or_default()),
+                let i = v.len();
+                let look = drawing.with_untracked(|d| drawn_node(d, i).cloned());
+                v.push(NodeSlot {
+                    at: ArcRwSignal::new(look.as_ref().map(|n| (n.x, n.y))),
+                    look: ArcRwSignal::new(look),
+                    state: ArcRwSignal::new(
+                        states.with_untracked(|s| s.get(i).cloned().unwrap_or_default()),
                     ),
-                ));
+                });
             }
         });
         node_slots.with_value(|v| v[idx].clone())
     };
     Effect::new(move |_| {
         drawing.with(|d| {
+            // The boxes by id, once (a drawing need not list them in id order).
+            let len = d.nodes.iter().map(|n| n.id as usize + 1).max().unwrap_or(0);
+            let mut by_id = vec![None::<&DrawnNode>; len];
+            for n in &d.nodes {
+                by_id[n.id as usize] = Some(n);
+            }
             node_slots.with_value(|v| {
-                for (i, (geo, _)) in v.iter().enumerate() {
-                    let now = drawn_node(d, i);
-                    if geo.with_untracked(|g| g.as_ref() != now) {
-                        geo.set(now.cloned());
+                for (i, slot) in v.iter().enumerate() {
+                    let now = by_id.get(i).copied().flatten();
+                    let at = now.map(|n| (n.x, n.y));
+                    if slot.at.with_untracked(|a| *a != at) {
+                        slot.at.set(at);
+                    }
+                    if !slot.look.with_untracked(|l| same_look(l.as_ref(), now)) {
+                        slot.look.set(now.cloned());
                     }
                 }
             })
@@ -208,7 +244,7 @@ pub fn GraphView(
     Effect::new(move |_| {
         states.with(|s| {
             node_slots.with_value(|v| {
-                for (i, (_, state)) in v.iter().enumerate() {
+                for (i, NodeSlot { state, .. }) in v.iter().enumerate() {
                     match s.get(i) {
                         Some(now) if state.with_untracked(|st| st != now) => state.set(now.clone()),
                         None if state.with_untracked(|st| *st != NodeState::default()) => {
@@ -269,32 +305,47 @@ pub fn GraphView(
     };
     let node_ids = move || drawing.with(|d| d.nodes.iter().map(|n| n.id).collect::<Vec<_>>());
     let node_row = move |id: u32| {
-        let (node, state) = node_slot(id);
-        let (node, state) = (RwSignal::from(node), RwSignal::from(state));
+        let NodeSlot { at, look, state } = node_slot(id);
+        let (at, node, state) = (
+            RwSignal::from(at),
+            RwSignal::from(look),
+            RwSignal::from(state),
+        );
         let text_of = move |f: fn(&DrawnNode) -> String| {
             move || node.with(|n| n.as_ref().map(f).unwrap_or_default())
         };
+        // The tooltip: the node's name and text, and, while the node is hovered or focused
+        // (when a tooltip shows), its value, old value and violation. Only then does the title
+        // follow the node's state: a preview that changes hundreds of values does not rewrite
+        // hundreds of titles (the aria-label carries the value at all times).
         let tip = move || {
+            let shown = is_hovered.with_value(|s| s.selected(&Some(id)));
             let mut t = node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default());
-            state.with(|st| {
-                t.push_str(" = ");
-                t.push_str(&st.value);
-                if let Some(old) = &st.old {
-                    t.push_str(" (was ");
-                    t.push_str(old);
-                    t.push(')');
-                }
-                node.with(|n| {
-                    if let Some(text) = n.as_ref().and_then(|n| n.text.as_ref()) {
-                        t.push('\n');
-                        t.push_str(text);
+            if shown {
+                state.with(|st| {
+                    t.push_str(" = ");
+                    t.push_str(&st.value);
+                    if let Some(old) = &st.old {
+                        t.push_str(" (was ");
+                        t.push_str(old);
+                        t.push(')');
                     }
                 });
-                if let Some(v) = &st.violation {
-                    t.push_str("\n⚠ ");
-                    t.push_str(v);
+            }
+            node.with(|n| {
+                if let Some(text) = n.as_ref().and_then(|n| n.text.as_ref()) {
+                    t.push('\n');
+                    t.push_str(text);
                 }
             });
+            if shown {
+                state.with(|st| {
+                    if let Some(v) = &st.violation {
+                        t.push_str("\n⚠ ");
+                        t.push_str(v);
+                    }
+                });
+            }
             t
         };
         let value = move || {
@@ -308,33 +359,39 @@ pub fn GraphView(
             state.with(|st| format!("{name} = {}", st.value))
         };
         // The box is drawn around (0, 0) and moved as a whole.
-        let at = move || {
-            node.with(|n| {
-                let (x, y) = n.as_ref().map_or((0, 0), |n| (n.x, n.y));
-                format!("translate({x} {y})")
-            })
+        let transform = move || {
+            let (x, y) = at.get().unwrap_or((0, 0));
+            format!("translate({x} {y})")
         };
-        // The role as class directives, not a reactive `class` (which would wipe the toggled
-        // classes when it changes).
-        let role =
-            Memo::new(move |_| node.with(|n| n.as_ref().map_or("step", |n| role_class(n.role))));
-        let is_role = move |r: &'static str| move || role.get() == r;
+        // All the classes in one attribute, one closure: a node whose state changes re-renders
+        // its class once, not once per class (class directives would each be an effect).
+        let class = move || {
+            let mut c = String::from("node ");
+            c.push_str(node.with(|n| n.as_ref().map_or("step", |n| role_class(n.role))));
+            if is_selected.with_value(|s| s.selected(&Some(id))) {
+                c.push_str(" selected");
+            }
+            if is_hovered.with_value(|s| s.selected(&Some(id))) {
+                c.push_str(" hovered");
+            }
+            state.with(|st| {
+                for (on, name) in [
+                    (st.old.is_some(), " changed"),
+                    (st.added, " added"),
+                    (st.violation.is_some(), " violation"),
+                ] {
+                    if on {
+                        c.push_str(name);
+                    }
+                }
+            });
+            c
+        };
         let (left, top) = (-i64::from(NODE_WIDTH / 2), -i64::from(NODE_HEIGHT / 2));
         view! {
             <g
-                class="node"
-                class:input=is_role("input")
-                class:constant=is_role("constant")
-                class:step=is_role("step")
-                class:proxy=is_role("proxy")
-                class:branch=is_role("branch")
-                class:answer=is_role("answer")
-                class:selected=move || is_selected.with_value(|s| s.selected(&Some(id)))
-                class:hovered=move || is_hovered.with_value(|s| s.selected(&Some(id)))
-                class:changed=move || state.with(|st| st.old.is_some())
-                class:added=move || state.with(|st| st.added)
-                class:violation=move || state.with(|st| st.violation.is_some())
-                transform=at
+                class=class
+                transform=transform
                 data-node=id
                 tabindex="0"
                 role="button"

@@ -3,7 +3,7 @@
 //! the browser, by the engine compiled to wasm: no request reaches the server until the user
 //! saves.
 
-use engine::constraints::{check, Constraints};
+use engine::constraints::{check_nodes, Constraints, Violation};
 use engine::intervene::{apply, Intervention};
 use engine::mentions::{link, segments, Segment};
 use engine::{BinOp, Graph, NodeId, NodeKind, Number, ProxyFn, ProxyOp, Role};
@@ -24,11 +24,10 @@ pub struct Origin {
     pub can_save: bool,
 }
 
-/// The graph after the stacked interventions, and what they did.
+/// The graph after the stacked interventions.
 #[derive(Debug, Clone)]
 struct Preview {
     graph: Graph,
-    violations: Vec<engine::constraints::Violation>,
 }
 
 fn preview_of(base: &Graph, ops: &[Intervention]) -> Result<Preview, (usize, String)> {
@@ -36,16 +35,28 @@ fn preview_of(base: &Graph, ops: &[Intervention]) -> Result<Preview, (usize, Str
     for (i, iv) in ops.iter().enumerate() {
         apply(&mut g, iv).map_err(|e| (i, e.to_string()))?;
     }
-    let violations = if ops.is_empty() {
-        Vec::new()
-    } else {
-        check(base, &g, &Constraints::default())
-    };
-    Ok(Preview {
-        graph: g,
-        violations,
-    })
+    Ok(Preview { graph: g })
 }
+
+/// The constraints `g` breaks against `base`, as `engine::constraints::check` lists them (same
+/// nodes, same order), judging only the nodes whose value changed or that were added: a node
+/// of the base that keeps its value is its own reference and passes every rule.
+fn violations_of(base: &Graph, g: &Graph) -> Vec<Violation> {
+    let moved = g
+        .order()
+        .iter()
+        .copied()
+        .filter(|&id| id.index() >= base.len() || base.value(id) != g.value(id));
+    check_nodes(base, g, moved, &Constraints::default())
+}
+
+/// Up to how many nodes a preview's constraints are checked in the click's frame; a larger
+/// graph is checked after the frame that shows its new values.
+const CHECK_AT_ONCE: usize = 200;
+
+/// How many violations the panel lists; the rest are counted (every one is outlined in the
+/// graph). A big change can break hundreds, and a list that long helps no one.
+const LISTED_VIOLATIONS: usize = 20;
 
 /// Runs `f` once the browser has painted the next frame (an animation frame, then a zero
 /// timeout after it); at once where there are no frames (the server).
@@ -122,10 +133,19 @@ pub fn Workbench(
     };
     let lineage = StoredValue::new(lineage);
     let ops = RwSignal::new(Vec::<Intervention>::new());
-    let preview = RwSignal::new(Preview {
-        graph,
-        violations: Vec::new(),
-    });
+    // The stored values as text, made once: a preview formats only the values it changed.
+    let base_texts = StoredValue::new(
+        graph
+            .ids()
+            .map(|id| graph.value(id).to_string())
+            .collect::<Vec<_>>(),
+    );
+    let preview = RwSignal::new(Preview { graph });
+    // The constraints the preview breaks; `None` while the check is pending. The check runs
+    // after the frame that shows the new values (on a large graph it takes longer than their
+    // repaint), and a check whose stack changed meanwhile is dropped.
+    let violations = RwSignal::new(Some(Vec::<Violation>::new()));
+    let check_generation = StoredValue::new(0u64);
     let message = RwSignal::new(None::<String>);
     let selected = RwSignal::new(None::<u32>);
     let hovered = RwSignal::new(None::<u32>);
@@ -135,9 +155,42 @@ pub fn Workbench(
         let result = base.with_value(|b| preview_of(b, &next));
         match result {
             Ok(p) => {
+                let pending = !next.is_empty();
                 preview.set(p);
                 ops.set(next);
                 message.set(None);
+                check_generation.update_value(|g| *g += 1);
+                if !pending {
+                    if violations.with_untracked(|v| v.as_ref().is_none_or(|v| !v.is_empty())) {
+                        violations.set(Some(Vec::new()));
+                    }
+                    return;
+                }
+                // A small graph is checked at once (no "checking…" flash in the summary).
+                let at_once = preview.with_untracked(|p| {
+                    (p.graph.len() <= CHECK_AT_ONCE)
+                        .then(|| base.with_value(|b| violations_of(b, &p.graph)))
+                });
+                if let Some(found) = at_once {
+                    violations.set(Some(found));
+                    return;
+                }
+                if violations.with_untracked(Option::is_some) {
+                    violations.set(None);
+                }
+                let generation = check_generation.get_value();
+                after_next_paint(move || {
+                    // `try_`: the page may be gone by then.
+                    if check_generation.try_get_value() != Some(generation) {
+                        return;
+                    }
+                    let found = preview.try_with_untracked(|p| {
+                        base.try_with_value(|b| violations_of(b, &p.graph))
+                    });
+                    if let Some(Some(found)) = found {
+                        violations.try_set(Some(found));
+                    }
+                });
             }
             Err((i, e)) => message.set(Some(if i + 1 == next.len() {
                 e
@@ -182,28 +235,47 @@ pub fn Workbench(
             </div>
         }
     };
-    let states = Memo::new(move |_| {
+    // The values the states were last made from: a value that did not change keeps its text.
+    let last_values = StoredValue::new(Vec::<Number>::new());
+    let states = Memo::new(move |prev: Option<&Vec<NodeState>>| {
         preview.with(|p| {
-            base.with_value(|b| {
-                p.graph
-                    .ids()
-                    .map(|id| {
-                        let value = p.graph.value(id);
-                        let known = id.index() < b.len();
-                        let old = (known && b.value(id) != value).then(|| b.value(id).to_string());
-                        let violation = p
-                            .violations
-                            .iter()
-                            .find(|v| v.node == id)
-                            .map(|v| v.to_string());
-                        NodeState {
-                            value: value.to_string(),
-                            old,
-                            added: !known,
-                            violation,
-                        }
+            violations.with(|found| {
+                // The first violation of each node, by id.
+                let mut broken = vec![None::<String>; p.graph.len()];
+                for v in found.iter().flatten() {
+                    if let Some(slot) = broken.get_mut(v.node.index()) {
+                        slot.get_or_insert_with(|| v.to_string());
+                    }
+                }
+                let states = base.with_value(|b| {
+                    base_texts.with_value(|texts| {
+                        last_values.with_value(|last| {
+                            p.graph
+                                .ids()
+                                .zip(broken)
+                                .map(|(id, violation)| {
+                                    let i = id.index();
+                                    let value = p.graph.value(id);
+                                    let known = i < b.len();
+                                    let same = known && b.value(id) == value;
+                                    let text = match (prev.and_then(|s| s.get(i)), last.get(i)) {
+                                        (Some(st), Some(v)) if *v == value => st.value.clone(),
+                                        _ if same => texts[i].clone(),
+                                        _ => value.to_string(),
+                                    };
+                                    NodeState {
+                                        value: text,
+                                        old: (known && !same).then(|| texts[i].clone()),
+                                        added: !known,
+                                        violation,
+                                    }
+                                })
+                                .collect::<Vec<_>>()
+                        })
                     })
-                    .collect::<Vec<_>>()
+                });
+                last_values.set_value(p.graph.ids().map(|id| p.graph.value(id)).collect());
+                states
             })
         })
     });
@@ -272,6 +344,7 @@ pub fn Workbench(
                 let (d0, d1) = (b.depth(), p.graph.depth());
                 let changed = states.with(|s| s.iter().filter(|s| s.old.is_some()).count());
                 let added = p.graph.len().saturating_sub(b.len());
+                let broken = violations.with(|v| v.as_ref().map(Vec::len));
                 view! {
                     <dl class="summary">
                         <dt>"answer"</dt>
@@ -285,11 +358,11 @@ pub fn Workbench(
                         <dt>"changed"</dt>
                         <dd class="changed-count">{changed} " nodes, " {added} " added"</dd>
                         <dt>"constraints"</dt>
-                        <dd class="violations" class:bad=!p.violations.is_empty()>
-                            {if p.violations.is_empty() {
-                                "all hold".to_string()
-                            } else {
-                                format!("{} violated", p.violations.len())
+                        <dd class="violations" class:bad=broken.is_some_and(|n| n > 0)>
+                            {match broken {
+                                None => "checking…".to_string(),
+                                Some(0) => "all hold".to_string(),
+                                Some(n) => format!("{n} violated"),
                             }}
                         </dd>
                     </dl>
@@ -357,12 +430,19 @@ pub fn Workbench(
         }
     };
 
-    let violations = move || {
-        preview.with(|p| {
-            p.violations
+    let violation_list = move || {
+        violations.with(|found| {
+            let found = found.as_deref().unwrap_or_default();
+            let more = found.len().saturating_sub(LISTED_VIOLATIONS);
+            let listed = found
                 .iter()
+                .take(LISTED_VIOLATIONS)
                 .map(|v| view! { <li>{v.to_string()}</li> })
-                .collect_view()
+                .collect_view();
+            let more = (more > 0).then(|| {
+                view! { <li class="more">"… and " {more} " more (outlined in the graph)"</li> }
+            });
+            (listed, more)
         })
     };
 
@@ -485,7 +565,7 @@ pub fn Workbench(
                         </div>
                         {move || save_error().map(|e| view! { <p class="error save-error">{e}</p> })}
                         {move || message.get().map(|m| view! { <p class="error panel-error">{m}</p> })}
-                        <ul class="violation-list">{violations}</ul>
+                        <ul class="violation-list">{violation_list}</ul>
                     </section>
                 </aside>
             </div>
@@ -834,6 +914,10 @@ mod tests {
         }];
         let p = preview_of(&g, &ops).unwrap();
         assert_eq!(p.graph.answer_value(), Number::from(80));
+        assert_eq!(
+            violations_of(&g, &p.graph),
+            engine::constraints::check(&g, &p.graph, &Constraints::default())
+        );
         let bad = vec![
             ops[0].clone(),
             Intervention::FlipBranch { node: input }, // not a branch
@@ -841,5 +925,42 @@ mod tests {
         let err = preview_of(&g, &bad).unwrap_err();
         assert_eq!(err.0, 1);
         assert!(describe(&g, &ops[0]).contains("= 30"));
+    }
+
+    #[test]
+    fn checking_only_the_changed_nodes_finds_what_the_full_check_finds() {
+        let g = graph();
+        let input = g
+            .ids()
+            .find(|&id| g.role(id) == Role::Input && g.value(id) == Number::from(24))
+            .unwrap();
+        let step = g.ids().find(|&id| g.role(id) == Role::Step).unwrap();
+        let full = |p: &Preview| engine::constraints::check(&g, &p.graph, &Constraints::default());
+        // Too big (magnitude), a fraction (whole numbers), a graft that halves a step.
+        let stacks = [
+            vec![Intervention::SetInput {
+                node: input,
+                value: Number::from(1000),
+            }],
+            vec![Intervention::SetInput {
+                node: input,
+                value: "24.5".parse().unwrap(),
+            }],
+            vec![Intervention::Graft {
+                node: step,
+                f: ProxyFn {
+                    op: ProxyOp::Div,
+                    k: Number::from(7),
+                },
+            }],
+        ];
+        let mut broken = 0;
+        for ops in stacks {
+            let p = preview_of(&g, &ops).unwrap();
+            let found = violations_of(&g, &p.graph);
+            assert_eq!(found, full(&p), "{ops:?}");
+            broken += found.len();
+        }
+        assert!(broken >= 3, "the stacks should break rules: {broken}");
     }
 }
