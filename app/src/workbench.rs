@@ -652,7 +652,9 @@ fn NodePanel(
                         "This number shapes the program (" {why} "): the graph holds the loop unrolled. "
                         "Changing it reads the program again, on the server, and saves the result as a variant."
                     </p>
-                    {save_with.map(|save| view! { <StructuralForm node=node_id value=value save=save/> })}
+                    {save_with.map(|save| view! {
+                        <SetValueForm node=node_id value=value push=move |iv| save.run(iv) structural=true/>
+                    })}
                 })}
                 {(kind == NodeKind::Constant && !is_structural)
                     .then(|| {
@@ -670,44 +672,19 @@ fn NodePanel(
     }
 }
 
-/// Sets a structural number (a loop count): the stack plus this change is saved at once, and
-/// the server reads the program again.
-#[component]
-fn StructuralForm(node: NodeId, value: Number, save: Callback<Intervention>) -> impl IntoView {
-    let text = RwSignal::new(value.to_string());
-    let error = RwSignal::new(None::<String>);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match parse_number(&text.get_untracked()) {
-            Ok(v) => {
-                error.set(None);
-                save.run(Intervention::SetInput { node, value: v });
-            }
-            Err(e) => error.set(Some(e)),
-        }
-    };
-    view! {
-        <form class="set-structural" on:submit=submit>
-            <label>
-                "New value "
-                <input type="text" name="value" inputmode="decimal" size="10" bind:value=text/>
-            </label>
-            <button type="submit">"Set and save"</button>
-            {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
-        </form>
-    }
-    .into_any()
-}
-
 fn parse_number(text: &str) -> Result<Number, String> {
     text.trim().parse::<Number>().map_err(|e| e.to_string())
 }
 
+/// Sets an input's value, or (`structural`) a number that shapes the program, such as a loop
+/// count: then `push` saves at once (the server reads the program again) and there is no
+/// Invert.
 #[component]
 fn SetValueForm(
     node: NodeId,
     value: Number,
     push: impl Fn(Intervention) + Copy + Send + Sync + 'static,
+    #[prop(optional)] structural: bool,
 ) -> impl IntoView {
     let text = RwSignal::new(value.to_string());
     let error = RwSignal::new(None::<String>);
@@ -722,20 +699,22 @@ fn SetValueForm(
         }
     };
     view! {
-        <form class="set-value" on:submit=submit>
+        <form class=if structural { "set-structural" } else { "set-value" } on:submit=submit>
             <label>
                 "New value "
                 <input type="text" name="value" inputmode="decimal" size="10" bind:value=text/>
             </label>
-            <button type="submit">"Set"</button>
-            <button
-                type="button"
-                class="secondary"
-                title="Ask for this input instead: the answer becomes given"
-                on:click=move |_| push(Intervention::Invert { input: node })
-            >
-                "Invert"
-            </button>
+            <button type="submit">{if structural { "Set and save" } else { "Set" }}</button>
+            {(!structural).then(|| view! {
+                <button
+                    type="button"
+                    class="secondary"
+                    title="Ask for this input instead: the answer becomes given"
+                    on:click=move |_| push(Intervention::Invert { input: node })
+                >
+                    "Invert"
+                </button>
+            })}
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
         </form>
     }

@@ -91,23 +91,29 @@ impl Workspace {
     /// Everything `krate` links through normal dependencies with its own default features,
     /// transitively, as `cargo tree` resolves them for it alone.
     fn closure(&self, krate: &str) -> BTreeSet<String> {
-        let out = Command::new(cargo())
-            .args(["tree", "--offline", "-e", "normal", "--prefix", "none"])
-            .args(["--format", "{lib}", "-p", krate])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("cargo tree runs");
-        assert!(
-            out.status.success(),
-            "cargo tree -p {krate} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
+        cargo_tree(&["-e", "normal", "--format", "{lib}", "-p", krate])
             .lines()
             .map(|l| l.trim().replace('_', "-"))
             .filter(|l| !l.is_empty() && l != &krate.replace('_', "-"))
             .collect()
     }
+}
+
+/// What `cargo tree --offline --prefix none ARGS` prints (it must succeed).
+fn cargo_tree(args: &[&str]) -> String {
+    let out = Command::new(cargo())
+        .args(["tree", "--offline", "--prefix", "none"])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Crates that do I/O or run a web framework: never in the engine or the data types.
@@ -244,30 +250,11 @@ fn the_browser_half_of_the_app_never_links_the_store() {
 
 /// The engine features `krate`'s build turns on (`cargo tree -e features`), for `target`.
 fn engine_features(krate: &str, target: Option<&str>) -> BTreeSet<String> {
-    let mut cmd = Command::new(cargo());
-    cmd.args([
-        "tree",
-        "--offline",
-        "-e",
-        "features",
-        "--prefix",
-        "none",
-        "-p",
-        krate,
-    ]);
+    let mut args = vec!["-e", "features", "-p", krate];
     if let Some(t) = target {
-        cmd.args(["--target", t]);
+        args.extend(["--target", t]);
     }
-    let out = cmd
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo tree runs");
-    assert!(
-        out.status.success(),
-        "cargo tree -p {krate} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+    cargo_tree(&args)
         .lines()
         .filter_map(|l| l.strip_prefix("engine feature \""))
         .filter_map(|l| l.split('"').next())
