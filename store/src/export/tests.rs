@@ -916,13 +916,23 @@ async fn parquet_export_has_every_variant_in_the_fixed_columns() {
         assert_eq!(r.operations, g["operations"].as_str().unwrap());
         let ops: Vec<Value> = serde_json::from_str(&r.operations).unwrap();
         assert_eq!(ops.len() as u32, r.round, "{}: the whole lineage", r.id);
-        let graph: engine::Graph = serde_json::from_str(&r.graph).unwrap();
+        let graph: engine::Graph = serde_json::from_str(
+            r.graph
+                .as_deref()
+                .expect("the store's export keeps the graph"),
+        )
+        .unwrap();
         assert_eq!(graph.answer_value().to_string(), r.answer);
         assert_eq!(graph.metrics(), r.metrics);
         assert_eq!(r.program, engine::to_python(&graph));
         assert!(r.negative.is_none());
         assert!(r.text_source.is_some(), "{}", r.id);
-        let steps: Vec<Value> = serde_json::from_str(&r.steps).unwrap();
+        let steps: Vec<Value> = serde_json::from_str(
+            r.steps
+                .as_deref()
+                .expect("the store's export keeps the steps"),
+        )
+        .unwrap();
         assert_eq!(steps.len() as u32, r.metrics.steps, "{}", r.id);
         assert!(r.source_line >= 1);
     }
