@@ -327,8 +327,8 @@ mod tests {
 
     const ROW: &str = r#"{"question": "Tom has 3 boxes of 4 pens and gives away 2. How many pens are left?", "answer": "3 * 4 = <<3*4=12>>12\n12 - 2 = <<12-2=10>>10\n#### 10"}"#;
 
-    #[test]
-    fn a_row_gives_records_that_reproduce() {
+    /// ROW, its graph, and its chains of two rounds (seed 4).
+    fn two_rounds() -> (Problem, Graph, Vec<Chain>) {
         let p = Problem::from_json(ROW).unwrap();
         let g = extract_row(&p).unwrap();
         let cfg = CurriculumConfig {
@@ -338,6 +338,12 @@ mod tests {
             ..CurriculumConfig::default()
         };
         let chains = chains(&g, "t:1", &cfg).unwrap();
+        (p, g, chains)
+    }
+
+    #[test]
+    fn a_row_gives_records_that_reproduce() {
+        let (p, g, chains) = two_rounds();
         let origin = Origin {
             source_id: "t:1",
             line: 1,
@@ -382,15 +388,8 @@ mod tests {
 
     #[test]
     fn operations_that_do_not_replay_are_refused_by_rebuild() {
-        let p = Problem::from_json(ROW).unwrap();
-        let g = extract_row(&p).unwrap();
-        let cfg = CurriculumConfig {
-            rounds: 2,
-            per_problem: 1,
-            seed: 4,
-            ..CurriculumConfig::default()
-        };
-        let v = &chains(&g, "t:1", &cfg).unwrap()[0].variants[1];
+        let (_, _, chains) = two_rounds();
+        let v = &chains[0].variants[1];
         // The same operations on another row's graph do not replay (or give another graph).
         let other =
             Problem::from_json(r#"{"question": "q", "answer": "5 + 6 = <<5+6=11>>11\n#### 11"}"#)
