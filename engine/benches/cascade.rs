@@ -5,6 +5,10 @@ use engine::intervene::{apply, Intervention};
 use engine::{BinOp, Expr, Graph, GraphBuilder, NodeId, Number};
 use std::hint::black_box;
 
+/// The `graft` binary's allocator, so that the figures are the ones a user gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// 105 inputs, 7 layers of 112 steps (each reading two nodes of the previous layer, with
 /// `+ - *2 /4`), then a binary tree of 111 additions down to the answer: 1,000 nodes.
 fn layered() -> Graph {

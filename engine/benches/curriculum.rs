@@ -4,6 +4,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use engine::curriculum::{generate, CurriculumConfig};
 use std::hint::black_box;
 
+/// The `graft` binary's allocator, so that the figures are the ones a user gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/data/gsm-hard/gsmhardv2.part-a.jsonl"

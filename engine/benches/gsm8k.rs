@@ -2,6 +2,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+/// The `graft` binary's allocator, so that the figures are the ones a user gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TRAIN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/data/gsm8k/train.jsonl"

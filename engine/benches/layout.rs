@@ -12,6 +12,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
 
+/// The `graft` binary's allocator, so that the figures are the ones a user gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `(a + b) % 1000`: values stay small whatever the depth (the layout ignores them anyway).
 fn mix() -> Expr {
     Expr::bin(

@@ -21,6 +21,10 @@ use engine::records::offline_words;
 use engine::Graph;
 use std::hint::black_box;
 
+/// The `graft` binary's allocator, so that the figures are the ones a user gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TRAIN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/data/gsm8k/train.jsonl"

@@ -411,7 +411,7 @@ pub struct GraphBuilder {
 }
 
 /// The names an identifier may not take (Python's keywords and the builtins the printer
-/// calls), sorted (byte order) for [`is_py_keyword`]'s binary search.
+/// calls), each at most 8 bytes (see [`KEYWORD_WORDS`]).
 const PY_KEYWORDS: &[&str] = &[
     "False", "None", "True", "abs", "and", "as", "assert", "async", "await", "break", "class",
     "continue", "def", "del", "elif", "else", "except", "finally", "float", "for", "from",
@@ -424,17 +424,51 @@ const PY_KEYWORDS: &[&str] = &[
 /// doubled `_`, not a keyword), which [`identifier`] returns unchanged.
 fn is_normal_identifier(base: &str) -> bool {
     let b = base.as_bytes();
-    !b.is_empty()
-        && b[0].is_ascii_alphabetic()
-        && b[b.len() - 1] != b'_'
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-        && !base.contains("__")
-        && !is_py_keyword(base)
+    let (Some(first), Some(last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    if !first.is_ascii_alphabetic() || *last == b'_' {
+        return false;
+    }
+    // One pass: only letters, digits and single `_`.
+    let mut prev_underscore = false;
+    for &c in b {
+        let underscore = c == b'_';
+        if !(underscore || c.is_ascii_alphanumeric()) || (underscore && prev_underscore) {
+            return false;
+        }
+        prev_underscore = underscore;
+    }
+    !is_py_keyword(base)
 }
+
+/// Up to 8 bytes of `s` as one little-endian word, zero-padded.
+const fn keyword_word(s: &[u8]) -> u64 {
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < s.len() && i < 8 {
+        w |= (s[i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+
+/// [`PY_KEYWORDS`] as words of [`keyword_word`]: a name is a keyword when its word is here
+/// and it is at most 8 bytes long (a comparison of integers instead of strings).
+const KEYWORD_WORDS: [u64; PY_KEYWORDS.len()] = {
+    let mut out = [0u64; PY_KEYWORDS.len()];
+    let mut i = 0;
+    while i < PY_KEYWORDS.len() {
+        assert!(PY_KEYWORDS[i].len() <= 8, "a keyword longer than 8 bytes");
+        out[i] = keyword_word(PY_KEYWORDS[i].as_bytes());
+        i += 1;
+    }
+    out
+};
 
 /// Whether `s` is one of [`PY_KEYWORDS`].
 fn is_py_keyword(s: &str) -> bool {
-    PY_KEYWORDS.binary_search(&s).is_ok()
+    s.len() <= 8 && KEYWORD_WORDS.contains(&keyword_word(s.as_bytes()))
 }
 
 /// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
@@ -1434,10 +1468,24 @@ mod tests {
             assert!(!is_py_keyword(&format!("{k}_")));
         }
         assert_eq!(PY_KEYWORDS.len(), 45);
-        assert!(
-            PY_KEYWORDS.windows(2).all(|w| w[0] < w[1]),
-            "sorted for the binary search"
-        );
+        // Prefixes and near misses are not keywords.
+        for s in [
+            "",
+            "i",
+            "fo",
+            "form",
+            "solutions",
+            "Solution",
+            "whil",
+            "sum_",
+            "ab",
+        ] {
+            assert!(!is_py_keyword(s), "{s}");
+        }
+        assert!(is_normal_identifier("total_cost2"));
+        for s in ["_a", "a_", "a__b", "2a", "a-b", "sum", "é", ""] {
+            assert!(!is_normal_identifier(s), "{s}");
+        }
     }
 
     #[test]

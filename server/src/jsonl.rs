@@ -10,61 +10,135 @@ use engine::problem::{Problem, RowError};
 /// used when no `--input` is given.
 pub use store::DEMO;
 
-/// One non-blank line of a JSONL file, read as a problem or with the reason it is not one.
+/// One non-blank line of a JSONL file, as read; [`Row::problem`] reads its problem.
 pub struct Row {
     /// 1-based line number in the file.
     pub line: usize,
-    /// The problem, or why the line is malformed.
-    pub problem: Result<Problem, RowError>,
+    /// The line's text, or why it is not text.
+    text: Result<String, RowError>,
 }
 
-/// Reads every non-blank line of `path`, or of the embedded demo set when `path` is `None`.
-pub fn read_problems(path: Option<&Path>) -> anyhow::Result<Vec<Row>> {
-    let reader: Box<dyn BufRead> = match path {
-        Some(path) => Box::new(std::io::BufReader::new(
-            std::fs::File::open(path).with_context(|| {
-                format!(
-                    "cannot open {} (check the path given to --input)",
-                    path.display()
-                )
-            })?,
-        )),
-        None => Box::new(DEMO.as_bytes()),
-    };
-    let mut rows = Vec::new();
-    let mut reader = reader;
-    let mut bytes = Vec::new();
-    let mut number = 0;
-    loop {
-        bytes.clear();
-        let n = reader.read_until(b'\n', &mut bytes).with_context(|| {
-            format!("{}:{}: cannot read the file", input_name(path), number + 1)
-        })?;
-        if n == 0 {
-            break;
+impl Row {
+    /// The line's problem, or why the line is malformed (parsed on each call: workers parse
+    /// their own rows in parallel).
+    pub fn problem(&self) -> Result<Problem, RowError> {
+        match &self.text {
+            Ok(line) => Problem::from_json(line),
+            Err(e) => Err(e.clone()),
         }
-        number += 1;
-        // A line that is not UTF-8 is one bad row: reported with its number, the rest runs.
-        let problem = match std::str::from_utf8(&bytes) {
-            Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) => Problem::from_json(line.trim_end_matches(['\n', '\r'])),
-            Err(e) => Err(RowError::Json(format!(
-                "the line is not UTF-8 text (first bad byte at byte {} of the line); save \
-                 the file as UTF-8",
-                e.valid_up_to() + 1
-            ))),
-        };
-        rows.push(Row {
-            line: number,
-            problem,
-        });
     }
-    Ok(rows)
+}
+
+/// The non-blank lines of a problem file, read one at a time (memory stays flat on a file
+/// of any size). Yields an error, and then nothing, when the file cannot be read.
+pub struct Rows {
+    reader: Box<dyn BufRead + Send>,
+    path: Option<std::path::PathBuf>,
+    /// Lines read so far.
+    number: usize,
+    bytes: Vec<u8>,
+    failed: bool,
+    /// How many non-blank lines the input has, counted when it was opened.
+    pub total: usize,
+}
+
+/// Opens `path`, or the embedded demo set when `path` is `None`, for reading its rows, and
+/// counts them (one quick pass, for the progress bar).
+pub fn read_problems(path: Option<&Path>) -> anyhow::Result<Rows> {
+    let open = |path: &Path| {
+        std::fs::File::open(path).with_context(|| {
+            format!(
+                "cannot open {} (check the path given to --input)",
+                path.display()
+            )
+        })
+    };
+    let (reader, total): (Box<dyn BufRead + Send>, usize) = match path {
+        Some(path) => {
+            let total = count_rows(std::io::BufReader::new(open(path)?))
+                .with_context(|| format!("{}: cannot read the file", path.display()))?;
+            (Box::new(std::io::BufReader::new(open(path)?)), total)
+        }
+        None => (
+            Box::new(DEMO.as_bytes()),
+            count_rows(DEMO.as_bytes()).expect("the demo set is in memory"),
+        ),
+    };
+    Ok(Rows {
+        reader,
+        path: path.map(Path::to_path_buf),
+        number: 0,
+        bytes: Vec::new(),
+        failed: false,
+        total,
+    })
+}
+
+/// The lines of `reader` that hold more than ASCII white space.
+fn count_rows(mut reader: impl BufRead) -> std::io::Result<usize> {
+    let (mut rows, mut blank) = (0, true);
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(rows + usize::from(!blank));
+        }
+        for &b in buf {
+            if b == b'\n' {
+                rows += usize::from(!blank);
+                blank = true;
+            } else if !b.is_ascii_whitespace() {
+                blank = false;
+            }
+        }
+        let n = buf.len();
+        reader.consume(n);
+    }
+}
+
+impl Iterator for Rows {
+    type Item = anyhow::Result<Row>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            self.bytes.clear();
+            let n = match self.reader.read_until(b'\n', &mut self.bytes) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.failed = true;
+                    let at = format!("{}:{}", input_name(self.path.as_deref()), self.number + 1);
+                    return Some(Err(
+                        anyhow::Error::new(e).context(format!("{at}: cannot read the file"))
+                    ));
+                }
+            };
+            if n == 0 {
+                return None;
+            }
+            self.number += 1;
+            // A line that is not UTF-8 is one bad row: reported with its number, the rest runs.
+            let text = match std::str::from_utf8(&self.bytes) {
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => Ok(line.trim_end_matches(['\n', '\r']).to_string()),
+                Err(e) => Err(RowError::Json(format!(
+                    "the line is not UTF-8 text (first bad byte at byte {} of the line); save \
+                     the file as UTF-8",
+                    e.valid_up_to() + 1
+                ))),
+            };
+            return Some(Ok(Row {
+                line: self.number,
+                text,
+            }));
+        }
+    }
 }
 
 /// The id a row's problem is known by: its own `id`, else `FILE_STEM:LINE`.
-pub fn source_id(path: Option<&Path>, row: &Row) -> String {
-    match row.problem.as_ref().ok().and_then(|p| p.id.clone()) {
+pub fn source_id(path: Option<&Path>, row: &Row, problem: &Problem) -> String {
+    match problem.id.clone() {
         Some(id) => id,
         None => format!(
             "{}:{}",

@@ -51,11 +51,8 @@ enum Outcome {
 /// Runs `graft extract`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let rows = read_problems(args.input.as_deref())?;
-    let bar = super::progress(rows.len() as u64, "extracting");
-    let mut summary = Summary {
-        total: rows.len(),
-        ..Summary::default()
-    };
+    let bar = super::progress(rows.total as u64, "extracting");
+    let mut summary = Summary::default();
     let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut fail = |category: &str, line: usize, detail: String| {
         *summary.failures.entry(category.to_string()).or_default() += 1;
@@ -66,14 +63,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     // Rows are extracted on every core and counted in the file's order.
     super::in_order(
-        &rows,
+        rows,
         super::threads(),
         |row| -> Outcome {
-            let problem = match &row.problem {
+            let problem = match row.problem() {
                 Ok(p) => p,
                 Err(e) => return Outcome::Failed("malformed_row".into(), e.to_string()),
             };
-            match super::guarded(|| extract(problem)) {
+            match super::guarded(|| extract(&problem)) {
                 Err(panic) => Outcome::Panic(panic),
                 Ok(Ok(ex)) => match ex.answer_matches {
                     Some(true) | None => Outcome::Matches,
@@ -88,6 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         |row, outcome| {
             bar.inc(1);
+            summary.total += 1;
             match outcome {
                 Outcome::Matches => {
                     summary.extracted += 1;

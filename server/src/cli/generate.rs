@@ -142,10 +142,9 @@ impl Words {
 
 /// Runs `graft generate`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let mut rows = read_problems(args.input.as_deref())?;
-    if let Some(limit) = args.limit {
-        rows.truncate(limit);
-    }
+    let rows = read_problems(args.input.as_deref())?;
+    let total = args.limit.map_or(rows.total, |limit| limit.min(rows.total));
+    let rows = rows.take(args.limit.unwrap_or(usize::MAX));
     let cfg = CurriculumConfig {
         rounds: args.rounds,
         per_problem: args.per_problem,
@@ -182,7 +181,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
-    let bar = super::progress(rows.len() as u64, "generating");
+    let bar = super::progress(total as u64, "generating");
+    let mut read = 0usize;
 
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut totals = RowTotals::default();
@@ -195,10 +195,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         super::threads()
     };
     let made = super::in_order(
-        &rows,
+        rows,
         threads,
         |row| {
-            let problem = match &row.problem {
+            let problem = match row.problem() {
                 Ok(p) => p,
                 Err(e) => return Made::Malformed(e.to_string()),
             };
@@ -212,7 +212,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     &cfg,
                     words.as_ref(),
                     row,
-                    problem,
+                    &problem,
                     &mut buffer,
                     &mut row_totals,
                 )
@@ -224,6 +224,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         |row, made| {
             bar.inc(1);
+            read += 1;
             let mut skip = |category: &str, detail: &str| {
                 bar.suspend(|| eprintln!("{name}:{}: skipped: {detail}", row.line));
                 *skipped.entry(category.to_string()).or_default() += 1;
@@ -264,12 +265,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     println!(
         "{written} variants from {} problems written to {}",
-        rows.len() - skipped.values().sum::<usize>(),
+        read - skipped.values().sum::<usize>(),
         args.out.display()
     );
     println!("  re-evaluated to their recorded answer and regenerated from lineage: {verified}/{written}");
     // Coverage: how many of the chains (extracted problems × per-problem) reach each round.
-    let chains = (rows.len() - skipped.values().sum::<usize>()) * args.per_problem as usize;
+    let chains = (read - skipped.values().sum::<usize>()) * args.per_problem as usize;
     for (round, (sum, n)) in &depth_sum {
         println!(
             "  round {round}: {n} variants ({:.1}% of {chains} chains), mean depth {:.2}",
@@ -428,7 +429,7 @@ fn generate_row(
         Ok(g) => g,
         Err(s) => return skip(s),
     };
-    let id = source_id(args.input.as_deref(), row);
+    let id = source_id(args.input.as_deref(), row, problem);
     let origin = Origin {
         source_id: &id,
         line: row.line,

@@ -88,23 +88,43 @@ pub fn threads() -> usize {
 }
 
 /// Runs `work` on every item on up to `threads` threads and hands each result to `done` in
-/// the items' order, so output stays deterministic. Items go in chunks (a few dozen per
-/// thread): a chunk's results are handed over before the next chunk starts, so memory stays
-/// bounded. `done` returning an error stops the run there (no later result is handed over).
-pub fn in_order<T: Sync, R: Send>(
-    items: &[T],
+/// the items' order, so output stays deterministic. Items are taken from `items` in chunks (a
+/// few dozen per thread): a chunk's results are handed over before the next chunk is read, so
+/// memory stays bounded whatever the input's size. `done` returning an error, or `items`
+/// yielding one, stops the run there (the items before it are handed over first).
+pub fn in_order<T: Sync + Send, R: Send>(
+    items: impl IntoIterator<Item = anyhow::Result<T>>,
     threads: usize,
     work: impl Fn(&T) -> R + Sync,
     mut done: impl FnMut(&T, R) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let threads = threads.max(1);
+    let mut items = items.into_iter();
     if threads == 1 {
         for item in items {
-            done(item, work(item))?;
+            let item = item?;
+            done(&item, work(&item))?;
         }
         return Ok(());
     }
-    for chunk in items.chunks(32 * threads) {
+    let size = 32 * threads;
+    let mut chunk: Vec<T> = Vec::with_capacity(size);
+    loop {
+        chunk.clear();
+        let mut stop = None;
+        for item in items.by_ref() {
+            match item {
+                Ok(item) => chunk.push(item),
+                Err(e) => {
+                    stop = Some(e);
+                    break;
+                }
+            }
+            if chunk.len() == size {
+                break;
+            }
+        }
+        let last = stop.is_some() || chunk.len() < size;
         let next = std::sync::atomic::AtomicUsize::new(0);
         let take = || {
             let mut mine = Vec::new();
@@ -137,8 +157,13 @@ pub fn in_order<T: Sync, R: Send>(
         for (item, r) in chunk.iter().zip(results) {
             done(item, r.expect("every item of a chunk is worked on"))?;
         }
+        if let Some(e) = stop {
+            return Err(e);
+        }
+        if last {
+            return Ok(());
+        }
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -159,7 +184,7 @@ mod tests {
         for threads in [1, 2, 5] {
             let mut seen = Vec::new();
             super::in_order(
-                &items,
+                items.iter().map(|&i| Ok(i)),
                 threads,
                 |&i| {
                     // Uneven work, so threads finish out of order.
@@ -178,7 +203,7 @@ mod tests {
         // An error from `done` stops the run there.
         let mut n = 0;
         let e = super::in_order(
-            &items,
+            items.iter().map(|&i| Ok(i)),
             3,
             |&i| i,
             |&i, _| {
@@ -189,6 +214,25 @@ mod tests {
         );
         assert_eq!(e.unwrap_err().to_string(), "stop at 100");
         assert_eq!(n, 101);
+        // An error from the items (a read failing) stops the run after the items before it.
+        for threads in [1, 2] {
+            let mut seen = Vec::new();
+            let items = (0..200u64).map(|i| match i {
+                150 => Err(anyhow::anyhow!("cannot read line {i}")),
+                _ => Ok(i),
+            });
+            let e = super::in_order(
+                items,
+                threads,
+                |&i| i * 2,
+                |_, r| {
+                    seen.push(r);
+                    Ok(())
+                },
+            );
+            assert_eq!(e.unwrap_err().to_string(), "cannot read line 150");
+            assert_eq!(seen, (0..150).map(|i| i * 2).collect::<Vec<_>>());
+        }
     }
 
     #[test]
@@ -196,7 +240,7 @@ mod tests {
         let items: Vec<u32> = (0..64).collect();
         let mut errors = Vec::new();
         super::in_order(
-            &items,
+            items.iter().map(|&i| Ok(i)),
             4,
             |&i| {
                 super::guarded(|| {
