@@ -201,22 +201,27 @@ fn scan_python(src: &str) -> Result<(), LimitError> {
 /// each open block is indented deeper than the one around it, so the blocks are fewer than
 /// the lines.
 fn surely_within(src: &str) -> bool {
-    /// Per byte: 1 = an operator character or opening bracket, 2 = part of a word, 4 = an
-    /// opening bracket or a quote, 8 = a newline.
-    const CLASS: [u8; 256] = {
-        let mut t = [0u8; 256];
+    /// Per byte, four counters of 16 bits added at once: bit 0 an operator character or
+    /// opening bracket, bit 16 an opening bracket or a quote, bit 32 a newline, bit 48 part of
+    /// a word.
+    const CLASS: [u64; 256] = {
+        const OP: u64 = 1;
+        const NEST: u64 = 1 << 16;
+        const LINE: u64 = 1 << 32;
+        const WORD: u64 = 1 << 48;
+        let mut t = [0u64; 256];
         let ops = b"+-*/%@&|^~<>=!.:;";
         let mut i = 0;
         while i < ops.len() {
-            t[ops[i] as usize] = 1;
+            t[ops[i] as usize] = OP;
             i += 1;
         }
-        t[b'(' as usize] = 1 | 4;
-        t[b'[' as usize] = 1 | 4;
-        t[b'{' as usize] = 1 | 4;
-        t[b'\'' as usize] = 4;
-        t[b'"' as usize] = 4;
-        t[b'\n' as usize] = 8;
+        t[b'(' as usize] = OP | NEST;
+        t[b'[' as usize] = OP | NEST;
+        t[b'{' as usize] = OP | NEST;
+        t[b'\'' as usize] = NEST;
+        t[b'"' as usize] = NEST;
+        t[b'\n' as usize] = LINE;
         let mut b = 0;
         while b < 256 {
             // ASCII letters, digits and `_`. A byte of a non-ASCII character counts as an
@@ -227,26 +232,33 @@ fn surely_within(src: &str) -> bool {
                 || (b >= b'0' as usize && b <= b'9' as usize)
                 || b == b'_' as usize
             {
-                t[b] = 2;
+                t[b] = WORD;
             } else if b >= 0x80 {
-                t[b] = 1;
+                t[b] = OP;
             }
             b += 1;
         }
         t
     };
-    let (mut ops, mut nest, mut lines) = (0usize, 0usize, 1usize);
-    let mut prev_word = 0usize;
-    for &b in src.as_bytes() {
-        let c = CLASS[b as usize] as usize;
-        let word = (c >> 1) & 1;
-        // A word counts once, at its first byte.
-        ops += (c & 1) + (word & !prev_word & 1);
-        prev_word = word;
-        nest += (c >> 2) & 1;
-        lines += (c >> 3) & 1;
+    let (mut ops, mut nest, mut lines) = (0u64, 0u64, 1u64);
+    let (mut starts, mut prev_word) = (0u64, 0u64);
+    // A block's counts stay below 2^16 in their fields.
+    for block in src.as_bytes().chunks(4096) {
+        let mut acc = 0u64;
+        for &b in block {
+            let c = CLASS[b as usize];
+            acc += c;
+            // A word counts once, at its first byte.
+            let word = c >> 48;
+            starts += word & !prev_word;
+            prev_word = word;
+        }
+        ops += acc & 0xffff;
+        nest += (acc >> 16) & 0xffff;
+        lines += (acc >> 32) & 0xffff;
     }
-    ops <= MAX_OPERATORS && nest <= MAX_NESTING && lines <= MAX_NESTING
+    let within = |n: u64, max: usize| usize::try_from(n).is_ok_and(|n| n <= max);
+    within(ops + starts, MAX_OPERATORS) && within(nest, MAX_NESTING) && within(lines, MAX_NESTING)
 }
 
 /// Where the scanner is: code inside brackets, or a string.
