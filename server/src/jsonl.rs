@@ -1,6 +1,6 @@
 //! Reading problem files: one JSON object per line, with line numbers for every complaint.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use anyhow::Context;
@@ -74,6 +74,31 @@ pub fn read_problems(path: Option<&Path>) -> anyhow::Result<Rows> {
     })
 }
 
+/// The longest line read as a row, in bytes: a program and two texts at their limits
+/// (`engine::limits`), with room for JSON escapes. A longer line is a bad row, never read
+/// into memory whole.
+pub const MAX_ROW_BYTES: usize = 4 << 20;
+
+/// Reads past the rest of the current line (through its newline, or to the end).
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
 /// The lines of `reader` that hold more than ASCII white space.
 fn count_rows(mut reader: impl BufRead) -> std::io::Result<usize> {
     let (mut rows, mut blank) = (0, true);
@@ -104,7 +129,17 @@ impl Iterator for Rows {
         }
         loop {
             self.bytes.clear();
-            let n = match self.reader.read_until(b'\n', &mut self.bytes) {
+            let read = (&mut self.reader)
+                .take(MAX_ROW_BYTES as u64 + 1)
+                .read_until(b'\n', &mut self.bytes)
+                .and_then(
+                    |n| match n > MAX_ROW_BYTES && self.bytes.last() != Some(&b'\n') {
+                        // Too long to be a problem: the rest of the line is passed over unread.
+                        true => skip_line(&mut self.reader).map(|_| n),
+                        false => Ok(n),
+                    },
+                );
+            let n = match read {
                 Ok(n) => n,
                 Err(e) => {
                     self.failed = true;
@@ -118,6 +153,16 @@ impl Iterator for Rows {
                 return None;
             }
             self.number += 1;
+            if n > MAX_ROW_BYTES {
+                return Some(Ok(Row {
+                    line: self.number,
+                    text: Err(RowError::Json(format!(
+                        "the line is longer than {} MiB, more than any problem within Graft's \
+                         limits; split it or shorten its program and texts",
+                        MAX_ROW_BYTES >> 20
+                    ))),
+                }));
+            }
             // A line that is not UTF-8 is one bad row: reported with its number, the rest runs.
             let text = match std::str::from_utf8(&self.bytes) {
                 Ok(line) if line.trim().is_empty() => continue,

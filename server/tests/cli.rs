@@ -78,6 +78,35 @@ fn extract_reports_malformed_lines_and_goes_on() {
 }
 
 #[test]
+fn a_line_too_long_to_be_a_problem_is_one_bad_row() {
+    let dir = tempdir();
+    let file = dir.join("long.jsonl");
+    let good = std::fs::read_to_string(demo()).unwrap();
+    let first = good.lines().next().unwrap();
+    // 5 MiB on one line (more than any problem within the limits), then good rows; the last
+    // long line has no newline at all.
+    let long = format!("{{\"question\": \"{}\"}}", "x".repeat(5 << 20));
+    std::fs::write(&file, format!("{first}\n{long}\n{first}\n{long}")).unwrap();
+    let o = graft(&[
+        "extract",
+        "--input",
+        file.to_str().unwrap(),
+        "--summary-json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = summary(&o);
+    assert_eq!(s["total"], 4, "{s}");
+    assert_eq!(s["extracted"], 2, "{s}");
+    assert_eq!(s["failures"]["malformed_row"], 2, "{s}");
+    let text = stdout(&o);
+    assert!(
+        text.contains("line 2: ") && text.contains("longer than 4 MiB"),
+        "{text}"
+    );
+    assert!(text.contains("line 4: "), "{text}");
+}
+
+#[test]
 fn missing_input_is_a_clear_error() {
     let o = graft(&["extract", "--input", "/nonexistent/problems.jsonl"]);
     assert!(!o.status.success());
