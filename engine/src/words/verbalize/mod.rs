@@ -68,6 +68,25 @@ pub fn offline(
     original: &Graph,
     operations: &[Intervention],
 ) -> Result<Verbalization, VerbalizeError> {
+    offline_parts(original, operations).map(|o| o.words)
+}
+
+/// What [`offline_parts`] works out on the way to the text.
+pub(crate) struct Offline {
+    /// The text.
+    pub words: Verbalization,
+    /// The variant, as the operations made it from the original.
+    pub graph: Graph,
+    /// What [`compared_steps`] gives for `graph`, when the plan worked it out.
+    pub told: Option<Option<ComparedSteps>>,
+}
+
+/// [`offline`], with the variant it replayed and what it found about comparisons, which a
+/// worked solution of the same variant reuses.
+pub(crate) fn offline_parts(
+    original: &Graph,
+    operations: &[Intervention],
+) -> Result<Offline, VerbalizeError> {
     let q = original.question().ok_or(VerbalizeError::NoQuestion)?;
     if q.trim().is_empty() {
         return Err(VerbalizeError::NoQuestion);
@@ -76,13 +95,32 @@ pub fn offline(
     let mut plan = Plan::default();
     let mut g = original.clone();
     for op in operations {
-        let before = g.clone();
+        // What reads the graph before the change is planned before it is made.
+        match op {
+            Intervention::FlipBranch { node } => {
+                plan.notes.push(format!(
+                    "flip_branch on `{}`: the condition is negated; the offline text does not say so",
+                    name_of(&g, *node)
+                ));
+            }
+            Intervention::SetThreshold { node, value } => {
+                ctx.threshold(&g, *node, *value, &mut plan);
+            }
+            Intervention::Invert { input } => {
+                if plan.invert.is_some() {
+                    plan.notes.push(
+                        "more than one invert: the offline text phrases only the last one".into(),
+                    );
+                }
+                plan.invert = Some((*input, g.answer()));
+            }
+            _ => {}
+        }
         let diff = apply(&mut g, op)?;
         match op {
             Intervention::SetInput { node, .. } => {
                 plan.set.insert(*node);
             }
-            Intervention::Graft { .. } => {}
             Intervention::AddDistractor { name, value, .. } => {
                 let id = diff.added.first().copied();
                 plan.inserts.push((
@@ -94,28 +132,17 @@ pub fn offline(
                     },
                 ));
             }
-            Intervention::FlipBranch { node } => {
-                plan.notes.push(format!(
-                    "flip_branch on `{}`: the condition is negated; the offline text does not say so",
-                    name_of(&before, *node)
-                ));
-            }
-            Intervention::SetThreshold { node, value } => {
-                ctx.threshold(&before, *node, *value, &mut plan);
-            }
-            Intervention::Invert { input } => {
-                if plan.invert.is_some() {
-                    plan.notes.push(
-                        "more than one invert: the offline text phrases only the last one".into(),
-                    );
-                }
-                plan.invert = Some((*input, before.answer()));
-            }
+            _ => {}
         }
     }
     ctx.plan_grafts(&g, &mut plan);
+    let told = plan.told.take();
     let (text, notes) = ctx.render(&g, plan);
-    Ok(Verbalization { text, notes })
+    Ok(Offline {
+        words: Verbalization { text, notes },
+        graph: g,
+        told,
+    })
 }
 
 /// Per change, the words around its calculation, and whether they are money.
@@ -438,6 +465,9 @@ struct Plan {
     asked: Option<(String, String)>,
     /// Whether `asked` tells the changes as new people compared with the old answer.
     compared: bool,
+    /// The changes to the asked-for quantity as a worked solution tells them, when the plan
+    /// worked out whether they can be told as comparisons (what [`compared_steps`] gives).
+    told: Option<Option<ComparedSteps>>,
     notes: Vec<String>,
 }
 
@@ -627,7 +657,9 @@ impl<'a> Context<'a> {
             let place = self.place(u);
             if u == answer {
                 // GSM8K's own way: new people compared in turn with the one asked about.
-                if let Some(c) = self.compared(g) {
+                let told = self.compared(g);
+                plan.told = Some(told.as_ref().map(|c| (c.steps.clone(), c.money)));
+                if let Some(c) = told {
                     // The question's condition comes first: a change told before the
                     // question may depend on it.
                     if let Some(cond) = c.condition {
