@@ -214,10 +214,8 @@ pub fn generate(
     cfg: &CurriculumConfig,
 ) -> Result<Vec<Chain>, CurriculumError> {
     cfg.validate()?;
-    let sayable = crate::verbalize::Sayable::new(original);
-    let compares = sayable
-        .comparable()
-        .then(|| crate::verbalize::comparer(original));
+    let (sayable, comparer) = crate::verbalize::Sayable::with_comparer(original);
+    let compares = sayable.comparable().then_some(&comparer);
     let mut chains = Vec::new();
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
@@ -291,7 +289,7 @@ pub fn generate(
                     let poor = d.as_ref().is_ok_and(|s| {
                         undoes_last(current, &s.intervention)
                             || !sayable.within_bounds(&s.graph)
-                            || comparing && !compares.as_ref().is_some_and(|f| f(&s.graph))
+                            || comparing && !compares.is_some_and(|c| c.compares(&s.graph))
                     });
                     let ok = d.is_ok();
                     drawn = Some(d);

@@ -158,10 +158,17 @@ pub(crate) fn compared_steps(original: &Graph, variant: &Graph) -> Option<Compar
 }
 
 /// A test of whether a variant's changes to the asked-for quantity can be told as people
-/// compared in turn, built once for `original` (the curriculum asks it of every draw).
-pub(crate) fn comparer(original: &Graph) -> impl Fn(&Graph) -> bool + '_ {
-    let ctx = original.question().map(|q| Context::new(original, q));
-    move |g| ctx.as_ref().is_some_and(|c| c.compared(g).is_some())
+/// compared in turn, built once for an original (the curriculum asks it of every draw).
+pub(crate) struct Comparer<'a> {
+    ctx: Option<Context<'a>>,
+}
+
+impl Comparer<'_> {
+    /// Whether the changes of `g` (derived from the original) to the asked-for quantity can
+    /// be told as people compared in turn.
+    pub(crate) fn compares(&self, g: &Graph) -> bool {
+        self.ctx.as_ref().is_some_and(|c| c.compared(g).is_some())
+    }
 }
 
 /// Which quantities of an original problem the offline text can say a change to: those a
@@ -181,13 +188,21 @@ pub struct Sayable {
 impl Sayable {
     /// Works out the sayable quantities of `original`.
     pub fn new(original: &Graph) -> Sayable {
+        Sayable::with_comparer(original).0
+    }
+
+    /// [`Sayable::new`], with the comparer of `original` made from the same reading of its
+    /// question.
+    pub(crate) fn with_comparer(original: &Graph) -> (Sayable, Comparer<'_>) {
         let Some(q) = original.question().filter(|q| !q.trim().is_empty()) else {
-            return Sayable {
+            let ctx = original.question().map(|q| Context::new(original, q));
+            let sayable = Sayable {
                 ok: Vec::new(),
                 answer: original.answer(),
                 caps: Vec::new(),
                 comparable: false,
             };
+            return (sayable, Comparer { ctx });
         };
         let ctx = Context::new(original, q);
         // A number of the question that no input states but a step computes ("another 5
@@ -303,7 +318,7 @@ impl Sayable {
             k: Number::int(2),
         }];
         let comparable = compare::comparison(
-            q,
+            &ctx.cast,
             &q[qs..qe],
             ctx.answer_is_money(original.answer()),
             &probe,
@@ -311,12 +326,13 @@ impl Sayable {
             false,
         )
         .is_some();
-        Sayable {
+        let sayable = Sayable {
             ok,
             answer: original.answer(),
             caps,
             comparable,
-        }
+        };
+        (sayable, Comparer { ctx: Some(ctx) })
     }
 
     /// Whether a change to the asked-for quantity can be told as new people compared in
@@ -485,6 +501,8 @@ struct Context<'a> {
     split: Option<(usize, usize)>,
     /// The quantities' names.
     names: std::rc::Rc<Names>,
+    /// What comparisons read of the question, worked out once.
+    cast: compare::Cast<'a>,
 }
 
 fn name_of(g: &Graph, id: NodeId) -> String {
@@ -522,6 +540,7 @@ impl<'a> Context<'a> {
             qi,
             split,
             names: Names::shared(original),
+            cast: compare::Cast::new(q),
         }
     }
 
@@ -936,7 +955,7 @@ impl<'a> Context<'a> {
         let answer = self.original.answer();
         let (qs, qe) = self.sentences[self.qi];
         compare::comparison(
-            self.q,
+            &self.cast,
             &self.q[qs..qe],
             self.answer_is_money(answer),
             &self.changes(g, answer),
@@ -1824,6 +1843,29 @@ fn first_threshold(cond: &Cond) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_variable_is_the_first_letter_the_question_does_not_use_as_a_word() {
+        let by_words = |q: &str| {
+            let ws = words(q);
+            ["x", "y", "n", "k", "m"]
+                .into_iter()
+                .find(|v| !ws.iter().any(|w| w == v))
+                .unwrap_or("x")
+                .to_string()
+        };
+        for q in [
+            "How many apples does Tom have?",
+            "Let x be the price. X and Y cost $5; what is y?",
+            "x y n k m: all five, so x it is.",
+            "A \u{212A} sign (Kelvin) reads as k; N items, M boxes.",
+            "x's and y'all, n-th",
+            "",
+        ] {
+            assert_eq!(pick_variable(q), by_words(q), "{q}");
+        }
+        assert_eq!(pick_variable("Let x and Y be"), "n");
+    }
     use crate::graph::{ProxyFn, Span};
     use crate::problem::{extract, Problem};
 

@@ -93,9 +93,9 @@ impl Names {
         if variant.identical(original) {
             return Names::shared(original);
         }
-        if variant.question() != original.question()
-            || mentions::link(variant) != mentions::link(original)
-        {
+        // A variant is asked about once: its mentions are linked without the memo.
+        let links = mentions::link_uncached(variant);
+        if variant.question() != original.question() || links != mentions::link(original) {
             return std::rc::Rc::new(Names::new(variant));
         }
         let base = Names::shared(original);
@@ -125,7 +125,8 @@ impl Names {
                 if same {
                     base.own[id.index()].clone()
                 } else {
-                    own_name(prep.get_or_init(|| Prep::new(variant)), variant, id)
+                    let prep = prep.get_or_init(|| Prep::with_links(variant, links.clone()));
+                    own_name(prep, variant, id)
                 }
             })
             .collect();
@@ -186,12 +187,17 @@ struct Prep<'a> {
 
 impl<'a> Prep<'a> {
     fn new(g: &'a Graph) -> Prep<'a> {
+        Prep::with_links(g, mentions::link(g))
+    }
+
+    /// [`Prep::new`], given `g`'s mentions ([`mentions::link`]).
+    fn with_links(g: &'a Graph, links: Vec<mentions::Mention>) -> Prep<'a> {
         let q = g.question().unwrap_or("");
         Prep {
             q,
             sents: sentences(q),
             found: find_numbers(q),
-            links: mentions::link(g),
+            links,
             q_lower: std::cell::OnceCell::new(),
         }
     }
