@@ -183,6 +183,9 @@ struct Prep<'a> {
     links: Vec<mentions::Mention>,
     /// The question in lower case, made once (every input's bare-count check reads it).
     q_lower: std::cell::OnceCell<String>,
+    /// The question's words in lower case, made once (every clause's pronoun check reads
+    /// them).
+    q_words: std::cell::OnceCell<Vec<String>>,
 }
 
 impl<'a> Prep<'a> {
@@ -199,6 +202,7 @@ impl<'a> Prep<'a> {
             found: find_numbers(q),
             links,
             q_lower: std::cell::OnceCell::new(),
+            q_words: std::cell::OnceCell::new(),
         }
     }
 }
@@ -213,6 +217,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         found,
         links,
         q_lower,
+        ..
     } = prep;
     let q: &str = q;
     let node = original.node(id);
@@ -321,7 +326,10 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         return None;
     }
     if let Some(n) = slot.as_mut() {
-        n.clause = n.clause.take().and_then(|c| fit_clause(c, q));
+        let q_words = prep
+            .q_words
+            .get_or_init(|| words_of(q).iter().map(|w| w.to_lowercase()).collect());
+        n.clause = n.clause.take().and_then(|c| fit_clause(c, q_words));
     }
     slot
 }
@@ -1179,7 +1187,8 @@ struct NamedCall {
     pre_end: usize,
     num_end: usize,
     money: bool,
-    value: Number,
+    /// Whether the value is whole: all [`name_in_text_uncached`] reads of it.
+    integer: bool,
     bare_ok: bool,
     name: Option<Name>,
 }
@@ -1205,15 +1214,18 @@ fn name_in_text(
     bare_ok: bool,
 ) -> Option<Name> {
     use std::hash::{Hash, Hasher};
+    // The name reads only whether the value is whole, so the steps a graft gives new values
+    // are named from the memo too.
+    let integer = value.is_integer();
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (sentence, pre_end, num_end, money, value, bare_ok).hash(&mut h);
+    (sentence, pre_end, num_end, money, integer, bare_ok).hash(&mut h);
     let key = h.finish();
     let same = |c: &NamedCall| {
         *c.sentence == *sentence
             && c.pre_end == pre_end
             && c.num_end == num_end
             && c.money == money
-            && c.value == value
+            && c.integer == integer
             && c.bare_ok == bare_ok
     };
     let hit = NAMED.with(|m| {
@@ -1237,7 +1249,7 @@ fn name_in_text(
             pre_end,
             num_end,
             money,
-            value,
+            integer,
             bare_ok,
             name: name.clone(),
         });
@@ -1554,7 +1566,7 @@ fn name_in_text_uncached(
 /// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
-fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
+fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
     let mut ws: Vec<String> = c.doer.split(' ').map(str::to_string).collect();
     // The last clause of a compound: from its pronoun on.
     if let Some(i) = ws.iter().enumerate().skip(1).rposition(|(i, w)| {
@@ -1576,8 +1588,7 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
     }
 
     // The problem's own pronoun for its person.
-    let words: Vec<String> = words_of(q).iter().map(|w| w.to_lowercase()).collect();
-    let says = |w: &str| words.iter().any(|x| x == w);
+    let says = |w: &str| q_words.iter().any(|x| x == w);
     match ws[0].to_lowercase().as_str() {
         "she" if !says("she") && says("he") => ws[0] = "He".into(),
         "he" if !says("he") && says("she") => ws[0] = "She".into(),
