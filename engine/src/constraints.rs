@@ -279,11 +279,26 @@ fn judge(
 
 /// How many decimal places `n` has (`None`: it never ends).
 fn decimals(n: Number) -> Option<u32> {
-    if !n.terminates() {
+    if n.is_integer() {
+        return Some(0);
+    }
+    // `p / (2^a 5^b)` is written with `max(a, b)` places by `to_decimal_string` (counted
+    // without writing it), which gives up (`None`) when the scaled numerator overflows.
+    let mut d = n.denom();
+    let twos = d.trailing_zeros();
+    d >>= twos;
+    let mut fives = 0;
+    while d % 5 == 0 {
+        d /= 5;
+        fives += 1;
+    }
+    if d != 1 {
         return None;
     }
-    let s = n.to_decimal_string()?;
-    Some(s.split_once('.').map_or(0, |(_, f)| f.len() as u32))
+    let places = twos.max(fives);
+    let scale = 10i128.checked_pow(places)?;
+    n.numer().checked_mul(scale / n.denom())?;
+    Some(places)
 }
 
 /// Where a new value lies relative to the allowed magnitude band.
@@ -363,6 +378,55 @@ pub(crate) fn holds_with_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_the_places_a_decimal_string_writes() {
+        let written = |n: Number| {
+            let s = n.to_decimal_string()?;
+            Some(s.split_once('.').map_or(0, |(_, f)| f.len() as u32))
+        };
+        let mut checked = 0;
+        for num in [
+            -1001i128,
+            -37,
+            -1,
+            0,
+            1,
+            3,
+            7,
+            250,
+            12345,
+            i128::MAX / 7,
+            i128::MAX,
+        ] {
+            for den in [
+                1i128,
+                2,
+                3,
+                4,
+                5,
+                8,
+                10,
+                12,
+                16,
+                25,
+                40,
+                125,
+                1000,
+                1 << 40,
+                1 << 100,
+            ] {
+                let Ok(n) = Number::ratio(num, den) else {
+                    continue;
+                };
+                assert_eq!(decimals(n), written(n), "{num}/{den}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100);
+        assert_eq!(decimals(Number::ratio(1, 8).unwrap()), Some(3));
+        assert_eq!(decimals(Number::ratio(1, 3).unwrap()), None);
+    }
     use crate::intervene::{intervene, tests::eggs, Intervention};
     use crate::{ProxyFn, ProxyOp};
 

@@ -175,9 +175,26 @@ pub fn critical_path(g: &Graph) -> Vec<NodeId> {
 /// The most changes the curriculum stacks on one quantity that is not the asked-for one.
 const MAX_STORY: usize = 3;
 
-/// How many proxies are stacked on `u` in `g`.
+/// How many proxies are stacked on `u` in `g` (the length of
+/// [`crate::verbalize::names::chain`], counted without collecting it).
 fn chain_len(g: &Graph, u: NodeId) -> usize {
-    crate::verbalize::names::chain(g, u).len()
+    use crate::graph::NodeKind;
+    let (mut n, mut cur) = (0, u);
+    while n < g.len() {
+        let next = g.dependents(cur).find(|&d| {
+            g.get(d).is_ok_and(|node| {
+                matches!(node.kind, NodeKind::Proxy { .. }) && node.operands.first() == Some(&cur)
+            })
+        });
+        match next {
+            Some(d) => {
+                n += 1;
+                cur = d;
+            }
+            None => break,
+        }
+    }
+    n
 }
 
 /// Whether grafting `iv` onto `g` would undo the last change of the same quantity (`× k`
@@ -214,10 +231,8 @@ pub fn generate(
     cfg: &CurriculumConfig,
 ) -> Result<Vec<Chain>, CurriculumError> {
     cfg.validate()?;
-    let sayable = crate::verbalize::Sayable::new(original);
-    let compares = sayable
-        .comparable()
-        .then(|| crate::verbalize::comparer(original));
+    let (sayable, comparer) = crate::verbalize::Sayable::with_comparer(original);
+    let compares = sayable.comparable().then_some(&comparer);
     let mut chains = Vec::new();
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
@@ -232,20 +247,27 @@ pub fn generate(
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = crate::verbalize::names::base(current, current.answer());
-            let mut targets: Vec<NodeId> = path
+            // Per node of the path, how many changes its quantity has had.
+            let counted: Vec<(NodeId, usize)> = path
+                .iter()
+                .map(|&id| {
+                    let u = crate::verbalize::names::base(current, id);
+                    (id, chain_len(current, u))
+                })
+                .collect();
+            let mut targets: Vec<(NodeId, usize)> = counted
                 .iter()
                 .copied()
-                .filter(|&id| sayable.can_graft(current, id))
-                .filter(|&id| {
-                    let u = crate::verbalize::names::base(current, id);
-                    u == answer_base || chain_len(current, u) < MAX_STORY
+                .filter(|&(id, _)| sayable.can_graft(current, id))
+                .filter(|&(id, n)| {
+                    crate::verbalize::names::base(current, id) == answer_base || n < MAX_STORY
                 })
                 .collect();
             if targets.is_empty() {
                 // The last resort: changes asked of the answer, as instructions.
-                targets = path
+                targets = counted
                     .into_iter()
-                    .filter(|&id| sayable.can_graft_on_answer(current, id))
+                    .filter(|&(id, _)| sayable.can_graft_on_answer(current, id))
                     .collect();
             }
             if targets.is_empty() {
@@ -256,14 +278,13 @@ pub fn generate(
             }
             // Quantities changed least first: several short stories read better than one long
             // one; then any target.
-            let changes =
-                |id: NodeId| chain_len(current, crate::verbalize::names::base(current, id));
-            let fewest = targets.iter().map(|&id| changes(id)).min().unwrap_or(0);
+            let fewest = targets.iter().map(|&(_, n)| n).min().unwrap_or(0);
             let least: Vec<NodeId> = targets
                 .iter()
-                .copied()
-                .filter(|&id| changes(id) == fewest)
+                .filter(|&&(_, n)| n == fewest)
+                .map(|&(id, _)| id)
                 .collect();
+            let targets: Vec<NodeId> = targets.into_iter().map(|(id, _)| id).collect();
             let mut tries = vec![targets];
             if least.len() < tries[0].len() {
                 tries.insert(0, least);
@@ -291,7 +312,7 @@ pub fn generate(
                     let poor = d.as_ref().is_ok_and(|s| {
                         undoes_last(current, &s.intervention)
                             || !sayable.within_bounds(&s.graph)
-                            || comparing && !compares.as_ref().is_some_and(|f| f(&s.graph))
+                            || comparing && !compares.is_some_and(|c| c.compares(&s.graph))
                     });
                     let ok = d.is_ok();
                     drawn = Some(d);

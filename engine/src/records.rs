@@ -149,13 +149,18 @@ pub struct Words {
 
 /// The engine's own text and worked solution of variant `v` of `original` (no model).
 pub fn offline_words(original: &Graph, v: &Variant) -> Result<Words, Skip> {
-    let text = crate::verbalize::offline(original, &v.operations).map_err(|e| Skip {
+    let text = crate::verbalize::offline_parts(original, &v.operations).map_err(|e| Skip {
         category: "verbalize_failed".into(),
         message: format!("verbalize_failed: {e}"),
     })?;
+    // What the text found about comparisons holds for the variant's graph when the
+    // operations replay to it (they do for a variant the curriculum made).
+    let told = text.told.filter(|_| text.graph.identical(&v.graph));
     Ok(Words {
-        text: text.text,
-        solution: crate::solution::worked(original, &v.graph).ok(),
+        text: text.words.text,
+        solution: crate::solution::worked_steps_told(original, &v.graph, told)
+            .ok()
+            .map(|w| w.text()),
         source: "offline",
         fallback: None,
         verdict: None,

@@ -83,8 +83,8 @@ std::thread_local! {
         const { std::cell::RefCell::new(crate::graph::GraphMemo::new()) };
 }
 
-/// [`link`] without the memo.
-fn link_uncached(graph: &Graph) -> Vec<Mention> {
+/// [`link`] without the memo (for a graph asked about once).
+pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
     let Some(question) = graph.question() else {
         return Vec::new();
     };

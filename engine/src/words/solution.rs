@@ -84,6 +84,16 @@ type WorkedMemo = (Graph, Graph, Result<Worked, SolutionError>);
 
 /// The worked solution of `variant` step by step (see [`worked`]).
 pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, SolutionError> {
+    worked_steps_told(original, variant, None)
+}
+
+/// [`worked_steps`], given what [`crate::verbalize::compared_steps`] gives for `variant` when
+/// it is known already (the offline text works it out).
+pub(crate) fn worked_steps_told(
+    original: &Graph,
+    variant: &Graph,
+    told: Option<Option<crate::verbalize::ComparedSteps>>,
+) -> Result<Worked, SolutionError> {
     let hit = WORKED.with(|m| {
         let m = m.borrow();
         m.iter()
@@ -93,7 +103,7 @@ pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, Solutio
     if let Some(w) = hit {
         return w;
     }
-    let w = worked_steps_uncached(original, variant);
+    let w = worked_steps_uncached(original, variant, told);
     WORKED.with(|m| {
         let mut m = m.borrow_mut();
         if m.len() == 2 {
@@ -105,7 +115,11 @@ pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, Solutio
 }
 
 /// [`worked_steps`], worked out.
-fn worked_steps_uncached(original: &Graph, variant: &Graph) -> Result<Worked, SolutionError> {
+fn worked_steps_uncached(
+    original: &Graph,
+    variant: &Graph,
+    told: Option<Option<crate::verbalize::ComparedSteps>>,
+) -> Result<Worked, SolutionError> {
     let relevant = variant.relevant();
     let steps: Vec<NodeId> = variant
         .order()
@@ -118,7 +132,7 @@ fn worked_steps_uncached(original: &Graph, variant: &Graph) -> Result<Worked, So
         original,
         variant,
         names: std::cell::OnceCell::new(),
-        compared: std::cell::OnceCell::new(),
+        compared: told.map_or_else(std::cell::OnceCell::new, std::cell::OnceCell::from),
     };
     if steps.is_empty() {
         let v = variant.answer_value();
@@ -1002,7 +1016,7 @@ impl Cx<'_> {
         let args = self.args(id);
         let name = self
             .names
-            .get_or_init(|| crate::verbalize::names::Names::shared(g))
+            .get_or_init(|| crate::verbalize::names::Names::derived(self.original, g))
             .phrase_of(g, id)
             .map(str::to_string);
         let unwritable = |why: &str| SolutionError::Unwritable {
@@ -1215,7 +1229,7 @@ mod tests {
         // Asked in turn, again, and past the memo's two entries: each time the same as
         // working it out afresh, and never another pair's solution.
         for v in [&a, &b, &a, &g, &b, &a] {
-            assert_eq!(worked_steps(&g, v), worked_steps_uncached(&g, v));
+            assert_eq!(worked_steps(&g, v), worked_steps_uncached(&g, v, None));
         }
         assert_ne!(worked(&g, &a).unwrap(), worked(&g, &b).unwrap());
     }

@@ -209,7 +209,7 @@ pub(crate) struct Compared {
 /// can say (`How many N does/did/will/has NAME VERB …?`, `How much (money) …` for money, with
 /// no number in it). `text` is the whole problem; `salt` picks the people.
 pub(super) fn comparison(
-    text: &str,
+    text: &Cast<'_>,
     question: &str,
     money: bool,
     fs: &[ProxyFn],
@@ -403,7 +403,7 @@ const MEASURES: &[(&str, &str, &str, &[&str])] = &[
 /// `How old is Jung?` grafted `+6, ×2`: "Lena is 6 years older than Jung. Omar is twice as
 /// old as Lena. How old is Omar?"; the same for `How tall is Eliza?` or `How many inches tall
 /// is Gracie?` (counted in the one unit the problem measures heights in).
-fn measures(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
+fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
     let ws = words_of(question.trim().trim_end_matches('?'));
     let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
     let be = |w: &str| w == "is" || w == "was";
@@ -446,7 +446,7 @@ fn measures(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Com
         return None;
     }
     let &(adj, up, down, units) = MEASURES.iter().find(|m| m.0 == adj)?;
-    let text_words: Vec<String> = words_of(text).iter().map(|w| w.to_lowercase()).collect();
+    let text_words = text.lower_words();
     let unit = match unit {
         Some(u) if units.contains(&u.as_str()) => u,
         Some(_) => return None,
@@ -470,7 +470,7 @@ fn measures(text: &str, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Com
         )
     } else {
         let who = match who.to_lowercase().as_str() {
-            "he" | "she" => only_person(text)?,
+            "he" | "she" => text.only_person()?,
             w if not_a_name(w) || !who.chars().all(char::is_alphabetic) => return None,
             _ if who.starts_with(|c: char| c.is_uppercase()) => who.clone(),
             _ => return None,
@@ -650,30 +650,8 @@ fn article(word: &str) -> &'static str {
 }
 
 /// `n` people the problem does not name yet, from a seeded start.
-fn people(text: &str, n: usize, salt: u64) -> Option<Vec<&'static str>> {
-    // The names the text writes (a word equal to one, any case, with any `'s` after it);
-    // each word lowercased once, the names compared without allocating.
-    let mut named = [false; PEOPLE.len()];
-    for w in words_of(text) {
-        let lower = w.to_lowercase();
-        let w = lower.trim_end_matches("'s");
-        for (i, p) in PEOPLE.iter().enumerate() {
-            // The names are ASCII: their lowercase is their ASCII lowercase.
-            if w.len() == p.len()
-                && w.bytes()
-                    .zip(p.bytes())
-                    .all(|(a, b)| a == b.to_ascii_lowercase())
-            {
-                named[i] = true;
-            }
-        }
-    }
-    let free: Vec<&str> = PEOPLE
-        .iter()
-        .zip(named)
-        .filter(|&(_, named)| !named)
-        .map(|(&p, _)| p)
-        .collect();
+fn people(text: &Cast<'_>, n: usize, salt: u64) -> Option<Vec<&'static str>> {
+    let free = text.free_people();
     if free.len() < n || free.is_empty() {
         return None;
     }
@@ -681,8 +659,75 @@ fn people(text: &str, n: usize, salt: u64) -> Option<Vec<&'static str>> {
     Some((0..n).map(|i| free[(start + i) % free.len()]).collect())
 }
 
+/// What a comparison reads of the whole problem text, worked out once per text (a
+/// curriculum asks for comparisons of many variants of one problem).
+pub(super) struct Cast<'t> {
+    /// The problem text.
+    text: &'t str,
+    /// Its words, lowercased.
+    lower: std::cell::OnceCell<Vec<String>>,
+    /// The people of [`PEOPLE`] it does not name.
+    free: std::cell::OnceCell<Vec<&'static str>>,
+    /// Its only person, if it names exactly one.
+    only: std::cell::OnceCell<Option<String>>,
+}
+
+impl<'t> Cast<'t> {
+    /// Nothing worked out yet for `text`.
+    pub(super) fn new(text: &'t str) -> Cast<'t> {
+        Cast {
+            text,
+            lower: std::cell::OnceCell::new(),
+            free: std::cell::OnceCell::new(),
+            only: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The text's words, lowercased.
+    fn lower_words(&self) -> &[String] {
+        self.lower.get_or_init(|| {
+            words_of(self.text)
+                .iter()
+                .map(|w| w.to_lowercase())
+                .collect()
+        })
+    }
+
+    /// The names the text does not write (a word equal to one, any case, with any `'s`
+    /// after it), in [`PEOPLE`]'s order.
+    fn free_people(&self) -> &[&'static str] {
+        self.free.get_or_init(|| {
+            let mut named = [false; PEOPLE.len()];
+            for lower in self.lower_words() {
+                let w = lower.trim_end_matches("'s");
+                for (i, p) in PEOPLE.iter().enumerate() {
+                    // The names are ASCII: their lowercase is their ASCII lowercase.
+                    if w.len() == p.len()
+                        && w.bytes()
+                            .zip(p.bytes())
+                            .all(|(a, b)| a == b.to_ascii_lowercase())
+                    {
+                        named[i] = true;
+                    }
+                }
+            }
+            PEOPLE
+                .iter()
+                .zip(named)
+                .filter(|&(_, named)| !named)
+                .map(|(&p, _)| p)
+                .collect()
+        })
+    }
+
+    /// [`only_person`] of the text.
+    fn only_person(&self) -> Option<String> {
+        self.only.get_or_init(|| only_person(self.text)).clone()
+    }
+}
+
 /// Reads `How many N AUX WHO VERB TAIL?` (or `How much [money] …` when `money`).
-fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
+fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     let ws = words_of(question.trim().trim_end_matches('?'));
     let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
     if lower.len() < 5 || lower[0] != "how" {
@@ -739,7 +784,7 @@ fn parse(text: &str, question: &str, money: bool) -> Option<Asked> {
         return None;
     }
     let (who, at) = match rest[0].to_lowercase().as_str() {
-        "he" | "she" => (Who::Person(only_person(text)?), 1),
+        "he" | "she" => (Who::Person(text.only_person()?), 1),
         // `the hotel`: one thing, compared with a second one.
         "the"
             if rest.len() >= 3

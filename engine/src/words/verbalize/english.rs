@@ -518,10 +518,22 @@ pub(super) fn noun_after(q: &str, end: usize) -> Option<String> {
 
 /// The letter to use for the unknown of an inverted problem (one the question does not use).
 pub(super) fn pick_variable(q: &str) -> String {
-    let ws = words(q);
-    ["x", "y", "n", "k", "m"]
-        .into_iter()
-        .find(|v| !ws.iter().any(|w| w == v))
-        .unwrap_or("x")
+    const VARS: [&str; 5] = ["x", "y", "n", "k", "m"];
+    // The words of `words(q)` that can equal a variable: those of one character (lowercasing
+    // never makes a word shorter), each lowercased without allocating for the others.
+    let mut used = [false; VARS.len()];
+    for w in q.split(|c: char| !(c.is_alphanumeric() || c == '\'')) {
+        let mut cs = w.chars();
+        if let (Some(c), None) = (cs.next(), cs.next()) {
+            let lower: String = c.to_lowercase().collect();
+            if let Some(i) = VARS.iter().position(|v| *v == lower) {
+                used[i] = true;
+            }
+        }
+    }
+    VARS.iter()
+        .zip(used)
+        .find(|&(_, used)| !used)
+        .map_or("x", |(v, _)| v)
         .to_string()
 }

@@ -68,6 +68,25 @@ pub fn offline(
     original: &Graph,
     operations: &[Intervention],
 ) -> Result<Verbalization, VerbalizeError> {
+    offline_parts(original, operations).map(|o| o.words)
+}
+
+/// What [`offline_parts`] works out on the way to the text.
+pub(crate) struct Offline {
+    /// The text.
+    pub words: Verbalization,
+    /// The variant, as the operations made it from the original.
+    pub graph: Graph,
+    /// What [`compared_steps`] gives for `graph`, when the plan worked it out.
+    pub told: Option<Option<ComparedSteps>>,
+}
+
+/// [`offline`], with the variant it replayed and what it found about comparisons, which a
+/// worked solution of the same variant reuses.
+pub(crate) fn offline_parts(
+    original: &Graph,
+    operations: &[Intervention],
+) -> Result<Offline, VerbalizeError> {
     let q = original.question().ok_or(VerbalizeError::NoQuestion)?;
     if q.trim().is_empty() {
         return Err(VerbalizeError::NoQuestion);
@@ -76,13 +95,32 @@ pub fn offline(
     let mut plan = Plan::default();
     let mut g = original.clone();
     for op in operations {
-        let before = g.clone();
+        // What reads the graph before the change is planned before it is made.
+        match op {
+            Intervention::FlipBranch { node } => {
+                plan.notes.push(format!(
+                    "flip_branch on `{}`: the condition is negated; the offline text does not say so",
+                    name_of(&g, *node)
+                ));
+            }
+            Intervention::SetThreshold { node, value } => {
+                ctx.threshold(&g, *node, *value, &mut plan);
+            }
+            Intervention::Invert { input } => {
+                if plan.invert.is_some() {
+                    plan.notes.push(
+                        "more than one invert: the offline text phrases only the last one".into(),
+                    );
+                }
+                plan.invert = Some((*input, g.answer()));
+            }
+            _ => {}
+        }
         let diff = apply(&mut g, op)?;
         match op {
             Intervention::SetInput { node, .. } => {
                 plan.set.insert(*node);
             }
-            Intervention::Graft { .. } => {}
             Intervention::AddDistractor { name, value, .. } => {
                 let id = diff.added.first().copied();
                 plan.inserts.push((
@@ -94,28 +132,17 @@ pub fn offline(
                     },
                 ));
             }
-            Intervention::FlipBranch { node } => {
-                plan.notes.push(format!(
-                    "flip_branch on `{}`: the condition is negated; the offline text does not say so",
-                    name_of(&before, *node)
-                ));
-            }
-            Intervention::SetThreshold { node, value } => {
-                ctx.threshold(&before, *node, *value, &mut plan);
-            }
-            Intervention::Invert { input } => {
-                if plan.invert.is_some() {
-                    plan.notes.push(
-                        "more than one invert: the offline text phrases only the last one".into(),
-                    );
-                }
-                plan.invert = Some((*input, before.answer()));
-            }
+            _ => {}
         }
     }
     ctx.plan_grafts(&g, &mut plan);
+    let told = plan.told.take();
     let (text, notes) = ctx.render(&g, plan);
-    Ok(Verbalization { text, notes })
+    Ok(Offline {
+        words: Verbalization { text, notes },
+        graph: g,
+        told,
+    })
 }
 
 /// Per change, the words around its calculation, and whether they are money.
@@ -131,10 +158,17 @@ pub(crate) fn compared_steps(original: &Graph, variant: &Graph) -> Option<Compar
 }
 
 /// A test of whether a variant's changes to the asked-for quantity can be told as people
-/// compared in turn, built once for `original` (the curriculum asks it of every draw).
-pub(crate) fn comparer(original: &Graph) -> impl Fn(&Graph) -> bool + '_ {
-    let ctx = original.question().map(|q| Context::new(original, q));
-    move |g| ctx.as_ref().is_some_and(|c| c.compared(g).is_some())
+/// compared in turn, built once for an original (the curriculum asks it of every draw).
+pub(crate) struct Comparer<'a> {
+    ctx: Option<Context<'a>>,
+}
+
+impl Comparer<'_> {
+    /// Whether the changes of `g` (derived from the original) to the asked-for quantity can
+    /// be told as people compared in turn.
+    pub(crate) fn compares(&self, g: &Graph) -> bool {
+        self.ctx.as_ref().is_some_and(|c| c.compared(g).is_some())
+    }
 }
 
 /// Which quantities of an original problem the offline text can say a change to: those a
@@ -154,13 +188,21 @@ pub struct Sayable {
 impl Sayable {
     /// Works out the sayable quantities of `original`.
     pub fn new(original: &Graph) -> Sayable {
+        Sayable::with_comparer(original).0
+    }
+
+    /// [`Sayable::new`], with the comparer of `original` made from the same reading of its
+    /// question.
+    pub(crate) fn with_comparer(original: &Graph) -> (Sayable, Comparer<'_>) {
         let Some(q) = original.question().filter(|q| !q.trim().is_empty()) else {
-            return Sayable {
+            let ctx = original.question().map(|q| Context::new(original, q));
+            let sayable = Sayable {
                 ok: Vec::new(),
                 answer: original.answer(),
                 caps: Vec::new(),
                 comparable: false,
             };
+            return (sayable, Comparer { ctx });
         };
         let ctx = Context::new(original, q);
         // A number of the question that no input states but a step computes ("another 5
@@ -276,7 +318,7 @@ impl Sayable {
             k: Number::int(2),
         }];
         let comparable = compare::comparison(
-            q,
+            &ctx.cast,
             &q[qs..qe],
             ctx.answer_is_money(original.answer()),
             &probe,
@@ -284,12 +326,13 @@ impl Sayable {
             false,
         )
         .is_some();
-        Sayable {
+        let sayable = Sayable {
             ok,
             answer: original.answer(),
             caps,
             comparable,
-        }
+        };
+        (sayable, Comparer { ctx: Some(ctx) })
     }
 
     /// Whether a change to the asked-for quantity can be told as new people compared in
@@ -438,6 +481,9 @@ struct Plan {
     asked: Option<(String, String)>,
     /// Whether `asked` tells the changes as new people compared with the old answer.
     compared: bool,
+    /// The changes to the asked-for quantity as a worked solution tells them, when the plan
+    /// worked out whether they can be told as comparisons (what [`compared_steps`] gives).
+    told: Option<Option<ComparedSteps>>,
     notes: Vec<String>,
 }
 
@@ -455,6 +501,8 @@ struct Context<'a> {
     split: Option<(usize, usize)>,
     /// The quantities' names.
     names: std::rc::Rc<Names>,
+    /// What comparisons read of the question, worked out once.
+    cast: compare::Cast<'a>,
 }
 
 fn name_of(g: &Graph, id: NodeId) -> String {
@@ -492,6 +540,7 @@ impl<'a> Context<'a> {
             qi,
             split,
             names: Names::shared(original),
+            cast: compare::Cast::new(q),
         }
     }
 
@@ -627,7 +676,9 @@ impl<'a> Context<'a> {
             let place = self.place(u);
             if u == answer {
                 // GSM8K's own way: new people compared in turn with the one asked about.
-                if let Some(c) = self.compared(g) {
+                let told = self.compared(g);
+                plan.told = Some(told.as_ref().map(|c| (c.steps.clone(), c.money)));
+                if let Some(c) = told {
                     // The question's condition comes first: a change told before the
                     // question may depend on it.
                     if let Some(cond) = c.condition {
@@ -904,7 +955,7 @@ impl<'a> Context<'a> {
         let answer = self.original.answer();
         let (qs, qe) = self.sentences[self.qi];
         compare::comparison(
-            self.q,
+            &self.cast,
             &self.q[qs..qe],
             self.answer_is_money(answer),
             &self.changes(g, answer),
@@ -1792,6 +1843,29 @@ fn first_threshold(cond: &Cond) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_variable_is_the_first_letter_the_question_does_not_use_as_a_word() {
+        let by_words = |q: &str| {
+            let ws = words(q);
+            ["x", "y", "n", "k", "m"]
+                .into_iter()
+                .find(|v| !ws.iter().any(|w| w == v))
+                .unwrap_or("x")
+                .to_string()
+        };
+        for q in [
+            "How many apples does Tom have?",
+            "Let x be the price. X and Y cost $5; what is y?",
+            "x y n k m: all five, so x it is.",
+            "A \u{212A} sign (Kelvin) reads as k; N items, M boxes.",
+            "x's and y'all, n-th",
+            "",
+        ] {
+            assert_eq!(pick_variable(q), by_words(q), "{q}");
+        }
+        assert_eq!(pick_variable("Let x and Y be"), "n");
+    }
     use crate::graph::{ProxyFn, Span};
     use crate::problem::{extract, Problem};
 

@@ -56,6 +56,9 @@ pub struct Clause {
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     by_node: Vec<Option<Name>>,
+    /// Per node, its name on its own, before names are compared with each other (what
+    /// [`Names::derived`] reuses).
+    own: Vec<Option<Name>>,
 }
 
 std::thread_local! {
@@ -73,146 +76,91 @@ impl Names {
 
     /// Names every input and step of `original` that a sentence names well.
     pub fn new(original: &Graph) -> Names {
-        let mut by_node: Vec<Option<Name>> = vec![None; original.len()];
-        let q = original.question().unwrap_or("");
-        let sents = sentences(q);
-        let found = find_numbers(q);
-        let links = mentions::link(original);
-        // The question in lower case, made once (every input's bare-count check reads it).
-        let q_lower = std::cell::OnceCell::new();
-        for id in original.ids() {
-            let node = original.node(id);
-            by_node[id.index()] = match &node.kind {
-                NodeKind::Input { .. } => links.iter().find(|m| m.node == Some(id)).and_then(|m| {
-                    let f = found.iter().find(|f| f.span.start as usize == m.start)?;
-                    let kind = f.kind;
-                    if !matches!(
-                        kind,
-                        MentionKind::Digits | MentionKind::Money | MentionKind::Word
-                    ) {
-                        return None;
-                    }
-                    if kind == MentionKind::Word && !m.value.is_integer() {
-                        return None;
-                    }
-                    let written = q.get(m.start..m.end)?;
-                    if written.contains("twice")
-                        || written.contains("half")
-                        || written.contains("double")
-                    {
-                        return None;
-                    }
-                    // A number written twice for the same things (`two books … two
-                    // books`) would contradict a change to one of them.
-                    let after = |end: usize| {
-                        q.get(end..)
-                            .map(|t| t.split_whitespace().next().unwrap_or("").to_lowercase())
-                    };
-                    if links.iter().any(|o| {
-                        o.start != m.start && o.value == m.value && after(o.end) == after(m.end)
-                    }) {
-                        return None;
-                    }
-                    let &(s, e) = sents.iter().find(|&&(s, e)| s <= m.start && m.end <= e)?;
-                    let money = kind == MentionKind::Money
-                        || q.get(..m.start).is_some_and(|b| b.ends_with('$'));
-                    let pre_end = if q.get(..m.start).is_some_and(|b| b.ends_with('$')) {
-                        m.start - 1
-                    } else {
-                        m.start
-                    };
-                    // A bare count ("the number of people") only when nothing else in
-                    // the question counts the same nouns.
-                    let noun: String = after(m.end)
-                        .unwrap_or_default()
-                        .chars()
-                        .filter(|c| c.is_alphabetic())
-                        .collect();
-                    // `1 lizard … 3 lizards`: the singular counts too.
-                    let bare_ok = noun.is_empty()
-                        || q_lower
-                            .get_or_init(|| q.to_lowercase())
-                            .matches(&format!(" {}", singular(&noun)))
-                            .count()
-                            <= 1;
-                    name_in_text(
-                        q.get(s..e)?,
-                        pre_end - s,
-                        m.end - s,
-                        money,
-                        m.value,
-                        bare_ok,
-                    )
-                }),
-                NodeKind::Step { .. } | NodeKind::Branch { .. } => node
-                    .text
-                    .as_deref()
-                    .and_then(|t| step_name(t, original.value(id)))
-                    .or_else(|| {
-                        // The asked-for quantity is named by the question itself.
-                        (id == original.answer()).then_some(())?;
-                        let &(s, e) = sents.iter().rev().find(|&&(s, e)| q[s..e].contains('?'))?;
-                        let sent = &q[s..e];
-                        let lower = sent.to_ascii_lowercase();
-                        let asked = match [", how ", ", what "]
-                            .iter()
-                            .filter_map(|p| lower.find(p))
-                            .min()
-                        {
-                            Some(i) if sent.starts_with("If ") => &sent[i + 2..],
-                            _ => sent,
-                        };
-                        question_name(asked, q.contains('$'))
-                    }),
-                NodeKind::Constant | NodeKind::Proxy { .. } => None,
-            };
+        let prep = Prep::new(original);
+        let own: Vec<Option<Name>> = original
+            .ids()
+            .map(|id| own_name(&prep, original, id))
+            .collect();
+        Names::finish(own)
+    }
+
+    /// The names of `variant`, a graph derived from `original` (an intervened copy): the
+    /// same as [`Names::new`] of `variant`, made from the names of `original` (through
+    /// [`Names::shared`]) where a node's name cannot have changed (same question and
+    /// mentions; an input, or a step with the same sentence, value and role), so that only the
+    /// changed steps are named again.
+    pub fn derived(original: &Graph, variant: &Graph) -> std::rc::Rc<Names> {
+        if variant.identical(original) {
+            return Names::shared(original);
         }
-        // A name must read right in the question's own words: no name the problem does not
-        // write (a solution's misspelling), no amount already relative ("spent more than").
-        for slot in by_node.iter_mut() {
-            let foreign = slot.as_ref().is_some_and(|n| {
-                cuts_a_proper_name(&n.phrase, q)
-                    // A relative amount ("spent more than"; `the number of children more
-                    // children there are than adults`).
-                    || (n.phrase.contains(" than ")
-                        && n.phrase
-                            .split(' ')
-                            .any(|w| matches!(w, "more" | "fewer" | "less")))
-                    // A probability is not a quantity a story changes.
-                    || n.phrase.split(' ').any(|w| {
-                        matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
-                    })
-                    || n.phrase.split(' ').any(|w| {
-                        let w = w.trim_end_matches("'s").trim_end_matches("’s");
-                        w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
-                    })
-            });
-            if foreign {
-                *slot = None;
-            }
+        // A variant is asked about once: its mentions are linked without the memo.
+        let links = mentions::link_uncached(variant);
+        if variant.question() != original.question() || links != mentions::link(original) {
+            return std::rc::Rc::new(Names::new(variant));
         }
-        for n in by_node.iter_mut().flatten() {
-            n.clause = n.clause.take().and_then(|c| fit_clause(c, q));
-        }
+        let base = Names::shared(original);
+        let prep = std::cell::OnceCell::new();
+        let own: Vec<Option<Name>> = variant
+            .ids()
+            .map(|id| {
+                let same = id.index() < original.len() && {
+                    let (a, b) = (original.node(id), variant.node(id));
+                    match (&a.kind, &b.kind) {
+                        (NodeKind::Input { .. }, NodeKind::Input { .. }) => true,
+                        (
+                            NodeKind::Step { .. } | NodeKind::Branch { .. },
+                            NodeKind::Step { .. } | NodeKind::Branch { .. },
+                        ) => {
+                            a.text == b.text
+                                && original.value(id) == variant.value(id)
+                                && (id == original.answer()) == (id == variant.answer())
+                        }
+                        (
+                            NodeKind::Constant | NodeKind::Proxy { .. },
+                            NodeKind::Constant | NodeKind::Proxy { .. },
+                        ) => true,
+                        _ => false,
+                    }
+                };
+                if same {
+                    base.own[id.index()].clone()
+                } else {
+                    let prep = prep.get_or_init(|| Prep::with_links(variant, links.clone()));
+                    own_name(prep, variant, id)
+                }
+            })
+            .collect();
+        std::rc::Rc::new(Names::finish(own))
+    }
+
+    /// The names from each node's own name: a name two quantities share, or one another name
+    /// extends, names neither.
+    fn finish(own: Vec<Option<Name>>) -> Names {
         // A name two quantities share names neither.
-        let mut seen: std::collections::HashMap<String, usize> = Default::default();
-        for n in by_node.iter().flatten() {
-            *seen.entry(n.phrase.clone()).or_default() += 1;
+        let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+        for n in own.iter().flatten() {
+            *seen.entry(n.phrase.as_str()).or_default() += 1;
         }
         // A name that another one extends ("the number of books Matias sold" and "… sold on
         // Wednesday") does not say which one it means.
-        let all: Vec<String> = by_node.iter().flatten().map(|n| n.phrase.clone()).collect();
-        for slot in by_node.iter_mut() {
-            if slot.as_ref().is_some_and(|n| {
-                seen[&n.phrase] > 1
-                    || all.iter().any(|o| {
-                        o.len() > n.phrase.len() && o.starts_with(&format!("{} ", n.phrase))
+        let all: Vec<&str> = own.iter().flatten().map(|n| n.phrase.as_str()).collect();
+        let by_node = own
+            .iter()
+            .map(|slot| {
+                slot.as_ref()
+                    .filter(|n| {
+                        let p = n.phrase.as_str();
+                        seen[p] <= 1
+                            && !all.iter().any(|o| {
+                                o.len() > p.len()
+                                    && o.starts_with(p)
+                                    && o.as_bytes()[p.len()] == b' '
+                            })
                     })
-            }) {
-                *slot = None;
-            }
-        }
-        Names { by_node }
+                    .cloned()
+            })
+            .collect();
+        Names { by_node, own }
     }
 
     /// The name of node `id` of the original, if it has one.
@@ -225,6 +173,165 @@ impl Names {
     pub fn phrase_of(&self, g: &Graph, id: NodeId) -> Option<&str> {
         self.get(base(g, id)).map(|n| n.phrase.as_str())
     }
+}
+
+/// What naming a graph's nodes reads of its question, made once per graph.
+struct Prep<'a> {
+    q: &'a str,
+    sents: Vec<(usize, usize)>,
+    found: Vec<crate::text_numbers::Mention>,
+    links: Vec<mentions::Mention>,
+    /// The question in lower case, made once (every input's bare-count check reads it).
+    q_lower: std::cell::OnceCell<String>,
+    /// The question's words in lower case, made once (every clause's pronoun check reads
+    /// them).
+    q_words: std::cell::OnceCell<Vec<String>>,
+}
+
+impl<'a> Prep<'a> {
+    fn new(g: &'a Graph) -> Prep<'a> {
+        Prep::with_links(g, mentions::link(g))
+    }
+
+    /// [`Prep::new`], given `g`'s mentions ([`mentions::link`]).
+    fn with_links(g: &'a Graph, links: Vec<mentions::Mention>) -> Prep<'a> {
+        let q = g.question().unwrap_or("");
+        Prep {
+            q,
+            sents: sentences(q),
+            found: find_numbers(q),
+            links,
+            q_lower: std::cell::OnceCell::new(),
+            q_words: std::cell::OnceCell::new(),
+        }
+    }
+}
+
+/// The name of node `id` of `original` on its own (before names are compared with each
+/// other): the words a sentence names it with, when they read right in the question's own
+/// words.
+fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
+    let Prep {
+        q,
+        sents,
+        found,
+        links,
+        q_lower,
+        ..
+    } = prep;
+    let q: &str = q;
+    let node = original.node(id);
+    let mut slot = match &node.kind {
+        NodeKind::Input { .. } => links.iter().find(|m| m.node == Some(id)).and_then(|m| {
+            let f = found.iter().find(|f| f.span.start as usize == m.start)?;
+            let kind = f.kind;
+            if !matches!(
+                kind,
+                MentionKind::Digits | MentionKind::Money | MentionKind::Word
+            ) {
+                return None;
+            }
+            if kind == MentionKind::Word && !m.value.is_integer() {
+                return None;
+            }
+            let written = q.get(m.start..m.end)?;
+            if written.contains("twice") || written.contains("half") || written.contains("double") {
+                return None;
+            }
+            // A number written twice for the same things (`two books … two
+            // books`) would contradict a change to one of them.
+            let after = |end: usize| {
+                q.get(end..)
+                    .map(|t| t.split_whitespace().next().unwrap_or("").to_lowercase())
+            };
+            if links
+                .iter()
+                .any(|o| o.start != m.start && o.value == m.value && after(o.end) == after(m.end))
+            {
+                return None;
+            }
+            let &(s, e) = sents.iter().find(|&&(s, e)| s <= m.start && m.end <= e)?;
+            let money =
+                kind == MentionKind::Money || q.get(..m.start).is_some_and(|b| b.ends_with('$'));
+            let pre_end = if q.get(..m.start).is_some_and(|b| b.ends_with('$')) {
+                m.start - 1
+            } else {
+                m.start
+            };
+            // A bare count ("the number of people") only when nothing else in
+            // the question counts the same nouns.
+            let noun: String = after(m.end)
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .collect();
+            // `1 lizard … 3 lizards`: the singular counts too.
+            let bare_ok = noun.is_empty()
+                || q_lower
+                    .get_or_init(|| q.to_lowercase())
+                    .matches(&format!(" {}", singular(&noun)))
+                    .count()
+                    <= 1;
+            name_in_text(
+                q.get(s..e)?,
+                pre_end - s,
+                m.end - s,
+                money,
+                m.value,
+                bare_ok,
+            )
+        }),
+        NodeKind::Step { .. } | NodeKind::Branch { .. } => node
+            .text
+            .as_deref()
+            .and_then(|t| step_name(t, original.value(id)))
+            .or_else(|| {
+                // The asked-for quantity is named by the question itself.
+                (id == original.answer()).then_some(())?;
+                let &(s, e) = sents.iter().rev().find(|&&(s, e)| q[s..e].contains('?'))?;
+                let sent = &q[s..e];
+                let lower = sent.to_ascii_lowercase();
+                let asked = match [", how ", ", what "]
+                    .iter()
+                    .filter_map(|p| lower.find(p))
+                    .min()
+                {
+                    Some(i) if sent.starts_with("If ") => &sent[i + 2..],
+                    _ => sent,
+                };
+                question_name(asked, q.contains('$'))
+            }),
+        NodeKind::Constant | NodeKind::Proxy { .. } => None,
+    };
+    // A name must read right in the question's own words: no name the problem does not
+    // write (a solution's misspelling), no amount already relative ("spent more than").
+    let foreign = slot.as_ref().is_some_and(|n| {
+        cuts_a_proper_name(&n.phrase, q)
+            // A relative amount ("spent more than"; `the number of children more
+            // children there are than adults`).
+            || (n.phrase.contains(" than ")
+                && n.phrase
+                    .split(' ')
+                    .any(|w| matches!(w, "more" | "fewer" | "less")))
+            // A probability is not a quantity a story changes.
+            || n.phrase.split(' ').any(|w| {
+                matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
+            })
+            || n.phrase.split(' ').any(|w| {
+                let w = w.trim_end_matches("'s").trim_end_matches("’s");
+                w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
+            })
+    });
+    if foreign {
+        return None;
+    }
+    if let Some(n) = slot.as_mut() {
+        let q_words = prep
+            .q_words
+            .get_or_init(|| words_of(q).iter().map(|w| w.to_lowercase()).collect());
+        n.clause = n.clause.take().and_then(|c| fit_clause(c, q_words));
+    }
+    slot
 }
 
 /// The node a proxy chain in `g` starts from: `id` itself unless it is a proxy.
@@ -1080,7 +1187,8 @@ struct NamedCall {
     pre_end: usize,
     num_end: usize,
     money: bool,
-    value: Number,
+    /// Whether the value is whole: all [`name_in_text_uncached`] reads of it.
+    integer: bool,
     bare_ok: bool,
     name: Option<Name>,
 }
@@ -1106,15 +1214,18 @@ fn name_in_text(
     bare_ok: bool,
 ) -> Option<Name> {
     use std::hash::{Hash, Hasher};
+    // The name reads only whether the value is whole, so the steps a graft gives new values
+    // are named from the memo too.
+    let integer = value.is_integer();
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (sentence, pre_end, num_end, money, value, bare_ok).hash(&mut h);
+    (sentence, pre_end, num_end, money, integer, bare_ok).hash(&mut h);
     let key = h.finish();
     let same = |c: &NamedCall| {
         *c.sentence == *sentence
             && c.pre_end == pre_end
             && c.num_end == num_end
             && c.money == money
-            && c.value == value
+            && c.integer == integer
             && c.bare_ok == bare_ok
     };
     let hit = NAMED.with(|m| {
@@ -1138,7 +1249,7 @@ fn name_in_text(
             pre_end,
             num_end,
             money,
-            value,
+            integer,
             bare_ok,
             name: name.clone(),
         });
@@ -1455,7 +1566,7 @@ fn name_in_text_uncached(
 /// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
-fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
+fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
     let mut ws: Vec<String> = c.doer.split(' ').map(str::to_string).collect();
     // The last clause of a compound: from its pronoun on.
     if let Some(i) = ws.iter().enumerate().skip(1).rposition(|(i, w)| {
@@ -1477,8 +1588,7 @@ fn fit_clause(mut c: Clause, q: &str) -> Option<Clause> {
     }
 
     // The problem's own pronoun for its person.
-    let words: Vec<String> = words_of(q).iter().map(|w| w.to_lowercase()).collect();
-    let says = |w: &str| words.iter().any(|x| x == w);
+    let says = |w: &str| q_words.iter().any(|x| x == w);
     match ws[0].to_lowercase().as_str() {
         "she" if !says("she") && says("he") => ws[0] = "He".into(),
         "he" if !says("he") && says("she") => ws[0] = "She".into(),
@@ -1859,6 +1969,50 @@ mod tests {
 
     fn name(s: &str, v: i128) -> Option<String> {
         step_name(s, Number::int(v)).map(|n| n.phrase)
+    }
+
+    #[test]
+    fn derived_names_are_the_variants_own() {
+        // Janet's ducks: grafts, an input set (a mention's value changes) and a step whose
+        // value changes: the names made from the original's are those made afresh.
+        let g = crate::gsm8k::extract(
+            "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for her friends every day with four. She sells the remainder at the farmers' market daily for $2 per fresh duck egg. How much in dollars does she make every day at the farmers' market?",
+            "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\nShe makes 9 * 2 = $<<9*2=18>>18 every day at the farmer’s market.\n#### 18",
+        )
+        .unwrap()
+        .graph;
+        let cfg = crate::curriculum::CurriculumConfig {
+            rounds: 4,
+            per_problem: 3,
+            seed: 5,
+            ..Default::default()
+        };
+        let mut variants: Vec<Graph> = crate::curriculum::generate(&g, "janet", &cfg)
+            .unwrap()
+            .into_iter()
+            .flat_map(|c| c.variants.into_iter().map(|v| v.graph))
+            .collect();
+        let input = g
+            .ids()
+            .find(|&i| matches!(g.node(i).kind, NodeKind::Input { .. }))
+            .unwrap();
+        let iv = crate::intervene::Intervention::SetInput {
+            node: input,
+            value: Number::int(20),
+        };
+        variants.push(crate::intervene::intervene(&g, &iv).unwrap().0);
+        variants.push(g.clone());
+        assert!(variants.len() > 3);
+        let phrases = |n: &Names, v: &Graph| -> Vec<Option<Name>> {
+            v.ids().map(|id| n.get(id).cloned()).collect()
+        };
+        let mut named = 0;
+        for v in &variants {
+            let fresh = Names::new(v);
+            assert_eq!(phrases(&Names::derived(&g, v), v), phrases(&fresh, v));
+            named += phrases(&fresh, v).iter().flatten().count();
+        }
+        assert!(named > 0, "no variant has a named quantity");
     }
 
     #[test]
