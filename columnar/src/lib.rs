@@ -517,6 +517,10 @@ fn properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::LZ4_RAW)
         .set_dictionary_enabled(false)
+        // Pages of 256 KiB rather than 1 MiB: a page is compressed when it fills, so with
+        // small pages most of a row group is compressed on the encoding threads while rows
+        // are still being built, not all at once when it closes (files grow under 1%).
+        .set_data_page_size_limit(256 << 10)
         .set_statistics_enabled(EnabledStatistics::Chunk)
         // Row groups are cut by the writer itself (`Writer::push`).
         .set_max_row_group_row_count(None)
@@ -578,6 +582,8 @@ pub struct Writer<W: Write + Send> {
     group_buffered: usize,
     group_bytes: usize,
     group_rows: usize,
+    /// Rows per slice.
+    slice_limit: usize,
     rows: u64,
 }
 
@@ -591,7 +597,7 @@ impl<W: Write + Send> Writer<W> {
 
     /// Rows built before they go to the encoding threads (or [`Writer::SLICE_BYTES`] of
     /// text): small enough that little is left to encode when a row group closes.
-    pub const SLICE_ROWS: usize = 128;
+    pub const SLICE_ROWS: usize = 256;
 
     /// The most text built before it goes to the encoding threads.
     pub const SLICE_BYTES: usize = 4 << 20;
@@ -603,12 +609,17 @@ impl<W: Write + Send> Writer<W> {
 
     /// A writer to `out` with row groups of `group_rows` rows (at least 1).
     pub fn with_group_rows(out: W, group_rows: usize) -> Result<Writer<W>, Error> {
-        Writer::with_threads(out, group_rows, true)
+        Writer::with_threads(out, group_rows, Self::SLICE_ROWS, true)
     }
 
-    /// A writer that encodes on threads when `threads`, else on the calling thread (the
-    /// same bytes: for tests).
-    fn with_threads(out: W, group_rows: usize, threads: bool) -> Result<Writer<W>, Error> {
+    /// A writer handing over slices of `slice_rows` rows, encoded on threads when
+    /// `threads`, else on the calling thread (the same bytes: for tests).
+    fn with_threads(
+        out: W,
+        group_rows: usize,
+        slice_rows: usize,
+        threads: bool,
+    ) -> Result<Writer<W>, Error> {
         let schema = schema();
         // `ArrowWriter` puts the Arrow schema in the file's metadata; its file writer and
         // column writers then take the row groups that `encode` makes.
@@ -634,6 +645,7 @@ impl<W: Write + Send> Writer<W> {
             group_buffered: 0,
             group_bytes: 0,
             group_rows: group_rows.max(1),
+            slice_limit: slice_rows.max(1),
             rows: 0,
         })
     }
@@ -662,7 +674,7 @@ impl<W: Write + Send> Writer<W> {
             self.flush()?;
             return Ok(true);
         }
-        if self.slice_rows >= Self::SLICE_ROWS || self.slice_bytes >= Self::SLICE_BYTES {
+        if self.slice_rows >= self.slice_limit || self.slice_bytes >= Self::SLICE_BYTES {
             self.hand_over()?;
         }
         Ok(false)

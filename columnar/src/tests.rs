@@ -49,15 +49,20 @@ fn demo() -> Vec<(Row, serde_json::Value)> {
 /// The demo set's variants as `demo` makes them, `repeat` times over, written twice: record
 /// by record (`push_record`) and row by row (`push(&Row::of(..))`), each writer encoding on
 /// threads when `threads`. The two files and the rows.
-fn demo_written(group_rows: usize, threads: bool, repeat: usize) -> (Vec<u8>, Vec<u8>, Vec<Row>) {
+fn demo_written(
+    group_rows: usize,
+    slice_rows: usize,
+    threads: bool,
+    repeat: usize,
+) -> (Vec<u8>, Vec<u8>, Vec<Row>) {
     let cfg = CurriculumConfig {
         rounds: 3,
         per_problem: 1,
         seed: 7,
         ..CurriculumConfig::default()
     };
-    let mut by_record = Writer::with_threads(Vec::new(), group_rows, threads).unwrap();
-    let mut by_row = Writer::with_threads(Vec::new(), group_rows, threads).unwrap();
+    let mut by_record = Writer::with_threads(Vec::new(), group_rows, slice_rows, threads).unwrap();
+    let mut by_row = Writer::with_threads(Vec::new(), group_rows, slice_rows, threads).unwrap();
     let mut rows = Vec::new();
     for _ in 0..repeat {
         for (i, line) in DEMO.lines().enumerate() {
@@ -96,7 +101,7 @@ fn demo_written(group_rows: usize, threads: bool, repeat: usize) -> (Vec<u8>, Ve
 
 #[test]
 fn a_record_writes_the_same_bytes_as_its_row() {
-    let (by_record, by_row, rows) = demo_written(7, true, 1);
+    let (by_record, by_row, rows) = demo_written(7, 3, true, 1);
     assert!(rows
         .iter()
         .any(|r| r.graph.is_some() && r.negative.is_some()));
@@ -109,13 +114,13 @@ fn a_record_writes_the_same_bytes_as_its_row() {
 
 #[test]
 fn threads_write_the_same_file_as_one_thread_over_many_slices() {
-    // Row groups of 300 rows: two full slices and a part of one each, the last group shorter.
-    let group_rows = 300;
-    assert!(group_rows > 2 * Writer::<Vec<u8>>::SLICE_ROWS);
+    // Row groups of 40 rows in slices of 16: two full slices and a part of one each, the
+    // last group shorter.
+    let (group_rows, slice_rows): (usize, usize) = (40, 16);
     let per_demo = demo().len();
     let repeat = (2 * group_rows + group_rows / 2).div_ceil(per_demo);
-    let (threaded, _, rows) = demo_written(group_rows, true, repeat);
-    let (here, _, _) = demo_written(group_rows, false, repeat);
+    let (threaded, _, rows) = demo_written(group_rows, slice_rows, true, repeat);
+    let (here, _, _) = demo_written(group_rows, slice_rows, false, repeat);
     assert!(rows.len() > 2 * group_rows && rows.len() % group_rows != 0);
     assert_eq!(threaded, here);
     let builder =
