@@ -208,9 +208,10 @@ fn stopped(handle: &mut Option<JoinHandle<()>>) -> Error {
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".into()),
-        _ => "it stopped earlier".into(),
+            .map_or_else(|| "panicked".into(), |msg| format!("panicked: {msg}")),
+        _ => "had stopped before".into(),
     };
+    let why = format!("an encoding thread {why} (a bug)");
     Error::Encoder(why)
 }
 

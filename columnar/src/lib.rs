@@ -69,9 +69,9 @@ pub enum Error {
     /// A file read back is not one this crate wrote.
     #[error("not a file of Graft variants: {0}")]
     Foreign(String),
-    /// The thread encoding row groups stopped (a bug in the encoder); the file is
-    /// incomplete.
-    #[error("cannot encode the Parquet row group: the encoding thread stopped ({0})")]
+    /// Encoding a row group went wrong in the writer itself (an encoding thread stopped:
+    /// a bug); the file is incomplete.
+    #[error("cannot encode a Parquet row group of variants: {0}")]
     Encoder(String),
 }
 
