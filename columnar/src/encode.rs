@@ -5,9 +5,9 @@
 //! to the file, so a row group is in the file when `Writer::push` says so.
 //!
 //! Memory stays flat: each part holds at most one slice waiting (a bounded channel of 1) and
-//! one being encoded, besides the open row group's compressed pages (which the writer held
-//! before as well). A part whose thread cannot start encodes on the calling thread instead
-//! (the same bytes, only slower).
+//! one being encoded, besides the open row group's compressed pages (as any Parquet writer
+//! does). A part whose thread cannot start encodes on the calling thread instead (the same
+//! bytes, only slower).
 
 use std::ops::Range;
 use std::sync::mpsc::{self, Receiver, SyncSender};
