@@ -107,8 +107,7 @@ fn jsonl(records: &[VariantRecord<'_>]) -> Vec<u8> {
 fn parquet(records: &[VariantRecord<'_>]) -> Vec<u8> {
     let mut w = columnar::Writer::new(Vec::new()).expect("a writer");
     for r in records {
-        w.push(&columnar::Row::of(r).expect("a row"))
-            .expect("a row group");
+        w.push_record(r).expect("a row group");
     }
     w.finish().expect("the footer")
 }

@@ -18,6 +18,7 @@
 //! comes first) before encoding them as a row group; a writer to memory hands the file over a
 //! row group at a time ([`Writer::take_bytes`]).
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
@@ -29,10 +30,14 @@ use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use engine::records::VariantRecord;
 use engine::Metrics;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::ArrowRowGroupWriterFactory;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
+
+mod encode;
 
 /// The version of the schema, in the file's key-value metadata under [`VERSION_KEY`]. It
 /// changes when a column changes (2: `graph` and `steps` nullable, for lean records).
@@ -64,6 +69,10 @@ pub enum Error {
     /// A file read back is not one this crate wrote.
     #[error("not a file of Graft variants: {0}")]
     Foreign(String),
+    /// Encoding a row group went wrong in the writer itself (an encoding thread stopped:
+    /// a bug); the file is incomplete.
+    #[error("cannot encode a Parquet row group of variants: {0}")]
+    Encoder(String),
 }
 
 /// The names of the columns, in order.
@@ -258,7 +267,30 @@ impl Row {
     }
 }
 
-/// Column builders for one row group.
+/// Buffers reused from record to record by [`Builders::append_record`].
+#[derive(Default)]
+struct Scratch {
+    /// A record's JSON columns, one after the other.
+    json: Vec<u8>,
+    answer: String,
+    original_answer: String,
+}
+
+/// A value written as JSON without naming its type (the JSON columns differ in type).
+mod erased {
+    /// Writes `self` as JSON to `out`.
+    pub(crate) trait Json {
+        fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
+    }
+
+    impl<T: serde::Serialize + ?Sized> Json for T {
+        fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+            serde_json::to_writer(out, self)
+        }
+    }
+}
+
+/// Column builders for one slice of rows.
 #[derive(Default)]
 struct Builders {
     id: StringBuilder,
@@ -321,19 +353,112 @@ impl Builders {
         self.text_fallback.append_option(r.text_fallback.as_deref());
         self.negative.append_option(r.negative.as_deref());
         self.verdict.append_option(r.verdict.as_deref());
-        for (b, v) in self.metrics.iter_mut().zip(metric_values(&r.metrics)) {
+        self.append_metrics(&r.metrics, &r.original_metrics);
+    }
+
+    /// Appends a record of `graft generate` straight into the columns (the values of
+    /// [`Row::of`], without making its `String`s): its JSON is written first into `scratch`, so
+    /// a record that fails appends nothing. Returns the record's text length (as
+    /// [`Row::text_len`]).
+    fn append_record(&mut self, r: &VariantRecord<'_>, s: &mut Scratch) -> Result<usize, Error> {
+        s.json.clear();
+        let mut spans = [None; 5];
+        for (span, (what, value)) in spans.iter_mut().zip([
+            ("operations", Some(&r.operations as &dyn erased::Json)),
+            ("graph", r.graph.as_ref().map(|g| g as &dyn erased::Json)),
+            ("steps", r.steps.as_ref().map(|v| v as &dyn erased::Json)),
+            (
+                "negative",
+                r.negative.as_ref().map(|v| v as &dyn erased::Json),
+            ),
+            (
+                "verdict",
+                r.verdict.as_ref().map(|v| v as &dyn erased::Json),
+            ),
+        ]) {
+            if let Some(value) = value {
+                let start = s.json.len();
+                value
+                    .write_json(&mut s.json)
+                    .map_err(|source| Error::Json { what, source })?;
+                *span = Some((what, start, s.json.len()));
+            }
+        }
+        s.answer.clear();
+        s.original_answer.clear();
+        // Writing to a `String` cannot fail.
+        let _ = write!(s.answer, "{}", r.answer);
+        let _ = write!(s.original_answer, "{}", r.original_answer);
+        let mut json = [None; 5];
+        for (text, span) in json.iter_mut().zip(&spans) {
+            if let Some((what, start, end)) = *span {
+                *text =
+                    Some(
+                        std::str::from_utf8(&s.json[start..end]).map_err(|e| Error::Json {
+                            what,
+                            source: serde::ser::Error::custom(e),
+                        })?,
+                    );
+            }
+        }
+        let [operations, graph, steps, negative, verdict] = json;
+        let operations = operations.unwrap_or_default();
+        let len = |v: Option<&str>| v.map_or(0, str::len);
+        let text_len = r.id.len()
+            + r.source_id.len()
+            + len(r.question)
+            + len(r.text.as_deref())
+            + len(r.solution.as_deref())
+            + s.answer.len()
+            + s.original_answer.len()
+            + operations.len()
+            + r.program.len()
+            + len(graph)
+            + len(steps)
+            + len(r.text_source)
+            + len(r.text_fallback.as_deref())
+            + len(negative)
+            + len(verdict);
+        self.id.append_value(&r.id);
+        self.source_id.append_value(r.source_id);
+        self.source_line.append_value(r.source_line as u64);
+        self.chain.append_value(r.chain);
+        self.round.append_value(r.round);
+        self.seed.append_value(r.seed);
+        self.question.append_option(r.question);
+        self.text.append_option(r.text.as_deref());
+        self.solution.append_option(r.solution.as_deref());
+        self.answer.append_value(&s.answer);
+        self.original_answer.append_value(&s.original_answer);
+        self.depth.append_value(r.metrics.depth);
+        self.original_depth.append_value(r.original_metrics.depth);
+        self.operations.append_value(operations);
+        self.program.append_value(&r.program);
+        self.graph.append_option(graph);
+        self.steps.append_option(steps);
+        self.text_source.append_option(r.text_source);
+        self.text_fallback.append_option(r.text_fallback.as_deref());
+        self.negative.append_option(negative);
+        self.verdict.append_option(verdict);
+        self.append_metrics(&r.metrics, &r.original_metrics);
+        Ok(text_len)
+    }
+
+    fn append_metrics(&mut self, metrics: &Metrics, original: &Metrics) {
+        for (b, v) in self.metrics.iter_mut().zip(metric_values(metrics)) {
             b.append_value(v);
         }
         for (b, v) in self
             .original_metrics
             .iter_mut()
-            .zip(metric_values(&r.original_metrics))
+            .zip(metric_values(original))
         {
             b.append_value(v);
         }
     }
 
-    /// The rows appended so far as a batch; the builders start empty again.
+    /// The rows appended so far as a batch; the builders start empty again (with room for
+    /// as many rows).
     fn finish(&mut self) -> Result<RecordBatch, Error> {
         fn metrics(builders: &mut [UInt32Builder; 7]) -> ArrayRef {
             let arrays: Vec<ArrayRef> = builders
@@ -345,28 +470,36 @@ impl Builders {
         fn a(array: impl Array + 'static) -> ArrayRef {
             Arc::new(array)
         }
+        /// The text so far; the builder starts again with room for as much and a quarter
+        /// (the next slice is much like this one), so it does not grow by copying.
+        fn t(b: &mut StringBuilder) -> ArrayRef {
+            let (rows, bytes) = (b.offsets_slice().len() - 1, b.values_slice().len());
+            let array = b.finish();
+            *b = StringBuilder::with_capacity(rows, bytes + bytes / 4);
+            Arc::new(array)
+        }
         let columns: Vec<ArrayRef> = vec![
-            a(self.id.finish()),
-            a(self.source_id.finish()),
+            t(&mut self.id),
+            t(&mut self.source_id),
             a(self.source_line.finish()),
             a(self.chain.finish()),
             a(self.round.finish()),
             a(self.seed.finish()),
-            a(self.question.finish()),
-            a(self.text.finish()),
-            a(self.solution.finish()),
-            a(self.answer.finish()),
-            a(self.original_answer.finish()),
+            t(&mut self.question),
+            t(&mut self.text),
+            t(&mut self.solution),
+            t(&mut self.answer),
+            t(&mut self.original_answer),
             a(self.depth.finish()),
             a(self.original_depth.finish()),
-            a(self.operations.finish()),
-            a(self.program.finish()),
-            a(self.graph.finish()),
-            a(self.steps.finish()),
-            a(self.text_source.finish()),
-            a(self.text_fallback.finish()),
-            a(self.negative.finish()),
-            a(self.verdict.finish()),
+            t(&mut self.operations),
+            t(&mut self.program),
+            t(&mut self.graph),
+            t(&mut self.steps),
+            t(&mut self.text_source),
+            t(&mut self.text_fallback),
+            t(&mut self.negative),
+            t(&mut self.verdict),
             metrics(&mut self.metrics),
             metrics(&mut self.original_metrics),
         ];
@@ -384,6 +517,10 @@ fn properties() -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::LZ4_RAW)
         .set_dictionary_enabled(false)
+        // Pages of 256 KiB rather than 1 MiB: a page is compressed when it fills, so with
+        // small pages most of a row group is compressed on the encoding threads while rows
+        // are still being built, not all at once when it closes (files grow under 1%).
+        .set_data_page_size_limit(256 << 10)
         .set_statistics_enabled(EnabledStatistics::Chunk)
         // Row groups are cut by the writer itself (`Writer::push`).
         .set_max_row_group_row_count(None)
@@ -419,15 +556,34 @@ fn properties() -> WriterProperties {
     b.build()
 }
 
-/// Writes [`Row`]s to `W` as one Parquet file with the fixed [`schema`], a row group every
-/// `group_rows` rows (or [`Writer::MAX_GROUP_BYTES`] of text). Call [`Writer::finish`] at
-/// the end: without it the file has no footer and no reader takes it.
+/// The fields encoded by the second encoding thread (the first takes the rest): the long
+/// text columns split so that both get about as much to compress, in lean records and in
+/// full ones (`graph` is most of a full record).
+const SECOND_PART: [&str; 5] = ["steps", "text", "solution", "question", "operations"];
+
+/// Writes [`Row`]s (or records, [`Writer::push_record`]) to `W` as one Parquet file with the
+/// fixed [`schema`], a row group every `group_rows` rows (or [`Writer::MAX_GROUP_BYTES`] of
+/// text). Rows are handed over in slices of [`Writer::SLICE_ROWS`] to two threads that
+/// encode and compress their share of the columns while the next slice is built; a row
+/// group is complete in `W` when [`Writer::push`] says so. Call [`Writer::finish`] at the
+/// end: without it the file has no footer and no reader takes it.
 pub struct Writer<W: Write + Send> {
-    inner: ArrowWriter<W>,
+    file: SerializedFileWriter<W>,
+    factory: ArrowRowGroupWriterFactory,
+    encoder: encode::Encoder,
     builders: Builders,
-    buffered_rows: usize,
-    buffered_bytes: usize,
+    scratch: Scratch,
+    /// Whether the encoder has a row group open.
+    open: bool,
+    /// Rows (and their text) in the builders, not yet handed to the encoder.
+    slice_rows: usize,
+    slice_bytes: usize,
+    /// Rows (and their text) of the row group being written.
+    group_buffered: usize,
+    group_bytes: usize,
     group_rows: usize,
+    /// Rows per slice.
+    slice_limit: usize,
     rows: u64,
 }
 
@@ -435,9 +591,16 @@ impl<W: Write + Send> Writer<W> {
     /// Rows per row group by default.
     pub const DEFAULT_GROUP_ROWS: usize = 1024;
 
-    /// The most text buffered before a row group is written, whatever the row count (it
-    /// also keeps each column of a row group far below Arrow's 2 GiB string offsets).
+    /// The most text in a row group, whatever the row count (it also keeps each column of a
+    /// slice far below Arrow's 2 GiB string offsets).
     pub const MAX_GROUP_BYTES: usize = 64 << 20;
+
+    /// Rows built before they go to the encoding threads (or [`Writer::SLICE_BYTES`] of
+    /// text): small enough that little is left to encode when a row group closes.
+    pub const SLICE_ROWS: usize = 256;
+
+    /// The most text built before it goes to the encoding threads.
+    pub const SLICE_BYTES: usize = 4 << 20;
 
     /// A writer to `out` with row groups of [`Writer::DEFAULT_GROUP_ROWS`] rows.
     pub fn new(out: W) -> Result<Writer<W>, Error> {
@@ -446,12 +609,43 @@ impl<W: Write + Send> Writer<W> {
 
     /// A writer to `out` with row groups of `group_rows` rows (at least 1).
     pub fn with_group_rows(out: W, group_rows: usize) -> Result<Writer<W>, Error> {
+        Writer::with_threads(out, group_rows, Self::SLICE_ROWS, true)
+    }
+
+    /// A writer handing over slices of `slice_rows` rows, encoded on threads when
+    /// `threads`, else on the calling thread (the same bytes: for tests).
+    fn with_threads(
+        out: W,
+        group_rows: usize,
+        slice_rows: usize,
+        threads: bool,
+    ) -> Result<Writer<W>, Error> {
+        let schema = schema();
+        // `ArrowWriter` puts the Arrow schema in the file's metadata; its file writer and
+        // column writers then take the row groups that `encode` makes.
+        let (file, factory) = ArrowWriter::try_new(out, schema.clone(), Some(properties()))?
+            .into_serialized_writer()?;
+        let second: Vec<usize> = SECOND_PART
+            .iter()
+            .filter_map(|name| schema.index_of(name).ok())
+            .collect();
+        let (mut first, mut second): (Vec<usize>, Vec<usize>) =
+            (0..schema.fields().len()).partition(|i| !second.contains(i));
+        first.sort_unstable();
+        second.sort_unstable();
         Ok(Writer {
-            inner: ArrowWriter::try_new(out, schema(), Some(properties()))?,
+            file,
+            factory,
+            encoder: encode::Encoder::new(&schema, vec![first, second], threads),
             builders: Builders::default(),
-            buffered_rows: 0,
-            buffered_bytes: 0,
+            scratch: Scratch::default(),
+            open: false,
+            slice_rows: 0,
+            slice_bytes: 0,
+            group_buffered: 0,
+            group_bytes: 0,
             group_rows: group_rows.max(1),
+            slice_limit: slice_rows.max(1),
             rows: 0,
         })
     }
@@ -459,29 +653,68 @@ impl<W: Write + Send> Writer<W> {
     /// Adds a row; writes a row group when one is full. `true` when it wrote one.
     pub fn push(&mut self, row: &Row) -> Result<bool, Error> {
         self.builders.append(row);
-        self.buffered_rows += 1;
-        self.buffered_bytes += row.text_len();
+        self.pushed(row.text_len())
+    }
+
+    /// Adds the row of a record of `graft generate` (the same as `push(&Row::of(record)?)`,
+    /// without making the row); writes a row group when one is full. `true` when it wrote
+    /// one. A record that fails (its JSON) adds nothing.
+    pub fn push_record(&mut self, record: &VariantRecord<'_>) -> Result<bool, Error> {
+        let text = self.builders.append_record(record, &mut self.scratch)?;
+        self.pushed(text)
+    }
+
+    fn pushed(&mut self, text: usize) -> Result<bool, Error> {
         self.rows += 1;
-        if self.buffered_rows >= self.group_rows || self.buffered_bytes >= Self::MAX_GROUP_BYTES {
+        self.slice_rows += 1;
+        self.slice_bytes += text;
+        self.group_buffered += 1;
+        self.group_bytes += text;
+        if self.group_buffered >= self.group_rows || self.group_bytes >= Self::MAX_GROUP_BYTES {
             self.flush()?;
             return Ok(true);
+        }
+        if self.slice_rows >= self.slice_limit || self.slice_bytes >= Self::SLICE_BYTES {
+            self.hand_over()?;
         }
         Ok(false)
     }
 
-    /// Writes the rows buffered so far as a row group (nothing when there are none) and
-    /// flushes its bytes to `W`.
-    pub fn flush(&mut self) -> Result<(), Error> {
-        if self.buffered_rows == 0 {
+    /// Hands the rows built so far to the encoder, opening a row group if none is.
+    fn hand_over(&mut self) -> Result<(), Error> {
+        if self.slice_rows == 0 {
             return Ok(());
         }
+        if !self.open {
+            let index = self.file.flushed_row_groups().len();
+            self.encoder
+                .open(self.factory.create_column_writers(index)?)?;
+            self.open = true;
+        }
         let batch = self.builders.finish()?;
-        self.buffered_rows = 0;
-        self.buffered_bytes = 0;
-        self.inner.write(&batch)?;
-        self.inner.flush()?;
-        self.inner
-            .sync()
+        self.slice_rows = 0;
+        self.slice_bytes = 0;
+        self.encoder.rows(batch)
+    }
+
+    /// Writes the rows pushed since the last row group as a row group (nothing when there
+    /// are none) and flushes its bytes to `W`.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.hand_over()?;
+        if !self.open {
+            return Ok(());
+        }
+        self.open = false;
+        self.group_buffered = 0;
+        self.group_bytes = 0;
+        let chunks = self.encoder.close()?;
+        let mut group = self.file.next_row_group()?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut group)?;
+        }
+        group.close()?;
+        self.file
+            .flush()
             .map_err(parquet::errors::ParquetError::from)?;
         Ok(())
     }
@@ -494,7 +727,7 @@ impl<W: Write + Send> Writer<W> {
     /// Writes the last row group and the footer; returns `W`.
     pub fn finish(mut self) -> Result<W, Error> {
         self.flush()?;
-        Ok(self.inner.into_inner()?)
+        Ok(self.file.into_inner()?)
     }
 }
 
@@ -505,7 +738,7 @@ impl Writer<Vec<u8>> {
     pub fn take_bytes(&mut self) -> Vec<u8> {
         // Safe for the file: the writer counts offsets itself; taking bytes it already
         // handed to the `Vec` changes nothing it knows.
-        std::mem::take(self.inner.inner_mut())
+        std::mem::take(self.file.inner_mut())
     }
 }
 

@@ -46,6 +46,103 @@ fn demo() -> Vec<(Row, serde_json::Value)> {
     out
 }
 
+/// The demo set's variants as `demo` makes them, `repeat` times over, written twice: record
+/// by record (`push_record`) and row by row (`push(&Row::of(..))`), each writer encoding on
+/// threads when `threads`. The two files and the rows.
+fn demo_written(
+    group_rows: usize,
+    slice_rows: usize,
+    threads: bool,
+    repeat: usize,
+) -> (Vec<u8>, Vec<u8>, Vec<Row>) {
+    let cfg = CurriculumConfig {
+        rounds: 3,
+        per_problem: 1,
+        seed: 7,
+        ..CurriculumConfig::default()
+    };
+    let mut by_record = Writer::with_threads(Vec::new(), group_rows, slice_rows, threads).unwrap();
+    let mut by_row = Writer::with_threads(Vec::new(), group_rows, slice_rows, threads).unwrap();
+    let mut rows = Vec::new();
+    for _ in 0..repeat {
+        for (i, line) in DEMO.lines().enumerate() {
+            let p = Problem::from_json(line).unwrap();
+            let Ok(g) = records::extract_row(&p) else {
+                continue;
+            };
+            let id = format!("demo:{}", i + 1);
+            let origin = Origin {
+                source_id: &id,
+                line: i + 1,
+                question: p.question.as_deref(),
+                original: &g,
+                metrics: g.metrics(),
+            };
+            for chain in records::chains(&g, &id, &cfg).unwrap() {
+                for v in &chain.variants {
+                    let words = records::offline_words(&g, v).ok();
+                    let detail = if i % 3 == 0 {
+                        records::Detail::FULL
+                    } else {
+                        records::Detail::LEAN
+                    };
+                    let r = VariantRecord::new(origin, chain.index, v, words, i % 2 == 0, detail);
+                    let row = Row::of(&r).unwrap();
+                    let wrote = by_record.push_record(&r).unwrap();
+                    assert_eq!(by_row.push(&row).unwrap(), wrote);
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    assert_eq!(by_record.rows(), rows.len() as u64);
+    (by_record.finish().unwrap(), by_row.finish().unwrap(), rows)
+}
+
+#[test]
+fn a_record_writes_the_same_bytes_as_its_row() {
+    let (by_record, by_row, rows) = demo_written(7, 3, true, 1);
+    assert!(rows
+        .iter()
+        .any(|r| r.graph.is_some() && r.negative.is_some()));
+    assert!(rows
+        .iter()
+        .any(|r| r.graph.is_none() && r.negative.is_none()));
+    assert_eq!(by_record, by_row);
+    assert_eq!(read(by_record).unwrap(), rows);
+}
+
+#[test]
+fn threads_write_the_same_file_as_one_thread_over_many_slices() {
+    // Row groups of 40 rows in slices of 16: two full slices and a part of one each, the
+    // last group shorter.
+    let (group_rows, slice_rows): (usize, usize) = (40, 16);
+    let per_demo = demo().len();
+    let repeat = (2 * group_rows + group_rows / 2).div_ceil(per_demo);
+    let (threaded, _, rows) = demo_written(group_rows, slice_rows, true, repeat);
+    let (here, _, _) = demo_written(group_rows, slice_rows, false, repeat);
+    assert!(rows.len() > 2 * group_rows && rows.len() % group_rows != 0);
+    assert_eq!(threaded, here);
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(threaded.clone())).unwrap();
+    assert_eq!(
+        builder.metadata().num_row_groups(),
+        rows.len().div_ceil(group_rows)
+    );
+    assert_eq!(read(threaded).unwrap(), rows);
+}
+
+#[test]
+fn a_writer_dropped_mid_row_group_stops_its_threads() {
+    let rows: Vec<Row> = demo().into_iter().map(|(r, _)| r).collect();
+    let mut w = Writer::new(Vec::new()).unwrap();
+    // More than a slice: rows are on the encoding threads when the writer goes.
+    for r in rows.iter().cycle().take(Writer::<Vec<u8>>::SLICE_ROWS + 3) {
+        assert!(!w.push(r).unwrap());
+    }
+    drop(w);
+}
+
 fn write(rows: &[Row], group_rows: usize) -> Vec<u8> {
     let mut w = Writer::with_group_rows(Vec::new(), group_rows).unwrap();
     for r in rows {
