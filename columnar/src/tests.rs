@@ -5,16 +5,16 @@ use engine::records::{self, Origin, VariantRecord};
 
 const DEMO: &str = include_str!("../../demo/demo.jsonl");
 
-/// The rows and JSON records of the demo set's variants (3 rounds, offline words, negatives
-/// on every other problem), as `graft generate --verbalize [--negatives]` makes them.
-fn demo() -> Vec<(Row, serde_json::Value)> {
+/// Every variant record of the demo set (3 rounds, offline words; full records on every third
+/// problem, lean on the rest; negatives on every other problem), as `graft generate
+/// --verbalize [--negatives] [--full]` makes them, handed to `f` one by one.
+fn for_each_demo_record(mut f: impl FnMut(&VariantRecord)) {
     let cfg = CurriculumConfig {
         rounds: 3,
         per_problem: 1,
         seed: 7,
         ..CurriculumConfig::default()
     };
-    let mut out = Vec::new();
     for (i, line) in DEMO.lines().enumerate() {
         let p = Problem::from_json(line).unwrap();
         let Ok(g) = records::extract_row(&p) else {
@@ -31,17 +31,28 @@ fn demo() -> Vec<(Row, serde_json::Value)> {
         for chain in records::chains(&g, &id, &cfg).unwrap() {
             for v in &chain.variants {
                 let words = records::offline_words(&g, v).ok();
-                // Full records on every third problem, lean on the rest.
                 let detail = if i % 3 == 0 {
                     records::Detail::FULL
                 } else {
                     records::Detail::LEAN
                 };
-                let r = VariantRecord::new(origin, chain.index, v, words, i % 2 == 0, detail);
-                out.push((Row::of(&r).unwrap(), serde_json::to_value(&r).unwrap()));
+                f(&VariantRecord::new(
+                    origin,
+                    chain.index,
+                    v,
+                    words,
+                    i % 2 == 0,
+                    detail,
+                ));
             }
         }
     }
+}
+
+/// The rows and JSON records of the demo set's variants ([`for_each_demo_record`]).
+fn demo() -> Vec<(Row, serde_json::Value)> {
+    let mut out = Vec::new();
+    for_each_demo_record(|r| out.push((Row::of(r).unwrap(), serde_json::to_value(r).unwrap())));
     assert!(out.len() > 20, "{}", out.len());
     out
 }
@@ -55,45 +66,16 @@ fn demo_written(
     threads: bool,
     repeat: usize,
 ) -> (Vec<u8>, Vec<u8>, Vec<Row>) {
-    let cfg = CurriculumConfig {
-        rounds: 3,
-        per_problem: 1,
-        seed: 7,
-        ..CurriculumConfig::default()
-    };
     let mut by_record = Writer::with_threads(Vec::new(), group_rows, slice_rows, threads).unwrap();
     let mut by_row = Writer::with_threads(Vec::new(), group_rows, slice_rows, threads).unwrap();
     let mut rows = Vec::new();
     for _ in 0..repeat {
-        for (i, line) in DEMO.lines().enumerate() {
-            let p = Problem::from_json(line).unwrap();
-            let Ok(g) = records::extract_row(&p) else {
-                continue;
-            };
-            let id = format!("demo:{}", i + 1);
-            let origin = Origin {
-                source_id: &id,
-                line: i + 1,
-                question: p.question.as_deref(),
-                original: &g,
-                metrics: g.metrics(),
-            };
-            for chain in records::chains(&g, &id, &cfg).unwrap() {
-                for v in &chain.variants {
-                    let words = records::offline_words(&g, v).ok();
-                    let detail = if i % 3 == 0 {
-                        records::Detail::FULL
-                    } else {
-                        records::Detail::LEAN
-                    };
-                    let r = VariantRecord::new(origin, chain.index, v, words, i % 2 == 0, detail);
-                    let row = Row::of(&r).unwrap();
-                    let wrote = by_record.push_record(&r).unwrap();
-                    assert_eq!(by_row.push(&row).unwrap(), wrote);
-                    rows.push(row);
-                }
-            }
-        }
+        for_each_demo_record(|r| {
+            let row = Row::of(r).unwrap();
+            let wrote = by_record.push_record(r).unwrap();
+            assert_eq!(by_row.push(&row).unwrap(), wrote);
+            rows.push(row);
+        });
     }
     assert_eq!(by_record.rows(), rows.len() as u64);
     (by_record.finish().unwrap(), by_row.finish().unwrap(), rows)
