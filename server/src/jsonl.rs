@@ -101,19 +101,22 @@ fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
 
 /// The lines of `reader` that hold more than ASCII white space.
 fn count_rows(mut reader: impl BufRead) -> std::io::Result<usize> {
+    // `blank`: the current line so far is white space only.
     let (mut rows, mut blank) = (0, true);
     loop {
         let buf = reader.fill_buf()?;
         if buf.is_empty() {
             return Ok(rows + usize::from(!blank));
         }
-        for &b in buf {
-            if b == b'\n' {
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', buf).chain([buf.len()]) {
+            // Most lines start with `{`: the check stops at the first byte.
+            blank = blank && buf[start..end].iter().all(u8::is_ascii_whitespace);
+            if end < buf.len() {
                 rows += usize::from(!blank);
                 blank = true;
-            } else if !b.is_ascii_whitespace() {
-                blank = false;
             }
+            start = end + 1;
         }
         let n = buf.len();
         reader.consume(n);
@@ -198,4 +201,45 @@ pub fn source_id(path: Option<&Path>, row: &Row, problem: &Problem) -> String {
 /// How to name the input in messages.
 pub fn input_name(path: Option<&Path>) -> String {
     path.map_or("the embedded demo set".into(), |p| p.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows the reader yields, counted the slow way.
+    fn read_count(text: &str) -> usize {
+        let rows = Rows {
+            reader: Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            path: None,
+            number: 0,
+            bytes: Vec::new(),
+            failed: false,
+            total: 0,
+        };
+        rows.map(|r| r.unwrap()).count()
+    }
+
+    #[test]
+    fn the_count_is_the_rows_read_whatever_the_buffer() {
+        let texts = [
+            "",
+            "\n\n",
+            "{}",
+            "{}\n",
+            "{}\n\n  \n\t\r\n{}\r\n{}",
+            "  {}  \n \n{}\n   ",
+            "\n{}\n{}\n\n",
+        ];
+        for text in texts {
+            let want = read_count(text);
+            // Buffers of every small size, so lines cross the buffer's edges.
+            for cap in 1..8 {
+                let reader = std::io::BufReader::with_capacity(cap, text.as_bytes());
+                assert_eq!(count_rows(reader).unwrap(), want, "{text:?}, buffer {cap}");
+            }
+            assert_eq!(count_rows(text.as_bytes()).unwrap(), want, "{text:?}");
+        }
+        assert_eq!(read_count("{}\n\n  \n\t\r\n{}\r\n{}"), 3);
+    }
 }
