@@ -217,7 +217,12 @@ mod tests {
             failed: false,
             total: 0,
         };
-        rows.map(|r| r.unwrap()).count()
+        let mut n = 0;
+        for row in rows {
+            row.unwrap();
+            n += 1;
+        }
+        n
     }
 
     #[test]
