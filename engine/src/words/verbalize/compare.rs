@@ -8,7 +8,7 @@ use crate::number::Number;
 use crate::text_numbers::find_numbers;
 
 use super::english::singular;
-use super::names::{past, third_person, words_of, VERB_FORMS};
+use super::names::{lower_words_of, past, third_person, word_slices, words_of, VERB_FORMS};
 use super::numerals::plain;
 use super::{normalize, upper_first};
 
@@ -404,8 +404,9 @@ const MEASURES: &[(&str, &str, &str, &[&str])] = &[
 /// old as Lena. How old is Omar?"; the same for `How tall is Eliza?` or `How many inches tall
 /// is Gracie?` (counted in the one unit the problem measures heights in).
 fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
-    let ws = words_of(question.trim().trim_end_matches('?'));
-    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    let asked = question.trim().trim_end_matches('?');
+    let ws = words_of(asked);
+    let lower: Vec<String> = lower_words_of(asked);
     let be = |w: &str| w == "is" || w == "was";
     // `How tall is the building?`: a thing, compared with a second one.
     let thing = |the: &str, noun: &str| {
@@ -540,8 +541,9 @@ fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
     if money || fs.len() + 1 >= ORDINALS.len() {
         return None;
     }
-    let ws = words_of(question.trim().trim_end_matches('?'));
-    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    let asked = question.trim().trim_end_matches('?');
+    let ws = words_of(asked);
+    let lower: Vec<String> = lower_words_of(asked);
     if lower.len() < 7 || lower[0] != "how" || lower[1] != "many" {
         return None;
     }
@@ -685,12 +687,7 @@ impl<'t> Cast<'t> {
 
     /// The text's words, lowercased.
     fn lower_words(&self) -> &[String] {
-        self.lower.get_or_init(|| {
-            words_of(self.text)
-                .iter()
-                .map(|w| w.to_lowercase())
-                .collect()
-        })
+        self.lower.get_or_init(|| lower_words_of(self.text))
     }
 
     /// The names the text does not write (a word equal to one, any case, with any `'s`
@@ -728,8 +725,9 @@ impl<'t> Cast<'t> {
 
 /// Reads `How many N AUX WHO VERB TAIL?` (or `How much [money] …` when `money`).
 fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
-    let ws = words_of(question.trim().trim_end_matches('?'));
-    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    let asked = question.trim().trim_end_matches('?');
+    let ws = words_of(asked);
+    let lower: Vec<String> = lower_words_of(asked);
     if lower.len() < 5 || lower[0] != "how" {
         return None;
     }
@@ -899,7 +897,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
 /// numbers, days or titles); `None` when it names none or several.
 fn only_person(text: &str) -> Option<String> {
     let mut found: Option<String> = None;
-    for w in words_of(text) {
+    for w in word_slices(text) {
         let w = w
             .trim_end_matches("'s")
             .trim_end_matches("’s")

@@ -328,7 +328,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     if let Some(n) = slot.as_mut() {
         let q_words = prep
             .q_words
-            .get_or_init(|| words_of(q).iter().map(|w| w.to_lowercase()).collect());
+            .get_or_init(|| lower_words_of(q));
         n.clause = n.clause.take().and_then(|c| fit_clause(c, q_words));
     }
     slot
@@ -383,8 +383,9 @@ pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
 /// names "the number of friends Ron invite"… only the plain forms are taken:
 /// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
 pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
-    let ws = words_of(question.trim().trim_end_matches('?'));
-    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    let asked = question.trim().trim_end_matches('?');
+    let ws = words_of(asked);
+    let lower: Vec<String> = lower_words_of(asked);
     if lower.len() >= 3 && lower[0] == "what" && matches!(lower[1].as_str(), "is" | "was") {
         // `What is their average age?` names "their average age".
         let np = &ws[2..];
@@ -1354,7 +1355,11 @@ fn name_in_text_uncached(
     // `X is 9 …` names X.
     let joined = pre.join(" ").to_lowercase();
     for c in COPULAS {
-        if joined == *c || !joined.ends_with(&format!(" {c}")) {
+        // `joined` ends with " {c}" (checked without building that string per copula).
+        let after_space = joined
+            .strip_suffix(c)
+            .is_some_and(|head| head.ends_with(' '));
+        if joined == *c || !after_space {
             continue;
         }
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -1746,6 +1751,11 @@ fn finish_with(phrase: String, measure: Measure, clause: Clause) -> Option<Name>
 
 /// The words of `s`, punctuation at word ends dropped.
 pub(super) fn words_of(s: &str) -> Vec<String> {
+    word_slices(s).map(str::to_string).collect()
+}
+
+/// [`words_of`] as slices of `s` (nothing allocated).
+pub(super) fn word_slices(s: &str) -> impl Iterator<Item = &str> {
     s.split_whitespace()
         .map(|w| {
             w.trim_matches(|c: char| {
@@ -1753,8 +1763,12 @@ pub(super) fn words_of(s: &str) -> Vec<String> {
             })
         })
         .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+}
+
+/// [`words_of`] lowercased, each word lowercased from its slice of `s` (one allocation a
+/// word, not two).
+pub(super) fn lower_words_of(s: &str) -> Vec<String> {
+    word_slices(s).map(str::to_lowercase).collect()
 }
 
 /// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
