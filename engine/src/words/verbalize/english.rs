@@ -30,15 +30,16 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
             }
             let at_end = j >= chars.len() || chars[j].1.is_whitespace();
             let abbreviation = c == '.' && {
-                let before: String = text[..pos]
-                    .chars()
+                // The letters right before the period (a slice: nothing allocated).
+                let from = text[..pos]
+                    .char_indices()
                     .rev()
-                    .take_while(|c| c.is_alphabetic())
-                    .collect();
-                matches!(
-                    before.as_str(),
-                    "rM" | "srM" | "sM" | "rD" | "tS" | "rJ" | "sv" | "cte" | "m.a" | "m.p"
-                ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
+                    .take_while(|(_, c)| c.is_alphabetic())
+                    .last()
+                    .map_or(pos, |(k, _)| k);
+                let before = &text[from..pos];
+                matches!(before, "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "vs" | "etc")
+                    || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
             };
             if at_end && !abbreviation {
                 let end = chars.get(j).map_or(text.len(), |c| c.0);
