@@ -1051,8 +1051,8 @@ pub(super) const VERB_FORMS: &[&str] = &[
 /// Whether a clause's words hold a verb (a subject alone names nothing).
 fn has_verb(ws: &[String]) -> bool {
     ws.iter().skip(1).any(|w| {
-        let l = w.to_lowercase();
-        VERB_FORMS.contains(&l.as_str())
+        let l = lower(w);
+        VERB_FORMS.contains(&&*l)
             || (l.len() > 3
                 && (l.ends_with("ed")
                     || l.ends_with("es")
@@ -1276,7 +1276,7 @@ fn name_in_text_uncached(
         let head = words_of(&pre_raw[..cut]);
         if let Some(i) = head.iter().position(|w| {
             matches!(
-                w.to_lowercase().as_str(),
+                &*lower(&w),
                 "find" | "calculate" | "determine" | "compute"
             )
         }) {
@@ -1299,7 +1299,7 @@ fn name_in_text_uncached(
     strip_openers(&mut pre);
     while pre.last().is_some_and(|w| {
         matches!(
-            w.to_lowercase().as_str(),
+            &*lower(&w),
             "then" | "now" | "also" | "still" | "only"
         )
     }) {
@@ -1309,11 +1309,11 @@ fn name_in_text_uncached(
     let mut opening: Vec<String> = Vec::new();
     if pre.first().is_some_and(|w| {
         matches!(
-            w.to_lowercase().as_str(),
+            &*lower(&w),
             "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
         )
     }) {
-        match pre.iter().position(|w| is_subject_word(&w.to_lowercase())) {
+        match pre.iter().position(|w| is_subject_word(&lower(w))) {
             Some(i) if i > 1 && i < pre.len() - 1 => {
                 opening = pre.drain(..i).collect();
                 opening[0] = opening[0].to_lowercase();
@@ -1324,7 +1324,7 @@ fn name_in_text_uncached(
     if pre.iter().any(|w| {
         w.chars().any(|c| c.is_ascii_digit())
             || w == "="
-            || NOT_IN_NAMES.contains(&w.to_lowercase().as_str())
+            || NOT_IN_NAMES.contains(&&*lower(&w))
     }) || pre.len() > 9
     {
         return None;
@@ -1344,7 +1344,7 @@ fn name_in_text_uncached(
     let money = money
         || post
             .first()
-            .is_some_and(|w| matches!(w.to_lowercase().as_str(), "dollars" | "dollar"));
+            .is_some_and(|w| matches!(&*lower(&w), "dollars" | "dollar"));
     let lower_pre = |ws: &[String]| -> String {
         ws.iter()
             .enumerate()
@@ -1382,7 +1382,7 @@ fn name_in_text_uncached(
         // measure (`the total cost`).
         let measure_head = np
             .last()
-            .is_some_and(|w| MEASURE_NOUNS.contains(&w.to_lowercase().trim_end_matches('s')));
+            .is_some_and(|w| MEASURE_NOUNS.contains(&lower(w).trim_end_matches('s')));
         if np.len() == 2 && !measure_head && !matches!(*c, "cost" | "costs") {
             return None;
         }
@@ -1400,7 +1400,7 @@ fn name_in_text_uncached(
             && unit.is_none()
             && np.len() >= 2
             && np[0].eq_ignore_ascii_case("the")
-            && is_plural(&np[1].to_lowercase())
+            && is_plural(&lower(&np[1]))
             && noun_phrase(&post).is_some()
         {
             // `The boys in the class are 25 students`: the count of the boys.
@@ -1413,7 +1413,7 @@ fn name_in_text_uncached(
                 Measure::Count,
             );
         }
-        let dimension = post.get(1).and_then(|w| match w.to_lowercase().as_str() {
+        let dimension = post.get(1).and_then(|w| match &*lower(&w) {
             "tall" | "high" => Some("height"),
             "long" => Some("length"),
             "wide" => Some("width"),
@@ -1462,7 +1462,7 @@ fn name_in_text_uncached(
             || !has_verb(&pre)
             || pre.last().is_some_and(|w| {
                 matches!(
-                    w.to_lowercase().as_str(),
+                    &*lower(&w),
                     "for"
                         | "at"
                         | "with"
@@ -1488,7 +1488,7 @@ fn name_in_text_uncached(
         let rest: Vec<String> = post
             .iter()
             .take_while(|w| !w.eq_ignore_ascii_case("and"))
-            .filter(|w| !matches!(w.to_lowercase().as_str(), "dollars" | "dollar"))
+            .filter(|w| !matches!(&*lower(&w), "dollars" | "dollar"))
             .cloned()
             .collect();
         let clause = Clause {
@@ -1511,7 +1511,7 @@ fn name_in_text_uncached(
     }
     if pre
         .last()
-        .is_some_and(|w| matches!(w.to_lowercase().as_str(), "is" | "are" | "was" | "were"))
+        .is_some_and(|w| matches!(&*lower(&w), "is" | "are" | "was" | "were"))
     {
         // `Ken and Nathan's combined number is 60 sit-ups`: no clause to build on.
         return None;
@@ -1582,7 +1582,7 @@ fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
     // `While he ate 5 pancakes`: the clause without its subordinator.
     while ws.len() > 2
         && matches!(
-            ws[0].to_lowercase().as_str(),
+            &*lower(&ws[0]),
             "while" | "when" | "because" | "since" | "although" | "though" | "once" | "as"
         )
     {
@@ -1594,7 +1594,7 @@ fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
 
     // The problem's own pronoun for its person.
     let says = |w: &str| q_words.iter().any(|x| x == w);
-    match ws[0].to_lowercase().as_str() {
+    match &*lower(&ws[0]) {
         "she" if !says("she") && says("he") => ws[0] = "He".into(),
         "he" if !says("he") && says("she") => ws[0] = "She".into(),
         _ => {}
@@ -1623,7 +1623,7 @@ fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
     // `she reduced her` + `$1 less cupcakes`: the doer ends inside a noun phrase.
     let open_np = ws.last().is_some_and(|w| {
         matches!(
-            w.to_lowercase().as_str(),
+            &*lower(&w),
             "her" | "his" | "their" | "its" | "my" | "our" | "your" | "the" | "a" | "an"
         )
     });
@@ -1749,6 +1749,20 @@ fn finish_with(phrase: String, measure: Measure, clause: Clause) -> Option<Name>
     Some(n)
 }
 
+/// `s` in lower case, as [`str::to_lowercase`] writes it, borrowed when it is ASCII without
+/// capitals (most words: then nothing is allocated).
+pub(super) fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(s)
+        }
+    } else {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    }
+}
+
 /// The words of `s`, punctuation at word ends dropped.
 pub(super) fn words_of(s: &str) -> Vec<String> {
     word_slices(s).map(str::to_string).collect()
@@ -1820,24 +1834,25 @@ fn clause_end(s: &str) -> &str {
 fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
     let mut taken: Vec<String> = Vec::new();
     for (i, w) in post.iter().enumerate().take(3) {
-        let lw = w.to_lowercase();
-        if NOUN_STOP.contains(&lw.as_str())
-            || NOT_NOUNS.contains(&lw.as_str())
+        let lw = lower(w);
+        if NOUN_STOP.contains(&&*lw)
+            || NOT_NOUNS.contains(&&*lw)
             || !lw
                 .chars()
                 .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
         {
             return None;
         }
-        taken.push(lw.clone());
-        if is_plural(&lw) {
+        let plural = is_plural(&lw);
+        taken.push(lw.into_owned());
+        if plural {
             let rest: Vec<String> = post[i + 1..].iter().take(6).cloned().collect();
             // `of` after the noun belongs to it (`portions of milk`).
             let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
                 Some(of)
                     if of == "of"
                         && rest.len() >= 2
-                        && !NOUN_STOP.contains(&rest[1].to_lowercase().as_str()) =>
+                        && !NOUN_STOP.contains(&&*lower(&rest[1])) =>
                 {
                     // `gallons of green paint`: the words after `of` up to a stop word.
                     let mut j = 1;
@@ -1908,9 +1923,9 @@ fn trailer(fronted: &str) -> Option<String> {
 
 /// Whether `w` may open a subject noun phrase (`the`, `his`, `Janet's`, `each`).
 fn opens_noun_phrase(w: &str) -> bool {
-    let l = w.to_lowercase();
+    let l = lower(w);
     matches!(
-        l.as_str(),
+        &*l,
         "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "each" | "every"
     ) || l.ends_with("'s")
         || l.ends_with("’s")
@@ -1918,10 +1933,10 @@ fn opens_noun_phrase(w: &str) -> bool {
 
 /// Whether `w` may open a clause (a subject: a name, a pronoun, a determiner).
 fn opens_clause(w: &str) -> bool {
-    let l = w.to_lowercase();
+    let l = lower(w);
     w.starts_with(|c: char| c.is_uppercase())
         || matches!(
-            l.as_str(),
+            &*l,
             "he" | "she"
                 | "they"
                 | "it"
