@@ -38,8 +38,10 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
                     .last()
                     .map_or(pos, |(k, _)| k);
                 let before = &text[from..pos];
-                matches!(before, "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "vs" | "etc")
-                    || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
+                matches!(
+                    before,
+                    "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "vs" | "etc"
+                ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
             };
             if at_end && !abbreviation {
                 let end = chars.get(j).map_or(text.len(), |c| c.0);

@@ -326,9 +326,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         return None;
     }
     if let Some(n) = slot.as_mut() {
-        let q_words = prep
-            .q_words
-            .get_or_init(|| lower_words_of(q));
+        let q_words = prep.q_words.get_or_init(|| lower_words_of(q));
         n.clause = n.clause.take().and_then(|c| fit_clause(c, q_words));
     }
     slot
@@ -1274,12 +1272,10 @@ fn name_in_text_uncached(
     // `First find the total time she practices in a week: 3 * 4 = 12 hours`.
     if pre_raw[cut..].trim().is_empty() && pre_raw.trim_end().ends_with(':') {
         let head = words_of(&pre_raw[..cut]);
-        if let Some(i) = head.iter().position(|w| {
-            matches!(
-                &*lower(&w),
-                "find" | "calculate" | "determine" | "compute"
-            )
-        }) {
+        if let Some(i) = head
+            .iter()
+            .position(|w| matches!(&*lower(&w), "find" | "calculate" | "determine" | "compute"))
+        {
             let np = &head[i + 1..];
             if np.len() >= 2 && np[0].eq_ignore_ascii_case("the") {
                 let measure = if money {
@@ -1297,12 +1293,10 @@ fn name_in_text_uncached(
         .trim();
     let mut pre: Vec<String> = words_of(&pre_raw[cut..]);
     strip_openers(&mut pre);
-    while pre.last().is_some_and(|w| {
-        matches!(
-            &*lower(&w),
-            "then" | "now" | "also" | "still" | "only"
-        )
-    }) {
+    while pre
+        .last()
+        .is_some_and(|w| matches!(&*lower(&w), "then" | "now" | "also" | "still" | "only"))
+    {
         pre.pop();
     }
     // `On Tuesday she works for 5 hours`: the opening phrase goes after the name's clause.
@@ -1322,9 +1316,7 @@ fn name_in_text_uncached(
         }
     }
     if pre.iter().any(|w| {
-        w.chars().any(|c| c.is_ascii_digit())
-            || w == "="
-            || NOT_IN_NAMES.contains(&&*lower(&w))
+        w.chars().any(|c| c.is_ascii_digit()) || w == "=" || NOT_IN_NAMES.contains(&&*lower(&w))
     }) || pre.len() > 9
     {
         return None;
@@ -1850,9 +1842,7 @@ fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
             // `of` after the noun belongs to it (`portions of milk`).
             let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
                 Some(of)
-                    if of == "of"
-                        && rest.len() >= 2
-                        && !NOUN_STOP.contains(&&*lower(&rest[1])) =>
+                    if of == "of" && rest.len() >= 2 && !NOUN_STOP.contains(&&*lower(&rest[1])) =>
                 {
                     // `gallons of green paint`: the words after `of` up to a stop word.
                     let mut j = 1;
