@@ -1274,7 +1274,7 @@ fn name_in_text_uncached(
         let head = words_of(&pre_raw[..cut]);
         if let Some(i) = head
             .iter()
-            .position(|w| matches!(&*lower(&w), "find" | "calculate" | "determine" | "compute"))
+            .position(|w| matches!(&*lower(w), "find" | "calculate" | "determine" | "compute"))
         {
             let np = &head[i + 1..];
             if np.len() >= 2 && np[0].eq_ignore_ascii_case("the") {
@@ -1295,7 +1295,7 @@ fn name_in_text_uncached(
     strip_openers(&mut pre);
     while pre
         .last()
-        .is_some_and(|w| matches!(&*lower(&w), "then" | "now" | "also" | "still" | "only"))
+        .is_some_and(|w| matches!(&*lower(w), "then" | "now" | "also" | "still" | "only"))
     {
         pre.pop();
     }
@@ -1303,7 +1303,7 @@ fn name_in_text_uncached(
     let mut opening: Vec<String> = Vec::new();
     if pre.first().is_some_and(|w| {
         matches!(
-            &*lower(&w),
+            &*lower(w),
             "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
         )
     }) {
@@ -1316,7 +1316,7 @@ fn name_in_text_uncached(
         }
     }
     if pre.iter().any(|w| {
-        w.chars().any(|c| c.is_ascii_digit()) || w == "=" || NOT_IN_NAMES.contains(&&*lower(&w))
+        w.chars().any(|c| c.is_ascii_digit()) || w == "=" || NOT_IN_NAMES.contains(&&*lower(w))
     }) || pre.len() > 9
     {
         return None;
@@ -1336,7 +1336,7 @@ fn name_in_text_uncached(
     let money = money
         || post
             .first()
-            .is_some_and(|w| matches!(&*lower(&w), "dollars" | "dollar"));
+            .is_some_and(|w| matches!(&*lower(w), "dollars" | "dollar"));
     let lower_pre = |ws: &[String]| -> String {
         ws.iter()
             .enumerate()
@@ -1405,7 +1405,7 @@ fn name_in_text_uncached(
                 Measure::Count,
             );
         }
-        let dimension = post.get(1).and_then(|w| match &*lower(&w) {
+        let dimension = post.get(1).and_then(|w| match &*lower(w) {
             "tall" | "high" => Some("height"),
             "long" => Some("length"),
             "wide" => Some("width"),
@@ -1454,7 +1454,7 @@ fn name_in_text_uncached(
             || !has_verb(&pre)
             || pre.last().is_some_and(|w| {
                 matches!(
-                    &*lower(&w),
+                    &*lower(w),
                     "for"
                         | "at"
                         | "with"
@@ -1480,7 +1480,7 @@ fn name_in_text_uncached(
         let rest: Vec<String> = post
             .iter()
             .take_while(|w| !w.eq_ignore_ascii_case("and"))
-            .filter(|w| !matches!(&*lower(&w), "dollars" | "dollar"))
+            .filter(|w| !matches!(&*lower(w), "dollars" | "dollar"))
             .cloned()
             .collect();
         let clause = Clause {
@@ -1503,7 +1503,7 @@ fn name_in_text_uncached(
     }
     if pre
         .last()
-        .is_some_and(|w| matches!(&*lower(&w), "is" | "are" | "was" | "were"))
+        .is_some_and(|w| matches!(&*lower(w), "is" | "are" | "was" | "were"))
     {
         // `Ken and Nathan's combined number is 60 sit-ups`: no clause to build on.
         return None;
@@ -1615,7 +1615,7 @@ fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
     // `she reduced her` + `$1 less cupcakes`: the doer ends inside a noun phrase.
     let open_np = ws.last().is_some_and(|w| {
         matches!(
-            &*lower(&w),
+            &*lower(w),
             "her" | "his" | "their" | "its" | "my" | "our" | "your" | "the" | "a" | "an"
         )
     });
