@@ -175,6 +175,30 @@ impl Names {
     }
 }
 
+/// Which of the pronouns "she" and "he" a text writes as words (any case).
+struct Pronouns {
+    she: bool,
+    he: bool,
+}
+
+impl Pronouns {
+    /// The pronouns among the words of `text` ([`words_of`]), lowercased.
+    fn of(text: &str) -> Pronouns {
+        let mut p = Pronouns {
+            she: false,
+            he: false,
+        };
+        for w in word_slices(text) {
+            match &*lower(w) {
+                "she" => p.she = true,
+                "he" => p.he = true,
+                _ => {}
+            }
+        }
+        p
+    }
+}
+
 /// What naming a graph's nodes reads of its question, made once per graph.
 struct Prep<'a> {
     q: &'a str,
@@ -183,9 +207,9 @@ struct Prep<'a> {
     links: Vec<mentions::Mention>,
     /// The question in lower case, made once (every input's bare-count check reads it).
     q_lower: std::cell::OnceCell<String>,
-    /// The question's words in lower case, made once (every clause's pronoun check reads
-    /// them).
-    q_words: std::cell::OnceCell<Vec<String>>,
+    /// Whether the question writes "she" and "he" (any case), worked out once (every
+    /// clause's pronoun check reads them).
+    q_pronouns: std::cell::OnceCell<Pronouns>,
 }
 
 impl<'a> Prep<'a> {
@@ -202,7 +226,7 @@ impl<'a> Prep<'a> {
             found: find_numbers(q),
             links,
             q_lower: std::cell::OnceCell::new(),
-            q_words: std::cell::OnceCell::new(),
+            q_pronouns: std::cell::OnceCell::new(),
         }
     }
 }
@@ -326,8 +350,8 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         return None;
     }
     if let Some(n) = slot.as_mut() {
-        let q_words = prep.q_words.get_or_init(|| lower_words_of(q));
-        n.clause = n.clause.take().and_then(|c| fit_clause(c, q_words));
+        let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
+        n.clause = n.clause.take().and_then(|c| fit_clause(c, says));
     }
     slot
 }
@@ -1563,7 +1587,7 @@ fn name_in_text_uncached(
 /// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
-fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
+fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
     let mut ws: Vec<String> = c.doer.split(' ').map(str::to_string).collect();
     // The last clause of a compound: from its pronoun on.
     if let Some(i) = ws.iter().enumerate().skip(1).rposition(|(i, w)| {
@@ -1585,10 +1609,9 @@ fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
     }
 
     // The problem's own pronoun for its person.
-    let says = |w: &str| q_words.iter().any(|x| x == w);
     match &*lower(&ws[0]) {
-        "she" if !says("she") && says("he") => ws[0] = "He".into(),
-        "he" if !says("he") && says("she") => ws[0] = "She".into(),
+        "she" if !q.she && q.he => ws[0] = "He".into(),
+        "he" if !q.he && q.she => ws[0] = "She".into(),
         _ => {}
     }
     // (A name the problem does not write never gets this far: its phrase, which holds the
