@@ -12,7 +12,10 @@ use crate::text_numbers::find_numbers;
 pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    // Room for every char at once (a text has at most as many chars as bytes): collecting
+    // from `char_indices` would grow the vector from a quarter of that, copying it each time.
+    let mut chars: Vec<(usize, char)> = Vec::with_capacity(text.len());
+    chars.extend(text.char_indices());
     let mut i = 0;
     while i < chars.len() {
         let (pos, c) = chars[i];
