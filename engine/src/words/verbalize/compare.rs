@@ -8,7 +8,7 @@ use crate::number::Number;
 use crate::text_numbers::find_numbers;
 
 use super::english::singular;
-use super::names::{past, third_person, words_of, VERB_FORMS};
+use super::names::{lower, lower_words_of, past, third_person, word_slices, words_of, VERB_FORMS};
 use super::numerals::plain;
 use super::{normalize, upper_first};
 
@@ -404,8 +404,9 @@ const MEASURES: &[(&str, &str, &str, &[&str])] = &[
 /// old as Lena. How old is Omar?"; the same for `How tall is Eliza?` or `How many inches tall
 /// is Gracie?` (counted in the one unit the problem measures heights in).
 fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
-    let ws = words_of(question.trim().trim_end_matches('?'));
-    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    let asked = question.trim().trim_end_matches('?');
+    let ws = words_of(asked);
+    let lower: Vec<String> = lower_words_of(asked);
     let be = |w: &str| w == "is" || w == "was";
     // `How tall is the building?`: a thing, compared with a second one.
     let thing = |the: &str, noun: &str| {
@@ -446,14 +447,15 @@ fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Optio
         return None;
     }
     let &(adj, up, down, units) = MEASURES.iter().find(|m| m.0 == adj)?;
-    let text_words = text.lower_words();
     let unit = match unit {
         Some(u) if units.contains(&u.as_str()) => u,
         Some(_) => return None,
         None if adj == "old" => "years".to_string(),
         // The one unit the problem measures this in.
         None => {
-            let mut found = units.iter().filter(|u| text_words.iter().any(|w| w == *u));
+            let mut found = units
+                .iter()
+                .filter(|u| word_slices(text.text).any(|w| super::names::lower(w) == **u));
             let u = found.next()?;
             if found.next().is_some() {
                 return None;
@@ -540,8 +542,9 @@ fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
     if money || fs.len() + 1 >= ORDINALS.len() {
         return None;
     }
-    let ws = words_of(question.trim().trim_end_matches('?'));
-    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    let asked = question.trim().trim_end_matches('?');
+    let ws = words_of(asked);
+    let lower: Vec<String> = lower_words_of(asked);
     if lower.len() < 7 || lower[0] != "how" || lower[1] != "many" {
         return None;
     }
@@ -664,8 +667,6 @@ fn people(text: &Cast<'_>, n: usize, salt: u64) -> Option<Vec<&'static str>> {
 pub(super) struct Cast<'t> {
     /// The problem text.
     text: &'t str,
-    /// Its words, lowercased.
-    lower: std::cell::OnceCell<Vec<String>>,
     /// The people of [`PEOPLE`] it does not name.
     free: std::cell::OnceCell<Vec<&'static str>>,
     /// Its only person, if it names exactly one.
@@ -677,20 +678,9 @@ impl<'t> Cast<'t> {
     pub(super) fn new(text: &'t str) -> Cast<'t> {
         Cast {
             text,
-            lower: std::cell::OnceCell::new(),
             free: std::cell::OnceCell::new(),
             only: std::cell::OnceCell::new(),
         }
-    }
-
-    /// The text's words, lowercased.
-    fn lower_words(&self) -> &[String] {
-        self.lower.get_or_init(|| {
-            words_of(self.text)
-                .iter()
-                .map(|w| w.to_lowercase())
-                .collect()
-        })
     }
 
     /// The names the text does not write (a word equal to one, any case, with any `'s`
@@ -698,8 +688,9 @@ impl<'t> Cast<'t> {
     fn free_people(&self) -> &[&'static str] {
         self.free.get_or_init(|| {
             let mut named = [false; PEOPLE.len()];
-            for lower in self.lower_words() {
-                let w = lower.trim_end_matches("'s");
+            for word in word_slices(self.text) {
+                let lowered = lower(word);
+                let w = lowered.trim_end_matches("'s");
                 for (i, p) in PEOPLE.iter().enumerate() {
                     // The names are ASCII: their lowercase is their ASCII lowercase.
                     if w.len() == p.len()
@@ -728,8 +719,9 @@ impl<'t> Cast<'t> {
 
 /// Reads `How many N AUX WHO VERB TAIL?` (or `How much [money] …` when `money`).
 fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
-    let ws = words_of(question.trim().trim_end_matches('?'));
-    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    let asked = question.trim().trim_end_matches('?');
+    let ws = words_of(asked);
+    let lower: Vec<String> = lower_words_of(asked);
     if lower.len() < 5 || lower[0] != "how" {
         return None;
     }
@@ -899,7 +891,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
 /// numbers, days or titles); `None` when it names none or several.
 fn only_person(text: &str) -> Option<String> {
     let mut found: Option<String> = None;
-    for w in words_of(text) {
+    for w in word_slices(text) {
         let w = w
             .trim_end_matches("'s")
             .trim_end_matches("’s")

@@ -12,7 +12,10 @@ use crate::text_numbers::find_numbers;
 pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    // Room for every char at once (a text has at most as many chars as bytes): collecting
+    // from `char_indices` would grow the vector from a quarter of that, copying it each time.
+    let mut chars: Vec<(usize, char)> = Vec::with_capacity(text.len());
+    chars.extend(text.char_indices());
     let mut i = 0;
     while i < chars.len() {
         let (pos, c) = chars[i];
@@ -30,14 +33,17 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
             }
             let at_end = j >= chars.len() || chars[j].1.is_whitespace();
             let abbreviation = c == '.' && {
-                let before: String = text[..pos]
-                    .chars()
+                // The letters right before the period (a slice: nothing allocated).
+                let from = text[..pos]
+                    .char_indices()
                     .rev()
-                    .take_while(|c| c.is_alphabetic())
-                    .collect();
+                    .take_while(|(_, c)| c.is_alphabetic())
+                    .last()
+                    .map_or(pos, |(k, _)| k);
+                let before = &text[from..pos];
                 matches!(
-                    before.as_str(),
-                    "rM" | "srM" | "sM" | "rD" | "tS" | "rJ" | "sv" | "cte" | "m.a" | "m.p"
+                    before,
+                    "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "vs" | "etc"
                 ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
             };
             if at_end && !abbreviation {

@@ -175,6 +175,30 @@ impl Names {
     }
 }
 
+/// Which of the pronouns "she" and "he" a text writes as words (any case).
+struct Pronouns {
+    she: bool,
+    he: bool,
+}
+
+impl Pronouns {
+    /// The pronouns among the words of `text` ([`words_of`]), lowercased.
+    fn of(text: &str) -> Pronouns {
+        let mut p = Pronouns {
+            she: false,
+            he: false,
+        };
+        for w in word_slices(text) {
+            match &*lower(w) {
+                "she" => p.she = true,
+                "he" => p.he = true,
+                _ => {}
+            }
+        }
+        p
+    }
+}
+
 /// What naming a graph's nodes reads of its question, made once per graph.
 struct Prep<'a> {
     q: &'a str,
@@ -183,9 +207,9 @@ struct Prep<'a> {
     links: Vec<mentions::Mention>,
     /// The question in lower case, made once (every input's bare-count check reads it).
     q_lower: std::cell::OnceCell<String>,
-    /// The question's words in lower case, made once (every clause's pronoun check reads
-    /// them).
-    q_words: std::cell::OnceCell<Vec<String>>,
+    /// Whether the question writes "she" and "he" (any case), worked out once (every
+    /// clause's pronoun check reads them).
+    q_pronouns: std::cell::OnceCell<Pronouns>,
 }
 
 impl<'a> Prep<'a> {
@@ -202,7 +226,7 @@ impl<'a> Prep<'a> {
             found: find_numbers(q),
             links,
             q_lower: std::cell::OnceCell::new(),
-            q_words: std::cell::OnceCell::new(),
+            q_pronouns: std::cell::OnceCell::new(),
         }
     }
 }
@@ -326,10 +350,8 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         return None;
     }
     if let Some(n) = slot.as_mut() {
-        let q_words = prep
-            .q_words
-            .get_or_init(|| words_of(q).iter().map(|w| w.to_lowercase()).collect());
-        n.clause = n.clause.take().and_then(|c| fit_clause(c, q_words));
+        let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
+        n.clause = n.clause.take().and_then(|c| fit_clause(c, says));
     }
     slot
 }
@@ -383,8 +405,9 @@ pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
 /// names "the number of friends Ron invite"… only the plain forms are taken:
 /// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
 pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
-    let ws = words_of(question.trim().trim_end_matches('?'));
-    let lower: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+    let asked = question.trim().trim_end_matches('?');
+    let ws = words_of(asked);
+    let lower: Vec<String> = lower_words_of(asked);
     if lower.len() >= 3 && lower[0] == "what" && matches!(lower[1].as_str(), "is" | "was") {
         // `What is their average age?` names "their average age".
         let np = &ws[2..];
@@ -1050,8 +1073,8 @@ pub(super) const VERB_FORMS: &[&str] = &[
 /// Whether a clause's words hold a verb (a subject alone names nothing).
 fn has_verb(ws: &[String]) -> bool {
     ws.iter().skip(1).any(|w| {
-        let l = w.to_lowercase();
-        VERB_FORMS.contains(&l.as_str())
+        let l = lower(w);
+        VERB_FORMS.contains(&&*l)
             || (l.len() > 3
                 && (l.ends_with("ed")
                     || l.ends_with("es")
@@ -1273,12 +1296,10 @@ fn name_in_text_uncached(
     // `First find the total time she practices in a week: 3 * 4 = 12 hours`.
     if pre_raw[cut..].trim().is_empty() && pre_raw.trim_end().ends_with(':') {
         let head = words_of(&pre_raw[..cut]);
-        if let Some(i) = head.iter().position(|w| {
-            matches!(
-                w.to_lowercase().as_str(),
-                "find" | "calculate" | "determine" | "compute"
-            )
-        }) {
+        if let Some(i) = head
+            .iter()
+            .position(|w| matches!(&*lower(w), "find" | "calculate" | "determine" | "compute"))
+        {
             let np = &head[i + 1..];
             if np.len() >= 2 && np[0].eq_ignore_ascii_case("the") {
                 let measure = if money {
@@ -1296,23 +1317,21 @@ fn name_in_text_uncached(
         .trim();
     let mut pre: Vec<String> = words_of(&pre_raw[cut..]);
     strip_openers(&mut pre);
-    while pre.last().is_some_and(|w| {
-        matches!(
-            w.to_lowercase().as_str(),
-            "then" | "now" | "also" | "still" | "only"
-        )
-    }) {
+    while pre
+        .last()
+        .is_some_and(|w| matches!(&*lower(w), "then" | "now" | "also" | "still" | "only"))
+    {
         pre.pop();
     }
     // `On Tuesday she works for 5 hours`: the opening phrase goes after the name's clause.
     let mut opening: Vec<String> = Vec::new();
     if pre.first().is_some_and(|w| {
         matches!(
-            w.to_lowercase().as_str(),
+            &*lower(w),
             "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
         )
     }) {
-        match pre.iter().position(|w| is_subject_word(&w.to_lowercase())) {
+        match pre.iter().position(|w| is_subject_word(&lower(w))) {
             Some(i) if i > 1 && i < pre.len() - 1 => {
                 opening = pre.drain(..i).collect();
                 opening[0] = opening[0].to_lowercase();
@@ -1321,9 +1340,7 @@ fn name_in_text_uncached(
         }
     }
     if pre.iter().any(|w| {
-        w.chars().any(|c| c.is_ascii_digit())
-            || w == "="
-            || NOT_IN_NAMES.contains(&w.to_lowercase().as_str())
+        w.chars().any(|c| c.is_ascii_digit()) || w == "=" || NOT_IN_NAMES.contains(&&*lower(w))
     }) || pre.len() > 9
     {
         return None;
@@ -1343,7 +1360,7 @@ fn name_in_text_uncached(
     let money = money
         || post
             .first()
-            .is_some_and(|w| matches!(w.to_lowercase().as_str(), "dollars" | "dollar"));
+            .is_some_and(|w| matches!(&*lower(w), "dollars" | "dollar"));
     let lower_pre = |ws: &[String]| -> String {
         ws.iter()
             .enumerate()
@@ -1354,7 +1371,11 @@ fn name_in_text_uncached(
     // `X is 9 …` names X.
     let joined = pre.join(" ").to_lowercase();
     for c in COPULAS {
-        if joined == *c || !joined.ends_with(&format!(" {c}")) {
+        // `joined` ends with " {c}" (checked without building that string per copula).
+        let after_space = joined
+            .strip_suffix(c)
+            .is_some_and(|head| head.ends_with(' '));
+        if joined == *c || !after_space {
             continue;
         }
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -1377,7 +1398,7 @@ fn name_in_text_uncached(
         // measure (`the total cost`).
         let measure_head = np
             .last()
-            .is_some_and(|w| MEASURE_NOUNS.contains(&w.to_lowercase().trim_end_matches('s')));
+            .is_some_and(|w| MEASURE_NOUNS.contains(&lower(w).trim_end_matches('s')));
         if np.len() == 2 && !measure_head && !matches!(*c, "cost" | "costs") {
             return None;
         }
@@ -1395,7 +1416,7 @@ fn name_in_text_uncached(
             && unit.is_none()
             && np.len() >= 2
             && np[0].eq_ignore_ascii_case("the")
-            && is_plural(&np[1].to_lowercase())
+            && is_plural(&lower(&np[1]))
             && noun_phrase(&post).is_some()
         {
             // `The boys in the class are 25 students`: the count of the boys.
@@ -1408,7 +1429,7 @@ fn name_in_text_uncached(
                 Measure::Count,
             );
         }
-        let dimension = post.get(1).and_then(|w| match w.to_lowercase().as_str() {
+        let dimension = post.get(1).and_then(|w| match &*lower(w) {
             "tall" | "high" => Some("height"),
             "long" => Some("length"),
             "wide" => Some("width"),
@@ -1457,7 +1478,7 @@ fn name_in_text_uncached(
             || !has_verb(&pre)
             || pre.last().is_some_and(|w| {
                 matches!(
-                    w.to_lowercase().as_str(),
+                    &*lower(w),
                     "for"
                         | "at"
                         | "with"
@@ -1483,7 +1504,7 @@ fn name_in_text_uncached(
         let rest: Vec<String> = post
             .iter()
             .take_while(|w| !w.eq_ignore_ascii_case("and"))
-            .filter(|w| !matches!(w.to_lowercase().as_str(), "dollars" | "dollar"))
+            .filter(|w| !matches!(&*lower(w), "dollars" | "dollar"))
             .cloned()
             .collect();
         let clause = Clause {
@@ -1506,7 +1527,7 @@ fn name_in_text_uncached(
     }
     if pre
         .last()
-        .is_some_and(|w| matches!(w.to_lowercase().as_str(), "is" | "are" | "was" | "were"))
+        .is_some_and(|w| matches!(&*lower(w), "is" | "are" | "was" | "were"))
     {
         // `Ken and Nathan's combined number is 60 sit-ups`: no clause to build on.
         return None;
@@ -1566,7 +1587,7 @@ fn name_in_text_uncached(
 /// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
-fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
+fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
     let mut ws: Vec<String> = c.doer.split(' ').map(str::to_string).collect();
     // The last clause of a compound: from its pronoun on.
     if let Some(i) = ws.iter().enumerate().skip(1).rposition(|(i, w)| {
@@ -1577,7 +1598,7 @@ fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
     // `While he ate 5 pancakes`: the clause without its subordinator.
     while ws.len() > 2
         && matches!(
-            ws[0].to_lowercase().as_str(),
+            &*lower(&ws[0]),
             "while" | "when" | "because" | "since" | "although" | "though" | "once" | "as"
         )
     {
@@ -1588,10 +1609,9 @@ fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
     }
 
     // The problem's own pronoun for its person.
-    let says = |w: &str| q_words.iter().any(|x| x == w);
-    match ws[0].to_lowercase().as_str() {
-        "she" if !says("she") && says("he") => ws[0] = "He".into(),
-        "he" if !says("he") && says("she") => ws[0] = "She".into(),
+    match &*lower(&ws[0]) {
+        "she" if !q.she && q.he => ws[0] = "He".into(),
+        "he" if !q.he && q.she => ws[0] = "She".into(),
         _ => {}
     }
     // (A name the problem does not write never gets this far: its phrase, which holds the
@@ -1618,7 +1638,7 @@ fn fit_clause(mut c: Clause, q_words: &[String]) -> Option<Clause> {
     // `she reduced her` + `$1 less cupcakes`: the doer ends inside a noun phrase.
     let open_np = ws.last().is_some_and(|w| {
         matches!(
-            w.to_lowercase().as_str(),
+            &*lower(w),
             "her" | "his" | "their" | "its" | "my" | "our" | "your" | "the" | "a" | "an"
         )
     });
@@ -1744,8 +1764,27 @@ fn finish_with(phrase: String, measure: Measure, clause: Clause) -> Option<Name>
     Some(n)
 }
 
+/// `s` in lower case, as [`str::to_lowercase`] writes it, borrowed when it is ASCII without
+/// capitals (most words: then nothing is allocated).
+pub(super) fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(s)
+        }
+    } else {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    }
+}
+
 /// The words of `s`, punctuation at word ends dropped.
 pub(super) fn words_of(s: &str) -> Vec<String> {
+    word_slices(s).map(str::to_string).collect()
+}
+
+/// [`words_of`] as slices of `s` (nothing allocated).
+pub(super) fn word_slices(s: &str) -> impl Iterator<Item = &str> {
     s.split_whitespace()
         .map(|w| {
             w.trim_matches(|c: char| {
@@ -1753,8 +1792,12 @@ pub(super) fn words_of(s: &str) -> Vec<String> {
             })
         })
         .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+}
+
+/// [`words_of`] lowercased, each word lowercased from its slice of `s` (one allocation a
+/// word, not two).
+pub(super) fn lower_words_of(s: &str) -> Vec<String> {
+    word_slices(s).map(str::to_lowercase).collect()
 }
 
 /// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
@@ -1806,24 +1849,23 @@ fn clause_end(s: &str) -> &str {
 fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
     let mut taken: Vec<String> = Vec::new();
     for (i, w) in post.iter().enumerate().take(3) {
-        let lw = w.to_lowercase();
-        if NOUN_STOP.contains(&lw.as_str())
-            || NOT_NOUNS.contains(&lw.as_str())
+        let lw = lower(w);
+        if NOUN_STOP.contains(&&*lw)
+            || NOT_NOUNS.contains(&&*lw)
             || !lw
                 .chars()
                 .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
         {
             return None;
         }
-        taken.push(lw.clone());
-        if is_plural(&lw) {
+        let plural = is_plural(&lw);
+        taken.push(lw.into_owned());
+        if plural {
             let rest: Vec<String> = post[i + 1..].iter().take(6).cloned().collect();
             // `of` after the noun belongs to it (`portions of milk`).
             let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
                 Some(of)
-                    if of == "of"
-                        && rest.len() >= 2
-                        && !NOUN_STOP.contains(&rest[1].to_lowercase().as_str()) =>
+                    if of == "of" && rest.len() >= 2 && !NOUN_STOP.contains(&&*lower(&rest[1])) =>
                 {
                     // `gallons of green paint`: the words after `of` up to a stop word.
                     let mut j = 1;
@@ -1894,9 +1936,9 @@ fn trailer(fronted: &str) -> Option<String> {
 
 /// Whether `w` may open a subject noun phrase (`the`, `his`, `Janet's`, `each`).
 fn opens_noun_phrase(w: &str) -> bool {
-    let l = w.to_lowercase();
+    let l = lower(w);
     matches!(
-        l.as_str(),
+        &*l,
         "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "each" | "every"
     ) || l.ends_with("'s")
         || l.ends_with("’s")
@@ -1904,10 +1946,10 @@ fn opens_noun_phrase(w: &str) -> bool {
 
 /// Whether `w` may open a clause (a subject: a name, a pronoun, a determiner).
 fn opens_clause(w: &str) -> bool {
-    let l = w.to_lowercase();
+    let l = lower(w);
     w.starts_with(|c: char| c.is_uppercase())
         || matches!(
-            l.as_str(),
+            &*l,
             "he" | "she"
                 | "they"
                 | "it"
