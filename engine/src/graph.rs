@@ -468,7 +468,12 @@ const KEYWORD_WORDS: [u64; PY_KEYWORDS.len()] = {
 
 /// Whether `s` is one of [`PY_KEYWORDS`].
 fn is_py_keyword(s: &str) -> bool {
-    s.len() <= 8 && KEYWORD_WORDS.contains(&keyword_word(s.as_bytes()))
+    if s.len() > 8 {
+        return false;
+    }
+    let word = keyword_word(s.as_bytes());
+    // The length too: a trailing NUL byte would pack to the same word.
+    (KEYWORD_WORDS.iter().zip(PY_KEYWORDS)).any(|(w, k)| *w == word && k.len() == s.len())
 }
 
 /// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
@@ -1461,6 +1466,25 @@ mod tests {
         assert!(g.same_as(&back));
     }
 
+    proptest::proptest! {
+        /// The one-pass identifier check agrees with its plain definition: ASCII letters,
+        /// digits and `_`, starting with a letter, no trailing or doubled `_`, no keyword.
+        #[test]
+        fn the_identifier_check_is_its_definition(
+            s in "([a-zA-Z0-9_]|é|-| |\\x00|sum|for|solution|__){0,12}"
+        ) {
+            let b = s.as_bytes();
+            let plain = !b.is_empty()
+                && b[0].is_ascii_alphabetic()
+                && b[b.len() - 1] != b'_'
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                && !s.contains("__")
+                && !PY_KEYWORDS.contains(&s.as_str());
+            proptest::prop_assert_eq!(is_normal_identifier(&s), plain);
+            proptest::prop_assert_eq!(is_py_keyword(&s), PY_KEYWORDS.contains(&s.as_str()));
+        }
+    }
+
     #[test]
     fn the_keyword_match_is_the_keyword_list() {
         for k in PY_KEYWORDS {
@@ -1477,6 +1501,7 @@ mod tests {
             "solutions",
             "Solution",
             "whil",
+            "sum\0",
             "sum_",
             "ab",
         ] {
