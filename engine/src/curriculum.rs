@@ -175,26 +175,9 @@ pub fn critical_path(g: &Graph) -> Vec<NodeId> {
 /// The most changes the curriculum stacks on one quantity that is not the asked-for one.
 const MAX_STORY: usize = 3;
 
-/// How many proxies are stacked on `u` in `g` (the length of
-/// [`crate::verbalize::names::chain`], counted without collecting it).
+/// How many proxies are stacked on `u` in `g`.
 fn chain_len(g: &Graph, u: NodeId) -> usize {
-    use crate::graph::NodeKind;
-    let (mut n, mut cur) = (0, u);
-    while n < g.len() {
-        let next = g.dependents(cur).find(|&d| {
-            g.get(d).is_ok_and(|node| {
-                matches!(node.kind, NodeKind::Proxy { .. }) && node.operands.first() == Some(&cur)
-            })
-        });
-        match next {
-            Some(d) => {
-                n += 1;
-                cur = d;
-            }
-            None => break,
-        }
-    }
-    n
+    crate::verbalize::names::proxies_on(g, u).count()
 }
 
 /// Whether grafting `iv` onto `g` would undo the last change of the same quantity (`× k`
@@ -248,26 +231,26 @@ pub fn generate(
             // unless it is the asked-for one.
             let answer_base = crate::verbalize::names::base(current, current.answer());
             // Per node of the path, how many changes its quantity has had.
-            let counted: Vec<(NodeId, usize)> = path
+            let counted: Vec<(NodeId, usize, bool)> = path
                 .iter()
                 .map(|&id| {
                     let u = crate::verbalize::names::base(current, id);
-                    (id, chain_len(current, u))
+                    (id, chain_len(current, u), u == answer_base)
                 })
                 .collect();
             let mut targets: Vec<(NodeId, usize)> = counted
                 .iter()
-                .copied()
-                .filter(|&(id, _)| sayable.can_graft(current, id))
-                .filter(|&(id, n)| {
-                    crate::verbalize::names::base(current, id) == answer_base || n < MAX_STORY
+                .filter(|&&(id, n, asked)| {
+                    sayable.can_graft(current, id) && (asked || n < MAX_STORY)
                 })
+                .map(|&(id, n, _)| (id, n))
                 .collect();
             if targets.is_empty() {
                 // The last resort: changes asked of the answer, as instructions.
                 targets = counted
                     .into_iter()
-                    .filter(|&(id, _)| sayable.can_graft_on_answer(current, id))
+                    .filter(|&(id, _, _)| sayable.can_graft_on_answer(current, id))
+                    .map(|(id, n, _)| (id, n))
                     .collect();
             }
             if targets.is_empty() {

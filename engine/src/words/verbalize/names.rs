@@ -373,23 +373,22 @@ pub fn base(g: &Graph, id: NodeId) -> NodeId {
 
 /// The proxies stacked on `u` in `g`, innermost first (each reads the one before it).
 pub fn chain(g: &Graph, u: NodeId) -> Vec<NodeId> {
-    let mut out = Vec::new();
+    proxies_on(g, u).collect()
+}
+
+/// The proxies of [`chain`], one at a time (at most one per node of `g`).
+pub fn proxies_on(g: &Graph, u: NodeId) -> impl Iterator<Item = NodeId> + '_ {
     let mut cur = u;
-    while out.len() < g.len() {
+    std::iter::from_fn(move || {
         let next = g.dependents(cur).find(|&d| {
             g.get(d).is_ok_and(|n| {
                 matches!(n.kind, NodeKind::Proxy { .. }) && n.operands.first() == Some(&cur)
             })
-        });
-        match next {
-            Some(d) => {
-                out.push(d);
-                cur = d;
-            }
-            None => break,
-        }
-    }
-    out
+        })?;
+        cur = next;
+        Some(next)
+    })
+    .take(g.len())
 }
 
 /// The words that name node `id` of `g` (a variant or an original) for a reader, e.g. "the
