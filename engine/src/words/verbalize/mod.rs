@@ -668,8 +668,9 @@ impl<'a> Context<'a> {
             .map(|id| names::base(g, id))
             .collect();
         let answer = self.original.answer();
+        let changed: Vec<NodeId> = bases.iter().copied().collect();
         let mut told_inside = false;
-        let mut supposed: Vec<(Option<usize>, &Name, Vec<ProxyFn>, u64)> = Vec::new();
+        let mut supposed: Vec<Supposed<'_>> = Vec::new();
         for u in bases {
             let fs = self.changes(g, u);
             let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
@@ -736,7 +737,8 @@ impl<'a> Context<'a> {
             let salt = u.index() as u64;
             if u == answer {
                 let leads = ["Then", "After that,", "Later,"];
-                let story = story(name, &fs, salt, leads[(salt % leads.len() as u64) as usize]);
+                let lead = leads[(salt % leads.len() as u64) as usize];
+                let story = story(name, &fs, salt, lead, true);
                 // The question as written, asked of now: "How many cats does she have now?"
                 let ask = if let Some(now) = self.question_now() {
                     now
@@ -750,24 +752,48 @@ impl<'a> Context<'a> {
                 // Told as a supposition, not as a later event: "Later, the toast costs more"
                 // before "How much did their breakfast cost?" reads as a change after the
                 // breakfast, and "Then she bought twice as many" as a second purchase.
-                supposed.push((place, name, fs, salt));
+                // `Britney has half as many Golden Comets as Susie. Suppose instead that she
+                // has twice as many golden comets`: twice as many as Susie? A quantity the
+                // text states against another is scaled by name ("… is doubled").
+                let scaled_ok = match self.original.node(u).kind {
+                    NodeKind::Input { .. } => !self.mention_of(u).is_some_and(|m| self.relates(m)),
+                    _ => !name
+                        .clause
+                        .as_ref()
+                        .is_some_and(|c| self.stated_against(&c.noun)),
+                };
+                supposed.push(Supposed {
+                    place,
+                    name,
+                    fs,
+                    salt,
+                    scaled_ok,
+                });
                 // A quantity stated against the changed one before the change is told
                 // ("Albert has 4 times as many books as Stu. … Later, Stu buys 4 more
                 // books."): say what follows. One stated after it reads the new value.
                 told_inside |= self.stated_before(u, place);
+                // `Suppose instead that the station has 6 more rooms. Suppose also that each
+                // cylinder holds 4 fewer rooms`: fewer than the rooms worked out before the
+                // first change or after it? Say which.
+                told_inside |= changed.iter().any(|&b| {
+                    b != u && b.index() < n0 && self.original.descendants(&[b]).contains(&u)
+                });
             }
         }
         // In the order the text tells them: "Suppose instead that …", then "Suppose also
         // that …".
-        supposed.sort_by_key(|(place, ..)| place.unwrap_or(usize::MAX));
-        for (i, (place, name, fs, salt)) in supposed.into_iter().enumerate() {
+        supposed.sort_by_key(|s| s.place.unwrap_or(usize::MAX));
+        for (i, s) in supposed.into_iter().enumerate() {
             let lead = if i == 0 {
                 "Suppose instead that"
             } else {
                 "Suppose also that"
             };
-            plan.inserts
-                .push((place, Piece::Text(story(name, &fs, salt, lead))));
+            plan.inserts.push((
+                s.place,
+                Piece::Text(story(s.name, &s.fs, s.salt, lead, s.scaled_ok)),
+            ));
         }
         if told_inside {
             // What a change means for the rest: the graft's semantics, in words, after every
@@ -810,6 +836,31 @@ impl<'a> Context<'a> {
                         self.sentence_of(m.start).is_some_and(|s| s <= told_after)
                             && self.relates(m)
                     })
+        })
+    }
+
+    /// Whether a sentence before the question states a count of `noun` against another
+    /// (`… but only half as many Golden Comets`).
+    fn stated_against(&self, noun: &str) -> bool {
+        let noun = noun.to_lowercase();
+        if noun.is_empty() {
+            return false;
+        }
+        self.sentences[..self.qi].iter().any(|&(s, e)| {
+            let sentence = self.q[s..e].to_lowercase();
+            sentence.contains(&noun)
+                && [
+                    " as many ",
+                    " as much ",
+                    " times ",
+                    "twice",
+                    "half",
+                    " than ",
+                    "double",
+                    "triple",
+                ]
+                .iter()
+                .any(|w| sentence.contains(w))
         })
     }
 
@@ -1386,9 +1437,25 @@ fn upper_first(s: &str) -> String {
     }
 }
 
+/// A change to a quantity other than the asked-for one, told as a supposition.
+struct Supposed<'a> {
+    /// The sentence it goes after (`None`: just before the question).
+    place: Option<usize>,
+    /// The quantity's name.
+    name: &'a Name,
+    /// Its changes, innermost first.
+    fs: Vec<ProxyFn>,
+    /// Picks among wordings.
+    salt: u64,
+    /// Whether a change that scales may be told with the quantity's own clause.
+    scaled_ok: bool,
+}
+
 /// One sentence telling every change to a named quantity, in order, after `lead`:
 /// `Suppose instead that the number of eggs she has left goes up by 3, and then doubles.`
-fn story(name: &Name, fs: &[ProxyFn], salt: u64, lead: &str) -> String {
+/// With `scaled_ok` false, a change that scales is told by name, not with the quantity's
+/// own clause ("she has twice as many" reads as a comparison).
+fn story(name: &Name, fs: &[ProxyFn], salt: u64, lead: &str, scaled_ok: bool) -> String {
     let parts: Vec<String> = fs
         .iter()
         .enumerate()
@@ -1398,6 +1465,12 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64, lead: &str) -> String {
         .clause
         .as_ref()
         .filter(|_| matches!(name.measure, Measure::Count | Measure::Money) && !fs.is_empty())
+        .filter(|_| {
+            scaled_ok
+                || fs
+                    .iter()
+                    .all(|f| matches!(normalize(f.op, f.k).0, ProxyOp::Add | ProxyOp::Sub))
+        })
     {
         // Told with the quantity's own clause: "Later, Janet sells 3 more duck eggs a day,
         // and then twice as many."
@@ -2026,6 +2099,40 @@ mod tests {
             "{}",
             v.text
         );
+    }
+
+    #[test]
+    fn a_quantity_stated_against_another_is_scaled_by_name() {
+        let g = crate::gsm8k::extract(
+            "Susie and Britney each keep chickens, of two different breeds. Susie has 11 Rhode Island Reds and 6 Golden Comets. Britney has twice as many Rhode Island Reds as Susie, but only half as many Golden Comets. How many more chickens are in Britney's flock than in Susie's?",
+            "Britney has 11*2=<<11*2=22>>22 Rhode Island Reds.\nShe has 6/2=<<6/2=3>>3 Golden Comets.\nShe has 22+3=<<22+3=25>>25 total.\nSusie has 11+6=<<11+6=17>>17 total.\nBritney has 25-17=<<25-17=8>>8 more.\n#### 8",
+        )
+        .unwrap()
+        .graph;
+        let comets = g
+            .ids()
+            .find(|&i| g.node(i).kind.is_operation() && g.value(i) == n(3))
+            .unwrap();
+        let graft = |op| {
+            say(
+                &g,
+                &[Intervention::Graft {
+                    node: comets,
+                    f: ProxyFn { op, k: n(2) },
+                }],
+            )
+            .text
+        };
+        // "she has twice as many golden comets" would read as twice Susie's.
+        let doubled = graft(ProxyOp::Mul);
+        assert!(!doubled.contains("she has twice as many"), "{doubled}");
+        assert!(
+            doubled.contains("doubles") || doubled.contains("is doubled"),
+            "{doubled}"
+        );
+        // A count added to it keeps the clause: "she has 2 more golden comets".
+        let more = graft(ProxyOp::Add);
+        assert!(more.contains("she has 2 more"), "{more}");
     }
 
     #[test]

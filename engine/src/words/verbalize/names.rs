@@ -1549,6 +1549,19 @@ fn name_in_text_uncached(
     } else {
         "the number of"
     };
+    // `She gave the 2 bags to …`, `walking his 2 dogs`: the determiner goes with the number
+    // (`the number of bags she gave to …`, not `… she gave the to …`).
+    let pre = match pre.split_last() {
+        Some((last, init)) if is_determiner(&lower(last)) => init,
+        _ => pre,
+    };
+    // `… in Ms. Smith's class`: a sentence cut after a title has lost its name.
+    if rest
+        .last()
+        .is_some_and(|w| matches!(w.as_str(), "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Mt"))
+    {
+        return None;
+    }
     if pre.is_empty() || pre.last().is_some_and(|w| w.eq_ignore_ascii_case("of")) {
         // `five girls`, `the weight of five girls`: the count of the nouns, when the
         // sentence names no other count of them.
@@ -1583,6 +1596,14 @@ fn name_in_text_uncached(
     finish_with(phrase, Measure::Count, clause)
 }
 
+/// Whether lower-case `w` is a determiner that goes with the number after it.
+fn is_determiner(w: &str) -> bool {
+    matches!(
+        w,
+        "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "these" | "those"
+    )
+}
+
 /// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
@@ -1605,6 +1626,11 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
     }
     if ws.len() > 1 && (ws[0] == "A" || ws[0] == "An") {
         ws[0] = "The".into();
+    }
+    // `Brian can only hold his breath for` + `10 more seconds`: a changed amount is no longer
+    // "only" what it was.
+    if ws.len() > 2 {
+        ws.retain(|w| !matches!(&*lower(w), "only" | "just" | "merely"));
     }
 
     // The problem's own pronoun for its person.
@@ -2054,6 +2080,38 @@ mod tests {
             named += phrases(&fresh, v).iter().flatten().count();
         }
         assert!(named > 0, "no variant has a named quantity");
+    }
+
+    /// The name of the number `num` in `sentence`, as an input's mention is named.
+    fn input_name(sentence: &str, num: &str) -> Option<String> {
+        let at = sentence.find(num).unwrap();
+        let v = num.parse().unwrap();
+        name_in_text_uncached(sentence, at, at + num.len(), false, Number::int(v), true)
+            .map(|n| n.phrase)
+    }
+
+    #[test]
+    fn a_determiner_before_the_number_leaves_with_it() {
+        assert_eq!(
+            input_name(
+                "She gave the 2 bags to her brothers and sisters then bought another 3 bags.",
+                "2"
+            )
+            .as_deref(),
+            Some("the number of bags she gave to her brothers")
+        );
+        assert_eq!(
+            input_name("Johnny is out walking his 3 dogs at night.", "3").as_deref(),
+            Some("the number of dogs Johnny is out walking at night")
+        );
+        // A sentence cut at `Ms.` has lost the class's name: no name rather than half one.
+        assert_eq!(
+            input_name(
+                "He gave a cupcake to each of the 28 students in Ms. Delmont's class.",
+                "28"
+            ),
+            None
+        );
     }
 
     #[test]
