@@ -1047,7 +1047,10 @@ fn question_after_change(
         || q.contains("in the end")
         || q.contains("at the end")
         || q.contains("end up")
-        || q.contains("ends up");
+        || q.contains("ends up")
+        // A follow-up ("If 3 more boxes were added to that, how many boxes would that be?")
+        // asks for the changed value.
+        || q.trim_start().starts_with("if ") && has("would");
     if !marked {
         let lead = text[qs..qe].trim_start();
         let off = qe - text[qs..qe].len() + (text[qs..qe].len() - lead.len());

@@ -698,12 +698,8 @@ impl<'a> Context<'a> {
             {
                 // The asked-for quantity without a name: the question stays and the changes
                 // are asked of its answer.
-                let steps = instructions(&fs);
                 // An empty story: the question is kept (with its own edits).
-                plan.asked = Some((
-                    String::new(),
-                    format!("Take that answer, {steps}. What number do you get?"),
-                ));
+                plan.asked = Some((String::new(), self.asked_of_answer(g, u, &fs)));
                 continue;
             }
             let (Some(name), Some(place)) = (name, place) else {
@@ -725,13 +721,7 @@ impl<'a> Context<'a> {
             if u == answer
                 && (!self.introduced(&name.phrase) || long && self.question_now().is_none())
             {
-                plan.asked = Some((
-                    String::new(),
-                    format!(
-                        "Take that answer, {}. What number do you get?",
-                        instructions(&fs)
-                    ),
-                ));
+                plan.asked = Some((String::new(), self.asked_of_answer(g, u, &fs)));
                 continue;
             }
             let salt = u.index() as u64;
@@ -836,6 +826,34 @@ impl<'a> Context<'a> {
                         self.sentence_of(m.start).is_some_and(|s| s <= told_after)
                             && self.relates(m)
                     })
+        })
+    }
+
+    /// The changes `fs` to the asked-for quantity `u` (grafted in `g`), asked after the
+    /// question as written: as a follow-up in the question's own terms when it counts
+    /// things or money ([`follow_up`]), else as instructions on its answer ("Take that
+    /// answer, add 5 to it. What number do you get?").
+    fn asked_of_answer(&self, g: &Graph, u: NodeId, fs: &[ProxyFn]) -> String {
+        let (qs, qe) = self.sentences[self.qi];
+        let question = &self.q[qs..qe];
+        // Every value on the way a whole number, for things counted.
+        let whole = names::chain(g, u)
+            .into_iter()
+            .all(|p| g.get(p).is_ok_and(|_| g.value(p).is_integer()));
+        let lower = question.to_lowercase();
+        let money = lower.contains("how much")
+            && (lower.contains("how much money")
+                || [
+                    "cost", "spend", "spent", "pay", "paid", "earn", "save", "charge", "owe",
+                    "price", "dollars",
+                ]
+                .iter()
+                .any(|w| lower.contains(w)));
+        follow_up(question, fs, money, whole).unwrap_or_else(|| {
+            format!(
+                "Take that answer, {}. What number do you get?",
+                instructions(fs)
+            )
         })
     }
 
@@ -1560,6 +1578,168 @@ fn lower_pronoun(doer: &str) -> String {
     format!("{}{}", names::lower_first(first), &doer[first.len()..])
 }
 
+/// Changes to the answer of `question` as a follow-up question in its own terms: `How many
+/// boxes of peaches are there?` with `+3, ×2` gives "If 3 more boxes of peaches were added
+/// to that, and then the result were doubled, how many boxes of peaches would that be?";
+/// `How much …?` about money (`money`) asks "how much money would that be?". `None` when
+/// the question counts nothing it can name, or counts things (`whole` false) that would
+/// come out in fractions.
+fn follow_up(question: &str, fs: &[ProxyFn], money: bool, whole: bool) -> Option<String> {
+    if fs.is_empty() {
+        return None;
+    }
+    let noun = if money {
+        None
+    } else {
+        Some(counted_noun(question).filter(|_| whole)?)
+    };
+    let parts: Vec<String> = fs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (op, k) = normalize(f.op, f.k);
+            let whole_of = match &noun {
+                Some(n) => format!("that number of {n}"),
+                None => "that amount".to_string(),
+            };
+            let subject = if i == 0 {
+                whole_of
+            } else {
+                "the result".to_string()
+            };
+            let to_that = if i == 0 { " to that" } else { "" };
+            let from_that = if i == 0 { " from that" } else { "" };
+            // `1 more box of peaches`, `3 more boxes of peaches`, `$5 more`.
+            let (count, things) = match &noun {
+                Some(n) if k == Number::ONE => ("1".to_string(), singular_head(n)),
+                Some(n) => (plain(k), n.clone()),
+                None => (format!("${}", money_digits(k)), String::new()),
+            };
+            let spaced = if things.is_empty() {
+                String::new()
+            } else {
+                format!(" {things}")
+            };
+            match op {
+                ProxyOp::Add => format!("{count} more{spaced} were added{to_that}"),
+                ProxyOp::Sub => format!("{count}{spaced} were taken away{from_that}"),
+                ProxyOp::Mul if k == Number::int(2) => format!("{subject} were doubled"),
+                ProxyOp::Mul if k == Number::int(3) => format!("{subject} were tripled"),
+                ProxyOp::Mul => format!("{subject} were multiplied by {}", plain(k)),
+                ProxyOp::Div if k == Number::int(2) => format!("{subject} were halved"),
+                ProxyOp::Div => format!("{subject} were divided by {}", plain(k)),
+            }
+        })
+        .collect();
+    let changes = match parts.split_last() {
+        None => return None,
+        Some((last, [])) => last.clone(),
+        Some((last, [one])) => format!("{one}, and then {last}"),
+        Some((last, init)) => format!("{}, and then {last}", init.join(", then ")),
+    };
+    let ask = match &noun {
+        Some(n) => format!("how many {n} would that be?"),
+        None => "how much money would that be?".to_string(),
+    };
+    Some(format!("If {changes}, {ask}"))
+}
+
+/// The plural noun a `How many … ?` question counts (`boxes of peaches` in "How many boxes
+/// of peaches are there?", `miles` in "How many miles total will she travel?"), when it is a
+/// plain noun phrase of up to three words.
+fn counted_noun(question: &str) -> Option<String> {
+    let ws: Vec<&str> = names::word_slices(question).collect();
+    let at = ws
+        .windows(2)
+        .position(|p| p[0].eq_ignore_ascii_case("how") && p[1].eq_ignore_ascii_case("many"))?;
+    let mut noun: Vec<&str> = Vec::new();
+    for &w in &ws[at + 2..] {
+        let l = w.to_lowercase();
+        if matches!(
+            l.as_str(),
+            "are"
+                | "is"
+                | "were"
+                | "was"
+                | "do"
+                | "does"
+                | "did"
+                | "will"
+                | "would"
+                | "can"
+                | "could"
+                | "should"
+                | "has"
+                | "have"
+                | "had"
+                | "must"
+                | "might"
+                | "may"
+                | "there"
+                | "in"
+                | "on"
+                | "at"
+                | "for"
+                | "from"
+                | "to"
+                | "per"
+                | "each"
+                | "if"
+                | "than"
+                | "that"
+                | "this"
+                | "he"
+                | "she"
+                | "they"
+                | "it"
+                | "we"
+                | "i"
+                | "you"
+        ) {
+            break;
+        }
+        if matches!(l.as_str(), "total" | "altogether") {
+            continue;
+        }
+        noun.push(w);
+        if noun.len() > 3 {
+            return None;
+        }
+    }
+    let first = noun.first()?.to_lowercase();
+    // `How many more …` asks a difference, `how many times` a ratio: no count to add to.
+    if matches!(
+        first.as_str(),
+        "more" | "fewer" | "less" | "times" | "percent" | "extra" | "additional" | "of"
+    ) || noun
+        .iter()
+        .any(|w| !w.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return None;
+    }
+    let head = noun
+        .iter()
+        .position(|w| *w == "of")
+        .map_or(noun.len(), |i| i)
+        .checked_sub(1)?;
+    if !english::is_plural(&noun[head].to_lowercase()) {
+        return None;
+    }
+    Some(noun.join(" "))
+}
+
+/// `boxes of peaches` → `box of peaches`; `miles` → `mile`.
+fn singular_head(noun: &str) -> String {
+    let mut ws: Vec<String> = noun.split(' ').map(str::to_string).collect();
+    let head = ws
+        .iter()
+        .position(|w| w == "of")
+        .unwrap_or(ws.len())
+        .saturating_sub(1);
+    ws[head] = singular(&ws[head]);
+    ws.join(" ")
+}
+
 /// Changes as instructions on a number: `add 5 to it, then double it, and then halve it`.
 fn instructions(fs: &[ProxyFn]) -> String {
     let parts: Vec<String> = fs
@@ -2099,6 +2279,55 @@ mod tests {
             "{}",
             v.text
         );
+    }
+
+    #[test]
+    fn changes_to_an_unnamed_answer_are_a_follow_up_in_its_terms() {
+        let f = |op, k: i128| ProxyFn { op, k: n(k) };
+        assert_eq!(
+            follow_up(
+                "How many boxes of peaches are there?",
+                &[f(ProxyOp::Add, 3), f(ProxyOp::Mul, 2)],
+                false,
+                true
+            )
+            .as_deref(),
+            Some("If 3 more boxes of peaches were added to that, and then the result were doubled, how many boxes of peaches would that be?")
+        );
+        assert_eq!(
+            follow_up(
+                "How many miles total will she travel?",
+                &[f(ProxyOp::Sub, 1)],
+                false,
+                true
+            )
+            .as_deref(),
+            Some("If 1 mile were taken away from that, how many miles would that be?")
+        );
+        assert_eq!(
+            follow_up(
+                "How much money will Baylor have in his dashboard?",
+                &[f(ProxyOp::Div, 4)],
+                true,
+                false
+            )
+            .as_deref(),
+            Some("If that amount were divided by 4, how much money would that be?")
+        );
+        // Counted things in fractions, a difference, a ratio, no count: instructions instead.
+        let once = [f(ProxyOp::Div, 5)];
+        assert_eq!(
+            follow_up("How many cars are left?", &once, false, false),
+            None
+        );
+        for q in [
+            "How many more chickens are in Britney's flock than in Susie's?",
+            "How many times does he sneeze?",
+            "How long does his trip take?",
+            "What is the total number of kitchen supplies Sharon wants to buy?",
+        ] {
+            assert_eq!(follow_up(q, &once, false, true), None, "{q}");
+        }
     }
 
     #[test]
