@@ -718,8 +718,25 @@ impl<'a> Context<'a> {
             // ask again ("What is that number now?" does not say which): the question is
             // asked as written, then the changes to its answer.
             let long = name.phrase.split(' ').count() > 9 && !name.phrase.ends_with(" now");
+            // "Later, the box had 4 more cards originally": a quantity fixed in time is not
+            // changed later; its answer is asked after the question.
+            let fixed = name.phrase.split(' ').any(|w| {
+                matches!(
+                    w,
+                    "originally"
+                        | "initially"
+                        | "previously"
+                        | "earlier"
+                        | "yesterday"
+                        | "ago"
+                        | "last"
+                        | "first"
+                )
+            });
             if u == answer
-                && (!self.introduced(&name.phrase) || long && self.question_now().is_none())
+                && (!self.introduced(&name.phrase)
+                    || long && self.question_now().is_none()
+                    || fixed)
             {
                 plan.asked = Some((String::new(), self.asked_of_answer(g, u, &fs)));
                 continue;
@@ -1649,11 +1666,23 @@ fn follow_up(question: &str, fs: &[ProxyFn], money: bool, whole: bool) -> Option
 /// plain noun phrase of up to three words.
 fn counted_noun(question: &str) -> Option<String> {
     let ws: Vec<&str> = names::word_slices(question).collect();
+    // `How many N …`, or `What is the (total) number of N …`.
     let at = ws
         .windows(2)
-        .position(|p| p[0].eq_ignore_ascii_case("how") && p[1].eq_ignore_ascii_case("many"))?;
+        .position(|p| p[0].eq_ignore_ascii_case("how") && p[1].eq_ignore_ascii_case("many"))
+        .or_else(|| {
+            let opens = ws.first()?.eq_ignore_ascii_case("what");
+            let i = ws
+                .windows(2)
+                .position(|p| p[0].eq_ignore_ascii_case("number") && p[1] == "of")?;
+            opens.then_some(i)
+        })?;
     let mut noun: Vec<&str> = Vec::new();
     for &w in &ws[at + 2..] {
+        // `… of kitchen supplies Sharon wants`: a name starts the clause after the noun.
+        if w.starts_with(|c: char| c.is_uppercase()) {
+            break;
+        }
         let l = w.to_lowercase();
         if matches!(
             l.as_str(),
@@ -2314,6 +2343,16 @@ mod tests {
             .as_deref(),
             Some("If that amount were divided by 4, how much money would that be?")
         );
+        assert_eq!(
+            follow_up(
+                "What is the total number of kitchen supplies Sharon wants to buy?",
+                &[f(ProxyOp::Mul, 3)],
+                false,
+                true
+            )
+            .as_deref(),
+            Some("If that number of kitchen supplies were tripled, how many kitchen supplies would that be?")
+        );
         // Counted things in fractions, a difference, a ratio, no count: instructions instead.
         let once = [f(ProxyOp::Div, 5)];
         assert_eq!(
@@ -2324,10 +2363,37 @@ mod tests {
             "How many more chickens are in Britney's flock than in Susie's?",
             "How many times does he sneeze?",
             "How long does his trip take?",
-            "What is the total number of kitchen supplies Sharon wants to buy?",
         ] {
             assert_eq!(follow_up(q, &once, false, true), None, "{q}");
         }
+    }
+
+    #[test]
+    fn a_count_fixed_in_time_is_changed_after_the_question() {
+        let g = crate::gsm8k::extract(
+            "Sasha added 48 cards into a box. Her sister, Karen, then took out 1/6 of the cards Sasha added. If there are now 83 cards in the box, how many cards were originally in the box?",
+            "Karen took out 48/6 = <<48/6=8>>8 cards from the box.\nOriginally, the box had 83-40 = <<83-40=43>>43 cards.\n#### 43",
+        )
+        .unwrap()
+        .graph;
+        let v = say(
+            &g,
+            &[Intervention::Graft {
+                node: g.answer(),
+                f: ProxyFn {
+                    op: ProxyOp::Sub,
+                    k: n(4),
+                },
+            }],
+        );
+        // Not "Later, the box had 4 fewer cards originally. What is … originally now?".
+        assert!(
+            v.text.ends_with(
+                "How many cards were originally in the box? If 4 cards were taken away from that, how many cards would that be?"
+            ),
+            "{}",
+            v.text
+        );
     }
 
     #[test]

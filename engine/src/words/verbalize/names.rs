@@ -1937,9 +1937,20 @@ fn join_rest(rest: &[String], trailer: &Option<String>) -> String {
 fn trailer(fronted: &str) -> Option<String> {
     let ws = words_of(fronted);
     let first = ws.first()?.to_lowercase();
+    // `Originally, the box had 43 cards`: when is part of what the number counts.
+    if ws.len() == 1
+        && matches!(
+            first.as_str(),
+            "originally" | "initially" | "previously" | "earlier" | "yesterday" | "today"
+        )
+    {
+        return Some(first);
+    }
     let keep = matches!(
         first.as_str(),
-        "after"
+        "last"
+            | "next"
+            | "after"
             | "before"
             | "during"
             | "in"
@@ -2149,6 +2160,15 @@ mod tests {
             Some("the number of strawberries Hannah is left with after giving her friends")
         );
         assert_eq!(name("So he sneezed 120/3=40 times", 40), None);
+        // When is part of what is counted.
+        assert_eq!(
+            name("Originally, the box had 83-40 = 43 cards.", 43).as_deref(),
+            Some("the number of cards the box had originally")
+        );
+        assert_eq!(
+            name("Last week, she read 4 * 5 = 20 pages.", 20).as_deref(),
+            Some("the number of pages she read last week")
+        );
         assert_eq!(
             name("Natalia sold 48/2 = 24 clips in May.", 24).as_deref(),
             Some("the number of clips Natalia sold in May")
