@@ -857,15 +857,17 @@ impl<'a> Context<'a> {
         let whole = names::chain(g, u)
             .into_iter()
             .all(|p| g.get(p).is_ok_and(|_| g.value(p).is_integer()));
+        // Money when the solution writes the answer in dollars or the question asks for
+        // money ("How much longer must it be charged?" asks for time).
         let lower = question.to_lowercase();
+        let dollars = self
+            .original
+            .get(u)
+            .is_ok_and(|n| n.text.as_deref().is_some_and(|t| t.contains('$')));
         let money = lower.contains("how much")
-            && (lower.contains("how much money")
-                || [
-                    "cost", "spend", "spent", "pay", "paid", "earn", "save", "charge", "owe",
-                    "price", "dollars",
-                ]
-                .iter()
-                .any(|w| lower.contains(w)));
+            && (dollars
+                || names::word_slices(&lower)
+                    .any(|w| matches!(w, "money" | "dollars" | "cost" | "costs" | "$")));
         follow_up(question, fs, money, whole).unwrap_or_else(|| {
             format!(
                 "Take that answer, {}. What number do you get?",
@@ -2394,6 +2396,28 @@ mod tests {
             "{}",
             v.text
         );
+    }
+
+    #[test]
+    fn how_much_time_is_not_money() {
+        let g = crate::gsm8k::extract(
+            "Nick's cell phone was initially empty but was then charged for 45 minutes and has reached a 25% charge. How much longer must the cell phone be charged to reach 100% charge?",
+            "The ratio between the time charged and the time to be charged is 100 / 25 = <<100/25=4>>4.\nTo reach 100%, the cell must be charged for 45 minutes * 4 = <<45*4=180>>180 minutes.\nSubtracting the 45 minutes that Jimmy already used to charge the cell phone, there are still 180 - 45 =<<180-45=135>>135 minutes of charging time left.\n#### 135",
+        )
+        .unwrap()
+        .graph;
+        let v = say(
+            &g,
+            &[Intervention::Graft {
+                node: g.answer(),
+                f: ProxyFn {
+                    op: ProxyOp::Add,
+                    k: n(24),
+                },
+            }],
+        );
+        assert!(!v.text.contains('$'), "{}", v.text);
+        assert!(!v.text.contains("money"), "{}", v.text);
     }
 
     #[test]
