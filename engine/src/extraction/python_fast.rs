@@ -35,6 +35,7 @@ pub(crate) fn parse_module(src: &str) -> Option<Vec<ast::Stmt>> {
         prev_end: 0,
         paren: 0,
         depth: 0,
+        names: Vec::new(),
     };
     r.module()
 }
@@ -50,6 +51,8 @@ struct Reader<'a> {
     paren: u32,
     /// Current recursion depth.
     depth: u32,
+    /// Names too long to be stored inline, each made once and shared (as ruff's interner does).
+    names: Vec<(&'a str, Name)>,
 }
 
 /// Whether the ASCII word `w` is one of Python's keywords or soft keywords (never names here).
@@ -216,10 +219,19 @@ impl<'a> Reader<'a> {
         }
         self.at = end;
         self.prev_end = end;
-        Some(ast::Identifier::new(
-            Name::new(&self.src[start..end]),
-            range(start, end),
-        ))
+        let text = &self.src[start..end];
+        let name = match Name::new_inline(text) {
+            Some(name) => name,
+            None => match self.names.iter().find(|(t, _)| *t == text) {
+                Some((_, name)) => name.clone(),
+                None => {
+                    let name = Name::new_heap(text);
+                    self.names.push((text, name.clone()));
+                    name
+                }
+            },
+        };
+        Some(ast::Identifier::new(name, range(start, end)))
     }
 
     /// The keyword `kw` at the cursor, consumed.
@@ -245,7 +257,7 @@ impl<'a> Reader<'a> {
     }
 
     fn module(&mut self) -> Option<Vec<ast::Stmt>> {
-        let mut body = Vec::new();
+        let mut body = Vec::with_capacity(4);
         loop {
             match self.line_start()? {
                 None => return Some(body),
@@ -322,9 +334,21 @@ impl<'a> Reader<'a> {
             Some(i) if i > 0 => i,
             _ => return None,
         };
-        let mut body = Vec::new();
+        // The statements go straight into the node's own list (no copy from a `Vec`).
+        let mut def = ast::StmtFunctionDef {
+            node_index: AtomicNodeIndex::NONE,
+            range: TextRange::default(),
+            is_async: false,
+            decorator_list: Default::default(),
+            name,
+            type_params: None,
+            parameters: Box::new(parameters),
+            returns: None,
+            body: Default::default(),
+        };
+        def.body.reserve(16);
         loop {
-            body.push(self.simple(true)?);
+            def.body.push(self.simple(true)?);
             let line = self.at;
             match self.line_start()? {
                 Some(i) if i == indent => {}
@@ -336,17 +360,8 @@ impl<'a> Reader<'a> {
                 Some(_) => return None,
             }
         }
-        Some(ast::Stmt::FunctionDef(ast::StmtFunctionDef {
-            node_index: AtomicNodeIndex::NONE,
-            range: range(start, self.prev_end),
-            is_async: false,
-            decorator_list: Default::default(),
-            name,
-            type_params: None,
-            parameters: Box::new(parameters),
-            returns: None,
-            body: body.into_iter().collect(),
-        }))
+        def.range = range(start, self.prev_end);
+        Some(ast::Stmt::FunctionDef(def))
     }
 
     fn eat_newline(&mut self) -> bool {
@@ -508,6 +523,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `a * b / c // d % e`.
+    #[inline(always)]
     fn term(&mut self) -> Option<ast::Expr> {
         let start = self.at;
         let mut left = self.factor()?;
@@ -558,6 +574,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `a ** b` (right-associative, its exponent a factor).
+    #[inline(always)]
     fn power(&mut self) -> Option<ast::Expr> {
         let start = self.at;
         let base = self.primary()?;
