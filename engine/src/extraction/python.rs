@@ -253,11 +253,7 @@ pub(crate) fn read_program(
     }
     // The common shape of program is read by the fast reader (the same tree as ruff's);
     // anything else, every syntax error and the `ids` marker's comment tokens go to ruff.
-    let ids_text = source.as_bytes().contains(&b'#') && source.contains("# graft: ids");
-    let fast = match ids_text {
-        true => None,
-        false => super::python_fast::parse_module(source),
-    };
+    let fast = super::python_fast::parse_module(source);
     let parsed = match fast {
         Some(_) => None,
         None => Some(ruff_python_parser::parse_module(source).map_err(|e| {
@@ -343,7 +339,7 @@ pub(crate) fn read_program(
     };
     // Only a real comment counts (not the same text inside the docstring); the cheap text
     // search first, the tokens only when the text is there at all.
-    let ids_marker = match ids_text {
+    let ids_marker = match parsed.is_some() && source.contains("# graft: ids") {
         false => None,
         true => parsed
             .as_ref()

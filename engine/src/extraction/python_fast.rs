@@ -7,11 +7,11 @@
 //! `-`/`+`) over names, decimal numbers, parentheses, calls with positional arguments and
 //! attribute access on names (`math.floor(x)`). Anything else (another statement or operator,
 //! a keyword argument, a tab or backslash outside strings and comments, a string prefix or
-//! escape, a non-ASCII identifier, a `\r`, an unexpected indent, nesting past [`MAX_DEPTH`])
-//! makes [`parse_module`] answer `None`, and the caller reads the program with ruff, which also
-//! words every syntax error. So what this module accepts, ruff accepts with the same tree: a
-//! differential test holds it to that over GSM-Hard, the repository's fixtures and generated
-//! programs. It never recurses deeper than [`MAX_DEPTH`].
+//! escape, a non-ASCII identifier, a `\r`, an unexpected indent, nesting past [`MAX_DEPTH`], a
+//! `# graft: ids` comment) makes [`parse_module`] answer `None`, and the caller reads the
+//! program with ruff, which also words every syntax error. So what this module accepts, ruff
+//! accepts with the same tree: a differential test holds it to that over GSM-Hard, the
+//! repository's fixtures and generated programs. It never recurses deeper than [`MAX_DEPTH`].
 
 use ruff_python_ast::name::Name;
 use ruff_python_ast::str::{Quote, TripleQuotes};
@@ -102,6 +102,17 @@ fn is_keyword(w: &[u8]) -> bool {
     )
 }
 
+/// The bytes of an ASCII word: letters, digits and `_`.
+const WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    t
+};
+
 /// Whether a string's text has no backslash and no control character but tabs (and newlines,
 /// when `newlines`): ruff's value is then the text itself. One branch-free pass.
 fn plain(text: &[u8], newlines: bool) -> bool {
@@ -132,8 +143,12 @@ impl<'a> Reader<'a> {
         self.at >= self.s.len()
     }
 
-    /// Skips a comment up to (not over) its newline; `None` on a control character in it.
+    /// Skips a comment up to (not over) its newline; `None` on a control character in it, and
+    /// for a `# graft: ids` comment (whose token the caller asks ruff for).
     fn comment(&mut self) -> Option<()> {
+        if self.s[self.at..].starts_with(b"# graft: ids") {
+            return None;
+        }
         while let Some(&b) = self.s.get(self.at) {
             match b {
                 b'\n' => break,
@@ -200,10 +215,12 @@ impl<'a> Reader<'a> {
         if !(first.is_ascii_alphabetic() || first == b'_') {
             return None;
         }
-        let mut end = start + 1;
-        while end < self.s.len() && (self.s[end].is_ascii_alphanumeric() || self.s[end] == b'_') {
-            end += 1;
-        }
+        let end = start
+            + 1
+            + self.s[start + 1..]
+                .iter()
+                .position(|&b| !WORD_BYTE[b as usize])
+                .unwrap_or(self.s.len() - start - 1);
         // A non-ASCII identifier (ruff normalizes those), or a string prefix.
         if matches!(self.s.get(end), Some(&b) if b >= 0x80 || b == b'"' || b == b'\'') {
             return None;
@@ -887,6 +904,7 @@ mod tests {
             "def f(): return 1\n",
             "def f() -> int:\n    return 1\n",
             "x = ~1\n",
+            "x = 1  # graft: ids 0\n",
             "x = a @ b\n",
             "x = -(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(-(1)))))))))))))))))))))))))))))))))))))))))))))))))\n",
         ] {
