@@ -4,4 +4,5 @@ pub mod gsm8k;
 pub mod printer;
 pub mod problem;
 pub mod python;
+mod python_fast;
 pub mod text_numbers;

@@ -251,15 +251,25 @@ pub(crate) fn read_program(
     if let Some(q) = question {
         check_len(Limit::TextBytes, q.len())?;
     }
-    let parsed = ruff_python_parser::parse_module(source).map_err(|e| {
-        let (line, column) = line_col(source, u32::from(e.location.start()));
-        PythonError::Syntax {
-            message: e.error.to_string(),
-            line,
-            column,
-        }
-    })?;
-    let module = parsed.syntax();
+    // The common shape of program is read by the fast reader (the same tree as ruff's);
+    // anything else, every syntax error and the `ids` marker's comment tokens go to ruff.
+    let fast = super::python_fast::parse_module(source);
+    let parsed = match fast {
+        Some(_) => None,
+        None => Some(ruff_python_parser::parse_module(source).map_err(|e| {
+            let (line, column) = line_col(source, u32::from(e.location.start()));
+            PythonError::Syntax {
+                message: e.error.to_string(),
+                line,
+                column,
+            }
+        })?),
+    };
+    let module_body: &[ast::Stmt] = match (&fast, &parsed) {
+        (Some(body), _) => body,
+        (None, Some(p)) => &p.syntax().body,
+        (None, None) => &[],
+    };
     let mut it = Interp {
         src: source,
         b: GraphBuilder::new(question.map(str::to_string)),
@@ -279,7 +289,7 @@ pub(crate) fn read_program(
     let mut entry: Option<&ast::StmtFunctionDef> = None;
     let mut defs = 0usize;
     let mut top: Vec<&ast::Stmt> = Vec::new();
-    for stmt in &module.body {
+    for stmt in module_body {
         match stmt {
             ast::Stmt::Import(imp) => it.check_import(imp)?,
             ast::Stmt::FunctionDef(f) => {
@@ -295,7 +305,7 @@ pub(crate) fn read_program(
     let only_ignorable = top.iter().all(|s| is_ignorable_top_level(s));
     if entry.is_none() && defs == 1 && only_ignorable {
         // One function under another name (`def solve():`) is the solution.
-        entry = module.body.iter().find_map(|s| match s {
+        entry = module_body.iter().find_map(|s| match s {
             ast::Stmt::FunctionDef(f) => Some(f),
             _ => None,
         });
@@ -315,7 +325,7 @@ pub(crate) fn read_program(
             it.answer_of(flow, f.start())?
         }
         None => {
-            let flow = it.block(&module.body)?;
+            let flow = it.block(module_body)?;
             match flow {
                 Flow::Next => it.last.ok_or(PythonError::Empty)?,
                 flow => it.answer_of(flow, TextSize::from(0))?,
@@ -329,11 +339,12 @@ pub(crate) fn read_program(
     };
     // Only a real comment counts (not the same text inside the docstring); the cheap text
     // search first, the tokens only when the text is there at all.
-    let ids_marker = match source.contains("# graft: ids") {
+    let ids_marker = match parsed.is_some() && source.contains("# graft: ids") {
         false => None,
         true => parsed
-            .tokens()
-            .iter()
+            .as_ref()
+            .into_iter()
+            .flat_map(|p| p.tokens().iter())
             .filter(|t| t.kind() == ruff_python_ast::token::TokenKind::Comment)
             .map(|t| u32::from(t.start()) as usize)
             .find(|&at| source[at..].starts_with("# graft: ids")),
@@ -448,6 +459,17 @@ fn line_bounds(src: &str, offset: usize) -> (usize, usize) {
         .position(|&b| b == b'\n')
         .map_or(src.len(), |i| off + i);
     (start, end)
+}
+
+/// `text.trim()`, without decoding characters when both ends are ASCII.
+fn trim(text: &str) -> &str {
+    let t = text.trim_ascii();
+    // `trim` also strips Unicode whitespace, and the vertical tab, which `trim_ascii` keeps.
+    let clear = |b: Option<&u8>| b.is_none_or(|&b| b.is_ascii() && b != 0x0b);
+    match clear(t.as_bytes().first()) && clear(t.as_bytes().last()) {
+        true => t,
+        false => t.trim(),
+    }
 }
 
 /// A number written in digits in the question: byte range, value, already used.
@@ -1185,20 +1207,28 @@ impl<'s> Interp<'s> {
 
     /// The trimmed source line at `offset`, without a `# graft:` marker.
     fn line_text(&self, offset: TextSize) -> String {
-        let (s, e) = line_bounds(self.src, u32::from(offset) as usize);
+        let off = (u32::from(offset) as usize).min(self.src.len());
+        // The line's ends by `memchr` (`str::find` of a char) where the offset allows it.
+        let (s, e) = match (self.src.get(..off), self.src.get(off..)) {
+            (Some(before), Some(after)) => (
+                before.rfind('\n').map_or(0, |i| i + 1),
+                after.find('\n').map_or(self.src.len(), |i| off + i),
+            ),
+            _ => line_bounds(self.src, off),
+        };
         let line = &self.src[s..e];
         let line = match line.as_bytes().contains(&b'#') {
             true => line.find("# graft:").map_or(line, |i| &line[..i]),
             false => line,
         };
-        line.trim().to_string()
+        trim(line).to_string()
     }
 
     /// The `# graft:` marker after a statement, if any.
     fn marker(&self, stmt: &ast::Stmt) -> Result<Marker<'s>, PythonError> {
-        let end = u32::from(stmt.end()) as usize;
-        let (_, line_end) = line_bounds(self.src, end);
-        let rest: &'s str = self.src.get(end..line_end).unwrap_or("");
+        let end = (u32::from(stmt.end()) as usize).min(self.src.len());
+        let after: &'s str = self.src.get(end..).unwrap_or("");
+        let rest = after.find('\n').map_or(after, |i| &after[..i]);
         // A marker is a comment right after the statement, nothing else between.
         let Some(hash) = rest.find('#').filter(|&h| rest[..h].trim().is_empty()) else {
             return Ok(Marker::None);
@@ -2904,6 +2934,22 @@ mod tests {
         assert!(parse_program(&to_python(&g), g.question())
             .unwrap()
             .same_as(&g));
+    }
+
+    #[test]
+    fn trim_is_strs_trim() {
+        for t in [
+            "",
+            " ",
+            "  a = 1  ",
+            "\u{a0}a\u{a0}",
+            "\u{b}x\u{b}",
+            " \u{2003}é ",
+            "x\t",
+            "\u{85}",
+        ] {
+            assert_eq!(trim(t), t.trim(), "{t:?}");
+        }
     }
 
     #[test]
