@@ -868,12 +868,24 @@ impl<'a> Context<'a> {
             && (dollars
                 || names::word_slices(&lower)
                     .any(|w| matches!(w, "money" | "dollars" | "cost" | "costs" | "$")));
-        follow_up(question, fs, money, whole).unwrap_or_else(|| {
-            format!(
-                "Take that answer, {}. What number do you get?",
-                instructions(fs)
-            )
-        })
+        // `How long is his trip?` answered "16 hours" by the solution: asked in hours.
+        let unit = self
+            .original
+            .get(u)
+            .ok()
+            .and_then(|n| n.text.as_deref())
+            .and_then(|t| unit_after(t, self.original.value(u)));
+        follow_up(question, fs, money, whole)
+            .or_else(|| {
+                let unit = unit.filter(|_| !money)?;
+                follow_up(&format!("How many {unit} is it?"), fs, false, true)
+            })
+            .unwrap_or_else(|| {
+                format!(
+                    "Take that answer, {}. What number do you get?",
+                    instructions(fs)
+                )
+            })
     }
 
     /// Whether a sentence before the question states a count of `noun` against another
@@ -1759,6 +1771,46 @@ fn counted_noun(question: &str) -> Option<String> {
     Some(noun.join(" "))
 }
 
+/// The unit a solution sentence gives its result `value` in (`hours` in "So he bikes a total
+/// of 400/25=<<400/25=16>>16 hours"), when it is a plural unit of time, length, weight or
+/// volume.
+fn unit_after(text: &str, value: Number) -> Option<&str> {
+    let m = find_numbers(text)
+        .into_iter()
+        .rev()
+        .find(|m| m.means(value))?;
+    let after = text.get(m.span.end as usize..)?;
+    let word = names::word_slices(after).next()?;
+    matches!(
+        word,
+        "seconds"
+            | "minutes"
+            | "hours"
+            | "days"
+            | "weeks"
+            | "months"
+            | "years"
+            | "miles"
+            | "kilometers"
+            | "meters"
+            | "centimeters"
+            | "feet"
+            | "inches"
+            | "yards"
+            | "pounds"
+            | "kilograms"
+            | "grams"
+            | "ounces"
+            | "tons"
+            | "gallons"
+            | "liters"
+            | "quarts"
+            | "pints"
+            | "cups"
+    )
+    .then_some(word)
+}
+
 /// `boxes of peaches` → `box of peaches`; `miles` → `mile`.
 fn singular_head(noun: &str) -> String {
     let mut ws: Vec<String> = noun.split(' ').map(str::to_string).collect();
@@ -2355,6 +2407,15 @@ mod tests {
             .as_deref(),
             Some("If that number of kitchen supplies were tripled, how many kitchen supplies would that be?")
         );
+        assert_eq!(
+            unit_after("So he bikes a total of 400/25=<<400/25=16>>16 hours", n(16)),
+            Some("hours")
+        );
+        assert_eq!(
+            unit_after("He bikes 20*2=<<20*2=40>>40 miles each day", n(40)),
+            Some("miles")
+        );
+        assert_eq!(unit_after("She has 20*2=<<20*2=40>>40 apples", n(40)), None);
         // Counted things in fractions, a difference, a ratio, no count: instructions instead.
         let once = [f(ProxyOp::Div, 5)];
         assert_eq!(
