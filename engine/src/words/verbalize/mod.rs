@@ -514,6 +514,8 @@ fn name_of(g: &Graph, id: NodeId) -> String {
 impl<'a> Context<'a> {
     fn new(original: &'a Graph, q: &'a str) -> Self {
         let sentences = sentences(q);
+        let mentions = mentions::link(original);
+        let names = Names::shared_with(original, &mentions, &sentences);
         let qi = sentences
             .iter()
             .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
@@ -531,7 +533,7 @@ impl<'a> Context<'a> {
         Context {
             original,
             q,
-            mentions: mentions::link(original),
+            mentions,
             found: find_numbers(q)
                 .into_iter()
                 .map(|m| (m.span.start as usize, m))
@@ -539,7 +541,7 @@ impl<'a> Context<'a> {
             sentences,
             qi,
             split,
-            names: Names::shared(original),
+            names,
             cast: compare::Cast::new(q),
         }
     }

@@ -74,12 +74,30 @@ impl Names {
         crate::graph::memoized(&NAMES, original, |g| std::rc::Rc::new(Names::new(g)))
     }
 
+    /// [`Names::shared`], given what the caller has already read of `original`'s question:
+    /// its mentions ([`mentions::link`]) and its sentences ([`sentences`]), so that a miss
+    /// does not work them out again.
+    pub(crate) fn shared_with(
+        original: &Graph,
+        links: &[mentions::Mention],
+        sents: &[(usize, usize)],
+    ) -> std::rc::Rc<Names> {
+        crate::graph::memoized(&NAMES, original, |g| {
+            let prep = Prep::with_parts(g, links.to_vec(), sents.to_vec());
+            std::rc::Rc::new(Names::with_prep(&prep, g))
+        })
+    }
+
     /// Names every input and step of `original` that a sentence names well.
     pub fn new(original: &Graph) -> Names {
-        let prep = Prep::new(original);
+        Names::with_prep(&Prep::new(original), original)
+    }
+
+    /// [`Names::new`] from what is read of `original`'s question.
+    fn with_prep(prep: &Prep<'_>, original: &Graph) -> Names {
         let own: Vec<Option<Name>> = original
             .ids()
-            .map(|id| own_name(&prep, original, id))
+            .map(|id| own_name(prep, original, id))
             .collect();
         Names::finish(own)
     }
@@ -188,11 +206,13 @@ impl Pronouns {
             she: false,
             he: false,
         };
+        // No letter but `S`, `H` and `E` themselves lowercases to `s`, `h` or `e`, so an ASCII
+        // comparison that ignores case is the comparison of the lowercased word.
         for w in word_slices(text) {
-            match &*lower(w) {
-                "she" => p.she = true,
-                "he" => p.he = true,
-                _ => {}
+            if w.eq_ignore_ascii_case("she") {
+                p.she = true;
+            } else if w.eq_ignore_ascii_case("he") {
+                p.he = true;
             }
         }
         p
@@ -219,10 +239,19 @@ impl<'a> Prep<'a> {
 
     /// [`Prep::new`], given `g`'s mentions ([`mentions::link`]).
     fn with_links(g: &'a Graph, links: Vec<mentions::Mention>) -> Prep<'a> {
+        Prep::with_parts(g, links, sentences(g.question().unwrap_or("")))
+    }
+
+    /// [`Prep::with_links`], given the question's sentences ([`sentences`]) too.
+    fn with_parts(
+        g: &'a Graph,
+        links: Vec<mentions::Mention>,
+        sents: Vec<(usize, usize)>,
+    ) -> Prep<'a> {
         let q = g.question().unwrap_or("");
         Prep {
             q,
-            sents: sentences(q),
+            sents,
             found: find_numbers(q),
             links,
             q_lower: std::cell::OnceCell::new(),
