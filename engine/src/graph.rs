@@ -102,7 +102,12 @@ impl std::fmt::Display for ProxyFn {
             ProxyOp::Mul => "×",
             ProxyOp::Div => "÷",
         };
-        write!(f, "{sym}{}", self.k)
+        // A whole `k` that fits 64 bits (nearly every one drawn) is written as that integer,
+        // which is what `Number`'s display writes for it, without its 128-bit arithmetic.
+        match self.k.to_integer().and_then(|k| i64::try_from(k).ok()) {
+            Some(k) => write!(f, "{sym}{k}"),
+            None => write!(f, "{sym}{}", self.k),
+        }
     }
 }
 

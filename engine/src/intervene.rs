@@ -398,11 +398,24 @@ fn graft(
         r.dedup();
         r
     };
+    // `t_plus` and `t +5`, built without the formatting machinery (a graft is drawn often).
+    let suffix = proxy_suffix(f.op);
+    let mut name = String::with_capacity(node.name.len() + 1 + suffix.len());
+    name.push_str(&node.name);
+    name.push('_');
+    name.push_str(suffix);
+    let mut text = String::with_capacity(node.name.len() + 8);
+    text.push_str(&node.name);
+    text.push(' ');
+    {
+        use std::fmt::Write;
+        write!(text, "{f}").expect("writing to a String cannot fail");
+    }
     let proxy = Node {
-        name: format!("{}_{}", node.name, proxy_suffix(f.op)),
+        name,
         kind: NodeKind::Proxy { f },
         operands: vec![t],
-        text: Some(format!("{} {}", node.name, f)),
+        text: Some(text),
     };
     let p = g.insert_node(proxy, Number::ZERO, Some(t))?;
     for r in readers {
