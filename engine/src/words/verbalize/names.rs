@@ -1250,8 +1250,8 @@ const NAMED_MAX: usize = 4096;
 std::thread_local! {
     /// [`name_in_text`]'s memo, by a hash of the arguments: the names of every variant of an
     /// original are cut from the same sentences around the same numbers.
-    static NAMED: std::cell::RefCell<(usize, std::collections::HashMap<u64, Vec<NamedCall>>)> =
-        std::cell::RefCell::new((0, std::collections::HashMap::new()));
+    static NAMED: std::cell::RefCell<(usize, rustc_hash::FxHashMap<u64, Vec<NamedCall>>)> =
+        std::cell::RefCell::new((0, rustc_hash::FxHashMap::default()));
 }
 
 /// [`name_in`], with `bare_ok` false when a bare "the number of nouns" would be ambiguous (the
@@ -1268,7 +1268,8 @@ fn name_in_text(
     // The name reads only whether the value is whole, so the steps a graft gives new values
     // are named from the memo too.
     let integer = value.is_integer();
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // A fast hash: a hit compares the arguments in full.
+    let mut h = rustc_hash::FxHasher::default();
     (sentence, pre_end, num_end, money, integer, bare_ok).hash(&mut h);
     let key = h.finish();
     let same = |c: &NamedCall| {
@@ -1292,7 +1293,7 @@ fn name_in_text(
     NAMED.with(|m| {
         let mut m = m.borrow_mut();
         if m.0 >= NAMED_MAX {
-            *m = (0, std::collections::HashMap::new());
+            *m = (0, rustc_hash::FxHashMap::default());
         }
         m.0 += 1;
         m.1.entry(key).or_default().push(NamedCall {
