@@ -223,7 +223,7 @@ pub(super) fn comparison(
     if let Some(told) = measures(text, question, fs, salt) {
         return Some(told);
     }
-    if let Some(told) = places(question, money, fs) {
+    if let Some(told) = places(text, question, money, fs) {
         return Some(told);
     }
     // `How many books does he borrow if the library is open …?`: the condition is told first.
@@ -405,8 +405,8 @@ const MEASURES: &[(&str, &str, &str, &[&str])] = &[
 /// is Gracie?` (counted in the one unit the problem measures heights in).
 fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
     let asked = question.trim().trim_end_matches('?');
-    let ws = words_of(asked);
-    let lower: Vec<String> = lower_words_of(asked);
+    let split = text.words(asked);
+    let (ws, lower) = (&split.words, &split.lower);
     let be = |w: &str| w == "is" || w == "was";
     // `How tall is the building?`: a thing, compared with a second one.
     let thing = |the: &str, noun: &str| {
@@ -538,13 +538,13 @@ fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Optio
 /// `How many books are in the library?` grafted `+82, ×2`: "A second library has 82 more
 /// books than this one. A third library has twice as many books as the second. How many books
 /// are in the third library?"
-fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
+fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
     if money || fs.len() + 1 >= ORDINALS.len() {
         return None;
     }
     let asked = question.trim().trim_end_matches('?');
-    let ws = words_of(asked);
-    let lower: Vec<String> = lower_words_of(asked);
+    let split = text.words(asked);
+    let (ws, lower) = (&split.words, &split.lower);
     if lower.len() < 7 || lower[0] != "how" || lower[1] != "many" {
         return None;
     }
@@ -671,7 +671,18 @@ pub(super) struct Cast<'t> {
     free: std::cell::OnceCell<Vec<&'static str>>,
     /// Its only person, if it names exactly one.
     only: std::cell::OnceCell<Option<String>>,
+    /// The words of the last few questions asked about ([`Cast::words`]).
+    splits: std::cell::RefCell<Vec<(Box<str>, std::rc::Rc<Words>)>>,
 }
+
+/// A question's words ([`words_of`]) and the same words lowercased ([`lower_words_of`]).
+struct Words {
+    words: Vec<String>,
+    lower: Vec<String>,
+}
+
+/// How many questions' words a [`Cast`] keeps (the question, and its head without an `if`).
+const SPLITS_KEPT: usize = 4;
 
 impl<'t> Cast<'t> {
     /// Nothing worked out yet for `text`.
@@ -680,7 +691,26 @@ impl<'t> Cast<'t> {
             text,
             free: std::cell::OnceCell::new(),
             only: std::cell::OnceCell::new(),
+            splits: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// The words of `asked` (a question of this text): split once, however many
+    /// comparisons read them (every draw of a curriculum asks about the same question).
+    fn words(&self, asked: &str) -> std::rc::Rc<Words> {
+        let mut kept = self.splits.borrow_mut();
+        if let Some((_, w)) = kept.iter().find(|(t, _)| **t == *asked) {
+            return std::rc::Rc::clone(w);
+        }
+        let w = std::rc::Rc::new(Words {
+            words: words_of(asked),
+            lower: lower_words_of(asked),
+        });
+        if kept.len() == SPLITS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((asked.into(), std::rc::Rc::clone(&w)));
+        w
     }
 
     /// The names the text does not write (a word equal to one, any case, with any `'s`
@@ -720,8 +750,8 @@ impl<'t> Cast<'t> {
 /// Reads `How many N AUX WHO VERB TAIL?` (or `How much [money] …` when `money`).
 fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     let asked = question.trim().trim_end_matches('?');
-    let ws = words_of(asked);
-    let lower: Vec<String> = lower_words_of(asked);
+    let split = text.words(asked);
+    let (ws, lower) = (&split.words, &split.lower);
     if lower.len() < 5 || lower[0] != "how" {
         return None;
     }
