@@ -1293,7 +1293,10 @@ fn name_in_text(
     NAMED.with(|m| {
         let mut m = m.borrow_mut();
         if m.0 >= NAMED_MAX {
+            // Room for a full memo at once: no rehashing while it fills again.
+            let room = NAMED_MAX.min(m.1.len());
             *m = (0, rustc_hash::FxHashMap::default());
+            m.1.reserve(room);
         }
         m.0 += 1;
         m.1.entry(key).or_default().push(NamedCall {
