@@ -163,6 +163,18 @@ fn not_a_name(w: &str) -> bool {
         || super::numerals::TENS.contains(&w)
 }
 
+/// [`not_a_name`] of `w` lowercased; an ASCII word is compared without a lowercase copy (the
+/// lists are lowercase ASCII, so ignoring ASCII case is comparing the lowercased word).
+fn not_a_capitalised_name(w: &str) -> bool {
+    if !w.is_ascii() {
+        return not_a_name(&w.to_lowercase());
+    }
+    let is = |x: &&str| w.eq_ignore_ascii_case(x);
+    NOT_NAMES.iter().any(is)
+        || super::numerals::UNITS.iter().any(is)
+        || super::numerals::TENS.iter().any(is)
+}
+
 /// Words after a question's subject that are not the verb a comparison can conjugate.
 const NOT_VERBS: &[&str] = &[
     "be", "been", "still", "also", "just", "now", "already", "ever", "even", "then", "each", "all",
@@ -719,14 +731,31 @@ impl<'t> Cast<'t> {
         self.free.get_or_init(|| {
             let mut named = [false; PEOPLE.len()];
             for word in word_slices(self.text) {
-                let lowered = lower(word);
-                let w = lowered.trim_end_matches("'s");
+                // An ASCII word needs no lowercase copy: its `'s` endings are trimmed in any
+                // case, and the names compare ignoring ASCII case below.
+                let lowered;
+                let w = if word.is_ascii() {
+                    let mut w = word;
+                    while let Some(rest) = w
+                        .len()
+                        .checked_sub(2)
+                        .and_then(|at| w.get(at..))
+                        .filter(|end| end.eq_ignore_ascii_case("'s"))
+                        .map(|_| &w[..w.len() - 2])
+                    {
+                        w = rest;
+                    }
+                    w
+                } else {
+                    lowered = lower(word);
+                    lowered.trim_end_matches("'s")
+                };
                 for (i, p) in PEOPLE.iter().enumerate() {
                     // The names are ASCII: their lowercase is their ASCII lowercase.
                     if w.len() == p.len()
                         && w.bytes()
                             .zip(p.bytes())
-                            .all(|(a, b)| a == b.to_ascii_lowercase())
+                            .all(|(a, b)| a.to_ascii_lowercase() == b.to_ascii_lowercase())
                     {
                         named[i] = true;
                     }
@@ -929,8 +958,8 @@ fn only_person(text: &str) -> Option<String> {
         if w.len() < 2
             || !w.starts_with(|c: char| c.is_uppercase())
             || !w.chars().all(char::is_alphabetic)
-            || not_a_name(&w.to_lowercase())
             || w.chars().skip(1).any(char::is_uppercase)
+            || not_a_capitalised_name(w)
         {
             continue;
         }
