@@ -1075,14 +1075,11 @@ impl Graph {
                 .collect();
             &heap
         };
-        let value = node
-            .kind
-            .compute(args, own)
-            .map_err(|e| GraphError::Eval {
-                node: id,
-                name: node.name.clone(),
-                source: e,
-            })?;
+        let value = node.kind.compute(args, own).map_err(|e| GraphError::Eval {
+            node: id,
+            name: node.name.clone(),
+            source: e,
+        })?;
         let node = Arc::new(node);
         // A second handle to read the operands through while the graph gets its edges.
         let added = Arc::clone(&node);

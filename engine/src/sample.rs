@@ -170,7 +170,16 @@ pub fn sample_against(
         // read the new value: either way the cascade is that of `t` taking `root_value`.
         let root_checked = cfg.kind == SampleKind::SetInput && root_value != value;
         cascade.clear();
-        if simulate(original, g, t, root_value, root_checked, c, &mut values, &mut cascade) {
+        if simulate(
+            original,
+            g,
+            t,
+            root_value,
+            root_checked,
+            c,
+            &mut values,
+            &mut cascade,
+        ) {
             // A graft's cascade is the one just simulated: the graph is built without
             // computing it again.
             let made = match iv {
@@ -392,7 +401,11 @@ mod tests {
             for _ in 0..4 {
                 let s = sample_with(&g, &SampleConfig::default(), &c, &mut rng).unwrap();
                 let (graph, diff) = intervene(&g, &s.intervention).unwrap();
-                assert!(s.graph.identical(&graph), "seed {seed}: {:?}", s.intervention);
+                assert!(
+                    s.graph.identical(&graph),
+                    "seed {seed}: {:?}",
+                    s.intervention
+                );
                 assert_eq!(s.diff, diff, "seed {seed}: {:?}", s.intervention);
                 g = s.graph;
             }

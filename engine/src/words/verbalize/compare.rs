@@ -755,7 +755,7 @@ impl<'t> Cast<'t> {
                     if w.len() == p.len()
                         && w.bytes()
                             .zip(p.bytes())
-                            .all(|(a, b)| a.to_ascii_lowercase() == b.to_ascii_lowercase())
+                            .all(|(a, b)| a.eq_ignore_ascii_case(&b))
                     {
                         named[i] = true;
                     }

@@ -28,7 +28,8 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
         if matches!(c, '.' | '?' | '!') {
             // Past the closing quotes and brackets.
             let mut j = next;
-            while let Some(d) = char_at(j).filter(|d| matches!(d, '"' | '\'' | ')' | '”' | '’')) {
+            while let Some(d) = char_at(j).filter(|d| matches!(d, '"' | '\'' | ')' | '”' | '’'))
+            {
                 j += d.len_utf8();
             }
             let at_end = char_at(j).is_none_or(char::is_whitespace);
