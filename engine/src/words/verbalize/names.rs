@@ -323,8 +323,9 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 || q_lower
                     .get_or_init(|| q.to_lowercase())
                     .matches(&format!(" {}", singular(&noun)))
-                    .count()
-                    <= 1;
+                    // At most one: no need to count past a second.
+                    .nth(1)
+                    .is_none();
             name_in_text(
                 q.get(s..e)?,
                 pre_end - s,
