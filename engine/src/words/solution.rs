@@ -640,7 +640,14 @@ fn digit_numbers(text: &str) -> Vec<(usize, usize, Number)> {
             if let Some(end) = number_end(b, i) {
                 let after_ok = b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
                 if after_ok {
-                    if let Some(v) = Number::parse_decimal(&text[i..end].replace(',', "")) {
+                    // Thousands commas dropped (a copy only when there is one).
+                    let written = &text[i..end];
+                    let v = if written.contains(',') {
+                        Number::parse_decimal(&written.replace(',', ""))
+                    } else {
+                        Number::parse_decimal(written)
+                    };
+                    if let Some(v) = v {
                         out.push((i, end, v));
                     }
                 }
