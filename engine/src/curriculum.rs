@@ -144,9 +144,20 @@ pub fn sub_seed(seed: u64, source_id: &str, chain: u32) -> u64 {
 
 /// The nodes on a longest source→answer path (counted in operations), in evaluation order.
 pub fn critical_path(g: &Graph) -> Vec<NodeId> {
-    let levels = g.levels();
+    g.with_levels(|levels| critical_path_with(g, levels))
+}
+
+/// [`critical_path`], given the graph's [`Graph::levels`].
+fn critical_path_with(g: &Graph, levels: &[u32]) -> Vec<NodeId> {
     // down[v]: most operations on a path from v to the answer, after v.
-    let mut down = vec![i64::MIN; g.len()];
+    let mut buf = [i64::MIN; 64];
+    let mut heap: Vec<i64>;
+    let down: &mut [i64] = if g.len() <= buf.len() {
+        &mut buf[..g.len()]
+    } else {
+        heap = vec![i64::MIN; g.len()];
+        &mut heap
+    };
     down[g.answer().index()] = 0;
     for &id in g.order().iter().rev() {
         let d = down[id.index()];

@@ -102,7 +102,12 @@ impl std::fmt::Display for ProxyFn {
             ProxyOp::Mul => "×",
             ProxyOp::Div => "÷",
         };
-        write!(f, "{sym}{}", self.k)
+        // A whole `k` that fits 64 bits (nearly every one drawn) is written as that integer,
+        // which is what `Number`'s display writes for it, without its 128-bit arithmetic.
+        match self.k.to_integer().and_then(|k| i64::try_from(k).ok()) {
+            Some(k) => write!(f, "{sym}{k}"),
+            None => write!(f, "{sym}{}", self.k),
+        }
     }
 }
 
@@ -370,6 +375,10 @@ pub struct Override {
     /// The value read instead of the literal.
     pub value: Number,
 }
+
+/// Graphs with at most this many nodes get their per-node scratch (levels, marks) on the
+/// stack.
+const SMALL_GRAPH: usize = 64;
 
 /// Room left in a copy's per-node vectors, so that the nodes an intervention adds to it
 /// (a graft adds one, a distractor two) do not reallocate them.
@@ -911,6 +920,12 @@ impl Graph {
     /// Marks every node the answer depends on (the answer included).
     pub fn relevant(&self) -> Vec<bool> {
         let mut mark = vec![false; self.len()];
+        self.fill_relevant(&mut mark);
+        mark
+    }
+
+    /// Marks in `mark` (one slot per node, all false) every node the answer depends on.
+    fn fill_relevant(&self, mark: &mut [bool]) {
         mark[self.answer.index()] = true;
         for &id in self.order.iter().rev() {
             if mark[id.index()] {
@@ -919,7 +934,6 @@ impl Graph {
                 }
             }
         }
-        mark
     }
 
     fn compute(&self, id: NodeId) -> Result<Number, GraphError> {
@@ -1004,13 +1018,14 @@ impl Graph {
     /// A name not used by any node, based on `base`.
     pub fn unique_name(&self, base: &str) -> String {
         let base = identifier(base);
-        let similar: HashSet<&str> = self
+        // Few names share a prefix: a list scanned beats a hash set built.
+        let similar: Vec<&str> = self
             .dag
             .node_weights()
             .map(|node| node.name.as_str())
             .filter(|n| n.starts_with(base.as_str()))
             .collect();
-        unique_name(|n| similar.contains(n), &base)
+        unique_name(|n| similar.contains(&n), &base)
     }
 
     /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),
@@ -1045,25 +1060,35 @@ impl Graph {
         if !is_normal_identifier(&node.name) || taken(&node.name) {
             node.name = self.unique_name(&node.name);
         }
-        let args: Vec<Number> = node
-            .operands
-            .iter()
-            .map(|o| self.values[o.index()])
-            .collect();
-        let value = node
-            .kind
-            .compute(&args, own)
-            .map_err(|e| GraphError::Eval {
-                node: id,
-                name: node.name.clone(),
-                source: e,
-            })?;
-        let operands = node.operands.clone();
-        self.dag.add_node(Arc::new(node));
+        let mut buf = [Number::ZERO; 8];
+        let heap: Vec<Number>;
+        let args: &[Number] = if node.operands.len() <= buf.len() {
+            for (slot, o) in buf.iter_mut().zip(&node.operands) {
+                *slot = self.values[o.index()];
+            }
+            &buf[..node.operands.len()]
+        } else {
+            heap = node
+                .operands
+                .iter()
+                .map(|o| self.values[o.index()])
+                .collect();
+            &heap
+        };
+        let value = node.kind.compute(args, own).map_err(|e| GraphError::Eval {
+            node: id,
+            name: node.name.clone(),
+            source: e,
+        })?;
+        let node = Arc::new(node);
+        // A second handle to read the operands through while the graph gets its edges.
+        let added = Arc::clone(&node);
+        self.dag.add_node(node);
         self.values.push(value);
-        for o in operands {
+        for o in &added.operands {
             self.dag.add_edge(o.ix(), id.ix(), ());
         }
+        drop(added);
         self.order.insert(at, id);
         self.pos.push(0);
         for (i, n) in self.order.iter().enumerate().skip(at) {
@@ -1095,8 +1120,21 @@ impl Graph {
 
     /// Size and difficulty figures.
     pub fn metrics(&self) -> Metrics {
-        let relevant = self.relevant();
-        let level = self.levels();
+        self.with_levels(|level| self.metrics_with(level))
+    }
+
+    /// [`Graph::metrics`], given the graph's [`Graph::levels`].
+    fn metrics_with(&self, level: &[u32]) -> Metrics {
+        let mut rel_buf = [false; SMALL_GRAPH];
+        let mut rel_heap: Vec<bool>;
+        let relevant: &mut [bool] = if self.len() <= SMALL_GRAPH {
+            &mut rel_buf[..self.len()]
+        } else {
+            rel_heap = vec![false; self.len()];
+            &mut rel_heap
+        };
+        self.fill_relevant(relevant);
+        let relevant: &[bool] = relevant;
         let mut m = Metrics {
             nodes: self.len() as u32,
             ..Metrics::default()
@@ -1115,19 +1153,32 @@ impl Graph {
             }
         }
         m.depth = level[self.answer.index()];
-        let mut per_level = vec![0u32; m.depth as usize + 1];
+        let slots = m.depth as usize + 1;
+        let mut per_buf = [0u32; SMALL_GRAPH];
+        let mut per_heap: Vec<u32>;
+        let per_level: &mut [u32] = if slots <= SMALL_GRAPH {
+            &mut per_buf[..slots]
+        } else {
+            per_heap = vec![0u32; slots];
+            &mut per_heap
+        };
         for id in self.ids() {
             if relevant[id.index()] && self.node(id).kind.is_operation() {
                 per_level[level[id.index()] as usize] += 1;
             }
         }
-        m.width = per_level.into_iter().max().unwrap_or(0);
+        m.width = per_level.iter().copied().max().unwrap_or(0);
         m
     }
 
     /// The longest source→answer path, counted in operations (as in [`Graph::metrics`]).
     pub fn depth(&self) -> u32 {
-        let mut buf = [0u32; 64];
+        self.with_levels(|level| level[self.answer.index()])
+    }
+
+    /// `f` of the graph's [`Graph::levels`], held on the stack for a small graph.
+    pub(crate) fn with_levels<R>(&self, f: impl FnOnce(&[u32]) -> R) -> R {
+        let mut buf = [0u32; SMALL_GRAPH];
         let mut heap: Vec<u32>;
         let level: &mut [u32] = if self.len() <= buf.len() {
             &mut buf[..self.len()]
@@ -1136,7 +1187,7 @@ impl Graph {
             &mut heap
         };
         self.fill_levels(level);
-        level[self.answer.index()]
+        f(level)
     }
 
     /// Per node, the longest operation count from a source (the node's layer).

@@ -385,6 +385,40 @@ fn graft(
     t: NodeId,
     f: ProxyFn,
 ) -> Result<(Vec<ValueChange>, Vec<NodeId>), InterventionError> {
+    let p = graft_node(g, t, f)?;
+    let changes = g.cascade(&[p])?;
+    Ok((changes, vec![p]))
+}
+
+/// [`intervene`] with a graft `f` on `t` whose cascade is already known: `changes` are the
+/// nodes below `t` whose value changes once every reader of `t` reads `f(t)`, in evaluation
+/// order, as [`Graph::cascade`] finds them (the sampler works them out to judge a draw). The
+/// graph and diff are those [`intervene`] gives, without computing the cascade again.
+pub(crate) fn graft_with_cascade(
+    g: &Graph,
+    t: NodeId,
+    f: ProxyFn,
+    changes: Vec<ValueChange>,
+) -> Result<(Graph, Diff), InterventionError> {
+    let mut h = g.clone();
+    let before = (h.answer_value(), depth(&h));
+    let p = graft_node(&mut h, t, f)?;
+    for c in &changes {
+        h.set_raw_value(c.node, c.new);
+    }
+    let diff = Diff {
+        changes,
+        added: vec![p],
+        answer: (before.0, h.answer_value()),
+        depth: (before.1, depth(&h)),
+        reextracted: None,
+    };
+    Ok((h, diff))
+}
+
+/// Inserts the proxy `f(t)` right after `t` and makes every reader of `t` (and the answer,
+/// when it is `t`) read it instead; the values below it are left for the caller to update.
+fn graft_node(g: &mut Graph, t: NodeId, f: ProxyFn) -> Result<NodeId, InterventionError> {
     let node = g.get(t)?;
     if matches!(node.kind, NodeKind::Constant) {
         return Err(InterventionError::Constant {
@@ -398,11 +432,24 @@ fn graft(
         r.dedup();
         r
     };
+    // `t_plus` and `t +5`, built without the formatting machinery (a graft is drawn often).
+    let suffix = proxy_suffix(f.op);
+    let mut name = String::with_capacity(node.name.len() + 1 + suffix.len());
+    name.push_str(&node.name);
+    name.push('_');
+    name.push_str(suffix);
+    let mut text = String::with_capacity(node.name.len() + 8);
+    text.push_str(&node.name);
+    text.push(' ');
+    {
+        use std::fmt::Write;
+        write!(text, "{f}").expect("writing to a String cannot fail");
+    }
     let proxy = Node {
-        name: format!("{}_{}", node.name, proxy_suffix(f.op)),
+        name,
         kind: NodeKind::Proxy { f },
         operands: vec![t],
-        text: Some(format!("{} {}", node.name, f)),
+        text: Some(text),
     };
     let p = g.insert_node(proxy, Number::ZERO, Some(t))?;
     for r in readers {
@@ -411,8 +458,7 @@ fn graft(
     if g.answer() == t {
         g.set_answer(p);
     }
-    let changes = g.cascade(&[p])?;
-    Ok((changes, vec![p]))
+    Ok(p)
 }
 
 fn proxy_suffix(op: ProxyOp) -> &'static str {

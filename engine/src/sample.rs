@@ -9,8 +9,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::constraints::{check_nodes, holds_with_values, proxy_allowed, Constraints, Violation};
-use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp};
-use crate::intervene::{intervene, Diff, Intervention};
+use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp, ValueChange};
+use crate::intervene::{graft_with_cascade, intervene, Diff, Intervention};
 use crate::number::Number;
 
 /// Which kind of intervention to draw.
@@ -138,6 +138,7 @@ pub fn sample_against(
     // Draws are judged on a scratch copy of the values (the change is simulated, not made);
     // only the accepted draw is applied to a copy of the graph.
     let mut values: Vec<Number> = g.values().to_vec();
+    let mut cascade: Vec<ValueChange> = Vec::new();
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
@@ -168,8 +169,26 @@ pub fn sample_against(
         // A graft makes every reader of `t` read `f(t)`; setting an input makes every reader
         // read the new value: either way the cascade is that of `t` taking `root_value`.
         let root_checked = cfg.kind == SampleKind::SetInput && root_value != value;
-        if simulate(original, g, t, root_value, root_checked, c, &mut values) {
-            match intervene(g, &iv) {
+        cascade.clear();
+        if simulate(
+            original,
+            g,
+            t,
+            root_value,
+            root_checked,
+            c,
+            &mut values,
+            &mut cascade,
+        ) {
+            // A graft's cascade is the one just simulated: the graph is built without
+            // computing it again.
+            let made = match iv {
+                Intervention::Graft { node, f } => {
+                    graft_with_cascade(g, node, f, std::mem::take(&mut cascade))
+                }
+                _ => intervene(g, &iv),
+            };
+            match made {
                 Ok((graph, diff)) => {
                     debug_assert!(check_nodes(original, &graph, touched(&diff), c).is_empty());
                     return Ok(Sampled {
@@ -226,7 +245,9 @@ fn touched(diff: &Diff) -> impl Iterator<Item = NodeId> + '_ {
 /// Simulates every reader of `t` seeing `root_value` instead of `t`'s value: recomputes the
 /// descendants of `t` in `values` (a copy of `g`'s values, restored before returning) and
 /// checks the nodes whose value changed (and `t` itself when `root_checked`). False when a
-/// value cannot be computed or a rule is broken.
+/// value cannot be computed or a rule is broken. When true, `cascade` holds the descendants
+/// whose value changed, in evaluation order (what [`Graph::cascade`] reports).
+#[allow(clippy::too_many_arguments)]
 fn simulate(
     original: &Graph,
     g: &Graph,
@@ -235,6 +256,7 @@ fn simulate(
     root_checked: bool,
     c: &Constraints,
     values: &mut [Number],
+    cascade: &mut Vec<ValueChange>,
 ) -> bool {
     let desc = g.descendants(&[t]);
     values[t.index()] = root_value;
@@ -263,6 +285,18 @@ fn simulate(
         }
     }
     ok = ok && holds_with_values(original, g, changed.iter().copied(), values, c);
+    if ok {
+        cascade.extend(
+            changed
+                .iter()
+                .filter(|&&id| id != t)
+                .map(|&id| ValueChange {
+                    node: id,
+                    old: g.value(id),
+                    new: values[id.index()],
+                }),
+        );
+    }
     values[t.index()] = g.value(t);
     for &id in &desc {
         values[id.index()] = g.value(id);
@@ -348,6 +382,32 @@ mod tests {
                 assert_eq!(a.draws, b.draws);
                 assert!(check(&g, &a.graph, &c).is_empty());
                 assert!(a.draws >= 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_sampled_graft_is_the_graft_intervene_makes() {
+        // The sampler builds a graft's graph from the cascade it simulated: the graph and the
+        // diff must be those `intervene` computes, chained over several rounds and
+        // constraints (so that some draws are rejected first).
+        let c = Constraints {
+            max_factor: Some(Number::int(20)),
+            ..Constraints::default()
+        };
+        for seed in 0..40 {
+            let mut g = eggs();
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            for _ in 0..4 {
+                let s = sample_with(&g, &SampleConfig::default(), &c, &mut rng).unwrap();
+                let (graph, diff) = intervene(&g, &s.intervention).unwrap();
+                assert!(
+                    s.graph.identical(&graph),
+                    "seed {seed}: {:?}",
+                    s.intervention
+                );
+                assert_eq!(s.diff, diff, "seed {seed}: {:?}", s.intervention);
+                g = s.graph;
             }
         }
     }

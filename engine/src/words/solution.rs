@@ -419,9 +419,23 @@ fn render(e: &Expr, args: &[Number], st: Style) -> Option<(String, u8)> {
             };
             let (l, lp) = render(a, args, st)?;
             let (r, rp) = render(b, args, st)?;
-            let l = if lp < p { format!("({l})") } else { l };
-            let r = if rp <= p { format!("({r})") } else { r };
-            (format!("{l}{}{r}", sp(sym)), p)
+            // `l op r`, each side in brackets when it binds looser, written into one string.
+            let mut out = String::with_capacity(l.len() + r.len() + sym.len() + 6);
+            let mut side = |s: &str, bracketed: bool| {
+                if bracketed {
+                    out.push('(');
+                    out.push_str(s);
+                    out.push(')');
+                } else {
+                    out.push_str(s);
+                }
+            };
+            side(&l, lp < p);
+            side(if st.spaced { " " } else { "" }, false);
+            side(sym, false);
+            side(if st.spaced { " " } else { "" }, false);
+            side(&r, rp <= p);
+            (out, p)
         }
         // A function's result enters the calculation as its value.
         Expr::Call(..) => (operand(e.eval(args).ok()?), 4),
@@ -640,7 +654,14 @@ fn digit_numbers(text: &str) -> Vec<(usize, usize, Number)> {
             if let Some(end) = number_end(b, i) {
                 let after_ok = b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
                 if after_ok {
-                    if let Some(v) = Number::parse_decimal(&text[i..end].replace(',', "")) {
+                    // Thousands commas dropped (a copy only when there is one).
+                    let written = &text[i..end];
+                    let v = if written.contains(',') {
+                        Number::parse_decimal(&written.replace(',', ""))
+                    } else {
+                        Number::parse_decimal(written)
+                    };
+                    if let Some(v) = v {
                         out.push((i, end, v));
                     }
                 }

@@ -163,6 +163,18 @@ fn not_a_name(w: &str) -> bool {
         || super::numerals::TENS.contains(&w)
 }
 
+/// [`not_a_name`] of `w` lowercased; an ASCII word is compared without a lowercase copy (the
+/// lists are lowercase ASCII, so ignoring ASCII case is comparing the lowercased word).
+fn not_a_capitalised_name(w: &str) -> bool {
+    if !w.is_ascii() {
+        return not_a_name(&w.to_lowercase());
+    }
+    let is = |x: &&str| w.eq_ignore_ascii_case(x);
+    NOT_NAMES.iter().any(is)
+        || super::numerals::UNITS.iter().any(is)
+        || super::numerals::TENS.iter().any(is)
+}
+
 /// Words after a question's subject that are not the verb a comparison can conjugate.
 const NOT_VERBS: &[&str] = &[
     "be", "been", "still", "also", "just", "now", "already", "ever", "even", "then", "each", "all",
@@ -223,7 +235,7 @@ pub(super) fn comparison(
     if let Some(told) = measures(text, question, fs, salt) {
         return Some(told);
     }
-    if let Some(told) = places(question, money, fs) {
+    if let Some(told) = places(text, question, money, fs) {
         return Some(told);
     }
     // `How many books does he borrow if the library is open …?`: the condition is told first.
@@ -405,8 +417,8 @@ const MEASURES: &[(&str, &str, &str, &[&str])] = &[
 /// is Gracie?` (counted in the one unit the problem measures heights in).
 fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
     let asked = question.trim().trim_end_matches('?');
-    let ws = words_of(asked);
-    let lower: Vec<String> = lower_words_of(asked);
+    let split = text.words(asked);
+    let (ws, lower) = (&split.words, &split.lower);
     let be = |w: &str| w == "is" || w == "was";
     // `How tall is the building?`: a thing, compared with a second one.
     let thing = |the: &str, noun: &str| {
@@ -538,13 +550,13 @@ fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Optio
 /// `How many books are in the library?` grafted `+82, ×2`: "A second library has 82 more
 /// books than this one. A third library has twice as many books as the second. How many books
 /// are in the third library?"
-fn places(question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
+fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
     if money || fs.len() + 1 >= ORDINALS.len() {
         return None;
     }
     let asked = question.trim().trim_end_matches('?');
-    let ws = words_of(asked);
-    let lower: Vec<String> = lower_words_of(asked);
+    let split = text.words(asked);
+    let (ws, lower) = (&split.words, &split.lower);
     if lower.len() < 7 || lower[0] != "how" || lower[1] != "many" {
         return None;
     }
@@ -671,7 +683,18 @@ pub(super) struct Cast<'t> {
     free: std::cell::OnceCell<Vec<&'static str>>,
     /// Its only person, if it names exactly one.
     only: std::cell::OnceCell<Option<String>>,
+    /// The words of the last few questions asked about ([`Cast::words`]).
+    splits: std::cell::RefCell<Vec<(Box<str>, std::rc::Rc<Words>)>>,
 }
+
+/// A question's words ([`words_of`]) and the same words lowercased ([`lower_words_of`]).
+struct Words {
+    words: Vec<String>,
+    lower: Vec<String>,
+}
+
+/// How many questions' words a [`Cast`] keeps (the question, and its head without an `if`).
+const SPLITS_KEPT: usize = 4;
 
 impl<'t> Cast<'t> {
     /// Nothing worked out yet for `text`.
@@ -680,7 +703,26 @@ impl<'t> Cast<'t> {
             text,
             free: std::cell::OnceCell::new(),
             only: std::cell::OnceCell::new(),
+            splits: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// The words of `asked` (a question of this text): split once, however many
+    /// comparisons read them (every draw of a curriculum asks about the same question).
+    fn words(&self, asked: &str) -> std::rc::Rc<Words> {
+        let mut kept = self.splits.borrow_mut();
+        if let Some((_, w)) = kept.iter().find(|(t, _)| **t == *asked) {
+            return std::rc::Rc::clone(w);
+        }
+        let w = std::rc::Rc::new(Words {
+            words: words_of(asked),
+            lower: lower_words_of(asked),
+        });
+        if kept.len() == SPLITS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((asked.into(), std::rc::Rc::clone(&w)));
+        w
     }
 
     /// The names the text does not write (a word equal to one, any case, with any `'s`
@@ -689,14 +731,31 @@ impl<'t> Cast<'t> {
         self.free.get_or_init(|| {
             let mut named = [false; PEOPLE.len()];
             for word in word_slices(self.text) {
-                let lowered = lower(word);
-                let w = lowered.trim_end_matches("'s");
+                // An ASCII word needs no lowercase copy: its `'s` endings are trimmed in any
+                // case, and the names compare ignoring ASCII case below.
+                let lowered;
+                let w = if word.is_ascii() {
+                    let mut w = word;
+                    while let Some(rest) = w
+                        .len()
+                        .checked_sub(2)
+                        .and_then(|at| w.get(at..))
+                        .filter(|end| end.eq_ignore_ascii_case("'s"))
+                        .map(|_| &w[..w.len() - 2])
+                    {
+                        w = rest;
+                    }
+                    w
+                } else {
+                    lowered = lower(word);
+                    lowered.trim_end_matches("'s")
+                };
                 for (i, p) in PEOPLE.iter().enumerate() {
                     // The names are ASCII: their lowercase is their ASCII lowercase.
                     if w.len() == p.len()
                         && w.bytes()
                             .zip(p.bytes())
-                            .all(|(a, b)| a == b.to_ascii_lowercase())
+                            .all(|(a, b)| a.eq_ignore_ascii_case(&b))
                     {
                         named[i] = true;
                     }
@@ -720,8 +779,8 @@ impl<'t> Cast<'t> {
 /// Reads `How many N AUX WHO VERB TAIL?` (or `How much [money] …` when `money`).
 fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     let asked = question.trim().trim_end_matches('?');
-    let ws = words_of(asked);
-    let lower: Vec<String> = lower_words_of(asked);
+    let split = text.words(asked);
+    let (ws, lower) = (&split.words, &split.lower);
     if lower.len() < 5 || lower[0] != "how" {
         return None;
     }
@@ -899,8 +958,8 @@ fn only_person(text: &str) -> Option<String> {
         if w.len() < 2
             || !w.starts_with(|c: char| c.is_uppercase())
             || !w.chars().all(char::is_alphabetic)
-            || not_a_name(&w.to_lowercase())
             || w.chars().skip(1).any(char::is_uppercase)
+            || not_a_capitalised_name(w)
         {
             continue;
         }

@@ -12,26 +12,27 @@ use crate::text_numbers::find_numbers;
 pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
-    // Room for every char at once (a text has at most as many chars as bytes): collecting
-    // from `char_indices` would grow the vector from a quarter of that, copying it each time.
-    let mut chars: Vec<(usize, char)> = Vec::with_capacity(text.len());
-    chars.extend(text.char_indices());
-    let mut i = 0;
-    while i < chars.len() {
-        let (pos, c) = chars[i];
+    // The text is walked char by char at byte positions (nothing allocated): `pos` is the
+    // current char's start.
+    let char_at = |at: usize| text.get(at..).and_then(|t| t.chars().next());
+    let mut pos = 0;
+    while let Some(c) = char_at(pos) {
+        let next = pos + c.len_utf8();
         if start.is_none() {
             if c.is_whitespace() {
-                i += 1;
+                pos = next;
                 continue;
             }
             start = Some(pos);
         }
         if matches!(c, '.' | '?' | '!') {
-            let mut j = i + 1;
-            while j < chars.len() && matches!(chars[j].1, '"' | '\'' | ')' | '”' | '’') {
-                j += 1;
+            // Past the closing quotes and brackets.
+            let mut j = next;
+            while let Some(d) = char_at(j).filter(|d| matches!(d, '"' | '\'' | ')' | '”' | '’'))
+            {
+                j += d.len_utf8();
             }
-            let at_end = j >= chars.len() || chars[j].1.is_whitespace();
+            let at_end = char_at(j).is_none_or(char::is_whitespace);
             let abbreviation = c == '.' && {
                 // The letters right before the period (a slice: nothing allocated).
                 let from = text[..pos]
@@ -47,15 +48,14 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
                 ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
             };
             if at_end && !abbreviation {
-                let end = chars.get(j).map_or(text.len(), |c| c.0);
                 if let Some(s) = start.take() {
-                    out.push((s, end));
+                    out.push((s, j));
                 }
-                i = j;
+                pos = j;
                 continue;
             }
         }
-        i += 1;
+        pos = next;
     }
     if let Some(s) = start {
         let end = text.trim_end().len().max(s);

@@ -17,7 +17,8 @@
 //! [`validate`] checks any candidate text for a variant (an LLM's, typically) with
 //! [`consistency::check`] and checks that it ends with a question about the right quantity.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -208,12 +209,12 @@ impl Sayable {
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the
         // other, and a change inside the graph would then not be the change the text tells.
-        let steps: HashSet<Number> = original
+        let steps: FxHashSet<Number> = original
             .ids()
             .filter(|&id| original.node(id).kind.is_operation())
             .map(|id| original.value(id))
             .collect();
-        let inputs: HashSet<Number> = original
+        let inputs: FxHashSet<Number> = original
             .ids()
             .filter(|&id| matches!(original.node(id).kind, NodeKind::Input { .. }))
             .map(|id| original.value(id))
@@ -227,7 +228,7 @@ impl Sayable {
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
         // says it changes.
-        let mut given: HashMap<Number, usize> = HashMap::new();
+        let mut given: FxHashMap<Number, usize> = FxHashMap::default();
         for id in original.ids() {
             if matches!(
                 original.node(id).kind,
@@ -238,7 +239,7 @@ impl Sayable {
         }
         // The same goes for a number the question writes twice ("five girls … five boys"): the
         // solution may read one mention for both.
-        let mut written: HashMap<Number, usize> = HashMap::new();
+        let mut written: FxHashMap<Number, usize> = FxHashMap::default();
         for m in &ctx.mentions {
             *written.entry(m.value).or_default() += 1;
         }
@@ -278,7 +279,7 @@ impl Sayable {
         // A step whose value another quantity shares (Dale's eggs and Andrew's eggs both
         // 2 × $3; Dale's toast $2 and his 2 eggs): the extraction may have read one for the
         // other, so a change to it may change more than the text says.
-        let mut values: HashMap<Number, usize> = HashMap::new();
+        let mut values: FxHashMap<Number, usize> = FxHashMap::default();
         for id in original.ids() {
             *values.entry(original.value(id)).or_default() += 1;
         }
@@ -514,6 +515,8 @@ fn name_of(g: &Graph, id: NodeId) -> String {
 impl<'a> Context<'a> {
     fn new(original: &'a Graph, q: &'a str) -> Self {
         let sentences = sentences(q);
+        let mentions = mentions::link(original);
+        let names = Names::shared_with(original, &mentions, &sentences);
         let qi = sentences
             .iter()
             .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
@@ -531,7 +534,7 @@ impl<'a> Context<'a> {
         Context {
             original,
             q,
-            mentions: mentions::link(original),
+            mentions,
             found: find_numbers(q)
                 .into_iter()
                 .map(|m| (m.span.start as usize, m))
@@ -539,7 +542,7 @@ impl<'a> Context<'a> {
             sentences,
             qi,
             split,
-            names: Names::shared(original),
+            names,
             cast: compare::Cast::new(q),
         }
     }

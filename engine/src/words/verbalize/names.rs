@@ -74,12 +74,30 @@ impl Names {
         crate::graph::memoized(&NAMES, original, |g| std::rc::Rc::new(Names::new(g)))
     }
 
+    /// [`Names::shared`], given what the caller has already read of `original`'s question:
+    /// its mentions ([`mentions::link`]) and its sentences ([`sentences`]), so that a miss
+    /// does not work them out again.
+    pub(crate) fn shared_with(
+        original: &Graph,
+        links: &[mentions::Mention],
+        sents: &[(usize, usize)],
+    ) -> std::rc::Rc<Names> {
+        crate::graph::memoized(&NAMES, original, |g| {
+            let prep = Prep::with_parts(g, links.to_vec(), sents.to_vec());
+            std::rc::Rc::new(Names::with_prep(&prep, g))
+        })
+    }
+
     /// Names every input and step of `original` that a sentence names well.
     pub fn new(original: &Graph) -> Names {
-        let prep = Prep::new(original);
+        Names::with_prep(&Prep::new(original), original)
+    }
+
+    /// [`Names::new`] from what is read of `original`'s question.
+    fn with_prep(prep: &Prep<'_>, original: &Graph) -> Names {
         let own: Vec<Option<Name>> = original
             .ids()
-            .map(|id| own_name(&prep, original, id))
+            .map(|id| own_name(prep, original, id))
             .collect();
         Names::finish(own)
     }
@@ -188,11 +206,13 @@ impl Pronouns {
             she: false,
             he: false,
         };
+        // No letter but `S`, `H` and `E` themselves lowercases to `s`, `h` or `e`, so an ASCII
+        // comparison that ignores case is the comparison of the lowercased word.
         for w in word_slices(text) {
-            match &*lower(w) {
-                "she" => p.she = true,
-                "he" => p.he = true,
-                _ => {}
+            if w.eq_ignore_ascii_case("she") {
+                p.she = true;
+            } else if w.eq_ignore_ascii_case("he") {
+                p.he = true;
             }
         }
         p
@@ -219,10 +239,19 @@ impl<'a> Prep<'a> {
 
     /// [`Prep::new`], given `g`'s mentions ([`mentions::link`]).
     fn with_links(g: &'a Graph, links: Vec<mentions::Mention>) -> Prep<'a> {
+        Prep::with_parts(g, links, sentences(g.question().unwrap_or("")))
+    }
+
+    /// [`Prep::with_links`], given the question's sentences ([`sentences`]) too.
+    fn with_parts(
+        g: &'a Graph,
+        links: Vec<mentions::Mention>,
+        sents: Vec<(usize, usize)>,
+    ) -> Prep<'a> {
         let q = g.question().unwrap_or("");
         Prep {
             q,
-            sents: sentences(q),
+            sents,
             found: find_numbers(q),
             links,
             q_lower: std::cell::OnceCell::new(),
@@ -294,8 +323,9 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 || q_lower
                     .get_or_init(|| q.to_lowercase())
                     .matches(&format!(" {}", singular(&noun)))
-                    .count()
-                    <= 1;
+                    // At most one: no need to count past a second.
+                    .nth(1)
+                    .is_none();
             name_in_text(
                 q.get(s..e)?,
                 pre_end - s,
@@ -1221,8 +1251,8 @@ const NAMED_MAX: usize = 4096;
 std::thread_local! {
     /// [`name_in_text`]'s memo, by a hash of the arguments: the names of every variant of an
     /// original are cut from the same sentences around the same numbers.
-    static NAMED: std::cell::RefCell<(usize, std::collections::HashMap<u64, Vec<NamedCall>>)> =
-        std::cell::RefCell::new((0, std::collections::HashMap::new()));
+    static NAMED: std::cell::RefCell<(usize, rustc_hash::FxHashMap<u64, Vec<NamedCall>>)> =
+        std::cell::RefCell::new((0, rustc_hash::FxHashMap::default()));
 }
 
 /// [`name_in`], with `bare_ok` false when a bare "the number of nouns" would be ambiguous (the
@@ -1239,7 +1269,8 @@ fn name_in_text(
     // The name reads only whether the value is whole, so the steps a graft gives new values
     // are named from the memo too.
     let integer = value.is_integer();
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // A fast hash: a hit compares the arguments in full.
+    let mut h = rustc_hash::FxHasher::default();
     (sentence, pre_end, num_end, money, integer, bare_ok).hash(&mut h);
     let key = h.finish();
     let same = |c: &NamedCall| {
@@ -1263,7 +1294,10 @@ fn name_in_text(
     NAMED.with(|m| {
         let mut m = m.borrow_mut();
         if m.0 >= NAMED_MAX {
-            *m = (0, std::collections::HashMap::new());
+            // Room for a full memo at once: no rehashing while it fills again.
+            let room = NAMED_MAX.min(m.1.len());
+            *m = (0, rustc_hash::FxHashMap::default());
+            m.1.reserve(room);
         }
         m.0 += 1;
         m.1.entry(key).or_default().push(NamedCall {
