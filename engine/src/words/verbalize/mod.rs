@@ -2434,54 +2434,48 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_count_fixed_in_time_is_changed_after_the_question() {
-        let g = crate::gsm8k::extract(
-            "Sasha added 48 cards into a box. Her sister, Karen, then took out 1/6 of the cards Sasha added. If there are now 83 cards in the box, how many cards were originally in the box?",
-            "Karen took out 48/6 = <<48/6=8>>8 cards from the box.\nOriginally, the box had 83-40 = <<83-40=43>>43 cards.\n#### 43",
-        )
-        .unwrap()
-        .graph;
-        let v = say(
+    /// The offline text of GSM8K problem (`question`, `answer`) with the asked-for quantity
+    /// grafted `op k`.
+    fn answer_grafted(question: &str, answer: &str, op: ProxyOp, k: i128) -> String {
+        let g = crate::gsm8k::extract(question, answer).unwrap().graph;
+        let f = ProxyFn { op, k: n(k) };
+        say(
             &g,
             &[Intervention::Graft {
                 node: g.answer(),
-                f: ProxyFn {
-                    op: ProxyOp::Sub,
-                    k: n(4),
-                },
+                f,
             }],
+        )
+        .text
+    }
+
+    #[test]
+    fn a_count_fixed_in_time_is_changed_after_the_question() {
+        let text = answer_grafted(
+            "Sasha added 48 cards into a box. Her sister, Karen, then took out 1/6 of the cards Sasha added. If there are now 83 cards in the box, how many cards were originally in the box?",
+            "Karen took out 48/6 = <<48/6=8>>8 cards from the box.\nOriginally, the box had 83-40 = <<83-40=43>>43 cards.\n#### 43",
+            ProxyOp::Sub,
+            4,
         );
         // Not "Later, the box had 4 fewer cards originally. What is … originally now?".
         assert!(
-            v.text.ends_with(
+            text.ends_with(
                 "How many cards were originally in the box? If 4 cards were taken away from that, how many cards would that be?"
             ),
-            "{}",
-            v.text
+            "{text}"
         );
     }
 
     #[test]
     fn how_much_time_is_not_money() {
-        let g = crate::gsm8k::extract(
+        let text = answer_grafted(
             "Nick's cell phone was initially empty but was then charged for 45 minutes and has reached a 25% charge. How much longer must the cell phone be charged to reach 100% charge?",
             "The ratio between the time charged and the time to be charged is 100 / 25 = <<100/25=4>>4.\nTo reach 100%, the cell must be charged for 45 minutes * 4 = <<45*4=180>>180 minutes.\nSubtracting the 45 minutes that Jimmy already used to charge the cell phone, there are still 180 - 45 =<<180-45=135>>135 minutes of charging time left.\n#### 135",
-        )
-        .unwrap()
-        .graph;
-        let v = say(
-            &g,
-            &[Intervention::Graft {
-                node: g.answer(),
-                f: ProxyFn {
-                    op: ProxyOp::Add,
-                    k: n(24),
-                },
-            }],
+            ProxyOp::Add,
+            24,
         );
-        assert!(!v.text.contains('$'), "{}", v.text);
-        assert!(!v.text.contains("money"), "{}", v.text);
+        assert!(!text.contains('$'), "{text}");
+        assert!(!text.contains("money"), "{text}");
     }
 
     #[test]
