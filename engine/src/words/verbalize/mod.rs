@@ -671,7 +671,9 @@ impl<'a> Context<'a> {
             .map(|id| names::base(g, id))
             .collect();
         let answer = self.original.answer();
-        let changed: Vec<NodeId> = bases.iter().copied().collect();
+        // The quantities worked out from another changed one (of the original).
+        let changed: Vec<NodeId> = bases.iter().copied().filter(|b| b.index() < n0).collect();
+        let downstream = self.original.descendants(&changed);
         let mut told_inside = false;
         let mut supposed: Vec<Supposed<'_>> = Vec::new();
         for u in bases {
@@ -786,9 +788,7 @@ impl<'a> Context<'a> {
                 // `Suppose instead that the station has 6 more rooms. Suppose also that each
                 // cylinder holds 4 fewer rooms`: fewer than the rooms worked out before the
                 // first change or after it? Say which.
-                told_inside |= changed.iter().any(|&b| {
-                    b != u && b.index() < n0 && self.original.descendants(&[b]).contains(&u)
-                });
+                told_inside |= downstream.contains(&u);
             }
         }
         // In the order the text tells them: "Suppose instead that …", then "Suppose also
@@ -859,29 +859,20 @@ impl<'a> Context<'a> {
         // Every value on the way a whole number, for things counted.
         let whole = names::chain(g, u)
             .into_iter()
-            .all(|p| g.get(p).is_ok_and(|_| g.value(p).is_integer()));
+            .all(|p| g.value(p).is_integer());
+        let solution = self.original.node(u).text.as_deref().unwrap_or("");
         // Money when the solution writes the answer in dollars or the question asks for
         // money ("How much longer must it be charged?" asks for time).
         let lower = question.to_lowercase();
-        let dollars = self
-            .original
-            .get(u)
-            .is_ok_and(|n| n.text.as_deref().is_some_and(|t| t.contains('$')));
         let money = lower.contains("how much")
-            && (dollars
+            && (solution.contains('$')
                 || names::word_slices(&lower)
                     .any(|w| matches!(w, "money" | "dollars" | "cost" | "costs" | "$")));
-        // `How long is his trip?` answered "16 hours" by the solution: asked in hours.
-        let unit = self
-            .original
-            .get(u)
-            .ok()
-            .and_then(|n| n.text.as_deref())
-            .and_then(|t| unit_after(t, self.original.value(u)));
         follow_up(question, fs, money, whole)
             .or_else(|| {
-                let unit = unit.filter(|_| !money)?;
-                follow_up(&format!("How many {unit} is it?"), fs, false, true)
+                // `How long is his trip?` answered "16 hours" by the solution: asked in hours.
+                let unit = unit_after(solution, self.original.value(u)).filter(|_| !money)?;
+                changes_asked(fs, Some(unit))
             })
             .unwrap_or_else(|| {
                 format!(
@@ -1535,15 +1526,7 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64, lead: &str, scaled_ok: bool) ->
             matches!(f.op, ProxyOp::Add | ProxyOp::Sub) && normalize(f.op, f.k).1 == Number::ONE
         });
         let noun = if one && !c.noun.is_empty() {
-            let mut ws: Vec<String> = c.noun.split(' ').map(str::to_string).collect();
-            // `boxes of nuts`: the head is the word before `of`.
-            let head = ws
-                .iter()
-                .position(|w| w == "of")
-                .unwrap_or(ws.len())
-                .saturating_sub(1);
-            ws[head] = singular(&ws[head]);
-            ws.join(" ")
+            singular_head(&c.noun)
         } else {
             c.noun.clone()
         };
@@ -1619,20 +1602,23 @@ fn lower_pronoun(doer: &str) -> String {
 /// the question counts nothing it can name, or counts things (`whole` false) that would
 /// come out in fractions.
 fn follow_up(question: &str, fs: &[ProxyFn], money: bool, whole: bool) -> Option<String> {
-    if fs.is_empty() {
-        return None;
+    if money {
+        return changes_asked(fs, None);
     }
-    let noun = if money {
-        None
-    } else {
-        Some(counted_noun(question).filter(|_| whole)?)
-    };
+    let noun = counted_noun(question).filter(|_| whole)?;
+    changes_asked(fs, Some(&noun))
+}
+
+/// Changes `fs` to an answer counted in `noun` (plural; `None`: money), asked as one
+/// question: "If 3 more boxes were added to that, and then the result were doubled, how many
+/// boxes would that be?"; `None` for no change.
+fn changes_asked(fs: &[ProxyFn], noun: Option<&str>) -> Option<String> {
     let parts: Vec<String> = fs
         .iter()
         .enumerate()
         .map(|(i, f)| {
             let (op, k) = normalize(f.op, f.k);
-            let whole_of = match &noun {
+            let whole_of = match noun {
                 Some(n) => format!("that number of {n}"),
                 None => "that amount".to_string(),
             };
@@ -1644,9 +1630,9 @@ fn follow_up(question: &str, fs: &[ProxyFn], money: bool, whole: bool) -> Option
             let to_that = if i == 0 { " to that" } else { "" };
             let from_that = if i == 0 { " from that" } else { "" };
             // `1 more box of peaches`, `3 more boxes of peaches`, `$5 more`.
-            let (count, things) = match &noun {
+            let (count, things) = match noun {
                 Some(n) if k == Number::ONE => ("1".to_string(), singular_head(n)),
-                Some(n) => (plain(k), n.clone()),
+                Some(n) => (plain(k), n.to_string()),
                 None => (format!("${}", money_digits(k)), String::new()),
             };
             let spaced = if things.is_empty() {
@@ -1671,7 +1657,7 @@ fn follow_up(question: &str, fs: &[ProxyFn], money: bool, whole: bool) -> Option
         Some((last, [one])) => format!("{one}, and then {last}"),
         Some((last, init)) => format!("{}, and then {last}", init.join(", then ")),
     };
-    let ask = match &noun {
+    let ask = match noun {
         Some(n) => format!("how many {n} would that be?"),
         None => "how much money would that be?".to_string(),
     };
@@ -1766,7 +1752,7 @@ fn counted_noun(question: &str) -> Option<String> {
     let head = noun
         .iter()
         .position(|w| *w == "of")
-        .map_or(noun.len(), |i| i)
+        .unwrap_or(noun.len())
         .checked_sub(1)?;
     if !english::is_plural(&noun[head].to_lowercase()) {
         return None;
@@ -1814,7 +1800,8 @@ fn unit_after(text: &str, value: Number) -> Option<&str> {
     .then_some(word)
 }
 
-/// `boxes of peaches` → `box of peaches`; `miles` → `mile`.
+/// `boxes of peaches` → `box of peaches` (the head is the word before `of`); `miles` →
+/// `mile`.
 fn singular_head(noun: &str) -> String {
     let mut ws: Vec<String> = noun.split(' ').map(str::to_string).collect();
     let head = ws
