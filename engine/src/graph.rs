@@ -412,8 +412,10 @@ pub struct GraphBuilder {
     values: Vec<Number>,
     question: Option<String>,
     /// Every name given so far, once there are [`NAME_SET_FROM`] nodes (fewer are searched
-    /// in `nodes` directly: most programs are small, and hashing every name costs more).
+    /// in `keys` directly: most programs are small, and hashing every name costs more).
     names: HashSet<String>,
+    /// [`name_key`] of each node's name, by index: the linear search compares these first.
+    keys: Vec<u64>,
     /// For a base name, the suffix to try first (`total_7` after `total_6`), so that many
     /// reassignments of one name cost linear time.
     next_suffix: HashMap<String, u32>,
@@ -475,14 +477,48 @@ const KEYWORD_WORDS: [u64; PY_KEYWORDS.len()] = {
     out
 };
 
+/// [`KEYWORD_WORDS`] with each keyword's length, sorted for a binary search.
+const KEYWORD_KEYS: [(u64, usize); PY_KEYWORDS.len()] = {
+    let mut out = [(0u64, 0usize); PY_KEYWORDS.len()];
+    let mut i = 0;
+    while i < PY_KEYWORDS.len() {
+        out[i] = (KEYWORD_WORDS[i], PY_KEYWORDS[i].len());
+        i += 1;
+    }
+    // Insertion sort (const).
+    let mut i = 1;
+    while i < out.len() {
+        let mut j = i;
+        while j > 0
+            && (out[j - 1].0 > out[j].0 || (out[j - 1].0 == out[j].0 && out[j - 1].1 > out[j].1))
+        {
+            let t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+            j -= 1;
+        }
+        i += 1;
+    }
+    out
+};
+
 /// Whether `s` is one of [`PY_KEYWORDS`].
 fn is_py_keyword(s: &str) -> bool {
     if s.len() > 8 {
         return false;
     }
-    let word = keyword_word(s.as_bytes());
     // The length too: a trailing NUL byte would pack to the same word.
-    (KEYWORD_WORDS.iter().zip(PY_KEYWORDS)).any(|(w, k)| *w == word && k.len() == s.len())
+    let key = (keyword_word(s.as_bytes()), s.len());
+    KEYWORD_KEYS.binary_search(&key).is_ok()
+}
+
+/// A cheap summary of a name (its length, first and last 8 bytes): names with different keys
+/// differ, so a search compares the text only where the keys are equal.
+fn name_key(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let head = keyword_word(b);
+    let tail = keyword_word(&b[b.len().saturating_sub(8)..]);
+    head ^ tail.rotate_left(29) ^ (b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Turns any text into a Python identifier (`"Clips in May"` → `clips_in_may`).
@@ -517,11 +553,13 @@ const NAME_SET_FROM: usize = 32;
 impl GraphBuilder {
     /// An empty builder for a problem with this question text.
     pub fn new(question: Option<String>) -> Self {
+        // Room for a usual program's nodes at once, rather than growing by doubling.
         GraphBuilder {
-            nodes: Vec::new(),
-            values: Vec::new(),
+            nodes: Vec::with_capacity(16),
+            values: Vec::with_capacity(16),
             question,
             names: HashSet::new(),
+            keys: Vec::with_capacity(16),
             next_suffix: HashMap::new(),
         }
     }
@@ -534,7 +572,8 @@ impl GraphBuilder {
     /// Whether a node already has the name `name`.
     fn taken(&self, name: &str) -> bool {
         if self.nodes.len() < NAME_SET_FROM {
-            self.nodes.iter().any(|n| n.name == name)
+            let key = name_key(name);
+            (self.keys.iter().zip(&self.nodes)).any(|(&k, n)| k == key && n.name == name)
         } else {
             self.names.contains(name)
         }
@@ -657,6 +696,7 @@ impl GraphBuilder {
             self.names.insert(name.clone());
         }
         let id = NodeId(self.nodes.len() as u32);
+        self.keys.push(name_key(&name));
         self.nodes.push(Node {
             name,
             kind,
@@ -1439,6 +1479,44 @@ mod tests {
             )
             .unwrap();
         b.build(total).unwrap()
+    }
+
+    #[test]
+    fn keyword_search_is_the_list() {
+        let reference = |s: &str| PY_KEYWORDS.contains(&s);
+        let mut words: Vec<String> = Vec::new();
+        for k in PY_KEYWORDS {
+            words.push(k.to_string());
+            words.push(format!("{k}_"));
+            words.push(format!("{k}\0"));
+            words.push(format!("_{k}"));
+            words.push(k[..k.len() - 1].to_string());
+            words.push(k.to_uppercase());
+        }
+        words.extend(["", "a", "x", "solutions", "continue_", "nonlocals", "\0"].map(String::from));
+        for w in &words {
+            assert_eq!(is_py_keyword(w), reference(w), "{w:?}");
+        }
+        assert!(PY_KEYWORDS.iter().all(|k| is_py_keyword(k)));
+    }
+
+    #[test]
+    fn builder_names_stay_unique_past_the_set_threshold() {
+        let mut b = GraphBuilder::new(None);
+        let bases = [
+            "total",
+            "total_2",
+            "x",
+            "sum",
+            "sum_",
+            "a_long_variable_name_here",
+            "total",
+        ];
+        let mut seen = HashSet::new();
+        for k in 0..3 * NAME_SET_FROM {
+            let id = b.input(bases[k % bases.len()], Number::int(k as i128), None);
+            assert!(seen.insert(b.node(id).name.clone()), "{}", b.node(id).name);
+        }
     }
 
     #[test]

@@ -355,6 +355,12 @@ impl Number {
 
     /// Parses a decimal literal such as `1,200`, `-3`, `0.75`, `.5`, `2.` or `1e-3`.
     pub fn parse_decimal(text: &str) -> Option<Number> {
+        // The usual case: a whole number in at most 18 digits (no overflow, no sign, no `.`).
+        let b = text.as_bytes();
+        if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+            let n = b.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+            return Some(Number::int(i128::from(n)));
+        }
         let t = text.trim();
         let (neg, t) = match t.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -581,6 +587,30 @@ mod tests {
 
     fn n(s: &str) -> Number {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn whole_numbers_parse_as_the_general_reading() {
+        let mut texts: Vec<String> = ["0", "7", "007", "000", "999999999999999999"]
+            .map(String::from)
+            .to_vec();
+        let mut x: u64 = 1;
+        for len in 1..=25 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let digits: String = format!("{x:020}{x:020}").chars().take(len).collect();
+            texts.push(digits);
+        }
+        for t in &texts {
+            // `t.0` takes the general path (a fraction part), with the same value.
+            let general = Number::parse_decimal(&format!("{t}.0"));
+            assert_eq!(Number::parse_decimal(t), general, "{t}");
+        }
+        for t in ["", " 1", "1 ", "+1", "-1", "1,000", "1_0", "١"] {
+            let got = Number::parse_decimal(t);
+            assert_eq!(got.is_some(), !matches!(t, "" | "١"), "{t:?}");
+        }
     }
 
     #[test]

@@ -247,13 +247,20 @@ pub(crate) fn read_program(
     question: Option<&str>,
     overrides: &[Override],
 ) -> Result<(Graph, Vec<NodeId>), PythonError> {
-    check_python(source)?;
+    // The common shape of program is read by the fast reader (the same tree as ruff's);
+    // anything else, every syntax error and the `ids` marker's comment tokens go to ruff.
+    // What it reads is mostly surely within the limits: then the limits' scan is not needed.
+    check_len(Limit::ProgramBytes, source.len())?;
+    let fast = match super::python_fast::parse_module_checked(source) {
+        Some((body, true)) => Some(body),
+        fast => {
+            check_python(source)?;
+            fast.map(|(body, _)| body)
+        }
+    };
     if let Some(q) = question {
         check_len(Limit::TextBytes, q.len())?;
     }
-    // The common shape of program is read by the fast reader (the same tree as ruff's);
-    // anything else, every syntax error and the `ids` marker's comment tokens go to ruff.
-    let fast = super::python_fast::parse_module(source);
     let parsed = match fast {
         Some(_) => None,
         None => Some(ruff_python_parser::parse_module(source).map_err(|e| {
@@ -288,7 +295,6 @@ pub(crate) fn read_program(
     };
     let mut entry: Option<&ast::StmtFunctionDef> = None;
     let mut defs = 0usize;
-    let mut top: Vec<&ast::Stmt> = Vec::new();
     for stmt in module_body {
         match stmt {
             ast::Stmt::Import(imp) => it.check_import(imp)?,
@@ -299,10 +305,14 @@ pub(crate) fn read_program(
                     entry = Some(f);
                 }
             }
-            _ => top.push(stmt),
+            _ => {}
         }
     }
-    let only_ignorable = top.iter().all(|s| is_ignorable_top_level(s));
+    // The other top-level statements, in order.
+    let mut top = module_body
+        .iter()
+        .filter(|s| !matches!(s, ast::Stmt::Import(_) | ast::Stmt::FunctionDef(_)));
+    let only_ignorable = top.clone().all(is_ignorable_top_level);
     if entry.is_none() && defs == 1 && only_ignorable {
         // One function under another name (`def solve():`) is the solution.
         entry = module_body.iter().find_map(|s| match s {
@@ -312,7 +322,7 @@ pub(crate) fn read_program(
     }
     let answer = match entry {
         Some(f) => {
-            if let Some(stmt) = top.iter().find(|s| !is_ignorable_top_level(s)) {
+            if let Some(stmt) = top.find(|s| !is_ignorable_top_level(s)) {
                 return Err(it.unsupported(
                     "statements outside solution() besides imports and helper functions",
                     stmt.start(),
@@ -486,10 +496,15 @@ fn question_numbers(q: &str) -> Vec<QNum> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if !b[i].is_ascii_digit()
-            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
-        {
-            i += 1;
+        // To the next digit; a run of digits right after a letter, digit or `.` is skipped.
+        match b[i..].iter().position(u8::is_ascii_digit) {
+            Some(k) => i += k,
+            None => break,
+        }
+        if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.') {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
             continue;
         }
         let start = i;
@@ -1227,6 +1242,10 @@ impl<'s> Interp<'s> {
     /// The `# graft:` marker after a statement, if any.
     fn marker(&self, stmt: &ast::Stmt) -> Result<Marker<'s>, PythonError> {
         let end = (u32::from(stmt.end()) as usize).min(self.src.len());
+        // The usual case first: the line ends right after the statement.
+        if matches!(self.src.as_bytes().get(end), None | Some(b'\n')) {
+            return Ok(Marker::None);
+        }
         let after: &'s str = self.src.get(end..).unwrap_or("");
         let rest = after.find('\n').map_or(after, |i| &after[..i]);
         // A marker is a comment right after the statement, nothing else between.
@@ -2934,6 +2953,77 @@ mod tests {
         assert!(parse_program(&to_python(&g), g.question())
             .unwrap()
             .same_as(&g));
+    }
+
+    /// `question_numbers` as it was first written (one byte at a time), for comparison.
+    fn question_numbers_reference(q: &str) -> Vec<(u32, u32, Number)> {
+        let b = q.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if !b[i].is_ascii_digit()
+                || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+            {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            while i + 3 < b.len()
+                && b[i] == b','
+                && b[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+                && !(i + 4 < b.len() && b[i + 4].is_ascii_digit())
+            {
+                i += 4;
+            }
+            if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            if let Some(value) = Number::parse_decimal(&q[start..i]) {
+                out.push((start as u32, i as u32, value));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn question_numbers_are_the_byte_by_byte_reading() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(26);
+        let pieces = [
+            "1", "23", "0", ",", ",000", ".", ".5", "a", "x1", " ", "$", "é", "-", "12,345",
+            "3.25", "v2", "..", "7", "\n",
+        ];
+        let mut texts: Vec<String> = (0..3000)
+            .map(|_| {
+                (0..rng.random_range(0..12))
+                    .map(|_| pieces[rng.random_range(0..pieces.len())])
+                    .collect()
+            })
+            .collect();
+        texts.extend(
+            [
+                "",
+                "1",
+                "a1 2",
+                "x12,345.5 and 7.",
+                "1,2345 1,234,567 .5 5.",
+                "é12 b3c 4",
+            ]
+            .map(String::from),
+        );
+        for t in &texts {
+            let got: Vec<_> = question_numbers(t)
+                .into_iter()
+                .map(|q| (q.start, q.end, q.value))
+                .collect();
+            assert_eq!(got, question_numbers_reference(t), "{t:?}");
+        }
     }
 
     #[test]

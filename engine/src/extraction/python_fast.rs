@@ -18,13 +18,27 @@ use ruff_python_ast::str::{Quote, TripleQuotes};
 use ruff_python_ast::{self as ast, AtomicNodeIndex};
 use ruff_text_size::{TextRange, TextSize};
 
+use crate::limits::{MAX_NESTING, MAX_OPERATORS};
+
 /// The deepest expression nesting (parentheses, unary operators, `**`, call arguments) read
 /// here; deeper programs go to ruff.
 const MAX_DEPTH: u32 = 48;
 
 /// The statements of `src` as `ruff_python_parser::parse_module` reads them, when `src` is in
 /// the fast subset (see the module docs); `None` otherwise.
+#[cfg(test)]
 pub(crate) fn parse_module(src: &str) -> Option<Vec<ast::Stmt>> {
+    parse_module_checked(src).map(|(body, _)| body)
+}
+
+/// [`parse_module`], and whether the program is surely within the limits that
+/// [`crate::limits::check_python`] checks (so that the caller may skip that scan).
+///
+/// What this reader accepts nests at most [`MAX_DEPTH`] brackets plus one string deep (below
+/// [`MAX_NESTING`]) and one block deep, and has no keyword that the scan counts as an
+/// operator; so a statement's operators are at most its bytes outside strings and comments,
+/// bounded here by its length (a statement that is a string alone has none).
+pub(crate) fn parse_module_checked(src: &str) -> Option<(Vec<ast::Stmt>, bool)> {
     if src.len() >= u32::MAX as usize {
         return None;
     }
@@ -36,8 +50,12 @@ pub(crate) fn parse_module(src: &str) -> Option<Vec<ast::Stmt>> {
         paren: 0,
         depth: 0,
         names: Vec::new(),
+        longest: 0,
+        ops: 0,
     };
-    r.module()
+    let body = r.module()?;
+    const _: () = assert!(MAX_DEPTH as usize + 1 < MAX_NESTING);
+    Some((body, r.longest <= MAX_OPERATORS))
 }
 
 struct Reader<'a> {
@@ -53,6 +71,13 @@ struct Reader<'a> {
     depth: u32,
     /// Names too long to be stored inline, each made once and shared (as ruff's interner does).
     names: Vec<(&'a str, Name)>,
+    /// The most bytes one statement spans (its first token to its last; a statement that is a
+    /// string alone counts 0): a bound on the operators the limits' scan counts in it.
+    longest: usize,
+    /// Operations (binary operators, calls, attributes) read in the current statement: past
+    /// [`MAX_OPERATORS`] the program goes to ruff (after the limits' scan refuses it), so
+    /// that no chain `1 + 1 + …` becomes a tree too deep to drop.
+    ops: usize,
 }
 
 /// Whether the ASCII word `w` is one of Python's keywords or soft keywords (never names here).
@@ -339,6 +364,7 @@ impl<'a> Reader<'a> {
         if !self.eat(b':') {
             return None;
         }
+        self.longest = self.longest.max(self.prev_end - start);
         // The block: on the next lines, all at one deeper indentation.
         self.ws()?;
         if self.peek() == b'#' {
@@ -392,6 +418,17 @@ impl<'a> Reader<'a> {
 
     /// One simple statement on its line, with the line's end.
     fn simple(&mut self, in_function: bool) -> Option<ast::Stmt> {
+        let start = self.at;
+        self.ops = 0;
+        let stmt = self.simple_stmt(in_function)?;
+        let string_alone = matches!(&stmt, ast::Stmt::Expr(e) if e.value.is_string_literal_expr());
+        if !string_alone {
+            self.longest = self.longest.max(self.prev_end - start);
+        }
+        Some(stmt)
+    }
+
+    fn simple_stmt(&mut self, in_function: bool) -> Option<ast::Stmt> {
         let start = self.at;
         if let Some((s, e)) = self.word() {
             let w = &self.s[s..e];
@@ -507,6 +544,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Counts one operation of the current statement (see `ops`).
+    fn op(&mut self) -> Option<()> {
+        self.ops += 1;
+        (self.ops <= MAX_OPERATORS).then_some(())
+    }
+
     fn enter(&mut self) -> Option<()> {
         self.depth += 1;
         (self.depth <= MAX_DEPTH).then_some(())
@@ -524,6 +567,7 @@ impl<'a> Reader<'a> {
                 (b'-', b) if b != b'=' => ast::Operator::Sub,
                 _ => break,
             };
+            self.op()?;
             self.at += 1;
             self.ws()?;
             let right = self.term()?;
@@ -554,6 +598,7 @@ impl<'a> Reader<'a> {
                 (b'@', _, _) => return None,
                 _ => break,
             };
+            self.op()?;
             self.at += len;
             self.ws()?;
             let right = self.factor()?;
@@ -644,8 +689,12 @@ impl<'a> Reader<'a> {
                 loop {
                     self.ws()?;
                     match self.peek() {
-                        b'(' => e = self.call(e, start)?,
+                        b'(' => {
+                            self.op()?;
+                            e = self.call(e, start)?;
+                        }
                         b'.' => {
+                            self.op()?;
                             self.at += 1;
                             self.ws()?;
                             let attr = self.ident()?;
@@ -774,10 +823,20 @@ impl<'a> Reader<'a> {
         let body = start + open;
         let rest = self.src.get(body..)?;
         let end = body
-            + match (triple, q) {
-                (true, b'"') => rest.find("\"\"\"")?,
-                (true, _) => rest.find("\'\'\'")?,
-                (false, _) => rest.find(q as char)?,
+            + match triple {
+                // The first of three quotes: each quote found by `memchr`, then the next two.
+                true => {
+                    let close = [q; 3];
+                    let mut k = 0;
+                    loop {
+                        let j = k + rest[k..].find(q as char)?;
+                        if rest.as_bytes()[j..].starts_with(&close) {
+                            break j;
+                        }
+                        k = j + 1;
+                    }
+                }
+                false => rest.find(q as char)?,
             };
         if !plain(&self.s[body..end], triple) {
             return None;
@@ -935,6 +994,69 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn what_it_reads_as_within_the_limits_passes_the_limits_scan() {
+        let mut programs = corpus();
+        programs.extend((0..3000u64).map(program));
+        let chain = |n: usize, op: &str| vec!["x"; n].join(op);
+        for n in [50, 128, 129, 200, 256, 257, 300] {
+            programs.push(format!("x = 1\ny = {}\n", chain(n, "+")));
+            programs.push(format!("x = 1\ny = max({})\n", chain(n, ",")));
+            programs.push(format!(
+                "x = 1\ny = {}\n",
+                chain(n, "*(") + &")".repeat(n - 1)
+            ));
+            programs.push(format!("x = 1\ny = {}\n", chain(n, " ** ")));
+            programs.push(format!(
+                "def f():\n    \"\"\"{}\"\"\"\n    return 1\n",
+                "+(".repeat(n)
+            ));
+        }
+        let mut within = 0;
+        for src in &programs {
+            let r = parse_module_checked(src);
+            if let Some((_, true)) = r {
+                within += 1;
+                assert!(crate::limits::check_python(src).is_ok(), "{src:?}");
+            }
+            // Whatever it reads, flagged or not, ruff reads the same (the flag is all it adds).
+            if let Some((fast, _)) = r {
+                let ruff = ruff_python_parser::parse_module(src).expect("ruff reads it too");
+                assert_eq!(fast.as_slice(), ruff.syntax().body.as_slice(), "{src:?}");
+            }
+        }
+        eprintln!(
+            "{within} of {} programs read as within the limits",
+            programs.len()
+        );
+        assert!(
+            within * 4 >= programs.len(),
+            "only {within} within the limits"
+        );
+    }
+
+    #[test]
+    fn long_statements_are_flagged_and_longer_chains_go_to_ruff() {
+        let chain = |n: usize| vec!["1"; n].join(" + ");
+        // A call of 100 arguments in 300 bytes: read, but not surely within the limits.
+        let src = format!("x = max({})\n", vec!["1"; 100].join(", "));
+        assert!(matches!(parse_module_checked(&src), Some((_, false))));
+        assert!(crate::parse_program(&src, None).is_ok());
+        // 299 operators: over the limit; left to the scan, which refuses it.
+        let src = format!("x = {}\n", chain(300));
+        assert!(parse_module_checked(&src).is_none());
+        assert!(matches!(
+            crate::parse_program(&src, None),
+            Err(crate::PythonError::Limit(e)) if e.limit == crate::limits::Limit::Operators
+        ));
+        // A short statement is within; a long docstring alone does not count.
+        let src = format!(
+            "def f():\n    \"\"\"{}\"\"\"\n    return 1\n",
+            "+".repeat(1000)
+        );
+        assert!(matches!(parse_module_checked(&src), Some((_, true))));
     }
 
     #[test]
