@@ -441,16 +441,28 @@ fn is_normal_identifier(base: &str) -> bool {
     if !first.is_ascii_alphabetic() || *last == b'_' {
         return false;
     }
-    // One pass: only letters, digits and single `_`.
-    let mut prev_underscore = false;
-    for &c in b {
-        let underscore = c == b'_';
-        if !(underscore || c.is_ascii_alphanumeric()) || (underscore && prev_underscore) {
-            return false;
+    /// Per byte: 0 for a byte an identifier may not hold, 1 for an ASCII letter or digit, 2
+    /// for `_`.
+    const CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut c = 0;
+        while c < 256 {
+            if (c as u8).is_ascii_alphanumeric() {
+                t[c] = 1;
+            }
+            c += 1;
         }
-        prev_underscore = underscore;
+        t[b'_' as usize] = 2;
+        t
+    };
+    // One branch-free pass: only letters, digits and single `_`.
+    let (mut bad, mut prev) = (0u8, 0u8);
+    for &c in b {
+        let k = CLASS[c as usize];
+        bad |= u8::from(k == 0) | (k & prev & 2);
+        prev = k;
     }
-    !is_py_keyword(base)
+    bad == 0 && !is_py_keyword(base)
 }
 
 /// Up to 8 bytes of `s` as one little-endian word, zero-padded.
@@ -1479,6 +1491,25 @@ mod tests {
             )
             .unwrap();
         b.build(total).unwrap()
+    }
+
+    #[test]
+    fn normal_identifiers_are_the_byte_rules() {
+        let reference = |base: &str| {
+            let b = base.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_alphabetic()
+                && b[b.len() - 1] != b'_'
+                && b.iter().all(|&c| c == b'_' || c.is_ascii_alphanumeric())
+                && !base.contains("__")
+                && !is_py_keyword(base)
+        };
+        for w in [
+            "", "a", "_a", "a_", "a__b", "a_b", "A9", "9a", "total_2", "é", "aé", "a-b", "a b",
+            "if", "if_", "x\0", "ab_c_d", "a_b__", "sum", "Sum",
+        ] {
+            assert_eq!(is_normal_identifier(w), reference(w), "{w:?}");
+        }
     }
 
     #[test]

@@ -251,13 +251,15 @@ pub(crate) fn read_program(
     // anything else, every syntax error and the `ids` marker's comment tokens go to ruff.
     // What it reads is mostly surely within the limits: then the limits' scan is not needed.
     check_len(Limit::ProgramBytes, source.len())?;
-    let fast = match super::python_fast::parse_module_checked(source) {
-        Some((body, true)) => Some(body),
-        fast => {
-            check_python(source)?;
-            fast.map(|(body, _)| body)
-        }
+    let fast = super::python_fast::parse_module_checked(source);
+    if !fast.as_ref().is_some_and(|r| r.within_limits) {
+        check_python(source)?;
+    }
+    let first_hash = match &fast {
+        Some(r) => r.first_hash,
+        None => source.find('#').unwrap_or(source.len()),
     };
+    let fast = fast.map(|r| r.body);
     if let Some(q) = question {
         check_len(Limit::TextBytes, q.len())?;
     }
@@ -279,6 +281,7 @@ pub(crate) fn read_program(
     };
     let mut it = Interp {
         src: source,
+        first_hash,
         b: GraphBuilder::new(question.map(str::to_string)),
         scope: Scope(Vec::with_capacity(16)),
         log: Vec::with_capacity(16),
@@ -456,6 +459,21 @@ pub(crate) fn line_col(src: &str, offset: u32) -> (u32, u32) {
     (line, column)
 }
 
+/// Where the last line of `before` starts: after its last newline, or 0. A statement's
+/// line usually has only spaces before it, which are stepped over before any search.
+fn line_start(before: &str) -> usize {
+    let b = before.as_bytes();
+    let mut i = b.len();
+    while i > 0 && b[i - 1] == b' ' {
+        i -= 1;
+    }
+    match i {
+        0 => 0,
+        _ if b[i - 1] == b'\n' => i,
+        _ => before[..i].rfind('\n').map_or(0, |k| k + 1),
+    }
+}
+
 /// The byte range of the source line holding `offset`, without its newline.
 fn line_bounds(src: &str, offset: usize) -> (usize, usize) {
     let off = offset.min(src.len());
@@ -598,6 +616,8 @@ enum Marker<'s> {
 
 struct Interp<'s> {
     src: &'s str,
+    /// At most where the program's first `#` is (its length when it has none).
+    first_hash: usize,
     b: GraphBuilder,
     /// Variable name in the source → its newest value (one small map, searched linearly).
     scope: Scope<'s>,
@@ -1226,13 +1246,14 @@ impl<'s> Interp<'s> {
         // The line's ends by `memchr` (`str::find` of a char) where the offset allows it.
         let (s, e) = match (self.src.get(..off), self.src.get(off..)) {
             (Some(before), Some(after)) => (
-                before.rfind('\n').map_or(0, |i| i + 1),
+                line_start(before),
                 after.find('\n').map_or(self.src.len(), |i| off + i),
             ),
             _ => line_bounds(self.src, off),
         };
         let line = &self.src[s..e];
-        let line = match line.as_bytes().contains(&b'#') {
+        // No `#` in the line when the program's first `#` is past it (most programs have none).
+        let line = match e > self.first_hash && line.as_bytes().contains(&b'#') {
             true => line.find("# graft:").map_or(line, |i| &line[..i]),
             false => line,
         };

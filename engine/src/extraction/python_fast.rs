@@ -28,7 +28,7 @@ const MAX_DEPTH: u32 = 48;
 /// the fast subset (see the module docs); `None` otherwise.
 #[cfg(test)]
 pub(crate) fn parse_module(src: &str) -> Option<Vec<ast::Stmt>> {
-    parse_module_checked(src).map(|(body, _)| body)
+    parse_module_checked(src).map(|r| r.body)
 }
 
 /// [`parse_module`], and whether the program is surely within the limits that
@@ -38,7 +38,7 @@ pub(crate) fn parse_module(src: &str) -> Option<Vec<ast::Stmt>> {
 /// [`MAX_NESTING`]) and one block deep, and has no keyword that the scan counts as an
 /// operator; so a statement's operators are at most its bytes outside strings and comments,
 /// bounded here by its length (a statement that is a string alone has none).
-pub(crate) fn parse_module_checked(src: &str) -> Option<(Vec<ast::Stmt>, bool)> {
+pub(crate) fn parse_module_checked(src: &str) -> Option<FastRead> {
     if src.len() >= u32::MAX as usize {
         return None;
     }
@@ -52,10 +52,25 @@ pub(crate) fn parse_module_checked(src: &str) -> Option<(Vec<ast::Stmt>, bool)> 
         names: Vec::new(),
         longest: 0,
         ops: 0,
+        first_hash: src.len(),
     };
     let body = r.module()?;
     const _: () = assert!(MAX_DEPTH as usize + 1 < MAX_NESTING);
-    Some((body, r.longest <= MAX_OPERATORS))
+    Some(FastRead {
+        body,
+        within_limits: r.longest <= MAX_OPERATORS,
+        first_hash: r.first_hash,
+    })
+}
+
+/// What [`parse_module_checked`] read.
+pub(crate) struct FastRead {
+    /// The statements, as ruff reads them.
+    pub body: Vec<ast::Stmt>,
+    /// Whether the program is surely within the limits of [`crate::limits::check_python`].
+    pub within_limits: bool,
+    /// At most the position of the first `#` in the program (its length when it has none).
+    pub first_hash: usize,
 }
 
 struct Reader<'a> {
@@ -78,6 +93,9 @@ struct Reader<'a> {
     /// [`MAX_OPERATORS`] the program goes to ruff (after the limits' scan refuses it), so
     /// that no chain `1 + 1 + …` becomes a tree too deep to drop.
     ops: usize,
+    /// At most the position of the program's first `#` (in a comment or a string; outside
+    /// them a `#` starts a comment): its length when there is none.
+    first_hash: usize,
 }
 
 /// Whether the ASCII word `w` is one of Python's keywords or soft keywords (never names here).
@@ -139,11 +157,15 @@ const WORD_BYTE: [bool; 256] = {
 };
 
 /// Whether a string's text has no backslash and no control character but tabs (and newlines,
-/// when `newlines`): ruff's value is then the text itself. One branch-free pass.
-fn plain(text: &[u8], newlines: bool) -> bool {
+/// when `newlines`): ruff's value is then the text itself; and whether it holds a `#`. One
+/// branch-free pass.
+fn plain(text: &[u8], newlines: bool) -> (bool, bool) {
     let newline = if newlines { b'\n' } else { b'\t' };
-    text.iter().fold(true, |ok, &b| {
-        ok & (b != b'\\') & (b != 0x7f) & ((b >= 0x20) | (b == b'\t') | (b == newline))
+    text.iter().fold((true, false), |(ok, hash), &b| {
+        (
+            ok & (b != b'\\') & (b != 0x7f) & ((b >= 0x20) | (b == b'\t') | (b == newline)),
+            hash | (b == b'#'),
+        )
     })
 }
 
@@ -171,6 +193,7 @@ impl<'a> Reader<'a> {
     /// Skips a comment up to (not over) its newline; `None` on a control character in it, and
     /// for a `# graft: ids` comment (whose token the caller asks ruff for).
     fn comment(&mut self) -> Option<()> {
+        self.first_hash = self.first_hash.min(self.at);
         if self.s[self.at..].starts_with(b"# graft: ids") {
             return None;
         }
@@ -838,8 +861,12 @@ impl<'a> Reader<'a> {
                 }
                 false => rest.find(q as char)?,
             };
-        if !plain(&self.s[body..end], triple) {
+        let (ok, hash) = plain(&self.s[body..end], triple);
+        if !ok {
             return None;
+        }
+        if hash {
+            self.first_hash = self.first_hash.min(body);
         }
         self.at = end + open;
         self.prev_end = self.at;
@@ -1016,16 +1043,18 @@ mod tests {
         }
         let mut within = 0;
         for src in &programs {
-            let r = parse_module_checked(src);
-            if let Some((_, true)) = r {
+            let Some(r) = parse_module_checked(src) else {
+                continue;
+            };
+            if r.within_limits {
                 within += 1;
                 assert!(crate::limits::check_python(src).is_ok(), "{src:?}");
             }
-            // Whatever it reads, flagged or not, ruff reads the same (the flag is all it adds).
-            if let Some((fast, _)) = r {
-                let ruff = ruff_python_parser::parse_module(src).expect("ruff reads it too");
-                assert_eq!(fast.as_slice(), ruff.syntax().body.as_slice(), "{src:?}");
-            }
+            // No `#` before the bound it gives.
+            assert!(!src.as_bytes()[..r.first_hash].contains(&b'#'), "{src:?}");
+            // Whatever it reads, flagged or not, ruff reads the same (the flags are all it adds).
+            let ruff = ruff_python_parser::parse_module(src).expect("ruff reads it too");
+            assert_eq!(r.body.as_slice(), ruff.syntax().body.as_slice(), "{src:?}");
         }
         eprintln!(
             "{within} of {} programs read as within the limits",
@@ -1042,7 +1071,7 @@ mod tests {
         let chain = |n: usize| vec!["1"; n].join(" + ");
         // A call of 100 arguments in 300 bytes: read, but not surely within the limits.
         let src = format!("x = max({})\n", vec!["1"; 100].join(", "));
-        assert!(matches!(parse_module_checked(&src), Some((_, false))));
+        assert!(parse_module_checked(&src).is_some_and(|r| !r.within_limits));
         assert!(crate::parse_program(&src, None).is_ok());
         // 299 operators: over the limit; left to the scan, which refuses it.
         let src = format!("x = {}\n", chain(300));
@@ -1056,7 +1085,7 @@ mod tests {
             "def f():\n    \"\"\"{}\"\"\"\n    return 1\n",
             "+".repeat(1000)
         );
-        assert!(matches!(parse_module_checked(&src), Some((_, true))));
+        assert!(parse_module_checked(&src).is_some_and(|r| r.within_limits));
     }
 
     #[test]
