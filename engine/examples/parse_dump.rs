@@ -5,7 +5,9 @@
 //!   program's graph as JSON (or its error), then the graph of the printer's form of it, one
 //!   line each: pipe it to `md5sum` before and after a change to the reader;
 //! - `... -- loop N FILE.jsonl...` reads every program N times (for callgrind), and
-//!   `... -- ruff N FILE.jsonl...` only parses each with ruff's parser N times.
+//!   `... -- ruff N FILE.jsonl...` only parses each with ruff's parser N times;
+//! - `... -- time N FILE.jsonl...` times N alternating passes of the reader and of ruff's
+//!   parser alone, and prints the best of each and their ratio (robust to a busy machine).
 
 /// The `graft` binary's allocator, as in the benches.
 #[global_allocator]
@@ -70,6 +72,37 @@ fn main() {
             }
             println!("{ok} read by ruff");
         }
-        _ => eprintln!("usage: parse_dump dump|loop|ruff N FILE.jsonl..."),
+        Some("time") => {
+            // The best of N alternating passes of each: the reader, and ruff's parser alone.
+            let n: usize = args[2].parse().expect("a count");
+            let rows = rows(&args[3..]);
+            let (mut best_read, mut best_ruff) = (f64::MAX, f64::MAX);
+            for _ in 0..n {
+                let t = std::time::Instant::now();
+                for (code, q) in &rows {
+                    std::hint::black_box(engine::parse_program(
+                        std::hint::black_box(code),
+                        q.as_deref(),
+                    ))
+                    .ok();
+                }
+                best_read = best_read.min(t.elapsed().as_secs_f64());
+                let t = std::time::Instant::now();
+                for (code, _) in &rows {
+                    std::hint::black_box(ruff_python_parser::parse_module(std::hint::black_box(
+                        code,
+                    )))
+                    .ok();
+                }
+                best_ruff = best_ruff.min(t.elapsed().as_secs_f64());
+            }
+            println!(
+                "best of {n}: reader {:.3} ms, ruff alone {:.3} ms, ratio {:.3}",
+                best_read * 1e3,
+                best_ruff * 1e3,
+                best_read / best_ruff
+            );
+        }
+        _ => eprintln!("usage: parse_dump dump|loop|ruff|time N FILE.jsonl..."),
     }
 }
