@@ -408,7 +408,9 @@ impl Clone for Graph {
 /// Builds a graph node by node, evaluating each as it is added.
 #[derive(Debug, Clone, Default)]
 pub struct GraphBuilder {
-    nodes: Vec<Node>,
+    /// The nodes, each already in the shared allocation the graph keeps (no copy at
+    /// [`GraphBuilder::build`]).
+    nodes: Vec<Arc<Node>>,
     values: Vec<Number>,
     question: Option<String>,
     /// Every name given so far, once there are [`NAME_SET_FROM`] nodes (fewer are searched
@@ -618,7 +620,7 @@ impl GraphBuilder {
 
     /// Mutable access to an added node's name and text (not its computation).
     pub fn set_text(&mut self, id: NodeId, text: impl Into<String>) {
-        self.nodes[id.index()].text = Some(text.into());
+        Arc::make_mut(&mut self.nodes[id.index()]).text = Some(text.into());
     }
 
     /// Number of nodes added so far.
@@ -709,12 +711,12 @@ impl GraphBuilder {
         }
         let id = NodeId(self.nodes.len() as u32);
         self.keys.push(name_key(&name));
-        self.nodes.push(Node {
+        self.nodes.push(Arc::new(Node {
             name,
             kind,
             operands,
             text: None,
-        });
+        }));
         self.values.push(value);
         id
     }
@@ -731,7 +733,7 @@ impl GraphBuilder {
         let edges: usize = self.nodes.iter().map(|node| node.operands.len()).sum();
         let mut dag = DiGraph::with_capacity(n, edges);
         for node in self.nodes {
-            let id = dag.add_node(Arc::new(node));
+            let id = dag.add_node(node);
             for k in 0..dag[id].operands.len() {
                 let o = dag[id].operands[k];
                 dag.add_edge(o.ix(), id, ());
