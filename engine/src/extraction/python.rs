@@ -508,6 +508,29 @@ struct QNum {
     used: bool,
 }
 
+/// The position of the first ASCII digit in `b` from `i` on (`b.len()` when there is none),
+/// eight bytes at a time where there is none.
+fn next_digit(b: &[u8], mut i: usize) -> usize {
+    const L: u64 = 0x0101_0101_0101_0101;
+    while i + 8 <= b.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        let x = u64::from_le_bytes(w);
+        // Whether a byte of `x` is above 0x2f and below 0x3a (`0`–`9`): "hasbetween" of Bit
+        // Twiddling Hacks, exact for bounds up to 128 (no byte borrows or carries).
+        let low = x & (L * 127);
+        let t = (L * (127 + 0x3a) - low) & !x & (low + L * (127 - 0x2f)) & (L * 128);
+        if t != 0 {
+            break;
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map_or(b.len(), |k| i + k)
+}
+
 /// Every number written in digits in `q` (`1,200`, `3.5`, `48`), in order.
 fn question_numbers(q: &str) -> Vec<QNum> {
     let b = q.as_bytes();
@@ -515,9 +538,9 @@ fn question_numbers(q: &str) -> Vec<QNum> {
     let mut i = 0;
     while i < b.len() {
         // To the next digit; a run of digits right after a letter, digit or `.` is skipped.
-        match b[i..].iter().position(u8::is_ascii_digit) {
-            Some(k) => i += k,
-            None => break,
+        i = next_digit(b, i);
+        if i >= b.len() {
+            break;
         }
         if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.') {
             while i < b.len() && b[i].is_ascii_digit() {
@@ -3038,6 +3061,24 @@ mod tests {
             ]
             .map(String::from),
         );
+        // Long texts with digits far apart, and every byte value next to a digit.
+        for k in 0..200usize {
+            let mut t = "é a.b/c:d ".repeat(k % 7);
+            t.push_str(&"word ".repeat(k % 13));
+            t.push_str(&(k * 37).to_string());
+            t.push(char::from_u32(0x20 + (k as u32 * 7) % 0x5f).unwrap_or(' '));
+            t.push_str(&"ÿ/:".repeat(k % 5));
+            t.push_str(&k.to_string());
+            texts.push(t);
+        }
+        for b in 0u8..=127 {
+            let c = char::from(b);
+            texts.push(format!(
+                "{}1{c}{}",
+                c.to_string().repeat(9),
+                c.to_string().repeat(8)
+            ));
+        }
         for t in &texts {
             let got: Vec<_> = question_numbers(t)
                 .into_iter()
