@@ -227,15 +227,22 @@ pub fn gsm8k_number(n: Number) -> String {
 pub fn strip_annotations(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
-    while let Some(s) = rest.find("<<") {
+    while let Some(s) = find_pair(rest, b'<') {
         out.push_str(&rest[..s]);
-        match rest[s..].find(">>") {
+        match find_pair(&rest[s..], b'>') {
             Some(e) => rest = &rest[s + e + 2..],
             None => rest = "",
         }
     }
     out.push_str(rest);
     out
+}
+
+/// Where `s` first has the byte `b` twice in a row (`<<`, `>>`): `str::find` of the pair
+/// without setting up a substring searcher (the pair is ASCII, so the match is at a char
+/// boundary).
+fn find_pair(s: &str, b: u8) -> Option<usize> {
+    s.as_bytes().windows(2).position(|w| w[0] == b && w[1] == b)
 }
 
 /// The `####` value: a decimal, or `p/q` when the value does not terminate.

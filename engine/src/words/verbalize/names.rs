@@ -372,8 +372,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
             })
             || n.phrase.split(' ').any(|w| {
-                let w = w.trim_end_matches("'s").trim_end_matches("’s");
-                w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
+                // Trimming a suffix keeps the first letter (or leaves nothing), so a word
+                // that does not start with a capital is passed over before it is trimmed.
+                w.starts_with(|c: char| c.is_uppercase()) && {
+                    let w = w.trim_end_matches("'s").trim_end_matches("’s");
+                    w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
+                }
             })
     });
     if foreign {
