@@ -310,10 +310,6 @@ struct Style {
     times: &'static str,
 }
 
-const COMPACT: Style = Style {
-    spaced: false,
-    times: "*",
-};
 const SPACED: Style = Style {
     spaced: true,
     times: "*",
@@ -329,13 +325,14 @@ struct Calc {
 impl Calc {
     /// `a op b = <<a op b=c>>c` (with `$` before the annotation when `dollar`).
     fn annotated(&self, dollar: bool) -> String {
+        let value = shown(self.value);
         format!(
             "{} = {}<<{}={}>>{}",
             self.text,
             if dollar { "$" } else { "" },
             self.compact,
-            shown(self.value),
-            shown(self.value)
+            value,
+            value
         )
     }
 }
@@ -344,8 +341,28 @@ impl Calc {
 fn calc(e: &Expr, args: &[Number], style: Style) -> Option<Calc> {
     let value = e.eval(args).ok()?;
     let (text, _) = render(e, args, style)?;
-    let (compact, _) = render(e, args, COMPACT)?;
-    if !has_operator(e) || !compact.replace("(-", "(").contains(['+', '-', '*', '/']) {
+    // The compact form is the written one without the spaces around operators and with `*`
+    // for `x`: no operand holds a space or an `x` (they are numbers, signs, `.`, `/` and
+    // brackets), so it is made from the text instead of rendered again.
+    let compact = if style.spaced || style.times != "*" {
+        let mut c = String::with_capacity(text.len());
+        for ch in text.chars() {
+            match ch {
+                ' ' => {}
+                'x' => c.push('*'),
+                _ => c.push(ch),
+            }
+        }
+        c
+    } else {
+        text.clone()
+    };
+    // An operator other than a negative number's sign (`(-3)`).
+    let b = compact.as_bytes();
+    let operator = b.iter().enumerate().any(|(i, &c)| {
+        matches!(c, b'+' | b'*' | b'/') || (c == b'-' && (i == 0 || b[i - 1] != b'('))
+    });
+    if !has_operator(e) || !operator {
         return None;
     }
     Some(Calc {

@@ -59,6 +59,9 @@ pub struct Names {
     /// Per node, its name on its own, before names are compared with each other (what
     /// [`Names::derived`] reuses).
     own: Vec<Option<Name>>,
+    /// The pronouns the question writes, when naming read them (what [`Names::derived`]
+    /// reuses: a variant keeps the question).
+    pronouns: Option<Pronouns>,
 }
 
 std::thread_local! {
@@ -99,7 +102,9 @@ impl Names {
             .ids()
             .map(|id| own_name(prep, original, id))
             .collect();
-        Names::finish(own)
+        let mut names = Names::finish(own);
+        names.pronouns = prep.q_pronouns.get().copied();
+        names
     }
 
     /// The names of `variant`, a graph derived from `original` (an intervened copy): the
@@ -143,7 +148,14 @@ impl Names {
                 if same {
                     base.own[id.index()].clone()
                 } else {
-                    let prep = prep.get_or_init(|| Prep::with_links(variant, links.clone()));
+                    let prep = prep.get_or_init(|| {
+                        let p = Prep::with_links(variant, links.clone());
+                        // The same question as the original's: the same pronouns.
+                        if let Some(said) = base.pronouns {
+                            let _ = p.q_pronouns.set(said);
+                        }
+                        p
+                    });
                     own_name(prep, variant, id)
                 }
             })
@@ -155,7 +167,7 @@ impl Names {
     /// extends, names neither.
     fn finish(own: Vec<Option<Name>>) -> Names {
         // A name two quantities share names neither.
-        let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+        let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
         for n in own.iter().flatten() {
             *seen.entry(n.phrase.as_str()).or_default() += 1;
         }
@@ -178,7 +190,11 @@ impl Names {
                     .cloned()
             })
             .collect();
-        Names { by_node, own }
+        Names {
+            by_node,
+            own,
+            pronouns: None,
+        }
     }
 
     /// The name of node `id` of the original, if it has one.
@@ -194,6 +210,7 @@ impl Names {
 }
 
 /// Which of the pronouns "she" and "he" a text writes as words (any case).
+#[derive(Debug, Clone, Copy)]
 struct Pronouns {
     she: bool,
     he: bool,
