@@ -34,6 +34,7 @@ mod compare;
 mod english;
 pub mod names;
 mod numerals;
+mod reading;
 
 use english::*;
 pub use names::quantity_name;
@@ -494,7 +495,7 @@ struct Context<'a> {
     q: &'a str,
     mentions: Vec<Mention>,
     /// `find_numbers` mentions by start (kind and readings).
-    found: BTreeMap<usize, crate::text_numbers::Mention>,
+    found: std::rc::Rc<BTreeMap<usize, crate::text_numbers::Mention>>,
     sentences: Vec<(usize, usize)>,
     /// Index of the question sentence.
     qi: usize,
@@ -514,36 +515,20 @@ fn name_of(g: &Graph, id: NodeId) -> String {
 
 impl<'a> Context<'a> {
     fn new(original: &'a Graph, q: &'a str) -> Self {
-        let sentences = sentences(q);
+        // What the question alone gives is read once per text (`reading`).
+        let reading = reading::reading_of(q);
         let mentions = mentions::link(original);
-        let names = Names::shared_with(original, &mentions, &sentences);
-        let qi = sentences
-            .iter()
-            .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
-            .unwrap_or(sentences.len().saturating_sub(1));
-        let mut sentences = sentences;
-        let mut qi = qi;
-        let split = sentences
-            .get(qi)
-            .and_then(|&(s, e)| split_question(q, s, e));
-        if let Some((comma, qstart)) = split {
-            let (s, e) = sentences[qi];
-            sentences.splice(qi..=qi, [(s, comma + 1), (qstart, e)]);
-            qi += 1;
-        }
+        let names = Names::shared_with(original, &mentions, &reading.sentences);
         Context {
             original,
             q,
             mentions,
-            found: find_numbers(q)
-                .into_iter()
-                .map(|m| (m.span.start as usize, m))
-                .collect(),
-            sentences,
-            qi,
-            split,
+            found: std::rc::Rc::clone(&reading.found),
+            sentences: reading.cut.clone(),
+            qi: reading.qi,
+            split: reading.split,
             names,
-            cast: compare::Cast::new(q),
+            cast: compare::Cast::with_parts(q, std::rc::Rc::clone(&reading.cast)),
         }
     }
 
