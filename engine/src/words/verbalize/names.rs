@@ -13,7 +13,7 @@ use crate::mentions;
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
-use super::english::{is_plural, sentences, singular};
+use super::english::{is_plural, singular};
 
 /// How a change to a named quantity is measured out in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +78,7 @@ impl Names {
     }
 
     /// [`Names::shared`], given what the caller has already read of `original`'s question:
-    /// its mentions ([`mentions::link`]) and its sentences ([`sentences`]), so that a miss
+    /// its mentions ([`mentions::link`]) and its sentences ([`super::english::sentences`]), so that a miss
     /// does not work them out again.
     pub(crate) fn shared_with(
         original: &Graph,
@@ -256,10 +256,14 @@ impl<'a> Prep<'a> {
 
     /// [`Prep::new`], given `g`'s mentions ([`mentions::link`]).
     fn with_links(g: &'a Graph, links: Vec<mentions::Mention>) -> Prep<'a> {
-        Prep::with_parts(g, links, sentences(g.question().unwrap_or("")))
+        // The sentences as every reader of the question shares them.
+        let sents = super::reading::reading_of(g.question().unwrap_or(""))
+            .sentences
+            .clone();
+        Prep::with_parts(g, links, sents)
     }
 
-    /// [`Prep::with_links`], given the question's sentences ([`sentences`]) too.
+    /// [`Prep::with_links`], given the question's sentences ([`super::english::sentences`]) too.
     fn with_parts(
         g: &'a Graph,
         links: Vec<mentions::Mention>,
