@@ -728,6 +728,18 @@ fn tidy(s: &str) -> String {
     out
 }
 
+/// Words that end the unit words after a quantity (`3 trout because …`), in lower case.
+const STOP_AFTER: &[&str] = &[
+    "and", "so", "then", "but", "which", "that", "if", "is", "are", "was", "were", "for",
+    "because", "since", "when", "while", "after", "before", "as", "or",
+];
+
+/// Words a unit does not end with (`miles a day over`), in lower case.
+const DANGLING: &[&str] = &[
+    "over", "in", "of", "to", "with", "on", "at", "by", "from", "every", "each", "per", "a", "an",
+    "the", "her", "his", "their", "its",
+];
+
 struct Cx<'g> {
     original: &'g Graph,
     variant: &'g Graph,
@@ -962,29 +974,7 @@ impl Cx<'_> {
                 || !clean
                     .chars()
                     .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
-                || matches!(
-                    clean.to_ascii_lowercase().as_str(),
-                    "and"
-                        | "so"
-                        | "then"
-                        | "but"
-                        | "which"
-                        | "that"
-                        | "if"
-                        | "is"
-                        | "are"
-                        | "was"
-                        | "were"
-                        | "for"
-                        | "because"
-                        | "since"
-                        | "when"
-                        | "while"
-                        | "after"
-                        | "before"
-                        | "as"
-                        | "or"
-                )
+                || STOP_AFTER.iter().any(|w| clean.eq_ignore_ascii_case(w))
             {
                 break;
             }
@@ -994,30 +984,10 @@ impl Cx<'_> {
             }
         }
         // No dangling preposition (`miles a day over`).
-        while words.last().is_some_and(|w| {
-            matches!(
-                w.to_ascii_lowercase().as_str(),
-                "over"
-                    | "in"
-                    | "of"
-                    | "to"
-                    | "with"
-                    | "on"
-                    | "at"
-                    | "by"
-                    | "from"
-                    | "every"
-                    | "each"
-                    | "per"
-                    | "a"
-                    | "an"
-                    | "the"
-                    | "her"
-                    | "his"
-                    | "their"
-                    | "its"
-            )
-        }) {
+        while words
+            .last()
+            .is_some_and(|w| DANGLING.iter().any(|d| w.eq_ignore_ascii_case(d)))
+        {
             words.pop();
         }
         (!words.is_empty()).then(|| words.join(" "))

@@ -706,11 +706,6 @@ const SPLITS_KEPT: usize = 4;
 
 impl<'t> Cast<'t> {
     /// Nothing worked out yet for `text`.
-    #[cfg(test)]
-    pub(super) fn new(text: &'t str) -> Cast<'t> {
-        Cast::with_parts(text, std::rc::Rc::default())
-    }
-
     /// The cast of `text`, with what is already worked out of it (`parts` must be of the
     /// same text).
     pub(super) fn with_parts(text: &'t str, parts: std::rc::Rc<CastParts>) -> Cast<'t> {

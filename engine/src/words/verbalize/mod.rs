@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::consistency;
 use crate::expr::{Cond, Expr};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp};
-use crate::intervene::{apply, Intervention, InterventionError};
+use crate::intervene::{Intervention, InterventionError};
 use crate::mentions::{self, Mention};
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
@@ -118,13 +118,14 @@ pub(crate) fn offline_parts(
             }
             _ => {}
         }
-        let diff = apply(&mut g, op)?;
+        // `g` is this replay's own copy, dropped on error: changed in place.
+        let added = crate::intervene::replay(&mut g, op)?;
         match op {
             Intervention::SetInput { node, .. } => {
                 plan.set.insert(*node);
             }
             Intervention::AddDistractor { name, value, .. } => {
-                let id = diff.added.first().copied();
+                let id = added.first().copied();
                 plan.inserts.push((
                     None,
                     Piece::Distractor {
@@ -505,6 +506,8 @@ struct Context<'a> {
     names: std::rc::Rc<Names>,
     /// What comparisons read of the question, worked out once.
     cast: compare::Cast<'a>,
+    /// What is read of the question text alone, shared by every reader of it.
+    reading: std::rc::Rc<reading::Reading>,
 }
 
 fn name_of(g: &Graph, id: NodeId) -> String {
@@ -529,6 +532,7 @@ impl<'a> Context<'a> {
             split: reading.split,
             names,
             cast: compare::Cast::with_parts(q, std::rc::Rc::clone(&reading.cast)),
+            reading,
         }
     }
 
@@ -1161,7 +1165,7 @@ impl<'a> Context<'a> {
         let q = self.q;
         let mut edits: Vec<Edit> = Vec::new();
         let inverted = plan.invert.map(|(x, _)| x);
-        let var = pick_variable(q);
+        let var = self.reading.variable.clone();
         // Changed numbers, by mention: (node, the reading it had, its new value or the variable).
         let mut changes: BTreeMap<usize, Vec<(NodeId, Number, Option<Number>)>> = BTreeMap::new();
         for &id in &plan.set {
@@ -2154,6 +2158,7 @@ fn first_threshold(cond: &Cond) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intervene::apply;
 
     #[test]
     fn the_variable_is_the_first_letter_the_question_does_not_use_as_a_word() {

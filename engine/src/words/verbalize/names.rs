@@ -231,7 +231,10 @@ impl Pronouns {
             let is_mark = |b: &u8| matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
             for raw in text.as_bytes().split(is_space) {
                 let start = raw.iter().position(|b| !is_mark(b)).unwrap_or(raw.len());
-                let end = raw.iter().rposition(|b| !is_mark(b)).map_or(start, |i| i + 1);
+                let end = raw
+                    .iter()
+                    .rposition(|b| !is_mark(b))
+                    .map_or(start, |i| i + 1);
                 let w = &raw[start..end];
                 if w.eq_ignore_ascii_case(b"she") {
                     p.she = true;

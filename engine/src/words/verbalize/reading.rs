@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::compare::CastParts;
-use super::english::sentences;
+use super::english::{pick_variable, sentences};
 use super::split_question;
 use crate::text_numbers::{find_numbers, Mention};
 
@@ -30,6 +30,8 @@ pub(super) struct Reading {
     pub(super) found: Rc<BTreeMap<usize, Mention>>,
     /// What comparisons work out of the text, filled as they are asked for.
     pub(super) cast: Rc<CastParts>,
+    /// The letter an inversion names its unknown with ([`pick_variable`]).
+    pub(super) variable: String,
 }
 
 impl Reading {
@@ -60,6 +62,7 @@ impl Reading {
                     .collect(),
             ),
             cast: Rc::default(),
+            variable: pick_variable(q),
         }
     }
 }
@@ -110,6 +113,7 @@ mod tests {
         assert_eq!(r.qi, 2);
         assert!(r.split.is_some());
         assert_eq!(r.found.len(), find_numbers(q).len());
+        assert_eq!(r.variable, pick_variable(q));
         // The same text again: the same reading; another text: its own.
         assert!(Rc::ptr_eq(&r, &reading_of(q)));
         let other = reading_of("Ann has 5 pens. How many pens does Ann have?");
