@@ -54,24 +54,37 @@ pub fn steps(g: &Graph) -> Vec<StepLabel> {
 /// the `<<…>>` annotations taken out (`Natalia sold 36/2 = 18 clips in May.`). When no worked
 /// solution can be written, the texts are the nodes' own, as [`steps`] gives them.
 pub fn steps_worked(original: &Graph, variant: &Graph) -> Vec<StepLabel> {
-    let mut out = steps(variant);
-    if let Ok(w) = crate::solution::worked_steps(original, variant) {
-        for l in &mut out {
-            if let Some(s) = w.steps.iter().find(|s| s.node == l.node) {
-                l.text = Some(crate::solution::strip_annotations(&s.sentence));
-            }
-        }
-    }
-    out
+    let worked = crate::solution::worked_steps(original, variant).ok();
+    let relevant = variant.relevant();
+    variant
+        .order()
+        .iter()
+        .copied()
+        .filter(|id| relevant[id.index()] && variant.node(*id).kind.is_operation())
+        .enumerate()
+        .map(|(index, id)| {
+            // The step's sentence of the worked solution, else the node's own text.
+            let text = worked
+                .as_ref()
+                .and_then(|w| w.steps.iter().find(|s| s.node == id))
+                .map(|s| crate::solution::strip_annotations(&s.sentence));
+            labelled(variant, index, id, text)
+        })
+        .collect()
 }
 
 fn label(g: &Graph, index: usize, id: NodeId) -> StepLabel {
+    labelled(g, index, id, None)
+}
+
+/// The label of step `id`, with `text` as its text when given (else the node's own).
+fn labelled(g: &Graph, index: usize, id: NodeId, text: Option<String>) -> StepLabel {
     let node = g.node(id);
     StepLabel {
         index,
         node: id,
         name: node.name.clone(),
-        text: node.text.clone(),
+        text: text.or_else(|| node.text.clone()),
         operands: node
             .operands
             .iter()

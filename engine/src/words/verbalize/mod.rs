@@ -1165,7 +1165,7 @@ impl<'a> Context<'a> {
         let q = self.q;
         let mut edits: Vec<Edit> = Vec::new();
         let inverted = plan.invert.map(|(x, _)| x);
-        let var = self.reading.variable.clone();
+        let var = self.reading.variable(q).to_string();
         // Changed numbers, by mention: (node, the reading it had, its new value or the variable).
         let mut changes: BTreeMap<usize, Vec<(NodeId, Number, Option<Number>)>> = BTreeMap::new();
         for &id in &plan.set {

@@ -30,8 +30,8 @@ pub(super) struct Reading {
     pub(super) found: Rc<BTreeMap<usize, Mention>>,
     /// What comparisons work out of the text, filled as they are asked for.
     pub(super) cast: Rc<CastParts>,
-    /// The letter an inversion names its unknown with ([`pick_variable`]).
-    pub(super) variable: String,
+    /// The letter an inversion names its unknown with ([`pick_variable`]), when asked for.
+    variable: std::cell::OnceCell<String>,
 }
 
 impl Reading {
@@ -62,8 +62,13 @@ impl Reading {
                     .collect(),
             ),
             cast: Rc::default(),
-            variable: pick_variable(q),
+            variable: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The letter an inversion names its unknown with in `q` (the text read).
+    pub(super) fn variable(&self, q: &str) -> &str {
+        self.variable.get_or_init(|| pick_variable(q))
     }
 }
 
@@ -113,7 +118,7 @@ mod tests {
         assert_eq!(r.qi, 2);
         assert!(r.split.is_some());
         assert_eq!(r.found.len(), find_numbers(q).len());
-        assert_eq!(r.variable, pick_variable(q));
+        assert_eq!(r.variable(q), pick_variable(q));
         // The same text again: the same reading; another text: its own.
         assert!(Rc::ptr_eq(&r, &reading_of(q)));
         let other = reading_of("Ann has 5 pens. How many pens does Ann have?");
