@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::constraints::Constraints;
 use crate::graph::{Graph, Metrics, NodeId};
-use crate::intervene::{apply, Intervention, InterventionError};
+use crate::intervene::{Intervention, InterventionError};
 use crate::number::Number;
 use crate::sample::{sample_against, SampleConfig, SampleKind};
 
@@ -356,7 +356,9 @@ pub fn regenerate(original: &Graph, lineage: &Lineage) -> Result<Graph, Curricul
     )?;
     let mut g = original.clone();
     for (index, op) in lineage.operations.iter().enumerate() {
-        apply(&mut g, op).map_err(|source| CurriculumError::Replay { index, source })?;
+        // `g` is dropped on error: each change is made in place.
+        crate::intervene::replay(&mut g, op)
+            .map_err(|source| CurriculumError::Replay { index, source })?;
     }
     Ok(g)
 }

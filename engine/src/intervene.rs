@@ -173,8 +173,44 @@ pub fn apply(g: &mut Graph, iv: &Intervention) -> Result<Diff, InterventionError
 /// Applies `iv` to `h`, which is left half-changed on error (callers pass a copy).
 fn apply_to_scratch(h: &mut Graph, iv: &Intervention) -> Result<Diff, InterventionError> {
     let before = (h.answer_value(), depth(h));
+    match change(h, iv)? {
+        Made::Diff(d) => Ok(d),
+        Made::Parts { changes, added } => Ok(Diff {
+            changes,
+            added,
+            answer: (before.0, h.answer_value()),
+            depth: (before.1, depth(h)),
+            reextracted: None,
+        }),
+    }
+}
+
+/// Applies `iv` to `g` in place, for a replay that drops `g` when an operation fails (`g` is
+/// then left half-changed): no copy first, and no answer or depth worked out for a diff.
+/// Returns the nodes the operation added. The graph it leaves is the one [`apply`] leaves.
+pub(crate) fn replay(g: &mut Graph, iv: &Intervention) -> Result<Vec<NodeId>, InterventionError> {
+    Ok(match change(g, iv)? {
+        Made::Diff(d) => d.added,
+        Made::Parts { added, .. } => added,
+    })
+}
+
+/// What [`change`] made: a whole diff (setting an input), or the value changes and added
+/// nodes of a structural change.
+enum Made {
+    Diff(Diff),
+    Parts {
+        changes: Vec<ValueChange>,
+        added: Vec<NodeId>,
+    },
+}
+
+/// Makes the change `iv` to `h` (left half-changed on error).
+fn change(h: &mut Graph, iv: &Intervention) -> Result<Made, InterventionError> {
     let (changes, added) = match iv {
-        Intervention::SetInput { node, value } => return set_input(h, *node, *value),
+        Intervention::SetInput { node, value } => {
+            return set_input(h, *node, *value).map(Made::Diff)
+        }
         Intervention::Graft { node, f } => graft(h, *node, *f)?,
         Intervention::AddDistractor {
             name,
@@ -199,13 +235,7 @@ fn apply_to_scratch(h: &mut Graph, iv: &Intervention) -> Result<Diff, Interventi
             (changes, vec![])
         }
     };
-    Ok(Diff {
-        changes,
-        added,
-        answer: (before.0, h.answer_value()),
-        depth: (before.1, depth(h)),
-        reextracted: None,
-    })
+    Ok(Made::Parts { changes, added })
 }
 
 /// The graph's depth (longest source→answer path in operations), as in [`Graph::metrics`].

@@ -114,7 +114,8 @@ pub fn chain_reproduces(original: &Graph, chain: &Chain) -> Vec<bool> {
             let evaluates = fresh.evaluate_all().is_ok() && fresh.answer_value() == v.answer;
             let replays = if v.operations.starts_with(applied) {
                 for op in &v.operations[applied.len()..] {
-                    replay_ok = replay_ok && crate::intervene::apply(&mut g, op).is_ok();
+                    // Once a change fails, `g` is no longer read: each is made in place.
+                    replay_ok = replay_ok && crate::intervene::replay(&mut g, op).is_ok();
                 }
                 applied = &v.operations;
                 replay_ok

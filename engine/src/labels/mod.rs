@@ -54,24 +54,37 @@ pub fn steps(g: &Graph) -> Vec<StepLabel> {
 /// the `<<…>>` annotations taken out (`Natalia sold 36/2 = 18 clips in May.`). When no worked
 /// solution can be written, the texts are the nodes' own, as [`steps`] gives them.
 pub fn steps_worked(original: &Graph, variant: &Graph) -> Vec<StepLabel> {
-    let mut out = steps(variant);
-    if let Ok(w) = crate::solution::worked_steps(original, variant) {
-        for l in &mut out {
-            if let Some(s) = w.steps.iter().find(|s| s.node == l.node) {
-                l.text = Some(crate::solution::strip_annotations(&s.sentence));
-            }
-        }
-    }
-    out
+    let worked = crate::solution::worked_steps(original, variant).ok();
+    let relevant = variant.relevant();
+    variant
+        .order()
+        .iter()
+        .copied()
+        .filter(|id| relevant[id.index()] && variant.node(*id).kind.is_operation())
+        .enumerate()
+        .map(|(index, id)| {
+            // The step's sentence of the worked solution, else the node's own text.
+            let text = worked
+                .as_ref()
+                .and_then(|w| w.steps.iter().find(|s| s.node == id))
+                .map(|s| crate::solution::strip_annotations(&s.sentence));
+            labelled(variant, index, id, text)
+        })
+        .collect()
 }
 
 fn label(g: &Graph, index: usize, id: NodeId) -> StepLabel {
+    labelled(g, index, id, None)
+}
+
+/// The label of step `id`, with `text` as its text when given (else the node's own).
+fn labelled(g: &Graph, index: usize, id: NodeId, text: Option<String>) -> StepLabel {
     let node = g.node(id);
     StepLabel {
         index,
         node: id,
         name: node.name.clone(),
-        text: node.text.clone(),
+        text: text.or_else(|| node.text.clone()),
         operands: node
             .operands
             .iter()
@@ -87,14 +100,31 @@ pub fn describe(g: &Graph, id: NodeId) -> String {
     let Ok(node) = g.get(id) else {
         return format!("# unknown node {id}");
     };
-    let names: Vec<&str> = node
-        .operands
-        .iter()
-        .map(|o| g.node(*o).name.as_str())
-        .collect();
-    let rhs = match &node.kind {
-        NodeKind::Input { .. } | NodeKind::Constant => g.value(id).to_string(),
-        NodeKind::Step { expr } => fmt_expr(expr, &names, 0),
+    let mut out = String::with_capacity(node.name.len() + 32);
+    out.push_str(&node.name);
+    out.push_str(" = ");
+    // Up to 8 operand names on the stack (nearly every step), else a vector.
+    let mut buf = [""; 8];
+    let heap: Vec<&str>;
+    let names: &[&str] = if node.operands.len() <= buf.len() {
+        for (slot, o) in buf.iter_mut().zip(&node.operands) {
+            *slot = g.node(*o).name.as_str();
+        }
+        &buf[..node.operands.len()]
+    } else {
+        heap = node
+            .operands
+            .iter()
+            .map(|o| g.node(*o).name.as_str())
+            .collect();
+        &heap
+    };
+    match &node.kind {
+        NodeKind::Input { .. } | NodeKind::Constant => {
+            use std::fmt::Write;
+            write!(out, "{}", g.value(id)).expect("writing to a String cannot fail");
+        }
+        NodeKind::Step { expr } => write_expr(&mut out, expr, names, 0),
         NodeKind::Proxy { f } => {
             let sym = match f.op {
                 ProxyOp::Add => "+",
@@ -102,31 +132,41 @@ pub fn describe(g: &Graph, id: NodeId) -> String {
                 ProxyOp::Mul => "*",
                 ProxyOp::Div => "/",
             };
-            format!(
-                "{} {sym} {}",
-                names.first().copied().unwrap_or("?"),
-                fmt_num(f.k)
-            )
+            out.push_str(names.first().copied().unwrap_or("?"));
+            out.push(' ');
+            out.push_str(sym);
+            out.push(' ');
+            write_num(&mut out, f.k);
         }
         NodeKind::Branch {
             cond,
             then,
             otherwise,
-        } => format!(
-            "{} if {} else {}",
-            fmt_expr(then, &names, 1),
-            fmt_cond(cond, &names),
-            fmt_expr(otherwise, &names, 1)
-        ),
-    };
-    format!("{} = {rhs}", node.name)
+        } => {
+            write_expr(&mut out, then, names, 1);
+            out.push_str(" if ");
+            out.push_str(&fmt_cond(cond, names));
+            out.push_str(" else ");
+            write_expr(&mut out, otherwise, names, 1);
+        }
+    }
+    out
 }
 
-fn fmt_num(n: Number) -> String {
+/// A literal as Python writes it here: negatives and non-terminating fractions in
+/// parentheses.
+fn write_num(out: &mut String, n: Number) {
     match n.to_decimal_string() {
-        Some(s) if n.is_negative() => format!("({s})"),
-        Some(s) => s,
-        None => format!("({}/{})", n.numer(), n.denom()),
+        Some(s) if n.is_negative() => {
+            out.push('(');
+            out.push_str(&s);
+            out.push(')');
+        }
+        Some(s) => out.push_str(&s),
+        None => {
+            use std::fmt::Write;
+            write!(out, "({}/{})", n.numer(), n.denom()).expect("writing to a String cannot fail");
+        }
     }
 }
 
@@ -140,15 +180,26 @@ fn prec(op: BinOp) -> u8 {
 
 /// Formats `e` for a context of precedence `ctx` (parenthesized when it binds looser).
 fn fmt_expr(e: &Expr, names: &[&str], ctx: u8) -> String {
+    let mut out = String::new();
+    write_expr(&mut out, e, names, ctx);
+    out
+}
+
+/// Writes `e` for a context of precedence `ctx` onto `out` (parenthesized when it binds
+/// looser).
+fn write_expr(out: &mut String, e: &Expr, names: &[&str], ctx: u8) {
     match e {
-        Expr::Arg(i) => names.get(*i as usize).copied().unwrap_or("?").to_string(),
-        Expr::Lit(n) => fmt_num(*n),
+        Expr::Arg(i) => out.push_str(names.get(*i as usize).copied().unwrap_or("?")),
+        Expr::Lit(n) => write_num(out, *n),
         Expr::Neg(inner) => {
-            let s = format!("-{}", fmt_expr(inner, names, 3));
-            if ctx > 3 {
-                format!("({s})")
-            } else {
-                s
+            let wrap = ctx > 3;
+            if wrap {
+                out.push('(');
+            }
+            out.push('-');
+            write_expr(out, inner, names, 3);
+            if wrap {
+                out.push(')');
             }
         }
         Expr::Bin(op, a, b) => {
@@ -160,25 +211,33 @@ fn fmt_expr(e: &Expr, names: &[&str], ctx: u8) -> String {
             } else {
                 (p, p + 1)
             };
-            let s = format!(
-                "{} {} {}",
-                fmt_expr(a, names, lp),
-                op.symbol(),
-                fmt_expr(b, names, rp)
-            );
-            if p < ctx {
-                format!("({s})")
-            } else {
-                s
+            let wrap = p < ctx;
+            if wrap {
+                out.push('(');
+            }
+            write_expr(out, a, names, lp);
+            out.push(' ');
+            out.push_str(op.symbol());
+            out.push(' ');
+            write_expr(out, b, names, rp);
+            if wrap {
+                out.push(')');
             }
         }
         Expr::Call(f, args) => {
-            let inner: Vec<String> = args.iter().map(|a| fmt_expr(a, names, 0)).collect();
             if *f == crate::Func::Sum {
-                format!("sum([{}])", inner.join(", "))
+                out.push_str("sum([");
             } else {
-                format!("{}({})", f.python_name(), inner.join(", "))
+                out.push_str(f.python_name());
+                out.push('(');
             }
+            for (k, a) in args.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                write_expr(out, a, names, 0);
+            }
+            out.push_str(if *f == crate::Func::Sum { "])" } else { ")" });
         }
     }
 }

@@ -227,15 +227,22 @@ pub fn gsm8k_number(n: Number) -> String {
 pub fn strip_annotations(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
-    while let Some(s) = rest.find("<<") {
+    while let Some(s) = find_pair(rest, b'<') {
         out.push_str(&rest[..s]);
-        match rest[s..].find(">>") {
+        match find_pair(&rest[s..], b'>') {
             Some(e) => rest = &rest[s + e + 2..],
             None => rest = "",
         }
     }
     out.push_str(rest);
     out
+}
+
+/// Where `s` first has the byte `b` twice in a row (`<<`, `>>`): `str::find` of the pair
+/// without setting up a substring searcher (the pair is ASCII, so the match is at a char
+/// boundary).
+fn find_pair(s: &str, b: u8) -> Option<usize> {
+    s.as_bytes().windows(2).position(|w| w[0] == b && w[1] == b)
 }
 
 /// The `####` value: a decimal, or `p/q` when the value does not terminate.
@@ -303,10 +310,6 @@ struct Style {
     times: &'static str,
 }
 
-const COMPACT: Style = Style {
-    spaced: false,
-    times: "*",
-};
 const SPACED: Style = Style {
     spaced: true,
     times: "*",
@@ -322,13 +325,14 @@ struct Calc {
 impl Calc {
     /// `a op b = <<a op b=c>>c` (with `$` before the annotation when `dollar`).
     fn annotated(&self, dollar: bool) -> String {
+        let value = shown(self.value);
         format!(
             "{} = {}<<{}={}>>{}",
             self.text,
             if dollar { "$" } else { "" },
             self.compact,
-            shown(self.value),
-            shown(self.value)
+            value,
+            value
         )
     }
 }
@@ -337,8 +341,28 @@ impl Calc {
 fn calc(e: &Expr, args: &[Number], style: Style) -> Option<Calc> {
     let value = e.eval(args).ok()?;
     let (text, _) = render(e, args, style)?;
-    let (compact, _) = render(e, args, COMPACT)?;
-    if !has_operator(e) || !compact.replace("(-", "(").contains(['+', '-', '*', '/']) {
+    // The compact form is the written one without the spaces around operators and with `*`
+    // for `x`: no operand holds a space or an `x` (they are numbers, signs, `.`, `/` and
+    // brackets), so it is made from the text instead of rendered again.
+    let compact = if style.spaced || style.times != "*" {
+        let mut c = String::with_capacity(text.len());
+        for ch in text.chars() {
+            match ch {
+                ' ' => {}
+                'x' => c.push('*'),
+                _ => c.push(ch),
+            }
+        }
+        c
+    } else {
+        text.clone()
+    };
+    // An operator other than a negative number's sign (`(-3)`).
+    let b = compact.as_bytes();
+    let operator = b.iter().enumerate().any(|(i, &c)| {
+        matches!(c, b'+' | b'*' | b'/') || (c == b'-' && (i == 0 || b[i - 1] != b'('))
+    });
+    if !has_operator(e) || !operator {
         return None;
     }
     Some(Calc {
@@ -704,6 +728,18 @@ fn tidy(s: &str) -> String {
     out
 }
 
+/// Words that end the unit words after a quantity (`3 trout because …`), in lower case.
+const STOP_AFTER: &[&str] = &[
+    "and", "so", "then", "but", "which", "that", "if", "is", "are", "was", "were", "for",
+    "because", "since", "when", "while", "after", "before", "as", "or",
+];
+
+/// Words a unit does not end with (`miles a day over`), in lower case.
+const DANGLING: &[&str] = &[
+    "over", "in", "of", "to", "with", "on", "at", "by", "from", "every", "each", "per", "a", "an",
+    "the", "her", "his", "their", "its",
+];
+
 struct Cx<'g> {
     original: &'g Graph,
     variant: &'g Graph,
@@ -938,29 +974,7 @@ impl Cx<'_> {
                 || !clean
                     .chars()
                     .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
-                || matches!(
-                    clean.to_ascii_lowercase().as_str(),
-                    "and"
-                        | "so"
-                        | "then"
-                        | "but"
-                        | "which"
-                        | "that"
-                        | "if"
-                        | "is"
-                        | "are"
-                        | "was"
-                        | "were"
-                        | "for"
-                        | "because"
-                        | "since"
-                        | "when"
-                        | "while"
-                        | "after"
-                        | "before"
-                        | "as"
-                        | "or"
-                )
+                || STOP_AFTER.iter().any(|w| clean.eq_ignore_ascii_case(w))
             {
                 break;
             }
@@ -970,30 +984,10 @@ impl Cx<'_> {
             }
         }
         // No dangling preposition (`miles a day over`).
-        while words.last().is_some_and(|w| {
-            matches!(
-                w.to_ascii_lowercase().as_str(),
-                "over"
-                    | "in"
-                    | "of"
-                    | "to"
-                    | "with"
-                    | "on"
-                    | "at"
-                    | "by"
-                    | "from"
-                    | "every"
-                    | "each"
-                    | "per"
-                    | "a"
-                    | "an"
-                    | "the"
-                    | "her"
-                    | "his"
-                    | "their"
-                    | "its"
-            )
-        }) {
+        while words
+            .last()
+            .is_some_and(|w| DANGLING.iter().any(|d| w.eq_ignore_ascii_case(d)))
+        {
             words.pop();
         }
         (!words.is_empty()).then(|| words.join(" "))

@@ -679,6 +679,14 @@ fn people(text: &Cast<'_>, n: usize, salt: u64) -> Option<Vec<&'static str>> {
 pub(super) struct Cast<'t> {
     /// The problem text.
     text: &'t str,
+    /// What is worked out of it, shared by every cast of the same text.
+    parts: std::rc::Rc<CastParts>,
+}
+
+/// What a [`Cast`] works out of its text as it is asked for (each a pure function of the
+/// text, so the casts of one text can share them).
+#[derive(Default)]
+pub(super) struct CastParts {
     /// The people of [`PEOPLE`] it does not name.
     free: std::cell::OnceCell<Vec<&'static str>>,
     /// Its only person, if it names exactly one.
@@ -698,19 +706,16 @@ const SPLITS_KEPT: usize = 4;
 
 impl<'t> Cast<'t> {
     /// Nothing worked out yet for `text`.
-    pub(super) fn new(text: &'t str) -> Cast<'t> {
-        Cast {
-            text,
-            free: std::cell::OnceCell::new(),
-            only: std::cell::OnceCell::new(),
-            splits: std::cell::RefCell::new(Vec::new()),
-        }
+    /// The cast of `text`, with what is already worked out of it (`parts` must be of the
+    /// same text).
+    pub(super) fn with_parts(text: &'t str, parts: std::rc::Rc<CastParts>) -> Cast<'t> {
+        Cast { text, parts }
     }
 
     /// The words of `asked` (a question of this text): split once, however many
     /// comparisons read them (every draw of a curriculum asks about the same question).
     fn words(&self, asked: &str) -> std::rc::Rc<Words> {
-        let mut kept = self.splits.borrow_mut();
+        let mut kept = self.parts.splits.borrow_mut();
         if let Some((_, w)) = kept.iter().find(|(t, _)| **t == *asked) {
             return std::rc::Rc::clone(w);
         }
@@ -728,7 +733,7 @@ impl<'t> Cast<'t> {
     /// The names the text does not write (a word equal to one, any case, with any `'s`
     /// after it), in [`PEOPLE`]'s order.
     fn free_people(&self) -> &[&'static str] {
-        self.free.get_or_init(|| {
+        self.parts.free.get_or_init(|| {
             let mut named = [false; PEOPLE.len()];
             for word in word_slices(self.text) {
                 // An ASCII word needs no lowercase copy: its `'s` endings are trimmed in any
@@ -772,7 +777,10 @@ impl<'t> Cast<'t> {
 
     /// [`only_person`] of the text.
     fn only_person(&self) -> Option<String> {
-        self.only.get_or_init(|| only_person(self.text)).clone()
+        self.parts
+            .only
+            .get_or_init(|| only_person(self.text))
+            .clone()
     }
 }
 

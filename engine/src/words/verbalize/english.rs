@@ -14,7 +14,13 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
     let mut start: Option<usize> = None;
     // The text is walked char by char at byte positions (nothing allocated): `pos` is the
     // current char's start.
-    let char_at = |at: usize| text.get(at..).and_then(|t| t.chars().next());
+    // An ASCII byte is its char; anything else is decoded.
+    let bytes = text.as_bytes();
+    let char_at = |at: usize| match bytes.get(at) {
+        Some(&b) if b < 0x80 => Some(b as char),
+        Some(_) => text.get(at..).and_then(|t| t.chars().next()),
+        None => None,
+    };
     let mut pos = 0;
     while let Some(c) = char_at(pos) {
         let next = pos + c.len_utf8();

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::consistency;
 use crate::expr::{Cond, Expr};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp};
-use crate::intervene::{apply, Intervention, InterventionError};
+use crate::intervene::{Intervention, InterventionError};
 use crate::mentions::{self, Mention};
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
@@ -34,6 +34,7 @@ mod compare;
 mod english;
 pub mod names;
 mod numerals;
+mod reading;
 
 use english::*;
 pub use names::quantity_name;
@@ -117,13 +118,14 @@ pub(crate) fn offline_parts(
             }
             _ => {}
         }
-        let diff = apply(&mut g, op)?;
+        // `g` is this replay's own copy, dropped on error: changed in place.
+        let added = crate::intervene::replay(&mut g, op)?;
         match op {
             Intervention::SetInput { node, .. } => {
                 plan.set.insert(*node);
             }
             Intervention::AddDistractor { name, value, .. } => {
-                let id = diff.added.first().copied();
+                let id = added.first().copied();
                 plan.inserts.push((
                     None,
                     Piece::Distractor {
@@ -494,7 +496,7 @@ struct Context<'a> {
     q: &'a str,
     mentions: Vec<Mention>,
     /// `find_numbers` mentions by start (kind and readings).
-    found: BTreeMap<usize, crate::text_numbers::Mention>,
+    found: std::rc::Rc<BTreeMap<usize, crate::text_numbers::Mention>>,
     sentences: Vec<(usize, usize)>,
     /// Index of the question sentence.
     qi: usize,
@@ -504,6 +506,8 @@ struct Context<'a> {
     names: std::rc::Rc<Names>,
     /// What comparisons read of the question, worked out once.
     cast: compare::Cast<'a>,
+    /// What is read of the question text alone, shared by every reader of it.
+    reading: std::rc::Rc<reading::Reading>,
 }
 
 fn name_of(g: &Graph, id: NodeId) -> String {
@@ -514,36 +518,21 @@ fn name_of(g: &Graph, id: NodeId) -> String {
 
 impl<'a> Context<'a> {
     fn new(original: &'a Graph, q: &'a str) -> Self {
-        let sentences = sentences(q);
+        // What the question alone gives is read once per text (`reading`).
+        let reading = reading::reading_of(q);
         let mentions = mentions::link(original);
-        let names = Names::shared_with(original, &mentions, &sentences);
-        let qi = sentences
-            .iter()
-            .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
-            .unwrap_or(sentences.len().saturating_sub(1));
-        let mut sentences = sentences;
-        let mut qi = qi;
-        let split = sentences
-            .get(qi)
-            .and_then(|&(s, e)| split_question(q, s, e));
-        if let Some((comma, qstart)) = split {
-            let (s, e) = sentences[qi];
-            sentences.splice(qi..=qi, [(s, comma + 1), (qstart, e)]);
-            qi += 1;
-        }
+        let names = Names::shared_with(original, &mentions, &reading.sentences);
         Context {
             original,
             q,
             mentions,
-            found: find_numbers(q)
-                .into_iter()
-                .map(|m| (m.span.start as usize, m))
-                .collect(),
-            sentences,
-            qi,
-            split,
+            found: std::rc::Rc::clone(&reading.found),
+            sentences: reading.cut.clone(),
+            qi: reading.qi,
+            split: reading.split,
             names,
-            cast: compare::Cast::new(q),
+            cast: compare::Cast::with_parts(q, std::rc::Rc::clone(&reading.cast)),
+            reading,
         }
     }
 
@@ -1176,7 +1165,7 @@ impl<'a> Context<'a> {
         let q = self.q;
         let mut edits: Vec<Edit> = Vec::new();
         let inverted = plan.invert.map(|(x, _)| x);
-        let var = pick_variable(q);
+        let var = self.reading.variable(q).to_string();
         // Changed numbers, by mention: (node, the reading it had, its new value or the variable).
         let mut changes: BTreeMap<usize, Vec<(NodeId, Number, Option<Number>)>> = BTreeMap::new();
         for &id in &plan.set {
@@ -2169,6 +2158,7 @@ fn first_threshold(cond: &Cond) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intervene::apply;
 
     #[test]
     fn the_variable_is_the_first_letter_the_question_does_not_use_as_a_word() {

@@ -13,7 +13,7 @@ use crate::mentions;
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
-use super::english::{is_plural, sentences, singular};
+use super::english::{is_plural, singular};
 
 /// How a change to a named quantity is measured out in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +59,9 @@ pub struct Names {
     /// Per node, its name on its own, before names are compared with each other (what
     /// [`Names::derived`] reuses).
     own: Vec<Option<Name>>,
+    /// The pronouns the question writes, when naming read them (what [`Names::derived`]
+    /// reuses: a variant keeps the question).
+    pronouns: Option<Pronouns>,
 }
 
 std::thread_local! {
@@ -75,7 +78,7 @@ impl Names {
     }
 
     /// [`Names::shared`], given what the caller has already read of `original`'s question:
-    /// its mentions ([`mentions::link`]) and its sentences ([`sentences`]), so that a miss
+    /// its mentions ([`mentions::link`]) and its sentences ([`super::english::sentences`]), so that a miss
     /// does not work them out again.
     pub(crate) fn shared_with(
         original: &Graph,
@@ -99,7 +102,9 @@ impl Names {
             .ids()
             .map(|id| own_name(prep, original, id))
             .collect();
-        Names::finish(own)
+        let mut names = Names::finish(own);
+        names.pronouns = prep.q_pronouns.get().copied();
+        names
     }
 
     /// The names of `variant`, a graph derived from `original` (an intervened copy): the
@@ -143,7 +148,14 @@ impl Names {
                 if same {
                     base.own[id.index()].clone()
                 } else {
-                    let prep = prep.get_or_init(|| Prep::with_links(variant, links.clone()));
+                    let prep = prep.get_or_init(|| {
+                        let p = Prep::with_links(variant, links.clone());
+                        // The same question as the original's: the same pronouns.
+                        if let Some(said) = base.pronouns {
+                            let _ = p.q_pronouns.set(said);
+                        }
+                        p
+                    });
                     own_name(prep, variant, id)
                 }
             })
@@ -155,7 +167,7 @@ impl Names {
     /// extends, names neither.
     fn finish(own: Vec<Option<Name>>) -> Names {
         // A name two quantities share names neither.
-        let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+        let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
         for n in own.iter().flatten() {
             *seen.entry(n.phrase.as_str()).or_default() += 1;
         }
@@ -178,7 +190,11 @@ impl Names {
                     .cloned()
             })
             .collect();
-        Names { by_node, own }
+        Names {
+            by_node,
+            own,
+            pronouns: None,
+        }
     }
 
     /// The name of node `id` of the original, if it has one.
@@ -194,6 +210,7 @@ impl Names {
 }
 
 /// Which of the pronouns "she" and "he" a text writes as words (any case).
+#[derive(Debug, Clone, Copy)]
 struct Pronouns {
     she: bool,
     he: bool,
@@ -206,6 +223,27 @@ impl Pronouns {
             she: false,
             he: false,
         };
+        if text.is_ascii() {
+            // The same words read from the bytes: an ASCII char is whitespace when it is one
+            // of `\t \n \x0B \x0C \r` or a space (`char::is_whitespace`), and the marks
+            // [`word_slices`] trims are ASCII but for the curly quotes, which ASCII lacks.
+            let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+            let is_mark = |b: &u8| matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
+            for raw in text.as_bytes().split(is_space) {
+                let start = raw.iter().position(|b| !is_mark(b)).unwrap_or(raw.len());
+                let end = raw
+                    .iter()
+                    .rposition(|b| !is_mark(b))
+                    .map_or(start, |i| i + 1);
+                let w = &raw[start..end];
+                if w.eq_ignore_ascii_case(b"she") {
+                    p.she = true;
+                } else if w.eq_ignore_ascii_case(b"he") {
+                    p.he = true;
+                }
+            }
+            return p;
+        }
         // No letter but `S`, `H` and `E` themselves lowercases to `s`, `h` or `e`, so an ASCII
         // comparison that ignores case is the comparison of the lowercased word.
         for w in word_slices(text) {
@@ -239,10 +277,14 @@ impl<'a> Prep<'a> {
 
     /// [`Prep::new`], given `g`'s mentions ([`mentions::link`]).
     fn with_links(g: &'a Graph, links: Vec<mentions::Mention>) -> Prep<'a> {
-        Prep::with_parts(g, links, sentences(g.question().unwrap_or("")))
+        // The sentences as every reader of the question shares them.
+        let sents = super::reading::reading_of(g.question().unwrap_or(""))
+            .sentences
+            .clone();
+        Prep::with_parts(g, links, sents)
     }
 
-    /// [`Prep::with_links`], given the question's sentences ([`sentences`]) too.
+    /// [`Prep::with_links`], given the question's sentences ([`super::english::sentences`]) too.
     fn with_parts(
         g: &'a Graph,
         links: Vec<mentions::Mention>,
@@ -372,8 +414,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
             })
             || n.phrase.split(' ').any(|w| {
-                let w = w.trim_end_matches("'s").trim_end_matches("’s");
-                w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
+                // Trimming a suffix keeps the first letter (or leaves nothing), so a word
+                // that does not start with a capital is passed over before it is trimmed.
+                w.starts_with(|c: char| c.is_uppercase()) && {
+                    let w = w.trim_end_matches("'s").trim_end_matches("’s");
+                    w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
+                }
             })
     });
     if foreign {
@@ -2081,6 +2127,29 @@ mod tests {
 
     fn name(s: &str, v: i128) -> Option<String> {
         step_name(s, Number::int(v)).map(|n| n.phrase)
+    }
+
+    #[test]
+    fn pronouns_read_from_bytes_are_the_words_pronouns() {
+        let slow = |t: &str| {
+            let ws: Vec<&str> = word_slices(t).collect();
+            (
+                ws.iter().any(|w| w.eq_ignore_ascii_case("she")),
+                ws.iter().any(|w| w.eq_ignore_ascii_case("he")),
+            )
+        };
+        for t in [
+            "She has 3 cats. He has 2.",
+            "\"SHE,\" said the\x0Bhe; then: the shelf?",
+            "They help her.\the\rhe!",
+            "the hen",
+            "",
+            "...",
+            "she's here, and he’s there “he”",
+        ] {
+            let p = Pronouns::of(t);
+            assert_eq!((p.she, p.he), slow(t), "{t:?}");
+        }
     }
 
     #[test]

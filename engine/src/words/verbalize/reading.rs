@@ -1,0 +1,129 @@
+//! What the words code reads of a question text alone, read once per text: its sentences
+//! (and the question sentence cut in two at `If X, how …?`), the numbers it writes, and what
+//! comparisons work out of it (the people it does not name, its only person, its questions'
+//! words). Every [`super::Context`] of the same question shares one [`Reading`]: an original
+//! and all its variants keep their question, so the curriculum's check, each variant's
+//! offline text and each worked solution read it once between them.
+//!
+//! Each part is a pure function of the text, so sharing changes no result; the last few texts
+//! are kept per thread and a text is found again by comparing it in full.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use super::compare::CastParts;
+use super::english::{pick_variable, sentences};
+use super::split_question;
+use crate::text_numbers::{find_numbers, Mention};
+
+/// What is read of one question text.
+pub(super) struct Reading {
+    /// The sentences ([`sentences`]) as byte ranges.
+    pub(super) sentences: Vec<(usize, usize)>,
+    /// The same sentences with the question sentence cut at the comma of `If X, how …?`.
+    pub(super) cut: Vec<(usize, usize)>,
+    /// Index of the question sentence in `cut`.
+    pub(super) qi: usize,
+    /// `If X, how many …?` cut in two: the byte of the comma and where the question starts.
+    pub(super) split: Option<(usize, usize)>,
+    /// [`find_numbers`] mentions by start.
+    pub(super) found: Rc<BTreeMap<usize, Mention>>,
+    /// What comparisons work out of the text, filled as they are asked for.
+    pub(super) cast: Rc<CastParts>,
+    /// The letter an inversion names its unknown with ([`pick_variable`]), when asked for.
+    variable: std::cell::OnceCell<String>,
+}
+
+impl Reading {
+    /// Reads `q`.
+    fn new(q: &str) -> Reading {
+        let sentences = sentences(q);
+        let qi = sentences
+            .iter()
+            .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
+            .unwrap_or(sentences.len().saturating_sub(1));
+        let mut cut = sentences.clone();
+        let mut qi = qi;
+        let split = cut.get(qi).and_then(|&(s, e)| split_question(q, s, e));
+        if let Some((comma, qstart)) = split {
+            let (s, e) = cut[qi];
+            cut.splice(qi..=qi, [(s, comma + 1), (qstart, e)]);
+            qi += 1;
+        }
+        Reading {
+            sentences,
+            cut,
+            qi,
+            split,
+            found: Rc::new(
+                find_numbers(q)
+                    .into_iter()
+                    .map(|m| (m.span.start as usize, m))
+                    .collect(),
+            ),
+            cast: Rc::default(),
+            variable: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The letter an inversion names its unknown with in `q` (the text read).
+    pub(super) fn variable(&self, q: &str) -> &str {
+        self.variable.get_or_init(|| pick_variable(q))
+    }
+}
+
+/// How many texts' readings a thread keeps.
+const KEPT: usize = 4;
+
+std::thread_local! {
+    /// The readings of the last few texts, most recent last.
+    static READINGS: std::cell::RefCell<Vec<(Box<str>, Rc<Reading>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The reading of `q`, shared with every other reader of the same text on this thread.
+pub(super) fn reading_of(q: &str) -> Rc<Reading> {
+    let hit = READINGS.with(|m| {
+        m.borrow()
+            .iter()
+            .rev()
+            .find(|(t, _)| **t == *q)
+            .map(|(_, r)| Rc::clone(r))
+    });
+    if let Some(r) = hit {
+        return r;
+    }
+    let r = Rc::new(Reading::new(q));
+    READINGS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() == KEPT {
+            m.remove(0);
+        }
+        m.push((q.into(), Rc::clone(&r)));
+    });
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_reading_is_the_reading_of_the_text() {
+        let q = "Tom has 3 boxes. If he gives away 2, how many boxes does he have left?";
+        let r = reading_of(q);
+        assert_eq!(r.sentences, sentences(q));
+        // The question is cut at its comma.
+        assert_eq!(r.cut.len(), r.sentences.len() + 1);
+        assert_eq!(r.qi, 2);
+        assert!(r.split.is_some());
+        assert_eq!(r.found.len(), find_numbers(q).len());
+        assert_eq!(r.variable(q), pick_variable(q));
+        // The same text again: the same reading; another text: its own.
+        assert!(Rc::ptr_eq(&r, &reading_of(q)));
+        let other = reading_of("Ann has 5 pens. How many pens does Ann have?");
+        assert!(!Rc::ptr_eq(&r, &other));
+        assert_eq!(other.split, None);
+        assert_eq!(other.qi, 1);
+    }
+}
