@@ -174,6 +174,30 @@ impl Names {
         // A name that another one extends ("the number of books Matias sold" and "… sold on
         // Wednesday") does not say which one it means.
         let all: Vec<&str> = own.iter().flatten().map(|n| n.phrase.as_str()).collect();
+        // Nor does one that differs from another only where one says "he" and the other
+        // "James" ("the amount of money he earns an hour", of his second job, read as his
+        // main job's "… James earns an hour").
+        let pronouns = all
+            .iter()
+            .any(|p| p.split_whitespace().any(is_person_pronoun));
+        let mut keyed: Vec<(String, &str)> = if pronouns {
+            all.iter()
+                .filter_map(|p| person_key(p).map(|k| (k, *p)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        keyed.sort_unstable();
+        let mut unclear: Vec<&str> = Vec::new();
+        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+            for (i, (_, a)) in run.iter().enumerate() {
+                for (_, b) in &run[i + 1..] {
+                    if same_but_a_person(a, b) {
+                        unclear.extend([*a, *b]);
+                    }
+                }
+            }
+        }
         let by_node = own
             .iter()
             .map(|slot| {
@@ -181,6 +205,7 @@ impl Names {
                     .filter(|n| {
                         let p = n.phrase.as_str();
                         seen[p] <= 1
+                            && !unclear.contains(&p)
                             && !all.iter().any(|o| {
                                 o.len() > p.len()
                                     && o.starts_with(p)
@@ -2121,6 +2146,64 @@ pub(super) fn lower_first(w: &str) -> String {
     }
 }
 
+/// Whether `w` is a personal pronoun a name can stand for ("he", "her", "their").
+fn is_person_pronoun(w: &str) -> bool {
+    matches!(
+        w,
+        "he" | "she" | "they" | "him" | "her" | "his" | "hers" | "them" | "their" | "theirs"
+    )
+}
+
+/// Whether `w` is a word a pronoun can stand for: a capitalised word ("James", "James's").
+fn is_proper(w: &str) -> bool {
+    w.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// The words of a name, each personal pronoun and capitalised word replaced by `·`; `None`
+/// for a name with neither (no pronoun can stand for a word of it).
+fn person_key(phrase: &str) -> Option<String> {
+    if !phrase
+        .split_whitespace()
+        .any(|w| is_person_pronoun(w) || is_proper(w))
+    {
+        return None;
+    }
+    let mut key = String::with_capacity(phrase.len());
+    for w in phrase.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(if is_person_pronoun(w) || is_proper(w) {
+            "·"
+        } else {
+            w
+        });
+    }
+    Some(key)
+}
+
+/// Whether names `a` and `b` differ, and only where one has a personal pronoun and the other
+/// a capitalised word ("… he earns an hour" and "… James earns an hour").
+fn same_but_a_person(a: &str, b: &str) -> bool {
+    let mut differ = false;
+    let (mut wa, mut wb) = (a.split_whitespace(), b.split_whitespace());
+    loop {
+        match (wa.next(), wb.next()) {
+            (None, None) => return differ,
+            (Some(x), Some(y)) if x == y => {}
+            (Some(x), Some(y)) => {
+                let stands_for = (is_person_pronoun(x) && is_proper(y))
+                    || (is_proper(x) && is_person_pronoun(y));
+                if !stands_for {
+                    return false;
+                }
+                differ = true;
+            }
+            _ => return false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2194,6 +2277,61 @@ mod tests {
             named += phrases(&fresh, v).iter().flatten().count();
         }
         assert!(named > 0, "no variant has a named quantity");
+    }
+
+    #[test]
+    fn a_name_that_differs_from_another_only_by_he_for_the_person_names_neither() {
+        let g = crate::gsm8k::extract(
+            "Rosa earns $30 an hour while working at her day job. She earns 10% less while working at her night job. She works 20 hours at her day job and 10 hours at her night job. How much does she earn a week?",
+            "Rosa earns 30*0.1=$<<30*0.1=3>>3 less at her night job\nSo she earns 30-3=$<<30-3=27>>27 an hour\nAt her day job she earns 30*20=$<<30*20=600>>600\nAt her night job she earns 27*10=$<<27*10=270>>270\nSo she earns 600+270=$<<600+270=870>>870 a week\n#### 870",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let phrases: Vec<&str> = g
+            .ids()
+            .filter_map(|id| names.own[id.index()].as_ref())
+            .map(|n| n.phrase.as_str())
+            .collect();
+        // Both rates have a name of their own, the same but for "Rosa" and "she" …
+        let pair = phrases
+            .iter()
+            .flat_map(|a| phrases.iter().map(move |b| (*a, *b)))
+            .find(|(a, b)| same_but_a_person(a, b));
+        let (a, b) = pair.unwrap_or_else(|| panic!("no such pair in {phrases:?}"));
+        // … so neither names its quantity.
+        for id in g.ids() {
+            if let Some(own) = &names.own[id.index()] {
+                if own.phrase == a || own.phrase == b {
+                    assert!(names.get(id).is_none(), "{} kept its name", own.phrase);
+                }
+            }
+        }
+        assert!(same_but_a_person(
+            "the amount of money he earns an hour",
+            "the amount of money James earns an hour"
+        ));
+        assert!(same_but_a_person(
+            "the number of James's cards",
+            "the number of his cards"
+        ));
+        // Two people, or a pronoun for something else than a capitalised word, are not one.
+        assert!(!same_but_a_person(
+            "the number of cards Tom has",
+            "the number of cards Jerry has"
+        ));
+        assert!(!same_but_a_person(
+            "the number of cards he has",
+            "the number of cards she has"
+        ));
+        assert!(!same_but_a_person(
+            "the number of cards he has",
+            "the number of cards he has"
+        ));
+        assert!(!same_but_a_person(
+            "the number of red cards he has",
+            "the number of blue cards Tom has"
+        ));
     }
 
     /// The name of the number `num` in `sentence`, as an input's mention is named.
