@@ -735,6 +735,15 @@ impl<'a> Context<'a> {
                 plan.asked = Some((String::new(), self.asked_of_answer(g, u, &fs)));
                 continue;
             }
+            // "Then it will take Jasper a fifth as many minutes. How many minutes will it take
+            // now?" states a change with no cause: where the question counts things or money,
+            // the question stays and its answer is changed after it.
+            if u == answer {
+                if let Some(follow) = self.follow_up_of_answer(g, u, &fs) {
+                    plan.asked = Some((String::new(), follow));
+                    continue;
+                }
+            }
             let salt = u.index() as u64;
             if u == answer {
                 let leads = ["Then", "After that,", "Later,"];
@@ -843,6 +852,19 @@ impl<'a> Context<'a> {
     /// things or money ([`follow_up`]), else as instructions on its answer ("Take that
     /// answer, add 5 to it. What number do you get?").
     fn asked_of_answer(&self, g: &Graph, u: NodeId, fs: &[ProxyFn]) -> String {
+        self.follow_up_of_answer(g, u, fs).unwrap_or_else(|| {
+            format!(
+                "Take that answer, {}. What number do you get?",
+                instructions(fs)
+            )
+        })
+    }
+
+    /// The changes `fs` to the answer `u` asked after the question in its own terms ("If 3
+    /// more boxes of peaches were added to that, how many boxes of peaches would that
+    /// be?"), when the question counts things, asks for money, or the solution gives the
+    /// answer in a unit.
+    fn follow_up_of_answer(&self, g: &Graph, u: NodeId, fs: &[ProxyFn]) -> Option<String> {
         let (qs, qe) = self.sentences[self.qi];
         let question = &self.q[qs..qe];
         // Every value on the way a whole number, for things counted.
@@ -857,18 +879,11 @@ impl<'a> Context<'a> {
             && (solution.contains('$')
                 || names::word_slices(&lower)
                     .any(|w| matches!(w, "money" | "dollars" | "cost" | "costs" | "$")));
-        follow_up(question, fs, money, whole)
-            .or_else(|| {
-                // `How long is his trip?` answered "16 hours" by the solution: asked in hours.
-                let unit = unit_after(solution, self.original.value(u)).filter(|_| !money)?;
-                changes_asked(fs, Some(unit))
-            })
-            .unwrap_or_else(|| {
-                format!(
-                    "Take that answer, {}. What number do you get?",
-                    instructions(fs)
-                )
-            })
+        follow_up(question, fs, money, whole).or_else(|| {
+            // `How long is his trip?` answered "16 hours" by the solution: asked in hours.
+            let unit = unit_after(solution, self.original.value(u)).filter(|_| !money)?;
+            changes_asked(fs, Some(unit))
+        })
     }
 
     /// Whether a sentence before the question states a count of `noun` against another
