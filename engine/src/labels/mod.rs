@@ -38,13 +38,18 @@ pub struct StepLabel {
 
 /// The operation nodes the answer depends on, in evaluation order.
 pub fn steps(g: &Graph) -> Vec<StepLabel> {
+    steps_with(g, |_| None)
+}
+
+/// [`steps`], each step's text `text(id)` when that gives one, else the node's own.
+fn steps_with(g: &Graph, text: impl Fn(NodeId) -> Option<String>) -> Vec<StepLabel> {
     let relevant = g.relevant();
     g.order()
         .iter()
         .copied()
         .filter(|id| relevant[id.index()] && g.node(*id).kind.is_operation())
         .enumerate()
-        .map(|(index, id)| label(g, index, id))
+        .map(|(index, id)| labelled(g, index, id, text(id)))
         .collect()
 }
 
@@ -55,22 +60,13 @@ pub fn steps(g: &Graph) -> Vec<StepLabel> {
 /// solution can be written, the texts are the nodes' own, as [`steps`] gives them.
 pub fn steps_worked(original: &Graph, variant: &Graph) -> Vec<StepLabel> {
     let worked = crate::solution::worked_steps(original, variant).ok();
-    let relevant = variant.relevant();
-    variant
-        .order()
-        .iter()
-        .copied()
-        .filter(|id| relevant[id.index()] && variant.node(*id).kind.is_operation())
-        .enumerate()
-        .map(|(index, id)| {
-            // The step's sentence of the worked solution, else the node's own text.
-            let text = worked
-                .as_ref()
-                .and_then(|w| w.steps.iter().find(|s| s.node == id))
-                .map(|s| crate::solution::strip_annotations(&s.sentence));
-            labelled(variant, index, id, text)
-        })
-        .collect()
+    // The step's sentence of the worked solution, else the node's own text.
+    steps_with(variant, |id| {
+        worked
+            .as_ref()
+            .and_then(|w| w.steps.iter().find(|s| s.node == id))
+            .map(|s| crate::solution::strip_annotations(&s.sentence))
+    })
 }
 
 fn label(g: &Graph, index: usize, id: NodeId) -> StepLabel {

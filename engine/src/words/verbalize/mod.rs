@@ -315,7 +315,7 @@ impl Sayable {
             .ids()
             .map(|id| ctx.names.get(id).and_then(|n| unit_cap(&n.phrase)))
             .collect();
-        let (qs, qe) = ctx.sentences[ctx.qi];
+        let (qs, qe) = ctx.reading.cut[ctx.reading.qi];
         let probe = [ProxyFn {
             op: ProxyOp::Add,
             k: Number::int(2),
@@ -495,18 +495,13 @@ struct Context<'a> {
     original: &'a Graph,
     q: &'a str,
     mentions: Vec<Mention>,
-    /// `find_numbers` mentions by start (kind and readings).
-    found: std::rc::Rc<BTreeMap<usize, crate::text_numbers::Mention>>,
-    sentences: Vec<(usize, usize)>,
-    /// Index of the question sentence.
-    qi: usize,
-    /// `If X, how many …?` cut in two: the byte of the comma and where the question starts.
-    split: Option<(usize, usize)>,
     /// The quantities' names.
     names: std::rc::Rc<Names>,
     /// What comparisons read of the question, worked out once.
     cast: compare::Cast<'a>,
-    /// What is read of the question text alone, shared by every reader of it.
+    /// What is read of the question text alone, shared by every reader of it: its
+    /// sentences cut at `If X, how …?` (`cut`), the question sentence's index (`qi`), the cut
+    /// itself (`split`) and the numbers it writes by start (`found`).
     reading: std::rc::Rc<reading::Reading>,
 }
 
@@ -526,10 +521,6 @@ impl<'a> Context<'a> {
             original,
             q,
             mentions,
-            found: std::rc::Rc::clone(&reading.found),
-            sentences: reading.cut.clone(),
-            qi: reading.qi,
-            split: reading.split,
             names,
             cast: compare::Cast::with_parts(q, std::rc::Rc::clone(&reading.cast)),
             reading,
@@ -543,7 +534,7 @@ impl<'a> Context<'a> {
 
     /// The index of the sentence holding byte `pos`.
     fn sentence_of(&self, pos: usize) -> Option<usize> {
-        self.sentences.iter().rposition(|&(s, _)| s <= pos)
+        self.reading.cut.iter().rposition(|&(s, _)| s <= pos)
     }
 
     /// The sentence a new clause about `id` goes after (`None`: before the question).
@@ -565,12 +556,13 @@ impl<'a> Context<'a> {
             }
             stack.extend(node.operands.iter().copied());
         }
-        best.filter(|&s| s < self.qi)
+        best.filter(|&s| s < self.reading.qi)
     }
 
     /// The kind of number written at a mention.
     fn kind_at(&self, m: &Mention) -> MentionKind {
-        self.found
+        self.reading
+            .found
             .get(&m.start)
             .map_or(MentionKind::Digits, |f| f.kind)
     }
@@ -686,7 +678,7 @@ impl<'a> Context<'a> {
             }
             if u == answer
                 && (name.is_none() || place.is_none())
-                && !self.q[self.sentences[self.qi].0..self.sentences[self.qi].1]
+                && !self.q[self.reading.cut[self.reading.qi].0..self.reading.cut[self.reading.qi].1]
                     .trim()
                     .is_empty()
             {
@@ -708,39 +700,36 @@ impl<'a> Context<'a> {
                 }
                 continue;
             };
-            // "Later, its speed is halved." with no speed told before, or a name too long to
-            // ask again ("What is that number now?" does not say which): the question is
-            // asked as written, then the changes to its answer.
-            let long = name.phrase.split(' ').count() > 9 && !name.phrase.ends_with(" now");
-            // "Later, the box had 4 more cards originally": a quantity fixed in time is not
-            // changed later; its answer is asked after the question.
-            let fixed = name.phrase.split(' ').any(|w| {
-                matches!(
-                    w,
-                    "originally"
-                        | "initially"
-                        | "previously"
-                        | "earlier"
-                        | "yesterday"
-                        | "ago"
-                        | "last"
-                        | "first"
-                )
-            });
-            if u == answer
-                && (!self.introduced(&name.phrase)
-                    || long && self.question_now().is_none()
-                    || fixed)
-            {
-                plan.asked = Some((String::new(), self.asked_of_answer(g, u, &fs)));
-                continue;
-            }
-            // "Then it will take Jasper a fifth as many minutes. How many minutes will it take
-            // now?" states a change with no cause: where the question counts things or money,
-            // the question stays and its answer is changed after it.
             if u == answer {
+                // "Then it will take Jasper a fifth as many minutes. How many minutes will it
+                // take now?" states a change with no cause: where the question counts things
+                // or money, the question stays and its answer is changed after it.
                 if let Some(follow) = self.follow_up_of_answer(g, u, &fs) {
                     plan.asked = Some((String::new(), follow));
+                    continue;
+                }
+                // "Later, its speed is halved." with no speed told before, or a name too long
+                // to ask again ("What is that number now?" does not say which): the question
+                // is asked as written, then the changes to its answer.
+                let long = name.phrase.split(' ').count() > 9 && !name.phrase.ends_with(" now");
+                // "Later, the box had 4 more cards originally": a quantity fixed in time is
+                // not changed later; its answer is asked after the question.
+                let fixed = name.phrase.split(' ').any(|w| {
+                    matches!(
+                        w,
+                        "originally"
+                            | "initially"
+                            | "previously"
+                            | "earlier"
+                            | "yesterday"
+                            | "ago"
+                            | "last"
+                            | "first"
+                    )
+                });
+                if !self.introduced(&name.phrase) || long && self.question_now().is_none() || fixed
+                {
+                    plan.asked = Some((String::new(), take_that_answer(&fs)));
                     continue;
                 }
             }
@@ -827,7 +816,7 @@ impl<'a> Context<'a> {
     /// that sentence; `None`: just before the question), so a reader cannot tell whether it
     /// follows the change.
     fn stated_before(&self, u: NodeId, at: Option<usize>) -> bool {
-        let told_after = at.unwrap_or(self.qi.saturating_sub(1));
+        let told_after = at.unwrap_or(self.reading.qi.saturating_sub(1));
         // The changed quantity's own relation counts too: after "Sam is twice as old as
         // Sue", a change to Sue's age leaves Sam's unclear.
         let mut stated = self.original.descendants(&[u]);
@@ -852,12 +841,8 @@ impl<'a> Context<'a> {
     /// things or money ([`follow_up`]), else as instructions on its answer ("Take that
     /// answer, add 5 to it. What number do you get?").
     fn asked_of_answer(&self, g: &Graph, u: NodeId, fs: &[ProxyFn]) -> String {
-        self.follow_up_of_answer(g, u, fs).unwrap_or_else(|| {
-            format!(
-                "Take that answer, {}. What number do you get?",
-                instructions(fs)
-            )
-        })
+        self.follow_up_of_answer(g, u, fs)
+            .unwrap_or_else(|| take_that_answer(fs))
     }
 
     /// The changes `fs` to the answer `u` asked after the question in its own terms ("If 3
@@ -865,7 +850,7 @@ impl<'a> Context<'a> {
     /// be?"), when the question counts things, asks for money, or the solution gives the
     /// answer in a unit.
     fn follow_up_of_answer(&self, g: &Graph, u: NodeId, fs: &[ProxyFn]) -> Option<String> {
-        let (qs, qe) = self.sentences[self.qi];
+        let (qs, qe) = self.reading.cut[self.reading.qi];
         let question = &self.q[qs..qe];
         // Every value on the way a whole number, for things counted.
         let whole = names::chain(g, u)
@@ -893,7 +878,7 @@ impl<'a> Context<'a> {
         if noun.is_empty() {
             return false;
         }
-        self.sentences[..self.qi].iter().any(|&(s, e)| {
+        self.reading.cut[..self.reading.qi].iter().any(|&(s, e)| {
             let sentence = self.q[s..e].to_lowercase();
             sentence.contains(&noun)
                 && [
@@ -979,7 +964,7 @@ impl<'a> Context<'a> {
         let Some(head) = rest.iter().find(|w| !skip(w)) else {
             return true;
         };
-        let (qs, _) = self.sentences[self.qi];
+        let (qs, _) = self.reading.cut[self.reading.qi];
         let stem = singular(head);
         let stem = stem.trim_end_matches('e');
         let before = self.q[..qs].to_lowercase();
@@ -990,7 +975,7 @@ impl<'a> Context<'a> {
     /// now?`, when it is a plain `How many`/`How much` question with no number and no time
     /// of its own.
     fn question_now(&self) -> Option<String> {
-        let (qs, qe) = self.sentences[self.qi];
+        let (qs, qe) = self.reading.cut[self.reading.qi];
         let asked = self.q[qs..qe].trim();
         let body = asked.strip_suffix('?')?.trim_end();
         let lower = body.to_lowercase();
@@ -1025,7 +1010,7 @@ impl<'a> Context<'a> {
     /// Whether a number the question sentence writes reads differently in `g` (a new input
     /// value, a new threshold, the inverted input).
     fn question_edited(&self, g: &Graph) -> bool {
-        let (qs, qe) = self.sentences[self.qi];
+        let (qs, qe) = self.reading.cut[self.reading.qi];
         let inside: Vec<&Mention> = self
             .mentions
             .iter()
@@ -1051,7 +1036,7 @@ impl<'a> Context<'a> {
     /// question can be told so.
     fn compared(&self, g: &Graph) -> Option<compare::Compared> {
         let answer = self.original.answer();
-        let (qs, qe) = self.sentences[self.qi];
+        let (qs, qe) = self.reading.cut[self.reading.qi];
         compare::comparison(
             &self.cast,
             &self.q[qs..qe],
@@ -1069,7 +1054,7 @@ impl<'a> Context<'a> {
         let node = self.original.get(u).ok()?;
         if u == self.original.answer() {
             // The question is replaced: it must hold no number the answer reads.
-            let (qs, qe) = self.sentences.get(self.qi).copied()?;
+            let (qs, qe) = self.reading.cut.get(self.reading.qi).copied()?;
             let stated = self
                 .mentions
                 .iter()
@@ -1096,7 +1081,7 @@ impl<'a> Context<'a> {
             stack.extend(nd.operands.iter().copied());
         }
         match last {
-            Some(i) if i >= self.qi => None,
+            Some(i) if i >= self.reading.qi => None,
             // An input right after its sentence; a step once everything before the question
             // is told (a number it reads may be written later without being linked).
             Some(i) if matches!(node.kind, NodeKind::Input { .. }) => Some(Some(i)),
@@ -1118,7 +1103,11 @@ impl<'a> Context<'a> {
         let at = old.and_then(|old| {
             self.mentions.iter().position(|m| {
                 m.node.is_none()
-                    && self.found.get(&m.start).is_some_and(|f| f.means(old))
+                    && self
+                        .reading
+                        .found
+                        .get(&m.start)
+                        .is_some_and(|f| f.means(old))
                     && !taken.contains(&m.start)
             })
         });
@@ -1151,7 +1140,8 @@ impl<'a> Context<'a> {
         }
         let v = self.original.get_value(id).ok()?;
         let means = |m: &Mention| {
-            self.found
+            self.reading
+                .found
                 .get(&m.start)
                 .map_or(m.value == v, |f| f.means(v))
         };
@@ -1224,11 +1214,11 @@ impl<'a> Context<'a> {
         for (i, list) in &changes {
             let m = &self.mentions[*i];
             let (s, e, text) = match list.iter().find(|c| c.2.is_none()) {
-                Some(&(_, reading, _)) => variable_style(q, &self.found, m, reading, &var),
+                Some(&(_, reading, _)) => variable_style(q, &self.reading.found, m, reading, &var),
                 None => {
                     let pairs: Vec<(Number, Number)> =
                         list.iter().filter_map(|c| c.2.map(|n| (c.1, n))).collect();
-                    let (s, e, text) = restyle(q, &self.found, m, &pairs);
+                    let (s, e, text) = restyle(q, &self.reading.found, m, &pairs);
                     agree(q, s, e, text, &pairs)
                 }
             };
@@ -1273,7 +1263,12 @@ impl<'a> Context<'a> {
             edits.push(Edit::new(s, e, text));
         }
         // Added sentences.
-        let (qs, qe) = self.sentences.get(self.qi).copied().unwrap_or((0, q.len()));
+        let (qs, qe) = self
+            .reading
+            .cut
+            .get(self.reading.qi)
+            .copied()
+            .unwrap_or((0, q.len()));
         for (seq, (anchor, piece)) in plan.inserts.iter().enumerate() {
             let text = match piece {
                 Piece::Text(t) => t.clone(),
@@ -1282,7 +1277,7 @@ impl<'a> Context<'a> {
                     distractor_sentence(name, v)
                 }
             };
-            match anchor.and_then(|a| self.sentences.get(a)) {
+            match anchor.and_then(|a| self.reading.cut.get(a)) {
                 Some(&(_, end)) => edits.push(Edit {
                     start: end,
                     end,
@@ -1319,13 +1314,13 @@ impl<'a> Context<'a> {
             });
         }
         // `If X, how many …?` becomes `X. How many …?` when something is said between.
-        if let Some((comma, qstart)) = self.split {
+        if let Some((comma, qstart)) = self.reading.split {
             let between = edits.iter().any(|e| {
                 (e.start == e.end && (e.start == comma + 1 || e.start == qstart))
                     || (e.start == qstart && e.end == qe)
             });
             if between {
-                let first = self.sentences[self.qi - 1].0;
+                let first = self.reading.cut[self.reading.qi - 1].0;
                 edits.push(Edit::new(
                     first,
                     first + 4,
@@ -1379,8 +1374,9 @@ impl<'a> Context<'a> {
             .and_then(|n| n.text.as_deref())
             .is_some_and(|t| t.contains('$'));
         let (qs, qe) = self
-            .sentences
-            .get(self.qi)
+            .reading
+            .cut
+            .get(self.reading.qi)
             .copied()
             .unwrap_or((0, self.q.len()));
         let asks_much = self
@@ -1815,6 +1811,15 @@ fn singular_head(noun: &str) -> String {
         .saturating_sub(1);
     ws[head] = singular(&ws[head]);
     ws.join(" ")
+}
+
+/// The changes `fs` asked of an answer as instructions ("Take that answer, add 5 to it. What
+/// number do you get?").
+fn take_that_answer(fs: &[ProxyFn]) -> String {
+    format!(
+        "Take that answer, {}. What number do you get?",
+        instructions(fs)
+    )
 }
 
 /// Changes as instructions on a number: `add 5 to it, then double it, and then halve it`.

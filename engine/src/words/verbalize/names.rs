@@ -177,27 +177,15 @@ impl Names {
         // Nor does one that differs from another only where one says "he" and the other
         // "James" ("the amount of money he earns an hour", of his second job, read as his
         // main job's "… James earns an hour").
-        let pronouns = all
+        let unclear: Vec<&str> = all
             .iter()
-            .any(|p| p.split_whitespace().any(is_person_pronoun));
-        let mut keyed: Vec<(String, &str)> = if pronouns {
-            all.iter()
-                .filter_map(|p| person_key(p).map(|k| (k, *p)))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        keyed.sort_unstable();
-        let mut unclear: Vec<&str> = Vec::new();
-        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-            for (i, (_, a)) in run.iter().enumerate() {
-                for (_, b) in &run[i + 1..] {
-                    if same_but_a_person(a, b) {
-                        unclear.extend([*a, *b]);
-                    }
-                }
-            }
-        }
+            .filter(|a| a.split_whitespace().any(is_person_pronoun))
+            .flat_map(|a| {
+                all.iter()
+                    .filter(move |b| same_but_a_person(a, b))
+                    .flat_map(move |b| [*a, *b])
+            })
+            .collect();
         let by_node = own
             .iter()
             .map(|slot| {
@@ -2157,29 +2145,6 @@ fn is_person_pronoun(w: &str) -> bool {
 /// Whether `w` is a word a pronoun can stand for: a capitalised word ("James", "James's").
 fn is_proper(w: &str) -> bool {
     w.chars().next().is_some_and(char::is_uppercase)
-}
-
-/// The words of a name, each personal pronoun and capitalised word replaced by `·`; `None`
-/// for a name with neither (no pronoun can stand for a word of it).
-fn person_key(phrase: &str) -> Option<String> {
-    if !phrase
-        .split_whitespace()
-        .any(|w| is_person_pronoun(w) || is_proper(w))
-    {
-        return None;
-    }
-    let mut key = String::with_capacity(phrase.len());
-    for w in phrase.split_whitespace() {
-        if !key.is_empty() {
-            key.push(' ');
-        }
-        key.push_str(if is_person_pronoun(w) || is_proper(w) {
-            "·"
-        } else {
-            w
-        });
-    }
-    Some(key)
 }
 
 /// Whether names `a` and `b` differ, and only where one has a personal pronoun and the other

@@ -27,7 +27,7 @@ pub(super) struct Reading {
     /// `If X, how many …?` cut in two: the byte of the comma and where the question starts.
     pub(super) split: Option<(usize, usize)>,
     /// [`find_numbers`] mentions by start.
-    pub(super) found: Rc<BTreeMap<usize, Mention>>,
+    pub(super) found: BTreeMap<usize, Mention>,
     /// What comparisons work out of the text, filled as they are asked for.
     pub(super) cast: Rc<CastParts>,
     /// The letter an inversion names its unknown with ([`pick_variable`]), when asked for.
@@ -55,12 +55,10 @@ impl Reading {
             cut,
             qi,
             split,
-            found: Rc::new(
-                find_numbers(q)
-                    .into_iter()
-                    .map(|m| (m.span.start as usize, m))
-                    .collect(),
-            ),
+            found: find_numbers(q)
+                .into_iter()
+                .map(|m| (m.span.start as usize, m))
+                .collect(),
             cast: Rc::default(),
             variable: std::cell::OnceCell::new(),
         }
