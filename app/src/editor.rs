@@ -274,9 +274,10 @@ pub fn Editor(
         }
     };
     let save = ServerAction::<crate::api::AddProblem>::new();
+    let save_state = crate::watch::Watch::new(&save);
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(id)) = save.value().get() {
+        if let Some(Ok(id)) = save_state.value() {
             navigate(&format!("/p/{id}"), Default::default());
         }
     });
@@ -344,7 +345,7 @@ pub fn Editor(
                 <button
                     type="button"
                     class="primary"
-                    disabled=move || error().is_some() || save.pending().get()
+                    disabled=move || error().is_some() || save_state.pending()
                     on:click=move |_| {
                         let Ok(dataset_id) = dataset.get_untracked().parse::<i64>() else {
                             return;
@@ -361,7 +362,7 @@ pub fn Editor(
                     "Save problem"
                 </button>
             </div>
-            {move || match save.value().get() {
+            {move || match save_state.value() {
                 Some(Err(e)) => Some(view! { <p class="error">{e.to_string()}</p> }),
                 _ => None,
             }}

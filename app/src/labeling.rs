@@ -377,6 +377,7 @@ pub fn AnnotationPanel(dataset_id: i64, settings: DatasetSettings) -> impl IntoV
 #[component]
 fn SettingsForm(dataset_id: i64, settings: DatasetSettings) -> impl IntoView {
     let save = ServerAction::<SaveSettings>::new();
+    let save_state = crate::watch::Watch::new(&save);
     let public = RwSignal::new(settings.public);
     // A plain `value` attribute and an input handler: a textarea, or `bind:value` with a
     // non-empty text, failed to hydrate here.
@@ -407,7 +408,7 @@ fn SettingsForm(dataset_id: i64, settings: DatasetSettings) -> impl IntoView {
                         on:input=move |ev| guidelines.set(event_target_value(&ev))/>
                 </label>
                 <button type="submit" class="primary">"Save settings"</button>
-                {move || match save.value().get() {
+                {move || match save_state.value() {
                     Some(Ok(())) => view! { <span class="ok">"saved"</span> }.into_any(),
                     Some(Err(e)) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
                     None => ().into_any(),

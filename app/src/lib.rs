@@ -19,6 +19,7 @@ pub mod login;
 pub mod pages;
 pub mod review;
 pub mod solution_check;
+pub mod watch;
 pub mod wording;
 pub mod words;
 pub mod workbench;

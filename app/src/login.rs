@@ -38,8 +38,9 @@ fn reload_at(href: &str) {
 #[component]
 pub fn AccountBox() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
+    let logout_state = crate::watch::Watch::new(&logout);
     Effect::new(move |_| {
-        if let Some(Ok(())) = logout.value().get() {
+        if let Some(Ok(())) = logout_state.value() {
             reload_at("/");
         }
     });
@@ -68,6 +69,7 @@ pub fn AccountBox() -> impl IntoView {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
+    let login_state = crate::watch::Watch::new(&login);
     let query = use_query_map();
     let next = move || {
         query
@@ -77,11 +79,11 @@ pub fn LoginPage() -> impl IntoView {
             .unwrap_or_else(|| "/".to_string())
     };
     Effect::new(move |_| {
-        if let Some(Ok(LoginOutcome::LoggedIn(_))) = login.value().get() {
+        if let Some(Ok(LoginOutcome::LoggedIn(_))) = login_state.value() {
             reload_at(&next());
         }
     });
-    let message = move || match login.value().get() {
+    let message = move || match login_state.value() {
         Some(Ok(LoginOutcome::Refused(why))) => Some(why),
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
@@ -92,7 +94,7 @@ pub fn LoginPage() -> impl IntoView {
         <ActionForm action=login attr:class="login">
             <label>"Name " <input name="name" autocomplete="username" required autofocus/></label>
             <label>"Password " <input name="password" type="password" autocomplete="current-password" required/></label>
-            <button type="submit" class="primary" disabled=move || login.pending().get()>"Log in"</button>
+            <button type="submit" class="primary" disabled=move || login_state.pending()>"Log in"</button>
         </ActionForm>
         {move || message().map(|m| view! { <p class="error login-error">{m}</p> })}
         <p class="muted">
@@ -106,16 +108,18 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let add = ServerAction::<AddUser>::new();
+    let add_state = crate::watch::Watch::new(&add);
     let set_role = ServerAction::<SetUserRole>::new();
+    let set_role_state = crate::watch::Watch::new(&set_role);
     let users = Resource::new(
-        move || (add.version().get(), set_role.version().get()),
+        move || (add_state.version(), set_role_state.version()),
         |_| list_users(),
     );
-    let add_error = move || match add.value().get() {
+    let add_error = move || match add_state.value() {
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
-    let role_error = move || match set_role.value().get() {
+    let role_error = move || match set_role_state.value() {
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };

@@ -135,7 +135,8 @@ fn ReviewScreen(
     let message = RwSignal::new(None::<String>);
     let complaints = RwSignal::new(Vec::<String>::new());
     let act = ServerAction::<Decide>::new();
-    Effect::new(move |_| match act.value().get() {
+    let act_state = crate::watch::Watch::new(&act);
+    Effect::new(move |_| match act_state.value() {
         Some(Ok(DecisionOutcome::Saved(saved))) => {
             complaints.set(Vec::new());
             after.set(Some(saved.id));
@@ -146,7 +147,7 @@ fn ReviewScreen(
     });
     let send = move |decision: Decision| {
         if let Some(id) = item_id {
-            if !act.pending().get_untracked() {
+            if !act_state.pending_untracked() {
                 act.dispatch(Decide {
                     variant_id: id,
                     decision,
@@ -410,6 +411,7 @@ fn ReviewScreen(
 #[component]
 fn BulkPanel(dataset_id: i64, filter: ReviewFilter, after: RwSignal<Option<i64>>) -> impl IntoView {
     let bulk = ServerAction::<BulkDecide>::new();
+    let bulk_state = crate::watch::Watch::new(&bulk);
     let pending_decision = RwSignal::new(None::<Decision>);
     let reason = RwSignal::new(REJECT_REASONS[0].to_string());
     let filter = StoredValue::new(filter);
@@ -423,7 +425,7 @@ fn BulkPanel(dataset_id: i64, filter: ReviewFilter, after: RwSignal<Option<i64>>
         });
     };
     Effect::new(move |_| {
-        if let Some(Ok(BulkCount { applied: true, .. })) = bulk.value().get() {
+        if let Some(Ok(BulkCount { applied: true, .. })) = bulk_state.value() {
             after.set(None);
             after.update(|_| {});
         }
@@ -438,7 +440,7 @@ fn BulkPanel(dataset_id: i64, filter: ReviewFilter, after: RwSignal<Option<i64>>
                 </select>
                 <button on:click=move |_| ask(Decision::Reject { reason: reason.get_untracked() }, false)>"Reject all matching…"</button>
             </div>
-            {move || match bulk.value().get() {
+            {move || match bulk_state.value() {
                 Some(Ok(BulkCount { count, applied: false })) => {
                     let d = pending_decision.get();
                     let label = match &d {

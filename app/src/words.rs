@@ -25,7 +25,9 @@ pub fn WordsPanel(
     let shown = RwSignal::new(shown);
     let refusal = RwSignal::new(None::<String>);
     let verbalize = ServerAction::<VerbalizeVariant>::new();
+    let verbalize_state = crate::watch::Watch::new(&verbalize);
     let judge = ServerAction::<JudgeVariant>::new();
+    let judge_state = crate::watch::Watch::new(&judge);
     let offline = RwSignal::new(false);
     let take = move |r: Option<Result<WordsOutcome, ServerFnError>>| match r {
         Some(Ok(WordsOutcome::Done(w))) => {
@@ -46,9 +48,9 @@ pub fn WordsPanel(
         Some(Err(e)) => refusal.set(Some(e.to_string())),
         None => {}
     };
-    Effect::new(move |_| take(verbalize.value().get()));
-    Effect::new(move |_| take(judge.value().get()));
-    let busy = move || verbalize.pending().get() || judge.pending().get();
+    Effect::new(move |_| take(verbalize_state.value()));
+    Effect::new(move |_| take(judge_state.value()));
+    let busy = move || verbalize_state.pending() || judge_state.pending();
     let do_verbalize = move || {
         if !busy() {
             verbalize.dispatch(VerbalizeVariant {

@@ -476,13 +476,14 @@ pub fn Workbench(
 
     let can_save = origin.can_save;
     let save = ServerAction::<crate::api::SaveVariant>::new();
+    let save_state = crate::watch::Watch::new(&save);
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(id)) = save.value().get() {
+        if let Some(Ok(id)) = save_state.value() {
             navigate(&format!("/v/{id}"), Default::default());
         }
     });
-    let save_error = move || match save.value().get() {
+    let save_error = move || match save_state.value() {
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
@@ -548,7 +549,7 @@ pub fn Workbench(
                                             type="button"
                                             class="save primary"
                                             disabled=move || {
-                                                ops.with(Vec::is_empty) || save.pending().get()
+                                                ops.with(Vec::is_empty) || save_state.pending()
                                             }
                                             on:click=move |_| {
                                                 save.dispatch(crate::api::SaveVariant {

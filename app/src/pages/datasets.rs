@@ -13,7 +13,8 @@ use crate::model::{DatasetSummary, LineError};
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
     let import = ServerAction::<ImportDataset>::new();
-    let datasets = Resource::new(move || import.version().get(), |_| list_datasets());
+    let import_state = crate::watch::Watch::new(&import);
+    let datasets = Resource::new(move || import_state.version(), |_| list_datasets());
     view! {
         <Title text="Datasets · Graft"/>
         <div class="page-head">
@@ -70,6 +71,7 @@ fn DatasetCard(d: DatasetSummary) -> impl IntoView {
 /// Upload a JSONL file: read it in the browser, send it to `import_dataset`, show the report.
 #[component]
 fn UploadForm(import: ServerAction<ImportDataset>) -> impl IntoView {
+    let import_state = crate::watch::Watch::new(&import);
     let file_ref = NodeRef::<leptos::html::Input>::new();
     let name = RwSignal::new(String::new());
     let reading = RwSignal::new(None::<String>);
@@ -111,7 +113,7 @@ fn UploadForm(import: ServerAction<ImportDataset>) -> impl IntoView {
             }
         });
     };
-    let report = move || match import.value().get() {
+    let report = move || match import_state.value() {
         Some(Ok(ImportOutcome::Imported(r))) => {
             let failed = r.failed.clone();
             view! {
@@ -162,12 +164,12 @@ fn UploadForm(import: ServerAction<ImportDataset>) -> impl IntoView {
                     placeholder="dataset name (default: file name)"
                     bind:value=name
                 />
-                <button type="submit" class="primary" disabled=move || import.pending().get()>
+                <button type="submit" class="primary" disabled=move || import_state.pending()>
                     "Import"
                 </button>
             </form>
             {move || {
-                (reading.get().is_some() || import.pending().get())
+                (reading.get().is_some() || import_state.pending())
                     .then(|| {
                         view! {
                             <div class="progress-line">

@@ -10,8 +10,9 @@ use crate::model::{JobSpec, JobState, JobStatus, JobTask, SolveOptions};
 #[component]
 pub(super) fn GeneratePanel(dataset_id: i64, problem_id: Option<i64>) -> impl IntoView {
     let start = ServerAction::<StartJob>::new();
+    let start_state = crate::watch::Watch::new(&start);
     let jobs = Resource::new(
-        move || start.version().get(),
+        move || start_state.version(),
         move |_| list_jobs(dataset_id),
     );
     let rounds = RwSignal::new("3".to_string());
@@ -66,17 +67,17 @@ pub(super) fn GeneratePanel(dataset_id: i64, problem_id: Option<i64>) -> impl In
                 <label>"rounds " <input type="number" name="rounds" min="1" max="8" bind:value=rounds/></label>
                 <label>" per problem " <input type="number" name="per_problem" min="1" max="50" bind:value=per_problem/></label>
                 <label>" seed " <input type="number" name="seed" min="0" bind:value=seed/></label>
-                <button type="submit" class="primary" disabled=move || start.pending().get()>"Generate"</button>
+                <button type="submit" class="primary" disabled=move || start_state.pending()>"Generate"</button>
                 <span class="muted">" for " {scope} ", as a server job"</span>
             </form>
             <p class="batch">
-                <button type="button" class="batch-verbalize" on:click=move |_| batch(JobTask::Verbalize) disabled=move || start.pending().get()>
+                <button type="button" class="batch-verbalize" on:click=move |_| batch(JobTask::Verbalize) disabled=move || start_state.pending()>
                     "Verbalize all variants"
                 </button>
-                <button type="button" class="batch-judge" on:click=move |_| batch(JobTask::Judge) disabled=move || start.pending().get()>
+                <button type="button" class="batch-judge" on:click=move |_| batch(JobTask::Judge) disabled=move || start_state.pending()>
                     "Judge all variants"
                 </button>
-                <button type="button" class="batch-extract" on:click=move |_| batch(JobTask::Extract) disabled=move || start.pending().get()>
+                <button type="button" class="batch-extract" on:click=move |_| batch(JobTask::Extract) disabled=move || start_state.pending()>
                     "Extract with the model"
                 </button>
                 <span class="muted">" (with the server's model when it has one, else offline)"</span>
@@ -84,10 +85,10 @@ pub(super) fn GeneratePanel(dataset_id: i64, problem_id: Option<i64>) -> impl In
             <form class="solve" on:submit=solve>
                 <label>"samples " <input type="number" name="samples" min="1" max="16" bind:value=samples/></label>
                 <label>" temperature " <input type="number" name="temperature" min="0" max="2" step="0.1" bind:value=temperature/></label>
-                <button type="submit" disabled=move || start.pending().get()>"Solve with the model"</button>
+                <button type="submit" disabled=move || start_state.pending()>"Solve with the model"</button>
                 <span class="muted">" each variant, stored scored and labelled step by step (needs the server's model)"</span>
             </form>
-            {move || match start.value().get() {
+            {move || match start_state.value() {
                 Some(Err(e)) => Some(view! { <p class="error">{e.to_string()}</p> }),
                 _ => None,
             }}
