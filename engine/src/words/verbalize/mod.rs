@@ -311,11 +311,19 @@ impl Sayable {
                     && ctx.place(id).is_some()
             })
             .collect();
+        let (qs, qe) = ctx.reading.cut[ctx.reading.qi];
+        // A share of a whole asked for ("What percentage of the girls …?") stays a share.
+        let share = share_cap(&q[qs..qe], original.value(original.answer()));
         let caps = original
             .ids()
-            .map(|id| ctx.names.get(id).and_then(|n| unit_cap(&n.phrase)))
+            .map(|id| {
+                let unit = ctx.names.get(id).and_then(|n| unit_cap(&n.phrase));
+                match share {
+                    Some(cap) if id == original.answer() => Some(unit.map_or(cap, |u| u.min(cap))),
+                    _ => unit,
+                }
+            })
             .collect();
-        let (qs, qe) = ctx.reading.cut[ctx.reading.qi];
         let probe = [ProxyFn {
             op: ProxyOp::Add,
             k: Number::int(2),
@@ -1441,6 +1449,25 @@ fn unit_cap(phrase: &str) -> Option<Number> {
         return None;
     };
     Some(Number::int(cap))
+}
+
+/// The most a share asked for by `question` can be ("What percentage of the girls …?": 100;
+/// "What fraction of the cake …?": 1), when the original `answer` is such a share.
+fn share_cap(question: &str, answer: Number) -> Option<Number> {
+    let lower = question.to_ascii_lowercase();
+    let asks = |word: &str| {
+        lower
+            .match_indices(word)
+            .any(|(i, w)| lower[i + w.len()..].trim_start().starts_with("of "))
+    };
+    let cap = if asks("percent") || asks("percentage") || asks("%") {
+        Number::int(100)
+    } else if asks("fraction") || asks("proportion") {
+        Number::int(1)
+    } else {
+        return None;
+    };
+    (answer >= Number::int(0) && answer <= cap).then_some(cap)
 }
 
 /// The sentence that says how a change to a quantity carries over to the rest of the problem.
@@ -2899,6 +2926,42 @@ mod tests {
         let pamela = g.ids().find(|&i| g.value(i) == n(55)).unwrap();
         let v = offline(&g, &[graft(pamela, ProxyOp::Add, 5)]).unwrap();
         assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
+    fn a_share_asked_for_stays_within_its_whole() {
+        let g = crate::gsm8k::extract(
+            "There are 25 roses in a garden. There are 40 tulips. There are 35 daisies. What percentage of flowers are not roses?",
+            "There are 25+40+35=<<25+40+35=100>>100 flowers total.\nThere are 40+35=<<40+35=75>>75 flowers that are not roses.\nTherefore, (75/100)*100=<<(75/100)*100=75>>75% of the flowers are not roses.\n#### 75",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let tulips = g.ids().find(|&i| g.value(i) == n(40)).unwrap();
+        let mut h = g.clone();
+        apply(&mut h, &graft(tulips, ProxyOp::Add, 10)).unwrap();
+        assert!(sayable.within_bounds(&h), "50 tulips: still a share");
+        let mut h = g.clone();
+        apply(&mut h, &graft(g.answer(), ProxyOp::Mul, 2)).unwrap();
+        assert!(!sayable.within_bounds(&h), "150% of the flowers");
+        assert_eq!(
+            share_cap("What percentage of flowers are not roses?", n(75)),
+            Some(n(100))
+        );
+        assert_eq!(
+            share_cap("What percent of the cake is left?", n(30)),
+            Some(n(100))
+        );
+        assert_eq!(
+            share_cap("What fraction of the pie did he eat?", n(1)),
+            Some(n(1))
+        );
+        assert_eq!(share_cap("What is the percent increase?", n(30)), None);
+        assert_eq!(
+            share_cap("What percentage of the old price is the new one?", n(150)),
+            None
+        );
+        assert_eq!(share_cap("How many flowers are not roses?", n(75)), None);
     }
 
     #[test]
