@@ -438,11 +438,41 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     if foreign {
         return None;
     }
+    // A step counts things the question speaks of: no "number of groups in the club" when
+    // only the solution splits the club into groups.
+    if matches!(node.kind, NodeKind::Step { .. } | NodeKind::Branch { .. })
+        && slot.as_ref().is_some_and(|n| {
+            counted_nouns(&n.phrase).any(|noun| {
+                let lower = q_lower.get_or_init(|| q.to_lowercase());
+                let stem = singular(noun);
+                !lower.starts_with(stem.as_str()) && !lower.contains(&format!(" {stem}"))
+            })
+        })
+    {
+        return None;
+    }
     if let Some(n) = slot.as_mut() {
         let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
         n.clause = n.clause.take().and_then(|c| fit_clause(c, says));
     }
     slot
+}
+
+/// The nouns a count's phrase counts things by: "groups" in "the number of groups in the
+/// club"; "members" and "group" in "the number of members per group".
+fn counted_nouns(phrase: &str) -> impl Iterator<Item = &str> {
+    let after = |key: &str| {
+        let at = phrase.find(key)? + key.len();
+        let mut ws = phrase[at..].split(' ');
+        let first = ws.next()?;
+        let noun = if matches!(first, "the" | "a" | "an" | "his" | "her" | "their" | "its") {
+            ws.next()?
+        } else {
+            first
+        };
+        (!noun.is_empty() && noun.chars().all(|c| c.is_ascii_lowercase())).then_some(noun)
+    };
+    [after("number of "), after(" per ")].into_iter().flatten()
 }
 
 /// The node a proxy chain in `g` starts from: `id` itself unless it is a proxy.
@@ -2297,6 +2327,34 @@ mod tests {
             "the number of red cards he has",
             "the number of blue cards Tom has"
         ));
+    }
+
+    #[test]
+    fn a_step_counting_things_the_question_never_speaks_of_has_no_name() {
+        let g = crate::gsm8k::extract(
+            "In a glee club, there are two times as many female than male members. How many female members are there if there are 18 members in the club?",
+            "The club has a female group which has twice as many members as the male group, so there are 2+1=<<2+1=3>>3 groups in the club.\nThere are 18 members in the club, which means there are 18/3 = <<18/3=6>>6 members per group.\nSince the number of female members consists of two groups, then there are 6 * 2 = <<6*2=12>>12 female members in the club.\n#### 12",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let named = |v: i128| {
+            let id = g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap();
+            names.get(id).map(|n| n.phrase.clone())
+        };
+        // Only the solution splits the club into groups.
+        assert_eq!(named(3), None);
+        assert_eq!(named(6), None);
+        // Female members the question speaks of.
+        assert_eq!(
+            named(12).as_deref(),
+            Some("the number of female members in the club")
+        );
+        assert_eq!(
+            counted_nouns("the number of members per group").collect::<Vec<_>>(),
+            ["members", "group"]
+        );
+        assert_eq!(counted_nouns("the amount of money she earns").count(), 0);
     }
 
     /// The name of the number `num` in `sentence`, as an input's mention is named.
