@@ -836,7 +836,16 @@ impl<'a> Context<'a> {
                     .operands
                     .iter()
                     .filter(|&&o| o != u)
-                    .filter_map(|&o| self.mention_of(o))
+                    // The operand's own mention, or any the question writes with its value
+                    // ("3 guinea pigs … 3 cups more than the second one": the extraction may
+                    // have linked the other one).
+                    .flat_map(|&o| {
+                        let given = !self.original.node(o).kind.is_operation();
+                        let v = self.original.value(o);
+                        self.mentions
+                            .iter()
+                            .filter(move |m| m.node == Some(o) || given && m.value == v)
+                    })
                     .any(|m| {
                         self.sentence_of(m.start).is_some_and(|s| s <= told_after)
                             && self.relates(m)
