@@ -2938,6 +2938,23 @@ mod tests {
     }
 
     #[test]
+    fn a_relation_through_a_number_written_twice_still_carries_a_change_over() {
+        let g = crate::gsm8k::extract(
+            "Rollo has 3 guinea pigs, the first guinea pig eats 2 cups of food, the second guinea pig eats twice as much as the first one, and the third guinea pig eats 3 cups more than the second one. How many cups of food does Rollo need to feed all his Guinea pigs?",
+            "The second guinea pig eats 2 x 2 = <<2*2=4>>4 cups of food.\nThe third guinea pig eats 4 + 3 = <<4+3=7>>7 cups of food.\nTherefore, Rollo needs a total of 2 + 4 + 7 = <<2+4+7=13>>13 cups of food for the guinea pig.\n#### 13",
+        )
+        .unwrap()
+        .graph;
+        let second = g
+            .ids()
+            .find(|&i| g.value(i) == n(4) && g.node(i).kind.is_operation())
+            .unwrap();
+        let v = offline(&g, &[graft(second, ProxyOp::Add, 2)]).unwrap();
+        // The third pig eats 3 cups more than the second: it follows the change.
+        assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
     fn a_share_asked_for_stays_within_its_whole() {
         let g = crate::gsm8k::extract(
             "There are 25 roses in a garden. There are 40 tulips. There are 35 daisies. What percentage of flowers are not roses?",
