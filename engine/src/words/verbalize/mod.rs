@@ -289,6 +289,34 @@ impl Sayable {
             original.node(id).kind.is_operation()
                 && values.get(&original.value(id)).is_some_and(|&n| n > 1)
         };
+        // "Half the students … two students … the remaining 13 students. The class has 30
+        // students.": a remainder the question writes out ties the whole to its parts, so a
+        // change to any count of those things contradicts the rest.
+        let noun_after = |m: &Mention| {
+            let w = q.get(m.end..)?.split_whitespace().next()?;
+            let w = w.trim_matches(|c: char| !c.is_ascii_alphabetic());
+            (!w.is_empty()).then(|| singular(&w.to_ascii_lowercase()))
+        };
+        let remainders: Vec<String> = ctx
+            .mentions
+            .iter()
+            .filter(|m| {
+                q.get(..m.start)
+                    .and_then(|b| b.split_whitespace().next_back())
+                    .is_some_and(|w| {
+                        w.eq_ignore_ascii_case("remaining") || w.eq_ignore_ascii_case("other")
+                    })
+            })
+            .filter_map(|m| noun_after(m))
+            .collect();
+        let tied = |id: NodeId| {
+            !remainders.is_empty()
+                && matches!(original.node(id).kind, NodeKind::Input { .. })
+                && ctx
+                    .mention_of(id)
+                    .and_then(|m| noun_after(m))
+                    .is_some_and(|noun| remainders.contains(&noun))
+        };
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
         // changes.
         let year = |id: NodeId| {
@@ -307,6 +335,7 @@ impl Sayable {
                     )
                     && !suspect
                     && !shared(id)
+                    && !tied(id)
                     && ctx.names.get(id).is_some()
                     && ctx.place(id).is_some()
             })
@@ -2952,6 +2981,34 @@ mod tests {
         let v = offline(&g, &[graft(second, ProxyOp::Add, 2)]).unwrap();
         // The third pig eats 3 cups more than the second: it follows the change.
         assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
+    fn a_remainder_written_out_ties_the_counts_of_its_things() {
+        let q = "Half the students in Ms. Perez's class collected 12 cans each, two students didn't collect any, and the remaining 13 students each collected 4 cans. Ms. Perez's class has 30 students. How many cans did they collect total?";
+        let a = "Half the class is 30 / 2 = <<30/2=15>>15 students.\nThey collected 15 * 12 = <<15*12=180>>180 cans.\nThe rest collected 13 * 4 = <<13*4=52>>52 cans.\nIn total 180 + 52 = <<180+52=232>>232 cans.\n#### 232";
+        let g = crate::gsm8k::extract(q, a).unwrap().graph;
+        let sayable = Sayable::new(&g);
+        let input = |v: i128| {
+            g.ids()
+                .find(|&i| g.value(i) == n(v) && matches!(g.node(i).kind, NodeKind::Input { .. }))
+                .unwrap()
+        };
+        assert!(
+            !sayable.can_graft(&g, input(30)),
+            "30 students is tied to the 13 remaining"
+        );
+        assert!(!sayable.can_graft(&g, input(13)));
+        // Without the remainder written out, the class's size can change.
+        let g = crate::gsm8k::extract(&q.replace("the remaining 13 students", "13 students"), a)
+            .unwrap()
+            .graph;
+        let sayable = Sayable::new(&g);
+        let class = g
+            .ids()
+            .find(|&i| g.value(i) == n(30) && matches!(g.node(i).kind, NodeKind::Input { .. }))
+            .unwrap();
+        assert!(sayable.can_graft(&g, class));
     }
 
     #[test]
