@@ -307,14 +307,14 @@ impl Sayable {
                         w.eq_ignore_ascii_case("remaining") || w.eq_ignore_ascii_case("other")
                     })
             })
-            .filter_map(|m| noun_after(m))
+            .filter_map(noun_after)
             .collect();
         let tied = |id: NodeId| {
             !remainders.is_empty()
                 && matches!(original.node(id).kind, NodeKind::Input { .. })
                 && ctx
                     .mention_of(id)
-                    .and_then(|m| noun_after(m))
+                    .and_then(noun_after)
                     .is_some_and(|noun| remainders.contains(&noun))
         };
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
