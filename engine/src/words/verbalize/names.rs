@@ -373,14 +373,22 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 .chars()
                 .filter(|c| c.is_alphabetic())
                 .collect();
-            // `1 lizard … 3 lizards`: the singular counts too.
-            let bare_ok = noun.is_empty()
-                || q_lower
-                    .get_or_init(|| q.to_lowercase())
-                    .matches(&format!(" {}", singular(&noun)))
-                    // At most one: no need to count past a second.
-                    .nth(1)
-                    .is_none();
+            // `1 lizard … 3 lizards`: the singular counts too; `400 feet … 4 feet`: and an
+            // irregular plural, which the singular does not start.
+            let bare_ok = noun.is_empty() || {
+                let lower = q_lower.get_or_init(|| q.to_lowercase());
+                let one = singular(&noun);
+                let key = format!(" {one}");
+                let mut seen = lower.matches(&key);
+                // At most one: no need to count past a second.
+                if noun.starts_with(one.as_str()) {
+                    seen.nth(1).is_none()
+                } else {
+                    seen.chain(lower.matches(&format!(" {noun}")))
+                        .nth(1)
+                        .is_none()
+                }
+            };
             name_in_text(
                 q.get(s..e)?,
                 pre_end - s,
@@ -2355,6 +2363,20 @@ mod tests {
             ["members", "group"]
         );
         assert_eq!(counted_nouns("the amount of money she earns").count(), 0);
+    }
+
+    #[test]
+    fn a_bare_count_of_an_irregular_plural_the_question_counts_twice_has_no_name() {
+        let g = crate::gsm8k::extract(
+            "Michael wants to dig a hole 400 feet less deep than twice the depth of the hole that his father dug. The father dug a hole at a rate of 4 feet per hour. If the father took 400 hours to dig his hole, how many hours will it take for Michael to dig a hole that is 400 feet less than twice as deep as his father's hole working at the same rate?",
+            "Since the father dug a hole with a rate of 4 feet per hour, if the father took 400 hours digging the hole, he dug a hole 4*400 = <<4*400=1600>>1600 feet deep.\nTwice the depth of the hole that Michael's father dug is 2*1600 = <<2*1600=3200>>3200 feet\nMichael wants to dig a hole 400 feet less than twice the depth of the hole that his father dug, meaning he wants to dig a hole 3200-400 = <<3200-400=2800>>2800 feet deep.\nTo dig a hole that is 400 feet less than twice as deep as his father's hole working at a rate of 4 feet per hour, Michael will have to work for 2800/4 = <<2800/4=700>>700 hours.\n#### 700",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let rate = g.ids().find(|&i| g.value(i) == Number::int(4)).unwrap();
+        // "the number of feet": which of the feet the question speaks of?
+        assert_eq!(names.get(rate).map(|n| n.phrase.as_str()), None);
     }
 
     /// The name of the number `num` in `sentence`, as an input's mention is named.
