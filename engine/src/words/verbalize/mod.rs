@@ -227,6 +227,35 @@ impl Sayable {
                 && steps.contains(&m.value)
                 && !inputs.contains(&m.value)
         });
+        // An input the question never writes ("18.48" for the class without the absent
+        // student, worked out in the solution's head from 24 × 0.77): it does not follow a
+        // change to the numbers it came from, so no change is told at all.
+        // (A whole constant is knowledge: 60 minutes an hour, 100 for a percentage.)
+        let hidden = original.ids().any(|id| {
+            let v = original.value(id);
+            let unwritten = match original.node(id).kind {
+                NodeKind::Input { span: None } => true,
+                // Knowledge again: a quarter is 0.25, a cent 0.01, a minute 1/60 of an hour.
+                // (2.5 hours from 2:30 is written too, as a time.)
+                NodeKind::Constant => v.numer().abs() > 3 && v.denom() > 4,
+                _ => false,
+            };
+            let hundred = Number::int(100);
+            unwritten
+                && !ctx.mentions.iter().any(|m| {
+                    m.node == Some(id)
+                        || m.value == v
+                        // A percentage as a fraction (30% as 0.3) or the other way round.
+                        || m.value.mul(hundred).is_ok_and(|x| x == v)
+                        || v.mul(hundred).is_ok_and(|x| x == m.value)
+                        // A rise or a fall by a percentage (5% as 1.05).
+                        || [v.sub(Number::int(1)), Number::int(1).sub(v)]
+                            .into_iter()
+                            .any(|d| d.and_then(|d| d.mul(hundred)).is_ok_and(|x| x == m.value))
+                })
+                && v.to_decimal_string()
+                    .is_none_or(|d| !q.contains(d.as_str()))
+        });
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
         // says it changes.
@@ -334,6 +363,7 @@ impl Sayable {
                         NodeKind::Constant | NodeKind::Proxy { .. }
                     )
                     && !suspect
+                    && !hidden
                     && !shared(id)
                     && !tied(id)
                     && ctx.names.get(id).is_some()
@@ -3009,6 +3039,27 @@ mod tests {
             .find(|&i| g.value(i) == n(30) && matches!(g.node(i).kind, NodeKind::Input { .. }))
             .unwrap();
         assert!(sayable.can_graft(&g, class));
+    }
+
+    #[test]
+    fn a_number_worked_out_in_the_solutions_head_stops_every_change() {
+        // 18.48 is 24 × 0.77, the 24 students who took the test: a change to the 25 in the
+        // class would not reach it.
+        let g = crate::gsm8k::extract(
+            "Ms. Mitsuko told the class that if the average score on their quiz is higher than 75% then they will get a pizza party. There are 25 students in the class. One student is absent and has to take the test the next day. The average score of the students who took the test was 77%. What is the lowest grade the absent student can get for the class to still get a pizza party?",
+            "The total percentage the class needs to get is 18.75 because 25 x .75 = <<25*.75=18.75>>18.75\nThe total percentage the class has absent the one student is <<18.48=18.48>>18.48\nThe lowest the absent student can get and still have a pizza party is 27% because (18.75-18.48)x 100 = <<(18.75-18.48)*100=27>>27\n#### 27",
+        )
+        .unwrap()
+        .graph;
+        assert_eq!(Sayable::new(&g).count(), 0);
+        // A rise by a percentage (5% as 1.05) is written in the question.
+        let g = crate::gsm8k::extract(
+            "Mark got a 5% raise at his job.  Before the raise, he earned 40 dollars per hour.  He works 8 hours per day for 5 days per week.  His old bills used to be 600 dollars a week but he decided to add a hundred dollar a week personal trainer.  How much does he have leftover a week?",
+            "After the raise he earns 40*1.05=<<40*1.05=42>>42 dollars an hour\nHe works 8 hours per day so earns 42*8=<<8*42=336>>336 per day\nHe works 5 days per week so he earns 336*5=<<336*5=1680>>1680 a week\nHis expenses after adding the personal trainer are 600+100=<<600+100=700>>700 a week\nSo he has 1680-700=<<1680-700=980>>980 left over\n#### 980",
+        )
+        .unwrap()
+        .graph;
+        assert!(Sayable::new(&g).count() > 0);
     }
 
     #[test]
