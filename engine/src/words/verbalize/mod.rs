@@ -346,6 +346,19 @@ impl Sayable {
                     .and_then(noun_after)
                     .is_some_and(|noun| remainders.contains(&noun))
         };
+        // A step worked out from knowledge alone ("Each emu has 1+2=3 heads and legs") is a
+        // fact of the world, not an amount a story changes.
+        let mut known = vec![false; original.len()];
+        for &id in original.order() {
+            let node = original.node(id);
+            known[id.index()] = match node.kind {
+                NodeKind::Constant => true,
+                NodeKind::Step { .. } | NodeKind::Branch { .. } => {
+                    !node.operands.is_empty() && node.operands.iter().all(|o| known[o.index()])
+                }
+                _ => false,
+            };
+        }
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
         // changes.
         let year = |id: NodeId| {
@@ -366,6 +379,7 @@ impl Sayable {
                     && !hidden
                     && !shared(id)
                     && !tied(id)
+                    && !known[id.index()]
                     && ctx.names.get(id).is_some()
                     && ctx.place(id).is_some()
             })
@@ -3060,6 +3074,24 @@ mod tests {
         .unwrap()
         .graph;
         assert!(Sayable::new(&g).count() > 0);
+    }
+
+    #[test]
+    fn a_step_worked_out_from_knowledge_alone_is_never_changed() {
+        let g = crate::gsm8k::extract(
+            "Farmer Brown raises emus, large birds. His flock has a total of 60 heads and legs. How many emus are in his flock?",
+            "Each emu has 1+2=<<1+2=3>>3 heads and legs.\nThen the flock has 60/3=<<60/3=20>>20 animals.\n#### 20",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let per_emu = g.ids().find(|&i| g.value(i) == n(3)).unwrap();
+        let flock = g.ids().find(|&i| g.value(i) == n(60)).unwrap();
+        assert!(
+            !sayable.can_graft(&g, per_emu),
+            "an emu's head and legs are facts"
+        );
+        assert!(sayable.can_graft(&g, flock));
     }
 
     #[test]
