@@ -70,7 +70,10 @@ impl Worked {
 
 /// The worked solution of `variant` (an intervened copy of `original`, or `original` itself).
 pub fn worked(original: &Graph, variant: &Graph) -> Result<String, SolutionError> {
-    Ok(worked_steps(original, variant)?.text())
+    match &*worked_steps_shared(original, variant, None) {
+        Ok(w) => Ok(w.text()),
+        Err(e) => Err(e.clone()),
+    }
 }
 
 std::thread_local! {
@@ -79,21 +82,25 @@ std::thread_local! {
     static WORKED: std::cell::RefCell<Vec<WorkedMemo>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// A worked solution (or why there is none), shared between [`WORKED`] and its callers.
+pub(crate) type SharedWorked = std::rc::Rc<Result<Worked, SolutionError>>;
+
 /// One entry of [`WORKED`].
-type WorkedMemo = (Graph, Graph, Result<Worked, SolutionError>);
+type WorkedMemo = (Graph, Graph, SharedWorked);
 
 /// The worked solution of `variant` step by step (see [`worked`]).
 pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, SolutionError> {
-    worked_steps_told(original, variant, None)
+    (*worked_steps_shared(original, variant, None)).clone()
 }
 
-/// [`worked_steps`], given what [`crate::verbalize::compared_steps`] gives for `variant` when
-/// it is known already (the offline text works it out).
-pub(crate) fn worked_steps_told(
+/// [`worked_steps`], shared with the memo instead of copied, given what
+/// [`crate::verbalize::compared_steps`] gives for `variant` when it is known already (the
+/// offline text works it out).
+pub(crate) fn worked_steps_shared(
     original: &Graph,
     variant: &Graph,
     told: Option<Option<crate::verbalize::ComparedSteps>>,
-) -> Result<Worked, SolutionError> {
+) -> SharedWorked {
     let hit = WORKED.with(|m| {
         let m = m.borrow();
         m.iter()
@@ -103,7 +110,7 @@ pub(crate) fn worked_steps_told(
     if let Some(w) = hit {
         return w;
     }
-    let w = worked_steps_uncached(original, variant, told);
+    let w = std::rc::Rc::new(worked_steps_uncached(original, variant, told));
     WORKED.with(|m| {
         let mut m = m.borrow_mut();
         if m.len() == 2 {

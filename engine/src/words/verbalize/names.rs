@@ -111,7 +111,8 @@ impl Names {
     /// same as [`Names::new`] of `variant`, made from the names of `original` (through
     /// [`Names::shared`]) where a node's name cannot have changed (same question and
     /// mentions; an input, or a step with the same sentence, value and role), so that only the
-    /// changed steps are named again.
+    /// changed steps are named again (and when each keeps its name, the original's names are
+    /// the variant's).
     pub fn derived(original: &Graph, variant: &Graph) -> std::rc::Rc<Names> {
         if variant.identical(original) {
             return Names::shared(original);
@@ -123,41 +124,58 @@ impl Names {
         }
         let base = Names::shared(original);
         let prep = std::cell::OnceCell::new();
+        // Whether node `id` keeps the original's own name for sure.
+        let same = |id: NodeId| {
+            id.index() < original.len() && {
+                let (a, b) = (original.node(id), variant.node(id));
+                match (&a.kind, &b.kind) {
+                    (NodeKind::Input { .. }, NodeKind::Input { .. }) => true,
+                    (
+                        NodeKind::Step { .. } | NodeKind::Branch { .. },
+                        NodeKind::Step { .. } | NodeKind::Branch { .. },
+                    ) => {
+                        a.text == b.text
+                            && original.value(id) == variant.value(id)
+                            && (id == original.answer()) == (id == variant.answer())
+                    }
+                    (
+                        NodeKind::Constant | NodeKind::Proxy { .. },
+                        NodeKind::Constant | NodeKind::Proxy { .. },
+                    ) => true,
+                    _ => false,
+                }
+            }
+        };
+        // The own names of the other nodes, named again.
+        let renamed: Vec<(NodeId, Option<Name>)> = variant
+            .ids()
+            .filter(|&id| !same(id))
+            .map(|id| {
+                let prep = prep.get_or_init(|| {
+                    let p = Prep::with_links(variant, links.clone());
+                    // The same question as the original's: the same pronouns.
+                    if let Some(said) = base.pronouns {
+                        let _ = p.q_pronouns.set(said);
+                    }
+                    p
+                });
+                (id, own_name(prep, variant, id))
+            })
+            .collect();
+        // Every own name the original's (none for a node the original lacks): the same names
+        // (`finish` reads only the own names; a node past the original's has none either way).
+        if renamed
+            .iter()
+            .all(|(id, n)| base.own.get(id.index()).map_or(n.is_none(), |o| o == n))
+        {
+            return base;
+        }
+        let mut renamed = renamed.into_iter().peekable();
         let own: Vec<Option<Name>> = variant
             .ids()
-            .map(|id| {
-                let same = id.index() < original.len() && {
-                    let (a, b) = (original.node(id), variant.node(id));
-                    match (&a.kind, &b.kind) {
-                        (NodeKind::Input { .. }, NodeKind::Input { .. }) => true,
-                        (
-                            NodeKind::Step { .. } | NodeKind::Branch { .. },
-                            NodeKind::Step { .. } | NodeKind::Branch { .. },
-                        ) => {
-                            a.text == b.text
-                                && original.value(id) == variant.value(id)
-                                && (id == original.answer()) == (id == variant.answer())
-                        }
-                        (
-                            NodeKind::Constant | NodeKind::Proxy { .. },
-                            NodeKind::Constant | NodeKind::Proxy { .. },
-                        ) => true,
-                        _ => false,
-                    }
-                };
-                if same {
-                    base.own[id.index()].clone()
-                } else {
-                    let prep = prep.get_or_init(|| {
-                        let p = Prep::with_links(variant, links.clone());
-                        // The same question as the original's: the same pronouns.
-                        if let Some(said) = base.pronouns {
-                            let _ = p.q_pronouns.set(said);
-                        }
-                        p
-                    });
-                    own_name(prep, variant, id)
-                }
+            .map(|id| match renamed.next_if(|(r, _)| *r == id) {
+                Some((_, n)) => n,
+                None => base.own[id.index()].clone(),
             })
             .collect();
         std::rc::Rc::new(Names::finish(own))
