@@ -259,10 +259,24 @@ fn answer_string(n: Number) -> String {
 
 /// An operand inside a calculation: negatives and fractions in parentheses.
 fn operand(n: Number) -> String {
+    let mut out = String::new();
+    write_operand(&mut out, n);
+    out
+}
+
+/// [`operand`], written at the end of `out`.
+fn write_operand(out: &mut String, n: Number) {
     match n.to_decimal_string() {
-        Some(s) if n.is_negative() => format!("({s})"),
-        Some(s) => s,
-        None => format!("({}/{})", n.numer(), n.denom()),
+        Some(s) if n.is_negative() => {
+            out.push('(');
+            out.push_str(&s);
+            out.push(')');
+        }
+        Some(s) => out.push_str(&s),
+        None => {
+            use std::fmt::Write;
+            let _ = write!(out, "({}/{})", n.numer(), n.denom());
+        }
     }
 }
 
@@ -333,21 +347,27 @@ impl Calc {
     /// `a op b = <<a op b=c>>c` (with `$` before the annotation when `dollar`).
     fn annotated(&self, dollar: bool) -> String {
         let value = shown(self.value);
-        format!(
-            "{} = {}<<{}={}>>{}",
-            self.text,
-            if dollar { "$" } else { "" },
-            self.compact,
-            value,
-            value
-        )
+        let mut out =
+            String::with_capacity(self.text.len() + self.compact.len() + 2 * value.len() + 9);
+        out.push_str(&self.text);
+        out.push_str(if dollar { " = $<<" } else { " = <<" });
+        out.push_str(&self.compact);
+        out.push('=');
+        out.push_str(&value);
+        out.push_str(">>");
+        out.push_str(&value);
+        out
     }
 }
 
 /// `e` over `args` as a calculation, when it has an operator and can be written.
 fn calc(e: &Expr, args: &[Number], style: Style) -> Option<Calc> {
+    if !has_operator(e) {
+        return None;
+    }
     let value = e.eval(args).ok()?;
-    let (text, _) = render(e, args, style)?;
+    let mut text = String::new();
+    render(&mut text, e, args, style)?;
     // The compact form is the written one without the spaces around operators and with `*`
     // for `x`: no operand holds a space or an `x` (they are numbers, signs, `.`, `/` and
     // brackets), so it is made from the text instead of rendered again.
@@ -369,7 +389,7 @@ fn calc(e: &Expr, args: &[Number], style: Style) -> Option<Calc> {
     let operator = b.iter().enumerate().any(|(i, &c)| {
         matches!(c, b'+' | b'*' | b'/') || (c == b'-' && (i == 0 || b[i - 1] != b'('))
     });
-    if !has_operator(e) || !operator {
+    if !operator {
         return None;
     }
     Some(Calc {
@@ -394,22 +414,30 @@ fn selection(v: Number, args: &[Number]) -> String {
     format!("<<{expr}={}>>{}", shown(v), shown(v))
 }
 
-/// Writes `e` (precedence of the result: 1 sums, 2 products, 3 unary, 4 atoms).
-fn render(e: &Expr, args: &[Number], st: Style) -> Option<(String, u8)> {
-    let sp = |op: &str| {
-        if st.spaced {
-            format!(" {op} ")
-        } else {
-            op.to_string()
-        }
-    };
+/// Writes `e` at the end of `out` and gives the precedence of what it wrote (1 sums,
+/// 2 products, 3 unary, 4 atoms); `None` (and part of `e` written) when it cannot be written.
+fn render(out: &mut String, e: &Expr, args: &[Number], st: Style) -> Option<u8> {
+    // What was written from `mark` on, in brackets.
+    fn bracket(out: &mut String, mark: usize) {
+        out.insert(mark, '(');
+        out.push(')');
+    }
     Some(match e {
-        Expr::Arg(i) => (operand(*args.get(*i as usize)?), 4),
-        Expr::Lit(n) => (operand(*n), 4),
+        Expr::Arg(i) => {
+            write_operand(out, *args.get(*i as usize)?);
+            4
+        }
+        Expr::Lit(n) => {
+            write_operand(out, *n);
+            4
+        }
         Expr::Neg(a) => {
-            let (s, p) = render(a, args, st)?;
-            let s = if p < 4 { format!("({s})") } else { s };
-            (format!("-{s}"), 3)
+            out.push('-');
+            let mark = out.len();
+            if render(out, a, args, st)? < 4 {
+                bracket(out, mark);
+            }
+            3
         }
         Expr::Bin(op, a, b) => {
             let (sym, p) = match op {
@@ -429,47 +457,61 @@ fn render(e: &Expr, args: &[Number], st: Style) -> Option<(String, u8)> {
                             Expr::bin(BinOp::FloorDiv, (**a).clone(), (**b).clone()),
                         ),
                     );
-                    let (s, _) = render(&rewritten, args, st)?;
-                    return Some((format!("({s})"), 4));
+                    let mark = out.len();
+                    render(out, &rewritten, args, st)?;
+                    bracket(out, mark);
+                    return Some(4);
                 }
                 BinOp::Pow => {
                     let k = b.eval(args).ok()?;
                     if !k.is_integer() || !(1..=6).contains(&k.numer()) {
                         // Not a product of a few factors: its value.
-                        return Some((operand(e.eval(args).ok()?), 4));
+                        write_operand(out, e.eval(args).ok()?);
+                        return Some(4);
                     }
-                    let (s, p) = render(a, args, st)?;
-                    let s = if p < 3 { format!("({s})") } else { s };
-                    let f = vec![s; k.numer() as usize].join(&sp(st.times));
-                    return Some(if k.numer() == 1 {
-                        (f, p.max(3))
-                    } else {
-                        (f, 2)
-                    });
+                    let mark = out.len();
+                    let p = render(out, a, args, st)?;
+                    if p < 3 {
+                        bracket(out, mark);
+                    }
+                    // The factor, `k` times.
+                    let factor = out[mark..].to_string();
+                    for _ in 1..k.numer() {
+                        if st.spaced {
+                            out.push(' ');
+                            out.push_str(st.times);
+                            out.push(' ');
+                        } else {
+                            out.push_str(st.times);
+                        }
+                        out.push_str(&factor);
+                    }
+                    return Some(if k.numer() == 1 { p.max(3) } else { 2 });
                 }
             };
-            let (l, lp) = render(a, args, st)?;
-            let (r, rp) = render(b, args, st)?;
-            // `l op r`, each side in brackets when it binds looser, written into one string.
-            let mut out = String::with_capacity(l.len() + r.len() + sym.len() + 6);
-            let mut side = |s: &str, bracketed: bool| {
-                if bracketed {
-                    out.push('(');
-                    out.push_str(s);
-                    out.push(')');
-                } else {
-                    out.push_str(s);
-                }
-            };
-            side(&l, lp < p);
-            side(if st.spaced { " " } else { "" }, false);
-            side(sym, false);
-            side(if st.spaced { " " } else { "" }, false);
-            side(&r, rp <= p);
-            (out, p)
+            // `l op r`, each side in brackets when it binds looser.
+            let mark = out.len();
+            if render(out, a, args, st)? < p {
+                bracket(out, mark);
+            }
+            if st.spaced {
+                out.push(' ');
+                out.push_str(sym);
+                out.push(' ');
+            } else {
+                out.push_str(sym);
+            }
+            let mark = out.len();
+            if render(out, b, args, st)? <= p {
+                bracket(out, mark);
+            }
+            p
         }
         // A function's result enters the calculation as its value.
-        Expr::Call(..) => (operand(e.eval(args).ok()?), 4),
+        Expr::Call(..) => {
+            write_operand(out, e.eval(args).ok()?);
+            4
+        }
     })
 }
 
@@ -536,14 +578,20 @@ fn find_calcs(text: &str) -> Vec<Found> {
         };
         let lhs = text[start..eq].trim_end();
         let lhs_end = start + lhs.len();
-        let spaced = lhs.contains(" + ")
-            || lhs.contains(" - ")
-            || lhs.contains(" * ")
-            || lhs.contains(" / ")
-            || lhs.contains(" x ")
-            || lhs.contains(" X ")
-            || lhs.contains(" × ");
-        let x_times = lhs.contains(" x ") || lhs.contains(" X ");
+        // Spaced: ` + `, ` - `, ` * `, ` / `, ` x `, ` X ` or ` × ` somewhere.
+        let (mut spaced, mut x_times) = (false, false);
+        let l = lhs.as_bytes();
+        for i in 0..l.len() {
+            if l[i] != b' ' {
+                continue;
+            }
+            match l.get(i + 1..) {
+                Some([b'+' | b'-' | b'*' | b'/', b' ', ..]) => spaced = true,
+                Some([b'x' | b'X', b' ', ..]) => (spaced, x_times) = (true, true),
+                Some([0xC3, 0x97, b' ', ..]) => spaced = true,
+                _ => {}
+            }
+        }
         out.push(Found {
             start,
             lhs_end,
@@ -870,18 +918,23 @@ impl Cx<'_> {
                         let e = self.original.value(oo);
                         e.mul(Number::int(100)).ok() == written && written != Some(e)
                     });
+            let value = shown(c.value);
             let figure = match c.value.mul(Number::int(100)) {
-                Ok(p) if percent => shown(p),
-                _ => shown(c.value),
+                Ok(p) if percent => Some(shown(p)),
+                _ => None,
             };
             let mut piece = std::mem::take(&mut carry);
             piece.push_str(&fix(&text[last..f.start]));
             piece.push_str(&lhs);
             piece.push_str(&text[f.lhs_end..f.rhs_start]);
             if relevant[o.index()] {
-                piece.push_str(&format!("<<{}={}>>", c.compact, shown(c.value)));
+                piece.push_str("<<");
+                piece.push_str(&c.compact);
+                piece.push('=');
+                piece.push_str(&value);
+                piece.push_str(">>");
             }
-            piece.push_str(&figure);
+            piece.push_str(figure.as_deref().unwrap_or(&value));
             last = f.end;
             if k + 1 == found.len() {
                 piece.push_str(&fix(&text[last..]));
