@@ -550,7 +550,10 @@ fn digits(neg: bool, u: u128) -> String {
         i -= 1;
         buf[i] = b'-';
     }
-    buf[i..].iter().map(|&b| char::from(b)).collect()
+    // ASCII digits and a sign: valid UTF-8.
+    std::str::from_utf8(&buf[i..])
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 impl fmt::Display for Number {

@@ -34,7 +34,10 @@ pub fn to_python(g: &Graph) -> String {
                 write_value(&mut body, g.value(id));
                 body.push_str("  # graft: input");
                 if let Some(s) = span {
-                    let _ = write!(body, " {}..{}", s.start, s.end);
+                    body.push(' ');
+                    push_u32(&mut body, s.start);
+                    body.push_str("..");
+                    push_u32(&mut body, s.end);
                 }
             }
             NodeKind::Constant => {
@@ -99,7 +102,8 @@ pub fn to_python(g: &Graph) -> String {
         // Node ids differ from evaluation order (a node was inserted): keep them.
         out.push_str("    # graft: ids");
         for id in g.order() {
-            let _ = write!(out, " {}", id.0);
+            out.push(' ');
+            push_u32(&mut out, id.0);
         }
         out.push('\n');
     }
@@ -108,6 +112,23 @@ pub fn to_python(g: &Graph) -> String {
     out.push_str(&g.node(g.answer()).name);
     out.push('\n');
     out
+}
+
+/// `n` in decimal digits at the end of `out` (what `write!(out, "{n}")` writes, without the
+/// formatting machinery: the program prints a span and an id per node).
+fn push_u32(out: &mut String, n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
 }
 
 /// The right-hand side of an operation node as Python over its operands' names (`a + b`,
@@ -359,6 +380,15 @@ fn cond_uses_math(c: &Cond) -> bool {
 mod tests {
     use super::*;
     use crate::python::parse_program;
+
+    #[test]
+    fn numbers_are_pushed_as_display_writes_them() {
+        for n in [0, 1, 9, 10, 99, 100, 4_294_967_295, 1_000_000_007, 12_345] {
+            let mut out = String::from("x");
+            push_u32(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
+    }
 
     #[test]
     fn operation_names_operands() {

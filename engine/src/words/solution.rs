@@ -877,8 +877,8 @@ impl Cx<'_> {
                 }
             }
         }
-        let fix = |s: &str| -> String {
-            let mut out = String::with_capacity(s.len());
+        // `s` with its stale numbers replaced, written at the end of `out`.
+        let fix = |out: &mut String, s: &str| {
             let mut last = 0;
             for (a, b, v) in digit_numbers(s) {
                 if let Some(&(_, new)) = stale.iter().find(|x| x.0 == v) {
@@ -888,7 +888,6 @@ impl Cx<'_> {
                 }
             }
             out.push_str(&s[last..]);
-            out
         };
         let mut pieces: Vec<(NodeId, String)> = Vec::new();
         let mut carry = String::new();
@@ -909,22 +908,22 @@ impl Cx<'_> {
                 .keep_wording(o, expr, &args, &text[f.start..f.lhs_end])
                 .unwrap_or(c.text);
             // `… = 20%` for a value of 0.2: the figure after the annotation stays a percent.
-            let written = Number::parse_decimal(&text[f.rhs_start..f.end].replace(',', ""));
-            let percent = text[f.end..].starts_with('%')
-                && self
-                    .original
+            let percent = text[f.end..].starts_with('%') && {
+                let written = Number::parse_decimal(&text[f.rhs_start..f.end].replace(',', ""));
+                self.original
                     .find(&self.variant.node(o).name)
                     .is_some_and(|oo| {
                         let e = self.original.value(oo);
                         e.mul(Number::int(100)).ok() == written && written != Some(e)
-                    });
+                    })
+            };
             let value = shown(c.value);
             let figure = match c.value.mul(Number::int(100)) {
                 Ok(p) if percent => Some(shown(p)),
                 _ => None,
             };
             let mut piece = std::mem::take(&mut carry);
-            piece.push_str(&fix(&text[last..f.start]));
+            fix(&mut piece, &text[last..f.start]);
             piece.push_str(&lhs);
             piece.push_str(&text[f.lhs_end..f.rhs_start]);
             if relevant[o.index()] {
@@ -937,7 +936,7 @@ impl Cx<'_> {
             piece.push_str(figure.as_deref().unwrap_or(&value));
             last = f.end;
             if k + 1 == found.len() {
-                piece.push_str(&fix(&text[last..]));
+                fix(&mut piece, &text[last..]);
             }
             if relevant[o.index()] {
                 pieces.push((o, piece));
@@ -1089,11 +1088,13 @@ impl Cx<'_> {
         let node = g.node(id);
         let v = g.value(id);
         let args = self.args(id);
-        let name = self
-            .names
-            .get_or_init(|| crate::verbalize::names::Names::derived(self.original, g))
-            .phrase_of(g, id)
-            .map(str::to_string);
+        // The quantity's name, worked out (with the variant's names) only where it is read.
+        let name = || {
+            self.names
+                .get_or_init(|| crate::verbalize::names::Names::derived(self.original, g))
+                .phrase_of(g, id)
+                .map(str::to_string)
+        };
         let unwritable = |why: &str| SolutionError::Unwritable {
             name: node.name.clone(),
             why: why.into(),
@@ -1106,7 +1107,10 @@ impl Cx<'_> {
                     return Ok(said);
                 }
                 let calc_s = c.annotated(false);
-                Ok(match (name, self.units(id)) {
+                let name = name();
+                // The unit words are read only when there is no name.
+                let units = if name.is_none() { self.units(id) } else { None };
+                Ok(match (name, units) {
                     (Some(n), _) => format!("After the change, {n} is {calc_s}."),
                     (None, Some(u)) => {
                         let how = match f.op {
@@ -1128,7 +1132,7 @@ impl Cx<'_> {
                 let v = shown(args.get(*i as usize).copied().unwrap_or(v));
                 Ok(if id == g.answer() {
                     format!("So the answer is {v}.")
-                } else if let Some(n) = name {
+                } else if let Some(n) = name() {
                     format!("{n} is {v}.")
                 } else if let Some(w) = self.name_words(id) {
                     format!("{w}: {v}.")
@@ -1157,7 +1161,7 @@ impl Cx<'_> {
                         format!("{how}{}", selection(v, &args))
                     }
                 };
-                Ok(self.with_lead(id, name, lead_default, &body))
+                Ok(self.with_lead(id, name(), lead_default, &body))
             }
             NodeKind::Branch {
                 cond,

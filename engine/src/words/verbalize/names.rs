@@ -914,9 +914,49 @@ pub(super) fn third_person(v: &str) -> String {
 /// The name a solution sentence gives its result `value`: the sentence is cut at its last
 /// `=` whose right side is the value.
 pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
+    let results = step_results(sentence);
+    // The result that says the value (the last one), else the first.
+    let r = results
+        .iter()
+        .rev()
+        .find(|r| r.number.means(value))
+        .or(results.first())?;
+    name_in_text(sentence, r.pre_end, r.num_end, r.money, value, false)
+}
+
+/// A result written after an `=` in a solution sentence, with what naming reads of it.
+#[derive(Debug, Clone, Copy)]
+struct StepResult {
+    /// The number after the `=`.
+    number: crate::text_numbers::Mention,
+    /// Where the calculation before the `=` starts ([`math_start`]).
+    pre_end: usize,
+    /// The end of the number.
+    num_end: usize,
+    /// Whether it is money.
+    money: bool,
+}
+
+/// Most sentences [`STEP_RESULTS`] keeps before it starts afresh.
+const STEP_RESULTS_MAX: usize = 1024;
+
+std::thread_local! {
+    /// [`step_results`]' memo: every variant of an original names its changed steps from the
+    /// same sentences.
+    static STEP_RESULTS: std::cell::RefCell<
+        rustc_hash::FxHashMap<Box<str>, std::rc::Rc<[StepResult]>>,
+    > = std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+
+/// The results written after an `=` in `sentence` (a number after nothing but spaces and
+/// `$`), in order: all of [`step_name`] that does not depend on the step's value. A pure
+/// function of the sentence, memoized per thread.
+fn step_results(sentence: &str) -> std::rc::Rc<[StepResult]> {
+    if let Some(hit) = STEP_RESULTS.with(|m| m.borrow().get(sentence).cloned()) {
+        return hit;
+    }
     let nums = find_numbers(sentence);
-    // The `=` followed by the result.
-    let mut best: Option<(usize, usize, usize, bool)> = None; // (eq, num start, num end, money)
+    let mut out = Vec::new();
     for (i, _) in sentence.match_indices('=') {
         let Some(f) = nums.iter().find(|f| f.span.start as usize > i) else {
             continue;
@@ -925,15 +965,22 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
         if !between.chars().all(|c| c.is_whitespace() || c == '$') {
             continue;
         }
-        let money = f.kind == MentionKind::Money || between.contains('$');
-        if f.means(value) || best.is_none() {
-            best = Some((i, f.span.start as usize, f.span.end as usize, money));
-        }
+        out.push(StepResult {
+            number: *f,
+            pre_end: math_start(sentence, i),
+            num_end: f.span.end as usize,
+            money: f.kind == MentionKind::Money || between.contains('$'),
+        });
     }
-    let (eq, _, num_end, money) = best?;
-    let pre_end = math_start(sentence, eq);
-    // A bare "the number of books" says too little for a computed quantity.
-    name_in_text(sentence, pre_end, num_end, money, value, false)
+    let out: std::rc::Rc<[StepResult]> = out.into();
+    STEP_RESULTS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= STEP_RESULTS_MAX {
+            m.clear();
+        }
+        m.insert(sentence.into(), out.clone());
+    });
+    out
 }
 
 /// Where the calculation that ends at the `=` at `eq` starts: the first of the numbers,
