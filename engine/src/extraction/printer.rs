@@ -168,19 +168,26 @@ pub fn operation(g: &Graph, id: NodeId) -> Option<String> {
 
 /// Writes a Python string body safe inside `"""..."""`.
 fn escape_docstring(out: &mut String, q: &str) {
-    for c in q.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push('\n'),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
+    // Every character escaped is ASCII: the runs between them are copied whole.
+    let mut run = 0;
+    for (i, &b) in q.as_bytes().iter().enumerate() {
+        if !matches!(b, b'\\' | b'"' | 0x7f) && b >= 0x20 {
+            continue;
+        }
+        out.push_str(&q[run..i]);
+        run = i + 1;
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push('\n'),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
             }
-            c => out.push(c),
         }
     }
+    out.push_str(&q[run..]);
 }
 
 /// Adds `# graft: args ...` when reparsing would collect the operands in another order.
@@ -380,6 +387,38 @@ fn cond_uses_math(c: &Cond) -> bool {
 mod tests {
     use super::*;
     use crate::python::parse_program;
+
+    #[test]
+    fn docstrings_escape_what_the_char_by_char_reading_escapes() {
+        let reference = |q: &str| {
+            let mut out = String::new();
+            for c in q.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '"' => out.push_str("\\\""),
+                    '\n' => out.push('\n'),
+                    '\t' => out.push_str("\\t"),
+                    '\r' => out.push_str("\\r"),
+                    c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                        let _ = write!(out, "\\x{:02x}", c as u32);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out
+        };
+        for q in [
+            "",
+            "plain",
+            "He said \"é\" \\ then\tleft\r\n€ 5 ½\u{1}\u{7f}\u{1f}end",
+            "\"\"\"",
+            "ends with \\",
+        ] {
+            let mut out = String::new();
+            escape_docstring(&mut out, q);
+            assert_eq!(out, reference(q), "{q:?}");
+        }
+    }
 
     #[test]
     fn numbers_are_pushed_as_display_writes_them() {

@@ -249,7 +249,17 @@ pub fn strip_annotations(line: &str) -> String {
 /// without setting up a substring searcher (the pair is ASCII, so the match is at a char
 /// boundary).
 fn find_pair(s: &str, b: u8) -> Option<usize> {
-    s.as_bytes().windows(2).position(|w| w[0] == b && w[1] == b)
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    // Each `b` by the byte search `str::find` of an ASCII char uses, then the next byte.
+    while let Some(i) = s[from..].find(char::from(b)) {
+        let at = from + i;
+        if bytes.get(at + 1) == Some(&b) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The `####` value: a decimal, or `p/q` when the value does not terminate.
@@ -879,6 +889,10 @@ impl Cx<'_> {
         }
         // `s` with its stale numbers replaced, written at the end of `out`.
         let fix = |out: &mut String, s: &str| {
+            if stale.is_empty() {
+                out.push_str(s);
+                return;
+            }
             let mut last = 0;
             for (a, b, v) in digit_numbers(s) {
                 if let Some(&(_, new)) = stale.iter().find(|x| x.0 == v) {
