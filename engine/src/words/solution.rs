@@ -993,7 +993,7 @@ impl Cx<'_> {
         }
         if new
             .iter()
-            .any(|n| n.is_negative() || n.to_decimal_string().is_none())
+            .any(|n| n.is_negative() || (!n.is_integer() && n.to_decimal_string().is_none()))
         {
             return None;
         }
