@@ -21,11 +21,22 @@ pub fn to_python(g: &Graph) -> String {
     let mut needs_math = false;
     for &id in g.order() {
         let node = g.node(id);
-        let names: Vec<&str> = node
-            .operands
-            .iter()
-            .map(|o| g.node(*o).name.as_str())
-            .collect();
+        // Up to 8 operand names on the stack (nearly every node), else a vector.
+        let mut buf = [""; 8];
+        let heap: Vec<&str>;
+        let names: &[&str] = if node.operands.len() <= buf.len() {
+            for (slot, o) in buf.iter_mut().zip(&node.operands) {
+                *slot = g.node(*o).name.as_str();
+            }
+            &buf[..node.operands.len()]
+        } else {
+            heap = node
+                .operands
+                .iter()
+                .map(|o| g.node(*o).name.as_str())
+                .collect();
+            &heap
+        };
         body.push_str("    ");
         body.push_str(&node.name);
         body.push_str(" = ");
@@ -65,11 +76,11 @@ pub fn to_python(g: &Graph) -> String {
             }
             NodeKind::Step { expr } => {
                 needs_math |= uses_math(expr);
-                write_expr(&mut body, expr, &names, 0);
+                write_expr(&mut body, expr, names, 0);
                 if matches!(expr, Expr::Lit(_)) {
                     body.push_str("  # graft: step");
                 }
-                write_args_marker(&mut body, node, &names);
+                write_args_marker(&mut body, node, names);
             }
             NodeKind::Branch {
                 cond,
@@ -77,12 +88,12 @@ pub fn to_python(g: &Graph) -> String {
                 otherwise,
             } => {
                 needs_math |= uses_math(then) || uses_math(otherwise) || cond_uses_math(cond);
-                write_expr(&mut body, then, &names, PREC_TERNARY + 1);
+                write_expr(&mut body, then, names, PREC_TERNARY + 1);
                 body.push_str(" if ");
-                write_cond(&mut body, cond, &names, PREC_TERNARY + 1);
+                write_cond(&mut body, cond, names, PREC_TERNARY + 1);
                 body.push_str(" else ");
-                write_expr(&mut body, otherwise, &names, PREC_TERNARY);
-                write_args_marker(&mut body, node, &names);
+                write_expr(&mut body, otherwise, names, PREC_TERNARY);
+                write_args_marker(&mut body, node, names);
             }
         }
         body.push('\n');
@@ -192,19 +203,20 @@ fn escape_docstring(out: &mut String, q: &str) {
 
 /// Adds `# graft: args ...` when reparsing would collect the operands in another order.
 fn write_args_marker(out: &mut String, node: &Node, names: &[&str]) {
-    let mut seen: Vec<u32> = Vec::with_capacity(node.operands.len());
-    let mut see = |i: u32| {
-        if !seen.contains(&i) {
-            seen.push(i);
-        }
-    };
     if !matches!(node.kind, NodeKind::Step { .. } | NodeKind::Branch { .. }) {
         return;
     }
-    node.kind.visit_args(&mut see);
-    // Canonical when the operands are read first-come in slot order and the ids are distinct.
-    let canonical =
-        seen.len() == node.operands.len() && seen.iter().enumerate().all(|(i, &s)| s as usize == i);
+    // Canonical when the operands are read first-come in slot order and the ids are distinct:
+    // each slot read is one read before or the next one (`next`: how many were read so far).
+    let (mut next, mut in_order) = (0u32, true);
+    node.kind.visit_args(&mut |i: u32| {
+        if i == next {
+            next += 1;
+        } else if i > next {
+            in_order = false;
+        }
+    });
+    let canonical = in_order && next as usize == node.operands.len();
     if !canonical {
         out.push_str("  # graft: args");
         for n in names {
