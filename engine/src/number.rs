@@ -323,7 +323,7 @@ impl Number {
     /// The decimal expansion, when it terminates (`0.2`, `12.75`); `None` for `1/3`.
     pub fn to_decimal_string(&self) -> Option<String> {
         if self.den == 1 {
-            return Some(self.num.to_string());
+            return Some(digits(self.num < 0, self.num.unsigned_abs()));
         }
         let mut d = self.den;
         let (mut twos, mut fives) = (0u32, 0u32);
@@ -342,15 +342,26 @@ impl Number {
         let scale = 10i128.checked_pow(places)?;
         let scaled = self.num.checked_mul(scale / self.den)?;
         let neg = scaled < 0;
-        let digits = scaled.unsigned_abs().to_string();
+        let digits = digits(false, scaled.unsigned_abs());
         let places = places as usize;
-        let padded = if digits.len() <= places {
-            format!("{}{}", "0".repeat(places - digits.len() + 1), digits)
-        } else {
-            digits
-        };
-        let (int, frac) = padded.split_at(padded.len() - places);
-        Some(format!("{}{}.{}", if neg { "-" } else { "" }, int, frac))
+        // At least one digit before the point.
+        let zeros = (places + 1).saturating_sub(digits.len());
+        let int_len = digits.len() + zeros - places;
+        let mut out = String::with_capacity(digits.len() + zeros + 2);
+        if neg {
+            out.push('-');
+        }
+        for i in 0..digits.len() + zeros {
+            if i == int_len {
+                out.push('.');
+            }
+            out.push(if i < zeros {
+                '0'
+            } else {
+                char::from(digits.as_bytes()[i - zeros])
+            });
+        }
+        Some(out)
     }
 
     /// Parses a decimal literal such as `1,200`, `-3`, `0.75`, `.5`, `2.` or `1e-3`.
@@ -509,6 +520,42 @@ fn cmp_fractions(a: i128, b: i128, c: i128, d: i128) -> Ordering {
     }
 }
 
+/// `u` in decimal digits, after a `-` when `neg`: what `to_string` writes, without the
+/// formatting machinery (a value that fits in 64 bits is divided in 64 bits).
+fn digits(neg: bool, u: u128) -> String {
+    let mut buf = [0u8; 40];
+    let mut i = buf.len();
+    match u64::try_from(u) {
+        Ok(mut v) => loop {
+            i -= 1;
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut v = u;
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    // ASCII digits and a sign: valid UTF-8.
+    std::str::from_utf8(&buf[i..])
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.to_decimal_string() {
@@ -587,6 +634,74 @@ mod tests {
 
     fn n(s: &str) -> Number {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn decimal_strings_are_what_the_formatting_machinery_writes() {
+        // The reference: the digits by `to_string`, padded and split at the point.
+        let reference = |x: Number| -> Option<String> {
+            if x.den == 1 {
+                return Some(x.num.to_string());
+            }
+            let (mut d, mut twos, mut fives) = (x.den, 0u32, 0u32);
+            while d % 2 == 0 {
+                (d, twos) = (d / 2, twos + 1);
+            }
+            while d % 5 == 0 {
+                (d, fives) = (d / 5, fives + 1);
+            }
+            if d != 1 {
+                return None;
+            }
+            let places = twos.max(fives);
+            let scaled = x.num.checked_mul(10i128.checked_pow(places)? / x.den)?;
+            let digits = scaled.unsigned_abs().to_string();
+            let places = places as usize;
+            let padded = if digits.len() <= places {
+                format!("{}{}", "0".repeat(places - digits.len() + 1), digits)
+            } else {
+                digits
+            };
+            let (int, frac) = padded.split_at(padded.len() - places);
+            let sign = if scaled < 0 { "-" } else { "" };
+            Some(format!("{sign}{int}.{frac}"))
+        };
+        let mut nums = vec![
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            i128::from(u64::MAX),
+            i128::from(u64::MAX) + 1,
+            -i128::from(u64::MAX) - 1,
+            i128::MAX,
+            i128::MIN + 1,
+        ];
+        let mut x: u64 = 7;
+        for _ in 0..200 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            nums.push(i128::from(x >> (x % 60)) - i128::from(x % 1000));
+        }
+        for &num in &nums {
+            for den in [1, 2, 4, 5, 8, 16, 20, 25, 100, 125, 1000, 1 << 20, 3, 6, 7] {
+                let Ok(v) = Number::ratio(num, den) else {
+                    continue;
+                };
+                assert_eq!(v.to_decimal_string(), reference(v), "{num}/{den}");
+            }
+        }
+        assert_eq!(
+            Number::ratio(1, 8).unwrap().to_decimal_string().unwrap(),
+            "0.125"
+        );
+        assert_eq!(
+            Number::ratio(-3, 200).unwrap().to_decimal_string().unwrap(),
+            "-0.015"
+        );
     }
 
     #[test]

@@ -159,9 +159,11 @@ pub fn offline_words(original: &Graph, v: &Variant) -> Result<Words, Skip> {
     let told = text.told.filter(|_| text.graph.identical(&v.graph));
     Ok(Words {
         text: text.words.text,
-        solution: crate::solution::worked_steps_told(original, &v.graph, told)
+        solution: crate::solution::worked_steps_shared(original, &v.graph, told)
+            .as_ref()
+            .as_ref()
             .ok()
-            .map(|w| w.text()),
+            .map(crate::solution::Worked::text),
         source: "offline",
         fallback: None,
         verdict: None,

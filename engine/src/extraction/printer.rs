@@ -21,11 +21,22 @@ pub fn to_python(g: &Graph) -> String {
     let mut needs_math = false;
     for &id in g.order() {
         let node = g.node(id);
-        let names: Vec<&str> = node
-            .operands
-            .iter()
-            .map(|o| g.node(*o).name.as_str())
-            .collect();
+        // Up to 8 operand names on the stack (nearly every node), else a vector.
+        let mut buf = [""; 8];
+        let heap: Vec<&str>;
+        let names: &[&str] = if node.operands.len() <= buf.len() {
+            for (slot, o) in buf.iter_mut().zip(&node.operands) {
+                *slot = g.node(*o).name.as_str();
+            }
+            &buf[..node.operands.len()]
+        } else {
+            heap = node
+                .operands
+                .iter()
+                .map(|o| g.node(*o).name.as_str())
+                .collect();
+            &heap
+        };
         body.push_str("    ");
         body.push_str(&node.name);
         body.push_str(" = ");
@@ -34,7 +45,10 @@ pub fn to_python(g: &Graph) -> String {
                 write_value(&mut body, g.value(id));
                 body.push_str("  # graft: input");
                 if let Some(s) = span {
-                    let _ = write!(body, " {}..{}", s.start, s.end);
+                    body.push(' ');
+                    push_u32(&mut body, s.start);
+                    body.push_str("..");
+                    push_u32(&mut body, s.end);
                 }
             }
             NodeKind::Constant => {
@@ -62,11 +76,11 @@ pub fn to_python(g: &Graph) -> String {
             }
             NodeKind::Step { expr } => {
                 needs_math |= uses_math(expr);
-                write_expr(&mut body, expr, &names, 0);
+                write_expr(&mut body, expr, names, 0);
                 if matches!(expr, Expr::Lit(_)) {
                     body.push_str("  # graft: step");
                 }
-                write_args_marker(&mut body, node, &names);
+                write_args_marker(&mut body, node, names);
             }
             NodeKind::Branch {
                 cond,
@@ -74,12 +88,12 @@ pub fn to_python(g: &Graph) -> String {
                 otherwise,
             } => {
                 needs_math |= uses_math(then) || uses_math(otherwise) || cond_uses_math(cond);
-                write_expr(&mut body, then, &names, PREC_TERNARY + 1);
+                write_expr(&mut body, then, names, PREC_TERNARY + 1);
                 body.push_str(" if ");
-                write_cond(&mut body, cond, &names, PREC_TERNARY + 1);
+                write_cond(&mut body, cond, names, PREC_TERNARY + 1);
                 body.push_str(" else ");
-                write_expr(&mut body, otherwise, &names, PREC_TERNARY);
-                write_args_marker(&mut body, node, &names);
+                write_expr(&mut body, otherwise, names, PREC_TERNARY);
+                write_args_marker(&mut body, node, names);
             }
         }
         body.push('\n');
@@ -99,7 +113,8 @@ pub fn to_python(g: &Graph) -> String {
         // Node ids differ from evaluation order (a node was inserted): keep them.
         out.push_str("    # graft: ids");
         for id in g.order() {
-            let _ = write!(out, " {}", id.0);
+            out.push(' ');
+            push_u32(&mut out, id.0);
         }
         out.push('\n');
     }
@@ -108,6 +123,23 @@ pub fn to_python(g: &Graph) -> String {
     out.push_str(&g.node(g.answer()).name);
     out.push('\n');
     out
+}
+
+/// `n` in decimal digits at the end of `out` (what `write!(out, "{n}")` writes, without the
+/// formatting machinery: the program prints a span and an id per node).
+fn push_u32(out: &mut String, n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
 }
 
 /// The right-hand side of an operation node as Python over its operands' names (`a + b`,
@@ -147,36 +179,44 @@ pub fn operation(g: &Graph, id: NodeId) -> Option<String> {
 
 /// Writes a Python string body safe inside `"""..."""`.
 fn escape_docstring(out: &mut String, q: &str) {
-    for c in q.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push('\n'),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
+    // Every character escaped is ASCII: the runs between them are copied whole.
+    let mut run = 0;
+    for (i, &b) in q.as_bytes().iter().enumerate() {
+        if !matches!(b, b'\\' | b'"' | 0x7f) && b >= 0x20 {
+            continue;
+        }
+        out.push_str(&q[run..i]);
+        run = i + 1;
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push('\n'),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
             }
-            c => out.push(c),
         }
     }
+    out.push_str(&q[run..]);
 }
 
 /// Adds `# graft: args ...` when reparsing would collect the operands in another order.
 fn write_args_marker(out: &mut String, node: &Node, names: &[&str]) {
-    let mut seen: Vec<u32> = Vec::with_capacity(node.operands.len());
-    let mut see = |i: u32| {
-        if !seen.contains(&i) {
-            seen.push(i);
-        }
-    };
     if !matches!(node.kind, NodeKind::Step { .. } | NodeKind::Branch { .. }) {
         return;
     }
-    node.kind.visit_args(&mut see);
-    // Canonical when the operands are read first-come in slot order and the ids are distinct.
-    let canonical =
-        seen.len() == node.operands.len() && seen.iter().enumerate().all(|(i, &s)| s as usize == i);
+    // Canonical when the operands are read first-come in slot order and the ids are distinct:
+    // each slot read is one read before or the next one (`next`: how many were read so far).
+    let (mut next, mut in_order) = (0u32, true);
+    node.kind.visit_args(&mut |i: u32| {
+        if i == next {
+            next += 1;
+        } else if i > next {
+            in_order = false;
+        }
+    });
+    let canonical = in_order && next as usize == node.operands.len();
     if !canonical {
         out.push_str("  # graft: args");
         for n in names {
@@ -359,6 +399,47 @@ fn cond_uses_math(c: &Cond) -> bool {
 mod tests {
     use super::*;
     use crate::python::parse_program;
+
+    #[test]
+    fn docstrings_escape_what_the_char_by_char_reading_escapes() {
+        let reference = |q: &str| {
+            let mut out = String::new();
+            for c in q.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '"' => out.push_str("\\\""),
+                    '\n' => out.push('\n'),
+                    '\t' => out.push_str("\\t"),
+                    '\r' => out.push_str("\\r"),
+                    c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                        let _ = write!(out, "\\x{:02x}", c as u32);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out
+        };
+        for q in [
+            "",
+            "plain",
+            "He said \"é\" \\ then\tleft\r\n€ 5 ½\u{1}\u{7f}\u{1f}end",
+            "\"\"\"",
+            "ends with \\",
+        ] {
+            let mut out = String::new();
+            escape_docstring(&mut out, q);
+            assert_eq!(out, reference(q), "{q:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_pushed_as_display_writes_them() {
+        for n in [0, 1, 9, 10, 99, 100, 4_294_967_295, 1_000_000_007, 12_345] {
+            let mut out = String::from("x");
+            push_u32(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
+    }
 
     #[test]
     fn operation_names_operands() {

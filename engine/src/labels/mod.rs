@@ -59,11 +59,11 @@ fn steps_with(g: &Graph, text: impl Fn(NodeId) -> Option<String>) -> Vec<StepLab
 /// the `<<…>>` annotations taken out (`Natalia sold 36/2 = 18 clips in May.`). When no worked
 /// solution can be written, the texts are the nodes' own, as [`steps`] gives them.
 pub fn steps_worked(original: &Graph, variant: &Graph) -> Vec<StepLabel> {
-    let worked = crate::solution::worked_steps(original, variant).ok();
+    let worked = crate::solution::worked_steps_shared(original, variant, None);
+    let worked = worked.as_ref().as_ref().ok();
     // The step's sentence of the worked solution, else the node's own text.
     steps_with(variant, |id| {
         worked
-            .as_ref()
             .and_then(|w| w.steps.iter().find(|s| s.node == id))
             .map(|s| crate::solution::strip_annotations(&s.sentence))
     })

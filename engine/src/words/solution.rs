@@ -70,7 +70,10 @@ impl Worked {
 
 /// The worked solution of `variant` (an intervened copy of `original`, or `original` itself).
 pub fn worked(original: &Graph, variant: &Graph) -> Result<String, SolutionError> {
-    Ok(worked_steps(original, variant)?.text())
+    match &*worked_steps_shared(original, variant, None) {
+        Ok(w) => Ok(w.text()),
+        Err(e) => Err(e.clone()),
+    }
 }
 
 std::thread_local! {
@@ -79,21 +82,25 @@ std::thread_local! {
     static WORKED: std::cell::RefCell<Vec<WorkedMemo>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// A worked solution (or why there is none), shared between [`WORKED`] and its callers.
+pub(crate) type SharedWorked = std::rc::Rc<Result<Worked, SolutionError>>;
+
 /// One entry of [`WORKED`].
-type WorkedMemo = (Graph, Graph, Result<Worked, SolutionError>);
+type WorkedMemo = (Graph, Graph, SharedWorked);
 
 /// The worked solution of `variant` step by step (see [`worked`]).
 pub fn worked_steps(original: &Graph, variant: &Graph) -> Result<Worked, SolutionError> {
-    worked_steps_told(original, variant, None)
+    (*worked_steps_shared(original, variant, None)).clone()
 }
 
-/// [`worked_steps`], given what [`crate::verbalize::compared_steps`] gives for `variant` when
-/// it is known already (the offline text works it out).
-pub(crate) fn worked_steps_told(
+/// [`worked_steps`], shared with the memo instead of copied, given what
+/// [`crate::verbalize::compared_steps`] gives for `variant` when it is known already (the
+/// offline text works it out).
+pub(crate) fn worked_steps_shared(
     original: &Graph,
     variant: &Graph,
     told: Option<Option<crate::verbalize::ComparedSteps>>,
-) -> Result<Worked, SolutionError> {
+) -> SharedWorked {
     let hit = WORKED.with(|m| {
         let m = m.borrow();
         m.iter()
@@ -103,7 +110,7 @@ pub(crate) fn worked_steps_told(
     if let Some(w) = hit {
         return w;
     }
-    let w = worked_steps_uncached(original, variant, told);
+    let w = std::rc::Rc::new(worked_steps_uncached(original, variant, told));
     WORKED.with(|m| {
         let mut m = m.borrow_mut();
         if m.len() == 2 {
@@ -242,7 +249,17 @@ pub fn strip_annotations(line: &str) -> String {
 /// without setting up a substring searcher (the pair is ASCII, so the match is at a char
 /// boundary).
 fn find_pair(s: &str, b: u8) -> Option<usize> {
-    s.as_bytes().windows(2).position(|w| w[0] == b && w[1] == b)
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    // Each `b` by the byte search `str::find` of an ASCII char uses, then the next byte.
+    while let Some(i) = s[from..].find(char::from(b)) {
+        let at = from + i;
+        if bytes.get(at + 1) == Some(&b) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The `####` value: a decimal, or `p/q` when the value does not terminate.
@@ -252,10 +269,24 @@ fn answer_string(n: Number) -> String {
 
 /// An operand inside a calculation: negatives and fractions in parentheses.
 fn operand(n: Number) -> String {
+    let mut out = String::new();
+    write_operand(&mut out, n);
+    out
+}
+
+/// [`operand`], written at the end of `out`.
+fn write_operand(out: &mut String, n: Number) {
     match n.to_decimal_string() {
-        Some(s) if n.is_negative() => format!("({s})"),
-        Some(s) => s,
-        None => format!("({}/{})", n.numer(), n.denom()),
+        Some(s) if n.is_negative() => {
+            out.push('(');
+            out.push_str(&s);
+            out.push(')');
+        }
+        Some(s) => out.push_str(&s),
+        None => {
+            use std::fmt::Write;
+            let _ = write!(out, "({}/{})", n.numer(), n.denom());
+        }
     }
 }
 
@@ -326,21 +357,27 @@ impl Calc {
     /// `a op b = <<a op b=c>>c` (with `$` before the annotation when `dollar`).
     fn annotated(&self, dollar: bool) -> String {
         let value = shown(self.value);
-        format!(
-            "{} = {}<<{}={}>>{}",
-            self.text,
-            if dollar { "$" } else { "" },
-            self.compact,
-            value,
-            value
-        )
+        let mut out =
+            String::with_capacity(self.text.len() + self.compact.len() + 2 * value.len() + 9);
+        out.push_str(&self.text);
+        out.push_str(if dollar { " = $<<" } else { " = <<" });
+        out.push_str(&self.compact);
+        out.push('=');
+        out.push_str(&value);
+        out.push_str(">>");
+        out.push_str(&value);
+        out
     }
 }
 
 /// `e` over `args` as a calculation, when it has an operator and can be written.
 fn calc(e: &Expr, args: &[Number], style: Style) -> Option<Calc> {
+    if !has_operator(e) {
+        return None;
+    }
     let value = e.eval(args).ok()?;
-    let (text, _) = render(e, args, style)?;
+    let mut text = String::new();
+    render(&mut text, e, args, style)?;
     // The compact form is the written one without the spaces around operators and with `*`
     // for `x`: no operand holds a space or an `x` (they are numbers, signs, `.`, `/` and
     // brackets), so it is made from the text instead of rendered again.
@@ -362,7 +399,7 @@ fn calc(e: &Expr, args: &[Number], style: Style) -> Option<Calc> {
     let operator = b.iter().enumerate().any(|(i, &c)| {
         matches!(c, b'+' | b'*' | b'/') || (c == b'-' && (i == 0 || b[i - 1] != b'('))
     });
-    if !has_operator(e) || !operator {
+    if !operator {
         return None;
     }
     Some(Calc {
@@ -387,22 +424,30 @@ fn selection(v: Number, args: &[Number]) -> String {
     format!("<<{expr}={}>>{}", shown(v), shown(v))
 }
 
-/// Writes `e` (precedence of the result: 1 sums, 2 products, 3 unary, 4 atoms).
-fn render(e: &Expr, args: &[Number], st: Style) -> Option<(String, u8)> {
-    let sp = |op: &str| {
-        if st.spaced {
-            format!(" {op} ")
-        } else {
-            op.to_string()
-        }
-    };
+/// Writes `e` at the end of `out` and gives the precedence of what it wrote (1 sums,
+/// 2 products, 3 unary, 4 atoms); `None` (and part of `e` written) when it cannot be written.
+fn render(out: &mut String, e: &Expr, args: &[Number], st: Style) -> Option<u8> {
+    // What was written from `mark` on, in brackets.
+    fn bracket(out: &mut String, mark: usize) {
+        out.insert(mark, '(');
+        out.push(')');
+    }
     Some(match e {
-        Expr::Arg(i) => (operand(*args.get(*i as usize)?), 4),
-        Expr::Lit(n) => (operand(*n), 4),
+        Expr::Arg(i) => {
+            write_operand(out, *args.get(*i as usize)?);
+            4
+        }
+        Expr::Lit(n) => {
+            write_operand(out, *n);
+            4
+        }
         Expr::Neg(a) => {
-            let (s, p) = render(a, args, st)?;
-            let s = if p < 4 { format!("({s})") } else { s };
-            (format!("-{s}"), 3)
+            out.push('-');
+            let mark = out.len();
+            if render(out, a, args, st)? < 4 {
+                bracket(out, mark);
+            }
+            3
         }
         Expr::Bin(op, a, b) => {
             let (sym, p) = match op {
@@ -422,47 +467,61 @@ fn render(e: &Expr, args: &[Number], st: Style) -> Option<(String, u8)> {
                             Expr::bin(BinOp::FloorDiv, (**a).clone(), (**b).clone()),
                         ),
                     );
-                    let (s, _) = render(&rewritten, args, st)?;
-                    return Some((format!("({s})"), 4));
+                    let mark = out.len();
+                    render(out, &rewritten, args, st)?;
+                    bracket(out, mark);
+                    return Some(4);
                 }
                 BinOp::Pow => {
                     let k = b.eval(args).ok()?;
                     if !k.is_integer() || !(1..=6).contains(&k.numer()) {
                         // Not a product of a few factors: its value.
-                        return Some((operand(e.eval(args).ok()?), 4));
+                        write_operand(out, e.eval(args).ok()?);
+                        return Some(4);
                     }
-                    let (s, p) = render(a, args, st)?;
-                    let s = if p < 3 { format!("({s})") } else { s };
-                    let f = vec![s; k.numer() as usize].join(&sp(st.times));
-                    return Some(if k.numer() == 1 {
-                        (f, p.max(3))
-                    } else {
-                        (f, 2)
-                    });
+                    let mark = out.len();
+                    let p = render(out, a, args, st)?;
+                    if p < 3 {
+                        bracket(out, mark);
+                    }
+                    // The factor, `k` times.
+                    let factor = out[mark..].to_string();
+                    for _ in 1..k.numer() {
+                        if st.spaced {
+                            out.push(' ');
+                            out.push_str(st.times);
+                            out.push(' ');
+                        } else {
+                            out.push_str(st.times);
+                        }
+                        out.push_str(&factor);
+                    }
+                    return Some(if k.numer() == 1 { p.max(3) } else { 2 });
                 }
             };
-            let (l, lp) = render(a, args, st)?;
-            let (r, rp) = render(b, args, st)?;
-            // `l op r`, each side in brackets when it binds looser, written into one string.
-            let mut out = String::with_capacity(l.len() + r.len() + sym.len() + 6);
-            let mut side = |s: &str, bracketed: bool| {
-                if bracketed {
-                    out.push('(');
-                    out.push_str(s);
-                    out.push(')');
-                } else {
-                    out.push_str(s);
-                }
-            };
-            side(&l, lp < p);
-            side(if st.spaced { " " } else { "" }, false);
-            side(sym, false);
-            side(if st.spaced { " " } else { "" }, false);
-            side(&r, rp <= p);
-            (out, p)
+            // `l op r`, each side in brackets when it binds looser.
+            let mark = out.len();
+            if render(out, a, args, st)? < p {
+                bracket(out, mark);
+            }
+            if st.spaced {
+                out.push(' ');
+                out.push_str(sym);
+                out.push(' ');
+            } else {
+                out.push_str(sym);
+            }
+            let mark = out.len();
+            if render(out, b, args, st)? <= p {
+                bracket(out, mark);
+            }
+            p
         }
         // A function's result enters the calculation as its value.
-        Expr::Call(..) => (operand(e.eval(args).ok()?), 4),
+        Expr::Call(..) => {
+            write_operand(out, e.eval(args).ok()?);
+            4
+        }
     })
 }
 
@@ -529,14 +588,20 @@ fn find_calcs(text: &str) -> Vec<Found> {
         };
         let lhs = text[start..eq].trim_end();
         let lhs_end = start + lhs.len();
-        let spaced = lhs.contains(" + ")
-            || lhs.contains(" - ")
-            || lhs.contains(" * ")
-            || lhs.contains(" / ")
-            || lhs.contains(" x ")
-            || lhs.contains(" X ")
-            || lhs.contains(" × ");
-        let x_times = lhs.contains(" x ") || lhs.contains(" X ");
+        // Spaced: ` + `, ` - `, ` * `, ` / `, ` x `, ` X ` or ` × ` somewhere.
+        let (mut spaced, mut x_times) = (false, false);
+        let l = lhs.as_bytes();
+        for i in 0..l.len() {
+            if l[i] != b' ' {
+                continue;
+            }
+            match l.get(i + 1..) {
+                Some([b'+' | b'-' | b'*' | b'/', b' ', ..]) => spaced = true,
+                Some([b'x' | b'X', b' ', ..]) => (spaced, x_times) = (true, true),
+                Some([0xC3, 0x97, b' ', ..]) => spaced = true,
+                _ => {}
+            }
+        }
         out.push(Found {
             start,
             lhs_end,
@@ -822,8 +887,12 @@ impl Cx<'_> {
                 }
             }
         }
-        let fix = |s: &str| -> String {
-            let mut out = String::with_capacity(s.len());
+        // `s` with its stale numbers replaced, written at the end of `out`.
+        let fix = |out: &mut String, s: &str| {
+            if stale.is_empty() {
+                out.push_str(s);
+                return;
+            }
             let mut last = 0;
             for (a, b, v) in digit_numbers(s) {
                 if let Some(&(_, new)) = stale.iter().find(|x| x.0 == v) {
@@ -833,7 +902,6 @@ impl Cx<'_> {
                 }
             }
             out.push_str(&s[last..]);
-            out
         };
         let mut pieces: Vec<(NodeId, String)> = Vec::new();
         let mut carry = String::new();
@@ -854,30 +922,35 @@ impl Cx<'_> {
                 .keep_wording(o, expr, &args, &text[f.start..f.lhs_end])
                 .unwrap_or(c.text);
             // `… = 20%` for a value of 0.2: the figure after the annotation stays a percent.
-            let written = Number::parse_decimal(&text[f.rhs_start..f.end].replace(',', ""));
-            let percent = text[f.end..].starts_with('%')
-                && self
-                    .original
+            let percent = text[f.end..].starts_with('%') && {
+                let written = Number::parse_decimal(&text[f.rhs_start..f.end].replace(',', ""));
+                self.original
                     .find(&self.variant.node(o).name)
                     .is_some_and(|oo| {
                         let e = self.original.value(oo);
                         e.mul(Number::int(100)).ok() == written && written != Some(e)
-                    });
+                    })
+            };
+            let value = shown(c.value);
             let figure = match c.value.mul(Number::int(100)) {
-                Ok(p) if percent => shown(p),
-                _ => shown(c.value),
+                Ok(p) if percent => Some(shown(p)),
+                _ => None,
             };
             let mut piece = std::mem::take(&mut carry);
-            piece.push_str(&fix(&text[last..f.start]));
+            fix(&mut piece, &text[last..f.start]);
             piece.push_str(&lhs);
             piece.push_str(&text[f.lhs_end..f.rhs_start]);
             if relevant[o.index()] {
-                piece.push_str(&format!("<<{}={}>>", c.compact, shown(c.value)));
+                piece.push_str("<<");
+                piece.push_str(&c.compact);
+                piece.push('=');
+                piece.push_str(&value);
+                piece.push_str(">>");
             }
-            piece.push_str(&figure);
+            piece.push_str(figure.as_deref().unwrap_or(&value));
             last = f.end;
             if k + 1 == found.len() {
-                piece.push_str(&fix(&text[last..]));
+                fix(&mut piece, &text[last..]);
             }
             if relevant[o.index()] {
                 pieces.push((o, piece));
@@ -920,7 +993,7 @@ impl Cx<'_> {
         }
         if new
             .iter()
-            .any(|n| n.is_negative() || n.to_decimal_string().is_none())
+            .any(|n| n.is_negative() || (!n.is_integer() && n.to_decimal_string().is_none()))
         {
             return None;
         }
@@ -1029,11 +1102,13 @@ impl Cx<'_> {
         let node = g.node(id);
         let v = g.value(id);
         let args = self.args(id);
-        let name = self
-            .names
-            .get_or_init(|| crate::verbalize::names::Names::derived(self.original, g))
-            .phrase_of(g, id)
-            .map(str::to_string);
+        // The quantity's name, worked out (with the variant's names) only where it is read.
+        let name = || {
+            self.names
+                .get_or_init(|| crate::verbalize::names::Names::derived(self.original, g))
+                .phrase_of(g, id)
+                .map(str::to_string)
+        };
         let unwritable = |why: &str| SolutionError::Unwritable {
             name: node.name.clone(),
             why: why.into(),
@@ -1046,7 +1121,10 @@ impl Cx<'_> {
                     return Ok(said);
                 }
                 let calc_s = c.annotated(false);
-                Ok(match (name, self.units(id)) {
+                let name = name();
+                // The unit words are read only when there is no name.
+                let units = if name.is_none() { self.units(id) } else { None };
+                Ok(match (name, units) {
                     (Some(n), _) => format!("After the change, {n} is {calc_s}."),
                     (None, Some(u)) => {
                         let how = match f.op {
@@ -1068,7 +1146,7 @@ impl Cx<'_> {
                 let v = shown(args.get(*i as usize).copied().unwrap_or(v));
                 Ok(if id == g.answer() {
                     format!("So the answer is {v}.")
-                } else if let Some(n) = name {
+                } else if let Some(n) = name() {
                     format!("{n} is {v}.")
                 } else if let Some(w) = self.name_words(id) {
                     format!("{w}: {v}.")
@@ -1097,7 +1175,7 @@ impl Cx<'_> {
                         format!("{how}{}", selection(v, &args))
                     }
                 };
-                Ok(self.with_lead(id, name, lead_default, &body))
+                Ok(self.with_lead(id, name(), lead_default, &body))
             }
             NodeKind::Branch {
                 cond,

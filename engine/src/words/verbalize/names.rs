@@ -111,7 +111,8 @@ impl Names {
     /// same as [`Names::new`] of `variant`, made from the names of `original` (through
     /// [`Names::shared`]) where a node's name cannot have changed (same question and
     /// mentions; an input, or a step with the same sentence, value and role), so that only the
-    /// changed steps are named again.
+    /// changed steps are named again (and when each keeps its name, the original's names are
+    /// the variant's).
     pub fn derived(original: &Graph, variant: &Graph) -> std::rc::Rc<Names> {
         if variant.identical(original) {
             return Names::shared(original);
@@ -123,41 +124,58 @@ impl Names {
         }
         let base = Names::shared(original);
         let prep = std::cell::OnceCell::new();
+        // Whether node `id` keeps the original's own name for sure.
+        let same = |id: NodeId| {
+            id.index() < original.len() && {
+                let (a, b) = (original.node(id), variant.node(id));
+                match (&a.kind, &b.kind) {
+                    (NodeKind::Input { .. }, NodeKind::Input { .. }) => true,
+                    (
+                        NodeKind::Step { .. } | NodeKind::Branch { .. },
+                        NodeKind::Step { .. } | NodeKind::Branch { .. },
+                    ) => {
+                        a.text == b.text
+                            && original.value(id) == variant.value(id)
+                            && (id == original.answer()) == (id == variant.answer())
+                    }
+                    (
+                        NodeKind::Constant | NodeKind::Proxy { .. },
+                        NodeKind::Constant | NodeKind::Proxy { .. },
+                    ) => true,
+                    _ => false,
+                }
+            }
+        };
+        // The own names of the other nodes, named again.
+        let renamed: Vec<(NodeId, Option<Name>)> = variant
+            .ids()
+            .filter(|&id| !same(id))
+            .map(|id| {
+                let prep = prep.get_or_init(|| {
+                    let p = Prep::with_links(variant, links.clone());
+                    // The same question as the original's: the same pronouns.
+                    if let Some(said) = base.pronouns {
+                        let _ = p.q_pronouns.set(said);
+                    }
+                    p
+                });
+                (id, own_name(prep, variant, id))
+            })
+            .collect();
+        // Every own name the original's (none for a node the original lacks): the same names
+        // (`finish` reads only the own names; a node past the original's has none either way).
+        if renamed
+            .iter()
+            .all(|(id, n)| base.own.get(id.index()).map_or(n.is_none(), |o| o == n))
+        {
+            return base;
+        }
+        let mut renamed = renamed.into_iter().peekable();
         let own: Vec<Option<Name>> = variant
             .ids()
-            .map(|id| {
-                let same = id.index() < original.len() && {
-                    let (a, b) = (original.node(id), variant.node(id));
-                    match (&a.kind, &b.kind) {
-                        (NodeKind::Input { .. }, NodeKind::Input { .. }) => true,
-                        (
-                            NodeKind::Step { .. } | NodeKind::Branch { .. },
-                            NodeKind::Step { .. } | NodeKind::Branch { .. },
-                        ) => {
-                            a.text == b.text
-                                && original.value(id) == variant.value(id)
-                                && (id == original.answer()) == (id == variant.answer())
-                        }
-                        (
-                            NodeKind::Constant | NodeKind::Proxy { .. },
-                            NodeKind::Constant | NodeKind::Proxy { .. },
-                        ) => true,
-                        _ => false,
-                    }
-                };
-                if same {
-                    base.own[id.index()].clone()
-                } else {
-                    let prep = prep.get_or_init(|| {
-                        let p = Prep::with_links(variant, links.clone());
-                        // The same question as the original's: the same pronouns.
-                        if let Some(said) = base.pronouns {
-                            let _ = p.q_pronouns.set(said);
-                        }
-                        p
-                    });
-                    own_name(prep, variant, id)
-                }
+            .map(|id| match renamed.next_if(|(r, _)| *r == id) {
+                Some((_, n)) => n,
+                None => base.own[id.index()].clone(),
             })
             .collect();
         std::rc::Rc::new(Names::finish(own))
@@ -934,9 +952,49 @@ pub(super) fn third_person(v: &str) -> String {
 /// The name a solution sentence gives its result `value`: the sentence is cut at its last
 /// `=` whose right side is the value.
 pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
+    let results = step_results(sentence);
+    // The result that says the value (the last one), else the first.
+    let r = results
+        .iter()
+        .rev()
+        .find(|r| r.number.means(value))
+        .or(results.first())?;
+    name_in_text(sentence, r.pre_end, r.num_end, r.money, value, false)
+}
+
+/// A result written after an `=` in a solution sentence, with what naming reads of it.
+#[derive(Debug, Clone, Copy)]
+struct StepResult {
+    /// The number after the `=`.
+    number: crate::text_numbers::Mention,
+    /// Where the calculation before the `=` starts ([`math_start`]).
+    pre_end: usize,
+    /// The end of the number.
+    num_end: usize,
+    /// Whether it is money.
+    money: bool,
+}
+
+/// Most sentences [`STEP_RESULTS`] keeps before it starts afresh.
+const STEP_RESULTS_MAX: usize = 1024;
+
+std::thread_local! {
+    /// [`step_results`]' memo: every variant of an original names its changed steps from the
+    /// same sentences.
+    static STEP_RESULTS: std::cell::RefCell<
+        rustc_hash::FxHashMap<Box<str>, std::rc::Rc<[StepResult]>>,
+    > = std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+
+/// The results written after an `=` in `sentence` (a number after nothing but spaces and
+/// `$`), in order: all of [`step_name`] that does not depend on the step's value. A pure
+/// function of the sentence, memoized per thread.
+fn step_results(sentence: &str) -> std::rc::Rc<[StepResult]> {
+    if let Some(hit) = STEP_RESULTS.with(|m| m.borrow().get(sentence).cloned()) {
+        return hit;
+    }
     let nums = find_numbers(sentence);
-    // The `=` followed by the result.
-    let mut best: Option<(usize, usize, usize, bool)> = None; // (eq, num start, num end, money)
+    let mut out = Vec::new();
     for (i, _) in sentence.match_indices('=') {
         let Some(f) = nums.iter().find(|f| f.span.start as usize > i) else {
             continue;
@@ -945,15 +1003,22 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
         if !between.chars().all(|c| c.is_whitespace() || c == '$') {
             continue;
         }
-        let money = f.kind == MentionKind::Money || between.contains('$');
-        if f.means(value) || best.is_none() {
-            best = Some((i, f.span.start as usize, f.span.end as usize, money));
-        }
+        out.push(StepResult {
+            number: *f,
+            pre_end: math_start(sentence, i),
+            num_end: f.span.end as usize,
+            money: f.kind == MentionKind::Money || between.contains('$'),
+        });
     }
-    let (eq, _, num_end, money) = best?;
-    let pre_end = math_start(sentence, eq);
-    // A bare "the number of books" says too little for a computed quantity.
-    name_in_text(sentence, pre_end, num_end, money, value, false)
+    let out: std::rc::Rc<[StepResult]> = out.into();
+    STEP_RESULTS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= STEP_RESULTS_MAX {
+            m.clear();
+        }
+        m.insert(sentence.into(), out.clone());
+    });
+    out
 }
 
 /// Where the calculation that ends at the `=` at `eq` starts: the first of the numbers,
