@@ -132,7 +132,12 @@ fn scan_numbers(text: &str) -> Vec<Mention> {
             out.push(m);
             i = end;
         } else if b.is_ascii_alphabetic() && !is_word_byte(prev) && !is_non_ascii_before(text, i) {
-            match scan_words(text, i) {
+            // Most words cannot start a number (no number word begins with their letter):
+            // skipped without reading them as one.
+            match may_start_number_word(b)
+                .then(|| scan_words(text, i))
+                .flatten()
+            {
                 Some((m, end)) => {
                     out.push(m);
                     i = end;
@@ -147,6 +152,15 @@ fn scan_numbers(text: &str) -> Vec<Mention> {
         }
     }
     out
+}
+
+/// Whether a word starting with letter `b` can be read by [`scan_words`]: the first letters
+/// (any case) of `a`/`an` and of every unit, tens, fraction, multiplier word and `dozen`.
+fn may_start_number_word(b: u8) -> bool {
+    matches!(
+        b.to_ascii_lowercase(),
+        b'a' | b'c' | b'd' | b'e' | b'f' | b'h' | b'n' | b'o' | b'p' | b'q' | b's' | b't' | b'z'
+    )
 }
 
 fn next_is_digit(bytes: &[u8], i: usize) -> bool {
@@ -708,6 +722,86 @@ mod tests {
         assert_eq!(f[6], ("thrice", strs(&["3"])));
         let f = found("two and a half hours");
         assert_eq!(f[0], ("two and a half", strs(&["2.5", "2"])));
+    }
+
+    #[test]
+    fn every_number_word_may_start_a_number() {
+        // The letters `scan_words` is tried on cover every word it reads, in any case.
+        let words = [
+            "a",
+            "an",
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+            "thirty",
+            "forty",
+            "fifty",
+            "sixty",
+            "seventy",
+            "eighty",
+            "ninety",
+            "dozen",
+            "half",
+            "halves",
+            "third",
+            "quarter",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "twice",
+            "double",
+            "pair",
+            "couple",
+            "triple",
+            "thrice",
+            "quadruple",
+        ];
+        for w in words {
+            let b = w.as_bytes()[0];
+            assert!(may_start_number_word(b), "{w}");
+            assert!(may_start_number_word(b.to_ascii_uppercase()), "{w}");
+            // And the scan reads it, capitalised too.
+            let text = format!("{} {w} more.", upper_first_ascii(w));
+            assert!(
+                !scan_numbers(&text).is_empty() || w == "a" || w == "an",
+                "{text}"
+            );
+        }
+        let f = found("Twenty boxes, Half a cake, Twice as many, A dozen eggs");
+        assert_eq!(f.len(), 4);
+        // Words with other first letters are never numbers.
+        for w in ["many", "boxes", "with", "you", "gives", "big"] {
+            assert!(!may_start_number_word(w.as_bytes()[0]), "{w}");
+            assert!(found(w).is_empty());
+        }
+    }
+
+    fn upper_first_ascii(w: &str) -> String {
+        let mut s = w.to_string();
+        s[..1].make_ascii_uppercase();
+        s
     }
 
     #[test]
