@@ -393,8 +393,15 @@ fn with_room<T: Copy>(v: &[T]) -> Vec<T> {
 
 impl Clone for Graph {
     fn clone(&self) -> Self {
+        // The same nodes and edges (`clone_from` copies them as they are, edge lists
+        // included) into vectors with room for what an intervention adds.
+        let mut dag = DiGraph::with_capacity(
+            self.dag.node_count() + CLONE_ROOM,
+            self.dag.edge_count() + CLONE_ROOM,
+        );
+        dag.clone_from(&self.dag);
         Graph {
-            dag: self.dag.clone(),
+            dag,
             values: with_room(&self.values),
             order: with_room(&self.order),
             pos: with_room(&self.pos),

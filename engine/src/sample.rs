@@ -139,6 +139,8 @@ pub fn sample_against(
     // only the accepted draw is applied to a copy of the graph.
     let mut values: Vec<Number> = g.values().to_vec();
     let mut cascade: Vec<ValueChange> = Vec::new();
+    // Scratch vectors every draw's simulation reuses.
+    let mut scratch = Scratch::default();
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
@@ -179,6 +181,7 @@ pub fn sample_against(
             c,
             &mut values,
             &mut cascade,
+            &mut scratch,
         ) {
             // A graft's cascade is the one just simulated: the graph is built without
             // computing it again.
@@ -247,6 +250,15 @@ fn touched(diff: &Diff) -> impl Iterator<Item = NodeId> + '_ {
 /// checks the nodes whose value changed (and `t` itself when `root_checked`). False when a
 /// value cannot be computed or a rule is broken. When true, `cascade` holds the descendants
 /// whose value changed, in evaluation order (what [`Graph::cascade`] reports).
+/// Vectors a draw's simulation fills and empties again, kept between draws.
+#[derive(Default)]
+struct Scratch {
+    /// The nodes whose value the change moves.
+    changed: Vec<NodeId>,
+    /// One node's operand values.
+    args: Vec<Number>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn simulate(
     original: &Graph,
@@ -257,21 +269,22 @@ fn simulate(
     c: &Constraints,
     values: &mut [Number],
     cascade: &mut Vec<ValueChange>,
+    scratch: &mut Scratch,
 ) -> bool {
     let desc = g.descendants(&[t]);
     values[t.index()] = root_value;
     let mut ok = true;
-    let mut changed: Vec<NodeId> = Vec::with_capacity(desc.len() + 1);
+    let Scratch { changed, args } = scratch;
+    changed.clear();
     if root_checked {
         changed.push(t);
     }
-    let mut args: Vec<Number> = Vec::new();
     for &id in &desc {
         let node = g.node(id);
         args.clear();
         args.extend(node.operands.iter().map(|o| values[o.index()]));
         let own = g.value(id);
-        match node.kind.compute(&args, own) {
+        match node.kind.compute(args, own) {
             Ok(v) => {
                 if v != own {
                     values[id.index()] = v;

@@ -132,7 +132,12 @@ fn scan_numbers(text: &str) -> Vec<Mention> {
             out.push(m);
             i = end;
         } else if b.is_ascii_alphabetic() && !is_word_byte(prev) && !is_non_ascii_before(text, i) {
-            match scan_words(text, i) {
+            // Most words cannot start a number (no number word begins with their letter):
+            // skipped without reading them as one.
+            match may_start_number_word(b)
+                .then(|| scan_words(text, i))
+                .flatten()
+            {
                 Some((m, end)) => {
                     out.push(m);
                     i = end;
@@ -147,6 +152,15 @@ fn scan_numbers(text: &str) -> Vec<Mention> {
         }
     }
     out
+}
+
+/// Whether a word starting with letter `b` can be read by [`scan_words`]: the first letters
+/// (any case) of `a`/`an` and of every unit, tens, fraction, multiplier word and `dozen`.
+fn may_start_number_word(b: u8) -> bool {
+    matches!(
+        b.to_ascii_lowercase(),
+        b'a' | b'c' | b'd' | b'e' | b'f' | b'h' | b'n' | b'o' | b'p' | b'q' | b's' | b't' | b'z'
+    )
 }
 
 fn next_is_digit(bytes: &[u8], i: usize) -> bool {
@@ -329,78 +343,78 @@ fn scan_fraction(bytes: &[u8], i: usize) -> Option<(Number, usize)> {
 }
 
 /// The value of a number word below twenty, a tens word, or a scale word.
-fn unit_word(w: &str) -> Option<i128> {
+fn unit_word(w: &[u8]) -> Option<i128> {
     Some(match w {
-        "zero" => 0,
-        "one" => 1,
-        "two" => 2,
-        "three" => 3,
-        "four" => 4,
-        "five" => 5,
-        "six" => 6,
-        "seven" => 7,
-        "eight" => 8,
-        "nine" => 9,
-        "ten" => 10,
-        "eleven" => 11,
-        "twelve" => 12,
-        "thirteen" => 13,
-        "fourteen" => 14,
-        "fifteen" => 15,
-        "sixteen" => 16,
-        "seventeen" => 17,
-        "eighteen" => 18,
-        "nineteen" => 19,
+        b"zero" => 0,
+        b"one" => 1,
+        b"two" => 2,
+        b"three" => 3,
+        b"four" => 4,
+        b"five" => 5,
+        b"six" => 6,
+        b"seven" => 7,
+        b"eight" => 8,
+        b"nine" => 9,
+        b"ten" => 10,
+        b"eleven" => 11,
+        b"twelve" => 12,
+        b"thirteen" => 13,
+        b"fourteen" => 14,
+        b"fifteen" => 15,
+        b"sixteen" => 16,
+        b"seventeen" => 17,
+        b"eighteen" => 18,
+        b"nineteen" => 19,
         _ => return None,
     })
 }
 
-fn tens_word(w: &str) -> Option<i128> {
+fn tens_word(w: &[u8]) -> Option<i128> {
     Some(match w {
-        "twenty" => 20,
-        "thirty" => 30,
-        "forty" => 40,
-        "fifty" => 50,
-        "sixty" => 60,
-        "seventy" => 70,
-        "eighty" => 80,
-        "ninety" => 90,
+        b"twenty" => 20,
+        b"thirty" => 30,
+        b"forty" => 40,
+        b"fifty" => 50,
+        b"sixty" => 60,
+        b"seventy" => 70,
+        b"eighty" => 80,
+        b"ninety" => 90,
         _ => return None,
     })
 }
 
-fn scale_word(w: &str) -> Option<i128> {
+fn scale_word(w: &[u8]) -> Option<i128> {
     Some(match w {
-        "hundred" => 100,
-        "thousand" => 1_000,
-        "million" => 1_000_000,
-        "billion" => 1_000_000_000,
+        b"hundred" => 100,
+        b"thousand" => 1_000,
+        b"million" => 1_000_000,
+        b"billion" => 1_000_000_000,
         _ => return None,
     })
 }
 
 /// A fraction word and its denominator: `half` 2, `third(s)` 3, `quarter(s)` 4, ….
-fn fraction_word(w: &str) -> Option<i128> {
+fn fraction_word(w: &[u8]) -> Option<i128> {
     Some(match w {
-        "half" | "halves" => 2,
-        "third" | "thirds" => 3,
-        "quarter" | "quarters" | "fourth" | "fourths" => 4,
-        "fifth" | "fifths" => 5,
-        "sixth" | "sixths" => 6,
-        "seventh" | "sevenths" => 7,
-        "eighth" | "eighths" => 8,
-        "ninth" | "ninths" => 9,
-        "tenth" | "tenths" => 10,
+        b"half" | b"halves" => 2,
+        b"third" | b"thirds" => 3,
+        b"quarter" | b"quarters" | b"fourth" | b"fourths" => 4,
+        b"fifth" | b"fifths" => 5,
+        b"sixth" | b"sixths" => 6,
+        b"seventh" | b"sevenths" => 7,
+        b"eighth" | b"eighths" => 8,
+        b"ninth" | b"ninths" => 9,
+        b"tenth" | b"tenths" => 10,
         _ => return None,
     })
 }
 
 /// Multiplier words: `twice` 2, `triple` 3, ….
-fn multiplier_word(w: &str) -> Option<i128> {
+fn multiplier_word(w: &[u8]) -> Option<i128> {
     Some(match w {
-        "twice" | "double" | "doubled" | "doubles" | "doubling" | "pair" | "couple" => 2,
-        "triple" | "tripled" | "triples" | "thrice" | "tripling" => 3,
-        "quadruple" | "quadrupled" => 4,
+        b"twice" | b"double" | b"doubled" | b"doubles" | b"doubling" | b"pair" | b"couple" => 2,
+        b"triple" | b"tripled" | b"triples" | b"thrice" | b"tripling" => 3,
+        b"quadruple" | b"quadrupled" => 4,
         _ => return None,
     })
 }
@@ -422,8 +436,9 @@ impl Lower {
         }
         Some(Lower { buf, len: w.len() })
     }
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    /// The lowercased bytes (compared with the number words as bytes: no UTF-8 check).
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }
 
@@ -458,25 +473,25 @@ fn scan_words(text: &str, i: usize) -> Option<(Mention, usize)> {
     let bytes = text.as_bytes();
     let (s0, e0) = word_at(bytes, i)?;
     let first = Lower::of(&bytes[s0..e0])?;
-    let w = first.as_str();
-    let article = w == "a" || w == "an";
+    let w = first.as_bytes();
+    let article = w == b"a" || w == b"an";
     if article {
         // `a hundred`, `a dozen`, `a half`, `a third`, `a quarter`.
         let (s1, e1, next) = next_word(bytes, e0)?;
-        let n = next.as_str();
+        let n = next.as_bytes();
         if bytes[e0] != b' ' {
             return None;
         }
         if let Some(k) = scale_word(n) {
             return Some(scan_cardinal_from(text, i, s1, e1, k, true));
         }
-        if n == "dozen" {
+        if n == b"dozen" {
             return Some((
                 Mention::new(i, e1, MentionKind::Word, &[Number::int(12)]),
                 e1,
             ));
         }
-        if let Some(d) = fraction_word(n).filter(|_| !n.ends_with('s')) {
+        if let Some(d) = fraction_word(n).filter(|_| !n.ends_with(b"s")) {
             let f = Number::ratio(1, d).ok()?;
             return Some((
                 Mention::new(i, e1, MentionKind::Word, &[f, Number::int(d)]),
@@ -488,7 +503,7 @@ fn scan_words(text: &str, i: usize) -> Option<(Mention, usize)> {
     if unit_word(w).is_some() || tens_word(w).is_some() {
         return Some(scan_cardinal_from(text, i, s0, e0, 0, false));
     }
-    if w == "dozen" {
+    if w == b"dozen" {
         return Some((
             Mention::new(s0, e0, MentionKind::Word, &[Number::int(12)]),
             e0,
@@ -537,7 +552,7 @@ fn scan_cardinal_from(
         let Some(lw) = Lower::of(&bytes[ws..we]) else {
             break;
         };
-        let w = lw.as_str();
+        let w = lw.as_bytes();
         if let Some(u) = unit_word(w) {
             if last == 1 || (last == 2 && u >= 10) {
                 break;
@@ -561,11 +576,11 @@ fn scan_cardinal_from(
                 current = 0;
             }
             last = 3;
-        } else if w == "and" && last == 3 {
+        } else if w == b"and" && last == 3 {
             // `one hundred and twenty`: only when a number word follows.
             match next_word(bytes, we) {
-                Some((_, _, nw)) if unit_word(nw.as_str()).is_some() => {}
-                Some((_, _, nw)) if tens_word(nw.as_str()).is_some() => {}
+                Some((_, _, nw)) if unit_word(nw.as_bytes()).is_some() => {}
+                Some((_, _, nw)) if tens_word(nw.as_bytes()).is_some() => {}
                 _ => break,
             }
             at = next_word(bytes, we).map(|(a, b, _)| (a, b));
@@ -581,8 +596,8 @@ fn scan_cardinal_from(
     // `two-thirds`, `three quarters`: a fraction word right after the cardinal.
     if value > 0 && value < 100 {
         if let Some((_, fe, fw)) = next_word(bytes, end) {
-            if let Some(d) = fraction_word(fw.as_str()) {
-                if fw.as_str() != "second" {
+            if let Some(d) = fraction_word(fw.as_bytes()) {
+                if fw.as_bytes() != b"second" {
                     if let Ok(f) = Number::ratio(value, d) {
                         let m = Mention::new(start, fe, MentionKind::Word, &[f, v, Number::int(d)]);
                         return (m, fe);
@@ -707,6 +722,86 @@ mod tests {
         assert_eq!(f[6], ("thrice", strs(&["3"])));
         let f = found("two and a half hours");
         assert_eq!(f[0], ("two and a half", strs(&["2.5", "2"])));
+    }
+
+    #[test]
+    fn every_number_word_may_start_a_number() {
+        // The letters `scan_words` is tried on cover every word it reads, in any case.
+        let words = [
+            "a",
+            "an",
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+            "thirty",
+            "forty",
+            "fifty",
+            "sixty",
+            "seventy",
+            "eighty",
+            "ninety",
+            "dozen",
+            "half",
+            "halves",
+            "third",
+            "quarter",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "twice",
+            "double",
+            "pair",
+            "couple",
+            "triple",
+            "thrice",
+            "quadruple",
+        ];
+        for w in words {
+            let b = w.as_bytes()[0];
+            assert!(may_start_number_word(b), "{w}");
+            assert!(may_start_number_word(b.to_ascii_uppercase()), "{w}");
+            // And the scan reads it, capitalised too.
+            let text = format!("{} {w} more.", upper_first_ascii(w));
+            assert!(
+                !scan_numbers(&text).is_empty() || w == "a" || w == "an",
+                "{text}"
+            );
+        }
+        let f = found("Twenty boxes, Half a cake, Twice as many, A dozen eggs");
+        assert_eq!(f.len(), 4);
+        // Words with other first letters are never numbers.
+        for w in ["many", "boxes", "with", "you", "gives", "big"] {
+            assert!(!may_start_number_word(w.as_bytes()[0]), "{w}");
+            assert!(found(w).is_empty());
+        }
+    }
+
+    fn upper_first_ascii(w: &str) -> String {
+        let mut s = w.to_string();
+        s[..1].make_ascii_uppercase();
+        s
     }
 
     #[test]

@@ -958,11 +958,15 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
 /// numbers, days or titles); `None` when it names none or several.
 fn only_person(text: &str) -> Option<String> {
     let mut found: Option<String> = None;
-    for w in word_slices(text) {
-        let w = w
-            .trim_end_matches("'s")
-            .trim_end_matches("’s")
-            .trim_matches(|c: char| !c.is_alphanumeric());
+    for mut w in word_slices(text) {
+        // `trim_end_matches` of each ending, without building a substring searcher a word.
+        while let Some(rest) = w.strip_suffix("'s") {
+            w = rest;
+        }
+        while let Some(rest) = w.strip_suffix("’s") {
+            w = rest;
+        }
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric());
         if w.len() < 2
             || !w.starts_with(|c: char| c.is_uppercase())
             || !w.chars().all(char::is_alphabetic)

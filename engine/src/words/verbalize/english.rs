@@ -61,7 +61,12 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
                 continue;
             }
         }
-        pos = next;
+        // Inside a sentence only `.`, `?` and `!` matter: on to the next one (ASCII bytes,
+        // so never inside another char's encoding).
+        pos = bytes
+            .get(next..)
+            .and_then(|rest| rest.iter().position(|b| matches!(b, b'.' | b'?' | b'!')))
+            .map_or(bytes.len(), |k| next + k);
     }
     if let Some(s) = start {
         let end = text.trim_end().len().max(s);

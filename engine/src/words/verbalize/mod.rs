@@ -597,7 +597,7 @@ impl<'a> Context<'a> {
         // What the question alone gives is read once per text (`reading`).
         let reading = reading::reading_of(q);
         let mentions = mentions::link(original);
-        let names = Names::shared_with(original, &mentions, &reading.sentences);
+        let names = Names::shared_with(original, &mentions, &reading);
         Context {
             original,
             q,

@@ -14,6 +14,7 @@ use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
 use super::english::{is_plural, singular};
+use super::reading::Reading;
 
 /// How a change to a named quantity is measured out in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,15 +79,15 @@ impl Names {
     }
 
     /// [`Names::shared`], given what the caller has already read of `original`'s question:
-    /// its mentions ([`mentions::link`]) and its sentences ([`super::english::sentences`]), so that a miss
-    /// does not work them out again.
-    pub(crate) fn shared_with(
+    /// its mentions ([`mentions::link`]) and its [`Reading`] (sentences, numbers), so that a
+    /// miss does not work them out again.
+    pub(super) fn shared_with(
         original: &Graph,
         links: &[mentions::Mention],
-        sents: &[(usize, usize)],
+        reading: &std::rc::Rc<Reading>,
     ) -> std::rc::Rc<Names> {
         crate::graph::memoized(&NAMES, original, |g| {
-            let prep = Prep::with_parts(g, links.to_vec(), sents.to_vec());
+            let prep = Prep::with_parts(g, links.to_vec(), std::rc::Rc::clone(reading));
             std::rc::Rc::new(Names::with_prep(&prep, g))
         })
     }
@@ -291,8 +292,8 @@ impl Pronouns {
 /// What naming a graph's nodes reads of its question, made once per graph.
 struct Prep<'a> {
     q: &'a str,
-    sents: Vec<(usize, usize)>,
-    found: Vec<crate::text_numbers::Mention>,
+    /// The question's sentences and numbers, shared with every other reader of it.
+    reading: std::rc::Rc<Reading>,
     links: Vec<mentions::Mention>,
     /// The question in lower case, made once (every input's bare-count check reads it).
     q_lower: std::cell::OnceCell<String>,
@@ -308,24 +309,21 @@ impl<'a> Prep<'a> {
 
     /// [`Prep::new`], given `g`'s mentions ([`mentions::link`]).
     fn with_links(g: &'a Graph, links: Vec<mentions::Mention>) -> Prep<'a> {
-        // The sentences as every reader of the question shares them.
-        let sents = super::reading::reading_of(g.question().unwrap_or(""))
-            .sentences
-            .clone();
-        Prep::with_parts(g, links, sents)
+        // The sentences and numbers as every reader of the question shares them.
+        let reading = super::reading::reading_of(g.question().unwrap_or(""));
+        Prep::with_parts(g, links, reading)
     }
 
-    /// [`Prep::with_links`], given the question's sentences ([`super::english::sentences`]) too.
+    /// [`Prep::with_links`], given the reading of `g`'s question ([`super::reading::reading_of`]).
     fn with_parts(
         g: &'a Graph,
         links: Vec<mentions::Mention>,
-        sents: Vec<(usize, usize)>,
+        reading: std::rc::Rc<Reading>,
     ) -> Prep<'a> {
         let q = g.question().unwrap_or("");
         Prep {
             q,
-            sents,
-            found: find_numbers(q),
+            reading,
             links,
             q_lower: std::cell::OnceCell::new(),
             q_pronouns: std::cell::OnceCell::new(),
@@ -339,17 +337,18 @@ impl<'a> Prep<'a> {
 fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     let Prep {
         q,
-        sents,
-        found,
+        reading,
         links,
         q_lower,
         ..
     } = prep;
     let q: &str = q;
+    let sents = &reading.sentences;
     let node = original.node(id);
     let mut slot = match &node.kind {
         NodeKind::Input { .. } => links.iter().find(|m| m.node == Some(id)).and_then(|m| {
-            let f = found.iter().find(|f| f.span.start as usize == m.start)?;
+            // Mentions never overlap: one starts at a byte at most.
+            let f = reading.found.get(&m.start)?;
             let kind = f.kind;
             if !matches!(
                 kind,
