@@ -192,7 +192,8 @@ pub fn GraphView(
     // rows concerned.
     // The selectors read with `try_get`: during server rendering a selector's closure may run
     // once more after the page's owner (and the signals it owns) is gone, and a plain `get`
-    // panicked there.
+    // panicked there. The same goes for every read of the props `drawing` and `states` while
+    // the view is built (`try_with`): the parent owns them.
     let is_selected = StoredValue::new(Selector::new(move || selected.try_get().flatten()));
     let is_hovered = StoredValue::new(Selector::new(move || hovered.try_get().flatten()));
     // An edge is lit when it touches the hovered node, else the selected one.
@@ -207,12 +208,17 @@ pub fn GraphView(
         node_slots.update_value(|v| {
             while v.len() <= idx {
                 let i = v.len();
-                let look = drawing.with_untracked(|d| drawn_node(d, i).cloned());
+                let look = drawing
+                    .try_with_untracked(|d| drawn_node(d, i).cloned())
+                    .flatten();
                 v.push(NodeSlot {
                     at: ArcRwSignal::new(look.as_ref().map(|n| (n.x, n.y))),
                     look: ArcRwSignal::new(look),
                     state: ArcRwSignal::new(
-                        states.with_untracked(|s| s.get(i).cloned().unwrap_or_default()),
+                        states
+                            .try_with_untracked(|s| s.get(i).cloned())
+                            .flatten()
+                            .unwrap_or_default(),
                     ),
                 });
             }
@@ -261,13 +267,15 @@ pub fn GraphView(
         if let Some(s) = edge_slots.with_value(|m| m.get(&key).cloned()) {
             return s;
         }
-        let points = drawing.with_untracked(|d| {
-            d.edges
-                .iter()
-                .find(|e| (e.from, e.to) == key)
-                .map(|e| e.svg_points())
-                .unwrap_or_default()
-        });
+        let points = drawing
+            .try_with_untracked(|d| {
+                d.edges
+                    .iter()
+                    .find(|e| (e.from, e.to) == key)
+                    .map(|e| e.svg_points())
+            })
+            .flatten()
+            .unwrap_or_default();
         let s = ArcRwSignal::new(points);
         edge_slots.update_value(|m| {
             m.insert(key, s.clone());
@@ -289,8 +297,11 @@ pub fn GraphView(
         })
     });
 
-    let edge_keys =
-        move || drawing.with(|d| d.edges.iter().map(|e| (e.from, e.to)).collect::<Vec<_>>());
+    let edge_keys = move || {
+        drawing
+            .try_with(|d| d.edges.iter().map(|e| (e.from, e.to)).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
     let edge_row = move |(from, to): (u32, u32)| {
         let points = RwSignal::from(edge_slot((from, to)));
         let lit = move || is_focus.with_value(|f| f.selected(&Some(from)) || f.selected(&Some(to)));
@@ -303,7 +314,11 @@ pub fn GraphView(
             ></polyline>
         }
     };
-    let node_ids = move || drawing.with(|d| d.nodes.iter().map(|n| n.id).collect::<Vec<_>>());
+    let node_ids = move || {
+        drawing
+            .try_with(|d| d.nodes.iter().map(|n| n.id).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
     let node_row = move |id: u32| {
         let NodeSlot { at, look, state } = node_slot(id);
         let (at, node, state) = (
@@ -426,7 +441,10 @@ pub fn GraphView(
         let (x, y, w, h) = view_box.get();
         format!("{x:.1} {y:.1} {w:.1} {h:.1}")
     };
-    let height = move || drawing.with(|d| format!("height: min(72vh, {}px)", d.height.max(160)));
+    let height = move || {
+        let h = drawing.try_with(|d| d.height).unwrap_or_default();
+        format!("height: min(72vh, {}px)", h.max(160))
+    };
     view! {
         <div class="graph-view">
             <div class="graph-tools" role="toolbar" aria-label="zoom">
