@@ -591,7 +591,9 @@ fn NodePanel(
 ) -> impl IntoView {
     move || {
         {
-        let Some(id) = selected.get() else {
+        // `try_get`: the parent owns `selected`, and a server render for a dropped request
+        // can outlive it.
+        let Some(id) = selected.try_get().flatten() else {
             return view! {
                 <section class="node-panel empty">
                     <h3>"Node"</h3>
@@ -601,7 +603,7 @@ fn NodePanel(
             .into_any();
         };
         let node_id = NodeId(id);
-        let info = preview.with_untracked(|p| {
+        let info = preview.try_with_untracked(|p| {
             p.graph.get(node_id).ok().map(|n| {
                 (
                     n.name.clone(),
@@ -612,20 +614,23 @@ fn NodePanel(
                     n.text.clone(),
                 )
             })
-        });
+        })
+        .flatten();
         let Some((name, role, kind, value, op, text)) = info else {
             return view! { <section class="node-panel"></section> }.into_any();
         };
         let is_input = matches!(kind, NodeKind::Input { .. });
         let is_branch = matches!(kind, NodeKind::Branch { .. });
         let graftable = !matches!(kind, NodeKind::Constant);
-        let structural = preview.with_untracked(|p| {
-            p.graph
-                .get(node_id)
-                .ok()
-                .and_then(engine::python::structural_note)
-                .map(str::to_string)
-        });
+        let structural = preview
+            .try_with_untracked(|p| {
+                p.graph
+                    .get(node_id)
+                    .ok()
+                    .and_then(engine::python::structural_note)
+                    .map(str::to_string)
+            })
+            .flatten();
         let is_structural = structural.is_some();
         let role_name = match role {
             Role::Input => "input",
