@@ -447,6 +447,11 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 && n.phrase
                     .split(' ')
                     .any(|w| matches!(w, "more" | "fewer" | "less")))
+            // Two clauses run together ("the number of minutes she has a sprained wrist and
+            // it takes to frost a cake"): no one quantity.
+            || [" and it ", " and she ", " and he ", " and they ", " and we ", " and i "]
+                .iter()
+                .any(|w| n.phrase.contains(w))
             // A probability is not a quantity a story changes.
             || n.phrase.split(' ').any(|w| {
                 matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
@@ -2441,6 +2446,20 @@ mod tests {
         let rate = g.ids().find(|&i| g.value(i) == Number::int(4)).unwrap();
         // "the number of feet": which of the feet the question speaks of?
         assert_eq!(names.get(rate).map(|n| n.phrase.as_str()), None);
+    }
+
+    #[test]
+    fn two_clauses_run_together_name_no_quantity() {
+        let g = crate::gsm8k::extract(
+            "Normally Ann can frost a cake in 5 minutes. However, today she has a sprained wrist and it takes her 8 minutes to frost a cake. How much longer would it take her to frost 10 cakes with her sprained wrist?",
+            "Normally, it would take her 5*10=<<5*10=50>>50 minutes\nWith her sprained wrist it will take her 8*10=<<8*10=80>>80 minutes\n80-50=<<80-50=30>>30 more minutes\n#### 30",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let sprained = g.ids().find(|&i| g.value(i) == Number::int(8)).unwrap();
+        // Not "the number of minutes she has a sprained wrist and it takes to frost a cake".
+        assert_eq!(names.get(sprained).map(|n| n.phrase.as_str()), None);
     }
 
     /// The name of the number `num` in `sentence`, as an input's mention is named.
