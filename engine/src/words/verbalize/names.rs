@@ -205,6 +205,9 @@ impl Names {
                     .flat_map(move |b| [*a, *b])
             })
             .collect();
+        // Nor do two names of what is left of the same things ("the number of slices left",
+        // "the number of slices of cake left"): which of the remainders is meant?
+        let lefts: Vec<&str> = all.iter().filter_map(|p| left_of(p)).collect();
         let by_node = own
             .iter()
             .map(|slot| {
@@ -213,6 +216,8 @@ impl Names {
                         let p = n.phrase.as_str();
                         seen[p] <= 1
                             && !unclear.contains(&p)
+                            && left_of(p)
+                                .is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
                             && !all.iter().any(|o| {
                                 o.len() > p.len()
                                     && o.starts_with(p)
@@ -486,6 +491,18 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         n.clause = n.clause.take().and_then(|c| fit_clause(c, says));
     }
     slot
+}
+
+/// What a name of a remainder counts ("slices" in "the number of slices of cake left"),
+/// when it names one.
+fn left_of(phrase: &str) -> Option<&str> {
+    if !phrase.split(' ').any(|w| w == "left" || w == "remaining") {
+        return None;
+    }
+    ["number of ", "amount of "]
+        .iter()
+        .find_map(|k| phrase.find(k).map(|i| &phrase[i + k.len()..]))
+        .and_then(|rest| rest.split(' ').next())
 }
 
 /// The nouns a count's phrase counts things by: "groups" in "the number of groups in the
@@ -2460,6 +2477,24 @@ mod tests {
         let sprained = g.ids().find(|&i| g.value(i) == Number::int(8)).unwrap();
         // Not "the number of minutes she has a sprained wrist and it takes to frost a cake".
         assert_eq!(names.get(sprained).map(|n| n.phrase.as_str()), None);
+    }
+
+    #[test]
+    fn two_remainders_of_the_same_things_name_neither() {
+        let g = crate::gsm8k::extract(
+            "Alex has 2 cakes that are each cut into 8 slices. A fourth of the slices are given away to his friends. A third of the remaining slices are given away to his family. Alex eats 3 slices. How many slices of the cake are left?",
+            "There are 2*8 = <<2*8=16>>16 slices of cake.\nThere are 16/4 = <<16/4=4>>4 slices\nThere are 16-4 = <<16-4=12>>12 slices left.\nThere are 12/3 = <<12/3=4>>4 slices given away\nThere are 12-4-3 = <<12-4-3=5>>5 slices of cake left.\n#### 5",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        for v in [12, 5] {
+            let id = g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap();
+            assert!(names.own[id.index()].is_some(), "{v} has a name of its own");
+            assert_eq!(names.get(id).map(|n| n.phrase.as_str()), None, "{v}");
+        }
+        assert_eq!(left_of("the number of slices of cake left"), Some("slices"));
+        assert_eq!(left_of("the amount of money she has"), None);
     }
 
     /// The name of the number `num` in `sentence`, as an input's mention is named.
