@@ -452,6 +452,16 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 && n.phrase
                     .split(' ')
                     .any(|w| matches!(w, "more" | "fewer" | "less")))
+            // A bare "the total", "the difference": of what?
+            || n.phrase.strip_prefix("the ").is_some_and(|rest| {
+                rest.split(' ').all(|w| {
+                    matches!(
+                        w,
+                        "total" | "sum" | "difference" | "result" | "answer" | "amount" | "number"
+                            | "final" | "overall"
+                    )
+                })
+            })
             // Two clauses run together ("the number of minutes she has a sprained wrist and
             // it takes to frost a cake"): no one quantity.
             || [" and it ", " and she ", " and he ", " and they ", " and we ", " and i "]
@@ -2495,6 +2505,20 @@ mod tests {
         }
         assert_eq!(left_of("the number of slices of cake left"), Some("slices"));
         assert_eq!(left_of("the amount of money she has"), None);
+    }
+
+    #[test]
+    fn a_bare_total_names_nothing() {
+        let g = crate::gsm8k::extract(
+            "Malcolm works in a company where they normally pack 40 apples in a box, producing 50 full boxes per day. Operations went as normal in one week. But in the next week, they packed 500 fewer apples per day. What's the total number of apples packed in the two weeks?",
+            "In the first week, each day they pack 40*50 = <<40*50=2000>>2000 apples\nThe total number of apples packed in the boxes is 2000*7 = <<2000*7=14000>>14000 apples in the first week.\nWhen 500 fewer apples were packed each day in the next week, the total became 2000-500 = <<2000-500=1500>>1500 apples per day.\nThe total number of apples packed in the boxes that week is 1500*7 = <<1500*7=10500>>10500 apples.\nThe total is 14000+10500 = <<14000+10500=24500>>24500 apples for the two weeks\n#### 24500",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let total = g.ids().find(|&i| g.value(i) == Number::int(24500)).unwrap();
+        // Not "the total": of what?
+        assert_eq!(names.get(total).map(|n| n.phrase.as_str()), None);
     }
 
     /// The name of the number `num` in `sentence`, as an input's mention is named.
