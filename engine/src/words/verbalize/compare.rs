@@ -8,7 +8,7 @@ use crate::number::Number;
 use crate::text_numbers::find_numbers;
 
 use super::english::singular;
-use super::names::{lower, lower_words_of, past, third_person, word_slices, words_of, VERB_FORMS};
+use super::names::{lower, past, third_person, word_slices, VERB_FORMS};
 use super::numerals::plain;
 use super::{normalize, upper_first};
 
@@ -695,7 +695,7 @@ pub(super) struct CastParts {
     splits: std::cell::RefCell<Vec<(Box<str>, std::rc::Rc<Words>)>>,
 }
 
-/// A question's words ([`words_of`]) and the same words lowercased ([`lower_words_of`]).
+/// A question's words ([`words_of`](super::names::words_of)) and the same words lowercased ([`lower_words_of`](super::names::lower_words_of)).
 struct Words {
     words: Vec<String>,
     lower: Vec<String>,
@@ -719,9 +719,17 @@ impl<'t> Cast<'t> {
         if let Some((_, w)) = kept.iter().find(|(t, _)| **t == *asked) {
             return std::rc::Rc::clone(w);
         }
+        // One split for both lists (each word lowercased from its own slice, as
+        // `lower_words_of` does).
+        let mut words = Vec::with_capacity(16);
+        let mut lowered = Vec::with_capacity(16);
+        for w in word_slices(asked) {
+            words.push(w.to_string());
+            lowered.push(lower(w).into_owned());
+        }
         let w = std::rc::Rc::new(Words {
-            words: words_of(asked),
-            lower: lower_words_of(asked),
+            words,
+            lower: lowered,
         });
         if kept.len() == SPLITS_KEPT {
             kept.remove(0);
