@@ -233,10 +233,14 @@ pub fn generate(
         let mut operations = Vec::new();
         let mut variants: Vec<Variant> = Vec::new();
         let mut stopped = None;
+        // The levels of the current graph: worked out once per graph, for the path of the
+        // next round and the metrics of the variant.
+        let mut levels = Vec::new();
+        original.levels_into(&mut levels);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
-            let path = critical_path(current);
+            let path = critical_path_with(current, &levels);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = crate::verbalize::names::base(current, current.answer());
@@ -344,7 +348,10 @@ pub fn generate(
                         round,
                         seed,
                         operations: operations.clone(),
-                        metrics: s.graph.metrics(),
+                        metrics: {
+                            s.graph.levels_into(&mut levels);
+                            s.graph.metrics_with(&levels)
+                        },
                         answer: s.graph.answer_value(),
                         graph: s.graph,
                     });

@@ -1185,7 +1185,7 @@ impl Graph {
     }
 
     /// [`Graph::metrics`], given the graph's [`Graph::levels`].
-    fn metrics_with(&self, level: &[u32]) -> Metrics {
+    pub(crate) fn metrics_with(&self, level: &[u32]) -> Metrics {
         let mut rel_buf = [false; SMALL_GRAPH];
         let mut rel_heap: Vec<bool>;
         let relevant: &mut [bool] = if self.len() <= SMALL_GRAPH {
@@ -1256,6 +1256,13 @@ impl Graph {
         let mut level = vec![0u32; self.len()];
         self.fill_levels(&mut level);
         level
+    }
+
+    /// [`Graph::levels`] into `level`, reusing its room.
+    pub(crate) fn levels_into(&self, level: &mut Vec<u32>) {
+        level.clear();
+        level.resize(self.len(), 0);
+        self.fill_levels(level);
     }
 
     /// Writes each node's layer into `level` (one slot per node).
