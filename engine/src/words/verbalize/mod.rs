@@ -170,7 +170,7 @@ impl Comparer<'_> {
     /// Whether the changes of `g` (derived from the original) to the asked-for quantity can
     /// be told as people compared in turn.
     pub(crate) fn compares(&self, g: &Graph) -> bool {
-        self.ctx.as_ref().is_some_and(|c| c.compared(g).is_some())
+        self.ctx.as_ref().is_some_and(|c| c.compares(g))
     }
 }
 
@@ -401,15 +401,14 @@ impl Sayable {
             op: ProxyOp::Add,
             k: Number::int(2),
         }];
-        let comparable = compare::comparison(
+        let comparable = compare::compares(
             &ctx.cast,
             &q[qs..qe],
             ctx.answer_is_money(original.answer()),
             &probe,
             0,
             false,
-        )
-        .is_some();
+        );
         let sayable = Sayable {
             ok,
             answer: original.answer(),
@@ -1128,6 +1127,20 @@ impl<'a> Context<'a> {
         let answer = self.original.answer();
         let (qs, qe) = self.reading.cut[self.reading.qi];
         compare::comparison(
+            &self.cast,
+            &self.q[qs..qe],
+            self.answer_is_money(answer),
+            &self.changes(g, answer),
+            answer.index() as u64,
+            self.question_edited(g),
+        )
+    }
+
+    /// Whether [`Context::compared`] tells the changes of `g` (found without writing them).
+    fn compares(&self, g: &Graph) -> bool {
+        let answer = self.original.answer();
+        let (qs, qe) = self.reading.cut[self.reading.qi];
+        compare::compares(
             &self.cast,
             &self.q[qs..qe],
             self.answer_is_money(answer),
