@@ -233,21 +233,43 @@ pub fn generate(
         let mut operations = Vec::new();
         let mut variants: Vec<Variant> = Vec::new();
         let mut stopped = None;
+        // The levels of the current graph: worked out once per graph, for the path of the
+        // next round and the metrics of the variant.
+        let mut levels = Vec::new();
+        original.levels_into(&mut levels);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
-            let path = critical_path(current);
+            let path = critical_path_with(current, &levels);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = crate::verbalize::names::base(current, current.answer());
+            // Per quantity, how many changes it has had: counted once however many nodes of
+            // the path (the quantity and its proxies) share it.
+            let mut buf = [usize::MAX; 64];
+            let mut heap: Vec<usize>;
+            let lens: &mut [usize] = if current.len() <= buf.len() {
+                &mut buf[..current.len()]
+            } else {
+                heap = vec![usize::MAX; current.len()];
+                &mut heap
+            };
+            let mut chain_of = |u: NodeId| {
+                let slot = &mut lens[u.index()];
+                if *slot == usize::MAX {
+                    *slot = chain_len(current, u);
+                }
+                *slot
+            };
             // Per node of the path, how many changes its quantity has had.
             let counted: Vec<(NodeId, usize, bool)> = path
                 .iter()
                 .map(|&id| {
                     let u = crate::verbalize::names::base(current, id);
-                    (id, chain_len(current, u), u == answer_base)
+                    (id, chain_of(u), u == answer_base)
                 })
                 .collect();
+            let answer_chain = chain_of(answer_base);
             let mut targets: Vec<(NodeId, usize)> = counted
                 .iter()
                 .filter(|&&(id, n, asked)| {
@@ -284,7 +306,7 @@ pub fn generate(
             }
             // The first two changes to the asked-for quantity, told as people compared in
             // turn, read most like GSM8K's own problems: tried first.
-            let compare_first = sayable.comparable() && chain_len(current, answer_base) < 2;
+            let compare_first = sayable.comparable() && answer_chain < 2;
             if compare_first {
                 tries.insert(0, vec![current.answer()]);
             }
@@ -326,7 +348,10 @@ pub fn generate(
                         round,
                         seed,
                         operations: operations.clone(),
-                        metrics: s.graph.metrics(),
+                        metrics: {
+                            s.graph.levels_into(&mut levels);
+                            s.graph.metrics_with(&levels)
+                        },
                         answer: s.graph.answer_value(),
                         graph: s.graph,
                     });

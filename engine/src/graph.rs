@@ -1185,7 +1185,7 @@ impl Graph {
     }
 
     /// [`Graph::metrics`], given the graph's [`Graph::levels`].
-    fn metrics_with(&self, level: &[u32]) -> Metrics {
+    pub(crate) fn metrics_with(&self, level: &[u32]) -> Metrics {
         let mut rel_buf = [false; SMALL_GRAPH];
         let mut rel_heap: Vec<bool>;
         let relevant: &mut [bool] = if self.len() <= SMALL_GRAPH {
@@ -1256,6 +1256,40 @@ impl Graph {
         let mut level = vec![0u32; self.len()];
         self.fill_levels(&mut level);
         level
+    }
+
+    /// The depth ([`Graph::depth`]) of this graph and of the graph it was before proxy `p`
+    /// was grafted in (its readers, and the answer, then read its operand), in one pass.
+    pub(crate) fn depths_around_proxy(&self, p: NodeId) -> (u32, u32) {
+        let mut buf = [(0u32, 0u32); SMALL_GRAPH];
+        let mut heap: Vec<(u32, u32)>;
+        let level: &mut [(u32, u32)] = if self.len() <= buf.len() {
+            &mut buf[..self.len()]
+        } else {
+            heap = vec![(0, 0); self.len()];
+            &mut heap
+        };
+        for &id in &self.order {
+            let node = self.node(id);
+            let (mut before, mut after) = (0, 0);
+            for o in &node.operands {
+                let (b, a) = level[o.index()];
+                before = before.max(b);
+                after = after.max(a);
+            }
+            let op = node.kind.is_operation() as u32;
+            // Before the graft, `p` passes its operand's level through unchanged.
+            level[id.index()] = (before + op * u32::from(id != p), after + op);
+        }
+        let (before, after) = level[self.answer.index()];
+        (before, after)
+    }
+
+    /// [`Graph::levels`] into `level`, reusing its room.
+    pub(crate) fn levels_into(&self, level: &mut Vec<u32>) {
+        level.clear();
+        level.resize(self.len(), 0);
+        self.fill_levels(level);
     }
 
     /// Writes each node's layer into `level` (one slot per node).

@@ -431,7 +431,7 @@ pub(crate) fn graft_with_cascade(
     changes: Vec<ValueChange>,
 ) -> Result<(Graph, Diff), InterventionError> {
     let mut h = g.clone();
-    let before = (h.answer_value(), depth(&h));
+    let before = h.answer_value();
     let p = graft_node(&mut h, t, f)?;
     for c in &changes {
         h.set_raw_value(c.node, c.new);
@@ -439,8 +439,8 @@ pub(crate) fn graft_with_cascade(
     let diff = Diff {
         changes,
         added: vec![p],
-        answer: (before.0, h.answer_value()),
-        depth: (before.1, depth(&h)),
+        answer: (before, h.answer_value()),
+        depth: h.depths_around_proxy(p),
         reextracted: None,
     };
     Ok((h, diff))
@@ -992,6 +992,54 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(h2.answer(), d2.added[0]);
         assert_eq!(h2.answer_value(), n(5));
+    }
+
+    #[test]
+    fn graft_with_cascade_matches_intervene() {
+        // On every node (off the longest path, on it, the answer), twice stacked: the same
+        // graph and the same diff, depths included, as a graft made in full.
+        let mut g = eggs();
+        g.insert_node(
+            Node {
+                name: "spare".into(),
+                kind: NodeKind::Input { span: None },
+                operands: vec![],
+                text: None,
+            },
+            n(7),
+            None,
+        )
+        .unwrap();
+        let f = ProxyFn {
+            op: ProxyOp::Mul,
+            k: n(2),
+        };
+        for base in [
+            g.clone(),
+            intervene(
+                &g,
+                &Intervention::Graft {
+                    node: g.answer(),
+                    f,
+                },
+            )
+            .unwrap()
+            .0,
+        ] {
+            for t in base.ids() {
+                let iv = Intervention::Graft { node: t, f };
+                let (full, d) = intervene(&base, &iv).unwrap();
+                let mut scratch = base.clone();
+                let p = graft_node(&mut scratch, t, f).unwrap();
+                let changes = scratch.cascade(&[p]).unwrap();
+                let (h, d2) = graft_with_cascade(&base, t, f, changes).unwrap();
+                assert!(h.same_as(&full));
+                assert_eq!(d2.depth, (base.depth(), full.depth()));
+                assert_eq!(d2.depth, d.depth);
+                assert_eq!(d2.answer, d.answer);
+                assert_eq!(d2.changes, d.changes);
+            }
+        }
     }
 
     #[test]

@@ -178,11 +178,23 @@ fn is_non_ascii_before(text: &str, i: usize) -> bool {
         .is_some_and(|c| !c.is_ascii() && c.is_alphanumeric())
 }
 
-fn word_end(bytes: &[u8], mut i: usize) -> usize {
-    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] >= 0x80) {
-        i += 1;
+/// Per byte, whether it continues a word for [`word_end`]: an ASCII letter or digit, or any
+/// byte of a non-ASCII char.
+const WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric() || b >= 0x80;
+        b += 1;
     }
-    i
+    t
+};
+
+fn word_end(bytes: &[u8], i: usize) -> usize {
+    bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| !WORD_BYTE[b as usize]))
+        .map_or(bytes.len().max(i), |n| i + n)
 }
 
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.

@@ -8,7 +8,7 @@ use crate::number::Number;
 use crate::text_numbers::find_numbers;
 
 use super::english::singular;
-use super::names::{lower, lower_words_of, past, third_person, word_slices, words_of, VERB_FORMS};
+use super::names::{lower, past, third_person, word_slices, VERB_FORMS};
 use super::numerals::plain;
 use super::{normalize, upper_first};
 
@@ -228,14 +228,53 @@ pub(super) fn comparison(
     salt: u64,
     edited: bool,
 ) -> Option<Compared> {
+    told(text, question, money, fs, salt, edited, true)
+}
+
+/// Whether [`comparison`] can tell changes `fs` (it gives `Some`), found without writing
+/// the sentences.
+pub(super) fn compares(
+    text: &Cast<'_>,
+    question: &str,
+    money: bool,
+    fs: &[ProxyFn],
+    salt: u64,
+    edited: bool,
+) -> bool {
+    told(text, question, money, fs, salt, edited, false).is_some()
+}
+
+/// A [`Compared`] that holds nothing: what [`told`] gives when only asked whether it can
+/// tell the changes.
+fn untold() -> Compared {
+    Compared {
+        condition: None,
+        text: String::new(),
+        ask: String::new(),
+        steps: Vec::new(),
+        money: false,
+    }
+}
+
+/// [`comparison`]; with `build` false, every test is made but no sentence is written (the
+/// answer is `Some(untold())` where [`comparison`] gives `Some`).
+fn told(
+    text: &Cast<'_>,
+    question: &str,
+    money: bool,
+    fs: &[ProxyFn],
+    salt: u64,
+    edited: bool,
+    build: bool,
+) -> Option<Compared> {
     // A number the question writes is copied as it is: never one the variant changes.
     if fs.is_empty() || (edited && !find_numbers(question).is_empty()) {
         return None;
     }
-    if let Some(told) = measures(text, question, fs, salt) {
+    if let Some(told) = measures(text, question, fs, salt, build) {
         return Some(told);
     }
-    if let Some(told) = places(text, question, money, fs) {
+    if let Some(told) = places(text, question, money, fs, build) {
         return Some(told);
     }
     // `How many books does he borrow if the library is open …?`: the condition is told first.
@@ -292,6 +331,9 @@ pub(super) fn comparison(
     let mut steps = Vec::with_capacity(fs.len());
     for (i, (f, subject)) in fs.iter().zip(&subjects).enumerate() {
         let (amount, than) = amount(f, money, &asked.noun)?;
+        if !build {
+            continue;
+        }
         let lead = format!("{} {verb}", upper_first(subject));
         let mut s = format!("{lead} {amount}");
         if !asked.tail.is_empty() {
@@ -311,6 +353,9 @@ pub(super) fn comparison(
             Who::Person(_) | Who::Pronoun(_) => subject.clone(),
             Who::Thing(_) => format!("the {}", ORDINALS[i + 1]),
         };
+    }
+    if !build {
+        return Some(untold());
     }
     let last = match &asked.who {
         Who::Person(_) | Who::Pronoun(_) => prev,
@@ -415,7 +460,13 @@ const MEASURES: &[(&str, &str, &str, &[&str])] = &[
 /// `How old is Jung?` grafted `+6, ×2`: "Lena is 6 years older than Jung. Omar is twice as
 /// old as Lena. How old is Omar?"; the same for `How tall is Eliza?` or `How many inches tall
 /// is Gracie?` (counted in the one unit the problem measures heights in).
-fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
+fn measures(
+    text: &Cast<'_>,
+    question: &str,
+    fs: &[ProxyFn],
+    salt: u64,
+    build: bool,
+) -> Option<Compared> {
     let asked = question.trim().trim_end_matches('?');
     let split = text.words(asked);
     let (ws, lower) = (&split.words, &split.lower);
@@ -517,6 +568,9 @@ fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Optio
             ProxyOp::Div if k == Number::int(4) => format!("a quarter as {adj} as"),
             _ => return None,
         };
+        if !build {
+            continue;
+        }
         out.push(format!("{} {verb} {how} {prev}.", upper_first(person)));
         steps.push((
             format!("{} {verb}", upper_first(person)),
@@ -527,6 +581,9 @@ fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Optio
         } else {
             person.to_string()
         };
+    }
+    if !build {
+        return Some(untold());
     }
     let last = if thing {
         format!("the {} {who}", ORDINALS[fs.len()])
@@ -550,7 +607,13 @@ fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Optio
 /// `How many books are in the library?` grafted `+82, ×2`: "A second library has 82 more
 /// books than this one. A third library has twice as many books as the second. How many books
 /// are in the third library?"
-fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
+fn places(
+    text: &Cast<'_>,
+    question: &str,
+    money: bool,
+    fs: &[ProxyFn],
+    build: bool,
+) -> Option<Compared> {
     if money || fs.len() + 1 >= ORDINALS.len() {
         return None;
     }
@@ -626,6 +689,9 @@ fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Optio
     let mut steps = Vec::with_capacity(fs.len());
     for (i, f) in fs.iter().enumerate() {
         let (amount, than) = amount(f, false, &noun)?;
+        if !build {
+            continue;
+        }
         let other = if i == 0 {
             "this one".to_string()
         } else {
@@ -640,6 +706,9 @@ fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Optio
             format!("The {} {place} {has}", ORDINALS[i + 1]),
             noun.clone(),
         ));
+    }
+    if !build {
+        return Some(untold());
     }
     let ask = format!(
         "How many {noun} {} {prep} the {} {place}?",
@@ -695,7 +764,7 @@ pub(super) struct CastParts {
     splits: std::cell::RefCell<Vec<(Box<str>, std::rc::Rc<Words>)>>,
 }
 
-/// A question's words ([`words_of`]) and the same words lowercased ([`lower_words_of`]).
+/// A question's words ([`words_of`](super::names::words_of)) and the same words lowercased ([`lower_words_of`](super::names::lower_words_of)).
 struct Words {
     words: Vec<String>,
     lower: Vec<String>,
@@ -719,9 +788,17 @@ impl<'t> Cast<'t> {
         if let Some((_, w)) = kept.iter().find(|(t, _)| **t == *asked) {
             return std::rc::Rc::clone(w);
         }
+        // One split for both lists (each word lowercased from its own slice, as
+        // `lower_words_of` does).
+        let mut words = Vec::with_capacity(16);
+        let mut lowered = Vec::with_capacity(16);
+        for w in word_slices(asked) {
+            words.push(w.to_string());
+            lowered.push(lower(w).into_owned());
+        }
         let w = std::rc::Rc::new(Words {
-            words: words_of(asked),
-            lower: lower_words_of(asked),
+            words,
+            lower: lowered,
         });
         if kept.len() == SPLITS_KEPT {
             kept.remove(0);
@@ -1058,6 +1135,60 @@ mod tests {
 
     fn graph(q: &str, a: &str) -> Graph {
         crate::gsm8k::extract(q, a).unwrap().graph
+    }
+
+    #[test]
+    fn compares_is_whether_a_comparison_is_told() {
+        // Every form (people, a pronoun, a condition, money, a measure, a thing, a place, no
+        // form at all), with changes each form can and cannot tell: the check agrees with the
+        // sentences.
+        let texts = [
+            "Melanie has 5 cats. How many cats does Melanie have?",
+            "Tom has 3 pens. He buys 2 more. How many pens does he have now?",
+            "The library is open 5 days. How many books does he borrow if the library is open from Monday to Friday?",
+            "Ann earns $5 a day. How much money does Ann earn in 4 days?",
+            "Griffin is 61 inches tall. Gracie is 7 inches shorter than Griffin. How tall is Gracie?",
+            "Jung is 12. How old is Jung?",
+            "A building has 20 floors. Each floor is 3 meters tall. How tall is the building?",
+            "A shelf holds 4 books. There are 6 shelves. How many books are there in the library?",
+            "A cup holds 4 liters. How many liters are in the water?",
+            "Sam has 4 apples and 2 pears. What is the total number of fruits?",
+        ];
+        let f = |op, k: i128| ProxyFn {
+            op,
+            k: Number::int(k),
+        };
+        let half = ProxyFn {
+            op: ProxyOp::Mul,
+            k: Number::ratio(1, 2).unwrap(),
+        };
+        let lists: Vec<Vec<ProxyFn>> = vec![
+            vec![],
+            vec![f(ProxyOp::Add, 2)],
+            vec![f(ProxyOp::Sub, 3), f(ProxyOp::Mul, 2)],
+            vec![f(ProxyOp::Mul, 5), f(ProxyOp::Div, 4), f(ProxyOp::Div, 7)],
+            vec![f(ProxyOp::Div, 3)],
+            vec![half],
+            vec![f(ProxyOp::Add, 1); 12],
+        ];
+        let mut told = 0;
+        for text in texts {
+            let question = &text[text.rfind(". ").map_or(0, |i| i + 2)..];
+            for money in [false, true] {
+                for fs in &lists {
+                    for edited in [false, true] {
+                        let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+                        let full = super::comparison(&cast, question, money, fs, 3, edited);
+                        let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+                        let check = super::compares(&cast, question, money, fs, 3, edited);
+                        assert_eq!(check, full.is_some(), "{text} {fs:?} {money} {edited}");
+                        told += usize::from(check);
+                    }
+                }
+            }
+        }
+        // Both answers occur.
+        assert!(told > 10 && told < 200, "{told}");
     }
 
     fn grafts(g: &Graph, fs: &[(ProxyOp, i128)]) -> Vec<Intervention> {

@@ -170,7 +170,7 @@ impl Comparer<'_> {
     /// Whether the changes of `g` (derived from the original) to the asked-for quantity can
     /// be told as people compared in turn.
     pub(crate) fn compares(&self, g: &Graph) -> bool {
-        self.ctx.as_ref().is_some_and(|c| c.compared(g).is_some())
+        self.ctx.as_ref().is_some_and(|c| c.compares(g))
     }
 }
 
@@ -401,15 +401,14 @@ impl Sayable {
             op: ProxyOp::Add,
             k: Number::int(2),
         }];
-        let comparable = compare::comparison(
+        let comparable = compare::compares(
             &ctx.cast,
             &q[qs..qe],
             ctx.answer_is_money(original.answer()),
             &probe,
             0,
             false,
-        )
-        .is_some();
+        );
         let sayable = Sayable {
             ok,
             answer: original.answer(),
@@ -1137,6 +1136,20 @@ impl<'a> Context<'a> {
         )
     }
 
+    /// Whether [`Context::compared`] tells the changes of `g` (found without writing them).
+    fn compares(&self, g: &Graph) -> bool {
+        let answer = self.original.answer();
+        let (qs, qe) = self.reading.cut[self.reading.qi];
+        compare::compares(
+            &self.cast,
+            &self.q[qs..qe],
+            self.answer_is_money(answer),
+            &self.changes(g, answer),
+            answer.index() as u64,
+            self.question_edited(g),
+        )
+    }
+
     /// Where a sentence about quantity `u` of the original goes: after the sentence that
     /// establishes it (`Some(Some(i))`), before the question (`Some(None)`), or nowhere
     /// (`None`: it is only established in the question itself).
@@ -1506,25 +1519,49 @@ fn whole_of(g: &Graph, u: NodeId) -> Option<Number> {
 /// The most a quantity named `phrase` can be, when its unit bounds it ("the number of hours
 /// she sleeps a day": 24).
 fn unit_cap(phrase: &str) -> Option<Number> {
-    let ws: Vec<&str> = phrase.split(' ').collect();
-    let per = |span: &str| {
-        ws.windows(2)
-            .any(|p| matches!(p[0], "a" | "an" | "per" | "each" | "every") && p[1] == span)
-    };
-    let has = |w: &str| ws.contains(&w);
-    let cap = if has("hours") && per("day") {
+    // One pass over the words: which units the phrase writes, which spans it counts per
+    // ("a day", "per week"), and whether it says "years old".
+    let (mut hours, mut days, mut months, mut minutes, mut age, mut years_old) =
+        (false, false, false, false, false, false);
+    let (mut per_day, mut per_week, mut per_month, mut per_year, mut per_hour) =
+        (false, false, false, false, false);
+    let mut prev = None;
+    for w in phrase.split(' ') {
+        match w {
+            "hours" => hours = true,
+            "days" => days = true,
+            "months" => months = true,
+            "minutes" => minutes = true,
+            "age" => age = true,
+            _ => {}
+        }
+        match prev {
+            Some("a" | "an" | "per" | "each" | "every") => match w {
+                "day" => per_day = true,
+                "week" => per_week = true,
+                "month" => per_month = true,
+                "year" => per_year = true,
+                "hour" => per_hour = true,
+                _ => {}
+            },
+            Some("years") if w == "old" => years_old = true,
+            _ => {}
+        }
+        prev = Some(w);
+    }
+    let cap = if hours && per_day {
         24
-    } else if has("hours") && per("week") {
+    } else if hours && per_week {
         168
-    } else if has("days") && per("week") {
+    } else if days && per_week {
         7
-    } else if has("days") && per("month") {
+    } else if days && per_month {
         31
-    } else if has("months") && per("year") {
+    } else if months && per_year {
         12
-    } else if has("minutes") && per("hour") {
+    } else if minutes && per_hour {
         60
-    } else if has("age") || ws.windows(2).any(|p| p == ["years", "old"]) {
+    } else if age || years_old {
         // A person's age.
         100
     } else {
@@ -2287,6 +2324,29 @@ fn first_threshold(cond: &Cond) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_caps_by_phrase() {
+        let cap = |p: &str| unit_cap(p).map(|n| n.to_string());
+        let n = |v: i128| Some(Number::int(v).to_string());
+        assert_eq!(cap("the number of hours she works a day"), n(24));
+        assert_eq!(cap("the number of hours he sleeps per week"), n(168));
+        assert_eq!(cap("the number of days she runs each week"), n(7));
+        assert_eq!(cap("the number of days he works every month"), n(31));
+        assert_eq!(cap("the number of months a year"), n(12));
+        assert_eq!(cap("the number of minutes an hour"), n(60));
+        assert_eq!(cap("Tom's age"), n(100));
+        assert_eq!(cap("how many years old Ann is"), n(100));
+        // The unit and its span in either order; the first rule that fits wins.
+        assert_eq!(cap("a day of hours"), n(24));
+        assert_eq!(cap("the hours and days per week"), n(168));
+        // A span without its article, or a unit without a span: no cap.
+        assert_eq!(cap("the number of hours each"), None);
+        assert_eq!(cap("the number of hours in the day"), None);
+        assert_eq!(cap("the years of old oak"), None);
+        assert_eq!(cap("hours old"), None);
+        assert_eq!(cap(""), None);
+    }
     use crate::intervene::apply;
 
     #[test]
