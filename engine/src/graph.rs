@@ -780,7 +780,46 @@ fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
         .expect("an unused name exists")
 }
 
+/// The names of a node's operands, held on the stack for up to eight (nearly every node).
+pub struct OperandNames<'a> {
+    buf: [&'a str; 8],
+    len: usize,
+    heap: Vec<&'a str>,
+}
+
+impl<'a> std::ops::Deref for OperandNames<'a> {
+    type Target = [&'a str];
+    fn deref(&self) -> &[&'a str] {
+        if self.len > self.buf.len() {
+            &self.heap
+        } else {
+            &self.buf[..self.len]
+        }
+    }
+}
+
 impl Graph {
+    /// The names of `node`'s operands (a node of this graph), in order.
+    pub fn operand_names<'a>(&'a self, node: &Node) -> OperandNames<'a> {
+        let mut names = OperandNames {
+            buf: [""; 8],
+            len: node.operands.len(),
+            heap: Vec::new(),
+        };
+        if names.len <= names.buf.len() {
+            for (slot, o) in names.buf.iter_mut().zip(&node.operands) {
+                *slot = self.node(*o).name.as_str();
+            }
+        } else {
+            names.heap = node
+                .operands
+                .iter()
+                .map(|o| self.node(*o).name.as_str())
+                .collect();
+        }
+        names
+    }
+
     /// Assembles and fully evaluates a graph from its nodes (each with its stored value,
     /// which inputs and constants keep), an evaluation order and the answer.
     pub fn from_parts(

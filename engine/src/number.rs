@@ -521,8 +521,16 @@ fn cmp_fractions(a: i128, b: i128, c: i128, d: i128) -> Ordering {
 }
 
 /// `u` in decimal digits, after a `-` when `neg`: what `to_string` writes, without the
-/// formatting machinery (a value that fits in 64 bits is divided in 64 bits).
+/// formatting machinery.
 fn digits(neg: bool, u: u128) -> String {
+    let mut out = String::with_capacity(40);
+    push_digits(&mut out, neg, u);
+    out
+}
+
+/// Writes `u` in decimal digits, after a `-` when `neg`, at the end of `out` (a value that
+/// fits in 64 bits is divided in 64 bits).
+pub(crate) fn push_digits(out: &mut String, neg: bool, u: u128) {
     let mut buf = [0u8; 40];
     let mut i = buf.len();
     match u64::try_from(u) {
@@ -551,9 +559,7 @@ fn digits(neg: bool, u: u128) -> String {
         buf[i] = b'-';
     }
     // ASCII digits and a sign: valid UTF-8.
-    std::str::from_utf8(&buf[i..])
-        .map(str::to_owned)
-        .unwrap_or_default()
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 impl fmt::Display for Number {

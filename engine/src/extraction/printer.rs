@@ -21,22 +21,8 @@ pub fn to_python(g: &Graph) -> String {
     let mut needs_math = false;
     for &id in g.order() {
         let node = g.node(id);
-        // Up to 8 operand names on the stack (nearly every node), else a vector.
-        let mut buf = [""; 8];
-        let heap: Vec<&str>;
-        let names: &[&str] = if node.operands.len() <= buf.len() {
-            for (slot, o) in buf.iter_mut().zip(&node.operands) {
-                *slot = g.node(*o).name.as_str();
-            }
-            &buf[..node.operands.len()]
-        } else {
-            heap = node
-                .operands
-                .iter()
-                .map(|o| g.node(*o).name.as_str())
-                .collect();
-            &heap
-        };
+        let operands = g.operand_names(node);
+        let names: &[&str] = &operands;
         body.push_str("    ");
         body.push_str(&node.name);
         body.push_str(" = ");
@@ -128,18 +114,7 @@ pub fn to_python(g: &Graph) -> String {
 /// `n` in decimal digits at the end of `out` (what `write!(out, "{n}")` writes, without the
 /// formatting machinery: the program prints a span and an id per node).
 fn push_u32(out: &mut String, n: u32) {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend(buf[i..].iter().map(|&b| char::from(b)));
+    crate::number::push_digits(out, false, u128::from(n));
 }
 
 /// The right-hand side of an operation node as Python over its operands' names (`a + b`,

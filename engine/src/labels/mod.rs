@@ -99,22 +99,8 @@ pub fn describe(g: &Graph, id: NodeId) -> String {
     let mut out = String::with_capacity(node.name.len() + 32);
     out.push_str(&node.name);
     out.push_str(" = ");
-    // Up to 8 operand names on the stack (nearly every step), else a vector.
-    let mut buf = [""; 8];
-    let heap: Vec<&str>;
-    let names: &[&str] = if node.operands.len() <= buf.len() {
-        for (slot, o) in buf.iter_mut().zip(&node.operands) {
-            *slot = g.node(*o).name.as_str();
-        }
-        &buf[..node.operands.len()]
-    } else {
-        heap = node
-            .operands
-            .iter()
-            .map(|o| g.node(*o).name.as_str())
-            .collect();
-        &heap
-    };
+    let operands = g.operand_names(node);
+    let names: &[&str] = &operands;
     match &node.kind {
         NodeKind::Input { .. } | NodeKind::Constant => {
             use std::fmt::Write;
