@@ -452,6 +452,13 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 && n.phrase
                     .split(' ')
                     .any(|w| matches!(w, "more" | "fewer" | "less")))
+            // A step's total when the question asks for a total too ("the total number of
+            // hours it took to cover the whole trip", a day's, read as the two days' total
+            // asked for).
+            || (id != original.answer()
+                && node.kind.is_operation()
+                && n.phrase.split(' ').any(|w| w == "total")
+                && asks_total(q))
             // A bare "the total", "the difference": of what?
             || n.phrase.strip_prefix("the ").is_some_and(|rest| {
                 rest.split(' ').all(|w| {
@@ -501,6 +508,15 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         n.clause = n.clause.take().and_then(|c| fit_clause(c, says));
     }
     slot
+}
+
+/// Whether the last sentence of problem `q` (its question) asks for a total.
+fn asks_total(q: &str) -> bool {
+    let t = q.trim_end().trim_end_matches(['.', '!', '?', '"', '”']);
+    let from = t.rfind(['.', '!', '?']).map_or(0, |i| i + 1);
+    t[from..]
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .any(|w| w.eq_ignore_ascii_case("total") || w.eq_ignore_ascii_case("altogether"))
 }
 
 /// What a name of a remainder counts ("slices" in "the number of slices of cake left"),
@@ -2580,6 +2596,25 @@ mod tests {
         let total = g.ids().find(|&i| g.value(i) == Number::int(24500)).unwrap();
         // Not "the total": of what?
         assert_eq!(names.get(total).map(|n| n.phrase.as_str()), None);
+    }
+
+    #[test]
+    fn a_steps_total_names_nothing_when_the_question_asks_for_a_total() {
+        let g = crate::gsm8k::extract(
+            "Lucia is a dancer. She takes 2 hip-hop classes a week, 2 ballet classes a week, and 1 jazz class a week. One hip-hop class costs $10. One ballet class costs $12, and one jazz class costs $8. What is the total cost of Lucia\u{2019}s dance classes in one week?",
+            "The total cost of the hip-hop classes is 2 * $10 = $<<2*10=20>>20\nThe total cost of the ballet classes is 2 * $12 = $<<2*12=24>>24\nThe total cost of the jazz class is 1 * $8 = $<<1*8=8>>8\nThe total cost of all of Lucia\u{2019}s dance classes in one week is $20 + $24 + $8 = $<<20+24+8=52>>52\n#### 52",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        // "the total cost of the hip-hop classes": read as the week's total asked for.
+        let hip_hop = g.ids().find(|&i| g.value(i) == Number::int(20)).unwrap();
+        assert!(names.get(hip_hop).is_none());
+        assert!(asks_total(
+            "Lucia takes classes. What is the total cost of her classes?"
+        ));
+        assert!(asks_total("Find how many they have altogether."));
+        assert!(!asks_total("The total is 5. How many does Ann have?"));
     }
 
     /// The name of the number `num` in `sentence`, as an input's mention is named.
