@@ -15,6 +15,7 @@ use crate::expr::{BinOp, Cond, Expr};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyOp};
 use crate::intervene::recompute;
 use crate::number::Number;
+use crate::words::solution::write_operand;
 
 /// One solution step: an operation the answer depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,7 +119,7 @@ pub fn describe(g: &Graph, id: NodeId) -> String {
             out.push(' ');
             out.push_str(sym);
             out.push(' ');
-            write_num(&mut out, f.k);
+            write_operand(&mut out, f.k);
         }
         NodeKind::Branch {
             cond,
@@ -133,23 +134,6 @@ pub fn describe(g: &Graph, id: NodeId) -> String {
         }
     }
     out
-}
-
-/// A literal as Python writes it here: negatives and non-terminating fractions in
-/// parentheses.
-fn write_num(out: &mut String, n: Number) {
-    match n.to_decimal_string() {
-        Some(s) if n.is_negative() => {
-            out.push('(');
-            out.push_str(&s);
-            out.push(')');
-        }
-        Some(s) => out.push_str(&s),
-        None => {
-            use std::fmt::Write;
-            write!(out, "({}/{})", n.numer(), n.denom()).expect("writing to a String cannot fail");
-        }
-    }
 }
 
 fn prec(op: BinOp) -> u8 {
@@ -172,7 +156,7 @@ fn fmt_expr(e: &Expr, names: &[&str], ctx: u8) -> String {
 fn write_expr(out: &mut String, e: &Expr, names: &[&str], ctx: u8) {
     match e {
         Expr::Arg(i) => out.push_str(names.get(*i as usize).copied().unwrap_or("?")),
-        Expr::Lit(n) => write_num(out, *n),
+        Expr::Lit(n) => write_operand(out, *n),
         Expr::Neg(inner) => {
             let wrap = ctx > 3;
             if wrap {

@@ -275,7 +275,7 @@ fn operand(n: Number) -> String {
 }
 
 /// [`operand`], written at the end of `out`.
-fn write_operand(out: &mut String, n: Number) {
+pub(crate) fn write_operand(out: &mut String, n: Number) {
     match n.to_decimal_string() {
         Some(s) if n.is_negative() => {
             out.push('(');

@@ -384,7 +384,7 @@ impl Sayable {
                     && ctx.place(id).is_some()
             })
             .collect();
-        let (qs, qe) = ctx.reading.cut[ctx.reading.qi];
+        let (qs, qe) = ctx.reading.question();
         // A share of a whole asked for ("What percentage of the girls …?") stays a share.
         let share = share_cap(&q[qs..qe], original.value(original.answer()));
         let caps = original
@@ -608,6 +608,12 @@ impl<'a> Context<'a> {
     }
 
     /// The mention linked to an input of the original.
+    /// The question sentence (after an `If X,` cut from it).
+    fn question_sentence(&self) -> &str {
+        let (qs, qe) = self.reading.question();
+        &self.q[qs..qe]
+    }
+
     fn mention_of(&self, id: NodeId) -> Option<&Mention> {
         self.mentions.iter().find(|m| m.node == Some(id))
     }
@@ -758,9 +764,7 @@ impl<'a> Context<'a> {
             }
             if u == answer
                 && (name.is_none() || place.is_none())
-                && !self.q[self.reading.cut[self.reading.qi].0..self.reading.cut[self.reading.qi].1]
-                    .trim()
-                    .is_empty()
+                && !self.question_sentence().trim().is_empty()
             {
                 // The asked-for quantity without a name: the question stays and the changes
                 // are asked of its answer.
@@ -939,8 +943,7 @@ impl<'a> Context<'a> {
     /// be?"), when the question counts things, asks for money, or the solution gives the
     /// answer in a unit.
     fn follow_up_of_answer(&self, g: &Graph, u: NodeId, fs: &[ProxyFn]) -> Option<String> {
-        let (qs, qe) = self.reading.cut[self.reading.qi];
-        let question = &self.q[qs..qe];
+        let question = self.question_sentence();
         // Every value on the way a whole number, for things counted.
         let whole = names::chain(g, u)
             .into_iter()
@@ -1053,7 +1056,7 @@ impl<'a> Context<'a> {
         let Some(head) = rest.iter().find(|w| !skip(w)) else {
             return true;
         };
-        let (qs, _) = self.reading.cut[self.reading.qi];
+        let (qs, _) = self.reading.question();
         let stem = singular(head);
         let stem = stem.trim_end_matches('e');
         let before = self.q[..qs].to_lowercase();
@@ -1064,8 +1067,7 @@ impl<'a> Context<'a> {
     /// now?`, when it is a plain `How many`/`How much` question with no number and no time
     /// of its own.
     fn question_now(&self) -> Option<String> {
-        let (qs, qe) = self.reading.cut[self.reading.qi];
-        let asked = self.q[qs..qe].trim();
+        let asked = self.question_sentence().trim();
         let body = asked.strip_suffix('?')?.trim_end();
         let lower = body.to_lowercase();
         let plain = (lower.starts_with("how many ") || lower.starts_with("how much "))
@@ -1099,7 +1101,7 @@ impl<'a> Context<'a> {
     /// Whether a number the question sentence writes reads differently in `g` (a new input
     /// value, a new threshold, the inverted input).
     fn question_edited(&self, g: &Graph) -> bool {
-        let (qs, qe) = self.reading.cut[self.reading.qi];
+        let (qs, qe) = self.reading.question();
         let inside: Vec<&Mention> = self
             .mentions
             .iter()
@@ -1125,10 +1127,9 @@ impl<'a> Context<'a> {
     /// question can be told so.
     fn compared(&self, g: &Graph) -> Option<compare::Compared> {
         let answer = self.original.answer();
-        let (qs, qe) = self.reading.cut[self.reading.qi];
         compare::comparison(
             &self.cast,
-            &self.q[qs..qe],
+            self.question_sentence(),
             self.answer_is_money(answer),
             &self.changes(g, answer),
             answer.index() as u64,
@@ -1139,10 +1140,9 @@ impl<'a> Context<'a> {
     /// Whether [`Context::compared`] tells the changes of `g` (found without writing them).
     fn compares(&self, g: &Graph) -> bool {
         let answer = self.original.answer();
-        let (qs, qe) = self.reading.cut[self.reading.qi];
         compare::compares(
             &self.cast,
-            &self.q[qs..qe],
+            self.question_sentence(),
             self.answer_is_money(answer),
             &self.changes(g, answer),
             answer.index() as u64,

@@ -64,6 +64,11 @@ impl Reading {
         }
     }
 
+    /// Where the question sentence (`cut[qi]`) starts and ends in the text read.
+    pub(super) fn question(&self) -> (usize, usize) {
+        self.cut[self.qi]
+    }
+
     /// The letter an inversion names its unknown with in `q` (the text read).
     pub(super) fn variable(&self, q: &str) -> &str {
         self.variable.get_or_init(|| pick_variable(q))
