@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use store::caller::session_user;
 use store::Caller;
 use store::{JobRunner, LoginLimiter, Store};
@@ -122,7 +122,7 @@ pub fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(Duration::days(SESSION_IDLE_DAYS)));
-    let routes = generate_route_list(app::App);
+    let routes = page_routes().to_vec();
     let context = {
         let state = state.clone();
         move || state.provide()
@@ -171,6 +171,17 @@ pub fn router(state: AppState, sessions: SqliteStore, secure: bool) -> Router {
                 ),
         )
         .with_state(state)
+}
+
+/// The app's page routes, worked out once per process.
+///
+/// Working them out runs the whole app with resource loading switched off for the whole
+/// process (a flag of Leptos's, `SuppressResourceLoad`): a page another thread starts
+/// rendering meanwhile waits for its data forever (leptos-rs/leptos#4773). A process that
+/// builds a second router while it serves (tests do, one per test) must not do it again.
+fn page_routes() -> &'static [AxumRouteListing] {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App))
 }
 
 /// The span of one request: method and path (a share link's token left out: it is the key to

@@ -57,17 +57,19 @@ async fn send(
     req.extensions_mut()
         .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
     let res = app.clone().oneshot(req).await.expect("a response");
-    let header = |name: &str| {
-        res.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
+    let (status, cache, etag) = {
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        (
+            res.status(),
+            header("x-graft-cache").unwrap_or_default(),
+            header("etag"),
+        )
     };
-    let (status, cache, etag) = (
-        res.status(),
-        header("x-graft-cache").unwrap_or_default(),
-        header("etag"),
-    );
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 26)
         .await
         .unwrap();
@@ -485,4 +487,30 @@ async fn a_kept_response_never_reaches_a_caller_who_may_not_read_it() {
         );
         assert!(get(&app, &path, Some(&vic)).await.status.is_success());
     }
+}
+
+/// Pages go on rendering while another router is built in the same process (as each test
+/// here builds its own): building one once ran the app with Leptos's resource loading switched
+/// off for the whole process, and a page that started rendering meanwhile never finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_renders_while_another_router_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, store) = common::app_and_store(dir.path()).await;
+    let p = a_demo_problem(&store).await;
+    let renders = tokio::spawn(async move {
+        for i in 0..120 {
+            // A query string: rendered each time, never served from the cache.
+            let path = format!("/p/{p}?render={i}");
+            let page =
+                tokio::time::timeout(std::time::Duration::from_secs(30), get(&app, &path, None))
+                    .await
+                    .unwrap_or_else(|_| panic!("{path} never finished rendering"));
+            assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        }
+    });
+    for _ in 0..12 {
+        let other = tempfile::tempdir().unwrap();
+        let _ = common::app_and_store(other.path()).await;
+    }
+    renders.await.unwrap();
 }
