@@ -503,11 +503,87 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     {
         return None;
     }
+    // A product named in the words the question gives its rate ("The field goals were worth
+    // 39 points" for "13 field goals worth 3 points" each): a change to the total reads as a
+    // change to the worth of each.
+    if let (
+        NodeKind::Step {
+            expr: crate::Expr::Bin(crate::BinOp::Mul, _, _),
+        },
+        Some(n),
+        [a, b],
+    ) = (&node.kind, slot.as_ref(), node.operands.as_slice())
+    {
+        let mention = |o: NodeId| links.iter().find(|m| m.node == Some(o));
+        if let (Some(x), Some(y)) = (mention(*a), mention(*b)) {
+            let (count, rate) = if x.start < y.start { (x, y) } else { (y, x) };
+            let near = q.get(count.end..rate.start).is_some_and(|gap| {
+                gap.split_whitespace().count() <= 4 && !gap.contains(['.', ',', ';'])
+            });
+            let sentence = sents
+                .iter()
+                .find(|&&(s, e)| s <= count.start && rate.end <= e);
+            if near
+                && sentence.is_some_and(|&(s, e)| {
+                    in_words_of(&n.phrase, &q[s..e], rate.start - s, rate.end - s)
+                })
+            {
+                return None;
+            }
+        }
+    }
     if let Some(n) = slot.as_mut() {
         let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
         n.clause = n.clause.take().and_then(|c| fit_clause(c, says));
     }
     slot
+}
+
+/// Whether `phrase` reads as the number at `start..end` of `sentence`: it holds the words
+/// either side of it (the word before, not a word of grammar, and the word after) and no word
+/// of its own the sentence does not have. "the number of points the field goals were worth"
+/// reads as the 3 of "James scored 13 field goals worth 3 points"; "the number of goals
+/// Michael scored" does not read as the 4 of "Bruce scored 4 goals".
+fn in_words_of(phrase: &str, sentence: &str, start: usize, end: usize) -> bool {
+    let q = sentence;
+    let word = |w: &str| -> Option<String> {
+        let w = w.trim_matches(|c: char| !c.is_alphabetic());
+        (w.len() > 1 && w.chars().all(char::is_alphabetic)).then(|| w.to_lowercase())
+    };
+    let before = q
+        .get(..start)
+        .map(|b| b.trim_end_matches('$'))
+        .and_then(|b| b.split_whitespace().next_back())
+        .and_then(word);
+    let after = q
+        .get(end..)
+        .and_then(|a| a.split_whitespace().next())
+        .and_then(word);
+    let (Some(before), Some(after)) = (before, after) else {
+        return false;
+    };
+    const GRAMMAR: [&str; 24] = [
+        "a", "an", "the", "of", "for", "and", "or", "with", "to", "in", "on", "at", "by", "is",
+        "was", "are", "were", "has", "have", "had", "be", "it", "its", "from",
+    ];
+    if GRAMMAR.contains(&before.as_str()) {
+        return false;
+    }
+    let words: Vec<&str> = phrase.split(' ').collect();
+    let in_sentence: Vec<String> = q
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(|w| singular(&w.to_lowercase()))
+        .collect();
+    words.contains(&before.as_str())
+        && words
+            .iter()
+            .any(|w| *w == after || singular(w) == singular(&after))
+        && words.iter().all(|w| {
+            GRAMMAR.contains(w)
+                || matches!(*w, "number" | "amount" | "money")
+                || in_sentence.contains(&singular(&w.to_lowercase()))
+        })
 }
 
 /// Whether the last of the sentences `sents` of problem `q` (its question) asks for a
@@ -2619,6 +2695,52 @@ mod tests {
         ));
         assert!(asks("Find how many they have altogether."));
         assert!(!asks("The total is 5. How many does Ann have?"));
+    }
+
+    #[test]
+    fn a_step_named_in_its_operands_words_names_nothing() {
+        let g = crate::gsm8k::extract(
+            "James scored 13 field goals worth 3 points and 20 shots worth two points.  How many total points did he score?",
+            "The field goals were worth 3*13=<<3*13=39>>39 points\nThe two-point shots were worth 2*20=<<2*20=40>>40 points\nSo the total score is 39+40=<<39+40=79>>79 points\n#### 79",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        // "the field goals were worth 35 points" reads as each goal's worth.
+        let goals = g.ids().find(|&i| g.value(i) == Number::int(39)).unwrap();
+        assert!(names.get(goals).is_none());
+        assert!(in_words_of(
+            "the number of points the field goals were worth",
+            "He scored 13 field goals worth 3 points.",
+            31,
+            32
+        ));
+        // Words of grammar around the number, words the phrase does not hold, or a word of the
+        // phrase's own ("Michael"), are no sign.
+        let q = "Bruce scored 4 goals.";
+        let at = q.find('4').unwrap();
+        assert!(!in_words_of(
+            "the number of goals Michael scored",
+            q,
+            at,
+            at + 1
+        ));
+        let q = "She buys 3 packs of 12 pens.";
+        let at = q.find("12").unwrap();
+        assert!(!in_words_of(
+            "the number of pens in the packs",
+            q,
+            at,
+            at + 2
+        ));
+        let q = "Tom picks 5 apples a day for 7 days.";
+        let at = q.find('7').unwrap();
+        assert!(!in_words_of(
+            "the number of apples Tom picks",
+            q,
+            at,
+            at + 1
+        ));
     }
 
     /// The name of the number `num` in `sentence`, as an input's mention is named.
