@@ -94,14 +94,54 @@ impl ProxyFn {
     }
 }
 
-impl std::fmt::Display for ProxyFn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sym = match self.op {
+impl ProxyFn {
+    /// Appends what [`ProxyFn`]'s `Display` writes (`+5`, `×3`) to `out`; a whole `k` that
+    /// fits 64 bits is written digit by digit, without the formatting machinery.
+    pub(crate) fn push_to(&self, out: &mut String) {
+        out.push_str(self.op.symbol());
+        match self.k.to_integer().and_then(|k| i64::try_from(k).ok()) {
+            Some(k) => {
+                if k < 0 {
+                    out.push('-');
+                }
+                let mut digits = [0u8; 20];
+                let mut at = digits.len();
+                let mut u = k.unsigned_abs();
+                loop {
+                    at -= 1;
+                    digits[at] = b'0' + (u % 10) as u8;
+                    u /= 10;
+                    if u == 0 {
+                        break;
+                    }
+                }
+                for &d in &digits[at..] {
+                    out.push(char::from(d));
+                }
+            }
+            None => {
+                use std::fmt::Write;
+                write!(out, "{}", self.k).expect("writing to a String cannot fail");
+            }
+        }
+    }
+}
+
+impl ProxyOp {
+    /// The symbol a proxy's text writes for the operation.
+    fn symbol(self) -> &'static str {
+        match self {
             ProxyOp::Add => "+",
             ProxyOp::Sub => "−",
             ProxyOp::Mul => "×",
             ProxyOp::Div => "÷",
-        };
+        }
+    }
+}
+
+impl std::fmt::Display for ProxyFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sym = self.op.symbol();
         // A whole `k` that fits 64 bits (nearly every one drawn) is written as that integer,
         // which is what `Number`'s display writes for it, without its 128-bit arithmetic.
         match self.k.to_integer().and_then(|k| i64::try_from(k).ok()) {
@@ -1017,6 +1057,29 @@ impl Graph {
         out
     }
 
+    /// [`Graph::descendants`] of the one node `root`, into `out` (emptied first), with `mark`
+    /// as scratch (one slot per node after the call): a scan of the nodes after `root` in
+    /// evaluation order for those that read `root` or a node already found, so the list comes
+    /// out in evaluation order without a sort or an allocation.
+    pub(crate) fn descendants_of_into(
+        &self,
+        root: NodeId,
+        mark: &mut Vec<bool>,
+        out: &mut Vec<NodeId>,
+    ) {
+        out.clear();
+        mark.clear();
+        mark.resize(self.len(), false);
+        mark[root.index()] = true;
+        let start = self.pos[root.index()] as usize + 1;
+        for &id in &self.order[start..] {
+            if self.node(id).operands.iter().any(|o| mark[o.index()]) {
+                mark[id.index()] = true;
+                out.push(id);
+            }
+        }
+    }
+
     /// Marks every node the answer depends on (the answer included).
     pub fn relevant(&self) -> Vec<bool> {
         let mut mark = vec![false; self.len()];
@@ -1133,9 +1196,30 @@ impl Graph {
     /// `own` is the value an input or constant keeps (operations compute theirs).
     pub(crate) fn insert_node(
         &mut self,
+        node: Node,
+        own: Number,
+        after: Option<NodeId>,
+    ) -> Result<NodeId, GraphError> {
+        self.insert_node_with(node, own, after, None)
+    }
+
+    /// [`Graph::insert_node`] for an operation whose value the caller has already computed
+    /// from its operands (`value`, what evaluating it gives): not computed again.
+    pub(crate) fn insert_node_valued(
+        &mut self,
+        node: Node,
+        value: Number,
+        after: Option<NodeId>,
+    ) -> Result<NodeId, GraphError> {
+        self.insert_node_with(node, Number::ZERO, after, Some(value))
+    }
+
+    fn insert_node_with(
+        &mut self,
         mut node: Node,
         own: Number,
         after: Option<NodeId>,
+        known: Option<Number>,
     ) -> Result<NodeId, GraphError> {
         let id = NodeId(self.len() as u32);
         let at = match after {
@@ -1160,26 +1244,10 @@ impl Graph {
         if !is_normal_identifier(&node.name) || taken(&node.name) {
             node.name = self.unique_name(&node.name);
         }
-        let mut buf = [Number::ZERO; 8];
-        let heap: Vec<Number>;
-        let args: &[Number] = if node.operands.len() <= buf.len() {
-            for (slot, o) in buf.iter_mut().zip(&node.operands) {
-                *slot = self.values[o.index()];
-            }
-            &buf[..node.operands.len()]
-        } else {
-            heap = node
-                .operands
-                .iter()
-                .map(|o| self.values[o.index()])
-                .collect();
-            &heap
+        let value = match known {
+            Some(v) => v,
+            None => self.compute_new(id, &node, own)?,
         };
-        let value = node.kind.compute(args, own).map_err(|e| GraphError::Eval {
-            node: id,
-            name: node.name.clone(),
-            source: e,
-        })?;
         let node = Arc::new(node);
         // A second handle to read the operands through while the graph gets its edges.
         let added = Arc::clone(&node);
@@ -1195,6 +1263,30 @@ impl Graph {
             self.pos[n.index()] = i as u32;
         }
         Ok(id)
+    }
+
+    /// The value of `node`, about to be added as `id`, from its operands' values.
+    fn compute_new(&self, id: NodeId, node: &Node, own: Number) -> Result<Number, GraphError> {
+        let mut buf = [Number::ZERO; 8];
+        let heap: Vec<Number>;
+        let args: &[Number] = if node.operands.len() <= buf.len() {
+            for (slot, o) in buf.iter_mut().zip(&node.operands) {
+                *slot = self.values[o.index()];
+            }
+            &buf[..node.operands.len()]
+        } else {
+            heap = node
+                .operands
+                .iter()
+                .map(|o| self.values[o.index()])
+                .collect();
+            &heap
+        };
+        node.kind.compute(args, own).map_err(|e| GraphError::Eval {
+            node: id,
+            name: node.name.clone(),
+            source: e,
+        })
     }
 
     /// Makes `reader` read `new` wherever it read `old` (no re-evaluation).
@@ -1573,6 +1665,57 @@ mod tests {
             )
             .unwrap();
         b.build(total).unwrap()
+    }
+
+    #[test]
+    fn descendants_of_one_node_are_the_search_s() {
+        // Graphs with proxies stacked and readers redirected, as the curriculum makes them.
+        let mut graphs = vec![natalia(), crate::intervene::tests::eggs()];
+        for seed in 0..6u64 {
+            let mut g = crate::intervene::tests::eggs();
+            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
+            for _ in 0..5 {
+                let s = crate::sample::sample_with(
+                    &g,
+                    &crate::sample::SampleConfig::default(),
+                    &crate::constraints::Constraints::none(),
+                    &mut rng,
+                )
+                .unwrap();
+                g = s.graph;
+                graphs.push(g.clone());
+            }
+        }
+        let (mut mark, mut out) = (Vec::new(), Vec::new());
+        for g in &graphs {
+            for id in g.ids() {
+                g.descendants_of_into(id, &mut mark, &mut out);
+                assert_eq!(out, g.descendants(&[id]), "{id}");
+            }
+        }
+    }
+
+    #[test]
+    fn proxy_text_is_what_display_writes() {
+        let mut ks: Vec<Number> = [0i128, 1, 9, 10, 99, 100, 12345, -1, -10, -987654321]
+            .into_iter()
+            .chain([
+                i128::from(i64::MAX),
+                i128::from(i64::MIN),
+                1 << 64,
+                -(1 << 70),
+            ])
+            .map(Number::int)
+            .collect();
+        ks.extend([Number::ratio(1, 2).unwrap(), Number::ratio(-7, 3).unwrap()]);
+        for op in ProxyOp::ALL {
+            for &k in &ks {
+                let f = ProxyFn { op, k };
+                let mut out = String::from("x ");
+                f.push_to(&mut out);
+                assert_eq!(out, format!("x {f}"));
+            }
+        }
     }
 
     #[test]

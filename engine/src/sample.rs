@@ -187,7 +187,7 @@ pub fn sample_against(
             // computing it again.
             let made = match iv {
                 Intervention::Graft { node, f } => {
-                    graft_with_cascade(g, node, f, std::mem::take(&mut cascade))
+                    graft_with_cascade(g, node, f, root_value, std::mem::take(&mut cascade))
                 }
                 _ => intervene(g, &iv),
             };
@@ -257,6 +257,10 @@ struct Scratch {
     changed: Vec<NodeId>,
     /// One node's operand values.
     args: Vec<Number>,
+    /// The descendants of the drawn target, in evaluation order.
+    desc: Vec<NodeId>,
+    /// One mark per node, for finding the descendants.
+    mark: Vec<bool>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -271,15 +275,20 @@ fn simulate(
     cascade: &mut Vec<ValueChange>,
     scratch: &mut Scratch,
 ) -> bool {
-    let desc = g.descendants(&[t]);
+    let Scratch {
+        changed,
+        args,
+        desc,
+        mark,
+    } = scratch;
+    g.descendants_of_into(t, mark, desc);
     values[t.index()] = root_value;
     let mut ok = true;
-    let Scratch { changed, args } = scratch;
     changed.clear();
     if root_checked {
         changed.push(t);
     }
-    for &id in &desc {
+    for &id in desc.iter() {
         let node = g.node(id);
         args.clear();
         args.extend(node.operands.iter().map(|o| values[o.index()]));
@@ -311,7 +320,7 @@ fn simulate(
         );
     }
     values[t.index()] = g.value(t);
-    for &id in &desc {
+    for &id in desc.iter() {
         values[id.index()] = g.value(id);
     }
     ok
