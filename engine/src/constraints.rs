@@ -248,12 +248,16 @@ fn judge(
     }
     if c.natural {
         if let Some(o) = ref_val {
-            let places = |n: Number| decimals(n).unwrap_or(u32::MAX);
-            let allowed = places(o).max(2);
-            if places(o) <= 2 && places(v) > allowed {
-                push(Rule::Natural, &|| {
-                    format!("{v} has more than two decimals (the original {o} had at most two)")
-                });
+            // A whole value has no decimals to count (nearly every value is whole), and only
+            // a whole value can be zero.
+            if !v.is_integer() {
+                let places = |n: Number| decimals(n).unwrap_or(u32::MAX);
+                let had = places(o);
+                if had <= 2 && places(v) > had.max(2) {
+                    push(Rule::Natural, &|| {
+                        format!("{v} has more than two decimals (the original {o} had at most two)")
+                    });
+                }
             } else if o.is_integer() && !o.is_negative() && !o.is_zero() && v.is_zero() {
                 push(Rule::Natural, &|| format!("a count of {o} fell to zero"));
             }
@@ -327,6 +331,7 @@ enum Magnitude {
 }
 
 /// Checks `|new| <= f * max(|orig|, 1)` and, for a non-zero original, `|new| >= |orig| / f`.
+#[inline]
 fn magnitude(orig: Number, new: Number, f: Number) -> Magnitude {
     if let (Some(o), Some(n), Some(k)) = (orig.to_integer(), new.to_integer(), f.to_integer()) {
         // Whole numbers: compare without building fractions.
@@ -337,6 +342,12 @@ fn magnitude(orig: Number, new: Number, f: Number) -> Magnitude {
             return Magnitude::Within;
         }
     }
+    magnitude_fractions(orig, new, f)
+}
+
+/// [`magnitude`] past its whole-number test.
+#[inline(never)]
+fn magnitude_fractions(orig: Number, new: Number, f: Number) -> Magnitude {
     if let Some(m) = magnitude_small(orig, new, f) {
         return m;
     }

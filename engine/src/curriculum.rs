@@ -12,7 +12,7 @@ use crate::constraints::Constraints;
 use crate::graph::{Graph, Metrics, NodeId};
 use crate::intervene::{Intervention, InterventionError};
 use crate::number::Number;
-use crate::sample::{sample_against, SampleConfig, SampleKind};
+use crate::sample::{sample_draw, Draw, DrawRoom, SampleKind, MAX_DRAWS};
 
 /// Curriculum settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,11 +144,13 @@ pub fn sub_seed(seed: u64, source_id: &str, chain: u32) -> u64 {
 
 /// The nodes on a longest source→answer path (counted in operations), in evaluation order.
 pub fn critical_path(g: &Graph) -> Vec<NodeId> {
-    g.with_levels(|levels| critical_path_with(g, levels))
+    let mut path = Vec::new();
+    g.with_levels(|levels| critical_path_into(g, levels, &mut path));
+    path
 }
 
-/// [`critical_path`], given the graph's [`Graph::levels`].
-fn critical_path_with(g: &Graph, levels: &[u32]) -> Vec<NodeId> {
+/// [`critical_path`] into `path` (emptied first), given the graph's [`Graph::levels`].
+fn critical_path_into(g: &Graph, levels: &[u32], path: &mut Vec<NodeId>) {
     // down[v]: most operations on a path from v to the answer, after v.
     let mut buf = [i64::MIN; 64];
     let mut heap: Vec<i64>;
@@ -174,12 +176,12 @@ fn critical_path_with(g: &Graph, levels: &[u32]) -> Vec<NodeId> {
     }
     let depth = levels[g.answer().index()] as i64;
     // Room for every node at once (a filtered collect would grow the vector step by step).
-    let mut path = Vec::with_capacity(g.len());
+    path.clear();
+    path.reserve(g.len());
     path.extend(g.order().iter().copied().filter(|id| {
         let d = down[id.index()];
         d != i64::MIN && levels[id.index()] as i64 + d == depth
     }));
-    path
 }
 
 /// The most changes the curriculum stacks on one quantity that is not the asked-for one.
@@ -227,11 +229,18 @@ pub fn generate(
     let (sayable, comparer) = crate::verbalize::Sayable::with_comparer(original);
     let compares = sayable.comparable().then_some(&comparer);
     let mut chains = Vec::new();
+    // Lists every round fills again (each round's graph is one node larger).
+    let mut path: Vec<NodeId> = Vec::new();
+    let mut counted: Vec<(NodeId, usize, bool)> = Vec::new();
+    let mut targets: Vec<(NodeId, usize)> = Vec::new();
+    let mut least: Vec<NodeId> = Vec::new();
+    let mut all: Vec<NodeId> = Vec::new();
+    let mut room = DrawRoom::default();
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut operations = Vec::new();
-        let mut variants: Vec<Variant> = Vec::new();
+        let mut operations = Vec::with_capacity(cfg.rounds as usize);
+        let mut variants: Vec<Variant> = Vec::with_capacity(cfg.rounds as usize);
         let mut stopped = None;
         // The levels of the current graph: worked out once per graph, for the path of the
         // next round and the metrics of the variant.
@@ -240,7 +249,7 @@ pub fn generate(
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
-            let path = critical_path_with(current, &levels);
+            critical_path_into(current, &levels, &mut path);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = crate::verbalize::names::base(current, current.answer());
@@ -262,28 +271,29 @@ pub fn generate(
                 *slot
             };
             // Per node of the path, how many changes its quantity has had.
-            let counted: Vec<(NodeId, usize, bool)> = path
-                .iter()
-                .map(|&id| {
-                    let u = crate::verbalize::names::base(current, id);
-                    (id, chain_of(u), u == answer_base)
-                })
-                .collect();
+            counted.clear();
+            counted.extend(path.iter().map(|&id| {
+                let u = crate::verbalize::names::base(current, id);
+                (id, chain_of(u), u == answer_base)
+            }));
             let answer_chain = chain_of(answer_base);
-            let mut targets: Vec<(NodeId, usize)> = counted
-                .iter()
-                .filter(|&&(id, n, asked)| {
-                    sayable.can_graft(current, id) && (asked || n < MAX_STORY)
-                })
-                .map(|&(id, n, _)| (id, n))
-                .collect();
+            targets.clear();
+            targets.extend(
+                counted
+                    .iter()
+                    .filter(|&&(id, n, asked)| {
+                        sayable.can_graft(current, id) && (asked || n < MAX_STORY)
+                    })
+                    .map(|&(id, n, _)| (id, n)),
+            );
             if targets.is_empty() {
                 // The last resort: changes asked of the answer, as instructions.
-                targets = counted
-                    .into_iter()
-                    .filter(|&(id, _, _)| sayable.can_graft_on_answer(current, id))
-                    .map(|(id, n, _)| (id, n))
-                    .collect();
+                targets.extend(
+                    counted
+                        .iter()
+                        .filter(|&&(id, _, _)| sayable.can_graft_on_answer(current, id))
+                        .map(|&(id, n, _)| (id, n)),
+                );
             }
             if targets.is_empty() {
                 stopped = Some(format!(
@@ -294,32 +304,50 @@ pub fn generate(
             // Quantities changed least first: several short stories read better than one long
             // one; then any target.
             let fewest = targets.iter().map(|&(_, n)| n).min().unwrap_or(0);
-            let least: Vec<NodeId> = targets
-                .iter()
-                .filter(|&&(_, n)| n == fewest)
-                .map(|&(id, _)| id)
-                .collect();
-            let targets: Vec<NodeId> = targets.into_iter().map(|(id, _)| id).collect();
-            let mut tries = vec![targets];
-            if least.len() < tries[0].len() {
-                tries.insert(0, least);
-            }
+            least.clear();
+            least.extend(
+                targets
+                    .iter()
+                    .filter(|&&(_, n)| n == fewest)
+                    .map(|&(id, _)| id),
+            );
+            all.clear();
+            all.extend(targets.iter().map(|&(id, _)| id));
+            // The tiers drawn from in turn: the asked-for quantity alone (see below), the
+            // quantities changed least, any target.
+            let answer_only = [current.answer()];
+            let mut tries: [&[NodeId]; 3] = [&[]; 3];
+            let mut tiers = 0;
             // The first two changes to the asked-for quantity, told as people compared in
             // turn, read most like GSM8K's own problems: tried first.
             let compare_first = sayable.comparable() && answer_chain < 2;
             if compare_first {
-                tries.insert(0, vec![current.answer()]);
+                tries[tiers] = &answer_only;
+                tiers += 1;
             }
+            if least.len() < all.len() {
+                tries[tiers] = &least;
+                tiers += 1;
+            }
+            tries[tiers] = &all;
+            tiers += 1;
             let mut drawn = None;
-            'draw: for (tier, t) in tries.into_iter().enumerate() {
+            'draw: for (tier, &t) in tries[..tiers].iter().enumerate() {
                 let comparing = compare_first && tier == 0;
-                let sc = SampleConfig {
+                let sc = Draw {
                     kind: SampleKind::Graft,
+                    max_draws: MAX_DRAWS,
                     targets: Some(t),
-                    ..SampleConfig::default()
                 };
                 for _ in 0..8 {
-                    let d = sample_against(original, current, &sc, &cfg.constraints, &mut rng);
+                    let d = sample_draw(
+                        original,
+                        current,
+                        &sc,
+                        &cfg.constraints,
+                        &mut rng,
+                        &mut room,
+                    );
                     // Drawn again (the last draw is kept if all are poor): a change that
                     // undoes the one before it (`× 3` after `÷ 3`) reads as noise, one past
                     // what a unit or a whole allows (13 work days a week) as nonsense, and the

@@ -24,6 +24,9 @@ pub enum SampleKind {
     SetInput,
 }
 
+/// The draws a sampler makes before giving up, unless told otherwise.
+pub(crate) const MAX_DRAWS: u32 = 200;
+
 /// Sampler settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -41,7 +44,7 @@ impl Default for SampleConfig {
     fn default() -> Self {
         SampleConfig {
             kind: SampleKind::Graft,
-            max_draws: 200,
+            max_draws: MAX_DRAWS,
             targets: None,
         }
     }
@@ -109,6 +112,50 @@ pub fn sample_against(
     c: &Constraints,
     rng: &mut ChaCha8Rng,
 ) -> Result<Sampled, SampleError> {
+    let draw = Draw {
+        kind: cfg.kind,
+        max_draws: cfg.max_draws,
+        targets: cfg.targets.as_deref(),
+    };
+    sample_draw(original, g, &draw, c, rng, &mut DrawRoom::default())
+}
+
+/// The vectors [`sample_draw`] works in, kept by a caller that samples again and again (the
+/// curriculum, round after round) so that each call reuses their room.
+#[derive(Default)]
+pub(crate) struct DrawRoom {
+    /// The nodes a draw picks from.
+    candidates: Vec<NodeId>,
+    /// A copy of the graph's values that each draw's change is simulated on.
+    values: Vec<Number>,
+    /// The simulation's scratch.
+    scratch: Scratch,
+}
+
+/// What [`sample_draw`] draws: a [`SampleConfig`] whose targets are borrowed.
+pub(crate) struct Draw<'a> {
+    /// What to draw.
+    pub(crate) kind: SampleKind,
+    /// The most draws before giving up.
+    pub(crate) max_draws: u32,
+    /// Allowed target nodes, as in [`SampleConfig::targets`].
+    pub(crate) targets: Option<&'a [NodeId]>,
+}
+
+/// [`sample_against`] with the settings borrowed (the curriculum draws from lists it reuses).
+pub(crate) fn sample_draw(
+    original: &Graph,
+    g: &Graph,
+    cfg: &Draw<'_>,
+    c: &Constraints,
+    rng: &mut ChaCha8Rng,
+    room: &mut DrawRoom,
+) -> Result<Sampled, SampleError> {
+    let DrawRoom {
+        candidates,
+        values,
+        scratch,
+    } = room;
     let eligible = |id: NodeId| -> bool {
         let Ok(node) = g.get(id) else { return false };
         match cfg.kind {
@@ -116,17 +163,19 @@ pub fn sample_against(
             SampleKind::Graft => !matches!(node.kind, NodeKind::Constant),
         }
     };
-    let candidates: Vec<NodeId> = match &cfg.targets {
-        Some(t) => t.iter().copied().filter(|&id| eligible(id)).collect(),
+    candidates.clear();
+    match cfg.targets {
+        Some(t) => candidates.extend(t.iter().copied().filter(|&id| eligible(id))),
         None => {
             let relevant = g.relevant();
-            g.order()
-                .iter()
-                .copied()
-                .filter(|&id| relevant[id.index()] && eligible(id))
-                .collect()
+            candidates.extend(
+                g.order()
+                    .iter()
+                    .copied()
+                    .filter(|&id| relevant[id.index()] && eligible(id)),
+            );
         }
-    };
+    }
     if candidates.is_empty() {
         return Err(SampleError::NoCandidates {
             reason: match cfg.kind {
@@ -137,10 +186,9 @@ pub fn sample_against(
     }
     // Draws are judged on a scratch copy of the values (the change is simulated, not made);
     // only the accepted draw is applied to a copy of the graph.
-    let mut values: Vec<Number> = g.values().to_vec();
+    values.clear();
+    values.extend_from_slice(g.values());
     let mut cascade: Vec<ValueChange> = Vec::new();
-    // Scratch vectors every draw's simulation reuses.
-    let mut scratch = Scratch::default();
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
@@ -179,9 +227,9 @@ pub fn sample_against(
             root_value,
             root_checked,
             c,
-            &mut values,
+            values,
             &mut cascade,
-            &mut scratch,
+            scratch,
         ) {
             // A graft's cascade is the one just simulated: the graph is built without
             // computing it again.
@@ -245,11 +293,6 @@ fn touched(diff: &Diff) -> impl Iterator<Item = NodeId> + '_ {
         .chain(diff.added.iter().copied())
 }
 
-/// Simulates every reader of `t` seeing `root_value` instead of `t`'s value: recomputes the
-/// descendants of `t` in `values` (a copy of `g`'s values, restored before returning) and
-/// checks the nodes whose value changed (and `t` itself when `root_checked`). False when a
-/// value cannot be computed or a rule is broken. When true, `cascade` holds the descendants
-/// whose value changed, in evaluation order (what [`Graph::cascade`] reports).
 /// Vectors a draw's simulation fills and empties again, kept between draws.
 #[derive(Default)]
 struct Scratch {
@@ -263,6 +306,11 @@ struct Scratch {
     mark: Vec<bool>,
 }
 
+/// Simulates every reader of `t` seeing `root_value` instead of `t`'s value: recomputes the
+/// descendants of `t` in `values` (a copy of `g`'s values, restored before returning) and
+/// checks the nodes whose value changed (and `t` itself when `root_checked`). False when a
+/// value cannot be computed or a rule is broken. When true, `cascade` holds the descendants
+/// whose value changed, in evaluation order (what [`Graph::cascade`] reports).
 #[allow(clippy::too_many_arguments)]
 fn simulate(
     original: &Graph,
@@ -308,6 +356,7 @@ fn simulate(
     }
     ok = ok && holds_with_values(original, g, changed.iter().copied(), values, c);
     if ok {
+        cascade.reserve(changed.len());
         cascade.extend(
             changed
                 .iter()
