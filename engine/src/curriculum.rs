@@ -144,22 +144,18 @@ pub fn sub_seed(seed: u64, source_id: &str, chain: u32) -> u64 {
 
 /// The nodes on a longest source→answer path (counted in operations), in evaluation order.
 pub fn critical_path(g: &Graph) -> Vec<NodeId> {
-    let mut path = Vec::new();
-    g.with_levels(|levels| critical_path_into(g, levels, &mut path));
+    let (mut path, mut down) = (Vec::new(), Vec::new());
+    fill_down(g, &mut down);
+    g.with_levels(|levels| critical_path_into(g, levels, &down, &mut path));
     path
 }
 
-/// [`critical_path`] into `path` (emptied first), given the graph's [`Graph::levels`].
-fn critical_path_into(g: &Graph, levels: &[u32], path: &mut Vec<NodeId>) {
-    // down[v]: most operations on a path from v to the answer, after v.
-    let mut buf = [i64::MIN; 64];
-    let mut heap: Vec<i64>;
-    let down: &mut [i64] = if g.len() <= buf.len() {
-        &mut buf[..g.len()]
-    } else {
-        heap = vec![i64::MIN; g.len()];
-        &mut heap
-    };
+/// Fills `down` with, per node, the most operations on a path from it to the answer after
+/// it, and `i64::MIN` for the nodes the answer does not depend on (so that `!= i64::MIN`
+/// marks what [`Graph::relevant`] marks).
+fn fill_down(g: &Graph, down: &mut Vec<i64>) {
+    down.clear();
+    down.resize(g.len(), i64::MIN);
     down[g.answer().index()] = 0;
     for &id in g.order().iter().rev() {
         let d = down[id.index()];
@@ -174,6 +170,11 @@ fn critical_path_into(g: &Graph, levels: &[u32], path: &mut Vec<NodeId>) {
             }
         }
     }
+}
+
+/// [`critical_path`] into `path` (emptied first), given the graph's [`Graph::levels`] and
+/// [`fill_down`]'s distances.
+fn critical_path_into(g: &Graph, levels: &[u32], down: &[i64], path: &mut Vec<NodeId>) {
     let depth = levels[g.answer().index()] as i64;
     // Room for every node at once (a filtered collect would grow the vector step by step).
     path.clear();
@@ -246,10 +247,13 @@ pub fn generate(
         // next round and the metrics of the variant.
         let mut levels = Vec::new();
         original.levels_into(&mut levels);
+        // Likewise the distances to the answer (which also mark the nodes it depends on).
+        let mut down = Vec::new();
+        fill_down(original, &mut down);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
-            critical_path_into(current, &levels, &mut path);
+            critical_path_into(current, &levels, &down, &mut path);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = crate::verbalize::names::base(current, current.answer());
@@ -338,6 +342,7 @@ pub fn generate(
                     kind: SampleKind::Graft,
                     max_draws: MAX_DRAWS,
                     targets: Some(t),
+                    diff: false,
                 };
                 for _ in 0..8 {
                     let d = sample_draw(
@@ -378,7 +383,9 @@ pub fn generate(
                         operations: operations.clone(),
                         metrics: {
                             s.graph.levels_into(&mut levels);
-                            s.graph.metrics_with(&levels)
+                            fill_down(&s.graph, &mut down);
+                            s.graph
+                                .metrics_given(&levels, |id| down[id.index()] != i64::MIN)
                         },
                         answer: s.graph.answer_value(),
                         graph: s.graph,
@@ -455,6 +462,7 @@ mod tests {
         for c in &chains {
             for v in &c.variants {
                 assert_eq!(v.metrics.depth, d0 + v.round);
+                assert_eq!(v.metrics, v.graph.metrics());
                 let back = regenerate(&g, &v.lineage()).unwrap();
                 assert_eq!(
                     serde_json::to_string(&back).unwrap(),

@@ -1327,24 +1327,22 @@ impl Graph {
         };
         self.fill_relevant(relevant);
         let relevant: &[bool] = relevant;
+        self.metrics_given(level, |id| relevant[id.index()])
+    }
+
+    /// [`Graph::metrics`], given the graph's [`Graph::levels`] and which nodes the answer
+    /// depends on (`relevant`, as [`Graph::relevant`] marks them), in one pass.
+    pub(crate) fn metrics_given(
+        &self,
+        level: &[u32],
+        relevant: impl Fn(NodeId) -> bool,
+    ) -> Metrics {
         let mut m = Metrics {
             nodes: self.len() as u32,
+            depth: level[self.answer.index()],
             ..Metrics::default()
         };
-        for &id in &self.order {
-            let node = self.node(id);
-            let rel = relevant[id.index()];
-            match node.kind {
-                NodeKind::Input { .. } if rel => m.inputs += 1,
-                NodeKind::Input { .. } => m.distractors += 1,
-                NodeKind::Branch { .. } if rel => m.branches += 1,
-                _ => {}
-            }
-            if rel && node.kind.is_operation() {
-                m.steps += 1;
-            }
-        }
-        m.depth = level[self.answer.index()];
+        // Every relevant operation lies at or below the answer's level.
         let slots = m.depth as usize + 1;
         let mut per_buf = [0u32; SMALL_GRAPH];
         let mut per_heap: Vec<u32>;
@@ -1354,8 +1352,17 @@ impl Graph {
             per_heap = vec![0u32; slots];
             &mut per_heap
         };
-        for id in self.ids() {
-            if relevant[id.index()] && self.node(id).kind.is_operation() {
+        for &id in &self.order {
+            let node = self.node(id);
+            let rel = relevant(id);
+            match node.kind {
+                NodeKind::Input { .. } if rel => m.inputs += 1,
+                NodeKind::Input { .. } => m.distractors += 1,
+                NodeKind::Branch { .. } if rel => m.branches += 1,
+                _ => {}
+            }
+            if rel && node.kind.is_operation() {
+                m.steps += 1;
                 per_level[level[id.index()] as usize] += 1;
             }
         }
@@ -1668,7 +1675,7 @@ mod tests {
     }
 
     #[test]
-    fn descendants_of_one_node_are_the_search_s() {
+    fn descendants_of_one_node_and_metrics_in_one_pass() {
         // Graphs with proxies stacked and readers redirected, as the curriculum makes them.
         let mut graphs = vec![natalia(), crate::intervene::tests::eggs()];
         for seed in 0..6u64 {
@@ -1686,8 +1693,34 @@ mod tests {
                 graphs.push(g.clone());
             }
         }
+        // The metrics as two separate passes worked them out.
+        let reference = |g: &Graph| {
+            let (level, relevant) = (g.levels(), g.relevant());
+            let mut m = Metrics {
+                nodes: g.len() as u32,
+                depth: level[g.answer().index()],
+                ..Metrics::default()
+            };
+            let mut per_level = vec![0u32; m.depth as usize + 1];
+            for id in g.ids() {
+                let (rel, op) = (relevant[id.index()], g.node(id).kind.is_operation());
+                match g.node(id).kind {
+                    NodeKind::Input { .. } if rel => m.inputs += 1,
+                    NodeKind::Input { .. } => m.distractors += 1,
+                    NodeKind::Branch { .. } if rel => m.branches += 1,
+                    _ => {}
+                }
+                m.steps += u32::from(rel && op);
+                if rel && op {
+                    per_level[level[id.index()] as usize] += 1;
+                }
+            }
+            m.width = per_level.into_iter().max().unwrap_or(0);
+            m
+        };
         let (mut mark, mut out) = (Vec::new(), Vec::new());
         for g in &graphs {
+            assert_eq!(g.metrics(), reference(g));
             for id in g.ids() {
                 g.descendants_of_into(id, &mut mark, &mut out);
                 assert_eq!(out, g.descendants(&[id]), "{id}");

@@ -432,12 +432,8 @@ pub(crate) fn graft_with_cascade(
     value: Number,
     changes: Vec<ValueChange>,
 ) -> Result<(Graph, Diff), InterventionError> {
-    let mut h = g.clone();
-    let before = h.answer_value();
-    let p = graft_node(&mut h, t, f, Some(value))?;
-    for c in &changes {
-        h.set_raw_value(c.node, c.new);
-    }
+    let before = g.answer_value();
+    let (h, p) = grafted(g, t, f, value, &changes)?;
     let diff = Diff {
         changes,
         added: vec![p],
@@ -446,6 +442,33 @@ pub(crate) fn graft_with_cascade(
         reextracted: None,
     };
     Ok((h, diff))
+}
+
+/// The graph of [`graft_with_cascade`], without its diff.
+pub(crate) fn graft_graph(
+    g: &Graph,
+    t: NodeId,
+    f: ProxyFn,
+    value: Number,
+    changes: &[ValueChange],
+) -> Result<Graph, InterventionError> {
+    grafted(g, t, f, value, changes).map(|(h, _)| h)
+}
+
+/// A copy of `g` with the graft of [`graft_with_cascade`] made, and the proxy's id.
+fn grafted(
+    g: &Graph,
+    t: NodeId,
+    f: ProxyFn,
+    value: Number,
+    changes: &[ValueChange],
+) -> Result<(Graph, NodeId), InterventionError> {
+    let mut h = g.clone();
+    let p = graft_node(&mut h, t, f, Some(value))?;
+    for c in changes {
+        h.set_raw_value(c.node, c.new);
+    }
+    Ok((h, p))
 }
 
 /// Inserts the proxy `f(t)` right after `t` and makes every reader of `t` (and the answer,
@@ -1069,7 +1092,9 @@ pub(crate) mod tests {
                 let p = graft_node(&mut scratch, t, f, None).unwrap();
                 let changes = scratch.cascade(&[p]).unwrap();
                 let value = f.apply(base.value(t)).unwrap();
+                let alone = graft_graph(&base, t, f, value, &changes).unwrap();
                 let (h, d2) = graft_with_cascade(&base, t, f, value, changes).unwrap();
+                assert!(alone.identical(&h));
                 assert!(h.same_as(&full));
                 assert_eq!(d2.depth, (base.depth(), full.depth()));
                 assert_eq!(d2.depth, d.depth);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::constraints::{check_nodes, holds_with_values, proxy_allowed, Constraints, Violation};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp, ValueChange};
-use crate::intervene::{graft_with_cascade, intervene, Diff, Intervention};
+use crate::intervene::{graft_graph, graft_with_cascade, intervene, Diff, Intervention};
 use crate::number::Number;
 
 /// Which kind of intervention to draw.
@@ -116,8 +116,39 @@ pub fn sample_against(
         kind: cfg.kind,
         max_draws: cfg.max_draws,
         targets: cfg.targets.as_deref(),
+        diff: true,
     };
-    sample_draw(original, g, &draw, c, rng, &mut DrawRoom::default())
+    let d = sample_draw(original, g, &draw, c, rng, &mut DrawRoom::default())?;
+    let diff = match d.diff {
+        Some(diff) => diff,
+        // Asked for above, so always there; worked out again rather than assumed.
+        None => {
+            intervene(g, &d.intervention)
+                .map_err(|e| SampleError::GaveUp {
+                    draws: d.draws,
+                    reason: e.to_string(),
+                })?
+                .1
+        }
+    };
+    Ok(Sampled {
+        intervention: d.intervention,
+        graph: d.graph,
+        diff,
+        draws: d.draws,
+    })
+}
+
+/// A successful [`sample_draw`]: a [`Sampled`] whose diff is made only when asked for.
+pub(crate) struct Drawn {
+    /// The intervention drawn.
+    pub(crate) intervention: Intervention,
+    /// The graph after it.
+    pub(crate) graph: Graph,
+    /// What changed, when [`Draw::diff`] asked for it.
+    pub(crate) diff: Option<Diff>,
+    /// How many draws it took.
+    pub(crate) draws: u32,
 }
 
 /// The vectors [`sample_draw`] works in, kept by a caller that samples again and again (the
@@ -130,6 +161,8 @@ pub(crate) struct DrawRoom {
     values: Vec<Number>,
     /// The simulation's scratch.
     scratch: Scratch,
+    /// The value changes of the latest draw.
+    cascade: Vec<ValueChange>,
 }
 
 /// What [`sample_draw`] draws: a [`SampleConfig`] whose targets are borrowed.
@@ -140,6 +173,8 @@ pub(crate) struct Draw<'a> {
     pub(crate) max_draws: u32,
     /// Allowed target nodes, as in [`SampleConfig::targets`].
     pub(crate) targets: Option<&'a [NodeId]>,
+    /// Whether to make the [`Diff`] (the curriculum keeps only the graph).
+    pub(crate) diff: bool,
 }
 
 /// [`sample_against`] with the settings borrowed (the curriculum draws from lists it reuses).
@@ -150,11 +185,12 @@ pub(crate) fn sample_draw(
     c: &Constraints,
     rng: &mut ChaCha8Rng,
     room: &mut DrawRoom,
-) -> Result<Sampled, SampleError> {
+) -> Result<Drawn, SampleError> {
     let DrawRoom {
         candidates,
         values,
         scratch,
+        cascade,
     } = room;
     let eligible = |id: NodeId| -> bool {
         let Ok(node) = g.get(id) else { return false };
@@ -188,7 +224,6 @@ pub(crate) fn sample_draw(
     // only the accepted draw is applied to a copy of the graph.
     values.clear();
     values.extend_from_slice(g.values());
-    let mut cascade: Vec<ValueChange> = Vec::new();
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
@@ -228,21 +263,31 @@ pub(crate) fn sample_draw(
             root_checked,
             c,
             values,
-            &mut cascade,
+            cascade,
             scratch,
         ) {
             // A graft's cascade is the one just simulated: the graph is built without
             // computing it again.
             let made = match iv {
-                Intervention::Graft { node, f } => {
-                    graft_with_cascade(g, node, f, root_value, std::mem::take(&mut cascade))
+                Intervention::Graft { node, f } if cfg.diff => {
+                    graft_with_cascade(g, node, f, root_value, std::mem::take(cascade))
+                        .map(|(graph, diff)| (graph, Some(diff)))
                 }
-                _ => intervene(g, &iv),
+                Intervention::Graft { node, f } => {
+                    graft_graph(g, node, f, root_value, cascade).map(|graph| (graph, None))
+                }
+                _ => intervene(g, &iv).map(|(graph, diff)| (graph, Some(diff))),
             };
             match made {
                 Ok((graph, diff)) => {
-                    debug_assert!(check_nodes(original, &graph, touched(&diff), c).is_empty());
-                    return Ok(Sampled {
+                    debug_assert!(diff.as_ref().is_none_or(|diff| check_nodes(
+                        original,
+                        &graph,
+                        touched(diff),
+                        c
+                    )
+                    .is_empty()));
+                    return Ok(Drawn {
                         intervention: iv,
                         graph,
                         diff,
