@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::constraints::Constraints;
-use crate::graph::{Graph, Metrics, NodeId};
+use crate::graph::{Graph, Metrics, NodeId, NodeKind};
 use crate::intervene::{Intervention, InterventionError};
 use crate::number::Number;
 use crate::sample::{sample_draw, Draw, DrawRoom, SampleKind, MAX_DRAWS};
@@ -188,15 +188,61 @@ fn critical_path_into(g: &Graph, levels: &[u32], down: &[i64], path: &mut Vec<No
 /// The most changes the curriculum stacks on one quantity that is not the asked-for one.
 const MAX_STORY: usize = 3;
 
-/// How many proxies are stacked on `u` in `g`.
-fn chain_len(g: &Graph, u: NodeId) -> usize {
-    crate::verbalize::names::proxies_on(g, u).count()
+/// In [`fill_next_proxy`]'s table: no proxy reads the node as its first operand.
+const NO_PROXY: u32 = u32::MAX;
+/// In [`fill_next_proxy`]'s table: several proxies do.
+const MANY_PROXIES: u32 = u32::MAX - 1;
+
+/// Fills `next` with, per node of `g`, the one proxy that reads it as its first operand
+/// ([`NO_PROXY`] when none does, [`MANY_PROXIES`] when several do): one pass for every
+/// [`chain_len`] of a round.
+fn fill_next_proxy(g: &Graph, next: &mut Vec<u32>) {
+    next.clear();
+    next.resize(g.len(), NO_PROXY);
+    for id in g.ids() {
+        let node = g.node(id);
+        if let (NodeKind::Proxy { .. }, Some(&o)) = (&node.kind, node.operands.first()) {
+            let slot = &mut next[o.index()];
+            *slot = if *slot == NO_PROXY || *slot == id.0 {
+                id.0
+            } else {
+                MANY_PROXIES
+            };
+        }
+    }
+}
+
+/// How many proxies are stacked on `u` in `g` (`names::proxies_on(g, u).count()`), given
+/// [`fill_next_proxy`]'s table: each node's proxy is read from it, and searched for among
+/// the node's readers, as `proxies_on` does, only where several proxies read the node.
+fn chain_len(g: &Graph, next: &[u32], u: NodeId) -> usize {
+    let mut cur = u;
+    let mut n = 0;
+    while n < g.len() {
+        cur = match next[cur.index()] {
+            NO_PROXY => break,
+            MANY_PROXIES => {
+                let first = g.dependents(cur).find(|&d| {
+                    let node = g.node(d);
+                    matches!(node.kind, NodeKind::Proxy { .. })
+                        && node.operands.first() == Some(&cur)
+                });
+                match first {
+                    Some(d) => d,
+                    None => break,
+                }
+            }
+            p => NodeId(p),
+        };
+        n += 1;
+    }
+    n
 }
 
 /// Whether grafting `iv` onto `g` would undo the last change of the same quantity (`× k`
 /// right after `÷ k`, `+ k` right after `- k`).
 fn undoes_last(g: &Graph, iv: &Intervention) -> bool {
-    use crate::graph::{NodeKind, ProxyOp};
+    use crate::graph::ProxyOp;
     let Intervention::Graft { node, f } = iv else {
         return false;
     };
@@ -230,13 +276,16 @@ pub fn generate(
     let (sayable, comparer) = crate::verbalize::Sayable::with_comparer(original);
     let compares = sayable.comparable().then_some(&comparer);
     let mut chains = Vec::new();
-    // Lists every round fills again (each round's graph is one node larger).
-    let mut path: Vec<NodeId> = Vec::new();
-    let mut counted: Vec<(NodeId, usize, bool)> = Vec::new();
-    let mut targets: Vec<(NodeId, usize)> = Vec::new();
-    let mut least: Vec<NodeId> = Vec::new();
-    let mut all: Vec<NodeId> = Vec::new();
-    let mut room = DrawRoom::default();
+    // Lists every round fills again, with room for the last round's graph (each round's
+    // graph is one node larger).
+    let room = original.len() + cfg.rounds as usize;
+    let mut path: Vec<NodeId> = Vec::with_capacity(room);
+    let mut counted: Vec<(NodeId, usize, bool)> = Vec::with_capacity(room);
+    let mut targets: Vec<(NodeId, usize)> = Vec::with_capacity(room);
+    let mut least: Vec<NodeId> = Vec::with_capacity(room);
+    let mut all: Vec<NodeId> = Vec::with_capacity(room);
+    let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
+    let mut draw_room = DrawRoom::default();
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -245,10 +294,10 @@ pub fn generate(
         let mut stopped = None;
         // The levels of the current graph: worked out once per graph, for the path of the
         // next round and the metrics of the variant.
-        let mut levels = Vec::new();
+        let mut levels = Vec::with_capacity(room);
         original.levels_into(&mut levels);
         // Likewise the distances to the answer (which also mark the nodes it depends on).
-        let mut down = Vec::new();
+        let mut down = Vec::with_capacity(room);
         fill_down(original, &mut down);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
@@ -267,10 +316,11 @@ pub fn generate(
                 heap = vec![usize::MAX; current.len()];
                 &mut heap
             };
+            fill_next_proxy(current, &mut next_proxy);
             let mut chain_of = |u: NodeId| {
                 let slot = &mut lens[u.index()];
                 if *slot == usize::MAX {
-                    *slot = chain_len(current, u);
+                    *slot = chain_len(current, &next_proxy, u);
                 }
                 *slot
             };
@@ -351,7 +401,7 @@ pub fn generate(
                         &sc,
                         &cfg.constraints,
                         &mut rng,
-                        &mut room,
+                        &mut draw_room,
                     );
                     // Drawn again (the last draw is kept if all are poor): a change that
                     // undoes the one before it (`× 3` after `÷ 3`) reads as noise, one past
@@ -477,6 +527,62 @@ mod tests {
             serde_json::to_string(&chains).unwrap(),
             serde_json::to_string(&again).unwrap()
         );
+    }
+
+    #[test]
+    fn chain_lengths_from_the_table_are_the_stacked_proxies() {
+        use crate::graph::{Node, ProxyFn, ProxyOp};
+        use crate::intervene::{intervene, Intervention};
+        let mut graphs = Vec::new();
+        let cfg = CurriculumConfig {
+            rounds: 8,
+            per_problem: 4,
+            seed: 3,
+            constraints: Constraints::none(),
+        };
+        let g = eggs();
+        for c in generate(&g, "chains", &cfg).unwrap() {
+            graphs.extend(c.variants.into_iter().map(|v| v.graph));
+        }
+        // Grafts stacked on one quantity, then a second proxy read from the same node (which
+        // no graft makes): the readers are searched.
+        let mut stacked = g.clone();
+        let f = ProxyFn {
+            op: ProxyOp::Add,
+            k: Number::int(3),
+        };
+        for _ in 0..3 {
+            let t = stacked.find("eggs_eaten").unwrap();
+            stacked = intervene(&stacked, &Intervention::Graft { node: t, f })
+                .unwrap()
+                .0;
+        }
+        graphs.push(stacked.clone());
+        let t = stacked.find("eggs_eaten").unwrap();
+        stacked
+            .insert_node(
+                Node {
+                    name: "second".into(),
+                    kind: crate::graph::NodeKind::Proxy { f },
+                    operands: vec![t],
+                    text: None,
+                },
+                Number::ZERO,
+                None,
+            )
+            .unwrap();
+        graphs.push(stacked);
+        let mut next = Vec::new();
+        let mut longest = 0;
+        for g in &graphs {
+            fill_next_proxy(g, &mut next);
+            for u in g.ids() {
+                let n = chain_len(g, &next, u);
+                assert_eq!(n, crate::verbalize::names::proxies_on(g, u).count(), "{u}");
+                longest = longest.max(n);
+            }
+        }
+        assert!(longest >= 3);
     }
 
     #[test]

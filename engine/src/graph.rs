@@ -104,20 +104,7 @@ impl ProxyFn {
                 if k < 0 {
                     out.push('-');
                 }
-                let mut digits = [0u8; 20];
-                let mut at = digits.len();
-                let mut u = k.unsigned_abs();
-                loop {
-                    at -= 1;
-                    digits[at] = b'0' + (u % 10) as u8;
-                    u /= 10;
-                    if u == 0 {
-                        break;
-                    }
-                }
-                for &d in &digits[at..] {
-                    out.push(char::from(d));
-                }
+                push_decimal(out, k.unsigned_abs());
             }
             None => {
                 use std::fmt::Write;
@@ -814,10 +801,40 @@ fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
     if !taken(&base) {
         return base;
     }
-    (2..)
-        .map(|i| suffixed(&base, i))
-        .find(|n| !taken(n))
-        .expect("an unused name exists")
+    // What `suffixed` writes for 2, 3, …, in one buffer and without the formatting machinery
+    // (a proxy stacked on a proxy of the same kind takes this path).
+    let stem = if base.ends_with('_') { 0 } else { 1 };
+    let mut name = String::with_capacity(base.len() + stem + 4);
+    name.push_str(&base);
+    if stem == 1 {
+        name.push('_');
+    }
+    let keep = name.len();
+    let mut i: u32 = 2;
+    loop {
+        name.truncate(keep);
+        push_decimal(&mut name, u64::from(i));
+        if !taken(&name) {
+            return name;
+        }
+        // Fewer than 2^32 nodes, so an unused name comes before `i` wraps.
+        i = i.wrapping_add(1);
+    }
+}
+
+/// Appends `u` in decimal digits to `out`.
+fn push_decimal(out: &mut String, mut u: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// The names of a node's operands, held on the stack for up to eight (nearly every node).
@@ -1724,6 +1741,35 @@ mod tests {
             for id in g.ids() {
                 g.descendants_of_into(id, &mut mark, &mut out);
                 assert_eq!(out, g.descendants(&[id]), "{id}");
+            }
+        }
+    }
+
+    #[test]
+    fn unique_names_are_the_first_free_suffix() {
+        let reference = |taken: &dyn Fn(&str) -> bool, base: &str| {
+            let base = identifier(base);
+            if !taken(&base) {
+                return base;
+            }
+            (2..)
+                .map(|i| suffixed(&base, i))
+                .find(|n| !taken(n))
+                .unwrap()
+        };
+        let names: Vec<String> = [
+            "x", "x_2", "x_3", "x_5", "if_", "if_2", "value", "n9", "n9_2",
+        ]
+        .map(String::from)
+        .to_vec();
+        for upto in 0..=names.len() {
+            let taken = |n: &str| names[..upto].iter().any(|m| m == n);
+            for base in ["x", "x_2", "if", "", "9", "9 things", "y", "x__"] {
+                assert_eq!(
+                    unique_name(taken, base),
+                    reference(&taken, base),
+                    "{base:?}"
+                );
             }
         }
     }

@@ -106,12 +106,20 @@ impl Number {
     }
 
     /// `self + rhs`.
+    #[inline]
     pub fn add(self, rhs: Number) -> ArithResult {
         if self.den == 1 && rhs.den == 1 {
             return Ok(Number::int(
                 self.num.checked_add(rhs.num).ok_or(ArithError::Overflow)?,
             ));
         }
+        self.add_fractions(rhs)
+    }
+
+    /// [`Number::add`] when either side is not whole (kept out of line, so that the whole
+    /// case inlines into its callers).
+    #[inline(never)]
+    fn add_fractions(self, rhs: Number) -> ArithResult {
         if self.den == rhs.den {
             let n = self.num.checked_add(rhs.num).ok_or(ArithError::Overflow)?;
             return Number::ratio(n, self.den);
@@ -127,6 +135,7 @@ impl Number {
     }
 
     /// `self - rhs`.
+    #[inline]
     pub fn sub(self, rhs: Number) -> ArithResult {
         self.add(rhs.neg()?)
     }
@@ -149,12 +158,19 @@ impl Number {
     }
 
     /// `self * rhs`.
+    #[inline]
     pub fn mul(self, rhs: Number) -> ArithResult {
         if self.den == 1 && rhs.den == 1 {
             return Ok(Number::int(
                 self.num.checked_mul(rhs.num).ok_or(ArithError::Overflow)?,
             ));
         }
+        self.mul_fractions(rhs)
+    }
+
+    /// [`Number::mul`] when either side is not whole (out of line, as `add_fractions`).
+    #[inline(never)]
+    fn mul_fractions(self, rhs: Number) -> ArithResult {
         // Both operands are reduced, so cancelling across is enough: the result is reduced
         // and its denominator positive.
         let g1 = if rhs.den == 1 {
@@ -216,6 +232,9 @@ impl Number {
 
     /// The largest integer not above the value (Python's `math.floor`).
     pub fn floor(self) -> Number {
+        if self.den == 1 {
+            return self;
+        }
         Number::int(Integer::div_floor(&self.num, &self.den))
     }
 
