@@ -423,6 +423,8 @@ pub fn generate(
                 }
             }
             let Some(drawn) = drawn else { break };
+            // The node a graft adds (the last of the new graph).
+            let added = NodeId(current.len() as u32);
             match drawn {
                 Ok(s) => {
                     operations.push(s.intervention);
@@ -432,10 +434,10 @@ pub fn generate(
                         seed,
                         operations: operations.clone(),
                         metrics: {
-                            s.graph.levels_into(&mut levels);
-                            fill_down(&s.graph, &mut down);
-                            s.graph
-                                .metrics_given(&levels, |id| down[id.index()] != i64::MIN)
+                            // A graft adds one node, the last: only the levels from it on
+                            // move.
+                            s.graph.levels_after_adding(&mut levels, added);
+                            s.graph.metrics_and_down(&levels, &mut down)
                         },
                         answer: s.graph.answer_value(),
                         graph: s.graph,

@@ -1387,6 +1387,60 @@ impl Graph {
         m
     }
 
+    /// [`Graph::metrics`], given the graph's [`Graph::levels`], in the same backward pass as
+    /// `down`: per node, the most operations on a path from it to the answer after it, and
+    /// `i64::MIN` for the nodes the answer does not depend on (the curriculum's critical path
+    /// is read from `down` and the levels).
+    pub(crate) fn metrics_and_down(&self, level: &[u32], down: &mut Vec<i64>) -> Metrics {
+        down.clear();
+        down.resize(self.len(), i64::MIN);
+        down[self.answer.index()] = 0;
+        let mut m = Metrics {
+            nodes: self.len() as u32,
+            depth: level[self.answer.index()],
+            ..Metrics::default()
+        };
+        // Every relevant operation lies at or below the answer's level.
+        let slots = m.depth as usize + 1;
+        let mut per_buf = [0u32; SMALL_GRAPH];
+        let mut per_heap: Vec<u32>;
+        let per_level: &mut [u32] = if slots <= SMALL_GRAPH {
+            &mut per_buf[..slots]
+        } else {
+            per_heap = vec![0u32; slots];
+            &mut per_heap
+        };
+        // Every reader comes after its operands, so a node's distance is final when the
+        // backward pass reaches it.
+        for &id in self.order.iter().rev() {
+            let node = self.node(id);
+            let d = down[id.index()];
+            let rel = d != i64::MIN;
+            let op = node.kind.is_operation();
+            match node.kind {
+                NodeKind::Input { .. } if rel => m.inputs += 1,
+                NodeKind::Input { .. } => m.distractors += 1,
+                NodeKind::Branch { .. } if rel => m.branches += 1,
+                _ => {}
+            }
+            if !rel {
+                continue;
+            }
+            if op {
+                m.steps += 1;
+                per_level[level[id.index()] as usize] += 1;
+            }
+            let cand = d + i64::from(op);
+            for &o in &node.operands {
+                if cand > down[o.index()] {
+                    down[o.index()] = cand;
+                }
+            }
+        }
+        m.width = per_level.iter().copied().max().unwrap_or(0);
+        m
+    }
+
     /// The longest source→answer path, counted in operations (as in [`Graph::metrics`]).
     pub fn depth(&self) -> u32 {
         self.with_levels(|level| level[self.answer.index()])
@@ -1445,6 +1499,29 @@ impl Graph {
         level.clear();
         level.resize(self.len(), 0);
         self.fill_levels(level);
+    }
+
+    /// [`Graph::levels_into`] for a graph that is the one `level` holds the levels of plus
+    /// one node `added` (the last node, as a graft adds its proxy): the nodes before `added`
+    /// in evaluation order keep their levels (nothing they read changed), the rest are worked
+    /// out again. Falls back to all of them when `level` does not fit.
+    pub(crate) fn levels_after_adding(&self, level: &mut Vec<u32>, added: NodeId) {
+        if added.index() + 1 != self.len() || level.len() != added.index() {
+            self.levels_into(level);
+            return;
+        }
+        level.push(0);
+        let from = self.pos[added.index()] as usize;
+        for &id in &self.order[from..] {
+            let node = self.node(id);
+            let below = node
+                .operands
+                .iter()
+                .map(|o| level[o.index()])
+                .max()
+                .unwrap_or(0);
+            level[id.index()] = below + node.kind.is_operation() as u32;
+        }
     }
 
     /// Writes each node's layer into `level` (one slot per node).
@@ -1735,9 +1812,36 @@ mod tests {
             m.width = per_level.into_iter().max().unwrap_or(0);
             m
         };
-        let (mut mark, mut out) = (Vec::new(), Vec::new());
+        // The distances to the answer, as their own backward pass works them out.
+        let distances = |g: &Graph| {
+            let mut down = vec![i64::MIN; g.len()];
+            down[g.answer().index()] = 0;
+            for &id in g.order().iter().rev() {
+                if down[id.index()] == i64::MIN {
+                    continue;
+                }
+                let cand = down[id.index()] + i64::from(g.node(id).kind.is_operation());
+                for &o in &g.node(id).operands {
+                    down[o.index()] = down[o.index()].max(cand);
+                }
+            }
+            down
+        };
+        let (mut mark, mut out, mut down) = (Vec::new(), Vec::new(), Vec::new());
+        // Each grafted graph after the one it was grafted onto (the first two stand alone).
+        for pair in graphs[2..].chunks(5) {
+            let mut before = crate::intervene::tests::eggs();
+            for after in pair {
+                let mut level = before.levels();
+                after.levels_after_adding(&mut level, NodeId(before.len() as u32));
+                assert_eq!(level, after.levels());
+                before = after.clone();
+            }
+        }
         for g in &graphs {
             assert_eq!(g.metrics(), reference(g));
+            assert_eq!(g.metrics_and_down(&g.levels(), &mut down), reference(g));
+            assert_eq!(down, distances(g));
             for id in g.ids() {
                 g.descendants_of_into(id, &mut mark, &mut out);
                 assert_eq!(out, g.descendants(&[id]), "{id}");
