@@ -395,14 +395,15 @@ pub fn generate(
                     diff: false,
                 };
                 for _ in 0..8 {
-                    let d = sample_draw(
+                    // Kept in place (a draw holds a graph: moved, it is copied).
+                    let d = drawn.insert(sample_draw(
                         original,
                         current,
                         &sc,
                         &cfg.constraints,
                         &mut rng,
                         &mut draw_room,
-                    );
+                    ));
                     // Drawn again (the last draw is kept if all are poor): a change that
                     // undoes the one before it (`× 3` after `÷ 3`) reads as noise, one past
                     // what a unit or a whole allows (13 work days a week) as nonsense, and the
@@ -413,7 +414,6 @@ pub fn generate(
                             || comparing && !compares.is_some_and(|c| c.compares(&s.graph))
                     });
                     let ok = d.is_ok();
-                    drawn = Some(d);
                     if ok && !poor {
                         break 'draw;
                     }
