@@ -248,12 +248,16 @@ fn judge(
     }
     if c.natural {
         if let Some(o) = ref_val {
-            let places = |n: Number| decimals(n).unwrap_or(u32::MAX);
-            let allowed = places(o).max(2);
-            if places(o) <= 2 && places(v) > allowed {
-                push(Rule::Natural, &|| {
-                    format!("{v} has more than two decimals (the original {o} had at most two)")
-                });
+            // A whole value has no decimals to count (nearly every value is whole), and only
+            // a whole value can be zero.
+            if !v.is_integer() {
+                let places = |n: Number| decimals(n).unwrap_or(u32::MAX);
+                let had = places(o);
+                if had <= 2 && places(v) > had.max(2) {
+                    push(Rule::Natural, &|| {
+                        format!("{v} has more than two decimals (the original {o} had at most two)")
+                    });
+                }
             } else if o.is_integer() && !o.is_negative() && !o.is_zero() && v.is_zero() {
                 push(Rule::Natural, &|| format!("a count of {o} fell to zero"));
             }
@@ -284,6 +288,23 @@ fn decimals(n: Number) -> Option<u32> {
     }
     // `p / (2^a 5^b)` is written with `max(a, b)` places by `to_decimal_string` (counted
     // without writing it), which gives up (`None`) when the scaled numerator overflows.
+    if let (Ok(den), true) = (u64::try_from(n.denom()), i64::try_from(n.numer()).is_ok()) {
+        // The usual case, in 64 bits: the numerator scaled by at most 10^18 / 2 fits 128.
+        let twos = den.trailing_zeros();
+        let mut d = den >> twos;
+        let mut fives = 0;
+        while d % 5 == 0 {
+            d /= 5;
+            fives += 1;
+        }
+        if d != 1 {
+            return None;
+        }
+        let places = twos.max(fives);
+        if places <= 18 {
+            return Some(places);
+        }
+    }
     let mut d = n.denom();
     let twos = d.trailing_zeros();
     d >>= twos;
@@ -302,6 +323,7 @@ fn decimals(n: Number) -> Option<u32> {
 }
 
 /// Where a new value lies relative to the allowed magnitude band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Magnitude {
     Within,
     Above,
@@ -309,6 +331,7 @@ enum Magnitude {
 }
 
 /// Checks `|new| <= f * max(|orig|, 1)` and, for a non-zero original, `|new| >= |orig| / f`.
+#[inline]
 fn magnitude(orig: Number, new: Number, f: Number) -> Magnitude {
     if let (Some(o), Some(n), Some(k)) = (orig.to_integer(), new.to_integer(), f.to_integer()) {
         // Whole numbers: compare without building fractions.
@@ -319,6 +342,42 @@ fn magnitude(orig: Number, new: Number, f: Number) -> Magnitude {
             return Magnitude::Within;
         }
     }
+    magnitude_fractions(orig, new, f)
+}
+
+/// [`magnitude`] past its whole-number test.
+#[inline(never)]
+fn magnitude_fractions(orig: Number, new: Number, f: Number) -> Magnitude {
+    if let Some(m) = magnitude_small(orig, new, f) {
+        return m;
+    }
+    magnitude_exact(orig, new, f)
+}
+
+/// [`magnitude`] by cross-multiplying, without a gcd, when the factor is a whole number in
+/// `1..2^32` and both values have numerator and denominator within 64 bits (nearly always);
+/// `None` otherwise. The products are exact in 128 bits (one that overflows is larger than
+/// the other side, which is below 2^128), so the answer is [`magnitude_exact`]'s, which
+/// cannot overflow for such values either.
+fn magnitude_small(orig: Number, new: Number, f: Number) -> Option<Magnitude> {
+    let k = u128::from(u32::try_from(f.to_integer()?).ok().filter(|&k| k > 0)?);
+    let small = |x: i128| u64::try_from(x.unsigned_abs()).ok().map(u128::from);
+    let (on, od) = (small(orig.numer())?, small(orig.denom())?);
+    let (nn, nd) = (small(new.numer())?, small(new.denom())?);
+    // |new| > k * max(|orig|, 1)  <=>  nn * od > k * max(on, od) * nd.
+    let left = nn * od;
+    if (on.max(od) * nd).checked_mul(k).is_some_and(|r| left > r) {
+        return Some(Magnitude::Above);
+    }
+    // |new| < |orig| / k  <=>  nn * od * k < on * nd.
+    if on != 0 && left.checked_mul(k).is_some_and(|l| l < on * nd) {
+        return Some(Magnitude::Below);
+    }
+    Some(Magnitude::Within)
+}
+
+/// [`magnitude`] in exact fractions, for any values.
+fn magnitude_exact(orig: Number, new: Number, f: Number) -> Magnitude {
     let (Ok(o), Ok(n)) = (orig.abs(), new.abs()) else {
         return Magnitude::Within;
     };
@@ -429,6 +488,53 @@ mod tests {
     }
     use crate::intervene::{intervene, tests::eggs, Intervention};
     use crate::{ProxyFn, ProxyOp};
+
+    /// A value with numerator and denominator drawn from sizes around the 64-bit bounds.
+    fn value(num: i128, den_pow2: u32, den_pow5: u32, den_odd: i128) -> Option<Number> {
+        let den = 2i128
+            .checked_pow(den_pow2)?
+            .checked_mul(5i128.checked_pow(den_pow5)?)?
+            .checked_mul(den_odd)?;
+        Number::ratio(num, den).ok()
+    }
+
+    fn edgy() -> impl proptest::strategy::Strategy<Value = i128> {
+        use proptest::prelude::*;
+        prop_oneof![
+            -1000i128..1000,
+            any::<i64>().prop_map(i128::from),
+            any::<u64>().prop_map(i128::from),
+            any::<i128>(),
+            Just(i128::from(u64::MAX)),
+            Just(-i128::from(u64::MAX)),
+            Just(i128::from(u64::MAX) + 1),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn magnitude_fast_paths_agree_with_exact_fractions(
+            on in edgy(), op2 in 0u32..70, op5 in 0u32..30, oodd in 1i128..8,
+            nn in edgy(), np2 in 0u32..70, np5 in 0u32..30, nodd in 1i128..8,
+            k in proptest::prop_oneof![-3i128..40, proptest::prelude::Just(i128::from(u32::MAX)), proptest::prelude::Just(1i128 << 32)],
+            kden in proptest::prop_oneof![proptest::prelude::Just(1i128), 2i128..5],
+        ) {
+            let (Some(o), Some(n), Ok(f)) = (value(on, op2, op5, oodd), value(nn, np2, np5, nodd), Number::ratio(k, kden)) else {
+                return Ok(());
+            };
+            proptest::prop_assert_eq!(magnitude(o, n, f), magnitude_exact(o, n, f), "{} {} {}", o, n, f);
+        }
+
+        #[test]
+        fn decimals_fast_path_agrees_with_the_written_places(
+            num in edgy(), p2 in 0u32..70, p5 in 0u32..30, odd in 1i128..4,
+        ) {
+            let Some(n) = value(num, p2, p5, odd) else { return Ok(()); };
+            let written = n.to_decimal_string().map(|s| s.split_once('.').map_or(0, |(_, f)| f.len() as u32));
+            proptest::prop_assert_eq!(decimals(n), written, "{}", n);
+        }
+    }
 
     fn n(v: i128) -> Number {
         Number::int(v)

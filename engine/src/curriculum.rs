@@ -9,10 +9,10 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::constraints::Constraints;
-use crate::graph::{Graph, Metrics, NodeId};
+use crate::graph::{Graph, Metrics, NodeId, NodeKind};
 use crate::intervene::{Intervention, InterventionError};
 use crate::number::Number;
-use crate::sample::{sample_against, SampleConfig, SampleKind};
+use crate::sample::{sample_draw, Draw, DrawRoom, SampleKind, MAX_DRAWS};
 
 /// Curriculum settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,20 +144,18 @@ pub fn sub_seed(seed: u64, source_id: &str, chain: u32) -> u64 {
 
 /// The nodes on a longest source→answer path (counted in operations), in evaluation order.
 pub fn critical_path(g: &Graph) -> Vec<NodeId> {
-    g.with_levels(|levels| critical_path_with(g, levels))
+    let (mut path, mut down) = (Vec::new(), Vec::new());
+    fill_down(g, &mut down);
+    g.with_levels(|levels| critical_path_into(g, levels, &down, &mut path));
+    path
 }
 
-/// [`critical_path`], given the graph's [`Graph::levels`].
-fn critical_path_with(g: &Graph, levels: &[u32]) -> Vec<NodeId> {
-    // down[v]: most operations on a path from v to the answer, after v.
-    let mut buf = [i64::MIN; 64];
-    let mut heap: Vec<i64>;
-    let down: &mut [i64] = if g.len() <= buf.len() {
-        &mut buf[..g.len()]
-    } else {
-        heap = vec![i64::MIN; g.len()];
-        &mut heap
-    };
+/// Fills `down` with, per node, the most operations on a path from it to the answer after
+/// it, and `i64::MIN` for the nodes the answer does not depend on (so that `!= i64::MIN`
+/// marks what [`Graph::relevant`] marks).
+fn fill_down(g: &Graph, down: &mut Vec<i64>) {
+    down.clear();
+    down.resize(g.len(), i64::MIN);
     down[g.answer().index()] = 0;
     for &id in g.order().iter().rev() {
         let d = down[id.index()];
@@ -172,28 +170,79 @@ fn critical_path_with(g: &Graph, levels: &[u32]) -> Vec<NodeId> {
             }
         }
     }
+}
+
+/// [`critical_path`] into `path` (emptied first), given the graph's [`Graph::levels`] and
+/// [`fill_down`]'s distances.
+fn critical_path_into(g: &Graph, levels: &[u32], down: &[i64], path: &mut Vec<NodeId>) {
     let depth = levels[g.answer().index()] as i64;
     // Room for every node at once (a filtered collect would grow the vector step by step).
-    let mut path = Vec::with_capacity(g.len());
+    path.clear();
+    path.reserve(g.len());
     path.extend(g.order().iter().copied().filter(|id| {
         let d = down[id.index()];
         d != i64::MIN && levels[id.index()] as i64 + d == depth
     }));
-    path
 }
 
 /// The most changes the curriculum stacks on one quantity that is not the asked-for one.
 const MAX_STORY: usize = 3;
 
-/// How many proxies are stacked on `u` in `g`.
-fn chain_len(g: &Graph, u: NodeId) -> usize {
-    crate::verbalize::names::proxies_on(g, u).count()
+/// In [`fill_next_proxy`]'s table: no proxy reads the node as its first operand.
+const NO_PROXY: u32 = u32::MAX;
+/// In [`fill_next_proxy`]'s table: several proxies do.
+const MANY_PROXIES: u32 = u32::MAX - 1;
+
+/// Fills `next` with, per node of `g`, the one proxy that reads it as its first operand
+/// ([`NO_PROXY`] when none does, [`MANY_PROXIES`] when several do): one pass for every
+/// [`chain_len`] of a round.
+fn fill_next_proxy(g: &Graph, next: &mut Vec<u32>) {
+    next.clear();
+    next.resize(g.len(), NO_PROXY);
+    for id in g.ids() {
+        let node = g.node(id);
+        if let (NodeKind::Proxy { .. }, Some(&o)) = (&node.kind, node.operands.first()) {
+            let slot = &mut next[o.index()];
+            *slot = if *slot == NO_PROXY || *slot == id.0 {
+                id.0
+            } else {
+                MANY_PROXIES
+            };
+        }
+    }
+}
+
+/// How many proxies are stacked on `u` in `g` (`names::proxies_on(g, u).count()`), given
+/// [`fill_next_proxy`]'s table: each node's proxy is read from it, and searched for among
+/// the node's readers, as `proxies_on` does, only where several proxies read the node.
+fn chain_len(g: &Graph, next: &[u32], u: NodeId) -> usize {
+    let mut cur = u;
+    let mut n = 0;
+    while n < g.len() {
+        cur = match next[cur.index()] {
+            NO_PROXY => break,
+            MANY_PROXIES => {
+                let first = g.dependents(cur).find(|&d| {
+                    let node = g.node(d);
+                    matches!(node.kind, NodeKind::Proxy { .. })
+                        && node.operands.first() == Some(&cur)
+                });
+                match first {
+                    Some(d) => d,
+                    None => break,
+                }
+            }
+            p => NodeId(p),
+        };
+        n += 1;
+    }
+    n
 }
 
 /// Whether grafting `iv` onto `g` would undo the last change of the same quantity (`× k`
 /// right after `÷ k`, `+ k` right after `- k`).
 fn undoes_last(g: &Graph, iv: &Intervention) -> bool {
-    use crate::graph::{NodeKind, ProxyOp};
+    use crate::graph::ProxyOp;
     let Intervention::Graft { node, f } = iv else {
         return false;
     };
@@ -227,20 +276,33 @@ pub fn generate(
     let (sayable, comparer) = crate::verbalize::Sayable::with_comparer(original);
     let compares = sayable.comparable().then_some(&comparer);
     let mut chains = Vec::new();
+    // Lists every round fills again, with room for the last round's graph (each round's
+    // graph is one node larger).
+    let room = original.len() + cfg.rounds as usize;
+    let mut path: Vec<NodeId> = Vec::with_capacity(room);
+    let mut counted: Vec<(NodeId, usize, bool)> = Vec::with_capacity(room);
+    let mut targets: Vec<(NodeId, usize)> = Vec::with_capacity(room);
+    let mut least: Vec<NodeId> = Vec::with_capacity(room);
+    let mut all: Vec<NodeId> = Vec::with_capacity(room);
+    let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
+    let mut draw_room = DrawRoom::default();
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut operations = Vec::new();
-        let mut variants: Vec<Variant> = Vec::new();
+        let mut operations = Vec::with_capacity(cfg.rounds as usize);
+        let mut variants: Vec<Variant> = Vec::with_capacity(cfg.rounds as usize);
         let mut stopped = None;
         // The levels of the current graph: worked out once per graph, for the path of the
         // next round and the metrics of the variant.
-        let mut levels = Vec::new();
+        let mut levels = Vec::with_capacity(room);
         original.levels_into(&mut levels);
+        // Likewise the distances to the answer (which also mark the nodes it depends on).
+        let mut down = Vec::with_capacity(room);
+        fill_down(original, &mut down);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
-            let path = critical_path_with(current, &levels);
+            critical_path_into(current, &levels, &down, &mut path);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = crate::verbalize::names::base(current, current.answer());
@@ -254,36 +316,38 @@ pub fn generate(
                 heap = vec![usize::MAX; current.len()];
                 &mut heap
             };
+            fill_next_proxy(current, &mut next_proxy);
             let mut chain_of = |u: NodeId| {
                 let slot = &mut lens[u.index()];
                 if *slot == usize::MAX {
-                    *slot = chain_len(current, u);
+                    *slot = chain_len(current, &next_proxy, u);
                 }
                 *slot
             };
             // Per node of the path, how many changes its quantity has had.
-            let counted: Vec<(NodeId, usize, bool)> = path
-                .iter()
-                .map(|&id| {
-                    let u = crate::verbalize::names::base(current, id);
-                    (id, chain_of(u), u == answer_base)
-                })
-                .collect();
+            counted.clear();
+            counted.extend(path.iter().map(|&id| {
+                let u = crate::verbalize::names::base(current, id);
+                (id, chain_of(u), u == answer_base)
+            }));
             let answer_chain = chain_of(answer_base);
-            let mut targets: Vec<(NodeId, usize)> = counted
-                .iter()
-                .filter(|&&(id, n, asked)| {
-                    sayable.can_graft(current, id) && (asked || n < MAX_STORY)
-                })
-                .map(|&(id, n, _)| (id, n))
-                .collect();
+            targets.clear();
+            targets.extend(
+                counted
+                    .iter()
+                    .filter(|&&(id, n, asked)| {
+                        sayable.can_graft(current, id) && (asked || n < MAX_STORY)
+                    })
+                    .map(|&(id, n, _)| (id, n)),
+            );
             if targets.is_empty() {
                 // The last resort: changes asked of the answer, as instructions.
-                targets = counted
-                    .into_iter()
-                    .filter(|&(id, _, _)| sayable.can_graft_on_answer(current, id))
-                    .map(|(id, n, _)| (id, n))
-                    .collect();
+                targets.extend(
+                    counted
+                        .iter()
+                        .filter(|&&(id, _, _)| sayable.can_graft_on_answer(current, id))
+                        .map(|&(id, n, _)| (id, n)),
+                );
             }
             if targets.is_empty() {
                 stopped = Some(format!(
@@ -294,32 +358,52 @@ pub fn generate(
             // Quantities changed least first: several short stories read better than one long
             // one; then any target.
             let fewest = targets.iter().map(|&(_, n)| n).min().unwrap_or(0);
-            let least: Vec<NodeId> = targets
-                .iter()
-                .filter(|&&(_, n)| n == fewest)
-                .map(|&(id, _)| id)
-                .collect();
-            let targets: Vec<NodeId> = targets.into_iter().map(|(id, _)| id).collect();
-            let mut tries = vec![targets];
-            if least.len() < tries[0].len() {
-                tries.insert(0, least);
-            }
+            least.clear();
+            least.extend(
+                targets
+                    .iter()
+                    .filter(|&&(_, n)| n == fewest)
+                    .map(|&(id, _)| id),
+            );
+            all.clear();
+            all.extend(targets.iter().map(|&(id, _)| id));
+            // The tiers drawn from in turn: the asked-for quantity alone (see below), the
+            // quantities changed least, any target.
+            let answer_only = [current.answer()];
+            let mut tries: [&[NodeId]; 3] = [&[]; 3];
+            let mut tiers = 0;
             // The first two changes to the asked-for quantity, told as people compared in
             // turn, read most like GSM8K's own problems: tried first.
             let compare_first = sayable.comparable() && answer_chain < 2;
             if compare_first {
-                tries.insert(0, vec![current.answer()]);
+                tries[tiers] = &answer_only;
+                tiers += 1;
             }
+            if least.len() < all.len() {
+                tries[tiers] = &least;
+                tiers += 1;
+            }
+            tries[tiers] = &all;
+            tiers += 1;
             let mut drawn = None;
-            'draw: for (tier, t) in tries.into_iter().enumerate() {
+            'draw: for (tier, &t) in tries[..tiers].iter().enumerate() {
                 let comparing = compare_first && tier == 0;
-                let sc = SampleConfig {
+                let sc = Draw {
                     kind: SampleKind::Graft,
+                    max_draws: MAX_DRAWS,
                     targets: Some(t),
-                    ..SampleConfig::default()
+                    diff: false,
                 };
                 for _ in 0..8 {
-                    let d = sample_against(original, current, &sc, &cfg.constraints, &mut rng);
+                    // Kept in place (a draw holds a graph: moved, it is copied).
+                    let d = drawn.insert(sample_draw(
+                        original,
+                        current,
+                        &sc,
+                        &cfg.constraints,
+                        &mut rng,
+                        &mut draw_room,
+                    ));
                     // Drawn again (the last draw is kept if all are poor): a change that
                     // undoes the one before it (`× 3` after `÷ 3`) reads as noise, one past
                     // what a unit or a whole allows (13 work days a week) as nonsense, and the
@@ -330,7 +414,6 @@ pub fn generate(
                             || comparing && !compares.is_some_and(|c| c.compares(&s.graph))
                     });
                     let ok = d.is_ok();
-                    drawn = Some(d);
                     if ok && !poor {
                         break 'draw;
                     }
@@ -340,6 +423,8 @@ pub fn generate(
                 }
             }
             let Some(drawn) = drawn else { break };
+            // The node a graft adds (the last of the new graph).
+            let added = NodeId(current.len() as u32);
             match drawn {
                 Ok(s) => {
                     operations.push(s.intervention);
@@ -349,8 +434,10 @@ pub fn generate(
                         seed,
                         operations: operations.clone(),
                         metrics: {
-                            s.graph.levels_into(&mut levels);
-                            s.graph.metrics_with(&levels)
+                            // A graft adds one node, the last: only the levels from it on
+                            // move.
+                            s.graph.levels_after_adding(&mut levels, added);
+                            s.graph.metrics_and_down(&levels, &mut down)
                         },
                         answer: s.graph.answer_value(),
                         graph: s.graph,
@@ -427,6 +514,7 @@ mod tests {
         for c in &chains {
             for v in &c.variants {
                 assert_eq!(v.metrics.depth, d0 + v.round);
+                assert_eq!(v.metrics, v.graph.metrics());
                 let back = regenerate(&g, &v.lineage()).unwrap();
                 assert_eq!(
                     serde_json::to_string(&back).unwrap(),
@@ -441,6 +529,62 @@ mod tests {
             serde_json::to_string(&chains).unwrap(),
             serde_json::to_string(&again).unwrap()
         );
+    }
+
+    #[test]
+    fn chain_lengths_from_the_table_are_the_stacked_proxies() {
+        use crate::graph::{Node, ProxyFn, ProxyOp};
+        use crate::intervene::{intervene, Intervention};
+        let mut graphs = Vec::new();
+        let cfg = CurriculumConfig {
+            rounds: 8,
+            per_problem: 4,
+            seed: 3,
+            constraints: Constraints::none(),
+        };
+        let g = eggs();
+        for c in generate(&g, "chains", &cfg).unwrap() {
+            graphs.extend(c.variants.into_iter().map(|v| v.graph));
+        }
+        // Grafts stacked on one quantity, then a second proxy read from the same node (which
+        // no graft makes): the readers are searched.
+        let mut stacked = g.clone();
+        let f = ProxyFn {
+            op: ProxyOp::Add,
+            k: Number::int(3),
+        };
+        for _ in 0..3 {
+            let t = stacked.find("eggs_eaten").unwrap();
+            stacked = intervene(&stacked, &Intervention::Graft { node: t, f })
+                .unwrap()
+                .0;
+        }
+        graphs.push(stacked.clone());
+        let t = stacked.find("eggs_eaten").unwrap();
+        stacked
+            .insert_node(
+                Node {
+                    name: "second".into(),
+                    kind: crate::graph::NodeKind::Proxy { f },
+                    operands: vec![t],
+                    text: None,
+                },
+                Number::ZERO,
+                None,
+            )
+            .unwrap();
+        graphs.push(stacked);
+        let mut next = Vec::new();
+        let mut longest = 0;
+        for g in &graphs {
+            fill_next_proxy(g, &mut next);
+            for u in g.ids() {
+                let n = chain_len(g, &next, u);
+                assert_eq!(n, crate::verbalize::names::proxies_on(g, u).count(), "{u}");
+                longest = longest.max(n);
+            }
+        }
+        assert!(longest >= 3);
     }
 
     #[test]

@@ -94,14 +94,41 @@ impl ProxyFn {
     }
 }
 
-impl std::fmt::Display for ProxyFn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sym = match self.op {
+impl ProxyFn {
+    /// Appends what [`ProxyFn`]'s `Display` writes (`+5`, `×3`) to `out`; a whole `k` that
+    /// fits 64 bits is written digit by digit, without the formatting machinery.
+    pub(crate) fn push_to(&self, out: &mut String) {
+        out.push_str(self.op.symbol());
+        match self.k.to_integer().and_then(|k| i64::try_from(k).ok()) {
+            Some(k) => {
+                if k < 0 {
+                    out.push('-');
+                }
+                push_decimal(out, k.unsigned_abs());
+            }
+            None => {
+                use std::fmt::Write;
+                write!(out, "{}", self.k).expect("writing to a String cannot fail");
+            }
+        }
+    }
+}
+
+impl ProxyOp {
+    /// The symbol a proxy's text writes for the operation.
+    fn symbol(self) -> &'static str {
+        match self {
             ProxyOp::Add => "+",
             ProxyOp::Sub => "−",
             ProxyOp::Mul => "×",
             ProxyOp::Div => "÷",
-        };
+        }
+    }
+}
+
+impl std::fmt::Display for ProxyFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sym = self.op.symbol();
         // A whole `k` that fits 64 bits (nearly every one drawn) is written as that integer,
         // which is what `Number`'s display writes for it, without its 128-bit arithmetic.
         match self.k.to_integer().and_then(|k| i64::try_from(k).ok()) {
@@ -774,10 +801,40 @@ fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
     if !taken(&base) {
         return base;
     }
-    (2..)
-        .map(|i| suffixed(&base, i))
-        .find(|n| !taken(n))
-        .expect("an unused name exists")
+    // What `suffixed` writes for 2, 3, …, in one buffer and without the formatting machinery
+    // (a proxy stacked on a proxy of the same kind takes this path).
+    let stem = if base.ends_with('_') { 0 } else { 1 };
+    let mut name = String::with_capacity(base.len() + stem + 4);
+    name.push_str(&base);
+    if stem == 1 {
+        name.push('_');
+    }
+    let keep = name.len();
+    let mut i: u32 = 2;
+    loop {
+        name.truncate(keep);
+        push_decimal(&mut name, u64::from(i));
+        if !taken(&name) {
+            return name;
+        }
+        // Fewer than 2^32 nodes, so an unused name comes before `i` wraps.
+        i = i.wrapping_add(1);
+    }
+}
+
+/// Appends `u` in decimal digits to `out`.
+fn push_decimal(out: &mut String, mut u: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// The names of a node's operands, held on the stack for up to eight (nearly every node).
@@ -1017,6 +1074,29 @@ impl Graph {
         out
     }
 
+    /// [`Graph::descendants`] of the one node `root`, into `out` (emptied first), with `mark`
+    /// as scratch (one slot per node after the call): a scan of the nodes after `root` in
+    /// evaluation order for those that read `root` or a node already found, so the list comes
+    /// out in evaluation order without a sort or an allocation.
+    pub(crate) fn descendants_of_into(
+        &self,
+        root: NodeId,
+        mark: &mut Vec<bool>,
+        out: &mut Vec<NodeId>,
+    ) {
+        out.clear();
+        mark.clear();
+        mark.resize(self.len(), false);
+        mark[root.index()] = true;
+        let start = self.pos[root.index()] as usize + 1;
+        for &id in &self.order[start..] {
+            if self.node(id).operands.iter().any(|o| mark[o.index()]) {
+                mark[id.index()] = true;
+                out.push(id);
+            }
+        }
+    }
+
     /// Marks every node the answer depends on (the answer included).
     pub fn relevant(&self) -> Vec<bool> {
         let mut mark = vec![false; self.len()];
@@ -1133,9 +1213,30 @@ impl Graph {
     /// `own` is the value an input or constant keeps (operations compute theirs).
     pub(crate) fn insert_node(
         &mut self,
+        node: Node,
+        own: Number,
+        after: Option<NodeId>,
+    ) -> Result<NodeId, GraphError> {
+        self.insert_node_with(node, own, after, None)
+    }
+
+    /// [`Graph::insert_node`] for an operation whose value the caller has already computed
+    /// from its operands (`value`, what evaluating it gives): not computed again.
+    pub(crate) fn insert_node_valued(
+        &mut self,
+        node: Node,
+        value: Number,
+        after: Option<NodeId>,
+    ) -> Result<NodeId, GraphError> {
+        self.insert_node_with(node, Number::ZERO, after, Some(value))
+    }
+
+    fn insert_node_with(
+        &mut self,
         mut node: Node,
         own: Number,
         after: Option<NodeId>,
+        known: Option<Number>,
     ) -> Result<NodeId, GraphError> {
         let id = NodeId(self.len() as u32);
         let at = match after {
@@ -1160,26 +1261,10 @@ impl Graph {
         if !is_normal_identifier(&node.name) || taken(&node.name) {
             node.name = self.unique_name(&node.name);
         }
-        let mut buf = [Number::ZERO; 8];
-        let heap: Vec<Number>;
-        let args: &[Number] = if node.operands.len() <= buf.len() {
-            for (slot, o) in buf.iter_mut().zip(&node.operands) {
-                *slot = self.values[o.index()];
-            }
-            &buf[..node.operands.len()]
-        } else {
-            heap = node
-                .operands
-                .iter()
-                .map(|o| self.values[o.index()])
-                .collect();
-            &heap
+        let value = match known {
+            Some(v) => v,
+            None => self.compute_new(id, &node, own)?,
         };
-        let value = node.kind.compute(args, own).map_err(|e| GraphError::Eval {
-            node: id,
-            name: node.name.clone(),
-            source: e,
-        })?;
         let node = Arc::new(node);
         // A second handle to read the operands through while the graph gets its edges.
         let added = Arc::clone(&node);
@@ -1195,6 +1280,30 @@ impl Graph {
             self.pos[n.index()] = i as u32;
         }
         Ok(id)
+    }
+
+    /// The value of `node`, about to be added as `id`, from its operands' values.
+    fn compute_new(&self, id: NodeId, node: &Node, own: Number) -> Result<Number, GraphError> {
+        let mut buf = [Number::ZERO; 8];
+        let heap: Vec<Number>;
+        let args: &[Number] = if node.operands.len() <= buf.len() {
+            for (slot, o) in buf.iter_mut().zip(&node.operands) {
+                *slot = self.values[o.index()];
+            }
+            &buf[..node.operands.len()]
+        } else {
+            heap = node
+                .operands
+                .iter()
+                .map(|o| self.values[o.index()])
+                .collect();
+            &heap
+        };
+        node.kind.compute(args, own).map_err(|e| GraphError::Eval {
+            node: id,
+            name: node.name.clone(),
+            source: e,
+        })
     }
 
     /// Makes `reader` read `new` wherever it read `old` (no re-evaluation).
@@ -1235,24 +1344,22 @@ impl Graph {
         };
         self.fill_relevant(relevant);
         let relevant: &[bool] = relevant;
+        self.metrics_given(level, |id| relevant[id.index()])
+    }
+
+    /// [`Graph::metrics`], given the graph's [`Graph::levels`] and which nodes the answer
+    /// depends on (`relevant`, as [`Graph::relevant`] marks them), in one pass.
+    pub(crate) fn metrics_given(
+        &self,
+        level: &[u32],
+        relevant: impl Fn(NodeId) -> bool,
+    ) -> Metrics {
         let mut m = Metrics {
             nodes: self.len() as u32,
+            depth: level[self.answer.index()],
             ..Metrics::default()
         };
-        for &id in &self.order {
-            let node = self.node(id);
-            let rel = relevant[id.index()];
-            match node.kind {
-                NodeKind::Input { .. } if rel => m.inputs += 1,
-                NodeKind::Input { .. } => m.distractors += 1,
-                NodeKind::Branch { .. } if rel => m.branches += 1,
-                _ => {}
-            }
-            if rel && node.kind.is_operation() {
-                m.steps += 1;
-            }
-        }
-        m.depth = level[self.answer.index()];
+        // Every relevant operation lies at or below the answer's level.
         let slots = m.depth as usize + 1;
         let mut per_buf = [0u32; SMALL_GRAPH];
         let mut per_heap: Vec<u32>;
@@ -1262,9 +1369,72 @@ impl Graph {
             per_heap = vec![0u32; slots];
             &mut per_heap
         };
-        for id in self.ids() {
-            if relevant[id.index()] && self.node(id).kind.is_operation() {
+        for &id in &self.order {
+            let node = self.node(id);
+            let rel = relevant(id);
+            match node.kind {
+                NodeKind::Input { .. } if rel => m.inputs += 1,
+                NodeKind::Input { .. } => m.distractors += 1,
+                NodeKind::Branch { .. } if rel => m.branches += 1,
+                _ => {}
+            }
+            if rel && node.kind.is_operation() {
+                m.steps += 1;
                 per_level[level[id.index()] as usize] += 1;
+            }
+        }
+        m.width = per_level.iter().copied().max().unwrap_or(0);
+        m
+    }
+
+    /// [`Graph::metrics`], given the graph's [`Graph::levels`], in the same backward pass as
+    /// `down`: per node, the most operations on a path from it to the answer after it, and
+    /// `i64::MIN` for the nodes the answer does not depend on (the curriculum's critical path
+    /// is read from `down` and the levels).
+    pub(crate) fn metrics_and_down(&self, level: &[u32], down: &mut Vec<i64>) -> Metrics {
+        down.clear();
+        down.resize(self.len(), i64::MIN);
+        down[self.answer.index()] = 0;
+        let mut m = Metrics {
+            nodes: self.len() as u32,
+            depth: level[self.answer.index()],
+            ..Metrics::default()
+        };
+        // Every relevant operation lies at or below the answer's level.
+        let slots = m.depth as usize + 1;
+        let mut per_buf = [0u32; SMALL_GRAPH];
+        let mut per_heap: Vec<u32>;
+        let per_level: &mut [u32] = if slots <= SMALL_GRAPH {
+            &mut per_buf[..slots]
+        } else {
+            per_heap = vec![0u32; slots];
+            &mut per_heap
+        };
+        // Every reader comes after its operands, so a node's distance is final when the
+        // backward pass reaches it.
+        for &id in self.order.iter().rev() {
+            let node = self.node(id);
+            let d = down[id.index()];
+            let rel = d != i64::MIN;
+            let op = node.kind.is_operation();
+            match node.kind {
+                NodeKind::Input { .. } if rel => m.inputs += 1,
+                NodeKind::Input { .. } => m.distractors += 1,
+                NodeKind::Branch { .. } if rel => m.branches += 1,
+                _ => {}
+            }
+            if !rel {
+                continue;
+            }
+            if op {
+                m.steps += 1;
+                per_level[level[id.index()] as usize] += 1;
+            }
+            let cand = d + i64::from(op);
+            for &o in &node.operands {
+                if cand > down[o.index()] {
+                    down[o.index()] = cand;
+                }
             }
         }
         m.width = per_level.iter().copied().max().unwrap_or(0);
@@ -1329,6 +1499,29 @@ impl Graph {
         level.clear();
         level.resize(self.len(), 0);
         self.fill_levels(level);
+    }
+
+    /// [`Graph::levels_into`] for a graph that is the one `level` holds the levels of plus
+    /// one node `added` (the last node, as a graft adds its proxy): the nodes before `added`
+    /// in evaluation order keep their levels (nothing they read changed), the rest are worked
+    /// out again. Falls back to all of them when `level` does not fit.
+    pub(crate) fn levels_after_adding(&self, level: &mut Vec<u32>, added: NodeId) {
+        if added.index() + 1 != self.len() || level.len() != added.index() {
+            self.levels_into(level);
+            return;
+        }
+        level.push(0);
+        let from = self.pos[added.index()] as usize;
+        for &id in &self.order[from..] {
+            let node = self.node(id);
+            let below = node
+                .operands
+                .iter()
+                .map(|o| level[o.index()])
+                .max()
+                .unwrap_or(0);
+            level[id.index()] = below + node.kind.is_operation() as u32;
+        }
     }
 
     /// Writes each node's layer into `level` (one slot per node).
@@ -1573,6 +1766,139 @@ mod tests {
             )
             .unwrap();
         b.build(total).unwrap()
+    }
+
+    #[test]
+    fn descendants_of_one_node_and_metrics_in_one_pass() {
+        // Graphs with proxies stacked and readers redirected, as the curriculum makes them.
+        let mut graphs = vec![natalia(), crate::intervene::tests::eggs()];
+        for seed in 0..6u64 {
+            let mut g = crate::intervene::tests::eggs();
+            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
+            for _ in 0..5 {
+                let s = crate::sample::sample_with(
+                    &g,
+                    &crate::sample::SampleConfig::default(),
+                    &crate::constraints::Constraints::none(),
+                    &mut rng,
+                )
+                .unwrap();
+                g = s.graph;
+                graphs.push(g.clone());
+            }
+        }
+        // The metrics as two separate passes worked them out.
+        let reference = |g: &Graph| {
+            let (level, relevant) = (g.levels(), g.relevant());
+            let mut m = Metrics {
+                nodes: g.len() as u32,
+                depth: level[g.answer().index()],
+                ..Metrics::default()
+            };
+            let mut per_level = vec![0u32; m.depth as usize + 1];
+            for id in g.ids() {
+                let (rel, op) = (relevant[id.index()], g.node(id).kind.is_operation());
+                match g.node(id).kind {
+                    NodeKind::Input { .. } if rel => m.inputs += 1,
+                    NodeKind::Input { .. } => m.distractors += 1,
+                    NodeKind::Branch { .. } if rel => m.branches += 1,
+                    _ => {}
+                }
+                m.steps += u32::from(rel && op);
+                if rel && op {
+                    per_level[level[id.index()] as usize] += 1;
+                }
+            }
+            m.width = per_level.into_iter().max().unwrap_or(0);
+            m
+        };
+        // The distances to the answer, as their own backward pass works them out.
+        let distances = |g: &Graph| {
+            let mut down = vec![i64::MIN; g.len()];
+            down[g.answer().index()] = 0;
+            for &id in g.order().iter().rev() {
+                if down[id.index()] == i64::MIN {
+                    continue;
+                }
+                let cand = down[id.index()] + i64::from(g.node(id).kind.is_operation());
+                for &o in &g.node(id).operands {
+                    down[o.index()] = down[o.index()].max(cand);
+                }
+            }
+            down
+        };
+        let (mut mark, mut out, mut down) = (Vec::new(), Vec::new(), Vec::new());
+        // Each grafted graph after the one it was grafted onto (the first two stand alone).
+        for pair in graphs[2..].chunks(5) {
+            let mut before = crate::intervene::tests::eggs();
+            for after in pair {
+                let mut level = before.levels();
+                after.levels_after_adding(&mut level, NodeId(before.len() as u32));
+                assert_eq!(level, after.levels());
+                before = after.clone();
+            }
+        }
+        for g in &graphs {
+            assert_eq!(g.metrics(), reference(g));
+            assert_eq!(g.metrics_and_down(&g.levels(), &mut down), reference(g));
+            assert_eq!(down, distances(g));
+            for id in g.ids() {
+                g.descendants_of_into(id, &mut mark, &mut out);
+                assert_eq!(out, g.descendants(&[id]), "{id}");
+            }
+        }
+    }
+
+    #[test]
+    fn unique_names_are_the_first_free_suffix() {
+        let reference = |taken: &dyn Fn(&str) -> bool, base: &str| {
+            let base = identifier(base);
+            if !taken(&base) {
+                return base;
+            }
+            (2..)
+                .map(|i| suffixed(&base, i))
+                .find(|n| !taken(n))
+                .unwrap()
+        };
+        let names: Vec<String> = [
+            "x", "x_2", "x_3", "x_5", "if_", "if_2", "value", "n9", "n9_2",
+        ]
+        .map(String::from)
+        .to_vec();
+        for upto in 0..=names.len() {
+            let taken = |n: &str| names[..upto].iter().any(|m| m == n);
+            for base in ["x", "x_2", "if", "", "9", "9 things", "y", "x__"] {
+                assert_eq!(
+                    unique_name(taken, base),
+                    reference(&taken, base),
+                    "{base:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn proxy_text_is_what_display_writes() {
+        let mut ks: Vec<Number> = [0i128, 1, 9, 10, 99, 100, 12345, -1, -10, -987654321]
+            .into_iter()
+            .chain([
+                i128::from(i64::MAX),
+                i128::from(i64::MIN),
+                1 << 64,
+                -(1 << 70),
+            ])
+            .map(Number::int)
+            .collect();
+        ks.extend([Number::ratio(1, 2).unwrap(), Number::ratio(-7, 3).unwrap()]);
+        for op in ProxyOp::ALL {
+            for &k in &ks {
+                let f = ProxyFn { op, k };
+                let mut out = String::from("x ");
+                f.push_to(&mut out);
+                assert_eq!(out, format!("x {f}"));
+            }
+        }
     }
 
     #[test]

@@ -415,27 +415,25 @@ fn graft(
     t: NodeId,
     f: ProxyFn,
 ) -> Result<(Vec<ValueChange>, Vec<NodeId>), InterventionError> {
-    let p = graft_node(g, t, f)?;
+    let p = graft_node(g, t, f, None)?;
     let changes = g.cascade(&[p])?;
     Ok((changes, vec![p]))
 }
 
 /// [`intervene`] with a graft `f` on `t` whose cascade is already known: `changes` are the
 /// nodes below `t` whose value changes once every reader of `t` reads `f(t)`, in evaluation
-/// order, as [`Graph::cascade`] finds them (the sampler works them out to judge a draw). The
-/// graph and diff are those [`intervene`] gives, without computing the cascade again.
+/// order, as [`Graph::cascade`] finds them (the sampler works them out to judge a draw), and
+/// `value` is the proxy's own value, `f` of `t`'s. The graph and diff are those [`intervene`]
+/// gives, without computing the cascade again.
 pub(crate) fn graft_with_cascade(
     g: &Graph,
     t: NodeId,
     f: ProxyFn,
+    value: Number,
     changes: Vec<ValueChange>,
 ) -> Result<(Graph, Diff), InterventionError> {
-    let mut h = g.clone();
-    let before = h.answer_value();
-    let p = graft_node(&mut h, t, f)?;
-    for c in &changes {
-        h.set_raw_value(c.node, c.new);
-    }
+    let before = g.answer_value();
+    let (h, p) = grafted(g, t, f, value, &changes)?;
     let diff = Diff {
         changes,
         added: vec![p],
@@ -446,9 +444,42 @@ pub(crate) fn graft_with_cascade(
     Ok((h, diff))
 }
 
+/// The graph of [`graft_with_cascade`], without its diff.
+pub(crate) fn graft_graph(
+    g: &Graph,
+    t: NodeId,
+    f: ProxyFn,
+    value: Number,
+    changes: &[ValueChange],
+) -> Result<Graph, InterventionError> {
+    grafted(g, t, f, value, changes).map(|(h, _)| h)
+}
+
+/// A copy of `g` with the graft of [`graft_with_cascade`] made, and the proxy's id.
+fn grafted(
+    g: &Graph,
+    t: NodeId,
+    f: ProxyFn,
+    value: Number,
+    changes: &[ValueChange],
+) -> Result<(Graph, NodeId), InterventionError> {
+    let mut h = g.clone();
+    let p = graft_node(&mut h, t, f, Some(value))?;
+    for c in changes {
+        h.set_raw_value(c.node, c.new);
+    }
+    Ok((h, p))
+}
+
 /// Inserts the proxy `f(t)` right after `t` and makes every reader of `t` (and the answer,
 /// when it is `t`) read it instead; the values below it are left for the caller to update.
-fn graft_node(g: &mut Graph, t: NodeId, f: ProxyFn) -> Result<NodeId, InterventionError> {
+/// `value`, when given, is the proxy's value (`f` of `t`'s), already worked out.
+fn graft_node(
+    g: &mut Graph,
+    t: NodeId,
+    f: ProxyFn,
+    value: Option<Number>,
+) -> Result<NodeId, InterventionError> {
     let node = g.get(t)?;
     if matches!(node.kind, NodeKind::Constant) {
         return Err(InterventionError::Constant {
@@ -456,12 +487,28 @@ fn graft_node(g: &mut Graph, t: NodeId, f: ProxyFn) -> Result<NodeId, Interventi
             name: node.name.clone(),
         });
     }
-    let readers: Vec<NodeId> = {
-        let mut r: Vec<NodeId> = g.dependents(t).collect();
-        r.sort_unstable();
-        r.dedup();
-        r
+    // The readers, sorted and once each: on the stack when there are few (nearly always).
+    let mut buf = [NodeId(0); 8];
+    let mut heap: Vec<NodeId> = Vec::new();
+    let mut n = 0;
+    for r in g.dependents(t) {
+        if n < buf.len() {
+            buf[n] = r;
+        } else {
+            if heap.is_empty() {
+                heap.extend_from_slice(&buf);
+            }
+            heap.push(r);
+        }
+        n += 1;
+    }
+    let readers: &mut [NodeId] = if n <= buf.len() {
+        &mut buf[..n]
+    } else {
+        &mut heap
     };
+    readers.sort_unstable();
+    let readers = dedup_sorted(readers);
     // `t_plus` and `t +5`, built without the formatting machinery (a graft is drawn often).
     let suffix = proxy_suffix(f.op);
     let mut name = String::with_capacity(node.name.len() + 1 + suffix.len());
@@ -471,24 +518,36 @@ fn graft_node(g: &mut Graph, t: NodeId, f: ProxyFn) -> Result<NodeId, Interventi
     let mut text = String::with_capacity(node.name.len() + 8);
     text.push_str(&node.name);
     text.push(' ');
-    {
-        use std::fmt::Write;
-        write!(text, "{f}").expect("writing to a String cannot fail");
-    }
+    f.push_to(&mut text);
     let proxy = Node {
         name,
         kind: NodeKind::Proxy { f },
         operands: vec![t],
         text: Some(text),
     };
-    let p = g.insert_node(proxy, Number::ZERO, Some(t))?;
-    for r in readers {
+    let p = match value {
+        Some(v) => g.insert_node_valued(proxy, v, Some(t))?,
+        None => g.insert_node(proxy, Number::ZERO, Some(t))?,
+    };
+    for &r in readers.iter() {
         g.redirect_operand(r, t, p);
     }
     if g.answer() == t {
         g.set_answer(p);
     }
     Ok(p)
+}
+
+/// The distinct values of the sorted `s`, moved to its front.
+fn dedup_sorted(s: &mut [NodeId]) -> &[NodeId] {
+    let mut kept = 0;
+    for i in 0..s.len() {
+        if kept == 0 || s[i] != s[kept - 1] {
+            s[kept] = s[i];
+            kept += 1;
+        }
+    }
+    &s[..kept]
 }
 
 fn proxy_suffix(op: ProxyOp) -> &'static str {
@@ -1030,9 +1089,12 @@ pub(crate) mod tests {
                 let iv = Intervention::Graft { node: t, f };
                 let (full, d) = intervene(&base, &iv).unwrap();
                 let mut scratch = base.clone();
-                let p = graft_node(&mut scratch, t, f).unwrap();
+                let p = graft_node(&mut scratch, t, f, None).unwrap();
                 let changes = scratch.cascade(&[p]).unwrap();
-                let (h, d2) = graft_with_cascade(&base, t, f, changes).unwrap();
+                let value = f.apply(base.value(t)).unwrap();
+                let alone = graft_graph(&base, t, f, value, &changes).unwrap();
+                let (h, d2) = graft_with_cascade(&base, t, f, value, changes).unwrap();
+                assert!(alone.identical(&h));
                 assert!(h.same_as(&full));
                 assert_eq!(d2.depth, (base.depth(), full.depth()));
                 assert_eq!(d2.depth, d.depth);

@@ -106,12 +106,20 @@ impl Number {
     }
 
     /// `self + rhs`.
+    #[inline]
     pub fn add(self, rhs: Number) -> ArithResult {
         if self.den == 1 && rhs.den == 1 {
             return Ok(Number::int(
                 self.num.checked_add(rhs.num).ok_or(ArithError::Overflow)?,
             ));
         }
+        self.add_fractions(rhs)
+    }
+
+    /// [`Number::add`] when either side is not whole (kept out of line, so that the whole
+    /// case inlines into its callers).
+    #[inline(never)]
+    fn add_fractions(self, rhs: Number) -> ArithResult {
         if self.den == rhs.den {
             let n = self.num.checked_add(rhs.num).ok_or(ArithError::Overflow)?;
             return Number::ratio(n, self.den);
@@ -127,6 +135,7 @@ impl Number {
     }
 
     /// `self - rhs`.
+    #[inline]
     pub fn sub(self, rhs: Number) -> ArithResult {
         self.add(rhs.neg()?)
     }
@@ -149,12 +158,19 @@ impl Number {
     }
 
     /// `self * rhs`.
+    #[inline]
     pub fn mul(self, rhs: Number) -> ArithResult {
         if self.den == 1 && rhs.den == 1 {
             return Ok(Number::int(
                 self.num.checked_mul(rhs.num).ok_or(ArithError::Overflow)?,
             ));
         }
+        self.mul_fractions(rhs)
+    }
+
+    /// [`Number::mul`] when either side is not whole (out of line, as `add_fractions`).
+    #[inline(never)]
+    fn mul_fractions(self, rhs: Number) -> ArithResult {
         // Both operands are reduced, so cancelling across is enough: the result is reduced
         // and its denominator positive.
         let g1 = if rhs.den == 1 {
@@ -181,6 +197,17 @@ impl Number {
 
     /// `self / rhs` (true division, exact).
     pub fn div(self, rhs: Number) -> ArithResult {
+        if self.den == 1 && rhs.den == 1 {
+            // Whole numbers that divide evenly (most divisions in word problems): the quotient,
+            // without the gcd the general path works out.
+            if let (Ok(a), Ok(b)) = (i64::try_from(self.num), i64::try_from(rhs.num)) {
+                if a.checked_rem(b) == Some(0) {
+                    if let Some(q) = a.checked_div(b) {
+                        return Ok(Number::int(i128::from(q)));
+                    }
+                }
+            }
+        }
         self.mul(rhs.recip()?)
     }
 
@@ -205,6 +232,9 @@ impl Number {
 
     /// The largest integer not above the value (Python's `math.floor`).
     pub fn floor(self) -> Number {
+        if self.den == 1 {
+            return self;
+        }
         Number::int(Integer::div_floor(&self.num, &self.den))
     }
 
@@ -640,6 +670,48 @@ mod tests {
 
     fn n(s: &str) -> Number {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn whole_division_fast_path_is_the_general_quotient() {
+        let edges = [
+            0i128,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            7,
+            12,
+            -36,
+            100,
+            i128::from(i64::MAX),
+            i128::from(i64::MIN),
+            i128::from(i64::MIN) + 1,
+            i128::from(u64::MAX),
+            1 << 70,
+            i128::MIN + 1,
+            i128::MAX,
+        ];
+        let mut x: u64 = 11;
+        let mut nums: Vec<i128> = edges.to_vec();
+        for _ in 0..300 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            nums.push((x >> 40) as i128 - (1 << 23));
+            nums.push(((x >> 58) as i128 + 1) * if x & 1 == 0 { 1 } else { -1 });
+        }
+        let mut even = 0;
+        for &a in &nums {
+            for &b in &nums[..40] {
+                let (a, b) = (Number::int(a), Number::int(b));
+                let general = b.recip().and_then(|r| a.mul(r));
+                assert_eq!(a.div(b), general, "{a} / {b}");
+                even += usize::from(general.is_ok_and(|q| q.is_integer()));
+            }
+        }
+        assert!(even > 100);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::constraints::{check_nodes, holds_with_values, proxy_allowed, Constraints, Violation};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp, ValueChange};
-use crate::intervene::{graft_with_cascade, intervene, Diff, Intervention};
+use crate::intervene::{graft_graph, graft_with_cascade, intervene, Diff, Intervention};
 use crate::number::Number;
 
 /// Which kind of intervention to draw.
@@ -23,6 +23,9 @@ pub enum SampleKind {
     /// A new value for an input (basic intervention).
     SetInput,
 }
+
+/// The draws a sampler makes before giving up, unless told otherwise.
+pub(crate) const MAX_DRAWS: u32 = 200;
 
 /// Sampler settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +44,7 @@ impl Default for SampleConfig {
     fn default() -> Self {
         SampleConfig {
             kind: SampleKind::Graft,
-            max_draws: 200,
+            max_draws: MAX_DRAWS,
             targets: None,
         }
     }
@@ -109,6 +112,86 @@ pub fn sample_against(
     c: &Constraints,
     rng: &mut ChaCha8Rng,
 ) -> Result<Sampled, SampleError> {
+    let draw = Draw {
+        kind: cfg.kind,
+        max_draws: cfg.max_draws,
+        targets: cfg.targets.as_deref(),
+        diff: true,
+    };
+    let d = sample_draw(original, g, &draw, c, rng, &mut DrawRoom::default())?;
+    let diff = match d.diff {
+        Some(diff) => diff,
+        // Asked for above, so always there; worked out again rather than assumed.
+        None => {
+            intervene(g, &d.intervention)
+                .map_err(|e| SampleError::GaveUp {
+                    draws: d.draws,
+                    reason: e.to_string(),
+                })?
+                .1
+        }
+    };
+    Ok(Sampled {
+        intervention: d.intervention,
+        graph: d.graph,
+        diff,
+        draws: d.draws,
+    })
+}
+
+/// A successful [`sample_draw`]: a [`Sampled`] whose diff is made only when asked for.
+pub(crate) struct Drawn {
+    /// The intervention drawn.
+    pub(crate) intervention: Intervention,
+    /// The graph after it.
+    pub(crate) graph: Graph,
+    /// What changed, when [`Draw::diff`] asked for it.
+    pub(crate) diff: Option<Diff>,
+    /// How many draws it took.
+    pub(crate) draws: u32,
+}
+
+/// The vectors [`sample_draw`] works in, kept by a caller that samples again and again (the
+/// curriculum, round after round) so that each call reuses their room.
+#[derive(Default)]
+pub(crate) struct DrawRoom {
+    /// The nodes a draw picks from.
+    candidates: Vec<NodeId>,
+    /// A copy of the graph's values that each draw's change is simulated on.
+    values: Vec<Number>,
+    /// The simulation's scratch.
+    scratch: Scratch,
+    /// The value changes of the latest draw.
+    cascade: Vec<ValueChange>,
+}
+
+/// What [`sample_draw`] draws: a [`SampleConfig`] whose targets are borrowed.
+pub(crate) struct Draw<'a> {
+    /// What to draw.
+    pub(crate) kind: SampleKind,
+    /// The most draws before giving up.
+    pub(crate) max_draws: u32,
+    /// Allowed target nodes, as in [`SampleConfig::targets`].
+    pub(crate) targets: Option<&'a [NodeId]>,
+    /// Whether to make the [`Diff`] (the curriculum keeps only the graph).
+    pub(crate) diff: bool,
+}
+
+/// [`sample_against`] with the settings borrowed (the curriculum draws from lists it reuses).
+pub(crate) fn sample_draw(
+    original: &Graph,
+    g: &Graph,
+    cfg: &Draw<'_>,
+    c: &Constraints,
+    rng: &mut ChaCha8Rng,
+    room: &mut DrawRoom,
+) -> Result<Drawn, SampleError> {
+    let DrawRoom {
+        candidates,
+        values,
+        scratch,
+        cascade,
+    } = room;
     let eligible = |id: NodeId| -> bool {
         let Ok(node) = g.get(id) else { return false };
         match cfg.kind {
@@ -116,17 +199,19 @@ pub fn sample_against(
             SampleKind::Graft => !matches!(node.kind, NodeKind::Constant),
         }
     };
-    let candidates: Vec<NodeId> = match &cfg.targets {
-        Some(t) => t.iter().copied().filter(|&id| eligible(id)).collect(),
+    candidates.clear();
+    match cfg.targets {
+        Some(t) => candidates.extend(t.iter().copied().filter(|&id| eligible(id))),
         None => {
             let relevant = g.relevant();
-            g.order()
-                .iter()
-                .copied()
-                .filter(|&id| relevant[id.index()] && eligible(id))
-                .collect()
+            candidates.extend(
+                g.order()
+                    .iter()
+                    .copied()
+                    .filter(|&id| relevant[id.index()] && eligible(id)),
+            );
         }
-    };
+    }
     if candidates.is_empty() {
         return Err(SampleError::NoCandidates {
             reason: match cfg.kind {
@@ -137,10 +222,8 @@ pub fn sample_against(
     }
     // Draws are judged on a scratch copy of the values (the change is simulated, not made);
     // only the accepted draw is applied to a copy of the graph.
-    let mut values: Vec<Number> = g.values().to_vec();
-    let mut cascade: Vec<ValueChange> = Vec::new();
-    // Scratch vectors every draw's simulation reuses.
-    let mut scratch = Scratch::default();
+    values.clear();
+    values.extend_from_slice(g.values());
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
@@ -179,22 +262,32 @@ pub fn sample_against(
             root_value,
             root_checked,
             c,
-            &mut values,
-            &mut cascade,
-            &mut scratch,
+            values,
+            cascade,
+            scratch,
         ) {
             // A graft's cascade is the one just simulated: the graph is built without
             // computing it again.
             let made = match iv {
-                Intervention::Graft { node, f } => {
-                    graft_with_cascade(g, node, f, std::mem::take(&mut cascade))
+                Intervention::Graft { node, f } if cfg.diff => {
+                    graft_with_cascade(g, node, f, root_value, std::mem::take(cascade))
+                        .map(|(graph, diff)| (graph, Some(diff)))
                 }
-                _ => intervene(g, &iv),
+                Intervention::Graft { node, f } => {
+                    graft_graph(g, node, f, root_value, cascade).map(|graph| (graph, None))
+                }
+                _ => intervene(g, &iv).map(|(graph, diff)| (graph, Some(diff))),
             };
             match made {
                 Ok((graph, diff)) => {
-                    debug_assert!(check_nodes(original, &graph, touched(&diff), c).is_empty());
-                    return Ok(Sampled {
+                    debug_assert!(diff.as_ref().is_none_or(|diff| check_nodes(
+                        original,
+                        &graph,
+                        touched(diff),
+                        c
+                    )
+                    .is_empty()));
+                    return Ok(Drawn {
                         intervention: iv,
                         graph,
                         diff,
@@ -245,11 +338,6 @@ fn touched(diff: &Diff) -> impl Iterator<Item = NodeId> + '_ {
         .chain(diff.added.iter().copied())
 }
 
-/// Simulates every reader of `t` seeing `root_value` instead of `t`'s value: recomputes the
-/// descendants of `t` in `values` (a copy of `g`'s values, restored before returning) and
-/// checks the nodes whose value changed (and `t` itself when `root_checked`). False when a
-/// value cannot be computed or a rule is broken. When true, `cascade` holds the descendants
-/// whose value changed, in evaluation order (what [`Graph::cascade`] reports).
 /// Vectors a draw's simulation fills and empties again, kept between draws.
 #[derive(Default)]
 struct Scratch {
@@ -257,8 +345,17 @@ struct Scratch {
     changed: Vec<NodeId>,
     /// One node's operand values.
     args: Vec<Number>,
+    /// The descendants of the drawn target, in evaluation order.
+    desc: Vec<NodeId>,
+    /// One mark per node, for finding the descendants.
+    mark: Vec<bool>,
 }
 
+/// Simulates every reader of `t` seeing `root_value` instead of `t`'s value: recomputes the
+/// descendants of `t` in `values` (a copy of `g`'s values, restored before returning) and
+/// checks the nodes whose value changed (and `t` itself when `root_checked`). False when a
+/// value cannot be computed or a rule is broken. When true, `cascade` holds the descendants
+/// whose value changed, in evaluation order (what [`Graph::cascade`] reports).
 #[allow(clippy::too_many_arguments)]
 fn simulate(
     original: &Graph,
@@ -271,15 +368,20 @@ fn simulate(
     cascade: &mut Vec<ValueChange>,
     scratch: &mut Scratch,
 ) -> bool {
-    let desc = g.descendants(&[t]);
+    let Scratch {
+        changed,
+        args,
+        desc,
+        mark,
+    } = scratch;
+    g.descendants_of_into(t, mark, desc);
     values[t.index()] = root_value;
     let mut ok = true;
-    let Scratch { changed, args } = scratch;
     changed.clear();
     if root_checked {
         changed.push(t);
     }
-    for &id in &desc {
+    for &id in desc.iter() {
         let node = g.node(id);
         args.clear();
         args.extend(node.operands.iter().map(|o| values[o.index()]));
@@ -299,6 +401,7 @@ fn simulate(
     }
     ok = ok && holds_with_values(original, g, changed.iter().copied(), values, c);
     if ok {
+        cascade.reserve(changed.len());
         cascade.extend(
             changed
                 .iter()
@@ -311,7 +414,7 @@ fn simulate(
         );
     }
     values[t.index()] = g.value(t);
-    for &id in &desc {
+    for &id in desc.iter() {
         values[id.index()] = g.value(id);
     }
     ok
