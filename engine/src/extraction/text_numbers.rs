@@ -154,6 +154,19 @@ fn scan_numbers(text: &str) -> Vec<Mention> {
     out
 }
 
+/// Whether [`find_numbers`] may find a mention of `text` that starts at byte `i`, where the
+/// char before `i` is whitespace, `$` or `=`: a digit or `.` may start one, a letter only a
+/// number word (`five`, `a dozen`, `half`). `false` is sure (no mention starts there); `true`
+/// is not (a lone `.`).
+pub(crate) fn may_start_at(text: &str, i: usize) -> bool {
+    let Some(&b) = text.as_bytes().get(i) else {
+        return false;
+    };
+    b.is_ascii_digit()
+        || b == b'.'
+        || (b.is_ascii_alphabetic() && may_start_number_word(b) && scan_words(text, i).is_some())
+}
+
 /// Whether a word starting with letter `b` can be read by [`scan_words`]: the first letters
 /// (any case) of `a`/`an` and of every unit, tens, fraction, multiplier word and `dozen`.
 fn may_start_number_word(b: u8) -> bool {
@@ -632,6 +645,26 @@ fn scan_cardinal_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn may_start_at_misses_no_mention() {
+        // Every mention that starts after a space, `$` or `=` is one `may_start_at` allows;
+        // words that start none are ruled out.
+        let text = "Tom = three dozen pens, $4.50 = a half of .5 and 20% = twice 1/2 \
+                    = twenty-five = eggs_per_day = hundred = a dozen = an hour = 1,200";
+        for m in find_numbers(text) {
+            let i = m.span.start as usize;
+            if i > 0 && matches!(text.as_bytes()[i - 1], b' ' | b'$' | b'=') {
+                assert!(may_start_at(text, i), "{}", &text[i..]);
+            }
+        }
+        assert!(!may_start_at(text, 0));
+        assert!(!may_start_at("x = eggs_per_day", 4));
+        assert!(!may_start_at("x = an hour", 4));
+        assert!(!may_start_at("x = (y)", 4));
+        assert!(!may_start_at("x =", 3));
+        assert!(may_start_at("x = half", 4));
+    }
 
     #[test]
     fn the_memo_answers_as_the_scan_does() {

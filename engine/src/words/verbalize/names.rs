@@ -1013,7 +1013,7 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
 }
 
 /// A result written after an `=` in a solution sentence, with what naming reads of it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct StepResult {
     /// The number after the `=`.
     number: crate::text_numbers::Mention,
@@ -1040,6 +1040,24 @@ std::thread_local! {
 /// `$`), in order: all of [`step_name`] that does not depend on the step's value. A pure
 /// function of the sentence, memoized per thread.
 fn step_results(sentence: &str) -> std::rc::Rc<[StepResult]> {
+    // A result is a number right after an `=` (past spaces and `$`): where no `=` has a
+    // number start after it (a program's `total = price * count`), there is none, and the
+    // sentence is neither scanned nor kept.
+    let may_have_result = sentence.match_indices('=').any(|(i, _)| {
+        let after = &sentence[i + 1..];
+        after
+            .char_indices()
+            .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
+            .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
+    });
+    if !may_have_result {
+        return std::rc::Rc::from([]);
+    }
+    step_results_scanned(sentence)
+}
+
+/// [`step_results`] for a sentence that may have a result: scanned (through the memo).
+fn step_results_scanned(sentence: &str) -> std::rc::Rc<[StepResult]> {
     if let Some(hit) = STEP_RESULTS.with(|m| m.borrow().get(sentence).cloned()) {
         return hit;
     }
@@ -2328,6 +2346,43 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn step_results_skip_only_sentences_without_a_result() {
+        // The quick test ahead of the scan changes no result: each sentence gives what the
+        // scan gives.
+        for s in [
+            "eggs_sold = eggs_per_day - eggs_eaten - eggs_baked",
+            "half_price = price / 2",
+            "x = half",
+            "x = a dozen",
+            "x = a_dozen",
+            "x = five * y",
+            "x = fifty_five",
+            "x = $ 5",
+            "x =\u{a0}7",
+            "x == 3",
+            "a <= b",
+            "x = .5",
+            "x = . y",
+            "total = sum(items)",
+            "She sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.",
+            "He pays 3 * $4 = $12 for them.",
+            "So she has 20 / 2 = ten left.",
+            "It costs = twice that.",
+            "x =",
+            "= 4",
+            "no equals here 5",
+        ] {
+            assert_eq!(
+                step_results(s).to_vec(),
+                step_results_scanned(s).to_vec(),
+                "{s}"
+            );
+        }
+        assert!(step_results("eggs_sold = eggs_per_day - eggs_eaten").is_empty());
+        assert_eq!(step_results("x = 12 apples").len(), 1);
+    }
 
     /// `clause_end` as it was written first: every stop searched for in turn.
     fn clause_end_by_find(s: &str) -> &str {
