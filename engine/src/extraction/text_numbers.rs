@@ -175,20 +175,22 @@ pub(crate) fn may_start_at(text: &str, i: usize) -> bool {
 /// `an`, `dozen` or a word of [`UNIT_WORDS`], [`TENS_WORDS`], [`FRACTION_WORDS`] or
 /// [`MULTIPLIER_WORDS`]. Most words (`the`, `has`, `market`) start none and are skipped
 /// without reading them as a number.
+#[inline]
 fn may_start_number_word(bytes: &[u8], i: usize) -> bool {
-    // A letter's index, or the end of the word (anything but an ASCII letter).
+    // A letter's index (`| 0x20` lowercases an ASCII letter), or 26: the end of the word
+    // (anything but an ASCII letter).
     let at = |j: usize| match bytes.get(j) {
-        Some(b) if b.is_ascii_alphabetic() => (b.to_ascii_lowercase() - b'a') as usize,
+        Some(&b) if b.is_ascii_alphabetic() => ((b | 0x20) - b'a') as usize,
         _ => 26,
     };
-    let Some(first) = bytes.get(i).filter(|b| b.is_ascii_alphabetic()) else {
+    let a = at(i);
+    if a == 26 {
         return false;
-    };
-    let a = (first.to_ascii_lowercase() - b'a') as usize;
+    }
     let b = at(i + 1);
     let c = if b == 26 { 26 } else { at(i + 2) };
     let k = (a * 27 + b) * 27 + c;
-    NUMBER_WORD_STARTS[k / 64] >> (k % 64) & 1 == 1
+    (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1
 }
 
 /// The starts [`may_start_number_word`] looks up: per first three letters (27 symbols each: a

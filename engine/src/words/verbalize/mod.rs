@@ -1573,15 +1573,24 @@ fn unit_cap(phrase: &str) -> Option<Number> {
 /// The most a share asked for by `question` can be ("What percentage of the girls …?": 100;
 /// "What fraction of the cake …?": 1), when the original `answer` is such a share.
 fn share_cap(question: &str, answer: Number) -> Option<Number> {
-    let lower = question.to_ascii_lowercase();
-    let asks = |word: &str| {
-        lower
-            .match_indices(word)
-            .any(|(i, w)| lower[i + w.len()..].trim_start().starts_with("of "))
-    };
-    let cap = if asks("percent") || asks("percentage") || asks("%") {
+    // A word asks for a share when `of ` (any ASCII case) follows it past any spaces: read
+    // from each `of ` back, in one pass with nothing allocated.
+    let bytes = question.as_bytes();
+    let (mut hundred, mut one) = (false, false);
+    for j in 0..bytes.len().saturating_sub(2) {
+        if !((bytes[j] | 0x20) == b'o' && (bytes[j + 1] | 0x20) == b'f' && bytes[j + 2] == b' ') {
+            continue;
+        }
+        let before = question[..j].trim_end().as_bytes();
+        let ends = |w: &[u8]| {
+            before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
+        };
+        hundred |= ends(b"percent") || ends(b"percentage") || ends(b"%");
+        one |= ends(b"fraction") || ends(b"proportion");
+    }
+    let cap = if hundred {
         Number::int(100)
-    } else if asks("fraction") || asks("proportion") {
+    } else if one {
         Number::int(1)
     } else {
         return None;
@@ -3170,6 +3179,38 @@ mod tests {
         let mut h = g.clone();
         apply(&mut h, &graft(g.answer(), ProxyOp::Mul, 2)).unwrap();
         assert!(!sayable.within_bounds(&h), "150% of the flowers");
+        // The one-pass reading finds what a search for each word finds.
+        let searched = |question: &str, answer: Number| {
+            let lower = question.to_ascii_lowercase();
+            let asks = |word: &str| {
+                lower
+                    .match_indices(word)
+                    .any(|(i, w)| lower[i + w.len()..].trim_start().starts_with("of "))
+            };
+            let cap = if asks("percent") || asks("percentage") || asks("%") {
+                Number::int(100)
+            } else if asks("fraction") || asks("proportion") {
+                Number::int(1)
+            } else {
+                return None;
+            };
+            (answer >= Number::int(0) && answer <= cap).then_some(cap)
+        };
+        for q in [
+            "What PERCENTAGE  OF flowers?",
+            "What percent\u{a0}of the cake? And a fraction of it?",
+            "What fraction of",
+            "What fraction of the pie, in percent?",
+            "50% of them; what Proportion oF the rest?",
+            "of percent of fraction ofof of",
+            "What is the percent increase?",
+            "Percentageof cats?",
+            "’s percent of ",
+        ] {
+            for a in [n(0), n(1), n(30), n(150)] {
+                assert_eq!(share_cap(q, a), searched(q, a), "{q}");
+            }
+        }
         assert_eq!(
             share_cap("What percentage of flowers are not roses?", n(75)),
             Some(n(100))

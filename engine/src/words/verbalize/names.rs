@@ -370,9 +370,10 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             }
             // A number written twice for the same things (`two books … two
             // books`) would contradict a change to one of them.
+            // (Lowercased as `to_lowercase` does, borrowed where nothing changes.)
             let after = |end: usize| {
                 q.get(end..)
-                    .map(|t| t.split_whitespace().next().unwrap_or("").to_lowercase())
+                    .map(|t| lower(t.split_whitespace().next().unwrap_or("")))
             };
             if links
                 .iter()
@@ -391,6 +392,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // A bare count ("the number of people") only when nothing else in
             // the question counts the same nouns.
             let noun: String = after(m.end)
+                .as_deref()
                 .unwrap_or_default()
                 .chars()
                 .filter(|c| c.is_alphabetic())
