@@ -764,7 +764,7 @@ pub(super) struct CastParts {
     splits: std::cell::RefCell<Vec<(Box<str>, std::rc::Rc<Words>)>>,
 }
 
-/// A question's words ([`words_of`](super::names::words_of)) and the same words lowercased ([`lower_words_of`](super::names::lower_words_of)).
+/// A question's words ([`words_of`](super::names::words_of)) and the same words lowercased ([`lower`](super::names::lower) of each).
 struct Words {
     words: Vec<String>,
     lower: Vec<String>,
@@ -788,8 +788,7 @@ impl<'t> Cast<'t> {
         if let Some((_, w)) = kept.iter().find(|(t, _)| **t == *asked) {
             return std::rc::Rc::clone(w);
         }
-        // One split for both lists (each word lowercased from its own slice, as
-        // `lower_words_of` does).
+        // One split for both lists (each word lowercased from its own slice).
         let mut words = Vec::with_capacity(16);
         let mut lowered = Vec::with_capacity(16);
         for w in word_slices(asked) {

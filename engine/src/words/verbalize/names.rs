@@ -602,12 +602,13 @@ pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
 /// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
 pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let asked = question.trim().trim_end_matches('?');
-    let ws = words_of(asked);
-    let lower: Vec<String> = lower_words_of(asked);
-    if lower.len() >= 3 && lower[0] == "what" && matches!(lower[1].as_str(), "is" | "was") {
+    // The words as slices of the question, and lowercased (borrowed where nothing changes).
+    let ws: Vec<&str> = word_slices(asked).collect();
+    let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().map(|w| self::lower(w)).collect();
+    if lower.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
         // `What is their average age?` names "their average age".
         let np = &ws[2..];
-        if !opens_noun_phrase(&np[0]) || np.len() < 2 {
+        if !opens_noun_phrase(np[0]) || np.len() < 2 {
             return None;
         }
         let measure = if money {
@@ -618,14 +619,20 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         let lowered: Vec<String> = np
             .iter()
             .enumerate()
-            .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+            .map(|(i, w)| {
+                if i == 0 {
+                    lower_first(w)
+                } else {
+                    w.to_string()
+                }
+            })
             .collect();
         return finish(lowered.join(" "), measure);
     }
     if lower.len() >= 4
         && lower[0] == "how"
         && lower[1] == "old"
-        && matches!(lower[2].as_str(), "is" | "was")
+        && matches!(&*lower[2], "is" | "was")
     {
         // `How old is Sarah?` names "Sarah's age".
         let who = &ws[3..];
@@ -633,7 +640,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             [w] if w.eq_ignore_ascii_case("he") => "his age".to_string(),
             [w] if w.eq_ignore_ascii_case("she") => "her age".to_string(),
             [w] if w.starts_with(|c: char| c.is_uppercase()) => format!("{w}'s age"),
-            [w, now] if w.starts_with(|c: char| c.is_uppercase()) && now == "now" => {
+            [w, now] if w.starts_with(|c: char| c.is_uppercase()) && *now == "now" => {
                 format!("{w}'s age now")
             }
             _ => return None,
@@ -643,7 +650,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     if lower.len() >= 5 && lower[0] == "how" && lower[1] == "much" {
         // `How much will Kath pay for the tickets?` names "the amount of money Kath will pay
         // for the tickets"; `How much water is in the tank?` "the amount of water in the tank".
-        let (what, at) = match lower[2].as_str() {
+        let (what, at) = match &*lower[2] {
             "money" => ("money".to_string(), 3),
             "more" | "less" | "longer" | "faster" | "taller" | "farther" | "further" => {
                 return None
@@ -670,7 +677,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         if what.is_empty() || lower.len() <= at + 1 {
             return None;
         }
-        let aux = lower[at].as_str();
+        let aux = &*lower[at];
         let rest = &ws[at + 1..];
         let phrase = match aux {
             "do" | "does" | "did" => {
@@ -712,7 +719,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     // The noun: words up to the auxiliary.
     let aux_at = lower.iter().skip(2).position(|w| {
         matches!(
-            w.as_str(),
+            &**w,
             "do" | "does"
                 | "did"
                 | "will"
@@ -731,27 +738,39 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     if !(3..=5).contains(&aux_at) {
         return None;
     }
-    if matches!(lower[2].as_str(), "more" | "fewer" | "less") {
+    if matches!(&*lower[2], "more" | "fewer" | "less") {
         return None;
     }
     let noun = lower[2..aux_at].join(" ");
-    if !is_plural(lower[aux_at - 1].as_str()) {
+    if !is_plural(&lower[aux_at - 1]) {
         return None;
     }
-    let aux = lower[aux_at].as_str();
-    let rest: Vec<String> = ws[aux_at + 1..].to_vec();
+    let aux = &*lower[aux_at];
+    let rest: &[&str] = &ws[aux_at + 1..];
     let rest_s = rest
         .iter()
         .enumerate()
-        .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+        .map(|(i, w)| {
+            if i == 0 {
+                lower_first(w)
+            } else {
+                w.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ");
     // The subject after the auxiliary: a name, a pronoun, or a determiner and its noun.
-    let subj = subject_len(&rest);
-    let lowered = |ws: &[String]| -> Vec<String> {
+    let subj = subject_len(rest);
+    let lowered = |ws: &[&str]| -> Vec<String> {
         ws.iter()
             .enumerate()
-            .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+            .map(|(i, w)| {
+                if i == 0 {
+                    lower_first(w)
+                } else {
+                    w.to_string()
+                }
+            })
             .collect()
     };
     let phrase = match aux {
@@ -762,7 +781,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         {
             format!(
                 "the number of {noun} there {aux}{}",
-                join_rest(&rest[1..], &None)
+                rest[1..].iter().fold(String::new(), |mut s, w| {
+                    s.push(' ');
+                    s.push_str(w);
+                    s
+                })
             )
         }
         "are" | "were" | "is" | "was" if subj == 0 => format!("the number of {noun} {rest_s}"),
@@ -773,7 +796,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             if rest.len() <= subj {
                 return None;
             }
-            format!("the number of {noun} {}", conjugated(&rest, subj, aux))
+            format!("the number of {noun} {}", conjugated(rest, subj, aux))
         }
         _ => {
             if rest.len() <= subj {
@@ -806,10 +829,16 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
 }
 
 /// Words joined with the first one lowercased unless it is a name.
-fn lower_words(ws: &[String]) -> String {
+fn lower_words(ws: &[&str]) -> String {
     ws.iter()
         .enumerate()
-        .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+        .map(|(i, w)| {
+            if i == 0 {
+                lower_first(w)
+            } else {
+                w.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -821,7 +850,7 @@ fn is_subject_word(w: &str) -> bool {
 
 /// How many words open `rest` as a clause's subject: a name, a pronoun, or a determiner
 /// (a possessive too) and its noun; 0 when it does not open with one.
-fn subject_len(rest: &[String]) -> usize {
+fn subject_len(rest: &[&str]) -> usize {
     // `Javier and Sanda`: two people.
     if rest.len() > 3
         && rest[1].eq_ignore_ascii_case("and")
@@ -848,7 +877,7 @@ fn subject_len(rest: &[String]) -> usize {
 /// `rest` (subject, verb, the rest) with the verb in the tense `aux` (do/does/did) asked
 /// for: `she spend at the butchers` after `did` → "she spent at the butchers". Adverbs
 /// before the verb (`personally`) are kept.
-fn conjugated(rest: &[String], subj: usize, aux: &str) -> String {
+fn conjugated(rest: &[&str], subj: usize, aux: &str) -> String {
     let mut out: Vec<String> = Vec::with_capacity(rest.len());
     let mut done = false;
     for (i, w) in rest.iter().enumerate() {
@@ -863,7 +892,7 @@ fn conjugated(rest: &[String], subj: usize, aux: &str) -> String {
             });
             done = true;
         } else {
-            out.push(w.clone());
+            out.push(w.to_string());
         }
     }
     out.join(" ")
@@ -2083,12 +2112,6 @@ pub(super) fn word_slices(s: &str) -> impl Iterator<Item = &str> {
             })
         })
         .filter(|w| !w.is_empty())
-}
-
-/// [`words_of`] lowercased, each word lowercased from its slice of `s` (one allocation a
-/// word, not two).
-pub(super) fn lower_words_of(s: &str) -> Vec<String> {
-    word_slices(s).map(str::to_lowercase).collect()
 }
 
 /// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
