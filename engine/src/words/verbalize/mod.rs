@@ -211,16 +211,20 @@ impl Sayable {
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the
         // other, and a change inside the graph would then not be the change the text tells.
-        let steps: FxHashSet<Number> = original
-            .ids()
-            .filter(|&id| original.node(id).kind.is_operation())
-            .map(|id| original.value(id))
-            .collect();
-        let inputs: FxHashSet<Number> = original
-            .ids()
-            .filter(|&id| matches!(original.node(id).kind, NodeKind::Input { .. }))
-            .map(|id| original.value(id))
-            .collect();
+        // (Every set and count below is made at its full size at once: no rehashing.)
+        let n = original.len();
+        let mut steps: FxHashSet<Number> =
+            FxHashSet::with_capacity_and_hasher(n, Default::default());
+        let mut inputs: FxHashSet<Number> =
+            FxHashSet::with_capacity_and_hasher(n, Default::default());
+        for id in original.ids() {
+            let kind = &original.node(id).kind;
+            if kind.is_operation() {
+                steps.insert(original.value(id));
+            } else if matches!(kind, NodeKind::Input { .. }) {
+                inputs.insert(original.value(id));
+            }
+        }
         let suspect = ctx.mentions.iter().any(|m| {
             m.node.is_none()
                 && matches!(ctx.kind_at(m), MentionKind::Digits | MentionKind::Money)
@@ -259,7 +263,8 @@ impl Sayable {
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
         // says it changes.
-        let mut given: FxHashMap<Number, usize> = FxHashMap::default();
+        let mut given: FxHashMap<Number, usize> =
+            FxHashMap::with_capacity_and_hasher(n, Default::default());
         for id in original.ids() {
             if matches!(
                 original.node(id).kind,
@@ -270,7 +275,8 @@ impl Sayable {
         }
         // The same goes for a number the question writes twice ("five girls … five boys"): the
         // solution may read one mention for both.
-        let mut written: FxHashMap<Number, usize> = FxHashMap::default();
+        let mut written: FxHashMap<Number, usize> =
+            FxHashMap::with_capacity_and_hasher(ctx.mentions.len(), Default::default());
         for m in &ctx.mentions {
             *written.entry(m.value).or_default() += 1;
         }
@@ -310,7 +316,8 @@ impl Sayable {
         // A step whose value another quantity shares (Dale's eggs and Andrew's eggs both
         // 2 × $3; Dale's toast $2 and his 2 eggs): the extraction may have read one for the
         // other, so a change to it may change more than the text says.
-        let mut values: FxHashMap<Number, usize> = FxHashMap::default();
+        let mut values: FxHashMap<Number, usize> =
+            FxHashMap::with_capacity_and_hasher(n, Default::default());
         for id in original.ids() {
             *values.entry(original.value(id)).or_default() += 1;
         }
