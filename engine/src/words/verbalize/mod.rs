@@ -1616,16 +1616,24 @@ fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
     if !sent.starts_with("If ") || !sent.is_ascii() {
         return None;
     }
-    let lower = sent.to_ascii_lowercase();
-    let starts = [
-        ", how ",
-        ", what ",
-        ", calculate ",
-        ", find ",
-        ", determine ",
-        ", which ",
+    // The first comma that opens a question (any ASCII case), in one pass over the commas.
+    let starts: [&[u8]; 6] = [
+        b", how ",
+        b", what ",
+        b", calculate ",
+        b", find ",
+        b", determine ",
+        b", which ",
     ];
-    let comma = starts.iter().filter_map(|p| lower.find(p)).min()?;
+    let bytes = sent.as_bytes();
+    let comma = (0..bytes.len()).find(|&i| {
+        bytes[i] == b',' && {
+            let rest = &bytes[i..];
+            starts
+                .iter()
+                .any(|p| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p))
+        }
+    })?;
     // One condition only: no other clause break before the question.
     if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
         return None;
@@ -2340,6 +2348,46 @@ fn first_threshold(cond: &Cond) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_question_finds_the_first_comma_that_asks() {
+        // The one pass over the commas cuts where the earliest of the searched openings is.
+        let searched = |q: &str, s: usize, e: usize| -> Option<(usize, usize)> {
+            let sent = q.get(s..e)?;
+            if !sent.starts_with("If ") || !sent.is_ascii() {
+                return None;
+            }
+            let lower = sent.to_ascii_lowercase();
+            let comma = [
+                ", how ",
+                ", what ",
+                ", calculate ",
+                ", find ",
+                ", determine ",
+                ", which ",
+            ]
+            .iter()
+            .filter_map(|p| lower.find(p))
+            .min()?;
+            if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
+                return None;
+            }
+            Some((s + comma, s + comma + 2))
+        };
+        let q = "Tom has 3 pens. If he buys 2 more, HOW many pens does he have? \
+                 If he sells them, What, how many are left? If so, how? If each costs $2, \
+                 calculate, find the total. If Ann, Bo and Cy come, which one? If it rains , how \
+                 long? If he runs 3 miles, Determine his speed. If x, how";
+        let n = q.len();
+        for s in 0..n {
+            for e in [s + 20, s + 45, s + 80, n] {
+                if q.is_char_boundary(s) && e <= n {
+                    assert_eq!(split_question(q, s, e), searched(q, s, e), "{s} {e}");
+                }
+            }
+        }
+        assert!(split_question(q, 16, 62).is_some());
+    }
 
     #[test]
     fn unit_caps_by_phrase() {
