@@ -450,35 +450,38 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         cuts_a_proper_name(&n.phrase, q)
             // A relative amount ("spent more than"; `the number of children more
             // children there are than adults`).
-            || (n.phrase.contains(" than ")
-                && n.phrase
-                    .split(' ')
-                    .any(|w| matches!(w, "more" | "fewer" | "less")))
+            || (n.phrase.as_bytes().windows(6).any(|w| w == b" than ")
+                && phrase_words(&n.phrase).any(|w| matches!(w, b"more" | b"fewer" | b"less")))
             // A step's total when the question asks for a total too ("the total number of
             // hours it took to cover the whole trip", a day's, read as the two days' total
             // asked for).
             || (id != original.answer()
                 && node.kind.is_operation()
-                && n.phrase.split(' ').any(|w| w == "total")
+                && phrase_words(&n.phrase).any(|w| w == b"total")
                 && asks_total(q, sents))
             // A bare "the total", "the difference": of what?
             || n.phrase.strip_prefix("the ").is_some_and(|rest| {
-                rest.split(' ').all(|w| {
+                phrase_words(rest).all(|w| {
                     matches!(
                         w,
-                        "total" | "sum" | "difference" | "result" | "answer" | "amount" | "number"
-                            | "final" | "overall"
+                        b"total"
+                            | b"sum"
+                            | b"difference"
+                            | b"result"
+                            | b"answer"
+                            | b"amount"
+                            | b"number"
+                            | b"final"
+                            | b"overall"
                     )
                 })
             })
             // Two clauses run together ("the number of minutes she has a sprained wrist and
             // it takes to frost a cake"): no one quantity.
-            || [" and it ", " and she ", " and he ", " and they ", " and we ", " and i "]
-                .iter()
-                .any(|w| n.phrase.contains(w))
+            || two_clauses(&n.phrase)
             // A probability is not a quantity a story changes.
-            || n.phrase.split(' ').any(|w| {
-                matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
+            || phrase_words(&n.phrase).any(|w| {
+                matches!(w, b"probability" | b"chance" | b"chances" | b"likely" | b"odds")
             })
             || n.phrase.split(' ').any(|w| {
                 // Trimming a suffix keeps the first letter (or leaves nothing), so a word
@@ -512,6 +515,24 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     slot
 }
 
+/// The words of `phrase` between single spaces, as bytes: what `phrase.split(' ')` gives,
+/// read without a char searcher (a space is one byte).
+fn phrase_words(phrase: &str) -> impl Iterator<Item = &[u8]> {
+    phrase.as_bytes().split(|&b| b == b' ')
+}
+
+/// Whether `phrase` holds ` and it `, ` and she `, ` and he `, ` and they `, ` and we ` or
+/// ` and i `: two clauses run together (read in one pass over the spaces).
+fn two_clauses(phrase: &str) -> bool {
+    let b = phrase.as_bytes();
+    (0..b.len()).any(|i| {
+        b[i..].starts_with(b" and ")
+            && [&b"it "[..], b"she ", b"he ", b"they ", b"we ", b"i "]
+                .iter()
+                .any(|w| b[i + 5..].starts_with(w))
+    })
+}
+
 /// Whether the last of the sentences `sents` of problem `q` (its question) asks for a
 /// total.
 fn asks_total(q: &str, sents: &[(usize, usize)]) -> bool {
@@ -527,7 +548,11 @@ fn asks_total(q: &str, sents: &[(usize, usize)]) -> bool {
 /// What a name of a remainder counts ("slices" in "the number of slices of cake left"),
 /// when it names one.
 fn left_of(phrase: &str) -> Option<&str> {
-    if !phrase.split(' ').any(|w| w == "left" || w == "remaining") {
+    if !phrase
+        .as_bytes()
+        .split(|&b| b == b' ')
+        .any(|w| w == b"left" || w == b"remaining")
+    {
         return None;
     }
     ["number of ", "amount of "]
@@ -2010,28 +2035,28 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     }
     // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
     // agree with.
-    if !phrase.contains(" of ")
-        && phrase
-            .split(' ')
-            .next_back()
+    // (The words `ws` are read once, not split again for each test.)
+    if !phrase.as_bytes().windows(4).any(|w| w == b" of ")
+        && ws
+            .last()
             .is_some_and(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && is_plural(w))
     {
         return None;
     }
     // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
     // each taller`: a difference, not a quantity.
-    if phrase.split(' ').any(|w| COMPARATIVES.contains(&w)) {
+    if ws.iter().any(|w| COMPARATIVES.contains(w)) {
         return None;
     }
-    let n = phrase.split(' ').count();
+    let n = ws.len();
     if !(2..=16).contains(&n)
         || !find_numbers(&phrase).is_empty()
         || phrase
             .chars()
             .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
-        || phrase.split(' ').next_back().is_some_and(|w| {
+        || ws.last().is_some_and(|w| {
             matches!(
-                w,
+                *w,
                 "of" | "the"
                     | "a"
                     | "an"
@@ -2060,13 +2085,10 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
                     | "fewer"
             )
         })
-        || phrase
-            .split(' ')
-            .any(|w| matches!(w, "that" | "which" | "who" | "how" | "what"))
-        || phrase
-            .split(' ')
-            .next_back()
-            .is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
+        || ws
+            .iter()
+            .any(|w| matches!(*w, "that" | "which" | "who" | "how" | "what"))
+        || ws.last().is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
     {
         return None;
     }
@@ -2371,6 +2393,37 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phrase_words_and_two_clauses_read_as_the_searches_do() {
+        let pronouns = [
+            " and it ",
+            " and she ",
+            " and he ",
+            " and they ",
+            " and we ",
+            " and i ",
+        ];
+        for p in [
+            "the number of minutes she has a sprained wrist and it takes to frost a cake",
+            "x and and it y",
+            " and i ",
+            "and it ",
+            "the cats and dogs and they",
+            "the number of apples  and  she eats",
+            "",
+            " ",
+            "a  b ",
+        ] {
+            assert_eq!(
+                two_clauses(p),
+                pronouns.iter().any(|w| p.contains(w)),
+                "{p}"
+            );
+            let split: Vec<&[u8]> = p.split(' ').map(str::as_bytes).collect();
+            assert_eq!(phrase_words(p).collect::<Vec<_>>(), split, "{p}");
+        }
+    }
 
     #[test]
     fn step_results_skip_only_sentences_without_a_result() {
