@@ -119,6 +119,12 @@ std::thread_local! {
 
 /// [`find_numbers`] without the memo: the scan itself.
 fn scan_numbers(text: &str) -> Vec<Mention> {
+    scan_numbers_with(text, may_start_number_word)
+}
+
+/// [`scan_numbers`], reading as number words only the words `may_start` allows (a test
+/// compares the scan with one that reads every word).
+fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Vec<Mention> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -132,12 +138,9 @@ fn scan_numbers(text: &str) -> Vec<Mention> {
             out.push(m);
             i = end;
         } else if b.is_ascii_alphabetic() && !is_word_byte(prev) && !is_non_ascii_before(text, i) {
-            // Most words cannot start a number (no number word begins with their letter):
-            // skipped without reading them as one.
-            match may_start_number_word(b)
-                .then(|| scan_words(text, i))
-                .flatten()
-            {
+            // Most words cannot start a number (no number word begins with their first
+            // letters): skipped without reading them as one.
+            match may_start(bytes, i).then(|| scan_words(text, i)).flatten() {
                 Some((m, end)) => {
                     out.push(m);
                     i = end;
@@ -154,14 +157,78 @@ fn scan_numbers(text: &str) -> Vec<Mention> {
     out
 }
 
-/// Whether a word starting with letter `b` can be read by [`scan_words`]: the first letters
-/// (any case) of `a`/`an` and of every unit, tens, fraction, multiplier word and `dozen`.
-fn may_start_number_word(b: u8) -> bool {
-    matches!(
-        b.to_ascii_lowercase(),
-        b'a' | b'c' | b'd' | b'e' | b'f' | b'h' | b'n' | b'o' | b'p' | b'q' | b's' | b't' | b'z'
-    )
+/// Whether [`find_numbers`] may find a mention of `text` that starts at byte `i`, where the
+/// char before `i` is whitespace, `$` or `=`: a digit or `.` may start one, a letter only a
+/// number word (`five`, `a dozen`, `half`). `false` is sure (no mention starts there); `true`
+/// is not (a lone `.`).
+pub(crate) fn may_start_at(text: &str, i: usize) -> bool {
+    let Some(&b) = text.as_bytes().get(i) else {
+        return false;
+    };
+    b.is_ascii_digit()
+        || b == b'.'
+        || (may_start_number_word(text.as_bytes(), i) && scan_words(text, i).is_some())
 }
+
+/// Whether the word at byte `i` of `bytes` (an ASCII letter) can be read by [`scan_words`]:
+/// whether its first three letters, any case (fewer when the word is shorter), start `a`,
+/// `an`, `dozen` or a word of [`UNIT_WORDS`], [`TENS_WORDS`], [`FRACTION_WORDS`] or
+/// [`MULTIPLIER_WORDS`]. Most words (`the`, `has`, `market`) start none and are skipped
+/// without reading them as a number.
+#[inline]
+fn may_start_number_word(bytes: &[u8], i: usize) -> bool {
+    // A letter's index (`| 0x20` lowercases an ASCII letter), or 26: the end of the word
+    // (anything but an ASCII letter).
+    let at = |j: usize| match bytes.get(j) {
+        Some(&b) if b.is_ascii_alphabetic() => ((b | 0x20) - b'a') as usize,
+        _ => 26,
+    };
+    let a = at(i);
+    if a == 26 {
+        return false;
+    }
+    let b = at(i + 1);
+    let c = if b == 26 { 26 } else { at(i + 2) };
+    let k = (a * 27 + b) * 27 + c;
+    (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1
+}
+
+/// The starts [`may_start_number_word`] looks up: per first three letters (27 symbols each: a
+/// letter or the end of the word), one bit.
+const NUMBER_WORD_STARTS: [u64; 27 * 27 * 27 / 64 + 1] = {
+    let mut t = [0u64; 27 * 27 * 27 / 64 + 1];
+    let lists: [&[&[u8]]; 5] = [
+        UNIT_WORDS,
+        TENS_WORDS,
+        FRACTION_WORDS,
+        MULTIPLIER_WORDS,
+        &[b"a", b"an", b"dozen"],
+    ];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut n = 0;
+        while n < lists[l].len() {
+            let w = lists[l][n];
+            // A symbol per place: the lowercase letter, or the end of the word.
+            let mut k = 0;
+            let mut j = 0;
+            while j < 3 {
+                let s = if j < w.len() {
+                    assert!(w[j].is_ascii_lowercase());
+                    (w[j] - b'a') as usize
+                } else {
+                    26
+                };
+                k = k * 27 + s;
+                j += 1;
+            }
+            t[k / 64] |= 1 << (k % 64);
+            n += 1;
+        }
+        l += 1;
+    }
+    t
+};
 
 fn next_is_digit(bytes: &[u8], i: usize) -> bool {
     bytes.get(i).is_some_and(u8::is_ascii_digit)
@@ -354,9 +421,26 @@ fn scan_fraction(bytes: &[u8], i: usize) -> Option<(Number, usize)> {
     Some((Number::ratio(a, b).ok()?, k))
 }
 
-/// The value of a number word below twenty, a tens word, or a scale word.
-fn unit_word(w: &[u8]) -> Option<i128> {
-    Some(match w {
+/// A number word lookup (`fn`, a `match` on the lowercase bytes) and the list of the words
+/// it reads (`const`), made from one list so that [`NUMBER_WORD_STARTS`] misses none.
+macro_rules! number_words {
+    ($(#[$doc:meta])* fn $name:ident, const $list:ident; $($($w:literal)|+ => $v:expr,)+) => {
+        $(#[$doc])*
+        fn $name(w: &[u8]) -> Option<i128> {
+            Some(match w {
+                $($($w)|+ => $v,)+
+                _ => return None,
+            })
+        }
+
+        /// The words the lookup of the same list reads.
+        const $list: &[&[u8]] = &[$($($w,)+)+];
+    };
+}
+
+number_words! {
+    /// The value of a number word below twenty, a tens word, or a scale word.
+    fn unit_word, const UNIT_WORDS;
         b"zero" => 0,
         b"one" => 1,
         b"two" => 2,
@@ -377,12 +461,11 @@ fn unit_word(w: &[u8]) -> Option<i128> {
         b"seventeen" => 17,
         b"eighteen" => 18,
         b"nineteen" => 19,
-        _ => return None,
-    })
 }
 
-fn tens_word(w: &[u8]) -> Option<i128> {
-    Some(match w {
+number_words! {
+    /// The value of a tens word.
+    fn tens_word, const TENS_WORDS;
         b"twenty" => 20,
         b"thirty" => 30,
         b"forty" => 40,
@@ -391,8 +474,6 @@ fn tens_word(w: &[u8]) -> Option<i128> {
         b"seventy" => 70,
         b"eighty" => 80,
         b"ninety" => 90,
-        _ => return None,
-    })
 }
 
 fn scale_word(w: &[u8]) -> Option<i128> {
@@ -405,9 +486,9 @@ fn scale_word(w: &[u8]) -> Option<i128> {
     })
 }
 
-/// A fraction word and its denominator: `half` 2, `third(s)` 3, `quarter(s)` 4, ….
-fn fraction_word(w: &[u8]) -> Option<i128> {
-    Some(match w {
+number_words! {
+    /// A fraction word and its denominator: `half` 2, `third(s)` 3, `quarter(s)` 4, ….
+    fn fraction_word, const FRACTION_WORDS;
         b"half" | b"halves" => 2,
         b"third" | b"thirds" => 3,
         b"quarter" | b"quarters" | b"fourth" | b"fourths" => 4,
@@ -417,18 +498,14 @@ fn fraction_word(w: &[u8]) -> Option<i128> {
         b"eighth" | b"eighths" => 8,
         b"ninth" | b"ninths" => 9,
         b"tenth" | b"tenths" => 10,
-        _ => return None,
-    })
 }
 
-/// Multiplier words: `twice` 2, `triple` 3, ….
-fn multiplier_word(w: &[u8]) -> Option<i128> {
-    Some(match w {
+number_words! {
+    /// Multiplier words: `twice` 2, `triple` 3, ….
+    fn multiplier_word, const MULTIPLIER_WORDS;
         b"twice" | b"double" | b"doubled" | b"doubles" | b"doubling" | b"pair" | b"couple" => 2,
         b"triple" | b"tripled" | b"triples" | b"thrice" | b"tripling" => 3,
         b"quadruple" | b"quadrupled" => 4,
-        _ => return None,
-    })
 }
 
 /// A lowercase ASCII copy of a short word, without allocating.
@@ -634,6 +711,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn may_start_at_misses_no_mention() {
+        // Every mention that starts after a space, `$` or `=` is one `may_start_at` allows;
+        // words that start none are ruled out.
+        let text = "Tom = three dozen pens, $4.50 = a half of .5 and 20% = twice 1/2 \
+                    = twenty-five = eggs_per_day = hundred = a dozen = an hour = 1,200";
+        for m in find_numbers(text) {
+            let i = m.span.start as usize;
+            if i > 0 && matches!(text.as_bytes()[i - 1], b' ' | b'$' | b'=') {
+                assert!(may_start_at(text, i), "{}", &text[i..]);
+            }
+        }
+        assert!(!may_start_at(text, 0));
+        assert!(!may_start_at("x = eggs_per_day", 4));
+        assert!(!may_start_at("x = an hour", 4));
+        assert!(!may_start_at("x = (y)", 4));
+        assert!(!may_start_at("x =", 3));
+        assert!(may_start_at("x = half", 4));
+    }
+
+    #[test]
     fn the_memo_answers_as_the_scan_does() {
         // More long texts than the memo keeps, asked in turn and again: every answer is the
         // scan's, whether it comes from the memo or not.
@@ -791,9 +888,11 @@ mod tests {
             "quadruple",
         ];
         for w in words {
-            let b = w.as_bytes()[0];
-            assert!(may_start_number_word(b), "{w}");
-            assert!(may_start_number_word(b.to_ascii_uppercase()), "{w}");
+            assert!(may_start_number_word(w.as_bytes(), 0), "{w}");
+            assert!(
+                may_start_number_word(upper_first_ascii(w).as_bytes(), 0),
+                "{w}"
+            );
             // And the scan reads it, capitalised too.
             let text = format!("{} {w} more.", upper_first_ascii(w));
             assert!(
@@ -805,9 +904,42 @@ mod tests {
         assert_eq!(f.len(), 4);
         // Words with other first letters are never numbers.
         for w in ["many", "boxes", "with", "you", "gives", "big"] {
-            assert!(!may_start_number_word(w.as_bytes()[0]), "{w}");
+            assert!(!may_start_number_word(w.as_bytes(), 0), "{w}");
             assert!(found(w).is_empty());
         }
+    }
+
+    #[test]
+    fn skipped_words_are_never_numbers() {
+        // Every word of the lists starts a number, in any case.
+        let lists = [UNIT_WORDS, TENS_WORDS, FRACTION_WORDS, MULTIPLIER_WORDS];
+        for w in lists.iter().flat_map(|l| l.iter()) {
+            let w = std::str::from_utf8(w).expect("ASCII");
+            for t in [w.to_string(), upper_first_ascii(w), w.to_ascii_uppercase()] {
+                assert!(may_start_number_word(t.as_bytes(), 0), "{t}");
+                assert!(scan_words(&t, 0).is_some(), "{t}");
+            }
+        }
+        // The scan that skips words finds what the scan that reads every word finds.
+        let texts = [
+            "Janet’s ducks lay 16 eggs per day. She eats three for breakfast and bakes a dozen \
+             muffins with four. She sells the remainder for $2 per egg. How much does she make?",
+            "A robe takes two and a half bolts of blue fiber and half that much white fiber, a \
+             third as much red, twice the green and a hundred yards. An hour, an eighth, thrice.",
+            "THE TWENTY-FIVE Forty Thousand quadrupled Doubling pairs of seventeen sixths a \
+             quarter, an a, a a a, the then there thirty-one fifty fifth Fifths tripling.",
+            "Tom, Ann, Zoe, Sixty-six seventy zero ones onerous tenths tenant Hal halves \
+             halving doublet coupled couples, a-dozen, dozens, a-half, quarters, x a",
+        ];
+        for t in texts {
+            assert_eq!(scan_numbers(t), scan_numbers_with(t, |_, _| true), "{t}");
+        }
+        assert!(!may_start_number_word(b"the", 0));
+        assert!(!may_start_number_word(b"has", 0));
+        assert!(!may_start_number_word(b"and", 0));
+        assert!(may_start_number_word(b"an", 0));
+        assert!(may_start_number_word(b"a", 0));
+        assert!(may_start_number_word(b"A.", 0));
     }
 
     fn upper_first_ascii(w: &str) -> String {

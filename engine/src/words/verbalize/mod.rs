@@ -211,16 +211,20 @@ impl Sayable {
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the
         // other, and a change inside the graph would then not be the change the text tells.
-        let steps: FxHashSet<Number> = original
-            .ids()
-            .filter(|&id| original.node(id).kind.is_operation())
-            .map(|id| original.value(id))
-            .collect();
-        let inputs: FxHashSet<Number> = original
-            .ids()
-            .filter(|&id| matches!(original.node(id).kind, NodeKind::Input { .. }))
-            .map(|id| original.value(id))
-            .collect();
+        // (Every set and count below is made at its full size at once: no rehashing.)
+        let n = original.len();
+        let mut steps: FxHashSet<Number> =
+            FxHashSet::with_capacity_and_hasher(n, Default::default());
+        let mut inputs: FxHashSet<Number> =
+            FxHashSet::with_capacity_and_hasher(n, Default::default());
+        for id in original.ids() {
+            let kind = &original.node(id).kind;
+            if kind.is_operation() {
+                steps.insert(original.value(id));
+            } else if matches!(kind, NodeKind::Input { .. }) {
+                inputs.insert(original.value(id));
+            }
+        }
         let suspect = ctx.mentions.iter().any(|m| {
             m.node.is_none()
                 && matches!(ctx.kind_at(m), MentionKind::Digits | MentionKind::Money)
@@ -259,7 +263,8 @@ impl Sayable {
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
         // says it changes.
-        let mut given: FxHashMap<Number, usize> = FxHashMap::default();
+        let mut given: FxHashMap<Number, usize> =
+            FxHashMap::with_capacity_and_hasher(n, Default::default());
         for id in original.ids() {
             if matches!(
                 original.node(id).kind,
@@ -270,7 +275,8 @@ impl Sayable {
         }
         // The same goes for a number the question writes twice ("five girls … five boys"): the
         // solution may read one mention for both.
-        let mut written: FxHashMap<Number, usize> = FxHashMap::default();
+        let mut written: FxHashMap<Number, usize> =
+            FxHashMap::with_capacity_and_hasher(ctx.mentions.len(), Default::default());
         for m in &ctx.mentions {
             *written.entry(m.value).or_default() += 1;
         }
@@ -310,7 +316,8 @@ impl Sayable {
         // A step whose value another quantity shares (Dale's eggs and Andrew's eggs both
         // 2 × $3; Dale's toast $2 and his 2 eggs): the extraction may have read one for the
         // other, so a change to it may change more than the text says.
-        let mut values: FxHashMap<Number, usize> = FxHashMap::default();
+        let mut values: FxHashMap<Number, usize> =
+            FxHashMap::with_capacity_and_hasher(n, Default::default());
         for id in original.ids() {
             *values.entry(original.value(id)).or_default() += 1;
         }
@@ -1573,15 +1580,24 @@ fn unit_cap(phrase: &str) -> Option<Number> {
 /// The most a share asked for by `question` can be ("What percentage of the girls …?": 100;
 /// "What fraction of the cake …?": 1), when the original `answer` is such a share.
 fn share_cap(question: &str, answer: Number) -> Option<Number> {
-    let lower = question.to_ascii_lowercase();
-    let asks = |word: &str| {
-        lower
-            .match_indices(word)
-            .any(|(i, w)| lower[i + w.len()..].trim_start().starts_with("of "))
-    };
-    let cap = if asks("percent") || asks("percentage") || asks("%") {
+    // A word asks for a share when `of ` (any ASCII case) follows it past any spaces: read
+    // from each `of ` back, in one pass with nothing allocated.
+    let bytes = question.as_bytes();
+    let (mut hundred, mut one) = (false, false);
+    for j in 0..bytes.len().saturating_sub(2) {
+        if !((bytes[j] | 0x20) == b'o' && (bytes[j + 1] | 0x20) == b'f' && bytes[j + 2] == b' ') {
+            continue;
+        }
+        let before = question[..j].trim_end().as_bytes();
+        let ends = |w: &[u8]| {
+            before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
+        };
+        hundred |= ends(b"percent") || ends(b"percentage") || ends(b"%");
+        one |= ends(b"fraction") || ends(b"proportion");
+    }
+    let cap = if hundred {
         Number::int(100)
-    } else if asks("fraction") || asks("proportion") {
+    } else if one {
         Number::int(1)
     } else {
         return None;
@@ -1600,16 +1616,24 @@ fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
     if !sent.starts_with("If ") || !sent.is_ascii() {
         return None;
     }
-    let lower = sent.to_ascii_lowercase();
-    let starts = [
-        ", how ",
-        ", what ",
-        ", calculate ",
-        ", find ",
-        ", determine ",
-        ", which ",
+    // The first comma that opens a question (any ASCII case), in one pass over the commas.
+    let starts: [&[u8]; 6] = [
+        b", how ",
+        b", what ",
+        b", calculate ",
+        b", find ",
+        b", determine ",
+        b", which ",
     ];
-    let comma = starts.iter().filter_map(|p| lower.find(p)).min()?;
+    let bytes = sent.as_bytes();
+    let comma = (0..bytes.len()).find(|&i| {
+        bytes[i] == b',' && {
+            let rest = &bytes[i..];
+            starts
+                .iter()
+                .any(|p| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p))
+        }
+    })?;
     // One condition only: no other clause break before the question.
     if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
         return None;
@@ -2324,6 +2348,46 @@ fn first_threshold(cond: &Cond) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_question_finds_the_first_comma_that_asks() {
+        // The one pass over the commas cuts where the earliest of the searched openings is.
+        let searched = |q: &str, s: usize, e: usize| -> Option<(usize, usize)> {
+            let sent = q.get(s..e)?;
+            if !sent.starts_with("If ") || !sent.is_ascii() {
+                return None;
+            }
+            let lower = sent.to_ascii_lowercase();
+            let comma = [
+                ", how ",
+                ", what ",
+                ", calculate ",
+                ", find ",
+                ", determine ",
+                ", which ",
+            ]
+            .iter()
+            .filter_map(|p| lower.find(p))
+            .min()?;
+            if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
+                return None;
+            }
+            Some((s + comma, s + comma + 2))
+        };
+        let q = "Tom has 3 pens. If he buys 2 more, HOW many pens does he have? \
+                 If he sells them, What, how many are left? If so, how? If each costs $2, \
+                 calculate, find the total. If Ann, Bo and Cy come, which one? If it rains , how \
+                 long? If he runs 3 miles, Determine his speed. If x, how";
+        let n = q.len();
+        for s in 0..n {
+            for e in [s + 20, s + 45, s + 80, n] {
+                if q.is_char_boundary(s) && e <= n {
+                    assert_eq!(split_question(q, s, e), searched(q, s, e), "{s} {e}");
+                }
+            }
+        }
+        assert!(split_question(q, 16, 62).is_some());
+    }
 
     #[test]
     fn unit_caps_by_phrase() {
@@ -3170,6 +3234,38 @@ mod tests {
         let mut h = g.clone();
         apply(&mut h, &graft(g.answer(), ProxyOp::Mul, 2)).unwrap();
         assert!(!sayable.within_bounds(&h), "150% of the flowers");
+        // The one-pass reading finds what a search for each word finds.
+        let searched = |question: &str, answer: Number| {
+            let lower = question.to_ascii_lowercase();
+            let asks = |word: &str| {
+                lower
+                    .match_indices(word)
+                    .any(|(i, w)| lower[i + w.len()..].trim_start().starts_with("of "))
+            };
+            let cap = if asks("percent") || asks("percentage") || asks("%") {
+                Number::int(100)
+            } else if asks("fraction") || asks("proportion") {
+                Number::int(1)
+            } else {
+                return None;
+            };
+            (answer >= Number::int(0) && answer <= cap).then_some(cap)
+        };
+        for q in [
+            "What PERCENTAGE  OF flowers?",
+            "What percent\u{a0}of the cake? And a fraction of it?",
+            "What fraction of",
+            "What fraction of the pie, in percent?",
+            "50% of them; what Proportion oF the rest?",
+            "of percent of fraction ofof of",
+            "What is the percent increase?",
+            "Percentageof cats?",
+            "’s percent of ",
+        ] {
+            for a in [n(0), n(1), n(30), n(150)] {
+                assert_eq!(share_cap(q, a), searched(q, a), "{q}");
+            }
+        }
         assert_eq!(
             share_cap("What percentage of flowers are not roses?", n(75)),
             Some(n(100))

@@ -370,9 +370,10 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             }
             // A number written twice for the same things (`two books … two
             // books`) would contradict a change to one of them.
+            // (Lowercased as `to_lowercase` does, borrowed where nothing changes.)
             let after = |end: usize| {
                 q.get(end..)
-                    .map(|t| t.split_whitespace().next().unwrap_or("").to_lowercase())
+                    .map(|t| lower(t.split_whitespace().next().unwrap_or("")))
             };
             if links
                 .iter()
@@ -391,6 +392,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // A bare count ("the number of people") only when nothing else in
             // the question counts the same nouns.
             let noun: String = after(m.end)
+                .as_deref()
                 .unwrap_or_default()
                 .chars()
                 .filter(|c| c.is_alphabetic())
@@ -448,35 +450,38 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         cuts_a_proper_name(&n.phrase, q)
             // A relative amount ("spent more than"; `the number of children more
             // children there are than adults`).
-            || (n.phrase.contains(" than ")
-                && n.phrase
-                    .split(' ')
-                    .any(|w| matches!(w, "more" | "fewer" | "less")))
+            || (n.phrase.as_bytes().windows(6).any(|w| w == b" than ")
+                && phrase_words(&n.phrase).any(|w| matches!(w, b"more" | b"fewer" | b"less")))
             // A step's total when the question asks for a total too ("the total number of
             // hours it took to cover the whole trip", a day's, read as the two days' total
             // asked for).
             || (id != original.answer()
                 && node.kind.is_operation()
-                && n.phrase.split(' ').any(|w| w == "total")
+                && phrase_words(&n.phrase).any(|w| w == b"total")
                 && asks_total(q, sents))
             // A bare "the total", "the difference": of what?
             || n.phrase.strip_prefix("the ").is_some_and(|rest| {
-                rest.split(' ').all(|w| {
+                phrase_words(rest).all(|w| {
                     matches!(
                         w,
-                        "total" | "sum" | "difference" | "result" | "answer" | "amount" | "number"
-                            | "final" | "overall"
+                        b"total"
+                            | b"sum"
+                            | b"difference"
+                            | b"result"
+                            | b"answer"
+                            | b"amount"
+                            | b"number"
+                            | b"final"
+                            | b"overall"
                     )
                 })
             })
             // Two clauses run together ("the number of minutes she has a sprained wrist and
             // it takes to frost a cake"): no one quantity.
-            || [" and it ", " and she ", " and he ", " and they ", " and we ", " and i "]
-                .iter()
-                .any(|w| n.phrase.contains(w))
+            || two_clauses(&n.phrase)
             // A probability is not a quantity a story changes.
-            || n.phrase.split(' ').any(|w| {
-                matches!(w, "probability" | "chance" | "chances" | "likely" | "odds")
+            || phrase_words(&n.phrase).any(|w| {
+                matches!(w, b"probability" | b"chance" | b"chances" | b"likely" | b"odds")
             })
             || n.phrase.split(' ').any(|w| {
                 // Trimming a suffix keeps the first letter (or leaves nothing), so a word
@@ -586,6 +591,24 @@ fn in_words_of(phrase: &str, sentence: &str, start: usize, end: usize) -> bool {
         })
 }
 
+/// The words of `phrase` between single spaces, as bytes: what `phrase.split(' ')` gives,
+/// read without a char searcher (a space is one byte).
+fn phrase_words(phrase: &str) -> impl Iterator<Item = &[u8]> {
+    phrase.as_bytes().split(|&b| b == b' ')
+}
+
+/// Whether `phrase` holds ` and it `, ` and she `, ` and he `, ` and they `, ` and we ` or
+/// ` and i `: two clauses run together (read in one pass over the spaces).
+fn two_clauses(phrase: &str) -> bool {
+    let b = phrase.as_bytes();
+    (0..b.len()).any(|i| {
+        b[i..].starts_with(b" and ")
+            && [&b"it "[..], b"she ", b"he ", b"they ", b"we ", b"i "]
+                .iter()
+                .any(|w| b[i + 5..].starts_with(w))
+    })
+}
+
 /// Whether the last of the sentences `sents` of problem `q` (its question) asks for a
 /// total.
 fn asks_total(q: &str, sents: &[(usize, usize)]) -> bool {
@@ -601,7 +624,11 @@ fn asks_total(q: &str, sents: &[(usize, usize)]) -> bool {
 /// What a name of a remainder counts ("slices" in "the number of slices of cake left"),
 /// when it names one.
 fn left_of(phrase: &str) -> Option<&str> {
-    if !phrase.split(' ').any(|w| w == "left" || w == "remaining") {
+    if !phrase
+        .as_bytes()
+        .split(|&b| b == b' ')
+        .any(|w| w == b"left" || w == b"remaining")
+    {
         return None;
     }
     ["number of ", "amount of "]
@@ -676,12 +703,13 @@ pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
 /// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
 pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let asked = question.trim().trim_end_matches('?');
-    let ws = words_of(asked);
-    let lower: Vec<String> = lower_words_of(asked);
-    if lower.len() >= 3 && lower[0] == "what" && matches!(lower[1].as_str(), "is" | "was") {
+    // The words as slices of the question, and lowercased (borrowed where nothing changes).
+    let ws: Vec<&str> = word_slices(asked).collect();
+    let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().map(|w| self::lower(w)).collect();
+    if lower.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
         // `What is their average age?` names "their average age".
         let np = &ws[2..];
-        if !opens_noun_phrase(&np[0]) || np.len() < 2 {
+        if !opens_noun_phrase(np[0]) || np.len() < 2 {
             return None;
         }
         let measure = if money {
@@ -692,14 +720,20 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         let lowered: Vec<String> = np
             .iter()
             .enumerate()
-            .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+            .map(|(i, w)| {
+                if i == 0 {
+                    lower_first(w)
+                } else {
+                    w.to_string()
+                }
+            })
             .collect();
         return finish(lowered.join(" "), measure);
     }
     if lower.len() >= 4
         && lower[0] == "how"
         && lower[1] == "old"
-        && matches!(lower[2].as_str(), "is" | "was")
+        && matches!(&*lower[2], "is" | "was")
     {
         // `How old is Sarah?` names "Sarah's age".
         let who = &ws[3..];
@@ -707,7 +741,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             [w] if w.eq_ignore_ascii_case("he") => "his age".to_string(),
             [w] if w.eq_ignore_ascii_case("she") => "her age".to_string(),
             [w] if w.starts_with(|c: char| c.is_uppercase()) => format!("{w}'s age"),
-            [w, now] if w.starts_with(|c: char| c.is_uppercase()) && now == "now" => {
+            [w, now] if w.starts_with(|c: char| c.is_uppercase()) && *now == "now" => {
                 format!("{w}'s age now")
             }
             _ => return None,
@@ -717,7 +751,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     if lower.len() >= 5 && lower[0] == "how" && lower[1] == "much" {
         // `How much will Kath pay for the tickets?` names "the amount of money Kath will pay
         // for the tickets"; `How much water is in the tank?` "the amount of water in the tank".
-        let (what, at) = match lower[2].as_str() {
+        let (what, at) = match &*lower[2] {
             "money" => ("money".to_string(), 3),
             "more" | "less" | "longer" | "faster" | "taller" | "farther" | "further" => {
                 return None
@@ -744,7 +778,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         if what.is_empty() || lower.len() <= at + 1 {
             return None;
         }
-        let aux = lower[at].as_str();
+        let aux = &*lower[at];
         let rest = &ws[at + 1..];
         let phrase = match aux {
             "do" | "does" | "did" => {
@@ -786,7 +820,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     // The noun: words up to the auxiliary.
     let aux_at = lower.iter().skip(2).position(|w| {
         matches!(
-            w.as_str(),
+            &**w,
             "do" | "does"
                 | "did"
                 | "will"
@@ -805,27 +839,39 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     if !(3..=5).contains(&aux_at) {
         return None;
     }
-    if matches!(lower[2].as_str(), "more" | "fewer" | "less") {
+    if matches!(&*lower[2], "more" | "fewer" | "less") {
         return None;
     }
     let noun = lower[2..aux_at].join(" ");
-    if !is_plural(lower[aux_at - 1].as_str()) {
+    if !is_plural(&lower[aux_at - 1]) {
         return None;
     }
-    let aux = lower[aux_at].as_str();
-    let rest: Vec<String> = ws[aux_at + 1..].to_vec();
+    let aux = &*lower[aux_at];
+    let rest: &[&str] = &ws[aux_at + 1..];
     let rest_s = rest
         .iter()
         .enumerate()
-        .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+        .map(|(i, w)| {
+            if i == 0 {
+                lower_first(w)
+            } else {
+                w.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ");
     // The subject after the auxiliary: a name, a pronoun, or a determiner and its noun.
-    let subj = subject_len(&rest);
-    let lowered = |ws: &[String]| -> Vec<String> {
+    let subj = subject_len(rest);
+    let lowered = |ws: &[&str]| -> Vec<String> {
         ws.iter()
             .enumerate()
-            .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+            .map(|(i, w)| {
+                if i == 0 {
+                    lower_first(w)
+                } else {
+                    w.to_string()
+                }
+            })
             .collect()
     };
     let phrase = match aux {
@@ -836,7 +882,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         {
             format!(
                 "the number of {noun} there {aux}{}",
-                join_rest(&rest[1..], &None)
+                rest[1..].iter().fold(String::new(), |mut s, w| {
+                    s.push(' ');
+                    s.push_str(w);
+                    s
+                })
             )
         }
         "are" | "were" | "is" | "was" if subj == 0 => format!("the number of {noun} {rest_s}"),
@@ -847,7 +897,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             if rest.len() <= subj {
                 return None;
             }
-            format!("the number of {noun} {}", conjugated(&rest, subj, aux))
+            format!("the number of {noun} {}", conjugated(rest, subj, aux))
         }
         _ => {
             if rest.len() <= subj {
@@ -880,10 +930,16 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
 }
 
 /// Words joined with the first one lowercased unless it is a name.
-fn lower_words(ws: &[String]) -> String {
+fn lower_words(ws: &[&str]) -> String {
     ws.iter()
         .enumerate()
-        .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
+        .map(|(i, w)| {
+            if i == 0 {
+                lower_first(w)
+            } else {
+                w.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -895,7 +951,7 @@ fn is_subject_word(w: &str) -> bool {
 
 /// How many words open `rest` as a clause's subject: a name, a pronoun, or a determiner
 /// (a possessive too) and its noun; 0 when it does not open with one.
-fn subject_len(rest: &[String]) -> usize {
+fn subject_len(rest: &[&str]) -> usize {
     // `Javier and Sanda`: two people.
     if rest.len() > 3
         && rest[1].eq_ignore_ascii_case("and")
@@ -922,7 +978,7 @@ fn subject_len(rest: &[String]) -> usize {
 /// `rest` (subject, verb, the rest) with the verb in the tense `aux` (do/does/did) asked
 /// for: `she spend at the butchers` after `did` → "she spent at the butchers". Adverbs
 /// before the verb (`personally`) are kept.
-fn conjugated(rest: &[String], subj: usize, aux: &str) -> String {
+fn conjugated(rest: &[&str], subj: usize, aux: &str) -> String {
     let mut out: Vec<String> = Vec::with_capacity(rest.len());
     let mut done = false;
     for (i, w) in rest.iter().enumerate() {
@@ -937,7 +993,7 @@ fn conjugated(rest: &[String], subj: usize, aux: &str) -> String {
             });
             done = true;
         } else {
-            out.push(w.clone());
+            out.push(w.to_string());
         }
     }
     out.join(" ")
@@ -1089,7 +1145,7 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
 }
 
 /// A result written after an `=` in a solution sentence, with what naming reads of it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct StepResult {
     /// The number after the `=`.
     number: crate::text_numbers::Mention,
@@ -1116,6 +1172,24 @@ std::thread_local! {
 /// `$`), in order: all of [`step_name`] that does not depend on the step's value. A pure
 /// function of the sentence, memoized per thread.
 fn step_results(sentence: &str) -> std::rc::Rc<[StepResult]> {
+    // A result is a number right after an `=` (past spaces and `$`): where no `=` has a
+    // number start after it (a program's `total = price * count`), there is none, and the
+    // sentence is neither scanned nor kept.
+    let may_have_result = sentence.match_indices('=').any(|(i, _)| {
+        let after = &sentence[i + 1..];
+        after
+            .char_indices()
+            .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
+            .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
+    });
+    if !may_have_result {
+        return std::rc::Rc::from([]);
+    }
+    step_results_scanned(sentence)
+}
+
+/// [`step_results`] for a sentence that may have a result: scanned (through the memo).
+fn step_results_scanned(sentence: &str) -> std::rc::Rc<[StepResult]> {
     if let Some(hit) = STEP_RESULTS.with(|m| m.borrow().get(sentence).cloned()) {
         return hit;
     }
@@ -2037,28 +2111,28 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     }
     // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
     // agree with.
-    if !phrase.contains(" of ")
-        && phrase
-            .split(' ')
-            .next_back()
+    // (The words `ws` are read once, not split again for each test.)
+    if !phrase.as_bytes().windows(4).any(|w| w == b" of ")
+        && ws
+            .last()
             .is_some_and(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && is_plural(w))
     {
         return None;
     }
     // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
     // each taller`: a difference, not a quantity.
-    if phrase.split(' ').any(|w| COMPARATIVES.contains(&w)) {
+    if ws.iter().any(|w| COMPARATIVES.contains(w)) {
         return None;
     }
-    let n = phrase.split(' ').count();
+    let n = ws.len();
     if !(2..=16).contains(&n)
         || !find_numbers(&phrase).is_empty()
         || phrase
             .chars()
             .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
-        || phrase.split(' ').next_back().is_some_and(|w| {
+        || ws.last().is_some_and(|w| {
             matches!(
-                w,
+                *w,
                 "of" | "the"
                     | "a"
                     | "an"
@@ -2087,13 +2161,10 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
                     | "fewer"
             )
         })
-        || phrase
-            .split(' ')
-            .any(|w| matches!(w, "that" | "which" | "who" | "how" | "what"))
-        || phrase
-            .split(' ')
-            .next_back()
-            .is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
+        || ws
+            .iter()
+            .any(|w| matches!(*w, "that" | "which" | "who" | "how" | "what"))
+        || ws.last().is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
     {
         return None;
     }
@@ -2139,12 +2210,6 @@ pub(super) fn word_slices(s: &str) -> impl Iterator<Item = &str> {
             })
         })
         .filter(|w| !w.is_empty())
-}
-
-/// [`words_of`] lowercased, each word lowercased from its slice of `s` (one allocation a
-/// word, not two).
-pub(super) fn lower_words_of(s: &str) -> Vec<String> {
-    word_slices(s).map(str::to_lowercase).collect()
 }
 
 /// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
@@ -2404,6 +2469,74 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phrase_words_and_two_clauses_read_as_the_searches_do() {
+        let pronouns = [
+            " and it ",
+            " and she ",
+            " and he ",
+            " and they ",
+            " and we ",
+            " and i ",
+        ];
+        for p in [
+            "the number of minutes she has a sprained wrist and it takes to frost a cake",
+            "x and and it y",
+            " and i ",
+            "and it ",
+            "the cats and dogs and they",
+            "the number of apples  and  she eats",
+            "",
+            " ",
+            "a  b ",
+        ] {
+            assert_eq!(
+                two_clauses(p),
+                pronouns.iter().any(|w| p.contains(w)),
+                "{p}"
+            );
+            let split: Vec<&[u8]> = p.split(' ').map(str::as_bytes).collect();
+            assert_eq!(phrase_words(p).collect::<Vec<_>>(), split, "{p}");
+        }
+    }
+
+    #[test]
+    fn step_results_skip_only_sentences_without_a_result() {
+        // The quick test ahead of the scan changes no result: each sentence gives what the
+        // scan gives.
+        for s in [
+            "eggs_sold = eggs_per_day - eggs_eaten - eggs_baked",
+            "half_price = price / 2",
+            "x = half",
+            "x = a dozen",
+            "x = a_dozen",
+            "x = five * y",
+            "x = fifty_five",
+            "x = $ 5",
+            "x =\u{a0}7",
+            "x == 3",
+            "a <= b",
+            "x = .5",
+            "x = . y",
+            "total = sum(items)",
+            "She sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.",
+            "He pays 3 * $4 = $12 for them.",
+            "So she has 20 / 2 = ten left.",
+            "It costs = twice that.",
+            "x =",
+            "= 4",
+            "no equals here 5",
+        ] {
+            assert_eq!(
+                step_results(s).to_vec(),
+                step_results_scanned(s).to_vec(),
+                "{s}"
+            );
+        }
+        assert!(step_results("eggs_sold = eggs_per_day - eggs_eaten").is_empty());
+        assert_eq!(step_results("x = 12 apples").len(), 1);
+    }
 
     /// `clause_end` as it was written first: every stop searched for in turn.
     fn clause_end_by_find(s: &str) -> &str {
