@@ -151,7 +151,7 @@ pub fn check_nodes(
         judge(
             c,
             reference,
-            divides(&node.kind),
+            || divides(&node.kind),
             new.value(id),
             |rule, detail| {
                 out.push(Violation {
@@ -193,7 +193,7 @@ pub fn proxy_allowed(
     judge(
         c,
         reference,
-        matches!(f.op, crate::ProxyOp::Div),
+        || matches!(f.op, crate::ProxyOp::Div),
         value,
         |_, _| ok = false,
     );
@@ -227,7 +227,7 @@ fn reference_of(original: &Graph, new: &Graph, id: NodeId) -> Reference {
 fn judge(
     c: &Constraints,
     r: Reference,
-    div: bool,
+    div: impl Fn() -> bool,
     v: Number,
     mut push: impl FnMut(Rule, &dyn Fn() -> String),
 ) {
@@ -235,11 +235,18 @@ fn judge(
         Reference::Original(o) => (o.is_integer(), !o.is_negative(), Some(o)),
         Reference::Added { ints, nonneg } => (ints, nonneg, None),
     };
-    if c.exact_division && div && ref_int && !v.is_integer() {
+    // Whether the node divides (`div`, a walk of its expression) is asked last: a whole value
+    // (nearly every one) breaks no division rule whatever the node does.
+    if c.exact_division && ref_int && !v.is_integer() && div() {
         push(Rule::ExactDivision, &|| {
             format!("division gives {v}, which does not come out even")
         });
-    } else if c.exact_division && div && !v.terminates() && ref_val.is_none_or(|o| o.terminates()) {
+    } else if c.exact_division
+        && !v.is_integer()
+        && !v.terminates()
+        && ref_val.is_none_or(|o| o.terminates())
+        && div()
+    {
         push(Rule::ExactDivision, &|| {
             format!("division gives {v}, a never-ending decimal")
         });
@@ -423,7 +430,7 @@ pub(crate) fn holds_with_values(
         judge(
             c,
             reference,
-            divides(&node.kind),
+            || divides(&node.kind),
             values[id.index()],
             |_, _| ok = false,
         );

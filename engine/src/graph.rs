@@ -1265,15 +1265,15 @@ impl Graph {
             Some(v) => v,
             None => self.compute_new(id, &node, own)?,
         };
-        let node = Arc::new(node);
-        // A second handle to read the operands through while the graph gets its edges.
-        let added = Arc::clone(&node);
-        self.dag.add_node(node);
+        let operands = node.operands.len();
+        self.dag.add_node(Arc::new(node));
         self.values.push(value);
-        for o in &added.operands {
+        // The operands are read back from the node each time (the graph is borrowed anew for
+        // every edge), rather than through a second handle to it.
+        for i in 0..operands {
+            let o = self.dag[id.ix()].operands[i];
             self.dag.add_edge(o.ix(), id.ix(), ());
         }
-        drop(added);
         self.order.insert(at, id);
         self.pos.push(0);
         for (i, n) in self.order.iter().enumerate().skip(at) {

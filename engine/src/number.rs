@@ -342,6 +342,9 @@ impl Number {
 
     /// Whether the decimal expansion terminates (the denominator has no prime factor but 2 and 5).
     pub fn terminates(&self) -> bool {
+        if self.den == 1 {
+            return true;
+        }
         let mut d = self.den;
         d >>= d.trailing_zeros();
         while d % 5 == 0 {
