@@ -263,20 +263,35 @@ impl Pronouns {
         if text.is_ascii() {
             // The same words read from the bytes: an ASCII char is whitespace when it is one
             // of `\t \n \x0B \x0C \r` or a space (`char::is_whitespace`), and the marks
-            // [`word_slices`] trims are ASCII but for the curly quotes, which ASCII lacks.
-            let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
-            let is_mark = |b: &u8| matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
-            for raw in text.as_bytes().split(is_space) {
-                let start = raw.iter().position(|b| !is_mark(b)).unwrap_or(raw.len());
-                let end = raw
-                    .iter()
-                    .rposition(|b| !is_mark(b))
-                    .map_or(start, |i| i + 1);
-                let w = &raw[start..end];
-                if w.eq_ignore_ascii_case(b"she") {
-                    p.she = true;
-                } else if w.eq_ignore_ascii_case(b"he") {
+            // [`word_slices`] trims are ASCII but for the curly quotes, which ASCII lacks. A
+            // word is "he" or "she" when it is one with only marks around it: each `he` (any
+            // case) is read where it stands, not every word.
+            let b = text.as_bytes();
+            let is_space = |x: u8| matches!(x, b'\t'..=b'\r' | b' ');
+            let is_mark = |x: u8| matches!(x, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
+            // Whether only marks stand between byte `i` and a space or the start.
+            let opens = |i: usize| {
+                let mut t = i;
+                while t > 0 && is_mark(b[t - 1]) {
+                    t -= 1;
+                }
+                t == 0 || is_space(b[t - 1])
+            };
+            for j in 0..b.len().saturating_sub(1) {
+                if (b[j] | 0x20) != b'h' || (b[j + 1] | 0x20) != b'e' {
+                    continue;
+                }
+                let mut e = j + 2;
+                while e < b.len() && is_mark(b[e]) {
+                    e += 1;
+                }
+                if e < b.len() && !is_space(b[e]) {
+                    continue;
+                }
+                if opens(j) {
                     p.he = true;
+                } else if j >= 1 && (b[j - 1] | 0x20) == b's' && opens(j - 1) {
+                    p.she = true;
                 }
             }
             return p;
@@ -431,14 +446,17 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 (id == original.answer()).then_some(())?;
                 let &(s, e) = sents.iter().rev().find(|&&(s, e)| q[s..e].contains('?'))?;
                 let sent = &q[s..e];
-                let lower = sent.to_ascii_lowercase();
-                let asked = match [", how ", ", what "]
-                    .iter()
-                    .filter_map(|p| lower.find(p))
-                    .min()
-                {
-                    Some(i) if sent.starts_with("If ") => &sent[i + 2..],
-                    _ => sent,
+                // `If X, how …?` asks from its comma on (searched only after an `If`).
+                let cut = || {
+                    let lower = sent.to_ascii_lowercase();
+                    [", how ", ", what "]
+                        .iter()
+                        .filter_map(|p| lower.find(p))
+                        .min()
+                };
+                let asked = match sent.starts_with("If ").then(cut).flatten() {
+                    Some(i) => &sent[i + 2..],
+                    None => sent,
                 };
                 question_name(asked, q.contains('$'))
             }),
@@ -2393,6 +2411,36 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pronouns_are_read_where_he_stands() {
+        // Reading each `he` where it stands finds what reading every word finds.
+        let by_words = |text: &str| {
+            let (mut she, mut he) = (false, false);
+            for w in word_slices(text) {
+                she |= w.eq_ignore_ascii_case("she");
+                he |= w.eq_ignore_ascii_case("he");
+            }
+            (she, he)
+        };
+        for t in [
+            "She sells eggs. He buys them.",
+            "the shed, the heat, ashe, he.she, \"he\", (he), she's, HE! SHE?",
+            "he",
+            "she",
+            "s he",
+            "xhe",
+            ".he.",
+            "..She..\theater",
+            "He",
+            "",
+            "h",
+            "They gave it to them; he said so.",
+        ] {
+            let p = Pronouns::of(t);
+            assert_eq!((p.she, p.he), by_words(t), "{t}");
+        }
+    }
 
     #[test]
     fn phrase_words_and_two_clauses_read_as_the_searches_do() {
