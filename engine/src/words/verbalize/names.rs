@@ -2127,14 +2127,18 @@ fn finish_with(phrase: String, measure: Measure, clause: Clause) -> Option<Name>
 /// `s` in lower case, as [`str::to_lowercase`] writes it, borrowed when it is ASCII without
 /// capitals (most words: then nothing is allocated).
 pub(super) fn lower(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.is_ascii() {
-        if s.bytes().any(|b| b.is_ascii_uppercase()) {
-            std::borrow::Cow::Owned(s.to_ascii_lowercase())
-        } else {
-            std::borrow::Cow::Borrowed(s)
+    // One pass over the bytes: a non-ASCII one sends the word to `to_lowercase`.
+    let mut upper = false;
+    for &b in s.as_bytes() {
+        if b >= 0x80 {
+            return std::borrow::Cow::Owned(s.to_lowercase());
         }
+        upper |= b.is_ascii_uppercase();
+    }
+    if upper {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
     } else {
-        std::borrow::Cow::Owned(s.to_lowercase())
+        std::borrow::Cow::Borrowed(s)
     }
 }
 
@@ -2411,6 +2415,24 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_is_to_lowercase_borrowed_when_nothing_changes() {
+        for w in [
+            "eggs",
+            "Janet",
+            "JANET’S",
+            "’s",
+            "",
+            "ΣΑΣ",
+            "İx",
+            "naïve",
+            "A1b2",
+        ] {
+            assert_eq!(lower(w), w.to_lowercase(), "{w}");
+        }
+        assert!(matches!(lower("eggs"), std::borrow::Cow::Borrowed(_)));
+    }
 
     #[test]
     fn pronouns_are_read_where_he_stands() {
