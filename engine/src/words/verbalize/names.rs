@@ -1946,24 +1946,25 @@ fn is_determiner(w: &str) -> bool {
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
 fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
-    let mut ws: Vec<String> = c.doer.split(' ').map(str::to_string).collect();
+    // The doer's words as slices (the few replaced ones are literals).
+    let mut ws: Vec<&str> = c.doer.split(' ').collect();
     // The last clause of a compound: from its pronoun on.
     if let Some(i) = ws.iter().enumerate().skip(1).rposition(|(i, w)| {
-        matches!(w.as_str(), "he" | "she" | "they" | "it") && ws[i - 1].eq_ignore_ascii_case("and")
+        matches!(*w, "he" | "she" | "they" | "it") && ws[i - 1].eq_ignore_ascii_case("and")
     }) {
         ws.drain(..i + 1);
     }
     // `While he ate 5 pancakes`: the clause without its subordinator.
     while ws.len() > 2
         && matches!(
-            &*lower(&ws[0]),
+            &*lower(ws[0]),
             "while" | "when" | "because" | "since" | "although" | "though" | "once" | "as"
         )
     {
         ws.remove(0);
     }
     if ws.len() > 1 && (ws[0] == "A" || ws[0] == "An") {
-        ws[0] = "The".into();
+        ws[0] = "The";
     }
     // `Brian can only hold his breath for` + `10 more seconds`: a changed amount is no longer
     // "only" what it was.
@@ -1972,9 +1973,9 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
     }
 
     // The problem's own pronoun for its person.
-    match &*lower(&ws[0]) {
-        "she" if !q.she && q.he => ws[0] = "He".into(),
-        "he" if !q.he && q.she => ws[0] = "She".into(),
+    match ws.first().map(|w| lower(w)).as_deref() {
+        Some("she") if !q.she && q.he => ws[0] = "He",
+        Some("he") if !q.he && q.she => ws[0] = "She",
         _ => {}
     }
     // (A name the problem does not write never gets this far: its phrase, which holds the
@@ -1997,7 +1998,7 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
     // `the boys have not placed 30 fewer pieces`: a negated clause does not take an amount.
     let negated = ws
         .iter()
-        .any(|w| w == "not" || w == "never" || w.ends_with("n't") || w.ends_with("n’t"));
+        .any(|w| *w == "not" || *w == "never" || w.ends_with("n't") || w.ends_with("n’t"));
     // `she reduced her` + `$1 less cupcakes`: the doer ends inside a noun phrase.
     let open_np = ws.last().is_some_and(|w| {
         matches!(
@@ -2415,6 +2416,25 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clause_keeps_the_last_compound_and_the_problems_pronoun() {
+        // `Tom and she picks`: from the pronoun on, told with the pronoun the problem writes.
+        let says = Pronouns {
+            she: false,
+            he: true,
+        };
+        let clause = |doer: &str| Clause {
+            doer: doer.into(),
+            noun: "apples".into(),
+            rest: "a day".into(),
+        };
+        let kept = fit_clause(clause("Tom and she picks"), &says).expect("a clause");
+        assert_eq!(kept.doer, "He picks");
+        let kept = fit_clause(clause("A farmer only picks"), &says).expect("a clause");
+        assert_eq!(kept.doer, "The farmer picks");
+        assert_eq!(fit_clause(clause("she does not pick"), &says), None);
+    }
 
     #[test]
     fn lower_is_to_lowercase_borrowed_when_nothing_changes() {
