@@ -645,10 +645,11 @@ pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
 /// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
 pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let asked = question.trim().trim_end_matches('?');
-    // The words as slices of the question, and lowercased (borrowed where nothing changes).
+    // The words as slices of the question, and the first six lowercased (borrowed where
+    // nothing changes): no form reads a lowercase word past the sixth (`How many N N N aux`).
     let ws: Vec<&str> = word_slices(asked).collect();
-    let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().map(|w| self::lower(w)).collect();
-    if lower.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
+    let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().take(6).map(|w| self::lower(w)).collect();
+    if ws.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
         // `What is their average age?` names "their average age".
         let np = &ws[2..];
         if !opens_noun_phrase(np[0]) || np.len() < 2 {
@@ -672,10 +673,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             .collect();
         return finish(lowered.join(" "), measure);
     }
-    if lower.len() >= 4
-        && lower[0] == "how"
-        && lower[1] == "old"
-        && matches!(&*lower[2], "is" | "was")
+    if ws.len() >= 4 && lower[0] == "how" && lower[1] == "old" && matches!(&*lower[2], "is" | "was")
     {
         // `How old is Sarah?` names "Sarah's age".
         let who = &ws[3..];
@@ -690,7 +688,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         };
         return finish(phrase, Measure::Plain);
     }
-    if lower.len() >= 5 && lower[0] == "how" && lower[1] == "much" {
+    if ws.len() >= 5 && lower[0] == "how" && lower[1] == "much" {
         // `How much will Kath pay for the tickets?` names "the amount of money Kath will pay
         // for the tickets"; `How much water is in the tank?` "the amount of water in the tank".
         let (what, at) = match &*lower[2] {
@@ -717,7 +715,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             }
             _ => (if money { "money" } else { "" }.to_string(), 2),
         };
-        if what.is_empty() || lower.len() <= at + 1 {
+        if what.is_empty() || ws.len() <= at + 1 {
             return None;
         }
         let aux = &*lower[at];
@@ -756,10 +754,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         };
         return finish(phrase, measure);
     }
-    if lower.len() < 5 || lower[0] != "how" || lower[1] != "many" {
+    if ws.len() < 5 || lower[0] != "how" || lower[1] != "many" {
         return None;
     }
     // The noun: words up to the auxiliary.
+    // (An auxiliary past the sixth word is out of range (below) as surely as none.)
     let aux_at = lower.iter().skip(2).position(|w| {
         matches!(
             &**w,
