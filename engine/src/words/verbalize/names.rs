@@ -380,7 +380,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 return None;
             }
             let written = q.get(m.start..m.end)?;
-            if written.contains("twice") || written.contains("half") || written.contains("double") {
+            // (Digits hold no letter: the words are looked for only where there is one.)
+            if written.bytes().any(|b| b.is_ascii_alphabetic())
+                && (written.contains("twice")
+                    || written.contains("half")
+                    || written.contains("double"))
+            {
                 return None;
             }
             // A number written twice for the same things (`two books … two
