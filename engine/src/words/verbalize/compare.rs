@@ -19,6 +19,23 @@ const PEOPLE: &[&str] = &[
     "Hugo", "Yuki", "Dario", "Amara", "Sven",
 ];
 
+/// The shortest and the longest of [`PEOPLE`] (in bytes).
+const PEOPLE_LENGTHS: (usize, usize) = {
+    let (mut min, mut max) = (usize::MAX, 0);
+    let mut i = 0;
+    while i < PEOPLE.len() {
+        let n = PEOPLE[i].len();
+        if n < min {
+            min = n;
+        }
+        if n > max {
+            max = n;
+        }
+        i += 1;
+    }
+    (min, max)
+};
+
 /// Capitalised words that are not a person's name: sentence openers, days, months, titles
 /// (number words: [`not_a_name`]).
 const NOT_NAMES: &[&str] = &[
@@ -861,6 +878,10 @@ impl<'t> Cast<'t> {
                     lowered = lower(word);
                     lowered.trim_end_matches("'s")
                 };
+                // A word no name is as long as names none of them.
+                if !(PEOPLE_LENGTHS.0..=PEOPLE_LENGTHS.1).contains(&w.len()) {
+                    continue;
+                }
                 for (i, p) in PEOPLE.iter().enumerate() {
                     // The names are ASCII: their lowercase is their ASCII lowercase.
                     if w.len() == p.len()

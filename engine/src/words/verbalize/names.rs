@@ -263,20 +263,35 @@ impl Pronouns {
         if text.is_ascii() {
             // The same words read from the bytes: an ASCII char is whitespace when it is one
             // of `\t \n \x0B \x0C \r` or a space (`char::is_whitespace`), and the marks
-            // [`word_slices`] trims are ASCII but for the curly quotes, which ASCII lacks.
-            let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
-            let is_mark = |b: &u8| matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
-            for raw in text.as_bytes().split(is_space) {
-                let start = raw.iter().position(|b| !is_mark(b)).unwrap_or(raw.len());
-                let end = raw
-                    .iter()
-                    .rposition(|b| !is_mark(b))
-                    .map_or(start, |i| i + 1);
-                let w = &raw[start..end];
-                if w.eq_ignore_ascii_case(b"she") {
-                    p.she = true;
-                } else if w.eq_ignore_ascii_case(b"he") {
+            // [`word_slices`] trims are ASCII but for the curly quotes, which ASCII lacks. A
+            // word is "he" or "she" when it is one with only marks around it: each `he` (any
+            // case) is read where it stands, not every word.
+            let b = text.as_bytes();
+            let is_space = |x: u8| matches!(x, b'\t'..=b'\r' | b' ');
+            let is_mark = |x: u8| matches!(x, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
+            // Whether only marks stand between byte `i` and a space or the start.
+            let opens = |i: usize| {
+                let mut t = i;
+                while t > 0 && is_mark(b[t - 1]) {
+                    t -= 1;
+                }
+                t == 0 || is_space(b[t - 1])
+            };
+            for j in 0..b.len().saturating_sub(1) {
+                if (b[j] | 0x20) != b'h' || (b[j + 1] | 0x20) != b'e' {
+                    continue;
+                }
+                let mut e = j + 2;
+                while e < b.len() && is_mark(b[e]) {
+                    e += 1;
+                }
+                if e < b.len() && !is_space(b[e]) {
+                    continue;
+                }
+                if opens(j) {
                     p.he = true;
+                } else if j >= 1 && (b[j - 1] | 0x20) == b's' && opens(j - 1) {
+                    p.she = true;
                 }
             }
             return p;
@@ -365,7 +380,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 return None;
             }
             let written = q.get(m.start..m.end)?;
-            if written.contains("twice") || written.contains("half") || written.contains("double") {
+            // (Digits hold no letter: the words are looked for only where there is one.)
+            if written.bytes().any(|b| b.is_ascii_alphabetic())
+                && (written.contains("twice")
+                    || written.contains("half")
+                    || written.contains("double"))
+            {
                 return None;
             }
             // A number written twice for the same things (`two books … two
@@ -431,14 +451,17 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 (id == original.answer()).then_some(())?;
                 let &(s, e) = sents.iter().rev().find(|&&(s, e)| q[s..e].contains('?'))?;
                 let sent = &q[s..e];
-                let lower = sent.to_ascii_lowercase();
-                let asked = match [", how ", ", what "]
-                    .iter()
-                    .filter_map(|p| lower.find(p))
-                    .min()
-                {
-                    Some(i) if sent.starts_with("If ") => &sent[i + 2..],
-                    _ => sent,
+                // `If X, how …?` asks from its comma on (searched only after an `If`).
+                let cut = || {
+                    let lower = sent.to_ascii_lowercase();
+                    [", how ", ", what "]
+                        .iter()
+                        .filter_map(|p| lower.find(p))
+                        .min()
+                };
+                let asked = match sent.starts_with("If ").then(cut).flatten() {
+                    Some(i) => &sent[i + 2..],
+                    None => sent,
                 };
                 question_name(asked, q.contains('$'))
             }),
@@ -703,10 +726,11 @@ pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
 /// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
 pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let asked = question.trim().trim_end_matches('?');
-    // The words as slices of the question, and lowercased (borrowed where nothing changes).
+    // The words as slices of the question, and the first six lowercased (borrowed where
+    // nothing changes): no form reads a lowercase word past the sixth (`How many N N N aux`).
     let ws: Vec<&str> = word_slices(asked).collect();
-    let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().map(|w| self::lower(w)).collect();
-    if lower.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
+    let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().take(6).map(|w| self::lower(w)).collect();
+    if ws.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
         // `What is their average age?` names "their average age".
         let np = &ws[2..];
         if !opens_noun_phrase(np[0]) || np.len() < 2 {
@@ -730,10 +754,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             .collect();
         return finish(lowered.join(" "), measure);
     }
-    if lower.len() >= 4
-        && lower[0] == "how"
-        && lower[1] == "old"
-        && matches!(&*lower[2], "is" | "was")
+    if ws.len() >= 4 && lower[0] == "how" && lower[1] == "old" && matches!(&*lower[2], "is" | "was")
     {
         // `How old is Sarah?` names "Sarah's age".
         let who = &ws[3..];
@@ -748,7 +769,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         };
         return finish(phrase, Measure::Plain);
     }
-    if lower.len() >= 5 && lower[0] == "how" && lower[1] == "much" {
+    if ws.len() >= 5 && lower[0] == "how" && lower[1] == "much" {
         // `How much will Kath pay for the tickets?` names "the amount of money Kath will pay
         // for the tickets"; `How much water is in the tank?` "the amount of water in the tank".
         let (what, at) = match &*lower[2] {
@@ -775,7 +796,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             }
             _ => (if money { "money" } else { "" }.to_string(), 2),
         };
-        if what.is_empty() || lower.len() <= at + 1 {
+        if what.is_empty() || ws.len() <= at + 1 {
             return None;
         }
         let aux = &*lower[at];
@@ -814,10 +835,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         };
         return finish(phrase, measure);
     }
-    if lower.len() < 5 || lower[0] != "how" || lower[1] != "many" {
+    if ws.len() < 5 || lower[0] != "how" || lower[1] != "many" {
         return None;
     }
     // The noun: words up to the auxiliary.
+    // (An auxiliary past the sixth word is out of range (below) as surely as none.)
     let aux_at = lower.iter().skip(2).position(|w| {
         matches!(
             &**w,
@@ -2004,24 +2026,25 @@ fn is_determiner(w: &str) -> bool {
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
 fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
-    let mut ws: Vec<String> = c.doer.split(' ').map(str::to_string).collect();
+    // The doer's words as slices (the few replaced ones are literals).
+    let mut ws: Vec<&str> = c.doer.split(' ').collect();
     // The last clause of a compound: from its pronoun on.
     if let Some(i) = ws.iter().enumerate().skip(1).rposition(|(i, w)| {
-        matches!(w.as_str(), "he" | "she" | "they" | "it") && ws[i - 1].eq_ignore_ascii_case("and")
+        matches!(*w, "he" | "she" | "they" | "it") && ws[i - 1].eq_ignore_ascii_case("and")
     }) {
         ws.drain(..i + 1);
     }
     // `While he ate 5 pancakes`: the clause without its subordinator.
     while ws.len() > 2
         && matches!(
-            &*lower(&ws[0]),
+            &*lower(ws[0]),
             "while" | "when" | "because" | "since" | "although" | "though" | "once" | "as"
         )
     {
         ws.remove(0);
     }
     if ws.len() > 1 && (ws[0] == "A" || ws[0] == "An") {
-        ws[0] = "The".into();
+        ws[0] = "The";
     }
     // `Brian can only hold his breath for` + `10 more seconds`: a changed amount is no longer
     // "only" what it was.
@@ -2030,9 +2053,9 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
     }
 
     // The problem's own pronoun for its person.
-    match &*lower(&ws[0]) {
-        "she" if !q.she && q.he => ws[0] = "He".into(),
-        "he" if !q.he && q.she => ws[0] = "She".into(),
+    match ws.first().map(|w| lower(w)).as_deref() {
+        Some("she") if !q.she && q.he => ws[0] = "He",
+        Some("he") if !q.he && q.she => ws[0] = "She",
         _ => {}
     }
     // (A name the problem does not write never gets this far: its phrase, which holds the
@@ -2055,7 +2078,7 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
     // `the boys have not placed 30 fewer pieces`: a negated clause does not take an amount.
     let negated = ws
         .iter()
-        .any(|w| w == "not" || w == "never" || w.ends_with("n't") || w.ends_with("n’t"));
+        .any(|w| *w == "not" || *w == "never" || w.ends_with("n't") || w.ends_with("n’t"));
     // `she reduced her` + `$1 less cupcakes`: the doer ends inside a noun phrase.
     let open_np = ws.last().is_some_and(|w| {
         matches!(
@@ -2185,14 +2208,18 @@ fn finish_with(phrase: String, measure: Measure, clause: Clause) -> Option<Name>
 /// `s` in lower case, as [`str::to_lowercase`] writes it, borrowed when it is ASCII without
 /// capitals (most words: then nothing is allocated).
 pub(super) fn lower(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.is_ascii() {
-        if s.bytes().any(|b| b.is_ascii_uppercase()) {
-            std::borrow::Cow::Owned(s.to_ascii_lowercase())
-        } else {
-            std::borrow::Cow::Borrowed(s)
+    // One pass over the bytes: a non-ASCII one sends the word to `to_lowercase`.
+    let mut upper = false;
+    for &b in s.as_bytes() {
+        if b >= 0x80 {
+            return std::borrow::Cow::Owned(s.to_lowercase());
         }
+        upper |= b.is_ascii_uppercase();
+    }
+    if upper {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
     } else {
-        std::borrow::Cow::Owned(s.to_lowercase())
+        std::borrow::Cow::Borrowed(s)
     }
 }
 
@@ -2469,6 +2496,73 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clause_keeps_the_last_compound_and_the_problems_pronoun() {
+        // `Tom and she picks`: from the pronoun on, told with the pronoun the problem writes.
+        let says = Pronouns {
+            she: false,
+            he: true,
+        };
+        let clause = |doer: &str| Clause {
+            doer: doer.into(),
+            noun: "apples".into(),
+            rest: "a day".into(),
+        };
+        let kept = fit_clause(clause("Tom and she picks"), &says).expect("a clause");
+        assert_eq!(kept.doer, "He picks");
+        let kept = fit_clause(clause("A farmer only picks"), &says).expect("a clause");
+        assert_eq!(kept.doer, "The farmer picks");
+        assert_eq!(fit_clause(clause("she does not pick"), &says), None);
+    }
+
+    #[test]
+    fn lower_is_to_lowercase_borrowed_when_nothing_changes() {
+        for w in [
+            "eggs",
+            "Janet",
+            "JANET’S",
+            "’s",
+            "",
+            "ΣΑΣ",
+            "İx",
+            "naïve",
+            "A1b2",
+        ] {
+            assert_eq!(lower(w), w.to_lowercase(), "{w}");
+        }
+        assert!(matches!(lower("eggs"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn pronouns_are_read_where_he_stands() {
+        // Reading each `he` where it stands finds what reading every word finds.
+        let by_words = |text: &str| {
+            let (mut she, mut he) = (false, false);
+            for w in word_slices(text) {
+                she |= w.eq_ignore_ascii_case("she");
+                he |= w.eq_ignore_ascii_case("he");
+            }
+            (she, he)
+        };
+        for t in [
+            "She sells eggs. He buys them.",
+            "the shed, the heat, ashe, he.she, \"he\", (he), she's, HE! SHE?",
+            "he",
+            "she",
+            "s he",
+            "xhe",
+            ".he.",
+            "..She..\theater",
+            "He",
+            "",
+            "h",
+            "They gave it to them; he said so.",
+        ] {
+            let p = Pronouns::of(t);
+            assert_eq!((p.she, p.he), by_words(t), "{t}");
+        }
+    }
 
     #[test]
     fn phrase_words_and_two_clauses_read_as_the_searches_do() {
