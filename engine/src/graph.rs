@@ -1586,7 +1586,57 @@ impl Graph {
 /// words code asks the same questions of the same original once per variant.
 pub(crate) struct GraphMemo<T> {
     /// Most recently used first.
-    entries: Vec<(Graph, T)>,
+    entries: Vec<(MemoKey, T)>,
+}
+
+/// What [`Graph::identical`] compares of a graph, kept by a [`GraphMemo`] instead of a whole
+/// clone (no edges, no positions: those follow from the nodes and the order).
+struct MemoKey {
+    question: Option<Arc<str>>,
+    source: Option<Arc<SourceProgram>>,
+    answer: NodeId,
+    values: Vec<Number>,
+    order: Vec<NodeId>,
+    nodes: Vec<Arc<Node>>,
+}
+
+impl MemoKey {
+    /// The key of `g`.
+    fn of(g: &Graph) -> MemoKey {
+        MemoKey {
+            question: g.question.clone(),
+            source: g.source.clone(),
+            answer: g.answer,
+            values: g.values.clone(),
+            order: g.order.clone(),
+            nodes: g.dag.node_weights().cloned().collect(),
+        }
+    }
+
+    /// Whether `g` is [`Graph::identical`] to the graph this key was made of.
+    fn matches(&self, g: &Graph) -> bool {
+        let question = match (&self.question, &g.question) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        let source = match (&self.source, &g.source) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        question
+            && source
+            && self.answer == g.answer
+            && self.values == g.values
+            && self.order == g.order
+            && self.nodes.len() == g.dag.node_count()
+            && self
+                .nodes
+                .iter()
+                .zip(g.dag.node_weights())
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
+    }
 }
 
 impl<T: Clone> GraphMemo<T> {
@@ -1602,7 +1652,7 @@ impl<T: Clone> GraphMemo<T> {
 
     /// The result for `g`, when the memo holds it.
     pub(crate) fn get(&mut self, g: &Graph) -> Option<T> {
-        let i = self.entries.iter().position(|(k, _)| k.identical(g))?;
+        let i = self.entries.iter().position(|(k, _)| k.matches(g))?;
         self.entries[..=i].rotate_right(1);
         Some(self.entries[0].1.clone())
     }
@@ -1612,7 +1662,7 @@ impl<T: Clone> GraphMemo<T> {
         if self.entries.len() == Self::ENTRIES {
             self.entries.pop();
         }
-        self.entries.insert(0, (g.clone(), value));
+        self.entries.insert(0, (MemoKey::of(g), value));
     }
 }
 
@@ -1999,6 +2049,14 @@ mod tests {
         let mut asked = g.clone();
         asked.set_question(Some("Natalia sold clips.".into()));
         assert!(!g.identical(&asked));
+        // A memo's key matches exactly the graphs `identical` accepts.
+        let all = [&g, &back, &changed, &retold, &asked];
+        for a in all {
+            for b in all {
+                assert_eq!(MemoKey::of(a).matches(b), a.identical(b));
+            }
+            assert!(MemoKey::of(a).matches(&a.clone()));
+        }
 
         std::thread_local! {
             static MEMO: std::cell::RefCell<GraphMemo<usize>> =
