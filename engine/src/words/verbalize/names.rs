@@ -207,16 +207,21 @@ impl Names {
             .collect();
         // Nor do two names of what is left of the same things ("the number of slices left",
         // "the number of slices of cake left"): which of the remainders is meant?
-        let lefts: Vec<&str> = all.iter().filter_map(|p| left_of(p)).collect();
+        // (Each name's `left_of` once, in the order of `all`: the names of `own` in turn.)
+        let left: Vec<Option<&str>> = all.iter().map(|p| left_of(p)).collect();
+        let lefts: Vec<&str> = left.iter().flatten().copied().collect();
+        let mut nth = 0;
         let by_node = own
             .iter()
             .map(|slot| {
                 slot.as_ref()
                     .filter(|n| {
                         let p = n.phrase.as_str();
+                        let this_left = left[nth];
+                        nth += 1;
                         seen[p] <= 1
                             && !unclear.contains(&p)
-                            && left_of(p)
+                            && this_left
                                 .is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
                             && !all.iter().any(|o| {
                                 o.len() > p.len()
@@ -2888,6 +2893,44 @@ mod tests {
         }
         assert_eq!(left_of("the number of slices of cake left"), Some("slices"));
         assert_eq!(left_of("the amount of money she has"), None);
+    }
+
+    #[test]
+    fn remainders_are_matched_to_their_own_names_past_unnamed_nodes() {
+        let name = |p: &str| {
+            Some(Name {
+                phrase: p.to_string(),
+                measure: Measure::Plain,
+                clause: None,
+            })
+        };
+        let own = vec![
+            None,
+            name("the number of slices left"),
+            None,
+            name("the number of apples"),
+            name("the number of slices of cake left"),
+            None,
+            name("the number of pears left"),
+        ];
+        let names = Names::finish(own);
+        let kept: Vec<Option<&str>> = names
+            .by_node
+            .iter()
+            .map(|n| n.as_ref().map(|n| n.phrase.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                None,
+                None,
+                None,
+                Some("the number of apples"),
+                None,
+                None,
+                Some("the number of pears left"),
+            ]
+        );
     }
 
     #[test]
