@@ -356,6 +356,15 @@ impl<'a> Prep<'a> {
     }
 }
 
+/// `w` after a space, as `format!(" {w}")` writes it, without the formatting machinery (the
+/// names of every node look words up this way).
+fn spaced(w: &str) -> String {
+    let mut s = String::with_capacity(w.len() + 1);
+    s.push(' ');
+    s.push_str(w);
+    s
+}
+
 /// The name of node `id` of `original` on its own (before names are compared with each
 /// other): the words a sentence names it with, when they read right in the question's own
 /// words.
@@ -427,15 +436,13 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             let bare_ok = noun.is_empty() || {
                 let lower = q_lower.get_or_init(|| q.to_lowercase());
                 let one = singular(&noun);
-                let key = format!(" {one}");
+                let key = spaced(&one);
                 let mut seen = lower.matches(&key);
                 // At most one: no need to count past a second.
                 if noun.starts_with(one.as_str()) {
                     seen.nth(1).is_none()
                 } else {
-                    seen.chain(lower.matches(&format!(" {noun}")))
-                        .nth(1)
-                        .is_none()
+                    seen.chain(lower.matches(&spaced(&noun))).nth(1).is_none()
                 }
             };
             name_in_text(
@@ -530,7 +537,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             counted_nouns(&n.phrase).any(|noun| {
                 let lower = q_lower.get_or_init(|| q.to_lowercase());
                 let stem = singular(noun);
-                !lower.starts_with(stem.as_str()) && !lower.contains(&format!(" {stem}"))
+                !lower.starts_with(stem.as_str()) && !lower.contains(&spaced(&stem))
             })
         })
     {
@@ -2875,6 +2882,13 @@ mod tests {
         let sprained = g.ids().find(|&i| g.value(i) == Number::int(8)).unwrap();
         // Not "the number of minutes she has a sprained wrist and it takes to frost a cake".
         assert_eq!(names.get(sprained).map(|n| n.phrase.as_str()), None);
+    }
+
+    #[test]
+    fn spaced_writes_what_format_writes() {
+        for w in ["", "apples", "Zoë", " two  words "] {
+            assert_eq!(spaced(w), format!(" {w}"));
+        }
     }
 
     #[test]
