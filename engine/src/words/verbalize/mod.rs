@@ -1740,14 +1740,26 @@ fn relative_amount(f: &ProxyFn, money: bool) -> String {
     } else {
         ("many", "fewer")
     };
-    let ks = if money {
-        format!("${}", money_digits(k))
+    // (The amounts, the common case, are written onto `ks` without the formatting machinery.)
+    let mut ks = if money {
+        let digits = money_digits(k);
+        let mut s = String::with_capacity(digits.len() + 8);
+        s.push('$');
+        s.push_str(&digits);
+        s
     } else {
         plain(k)
     };
     match op {
-        ProxyOp::Add => format!("{ks} more"),
-        ProxyOp::Sub => format!("{ks} {fewer}"),
+        ProxyOp::Add => {
+            ks.push_str(" more");
+            ks
+        }
+        ProxyOp::Sub => {
+            ks.push(' ');
+            ks.push_str(fewer);
+            ks
+        }
         ProxyOp::Mul if k == Number::int(2) => format!("twice as {many}"),
         ProxyOp::Mul if k == Number::int(3) => format!("three times as {many}"),
         ProxyOp::Mul => format!("{} times as {many}", plain(k)),
@@ -2348,6 +2360,47 @@ fn first_threshold(cond: &Cond) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_amounts_read_as_the_formatted_ones() {
+        let f = |op, k| ProxyFn { op, k };
+        let half = Number::ratio(5, 2).unwrap();
+        for (fun, money) in [
+            (f(ProxyOp::Add, Number::int(3)), false),
+            (f(ProxyOp::Add, Number::int(3)), true),
+            (f(ProxyOp::Sub, Number::int(7)), false),
+            (f(ProxyOp::Sub, Number::int(7)), true),
+            (f(ProxyOp::Add, Number::int(-4)), true),
+            (f(ProxyOp::Sub, Number::int(-4)), false),
+            (f(ProxyOp::Add, half), true),
+            (f(ProxyOp::Sub, half), false),
+        ] {
+            let (op, k) = normalize(fun.op, fun.k);
+            let ks = if money {
+                format!("${}", money_digits(k))
+            } else {
+                plain(k)
+            };
+            let (more, fewer) = if money {
+                ("more", "less")
+            } else {
+                ("more", "fewer")
+            };
+            let want = match op {
+                ProxyOp::Add => format!("{ks} {more}"),
+                _ => format!("{ks} {fewer}"),
+            };
+            assert_eq!(relative_amount(&fun, money), want);
+        }
+        assert_eq!(
+            relative_amount(&f(ProxyOp::Sub, Number::int(5)), true),
+            "$5 less"
+        );
+        assert_eq!(
+            relative_amount(&f(ProxyOp::Add, Number::int(2)), false),
+            "2 more"
+        );
+    }
 
     #[test]
     fn split_question_finds_the_first_comma_that_asks() {
