@@ -1125,17 +1125,19 @@ fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)
     if noun.is_empty() {
         return Some((said, than));
     }
-    // `1 more cat`, not `1 more cats`.
-    let noun = if k == Number::ONE && than == "than" {
+    // `{said} {noun}`, written onto `said`; `1 more cat`, not `1 more cats`.
+    let mut said = said;
+    said.push(' ');
+    if k == Number::ONE && than == "than" {
         let mut ws: Vec<String> = noun.split(' ').map(str::to_string).collect();
         if let Some(last) = ws.last_mut() {
             *last = singular(last);
         }
-        ws.join(" ")
+        said.push_str(&ws.join(" "));
     } else {
-        noun.to_string()
-    };
-    Some((format!("{said} {noun}"), than))
+        said.push_str(noun);
+    }
+    Some((said, than))
 }
 
 #[cfg(test)]
@@ -1144,6 +1146,35 @@ mod tests {
     use crate::intervene::Intervention;
     use crate::number::Number;
     use crate::verbalize::offline;
+
+    #[test]
+    fn amounts_name_their_nouns_as_formatted() {
+        let f = |op, k| ProxyFn { op, k };
+        assert_eq!(
+            super::amount(&f(ProxyOp::Add, Number::ONE), false, "red apples"),
+            Some(("1 more red apple".to_string(), "than"))
+        );
+        assert_eq!(
+            super::amount(&f(ProxyOp::Sub, Number::int(3)), false, "red apples"),
+            Some(("3 fewer red apples".to_string(), "than"))
+        );
+        assert_eq!(
+            super::amount(&f(ProxyOp::Mul, Number::int(2)), true, "dollars"),
+            Some(("twice as many dollars".to_string(), "as"))
+        );
+        assert_eq!(
+            super::amount(&f(ProxyOp::Add, Number::int(11)), true, ""),
+            Some(("$11 more".to_string(), "than"))
+        );
+        assert_eq!(
+            super::amount(&f(ProxyOp::Mul, Number::ONE), false, "cats"),
+            Some(("1 times as many cats".to_string(), "as"))
+        );
+        assert_eq!(
+            super::amount(&f(ProxyOp::Div, Number::int(7)), false, "cats"),
+            None
+        );
+    }
 
     #[test]
     fn heights_are_taller_and_shorter_in_the_problems_unit() {
