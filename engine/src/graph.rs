@@ -1557,28 +1557,48 @@ impl Graph {
     /// value. Nodes shared between clones compare by address first, so a graph and its
     /// copies compare in time linear in the number of nodes, without reading any text.
     pub fn identical(&self, other: &Graph) -> bool {
-        let question = match (&self.question, &other.question) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
-            (None, None) => true,
-            _ => false,
-        };
-        let source = match (&self.source, &other.source) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
-            (None, None) => true,
-            _ => false,
-        };
-        question
-            && source
-            && self.answer == other.answer
-            && self.values == other.values
-            && self.order == other.order
-            && self.dag.node_count() == other.dag.node_count()
-            && self
-                .dag
-                .node_weights()
-                .zip(other.dag.node_weights())
-                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
+        same_parts(
+            &self.question,
+            &self.source,
+            self.answer,
+            &self.values,
+            &self.order,
+            self.dag.node_count(),
+            self.dag.node_weights(),
+            other,
+        )
     }
+}
+
+/// Whether `g` has exactly these parts (what [`Graph::identical`] compares): shared text and
+/// nodes compare by address first.
+#[allow(clippy::too_many_arguments)]
+fn same_parts<'a>(
+    question: &Option<Arc<str>>,
+    source: &Option<Arc<SourceProgram>>,
+    answer: NodeId,
+    values: &[Number],
+    order: &[NodeId],
+    count: usize,
+    nodes: impl Iterator<Item = &'a Arc<Node>>,
+    g: &Graph,
+) -> bool {
+    fn same<T: PartialEq + ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        }
+    }
+    same(question, &g.question)
+        && same(source, &g.source)
+        && answer == g.answer
+        && values == g.values.as_slice()
+        && order == g.order.as_slice()
+        && count == g.dag.node_count()
+        && nodes
+            .zip(g.dag.node_weights())
+            .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
 }
 
 /// A small per-thread memo of a pure function of a whole graph (its names, its mentions): the
@@ -1615,27 +1635,16 @@ impl MemoKey {
 
     /// Whether `g` is [`Graph::identical`] to the graph this key was made of.
     fn matches(&self, g: &Graph) -> bool {
-        let question = match (&self.question, &g.question) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
-            (None, None) => true,
-            _ => false,
-        };
-        let source = match (&self.source, &g.source) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
-            (None, None) => true,
-            _ => false,
-        };
-        question
-            && source
-            && self.answer == g.answer
-            && self.values == g.values
-            && self.order == g.order
-            && self.nodes.len() == g.dag.node_count()
-            && self
-                .nodes
-                .iter()
-                .zip(g.dag.node_weights())
-                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
+        same_parts(
+            &self.question,
+            &self.source,
+            self.answer,
+            &self.values,
+            &self.order,
+            self.nodes.len(),
+            self.nodes.iter(),
+            g,
+        )
     }
 }
 
