@@ -174,6 +174,25 @@ impl Comparer<'_> {
     }
 }
 
+/// Whether `q` writes the number `d` (as `to_decimal_string` writes it) on its own: not as
+/// part of a longer number ("4" is not written in "45 minutes", nor in "1.4" or "2,400").
+fn writes_number(q: &str, d: &str) -> bool {
+    let b = q.as_bytes();
+    let part_of_number = |i: usize| {
+        b.get(i).is_some_and(|c| c.is_ascii_digit())
+            || (b.get(i).is_some_and(|&c| c == b'.' || c == b',')
+                && b.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
+    };
+    q.match_indices(d).any(|(at, _)| {
+        let before = at.checked_sub(1).is_some_and(|i| {
+            b[i].is_ascii_digit()
+                || ((b[i] == b'.' || b[i] == b',')
+                    && i.checked_sub(1).is_some_and(|j| b[j].is_ascii_digit()))
+        });
+        !before && !part_of_number(at + d.len())
+    })
+}
+
 /// Which quantities of an original problem the offline text can say a change to: those a
 /// sentence names well, established before the question (or the asked-for quantity itself,
 /// when the question holds no number). The curriculum grafts only onto these.
@@ -257,8 +276,7 @@ impl Sayable {
                             .into_iter()
                             .any(|d| d.and_then(|d| d.mul(hundred)).is_ok_and(|x| x == m.value))
                 })
-                && v.to_decimal_string()
-                    .is_none_or(|d| !q.contains(d.as_str()))
+                && v.to_decimal_string().is_none_or(|d| !writes_number(q, &d))
         });
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
@@ -3251,6 +3269,19 @@ mod tests {
         .unwrap()
         .graph;
         assert!(Sayable::new(&g).count() > 0);
+    }
+
+    #[test]
+    fn a_number_is_written_only_on_its_own() {
+        assert!(writes_number("Each cycle takes 4 minutes.", "4"));
+        assert!(writes_number("4 cycles", "4"));
+        assert!(writes_number("It costs $4.", "4"));
+        assert!(!writes_number("Each cycle takes 45 minutes.", "4"));
+        assert!(!writes_number("It weighs 14 pounds.", "4"));
+        assert!(!writes_number("It is 1.4 times as long.", "4"));
+        assert!(!writes_number("They sold 2,400 cups.", "400"));
+        assert!(!writes_number("They sold 4,000 cups.", "4"));
+        assert!(writes_number("Add 18.48 to it.", "18.48"));
     }
 
     #[test]
