@@ -148,6 +148,7 @@ pub fn extract(question: &str, answer: &str) -> Result<Extraction, ExtractError>
         first_problem: None,
         name_buf: String::new(),
         vars: Vec::new(),
+        fact_read: false,
     };
     let mut events: Vec<Event> = Vec::new();
     let mut text = String::new();
@@ -853,6 +854,9 @@ struct Ctx<'q> {
     name_buf: String,
     /// Unknowns solved from linear equations: (letter, value).
     vars: Vec<(u8, Number)>,
+    /// Whether the calculation being linked has read its unit fact already (`7 * 7` after
+    /// "7 days in a week": one 7 is the fact, the other the 7 weeks worked out before).
+    fact_read: bool,
 }
 
 impl Ctx<'_> {
@@ -1054,6 +1058,7 @@ impl Ctx<'_> {
         let mut groups = vec![None; lits.len()];
         sum_groups(pe, &mut groups, &mut 0);
         let mut siblings: Vec<Number> = Vec::new();
+        self.fact_read = false;
         for (i, l) in lits.iter().enumerate() {
             siblings.clear();
             if let Some(g) = groups[i] {
@@ -1115,20 +1120,27 @@ impl Ctx<'_> {
         let v = l.value;
         if let Some(s) = self.steps.iter().rev().find(|s| s.exact == v) {
             let s = *s;
-            return self
-                .question_over_step(s, v, text, siblings)
-                .unwrap_or(s.id);
-        }
-        if l.decimals > 0 {
+            if let Some(id) = self.question_over_step(s, v, text, siblings) {
+                return id;
+            }
+            if self.fact_read || !conversion_fact(v, text, &s) {
+                return s.id;
+            }
+            self.fact_read = true;
+            // "As 1 hour has 60 minutes, … 180 / 60": a fact of the units, not the 60 items
+            // worked out before.
+        } else {
+            if l.decimals > 0 {
+                if let Some(id) = self.link_rounded(v, l.decimals) {
+                    return id;
+                }
+            }
+            if let Some(id) = self.link_input(v) {
+                return id;
+            }
             if let Some(id) = self.link_rounded(v, l.decimals) {
                 return id;
             }
-        }
-        if let Some(id) = self.link_input(v) {
-            return id;
-        }
-        if let Some(id) = self.link_rounded(v, l.decimals) {
-            return id;
         }
         if let Some(&(_, id)) = self.consts.iter().find(|c| c.0 == v) {
             return id;
@@ -1423,6 +1435,32 @@ fn unit_word(s: &str) -> Option<Unit> {
     let n = w.len().min(15);
     buf[..n].copy_from_slice(&w.as_bytes()[..n]);
     Some(Unit(buf))
+}
+
+/// Whether the line `text` writes `v` as a fact of units ("60 minutes" when an hour has 60
+/// minutes, "7 days" in a week, "100 cents") while the earlier step `s` of that value was
+/// written with another unit (`60 items`): the line then reads the fact, not the step.
+fn conversion_fact(v: Number, text: &str, s: &StepInfo) -> bool {
+    const FACTS: [(i128, &[&str]); 8] = [
+        (60, &["minutes", "seconds"]),
+        (24, &["hours"]),
+        (7, &["days"]),
+        (12, &["months", "inches", "eggs"]),
+        (52, &["weeks"]),
+        (365, &["days"]),
+        (100, &["cents", "centimeters"]),
+        (1000, &["meters", "grams", "milliliters"]),
+    ];
+    let Some(&(_, units)) = FACTS.iter().find(|(k, _)| Number::int(*k) == v) else {
+        return false;
+    };
+    let is_fact = |u: &Unit| units.iter().any(|w| unit_word(w) == Some(*u));
+    if s.units.iter().flatten().any(is_fact) {
+        return false;
+    }
+    find_numbers(text).iter().any(|m| {
+        m.primary() == v && unit_word(&text[m.span.end as usize..]).is_some_and(|u| is_fact(&u))
+    })
 }
 
 /// Up to three content words after a number, before any punctuation or number, each as
@@ -1766,6 +1804,40 @@ mod tests {
             .iter()
             .find(|&&o| g.value(o) == n(v))
             .unwrap_or_else(|| panic!("step {of} reads no {v}"))
+    }
+
+    #[test]
+    fn a_unit_fact_beats_an_equal_step_written_with_another_unit() {
+        // "As 1 hour has 60 minutes, … 180 / 60": the fact, not the 60 items worked out first.
+        let x = extract(
+            "Alex has not washed his clothes for a month; 18 shirts, 12 pants, 17 sweaters, and 13 jeans are waiting to be washed. Alex's washing machine can wash a maximum of 15 items per cycle. Each cycle takes 45 minutes. How many hours will it take the washing machine to wash all the clothes?",
+            "Alex will wash 18 + 12 + 17 + 13 = <<18+12+17+13=60>>60 items.\nWith 20 items per wash cycle, Alex will wash the clothes in 60 / 15 = 4 cycles.\nWith 45 minutes per cycle, the washing machine will take 45 * 4 = <<45*4=180>>180 minutes to wash the clothes.\nAs 1 hour has 60 minutes, the washing machine will take 180 / 60 = <<180/60=3>>3 hours to wash the clothes.\n#### 3",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let sixty = operand_with(g, "3", "60");
+        assert!(matches!(g.node(sixty).kind, NodeKind::Constant));
+        // The cycles still read the 60 items.
+        assert!(matches!(
+            g.node(operand_with(g, "4", "60")).kind,
+            NodeKind::Step { .. }
+        ));
+        // "7 * 7" after "7 days in a week": one 7 is the fact, the other the 7 weeks.
+        let x = extract(
+            "Georgina owns a parrot and is teaching it to speak. So far, the parrot knows seventeen phrases. If she is teaching it two phrases a week and it already knew three phrases when she bought it, how many days has Georgina had it?",
+            "The parrot knew 3 phrases when Georgina bought it, so it has learned 17 - 3 = <<17-3=14>>14 phrases from her.\nShe has been teaching it 2 phrases a week, so she has had it 14 / 2 = <<14/2=7>>7 weeks.\nThere are 7 days in a week, so Georgina has had the parrot for 7 * 7 = <<7*7=49>>49 days.\n#### 49",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let days = step_with(g, "49");
+        let kinds: Vec<bool> = g
+            .node(days)
+            .operands
+            .iter()
+            .map(|&o| matches!(g.node(o).kind, NodeKind::Constant))
+            .collect();
+        assert_eq!(kinds.len(), 2, "two operands: the weeks and the fact");
+        assert!(kinds.contains(&true) && kinds.contains(&false));
     }
 
     #[test]
