@@ -1354,37 +1354,11 @@ impl Graph {
         level: &[u32],
         relevant: impl Fn(NodeId) -> bool,
     ) -> Metrics {
-        let mut m = Metrics {
-            nodes: self.len() as u32,
-            depth: level[self.answer.index()],
-            ..Metrics::default()
-        };
-        // Every relevant operation lies at or below the answer's level.
-        let slots = m.depth as usize + 1;
-        let mut per_buf = [0u32; SMALL_GRAPH];
-        let mut per_heap: Vec<u32>;
-        let per_level: &mut [u32] = if slots <= SMALL_GRAPH {
-            &mut per_buf[..slots]
-        } else {
-            per_heap = vec![0u32; slots];
-            &mut per_heap
-        };
-        for &id in &self.order {
-            let node = self.node(id);
-            let rel = relevant(id);
-            match node.kind {
-                NodeKind::Input { .. } if rel => m.inputs += 1,
-                NodeKind::Input { .. } => m.distractors += 1,
-                NodeKind::Branch { .. } if rel => m.branches += 1,
-                _ => {}
+        self.tally(level, |t| {
+            for &id in &self.order {
+                t.count(&self.node(id).kind, relevant(id), level[id.index()]);
             }
-            if rel && node.kind.is_operation() {
-                m.steps += 1;
-                per_level[level[id.index()] as usize] += 1;
-            }
-        }
-        m.width = per_level.iter().copied().max().unwrap_or(0);
-        m
+        })
     }
 
     /// [`Graph::metrics`], given the graph's [`Graph::levels`], in the same backward pass as
@@ -1395,7 +1369,31 @@ impl Graph {
         down.clear();
         down.resize(self.len(), i64::MIN);
         down[self.answer.index()] = 0;
-        let mut m = Metrics {
+        self.tally(level, |t| {
+            // Every reader comes after its operands, so a node's distance is final when the
+            // backward pass reaches it.
+            for &id in self.order.iter().rev() {
+                let node = self.node(id);
+                let d = down[id.index()];
+                let rel = d != i64::MIN;
+                t.count(&node.kind, rel, level[id.index()]);
+                if !rel {
+                    continue;
+                }
+                let cand = d + i64::from(node.kind.is_operation());
+                for &o in &node.operands {
+                    if cand > down[o.index()] {
+                        down[o.index()] = cand;
+                    }
+                }
+            }
+        })
+    }
+
+    /// The metrics `visit` counts node by node, with the per-level step counts on the stack
+    /// for a small graph.
+    fn tally(&self, level: &[u32], visit: impl FnOnce(&mut Tally<'_>)) -> Metrics {
+        let m = Metrics {
             nodes: self.len() as u32,
             depth: level[self.answer.index()],
             ..Metrics::default()
@@ -1410,35 +1408,10 @@ impl Graph {
             per_heap = vec![0u32; slots];
             &mut per_heap
         };
-        // Every reader comes after its operands, so a node's distance is final when the
-        // backward pass reaches it.
-        for &id in self.order.iter().rev() {
-            let node = self.node(id);
-            let d = down[id.index()];
-            let rel = d != i64::MIN;
-            let op = node.kind.is_operation();
-            match node.kind {
-                NodeKind::Input { .. } if rel => m.inputs += 1,
-                NodeKind::Input { .. } => m.distractors += 1,
-                NodeKind::Branch { .. } if rel => m.branches += 1,
-                _ => {}
-            }
-            if !rel {
-                continue;
-            }
-            if op {
-                m.steps += 1;
-                per_level[level[id.index()] as usize] += 1;
-            }
-            let cand = d + i64::from(op);
-            for &o in &node.operands {
-                if cand > down[o.index()] {
-                    down[o.index()] = cand;
-                }
-            }
-        }
-        m.width = per_level.iter().copied().max().unwrap_or(0);
-        m
+        let mut t = Tally { m, per_level };
+        visit(&mut t);
+        t.m.width = t.per_level.iter().copied().max().unwrap_or(0);
+        t.m
     }
 
     /// The longest source→answer path, counted in operations (as in [`Graph::metrics`]).
@@ -1599,6 +1572,29 @@ fn same_parts<'a>(
         && nodes
             .zip(g.dag.node_weights())
             .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
+}
+
+/// Metrics being counted ([`Graph::tally`]).
+struct Tally<'a> {
+    m: Metrics,
+    /// Relevant operations per level.
+    per_level: &'a mut [u32],
+}
+
+impl Tally<'_> {
+    /// Counts a node of kind `kind` at level `level`; `relevant`: the answer depends on it.
+    fn count(&mut self, kind: &NodeKind, relevant: bool, level: u32) {
+        match kind {
+            NodeKind::Input { .. } if relevant => self.m.inputs += 1,
+            NodeKind::Input { .. } => self.m.distractors += 1,
+            NodeKind::Branch { .. } if relevant => self.m.branches += 1,
+            _ => {}
+        }
+        if relevant && kind.is_operation() {
+            self.m.steps += 1;
+            self.per_level[level as usize] += 1;
+        }
+    }
 }
 
 /// A small per-thread memo of a pure function of a whole graph (its names, its mentions): the
