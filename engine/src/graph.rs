@@ -1484,22 +1484,18 @@ impl Graph {
             return;
         }
         level.push(0);
-        let from = self.pos[added.index()] as usize;
-        for &id in &self.order[from..] {
-            let node = self.node(id);
-            let below = node
-                .operands
-                .iter()
-                .map(|o| level[o.index()])
-                .max()
-                .unwrap_or(0);
-            level[id.index()] = below + node.kind.is_operation() as u32;
-        }
+        self.fill_levels_from(level, self.pos[added.index()] as usize);
     }
 
     /// Writes each node's layer into `level` (one slot per node).
     fn fill_levels(&self, level: &mut [u32]) {
-        for &id in &self.order {
+        self.fill_levels_from(level, 0);
+    }
+
+    /// Writes the layers of the nodes from position `from` of the evaluation order on into
+    /// `level` (the layers of the nodes before it are already there).
+    fn fill_levels_from(&self, level: &mut [u32], from: usize) {
+        for &id in &self.order[from..] {
             let node = self.node(id);
             let below = node
                 .operands
