@@ -60,6 +60,9 @@ pub struct Names {
     /// Per node, its name on its own, before names are compared with each other (what
     /// [`Names::derived`] reuses).
     own: Vec<Option<Name>>,
+    /// Per node, whether its own name reads as something else ([`reads_as_rate`]): it names
+    /// nothing, yet makes an equal name unclear (what [`Names::derived`] reuses).
+    withheld: Vec<bool>,
     /// The pronouns the question writes, when naming read them (what [`Names::derived`]
     /// reuses: a variant keeps the question).
     pronouns: Option<Pronouns>,
@@ -103,7 +106,15 @@ impl Names {
             .ids()
             .map(|id| own_name(prep, original, id))
             .collect();
-        let mut names = Names::finish(own);
+        let withheld = original
+            .ids()
+            .map(|id| {
+                own[id.index()]
+                    .as_ref()
+                    .is_some_and(|n| reads_as_rate(prep, original, id, n))
+            })
+            .collect();
+        let mut names = Names::finish(own, withheld);
         names.pronouns = prep.q_pronouns.get().copied();
         names
     }
@@ -148,7 +159,7 @@ impl Names {
             }
         };
         // The own names of the other nodes, named again.
-        let renamed: Vec<(NodeId, Option<Name>)> = variant
+        let renamed: Vec<(NodeId, Option<Name>, bool)> = variant
             .ids()
             .filter(|&id| !same(id))
             .map(|id| {
@@ -160,31 +171,35 @@ impl Names {
                     }
                     p
                 });
-                (id, own_name(prep, variant, id))
+                let own = own_name(prep, variant, id);
+                let withheld = own
+                    .as_ref()
+                    .is_some_and(|n| reads_as_rate(prep, variant, id, n));
+                (id, own, withheld)
             })
             .collect();
         // Every own name the original's (none for a node the original lacks): the same names
         // (`finish` reads only the own names; a node past the original's has none either way).
-        if renamed
-            .iter()
-            .all(|(id, n)| base.own.get(id.index()).map_or(n.is_none(), |o| o == n))
-        {
+        if renamed.iter().all(|(id, n, w)| {
+            base.own.get(id.index()).map_or(n.is_none(), |o| o == n)
+                && base.withheld.get(id.index()).map_or(!w, |o| o == w)
+        }) {
             return base;
         }
         let mut renamed = renamed.into_iter().peekable();
-        let own: Vec<Option<Name>> = variant
+        let (own, withheld): (Vec<Option<Name>>, Vec<bool>) = variant
             .ids()
-            .map(|id| match renamed.next_if(|(r, _)| *r == id) {
-                Some((_, n)) => n,
-                None => base.own[id.index()].clone(),
+            .map(|id| match renamed.next_if(|(r, _, _)| *r == id) {
+                Some((_, n, w)) => (n, w),
+                None => (base.own[id.index()].clone(), base.withheld[id.index()]),
             })
-            .collect();
-        std::rc::Rc::new(Names::finish(own))
+            .unzip();
+        std::rc::Rc::new(Names::finish(own, withheld))
     }
 
     /// The names from each node's own name: a name two quantities share, or one another name
-    /// extends, names neither.
-    fn finish(own: Vec<Option<Name>>) -> Names {
+    /// extends, names neither; a `withheld` name names nothing but counts as shared.
+    fn finish(own: Vec<Option<Name>>, withheld: Vec<bool>) -> Names {
         // A name two quantities share names neither.
         let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
         for n in own.iter().flatten() {
@@ -213,13 +228,15 @@ impl Names {
         let mut nth = 0;
         let by_node = own
             .iter()
-            .map(|slot| {
+            .zip(&withheld)
+            .map(|(slot, &withheld)| {
                 slot.as_ref()
                     .filter(|n| {
                         let p = n.phrase.as_str();
                         let this_left = left[nth];
                         nth += 1;
-                        seen[p] <= 1
+                        !withheld
+                            && seen[p] <= 1
                             && !unclear.contains(&p)
                             && this_left
                                 .is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
@@ -235,6 +252,7 @@ impl Names {
         Names {
             by_node,
             own,
+            withheld,
             pronouns: None,
         }
     }
@@ -624,6 +642,147 @@ fn in_words_of(phrase: &str, sentence: &str, start: usize, end: usize) -> bool {
                 || matches!(*w, "number" | "amount" | "money")
                 || in_sentence.contains(&singular(&w.to_lowercase()))
         })
+}
+
+/// Whether the name `n` of step `id` of `original` reads as the rate it multiplies: a
+/// product named in the words of the sentence that gives its rate alone, the count worked out
+/// or written elsewhere ("the weight of the empty cans" for 8 cans × "The cans weigh 2 ounces
+/// empty"; "the cost of the pants" for 5 pants × "the pants cost $8 each"). A change to the
+/// product would read as a change to the rate. Such a name names nothing, yet still makes
+/// another node's equal name unclear (see [`Names::finish`]).
+fn reads_as_rate(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
+    let Prep {
+        q, reading, links, ..
+    } = prep;
+    let q: &str = q;
+    let sents = &reading.sentences;
+    let node = original.node(id);
+    let (
+        NodeKind::Step {
+            expr: crate::Expr::Bin(crate::BinOp::Mul, _, _),
+        },
+        &[a, b],
+    ) = (&node.kind, node.operands.as_slice())
+    else {
+        return false;
+    };
+    if id == original.answer() {
+        return false;
+    }
+    let mention = |o: NodeId| links.iter().find(|m| m.node == Some(o));
+    let sentence_of = |m: &mentions::Mention| {
+        sents
+            .iter()
+            .find(|&&(s, e)| s <= m.start && m.end <= e)
+            .copied()
+    };
+    [(a, b), (b, a)].into_iter().any(|(rate, count)| {
+        let Some(r) = mention(rate) else {
+            return false;
+        };
+        let Some((s, e)) = sentence_of(r) else {
+            return false;
+        };
+        // A rate is an amount written in figures with its unit ("2 ounces", "$3"), not a
+        // multiplier ("twice", "3 times as many", "20%").
+        let amount = reading
+            .found
+            .get(&r.start)
+            .is_some_and(|f| matches!(f.kind, MentionKind::Digits | MentionKind::Money))
+            && {
+                let lower = q[s..e].to_ascii_lowercase();
+                ![
+                    "times", " as many", " as much", "twice", "half", "%", "percent",
+                ]
+                .iter()
+                .any(|k| lower.contains(k))
+            };
+        let sentence = &q[s..e];
+        // The product counts what the rate does: its unit is a word of the name ("2
+        // ounces": the weight in ounces), or both are money.
+        let unit = q[r.end..]
+            .split_whitespace()
+            .next()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
+            .filter(|w| !w.is_empty());
+        let same_unit = match (&n.measure, unit) {
+            (Measure::Money, _) => {
+                reading
+                    .found
+                    .get(&r.start)
+                    .is_some_and(|f| f.kind == MentionKind::Money)
+                    || q[..r.start].ends_with('$')
+            }
+            (_, Some(u)) => {
+                let one = singular(&u.to_lowercase());
+                n.phrase.split(' ').any(|w| singular(w) == one)
+                    || matches!(&n.measure, Measure::Unit(m) if singular(m) == one)
+            }
+            (_, None) => false,
+        };
+        // The count is stated beside the rate (linked to it or written there in figures):
+        // "Markus has 2 bags with 13 marbles in each bag" names the product well.
+        let count_there = mention(count).is_some_and(|c| s <= c.start && c.end <= e)
+            || original
+                .value(count)
+                .to_decimal_string()
+                .is_some_and(|d| super::writes_number(sentence, &d));
+        !sentence.contains('?')
+            && same_unit
+            && amount
+            && !count_there
+            && original.value(rate) != original.value(id)
+            && in_words_of_sentence(&n.phrase, sentence)
+    })
+}
+
+/// Whether every word of `phrase` that says what it counts is a word of `sentence` (in the
+/// singular, or one the other starts: "weight" and "weigh"), and the phrase does not say it is
+/// a total: the phrase names what the sentence states. "the weight of the empty cans" is in
+/// the words of "The cans weigh 2 ounces empty."; "the number of pencils he buys" is not in
+/// those of "Each box has 12 pencils."
+fn in_words_of_sentence(phrase: &str, sentence: &str) -> bool {
+    const SAYS_NOTHING: [&str; 36] = [
+        "a", "an", "the", "of", "for", "and", "or", "with", "to", "in", "on", "at", "by", "is",
+        "was", "are", "were", "has", "have", "had", "be", "it", "its", "from", "number", "amount",
+        "he", "she", "they", "his", "her", "their", "them", "we", "you", "i",
+    ];
+    const TOTAL: [&str; 7] = [
+        "total",
+        "all",
+        "altogether",
+        "combined",
+        "overall",
+        "together",
+        "whole",
+    ];
+    let in_sentence: Vec<String> = sentence
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    let mut said = 0;
+    for w in phrase.split(' ') {
+        let w = w.to_lowercase();
+        if TOTAL.contains(&w.as_str()) {
+            return false;
+        }
+        if SAYS_NOTHING.contains(&w.as_str()) {
+            continue;
+        }
+        let one = singular(&w);
+        let found = in_sentence.iter().any(|s| {
+            *s == w
+                || singular(s) == one
+                || (s.len() >= 4 && w.starts_with(s.as_str()))
+                || (w.len() >= 4 && s.starts_with(w.as_str()))
+        });
+        if !found {
+            return false;
+        }
+        said += 1;
+    }
+    said > 0
 }
 
 /// The words of `phrase` between single spaces, as bytes: what `phrase.split(' ')` gives,
@@ -2927,7 +3086,7 @@ mod tests {
             None,
             name("the number of pears left"),
         ];
-        let names = Names::finish(own);
+        let names = Names::finish(own, vec![false; 7]);
         let kept: Vec<Option<&str>> = names
             .by_node
             .iter()
@@ -2979,6 +3138,74 @@ mod tests {
         ));
         assert!(asks("Find how many they have altogether."));
         assert!(!asks("The total is 5. How many does Ann have?"));
+    }
+
+    #[test]
+    fn a_product_named_as_its_rate_names_nothing() {
+        // "The weight of the empty cans" (8 cans × 2 ounces) reads as each can's weight, the
+        // 2 ounces "The cans weigh … empty".
+        let g = crate::gsm8k::extract(
+            "John builds a toy bridge to support various weights.  It needs to support 6 cans of soda that have 12 ounces of soda.  The cans weigh 2 ounces empty.  He then also adds 2 more empty cans.  How much weight must the bridge hold up?",
+            "The weight of soda was 6*12=<<6*12=72>>72 ounces\nIt had to support the weight of 6+2=<<6+2=8>>8 empty cans\nThe weight of the empty cans is 8*2=<<8*2=16>>16 ounces\nSo it must support 72+16=<<72+16=88>>88 ounces\n#### 88",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let cans = g.ids().find(|&i| g.value(i) == Number::int(16)).unwrap();
+        assert_eq!(
+            names.own[cans.index()].as_ref().map(|n| n.phrase.as_str()),
+            Some("the weight of the empty cans")
+        );
+        assert!(names.withheld[cans.index()]);
+        assert!(names.get(cans).is_none());
+        // A price the things cost each: "the cost of the pants" is their total or each pair's.
+        let g = crate::gsm8k::extract(
+            "James buys 10 shirts and half as many pants.  The shirts cost $6 each and the pants cost $8 each.  How much did everything cost?",
+            "He bought 10/2=<<10/2=5>>5 pants\nThe shirts cost a total of 10*6=$<<10*6=60>>60\nThe pants cost 8*5=$<<8*5=40>>40\nSo the total cost was 60+40=$<<60+40=100>>100\n#### 100",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let pants = g.ids().find(|&i| g.value(i) == Number::int(40)).unwrap();
+        assert!(names.own[pants.index()].is_some());
+        assert!(names.get(pants).is_none());
+        // The count stated beside the rate: the product's name is the total's.
+        let g = crate::gsm8k::extract(
+            "Mara has 12 bags with 2 marbles in each bag. Markus has 2 bags with 13 marbles in each bag. How many more marbles does Markus have?",
+            "Mara has 2 x 12 = <<2*12=24>>24 marbles.\nMarkus has 2 x 13 = <<2*13=26>>26 marbles.\nMarkus has 26 - 24 = <<26-24=2>>2 more marbles than Mara.\n#### 2",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let markus = g.ids().find(|&i| g.value(i) == Number::int(26)).unwrap();
+        assert_eq!(
+            names.get(markus).map(|n| n.phrase.as_str()),
+            Some("the number of marbles Markus has")
+        );
+        // A name held back still makes an equal one unclear: Jane's 2 × 7 dresses is not
+        // "the number of dresses Jane sews" because her 3 × 2 would have been too.
+        let g = crate::gsm8k::extract(
+            "Jane sews 2 dresses a day for 7 days. Then she sews 3 dresses a day for the next 2 days. In the end, she adds 2 ribbons to each dress. How many ribbons does Jane use in total?",
+            "In 7 days, Jane sews 2 * 7 = <<2*7=14>>14 dresses\nIn the next 2 days, Jane sews 3 * 2 = <<3*2=6>>6 dresses\nJane sews a total of 14 + 6 = <<14+6=20>>20 dresses\nJane uses a total of 20 * 2 = <<20*2=40>>40 ribbons\n#### 40",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let first = g.ids().find(|&i| g.value(i) == Number::int(14)).unwrap();
+        assert!(names.get(first).is_none());
+        // The words test alone.
+        assert!(in_words_of_sentence(
+            "the weight of the empty cans",
+            "The cans weigh 2 ounces empty."
+        ));
+        assert!(!in_words_of_sentence(
+            "the number of pencils he buys",
+            "Each box has 12 pencils."
+        ));
+        assert!(!in_words_of_sentence(
+            "the total cost of the pants",
+            "The pants cost $8 each."
+        ));
     }
 
     #[test]
