@@ -742,10 +742,10 @@ fn reads_as_rate(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> boo
 /// the words of "The cans weigh 2 ounces empty."; "the number of pencils he buys" is not in
 /// those of "Each box has 12 pencils."
 fn in_words_of_sentence(phrase: &str, sentence: &str) -> bool {
-    const SAYS_NOTHING: [&str; 36] = [
+    const SAYS_NOTHING: [&str; 37] = [
         "a", "an", "the", "of", "for", "and", "or", "with", "to", "in", "on", "at", "by", "is",
         "was", "are", "were", "has", "have", "had", "be", "it", "its", "from", "number", "amount",
-        "he", "she", "they", "his", "her", "their", "them", "we", "you", "i",
+        "money", "he", "she", "they", "his", "her", "their", "them", "we", "you", "i",
     ];
     const TOTAL: [&str; 7] = [
         "total",
@@ -3201,6 +3201,10 @@ mod tests {
         assert!(!in_words_of_sentence(
             "the number of pencils he buys",
             "Each box has 12 pencils."
+        ));
+        assert!(in_words_of_sentence(
+            "the amount of money it cost",
+            "He knows it will cost $5 per square foot of space that he needs."
         ));
         assert!(!in_words_of_sentence(
             "the total cost of the pants",
