@@ -532,6 +532,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // Two clauses run together ("the number of minutes she has a sprained wrist and
             // it takes to frost a cake"): no one quantity.
             || two_clauses(&n.phrase)
+            // A solution's "you" where the problem never speaks to the reader ("the number of
+            // fish you caught" for "I caught 4 fewer fish …"): someone the text never meets.
+            || (phrase_words(&n.phrase).any(|w| matches!(w, b"you" | b"your"))
+                && !word_slices(q).any(|w| {
+                    w.eq_ignore_ascii_case("you") || w.eq_ignore_ascii_case("your")
+                }))
             // A probability is not a quantity a story changes.
             || phrase_words(&n.phrase).any(|w| {
                 matches!(w, b"probability" | b"chance" | b"chances" | b"likely" | b"odds")
@@ -3138,6 +3144,36 @@ mod tests {
         ));
         assert!(asks("Find how many they have altogether."));
         assert!(!asks("The total is 5. How many does Ann have?"));
+    }
+
+    #[test]
+    fn a_solutions_you_names_nothing_where_the_problem_says_i() {
+        let g = crate::gsm8k::extract(
+            "I caught 4 fewer fish than the number in my tank and added them to my fish tank. If the tank has 20 fish right now, how many did I add?",
+            "Let's say the number of fish that was in the tank before was x\nIf you caught 4 fewer fish than the number that was there, then you caught x-4\nAfter adding x-4 fish into the tank, the tank now had 20 fish, meaning the total number of fish in the tank is x+x-4=20\n2x=20+4\nThe total number of fish that was initially in the tank is 2x=24\nInitially, there were x=24/2 fish in the tank\nx=<<12=12>>12\nIf you caught 4 fewer fish than the number in my tank initially, you caught 12-4=<<12-4=8>>8 fish.\n#### 8",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        for id in g.ids() {
+            let phrase = names.own[id.index()].as_ref().map(|n| n.phrase.as_str());
+            assert!(
+                !phrase.is_some_and(|p| p.split(' ').any(|w| w == "you")),
+                "{phrase:?}"
+            );
+        }
+        // A problem that speaks to its reader keeps its "you".
+        let g = crate::gsm8k::extract(
+            "You buy 4 novels a month. Each novel has 200 pages. How many pages do you read in a year?",
+            "You read 4*200 = <<4*200=800>>800 pages every month.\nYou read 800*12 = <<800*12=9600>>9600 pages in a year.\n#### 9600",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let month = g.ids().find(|&i| g.value(i) == Number::int(800)).unwrap();
+        assert!(names.own[month.index()]
+            .as_ref()
+            .is_some_and(|n| n.phrase.contains("you")));
     }
 
     #[test]
