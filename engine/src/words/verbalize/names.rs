@@ -109,9 +109,9 @@ impl Names {
         let withheld = original
             .ids()
             .map(|id| {
-                own[id.index()]
-                    .as_ref()
-                    .is_some_and(|n| reads_as_rate(prep, original, id, n))
+                own[id.index()].as_ref().is_some_and(|n| {
+                    reads_as_rate(prep, original, id, n) || drops_a_period(prep, original, id, n)
+                })
             })
             .collect();
         let mut names = Names::finish(own, withheld);
@@ -172,9 +172,9 @@ impl Names {
                     p
                 });
                 let own = own_name(prep, variant, id);
-                let withheld = own
-                    .as_ref()
-                    .is_some_and(|n| reads_as_rate(prep, variant, id, n));
+                let withheld = own.as_ref().is_some_and(|n| {
+                    reads_as_rate(prep, variant, id, n) || drops_a_period(prep, variant, id, n)
+                });
                 (id, own, withheld)
             })
             .collect();
@@ -740,6 +740,91 @@ fn reads_as_rate(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> boo
             && original.value(rate) != original.value(id)
             && in_words_of_sentence(&n.phrase, sentence)
     })
+}
+
+/// The words that name a span of time a rate is counted over ("a day", "per week").
+const PERIODS: [&str; 14] = [
+    "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours", "night",
+    "nights", "minute", "minutes",
+];
+
+/// Whether the name `n` of step `id` of `original`, a product, leaves out the span of time
+/// one of its factors is counted over: "the amount of money he makes from selling computers"
+/// for $320 a computer × "60 computers a month" is a month's, yet reads as each computer's or
+/// as the whole. Such a name names nothing, yet still makes an equal name unclear.
+fn drops_a_period(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
+    let node = original.node(id);
+    if !matches!(
+        node.kind,
+        NodeKind::Step {
+            expr: crate::Expr::Bin(crate::BinOp::Mul, _, _)
+        }
+    ) || id == original.answer()
+    {
+        return false;
+    }
+    let is_period = |w: &str| PERIODS.contains(&w.to_ascii_lowercase().as_str());
+    let said = |phrase: &str| {
+        phrase.split(' ').any(|w| {
+            is_period(w) || matches!(w, "daily" | "weekly" | "monthly" | "yearly" | "time")
+        })
+    };
+    if said(&n.phrase) {
+        return false;
+    }
+    let (q, links) = (prep.q, &prep.links);
+    let mention = |o: NodeId| links.iter().find(|m| m.node == Some(o));
+    // The words after a number up to a comma, a stop or the next number ("computers a
+    // month"; "-day" read as "day").
+    let after = |m: &mentions::Mention| {
+        q[m.end..]
+            .split(['.', ',', ';', '?', '!'])
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .take_while(|w| !w.contains(|c: char| c.is_ascii_digit() || c == '$'))
+            .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
+            .filter(|w| !w.is_empty())
+            .take(8)
+    };
+    // A factor counted per span of time: "60 computers a month", "$30 an hour"; not a count
+    // of the spans themselves ("2 days and each day").
+    let per_period = |o: NodeId| {
+        mention(o).is_some_and(|m| {
+            let mut words = after(m).peekable();
+            if words.peek().is_some_and(|w| is_period(w)) {
+                return false;
+            }
+            let mut prev = "";
+            words.any(|w| {
+                let per = matches!(prev, "a" | "an" | "per" | "each" | "every");
+                prev = w;
+                per && is_period(w)
+            })
+        })
+    };
+    // A factor that keeps the other's span: a count of things, not of spans of time ("$30 an
+    // hour" × "5 hours" is no hour's), nor a multiplier ("twice", "20%"), nor a fact (52
+    // weeks a year). A step counts when its sentence names no span of time.
+    let keeps_span = |o: NodeId| match &original.node(o).kind {
+        NodeKind::Input { .. } => mention(o).is_some_and(|m| {
+            let kind = prep.reading.found.get(&m.start).map(|f| f.kind);
+            matches!(kind, Some(MentionKind::Digits | MentionKind::Money))
+                && after(m)
+                    .next()
+                    .is_some_and(|w| !is_period(w) && !matches!(w, "times" | "as"))
+        }),
+        NodeKind::Step { .. } => original
+            .node(o)
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.split(|c: char| !c.is_alphabetic()).any(is_period)),
+        _ => false,
+    };
+    let [a, b] = node.operands[..] else {
+        return false;
+    };
+    (per_period(a) && keeps_span(b)) || (per_period(b) && keeps_span(a))
 }
 
 /// Whether every word of `phrase` that says what it counts is a word of `sentence` (in the
@@ -3174,6 +3259,49 @@ mod tests {
         assert!(names.own[month.index()]
             .as_ref()
             .is_some_and(|n| n.phrase.contains("you")));
+    }
+
+    #[test]
+    fn a_product_named_without_its_factors_span_of_time_names_nothing() {
+        // $320 a computer × "60 computers a month": "the amount of money he makes from selling
+        // computers" is a month's, read as each computer's ("$867 more" per computer?).
+        let g = crate::gsm8k::extract(
+            "John assembles computers and sells prebuilt computers as a business. The parts for the computer cost $800.  He sells the computers for 1.4 times the value of the components.  He manages to build 60 computers a month.  He has to pay $5000 a month in rent and another $3000 in non-rent extra expenses a month.  How much profit does he make a month?",
+            "He sells each computer for 1.4*800=$<<1.4*800=1120>>1120\nThat means he makes a profit of 1120-800=$<<1120-800=320>>320 per computer\nSo he makes 320*60=$<<320*60=19200>>19200 from selling computers\nHe has extra expenses of 5000+3000=$<<5000+3000=8000>>8000 a month\nSo his profit is 19200-8000=$<<19200-8000=11200>>11,200\n#### 11200",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let selling = g.ids().find(|&i| g.value(i) == Number::int(19200)).unwrap();
+        assert!(names.own[selling.index()].is_some());
+        assert!(names.withheld[selling.index()]);
+        assert!(names.get(selling).is_none());
+        // Hours at a rate an hour: the product is no hour's.
+        let g = crate::gsm8k::extract(
+            "Joey wants to buy the latest released pair of designer High Jump basketball sneakers. He plans to mow 3 neighbors’ lawns for $8 a lawn, sell 2 collectible figures to his friends for $9 each, and work an after-school job for 10 hours at $5 per hour. If his earnings just cover the price of the High Jump sneakers, how much do the shoes cost?",
+            "Joey will earn 3 * $8 = $<<3*8=24>>24 mowing his neighbors’ lawns.\nHe will earn 2 * $9 = $<<2*9=18>>18 selling his collectable figures.\nHe will earn 10 * $5 = $<<10*5=50>>50 at his after-school job.\nThe sneakers cost $24 + $18 + $50 = $<<24+18+50=92>>92.\n#### 92",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let job = g.ids().find(|&i| g.value(i) == Number::int(50)).unwrap();
+        assert_eq!(
+            names.get(job).map(|n| n.phrase.as_str()),
+            Some("the amount of money he will earn at his after-school job")
+        );
+        // A count of days times each day's: the product is no day's.
+        let g = crate::gsm8k::extract(
+            "Dirk sells amulets at a Ren Faire.  He sells for 2 days and each day he sells 25 amulets.  Each amulet sells for 40 dollars and they cost him 30 dollars to make.  If he has to give 10% of his revenue to the faire, how much profit did he make?",
+            "He sold 2*25=<<2*25=50>>50 amulets\nSo he made 40*50=$<<40*50=2000>>2000\nThe faire took 2000*.1=$<<2000*.1=200>>200\nSo he kept 2000-200=$<<2000-200=1800>>1800\nThe amulets cost 50*30=$<<50*30=1500>>1500 to make\nSo he had a profit of 1800-1500=$<<1800-1500=300>>300\n#### 300",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let sold = g.ids().find(|&i| g.value(i) == Number::int(50)).unwrap();
+        assert_eq!(
+            names.get(sold).map(|n| n.phrase.as_str()),
+            Some("the number of amulets he sold")
+        );
     }
 
     #[test]
