@@ -538,6 +538,14 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 && !word_slices(q).any(|w| {
                     w.eq_ignore_ascii_case("you") || w.eq_ignore_ascii_case("your")
                 }))
+            // A step's "it" that stands for something ("the amount of money it cost", the
+            // bounce house of the solution's sentence before) where the question never says
+            // "it": the reader never met what it stands for.
+            // (An "it" that only fills a place, "the number of minutes it takes", "the amount
+            // of money it costs to plant the flowers", is fine.)
+            || (node.kind.is_operation()
+                && refers_with_it(&n.phrase)
+                && !word_slices(q).any(|w| w.eq_ignore_ascii_case("it")))
             // A probability is not a quantity a story changes.
             || phrase_words(&n.phrase).any(|w| {
                 matches!(w, b"probability" | b"chance" | b"chances" | b"likely" | b"odds")
@@ -739,6 +747,29 @@ fn reads_as_rate(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> boo
             && !count_there
             && original.value(rate) != original.value(id)
             && in_words_of_sentence(&n.phrase, sentence)
+    })
+}
+
+/// Whether `phrase` holds an "it" that stands for a thing named elsewhere: any "it" but one
+/// that only fills a place: before a verb of time ("it takes", "it will take"), of weather
+/// ("it rained"), or of cost with what costs after it ("it costs to plant the flowers").
+fn refers_with_it(phrase: &str) -> bool {
+    let ws: Vec<&str> = phrase.split(' ').collect();
+    ws.iter().enumerate().any(|(i, &w)| {
+        w == "it" && {
+            let rest = &ws[i + 1..];
+            // The verb, past a helper ("will take", "would cost").
+            let verb_at = match rest.first().copied() {
+                Some("will" | "would" | "should" | "does" | "did" | "can" | "could" | "also") => 1,
+                _ => 0,
+            };
+            let verb = rest.get(verb_at).copied().unwrap_or("");
+            let place_filler = matches!(verb, "takes" | "took" | "take" | "taking")
+                || verb.starts_with("rain")
+                || verb.starts_with("snow")
+                || (matches!(verb, "cost" | "costs") && rest[verb_at..].contains(&"to"));
+            !place_filler
+        }
     })
 }
 
@@ -3302,6 +3333,36 @@ mod tests {
             names.get(sold).map(|n| n.phrase.as_str()),
             Some("the number of amulets he sold")
         );
+    }
+
+    #[test]
+    fn a_steps_it_for_a_thing_the_question_never_calls_it_names_nothing() {
+        let g = crate::gsm8k::extract(
+            "Tim had a birthday party with a clown that cost $100 an hour for 4 hours.  He also rented a bounce house for half the time that cost 3 times as much an hour. Everything else for the party cost $1000.  How much did his birthday cost?",
+            "The clown cost 100*4=$<<100*4=400>>400\nThe bounce house cost 100*3=$<<100*3=300>>300 per hour\nHe rented it for 4/2=<<4/2=2>>2 hours\nSo it cost 300*2=$<<300*2=600>>600\nThat means the total cost was 400+600+1000=$<<400+600+1000=2000>>2000\n#### 2000",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        // "So it cost $600": the bounce house, which "Suppose instead that it cost $221 more"
+        // does not say.
+        let house = g.ids().find(|&i| g.value(i) == Number::int(600)).unwrap();
+        assert!(names.get(house).is_none());
+        let clown = g.ids().find(|&i| g.value(i) == Number::int(400)).unwrap();
+        assert_eq!(
+            names.get(clown).map(|n| n.phrase.as_str()),
+            Some("the cost of the clown")
+        );
+        assert!(refers_with_it("the amount of money it cost"));
+        assert!(refers_with_it("the number of pounds it gained"));
+        assert!(!refers_with_it(
+            "the number of minutes it takes to bake a cake"
+        ));
+        assert!(!refers_with_it("the number of hours it will take"));
+        assert!(!refers_with_it(
+            "the amount of money it costs to plant the flowers"
+        ));
+        assert!(!refers_with_it("the number of inches it rained on Monday"));
     }
 
     #[test]
