@@ -176,7 +176,7 @@ impl Comparer<'_> {
 
 /// Whether `q` writes the number `d` (as `to_decimal_string` writes it) on its own: not as
 /// part of a longer number ("4" is not written in "45 minutes", nor in "1.4" or "2,400").
-fn writes_number(q: &str, d: &str) -> bool {
+pub(super) fn writes_number(q: &str, d: &str) -> bool {
     let b = q.as_bytes();
     let part_of_number = |i: usize| {
         b.get(i).is_some_and(|c| c.is_ascii_digit())

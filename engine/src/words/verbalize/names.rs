@@ -60,6 +60,9 @@ pub struct Names {
     /// Per node, its name on its own, before names are compared with each other (what
     /// [`Names::derived`] reuses).
     own: Vec<Option<Name>>,
+    /// Per node, whether its own name reads as something else ([`reads_as_rate`]): it names
+    /// nothing, yet makes an equal name unclear (what [`Names::derived`] reuses).
+    withheld: Vec<bool>,
     /// The pronouns the question writes, when naming read them (what [`Names::derived`]
     /// reuses: a variant keeps the question).
     pronouns: Option<Pronouns>,
@@ -103,7 +106,15 @@ impl Names {
             .ids()
             .map(|id| own_name(prep, original, id))
             .collect();
-        let mut names = Names::finish(own);
+        let withheld = original
+            .ids()
+            .map(|id| {
+                own[id.index()].as_ref().is_some_and(|n| {
+                    reads_as_rate(prep, original, id, n) || drops_a_period(prep, original, id, n)
+                })
+            })
+            .collect();
+        let mut names = Names::finish(own, withheld);
         names.pronouns = prep.q_pronouns.get().copied();
         names
     }
@@ -148,7 +159,7 @@ impl Names {
             }
         };
         // The own names of the other nodes, named again.
-        let renamed: Vec<(NodeId, Option<Name>)> = variant
+        let renamed: Vec<(NodeId, Option<Name>, bool)> = variant
             .ids()
             .filter(|&id| !same(id))
             .map(|id| {
@@ -160,31 +171,35 @@ impl Names {
                     }
                     p
                 });
-                (id, own_name(prep, variant, id))
+                let own = own_name(prep, variant, id);
+                let withheld = own.as_ref().is_some_and(|n| {
+                    reads_as_rate(prep, variant, id, n) || drops_a_period(prep, variant, id, n)
+                });
+                (id, own, withheld)
             })
             .collect();
         // Every own name the original's (none for a node the original lacks): the same names
         // (`finish` reads only the own names; a node past the original's has none either way).
-        if renamed
-            .iter()
-            .all(|(id, n)| base.own.get(id.index()).map_or(n.is_none(), |o| o == n))
-        {
+        if renamed.iter().all(|(id, n, w)| {
+            base.own.get(id.index()).map_or(n.is_none(), |o| o == n)
+                && base.withheld.get(id.index()).map_or(!w, |o| o == w)
+        }) {
             return base;
         }
         let mut renamed = renamed.into_iter().peekable();
-        let own: Vec<Option<Name>> = variant
+        let (own, withheld): (Vec<Option<Name>>, Vec<bool>) = variant
             .ids()
-            .map(|id| match renamed.next_if(|(r, _)| *r == id) {
-                Some((_, n)) => n,
-                None => base.own[id.index()].clone(),
+            .map(|id| match renamed.next_if(|(r, _, _)| *r == id) {
+                Some((_, n, w)) => (n, w),
+                None => (base.own[id.index()].clone(), base.withheld[id.index()]),
             })
-            .collect();
-        std::rc::Rc::new(Names::finish(own))
+            .unzip();
+        std::rc::Rc::new(Names::finish(own, withheld))
     }
 
     /// The names from each node's own name: a name two quantities share, or one another name
-    /// extends, names neither.
-    fn finish(own: Vec<Option<Name>>) -> Names {
+    /// extends, names neither; a `withheld` name names nothing but counts as shared.
+    fn finish(own: Vec<Option<Name>>, withheld: Vec<bool>) -> Names {
         // A name two quantities share names neither.
         let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
         for n in own.iter().flatten() {
@@ -213,13 +228,15 @@ impl Names {
         let mut nth = 0;
         let by_node = own
             .iter()
-            .map(|slot| {
+            .zip(&withheld)
+            .map(|(slot, &withheld)| {
                 slot.as_ref()
                     .filter(|n| {
                         let p = n.phrase.as_str();
                         let this_left = left[nth];
                         nth += 1;
-                        seen[p] <= 1
+                        !withheld
+                            && seen[p] <= 1
                             && !unclear.contains(&p)
                             && this_left
                                 .is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
@@ -235,6 +252,7 @@ impl Names {
         Names {
             by_node,
             own,
+            withheld,
             pronouns: None,
         }
     }
@@ -514,6 +532,20 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // Two clauses run together ("the number of minutes she has a sprained wrist and
             // it takes to frost a cake"): no one quantity.
             || two_clauses(&n.phrase)
+            // A solution's "you" where the problem never speaks to the reader ("the number of
+            // fish you caught" for "I caught 4 fewer fish …"): someone the text never meets.
+            || (phrase_words(&n.phrase).any(|w| matches!(w, b"you" | b"your"))
+                && !word_slices(q).any(|w| {
+                    w.eq_ignore_ascii_case("you") || w.eq_ignore_ascii_case("your")
+                }))
+            // A step's "it" that stands for something ("the amount of money it cost", the
+            // bounce house of the solution's sentence before) where the question never says
+            // "it": the reader never met what it stands for.
+            // (An "it" that only fills a place, "the number of minutes it takes", "the amount
+            // of money it costs to plant the flowers", is fine.)
+            || (node.kind.is_operation()
+                && refers_with_it(&n.phrase)
+                && !word_slices(q).any(|w| w.eq_ignore_ascii_case("it")))
             // A probability is not a quantity a story changes.
             || phrase_words(&n.phrase).any(|w| {
                 matches!(w, b"probability" | b"chance" | b"chances" | b"likely" | b"odds")
@@ -624,6 +656,255 @@ fn in_words_of(phrase: &str, sentence: &str, start: usize, end: usize) -> bool {
                 || matches!(*w, "number" | "amount" | "money")
                 || in_sentence.contains(&singular(&w.to_lowercase()))
         })
+}
+
+/// Whether the name `n` of step `id` of `original` reads as the rate it multiplies: a
+/// product named in the words of the sentence that gives its rate alone, the count worked out
+/// or written elsewhere ("the weight of the empty cans" for 8 cans × "The cans weigh 2 ounces
+/// empty"; "the cost of the pants" for 5 pants × "the pants cost $8 each"). A change to the
+/// product would read as a change to the rate. Such a name names nothing, yet still makes
+/// another node's equal name unclear (see [`Names::finish`]).
+fn reads_as_rate(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
+    let Prep {
+        q, reading, links, ..
+    } = prep;
+    let q: &str = q;
+    let sents = &reading.sentences;
+    let node = original.node(id);
+    let (
+        NodeKind::Step {
+            expr: crate::Expr::Bin(crate::BinOp::Mul, _, _),
+        },
+        &[a, b],
+    ) = (&node.kind, node.operands.as_slice())
+    else {
+        return false;
+    };
+    if id == original.answer() {
+        return false;
+    }
+    let mention = |o: NodeId| links.iter().find(|m| m.node == Some(o));
+    let sentence_of = |m: &mentions::Mention| {
+        sents
+            .iter()
+            .find(|&&(s, e)| s <= m.start && m.end <= e)
+            .copied()
+    };
+    [(a, b), (b, a)].into_iter().any(|(rate, count)| {
+        let Some(r) = mention(rate) else {
+            return false;
+        };
+        let Some((s, e)) = sentence_of(r) else {
+            return false;
+        };
+        // A rate is an amount written in figures with its unit ("2 ounces", "$3"), not a
+        // multiplier ("twice", "3 times as many", "20%").
+        let amount = reading
+            .found
+            .get(&r.start)
+            .is_some_and(|f| matches!(f.kind, MentionKind::Digits | MentionKind::Money))
+            && {
+                let lower = q[s..e].to_ascii_lowercase();
+                ![
+                    "times", " as many", " as much", "twice", "half", "%", "percent",
+                ]
+                .iter()
+                .any(|k| lower.contains(k))
+            };
+        let sentence = &q[s..e];
+        // The product counts what the rate does: its unit is a word of the name ("2
+        // ounces": the weight in ounces), or both are money.
+        let unit = q[r.end..]
+            .split_whitespace()
+            .next()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
+            .filter(|w| !w.is_empty());
+        let same_unit = match (&n.measure, unit) {
+            (Measure::Money, _) => {
+                reading
+                    .found
+                    .get(&r.start)
+                    .is_some_and(|f| f.kind == MentionKind::Money)
+                    || q[..r.start].ends_with('$')
+            }
+            (_, Some(u)) => {
+                let one = singular(&u.to_lowercase());
+                n.phrase.split(' ').any(|w| singular(w) == one)
+                    || matches!(&n.measure, Measure::Unit(m) if singular(m) == one)
+            }
+            (_, None) => false,
+        };
+        // The count is stated beside the rate (linked to it or written there in figures):
+        // "Markus has 2 bags with 13 marbles in each bag" names the product well.
+        let count_there = mention(count).is_some_and(|c| s <= c.start && c.end <= e)
+            || original
+                .value(count)
+                .to_decimal_string()
+                .is_some_and(|d| super::writes_number(sentence, &d));
+        !sentence.contains('?')
+            && same_unit
+            && amount
+            && !count_there
+            && original.value(rate) != original.value(id)
+            && in_words_of_sentence(&n.phrase, sentence)
+    })
+}
+
+/// Whether `phrase` holds an "it" that stands for a thing named elsewhere: any "it" but one
+/// that only fills a place: before a verb of time ("it takes", "it will take"), of weather
+/// ("it rained"), or of cost with what costs after it ("it costs to plant the flowers").
+fn refers_with_it(phrase: &str) -> bool {
+    let ws: Vec<&str> = phrase.split(' ').collect();
+    ws.iter().enumerate().any(|(i, &w)| {
+        w == "it" && {
+            let rest = &ws[i + 1..];
+            // The verb, past a helper ("will take", "would cost").
+            let verb_at = match rest.first().copied() {
+                Some("will" | "would" | "should" | "does" | "did" | "can" | "could" | "also") => 1,
+                _ => 0,
+            };
+            let verb = rest.get(verb_at).copied().unwrap_or("");
+            let place_filler = matches!(verb, "takes" | "took" | "take" | "taking")
+                || verb.starts_with("rain")
+                || verb.starts_with("snow")
+                || (matches!(verb, "cost" | "costs") && rest[verb_at..].contains(&"to"));
+            !place_filler
+        }
+    })
+}
+
+/// The words that name a span of time a rate is counted over ("a day", "per week").
+const PERIODS: [&str; 14] = [
+    "day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours", "night",
+    "nights", "minute", "minutes",
+];
+
+/// Whether the name `n` of step `id` of `original`, a product, leaves out the span of time
+/// one of its factors is counted over: "the amount of money he makes from selling computers"
+/// for $320 a computer × "60 computers a month" is a month's, yet reads as each computer's or
+/// as the whole. Such a name names nothing, yet still makes an equal name unclear.
+fn drops_a_period(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
+    let node = original.node(id);
+    if !matches!(
+        node.kind,
+        NodeKind::Step {
+            expr: crate::Expr::Bin(crate::BinOp::Mul, _, _)
+        }
+    ) || id == original.answer()
+    {
+        return false;
+    }
+    let is_period = |w: &str| PERIODS.contains(&w.to_ascii_lowercase().as_str());
+    let said = |phrase: &str| {
+        phrase.split(' ').any(|w| {
+            is_period(w) || matches!(w, "daily" | "weekly" | "monthly" | "yearly" | "time")
+        })
+    };
+    if said(&n.phrase) {
+        return false;
+    }
+    let (q, links) = (prep.q, &prep.links);
+    let mention = |o: NodeId| links.iter().find(|m| m.node == Some(o));
+    // The words after a number up to a comma, a stop or the next number ("computers a
+    // month"; "-day" read as "day").
+    let after = |m: &mentions::Mention| {
+        q[m.end..]
+            .split(['.', ',', ';', '?', '!'])
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .take_while(|w| !w.contains(|c: char| c.is_ascii_digit() || c == '$'))
+            .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
+            .filter(|w| !w.is_empty())
+            .take(8)
+    };
+    // A factor counted per span of time: "60 computers a month", "$30 an hour"; not a count
+    // of the spans themselves ("2 days and each day").
+    let per_period = |o: NodeId| {
+        mention(o).is_some_and(|m| {
+            let mut words = after(m).peekable();
+            if words.peek().is_some_and(|w| is_period(w)) {
+                return false;
+            }
+            let mut prev = "";
+            words.any(|w| {
+                let per = matches!(prev, "a" | "an" | "per" | "each" | "every");
+                prev = w;
+                per && is_period(w)
+            })
+        })
+    };
+    // A factor that keeps the other's span: a count of things, not of spans of time ("$30 an
+    // hour" × "5 hours" is no hour's), nor a multiplier ("twice", "20%"), nor a fact (52
+    // weeks a year). A step counts when its sentence names no span of time.
+    let keeps_span = |o: NodeId| match &original.node(o).kind {
+        NodeKind::Input { .. } => mention(o).is_some_and(|m| {
+            let kind = prep.reading.found.get(&m.start).map(|f| f.kind);
+            matches!(kind, Some(MentionKind::Digits | MentionKind::Money))
+                && after(m)
+                    .next()
+                    .is_some_and(|w| !is_period(w) && !matches!(w, "times" | "as"))
+        }),
+        NodeKind::Step { .. } => original
+            .node(o)
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.split(|c: char| !c.is_alphabetic()).any(is_period)),
+        _ => false,
+    };
+    let [a, b] = node.operands[..] else {
+        return false;
+    };
+    (per_period(a) && keeps_span(b)) || (per_period(b) && keeps_span(a))
+}
+
+/// Whether every word of `phrase` that says what it counts is a word of `sentence` (in the
+/// singular, or one the other starts: "weight" and "weigh"), and the phrase does not say it is
+/// a total: the phrase names what the sentence states. "the weight of the empty cans" is in
+/// the words of "The cans weigh 2 ounces empty."; "the number of pencils he buys" is not in
+/// those of "Each box has 12 pencils."
+fn in_words_of_sentence(phrase: &str, sentence: &str) -> bool {
+    const SAYS_NOTHING: [&str; 37] = [
+        "a", "an", "the", "of", "for", "and", "or", "with", "to", "in", "on", "at", "by", "is",
+        "was", "are", "were", "has", "have", "had", "be", "it", "its", "from", "number", "amount",
+        "money", "he", "she", "they", "his", "her", "their", "them", "we", "you", "i",
+    ];
+    const TOTAL: [&str; 7] = [
+        "total",
+        "all",
+        "altogether",
+        "combined",
+        "overall",
+        "together",
+        "whole",
+    ];
+    let in_sentence: Vec<String> = sentence
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    let mut said = 0;
+    for w in phrase.split(' ') {
+        let w = w.to_lowercase();
+        if TOTAL.contains(&w.as_str()) {
+            return false;
+        }
+        if SAYS_NOTHING.contains(&w.as_str()) {
+            continue;
+        }
+        let one = singular(&w);
+        let found = in_sentence.iter().any(|s| {
+            *s == w
+                || singular(s) == one
+                || (s.len() >= 4 && w.starts_with(s.as_str()))
+                || (w.len() >= 4 && s.starts_with(w.as_str()))
+        });
+        if !found {
+            return false;
+        }
+        said += 1;
+    }
+    said > 0
 }
 
 /// The words of `phrase` between single spaces, as bytes: what `phrase.split(' ')` gives,
@@ -2927,7 +3208,7 @@ mod tests {
             None,
             name("the number of pears left"),
         ];
-        let names = Names::finish(own);
+        let names = Names::finish(own, vec![false; 7]);
         let kept: Vec<Option<&str>> = names
             .by_node
             .iter()
@@ -2979,6 +3260,181 @@ mod tests {
         ));
         assert!(asks("Find how many they have altogether."));
         assert!(!asks("The total is 5. How many does Ann have?"));
+    }
+
+    #[test]
+    fn a_solutions_you_names_nothing_where_the_problem_says_i() {
+        let g = crate::gsm8k::extract(
+            "I caught 4 fewer fish than the number in my tank and added them to my fish tank. If the tank has 20 fish right now, how many did I add?",
+            "Let's say the number of fish that was in the tank before was x\nIf you caught 4 fewer fish than the number that was there, then you caught x-4\nAfter adding x-4 fish into the tank, the tank now had 20 fish, meaning the total number of fish in the tank is x+x-4=20\n2x=20+4\nThe total number of fish that was initially in the tank is 2x=24\nInitially, there were x=24/2 fish in the tank\nx=<<12=12>>12\nIf you caught 4 fewer fish than the number in my tank initially, you caught 12-4=<<12-4=8>>8 fish.\n#### 8",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        for id in g.ids() {
+            let phrase = names.own[id.index()].as_ref().map(|n| n.phrase.as_str());
+            assert!(
+                !phrase.is_some_and(|p| p.split(' ').any(|w| w == "you")),
+                "{phrase:?}"
+            );
+        }
+        // A problem that speaks to its reader keeps its "you".
+        let g = crate::gsm8k::extract(
+            "You buy 4 novels a month. Each novel has 200 pages. How many pages do you read in a year?",
+            "You read 4*200 = <<4*200=800>>800 pages every month.\nYou read 800*12 = <<800*12=9600>>9600 pages in a year.\n#### 9600",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let month = g.ids().find(|&i| g.value(i) == Number::int(800)).unwrap();
+        assert!(names.own[month.index()]
+            .as_ref()
+            .is_some_and(|n| n.phrase.contains("you")));
+    }
+
+    #[test]
+    fn a_product_named_without_its_factors_span_of_time_names_nothing() {
+        // $320 a computer × "60 computers a month": "the amount of money he makes from selling
+        // computers" is a month's, read as each computer's ("$867 more" per computer?).
+        let g = crate::gsm8k::extract(
+            "John assembles computers and sells prebuilt computers as a business. The parts for the computer cost $800.  He sells the computers for 1.4 times the value of the components.  He manages to build 60 computers a month.  He has to pay $5000 a month in rent and another $3000 in non-rent extra expenses a month.  How much profit does he make a month?",
+            "He sells each computer for 1.4*800=$<<1.4*800=1120>>1120\nThat means he makes a profit of 1120-800=$<<1120-800=320>>320 per computer\nSo he makes 320*60=$<<320*60=19200>>19200 from selling computers\nHe has extra expenses of 5000+3000=$<<5000+3000=8000>>8000 a month\nSo his profit is 19200-8000=$<<19200-8000=11200>>11,200\n#### 11200",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let selling = g.ids().find(|&i| g.value(i) == Number::int(19200)).unwrap();
+        assert!(names.own[selling.index()].is_some());
+        assert!(names.withheld[selling.index()]);
+        assert!(names.get(selling).is_none());
+        // Hours at a rate an hour: the product is no hour's.
+        let g = crate::gsm8k::extract(
+            "Joey wants to buy the latest released pair of designer High Jump basketball sneakers. He plans to mow 3 neighbors’ lawns for $8 a lawn, sell 2 collectible figures to his friends for $9 each, and work an after-school job for 10 hours at $5 per hour. If his earnings just cover the price of the High Jump sneakers, how much do the shoes cost?",
+            "Joey will earn 3 * $8 = $<<3*8=24>>24 mowing his neighbors’ lawns.\nHe will earn 2 * $9 = $<<2*9=18>>18 selling his collectable figures.\nHe will earn 10 * $5 = $<<10*5=50>>50 at his after-school job.\nThe sneakers cost $24 + $18 + $50 = $<<24+18+50=92>>92.\n#### 92",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let job = g.ids().find(|&i| g.value(i) == Number::int(50)).unwrap();
+        assert_eq!(
+            names.get(job).map(|n| n.phrase.as_str()),
+            Some("the amount of money he will earn at his after-school job")
+        );
+        // A count of days times each day's: the product is no day's.
+        let g = crate::gsm8k::extract(
+            "Dirk sells amulets at a Ren Faire.  He sells for 2 days and each day he sells 25 amulets.  Each amulet sells for 40 dollars and they cost him 30 dollars to make.  If he has to give 10% of his revenue to the faire, how much profit did he make?",
+            "He sold 2*25=<<2*25=50>>50 amulets\nSo he made 40*50=$<<40*50=2000>>2000\nThe faire took 2000*.1=$<<2000*.1=200>>200\nSo he kept 2000-200=$<<2000-200=1800>>1800\nThe amulets cost 50*30=$<<50*30=1500>>1500 to make\nSo he had a profit of 1800-1500=$<<1800-1500=300>>300\n#### 300",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let sold = g.ids().find(|&i| g.value(i) == Number::int(50)).unwrap();
+        assert_eq!(
+            names.get(sold).map(|n| n.phrase.as_str()),
+            Some("the number of amulets he sold")
+        );
+    }
+
+    #[test]
+    fn a_steps_it_for_a_thing_the_question_never_calls_it_names_nothing() {
+        let g = crate::gsm8k::extract(
+            "Tim had a birthday party with a clown that cost $100 an hour for 4 hours.  He also rented a bounce house for half the time that cost 3 times as much an hour. Everything else for the party cost $1000.  How much did his birthday cost?",
+            "The clown cost 100*4=$<<100*4=400>>400\nThe bounce house cost 100*3=$<<100*3=300>>300 per hour\nHe rented it for 4/2=<<4/2=2>>2 hours\nSo it cost 300*2=$<<300*2=600>>600\nThat means the total cost was 400+600+1000=$<<400+600+1000=2000>>2000\n#### 2000",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        // "So it cost $600": the bounce house, which "Suppose instead that it cost $221 more"
+        // does not say.
+        let house = g.ids().find(|&i| g.value(i) == Number::int(600)).unwrap();
+        assert!(names.get(house).is_none());
+        let clown = g.ids().find(|&i| g.value(i) == Number::int(400)).unwrap();
+        assert_eq!(
+            names.get(clown).map(|n| n.phrase.as_str()),
+            Some("the cost of the clown")
+        );
+        assert!(refers_with_it("the amount of money it cost"));
+        assert!(refers_with_it("the number of pounds it gained"));
+        assert!(!refers_with_it(
+            "the number of minutes it takes to bake a cake"
+        ));
+        assert!(!refers_with_it("the number of hours it will take"));
+        assert!(!refers_with_it(
+            "the amount of money it costs to plant the flowers"
+        ));
+        assert!(!refers_with_it("the number of inches it rained on Monday"));
+    }
+
+    #[test]
+    fn a_product_named_as_its_rate_names_nothing() {
+        // "The weight of the empty cans" (8 cans × 2 ounces) reads as each can's weight, the
+        // 2 ounces "The cans weigh … empty".
+        let g = crate::gsm8k::extract(
+            "John builds a toy bridge to support various weights.  It needs to support 6 cans of soda that have 12 ounces of soda.  The cans weigh 2 ounces empty.  He then also adds 2 more empty cans.  How much weight must the bridge hold up?",
+            "The weight of soda was 6*12=<<6*12=72>>72 ounces\nIt had to support the weight of 6+2=<<6+2=8>>8 empty cans\nThe weight of the empty cans is 8*2=<<8*2=16>>16 ounces\nSo it must support 72+16=<<72+16=88>>88 ounces\n#### 88",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let cans = g.ids().find(|&i| g.value(i) == Number::int(16)).unwrap();
+        assert_eq!(
+            names.own[cans.index()].as_ref().map(|n| n.phrase.as_str()),
+            Some("the weight of the empty cans")
+        );
+        assert!(names.withheld[cans.index()]);
+        assert!(names.get(cans).is_none());
+        // A price the things cost each: "the cost of the pants" is their total or each pair's.
+        let g = crate::gsm8k::extract(
+            "James buys 10 shirts and half as many pants.  The shirts cost $6 each and the pants cost $8 each.  How much did everything cost?",
+            "He bought 10/2=<<10/2=5>>5 pants\nThe shirts cost a total of 10*6=$<<10*6=60>>60\nThe pants cost 8*5=$<<8*5=40>>40\nSo the total cost was 60+40=$<<60+40=100>>100\n#### 100",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let pants = g.ids().find(|&i| g.value(i) == Number::int(40)).unwrap();
+        assert!(names.own[pants.index()].is_some());
+        assert!(names.get(pants).is_none());
+        // The count stated beside the rate: the product's name is the total's.
+        let g = crate::gsm8k::extract(
+            "Mara has 12 bags with 2 marbles in each bag. Markus has 2 bags with 13 marbles in each bag. How many more marbles does Markus have?",
+            "Mara has 2 x 12 = <<2*12=24>>24 marbles.\nMarkus has 2 x 13 = <<2*13=26>>26 marbles.\nMarkus has 26 - 24 = <<26-24=2>>2 more marbles than Mara.\n#### 2",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let markus = g.ids().find(|&i| g.value(i) == Number::int(26)).unwrap();
+        assert_eq!(
+            names.get(markus).map(|n| n.phrase.as_str()),
+            Some("the number of marbles Markus has")
+        );
+        // A name held back still makes an equal one unclear: Jane's 2 × 7 dresses is not
+        // "the number of dresses Jane sews" because her 3 × 2 would have been too.
+        let g = crate::gsm8k::extract(
+            "Jane sews 2 dresses a day for 7 days. Then she sews 3 dresses a day for the next 2 days. In the end, she adds 2 ribbons to each dress. How many ribbons does Jane use in total?",
+            "In 7 days, Jane sews 2 * 7 = <<2*7=14>>14 dresses\nIn the next 2 days, Jane sews 3 * 2 = <<3*2=6>>6 dresses\nJane sews a total of 14 + 6 = <<14+6=20>>20 dresses\nJane uses a total of 20 * 2 = <<20*2=40>>40 ribbons\n#### 40",
+        )
+        .unwrap()
+        .graph;
+        let names = Names::new(&g);
+        let first = g.ids().find(|&i| g.value(i) == Number::int(14)).unwrap();
+        assert!(names.get(first).is_none());
+        // The words test alone.
+        assert!(in_words_of_sentence(
+            "the weight of the empty cans",
+            "The cans weigh 2 ounces empty."
+        ));
+        assert!(!in_words_of_sentence(
+            "the number of pencils he buys",
+            "Each box has 12 pencils."
+        ));
+        assert!(in_words_of_sentence(
+            "the amount of money it cost",
+            "He knows it will cost $5 per square foot of space that he needs."
+        ));
+        assert!(!in_words_of_sentence(
+            "the total cost of the pants",
+            "The pants cost $8 each."
+        ));
     }
 
     #[test]
