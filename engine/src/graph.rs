@@ -1213,30 +1213,9 @@ impl Graph {
     /// `own` is the value an input or constant keeps (operations compute theirs).
     pub(crate) fn insert_node(
         &mut self,
-        node: Node,
-        own: Number,
-        after: Option<NodeId>,
-    ) -> Result<NodeId, GraphError> {
-        self.insert_node_with(node, own, after, None)
-    }
-
-    /// [`Graph::insert_node`] for an operation whose value the caller has already computed
-    /// from its operands (`value`, what evaluating it gives): not computed again.
-    pub(crate) fn insert_node_valued(
-        &mut self,
-        node: Node,
-        value: Number,
-        after: Option<NodeId>,
-    ) -> Result<NodeId, GraphError> {
-        self.insert_node_with(node, Number::ZERO, after, Some(value))
-    }
-
-    fn insert_node_with(
-        &mut self,
         mut node: Node,
         own: Number,
         after: Option<NodeId>,
-        known: Option<Number>,
     ) -> Result<NodeId, GraphError> {
         let id = NodeId(self.len() as u32);
         let at = match after {
@@ -1256,15 +1235,46 @@ impl Graph {
         if self.len() >= MAX_NODES {
             return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
         }
-        // A name already in normal form and unused is kept as it is (no copy).
+        self.name_new(&mut node);
+        let value = self.compute_new(id, &node, own)?;
+        self.push_node(node, value, at);
+        Ok(id)
+    }
+
+    /// [`Graph::insert_node`] for a proxy `node` whose one operand is `t`, placed right after
+    /// `t`, with its `value` (`f` of `t`'s) already worked out: what the general path checks
+    /// of the operands and the kind holds by construction, so only the node limit and the
+    /// name are checked.
+    pub(crate) fn insert_proxy(
+        &mut self,
+        mut node: Node,
+        value: Number,
+        t: NodeId,
+    ) -> Result<NodeId, GraphError> {
+        debug_assert!(matches!(node.kind, NodeKind::Proxy { .. }) && node.operands == [t]);
+        let id = NodeId(self.len() as u32);
+        let at = self.get(t).map(|_| self.pos[t.index()] as usize + 1)?;
+        if self.len() >= MAX_NODES {
+            return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
+        }
+        self.name_new(&mut node);
+        self.push_node(node, value, at);
+        Ok(id)
+    }
+
+    /// Gives `node`, about to be added, a unique name in normal form: a name already in
+    /// normal form and unused is kept as it is (no copy).
+    fn name_new(&self, node: &mut Node) {
         let taken = |n: &str| self.dag.node_weights().any(|other| other.name == n);
         if !is_normal_identifier(&node.name) || taken(&node.name) {
             node.name = self.unique_name(&node.name);
         }
-        let value = match known {
-            Some(v) => v,
-            None => self.compute_new(id, &node, own)?,
-        };
+    }
+
+    /// Adds the checked and named `node` with its `value`, at position `at` of the
+    /// evaluation order, with an edge from each operand.
+    fn push_node(&mut self, node: Node, value: Number, at: usize) {
+        let id = NodeId(self.len() as u32);
         let operands = node.operands.len();
         self.dag.add_node(Arc::new(node));
         self.values.push(value);
@@ -1279,7 +1289,6 @@ impl Graph {
         for (i, n) in self.order.iter().enumerate().skip(at) {
             self.pos[n.index()] = i as u32;
         }
-        Ok(id)
     }
 
     /// The value of `node`, about to be added as `id`, from its operands' values.
