@@ -224,6 +224,8 @@ pub(crate) fn sample_draw(
     // only the accepted draw is applied to a copy of the graph.
     values.clear();
     values.extend_from_slice(g.values());
+    // The descendants left from an earlier call are another graph's.
+    scratch.desc_of = None;
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
@@ -349,6 +351,9 @@ struct Scratch {
     desc: Vec<NodeId>,
     /// One mark per node, for finding the descendants.
     mark: Vec<bool>,
+    /// The target whose descendants `desc` holds, in the graph of the current
+    /// [`sample_draw`] (a target drawn again reuses them); `None` when there is none yet.
+    desc_of: Option<NodeId>,
 }
 
 /// Simulates every reader of `t` seeing `root_value` instead of `t`'s value: recomputes the
@@ -373,8 +378,12 @@ fn simulate(
         args,
         desc,
         mark,
+        desc_of,
     } = scratch;
-    g.descendants_of_into(t, mark, desc);
+    if *desc_of != Some(t) {
+        g.descendants_of_into(t, mark, desc);
+        *desc_of = Some(t);
+    }
     values[t.index()] = root_value;
     let mut ok = true;
     changed.clear();
