@@ -285,7 +285,7 @@ pub fn generate(
     let mut least: Vec<NodeId> = Vec::with_capacity(room);
     let mut all: Vec<NodeId> = Vec::with_capacity(room);
     let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
-    let mut draw_room = DrawRoom::default();
+    let mut draw_room = DrawRoom::with_capacity(room);
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -165,6 +165,24 @@ pub(crate) struct DrawRoom {
     cascade: Vec<ValueChange>,
 }
 
+impl DrawRoom {
+    /// Room for graphs of up to `nodes` nodes, so that no vector grows while drawing.
+    pub(crate) fn with_capacity(nodes: usize) -> Self {
+        DrawRoom {
+            candidates: Vec::with_capacity(nodes),
+            values: Vec::with_capacity(nodes),
+            scratch: Scratch {
+                changed: Vec::with_capacity(nodes),
+                args: Vec::with_capacity(8),
+                desc: Vec::with_capacity(nodes),
+                mark: Vec::with_capacity(nodes),
+                desc_of: None,
+            },
+            cascade: Vec::with_capacity(nodes),
+        }
+    }
+}
+
 /// What [`sample_draw`] draws: a [`SampleConfig`] whose targets are borrowed.
 pub(crate) struct Draw<'a> {
     /// What to draw.
