@@ -801,11 +801,17 @@ fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
     if !taken(&base) {
         return base;
     }
+    suffixed_unique(taken, &base)
+}
+
+/// The first of `base_2`, `base_3`, … (`base2`, … when `base` ends with `_`) that is not
+/// `taken`: [`unique_name`] for a `base` already in normal form and taken.
+fn suffixed_unique(taken: impl Fn(&str) -> bool, base: &str) -> String {
     // What `suffixed` writes for 2, 3, …, in one buffer and without the formatting machinery
     // (a proxy stacked on a proxy of the same kind takes this path).
     let stem = if base.ends_with('_') { 0 } else { 1 };
     let mut name = String::with_capacity(base.len() + stem + 4);
-    name.push_str(&base);
+    name.push_str(base);
     if stem == 1 {
         name.push('_');
     }
@@ -1199,13 +1205,17 @@ impl Graph {
     pub fn unique_name(&self, base: &str) -> String {
         let base = identifier(base);
         // Few names share a prefix: a list scanned beats a hash set built.
-        let similar: Vec<&str> = self
-            .dag
+        let similar = self.names_starting(&base);
+        unique_name(|n| similar.contains(&n), &base)
+    }
+
+    /// The names of the nodes that start with `prefix`.
+    fn names_starting(&self, prefix: &str) -> Vec<&str> {
+        self.dag
             .node_weights()
             .map(|node| node.name.as_str())
-            .filter(|n| n.starts_with(base.as_str()))
-            .collect();
-        unique_name(|n| similar.contains(&n), &base)
+            .filter(|n| n.starts_with(prefix))
+            .collect()
     }
 
     /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),
@@ -1265,9 +1275,13 @@ impl Graph {
     /// Gives `node`, about to be added, a unique name in normal form: a name already in
     /// normal form and unused is kept as it is (no copy).
     fn name_new(&self, node: &mut Node) {
-        let taken = |n: &str| self.dag.node_weights().any(|other| other.name == n);
-        if !is_normal_identifier(&node.name) || taken(&node.name) {
+        if !is_normal_identifier(&node.name) {
             node.name = self.unique_name(&node.name);
+        } else if self.dag.node_weights().any(|other| other.name == node.name) {
+            // What `unique_name` gives a taken name in normal form, without normalising it
+            // again.
+            let similar = self.names_starting(&node.name);
+            node.name = suffixed_unique(|n| similar.contains(&n), &node.name);
         }
     }
 
