@@ -196,6 +196,7 @@ impl NodeKind {
     }
 
     /// Computes the node's value from its operands' values; inputs and constants keep `own`.
+    #[inline]
     pub fn compute(&self, args: &[Number], own: Number) -> ArithResult {
         match self {
             NodeKind::Input { .. } | NodeKind::Constant => Ok(own),
