@@ -12,7 +12,7 @@ use crate::constraints::Constraints;
 use crate::graph::{Graph, Metrics, NodeId, NodeKind};
 use crate::intervene::{Intervention, InterventionError};
 use crate::number::Number;
-use crate::sample::{build_refused, sample_draw, Draw, DrawRoom, SampleKind, MAX_DRAWS};
+use crate::sample::{build_refused, sample_draw, Draw, DrawRoom, Drawn, SampleKind, MAX_DRAWS};
 
 /// Curriculum settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -433,34 +433,36 @@ pub fn generate(
             // The node a graft adds (the last of the new graph).
             let added = NodeId(current.len() as u32);
             // A kept draw whose graph was not built (a poor one, the last drawn) is built now.
-            let drawn = drawn.and_then(|s| match s.graph {
-                Some(graph) => Ok((s.intervention, graph)),
-                None => build_refused(current, &s.intervention, &draw_room)
-                    .map(|graph| (s.intervention, graph)),
-            });
-            match drawn {
-                Ok((intervention, graph)) => {
-                    operations.push(intervention);
-                    variants.push(Variant {
-                        source_id: source_id.to_string(),
-                        round,
-                        seed,
-                        operations: operations.clone(),
-                        metrics: {
-                            // A graft adds one node, the last: only the levels from it on
-                            // move.
-                            graph.levels_after_adding(&mut levels, added);
-                            graph.metrics_and_down(&levels, &mut down)
-                        },
-                        answer: graph.answer_value(),
-                        graph,
-                    });
+            let made = match drawn {
+                Ok(Drawn {
+                    intervention,
+                    graph: Some(graph),
+                    ..
+                }) => Ok((intervention, graph)),
+                Ok(Drawn { intervention, .. }) => {
+                    build_refused(current, &intervention, &draw_room).map(|g| (intervention, g))
                 }
+                Err(e) => Err(e),
+            };
+            let (intervention, graph) = match made {
+                Ok(made) => made,
                 Err(e) => {
                     stopped = Some(format!("round {round}: {e}"));
                     break;
                 }
-            }
+            };
+            operations.push(intervention);
+            // A graft adds one node, the last: only the levels from it on move.
+            graph.levels_after_adding(&mut levels, added);
+            variants.push(Variant {
+                source_id: source_id.to_string(),
+                round,
+                seed,
+                operations: operations.clone(),
+                metrics: graph.metrics_and_down(&levels, &mut down),
+                answer: graph.answer_value(),
+                graph,
+            });
         }
         chains.push(Chain {
             index,
