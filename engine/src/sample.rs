@@ -457,10 +457,18 @@ fn simulate(
     }
     for &id in desc.iter() {
         let node = g.node(id);
-        args.clear();
-        args.extend(node.operands.iter().map(|o| values[o.index()]));
         let own = g.value(id);
-        match node.kind.compute(args, own) {
+        let computed = match (&node.kind, node.operands.first()) {
+            // A proxy (the curriculum's chains are made of them) reads its first operand
+            // alone: what `compute` gives, without gathering the operands.
+            (NodeKind::Proxy { f }, Some(o)) => f.apply(values[o.index()]),
+            _ => {
+                args.clear();
+                args.extend(node.operands.iter().map(|o| values[o.index()]));
+                node.kind.compute(args, own)
+            }
+        };
+        match computed {
             Ok(v) => {
                 if v != own {
                     values[id.index()] = v;
