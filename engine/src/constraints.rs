@@ -343,6 +343,18 @@ fn magnitude(orig: Number, new: Number, f: Number) -> Magnitude {
     if let (Some(o), Some(n), Some(k)) = (orig.to_integer(), new.to_integer(), f.to_integer()) {
         // Whole numbers: compare without building fractions.
         let (o, n) = (o.unsigned_abs(), n.unsigned_abs());
+        if let (Ok(o64), Ok(n64), Ok(k32)) = (u64::try_from(o), u64::try_from(n), u32::try_from(k))
+        {
+            // The usual sizes: the products fit 128 bits, so no overflow check is needed
+            // (the same tests as below, where they cannot overflow).
+            let (o, n, k) = (u128::from(o64), u128::from(n64), u128::from(k32));
+            let within_upper = n <= o.max(1) * k;
+            let within_lower = o == 0 || k == 0 || n * k >= o;
+            if within_upper && within_lower {
+                return Magnitude::Within;
+            }
+            return magnitude_fractions(orig, new, f);
+        }
         let within_upper = k >= 0 && o.max(1).checked_mul(k as u128).is_none_or(|u| n <= u);
         let within_lower = o == 0 || k <= 0 || n.checked_mul(k as u128).is_none_or(|l| l >= o);
         if within_upper && within_lower {
@@ -530,6 +542,16 @@ mod tests {
             let (Some(o), Some(n), Ok(f)) = (value(on, op2, op5, oodd), value(nn, np2, np5, nodd), Number::ratio(k, kden)) else {
                 return Ok(());
             };
+            proptest::prop_assert_eq!(magnitude(o, n, f), magnitude_exact(o, n, f), "{} {} {}", o, n, f);
+        }
+
+        #[test]
+        fn magnitude_of_whole_numbers_agrees_with_exact_fractions(
+            o in edgy(), n in edgy(),
+            k in proptest::prop_oneof![-3i128..40, proptest::prelude::Just(i128::from(u32::MAX)), proptest::prelude::Just(1i128 << 32), proptest::prelude::any::<i128>()],
+        ) {
+            // Whole values and factor: the 64-bit path and the checked one.
+            let (o, n, f) = (Number::int(o), Number::int(n), Number::int(k));
             proptest::prop_assert_eq!(magnitude(o, n, f), magnitude_exact(o, n, f), "{} {} {}", o, n, f);
         }
 

@@ -12,7 +12,7 @@ use crate::constraints::Constraints;
 use crate::graph::{Graph, Metrics, NodeId, NodeKind};
 use crate::intervene::{Intervention, InterventionError};
 use crate::number::Number;
-use crate::sample::{sample_draw, Draw, DrawRoom, SampleKind, MAX_DRAWS};
+use crate::sample::{build_refused, sample_draw, Draw, DrawRoom, Drawn, SampleKind, MAX_DRAWS};
 
 /// Curriculum settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,7 +285,7 @@ pub fn generate(
     let mut least: Vec<NodeId> = Vec::with_capacity(room);
     let mut all: Vec<NodeId> = Vec::with_capacity(room);
     let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
-    let mut draw_room = DrawRoom::default();
+    let mut draw_room = DrawRoom::with_capacity(room);
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -388,11 +388,15 @@ pub fn generate(
             let mut drawn = None;
             'draw: for (tier, &t) in tries[..tiers].iter().enumerate() {
                 let comparing = compare_first && tier == 0;
+                // A change that undoes the one before it is poor whatever its graph: that graph
+                // is built only if the draw is kept (below).
+                let undoes = |iv: &Intervention| undoes_last(current, iv);
                 let sc = Draw {
                     kind: SampleKind::Graft,
                     max_draws: MAX_DRAWS,
                     targets: Some(t),
                     diff: false,
+                    refuse: Some(&undoes),
                 };
                 for _ in 0..8 {
                     // Kept in place (a draw holds a graph: moved, it is copied).
@@ -408,10 +412,13 @@ pub fn generate(
                     // undoes the one before it (`× 3` after `÷ 3`) reads as noise, one past
                     // what a unit or a whole allows (13 work days a week) as nonsense, and the
                     // first tier is for changes told as compared people.
-                    let poor = d.as_ref().is_ok_and(|s| {
-                        undoes_last(current, &s.intervention)
-                            || !sayable.within_bounds(&s.graph)
-                            || comparing && !compares.is_some_and(|c| c.compares(&s.graph))
+                    let poor = d.as_ref().is_ok_and(|s| match &s.graph {
+                        // Refused: it undoes the change before it.
+                        None => true,
+                        Some(graph) => {
+                            !sayable.within_bounds(graph)
+                                || comparing && !compares.is_some_and(|c| c.compares(graph))
+                        }
                     });
                     let ok = d.is_ok();
                     if ok && !poor {
@@ -425,29 +432,37 @@ pub fn generate(
             let Some(drawn) = drawn else { break };
             // The node a graft adds (the last of the new graph).
             let added = NodeId(current.len() as u32);
-            match drawn {
-                Ok(s) => {
-                    operations.push(s.intervention);
-                    variants.push(Variant {
-                        source_id: source_id.to_string(),
-                        round,
-                        seed,
-                        operations: operations.clone(),
-                        metrics: {
-                            // A graft adds one node, the last: only the levels from it on
-                            // move.
-                            s.graph.levels_after_adding(&mut levels, added);
-                            s.graph.metrics_and_down(&levels, &mut down)
-                        },
-                        answer: s.graph.answer_value(),
-                        graph: s.graph,
-                    });
+            // A kept draw whose graph was not built (a poor one, the last drawn) is built now.
+            let made = match drawn {
+                Ok(Drawn {
+                    intervention,
+                    graph: Some(graph),
+                    ..
+                }) => Ok((intervention, graph)),
+                Ok(Drawn { intervention, .. }) => {
+                    build_refused(current, &intervention, &draw_room).map(|g| (intervention, g))
                 }
+                Err(e) => Err(e),
+            };
+            let (intervention, graph) = match made {
+                Ok(made) => made,
                 Err(e) => {
                     stopped = Some(format!("round {round}: {e}"));
                     break;
                 }
-            }
+            };
+            operations.push(intervention);
+            // A graft adds one node, the last: only the levels from it on move.
+            graph.levels_after_adding(&mut levels, added);
+            variants.push(Variant {
+                source_id: source_id.to_string(),
+                round,
+                seed,
+                operations: operations.clone(),
+                metrics: graph.metrics_and_down(&levels, &mut down),
+                answer: graph.answer_value(),
+                graph,
+            });
         }
         chains.push(Chain {
             index,

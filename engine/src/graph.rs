@@ -196,6 +196,7 @@ impl NodeKind {
     }
 
     /// Computes the node's value from its operands' values; inputs and constants keep `own`.
+    #[inline]
     pub fn compute(&self, args: &[Number], own: Number) -> ArithResult {
         match self {
             NodeKind::Input { .. } | NodeKind::Constant => Ok(own),
@@ -801,11 +802,17 @@ fn unique_name(taken: impl Fn(&str) -> bool, base: &str) -> String {
     if !taken(&base) {
         return base;
     }
+    suffixed_unique(taken, &base)
+}
+
+/// The first of `base_2`, `base_3`, … (`base2`, … when `base` ends with `_`) that is not
+/// `taken`: [`unique_name`] for a `base` already in normal form and taken.
+fn suffixed_unique(taken: impl Fn(&str) -> bool, base: &str) -> String {
     // What `suffixed` writes for 2, 3, …, in one buffer and without the formatting machinery
     // (a proxy stacked on a proxy of the same kind takes this path).
     let stem = if base.ends_with('_') { 0 } else { 1 };
     let mut name = String::with_capacity(base.len() + stem + 4);
-    name.push_str(&base);
+    name.push_str(base);
     if stem == 1 {
         name.push('_');
     }
@@ -1199,13 +1206,17 @@ impl Graph {
     pub fn unique_name(&self, base: &str) -> String {
         let base = identifier(base);
         // Few names share a prefix: a list scanned beats a hash set built.
-        let similar: Vec<&str> = self
-            .dag
+        let similar = self.names_starting(&base);
+        unique_name(|n| similar.contains(&n), &base)
+    }
+
+    /// The names of the nodes that start with `prefix`.
+    fn names_starting(&self, prefix: &str) -> Vec<&str> {
+        self.dag
             .node_weights()
             .map(|node| node.name.as_str())
-            .filter(|n| n.starts_with(base.as_str()))
-            .collect();
-        unique_name(|n| similar.contains(&n), &base)
+            .filter(|n| n.starts_with(prefix))
+            .collect()
     }
 
     /// Adds a node placed in evaluation order right after `after` (or at the end when `None`),
@@ -1213,30 +1224,9 @@ impl Graph {
     /// `own` is the value an input or constant keeps (operations compute theirs).
     pub(crate) fn insert_node(
         &mut self,
-        node: Node,
-        own: Number,
-        after: Option<NodeId>,
-    ) -> Result<NodeId, GraphError> {
-        self.insert_node_with(node, own, after, None)
-    }
-
-    /// [`Graph::insert_node`] for an operation whose value the caller has already computed
-    /// from its operands (`value`, what evaluating it gives): not computed again.
-    pub(crate) fn insert_node_valued(
-        &mut self,
-        node: Node,
-        value: Number,
-        after: Option<NodeId>,
-    ) -> Result<NodeId, GraphError> {
-        self.insert_node_with(node, Number::ZERO, after, Some(value))
-    }
-
-    fn insert_node_with(
-        &mut self,
         mut node: Node,
         own: Number,
         after: Option<NodeId>,
-        known: Option<Number>,
     ) -> Result<NodeId, GraphError> {
         let id = NodeId(self.len() as u32);
         let at = match after {
@@ -1256,15 +1246,50 @@ impl Graph {
         if self.len() >= MAX_NODES {
             return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
         }
-        // A name already in normal form and unused is kept as it is (no copy).
-        let taken = |n: &str| self.dag.node_weights().any(|other| other.name == n);
-        if !is_normal_identifier(&node.name) || taken(&node.name) {
-            node.name = self.unique_name(&node.name);
+        self.name_new(&mut node);
+        let value = self.compute_new(id, &node, own)?;
+        self.push_node(node, value, at);
+        Ok(id)
+    }
+
+    /// [`Graph::insert_node`] for a proxy `node` whose one operand is `t`, placed right after
+    /// `t`, with its `value` (`f` of `t`'s) already worked out: what the general path checks
+    /// of the operands and the kind holds by construction, so only the node limit and the
+    /// name are checked.
+    pub(crate) fn insert_proxy(
+        &mut self,
+        mut node: Node,
+        value: Number,
+        t: NodeId,
+    ) -> Result<NodeId, GraphError> {
+        debug_assert!(matches!(node.kind, NodeKind::Proxy { .. }) && node.operands == [t]);
+        let id = NodeId(self.len() as u32);
+        let at = self.get(t).map(|_| self.pos[t.index()] as usize + 1)?;
+        if self.len() >= MAX_NODES {
+            return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
         }
-        let value = match known {
-            Some(v) => v,
-            None => self.compute_new(id, &node, own)?,
-        };
+        self.name_new(&mut node);
+        self.push_node(node, value, at);
+        Ok(id)
+    }
+
+    /// Gives `node`, about to be added, a unique name in normal form: a name already in
+    /// normal form and unused is kept as it is (no copy).
+    fn name_new(&self, node: &mut Node) {
+        if !is_normal_identifier(&node.name) {
+            node.name = self.unique_name(&node.name);
+        } else if self.dag.node_weights().any(|other| other.name == node.name) {
+            // What `unique_name` gives a taken name in normal form, without normalising it
+            // again.
+            let similar = self.names_starting(&node.name);
+            node.name = suffixed_unique(|n| similar.contains(&n), &node.name);
+        }
+    }
+
+    /// Adds the checked and named `node` with its `value`, at position `at` of the
+    /// evaluation order, with an edge from each operand.
+    fn push_node(&mut self, node: Node, value: Number, at: usize) {
+        let id = NodeId(self.len() as u32);
         let operands = node.operands.len();
         self.dag.add_node(Arc::new(node));
         self.values.push(value);
@@ -1279,7 +1304,6 @@ impl Graph {
         for (i, n) in self.order.iter().enumerate().skip(at) {
             self.pos[n.index()] = i as u32;
         }
-        Ok(id)
     }
 
     /// The value of `node`, about to be added as `id`, from its operands' values.

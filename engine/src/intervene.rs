@@ -526,7 +526,7 @@ fn graft_node(
         text: Some(text),
     };
     let p = match value {
-        Some(v) => g.insert_node_valued(proxy, v, Some(t))?,
+        Some(v) => g.insert_proxy(proxy, v, t)?,
         None => g.insert_node(proxy, Number::ZERO, Some(t))?,
     };
     for &r in readers.iter() {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::constraints::{check_nodes, holds_with_values, proxy_allowed, Constraints, Violation};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp, ValueChange};
 use crate::intervene::{graft_graph, graft_with_cascade, intervene, Diff, Intervention};
+use crate::limits::MAX_NODES;
 use crate::number::Number;
 
 /// Which kind of intervention to draw.
@@ -117,8 +118,15 @@ pub fn sample_against(
         max_draws: cfg.max_draws,
         targets: cfg.targets.as_deref(),
         diff: true,
+        refuse: None,
     };
-    let d = sample_draw(original, g, &draw, c, rng, &mut DrawRoom::default())?;
+    let mut room = DrawRoom::default();
+    let d = sample_draw(original, g, &draw, c, rng, &mut room)?;
+    // Nothing is refused above, so the graph is built; built here otherwise.
+    let graph = match d.graph {
+        Some(graph) => graph,
+        None => build_refused(g, &d.intervention, &room)?,
+    };
     let diff = match d.diff {
         Some(diff) => diff,
         // Asked for above, so always there; worked out again rather than assumed.
@@ -133,7 +141,7 @@ pub fn sample_against(
     };
     Ok(Sampled {
         intervention: d.intervention,
-        graph: d.graph,
+        graph,
         diff,
         draws: d.draws,
     })
@@ -143,8 +151,9 @@ pub fn sample_against(
 pub(crate) struct Drawn {
     /// The intervention drawn.
     pub(crate) intervention: Intervention,
-    /// The graph after it.
-    pub(crate) graph: Graph,
+    /// The graph after it; `None` for a draw [`Draw::refuse`] refused (which
+    /// [`build_refused`] builds, if it is wanted after all).
+    pub(crate) graph: Option<Graph>,
     /// What changed, when [`Draw::diff`] asked for it.
     pub(crate) diff: Option<Diff>,
     /// How many draws it took.
@@ -165,6 +174,24 @@ pub(crate) struct DrawRoom {
     cascade: Vec<ValueChange>,
 }
 
+impl DrawRoom {
+    /// Room for graphs of up to `nodes` nodes, so that no vector grows while drawing.
+    pub(crate) fn with_capacity(nodes: usize) -> Self {
+        DrawRoom {
+            candidates: Vec::with_capacity(nodes),
+            values: Vec::with_capacity(nodes),
+            scratch: Scratch {
+                changed: Vec::with_capacity(nodes),
+                args: Vec::with_capacity(8),
+                desc: Vec::with_capacity(nodes),
+                mark: Vec::with_capacity(nodes),
+                desc_of: None,
+            },
+            cascade: Vec::with_capacity(nodes),
+        }
+    }
+}
+
 /// What [`sample_draw`] draws: a [`SampleConfig`] whose targets are borrowed.
 pub(crate) struct Draw<'a> {
     /// What to draw.
@@ -175,6 +202,10 @@ pub(crate) struct Draw<'a> {
     pub(crate) targets: Option<&'a [NodeId]>,
     /// Whether to make the [`Diff`] (the curriculum keeps only the graph).
     pub(crate) diff: bool,
+    /// A test of a graft that holds: true when the caller will find it poor whatever its
+    /// graph (the curriculum's change that undoes the one before it), so that its graph is
+    /// not built (the draw is returned with none).
+    pub(crate) refuse: Option<&'a dyn Fn(&Intervention) -> bool>,
 }
 
 /// [`sample_against`] with the settings borrowed (the curriculum draws from lists it reuses).
@@ -224,6 +255,8 @@ pub(crate) fn sample_draw(
     // only the accepted draw is applied to a copy of the graph.
     values.clear();
     values.extend_from_slice(g.values());
+    // The descendants left from an earlier call are another graph's.
+    scratch.desc_of = None;
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
@@ -266,6 +299,19 @@ pub(crate) fn sample_draw(
             cascade,
             scratch,
         ) {
+            // A refused graft is returned without its graph (kept for `build_refused` in
+            // the room's cascade), unless building it could fail (at the node limit), which
+            // rejects the draw below.
+            if let (Intervention::Graft { .. }, Some(refuse)) = (&iv, cfg.refuse) {
+                if g.len() < MAX_NODES && refuse(&iv) {
+                    return Ok(Drawn {
+                        intervention: iv,
+                        graph: None,
+                        diff: None,
+                        draws: draw,
+                    });
+                }
+            }
             // A graft's cascade is the one just simulated: the graph is built without
             // computing it again.
             let made = match iv {
@@ -289,7 +335,7 @@ pub(crate) fn sample_draw(
                     .is_empty()));
                     return Ok(Drawn {
                         intervention: iv,
-                        graph,
+                        graph: Some(graph),
                         diff,
                         draws: draw,
                     });
@@ -318,6 +364,27 @@ pub(crate) fn sample_draw(
         draws: cfg.max_draws,
         reason,
     })
+}
+
+/// The graph of a draw [`sample_draw`] returned without one ([`Draw::refuse`]), given the
+/// room of that call (whose cascade is the draw's, when no draw was made since).
+pub(crate) fn build_refused(
+    g: &Graph,
+    iv: &Intervention,
+    room: &DrawRoom,
+) -> Result<Graph, SampleError> {
+    let gave_up = |reason: String| SampleError::GaveUp { draws: 1, reason };
+    match iv {
+        Intervention::Graft { node, f } => {
+            let value = f
+                .apply(g.value(*node))
+                .map_err(|e| gave_up(e.to_string()))?;
+            graft_graph(g, *node, *f, value, &room.cascade).map_err(|e| gave_up(e.to_string()))
+        }
+        _ => intervene(g, iv)
+            .map(|(graph, _)| graph)
+            .map_err(|e| gave_up(e.to_string())),
+    }
 }
 
 /// Why the latest draw was rejected (its message is written only if sampling gives up).
@@ -349,6 +416,9 @@ struct Scratch {
     desc: Vec<NodeId>,
     /// One mark per node, for finding the descendants.
     mark: Vec<bool>,
+    /// The target whose descendants `desc` holds, in the graph of the current
+    /// [`sample_draw`] (a target drawn again reuses them); `None` when there is none yet.
+    desc_of: Option<NodeId>,
 }
 
 /// Simulates every reader of `t` seeing `root_value` instead of `t`'s value: recomputes the
@@ -373,8 +443,12 @@ fn simulate(
         args,
         desc,
         mark,
+        desc_of,
     } = scratch;
-    g.descendants_of_into(t, mark, desc);
+    if *desc_of != Some(t) {
+        g.descendants_of_into(t, mark, desc);
+        *desc_of = Some(t);
+    }
     values[t.index()] = root_value;
     let mut ok = true;
     changed.clear();
@@ -383,10 +457,18 @@ fn simulate(
     }
     for &id in desc.iter() {
         let node = g.node(id);
-        args.clear();
-        args.extend(node.operands.iter().map(|o| values[o.index()]));
         let own = g.value(id);
-        match node.kind.compute(args, own) {
+        let computed = match (&node.kind, node.operands.first()) {
+            // A proxy (the curriculum's chains are made of them) reads its first operand
+            // alone: what `compute` gives, without gathering the operands.
+            (NodeKind::Proxy { f }, Some(o)) => f.apply(values[o.index()]),
+            _ => {
+                args.clear();
+                args.extend(node.operands.iter().map(|o| values[o.index()]));
+                node.kind.compute(args, own)
+            }
+        };
+        match computed {
             Ok(v) => {
                 if v != own {
                     values[id.index()] = v;
@@ -524,6 +606,48 @@ mod tests {
                 );
                 assert_eq!(s.diff, diff, "seed {seed}: {:?}", s.intervention);
                 g = s.graph;
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_draw_is_built_as_if_accepted() {
+        // A draw the caller refuses comes back without its graph, after the same draws as
+        // one accepted; `build_refused` then gives the graph the sampler would have built.
+        let c = Constraints {
+            max_factor: Some(Number::int(20)),
+            ..Constraints::default()
+        };
+        for seed in 0..40 {
+            let mut g = eggs();
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut refused_rng = rng.clone();
+            for _ in 0..4 {
+                let plain = Draw {
+                    kind: SampleKind::Graft,
+                    max_draws: MAX_DRAWS,
+                    targets: None,
+                    diff: false,
+                    refuse: None,
+                };
+                let always = |_: &Intervention| true;
+                let refusing = Draw {
+                    refuse: Some(&always),
+                    ..plain
+                };
+                let mut room = DrawRoom::default();
+                let a = sample_draw(&g, &g, &plain, &c, &mut rng, &mut room).unwrap();
+                let b = sample_draw(&g, &g, &refusing, &c, &mut refused_rng, &mut room).unwrap();
+                assert!(b.graph.is_none());
+                assert_eq!((&a.intervention, a.draws), (&b.intervention, b.draws));
+                let built = build_refused(&g, &b.intervention, &room).unwrap();
+                let graph = a.graph.unwrap();
+                assert!(built.identical(&graph), "seed {seed}: {:?}", a.intervention);
+                assert_eq!(
+                    serde_json::to_string(&built).unwrap(),
+                    serde_json::to_string(&graph).unwrap()
+                );
+                g = graph;
             }
         }
     }
