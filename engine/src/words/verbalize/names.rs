@@ -2241,14 +2241,70 @@ pub(super) fn words_of(s: &str) -> Vec<String> {
 }
 
 /// [`words_of`] as slices of `s` (nothing allocated).
-pub(super) fn word_slices(s: &str) -> impl Iterator<Item = &str> {
-    s.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| {
-                matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '"' | '“' | '”')
-            })
-        })
-        .filter(|w| !w.is_empty())
+pub(super) fn word_slices(s: &str) -> WordSlices<'_> {
+    if s.is_ascii() {
+        WordSlices::Ascii { s, at: 0 }
+    } else {
+        WordSlices::Other(s.split_whitespace())
+    }
+}
+
+/// The marks [`word_slices`] trims from both ends of a word.
+fn is_word_mark(c: char) -> bool {
+    matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '"' | '“' | '”')
+}
+
+/// [`word_slices`]' iterator. ASCII text is read from its bytes: an ASCII char is whitespace
+/// when it is one of `\t \n \x0B \x0C \r` or a space ([`char::is_whitespace`]), and the
+/// marks trimmed are ASCII but for the curly quotes, which ASCII lacks; other text is split by
+/// [`str::split_whitespace`]. Both give the same words (a test holds them to each other).
+pub(super) enum WordSlices<'a> {
+    /// ASCII text, read from byte `at` on.
+    Ascii { s: &'a str, at: usize },
+    /// Any other text's whitespace-separated pieces, each trimmed in turn.
+    Other(std::str::SplitWhitespace<'a>),
+}
+
+impl<'a> Iterator for WordSlices<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            WordSlices::Ascii { s, at } => {
+                let b = s.as_bytes();
+                let is_space = |x: u8| matches!(x, b'\t'..=b'\r' | b' ');
+                loop {
+                    while *at < b.len() && is_space(b[*at]) {
+                        *at += 1;
+                    }
+                    if *at == b.len() {
+                        return None;
+                    }
+                    let mut start = *at;
+                    while *at < b.len() && !is_space(b[*at]) {
+                        *at += 1;
+                    }
+                    let mut end = *at;
+                    while start < end && is_word_mark(b[start] as char) {
+                        start += 1;
+                    }
+                    while end > start && is_word_mark(b[end - 1] as char) {
+                        end -= 1;
+                    }
+                    if start < end {
+                        // ASCII: every byte is a char boundary.
+                        return Some(&s[start..end]);
+                    }
+                }
+            }
+            WordSlices::Other(pieces) => loop {
+                let w = pieces.next()?.trim_matches(is_word_mark);
+                if !w.is_empty() {
+                    return Some(w);
+                }
+            },
+        }
+    }
 }
 
 /// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
@@ -2526,6 +2582,39 @@ mod tests {
         let kept = fit_clause(clause("A farmer only picks"), &says).expect("a clause");
         assert_eq!(kept.doer, "The farmer picks");
         assert_eq!(fit_clause(clause("she does not pick"), &says), None);
+    }
+
+    /// What [`word_slices`] gave before its ASCII reading: split at whitespace, marks trimmed.
+    fn word_slices_by_split(s: &str) -> Vec<&str> {
+        s.split_whitespace()
+            .map(|w| w.trim_matches(is_word_mark))
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn word_slices_read_from_bytes_are_the_split_words() {
+        for s in [
+            "",
+            "  ",
+            "How many eggs, in all?",
+            "\"Yes!\" said Tom.\x0bThen\x0c he\rleft\t... ?! ok",
+            "Ann’s “big” day: 3.5 km\u{a0}away",
+            ", . ; : ! ? \"",
+        ] {
+            assert_eq!(
+                word_slices(s).collect::<Vec<_>>(),
+                word_slices_by_split(s),
+                "{s:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_slices_are_the_split_words(s in "[a-c ,.;:!?\"\t\n\x0b\x0c\r\u{a0}“”’é]{0,40}") {
+            proptest::prop_assert_eq!(word_slices(&s).collect::<Vec<_>>(), word_slices_by_split(&s));
+        }
     }
 
     #[test]
