@@ -56,7 +56,9 @@ pub struct Clause {
 /// The names of an original problem's quantities, by node index.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    by_node: Vec<Option<Name>>,
+    /// Per node, whether its own name (in `own`) is its name: names compared with each
+    /// other keep only the clear ones, without copying them.
+    kept: Vec<bool>,
     /// Per node, its name on its own, before names are compared with each other (what
     /// [`Names::derived`] reuses).
     own: Vec<Option<Name>>,
@@ -211,29 +213,24 @@ impl Names {
         let left: Vec<Option<&str>> = all.iter().map(|p| left_of(p)).collect();
         let lefts: Vec<&str> = left.iter().flatten().copied().collect();
         let mut nth = 0;
-        let by_node = own
+        let kept = own
             .iter()
             .map(|slot| {
-                slot.as_ref()
-                    .filter(|n| {
-                        let p = n.phrase.as_str();
-                        let this_left = left[nth];
-                        nth += 1;
-                        seen[p] <= 1
-                            && !unclear.contains(&p)
-                            && this_left
-                                .is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
-                            && !all.iter().any(|o| {
-                                o.len() > p.len()
-                                    && o.starts_with(p)
-                                    && o.as_bytes()[p.len()] == b' '
-                            })
-                    })
-                    .cloned()
+                slot.as_ref().is_some_and(|n| {
+                    let p = n.phrase.as_str();
+                    let this_left = left[nth];
+                    nth += 1;
+                    seen[p] <= 1
+                        && !unclear.contains(&p)
+                        && this_left.is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
+                        && !all.iter().any(|o| {
+                            o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
+                        })
+                })
             })
             .collect();
         Names {
-            by_node,
+            kept,
             own,
             pronouns: None,
         }
@@ -241,7 +238,11 @@ impl Names {
 
     /// The name of node `id` of the original, if it has one.
     pub fn get(&self, id: NodeId) -> Option<&Name> {
-        self.by_node.get(id.index()).and_then(Option::as_ref)
+        let i = id.index();
+        self.own
+            .get(i)
+            .and_then(Option::as_ref)
+            .filter(|_| self.kept[i])
     }
 
     /// The words for node `id` of `g` (derived from the original these names were made
@@ -3017,10 +3018,8 @@ mod tests {
             name("the number of pears left"),
         ];
         let names = Names::finish(own);
-        let kept: Vec<Option<&str>> = names
-            .by_node
-            .iter()
-            .map(|n| n.as_ref().map(|n| n.phrase.as_str()))
+        let kept: Vec<Option<&str>> = (0..7)
+            .map(|i| names.get(NodeId(i)).map(|n| n.phrase.as_str()))
             .collect();
         assert_eq!(
             kept,
