@@ -175,21 +175,43 @@ const NOT_NAMES: &[&str] = &[
 /// Whether a capitalised word (lowercased) is an opener, a number word, a day, a month or a
 /// title rather than a person's name.
 fn not_a_name(w: &str) -> bool {
-    NOT_NAMES.contains(&w)
-        || super::numerals::UNITS.contains(&w)
-        || super::numerals::TENS.contains(&w)
+    not_names().contains(w)
 }
 
-/// [`not_a_name`] of `w` lowercased; an ASCII word is compared without a lowercase copy (the
-/// lists are lowercase ASCII, so ignoring ASCII case is comparing the lowercased word).
+/// The words [`not_a_name`] knows ([`NOT_NAMES`], the unit and the tens words) as a set,
+/// built once: a word is looked up by its hash, not compared with every one of them.
+fn not_names() -> &'static rustc_hash::FxHashSet<&'static str> {
+    static SET: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        NOT_NAMES
+            .iter()
+            .chain(super::numerals::UNITS.iter())
+            .chain(super::numerals::TENS.iter())
+            .copied()
+            .collect()
+    })
+}
+
+/// At least the length of the longest word [`not_a_name`] knows (a test checks): a longer
+/// word is none of them.
+const NOT_NAME_MAX: usize = 16;
+
+/// [`not_a_name`] of `w` lowercased; an ASCII word is lowercased on the stack (the words are
+/// lowercase ASCII, so its ASCII lowercase is its lowercase).
 fn not_a_capitalised_name(w: &str) -> bool {
     if !w.is_ascii() {
         return not_a_name(&w.to_lowercase());
     }
-    let is = |x: &&str| w.eq_ignore_ascii_case(x);
-    NOT_NAMES.iter().any(is)
-        || super::numerals::UNITS.iter().any(is)
-        || super::numerals::TENS.iter().any(is)
+    if w.len() > NOT_NAME_MAX {
+        return false;
+    }
+    let mut buf = [0u8; NOT_NAME_MAX];
+    let low = &mut buf[..w.len()];
+    low.copy_from_slice(w.as_bytes());
+    low.make_ascii_lowercase();
+    // ASCII lowercased is still ASCII, so valid UTF-8.
+    std::str::from_utf8(low).is_ok_and(not_a_name)
 }
 
 /// Words after a question's subject that are not the verb a comparison can conjugate.
@@ -1142,6 +1164,58 @@ fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)
 
 #[cfg(test)]
 mod tests {
+    use super::{not_a_capitalised_name, not_a_name, NOT_NAMES, NOT_NAME_MAX};
+
+    /// Whether `w` is one of the words [`not_a_name`] knows, compared with each in turn.
+    fn not_a_name_by_lists(w: &str) -> bool {
+        NOT_NAMES.contains(&w)
+            || super::super::numerals::UNITS.contains(&w)
+            || super::super::numerals::TENS.contains(&w)
+    }
+
+    #[test]
+    fn not_a_name_is_a_word_of_the_lists_in_any_case() {
+        let all = NOT_NAMES
+            .iter()
+            .chain(super::super::numerals::UNITS.iter())
+            .chain(super::super::numerals::TENS.iter());
+        for &w in all {
+            assert!(w.len() <= NOT_NAME_MAX, "{w}");
+            assert!(not_a_name(w) && not_a_name_by_lists(w), "{w}");
+            let capital = super::super::upper_first(w);
+            assert!(not_a_capitalised_name(&capital), "{capital}");
+            assert!(not_a_capitalised_name(&w.to_uppercase()), "{w}");
+        }
+        for w in [
+            "Tom",
+            "Sunday",
+            "Thes",
+            "",
+            "Ａ",
+            "İf",
+            "twentyone",
+            "seventeenth",
+        ] {
+            assert_eq!(not_a_name(w), not_a_name_by_lists(w), "{w}");
+            assert_eq!(
+                not_a_capitalised_name(w),
+                not_a_name_by_lists(&w.to_lowercase()),
+                "{w}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn not_a_name_is_the_lists_lookup(w in "[a-zA-Z]{0,18}|[a-zA-Zİé]{0,6}") {
+            proptest::prop_assert_eq!(not_a_name(&w), not_a_name_by_lists(&w));
+            proptest::prop_assert_eq!(
+                not_a_capitalised_name(&w),
+                not_a_name_by_lists(&w.to_lowercase())
+            );
+        }
+    }
+
     use crate::graph::{Graph, ProxyFn, ProxyOp};
     use crate::intervene::Intervention;
     use crate::number::Number;
