@@ -573,9 +573,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             }
         }
     }
+    // (The question's pronouns are read only for a name with a clause to fit.)
     if let Some(n) = slot.as_mut() {
-        let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
-        n.clause = n.clause.take().and_then(|c| fit_clause(c, says));
+        if let Some(c) = n.clause.take() {
+            let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
+            n.clause = fit_clause(c, says);
+        }
     }
     slot
 }
