@@ -347,11 +347,11 @@ fn told_any(
         return Some(told);
     }
     // `How many books does he borrow if the library is open …?`: the condition is told first.
-    let (asked, condition) = match parse(text, question, money) {
+    let (asked, condition) = match text.parsed(question, money) {
         Some(a) => (a, None),
         None => {
             let (head, condition) = split_if(question)?;
-            let asked = parse(text, &head, money)?;
+            let asked = text.parsed(&head, money)?;
             // `if she wants to …` → "Rachel wants to …": the person asked about.
             let condition = match (&asked.who, condition.split_once(' ')) {
                 (Who::Person(name), Some(("He" | "She", rest))) => {
@@ -831,7 +831,13 @@ pub(super) struct CastParts {
     only: std::cell::OnceCell<Option<String>>,
     /// The words of the last few questions asked about ([`Cast::words`]).
     splits: std::cell::RefCell<Vec<(Box<str>, std::rc::Rc<Words>)>>,
+    /// What [`parse`] read of the last few questions (and whether as money), as
+    /// [`Cast::parsed`] keeps it.
+    parsed: std::cell::RefCell<Vec<ParsedQuestion>>,
 }
+
+/// A question [`Cast::parsed`] read, whether it was read as money, and what [`parse`] gave.
+type ParsedQuestion = (Box<str>, bool, Option<std::rc::Rc<Asked>>);
 
 /// A question's words ([`words_of`](super::names::words_of)) and the same words lowercased ([`lower`](super::names::lower) of each).
 struct Words {
@@ -873,6 +879,29 @@ impl<'t> Cast<'t> {
         }
         kept.push((asked.into(), std::rc::Rc::clone(&w)));
         w
+    }
+
+    /// [`parse`] of `question` (a question of this text): read once, however many
+    /// comparisons ask about it (every draw of a curriculum that compares asks about the
+    /// same question).
+    fn parsed(&self, question: &str, money: bool) -> Option<std::rc::Rc<Asked>> {
+        if let Some((_, _, a)) = self
+            .parts
+            .parsed
+            .borrow()
+            .iter()
+            .find(|(q, m, _)| *m == money && **q == *question)
+        {
+            return a.clone();
+        }
+        // (`parse` reads the words through `words`, which borrows `splits`, not `parsed`.)
+        let asked = parse(self, question, money).map(std::rc::Rc::new);
+        let mut kept = self.parts.parsed.borrow_mut();
+        if kept.len() == SPLITS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((question.into(), money, asked.clone()));
+        asked
     }
 
     /// The names the text does not write (a word equal to one, any case, with any `'s`
@@ -1290,6 +1319,50 @@ mod tests {
 
     fn graph(q: &str, a: &str) -> Graph {
         crate::gsm8k::extract(q, a).unwrap().graph
+    }
+
+    /// The parts of a parsed question, written out to be compared.
+    fn parts_of(a: &super::Asked) -> String {
+        let who = match &a.who {
+            super::Who::Person(w) => format!("person {w}"),
+            super::Who::Thing(w) => format!("thing {w}"),
+            super::Who::Pronoun(w) => format!("pronoun {w}"),
+        };
+        format!(
+            "{} | {} | {} | {who} | {} | {:?} | {}",
+            a.head, a.noun, a.aux, a.verb, a.particle, a.tail
+        )
+    }
+
+    #[test]
+    fn a_kept_parse_is_the_parse_of_its_question() {
+        let text = "Tom has 3 pens. He buys 2 more. How many pens does he have now?";
+        let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+        let questions = [
+            "How many pens does he have now?",
+            "How many pens does Tom give away?",
+            "How much money does Tom spend?",
+            "What is the total?",
+            "How many books does he borrow if the library is open from Monday to Friday?",
+            "How many books does he borrow",
+        ];
+        // More questions than are kept, each asked as money and not, twice over.
+        for _ in 0..2 {
+            for q in questions {
+                for money in [false, true] {
+                    let kept = cast.parsed(q, money);
+                    let read = super::parse(&cast, q, money);
+                    assert_eq!(
+                        kept.as_deref().map(parts_of),
+                        read.as_ref().map(parts_of),
+                        "{q} {money}"
+                    );
+                }
+            }
+        }
+        assert!(cast.parsed(questions[0], false).is_some());
+        assert!(cast.parsed(questions[2], true).is_some());
+        assert!(cast.parsed(questions[3], false).is_none());
     }
 
     #[test]
