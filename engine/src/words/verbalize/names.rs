@@ -757,18 +757,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         } else {
             Measure::Plain
         };
-        let lowered: Vec<String> = np
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if i == 0 {
-                    lower_first(w)
-                } else {
-                    w.to_string()
-                }
-            })
-            .collect();
-        return finish(lowered.join(" "), measure);
+        return finish(lower_words(np), measure);
     }
     if ws.len() >= 4 && lower[0] == "how" && lower[1] == "old" && matches!(&*lower[2], "is" | "was")
     {
@@ -886,32 +875,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     }
     let aux = &*lower[aux_at];
     let rest: &[&str] = &ws[aux_at + 1..];
-    let rest_s = rest
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i == 0 {
-                lower_first(w)
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
+    // The words after the auxiliary, the first lowercased unless a name (written only by the
+    // forms that read them whole).
+    let rest_s = || lower_words(rest);
     // The subject after the auxiliary: a name, a pronoun, or a determiner and its noun.
     let subj = subject_len(rest);
-    let lowered = |ws: &[&str]| -> Vec<String> {
-        ws.iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if i == 0 {
-                    lower_first(w)
-                } else {
-                    w.to_string()
-                }
-            })
-            .collect()
-    };
     let phrase = match aux {
         "are" | "were" | "is" | "was"
             if rest
@@ -927,9 +895,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
                 })
             )
         }
-        "are" | "were" | "is" | "was" if subj == 0 => format!("the number of {noun} {rest_s}"),
+        "are" | "were" | "is" | "was" if subj == 0 => {
+            format!("the number of {noun} {}", rest_s())
+        }
         // `How many minnows have white bellies?`: the nouns are the subject.
-        _ if subj == 0 => format!("the number of {noun} that {aux} {rest_s}"),
+        _ if subj == 0 => format!("the number of {noun} that {aux} {}", rest_s()),
         "do" | "does" | "did" => {
             // `How many clips did Natalia sell` → "the number of clips Natalia sold".
             if rest.len() <= subj {
@@ -944,7 +914,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             let (a, b) = rest.split_at(subj);
             format!(
                 "the number of {noun} {} {aux} {}",
-                lowered(a).join(" "),
+                lower_words(a),
                 b.join(" ")
             )
         }
@@ -969,17 +939,17 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
 
 /// Words joined with the first one lowercased unless it is a name.
 fn lower_words(ws: &[&str]) -> String {
-    ws.iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i == 0 {
-                lower_first(w)
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    // Written into one string (what joining the words with spaces gives).
+    let mut out = String::with_capacity(ws.iter().map(|w| w.len() + 1).sum());
+    for (i, w) in ws.iter().enumerate() {
+        if i == 0 {
+            out.push_str(&lower_first(w));
+        } else {
+            out.push(' ');
+            out.push_str(w);
+        }
+    }
+    out
 }
 
 /// Pronouns that are a clause's subject.
@@ -998,10 +968,11 @@ fn subject_len(rest: &[&str]) -> usize {
     {
         return 3;
     }
-    match rest.first().map(|w| w.to_lowercase()) {
+    // (Lowercased as `to_lowercase` does, borrowed where nothing changes.)
+    match rest.first().map(|w| lower(w)) {
         Some(d)
             if matches!(
-                d.as_str(),
+                &*d,
                 "the" | "his" | "her" | "their" | "each" | "my" | "our" | "your" | "its"
             ) =>
         {
@@ -1017,24 +988,28 @@ fn subject_len(rest: &[&str]) -> usize {
 /// for: `she spend at the butchers` after `did` → "she spent at the butchers". Adverbs
 /// before the verb (`personally`) are kept.
 fn conjugated(rest: &[&str], subj: usize, aux: &str) -> String {
-    let mut out: Vec<String> = Vec::with_capacity(rest.len());
+    // Written into one string (what joining the words with spaces gives).
+    let mut out = String::with_capacity(rest.iter().map(|w| w.len() + 2).sum());
     let mut done = false;
     for (i, w) in rest.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
         if i == 0 {
-            out.push(lower_first(w));
+            out.push_str(&lower_first(w));
         } else if i >= subj && !done && !w.ends_with("ly") {
             let v = w.to_lowercase();
-            out.push(match aux {
+            out.push_str(&match aux {
                 "did" => past(&v),
                 "does" => third_person(&v),
                 _ => v,
             });
             done = true;
         } else {
-            out.push(w.to_string());
+            out.push_str(w);
         }
     }
-    out.join(" ")
+    out
 }
 
 /// A verb's past tense (`sell` → `sold`, `bake` → `baked`).
@@ -2975,6 +2950,43 @@ mod tests {
         let sprained = g.ids().find(|&i| g.value(i) == Number::int(8)).unwrap();
         // Not "the number of minutes she has a sprained wrist and it takes to frost a cake".
         assert_eq!(names.get(sprained).map(|n| n.phrase.as_str()), None);
+    }
+
+    #[test]
+    fn words_written_into_one_string_are_the_words_joined() {
+        let joined = |ws: &[String]| ws.join(" ");
+        for ws in [
+            &["She", "sells", "them", "quickly", "at", "the", "market"][..],
+            &["Tom's", "dogs", "eat", "daily"],
+            &["The"],
+            &[],
+        ] {
+            let mut old: Vec<String> = ws.iter().map(|w| w.to_string()).collect();
+            if let Some(first) = old.first_mut() {
+                *first = lower_first(first);
+            }
+            assert_eq!(lower_words(ws), joined(&old), "{ws:?}");
+            for aux in ["did", "does", "will"] {
+                for subj in 0..3 {
+                    // The verb: the first word from the subject's end on, past the first and
+                    // not ending in -ly, conjugated after `aux`.
+                    let mut conj = old.clone();
+                    if let Some(i) = (subj.max(1)..ws.len()).find(|&i| !ws[i].ends_with("ly")) {
+                        let v = ws[i].to_lowercase();
+                        conj[i] = match aux {
+                            "did" => past(&v),
+                            "does" => third_person(&v),
+                            _ => v,
+                        };
+                    }
+                    assert_eq!(
+                        conjugated(ws, subj, aux),
+                        joined(&conj),
+                        "{ws:?} {aux} {subj}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
