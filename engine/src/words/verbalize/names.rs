@@ -919,7 +919,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             )
         }
     };
-    let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    let phrase = if single_spaced(&phrase) {
+        phrase
+    } else {
+        phrase.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
     if phrase.split(' ').count() > 16
         || !find_numbers(&phrase).is_empty()
         || phrase
@@ -2116,7 +2120,12 @@ const COMPARATIVES: &[&str] = &[
 
 /// Checks a finished name: short, no numbers, no identifiers.
 fn finish(phrase: String, measure: Measure) -> Option<Name> {
-    let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Its words between single spaces (kept as it is when it is written so already).
+    let phrase = if single_spaced(&phrase) {
+        phrase
+    } else {
+        phrase.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
     // `the number of beehives it takes to make enough wax to make`: a verb without its
     // object; `… will then be old`: an age cut apart.
     let ws: Vec<&str> = phrase.split(' ').collect();
@@ -2187,6 +2196,17 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
         measure,
         clause: None,
     })
+}
+
+/// Whether `s` is already what `split_whitespace` and `join(" ")` make of it: ASCII words
+/// between single spaces, no space at either end (other text is not checked: `false`).
+fn single_spaced(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && b.iter()
+            .all(|&c| c.is_ascii() && (c == b' ' || (!c.is_ascii_whitespace() && c != 0x0B)))
+        && !b.windows(2).any(|w| w == b"  ")
 }
 
 /// [`finish`], keeping the clause the name came from.
@@ -2985,6 +3005,38 @@ mod tests {
                         "{ws:?} {aux} {subj}"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn single_spaced_is_what_splitting_and_joining_keeps() {
+        let rebuilt = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for s in [
+            "the number of eggs",
+            "a",
+            "",
+            " a",
+            "a ",
+            "a  b",
+            "a\tb",
+            "a\x0bb",
+            "a\u{a0}b",
+            "é b",
+        ] {
+            if single_spaced(s) {
+                assert_eq!(rebuilt(s), s, "{s:?}");
+            }
+        }
+        assert!(single_spaced("the number of eggs she sells"));
+        assert!(!single_spaced("the number of  eggs"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_single_spaced_phrase_is_its_words_joined(s in "[ab \t\x0b\x0c\r\n\u{a0}é]{0,12}") {
+            if single_spaced(&s) {
+                proptest::prop_assert_eq!(s.split_whitespace().collect::<Vec<_>>().join(" "), s);
             }
         }
     }
