@@ -56,9 +56,7 @@ pub struct Clause {
 /// The names of an original problem's quantities, by node index.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    /// Per node, whether its own name (in `own`) is its name: names compared with each
-    /// other keep only the clear ones, without copying them.
-    kept: Vec<bool>,
+    by_node: Vec<Option<Name>>,
     /// Per node, its name on its own, before names are compared with each other (what
     /// [`Names::derived`] reuses).
     own: Vec<Option<Name>>,
@@ -213,24 +211,29 @@ impl Names {
         let left: Vec<Option<&str>> = all.iter().map(|p| left_of(p)).collect();
         let lefts: Vec<&str> = left.iter().flatten().copied().collect();
         let mut nth = 0;
-        let kept = own
+        let by_node = own
             .iter()
             .map(|slot| {
-                slot.as_ref().is_some_and(|n| {
-                    let p = n.phrase.as_str();
-                    let this_left = left[nth];
-                    nth += 1;
-                    seen[p] <= 1
-                        && !unclear.contains(&p)
-                        && this_left.is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
-                        && !all.iter().any(|o| {
-                            o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
-                        })
-                })
+                slot.as_ref()
+                    .filter(|n| {
+                        let p = n.phrase.as_str();
+                        let this_left = left[nth];
+                        nth += 1;
+                        seen[p] <= 1
+                            && !unclear.contains(&p)
+                            && this_left
+                                .is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
+                            && !all.iter().any(|o| {
+                                o.len() > p.len()
+                                    && o.starts_with(p)
+                                    && o.as_bytes()[p.len()] == b' '
+                            })
+                    })
+                    .cloned()
             })
             .collect();
         Names {
-            kept,
+            by_node,
             own,
             pronouns: None,
         }
@@ -238,11 +241,7 @@ impl Names {
 
     /// The name of node `id` of the original, if it has one.
     pub fn get(&self, id: NodeId) -> Option<&Name> {
-        let i = id.index();
-        self.own
-            .get(i)
-            .and_then(Option::as_ref)
-            .filter(|_| self.kept[i])
+        self.by_node.get(id.index()).and_then(Option::as_ref)
     }
 
     /// The words for node `id` of `g` (derived from the original these names were made
@@ -3085,8 +3084,10 @@ mod tests {
             name("the number of pears left"),
         ];
         let names = Names::finish(own);
-        let kept: Vec<Option<&str>> = (0..7)
-            .map(|i| names.get(NodeId(i)).map(|n| n.phrase.as_str()))
+        let kept: Vec<Option<&str>> = names
+            .by_node
+            .iter()
+            .map(|n| n.as_ref().map(|n| n.phrase.as_str()))
             .collect();
         assert_eq!(
             kept,
