@@ -175,21 +175,43 @@ const NOT_NAMES: &[&str] = &[
 /// Whether a capitalised word (lowercased) is an opener, a number word, a day, a month or a
 /// title rather than a person's name.
 fn not_a_name(w: &str) -> bool {
-    NOT_NAMES.contains(&w)
-        || super::numerals::UNITS.contains(&w)
-        || super::numerals::TENS.contains(&w)
+    not_names().contains(w)
 }
 
-/// [`not_a_name`] of `w` lowercased; an ASCII word is compared without a lowercase copy (the
-/// lists are lowercase ASCII, so ignoring ASCII case is comparing the lowercased word).
+/// The words [`not_a_name`] knows ([`NOT_NAMES`], the unit and the tens words) as a set,
+/// built once: a word is looked up by its hash, not compared with every one of them.
+fn not_names() -> &'static rustc_hash::FxHashSet<&'static str> {
+    static SET: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        NOT_NAMES
+            .iter()
+            .chain(super::numerals::UNITS.iter())
+            .chain(super::numerals::TENS.iter())
+            .copied()
+            .collect()
+    })
+}
+
+/// At least the length of the longest word [`not_a_name`] knows (a test checks): a longer
+/// word is none of them.
+const NOT_NAME_MAX: usize = 16;
+
+/// [`not_a_name`] of `w` lowercased; an ASCII word is lowercased on the stack (the words are
+/// lowercase ASCII, so its ASCII lowercase is its lowercase).
 fn not_a_capitalised_name(w: &str) -> bool {
     if !w.is_ascii() {
         return not_a_name(&w.to_lowercase());
     }
-    let is = |x: &&str| w.eq_ignore_ascii_case(x);
-    NOT_NAMES.iter().any(is)
-        || super::numerals::UNITS.iter().any(is)
-        || super::numerals::TENS.iter().any(is)
+    if w.len() > NOT_NAME_MAX {
+        return false;
+    }
+    let mut buf = [0u8; NOT_NAME_MAX];
+    let low = &mut buf[..w.len()];
+    low.copy_from_slice(w.as_bytes());
+    low.make_ascii_lowercase();
+    // ASCII lowercased is still ASCII, so valid UTF-8.
+    std::str::from_utf8(low).is_ok_and(not_a_name)
 }
 
 /// Words after a question's subject that are not the verb a comparison can conjugate.
@@ -325,11 +347,11 @@ fn told_any(
         return Some(told);
     }
     // `How many books does he borrow if the library is open …?`: the condition is told first.
-    let (asked, condition) = match parse(text, question, money) {
+    let (asked, condition) = match text.parsed(question, money) {
         Some(a) => (a, None),
         None => {
             let (head, condition) = split_if(question)?;
-            let asked = parse(text, &head, money)?;
+            let asked = text.parsed(&head, money)?;
             // `if she wants to …` → "Rachel wants to …": the person asked about.
             let condition = match (&asked.who, condition.split_once(' ')) {
                 (Who::Person(name), Some(("He" | "She", rest))) => {
@@ -809,7 +831,13 @@ pub(super) struct CastParts {
     only: std::cell::OnceCell<Option<String>>,
     /// The words of the last few questions asked about ([`Cast::words`]).
     splits: std::cell::RefCell<Vec<(Box<str>, std::rc::Rc<Words>)>>,
+    /// What [`parse`] read of the last few questions (and whether as money), as
+    /// [`Cast::parsed`] keeps it.
+    parsed: std::cell::RefCell<Vec<ParsedQuestion>>,
 }
+
+/// A question [`Cast::parsed`] read, whether it was read as money, and what [`parse`] gave.
+type ParsedQuestion = (Box<str>, bool, Option<std::rc::Rc<Asked>>);
 
 /// A question's words ([`words_of`](super::names::words_of)) and the same words lowercased ([`lower`](super::names::lower) of each).
 struct Words {
@@ -851,6 +879,29 @@ impl<'t> Cast<'t> {
         }
         kept.push((asked.into(), std::rc::Rc::clone(&w)));
         w
+    }
+
+    /// [`parse`] of `question` (a question of this text): read once, however many
+    /// comparisons ask about it (every draw of a curriculum that compares asks about the
+    /// same question).
+    fn parsed(&self, question: &str, money: bool) -> Option<std::rc::Rc<Asked>> {
+        if let Some((_, _, a)) = self
+            .parts
+            .parsed
+            .borrow()
+            .iter()
+            .find(|(q, m, _)| *m == money && **q == *question)
+        {
+            return a.clone();
+        }
+        // (`parse` reads the words through `words`, which borrows `splits`, not `parsed`.)
+        let asked = parse(self, question, money).map(std::rc::Rc::new);
+        let mut kept = self.parts.parsed.borrow_mut();
+        if kept.len() == SPLITS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((question.into(), money, asked.clone()));
+        asked
     }
 
     /// The names the text does not write (a word equal to one, any case, with any `'s`
@@ -1142,6 +1193,58 @@ fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)
 
 #[cfg(test)]
 mod tests {
+    use super::{not_a_capitalised_name, not_a_name, NOT_NAMES, NOT_NAME_MAX};
+
+    /// Whether `w` is one of the words [`not_a_name`] knows, compared with each in turn.
+    fn not_a_name_by_lists(w: &str) -> bool {
+        NOT_NAMES.contains(&w)
+            || super::super::numerals::UNITS.contains(&w)
+            || super::super::numerals::TENS.contains(&w)
+    }
+
+    #[test]
+    fn not_a_name_is_a_word_of_the_lists_in_any_case() {
+        let all = NOT_NAMES
+            .iter()
+            .chain(super::super::numerals::UNITS.iter())
+            .chain(super::super::numerals::TENS.iter());
+        for &w in all {
+            assert!(w.len() <= NOT_NAME_MAX, "{w}");
+            assert!(not_a_name(w) && not_a_name_by_lists(w), "{w}");
+            let capital = super::super::upper_first(w);
+            assert!(not_a_capitalised_name(&capital), "{capital}");
+            assert!(not_a_capitalised_name(&w.to_uppercase()), "{w}");
+        }
+        for w in [
+            "Tom",
+            "Sunday",
+            "Thes",
+            "",
+            "Ａ",
+            "İf",
+            "twentyone",
+            "seventeenth",
+        ] {
+            assert_eq!(not_a_name(w), not_a_name_by_lists(w), "{w}");
+            assert_eq!(
+                not_a_capitalised_name(w),
+                not_a_name_by_lists(&w.to_lowercase()),
+                "{w}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn not_a_name_is_the_lists_lookup(w in "[a-zA-Z]{0,18}|[a-zA-Zİé]{0,6}") {
+            proptest::prop_assert_eq!(not_a_name(&w), not_a_name_by_lists(&w));
+            proptest::prop_assert_eq!(
+                not_a_capitalised_name(&w),
+                not_a_name_by_lists(&w.to_lowercase())
+            );
+        }
+    }
+
     use crate::graph::{Graph, ProxyFn, ProxyOp};
     use crate::intervene::Intervention;
     use crate::number::Number;
@@ -1216,6 +1319,50 @@ mod tests {
 
     fn graph(q: &str, a: &str) -> Graph {
         crate::gsm8k::extract(q, a).unwrap().graph
+    }
+
+    /// The parts of a parsed question, written out to be compared.
+    fn parts_of(a: &super::Asked) -> String {
+        let who = match &a.who {
+            super::Who::Person(w) => format!("person {w}"),
+            super::Who::Thing(w) => format!("thing {w}"),
+            super::Who::Pronoun(w) => format!("pronoun {w}"),
+        };
+        format!(
+            "{} | {} | {} | {who} | {} | {:?} | {}",
+            a.head, a.noun, a.aux, a.verb, a.particle, a.tail
+        )
+    }
+
+    #[test]
+    fn a_kept_parse_is_the_parse_of_its_question() {
+        let text = "Tom has 3 pens. He buys 2 more. How many pens does he have now?";
+        let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+        let questions = [
+            "How many pens does he have now?",
+            "How many pens does Tom give away?",
+            "How much money does Tom spend?",
+            "What is the total?",
+            "How many books does he borrow if the library is open from Monday to Friday?",
+            "How many books does he borrow",
+        ];
+        // More questions than are kept, each asked as money and not, twice over.
+        for _ in 0..2 {
+            for q in questions {
+                for money in [false, true] {
+                    let kept = cast.parsed(q, money);
+                    let read = super::parse(&cast, q, money);
+                    assert_eq!(
+                        kept.as_deref().map(parts_of),
+                        read.as_ref().map(parts_of),
+                        "{q} {money}"
+                    );
+                }
+            }
+        }
+        assert!(cast.parsed(questions[0], false).is_some());
+        assert!(cast.parsed(questions[2], true).is_some());
+        assert!(cast.parsed(questions[3], false).is_none());
     }
 
     #[test]

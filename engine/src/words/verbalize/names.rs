@@ -604,9 +604,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             }
         }
     }
+    // (The question's pronouns are read only for a name with a clause to fit.)
     if let Some(n) = slot.as_mut() {
-        let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
-        n.clause = n.clause.take().and_then(|c| fit_clause(c, says));
+        if let Some(c) = n.clause.take() {
+            let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
+            n.clause = fit_clause(c, says);
+        }
     }
     slot
 }
@@ -1034,18 +1037,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         } else {
             Measure::Plain
         };
-        let lowered: Vec<String> = np
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if i == 0 {
-                    lower_first(w)
-                } else {
-                    w.to_string()
-                }
-            })
-            .collect();
-        return finish(lowered.join(" "), measure);
+        return finish(lower_words(np), measure);
     }
     if ws.len() >= 4 && lower[0] == "how" && lower[1] == "old" && matches!(&*lower[2], "is" | "was")
     {
@@ -1163,32 +1155,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     }
     let aux = &*lower[aux_at];
     let rest: &[&str] = &ws[aux_at + 1..];
-    let rest_s = rest
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i == 0 {
-                lower_first(w)
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
+    // The words after the auxiliary, the first lowercased unless a name (written only by the
+    // forms that read them whole).
+    let rest_s = || lower_words(rest);
     // The subject after the auxiliary: a name, a pronoun, or a determiner and its noun.
     let subj = subject_len(rest);
-    let lowered = |ws: &[&str]| -> Vec<String> {
-        ws.iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if i == 0 {
-                    lower_first(w)
-                } else {
-                    w.to_string()
-                }
-            })
-            .collect()
-    };
     let phrase = match aux {
         "are" | "were" | "is" | "was"
             if rest
@@ -1204,9 +1175,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
                 })
             )
         }
-        "are" | "were" | "is" | "was" if subj == 0 => format!("the number of {noun} {rest_s}"),
+        "are" | "were" | "is" | "was" if subj == 0 => {
+            format!("the number of {noun} {}", rest_s())
+        }
         // `How many minnows have white bellies?`: the nouns are the subject.
-        _ if subj == 0 => format!("the number of {noun} that {aux} {rest_s}"),
+        _ if subj == 0 => format!("the number of {noun} that {aux} {}", rest_s()),
         "do" | "does" | "did" => {
             // `How many clips did Natalia sell` → "the number of clips Natalia sold".
             if rest.len() <= subj {
@@ -1221,12 +1194,16 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             let (a, b) = rest.split_at(subj);
             format!(
                 "the number of {noun} {} {aux} {}",
-                lowered(a).join(" "),
+                lower_words(a),
                 b.join(" ")
             )
         }
     };
-    let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    let phrase = if single_spaced(&phrase) {
+        phrase
+    } else {
+        phrase.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
     if phrase.split(' ').count() > 16
         || !find_numbers(&phrase).is_empty()
         || phrase
@@ -1246,17 +1223,17 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
 
 /// Words joined with the first one lowercased unless it is a name.
 fn lower_words(ws: &[&str]) -> String {
-    ws.iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i == 0 {
-                lower_first(w)
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    // Written into one string (what joining the words with spaces gives).
+    let mut out = String::with_capacity(ws.iter().map(|w| w.len() + 1).sum());
+    for (i, w) in ws.iter().enumerate() {
+        if i == 0 {
+            out.push_str(&lower_first(w));
+        } else {
+            out.push(' ');
+            out.push_str(w);
+        }
+    }
+    out
 }
 
 /// Pronouns that are a clause's subject.
@@ -1275,10 +1252,11 @@ fn subject_len(rest: &[&str]) -> usize {
     {
         return 3;
     }
-    match rest.first().map(|w| w.to_lowercase()) {
+    // (Lowercased as `to_lowercase` does, borrowed where nothing changes.)
+    match rest.first().map(|w| lower(w)) {
         Some(d)
             if matches!(
-                d.as_str(),
+                &*d,
                 "the" | "his" | "her" | "their" | "each" | "my" | "our" | "your" | "its"
             ) =>
         {
@@ -1294,24 +1272,28 @@ fn subject_len(rest: &[&str]) -> usize {
 /// for: `she spend at the butchers` after `did` → "she spent at the butchers". Adverbs
 /// before the verb (`personally`) are kept.
 fn conjugated(rest: &[&str], subj: usize, aux: &str) -> String {
-    let mut out: Vec<String> = Vec::with_capacity(rest.len());
+    // Written into one string (what joining the words with spaces gives).
+    let mut out = String::with_capacity(rest.iter().map(|w| w.len() + 2).sum());
     let mut done = false;
     for (i, w) in rest.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
         if i == 0 {
-            out.push(lower_first(w));
+            out.push_str(&lower_first(w));
         } else if i >= subj && !done && !w.ends_with("ly") {
             let v = w.to_lowercase();
-            out.push(match aux {
+            out.push_str(&match aux {
                 "did" => past(&v),
                 "does" => third_person(&v),
                 _ => v,
             });
             done = true;
         } else {
-            out.push(w.to_string());
+            out.push_str(w);
         }
     }
-    out.join(" ")
+    out
 }
 
 /// A verb's past tense (`sell` → `sold`, `bake` → `baked`).
@@ -2418,7 +2400,12 @@ const COMPARATIVES: &[&str] = &[
 
 /// Checks a finished name: short, no numbers, no identifiers.
 fn finish(phrase: String, measure: Measure) -> Option<Name> {
-    let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Its words between single spaces (kept as it is when it is written so already).
+    let phrase = if single_spaced(&phrase) {
+        phrase
+    } else {
+        phrase.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
     // `the number of beehives it takes to make enough wax to make`: a verb without its
     // object; `… will then be old`: an age cut apart.
     let ws: Vec<&str> = phrase.split(' ').collect();
@@ -2491,6 +2478,17 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     })
 }
 
+/// Whether `s` is already what `split_whitespace` and `join(" ")` make of it: ASCII words
+/// between single spaces, no space at either end (other text is not checked: `false`).
+fn single_spaced(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && b.iter()
+            .all(|&c| c.is_ascii() && (c == b' ' || (!c.is_ascii_whitespace() && c != 0x0B)))
+        && !b.windows(2).any(|w| w == b"  ")
+}
+
 /// [`finish`], keeping the clause the name came from.
 fn finish_with(phrase: String, measure: Measure, clause: Clause) -> Option<Name> {
     let mut n = finish(phrase, measure)?;
@@ -2522,14 +2520,70 @@ pub(super) fn words_of(s: &str) -> Vec<String> {
 }
 
 /// [`words_of`] as slices of `s` (nothing allocated).
-pub(super) fn word_slices(s: &str) -> impl Iterator<Item = &str> {
-    s.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| {
-                matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '"' | '“' | '”')
-            })
-        })
-        .filter(|w| !w.is_empty())
+pub(super) fn word_slices(s: &str) -> WordSlices<'_> {
+    if s.is_ascii() {
+        WordSlices::Ascii { s, at: 0 }
+    } else {
+        WordSlices::Other(s.split_whitespace())
+    }
+}
+
+/// The marks [`word_slices`] trims from both ends of a word.
+fn is_word_mark(c: char) -> bool {
+    matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '"' | '“' | '”')
+}
+
+/// [`word_slices`]' iterator. ASCII text is read from its bytes: an ASCII char is whitespace
+/// when it is one of `\t \n \x0B \x0C \r` or a space ([`char::is_whitespace`]), and the
+/// marks trimmed are ASCII but for the curly quotes, which ASCII lacks; other text is split by
+/// [`str::split_whitespace`]. Both give the same words (a test holds them to each other).
+pub(super) enum WordSlices<'a> {
+    /// ASCII text, read from byte `at` on.
+    Ascii { s: &'a str, at: usize },
+    /// Any other text's whitespace-separated pieces, each trimmed in turn.
+    Other(std::str::SplitWhitespace<'a>),
+}
+
+impl<'a> Iterator for WordSlices<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            WordSlices::Ascii { s, at } => {
+                let b = s.as_bytes();
+                let is_space = |x: u8| matches!(x, b'\t'..=b'\r' | b' ');
+                loop {
+                    while *at < b.len() && is_space(b[*at]) {
+                        *at += 1;
+                    }
+                    if *at == b.len() {
+                        return None;
+                    }
+                    let mut start = *at;
+                    while *at < b.len() && !is_space(b[*at]) {
+                        *at += 1;
+                    }
+                    let mut end = *at;
+                    while start < end && is_word_mark(b[start] as char) {
+                        start += 1;
+                    }
+                    while end > start && is_word_mark(b[end - 1] as char) {
+                        end -= 1;
+                    }
+                    if start < end {
+                        // ASCII: every byte is a char boundary.
+                        return Some(&s[start..end]);
+                    }
+                }
+            }
+            WordSlices::Other(pieces) => loop {
+                let w = pieces.next()?.trim_matches(is_word_mark);
+                if !w.is_empty() {
+                    return Some(w);
+                }
+            },
+        }
+    }
 }
 
 /// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
@@ -2807,6 +2861,39 @@ mod tests {
         let kept = fit_clause(clause("A farmer only picks"), &says).expect("a clause");
         assert_eq!(kept.doer, "The farmer picks");
         assert_eq!(fit_clause(clause("she does not pick"), &says), None);
+    }
+
+    /// What [`word_slices`] gave before its ASCII reading: split at whitespace, marks trimmed.
+    fn word_slices_by_split(s: &str) -> Vec<&str> {
+        s.split_whitespace()
+            .map(|w| w.trim_matches(is_word_mark))
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn word_slices_read_from_bytes_are_the_split_words() {
+        for s in [
+            "",
+            "  ",
+            "How many eggs, in all?",
+            "\"Yes!\" said Tom.\x0bThen\x0c he\rleft\t... ?! ok",
+            "Ann’s “big” day: 3.5 km\u{a0}away",
+            ", . ; : ! ? \"",
+        ] {
+            assert_eq!(
+                word_slices(s).collect::<Vec<_>>(),
+                word_slices_by_split(s),
+                "{s:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_slices_are_the_split_words(s in "[a-c ,.;:!?\"\t\n\x0b\x0c\r\u{a0}“”’é]{0,40}") {
+            proptest::prop_assert_eq!(word_slices(&s).collect::<Vec<_>>(), word_slices_by_split(&s));
+        }
     }
 
     #[test]
@@ -3163,6 +3250,75 @@ mod tests {
         let sprained = g.ids().find(|&i| g.value(i) == Number::int(8)).unwrap();
         // Not "the number of minutes she has a sprained wrist and it takes to frost a cake".
         assert_eq!(names.get(sprained).map(|n| n.phrase.as_str()), None);
+    }
+
+    #[test]
+    fn words_written_into_one_string_are_the_words_joined() {
+        let joined = |ws: &[String]| ws.join(" ");
+        for ws in [
+            &["She", "sells", "them", "quickly", "at", "the", "market"][..],
+            &["Tom's", "dogs", "eat", "daily"],
+            &["The"],
+            &[],
+        ] {
+            let mut old: Vec<String> = ws.iter().map(|w| w.to_string()).collect();
+            if let Some(first) = old.first_mut() {
+                *first = lower_first(first);
+            }
+            assert_eq!(lower_words(ws), joined(&old), "{ws:?}");
+            for aux in ["did", "does", "will"] {
+                for subj in 0..3 {
+                    // The verb: the first word from the subject's end on, past the first and
+                    // not ending in -ly, conjugated after `aux`.
+                    let mut conj = old.clone();
+                    if let Some(i) = (subj.max(1)..ws.len()).find(|&i| !ws[i].ends_with("ly")) {
+                        let v = ws[i].to_lowercase();
+                        conj[i] = match aux {
+                            "did" => past(&v),
+                            "does" => third_person(&v),
+                            _ => v,
+                        };
+                    }
+                    assert_eq!(
+                        conjugated(ws, subj, aux),
+                        joined(&conj),
+                        "{ws:?} {aux} {subj}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn single_spaced_is_what_splitting_and_joining_keeps() {
+        let rebuilt = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for s in [
+            "the number of eggs",
+            "a",
+            "",
+            " a",
+            "a ",
+            "a  b",
+            "a\tb",
+            "a\x0bb",
+            "a\u{a0}b",
+            "é b",
+        ] {
+            if single_spaced(s) {
+                assert_eq!(rebuilt(s), s, "{s:?}");
+            }
+        }
+        assert!(single_spaced("the number of eggs she sells"));
+        assert!(!single_spaced("the number of  eggs"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_single_spaced_phrase_is_its_words_joined(s in "[ab \t\x0b\x0c\r\n\u{a0}é]{0,12}") {
+            if single_spaced(&s) {
+                proptest::prop_assert_eq!(s.split_whitespace().collect::<Vec<_>>().join(" "), s);
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! Numbers written in the style of the original question: digits, words, money, fractions.
 
-use std::collections::BTreeMap;
-
 use crate::mentions::Mention;
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
@@ -302,7 +300,7 @@ pub(super) fn fraction_part_words(p: i128, d: i128, article: bool) -> Option<Str
 /// replace (sometimes wider than the mention) and its text.
 pub(super) fn restyle(
     q: &str,
-    found: &BTreeMap<usize, crate::text_numbers::Mention>,
+    found: &super::reading::Found,
     m: &Mention,
     changes: &[(Number, Number)],
 ) -> (usize, usize, String) {
@@ -495,7 +493,7 @@ pub(super) fn word_like(
 /// The replacement that writes the variable `var` where mention `m` writes the inverted input.
 pub(super) fn variable_style(
     q: &str,
-    found: &BTreeMap<usize, crate::text_numbers::Mention>,
+    found: &super::reading::Found,
     m: &Mention,
     reading: Number,
     var: &str,

@@ -8,7 +8,6 @@
 //! Each part is a pure function of the text, so sharing changes no result; the last few texts
 //! are kept per thread and a text is found again by comparing it in full.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::compare::CastParts;
@@ -27,7 +26,7 @@ pub(super) struct Reading {
     /// `If X, how many …?` cut in two: the byte of the comma and where the question starts.
     pub(super) split: Option<(usize, usize)>,
     /// [`find_numbers`] mentions by start.
-    pub(super) found: BTreeMap<usize, Mention>,
+    pub(super) found: Found,
     /// What comparisons work out of the text, filled as they are asked for.
     pub(super) cast: Rc<CastParts>,
     /// The letter an inversion names its unknown with ([`pick_variable`]), when asked for.
@@ -55,10 +54,7 @@ impl Reading {
             cut,
             qi,
             split,
-            found: find_numbers(q)
-                .into_iter()
-                .map(|m| (m.span.start as usize, m))
-                .collect(),
+            found: Found::new(find_numbers(q)),
             cast: Rc::default(),
             variable: std::cell::OnceCell::new(),
         }
@@ -72,6 +68,27 @@ impl Reading {
     /// The letter an inversion names its unknown with in `q` (the text read).
     pub(super) fn variable(&self, q: &str) -> &str {
         self.variable.get_or_init(|| pick_variable(q))
+    }
+}
+
+/// The numbers a text writes ([`find_numbers`]), looked up by the byte each starts at: kept
+/// in text order (mentions never overlap, so their starts rise), found by a binary search.
+pub(crate) struct Found(Vec<Mention>);
+
+impl Found {
+    /// The mentions `found` as [`find_numbers`] gives them (in text order).
+    pub(crate) fn new(mut found: Vec<Mention>) -> Found {
+        // Already sorted; kept sorted for the search whatever the order given.
+        found.sort_by_key(|m| m.span.start);
+        Found(found)
+    }
+
+    /// The mention starting at byte `start`, if one does.
+    pub(crate) fn get(&self, start: &usize) -> Option<&Mention> {
+        self.0
+            .binary_search_by_key(start, |m| m.span.start as usize)
+            .ok()
+            .map(|i| &self.0[i])
     }
 }
 
@@ -112,6 +129,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn found_numbers_are_looked_up_by_their_start() {
+        let q = "Ann buys 3 pens at $1.50, twice as many pads and a dozen cards; 2/3 are red.";
+        let all = find_numbers(q);
+        let by_start: std::collections::BTreeMap<usize, Mention> =
+            all.iter().map(|m| (m.span.start as usize, *m)).collect();
+        let found = Found::new(all);
+        assert_eq!(found.0.len(), by_start.len());
+        assert!(found.0.len() >= 4);
+        for at in 0..=q.len() + 1 {
+            assert_eq!(found.get(&at), by_start.get(&at), "byte {at}");
+        }
+    }
+
+    #[test]
     fn a_shared_reading_is_the_reading_of_the_text() {
         let q = "Tom has 3 boxes. If he gives away 2, how many boxes does he have left?";
         let r = reading_of(q);
@@ -120,7 +151,7 @@ mod tests {
         assert_eq!(r.cut.len(), r.sentences.len() + 1);
         assert_eq!(r.qi, 2);
         assert!(r.split.is_some());
-        assert_eq!(r.found.len(), find_numbers(q).len());
+        assert_eq!(r.found.0.len(), find_numbers(q).len());
         assert_eq!(r.variable(q), pick_variable(q));
         // The same text again: the same reading; another text: its own.
         assert!(Rc::ptr_eq(&r, &reading_of(q)));
