@@ -546,6 +546,9 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             || (node.kind.is_operation()
                 && refers_with_it(&n.phrase)
                 && !word_slices(q).any(|w| w.eq_ignore_ascii_case("it")))
+            // A preposition cut from its object ("… the research she does on" for "… she does
+            // on her browser"): the name stops half-way through what it says.
+            || cuts_an_object(&n.phrase, q)
             // A probability is not a quantity a story changes.
             || phrase_words(&n.phrase).any(|w| {
                 matches!(w, b"probability" | b"chance" | b"chances" | b"likely" | b"odds")
@@ -773,6 +776,39 @@ fn refers_with_it(phrase: &str) -> bool {
                 || (matches!(verb, "cost" | "costs") && rest[verb_at..].contains(&"to"));
             !place_filler
         }
+    })
+}
+
+/// Whether `phrase` ends in a preposition whose object the problem `q` writes right after
+/// the same words ("the number of website pages Siena bookmarks from the research she does
+/// on" in "… she does on her browser."): a name cut short. A preposition that ends its clause
+/// ("the number of hours he worked for", "… the island they stayed on") is fine.
+fn cuts_an_object(phrase: &str, q: &str) -> bool {
+    let ws: Vec<&str> = phrase.split(' ').collect();
+    let Some(&last) = ws.last() else {
+        return false;
+    };
+    if !matches!(
+        last,
+        "on" | "in" | "at" | "from" | "with" | "by" | "about" | "into" | "onto" | "of"
+    ) || ws.len() < 3
+    {
+        return false;
+    }
+    let tail = ws[ws.len() - 3..].join(" ");
+    q.match_indices(tail.as_str()).any(|(at, _)| {
+        // The object: a determiner and a word that is no number (the counted things'
+        // number would make it the name's own object: "… stands on her 4 legs").
+        let mut rest = q[at + tail.len()..]
+            .strip_prefix(' ')
+            .unwrap_or("")
+            .split(' ');
+        let (det, noun) = (rest.next().unwrap_or(""), rest.next().unwrap_or(""));
+        matches!(
+            det,
+            "her" | "his" | "the" | "a" | "an" | "their" | "its" | "my" | "your" | "our"
+        ) && noun.starts_with(|c: char| c.is_alphabetic())
+            && crate::text_numbers::find_numbers(noun).is_empty()
     })
 }
 
@@ -3519,6 +3555,28 @@ mod tests {
             "the amount of money it costs to plant the flowers"
         ));
         assert!(!refers_with_it("the number of inches it rained on Monday"));
+    }
+
+    #[test]
+    fn a_name_cut_before_its_prepositions_object_names_nothing() {
+        let q = "Every day in a week, Siena bookmarks 30 website pages from the research she does on her browser. How many pages will she have?";
+        assert!(cuts_an_object(
+            "the number of website pages Siena bookmarks from the research she does on",
+            q
+        ));
+        // A preposition that ends its clause, or whose object holds the counted number.
+        assert!(!cuts_an_object(
+            "the number of hours he worked for",
+            "He worked for 5 hours."
+        ));
+        assert!(!cuts_an_object(
+            "the number of legs the dog stands on",
+            "The dog stands on her 4 legs."
+        ));
+        assert!(!cuts_an_object(
+            "the number of weeks they stayed on the island",
+            "They stayed on the island for 3 weeks."
+        ));
     }
 
     #[test]
