@@ -584,15 +584,20 @@ mod tests {
         }
     }
 
+    /// Constraints tight enough that some draws are rejected before one is kept.
+    fn factor_capped() -> Constraints {
+        Constraints {
+            max_factor: Some(Number::int(20)),
+            ..Constraints::default()
+        }
+    }
+
     #[test]
     fn a_sampled_graft_is_the_graft_intervene_makes() {
         // The sampler builds a graft's graph from the cascade it simulated: the graph and the
         // diff must be those `intervene` computes, chained over several rounds and
         // constraints (so that some draws are rejected first).
-        let c = Constraints {
-            max_factor: Some(Number::int(20)),
-            ..Constraints::default()
-        };
+        let c = factor_capped();
         for seed in 0..40 {
             let mut g = eggs();
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -614,10 +619,7 @@ mod tests {
     fn a_refused_draw_is_built_as_if_accepted() {
         // A draw the caller refuses comes back without its graph, after the same draws as
         // one accepted; `build_refused` then gives the graph the sampler would have built.
-        let c = Constraints {
-            max_factor: Some(Number::int(20)),
-            ..Constraints::default()
-        };
+        let c = factor_capped();
         for seed in 0..40 {
             let mut g = eggs();
             let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -2880,6 +2880,18 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The graph of a GSM8K row (`question`, `answer`) and its names.
+    fn named(question: &str, answer: &str) -> (Graph, Names) {
+        let g = crate::gsm8k::extract(question, answer).unwrap().graph;
+        let names = Names::new(&g);
+        (g, names)
+    }
+
+    /// The node of `g` whose value is the whole number `v`.
+    fn node_of(g: &Graph, v: i128) -> NodeId {
+        g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap()
+    }
+
     #[test]
     fn a_clause_keeps_the_last_compound_and_the_problems_pronoun() {
         // `Tom and she picks`: from the pronoun on, told with the pronoun the problem writes.
@@ -3179,13 +3191,10 @@ mod tests {
 
     #[test]
     fn a_name_that_differs_from_another_only_by_he_for_the_person_names_neither() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Rosa earns $30 an hour while working at her day job. She earns 10% less while working at her night job. She works 20 hours at her day job and 10 hours at her night job. How much does she earn a week?",
             "Rosa earns 30*0.1=$<<30*0.1=3>>3 less at her night job\nSo she earns 30-3=$<<30-3=27>>27 an hour\nAt her day job she earns 30*20=$<<30*20=600>>600\nAt her night job she earns 27*10=$<<27*10=270>>270\nSo she earns 600+270=$<<600+270=870>>870 a week\n#### 870",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
+        );
         let phrases: Vec<&str> = g
             .ids()
             .filter_map(|id| names.own[id.index()].as_ref())
@@ -3234,13 +3243,10 @@ mod tests {
 
     #[test]
     fn a_step_counting_things_the_question_never_speaks_of_has_no_name() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "In a glee club, there are two times as many female than male members. How many female members are there if there are 18 members in the club?",
             "The club has a female group which has twice as many members as the male group, so there are 2+1=<<2+1=3>>3 groups in the club.\nThere are 18 members in the club, which means there are 18/3 = <<18/3=6>>6 members per group.\nSince the number of female members consists of two groups, then there are 6 * 2 = <<6*2=12>>12 female members in the club.\n#### 12",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
+        );
         let named = |v: i128| {
             let id = g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap();
             names.get(id).map(|n| n.phrase.clone())
@@ -3262,28 +3268,22 @@ mod tests {
 
     #[test]
     fn a_bare_count_of_an_irregular_plural_the_question_counts_twice_has_no_name() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Michael wants to dig a hole 400 feet less deep than twice the depth of the hole that his father dug. The father dug a hole at a rate of 4 feet per hour. If the father took 400 hours to dig his hole, how many hours will it take for Michael to dig a hole that is 400 feet less than twice as deep as his father's hole working at the same rate?",
             "Since the father dug a hole with a rate of 4 feet per hour, if the father took 400 hours digging the hole, he dug a hole 4*400 = <<4*400=1600>>1600 feet deep.\nTwice the depth of the hole that Michael's father dug is 2*1600 = <<2*1600=3200>>3200 feet\nMichael wants to dig a hole 400 feet less than twice the depth of the hole that his father dug, meaning he wants to dig a hole 3200-400 = <<3200-400=2800>>2800 feet deep.\nTo dig a hole that is 400 feet less than twice as deep as his father's hole working at a rate of 4 feet per hour, Michael will have to work for 2800/4 = <<2800/4=700>>700 hours.\n#### 700",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let rate = g.ids().find(|&i| g.value(i) == Number::int(4)).unwrap();
+        );
+        let rate = node_of(&g, 4);
         // "the number of feet": which of the feet the question speaks of?
         assert_eq!(names.get(rate).map(|n| n.phrase.as_str()), None);
     }
 
     #[test]
     fn two_clauses_run_together_name_no_quantity() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Normally Ann can frost a cake in 5 minutes. However, today she has a sprained wrist and it takes her 8 minutes to frost a cake. How much longer would it take her to frost 10 cakes with her sprained wrist?",
             "Normally, it would take her 5*10=<<5*10=50>>50 minutes\nWith her sprained wrist it will take her 8*10=<<8*10=80>>80 minutes\n80-50=<<80-50=30>>30 more minutes\n#### 30",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let sprained = g.ids().find(|&i| g.value(i) == Number::int(8)).unwrap();
+        );
+        let sprained = node_of(&g, 8);
         // Not "the number of minutes she has a sprained wrist and it takes to frost a cake".
         assert_eq!(names.get(sprained).map(|n| n.phrase.as_str()), None);
     }
@@ -3366,13 +3366,10 @@ mod tests {
 
     #[test]
     fn two_remainders_of_the_same_things_name_neither() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Alex has 2 cakes that are each cut into 8 slices. A fourth of the slices are given away to his friends. A third of the remaining slices are given away to his family. Alex eats 3 slices. How many slices of the cake are left?",
             "There are 2*8 = <<2*8=16>>16 slices of cake.\nThere are 16/4 = <<16/4=4>>4 slices\nThere are 16-4 = <<16-4=12>>12 slices left.\nThere are 12/3 = <<12/3=4>>4 slices given away\nThere are 12-4-3 = <<12-4-3=5>>5 slices of cake left.\n#### 5",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
+        );
         for v in [12, 5] {
             let id = g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap();
             assert!(names.own[id.index()].is_some(), "{v} has a name of its own");
@@ -3422,29 +3419,23 @@ mod tests {
 
     #[test]
     fn a_bare_total_names_nothing() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Malcolm works in a company where they normally pack 40 apples in a box, producing 50 full boxes per day. Operations went as normal in one week. But in the next week, they packed 500 fewer apples per day. What's the total number of apples packed in the two weeks?",
             "In the first week, each day they pack 40*50 = <<40*50=2000>>2000 apples\nThe total number of apples packed in the boxes is 2000*7 = <<2000*7=14000>>14000 apples in the first week.\nWhen 500 fewer apples were packed each day in the next week, the total became 2000-500 = <<2000-500=1500>>1500 apples per day.\nThe total number of apples packed in the boxes that week is 1500*7 = <<1500*7=10500>>10500 apples.\nThe total is 14000+10500 = <<14000+10500=24500>>24500 apples for the two weeks\n#### 24500",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let total = g.ids().find(|&i| g.value(i) == Number::int(24500)).unwrap();
+        );
+        let total = node_of(&g, 24500);
         // Not "the total": of what?
         assert_eq!(names.get(total).map(|n| n.phrase.as_str()), None);
     }
 
     #[test]
     fn a_steps_total_names_nothing_when_the_question_asks_for_a_total() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Lucia is a dancer. She takes 2 hip-hop classes a week, 2 ballet classes a week, and 1 jazz class a week. One hip-hop class costs $10. One ballet class costs $12, and one jazz class costs $8. What is the total cost of Lucia\u{2019}s dance classes in one week?",
             "The total cost of the hip-hop classes is 2 * $10 = $<<2*10=20>>20\nThe total cost of the ballet classes is 2 * $12 = $<<2*12=24>>24\nThe total cost of the jazz class is 1 * $8 = $<<1*8=8>>8\nThe total cost of all of Lucia\u{2019}s dance classes in one week is $20 + $24 + $8 = $<<20+24+8=52>>52\n#### 52",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
+        );
         // "the total cost of the hip-hop classes": read as the week's total asked for.
-        let hip_hop = g.ids().find(|&i| g.value(i) == Number::int(20)).unwrap();
+        let hip_hop = node_of(&g, 20);
         assert!(names.get(hip_hop).is_none());
         let asks = |q: &str| asks_total(q, &super::super::english::sentences(q));
         assert!(asks(
@@ -3456,13 +3447,10 @@ mod tests {
 
     #[test]
     fn a_solutions_you_names_nothing_where_the_problem_says_i() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "I caught 4 fewer fish than the number in my tank and added them to my fish tank. If the tank has 20 fish right now, how many did I add?",
             "Let's say the number of fish that was in the tank before was x\nIf you caught 4 fewer fish than the number that was there, then you caught x-4\nAfter adding x-4 fish into the tank, the tank now had 20 fish, meaning the total number of fish in the tank is x+x-4=20\n2x=20+4\nThe total number of fish that was initially in the tank is 2x=24\nInitially, there were x=24/2 fish in the tank\nx=<<12=12>>12\nIf you caught 4 fewer fish than the number in my tank initially, you caught 12-4=<<12-4=8>>8 fish.\n#### 8",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
+        );
         for id in g.ids() {
             let phrase = names.own[id.index()].as_ref().map(|n| n.phrase.as_str());
             assert!(
@@ -3471,14 +3459,11 @@ mod tests {
             );
         }
         // A problem that speaks to its reader keeps its "you".
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "You buy 4 novels a month. Each novel has 200 pages. How many pages do you read in a year?",
             "You read 4*200 = <<4*200=800>>800 pages every month.\nYou read 800*12 = <<800*12=9600>>9600 pages in a year.\n#### 9600",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let month = g.ids().find(|&i| g.value(i) == Number::int(800)).unwrap();
+        );
+        let month = node_of(&g, 800);
         assert!(names.own[month.index()]
             .as_ref()
             .is_some_and(|n| n.phrase.contains("you")));
@@ -3488,39 +3473,30 @@ mod tests {
     fn a_product_named_without_its_factors_span_of_time_names_nothing() {
         // $320 a computer × "60 computers a month": "the amount of money he makes from selling
         // computers" is a month's, read as each computer's ("$867 more" per computer?).
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "John assembles computers and sells prebuilt computers as a business. The parts for the computer cost $800.  He sells the computers for 1.4 times the value of the components.  He manages to build 60 computers a month.  He has to pay $5000 a month in rent and another $3000 in non-rent extra expenses a month.  How much profit does he make a month?",
             "He sells each computer for 1.4*800=$<<1.4*800=1120>>1120\nThat means he makes a profit of 1120-800=$<<1120-800=320>>320 per computer\nSo he makes 320*60=$<<320*60=19200>>19200 from selling computers\nHe has extra expenses of 5000+3000=$<<5000+3000=8000>>8000 a month\nSo his profit is 19200-8000=$<<19200-8000=11200>>11,200\n#### 11200",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let selling = g.ids().find(|&i| g.value(i) == Number::int(19200)).unwrap();
+        );
+        let selling = node_of(&g, 19200);
         assert!(names.own[selling.index()].is_some());
         assert!(names.withheld[selling.index()]);
         assert!(names.get(selling).is_none());
         // Hours at a rate an hour: the product is no hour's.
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Joey wants to buy the latest released pair of designer High Jump basketball sneakers. He plans to mow 3 neighbors’ lawns for $8 a lawn, sell 2 collectible figures to his friends for $9 each, and work an after-school job for 10 hours at $5 per hour. If his earnings just cover the price of the High Jump sneakers, how much do the shoes cost?",
             "Joey will earn 3 * $8 = $<<3*8=24>>24 mowing his neighbors’ lawns.\nHe will earn 2 * $9 = $<<2*9=18>>18 selling his collectable figures.\nHe will earn 10 * $5 = $<<10*5=50>>50 at his after-school job.\nThe sneakers cost $24 + $18 + $50 = $<<24+18+50=92>>92.\n#### 92",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let job = g.ids().find(|&i| g.value(i) == Number::int(50)).unwrap();
+        );
+        let job = node_of(&g, 50);
         assert_eq!(
             names.get(job).map(|n| n.phrase.as_str()),
             Some("the amount of money he will earn at his after-school job")
         );
         // A count of days times each day's: the product is no day's.
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Dirk sells amulets at a Ren Faire.  He sells for 2 days and each day he sells 25 amulets.  Each amulet sells for 40 dollars and they cost him 30 dollars to make.  If he has to give 10% of his revenue to the faire, how much profit did he make?",
             "He sold 2*25=<<2*25=50>>50 amulets\nSo he made 40*50=$<<40*50=2000>>2000\nThe faire took 2000*.1=$<<2000*.1=200>>200\nSo he kept 2000-200=$<<2000-200=1800>>1800\nThe amulets cost 50*30=$<<50*30=1500>>1500 to make\nSo he had a profit of 1800-1500=$<<1800-1500=300>>300\n#### 300",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let sold = g.ids().find(|&i| g.value(i) == Number::int(50)).unwrap();
+        );
+        let sold = node_of(&g, 50);
         assert_eq!(
             names.get(sold).map(|n| n.phrase.as_str()),
             Some("the number of amulets he sold")
@@ -3529,18 +3505,15 @@ mod tests {
 
     #[test]
     fn a_steps_it_for_a_thing_the_question_never_calls_it_names_nothing() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Tim had a birthday party with a clown that cost $100 an hour for 4 hours.  He also rented a bounce house for half the time that cost 3 times as much an hour. Everything else for the party cost $1000.  How much did his birthday cost?",
             "The clown cost 100*4=$<<100*4=400>>400\nThe bounce house cost 100*3=$<<100*3=300>>300 per hour\nHe rented it for 4/2=<<4/2=2>>2 hours\nSo it cost 300*2=$<<300*2=600>>600\nThat means the total cost was 400+600+1000=$<<400+600+1000=2000>>2000\n#### 2000",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
+        );
         // "So it cost $600": the bounce house, which "Suppose instead that it cost $221 more"
         // does not say.
-        let house = g.ids().find(|&i| g.value(i) == Number::int(600)).unwrap();
+        let house = node_of(&g, 600);
         assert!(names.get(house).is_none());
-        let clown = g.ids().find(|&i| g.value(i) == Number::int(400)).unwrap();
+        let clown = node_of(&g, 400);
         assert_eq!(
             names.get(clown).map(|n| n.phrase.as_str()),
             Some("the cost of the clown")
@@ -3583,14 +3556,11 @@ mod tests {
     fn a_product_named_as_its_rate_names_nothing() {
         // "The weight of the empty cans" (8 cans × 2 ounces) reads as each can's weight, the
         // 2 ounces "The cans weigh … empty".
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "John builds a toy bridge to support various weights.  It needs to support 6 cans of soda that have 12 ounces of soda.  The cans weigh 2 ounces empty.  He then also adds 2 more empty cans.  How much weight must the bridge hold up?",
             "The weight of soda was 6*12=<<6*12=72>>72 ounces\nIt had to support the weight of 6+2=<<6+2=8>>8 empty cans\nThe weight of the empty cans is 8*2=<<8*2=16>>16 ounces\nSo it must support 72+16=<<72+16=88>>88 ounces\n#### 88",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let cans = g.ids().find(|&i| g.value(i) == Number::int(16)).unwrap();
+        );
+        let cans = node_of(&g, 16);
         assert_eq!(
             names.own[cans.index()].as_ref().map(|n| n.phrase.as_str()),
             Some("the weight of the empty cans")
@@ -3598,39 +3568,30 @@ mod tests {
         assert!(names.withheld[cans.index()]);
         assert!(names.get(cans).is_none());
         // A price the things cost each: "the cost of the pants" is their total or each pair's.
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "James buys 10 shirts and half as many pants.  The shirts cost $6 each and the pants cost $8 each.  How much did everything cost?",
             "He bought 10/2=<<10/2=5>>5 pants\nThe shirts cost a total of 10*6=$<<10*6=60>>60\nThe pants cost 8*5=$<<8*5=40>>40\nSo the total cost was 60+40=$<<60+40=100>>100\n#### 100",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let pants = g.ids().find(|&i| g.value(i) == Number::int(40)).unwrap();
+        );
+        let pants = node_of(&g, 40);
         assert!(names.own[pants.index()].is_some());
         assert!(names.get(pants).is_none());
         // The count stated beside the rate: the product's name is the total's.
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Mara has 12 bags with 2 marbles in each bag. Markus has 2 bags with 13 marbles in each bag. How many more marbles does Markus have?",
             "Mara has 2 x 12 = <<2*12=24>>24 marbles.\nMarkus has 2 x 13 = <<2*13=26>>26 marbles.\nMarkus has 26 - 24 = <<26-24=2>>2 more marbles than Mara.\n#### 2",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let markus = g.ids().find(|&i| g.value(i) == Number::int(26)).unwrap();
+        );
+        let markus = node_of(&g, 26);
         assert_eq!(
             names.get(markus).map(|n| n.phrase.as_str()),
             Some("the number of marbles Markus has")
         );
         // A name held back still makes an equal one unclear: Jane's 2 × 7 dresses is not
         // "the number of dresses Jane sews" because her 3 × 2 would have been too.
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "Jane sews 2 dresses a day for 7 days. Then she sews 3 dresses a day for the next 2 days. In the end, she adds 2 ribbons to each dress. How many ribbons does Jane use in total?",
             "In 7 days, Jane sews 2 * 7 = <<2*7=14>>14 dresses\nIn the next 2 days, Jane sews 3 * 2 = <<3*2=6>>6 dresses\nJane sews a total of 14 + 6 = <<14+6=20>>20 dresses\nJane uses a total of 20 * 2 = <<20*2=40>>40 ribbons\n#### 40",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
-        let first = g.ids().find(|&i| g.value(i) == Number::int(14)).unwrap();
+        );
+        let first = node_of(&g, 14);
         assert!(names.get(first).is_none());
         // The words test alone.
         assert!(in_words_of_sentence(
@@ -3653,15 +3614,12 @@ mod tests {
 
     #[test]
     fn a_step_named_in_its_operands_words_names_nothing() {
-        let g = crate::gsm8k::extract(
+        let (g, names) = named(
             "James scored 13 field goals worth 3 points and 20 shots worth two points.  How many total points did he score?",
             "The field goals were worth 3*13=<<3*13=39>>39 points\nThe two-point shots were worth 2*20=<<2*20=40>>40 points\nSo the total score is 39+40=<<39+40=79>>79 points\n#### 79",
-        )
-        .unwrap()
-        .graph;
-        let names = Names::new(&g);
+        );
         // "the field goals were worth 35 points" reads as each goal's worth.
-        let goals = g.ids().find(|&i| g.value(i) == Number::int(39)).unwrap();
+        let goals = node_of(&g, 39);
         assert!(names.get(goals).is_none());
         assert!(in_words_of(
             "the number of points the field goals were worth",
