@@ -891,10 +891,23 @@ fn drops_a_period(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bo
             .is_some_and(|t| !t.split(|c: char| !c.is_alphabetic()).any(is_period)),
         _ => false,
     };
+    // A fact that counts spans of time, where the step's own sentence says which ("at the end
+    // of March, with 31 days, she would have bookmarked 30 × 31 pages"): the product covers
+    // that span.
+    let span_fact = |o: NodeId| {
+        matches!(original.node(o).kind, NodeKind::Constant)
+            && node
+                .text
+                .as_deref()
+                .is_some_and(|t| t.split(|c: char| !c.is_alphabetic()).any(is_period))
+    };
     let [a, b] = node.operands[..] else {
         return false;
     };
-    (per_period(a) && keeps_span(b)) || (per_period(b) && keeps_span(a))
+    (per_period(a) && keeps_span(b))
+        || (per_period(b) && keeps_span(a))
+        || span_fact(a)
+        || span_fact(b)
 }
 
 /// Whether every word of `phrase` that says what it counts is a word of `sentence` (in the
@@ -3550,6 +3563,26 @@ mod tests {
             "the number of weeks they stayed on the island",
             "They stayed on the island for 3 weeks."
         ));
+    }
+
+    #[test]
+    fn a_product_over_a_span_its_sentence_gives_names_that_span() {
+        // 30 pages a day × 31 days of March: "the number of pages she would have bookmarked"
+        // says no month.
+        let (g, names) = named(
+            "Every day in a week, Siena bookmarks 30 website pages from the research she does on her browser. If Siena has 400 bookmarked pages on her bookmarks library now, how many pages will she have in her bookmarks library at the end of March?",
+            "Since Siena bookmarks 30 website pages from the research she does on her browser every day, at the end of March, with 31 days, she would have bookmarked 30*31 = <<30*31=930>>930 pages.\nIf Siena already has 400 bookmarked pages in her bookmarks library now, she will have 930+400 = <<400+930=1330>>1330 pages in her bookmarks library at the end of March.\n#### 1330",
+        );
+        let march = node_of(&g, 930);
+        assert!(names.own[march.index()].is_some());
+        assert!(names.get(march).is_none());
+        // A name that says its span keeps it.
+        let (g, names) = named(
+            "Tom works 8 hours a day. He earns $10 an hour. How much does he earn in a week?",
+            "He works 8*7=<<8*7=56>>56 hours in a week.\nHe earns 56*10=<<56*10=560>>560 dollars.\n#### 560",
+        );
+        let week = node_of(&g, 56);
+        assert!(names.get(week).is_some_and(|n| n.phrase.contains("week")));
     }
 
     #[test]
