@@ -109,9 +109,9 @@ impl Names {
         let withheld = original
             .ids()
             .map(|id| {
-                own[id.index()].as_ref().is_some_and(|n| {
-                    reads_as_rate(prep, original, id, n) || drops_a_period(prep, original, id, n)
-                })
+                own[id.index()]
+                    .as_ref()
+                    .is_some_and(|n| held_back(prep, original, id, n))
             })
             .collect();
         let mut names = Names::finish(own, withheld);
@@ -172,9 +172,9 @@ impl Names {
                     p
                 });
                 let own = own_name(prep, variant, id);
-                let withheld = own.as_ref().is_some_and(|n| {
-                    reads_as_rate(prep, variant, id, n) || drops_a_period(prep, variant, id, n)
-                });
+                let withheld = own
+                    .as_ref()
+                    .is_some_and(|n| held_back(prep, variant, id, n));
                 (id, own, withheld)
             })
             .collect();
@@ -578,35 +578,6 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     {
         return None;
     }
-    // A product named in the words the question gives its rate ("The field goals were worth
-    // 39 points" for "13 field goals worth 3 points" each): a change to the total reads as a
-    // change to the worth of each.
-    if let (
-        NodeKind::Step {
-            expr: crate::Expr::Bin(crate::BinOp::Mul, _, _),
-        },
-        Some(n),
-        [a, b],
-    ) = (&node.kind, slot.as_ref(), node.operands.as_slice())
-    {
-        let mention = |o: NodeId| links.iter().find(|m| m.node == Some(o));
-        if let (Some(x), Some(y)) = (mention(*a), mention(*b)) {
-            let (count, rate) = if x.start < y.start { (x, y) } else { (y, x) };
-            let near = q.get(count.end..rate.start).is_some_and(|gap| {
-                gap.split_whitespace().count() <= 4 && !gap.contains(['.', ',', ';'])
-            });
-            let sentence = sents
-                .iter()
-                .find(|&&(s, e)| s <= count.start && rate.end <= e);
-            if near
-                && sentence.is_some_and(|&(s, e)| {
-                    in_words_of(&n.phrase, &q[s..e], rate.start - s, rate.end - s)
-                })
-            {
-                return None;
-            }
-        }
-    }
     // (The question's pronouns are read only for a name with a clause to fit.)
     if let Some(n) = slot.as_mut() {
         if let Some(c) = n.clause.take() {
@@ -616,6 +587,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     }
     slot
 }
+
+/// Words of grammar, which say nothing of what a name counts.
+const GRAMMAR: [&str; 24] = [
+    "a", "an", "the", "of", "for", "and", "or", "with", "to", "in", "on", "at", "by", "is", "was",
+    "are", "were", "has", "have", "had", "be", "it", "its", "from",
+];
 
 /// Whether `phrase` reads as the number at `start..end` of `sentence`: it holds the words
 /// either side of it (the word before, not a word of grammar, and the word after) and no word
@@ -640,10 +617,6 @@ fn in_words_of(phrase: &str, sentence: &str, start: usize, end: usize) -> bool {
     let (Some(before), Some(after)) = (before, after) else {
         return false;
     };
-    const GRAMMAR: [&str; 24] = [
-        "a", "an", "the", "of", "for", "and", "or", "with", "to", "in", "on", "at", "by", "is",
-        "was", "are", "were", "has", "have", "had", "be", "it", "its", "from",
-    ];
     if GRAMMAR.contains(&before.as_str()) {
         return false;
     }
@@ -664,12 +637,18 @@ fn in_words_of(phrase: &str, sentence: &str, start: usize, end: usize) -> bool {
         })
 }
 
+/// Whether the own name `n` of node `id` of `original` is held back: it names nothing, yet
+/// still makes an equal name unclear (see [`Names::finish`]).
+fn held_back(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
+    reads_as_rate(prep, original, id, n) || drops_a_period(prep, original, id, n)
+}
+
 /// Whether the name `n` of step `id` of `original` reads as the rate it multiplies: a
-/// product named in the words of the sentence that gives its rate alone, the count worked out
-/// or written elsewhere ("the weight of the empty cans" for 8 cans × "The cans weigh 2 ounces
-/// empty"; "the cost of the pants" for 5 pants × "the pants cost $8 each"). A change to the
-/// product would read as a change to the rate. Such a name names nothing, yet still makes
-/// another node's equal name unclear (see [`Names::finish`]).
+/// product named in the words the question gives its rate, either beside its count ("the
+/// field goals were worth" for "13 field goals worth 3 points") or in a sentence of the rate's
+/// own, the count worked out or written elsewhere ("the weight of the empty cans" for 8 cans ×
+/// "The cans weigh 2 ounces empty"; "the cost of the pants" for 5 pants × "the pants cost $8
+/// each"). A change to the product would read as a change to the rate.
 fn reads_as_rate(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
     let Prep {
         q, reading, links, ..
@@ -686,10 +665,30 @@ fn reads_as_rate(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> boo
     else {
         return false;
     };
+    let mention = |o: NodeId| links.iter().find(|m| m.node == Some(o));
+    // Count and rate side by side in one sentence, the product named in the words the
+    // question gives the rate ("The field goals were worth 39 points" for "13 field goals
+    // worth 3 points" each): a change to the total reads as a change to the worth of each.
+    if let (Some(x), Some(y)) = (mention(a), mention(b)) {
+        let (count, rate) = if x.start < y.start { (x, y) } else { (y, x) };
+        let near = q.get(count.end..rate.start).is_some_and(|gap| {
+            gap.split_whitespace().count() <= 4 && !gap.contains(['.', ',', ';'])
+        });
+        let sentence = sents
+            .iter()
+            .find(|&&(s, e)| s <= count.start && rate.end <= e);
+        if near
+            && sentence.is_some_and(|&(s, e)| {
+                in_words_of(&n.phrase, &q[s..e], rate.start - s, rate.end - s)
+            })
+        {
+            return true;
+        }
+    }
+    // Otherwise the rate's sentence alone, for any quantity but the one asked for.
     if id == original.answer() {
         return false;
     }
-    let mention = |o: NodeId| links.iter().find(|m| m.node == Some(o));
     let sentence_of = |m: &mentions::Mention| {
         sents
             .iter()
@@ -916,10 +915,10 @@ fn drops_a_period(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bo
 /// the words of "The cans weigh 2 ounces empty."; "the number of pencils he buys" is not in
 /// those of "Each box has 12 pencils."
 fn in_words_of_sentence(phrase: &str, sentence: &str) -> bool {
-    const SAYS_NOTHING: [&str; 37] = [
-        "a", "an", "the", "of", "for", "and", "or", "with", "to", "in", "on", "at", "by", "is",
-        "was", "are", "were", "has", "have", "had", "be", "it", "its", "from", "number", "amount",
-        "money", "he", "she", "they", "his", "her", "their", "them", "we", "you", "i",
+    // Words of grammar, of any amount, and pronouns.
+    const SAYS_NOTHING: [&str; 13] = [
+        "number", "amount", "money", "he", "she", "they", "his", "her", "their", "them", "we",
+        "you", "i",
     ];
     const TOTAL: [&str; 7] = [
         "total",
@@ -941,7 +940,7 @@ fn in_words_of_sentence(phrase: &str, sentence: &str) -> bool {
         if TOTAL.contains(&w.as_str()) {
             return false;
         }
-        if SAYS_NOTHING.contains(&w.as_str()) {
+        if GRAMMAR.contains(&w.as_str()) || SAYS_NOTHING.contains(&w.as_str()) {
             continue;
         }
         let one = singular(&w);
