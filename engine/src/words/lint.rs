@@ -1016,8 +1016,11 @@ fn question_after_change(
         return;
     }
     // The changes asked of the answer itself ("Take that answer, add 5 to it. What number do
-    // you get?") ask for the new value.
-    if text.contains("Take that answer,") {
+    // you get?", "Take that number of boxes, …") ask for the new value.
+    if text.contains("Take that answer,")
+        || text.contains("Take that number of ")
+        || text.contains("Take that amount of money,")
+    {
         return;
     }
     let Some(&(qs, qe)) = sentences

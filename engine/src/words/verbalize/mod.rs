@@ -977,10 +977,11 @@ impl<'a> Context<'a> {
         // Money when the solution writes the answer in dollars or the question asks for
         // money ("How much longer must it be charged?" asks for time).
         let lower = question.to_lowercase();
-        let money = lower.contains("how much")
+        let money = (lower.contains("how much")
             && (solution.contains('$')
                 || names::word_slices(&lower)
-                    .any(|w| matches!(w, "money" | "dollars" | "cost" | "costs" | "$")));
+                    .any(|w| matches!(w, "money" | "dollars" | "cost" | "costs" | "$"))))
+            || asks_dollars(&lower, solution, self.original.value(u));
         follow_up(question, fs, money, whole).or_else(|| {
             // `How long is his trip?` answered "16 hours" by the solution: asked in hours.
             let unit = unit_after(solution, self.original.value(u)).filter(|_| !money)?;
@@ -1795,6 +1796,65 @@ fn lower_pronoun(doer: &str) -> String {
     format!("{}{}", names::lower_first(first), &doer[first.len()..])
 }
 
+/// Whether `question` (lowercase), a `What …?` question that is not `How many …`, asks for
+/// money the solution writes its answer `value` in: "What was the total cost of the
+/// crayons?" answered "$20".
+fn asks_dollars(question: &str, solution: &str, value: Number) -> bool {
+    let mut words = names::word_slices(question);
+    let opens = matches!(words.next(), Some("what" | "what's"));
+    opens
+        && !question.contains("how many")
+        && words.any(|w| {
+            matches!(
+                w,
+                "cost"
+                    | "costs"
+                    | "price"
+                    | "spent"
+                    | "spend"
+                    | "paid"
+                    | "pay"
+                    | "bill"
+                    | "dollars"
+                    | "money"
+                    | "earn"
+                    | "earned"
+                    | "earnings"
+                    | "profit"
+                    | "revenue"
+                    | "value"
+                    | "worth"
+            )
+        })
+        && !names::word_slices(question).any(|w| {
+            matches!(
+                w,
+                "percent"
+                    | "percentage"
+                    | "fraction"
+                    | "ratio"
+                    | "rate"
+                    | "average"
+                    | "per"
+                    | "each"
+                    | "%"
+            )
+        })
+        && find_numbers(solution)
+            .into_iter()
+            .rev()
+            .find(|m| m.means(value))
+            .is_some_and(|m| {
+                // `$<<5*4=20>>20`: the sign stands before the calculator annotation.
+                let before = &solution[..m.span.start as usize];
+                let before = match before.strip_suffix(">>") {
+                    Some(b) => b.rfind("<<").map_or(b, |i| &b[..i]),
+                    None => before,
+                };
+                before.ends_with('$')
+            })
+}
+
 /// Changes to the answer of `question` as a follow-up question in its own terms: `How many
 /// boxes of peaches are there?` with `+3, ×2` gives "If 3 more boxes of peaches were added
 /// to that, and then the result were doubled, how many boxes of peaches would that be?";
@@ -1809,59 +1869,58 @@ fn follow_up(question: &str, fs: &[ProxyFn], money: bool, whole: bool) -> Option
     changes_asked(fs, Some(&noun))
 }
 
-/// Changes `fs` to an answer counted in `noun` (plural; `None`: money), asked as one
-/// question: "If 3 more boxes were added to that, and then the result were doubled, how many
-/// boxes would that be?"; `None` for no change.
+/// Changes `fs` to an answer counted in `noun` (plural; `None`: money), asked after the
+/// question: one change as a follow-up ("If 3 more boxes were added to that, how many boxes
+/// would that be?"), more as steps to follow ("Take that number of boxes, add 3 to it, and
+/// then double it. How many boxes do you get?": a long `If …` clause before the question is
+/// hard to hold); `None` for no change.
 fn changes_asked(fs: &[ProxyFn], noun: Option<&str>) -> Option<String> {
-    let parts: Vec<String> = fs
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let (op, k) = normalize(f.op, f.k);
-            let whole_of = match noun {
-                Some(n) => format!("that number of {n}"),
-                None => "that amount".to_string(),
-            };
-            let subject = if i == 0 {
-                whole_of
-            } else {
-                "the result".to_string()
-            };
-            let to_that = if i == 0 { " to that" } else { "" };
-            let from_that = if i == 0 { " from that" } else { "" };
-            // `1 more box of peaches`, `3 more boxes of peaches`, `$5 more`.
-            let (count, things) = match noun {
-                Some(n) if k == Number::ONE => ("1".to_string(), singular_head(n)),
-                Some(n) => (plain(k), n.to_string()),
-                None => (format!("${}", money_digits(k)), String::new()),
-            };
-            let spaced = if things.is_empty() {
-                String::new()
-            } else {
-                format!(" {things}")
-            };
-            match op {
-                ProxyOp::Add => format!("{count} more{spaced} were added{to_that}"),
-                ProxyOp::Sub => format!("{count}{spaced} were taken away{from_that}"),
-                ProxyOp::Mul if k == Number::int(2) => format!("{subject} were doubled"),
-                ProxyOp::Mul if k == Number::int(3) => format!("{subject} were tripled"),
-                ProxyOp::Mul => format!("{subject} were multiplied by {}", plain(k)),
-                ProxyOp::Div if k == Number::int(2) => format!("{subject} were halved"),
-                ProxyOp::Div => format!("{subject} were divided by {}", plain(k)),
-            }
-        })
-        .collect();
-    let changes = match parts.split_last() {
-        None => return None,
-        Some((last, [])) => last.clone(),
-        Some((last, [one])) => format!("{one}, and then {last}"),
-        Some((last, init)) => format!("{}, and then {last}", init.join(", then ")),
+    let f = match fs {
+        [] => return None,
+        [f] => f,
+        _ => {
+            return Some(match noun {
+                Some(n) => format!(
+                    "Take that number of {n}, {}. How many {n} do you get?",
+                    instructions_in(fs, false)
+                ),
+                None => format!(
+                    "Take that amount of money, {}. How much money do you get?",
+                    instructions_in(fs, true)
+                ),
+            })
+        }
+    };
+    let (op, k) = normalize(f.op, f.k);
+    let subject = match noun {
+        Some(n) => format!("that number of {n}"),
+        None => "that amount".to_string(),
+    };
+    // `1 more box of peaches`, `3 more boxes of peaches`, `$5 more`.
+    let amount = match noun {
+        Some(n) if k == Number::ONE => format!("1 {}", singular_head(n)),
+        Some(n) => format!("{} {n}", plain(k)),
+        None => format!("${}", money_digits(k)),
+    };
+    let more = match noun {
+        Some(n) if k == Number::ONE => format!("1 more {}", singular_head(n)),
+        Some(n) => format!("{} more {n}", plain(k)),
+        None => format!("${} more", money_digits(k)),
+    };
+    let change = match op {
+        ProxyOp::Add => format!("{more} were added to that"),
+        ProxyOp::Sub => format!("{amount} were taken away from that"),
+        ProxyOp::Mul if k == Number::int(2) => format!("{subject} were doubled"),
+        ProxyOp::Mul if k == Number::int(3) => format!("{subject} were tripled"),
+        ProxyOp::Mul => format!("{subject} were multiplied by {}", plain(k)),
+        ProxyOp::Div if k == Number::int(2) => format!("{subject} were halved"),
+        ProxyOp::Div => format!("{subject} were divided by {}", plain(k)),
     };
     let ask = match noun {
         Some(n) => format!("how many {n} would that be?"),
         None => "how much money would that be?".to_string(),
     };
-    Some(format!("If {changes}, {ask}"))
+    Some(format!("If {change}, {ask}"))
 }
 
 /// The plural noun a `How many … ?` question counts (`boxes of peaches` in "How many boxes
@@ -1874,16 +1933,22 @@ fn counted_noun(question: &str) -> Option<String> {
         .windows(2)
         .position(|p| p[0].eq_ignore_ascii_case("how") && p[1].eq_ignore_ascii_case("many"))
         .or_else(|| {
-            let opens = ws.first()?.eq_ignore_ascii_case("what");
+            let first = ws.first()?;
+            let opens = first.eq_ignore_ascii_case("what") || first.eq_ignore_ascii_case("what's");
             let i = ws
                 .windows(2)
                 .position(|p| p[0].eq_ignore_ascii_case("number") && p[1] == "of")?;
             opens.then_some(i)
         })?;
     let mut noun: Vec<&str> = Vec::new();
+    // Whether the noun ends where a clause starts (not where the words run out).
+    let mut ended = false;
+    // The word that ended it.
+    let mut stop = String::new();
     for &w in &ws[at + 2..] {
         // `… of kitchen supplies Sharon wants`: a name starts the clause after the noun.
         if w.starts_with(|c: char| c.is_uppercase()) {
+            ended = true;
             break;
         }
         let l = w.to_lowercase();
@@ -1927,16 +1992,51 @@ fn counted_noun(question: &str) -> Option<String> {
                 | "we"
                 | "i"
                 | "you"
+                | "left"
+                | "remaining"
+                | "remain"
+                | "now"
+                | "still"
+                | "already"
         ) {
+            ended = true;
+            stop = l;
             break;
         }
         if matches!(l.as_str(), "total" | "altogether") {
             continue;
         }
         noun.push(w);
-        if noun.len() > 3 {
-            return None;
+        if noun.len() > 5 {
+            break;
         }
+    }
+    // `passengers fit in 5 buses`, `kids got into the movie`: a verb follows the noun; the
+    // noun ends at its first plural word (a phrase joined by `of`, `and` or `or` is read
+    // whole, as written).
+    if !noun.iter().any(|w| matches!(*w, "of" | "and" | "or")) {
+        let plural = |w: &str| english::is_plural(&w.to_lowercase());
+        let first = noun.iter().position(|w| plural(w))?;
+        // `fish fillets`: plural words in a row are one noun.
+        let run = noun[first..].iter().take_while(|w| plural(w)).count();
+        if let Some(next) = noun.get(first + run) {
+            stop = next.to_lowercase();
+        }
+        noun.truncate(first + run);
+    }
+    // Up to three words; up to five for a measure of a thing (`square feet of wrapping
+    // paper`) that a clause ends, whose last word does not read as a verb (`cups of flour
+    // needed`).
+    let long_of = ended
+        && noun.len() <= 5
+        && noun.iter().filter(|w| **w == "of").count() == 1
+        && noun
+            .last()
+            .is_some_and(|w| *w != "of" && !w.ends_with("ed") && !w.ends_with("ing"));
+    // `stop signs per mile`, `miles a day`: a rate, not a count to add to.
+    if noun.len() > 3 && !long_of || matches!(stop.as_str(), "per" | "each" | "every" | "a" | "an")
+    {
+        return None;
     }
     let first = noun.first()?.to_lowercase();
     // `How many more …` asks a difference, `how many times` a ratio: no count to add to.
@@ -2024,11 +2124,25 @@ fn take_that_answer(fs: &[ProxyFn]) -> String {
 
 /// Changes as instructions on a number: `add 5 to it, then double it, and then halve it`.
 fn instructions(fs: &[ProxyFn]) -> String {
+    instructions_in(fs, false)
+}
+
+/// [`instructions`], with the amounts added or taken away in dollars when `money`: `add $5
+/// to it`.
+fn instructions_in(fs: &[ProxyFn], money: bool) -> String {
     let parts: Vec<String> = fs
         .iter()
         .map(|f| {
             let (op, k) = normalize(f.op, f.k);
-            let ks = plain(k);
+            let ks = if money {
+                format!("${}", money_digits(k))
+            } else {
+                plain(k)
+            };
+            let ks = match op {
+                ProxyOp::Mul | ProxyOp::Div => plain(k),
+                ProxyOp::Add | ProxyOp::Sub => ks,
+            };
             match op {
                 ProxyOp::Add => format!("add {ks} to it"),
                 ProxyOp::Sub => format!("subtract {ks} from it"),
@@ -2679,7 +2793,7 @@ mod tests {
                 true
             )
             .as_deref(),
-            Some("If 3 more boxes of peaches were added to that, and then the result were doubled, how many boxes of peaches would that be?")
+            Some("Take that number of boxes of peaches, add 3 to it, and then double it. How many boxes of peaches do you get?")
         );
         assert_eq!(
             follow_up(
@@ -2700,6 +2814,16 @@ mod tests {
             )
             .as_deref(),
             Some("If that amount were divided by 4, how much money would that be?")
+        );
+        assert_eq!(
+            follow_up(
+                "How much money will Baylor have in his dashboard?",
+                &[f(ProxyOp::Add, 13), f(ProxyOp::Div, 3), f(ProxyOp::Sub, 11)],
+                true,
+                false
+            )
+            .as_deref(),
+            Some("Take that amount of money, add $13 to it, then divide it by 3, and then subtract $11 from it. How much money do you get?")
         );
         assert_eq!(
             follow_up(
@@ -2730,9 +2854,93 @@ mod tests {
             "How many more chickens are in Britney's flock than in Susie's?",
             "How many times does he sneeze?",
             "How long does his trip take?",
+            "How many pizza does Tom eat?",
         ] {
             assert_eq!(follow_up(q, &once, false, true), None, "{q}");
         }
+    }
+
+    #[test]
+    fn a_counted_noun_ends_before_the_verb_after_it() {
+        for (q, noun) in [
+            // A verb follows the noun.
+            ("How many passengers fit in 5 buses?", "passengers"),
+            ("How many kids got into the movie?", "kids"),
+            ("How many total animals made it to the shore?", "animals"),
+            (
+                "How many students played kickball on Wednesday?",
+                "students",
+            ),
+            ("How many bags are left?", "bags"),
+            ("How many bags left?", "bags"),
+            // Plural words in a row are one noun; `and` and `of` join a phrase.
+            ("How many fish fillets does he have?", "fish fillets"),
+            ("How many water bottles does she fill?", "water bottles"),
+            ("How many dogs and cats are there in all?", "dogs and cats"),
+            ("How many boxes of peaches are there?", "boxes of peaches"),
+            // A measure of a thing, ended by a clause.
+            (
+                "How many kilograms of dog food did Elise already have?",
+                "kilograms of dog food",
+            ),
+            (
+                "How many square feet of wrapping paper does Carrie need?",
+                "square feet of wrapping paper",
+            ),
+            (
+                "How many slices of the cake are left?",
+                "slices of the cake",
+            ),
+            (
+                "What's the total number of rings remaining in the store?",
+                "rings",
+            ),
+        ] {
+            assert_eq!(counted_noun(q).as_deref(), Some(noun), "{q}");
+        }
+        for q in [
+            // A phrase with `of` is read as written: its head must be plural.
+            "How many of the vaccinated people were children?",
+            "How many more apples does he pick?",
+            // A verb after `of`, or words running out before a clause.
+            "How many cups of flour needed for the cake?",
+            "How many square feet of wrapping paper",
+            // A rate.
+            "How many stop signs per mile did he pass?",
+            "How many miles a day does she run?",
+            "How many apples each did they get?",
+        ] {
+            assert_eq!(counted_noun(q), None, "{q}");
+        }
+    }
+
+    #[test]
+    fn a_what_question_answered_in_dollars_asks_for_money() {
+        let v = n(20);
+        let s = "She spent 10*2 = $<<10*2=20>>20 on crayons.";
+        assert!(asks_dollars(
+            "what was the total cost of the crayons that she bought?",
+            s,
+            v
+        ));
+        assert!(asks_dollars(
+            "what did wendy pay for the tooth extraction?",
+            "Wendy paid $20.",
+            v
+        ));
+        // Not in dollars, not a `What` question, a rate or a share: no.
+        assert!(!asks_dollars(
+            "what was the total cost of the crayons?",
+            "She spent 20 coins.",
+            v
+        ));
+        assert!(!asks_dollars("how many crayons did the money buy?", s, v));
+        assert!(!asks_dollars(
+            "what percentage of the cost did she pay?",
+            s,
+            v
+        ));
+        assert!(!asks_dollars("what is the cost per crayon?", s, v));
     }
 
     /// The offline text of GSM8K problem (`question`, `answer`) with the asked-for quantity
