@@ -72,6 +72,11 @@ fn problem_row() {
 }
 
 #[test]
+fn words_row() {
+    regressions("words_row", targets::words_row, false);
+}
+
+#[test]
 fn graph_json() {
     regressions("graph_json", targets::graph_json, false);
 }
@@ -87,6 +92,7 @@ fn open_findings() {
     regressions("python_reader", targets::python_reader, true);
     regressions("gsm8k_reader", targets::gsm8k_reader, true);
     regressions("problem_row", targets::problem_row, true);
+    regressions("words_row", targets::words_row, true);
     regressions("graph_json", targets::graph_json, true);
     regressions("interventions", targets::interventions, true);
 }
@@ -97,6 +103,7 @@ fn whole_corpus() {
     corpus("python_reader", targets::python_reader);
     corpus("gsm8k_reader", targets::gsm8k_reader);
     corpus("problem_row", targets::problem_row);
+    corpus("words_row", targets::words_row);
     corpus("graph_json", targets::graph_json);
     corpus("interventions", targets::interventions);
 }

@@ -335,3 +335,62 @@ pub fn interventions(data: &[u8]) {
         }
     });
 }
+
+/// Fuzz target: one JSONL row through the words path of `graft generate --verbalize`: the row
+/// read and extracted as [`problem_row`] does, a 2-round curriculum over its graph (which
+/// reads the question for every quantity's name), then each variant's offline text and worked
+/// solution (`engine::records::offline_words`) and the check of that text
+/// (`verbalize::validate`).
+///
+/// Input: UTF-8 text, one line (GSM8K `{question, answer}` or a program row `{code, input}`).
+/// Runs on the stack of a server worker (2 MiB).
+///
+/// Checks, beyond "no panic, no overflow, no hang":
+/// - every variant's text is non-empty, and the same when made again;
+/// - its worked solution ends with the variant's answer (`#### …`);
+/// - the name of every quantity of the original reads the same twice.
+pub fn words_row(data: &[u8]) {
+    let Ok(line) = std::str::from_utf8(data) else {
+        return;
+    };
+    crate::checks::on_server_stack(|| {
+        let Ok(p) = Problem::from_json(line) else {
+            return;
+        };
+        let Ok(ex) = extract(&p) else {
+            return;
+        };
+        let g = ex.graph;
+        for id in g.ids() {
+            assert_eq!(
+                verbalize::quantity_name(&g, id),
+                verbalize::quantity_name(&g, id),
+                "a quantity's name changes between two readings"
+            );
+        }
+        let cfg = CurriculumConfig {
+            rounds: 2,
+            per_problem: 1,
+            seed: data.len() as u64,
+            ..CurriculumConfig::default()
+        };
+        for chain in generate(&g, "fuzz", &cfg).expect("2 rounds are valid") {
+            for v in &chain.variants {
+                let Ok(words) = engine::records::offline_words(&g, v) else {
+                    continue;
+                };
+                assert!(!words.text.trim().is_empty(), "an empty text");
+                let again = engine::records::offline_words(&g, v).expect("made once, made again");
+                assert_eq!(words, again, "the text differs when made again");
+                if let Some(solution) = &words.solution {
+                    let last = solution.lines().last().unwrap_or("");
+                    assert!(
+                        last.starts_with("#### "),
+                        "a worked solution ends with its answer line: {solution}"
+                    );
+                }
+                let _ = verbalize::validate(&g, &v.graph, &words.text);
+            }
+        }
+    });
+}
