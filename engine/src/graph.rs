@@ -379,7 +379,8 @@ pub struct Graph {
     source: Option<Arc<SourceProgram>>,
     /// The readers of each node, worked out the first time [`Graph::dependents`] is asked
     /// (most graphs never are) and forgotten when an operand changes.
-    readers: OnceLock<Readers>,
+    /// (Boxed: a graph is moved often, and most never have one.)
+    readers: OnceLock<Box<Readers>>,
 }
 
 /// Every node's readers, for [`Graph::dependents`]: those of node `i` are
@@ -1065,7 +1066,9 @@ impl Graph {
     /// The nodes that read `id` directly, each once, highest index first (none for an id
     /// from outside the graph).
     pub fn dependents(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        let readers = self.readers.get_or_init(|| Readers::of(&self.nodes));
+        let readers = self
+            .readers
+            .get_or_init(|| Box::new(Readers::of(&self.nodes)));
         let (from, to) = match (
             readers.start.get(id.index()),
             readers.start.get(id.index() + 1),
