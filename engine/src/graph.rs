@@ -381,6 +381,10 @@ pub struct Graph {
     /// (most graphs never are) and forgotten when an operand changes.
     /// (Boxed: a graph is moved often, and most never have one.)
     readers: OnceLock<Box<Readers>>,
+    /// Whether every node's name is in normal form (`is_normal_identifier`), as the names
+    /// a graph gives new nodes always are: a graft's name, its target's with a word added,
+    /// then is too, without a check.
+    names_normal: bool,
 }
 
 /// Every node's readers, for [`Graph::dependents`]: those of node `i` are
@@ -476,6 +480,7 @@ impl Clone for Graph {
             question: self.question.clone(),
             source: self.source.clone(),
             readers: OnceLock::new(),
+            names_normal: self.names_normal,
         }
     }
 }
@@ -805,7 +810,9 @@ impl GraphBuilder {
         }
         // Every node was checked (operands before it, arity) and evaluated when it was added,
         // in this order: nothing to validate or recompute.
+        let names_normal = self.nodes.iter().all(|n| is_normal_identifier(&n.name));
         Ok(Graph {
+            names_normal,
             nodes: self.nodes,
             values: self.values,
             order: (0..n as u32).map(NodeId).collect(),
@@ -953,7 +960,9 @@ impl Graph {
                 }
             }
         }
+        let names_normal = nodes.iter().all(|n| is_normal_identifier(&n.name));
         let mut g = Graph {
+            names_normal,
             nodes: nodes.into_iter().map(Arc::new).collect(),
             values,
             order,
@@ -1293,9 +1302,10 @@ impl Graph {
     }
 
     /// [`Graph::insert_node`] for a proxy `node` whose one operand is `t`, placed right after
-    /// `t`, with its `value` (`f` of `t`'s) already worked out: what the general path checks
-    /// of the operands and the kind holds by construction, so only the node limit and the
-    /// name are checked.
+    /// `t`, with its `value` (`f` of `t`'s) already worked out, and whose name is `t`'s
+    /// followed by `_` and a lowercase word: what the general path checks of the operands and
+    /// the kind holds by construction, so only the node limit and the name are checked (the
+    /// name is in normal form when `t`'s is, as every name is in most graphs).
     pub(crate) fn insert_proxy(
         &mut self,
         mut node: Node,
@@ -1308,17 +1318,38 @@ impl Graph {
         if self.len() >= MAX_NODES {
             return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
         }
-        self.name_new(&mut node);
+        if self.names_normal {
+            debug_assert!(node
+                .name
+                .strip_prefix(self.node(t).name.as_str())
+                .is_some_and(|w| w.len() > 1
+                    && w.starts_with('_')
+                    && w[1..].bytes().all(|c| c.is_ascii_lowercase())));
+            debug_assert!(is_normal_identifier(&node.name));
+            self.name_normal_new(&mut node);
+        } else {
+            self.name_new(&mut node);
+        }
         self.push_node(node, value, at);
         Ok(id)
     }
 
     /// Gives `node`, about to be added, a unique name in normal form: a name already in
     /// normal form and unused is kept as it is (no copy).
-    fn name_new(&self, node: &mut Node) {
+    fn name_new(&mut self, node: &mut Node) {
         if !is_normal_identifier(&node.name) {
             node.name = self.unique_name(&node.name);
-        } else if self.nodes.iter().any(|other| other.name == node.name) {
+            // (Not in normal form only for a keyword, which `identifier` suffixes with `_`.)
+            self.names_normal &= is_normal_identifier(&node.name);
+        } else {
+            self.name_normal_new(node);
+        }
+    }
+
+    /// [`Graph::name_new`] for a name in normal form: kept when unused, else suffixed (in
+    /// normal form either way).
+    fn name_normal_new(&self, node: &mut Node) {
+        if self.nodes.iter().any(|other| other.name == node.name) {
             // What `unique_name` gives a taken name in normal form, without normalising it
             // again.
             let similar = self.names_starting(&node.name);
@@ -2062,6 +2093,74 @@ mod tests {
             let outside = NodeId(g.len() as u32);
             assert_eq!(g.dependents(outside).count(), 0);
             assert!(g.descendants(&[outside]).is_empty());
+        }
+    }
+
+    #[test]
+    fn the_normal_names_flag_follows_the_names() {
+        use crate::intervene::{apply, Intervention};
+        let all_normal = |g: &Graph| g.ids().all(|id| is_normal_identifier(&g.node(id).name));
+        let f = ProxyFn {
+            op: ProxyOp::Mul,
+            k: Number::int(2),
+        };
+        // Names as a builder gives them (a keyword suffixed with `_` is not in normal form),
+        // and as a graph read back from JSON keeps them (any text).
+        let mut b = GraphBuilder::new(None);
+        let a = b.input("if", Number::int(3), None);
+        let c = b.input("count", Number::int(4), None);
+        let s = b
+            .step(
+                "sum",
+                Expr::bin(BinOp::Add, Expr::Arg(0), Expr::Arg(1)),
+                vec![a, c],
+            )
+            .unwrap();
+        let keyword = b.build(s).unwrap();
+        let odd = Graph::from_parts(
+            vec![
+                (natalia().node(NodeId(0)).clone(), Number::int(48)),
+                (
+                    Node {
+                        name: "Half Of It".into(),
+                        ..natalia().node(NodeId(1)).clone()
+                    },
+                    Number::int(2),
+                ),
+                (natalia().node(NodeId(2)).clone(), Number::ZERO),
+                (natalia().node(NodeId(3)).clone(), Number::ZERO),
+            ],
+            (0..4).map(NodeId).collect(),
+            NodeId(3),
+            None,
+        )
+        .unwrap();
+        for g in [natalia(), crate::intervene::tests::eggs(), keyword, odd] {
+            assert_eq!(g.names_normal, all_normal(&g));
+            let mut g = g;
+            for round in 0..6u32 {
+                // Grafts (their names made from their targets'), stacked, and a node of any
+                // name added beside them.
+                let t = NodeId(round % g.len() as u32);
+                if !matches!(g.node(t).kind, NodeKind::Constant) {
+                    apply(&mut g, &Intervention::Graft { node: t, f }).unwrap();
+                }
+                assert_eq!(g.names_normal, all_normal(&g), "{round}");
+                let name = ["while", "x y", "ok", "sum_", "Z"][round as usize % 5];
+                g.insert_node(
+                    Node {
+                        name: name.into(),
+                        kind: NodeKind::Input { span: None },
+                        operands: Vec::new(),
+                        text: None,
+                    },
+                    Number::int(1),
+                    None,
+                )
+                .unwrap();
+                assert_eq!(g.names_normal, all_normal(&g), "{round}");
+                assert_eq!(g.clone().names_normal, g.names_normal);
+            }
         }
     }
 
