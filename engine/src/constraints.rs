@@ -346,14 +346,17 @@ fn magnitude(orig: Number, new: Number, f: Number) -> Magnitude {
         if let (Ok(o64), Ok(n64), Ok(k32)) = (u64::try_from(o), u64::try_from(n), u32::try_from(k))
         {
             // The usual sizes: the products fit 128 bits, so no overflow check is needed
-            // (the same tests as below, where they cannot overflow).
+            // (the same tests as below, where they cannot overflow), and the answer is
+            // final either way (what `magnitude_small` and `magnitude_exact` find for whole
+            // numbers: above first, then below).
             let (o, n, k) = (u128::from(o64), u128::from(n64), u128::from(k32));
-            let within_upper = n <= o.max(1) * k;
-            let within_lower = o == 0 || k == 0 || n * k >= o;
-            if within_upper && within_lower {
-                return Magnitude::Within;
+            if n > o.max(1) * k {
+                return Magnitude::Above;
             }
-            return magnitude_fractions(orig, new, f);
+            if o != 0 && k != 0 && n * k < o {
+                return Magnitude::Below;
+            }
+            return Magnitude::Within;
         }
         let within_upper = k >= 0 && o.max(1).checked_mul(k as u128).is_none_or(|u| n <= u);
         let within_lower = o == 0 || k <= 0 || n.checked_mul(k as u128).is_none_or(|l| l >= o);

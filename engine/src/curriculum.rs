@@ -259,11 +259,14 @@ fn undoes_last(g: &Graph, iv: &Intervention) -> bool {
     // The change just below the new one (the node itself, when it is a proxy) and the one
     // just above it (the proxy that reads the node).
     let below = matches!(g.get(*node).ok().map(|n| &n.kind), Some(NodeKind::Proxy { f: last }) if inverse(last));
-    let above = g.dependents(*node).any(|d| {
-        matches!(&g.node(d).kind, NodeKind::Proxy { f: next } if inverse(next))
-            && g.node(d).operands.first() == Some(node)
-    });
-    below || above
+    // (A scan of the nodes after it, its readers among them, rather than `dependents`, which
+    // would work out every node's readers for this one question.)
+    below
+        || g.order_after(*node).iter().any(|&d| {
+            let d = g.node(d);
+            matches!(&d.kind, NodeKind::Proxy { f: next } if inverse(next))
+                && d.operands.first() == Some(node)
+        })
 }
 
 /// Builds `per_problem` chains of `rounds` ever deeper variants of `original`.

@@ -1,10 +1,8 @@
-//! The computation graph: inputs → steps → answer, as a petgraph DAG with exact values.
+//! The computation graph: inputs → steps → answer, a DAG of shared nodes with exact values.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::Direction;
 use serde::{Deserialize, Serialize};
 
 use crate::expr::{Cond, Expr};
@@ -17,9 +15,6 @@ use crate::number::{ArithError, ArithResult, Number};
 pub struct NodeId(pub u32);
 
 impl NodeId {
-    fn ix(self) -> NodeIndex<u32> {
-        NodeIndex::new(self.0 as usize)
-    }
     /// The id as a `usize` index.
     pub fn index(self) -> usize {
         self.0 as usize
@@ -367,9 +362,10 @@ pub struct Metrics {
 /// An evaluated computation graph with one answer node.
 #[derive(Debug)]
 pub struct Graph {
-    /// Node payloads are shared between clones and copied on write, so cloning a graph
-    /// (as every intervention on a copy does) costs one reference count per node.
-    dag: DiGraph<Arc<Node>, (), u32>,
+    /// Node payloads, by index, shared between clones and copied on write, so cloning a
+    /// graph (as every intervention on a copy does) costs one reference count per node. The
+    /// edges are the nodes' operands (no edge list to copy or keep in step).
+    nodes: Vec<Arc<Node>>,
     /// The exact value of each node, by index (kept apart from the shared payloads, so a
     /// copy that changes values copies only this vector).
     values: Vec<Number>,
@@ -381,6 +377,57 @@ pub struct Graph {
     question: Option<Arc<str>>,
     /// The loop-carrying program this graph was unrolled from, when it has structural inputs.
     source: Option<Arc<SourceProgram>>,
+    /// The readers of each node, worked out the first time [`Graph::dependents`] is asked
+    /// (most graphs never are) and forgotten when an operand changes.
+    /// (Boxed: a graph is moved often, and most never have one.)
+    readers: OnceLock<Box<Readers>>,
+    /// Whether every node's name is in normal form (`is_normal_identifier`), as the names
+    /// a graph gives new nodes always are: a graft's name, its target's with a word added,
+    /// then is too, without a check.
+    names_normal: bool,
+}
+
+/// Every node's readers, for [`Graph::dependents`]: those of node `i` are
+/// `list[start[i]..start[i + 1]]`, each once, highest index first.
+#[derive(Debug)]
+struct Readers {
+    start: Vec<u32>,
+    list: Vec<NodeId>,
+}
+
+impl Readers {
+    /// The readers of `nodes`, by a count and a fill of one slot per operand.
+    fn of(nodes: &[Arc<Node>]) -> Readers {
+        let n = nodes.len();
+        let mut start = vec![0u32; n + 1];
+        // A reader is listed once however many of its operand slots read the node: the
+        // last slot reading it counts it.
+        let reads_last =
+            |node: &Node, k: usize| !node.operands[k + 1..].contains(&node.operands[k]);
+        for node in nodes {
+            for k in 0..node.operands.len() {
+                if reads_last(node, k) {
+                    start[node.operands[k].index() + 1] += 1;
+                }
+            }
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill: Vec<u32> = start[..n].to_vec();
+        let mut list = vec![NodeId(0); start[n] as usize];
+        // Readers from the highest index down, so each node's list is in that order.
+        for (r, node) in nodes.iter().enumerate().rev() {
+            for k in 0..node.operands.len() {
+                if reads_last(node, k) {
+                    let o = node.operands[k].index();
+                    list[fill[o] as usize] = NodeId(r as u32);
+                    fill[o] += 1;
+                }
+            }
+        }
+        Readers { start, list }
+    }
 }
 
 /// The Python program a graph was unrolled from, kept when some of its inputs are structural
@@ -421,21 +468,19 @@ fn with_room<T: Copy>(v: &[T]) -> Vec<T> {
 
 impl Clone for Graph {
     fn clone(&self) -> Self {
-        // The same nodes and edges (`clone_from` copies them as they are, edge lists
-        // included) into vectors with room for what an intervention adds.
-        let mut dag = DiGraph::with_capacity(
-            self.dag.node_count() + CLONE_ROOM,
-            self.dag.edge_count() + CLONE_ROOM,
-        );
-        dag.clone_from(&self.dag);
+        // The same nodes, into vectors with room for what an intervention adds.
+        let mut nodes = Vec::with_capacity(self.nodes.len() + CLONE_ROOM);
+        nodes.extend(self.nodes.iter().cloned());
         Graph {
-            dag,
+            nodes,
             values: with_room(&self.values),
             order: with_room(&self.order),
             pos: with_room(&self.pos),
             answer: self.answer,
             question: self.question.clone(),
             source: self.source.clone(),
+            readers: OnceLock::new(),
+            names_normal: self.names_normal,
         }
     }
 }
@@ -765,23 +810,17 @@ impl GraphBuilder {
         }
         // Every node was checked (operands before it, arity) and evaluated when it was added,
         // in this order: nothing to validate or recompute.
-        let edges: usize = self.nodes.iter().map(|node| node.operands.len()).sum();
-        let mut dag = DiGraph::with_capacity(n, edges);
-        for node in self.nodes {
-            let id = dag.add_node(node);
-            for k in 0..dag[id].operands.len() {
-                let o = dag[id].operands[k];
-                dag.add_edge(o.ix(), id, ());
-            }
-        }
+        let names_normal = self.nodes.iter().all(|n| is_normal_identifier(&n.name));
         Ok(Graph {
-            dag,
+            names_normal,
+            nodes: self.nodes,
             values: self.values,
             order: (0..n as u32).map(NodeId).collect(),
             pos: (0..n as u32).collect(),
             answer,
             question: self.question.map(Arc::from),
             source: None,
+            readers: OnceLock::new(),
         })
     }
 }
@@ -909,7 +948,6 @@ impl Graph {
             let missing = pos.iter().position(|&p| p == u32::MAX).unwrap_or(0);
             return Err(GraphError::UnknownNode(NodeId(missing as u32)));
         }
-        let edges: usize = nodes.iter().map(|node| node.operands.len()).sum();
         for (i, node) in nodes.iter().enumerate() {
             let id = NodeId(i as u32);
             check_node(id, &node.kind, &node.operands)?;
@@ -922,25 +960,17 @@ impl Graph {
                 }
             }
         }
-        let mut dag = DiGraph::with_capacity(n, edges);
-        for node in nodes {
-            dag.add_node(Arc::new(node));
-        }
-        for i in 0..n {
-            let id = NodeId(i as u32).ix();
-            for k in 0..dag[id].operands.len() {
-                let o = dag[id].operands[k];
-                dag.add_edge(o.ix(), id, ());
-            }
-        }
+        let names_normal = nodes.iter().all(|n| is_normal_identifier(&n.name));
         let mut g = Graph {
-            dag,
+            names_normal,
+            nodes: nodes.into_iter().map(Arc::new).collect(),
             values,
             order,
             pos,
             answer,
             question: question.map(Arc::from),
             source: None,
+            readers: OnceLock::new(),
         };
         g.evaluate_all()?;
         Ok(g)
@@ -968,7 +998,7 @@ impl Graph {
 
     /// Number of nodes.
     pub fn len(&self) -> usize {
-        self.dag.node_count()
+        self.nodes.len()
     }
 
     /// Whether the graph has no nodes (never true for a built graph).
@@ -980,13 +1010,13 @@ impl Graph {
     ///
     /// Panics on an id from another graph; use [`Graph::get`] for ids from outside.
     pub fn node(&self, id: NodeId) -> &Node {
-        &self.dag[id.ix()]
+        &self.nodes[id.index()]
     }
 
     /// The node with this id, or an error naming the unknown id.
     pub fn get(&self, id: NodeId) -> Result<&Node, GraphError> {
-        self.dag
-            .node_weight(id.ix())
+        self.nodes
+            .get(id.index())
             .map(|n| &**n)
             .ok_or(GraphError::UnknownNode(id))
     }
@@ -1004,6 +1034,12 @@ impl Graph {
     /// Nodes in evaluation order.
     pub fn order(&self) -> &[NodeId] {
         &self.order
+    }
+
+    /// The nodes after `id` in evaluation order (all of them for an id from outside).
+    pub(crate) fn order_after(&self, id: NodeId) -> &[NodeId] {
+        let from = self.pos.get(id.index()).map_or(0, |&p| p as usize + 1);
+        &self.order[from.min(self.order.len())..]
     }
 
     /// The answer node.
@@ -1036,16 +1072,25 @@ impl Graph {
         &self.values
     }
 
-    /// The nodes that read `id` directly.
+    /// The nodes that read `id` directly, each once, highest index first (none for an id
+    /// from outside the graph).
     pub fn dependents(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.dag
-            .neighbors_directed(id.ix(), Direction::Outgoing)
-            .map(|ix| NodeId(ix.index() as u32))
+        let readers = self
+            .readers
+            .get_or_init(|| Box::new(Readers::of(&self.nodes)));
+        let (from, to) = match (
+            readers.start.get(id.index()),
+            readers.start.get(id.index() + 1),
+        ) {
+            (Some(&a), Some(&b)) => (a as usize, b as usize),
+            _ => (0, 0),
+        };
+        readers.list[from..to].iter().copied()
     }
 
-    /// The underlying petgraph DAG (edges point from operand to reader).
-    pub fn dag(&self) -> &DiGraph<Arc<Node>, (), u32> {
-        &self.dag
+    /// Every node, by index.
+    pub fn nodes(&self) -> &[Arc<Node>] {
+        &self.nodes
     }
 
     /// The role of a node, with the answer node reported as [`Role::Answer`].
@@ -1064,20 +1109,24 @@ impl Graph {
 
     /// Every node that depends on any of `roots` (the roots excluded), in evaluation order.
     pub fn descendants(&self, roots: &[NodeId]) -> Vec<NodeId> {
-        let mut seen = vec![false; self.len()];
-        let mut stack: Vec<NodeId> = Vec::with_capacity(self.len());
-        stack.extend_from_slice(roots);
-        let mut out = Vec::with_capacity(self.len());
-        while let Some(id) = stack.pop() {
-            for d in self.dependents(id) {
-                if !seen[d.index()] {
-                    seen[d.index()] = true;
-                    out.push(d);
-                    stack.push(d);
-                }
+        // One scan in evaluation order from the first root: a node reading a root or a node
+        // already found is found (a root among them too).
+        let mut root = vec![false; self.len()];
+        let mut first = self.order.len();
+        for r in roots {
+            if let Some(slot) = root.get_mut(r.index()) {
+                *slot = true;
+                first = first.min(self.pos[r.index()] as usize);
             }
         }
-        out.sort_unstable_by_key(|id| self.pos[id.index()]);
+        let mut mark = root.clone();
+        let mut out = Vec::with_capacity(self.len());
+        for &id in &self.order[first.min(self.order.len())..] {
+            if self.node(id).operands.iter().any(|o| mark[o.index()]) {
+                mark[id.index()] = true;
+                out.push(id);
+            }
+        }
         out
     }
 
@@ -1194,12 +1243,12 @@ impl Graph {
 
     /// Mutable access to a node's kind (callers must re-evaluate).
     pub(crate) fn kind_mut(&mut self, id: NodeId) -> &mut NodeKind {
-        &mut Arc::make_mut(&mut self.dag[id.ix()]).kind
+        &mut Arc::make_mut(&mut self.nodes[id.index()]).kind
     }
 
     /// Mutable access to a node's text.
     pub fn set_node_text(&mut self, id: NodeId, text: Option<String>) {
-        Arc::make_mut(&mut self.dag[id.ix()]).text = text;
+        Arc::make_mut(&mut self.nodes[id.index()]).text = text;
     }
 
     /// A name not used by any node, based on `base`.
@@ -1212,8 +1261,8 @@ impl Graph {
 
     /// The names of the nodes that start with `prefix`.
     fn names_starting(&self, prefix: &str) -> Vec<&str> {
-        self.dag
-            .node_weights()
+        self.nodes
+            .iter()
             .map(|node| node.name.as_str())
             .filter(|n| n.starts_with(prefix))
             .collect()
@@ -1253,9 +1302,10 @@ impl Graph {
     }
 
     /// [`Graph::insert_node`] for a proxy `node` whose one operand is `t`, placed right after
-    /// `t`, with its `value` (`f` of `t`'s) already worked out: what the general path checks
-    /// of the operands and the kind holds by construction, so only the node limit and the
-    /// name are checked.
+    /// `t`, with its `value` (`f` of `t`'s) already worked out, and whose name is `t`'s
+    /// followed by `_` and a lowercase word: what the general path checks of the operands and
+    /// the kind holds by construction, so only the node limit and the name are checked (the
+    /// name is in normal form when `t`'s is, as every name is in most graphs).
     pub(crate) fn insert_proxy(
         &mut self,
         mut node: Node,
@@ -1268,17 +1318,38 @@ impl Graph {
         if self.len() >= MAX_NODES {
             return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
         }
-        self.name_new(&mut node);
+        if self.names_normal {
+            debug_assert!(node
+                .name
+                .strip_prefix(self.node(t).name.as_str())
+                .is_some_and(|w| w.len() > 1
+                    && w.starts_with('_')
+                    && w[1..].bytes().all(|c| c.is_ascii_lowercase())));
+            debug_assert!(is_normal_identifier(&node.name));
+            self.name_normal_new(&mut node);
+        } else {
+            self.name_new(&mut node);
+        }
         self.push_node(node, value, at);
         Ok(id)
     }
 
     /// Gives `node`, about to be added, a unique name in normal form: a name already in
     /// normal form and unused is kept as it is (no copy).
-    fn name_new(&self, node: &mut Node) {
+    fn name_new(&mut self, node: &mut Node) {
         if !is_normal_identifier(&node.name) {
             node.name = self.unique_name(&node.name);
-        } else if self.dag.node_weights().any(|other| other.name == node.name) {
+            // (Not in normal form only for a keyword, which `identifier` suffixes with `_`.)
+            self.names_normal &= is_normal_identifier(&node.name);
+        } else {
+            self.name_normal_new(node);
+        }
+    }
+
+    /// [`Graph::name_new`] for a name in normal form: kept when unused, else suffixed (in
+    /// normal form either way).
+    fn name_normal_new(&self, node: &mut Node) {
+        if self.nodes.iter().any(|other| other.name == node.name) {
             // What `unique_name` gives a taken name in normal form, without normalising it
             // again.
             let similar = self.names_starting(&node.name);
@@ -1287,18 +1358,12 @@ impl Graph {
     }
 
     /// Adds the checked and named `node` with its `value`, at position `at` of the
-    /// evaluation order, with an edge from each operand.
+    /// evaluation order.
     fn push_node(&mut self, node: Node, value: Number, at: usize) {
         let id = NodeId(self.len() as u32);
-        let operands = node.operands.len();
-        self.dag.add_node(Arc::new(node));
+        self.nodes.push(Arc::new(node));
+        self.readers.take();
         self.values.push(value);
-        // The operands are read back from the node each time (the graph is borrowed anew for
-        // every edge), rather than through a second handle to it.
-        for i in 0..operands {
-            let o = self.dag[id.ix()].operands[i];
-            self.dag.add_edge(o.ix(), id.ix(), ());
-        }
         self.order.insert(at, id);
         self.pos.push(0);
         for (i, n) in self.order.iter().enumerate().skip(at) {
@@ -1332,18 +1397,13 @@ impl Graph {
 
     /// Makes `reader` read `new` wherever it read `old` (no re-evaluation).
     pub(crate) fn redirect_operand(&mut self, reader: NodeId, old: NodeId, new: NodeId) {
-        let node = Arc::make_mut(&mut self.dag[reader.ix()]);
+        let node = Arc::make_mut(&mut self.nodes[reader.index()]);
         for o in node.operands.iter_mut() {
             if *o == old {
                 *o = new;
             }
         }
-        if let Some(e) = self.dag.find_edge(old.ix(), reader.ix()) {
-            self.dag.remove_edge(e);
-        }
-        if self.dag.find_edge(new.ix(), reader.ix()).is_none() {
-            self.dag.add_edge(new.ix(), reader.ix(), ());
-        }
+        self.readers.take();
     }
 
     /// Moves the answer to another node.
@@ -1556,8 +1616,8 @@ impl Graph {
             self.answer,
             &self.values,
             &self.order,
-            self.dag.node_count(),
-            self.dag.node_weights(),
+            self.nodes.len(),
+            self.nodes.iter(),
             other,
         )
     }
@@ -1588,9 +1648,9 @@ fn same_parts<'a>(
         && answer == g.answer
         && values == g.values.as_slice()
         && order == g.order.as_slice()
-        && count == g.dag.node_count()
+        && count == g.nodes.len()
         && nodes
-            .zip(g.dag.node_weights())
+            .zip(&g.nodes)
             .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
 }
 
@@ -1645,7 +1705,7 @@ impl MemoKey {
             answer: g.answer,
             values: g.values.clone(),
             order: g.order.clone(),
-            nodes: g.dag.node_weights().cloned().collect(),
+            nodes: g.nodes.clone(),
         }
     }
 
@@ -1763,8 +1823,8 @@ impl Serialize for Graph {
         GraphOut {
             question: self.question.as_deref(),
             nodes: self
-                .dag
-                .node_weights()
+                .nodes
+                .iter()
                 .zip(&self.values)
                 .map(|(n, &value)| NodeOut {
                     name: &n.name,
@@ -1920,6 +1980,186 @@ mod tests {
             for id in g.ids() {
                 g.descendants_of_into(id, &mut mark, &mut out);
                 assert_eq!(out, g.descendants(&[id]), "{id}");
+            }
+        }
+    }
+
+    /// The readers (each once, highest index first) and the descendants (in evaluation
+    /// order) of every node, worked out from the operands by brute force: what petgraph's
+    /// edge lists gave before the graph kept none.
+    fn readers_by_brute_force(g: &Graph, id: NodeId) -> Vec<NodeId> {
+        (0..g.len() as u32)
+            .rev()
+            .map(NodeId)
+            .filter(|&r| g.node(r).operands.contains(&id))
+            .collect()
+    }
+
+    fn descendants_by_brute_force(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
+        let mut seen = vec![false; g.len()];
+        let mut stack = roots.to_vec();
+        while let Some(id) = stack.pop() {
+            for r in readers_by_brute_force(g, id) {
+                if !seen[r.index()] {
+                    seen[r.index()] = true;
+                    stack.push(r);
+                }
+            }
+        }
+        g.order()
+            .iter()
+            .copied()
+            .filter(|id| seen[id.index()])
+            .collect()
+    }
+
+    #[test]
+    fn readers_and_descendants_follow_the_operands() {
+        use crate::intervene::{apply, Intervention};
+        // A node reading one operand twice (`t * t`), then grafts stacked on the quantities
+        // and readers redirected, as the curriculum makes them.
+        let mut b = GraphBuilder::new(None);
+        let t = b.input("t", Number::int(3), None);
+        let u = b.input("u", Number::int(4), None);
+        let sq = b
+            .step(
+                "sq",
+                Expr::bin(BinOp::Mul, Expr::Arg(0), Expr::Arg(0)),
+                vec![t, t],
+            )
+            .unwrap();
+        let both = b
+            .step(
+                "both",
+                Expr::bin(BinOp::Add, Expr::Arg(0), Expr::Arg(1)),
+                vec![sq, t],
+            )
+            .unwrap();
+        let total = b
+            .step(
+                "total",
+                Expr::bin(BinOp::Mul, Expr::Arg(0), Expr::Arg(1)),
+                vec![both, u],
+            )
+            .unwrap();
+        let mut graphs = vec![
+            natalia(),
+            crate::intervene::tests::eggs(),
+            b.build(total).unwrap(),
+        ];
+        for seed in 0..8u64 {
+            let mut g = graphs[(seed % 3) as usize].clone();
+            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
+            for _ in 0..6 {
+                // The readers asked for before each change: the change must forget them.
+                let _ = g.dependents(g.answer()).count();
+                let s = crate::sample::sample_with(
+                    &g,
+                    &crate::sample::SampleConfig::default(),
+                    &crate::constraints::Constraints::none(),
+                    &mut rng,
+                )
+                .unwrap();
+                let _ = g.dependents(g.answer()).count();
+                apply(&mut g, &s.intervention).unwrap();
+                assert!(g.identical(&s.graph));
+                graphs.push(g.clone());
+            }
+        }
+        // A graft in place on `t`, read twice by one node.
+        let mut g = graphs[2].clone();
+        let _ = g.dependents(t).count();
+        let f = ProxyFn {
+            op: ProxyOp::Add,
+            k: Number::int(1),
+        };
+        apply(&mut g, &Intervention::Graft { node: t, f }).unwrap();
+        graphs.push(g);
+        for g in &graphs {
+            for id in g.ids() {
+                assert_eq!(
+                    g.dependents(id).collect::<Vec<_>>(),
+                    readers_by_brute_force(g, id),
+                    "{id}"
+                );
+                assert_eq!(g.descendants(&[id]), descendants_by_brute_force(g, &[id]));
+                let other = NodeId((id.0 * 7 + 3) % g.len() as u32);
+                assert_eq!(
+                    g.descendants(&[id, other]),
+                    descendants_by_brute_force(g, &[id, other])
+                );
+            }
+            // Ids from outside have no readers and no descendants.
+            let outside = NodeId(g.len() as u32);
+            assert_eq!(g.dependents(outside).count(), 0);
+            assert!(g.descendants(&[outside]).is_empty());
+        }
+    }
+
+    #[test]
+    fn the_normal_names_flag_follows_the_names() {
+        use crate::intervene::{apply, Intervention};
+        let all_normal = |g: &Graph| g.ids().all(|id| is_normal_identifier(&g.node(id).name));
+        let f = ProxyFn {
+            op: ProxyOp::Mul,
+            k: Number::int(2),
+        };
+        // Names as a builder gives them (a keyword suffixed with `_` is not in normal form),
+        // and as a graph read back from JSON keeps them (any text).
+        let mut b = GraphBuilder::new(None);
+        let a = b.input("if", Number::int(3), None);
+        let c = b.input("count", Number::int(4), None);
+        let s = b
+            .step(
+                "sum",
+                Expr::bin(BinOp::Add, Expr::Arg(0), Expr::Arg(1)),
+                vec![a, c],
+            )
+            .unwrap();
+        let keyword = b.build(s).unwrap();
+        let odd = Graph::from_parts(
+            vec![
+                (natalia().node(NodeId(0)).clone(), Number::int(48)),
+                (
+                    Node {
+                        name: "Half Of It".into(),
+                        ..natalia().node(NodeId(1)).clone()
+                    },
+                    Number::int(2),
+                ),
+                (natalia().node(NodeId(2)).clone(), Number::ZERO),
+                (natalia().node(NodeId(3)).clone(), Number::ZERO),
+            ],
+            (0..4).map(NodeId).collect(),
+            NodeId(3),
+            None,
+        )
+        .unwrap();
+        for g in [natalia(), crate::intervene::tests::eggs(), keyword, odd] {
+            assert_eq!(g.names_normal, all_normal(&g));
+            let mut g = g;
+            for round in 0..6u32 {
+                // Grafts (their names made from their targets'), stacked, and a node of any
+                // name added beside them.
+                let t = NodeId(round % g.len() as u32);
+                if !matches!(g.node(t).kind, NodeKind::Constant) {
+                    apply(&mut g, &Intervention::Graft { node: t, f }).unwrap();
+                }
+                assert_eq!(g.names_normal, all_normal(&g), "{round}");
+                let name = ["while", "x y", "ok", "sum_", "Z"][round as usize % 5];
+                g.insert_node(
+                    Node {
+                        name: name.into(),
+                        kind: NodeKind::Input { span: None },
+                        operands: Vec::new(),
+                        text: None,
+                    },
+                    Number::int(1),
+                    None,
+                )
+                .unwrap();
+                assert_eq!(g.names_normal, all_normal(&g), "{round}");
+                assert_eq!(g.clone().names_normal, g.names_normal);
             }
         }
     }

@@ -487,11 +487,15 @@ fn graft_node(
             name: node.name.clone(),
         });
     }
-    // The readers, sorted and once each: on the stack when there are few (nearly always).
+    // The readers, once each: a scan of the nodes after `t` in evaluation order (the graph
+    // is a fresh copy, asked once), kept on the stack when there are few (nearly always).
     let mut buf = [NodeId(0); 8];
     let mut heap: Vec<NodeId> = Vec::new();
     let mut n = 0;
-    for r in g.dependents(t) {
+    for &r in g.order_after(t) {
+        if !g.node(r).operands.contains(&t) {
+            continue;
+        }
         if n < buf.len() {
             buf[n] = r;
         } else {
@@ -502,13 +506,7 @@ fn graft_node(
         }
         n += 1;
     }
-    let readers: &mut [NodeId] = if n <= buf.len() {
-        &mut buf[..n]
-    } else {
-        &mut heap
-    };
-    readers.sort_unstable();
-    let readers = dedup_sorted(readers);
+    let readers: &[NodeId] = if n <= buf.len() { &buf[..n] } else { &heap };
     // `t_plus` and `t +5`, built without the formatting machinery (a graft is drawn often).
     let suffix = proxy_suffix(f.op);
     let mut name = String::with_capacity(node.name.len() + 1 + suffix.len());
@@ -536,18 +534,6 @@ fn graft_node(
         g.set_answer(p);
     }
     Ok(p)
-}
-
-/// The distinct values of the sorted `s`, moved to its front.
-fn dedup_sorted(s: &mut [NodeId]) -> &[NodeId] {
-    let mut kept = 0;
-    for i in 0..s.len() {
-        if kept == 0 || s[i] != s[kept - 1] {
-            s[kept] = s[i];
-            kept += 1;
-        }
-    }
-    &s[..kept]
 }
 
 fn proxy_suffix(op: ProxyOp) -> &'static str {

@@ -450,12 +450,20 @@ fn simulate(
         *desc_of = Some(t);
     }
     values[t.index()] = root_value;
-    let mut ok = true;
     changed.clear();
     if root_checked {
         changed.push(t);
     }
+    // Each changed node is checked as soon as its value is known (a node's check reads only
+    // values before it), so that a draw stops at its first broken rule.
+    let holds = |id: NodeId, values: &[Number]| {
+        holds_with_values(original, g, std::iter::once(id), values, c)
+    };
+    let mut ok = !root_checked || holds(t, values);
     for &id in desc.iter() {
+        if !ok {
+            break;
+        }
         let node = g.node(id);
         let own = g.value(id);
         let computed = match (&node.kind, node.operands.first()) {
@@ -473,15 +481,12 @@ fn simulate(
                 if v != own {
                     values[id.index()] = v;
                     changed.push(id);
+                    ok = holds(id, values);
                 }
             }
-            Err(_) => {
-                ok = false;
-                break;
-            }
+            Err(_) => ok = false,
         }
     }
-    ok = ok && holds_with_values(original, g, changed.iter().copied(), values, c);
     if ok {
         cascade.reserve(changed.len());
         cascade.extend(
@@ -652,6 +657,100 @@ mod tests {
                 g = graph;
             }
         }
+    }
+
+    #[test]
+    fn a_simulation_stopping_at_the_first_broken_rule_judges_as_a_full_one() {
+        // The reference: every descendant worked out, then every changed node checked.
+        let full = |original: &Graph,
+                    g: &Graph,
+                    t: NodeId,
+                    root: Number,
+                    root_checked: bool,
+                    c: &Constraints| {
+            let mut values = g.values().to_vec();
+            values[t.index()] = root;
+            let mut changed = if root_checked { vec![t] } else { Vec::new() };
+            for id in g.descendants(&[t]) {
+                let node = g.node(id);
+                let args: Vec<Number> = node.operands.iter().map(|o| values[o.index()]).collect();
+                match node.kind.compute(&args, g.value(id)) {
+                    Ok(v) if v != g.value(id) => {
+                        values[id.index()] = v;
+                        changed.push(id);
+                    }
+                    Ok(_) => {}
+                    Err(_) => return None,
+                }
+            }
+            holds_with_values(original, g, changed.iter().copied(), &values, c).then(|| {
+                changed
+                    .iter()
+                    .filter(|&&id| id != t)
+                    .map(|&id| (id, values[id.index()]))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let original = eggs();
+        let mut graphs = vec![original.clone()];
+        // Grafts stacked and readers redirected, as the curriculum makes them.
+        for seed in 0..4u64 {
+            let mut g = original.clone();
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            for _ in 0..5 {
+                g = sample_with(&g, &SampleConfig::default(), &Constraints::none(), &mut rng)
+                    .unwrap()
+                    .graph;
+                graphs.push(g.clone());
+            }
+        }
+        let (mut held, mut broken) = (0, 0);
+        for c in [Constraints::default(), Constraints::none()] {
+            for g in &graphs {
+                let mut room = DrawRoom::default();
+                room.values.extend_from_slice(g.values());
+                for t in g.ids() {
+                    for root in [-7, 0, 1, 3, 17, 10_000, 1_000_000]
+                        .map(Number::int)
+                        .into_iter()
+                        .chain([Number::ratio(1, 3).unwrap(), Number::ratio(5, 2).unwrap()])
+                    {
+                        for root_checked in [false, true] {
+                            room.cascade.clear();
+                            let DrawRoom {
+                                values,
+                                scratch,
+                                cascade,
+                                ..
+                            } = &mut room;
+                            let got = simulate(
+                                &original,
+                                g,
+                                t,
+                                root,
+                                root_checked,
+                                &c,
+                                values,
+                                cascade,
+                                scratch,
+                            );
+                            assert_eq!(values.as_slice(), g.values(), "values restored");
+                            let want = full(&original, g, t, root, root_checked, &c);
+                            assert_eq!(got, want.is_some(), "{t} {root}");
+                            if let Some(want) = want {
+                                let got: Vec<_> =
+                                    cascade.iter().map(|ch| (ch.node, ch.new)).collect();
+                                assert_eq!(got, want);
+                                held += 1;
+                            } else {
+                                broken += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(held > 100 && broken > 100, "{held} {broken}");
     }
 
     #[test]
