@@ -783,19 +783,23 @@ fn refers_with_it(phrase: &str) -> bool {
 /// on" in "… she does on her browser."): a name cut short. A preposition that ends its clause
 /// ("the number of hours he worked for", "… the island they stayed on") is fine.
 fn cuts_an_object(phrase: &str, q: &str) -> bool {
-    let ws: Vec<&str> = phrase.split(' ').collect();
-    let Some(&last) = ws.last() else {
-        return false;
-    };
+    // The last word is read first: most names end in no preposition, and their words are
+    // not split at all. The last three words joined again are the phrase after its third
+    // space from the end (all of it with only two spaces).
+    let last = phrase.rsplit(' ').next().unwrap_or(phrase);
     if !matches!(
         last,
         "on" | "in" | "at" | "from" | "with" | "by" | "about" | "into" | "onto" | "of"
-    ) || ws.len() < 3
-    {
+    ) {
         return false;
     }
-    let tail = ws[ws.len() - 3..].join(" ");
-    q.match_indices(tail.as_str()).any(|(at, _)| {
+    let mut spaces = phrase.rmatch_indices(' ').map(|(i, _)| i);
+    let tail = match (spaces.next(), spaces.next(), spaces.next()) {
+        (Some(_), Some(_), Some(third)) => &phrase[third + 1..],
+        (Some(_), Some(_), None) => phrase,
+        _ => return false,
+    };
+    q.match_indices(tail).any(|(at, _)| {
         // The object: a determiner and a word that is no number (the counted things'
         // number would make it the name's own object: "… stands on her 4 legs").
         let mut rest = q[at + tail.len()..]
@@ -3540,6 +3544,46 @@ mod tests {
             "the amount of money it costs to plant the flowers"
         ));
         assert!(!refers_with_it("the number of inches it rained on Monday"));
+    }
+
+    /// [`cuts_an_object`] as it was first written: the words split and the last three joined.
+    fn cuts_an_object_by_split(phrase: &str, q: &str) -> bool {
+        let ws: Vec<&str> = phrase.split(' ').collect();
+        let Some(&last) = ws.last() else {
+            return false;
+        };
+        if !matches!(
+            last,
+            "on" | "in" | "at" | "from" | "with" | "by" | "about" | "into" | "onto" | "of"
+        ) || ws.len() < 3
+        {
+            return false;
+        }
+        let tail = ws[ws.len() - 3..].join(" ");
+        q.match_indices(tail.as_str()).any(|(at, _)| {
+            let mut rest = q[at + tail.len()..]
+                .strip_prefix(' ')
+                .unwrap_or("")
+                .split(' ');
+            let (det, noun) = (rest.next().unwrap_or(""), rest.next().unwrap_or(""));
+            matches!(
+                det,
+                "her" | "his" | "the" | "a" | "an" | "their" | "its" | "my" | "your" | "our"
+            ) && noun.starts_with(|c: char| c.is_alphabetic())
+                && crate::text_numbers::find_numbers(noun).is_empty()
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cuts_an_object_reads_as_the_split_words(
+            phrase in "(on|of|the|x|a b| |  ){0,7}",
+            q in "(on|of|the|her|x|a b|4| |  ){0,10}",
+        ) {
+            proptest::prop_assert_eq!(cuts_an_object(&phrase, &q), cuts_an_object_by_split(&phrase, &q));
+            let q2 = format!("{q} {phrase} her dog");
+            proptest::prop_assert_eq!(cuts_an_object(&phrase, &q2), cuts_an_object_by_split(&phrase, &q2));
+        }
     }
 
     #[test]
