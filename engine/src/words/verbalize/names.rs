@@ -557,14 +557,17 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             || phrase_words(&n.phrase).any(|w| {
                 matches!(w, b"probability" | b"chance" | b"chances" | b"likely" | b"odds")
             })
-            || n.phrase.split(' ').any(|w| {
+            // (A word starts with a capital only where the phrase has an ASCII capital or a
+            // non-ASCII byte: most phrases are passed over without splitting them.)
+            || (n.phrase.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80)
+                && n.phrase.split(' ').any(|w| {
                 // Trimming a suffix keeps the first letter (or leaves nothing), so a word
                 // that does not start with a capital is passed over before it is trimmed.
                 w.starts_with(|c: char| c.is_uppercase()) && {
                     let w = w.trim_end_matches("'s").trim_end_matches("’s");
                     w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
                 }
-            })
+            }))
     });
     if foreign {
         return None;
@@ -763,6 +766,10 @@ fn reads_as_rate(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> boo
 /// that only fills a place: before a verb of time ("it takes", "it will take"), of weather
 /// ("it rained"), or of cost with what costs after it ("it costs to plant the flowers").
 fn refers_with_it(phrase: &str) -> bool {
+    // Most phrases hold no "it": their words are not collected.
+    if !phrase_words(phrase).any(|w| w == b"it") {
+        return false;
+    }
     let ws: Vec<&str> = phrase.split(' ').collect();
     ws.iter().enumerate().any(|(i, &w)| {
         w == "it" && {
@@ -977,7 +984,8 @@ fn phrase_words(phrase: &str) -> impl Iterator<Item = &[u8]> {
 fn two_clauses(phrase: &str) -> bool {
     let b = phrase.as_bytes();
     (0..b.len()).any(|i| {
-        b[i..].starts_with(b" and ")
+        b[i] == b' '
+            && b[i..].starts_with(b" and ")
             && [&b"it "[..], b"she ", b"he ", b"they ", b"we ", b"i "]
                 .iter()
                 .any(|w| b[i + 5..].starts_with(w))
@@ -3636,6 +3644,49 @@ mod tests {
             proptest::prop_assert_eq!(cuts_an_object(&phrase, &q), cuts_an_object_by_split(&phrase, &q));
             let q2 = format!("{q} {phrase} her dog");
             proptest::prop_assert_eq!(cuts_an_object(&phrase, &q2), cuts_an_object_by_split(&phrase, &q2));
+        }
+    }
+
+    /// [`refers_with_it`] as it was first written: every phrase's words collected.
+    fn refers_with_it_by_split(phrase: &str) -> bool {
+        let ws: Vec<&str> = phrase.split(' ').collect();
+        ws.iter().enumerate().any(|(i, &w)| {
+            w == "it" && {
+                let rest = &ws[i + 1..];
+                let verb_at = match rest.first().copied() {
+                    Some(
+                        "will" | "would" | "should" | "does" | "did" | "can" | "could" | "also",
+                    ) => 1,
+                    _ => 0,
+                };
+                let verb = rest.get(verb_at).copied().unwrap_or("");
+                let place_filler = matches!(verb, "takes" | "took" | "take" | "taking")
+                    || verb.starts_with("rain")
+                    || verb.starts_with("snow")
+                    || (matches!(verb, "cost" | "costs") && rest[verb_at..].contains(&"to"));
+                !place_filler
+            }
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn refers_with_it_reads_as_the_split_words(
+            p in "(it|its|takes|costs|will|rained|to|a| |  ){0,7}",
+        ) {
+            proptest::prop_assert_eq!(refers_with_it(&p), refers_with_it_by_split(&p));
+        }
+
+        #[test]
+        fn two_clauses_is_the_search_at_every_byte(p in "(and|it|she|i| |  ){0,8}") {
+            let b = p.as_bytes();
+            let by_search = (0..b.len()).any(|i| {
+                b[i..].starts_with(b" and ")
+                    && [&b"it "[..], b"she ", b"he ", b"they ", b"we ", b"i "]
+                        .iter()
+                        .any(|w| b[i + 5..].starts_with(w))
+            });
+            proptest::prop_assert_eq!(two_clauses(&p), by_search);
         }
     }
 
