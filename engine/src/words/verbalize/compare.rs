@@ -362,6 +362,24 @@ fn told_any(
             (asked, Some(condition))
         }
     };
+    if !build {
+        // Only whether it can be told: the tests below, without the words. (Enough new
+        // people, or ordinals for the things; an amount for every change.)
+        match &asked.who {
+            Who::Person(_) | Who::Pronoun(_) => {
+                people(text, fs.len(), salt)?;
+            }
+            Who::Thing(_) => {
+                if fs.len() + 1 >= ORDINALS.len() {
+                    return None;
+                }
+            }
+        }
+        for f in fs {
+            than_of(f)?;
+        }
+        return Some(untold());
+    }
     // Who is compared: new people, or for `the hotel` a second, third, … hotel.
     let (subjects, mut prev): (Vec<String>, String) = match &asked.who {
         Who::Person(_) | Who::Pronoun(_) => (
@@ -757,10 +775,11 @@ fn places(
     let mut out = Vec::with_capacity(fs.len());
     let mut steps = Vec::with_capacity(fs.len());
     for (i, f) in fs.iter().enumerate() {
-        let (amount, than) = amount(f, false, &noun)?;
         if !build {
+            than_of(f)?;
             continue;
         }
+        let (amount, than) = amount(f, false, &noun)?;
         let other = if i == 0 {
             "this one".to_string()
         } else {
@@ -1161,16 +1180,23 @@ fn only_person(text: &str) -> Option<String> {
     found
 }
 
+/// The word [`amount`] compares change `f` with (`than`, `as`), when it can say it: all
+/// that decides whether [`amount`] is `Some`.
+fn than_of(f: &ProxyFn) -> Option<&'static str> {
+    let (op, k) = normalize(f.op, f.k);
+    match op {
+        ProxyOp::Add | ProxyOp::Sub => Some("than"),
+        ProxyOp::Mul if k.is_integer() => Some("as"),
+        ProxyOp::Div if [2, 3, 4, 5].map(Number::int).contains(&k) => Some("as"),
+        _ => None,
+    }
+}
+
 /// `twice as many cats` and `as`; `$5 less` and `than`; `None` for a change this cannot say
 /// as a comparison (a seventh of something).
 fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)> {
-    let (op, k) = normalize(f.op, f.k);
-    let than = match op {
-        ProxyOp::Add | ProxyOp::Sub => "than",
-        ProxyOp::Mul if k.is_integer() => "as",
-        ProxyOp::Div if [2, 3, 4, 5].map(Number::int).contains(&k) => "as",
-        _ => return None,
-    };
+    let than = than_of(f)?;
+    let (_, k) = normalize(f.op, f.k);
     // `How many dollars …`: counted, not `$11 more dollars`.
     let said = super::relative_amount(f, money && noun.is_empty());
     if noun.is_empty() {
@@ -1363,6 +1389,29 @@ mod tests {
         assert!(cast.parsed(questions[0], false).is_some());
         assert!(cast.parsed(questions[2], true).is_some());
         assert!(cast.parsed(questions[3], false).is_none());
+    }
+
+    #[test]
+    fn than_of_is_whether_an_amount_is_said() {
+        // Every operation, with whole, negative and fractional changes, counted or money.
+        let ks = [
+            Number::int(1),
+            Number::int(2),
+            Number::int(5),
+            Number::int(7),
+            Number::int(-3),
+            Number::ratio(1, 2).unwrap(),
+            Number::ratio(5, 2).unwrap(),
+        ];
+        for op in [ProxyOp::Add, ProxyOp::Sub, ProxyOp::Mul, ProxyOp::Div] {
+            for k in ks {
+                let f = ProxyFn { op, k };
+                for (money, noun) in [(false, "cats"), (true, ""), (false, "red apples")] {
+                    let said = super::amount(&f, money, noun);
+                    assert_eq!(super::than_of(&f), said.map(|(_, than)| than), "{f:?}");
+                }
+            }
+        }
     }
 
     #[test]
