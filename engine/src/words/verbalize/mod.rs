@@ -1550,26 +1550,28 @@ fn unit_cap(phrase: &str) -> Option<Number> {
         (false, false, false, false, false, false);
     let (mut per_day, mut per_week, mut per_month, mut per_year, mut per_hour) =
         (false, false, false, false, false);
-    let mut prev = None;
-    for w in phrase.split(' ') {
+    let mut prev: Option<&[u8]> = None;
+    // (The words between single spaces read as bytes: what `split(' ')` gives, without a
+    // char searcher.)
+    for w in phrase.as_bytes().split(|&b| b == b' ') {
         match w {
-            "hours" => hours = true,
-            "days" => days = true,
-            "months" => months = true,
-            "minutes" => minutes = true,
-            "age" => age = true,
+            b"hours" => hours = true,
+            b"days" => days = true,
+            b"months" => months = true,
+            b"minutes" => minutes = true,
+            b"age" => age = true,
             _ => {}
         }
         match prev {
-            Some("a" | "an" | "per" | "each" | "every") => match w {
-                "day" => per_day = true,
-                "week" => per_week = true,
-                "month" => per_month = true,
-                "year" => per_year = true,
-                "hour" => per_hour = true,
+            Some(b"a" | b"an" | b"per" | b"each" | b"every") => match w {
+                b"day" => per_day = true,
+                b"week" => per_week = true,
+                b"month" => per_month = true,
+                b"year" => per_year = true,
+                b"hour" => per_hour = true,
                 _ => {}
             },
-            Some("years") if w == "old" => years_old = true,
+            Some(b"years") if w == b"old" => years_old = true,
             _ => {}
         }
         prev = Some(w);

@@ -2440,9 +2440,12 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
 /// Whether `phrase` ends inside a proper name of `q` ("the roof of the Taco" for "the Taco
 /// Bell").
 fn cuts_a_proper_name(phrase: &str, q: &str) -> bool {
-    let Some(last) = phrase.split(' ').next_back() else {
-        return false;
-    };
+    // The last word: after the last space (a space is one byte), or all of the phrase.
+    let last = phrase
+        .as_bytes()
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(phrase, |i| &phrase[i + 1..]);
     if !last.starts_with(|c: char| c.is_uppercase()) {
         return false;
     }
@@ -3667,6 +3670,34 @@ mod tests {
                 !place_filler
             }
         })
+    }
+
+    /// [`cuts_a_proper_name`] as it was first written: the last word by `split`.
+    fn cuts_a_proper_name_by_split(phrase: &str, q: &str) -> bool {
+        let Some(last) = phrase.split(' ').next_back() else {
+            return false;
+        };
+        if !last.starts_with(|c: char| c.is_uppercase()) {
+            return false;
+        }
+        q.match_indices(last).any(|(i, _)| {
+            let rest = &q[i + last.len()..];
+            rest.starts_with(' ')
+                && rest[1..]
+                    .split(' ')
+                    .next()
+                    .is_some_and(|w| w.starts_with(|c: char| c.is_uppercase()))
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cuts_a_proper_name_reads_the_last_word_as_split_does(
+            p in "(Taco|Bell|the|É| |  ){0,5}",
+            q in "(Taco|Bell|the|É| |  ){0,8}",
+        ) {
+            proptest::prop_assert_eq!(cuts_a_proper_name(&p, &q), cuts_a_proper_name_by_split(&p, &q));
+        }
     }
 
     proptest::proptest! {
