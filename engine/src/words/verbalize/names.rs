@@ -504,41 +504,27 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     // A name must read right in the question's own words: no name the problem does not
     // write (a solution's misspelling), no amount already relative ("spent more than").
     let foreign = slot.as_ref().is_some_and(|n| {
+        // (The words the tests look for, found in one pass over the name's words.)
+        let marks = phrase_marks(&n.phrase);
         cuts_a_proper_name(&n.phrase, q)
             // A relative amount ("spent more than"; `the number of children more
             // children there are than adults`).
-            || (n.phrase.as_bytes().windows(6).any(|w| w == b" than ")
-                && phrase_words(&n.phrase).any(|w| matches!(w, b"more" | b"fewer" | b"less")))
+            || (marks.than && marks.more)
             // A step's total when the question asks for a total too ("the total number of
             // hours it took to cover the whole trip", a day's, read as the two days' total
             // asked for).
             || (id != original.answer()
                 && node.kind.is_operation()
-                && phrase_words(&n.phrase).any(|w| w == b"total")
+                && marks.total
                 && asks_total(q, sents))
             // A bare "the total", "the difference": of what?
-            || n.phrase.strip_prefix("the ").is_some_and(|rest| {
-                phrase_words(rest).all(|w| {
-                    matches!(
-                        w,
-                        b"total"
-                            | b"sum"
-                            | b"difference"
-                            | b"result"
-                            | b"answer"
-                            | b"amount"
-                            | b"number"
-                            | b"final"
-                            | b"overall"
-                    )
-                })
-            })
+            || marks.bare
             // Two clauses run together ("the number of minutes she has a sprained wrist and
             // it takes to frost a cake"): no one quantity.
-            || two_clauses(&n.phrase)
+            || marks.two_clauses
             // A solution's "you" where the problem never speaks to the reader ("the number of
             // fish you caught" for "I caught 4 fewer fish …"): someone the text never meets.
-            || (phrase_words(&n.phrase).any(|w| matches!(w, b"you" | b"your"))
+            || (marks.you
                 && !word_slices(q).any(|w| {
                     w.eq_ignore_ascii_case("you") || w.eq_ignore_ascii_case("your")
                 }))
@@ -548,18 +534,17 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // (An "it" that only fills a place, "the number of minutes it takes", "the amount
             // of money it costs to plant the flowers", is fine.)
             || (node.kind.is_operation()
+                && marks.it
                 && refers_with_it(&n.phrase)
                 && !word_slices(q).any(|w| w.eq_ignore_ascii_case("it")))
             // A preposition cut from its object ("… the research she does on" for "… she does
             // on her browser"): the name stops half-way through what it says.
             || cuts_an_object(&n.phrase, q)
             // A probability is not a quantity a story changes.
-            || phrase_words(&n.phrase).any(|w| {
-                matches!(w, b"probability" | b"chance" | b"chances" | b"likely" | b"odds")
-            })
+            || marks.chance
             // (A word starts with a capital only where the phrase has an ASCII capital or a
             // non-ASCII byte: most phrases are passed over without splitting them.)
-            || (n.phrase.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80)
+            || (marks.capital
                 && n.phrase.split(' ').any(|w| {
                 // Trimming a suffix keeps the first letter (or leaves nothing), so a word
                 // that does not start with a capital is passed over before it is trimmed.
@@ -593,6 +578,86 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
         }
     }
     slot
+}
+
+/// What [`own_name`]'s tests look for among a name's words (between single spaces), found in
+/// one pass over them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct PhraseMarks {
+    /// " than " inside it: a word "than" that is neither the first nor the last.
+    than: bool,
+    /// A word "more", "fewer" or "less".
+    more: bool,
+    /// A word "total".
+    total: bool,
+    /// It opens "the " and every word after that says only "the total", "the number", …
+    bare: bool,
+    /// " and " then "it ", "she ", "he ", "they ", "we " or "i " ([`two_clauses`]).
+    two_clauses: bool,
+    /// A word "you" or "your".
+    you: bool,
+    /// A word "it".
+    it: bool,
+    /// A word of chance ("probability", "odds", …).
+    chance: bool,
+    /// An ASCII capital or a non-ASCII byte (where a word may start with a capital).
+    capital: bool,
+}
+
+/// The [`PhraseMarks`] of `phrase`.
+fn phrase_marks(phrase: &str) -> PhraseMarks {
+    let b = phrase.as_bytes();
+    let mut m = PhraseMarks {
+        bare: phrase.starts_with("the "),
+        capital: b.iter().any(|&c| c.is_ascii_uppercase() || c >= 0x80),
+        ..PhraseMarks::default()
+    };
+    // The previous word was an "and" after a space.
+    let mut after_and = false;
+    let mut start = 0;
+    let mut first = true;
+    loop {
+        let end = b[start..]
+            .iter()
+            .position(|&c| c == b' ')
+            .map_or(b.len(), |k| start + k);
+        let w = &b[start..end];
+        let last = end == b.len();
+        match w {
+            b"than" => m.than |= !first && !last,
+            b"more" | b"fewer" | b"less" => m.more = true,
+            b"total" => m.total = true,
+            b"you" | b"your" => m.you = true,
+            b"it" => m.it = true,
+            b"probability" | b"chance" | b"chances" | b"likely" | b"odds" => m.chance = true,
+            _ => {}
+        }
+        if after_and && !last && matches!(w, b"it" | b"she" | b"he" | b"they" | b"we" | b"i") {
+            m.two_clauses = true;
+        }
+        after_and = !first && w == b"and";
+        if !first
+            && !matches!(
+                w,
+                b"total"
+                    | b"sum"
+                    | b"difference"
+                    | b"result"
+                    | b"answer"
+                    | b"amount"
+                    | b"number"
+                    | b"final"
+                    | b"overall"
+            )
+        {
+            m.bare = false;
+        }
+        if last {
+            return m;
+        }
+        first = false;
+        start = end + 1;
+    }
 }
 
 /// Words of grammar, which say nothing of what a name counts.
@@ -981,6 +1046,7 @@ fn phrase_words(phrase: &str) -> impl Iterator<Item = &[u8]> {
 
 /// Whether `phrase` holds ` and it `, ` and she `, ` and he `, ` and they `, ` and we ` or
 /// ` and i `: two clauses run together (read in one pass over the spaces).
+#[cfg(test)]
 fn two_clauses(phrase: &str) -> bool {
     let b = phrase.as_bytes();
     (0..b.len()).any(|i| {
@@ -3697,6 +3763,46 @@ mod tests {
             q in "(Taco|Bell|the|É| |  ){0,8}",
         ) {
             proptest::prop_assert_eq!(cuts_a_proper_name(&p, &q), cuts_a_proper_name_by_split(&p, &q));
+        }
+    }
+
+    /// [`phrase_marks`] as the tests first read them, one search each.
+    fn phrase_marks_by_search(p: &str) -> PhraseMarks {
+        let any = |ws: &[&[u8]]| phrase_words(p).any(|w| ws.contains(&w));
+        PhraseMarks {
+            than: p.as_bytes().windows(6).any(|w| w == b" than "),
+            more: any(&[b"more", b"fewer", b"less"]),
+            total: any(&[b"total"]),
+            bare: p.strip_prefix("the ").is_some_and(|rest| {
+                phrase_words(rest).all(|w| {
+                    matches!(
+                        w,
+                        b"total"
+                            | b"sum"
+                            | b"difference"
+                            | b"result"
+                            | b"answer"
+                            | b"amount"
+                            | b"number"
+                            | b"final"
+                            | b"overall"
+                    )
+                })
+            }),
+            two_clauses: two_clauses(p),
+            you: any(&[b"you", b"your"]),
+            it: any(&[b"it"]),
+            chance: any(&[b"probability", b"chance", b"chances", b"likely", b"odds"]),
+            capital: p.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn phrase_marks_are_the_searches(
+            p in "(the|than|more|total|sum|and|it|she|i|you|odds|A|é| |  ){0,9}",
+        ) {
+            proptest::prop_assert_eq!(phrase_marks(&p), phrase_marks_by_search(&p));
         }
     }
 
