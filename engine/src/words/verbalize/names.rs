@@ -446,25 +446,28 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 m.start
             };
             // A bare count ("the number of people") only when nothing else in
-            // the question counts the same nouns.
-            let noun: String = after(m.end)
-                .as_deref()
-                .unwrap_or_default()
-                .chars()
-                .filter(|c| c.is_alphabetic())
-                .collect();
-            // `1 lizard … 3 lizards`: the singular counts too; `400 feet … 4 feet`: and an
-            // irregular plural, which the singular does not start.
-            let bare_ok = noun.is_empty() || {
-                let lower = q_lower.get_or_init(|| q.to_lowercase());
-                let one = singular(&noun);
-                let key = spaced(&one);
-                let mut seen = lower.matches(&key);
-                // At most one: no need to count past a second.
-                if noun.starts_with(one.as_str()) {
-                    seen.nth(1).is_none()
-                } else {
-                    seen.chain(lower.matches(&spaced(&noun))).nth(1).is_none()
+            // the question counts the same nouns (worked out only when the name read
+            // asks: most names are no bare count).
+            let bare_ok = || {
+                let noun: String = after(m.end)
+                    .as_deref()
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| c.is_alphabetic())
+                    .collect();
+                // `1 lizard … 3 lizards`: the singular counts too; `400 feet … 4 feet`: and an
+                // irregular plural, which the singular does not start.
+                noun.is_empty() || {
+                    let lower = q_lower.get_or_init(|| q.to_lowercase());
+                    let one = singular(&noun);
+                    let key = spaced(&one);
+                    let mut seen = lower.matches(&key);
+                    // At most one: no need to count past a second.
+                    if noun.starts_with(one.as_str()) {
+                        seen.nth(1).is_none()
+                    } else {
+                        seen.chain(lower.matches(&spaced(&noun))).nth(1).is_none()
+                    }
                 }
             };
             name_in_text(
@@ -473,7 +476,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 m.end - s,
                 money,
                 m.value,
-                bare_ok,
+                &bare_ok,
             )
         }),
         NodeKind::Step { .. } | NodeKind::Branch { .. } => node
@@ -1568,7 +1571,7 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
         .rev()
         .find(|r| r.number.means(value))
         .or(results.first())?;
-    name_in_text(sentence, r.pre_end, r.num_end, r.money, value, false)
+    name_in_text(sentence, r.pre_end, r.num_end, r.money, value, &|| false)
 }
 
 /// A result written after an `=` in a solution sentence, with what naming reads of it.
@@ -2030,7 +2033,10 @@ struct NamedCall {
     money: bool,
     /// Whether the value is whole: all [`name_in_text_uncached`] reads of it.
     integer: bool,
-    bare_ok: bool,
+    /// The `bare_ok` the name was read with, or `None` where the reading never asked for it
+    /// (then the name is the same either way: the reading is a pure function, and whether
+    /// it asks depends only on the other arguments).
+    bare_ok: Option<bool>,
     name: Option<Name>,
 }
 
@@ -2045,14 +2051,15 @@ std::thread_local! {
 }
 
 /// [`name_in`], with `bare_ok` false when a bare "the number of nouns" would be ambiguous (the
-/// nouns are counted elsewhere too). A pure function of its arguments, memoized per thread.
+/// nouns are counted elsewhere too). A pure function of its arguments, memoized per thread;
+/// `bare_ok` is asked only where the name read depends on it.
 fn name_in_text(
     sentence: &str,
     pre_end: usize,
     num_end: usize,
     money: bool,
     value: Number,
-    bare_ok: bool,
+    bare_ok: &dyn Fn() -> bool,
 ) -> Option<Name> {
     use std::hash::{Hash, Hasher};
     // The name reads only whether the value is whole, so the steps a graft gives new values
@@ -2060,7 +2067,7 @@ fn name_in_text(
     let integer = value.is_integer();
     // A fast hash: a hit compares the arguments in full.
     let mut h = rustc_hash::FxHasher::default();
-    (sentence, pre_end, num_end, money, integer, bare_ok).hash(&mut h);
+    (sentence, pre_end, num_end, money, integer).hash(&mut h);
     let key = h.finish();
     let same = |c: &NamedCall| {
         *c.sentence == *sentence
@@ -2068,18 +2075,42 @@ fn name_in_text(
             && c.num_end == num_end
             && c.money == money
             && c.integer == integer
-            && c.bare_ok == bare_ok
     };
-    let hit = NAMED.with(|m| {
-        m.borrow()
-            .1
-            .get(&key)
-            .and_then(|calls| calls.iter().find(|c| same(c)).map(|c| c.name.clone()))
+    // A name read without asking for `bare_ok`; else whether one was read asking for it.
+    let (hit, asks) = NAMED.with(|m| {
+        let m = m.borrow();
+        let calls = m.1.get(&key).map_or(&[][..], Vec::as_slice);
+        let mut asks = false;
+        for c in calls.iter().filter(|c| same(c)) {
+            match c.bare_ok {
+                None => return (Some(c.name.clone()), false),
+                Some(_) => asks = true,
+            }
+        }
+        (None, asks)
     });
     if let Some(name) = hit {
         return name;
     }
-    let name = name_in_text_uncached(sentence, pre_end, num_end, money, value, bare_ok);
+    // The reading asks for `bare_ok` (known from an earlier call, or found as it runs).
+    let mut told: Option<bool> = None;
+    if asks {
+        let ok = bare_ok();
+        told = Some(ok);
+        let hit = NAMED.with(|m| {
+            m.borrow().1.get(&key).and_then(|calls| {
+                calls
+                    .iter()
+                    .find(|c| same(c) && c.bare_ok == Some(ok))
+                    .map(|c| c.name.clone())
+            })
+        });
+        if let Some(name) = hit {
+            return name;
+        }
+    }
+    let mut ask = || *told.get_or_insert_with(bare_ok);
+    let name = name_in_text_uncached(sentence, pre_end, num_end, money, value, &mut ask);
     NAMED.with(|m| {
         let mut m = m.borrow_mut();
         if m.0 >= NAMED_MAX {
@@ -2095,7 +2126,7 @@ fn name_in_text(
             num_end,
             money,
             integer,
-            bare_ok,
+            bare_ok: told,
             name: name.clone(),
         });
     });
@@ -2109,7 +2140,7 @@ fn name_in_text_uncached(
     num_end: usize,
     money: bool,
     value: Number,
-    bare_ok: bool,
+    bare_ok: &mut dyn FnMut() -> bool,
 ) -> Option<Name> {
     let pre_raw = sentence.get(..pre_end)?;
     let post_raw = sentence.get(num_end..)?;
@@ -2388,7 +2419,7 @@ fn name_in_text_uncached(
     if pre.is_empty() || pre.last().is_some_and(|w| w.eq_ignore_ascii_case("of")) {
         // `five girls`, `the weight of five girls`: the count of the nouns, when the
         // sentence names no other count of them.
-        if sentence.to_lowercase().matches(noun.as_str()).count() > 1 || !bare_ok {
+        if sentence.to_lowercase().matches(noun.as_str()).count() > 1 || !bare_ok() {
             return None;
         }
         return finish(
@@ -3993,8 +4024,58 @@ mod tests {
     fn input_name(sentence: &str, num: &str) -> Option<String> {
         let at = sentence.find(num).unwrap();
         let v = num.parse().unwrap();
-        name_in_text_uncached(sentence, at, at + num.len(), false, Number::int(v), true)
-            .map(|n| n.phrase)
+        name_in_text_uncached(
+            sentence,
+            at,
+            at + num.len(),
+            false,
+            Number::int(v),
+            &mut || true,
+        )
+        .map(|n| n.phrase)
+    }
+
+    #[test]
+    fn the_named_memo_asks_for_bare_ok_only_where_the_name_depends_on_it() {
+        // Bare counts (the name depends on `bare_ok`) and clauses (it does not), each asked
+        // with both answers in turn, twice: every name is the reading's own, and `bare_ok` is
+        // asked only of the bare counts.
+        let cases = [
+            ("4 boys came to the party.", "4", true),
+            ("The weight of 5 girls is 200 pounds.", "5", true),
+            ("Janet sells 16 duck eggs a day at the market.", "16", false),
+            (
+                "She gave the 2 bags to her brothers and sisters.",
+                "2",
+                false,
+            ),
+        ];
+        for (sentence, num, bare) in cases {
+            let at = sentence.find(num).unwrap();
+            let end = at + num.len();
+            let v = Number::int(num.parse().unwrap());
+            for round in 0..2 {
+                for ok in [true, false, true] {
+                    let asked = std::cell::Cell::new(0);
+                    let got = name_in_text(sentence, at, end, false, v, &|| {
+                        asked.set(asked.get() + 1);
+                        ok
+                    });
+                    let want = name_in_text_uncached(sentence, at, end, false, v, &mut || ok);
+                    assert_eq!(got, want, "{sentence} {ok} {round}");
+                    assert!(asked.get() <= 1, "{sentence}");
+                    if !bare {
+                        assert_eq!(asked.get(), 0, "{sentence}");
+                    }
+                }
+            }
+            // A bare count's name does depend on the answer.
+            if bare {
+                let yes = name_in_text_uncached(sentence, at, end, false, v, &mut || true);
+                let no = name_in_text_uncached(sentence, at, end, false, v, &mut || false);
+                assert!(yes.is_some() && no.is_none(), "{sentence}");
+            }
+        }
     }
 
     #[test]
