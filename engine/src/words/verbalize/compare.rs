@@ -1156,6 +1156,14 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
 fn only_person(text: &str) -> Option<String> {
     let mut found: Option<String> = None;
     for mut w in word_slices(text) {
+        // A word that opens with an ASCII letter or digit keeps it when trimmed (only other
+        // chars are trimmed from its start): one opening with no capital names no one.
+        if w.as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            continue;
+        }
         // `trim_end_matches` of each ending, without building a substring searcher a word.
         while let Some(rest) = w.strip_suffix("'s") {
             w = rest;
@@ -1389,6 +1397,42 @@ mod tests {
         assert!(cast.parsed(questions[0], false).is_some());
         assert!(cast.parsed(questions[2], true).is_some());
         assert!(cast.parsed(questions[3], false).is_none());
+    }
+
+    /// [`super::only_person`] as first written: every word trimmed before it is read.
+    fn only_person_of_every_word(text: &str) -> Option<String> {
+        let mut found: Option<String> = None;
+        for mut w in super::word_slices(text) {
+            while let Some(rest) = w.strip_suffix("'s") {
+                w = rest;
+            }
+            while let Some(rest) = w.strip_suffix("’s") {
+                w = rest;
+            }
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            if w.len() < 2
+                || !w.starts_with(|c: char| c.is_uppercase())
+                || !w.chars().all(char::is_alphabetic)
+                || w.chars().skip(1).any(char::is_uppercase)
+                || super::not_a_capitalised_name(w)
+            {
+                continue;
+            }
+            match &found {
+                Some(f) if f != w => return None,
+                _ => found = Some(w.to_string()),
+            }
+        }
+        found
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn only_person_skips_only_words_that_name_no_one(
+            text in "(Ann|Bo|ann|'Ann|(Ann)|Ann's|s's|'s|1a|The|Émile|é| |\\.){0,8}",
+        ) {
+            proptest::prop_assert_eq!(super::only_person(&text), only_person_of_every_word(&text));
+        }
     }
 
     #[test]

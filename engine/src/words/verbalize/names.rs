@@ -2524,8 +2524,8 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
     });
     // `it takes 3 beehives to make enough wax to make` (12 candles): a verb left without
     // its object; `is 45 years old`: an age told as a count.
-    let rest: Vec<&str> = c.rest.split(' ').collect();
-    let infinitive = rest.len() >= 2 && rest[rest.len() - 2] == "to";
+    // (The second word from the end of the rest, read without collecting its words.)
+    let infinitive = c.rest.rsplit(' ').nth(1) == Some("to");
     let age = c.noun.starts_with("years") || c.noun.starts_with("year ");
     if relative || dangling || negated || open_np || infinitive || age || ws.is_empty() {
         return None;
