@@ -576,8 +576,9 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     // (The question's pronouns are read only for a name with a clause to fit.)
     if let Some(n) = slot.as_mut() {
         if let Some(c) = n.clause.take() {
-            let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
-            n.clause = fit_clause(c, says);
+            // (Read only for a clause opening with "she" or "he".)
+            let says = || *prep.q_pronouns.get_or_init(|| Pronouns::of(q));
+            n.clause = fit_clause(c, &says);
         }
     }
     slot
@@ -2461,7 +2462,7 @@ fn is_determiner(w: &str) -> bool {
 /// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
-fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
+fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
     // The doer's words as slices (the few replaced ones are literals).
     let mut ws: Vec<&str> = c.doer.split(' ').collect();
     // The last clause of a compound: from its pronoun on.
@@ -2490,8 +2491,22 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
 
     // The problem's own pronoun for its person.
     match ws.first().map(|w| lower(w)).as_deref() {
-        Some("she") if !q.she && q.he => ws[0] = "He",
-        Some("he") if !q.he && q.she => ws[0] = "She",
+        Some("she")
+            if {
+                let q = says();
+                !q.she && q.he
+            } =>
+        {
+            ws[0] = "He"
+        }
+        Some("he")
+            if {
+                let q = says();
+                !q.he && q.she
+            } =>
+        {
+            ws[0] = "She"
+        }
         _ => {}
     }
     // (A name the problem does not write never gets this far: its phrase, which holds the
@@ -3081,11 +3096,15 @@ mod tests {
             noun: "apples".into(),
             rest: "a day".into(),
         };
-        let kept = fit_clause(clause("Tom and she picks"), &says).expect("a clause");
+        let kept = fit_clause(clause("Tom and she picks"), &|| says).expect("a clause");
         assert_eq!(kept.doer, "He picks");
-        let kept = fit_clause(clause("A farmer only picks"), &says).expect("a clause");
+        let kept = fit_clause(clause("A farmer only picks"), &|| says).expect("a clause");
         assert_eq!(kept.doer, "The farmer picks");
-        assert_eq!(fit_clause(clause("she does not pick"), &says), None);
+        assert_eq!(fit_clause(clause("she does not pick"), &|| says), None);
+        // The problem's pronouns are read only for a clause opening with one.
+        let unread = || -> Pronouns { panic!("pronouns read") };
+        let kept = fit_clause(clause("Tom picks"), &unread).expect("a clause");
+        assert_eq!(kept.doer, "Tom picks");
     }
 
     /// What [`word_slices`] gave before its ASCII reading: split at whitespace, marks trimmed.
