@@ -362,6 +362,24 @@ fn told_any(
             (asked, Some(condition))
         }
     };
+    if !build {
+        // Only whether it can be told: the tests below, without the words. (Enough new
+        // people, or ordinals for the things; an amount for every change.)
+        match &asked.who {
+            Who::Person(_) | Who::Pronoun(_) => {
+                people(text, fs.len(), salt)?;
+            }
+            Who::Thing(_) => {
+                if fs.len() + 1 >= ORDINALS.len() {
+                    return None;
+                }
+            }
+        }
+        for f in fs {
+            than_of(f)?;
+        }
+        return Some(untold());
+    }
     // Who is compared: new people, or for `the hotel` a second, third, … hotel.
     let (subjects, mut prev): (Vec<String>, String) = match &asked.who {
         Who::Person(_) | Who::Pronoun(_) => (
@@ -757,10 +775,11 @@ fn places(
     let mut out = Vec::with_capacity(fs.len());
     let mut steps = Vec::with_capacity(fs.len());
     for (i, f) in fs.iter().enumerate() {
-        let (amount, than) = amount(f, false, &noun)?;
         if !build {
+            than_of(f)?;
             continue;
         }
+        let (amount, than) = amount(f, false, &noun)?;
         let other = if i == 0 {
             "this one".to_string()
         } else {
@@ -1137,6 +1156,14 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
 fn only_person(text: &str) -> Option<String> {
     let mut found: Option<String> = None;
     for mut w in word_slices(text) {
+        // A word that opens with an ASCII letter or digit keeps it when trimmed (only other
+        // chars are trimmed from its start): one opening with no capital names no one.
+        if w.as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            continue;
+        }
         // `trim_end_matches` of each ending, without building a substring searcher a word.
         while let Some(rest) = w.strip_suffix("'s") {
             w = rest;
@@ -1161,16 +1188,23 @@ fn only_person(text: &str) -> Option<String> {
     found
 }
 
+/// The word [`amount`] compares change `f` with (`than`, `as`), when it can say it: all
+/// that decides whether [`amount`] is `Some`.
+fn than_of(f: &ProxyFn) -> Option<&'static str> {
+    let (op, k) = normalize(f.op, f.k);
+    match op {
+        ProxyOp::Add | ProxyOp::Sub => Some("than"),
+        ProxyOp::Mul if k.is_integer() => Some("as"),
+        ProxyOp::Div if [2, 3, 4, 5].map(Number::int).contains(&k) => Some("as"),
+        _ => None,
+    }
+}
+
 /// `twice as many cats` and `as`; `$5 less` and `than`; `None` for a change this cannot say
 /// as a comparison (a seventh of something).
 fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)> {
-    let (op, k) = normalize(f.op, f.k);
-    let than = match op {
-        ProxyOp::Add | ProxyOp::Sub => "than",
-        ProxyOp::Mul if k.is_integer() => "as",
-        ProxyOp::Div if [2, 3, 4, 5].map(Number::int).contains(&k) => "as",
-        _ => return None,
-    };
+    let than = than_of(f)?;
+    let (_, k) = normalize(f.op, f.k);
     // `How many dollars …`: counted, not `$11 more dollars`.
     let said = super::relative_amount(f, money && noun.is_empty());
     if noun.is_empty() {
@@ -1363,6 +1397,65 @@ mod tests {
         assert!(cast.parsed(questions[0], false).is_some());
         assert!(cast.parsed(questions[2], true).is_some());
         assert!(cast.parsed(questions[3], false).is_none());
+    }
+
+    /// [`super::only_person`] as first written: every word trimmed before it is read.
+    fn only_person_of_every_word(text: &str) -> Option<String> {
+        let mut found: Option<String> = None;
+        for mut w in super::word_slices(text) {
+            while let Some(rest) = w.strip_suffix("'s") {
+                w = rest;
+            }
+            while let Some(rest) = w.strip_suffix("’s") {
+                w = rest;
+            }
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            if w.len() < 2
+                || !w.starts_with(|c: char| c.is_uppercase())
+                || !w.chars().all(char::is_alphabetic)
+                || w.chars().skip(1).any(char::is_uppercase)
+                || super::not_a_capitalised_name(w)
+            {
+                continue;
+            }
+            match &found {
+                Some(f) if f != w => return None,
+                _ => found = Some(w.to_string()),
+            }
+        }
+        found
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn only_person_skips_only_words_that_name_no_one(
+            text in "(Ann|Bo|ann|'Ann|(Ann)|Ann's|s's|'s|1a|The|Émile|é| |\\.){0,8}",
+        ) {
+            proptest::prop_assert_eq!(super::only_person(&text), only_person_of_every_word(&text));
+        }
+    }
+
+    #[test]
+    fn than_of_is_whether_an_amount_is_said() {
+        // Every operation, with whole, negative and fractional changes, counted or money.
+        let ks = [
+            Number::int(1),
+            Number::int(2),
+            Number::int(5),
+            Number::int(7),
+            Number::int(-3),
+            Number::ratio(1, 2).unwrap(),
+            Number::ratio(5, 2).unwrap(),
+        ];
+        for op in [ProxyOp::Add, ProxyOp::Sub, ProxyOp::Mul, ProxyOp::Div] {
+            for k in ks {
+                let f = ProxyFn { op, k };
+                for (money, noun) in [(false, "cats"), (true, ""), (false, "red apples")] {
+                    let said = super::amount(&f, money, noun);
+                    assert_eq!(super::than_of(&f), said.map(|(_, than)| than), "{f:?}");
+                }
+            }
+        }
     }
 
     #[test]

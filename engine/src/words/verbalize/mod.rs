@@ -193,6 +193,10 @@ pub(super) fn writes_number(q: &str, d: &str) -> bool {
     })
 }
 
+/// The most nodes (and mentions) whose values [`Sayable::with_comparer`] counts by passes over
+/// them rather than hash tables (a pass per lookup: quadratic, so only for small graphs).
+const SMALL_GRAPH: usize = 64;
+
 /// Which quantities of an original problem the offline text can say a change to: those a
 /// sentence names well, established before the question (or the asked-for quantity itself,
 /// when the question holds no number). The curriculum grafts only onto these.
@@ -216,6 +220,12 @@ impl Sayable {
     /// [`Sayable::new`], with the comparer of `original` made from the same reading of its
     /// question.
     pub(crate) fn with_comparer(original: &Graph) -> (Sayable, Comparer<'_>) {
+        Sayable::with_comparer_counting(original, SMALL_GRAPH)
+    }
+
+    /// [`Sayable::with_comparer`], counting values by passes over them for graphs of at most
+    /// `small_graph` nodes and mentions, by hash tables beyond (the same counts either way).
+    fn with_comparer_counting(original: &Graph, small_graph: usize) -> (Sayable, Comparer<'_>) {
         let Some(q) = original.question().filter(|q| !q.trim().is_empty()) else {
             let ctx = original.question().map(|q| Context::new(original, q));
             let sayable = Sayable {
@@ -230,25 +240,56 @@ impl Sayable {
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the
         // other, and a change inside the graph would then not be the change the text tells.
-        // (Every set and count below is made at its full size at once: no rehashing.)
+        // (Every set and count below is made at its full size at once: no rehashing. A small
+        // graph, nearly every one, counts its values by a pass over them instead: no tables.)
         let n = original.len();
-        let mut steps: FxHashSet<Number> =
-            FxHashSet::with_capacity_and_hasher(n, Default::default());
-        let mut inputs: FxHashSet<Number> =
-            FxHashSet::with_capacity_and_hasher(n, Default::default());
-        for id in original.ids() {
-            let kind = &original.node(id).kind;
-            if kind.is_operation() {
-                steps.insert(original.value(id));
-            } else if matches!(kind, NodeKind::Input { .. }) {
-                inputs.insert(original.value(id));
+        let small = n <= small_graph && ctx.mentions.len() <= small_graph;
+        // How many nodes whose kind `of` picks hold value `v` (counted to 2).
+        let count_nodes = |v: Number, of: fn(&NodeKind) -> bool| {
+            original
+                .ids()
+                .filter(|&id| of(&original.node(id).kind) && original.value(id) == v)
+                .take(2)
+                .count()
+        };
+        let is_op: fn(&NodeKind) -> bool = NodeKind::is_operation;
+        let is_input: fn(&NodeKind) -> bool = |k| matches!(k, NodeKind::Input { .. });
+        let is_given: fn(&NodeKind) -> bool =
+            |k| matches!(k, NodeKind::Input { .. } | NodeKind::Constant);
+        let any_node: fn(&NodeKind) -> bool = |_| true;
+        let mut steps: FxHashSet<Number> = FxHashSet::default();
+        let mut inputs: FxHashSet<Number> = FxHashSet::default();
+        if !small {
+            steps.reserve(n);
+            inputs.reserve(n);
+            for id in original.ids() {
+                let kind = &original.node(id).kind;
+                if kind.is_operation() {
+                    steps.insert(original.value(id));
+                } else if matches!(kind, NodeKind::Input { .. }) {
+                    inputs.insert(original.value(id));
+                }
             }
         }
+        let a_step = |v: Number| {
+            if small {
+                count_nodes(v, is_op) > 0
+            } else {
+                steps.contains(&v)
+            }
+        };
+        let an_input = |v: Number| {
+            if small {
+                count_nodes(v, is_input) > 0
+            } else {
+                inputs.contains(&v)
+            }
+        };
         let suspect = ctx.mentions.iter().any(|m| {
             m.node.is_none()
                 && matches!(ctx.kind_at(m), MentionKind::Digits | MentionKind::Money)
-                && steps.contains(&m.value)
-                && !inputs.contains(&m.value)
+                && a_step(m.value)
+                && !an_input(m.value)
         });
         // An input the question never writes ("18.48" for the class without the absent
         // student, worked out in the solution's head from 24 × 0.77): it does not follow a
@@ -281,28 +322,36 @@ impl Sayable {
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
         // says it changes.
-        let mut given: FxHashMap<Number, usize> =
-            FxHashMap::with_capacity_and_hasher(n, Default::default());
-        for id in original.ids() {
-            if matches!(
-                original.node(id).kind,
-                NodeKind::Input { .. } | NodeKind::Constant
-            ) {
-                *given.entry(original.value(id)).or_default() += 1;
+        let mut given: FxHashMap<Number, usize> = FxHashMap::default();
+        if !small {
+            given.reserve(n);
+            for id in original.ids() {
+                if matches!(
+                    original.node(id).kind,
+                    NodeKind::Input { .. } | NodeKind::Constant
+                ) {
+                    *given.entry(original.value(id)).or_default() += 1;
+                }
             }
         }
         // The same goes for a number the question writes twice ("five girls … five boys"): the
         // solution may read one mention for both.
-        let mut written: FxHashMap<Number, usize> =
-            FxHashMap::with_capacity_and_hasher(ctx.mentions.len(), Default::default());
-        for m in &ctx.mentions {
-            *written.entry(m.value).or_default() += 1;
+        let mut written: FxHashMap<Number, usize> = FxHashMap::default();
+        if !small {
+            written.reserve(ctx.mentions.len());
+            for m in &ctx.mentions {
+                *written.entry(m.value).or_default() += 1;
+            }
         }
         let shared = |id: NodeId| {
             let v = original.value(id);
             matches!(original.node(id).kind, NodeKind::Input { .. })
-                && (given.get(&v).is_some_and(|&n| n > 1)
-                    || written.get(&v).is_some_and(|&n| n > 1))
+                && if small {
+                    count_nodes(v, is_given) > 1
+                        || ctx.mentions.iter().filter(|m| m.value == v).take(2).count() > 1
+                } else {
+                    given.get(&v).is_some_and(|&n| n > 1) || written.get(&v).is_some_and(|&n| n > 1)
+                }
         };
         // A quantity worked out backwards from a relation the text states ("Mabel has 5
         // times as many marbles as Katrina. Mabel has 85."): a change to it contradicts the
@@ -334,14 +383,20 @@ impl Sayable {
         // A step whose value another quantity shares (Dale's eggs and Andrew's eggs both
         // 2 × $3; Dale's toast $2 and his 2 eggs): the extraction may have read one for the
         // other, so a change to it may change more than the text says.
-        let mut values: FxHashMap<Number, usize> =
-            FxHashMap::with_capacity_and_hasher(n, Default::default());
-        for id in original.ids() {
-            *values.entry(original.value(id)).or_default() += 1;
+        let mut values: FxHashMap<Number, usize> = FxHashMap::default();
+        if !small {
+            values.reserve(n);
+            for id in original.ids() {
+                *values.entry(original.value(id)).or_default() += 1;
+            }
         }
         let twin = |id: NodeId| {
             original.node(id).kind.is_operation()
-                && values.get(&original.value(id)).is_some_and(|&n| n > 1)
+                && if small {
+                    count_nodes(original.value(id), any_node) > 1
+                } else {
+                    values.get(&original.value(id)).is_some_and(|&n| n > 1)
+                }
         };
         // "Half the students … two students … the remaining 13 students. The class has 30
         // students.": a remainder the question writes out ties the whole to its parts, so a
@@ -1551,26 +1606,28 @@ fn unit_cap(phrase: &str) -> Option<Number> {
         (false, false, false, false, false, false);
     let (mut per_day, mut per_week, mut per_month, mut per_year, mut per_hour) =
         (false, false, false, false, false);
-    let mut prev = None;
-    for w in phrase.split(' ') {
+    let mut prev: Option<&[u8]> = None;
+    // (The words between single spaces read as bytes: what `split(' ')` gives, without a
+    // char searcher.)
+    for w in phrase.as_bytes().split(|&b| b == b' ') {
         match w {
-            "hours" => hours = true,
-            "days" => days = true,
-            "months" => months = true,
-            "minutes" => minutes = true,
-            "age" => age = true,
+            b"hours" => hours = true,
+            b"days" => days = true,
+            b"months" => months = true,
+            b"minutes" => minutes = true,
+            b"age" => age = true,
             _ => {}
         }
         match prev {
-            Some("a" | "an" | "per" | "each" | "every") => match w {
-                "day" => per_day = true,
-                "week" => per_week = true,
-                "month" => per_month = true,
-                "year" => per_year = true,
-                "hour" => per_hour = true,
+            Some(b"a" | b"an" | b"per" | b"each" | b"every") => match w {
+                b"day" => per_day = true,
+                b"week" => per_week = true,
+                b"month" => per_month = true,
+                b"year" => per_year = true,
+                b"hour" => per_hour = true,
                 _ => {}
             },
-            Some("years") if w == "old" => years_old = true,
+            Some(b"years") if w == b"old" => years_old = true,
             _ => {}
         }
         prev = Some(w);
@@ -2572,6 +2629,41 @@ mod tests {
             }
         }
         assert!(split_question(q, 16, 62).is_some());
+    }
+
+    #[test]
+    fn sayable_counts_values_the_same_by_passes_and_by_tables() {
+        // Every demo row, and rows whose numbers repeat (shared inputs, twin steps, a number
+        // written twice): the sayable quantities are the same whichever way values are
+        // counted.
+        let mut graphs: Vec<Graph> = include_str!("../../../../demo/demo.jsonl")
+            .lines()
+            .filter_map(|l| extract(&Problem::from_json(l).ok()?).ok())
+            .map(|e| e.graph)
+            .collect();
+        for (q, a) in [
+            (
+                "Ann has 5 pens and 5 pencils. She buys 3 more pens. How many pens does Ann have?",
+                "Ann has 5 + 3 = <<5+3=8>>8 pens.\n#### 8",
+            ),
+            (
+                "Dale eats 2 eggs at $3 each and Andrew eats 2 eggs at $3 each. How much do they pay?",
+                "Dale pays 2 * 3 = <<2*3=6>>6.\nAndrew pays 2 * 3 = <<2*3=6>>6.\nThey pay 6 + 6 = <<6+6=12>>12.\n#### 12",
+            ),
+        ] {
+            graphs.push(crate::gsm8k::extract(q, a).unwrap().graph);
+        }
+        assert!(graphs.len() > 20);
+        for g in &graphs {
+            let (by_passes, _) = Sayable::with_comparer_counting(g, usize::MAX);
+            let (by_tables, _) = Sayable::with_comparer_counting(g, 0);
+            assert_eq!(
+                format!("{by_passes:?}"),
+                format!("{by_tables:?}"),
+                "{:?}",
+                g.question()
+            );
+        }
     }
 
     #[test]

@@ -211,13 +211,17 @@ impl Names {
         // Nor does one that differs from another only where one says "he" and the other
         // "James" ("the amount of money he earns an hour", of his second job, read as his
         // main job's "… James earns an hour").
+        // (Each name's words are split once, and compared as lists.)
+        let words: Vec<Vec<&str>> = all.iter().map(|a| whitespace_words(a)).collect();
         let unclear: Vec<&str> = all
             .iter()
-            .filter(|a| a.split_whitespace().any(is_person_pronoun))
-            .flat_map(|a| {
+            .zip(&words)
+            .filter(|(_, wa)| wa.iter().any(|w| is_person_pronoun(w)))
+            .flat_map(|(a, wa)| {
                 all.iter()
-                    .filter(move |b| same_but_a_person(a, b))
-                    .flat_map(move |b| [*a, *b])
+                    .zip(&words)
+                    .filter(move |(_, wb)| same_words_but_a_person(wa, wb))
+                    .flat_map(move |(b, _)| [*a, *b])
             })
             .collect();
         // Nor do two names of what is left of the same things ("the number of slices left",
@@ -442,25 +446,28 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 m.start
             };
             // A bare count ("the number of people") only when nothing else in
-            // the question counts the same nouns.
-            let noun: String = after(m.end)
-                .as_deref()
-                .unwrap_or_default()
-                .chars()
-                .filter(|c| c.is_alphabetic())
-                .collect();
-            // `1 lizard … 3 lizards`: the singular counts too; `400 feet … 4 feet`: and an
-            // irregular plural, which the singular does not start.
-            let bare_ok = noun.is_empty() || {
-                let lower = q_lower.get_or_init(|| q.to_lowercase());
-                let one = singular(&noun);
-                let key = spaced(&one);
-                let mut seen = lower.matches(&key);
-                // At most one: no need to count past a second.
-                if noun.starts_with(one.as_str()) {
-                    seen.nth(1).is_none()
-                } else {
-                    seen.chain(lower.matches(&spaced(&noun))).nth(1).is_none()
+            // the question counts the same nouns (worked out only when the name read
+            // asks: most names are no bare count).
+            let bare_ok = || {
+                let noun: String = after(m.end)
+                    .as_deref()
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| c.is_alphabetic())
+                    .collect();
+                // `1 lizard … 3 lizards`: the singular counts too; `400 feet … 4 feet`: and an
+                // irregular plural, which the singular does not start.
+                noun.is_empty() || {
+                    let lower = q_lower.get_or_init(|| q.to_lowercase());
+                    let one = singular(&noun);
+                    let key = spaced(&one);
+                    let mut seen = lower.matches(&key);
+                    // At most one: no need to count past a second.
+                    if noun.starts_with(one.as_str()) {
+                        seen.nth(1).is_none()
+                    } else {
+                        seen.chain(lower.matches(&spaced(&noun))).nth(1).is_none()
+                    }
                 }
             };
             name_in_text(
@@ -469,7 +476,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 m.end - s,
                 money,
                 m.value,
-                bare_ok,
+                &bare_ok,
             )
         }),
         NodeKind::Step { .. } | NodeKind::Branch { .. } => node
@@ -500,41 +507,27 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     // A name must read right in the question's own words: no name the problem does not
     // write (a solution's misspelling), no amount already relative ("spent more than").
     let foreign = slot.as_ref().is_some_and(|n| {
+        // (The words the tests look for, found in one pass over the name's words.)
+        let marks = phrase_marks(&n.phrase);
         cuts_a_proper_name(&n.phrase, q)
             // A relative amount ("spent more than"; `the number of children more
             // children there are than adults`).
-            || (n.phrase.as_bytes().windows(6).any(|w| w == b" than ")
-                && phrase_words(&n.phrase).any(|w| matches!(w, b"more" | b"fewer" | b"less")))
+            || (marks.than && marks.more)
             // A step's total when the question asks for a total too ("the total number of
             // hours it took to cover the whole trip", a day's, read as the two days' total
             // asked for).
             || (id != original.answer()
                 && node.kind.is_operation()
-                && phrase_words(&n.phrase).any(|w| w == b"total")
+                && marks.total
                 && asks_total(q, sents))
             // A bare "the total", "the difference": of what?
-            || n.phrase.strip_prefix("the ").is_some_and(|rest| {
-                phrase_words(rest).all(|w| {
-                    matches!(
-                        w,
-                        b"total"
-                            | b"sum"
-                            | b"difference"
-                            | b"result"
-                            | b"answer"
-                            | b"amount"
-                            | b"number"
-                            | b"final"
-                            | b"overall"
-                    )
-                })
-            })
+            || marks.bare
             // Two clauses run together ("the number of minutes she has a sprained wrist and
             // it takes to frost a cake"): no one quantity.
-            || two_clauses(&n.phrase)
+            || marks.two_clauses
             // A solution's "you" where the problem never speaks to the reader ("the number of
             // fish you caught" for "I caught 4 fewer fish …"): someone the text never meets.
-            || (phrase_words(&n.phrase).any(|w| matches!(w, b"you" | b"your"))
+            || (marks.you
                 && !word_slices(q).any(|w| {
                     w.eq_ignore_ascii_case("you") || w.eq_ignore_ascii_case("your")
                 }))
@@ -544,23 +537,25 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // (An "it" that only fills a place, "the number of minutes it takes", "the amount
             // of money it costs to plant the flowers", is fine.)
             || (node.kind.is_operation()
+                && marks.it
                 && refers_with_it(&n.phrase)
                 && !word_slices(q).any(|w| w.eq_ignore_ascii_case("it")))
             // A preposition cut from its object ("… the research she does on" for "… she does
             // on her browser"): the name stops half-way through what it says.
             || cuts_an_object(&n.phrase, q)
             // A probability is not a quantity a story changes.
-            || phrase_words(&n.phrase).any(|w| {
-                matches!(w, b"probability" | b"chance" | b"chances" | b"likely" | b"odds")
-            })
-            || n.phrase.split(' ').any(|w| {
+            || marks.chance
+            // (A word starts with a capital only where the phrase has an ASCII capital or a
+            // non-ASCII byte: most phrases are passed over without splitting them.)
+            || (marks.capital
+                && n.phrase.split(' ').any(|w| {
                 // Trimming a suffix keeps the first letter (or leaves nothing), so a word
                 // that does not start with a capital is passed over before it is trimmed.
                 w.starts_with(|c: char| c.is_uppercase()) && {
                     let w = w.trim_end_matches("'s").trim_end_matches("’s");
                     w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
                 }
-            })
+            }))
     });
     if foreign {
         return None;
@@ -581,11 +576,92 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     // (The question's pronouns are read only for a name with a clause to fit.)
     if let Some(n) = slot.as_mut() {
         if let Some(c) = n.clause.take() {
-            let says = prep.q_pronouns.get_or_init(|| Pronouns::of(q));
-            n.clause = fit_clause(c, says);
+            // (Read only for a clause opening with "she" or "he".)
+            let says = || *prep.q_pronouns.get_or_init(|| Pronouns::of(q));
+            n.clause = fit_clause(c, &says);
         }
     }
     slot
+}
+
+/// What [`own_name`]'s tests look for among a name's words (between single spaces), found in
+/// one pass over them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct PhraseMarks {
+    /// " than " inside it: a word "than" that is neither the first nor the last.
+    than: bool,
+    /// A word "more", "fewer" or "less".
+    more: bool,
+    /// A word "total".
+    total: bool,
+    /// It opens "the " and every word after that says only "the total", "the number", …
+    bare: bool,
+    /// " and " then "it ", "she ", "he ", "they ", "we " or "i " ([`two_clauses`]).
+    two_clauses: bool,
+    /// A word "you" or "your".
+    you: bool,
+    /// A word "it".
+    it: bool,
+    /// A word of chance ("probability", "odds", …).
+    chance: bool,
+    /// An ASCII capital or a non-ASCII byte (where a word may start with a capital).
+    capital: bool,
+}
+
+/// The [`PhraseMarks`] of `phrase`.
+fn phrase_marks(phrase: &str) -> PhraseMarks {
+    let b = phrase.as_bytes();
+    let mut m = PhraseMarks {
+        bare: phrase.starts_with("the "),
+        capital: b.iter().any(|&c| c.is_ascii_uppercase() || c >= 0x80),
+        ..PhraseMarks::default()
+    };
+    // The previous word was an "and" after a space.
+    let mut after_and = false;
+    let mut start = 0;
+    let mut first = true;
+    loop {
+        let end = b[start..]
+            .iter()
+            .position(|&c| c == b' ')
+            .map_or(b.len(), |k| start + k);
+        let w = &b[start..end];
+        let last = end == b.len();
+        match w {
+            b"than" => m.than |= !first && !last,
+            b"more" | b"fewer" | b"less" => m.more = true,
+            b"total" => m.total = true,
+            b"you" | b"your" => m.you = true,
+            b"it" => m.it = true,
+            b"probability" | b"chance" | b"chances" | b"likely" | b"odds" => m.chance = true,
+            _ => {}
+        }
+        if after_and && !last && matches!(w, b"it" | b"she" | b"he" | b"they" | b"we" | b"i") {
+            m.two_clauses = true;
+        }
+        after_and = !first && w == b"and";
+        if !first
+            && !matches!(
+                w,
+                b"total"
+                    | b"sum"
+                    | b"difference"
+                    | b"result"
+                    | b"answer"
+                    | b"amount"
+                    | b"number"
+                    | b"final"
+                    | b"overall"
+            )
+        {
+            m.bare = false;
+        }
+        if last {
+            return m;
+        }
+        first = false;
+        start = end + 1;
+    }
 }
 
 /// Words of grammar, which say nothing of what a name counts.
@@ -759,6 +835,10 @@ fn reads_as_rate(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> boo
 /// that only fills a place: before a verb of time ("it takes", "it will take"), of weather
 /// ("it rained"), or of cost with what costs after it ("it costs to plant the flowers").
 fn refers_with_it(phrase: &str) -> bool {
+    // Most phrases hold no "it": their words are not collected.
+    if !phrase_words(phrase).any(|w| w == b"it") {
+        return false;
+    }
     let ws: Vec<&str> = phrase.split(' ').collect();
     ws.iter().enumerate().any(|(i, &w)| {
         w == "it" && {
@@ -783,19 +863,23 @@ fn refers_with_it(phrase: &str) -> bool {
 /// on" in "… she does on her browser."): a name cut short. A preposition that ends its clause
 /// ("the number of hours he worked for", "… the island they stayed on") is fine.
 fn cuts_an_object(phrase: &str, q: &str) -> bool {
-    let ws: Vec<&str> = phrase.split(' ').collect();
-    let Some(&last) = ws.last() else {
-        return false;
-    };
+    // The last word is read first: most names end in no preposition, and their words are
+    // not split at all. The last three words joined again are the phrase after its third
+    // space from the end (all of it with only two spaces).
+    let last = phrase.rsplit(' ').next().unwrap_or(phrase);
     if !matches!(
         last,
         "on" | "in" | "at" | "from" | "with" | "by" | "about" | "into" | "onto" | "of"
-    ) || ws.len() < 3
-    {
+    ) {
         return false;
     }
-    let tail = ws[ws.len() - 3..].join(" ");
-    q.match_indices(tail.as_str()).any(|(at, _)| {
+    let mut spaces = phrase.rmatch_indices(' ').map(|(i, _)| i);
+    let tail = match (spaces.next(), spaces.next(), spaces.next()) {
+        (Some(_), Some(_), Some(third)) => &phrase[third + 1..],
+        (Some(_), Some(_), None) => phrase,
+        _ => return false,
+    };
+    q.match_indices(tail).any(|(at, _)| {
         // The object: a determiner and a word that is no number (the counted things'
         // number would make it the name's own object: "… stands on her 4 legs").
         let mut rest = q[at + tail.len()..]
@@ -966,10 +1050,12 @@ fn phrase_words(phrase: &str) -> impl Iterator<Item = &[u8]> {
 
 /// Whether `phrase` holds ` and it `, ` and she `, ` and he `, ` and they `, ` and we ` or
 /// ` and i `: two clauses run together (read in one pass over the spaces).
+#[cfg(test)]
 fn two_clauses(phrase: &str) -> bool {
     let b = phrase.as_bytes();
     (0..b.len()).any(|i| {
-        b[i..].starts_with(b" and ")
+        b[i] == b' '
+            && b[i..].starts_with(b" and ")
             && [&b"it "[..], b"she ", b"he ", b"they ", b"we ", b"i "]
                 .iter()
                 .any(|w| b[i + 5..].starts_with(w))
@@ -1486,7 +1572,7 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
         .rev()
         .find(|r| r.number.means(value))
         .or(results.first())?;
-    name_in_text(sentence, r.pre_end, r.num_end, r.money, value, false)
+    name_in_text(sentence, r.pre_end, r.num_end, r.money, value, &|| false)
 }
 
 /// A result written after an `=` in a solution sentence, with what naming reads of it.
@@ -1948,7 +2034,10 @@ struct NamedCall {
     money: bool,
     /// Whether the value is whole: all [`name_in_text_uncached`] reads of it.
     integer: bool,
-    bare_ok: bool,
+    /// The `bare_ok` the name was read with, or `None` where the reading never asked for it
+    /// (then the name is the same either way: the reading is a pure function, and whether
+    /// it asks depends only on the other arguments).
+    bare_ok: Option<bool>,
     name: Option<Name>,
 }
 
@@ -1963,14 +2052,15 @@ std::thread_local! {
 }
 
 /// [`name_in`], with `bare_ok` false when a bare "the number of nouns" would be ambiguous (the
-/// nouns are counted elsewhere too). A pure function of its arguments, memoized per thread.
+/// nouns are counted elsewhere too). A pure function of its arguments, memoized per thread;
+/// `bare_ok` is asked only where the name read depends on it.
 fn name_in_text(
     sentence: &str,
     pre_end: usize,
     num_end: usize,
     money: bool,
     value: Number,
-    bare_ok: bool,
+    bare_ok: &dyn Fn() -> bool,
 ) -> Option<Name> {
     use std::hash::{Hash, Hasher};
     // The name reads only whether the value is whole, so the steps a graft gives new values
@@ -1978,7 +2068,7 @@ fn name_in_text(
     let integer = value.is_integer();
     // A fast hash: a hit compares the arguments in full.
     let mut h = rustc_hash::FxHasher::default();
-    (sentence, pre_end, num_end, money, integer, bare_ok).hash(&mut h);
+    (sentence, pre_end, num_end, money, integer).hash(&mut h);
     let key = h.finish();
     let same = |c: &NamedCall| {
         *c.sentence == *sentence
@@ -1986,18 +2076,42 @@ fn name_in_text(
             && c.num_end == num_end
             && c.money == money
             && c.integer == integer
-            && c.bare_ok == bare_ok
     };
-    let hit = NAMED.with(|m| {
-        m.borrow()
-            .1
-            .get(&key)
-            .and_then(|calls| calls.iter().find(|c| same(c)).map(|c| c.name.clone()))
+    // A name read without asking for `bare_ok`; else whether one was read asking for it.
+    let (hit, asks) = NAMED.with(|m| {
+        let m = m.borrow();
+        let calls = m.1.get(&key).map_or(&[][..], Vec::as_slice);
+        let mut asks = false;
+        for c in calls.iter().filter(|c| same(c)) {
+            match c.bare_ok {
+                None => return (Some(c.name.clone()), false),
+                Some(_) => asks = true,
+            }
+        }
+        (None, asks)
     });
     if let Some(name) = hit {
         return name;
     }
-    let name = name_in_text_uncached(sentence, pre_end, num_end, money, value, bare_ok);
+    // The reading asks for `bare_ok` (known from an earlier call, or found as it runs).
+    let mut told: Option<bool> = None;
+    if asks {
+        let ok = bare_ok();
+        told = Some(ok);
+        let hit = NAMED.with(|m| {
+            m.borrow().1.get(&key).and_then(|calls| {
+                calls
+                    .iter()
+                    .find(|c| same(c) && c.bare_ok == Some(ok))
+                    .map(|c| c.name.clone())
+            })
+        });
+        if let Some(name) = hit {
+            return name;
+        }
+    }
+    let mut ask = || *told.get_or_insert_with(bare_ok);
+    let name = name_in_text_uncached(sentence, pre_end, num_end, money, value, &mut ask);
     NAMED.with(|m| {
         let mut m = m.borrow_mut();
         if m.0 >= NAMED_MAX {
@@ -2013,7 +2127,7 @@ fn name_in_text(
             num_end,
             money,
             integer,
-            bare_ok,
+            bare_ok: told,
             name: name.clone(),
         });
     });
@@ -2027,7 +2141,7 @@ fn name_in_text_uncached(
     num_end: usize,
     money: bool,
     value: Number,
-    bare_ok: bool,
+    bare_ok: &mut dyn FnMut() -> bool,
 ) -> Option<Name> {
     let pre_raw = sentence.get(..pre_end)?;
     let post_raw = sentence.get(num_end..)?;
@@ -2306,7 +2420,7 @@ fn name_in_text_uncached(
     if pre.is_empty() || pre.last().is_some_and(|w| w.eq_ignore_ascii_case("of")) {
         // `five girls`, `the weight of five girls`: the count of the nouns, when the
         // sentence names no other count of them.
-        if sentence.to_lowercase().matches(noun.as_str()).count() > 1 || !bare_ok {
+        if sentence.to_lowercase().matches(noun.as_str()).count() > 1 || !bare_ok() {
             return None;
         }
         return finish(
@@ -2348,7 +2462,7 @@ fn is_determiner(w: &str) -> bool {
 /// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
 /// he has` → `He has`; `A hotel has` → `The hotel has`; a solution's `she` where the problem
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
-fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
+fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
     // The doer's words as slices (the few replaced ones are literals).
     let mut ws: Vec<&str> = c.doer.split(' ').collect();
     // The last clause of a compound: from its pronoun on.
@@ -2377,8 +2491,22 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
 
     // The problem's own pronoun for its person.
     match ws.first().map(|w| lower(w)).as_deref() {
-        Some("she") if !q.she && q.he => ws[0] = "He",
-        Some("he") if !q.he && q.she => ws[0] = "She",
+        Some("she")
+            if {
+                let q = says();
+                !q.she && q.he
+            } =>
+        {
+            ws[0] = "He"
+        }
+        Some("he")
+            if {
+                let q = says();
+                !q.he && q.she
+            } =>
+        {
+            ws[0] = "She"
+        }
         _ => {}
     }
     // (A name the problem does not write never gets this far: its phrase, which holds the
@@ -2411,8 +2539,8 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
     });
     // `it takes 3 beehives to make enough wax to make` (12 candles): a verb left without
     // its object; `is 45 years old`: an age told as a count.
-    let rest: Vec<&str> = c.rest.split(' ').collect();
-    let infinitive = rest.len() >= 2 && rest[rest.len() - 2] == "to";
+    // (The second word from the end of the rest, read without collecting its words.)
+    let infinitive = c.rest.rsplit(' ').nth(1) == Some("to");
     let age = c.noun.starts_with("years") || c.noun.starts_with("year ");
     if relative || dangling || negated || open_np || infinitive || age || ws.is_empty() {
         return None;
@@ -2424,9 +2552,12 @@ fn fit_clause(mut c: Clause, q: &Pronouns) -> Option<Clause> {
 /// Whether `phrase` ends inside a proper name of `q` ("the roof of the Taco" for "the Taco
 /// Bell").
 fn cuts_a_proper_name(phrase: &str, q: &str) -> bool {
-    let Some(last) = phrase.split(' ').next_back() else {
-        return false;
-    };
+    // The last word: after the last space (a space is one byte), or all of the phrase.
+    let last = phrase
+        .as_bytes()
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(phrase, |i| &phrase[i + 1..]);
     if !last.starts_with(|c: char| c.is_uppercase()) {
         return false;
     }
@@ -2866,8 +2997,57 @@ fn is_proper(w: &str) -> bool {
     w.chars().next().is_some_and(char::is_uppercase)
 }
 
+/// The words of `s` between whitespace: what `s.split_whitespace()` gives, read from the bytes
+/// when `s` is ASCII (an ASCII char is whitespace when it is one of `\t \n \x0B \x0C \r` or a
+/// space).
+fn whitespace_words(s: &str) -> Vec<&str> {
+    if !s.is_ascii() {
+        return s.split_whitespace().collect();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len() / 4 + 1);
+    let mut start = None;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(c, b'\t'..=b'\r' | b' ') {
+            if let Some(a) = start.take() {
+                out.push(&s[a..i]);
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(a) = start {
+        out.push(&s[a..]);
+    }
+    out
+}
+
+/// Whether names of the words `a` and `b` (each split at whitespace) differ, and only where
+/// one has a personal pronoun and the other a capitalised word ("… he earns an hour" and
+/// "… James earns an hour"): [`same_but_a_person`] of the names split once.
+fn same_words_but_a_person(a: &[&str], b: &[&str]) -> bool {
+    // Names of different lengths differ elsewhere too.
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut differ = false;
+    for (x, y) in a.iter().zip(b) {
+        if x == y {
+            continue;
+        }
+        let stands_for =
+            (is_person_pronoun(x) && is_proper(y)) || (is_proper(x) && is_person_pronoun(y));
+        if !stands_for {
+            return false;
+        }
+        differ = true;
+    }
+    differ
+}
+
 /// Whether names `a` and `b` differ, and only where one has a personal pronoun and the other
 /// a capitalised word ("… he earns an hour" and "… James earns an hour").
+#[cfg(test)]
 fn same_but_a_person(a: &str, b: &str) -> bool {
     let mut differ = false;
     let (mut wa, mut wb) = (a.split_whitespace(), b.split_whitespace());
@@ -2916,11 +3096,15 @@ mod tests {
             noun: "apples".into(),
             rest: "a day".into(),
         };
-        let kept = fit_clause(clause("Tom and she picks"), &says).expect("a clause");
+        let kept = fit_clause(clause("Tom and she picks"), &|| says).expect("a clause");
         assert_eq!(kept.doer, "He picks");
-        let kept = fit_clause(clause("A farmer only picks"), &says).expect("a clause");
+        let kept = fit_clause(clause("A farmer only picks"), &|| says).expect("a clause");
         assert_eq!(kept.doer, "The farmer picks");
-        assert_eq!(fit_clause(clause("she does not pick"), &says), None);
+        assert_eq!(fit_clause(clause("she does not pick"), &|| says), None);
+        // The problem's pronouns are read only for a clause opening with one.
+        let unread = || -> Pronouns { panic!("pronouns read") };
+        let kept = fit_clause(clause("Tom picks"), &unread).expect("a clause");
+        assert_eq!(kept.doer, "Tom picks");
     }
 
     /// What [`word_slices`] gave before its ASCII reading: split at whitespace, marks trimmed.
@@ -3542,6 +3726,174 @@ mod tests {
         assert!(!refers_with_it("the number of inches it rained on Monday"));
     }
 
+    /// [`cuts_an_object`] as it was first written: the words split and the last three joined.
+    fn cuts_an_object_by_split(phrase: &str, q: &str) -> bool {
+        let ws: Vec<&str> = phrase.split(' ').collect();
+        let Some(&last) = ws.last() else {
+            return false;
+        };
+        if !matches!(
+            last,
+            "on" | "in" | "at" | "from" | "with" | "by" | "about" | "into" | "onto" | "of"
+        ) || ws.len() < 3
+        {
+            return false;
+        }
+        let tail = ws[ws.len() - 3..].join(" ");
+        q.match_indices(tail.as_str()).any(|(at, _)| {
+            let mut rest = q[at + tail.len()..]
+                .strip_prefix(' ')
+                .unwrap_or("")
+                .split(' ');
+            let (det, noun) = (rest.next().unwrap_or(""), rest.next().unwrap_or(""));
+            matches!(
+                det,
+                "her" | "his" | "the" | "a" | "an" | "their" | "its" | "my" | "your" | "our"
+            ) && noun.starts_with(|c: char| c.is_alphabetic())
+                && crate::text_numbers::find_numbers(noun).is_empty()
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cuts_an_object_reads_as_the_split_words(
+            phrase in "(on|of|the|x|a b| |  ){0,7}",
+            q in "(on|of|the|her|x|a b|4| |  ){0,10}",
+        ) {
+            proptest::prop_assert_eq!(cuts_an_object(&phrase, &q), cuts_an_object_by_split(&phrase, &q));
+            let q2 = format!("{q} {phrase} her dog");
+            proptest::prop_assert_eq!(cuts_an_object(&phrase, &q2), cuts_an_object_by_split(&phrase, &q2));
+        }
+    }
+
+    /// [`refers_with_it`] as it was first written: every phrase's words collected.
+    fn refers_with_it_by_split(phrase: &str) -> bool {
+        let ws: Vec<&str> = phrase.split(' ').collect();
+        ws.iter().enumerate().any(|(i, &w)| {
+            w == "it" && {
+                let rest = &ws[i + 1..];
+                let verb_at = match rest.first().copied() {
+                    Some(
+                        "will" | "would" | "should" | "does" | "did" | "can" | "could" | "also",
+                    ) => 1,
+                    _ => 0,
+                };
+                let verb = rest.get(verb_at).copied().unwrap_or("");
+                let place_filler = matches!(verb, "takes" | "took" | "take" | "taking")
+                    || verb.starts_with("rain")
+                    || verb.starts_with("snow")
+                    || (matches!(verb, "cost" | "costs") && rest[verb_at..].contains(&"to"));
+                !place_filler
+            }
+        })
+    }
+
+    /// [`cuts_a_proper_name`] as it was first written: the last word by `split`.
+    fn cuts_a_proper_name_by_split(phrase: &str, q: &str) -> bool {
+        let Some(last) = phrase.split(' ').next_back() else {
+            return false;
+        };
+        if !last.starts_with(|c: char| c.is_uppercase()) {
+            return false;
+        }
+        q.match_indices(last).any(|(i, _)| {
+            let rest = &q[i + last.len()..];
+            rest.starts_with(' ')
+                && rest[1..]
+                    .split(' ')
+                    .next()
+                    .is_some_and(|w| w.starts_with(|c: char| c.is_uppercase()))
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cuts_a_proper_name_reads_the_last_word_as_split_does(
+            p in "(Taco|Bell|the|É| |  ){0,5}",
+            q in "(Taco|Bell|the|É| |  ){0,8}",
+        ) {
+            proptest::prop_assert_eq!(cuts_a_proper_name(&p, &q), cuts_a_proper_name_by_split(&p, &q));
+        }
+    }
+
+    /// [`phrase_marks`] as the tests first read them, one search each.
+    fn phrase_marks_by_search(p: &str) -> PhraseMarks {
+        let any = |ws: &[&[u8]]| phrase_words(p).any(|w| ws.contains(&w));
+        PhraseMarks {
+            than: p.as_bytes().windows(6).any(|w| w == b" than "),
+            more: any(&[b"more", b"fewer", b"less"]),
+            total: any(&[b"total"]),
+            bare: p.strip_prefix("the ").is_some_and(|rest| {
+                phrase_words(rest).all(|w| {
+                    matches!(
+                        w,
+                        b"total"
+                            | b"sum"
+                            | b"difference"
+                            | b"result"
+                            | b"answer"
+                            | b"amount"
+                            | b"number"
+                            | b"final"
+                            | b"overall"
+                    )
+                })
+            }),
+            two_clauses: two_clauses(p),
+            you: any(&[b"you", b"your"]),
+            it: any(&[b"it"]),
+            chance: any(&[b"probability", b"chance", b"chances", b"likely", b"odds"]),
+            capital: p.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn phrase_marks_are_the_searches(
+            p in "(the|than|more|total|sum|and|it|she|i|you|odds|A|é| |  ){0,9}",
+        ) {
+            proptest::prop_assert_eq!(phrase_marks(&p), phrase_marks_by_search(&p));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn refers_with_it_reads_as_the_split_words(
+            p in "(it|its|takes|costs|will|rained|to|a| |  ){0,7}",
+        ) {
+            proptest::prop_assert_eq!(refers_with_it(&p), refers_with_it_by_split(&p));
+        }
+
+        #[test]
+        fn two_clauses_is_the_search_at_every_byte(p in "(and|it|she|i| |  ){0,8}") {
+            let b = p.as_bytes();
+            let by_search = (0..b.len()).any(|i| {
+                b[i..].starts_with(b" and ")
+                    && [&b"it "[..], b"she ", b"he ", b"they ", b"we ", b"i "]
+                        .iter()
+                        .any(|w| b[i + 5..].starts_with(w))
+            });
+            proptest::prop_assert_eq!(two_clauses(&p), by_search);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn whitespace_words_are_the_split_words(s in "[ab \t\n\x0b\x0c\r\u{a0}\u{2003}é]{0,16}") {
+            proptest::prop_assert_eq!(whitespace_words(&s), s.split_whitespace().collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn same_words_but_a_person_is_same_but_a_person_of_the_words(
+            a in "(he|James|the|x|Her| |  ){0,6}",
+            b in "(he|James|the|x|Her| |  ){0,6}",
+        ) {
+            let (wa, wb): (Vec<&str>, Vec<&str>) =
+                (a.split_whitespace().collect(), b.split_whitespace().collect());
+            proptest::prop_assert_eq!(same_words_but_a_person(&wa, &wb), same_but_a_person(&a, &b));
+        }
+    }
+
     #[test]
     fn a_name_cut_before_its_prepositions_object_names_nothing() {
         let q = "Every day in a week, Siena bookmarks 30 website pages from the research she does on her browser. How many pages will she have?";
@@ -3691,8 +4043,58 @@ mod tests {
     fn input_name(sentence: &str, num: &str) -> Option<String> {
         let at = sentence.find(num).unwrap();
         let v = num.parse().unwrap();
-        name_in_text_uncached(sentence, at, at + num.len(), false, Number::int(v), true)
-            .map(|n| n.phrase)
+        name_in_text_uncached(
+            sentence,
+            at,
+            at + num.len(),
+            false,
+            Number::int(v),
+            &mut || true,
+        )
+        .map(|n| n.phrase)
+    }
+
+    #[test]
+    fn the_named_memo_asks_for_bare_ok_only_where_the_name_depends_on_it() {
+        // Bare counts (the name depends on `bare_ok`) and clauses (it does not), each asked
+        // with both answers in turn, twice: every name is the reading's own, and `bare_ok` is
+        // asked only of the bare counts.
+        let cases = [
+            ("4 boys came to the party.", "4", true),
+            ("The weight of 5 girls is 200 pounds.", "5", true),
+            ("Janet sells 16 duck eggs a day at the market.", "16", false),
+            (
+                "She gave the 2 bags to her brothers and sisters.",
+                "2",
+                false,
+            ),
+        ];
+        for (sentence, num, bare) in cases {
+            let at = sentence.find(num).unwrap();
+            let end = at + num.len();
+            let v = Number::int(num.parse().unwrap());
+            for round in 0..2 {
+                for ok in [true, false, true] {
+                    let asked = std::cell::Cell::new(0);
+                    let got = name_in_text(sentence, at, end, false, v, &|| {
+                        asked.set(asked.get() + 1);
+                        ok
+                    });
+                    let want = name_in_text_uncached(sentence, at, end, false, v, &mut || ok);
+                    assert_eq!(got, want, "{sentence} {ok} {round}");
+                    assert!(asked.get() <= 1, "{sentence}");
+                    if !bare {
+                        assert_eq!(asked.get(), 0, "{sentence}");
+                    }
+                }
+            }
+            // A bare count's name does depend on the answer.
+            if bare {
+                let yes = name_in_text_uncached(sentence, at, end, false, v, &mut || true);
+                let no = name_in_text_uncached(sentence, at, end, false, v, &mut || false);
+                assert!(yes.is_some() && no.is_none(), "{sentence}");
+            }
+        }
     }
 
     #[test]
