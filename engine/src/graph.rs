@@ -1743,6 +1743,11 @@ impl<T: Clone> GraphMemo<T> {
     }
 
     /// Keeps `value` as the result for `g`.
+    /// Forgets every entry.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     pub(crate) fn put(&mut self, g: &Graph, value: T) {
         if self.entries.len() == Self::ENTRIES {
             self.entries.pop();

@@ -117,6 +117,11 @@ std::thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Empties this thread's [`MEMO`].
+pub(crate) fn clear_memo() {
+    MEMO.with(|m| m.borrow_mut().clear());
+}
+
 /// [`find_numbers`] without the memo: the scan itself.
 fn scan_numbers(text: &str) -> Vec<Mention> {
     scan_numbers_with(text, may_start_number_word)

@@ -83,6 +83,11 @@ std::thread_local! {
         const { std::cell::RefCell::new(crate::graph::GraphMemo::new()) };
 }
 
+/// Empties this thread's [`LINKS`].
+pub(crate) fn clear_memo() {
+    LINKS.with(|m| m.borrow_mut().clear());
+}
+
 /// [`link`] without the memo (for a graph asked about once).
 pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
     let Some(question) = graph.question() else {

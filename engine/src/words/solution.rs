@@ -82,6 +82,11 @@ std::thread_local! {
     static WORKED: std::cell::RefCell<Vec<WorkedMemo>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Empties this thread's [`WORKED`].
+pub(crate) fn clear_memo() {
+    WORKED.with(|m| m.borrow_mut().clear());
+}
+
 /// A worked solution (or why there is none), shared between [`WORKED`] and its callers.
 pub(crate) type SharedWorked = std::rc::Rc<Result<Worked, SolutionError>>;
 

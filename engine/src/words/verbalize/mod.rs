@@ -83,6 +83,12 @@ pub(crate) struct Offline {
     pub told: Option<Option<ComparedSteps>>,
 }
 
+/// Empties this thread's memos of the verbalizer (names and readings of questions).
+pub(crate) fn clear_memos() {
+    names::clear_memos();
+    reading::clear_memo();
+}
+
 /// [`offline`], with the variant it replayed and what it found about comparisons, which a
 /// worked solution of the same variant reuses.
 pub(crate) fn offline_parts(

@@ -1599,6 +1599,13 @@ std::thread_local! {
     > = std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
 
+/// Empties this thread's memos of names: [`NAMES`], [`STEP_RESULTS`] and [`NAMED`].
+pub(super) fn clear_memos() {
+    NAMES.with(|m| m.borrow_mut().clear());
+    STEP_RESULTS.with(|m| m.borrow_mut().clear());
+    NAMED.with(|m| *m.borrow_mut() = (0, rustc_hash::FxHashMap::default()));
+}
+
 /// The results written after an `=` in `sentence` (a number after nothing but spaces and
 /// `$`), in order: all of [`step_name`] that does not depend on the step's value. A pure
 /// function of the sentence, memoized per thread.
@@ -3077,6 +3084,36 @@ mod tests {
         let g = crate::gsm8k::extract(question, answer).unwrap().graph;
         let names = Names::new(&g);
         (g, names)
+    }
+
+    #[test]
+    fn clearing_the_memos_empties_them_and_changes_no_name() {
+        let q = "Tina buys 3 pies for $12 each. She sells them for $20 each. How much money does she make?";
+        let a = "She spends 3*12=<<3*12=36>>36 dollars.\nShe earns 3*20=<<3*20=60>>60 dollars.\nShe makes 60-36=<<60-36=24>>24 dollars.\n#### 24";
+        let g = crate::gsm8k::extract(q, a).unwrap().graph;
+        let before = Names::shared(&g);
+        let sizes = || {
+            (
+                NAMES.with(|m| m.borrow_mut().get(&g).is_some()),
+                NAMED.with(|m| m.borrow().1.len()),
+            )
+        };
+        let (kept, calls) = sizes();
+        assert!(
+            kept && calls > 0,
+            "the memos hold the names ({kept}, {calls})"
+        );
+        crate::clear_memos();
+        assert_eq!(sizes(), (false, 0), "the memos are empty");
+        STEP_RESULTS.with(|m| assert!(m.borrow().is_empty()));
+        let after = Names::shared(&g);
+        for id in g.ids() {
+            assert_eq!(
+                before.get(id).map(|n| n.phrase.clone()),
+                after.get(id).map(|n| n.phrase.clone()),
+                "{id:?}"
+            );
+        }
     }
 
     /// The node of `g` whose value is the whole number `v`.

@@ -101,6 +101,11 @@ std::thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Empties this thread's [`READINGS`].
+pub(super) fn clear_memo() {
+    READINGS.with(|m| m.borrow_mut().clear());
+}
+
 /// The reading of `q`, shared with every other reader of the same text on this thread.
 pub(super) fn reading_of(q: &str) -> Rc<Reading> {
     let hit = READINGS.with(|m| {
