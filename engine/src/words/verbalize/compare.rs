@@ -8,7 +8,7 @@ use crate::number::Number;
 use crate::text_numbers::find_numbers;
 
 use super::english::singular;
-use super::names::{lower, past, third_person, word_slices, VERB_FORMS};
+use super::names::{is_verb_form, lower, past, third_person, word_slices};
 use super::numerals::plain;
 use super::{normalize, upper_first};
 
@@ -1048,12 +1048,12 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
                 && rest[1].len() > 2
                 && !super::english::is_plural(&rest[1])
                 && !not_a_name(&rest[1])
-                && !VERB_FORMS.contains(&rest[1].as_str())
+                && !is_verb_form(&rest[1])
                 && !matches!(
                     rest[1].as_str(),
                     "remainder" | "rest" | "total" | "average" | "number" | "amount" | "sum"
                 )
-                && VERB_FORMS.contains(&rest[2].as_str()) =>
+                && is_verb_form(&rest[2]) =>
         {
             (Who::Thing(rest[1].clone()), 2)
         }
@@ -1085,7 +1085,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     if verb == "have"
         && rest.get(at + 1).is_some_and(|w| {
             let w = w.to_lowercase();
-            w.ends_with("ed") || VERB_FORMS.contains(&w.as_str())
+            w.ends_with("ed") || is_verb_form(&w)
         })
     {
         return None;

@@ -1899,11 +1899,34 @@ pub(super) const VERB_FORMS: &[&str] = &[
     "cost", "carry", "contain",
 ];
 
+/// The words of `list` as a set, built once in `cell`: a word is looked up by its hash, not
+/// compared with every one of them.
+fn word_set(
+    cell: &'static std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>>,
+    list: &'static [&'static str],
+) -> &'static rustc_hash::FxHashSet<&'static str> {
+    cell.get_or_init(|| list.iter().copied().collect())
+}
+
+/// Whether `w` is one of [`VERB_FORMS`] (as `VERB_FORMS.contains`, by hash).
+pub(super) fn is_verb_form(w: &str) -> bool {
+    static SET: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    word_set(&SET, VERB_FORMS).contains(w)
+}
+
+/// Whether `w` is one of [`NOUN_STOP`] (as `NOUN_STOP.contains`, by hash).
+fn is_noun_stop(w: &str) -> bool {
+    static SET: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    word_set(&SET, NOUN_STOP).contains(w)
+}
+
 /// Whether a clause's words hold a verb (a subject alone names nothing).
 fn has_verb(ws: &[String]) -> bool {
     ws.iter().skip(1).any(|w| {
         let l = lower(w);
-        VERB_FORMS.contains(&&*l)
+        is_verb_form(&l)
             || (l.len() > 3
                 && (l.ends_with("ed")
                     || l.ends_with("es")
@@ -2825,7 +2848,7 @@ fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
     let mut taken: Vec<String> = Vec::new();
     for (i, w) in post.iter().enumerate().take(3) {
         let lw = lower(w);
-        if NOUN_STOP.contains(&&*lw)
+        if is_noun_stop(&lw)
             || NOT_NOUNS.contains(&&*lw)
             || !lw
                 .chars()
@@ -2839,15 +2862,13 @@ fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
             let rest: Vec<String> = post[i + 1..].iter().take(6).cloned().collect();
             // `of` after the noun belongs to it (`portions of milk`).
             let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
-                Some(of)
-                    if of == "of" && rest.len() >= 2 && !NOUN_STOP.contains(&&*lower(&rest[1])) =>
-                {
+                Some(of) if of == "of" && rest.len() >= 2 && !is_noun_stop(&lower(&rest[1])) => {
                     // `gallons of green paint`: the words after `of` up to a stop word.
                     let mut j = 1;
                     while j < rest.len().min(4) {
                         let w = rest[j].to_lowercase();
-                        if NOUN_STOP.contains(&w.as_str())
-                            || VERB_FORMS.contains(&w.as_str())
+                        if is_noun_stop(&w)
+                            || is_verb_form(&w)
                             || !w.chars().all(|c| c.is_alphabetic() || c == '-')
                         {
                             break;
@@ -3078,6 +3099,23 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hashed word sets answer as the lists they are built from: every listed word, and
+    /// words near them (a prefix, a suffix, capitals, empty) that are not listed.
+    #[test]
+    fn word_sets_agree_with_their_lists() {
+        let mut probes: Vec<String> = vec![String::new(), "x".into(), "Have".into()];
+        for w in VERB_FORMS.iter().chain(NOUN_STOP) {
+            probes.push((*w).to_string());
+            probes.push(format!("{w}s"));
+            probes.push(w[..w.len() - 1].to_string());
+            probes.push(w.to_uppercase());
+        }
+        for p in &probes {
+            assert_eq!(is_verb_form(p), VERB_FORMS.contains(&p.as_str()), "{p:?}");
+            assert_eq!(is_noun_stop(p), NOUN_STOP.contains(&p.as_str()), "{p:?}");
+        }
+    }
 
     /// The graph of a GSM8K row (`question`, `answer`) and its names.
     fn named(question: &str, answer: &str) -> (Graph, Names) {
