@@ -2797,12 +2797,18 @@ impl<'a> Iterator for WordSlices<'a> {
 
 /// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
 fn strip_openers(ws: &mut Vec<String>) {
-    loop {
-        let lower: Vec<String> = ws.iter().take(2).map(|w| w.to_lowercase()).collect();
-        let two = lower.join(" ");
-        if lower.len() == 2 && OPENERS.contains(&two.as_str()) {
+    // The first two words lowercased; a two-word opener is matched at its space, without
+    // joining the words (a word holds no whitespace).
+    while let Some(first) = ws.first().map(|w| lower(w)) {
+        let second = ws.get(1).map(|w| lower(w));
+        if second.as_deref().is_some_and(|second| {
+            OPENERS.iter().any(|o| {
+                o.len() == first.len() + 1 + second.len()
+                    && o.split_once(' ') == Some((&*first, second))
+            })
+        }) {
             ws.drain(..2);
-        } else if lower.first().is_some_and(|w| OPENERS.contains(&w.as_str())) {
+        } else if OPENERS.contains(&&*first) {
             ws.remove(0);
         } else {
             break;
@@ -2906,10 +2912,12 @@ fn join_rest(rest: &[String], trailer: &Option<String>) -> String {
 
 /// A fronted clause worth keeping after the name (`After giving her friends`), lowercased.
 fn trailer(fronted: &str) -> Option<String> {
-    let ws = words_of(fronted);
-    let first = ws.first()?.to_lowercase();
+    // The words are read as slices, and counted only as far as the tests need.
+    let mut ws = word_slices(fronted);
+    let first = ws.next()?.to_lowercase();
+    let one = ws.next().is_none();
     // `Originally, the box had 43 cards`: when is part of what the number counts.
-    if ws.len() == 1
+    if one
         && matches!(
             first.as_str(),
             "originally" | "initially" | "previously" | "earlier" | "yesterday" | "today"
@@ -2933,12 +2941,15 @@ fn trailer(fronted: &str) -> Option<String> {
             | "over"
             | "with"
     );
-    if !keep || ws.len() > 7 || !find_numbers(fronted).is_empty() {
+    if !keep || word_slices(fronted).nth(7).is_some() || !find_numbers(fronted).is_empty() {
         return None;
     }
-    let mut out = ws;
-    out[0] = first;
-    Some(out.join(" "))
+    let mut out = first;
+    for w in word_slices(fronted).skip(1) {
+        out.push(' ');
+        out.push_str(w);
+    }
+    Some(out)
 }
 
 /// Whether `w` may open a subject noun phrase (`the`, `his`, `Janet's`, `each`).
@@ -3205,6 +3216,78 @@ mod tests {
                 word_slices_by_split(s),
                 "{s:?}"
             );
+        }
+    }
+
+    /// [`strip_openers`] as it was written first (each step lowercases and joins the first
+    /// two words): the reference the faster one is held to.
+    fn strip_openers_by_join(ws: &mut Vec<String>) {
+        loop {
+            let lower: Vec<String> = ws.iter().take(2).map(|w| w.to_lowercase()).collect();
+            let two = lower.join(" ");
+            if lower.len() == 2 && OPENERS.contains(&two.as_str()) {
+                ws.drain(..2);
+            } else if lower.first().is_some_and(|w| OPENERS.contains(&w.as_str())) {
+                ws.remove(0);
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// [`trailer`] as it was written first (all the words collected): the reference.
+    fn trailer_by_words(fronted: &str) -> Option<String> {
+        let ws = words_of(fronted);
+        let first = ws.first()?.to_lowercase();
+        if ws.len() == 1
+            && matches!(
+                first.as_str(),
+                "originally" | "initially" | "previously" | "earlier" | "yesterday" | "today"
+            )
+        {
+            return Some(first);
+        }
+        let keep = matches!(
+            first.as_str(),
+            "last"
+                | "next"
+                | "after"
+                | "before"
+                | "during"
+                | "in"
+                | "on"
+                | "at"
+                | "by"
+                | "for"
+                | "from"
+                | "over"
+                | "with"
+        );
+        if !keep || ws.len() > 7 || !find_numbers(fronted).is_empty() {
+            return None;
+        }
+        let mut out = ws;
+        out[0] = first;
+        Some(out.join(" "))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn strip_openers_and_trailer_agree_with_their_references(
+            ws in proptest::collection::vec(proptest::sample::select(vec![
+                "So", "so", "this", "This", "means", "in", "In", "total", "all", "together",
+                "we", "know", "then", "It", "it", "therefore,", "Today", "after", "Last", "week",
+                "she", "had", "3", "five", "Originally", "the", "É", "cats,", "“In”",
+            ]), 0..10),
+            sep in "[ \t,]{1,2}",
+        ) {
+            let mut fast: Vec<String> = ws.iter().map(|w| w.to_string()).collect();
+            let mut reference = fast.clone();
+            strip_openers(&mut fast);
+            strip_openers_by_join(&mut reference);
+            proptest::prop_assert_eq!(fast, reference);
+            let text = ws.join(&sep);
+            proptest::prop_assert_eq!(trailer(&text), trailer_by_words(&text), "{:?}", text);
         }
     }
 
