@@ -1727,6 +1727,13 @@ fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
 fn upper_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
+        // An ASCII first letter: its capital and the rest copied whole (the same text).
+        Some(f) if f.is_ascii() => {
+            let mut out = String::with_capacity(s.len());
+            out.push(f.to_ascii_uppercase());
+            out.push_str(c.as_str());
+            out
+        }
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
@@ -2555,6 +2562,19 @@ fn first_threshold(cond: &Cond) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The ASCII fast path of [`upper_first`] writes what the char-by-char one does.
+        #[test]
+        fn upper_first_is_the_first_char_uppercased(s in "[a-zA-Z0-9 é'ßǆ.]{0,12}") {
+            let mut c = s.chars();
+            let reference: String = match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect(),
+                None => String::new(),
+            };
+            proptest::prop_assert_eq!(upper_first(&s), reference);
+        }
+    }
 
     #[test]
     fn relative_amounts_read_as_the_formatted_ones() {

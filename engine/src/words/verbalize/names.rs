@@ -2245,12 +2245,17 @@ fn name_in_text_uncached(
         || post
             .first()
             .is_some_and(|w| matches!(&*lower(w), "dollars" | "dollar"));
+    // The words with the first lowercased (as `lower_first`), joined by spaces.
     let lower_pre = |ws: &[String]| -> String {
-        ws.iter()
-            .enumerate()
-            .map(|(i, w)| if i == 0 { lower_first(w) } else { w.clone() })
-            .collect::<Vec<_>>()
-            .join(" ")
+        let Some((first, rest)) = ws.split_first() else {
+            return String::new();
+        };
+        let mut out = lower_first(first);
+        for w in rest {
+            out.push(' ');
+            out.push_str(w);
+        }
+        out
     };
     // `X is 9 …` names X.
     let joined = pre.join(" ").to_lowercase();
@@ -2985,9 +2990,9 @@ fn opens_clause(w: &str) -> bool {
 
 /// `w` with a lowercase first letter, unless it is a name (or `I`).
 pub(super) fn lower_first(w: &str) -> String {
-    let l = w.to_lowercase();
+    let l = lower(w);
     if matches!(
-        l.as_str(),
+        &*l,
         "he" | "she"
             | "they"
             | "it"
@@ -3017,7 +3022,7 @@ pub(super) fn lower_first(w: &str) -> String {
             | "both"
             | "one"
     ) {
-        l
+        l.into_owned()
     } else {
         w.to_string()
     }
@@ -3269,6 +3274,23 @@ mod tests {
         let mut out = ws;
         out[0] = first;
         Some(out.join(" "))
+    }
+
+    /// [`lower_first`] lowercases a determiner or pronoun (whatever its capitals) and keeps
+    /// any other word as written.
+    #[test]
+    fn lower_first_lowercases_only_openers() {
+        for (w, out) in [
+            ("The", "the"),
+            ("THEIR", "their"),
+            ("she", "she"),
+            ("Janet", "Janet"),
+            ("Éric", "Éric"),
+            ("\u{212A}", "\u{212A}"),
+            ("", ""),
+        ] {
+            assert_eq!(lower_first(w), out, "{w:?}");
+        }
     }
 
     proptest::proptest! {
