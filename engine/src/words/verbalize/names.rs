@@ -1923,9 +1923,9 @@ fn is_noun_stop(w: &str) -> bool {
 }
 
 /// Whether a clause's words hold a verb (a subject alone names nothing).
-fn has_verb(ws: &[String]) -> bool {
+fn has_verb<S: AsRef<str>>(ws: &[S]) -> bool {
     ws.iter().skip(1).any(|w| {
-        let l = lower(w);
+        let l = lower(w.as_ref());
         is_verb_form(&l)
             || (l.len() > 3
                 && (l.ends_with("ed")
@@ -2199,7 +2199,8 @@ fn name_in_text_uncached(
         .trim()
         .trim_end_matches([',', ';', ':'])
         .trim();
-    let mut pre: Vec<String> = words_of(&pre_raw[cut..]);
+    // The clause's words as slices of the sentence (nothing allocated per word).
+    let mut pre: Vec<&str> = word_slices(&pre_raw[cut..]).collect();
     strip_openers(&mut pre);
     while pre
         .last()
@@ -2217,21 +2218,21 @@ fn name_in_text_uncached(
     }) {
         match pre.iter().position(|w| is_subject_word(&lower(w))) {
             Some(i) if i > 1 && i < pre.len() - 1 => {
-                opening = pre.drain(..i).collect();
+                opening = pre.drain(..i).map(str::to_string).collect();
                 opening[0] = opening[0].to_lowercase();
             }
             _ => return None,
         }
     }
     if pre.iter().any(|w| {
-        w.chars().any(|c| c.is_ascii_digit()) || w == "=" || NOT_IN_NAMES.contains(&&*lower(w))
+        w.chars().any(|c| c.is_ascii_digit()) || *w == "=" || NOT_IN_NAMES.contains(&&*lower(w))
     }) || pre.len() > 9
     {
         return None;
     }
     // What follows the number, to the end of its clause.
     let post_clause = clause_end(post_raw);
-    let post: Vec<String> = words_of(post_clause);
+    let post: Vec<&str> = word_slices(post_clause).collect();
     let trailer = if opening.is_empty() {
         trailer(fronted)
     } else {
@@ -2246,7 +2247,7 @@ fn name_in_text_uncached(
             .first()
             .is_some_and(|w| matches!(&*lower(w), "dollars" | "dollar"));
     // The words with the first lowercased (as `lower_first`), joined by spaces.
-    let lower_pre = |ws: &[String]| -> String {
+    let lower_pre = |ws: &[&str]| -> String {
         let Some((first, rest)) = ws.split_first() else {
             return String::new();
         };
@@ -2291,13 +2292,17 @@ fn name_in_text_uncached(
         if np.len() == 2 && !measure_head && !matches!(*c, "cost" | "costs") {
             return None;
         }
-        if np.is_empty() || np.len() > 10 || !opens_noun_phrase(&np[0]) {
+        if np.is_empty() || np.len() > 10 || !opens_noun_phrase(np[0]) {
             // `Mark is 7 years older than Amy`: not a name, maybe a clause.
             break;
         }
         if matches!(*c, "cost" | "costs") {
             return finish(
-                format!("the cost of {}{}", lower_pre(np), join_rest(&[], &trailer)),
+                format!(
+                    "the cost of {}{}",
+                    lower_pre(np),
+                    join_rest::<&str>(&[], &trailer)
+                ),
                 Measure::Money,
             );
         }
@@ -2305,7 +2310,7 @@ fn name_in_text_uncached(
             && unit.is_none()
             && np.len() >= 2
             && np[0].eq_ignore_ascii_case("the")
-            && is_plural(&lower(&np[1]))
+            && is_plural(&lower(np[1]))
             && noun_phrase(&post).is_some()
         {
             // `The boys in the class are 25 students`: the count of the boys.
@@ -2313,7 +2318,7 @@ fn name_in_text_uncached(
                 format!(
                     "the number of {}{}",
                     np[1..].join(" "),
-                    join_rest(&[], &trailer)
+                    join_rest::<&str>(&[], &trailer)
                 ),
                 Measure::Count,
             );
@@ -2328,7 +2333,11 @@ fn name_in_text_uncached(
         });
         if let (Some(d), Some(u)) = (dimension, &unit) {
             return finish(
-                format!("the {d} of {}{}", lower_pre(np), join_rest(&[], &trailer)),
+                format!(
+                    "the {d} of {}{}",
+                    lower_pre(np),
+                    join_rest::<&str>(&[], &trailer)
+                ),
                 Measure::Unit(u.clone()),
             );
         }
@@ -2339,7 +2348,11 @@ fn name_in_text_uncached(
             // `The deck is 1200 square feet`: its area.
             let unit = post.get(1).map(|u| format!("square {}", u.to_lowercase()));
             return finish(
-                format!("the area of {}{}", lower_pre(np), join_rest(&[], &trailer)),
+                format!(
+                    "the area of {}{}",
+                    lower_pre(np),
+                    join_rest::<&str>(&[], &trailer)
+                ),
                 unit.map_or(Measure::Plain, Measure::Unit),
             );
         }
@@ -2355,7 +2368,7 @@ fn name_in_text_uncached(
             Measure::Plain
         };
         return finish(
-            format!("{}{}", lower_pre(np), join_rest(&[], &trailer)),
+            format!("{}{}", lower_pre(np), join_rest::<&str>(&[], &trailer)),
             measure,
         );
     }
@@ -2363,7 +2376,7 @@ fn name_in_text_uncached(
         // `She makes $18 every day` names "the amount of money she makes every day".
         // `buys a hat for $12.50` is a price, not an amount someone has.
         if pre.len() < 2
-            || !opens_clause(&pre[0])
+            || !opens_clause(pre[0])
             || !has_verb(&pre)
             || pre.last().is_some_and(|w| {
                 matches!(
@@ -2390,11 +2403,11 @@ fn name_in_text_uncached(
         {
             return None;
         }
-        let rest: Vec<String> = post
+        let rest: Vec<&str> = post
             .iter()
             .take_while(|w| !w.eq_ignore_ascii_case("and"))
             .filter(|w| !matches!(&*lower(w), "dollars" | "dollar"))
-            .cloned()
+            .copied()
             .collect();
         let clause = Clause {
             doer: super::upper_first(&lower_pre(&pre)),
@@ -2459,14 +2472,14 @@ fn name_in_text_uncached(
             return None;
         }
         return finish(
-            format!("{what} {noun}{}", join_rest(&[], &trailer)),
+            format!("{what} {noun}{}", join_rest::<&str>(&[], &trailer)),
             Measure::Count,
         );
     }
     if pre.len() < 2
-        || !opens_clause(&pre[0])
+        || !opens_clause(pre[0])
         || !has_verb(pre)
-        || pre.last().is_some_and(|w| w == "to")
+        || pre.last().is_some_and(|w| *w == "to")
     {
         return None;
     }
@@ -2801,11 +2814,11 @@ impl<'a> Iterator for WordSlices<'a> {
 }
 
 /// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
-fn strip_openers(ws: &mut Vec<String>) {
+fn strip_openers<S: AsRef<str>>(ws: &mut Vec<S>) {
     // The first two words lowercased; a two-word opener is matched at its space, without
     // joining the words (a word holds no whitespace).
-    while let Some(first) = ws.first().map(|w| lower(w)) {
-        let second = ws.get(1).map(|w| lower(w));
+    while let Some(first) = ws.first().map(|w| lower(w.as_ref())) {
+        let second = ws.get(1).map(|w| lower(w.as_ref()));
         if second.as_deref().is_some_and(|second| {
             OPENERS.iter().any(|o| {
                 o.len() == first.len() + 1 + second.len()
@@ -2855,10 +2868,10 @@ fn clause_end(s: &str) -> &str {
 }
 
 /// The plural noun (with up to two words before it) that opens `post`, and the words after.
-fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
+fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<String>)> {
     let mut taken: Vec<String> = Vec::new();
     for (i, w) in post.iter().enumerate().take(3) {
-        let lw = lower(w);
+        let lw = lower(w.as_ref());
         if is_noun_stop(&lw)
             || NOT_NOUNS.contains(&&*lw)
             || !lw
@@ -2870,7 +2883,11 @@ fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
         let plural = is_plural(&lw);
         taken.push(lw.into_owned());
         if plural {
-            let rest: Vec<String> = post[i + 1..].iter().take(6).cloned().collect();
+            let rest: Vec<String> = post[i + 1..]
+                .iter()
+                .take(6)
+                .map(|w| w.as_ref().to_string())
+                .collect();
             // `of` after the noun belongs to it (`portions of milk`).
             let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
                 Some(of) if of == "of" && rest.len() >= 2 && !is_noun_stop(&lower(&rest[1])) => {
@@ -2902,11 +2919,11 @@ fn noun_phrase(post: &[String]) -> Option<(String, Vec<String>)> {
 }
 
 /// The words after a name, then a fronted time clause (`after giving her friends`).
-fn join_rest(rest: &[String], trailer: &Option<String>) -> String {
+fn join_rest<S: AsRef<str>>(rest: &[S], trailer: &Option<String>) -> String {
     let mut s = String::new();
     for w in rest {
         s.push(' ');
-        s.push_str(w);
+        s.push_str(w.as_ref());
     }
     if let Some(t) = trailer {
         s.push(' ');
