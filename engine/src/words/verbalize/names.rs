@@ -2642,21 +2642,26 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
     // agree with.
     // (The words `ws` are read once, not split again for each test.)
-    if !phrase.as_bytes().windows(4).any(|w| w == b" of ")
-        && ws
-            .last()
-            .is_some_and(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && is_plural(w))
+    // (The last word is tested before the phrase is searched for ` of `.)
+    if ws
+        .last()
+        .is_some_and(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && is_plural(w))
+        && !phrase.as_bytes().windows(4).any(|w| w == b" of ")
     {
         return None;
     }
     // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
     // each taller`: a difference, not a quantity.
-    if ws.iter().any(|w| COMPARATIVES.contains(w)) {
+    // (Every comparative ends in `er`: other words are not looked up.)
+    if ws
+        .iter()
+        .any(|w| w.ends_with("er") && COMPARATIVES.contains(w))
+    {
         return None;
     }
     let n = ws.len();
+    // (The numbers are looked for last: every other test is cheaper.)
     if !(2..=16).contains(&n)
-        || !find_numbers(&phrase).is_empty()
         || phrase
             .chars()
             .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
@@ -2695,6 +2700,7 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
             .iter()
             .any(|w| matches!(*w, "that" | "which" | "who" | "how" | "what"))
         || ws.last().is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
+        || !find_numbers(&phrase).is_empty()
     {
         return None;
     }
@@ -3291,6 +3297,18 @@ mod tests {
         let mut out = ws;
         out[0] = first;
         Some(out.join(" "))
+    }
+
+    /// `finish` looks up only words ending in `er` among [`COMPARATIVES`]: every one does,
+    /// and a phrase holding one is still refused.
+    #[test]
+    fn comparatives_end_in_er_and_are_refused() {
+        for c in COMPARATIVES {
+            assert!(c.ends_with("er"), "{c}");
+            let phrase = format!("the number of feet the tree is {c}");
+            assert!(finish(phrase, Measure::Plain).is_none(), "{c}");
+        }
+        assert!(finish("the number of apples she picks".into(), Measure::Count).is_some());
     }
 
     /// [`lower_first`] lowercases a determiner or pronoun (whatever its capitals) and keeps
