@@ -2251,7 +2251,8 @@ fn name_in_text_uncached(
         let Some((first, rest)) = ws.split_first() else {
             return String::new();
         };
-        let mut out = lower_first(first);
+        let mut out = String::with_capacity(ws.iter().map(|w| w.len() + 1).sum());
+        out.push_str(&lower_first_cow(first));
         for w in rest {
             out.push(' ');
             out.push_str(w);
@@ -2409,17 +2410,16 @@ fn name_in_text_uncached(
             .filter(|w| !matches!(&*lower(w), "dollars" | "dollar"))
             .copied()
             .collect();
+        // (The clause's words and the rest, each written once for the clause and the name.)
+        let said = lower_pre(&pre);
+        let tail = join_rest(&rest, &trailer);
         let clause = Clause {
-            doer: super::upper_first(&lower_pre(&pre)),
+            doer: super::upper_first(&said),
             noun: String::new(),
-            rest: join_rest(&rest, &trailer).trim().to_string(),
+            rest: tail.trim().to_string(),
         };
         return finish_with(
-            format!(
-                "the amount of money {}{}",
-                lower_pre(&pre),
-                join_rest(&rest, &trailer)
-            ),
+            format!("the amount of money {said}{tail}"),
             Measure::Money,
             clause,
         );
@@ -2483,18 +2483,16 @@ fn name_in_text_uncached(
     {
         return None;
     }
-    let phrase = format!(
-        "{what} {noun} {}{}",
-        lower_pre(pre),
-        join_rest(&rest, &trailer)
-    );
+    let said = lower_pre(pre);
+    let tail = join_rest(&rest, &trailer);
+    let phrase = format!("{what} {noun} {said}{tail}");
     if total {
         return finish(phrase, Measure::Count);
     }
     let clause = Clause {
-        doer: super::upper_first(&lower_pre(pre)),
+        doer: super::upper_first(&said),
         noun: noun.clone(),
-        rest: join_rest(&rest, &trailer).trim().to_string(),
+        rest: tail.trim().to_string(),
     };
     finish_with(phrase, Measure::Count, clause)
 }
@@ -3013,6 +3011,11 @@ fn opens_clause(w: &str) -> bool {
 
 /// `w` with a lowercase first letter, unless it is a name (or `I`).
 pub(super) fn lower_first(w: &str) -> String {
+    lower_first_cow(w).into_owned()
+}
+
+/// [`lower_first`], borrowing `w` where it stays as written.
+fn lower_first_cow(w: &str) -> std::borrow::Cow<'_, str> {
     let l = lower(w);
     if matches!(
         &*l,
@@ -3045,9 +3048,9 @@ pub(super) fn lower_first(w: &str) -> String {
             | "both"
             | "one"
     ) {
-        l.into_owned()
+        l
     } else {
-        w.to_string()
+        std::borrow::Cow::Borrowed(w)
     }
 }
 
