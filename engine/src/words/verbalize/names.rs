@@ -2461,7 +2461,7 @@ fn name_in_text_uncached(
     // `… in Ms. Smith's class`: a sentence cut after a title has lost its name.
     if rest
         .last()
-        .is_some_and(|w| matches!(w.as_str(), "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Mt"))
+        .is_some_and(|w| matches!(*w, "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Mt"))
     {
         return None;
     }
@@ -2872,8 +2872,9 @@ fn clause_end(s: &str) -> &str {
 }
 
 /// The plural noun (with up to two words before it) that opens `post`, and the words after.
-fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<String>)> {
-    let mut taken: Vec<String> = Vec::new();
+fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<&str>)> {
+    // The words taken, lowercased and joined by spaces as they come.
+    let mut taken = String::new();
     for (i, w) in post.iter().enumerate().take(3) {
         let lw = lower(w.as_ref());
         if is_noun_stop(&lw)
@@ -2885,16 +2886,16 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<String>)> {
             return None;
         }
         let plural = is_plural(&lw);
-        taken.push(lw.into_owned());
+        // (Word `i` follows the `i` words taken before it.)
+        if i > 0 {
+            taken.push(' ');
+        }
+        taken.push_str(&lw);
         if plural {
-            let rest: Vec<String> = post[i + 1..]
-                .iter()
-                .take(6)
-                .map(|w| w.as_ref().to_string())
-                .collect();
+            let rest: Vec<&str> = post[i + 1..].iter().take(6).map(|w| w.as_ref()).collect();
             // `of` after the noun belongs to it (`portions of milk`).
-            let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
-                Some(of) if of == "of" && rest.len() >= 2 && !is_noun_stop(&lower(&rest[1])) => {
+            let (noun, rest) = match rest.first().map(|w| lower(w)) {
+                Some(of) if of == "of" && rest.len() >= 2 && !is_noun_stop(&lower(rest[1])) => {
                     // `gallons of green paint`: the words after `of` up to a stop word.
                     let mut j = 1;
                     while j < rest.len().min(4) {
@@ -2910,11 +2911,11 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<String>)> {
                     let of_words: Vec<String> =
                         rest[1..j].iter().map(|w| w.to_lowercase()).collect();
                     (
-                        format!("{} of {}", taken.join(" "), of_words.join(" ")),
+                        format!("{taken} of {}", of_words.join(" ")),
                         rest[j..].to_vec(),
                     )
                 }
-                _ => (taken.join(" "), rest),
+                _ => (taken, rest),
             };
             return Some((noun, rest));
         }
@@ -3328,6 +3329,71 @@ mod tests {
             ("", ""),
         ] {
             assert_eq!(lower_first(w), out, "{w:?}");
+        }
+    }
+
+    /// [`noun_phrase`] as it was written first (words collected and joined as `String`s):
+    /// the reference.
+    fn noun_phrase_by_strings(post: &[String]) -> Option<(String, Vec<String>)> {
+        let mut taken: Vec<String> = Vec::new();
+        for (i, w) in post.iter().enumerate().take(3) {
+            let lw = w.to_lowercase();
+            if NOUN_STOP.contains(&lw.as_str())
+                || NOT_NOUNS.contains(&lw.as_str())
+                || !lw
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
+            {
+                return None;
+            }
+            let plural = is_plural(&lw);
+            taken.push(lw);
+            if plural {
+                let rest: Vec<String> = post[i + 1..].iter().take(6).cloned().collect();
+                let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
+                    Some(of)
+                        if of == "of"
+                            && rest.len() >= 2
+                            && !NOUN_STOP.contains(&rest[1].to_lowercase().as_str()) =>
+                    {
+                        let mut j = 1;
+                        while j < rest.len().min(4) {
+                            let w = rest[j].to_lowercase();
+                            if NOUN_STOP.contains(&w.as_str())
+                                || VERB_FORMS.contains(&w.as_str())
+                                || !w.chars().all(|c| c.is_alphabetic() || c == '-')
+                            {
+                                break;
+                            }
+                            j += 1;
+                        }
+                        let of_words: Vec<String> =
+                            rest[1..j].iter().map(|w| w.to_lowercase()).collect();
+                        (
+                            format!("{} of {}", taken.join(" "), of_words.join(" ")),
+                            rest[j..].to_vec(),
+                        )
+                    }
+                    _ => (taken.join(" "), rest),
+                };
+                return Some((noun, rest));
+            }
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn noun_phrase_agrees_with_its_reference(
+            post in proptest::collection::vec(proptest::sample::select(vec![
+                "", "Red", "green", "apples", "Gallons", "of", "OF", "paint", "the", "left",
+                "are", "has", "boxes", "cups", "and", "Mr", "dollars", "it's", "x-rays",
+            ]), 0..9),
+        ) {
+            let post: Vec<String> = post.iter().map(|w| w.to_string()).collect();
+            let fast = noun_phrase(&post)
+                .map(|(n, r)| (n, r.iter().map(|w| w.to_string()).collect::<Vec<_>>()));
+            proptest::prop_assert_eq!(fast, noun_phrase_by_strings(&post));
         }
     }
 
