@@ -311,13 +311,7 @@ pub fn interventions(data: &[u8]) {
                 let _ = verdict::consistency(original, &g, &v.text);
                 let _ = verbalize::validate(original, &g, &v.text);
             }
-            let cfg = CurriculumConfig {
-                rounds: 2,
-                per_problem: 1,
-                seed: data.len() as u64,
-                ..CurriculumConfig::default()
-            };
-            for chain in generate(&g, "fuzz", &cfg).expect("2 rounds are valid") {
+            for chain in generate(&g, "fuzz", &two_rounds(data)).expect("2 rounds are valid") {
                 for v in &chain.variants {
                     assert_eq!(v.operations.len() as u32, v.round);
                     assert_eq!(v.answer, v.graph.answer_value());
@@ -368,13 +362,7 @@ pub fn words_row(data: &[u8]) {
                 "a quantity's name changes between two readings"
             );
         }
-        let cfg = CurriculumConfig {
-            rounds: 2,
-            per_problem: 1,
-            seed: data.len() as u64,
-            ..CurriculumConfig::default()
-        };
-        for chain in generate(&g, "fuzz", &cfg).expect("2 rounds are valid") {
+        for chain in generate(&g, "fuzz", &two_rounds(data)).expect("2 rounds are valid") {
             for v in &chain.variants {
                 let Ok(words) = engine::records::offline_words(&g, v) else {
                     continue;
@@ -393,4 +381,15 @@ pub fn words_row(data: &[u8]) {
             }
         }
     });
+}
+
+/// The short curriculum the targets grow from a graph: 2 rounds, one chain, seeded by the
+/// input's length.
+fn two_rounds(data: &[u8]) -> CurriculumConfig {
+    CurriculumConfig {
+        rounds: 2,
+        per_problem: 1,
+        seed: data.len() as u64,
+        ..CurriculumConfig::default()
+    }
 }

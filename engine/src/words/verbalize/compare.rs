@@ -1155,7 +1155,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
 /// numbers, days or titles); `None` when it names none or several.
 fn only_person(text: &str) -> Option<String> {
     let mut found: Option<String> = None;
-    for mut w in word_slices(text) {
+    for w in word_slices(text) {
         // A word that opens with an ASCII letter or digit keeps it when trimmed (only other
         // chars are trimmed from its start): one opening with no capital names no one.
         if w.as_bytes()
@@ -1164,28 +1164,34 @@ fn only_person(text: &str) -> Option<String> {
         {
             continue;
         }
-        // `trim_end_matches` of each ending, without building a substring searcher a word.
-        while let Some(rest) = w.strip_suffix("'s") {
-            w = rest;
-        }
-        while let Some(rest) = w.strip_suffix("’s") {
-            w = rest;
-        }
-        let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-        if w.len() < 2
-            || !w.starts_with(|c: char| c.is_uppercase())
-            || !w.chars().all(char::is_alphabetic)
-            || w.chars().skip(1).any(char::is_uppercase)
-            || not_a_capitalised_name(w)
-        {
+        let Some(w) = person_in(w) else {
             continue;
-        }
+        };
         match &found {
             Some(f) if f != w => return None,
             _ => found = Some(w.to_string()),
         }
     }
     found
+}
+
+/// The person word `w` names, trimmed (`Ann's` → `Ann`): a capitalised word of letters that
+/// is not a sentence opener, number, day or title.
+fn person_in(mut w: &str) -> Option<&str> {
+    // `trim_end_matches` of each ending, without building a substring searcher a word.
+    while let Some(rest) = w.strip_suffix("'s") {
+        w = rest;
+    }
+    while let Some(rest) = w.strip_suffix("’s") {
+        w = rest;
+    }
+    let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+    let person = w.len() >= 2
+        && w.starts_with(|c: char| c.is_uppercase())
+        && w.chars().all(char::is_alphabetic)
+        && !w.chars().skip(1).any(char::is_uppercase)
+        && !not_a_capitalised_name(w);
+    person.then_some(w)
 }
 
 /// The word [`amount`] compares change `f` with (`than`, `as`), when it can say it: all
@@ -1402,22 +1408,10 @@ mod tests {
     /// [`super::only_person`] as first written: every word trimmed before it is read.
     fn only_person_of_every_word(text: &str) -> Option<String> {
         let mut found: Option<String> = None;
-        for mut w in super::word_slices(text) {
-            while let Some(rest) = w.strip_suffix("'s") {
-                w = rest;
-            }
-            while let Some(rest) = w.strip_suffix("’s") {
-                w = rest;
-            }
-            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-            if w.len() < 2
-                || !w.starts_with(|c: char| c.is_uppercase())
-                || !w.chars().all(char::is_alphabetic)
-                || w.chars().skip(1).any(char::is_uppercase)
-                || super::not_a_capitalised_name(w)
-            {
+        for w in super::word_slices(text) {
+            let Some(w) = super::person_in(w) else {
                 continue;
-            }
+            };
             match &found {
                 Some(f) if f != w => return None,
                 _ => found = Some(w.to_string()),

@@ -2937,6 +2937,24 @@ fn join_rest<S: AsRef<str>>(rest: &[S], trailer: &Option<String>) -> String {
     s
 }
 
+/// A fronted word kept after a name on its own (`Originally, the box had 43 cards`: when is
+/// part of what the number counts).
+const TRAILER_ALONE: &[&str] = &[
+    "originally",
+    "initially",
+    "previously",
+    "earlier",
+    "yesterday",
+    "today",
+];
+
+/// The words a fronted clause worth keeping after a name opens with (`After giving her
+/// friends`, `In March`).
+const TRAILER_OPENERS: &[&str] = &[
+    "last", "next", "after", "before", "during", "in", "on", "at", "by", "for", "from", "over",
+    "with",
+];
+
 /// A fronted clause worth keeping after the name (`After giving her friends`), lowercased.
 fn trailer(fronted: &str) -> Option<String> {
     // The words are read as slices, and counted only as far as the tests need.
@@ -2944,30 +2962,10 @@ fn trailer(fronted: &str) -> Option<String> {
     let first = ws.next()?.to_lowercase();
     let one = ws.next().is_none();
     // `Originally, the box had 43 cards`: when is part of what the number counts.
-    if one
-        && matches!(
-            first.as_str(),
-            "originally" | "initially" | "previously" | "earlier" | "yesterday" | "today"
-        )
-    {
+    if one && TRAILER_ALONE.contains(&first.as_str()) {
         return Some(first);
     }
-    let keep = matches!(
-        first.as_str(),
-        "last"
-            | "next"
-            | "after"
-            | "before"
-            | "during"
-            | "in"
-            | "on"
-            | "at"
-            | "by"
-            | "for"
-            | "from"
-            | "over"
-            | "with"
-    );
+    let keep = TRAILER_OPENERS.contains(&first.as_str());
     if !keep || word_slices(fronted).nth(7).is_some() || !find_numbers(fronted).is_empty() {
         return None;
     }
@@ -3271,30 +3269,10 @@ mod tests {
     fn trailer_by_words(fronted: &str) -> Option<String> {
         let ws = words_of(fronted);
         let first = ws.first()?.to_lowercase();
-        if ws.len() == 1
-            && matches!(
-                first.as_str(),
-                "originally" | "initially" | "previously" | "earlier" | "yesterday" | "today"
-            )
-        {
+        if ws.len() == 1 && super::TRAILER_ALONE.contains(&first.as_str()) {
             return Some(first);
         }
-        let keep = matches!(
-            first.as_str(),
-            "last"
-                | "next"
-                | "after"
-                | "before"
-                | "during"
-                | "in"
-                | "on"
-                | "at"
-                | "by"
-                | "for"
-                | "from"
-                | "over"
-                | "with"
-        );
+        let keep = super::TRAILER_OPENERS.contains(&first.as_str());
         if !keep || ws.len() > 7 || !find_numbers(fronted).is_empty() {
             return None;
         }
