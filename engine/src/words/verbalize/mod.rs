@@ -1966,20 +1966,16 @@ fn changes_asked(fs: &[ProxyFn], noun: Option<&str>) -> Option<String> {
         Some(n) => format!("that number of {n}"),
         None => "that amount".to_string(),
     };
-    // `1 more box of peaches`, `3 more boxes of peaches`, `$5 more`.
-    let amount = match noun {
-        Some(n) if k == Number::ONE => format!("1 {}", singular_head(n)),
-        Some(n) => format!("{} {n}", plain(k)),
-        None => format!("${}", money_digits(k)),
-    };
-    let more = match noun {
-        Some(n) if k == Number::ONE => format!("1 more {}", singular_head(n)),
-        Some(n) => format!("{} more {n}", plain(k)),
-        None => format!("${} more", money_digits(k)),
+    // `1 box of peaches`, `3 boxes of peaches`, `$5`; added, `1 more box of peaches`,
+    // `$5 more`.
+    let (count, things) = match noun {
+        Some(n) if k == Number::ONE => ("1".to_string(), format!(" {}", singular_head(n))),
+        Some(n) => (plain(k), format!(" {n}")),
+        None => (format!("${}", money_digits(k)), String::new()),
     };
     let change = match op {
-        ProxyOp::Add => format!("{more} were added to that"),
-        ProxyOp::Sub => format!("{amount} were taken away from that"),
+        ProxyOp::Add => format!("{count} more{things} were added to that"),
+        ProxyOp::Sub => format!("{count}{things} were taken away from that"),
         ProxyOp::Mul if k == Number::int(2) => format!("{subject} were doubled"),
         ProxyOp::Mul if k == Number::int(3) => format!("{subject} were tripled"),
         ProxyOp::Mul => format!("{subject} were multiplied by {}", plain(k)),
@@ -2204,14 +2200,11 @@ fn instructions_in(fs: &[ProxyFn], money: bool) -> String {
         .iter()
         .map(|f| {
             let (op, k) = normalize(f.op, f.k);
-            let ks = if money {
+            // Amounts added or taken away are money; factors are plain numbers.
+            let ks = if money && matches!(op, ProxyOp::Add | ProxyOp::Sub) {
                 format!("${}", money_digits(k))
             } else {
                 plain(k)
-            };
-            let ks = match op {
-                ProxyOp::Mul | ProxyOp::Div => plain(k),
-                ProxyOp::Add | ProxyOp::Sub => ks,
             };
             match op {
                 ProxyOp::Add => format!("add {ks} to it"),
