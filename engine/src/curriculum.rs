@@ -13,6 +13,7 @@ use crate::graph::{Graph, Metrics, NodeId, NodeKind};
 use crate::intervene::{Intervention, InterventionError};
 use crate::number::Number;
 use crate::sample::{build_refused, sample_draw, Draw, DrawRoom, Drawn, SampleKind, MAX_DRAWS};
+use crate::verbalize::Sayable;
 
 /// Curriculum settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +186,64 @@ fn critical_path_into(g: &Graph, levels: &[u32], down: &[i64], path: &mut Vec<No
     }));
 }
 
+/// Fills `bases` with, per node of `g`, its [`crate::verbalize::names::base`] (the quantity a
+/// proxy changes: down its chain of first operands), in one pass in evaluation order (an
+/// operand comes before its readers).
+fn fill_bases(g: &Graph, bases: &mut Vec<NodeId>) {
+    bases.clear();
+    bases.extend(g.ids());
+    for &id in g.order() {
+        let node = g.node(id);
+        if let (NodeKind::Proxy { .. }, Some(&o)) = (&node.kind, node.operands.first()) {
+            bases[id.index()] = bases[o.index()];
+        }
+    }
+}
+
+/// [`fill_bases`], and `watched` with the nodes of `g` that [`Sayable::watches`].
+fn fill_watched(sayable: &Sayable, g: &Graph, bases: &mut Vec<NodeId>, watched: &mut Vec<NodeId>) {
+    fill_bases(g, bases);
+    watched.clear();
+    watched.extend(g.ids().filter(|&id| sayable.watches(id, bases[id.index()])));
+}
+
+/// The base ([`crate::verbalize::names::base`]) of `p` in `graph`, given `bases`, those of
+/// every node before it: its first operand's for a proxy (`None` when `p` is not the last
+/// node of `graph` or not a proxy).
+fn base_of_added(graph: &Graph, bases: &[NodeId], p: NodeId) -> Option<NodeId> {
+    if p.index() + 1 != graph.len() || bases.len() != p.index() {
+        return None;
+    }
+    let node = graph.node(p);
+    match (&node.kind, node.operands.first()) {
+        (NodeKind::Proxy { .. }, Some(&o)) => bases.get(o.index()).copied(),
+        _ => None,
+    }
+}
+
+/// [`Sayable::within_bounds`] of `graph`, the graph `bases` and `watched` are of
+/// ([`fill_watched`]) with one proxy `added` grafted: a graft changes neither of any other
+/// node, so only the watched nodes and `added` are tested (all of them, when `graph` is not
+/// such a graph).
+fn within_bounds_after(
+    sayable: &Sayable,
+    graph: &Graph,
+    bases: &[NodeId],
+    watched: &[NodeId],
+    added: NodeId,
+) -> bool {
+    match base_of_added(graph, bases, added) {
+        Some(u) => sayable.within_bounds_watched(
+            graph,
+            watched
+                .iter()
+                .map(|&id| (id, bases[id.index()]))
+                .chain(sayable.watches(added, u).then_some((added, u))),
+        ),
+        None => sayable.within_bounds(graph),
+    }
+}
+
 /// The most changes the curriculum stacks on one quantity that is not the asked-for one.
 const MAX_STORY: usize = 3;
 
@@ -288,6 +347,11 @@ pub fn generate(
     let mut least: Vec<NodeId> = Vec::with_capacity(room);
     let mut all: Vec<NodeId> = Vec::with_capacity(room);
     let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
+    // Per node of the current graph, its base; and the nodes `within_bounds` can fail on.
+    // A graft keeps both of every node it does not add (a reader of the grafted node that
+    // is a proxy reads the new proxy, whose base is the grafted node's).
+    let mut bases: Vec<NodeId> = Vec::with_capacity(room);
+    let mut watched: Vec<NodeId> = Vec::with_capacity(room);
     let mut draw_room = DrawRoom::with_capacity(room);
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
@@ -302,13 +366,14 @@ pub fn generate(
         // Likewise the distances to the answer (which also mark the nodes it depends on).
         let mut down = Vec::with_capacity(room);
         fill_down(original, &mut down);
+        fill_watched(&sayable, original, &mut bases, &mut watched);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
             critical_path_into(current, &levels, &down, &mut path);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
-            let answer_base = crate::verbalize::names::base(current, current.answer());
+            let answer_base = bases[current.answer().index()];
             // Per quantity, how many changes it has had: counted once however many nodes of
             // the path (the quantity and its proxies) share it.
             let mut buf = [usize::MAX; 64];
@@ -330,7 +395,7 @@ pub fn generate(
             // Per node of the path, how many changes its quantity has had.
             counted.clear();
             counted.extend(path.iter().map(|&id| {
-                let u = crate::verbalize::names::base(current, id);
+                let u = bases[id.index()];
                 (id, chain_of(u), u == answer_base)
             }));
             let answer_chain = chain_of(answer_base);
@@ -339,7 +404,7 @@ pub fn generate(
                 counted
                     .iter()
                     .filter(|&&(id, n, asked)| {
-                        sayable.can_graft(current, id) && (asked || n < MAX_STORY)
+                        sayable.can_graft_base(bases[id.index()]) && (asked || n < MAX_STORY)
                     })
                     .map(|&(id, n, _)| (id, n)),
             );
@@ -348,7 +413,7 @@ pub fn generate(
                 targets.extend(
                     counted
                         .iter()
-                        .filter(|&&(id, _, _)| sayable.can_graft_on_answer(current, id))
+                        .filter(|&&(id, _, _)| sayable.can_graft_on_answer_base(bases[id.index()]))
                         .map(|&(id, n, _)| (id, n)),
                 );
             }
@@ -388,6 +453,13 @@ pub fn generate(
             }
             tries[tiers] = &all;
             tiers += 1;
+            // The node a graft adds (the last of the new graph).
+            let added = NodeId(current.len() as u32);
+            let within_bounds = |graph: &Graph| {
+                let fast = within_bounds_after(&sayable, graph, &bases, &watched, added);
+                debug_assert_eq!(fast, sayable.within_bounds(graph));
+                fast
+            };
             let mut drawn = None;
             'draw: for (tier, &t) in tries[..tiers].iter().enumerate() {
                 let comparing = compare_first && tier == 0;
@@ -419,7 +491,7 @@ pub fn generate(
                         // Refused: it undoes the change before it.
                         None => true,
                         Some(graph) => {
-                            !sayable.within_bounds(graph)
+                            !within_bounds(graph)
                                 || comparing && !compares.is_some_and(|c| c.compares(graph))
                         }
                     });
@@ -433,8 +505,6 @@ pub fn generate(
                 }
             }
             let Some(drawn) = drawn else { break };
-            // The node a graft adds (the last of the new graph).
-            let added = NodeId(current.len() as u32);
             // A kept draw whose graph was not built (a poor one, the last drawn) is built now.
             let made = match drawn {
                 Ok(Drawn {
@@ -455,6 +525,15 @@ pub fn generate(
                 }
             };
             operations.push(intervention);
+            match base_of_added(&graph, &bases, added) {
+                Some(u) => {
+                    bases.push(u);
+                    if sayable.watches(added, u) {
+                        watched.push(added);
+                    }
+                }
+                None => fill_watched(&sayable, &graph, &mut bases, &mut watched),
+            }
             // A graft adds one node, the last: only the levels from it on move.
             graph.levels_after_adding(&mut levels, added);
             variants.push(Variant {
@@ -603,6 +682,83 @@ mod tests {
             }
         }
         assert!(longest >= 3);
+    }
+
+    #[test]
+    fn bounds_of_the_watched_nodes_are_within_bounds() {
+        use crate::graph::{ProxyFn, ProxyOp};
+        use crate::intervene::{intervene, Intervention};
+        use crate::verbalize::names;
+        // Problems with capped units, parts of wholes, and compared people.
+        let problems = [
+            ("Evelyn works 5 days a week. She uses 3 sheets of paper each day. How many sheets does she use in a week?",
+             "She uses 5 * 3 = <<5*3=15>>15 sheets in a week.\n#### 15"),
+            ("Tom has a 100-foot fence. Ben whitewashed 10 feet of it. How many feet are left?",
+             "There are 100 - 10 = <<100-10=90>>90 feet left.\n#### 90"),
+            ("There are 25 roses in a garden. There are 40 tulips. There are 35 daisies. What percentage of flowers are not roses?",
+             "There are 25+40+35=<<25+40+35=100>>100 flowers total.\nThere are 40+35=<<40+35=75>>75 flowers that are not roses.\nTherefore, (75/100)*100=<<(75/100)*100=75>>75% of the flowers are not roses.\n#### 75"),
+            ("Mark has 12 apples. He gives a third of them to Ann and eats 2. How many apples does Mark have left?",
+             "He gives 12/3=<<12/3=4>>4 apples.\nHe has 12-4-2=<<12-4-2=6>>6 apples left.\n#### 6"),
+            ("Anna sleeps 8 hours a day. She reads 2 hours a day. How many hours a week does she sleep and read?",
+             "She spends 8+2=<<8+2=10>>10 hours a day.\nIn a week that is 10*7=<<10*7=70>>70 hours.\n#### 70"),
+        ];
+        let fs = [
+            (ProxyOp::Add, 1),
+            (ProxyOp::Add, 90),
+            (ProxyOp::Sub, 7),
+            (ProxyOp::Mul, 3),
+            (ProxyOp::Div, 2),
+        ];
+        let (mut checked, mut out) = (0, 0);
+        for (q, a) in problems {
+            let g = crate::gsm8k::extract(q, a).unwrap().graph;
+            let sayable = Sayable::new(&g);
+            let cfg = CurriculumConfig {
+                rounds: 6,
+                per_problem: 3,
+                seed: 11,
+                constraints: Constraints::none(),
+            };
+            let mut graphs = vec![g.clone()];
+            for c in generate(&g, "bounds", &cfg).unwrap() {
+                graphs.extend(c.variants.into_iter().map(|v| v.graph));
+            }
+            for cur in &graphs {
+                let (mut bases, mut watched) = (Vec::new(), Vec::new());
+                fill_watched(&sayable, cur, &mut bases, &mut watched);
+                for id in cur.ids() {
+                    assert_eq!(bases[id.index()], names::base(cur, id));
+                }
+                let added = NodeId(cur.len() as u32);
+                for t in cur.ids() {
+                    for (op, k) in fs {
+                        let f = ProxyFn {
+                            op,
+                            k: Number::int(k),
+                        };
+                        let Ok((h, _)) = intervene(cur, &Intervention::Graft { node: t, f }) else {
+                            continue;
+                        };
+                        // The bases the curriculum keeps are those of the new graph.
+                        let mut kept = bases.clone();
+                        kept.push(base_of_added(&h, &bases, added).unwrap());
+                        let (mut again, mut watched_again) = (Vec::new(), Vec::new());
+                        fill_watched(&sayable, &h, &mut again, &mut watched_again);
+                        assert_eq!(kept, again);
+                        let fast = within_bounds_after(&sayable, &h, &bases, &watched, added);
+                        assert_eq!(fast, sayable.within_bounds(&h), "{q}: {t} {f}");
+                        checked += 1;
+                        out += usize::from(!fast);
+                    }
+                }
+                // Not a graft of `cur`: every node is tested.
+                assert_eq!(
+                    within_bounds_after(&sayable, &g, &bases, &watched, added),
+                    sayable.within_bounds(&g)
+                );
+            }
+        }
+        assert!(out > 0 && out < checked, "{out} of {checked} out of bounds");
     }
 
     #[test]

@@ -515,32 +515,61 @@ impl Sayable {
     /// an age of 100) and every changed part within its whole (what is left of something, a
     /// fraction of it).
     pub fn within_bounds(&self, g: &Graph) -> bool {
-        g.ids().all(|id| {
-            let u = names::base(g, id);
-            let capped = match self.caps.get(u.index()).copied().flatten() {
-                Some(cap) => g.value(id) <= cap,
-                None => true,
-            };
-            // A part changed past its whole: 620 pieces not placed of a 300-piece puzzle, 180
-            // feet left of a 100-foot fence. (New people compared with the asked-for one
-            // are not parts of anything.)
-            let part = id != u
-                && !(u == self.answer && self.comparable)
-                && whole_of(g, u).is_some_and(|whole| g.value(id) > whole);
-            capped && !part
-        })
+        g.ids().all(|id| self.bounded(g, id, names::base(g, id)))
+    }
+
+    /// [`Sayable::within_bounds`] of node `id` of `g`, whose [`names::base`] is `u`.
+    fn bounded(&self, g: &Graph, id: NodeId, u: NodeId) -> bool {
+        let capped = match self.caps.get(u.index()).copied().flatten() {
+            Some(cap) => g.value(id) <= cap,
+            None => true,
+        };
+        // A part changed past its whole: 620 pieces not placed of a 300-piece puzzle, 180
+        // feet left of a 100-foot fence. (New people compared with the asked-for one
+        // are not parts of anything.)
+        let part = id != u
+            && !(u == self.answer && self.comparable)
+            && whole_of(g, u).is_some_and(|whole| g.value(id) > whole);
+        capped && !part
+    }
+
+    /// Whether [`Sayable::within_bounds`] can fail on a node whose [`names::base`] is `u`
+    /// (`id` itself or not): only a capped quantity or a part changed (a proxy) can break a
+    /// bound, whatever the values, so the curriculum watches these nodes alone.
+    pub(crate) fn watches(&self, id: NodeId, u: NodeId) -> bool {
+        self.caps.get(u.index()).copied().flatten().is_some()
+            || (id != u && !(u == self.answer && self.comparable))
+    }
+
+    /// [`Sayable::within_bounds`] of `g`, given every node of it that [`Sayable::watches`]
+    /// (the others pass whatever their values), each with its [`names::base`].
+    pub(crate) fn within_bounds_watched(
+        &self,
+        g: &Graph,
+        watched: impl IntoIterator<Item = (NodeId, NodeId)>,
+    ) -> bool {
+        watched.into_iter().all(|(id, u)| self.bounded(g, id, u))
     }
 
     /// Whether a graft onto node `id` of `g` can be said only as an instruction on the
     /// answer ("Take that answer, add 5 to it."): the last resort of the curriculum.
     pub fn can_graft_on_answer(&self, g: &Graph, id: NodeId) -> bool {
-        !self.ok.is_empty() && names::base(g, id) == self.answer
+        self.can_graft_on_answer_base(names::base(g, id))
+    }
+
+    /// [`Sayable::can_graft_on_answer`] of a node whose [`names::base`] is `u`.
+    pub(crate) fn can_graft_on_answer_base(&self, u: NodeId) -> bool {
+        !self.ok.is_empty() && u == self.answer
     }
 
     /// Whether a graft onto node `id` of `g` (derived from the original) can be said: a proxy
     /// counts as the quantity it changes.
     pub fn can_graft(&self, g: &Graph, id: NodeId) -> bool {
-        let u = names::base(g, id);
+        self.can_graft_base(names::base(g, id))
+    }
+
+    /// [`Sayable::can_graft`] of a node whose [`names::base`] is `u`.
+    pub(crate) fn can_graft_base(&self, u: NodeId) -> bool {
         self.ok.get(u.index()).copied().unwrap_or(false)
     }
 
