@@ -363,9 +363,13 @@ pub fn generate(
         // next round and the metrics of the variant.
         let mut levels = Vec::with_capacity(room);
         original.levels_into(&mut levels);
-        // Likewise the distances to the answer (which also mark the nodes it depends on).
+        // Likewise the distances to the answer (which also mark the nodes it depends on), the
+        // relevant operations per level and the metrics, each kept up to date from graft to
+        // graft.
         let mut down = Vec::with_capacity(room);
-        fill_down(original, &mut down);
+        let mut per_level = Vec::with_capacity(room);
+        let mut rose = Vec::with_capacity(room);
+        let mut metrics = original.metrics_down_and_levels(&levels, &mut down, &mut per_level);
         fill_watched(&sayable, original, &mut bases, &mut watched);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
@@ -535,13 +539,26 @@ pub fn generate(
                 None => fill_watched(&sayable, &graph, &mut bases, &mut watched),
             }
             // A graft adds one node, the last: only the levels from it on move.
-            graph.levels_after_adding(&mut levels, added);
+            metrics = graph.metrics_after_graft(
+                &mut levels,
+                &mut down,
+                &mut per_level,
+                &mut rose,
+                metrics,
+                added,
+            );
+            debug_assert_eq!(metrics, graph.metrics());
+            debug_assert!({
+                let mut all = Vec::new();
+                fill_down(&graph, &mut all);
+                all == down
+            });
             variants.push(Variant {
                 source_id: source_id.to_string(),
                 round,
                 seed,
                 operations: operations.clone(),
-                metrics: graph.metrics_and_down(&levels, &mut down),
+                metrics,
                 answer: graph.answer_value(),
                 graph,
             });

@@ -1474,6 +1474,123 @@ impl Graph {
         })
     }
 
+    /// [`Graph::metrics_and_down`] that also fills `per_level` with the count of relevant
+    /// operations at each level (what [`Graph::metrics_after_graft`] keeps up to date).
+    pub(crate) fn metrics_down_and_levels(
+        &self,
+        level: &[u32],
+        down: &mut Vec<i64>,
+        per_level: &mut Vec<u32>,
+    ) -> Metrics {
+        let m = self.metrics_and_down(level, down);
+        per_level.clear();
+        per_level.resize(m.depth as usize + 1, 0);
+        for &id in &self.order {
+            if down[id.index()] != i64::MIN && self.node(id).kind.is_operation() {
+                per_level[level[id.index()] as usize] += 1;
+            }
+        }
+        m
+    }
+
+    /// The [`Graph::metrics`], levels ([`Graph::levels_into`]), `down` (as
+    /// [`Graph::metrics_and_down`] fills it) and `per_level` ([`Graph::metrics_down_and_levels`])
+    /// of this graph, given those of the graph it was before the proxy `added` (its last node)
+    /// was grafted in (`m` and the vectors hold them), without a second look at the nodes before
+    /// the proxy: a graft leaves the answer depending on the same nodes as before, and on the
+    /// proxy exactly when on the node it changes, so the counts move by the proxy alone, and
+    /// only the levels after the proxy move (`rose` is scratch, all false before and after). Anything else (`added` not such a proxy, vectors
+    /// of another size) is worked out in full.
+    pub(crate) fn metrics_after_graft(
+        &self,
+        level: &mut Vec<u32>,
+        down: &mut Vec<i64>,
+        per_level: &mut Vec<u32>,
+        rose: &mut Vec<bool>,
+        m: Metrics,
+        added: NodeId,
+    ) -> Metrics {
+        let i = added.index();
+        let node = self.nodes.get(i);
+        let t = match node.map(|n| (&n.kind, n.operands.as_slice())) {
+            Some((NodeKind::Proxy { .. }, &[t])) => t,
+            _ => NodeId(u32::MAX),
+        };
+        if i + 1 != self.len()
+            || level.len() != i
+            || down.len() != i
+            || t.index() >= i
+            || m.nodes as usize != i
+        {
+            self.levels_into(level);
+            return self.metrics_down_and_levels(level, down, per_level);
+        }
+        // Relevant before and after: every old node as before, the proxy as its operand.
+        let relevant_p = down[t.index()] != i64::MIN;
+        level.push(0);
+        for &id in &self.order[self.pos[i] as usize..] {
+            let node = self.node(id);
+            let below = node
+                .operands
+                .iter()
+                .map(|o| level[o.index()])
+                .max()
+                .unwrap_or(0);
+            let new = below + node.kind.is_operation() as u32;
+            let counted = if id == added {
+                relevant_p
+            } else {
+                down[id.index()] != i64::MIN && node.kind.is_operation()
+            };
+            if counted {
+                if id != added {
+                    per_level[level[id.index()] as usize] -= 1;
+                }
+                if per_level.len() <= new as usize {
+                    per_level.resize(new as usize + 1, 0);
+                }
+                per_level[new as usize] += 1;
+            }
+            level[id.index()] = new;
+        }
+        // The distances to the answer: the proxy is as far from it as its operand was (it
+        // has the operand's readers, or is the answer in its place), and the operand one
+        // further. A node after the proxy reaches neither, so it keeps its distance; one
+        // before may rise, through a node that rose: a backward pass from the operand pushes
+        // the new distances of the nodes that rose only.
+        down.push(down[t.index()]);
+        if relevant_p {
+            down[t.index()] += 1;
+            // (Every mark is cleared when its node is reached, so `rose` stays all false
+            // between calls, and is only grown.)
+            if rose.len() < i {
+                rose.resize(i, false);
+            }
+            rose[t.index()] = true;
+            for &id in self.order[..self.pos[t.index()] as usize + 1].iter().rev() {
+                if !std::mem::take(&mut rose[id.index()]) {
+                    continue;
+                }
+                let node = self.node(id);
+                let cand = down[id.index()] + i64::from(node.kind.is_operation());
+                for &o in &node.operands {
+                    if cand > down[o.index()] {
+                        down[o.index()] = cand;
+                        rose[o.index()] = true;
+                    }
+                }
+            }
+            debug_assert!(rose.iter().all(|&r| !r));
+        }
+        Metrics {
+            nodes: m.nodes + 1,
+            steps: m.steps + u32::from(relevant_p),
+            depth: level[self.answer.index()],
+            width: per_level.iter().copied().max().unwrap_or(0),
+            ..m
+        }
+    }
+
     /// The metrics `visit` counts node by node, with the per-level step counts on the stack
     /// for a small graph.
     fn tally(&self, level: &[u32], visit: impl FnOnce(&mut Tally<'_>)) -> Metrics {
@@ -1556,19 +1673,6 @@ impl Graph {
         level.clear();
         level.resize(self.len(), 0);
         self.fill_levels(level);
-    }
-
-    /// [`Graph::levels_into`] for a graph that is the one `level` holds the levels of plus
-    /// one node `added` (the last node, as a graft adds its proxy): the nodes before `added`
-    /// in evaluation order keep their levels (nothing they read changed), the rest are worked
-    /// out again. Falls back to all of them when `level` does not fit.
-    pub(crate) fn levels_after_adding(&self, level: &mut Vec<u32>, added: NodeId) {
-        if added.index() + 1 != self.len() || level.len() != added.index() {
-            self.levels_into(level);
-            return;
-        }
-        level.push(0);
-        self.fill_levels_from(level, self.pos[added.index()] as usize);
     }
 
     /// Writes each node's layer into `level` (one slot per node).
@@ -1909,6 +2013,75 @@ mod tests {
     }
 
     #[test]
+    fn metrics_after_a_graft_on_any_node_are_the_metrics() {
+        use crate::intervene::{intervene, Intervention};
+        // Eggs with a distractor, and a graft on every node of it (the answer, steps off the
+        // longest path, the distractor), twice stacked, then a graph that is no such graft.
+        let mut g = crate::intervene::tests::eggs();
+        g.insert_node(
+            Node {
+                name: "spare".into(),
+                kind: NodeKind::Input { span: None },
+                operands: vec![],
+                text: None,
+            },
+            Number::int(7),
+            None,
+        )
+        .unwrap();
+        let f = ProxyFn {
+            op: ProxyOp::Add,
+            k: Number::int(2),
+        };
+        let metrics_of = |g: &Graph| {
+            let (level, mut down, mut per_level) = (g.levels(), Vec::new(), Vec::new());
+            let m = g.metrics_down_and_levels(&level, &mut down, &mut per_level);
+            (m, level, down, per_level)
+        };
+        let mut checked = 0;
+        for t in g.ids() {
+            let once = intervene(&g, &Intervention::Graft { node: t, f })
+                .unwrap()
+                .0;
+            for u in once.ids() {
+                let twice = intervene(&once, &Intervention::Graft { node: u, f })
+                    .unwrap()
+                    .0;
+                for (before, after) in [(&g, &once), (&once, &twice)] {
+                    let (m, mut level, mut down, mut per_level) = metrics_of(before);
+                    let added = NodeId(before.len() as u32);
+                    let m = after.metrics_after_graft(
+                        &mut level,
+                        &mut down,
+                        &mut per_level,
+                        &mut Vec::new(),
+                        m,
+                        added,
+                    );
+                    let (m2, level2, down2, _) = metrics_of(after);
+                    assert_eq!((m, level, down), (m2, level2, down2), "{t} {u}");
+                    assert_eq!(m, after.metrics());
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20);
+        // Not a graft of the graph the vectors are of: worked out in full.
+        let (m, mut level, mut down, mut per_level) = metrics_of(&g);
+        let other = natalia();
+        let got = other.metrics_after_graft(
+            &mut level,
+            &mut down,
+            &mut per_level,
+            &mut Vec::new(),
+            m,
+            NodeId(g.len() as u32),
+        );
+        assert_eq!(got, other.metrics());
+        assert_eq!(level, other.levels());
+    }
+
+    #[test]
     fn descendants_of_one_node_and_metrics_in_one_pass() {
         // Graphs with proxies stacked and readers redirected, as the curriculum makes them.
         let mut graphs = vec![natalia(), crate::intervene::tests::eggs()];
@@ -1972,9 +2145,21 @@ mod tests {
         for pair in graphs[2..].chunks(5) {
             let mut before = crate::intervene::tests::eggs();
             for after in pair {
-                let mut level = before.levels();
-                after.levels_after_adding(&mut level, NodeId(before.len() as u32));
+                let (mut level, mut down, mut per_level) =
+                    (before.levels(), Vec::new(), Vec::new());
+                let m = before.metrics_down_and_levels(&level, &mut down, &mut per_level);
+                let added = NodeId(before.len() as u32);
+                let m = after.metrics_after_graft(
+                    &mut level,
+                    &mut down,
+                    &mut per_level,
+                    &mut Vec::new(),
+                    m,
+                    added,
+                );
                 assert_eq!(level, after.levels());
+                assert_eq!(m, reference(after));
+                assert_eq!(down, distances(after));
                 before = after.clone();
             }
         }
