@@ -500,10 +500,12 @@ fn simulate(
                 }),
         );
     }
+    // Only the root and the changed nodes were written.
     values[t.index()] = g.value(t);
-    for &id in desc.iter() {
+    for &id in changed.iter() {
         values[id.index()] = g.value(id);
     }
+    debug_assert!(values == g.values());
     ok
 }
 
