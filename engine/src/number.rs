@@ -127,10 +127,10 @@ impl Number {
         let g = gcd(self.den, rhs.den);
         let l = div_pos(self.den, g);
         let r = div_pos(rhs.den, g);
-        let a = self.num.checked_mul(r).ok_or(ArithError::Overflow)?;
-        let b = rhs.num.checked_mul(l).ok_or(ArithError::Overflow)?;
+        let a = mul_checked(self.num, r).ok_or(ArithError::Overflow)?;
+        let b = mul_checked(rhs.num, l).ok_or(ArithError::Overflow)?;
         let n = a.checked_add(b).ok_or(ArithError::Overflow)?;
-        let d = l.checked_mul(rhs.den).ok_or(ArithError::Overflow)?;
+        let d = mul_checked(l, rhs.den).ok_or(ArithError::Overflow)?;
         Number::ratio(n, d)
     }
 
@@ -162,7 +162,7 @@ impl Number {
     pub fn mul(self, rhs: Number) -> ArithResult {
         if self.den == 1 && rhs.den == 1 {
             return Ok(Number::int(
-                self.num.checked_mul(rhs.num).ok_or(ArithError::Overflow)?,
+                mul_checked(self.num, rhs.num).ok_or(ArithError::Overflow)?,
             ));
         }
         self.mul_fractions(rhs)
@@ -183,12 +183,10 @@ impl Number {
         } else {
             gcd(rhs.num, self.den).max(1)
         };
-        let n = div_pos(self.num, g1)
-            .checked_mul(div_pos(rhs.num, g2))
-            .ok_or(ArithError::Overflow)?;
-        let d = div_pos(self.den, g2)
-            .checked_mul(div_pos(rhs.den, g1))
-            .ok_or(ArithError::Overflow)?;
+        let n =
+            mul_checked(div_pos(self.num, g1), div_pos(rhs.num, g2)).ok_or(ArithError::Overflow)?;
+        let d =
+            mul_checked(div_pos(self.den, g2), div_pos(rhs.den, g1)).ok_or(ArithError::Overflow)?;
         if n == 0 {
             return Ok(Number::ZERO);
         }
@@ -499,6 +497,16 @@ binary_gcd!(gcd_u64, u64);
 binary_gcd!(gcd_u128, u128);
 
 /// `a / b` for a positive `b` that divides `a`, on 64 bits when both fit.
+/// `a.checked_mul(b)`, without the 128-bit overflow test when both fit 64 bits (nearly
+/// always): their product then always fits 128 bits.
+#[inline]
+fn mul_checked(a: i128, b: i128) -> Option<i128> {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(x), Ok(y)) => Some(i128::from(x) * i128::from(y)),
+        _ => a.checked_mul(b),
+    }
+}
+
 fn div_pos(a: i128, b: i128) -> i128 {
     if b == 1 {
         return a;
@@ -673,6 +681,48 @@ mod tests {
 
     fn n(s: &str) -> Number {
         s.parse().unwrap()
+    }
+
+    use proptest::prelude::Strategy;
+
+    proptest::proptest! {
+        #[test]
+        fn a_product_in_64_bits_is_the_checked_product(
+            a in proptest::prop_oneof![
+                proptest::num::i128::ANY,
+                proptest::num::i64::ANY.prop_map(i128::from),
+                -1000i128..1000,
+            ],
+            b in proptest::prop_oneof![
+                proptest::num::i128::ANY,
+                proptest::num::i64::ANY.prop_map(i128::from),
+                -1000i128..1000,
+            ],
+        ) {
+            proptest::prop_assert_eq!(mul_checked(a, b), a.checked_mul(b));
+        }
+    }
+
+    #[test]
+    fn products_at_the_64_bit_edges_are_the_checked_products() {
+        let edges = [
+            0i128,
+            1,
+            -1,
+            i128::from(i64::MAX),
+            i128::from(i64::MIN),
+            i128::from(i64::MIN) + 1,
+            i128::from(i64::MAX) + 1,
+            i128::from(i64::MIN) - 1,
+            i128::MAX,
+            i128::MIN,
+            1 << 64,
+        ];
+        for a in edges {
+            for b in edges {
+                assert_eq!(mul_checked(a, b), a.checked_mul(b), "{a} * {b}");
+            }
+        }
     }
 
     #[test]
