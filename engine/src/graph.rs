@@ -83,9 +83,16 @@ pub struct ProxyFn {
 }
 
 impl ProxyFn {
-    /// Applies `f` to `t`.
+    /// Applies `f` to `t` (what [`ProxyOp::bin_op`]'s `apply` gives, inlined into the
+    /// sampler's simulation of a draw).
+    #[inline]
     pub fn apply(&self, t: Number) -> ArithResult {
-        self.op.bin_op().apply(t, self.k)
+        match self.op {
+            ProxyOp::Add => t.add(self.k),
+            ProxyOp::Sub => t.sub(self.k),
+            ProxyOp::Mul => t.mul(self.k),
+            ProxyOp::Div => t.div(self.k),
+        }
     }
 }
 
@@ -2010,6 +2017,23 @@ mod tests {
             )
             .unwrap();
         b.build(total).unwrap()
+    }
+
+    #[test]
+    fn a_proxy_applies_its_operator() {
+        let values = ["0", "1", "-3", "7/2", "-5/3", "1000000", "0.25"];
+        for op in ProxyOp::ALL {
+            for k in values {
+                for t in values {
+                    let f = ProxyFn {
+                        op,
+                        k: k.parse().unwrap(),
+                    };
+                    let t: Number = t.parse().unwrap();
+                    assert_eq!(f.apply(t), op.bin_op().apply(t, f.k), "{t} {f}");
+                }
+            }
+        }
     }
 
     #[test]
