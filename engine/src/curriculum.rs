@@ -271,6 +271,25 @@ fn fill_next_proxy(g: &Graph, next: &mut Vec<u32>) {
     }
 }
 
+/// [`fill_next_proxy`]'s table of `graph`, given `next`, that of the graph it was before the
+/// proxy `added` (its last node) was grafted in: every reader of the grafted node `t` reads the
+/// proxy instead, so the proxy takes over `t`'s entry and is `t`'s one proxy. Filled in full
+/// when `added` is not such a proxy.
+fn next_proxy_after_graft(graph: &Graph, next: &mut Vec<u32>, added: NodeId) {
+    let node = graph.get(added).ok();
+    match node.map(|n| (&n.kind, n.operands.first())) {
+        Some((NodeKind::Proxy { .. }, Some(&t)))
+            if added.index() + 1 == graph.len()
+                && next.len() == added.index()
+                && t.index() < added.index() =>
+        {
+            next.push(next[t.index()]);
+            next[t.index()] = added.0;
+        }
+        _ => fill_next_proxy(graph, next),
+    }
+}
+
 /// How many proxies are stacked on `u` in `g` (`names::proxies_on(g, u).count()`), given
 /// [`fill_next_proxy`]'s table: each node's proxy is read from it, and searched for among
 /// the node's readers, as `proxies_on` does, only where several proxies read the node.
@@ -299,8 +318,8 @@ fn chain_len(g: &Graph, next: &[u32], u: NodeId) -> usize {
 }
 
 /// Whether grafting `iv` onto `g` would undo the last change of the same quantity (`× k`
-/// right after `÷ k`, `+ k` right after `- k`).
-fn undoes_last(g: &Graph, iv: &Intervention) -> bool {
+/// right after `÷ k`, `+ k` right after `- k`), given [`fill_next_proxy`]'s table of `g`.
+fn undoes_last(g: &Graph, next: &[u32], iv: &Intervention) -> bool {
     use crate::graph::ProxyOp;
     let Intervention::Graft { node, f } = iv else {
         return false;
@@ -318,14 +337,20 @@ fn undoes_last(g: &Graph, iv: &Intervention) -> bool {
     // The change just below the new one (the node itself, when it is a proxy) and the one
     // just above it (the proxy that reads the node).
     let below = matches!(g.get(*node).ok().map(|n| &n.kind), Some(NodeKind::Proxy { f: last }) if inverse(last));
-    // (A scan of the nodes after it, its readers among them, rather than `dependents`, which
-    // would work out every node's readers for this one question.)
+    // The table names the one proxy that reads the node first; where several do (or the
+    // table does not fit), a scan of the nodes after it, its readers among them, rather than
+    // `dependents`, which would work out every node's readers for this one question.
+    let reads = |d: NodeId| {
+        let d = g.node(d);
+        matches!(&d.kind, NodeKind::Proxy { f: next } if inverse(next))
+            && d.operands.first() == Some(node)
+    };
     below
-        || g.order_after(*node).iter().any(|&d| {
-            let d = g.node(d);
-            matches!(&d.kind, NodeKind::Proxy { f: next } if inverse(next))
-                && d.operands.first() == Some(node)
-        })
+        || match next.get(node.index()) {
+            Some(&NO_PROXY) if next.len() == g.len() => false,
+            Some(&p) if p != MANY_PROXIES && next.len() == g.len() => reads(NodeId(p)),
+            _ => g.order_after(*node).iter().any(|&d| reads(d)),
+        }
 }
 
 /// Builds `per_problem` chains of `rounds` ever deeper variants of `original`.
@@ -371,6 +396,7 @@ pub fn generate(
         let mut rose = Vec::with_capacity(room);
         let mut metrics = original.metrics_down_and_levels(&levels, &mut down, &mut per_level);
         fill_watched(&sayable, original, &mut bases, &mut watched);
+        fill_next_proxy(original, &mut next_proxy);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
@@ -388,7 +414,11 @@ pub fn generate(
                 heap = vec![usize::MAX; current.len()];
                 &mut heap
             };
-            fill_next_proxy(current, &mut next_proxy);
+            debug_assert!({
+                let mut all = Vec::new();
+                fill_next_proxy(current, &mut all);
+                all == next_proxy
+            });
             let mut chain_of = |u: NodeId| {
                 let slot = &mut lens[u.index()];
                 if *slot == usize::MAX {
@@ -469,7 +499,7 @@ pub fn generate(
                 let comparing = compare_first && tier == 0;
                 // A change that undoes the one before it is poor whatever its graph: that graph
                 // is built only if the draw is kept (below).
-                let undoes = |iv: &Intervention| undoes_last(current, iv);
+                let undoes = |iv: &Intervention| undoes_last(current, &next_proxy, iv);
                 let sc = Draw {
                     kind: SampleKind::Graft,
                     max_draws: MAX_DRAWS,
@@ -529,6 +559,7 @@ pub fn generate(
                 }
             };
             operations.push(intervention);
+            next_proxy_after_graft(&graph, &mut next_proxy, added);
             match base_of_added(&graph, &bases, added) {
                 Some(u) => {
                     bases.push(u);
@@ -690,8 +721,31 @@ mod tests {
         graphs.push(stacked);
         let mut next = Vec::new();
         let mut longest = 0;
+        let mut undone = 0;
         for g in &graphs {
             fill_next_proxy(g, &mut next);
+            // A graft's table follows from the table before it.
+            for t in g.ids() {
+                for op in ProxyOp::ALL {
+                    let f = ProxyFn {
+                        op,
+                        k: Number::int(3),
+                    };
+                    let iv = Intervention::Graft { node: t, f };
+                    // The table names the proxy a scan finds.
+                    let undoes = undoes_last(g, &next, &iv);
+                    assert_eq!(undoes, undoes_last(g, &[], &iv), "{t} {f}");
+                    undone += usize::from(undoes);
+                    let Ok((h, _)) = intervene(g, &iv) else {
+                        continue;
+                    };
+                    let mut after = next.clone();
+                    next_proxy_after_graft(&h, &mut after, NodeId(g.len() as u32));
+                    let mut all = Vec::new();
+                    fill_next_proxy(&h, &mut all);
+                    assert_eq!(after, all, "{t} {f}");
+                }
+            }
             for u in g.ids() {
                 let n = chain_len(g, &next, u);
                 assert_eq!(n, crate::verbalize::names::proxies_on(g, u).count(), "{u}");
@@ -699,6 +753,7 @@ mod tests {
             }
         }
         assert!(longest >= 3);
+        assert!(undone > 0);
     }
 
     #[test]
