@@ -1535,30 +1535,38 @@ impl Graph {
         // Relevant before and after: every old node as before, the proxy as its operand.
         let relevant_p = down[t.index()] != i64::MIN;
         level.push(0);
+        // A relevant operation lies at most at the new depth, at most one above the old one.
+        if per_level.len() < m.depth as usize + 2 {
+            per_level.resize(m.depth as usize + 2, 0);
+        }
+        // (Slices: the loops keep their bounds in registers.)
+        let (lv, dn, pl) = (
+            level.as_mut_slice(),
+            down.as_slice(),
+            per_level.as_mut_slice(),
+        );
         for &id in &self.order[self.pos[i] as usize..] {
             let node = self.node(id);
             let below = node
                 .operands
                 .iter()
-                .map(|o| level[o.index()])
+                .map(|o| lv[o.index()])
                 .max()
                 .unwrap_or(0);
-            let new = below + node.kind.is_operation() as u32;
+            let op = node.kind.is_operation();
+            let new = below + op as u32;
             let counted = if id == added {
                 relevant_p
             } else {
-                down[id.index()] != i64::MIN && node.kind.is_operation()
+                op && dn[id.index()] != i64::MIN
             };
             if counted {
                 if id != added {
-                    per_level[level[id.index()] as usize] -= 1;
+                    pl[lv[id.index()] as usize] -= 1;
                 }
-                if per_level.len() <= new as usize {
-                    per_level.resize(new as usize + 1, 0);
-                }
-                per_level[new as usize] += 1;
+                pl[new as usize] += 1;
             }
-            level[id.index()] = new;
+            lv[id.index()] = new;
         }
         // The distances to the answer: the proxy is as far from it as its operand was (it
         // has the operand's readers, or is the answer in its place), and the operand one
@@ -1574,16 +1582,17 @@ impl Graph {
                 rose.resize(i, false);
             }
             rose[t.index()] = true;
+            let (dn, rs) = (down.as_mut_slice(), rose.as_mut_slice());
             for &id in self.order[..self.pos[t.index()] as usize + 1].iter().rev() {
-                if !std::mem::take(&mut rose[id.index()]) {
+                if !std::mem::take(&mut rs[id.index()]) {
                     continue;
                 }
                 let node = self.node(id);
-                let cand = down[id.index()] + i64::from(node.kind.is_operation());
+                let cand = dn[id.index()] + i64::from(node.kind.is_operation());
                 for &o in &node.operands {
-                    if cand > down[o.index()] {
-                        down[o.index()] = cand;
-                        rose[o.index()] = true;
+                    if cand > dn[o.index()] {
+                        dn[o.index()] = cand;
+                        rs[o.index()] = true;
                     }
                 }
             }
