@@ -317,6 +317,50 @@ fn chain_len(g: &Graph, next: &[u32], u: NodeId) -> usize {
     n
 }
 
+/// Fills `chains` with every node's [`chain_len`] in `g`, given `g`'s [`fill_next_proxy`]
+/// table.
+fn fill_chains(g: &Graph, next: &[u32], chains: &mut Vec<usize>) {
+    chains.clear();
+    chains.extend(g.ids().map(|u| chain_len(g, next, u)));
+}
+
+/// [`fill_chains`] of `graph`, given `chains`, those of the graph it was before the proxy
+/// `added` (its last node) was grafted in, and `next`, that graph's [`fill_next_proxy`] table:
+/// the proxy's chain is its operand's old one, and each node whose chain ran through the
+/// operand (the operand, and down its first operands while each is the one proxy reading the
+/// one below) has one more. Filled in full where a node has several proxies (a chain then
+/// follows the graph's readers) or `added` is not such a proxy.
+fn chains_after_graft(graph: &Graph, next: &[u32], chains: &mut Vec<usize>, added: NodeId) {
+    let i = added.index();
+    let node = graph.get(added).ok();
+    let t = match node.map(|n| (&n.kind, n.operands.first())) {
+        Some((NodeKind::Proxy { .. }, Some(&t)))
+            if i + 1 == graph.len()
+                && next.len() == i
+                && chains.len() == i
+                && t.index() < i
+                && !next.contains(&MANY_PROXIES) =>
+        {
+            t
+        }
+        _ => {
+            let mut after = next.to_vec();
+            next_proxy_after_graft(graph, &mut after, added);
+            return fill_chains(graph, &after, chains);
+        }
+    };
+    chains.push(chains[t.index()]);
+    let mut x = t;
+    for _ in 0..graph.len() {
+        chains[x.index()] += 1;
+        let below = graph.node(x);
+        match (&below.kind, below.operands.first()) {
+            (NodeKind::Proxy { .. }, Some(&y)) if next.get(y.index()) == Some(&x.0) => x = y,
+            _ => break,
+        }
+    }
+}
+
 /// Whether grafting `iv` onto `g` would undo the last change of the same quantity (`× k`
 /// right after `÷ k`, `+ k` right after `- k`), given [`fill_next_proxy`]'s table of `g`.
 fn undoes_last(g: &Graph, next: &[u32], iv: &Intervention) -> bool {
@@ -372,6 +416,8 @@ pub fn generate(
     let mut least: Vec<NodeId> = Vec::with_capacity(room);
     let mut all: Vec<NodeId> = Vec::with_capacity(room);
     let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
+    // Per node, how many proxies are stacked on it (`chain_len`).
+    let mut stacked: Vec<usize> = Vec::with_capacity(room);
     // Per node of the current graph, its base; and the nodes `within_bounds` can fail on.
     // A graft keeps both of every node it does not add (a reader of the grafted node that
     // is a proxy reads the new proxy, whose base is the grafted node's).
@@ -397,6 +443,7 @@ pub fn generate(
         let mut metrics = original.metrics_down_and_levels(&levels, &mut down, &mut per_level);
         fill_watched(&sayable, original, &mut bases, &mut watched);
         fill_next_proxy(original, &mut next_proxy);
+        fill_chains(original, &next_proxy, &mut stacked);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // Only changes the offline text can say well.
@@ -404,35 +451,21 @@ pub fn generate(
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = bases[current.answer().index()];
-            // Per quantity, how many changes it has had: counted once however many nodes of
-            // the path (the quantity and its proxies) share it.
-            let mut buf = [usize::MAX; 64];
-            let mut heap: Vec<usize>;
-            let lens: &mut [usize] = if current.len() <= buf.len() {
-                &mut buf[..current.len()]
-            } else {
-                heap = vec![usize::MAX; current.len()];
-                &mut heap
-            };
             debug_assert!({
                 let mut all = Vec::new();
                 fill_next_proxy(current, &mut all);
                 all == next_proxy
             });
-            let mut chain_of = |u: NodeId| {
-                let slot = &mut lens[u.index()];
-                if *slot == usize::MAX {
-                    *slot = chain_len(current, &next_proxy, u);
-                }
-                *slot
-            };
+            debug_assert!(current
+                .ids()
+                .all(|u| stacked[u.index()] == chain_len(current, &next_proxy, u)));
             // Per node of the path, how many changes its quantity has had.
             counted.clear();
             counted.extend(path.iter().map(|&id| {
                 let u = bases[id.index()];
-                (id, chain_of(u), u == answer_base)
+                (id, stacked[u.index()], u == answer_base)
             }));
-            let answer_chain = chain_of(answer_base);
+            let answer_chain = stacked[answer_base.index()];
             targets.clear();
             targets.extend(
                 counted
@@ -559,6 +592,7 @@ pub fn generate(
                 }
             };
             operations.push(intervention);
+            chains_after_graft(&graph, &next_proxy, &mut stacked, added);
             next_proxy_after_graft(&graph, &mut next_proxy, added);
             match base_of_added(&graph, &bases, added) {
                 Some(u) => {
@@ -724,7 +758,9 @@ mod tests {
         let mut undone = 0;
         for g in &graphs {
             fill_next_proxy(g, &mut next);
-            // A graft's table follows from the table before it.
+            let mut stacked = Vec::new();
+            fill_chains(g, &next, &mut stacked);
+            // A graft's tables follow from the tables before it.
             for t in g.ids() {
                 for op in ProxyOp::ALL {
                     let f = ProxyFn {
@@ -744,6 +780,11 @@ mod tests {
                     let mut all = Vec::new();
                     fill_next_proxy(&h, &mut all);
                     assert_eq!(after, all, "{t} {f}");
+                    let mut longer = stacked.clone();
+                    chains_after_graft(&h, &next, &mut longer, NodeId(g.len() as u32));
+                    let mut counted = Vec::new();
+                    fill_chains(&h, &all, &mut counted);
+                    assert_eq!(longer, counted, "{t} {f}");
                 }
             }
             for u in g.ids() {
