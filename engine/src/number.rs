@@ -462,7 +462,15 @@ impl Number {
 fn gcd(a: i128, b: i128) -> i128 {
     let (a, b) = (a.unsigned_abs(), b.unsigned_abs());
     let g = if let (Ok(a), Ok(b)) = (u64::try_from(a), u64::try_from(b)) {
-        gcd_u64(a, b) as u128
+        // One Euclid step first (`gcd(a, b) = gcd(b, a mod b)`): a whole number over a small
+        // one (a `÷ k` proxy, a denominator) then needs few binary steps, where the binary
+        // gcd alone would halve the large one step by step.
+        let (a, b) = if a >= b { (a, b) } else { (b, a) };
+        if b == 0 {
+            a as u128
+        } else {
+            gcd_u64(b, a % b) as u128
+        }
     } else {
         gcd_u128(a, b)
     };
@@ -496,7 +504,6 @@ macro_rules! binary_gcd {
 binary_gcd!(gcd_u64, u64);
 binary_gcd!(gcd_u128, u128);
 
-/// `a / b` for a positive `b` that divides `a`, on 64 bits when both fit.
 /// `a.checked_mul(b)`, without the 128-bit overflow test when both fit 64 bits (nearly
 /// always): their product then always fits 128 bits.
 #[inline]
@@ -507,6 +514,7 @@ fn mul_checked(a: i128, b: i128) -> Option<i128> {
     }
 }
 
+/// `a / b` for a positive `b` that divides `a`, on 64 bits when both fit.
 fn div_pos(a: i128, b: i128) -> i128 {
     if b == 1 {
         return a;
@@ -700,6 +708,43 @@ mod tests {
             ],
         ) {
             proptest::prop_assert_eq!(mul_checked(a, b), a.checked_mul(b));
+        }
+    }
+
+    #[test]
+    fn gcd_is_the_greatest_common_divisor() {
+        let mut x: u64 = 7;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut values: Vec<i128> = vec![
+            0,
+            1,
+            -1,
+            2,
+            3,
+            5,
+            12,
+            1 << 40,
+            i128::from(u64::MAX),
+            i128::from(i64::MIN),
+        ];
+        for _ in 0..200 {
+            let v = next();
+            values.push(i128::from(v >> (v % 60)));
+            values.push(-i128::from(v % 1000));
+        }
+        for &a in &values {
+            for &b in &values {
+                assert_eq!(
+                    gcd(a, b),
+                    num_integer::Integer::gcd(&a, &b),
+                    "gcd({a}, {b})"
+                );
+            }
         }
     }
 
