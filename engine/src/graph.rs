@@ -85,7 +85,7 @@ pub struct ProxyFn {
 impl ProxyFn {
     /// Applies `f` to `t` (what [`ProxyOp::bin_op`]'s `apply` gives, inlined into the
     /// sampler's simulation of a draw).
-    #[inline]
+    #[inline(always)]
     pub fn apply(&self, t: Number) -> ArithResult {
         match self.op {
             ProxyOp::Add => t.add(self.k),
