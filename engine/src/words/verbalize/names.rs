@@ -1733,7 +1733,9 @@ fn push_token(s: &str, a: usize, b: usize, out: &mut Vec<(usize, usize)>) {
     }
 }
 
-/// Words that open a sentence without saying what it is about.
+/// Words that open a sentence without saying what it is about ([`is_opener`] and
+/// [`is_two_word_opener`] match them; a test holds them to this list).
+#[cfg(test)]
 const OPENERS: &[&str] = &[
     "so",
     "thus",
@@ -2817,24 +2819,95 @@ impl<'a> Iterator for WordSlices<'a> {
     }
 }
 
-/// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
+/// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`): the words of
+/// [`OPENERS`], matched by [`is_opener`] and [`is_two_word_opener`].
 fn strip_openers<S: AsRef<str>>(ws: &mut Vec<S>) {
-    // The first two words lowercased; a two-word opener is matched at its space, without
-    // joining the words (a word holds no whitespace).
-    while let Some(first) = ws.first().map(|w| lower(w.as_ref())) {
-        let second = ws.get(1).map(|w| lower(w.as_ref()));
-        if second.as_deref().is_some_and(|second| {
-            OPENERS.iter().any(|o| {
-                o.len() == first.len() + 1 + second.len()
-                    && o.split_once(' ') == Some((&*first, second))
-            })
-        }) {
-            ws.drain(..2);
-        } else if OPENERS.contains(&&*first) {
-            ws.remove(0);
-        } else {
+    // How many words open `ws`, dropped at once. Each word is lowercased where it is read,
+    // on the stack ([`with_lower`]); a two-word opener is tried first.
+    let mut at = 0;
+    while let Some(first) = ws.get(at) {
+        let step = with_lower(first.as_ref(), |first| {
+            if ws
+                .get(at + 1)
+                .is_some_and(|second| with_lower(second.as_ref(), |s| is_two_word_opener(first, s)))
+            {
+                2
+            } else if is_opener(first) {
+                1
+            } else {
+                0
+            }
+        });
+        if step == 0 {
             break;
         }
+        at += step;
+    }
+    ws.drain(..at);
+}
+
+/// Whether lowercase `w` is one of the one-word [`OPENERS`] (as `OPENERS.contains`; a test
+/// holds them to the list).
+fn is_opener(w: &str) -> bool {
+    matches!(
+        w,
+        "so" | "thus"
+            | "then"
+            | "therefore"
+            | "hence"
+            | "now"
+            | "currently"
+            | "finally"
+            | "overall"
+            | "altogether"
+            | "also"
+            | "and"
+            | "but"
+            | "if"
+            | "since"
+            | "because"
+            | "together"
+            | "therefore,"
+            | "today"
+            | "yesterday"
+            | "tomorrow"
+            | "tonight"
+            | "first"
+            | "second"
+            | "next"
+            | "lastly"
+            | "last"
+    )
+}
+
+/// Whether lowercase `a` and `b` are one of the two-word [`OPENERS`] (as `OPENERS.contains`
+/// of `a b`; a test holds them to the list).
+fn is_two_word_opener(a: &str, b: &str) -> bool {
+    matches!(
+        (a, b),
+        ("this" | "that" | "which" | "it", "means")
+            | ("we", "know")
+            | ("in", "total" | "all")
+            | ("all", "together")
+    )
+}
+
+/// `f` of `w` lowercased, as [`lower`] writes it: an ASCII word of at most 32 bytes is
+/// lowercased into a buffer on the stack (nothing allocated), any other through [`lower`].
+fn with_lower<R>(w: &str, f: impl FnOnce(&str) -> R) -> R {
+    let b = w.as_bytes();
+    if b.len() <= 32 && b.is_ascii() {
+        let mut buf = [0u8; 32];
+        let buf = &mut buf[..b.len()];
+        buf.copy_from_slice(b);
+        buf.make_ascii_lowercase();
+        // ASCII bytes are UTF-8.
+        match std::str::from_utf8(buf) {
+            Ok(l) => f(l),
+            Err(_) => f(&lower(w)),
+        }
+    } else {
+        f(&lower(w))
     }
 }
 
@@ -3265,6 +3338,49 @@ mod tests {
         }
     }
 
+    /// [`is_opener`] and [`is_two_word_opener`] are `OPENERS.contains` of a word and of two
+    /// words joined: every word either matches is a word of the list, so trying all of the
+    /// list's words (and a few others) in every pair tries every word they match.
+    #[test]
+    fn opener_matches_are_the_list() {
+        let mut vocab: Vec<&str> = OPENERS.iter().flat_map(|o| o.split(' ')).collect();
+        vocab.extend(["", "So", "mean", "knows", "totals", "she", "it's"]);
+        for a in &vocab {
+            assert_eq!(is_opener(a), OPENERS.contains(a), "{a:?}");
+            for b in &vocab {
+                let two = format!("{a} {b}");
+                assert_eq!(
+                    is_two_word_opener(a, b),
+                    OPENERS.contains(&two.as_str()),
+                    "{two:?}"
+                );
+            }
+        }
+    }
+
+    /// [`with_lower`] hands over what [`lower`] writes, for short and long, ASCII and other
+    /// words.
+    #[test]
+    fn with_lower_is_lower() {
+        let long = "A".repeat(40);
+        for w in [
+            "",
+            "eggs",
+            "Janet",
+            "JANET’S",
+            "\u{212A}now",
+            "İx",
+            "ÉCOLE",
+            "So",
+            &long,
+            "ΣΑΣ",
+            "abcdefghijklmnopqrstuvwxyzABCDEF",
+            "abcdefghijklmnopqrstuvwxyzABCDEFG",
+        ] {
+            assert_eq!(with_lower(w, str::to_string), lower(w), "{w:?}");
+        }
+    }
+
     /// [`trailer`] as it was written first (all the words collected): the reference.
     fn trailer_by_words(fronted: &str) -> Option<String> {
         let ws = words_of(fronted);
@@ -3382,6 +3498,7 @@ mod tests {
                 "So", "so", "this", "This", "means", "in", "In", "total", "all", "together",
                 "we", "know", "then", "It", "it", "therefore,", "Today", "after", "Last", "week",
                 "she", "had", "3", "five", "Originally", "the", "É", "cats,", "“In”",
+                "\u{212A}now", "WE", "ALL", "Together", "thiS", "MEANS",
             ]), 0..10),
             sep in "[ \t,]{1,2}",
         ) {
