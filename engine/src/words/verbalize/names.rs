@@ -56,7 +56,9 @@ pub struct Clause {
 /// The names of an original problem's quantities, by node index.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    by_node: Vec<Option<Name>>,
+    /// Per node, whether its own name (in `own`) names it: kept apart from the names, so
+    /// that no name is copied.
+    named: Vec<bool>,
     /// Per node, its name on its own, before names are compared with each other (what
     /// [`Names::derived`] reuses).
     own: Vec<Option<Name>>,
@@ -200,14 +202,12 @@ impl Names {
     /// The names from each node's own name: a name two quantities share, or one another name
     /// extends, names neither; a `withheld` name names nothing but counts as shared.
     fn finish(own: Vec<Option<Name>>, withheld: Vec<bool>) -> Names {
-        // A name two quantities share names neither.
-        let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
-        for n in own.iter().flatten() {
-            *seen.entry(n.phrase.as_str()).or_default() += 1;
-        }
         // A name that another one extends ("the number of books Matias sold" and "… sold on
         // Wednesday") does not say which one it means.
         let all: Vec<&str> = own.iter().flatten().map(|n| n.phrase.as_str()).collect();
+        // A name two quantities share names neither.
+        // (Names are few: the equal ones are counted in `all`, not through a hash map.)
+        let shared = |p: &str| all.iter().filter(|&&o| o == p).nth(1).is_some();
         // Nor does one that differs from another only where one says "he" and the other
         // "James" ("the amount of money he earns an hour", of his second job, read as his
         // main job's "… James earns an hour").
@@ -230,31 +230,26 @@ impl Names {
         let left: Vec<Option<&str>> = all.iter().map(|p| left_of(p)).collect();
         let lefts: Vec<&str> = left.iter().flatten().copied().collect();
         let mut nth = 0;
-        let by_node = own
+        let named = own
             .iter()
             .zip(&withheld)
             .map(|(slot, &withheld)| {
-                slot.as_ref()
-                    .filter(|n| {
-                        let p = n.phrase.as_str();
-                        let this_left = left[nth];
-                        nth += 1;
-                        !withheld
-                            && seen[p] <= 1
-                            && !unclear.contains(&p)
-                            && this_left
-                                .is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
-                            && !all.iter().any(|o| {
-                                o.len() > p.len()
-                                    && o.starts_with(p)
-                                    && o.as_bytes()[p.len()] == b' '
-                            })
-                    })
-                    .cloned()
+                slot.as_ref().is_some_and(|n| {
+                    let p = n.phrase.as_str();
+                    let this_left = left[nth];
+                    nth += 1;
+                    !withheld
+                        && !shared(p)
+                        && !unclear.contains(&p)
+                        && this_left.is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
+                        && !all.iter().any(|o| {
+                            o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
+                        })
+                })
             })
             .collect();
         Names {
-            by_node,
+            named,
             own,
             withheld,
             pronouns: None,
@@ -263,7 +258,11 @@ impl Names {
 
     /// The name of node `id` of the original, if it has one.
     pub fn get(&self, id: NodeId) -> Option<&Name> {
-        self.by_node.get(id.index()).and_then(Option::as_ref)
+        self.named
+            .get(id.index())
+            .is_some_and(|&named| named)
+            .then(|| self.own[id.index()].as_ref())
+            .flatten()
     }
 
     /// The words for node `id` of `g` (derived from the original these names were made
@@ -1156,6 +1155,14 @@ pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
 /// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
 pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let asked = question.trim().trim_end_matches('?');
+    // Every form opens with "what" or "how": any other question is passed over before its
+    // words are collected.
+    if !word_slices(asked)
+        .next()
+        .is_some_and(|w| with_lower(w, |w| matches!(w, "what" | "how")))
+    {
+        return None;
+    }
     // The words as slices of the question, and the first six lowercased (borrowed where
     // nothing changes): no form reads a lowercase word past the sixth (`How many N N N aux`).
     let ws: Vec<&str> = word_slices(asked).collect();
@@ -3973,10 +3980,8 @@ mod tests {
             name("the number of pears left"),
         ];
         let names = Names::finish(own, vec![false; 7]);
-        let kept: Vec<Option<&str>> = names
-            .by_node
-            .iter()
-            .map(|n| n.as_ref().map(|n| n.phrase.as_str()))
+        let kept: Vec<Option<&str>> = (0..7)
+            .map(|i| names.get(NodeId(i)).map(|n| n.phrase.as_str()))
             .collect();
         assert_eq!(
             kept,
