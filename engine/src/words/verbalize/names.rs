@@ -2642,7 +2642,21 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     };
     // `the number of beehives it takes to make enough wax to make`: a verb without its
     // object; `… will then be old`: an age cut apart.
-    let ws: Vec<&str> = phrase.split(' ').collect();
+    // (A name has 2 to 16 words, and any other count is refused whatever else it holds: the
+    // words are kept on the stack, and a phrase with more is refused before it is read.)
+    let mut words = [""; 16];
+    let mut n = 0;
+    for w in space_split(&phrase) {
+        if n == words.len() {
+            return None;
+        }
+        words[n] = w;
+        n += 1;
+    }
+    if n < 2 {
+        return None;
+    }
+    let ws = &words[..n];
     if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
         return None;
     }
@@ -2666,12 +2680,11 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     {
         return None;
     }
-    let n = ws.len();
-    // (The numbers are looked for last: every other test is cheaper.)
-    if !(2..=16).contains(&n)
-        || phrase
-            .chars()
-            .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
+    // (The numbers are looked for last: every other test is cheaper. The marks are ASCII:
+    // read from the bytes.)
+    if phrase
+        .bytes()
+        .any(|c| c.is_ascii_digit() || matches!(c, b'_' | b'=' | b'<' | b'>' | b'"' | b'(' | b')'))
         || ws.last().is_some_and(|w| {
             matches!(
                 *w,
@@ -2720,13 +2733,41 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
 
 /// Whether `s` is already what `split_whitespace` and `join(" ")` make of it: ASCII words
 /// between single spaces, no space at either end (other text is not checked: `false`).
+/// (One pass over the bytes; a test holds it to the scans it was first written with.)
 fn single_spaced(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.first() != Some(&b' ')
-        && b.last() != Some(&b' ')
-        && b.iter()
-            .all(|&c| c.is_ascii() && (c == b' ' || (!c.is_ascii_whitespace() && c != 0x0B)))
-        && !b.windows(2).any(|w| w == b"  ")
+    // Whether the byte before is a space (or the start: a space there is refused).
+    let mut after_space = true;
+    for &c in s.as_bytes() {
+        if c == b' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if c >= 0x80 || matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+            return false;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || s.is_empty()
+}
+
+/// What `s.split(' ')` gives (a space is one byte: the bytes are searched, no char searcher).
+fn space_split(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b' ') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// [`finish`], keeping the clause the name came from.
@@ -3928,6 +3969,136 @@ mod tests {
         }
         assert!(single_spaced("the number of eggs she sells"));
         assert!(!single_spaced("the number of  eggs"));
+    }
+
+    /// [`single_spaced`] as it was written first (several scans): the reference. Whether `s` is
+    /// already what `split_whitespace` and `join(" ")` make of it: ASCII words
+    /// between single spaces, no space at either end (other text is not checked: `false`).
+    fn single_spaced_by_scans(s: &str) -> bool {
+        let b = s.as_bytes();
+        b.first() != Some(&b' ')
+            && b.last() != Some(&b' ')
+            && b.iter()
+                .all(|&c| c.is_ascii() && (c == b' ' || (!c.is_ascii_whitespace() && c != 0x0B)))
+            && !b.windows(2).any(|w| w == b"  ")
+    }
+
+    /// [`finish`] as it was written first (the words collected, `single_spaced` by scans):
+    /// the reference.
+    fn finish_by_split(phrase: String, measure: Measure) -> Option<Name> {
+        // Its words between single spaces (kept as it is when it is written so already).
+        let phrase = if single_spaced_by_scans(&phrase) {
+            phrase
+        } else {
+            phrase.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        // `the number of beehives it takes to make enough wax to make`: a verb without its
+        // object; `… will then be old`: an age cut apart.
+        let ws: Vec<&str> = phrase.split(' ').collect();
+        if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
+            return None;
+        }
+        // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
+        // agree with.
+        // (The words `ws` are read once, not split again for each test.)
+        // (The last word is tested before the phrase is searched for ` of `.)
+        if ws
+            .last()
+            .is_some_and(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && is_plural(w))
+            && !phrase.as_bytes().windows(4).any(|w| w == b" of ")
+        {
+            return None;
+        }
+        // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
+        // each taller`: a difference, not a quantity.
+        // (Every comparative ends in `er`: other words are not looked up.)
+        if ws
+            .iter()
+            .any(|w| w.ends_with("er") && COMPARATIVES.contains(w))
+        {
+            return None;
+        }
+        let n = ws.len();
+        // (The numbers are looked for last: every other test is cheaper.)
+        if !(2..=16).contains(&n)
+            || phrase
+                .chars()
+                .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
+            || ws.last().is_some_and(|w| {
+                matches!(
+                    *w,
+                    "of" | "the"
+                        | "a"
+                        | "an"
+                        | "every"
+                        | "each"
+                        | "per"
+                        | "after"
+                        | "before"
+                        | "once"
+                        | "with"
+                        | "to"
+                        | "and"
+                        | "or"
+                        | "that"
+                        | "which"
+                        | "who"
+                        | "either"
+                        | "both"
+                        | "more"
+                        | "into"
+                        | "in"
+                        | "at"
+                        | "from"
+                        | "by"
+                        | "less"
+                        | "fewer"
+                )
+            })
+            || ws
+                .iter()
+                .any(|w| matches!(*w, "that" | "which" | "who" | "how" | "what"))
+            || ws.last().is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
+            || !find_numbers(&phrase).is_empty()
+        {
+            return None;
+        }
+        Some(Name {
+            phrase,
+            measure,
+            clause: None,
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn single_spaced_space_split_and_finish_agree_with_their_references(
+            ws in proptest::collection::vec(proptest::sample::select(vec![
+                "", "the", "number", "of", "apples", "to", "old", "scores", "taller", "two",
+                "a", "é", "x_1", "7", "(b)", "Maria's", "glass", "making", "who", "cups",
+            ]), 0..20),
+            seps in proptest::collection::vec(proptest::sample::select(vec![
+                " ", " ", " ", "  ", "\t", "\u{a0}", " \x0b",
+            ]), 20),
+        ) {
+            let mut s = String::new();
+            for (i, w) in ws.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(seps[i]);
+                }
+                s.push_str(w);
+            }
+            proptest::prop_assert_eq!(single_spaced(&s), single_spaced_by_scans(&s));
+            proptest::prop_assert_eq!(
+                space_split(&s).collect::<Vec<_>>(),
+                s.split(' ').collect::<Vec<_>>()
+            );
+            proptest::prop_assert_eq!(
+                finish(s.clone(), Measure::Count),
+                finish_by_split(s.clone(), Measure::Count),
+                "{:?}", s
+            );
+        }
     }
 
     proptest::proptest! {
