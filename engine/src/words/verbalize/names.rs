@@ -1800,6 +1800,25 @@ const COPULAS: &[&str] = &[
     "costs",
 ];
 
+/// The words of each of [`COPULAS`], in turn (a test holds them to the list).
+const COPULA_WORDS: [&[&str]; 15] = [
+    &["is", "equal", "to"],
+    &["are", "equal", "to"],
+    &["will", "be"],
+    &["would", "be"],
+    &["will", "have", "to", "be"],
+    &["is"],
+    &["are"],
+    &["was"],
+    &["were"],
+    &["equals"],
+    &["comes", "to"],
+    &["come", "to"],
+    &["totals"],
+    &["cost"],
+    &["costs"],
+];
+
 /// Words that end the noun right after a number.
 const NOUN_STOP: &[&str] = &[
     "a",
@@ -1946,7 +1965,9 @@ fn has_verb<S: AsRef<str>>(ws: &[S]) -> bool {
     })
 }
 
-/// Words that make a clause a question or a relative clause, never a name.
+/// Words that make a clause a question or a relative clause, never a name ([`is_not_in_names`]
+/// matches them; a test holds it to this list).
+#[cfg(test)]
 const NOT_IN_NAMES: &[&str] = &[
     "how",
     "what",
@@ -2211,21 +2232,24 @@ fn name_in_text_uncached(
     // The clause's words as slices of the sentence (nothing allocated per word).
     let mut pre: Vec<&str> = word_slices(&pre_raw[cut..]).collect();
     strip_openers(&mut pre);
-    while pre
-        .last()
-        .is_some_and(|w| matches!(&*lower(w), "then" | "now" | "also" | "still" | "only"))
-    {
+    while pre.last().is_some_and(|w| {
+        with_lower(w, |w| {
+            matches!(w, "then" | "now" | "also" | "still" | "only")
+        })
+    }) {
         pre.pop();
     }
     // `On Tuesday she works for 5 hours`: the opening phrase goes after the name's clause.
     let mut opening: Vec<String> = Vec::new();
     if pre.first().is_some_and(|w| {
-        matches!(
-            &*lower(w),
-            "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
-        )
+        with_lower(w, |w| {
+            matches!(
+                w,
+                "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
+            )
+        })
     }) {
-        match pre.iter().position(|w| is_subject_word(&lower(w))) {
+        match pre.iter().position(|w| with_lower(w, is_subject_word)) {
             Some(i) if i > 1 && i < pre.len() - 1 => {
                 opening = pre.drain(..i).map(str::to_string).collect();
                 opening[0] = opening[0].to_lowercase();
@@ -2233,9 +2257,11 @@ fn name_in_text_uncached(
             _ => return None,
         }
     }
-    if pre.iter().any(|w| {
-        w.chars().any(|c| c.is_ascii_digit()) || *w == "=" || NOT_IN_NAMES.contains(&&*lower(w))
-    }) || pre.len() > 9
+    // (The count first: it is cheaper, and the tests have no effect.)
+    if pre.len() > 9
+        || pre.iter().any(|w| {
+            w.bytes().any(|c| c.is_ascii_digit()) || *w == "=" || with_lower(w, is_not_in_names)
+        })
     {
         return None;
     }
@@ -2269,13 +2295,10 @@ fn name_in_text_uncached(
         out
     };
     // `X is 9 …` names X.
-    let joined = pre.join(" ").to_lowercase();
-    for c in COPULAS {
-        // `joined` ends with " {c}" (checked without building that string per copula).
-        let after_space = joined
-            .strip_suffix(c)
-            .is_some_and(|head| head.ends_with(' '));
-        if joined == *c || !after_space {
+    // (The last word lowercased once: every copula is matched against it first.)
+    let last = pre.last().map(|w| lower(w));
+    for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
+        if !ends_with_copula(&pre, last.as_deref(), cws) {
             continue;
         }
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -2284,13 +2307,12 @@ fn name_in_text_uncached(
         if cut > 0 && (tail.starts_with("and ") || tail.starts_with("or ")) {
             return None;
         }
-        let n = c.split(' ').count();
-        let np = &pre[..pre.len() - n];
+        let np = &pre[..pre.len() - cws.len()];
         if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
             // `There are 9 eggs left` names "the number of eggs left".
             let (noun, rest) = noun_phrase(&post)?;
             return finish(
-                format!("the number of {noun}{}", join_rest(&rest, &trailer)),
+                cat(&["the number of ", &noun, &join_rest(&rest, &trailer)]),
                 Measure::Count,
             );
         }
@@ -2308,11 +2330,11 @@ fn name_in_text_uncached(
         }
         if matches!(*c, "cost" | "costs") {
             return finish(
-                format!(
-                    "the cost of {}{}",
-                    lower_pre(np),
-                    join_rest::<&str>(&[], &trailer)
-                ),
+                cat(&[
+                    "the cost of ",
+                    &lower_pre(np),
+                    &join_rest::<&str>(&[], &trailer),
+                ]),
                 Measure::Money,
             );
         }
@@ -2325,11 +2347,11 @@ fn name_in_text_uncached(
         {
             // `The boys in the class are 25 students`: the count of the boys.
             return finish(
-                format!(
-                    "the number of {}{}",
-                    np[1..].join(" "),
-                    join_rest::<&str>(&[], &trailer)
-                ),
+                cat(&[
+                    "the number of ",
+                    &np[1..].join(" "),
+                    &join_rest::<&str>(&[], &trailer),
+                ]),
                 Measure::Count,
             );
         }
@@ -2343,11 +2365,13 @@ fn name_in_text_uncached(
         });
         if let (Some(d), Some(u)) = (dimension, &unit) {
             return finish(
-                format!(
-                    "the {d} of {}{}",
-                    lower_pre(np),
-                    join_rest::<&str>(&[], &trailer)
-                ),
+                cat(&[
+                    "the ",
+                    d,
+                    " of ",
+                    &lower_pre(np),
+                    &join_rest::<&str>(&[], &trailer),
+                ]),
                 Measure::Unit(u.clone()),
             );
         }
@@ -2358,11 +2382,11 @@ fn name_in_text_uncached(
             // `The deck is 1200 square feet`: its area.
             let unit = post.get(1).map(|u| format!("square {}", u.to_lowercase()));
             return finish(
-                format!(
-                    "the area of {}{}",
-                    lower_pre(np),
-                    join_rest::<&str>(&[], &trailer)
-                ),
+                cat(&[
+                    "the area of ",
+                    &lower_pre(np),
+                    &join_rest::<&str>(&[], &trailer),
+                ]),
                 unit.map_or(Measure::Plain, Measure::Unit),
             );
         }
@@ -2378,7 +2402,7 @@ fn name_in_text_uncached(
             Measure::Plain
         };
         return finish(
-            format!("{}{}", lower_pre(np), join_rest::<&str>(&[], &trailer)),
+            cat(&[&lower_pre(np), &join_rest::<&str>(&[], &trailer)]),
             measure,
         );
     }
@@ -2428,7 +2452,7 @@ fn name_in_text_uncached(
             rest: tail.trim().to_string(),
         };
         return finish_with(
-            format!("the amount of money {said}{tail}"),
+            cat(&["the amount of money ", &said, &tail]),
             Measure::Money,
             clause,
         );
@@ -2481,7 +2505,7 @@ fn name_in_text_uncached(
             return None;
         }
         return finish(
-            format!("{what} {noun}{}", join_rest::<&str>(&[], &trailer)),
+            cat(&[what, " ", &noun, &join_rest::<&str>(&[], &trailer)]),
             Measure::Count,
         );
     }
@@ -2494,7 +2518,7 @@ fn name_in_text_uncached(
     }
     let said = lower_pre(pre);
     let tail = join_rest(&rest, &trailer);
-    let phrase = format!("{what} {noun} {said}{tail}");
+    let phrase = cat(&[what, " ", &noun, " ", &said, &tail]);
     if total {
         return finish(phrase, Measure::Count);
     }
@@ -2504,6 +2528,61 @@ fn name_in_text_uncached(
         rest: tail.trim().to_string(),
     };
     finish_with(phrase, Measure::Count, clause)
+}
+
+/// The `parts` written one after the other (what `format!` writes of them), into a string
+/// allocated once.
+fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
+/// Whether the words `pre` end with copula `c` after at least one word of their own: what
+/// `pre.join(" ").to_lowercase()` ending with " {c}" says, read word by word (a word holds no
+/// space, and lowercasing one is lowercasing it among the others). `last` is the last word
+/// lowercased; `c` is the copula's words ([`COPULA_WORDS`]).
+fn ends_with_copula(pre: &[&str], last: Option<&str>, c: &[&str]) -> bool {
+    let k = c.len();
+    pre.len() > k
+        && last == c.last().copied()
+        && c[..k - 1]
+            .iter()
+            .zip(&pre[pre.len() - k..pre.len() - 1])
+            .all(|(cw, w)| with_lower(w, |l| l == *cw))
+}
+
+/// Whether lowercase `w` is one of [`NOT_IN_NAMES`] (as `NOT_IN_NAMES.contains`; a test holds
+/// them to the list).
+fn is_not_in_names(w: &str) -> bool {
+    matches!(
+        w,
+        "how"
+            | "what"
+            | "which"
+            | "who"
+            | "whom"
+            | "whose"
+            | "why"
+            | "where"
+            | "when"
+            | "that"
+            | "assume"
+            | "suppose"
+            | "find"
+            | "calculate"
+            | "determine"
+            | "perform"
+            | "performing"
+            | "we"
+            | "let"
+            | "so"
+            | "because"
+            | "number"
+            | "going"
+    )
 }
 
 /// Whether lower-case `w` is a determiner that goes with the number after it.
@@ -3401,6 +3480,43 @@ mod tests {
                     is_two_word_opener(a, b),
                     OPENERS.contains(&two.as_str()),
                     "{two:?}"
+                );
+            }
+        }
+    }
+
+    /// [`is_not_in_names`] is `NOT_IN_NAMES.contains`: every word it matches is one of the
+    /// list's, so trying those (and a few others) tries every word it matches.
+    #[test]
+    fn not_in_names_matches_are_the_list() {
+        let mut vocab: Vec<&str> = NOT_IN_NAMES.to_vec();
+        vocab.extend(["", "How", "numbers", "go", "the", "is"]);
+        for w in vocab {
+            assert_eq!(is_not_in_names(w), NOT_IN_NAMES.contains(&w), "{w:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// [`ends_with_copula`] is the test it replaces: the words joined and lowercased end
+        /// with the copula after a space.
+        #[test]
+        fn ends_with_copula_is_the_joined_words_ending_with_it(
+            pre in proptest::collection::vec(proptest::sample::select(vec![
+                "The", "total", "IS", "is", "equal", "to", "Equal", "will", "have", "be", "this",
+                "costs", "cost", "come", "comes", "\u{212A}now", "ΣΑΣ", "x", "there", "are",
+            ]), 0..7),
+        ) {
+            let joined = pre.join(" ").to_lowercase();
+            let last = pre.last().map(|w| lower(w));
+            proptest::prop_assert_eq!(COPULAS.len(), COPULA_WORDS.len());
+            for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
+                proptest::prop_assert_eq!(cws.join(" "), *c);
+                let by_join = joined != *c
+                    && joined.strip_suffix(c).is_some_and(|head| head.ends_with(' '));
+                proptest::prop_assert_eq!(
+                    ends_with_copula(&pre, last.as_deref(), cws),
+                    by_join,
+                    "{:?} {:?}", pre, c
                 );
             }
         }
