@@ -3019,10 +3019,14 @@ fn is_two_word_opener(a: &str, b: &str) -> bool {
     )
 }
 
-/// `f` of `w` lowercased, as [`lower`] writes it: an ASCII word of at most 32 bytes is
-/// lowercased into a buffer on the stack (nothing allocated), any other through [`lower`].
+/// `f` of `w` lowercased, as [`lower`] writes it: `w` itself when it is ASCII without
+/// capitals (most words), an ASCII word of at most 32 bytes lowercased into a buffer on the
+/// stack (nothing allocated), any other through [`lower`].
 fn with_lower<R>(w: &str, f: impl FnOnce(&str) -> R) -> R {
     let b = w.as_bytes();
+    if !b.iter().any(|&c| c >= 0x80 || c.is_ascii_uppercase()) {
+        return f(w);
+    }
     if b.len() <= 32 && b.is_ascii() {
         let mut buf = [0u8; 32];
         let buf = &mut buf[..b.len()];
