@@ -1572,7 +1572,12 @@ pub(super) fn third_person(v: &str) -> String {
 /// The name a solution sentence gives its result `value`: the sentence is cut at its last
 /// `=` whose right side is the value.
 pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
-    let results = step_results(sentence);
+    // (A sentence without a result, most of a program's lines, names nothing: passed over
+    // before any result is made.)
+    if !may_have_result(sentence) {
+        return None;
+    }
+    let results = step_results_scanned(sentence);
     // The result that says the value (the last one), else the first.
     let r = results
         .iter()
@@ -1599,7 +1604,7 @@ struct StepResult {
 const STEP_RESULTS_MAX: usize = 1024;
 
 std::thread_local! {
-    /// [`step_results`]' memo: every variant of an original names its changed steps from the
+    /// [`step_results_scanned`]' memo: every variant of an original names its changed steps from the
     /// same sentences.
     static STEP_RESULTS: std::cell::RefCell<
         rustc_hash::FxHashMap<Box<str>, std::rc::Rc<[StepResult]>>,
@@ -1613,27 +1618,37 @@ pub(super) fn clear_memos() {
     NAMED.with(|m| *m.borrow_mut() = (0, rustc_hash::FxHashMap::default()));
 }
 
-/// The results written after an `=` in `sentence` (a number after nothing but spaces and
-/// `$`), in order: all of [`step_name`] that does not depend on the step's value. A pure
-/// function of the sentence, memoized per thread.
+/// The results written after an `=` in `sentence`: [`step_results_scanned`] where it
+/// [`may_have_result`], else none (what the tests read).
+#[cfg(test)]
 fn step_results(sentence: &str) -> std::rc::Rc<[StepResult]> {
-    // A result is a number right after an `=` (past spaces and `$`): where no `=` has a
-    // number start after it (a program's `total = price * count`), there is none, and the
-    // sentence is neither scanned nor kept.
-    let may_have_result = sentence.match_indices('=').any(|(i, _)| {
-        let after = &sentence[i + 1..];
-        after
-            .char_indices()
-            .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
-            .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
-    });
-    if !may_have_result {
+    if !may_have_result(sentence) {
         return std::rc::Rc::from([]);
     }
     step_results_scanned(sentence)
 }
 
-/// [`step_results`] for a sentence that may have a result: scanned (through the memo).
+/// Whether `sentence` may have a result: a result is a number right after an `=` (past spaces
+/// and `$`), so where no `=` has a number start after it (a program's `total = price *
+/// count`), there is none, and the sentence is neither scanned nor kept.
+fn may_have_result(sentence: &str) -> bool {
+    // (`=` is one byte: the bytes are searched, no char searcher.)
+    sentence
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'=')
+        .any(|(i, _)| {
+            let after = &sentence[i + 1..];
+            after
+                .char_indices()
+                .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
+                .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
+        })
+}
+
+/// The results written after an `=` in `sentence` (a number after nothing but spaces and
+/// `$`), in order, for a sentence that [`may_have_result`]: all of [`step_name`] that does
+/// not depend on the step's value. A pure function of the sentence, memoized per thread.
 fn step_results_scanned(sentence: &str) -> std::rc::Rc<[StepResult]> {
     if let Some(hit) = STEP_RESULTS.with(|m| m.borrow().get(sentence).cloned()) {
         return hit;
