@@ -865,7 +865,12 @@ fn cuts_an_object(phrase: &str, q: &str) -> bool {
     // The last word is read first: most names end in no preposition, and their words are
     // not split at all. The last three words joined again are the phrase after its third
     // space from the end (all of it with only two spaces).
-    let last = phrase.rsplit(' ').next().unwrap_or(phrase);
+    // (A space is one byte: the last is found in the bytes, no char searcher.)
+    let last = phrase
+        .as_bytes()
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(phrase, |i| &phrase[i + 1..]);
     if !matches!(
         last,
         "on" | "in" | "at" | "from" | "with" | "by" | "about" | "into" | "onto" | "of"
@@ -1165,7 +1170,9 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     }
     // The words as slices of the question, and the first six lowercased (borrowed where
     // nothing changes): no form reads a lowercase word past the sixth (`How many N N N aux`).
-    let ws: Vec<&str> = word_slices(asked).collect();
+    // (Room for the words at once: a word and a space take two bytes at least.)
+    let mut ws: Vec<&str> = Vec::with_capacity(asked.len() / 2 + 1);
+    ws.extend(word_slices(asked));
     let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().take(6).map(|w| self::lower(w)).collect();
     if ws.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
         // `What is their average age?` names "their average age".
@@ -1234,11 +1241,13 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
                 if subj == 0 || rest.len() <= subj {
                     return None;
                 }
-                format!("the amount of {what} {}", conjugated(rest, subj, aux))
+                cat(&["the amount of ", &what, " ", &conjugated(rest, subj, aux)])
             }
             // `How much is her total profit?` names "her total profit".
             "is" | "was" if rest.first().is_some_and(|w| opens_noun_phrase(w)) => lower_words(rest),
-            "is" | "was" | "are" | "were" => format!("the amount of {what} {}", lower_words(rest)),
+            "is" | "was" | "are" | "were" => {
+                cat(&["the amount of ", &what, " ", &lower_words(rest)])
+            }
             "will" | "can" | "could" | "would" | "should" => {
                 // `How much will be left …` has no subject to build on.
                 let subj = subject_len(rest);
@@ -1317,16 +1326,16 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             )
         }
         "are" | "were" | "is" | "was" if subj == 0 => {
-            format!("the number of {noun} {}", rest_s())
+            cat(&["the number of ", &noun, " ", &rest_s()])
         }
         // `How many minnows have white bellies?`: the nouns are the subject.
-        _ if subj == 0 => format!("the number of {noun} that {aux} {}", rest_s()),
+        _ if subj == 0 => cat(&["the number of ", &noun, " that ", aux, " ", &rest_s()]),
         "do" | "does" | "did" => {
             // `How many clips did Natalia sell` → "the number of clips Natalia sold".
             if rest.len() <= subj {
                 return None;
             }
-            format!("the number of {noun} {}", conjugated(rest, subj, aux))
+            cat(&["the number of ", &noun, " ", &conjugated(rest, subj, aux)])
         }
         _ => {
             if rest.len() <= subj {
@@ -1345,11 +1354,12 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     } else {
         phrase.split_whitespace().collect::<Vec<_>>().join(" ")
     };
-    if phrase.split(' ').count() > 16
+    // (The words are counted by their spaces, and the marks, ASCII, read from the bytes.)
+    if phrase.bytes().filter(|&b| b == b' ').count() + 1 > 16
         || !find_numbers(&phrase).is_empty()
         || phrase
-            .chars()
-            .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | ','))
+            .bytes()
+            .any(|c| c.is_ascii_digit() || matches!(c, b'_' | b'=' | b','))
         // Something after the auxiliary besides one word: a verb or a place.
         || rest.len() < 2
     {
