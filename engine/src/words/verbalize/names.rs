@@ -1978,15 +1978,16 @@ fn is_noun_stop(w: &str) -> bool {
 /// Whether a clause's words hold a verb (a subject alone names nothing).
 fn has_verb<S: AsRef<str>>(ws: &[S]) -> bool {
     ws.iter().skip(1).any(|w| {
-        let l = lower(w.as_ref());
-        is_verb_form(&l)
-            || (l.len() > 3
-                && (l.ends_with("ed")
-                    || l.ends_with("es")
-                    || (l.ends_with('s')
-                        && !l.ends_with("ss")
-                        && !l.ends_with("'s")
-                        && !l.ends_with("’s"))))
+        with_lower(w.as_ref(), |l| {
+            is_verb_form(l)
+                || (l.len() > 3
+                    && (l.ends_with("ed")
+                        || l.ends_with("es")
+                        || (l.ends_with('s')
+                            && !l.ends_with("ss")
+                            && !l.ends_with("'s")
+                            && !l.ends_with("’s"))))
+        })
     })
 }
 
@@ -2321,9 +2322,10 @@ fn name_in_text_uncached(
     };
     // `X is 9 …` names X.
     // (The last word lowercased once: every copula is matched against it first.)
-    let last = pre.last().map(|w| lower(w));
+    // (A last word no copula ends with passes over them all at once.)
+    let last = pre.last().map(|w| lower(w)).filter(|l| ends_a_copula(l));
     for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
-        if !ends_with_copula(&pre, last.as_deref(), cws) {
+        if last.is_none() || !ends_with_copula(&pre, last.as_deref(), cws) {
             continue;
         }
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -2577,6 +2579,15 @@ fn ends_with_copula(pre: &[&str], last: Option<&str>, c: &[&str]) -> bool {
             .iter()
             .zip(&pre[pre.len() - k..pre.len() - 1])
             .all(|(cw, w)| with_lower(w, |l| l == *cw))
+}
+
+/// Whether lowercase `w` ends one of [`COPULA_WORDS`] (a test holds it to them): a clause
+/// whose last word ends none ends with no copula.
+fn ends_a_copula(w: &str) -> bool {
+    matches!(
+        w,
+        "to" | "be" | "is" | "are" | "was" | "were" | "equals" | "totals" | "cost" | "costs"
+    )
 }
 
 /// Whether lowercase `w` is one of [`NOT_IN_NAMES`] (as `NOT_IN_NAMES.contains`; a test holds
@@ -3228,33 +3239,36 @@ fn trailer(fronted: &str) -> Option<String> {
 
 /// Whether `w` may open a subject noun phrase (`the`, `his`, `Janet's`, `each`).
 fn opens_noun_phrase(w: &str) -> bool {
-    let l = lower(w);
-    matches!(
-        &*l,
-        "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "each" | "every"
-    ) || l.ends_with("'s")
-        || l.ends_with("’s")
+    with_lower(w, |l| {
+        matches!(
+            l,
+            "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "each" | "every"
+        ) || l.ends_with("'s")
+            || l.ends_with("’s")
+    })
 }
 
 /// Whether `w` may open a clause (a subject: a name, a pronoun, a determiner).
 fn opens_clause(w: &str) -> bool {
-    let l = lower(w);
+    // (A capital first: then the word is not lowercased at all.)
     w.starts_with(|c: char| c.is_uppercase())
-        || matches!(
-            &*l,
-            "he" | "she"
-                | "they"
-                | "it"
-                | "we"
-                | "you"
-                | "i"
-                | "the"
-                | "his"
-                | "her"
-                | "their"
-                | "each"
-                | "every"
-        )
+        || with_lower(w, |l| {
+            matches!(
+                l,
+                "he" | "she"
+                    | "they"
+                    | "it"
+                    | "we"
+                    | "you"
+                    | "i"
+                    | "the"
+                    | "his"
+                    | "her"
+                    | "their"
+                    | "each"
+                    | "every"
+            )
+        })
 }
 
 /// `w` with a lowercase first letter, unless it is a name (or `I`).
@@ -3531,6 +3545,15 @@ mod tests {
                     "{two:?}"
                 );
             }
+        }
+    }
+
+    /// [`ends_a_copula`] holds the last word of every copula (so passing over a clause it
+    /// refuses passes over no copula).
+    #[test]
+    fn every_copula_ends_with_a_word_ends_a_copula_takes() {
+        for cws in COPULA_WORDS {
+            assert!(cws.last().is_some_and(|w| ends_a_copula(w)), "{cws:?}");
         }
     }
 
