@@ -2114,7 +2114,11 @@ const NOT_NOUNS: &[&str] = &[
 
 /// One call of [`name_in_text`]: its arguments, and what it gave.
 struct NamedCall {
-    sentence: Box<str>,
+    /// The sentence, then the name's phrase and its clause's doer, noun and rest, written one
+    /// after the other (one allocation for the call); `ends` says where each ends.
+    text: Box<str>,
+    /// Where the sentence, the phrase, the doer, the noun and the rest end in `text`.
+    ends: [usize; 5],
     pre_end: usize,
     num_end: usize,
     money: bool,
@@ -2124,7 +2128,79 @@ struct NamedCall {
     /// (then the name is the same either way: the reading is a pure function, and whether
     /// it asks depends only on the other arguments).
     bare_ok: Option<bool>,
-    name: Option<Name>,
+    /// The name's measure and whether it has a clause, when there is a name.
+    name: Option<(Measure, bool)>,
+}
+
+impl NamedCall {
+    /// The call of `sentence` (with the other arguments) that gave `name`.
+    fn new(
+        sentence: &str,
+        (pre_end, num_end, money, integer): (usize, usize, bool, bool),
+        bare_ok: Option<bool>,
+        name: &Option<Name>,
+    ) -> NamedCall {
+        let (phrase, clause) = match name {
+            Some(n) => (n.phrase.as_str(), n.clause.as_ref()),
+            None => ("", None),
+        };
+        let (doer, noun, rest) = clause.map_or(("", "", ""), |c| {
+            (c.doer.as_str(), c.noun.as_str(), c.rest.as_str())
+        });
+        let parts = [sentence, phrase, doer, noun, rest];
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0; 5];
+        for (end, part) in ends.iter_mut().zip(parts) {
+            text.push_str(part);
+            *end = text.len();
+        }
+        NamedCall {
+            text: text.into_boxed_str(),
+            ends,
+            pre_end,
+            num_end,
+            money,
+            integer,
+            bare_ok,
+            name: name
+                .as_ref()
+                .map(|n| (n.measure.clone(), n.clause.is_some())),
+        }
+    }
+
+    /// The sentence the call named in.
+    fn sentence(&self) -> &str {
+        &self.text[..self.ends[0]]
+    }
+
+    /// The name the call gave (a copy).
+    fn name(&self) -> Option<Name> {
+        let (measure, has_clause) = self.name.as_ref()?;
+        let part = |k: usize| self.text[self.ends[k - 1]..self.ends[k]].to_string();
+        Some(Name {
+            phrase: part(1),
+            measure: measure.clone(),
+            clause: has_clause.then(|| Clause {
+                doer: part(2),
+                noun: part(3),
+                rest: part(4),
+            }),
+        })
+    }
+}
+
+/// The calls [`NAMED`] keeps under one hash: the first, and any more (the same arguments
+/// read with another `bare_ok`, or a collision), without a list for the first alone.
+struct NamedCalls {
+    first: NamedCall,
+    more: Vec<NamedCall>,
+}
+
+impl NamedCalls {
+    /// The calls, first to last.
+    fn iter(&self) -> impl Iterator<Item = &NamedCall> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
 }
 
 /// Most calls [`NAMED`] keeps before it starts afresh.
@@ -2133,7 +2209,7 @@ const NAMED_MAX: usize = 4096;
 std::thread_local! {
     /// [`name_in_text`]'s memo, by a hash of the arguments: the names of every variant of an
     /// original are cut from the same sentences around the same numbers.
-    static NAMED: std::cell::RefCell<(usize, rustc_hash::FxHashMap<u64, Vec<NamedCall>>)> =
+    static NAMED: std::cell::RefCell<(usize, rustc_hash::FxHashMap<u64, NamedCalls>)> =
         std::cell::RefCell::new((0, rustc_hash::FxHashMap::default()));
 }
 
@@ -2157,7 +2233,7 @@ fn name_in_text(
     (sentence, pre_end, num_end, money, integer).hash(&mut h);
     let key = h.finish();
     let same = |c: &NamedCall| {
-        *c.sentence == *sentence
+        c.sentence() == sentence
             && c.pre_end == pre_end
             && c.num_end == num_end
             && c.money == money
@@ -2166,11 +2242,13 @@ fn name_in_text(
     // A name read without asking for `bare_ok`; else whether one was read asking for it.
     let (hit, asks) = NAMED.with(|m| {
         let m = m.borrow();
-        let calls = m.1.get(&key).map_or(&[][..], Vec::as_slice);
+        let Some(calls) = m.1.get(&key) else {
+            return (None, false);
+        };
         let mut asks = false;
         for c in calls.iter().filter(|c| same(c)) {
             match c.bare_ok {
-                None => return (Some(c.name.clone()), false),
+                None => return (Some(c.name()), false),
                 Some(_) => asks = true,
             }
         }
@@ -2189,7 +2267,7 @@ fn name_in_text(
                 calls
                     .iter()
                     .find(|c| same(c) && c.bare_ok == Some(ok))
-                    .map(|c| c.name.clone())
+                    .map(NamedCall::name)
             })
         });
         if let Some(name) = hit {
@@ -2207,15 +2285,16 @@ fn name_in_text(
             m.1.reserve(room);
         }
         m.0 += 1;
-        m.1.entry(key).or_default().push(NamedCall {
-            sentence: sentence.into(),
-            pre_end,
-            num_end,
-            money,
-            integer,
-            bare_ok: told,
-            name: name.clone(),
-        });
+        let call = NamedCall::new(sentence, (pre_end, num_end, money, integer), told, &name);
+        match m.1.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().more.push(call),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(NamedCalls {
+                    first: call,
+                    more: Vec::new(),
+                });
+            }
+        }
     });
     name
 }
@@ -3554,6 +3633,49 @@ mod tests {
     fn every_copula_ends_with_a_word_ends_a_copula_takes() {
         for cws in COPULA_WORDS {
             assert!(cws.last().is_some_and(|w| ends_a_copula(w)), "{cws:?}");
+        }
+    }
+
+    /// A call kept in [`NAMED`] gives back its sentence and the name it was given, whatever
+    /// the name holds.
+    #[test]
+    fn a_named_call_keeps_its_sentence_and_name() {
+        let clause = Clause {
+            doer: "Janet sells".into(),
+            noun: "duck eggs".into(),
+            rest: "a day".into(),
+        };
+        let names = [
+            None,
+            Some(Name {
+                phrase: "the number of duck eggs Janet sells a day".into(),
+                measure: Measure::Count,
+                clause: Some(clause.clone()),
+            }),
+            Some(Name {
+                phrase: "the weight of the box".into(),
+                measure: Measure::Unit("kg".into()),
+                clause: None,
+            }),
+            Some(Name {
+                phrase: "the amount of money she makes".into(),
+                measure: Measure::Money,
+                clause: Some(Clause {
+                    noun: String::new(),
+                    rest: String::new(),
+                    ..clause
+                }),
+            }),
+        ];
+        for name in names {
+            let call = NamedCall::new(
+                "Janet sells 16 duck eggs a day.",
+                (12, 14, false, true),
+                None,
+                &name,
+            );
+            assert_eq!(call.sentence(), "Janet sells 16 duck eggs a day.");
+            assert_eq!(call.name(), name);
         }
     }
 
