@@ -1170,9 +1170,7 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     }
     // The words as slices of the question, and the first six lowercased (borrowed where
     // nothing changes): no form reads a lowercase word past the sixth (`How many N N N aux`).
-    // (Room for the words at once: a word and a space take two bytes at least.)
-    let mut ws: Vec<&str> = Vec::with_capacity(asked.len() / 2 + 1);
-    ws.extend(word_slices(asked));
+    let ws: Vec<&str> = word_vec(asked);
     let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().take(6).map(|w| self::lower(w)).collect();
     if ws.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
         // `What is their average age?` names "their average age".
@@ -2335,7 +2333,7 @@ fn name_in_text_uncached(
         .trim_end_matches([',', ';', ':'])
         .trim();
     // The clause's words as slices of the sentence (nothing allocated per word).
-    let mut pre: Vec<&str> = word_slices(&pre_raw[cut..]).collect();
+    let mut pre: Vec<&str> = word_vec(&pre_raw[cut..]);
     strip_openers(&mut pre);
     while pre.last().is_some_and(|w| {
         with_lower(w, |w| {
@@ -2372,7 +2370,7 @@ fn name_in_text_uncached(
     }
     // What follows the number, to the end of its clause.
     let post_clause = clause_end(post_raw);
-    let post: Vec<&str> = word_slices(post_clause).collect();
+    let post: Vec<&str> = word_vec(post_clause);
     let trailer = if opening.is_empty() {
         trailer(fronted)
     } else {
@@ -3012,6 +3010,14 @@ pub(super) fn lower(s: &str) -> std::borrow::Cow<'_, str> {
 /// The words of `s`, punctuation at word ends dropped.
 pub(super) fn words_of(s: &str) -> Vec<String> {
     word_slices(s).map(str::to_string).collect()
+}
+
+/// The [`word_slices`] of `s` collected, into room made once (a word and the space after it
+/// take two bytes at least: the list never grows).
+pub(super) fn word_vec(s: &str) -> Vec<&str> {
+    let mut ws = Vec::with_capacity(s.len().div_ceil(2));
+    ws.extend(word_slices(s));
+    ws
 }
 
 /// [`words_of`] as slices of `s` (nothing allocated).
