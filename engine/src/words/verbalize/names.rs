@@ -3034,6 +3034,30 @@ fn is_word_mark(c: char) -> bool {
     matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '"' | '“' | '”')
 }
 
+/// [`ASCII_CLASS`] of an ASCII whitespace byte (`char::is_whitespace`).
+const ASCII_SPACE: u8 = 1;
+/// [`ASCII_CLASS`] of a byte [`is_word_mark`] trims.
+const ASCII_MARK: u8 = 2;
+
+/// Per ASCII byte, what [`word_slices`] makes of it: [`ASCII_SPACE`], [`ASCII_MARK`] or 0 (a
+/// test holds it to `char::is_whitespace` and [`is_word_mark`]).
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let spaces = [b'\t', b'\n', 0x0B, 0x0C, b'\r', b' '];
+    let mut i = 0;
+    while i < spaces.len() {
+        t[spaces[i] as usize] = ASCII_SPACE;
+        i += 1;
+    }
+    let marks = [b',', b'.', b';', b':', b'!', b'?', b'"'];
+    let mut i = 0;
+    while i < marks.len() {
+        t[marks[i] as usize] = ASCII_MARK;
+        i += 1;
+    }
+    t
+};
+
 /// [`word_slices`]' iterator. ASCII text is read from its bytes: an ASCII char is whitespace
 /// when it is one of `\t \n \x0B \x0C \r` or a space ([`char::is_whitespace`]), and the
 /// marks trimmed are ASCII but for the curly quotes, which ASCII lacks; other text is split by
@@ -3052,26 +3076,30 @@ impl<'a> Iterator for WordSlices<'a> {
         match self {
             WordSlices::Ascii { s, at } => {
                 let b = s.as_bytes();
-                let is_space = |x: u8| matches!(x, b'\t'..=b'\r' | b' ');
+                // (Each byte's class looked up once in a table; the place kept in a local.)
+                let class = |x: u8| ASCII_CLASS[usize::from(x & 0x7F)];
+                let mut i = *at;
                 loop {
-                    while *at < b.len() && is_space(b[*at]) {
-                        *at += 1;
+                    while i < b.len() && class(b[i]) == ASCII_SPACE {
+                        i += 1;
                     }
-                    if *at == b.len() {
+                    if i == b.len() {
+                        *at = i;
                         return None;
                     }
-                    let mut start = *at;
-                    while *at < b.len() && !is_space(b[*at]) {
-                        *at += 1;
+                    let mut start = i;
+                    while i < b.len() && class(b[i]) != ASCII_SPACE {
+                        i += 1;
                     }
-                    let mut end = *at;
-                    while start < end && is_word_mark(b[start] as char) {
+                    let mut end = i;
+                    while start < end && class(b[start]) == ASCII_MARK {
                         start += 1;
                     }
-                    while end > start && is_word_mark(b[end - 1] as char) {
+                    while end > start && class(b[end - 1]) == ASCII_MARK {
                         end -= 1;
                     }
                     if start < end {
+                        *at = i;
                         // ASCII: every byte is a char boundary.
                         return Some(&s[start..end]);
                     }
@@ -3682,6 +3710,23 @@ mod tests {
             );
             assert_eq!(call.sentence(), "Janet sells 16 duck eggs a day.");
             assert_eq!(call.name(), name);
+        }
+    }
+
+    /// [`ASCII_CLASS`] says of every ASCII byte what `char::is_whitespace` and
+    /// [`is_word_mark`] say.
+    #[test]
+    fn ascii_classes_are_whitespace_and_word_marks() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            let want = if c.is_whitespace() {
+                ASCII_SPACE
+            } else if is_word_mark(c) {
+                ASCII_MARK
+            } else {
+                0
+            };
+            assert_eq!(ASCII_CLASS[usize::from(b)], want, "{b}");
         }
     }
 
