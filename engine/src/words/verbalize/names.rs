@@ -1640,18 +1640,18 @@ fn step_results(sentence: &str) -> std::rc::Rc<[StepResult]> {
 /// and `$`), so where no `=` has a number start after it (a program's `total = price *
 /// count`), there is none, and the sentence is neither scanned nor kept.
 fn may_have_result(sentence: &str) -> bool {
-    // (`=` is one byte: the bytes are searched, no char searcher.)
-    sentence
-        .bytes()
-        .enumerate()
-        .filter(|&(_, b)| b == b'=')
-        .any(|(i, _)| {
-            let after = &sentence[i + 1..];
-            after
-                .char_indices()
-                .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
-                .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
-        })
+    // (`=` is one byte: the bytes are searched eight at a time, no char searcher.)
+    let bytes = sentence.as_bytes();
+    std::iter::successors(find_byte(bytes, 0, b'='), |&i| {
+        find_byte(bytes, i + 1, b'=')
+    })
+    .any(|i| {
+        let after = &sentence[i + 1..];
+        after
+            .char_indices()
+            .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
+            .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
+    })
 }
 
 /// The results written after an `=` in `sentence` (a number after nothing but spaces and
@@ -1687,6 +1687,25 @@ fn step_results_scanned(sentence: &str) -> std::rc::Rc<[StepResult]> {
         m.insert(sentence.into(), out.clone());
     });
     out
+}
+
+/// The first place at or after `from` where `b` holds byte `x` (as `position` finds it),
+/// read eight bytes at a time: a word of eight bytes holds `x` where its bytes XOR `x` hold a
+/// zero byte.
+fn find_byte(b: &[u8], from: usize, x: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[i..i + 8]);
+        let v = u64::from_ne_bytes(word) ^ (ONES * u64::from(x));
+        if v.wrapping_sub(ONES) & !v & HIGHS != 0 {
+            break;
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&c| c == x).map(|k| i + k)
 }
 
 /// Where the calculation that ends at the `=` at `eq` starts: the first of the numbers,
@@ -3727,6 +3746,20 @@ mod tests {
                 0
             };
             assert_eq!(ASCII_CLASS[usize::from(b)], want, "{b}");
+        }
+    }
+
+    proptest::proptest! {
+        /// [`find_byte`] finds what `position` finds, from any place.
+        #[test]
+        fn find_byte_is_position(
+            b in proptest::collection::vec(proptest::sample::select(vec![
+                b'=', b'a', b' ', 0x3C, 0x3E, 0xBD, 0x7D, 0x00, 0xFF,
+            ]), 0..40),
+            from in 0usize..45,
+        ) {
+            let want = b.get(from..).and_then(|t| t.iter().position(|&c| c == b'=')).map(|k| from + k);
+            proptest::prop_assert_eq!(find_byte(&b, from, b'='), want);
         }
     }
 
