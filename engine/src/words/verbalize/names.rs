@@ -3266,7 +3266,13 @@ fn clause_end(s: &str) -> &str {
 /// The plural noun (with up to two words before it) that opens `post`, and the words after.
 fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<&str>)> {
     // The words taken, lowercased and joined by spaces as they come.
-    let mut taken = String::new();
+    // (Room made once for the three words it may take.)
+    let mut taken = String::with_capacity(
+        post.iter()
+            .take(3)
+            .map(|w| w.as_ref().len() + 1)
+            .sum::<usize>(),
+    );
     for (i, w) in post.iter().enumerate().take(3) {
         let lw = lower(w.as_ref());
         if is_noun_stop(&lw)
@@ -3303,7 +3309,7 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<&str>)> {
                     let of_words: Vec<String> =
                         rest[1..j].iter().map(|w| w.to_lowercase()).collect();
                     (
-                        format!("{taken} of {}", of_words.join(" ")),
+                        cat(&[&taken, " of ", &of_words.join(" ")]),
                         rest[j..].to_vec(),
                     )
                 }
