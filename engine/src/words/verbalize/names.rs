@@ -56,7 +56,9 @@ pub struct Clause {
 /// The names of an original problem's quantities, by node index.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    by_node: Vec<Option<Name>>,
+    /// Per node, whether its own name (in `own`) names it: kept apart from the names, so
+    /// that no name is copied.
+    named: Vec<bool>,
     /// Per node, its name on its own, before names are compared with each other (what
     /// [`Names::derived`] reuses).
     own: Vec<Option<Name>>,
@@ -200,14 +202,12 @@ impl Names {
     /// The names from each node's own name: a name two quantities share, or one another name
     /// extends, names neither; a `withheld` name names nothing but counts as shared.
     fn finish(own: Vec<Option<Name>>, withheld: Vec<bool>) -> Names {
-        // A name two quantities share names neither.
-        let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
-        for n in own.iter().flatten() {
-            *seen.entry(n.phrase.as_str()).or_default() += 1;
-        }
         // A name that another one extends ("the number of books Matias sold" and "… sold on
         // Wednesday") does not say which one it means.
         let all: Vec<&str> = own.iter().flatten().map(|n| n.phrase.as_str()).collect();
+        // A name two quantities share names neither.
+        // (Names are few: the equal ones are counted in `all`, not through a hash map.)
+        let shared = |p: &str| all.iter().filter(|&&o| o == p).nth(1).is_some();
         // Nor does one that differs from another only where one says "he" and the other
         // "James" ("the amount of money he earns an hour", of his second job, read as his
         // main job's "… James earns an hour").
@@ -230,31 +230,26 @@ impl Names {
         let left: Vec<Option<&str>> = all.iter().map(|p| left_of(p)).collect();
         let lefts: Vec<&str> = left.iter().flatten().copied().collect();
         let mut nth = 0;
-        let by_node = own
+        let named = own
             .iter()
             .zip(&withheld)
             .map(|(slot, &withheld)| {
-                slot.as_ref()
-                    .filter(|n| {
-                        let p = n.phrase.as_str();
-                        let this_left = left[nth];
-                        nth += 1;
-                        !withheld
-                            && seen[p] <= 1
-                            && !unclear.contains(&p)
-                            && this_left
-                                .is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
-                            && !all.iter().any(|o| {
-                                o.len() > p.len()
-                                    && o.starts_with(p)
-                                    && o.as_bytes()[p.len()] == b' '
-                            })
-                    })
-                    .cloned()
+                slot.as_ref().is_some_and(|n| {
+                    let p = n.phrase.as_str();
+                    let this_left = left[nth];
+                    nth += 1;
+                    !withheld
+                        && !shared(p)
+                        && !unclear.contains(&p)
+                        && this_left.is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
+                        && !all.iter().any(|o| {
+                            o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
+                        })
+                })
             })
             .collect();
         Names {
-            by_node,
+            named,
             own,
             withheld,
             pronouns: None,
@@ -263,7 +258,11 @@ impl Names {
 
     /// The name of node `id` of the original, if it has one.
     pub fn get(&self, id: NodeId) -> Option<&Name> {
-        self.by_node.get(id.index()).and_then(Option::as_ref)
+        self.named
+            .get(id.index())
+            .is_some_and(|&named| named)
+            .then(|| self.own[id.index()].as_ref())
+            .flatten()
     }
 
     /// The words for node `id` of `g` (derived from the original these names were made
@@ -866,7 +865,12 @@ fn cuts_an_object(phrase: &str, q: &str) -> bool {
     // The last word is read first: most names end in no preposition, and their words are
     // not split at all. The last three words joined again are the phrase after its third
     // space from the end (all of it with only two spaces).
-    let last = phrase.rsplit(' ').next().unwrap_or(phrase);
+    // (A space is one byte: the last is found in the bytes, no char searcher.)
+    let last = phrase
+        .as_bytes()
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(phrase, |i| &phrase[i + 1..]);
     if !matches!(
         last,
         "on" | "in" | "at" | "from" | "with" | "by" | "about" | "into" | "onto" | "of"
@@ -1156,9 +1160,17 @@ pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
 /// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
 pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let asked = question.trim().trim_end_matches('?');
+    // Every form opens with "what" or "how": any other question is passed over before its
+    // words are collected.
+    if !word_slices(asked)
+        .next()
+        .is_some_and(|w| with_lower(w, |w| matches!(w, "what" | "how")))
+    {
+        return None;
+    }
     // The words as slices of the question, and the first six lowercased (borrowed where
     // nothing changes): no form reads a lowercase word past the sixth (`How many N N N aux`).
-    let ws: Vec<&str> = word_slices(asked).collect();
+    let ws: Vec<&str> = word_vec(asked);
     let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().take(6).map(|w| self::lower(w)).collect();
     if ws.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
         // `What is their average age?` names "their average age".
@@ -1227,11 +1239,13 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
                 if subj == 0 || rest.len() <= subj {
                     return None;
                 }
-                format!("the amount of {what} {}", conjugated(rest, subj, aux))
+                cat(&["the amount of ", &what, " ", &conjugated(rest, subj, aux)])
             }
             // `How much is her total profit?` names "her total profit".
             "is" | "was" if rest.first().is_some_and(|w| opens_noun_phrase(w)) => lower_words(rest),
-            "is" | "was" | "are" | "were" => format!("the amount of {what} {}", lower_words(rest)),
+            "is" | "was" | "are" | "were" => {
+                cat(&["the amount of ", &what, " ", &lower_words(rest)])
+            }
             "will" | "can" | "could" | "would" | "should" => {
                 // `How much will be left …` has no subject to build on.
                 let subj = subject_len(rest);
@@ -1310,16 +1324,16 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             )
         }
         "are" | "were" | "is" | "was" if subj == 0 => {
-            format!("the number of {noun} {}", rest_s())
+            cat(&["the number of ", &noun, " ", &rest_s()])
         }
         // `How many minnows have white bellies?`: the nouns are the subject.
-        _ if subj == 0 => format!("the number of {noun} that {aux} {}", rest_s()),
+        _ if subj == 0 => cat(&["the number of ", &noun, " that ", aux, " ", &rest_s()]),
         "do" | "does" | "did" => {
             // `How many clips did Natalia sell` → "the number of clips Natalia sold".
             if rest.len() <= subj {
                 return None;
             }
-            format!("the number of {noun} {}", conjugated(rest, subj, aux))
+            cat(&["the number of ", &noun, " ", &conjugated(rest, subj, aux)])
         }
         _ => {
             if rest.len() <= subj {
@@ -1338,11 +1352,12 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     } else {
         phrase.split_whitespace().collect::<Vec<_>>().join(" ")
     };
-    if phrase.split(' ').count() > 16
+    // (The words are counted by their spaces, and the marks, ASCII, read from the bytes.)
+    if phrase.bytes().filter(|&b| b == b' ').count() + 1 > 16
         || !find_numbers(&phrase).is_empty()
         || phrase
-            .chars()
-            .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | ','))
+            .bytes()
+            .any(|c| c.is_ascii_digit() || matches!(c, b'_' | b'=' | b','))
         // Something after the auxiliary besides one word: a verb or a place.
         || rest.len() < 2
     {
@@ -1565,7 +1580,12 @@ pub(super) fn third_person(v: &str) -> String {
 /// The name a solution sentence gives its result `value`: the sentence is cut at its last
 /// `=` whose right side is the value.
 pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
-    let results = step_results(sentence);
+    // (A sentence without a result, most of a program's lines, names nothing: passed over
+    // before any result is made.)
+    if !may_have_result(sentence) {
+        return None;
+    }
+    let results = step_results_scanned(sentence);
     // The result that says the value (the last one), else the first.
     let r = results
         .iter()
@@ -1592,7 +1612,7 @@ struct StepResult {
 const STEP_RESULTS_MAX: usize = 1024;
 
 std::thread_local! {
-    /// [`step_results`]' memo: every variant of an original names its changed steps from the
+    /// [`step_results_scanned`]' memo: every variant of an original names its changed steps from the
     /// same sentences.
     static STEP_RESULTS: std::cell::RefCell<
         rustc_hash::FxHashMap<Box<str>, std::rc::Rc<[StepResult]>>,
@@ -1606,27 +1626,37 @@ pub(super) fn clear_memos() {
     NAMED.with(|m| *m.borrow_mut() = (0, rustc_hash::FxHashMap::default()));
 }
 
-/// The results written after an `=` in `sentence` (a number after nothing but spaces and
-/// `$`), in order: all of [`step_name`] that does not depend on the step's value. A pure
-/// function of the sentence, memoized per thread.
+/// The results written after an `=` in `sentence`: [`step_results_scanned`] where it
+/// [`may_have_result`], else none (what the tests read).
+#[cfg(test)]
 fn step_results(sentence: &str) -> std::rc::Rc<[StepResult]> {
-    // A result is a number right after an `=` (past spaces and `$`): where no `=` has a
-    // number start after it (a program's `total = price * count`), there is none, and the
-    // sentence is neither scanned nor kept.
-    let may_have_result = sentence.match_indices('=').any(|(i, _)| {
-        let after = &sentence[i + 1..];
-        after
-            .char_indices()
-            .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
-            .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
-    });
-    if !may_have_result {
+    if !may_have_result(sentence) {
         return std::rc::Rc::from([]);
     }
     step_results_scanned(sentence)
 }
 
-/// [`step_results`] for a sentence that may have a result: scanned (through the memo).
+/// Whether `sentence` may have a result: a result is a number right after an `=` (past spaces
+/// and `$`), so where no `=` has a number start after it (a program's `total = price *
+/// count`), there is none, and the sentence is neither scanned nor kept.
+fn may_have_result(sentence: &str) -> bool {
+    // (`=` is one byte: the bytes are searched eight at a time, no char searcher.)
+    let bytes = sentence.as_bytes();
+    std::iter::successors(find_byte(bytes, 0, b'='), |&i| {
+        find_byte(bytes, i + 1, b'=')
+    })
+    .any(|i| {
+        let after = &sentence[i + 1..];
+        after
+            .char_indices()
+            .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
+            .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
+    })
+}
+
+/// The results written after an `=` in `sentence` (a number after nothing but spaces and
+/// `$`), in order, for a sentence that [`may_have_result`]: all of [`step_name`] that does
+/// not depend on the step's value. A pure function of the sentence, memoized per thread.
 fn step_results_scanned(sentence: &str) -> std::rc::Rc<[StepResult]> {
     if let Some(hit) = STEP_RESULTS.with(|m| m.borrow().get(sentence).cloned()) {
         return hit;
@@ -1657,6 +1687,25 @@ fn step_results_scanned(sentence: &str) -> std::rc::Rc<[StepResult]> {
         m.insert(sentence.into(), out.clone());
     });
     out
+}
+
+/// The first place at or after `from` where `b` holds byte `x` (as `position` finds it),
+/// read eight bytes at a time: a word of eight bytes holds `x` where its bytes XOR `x` hold a
+/// zero byte.
+fn find_byte(b: &[u8], from: usize, x: u8) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[i..i + 8]);
+        let v = u64::from_ne_bytes(word) ^ (ONES * u64::from(x));
+        if v.wrapping_sub(ONES) & !v & HIGHS != 0 {
+            break;
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&c| c == x).map(|k| i + k)
 }
 
 /// Where the calculation that ends at the `=` at `eq` starts: the first of the numbers,
@@ -1733,7 +1782,9 @@ fn push_token(s: &str, a: usize, b: usize, out: &mut Vec<(usize, usize)>) {
     }
 }
 
-/// Words that open a sentence without saying what it is about.
+/// Words that open a sentence without saying what it is about ([`is_opener`] and
+/// [`is_two_word_opener`] match them; a test holds them to this list).
+#[cfg(test)]
 const OPENERS: &[&str] = &[
     "so",
     "thus",
@@ -1789,6 +1840,25 @@ const COPULAS: &[&str] = &[
     "totals",
     "cost",
     "costs",
+];
+
+/// The words of each of [`COPULAS`], in turn (a test holds them to the list).
+const COPULA_WORDS: [&[&str]; 15] = [
+    &["is", "equal", "to"],
+    &["are", "equal", "to"],
+    &["will", "be"],
+    &["would", "be"],
+    &["will", "have", "to", "be"],
+    &["is"],
+    &["are"],
+    &["was"],
+    &["were"],
+    &["equals"],
+    &["comes", "to"],
+    &["come", "to"],
+    &["totals"],
+    &["cost"],
+    &["costs"],
 ];
 
 /// Words that end the noun right after a number.
@@ -1925,19 +1995,22 @@ fn is_noun_stop(w: &str) -> bool {
 /// Whether a clause's words hold a verb (a subject alone names nothing).
 fn has_verb<S: AsRef<str>>(ws: &[S]) -> bool {
     ws.iter().skip(1).any(|w| {
-        let l = lower(w.as_ref());
-        is_verb_form(&l)
-            || (l.len() > 3
-                && (l.ends_with("ed")
-                    || l.ends_with("es")
-                    || (l.ends_with('s')
-                        && !l.ends_with("ss")
-                        && !l.ends_with("'s")
-                        && !l.ends_with("’s"))))
+        with_lower(w.as_ref(), |l| {
+            is_verb_form(l)
+                || (l.len() > 3
+                    && (l.ends_with("ed")
+                        || l.ends_with("es")
+                        || (l.ends_with('s')
+                            && !l.ends_with("ss")
+                            && !l.ends_with("'s")
+                            && !l.ends_with("’s"))))
+        })
     })
 }
 
-/// Words that make a clause a question or a relative clause, never a name.
+/// Words that make a clause a question or a relative clause, never a name ([`is_not_in_names`]
+/// matches them; a test holds it to this list).
+#[cfg(test)]
 const NOT_IN_NAMES: &[&str] = &[
     "how",
     "what",
@@ -2058,7 +2131,11 @@ const NOT_NOUNS: &[&str] = &[
 
 /// One call of [`name_in_text`]: its arguments, and what it gave.
 struct NamedCall {
-    sentence: Box<str>,
+    /// The sentence, then the name's phrase and its clause's doer, noun and rest, written one
+    /// after the other (one allocation for the call); `ends` says where each ends.
+    text: Box<str>,
+    /// Where the sentence, the phrase, the doer, the noun and the rest end in `text`.
+    ends: [usize; 5],
     pre_end: usize,
     num_end: usize,
     money: bool,
@@ -2068,7 +2145,79 @@ struct NamedCall {
     /// (then the name is the same either way: the reading is a pure function, and whether
     /// it asks depends only on the other arguments).
     bare_ok: Option<bool>,
-    name: Option<Name>,
+    /// The name's measure and whether it has a clause, when there is a name.
+    name: Option<(Measure, bool)>,
+}
+
+impl NamedCall {
+    /// The call of `sentence` (with the other arguments) that gave `name`.
+    fn new(
+        sentence: &str,
+        (pre_end, num_end, money, integer): (usize, usize, bool, bool),
+        bare_ok: Option<bool>,
+        name: &Option<Name>,
+    ) -> NamedCall {
+        let (phrase, clause) = match name {
+            Some(n) => (n.phrase.as_str(), n.clause.as_ref()),
+            None => ("", None),
+        };
+        let (doer, noun, rest) = clause.map_or(("", "", ""), |c| {
+            (c.doer.as_str(), c.noun.as_str(), c.rest.as_str())
+        });
+        let parts = [sentence, phrase, doer, noun, rest];
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0; 5];
+        for (end, part) in ends.iter_mut().zip(parts) {
+            text.push_str(part);
+            *end = text.len();
+        }
+        NamedCall {
+            text: text.into_boxed_str(),
+            ends,
+            pre_end,
+            num_end,
+            money,
+            integer,
+            bare_ok,
+            name: name
+                .as_ref()
+                .map(|n| (n.measure.clone(), n.clause.is_some())),
+        }
+    }
+
+    /// The sentence the call named in.
+    fn sentence(&self) -> &str {
+        &self.text[..self.ends[0]]
+    }
+
+    /// The name the call gave (a copy).
+    fn name(&self) -> Option<Name> {
+        let (measure, has_clause) = self.name.as_ref()?;
+        let part = |k: usize| self.text[self.ends[k - 1]..self.ends[k]].to_string();
+        Some(Name {
+            phrase: part(1),
+            measure: measure.clone(),
+            clause: has_clause.then(|| Clause {
+                doer: part(2),
+                noun: part(3),
+                rest: part(4),
+            }),
+        })
+    }
+}
+
+/// The calls [`NAMED`] keeps under one hash: the first, and any more (the same arguments
+/// read with another `bare_ok`, or a collision), without a list for the first alone.
+struct NamedCalls {
+    first: NamedCall,
+    more: Vec<NamedCall>,
+}
+
+impl NamedCalls {
+    /// The calls, first to last.
+    fn iter(&self) -> impl Iterator<Item = &NamedCall> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
 }
 
 /// Most calls [`NAMED`] keeps before it starts afresh.
@@ -2077,7 +2226,7 @@ const NAMED_MAX: usize = 4096;
 std::thread_local! {
     /// [`name_in_text`]'s memo, by a hash of the arguments: the names of every variant of an
     /// original are cut from the same sentences around the same numbers.
-    static NAMED: std::cell::RefCell<(usize, rustc_hash::FxHashMap<u64, Vec<NamedCall>>)> =
+    static NAMED: std::cell::RefCell<(usize, rustc_hash::FxHashMap<u64, NamedCalls>)> =
         std::cell::RefCell::new((0, rustc_hash::FxHashMap::default()));
 }
 
@@ -2101,7 +2250,7 @@ fn name_in_text(
     (sentence, pre_end, num_end, money, integer).hash(&mut h);
     let key = h.finish();
     let same = |c: &NamedCall| {
-        *c.sentence == *sentence
+        c.sentence() == sentence
             && c.pre_end == pre_end
             && c.num_end == num_end
             && c.money == money
@@ -2110,11 +2259,13 @@ fn name_in_text(
     // A name read without asking for `bare_ok`; else whether one was read asking for it.
     let (hit, asks) = NAMED.with(|m| {
         let m = m.borrow();
-        let calls = m.1.get(&key).map_or(&[][..], Vec::as_slice);
+        let Some(calls) = m.1.get(&key) else {
+            return (None, false);
+        };
         let mut asks = false;
         for c in calls.iter().filter(|c| same(c)) {
             match c.bare_ok {
-                None => return (Some(c.name.clone()), false),
+                None => return (Some(c.name()), false),
                 Some(_) => asks = true,
             }
         }
@@ -2133,7 +2284,7 @@ fn name_in_text(
                 calls
                     .iter()
                     .find(|c| same(c) && c.bare_ok == Some(ok))
-                    .map(|c| c.name.clone())
+                    .map(NamedCall::name)
             })
         });
         if let Some(name) = hit {
@@ -2151,15 +2302,16 @@ fn name_in_text(
             m.1.reserve(room);
         }
         m.0 += 1;
-        m.1.entry(key).or_default().push(NamedCall {
-            sentence: sentence.into(),
-            pre_end,
-            num_end,
-            money,
-            integer,
-            bare_ok: told,
-            name: name.clone(),
-        });
+        let call = NamedCall::new(sentence, (pre_end, num_end, money, integer), told, &name);
+        match m.1.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().more.push(call),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(NamedCalls {
+                    first: call,
+                    more: Vec::new(),
+                });
+            }
+        }
     });
     name
 }
@@ -2200,23 +2352,26 @@ fn name_in_text_uncached(
         .trim_end_matches([',', ';', ':'])
         .trim();
     // The clause's words as slices of the sentence (nothing allocated per word).
-    let mut pre: Vec<&str> = word_slices(&pre_raw[cut..]).collect();
+    let mut pre: Vec<&str> = word_vec(&pre_raw[cut..]);
     strip_openers(&mut pre);
-    while pre
-        .last()
-        .is_some_and(|w| matches!(&*lower(w), "then" | "now" | "also" | "still" | "only"))
-    {
+    while pre.last().is_some_and(|w| {
+        with_lower(w, |w| {
+            matches!(w, "then" | "now" | "also" | "still" | "only")
+        })
+    }) {
         pre.pop();
     }
     // `On Tuesday she works for 5 hours`: the opening phrase goes after the name's clause.
     let mut opening: Vec<String> = Vec::new();
     if pre.first().is_some_and(|w| {
-        matches!(
-            &*lower(w),
-            "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
-        )
+        with_lower(w, |w| {
+            matches!(
+                w,
+                "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
+            )
+        })
     }) {
-        match pre.iter().position(|w| is_subject_word(&lower(w))) {
+        match pre.iter().position(|w| with_lower(w, is_subject_word)) {
             Some(i) if i > 1 && i < pre.len() - 1 => {
                 opening = pre.drain(..i).map(str::to_string).collect();
                 opening[0] = opening[0].to_lowercase();
@@ -2224,15 +2379,17 @@ fn name_in_text_uncached(
             _ => return None,
         }
     }
-    if pre.iter().any(|w| {
-        w.chars().any(|c| c.is_ascii_digit()) || *w == "=" || NOT_IN_NAMES.contains(&&*lower(w))
-    }) || pre.len() > 9
+    // (The count first: it is cheaper, and the tests have no effect.)
+    if pre.len() > 9
+        || pre.iter().any(|w| {
+            w.bytes().any(|c| c.is_ascii_digit()) || *w == "=" || with_lower(w, is_not_in_names)
+        })
     {
         return None;
     }
     // What follows the number, to the end of its clause.
     let post_clause = clause_end(post_raw);
-    let post: Vec<&str> = word_slices(post_clause).collect();
+    let post: Vec<&str> = word_vec(post_clause);
     let trailer = if opening.is_empty() {
         trailer(fronted)
     } else {
@@ -2260,13 +2417,11 @@ fn name_in_text_uncached(
         out
     };
     // `X is 9 …` names X.
-    let joined = pre.join(" ").to_lowercase();
-    for c in COPULAS {
-        // `joined` ends with " {c}" (checked without building that string per copula).
-        let after_space = joined
-            .strip_suffix(c)
-            .is_some_and(|head| head.ends_with(' '));
-        if joined == *c || !after_space {
+    // (The last word lowercased once: every copula is matched against it first.)
+    // (A last word no copula ends with passes over them all at once.)
+    let last = pre.last().map(|w| lower(w)).filter(|l| ends_a_copula(l));
+    for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
+        if last.is_none() || !ends_with_copula(&pre, last.as_deref(), cws) {
             continue;
         }
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -2275,13 +2430,12 @@ fn name_in_text_uncached(
         if cut > 0 && (tail.starts_with("and ") || tail.starts_with("or ")) {
             return None;
         }
-        let n = c.split(' ').count();
-        let np = &pre[..pre.len() - n];
+        let np = &pre[..pre.len() - cws.len()];
         if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
             // `There are 9 eggs left` names "the number of eggs left".
             let (noun, rest) = noun_phrase(&post)?;
             return finish(
-                format!("the number of {noun}{}", join_rest(&rest, &trailer)),
+                cat(&["the number of ", &noun, &join_rest(&rest, &trailer)]),
                 Measure::Count,
             );
         }
@@ -2299,11 +2453,11 @@ fn name_in_text_uncached(
         }
         if matches!(*c, "cost" | "costs") {
             return finish(
-                format!(
-                    "the cost of {}{}",
-                    lower_pre(np),
-                    join_rest::<&str>(&[], &trailer)
-                ),
+                cat(&[
+                    "the cost of ",
+                    &lower_pre(np),
+                    &join_rest::<&str>(&[], &trailer),
+                ]),
                 Measure::Money,
             );
         }
@@ -2316,11 +2470,11 @@ fn name_in_text_uncached(
         {
             // `The boys in the class are 25 students`: the count of the boys.
             return finish(
-                format!(
-                    "the number of {}{}",
-                    np[1..].join(" "),
-                    join_rest::<&str>(&[], &trailer)
-                ),
+                cat(&[
+                    "the number of ",
+                    &np[1..].join(" "),
+                    &join_rest::<&str>(&[], &trailer),
+                ]),
                 Measure::Count,
             );
         }
@@ -2334,11 +2488,13 @@ fn name_in_text_uncached(
         });
         if let (Some(d), Some(u)) = (dimension, &unit) {
             return finish(
-                format!(
-                    "the {d} of {}{}",
-                    lower_pre(np),
-                    join_rest::<&str>(&[], &trailer)
-                ),
+                cat(&[
+                    "the ",
+                    d,
+                    " of ",
+                    &lower_pre(np),
+                    &join_rest::<&str>(&[], &trailer),
+                ]),
                 Measure::Unit(u.clone()),
             );
         }
@@ -2349,11 +2505,11 @@ fn name_in_text_uncached(
             // `The deck is 1200 square feet`: its area.
             let unit = post.get(1).map(|u| format!("square {}", u.to_lowercase()));
             return finish(
-                format!(
-                    "the area of {}{}",
-                    lower_pre(np),
-                    join_rest::<&str>(&[], &trailer)
-                ),
+                cat(&[
+                    "the area of ",
+                    &lower_pre(np),
+                    &join_rest::<&str>(&[], &trailer),
+                ]),
                 unit.map_or(Measure::Plain, Measure::Unit),
             );
         }
@@ -2369,7 +2525,7 @@ fn name_in_text_uncached(
             Measure::Plain
         };
         return finish(
-            format!("{}{}", lower_pre(np), join_rest::<&str>(&[], &trailer)),
+            cat(&[&lower_pre(np), &join_rest::<&str>(&[], &trailer)]),
             measure,
         );
     }
@@ -2419,7 +2575,7 @@ fn name_in_text_uncached(
             rest: tail.trim().to_string(),
         };
         return finish_with(
-            format!("the amount of money {said}{tail}"),
+            cat(&["the amount of money ", &said, &tail]),
             Measure::Money,
             clause,
         );
@@ -2472,7 +2628,7 @@ fn name_in_text_uncached(
             return None;
         }
         return finish(
-            format!("{what} {noun}{}", join_rest::<&str>(&[], &trailer)),
+            cat(&[what, " ", &noun, &join_rest::<&str>(&[], &trailer)]),
             Measure::Count,
         );
     }
@@ -2485,7 +2641,7 @@ fn name_in_text_uncached(
     }
     let said = lower_pre(pre);
     let tail = join_rest(&rest, &trailer);
-    let phrase = format!("{what} {noun} {said}{tail}");
+    let phrase = cat(&[what, " ", &noun, " ", &said, &tail]);
     if total {
         return finish(phrase, Measure::Count);
     }
@@ -2495,6 +2651,70 @@ fn name_in_text_uncached(
         rest: tail.trim().to_string(),
     };
     finish_with(phrase, Measure::Count, clause)
+}
+
+/// The `parts` written one after the other (what `format!` writes of them), into a string
+/// allocated once.
+fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
+/// Whether the words `pre` end with copula `c` after at least one word of their own: what
+/// `pre.join(" ").to_lowercase()` ending with " {c}" says, read word by word (a word holds no
+/// space, and lowercasing one is lowercasing it among the others). `last` is the last word
+/// lowercased; `c` is the copula's words ([`COPULA_WORDS`]).
+fn ends_with_copula(pre: &[&str], last: Option<&str>, c: &[&str]) -> bool {
+    let k = c.len();
+    pre.len() > k
+        && last == c.last().copied()
+        && c[..k - 1]
+            .iter()
+            .zip(&pre[pre.len() - k..pre.len() - 1])
+            .all(|(cw, w)| with_lower(w, |l| l == *cw))
+}
+
+/// Whether lowercase `w` ends one of [`COPULA_WORDS`] (a test holds it to them): a clause
+/// whose last word ends none ends with no copula.
+fn ends_a_copula(w: &str) -> bool {
+    matches!(
+        w,
+        "to" | "be" | "is" | "are" | "was" | "were" | "equals" | "totals" | "cost" | "costs"
+    )
+}
+
+/// Whether lowercase `w` is one of [`NOT_IN_NAMES`] (as `NOT_IN_NAMES.contains`; a test holds
+/// them to the list).
+fn is_not_in_names(w: &str) -> bool {
+    matches!(
+        w,
+        "how"
+            | "what"
+            | "which"
+            | "who"
+            | "whom"
+            | "whose"
+            | "why"
+            | "where"
+            | "when"
+            | "that"
+            | "assume"
+            | "suppose"
+            | "find"
+            | "calculate"
+            | "determine"
+            | "perform"
+            | "performing"
+            | "we"
+            | "let"
+            | "so"
+            | "because"
+            | "number"
+            | "going"
+    )
 }
 
 /// Whether lower-case `w` is a determiner that goes with the number after it.
@@ -2510,7 +2730,8 @@ fn is_determiner(w: &str) -> bool {
 /// says `he` → `He`; an amount already relative (`more than the rest`) gives none.
 fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
     // The doer's words as slices (the few replaced ones are literals).
-    let mut ws: Vec<&str> = c.doer.split(' ').collect();
+    // (Split at the space bytes, no char searcher.)
+    let mut ws: Vec<&str> = space_split(&c.doer).collect();
     // The last clause of a compound: from its pronoun on.
     if let Some(i) = ws.iter().enumerate().skip(1).rposition(|(i, w)| {
         matches!(*w, "he" | "she" | "they" | "it") && ws[i - 1].eq_ignore_ascii_case("and")
@@ -2519,10 +2740,12 @@ fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
     }
     // `While he ate 5 pancakes`: the clause without its subordinator.
     while ws.len() > 2
-        && matches!(
-            &*lower(ws[0]),
-            "while" | "when" | "because" | "since" | "although" | "though" | "once" | "as"
-        )
+        && with_lower(ws[0], |w| {
+            matches!(
+                w,
+                "while" | "when" | "because" | "since" | "although" | "though" | "once" | "as"
+            )
+        })
     {
         ws.remove(0);
     }
@@ -2532,7 +2755,7 @@ fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
     // `Brian can only hold his breath for` + `10 more seconds`: a changed amount is no longer
     // "only" what it was.
     if ws.len() > 2 {
-        ws.retain(|w| !matches!(&*lower(w), "only" | "just" | "merely"));
+        ws.retain(|w| !with_lower(w, |w| matches!(w, "only" | "just" | "merely")));
     }
 
     // The problem's own pronoun for its person.
@@ -2557,19 +2780,34 @@ fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
     }
     // (A name the problem does not write never gets this far: its phrase, which holds the
     // doer's words, is dropped in `Names::new`.)
-    let relative = c.rest.split(' ').next().is_some_and(|w| {
-        matches!(
-            w,
-            "more" | "less" | "fewer" | "than" | "longer" | "shorter" | "older" | "younger"
-        )
-    });
+    // (The rest's words at its ends are read as bytes between spaces, no char searcher.)
+    let relative = c
+        .rest
+        .as_bytes()
+        .split(|&b| b == b' ')
+        .next()
+        .is_some_and(|w| {
+            matches!(
+                w,
+                b"more"
+                    | b"less"
+                    | b"fewer"
+                    | b"than"
+                    | b"longer"
+                    | b"shorter"
+                    | b"older"
+                    | b"younger"
+            )
+        });
     // `Nida has … chocolates in`: a preposition left without its object.
-    let dangling = c.rest.split(' ').next_back().is_some_and(|w| {
+    let mut rest_back = c.rest.as_bytes().rsplit(|&b| b == b' ');
+    let dangling = rest_back.next().is_some_and(|w| {
         matches!(
             w,
-            "in" | "on" | "at" | "of" | "for" | "with" | "to" | "from" | "by" | "into" | "which"
+            b"in" | b"on" | b"at" | b"of" | b"for" | b"with" | b"to" | b"from" | b"by" | b"into"
+                | b"which"
                 // `for every tree he` (cuts): a subject without its verb.
-                | "he" | "she" | "they" | "we" | "i" | "you"
+                | b"he" | b"she" | b"they" | b"we" | b"i" | b"you"
         )
     });
     // `the boys have not placed 30 fewer pieces`: a negated clause does not take an amount.
@@ -2578,15 +2816,17 @@ fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
         .any(|w| *w == "not" || *w == "never" || w.ends_with("n't") || w.ends_with("n’t"));
     // `she reduced her` + `$1 less cupcakes`: the doer ends inside a noun phrase.
     let open_np = ws.last().is_some_and(|w| {
-        matches!(
-            &*lower(w),
-            "her" | "his" | "their" | "its" | "my" | "our" | "your" | "the" | "a" | "an"
-        )
+        with_lower(w, |w| {
+            matches!(
+                w,
+                "her" | "his" | "their" | "its" | "my" | "our" | "your" | "the" | "a" | "an"
+            )
+        })
     });
     // `it takes 3 beehives to make enough wax to make` (12 candles): a verb left without
     // its object; `is 45 years old`: an age told as a count.
     // (The second word from the end of the rest, read without collecting its words.)
-    let infinitive = c.rest.rsplit(' ').nth(1) == Some("to");
+    let infinitive = rest_back.next() == Some(b"to");
     let age = c.noun.starts_with("years") || c.noun.starts_with("year ");
     if relative || dangling || negated || open_np || infinitive || age || ws.is_empty() {
         return None;
@@ -2633,7 +2873,21 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     };
     // `the number of beehives it takes to make enough wax to make`: a verb without its
     // object; `… will then be old`: an age cut apart.
-    let ws: Vec<&str> = phrase.split(' ').collect();
+    // (A name has 2 to 16 words, and any other count is refused whatever else it holds: the
+    // words are kept on the stack, and a phrase with more is refused before it is read.)
+    let mut words = [""; 16];
+    let mut n = 0;
+    for w in space_split(&phrase) {
+        if n == words.len() {
+            return None;
+        }
+        words[n] = w;
+        n += 1;
+    }
+    if n < 2 {
+        return None;
+    }
+    let ws = &words[..n];
     if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
         return None;
     }
@@ -2657,12 +2911,11 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     {
         return None;
     }
-    let n = ws.len();
-    // (The numbers are looked for last: every other test is cheaper.)
-    if !(2..=16).contains(&n)
-        || phrase
-            .chars()
-            .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
+    // (The numbers are looked for last: every other test is cheaper. The marks are ASCII:
+    // read from the bytes.)
+    if phrase
+        .bytes()
+        .any(|c| c.is_ascii_digit() || matches!(c, b'_' | b'=' | b'<' | b'>' | b'"' | b'(' | b')'))
         || ws.last().is_some_and(|w| {
             matches!(
                 *w,
@@ -2711,13 +2964,41 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
 
 /// Whether `s` is already what `split_whitespace` and `join(" ")` make of it: ASCII words
 /// between single spaces, no space at either end (other text is not checked: `false`).
+/// (One pass over the bytes; a test holds it to the scans it was first written with.)
 fn single_spaced(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.first() != Some(&b' ')
-        && b.last() != Some(&b' ')
-        && b.iter()
-            .all(|&c| c.is_ascii() && (c == b' ' || (!c.is_ascii_whitespace() && c != 0x0B)))
-        && !b.windows(2).any(|w| w == b"  ")
+    // Whether the byte before is a space (or the start: a space there is refused).
+    let mut after_space = true;
+    for &c in s.as_bytes() {
+        if c == b' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if c >= 0x80 || matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+            return false;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || s.is_empty()
+}
+
+/// What `s.split(' ')` gives (a space is one byte: the bytes are searched, no char searcher).
+fn space_split(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b' ') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// [`finish`], keeping the clause the name came from.
@@ -2750,6 +3031,14 @@ pub(super) fn words_of(s: &str) -> Vec<String> {
     word_slices(s).map(str::to_string).collect()
 }
 
+/// The [`word_slices`] of `s` collected, into room made once (a word and the space after it
+/// take two bytes at least: the list never grows).
+pub(super) fn word_vec(s: &str) -> Vec<&str> {
+    let mut ws = Vec::with_capacity(s.len().div_ceil(2));
+    ws.extend(word_slices(s));
+    ws
+}
+
 /// [`words_of`] as slices of `s` (nothing allocated).
 pub(super) fn word_slices(s: &str) -> WordSlices<'_> {
     if s.is_ascii() {
@@ -2763,6 +3052,30 @@ pub(super) fn word_slices(s: &str) -> WordSlices<'_> {
 fn is_word_mark(c: char) -> bool {
     matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '"' | '“' | '”')
 }
+
+/// [`ASCII_CLASS`] of an ASCII whitespace byte (`char::is_whitespace`).
+const ASCII_SPACE: u8 = 1;
+/// [`ASCII_CLASS`] of a byte [`is_word_mark`] trims.
+const ASCII_MARK: u8 = 2;
+
+/// Per ASCII byte, what [`word_slices`] makes of it: [`ASCII_SPACE`], [`ASCII_MARK`] or 0 (a
+/// test holds it to `char::is_whitespace` and [`is_word_mark`]).
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let spaces = [b'\t', b'\n', 0x0B, 0x0C, b'\r', b' '];
+    let mut i = 0;
+    while i < spaces.len() {
+        t[spaces[i] as usize] = ASCII_SPACE;
+        i += 1;
+    }
+    let marks = [b',', b'.', b';', b':', b'!', b'?', b'"'];
+    let mut i = 0;
+    while i < marks.len() {
+        t[marks[i] as usize] = ASCII_MARK;
+        i += 1;
+    }
+    t
+};
 
 /// [`word_slices`]' iterator. ASCII text is read from its bytes: an ASCII char is whitespace
 /// when it is one of `\t \n \x0B \x0C \r` or a space ([`char::is_whitespace`]), and the
@@ -2782,26 +3095,30 @@ impl<'a> Iterator for WordSlices<'a> {
         match self {
             WordSlices::Ascii { s, at } => {
                 let b = s.as_bytes();
-                let is_space = |x: u8| matches!(x, b'\t'..=b'\r' | b' ');
+                // (Each byte's class looked up once in a table; the place kept in a local.)
+                let class = |x: u8| ASCII_CLASS[usize::from(x & 0x7F)];
+                let mut i = *at;
                 loop {
-                    while *at < b.len() && is_space(b[*at]) {
-                        *at += 1;
+                    while i < b.len() && class(b[i]) == ASCII_SPACE {
+                        i += 1;
                     }
-                    if *at == b.len() {
+                    if i == b.len() {
+                        *at = i;
                         return None;
                     }
-                    let mut start = *at;
-                    while *at < b.len() && !is_space(b[*at]) {
-                        *at += 1;
+                    let mut start = i;
+                    while i < b.len() && class(b[i]) != ASCII_SPACE {
+                        i += 1;
                     }
-                    let mut end = *at;
-                    while start < end && is_word_mark(b[start] as char) {
+                    let mut end = i;
+                    while start < end && class(b[start]) == ASCII_MARK {
                         start += 1;
                     }
-                    while end > start && is_word_mark(b[end - 1] as char) {
+                    while end > start && class(b[end - 1]) == ASCII_MARK {
                         end -= 1;
                     }
                     if start < end {
+                        *at = i;
                         // ASCII: every byte is a char boundary.
                         return Some(&s[start..end]);
                     }
@@ -2817,24 +3134,99 @@ impl<'a> Iterator for WordSlices<'a> {
     }
 }
 
-/// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`).
+/// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`): the words of
+/// [`OPENERS`], matched by [`is_opener`] and [`is_two_word_opener`].
 fn strip_openers<S: AsRef<str>>(ws: &mut Vec<S>) {
-    // The first two words lowercased; a two-word opener is matched at its space, without
-    // joining the words (a word holds no whitespace).
-    while let Some(first) = ws.first().map(|w| lower(w.as_ref())) {
-        let second = ws.get(1).map(|w| lower(w.as_ref()));
-        if second.as_deref().is_some_and(|second| {
-            OPENERS.iter().any(|o| {
-                o.len() == first.len() + 1 + second.len()
-                    && o.split_once(' ') == Some((&*first, second))
-            })
-        }) {
-            ws.drain(..2);
-        } else if OPENERS.contains(&&*first) {
-            ws.remove(0);
-        } else {
+    // How many words open `ws`, dropped at once. Each word is lowercased where it is read,
+    // on the stack ([`with_lower`]); a two-word opener is tried first.
+    let mut at = 0;
+    while let Some(first) = ws.get(at) {
+        let step = with_lower(first.as_ref(), |first| {
+            if ws
+                .get(at + 1)
+                .is_some_and(|second| with_lower(second.as_ref(), |s| is_two_word_opener(first, s)))
+            {
+                2
+            } else if is_opener(first) {
+                1
+            } else {
+                0
+            }
+        });
+        if step == 0 {
             break;
         }
+        at += step;
+    }
+    ws.drain(..at);
+}
+
+/// Whether lowercase `w` is one of the one-word [`OPENERS`] (as `OPENERS.contains`; a test
+/// holds them to the list).
+fn is_opener(w: &str) -> bool {
+    matches!(
+        w,
+        "so" | "thus"
+            | "then"
+            | "therefore"
+            | "hence"
+            | "now"
+            | "currently"
+            | "finally"
+            | "overall"
+            | "altogether"
+            | "also"
+            | "and"
+            | "but"
+            | "if"
+            | "since"
+            | "because"
+            | "together"
+            | "therefore,"
+            | "today"
+            | "yesterday"
+            | "tomorrow"
+            | "tonight"
+            | "first"
+            | "second"
+            | "next"
+            | "lastly"
+            | "last"
+    )
+}
+
+/// Whether lowercase `a` and `b` are one of the two-word [`OPENERS`] (as `OPENERS.contains`
+/// of `a b`; a test holds them to the list).
+fn is_two_word_opener(a: &str, b: &str) -> bool {
+    matches!(
+        (a, b),
+        ("this" | "that" | "which" | "it", "means")
+            | ("we", "know")
+            | ("in", "total" | "all")
+            | ("all", "together")
+    )
+}
+
+/// `f` of `w` lowercased, as [`lower`] writes it: `w` itself when it is ASCII without
+/// capitals (most words), an ASCII word of at most 32 bytes lowercased into a buffer on the
+/// stack (nothing allocated), any other through [`lower`].
+fn with_lower<R>(w: &str, f: impl FnOnce(&str) -> R) -> R {
+    let b = w.as_bytes();
+    if !b.iter().any(|&c| c >= 0x80 || c.is_ascii_uppercase()) {
+        return f(w);
+    }
+    if b.len() <= 32 && b.is_ascii() {
+        let mut buf = [0u8; 32];
+        let buf = &mut buf[..b.len()];
+        buf.copy_from_slice(b);
+        buf.make_ascii_lowercase();
+        // ASCII bytes are UTF-8.
+        match std::str::from_utf8(buf) {
+            Ok(l) => f(l),
+            Err(_) => f(&lower(w)),
+        }
+    } else {
+        f(&lower(w))
     }
 }
 
@@ -2874,7 +3266,13 @@ fn clause_end(s: &str) -> &str {
 /// The plural noun (with up to two words before it) that opens `post`, and the words after.
 fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<&str>)> {
     // The words taken, lowercased and joined by spaces as they come.
-    let mut taken = String::new();
+    // (Room made once for the three words it may take.)
+    let mut taken = String::with_capacity(
+        post.iter()
+            .take(3)
+            .map(|w| w.as_ref().len() + 1)
+            .sum::<usize>(),
+    );
     for (i, w) in post.iter().enumerate().take(3) {
         let lw = lower(w.as_ref());
         if is_noun_stop(&lw)
@@ -2911,7 +3309,7 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<&str>)> {
                     let of_words: Vec<String> =
                         rest[1..j].iter().map(|w| w.to_lowercase()).collect();
                     (
-                        format!("{taken} of {}", of_words.join(" ")),
+                        cat(&[&taken, " of ", &of_words.join(" ")]),
                         rest[j..].to_vec(),
                     )
                 }
@@ -2979,33 +3377,36 @@ fn trailer(fronted: &str) -> Option<String> {
 
 /// Whether `w` may open a subject noun phrase (`the`, `his`, `Janet's`, `each`).
 fn opens_noun_phrase(w: &str) -> bool {
-    let l = lower(w);
-    matches!(
-        &*l,
-        "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "each" | "every"
-    ) || l.ends_with("'s")
-        || l.ends_with("’s")
+    with_lower(w, |l| {
+        matches!(
+            l,
+            "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "each" | "every"
+        ) || l.ends_with("'s")
+            || l.ends_with("’s")
+    })
 }
 
 /// Whether `w` may open a clause (a subject: a name, a pronoun, a determiner).
 fn opens_clause(w: &str) -> bool {
-    let l = lower(w);
+    // (A capital first: then the word is not lowercased at all.)
     w.starts_with(|c: char| c.is_uppercase())
-        || matches!(
-            &*l,
-            "he" | "she"
-                | "they"
-                | "it"
-                | "we"
-                | "you"
-                | "i"
-                | "the"
-                | "his"
-                | "her"
-                | "their"
-                | "each"
-                | "every"
-        )
+        || with_lower(w, |l| {
+            matches!(
+                l,
+                "he" | "she"
+                    | "they"
+                    | "it"
+                    | "we"
+                    | "you"
+                    | "i"
+                    | "the"
+                    | "his"
+                    | "her"
+                    | "their"
+                    | "each"
+                    | "every"
+            )
+        })
 }
 
 /// `w` with a lowercase first letter, unless it is a name (or `I`).
@@ -3265,6 +3666,169 @@ mod tests {
         }
     }
 
+    /// [`is_opener`] and [`is_two_word_opener`] are `OPENERS.contains` of a word and of two
+    /// words joined: every word either matches is a word of the list, so trying all of the
+    /// list's words (and a few others) in every pair tries every word they match.
+    #[test]
+    fn opener_matches_are_the_list() {
+        let mut vocab: Vec<&str> = OPENERS.iter().flat_map(|o| o.split(' ')).collect();
+        vocab.extend(["", "So", "mean", "knows", "totals", "she", "it's"]);
+        for a in &vocab {
+            assert_eq!(is_opener(a), OPENERS.contains(a), "{a:?}");
+            for b in &vocab {
+                let two = format!("{a} {b}");
+                assert_eq!(
+                    is_two_word_opener(a, b),
+                    OPENERS.contains(&two.as_str()),
+                    "{two:?}"
+                );
+            }
+        }
+    }
+
+    /// [`ends_a_copula`] holds the last word of every copula (so passing over a clause it
+    /// refuses passes over no copula).
+    #[test]
+    fn every_copula_ends_with_a_word_ends_a_copula_takes() {
+        for cws in COPULA_WORDS {
+            assert!(cws.last().is_some_and(|w| ends_a_copula(w)), "{cws:?}");
+        }
+    }
+
+    /// A call kept in [`NAMED`] gives back its sentence and the name it was given, whatever
+    /// the name holds.
+    #[test]
+    fn a_named_call_keeps_its_sentence_and_name() {
+        let clause = Clause {
+            doer: "Janet sells".into(),
+            noun: "duck eggs".into(),
+            rest: "a day".into(),
+        };
+        let names = [
+            None,
+            Some(Name {
+                phrase: "the number of duck eggs Janet sells a day".into(),
+                measure: Measure::Count,
+                clause: Some(clause.clone()),
+            }),
+            Some(Name {
+                phrase: "the weight of the box".into(),
+                measure: Measure::Unit("kg".into()),
+                clause: None,
+            }),
+            Some(Name {
+                phrase: "the amount of money she makes".into(),
+                measure: Measure::Money,
+                clause: Some(Clause {
+                    noun: String::new(),
+                    rest: String::new(),
+                    ..clause
+                }),
+            }),
+        ];
+        for name in names {
+            let call = NamedCall::new(
+                "Janet sells 16 duck eggs a day.",
+                (12, 14, false, true),
+                None,
+                &name,
+            );
+            assert_eq!(call.sentence(), "Janet sells 16 duck eggs a day.");
+            assert_eq!(call.name(), name);
+        }
+    }
+
+    /// [`ASCII_CLASS`] says of every ASCII byte what `char::is_whitespace` and
+    /// [`is_word_mark`] say.
+    #[test]
+    fn ascii_classes_are_whitespace_and_word_marks() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            let want = if c.is_whitespace() {
+                ASCII_SPACE
+            } else if is_word_mark(c) {
+                ASCII_MARK
+            } else {
+                0
+            };
+            assert_eq!(ASCII_CLASS[usize::from(b)], want, "{b}");
+        }
+    }
+
+    proptest::proptest! {
+        /// [`find_byte`] finds what `position` finds, from any place.
+        #[test]
+        fn find_byte_is_position(
+            b in proptest::collection::vec(proptest::sample::select(vec![
+                b'=', b'a', b' ', 0x3C, 0x3E, 0xBD, 0x7D, 0x00, 0xFF,
+            ]), 0..40),
+            from in 0usize..45,
+        ) {
+            let want = b.get(from..).and_then(|t| t.iter().position(|&c| c == b'=')).map(|k| from + k);
+            proptest::prop_assert_eq!(find_byte(&b, from, b'='), want);
+        }
+    }
+
+    /// [`is_not_in_names`] is `NOT_IN_NAMES.contains`: every word it matches is one of the
+    /// list's, so trying those (and a few others) tries every word it matches.
+    #[test]
+    fn not_in_names_matches_are_the_list() {
+        let mut vocab: Vec<&str> = NOT_IN_NAMES.to_vec();
+        vocab.extend(["", "How", "numbers", "go", "the", "is"]);
+        for w in vocab {
+            assert_eq!(is_not_in_names(w), NOT_IN_NAMES.contains(&w), "{w:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// [`ends_with_copula`] is the test it replaces: the words joined and lowercased end
+        /// with the copula after a space.
+        #[test]
+        fn ends_with_copula_is_the_joined_words_ending_with_it(
+            pre in proptest::collection::vec(proptest::sample::select(vec![
+                "The", "total", "IS", "is", "equal", "to", "Equal", "will", "have", "be", "this",
+                "costs", "cost", "come", "comes", "\u{212A}now", "ΣΑΣ", "x", "there", "are",
+            ]), 0..7),
+        ) {
+            let joined = pre.join(" ").to_lowercase();
+            let last = pre.last().map(|w| lower(w));
+            proptest::prop_assert_eq!(COPULAS.len(), COPULA_WORDS.len());
+            for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
+                proptest::prop_assert_eq!(cws.join(" "), *c);
+                let by_join = joined != *c
+                    && joined.strip_suffix(c).is_some_and(|head| head.ends_with(' '));
+                proptest::prop_assert_eq!(
+                    ends_with_copula(&pre, last.as_deref(), cws),
+                    by_join,
+                    "{:?} {:?}", pre, c
+                );
+            }
+        }
+    }
+
+    /// [`with_lower`] hands over what [`lower`] writes, for short and long, ASCII and other
+    /// words.
+    #[test]
+    fn with_lower_is_lower() {
+        let long = "A".repeat(40);
+        for w in [
+            "",
+            "eggs",
+            "Janet",
+            "JANET’S",
+            "\u{212A}now",
+            "İx",
+            "ÉCOLE",
+            "So",
+            &long,
+            "ΣΑΣ",
+            "abcdefghijklmnopqrstuvwxyzABCDEF",
+            "abcdefghijklmnopqrstuvwxyzABCDEFG",
+        ] {
+            assert_eq!(with_lower(w, str::to_string), lower(w), "{w:?}");
+        }
+    }
+
     /// [`trailer`] as it was written first (all the words collected): the reference.
     fn trailer_by_words(fronted: &str) -> Option<String> {
         let ws = words_of(fronted);
@@ -3382,6 +3946,7 @@ mod tests {
                 "So", "so", "this", "This", "means", "in", "In", "total", "all", "together",
                 "we", "know", "then", "It", "it", "therefore,", "Today", "after", "Last", "week",
                 "she", "had", "3", "five", "Originally", "the", "É", "cats,", "“In”",
+                "\u{212A}now", "WE", "ALL", "Together", "thiS", "MEANS",
             ]), 0..10),
             sep in "[ \t,]{1,2}",
         ) {
@@ -3806,6 +4371,252 @@ mod tests {
         assert!(!single_spaced("the number of  eggs"));
     }
 
+    /// [`single_spaced`] as it was written first (several scans): the reference. Whether `s` is
+    /// already what `split_whitespace` and `join(" ")` make of it: ASCII words
+    /// between single spaces, no space at either end (other text is not checked: `false`).
+    fn single_spaced_by_scans(s: &str) -> bool {
+        let b = s.as_bytes();
+        b.first() != Some(&b' ')
+            && b.last() != Some(&b' ')
+            && b.iter()
+                .all(|&c| c.is_ascii() && (c == b' ' || (!c.is_ascii_whitespace() && c != 0x0B)))
+            && !b.windows(2).any(|w| w == b"  ")
+    }
+
+    /// [`finish`] as it was written first (the words collected, `single_spaced` by scans):
+    /// the reference.
+    fn finish_by_split(phrase: String, measure: Measure) -> Option<Name> {
+        // Its words between single spaces (kept as it is when it is written so already).
+        let phrase = if single_spaced_by_scans(&phrase) {
+            phrase
+        } else {
+            phrase.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        // `the number of beehives it takes to make enough wax to make`: a verb without its
+        // object; `… will then be old`: an age cut apart.
+        let ws: Vec<&str> = phrase.split(' ').collect();
+        if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
+            return None;
+        }
+        // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
+        // agree with.
+        // (The words `ws` are read once, not split again for each test.)
+        // (The last word is tested before the phrase is searched for ` of `.)
+        if ws
+            .last()
+            .is_some_and(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && is_plural(w))
+            && !phrase.as_bytes().windows(4).any(|w| w == b" of ")
+        {
+            return None;
+        }
+        // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
+        // each taller`: a difference, not a quantity.
+        // (Every comparative ends in `er`: other words are not looked up.)
+        if ws
+            .iter()
+            .any(|w| w.ends_with("er") && COMPARATIVES.contains(w))
+        {
+            return None;
+        }
+        let n = ws.len();
+        // (The numbers are looked for last: every other test is cheaper.)
+        if !(2..=16).contains(&n)
+            || phrase
+                .chars()
+                .any(|c| c.is_ascii_digit() || matches!(c, '_' | '=' | '<' | '>' | '"' | '(' | ')'))
+            || ws.last().is_some_and(|w| {
+                matches!(
+                    *w,
+                    "of" | "the"
+                        | "a"
+                        | "an"
+                        | "every"
+                        | "each"
+                        | "per"
+                        | "after"
+                        | "before"
+                        | "once"
+                        | "with"
+                        | "to"
+                        | "and"
+                        | "or"
+                        | "that"
+                        | "which"
+                        | "who"
+                        | "either"
+                        | "both"
+                        | "more"
+                        | "into"
+                        | "in"
+                        | "at"
+                        | "from"
+                        | "by"
+                        | "less"
+                        | "fewer"
+                )
+            })
+            || ws
+                .iter()
+                .any(|w| matches!(*w, "that" | "which" | "who" | "how" | "what"))
+            || ws.last().is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
+            || !find_numbers(&phrase).is_empty()
+        {
+            return None;
+        }
+        Some(Name {
+            phrase,
+            measure,
+            clause: None,
+        })
+    }
+
+    /// [`fit_clause`] as it was written first (words split by a char, lowercased into
+    /// strings): the reference.
+    fn fit_clause_by_strings(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
+        // The doer's words as slices (the few replaced ones are literals).
+        let mut ws: Vec<&str> = c.doer.split(' ').collect();
+        // The last clause of a compound: from its pronoun on.
+        if let Some(i) = ws.iter().enumerate().skip(1).rposition(|(i, w)| {
+            matches!(*w, "he" | "she" | "they" | "it") && ws[i - 1].eq_ignore_ascii_case("and")
+        }) {
+            ws.drain(..i + 1);
+        }
+        // `While he ate 5 pancakes`: the clause without its subordinator.
+        while ws.len() > 2
+            && matches!(
+                &*lower(ws[0]),
+                "while" | "when" | "because" | "since" | "although" | "though" | "once" | "as"
+            )
+        {
+            ws.remove(0);
+        }
+        if ws.len() > 1 && (ws[0] == "A" || ws[0] == "An") {
+            ws[0] = "The";
+        }
+        // `Brian can only hold his breath for` + `10 more seconds`: a changed amount is no longer
+        // "only" what it was.
+        if ws.len() > 2 {
+            ws.retain(|w| !matches!(&*lower(w), "only" | "just" | "merely"));
+        }
+
+        // The problem's own pronoun for its person.
+        match ws.first().map(|w| lower(w)).as_deref() {
+            Some("she")
+                if {
+                    let q = says();
+                    !q.she && q.he
+                } =>
+            {
+                ws[0] = "He"
+            }
+            Some("he")
+                if {
+                    let q = says();
+                    !q.he && q.she
+                } =>
+            {
+                ws[0] = "She"
+            }
+            _ => {}
+        }
+        // (A name the problem does not write never gets this far: its phrase, which holds the
+        // doer's words, is dropped in `Names::new`.)
+        let relative = c.rest.split(' ').next().is_some_and(|w| {
+            matches!(
+                w,
+                "more" | "less" | "fewer" | "than" | "longer" | "shorter" | "older" | "younger"
+            )
+        });
+        // `Nida has … chocolates in`: a preposition left without its object.
+        let dangling = c.rest.split(' ').next_back().is_some_and(|w| {
+            matches!(
+                w,
+                "in" | "on" | "at" | "of" | "for" | "with" | "to" | "from" | "by" | "into" | "which"
+                    // `for every tree he` (cuts): a subject without its verb.
+                    | "he" | "she" | "they" | "we" | "i" | "you"
+            )
+        });
+        // `the boys have not placed 30 fewer pieces`: a negated clause does not take an amount.
+        let negated = ws
+            .iter()
+            .any(|w| *w == "not" || *w == "never" || w.ends_with("n't") || w.ends_with("n’t"));
+        // `she reduced her` + `$1 less cupcakes`: the doer ends inside a noun phrase.
+        let open_np = ws.last().is_some_and(|w| {
+            matches!(
+                &*lower(w),
+                "her" | "his" | "their" | "its" | "my" | "our" | "your" | "the" | "a" | "an"
+            )
+        });
+        // `it takes 3 beehives to make enough wax to make` (12 candles): a verb left without
+        // its object; `is 45 years old`: an age told as a count.
+        // (The second word from the end of the rest, read without collecting its words.)
+        let infinitive = c.rest.rsplit(' ').nth(1) == Some("to");
+        let age = c.noun.starts_with("years") || c.noun.starts_with("year ");
+        if relative || dangling || negated || open_np || infinitive || age || ws.is_empty() {
+            return None;
+        }
+        c.doer = super::super::upper_first(&ws.join(" "));
+        Some(c)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fit_clause_agrees_with_its_reference(
+            doer in proptest::collection::vec(proptest::sample::select(vec![
+                "Tom", "and", "AND", "she", "he", "While", "A", "An", "only", "Just", "not",
+                "can't", "her", "The", "picks", "\u{212A}now", "ÉLAN", "",
+            ]), 0..7),
+            rest in proptest::collection::vec(proptest::sample::select(vec![
+                "more", "than", "in", "to", "make", "apples", "he", "", "a day", "Less",
+            ]), 0..5),
+            noun in proptest::sample::select(vec!["", "years", "year old", "apples"]),
+            she in proptest::bool::ANY,
+            he in proptest::bool::ANY,
+        ) {
+            let c = Clause {
+                doer: doer.join(" "),
+                noun: noun.to_string(),
+                rest: rest.join(" "),
+            };
+            let says = Pronouns { she, he };
+            proptest::prop_assert_eq!(
+                fit_clause(c.clone(), &|| says),
+                fit_clause_by_strings(c, &|| says)
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn single_spaced_space_split_and_finish_agree_with_their_references(
+            ws in proptest::collection::vec(proptest::sample::select(vec![
+                "", "the", "number", "of", "apples", "to", "old", "scores", "taller", "two",
+                "a", "é", "x_1", "7", "(b)", "Maria's", "glass", "making", "who", "cups",
+            ]), 0..20),
+            seps in proptest::collection::vec(proptest::sample::select(vec![
+                " ", " ", " ", "  ", "\t", "\u{a0}", " \x0b",
+            ]), 20),
+        ) {
+            let mut s = String::new();
+            for (i, w) in ws.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(seps[i]);
+                }
+                s.push_str(w);
+            }
+            proptest::prop_assert_eq!(single_spaced(&s), single_spaced_by_scans(&s));
+            proptest::prop_assert_eq!(
+                space_split(&s).collect::<Vec<_>>(),
+                s.split(' ').collect::<Vec<_>>()
+            );
+            proptest::prop_assert_eq!(
+                finish(s.clone(), Measure::Count),
+                finish_by_split(s.clone(), Measure::Count),
+                "{:?}", s
+            );
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn a_single_spaced_phrase_is_its_words_joined(s in "[ab \t\x0b\x0c\r\n\u{a0}é]{0,12}") {
@@ -3856,10 +4667,8 @@ mod tests {
             name("the number of pears left"),
         ];
         let names = Names::finish(own, vec![false; 7]);
-        let kept: Vec<Option<&str>> = names
-            .by_node
-            .iter()
-            .map(|n| n.as_ref().map(|n| n.phrase.as_str()))
+        let kept: Vec<Option<&str>> = (0..7)
+            .map(|i| names.get(NodeId(i)).map(|n| n.phrase.as_str()))
             .collect();
         assert_eq!(
             kept,
