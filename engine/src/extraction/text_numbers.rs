@@ -129,30 +129,48 @@ fn scan_numbers(text: &str) -> Vec<Mention> {
 
 /// [`scan_numbers`], reading as number words only the words `may_start` allows (a test
 /// compares the scan with one that reads every word).
+///
+/// Only an ASCII letter or digit or a `.` can start a mention or a word to skip
+/// ([`STARTS_SOMETHING`]): the bytes between them (spaces, punctuation, non-ASCII chars) are
+/// passed over without a test each. (A test holds the scan to the byte-by-byte one it
+/// replaced.)
 fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Vec<Mention> {
     let bytes = text.as_bytes();
+    let n = bytes.len();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
+    loop {
+        while i < n && !STARTS_SOMETHING[bytes[i] as usize] {
+            i += 1;
+        }
+        if i >= n {
+            break;
+        }
         let b = bytes[i];
         let prev = if i == 0 { b' ' } else { bytes[i - 1] };
+        if b.is_ascii_alphabetic() {
+            // A word starts here unless the byte before continues one (an ASCII letter,
+            // digit or `'`, or a non-ASCII letter).
+            let starts_word = !is_word_byte(prev) && (prev < 0x80 || !is_non_ascii_before(text, i));
+            if starts_word {
+                // Most words cannot start a number (no number word begins with their first
+                // letters): skipped without reading them as one.
+                if let Some((m, end)) = may_start(bytes, i).then(|| scan_words(text, i)).flatten() {
+                    out.push(m);
+                    i = end;
+                    continue;
+                }
+            }
+            i = word_end(bytes, i);
+            continue;
+        }
         let starts_number = b.is_ascii_digit()
             || (b == b'.' && !prev.is_ascii_digit() && next_is_digit(bytes, i + 1));
         if starts_number && !prev.is_ascii_alphanumeric() && prev != b'.' {
             let (m, end) = scan_digits(text, i);
             out.push(m);
             i = end;
-        } else if b.is_ascii_alphabetic() && !is_word_byte(prev) && !is_non_ascii_before(text, i) {
-            // Most words cannot start a number (no number word begins with their first
-            // letters): skipped without reading them as one.
-            match may_start(bytes, i).then(|| scan_words(text, i)).flatten() {
-                Some((m, end)) => {
-                    out.push(m);
-                    i = end;
-                }
-                None => i = word_end(bytes, i),
-            }
-        } else if b.is_ascii_alphanumeric() {
+        } else if b.is_ascii_digit() {
             // Inside a word or a token such as `A4`: skip to its end.
             i = word_end(bytes, i);
         } else {
@@ -161,6 +179,17 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
     }
     out
 }
+
+/// Per byte, whether [`scan_numbers_with`] must look at it: an ASCII letter or digit, or `.`.
+const STARTS_SOMETHING: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric() || b == b'.' as usize;
+        b += 1;
+    }
+    t
+};
 
 /// Whether [`find_numbers`] may find a mention of `text` that starts at byte `i`, where the
 /// char before `i` is whitespace, `$` or `=`: a digit or `.` may start one, a letter only a
@@ -263,10 +292,11 @@ const WORD_BYTE: [bool; 256] = {
 };
 
 fn word_end(bytes: &[u8], i: usize) -> usize {
-    bytes
-        .get(i..)
-        .and_then(|rest| rest.iter().position(|&b| !WORD_BYTE[b as usize]))
-        .map_or(bytes.len().max(i), |n| i + n)
+    let mut e = i;
+    while e < bytes.len() && WORD_BYTE[bytes[e] as usize] {
+        e += 1;
+    }
+    e.max(i)
 }
 
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
@@ -714,6 +744,89 @@ fn scan_cardinal_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scan as it was first written, byte by byte: what [`scan_numbers_with`] must find.
+    fn scan_numbers_byte_by_byte(text: &str) -> Vec<Mention> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let prev = if i == 0 { b' ' } else { bytes[i - 1] };
+            let starts_number = b.is_ascii_digit()
+                || (b == b'.' && !prev.is_ascii_digit() && next_is_digit(bytes, i + 1));
+            if starts_number && !prev.is_ascii_alphanumeric() && prev != b'.' {
+                let (m, end) = scan_digits(text, i);
+                out.push(m);
+                i = end;
+            } else if b.is_ascii_alphabetic()
+                && !is_word_byte(prev)
+                && !is_non_ascii_before(text, i)
+            {
+                match scan_words(text, i) {
+                    Some((m, end)) => {
+                        out.push(m);
+                        i = end;
+                    }
+                    None => {
+                        i = bytes
+                            .get(i..)
+                            .and_then(|rest| rest.iter().position(|&b| !WORD_BYTE[b as usize]))
+                            .map_or(bytes.len().max(i), |n| i + n)
+                    }
+                }
+            } else if b.is_ascii_alphanumeric() {
+                i = bytes
+                    .get(i..)
+                    .and_then(|rest| rest.iter().position(|&b| !WORD_BYTE[b as usize]))
+                    .map_or(bytes.len().max(i), |n| i + n);
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// Texts the scans are held to each other on: number words, digits, money, fractions
+    /// and the bytes around them in every mix.
+    const SCAN_TEXTS: [&str; 8] = [
+        "Janet’s ducks lay 16 eggs per day. She eats three for breakfast and bakes a dozen \
+         muffins with four. She sells the remainder for $2 per egg. How much does she make?",
+        "A robe takes two and a half bolts of blue fiber and half that much white fiber, a \
+         third as much red, twice the green and a hundred yards. An hour, an eighth, thrice.",
+        "Zoë’s café sold 12 crêpes for €3.50 — ünd fünf, éten, then seven more. x2 A4 v3.5",
+        "Use 3/4 cup, then 1 1/2 cups, not 2,3 or 10/0. 1,200 pins, .5 kg, 20% and 7 percent.",
+        "..5 .5. 5..5 a.5 'five 'a dozen it's ten's x'3 é5 é.5 ‘three’ “four” (six) [2]",
+        "one hundred and twenty; two thousand five hundred; a-dozen, twenty-five-six",
+        "99999999999999999999999999999999999999999999 3.14159265358979323846264338327950288",
+        "",
+    ];
+
+    #[test]
+    fn the_scan_finds_what_the_byte_by_byte_scan_finds() {
+        for t in SCAN_TEXTS {
+            assert_eq!(
+                scan_numbers_with(t, |_, _| true),
+                scan_numbers_byte_by_byte(t),
+                "{t}"
+            );
+            assert_eq!(scan_numbers(t), scan_numbers_byte_by_byte(t), "{t}");
+            // Every suffix too (a scan may start in the middle of anything).
+            for (at, _) in t.char_indices() {
+                let s = &t[at..];
+                assert_eq!(scan_numbers(s), scan_numbers_byte_by_byte(s), "{s}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_scan_is_the_byte_by_byte_scan(
+            t in "([0-9]{1,3}|[ .,/$%'-]|[aA]n?|half|three|twenty|dozen|hundred|and|[a-zA-Z]{1,5}|é|’| ){0,24}"
+        ) {
+            proptest::prop_assert_eq!(scan_numbers(&t), scan_numbers_byte_by_byte(&t));
+        }
+    }
 
     #[test]
     fn may_start_at_misses_no_mention() {
