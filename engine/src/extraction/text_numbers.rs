@@ -151,7 +151,8 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
         if b.is_ascii_alphabetic() {
             // A word starts here unless the byte before continues one (an ASCII letter,
             // digit or `'`, or a non-ASCII letter).
-            let starts_word = !is_word_byte(prev) && (prev < 0x80 || !is_non_ascii_before(text, i));
+            let starts_word =
+                !CONTINUES_WORD[prev as usize] && (prev < 0x80 || !is_non_ascii_before(text, i));
             if starts_word {
                 // Most words cannot start a number (no number word begins with their first
                 // letters): skipped without reading them as one.
@@ -213,9 +214,10 @@ pub(crate) fn may_start_at(text: &str, i: usize) -> bool {
 fn may_start_number_word(bytes: &[u8], i: usize) -> bool {
     // A letter's index (`| 0x20` lowercases an ASCII letter), or 26: the end of the word
     // (anything but an ASCII letter).
-    let at = |j: usize| match bytes.get(j) {
-        Some(&b) if b.is_ascii_alphabetic() => ((b | 0x20) - b'a') as usize,
-        _ => 26,
+    let at = |j: usize| {
+        bytes
+            .get(j)
+            .map_or(26, |&b| LETTER_INDEX[b as usize] as usize)
     };
     let a = at(i);
     if a == 26 {
@@ -224,8 +226,36 @@ fn may_start_number_word(bytes: &[u8], i: usize) -> bool {
     let b = at(i + 1);
     let c = if b == 26 { 26 } else { at(i + 2) };
     let k = (a * 27 + b) * 27 + c;
-    (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1
+    NUMBER_WORD_STARTS
+        .get(k / 64)
+        .is_some_and(|bits| (bits >> (k % 64)) & 1 == 1)
 }
+
+/// Per byte, its letter's index (`a` or `A` 0, … `z` or `Z` 25), or 26 when it is no ASCII
+/// letter.
+const LETTER_INDEX: [u8; 256] = {
+    let mut t = [26u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        if (b as u8).is_ascii_alphabetic() {
+            t[b] = (b as u8 | 0x20) - b'a';
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Per byte before a letter, whether the letter continues a word rather than starting one:
+/// an ASCII letter or digit or `'` (a non-ASCII char before it is decoded to be sure).
+const CONTINUES_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric() || b == b'\'' as usize;
+        b += 1;
+    }
+    t
+};
 
 /// The starts [`may_start_number_word`] looks up: per first three letters (27 symbols each: a
 /// letter or the end of the word), one bit.
@@ -266,10 +296,6 @@ const NUMBER_WORD_STARTS: [u64; 27 * 27 * 27 / 64 + 1] = {
 
 fn next_is_digit(bytes: &[u8], i: usize) -> bool {
     bytes.get(i).is_some_and(u8::is_ascii_digit)
-}
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'\''
 }
 
 /// Whether the char before byte `i` is a non-ASCII letter (then `i` is inside a word).
@@ -744,6 +770,49 @@ fn scan_cardinal_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn is_word_byte(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b == b'\''
+    }
+
+    /// [`may_start_number_word`] as first written (a letter's index by arithmetic).
+    fn may_start_number_word_by_arithmetic(bytes: &[u8], i: usize) -> bool {
+        let at = |j: usize| match bytes.get(j) {
+            Some(&b) if b.is_ascii_alphabetic() => ((b | 0x20) - b'a') as usize,
+            _ => 26,
+        };
+        let a = at(i);
+        if a == 26 {
+            return false;
+        }
+        let b = at(i + 1);
+        let c = if b == 26 { 26 } else { at(i + 2) };
+        let k = (a * 27 + b) * 27 + c;
+        (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1
+    }
+
+    #[test]
+    fn the_tables_are_the_byte_tests() {
+        for b in 0..=255u8 {
+            assert_eq!(CONTINUES_WORD[b as usize], is_word_byte(b), "{b}");
+            // Every start of up to three bytes (and the end of the text after each).
+            for c in 0..=255u8 {
+                for d in [
+                    b'a', b'z', b'A', b'Z', b' ', b'\'', 0x80, b'0', b'e', b'n', b'r',
+                ] {
+                    let v = [b, c, d];
+                    for n in 1..=3 {
+                        assert_eq!(
+                            may_start_number_word(&v[..n], 0),
+                            may_start_number_word_by_arithmetic(&v[..n], 0),
+                            "{:?}",
+                            &v[..n]
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     /// The scan as it was first written, byte by byte: what [`scan_numbers_with`] must find.
     fn scan_numbers_byte_by_byte(text: &str) -> Vec<Mention> {
