@@ -451,22 +451,24 @@ impl Sayable {
             let v = original.value(id);
             v.is_integer() && v >= Number::int(1800) && v <= Number::int(2100)
         };
+        // (Every test is a pure one: they are made cheapest first, the whole graph's before
+        // each node's, and those that pass over the nodes or the mentions last.)
         let ok = original
             .ids()
             .map(|id| {
-                !backwards[id.index()]
-                    && !year(id)
-                    && !twin(id)
+                !suspect
+                    && !hidden
                     && !matches!(
                         original.node(id).kind,
                         NodeKind::Constant | NodeKind::Proxy { .. }
                     )
-                    && !suspect
-                    && !hidden
+                    && !backwards[id.index()]
+                    && !known[id.index()]
+                    && !year(id)
+                    && ctx.names.get(id).is_some()
+                    && !twin(id)
                     && !shared(id)
                     && !tied(id)
-                    && !known[id.index()]
-                    && ctx.names.get(id).is_some()
                     && ctx.place(id).is_some()
             })
             .collect();
