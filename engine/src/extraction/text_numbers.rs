@@ -151,18 +151,32 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
         if b.is_ascii_alphabetic() {
             // A word starts here unless the byte before continues one (an ASCII letter,
             // digit or `'`, or a non-ASCII letter).
-            let starts_word =
+            let mut starts_word =
                 !CONTINUES_WORD[prev as usize] && (prev < 0x80 || !is_non_ascii_before(text, i));
-            if starts_word {
-                // Most words cannot start a number (no number word begins with their first
-                // letters): skipped without reading them as one.
-                if let Some((m, end)) = may_start(bytes, i).then(|| scan_words(text, i)).flatten() {
-                    out.push(m);
-                    i = end;
-                    continue;
+            // The words of a run `word word word` one after the other: a letter after a single
+            // space starts the next (a space continues no word).
+            loop {
+                if starts_word {
+                    // Most words cannot start a number (no number word begins with their
+                    // first letters): skipped without reading them as one.
+                    if let Some((m, end)) =
+                        may_start(bytes, i).then(|| scan_words(text, i)).flatten()
+                    {
+                        out.push(m);
+                        i = end;
+                        break;
+                    }
+                }
+                i = word_end(bytes, i);
+                if bytes.get(i) == Some(&b' ')
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+                {
+                    i += 1;
+                    starts_word = true;
+                } else {
+                    break;
                 }
             }
-            i = word_end(bytes, i);
             continue;
         }
         let starts_number = b.is_ascii_digit()
