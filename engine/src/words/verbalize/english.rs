@@ -378,7 +378,12 @@ pub(super) fn name_words(name: &str) -> Option<String> {
 
 /// Whether a word or phrase ends with a plural noun.
 pub(super) fn is_plural(phrase: &str) -> bool {
-    let last = phrase.rsplit(' ').next().unwrap_or("");
+    // The last word: what follows the last space (as `rsplit(' ')` gives it first).
+    let last = phrase
+        .as_bytes()
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(phrase, |at| &phrase[at + 1..]);
     if matches!(
         last,
         "people"
@@ -582,6 +587,30 @@ pub(super) fn pick_variable(q: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_plural_reads_the_last_word_as_rsplit_gives_it() {
+        let by_rsplit = |phrase: &str| {
+            let last = phrase.rsplit(' ').next().unwrap_or("");
+            is_plural(last)
+        };
+        for p in [
+            "",
+            " ",
+            "boxes",
+            "the red boxes",
+            "many children",
+            "a glass",
+            "tons ",
+            "crêpes ünd naïve cafés",
+            "two  bus",
+            "x is",
+        ] {
+            assert_eq!(is_plural(p), by_rsplit(p), "{p:?}");
+        }
+        assert!(is_plural("the red boxes"));
+        assert!(!is_plural("tons "));
+    }
 
     /// The first mark at or after `from`, byte by byte: what [`next_mark`] must find.
     fn next_mark_by_bytes(bytes: &[u8], from: usize) -> usize {
