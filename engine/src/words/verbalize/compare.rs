@@ -321,14 +321,18 @@ fn told(
 /// question without its `if …` condition opens as the question does. Another question
 /// (`What is …?`, `If …, how …?`) is passed over before its words are split.
 fn may_tell(question: &str, money: bool) -> bool {
-    let mut ws = word_slices(question.trim().trim_end_matches('?')).map(lower);
+    let mut ws = word_slices(question.trim().trim_end_matches('?'));
     let (Some(how), Some(second)) = (ws.next(), ws.next()) else {
         return false;
     };
-    how == "how"
-        && (second == "many"
-            || (money && second == "much")
-            || MEASURES.iter().any(|m| m.0 == second))
+    // A word lowercases to one of these ASCII words exactly when it is that word in some
+    // ASCII case: the only non-ASCII char that lowercases to ASCII alone is the Kelvin sign
+    // (to `k`, which none of them holds; a test checks both).
+    let is = |w: &str, x: &str| w.eq_ignore_ascii_case(x);
+    is(how, "how")
+        && (is(second, "many")
+            || (money && is(second, "much"))
+            || MEASURES.iter().any(|m| is(second, m.0)))
 }
 
 /// [`told`] past its first checks: each form in turn.
@@ -899,6 +903,26 @@ impl Words {
             // A word slice lies inside `text`.
             let start = w.as_ptr() as usize - text.as_ptr() as usize;
             let word = (start, start + w.len());
+            if w.is_ascii() {
+                // Its lowercase is its ASCII lowercase (what `lower` gives), written straight
+                // into the buffer when it differs.
+                if w.bytes().any(|b| b.is_ascii_uppercase()) {
+                    let from = lowered.len();
+                    lowered.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+                    at.push(WordAt {
+                        word,
+                        low: (from, lowered.len()),
+                        low_in_text: false,
+                    });
+                } else {
+                    at.push(WordAt {
+                        word,
+                        low: word,
+                        low_in_text: true,
+                    });
+                }
+                continue;
+            }
             match lower(w) {
                 std::borrow::Cow::Borrowed(_) => at.push(WordAt {
                     word,
@@ -1500,6 +1524,71 @@ mod tests {
         assert!(cast.parsed(questions[0], false).is_some());
         assert!(cast.parsed(questions[2], true).is_some());
         assert!(cast.parsed(questions[3], false).is_none());
+    }
+
+    /// [`super::may_tell`] as first written (each word lowercased).
+    fn may_tell_by_lowercase(question: &str, money: bool) -> bool {
+        let mut ws = super::word_slices(question.trim().trim_end_matches('?')).map(super::lower);
+        let (Some(how), Some(second)) = (ws.next(), ws.next()) else {
+            return false;
+        };
+        how == "how"
+            && (second == "many"
+                || (money && second == "much")
+                || super::MEASURES.iter().any(|m| m.0 == second))
+    }
+
+    #[test]
+    fn only_the_kelvin_sign_lowercases_to_ascii_alone() {
+        for c in (0x80..=0x10FFFF).filter_map(char::from_u32) {
+            let low: String = c.to_lowercase().collect();
+            if low.is_ascii() {
+                assert_eq!(low, "k", "{c:?}");
+            }
+        }
+        for w in ["how", "many", "much"]
+            .into_iter()
+            .chain(super::MEASURES.iter().map(|m| m.0))
+        {
+            assert!(!w.contains('k'), "{w}");
+        }
+    }
+
+    #[test]
+    fn may_tell_is_may_tell_by_lowercase() {
+        for q in [
+            "How many pens does Tom have?",
+            "HOW MANY pens?",
+            "how Much money",
+            "How TALL is he?",
+            "How old",
+            "How \u{212A}any",
+            "\u{130}ow many",
+            "Hów many",
+            "How",
+            "",
+            "What is it?",
+            "  \"How\" many?",
+            "How heavy",
+        ] {
+            for money in [false, true] {
+                assert_eq!(
+                    super::may_tell(q, money),
+                    may_tell_by_lowercase(q, money),
+                    "{q} {money}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn may_tell_reads_as_lowercase_does(
+            q in "((How|HOW|how|hOw|many|MANY|much|Much|old|TALL|long|heavy|K|\u{212A}|\u{130}|é|\"|\\?|,) ?){0,5}",
+            money in proptest::bool::ANY,
+        ) {
+            proptest::prop_assert_eq!(super::may_tell(&q, money), may_tell_by_lowercase(&q, money));
+        }
     }
 
     #[test]
