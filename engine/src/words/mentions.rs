@@ -59,12 +59,39 @@ pub enum Segment {
 }
 
 /// A mention while linking: its readings, most likely first.
-struct Found {
+struct Found<'a> {
     start: usize,
     end: usize,
-    values: Vec<Number>,
+    values: Readings<'a>,
     node: Option<NodeId>,
     value: Number,
+}
+
+/// The readings of a [`Found`], without a copy: those [`find_numbers`] gave, or the one value
+/// of an input's own span.
+enum Readings<'a> {
+    /// The readings of a number found, most likely first.
+    Found(&'a [Number]),
+    /// An input's value, over text that holds no number found.
+    Own(Number),
+}
+
+impl Readings<'_> {
+    /// Whether `v` is one of the readings.
+    fn contains(&self, v: &Number) -> bool {
+        match self {
+            Readings::Found(values) => values.contains(v),
+            Readings::Own(own) => own == v,
+        }
+    }
+
+    /// The readings, most likely first.
+    fn as_slice(&self) -> &[Number] {
+        match self {
+            Readings::Found(values) => values,
+            Readings::Own(own) => std::slice::from_ref(own),
+        }
+    }
 }
 
 /// Every number written in `graph`'s question, in text order (sorted, non-overlapping, offsets
@@ -93,14 +120,15 @@ pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
     let Some(question) = graph.question() else {
         return Vec::new();
     };
-    let mut found: Vec<Found> = find_numbers(question)
-        .into_iter()
+    let numbers = find_numbers(question);
+    let mut found: Vec<Found> = numbers
+        .iter()
         .filter_map(|m| {
             let (start, end) = (m.span.start as usize, m.span.end as usize);
             (start < end && question.get(start..end).is_some()).then(|| Found {
                 start,
                 end,
-                values: m.values().to_vec(),
+                values: Readings::Found(m.values()),
                 node: None,
                 value: m.primary(),
             })
@@ -145,7 +173,7 @@ pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
             added.push(Found {
                 start: a,
                 end: b,
-                values: vec![own],
+                values: Readings::Own(own),
                 node: Some(id),
                 value: own,
             });
@@ -160,7 +188,7 @@ pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
         .map(|&id| graph.get_value(id).unwrap_or(Number::ZERO))
         .collect();
     for f in found.iter_mut().filter(|f| f.node.is_none()) {
-        let best = f.values.iter().find_map(|v| {
+        let best = f.values.as_slice().iter().find_map(|v| {
             (0..inputs.len())
                 .find(|&k| !linked[k] && values[k] == *v)
                 .map(|k| (k, *v))

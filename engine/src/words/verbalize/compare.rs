@@ -321,14 +321,18 @@ fn told(
 /// question without its `if …` condition opens as the question does. Another question
 /// (`What is …?`, `If …, how …?`) is passed over before its words are split.
 fn may_tell(question: &str, money: bool) -> bool {
-    let mut ws = word_slices(question.trim().trim_end_matches('?')).map(lower);
+    let mut ws = word_slices(question.trim().trim_end_matches('?'));
     let (Some(how), Some(second)) = (ws.next(), ws.next()) else {
         return false;
     };
-    how == "how"
-        && (second == "many"
-            || (money && second == "much")
-            || MEASURES.iter().any(|m| m.0 == second))
+    // A word lowercases to one of these ASCII words exactly when it is that word in some
+    // ASCII case: the only non-ASCII char that lowercases to ASCII alone is the Kelvin sign
+    // (to `k`, which none of them holds; a test checks both).
+    let is = |w: &str, x: &str| w.eq_ignore_ascii_case(x);
+    is(how, "how")
+        && (is(second, "many")
+            || (money && is(second, "much"))
+            || MEASURES.iter().any(|m| is(second, m.0)))
 }
 
 /// [`told`] past its first checks: each form in turn.
@@ -556,7 +560,13 @@ fn measures(
 ) -> Option<Compared> {
     let asked = question.trim().trim_end_matches('?');
     let split = text.words(asked);
-    let (ws, lower) = (&split.words, &split.lower);
+    // Every form read has four to seven words.
+    let n = split.len();
+    if !(4..=7).contains(&n) {
+        return None;
+    }
+    let lowered: [&str; 7] = std::array::from_fn(|i| if i < n { split.low(i) } else { "" });
+    let lower = &lowered[..n];
     let be = |w: &str| w == "is" || w == "was";
     // `How tall is the building?`: a thing, compared with a second one.
     let thing = |the: &str, noun: &str| {
@@ -566,28 +576,28 @@ fn measures(
             && !super::english::is_plural(noun)
             && !not_a_name(noun)
     };
-    let (adj, unit, verb, who, thing) = match lower.as_slice() {
+    let (adj, unit, verb, who, thing) = match *lower {
         [how, adj, is, _] if how == "how" && be(is) => {
-            (adj.as_str(), None, is.clone(), ws[3].clone(), false)
+            (adj, None, is.to_string(), split.word(3).to_string(), false)
         }
         [how, adj, is, the, noun] if how == "how" && be(is) && thing(the, noun) => {
-            (adj.as_str(), None, is.clone(), noun.clone(), true)
+            (adj, None, is.to_string(), noun.to_string(), true)
         }
         [how, many, unit, adj, is, _] if how == "how" && many == "many" && be(is) => (
-            adj.as_str(),
-            Some(unit.clone()),
-            is.clone(),
-            ws[5].clone(),
+            adj,
+            Some(unit.to_string()),
+            is.to_string(),
+            split.word(5).to_string(),
             false,
         ),
         [how, many, unit, adj, is, the, noun]
             if how == "how" && many == "many" && be(is) && thing(the, noun) =>
         {
             (
-                adj.as_str(),
-                Some(unit.clone()),
-                is.clone(),
-                noun.clone(),
+                adj,
+                Some(unit.to_string()),
+                is.to_string(),
+                noun.to_string(),
                 true,
             )
         }
@@ -706,41 +716,44 @@ fn places(
     }
     let asked = question.trim().trim_end_matches('?');
     let split = text.words(asked);
-    let (ws, lower) = (&split.words, &split.lower);
-    if lower.len() < 7 || lower[0] != "how" || lower[1] != "many" {
+    let n = split.len();
+    if n < 7 || split.low(0) != "how" || split.low(1) != "many" {
         return None;
     }
-    let be = lower.iter().position(|w| w == "are" || w == "were")?;
-    if !(3..=4).contains(&be) || !super::english::is_plural(&lower[be - 1]) {
+    let be = (0..n).position(|i| matches!(split.low(i), "are" | "were"))?;
+    if !(3..=4).contains(&be) || !super::english::is_plural(split.low(be - 1)) {
         return None;
     }
-    let noun = ws[2..be].join(" ");
+    let noun = split.join(2..be);
     let mut at = be + 1;
-    if lower.get(at).is_some_and(|w| w == "there") {
+    if split.get_low(at) == Some("there") {
         at += 1;
     }
-    let prep = lower
-        .get(at)
-        .filter(|w| matches!(w.as_str(), "in" | "at" | "on"))?;
-    if lower.get(at + 1).map(String::as_str) != Some("the") {
+    let prep = split
+        .get_low(at)
+        .filter(|w| matches!(*w, "in" | "at" | "on"))?;
+    if split.get_low(at + 1) != Some("the") {
         return None;
     }
-    let place = &ws[at + 2..];
+    let place = at + 2..n;
     if place.is_empty()
         || place.len() > 4
         || !place
-            .iter()
-            .all(|w| w.chars().all(|c| c.is_alphabetic() || c == '-'))
-        || lower[at + 2..]
-            .iter()
-            .any(|w| matches!(w.as_str(), "total" | "all" | "altogether" | "now" | "each"))
+            .clone()
+            .all(|i| split.word(i).chars().all(|c| c.is_alphabetic() || c == '-'))
+        || place.clone().any(|i| {
+            matches!(
+                split.low(i),
+                "total" | "all" | "altogether" | "now" | "each"
+            )
+        })
     {
         return None;
     }
     // `the water`, `the sky`: one of a kind, never "a second water".
-    if lower.last().is_some_and(|w| {
+    if split.get_low(n - 1).is_some_and(|w| {
         matches!(
-            w.as_str(),
+            w,
             "water"
                 | "air"
                 | "sky"
@@ -770,8 +783,8 @@ fn places(
     }) {
         return None;
     }
-    let place = place.join(" ");
-    let has = if lower[be] == "are" { "has" } else { "had" };
+    let place = split.join(place);
+    let has = if split.low(be) == "are" { "has" } else { "had" };
     let mut out = Vec::with_capacity(fs.len());
     let mut steps = Vec::with_capacity(fs.len());
     for (i, f) in fs.iter().enumerate() {
@@ -800,7 +813,7 @@ fn places(
     }
     let ask = format!(
         "How many {noun} {} {prep} the {} {place}?",
-        lower[be],
+        split.low(be),
         ORDINALS[fs.len()]
     );
     Some(Compared {
@@ -849,7 +862,7 @@ pub(super) struct CastParts {
     /// Its only person, if it names exactly one.
     only: std::cell::OnceCell<Option<String>>,
     /// The words of the last few questions asked about ([`Cast::words`]).
-    splits: std::cell::RefCell<Vec<(Box<str>, std::rc::Rc<Words>)>>,
+    splits: std::cell::RefCell<Vec<std::rc::Rc<Words>>>,
     /// What [`parse`] read of the last few questions (and whether as money), as
     /// [`Cast::parsed`] keeps it.
     parsed: std::cell::RefCell<Vec<ParsedQuestion>>,
@@ -858,10 +871,121 @@ pub(super) struct CastParts {
 /// A question [`Cast::parsed`] read, whether it was read as money, and what [`parse`] gave.
 type ParsedQuestion = (Box<str>, bool, Option<std::rc::Rc<Asked>>);
 
-/// A question's words ([`words_of`](super::names::words_of)) and the same words lowercased ([`lower`](super::names::lower) of each).
+/// A question's words ([`word_slices`]) and the same words lowercased ([`lower`] of each),
+/// read into a few buffers (nothing is allocated a word).
 struct Words {
-    words: Vec<String>,
-    lower: Vec<String>,
+    /// The text split.
+    text: Box<str>,
+    /// Per word, where it and its lowercase are.
+    at: Vec<WordAt>,
+    /// The lowercase of each word that is not lowercase already, one after the other.
+    lowered: String,
+}
+
+/// Where [`Words`] keeps a word.
+#[derive(Clone, Copy)]
+struct WordAt {
+    /// The word's bytes in the text.
+    word: (usize, usize),
+    /// Its lowercase's bytes: in the text when the word is lowercase already, else in
+    /// `lowered`.
+    low: (usize, usize),
+    /// Whether the lowercase is the word itself (in the text).
+    low_in_text: bool,
+}
+
+impl Words {
+    /// The words of `text`.
+    fn of(text: &str) -> Words {
+        let mut at = Vec::with_capacity(16);
+        let mut lowered = String::new();
+        for w in word_slices(text) {
+            // A word slice lies inside `text`.
+            let start = w.as_ptr() as usize - text.as_ptr() as usize;
+            let word = (start, start + w.len());
+            if w.is_ascii() {
+                // Its lowercase is its ASCII lowercase (what `lower` gives), written straight
+                // into the buffer when it differs.
+                if w.bytes().any(|b| b.is_ascii_uppercase()) {
+                    let from = lowered.len();
+                    lowered.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+                    at.push(WordAt {
+                        word,
+                        low: (from, lowered.len()),
+                        low_in_text: false,
+                    });
+                } else {
+                    at.push(WordAt {
+                        word,
+                        low: word,
+                        low_in_text: true,
+                    });
+                }
+                continue;
+            }
+            match lower(w) {
+                std::borrow::Cow::Borrowed(_) => at.push(WordAt {
+                    word,
+                    low: word,
+                    low_in_text: true,
+                }),
+                std::borrow::Cow::Owned(l) => {
+                    let from = lowered.len();
+                    lowered.push_str(&l);
+                    at.push(WordAt {
+                        word,
+                        low: (from, lowered.len()),
+                        low_in_text: false,
+                    });
+                }
+            }
+        }
+        Words {
+            text: text.into(),
+            at,
+            lowered,
+        }
+    }
+
+    /// How many words there are.
+    fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    /// Word `i` as written.
+    fn word(&self, i: usize) -> &str {
+        let (s, e) = self.at[i].word;
+        &self.text[s..e]
+    }
+
+    /// Word `i` lowercased.
+    fn low(&self, i: usize) -> &str {
+        let a = &self.at[i];
+        let (s, e) = a.low;
+        if a.low_in_text {
+            &self.text[s..e]
+        } else {
+            &self.lowered[s..e]
+        }
+    }
+
+    /// Word `i` lowercased, if there are as many words.
+    fn get_low(&self, i: usize) -> Option<&str> {
+        (i < self.len()).then(|| self.low(i))
+    }
+
+    /// The words of `range` as written, joined by spaces.
+    fn join(&self, range: std::ops::Range<usize>) -> String {
+        let mut out = String::new();
+        let first = range.start;
+        for i in range {
+            if i > first {
+                out.push(' ');
+            }
+            out.push_str(self.word(i));
+        }
+        out
+    }
 }
 
 /// How many questions' words a [`Cast`] keeps (the question, and its head without an `if`).
@@ -879,24 +1003,14 @@ impl<'t> Cast<'t> {
     /// comparisons read them (every draw of a curriculum asks about the same question).
     fn words(&self, asked: &str) -> std::rc::Rc<Words> {
         let mut kept = self.parts.splits.borrow_mut();
-        if let Some((_, w)) = kept.iter().find(|(t, _)| **t == *asked) {
+        if let Some(w) = kept.iter().find(|w| *w.text == *asked) {
             return std::rc::Rc::clone(w);
         }
-        // One split for both lists (each word lowercased from its own slice).
-        let mut words = Vec::with_capacity(16);
-        let mut lowered = Vec::with_capacity(16);
-        for w in word_slices(asked) {
-            words.push(w.to_string());
-            lowered.push(lower(w).into_owned());
-        }
-        let w = std::rc::Rc::new(Words {
-            words,
-            lower: lowered,
-        });
+        let w = std::rc::Rc::new(Words::of(asked));
         if kept.len() == SPLITS_KEPT {
             kept.remove(0);
         }
-        kept.push((asked.into(), std::rc::Rc::clone(&w)));
+        kept.push(std::rc::Rc::clone(&w));
         w
     }
 
@@ -985,8 +1099,8 @@ impl<'t> Cast<'t> {
 fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     let asked = question.trim().trim_end_matches('?');
     let split = text.words(asked);
-    let (ws, lower) = (&split.words, &split.lower);
-    if lower.len() < 5 || lower[0] != "how" {
+    let n = split.len();
+    if n < 5 || split.low(0) != "how" {
         return None;
     }
     let is_aux = |w: &str| {
@@ -1006,39 +1120,46 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
                 | "have"
         )
     };
-    let (aux_at, noun) = match lower[1].as_str() {
+    let (aux_at, noun) = match split.low(1) {
         "many" => {
-            let at = lower.iter().skip(2).position(|w| is_aux(w))? + 2;
-            if !(3..=6).contains(&at) || matches!(lower[2].as_str(), "more" | "fewer" | "less") {
+            let at = (2..n).position(|i| is_aux(split.low(i)))? + 2;
+            if !(3..=6).contains(&at) || matches!(split.low(2), "more" | "fewer" | "less") {
                 return None;
             }
-            let noun = ws[2..at].join(" ");
+            let noun = split.join(2..at);
             // `capsules of amoxicillin`: the head before `of` counts.
-            let head = lower[2..at]
-                .iter()
-                .position(|w| w == "of")
+            let head = (2..at)
+                .position(|i| split.low(i) == "of")
                 .map_or(at - 1, |i| i + 1);
-            if !super::english::is_plural(&lower[head]) {
+            if !super::english::is_plural(split.low(head)) {
                 return None;
             }
             (at, noun)
         }
-        "much" if money => match lower[2].as_str() {
+        "much" if money => match split.low(2) {
             "money" => (3, String::new()),
             w if is_aux(w) => (2, String::new()),
             _ => return None,
         },
         _ => return None,
     };
-    let aux = lower[aux_at].clone();
+    let aux = split.low(aux_at).to_string();
     if !is_aux(&aux) {
         return None;
     }
     // One word of subject, then the verb, then at most ten words.
-    let rest = &ws[aux_at + 1..];
-    if rest.len() < 2 || rest.len() > 12 {
+    let rest_len = n - (aux_at + 1);
+    if !(2..=12).contains(&rest_len) {
         return None;
     }
+    let rest_words: [&str; 12] = std::array::from_fn(|i| {
+        if i < rest_len {
+            split.word(aux_at + 1 + i)
+        } else {
+            ""
+        }
+    });
+    let rest = &rest_words[..rest_len];
     let (who, at) = match rest[0].to_lowercase().as_str() {
         "he" | "she" => (Who::Person(text.only_person()?), 1),
         // `the hotel`: one thing, compared with a second one.
@@ -1046,16 +1167,16 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
             if rest.len() >= 3
                 && rest[1].chars().all(|c| c.is_ascii_lowercase())
                 && rest[1].len() > 2
-                && !super::english::is_plural(&rest[1])
-                && !not_a_name(&rest[1])
-                && !is_verb_form(&rest[1])
+                && !super::english::is_plural(rest[1])
+                && !not_a_name(rest[1])
+                && !is_verb_form(rest[1])
                 && !matches!(
-                    rest[1].as_str(),
+                    rest[1],
                     "remainder" | "rest" | "total" | "average" | "number" | "amount" | "sum"
                 )
-                && is_verb_form(&rest[2]) =>
+                && is_verb_form(rest[2]) =>
         {
-            (Who::Thing(rest[1].clone()), 2)
+            (Who::Thing(rest[1].to_string()), 2)
         }
         // `do they have`, `did I buy`: compared as "than they do".
         w @ ("they" | "we" | "you" | "i") if matches!(aux.as_str(), "do" | "did" | "have") => (
@@ -1066,7 +1187,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         _ if rest[0].starts_with(|c: char| c.is_uppercase())
             && rest[0].chars().all(char::is_alphabetic) =>
         {
-            (Who::Person(rest[0].clone()), 1)
+            (Who::Person(rest[0].to_string()), 1)
         }
         _ => return None,
     };
@@ -1074,7 +1195,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         // `do Tom and Jerry have`: more than one person.
         return None;
     }
-    let verb = rest[at].clone();
+    let verb = rest[at].to_string();
     if !verb.chars().all(|c| c.is_ascii_lowercase())
         || verb.ends_with("ly")
         || NOT_VERBS.contains(&verb.as_str())
@@ -1090,11 +1211,11 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     {
         return None;
     }
-    let mut tail: Vec<String> = rest[at + 1..].to_vec();
+    let mut tail: Vec<&str> = rest[at + 1..].to_vec();
     let particle = tail
         .first()
-        .filter(|w| matches!(w.as_str(), "out" | "up" | "down" | "off" | "away" | "back"))
-        .cloned();
+        .filter(|w| matches!(**w, "out" | "up" | "down" | "off" | "away" | "back"))
+        .map(|w| w.to_string());
     if particle.is_some() {
         tail.remove(0);
     }
@@ -1132,16 +1253,16 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     let tail = tail.join(" ");
     if tail.chars().any(|c| {
         !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '\'' | '’' | '$' | '%' | '/' | '.' | ','))
-    }) || lower.iter().any(|w| {
+    }) || (0..n).any(|i| {
         matches!(
-            w.as_str(),
+            split.low(i),
             "than" | "as" | "if" | "his" | "her" | "hers" | "him" | "their" | "them"
         )
     }) {
         return None;
     }
     Some(Asked {
-        head: ws[..aux_at].join(" "),
+        head: split.join(0..aux_at),
         noun,
         aux,
         who,
@@ -1403,6 +1524,96 @@ mod tests {
         assert!(cast.parsed(questions[0], false).is_some());
         assert!(cast.parsed(questions[2], true).is_some());
         assert!(cast.parsed(questions[3], false).is_none());
+    }
+
+    /// [`super::may_tell`] as first written (each word lowercased).
+    fn may_tell_by_lowercase(question: &str, money: bool) -> bool {
+        let mut ws = super::word_slices(question.trim().trim_end_matches('?')).map(super::lower);
+        let (Some(how), Some(second)) = (ws.next(), ws.next()) else {
+            return false;
+        };
+        how == "how"
+            && (second == "many"
+                || (money && second == "much")
+                || super::MEASURES.iter().any(|m| m.0 == second))
+    }
+
+    #[test]
+    fn only_the_kelvin_sign_lowercases_to_ascii_alone() {
+        for c in (0x80..=0x10FFFF).filter_map(char::from_u32) {
+            let low: String = c.to_lowercase().collect();
+            if low.is_ascii() {
+                assert_eq!(low, "k", "{c:?}");
+            }
+        }
+        for w in ["how", "many", "much"]
+            .into_iter()
+            .chain(super::MEASURES.iter().map(|m| m.0))
+        {
+            assert!(!w.contains('k'), "{w}");
+        }
+    }
+
+    #[test]
+    fn may_tell_is_may_tell_by_lowercase() {
+        for q in [
+            "How many pens does Tom have?",
+            "HOW MANY pens?",
+            "how Much money",
+            "How TALL is he?",
+            "How old",
+            "How \u{212A}any",
+            "\u{130}ow many",
+            "Hów many",
+            "How",
+            "",
+            "What is it?",
+            "  \"How\" many?",
+            "How heavy",
+        ] {
+            for money in [false, true] {
+                assert_eq!(
+                    super::may_tell(q, money),
+                    may_tell_by_lowercase(q, money),
+                    "{q} {money}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn may_tell_reads_as_lowercase_does(
+            q in "((How|HOW|how|hOw|many|MANY|much|Much|old|TALL|long|heavy|K|\u{212A}|\u{130}|é|\"|\\?|,) ?){0,5}",
+            money in proptest::bool::ANY,
+        ) {
+            proptest::prop_assert_eq!(super::may_tell(&q, money), may_tell_by_lowercase(&q, money));
+        }
+    }
+
+    #[test]
+    fn words_are_the_word_slices_and_their_lowercase() {
+        for q in [
+            "How many pens does Tom have now",
+            "How TALL is the Building, in METRES",
+            "  How many   crêpes did ZOË and İlkay eat?  ",
+            "ÄRGER über Straße ΣΊΣΥΦΟΣ “Quotes” 'x' $5.50 a-b",
+            "",
+            "lowercase only words here",
+        ] {
+            let w = super::Words::of(q);
+            let slices: Vec<&str> = super::word_slices(q).collect();
+            assert_eq!(w.len(), slices.len(), "{q}");
+            for (i, s) in slices.iter().enumerate() {
+                assert_eq!(w.word(i), *s, "{q}");
+                assert_eq!(w.low(i), super::lower(s), "{q}");
+                assert_eq!(w.get_low(i), Some(w.low(i)));
+                for j in i..=slices.len() {
+                    assert_eq!(w.join(i..j), slices[i..j].join(" "), "{q}");
+                }
+            }
+            assert_eq!(w.get_low(slices.len()), None);
+        }
     }
 
     /// [`super::only_person`] as first written: every word trimmed before it is read.

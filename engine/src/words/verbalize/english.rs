@@ -63,10 +63,7 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
         }
         // Inside a sentence only `.`, `?` and `!` matter: on to the next one (ASCII bytes,
         // so never inside another char's encoding).
-        pos = bytes
-            .get(next..)
-            .and_then(|rest| rest.iter().position(|b| matches!(b, b'.' | b'?' | b'!')))
-            .map_or(bytes.len(), |k| next + k);
+        pos = next_mark(bytes, next);
     }
     if let Some(s) = start {
         let end = text.trim_end().len().max(s);
@@ -75,6 +72,33 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// The first `.`, `?` or `!` of `bytes` at or after `from` (`bytes.len()` when there is
+/// none): eight bytes at a time, each tested for all three marks at once.
+fn next_mark(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The bytes of `x` that are zero have their high bit set (and no byte before the first
+    // zero byte has: the lowest set bit marks the first zero byte).
+    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        let hits = zeros(x ^ (ONES * b'.' as u64))
+            | zeros(x ^ (ONES * b'?' as u64))
+            | zeros(x ^ (ONES * b'!' as u64));
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|b| matches!(b, b'.' | b'?' | b'!')))
+        .map_or(bytes.len(), |k| i + k)
 }
 
 /// Lowercase words (letters, digits, apostrophes) of a text.
@@ -354,7 +378,12 @@ pub(super) fn name_words(name: &str) -> Option<String> {
 
 /// Whether a word or phrase ends with a plural noun.
 pub(super) fn is_plural(phrase: &str) -> bool {
-    let last = phrase.rsplit(' ').next().unwrap_or("");
+    // The last word: what follows the last space (as `rsplit(' ')` gives it first).
+    let last = phrase
+        .as_bytes()
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(phrase, |at| &phrase[at + 1..]);
     if matches!(
         last,
         "people"
@@ -553,4 +582,81 @@ pub(super) fn pick_variable(q: &str) -> String {
         .find(|&(_, used)| !used)
         .map_or("x", |(v, _)| v)
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_plural_reads_the_last_word_as_rsplit_gives_it() {
+        let by_rsplit = |phrase: &str| {
+            let last = phrase.rsplit(' ').next().unwrap_or("");
+            is_plural(last)
+        };
+        for p in [
+            "",
+            " ",
+            "boxes",
+            "the red boxes",
+            "many children",
+            "a glass",
+            "tons ",
+            "crêpes ünd naïve cafés",
+            "two  bus",
+            "x is",
+        ] {
+            assert_eq!(is_plural(p), by_rsplit(p), "{p:?}");
+        }
+        assert!(is_plural("the red boxes"));
+        assert!(!is_plural("tons "));
+    }
+
+    /// The first mark at or after `from`, byte by byte: what [`next_mark`] must find.
+    fn next_mark_by_bytes(bytes: &[u8], from: usize) -> usize {
+        bytes
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|b| matches!(b, b'.' | b'?' | b'!')))
+            .map_or(bytes.len(), |k| from + k)
+    }
+
+    #[test]
+    fn next_mark_is_the_first_mark() {
+        let text = "Ann has 3.5 kg! Does she? Yes… “No.” !?.. \u{2e}\u{ff}\u{80}/-,> @";
+        let bytes = text.as_bytes();
+        for from in 0..=bytes.len() + 2 {
+            assert_eq!(
+                next_mark(bytes, from),
+                next_mark_by_bytes(bytes, from),
+                "{from}"
+            );
+        }
+        // Every byte, in every place of an eight-byte chunk.
+        for b in 0..=255u8 {
+            for at in 0..17 {
+                let mut v = vec![b'x'; 17];
+                v[at] = b;
+                assert_eq!(next_mark(&v, 0), next_mark_by_bytes(&v, 0), "{b} {at}");
+                assert_eq!(next_mark(&v, 1), next_mark_by_bytes(&v, 1), "{b} {at}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn next_mark_is_the_byte_by_byte_search(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b'.'),
+                    proptest::strategy::Just(b'?'),
+                    proptest::strategy::Just(b'!'),
+                    proptest::num::u8::ANY,
+                ],
+                0..40,
+            ),
+            from in 0usize..44,
+        ) {
+            proptest::prop_assert_eq!(next_mark(&bytes, from), next_mark_by_bytes(&bytes, from));
+        }
+    }
 }

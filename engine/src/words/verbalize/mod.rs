@@ -451,22 +451,24 @@ impl Sayable {
             let v = original.value(id);
             v.is_integer() && v >= Number::int(1800) && v <= Number::int(2100)
         };
+        // (Every test is a pure one: they are made cheapest first, the whole graph's before
+        // each node's, and those that pass over the nodes or the mentions last.)
         let ok = original
             .ids()
             .map(|id| {
-                !backwards[id.index()]
-                    && !year(id)
-                    && !twin(id)
+                !suspect
+                    && !hidden
                     && !matches!(
                         original.node(id).kind,
                         NodeKind::Constant | NodeKind::Proxy { .. }
                     )
-                    && !suspect
-                    && !hidden
+                    && !backwards[id.index()]
+                    && !known[id.index()]
+                    && !year(id)
+                    && ctx.names.get(id).is_some()
+                    && !twin(id)
                     && !shared(id)
                     && !tied(id)
-                    && !known[id.index()]
-                    && ctx.names.get(id).is_some()
                     && ctx.place(id).is_some()
             })
             .collect();
@@ -1107,35 +1109,11 @@ impl<'a> Context<'a> {
     /// Whether mention `m` states one quantity against another ("twice as many", "4 times",
     /// "20% more … than", "two thirds of that") rather than a count of its own ("2 boxes").
     fn relates(&self, m: &Mention) -> bool {
-        let written = self.q.get(m.start..m.end).unwrap_or("").to_lowercase();
-        let after: Vec<String> = self
-            .q
-            .get(m.end..)
-            .unwrap_or("")
-            .split(|c: char| !c.is_alphanumeric() && c != '%')
-            .filter(|w| !w.is_empty())
-            .take(4)
-            .map(str::to_lowercase)
-            .collect();
         let fraction = matches!(
             self.kind_at(m),
             MentionKind::Percent | MentionKind::Fraction
-        ) || [
-            "twice", "thrice", "half", "double", "triple", "third", "quarter", "fourth", "fifth",
-        ]
-        .iter()
-        .any(|w| written.contains(w));
-        let dozen = written.contains("dozen") || after.first().is_some_and(|w| w == "dozen");
-        // `Lara collected 30 more cans` (than Sarah).
-        let more = after
-            .first()
-            .is_some_and(|w| matches!(w.as_str(), "more" | "fewer" | "less"));
-        (fraction && !dozen)
-            || more
-            || after.iter().any(|w| w == "than" || w == "times")
-            || after.windows(2).any(|p| {
-                p[0] == "as" && matches!(p[1].as_str(), "many" | "much" | "long" | "old" | "far")
-            })
+        );
+        relates_in(self.q, m.start, m.end, fraction)
     }
 
     /// Whether the text before the question already speaks of what `phrase` names (its head
@@ -1604,6 +1582,59 @@ impl<'a> Context<'a> {
             .is_some_and(|s| s.to_ascii_lowercase().contains("how much"));
         text_money || (asks_much && self.q.contains('$'))
     }
+}
+
+/// [`Context::relates`] of the number written at `start..end` of `q` (`fraction`: whether it
+/// is written as a percent or a fraction).
+///
+/// The words are compared ignoring ASCII case rather than lowercased: none of the words
+/// compared holds a `k`, and the only char that lowercases to ASCII alone is the Kelvin sign
+/// (to `k`), so a word or a run of chars lowercases to one of them exactly when it is that
+/// word in some ASCII case (a test holds this to the lowercasing reading).
+fn relates_in(q: &str, start: usize, end: usize, fraction: bool) -> bool {
+    let written = q.get(start..end).unwrap_or("");
+    let mut words = [""; 4];
+    let mut n = 0;
+    for w in q
+        .get(end..)
+        .unwrap_or("")
+        .split(|c: char| !c.is_alphanumeric() && c != '%')
+        .filter(|w| !w.is_empty())
+        .take(words.len())
+    {
+        words[n] = w;
+        n += 1;
+    }
+    let after = &words[..n];
+    let is = |w: &str, x: &str| w.eq_ignore_ascii_case(x);
+    let fraction = fraction
+        || [
+            "twice", "thrice", "half", "double", "triple", "third", "quarter", "fourth", "fifth",
+        ]
+        .iter()
+        .any(|w| contains_ignoring_ascii_case(written, w));
+    let dozen = contains_ignoring_ascii_case(written, "dozen")
+        || after.first().is_some_and(|w| is(w, "dozen"));
+    // `Lara collected 30 more cans` (than Sarah).
+    let more = after
+        .first()
+        .is_some_and(|w| is(w, "more") || is(w, "fewer") || is(w, "less"));
+    (fraction && !dozen)
+        || more
+        || after.iter().any(|w| is(w, "than") || is(w, "times"))
+        || after.windows(2).any(|p| {
+            is(p[0], "as")
+                && ["many", "much", "long", "old", "far"]
+                    .iter()
+                    .any(|x| is(p[1], x))
+        })
+}
+
+/// Whether `text` with its ASCII letters lowercased contains `lower` (lowercase ASCII), found
+/// without a lowercased copy.
+fn contains_ignoring_ascii_case(text: &str, lower: &str) -> bool {
+    let (t, p) = (text.as_bytes(), lower.as_bytes());
+    t.len() >= p.len() && (0..=t.len() - p.len()).any(|i| t[i..i + p.len()].eq_ignore_ascii_case(p))
 }
 
 /// The whole that step `u` of `g` takes a part of, as it now reads: `a` for `a - b` (what is
@@ -2710,6 +2741,74 @@ mod tests {
                 format!("{by_tables:?}"),
                 "{:?}",
                 g.question()
+            );
+        }
+    }
+
+    /// [`relates_in`] as first written (the words lowercased).
+    fn relates_by_lowercase(q: &str, start: usize, end: usize, fraction: bool) -> bool {
+        let written = q.get(start..end).unwrap_or("").to_lowercase();
+        let after: Vec<String> = q
+            .get(end..)
+            .unwrap_or("")
+            .split(|c: char| !c.is_alphanumeric() && c != '%')
+            .filter(|w| !w.is_empty())
+            .take(4)
+            .map(str::to_lowercase)
+            .collect();
+        let fraction = fraction
+            || [
+                "twice", "thrice", "half", "double", "triple", "third", "quarter", "fourth",
+                "fifth",
+            ]
+            .iter()
+            .any(|w| written.contains(w));
+        let dozen = written.contains("dozen") || after.first().is_some_and(|w| w == "dozen");
+        let more = after
+            .first()
+            .is_some_and(|w| matches!(w.as_str(), "more" | "fewer" | "less"));
+        (fraction && !dozen)
+            || more
+            || after.iter().any(|w| w == "than" || w == "times")
+            || after.windows(2).any(|p| {
+                p[0] == "as" && matches!(p[1].as_str(), "many" | "much" | "long" | "old" | "far")
+            })
+    }
+
+    #[test]
+    fn relates_in_is_the_lowercasing_reading() {
+        let q = "Ann has Twice 3 MORE pens THAN Bo, 4 times as Many, a DOZEN eggs, 2 dozen, \
+                 HALF a cake, a \u{212A}ilo, İs as Far, 5% Fewer; x";
+        for (start, _) in q.char_indices() {
+            for end in (start..=q.len())
+                .filter(|&e| q.is_char_boundary(e))
+                .take(12)
+            {
+                for fraction in [false, true] {
+                    assert_eq!(
+                        relates_in(q, start, end, fraction),
+                        relates_by_lowercase(q, start, end, fraction),
+                        "{:?} {fraction}",
+                        &q[start..end]
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn relates_in_reads_as_the_lowercasing_reading_does(
+            q in "((twice|HALF|Dozen|dozen|more|FEWER|less|than|Times|as|MANY|much|long|OLD|far|third|\u{212A}|İ|é|ς|Σ|%|[0-9]{1,2}|[a-z]{1,3}|,) ?){0,8}",
+            start in 0usize..20,
+            len in 0usize..12,
+            fraction in proptest::bool::ANY,
+        ) {
+            let start = (0..=start.min(q.len())).rev().find(|&i| q.is_char_boundary(i)).unwrap_or(0);
+            let end = (start..=(start + len).min(q.len())).rev().find(|&i| q.is_char_boundary(i)).unwrap_or(start);
+            proptest::prop_assert_eq!(
+                relates_in(&q, start, end, fraction),
+                relates_by_lowercase(&q, start, end, fraction)
             );
         }
     }
