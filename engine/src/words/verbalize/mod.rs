@@ -35,6 +35,7 @@ mod english;
 pub mod names;
 mod numerals;
 mod reading;
+mod roles;
 
 use english::*;
 pub use names::quantity_name;
@@ -451,10 +452,14 @@ impl Sayable {
             let v = original.value(id);
             v.is_integer() && v >= Number::int(1800) && v <= Number::int(2100)
         };
+        // An input a product also reads for something else ("2 more hours in each of the
+        // places" as `2 * 3`, the 3 read from "3 hours"): a change to it changes both.
+        let two_roles = roles::two_roles(original);
         let ok = original
             .ids()
             .map(|id| {
                 !backwards[id.index()]
+                    && !two_roles[id.index()]
                     && !year(id)
                     && !twin(id)
                     && !matches!(
