@@ -140,13 +140,18 @@ const NOT_THINGS: &[&str] = &[
     "that",
 ];
 
+/// Whether `w` may say what a number counts (not a word such as "more" or "each").
+fn is_thing(w: &str) -> bool {
+    w.len() >= 3 && !NOT_THINGS.iter().any(|n| n.eq_ignore_ascii_case(w))
+}
+
 /// What the word after a number counts, in one spelling (`hrs` → `hour`, `sides` → `side`),
 /// or `None` for a word that says nothing of it.
 fn thing(w: &str) -> Option<String> {
-    let w = w.to_ascii_lowercase();
-    if w.len() < 3 || NOT_THINGS.contains(&w.as_str()) {
+    if !is_thing(w) {
         return None;
     }
+    let w = w.to_ascii_lowercase();
     if let Some(unit) = time_unit(&w) {
         return Some(unit.to_string());
     }
@@ -218,28 +223,35 @@ fn reread_as_other_things(original: &Graph, q: &str, marked: &mut [bool]) {
         let Some(value) = original.value(x).to_decimal_string() else {
             continue;
         };
+        // The places the steps' sentences write the value with a word for what it counts,
+        // found first (nothing allocated): most inputs have fewer than two, and no evidence.
+        let mut places: Vec<&str> = Vec::new();
+        for r in original.ids().skip(first.index()) {
+            let node = original.node(r);
+            if !(node.kind.is_operation() && node.operands.contains(&x)) {
+                continue;
+            }
+            if let Some(text) = node.text.as_deref() {
+                places.extend(written_as(text, &value).filter(|a| words_after(a).any(is_thing)));
+            }
+        }
+        if places.len() < 2 {
+            continue;
+        }
         // The question's words for what it counts: its sentence's.
         let things: Vec<String> = sentence_around(q, start, end)
             .split(|c: char| !c.is_ascii_alphabetic())
             .filter_map(thing)
             .collect();
         let (mut same, mut other) = (false, false);
-        for r in original.ids().skip(first.index()) {
-            let node = original.node(r);
-            if !(node.kind.is_operation() && node.operands.contains(&x)) {
-                continue;
-            }
-            let Some(text) = node.text.as_deref() else {
-                continue;
-            };
-            // Per place the sentence writes the value: its words for what it counts.
-            for after in written_as(text, &value) {
-                let words: Vec<String> = words_after(after).filter_map(thing).collect();
-                if words.iter().any(|w| things.contains(w)) {
-                    same = true;
-                } else if !words.is_empty() {
-                    other = true;
-                }
+        for after in places {
+            if words_after(after)
+                .filter_map(thing)
+                .any(|w| things.contains(&w))
+            {
+                same = true;
+            } else {
+                other = true;
             }
         }
         if same && other {
