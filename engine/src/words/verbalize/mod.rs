@@ -1106,8 +1106,21 @@ impl<'a> Context<'a> {
         let more = after
             .first()
             .is_some_and(|w| matches!(w.as_str(), "more" | "fewer" | "less"));
+        // `the number of cans increased by 5 each day`, `the price went up by $2`: a change by
+        // an amount, from whatever came before.
+        let mut before = self
+            .q
+            .get(..m.start)
+            .unwrap_or("")
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty());
+        let by_change = before.next().is_some_and(|w| w.eq_ignore_ascii_case("by"))
+            && before
+                .next()
+                .is_some_and(|w| CHANGE_VERBS.iter().any(|v| v.eq_ignore_ascii_case(w)));
         (fraction && !dozen)
             || more
+            || by_change
             || after.iter().any(|w| w == "than" || w == "times")
             || after.windows(2).any(|p| {
                 p[0] == "as" && matches!(p[1].as_str(), "many" | "much" | "long" | "old" | "far")
@@ -1691,6 +1704,42 @@ fn share_cap(question: &str, answer: Number) -> Option<Number> {
     };
     (answer >= Number::int(0) && answer <= cap).then_some(cap)
 }
+
+/// Words that, before `by` and a number, change an amount by that number ("increased by 5",
+/// "went up by $2").
+const CHANGE_VERBS: &[&str] = &[
+    "increase",
+    "increases",
+    "increased",
+    "decrease",
+    "decreases",
+    "decreased",
+    "rise",
+    "rises",
+    "rose",
+    "grow",
+    "grows",
+    "grew",
+    "drop",
+    "drops",
+    "dropped",
+    "fall",
+    "falls",
+    "fell",
+    "up",
+    "down",
+    "raise",
+    "raises",
+    "raised",
+    "reduce",
+    "reduces",
+    "reduced",
+    "lower",
+    "lowers",
+    "lowered",
+    "cut",
+    "cuts",
+];
 
 /// The sentence that says how a change to a quantity carries over to the rest of the problem.
 pub const CARRY_OVER: &str =
@@ -3526,6 +3575,24 @@ mod tests {
         // Pamela's count changes after "Mandy got twice as many as Pamela" is told.
         let pamela = g.ids().find(|&i| g.value(i) == n(55)).unwrap();
         let v = offline(&g, &[graft(pamela, ProxyOp::Add, 5)]).unwrap();
+        assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
+    fn a_change_by_an_amount_stated_before_carries_a_change_over() {
+        let g = crate::gsm8k::extract(
+            "William's class set a goal each week of the number of cans of food that is to be collected. On the first day, 20 cans were collected. Then the number of cans increased by 5 each day. If they collected 5 days a week to reach their goal, how many cans of food was their goal per week?",
+            "On the second day, they collected 20 + 5 = <<20+5=25>>25 cans.\nOn the third day, they collected 25 + 5 = <<25+5=30>>30 cans.\nOn the fourth day, they collected 30 + 5 = <<30+5=35>>35 cans.\nOn the fifth day, they collected 35 + 5 = <<35+5=40>>40 cans.\nThus, the goal of William's class is to collect a total of 20 + 25 + 30 + 35 + 40 =<<20+25+30+35+40=150>>150 cans of food per week.\n#### 150",
+        )
+        .unwrap()
+        .graph;
+        // The third day's cans are the second's "increased by 5": they follow a change to the
+        // second day's, and the text says so.
+        let second = g
+            .ids()
+            .find(|&i| g.value(i) == n(25) && g.node(i).kind.is_operation())
+            .unwrap();
+        let v = offline(&g, &[graft(second, ProxyOp::Add, 2)]).unwrap();
         assert!(v.text.contains(CARRY_OVER), "{}", v.text);
     }
 
