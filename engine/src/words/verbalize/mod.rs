@@ -200,6 +200,27 @@ pub(super) fn writes_number(q: &str, d: &str) -> bool {
     })
 }
 
+/// Whether expression `e` divides anything by an operand that `by` picks (`100 / 25` in
+/// `100 / 25 * 40`), at any depth (an explicit stack: no recursion on what came from outside).
+fn divides_by(e: &Expr, by: &dyn Fn(&Expr) -> bool) -> bool {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::Bin(op, a, b) => {
+                if *op == crate::BinOp::Div && by(b) {
+                    return true;
+                }
+                stack.push(a);
+                stack.push(b);
+            }
+            Expr::Neg(a) => stack.push(a),
+            Expr::Call(_, args) => stack.extend(args.iter()),
+            Expr::Arg(_) | Expr::Lit(_) => {}
+        }
+    }
+    false
+}
+
 /// The most nodes (and mentions) whose values [`Sayable::with_comparer`] counts by passes over
 /// them rather than hash tables (a pass per lookup: quadratic, so only for small graphs).
 const SMALL_GRAPH: usize = 64;
@@ -378,10 +399,20 @@ impl Sayable {
                 crate::Expr::Arg(j) => node.operands.get(*j as usize).copied(),
                 _ => None,
             };
-            let stated = matches!(op, crate::BinOp::Div | crate::BinOp::Sub)
-                && operand(b)
+            let related = |e: &crate::Expr| {
+                operand(e)
                     .and_then(|o| ctx.mention_of(o))
-                    .is_some_and(|m| ctx.relates(m));
+                    .is_some_and(|m| ctx.relates(m))
+            };
+            // (Also a division by a percentage inside the step: `100/25*40`, the whole from a
+            // 25% part. A division by "half" is read forwards: half as much.)
+            let percent = |e: &crate::Expr| {
+                operand(e)
+                    .and_then(|o| ctx.mention_of(o))
+                    .is_some_and(|m| ctx.kind_at(m) == MentionKind::Percent)
+            };
+            let stated = matches!(op, crate::BinOp::Div | crate::BinOp::Sub) && related(b)
+                || [&**a, &**b].into_iter().any(|e| divides_by(e, &percent));
             let follows = operand(a).is_some_and(|o| backwards[o.index()])
                 && operand(b)
                     .is_none_or(|o| !original.node(o).kind.is_operation() && !backwards[o.index()]);
@@ -3821,6 +3852,24 @@ mod tests {
             text.contains(" than Amanda.") || text.contains(" as Amanda."),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_whole_worked_out_from_a_stated_share_inside_a_step_is_never_changed() {
+        // The price comes from "a 25% discount … $40" through `100/25*40`: a change to it
+        // would contradict the discount's rate, which still reads as 25%.
+        let g = crate::gsm8k::extract(
+            "While buying DVDs at the store, Maria received a 25% discount. If the discount she received is $40, how much did she pay in total?",
+            "Since 100 percent represent the original price, and she received a 25% discount which is $40, the original price is 100/25*40 = <<100/25*40=160>>160\nMaria paid $160-$40 = $<<160-40=120>>120 after receiving the twenty-five percent discount.\n#### 120",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let price = g
+            .ids()
+            .find(|&i| g.value(i) == n(160) && g.node(i).kind.is_operation())
+            .unwrap();
+        assert!(!sayable.can_graft(&g, price));
     }
 
     #[test]
