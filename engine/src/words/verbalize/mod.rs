@@ -731,6 +731,20 @@ impl<'a> Context<'a> {
 
     /// The mention linked to an input of the original.
     /// The question sentence (after an `If X,` cut from it).
+    /// Whether the question compares two amounts ("How many more pounds does Patty weigh than
+    /// Robbie?"): a change told as "Patty weighs 132 more pounds" would then read as "more
+    /// than Robbie".
+    fn asks_more_than(&self) -> bool {
+        let (mut more, mut than) = (false, false);
+        for w in names::word_slices(self.question_sentence()) {
+            more |= ["more", "fewer", "less"]
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(w));
+            than |= w.eq_ignore_ascii_case("than");
+        }
+        more && than
+    }
+
     fn question_sentence(&self) -> &str {
         let (qs, qe) = self.reading.question();
         &self.q[qs..qe]
@@ -933,7 +947,14 @@ impl<'a> Context<'a> {
                             | "first"
                     )
                 });
-                if !self.introduced(&name.phrase) || long && self.question_now().is_none() || fixed
+                // "If, for the remaining days, an equal number … , calculate …": a condition
+                // that could not be cut off the question; a new question would drop it.
+                let q = self.question_sentence().trim_start();
+                let conditional = q.starts_with("If ") || q.starts_with("If,");
+                if !self.introduced(&name.phrase)
+                    || long && self.question_now().is_none()
+                    || fixed
+                    || conditional
                 {
                     plan.asked = Some((String::new(), take_that_answer(&fs)));
                     continue;
@@ -943,7 +964,7 @@ impl<'a> Context<'a> {
             if u == answer {
                 let leads = ["Then", "After that,", "Later,"];
                 let lead = leads[(salt % leads.len() as u64) as usize];
-                let story = story(name, &fs, salt, lead, true);
+                let story = story(name, &fs, salt, lead, true, true);
                 // The question as written, asked of now: "How many cats does she have now?"
                 let ask = if let Some(now) = self.question_now() {
                     now
@@ -973,6 +994,7 @@ impl<'a> Context<'a> {
                     fs,
                     salt,
                     scaled_ok,
+                    clause_ok: !self.asks_more_than(),
                 });
                 // A quantity stated against the changed one before the change is told
                 // ("Albert has 4 times as many books as Stu. … Later, Stu buys 4 more
@@ -995,7 +1017,7 @@ impl<'a> Context<'a> {
             };
             plan.inserts.push((
                 s.place,
-                Piece::Text(story(s.name, &s.fs, s.salt, lead, s.scaled_ok)),
+                Piece::Text(story(s.name, &s.fs, s.salt, lead, s.scaled_ok, s.clause_ok)),
             ));
         }
         if told_inside {
@@ -1836,13 +1858,24 @@ struct Supposed<'a> {
     salt: u64,
     /// Whether a change that scales may be told with the quantity's own clause.
     scaled_ok: bool,
+    /// Whether any change may be told with the quantity's own clause (not when the question
+    /// compares amounts: [`Context::asks_more_than`]).
+    clause_ok: bool,
 }
 
 /// One sentence telling every change to a named quantity, in order, after `lead`:
 /// `Suppose instead that the number of eggs she has left goes up by 3, and then doubles.`
 /// With `scaled_ok` false, a change that scales is told by name, not with the quantity's
-/// own clause ("she has twice as many" reads as a comparison).
-fn story(name: &Name, fs: &[ProxyFn], salt: u64, lead: &str, scaled_ok: bool) -> String {
+/// own clause ("she has twice as many" reads as a comparison); with `clause_ok` false, no
+/// change is.
+fn story(
+    name: &Name,
+    fs: &[ProxyFn],
+    salt: u64,
+    lead: &str,
+    scaled_ok: bool,
+    clause_ok: bool,
+) -> String {
     let parts: Vec<String> = fs
         .iter()
         .enumerate()
@@ -1851,7 +1884,9 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64, lead: &str, scaled_ok: bool) ->
     if let Some(c) = name
         .clause
         .as_ref()
-        .filter(|_| matches!(name.measure, Measure::Count | Measure::Money) && !fs.is_empty())
+        .filter(|_| {
+            clause_ok && matches!(name.measure, Measure::Count | Measure::Money) && !fs.is_empty()
+        })
         .filter(|_| {
             scaled_ok
                 || fs
@@ -3212,9 +3247,15 @@ mod tests {
             doubled.contains("doubles") || doubled.contains("is doubled"),
             "{doubled}"
         );
-        // A count added to it keeps the clause: "she has 2 more golden comets".
+        // The question compares the flocks ("How many more chickens … than …?"): "she has 2
+        // more golden comets" would read as 2 more than Susie, so a count added to it is told
+        // by name too.
         let more = graft(ProxyOp::Add);
-        assert!(more.contains("she has 2 more"), "{more}");
+        assert!(!more.contains("she has 2 more"), "{more}");
+        assert!(
+            more.contains("increases by 2") || more.contains("goes up by 2"),
+            "{more}"
+        );
     }
 
     #[test]
@@ -3607,6 +3648,19 @@ mod tests {
         let pamela = g.ids().find(|&i| g.value(i) == n(55)).unwrap();
         let v = offline(&g, &[graft(pamela, ProxyOp::Add, 5)]).unwrap();
         assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
+    fn a_condition_that_stays_in_the_question_is_not_dropped() {
+        let g = crate::gsm8k::extract(
+            "In a week, 450 cars drove through a toll booth. Fifty vehicles went through the toll booth on Monday and the same number of vehicles drove through the toll booth on Tuesday. On each of Wednesday and Thursday, twice the number of cars that passed through the toll booth on Monday went through the toll booth. If, for the remaining of the days of the week, an equal number of vehicles passed through the toll booth, calculate the total number of cars that passed the toll both in each of the remaining days.",
+            "There were 50+50 = <<50+50=100>>100 cars that went through the toll booth on Monday and Tuesday.\nOn Wednesday, the number of cars that went through the toll booth is 2*50 = <<2*50=100>>100.\nThe exact number of cars passed through the toll booth on Thursday as Wednesday, giving a total of 100+100 = <<100+100=200>>200 vehicles going through the toll booth in the two days.\nThere were 200+100 = <<200+100=300>>300 cars that passed through the toll booth from Monday to Thursday.\nIf the total number of cars passed through the toll booth in the week was 450, then 450-300 = <<450-300=150>>150 vehicles went through the toll booth on the remaining days.\nSince there were an equal number of cars in the toll booth on each of the remaining days, there were 150/3 = <<150/3=50>>50 cars on each day.\n#### 50",
+        )
+        .unwrap()
+        .graph;
+        let v = offline(&g, &[graft(g.answer(), ProxyOp::Add, 7)]).unwrap();
+        // The equal split is what makes "each day" one number: it stays.
+        assert!(v.text.contains("an equal number of vehicles"), "{}", v.text);
     }
 
     #[test]
