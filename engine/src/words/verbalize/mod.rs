@@ -200,6 +200,49 @@ pub(super) fn writes_number(q: &str, d: &str) -> bool {
     })
 }
 
+/// Words that pick one amount among several by its size ("maximum" and "minimum" more
+/// often name a limit: "a maximum weight of 600 pounds", and "best" a liking).
+const SUPERLATIVES: &[&str] = &[
+    "busiest",
+    "slowest",
+    "fastest",
+    "highest",
+    "lowest",
+    "largest",
+    "smallest",
+    "biggest",
+    "longest",
+    "shortest",
+    "fewest",
+    "cheapest",
+    "greatest",
+    "tallest",
+    "heaviest",
+    "lightest",
+    "richest",
+    "hottest",
+    "coldest",
+    "warmest",
+    "strongest",
+    "weakest",
+];
+
+/// Whether question sentence `q` asks about an amount picked by its size ("How many more
+/// toothbrushes did he give out in the busiest month versus the slowest month?", "the most
+/// apples"), not about every amount.
+fn picks_by_size(q: &str) -> bool {
+    let mut prev_the = false;
+    for w in names::word_slices(q) {
+        if SUPERLATIVES.iter().any(|s| s.eq_ignore_ascii_case(w))
+            || prev_the && (w.eq_ignore_ascii_case("most") || w.eq_ignore_ascii_case("least"))
+        {
+            return true;
+        }
+        prev_the = w.eq_ignore_ascii_case("the");
+    }
+    false
+}
+
 /// Whether expression `e` divides anything by an operand that `by` picks (`100 / 25` in
 /// `100 / 25 * 40`), at any depth (an explicit stack: no recursion on what came from outside).
 fn divides_by(e: &Expr, by: &dyn Fn(&Expr) -> bool) -> bool {
@@ -319,6 +362,10 @@ impl Sayable {
                 && a_step(m.value)
                 && !an_input(m.value)
         });
+        // A question that picks one amount by size ("the busiest month versus the slowest"):
+        // the solution reads the ones it picked, and a change may make another the busiest or
+        // the slowest, which the graph does not follow. Only the answer is changed.
+        let picks = picks_by_size(&q[ctx.reading.question().0..ctx.reading.question().1]);
         // An input the question never writes ("18.48" for the class without the absent
         // student, worked out in the solution's head from 24 × 0.77): it does not follow a
         // change to the numbers it came from, so no change is told at all.
@@ -499,6 +546,7 @@ impl Sayable {
                     )
                     && !suspect
                     && !hidden
+                    && !picks
                     && !shared(id)
                     && !tied(id)
                     && !known[id.index()]
@@ -3648,6 +3696,22 @@ mod tests {
         let pamela = g.ids().find(|&i| g.value(i) == n(55)).unwrap();
         let v = offline(&g, &[graft(pamela, ProxyOp::Add, 5)]).unwrap();
         assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
+    fn a_question_that_picks_by_size_changes_only_its_answer() {
+        let g = crate::gsm8k::extract(
+            "Dr. Banks had 330 toothbrushes to give away to his patients. He gave away 53 toothbrushes in January. He gave away 67 toothbrushes in February. In March he gave away 46 toothbrushes. In April and May, he gave away the remaining toothbrushes, half each month.  How many more toothbrushes did Dr. Banks give out in the busiest month versus the slowest month?",
+            "Through March, Dr. Banks gave out 53 + 67 + 46 = <<53+67+46=166>>166 toothbrushes.\nBefore giving away toothbrushes in April, he had 330 -166 = <<330-166=164>>164 toothbrushes remaining.\nBetween April and May, he gave out the remaining 164 / 2 = <<164/2=82>>82 toothbrushes each month.\nDr. Banks gave 82 toothbrushes in his busiest month and 46 toothbrushes during the slowest month.\nThe difference would be 82- 46 = <<82-46=36>>36 more toothbrushes in the busiest month.\n#### 36",
+        )
+        .unwrap()
+        .graph;
+        // 18 fewer in January would make January the slowest month, which the graph's
+        // `82 - 46` does not follow.
+        assert_eq!(Sayable::new(&g).count(), 0);
+        assert!(picks_by_size("Who ate the most apples?"));
+        assert!(!picks_by_size("How many apples did she eat at most days?"));
+        assert!(!picks_by_size("How many apples did the guests eat?"));
     }
 
     #[test]
