@@ -528,6 +528,9 @@ pub fn generate(
                 fast
             };
             let mut drawn = None;
+            // Whether the draw kept is poor and may go past what a unit or a whole allows:
+            // `Some(true)` when it does, `None` when its graph is not built yet to tell.
+            let mut past_bounds = Some(false);
             'draw: for (tier, &t) in tries[..tiers].iter().enumerate() {
                 let comparing = compare_first && tier == 0;
                 // A change that undoes the one before it is poor whatever its graph: that graph
@@ -554,12 +557,17 @@ pub fn generate(
                     // undoes the one before it (`× 3` after `÷ 3`) reads as noise, one past
                     // what a unit or a whole allows (13 work days a week) as nonsense, and the
                     // first tier is for changes told as compared people.
+                    past_bounds = Some(false);
                     let poor = d.as_ref().is_ok_and(|s| match &s.graph {
                         // Refused: it undoes the change before it.
-                        None => true,
+                        None => {
+                            past_bounds = None;
+                            true
+                        }
                         Some(graph) => {
-                            !within_bounds(graph)
-                                || comparing && !compares.is_some_and(|c| c.compares(graph))
+                            let past = !within_bounds(graph);
+                            past_bounds = Some(past);
+                            past || comparing && !compares.is_some_and(|c| c.compares(graph))
                         }
                     });
                     let ok = d.is_ok();
@@ -591,6 +599,15 @@ pub fn generate(
                     break;
                 }
             };
+            // Every draw was poor and the last goes past what a unit or a whole allows (10
+            // work days a week, 620 pieces left of a 300-piece puzzle): nonsense, so the chain
+            // stops rather than keep it.
+            if past_bounds.unwrap_or_else(|| !within_bounds(&graph)) {
+                stopped = Some(format!(
+                    "round {round}: every change drawn was poor, and the last goes past what a unit or a whole allows (such as 7 days a week, or a part larger than its whole), so the chain stops here"
+                ));
+                break;
+            }
             operations.push(intervention);
             chains_after_graft(&graph, &next_proxy, &mut stacked, added);
             next_proxy_after_graft(&graph, &mut next_proxy, added);
@@ -882,5 +899,50 @@ mod tests {
         assert!(names.contains(&"eggs_left"));
         assert!(names.contains(&"money"));
         assert!(names.contains(&"eggs_eaten"));
+    }
+}
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::*;
+
+    /// Kelly's string cheeses: the days a week are capped at 7, and the other quantities
+    /// run out of changes (three a quantity), so some rounds find only changes past the cap.
+    #[test]
+    fn no_variant_goes_past_what_a_unit_allows() {
+        let g = crate::gsm8k::extract(
+            "Kelly puts string cheeses in her kids lunches 5 days per week.  Her oldest wants 2 every day and her youngest will only eat 1.  The packages come with 30 string cheeses per pack.  How many packages of string cheese will Kelly need to fill her kids lunches for 4 weeks?",
+            "Her oldest wants 2 strings cheeses a day for 5 days so 2*5 = <<2*5=10>>10 string cheeses\nHer youngest wants 1 string cheese a day for 5 days so 1*5 = <<1*5=5>>5 string cheeses\nTogether they want 10+5= <<10+5=15>>15 string cheeses a week\nOver 4 weeks, her kids will eat 15 string cheeses so 4*15 = <<4*15=60>>60 string cheeses\nThe bags have 30 per pack and she needs 60 so 60/30 = <<60/30=2>>2 packs of string cheese\n#### 2",
+        )
+        .unwrap()
+        .graph;
+        let sayable = crate::verbalize::Sayable::new(&g);
+        let (mut variants, mut stopped) = (0, 0);
+        for seed in 0..40 {
+            let cfg = CurriculumConfig {
+                rounds: 8,
+                per_problem: 1,
+                seed,
+                ..CurriculumConfig::default()
+            };
+            for chain in generate(&g, "kelly", &cfg).unwrap() {
+                for v in &chain.variants {
+                    assert!(
+                        sayable.within_bounds(&v.graph),
+                        "seed {seed}, round {}",
+                        v.round
+                    );
+                    variants += 1;
+                }
+                stopped += chain
+                    .stopped
+                    .as_deref()
+                    .is_some_and(|s| s.contains("past what a unit or a whole allows"))
+                    as usize;
+            }
+        }
+        // The chains still go deep, and the rule was met on the way.
+        assert!(variants > 40 * 4, "{variants}");
+        assert!(stopped > 0);
     }
 }

@@ -35,6 +35,7 @@ mod english;
 pub mod names;
 mod numerals;
 mod reading;
+mod roles;
 
 use english::*;
 pub use names::quantity_name;
@@ -199,6 +200,70 @@ pub(super) fn writes_number(q: &str, d: &str) -> bool {
     })
 }
 
+/// Words that pick one amount among several by its size ("maximum" and "minimum" more
+/// often name a limit: "a maximum weight of 600 pounds", and "best" a liking).
+const SUPERLATIVES: &[&str] = &[
+    "busiest",
+    "slowest",
+    "fastest",
+    "highest",
+    "lowest",
+    "largest",
+    "smallest",
+    "biggest",
+    "longest",
+    "shortest",
+    "fewest",
+    "cheapest",
+    "greatest",
+    "tallest",
+    "heaviest",
+    "lightest",
+    "richest",
+    "hottest",
+    "coldest",
+    "warmest",
+    "strongest",
+    "weakest",
+];
+
+/// Whether question sentence `q` asks about an amount picked by its size ("How many more
+/// toothbrushes did he give out in the busiest month versus the slowest month?", "the most
+/// apples"), not about every amount.
+fn picks_by_size(q: &str) -> bool {
+    let mut prev_the = false;
+    for w in names::word_slices(q) {
+        if SUPERLATIVES.iter().any(|s| s.eq_ignore_ascii_case(w))
+            || prev_the && (w.eq_ignore_ascii_case("most") || w.eq_ignore_ascii_case("least"))
+        {
+            return true;
+        }
+        prev_the = w.eq_ignore_ascii_case("the");
+    }
+    false
+}
+
+/// Whether expression `e` divides anything by an operand that `by` picks (`100 / 25` in
+/// `100 / 25 * 40`), at any depth (an explicit stack: no recursion on what came from outside).
+fn divides_by(e: &Expr, by: &dyn Fn(&Expr) -> bool) -> bool {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::Bin(op, a, b) => {
+                if *op == crate::BinOp::Div && by(b) {
+                    return true;
+                }
+                stack.push(a);
+                stack.push(b);
+            }
+            Expr::Neg(a) => stack.push(a),
+            Expr::Call(_, args) => stack.extend(args.iter()),
+            Expr::Arg(_) | Expr::Lit(_) => {}
+        }
+    }
+    false
+}
+
 /// The most nodes (and mentions) whose values [`Sayable::with_comparer`] counts by passes over
 /// them rather than hash tables (a pass per lookup: quadratic, so only for small graphs).
 const SMALL_GRAPH: usize = 64;
@@ -297,6 +362,10 @@ impl Sayable {
                 && a_step(m.value)
                 && !an_input(m.value)
         });
+        // A question that picks one amount by size ("the busiest month versus the slowest"):
+        // the solution reads the ones it picked, and a change may make another the busiest or
+        // the slowest, which the graph does not follow. Only the answer is changed.
+        let picks = picks_by_size(&q[ctx.reading.question().0..ctx.reading.question().1]);
         // An input the question never writes ("18.48" for the class without the absent
         // student, worked out in the solution's head from 24 × 0.77): it does not follow a
         // change to the numbers it came from, so no change is told at all.
@@ -377,10 +446,20 @@ impl Sayable {
                 crate::Expr::Arg(j) => node.operands.get(*j as usize).copied(),
                 _ => None,
             };
-            let stated = matches!(op, crate::BinOp::Div | crate::BinOp::Sub)
-                && operand(b)
+            let related = |e: &crate::Expr| {
+                operand(e)
                     .and_then(|o| ctx.mention_of(o))
-                    .is_some_and(|m| ctx.relates(m));
+                    .is_some_and(|m| ctx.relates(m))
+            };
+            // (Also a division by a percentage inside the step: `100/25*40`, the whole from a
+            // 25% part. A division by "half" is read forwards: half as much.)
+            let percent = |e: &crate::Expr| {
+                operand(e)
+                    .and_then(|o| ctx.mention_of(o))
+                    .is_some_and(|m| ctx.kind_at(m) == MentionKind::Percent)
+            };
+            let stated = matches!(op, crate::BinOp::Div | crate::BinOp::Sub) && related(b)
+                || [&**a, &**b].into_iter().any(|e| divides_by(e, &percent));
             let follows = operand(a).is_some_and(|o| backwards[o.index()])
                 && operand(b)
                     .is_none_or(|o| !original.node(o).kind.is_operation() && !backwards[o.index()]);
@@ -451,6 +530,14 @@ impl Sayable {
             let v = original.value(id);
             v.is_integer() && v >= Number::int(1800) && v <= Number::int(2100)
         };
+        // An input a product also reads for something else ("2 more hours in each of the
+        // places" as `2 * 3`, the 3 read from "3 hours"): a change to it changes both.
+        // (Not looked for where no quantity can change anyway.)
+        let two_roles = if suspect || hidden || picks {
+            Vec::new()
+        } else {
+            roles::two_roles(original)
+        };
         // (Every test is a pure one: they are made cheapest first, the whole graph's before
         // each node's, and those that pass over the nodes or the mentions last.)
         let ok = original
@@ -458,11 +545,13 @@ impl Sayable {
             .map(|id| {
                 !suspect
                     && !hidden
+                    && !picks
                     && !matches!(
                         original.node(id).kind,
                         NodeKind::Constant | NodeKind::Proxy { .. }
                     )
                     && !backwards[id.index()]
+                    && !two_roles.get(id.index()).copied().unwrap_or(false)
                     && !known[id.index()]
                     && !year(id)
                     && ctx.names.get(id).is_some()
@@ -726,6 +815,20 @@ impl<'a> Context<'a> {
 
     /// The mention linked to an input of the original.
     /// The question sentence (after an `If X,` cut from it).
+    /// Whether the question compares two amounts ("How many more pounds does Patty weigh than
+    /// Robbie?"): a change told as "Patty weighs 132 more pounds" would then read as "more
+    /// than Robbie".
+    fn asks_more_than(&self) -> bool {
+        let (mut more, mut than) = (false, false);
+        for w in names::word_slices(self.question_sentence()) {
+            more |= ["more", "fewer", "less"]
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(w));
+            than |= w.eq_ignore_ascii_case("than");
+        }
+        more && than
+    }
+
     fn question_sentence(&self) -> &str {
         let (qs, qe) = self.reading.question();
         &self.q[qs..qe]
@@ -928,7 +1031,14 @@ impl<'a> Context<'a> {
                             | "first"
                     )
                 });
-                if !self.introduced(&name.phrase) || long && self.question_now().is_none() || fixed
+                // "If, for the remaining days, an equal number … , calculate …": a condition
+                // that could not be cut off the question; a new question would drop it.
+                let q = self.question_sentence().trim_start();
+                let conditional = q.starts_with("If ") || q.starts_with("If,");
+                if !self.introduced(&name.phrase)
+                    || long && self.question_now().is_none()
+                    || fixed
+                    || conditional
                 {
                     plan.asked = Some((String::new(), take_that_answer(&fs)));
                     continue;
@@ -938,7 +1048,7 @@ impl<'a> Context<'a> {
             if u == answer {
                 let leads = ["Then", "After that,", "Later,"];
                 let lead = leads[(salt % leads.len() as u64) as usize];
-                let story = story(name, &fs, salt, lead, true);
+                let story = story(name, &fs, salt, lead, true, true);
                 // The question as written, asked of now: "How many cats does she have now?"
                 let ask = if let Some(now) = self.question_now() {
                     now
@@ -968,6 +1078,7 @@ impl<'a> Context<'a> {
                     fs,
                     salt,
                     scaled_ok,
+                    clause_ok: !self.asks_more_than(),
                 });
                 // A quantity stated against the changed one before the change is told
                 // ("Albert has 4 times as many books as Stu. … Later, Stu buys 4 more
@@ -990,7 +1101,7 @@ impl<'a> Context<'a> {
             };
             plan.inserts.push((
                 s.place,
-                Piece::Text(story(s.name, &s.fs, s.salt, lead, s.scaled_ok)),
+                Piece::Text(story(s.name, &s.fs, s.salt, lead, s.scaled_ok, s.clause_ok)),
             ));
         }
         if told_inside {
@@ -1113,7 +1224,7 @@ impl<'a> Context<'a> {
             self.kind_at(m),
             MentionKind::Percent | MentionKind::Fraction
         );
-        relates_in(self.q, m.start, m.end, fraction)
+        relates_in(self.q, m.start, m.end, fraction) || changed_by(self.q, m.start)
     }
 
     /// Whether the text before the question already speaks of what `phrase` names (its head
@@ -1630,6 +1741,20 @@ fn relates_in(q: &str, start: usize, end: usize, fraction: bool) -> bool {
         })
 }
 
+/// Whether the number at byte `start` of `q` is a change by an amount, from whatever came
+/// before: "the number of cans increased by 5 each day", "the price went up by $2".
+fn changed_by(q: &str, start: usize) -> bool {
+    let mut before = q
+        .get(..start)
+        .unwrap_or("")
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    before.next().is_some_and(|w| w.eq_ignore_ascii_case("by"))
+        && before
+            .next()
+            .is_some_and(|w| CHANGE_VERBS.iter().any(|v| v.eq_ignore_ascii_case(w)))
+}
+
 /// Whether `text` with its ASCII letters lowercased contains `lower` (lowercase ASCII), found
 /// without a lowercased copy.
 fn contains_ignoring_ascii_case(text: &str, lower: &str) -> bool {
@@ -1747,6 +1872,42 @@ fn share_cap(question: &str, answer: Number) -> Option<Number> {
     (answer >= Number::int(0) && answer <= cap).then_some(cap)
 }
 
+/// Words that, before `by` and a number, change an amount by that number ("increased by 5",
+/// "went up by $2").
+const CHANGE_VERBS: &[&str] = &[
+    "increase",
+    "increases",
+    "increased",
+    "decrease",
+    "decreases",
+    "decreased",
+    "rise",
+    "rises",
+    "rose",
+    "grow",
+    "grows",
+    "grew",
+    "drop",
+    "drops",
+    "dropped",
+    "fall",
+    "falls",
+    "fell",
+    "up",
+    "down",
+    "raise",
+    "raises",
+    "raised",
+    "reduce",
+    "reduces",
+    "reduced",
+    "lower",
+    "lowers",
+    "lowered",
+    "cut",
+    "cuts",
+];
+
 /// The sentence that says how a change to a quantity carries over to the rest of the problem.
 pub const CARRY_OVER: &str =
     "Everything worked out from a changed number changes with it; nothing else changes.";
@@ -1811,13 +1972,24 @@ struct Supposed<'a> {
     salt: u64,
     /// Whether a change that scales may be told with the quantity's own clause.
     scaled_ok: bool,
+    /// Whether any change may be told with the quantity's own clause (not when the question
+    /// compares amounts: [`Context::asks_more_than`]).
+    clause_ok: bool,
 }
 
 /// One sentence telling every change to a named quantity, in order, after `lead`:
 /// `Suppose instead that the number of eggs she has left goes up by 3, and then doubles.`
 /// With `scaled_ok` false, a change that scales is told by name, not with the quantity's
-/// own clause ("she has twice as many" reads as a comparison).
-fn story(name: &Name, fs: &[ProxyFn], salt: u64, lead: &str, scaled_ok: bool) -> String {
+/// own clause ("she has twice as many" reads as a comparison); with `clause_ok` false, no
+/// change is.
+fn story(
+    name: &Name,
+    fs: &[ProxyFn],
+    salt: u64,
+    lead: &str,
+    scaled_ok: bool,
+    clause_ok: bool,
+) -> String {
     let parts: Vec<String> = fs
         .iter()
         .enumerate()
@@ -1826,7 +1998,9 @@ fn story(name: &Name, fs: &[ProxyFn], salt: u64, lead: &str, scaled_ok: bool) ->
     if let Some(c) = name
         .clause
         .as_ref()
-        .filter(|_| matches!(name.measure, Measure::Count | Measure::Money) && !fs.is_empty())
+        .filter(|_| {
+            clause_ok && matches!(name.measure, Measure::Count | Measure::Money) && !fs.is_empty()
+        })
         .filter(|_| {
             scaled_ok
                 || fs
@@ -3255,9 +3429,15 @@ mod tests {
             doubled.contains("doubles") || doubled.contains("is doubled"),
             "{doubled}"
         );
-        // A count added to it keeps the clause: "she has 2 more golden comets".
+        // The question compares the flocks ("How many more chickens … than …?"): "she has 2
+        // more golden comets" would read as 2 more than Susie, so a count added to it is told
+        // by name too.
         let more = graft(ProxyOp::Add);
-        assert!(more.contains("she has 2 more"), "{more}");
+        assert!(!more.contains("she has 2 more"), "{more}");
+        assert!(
+            more.contains("increases by 2") || more.contains("goes up by 2"),
+            "{more}"
+        );
     }
 
     #[test]
@@ -3653,6 +3833,53 @@ mod tests {
     }
 
     #[test]
+    fn a_question_that_picks_by_size_changes_only_its_answer() {
+        let g = crate::gsm8k::extract(
+            "Dr. Banks had 330 toothbrushes to give away to his patients. He gave away 53 toothbrushes in January. He gave away 67 toothbrushes in February. In March he gave away 46 toothbrushes. In April and May, he gave away the remaining toothbrushes, half each month.  How many more toothbrushes did Dr. Banks give out in the busiest month versus the slowest month?",
+            "Through March, Dr. Banks gave out 53 + 67 + 46 = <<53+67+46=166>>166 toothbrushes.\nBefore giving away toothbrushes in April, he had 330 -166 = <<330-166=164>>164 toothbrushes remaining.\nBetween April and May, he gave out the remaining 164 / 2 = <<164/2=82>>82 toothbrushes each month.\nDr. Banks gave 82 toothbrushes in his busiest month and 46 toothbrushes during the slowest month.\nThe difference would be 82- 46 = <<82-46=36>>36 more toothbrushes in the busiest month.\n#### 36",
+        )
+        .unwrap()
+        .graph;
+        // 18 fewer in January would make January the slowest month, which the graph's
+        // `82 - 46` does not follow.
+        assert_eq!(Sayable::new(&g).count(), 0);
+        assert!(picks_by_size("Who ate the most apples?"));
+        assert!(!picks_by_size("How many apples did she eat at most days?"));
+        assert!(!picks_by_size("How many apples did the guests eat?"));
+    }
+
+    #[test]
+    fn a_condition_that_stays_in_the_question_is_not_dropped() {
+        let g = crate::gsm8k::extract(
+            "In a week, 450 cars drove through a toll booth. Fifty vehicles went through the toll booth on Monday and the same number of vehicles drove through the toll booth on Tuesday. On each of Wednesday and Thursday, twice the number of cars that passed through the toll booth on Monday went through the toll booth. If, for the remaining of the days of the week, an equal number of vehicles passed through the toll booth, calculate the total number of cars that passed the toll both in each of the remaining days.",
+            "There were 50+50 = <<50+50=100>>100 cars that went through the toll booth on Monday and Tuesday.\nOn Wednesday, the number of cars that went through the toll booth is 2*50 = <<2*50=100>>100.\nThe exact number of cars passed through the toll booth on Thursday as Wednesday, giving a total of 100+100 = <<100+100=200>>200 vehicles going through the toll booth in the two days.\nThere were 200+100 = <<200+100=300>>300 cars that passed through the toll booth from Monday to Thursday.\nIf the total number of cars passed through the toll booth in the week was 450, then 450-300 = <<450-300=150>>150 vehicles went through the toll booth on the remaining days.\nSince there were an equal number of cars in the toll booth on each of the remaining days, there were 150/3 = <<150/3=50>>50 cars on each day.\n#### 50",
+        )
+        .unwrap()
+        .graph;
+        let v = offline(&g, &[graft(g.answer(), ProxyOp::Add, 7)]).unwrap();
+        // The equal split is what makes "each day" one number: it stays.
+        assert!(v.text.contains("an equal number of vehicles"), "{}", v.text);
+    }
+
+    #[test]
+    fn a_change_by_an_amount_stated_before_carries_a_change_over() {
+        let g = crate::gsm8k::extract(
+            "William's class set a goal each week of the number of cans of food that is to be collected. On the first day, 20 cans were collected. Then the number of cans increased by 5 each day. If they collected 5 days a week to reach their goal, how many cans of food was their goal per week?",
+            "On the second day, they collected 20 + 5 = <<20+5=25>>25 cans.\nOn the third day, they collected 25 + 5 = <<25+5=30>>30 cans.\nOn the fourth day, they collected 30 + 5 = <<30+5=35>>35 cans.\nOn the fifth day, they collected 35 + 5 = <<35+5=40>>40 cans.\nThus, the goal of William's class is to collect a total of 20 + 25 + 30 + 35 + 40 =<<20+25+30+35+40=150>>150 cans of food per week.\n#### 150",
+        )
+        .unwrap()
+        .graph;
+        // The third day's cans are the second's "increased by 5": they follow a change to the
+        // second day's, and the text says so.
+        let second = g
+            .ids()
+            .find(|&i| g.value(i) == n(25) && g.node(i).kind.is_operation())
+            .unwrap();
+        let v = offline(&g, &[graft(second, ProxyOp::Add, 2)]).unwrap();
+        assert!(v.text.contains(CARRY_OVER), "{}", v.text);
+    }
+
+    #[test]
     fn a_relation_through_a_number_written_twice_still_carries_a_change_over() {
         let g = crate::gsm8k::extract(
             "Rollo has 3 guinea pigs, the first guinea pig eats 2 cups of food, the second guinea pig eats twice as much as the first one, and the third guinea pig eats 3 cups more than the second one. How many cups of food does Rollo need to feed all his Guinea pigs?",
@@ -3877,6 +4104,24 @@ mod tests {
             text.contains(" than Amanda.") || text.contains(" as Amanda."),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_whole_worked_out_from_a_stated_share_inside_a_step_is_never_changed() {
+        // The price comes from "a 25% discount … $40" through `100/25*40`: a change to it
+        // would contradict the discount's rate, which still reads as 25%.
+        let g = crate::gsm8k::extract(
+            "While buying DVDs at the store, Maria received a 25% discount. If the discount she received is $40, how much did she pay in total?",
+            "Since 100 percent represent the original price, and she received a 25% discount which is $40, the original price is 100/25*40 = <<100/25*40=160>>160\nMaria paid $160-$40 = $<<160-40=120>>120 after receiving the twenty-five percent discount.\n#### 120",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let price = g
+            .ids()
+            .find(|&i| g.value(i) == n(160) && g.node(i).kind.is_operation())
+            .unwrap();
+        assert!(!sayable.can_graft(&g, price));
     }
 
     #[test]

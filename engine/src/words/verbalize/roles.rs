@@ -1,0 +1,361 @@
+//! Inputs the solution may read in two roles: a number the question writes once that a product
+//! uses for something else as well. A change to such an input changes both roles, while a text
+//! can only tell a change to the one the question writes.
+
+use crate::expr::{BinOp, Expr};
+use crate::graph::{Graph, NodeId, NodeKind};
+
+/// What a number of the question measures, as far as a product of two of them can tell: a
+/// product of two times ("3 hours" × "2 hrs") or of two amounts of money means nothing, so one
+/// of its factors stands for something the question does not write there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Measure {
+    /// Dollars (`$5`).
+    Money,
+    /// A unit of time (`3 hours`, `2 hrs`, `12 years old`).
+    Time(&'static str),
+}
+
+/// The unit of time a word names, in one spelling (`hrs` → `hour`).
+fn time_unit(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "second" | "seconds" | "sec" | "secs" => "second",
+        "minute" | "minutes" | "min" | "mins" => "minute",
+        "hour" | "hours" | "hr" | "hrs" => "hour",
+        "day" | "days" => "day",
+        "week" | "weeks" => "week",
+        "month" | "months" => "month",
+        "year" | "years" => "year",
+        _ => return None,
+    })
+}
+
+/// The measure of input `id` of `original`, read from its mention in `q`: money when a `$`
+/// writes it, a time when a unit of time is the word right after it.
+fn measure(q: &str, original: &Graph, id: NodeId) -> Option<Measure> {
+    let NodeKind::Input { span: Some(span) } = &original.node(id).kind else {
+        return None;
+    };
+    let (start, end) = (span.start as usize, span.end as usize);
+    let written = q.get(start..end)?;
+    if written.starts_with('$') || q.get(..start).is_some_and(|b| b.ends_with('$')) {
+        return Some(Measure::Money);
+    }
+    let rest = q.get(end..)?.trim_start_matches([' ', '-']);
+    let word_end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    let word = rest[..word_end].to_ascii_lowercase();
+    time_unit(&word).map(Measure::Time)
+}
+
+/// Per node of `original`, whether it is an input that a product reads in a second role: an
+/// input multiplied by itself (`3 * 3` for "3 tables with 3 legs each" where the question
+/// writes the 3 once), or one factor of a product of two times or two amounts of money (`2 * 3`
+/// for "2 more hours in each of the places", the 3 read from "3 hours").
+pub(super) fn two_roles(original: &Graph) -> Vec<bool> {
+    let mut marked = vec![false; original.len()];
+    let q = original.question().unwrap_or("");
+    for id in original.ids() {
+        let node = original.node(id);
+        let NodeKind::Step { expr } = &node.kind else {
+            continue;
+        };
+        let input = |e: &Expr| match e {
+            Expr::Arg(j) => node
+                .operands
+                .get(*j as usize)
+                .copied()
+                .filter(|&o| matches!(original.node(o).kind, NodeKind::Input { .. })),
+            _ => None,
+        };
+        // The products of two inputs anywhere in the step's expression (an explicit stack:
+        // no recursion on what came from outside).
+        let mut stack: Vec<&Expr> = vec![expr];
+        while let Some(e) = stack.pop() {
+            match e {
+                Expr::Bin(op, a, b) => {
+                    if *op == BinOp::Mul {
+                        if let (Some(x), Some(y)) = (input(a), input(b)) {
+                            let clash = x == y || {
+                                let mx = measure(q, original, x);
+                                mx.is_some() && mx == measure(q, original, y)
+                            };
+                            if clash {
+                                marked[x.index()] = true;
+                                marked[y.index()] = true;
+                            }
+                        }
+                    }
+                    stack.push(a);
+                    stack.push(b);
+                }
+                Expr::Neg(a) => stack.push(a),
+                Expr::Call(_, args) => stack.extend(args.iter()),
+                Expr::Arg(_) | Expr::Lit(_) => {}
+            }
+        }
+    }
+    reread_as_other_things(original, q, &mut marked);
+    marked
+}
+
+/// Words after a number that say nothing of what it counts.
+const NOT_THINGS: &[&str] = &[
+    "more",
+    "less",
+    "fewer",
+    "each",
+    "per",
+    "times",
+    "of",
+    "and",
+    "or",
+    "the",
+    "a",
+    "an",
+    "to",
+    "for",
+    "in",
+    "on",
+    "at",
+    "by",
+    "with",
+    "from",
+    "is",
+    "are",
+    "was",
+    "were",
+    "total",
+    "extra",
+    "additional",
+    "other",
+    "left",
+    "x",
+    "equals",
+    "then",
+    "so",
+    "because",
+    "which",
+    "that",
+];
+
+/// Whether `w` may say what a number counts (not a word such as "more" or "each").
+fn is_thing(w: &str) -> bool {
+    w.len() >= 3 && !NOT_THINGS.iter().any(|n| n.eq_ignore_ascii_case(w))
+}
+
+/// What the word after a number counts, in one spelling (`hrs` → `hour`, `sides` → `side`),
+/// or `None` for a word that says nothing of it.
+fn thing(w: &str) -> Option<String> {
+    if !is_thing(w) {
+        return None;
+    }
+    let w = w.to_ascii_lowercase();
+    if let Some(unit) = time_unit(&w) {
+        return Some(unit.to_string());
+    }
+    Some(super::english::singular(&w))
+}
+
+/// The most words after a number of a step's sentence that may say what it counts ("200 needed
+/// wooden planks").
+const THING_WORDS: usize = 3;
+
+/// Up to [`THING_WORDS`] words at the start of `s` (after spaces and a hyphen), letters only,
+/// ending at the first word with anything else (`4 weeks * …`, `12 objects.`).
+fn words_after(s: &str) -> impl Iterator<Item = &str> {
+    let mut done = false;
+    s.trim_start_matches([' ', '-'])
+        .split(' ')
+        .take(THING_WORDS)
+        .map_while(move |w| {
+            if done {
+                return None;
+            }
+            let end = w
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(w.len());
+            done = end < w.len();
+            (end > 0).then_some(&w[..end])
+        })
+}
+
+/// The bounds of the sentence of `q` around bytes `start..end`: from after the last `. `, `? `
+/// or `! ` before it to the next one after it (a decimal point is no end).
+fn sentence_around(q: &str, start: usize, end: usize) -> &str {
+    let b = q.as_bytes();
+    let ends_at = |i: usize| {
+        matches!(b[i], b'.' | b'?' | b'!') && b.get(i + 1).is_none_or(|c| c.is_ascii_whitespace())
+    };
+    let from = (0..start.min(b.len()))
+        .rev()
+        .find(|&i| ends_at(i))
+        .map_or(0, |i| i + 1);
+    let to = (end.min(b.len())..b.len())
+        .find(|&i| ends_at(i))
+        .unwrap_or(b.len());
+    &q[from..to]
+}
+
+/// Marks the inputs of `original` that two steps read as different things: one step's sentence
+/// writes the input's value followed by a word of the question's sentence that writes it ("The
+/// 6 triangles …" for "6 cookie cutters shaped like triangles"), another's only by a word that
+/// sentence never writes ("The 2 hexagons have 6 sides each … 2 * 6"). The second step reads the
+/// number for something the question does not write there (a hexagon's six sides), and a
+/// change to the input would change that too.
+fn reread_as_other_things(original: &Graph, q: &str, marked: &mut [bool]) {
+    for x in original.ids() {
+        let NodeKind::Input { span: Some(span) } = &original.node(x).kind else {
+            continue;
+        };
+        let (start, end) = (span.start as usize, span.end as usize);
+        if q.get(start..end).is_none() {
+            continue;
+        }
+        let mut readers = original.ids().filter(|&r| {
+            let node = original.node(r);
+            node.kind.is_operation() && node.operands.contains(&x) && node.text.is_some()
+        });
+        let (Some(first), Some(_)) = (readers.next(), readers.next()) else {
+            continue;
+        };
+        let Some(value) = original.value(x).to_decimal_string() else {
+            continue;
+        };
+        // The places the steps' sentences write the value with a word for what it counts,
+        // found first (nothing allocated): most inputs have fewer than two, and no evidence.
+        let mut places: Vec<&str> = Vec::new();
+        for r in original.ids().skip(first.index()) {
+            let node = original.node(r);
+            if !(node.kind.is_operation() && node.operands.contains(&x)) {
+                continue;
+            }
+            if let Some(text) = node.text.as_deref() {
+                places.extend(written_as(text, &value).filter(|a| words_after(a).any(is_thing)));
+            }
+        }
+        if places.len() < 2 {
+            continue;
+        }
+        // The question's words for what it counts: its sentence's.
+        let things: Vec<String> = sentence_around(q, start, end)
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter_map(thing)
+            .collect();
+        let (mut same, mut other) = (false, false);
+        for after in places {
+            if words_after(after)
+                .filter_map(thing)
+                .any(|w| things.contains(&w))
+            {
+                same = true;
+            } else {
+                other = true;
+            }
+        }
+        if same && other {
+            marked[x.index()] = true;
+        }
+    }
+}
+
+/// The text right after each place `text` writes the number `value` on its own (not as a
+/// result after `=`).
+fn written_as<'t>(text: &'t str, value: &'t str) -> impl Iterator<Item = &'t str> + 't {
+    let b = text.as_bytes();
+    text.match_indices(value).filter_map(move |(at, _)| {
+        let end = at + value.len();
+        let joined = |i: usize| {
+            b.get(i)
+                .is_some_and(|c| c.is_ascii_digit() || *c == b'.' || *c == b',' || *c == b'$')
+        };
+        let before = at
+            .checked_sub(1)
+            .is_some_and(|i| b[i].is_ascii_digit() || b[i] == b'.' || b[i] == b',' || b[i] == b'/');
+        // A result (`= 2 times`) is not the number read.
+        let result = text[..at].trim_end().ends_with('=');
+        let after_digit = b.get(end).is_some_and(|c| c.is_ascii_digit())
+            || (joined(end) && b.get(end + 1).is_some_and(|c| c.is_ascii_digit()));
+        (!before && !after_digit && !result).then(|| &text[end..])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(question: &str, answer: &str) -> Graph {
+        crate::gsm8k::extract(question, answer)
+            .expect("extracts")
+            .graph
+    }
+
+    fn input_named(g: &Graph, v: i128) -> NodeId {
+        g.ids()
+            .find(|&id| {
+                matches!(g.node(id).kind, NodeKind::Input { .. })
+                    && g.value(id) == crate::Number::int(v)
+            })
+            .expect("input")
+    }
+
+    #[test]
+    fn a_product_of_two_times_marks_both_factors() {
+        let g = graph(
+            "A plane hovered in Mountain time for 3 hours and in Eastern time for 2 hrs. The next day it took 2 more hours to hover in each of the places. How many hours did it hover in the two days?",
+            "On the first day it hovered 3+2 = <<3+2=5>>5 hours.\nThe next day it took 2*3 = <<2*3=6>>6 more hours.\nIn total 5+5+6 = <<5+5+6=16>>16 hours.\n#### 16",
+        );
+        let marked = two_roles(&g);
+        assert!(marked[input_named(&g, 3).index()], "{g:?}");
+        assert!(marked[input_named(&g, 2).index()]);
+    }
+
+    #[test]
+    fn a_time_times_a_count_marks_nothing() {
+        let g = graph(
+            "Paris studies 3 hours a day for 5 days. How many hours does she study?",
+            "She studies 3*5 = <<3*5=15>>15 hours.\n#### 15",
+        );
+        assert!(two_roles(&g).iter().all(|&m| !m), "{g:?}");
+    }
+
+    #[test]
+    fn an_input_multiplied_by_itself_is_marked() {
+        let g = graph(
+            "There are 3 tables with the same number of legs each. How many legs are there?",
+            "There are 3*3 = <<3*3=9>>9 legs.\n#### 9",
+        );
+        assert!(two_roles(&g)[input_named(&g, 3).index()], "{g:?}");
+    }
+
+    #[test]
+    fn a_number_a_step_writes_as_other_things_is_marked() {
+        let g = graph(
+            "There are 6 cookie cutters shaped like triangles and 2 hexagons. How many sides are there?",
+            "The 6 triangles have 3 sides each: 6 * 3 = <<6*3=18>>18 sides.\nThe 2 hexagons have 6 sides each: 2 * 6 = <<2*6=12>>12 sides.\nIn total 18 + 12 = <<18+12=30>>30 sides.\n#### 30",
+        );
+        let marked = two_roles(&g);
+        assert!(marked[input_named(&g, 6).index()], "{g:?}");
+        assert!(!marked[input_named(&g, 2).index()]);
+    }
+
+    #[test]
+    fn a_number_written_as_the_same_things_is_not_marked() {
+        let g = graph(
+            "Tom has 6 red apples and 4 pears. How many fruits does he have?",
+            "He has 6 apples and 4 pears, so 6 + 4 = <<6+4=10>>10 fruits.\n#### 10",
+        );
+        assert!(two_roles(&g).iter().all(|&m| !m), "{g:?}");
+    }
+
+    #[test]
+    fn money_times_money_marks_both() {
+        let g = graph(
+            "A pen costs $2 and a book costs $5. How much is 2 books?",
+            "It is 5*2 = <<5*2=10>>10 dollars.\n#### 10",
+        );
+        let marked = two_roles(&g);
+        assert!(marked[input_named(&g, 5).index()], "{g:?}");
+    }
+}
