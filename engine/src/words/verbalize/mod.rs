@@ -530,14 +530,6 @@ impl Sayable {
             let v = original.value(id);
             v.is_integer() && v >= Number::int(1800) && v <= Number::int(2100)
         };
-        // An input a product also reads for something else ("2 more hours in each of the
-        // places" as `2 * 3`, the 3 read from "3 hours"): a change to it changes both.
-        // (Not looked for where no quantity can change anyway.)
-        let two_roles = if suspect || hidden || picks {
-            Vec::new()
-        } else {
-            roles::two_roles(original)
-        };
         // (Every test is a pure one: they are made cheapest first, the whole graph's before
         // each node's, and those that pass over the nodes or the mentions last.)
         let ok = original
@@ -551,7 +543,6 @@ impl Sayable {
                         NodeKind::Constant | NodeKind::Proxy { .. }
                     )
                     && !backwards[id.index()]
-                    && !two_roles.get(id.index()).copied().unwrap_or(false)
                     && !known[id.index()]
                     && !year(id)
                     && ctx.names.get(id).is_some()
@@ -559,6 +550,10 @@ impl Sayable {
                     && !shared(id)
                     && !tied(id)
                     && ctx.place(id).is_some()
+                    // An input a product also reads for something else ("2 more hours in each
+                    // of the places" as `2 * 3`, the 3 read from "3 hours"): a change to it
+                    // changes both. (The dearest test, last.)
+                    && !roles::two_roles(original, id)
             })
             .collect();
         let (qs, qe) = ctx.reading.question();

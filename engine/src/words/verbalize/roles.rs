@@ -49,18 +49,31 @@ fn measure(q: &str, original: &Graph, id: NodeId) -> Option<Measure> {
     time_unit(&word).map(Measure::Time)
 }
 
-/// Per node of `original`, whether it is an input that a product reads in a second role: an
-/// input multiplied by itself (`3 * 3` for "3 tables with 3 legs each" where the question
-/// writes the 3 once), or one factor of a product of two times or two amounts of money (`2 * 3`
-/// for "2 more hours in each of the places", the 3 read from "3 hours").
-pub(super) fn two_roles(original: &Graph) -> Vec<bool> {
-    let mut marked = vec![false; original.len()];
+/// Whether node `x` of `original` is an input that a product reads in a second role: an input
+/// multiplied by itself (`3 * 3` for "3 tables with 3 legs each" where the question writes the
+/// 3 once), one factor of a product of two times or two amounts of money (`2 * 3` for "2 more
+/// hours in each of the places", the 3 read from "3 hours"), or one that two steps' sentences
+/// write as different things ([`reread_as_other_things`]). (Asked of one node at a time: the
+/// curriculum asks only of the inputs every cheaper test lets through.)
+pub(super) fn two_roles(original: &Graph, x: NodeId) -> bool {
+    if !matches!(original.node(x).kind, NodeKind::Input { .. }) {
+        return false;
+    }
     let q = original.question().unwrap_or("");
-    for id in original.ids() {
+    multiplied_in_two_roles(original, q, x) || reread_as_other_things(original, q, x)
+}
+
+/// Whether a step multiplies input `x` by itself, or by another input of the same time or
+/// money measure.
+fn multiplied_in_two_roles(original: &Graph, q: &str, x: NodeId) -> bool {
+    original.ids().any(|id| {
         let node = original.node(id);
         let NodeKind::Step { expr } = &node.kind else {
-            continue;
+            return false;
         };
+        if !node.operands.contains(&x) {
+            return false;
+        }
         let input = |e: &Expr| match e {
             Expr::Arg(j) => node
                 .operands
@@ -76,14 +89,14 @@ pub(super) fn two_roles(original: &Graph) -> Vec<bool> {
             match e {
                 Expr::Bin(op, a, b) => {
                     if *op == BinOp::Mul {
-                        if let (Some(x), Some(y)) = (input(a), input(b)) {
-                            let clash = x == y || {
-                                let mx = measure(q, original, x);
-                                mx.is_some() && mx == measure(q, original, y)
-                            };
+                        if let (Some(l), Some(r)) = (input(a), input(b)) {
+                            let clash = (l == x || r == x)
+                                && (l == r || {
+                                    let ml = measure(q, original, l);
+                                    ml.is_some() && ml == measure(q, original, r)
+                                });
                             if clash {
-                                marked[x.index()] = true;
-                                marked[y.index()] = true;
+                                return true;
                             }
                         }
                     }
@@ -95,9 +108,8 @@ pub(super) fn two_roles(original: &Graph) -> Vec<bool> {
                 Expr::Arg(_) | Expr::Lit(_) => {}
             }
         }
-    }
-    reread_as_other_things(original, q, &mut marked);
-    marked
+        false
+    })
 }
 
 /// Words after a number that say nothing of what it counts.
@@ -204,60 +216,56 @@ fn sentence_around(q: &str, start: usize, end: usize) -> &str {
 /// sentence never writes ("The 2 hexagons have 6 sides each … 2 * 6"). The second step reads the
 /// number for something the question does not write there (a hexagon's six sides), and a
 /// change to the input would change that too.
-fn reread_as_other_things(original: &Graph, q: &str, marked: &mut [bool]) {
-    for x in original.ids() {
-        let NodeKind::Input { span: Some(span) } = &original.node(x).kind else {
-            continue;
-        };
-        let (start, end) = (span.start as usize, span.end as usize);
-        if q.get(start..end).is_none() {
-            continue;
-        }
-        let mut readers = original.ids().filter(|&r| {
-            let node = original.node(r);
-            node.kind.is_operation() && node.operands.contains(&x) && node.text.is_some()
-        });
-        let (Some(first), Some(_)) = (readers.next(), readers.next()) else {
-            continue;
-        };
-        let Some(value) = original.value(x).to_decimal_string() else {
-            continue;
-        };
-        // The places the steps' sentences write the value with a word for what it counts,
-        // found first (nothing allocated): most inputs have fewer than two, and no evidence.
-        let mut places: Vec<&str> = Vec::new();
-        for r in original.ids().skip(first.index()) {
-            let node = original.node(r);
-            if !(node.kind.is_operation() && node.operands.contains(&x)) {
-                continue;
-            }
-            if let Some(text) = node.text.as_deref() {
-                places.extend(written_as(text, &value).filter(|a| words_after(a).any(is_thing)));
-            }
-        }
-        if places.len() < 2 {
+fn reread_as_other_things(original: &Graph, q: &str, x: NodeId) -> bool {
+    let NodeKind::Input { span: Some(span) } = &original.node(x).kind else {
+        return false;
+    };
+    let (start, end) = (span.start as usize, span.end as usize);
+    if q.get(start..end).is_none() {
+        return false;
+    }
+    let mut readers = original.ids().filter(|&r| {
+        let node = original.node(r);
+        node.kind.is_operation() && node.operands.contains(&x) && node.text.is_some()
+    });
+    let (Some(first), Some(_)) = (readers.next(), readers.next()) else {
+        return false;
+    };
+    let Some(value) = original.value(x).to_decimal_string() else {
+        return false;
+    };
+    // The places the steps' sentences write the value with a word for what it counts,
+    // found first (nothing allocated): most inputs have fewer than two, and no evidence.
+    let mut places: Vec<&str> = Vec::new();
+    for r in original.ids().skip(first.index()) {
+        let node = original.node(r);
+        if !(node.kind.is_operation() && node.operands.contains(&x)) {
             continue;
         }
-        // The question's words for what it counts: its sentence's.
-        let things: Vec<String> = sentence_around(q, start, end)
-            .split(|c: char| !c.is_ascii_alphabetic())
-            .filter_map(thing)
-            .collect();
-        let (mut same, mut other) = (false, false);
-        for after in places {
-            if words_after(after)
-                .filter_map(thing)
-                .any(|w| things.contains(&w))
-            {
-                same = true;
-            } else {
-                other = true;
-            }
-        }
-        if same && other {
-            marked[x.index()] = true;
+        if let Some(text) = node.text.as_deref() {
+            places.extend(written_as(text, &value).filter(|a| words_after(a).any(is_thing)));
         }
     }
+    if places.len() < 2 {
+        return false;
+    }
+    // The question's words for what it counts: its sentence's.
+    let things: Vec<String> = sentence_around(q, start, end)
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter_map(thing)
+        .collect();
+    let (mut same, mut other) = (false, false);
+    for after in places {
+        if words_after(after)
+            .filter_map(thing)
+            .any(|w| things.contains(&w))
+        {
+            same = true;
+        } else {
+            other = true;
+        }
+    }
+    same && other
 }
 
 /// The text right after each place `text` writes the number `value` on its own (not as a
@@ -285,6 +293,11 @@ fn written_as<'t>(text: &'t str, value: &'t str) -> impl Iterator<Item = &'t str
 mod tests {
     use super::*;
 
+    /// [`two_roles`] of every node.
+    fn marks(g: &Graph) -> Vec<bool> {
+        g.ids().map(|id| two_roles(g, id)).collect()
+    }
+
     fn graph(question: &str, answer: &str) -> Graph {
         crate::gsm8k::extract(question, answer)
             .expect("extracts")
@@ -306,7 +319,7 @@ mod tests {
             "A plane hovered in Mountain time for 3 hours and in Eastern time for 2 hrs. The next day it took 2 more hours to hover in each of the places. How many hours did it hover in the two days?",
             "On the first day it hovered 3+2 = <<3+2=5>>5 hours.\nThe next day it took 2*3 = <<2*3=6>>6 more hours.\nIn total 5+5+6 = <<5+5+6=16>>16 hours.\n#### 16",
         );
-        let marked = two_roles(&g);
+        let marked = marks(&g);
         assert!(marked[input_named(&g, 3).index()], "{g:?}");
         assert!(marked[input_named(&g, 2).index()]);
     }
@@ -317,7 +330,7 @@ mod tests {
             "Paris studies 3 hours a day for 5 days. How many hours does she study?",
             "She studies 3*5 = <<3*5=15>>15 hours.\n#### 15",
         );
-        assert!(two_roles(&g).iter().all(|&m| !m), "{g:?}");
+        assert!(marks(&g).iter().all(|&m| !m), "{g:?}");
     }
 
     #[test]
@@ -326,7 +339,7 @@ mod tests {
             "There are 3 tables with the same number of legs each. How many legs are there?",
             "There are 3*3 = <<3*3=9>>9 legs.\n#### 9",
         );
-        assert!(two_roles(&g)[input_named(&g, 3).index()], "{g:?}");
+        assert!(marks(&g)[input_named(&g, 3).index()], "{g:?}");
     }
 
     #[test]
@@ -335,7 +348,7 @@ mod tests {
             "There are 6 cookie cutters shaped like triangles and 2 hexagons. How many sides are there?",
             "The 6 triangles have 3 sides each: 6 * 3 = <<6*3=18>>18 sides.\nThe 2 hexagons have 6 sides each: 2 * 6 = <<2*6=12>>12 sides.\nIn total 18 + 12 = <<18+12=30>>30 sides.\n#### 30",
         );
-        let marked = two_roles(&g);
+        let marked = marks(&g);
         assert!(marked[input_named(&g, 6).index()], "{g:?}");
         assert!(!marked[input_named(&g, 2).index()]);
     }
@@ -346,7 +359,7 @@ mod tests {
             "Tom has 6 red apples and 4 pears. How many fruits does he have?",
             "He has 6 apples and 4 pears, so 6 + 4 = <<6+4=10>>10 fruits.\n#### 10",
         );
-        assert!(two_roles(&g).iter().all(|&m| !m), "{g:?}");
+        assert!(marks(&g).iter().all(|&m| !m), "{g:?}");
     }
 
     #[test]
@@ -355,7 +368,7 @@ mod tests {
             "A pen costs $2 and a book costs $5. How much is 2 books?",
             "It is 5*2 = <<5*2=10>>10 dollars.\n#### 10",
         );
-        let marked = two_roles(&g);
+        let marked = marks(&g);
         assert!(marked[input_named(&g, 5).index()], "{g:?}");
     }
 }
