@@ -1074,6 +1074,7 @@ impl<'a> Context<'a> {
                     salt,
                     scaled_ok,
                     clause_ok: !self.asks_more_than(),
+                    after_change: downstream.contains(&u),
                 });
                 // A quantity stated against the changed one before the change is told
                 // ("Albert has 4 times as many books as Stu. … Later, Stu buys 4 more
@@ -1089,10 +1090,14 @@ impl<'a> Context<'a> {
         // that …".
         supposed.sort_by_key(|s| s.place.unwrap_or(usize::MAX));
         for (i, s) in supposed.into_iter().enumerate() {
-            let lead = if i == 0 {
-                "Suppose instead that"
-            } else {
-                "Suppose also that"
+            // "Suppose also that he makes $685 more per day" after "he catches 71 more crabs a
+            // day", which his pay is worked out from: more than before that change or after it?
+            // After it, and the text says so.
+            let lead = match i {
+                0 => "Suppose instead that",
+                1 if s.after_change => "Suppose also that, after that change,",
+                _ if s.after_change => "Suppose also that, after those changes,",
+                _ => "Suppose also that",
             };
             plan.inserts.push((
                 s.place,
@@ -1970,6 +1975,9 @@ struct Supposed<'a> {
     /// Whether any change may be told with the quantity's own clause (not when the question
     /// compares amounts: [`Context::asks_more_than`]).
     clause_ok: bool,
+    /// Whether the quantity is worked out from another changed one (its change comes after
+    /// that one's).
+    after_change: bool,
 }
 
 /// One sentence telling every change to a named quantity, in order, after `lead`:
@@ -3841,6 +3849,34 @@ mod tests {
         assert!(picks_by_size("Who ate the most apples?"));
         assert!(!picks_by_size("How many apples did she eat at most days?"));
         assert!(!picks_by_size("How many apples did the guests eat?"));
+    }
+
+    #[test]
+    fn a_change_to_a_quantity_worked_out_from_a_changed_one_comes_after_it() {
+        let g = crate::gsm8k::extract(
+            "Tom catches crabs for a living.  He has 8 crab buckets that he checks every day.  Each crab bucket gets 12 crabs.  He sells each of these crabs for $5 each.  How much money does he make per week?",
+            "He catches 8*12 = <<8*12=96>>96 crabs a day.\nHe makes 96*5 = <<96*5=480>>480 dollars per day.\nHe makes 480*7 = <<480*7=3360>>3360 dollars per week.\n#### 3360",
+        )
+        .unwrap()
+        .graph;
+        let crabs = g
+            .ids()
+            .find(|&i| g.value(i) == n(96) && g.node(i).kind.is_operation())
+            .unwrap();
+        let pay = g
+            .ids()
+            .find(|&i| g.value(i) == n(480) && g.node(i).kind.is_operation())
+            .unwrap();
+        let v = offline(
+            &g,
+            &[
+                graft(crabs, ProxyOp::Add, 71),
+                graft(pay, ProxyOp::Add, 685),
+            ],
+        )
+        .unwrap();
+        // More than his pay after the crabs changed, not than the $480 before.
+        assert!(v.text.contains("Suppose also that, after that change,"), "{}", v.text);
     }
 
     #[test]
