@@ -3876,7 +3876,11 @@ mod tests {
         )
         .unwrap();
         // More than his pay after the crabs changed, not than the $480 before.
-        assert!(v.text.contains("Suppose also that, after that change,"), "{}", v.text);
+        assert!(
+            v.text.contains("Suppose also that, after that change,"),
+            "{}",
+            v.text
+        );
     }
 
     #[test]
