@@ -209,6 +209,27 @@ impl Expr {
         }
     }
 
+    /// Every binary operation in the expression, outermost first, as `(op, a, b)` (an explicit
+    /// stack: no recursion).
+    pub fn binary_ops(&self) -> impl Iterator<Item = (BinOp, &Expr, &Expr)> {
+        let mut stack = vec![self];
+        std::iter::from_fn(move || {
+            while let Some(e) = stack.pop() {
+                match e {
+                    Expr::Bin(op, a, b) => {
+                        stack.push(b);
+                        stack.push(a);
+                        return Some((*op, &**a, &**b));
+                    }
+                    Expr::Neg(a) => stack.push(a),
+                    Expr::Call(_, args) => stack.extend(args.iter().rev()),
+                    Expr::Arg(_) | Expr::Lit(_) => {}
+                }
+            }
+            None
+        })
+    }
+
     /// Calls `f` on every operand index the expression reads.
     pub fn visit_args(&self, f: &mut impl FnMut(u32)) {
         match self {
@@ -389,5 +410,30 @@ impl Cond {
             Cond::Not(c) => c.map_args(f),
             Cond::Truthy(e) => e.map_args(f),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_ops_visit_every_operation_outermost_first() {
+        // (a + b) * -(c / min(d - e, 2))
+        let inner = Expr::Call(
+            Func::Min,
+            vec![
+                Expr::bin(BinOp::Sub, Expr::Arg(3), Expr::Arg(4)),
+                Expr::Lit(Number::int(2)),
+            ],
+        );
+        let e = Expr::bin(
+            BinOp::Mul,
+            Expr::bin(BinOp::Add, Expr::Arg(0), Expr::Arg(1)),
+            Expr::Neg(Box::new(Expr::bin(BinOp::Div, Expr::Arg(2), inner))),
+        );
+        let ops: Vec<BinOp> = e.binary_ops().map(|(op, _, _)| op).collect();
+        assert_eq!(ops, [BinOp::Mul, BinOp::Add, BinOp::Div, BinOp::Sub]);
+        assert_eq!(Expr::Arg(0).binary_ops().count(), 0);
     }
 }

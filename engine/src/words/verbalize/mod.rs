@@ -244,24 +244,10 @@ fn picks_by_size(q: &str) -> bool {
 }
 
 /// Whether expression `e` divides anything by an operand that `by` picks (`100 / 25` in
-/// `100 / 25 * 40`), at any depth (an explicit stack: no recursion on what came from outside).
+/// `100 / 25 * 40`), at any depth.
 fn divides_by(e: &Expr, by: &dyn Fn(&Expr) -> bool) -> bool {
-    let mut stack = vec![e];
-    while let Some(e) = stack.pop() {
-        match e {
-            Expr::Bin(op, a, b) => {
-                if *op == crate::BinOp::Div && by(b) {
-                    return true;
-                }
-                stack.push(a);
-                stack.push(b);
-            }
-            Expr::Neg(a) => stack.push(a),
-            Expr::Call(_, args) => stack.extend(args.iter()),
-            Expr::Arg(_) | Expr::Lit(_) => {}
-        }
-    }
-    false
+    e.binary_ops()
+        .any(|(op, _, b)| op == crate::BinOp::Div && by(b))
 }
 
 /// The most nodes (and mentions) whose values [`Sayable::with_comparer`] counts by passes over

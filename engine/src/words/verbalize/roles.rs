@@ -82,33 +82,20 @@ fn multiplied_in_two_roles(original: &Graph, q: &str, x: NodeId) -> bool {
                 .filter(|&o| matches!(original.node(o).kind, NodeKind::Input { .. })),
             _ => None,
         };
-        // The products of two inputs anywhere in the step's expression (an explicit stack:
-        // no recursion on what came from outside).
-        let mut stack: Vec<&Expr> = vec![expr];
-        while let Some(e) = stack.pop() {
-            match e {
-                Expr::Bin(op, a, b) => {
-                    if *op == BinOp::Mul {
-                        if let (Some(l), Some(r)) = (input(a), input(b)) {
-                            let clash = (l == x || r == x)
-                                && (l == r || {
-                                    let ml = measure(q, original, l);
-                                    ml.is_some() && ml == measure(q, original, r)
-                                });
-                            if clash {
-                                return true;
-                            }
-                        }
+        // The products of two inputs anywhere in the step's expression.
+        expr.binary_ops().any(|(op, a, b)| {
+            op == BinOp::Mul
+                && match (input(a), input(b)) {
+                    (Some(l), Some(r)) => {
+                        (l == x || r == x)
+                            && (l == r || {
+                                let ml = measure(q, original, l);
+                                ml.is_some() && ml == measure(q, original, r)
+                            })
                     }
-                    stack.push(a);
-                    stack.push(b);
+                    _ => false,
                 }
-                Expr::Neg(a) => stack.push(a),
-                Expr::Call(_, args) => stack.extend(args.iter()),
-                Expr::Arg(_) | Expr::Lit(_) => {}
-            }
-        }
-        false
+        })
     })
 }
 
