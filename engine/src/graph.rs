@@ -2045,23 +2045,29 @@ mod tests {
         }
     }
 
+    /// The metrics, levels and distances to the answer of `after`, a graft onto `before`, as
+    /// [`Graph::metrics_after_graft`] updates them from `before`'s.
+    fn after_graft(before: &Graph, after: &Graph) -> (Metrics, Vec<u32>, Vec<i64>) {
+        let (mut level, mut down, mut per_level) = (before.levels(), Vec::new(), Vec::new());
+        let m = before.metrics_down_and_levels(&level, &mut down, &mut per_level);
+        let added = NodeId(before.len() as u32);
+        let m = after.metrics_after_graft(
+            &mut level,
+            &mut down,
+            &mut per_level,
+            &mut Vec::new(),
+            m,
+            added,
+        );
+        (m, level, down)
+    }
+
     #[test]
     fn metrics_after_a_graft_on_any_node_are_the_metrics() {
         use crate::intervene::{intervene, Intervention};
         // Eggs with a distractor, and a graft on every node of it (the answer, steps off the
         // longest path, the distractor), twice stacked, then a graph that is no such graft.
-        let mut g = crate::intervene::tests::eggs();
-        g.insert_node(
-            Node {
-                name: "spare".into(),
-                kind: NodeKind::Input { span: None },
-                operands: vec![],
-                text: None,
-            },
-            Number::int(7),
-            None,
-        )
-        .unwrap();
+        let g = crate::intervene::tests::eggs_with_spare();
         let f = ProxyFn {
             op: ProxyOp::Add,
             k: Number::int(2),
@@ -2081,16 +2087,7 @@ mod tests {
                     .unwrap()
                     .0;
                 for (before, after) in [(&g, &once), (&once, &twice)] {
-                    let (m, mut level, mut down, mut per_level) = metrics_of(before);
-                    let added = NodeId(before.len() as u32);
-                    let m = after.metrics_after_graft(
-                        &mut level,
-                        &mut down,
-                        &mut per_level,
-                        &mut Vec::new(),
-                        m,
-                        added,
-                    );
+                    let (m, level, down) = after_graft(before, after);
                     let (m2, level2, down2, _) = metrics_of(after);
                     assert_eq!((m, level, down), (m2, level2, down2), "{t} {u}");
                     assert_eq!(m, after.metrics());
@@ -2178,18 +2175,7 @@ mod tests {
         for pair in graphs[2..].chunks(5) {
             let mut before = crate::intervene::tests::eggs();
             for after in pair {
-                let (mut level, mut down, mut per_level) =
-                    (before.levels(), Vec::new(), Vec::new());
-                let m = before.metrics_down_and_levels(&level, &mut down, &mut per_level);
-                let added = NodeId(before.len() as u32);
-                let m = after.metrics_after_graft(
-                    &mut level,
-                    &mut down,
-                    &mut per_level,
-                    &mut Vec::new(),
-                    m,
-                    added,
-                );
+                let (m, level, down) = after_graft(&before, after);
                 assert_eq!(level, after.levels());
                 assert_eq!(m, reference(after));
                 assert_eq!(down, distances(after));

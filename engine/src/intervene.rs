@@ -949,6 +949,23 @@ pub(crate) mod tests {
         b.build(money).unwrap()
     }
 
+    /// [`eggs`] with a distractor: an input named "spare" (7) that nothing reads.
+    pub(crate) fn eggs_with_spare() -> Graph {
+        let mut g = eggs();
+        g.insert_node(
+            Node {
+                name: "spare".into(),
+                kind: NodeKind::Input { span: None },
+                operands: vec![],
+                text: None,
+            },
+            n(7),
+            None,
+        )
+        .unwrap();
+        g
+    }
+
     fn branchy() -> Graph {
         let mut b = GraphBuilder::new(None);
         let x = b.input("x", n(12), None);
@@ -1043,18 +1060,7 @@ pub(crate) mod tests {
     fn graft_with_cascade_matches_intervene() {
         // On every node (off the longest path, on it, the answer), twice stacked: the same
         // graph and the same diff, depths included, as a graft made in full.
-        let mut g = eggs();
-        g.insert_node(
-            Node {
-                name: "spare".into(),
-                kind: NodeKind::Input { span: None },
-                operands: vec![],
-                text: None,
-            },
-            n(7),
-            None,
-        )
-        .unwrap();
+        let g = eggs_with_spare();
         let f = ProxyFn {
             op: ProxyOp::Mul,
             k: n(2),
