@@ -351,7 +351,7 @@ impl Sayable {
         // A question that picks one amount by size ("the busiest month versus the slowest"):
         // the solution reads the ones it picked, and a change may make another the busiest or
         // the slowest, which the graph does not follow. Only the answer is changed.
-        let picks = picks_by_size(&q[ctx.reading.question().0..ctx.reading.question().1]);
+        let picks = picks_by_size(ctx.question_sentence());
         // An input the question never writes ("18.48" for the class without the absent
         // student, worked out in the solution's head from 24 × 0.77): it does not follow a
         // change to the numbers it came from, so no change is told at all.
@@ -944,6 +944,8 @@ impl<'a> Context<'a> {
         let downstream = self.original.descendants(&changed);
         let mut told_inside = false;
         let mut supposed: Vec<Supposed<'_>> = Vec::new();
+        // (One answer for every changed quantity: the question is the same.)
+        let clause_ok = !self.asks_more_than();
         for u in bases {
             let fs = self.changes(g, u);
             let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
@@ -1059,7 +1061,7 @@ impl<'a> Context<'a> {
                     fs,
                     salt,
                     scaled_ok,
-                    clause_ok: !self.asks_more_than(),
+                    clause_ok,
                     after_change: downstream.contains(&u),
                 });
                 // A quantity stated against the changed one before the change is told

@@ -41,11 +41,7 @@ fn measure(q: &str, original: &Graph, id: NodeId) -> Option<Measure> {
     if written.starts_with('$') || q.get(..start).is_some_and(|b| b.ends_with('$')) {
         return Some(Measure::Money);
     }
-    let rest = q.get(end..)?.trim_start_matches([' ', '-']);
-    let word_end = rest
-        .find(|c: char| !c.is_ascii_alphabetic())
-        .unwrap_or(rest.len());
-    let word = rest[..word_end].to_ascii_lowercase();
+    let word = words_after(q.get(end..)?).next()?.to_ascii_lowercase();
     time_unit(&word).map(Measure::Time)
 }
 
@@ -180,23 +176,6 @@ fn words_after(s: &str) -> impl Iterator<Item = &str> {
         })
 }
 
-/// The bounds of the sentence of `q` around bytes `start..end`: from after the last `. `, `? `
-/// or `! ` before it to the next one after it (a decimal point is no end).
-fn sentence_around(q: &str, start: usize, end: usize) -> &str {
-    let b = q.as_bytes();
-    let ends_at = |i: usize| {
-        matches!(b[i], b'.' | b'?' | b'!') && b.get(i + 1).is_none_or(|c| c.is_ascii_whitespace())
-    };
-    let from = (0..start.min(b.len()))
-        .rev()
-        .find(|&i| ends_at(i))
-        .map_or(0, |i| i + 1);
-    let to = (end.min(b.len())..b.len())
-        .find(|&i| ends_at(i))
-        .unwrap_or(b.len());
-    &q[from..to]
-}
-
 /// Marks the inputs of `original` that two steps read as different things: one step's sentence
 /// writes the input's value followed by a word of the question's sentence that writes it ("The
 /// 6 triangles …" for "6 cookie cutters shaped like triangles"), another's only by a word that
@@ -237,7 +216,11 @@ fn reread_as_other_things(original: &Graph, q: &str, x: NodeId) -> bool {
         return false;
     }
     // The question's words for what it counts: its sentence's.
-    let things: Vec<String> = sentence_around(q, start, end)
+    let sentence = super::english::sentences(q)
+        .into_iter()
+        .find(|&(s, e)| s <= start && end <= e)
+        .map_or(q, |(s, e)| &q[s..e]);
+    let things: Vec<String> = sentence
         .split(|c: char| !c.is_ascii_alphabetic())
         .filter_map(thing)
         .collect();
