@@ -30,6 +30,7 @@ use crate::mentions::{self, Mention};
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
+mod bounds;
 mod compare;
 mod english;
 pub mod names;
@@ -261,8 +262,13 @@ const SMALL_GRAPH: usize = 64;
 pub struct Sayable {
     ok: Vec<bool>,
     answer: NodeId,
-    /// Per quantity of the original, the most its unit allows (hours a day: 24).
+    /// Per quantity of the original, the most its unit allows (hours a day: 24), or a
+    /// maximum the question states for it ("a maximum of 6 people" in a car).
     caps: Vec<Option<Number>>,
+    /// Per quantity of the original, the least the question lets it be (the maximum of 6
+    /// people in a car that 5 people ride in: at least 5); empty when the question states
+    /// no bound.
+    floors: Vec<Option<Number>>,
     /// Whether a change to the asked-for quantity can be told as new people (or things)
     /// compared in turn with the one asked about.
     comparable: bool,
@@ -289,6 +295,7 @@ impl Sayable {
                 ok: Vec::new(),
                 answer: original.answer(),
                 caps: Vec::new(),
+                floors: Vec::new(),
                 comparable: false,
             };
             return (sayable, Comparer { ctx });
@@ -545,7 +552,7 @@ impl Sayable {
         let (qs, qe) = ctx.reading.question();
         // A share of a whole asked for ("What percentage of the girls …?") stays a share.
         let share = share_cap(&q[qs..qe], original.value(original.answer()));
-        let caps = original
+        let mut caps: Vec<Option<Number>> = original
             .ids()
             .map(|id| {
                 let unit = ctx.names.get(id).and_then(|n| unit_cap(&n.phrase));
@@ -555,6 +562,22 @@ impl Sayable {
                 }
             })
             .collect();
+        // Bounds the question states between its numbers ("5 people in each car … a maximum
+        // of 6 people").
+        let mut floors = Vec::new();
+        for (id, bound) in bounds::stated(original, q, &ctx.mentions) {
+            match bound {
+                bounds::Bound::Cap(c) => {
+                    let cap = &mut caps[id.index()];
+                    *cap = Some(cap.map_or(c, |x| x.min(c)));
+                }
+                bounds::Bound::Floor(f) => {
+                    floors.resize(original.len(), None);
+                    let floor = &mut floors[id.index()];
+                    *floor = Some(floor.map_or(f, |x: Number| x.max(f)));
+                }
+            }
+        }
         let probe = [ProxyFn {
             op: ProxyOp::Add,
             k: Number::int(2),
@@ -571,6 +594,7 @@ impl Sayable {
             ok,
             answer: original.answer(),
             caps,
+            floors,
             comparable,
         };
         (sayable, Comparer { ctx: Some(ctx) })
@@ -584,8 +608,8 @@ impl Sayable {
 
     /// Whether every quantity of `g` (derived from the original) stays within what its unit
     /// allows (at most 24 hours a day, 7 days a week, 12 months a year, 60 minutes an hour,
-    /// an age of 100) and every changed part within its whole (what is left of something, a
-    /// fraction of it).
+    /// an age of 100), within the bounds the question states ("a maximum of 6 people"), and
+    /// every changed part within its whole (what is left of something, a fraction of it).
     pub fn within_bounds(&self, g: &Graph) -> bool {
         g.ids().all(|id| self.bounded(g, id, names::base(g, id)))
     }
@@ -594,6 +618,9 @@ impl Sayable {
     fn bounded(&self, g: &Graph, id: NodeId, u: NodeId) -> bool {
         let capped = match self.caps.get(u.index()).copied().flatten() {
             Some(cap) => g.value(id) <= cap,
+            None => true,
+        } && match self.floors.get(u.index()).copied().flatten() {
+            Some(floor) => g.value(id) >= floor,
             None => true,
         };
         // A part changed past its whole: 620 pieces not placed of a 300-piece puzzle, 180
@@ -610,6 +637,7 @@ impl Sayable {
     /// bound, whatever the values, so the curriculum watches these nodes alone.
     pub(crate) fn watches(&self, id: NodeId, u: NodeId) -> bool {
         self.caps.get(u.index()).copied().flatten().is_some()
+            || self.floors.get(u.index()).copied().flatten().is_some()
             || (id != u && !(u == self.answer && self.comparable))
     }
 

@@ -1,0 +1,236 @@
+//! Bounds the question states on its own numbers: "There were 5 people in each car … Each car
+//! can hold a maximum of 6 people." A change past such a bound (8 people in a car that holds
+//! 6) makes a text no reader can take as written, so the curriculum keeps both numbers on
+//! their sides of each other.
+
+use crate::graph::{Graph, NodeId, NodeKind};
+use crate::mentions::Mention;
+use crate::number::Number;
+
+/// Words that, right before a number, make it the most of something ("a maximum of 6 people").
+const AT_MOST: &[&str] = &[
+    "maximum of",
+    "max of",
+    "at most",
+    "up to",
+    "no more than",
+    "not more than",
+    "capacity of",
+    "limit of",
+];
+
+/// Words that, right before a number, make it the least of something ("a minimum of 3").
+const AT_LEAST: &[&str] = &[
+    "minimum of",
+    "min of",
+    "at least",
+    "no fewer than",
+    "no less than",
+    "not less than",
+];
+
+/// A bound on one input of the original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Bound {
+    /// The input stays at most this.
+    Cap(Number),
+    /// The input stays at least this.
+    Floor(Number),
+}
+
+/// Whether `before` (the text before a number) ends with one of `phrases`, as whole words, in
+/// any ASCII case.
+fn ends_with_phrase(before: &str, phrases: &[&str]) -> bool {
+    let b = before.trim_end().as_bytes();
+    phrases.iter().any(|p| {
+        let p = p.as_bytes();
+        b.len() >= p.len()
+            && b[b.len() - p.len()..].eq_ignore_ascii_case(p)
+            && (b.len() == p.len() || !b[b.len() - p.len() - 1].is_ascii_alphabetic())
+    })
+}
+
+/// The noun a number counts: its first word after it, lowercased and singular ("6 people" →
+/// `person`).
+fn noun_after(q: &str, m: &Mention) -> Option<String> {
+    let w = q.get(m.end..)?.split_whitespace().next()?;
+    let w = w.trim_matches(|c: char| !c.is_ascii_alphabetic());
+    (!w.is_empty()).then(|| super::english::singular(&w.to_ascii_lowercase()))
+}
+
+/// The bounds the question `q` of `original` states between its inputs, from its `mentions`:
+/// a number written as the most of some noun ("a maximum of 6 people") caps every other input
+/// written with that noun that is within it in the original ("5 people in each car"), and the
+/// maximum itself may not fall below those; the least of something the other way round. Each
+/// entry bounds one input; an input may have several.
+pub(super) fn stated(original: &Graph, q: &str, mentions: &[Mention]) -> Vec<(NodeId, Bound)> {
+    let mut out = Vec::new();
+    // Per mention, whether it is the most (`Some(true)`) or the least (`Some(false)`) of
+    // something.
+    let kinds: Vec<Option<bool>> = mentions
+        .iter()
+        .map(|m| {
+            let before = q.get(..m.start)?;
+            if ends_with_phrase(before, AT_MOST) {
+                Some(true)
+            } else {
+                ends_with_phrase(before, AT_LEAST).then_some(false)
+            }
+        })
+        .collect();
+    if kinds.iter().all(Option::is_none) {
+        return out;
+    }
+    for (limit, kind) in mentions.iter().zip(&kinds) {
+        let Some(most) = *kind else { continue };
+        let Some(noun) = noun_after(q, limit) else {
+            continue;
+        };
+        let bound = limit.node.map_or(limit.value, |l| original.value(l));
+        for (m, other) in mentions.iter().zip(&kinds) {
+            let Some(id) = m.node else { continue };
+            // (One bound does not bound another: "a maximum of 6 people … of 8 people".)
+            if other.is_some()
+                || Some(id) == limit.node
+                || !matches!(original.node(id).kind, NodeKind::Input { .. })
+                || noun_after(q, m).as_deref() != Some(noun.as_str())
+            {
+                continue;
+            }
+            let v = original.value(id);
+            if most && v <= bound {
+                out.push((id, Bound::Cap(bound)));
+                if let Some(l) = limit.node {
+                    out.push((l, Bound::Floor(v)));
+                }
+            } else if !most && v >= bound {
+                out.push((id, Bound::Floor(bound)));
+                if let Some(l) = limit.node {
+                    out.push((l, Bound::Cap(v)));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn swim() -> Graph {
+        crate::gsm8k::extract(
+            "The swimming club went to a swim meet in another town. They took 2 cars and 3 vans. There were 5 people in each car and 3 people in each van. Each car can hold a maximum of 6 people and each van can hold a maximum of 8 people.  How many more people could have ridden with the swim team?",
+            "The available number of people in each car is 6 * 2 cars = <<6*2=12>>12 people.\nThe available number of people in each van is 8 * 3 vans = <<8*3=24>>24 people.\nThe total number of people that could go with the team is 12 people + 24 people = <<12+24=36>>36 people.\nThe team took with them 2 cars * 5 people = <<2*5=10>>10 people.\nThe team also took 3 vans * 3 people = <<3*3=9>>9 people.\nThe team brought 10 people + 9 people = <<10+9=19>>19 people.\nThe team could bring an additional 36 people - 19 people = <<36-19=17>>17 people.\n#### 17",
+        )
+        .unwrap()
+        .graph
+    }
+
+    /// The input written at `text` in the question.
+    fn input_at(g: &Graph, text: &str) -> NodeId {
+        let q = g.question().unwrap();
+        let at = q.find(text).unwrap();
+        g.ids()
+            .find(|&id| match &g.node(id).kind {
+                NodeKind::Input { span: Some(s) } => s.start as usize == at,
+                _ => false,
+            })
+            .unwrap_or_else(|| panic!("no input at {text:?}"))
+    }
+
+    #[test]
+    fn a_maximum_caps_the_counts_of_its_noun_and_is_floored_by_them() {
+        let g = swim();
+        let q = g.question().unwrap();
+        let mentions = crate::mentions::link(&g);
+        let bounds = stated(&g, q, &mentions);
+        // (The solution reads "3 vans" for the 3 people in each van too: `3 * 3`. Only the
+        // 5 people in each car are an input of their own.)
+        let car = input_at(&g, "5 people");
+        let (max_car, max_van) = (input_at(&g, "6 people"), input_at(&g, "8 people"));
+        let of = |id: NodeId| -> Vec<Bound> {
+            bounds
+                .iter()
+                .filter(|(n, _)| *n == id)
+                .map(|&(_, b)| b)
+                .collect()
+        };
+        let n = Number::int;
+        assert_eq!(of(car), vec![Bound::Cap(n(6)), Bound::Cap(n(8))]);
+        assert_eq!(of(max_car), vec![Bound::Floor(n(5))]);
+        assert_eq!(of(max_van), vec![Bound::Floor(n(5))]);
+        // The counts of cars and vans are bounded by nothing.
+        assert!(of(input_at(&g, "2 cars")).is_empty());
+        assert!(of(input_at(&g, "3 vans")).is_empty());
+    }
+
+    /// No curriculum puts more people in a car than the question says it holds, nor lowers
+    /// that maximum below the people in it; the chains still change the count.
+    #[test]
+    fn curricula_keep_the_stated_bounds() {
+        use crate::curriculum::{generate, CurriculumConfig};
+        let g = swim();
+        let (car, max_car) = (input_at(&g, "5 people"), input_at(&g, "6 people"));
+        let (mut car_changed, mut max_changed) = (0, 0);
+        for seed in 0..30 {
+            let cfg = CurriculumConfig {
+                rounds: 8,
+                per_problem: 1,
+                seed,
+                ..CurriculumConfig::default()
+            };
+            for chain in generate(&g, "swim", &cfg).unwrap() {
+                for v in &chain.variants {
+                    let h = &v.graph;
+                    for id in h.ids() {
+                        let u = super::super::names::base(h, id);
+                        if u == car {
+                            assert!(
+                                h.value(id) <= Number::int(6),
+                                "seed {seed}: {}",
+                                h.value(id)
+                            );
+                            car_changed += (h.value(id) != Number::int(5)) as usize;
+                        } else if u == max_car {
+                            assert!(
+                                h.value(id) >= Number::int(5),
+                                "seed {seed}: {}",
+                                h.value(id)
+                            );
+                            max_changed += (h.value(id) != Number::int(6)) as usize;
+                        }
+                    }
+                }
+            }
+        }
+        // (The maximum is not changed in words here: only the count is.)
+        assert!(car_changed > 0, "{car_changed} {max_changed}");
+    }
+
+    #[test]
+    fn phrases_match_whole_words_only() {
+        assert!(ends_with_phrase("can hold a maximum of ", AT_MOST));
+        assert!(ends_with_phrase("He can carry Up To", AT_MOST));
+        assert!(!ends_with_phrase("a setup to ", AT_MOST));
+        assert!(ends_with_phrase("at least", AT_LEAST));
+        assert!(!ends_with_phrase("the flat least", AT_LEAST));
+    }
+
+    #[test]
+    fn a_minimum_floors_the_counts_of_its_noun() {
+        let g = crate::gsm8k::extract(
+            "A class needs at least 4 chairs at each table. There are 6 chairs at each table and 5 tables. How many chairs are there?",
+            "6*5 = <<6*5=30>>30 chairs\n#### 30",
+        )
+        .unwrap()
+        .graph;
+        let q = g.question().unwrap();
+        let bounds = stated(&g, q, &crate::mentions::link(&g));
+        let six = input_at(&g, "6 chairs");
+        assert!(
+            bounds.contains(&(six, Bound::Floor(Number::int(4)))),
+            "{bounds:?}"
+        );
+    }
+}
