@@ -35,6 +35,7 @@ mod compare;
 mod english;
 pub mod names;
 mod numerals;
+mod rates;
 mod reading;
 mod roles;
 
@@ -582,6 +583,8 @@ impl Sayable {
             op: ProxyOp::Add,
             k: Number::int(2),
         }];
+        // (Not when the text already gives other amounts per the same thing: "3 photos each
+        // on the first 10 pages", then "how many photos … on each page?".)
         let comparable = compare::compares(
             &ctx.cast,
             &q[qs..qe],
@@ -589,7 +592,7 @@ impl Sayable {
             &probe,
             0,
             false,
-        );
+        ) && !rates::asked_rate_varies(&q[..qs], &q[qs..qe]);
         let sayable = Sayable {
             ok,
             answer: original.answer(),

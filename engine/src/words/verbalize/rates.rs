@@ -1,0 +1,119 @@
+//! Amounts per something the question states more than once: "She can place 3 photos each on
+//! the first 10 pages. Then she can place 4 photos each on the next 10 pages. … how many photos
+//! can she place on each page?" A person compared with her ("Zara can place 5 times as many
+//! photos on each page as Alyssa") is then compared with one of several amounts, and the text
+//! does not say which.
+
+use super::english::{sentences, singular};
+use super::names::word_slices;
+
+/// Words after which the thing an amount is counted per comes ("on each page", "per day").
+const PER: &[&str] = &["each", "per", "every"];
+
+/// Words between [`PER`] and the thing ("each of the remaining pages").
+const SKIPPED: &[&str] = &["of", "the", "a", "an", "one", "remaining", "other", "next"];
+
+/// Whether a word writes a number ("3", "$4.50", "two").
+fn is_number(w: &str) -> bool {
+    let w = w.trim_start_matches('$');
+    w.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        || [
+            "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+            "twelve", "twenty", "dozen",
+        ]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(w))
+}
+
+/// A word's singular in lower case (`Pages` → `page`).
+fn base(w: &str) -> String {
+    singular(&w.to_ascii_lowercase())
+}
+
+/// The thing question sentence `question` asks an amount of ("photos" in "how many photos
+/// can she place on each page?") and what it is counted per ("page"), when it asks for an
+/// amount per something.
+fn asked_per(question: &str) -> Option<(String, String)> {
+    let words: Vec<&str> = word_slices(question).collect();
+    let noun = words.windows(3).find_map(|w| {
+        (w[0].eq_ignore_ascii_case("how")
+            && (w[1].eq_ignore_ascii_case("many") || w[1].eq_ignore_ascii_case("much")))
+        .then(|| base(w[2]))
+    })?;
+    let at = words
+        .iter()
+        .position(|w| PER.iter().any(|p| p.eq_ignore_ascii_case(w)))?;
+    let unit = words[at + 1..]
+        .iter()
+        .find(|w| !SKIPPED.iter().any(|s| s.eq_ignore_ascii_case(w)))?;
+    Some((noun, base(unit)))
+}
+
+/// Whether the amount question sentence `question` asks for per something is one that the
+/// text before it, `before`, already states other amounts of per the same thing: a sentence
+/// writes a number of the asked-for things and names what they are counted per ("3 photos
+/// each on the first 10 pages" before "how many photos … on each page?").
+pub(super) fn asked_rate_varies(before: &str, question: &str) -> bool {
+    let Some((noun, unit)) = asked_per(question) else {
+        return false;
+    };
+    sentences(before).into_iter().any(|(s, e)| {
+        let Some(sentence) = before.get(s..e) else {
+            return false;
+        };
+        let words: Vec<&str> = word_slices(sentence).collect();
+        let counts = words
+            .windows(2)
+            .any(|w| is_number(w[0]) && base(w[1]) == noun);
+        counts && words.iter().any(|w| base(w) == unit)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALYSSA: &str = "Alyssa took 100 photos on vacation. She wants to put them in a photo album with 30 pages. She can place 3 photos each on the first 10 pages. Then she can place 4 photos each on the next 10 pages. If she wants to put an equal number of photos on each of the remaining pages of the album, how many photos can she place on each page?";
+
+    #[test]
+    fn the_asked_for_amount_and_what_it_is_per() {
+        assert_eq!(
+            asked_per("how many photos can she place on each page?"),
+            Some(("photo".into(), "page".into()))
+        );
+        assert_eq!(
+            asked_per("How much money does he save per week?"),
+            Some(("money".into(), "week".into()))
+        );
+        assert_eq!(asked_per("How many photos does she have?"), None);
+    }
+
+    #[test]
+    fn several_amounts_per_the_same_thing_vary() {
+        let q = ALYSSA.find("how many").unwrap();
+        assert!(asked_rate_varies(&ALYSSA[..q], &ALYSSA[q..]));
+        // Amounts of the same things per something else do not.
+        assert!(!asked_rate_varies(
+            "Lena's 3 cats eat 2 cans a day each. ",
+            "How many cans does she need per week?"
+        ));
+        // Nor amounts of other things per the same thing.
+        assert!(!asked_rate_varies(
+            "The album has 30 pages and 10 stickers on each page. ",
+            "How many photos can she place on each page?"
+        ));
+    }
+
+    /// Alyssa's pages hold 3, 4 and then some photos each: a change to the answer is not
+    /// told as a person compared with her.
+    #[test]
+    fn alyssa_is_not_compared() {
+        let g = crate::gsm8k::extract(
+            ALYSSA,
+            "There are 3 x 10 = <<3*10=30>>30 photos in total that can be placed in the first 10 pages.\nThere are 4 x 10 = <<4*10=40>>40 photos in total that can be placed in the next 10 pages.\nA total of 10 + 10 = <<10+10=20>>20 pages of the album have been used.\nA total of 30 + 40 = <<30+40=70>>70 photos can be placed on those 20 pages.\nSo there are still 100 - 70 = <<100-70=30>>30 photos left to be placed on the album.\nAnd there are 30 - 20 = <<30-20=10>>10 pages left in the album.\nTherefore, 30/10 = <<30/10=3>>3 photos can be placed on each of the pages.\n#### 3",
+        )
+        .unwrap()
+        .graph;
+        assert!(!super::super::Sayable::new(&g).comparable());
+    }
+}
