@@ -33,6 +33,7 @@ use crate::text_numbers::{find_numbers, MentionKind};
 mod bounds;
 mod compare;
 mod english;
+mod fronted;
 pub mod names;
 mod numerals;
 mod rates;
@@ -539,7 +540,15 @@ impl Sayable {
                     && !backwards[id.index()]
                     && !known[id.index()]
                     && !year(id)
-                    && ctx.names.get(id).is_some()
+                    && ctx.names.get(id).is_some_and(|n| {
+                        // A step whose sentence opens with what it is for ("For 15
+                        // truckloads, they will need 30 bags of gravel"), which its name drops.
+                        original
+                            .node(id)
+                            .text
+                            .as_deref()
+                            .is_none_or(|t| !fronted::drops_opening(t, &n.phrase))
+                    })
                     && !twin(id)
                     && !shared(id)
                     && !tied(id)
@@ -583,8 +592,6 @@ impl Sayable {
             op: ProxyOp::Add,
             k: Number::int(2),
         }];
-        // (Not when the text already gives other amounts per the same thing: "3 photos each
-        // on the first 10 pages", then "how many photos … on each page?".)
         let comparable = compare::compares(
             &ctx.cast,
             &q[qs..qe],
@@ -592,7 +599,7 @@ impl Sayable {
             &probe,
             0,
             false,
-        ) && !rates::asked_rate_varies(&q[..qs], &q[qs..qe]);
+        ) && !ctx.rate_varies;
         let sayable = Sayable {
             ok,
             answer: original.answer(),
@@ -801,6 +808,10 @@ struct Context<'a> {
     /// sentences cut at `If X, how …?` (`cut`), the question sentence's index (`qi`), the cut
     /// itself (`split`) and the numbers it writes by start (`found`).
     reading: std::rc::Rc<reading::Reading>,
+    /// Whether the text before the question already gives other amounts per the thing the
+    /// question asks an amount per ("3 photos each on the first 10 pages", then "how many
+    /// photos … on each page?"): changes to the answer are then not told as comparisons.
+    rate_varies: bool,
 }
 
 fn name_of(g: &Graph, id: NodeId) -> String {
@@ -815,6 +826,11 @@ impl<'a> Context<'a> {
         let reading = reading::reading_of(q);
         let mentions = mentions::link(original);
         let names = Names::shared_with(original, &mentions, &reading);
+        let (qs, qe) = reading.question();
+        let rate_varies = q
+            .get(..qs)
+            .zip(q.get(qs..qe))
+            .is_some_and(|(before, asked)| rates::asked_rate_varies(before, asked));
         Context {
             original,
             q,
@@ -822,6 +838,7 @@ impl<'a> Context<'a> {
             names,
             cast: compare::Cast::with_parts(q, std::rc::Rc::clone(&reading.cast)),
             reading,
+            rate_varies,
         }
     }
 
@@ -1350,6 +1367,9 @@ impl<'a> Context<'a> {
     /// The comparisons that tell the changes to the asked-for quantity in `g`, when the
     /// question can be told so.
     fn compared(&self, g: &Graph) -> Option<compare::Compared> {
+        if self.rate_varies {
+            return None;
+        }
         let answer = self.original.answer();
         compare::comparison(
             &self.cast,
@@ -1363,6 +1383,9 @@ impl<'a> Context<'a> {
 
     /// Whether [`Context::compared`] tells the changes of `g` (found without writing them).
     fn compares(&self, g: &Graph) -> bool {
+        if self.rate_varies {
+            return false;
+        }
         let answer = self.original.answer();
         compare::compares(
             &self.cast,

@@ -105,7 +105,7 @@ mod tests {
     }
 
     /// Alyssa's pages hold 3, 4 and then some photos each: a change to the answer is not
-    /// told as a person compared with her.
+    /// told as a person compared with her, in any curriculum's text.
     #[test]
     fn alyssa_is_not_compared() {
         let g = crate::gsm8k::extract(
@@ -115,5 +115,24 @@ mod tests {
         .unwrap()
         .graph;
         assert!(!super::super::Sayable::new(&g).comparable());
+        let mut answers_changed = 0;
+        for seed in 0..12 {
+            let cfg = crate::curriculum::CurriculumConfig {
+                rounds: 3,
+                per_problem: 1,
+                seed,
+                ..Default::default()
+            };
+            for chain in crate::curriculum::generate(&g, "alyssa", &cfg).unwrap() {
+                for v in &chain.variants {
+                    let text = super::super::offline(&g, &v.operations).unwrap().text;
+                    assert!(!text.contains("as Alyssa"), "seed {seed}: {text}");
+                    assert!(!text.contains("than Alyssa"), "seed {seed}: {text}");
+                    answers_changed +=
+                        (v.graph.value(v.graph.answer()) != g.value(g.answer())) as usize;
+                }
+            }
+        }
+        assert!(answers_changed > 0);
     }
 }
