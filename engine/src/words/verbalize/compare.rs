@@ -1248,6 +1248,14 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     }) {
         return None;
     }
+    // A pronoun after the verb ("when he was fishing for 12 hours") would point at the new
+    // person, or sit between the amount and "as Paul".
+    if tail
+        .iter()
+        .any(|w| matches!(w.to_lowercase().as_str(), "he" | "she" | "they"))
+    {
+        return None;
+    }
     // Possessive pronouns would point at the wrong person; `than` and `as` would compare
     // twice.
     let tail = tail.join(" ");
@@ -1898,5 +1906,13 @@ mod tests {
         );
         let t = say(&g, &[(ProxyOp::Add, 9)]);
         assert!(!t.contains(" than Roger"), "{t}");
+        // A pronoun after the verb ("Ines caught a third as many fish when he was fishing for
+        // 12 hours as Paul").
+        let g = graph(
+            "Paul goes fishing every Saturday. Last week he was able to catch 5 fish for every 2 hours he was fishing. How many fish did he catch when he was fishing for 12 hours?",
+            "He fished for 12 / 2 = <<12/2=6>>6 spans of 2 hours.\nHe caught 6 * 5 = <<6*5=30>>30 fish.\n#### 30",
+        );
+        let t = say(&g, &[(ProxyOp::Mul, 2)]);
+        assert!(!t.contains(" as Paul"), "{t}");
     }
 }
