@@ -38,16 +38,37 @@ pub(super) enum Bound {
     Floor(Number),
 }
 
-/// Whether `before` (the text before a number) ends with one of `phrases`, as whole words, in
-/// any ASCII case.
-fn ends_with_phrase(before: &str, phrases: &[&str]) -> bool {
-    let b = before.trim_end().as_bytes();
+/// Whether `before` (the text before a number, trailing spaces cut) ends with one of
+/// `phrases`, as whole words, in any ASCII case.
+fn ends_with_phrase(b: &[u8], phrases: &[&str]) -> bool {
     phrases.iter().any(|p| {
         let p = p.as_bytes();
         b.len() >= p.len()
             && b[b.len() - p.len()..].eq_ignore_ascii_case(p)
             && (b.len() == p.len() || !b[b.len() - p.len() - 1].is_ascii_alphabetic())
     })
+}
+
+/// Whether the number at `m` in `q` is the most of something (`Some(true)`: "a maximum of
+/// 6"), the least (`Some(false)`: "at least 3"), or neither.
+fn limit_kind(q: &str, m: &Mention) -> Option<bool> {
+    let b = q.as_bytes().get(..m.start)?.trim_ascii_end();
+    // Every phrase ends in one of a few words: the last word is looked at first.
+    let last = b
+        .iter()
+        .rposition(|c| !c.is_ascii_alphabetic())
+        .map_or(b, |i| &b[i + 1..]);
+    if !["of", "most", "to", "than", "least"]
+        .iter()
+        .any(|w| last.eq_ignore_ascii_case(w.as_bytes()))
+    {
+        return None;
+    }
+    if ends_with_phrase(b, AT_MOST) {
+        Some(true)
+    } else {
+        ends_with_phrase(b, AT_LEAST).then_some(false)
+    }
 }
 
 /// The noun a number counts: its first word after it, lowercased and singular ("6 people" →
@@ -65,22 +86,13 @@ fn noun_after(q: &str, m: &Mention) -> Option<String> {
 /// entry bounds one input; an input may have several.
 pub(super) fn stated(original: &Graph, q: &str, mentions: &[Mention]) -> Vec<(NodeId, Bound)> {
     let mut out = Vec::new();
-    // Per mention, whether it is the most (`Some(true)`) or the least (`Some(false)`) of
-    // something.
-    let kinds: Vec<Option<bool>> = mentions
-        .iter()
-        .map(|m| {
-            let before = q.get(..m.start)?;
-            if ends_with_phrase(before, AT_MOST) {
-                Some(true)
-            } else {
-                ends_with_phrase(before, AT_LEAST).then_some(false)
-            }
-        })
-        .collect();
-    if kinds.iter().all(Option::is_none) {
+    // (Most questions state no bound: nothing is kept for them.)
+    if !mentions.iter().any(|m| limit_kind(q, m).is_some()) {
         return out;
     }
+    // Per mention, whether it is the most (`Some(true)`) or the least (`Some(false)`) of
+    // something.
+    let kinds: Vec<Option<bool>> = mentions.iter().map(|m| limit_kind(q, m)).collect();
     for (limit, kind) in mentions.iter().zip(&kinds) {
         let Some(most) = *kind else { continue };
         let Some(noun) = noun_after(q, limit) else {
@@ -210,11 +222,23 @@ mod tests {
 
     #[test]
     fn phrases_match_whole_words_only() {
-        assert!(ends_with_phrase("can hold a maximum of ", AT_MOST));
-        assert!(ends_with_phrase("He can carry Up To", AT_MOST));
-        assert!(!ends_with_phrase("a setup to ", AT_MOST));
-        assert!(ends_with_phrase("at least", AT_LEAST));
-        assert!(!ends_with_phrase("the flat least", AT_LEAST));
+        let kind = |before: &str| {
+            let q = format!("{before}6 people");
+            let m = Mention {
+                start: before.len(),
+                end: before.len() + 1,
+                node: None,
+                value: Number::int(6),
+            };
+            limit_kind(&q, &m)
+        };
+        assert_eq!(kind("can hold a maximum of "), Some(true));
+        assert_eq!(kind("He can carry Up To "), Some(true));
+        assert_eq!(kind("no more than "), Some(true));
+        assert_eq!(kind("a setup to "), None);
+        assert_eq!(kind("at least "), Some(false));
+        assert_eq!(kind("the flat least "), None);
+        assert_eq!(kind("He has "), None);
     }
 
     #[test]

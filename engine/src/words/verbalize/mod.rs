@@ -599,7 +599,7 @@ impl Sayable {
             &probe,
             0,
             false,
-        ) && !ctx.rate_varies;
+        ) && !ctx.rate_varies();
         let sayable = Sayable {
             ok,
             answer: original.answer(),
@@ -811,7 +811,8 @@ struct Context<'a> {
     /// Whether the text before the question already gives other amounts per the thing the
     /// question asks an amount per ("3 photos each on the first 10 pages", then "how many
     /// photos … on each page?"): changes to the answer are then not told as comparisons.
-    rate_varies: bool,
+    /// (Worked out when first asked.)
+    rate_varies: std::cell::OnceCell<bool>,
 }
 
 fn name_of(g: &Graph, id: NodeId) -> String {
@@ -826,11 +827,6 @@ impl<'a> Context<'a> {
         let reading = reading::reading_of(q);
         let mentions = mentions::link(original);
         let names = Names::shared_with(original, &mentions, &reading);
-        let (qs, qe) = reading.question();
-        let rate_varies = q
-            .get(..qs)
-            .zip(q.get(qs..qe))
-            .is_some_and(|(before, asked)| rates::asked_rate_varies(before, asked));
         Context {
             original,
             q,
@@ -838,8 +834,20 @@ impl<'a> Context<'a> {
             names,
             cast: compare::Cast::with_parts(q, std::rc::Rc::clone(&reading.cast)),
             reading,
-            rate_varies,
+            rate_varies: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Whether the text before the question already gives other amounts per the thing the
+    /// question asks an amount per ([`rates::asked_rate_varies`]).
+    fn rate_varies(&self) -> bool {
+        *self.rate_varies.get_or_init(|| {
+            let (qs, qe) = self.reading.question();
+            self.q
+                .get(..qs)
+                .zip(self.q.get(qs..qe))
+                .is_some_and(|(before, asked)| rates::asked_rate_varies(before, asked))
+        })
     }
 
     /// The mention linked to an input of the original.
@@ -1367,9 +1375,6 @@ impl<'a> Context<'a> {
     /// The comparisons that tell the changes to the asked-for quantity in `g`, when the
     /// question can be told so.
     fn compared(&self, g: &Graph) -> Option<compare::Compared> {
-        if self.rate_varies {
-            return None;
-        }
         let answer = self.original.answer();
         compare::comparison(
             &self.cast,
@@ -1379,13 +1384,11 @@ impl<'a> Context<'a> {
             answer.index() as u64,
             self.question_edited(g),
         )
+        .filter(|_| !self.rate_varies())
     }
 
     /// Whether [`Context::compared`] tells the changes of `g` (found without writing them).
     fn compares(&self, g: &Graph) -> bool {
-        if self.rate_varies {
-            return false;
-        }
         let answer = self.original.answer();
         compare::compares(
             &self.cast,
@@ -1394,7 +1397,7 @@ impl<'a> Context<'a> {
             &self.changes(g, answer),
             answer.index() as u64,
             self.question_edited(g),
-        )
+        ) && !self.rate_varies()
     }
 
     /// Where a sentence about quantity `u` of the original goes: after the sentence that

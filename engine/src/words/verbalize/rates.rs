@@ -25,28 +25,64 @@ fn is_number(w: &str) -> bool {
         .any(|n| n.eq_ignore_ascii_case(w))
 }
 
-/// A word's singular in lower case (`Pages` → `page`).
-fn base(w: &str) -> String {
-    singular(&w.to_ascii_lowercase())
+/// Whether word `w` is noun `base` (a singular in lower case) or its plural, in any ASCII
+/// case (`Pages` is `page`). Only words that could be a form of it are put to [`singular`].
+fn is_form(w: &str, base: &str) -> bool {
+    let (wb, bb) = (w.as_bytes(), base.as_bytes());
+    if wb.eq_ignore_ascii_case(bb) {
+        return true;
+    }
+    // A plural keeps the first letter and is at most one letter shorter ("mice", "mouse")
+    // or three longer ("boxes", "berries").
+    wb.len() + 1 >= bb.len()
+        && wb.len() <= bb.len() + 3
+        && wb
+            .first()
+            .zip(bb.first())
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+        && singular(&w.to_ascii_lowercase()) == base
 }
 
 /// The thing question sentence `question` asks an amount of ("photos" in "how many photos
-/// can she place on each page?") and what it is counted per ("page"), when it asks for an
-/// amount per something.
+/// can she place on each page?") and what it is counted per ("page"), both singular in lower
+/// case, when it asks for an amount per something.
 fn asked_per(question: &str) -> Option<(String, String)> {
-    let words: Vec<&str> = word_slices(question).collect();
-    let noun = words.windows(3).find_map(|w| {
-        (w[0].eq_ignore_ascii_case("how")
-            && (w[1].eq_ignore_ascii_case("many") || w[1].eq_ignore_ascii_case("much")))
-        .then(|| base(w[2]))
-    })?;
-    let at = words
-        .iter()
-        .position(|w| PER.iter().any(|p| p.eq_ignore_ascii_case(w)))?;
-    let unit = words[at + 1..]
-        .iter()
-        .find(|w| !SKIPPED.iter().any(|s| s.eq_ignore_ascii_case(w)))?;
-    Some((noun, base(unit)))
+    // Most questions ask for no amount per anything: a [`PER`] word is looked for first, a
+    // byte at a time, only where a word starts with `e` or `p`.
+    let b = question.as_bytes();
+    let per_at = |i: usize| {
+        PER.iter().any(|p| {
+            let p = p.as_bytes();
+            b.get(i..i + p.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(p))
+                && b.get(i + p.len()).is_none_or(|c| !c.is_ascii_alphabetic())
+        })
+    };
+    if !(0..b.len()).any(|i| {
+        matches!(b[i] | 0x20, b'e' | b'p')
+            && (i == 0 || !b[i - 1].is_ascii_alphabetic())
+            && per_at(i)
+    }) {
+        return None;
+    }
+    let (mut noun, mut unit) = (None, None);
+    // The two words before each word, and whether a [`PER`] word came before it.
+    let (mut w1, mut w2, mut per) = ("", "", false);
+    for w in word_slices(question) {
+        if noun.is_none()
+            && w2.eq_ignore_ascii_case("how")
+            && (w1.eq_ignore_ascii_case("many") || w1.eq_ignore_ascii_case("much"))
+        {
+            noun = Some(w);
+        }
+        if per && unit.is_none() && !SKIPPED.iter().any(|s| s.eq_ignore_ascii_case(w)) {
+            unit = Some(w);
+        }
+        per |= PER.iter().any(|p| p.eq_ignore_ascii_case(w));
+        (w2, w1) = (w1, w);
+    }
+    let base = |w: &str| singular(&w.to_ascii_lowercase());
+    Some((base(noun?), base(unit?)))
 }
 
 /// Whether the amount question sentence `question` asks for per something is one that the
@@ -61,11 +97,13 @@ pub(super) fn asked_rate_varies(before: &str, question: &str) -> bool {
         let Some(sentence) = before.get(s..e) else {
             return false;
         };
-        let words: Vec<&str> = word_slices(sentence).collect();
-        let counts = words
-            .windows(2)
-            .any(|w| is_number(w[0]) && base(w[1]) == noun);
-        counts && words.iter().any(|w| base(w) == unit)
+        let (mut counts, mut per_unit, mut prev) = (false, false, "");
+        for w in word_slices(sentence) {
+            counts = counts || is_form(w, &noun) && is_number(prev);
+            per_unit = per_unit || is_form(w, &unit);
+            prev = w;
+        }
+        counts && per_unit
     })
 }
 
