@@ -8,7 +8,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::constraints::{check_nodes, holds_with_values, proxy_allowed, Constraints, Violation};
+#[cfg(test)]
+use crate::constraints::holds_with_values;
+use crate::constraints::{check_nodes, Constraints, RuleCache, Violation};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp, ValueChange};
 use crate::intervene::{graft_graph, graft_with_cascade, intervene, Diff, Intervention};
 use crate::limits::MAX_NODES;
@@ -172,6 +174,8 @@ pub(crate) struct DrawRoom {
     scratch: Scratch,
     /// The value changes of the latest draw.
     cascade: Vec<ValueChange>,
+    /// The constraints' tests of whole values, per node of the original.
+    rules: RuleCache,
 }
 
 impl DrawRoom {
@@ -188,6 +192,7 @@ impl DrawRoom {
                 desc_of: None,
             },
             cascade: Vec::with_capacity(nodes),
+            rules: RuleCache::default(),
         }
     }
 }
@@ -222,7 +227,9 @@ pub(crate) fn sample_draw(
         values,
         scratch,
         cascade,
+        rules,
     } = room;
+    rules.prepare(original, c);
     let eligible = |id: NodeId| -> bool {
         let Ok(node) = g.get(id) else { return false };
         match cfg.kind {
@@ -266,7 +273,7 @@ pub(crate) fn sample_draw(
                 let f = draw_proxy(rng, value);
                 // Most rejections come from the proxy's own value: test it before grafting.
                 match f.apply(value) {
-                    Ok(v) if proxy_allowed(original, g, t, &f, v, c) => {
+                    Ok(v) if rules.proxy_allowed(original, g, t, &f, v, c) => {
                         (Intervention::Graft { node: t, f }, v)
                     }
                     Ok(v) => {
@@ -298,6 +305,7 @@ pub(crate) fn sample_draw(
             values,
             cascade,
             scratch,
+            rules,
         ) {
             // A refused graft is returned without its graph (kept for `build_refused` in
             // the room's cascade), unless building it could fail (at the node limit), which
@@ -437,6 +445,7 @@ fn simulate(
     values: &mut [Number],
     cascade: &mut Vec<ValueChange>,
     scratch: &mut Scratch,
+    rules: &mut RuleCache,
 ) -> bool {
     let Scratch {
         changed,
@@ -456,10 +465,7 @@ fn simulate(
     }
     // Each changed node is checked as soon as its value is known (a node's check reads only
     // values before it), so that a draw stops at its first broken rule.
-    let holds = |id: NodeId, values: &[Number]| {
-        holds_with_values(original, g, std::iter::once(id), values, c)
-    };
-    let mut ok = !root_checked || holds(t, values);
+    let mut ok = !root_checked || rules.holds(original, g, t, values, c);
     for &id in desc.iter() {
         if !ok {
             break;
@@ -481,7 +487,7 @@ fn simulate(
                 if v != own {
                     values[id.index()] = v;
                     changed.push(id);
-                    ok = holds(id, values);
+                    ok = rules.holds(original, g, id, values, c);
                 }
             }
             Err(_) => ok = false,
@@ -723,8 +729,10 @@ mod tests {
                                 values,
                                 scratch,
                                 cascade,
+                                rules,
                                 ..
                             } = &mut room;
+                            rules.prepare(&original, &c);
                             let got = simulate(
                                 &original,
                                 g,
@@ -735,6 +743,7 @@ mod tests {
                                 values,
                                 cascade,
                                 scratch,
+                                rules,
                             );
                             assert_eq!(values.as_slice(), g.values(), "values restored");
                             let want = full(&original, g, t, root, root_checked, &c);
