@@ -176,14 +176,29 @@ fn fill_down(g: &Graph, down: &mut Vec<i64>) {
 /// [`critical_path`] into `path` (emptied first), given the graph's [`Graph::levels`] and
 /// [`fill_down`]'s distances.
 fn critical_path_into(g: &Graph, levels: &[u32], down: &[i64], path: &mut Vec<NodeId>) {
-    let depth = levels[g.answer().index()] as i64;
     // Room for every node at once (a filtered collect would grow the vector step by step).
     path.clear();
     path.reserve(g.len());
-    path.extend(g.order().iter().copied().filter(|id| {
+    path.extend(
+        g.order()
+            .iter()
+            .copied()
+            .filter(critical_test(g, levels, down)),
+    );
+}
+
+/// Whether a node of `g` is on a longest source→answer path (what [`critical_path`] lists),
+/// given the graph's [`Graph::levels`] and [`fill_down`]'s distances.
+fn critical_test<'a>(
+    g: &Graph,
+    levels: &'a [u32],
+    down: &'a [i64],
+) -> impl Fn(&NodeId) -> bool + 'a {
+    let depth = i64::from(levels[g.answer().index()]);
+    move |id: &NodeId| {
         let d = down[id.index()];
-        d != i64::MIN && levels[id.index()] as i64 + d == depth
-    }));
+        d != i64::MIN && i64::from(levels[id.index()]) + d == depth
+    }
 }
 
 /// Fills `bases` with, per node of `g`, its [`crate::verbalize::names::base`] (the quantity a
@@ -274,8 +289,9 @@ fn fill_next_proxy(g: &Graph, next: &mut Vec<u32>) {
 /// [`fill_next_proxy`]'s table of `graph`, given `next`, that of the graph it was before the
 /// proxy `added` (its last node) was grafted in: every reader of the grafted node `t` reads the
 /// proxy instead, so the proxy takes over `t`'s entry and is `t`'s one proxy. Filled in full
-/// when `added` is not such a proxy.
-fn next_proxy_after_graft(graph: &Graph, next: &mut Vec<u32>, added: NodeId) {
+/// when `added` is not such a proxy. True when updated in place (the proxy then names no
+/// [`MANY_PROXIES`] entry that was not there before).
+fn next_proxy_after_graft(graph: &Graph, next: &mut Vec<u32>, added: NodeId) -> bool {
     let node = graph.get(added).ok();
     match node.map(|n| (&n.kind, n.operands.first())) {
         Some((NodeKind::Proxy { .. }, Some(&t)))
@@ -285,8 +301,12 @@ fn next_proxy_after_graft(graph: &Graph, next: &mut Vec<u32>, added: NodeId) {
         {
             next.push(next[t.index()]);
             next[t.index()] = added.0;
+            true
         }
-        _ => fill_next_proxy(graph, next),
+        _ => {
+            fill_next_proxy(graph, next);
+            false
+        }
     }
 }
 
@@ -329,8 +349,16 @@ fn fill_chains(g: &Graph, next: &[u32], chains: &mut Vec<usize>) {
 /// the proxy's chain is its operand's old one, and each node whose chain ran through the
 /// operand (the operand, and down its first operands while each is the one proxy reading the
 /// one below) has one more. Filled in full where a node has several proxies (a chain then
-/// follows the graph's readers) or `added` is not such a proxy.
-fn chains_after_graft(graph: &Graph, next: &[u32], chains: &mut Vec<usize>, added: NodeId) {
+/// follows the graph's readers) or `added` is not such a proxy. `many` tells whether `next`
+/// holds a [`MANY_PROXIES`] entry.
+fn chains_after_graft(
+    graph: &Graph,
+    next: &[u32],
+    many: bool,
+    chains: &mut Vec<usize>,
+    added: NodeId,
+) {
+    debug_assert_eq!(many, next.contains(&MANY_PROXIES));
     let i = added.index();
     let node = graph.get(added).ok();
     let t = match node.map(|n| (&n.kind, n.operands.first())) {
@@ -339,7 +367,7 @@ fn chains_after_graft(graph: &Graph, next: &[u32], chains: &mut Vec<usize>, adde
                 && next.len() == i
                 && chains.len() == i
                 && t.index() < i
-                && !next.contains(&MANY_PROXIES) =>
+                && !many =>
         {
             t
         }
@@ -410,9 +438,9 @@ pub fn generate(
     // Lists every round fills again, with room for the last round's graph (each round's
     // graph is one node larger).
     let room = original.len() + cfg.rounds as usize;
-    let mut path: Vec<NodeId> = Vec::with_capacity(room);
-    let mut counted: Vec<(NodeId, usize, bool)> = Vec::with_capacity(room);
-    let mut targets: Vec<(NodeId, usize)> = Vec::with_capacity(room);
+    // The targets of a round (in evaluation order) and, for each, how many changes its
+    // quantity has had.
+    let mut changes: Vec<usize> = Vec::with_capacity(room);
     let mut least: Vec<NodeId> = Vec::with_capacity(room);
     let mut all: Vec<NodeId> = Vec::with_capacity(room);
     let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
@@ -443,11 +471,11 @@ pub fn generate(
         let mut metrics = original.metrics_down_and_levels(&levels, &mut down, &mut per_level);
         fill_watched(&sayable, original, &mut bases, &mut watched);
         fill_next_proxy(original, &mut next_proxy);
+        // Whether the table holds an entry for several proxies.
+        let mut many_proxies = next_proxy.contains(&MANY_PROXIES);
         fill_chains(original, &next_proxy, &mut stacked);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
-            // Only changes the offline text can say well.
-            critical_path_into(current, &levels, &down, &mut path);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = bases[current.answer().index()];
@@ -459,32 +487,64 @@ pub fn generate(
             debug_assert!(current
                 .ids()
                 .all(|u| stacked[u.index()] == chain_len(current, &next_proxy, u)));
-            // Per node of the path, how many changes its quantity has had.
-            counted.clear();
-            counted.extend(path.iter().map(|&id| {
-                let u = bases[id.index()];
-                (id, stacked[u.index()], u == answer_base)
-            }));
             let answer_chain = stacked[answer_base.index()];
-            targets.clear();
-            targets.extend(
-                counted
+            // Only changes the offline text can say well: the nodes of the critical path whose
+            // quantity can be changed in words, each with how many changes its quantity has
+            // had, in one pass (in evaluation order, the path's).
+            all.clear();
+            changes.clear();
+            {
+                let on_path = critical_test(current, &levels, &down);
+                for &id in current.order() {
+                    if !on_path(&id) {
+                        continue;
+                    }
+                    let u = bases[id.index()];
+                    let n = stacked[u.index()];
+                    if sayable.can_graft_base(u) && (u == answer_base || n < MAX_STORY) {
+                        all.push(id);
+                        changes.push(n);
+                    }
+                }
+                if all.is_empty() {
+                    // The last resort: changes asked of the answer, as instructions.
+                    for &id in current.order() {
+                        let u = bases[id.index()];
+                        if on_path(&id) && sayable.can_graft_on_answer_base(u) {
+                            all.push(id);
+                            changes.push(stacked[u.index()]);
+                        }
+                    }
+                }
+            }
+            debug_assert!({
+                let mut path = Vec::new();
+                critical_path_into(current, &levels, &down, &mut path);
+                let counted: Vec<(NodeId, usize, bool)> = path
+                    .iter()
+                    .map(|&id| {
+                        let u = bases[id.index()];
+                        (id, stacked[u.index()], u == answer_base)
+                    })
+                    .collect();
+                let mut targets: Vec<(NodeId, usize)> = counted
                     .iter()
                     .filter(|&&(id, n, asked)| {
                         sayable.can_graft_base(bases[id.index()]) && (asked || n < MAX_STORY)
                     })
-                    .map(|&(id, n, _)| (id, n)),
-            );
-            if targets.is_empty() {
-                // The last resort: changes asked of the answer, as instructions.
-                targets.extend(
-                    counted
+                    .map(|&(id, n, _)| (id, n))
+                    .collect();
+                if targets.is_empty() {
+                    targets = counted
                         .iter()
                         .filter(|&&(id, _, _)| sayable.can_graft_on_answer_base(bases[id.index()]))
-                        .map(|&(id, n, _)| (id, n)),
-                );
-            }
-            if targets.is_empty() {
+                        .map(|&(id, n, _)| (id, n))
+                        .collect();
+                }
+                targets.iter().map(|&(id, _)| id).eq(all.iter().copied())
+                    && targets.iter().map(|&(_, n)| n).eq(changes.iter().copied())
+            });
+            if all.is_empty() {
                 stopped = Some(format!(
                     "round {round}: no input or step on the longest path has a sentence that names it, so no change there could be said in words (the problem offers no place for a graft the text can state)"
                 ));
@@ -492,16 +552,16 @@ pub fn generate(
             }
             // Quantities changed least first: several short stories read better than one long
             // one; then any target.
-            let fewest = targets.iter().map(|&(_, n)| n).min().unwrap_or(0);
+            let fewest = changes.iter().copied().min().unwrap_or(0);
             least.clear();
-            least.extend(
-                targets
-                    .iter()
-                    .filter(|&&(_, n)| n == fewest)
-                    .map(|&(id, _)| id),
-            );
-            all.clear();
-            all.extend(targets.iter().map(|&(id, _)| id));
+            if changes.iter().any(|&n| n != fewest) {
+                least.extend(
+                    all.iter()
+                        .zip(&changes)
+                        .filter(|&(_, &n)| n == fewest)
+                        .map(|(&id, _)| id),
+                );
+            }
             // The tiers drawn from in turn: the asked-for quantity alone (see below), the
             // quantities changed least, any target.
             let answer_only = [current.answer()];
@@ -514,7 +574,7 @@ pub fn generate(
                 tries[tiers] = &answer_only;
                 tiers += 1;
             }
-            if least.len() < all.len() {
+            if !least.is_empty() {
                 tries[tiers] = &least;
                 tiers += 1;
             }
@@ -609,8 +669,10 @@ pub fn generate(
                 break;
             }
             operations.push(intervention);
-            chains_after_graft(&graph, &next_proxy, &mut stacked, added);
-            next_proxy_after_graft(&graph, &mut next_proxy, added);
+            chains_after_graft(&graph, &next_proxy, many_proxies, &mut stacked, added);
+            // In place, a table with no entry for several proxies keeps none.
+            let in_place = next_proxy_after_graft(&graph, &mut next_proxy, added);
+            many_proxies = (many_proxies || !in_place) && next_proxy.contains(&MANY_PROXIES);
             match base_of_added(&graph, &bases, added) {
                 Some(u) => {
                     bases.push(u);
@@ -798,7 +860,13 @@ mod tests {
                     fill_next_proxy(&h, &mut all);
                     assert_eq!(after, all, "{t} {f}");
                     let mut longer = stacked.clone();
-                    chains_after_graft(&h, &next, &mut longer, NodeId(g.len() as u32));
+                    chains_after_graft(
+                        &h,
+                        &next,
+                        next.contains(&MANY_PROXIES),
+                        &mut longer,
+                        NodeId(g.len() as u32),
+                    );
                     let mut counted = Vec::new();
                     fill_chains(&h, &all, &mut counted);
                     assert_eq!(longer, counted, "{t} {f}");
