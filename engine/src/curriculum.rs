@@ -441,6 +441,8 @@ pub fn generate(
     // The targets of a round (in evaluation order) and, for each, how many changes its
     // quantity has had.
     let mut changes: Vec<usize> = Vec::with_capacity(room);
+    // The targets of the last resort, with their changes, gathered in the same pass.
+    let mut resort: Vec<(NodeId, usize)> = Vec::with_capacity(room);
     let mut least: Vec<NodeId> = Vec::with_capacity(room);
     let mut all: Vec<NodeId> = Vec::with_capacity(room);
     let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
@@ -493,6 +495,9 @@ pub fn generate(
             // had, in one pass (in evaluation order, the path's).
             all.clear();
             changes.clear();
+            resort.clear();
+            // The fewest changes among the targets, and whether some have more.
+            let (mut fewest, mut mixed) = (usize::MAX, false);
             {
                 let on_path = critical_test(current, &levels, &down);
                 for &id in current.order() {
@@ -504,17 +509,21 @@ pub fn generate(
                     if sayable.can_graft_base(u) && (u == answer_base || n < MAX_STORY) {
                         all.push(id);
                         changes.push(n);
+                        mixed |= fewest != usize::MAX && n != fewest;
+                        fewest = fewest.min(n);
+                    } else if all.is_empty() && sayable.can_graft_on_answer_base(u) {
+                        // The last resort (when no node above is a target): changes asked
+                        // of the answer, as instructions.
+                        resort.push((id, n));
                     }
                 }
-                if all.is_empty() {
-                    // The last resort: changes asked of the answer, as instructions.
-                    for &id in current.order() {
-                        let u = bases[id.index()];
-                        if on_path(&id) && sayable.can_graft_on_answer_base(u) {
-                            all.push(id);
-                            changes.push(stacked[u.index()]);
-                        }
-                    }
+            }
+            if all.is_empty() {
+                for &(id, n) in resort.iter() {
+                    all.push(id);
+                    changes.push(n);
+                    mixed |= fewest != usize::MAX && n != fewest;
+                    fewest = fewest.min(n);
                 }
             }
             debug_assert!({
@@ -552,9 +561,10 @@ pub fn generate(
             }
             // Quantities changed least first: several short stories read better than one long
             // one; then any target.
-            let fewest = changes.iter().copied().min().unwrap_or(0);
+            debug_assert_eq!(Some(fewest), changes.iter().copied().min());
+            debug_assert_eq!(mixed, changes.iter().any(|&n| n != fewest));
             least.clear();
-            if changes.iter().any(|&n| n != fewest) {
+            if mixed {
                 least.extend(
                     all.iter()
                         .zip(&changes)
