@@ -453,7 +453,7 @@ pub fn generate(
     // is a proxy reads the new proxy, whose base is the grafted node's).
     let mut bases: Vec<NodeId> = Vec::with_capacity(room);
     let mut watched: Vec<NodeId> = Vec::with_capacity(room);
-    let mut draw_room = DrawRoom::with_capacity(room);
+    let mut draw_room = DrawRoom::take(room);
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -724,6 +724,7 @@ pub fn generate(
             stopped,
         });
     }
+    draw_room.give_back();
     Ok(chains)
 }
 

@@ -179,6 +179,42 @@ pub(crate) struct DrawRoom {
 }
 
 impl DrawRoom {
+    /// A room for graphs of up to `nodes` nodes, so that no vector grows while drawing: the
+    /// one this thread's last caller gave back ([`DrawRoom::give_back`]), when there is one
+    /// (a curriculum of a small problem costs little more than the room's allocations).
+    pub(crate) fn take(nodes: usize) -> Self {
+        match SPARE_ROOM.with(|spare| spare.take()) {
+            Some(mut room) => {
+                room.reserve(nodes);
+                room
+            }
+            None => DrawRoom::with_capacity(nodes),
+        }
+    }
+
+    /// Keeps this room for the thread's next [`DrawRoom::take`].
+    pub(crate) fn give_back(self) {
+        SPARE_ROOM.with(|spare| spare.set(Some(self)));
+    }
+
+    /// Empties every vector (what an earlier caller left), with room for graphs of up to
+    /// `nodes` nodes.
+    fn reserve(&mut self, nodes: usize) {
+        self.candidates.clear();
+        self.candidates.reserve(nodes);
+        self.values.clear();
+        self.values.reserve(nodes);
+        self.scratch.changed.clear();
+        self.scratch.changed.reserve(nodes);
+        self.scratch.desc.clear();
+        self.scratch.desc.reserve(nodes);
+        self.scratch.mark.clear();
+        self.scratch.mark.reserve(nodes);
+        self.scratch.desc_of = None;
+        self.cascade.clear();
+        self.cascade.reserve(nodes);
+    }
+
     /// Room for graphs of up to `nodes` nodes, so that no vector grows while drawing.
     pub(crate) fn with_capacity(nodes: usize) -> Self {
         DrawRoom {
@@ -195,6 +231,11 @@ impl DrawRoom {
             rules: RuleCache::default(),
         }
     }
+}
+
+std::thread_local! {
+    /// The room of the thread's last curriculum, for the next ([`DrawRoom::take`]).
+    static SPARE_ROOM: std::cell::Cell<Option<DrawRoom>> = const { std::cell::Cell::new(None) };
 }
 
 /// What [`sample_draw`] draws: a [`SampleConfig`] whose targets are borrowed.
