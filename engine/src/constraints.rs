@@ -470,6 +470,12 @@ struct Plan {
     negative_fails: bool,
     /// Any fraction breaks a rule (the original is whole, and values must stay whole).
     fraction_fails: bool,
+    /// The original is a fraction: a fraction that terminates breaks no division or integer
+    /// rule, only (besides the sign and the magnitude) the decimals one.
+    fraction_judged: bool,
+    /// The most decimals a fraction may have (`u32::MAX`: no limit), when the original is a
+    /// fraction.
+    places: u32,
     /// The magnitude rule for whole values.
     band: Band,
     /// The largest factor allowed (for [`magnitude`] where `band` does not settle it).
@@ -517,6 +523,12 @@ impl Plan {
             zero_fails: c.natural && o.is_integer() && !o.is_negative() && !o.is_zero(),
             negative_fails: c.non_negative && !o.is_negative(),
             fraction_fails: c.integers && o.is_integer(),
+            fraction_judged: !o.is_integer(),
+            // What `judge` allows: no more than the original's places, or two.
+            places: match decimals(o) {
+                Some(had) if c.natural && had <= 2 => had.max(2),
+                _ => u32::MAX,
+            },
             band,
             factor: c.max_factor.unwrap_or(Number::ONE),
         }
@@ -528,6 +540,8 @@ impl Plan {
         let Some(n) = v.to_integer() else {
             return if self.fraction_fails {
                 Some(false)
+            } else if self.fraction_judged {
+                self.holds_fraction(v)
             } else {
                 None
             };
@@ -545,6 +559,27 @@ impl Plan {
                 Err(_) => matches!(magnitude(self.o, v, self.factor), Magnitude::Within),
             },
             Band::Exact => matches!(magnitude(self.o, v, self.factor), Magnitude::Within),
+        })
+    }
+}
+
+impl Plan {
+    /// [`Plan::holds`] of a fraction `v` when the original is a fraction too: `None` for a
+    /// fraction that does not terminate (or whose decimals cannot be counted), which the
+    /// division rule judges by what the node does.
+    #[inline(never)]
+    fn holds_fraction(&self, v: Number) -> Option<bool> {
+        let places = decimals(v)?;
+        if (self.negative_fails && v.is_negative()) || places > self.places {
+            return Some(false);
+        }
+        Some(match self.band {
+            Band::Free => true,
+            // (`magnitude` of a fraction goes straight to this.)
+            Band::Whole { .. } | Band::Exact => matches!(
+                magnitude_fractions(self.o, v, self.factor),
+                Magnitude::Within
+            ),
         })
     }
 }
