@@ -798,6 +798,109 @@ mod tests {
     }
 
     #[test]
+    fn the_rule_cache_judges_as_the_full_rules() {
+        // Originals with whole and fractional values, graphs derived from them with proxies
+        // stacked (a `÷` among them), and one cache kept across them all: each original's
+        // plans are made again where its values differ.
+        let whole = eggs();
+        let price = whole.find("price").unwrap();
+        let set = |g: &Graph, value: Number| {
+            intervene(g, &Intervention::SetInput { node: price, value })
+                .unwrap()
+                .0
+        };
+        let fractional = set(&whole, Number::ratio(5, 2).unwrap());
+        let big = set(&whole, n(i128::from(u64::MAX) * 4));
+        let graft = |g: &Graph, name: &str, op: ProxyOp, k: i128| {
+            let node = g.find(name).unwrap();
+            intervene(
+                g,
+                &Intervention::Graft {
+                    node,
+                    f: ProxyFn { op, k: n(k) },
+                },
+            )
+            .unwrap()
+            .0
+        };
+        let values = [
+            n(-5),
+            n(0),
+            n(1),
+            n(7),
+            n(16),
+            n(200),
+            n(i128::from(u64::MAX) + 3),
+            n(-(1i128 << 100)),
+            Number::ratio(1, 2).unwrap(),
+            Number::ratio(5, 2).unwrap(),
+            Number::ratio(-17, 8).unwrap(),
+            Number::ratio(1, 3).unwrap(),
+            Number::ratio(7, 1000).unwrap(),
+            Number::ratio(i128::from(u64::MAX), 4).unwrap(),
+        ];
+        let constraints = [
+            Constraints::default(),
+            Constraints::none(),
+            Constraints {
+                integers: false,
+                max_factor: Some(Number::ratio(3, 2).unwrap()),
+                ..Constraints::default()
+            },
+            Constraints {
+                exact_division: false,
+                max_factor: Some(n(1i128 << 40)),
+                ..Constraints::default()
+            },
+        ];
+        let mut cache = RuleCache::default();
+        let (mut judged, mut outcomes) = (0, [0; 2]);
+        for original in [&whole, &fractional, &big, &whole] {
+            let once = graft(original, "eggs_left", ProxyOp::Div, 3);
+            let twice = graft(&once, "price", ProxyOp::Mul, 2);
+            for c in &constraints {
+                for g in [original, &once, &twice] {
+                    cache.prepare(original, c);
+                    for id in g.ids() {
+                        for &v in &values {
+                            let mut vals = g.values().to_vec();
+                            vals[id.index()] = v;
+                            let held = cache.holds(original, g, id, &vals, c);
+                            assert_eq!(
+                                held,
+                                holds_with_values(original, g, [id], &vals, c),
+                                "{id} = {v} under {c:?}"
+                            );
+                            outcomes[usize::from(held)] += 1;
+                            for f in [
+                                ProxyFn {
+                                    op: ProxyOp::Div,
+                                    k: n(2),
+                                },
+                                ProxyFn {
+                                    op: ProxyOp::Add,
+                                    k: n(3),
+                                },
+                            ] {
+                                assert_eq!(
+                                    cache.proxy_allowed(original, g, id, &f, v, c),
+                                    proxy_allowed(original, g, id, &f, v, c),
+                                    "{f} on {id} = {v} under {c:?}"
+                                );
+                            }
+                            judged += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            judged > 1000 && outcomes.iter().all(|&k| k > 200),
+            "{judged} {outcomes:?}"
+        );
+    }
+
+    #[test]
     fn unchanged_graph_passes() {
         let g = eggs();
         assert!(check(&g, &g, &Constraints::default()).is_empty());
