@@ -425,6 +425,69 @@ fn undoes_last(g: &Graph, next: &[u32], iv: &Intervention) -> bool {
         }
 }
 
+/// The vectors [`generate`] works in (each filled afresh before it is read), kept per thread
+/// between curricula so that a curriculum of a small problem does not allocate them anew.
+#[derive(Default)]
+struct Lists {
+    /// The targets of a round (in evaluation order) and, for each, how many changes its
+    /// quantity has had.
+    changes: Vec<usize>,
+    /// The targets of the last resort, with their changes, gathered in the same pass.
+    resort: Vec<(NodeId, usize)>,
+    /// The targets whose quantity was changed least.
+    least: Vec<NodeId>,
+    /// Every target.
+    all: Vec<NodeId>,
+    /// [`fill_next_proxy`]'s table of the current graph.
+    next_proxy: Vec<u32>,
+    /// Per node, how many proxies are stacked on it ([`chain_len`]).
+    stacked: Vec<usize>,
+    /// Per node of the current graph, its base; and the nodes `within_bounds` can fail on.
+    /// A graft keeps both of every node it does not add (a reader of the grafted node that
+    /// is a proxy reads the new proxy, whose base is the grafted node's).
+    bases: Vec<NodeId>,
+    /// See `bases`.
+    watched: Vec<NodeId>,
+    /// The levels of the current graph ([`Graph::levels_into`]).
+    levels: Vec<u32>,
+    /// The distances to the answer ([`fill_down`]).
+    down: Vec<i64>,
+    /// The relevant operations per level.
+    per_level: Vec<u32>,
+    /// [`Graph::metrics_after_graft`]'s scratch (all false between calls).
+    rose: Vec<bool>,
+    /// The sampler's vectors.
+    draw_room: DrawRoom,
+}
+
+impl Lists {
+    /// Room in every list for graphs of up to `nodes` nodes, so that none grows in a round.
+    fn reserve(&mut self, nodes: usize) {
+        fn room<T>(v: &mut Vec<T>, nodes: usize) {
+            v.clear();
+            v.reserve(nodes);
+        }
+        room(&mut self.changes, nodes);
+        room(&mut self.resort, nodes);
+        room(&mut self.least, nodes);
+        room(&mut self.all, nodes);
+        room(&mut self.next_proxy, nodes);
+        room(&mut self.stacked, nodes);
+        room(&mut self.bases, nodes);
+        room(&mut self.watched, nodes);
+        room(&mut self.levels, nodes);
+        room(&mut self.down, nodes);
+        room(&mut self.per_level, nodes);
+        room(&mut self.rose, nodes);
+        self.draw_room.reserve(nodes);
+    }
+}
+
+std::thread_local! {
+    /// The lists of the thread's last curriculum, for the next.
+    static SPARE_LISTS: std::cell::Cell<Option<Lists>> = const { std::cell::Cell::new(None) };
+}
+
 /// Builds `per_problem` chains of `rounds` ever deeper variants of `original`.
 pub fn generate(
     original: &Graph,
@@ -435,25 +498,26 @@ pub fn generate(
     let (sayable, comparer) = crate::verbalize::Sayable::with_comparer(original);
     let compares = sayable.comparable().then_some(&comparer);
     let mut chains = Vec::new();
-    // Lists every round fills again, with room for the last round's graph (each round's
-    // graph is one node larger).
+    // Lists every round fills again (kept per thread between curricula), with room for the
+    // last round's graph (each round's graph is one node larger).
     let room = original.len() + cfg.rounds as usize;
-    // The targets of a round (in evaluation order) and, for each, how many changes its
-    // quantity has had.
-    let mut changes: Vec<usize> = Vec::with_capacity(room);
-    // The targets of the last resort, with their changes, gathered in the same pass.
-    let mut resort: Vec<(NodeId, usize)> = Vec::with_capacity(room);
-    let mut least: Vec<NodeId> = Vec::with_capacity(room);
-    let mut all: Vec<NodeId> = Vec::with_capacity(room);
-    let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
-    // Per node, how many proxies are stacked on it (`chain_len`).
-    let mut stacked: Vec<usize> = Vec::with_capacity(room);
-    // Per node of the current graph, its base; and the nodes `within_bounds` can fail on.
-    // A graft keeps both of every node it does not add (a reader of the grafted node that
-    // is a proxy reads the new proxy, whose base is the grafted node's).
-    let mut bases: Vec<NodeId> = Vec::with_capacity(room);
-    let mut watched: Vec<NodeId> = Vec::with_capacity(room);
-    let mut draw_room = DrawRoom::take(room);
+    let mut lists = SPARE_LISTS.with(|spare| spare.take()).unwrap_or_default();
+    lists.reserve(room);
+    let Lists {
+        changes,
+        resort,
+        least,
+        all,
+        next_proxy,
+        stacked,
+        bases,
+        watched,
+        levels,
+        down,
+        per_level,
+        rose,
+        draw_room,
+    } = &mut lists;
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -462,29 +526,26 @@ pub fn generate(
         let mut stopped = None;
         // The levels of the current graph: worked out once per graph, for the path of the
         // next round and the metrics of the variant.
-        let mut levels = Vec::with_capacity(room);
-        original.levels_into(&mut levels);
+        original.levels_into(levels);
         // Likewise the distances to the answer (which also mark the nodes it depends on), the
         // relevant operations per level and the metrics, each kept up to date from graft to
         // graft.
-        let mut down = Vec::with_capacity(room);
-        let mut per_level = Vec::with_capacity(room);
-        let mut rose = Vec::with_capacity(room);
-        let mut metrics = original.metrics_down_and_levels(&levels, &mut down, &mut per_level);
-        fill_watched(&sayable, original, &mut bases, &mut watched);
-        fill_next_proxy(original, &mut next_proxy);
+        rose.clear();
+        let mut metrics = original.metrics_down_and_levels(levels, down, per_level);
+        fill_watched(&sayable, original, bases, watched);
+        fill_next_proxy(original, next_proxy);
         // Whether the table holds an entry for several proxies.
         let mut many_proxies = next_proxy.contains(&MANY_PROXIES);
-        fill_chains(original, &next_proxy, &mut stacked);
+        fill_chains(original, &next_proxy, stacked);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = bases[current.answer().index()];
             debug_assert!({
-                let mut all = Vec::new();
-                fill_next_proxy(current, &mut all);
-                all == next_proxy
+                let mut full = Vec::new();
+                fill_next_proxy(current, &mut full);
+                full == *next_proxy
             });
             debug_assert!(current
                 .ids()
@@ -567,7 +628,7 @@ pub fn generate(
             if mixed {
                 least.extend(
                     all.iter()
-                        .zip(&changes)
+                        .zip(changes.iter())
                         .filter(|&(_, &n)| n == fewest)
                         .map(|(&id, _)| id),
                 );
@@ -621,7 +682,7 @@ pub fn generate(
                         &sc,
                         &cfg.constraints,
                         &mut rng,
-                        &mut draw_room,
+                        draw_room,
                     ));
                     // Drawn again (the last draw is kept if all are poor): a change that
                     // undoes the one before it (`× 3` after `÷ 3`) reads as noise, one past
@@ -679,9 +740,9 @@ pub fn generate(
                 break;
             }
             operations.push(intervention);
-            chains_after_graft(&graph, &next_proxy, many_proxies, &mut stacked, added);
+            chains_after_graft(&graph, &next_proxy, many_proxies, stacked, added);
             // In place, a table with no entry for several proxies keeps none.
-            let in_place = next_proxy_after_graft(&graph, &mut next_proxy, added);
+            let in_place = next_proxy_after_graft(&graph, next_proxy, added);
             many_proxies = (many_proxies || !in_place) && next_proxy.contains(&MANY_PROXIES);
             match base_of_added(&graph, &bases, added) {
                 Some(u) => {
@@ -690,22 +751,15 @@ pub fn generate(
                         watched.push(added);
                     }
                 }
-                None => fill_watched(&sayable, &graph, &mut bases, &mut watched),
+                None => fill_watched(&sayable, &graph, bases, watched),
             }
             // A graft adds one node, the last: only the levels from it on move.
-            metrics = graph.metrics_after_graft(
-                &mut levels,
-                &mut down,
-                &mut per_level,
-                &mut rose,
-                metrics,
-                added,
-            );
+            metrics = graph.metrics_after_graft(levels, down, per_level, rose, metrics, added);
             debug_assert_eq!(metrics, graph.metrics());
             debug_assert!({
-                let mut all = Vec::new();
-                fill_down(&graph, &mut all);
-                all == down
+                let mut full = Vec::new();
+                fill_down(&graph, &mut full);
+                full == *down
             });
             variants.push(Variant {
                 source_id: source_id.to_string(),
@@ -724,7 +778,7 @@ pub fn generate(
             stopped,
         });
     }
-    draw_room.give_back();
+    SPARE_LISTS.with(|spare| spare.set(Some(lists)));
     Ok(chains)
 }
 

@@ -179,27 +179,9 @@ pub(crate) struct DrawRoom {
 }
 
 impl DrawRoom {
-    /// A room for graphs of up to `nodes` nodes, so that no vector grows while drawing: the
-    /// one this thread's last caller gave back ([`DrawRoom::give_back`]), when there is one
-    /// (a curriculum of a small problem costs little more than the room's allocations).
-    pub(crate) fn take(nodes: usize) -> Self {
-        match SPARE_ROOM.with(|spare| spare.take()) {
-            Some(mut room) => {
-                room.reserve(nodes);
-                room
-            }
-            None => DrawRoom::with_capacity(nodes),
-        }
-    }
-
-    /// Keeps this room for the thread's next [`DrawRoom::take`].
-    pub(crate) fn give_back(self) {
-        SPARE_ROOM.with(|spare| spare.set(Some(self)));
-    }
-
     /// Empties every vector (what an earlier caller left), with room for graphs of up to
     /// `nodes` nodes.
-    fn reserve(&mut self, nodes: usize) {
+    pub(crate) fn reserve(&mut self, nodes: usize) {
         self.candidates.clear();
         self.candidates.reserve(nodes);
         self.values.clear();
@@ -214,28 +196,6 @@ impl DrawRoom {
         self.cascade.clear();
         self.cascade.reserve(nodes);
     }
-
-    /// Room for graphs of up to `nodes` nodes, so that no vector grows while drawing.
-    pub(crate) fn with_capacity(nodes: usize) -> Self {
-        DrawRoom {
-            candidates: Vec::with_capacity(nodes),
-            values: Vec::with_capacity(nodes),
-            scratch: Scratch {
-                changed: Vec::with_capacity(nodes),
-                args: Vec::with_capacity(8),
-                desc: Vec::with_capacity(nodes),
-                mark: Vec::with_capacity(nodes),
-                desc_of: None,
-            },
-            cascade: Vec::with_capacity(nodes),
-            rules: RuleCache::default(),
-        }
-    }
-}
-
-std::thread_local! {
-    /// The room of the thread's last curriculum, for the next ([`DrawRoom::take`]).
-    static SPARE_ROOM: std::cell::Cell<Option<DrawRoom>> = const { std::cell::Cell::new(None) };
 }
 
 /// What [`sample_draw`] draws: a [`SampleConfig`] whose targets are borrowed.
