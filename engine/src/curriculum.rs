@@ -536,7 +536,7 @@ pub fn generate(
         fill_next_proxy(original, next_proxy);
         // Whether the table holds an entry for several proxies.
         let mut many_proxies = next_proxy.contains(&MANY_PROXIES);
-        fill_chains(original, &next_proxy, stacked);
+        fill_chains(original, next_proxy, stacked);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
@@ -549,7 +549,7 @@ pub fn generate(
             });
             debug_assert!(current
                 .ids()
-                .all(|u| stacked[u.index()] == chain_len(current, &next_proxy, u)));
+                .all(|u| stacked[u.index()] == chain_len(current, next_proxy, u)));
             let answer_chain = stacked[answer_base.index()];
             // Only changes the offline text can say well: the nodes of the critical path whose
             // quantity can be changed in words, each with how many changes its quantity has
@@ -560,7 +560,7 @@ pub fn generate(
             // The fewest changes among the targets, and whether some have more.
             let (mut fewest, mut mixed) = (usize::MAX, false);
             {
-                let on_path = critical_test(current, &levels, &down);
+                let on_path = critical_test(current, levels, down);
                 for &id in current.order() {
                     if !on_path(&id) {
                         continue;
@@ -589,7 +589,7 @@ pub fn generate(
             }
             debug_assert!({
                 let mut path = Vec::new();
-                critical_path_into(current, &levels, &down, &mut path);
+                critical_path_into(current, levels, down, &mut path);
                 let counted: Vec<(NodeId, usize, bool)> = path
                     .iter()
                     .map(|&id| {
@@ -646,15 +646,15 @@ pub fn generate(
                 tiers += 1;
             }
             if !least.is_empty() {
-                tries[tiers] = &least;
+                tries[tiers] = least;
                 tiers += 1;
             }
-            tries[tiers] = &all;
+            tries[tiers] = all;
             tiers += 1;
             // The node a graft adds (the last of the new graph).
             let added = NodeId(current.len() as u32);
             let within_bounds = |graph: &Graph| {
-                let fast = within_bounds_after(&sayable, graph, &bases, &watched, added);
+                let fast = within_bounds_after(&sayable, graph, bases, watched, added);
                 debug_assert_eq!(fast, sayable.within_bounds(graph));
                 fast
             };
@@ -666,7 +666,7 @@ pub fn generate(
                 let comparing = compare_first && tier == 0;
                 // A change that undoes the one before it is poor whatever its graph: that graph
                 // is built only if the draw is kept (below).
-                let undoes = |iv: &Intervention| undoes_last(current, &next_proxy, iv);
+                let undoes = |iv: &Intervention| undoes_last(current, next_proxy, iv);
                 let sc = Draw {
                     kind: SampleKind::Graft,
                     max_draws: MAX_DRAWS,
@@ -719,7 +719,7 @@ pub fn generate(
                     ..
                 }) => Ok((intervention, graph)),
                 Ok(Drawn { intervention, .. }) => {
-                    build_refused(current, &intervention, &draw_room).map(|g| (intervention, g))
+                    build_refused(current, &intervention, draw_room).map(|g| (intervention, g))
                 }
                 Err(e) => Err(e),
             };
@@ -740,11 +740,11 @@ pub fn generate(
                 break;
             }
             operations.push(intervention);
-            chains_after_graft(&graph, &next_proxy, many_proxies, stacked, added);
+            chains_after_graft(&graph, next_proxy, many_proxies, stacked, added);
             // In place, a table with no entry for several proxies keeps none.
             let in_place = next_proxy_after_graft(&graph, next_proxy, added);
             many_proxies = (many_proxies || !in_place) && next_proxy.contains(&MANY_PROXIES);
-            match base_of_added(&graph, &bases, added) {
+            match base_of_added(&graph, bases, added) {
                 Some(u) => {
                     bases.push(u);
                     if sayable.watches(added, u) {
