@@ -606,13 +606,10 @@ impl RuleCache {
             self.plans.clear();
         }
         if self.plans.len() < original.len() {
-            // Slots no value matches (a fraction with denominator 0 is never made), filled
-            // when first needed.
-            let blank = Plan {
-                o: Number::UNSET,
-                ..Plan::new(c, Number::ZERO)
-            };
-            self.plans.resize(original.len(), blank);
+            // Each new slot holds the plan of 0 (a node of another value gets its own when
+            // first needed).
+            self.plans
+                .resize(original.len(), Plan::new(c, Number::ZERO));
         }
     }
 

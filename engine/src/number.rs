@@ -43,9 +43,6 @@ impl Number {
     pub const ZERO: Number = Number { num: 0, den: 1 };
     /// One.
     pub const ONE: Number = Number { num: 1, den: 1 };
-    /// A value no computation gives (denominator 0), equal to no other: the mark of a slot
-    /// not filled yet.
-    pub(crate) const UNSET: Number = Number { num: 0, den: 0 };
 
     /// The integer `n`.
     pub const fn int(n: i128) -> Number {
