@@ -456,6 +456,228 @@ pub(crate) fn holds_with_values(
     true
 }
 
+/// What the rules of one [`Constraints`] ask of a value of a node whose original value is `o`
+/// ([`judge`] worked out once per original node): a whole value breaks no division, integer
+/// or decimals rule, so only zero, the sign and the magnitude are left to test; a fraction
+/// where the original is whole breaks the integer rule.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    /// The original value the plan was made for (a slot whose original differs is made again).
+    o: Number,
+    /// Zero breaks a rule (the original is a whole count above zero, and values are natural).
+    zero_fails: bool,
+    /// A negative value breaks a rule (the original is not negative).
+    negative_fails: bool,
+    /// Any fraction breaks a rule (the original is whole, and values must stay whole).
+    fraction_fails: bool,
+    /// The original is a fraction: a fraction that terminates breaks no division or integer
+    /// rule, only (besides the sign and the magnitude) the decimals one.
+    fraction_judged: bool,
+    /// The most decimals a fraction may have (`u32::MAX`: no limit), when the original is a
+    /// fraction.
+    places: u32,
+    /// The magnitude rule for whole values.
+    band: Band,
+    /// The largest factor allowed (for [`magnitude`] where `band` does not settle it).
+    factor: Number,
+}
+
+/// [`Plan`]'s magnitude rule.
+#[derive(Debug, Clone, Copy)]
+enum Band {
+    /// No magnitude rule.
+    Free,
+    /// The original `|o|` and the factor `k` are whole and within 64 and 32 bits: a whole
+    /// value `n` within 64 bits is above when `|n| > max(|o|, 1)·k` (`upper`) and below when
+    /// `o ≠ 0`, `k ≠ 0` and `|n|·k < |o|` ([`magnitude`]'s first test).
+    Whole { o: u128, upper: u128, k: u128 },
+    /// Any other: [`magnitude`].
+    Exact,
+}
+
+impl Plan {
+    #[cold]
+    fn new(c: &Constraints, o: Number) -> Plan {
+        let band = match c.max_factor {
+            None => Band::Free,
+            Some(f) => {
+                let small = o
+                    .to_integer()
+                    .and_then(|o| u64::try_from(o.unsigned_abs()).ok())
+                    .zip(f.to_integer().and_then(|k| u32::try_from(k).ok()));
+                match small {
+                    Some((o, k)) => {
+                        let (o, k) = (u128::from(o), u128::from(k));
+                        Band::Whole {
+                            o,
+                            upper: o.max(1) * k,
+                            k,
+                        }
+                    }
+                    None => Band::Exact,
+                }
+            }
+        };
+        Plan {
+            o,
+            zero_fails: c.natural && o.is_integer() && !o.is_negative() && !o.is_zero(),
+            negative_fails: c.non_negative && !o.is_negative(),
+            fraction_fails: c.integers && o.is_integer(),
+            fraction_judged: !o.is_integer(),
+            // What `judge` allows: no more than the original's places, or two.
+            places: match decimals(o) {
+                Some(had) if c.natural && had <= 2 => had.max(2),
+                _ => u32::MAX,
+            },
+            band,
+            factor: c.max_factor.unwrap_or(Number::ONE),
+        }
+    }
+
+    /// Whether `v` passes, when the plan settles it (`None`: the full rules are needed).
+    #[inline(always)]
+    fn holds(&self, v: Number) -> Option<bool> {
+        let Some(n) = v.to_integer() else {
+            return if self.fraction_fails {
+                Some(false)
+            } else if self.fraction_judged {
+                self.holds_fraction(v)
+            } else {
+                None
+            };
+        };
+        if (n == 0 && self.zero_fails) || (n < 0 && self.negative_fails) {
+            return Some(false);
+        }
+        Some(match self.band {
+            Band::Free => true,
+            Band::Whole { o, upper, k } => match u64::try_from(n.unsigned_abs()) {
+                Ok(n) => {
+                    let n = u128::from(n);
+                    n <= upper && !(o != 0 && k != 0 && n * k < o)
+                }
+                Err(_) => matches!(magnitude(self.o, v, self.factor), Magnitude::Within),
+            },
+            Band::Exact => matches!(magnitude(self.o, v, self.factor), Magnitude::Within),
+        })
+    }
+}
+
+impl Plan {
+    /// [`Plan::holds`] of a fraction `v` when the original is a fraction too: `None` for a
+    /// fraction that does not terminate (or whose decimals cannot be counted), which the
+    /// division rule judges by what the node does.
+    #[inline(never)]
+    fn holds_fraction(&self, v: Number) -> Option<bool> {
+        let places = decimals(v)?;
+        if (self.negative_fails && v.is_negative()) || places > self.places {
+            return Some(false);
+        }
+        Some(match self.band {
+            Band::Free => true,
+            // (`magnitude` of a fraction goes straight to this.)
+            Band::Whole { .. } | Band::Exact => matches!(
+                magnitude_fractions(self.o, v, self.factor),
+                Magnitude::Within
+            ),
+        })
+    }
+}
+
+/// [`holds_with_values`] and [`proxy_allowed`] for a sampler that checks the same few nodes
+/// of one original again and again, under one [`Constraints`]: what the rules ask of a node's
+/// value is worked out per original node the first time it is needed ([`Plan`]), so that a
+/// whole value (nearly every one) is judged by a few comparisons; any value the plan does not
+/// settle is judged by the full rules.
+#[derive(Debug, Default)]
+pub(crate) struct RuleCache {
+    /// The constraints the plans are for.
+    c: Option<Constraints>,
+    /// Per node of the original, its plan (checked against the node's value before use).
+    plans: Vec<Plan>,
+}
+
+impl RuleCache {
+    /// Readies the cache for `c` and the nodes of `original` (forgetting the plans of other
+    /// constraints).
+    pub(crate) fn prepare(&mut self, original: &Graph, c: &Constraints) {
+        if self.c.as_ref() != Some(c) {
+            self.c = Some(c.clone());
+            self.plans.clear();
+        }
+        if self.plans.len() < original.len() {
+            // Each new slot holds the plan of 0 (a node of another value gets its own when
+            // first needed).
+            self.plans
+                .resize(original.len(), Plan::new(c, Number::ZERO));
+        }
+    }
+
+    /// What the plan of original node `r` says of `v`.
+    #[inline(always)]
+    fn quick(&mut self, original: &Graph, c: &Constraints, r: NodeId, v: Number) -> Option<bool> {
+        let o = original.value(r);
+        let slot = &mut self.plans[r.index()];
+        if slot.o != o {
+            *slot = Plan::new(c, o);
+        }
+        slot.holds(v)
+    }
+
+    /// [`holds_with_values`] of the one node `id` (after [`RuleCache::prepare`] with
+    /// `original` and `c`).
+    #[inline]
+    pub(crate) fn holds(
+        &mut self,
+        original: &Graph,
+        g: &Graph,
+        id: NodeId,
+        values: &[Number],
+        c: &Constraints,
+    ) -> bool {
+        debug_assert_eq!(self.c.as_ref(), Some(c));
+        let fast = match reference(original, g, id) {
+            Some(r) => self.quick(original, c, r, values[id.index()]),
+            None => None,
+        };
+        match fast {
+            Some(ok) => {
+                debug_assert_eq!(
+                    ok,
+                    holds_with_values(original, g, std::iter::once(id), values, c)
+                );
+                ok
+            }
+            None => holds_with_values(original, g, std::iter::once(id), values, c),
+        }
+    }
+
+    /// [`proxy_allowed`] (after [`RuleCache::prepare`] with `original` and `c`).
+    #[inline]
+    pub(crate) fn proxy_allowed(
+        &mut self,
+        original: &Graph,
+        current: &Graph,
+        t: NodeId,
+        f: &crate::ProxyFn,
+        value: Number,
+        c: &Constraints,
+    ) -> bool {
+        debug_assert_eq!(self.c.as_ref(), Some(c));
+        let fast = match reference(original, current, t) {
+            Some(r) => self.quick(original, c, r, value),
+            None => None,
+        };
+        match fast {
+            Some(ok) => {
+                debug_assert_eq!(ok, proxy_allowed(original, current, t, f, value, c));
+                ok
+            }
+            None => proxy_allowed(original, current, t, f, value, c),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,6 +792,109 @@ mod tests {
 
     fn n(v: i128) -> Number {
         Number::int(v)
+    }
+
+    #[test]
+    fn the_rule_cache_judges_as_the_full_rules() {
+        // Originals with whole and fractional values, graphs derived from them with proxies
+        // stacked (a `÷` among them), and one cache kept across them all: each original's
+        // plans are made again where its values differ.
+        let whole = eggs();
+        let price = whole.find("price").unwrap();
+        let set = |g: &Graph, value: Number| {
+            intervene(g, &Intervention::SetInput { node: price, value })
+                .unwrap()
+                .0
+        };
+        let fractional = set(&whole, Number::ratio(5, 2).unwrap());
+        let big = set(&whole, n(i128::from(u64::MAX) * 4));
+        let graft = |g: &Graph, name: &str, op: ProxyOp, k: i128| {
+            let node = g.find(name).unwrap();
+            intervene(
+                g,
+                &Intervention::Graft {
+                    node,
+                    f: ProxyFn { op, k: n(k) },
+                },
+            )
+            .unwrap()
+            .0
+        };
+        let values = [
+            n(-5),
+            n(0),
+            n(1),
+            n(7),
+            n(16),
+            n(200),
+            n(i128::from(u64::MAX) + 3),
+            n(-(1i128 << 100)),
+            Number::ratio(1, 2).unwrap(),
+            Number::ratio(5, 2).unwrap(),
+            Number::ratio(-17, 8).unwrap(),
+            Number::ratio(1, 3).unwrap(),
+            Number::ratio(7, 1000).unwrap(),
+            Number::ratio(i128::from(u64::MAX), 4).unwrap(),
+        ];
+        let constraints = [
+            Constraints::default(),
+            Constraints::none(),
+            Constraints {
+                integers: false,
+                max_factor: Some(Number::ratio(3, 2).unwrap()),
+                ..Constraints::default()
+            },
+            Constraints {
+                exact_division: false,
+                max_factor: Some(n(1i128 << 40)),
+                ..Constraints::default()
+            },
+        ];
+        let mut cache = RuleCache::default();
+        let (mut judged, mut outcomes) = (0, [0; 2]);
+        for original in [&whole, &fractional, &big, &whole] {
+            let once = graft(original, "eggs_left", ProxyOp::Div, 3);
+            let twice = graft(&once, "price", ProxyOp::Mul, 2);
+            for c in &constraints {
+                for g in [original, &once, &twice] {
+                    cache.prepare(original, c);
+                    for id in g.ids() {
+                        for &v in &values {
+                            let mut vals = g.values().to_vec();
+                            vals[id.index()] = v;
+                            let held = cache.holds(original, g, id, &vals, c);
+                            assert_eq!(
+                                held,
+                                holds_with_values(original, g, [id], &vals, c),
+                                "{id} = {v} under {c:?}"
+                            );
+                            outcomes[usize::from(held)] += 1;
+                            for f in [
+                                ProxyFn {
+                                    op: ProxyOp::Div,
+                                    k: n(2),
+                                },
+                                ProxyFn {
+                                    op: ProxyOp::Add,
+                                    k: n(3),
+                                },
+                            ] {
+                                assert_eq!(
+                                    cache.proxy_allowed(original, g, id, &f, v, c),
+                                    proxy_allowed(original, g, id, &f, v, c),
+                                    "{f} on {id} = {v} under {c:?}"
+                                );
+                            }
+                            judged += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            judged > 1000 && outcomes.iter().all(|&k| k > 200),
+            "{judged} {outcomes:?}"
+        );
     }
 
     #[test]

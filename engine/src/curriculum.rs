@@ -176,14 +176,29 @@ fn fill_down(g: &Graph, down: &mut Vec<i64>) {
 /// [`critical_path`] into `path` (emptied first), given the graph's [`Graph::levels`] and
 /// [`fill_down`]'s distances.
 fn critical_path_into(g: &Graph, levels: &[u32], down: &[i64], path: &mut Vec<NodeId>) {
-    let depth = levels[g.answer().index()] as i64;
     // Room for every node at once (a filtered collect would grow the vector step by step).
     path.clear();
     path.reserve(g.len());
-    path.extend(g.order().iter().copied().filter(|id| {
+    path.extend(
+        g.order()
+            .iter()
+            .copied()
+            .filter(critical_test(g, levels, down)),
+    );
+}
+
+/// Whether a node of `g` is on a longest source→answer path (what [`critical_path`] lists),
+/// given the graph's [`Graph::levels`] and [`fill_down`]'s distances.
+fn critical_test<'a>(
+    g: &Graph,
+    levels: &'a [u32],
+    down: &'a [i64],
+) -> impl Fn(&NodeId) -> bool + 'a {
+    let depth = i64::from(levels[g.answer().index()]);
+    move |id: &NodeId| {
         let d = down[id.index()];
-        d != i64::MIN && levels[id.index()] as i64 + d == depth
-    }));
+        d != i64::MIN && i64::from(levels[id.index()]) + d == depth
+    }
 }
 
 /// Fills `bases` with, per node of `g`, its [`crate::verbalize::names::base`] (the quantity a
@@ -274,8 +289,9 @@ fn fill_next_proxy(g: &Graph, next: &mut Vec<u32>) {
 /// [`fill_next_proxy`]'s table of `graph`, given `next`, that of the graph it was before the
 /// proxy `added` (its last node) was grafted in: every reader of the grafted node `t` reads the
 /// proxy instead, so the proxy takes over `t`'s entry and is `t`'s one proxy. Filled in full
-/// when `added` is not such a proxy.
-fn next_proxy_after_graft(graph: &Graph, next: &mut Vec<u32>, added: NodeId) {
+/// when `added` is not such a proxy. True when updated in place (the proxy then names no
+/// [`MANY_PROXIES`] entry that was not there before).
+fn next_proxy_after_graft(graph: &Graph, next: &mut Vec<u32>, added: NodeId) -> bool {
     let node = graph.get(added).ok();
     match node.map(|n| (&n.kind, n.operands.first())) {
         Some((NodeKind::Proxy { .. }, Some(&t)))
@@ -285,8 +301,12 @@ fn next_proxy_after_graft(graph: &Graph, next: &mut Vec<u32>, added: NodeId) {
         {
             next.push(next[t.index()]);
             next[t.index()] = added.0;
+            true
         }
-        _ => fill_next_proxy(graph, next),
+        _ => {
+            fill_next_proxy(graph, next);
+            false
+        }
     }
 }
 
@@ -329,8 +349,16 @@ fn fill_chains(g: &Graph, next: &[u32], chains: &mut Vec<usize>) {
 /// the proxy's chain is its operand's old one, and each node whose chain ran through the
 /// operand (the operand, and down its first operands while each is the one proxy reading the
 /// one below) has one more. Filled in full where a node has several proxies (a chain then
-/// follows the graph's readers) or `added` is not such a proxy.
-fn chains_after_graft(graph: &Graph, next: &[u32], chains: &mut Vec<usize>, added: NodeId) {
+/// follows the graph's readers) or `added` is not such a proxy. `many` tells whether `next`
+/// holds a [`MANY_PROXIES`] entry.
+fn chains_after_graft(
+    graph: &Graph,
+    next: &[u32],
+    many: bool,
+    chains: &mut Vec<usize>,
+    added: NodeId,
+) {
+    debug_assert_eq!(many, next.contains(&MANY_PROXIES));
     let i = added.index();
     let node = graph.get(added).ok();
     let t = match node.map(|n| (&n.kind, n.operands.first())) {
@@ -339,7 +367,7 @@ fn chains_after_graft(graph: &Graph, next: &[u32], chains: &mut Vec<usize>, adde
                 && next.len() == i
                 && chains.len() == i
                 && t.index() < i
-                && !next.contains(&MANY_PROXIES) =>
+                && !many =>
         {
             t
         }
@@ -397,6 +425,69 @@ fn undoes_last(g: &Graph, next: &[u32], iv: &Intervention) -> bool {
         }
 }
 
+/// The vectors [`generate`] works in (each filled afresh before it is read), kept per thread
+/// between curricula so that a curriculum of a small problem does not allocate them anew.
+#[derive(Default)]
+struct Lists {
+    /// The targets of a round (in evaluation order) and, for each, how many changes its
+    /// quantity has had.
+    changes: Vec<usize>,
+    /// The targets of the last resort, with their changes, gathered in the same pass.
+    resort: Vec<(NodeId, usize)>,
+    /// The targets whose quantity was changed least.
+    least: Vec<NodeId>,
+    /// Every target.
+    all: Vec<NodeId>,
+    /// [`fill_next_proxy`]'s table of the current graph.
+    next_proxy: Vec<u32>,
+    /// Per node, how many proxies are stacked on it ([`chain_len`]).
+    stacked: Vec<usize>,
+    /// Per node of the current graph, its base; and the nodes `within_bounds` can fail on.
+    /// A graft keeps both of every node it does not add (a reader of the grafted node that
+    /// is a proxy reads the new proxy, whose base is the grafted node's).
+    bases: Vec<NodeId>,
+    /// See `bases`.
+    watched: Vec<NodeId>,
+    /// The levels of the current graph ([`Graph::levels_into`]).
+    levels: Vec<u32>,
+    /// The distances to the answer ([`fill_down`]).
+    down: Vec<i64>,
+    /// The relevant operations per level.
+    per_level: Vec<u32>,
+    /// [`Graph::metrics_after_graft`]'s scratch (all false between calls).
+    rose: Vec<bool>,
+    /// The sampler's vectors.
+    draw_room: DrawRoom,
+}
+
+impl Lists {
+    /// Room in every list for graphs of up to `nodes` nodes, so that none grows in a round.
+    fn reserve(&mut self, nodes: usize) {
+        fn room<T>(v: &mut Vec<T>, nodes: usize) {
+            v.clear();
+            v.reserve(nodes);
+        }
+        room(&mut self.changes, nodes);
+        room(&mut self.resort, nodes);
+        room(&mut self.least, nodes);
+        room(&mut self.all, nodes);
+        room(&mut self.next_proxy, nodes);
+        room(&mut self.stacked, nodes);
+        room(&mut self.bases, nodes);
+        room(&mut self.watched, nodes);
+        room(&mut self.levels, nodes);
+        room(&mut self.down, nodes);
+        room(&mut self.per_level, nodes);
+        room(&mut self.rose, nodes);
+        self.draw_room.reserve(nodes);
+    }
+}
+
+std::thread_local! {
+    /// The lists of the thread's last curriculum, for the next.
+    static SPARE_LISTS: std::cell::Cell<Option<Lists>> = const { std::cell::Cell::new(None) };
+}
+
 /// Builds `per_problem` chains of `rounds` ever deeper variants of `original`.
 pub fn generate(
     original: &Graph,
@@ -407,23 +498,26 @@ pub fn generate(
     let (sayable, comparer) = crate::verbalize::Sayable::with_comparer(original);
     let compares = sayable.comparable().then_some(&comparer);
     let mut chains = Vec::new();
-    // Lists every round fills again, with room for the last round's graph (each round's
-    // graph is one node larger).
+    // Lists every round fills again (kept per thread between curricula), with room for the
+    // last round's graph (each round's graph is one node larger).
     let room = original.len() + cfg.rounds as usize;
-    let mut path: Vec<NodeId> = Vec::with_capacity(room);
-    let mut counted: Vec<(NodeId, usize, bool)> = Vec::with_capacity(room);
-    let mut targets: Vec<(NodeId, usize)> = Vec::with_capacity(room);
-    let mut least: Vec<NodeId> = Vec::with_capacity(room);
-    let mut all: Vec<NodeId> = Vec::with_capacity(room);
-    let mut next_proxy: Vec<u32> = Vec::with_capacity(room);
-    // Per node, how many proxies are stacked on it (`chain_len`).
-    let mut stacked: Vec<usize> = Vec::with_capacity(room);
-    // Per node of the current graph, its base; and the nodes `within_bounds` can fail on.
-    // A graft keeps both of every node it does not add (a reader of the grafted node that
-    // is a proxy reads the new proxy, whose base is the grafted node's).
-    let mut bases: Vec<NodeId> = Vec::with_capacity(room);
-    let mut watched: Vec<NodeId> = Vec::with_capacity(room);
-    let mut draw_room = DrawRoom::with_capacity(room);
+    let mut lists = SPARE_LISTS.with(|spare| spare.take()).unwrap_or_default();
+    lists.reserve(room);
+    let Lists {
+        changes,
+        resort,
+        least,
+        all,
+        next_proxy,
+        stacked,
+        bases,
+        watched,
+        levels,
+        down,
+        per_level,
+        rose,
+        draw_room,
+    } = &mut lists;
     for index in 0..cfg.per_problem {
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -432,59 +526,95 @@ pub fn generate(
         let mut stopped = None;
         // The levels of the current graph: worked out once per graph, for the path of the
         // next round and the metrics of the variant.
-        let mut levels = Vec::with_capacity(room);
-        original.levels_into(&mut levels);
+        original.levels_into(levels);
         // Likewise the distances to the answer (which also mark the nodes it depends on), the
         // relevant operations per level and the metrics, each kept up to date from graft to
         // graft.
-        let mut down = Vec::with_capacity(room);
-        let mut per_level = Vec::with_capacity(room);
-        let mut rose = Vec::with_capacity(room);
-        let mut metrics = original.metrics_down_and_levels(&levels, &mut down, &mut per_level);
-        fill_watched(&sayable, original, &mut bases, &mut watched);
-        fill_next_proxy(original, &mut next_proxy);
-        fill_chains(original, &next_proxy, &mut stacked);
+        rose.clear();
+        let mut metrics = original.metrics_down_and_levels(levels, down, per_level);
+        fill_watched(&sayable, original, bases, watched);
+        fill_next_proxy(original, next_proxy);
+        // Whether the table holds an entry for several proxies.
+        let mut many_proxies = next_proxy.contains(&MANY_PROXIES);
+        fill_chains(original, next_proxy, stacked);
         for round in 1..=cfg.rounds {
             let current = variants.last().map_or(original, |v| &v.graph);
-            // Only changes the offline text can say well.
-            critical_path_into(current, &levels, &down, &mut path);
             // A quantity takes at most MAX_STORY changes (a longer story is hard to follow),
             // unless it is the asked-for one.
             let answer_base = bases[current.answer().index()];
             debug_assert!({
-                let mut all = Vec::new();
-                fill_next_proxy(current, &mut all);
-                all == next_proxy
+                let mut full = Vec::new();
+                fill_next_proxy(current, &mut full);
+                full == *next_proxy
             });
             debug_assert!(current
                 .ids()
-                .all(|u| stacked[u.index()] == chain_len(current, &next_proxy, u)));
-            // Per node of the path, how many changes its quantity has had.
-            counted.clear();
-            counted.extend(path.iter().map(|&id| {
-                let u = bases[id.index()];
-                (id, stacked[u.index()], u == answer_base)
-            }));
+                .all(|u| stacked[u.index()] == chain_len(current, next_proxy, u)));
             let answer_chain = stacked[answer_base.index()];
-            targets.clear();
-            targets.extend(
-                counted
+            // Only changes the offline text can say well: the nodes of the critical path whose
+            // quantity can be changed in words, each with how many changes its quantity has
+            // had, in one pass (in evaluation order, the path's).
+            all.clear();
+            changes.clear();
+            resort.clear();
+            // The fewest changes among the targets, and whether some have more.
+            let (mut fewest, mut mixed) = (usize::MAX, false);
+            {
+                let on_path = critical_test(current, levels, down);
+                for &id in current.order() {
+                    if !on_path(&id) {
+                        continue;
+                    }
+                    let u = bases[id.index()];
+                    let n = stacked[u.index()];
+                    if sayable.can_graft_base(u) && (u == answer_base || n < MAX_STORY) {
+                        all.push(id);
+                        changes.push(n);
+                        mixed |= fewest != usize::MAX && n != fewest;
+                        fewest = fewest.min(n);
+                    } else if all.is_empty() && sayable.can_graft_on_answer_base(u) {
+                        // The last resort (when no node above is a target): changes asked
+                        // of the answer, as instructions.
+                        resort.push((id, n));
+                    }
+                }
+            }
+            if all.is_empty() {
+                for &(id, n) in resort.iter() {
+                    all.push(id);
+                    changes.push(n);
+                    mixed |= fewest != usize::MAX && n != fewest;
+                    fewest = fewest.min(n);
+                }
+            }
+            debug_assert!({
+                let mut path = Vec::new();
+                critical_path_into(current, levels, down, &mut path);
+                let counted: Vec<(NodeId, usize, bool)> = path
+                    .iter()
+                    .map(|&id| {
+                        let u = bases[id.index()];
+                        (id, stacked[u.index()], u == answer_base)
+                    })
+                    .collect();
+                let mut targets: Vec<(NodeId, usize)> = counted
                     .iter()
                     .filter(|&&(id, n, asked)| {
                         sayable.can_graft_base(bases[id.index()]) && (asked || n < MAX_STORY)
                     })
-                    .map(|&(id, n, _)| (id, n)),
-            );
-            if targets.is_empty() {
-                // The last resort: changes asked of the answer, as instructions.
-                targets.extend(
-                    counted
+                    .map(|&(id, n, _)| (id, n))
+                    .collect();
+                if targets.is_empty() {
+                    targets = counted
                         .iter()
                         .filter(|&&(id, _, _)| sayable.can_graft_on_answer_base(bases[id.index()]))
-                        .map(|&(id, n, _)| (id, n)),
-                );
-            }
-            if targets.is_empty() {
+                        .map(|&(id, n, _)| (id, n))
+                        .collect();
+                }
+                targets.iter().map(|&(id, _)| id).eq(all.iter().copied())
+                    && targets.iter().map(|&(_, n)| n).eq(changes.iter().copied())
+            });
+            if all.is_empty() {
                 stopped = Some(format!(
                     "round {round}: no input or step on the longest path has a sentence that names it, so no change there could be said in words (the problem offers no place for a graft the text can state)"
                 ));
@@ -492,16 +622,17 @@ pub fn generate(
             }
             // Quantities changed least first: several short stories read better than one long
             // one; then any target.
-            let fewest = targets.iter().map(|&(_, n)| n).min().unwrap_or(0);
+            debug_assert_eq!(Some(fewest), changes.iter().copied().min());
+            debug_assert_eq!(mixed, changes.iter().any(|&n| n != fewest));
             least.clear();
-            least.extend(
-                targets
-                    .iter()
-                    .filter(|&&(_, n)| n == fewest)
-                    .map(|&(id, _)| id),
-            );
-            all.clear();
-            all.extend(targets.iter().map(|&(id, _)| id));
+            if mixed {
+                least.extend(
+                    all.iter()
+                        .zip(changes.iter())
+                        .filter(|&(_, &n)| n == fewest)
+                        .map(|(&id, _)| id),
+                );
+            }
             // The tiers drawn from in turn: the asked-for quantity alone (see below), the
             // quantities changed least, any target.
             let answer_only = [current.answer()];
@@ -514,16 +645,16 @@ pub fn generate(
                 tries[tiers] = &answer_only;
                 tiers += 1;
             }
-            if least.len() < all.len() {
-                tries[tiers] = &least;
+            if !least.is_empty() {
+                tries[tiers] = least;
                 tiers += 1;
             }
-            tries[tiers] = &all;
+            tries[tiers] = all;
             tiers += 1;
             // The node a graft adds (the last of the new graph).
             let added = NodeId(current.len() as u32);
             let within_bounds = |graph: &Graph| {
-                let fast = within_bounds_after(&sayable, graph, &bases, &watched, added);
+                let fast = within_bounds_after(&sayable, graph, bases, watched, added);
                 debug_assert_eq!(fast, sayable.within_bounds(graph));
                 fast
             };
@@ -535,7 +666,7 @@ pub fn generate(
                 let comparing = compare_first && tier == 0;
                 // A change that undoes the one before it is poor whatever its graph: that graph
                 // is built only if the draw is kept (below).
-                let undoes = |iv: &Intervention| undoes_last(current, &next_proxy, iv);
+                let undoes = |iv: &Intervention| undoes_last(current, next_proxy, iv);
                 let sc = Draw {
                     kind: SampleKind::Graft,
                     max_draws: MAX_DRAWS,
@@ -551,7 +682,7 @@ pub fn generate(
                         &sc,
                         &cfg.constraints,
                         &mut rng,
-                        &mut draw_room,
+                        draw_room,
                     ));
                     // Drawn again (the last draw is kept if all are poor): a change that
                     // undoes the one before it (`× 3` after `÷ 3`) reads as noise, one past
@@ -588,7 +719,7 @@ pub fn generate(
                     ..
                 }) => Ok((intervention, graph)),
                 Ok(Drawn { intervention, .. }) => {
-                    build_refused(current, &intervention, &draw_room).map(|g| (intervention, g))
+                    build_refused(current, &intervention, draw_room).map(|g| (intervention, g))
                 }
                 Err(e) => Err(e),
             };
@@ -609,31 +740,26 @@ pub fn generate(
                 break;
             }
             operations.push(intervention);
-            chains_after_graft(&graph, &next_proxy, &mut stacked, added);
-            next_proxy_after_graft(&graph, &mut next_proxy, added);
-            match base_of_added(&graph, &bases, added) {
+            chains_after_graft(&graph, next_proxy, many_proxies, stacked, added);
+            // In place, a table with no entry for several proxies keeps none.
+            let in_place = next_proxy_after_graft(&graph, next_proxy, added);
+            many_proxies = (many_proxies || !in_place) && next_proxy.contains(&MANY_PROXIES);
+            match base_of_added(&graph, bases, added) {
                 Some(u) => {
                     bases.push(u);
                     if sayable.watches(added, u) {
                         watched.push(added);
                     }
                 }
-                None => fill_watched(&sayable, &graph, &mut bases, &mut watched),
+                None => fill_watched(&sayable, &graph, bases, watched),
             }
             // A graft adds one node, the last: only the levels from it on move.
-            metrics = graph.metrics_after_graft(
-                &mut levels,
-                &mut down,
-                &mut per_level,
-                &mut rose,
-                metrics,
-                added,
-            );
+            metrics = graph.metrics_after_graft(levels, down, per_level, rose, metrics, added);
             debug_assert_eq!(metrics, graph.metrics());
             debug_assert!({
-                let mut all = Vec::new();
-                fill_down(&graph, &mut all);
-                all == down
+                let mut full = Vec::new();
+                fill_down(&graph, &mut full);
+                full == *down
             });
             variants.push(Variant {
                 source_id: source_id.to_string(),
@@ -652,6 +778,7 @@ pub fn generate(
             stopped,
         });
     }
+    SPARE_LISTS.with(|spare| spare.set(Some(lists)));
     Ok(chains)
 }
 
@@ -798,7 +925,13 @@ mod tests {
                     fill_next_proxy(&h, &mut all);
                     assert_eq!(after, all, "{t} {f}");
                     let mut longer = stacked.clone();
-                    chains_after_graft(&h, &next, &mut longer, NodeId(g.len() as u32));
+                    chains_after_graft(
+                        &h,
+                        &next,
+                        next.contains(&MANY_PROXIES),
+                        &mut longer,
+                        NodeId(g.len() as u32),
+                    );
                     let mut counted = Vec::new();
                     fill_chains(&h, &all, &mut counted);
                     assert_eq!(longer, counted, "{t} {f}");

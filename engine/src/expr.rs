@@ -173,6 +173,12 @@ pub enum Expr {
     Call(Func, Vec<Expr>),
 }
 
+/// The error of an expression reading an operand slot `i` its node does not have.
+#[cold]
+fn missing_operand(i: u32) -> ArithError {
+    ArithError::NotExact(format!("operand {i} is missing"))
+}
+
 impl Expr {
     /// `a op b`, boxed.
     pub fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
@@ -192,13 +198,9 @@ impl Expr {
     /// Evaluates the expression given the operand values.
     pub fn eval(&self, args: &[Number]) -> ArithResult {
         match self {
-            Expr::Arg(i) => args
-                .get(*i as usize)
-                .copied()
-                .ok_or_else(|| ArithError::NotExact(format!("operand {i} is missing"))),
-            Expr::Lit(n) => Ok(*n),
-            Expr::Neg(e) => e.eval(args)?.neg(),
-            Expr::Bin(op, a, b) => op.apply(a.eval(args)?, b.eval(args)?),
+            Expr::Arg(_) | Expr::Lit(_) => self.eval_here(args),
+            Expr::Neg(e) => e.eval_here(args)?.neg(),
+            Expr::Bin(op, a, b) => op.apply(a.eval_here(args)?, b.eval_here(args)?),
             Expr::Call(f, es) => {
                 let mut vals = Vec::with_capacity(es.len());
                 for e in es {
@@ -206,6 +208,20 @@ impl Expr {
                 }
                 f.apply(&vals)
             }
+        }
+    }
+
+    /// [`Expr::eval`], with an operand or a literal read in place (the leaves of nearly every
+    /// expression) rather than through a call.
+    #[inline(always)]
+    fn eval_here(&self, args: &[Number]) -> ArithResult {
+        match self {
+            Expr::Arg(i) => match args.get(*i as usize) {
+                Some(&v) => Ok(v),
+                None => Err(missing_operand(*i)),
+            },
+            Expr::Lit(n) => Ok(*n),
+            _ => self.eval(args),
         }
     }
 

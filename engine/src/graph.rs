@@ -1829,6 +1829,19 @@ impl MemoKey {
         }
     }
 
+    /// Makes this key `g`'s, in its own vectors.
+    fn refill(&mut self, g: &Graph) {
+        self.question.clone_from(&g.question);
+        self.source.clone_from(&g.source);
+        self.answer = g.answer;
+        self.values.clear();
+        self.values.extend_from_slice(&g.values);
+        self.order.clear();
+        self.order.extend_from_slice(&g.order);
+        self.nodes.clear();
+        self.nodes.extend(g.nodes.iter().cloned());
+    }
+
     /// Whether `g` is [`Graph::identical`] to the graph this key was made of.
     fn matches(&self, g: &Graph) -> bool {
         same_parts(
@@ -1869,10 +1882,18 @@ impl<T: Clone> GraphMemo<T> {
     }
 
     pub(crate) fn put(&mut self, g: &Graph, value: T) {
-        if self.entries.len() == Self::ENTRIES {
-            self.entries.pop();
-        }
-        self.entries.insert(0, (MemoKey::of(g), value));
+        // A full memo forgets its oldest entry, whose key's vectors take `g`'s (no new ones).
+        let key = if self.entries.len() == Self::ENTRIES {
+            self.entries.pop().map(|(mut key, _)| {
+                key.refill(g);
+                key
+            })
+        } else {
+            None
+        };
+        let key = key.unwrap_or_else(|| MemoKey::of(g));
+        debug_assert!(key.matches(g));
+        self.entries.insert(0, (key, value));
     }
 }
 

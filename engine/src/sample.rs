@@ -8,7 +8,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::constraints::{check_nodes, holds_with_values, proxy_allowed, Constraints, Violation};
+#[cfg(test)]
+use crate::constraints::holds_with_values;
+use crate::constraints::{check_nodes, Constraints, RuleCache, Violation};
 use crate::graph::{Graph, NodeId, NodeKind, ProxyFn, ProxyOp, ValueChange};
 use crate::intervene::{graft_graph, graft_with_cascade, intervene, Diff, Intervention};
 use crate::limits::MAX_NODES;
@@ -172,23 +174,27 @@ pub(crate) struct DrawRoom {
     scratch: Scratch,
     /// The value changes of the latest draw.
     cascade: Vec<ValueChange>,
+    /// The constraints' tests of whole values, per node of the original.
+    rules: RuleCache,
 }
 
 impl DrawRoom {
-    /// Room for graphs of up to `nodes` nodes, so that no vector grows while drawing.
-    pub(crate) fn with_capacity(nodes: usize) -> Self {
-        DrawRoom {
-            candidates: Vec::with_capacity(nodes),
-            values: Vec::with_capacity(nodes),
-            scratch: Scratch {
-                changed: Vec::with_capacity(nodes),
-                args: Vec::with_capacity(8),
-                desc: Vec::with_capacity(nodes),
-                mark: Vec::with_capacity(nodes),
-                desc_of: None,
-            },
-            cascade: Vec::with_capacity(nodes),
-        }
+    /// Empties every vector (what an earlier caller left), with room for graphs of up to
+    /// `nodes` nodes.
+    pub(crate) fn reserve(&mut self, nodes: usize) {
+        self.candidates.clear();
+        self.candidates.reserve(nodes);
+        self.values.clear();
+        self.values.reserve(nodes);
+        self.scratch.changed.clear();
+        self.scratch.changed.reserve(nodes);
+        self.scratch.desc.clear();
+        self.scratch.desc.reserve(nodes);
+        self.scratch.mark.clear();
+        self.scratch.mark.reserve(nodes);
+        self.scratch.desc_of = None;
+        self.cascade.clear();
+        self.cascade.reserve(nodes);
     }
 }
 
@@ -222,7 +228,9 @@ pub(crate) fn sample_draw(
         values,
         scratch,
         cascade,
+        rules,
     } = room;
+    rules.prepare(original, c);
     let eligible = |id: NodeId| -> bool {
         let Ok(node) = g.get(id) else { return false };
         match cfg.kind {
@@ -266,7 +274,7 @@ pub(crate) fn sample_draw(
                 let f = draw_proxy(rng, value);
                 // Most rejections come from the proxy's own value: test it before grafting.
                 match f.apply(value) {
-                    Ok(v) if proxy_allowed(original, g, t, &f, v, c) => {
+                    Ok(v) if rules.proxy_allowed(original, g, t, &f, v, c) => {
                         (Intervention::Graft { node: t, f }, v)
                     }
                     Ok(v) => {
@@ -298,6 +306,7 @@ pub(crate) fn sample_draw(
             values,
             cascade,
             scratch,
+            rules,
         ) {
             // A refused graft is returned without its graph (kept for `build_refused` in
             // the room's cascade), unless building it could fail (at the node limit), which
@@ -437,6 +446,7 @@ fn simulate(
     values: &mut [Number],
     cascade: &mut Vec<ValueChange>,
     scratch: &mut Scratch,
+    rules: &mut RuleCache,
 ) -> bool {
     let Scratch {
         changed,
@@ -456,10 +466,7 @@ fn simulate(
     }
     // Each changed node is checked as soon as its value is known (a node's check reads only
     // values before it), so that a draw stops at its first broken rule.
-    let holds = |id: NodeId, values: &[Number]| {
-        holds_with_values(original, g, std::iter::once(id), values, c)
-    };
-    let mut ok = !root_checked || holds(t, values);
+    let mut ok = !root_checked || rules.holds(original, g, t, values, c);
     for &id in desc.iter() {
         if !ok {
             break;
@@ -481,7 +488,7 @@ fn simulate(
                 if v != own {
                     values[id.index()] = v;
                     changed.push(id);
-                    ok = holds(id, values);
+                    ok = rules.holds(original, g, id, values, c);
                 }
             }
             Err(_) => ok = false,
@@ -723,8 +730,10 @@ mod tests {
                                 values,
                                 scratch,
                                 cascade,
+                                rules,
                                 ..
                             } = &mut room;
+                            rules.prepare(&original, &c);
                             let got = simulate(
                                 &original,
                                 g,
@@ -735,6 +744,7 @@ mod tests {
                                 values,
                                 cascade,
                                 scratch,
+                                rules,
                             );
                             assert_eq!(values.as_slice(), g.values(), "values restored");
                             let want = full(&original, g, t, root, root_checked, &c);
