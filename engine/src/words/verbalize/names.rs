@@ -202,52 +202,7 @@ impl Names {
     /// The names from each node's own name: a name two quantities share, or one another name
     /// extends, names neither; a `withheld` name names nothing but counts as shared.
     fn finish(own: Vec<Option<Name>>, withheld: Vec<bool>) -> Names {
-        // A name that another one extends ("the number of books Matias sold" and "… sold on
-        // Wednesday") does not say which one it means.
-        let all: Vec<&str> = own.iter().flatten().map(|n| n.phrase.as_str()).collect();
-        // A name two quantities share names neither.
-        // (Names are few: the equal ones are counted in `all`, not through a hash map.)
-        let shared = |p: &str| all.iter().filter(|&&o| o == p).nth(1).is_some();
-        // Nor does one that differs from another only where one says "he" and the other
-        // "James" ("the amount of money he earns an hour", of his second job, read as his
-        // main job's "… James earns an hour").
-        // (Each name's words are split once, and compared as lists.)
-        let words: Vec<Vec<&str>> = all.iter().map(|a| whitespace_words(a)).collect();
-        let unclear: Vec<&str> = all
-            .iter()
-            .zip(&words)
-            .filter(|(_, wa)| wa.iter().any(|w| is_person_pronoun(w)))
-            .flat_map(|(a, wa)| {
-                all.iter()
-                    .zip(&words)
-                    .filter(move |(_, wb)| same_words_but_a_person(wa, wb))
-                    .flat_map(move |(b, _)| [*a, *b])
-            })
-            .collect();
-        // Nor do two names of what is left of the same things ("the number of slices left",
-        // "the number of slices of cake left"): which of the remainders is meant?
-        // (Each name's `left_of` once, in the order of `all`: the names of `own` in turn.)
-        let left: Vec<Option<&str>> = all.iter().map(|p| left_of(p)).collect();
-        let lefts: Vec<&str> = left.iter().flatten().copied().collect();
-        let mut nth = 0;
-        let named = own
-            .iter()
-            .zip(&withheld)
-            .map(|(slot, &withheld)| {
-                slot.as_ref().is_some_and(|n| {
-                    let p = n.phrase.as_str();
-                    let this_left = left[nth];
-                    nth += 1;
-                    !withheld
-                        && !shared(p)
-                        && !unclear.contains(&p)
-                        && this_left.is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
-                        && !all.iter().any(|o| {
-                            o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
-                        })
-                })
-            })
-            .collect();
+        let named = named_of(&own, &withheld);
         Names {
             named,
             own,
@@ -270,6 +225,124 @@ impl Names {
     pub fn phrase_of(&self, g: &Graph, id: NodeId) -> Option<&str> {
         self.get(base(g, id)).map(|n| n.phrase.as_str())
     }
+}
+
+/// What one own name is compared by in [`named_of`].
+struct Compared<'a> {
+    /// The phrase.
+    phrase: &'a str,
+    /// Its [`left_of`]: what it says is left, if anything.
+    left: Option<&'a str>,
+    /// Its number of words (between whitespace).
+    words: usize,
+    /// Whether one of its words is a personal pronoun ([`is_person_pronoun`]).
+    pronoun: bool,
+    /// Whether an equal name differs from it only where one says "he" and the other "James"
+    /// ([`same_words_but_a_person`]).
+    unclear: bool,
+}
+
+/// Of `phrase`: its number of words (between whitespace), whether one is a personal pronoun
+/// ([`is_person_pronoun`]), and its [`left_of`]. An ASCII phrase whose only whitespace is
+/// spaces (every name [`finish`] writes) is read in one pass over its bytes, and [`left_of`]
+/// is worked out only where a word says "left" or "remaining" (its words split at spaces are
+/// then the words between whitespace, and empty ones); any other phrase word by word.
+fn compared_words(phrase: &str) -> (usize, bool, Option<&str>) {
+    let b = phrase.as_bytes();
+    if !b.iter().all(|&c| c < 0x80 && !matches!(c, b'\t'..=b'\r')) {
+        // Other whitespace, or text that may hold some.
+        let (mut words, mut pronoun) = (0, false);
+        for w in phrase.split_whitespace() {
+            words += 1;
+            pronoun |= is_person_pronoun(w);
+        }
+        return (words, pronoun, left_of(phrase));
+    }
+    let (mut words, mut pronoun, mut left) = (0, false, false);
+    for w in b.split(|&c| c == b' ').filter(|w| !w.is_empty()) {
+        words += 1;
+        pronoun |= matches!(
+            w,
+            b"he"
+                | b"she"
+                | b"they"
+                | b"him"
+                | b"her"
+                | b"his"
+                | b"hers"
+                | b"them"
+                | b"their"
+                | b"theirs"
+        );
+        left |= w == b"left" || w == b"remaining";
+    }
+    (words, pronoun, if left { left_of(phrase) } else { None })
+}
+
+/// Per node, whether its own name (in `own`) names it: a name two quantities share, or one
+/// another name extends, names neither; a `withheld` name names nothing but counts as shared.
+/// (Each name is read once into a [`Compared`], in one list; names are few, so they are
+/// compared pair by pair. A test holds it to the lists it was first written with.)
+fn named_of(own: &[Option<Name>], withheld: &[bool]) -> Vec<bool> {
+    let mut all: Vec<Compared<'_>> = own
+        .iter()
+        .flatten()
+        .map(|n| {
+            let phrase = n.phrase.as_str();
+            let (words, pronoun, left) = compared_words(phrase);
+            Compared {
+                phrase,
+                left,
+                words,
+                pronoun,
+                unclear: false,
+            }
+        })
+        .collect();
+    // A name that differs from another only where one says "he" and the other "James" ("the
+    // amount of money he earns an hour", of his second job, read as his main job's "… James
+    // earns an hour") is unclear, and so is the other. (The relation is symmetric: each pair
+    // is tried once, and only where one of them has a pronoun and both as many words.)
+    for i in 0..all.len() {
+        for j in i + 1..all.len() {
+            let (a, b) = (&all[i], &all[j]);
+            if (a.pronoun || b.pronoun)
+                && a.words == b.words
+                && same_words_but_a_person(&whitespace_words(a.phrase), &whitespace_words(b.phrase))
+            {
+                all[i].unclear = true;
+                all[j].unclear = true;
+            }
+        }
+    }
+    let mut nth = 0;
+    own.iter()
+        .zip(withheld)
+        .map(|(slot, &withheld)| {
+            slot.is_some() && {
+                let c = &all[nth];
+                nth += 1;
+                let p = c.phrase;
+                // A name two quantities share names neither.
+                !withheld
+                    && all.iter().filter(|o| o.phrase == p).nth(1).is_none()
+                    // (An unclear name equal to this one makes it shared: whether this one is
+                    // unclear itself is then moot.)
+                    && !c.unclear
+                    // Nor do two names of what is left of the same things ("the number of
+                    // slices left", "the number of slices of cake left"): which is meant?
+                    && c.left.is_none_or(|k| {
+                        all.iter().filter(|o| o.left == Some(k)).nth(1).is_none()
+                    })
+                    // Nor does a name that another one extends ("the number of books Matias
+                    // sold" and "… sold on Wednesday").
+                    && !all.iter().any(|o| {
+                        let o = o.phrase;
+                        o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
+                    })
+            }
+        })
+        .collect()
 }
 
 /// Which of the pronouns "she" and "he" a text writes as words (any case).
@@ -3540,6 +3613,57 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// [`named_of`] as it was first written (the oracle its test holds it to).
+    fn named_of_lists(own: &[Option<Name>], withheld: &[bool]) -> Vec<bool> {
+        // A name that another one extends ("the number of books Matias sold" and "… sold on
+        // Wednesday") does not say which one it means.
+        let all: Vec<&str> = own.iter().flatten().map(|n| n.phrase.as_str()).collect();
+        // A name two quantities share names neither.
+        // (Names are few: the equal ones are counted in `all`, not through a hash map.)
+        let shared = |p: &str| all.iter().filter(|&&o| o == p).nth(1).is_some();
+        // Nor does one that differs from another only where one says "he" and the other
+        // "James" ("the amount of money he earns an hour", of his second job, read as his
+        // main job's "… James earns an hour").
+        // (Each name's words are split once, and compared as lists.)
+        let words: Vec<Vec<&str>> = all.iter().map(|a| whitespace_words(a)).collect();
+        let unclear: Vec<&str> = all
+            .iter()
+            .zip(&words)
+            .filter(|(_, wa)| wa.iter().any(|w| is_person_pronoun(w)))
+            .flat_map(|(a, wa)| {
+                all.iter()
+                    .zip(&words)
+                    .filter(move |(_, wb)| same_words_but_a_person(wa, wb))
+                    .flat_map(move |(b, _)| [*a, *b])
+            })
+            .collect();
+        // Nor do two names of what is left of the same things ("the number of slices left",
+        // "the number of slices of cake left"): which of the remainders is meant?
+        // (Each name's `left_of` once, in the order of `all`: the names of `own` in turn.)
+        let left: Vec<Option<&str>> = all.iter().map(|p| left_of(p)).collect();
+        let lefts: Vec<&str> = left.iter().flatten().copied().collect();
+        let mut nth = 0;
+        let named = own
+            .iter()
+            .zip(withheld)
+            .map(|(slot, &withheld)| {
+                slot.as_ref().is_some_and(|n| {
+                    let p = n.phrase.as_str();
+                    let this_left = left[nth];
+                    nth += 1;
+                    !withheld
+                        && !shared(p)
+                        && !unclear.contains(&p)
+                        && this_left.is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
+                        && !all.iter().any(|o| {
+                            o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
+                        })
+                })
+            })
+            .collect();
+        named
+    }
+
     use super::*;
 
     /// The hashed word sets answer as the lists they are built from: every listed word, and
@@ -3692,6 +3816,49 @@ mod tests {
     fn every_copula_ends_with_a_word_ends_a_copula_takes() {
         for cws in COPULA_WORDS {
             assert!(cws.last().is_some_and(|w| ends_a_copula(w)), "{cws:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// [`compared_words`] reads what splitting the words gives.
+        #[test]
+        fn compared_words_are_the_split_words(
+            s in "(he|Her|their|left|remaining|number of|amount of|x| |  |\t|\u{a0}|é){0,8}"
+        ) {
+            let words: Vec<&str> = s.split_whitespace().collect();
+            proptest::prop_assert_eq!(
+                compared_words(&s),
+                (words.len(), words.iter().any(|w| is_person_pronoun(w)), left_of(&s))
+            );
+        }
+
+        /// [`named_of`] is what its first lists gave ([`named_of_lists`]) for names from few
+        /// words, so that equal names, extended ones, pronouns, names and remainders meet.
+        #[test]
+        fn named_of_is_the_lists(
+            phrases in proptest::collection::vec(
+                proptest::option::of(
+                    "(the|number|of|he|she|James|Her|left|remaining|slices|cake|x| |  ){1,6}"
+                ),
+                0..8,
+            ),
+            withheld in proptest::collection::vec(proptest::bool::ANY, 8),
+        ) {
+            let own: Vec<Option<Name>> = phrases
+                .into_iter()
+                .map(|p| {
+                    p.map(|phrase| Name {
+                        phrase,
+                        measure: Measure::Count,
+                        clause: None,
+                    })
+                })
+                .collect();
+            let withheld = &withheld[..own.len()];
+            proptest::prop_assert_eq!(
+                named_of(&own, withheld),
+                named_of_lists(&own, withheld)
+            );
         }
     }
 
