@@ -2936,24 +2936,14 @@ const COMPARATIVES: &[&str] = &[
     "faster", "slower", "cheaper",
 ];
 
-/// What [`spaced_words`] reads of a phrase.
-enum Spaced {
-    /// It is not [`single_spaced`].
-    Not,
-    /// It is, with more than 16 words.
-    TooMany,
-    /// It is: its `n` words (what `split(' ')` gives) at `at` (start and end bytes), and
-    /// whether it holds an ASCII digit or one of the marks `_ = < > " ( )`.
-    Words {
-        at: [(usize, usize); 16],
-        n: usize,
-        marked: bool,
-    },
-}
+/// The words of `phrase` (what `split(' ')` gives: start and end bytes), how many there are
+/// (17 standing for more than 16, of which 16 are given), and whether it holds an ASCII digit
+/// or one of the marks `_ = < > " ( )`, read in one pass over its bytes; `None` where it is
+/// not [`single_spaced`].
+type SpacedWords = ([(usize, usize); 16], usize, bool);
 
-/// Whether `phrase` is [`single_spaced`], and then its words and marks ([`Spaced`]), in one
-/// pass over its bytes.
-fn spaced_words(phrase: &str) -> Spaced {
+/// [`SpacedWords`] of `phrase`.
+fn spaced_words(phrase: &str) -> Option<SpacedWords> {
     let b = phrase.as_bytes();
     let mut at = [(0, 0); 16];
     let (mut n, mut marked, mut start) = (0, false, 0);
@@ -2962,19 +2952,19 @@ fn spaced_words(phrase: &str) -> Spaced {
     for (i, &c) in b.iter().enumerate() {
         if c == b' ' {
             if after_space {
-                return Spaced::Not;
+                return None;
             }
             after_space = true;
             if n == at.len() {
                 // (A 17th word follows: the phrase is left to `finish_split`, which refuses it
                 // as surely, or reads the 16 words of a phrase that only ends in spaces.)
-                return Spaced::Not;
+                return None;
             }
             at[n] = (start, i);
             n += 1;
             start = i + 1;
         } else if c >= 0x80 || matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
-            return Spaced::Not;
+            return None;
         } else {
             after_space = false;
             marked |=
@@ -2982,28 +2972,25 @@ fn spaced_words(phrase: &str) -> Spaced {
         }
     }
     if after_space && !b.is_empty() {
-        return Spaced::Not;
+        return None;
     }
     if n == at.len() {
-        return Spaced::TooMany;
+        return Some((at, n + 1, marked));
     }
     at[n] = (start, b.len());
-    Spaced::Words {
-        at,
-        n: n + 1,
-        marked,
-    }
+    Some((at, n + 1, marked))
 }
 
 /// Checks a finished name: short, no numbers, no identifiers.
 fn finish(phrase: String, measure: Measure) -> Option<Name> {
     // Its words between single spaces, read in one pass with the marks it holds (a phrase
     // written otherwise has its words split again).
-    let (at, n, marked) = match spaced_words(&phrase) {
-        Spaced::Words { at, n, marked } => (at, n, marked),
-        Spaced::TooMany => return None,
-        Spaced::Not => return finish_split(phrase, measure),
+    let Some((at, n, marked)) = spaced_words(&phrase) else {
+        return finish_split(phrase, measure);
     };
+    if n > at.len() {
+        return None;
+    }
     // `the number of beehives it takes to make enough wax to make`: a verb without its
     // object; `… will then be old`: an age cut apart.
     // (A name has 2 to 16 words, and any other count is refused whatever else it holds: the
