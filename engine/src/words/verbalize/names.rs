@@ -1233,12 +1233,21 @@ pub fn quantity_name(g: &Graph, id: NodeId) -> Option<String> {
 /// `How many N do/does/did/will/can S V …?` and `How many N are/were there …?`.
 pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let asked = question.trim().trim_end_matches('?');
-    // Every form opens with "what" or "how": any other question is passed over before its
-    // words are collected.
-    if !word_slices(asked)
-        .next()
-        .is_some_and(|w| with_lower(w, |w| matches!(w, "what" | "how")))
-    {
+    // Every form opens with "what is", "what was", "how old", "how much" or "how many": any
+    // other question is passed over before its words are collected.
+    let mut opening = word_slices(asked);
+    let opens = match (opening.next(), opening.next()) {
+        (Some(a), Some(b)) => with_lower(a, |a| {
+            with_lower(b, |b| {
+                matches!(
+                    (a, b),
+                    ("what", "is" | "was") | ("how", "old" | "much" | "many")
+                )
+            })
+        }),
+        _ => false,
+    };
+    if !opens {
         return None;
     }
     // The words as slices of the question, and the first six lowercased (borrowed where
@@ -2468,10 +2477,10 @@ fn name_in_text_uncached(
     } else {
         Some(opening.join(" "))
     };
+    // (Lowercased on the stack: only a unit is written out.)
     let unit = post
         .first()
-        .map(|w| w.to_lowercase())
-        .filter(|w| UNITS.contains(&w.as_str()));
+        .and_then(|w| with_lower(w, |l| UNITS.contains(&l).then(|| l.to_string())));
     let money = money
         || post
             .first()
@@ -3470,7 +3479,13 @@ fn clause_end(s: &str) -> &str {
                     return &s[..i];
                 }
             }
-            b' ' if WORDS.iter().any(|w| bytes[i..].starts_with(w)) => return &s[..i],
+            // (Every stop opens with a space and one of five letters: the others are passed
+            // over without trying the stops.)
+            b' ' if matches!(bytes.get(i + 1), Some(b'a' | b's' | b'b' | b'w' | b'i'))
+                && WORDS.iter().any(|w| bytes[i..].starts_with(w)) =>
+            {
+                return &s[..i]
+            }
             _ => {}
         }
     }
