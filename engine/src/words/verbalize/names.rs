@@ -2410,7 +2410,11 @@ fn name_in_text_uncached(
     let pre_raw = sentence.get(..pre_end)?;
     let post_raw = sentence.get(num_end..)?;
     // The clause: after the last `,` `;` `:` before the number.
-    let cut = pre_raw.rfind([',', ';', ':']).map_or(0, |i| i + 1);
+    // (The marks are ASCII: their bytes are searched, no char searcher.)
+    let cut = pre_raw
+        .bytes()
+        .rposition(|b| matches!(b, b',' | b';' | b':'))
+        .map_or(0, |i| i + 1);
     // `First find the total time she practices in a week: 3 * 4 = 12 hours`.
     if pre_raw[cut..].trim().is_empty() && pre_raw.trim_end().ends_with(':') {
         let head = words_of(&pre_raw[..cut]);
