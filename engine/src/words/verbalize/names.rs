@@ -712,7 +712,9 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
             m.two_clauses = true;
         }
         after_and = !first && w == b"and";
-        if !first
+        // (Read only while it may still be bare.)
+        if m.bare
+            && !first
             && !matches!(
                 w,
                 b"total"
@@ -1705,7 +1707,12 @@ std::thread_local! {
 pub(super) fn clear_memos() {
     NAMES.with(|m| m.borrow_mut().clear());
     STEP_RESULTS.with(|m| m.borrow_mut().clear());
-    NAMED.with(|m| *m.borrow_mut() = (0, rustc_hash::FxHashMap::default()));
+    // (The room made for the calls is kept: a memo filled again does not grow afresh.)
+    NAMED.with(|m| {
+        let mut m = m.borrow_mut();
+        m.0 = 0;
+        m.1.clear();
+    });
 }
 
 /// The results written after an `=` in `sentence`: [`step_results_scanned`] where it
