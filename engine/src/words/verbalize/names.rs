@@ -2454,6 +2454,11 @@ fn name_in_text_uncached(
     }) {
         pre.pop();
     }
+    // `To meet Dr. Juan's recommendation would mean drinking 5 gallons daily`: a purpose,
+    // not a subject, opens the clause; nothing in it names the amount.
+    if pre.first().is_some_and(|w| w.eq_ignore_ascii_case("to")) {
+        return None;
+    }
     // `On Tuesday she works for 5 hours`: the opening phrase goes after the name's clause.
     let mut opening: Vec<String> = Vec::new();
     if pre.first().is_some_and(|w| {
@@ -3369,6 +3374,9 @@ impl<'a> Iterator for WordSlices<'a> {
                     while end > start && class(b[end - 1]) == ASCII_MARK {
                         end -= 1;
                     }
+                    if end < i && b[end] == b'.' && is_abbreviation(&s[start..end]) {
+                        end += 1;
+                    }
                     if start < end {
                         *at = i;
                         // ASCII: every byte is a char boundary.
@@ -3377,13 +3385,26 @@ impl<'a> Iterator for WordSlices<'a> {
                 }
             }
             WordSlices::Other(pieces) => loop {
-                let w = pieces.next()?.trim_matches(is_word_mark);
+                let piece = pieces.next()?;
+                let w = piece.trim_matches(is_word_mark);
                 if !w.is_empty() {
+                    // (`w` is a slice of `piece`: where it starts and ends in it.)
+                    let start = w.as_ptr() as usize - piece.as_ptr() as usize;
+                    let end = start + w.len();
+                    if piece[end..].starts_with('.') && is_abbreviation(w) {
+                        return Some(&piece[start..=end]);
+                    }
                     return Some(w);
                 }
             },
         }
     }
+}
+
+/// Whether `w` is a title or an abbreviation written with a period that is part of it
+/// (`Mr.`, `Dr.`): [`word_slices`] keeps that period ("Mr. Salazar", not "Mr Salazar").
+fn is_abbreviation(w: &str) -> bool {
+    matches!(w, "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "Sr" | "Prof")
 }
 
 /// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`): the words of
@@ -3983,6 +4004,25 @@ mod tests {
         (g, names)
     }
 
+    /// A step whose sentence opens with a purpose (`To meet …`) has no name; a title keeps
+    /// its period in a name.
+    #[test]
+    fn a_purpose_names_nothing_and_titles_keep_their_period() {
+        let (g, names) = named(
+            "Flora has been experiencing frequent fractures. Dr. Juan has asked her to strengthen her bones by drinking 105 gallons of milk within 3 weeks. Flora thinks that drinking 3 gallons of milk daily will be enough, but her brother says she'll still need to drink more. To fulfill Dr. Juan’s requirement, how many more gallons must Flora drink daily?",
+            "3 weeks translate to 3 * 7 days = <<3*7=21>>21 days.\nTo meet Dr. Juan’s recommendation would mean drinking 105/21 = <<105/21=5>>5 gallons daily.\nThis means that Flora must drink 5 -3 = <<5-3=2>>2 more gallons daily.\n#### 2",
+        );
+        let five = g.ids().find(|&id| g.value(id) == Number::int(5)).unwrap();
+        assert!(names.get(five).is_none(), "{:?}", names.get(five));
+        let (g, names) = named(
+            "Mr. Salazar had 84 oranges. He sold 20 of them. How many oranges does he have left?",
+            "He has 84 - 20 = <<84-20=64>>64 oranges left.\n#### 64",
+        );
+        let had = g.ids().find(|&id| g.value(id) == Number::int(84)).unwrap();
+        let name = names.get(had).expect("a name");
+        assert!(name.phrase.contains("Mr. Salazar"), "{}", name.phrase);
+    }
+
     #[test]
     fn clearing_the_memos_empties_them_and_changes_no_name() {
         let q = "Tina buys 3 pies for $12 each. She sells them for $20 each. How much money does she make?";
@@ -4047,6 +4087,27 @@ mod tests {
             .map(|w| w.trim_matches(is_word_mark))
             .filter(|w| !w.is_empty())
             .collect()
+    }
+
+    /// A title keeps its period ("Mr. Salazar"), in ASCII text and in any other; a sentence's
+    /// last word does not.
+    #[test]
+    fn word_slices_keep_a_titles_period() {
+        for (s, want) in [
+            (
+                "Mr. Salazar had 84 oranges.",
+                vec!["Mr.", "Salazar", "had", "84", "oranges"],
+            ),
+            (
+                "Dr. Juan’s advice, said Mrs. Li. Ask Dr.",
+                vec![
+                    "Dr.", "Juan’s", "advice", "said", "Mrs.", "Li", "Ask", "Dr.",
+                ],
+            ),
+            ("the Mr, and Dr", vec!["the", "Mr", "and", "Dr"]),
+        ] {
+            assert_eq!(word_slices(s).collect::<Vec<_>>(), want, "{s:?}");
+        }
     }
 
     #[test]
