@@ -462,8 +462,14 @@ fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
     };
     let plain_int = decimals == 0 && !text[start..end].contains(',');
     // A fraction `3/4`, or a mixed number `1 1/2`.
+    // (Plain digits are read up to `end`: `scan_fraction` at `start` reads the same ones, or
+    // stops in them past twelve, so it finds a fraction only with a `/` at `end`; after a
+    // space, only with a digit next.)
     if plain_int {
-        if let Some((f, fend)) = scan_fraction(bytes, start) {
+        if let Some((f, fend)) = (bytes.get(end) == Some(&b'/'))
+            .then(|| scan_fraction(bytes, start))
+            .flatten()
+        {
             // `3/4` may also be used as its parts (`3 / 4 * 2`).
             let (a, b) = f.numer_denom_written(bytes, start);
             return (
@@ -471,7 +477,7 @@ fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
                 fend,
             );
         }
-        if bytes.get(end) == Some(&b' ') {
+        if bytes.get(end) == Some(&b' ') && next_is_digit(bytes, end + 1) {
             if let Some((f, fend)) = scan_fraction(bytes, end + 1) {
                 if f < Number::ONE {
                     if let Ok(mixed) = v.add(f) {
@@ -978,6 +984,32 @@ mod tests {
             t in "([0-9]{1,3}|[ .,/$%'-]|[aA]n?|half|three|twenty|dozen|hundred|and|for|forty|fourth|third|quarters?|million|eighths|trip|triple|[a-zA-Z]{1,5}|é|’| ){0,24}"
         ) {
             proptest::prop_assert_eq!(scan_numbers(&t), scan_numbers_byte_by_byte(&t));
+        }
+    }
+
+    proptest::proptest! {
+        /// What [`scan_digits`] skips `scan_fraction` on: plain digits read by
+        /// `scan_decimal` make a fraction only with a `/` right after them, and one after a
+        /// space only when a digit follows it.
+        #[test]
+        fn a_fraction_needs_a_slash_after_plain_digits(
+            t in "([0-9]{1,14}|[ /.,$%]|a){0,8}"
+        ) {
+            let bytes = t.as_bytes();
+            for start in 0..bytes.len() {
+                let Some((_, end, decimals)) = scan_decimal(bytes, start) else {
+                    continue;
+                };
+                if decimals > 0 || t[start..end].contains(',') {
+                    continue;
+                }
+                if bytes.get(end) != Some(&b'/') {
+                    proptest::prop_assert_eq!(scan_fraction(bytes, start), None);
+                }
+                if !next_is_digit(bytes, end + 1) {
+                    proptest::prop_assert_eq!(scan_fraction(bytes, end + 1), None);
+                }
+            }
         }
     }
 

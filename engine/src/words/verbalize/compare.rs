@@ -1274,7 +1274,61 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
 
 /// The one person a problem names (capitalised words that are not sentence openers,
 /// numbers, days or titles); `None` when it names none or several.
+///
+/// An ASCII text is read at its capitals alone: a word [`person_in`] takes starts with one,
+/// once the chars around it are trimmed, so a word without one names no one. Each capital
+/// is read in the word ([`word_slices`]) that holds it; the rest of that word is passed
+/// over. (A test holds this to [`only_person_in_words`].)
 fn only_person(text: &str) -> Option<String> {
+    if !text.is_ascii() {
+        return only_person_in_words(text);
+    }
+    // What `word_slices` splits ASCII text at (`char::is_whitespace`) and trims off its
+    // pieces' ends.
+    let space = |b: u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let mark = |b: u8| matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
+    let b = text.as_bytes();
+    let mut found: Option<&str> = None;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_uppercase() {
+            i += 1;
+            continue;
+        }
+        // The piece between spaces that holds byte `i`, its marks trimmed (none of them is
+        // a capital, so the word still holds `i`).
+        let (mut s, mut e) = (i, i + 1);
+        while s > 0 && !space(b[s - 1]) {
+            s -= 1;
+        }
+        while e < b.len() && !space(b[e]) {
+            e += 1;
+        }
+        i = e;
+        while mark(b[s]) {
+            s += 1;
+        }
+        while mark(b[e - 1]) {
+            e -= 1;
+        }
+        // (ASCII: every byte is a char boundary.)
+        let w = &text[s..e];
+        if w.as_bytes()[0].is_ascii_lowercase() || w.as_bytes()[0].is_ascii_digit() {
+            continue;
+        }
+        let Some(w) = person_in(w) else {
+            continue;
+        };
+        match found {
+            Some(f) if f != w => return None,
+            _ => found = Some(w),
+        }
+    }
+    found.map(str::to_string)
+}
+
+/// [`only_person`] by reading every word.
+fn only_person_in_words(text: &str) -> Option<String> {
     let mut found: Option<String> = None;
     for w in word_slices(text) {
         // A word that opens with an ASCII letter or digit keeps it when trimmed (only other
@@ -1395,7 +1449,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn only_person_read_at_capitals_is_only_person_by_words() {
+        for t in [
+            "Tom has 3 pens. Tom's sister has 2. How many pens does he have?",
+            "Tom and Ann share 5 pens.",
+            "\"Ann!\" said (Ann). On Monday, Ann's cat; ANN?",
+            "McDonald sold 3 cows.\tMcDonald's farm\x0bis big.",
+            "e.g.Tom has 3.Tom",
+            "",
+            "no capitals here at all",
+            "Ann’s cat and Ann",
+            "Éric and Éric",
+        ] {
+            assert_eq!(
+                super::only_person(t),
+                super::only_person_in_words(t),
+                "{t:?}"
+            );
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn only_person_is_only_person_in_words(
+            t in "(Tom|Ann|tom|The|Monday|McD|A|I|3|s|'s|[,.;:!?\"()'-]| |\t|\n|\x0b|\x0c|\r|é|É|’s){0,16}"
+        ) {
+            proptest::prop_assert_eq!(super::only_person(&t), super::only_person_in_words(&t));
+        }
+
         #[test]
         fn not_a_name_is_the_lists_lookup(w in "[a-zA-Z]{0,18}|[a-zA-Zİé]{0,6}") {
             proptest::prop_assert_eq!(not_a_name(&w), not_a_name_by_lists(&w));

@@ -231,6 +231,29 @@ const SUPERLATIVES: &[&str] = &[
 /// toothbrushes did he give out in the busiest month versus the slowest month?", "the most
 /// apples"), not about every amount.
 fn picks_by_size(q: &str) -> bool {
+    // Every word it looks for holds `est` (the superlatives, `least`) or is `most`, in some
+    // ASCII case: a sentence with neither (nearly every one) is passed over without its words.
+    if !may_pick_by_size(q) {
+        return false;
+    }
+    picks_by_size_in_words(q)
+}
+
+/// Whether `q` holds `est` or `most`, any ASCII case: what a word [`picks_by_size`] looks for
+/// holds (each compares ignoring ASCII case, so its bytes are in `q`). `false` is sure.
+fn may_pick_by_size(q: &str) -> bool {
+    let b = q.as_bytes();
+    // (`| 0x20` lowercases an ASCII letter and makes no other byte an ASCII lowercase letter.)
+    (1..b.len().saturating_sub(1)).any(|i| {
+        (b[i] | 0x20) == b's'
+            && (b[i + 1] | 0x20) == b't'
+            && ((b[i - 1] | 0x20) == b'e'
+                || (i >= 2 && (b[i - 2] | 0x20) == b'm' && (b[i - 1] | 0x20) == b'o'))
+    })
+}
+
+/// [`picks_by_size`] by reading each word.
+fn picks_by_size_in_words(q: &str) -> bool {
     let mut prev_the = false;
     for w in names::word_slices(q) {
         if SUPERLATIVES.iter().any(|s| s.eq_ignore_ascii_case(w))
@@ -293,7 +316,8 @@ impl Sayable {
             };
             return (sayable, Comparer { ctx });
         };
-        let ctx = Context::new(original, q);
+        // (The curriculum makes this once per original: its mentions are not kept for later.)
+        let ctx = Context::with_mentions(original, q, mentions::link_once(original));
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the
         // other, and a change inside the graph would then not be the change the text tells.
@@ -780,9 +804,13 @@ fn name_of(g: &Graph, id: NodeId) -> String {
 
 impl<'a> Context<'a> {
     fn new(original: &'a Graph, q: &'a str) -> Self {
+        Context::with_mentions(original, q, mentions::link(original))
+    }
+
+    /// [`Context::new`], given the question's `mentions` ([`mentions::link`] of `original`).
+    fn with_mentions(original: &'a Graph, q: &'a str, mentions: Vec<Mention>) -> Self {
         // What the question alone gives is read once per text (`reading`).
         let reading = reading::reading_of(q);
-        let mentions = mentions::link(original);
         let names = Names::shared_with(original, &mentions, &reading);
         Context {
             original,
@@ -1675,11 +1703,14 @@ impl<'a> Context<'a> {
             .get(self.reading.qi)
             .copied()
             .unwrap_or((0, self.q.len()));
-        let asks_much = self
-            .q
-            .get(qs..qe)
-            .is_some_and(|s| s.to_ascii_lowercase().contains("how much"));
-        text_money || (asks_much && self.q.contains('$'))
+        // (`how much` is ASCII: the ASCII-lowercased sentence holds it exactly where the
+        // sentence holds it in some ASCII case.)
+        text_money
+            || (self.q.contains('$')
+                && self
+                    .q
+                    .get(qs..qe)
+                    .is_some_and(|s| contains_ignoring_ascii_case(s, "how much")))
     }
 }
 
@@ -2782,6 +2813,29 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// [`picks_by_size`] reads the words only of a sentence [`may_pick_by_size`] lets
+        /// through: the same answer as reading every one.
+        #[test]
+        fn picks_by_size_is_picks_by_size_in_words(
+            q in "(the|The|most|MOST|least|busiest|Weakest|est|st|mo|[a-z]{1,4}|[ ,.?!\"]|é|\u{212a}){0,12}"
+        ) {
+            proptest::prop_assert_eq!(picks_by_size(&q), picks_by_size_in_words(&q));
+            if picks_by_size_in_words(&q) {
+                proptest::prop_assert!(may_pick_by_size(&q));
+            }
+        }
+
+        /// Searching ignoring ASCII case finds what the ASCII-lowercased copy holds.
+        #[test]
+        fn contains_ignoring_ascii_case_is_the_lowercased_search(
+            q in "(how|HoW|much|MUCH|mu|[ ,.?]|h|é|\u{212a}){0,10}"
+        ) {
+            proptest::prop_assert_eq!(
+                contains_ignoring_ascii_case(&q, "how much"),
+                q.to_ascii_lowercase().contains("how much")
+            );
+        }
+
         /// The ASCII fast path of [`upper_first`] writes what the char-by-char one does.
         #[test]
         fn upper_first_is_the_first_char_uppercased(s in "[a-zA-Z0-9 é'ßǆ.]{0,12}") {
