@@ -1041,45 +1041,9 @@ impl<'t> Cast<'t> {
     /// after it), in [`PEOPLE`]'s order.
     fn free_people(&self) -> &[&'static str] {
         self.parts.free.get_or_init(|| {
-            let mut named = [false; PEOPLE.len()];
-            for word in word_slices(self.text) {
-                // An ASCII word needs no lowercase copy: its `'s` endings are trimmed in any
-                // case, and the names compare ignoring ASCII case below.
-                let lowered;
-                let w = if word.is_ascii() {
-                    let mut w = word;
-                    while let Some(rest) = w
-                        .len()
-                        .checked_sub(2)
-                        .and_then(|at| w.get(at..))
-                        .filter(|end| end.eq_ignore_ascii_case("'s"))
-                        .map(|_| &w[..w.len() - 2])
-                    {
-                        w = rest;
-                    }
-                    w
-                } else {
-                    lowered = lower(word);
-                    lowered.trim_end_matches("'s")
-                };
-                // A word no name is as long as names none of them.
-                if !(PEOPLE_LENGTHS.0..=PEOPLE_LENGTHS.1).contains(&w.len()) {
-                    continue;
-                }
-                for (i, p) in PEOPLE.iter().enumerate() {
-                    // The names are ASCII: their lowercase is their ASCII lowercase.
-                    if w.len() == p.len()
-                        && w.bytes()
-                            .zip(p.bytes())
-                            .all(|(a, b)| a.eq_ignore_ascii_case(&b))
-                    {
-                        named[i] = true;
-                    }
-                }
-            }
             PEOPLE
                 .iter()
-                .zip(named)
+                .zip(named_people(self.text))
                 .filter(|&(_, named)| !named)
                 .map(|(&p, _)| p)
                 .collect()
@@ -1093,6 +1057,144 @@ impl<'t> Cast<'t> {
             .get_or_init(|| only_person(self.text))
             .clone()
     }
+}
+
+/// Per name of [`PEOPLE`], whether `text` writes it: as a word (any case, with any `'s`
+/// after it).
+///
+/// An ASCII text is read at the places where a name opens: each name opens with its own two
+/// letters ([`NAME_BY_OPENING`]), so a pass over the pairs of bytes finds them, and only there
+/// is the word ([`word_slices`]) read. (A test holds this to [`named_people_in_words`].)
+fn named_people(text: &str) -> [bool; PEOPLE.len()] {
+    if !text.is_ascii() {
+        return named_people_in_words(text);
+    }
+    let b = text.as_bytes();
+    let mut named = [false; PEOPLE.len()];
+    let Some(&first) = b.first() else {
+        return named;
+    };
+    let mut prev = LETTER_INDEX[usize::from(first)];
+    for i in 1..b.len() {
+        let cur = LETTER_INDEX[usize::from(b[i])];
+        let k = NAME_BY_OPENING[usize::from(prev) * 27 + usize::from(cur)];
+        prev = cur;
+        let Some(&p) = PEOPLE.get(usize::from(k)) else {
+            continue;
+        };
+        // The name's bytes from the byte before, at the start of a word.
+        let at = i - 1;
+        if named[usize::from(k)]
+            || !b
+                .get(at..at + p.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+        {
+            continue;
+        }
+        let (s, e) = ascii_word_around(b, at);
+        if s == at && word_names(&text[s..e]) == Some(usize::from(k)) {
+            named[usize::from(k)] = true;
+        }
+    }
+    named
+}
+
+/// [`named_people`] by reading every word.
+fn named_people_in_words(text: &str) -> [bool; PEOPLE.len()] {
+    let mut named = [false; PEOPLE.len()];
+    for word in word_slices(text) {
+        if let Some(i) = word_names(word) {
+            named[i] = true;
+        }
+    }
+    named
+}
+
+/// The name of [`PEOPLE`] (its index) that `word` (a word of [`word_slices`]) writes: the
+/// name in any case, with any `'s` after it.
+fn word_names(word: &str) -> Option<usize> {
+    // An ASCII word needs no lowercase copy: its `'s` endings are trimmed in any case, and
+    // the names compare ignoring ASCII case below.
+    let lowered;
+    let w = if word.is_ascii() {
+        let mut w = word;
+        while let Some(rest) = w
+            .len()
+            .checked_sub(2)
+            .and_then(|at| w.get(at..))
+            .filter(|end| end.eq_ignore_ascii_case("'s"))
+            .map(|_| &w[..w.len() - 2])
+        {
+            w = rest;
+        }
+        w
+    } else {
+        lowered = lower(word);
+        lowered.trim_end_matches("'s")
+    };
+    // A word no name is as long as names none of them.
+    if !(PEOPLE_LENGTHS.0..=PEOPLE_LENGTHS.1).contains(&w.len()) {
+        return None;
+    }
+    // The names are ASCII: their lowercase is their ASCII lowercase. (No two are the same.)
+    PEOPLE.iter().position(|p| {
+        w.len() == p.len()
+            && w.bytes()
+                .zip(p.bytes())
+                .all(|(a, b)| a.eq_ignore_ascii_case(&b))
+    })
+}
+
+/// Per byte, its letter's index (`a` or `A` 0, … `z` or `Z` 25), or 26 for any other byte.
+const LETTER_INDEX: [u8; 256] = {
+    let mut t = [26u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        if (b as u8).is_ascii_alphabetic() {
+            t[b] = (b as u8 | 0x20) - b'a';
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Per two letters ([`LETTER_INDEX`] of each: 27 × 27), the index of the name of [`PEOPLE`]
+/// that opens with them, or `u8::MAX` (no two names open with the same two letters: the
+/// table is built so or not at all).
+const NAME_BY_OPENING: [u8; 27 * 27] = {
+    let mut t = [u8::MAX; 27 * 27];
+    let mut i = 0;
+    while i < PEOPLE.len() {
+        let p = PEOPLE[i].as_bytes();
+        let k = LETTER_INDEX[p[0] as usize] as usize * 27 + LETTER_INDEX[p[1] as usize] as usize;
+        assert!(t[k] == u8::MAX && LETTER_INDEX[p[1] as usize] < 26);
+        t[k] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// In ASCII text `b`, the word of [`word_slices`] around byte `i`: the piece between
+/// whitespace (`char::is_whitespace`) that holds it, with the marks `word_slices` trims off
+/// its ends trimmed (`s == e` when the piece is all marks; else, when byte `i` is no mark,
+/// `s <= i < e`).
+fn ascii_word_around(b: &[u8], i: usize) -> (usize, usize) {
+    let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let mark = |c: u8| matches!(c, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
+    let (mut s, mut e) = (i, i);
+    while s > 0 && !space(b[s - 1]) {
+        s -= 1;
+    }
+    while e < b.len() && !space(b[e]) {
+        e += 1;
+    }
+    while s < e && mark(b[s]) {
+        s += 1;
+    }
+    while e > s && mark(b[e - 1]) {
+        e -= 1;
+    }
+    (s, e)
 }
 
 /// Reads `How many N AUX WHO VERB TAIL?` (or `How much [money] …` when `money`).
@@ -1283,10 +1385,6 @@ fn only_person(text: &str) -> Option<String> {
     if !text.is_ascii() {
         return only_person_in_words(text);
     }
-    // What `word_slices` splits ASCII text at (`char::is_whitespace`) and trims off its
-    // pieces' ends.
-    let space = |b: u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-    let mark = |b: u8| matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
     let b = text.as_bytes();
     let mut found: Option<&str> = None;
     let mut i = 0;
@@ -1295,22 +1393,10 @@ fn only_person(text: &str) -> Option<String> {
             i += 1;
             continue;
         }
-        // The piece between spaces that holds byte `i`, its marks trimmed (none of them is
-        // a capital, so the word still holds `i`).
-        let (mut s, mut e) = (i, i + 1);
-        while s > 0 && !space(b[s - 1]) {
-            s -= 1;
-        }
-        while e < b.len() && !space(b[e]) {
-            e += 1;
-        }
+        // The word that holds byte `i` (a capital is no mark); the rest of it is passed
+        // over.
+        let (s, e) = ascii_word_around(b, i);
         i = e;
-        while mark(b[s]) {
-            s += 1;
-        }
-        while mark(b[e - 1]) {
-            e -= 1;
-        }
         // (ASCII: every byte is a char boundary.)
         let w = &text[s..e];
         if w.as_bytes()[0].is_ascii_lowercase() || w.as_bytes()[0].is_ascii_digit() {
@@ -1450,6 +1536,25 @@ mod tests {
     }
 
     #[test]
+    fn names_read_at_their_openings_are_the_names_of_the_words() {
+        for t in [
+            "Lena and Omar's cat met \"Sven\" (Amara) and lena's dog.",
+            "Lenas, xOmar, Omarr, Tomas's's house; ZARA! Hugo?",
+            "",
+            "Le",
+            "Mira",
+            "Yuki, Kofi and Dario’s",
+        ] {
+            let named = super::named_people(t);
+            assert_eq!(named, super::named_people_in_words(t), "{t:?}");
+        }
+        assert_eq!(
+            super::named_people("Lena and Omar's cat (Sven)"),
+            std::array::from_fn(|i| ["Lena", "Omar"].contains(&super::PEOPLE[i]))
+        );
+    }
+
+    #[test]
     fn only_person_read_at_capitals_is_only_person_by_words() {
         for t in [
             "Tom has 3 pens. Tom's sister has 2. How many pens does he have?",
@@ -1476,6 +1581,13 @@ mod tests {
             t in "(Tom|Ann|tom|The|Monday|McD|A|I|3|s|'s|[,.;:!?\"()'-]| |\t|\n|\x0b|\x0c|\r|é|É|’s){0,16}"
         ) {
             proptest::prop_assert_eq!(super::only_person(&t), super::only_person_in_words(&t));
+        }
+
+        #[test]
+        fn named_people_is_named_people_in_words(
+            t in "(Lena|lena's|OMAR|Omar's's|Tomas|tomasz|Sven|Amara|Arjun|Lenak|xLena|Le|na|Tom|[,.;:!?\"()'-]| |\t|\n|\x0b|\r|é|’s|\u{212a}ofi|Kofi){0,12}"
+        ) {
+            proptest::prop_assert_eq!(super::named_people(&t), super::named_people_in_words(&t));
         }
 
         #[test]

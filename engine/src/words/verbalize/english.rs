@@ -39,7 +39,8 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
                 j += d.len_utf8();
             }
             let at_end = char_at(j).is_none_or(char::is_whitespace);
-            let abbreviation = c == '.' && {
+            // (Only a mark at the end of a sentence is looked at for an abbreviation.)
+            let abbreviation = at_end && c == '.' && {
                 // The letters right before the period (a slice: nothing allocated).
                 let from = text[..pos]
                     .char_indices()

@@ -1778,7 +1778,17 @@ fn changed_by(q: &str, start: usize) -> bool {
 /// without a lowercased copy.
 fn contains_ignoring_ascii_case(text: &str, lower: &str) -> bool {
     let (t, p) = (text.as_bytes(), lower.as_bytes());
-    t.len() >= p.len() && (0..=t.len() - p.len()).any(|i| t[i..i + p.len()].eq_ignore_ascii_case(p))
+    let Some(&first) = p.first() else {
+        return true;
+    };
+    // (The rest is compared only where a byte is `first` once both are `| 0x20`: a byte
+    // equal to it in some ASCII case is.)
+    let first = first | 0x20;
+    t.len() >= p.len()
+        && t[..=t.len() - p.len()]
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| (b | 0x20) == first && t[i..i + p.len()].eq_ignore_ascii_case(p))
 }
 
 /// The whole that step `u` of `g` takes a part of, as it now reads: `a` for `a - b` (what is
