@@ -495,15 +495,31 @@ enum Who {
 /// open from Monday to Friday.").
 fn split_if(question: &str) -> Option<(String, String)> {
     let q = question.trim().strip_suffix('?')?;
-    let at = q.to_lowercase().find(" if ")?;
+    // An ASCII text lowercases byte for byte: ` if ` is found in it ignoring ASCII case, at
+    // the same byte, without a lowercased copy.
+    let at = if q.is_ascii() {
+        find_ignoring_ascii_case(q.as_bytes(), b" if ")?
+    } else {
+        q.to_lowercase().find(" if ")?
+    };
     let (head, cond) = (q[..at].trim_end_matches(','), q[at + 4..].trim());
     if cond.split_whitespace().count() < 3
         || cond.contains([',', ';', '?'])
-        || cond.to_lowercase().contains(" if ")
+        || if cond.is_ascii() {
+            find_ignoring_ascii_case(cond.as_bytes(), b" if ").is_some()
+        } else {
+            cond.to_lowercase().contains(" if ")
+        }
     {
         return None;
     }
     Some((format!("{head}?"), format!("{}.", upper_first(cond))))
+}
+
+/// Where `text` first holds `word` in some ASCII case.
+fn find_ignoring_ascii_case(text: &[u8], word: &[u8]) -> Option<usize> {
+    (0..(text.len() + 1).checked_sub(word.len())?)
+        .find(|&i| text[i..i + word.len()].eq_ignore_ascii_case(word))
 }
 
 /// The adjectives a measure question asks with (`How tall is Eliza?`): the adjective, its
@@ -898,6 +914,25 @@ impl Words {
     /// The words of `text`.
     fn of(text: &str) -> Words {
         let mut at = Vec::with_capacity(16);
+        if text.is_ascii() {
+            // Every word's lowercase is its ASCII lowercase (what `lower` gives): the text is
+            // lowercased once, each word's at the same bytes.
+            for w in word_slices(text) {
+                // A word slice lies inside `text`.
+                let start = w.as_ptr() as usize - text.as_ptr() as usize;
+                let word = (start, start + w.len());
+                at.push(WordAt {
+                    word,
+                    low: word,
+                    low_in_text: false,
+                });
+            }
+            return Words {
+                text: text.into(),
+                at,
+                lowered: text.to_ascii_lowercase(),
+            };
+        }
         let mut lowered = String::new();
         for w in word_slices(text) {
             // A word slice lies inside `text`.
@@ -1262,7 +1297,8 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         }
     });
     let rest = &rest_words[..rest_len];
-    let (who, at) = match rest[0].to_lowercase().as_str() {
+    // (`lower` is `to_lowercase`, borrowed when nothing changes.)
+    let (who, at) = match lower(rest[0]).as_ref() {
         "he" | "she" => (Who::Person(text.only_person()?), 1),
         // `the hotel`: one thing, compared with a second one.
         "the"
@@ -1307,7 +1343,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     // `would they have told`: a perfect tense, said with two verbs.
     if verb == "have"
         && rest.get(at + 1).is_some_and(|w| {
-            let w = w.to_lowercase();
+            let w = lower(w);
             w.ends_with("ed") || is_verb_form(&w)
         })
     {
@@ -1325,7 +1361,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     // takes, `need to buy` what `buy` takes, `counted something` not times.
     if tail.first().is_some_and(|w| {
         matches!(
-            w.to_lowercase().as_str(),
+            lower(w).as_ref(),
             "his"
                 | "her"
                 | "their"
@@ -1344,7 +1380,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         )
     }) || tail.last().is_some_and(|w| {
         matches!(
-            w.to_lowercase().as_str(),
+            lower(w).as_ref(),
             "for" | "with" | "to" | "on" | "in" | "at" | "from" | "about" | "into" | "of" | "by"
         )
     }) {
@@ -1782,6 +1818,32 @@ mod tests {
             money in proptest::bool::ANY,
         ) {
             proptest::prop_assert_eq!(super::may_tell(&q, money), may_tell_by_lowercase(&q, money));
+        }
+    }
+
+    /// [`super::split_if`] as first written: the question lowercased to find its `if`.
+    fn split_if_by_lowercase(question: &str) -> Option<(String, String)> {
+        let q = question.trim().strip_suffix('?')?;
+        let at = q.to_lowercase().find(" if ")?;
+        let (head, cond) = (q[..at].trim_end_matches(','), q[at + 4..].trim());
+        if cond.split_whitespace().count() < 3
+            || cond.contains([',', ';', '?'])
+            || cond.to_lowercase().contains(" if ")
+        {
+            return None;
+        }
+        Some((
+            format!("{head}?"),
+            format!("{}.", super::super::upper_first(cond)),
+        ))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_if_is_split_if_by_lowercase(
+            q in "(How many|books|does he|IF|If|if|the| |,|;|\\?|é|İ|open|from|Monday){0,14}"
+        ) {
+            proptest::prop_assert_eq!(super::split_if(&q), split_if_by_lowercase(&q));
         }
     }
 

@@ -1697,20 +1697,9 @@ impl<'a> Context<'a> {
             .ok()
             .and_then(|n| n.text.as_deref())
             .is_some_and(|t| t.contains('$'));
-        let (qs, qe) = self
-            .reading
-            .cut
-            .get(self.reading.qi)
-            .copied()
-            .unwrap_or((0, self.q.len()));
         // (`how much` is ASCII: the ASCII-lowercased sentence holds it exactly where the
-        // sentence holds it in some ASCII case.)
-        text_money
-            || (self.q.contains('$')
-                && self
-                    .q
-                    .get(qs..qe)
-                    .is_some_and(|s| contains_ignoring_ascii_case(s, "how much")))
+        // sentence holds it in some ASCII case. Read once per text.)
+        text_money || self.reading.asks_how_much_with_dollars(self.q)
     }
 }
 

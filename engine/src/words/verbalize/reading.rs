@@ -31,6 +31,9 @@ pub(super) struct Reading {
     pub(super) cast: Rc<CastParts>,
     /// The letter an inversion names its unknown with ([`pick_variable`]), when asked for.
     variable: std::cell::OnceCell<String>,
+    /// Whether the text writes a `$` and its question sentence asks `how much`, when asked
+    /// for ([`Reading::asks_how_much_with_dollars`]).
+    how_much: std::cell::OnceCell<bool>,
 }
 
 impl Reading {
@@ -57,7 +60,19 @@ impl Reading {
             found: Found::new(find_numbers(q)),
             cast: Rc::default(),
             variable: std::cell::OnceCell::new(),
+            how_much: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Whether `q` (the text read) writes a `$` and its question sentence (the whole text
+    /// when it has none) asks `how much`, in any ASCII case.
+    pub(super) fn asks_how_much_with_dollars(&self, q: &str) -> bool {
+        *self.how_much.get_or_init(|| {
+            let (qs, qe) = self.cut.get(self.qi).copied().unwrap_or((0, q.len()));
+            q.contains('$')
+                && q.get(qs..qe)
+                    .is_some_and(|s| super::contains_ignoring_ascii_case(s, "how much"))
+        })
     }
 
     /// Where the question sentence (`cut[qi]`) starts and ends in the text read.
