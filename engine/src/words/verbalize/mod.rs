@@ -244,12 +244,43 @@ fn picks_by_size(q: &str) -> bool {
 fn may_pick_by_size(q: &str) -> bool {
     let b = q.as_bytes();
     // (`| 0x20` lowercases an ASCII letter and makes no other byte an ASCII lowercase letter.)
-    (1..b.len().saturating_sub(1)).any(|i| {
-        (b[i] | 0x20) == b's'
-            && (b[i + 1] | 0x20) == b't'
-            && ((b[i - 1] | 0x20) == b'e'
-                || (i >= 2 && (b[i - 2] | 0x20) == b'm' && (b[i - 1] | 0x20) == b'o'))
-    })
+    let mut from = 1;
+    while let Some(i) = next_pair(b, from, b's', b't') {
+        if (b[i - 1] | 0x20) == b'e'
+            || (i >= 2 && (b[i - 2] | 0x20) == b'm' && (b[i - 1] | 0x20) == b'o')
+        {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
+}
+
+/// The first byte at or after `from` where `bytes` holds `a` then `b` (ASCII lowercase
+/// letters), each in any ASCII case: eight places at a time, each pair of bytes tested at
+/// once. (`| 0x20` lowercases an ASCII letter and makes no other byte an ASCII lowercase
+/// letter.)
+fn next_pair(bytes: &[u8], from: usize, a: u8, b: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    // The high bit set in exactly the bytes of `v` that are zero.
+    let zero_bytes = |v: u64| !(((v & LOWS) + LOWS) | v | LOWS);
+    let eight = |at: usize| {
+        let mut e = [0u8; 8];
+        e.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(e) | ONES * 0x20
+    };
+    let mut i = from;
+    while i + 9 <= bytes.len() {
+        let hits = zero_bytes(eight(i) ^ ONES * u64::from(a))
+            & zero_bytes(eight(i + 1) ^ ONES * u64::from(b));
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    (i..bytes.len().saturating_sub(1))
+        .find(|&j| (bytes[j] | 0x20) == a && (bytes[j + 1] | 0x20) == b)
 }
 
 /// [`picks_by_size`] by reading each word.
@@ -1865,12 +1896,19 @@ fn unit_cap(phrase: &str) -> Option<Number> {
 /// The most a share asked for by `question` can be ("What percentage of the girls …?": 100;
 /// "What fraction of the cake …?": 1), when the original `answer` is such a share.
 fn share_cap(question: &str, answer: Number) -> Option<Number> {
+    // A share is at most 100: a larger answer (or a negative one) is none, whatever the
+    // question says.
+    if !(answer >= Number::int(0) && answer <= Number::int(100)) {
+        return None;
+    }
     // A word asks for a share when `of ` (any ASCII case) follows it past any spaces: read
     // from each `of ` back, in one pass with nothing allocated.
     let bytes = question.as_bytes();
     let (mut hundred, mut one) = (false, false);
-    for j in 0..bytes.len().saturating_sub(2) {
-        if !((bytes[j] | 0x20) == b'o' && (bytes[j + 1] | 0x20) == b'f' && bytes[j + 2] == b' ') {
+    let mut from = 0;
+    while let Some(j) = next_pair(bytes, from, b'o', b'f') {
+        from = j + 1;
+        if bytes.get(j + 2) != Some(&b' ') {
             continue;
         }
         let before = question[..j].trim_end().as_bytes();
@@ -2822,6 +2860,50 @@ mod tests {
             if picks_by_size_in_words(&q) {
                 proptest::prop_assert!(may_pick_by_size(&q));
             }
+        }
+
+        /// [`next_pair`] eight places at a time finds what a pass over the bytes finds.
+        #[test]
+        fn next_pair_is_the_byte_pass(
+            q in proptest::collection::vec(proptest::sample::select(vec![b's', b'S', b't', b'T', b'e', b' ', 0x53 | 0x80, 0x13, 0, b'o', b'f']), 0..40),
+            from in 0usize..42,
+        ) {
+            let by_bytes = (from..q.len().saturating_sub(1))
+                .find(|&j| q[j].eq_ignore_ascii_case(&b's') && q[j + 1].eq_ignore_ascii_case(&b't'));
+            proptest::prop_assert_eq!(next_pair(&q, from, b's', b't'), by_bytes);
+        }
+
+        /// [`share_cap`] is the pass over every byte it was first written as.
+        #[test]
+        fn share_cap_is_the_byte_pass(
+            q in "(What|percentage|PERCENT|%|fraction|proportion|of|OF| |  |the|girls|\\?|é){0,10}",
+            answer in -5i128..130,
+        ) {
+            let by_bytes = |question: &str, answer: Number| {
+                let bytes = question.as_bytes();
+                let (mut hundred, mut one) = (false, false);
+                for j in 0..bytes.len().saturating_sub(2) {
+                    if !((bytes[j] | 0x20) == b'o' && (bytes[j + 1] | 0x20) == b'f' && bytes[j + 2] == b' ') {
+                        continue;
+                    }
+                    let before = question[..j].trim_end().as_bytes();
+                    let ends = |w: &[u8]| {
+                        before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
+                    };
+                    hundred |= ends(b"percent") || ends(b"percentage") || ends(b"%");
+                    one |= ends(b"fraction") || ends(b"proportion");
+                }
+                let cap = if hundred {
+                    Number::int(100)
+                } else if one {
+                    Number::int(1)
+                } else {
+                    return None;
+                };
+                (answer >= Number::int(0) && answer <= cap).then_some(cap)
+            };
+            let answer = Number::int(answer);
+            proptest::prop_assert_eq!(share_cap(&q, answer), by_bytes(&q, answer));
         }
 
         /// Searching ignoring ASCII case finds what the ASCII-lowercased copy holds.
