@@ -190,14 +190,34 @@ pub(super) fn writes_number(q: &str, d: &str) -> bool {
             || (b.get(i).is_some_and(|&c| c == b'.' || c == b',')
                 && b.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
     };
-    q.match_indices(d).any(|(at, _)| {
+    let alone = |at: usize| {
         let before = at.checked_sub(1).is_some_and(|i| {
             b[i].is_ascii_digit()
                 || ((b[i] == b'.' || b[i] == b',')
                     && i.checked_sub(1).is_some_and(|j| b[j].is_ascii_digit()))
         });
         !before && !part_of_number(at + d.len())
-    })
+    };
+    let p = d.as_bytes();
+    let Some(&first) = p.first() else {
+        return q.match_indices(d).any(|(at, _)| alone(at));
+    };
+    // The places `match_indices` gives: left to right, each past the one before (a match of
+    // UTF-8 bytes in UTF-8 text starts and ends on char boundaries), found without building a
+    // substring searcher.
+    let mut from = 0;
+    while let Some(at) = b.get(from..).and_then(|rest| {
+        rest.iter()
+            .enumerate()
+            .position(|(k, &c)| c == first && rest[k..].starts_with(p))
+    }) {
+        let at = from + at;
+        if alone(at) {
+            return true;
+        }
+        from = at + p.len();
+    }
+    false
 }
 
 /// Words that pick one amount among several by its size ("maximum" and "minimum" more
@@ -1354,25 +1374,29 @@ impl<'a> Context<'a> {
     /// value, a new threshold, the inverted input).
     fn question_edited(&self, g: &Graph) -> bool {
         let (qs, qe) = self.reading.question();
-        let inside: Vec<&Mention> = self
-            .mentions
-            .iter()
-            .filter(|m| m.start >= qs && m.end <= qe)
-            .collect();
         let changed = |n: NodeId| {
             g.get_value(n).ok() != self.original.get_value(n).ok()
                 || g.answer() == n
                 || g.get(n).is_ok_and(|v| v.kind != self.original.node(n).kind)
         };
-        let threshold_moved = self.original.ids().any(|id| {
-            matches!(self.original.node(id).kind, NodeKind::Branch { .. })
-                && g.get(id)
-                    .is_ok_and(|v| v.kind != self.original.node(id).kind)
-        });
-        inside.iter().any(|m| match m.node {
-            Some(n) => changed(n),
-            None => threshold_moved,
-        })
+        // (Worked out only for a number no input states, at most once.)
+        let threshold_moved = std::cell::OnceCell::new();
+        let threshold_moved = || {
+            *threshold_moved.get_or_init(|| {
+                self.original.ids().any(|id| {
+                    matches!(self.original.node(id).kind, NodeKind::Branch { .. })
+                        && g.get(id)
+                            .is_ok_and(|v| v.kind != self.original.node(id).kind)
+                })
+            })
+        };
+        self.mentions
+            .iter()
+            .filter(|m| m.start >= qs && m.end <= qe)
+            .any(|m| match m.node {
+                Some(n) => changed(n),
+                None => threshold_moved(),
+            })
     }
 
     /// The comparisons that tell the changes to the asked-for quantity in `g`, when the
@@ -2860,6 +2884,29 @@ mod tests {
             if picks_by_size_in_words(&q) {
                 proptest::prop_assert!(may_pick_by_size(&q));
             }
+        }
+
+        /// [`writes_number`] looks at the places `match_indices` gives.
+        #[test]
+        fn writes_number_reads_the_matches_in_turn(
+            q in "([0-9]|1|11|\\.|,| |é|a){0,16}",
+            d in "(1|11|1\\.1|0|[0-9]){1,3}",
+        ) {
+            let b = q.as_bytes();
+            let part_of_number = |i: usize| {
+                b.get(i).is_some_and(|c| c.is_ascii_digit())
+                    || (b.get(i).is_some_and(|&c| c == b'.' || c == b',')
+                        && b.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
+            };
+            let by_matches = q.match_indices(d.as_str()).any(|(at, _)| {
+                let before = at.checked_sub(1).is_some_and(|i| {
+                    b[i].is_ascii_digit()
+                        || ((b[i] == b'.' || b[i] == b',')
+                            && i.checked_sub(1).is_some_and(|j| b[j].is_ascii_digit()))
+                });
+                !before && !part_of_number(at + d.len())
+            });
+            proptest::prop_assert_eq!(writes_number(&q, &d), by_matches);
         }
 
         /// [`next_pair`] eight places at a time finds what a pass over the bytes finds.
