@@ -367,8 +367,14 @@ impl Sayable {
             };
             return (sayable, Comparer { ctx });
         };
-        // (The curriculum makes this once per original: its mentions are not kept for later.)
-        let ctx = Context::with_mentions(original, q, mentions::link_once(original));
+        // (The curriculum makes this once per original: its mentions and the reading of its
+        // question are not kept for later.)
+        let ctx = Context::with_parts(
+            original,
+            q,
+            mentions::link_once(original),
+            reading::reading_once(q),
+        );
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the
         // other, and a change inside the graph would then not be the change the text tells.
@@ -855,13 +861,23 @@ fn name_of(g: &Graph, id: NodeId) -> String {
 
 impl<'a> Context<'a> {
     fn new(original: &'a Graph, q: &'a str) -> Self {
-        Context::with_mentions(original, q, mentions::link(original))
+        // What the question alone gives is read once per text (`reading`).
+        Context::with_parts(
+            original,
+            q,
+            mentions::link(original),
+            reading::reading_of(q),
+        )
     }
 
-    /// [`Context::new`], given the question's `mentions` ([`mentions::link`] of `original`).
-    fn with_mentions(original: &'a Graph, q: &'a str, mentions: Vec<Mention>) -> Self {
-        // What the question alone gives is read once per text (`reading`).
-        let reading = reading::reading_of(q);
+    /// [`Context::new`], given the question's `mentions` ([`mentions::link`] of `original`)
+    /// and its `reading` ([`reading::reading_of`] of `q`).
+    fn with_parts(
+        original: &'a Graph,
+        q: &'a str,
+        mentions: Vec<Mention>,
+        reading: std::rc::Rc<reading::Reading>,
+    ) -> Self {
         let names = Names::shared_with(original, &mentions, &reading);
         Context {
             original,

@@ -121,16 +121,26 @@ pub(super) fn clear_memo() {
     READINGS.with(|m| m.borrow_mut().clear());
 }
 
-/// The reading of `q`, shared with every other reader of the same text on this thread.
-pub(super) fn reading_of(q: &str) -> Rc<Reading> {
-    let hit = READINGS.with(|m| {
+/// The reading of `q` kept on this thread, if one is.
+fn kept(q: &str) -> Option<Rc<Reading>> {
+    READINGS.with(|m| {
         m.borrow()
             .iter()
             .rev()
             .find(|(t, _)| **t == *q)
             .map(|(_, r)| Rc::clone(r))
-    });
-    if let Some(r) = hit {
+    })
+}
+
+/// [`reading_of`] for a text read once: the kept reading when there is one, else its own
+/// reading, not kept (no copy of the text is made for the memo).
+pub(super) fn reading_once(q: &str) -> Rc<Reading> {
+    kept(q).unwrap_or_else(|| Rc::new(Reading::new(q)))
+}
+
+/// The reading of `q`, shared with every other reader of the same text on this thread.
+pub(super) fn reading_of(q: &str) -> Rc<Reading> {
+    if let Some(r) = kept(q) {
         return r;
     }
     let r = Rc::new(Reading::new(q));
@@ -179,5 +189,11 @@ mod tests {
         assert!(!Rc::ptr_eq(&r, &other));
         assert_eq!(other.split, None);
         assert_eq!(other.qi, 1);
+        // Read once: the kept reading, or one of its own that is not kept.
+        assert!(Rc::ptr_eq(&r, &reading_once(q)));
+        let once = "Bo has 2 cats. How many cats does Bo have?";
+        let first = reading_once(once);
+        assert_eq!(first.sentences, sentences(once));
+        assert!(!Rc::ptr_eq(&first, &reading_once(once)));
     }
 }
