@@ -446,20 +446,24 @@ impl Sayable {
                 NodeKind::Constant => v.numer().abs() > 3 && v.denom() > 4,
                 _ => false,
             };
+            if !unwritten {
+                return false;
+            }
             let hundred = Number::int(100);
-            unwritten
-                && !ctx.mentions.iter().any(|m| {
-                    m.node == Some(id)
-                        || m.value == v
-                        // A percentage as a fraction (30% as 0.3) or the other way round.
-                        || m.value.mul(hundred).is_ok_and(|x| x == v)
-                        || v.mul(hundred).is_ok_and(|x| x == m.value)
-                        // A rise or a fall by a percentage (5% as 1.05).
-                        || [v.sub(Number::int(1)), Number::int(1).sub(v)]
-                            .into_iter()
-                            .any(|d| d.and_then(|d| d.mul(hundred)).is_ok_and(|x| x == m.value))
-                })
-                && v.to_decimal_string().is_none_or(|d| !writes_number(q, &d))
+            // What `v` may be written as, worked out once for every mention: as a percentage
+            // (0.3 as 30%), or as the percentage of a rise or a fall (1.05 as 5%).
+            let percent = v.mul(hundred).ok();
+            let rise = v.sub(Number::int(1)).and_then(|d| d.mul(hundred)).ok();
+            let fall = Number::int(1).sub(v).and_then(|d| d.mul(hundred)).ok();
+            !ctx.mentions.iter().any(|m| {
+                m.node == Some(id)
+                    || m.value == v
+                    // A percentage as a fraction (30% as 0.3) or the other way round.
+                    || m.value.mul(hundred).is_ok_and(|x| x == v)
+                    || percent == Some(m.value)
+                    || rise == Some(m.value)
+                    || fall == Some(m.value)
+            }) && v.to_decimal_string().is_none_or(|d| !writes_number(q, &d))
         });
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
