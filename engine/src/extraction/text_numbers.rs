@@ -241,10 +241,28 @@ fn may_start_number_word(bytes: &[u8], i: usize) -> bool {
         return false;
     }
     let b = at(i + 1);
+    // (Most first two letters start no number word: the third is not read.)
+    let thirds = NUMBER_WORD_THIRDS[a * 27 + b];
+    if thirds == 0 {
+        return false;
+    }
     let c = if b == 26 { 26 } else { at(i + 2) };
-    let k = (a * 27 + b) * 27 + c;
-    has_bit(&NUMBER_WORD_STARTS, k) && may_start_number_word_past_three(bytes, i, k)
+    (thirds >> c) & 1 == 1 && may_start_number_word_past_three(bytes, i, (a * 27 + b) * 27 + c)
 }
+
+/// [`NUMBER_WORD_STARTS`] per first two symbols: the bits of the third (`has_bit` of `k` is
+/// bit `k % 27` of entry `k / 27`).
+const NUMBER_WORD_THIRDS: [u32; 27 * 27] = {
+    let mut t = [0u32; 27 * 27];
+    let mut k = 0;
+    while k < 27 * 27 * 27 {
+        if (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1 {
+            t[k / 27] |= 1 << (k % 27);
+        }
+        k += 1;
+    }
+    t
+};
 
 /// The tests of [`may_start_number_word`] past a word's first three letters (`k`, their
 /// index), for the few words whose first three letters start a number word.
@@ -872,6 +890,17 @@ mod tests {
         let c = if b == 26 { 26 } else { at(i + 2) };
         let k = (a * 27 + b) * 27 + c;
         (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1
+    }
+
+    #[test]
+    fn the_thirds_are_the_starts() {
+        for k in 0..27 * 27 * 27 {
+            assert_eq!(
+                (NUMBER_WORD_THIRDS[k / 27] >> (k % 27)) & 1 == 1,
+                has_bit(&NUMBER_WORD_STARTS, k),
+                "{k}"
+            );
+        }
     }
 
     #[test]
