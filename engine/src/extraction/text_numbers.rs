@@ -167,7 +167,8 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
                         break;
                     }
                 }
-                i = word_end(bytes, i);
+                // (Byte `i` is an ASCII letter: the word goes on past it.)
+                i = word_end(bytes, i + 1);
                 if bytes.get(i) == Some(&b' ')
                     && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
                 {
@@ -186,8 +187,8 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
             out.push(m);
             i = end;
         } else if b.is_ascii_digit() {
-            // Inside a word or a token such as `A4`: skip to its end.
-            i = word_end(bytes, i);
+            // Inside a word or a token such as `A4`: skip to its end (past this digit).
+            i = word_end(bytes, i + 1);
         } else {
             i += 1;
         }
@@ -412,12 +413,14 @@ const WORD_BYTE: [bool; 256] = {
     t
 };
 
+/// The first byte at or after `i` that is no [`WORD_BYTE`] (`bytes.len()` when there is
+/// none; `i` when `i` is past the end).
 fn word_end(bytes: &[u8], i: usize) -> usize {
-    let mut e = i;
-    while e < bytes.len() && WORD_BYTE[bytes[e] as usize] {
-        e += 1;
-    }
-    e.max(i)
+    bytes.get(i..).map_or(i, |rest| {
+        rest.iter()
+            .position(|&b| !WORD_BYTE[b as usize])
+            .map_or(bytes.len(), |k| i + k)
+    })
 }
 
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
