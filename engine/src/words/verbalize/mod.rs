@@ -1461,23 +1461,30 @@ impl<'a> Context<'a> {
             return (!stated).then_some(None);
         }
         let mut last: Option<usize> = None;
-        let mut stack = vec![u];
-        let mut seen = vec![false; self.original.len()];
-        while let Some(n) = stack.pop() {
-            if std::mem::replace(&mut seen[n.index()], true) {
-                continue;
+        if node.operands.is_empty() {
+            // Nothing under it: an input's own mention alone (nothing allocated).
+            if matches!(node.kind, NodeKind::Input { .. }) {
+                last = self.sentence_of(self.mention_of(u)?.start);
             }
-            let Ok(nd) = self.original.get(n) else {
-                continue;
-            };
-            if matches!(nd.kind, NodeKind::Input { .. }) {
-                if let Some(m) = self.mention_of(n) {
-                    last = last.max(self.sentence_of(m.start));
-                } else if n == u {
-                    return None;
+        } else {
+            let mut stack = vec![u];
+            let mut seen = vec![false; self.original.len()];
+            while let Some(n) = stack.pop() {
+                if std::mem::replace(&mut seen[n.index()], true) {
+                    continue;
                 }
+                let Ok(nd) = self.original.get(n) else {
+                    continue;
+                };
+                if matches!(nd.kind, NodeKind::Input { .. }) {
+                    if let Some(m) = self.mention_of(n) {
+                        last = last.max(self.sentence_of(m.start));
+                    } else if n == u {
+                        return None;
+                    }
+                }
+                stack.extend(nd.operands.iter().copied());
             }
-            stack.extend(nd.operands.iter().copied());
         }
         match last {
             Some(i) if i >= self.reading.qi => None,
