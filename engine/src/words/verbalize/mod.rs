@@ -2036,14 +2036,19 @@ fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
         b", which ",
     ];
     let bytes = sent.as_bytes();
-    let comma = (0..bytes.len()).find(|&i| {
-        bytes[i] == b',' && {
-            let rest = &bytes[i..];
-            starts
-                .iter()
-                .any(|p| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p))
+    // (Each comma found by `find`, which looks for an ASCII char several bytes at a time.)
+    let mut from = 0;
+    let comma = loop {
+        let i = from + sent[from..].find(',')?;
+        let rest = &bytes[i..];
+        if starts
+            .iter()
+            .any(|p| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p))
+        {
+            break i;
         }
-    })?;
+        from = i + 1;
+    };
     // One condition only: no other clause break before the question.
     if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
         return None;
