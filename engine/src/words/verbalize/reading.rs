@@ -70,8 +70,20 @@ impl Reading {
         *self.how_much.get_or_init(|| {
             let (qs, qe) = self.cut.get(self.qi).copied().unwrap_or((0, q.len()));
             q.contains('$')
-                && q.get(qs..qe)
-                    .is_some_and(|s| super::contains_ignoring_ascii_case(s, "how much"))
+                && q.get(qs..qe).is_some_and(|s| {
+                    // Tried only where `ho` is, any case ([`super::next_pair`]).
+                    let b = s.as_bytes();
+                    let mut from = 0;
+                    while let Some(i) = super::next_pair(b, from, b'h', b'o') {
+                        if b.get(i..i + 8)
+                            .is_some_and(|w| w.eq_ignore_ascii_case(b"how much"))
+                        {
+                            return true;
+                        }
+                        from = i + 1;
+                    }
+                    false
+                })
         })
     }
 
@@ -195,5 +207,22 @@ mod tests {
         let first = reading_once(once);
         assert_eq!(first.sentences, sentences(once));
         assert!(!Rc::ptr_eq(&first, &reading_once(once)));
+        // Whether it asks how much with dollars: its question sentence, any ASCII case.
+        for (t, asks) in [
+            ("Ann has $5. HOW MUCH does she have?", true),
+            ("Ann has $5. How many does she have? how much", false),
+            ("Ann has 5. How much does she have?", false),
+            ("Ann has $5, and how MucH does she have?", true),
+            ("$1 hohow much", true),
+        ] {
+            let r = reading_of(t);
+            assert_eq!(r.asks_how_much_with_dollars(t), asks, "{t}");
+            let (s, e) = r.question();
+            assert_eq!(
+                t.contains('$') && t[s..e].to_ascii_lowercase().contains("how much"),
+                asks,
+                "{t}"
+            );
+        }
     }
 }
