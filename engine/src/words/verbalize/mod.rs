@@ -288,12 +288,12 @@ fn next_pair(bytes: &[u8], from: usize, a: u8, b: u8) -> Option<usize> {
     let eight = |at: usize| {
         let mut e = [0u8; 8];
         e.copy_from_slice(&bytes[at..at + 8]);
-        u64::from_le_bytes(e) | ONES * 0x20
+        u64::from_le_bytes(e) | (ONES * 0x20)
     };
     let mut i = from;
     while i + 9 <= bytes.len() {
-        let hits = zero_bytes(eight(i) ^ ONES * u64::from(a))
-            & zero_bytes(eight(i + 1) ^ ONES * u64::from(b));
+        let hits = zero_bytes(eight(i) ^ (ONES * u64::from(a)))
+            & zero_bytes(eight(i + 1) ^ (ONES * u64::from(b)));
         if hits != 0 {
             return Some(i + (hits.trailing_zeros() / 8) as usize);
         }
