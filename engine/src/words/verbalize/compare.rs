@@ -1424,14 +1424,10 @@ fn only_person(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut found: Option<&str> = None;
     let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_uppercase() {
-            i += 1;
-            continue;
-        }
-        // The word that holds byte `i` (a capital is no mark); the rest of it is passed
+    while let Some(capital) = next_capital(b, i) {
+        // The word that holds the capital (a capital is no mark); the rest of it is passed
         // over.
-        let (s, e) = ascii_word_around(b, i);
+        let (s, e) = ascii_word_around(b, capital);
         i = e;
         // (ASCII: every byte is a char boundary.)
         let w = &text[s..e];
@@ -1447,6 +1443,28 @@ fn only_person(text: &str) -> Option<String> {
         }
     }
     found.map(str::to_string)
+}
+
+/// The first ASCII capital of `b` at or after `from`: eight bytes at a time, each tested for
+/// the range `A..=Z` at once (adding to a seven-bit byte never carries into the next).
+fn next_capital(b: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // `y + (0x80 - lo)` has its high bit set where the seven-bit byte `y >= lo`.
+    let at_least = |y: u64, lo: u64| y + ONES * (0x80 - lo);
+    let mut i = from;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        let y = x & !HIGHS;
+        let capitals = at_least(y, 0x41) & !at_least(y, 0x5B) & !x & HIGHS;
+        if capitals != 0 {
+            return Some(i + (capitals.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    (i..b.len()).find(|&j| b[j].is_ascii_uppercase())
 }
 
 /// [`only_person`] by reading every word.
@@ -1567,6 +1585,18 @@ mod tests {
                 not_a_capitalised_name(w),
                 not_a_name_by_lists(&w.to_lowercase()),
                 "{w}"
+            );
+        }
+    }
+
+    #[test]
+    fn next_capital_is_the_first_capital() {
+        let b: Vec<u8> = (0..=255u8).chain(b"xyz@[`{AZaz".iter().copied()).collect();
+        for from in 0..=b.len() {
+            assert_eq!(
+                super::next_capital(&b, from),
+                (from..b.len()).find(|&j| b[j].is_ascii_uppercase()),
+                "{from}"
             );
         }
     }
