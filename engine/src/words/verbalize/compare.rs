@@ -1104,34 +1104,67 @@ fn named_people(text: &str) -> [bool; PEOPLE.len()] {
     if !text.is_ascii() {
         return named_people_in_words(text);
     }
+    let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let mark = |c: u8| matches!(c, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
     let b = text.as_bytes();
     let mut named = [false; PEOPLE.len()];
-    let Some(&first) = b.first() else {
-        return named;
-    };
-    let mut prev = LETTER_INDEX[usize::from(first)];
-    for i in 1..b.len() {
-        let cur = LETTER_INDEX[usize::from(b[i])];
-        let k = NAME_BY_OPENING[usize::from(prev) * 27 + usize::from(cur)];
-        prev = cur;
-        let Some(&p) = PEOPLE.get(usize::from(k)) else {
-            continue;
-        };
-        // The name's bytes from the byte before, at the start of a word.
-        let at = i - 1;
-        if named[usize::from(k)]
-            || !b
-                .get(at..at + p.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(p.as_bytes()))
-        {
-            continue;
+    // Each piece between spaces in turn, read where its word starts (past its marks).
+    let mut at = 0;
+    loop {
+        while at < b.len() && space(b[at]) {
+            at += 1;
         }
-        let (s, e) = ascii_word_around(b, at);
-        if s == at && word_names(&text[s..e]) == Some(usize::from(k)) {
-            named[usize::from(k)] = true;
+        while at < b.len() && mark(b[at]) {
+            at += 1;
         }
+        if at + 1 >= b.len() {
+            break;
+        }
+        // (A piece of marks alone has no word: `at` is at the next space.)
+        let k = NAME_BY_OPENING[usize::from(LETTER_INDEX[usize::from(b[at])]) * 27
+            + usize::from(LETTER_INDEX[usize::from(b[at + 1])])];
+        if let Some(&p) = PEOPLE.get(usize::from(k)) {
+            if !named[usize::from(k)]
+                && b.get(at..at + p.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+            {
+                let (s, e) = ascii_word_around(b, at);
+                if s == at && word_names(&text[s..e]) == Some(usize::from(k)) {
+                    named[usize::from(k)] = true;
+                }
+            }
+        }
+        at = next_space(b, at);
     }
     named
+}
+
+/// The first ASCII whitespace byte (`char::is_whitespace`: a space or `\t`…`\r`) of `b` at
+/// or after `from` (`b.len()` when there is none): eight bytes at a time.
+fn next_space(b: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    // The high bit set in exactly the bytes of `v` that are zero.
+    let zero_bytes = |v: u64| !(((v & LOWS) + LOWS) | v | LOWS);
+    // `y + (0x80 - lo)` has its high bit set where the seven-bit byte `y >= lo`.
+    let at_least = |y: u64, lo: u64| y + ONES * (0x80 - lo);
+    let mut i = from;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        let y = x & !HIGHS;
+        let controls = at_least(y, 0x09) & !at_least(y, 0x0E) & !x & HIGHS;
+        let spaces = zero_bytes(x ^ (ONES * 0x20)) | controls;
+        if spaces != 0 {
+            return i + (spaces.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    (i..b.len())
+        .find(|&j| matches!(b[j], b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' '))
+        .unwrap_or(b.len())
 }
 
 /// [`named_people`] by reading every word.
@@ -1585,6 +1618,22 @@ mod tests {
                 not_a_capitalised_name(w),
                 not_a_name_by_lists(&w.to_lowercase()),
                 "{w}"
+            );
+        }
+    }
+
+    #[test]
+    fn next_space_is_the_first_space() {
+        let b: Vec<u8> = (0..=255u8)
+            .chain(b"x y\tz\r\n\x0b\x0c!".iter().copied())
+            .collect();
+        for from in 0..=b.len() + 1 {
+            assert_eq!(
+                super::next_space(&b, from),
+                (from..b.len())
+                    .find(|&j| (b[j] as char).is_whitespace() && b[j] < 0x80)
+                    .unwrap_or(b.len()),
+                "{from}"
             );
         }
     }
