@@ -167,7 +167,8 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
                         break;
                     }
                 }
-                i = word_end(bytes, i);
+                // (Byte `i` is an ASCII letter: the word goes on past it.)
+                i = word_end(bytes, i + 1);
                 if bytes.get(i) == Some(&b' ')
                     && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
                 {
@@ -186,8 +187,8 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
             out.push(m);
             i = end;
         } else if b.is_ascii_digit() {
-            // Inside a word or a token such as `A4`: skip to its end.
-            i = word_end(bytes, i);
+            // Inside a word or a token such as `A4`: skip to its end (past this digit).
+            i = word_end(bytes, i + 1);
         } else {
             i += 1;
         }
@@ -241,10 +242,28 @@ fn may_start_number_word(bytes: &[u8], i: usize) -> bool {
         return false;
     }
     let b = at(i + 1);
+    // (Most first two letters start no number word: the third is not read.)
+    let thirds = NUMBER_WORD_THIRDS[a * 27 + b];
+    if thirds == 0 {
+        return false;
+    }
     let c = if b == 26 { 26 } else { at(i + 2) };
-    let k = (a * 27 + b) * 27 + c;
-    has_bit(&NUMBER_WORD_STARTS, k) && may_start_number_word_past_three(bytes, i, k)
+    (thirds >> c) & 1 == 1 && may_start_number_word_past_three(bytes, i, (a * 27 + b) * 27 + c)
 }
+
+/// [`NUMBER_WORD_STARTS`] per first two symbols: the bits of the third (`has_bit` of `k` is
+/// bit `k % 27` of entry `k / 27`).
+const NUMBER_WORD_THIRDS: [u32; 27 * 27] = {
+    let mut t = [0u32; 27 * 27];
+    let mut k = 0;
+    while k < 27 * 27 * 27 {
+        if (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1 {
+            t[k / 27] |= 1 << (k % 27);
+        }
+        k += 1;
+    }
+    t
+};
 
 /// The tests of [`may_start_number_word`] past a word's first three letters (`k`, their
 /// index), for the few words whose first three letters start a number word.
@@ -394,12 +413,14 @@ const WORD_BYTE: [bool; 256] = {
     t
 };
 
+/// The first byte at or after `i` that is no [`WORD_BYTE`] (`bytes.len()` when there is
+/// none; `i` when `i` is past the end).
 fn word_end(bytes: &[u8], i: usize) -> usize {
-    let mut e = i;
-    while e < bytes.len() && WORD_BYTE[bytes[e] as usize] {
-        e += 1;
-    }
-    e.max(i)
+    bytes.get(i..).map_or(i, |rest| {
+        rest.iter()
+            .position(|&b| !WORD_BYTE[b as usize])
+            .map_or(bytes.len(), |k| i + k)
+    })
 }
 
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
@@ -462,8 +483,14 @@ fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
     };
     let plain_int = decimals == 0 && !text[start..end].contains(',');
     // A fraction `3/4`, or a mixed number `1 1/2`.
+    // (Plain digits are read up to `end`: `scan_fraction` at `start` reads the same ones, or
+    // stops in them past twelve, so it finds a fraction only with a `/` at `end`; after a
+    // space, only with a digit next.)
     if plain_int {
-        if let Some((f, fend)) = scan_fraction(bytes, start) {
+        if let Some((f, fend)) = (bytes.get(end) == Some(&b'/'))
+            .then(|| scan_fraction(bytes, start))
+            .flatten()
+        {
             // `3/4` may also be used as its parts (`3 / 4 * 2`).
             let (a, b) = f.numer_denom_written(bytes, start);
             return (
@@ -471,7 +498,7 @@ fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
                 fend,
             );
         }
-        if bytes.get(end) == Some(&b' ') {
+        if bytes.get(end) == Some(&b' ') && next_is_digit(bytes, end + 1) {
             if let Some((f, fend)) = scan_fraction(bytes, end + 1) {
                 if f < Number::ONE {
                     if let Ok(mixed) = v.add(f) {
@@ -869,6 +896,17 @@ mod tests {
     }
 
     #[test]
+    fn the_thirds_are_the_starts() {
+        for k in 0..27 * 27 * 27 {
+            assert_eq!(
+                (NUMBER_WORD_THIRDS[k / 27] >> (k % 27)) & 1 == 1,
+                has_bit(&NUMBER_WORD_STARTS, k),
+                "{k}"
+            );
+        }
+    }
+
+    #[test]
     fn the_tables_are_the_byte_tests() {
         for b in 0..=255u8 {
             assert_eq!(CONTINUES_WORD[b as usize], is_word_byte(b), "{b}");
@@ -978,6 +1016,32 @@ mod tests {
             t in "([0-9]{1,3}|[ .,/$%'-]|[aA]n?|half|three|twenty|dozen|hundred|and|for|forty|fourth|third|quarters?|million|eighths|trip|triple|[a-zA-Z]{1,5}|é|’| ){0,24}"
         ) {
             proptest::prop_assert_eq!(scan_numbers(&t), scan_numbers_byte_by_byte(&t));
+        }
+    }
+
+    proptest::proptest! {
+        /// What [`scan_digits`] skips `scan_fraction` on: plain digits read by
+        /// `scan_decimal` make a fraction only with a `/` right after them, and one after a
+        /// space only when a digit follows it.
+        #[test]
+        fn a_fraction_needs_a_slash_after_plain_digits(
+            t in "([0-9]{1,14}|[ /.,$%]|a){0,8}"
+        ) {
+            let bytes = t.as_bytes();
+            for start in 0..bytes.len() {
+                let Some((_, end, decimals)) = scan_decimal(bytes, start) else {
+                    continue;
+                };
+                if decimals > 0 || t[start..end].contains(',') {
+                    continue;
+                }
+                if bytes.get(end) != Some(&b'/') {
+                    proptest::prop_assert_eq!(scan_fraction(bytes, start), None);
+                }
+                if !next_is_digit(bytes, end + 1) {
+                    proptest::prop_assert_eq!(scan_fraction(bytes, end + 1), None);
+                }
+            }
         }
     }
 

@@ -110,6 +110,14 @@ std::thread_local! {
         const { std::cell::RefCell::new(crate::graph::GraphMemo::new()) };
 }
 
+/// [`link`] for a graph asked about once: the memo's answer when it holds one, else
+/// [`link_uncached`], not kept (no copy of the graph is made for the memo).
+pub(crate) fn link_once(graph: &Graph) -> Vec<Mention> {
+    LINKS
+        .with(|m| m.borrow_mut().get(graph))
+        .unwrap_or_else(|| link_uncached(graph))
+}
+
 /// Empties this thread's [`LINKS`].
 pub(crate) fn clear_memo() {
     LINKS.with(|m| m.borrow_mut().clear());

@@ -495,15 +495,31 @@ enum Who {
 /// open from Monday to Friday.").
 fn split_if(question: &str) -> Option<(String, String)> {
     let q = question.trim().strip_suffix('?')?;
-    let at = q.to_lowercase().find(" if ")?;
+    // An ASCII text lowercases byte for byte: ` if ` is found in it ignoring ASCII case, at
+    // the same byte, without a lowercased copy.
+    let at = if q.is_ascii() {
+        find_ignoring_ascii_case(q.as_bytes(), b" if ")?
+    } else {
+        q.to_lowercase().find(" if ")?
+    };
     let (head, cond) = (q[..at].trim_end_matches(','), q[at + 4..].trim());
     if cond.split_whitespace().count() < 3
         || cond.contains([',', ';', '?'])
-        || cond.to_lowercase().contains(" if ")
+        || if cond.is_ascii() {
+            find_ignoring_ascii_case(cond.as_bytes(), b" if ").is_some()
+        } else {
+            cond.to_lowercase().contains(" if ")
+        }
     {
         return None;
     }
     Some((format!("{head}?"), format!("{}.", upper_first(cond))))
+}
+
+/// Where `text` first holds `word` in some ASCII case.
+fn find_ignoring_ascii_case(text: &[u8], word: &[u8]) -> Option<usize> {
+    (0..(text.len() + 1).checked_sub(word.len())?)
+        .find(|&i| text[i..i + word.len()].eq_ignore_ascii_case(word))
 }
 
 /// The adjectives a measure question asks with (`How tall is Eliza?`): the adjective, its
@@ -898,6 +914,25 @@ impl Words {
     /// The words of `text`.
     fn of(text: &str) -> Words {
         let mut at = Vec::with_capacity(16);
+        if text.is_ascii() {
+            // Every word's lowercase is its ASCII lowercase (what `lower` gives): the text is
+            // lowercased once, each word's at the same bytes.
+            for w in word_slices(text) {
+                // A word slice lies inside `text`.
+                let start = w.as_ptr() as usize - text.as_ptr() as usize;
+                let word = (start, start + w.len());
+                at.push(WordAt {
+                    word,
+                    low: word,
+                    low_in_text: false,
+                });
+            }
+            return Words {
+                text: text.into(),
+                at,
+                lowered: text.to_ascii_lowercase(),
+            };
+        }
         let mut lowered = String::new();
         for w in word_slices(text) {
             // A word slice lies inside `text`.
@@ -1041,45 +1076,9 @@ impl<'t> Cast<'t> {
     /// after it), in [`PEOPLE`]'s order.
     fn free_people(&self) -> &[&'static str] {
         self.parts.free.get_or_init(|| {
-            let mut named = [false; PEOPLE.len()];
-            for word in word_slices(self.text) {
-                // An ASCII word needs no lowercase copy: its `'s` endings are trimmed in any
-                // case, and the names compare ignoring ASCII case below.
-                let lowered;
-                let w = if word.is_ascii() {
-                    let mut w = word;
-                    while let Some(rest) = w
-                        .len()
-                        .checked_sub(2)
-                        .and_then(|at| w.get(at..))
-                        .filter(|end| end.eq_ignore_ascii_case("'s"))
-                        .map(|_| &w[..w.len() - 2])
-                    {
-                        w = rest;
-                    }
-                    w
-                } else {
-                    lowered = lower(word);
-                    lowered.trim_end_matches("'s")
-                };
-                // A word no name is as long as names none of them.
-                if !(PEOPLE_LENGTHS.0..=PEOPLE_LENGTHS.1).contains(&w.len()) {
-                    continue;
-                }
-                for (i, p) in PEOPLE.iter().enumerate() {
-                    // The names are ASCII: their lowercase is their ASCII lowercase.
-                    if w.len() == p.len()
-                        && w.bytes()
-                            .zip(p.bytes())
-                            .all(|(a, b)| a.eq_ignore_ascii_case(&b))
-                    {
-                        named[i] = true;
-                    }
-                }
-            }
             PEOPLE
                 .iter()
-                .zip(named)
+                .zip(named_people(self.text))
                 .filter(|&(_, named)| !named)
                 .map(|(&p, _)| p)
                 .collect()
@@ -1093,6 +1092,177 @@ impl<'t> Cast<'t> {
             .get_or_init(|| only_person(self.text))
             .clone()
     }
+}
+
+/// Per name of [`PEOPLE`], whether `text` writes it: as a word (any case, with any `'s`
+/// after it).
+///
+/// An ASCII text is read at the places where a name opens: each name opens with its own two
+/// letters ([`NAME_BY_OPENING`]), so a pass over the pairs of bytes finds them, and only there
+/// is the word ([`word_slices`]) read. (A test holds this to [`named_people_in_words`].)
+fn named_people(text: &str) -> [bool; PEOPLE.len()] {
+    if !text.is_ascii() {
+        return named_people_in_words(text);
+    }
+    let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let mark = |c: u8| matches!(c, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
+    let b = text.as_bytes();
+    let mut named = [false; PEOPLE.len()];
+    // Each piece between spaces in turn, read where its word starts (past its marks).
+    let mut at = 0;
+    loop {
+        while at < b.len() && space(b[at]) {
+            at += 1;
+        }
+        while at < b.len() && mark(b[at]) {
+            at += 1;
+        }
+        if at + 1 >= b.len() {
+            break;
+        }
+        // (A piece of marks alone has no word: `at` is at the next space.)
+        let k = NAME_BY_OPENING[usize::from(LETTER_INDEX[usize::from(b[at])]) * 27
+            + usize::from(LETTER_INDEX[usize::from(b[at + 1])])];
+        if let Some(&p) = PEOPLE.get(usize::from(k)) {
+            if !named[usize::from(k)]
+                && b.get(at..at + p.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+            {
+                let (s, e) = ascii_word_around(b, at);
+                if s == at && word_names(&text[s..e]) == Some(usize::from(k)) {
+                    named[usize::from(k)] = true;
+                }
+            }
+        }
+        at = next_space(b, at);
+    }
+    named
+}
+
+/// The first ASCII whitespace byte (`char::is_whitespace`: a space or `\t`…`\r`) of `b` at
+/// or after `from` (`b.len()` when there is none): eight bytes at a time.
+fn next_space(b: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    // The high bit set in exactly the bytes of `v` that are zero.
+    let zero_bytes = |v: u64| !(((v & LOWS) + LOWS) | v | LOWS);
+    // `y + (0x80 - lo)` has its high bit set where the seven-bit byte `y >= lo`.
+    let at_least = |y: u64, lo: u64| y + ONES * (0x80 - lo);
+    let mut i = from;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        let y = x & !HIGHS;
+        let controls = at_least(y, 0x09) & !at_least(y, 0x0E) & !x & HIGHS;
+        let spaces = zero_bytes(x ^ (ONES * 0x20)) | controls;
+        if spaces != 0 {
+            return i + (spaces.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    (i..b.len())
+        .find(|&j| matches!(b[j], b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' '))
+        .unwrap_or(b.len())
+}
+
+/// [`named_people`] by reading every word.
+fn named_people_in_words(text: &str) -> [bool; PEOPLE.len()] {
+    let mut named = [false; PEOPLE.len()];
+    for word in word_slices(text) {
+        if let Some(i) = word_names(word) {
+            named[i] = true;
+        }
+    }
+    named
+}
+
+/// The name of [`PEOPLE`] (its index) that `word` (a word of [`word_slices`]) writes: the
+/// name in any case, with any `'s` after it.
+fn word_names(word: &str) -> Option<usize> {
+    // An ASCII word needs no lowercase copy: its `'s` endings are trimmed in any case, and
+    // the names compare ignoring ASCII case below.
+    let lowered;
+    let w = if word.is_ascii() {
+        let mut w = word;
+        while let Some(rest) = w
+            .len()
+            .checked_sub(2)
+            .and_then(|at| w.get(at..))
+            .filter(|end| end.eq_ignore_ascii_case("'s"))
+            .map(|_| &w[..w.len() - 2])
+        {
+            w = rest;
+        }
+        w
+    } else {
+        lowered = lower(word);
+        lowered.trim_end_matches("'s")
+    };
+    // A word no name is as long as names none of them.
+    if !(PEOPLE_LENGTHS.0..=PEOPLE_LENGTHS.1).contains(&w.len()) {
+        return None;
+    }
+    // The names are ASCII: their lowercase is their ASCII lowercase. (No two are the same.)
+    PEOPLE.iter().position(|p| {
+        w.len() == p.len()
+            && w.bytes()
+                .zip(p.bytes())
+                .all(|(a, b)| a.eq_ignore_ascii_case(&b))
+    })
+}
+
+/// Per byte, its letter's index (`a` or `A` 0, … `z` or `Z` 25), or 26 for any other byte.
+const LETTER_INDEX: [u8; 256] = {
+    let mut t = [26u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        if (b as u8).is_ascii_alphabetic() {
+            t[b] = (b as u8 | 0x20) - b'a';
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Per two letters ([`LETTER_INDEX`] of each: 27 × 27), the index of the name of [`PEOPLE`]
+/// that opens with them, or `u8::MAX` (no two names open with the same two letters: the
+/// table is built so or not at all).
+const NAME_BY_OPENING: [u8; 27 * 27] = {
+    let mut t = [u8::MAX; 27 * 27];
+    let mut i = 0;
+    while i < PEOPLE.len() {
+        let p = PEOPLE[i].as_bytes();
+        let k = LETTER_INDEX[p[0] as usize] as usize * 27 + LETTER_INDEX[p[1] as usize] as usize;
+        assert!(t[k] == u8::MAX && LETTER_INDEX[p[1] as usize] < 26);
+        t[k] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// In ASCII text `b`, the word of [`word_slices`] around byte `i`: the piece between
+/// whitespace (`char::is_whitespace`) that holds it, with the marks `word_slices` trims off
+/// its ends trimmed (`s == e` when the piece is all marks; else, when byte `i` is no mark,
+/// `s <= i < e`).
+fn ascii_word_around(b: &[u8], i: usize) -> (usize, usize) {
+    let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    let mark = |c: u8| matches!(c, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
+    let (mut s, mut e) = (i, i);
+    while s > 0 && !space(b[s - 1]) {
+        s -= 1;
+    }
+    while e < b.len() && !space(b[e]) {
+        e += 1;
+    }
+    while s < e && mark(b[s]) {
+        s += 1;
+    }
+    while e > s && mark(b[e - 1]) {
+        e -= 1;
+    }
+    (s, e)
 }
 
 /// Reads `How many N AUX WHO VERB TAIL?` (or `How much [money] …` when `money`).
@@ -1160,7 +1330,8 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         }
     });
     let rest = &rest_words[..rest_len];
-    let (who, at) = match rest[0].to_lowercase().as_str() {
+    // (`lower` is `to_lowercase`, borrowed when nothing changes.)
+    let (who, at) = match lower(rest[0]).as_ref() {
         "he" | "she" => (Who::Person(text.only_person()?), 1),
         // `the hotel`: one thing, compared with a second one.
         "the"
@@ -1205,7 +1376,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     // `would they have told`: a perfect tense, said with two verbs.
     if verb == "have"
         && rest.get(at + 1).is_some_and(|w| {
-            let w = w.to_lowercase();
+            let w = lower(w);
             w.ends_with("ed") || is_verb_form(&w)
         })
     {
@@ -1223,7 +1394,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     // takes, `need to buy` what `buy` takes, `counted something` not times.
     if tail.first().is_some_and(|w| {
         matches!(
-            w.to_lowercase().as_str(),
+            lower(w).as_ref(),
             "his"
                 | "her"
                 | "their"
@@ -1242,7 +1413,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         )
     }) || tail.last().is_some_and(|w| {
         matches!(
-            w.to_lowercase().as_str(),
+            lower(w).as_ref(),
             "for" | "with" | "to" | "on" | "in" | "at" | "from" | "about" | "into" | "of" | "by"
         )
     }) {
@@ -1282,7 +1453,63 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
 
 /// The one person a problem names (capitalised words that are not sentence openers,
 /// numbers, days or titles); `None` when it names none or several.
+///
+/// An ASCII text is read at its capitals alone: a word [`person_in`] takes starts with one,
+/// once the chars around it are trimmed, so a word without one names no one. Each capital
+/// is read in the word ([`word_slices`]) that holds it; the rest of that word is passed
+/// over. (A test holds this to [`only_person_in_words`].)
 fn only_person(text: &str) -> Option<String> {
+    if !text.is_ascii() {
+        return only_person_in_words(text);
+    }
+    let b = text.as_bytes();
+    let mut found: Option<&str> = None;
+    let mut i = 0;
+    while let Some(capital) = next_capital(b, i) {
+        // The word that holds the capital (a capital is no mark); the rest of it is passed
+        // over.
+        let (s, e) = ascii_word_around(b, capital);
+        i = e;
+        // (ASCII: every byte is a char boundary.)
+        let w = &text[s..e];
+        if w.as_bytes()[0].is_ascii_lowercase() || w.as_bytes()[0].is_ascii_digit() {
+            continue;
+        }
+        let Some(w) = person_in(w) else {
+            continue;
+        };
+        match found {
+            Some(f) if f != w => return None,
+            _ => found = Some(w),
+        }
+    }
+    found.map(str::to_string)
+}
+
+/// The first ASCII capital of `b` at or after `from`: eight bytes at a time, each tested for
+/// the range `A..=Z` at once (adding to a seven-bit byte never carries into the next).
+fn next_capital(b: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // `y + (0x80 - lo)` has its high bit set where the seven-bit byte `y >= lo`.
+    let at_least = |y: u64, lo: u64| y + ONES * (0x80 - lo);
+    let mut i = from;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        let y = x & !HIGHS;
+        let capitals = at_least(y, 0x41) & !at_least(y, 0x5B) & !x & HIGHS;
+        if capitals != 0 {
+            return Some(i + (capitals.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    (i..b.len()).find(|&j| b[j].is_ascii_uppercase())
+}
+
+/// [`only_person`] by reading every word.
+fn only_person_in_words(text: &str) -> Option<String> {
     let mut found: Option<String> = None;
     for w in word_slices(text) {
         // A word that opens with an ASCII letter or digit keeps it when trimmed (only other
@@ -1403,7 +1630,89 @@ mod tests {
         }
     }
 
+    #[test]
+    fn next_space_is_the_first_space() {
+        let b: Vec<u8> = (0..=255u8)
+            .chain(b"x y\tz\r\n\x0b\x0c!".iter().copied())
+            .collect();
+        for from in 0..=b.len() + 1 {
+            assert_eq!(
+                super::next_space(&b, from),
+                (from..b.len())
+                    .find(|&j| (b[j] as char).is_whitespace() && b[j] < 0x80)
+                    .unwrap_or(b.len()),
+                "{from}"
+            );
+        }
+    }
+
+    #[test]
+    fn next_capital_is_the_first_capital() {
+        let b: Vec<u8> = (0..=255u8).chain(b"xyz@[`{AZaz".iter().copied()).collect();
+        for from in 0..=b.len() {
+            assert_eq!(
+                super::next_capital(&b, from),
+                (from..b.len()).find(|&j| b[j].is_ascii_uppercase()),
+                "{from}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_read_at_their_openings_are_the_names_of_the_words() {
+        for t in [
+            "Lena and Omar's cat met \"Sven\" (Amara) and lena's dog.",
+            "Lenas, xOmar, Omarr, Tomas's's house; ZARA! Hugo?",
+            "",
+            "Le",
+            "Mira",
+            "Yuki, Kofi and Dario’s",
+        ] {
+            let named = super::named_people(t);
+            assert_eq!(named, super::named_people_in_words(t), "{t:?}");
+        }
+        assert_eq!(
+            super::named_people("Lena and Omar's cat (Sven)"),
+            std::array::from_fn(|i| ["Lena", "Omar"].contains(&super::PEOPLE[i]))
+        );
+    }
+
+    #[test]
+    fn only_person_read_at_capitals_is_only_person_by_words() {
+        for t in [
+            "Tom has 3 pens. Tom's sister has 2. How many pens does he have?",
+            "Tom and Ann share 5 pens.",
+            "\"Ann!\" said (Ann). On Monday, Ann's cat; ANN?",
+            "McDonald sold 3 cows.\tMcDonald's farm\x0bis big.",
+            "e.g.Tom has 3.Tom",
+            "",
+            "no capitals here at all",
+            "Ann’s cat and Ann",
+            "Éric and Éric",
+        ] {
+            assert_eq!(
+                super::only_person(t),
+                super::only_person_in_words(t),
+                "{t:?}"
+            );
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn only_person_is_only_person_in_words(
+            t in "(Tom|Ann|tom|The|Monday|McD|A|I|3|s|'s|[,.;:!?\"()'-]| |\t|\n|\x0b|\x0c|\r|é|É|’s){0,16}"
+        ) {
+            proptest::prop_assert_eq!(super::only_person(&t), super::only_person_in_words(&t));
+        }
+
+        #[test]
+        fn named_people_is_named_people_in_words(
+            t in "(Lena|lena's|OMAR|Omar's's|Tomas|tomasz|Sven|Amara|Arjun|Lenak|xLena|Le|na|Tom|[,.;:!?\"()'-]| |\t|\n|\x0b|\r|é|’s|\u{212a}ofi|Kofi){0,12}"
+        ) {
+            proptest::prop_assert_eq!(super::named_people(&t), super::named_people_in_words(&t));
+        }
+
         #[test]
         fn not_a_name_is_the_lists_lookup(w in "[a-zA-Z]{0,18}|[a-zA-Zİé]{0,6}") {
             proptest::prop_assert_eq!(not_a_name(&w), not_a_name_by_lists(&w));
@@ -1596,6 +1905,32 @@ mod tests {
             money in proptest::bool::ANY,
         ) {
             proptest::prop_assert_eq!(super::may_tell(&q, money), may_tell_by_lowercase(&q, money));
+        }
+    }
+
+    /// [`super::split_if`] as first written: the question lowercased to find its `if`.
+    fn split_if_by_lowercase(question: &str) -> Option<(String, String)> {
+        let q = question.trim().strip_suffix('?')?;
+        let at = q.to_lowercase().find(" if ")?;
+        let (head, cond) = (q[..at].trim_end_matches(','), q[at + 4..].trim());
+        if cond.split_whitespace().count() < 3
+            || cond.contains([',', ';', '?'])
+            || cond.to_lowercase().contains(" if ")
+        {
+            return None;
+        }
+        Some((
+            format!("{head}?"),
+            format!("{}.", super::super::upper_first(cond)),
+        ))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_if_is_split_if_by_lowercase(
+            q in "(How many|books|does he|IF|If|if|the| |,|;|\\?|é|İ|open|from|Monday){0,14}"
+        ) {
+            proptest::prop_assert_eq!(super::split_if(&q), split_if_by_lowercase(&q));
         }
     }
 

@@ -10,7 +10,8 @@ use crate::text_numbers::find_numbers;
 /// Sentences of `text` as byte ranges (from the first non-space character to the end of the
 /// closing punctuation), in order.
 pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+    // (Room for a problem's few sentences made at once.)
+    let mut out = Vec::with_capacity(8);
     let mut start: Option<usize> = None;
     // The text is walked char by char at byte positions (nothing allocated): `pos` is the
     // current char's start.
@@ -39,7 +40,8 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
                 j += d.len_utf8();
             }
             let at_end = char_at(j).is_none_or(char::is_whitespace);
-            let abbreviation = c == '.' && {
+            // (Only a mark at the end of a sentence is looked at for an abbreviation.)
+            let abbreviation = at_end && c == '.' && {
                 // The letters right before the period (a slice: nothing allocated).
                 let from = text[..pos]
                     .char_indices()

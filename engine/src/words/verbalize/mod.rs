@@ -193,14 +193,34 @@ pub(super) fn writes_number(q: &str, d: &str) -> bool {
             || (b.get(i).is_some_and(|&c| c == b'.' || c == b',')
                 && b.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
     };
-    q.match_indices(d).any(|(at, _)| {
+    let alone = |at: usize| {
         let before = at.checked_sub(1).is_some_and(|i| {
             b[i].is_ascii_digit()
                 || ((b[i] == b'.' || b[i] == b',')
                     && i.checked_sub(1).is_some_and(|j| b[j].is_ascii_digit()))
         });
         !before && !part_of_number(at + d.len())
-    })
+    };
+    let p = d.as_bytes();
+    let Some(&first) = p.first() else {
+        return q.match_indices(d).any(|(at, _)| alone(at));
+    };
+    // The places `match_indices` gives: left to right, each past the one before (a match of
+    // UTF-8 bytes in UTF-8 text starts and ends on char boundaries), found without building a
+    // substring searcher.
+    let mut from = 0;
+    while let Some(at) = b.get(from..).and_then(|rest| {
+        rest.iter()
+            .enumerate()
+            .position(|(k, &c)| c == first && rest[k..].starts_with(p))
+    }) {
+        let at = from + at;
+        if alone(at) {
+            return true;
+        }
+        from = at + p.len();
+    }
+    false
 }
 
 /// Words that pick one amount among several by its size ("maximum" and "minimum" more
@@ -234,6 +254,60 @@ const SUPERLATIVES: &[&str] = &[
 /// toothbrushes did he give out in the busiest month versus the slowest month?", "the most
 /// apples"), not about every amount.
 fn picks_by_size(q: &str) -> bool {
+    // Every word it looks for holds `est` (the superlatives, `least`) or is `most`, in some
+    // ASCII case: a sentence with neither (nearly every one) is passed over without its words.
+    if !may_pick_by_size(q) {
+        return false;
+    }
+    picks_by_size_in_words(q)
+}
+
+/// Whether `q` holds `est` or `most`, any ASCII case: what a word [`picks_by_size`] looks for
+/// holds (each compares ignoring ASCII case, so its bytes are in `q`). `false` is sure.
+fn may_pick_by_size(q: &str) -> bool {
+    let b = q.as_bytes();
+    // (`| 0x20` lowercases an ASCII letter and makes no other byte an ASCII lowercase letter.)
+    let mut from = 1;
+    while let Some(i) = next_pair(b, from, b's', b't') {
+        if (b[i - 1] | 0x20) == b'e'
+            || (i >= 2 && (b[i - 2] | 0x20) == b'm' && (b[i - 1] | 0x20) == b'o')
+        {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
+}
+
+/// The first byte at or after `from` where `bytes` holds `a` then `b` (ASCII lowercase
+/// letters), each in any ASCII case: eight places at a time, each pair of bytes tested at
+/// once. (`| 0x20` lowercases an ASCII letter and makes no other byte an ASCII lowercase
+/// letter.)
+fn next_pair(bytes: &[u8], from: usize, a: u8, b: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    // The high bit set in exactly the bytes of `v` that are zero.
+    let zero_bytes = |v: u64| !(((v & LOWS) + LOWS) | v | LOWS);
+    let eight = |at: usize| {
+        let mut e = [0u8; 8];
+        e.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(e) | (ONES * 0x20)
+    };
+    let mut i = from;
+    while i + 9 <= bytes.len() {
+        let hits = zero_bytes(eight(i) ^ (ONES * u64::from(a)))
+            & zero_bytes(eight(i + 1) ^ (ONES * u64::from(b)));
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    (i..bytes.len().saturating_sub(1))
+        .find(|&j| (bytes[j] | 0x20) == a && (bytes[j + 1] | 0x20) == b)
+}
+
+/// [`picks_by_size`] by reading each word.
+fn picks_by_size_in_words(q: &str) -> bool {
     let mut prev_the = false;
     for w in names::word_slices(q) {
         if SUPERLATIVES.iter().any(|s| s.eq_ignore_ascii_case(w))
@@ -302,7 +376,14 @@ impl Sayable {
             };
             return (sayable, Comparer { ctx });
         };
-        let ctx = Context::new(original, q);
+        // (The curriculum makes this once per original: its mentions and the reading of its
+        // question are not kept for later.)
+        let ctx = Context::with_parts(
+            original,
+            q,
+            mentions::link_once(original),
+            reading::reading_once(q),
+        );
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the
         // other, and a change inside the graph would then not be the change the text tells.
@@ -374,20 +455,24 @@ impl Sayable {
                 NodeKind::Constant => v.numer().abs() > 3 && v.denom() > 4,
                 _ => false,
             };
+            if !unwritten {
+                return false;
+            }
             let hundred = Number::int(100);
-            unwritten
-                && !ctx.mentions.iter().any(|m| {
-                    m.node == Some(id)
-                        || m.value == v
-                        // A percentage as a fraction (30% as 0.3) or the other way round.
-                        || m.value.mul(hundred).is_ok_and(|x| x == v)
-                        || v.mul(hundred).is_ok_and(|x| x == m.value)
-                        // A rise or a fall by a percentage (5% as 1.05).
-                        || [v.sub(Number::int(1)), Number::int(1).sub(v)]
-                            .into_iter()
-                            .any(|d| d.and_then(|d| d.mul(hundred)).is_ok_and(|x| x == m.value))
-                })
-                && v.to_decimal_string().is_none_or(|d| !writes_number(q, &d))
+            // What `v` may be written as, worked out once for every mention: as a percentage
+            // (0.3 as 30%), or as the percentage of a rise or a fall (1.05 as 5%).
+            let percent = v.mul(hundred).ok();
+            let rise = v.sub(Number::int(1)).and_then(|d| d.mul(hundred)).ok();
+            let fall = Number::int(1).sub(v).and_then(|d| d.mul(hundred)).ok();
+            !ctx.mentions.iter().any(|m| {
+                m.node == Some(id)
+                    || m.value == v
+                    // A percentage as a fraction (30% as 0.3) or the other way round.
+                    || m.value.mul(hundred).is_ok_and(|x| x == v)
+                    || percent == Some(m.value)
+                    || rise == Some(m.value)
+                    || fall == Some(m.value)
+            }) && v.to_decimal_string().is_none_or(|d| !writes_number(q, &d))
         });
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
@@ -824,8 +909,22 @@ fn name_of(g: &Graph, id: NodeId) -> String {
 impl<'a> Context<'a> {
     fn new(original: &'a Graph, q: &'a str) -> Self {
         // What the question alone gives is read once per text (`reading`).
-        let reading = reading::reading_of(q);
-        let mentions = mentions::link(original);
+        Context::with_parts(
+            original,
+            q,
+            mentions::link(original),
+            reading::reading_of(q),
+        )
+    }
+
+    /// [`Context::new`], given the question's `mentions` ([`mentions::link`] of `original`)
+    /// and its `reading` ([`reading::reading_of`] of `q`).
+    fn with_parts(
+        original: &'a Graph,
+        q: &'a str,
+        mentions: Vec<Mention>,
+        reading: std::rc::Rc<reading::Reading>,
+    ) -> Self {
         let names = Names::shared_with(original, &mentions, &reading);
         Context {
             original,
@@ -1351,25 +1450,29 @@ impl<'a> Context<'a> {
     /// value, a new threshold, the inverted input).
     fn question_edited(&self, g: &Graph) -> bool {
         let (qs, qe) = self.reading.question();
-        let inside: Vec<&Mention> = self
-            .mentions
-            .iter()
-            .filter(|m| m.start >= qs && m.end <= qe)
-            .collect();
         let changed = |n: NodeId| {
             g.get_value(n).ok() != self.original.get_value(n).ok()
                 || g.answer() == n
                 || g.get(n).is_ok_and(|v| v.kind != self.original.node(n).kind)
         };
-        let threshold_moved = self.original.ids().any(|id| {
-            matches!(self.original.node(id).kind, NodeKind::Branch { .. })
-                && g.get(id)
-                    .is_ok_and(|v| v.kind != self.original.node(id).kind)
-        });
-        inside.iter().any(|m| match m.node {
-            Some(n) => changed(n),
-            None => threshold_moved,
-        })
+        // (Worked out only for a number no input states, at most once.)
+        let threshold_moved = std::cell::OnceCell::new();
+        let threshold_moved = || {
+            *threshold_moved.get_or_init(|| {
+                self.original.ids().any(|id| {
+                    matches!(self.original.node(id).kind, NodeKind::Branch { .. })
+                        && g.get(id)
+                            .is_ok_and(|v| v.kind != self.original.node(id).kind)
+                })
+            })
+        };
+        self.mentions
+            .iter()
+            .filter(|m| m.start >= qs && m.end <= qe)
+            .any(|m| match m.node {
+                Some(n) => changed(n),
+                None => threshold_moved(),
+            })
     }
 
     /// The comparisons that tell the changes to the asked-for quantity in `g`, when the
@@ -1415,23 +1518,30 @@ impl<'a> Context<'a> {
             return (!stated).then_some(None);
         }
         let mut last: Option<usize> = None;
-        let mut stack = vec![u];
-        let mut seen = vec![false; self.original.len()];
-        while let Some(n) = stack.pop() {
-            if std::mem::replace(&mut seen[n.index()], true) {
-                continue;
+        if node.operands.is_empty() {
+            // Nothing under it: an input's own mention alone (nothing allocated).
+            if matches!(node.kind, NodeKind::Input { .. }) {
+                last = self.sentence_of(self.mention_of(u)?.start);
             }
-            let Ok(nd) = self.original.get(n) else {
-                continue;
-            };
-            if matches!(nd.kind, NodeKind::Input { .. }) {
-                if let Some(m) = self.mention_of(n) {
-                    last = last.max(self.sentence_of(m.start));
-                } else if n == u {
-                    return None;
+        } else {
+            let mut stack = vec![u];
+            let mut seen = vec![false; self.original.len()];
+            while let Some(n) = stack.pop() {
+                if std::mem::replace(&mut seen[n.index()], true) {
+                    continue;
                 }
+                let Ok(nd) = self.original.get(n) else {
+                    continue;
+                };
+                if matches!(nd.kind, NodeKind::Input { .. }) {
+                    if let Some(m) = self.mention_of(n) {
+                        last = last.max(self.sentence_of(m.start));
+                    } else if n == u {
+                        return None;
+                    }
+                }
+                stack.extend(nd.operands.iter().copied());
             }
-            stack.extend(nd.operands.iter().copied());
         }
         match last {
             Some(i) if i >= self.reading.qi => None,
@@ -1726,17 +1836,9 @@ impl<'a> Context<'a> {
             .ok()
             .and_then(|n| n.text.as_deref())
             .is_some_and(|t| t.contains('$'));
-        let (qs, qe) = self
-            .reading
-            .cut
-            .get(self.reading.qi)
-            .copied()
-            .unwrap_or((0, self.q.len()));
-        let asks_much = self
-            .q
-            .get(qs..qe)
-            .is_some_and(|s| s.to_ascii_lowercase().contains("how much"));
-        text_money || (asks_much && self.q.contains('$'))
+        // (`how much` is ASCII: the ASCII-lowercased sentence holds it exactly where the
+        // sentence holds it in some ASCII case. Read once per text.)
+        text_money || self.reading.asks_how_much_with_dollars(self.q)
     }
 }
 
@@ -1804,7 +1906,17 @@ fn changed_by(q: &str, start: usize) -> bool {
 /// without a lowercased copy.
 fn contains_ignoring_ascii_case(text: &str, lower: &str) -> bool {
     let (t, p) = (text.as_bytes(), lower.as_bytes());
-    t.len() >= p.len() && (0..=t.len() - p.len()).any(|i| t[i..i + p.len()].eq_ignore_ascii_case(p))
+    let Some(&first) = p.first() else {
+        return true;
+    };
+    // (The rest is compared only where a byte is `first` once both are `| 0x20`: a byte
+    // equal to it in some ASCII case is.)
+    let first = first | 0x20;
+    t.len() >= p.len()
+        && t[..=t.len() - p.len()]
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| (b | 0x20) == first && t[i..i + p.len()].eq_ignore_ascii_case(p))
 }
 
 /// The whole that step `u` of `g` takes a part of, as it now reads: `a` for `a - b` (what is
@@ -1892,12 +2004,19 @@ fn unit_cap(phrase: &str) -> Option<Number> {
 /// The most a share asked for by `question` can be ("What percentage of the girls …?": 100;
 /// "What fraction of the cake …?": 1), when the original `answer` is such a share.
 fn share_cap(question: &str, answer: Number) -> Option<Number> {
+    // A share is at most 100: a larger answer (or a negative one) is none, whatever the
+    // question says.
+    if !(answer >= Number::int(0) && answer <= Number::int(100)) {
+        return None;
+    }
     // A word asks for a share when `of ` (any ASCII case) follows it past any spaces: read
     // from each `of ` back, in one pass with nothing allocated.
     let bytes = question.as_bytes();
     let (mut hundred, mut one) = (false, false);
-    for j in 0..bytes.len().saturating_sub(2) {
-        if !((bytes[j] | 0x20) == b'o' && (bytes[j + 1] | 0x20) == b'f' && bytes[j + 2] == b' ') {
+    let mut from = 0;
+    while let Some(j) = next_pair(bytes, from, b'o', b'f') {
+        from = j + 1;
+        if bytes.get(j + 2) != Some(&b' ') {
             continue;
         }
         let before = question[..j].trim_end().as_bytes();
@@ -1974,14 +2093,19 @@ fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
         b", which ",
     ];
     let bytes = sent.as_bytes();
-    let comma = (0..bytes.len()).find(|&i| {
-        bytes[i] == b',' && {
-            let rest = &bytes[i..];
-            starts
-                .iter()
-                .any(|p| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p))
+    // (Each comma found by `find`, which looks for an ASCII char several bytes at a time.)
+    let mut from = 0;
+    let comma = loop {
+        let i = from + sent[from..].find(',')?;
+        let rest = &bytes[i..];
+        if starts
+            .iter()
+            .any(|p| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p))
+        {
+            break i;
         }
-    })?;
+        from = i + 1;
+    };
     // One condition only: no other clause break before the question.
     if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
         return None;
@@ -2839,6 +2963,96 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// [`picks_by_size`] reads the words only of a sentence [`may_pick_by_size`] lets
+        /// through: the same answer as reading every one.
+        #[test]
+        fn picks_by_size_is_picks_by_size_in_words(
+            q in "(the|The|most|MOST|least|busiest|Weakest|est|st|mo|[a-z]{1,4}|[ ,.?!\"]|é|\u{212a}){0,12}"
+        ) {
+            proptest::prop_assert_eq!(picks_by_size(&q), picks_by_size_in_words(&q));
+            if picks_by_size_in_words(&q) {
+                proptest::prop_assert!(may_pick_by_size(&q));
+            }
+        }
+
+        /// [`writes_number`] looks at the places `match_indices` gives.
+        #[test]
+        fn writes_number_reads_the_matches_in_turn(
+            q in "([0-9]|1|11|\\.|,| |é|a){0,16}",
+            d in "(1|11|1\\.1|0|[0-9]){1,3}",
+        ) {
+            let b = q.as_bytes();
+            let part_of_number = |i: usize| {
+                b.get(i).is_some_and(|c| c.is_ascii_digit())
+                    || (b.get(i).is_some_and(|&c| c == b'.' || c == b',')
+                        && b.get(i + 1).is_some_and(|c| c.is_ascii_digit()))
+            };
+            let by_matches = q.match_indices(d.as_str()).any(|(at, _)| {
+                let before = at.checked_sub(1).is_some_and(|i| {
+                    b[i].is_ascii_digit()
+                        || ((b[i] == b'.' || b[i] == b',')
+                            && i.checked_sub(1).is_some_and(|j| b[j].is_ascii_digit()))
+                });
+                !before && !part_of_number(at + d.len())
+            });
+            proptest::prop_assert_eq!(writes_number(&q, &d), by_matches);
+        }
+
+        /// [`next_pair`] eight places at a time finds what a pass over the bytes finds.
+        #[test]
+        fn next_pair_is_the_byte_pass(
+            q in proptest::collection::vec(proptest::sample::select(vec![b's', b'S', b't', b'T', b'e', b' ', 0x53 | 0x80, 0x13, 0, b'o', b'f']), 0..40),
+            from in 0usize..42,
+        ) {
+            let by_bytes = (from..q.len().saturating_sub(1))
+                .find(|&j| q[j].eq_ignore_ascii_case(&b's') && q[j + 1].eq_ignore_ascii_case(&b't'));
+            proptest::prop_assert_eq!(next_pair(&q, from, b's', b't'), by_bytes);
+        }
+
+        /// [`share_cap`] is the pass over every byte it was first written as.
+        #[test]
+        fn share_cap_is_the_byte_pass(
+            q in "(What|percentage|PERCENT|%|fraction|proportion|of|OF| |  |the|girls|\\?|é){0,10}",
+            answer in -5i128..130,
+        ) {
+            let by_bytes = |question: &str, answer: Number| {
+                let bytes = question.as_bytes();
+                let (mut hundred, mut one) = (false, false);
+                for j in 0..bytes.len().saturating_sub(2) {
+                    if !((bytes[j] | 0x20) == b'o' && (bytes[j + 1] | 0x20) == b'f' && bytes[j + 2] == b' ') {
+                        continue;
+                    }
+                    let before = question[..j].trim_end().as_bytes();
+                    let ends = |w: &[u8]| {
+                        before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
+                    };
+                    hundred |= ends(b"percent") || ends(b"percentage") || ends(b"%");
+                    one |= ends(b"fraction") || ends(b"proportion");
+                }
+                let cap = if hundred {
+                    Number::int(100)
+                } else if one {
+                    Number::int(1)
+                } else {
+                    return None;
+                };
+                (answer >= Number::int(0) && answer <= cap).then_some(cap)
+            };
+            let answer = Number::int(answer);
+            proptest::prop_assert_eq!(share_cap(&q, answer), by_bytes(&q, answer));
+        }
+
+        /// Searching ignoring ASCII case finds what the ASCII-lowercased copy holds.
+        #[test]
+        fn contains_ignoring_ascii_case_is_the_lowercased_search(
+            q in "(how|HoW|much|MUCH|mu|[ ,.?]|h|é|\u{212a}){0,10}"
+        ) {
+            proptest::prop_assert_eq!(
+                contains_ignoring_ascii_case(&q, "how much"),
+                q.to_ascii_lowercase().contains("how much")
+            );
+        }
+
         /// The ASCII fast path of [`upper_first`] writes what the char-by-char one does.
         #[test]
         fn upper_first_is_the_first_char_uppercased(s in "[a-zA-Z0-9 é'ßǆ.]{0,12}") {

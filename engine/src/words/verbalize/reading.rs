@@ -31,6 +31,9 @@ pub(super) struct Reading {
     pub(super) cast: Rc<CastParts>,
     /// The letter an inversion names its unknown with ([`pick_variable`]), when asked for.
     variable: std::cell::OnceCell<String>,
+    /// Whether the text writes a `$` and its question sentence asks `how much`, when asked
+    /// for ([`Reading::asks_how_much_with_dollars`]).
+    how_much: std::cell::OnceCell<bool>,
 }
 
 impl Reading {
@@ -57,7 +60,31 @@ impl Reading {
             found: Found::new(find_numbers(q)),
             cast: Rc::default(),
             variable: std::cell::OnceCell::new(),
+            how_much: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Whether `q` (the text read) writes a `$` and its question sentence (the whole text
+    /// when it has none) asks `how much`, in any ASCII case.
+    pub(super) fn asks_how_much_with_dollars(&self, q: &str) -> bool {
+        *self.how_much.get_or_init(|| {
+            let (qs, qe) = self.cut.get(self.qi).copied().unwrap_or((0, q.len()));
+            q.contains('$')
+                && q.get(qs..qe).is_some_and(|s| {
+                    // Tried only where `ho` is, any case ([`super::next_pair`]).
+                    let b = s.as_bytes();
+                    let mut from = 0;
+                    while let Some(i) = super::next_pair(b, from, b'h', b'o') {
+                        if b.get(i..i + 8)
+                            .is_some_and(|w| w.eq_ignore_ascii_case(b"how much"))
+                        {
+                            return true;
+                        }
+                        from = i + 1;
+                    }
+                    false
+                })
+        })
     }
 
     /// Where the question sentence (`cut[qi]`) starts and ends in the text read.
@@ -106,16 +133,26 @@ pub(super) fn clear_memo() {
     READINGS.with(|m| m.borrow_mut().clear());
 }
 
-/// The reading of `q`, shared with every other reader of the same text on this thread.
-pub(super) fn reading_of(q: &str) -> Rc<Reading> {
-    let hit = READINGS.with(|m| {
+/// The reading of `q` kept on this thread, if one is.
+fn kept(q: &str) -> Option<Rc<Reading>> {
+    READINGS.with(|m| {
         m.borrow()
             .iter()
             .rev()
             .find(|(t, _)| **t == *q)
             .map(|(_, r)| Rc::clone(r))
-    });
-    if let Some(r) = hit {
+    })
+}
+
+/// [`reading_of`] for a text read once: the kept reading when there is one, else its own
+/// reading, not kept (no copy of the text is made for the memo).
+pub(super) fn reading_once(q: &str) -> Rc<Reading> {
+    kept(q).unwrap_or_else(|| Rc::new(Reading::new(q)))
+}
+
+/// The reading of `q`, shared with every other reader of the same text on this thread.
+pub(super) fn reading_of(q: &str) -> Rc<Reading> {
+    if let Some(r) = kept(q) {
         return r;
     }
     let r = Rc::new(Reading::new(q));
@@ -164,5 +201,28 @@ mod tests {
         assert!(!Rc::ptr_eq(&r, &other));
         assert_eq!(other.split, None);
         assert_eq!(other.qi, 1);
+        // Read once: the kept reading, or one of its own that is not kept.
+        assert!(Rc::ptr_eq(&r, &reading_once(q)));
+        let once = "Bo has 2 cats. How many cats does Bo have?";
+        let first = reading_once(once);
+        assert_eq!(first.sentences, sentences(once));
+        assert!(!Rc::ptr_eq(&first, &reading_once(once)));
+        // Whether it asks how much with dollars: its question sentence, any ASCII case.
+        for (t, asks) in [
+            ("Ann has $5. HOW MUCH does she have?", true),
+            ("Ann has $5. How many does she have? how much", false),
+            ("Ann has 5. How much does she have?", false),
+            ("Ann has $5, and how MucH does she have?", true),
+            ("$1 hohow much", true),
+        ] {
+            let r = reading_of(t);
+            assert_eq!(r.asks_how_much_with_dollars(t), asks, "{t}");
+            let (s, e) = r.question();
+            assert_eq!(
+                t.contains('$') && t[s..e].to_ascii_lowercase().contains("how much"),
+                asks,
+                "{t}"
+            );
+        }
     }
 }

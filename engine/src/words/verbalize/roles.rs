@@ -202,7 +202,7 @@ fn reread_as_other_things(original: &Graph, q: &str, x: NodeId) -> bool {
     };
     // The places the steps' sentences write the value with a word for what it counts,
     // found first (nothing allocated): most inputs have fewer than two, and no evidence.
-    let mut places: Vec<&str> = Vec::new();
+    let mut places: Vec<&str> = Vec::with_capacity(8);
     for r in original.ids().skip(first.index()) {
         let node = original.node(r);
         if !(node.kind.is_operation() && node.operands.contains(&x)) {
