@@ -409,6 +409,19 @@ pub(super) fn is_plural(phrase: &str) -> bool {
         && !last.ends_with("is")
 }
 
+/// Whether a word writes a number: digits, money (`$4.50`), or a common number word (`two`,
+/// `dozen`, `half`).
+pub(super) fn is_number_word(w: &str) -> bool {
+    let w = w.trim_start_matches('$');
+    w.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        || [
+            "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+            "eleven", "twelve", "twenty", "thirty", "hundred", "half", "dozen",
+        ]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(w))
+}
+
 /// A plural noun's singular (`boxes` → `box`, `berries` → `berry`).
 pub(super) fn singular(p: &str) -> String {
     let irregular = [

@@ -3,7 +3,7 @@
 //! gravel they will need", which a reader cannot tell from the 2 bags each truckload uses. A
 //! change told by such a name ("48 more bags of gravel") leaves the reader guessing which.
 
-use super::english::singular;
+use super::english::{is_number_word, singular};
 use super::names::word_slices;
 
 /// Words that open a sentence with what it is for ("For 15 truckloads,", "In the final 40
@@ -24,21 +24,8 @@ const OPENERS: &[&str] = &[
     "throughout",
 ];
 
-/// Words of such an opening that say nothing of what it is for.
+/// Words of such an opening that say nothing of what it is for (besides the [`OPENERS`]).
 const EMPTY: &[&str] = &[
-    "for",
-    "in",
-    "after",
-    "over",
-    "during",
-    "at",
-    "with",
-    "from",
-    "on",
-    "within",
-    "across",
-    "by",
-    "throughout",
     "the",
     "a",
     "an",
@@ -65,18 +52,6 @@ const EMPTY: &[&str] = &[
     "same",
 ];
 
-/// Whether a word writes a number ("15", "$4", "two").
-fn is_number(w: &str) -> bool {
-    let w = w.trim_start_matches('$');
-    w.as_bytes().first().is_some_and(u8::is_ascii_digit)
-        || [
-            "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-            "eleven", "twelve", "twenty", "thirty", "hundred", "half", "dozen",
-        ]
-        .iter()
-        .any(|n| n.eq_ignore_ascii_case(w))
-}
-
 /// Whether step sentence `text` opens with what the step is for ("For 15 truckloads,"), with a
 /// number in it, and the quantity's name `phrase` writes none of that opening's words.
 pub(super) fn drops_opening(text: &str, phrase: &str) -> bool {
@@ -97,9 +72,13 @@ pub(super) fn drops_opening(text: &str, phrase: &str) -> bool {
     }
     let (mut numbered, mut content) = (false, Vec::new());
     for w in words {
-        if is_number(w) {
+        if is_number_word(w) {
             numbered = true;
-        } else if !EMPTY.iter().any(|e| e.eq_ignore_ascii_case(w)) {
+        } else if !EMPTY
+            .iter()
+            .chain(OPENERS)
+            .any(|e| e.eq_ignore_ascii_case(w))
+        {
             content.push(singular(&w.to_ascii_lowercase()));
         }
     }

@@ -4,7 +4,7 @@
 //! photos on each page as Alyssa") is then compared with one of several amounts, and the text
 //! does not say which.
 
-use super::english::{sentences, singular};
+use super::english::{is_number_word, sentences, singular};
 use super::names::word_slices;
 
 /// Words after which the thing an amount is counted per comes ("on each page", "per day").
@@ -12,18 +12,6 @@ const PER: &[&str] = &["each", "per", "every"];
 
 /// Words between [`PER`] and the thing ("each of the remaining pages").
 const SKIPPED: &[&str] = &["of", "the", "a", "an", "one", "remaining", "other", "next"];
-
-/// Whether a word writes a number ("3", "$4.50", "two").
-fn is_number(w: &str) -> bool {
-    let w = w.trim_start_matches('$');
-    w.as_bytes().first().is_some_and(u8::is_ascii_digit)
-        || [
-            "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-            "twelve", "twenty", "dozen",
-        ]
-        .iter()
-        .any(|n| n.eq_ignore_ascii_case(w))
-}
 
 /// Whether word `w` is noun `base` (a singular in lower case) or its plural, in any ASCII
 /// case (`Pages` is `page`). Only words that could be a form of it are put to [`singular`].
@@ -99,7 +87,7 @@ pub(super) fn asked_rate_varies(before: &str, question: &str) -> bool {
         };
         let (mut counts, mut per_unit, mut prev) = (false, false, "");
         for w in word_slices(sentence) {
-            counts = counts || is_form(w, &noun) && is_number(prev);
+            counts = counts || is_form(w, &noun) && is_number_word(prev);
             per_unit = per_unit || is_form(w, &unit);
             prev = w;
         }
