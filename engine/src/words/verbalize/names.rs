@@ -2963,8 +2963,14 @@ fn cuts_a_proper_name(phrase: &str, q: &str) -> bool {
     if !last.starts_with(|c: char| c.is_uppercase()) {
         return false;
     }
+    // (A title cut from its name ends the phrase without its period: "kids in Ms" of "Ms.
+    // Swanson's class".)
+    let title = is_abbreviation(last);
     q.match_indices(last).any(|(i, _)| {
-        let rest = &q[i + last.len()..];
+        let mut rest = &q[i + last.len()..];
+        if title {
+            rest = rest.strip_prefix('.').unwrap_or(rest);
+        }
         rest.starts_with(' ')
             && rest[1..]
                 .split(' ')
@@ -4014,6 +4020,17 @@ mod tests {
         );
         let five = g.ids().find(|&id| g.value(id) == Number::int(5)).unwrap();
         assert!(names.get(five).is_none(), "{:?}", names.get(five));
+        // A name cut at a title's period is no name ("the number of kids in Ms").
+        let (g, names) = named(
+            "The kids in Ms. Swanson's class have an average of 5 zits each. The kids in Mr. Jones' class have an average of six zits each. If there are 25 kids in Ms. Swanson's class and 32 in Mr. Jones' class, how many more zits are there in Mr. Jones' class than in Ms. Swanson's?",
+            "There are 25*5 = <<25*5=125>>125 zits in Ms. Swanson's class.\nThere are 32*6 = <<32*6=192>>192 zits in Mr. Jones' class.\nThere are 192-125 = <<192-125=67>>67 more zits in Mr. Jones' class.\n#### 67",
+        );
+        let kids = g.ids().find(|&id| g.value(id) == Number::int(25)).unwrap();
+        assert!(
+            names.get(kids).is_none_or(|n| !n.phrase.ends_with(" Ms")),
+            "{:?}",
+            names.get(kids)
+        );
         let (g, names) = named(
             "Mr. Salazar had 84 oranges. He sold 20 of them. How many oranges does he have left?",
             "He has 84 - 20 = <<84-20=64>>64 oranges left.\n#### 64",
