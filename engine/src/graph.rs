@@ -1304,39 +1304,49 @@ impl Graph {
         }
         self.name_new(&mut node);
         let value = self.compute_new(id, &node, own)?;
-        self.push_node(node, value, at);
+        self.push_node(Arc::new(node), value, at);
         Ok(id)
     }
 
-    /// [`Graph::insert_node`] for a proxy `node` whose one operand is `t`, placed right after
-    /// `t`, with its `value` (`f` of `t`'s) already worked out, and whose name is `t`'s
-    /// followed by `_` and a lowercase word: what the general path checks of the operands and
+    /// [`Graph::insert_node`] for the proxy `f(t)` with its `text` (whose one operand is `t`),
+    /// placed right after `t`, with its `value` (`f` of `t`'s) already worked out, and whose
+    /// `name` is `t`'s followed by `_` and a lowercase word: what the general path checks of the operands and
     /// the kind holds by construction, so only the node limit and the name are checked (the
     /// name is in normal form when `t`'s is, as every name is in most graphs).
     pub(crate) fn insert_proxy(
         &mut self,
-        mut node: Node,
+        mut name: String,
+        f: ProxyFn,
+        text: String,
         value: Number,
         t: NodeId,
     ) -> Result<NodeId, GraphError> {
-        debug_assert!(matches!(node.kind, NodeKind::Proxy { .. }) && node.operands == [t]);
         let id = NodeId(self.len() as u32);
         let at = self.get(t).map(|_| self.pos[t.index()] as usize + 1)?;
         if self.len() >= MAX_NODES {
             return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
         }
         if self.names_normal {
-            debug_assert!(node
-                .name
+            debug_assert!(name
                 .strip_prefix(self.node(t).name.as_str())
                 .is_some_and(|w| w.len() > 1
                     && w.starts_with('_')
                     && w[1..].bytes().all(|c| c.is_ascii_lowercase())));
-            debug_assert!(is_normal_identifier(&node.name));
-            self.name_normal_new(&mut node);
+            debug_assert!(is_normal_identifier(&name));
+            self.name_normal_unique(&mut name);
+        } else if !is_normal_identifier(&name) {
+            name = self.unique_name(&name);
+            self.names_normal &= is_normal_identifier(&name);
         } else {
-            self.name_new(&mut node);
+            self.name_normal_unique(&mut name);
         }
+        // Built in its shared allocation (a node is large: not moved again).
+        let node = Arc::new(Node {
+            name,
+            kind: NodeKind::Proxy { f },
+            operands: vec![t],
+            text: Some(text),
+        });
         self.push_node(node, value, at);
         Ok(id)
     }
@@ -1356,19 +1366,24 @@ impl Graph {
     /// [`Graph::name_new`] for a name in normal form: kept when unused, else suffixed (in
     /// normal form either way).
     fn name_normal_new(&self, node: &mut Node) {
-        if self.nodes.iter().any(|other| other.name == node.name) {
+        self.name_normal_unique(&mut node.name);
+    }
+
+    /// [`Graph::name_normal_new`] for a name alone.
+    fn name_normal_unique(&self, name: &mut String) {
+        if self.nodes.iter().any(|other| other.name == *name) {
             // What `unique_name` gives a taken name in normal form, without normalising it
             // again.
-            let similar = self.names_starting(&node.name);
-            node.name = suffixed_unique(|n| similar.contains(&n), &node.name);
+            let similar = self.names_starting(name);
+            *name = suffixed_unique(|n| similar.contains(&n), name);
         }
     }
 
     /// Adds the checked and named `node` with its `value`, at position `at` of the
     /// evaluation order.
-    fn push_node(&mut self, node: Node, value: Number, at: usize) {
+    fn push_node(&mut self, node: Arc<Node>, value: Number, at: usize) {
         let id = NodeId(self.len() as u32);
-        self.nodes.push(Arc::new(node));
+        self.nodes.push(node);
         self.readers.take();
         self.values.push(value);
         self.order.insert(at, id);

@@ -517,15 +517,17 @@ fn graft_node(
     text.push_str(&node.name);
     text.push(' ');
     f.push_to(&mut text);
-    let proxy = Node {
-        name,
-        kind: NodeKind::Proxy { f },
-        operands: vec![t],
-        text: Some(text),
-    };
     let p = match value {
-        Some(v) => g.insert_proxy(proxy, v, t)?,
-        None => g.insert_node(proxy, Number::ZERO, Some(t))?,
+        Some(v) => g.insert_proxy(name, f, text, v, t)?,
+        None => {
+            let proxy = Node {
+                name,
+                kind: NodeKind::Proxy { f },
+                operands: vec![t],
+                text: Some(text),
+            };
+            g.insert_node(proxy, Number::ZERO, Some(t))?
+        }
     };
     for &r in readers.iter() {
         g.redirect_operand(r, t, p);
