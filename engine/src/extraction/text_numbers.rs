@@ -415,12 +415,14 @@ const WORD_BYTE: [bool; 256] = {
 
 /// The first byte at or after `i` that is no [`WORD_BYTE`] (`bytes.len()` when there is
 /// none; `i` when `i` is past the end).
-fn word_end(bytes: &[u8], i: usize) -> usize {
-    bytes.get(i..).map_or(i, |rest| {
-        rest.iter()
-            .position(|&b| !WORD_BYTE[b as usize])
-            .map_or(bytes.len(), |k| i + k)
-    })
+fn word_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(&b) = bytes.get(i) {
+        if !WORD_BYTE[b as usize] {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
