@@ -510,7 +510,8 @@ fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
             e.max(start + 1),
         );
     };
-    let plain_int = decimals == 0 && !text[start..end].contains(',');
+    // (With no decimals, `scan_decimal` read only digits and thousands commas.)
+    let plain_int = decimals == 0 && bytes[start..end].iter().all(u8::is_ascii_digit);
     // A fraction `3/4`, or a mixed number `1 1/2`.
     // (Plain digits are read up to `end`: `scan_fraction` at `start` reads the same ones, or
     // stops in them past twelve, so it finds a fraction only with a `/` at `end`; after a
