@@ -461,7 +461,7 @@ pub(crate) fn scan_decimal(bytes: &[u8], mut i: usize) -> Option<(Number, usize,
     while i < bytes.len() {
         let b = bytes[i];
         if b.is_ascii_digit() {
-            num = num.checked_mul(10)?.checked_add((b - b'0') as i128)?;
+            num = times_ten_plus(num, b)?;
             digits += 1;
             i += 1;
         } else if b == b','
@@ -482,10 +482,9 @@ pub(crate) fn scan_decimal(bytes: &[u8], mut i: usize) -> Option<(Number, usize,
         i += 1;
         while i < bytes.len() && bytes[i].is_ascii_digit() {
             if decimals < 30 {
-                num = num
-                    .checked_mul(10)?
-                    .checked_add((bytes[i] - b'0') as i128)?;
-                den = den.checked_mul(10)?;
+                num = times_ten_plus(num, bytes[i])?;
+                // (At most 30 decimals: `den` stays below 10^31.)
+                den *= 10;
                 decimals += 1;
             }
             i += 1;
@@ -495,6 +494,18 @@ pub(crate) fn scan_decimal(bytes: &[u8], mut i: usize) -> Option<(Number, usize,
         return None;
     }
     Some((Number::ratio(num, den).ok()?, i, decimals))
+}
+
+/// `10 * num` plus the digit `b` (an ASCII digit), `None` past `i128::MAX`; the overflow
+/// tests only for the few numbers of 37 digits or more.
+#[inline]
+fn times_ten_plus(num: i128, b: u8) -> Option<i128> {
+    let d = (b - b'0') as i128;
+    if num < 10i128.pow(36) {
+        Some(num * 10 + d)
+    } else {
+        num.checked_mul(10)?.checked_add(d)
+    }
 }
 
 fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
@@ -923,6 +934,63 @@ mod tests {
         let c = if b == 26 { 26 } else { at(i + 2) };
         let k = (a * 27 + b) * 27 + c;
         (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1
+    }
+
+    /// [`scan_decimal`] as it was, with every step checked: the oracle of a test.
+    /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
+    /// Returns the value, its end and the number of decimals written.
+    fn scan_decimal_before(bytes: &[u8], mut i: usize) -> Option<(Number, usize, u8)> {
+        let start = i;
+        let mut num: i128 = 0;
+        let mut digits = 0usize;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_digit() {
+                num = num.checked_mul(10)?.checked_add((b - b'0') as i128)?;
+                digits += 1;
+                i += 1;
+            } else if b == b','
+                && digits > 0
+                && i + 3 < bytes.len() + 1
+                && bytes[i + 1..].len() >= 3
+                && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+                && !next_is_digit(bytes, i + 4)
+            {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let mut den: i128 = 1;
+        let mut decimals = 0u8;
+        if i < bytes.len() && bytes[i] == b'.' && next_is_digit(bytes, i + 1) {
+            i += 1;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                if decimals < 30 {
+                    num = num
+                        .checked_mul(10)?
+                        .checked_add((bytes[i] - b'0') as i128)?;
+                    den = den.checked_mul(10)?;
+                    decimals += 1;
+                }
+                i += 1;
+            }
+        }
+        if i == start || (digits == 0 && decimals == 0) {
+            return None;
+        }
+        Some((Number::ratio(num, den).ok()?, i, decimals))
+    }
+
+    proptest::proptest! {
+        /// [`scan_decimal`] reads what the checked one before it did, long numbers too.
+        #[test]
+        fn scan_decimal_is_the_checked_one(t in "([0-9]{1,45}|[.,]|a){0,6}") {
+            let bytes = t.as_bytes();
+            for i in 0..=bytes.len() {
+                proptest::prop_assert_eq!(scan_decimal(bytes, i), scan_decimal_before(bytes, i));
+            }
+        }
     }
 
     #[test]
