@@ -237,12 +237,20 @@ fn may_start_number_word(bytes: &[u8], i: usize) -> bool {
             .get(j)
             .map_or(26, |&b| LETTER_INDEX[b as usize] as usize)
     };
-    let a = at(i);
-    if a == 26 {
+    let Some(&x) = bytes.get(i) else {
+        return false;
+    };
+    // (Most first two letters start no number word: one bit per first two bytes says so, and
+    // the third is not read.)
+    let y = bytes.get(i + 1).copied().unwrap_or(0);
+    let pair = (x as usize) << 8 | y as usize;
+    if (NUMBER_WORD_PAIRS[pair / 64] >> (pair % 64)) & 1 == 0 {
         return false;
     }
-    let b = at(i + 1);
-    // (Most first two letters start no number word: the third is not read.)
+    let (a, b) = (
+        LETTER_INDEX[x as usize] as usize,
+        LETTER_INDEX[y as usize] as usize,
+    );
     let thirds = NUMBER_WORD_THIRDS[a * 27 + b];
     if thirds == 0 {
         return false;
@@ -259,6 +267,25 @@ const NUMBER_WORD_THIRDS: [u32; 27 * 27] = {
     while k < 27 * 27 * 27 {
         if (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1 {
             t[k / 27] |= 1 << (k % 27);
+        }
+        k += 1;
+    }
+    t
+};
+
+/// Per first two bytes `x`, `y` of a word (`y` 0 past the text's end), bit `x * 256 + y`:
+/// whether `x` is an ASCII letter and [`NUMBER_WORD_THIRDS`] has a third letter after the
+/// two (the first test of [`may_start_number_word`], without reading the letters' indices).
+const NUMBER_WORD_PAIRS: [u64; 65536 / 64] = {
+    let mut t = [0u64; 65536 / 64];
+    let mut k = 0;
+    while k < 65536 {
+        let (a, b) = (
+            LETTER_INDEX[k >> 8] as usize,
+            LETTER_INDEX[k & 255] as usize,
+        );
+        if a != 26 && NUMBER_WORD_THIRDS[a * 27 + b] != 0 {
+            t[k / 64] |= 1 << (k % 64);
         }
         k += 1;
     }
@@ -415,12 +442,14 @@ const WORD_BYTE: [bool; 256] = {
 
 /// The first byte at or after `i` that is no [`WORD_BYTE`] (`bytes.len()` when there is
 /// none; `i` when `i` is past the end).
-fn word_end(bytes: &[u8], i: usize) -> usize {
-    bytes.get(i..).map_or(i, |rest| {
-        rest.iter()
-            .position(|&b| !WORD_BYTE[b as usize])
-            .map_or(bytes.len(), |k| i + k)
-    })
+fn word_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(&b) = bytes.get(i) {
+        if !WORD_BYTE[b as usize] {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
@@ -432,7 +461,7 @@ pub(crate) fn scan_decimal(bytes: &[u8], mut i: usize) -> Option<(Number, usize,
     while i < bytes.len() {
         let b = bytes[i];
         if b.is_ascii_digit() {
-            num = num.checked_mul(10)?.checked_add((b - b'0') as i128)?;
+            num = times_ten_plus(num, b)?;
             digits += 1;
             i += 1;
         } else if b == b','
@@ -453,10 +482,9 @@ pub(crate) fn scan_decimal(bytes: &[u8], mut i: usize) -> Option<(Number, usize,
         i += 1;
         while i < bytes.len() && bytes[i].is_ascii_digit() {
             if decimals < 30 {
-                num = num
-                    .checked_mul(10)?
-                    .checked_add((bytes[i] - b'0') as i128)?;
-                den = den.checked_mul(10)?;
+                num = times_ten_plus(num, bytes[i])?;
+                // (At most 30 decimals: `den` stays below 10^31.)
+                den *= 10;
                 decimals += 1;
             }
             i += 1;
@@ -466,6 +494,18 @@ pub(crate) fn scan_decimal(bytes: &[u8], mut i: usize) -> Option<(Number, usize,
         return None;
     }
     Some((Number::ratio(num, den).ok()?, i, decimals))
+}
+
+/// `10 * num` plus the digit `b` (an ASCII digit), `None` past `i128::MAX`; the overflow
+/// tests only for the few numbers of 37 digits or more.
+#[inline]
+fn times_ten_plus(num: i128, b: u8) -> Option<i128> {
+    let d = (b - b'0') as i128;
+    if num < 10i128.pow(36) {
+        Some(num * 10 + d)
+    } else {
+        num.checked_mul(10)?.checked_add(d)
+    }
 }
 
 fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
@@ -481,7 +521,8 @@ fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
             e.max(start + 1),
         );
     };
-    let plain_int = decimals == 0 && !text[start..end].contains(',');
+    // (With no decimals, `scan_decimal` read only digits and thousands commas.)
+    let plain_int = decimals == 0 && bytes[start..end].iter().all(u8::is_ascii_digit);
     // A fraction `3/4`, or a mixed number `1 1/2`.
     // (Plain digits are read up to `end`: `scan_fraction` at `start` reads the same ones, or
     // stops in them past twelve, so it finds a fraction only with a `/` at `end`; after a
@@ -893,6 +934,63 @@ mod tests {
         let c = if b == 26 { 26 } else { at(i + 2) };
         let k = (a * 27 + b) * 27 + c;
         (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1
+    }
+
+    /// [`scan_decimal`] as it was, with every step checked: the oracle of a test.
+    /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
+    /// Returns the value, its end and the number of decimals written.
+    fn scan_decimal_before(bytes: &[u8], mut i: usize) -> Option<(Number, usize, u8)> {
+        let start = i;
+        let mut num: i128 = 0;
+        let mut digits = 0usize;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_digit() {
+                num = num.checked_mul(10)?.checked_add((b - b'0') as i128)?;
+                digits += 1;
+                i += 1;
+            } else if b == b','
+                && digits > 0
+                && i + 3 < bytes.len() + 1
+                && bytes[i + 1..].len() >= 3
+                && bytes[i + 1..i + 4].iter().all(u8::is_ascii_digit)
+                && !next_is_digit(bytes, i + 4)
+            {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let mut den: i128 = 1;
+        let mut decimals = 0u8;
+        if i < bytes.len() && bytes[i] == b'.' && next_is_digit(bytes, i + 1) {
+            i += 1;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                if decimals < 30 {
+                    num = num
+                        .checked_mul(10)?
+                        .checked_add((bytes[i] - b'0') as i128)?;
+                    den = den.checked_mul(10)?;
+                    decimals += 1;
+                }
+                i += 1;
+            }
+        }
+        if i == start || (digits == 0 && decimals == 0) {
+            return None;
+        }
+        Some((Number::ratio(num, den).ok()?, i, decimals))
+    }
+
+    proptest::proptest! {
+        /// [`scan_decimal`] reads what the checked one before it did, long numbers too.
+        #[test]
+        fn scan_decimal_is_the_checked_one(t in "([0-9]{1,45}|[.,]|a){0,6}") {
+            let bytes = t.as_bytes();
+            for i in 0..=bytes.len() {
+                proptest::prop_assert_eq!(scan_decimal(bytes, i), scan_decimal_before(bytes, i));
+            }
+        }
     }
 
     #[test]

@@ -123,48 +123,54 @@ pub(crate) fn clear_memo() {
     LINKS.with(|m| m.borrow_mut().clear());
 }
 
+/// An input node while linking: its value and span, and whether a mention holds it yet.
+struct InputSlot {
+    id: NodeId,
+    value: Number,
+    span: Option<crate::graph::Span>,
+    linked: bool,
+}
+
 /// [`link`] without the memo (for a graph asked about once).
 pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
     let Some(question) = graph.question() else {
         return Vec::new();
     };
     let numbers = find_numbers(question);
-    let mut found: Vec<Found> = numbers
-        .iter()
-        .filter_map(|m| {
-            let (start, end) = (m.span.start as usize, m.span.end as usize);
-            (start < end && question.get(start..end).is_some()).then(|| Found {
-                start,
-                end,
-                values: Readings::Found(m.values()),
-                node: None,
-                value: m.primary(),
-            })
+    let mut found: Vec<Found> = Vec::with_capacity(numbers.len() + 1);
+    found.extend(numbers.iter().filter_map(|m| {
+        let (start, end) = (m.span.start as usize, m.span.end as usize);
+        (start < end && question.get(start..end).is_some()).then(|| Found {
+            start,
+            end,
+            values: Readings::Found(m.values()),
+            node: None,
+            value: m.primary(),
         })
-        .collect();
-    let inputs: Vec<NodeId> = graph
+    }));
+    // The inputs in evaluation order, each read once.
+    let mut inputs: Vec<InputSlot> = graph
         .order()
         .iter()
-        .copied()
-        .filter(|&id| {
-            graph
-                .get(id)
-                .is_ok_and(|n| matches!(n.kind, NodeKind::Input { .. }))
+        .filter_map(|&id| match graph.get(id).ok()?.kind {
+            NodeKind::Input { span } => Some(InputSlot {
+                id,
+                value: graph.get_value(id).unwrap_or(Number::ZERO),
+                span,
+                linked: false,
+            }),
+            _ => None,
         })
         .collect();
-    let mut linked = vec![false; inputs.len()];
-    // 1. Spans.
-    let mut added: Vec<Found> = Vec::new();
-    for (k, &id) in inputs.iter().enumerate() {
-        let Ok(node) = graph.get(id) else { continue };
-        let NodeKind::Input { span: Some(span) } = node.kind else {
-            continue;
-        };
+    // 1. Spans. (A mention a span adds holds a node, so the searches for a free mention pass
+    // over it, as over the ones found already linked.)
+    for input in &mut inputs {
+        let Some(span) = input.span else { continue };
         let (a, b) = (span.start as usize, span.end as usize);
         if a >= b || question.get(a..b).is_none() {
             continue;
         }
-        let own = graph.get_value(id).unwrap_or(Number::ZERO);
+        let own = input.value;
         let overlaps = |f: &Found| f.start < b && a < f.end;
         let exact = found
             .iter()
@@ -172,38 +178,34 @@ pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
         let near = || found.iter().position(|f| f.node.is_none() && overlaps(f));
         if let Some(i) = exact.or_else(near) {
             let f = &mut found[i];
-            f.node = Some(id);
+            f.node = Some(input.id);
             if f.values.contains(&own) {
                 f.value = own;
             }
-            linked[k] = true;
-        } else if !found.iter().chain(&added).any(overlaps) {
-            added.push(Found {
+            input.linked = true;
+        } else if !found.iter().any(overlaps) {
+            found.push(Found {
                 start: a,
                 end: b,
                 values: Readings::Own(own),
-                node: Some(id),
+                node: Some(input.id),
                 value: own,
             });
-            linked[k] = true;
+            input.linked = true;
         }
     }
-    found.extend(added);
     found.sort_by_key(|f| f.start);
     // 2. Values, left to right.
-    let values: Vec<Number> = inputs
-        .iter()
-        .map(|&id| graph.get_value(id).unwrap_or(Number::ZERO))
-        .collect();
     for f in found.iter_mut().filter(|f| f.node.is_none()) {
         let best = f.values.as_slice().iter().find_map(|v| {
-            (0..inputs.len())
-                .find(|&k| !linked[k] && values[k] == *v)
+            inputs
+                .iter()
+                .position(|input| !input.linked && input.value == *v)
                 .map(|k| (k, *v))
         });
         if let Some((k, v)) = best {
-            linked[k] = true;
-            f.node = Some(inputs[k]);
+            inputs[k].linked = true;
+            f.node = Some(inputs[k].id);
             f.value = v;
         }
     }
@@ -255,6 +257,102 @@ mod tests {
     use crate::graph::{GraphBuilder, Span};
     use crate::problem::{extract, Problem};
     use proptest::prelude::*;
+
+    /// The [`link_uncached`] this module had before its inputs were read in one pass: the
+    /// oracle of a test.
+    fn link_uncached_before(graph: &Graph) -> Vec<Mention> {
+        let Some(question) = graph.question() else {
+            return Vec::new();
+        };
+        let numbers = find_numbers(question);
+        let mut found: Vec<Found> = numbers
+            .iter()
+            .filter_map(|m| {
+                let (start, end) = (m.span.start as usize, m.span.end as usize);
+                (start < end && question.get(start..end).is_some()).then(|| Found {
+                    start,
+                    end,
+                    values: Readings::Found(m.values()),
+                    node: None,
+                    value: m.primary(),
+                })
+            })
+            .collect();
+        let inputs: Vec<NodeId> = graph
+            .order()
+            .iter()
+            .copied()
+            .filter(|&id| {
+                graph
+                    .get(id)
+                    .is_ok_and(|n| matches!(n.kind, NodeKind::Input { .. }))
+            })
+            .collect();
+        let mut linked = vec![false; inputs.len()];
+        // 1. Spans.
+        let mut added: Vec<Found> = Vec::new();
+        for (k, &id) in inputs.iter().enumerate() {
+            let Ok(node) = graph.get(id) else { continue };
+            let NodeKind::Input { span: Some(span) } = node.kind else {
+                continue;
+            };
+            let (a, b) = (span.start as usize, span.end as usize);
+            if a >= b || question.get(a..b).is_none() {
+                continue;
+            }
+            let own = graph.get_value(id).unwrap_or(Number::ZERO);
+            let overlaps = |f: &Found| f.start < b && a < f.end;
+            let exact = found
+                .iter()
+                .position(|f| f.node.is_none() && f.start == a && f.end == b);
+            let near = || found.iter().position(|f| f.node.is_none() && overlaps(f));
+            if let Some(i) = exact.or_else(near) {
+                let f = &mut found[i];
+                f.node = Some(id);
+                if f.values.contains(&own) {
+                    f.value = own;
+                }
+                linked[k] = true;
+            } else if !found.iter().chain(&added).any(overlaps) {
+                added.push(Found {
+                    start: a,
+                    end: b,
+                    values: Readings::Own(own),
+                    node: Some(id),
+                    value: own,
+                });
+                linked[k] = true;
+            }
+        }
+        found.extend(added);
+        found.sort_by_key(|f| f.start);
+        // 2. Values, left to right.
+        let values: Vec<Number> = inputs
+            .iter()
+            .map(|&id| graph.get_value(id).unwrap_or(Number::ZERO))
+            .collect();
+        for f in found.iter_mut().filter(|f| f.node.is_none()) {
+            let best = f.values.as_slice().iter().find_map(|v| {
+                (0..inputs.len())
+                    .find(|&k| !linked[k] && values[k] == *v)
+                    .map(|k| (k, *v))
+            });
+            if let Some((k, v)) = best {
+                linked[k] = true;
+                f.node = Some(inputs[k]);
+                f.value = v;
+            }
+        }
+        found
+            .into_iter()
+            .map(|f| Mention {
+                start: f.start,
+                end: f.end,
+                node: f.node,
+                value: f.value,
+            })
+            .collect()
+    }
 
     const DEMO: &str = include_str!("../../../demo/demo.jsonl");
 
@@ -373,6 +471,7 @@ mod tests {
         for line in DEMO.lines() {
             let g = extract(&Problem::from_json(line).unwrap()).unwrap().graph;
             let ms = check(&g);
+            assert_eq!(link_uncached(&g), link_uncached_before(&g));
             assert!(!ms.is_empty());
             // Most inputs are found in the text.
             let linked = ms.iter().filter(|m| m.node.is_some()).count();
@@ -549,6 +648,7 @@ mod tests {
             }
             let g = b.build(NodeId(0)).unwrap();
             check(&g);
+            prop_assert_eq!(link_uncached(&g), link_uncached_before(&g));
         }
 
         #[test]
