@@ -388,7 +388,7 @@ const AFTER_ARTICLE_STARTS: [u64; 27 * 27 * 27 / 64 + 1] =
 
 /// Per byte, its letter's index (`a` or `A` 0, … `z` or `Z` 25), or 26 when it is no ASCII
 /// letter.
-const LETTER_INDEX: [u8; 256] = {
+pub(crate) const LETTER_INDEX: [u8; 256] = {
     let mut t = [26u8; 256];
     let mut b = 0;
     while b < 256 {

@@ -71,14 +71,6 @@ fn limit_kind(q: &str, m: &Mention) -> Option<bool> {
     }
 }
 
-/// The noun a number counts: its first word after it, lowercased and singular ("6 people" →
-/// `person`).
-fn noun_after(q: &str, m: &Mention) -> Option<String> {
-    let w = q.get(m.end..)?.split_whitespace().next()?;
-    let w = w.trim_matches(|c: char| !c.is_ascii_alphabetic());
-    (!w.is_empty()).then(|| super::english::singular(&w.to_ascii_lowercase()))
-}
-
 /// The bounds the question `q` of `original` states between its inputs, from its `mentions`:
 /// a number written as the most of some noun ("a maximum of 6 people") caps every other input
 /// written with that noun that is within it in the original ("5 people in each car"), and the
@@ -95,7 +87,7 @@ pub(super) fn stated(original: &Graph, q: &str, mentions: &[Mention]) -> Vec<(No
     let kinds: Vec<Option<bool>> = mentions.iter().map(|m| limit_kind(q, m)).collect();
     for (limit, kind) in mentions.iter().zip(&kinds) {
         let Some(most) = *kind else { continue };
-        let Some(noun) = noun_after(q, limit) else {
+        let Some(noun) = super::word_counted_at(q, limit) else {
             continue;
         };
         let bound = limit.node.map_or(limit.value, |l| original.value(l));
@@ -105,7 +97,7 @@ pub(super) fn stated(original: &Graph, q: &str, mentions: &[Mention]) -> Vec<(No
             if other.is_some()
                 || Some(id) == limit.node
                 || !matches!(original.node(id).kind, NodeKind::Input { .. })
-                || noun_after(q, m).as_deref() != Some(noun.as_str())
+                || super::word_counted_at(q, m).as_deref() != Some(noun.as_str())
             {
                 continue;
             }

@@ -11,6 +11,7 @@ use super::english::singular;
 use super::names::{is_verb_form, lower, past, third_person, word_slices};
 use super::numerals::plain;
 use super::{normalize, upper_first};
+use crate::text_numbers::LETTER_INDEX;
 
 /// People a comparison introduces, taken in turn from a seeded start; any the problem
 /// already names are skipped.
@@ -1139,23 +1140,34 @@ fn named_people(text: &str) -> [bool; PEOPLE.len()] {
     named
 }
 
+/// A one in each byte of a `u64`.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The eight bytes of `b` from `i` on, read as one little-endian `u64` (`None` past the end).
+fn eight_at(b: &[u8], i: usize) -> Option<u64> {
+    let chunk: [u8; 8] = b.get(i..i + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// Per byte of `x`, its high bit set where the byte is ASCII and in `lo..end`, the others
+/// zero: eight bytes tested at once (adding to a seven-bit byte never carries into the next).
+fn ascii_in_range(x: u64, lo: u8, end: u8) -> u64 {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let y = x & !HIGHS;
+    // `y + (0x80 - lo)` has its high bit set where the seven-bit byte `y >= lo`.
+    let at_least = |lo: u8| y + ONES * (0x80 - u64::from(lo));
+    at_least(lo) & !at_least(end) & !x & HIGHS
+}
+
 /// The first ASCII whitespace byte (`char::is_whitespace`: a space or `\t`…`\r`) of `b` at
 /// or after `from` (`b.len()` when there is none): eight bytes at a time.
 fn next_space(b: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     // The high bit set in exactly the bytes of `v` that are zero.
     let zero_bytes = |v: u64| !(((v & LOWS) + LOWS) | v | LOWS);
-    // `y + (0x80 - lo)` has its high bit set where the seven-bit byte `y >= lo`.
-    let at_least = |y: u64, lo: u64| y + ONES * (0x80 - lo);
     let mut i = from;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(eight);
-        let y = x & !HIGHS;
-        let controls = at_least(y, 0x09) & !at_least(y, 0x0E) & !x & HIGHS;
+    while let Some(x) = eight_at(b, i) {
+        let controls = ascii_in_range(x, 0x09, 0x0E);
         let spaces = zero_bytes(x ^ (ONES * 0x20)) | controls;
         if spaces != 0 {
             return i + (spaces.trailing_zeros() / 8) as usize;
@@ -1212,19 +1224,6 @@ fn word_names(word: &str) -> Option<usize> {
                 .all(|(a, b)| a.eq_ignore_ascii_case(&b))
     })
 }
-
-/// Per byte, its letter's index (`a` or `A` 0, … `z` or `Z` 25), or 26 for any other byte.
-const LETTER_INDEX: [u8; 256] = {
-    let mut t = [26u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        if (b as u8).is_ascii_alphabetic() {
-            t[b] = (b as u8 | 0x20) - b'a';
-        }
-        b += 1;
-    }
-    t
-};
 
 /// Per two letters ([`LETTER_INDEX`] of each: 27 × 27), the index of the name of [`PEOPLE`]
 /// that opens with them, or `u8::MAX` (no two names open with the same two letters: the
@@ -1421,10 +1420,11 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     }
     // A pronoun after the verb ("when he was fishing for 12 hours") would point at the new
     // person, or sit between the amount and "as Paul".
-    if tail
-        .iter()
-        .any(|w| matches!(w.to_lowercase().as_str(), "he" | "she" | "they"))
-    {
+    if tail.iter().any(|w| {
+        ["he", "she", "they"]
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(w))
+    }) {
         return None;
     }
     // Possessive pronouns would point at the wrong person; `than` and `as` would compare
@@ -1486,20 +1486,12 @@ fn only_person(text: &str) -> Option<String> {
     found.map(str::to_string)
 }
 
-/// The first ASCII capital of `b` at or after `from`: eight bytes at a time, each tested for
-/// the range `A..=Z` at once (adding to a seven-bit byte never carries into the next).
+/// The first ASCII capital of `b` at or after `from`: eight bytes at a time
+/// ([`ascii_in_range`]).
 fn next_capital(b: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // `y + (0x80 - lo)` has its high bit set where the seven-bit byte `y >= lo`.
-    let at_least = |y: u64, lo: u64| y + ONES * (0x80 - lo);
     let mut i = from;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(eight);
-        let y = x & !HIGHS;
-        let capitals = at_least(y, 0x41) & !at_least(y, 0x5B) & !x & HIGHS;
+    while let Some(x) = eight_at(b, i) {
+        let capitals = ascii_in_range(x, b'A', b'[');
         if capitals != 0 {
             return Some(i + (capitals.trailing_zeros() / 8) as usize);
         }

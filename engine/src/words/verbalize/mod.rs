@@ -184,6 +184,14 @@ impl Comparer<'_> {
     }
 }
 
+/// The noun the number at `m` in `q` counts: its first word after it, lowercased and singular
+/// ("6 people" → `person`).
+fn word_counted_at(q: &str, m: &Mention) -> Option<String> {
+    let w = q.get(m.end..)?.split_whitespace().next()?;
+    let w = w.trim_matches(|c: char| !c.is_ascii_alphabetic());
+    (!w.is_empty()).then(|| singular(&w.to_ascii_lowercase()))
+}
+
 /// Whether `q` writes the number `d` (as `to_decimal_string` writes it) on its own: not as
 /// part of a longer number ("4" is not written in "45 minutes", nor in "1.4" or "2,400").
 pub(super) fn writes_number(q: &str, d: &str) -> bool {
@@ -566,11 +574,7 @@ impl Sayable {
         // "Half the students … two students … the remaining 13 students. The class has 30
         // students.": a remainder the question writes out ties the whole to its parts, so a
         // change to any count of those things contradicts the rest.
-        let noun_after = |m: &Mention| {
-            let w = q.get(m.end..)?.split_whitespace().next()?;
-            let w = w.trim_matches(|c: char| !c.is_ascii_alphabetic());
-            (!w.is_empty()).then(|| singular(&w.to_ascii_lowercase()))
-        };
+        let noun_after = |m: &Mention| word_counted_at(q, m);
         let remainders: Vec<String> = ctx
             .mentions
             .iter()
@@ -941,11 +945,10 @@ impl<'a> Context<'a> {
     /// question asks an amount per ([`rates::asked_rate_varies`]).
     fn rate_varies(&self) -> bool {
         *self.rate_varies.get_or_init(|| {
-            let (qs, qe) = self.reading.question();
-            self.q
-                .get(..qs)
-                .zip(self.q.get(qs..qe))
-                .is_some_and(|(before, asked)| rates::asked_rate_varies(before, asked))
+            let before = self.reading.cut[..self.reading.qi]
+                .iter()
+                .filter_map(|&(s, e)| self.q.get(s..e));
+            rates::asked_rate_varies(before, self.question_sentence())
         })
     }
 

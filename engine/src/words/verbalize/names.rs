@@ -3016,8 +3016,7 @@ fn spaced_words(phrase: &str) -> Option<SpacedWords> {
             return None;
         } else {
             after_space = false;
-            marked |=
-                c.is_ascii_digit() || matches!(c, b'_' | b'=' | b'<' | b'>' | b'"' | b'(' | b')');
+            marked |= marks_a_name(c);
         }
     }
     if after_space && !b.is_empty() {
@@ -3040,8 +3039,6 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     if n > at.len() {
         return None;
     }
-    // `the number of beehives it takes to make enough wax to make`: a verb without its
-    // object; `… will then be old`: an age cut apart.
     // (A name has 2 to 16 words, and any other count is refused whatever else it holds: the
     // words are kept on the stack, and a phrase with more is refused before it is read.)
     let mut words = [""; 16];
@@ -3051,71 +3048,7 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
     if n < 2 {
         return None;
     }
-    let ws = &words[..n];
-    if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
-        return None;
-    }
-    // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
-    // agree with.
-    // (The words `ws` are read once, not split again for each test.)
-    // (The last word is tested before the phrase is searched for ` of `.)
-    if ws
-        .last()
-        .is_some_and(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && is_plural(w))
-        // (" of " in a phrase between single spaces: a word "of" neither first nor last.)
-        && !ws[1..ws.len() - 1].contains(&"of")
-    {
-        return None;
-    }
-    // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
-    // each taller`: a difference, not a quantity.
-    // (Every comparative ends in `er`: other words are not looked up.)
-    if ws
-        .iter()
-        .any(|w| w.ends_with("er") && COMPARATIVES.contains(w))
-    {
-        return None;
-    }
-    // (The numbers are looked for last: every other test is cheaper. The marks are ASCII:
-    // read from the bytes.)
-    if marked
-        || ws.last().is_some_and(|w| {
-            matches!(
-                *w,
-                "of" | "the"
-                    | "a"
-                    | "an"
-                    | "every"
-                    | "each"
-                    | "per"
-                    | "after"
-                    | "before"
-                    | "once"
-                    | "with"
-                    | "to"
-                    | "and"
-                    | "or"
-                    | "that"
-                    | "which"
-                    | "who"
-                    | "either"
-                    | "both"
-                    | "more"
-                    | "into"
-                    | "in"
-                    | "at"
-                    | "from"
-                    | "by"
-                    | "less"
-                    | "fewer"
-            )
-        })
-        || ws
-            .iter()
-            .any(|w| matches!(*w, "that" | "which" | "who" | "how" | "what"))
-        || ws.last().is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
-        || !find_numbers(&phrase).is_empty()
-    {
+    if refused(&phrase, &words[..n], marked) {
         return None;
     }
     Some(Name {
@@ -3134,8 +3067,6 @@ fn finish_split(phrase: String, measure: Measure) -> Option<Name> {
     } else {
         phrase.split_whitespace().collect::<Vec<_>>().join(" ")
     };
-    // `the number of beehives it takes to make enough wax to make`: a verb without its
-    // object; `… will then be old`: an age cut apart.
     // (A name has 2 to 16 words, and any other count is refused whatever else it holds: the
     // words are kept on the stack, and a phrase with more is refused before it is read.)
     let mut words = [""; 16];
@@ -3150,20 +3081,40 @@ fn finish_split(phrase: String, measure: Measure) -> Option<Name> {
     if n < 2 {
         return None;
     }
-    let ws = &words[..n];
-    if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
+    let marked = phrase.bytes().any(marks_a_name);
+    if refused(&phrase, &words[..n], marked) {
         return None;
+    }
+    Some(Name {
+        phrase,
+        measure,
+        clause: None,
+    })
+}
+
+/// Whether byte `c` marks a phrase as no name: an ASCII digit or one of `_ = < > " ( )`.
+fn marks_a_name(c: u8) -> bool {
+    c.is_ascii_digit() || matches!(c, b'_' | b'=' | b'<' | b'>' | b'"' | b'(' | b')')
+}
+
+/// Whether a finished name is refused: `phrase` between single spaces, its 2 to 16 words
+/// `ws`, and whether any of its bytes [`marks_a_name`] (`marked`).
+fn refused(phrase: &str, ws: &[&str], marked: bool) -> bool {
+    // `the number of beehives it takes to make enough wax to make`: a verb without its
+    // object; `… will then be old`: an age cut apart.
+    if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
+        return true;
     }
     // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
     // agree with.
-    // (The words `ws` are read once, not split again for each test.)
-    // (The last word is tested before the phrase is searched for ` of `.)
+    // (The last word is tested before the phrase is searched for ` of `: a word "of" neither
+    // first nor last, in a phrase between single spaces.)
     if ws
         .last()
         .is_some_and(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && is_plural(w))
-        && !phrase.as_bytes().windows(4).any(|w| w == b" of ")
+        && !ws[1..ws.len() - 1].contains(&"of")
     {
-        return None;
+        return true;
     }
     // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
     // each taller`: a difference, not a quantity.
@@ -3172,13 +3123,10 @@ fn finish_split(phrase: String, measure: Measure) -> Option<Name> {
         .iter()
         .any(|w| w.ends_with("er") && COMPARATIVES.contains(w))
     {
-        return None;
+        return true;
     }
-    // (The numbers are looked for last: every other test is cheaper. The marks are ASCII:
-    // read from the bytes.)
-    if phrase
-        .bytes()
-        .any(|c| c.is_ascii_digit() || matches!(c, b'_' | b'=' | b'<' | b'>' | b'"' | b'(' | b')'))
+    // (The numbers are looked for last: every other test is cheaper.)
+    marked
         || ws.last().is_some_and(|w| {
             matches!(
                 *w,
@@ -3214,15 +3162,7 @@ fn finish_split(phrase: String, measure: Measure) -> Option<Name> {
             .iter()
             .any(|w| matches!(*w, "that" | "which" | "who" | "how" | "what"))
         || ws.last().is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
-        || !find_numbers(&phrase).is_empty()
-    {
-        return None;
-    }
-    Some(Name {
-        phrase,
-        measure,
-        clause: None,
-    })
+        || !find_numbers(phrase).is_empty()
 }
 
 /// Whether `s` is already what `split_whitespace` and `join(" ")` make of it: ASCII words

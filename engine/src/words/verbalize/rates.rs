@@ -4,7 +4,7 @@
 //! photos on each page as Alyssa") is then compared with one of several amounts, and the text
 //! does not say which.
 
-use super::english::{is_number_word, sentences, singular};
+use super::english::{is_number_word, singular};
 use super::names::word_slices;
 
 /// Words after which the thing an amount is counted per comes ("on each page", "per day").
@@ -74,17 +74,17 @@ fn asked_per(question: &str) -> Option<(String, String)> {
 }
 
 /// Whether the amount question sentence `question` asks for per something is one that the
-/// text before it, `before`, already states other amounts of per the same thing: a sentence
-/// writes a number of the asked-for things and names what they are counted per ("3 photos
-/// each on the first 10 pages" before "how many photos … on each page?").
-pub(super) fn asked_rate_varies(before: &str, question: &str) -> bool {
+/// sentences before it, `before`, already state other amounts of per the same thing: a
+/// sentence writes a number of the asked-for things and names what they are counted per ("3
+/// photos each on the first 10 pages" before "how many photos … on each page?").
+pub(super) fn asked_rate_varies<'a>(
+    mut before: impl Iterator<Item = &'a str>,
+    question: &str,
+) -> bool {
     let Some((noun, unit)) = asked_per(question) else {
         return false;
     };
-    sentences(before).into_iter().any(|(s, e)| {
-        let Some(sentence) = before.get(s..e) else {
-            return false;
-        };
+    before.any(|sentence| {
         let (mut counts, mut per_unit, mut prev) = (false, false, "");
         for w in word_slices(sentence) {
             counts = counts || is_form(w, &noun) && is_number_word(prev);
@@ -114,17 +114,23 @@ mod tests {
         assert_eq!(asked_per("How many photos does she have?"), None);
     }
 
+    /// [`asked_rate_varies`] of the sentences of `before`.
+    fn varies(before: &str, question: &str) -> bool {
+        let sentences = super::super::english::sentences(before);
+        asked_rate_varies(sentences.iter().map(|&(s, e)| &before[s..e]), question)
+    }
+
     #[test]
     fn several_amounts_per_the_same_thing_vary() {
         let q = ALYSSA.find("how many").unwrap();
-        assert!(asked_rate_varies(&ALYSSA[..q], &ALYSSA[q..]));
+        assert!(varies(&ALYSSA[..q], &ALYSSA[q..]));
         // Amounts of the same things per something else do not.
-        assert!(!asked_rate_varies(
+        assert!(!varies(
             "Lena's 3 cats eat 2 cans a day each. ",
             "How many cans does she need per week?"
         ));
         // Nor amounts of other things per the same thing.
-        assert!(!asked_rate_varies(
+        assert!(!varies(
             "The album has 30 pages and 10 stickers on each page. ",
             "How many photos can she place on each page?"
         ));
