@@ -22,7 +22,7 @@ pub mod words;
 // (`engine::gsm8k`, `engine::verbalize`, `engine::labels`, ...).
 pub use extraction::{gsm8k, printer, problem, python, text_numbers};
 pub use labels::agreement;
-pub use words::{consistency, lint, mentions, solution, verbalize, verdict};
+pub use words::{consistency, flaws, lint, mentions, solution, verbalize, verdict};
 
 pub use expr::{BinOp, CmpOp, Cond, Expr, Func};
 

@@ -1,8 +1,8 @@
 //! The records `graft generate` writes, one per variant, made here so that every front end
 //! (the CLI, the Python package) writes the same JSON for the same row and seed.
 //!
-//! A row becomes records in three steps: [`extract_row`] (its graph, or why it is skipped),
-//! [`chains`] (its curriculum), then [`VariantRecord::new`] per variant, with the words a front
+//! A row becomes records in three steps: [`extract_row`] (its graph, or why it is skipped;
+//! then [`sound`], unless the user keeps flawed originals), [`chains`] (its curriculum), then [`VariantRecord::new`] per variant, with the words a front
 //! end wrote ([`Words`]; [`offline_words`] without a model).
 
 use serde::Serialize;
@@ -18,7 +18,7 @@ use crate::{printer, Graph, Metrics, Number};
 /// with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skip {
-    /// `answer_mismatch`, `curriculum_failed`, or an extraction category.
+    /// `answer_mismatch`, `flawed_original`, `curriculum_failed`, or an extraction category.
     pub category: String,
     /// What went wrong, for a person.
     pub message: String,
@@ -47,6 +47,26 @@ pub fn extract_row(problem: &Problem) -> Result<Graph, Skip> {
             message: f.to_string(),
         }),
     }
+}
+
+/// Whether `original`'s own solution makes sense as a word problem ([`crate::flaws`]): no
+/// amount below zero where the problem gives none, no count of things that is not whole, no
+/// money answer past whole cents. Every variant of a flawed original carries its flaw, so
+/// front ends leave such rows out unless asked to keep them.
+pub fn sound(original: &Graph) -> Result<(), Skip> {
+    let found = crate::flaws::flaws(original);
+    let Some(first) = found.first() else {
+        return Ok(());
+    };
+    let more = match found.len() {
+        1 => String::new(),
+        2 => " (and 1 more flaw)".to_string(),
+        n => format!(" (and {} more flaws)", n - 1),
+    };
+    Err(Skip {
+        category: "flawed_original".into(),
+        message: format!("flawed_original: {}{more}", first.message),
+    })
 }
 
 /// The graph of a variant rebuilt from what a lean record keeps: its source row (`problem`)
@@ -439,6 +459,28 @@ mod tests {
         assert!(skip.message.contains("states 11"), "{skip}");
         let p = Problem::from_json(&ROW.replace("#### 10", "#### 11")).unwrap();
         assert_eq!(extract_row(&p).unwrap_err().category, "answer_not_reached");
+    }
+
+    #[test]
+    fn a_flawed_original_is_not_sound() {
+        let p = Problem::from_json(
+            r#"{"input":"Jean has 30 lollipops. Jean eats 8714250 of the lollipops. How many lollipops does Jean have left?","code":"def solution():\n    have = 30\n    eaten = 8714250\n    left = have - eaten\n    return left\n","target":-8714220}"#,
+        )
+        .unwrap();
+        let g = extract_row(&p).unwrap();
+        let skip = sound(&g).unwrap_err();
+        assert_eq!(skip.category, "flawed_original");
+        assert!(
+            skip.message.starts_with("flawed_original: "),
+            "{}",
+            skip.message
+        );
+        assert!(skip.message.contains("-8714220"), "{}", skip.message);
+        let fine = Problem::from_json(
+            r#"{"input":"Jean has 30 lollipops. Jean eats 8 of the lollipops. How many lollipops does Jean have left?","code":"def solution():\n    have = 30\n    eaten = 8\n    left = have - eaten\n    return left\n","target":22}"#,
+        )
+        .unwrap();
+        assert_eq!(sound(&extract_row(&fine).unwrap()), Ok(()));
         assert_eq!(
             stop_kind("round 3: gave up after 200 draws: x"),
             "gave up after 200 draws"

@@ -43,11 +43,13 @@ def generate(
     errors: Literal["skip", "raise"] = "skip",
     steps: bool = False,
     full: bool = False,
+    keep_flawed: bool = False,
 ) -> Variants:
     """Curricula of variants, one record per variant, equal to ``graft generate``'s lines for
     the same rows and seed when ``source`` is the input file's stem (rows without an ``id``
-    are known as ``SOURCE:LINE``). Rows that do not extract are skipped unless
-    ``errors="raise"``. Records are lean; ``steps=True`` adds the steps, ``full=True`` the
+    are known as ``SOURCE:LINE``). Rows that do not extract, or whose own solution is flawed
+    (an amount below zero, a count that is not whole), are skipped unless ``errors="raise"``;
+    ``keep_flawed=True`` keeps flawed rows (the CLI's ``--keep-flawed``). Records are lean; ``steps=True`` adds the steps, ``full=True`` the
     steps and the graph (the CLI's ``--steps`` and ``--full``)."""
 
 def generate_batch(
@@ -58,6 +60,7 @@ def generate_batch(
     verbalize: bool = True,
     errors: Literal["skip", "raise"] = "skip",
     full: bool = False,
+    keep_flawed: bool = False,
 ) -> dict[str, list[Any]]:
     """A batch of rows (a dict of lists, or a pyarrow RecordBatch/Table) to a batch of
     variants (a dict of lists with the columns in COLUMNS, FULL_COLUMNS with full=True), for

@@ -89,6 +89,8 @@ struct Options {
     negatives: bool,
     /// What each record holds beyond the lean fields.
     detail: Detail,
+    /// Whether rows whose own solution is flawed ([`records::sound`]) give variants too.
+    keep_flawed: bool,
 }
 
 impl Options {
@@ -124,6 +126,9 @@ fn row_variants<T>(
     mut make: impl FnMut(&VariantRecord<'_>) -> Result<T, String>,
 ) -> Result<Vec<T>, String> {
     let original = records::extract_row(problem).map_err(|s| s.message)?;
+    if !options.keep_flawed {
+        records::sound(&original).map_err(|s| s.message)?;
+    }
     let origin = Origin {
         source_id,
         line,
@@ -279,11 +284,12 @@ impl Variants {
 ///
 /// Yields one dict per variant, equal to the line `graft generate` writes for the same rows
 /// and seed when `source` is the input file's stem (a row without an `id` is known as
-/// `SOURCE:LINE`). Rows that do not extract are skipped, as the CLI skips them, unless
-/// `errors="raise"`. Records are lean, as the CLI's: `steps=True` adds the steps (`--steps`),
+/// `SOURCE:LINE`). Rows that do not extract, and rows whose own solution is flawed (an amount
+/// below zero, a count that is not whole: the CLI's `flawed_original`), are skipped, as the CLI
+/// skips them, unless `errors="raise"`; `keep_flawed=True` keeps flawed rows (`--keep-flawed`). Records are lean, as the CLI's: `steps=True` adds the steps (`--steps`),
 /// `full=True` the steps and the graph (`--full`).
 #[pyfunction]
-#[pyo3(signature = (rows, rounds=3, per_problem=1, seed=0, verbalize=true, negatives=false, source="rows", errors="skip", steps=false, full=false))]
+#[pyo3(signature = (rows, rounds=3, per_problem=1, seed=0, verbalize=true, negatives=false, source="rows", errors="skip", steps=false, full=false, keep_flawed=false))]
 #[allow(clippy::too_many_arguments)]
 fn generate(
     rows: &Bound<'_, PyAny>,
@@ -296,6 +302,7 @@ fn generate(
     errors: &str,
     steps: bool,
     full: bool,
+    keep_flawed: bool,
 ) -> PyResult<Variants> {
     Options::check(rounds, per_problem)?;
     let raise_errors = raise_errors(errors)?;
@@ -310,6 +317,7 @@ fn generate(
             verbalize,
             negatives,
             detail: detail(steps, full),
+            keep_flawed,
         },
         raise_errors,
         pending: VecDeque::new(),
@@ -431,7 +439,7 @@ mod erased {
 /// never by its position in a batch). Rows that do not extract are skipped unless
 /// `errors="raise"`.
 #[pyfunction]
-#[pyo3(signature = (batch, rounds=3, per_problem=1, seed=0, verbalize=true, errors="skip", full=false))]
+#[pyo3(signature = (batch, rounds=3, per_problem=1, seed=0, verbalize=true, errors="skip", full=false, keep_flawed=false))]
 #[allow(clippy::too_many_arguments)]
 fn generate_batch(
     py: Python<'_>,
@@ -442,6 +450,7 @@ fn generate_batch(
     verbalize: bool,
     errors: &str,
     full: bool,
+    keep_flawed: bool,
 ) -> PyResult<Py<PyAny>> {
     Options::check(rounds, per_problem)?;
     let raise_errors = raise_errors(errors)?;
@@ -491,6 +500,7 @@ fn generate_batch(
         verbalize,
         negatives: false,
         detail: detail(false, full),
+        keep_flawed,
     };
     let made: Result<Vec<BatchRow>, String> = py.detach(|| {
         let mut out = Vec::new();

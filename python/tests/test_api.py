@@ -41,6 +41,26 @@ def test_bad_rows_and_options_are_graft_errors_saying_what_to_fix():
     assert issubclass(graft.GraftError, ValueError)
 
 
+def test_flawed_originals_are_skipped_unless_kept():
+    def row(eaten):
+        return {
+            "input": f"Jean has 30 lollipops. Jean eats {eaten} of the lollipops. "
+            "How many lollipops does Jean have left?",
+            "code": "def solution():\n    have = 30\n"
+            f"    eaten = {eaten}\n    left = have - eaten\n    return left\n",
+        }
+
+    flawed, sound = row(8714250), row(8)
+    assert list(graft.generate([flawed], rounds=1)) == []
+    assert len(list(graft.generate([sound], rounds=1))) == 1
+    assert len(list(graft.generate([flawed], rounds=1, keep_flawed=True))) == 1
+    with pytest.raises(graft.GraftError, match="flawed_original: .*below zero"):
+        list(graft.generate([flawed], rounds=1, errors="raise"))
+    batch = {"input": [flawed["input"], sound["input"]], "code": [flawed["code"], sound["code"]]}
+    assert len(graft.generate_batch(batch, rounds=1)["id"]) == 1
+    assert len(graft.generate_batch(batch, rounds=1, keep_flawed=True)["id"]) == 2
+
+
 def test_hostile_input_is_an_error_not_a_crash():
     deep = "def solution():\n    return " + "(" * 5000 + "1" + ")" * 5000 + "\n"
     with pytest.raises(graft.GraftError):

@@ -208,6 +208,74 @@ fn generate_writes_reproducible_verified_variants() {
     );
 }
 
+/// A row whose own solution goes below zero is left out, with the reason and the way to keep
+/// it; `--keep-flawed` keeps it.
+#[test]
+fn generate_leaves_out_flawed_originals_unless_asked_to_keep_them() {
+    let dir = tempdir();
+    let input = dir.join("rows.jsonl");
+    let row = |eaten: u32| {
+        serde_json::json!({
+            "input": format!("Jean has 30 lollipops. Jean eats {eaten} of the lollipops. How many lollipops does Jean have left?"),
+            "code": format!("def solution():\n    have = 30\n    eaten = {eaten}\n    left = have - eaten\n    return left\n"),
+        })
+        .to_string()
+    };
+    std::fs::write(&input, format!("{}\n{}\n", row(8714250), row(8))).unwrap();
+    let run = |keep: bool| {
+        let out = dir.join(format!("keep-{keep}.jsonl"));
+        let mut args = vec![
+            "generate",
+            "--input",
+            input.to_str().unwrap(),
+            "--rounds",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if keep {
+            args.push("--keep-flawed");
+        }
+        let o = graft(&args);
+        assert!(
+            o.status.success(),
+            "{}{}",
+            stdout(&o),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (o, lines)
+    };
+    let (o, lines) = run(false);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("rows.jsonl:1: skipped: flawed_original: the solution gives -8714220 for `left` (the answer): below zero"),
+        "{err}"
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("problems skipped (flawed_original): 1"),
+        "{out}"
+    );
+    assert!(out.contains("--keep-flawed"), "{out}");
+    assert!(!lines.is_empty());
+    assert!(
+        lines.iter().all(|v| v["source_line"] == 2),
+        "only the sound row: {lines:?}"
+    );
+    let (o, kept) = run(true);
+    assert!(!stdout(&o).contains("flawed_original"), "{}", stdout(&o));
+    assert!(
+        kept.iter().any(|v| v["source_line"] == 1),
+        "the flawed row is kept: {kept:?}"
+    );
+    assert!(kept.len() > lines.len());
+}
+
 #[test]
 fn generate_rejects_rounds_outside_one_to_eight() {
     let o = graft(&[

@@ -37,6 +37,12 @@ pub struct Args {
     /// Only the first N problems of the file.
     #[arg(long)]
     limit: Option<usize>,
+    /// Generate from flawed originals too: rows whose own solution reaches an amount below
+    /// zero (where the problem gives none), a count of things that is not whole, or a money
+    /// answer past whole cents. Left out by default: every variant of such a row carries the
+    /// flaw (README: "Flawed originals").
+    #[arg(long)]
+    keep_flawed: bool,
     /// Add to each variant a negative example for process-reward training: the same steps
     /// with one step corrupted, the error propagated, and the first wrong step labelled.
     #[arg(long)]
@@ -298,6 +304,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (cat, n) in &skipped {
         println!("  problems skipped ({cat}): {n}");
     }
+    if skipped.contains_key("flawed_original") {
+        println!(
+            "  (flawed originals: their own solutions reach amounts below zero, counts that are \
+             not whole or money past cents; --keep-flawed generates from them anyway)"
+        );
+    }
     anyhow::ensure!(
         verified == written,
         "{} variants did not re-evaluate to their recorded answer",
@@ -429,6 +441,11 @@ fn generate_row(
         Ok(g) => g,
         Err(s) => return skip(s),
     };
+    if !args.keep_flawed {
+        if let Err(s) = records::sound(&original) {
+            return skip(s);
+        }
+    }
     let id = source_id(args.input.as_deref(), row, problem);
     let origin = Origin {
         source_id: &id,

@@ -2168,7 +2168,7 @@ const MEASURE_NOUNS: &[&str] = &[
 ];
 
 /// Units a measured amount is written with.
-const UNITS: &[&str] = &[
+pub(crate) const UNITS: &[&str] = &[
     "kg",
     "kilograms",
     "grams",
@@ -2214,7 +2214,7 @@ const UNITS: &[&str] = &[
 ];
 
 /// Words that are not nouns a count is of.
-const NOT_NOUNS: &[&str] = &[
+pub(crate) const NOT_NOUNS: &[&str] = &[
     "times", "percent", "more", "less", "fewer", "dollars", "cents", "each", "per", "total",
 ];
 
