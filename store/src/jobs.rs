@@ -76,6 +76,9 @@ fn make_variants(
 ) -> Result<Vec<MadeVariant>, String> {
     let original =
         graph_from_json(graph_json, &format!("problem {problem_id}")).map_err(|e| e.to_string())?;
+    // A flawed original (its own solution below zero, a count not whole) gives variants that
+    // carry the flaw: the item fails with the reason instead (README: "Flawed originals").
+    engine::records::sound(&original).map_err(|s| format!("problem {problem_id}: {s}"))?;
     let cfg = CurriculumConfig {
         rounds: p.rounds,
         per_problem: p.per_problem,

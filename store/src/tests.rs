@@ -850,6 +850,43 @@ async fn a_damaged_item_fails_alone_and_the_job_goes_on() {
     ));
 }
 
+/// A problem whose own solution goes below zero fails its curriculum item with the reason;
+/// the sound problem beside it gets its variants.
+#[tokio::test]
+async fn a_flawed_original_fails_its_curriculum_item_with_the_reason() {
+    let (_d, store) = fresh().await;
+    store.spawn_job_runner();
+    let row = |eaten: u32| {
+        serde_json::json!({
+            "input": format!("Jean has 30 lollipops. Jean eats {eaten} of the lollipops. How many lollipops does Jean have left?"),
+            "code": format!("def solution():\n    have = 30\n    eaten = {eaten}\n    left = have - eaten\n    return left\n"),
+        })
+        .to_string()
+    };
+    let r = store
+        .import_jsonl("lollipops", &format!("{}\n{}\n", row(8714250), row(8)))
+        .await
+        .unwrap();
+    let job = store
+        .create_job(&JobSpec::curriculum(r.dataset_id, 2, 1, 3))
+        .await
+        .unwrap();
+    let status = store
+        .wait_for_job(job, Duration::from_secs(120))
+        .await
+        .unwrap();
+    assert_eq!(status.state, JobState::Done, "{status:?}");
+    assert_eq!(status.problems_failed, 1, "{status:?}");
+    assert!(status.variants_made > 0, "{status:?}");
+    let failures = store.job_failures(job).await.unwrap();
+    assert!(
+        failures[0]
+            .1
+            .contains("flawed_original: the solution gives -8714220"),
+        "{failures:?}"
+    );
+}
+
 #[tokio::test]
 async fn engine_work_past_the_request_budget_is_a_503_and_saves_nothing() {
     let (_d, store) = fresh().await;
