@@ -38,6 +38,11 @@ fn extract_covers_the_demo_set() {
     assert!(total >= 20);
     assert_eq!(s["extracted"].as_u64().unwrap(), total, "{s}");
     assert_eq!(s["answer_matches"].as_u64().unwrap(), total, "{s}");
+    assert_eq!(
+        s["flawed"],
+        serde_json::json!({}),
+        "no demo problem is flawed: {s}"
+    );
 }
 
 #[test]
@@ -274,6 +279,20 @@ fn generate_leaves_out_flawed_originals_unless_asked_to_keep_them() {
         "the flawed row is kept: {kept:?}"
     );
     assert!(kept.len() > lines.len());
+    // `extract` counts it, by kind, with the line and the reason.
+    let o = graft(&[
+        "extract",
+        "--input",
+        input.to_str().unwrap(),
+        "--summary-json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = summary(&o);
+    assert_eq!(s["answer_matches"], 2, "{s}");
+    assert_eq!(s["flawed"], serde_json::json!({"negative": 1}), "{s}");
+    let out = stdout(&o);
+    assert!(out.contains("flawed originals: 1"), "{out}");
+    assert!(out.contains("line 1: the solution gives -8714220"), "{out}");
 }
 
 #[test]

@@ -15,7 +15,8 @@ pub struct Args {
     /// the embedded demo set when left out.
     #[arg(long)]
     input: Option<PathBuf>,
-    /// Print one JSON object as the last line: {"total", "extracted", "answer_matches", "failures"}.
+    /// Print one JSON object as the last line: {"total", "extracted", "answer_matches",
+    /// "failures", "flawed"}.
     #[arg(long)]
     summary_json: bool,
     /// How many example failures to list per category.
@@ -34,12 +35,17 @@ pub struct Summary {
     pub answer_matches: usize,
     /// Failure counts by category (`malformed_row`, `answer_mismatch` included).
     pub failures: BTreeMap<String, usize>,
+    /// Rows that extract to their answer but whose own solution is flawed (README: "Flawed
+    /// originals"), by the kind of their first flaw (`negative`, `fractional_count`,
+    /// `past_cents`): `graft generate` leaves these out.
+    pub flawed: BTreeMap<String, usize>,
 }
 
 /// What one row came to.
 enum Outcome {
-    /// A graph whose answer is the stated one (or none is stated).
-    Matches,
+    /// A graph whose answer is the stated one (or none is stated), with its first flaw's
+    /// kind and message when its own solution is flawed.
+    Matches(Option<(&'static str, String)>),
     /// A graph with another answer than the row states: why.
     Mismatch(String),
     /// No graph: the category and why.
@@ -54,6 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let bar = super::progress(rows.total as u64, "extracting");
     let mut summary = Summary::default();
     let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut flawed_examples: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut fail = |category: &str, line: usize, detail: String| {
         *summary.failures.entry(category.to_string()).or_default() += 1;
         let ex = examples.entry(category.to_string()).or_default();
@@ -73,7 +80,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             match super::guarded(|| extract(&problem)) {
                 Err(panic) => Outcome::Panic(panic),
                 Ok(Ok(ex)) => match ex.answer_matches {
-                    Some(true) | None => Outcome::Matches,
+                    Some(true) | None => Outcome::Matches(
+                        engine::flaws::flaws(&ex.graph)
+                            .into_iter()
+                            .next()
+                            .map(|f| (f.kind.as_str(), f.message)),
+                    ),
                     Some(false) => Outcome::Mismatch(format!(
                         "graph gives {}, the row states {}",
                         ex.graph.answer_value(),
@@ -87,9 +99,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bar.inc(1);
             summary.total += 1;
             match outcome {
-                Outcome::Matches => {
+                Outcome::Matches(flaw) => {
                     summary.extracted += 1;
                     summary.answer_matches += 1;
+                    if let Some((kind, message)) = flaw {
+                        *summary.flawed.entry(kind.to_string()).or_default() += 1;
+                        let ex = flawed_examples.entry(kind).or_default();
+                        if ex.len() < args.examples {
+                            ex.push(format!("line {}: {message}", row.line));
+                        }
+                    }
                 }
                 Outcome::Mismatch(detail) => {
                     summary.extracted += 1;
@@ -131,6 +150,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         for (cat, n) in cats {
             println!("    {cat:<24} {n}");
             for ex in examples.get(cat).into_iter().flatten() {
+                println!("      {ex}");
+            }
+        }
+    }
+    if !summary.flawed.is_empty() {
+        println!(
+            "  flawed originals: {} (their own solutions go below zero, count things \
+             fractionally or pass whole cents; graft generate leaves them out unless \
+             --keep-flawed)",
+            summary.flawed.values().sum::<usize>()
+        );
+        for (kind, n) in &summary.flawed {
+            println!("    {kind:<24} {n}");
+            for ex in flawed_examples.get(kind.as_str()).into_iter().flatten() {
                 println!("      {ex}");
             }
         }
