@@ -514,3 +514,50 @@ async fn a_page_renders_while_another_router_is_built() {
     }
     renders.await.unwrap();
 }
+
+/// A flawed original (its own solution goes below zero) says so on its page and in its JSON,
+/// with the reason; a sound problem carries no `flaws`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flawed_original_says_so_on_its_page_and_in_its_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, store) = common::app_and_store(dir.path()).await;
+    let row = json!({
+        "input": "Jean has 30 lollipops. Jean eats 8714250 of the lollipops. How many lollipops does Jean have left?",
+        "code": "def solution():\n    have = 30\n    eaten = 8714250\n    left = have - eaten\n    return left\n",
+    });
+    let ds = store
+        .import_jsonl("lollipops", &format!("{row}\n"))
+        .await
+        .unwrap()
+        .dataset_id;
+    sqlx::query("UPDATE datasets SET visibility = 'public' WHERE id = ?")
+        .bind(ds)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let p = store
+        .dataset(ds, None, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .problems[0]
+        .id;
+    let json = get(&app, &format!("/api/problems/{p}"), None).await.json();
+    let flaws = json["flaws"].as_array().expect("flaws");
+    assert_eq!(flaws.len(), 1, "{json}");
+    assert!(
+        flaws[0].as_str().unwrap().contains("-8714220")
+            && flaws[0].as_str().unwrap().contains("below zero"),
+        "{json}"
+    );
+    let page = get(&app, &format!("/p/{p}"), None).await.body;
+    assert!(page.contains("Flawed original"), "{page}");
+    assert!(page.contains("the solution gives -8714220"), "{page}");
+    let sound = a_demo_problem(&store).await;
+    let json = get(&app, &format!("/api/problems/{sound}"), None)
+        .await
+        .json();
+    assert!(json.get("flaws").is_none(), "{json}");
+    let page = get(&app, &format!("/p/{sound}"), None).await.body;
+    assert!(!page.contains("Flawed original"));
+}

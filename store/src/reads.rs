@@ -267,6 +267,12 @@ impl Store {
             .map(|g| graph_from_json(g, &format!("problem {}", row.id)))
             .transpose()?;
         let variants = self.variant_rows(row.id).await?;
+        let flaws = graph.as_ref().map_or_else(Vec::new, |g| {
+            engine::flaws::flaws(g)
+                .into_iter()
+                .map(|f| f.message)
+                .collect()
+        });
         Ok(StoredProblem {
             id: row.id,
             dataset_id: row.dataset_id,
@@ -276,6 +282,7 @@ impl Store {
             question: row.question,
             graph,
             error: error_text(row.error_category, row.error_detail),
+            flaws,
             share_token: row.share_token,
             variants,
             created_at: row.created_at,

@@ -172,6 +172,11 @@ pub struct StoredProblem {
     pub graph: Option<Graph>,
     /// Why extraction failed (`category: detail`), when it did.
     pub error: Option<String>,
+    /// The flaws of its own solution, in words (README: "Flawed originals"): an amount below
+    /// zero, a count that is not whole, money past cents. Empty for a sound problem;
+    /// curriculum jobs skip a flawed one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flaws: Vec<String>,
     /// Its share link token (`/s/{token}`).
     pub share_token: String,
     /// Its variants, oldest first.

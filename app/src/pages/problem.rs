@@ -54,6 +54,22 @@ pub(super) fn ProblemView(p: StoredProblem, can_save: bool) -> impl IntoView {
         })
         .collect_view();
     let has_variants = !p.variants.is_empty();
+    // A flawed original: said before its graph, since every variant would carry the flaw.
+    let flaws = (!p.flaws.is_empty()).then(|| {
+        let items = p
+            .flaws
+            .iter()
+            .map(|f| view! { <li>{f.clone()}</li> })
+            .collect_view();
+        view! {
+            <div class="flawed" role="note">
+                <strong>"Flawed original: "</strong>
+                "its own solution does not make sense as a word problem, so every variant of it \
+                 would carry the flaw. Curriculum jobs skip it; fix the question's numbers."
+                <ul>{items}</ul>
+            </div>
+        }
+    });
     let body = match p.graph {
         Some(graph) => view! {
             <Workbench
@@ -84,6 +100,7 @@ pub(super) fn ProblemView(p: StoredProblem, can_save: bool) -> impl IntoView {
             <h1>"Problem #" {p.id}</h1>
             <ShareLink token=p.share_token.clone()/>
         </div>
+        {flaws}
         {body}
         <section class="variants">
             <h2>"Variants"</h2>
