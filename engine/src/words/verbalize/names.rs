@@ -3238,7 +3238,17 @@ pub(super) fn words_of(s: &str) -> Vec<String> {
 /// take two bytes at least: the list never grows).
 pub(super) fn word_vec(s: &str) -> Vec<&str> {
     let mut ws = Vec::with_capacity(s.len().div_ceil(2));
-    ws.extend(word_slices(s));
+    if s.is_ascii() {
+        // (The words read in this loop, not through the iterator: its place stays in a
+        // register.)
+        let mut at = 0;
+        while let Some((start, end, next)) = ascii_word(s, at) {
+            ws.push(&s[start..end]);
+            at = next;
+        }
+    } else {
+        ws.extend(word_slices(s));
+    }
     ws
 }
 
@@ -3291,42 +3301,61 @@ pub(super) enum WordSlices<'a> {
     Other(std::str::SplitWhitespace<'a>),
 }
 
+/// The next word of ASCII bytes `b` (of `s`) from byte `i` on, as [`word_slices`] reads it:
+/// where it starts and ends, and where reading goes on after it; `None` past the last.
+/// (Inlined into [`WordSlices::next`], so that a loop over the words keeps its place in
+/// registers.)
+#[inline(always)]
+fn ascii_word(s: &str, mut i: usize) -> Option<(usize, usize, usize)> {
+    let b = s.as_bytes();
+    // (Each byte's class looked up once in a table.)
+    let class = |x: u8| ASCII_CLASS[usize::from(x & 0x7F)];
+    loop {
+        while i < b.len() && class(b[i]) == ASCII_SPACE {
+            i += 1;
+        }
+        if i == b.len() {
+            return None;
+        }
+        let mut start = i;
+        // (Byte `i` is no space: the scan for the word's end starts after it.)
+        i += 1;
+        while i < b.len() && class(b[i]) != ASCII_SPACE {
+            i += 1;
+        }
+        let mut end = i;
+        while start < end && class(b[start]) == ASCII_MARK {
+            start += 1;
+        }
+        while end > start && class(b[end - 1]) == ASCII_MARK {
+            end -= 1;
+        }
+        if end < i && b[end] == b'.' && is_abbreviation(&s[start..end]) {
+            end += 1;
+        }
+        if start < end {
+            return Some((start, end, i));
+        }
+    }
+}
+
 impl<'a> Iterator for WordSlices<'a> {
     type Item = &'a str;
 
+    #[inline]
     fn next(&mut self) -> Option<&'a str> {
         match self {
             WordSlices::Ascii { s, at } => {
-                let b = s.as_bytes();
-                // (Each byte's class looked up once in a table; the place kept in a local.)
-                let class = |x: u8| ASCII_CLASS[usize::from(x & 0x7F)];
-                let mut i = *at;
-                loop {
-                    while i < b.len() && class(b[i]) == ASCII_SPACE {
-                        i += 1;
-                    }
-                    if i == b.len() {
-                        *at = i;
-                        return None;
-                    }
-                    let mut start = i;
-                    while i < b.len() && class(b[i]) != ASCII_SPACE {
-                        i += 1;
-                    }
-                    let mut end = i;
-                    while start < end && class(b[start]) == ASCII_MARK {
-                        start += 1;
-                    }
-                    while end > start && class(b[end - 1]) == ASCII_MARK {
-                        end -= 1;
-                    }
-                    if end < i && b[end] == b'.' && is_abbreviation(&s[start..end]) {
-                        end += 1;
-                    }
-                    if start < end {
+                let s: &'a str = s;
+                match ascii_word(s, *at) {
+                    Some((start, end, i)) => {
                         *at = i;
                         // ASCII: every byte is a char boundary.
-                        return Some(&s[start..end]);
+                        Some(&s[start..end])
+                    }
+                    None => {
+                        *at = s.len();
+                        None
                     }
                 }
             }
