@@ -249,17 +249,28 @@ struct Compared<'a> {
 /// then the words between whitespace, and empty ones); any other phrase word by word.
 fn compared_words(phrase: &str) -> (usize, bool, Option<&str>) {
     let b = phrase.as_bytes();
-    if !b.iter().all(|&c| c < 0x80 && !matches!(c, b'\t'..=b'\r')) {
-        // Other whitespace, or text that may hold some.
-        let (mut words, mut pronoun) = (0, false);
-        for w in phrase.split_whitespace() {
-            words += 1;
-            pronoun |= is_person_pronoun(w);
-        }
-        return (words, pronoun, left_of(phrase));
-    }
     let (mut words, mut pronoun, mut left) = (0, false, false);
-    for w in b.split(|&c| c == b' ').filter(|w| !w.is_empty()) {
+    // (The bytes read once: a word ends at a space or the end; other whitespace or a
+    // non-ASCII byte sends the phrase to the reading word by word.)
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() {
+            let k = BYTE_CLASS[usize::from(b[i])];
+            if k == B_SPACE {
+                break;
+            }
+            if k & (B_OTHER_SPACE | B_NON_ASCII) != 0 {
+                return compared_words_split(phrase);
+            }
+            i += 1;
+        }
+        let w = &b[start..i];
+        // (Past the space.)
+        i += 1;
+        if w.is_empty() {
+            continue;
+        }
         words += 1;
         pronoun |= matches!(
             w,
@@ -277,6 +288,17 @@ fn compared_words(phrase: &str) -> (usize, bool, Option<&str>) {
         left |= w == b"left" || w == b"remaining";
     }
     (words, pronoun, if left { left_of(phrase) } else { None })
+}
+
+/// [`compared_words`] of a phrase with whitespace other than spaces, or text that may hold
+/// some: its words split at whitespace.
+fn compared_words_split(phrase: &str) -> (usize, bool, Option<&str>) {
+    let (mut words, mut pronoun) = (0, false);
+    for w in phrase.split_whitespace() {
+        words += 1;
+        pronoun |= is_person_pronoun(w);
+    }
+    (words, pronoun, left_of(phrase))
 }
 
 /// Per node, whether its own name (in `own`) names it: a name two quantities share, or one
@@ -685,18 +707,26 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
     let b = phrase.as_bytes();
     let mut m = PhraseMarks {
         bare: phrase.starts_with("the "),
-        capital: b.iter().any(|&c| c.is_ascii_uppercase() || c >= 0x80),
         ..PhraseMarks::default()
     };
     // The previous word was an "and" after a space.
     let mut after_and = false;
     let mut start = 0;
     let mut first = true;
+    // The classes ([`BYTE_CLASS`]) of the bytes read, together: where a capital may be.
+    let mut seen = 0u8;
+    // (The bytes read once: each word ends at a space, the last at the end.)
+    let mut i = 0;
     loop {
-        let end = b[start..]
-            .iter()
-            .position(|&c| c == b' ')
-            .map_or(b.len(), |k| start + k);
+        while i < b.len() {
+            let k = BYTE_CLASS[usize::from(b[i])];
+            if k == B_SPACE {
+                break;
+            }
+            seen |= k;
+            i += 1;
+        }
+        let end = i;
         let w = &b[start..end];
         let last = end == b.len();
         match w {
@@ -731,10 +761,12 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
             m.bare = false;
         }
         if last {
+            m.capital = seen & (B_UPPER | B_NON_ASCII) != 0;
             return m;
         }
         first = false;
         start = end + 1;
+        i = start;
     }
 }
 
@@ -2995,11 +3027,16 @@ type SpacedWords = ([(usize, usize); 16], usize, bool);
 fn spaced_words(phrase: &str) -> Option<SpacedWords> {
     let b = phrase.as_bytes();
     let mut at = [(0, 0); 16];
-    let (mut n, mut marked, mut start) = (0, false, 0);
+    let (mut n, mut start) = (0, 0);
+    // The classes ([`BYTE_CLASS`]) of the bytes other than spaces, together: other
+    // whitespace or a non-ASCII byte refuses the phrase once it is read (nothing else
+    // gives a phrase that is not `None`).
+    let mut seen = 0u8;
     // Whether the byte before is a space (or the start: a space there is refused).
     let mut after_space = true;
     for (i, &c) in b.iter().enumerate() {
-        if c == b' ' {
+        let k = BYTE_CLASS[usize::from(c)];
+        if k == B_SPACE {
             if after_space {
                 return None;
             }
@@ -3012,16 +3049,15 @@ fn spaced_words(phrase: &str) -> Option<SpacedWords> {
             at[n] = (start, i);
             n += 1;
             start = i + 1;
-        } else if c >= 0x80 || matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
-            return None;
         } else {
             after_space = false;
-            marked |= marks_a_name(c);
+            seen |= k;
         }
     }
-    if after_space && !b.is_empty() {
+    if (after_space && !b.is_empty()) || seen & (B_OTHER_SPACE | B_NON_ASCII) != 0 {
         return None;
     }
+    let marked = seen & B_MARK != 0;
     if n == at.len() {
         return Some((at, n + 1, marked));
     }
@@ -3091,6 +3127,45 @@ fn finish_split(phrase: String, measure: Measure) -> Option<Name> {
         clause: None,
     })
 }
+
+/// [`BYTE_CLASS`] of a space.
+const B_SPACE: u8 = 1;
+/// [`BYTE_CLASS`] of the ASCII whitespace other than a space (`\t \n \x0B \x0C \r`).
+const B_OTHER_SPACE: u8 = 2;
+/// [`BYTE_CLASS`] of a byte of a non-ASCII char.
+const B_NON_ASCII: u8 = 4;
+/// [`BYTE_CLASS`] of a byte that [`marks_a_name`].
+const B_MARK: u8 = 8;
+/// [`BYTE_CLASS`] of an ASCII capital.
+const B_UPPER: u8 = 16;
+
+/// Per byte, what a name's one-pass readers ([`spaced_words`], [`phrase_marks`],
+/// [`compared_words`]) make of it: [`B_SPACE`], [`B_OTHER_SPACE`], [`B_NON_ASCII`],
+/// [`B_MARK`], [`B_UPPER`] or 0, one table lookup a byte (a test holds it to the tests it
+/// stands for).
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c == b' ' {
+            B_SPACE
+        } else if matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+            B_OTHER_SPACE
+        } else if c >= 0x80 {
+            B_NON_ASCII
+        } else if c.is_ascii_digit() || matches!(c, b'_' | b'=' | b'<' | b'>' | b'"' | b'(' | b')')
+        {
+            B_MARK
+        } else if c.is_ascii_uppercase() {
+            B_UPPER
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
 
 /// Whether byte `c` marks a phrase as no name: an ASCII digit or one of `_ = < > " ( )`.
 fn marks_a_name(c: u8) -> bool {
@@ -4288,6 +4363,28 @@ mod tests {
                 0
             };
             assert_eq!(ASCII_CLASS[usize::from(b)], want, "{b}");
+        }
+    }
+
+    /// [`BYTE_CLASS`] is the tests its one-pass readers first made of each byte: a space,
+    /// other ASCII whitespace, a non-ASCII byte, [`marks_a_name`], an ASCII capital.
+    #[test]
+    fn byte_classes_are_the_byte_tests() {
+        for b in 0..=255u8 {
+            let want = if b == b' ' {
+                B_SPACE
+            } else if b < 0x80 && char::from(b).is_whitespace() {
+                B_OTHER_SPACE
+            } else if b >= 0x80 {
+                B_NON_ASCII
+            } else if marks_a_name(b) {
+                B_MARK
+            } else if b.is_ascii_uppercase() {
+                B_UPPER
+            } else {
+                0
+            };
+            assert_eq!(BYTE_CLASS[usize::from(b)], want, "{b}");
         }
     }
 
