@@ -3383,27 +3383,39 @@ pub(super) enum WordSlices<'a> {
 #[inline(always)]
 fn ascii_word(s: &str, mut i: usize) -> Option<(usize, usize, usize)> {
     let b = s.as_bytes();
-    // (Each byte's class looked up once in a table.)
+    // (Each byte's class looked up once in a table: the first and last byte's classes are
+    // kept, so that a word with no mark at either end is not read again.)
     let class = |x: u8| ASCII_CLASS[usize::from(x & 0x7F)];
     loop {
-        while i < b.len() && class(b[i]) == ASCII_SPACE {
+        let first = loop {
+            let k = class(*b.get(i)?);
+            if k != ASCII_SPACE {
+                break k;
+            }
             i += 1;
-        }
-        if i == b.len() {
-            return None;
-        }
+        };
         let mut start = i;
         // (Byte `i` is no space: the scan for the word's end starts after it.)
         i += 1;
-        while i < b.len() && class(b[i]) != ASCII_SPACE {
+        let mut last = first;
+        while i < b.len() {
+            let k = class(b[i]);
+            if k == ASCII_SPACE {
+                break;
+            }
+            last = k;
             i += 1;
         }
         let mut end = i;
-        while start < end && class(b[start]) == ASCII_MARK {
-            start += 1;
+        if first == ASCII_MARK {
+            while start < end && class(b[start]) == ASCII_MARK {
+                start += 1;
+            }
         }
-        while end > start && class(b[end - 1]) == ASCII_MARK {
-            end -= 1;
+        if last == ASCII_MARK {
+            while end > start && class(b[end - 1]) == ASCII_MARK {
+                end -= 1;
+            }
         }
         if end < i && b[end] == b'.' && is_abbreviation(&s[start..end]) {
             end += 1;
