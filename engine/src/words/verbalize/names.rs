@@ -3017,16 +3017,12 @@ const COMPARATIVES: &[&str] = &[
     "faster", "slower", "cheaper",
 ];
 
-/// The words of `phrase` (what `split(' ')` gives: start and end bytes), how many there are
-/// (17 standing for more than 16, of which 16 are given), and whether it holds an ASCII digit
-/// or one of the marks `_ = < > " ( )`, read in one pass over its bytes; `None` where it is
-/// not [`single_spaced`].
-type SpacedWords = ([(usize, usize); 16], usize, bool);
-
-/// [`SpacedWords`] of `phrase`.
-fn spaced_words(phrase: &str) -> Option<SpacedWords> {
+/// The words of `phrase` (what `split(' ')` gives), written into `words`; how many there are
+/// (17 standing for more than 16, of which 16 are written), and whether it holds an ASCII
+/// digit or one of the marks `_ = < > " ( )`, read in one pass over its bytes; `None` where
+/// it is not [`single_spaced`].
+fn spaced_words<'a>(phrase: &'a str, words: &mut [&'a str; 16]) -> Option<(usize, bool)> {
     let b = phrase.as_bytes();
-    let mut at = [(0, 0); 16];
     let (mut n, mut start) = (0, 0);
     // The classes ([`BYTE_CLASS`]) of the bytes other than spaces, together: other
     // whitespace or a non-ASCII byte refuses the phrase once it is read (nothing else
@@ -3041,12 +3037,13 @@ fn spaced_words(phrase: &str) -> Option<SpacedWords> {
                 return None;
             }
             after_space = true;
-            if n == at.len() {
+            if n == words.len() {
                 // (A 17th word follows: the phrase is left to `finish_split`, which refuses it
                 // as surely, or reads the 16 words of a phrase that only ends in spaces.)
                 return None;
             }
-            at[n] = (start, i);
+            // (A space is a char boundary: the words are slices of the phrase.)
+            words[n] = phrase.get(start..i)?;
             n += 1;
             start = i + 1;
         } else {
@@ -3058,33 +3055,24 @@ fn spaced_words(phrase: &str) -> Option<SpacedWords> {
         return None;
     }
     let marked = seen & B_MARK != 0;
-    if n == at.len() {
-        return Some((at, n + 1, marked));
+    if n == words.len() {
+        return Some((n + 1, marked));
     }
-    at[n] = (start, b.len());
-    Some((at, n + 1, marked))
+    words[n] = phrase.get(start..)?;
+    Some((n + 1, marked))
 }
 
 /// Checks a finished name: short, no numbers, no identifiers.
 fn finish(phrase: String, measure: Measure) -> Option<Name> {
     // Its words between single spaces, read in one pass with the marks it holds (a phrase
     // written otherwise has its words split again).
-    let Some((at, n, marked)) = spaced_words(&phrase) else {
-        return finish_split(phrase, measure);
-    };
-    if n > at.len() {
-        return None;
-    }
     // (A name has 2 to 16 words, and any other count is refused whatever else it holds: the
     // words are kept on the stack, and a phrase with more is refused before it is read.)
     let mut words = [""; 16];
-    for (w, &(s, e)) in words.iter_mut().zip(&at[..n]) {
-        *w = &phrase[s..e];
-    }
-    if n < 2 {
-        return None;
-    }
-    if refused(&phrase, &words[..n], marked) {
+    let Some((n, marked)) = spaced_words(&phrase, &mut words) else {
+        return finish_split(phrase, measure);
+    };
+    if !(2..=words.len()).contains(&n) || refused(&phrase, &words[..n], marked) {
         return None;
     }
     Some(Name {
