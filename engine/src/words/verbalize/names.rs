@@ -1269,25 +1269,36 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let asked = question.trim().trim_end_matches('?');
     // Every form opens with "what is", "what was", "how old", "how much" or "how many": any
     // other question is passed over before its words are collected.
+    // (The two opening words lowercased, kept as the forms' own words.)
     let mut opening = word_slices(asked);
     let opens = match (opening.next(), opening.next()) {
         (Some(a), Some(b)) => with_lower(a, |a| {
             with_lower(b, |b| {
-                matches!(
-                    (a, b),
-                    ("what", "is" | "was") | ("how", "old" | "much" | "many")
-                )
+                let pair: (&'static str, &'static str) = match (a, b) {
+                    ("what", "is") => ("what", "is"),
+                    ("what", "was") => ("what", "was"),
+                    ("how", "old") => ("how", "old"),
+                    ("how", "much") => ("how", "much"),
+                    ("how", "many") => ("how", "many"),
+                    _ => return None,
+                };
+                Some(pair)
             })
         }),
-        _ => false,
+        _ => None,
     };
-    if !opens {
-        return None;
-    }
+    let (first, second) = opens?;
     // The words as slices of the question, and the first six lowercased (borrowed where
-    // nothing changes): no form reads a lowercase word past the sixth (`How many N N N aux`).
+    // nothing changes; the two opening words as read above, past the words an empty
+    // string): no form reads a lowercase word past the sixth (`How many N N N aux`), nor one
+    // past the last word.
     let ws: Vec<&str> = word_vec(asked);
-    let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().take(6).map(|w| self::lower(w)).collect();
+    let mut lower: [std::borrow::Cow<'_, str>; 6] = Default::default();
+    lower[0] = first.into();
+    lower[1] = second.into();
+    for (l, w) in lower.iter_mut().zip(&ws).skip(2) {
+        *l = self::lower(w);
+    }
     if ws.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
         // `What is their average age?` names "their average age".
         let np = &ws[2..];
