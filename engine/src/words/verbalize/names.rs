@@ -2487,15 +2487,25 @@ fn name_in_text_uncached(
         .trim()
         .trim_end_matches([',', ';', ':'])
         .trim();
-    // The clause's words as slices of the sentence (nothing allocated per word).
-    let mut pre: Vec<&str> = word_vec(&pre_raw[cut..]);
-    strip_openers(&mut pre);
-    while pre.last().is_some_and(|w| {
-        with_lower(w, |w| {
+    // The clause's words as slices of the sentence (nothing allocated per word; on the
+    // stack where they fit), read as a slice of them that drops words at either end.
+    let mut pre_buf = [""; STACK_WORDS];
+    let pre_list: Vec<&str>;
+    let mut pre: &[&str] = match word_array(&pre_raw[cut..], &mut pre_buf) {
+        Some(n) => &pre_buf[..n],
+        None => {
+            pre_list = word_vec(&pre_raw[cut..]);
+            &pre_list
+        }
+    };
+    pre = &pre[openers_len(pre)..];
+    while let Some((last, init)) = pre.split_last() {
+        if !with_lower(last, |w| {
             matches!(w, "then" | "now" | "also" | "still" | "only")
-        })
-    }) {
-        pre.pop();
+        }) {
+            break;
+        }
+        pre = init;
     }
     // `To meet Dr. Juan's recommendation would mean drinking 5 gallons daily`: a purpose,
     // not a subject, opens the clause; nothing in it names the amount.
@@ -2514,8 +2524,9 @@ fn name_in_text_uncached(
     }) {
         match pre.iter().position(|w| with_lower(w, is_subject_word)) {
             Some(i) if i > 1 && i < pre.len() - 1 => {
-                opening = pre.drain(..i).map(str::to_string).collect();
+                opening = pre[..i].iter().map(|w| w.to_string()).collect();
                 opening[0] = opening[0].to_lowercase();
+                pre = &pre[i..];
             }
             _ => return None,
         }
@@ -2530,7 +2541,15 @@ fn name_in_text_uncached(
     }
     // What follows the number, to the end of its clause.
     let post_clause = clause_end(post_raw);
-    let post: Vec<&str> = word_vec(post_clause);
+    let mut post_buf = [""; STACK_WORDS];
+    let post_list: Vec<&str>;
+    let post: &[&str] = match word_array(post_clause, &mut post_buf) {
+        Some(n) => &post_buf[..n],
+        None => {
+            post_list = word_vec(post_clause);
+            &post_list
+        }
+    };
     let trailer = if opening.is_empty() {
         trailer(fronted)
     } else {
@@ -3326,6 +3345,29 @@ pub(super) fn word_vec(s: &str) -> Vec<&str> {
     ws
 }
 
+/// Most words [`word_array`] writes on the stack.
+const STACK_WORDS: usize = 32;
+
+/// The [`word_slices`] of `s` written into `buf` (how many), or `None` where more than fit:
+/// a clause's words without a list allocated for them.
+fn word_array<'a>(s: &'a str, buf: &mut [&'a str; STACK_WORDS]) -> Option<usize> {
+    let mut n = 0;
+    if s.is_ascii() {
+        let mut at = 0;
+        while let Some((start, end, next)) = ascii_word(s, at) {
+            *buf.get_mut(n)? = &s[start..end];
+            n += 1;
+            at = next;
+        }
+    } else {
+        for w in word_slices(s) {
+            *buf.get_mut(n)? = w;
+            n += 1;
+        }
+    }
+    Some(n)
+}
+
 /// [`words_of`] as slices of `s` (nothing allocated).
 pub(super) fn word_slices(s: &str) -> WordSlices<'_> {
     if s.is_ascii() {
@@ -3468,11 +3510,19 @@ fn is_abbreviation(w: &str) -> bool {
     matches!(w, "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "Sr" | "Prof")
 }
 
-/// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`): the words of
-/// [`OPENERS`], matched by [`is_opener`] and [`is_two_word_opener`].
+/// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`): the
+/// [`openers_len`] first words.
+#[cfg(test)]
 fn strip_openers<S: AsRef<str>>(ws: &mut Vec<S>) {
-    // How many words open `ws`, dropped at once. Each word is lowercased where it is read,
-    // on the stack ([`with_lower`]); a two-word opener is tried first.
+    let at = openers_len(ws);
+    ws.drain(..at);
+}
+
+/// How many opening words of `ws` say nothing (`So`, `Thus`, `This means`, `If`): the words
+/// of [`OPENERS`], matched by [`is_opener`] and [`is_two_word_opener`].
+fn openers_len<S: AsRef<str>>(ws: &[S]) -> usize {
+    // Each word is lowercased where it is read, on the stack ([`with_lower`]); a two-word
+    // opener is tried first.
     let mut at = 0;
     while let Some(first) = ws.get(at) {
         let step = with_lower(first.as_ref(), |first| {
@@ -3492,7 +3542,7 @@ fn strip_openers<S: AsRef<str>>(ws: &mut Vec<S>) {
         }
         at += step;
     }
-    ws.drain(..at);
+    at
 }
 
 /// Whether lowercase `w` is one of the one-word [`OPENERS`] (as `OPENERS.contains`; a test
