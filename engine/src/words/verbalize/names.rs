@@ -1205,7 +1205,7 @@ fn left_of(phrase: &str) -> Option<&str> {
 /// club"; "members" and "group" in "the number of members per group".
 fn counted_nouns(phrase: &str) -> impl Iterator<Item = &str> {
     let after = |key: &str| {
-        let at = phrase.find(key)? + key.len();
+        let at = find_str(phrase, key)? + key.len();
         let mut ws = phrase[at..].split(' ');
         let first = ws.next()?;
         let noun = if matches!(first, "the" | "a" | "an" | "his" | "her" | "their" | "its") {
@@ -1216,6 +1216,22 @@ fn counted_nouns(phrase: &str) -> impl Iterator<Item = &str> {
         (!noun.is_empty() && noun.chars().all(|c| c.is_ascii_lowercase())).then_some(noun)
     };
     [after("number of "), after(" per ")].into_iter().flatten()
+}
+
+/// Where `needle` (not empty) first occurs in `hay`, as [`str::find`] finds it: its first
+/// byte looked for eight bytes at a time ([`find_byte`]), the rest compared there (a short
+/// needle in a name needs no searcher set up).
+fn find_str(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let (&first, _) = n.split_first()?;
+    let mut from = 0;
+    while let Some(i) = find_byte(h, from, first) {
+        if h[i..].starts_with(n) {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 /// The node a proxy chain in `g` starts from: `id` itself unless it is a proxy.
@@ -2926,8 +2942,16 @@ fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
     }
 
     // The problem's own pronoun for its person.
-    match ws.first().map(|w| lower(w)).as_deref() {
-        Some("she")
+    // (The first word lowercased on the stack: which of "she" and "he" it is, if either.)
+    let first = ws.first().and_then(|w| {
+        with_lower(w, |l| match l {
+            "she" => Some(true),
+            "he" => Some(false),
+            _ => None,
+        })
+    });
+    match first {
+        Some(true)
             if {
                 let q = says();
                 !q.she && q.he
@@ -2936,7 +2960,7 @@ fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
             ws[0] = "He";
             changed = true;
         }
-        Some("he")
+        Some(false)
             if {
                 let q = says();
                 !q.he && q.she
@@ -3525,6 +3549,16 @@ fn openers_len<S: AsRef<str>>(ws: &[S]) -> usize {
     // opener is tried first.
     let mut at = 0;
     while let Some(first) = ws.get(at) {
+        // (A word opening with an ASCII byte no opener opens with, any case, is no opener:
+        // it is not lowercased.)
+        if first
+            .as_ref()
+            .bytes()
+            .next()
+            .is_some_and(|b| b < 0x80 && !may_open_an_opener(b))
+        {
+            break;
+        }
         let step = with_lower(first.as_ref(), |first| {
             if ws
                 .get(at + 1)
@@ -3543,6 +3577,15 @@ fn openers_len<S: AsRef<str>>(ws: &[S]) -> usize {
         at += step;
     }
     at
+}
+
+/// Whether ASCII byte `b` (any case) opens a word of [`OPENERS`] (one-word or the first of
+/// two; a test holds it to the list): a word opening with another opens none.
+fn may_open_an_opener(b: u8) -> bool {
+    matches!(
+        b.to_ascii_lowercase(),
+        b'a' | b'b' | b'c' | b'f' | b'h' | b'i' | b'l' | b'n' | b'o' | b's' | b't' | b'w' | b'y'
+    )
 }
 
 /// Whether lowercase `w` is one of the one-word [`OPENERS`] (as `OPENERS.contains`; a test
@@ -4286,6 +4329,17 @@ mod tests {
         }
     }
 
+    /// [`may_open_an_opener`] takes every opener's first byte (either case), and no other
+    /// letter.
+    #[test]
+    fn may_open_an_opener_takes_the_openers_first_letters() {
+        let firsts: Vec<u8> = OPENERS.iter().map(|o| o.as_bytes()[0]).collect();
+        for b in 0u8..128 {
+            let opens = firsts.contains(&b.to_ascii_lowercase());
+            assert_eq!(may_open_an_opener(b), opens, "{b}");
+        }
+    }
+
     /// [`ends_a_copula`] holds the last word of every copula (so passing over a clause it
     /// refuses passes over no copula).
     #[test]
@@ -4460,6 +4514,15 @@ mod tests {
         ) {
             let want = b.get(from..).and_then(|t| t.iter().position(|&c| c == b'=')).map(|k| from + k);
             proptest::prop_assert_eq!(find_byte(&b, from, b'='), want);
+        }
+
+        /// [`find_str`] finds what [`str::find`] finds.
+        #[test]
+        fn find_str_is_find(
+            hay in "(a|b| |number of |numbe|é|per | per ){0,12}",
+            needle in "(a|b| |number of | per |r o|é){1,3}",
+        ) {
+            proptest::prop_assert_eq!(find_str(&hay, &needle), hay.find(needle.as_str()));
         }
     }
 
