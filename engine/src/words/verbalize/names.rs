@@ -2578,7 +2578,7 @@ fn name_in_text_uncached(
     let money = money
         || post
             .first()
-            .is_some_and(|w| matches!(&*lower(w), "dollars" | "dollar"));
+            .is_some_and(|w| with_lower(w, |l| matches!(l, "dollars" | "dollar")));
     // The words with the first lowercased (as `lower_first`), joined by spaces.
     let lower_pre = |ws: &[&str]| -> String {
         let Some((first, rest)) = ws.split_first() else {
@@ -2595,7 +2595,10 @@ fn name_in_text_uncached(
     // `X is 9 …` names X.
     // (The last word lowercased once: every copula is matched against it first.)
     // (A last word no copula ends with passes over them all at once.)
-    let last = pre.last().map(|w| lower(w)).filter(|l| ends_a_copula(l));
+    let last = pre
+        .last()
+        .filter(|w| with_lower(w, ends_a_copula))
+        .map(|w| lower(w));
     for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
         if last.is_none() || !ends_with_copula(&pre, last.as_deref(), cws) {
             continue;
@@ -2712,26 +2715,28 @@ fn name_in_text_uncached(
             || !opens_clause(pre[0])
             || !has_verb(&pre)
             || pre.last().is_some_and(|w| {
-                matches!(
-                    &*lower(w),
-                    "for"
-                        | "at"
-                        | "with"
-                        | "of"
-                        | "by"
-                        | "a"
-                        | "an"
-                        | "the"
-                        | "additional"
-                        | "extra"
-                        | "another"
-                        | "only"
-                        | "is"
-                        | "are"
-                        | "was"
-                        | "were"
-                        | "be"
-                )
+                with_lower(w, |l| {
+                    matches!(
+                        l,
+                        "for"
+                            | "at"
+                            | "with"
+                            | "of"
+                            | "by"
+                            | "a"
+                            | "an"
+                            | "the"
+                            | "additional"
+                            | "extra"
+                            | "another"
+                            | "only"
+                            | "is"
+                            | "are"
+                            | "was"
+                            | "were"
+                            | "be"
+                    )
+                })
             })
         {
             return None;
@@ -2739,7 +2744,7 @@ fn name_in_text_uncached(
         let rest: Vec<&str> = post
             .iter()
             .take_while(|w| !w.eq_ignore_ascii_case("and"))
-            .filter(|w| !matches!(&*lower(w), "dollars" | "dollar"))
+            .filter(|w| !with_lower(w, |l| matches!(l, "dollars" | "dollar")))
             .copied()
             .collect();
         // (The clause's words and the rest, each written once for the clause and the name.)
@@ -2761,7 +2766,7 @@ fn name_in_text_uncached(
     }
     if pre
         .last()
-        .is_some_and(|w| matches!(&*lower(w), "is" | "are" | "was" | "were"))
+        .is_some_and(|w| with_lower(w, |l| matches!(l, "is" | "are" | "was" | "were")))
     {
         // `Ken and Nathan's combined number is 60 sit-ups`: no clause to build on.
         return None;
@@ -2787,7 +2792,7 @@ fn name_in_text_uncached(
     // `She gave the 2 bags to …`, `walking his 2 dogs`: the determiner goes with the number
     // (`the number of bags she gave to …`, not `… she gave the to …`).
     let pre = match pre.split_last() {
-        Some((last, init)) if is_determiner(&lower(last)) => init,
+        Some((last, init)) if with_lower(last, is_determiner) => init,
         _ => pre,
     };
     // `… in Ms. Smith's class`: a sentence cut after a title has lost its name.
