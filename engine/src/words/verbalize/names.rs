@@ -2600,7 +2600,7 @@ fn name_in_text_uncached(
         .filter(|w| with_lower(w, ends_a_copula))
         .map(|w| lower(w));
     for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
-        if last.is_none() || !ends_with_copula(&pre, last.as_deref(), cws) {
+        if last.is_none() || !ends_with_copula(pre, last.as_deref(), cws) {
             continue;
         }
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -2612,7 +2612,7 @@ fn name_in_text_uncached(
         let np = &pre[..pre.len() - cws.len()];
         if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
             // `There are 9 eggs left` names "the number of eggs left".
-            let (noun, rest) = noun_phrase(&post)?;
+            let (noun, rest) = noun_phrase(post)?;
             return finish(
                 cat(&["the number of ", &noun, &join_rest(&rest, &trailer)]),
                 Measure::Count,
@@ -2645,7 +2645,7 @@ fn name_in_text_uncached(
             && np.len() >= 2
             && np[0].eq_ignore_ascii_case("the")
             && is_plural(&lower(np[1]))
-            && noun_phrase(&post).is_some()
+            && noun_phrase(post).is_some()
         {
             // `The boys in the class are 25 students`: the count of the boys.
             return finish(
@@ -2713,7 +2713,7 @@ fn name_in_text_uncached(
         // `buys a hat for $12.50` is a price, not an amount someone has.
         if pre.len() < 2
             || !opens_clause(pre[0])
-            || !has_verb(&pre)
+            || !has_verb(pre)
             || pre.last().is_some_and(|w| {
                 with_lower(w, |l| {
                     matches!(
@@ -2748,7 +2748,7 @@ fn name_in_text_uncached(
             .copied()
             .collect();
         // (The clause's words and the rest, each written once for the clause and the name.)
-        let said = lower_pre(&pre);
+        let said = lower_pre(pre);
         let tail = join_rest(&rest, &trailer);
         let clause = Clause {
             doer: super::upper_first(&said),
@@ -2771,7 +2771,7 @@ fn name_in_text_uncached(
         // `Ken and Nathan's combined number is 60 sit-ups`: no clause to build on.
         return None;
     }
-    let (noun, rest) = noun_phrase(&post)?;
+    let (noun, rest) = noun_phrase(post)?;
     if UNITS.contains(&noun.as_str()) && noun.len() <= 3 {
         return None;
     }
@@ -2779,11 +2779,7 @@ fn name_in_text_uncached(
         && pre[pre.len() - 3..]
             .join(" ")
             .eq_ignore_ascii_case("a total of");
-    let pre = if total {
-        &pre[..pre.len() - 3]
-    } else {
-        &pre[..]
-    };
+    let pre = if total { &pre[..pre.len() - 3] } else { pre };
     let what = if total {
         "the total number of"
     } else {
