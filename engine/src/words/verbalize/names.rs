@@ -4723,6 +4723,20 @@ mod tests {
         fn word_slices_are_the_split_words(s in "[a-c ,.;:!?\"\t\n\x0b\x0c\r\u{a0}“”’é]{0,40}") {
             proptest::prop_assert_eq!(word_slices(&s).collect::<Vec<_>>(), word_slices_by_split(&s));
         }
+
+        /// [`word_vec`] and [`word_array`] (which reads at most [`STACK_WORDS`] words), which
+        /// read the words in loops of their own, give the words [`word_slices`] gives (titles
+        /// keep their period).
+        #[test]
+        fn word_vec_and_word_array_are_the_split_words(
+            s in "(Mr. |Mr.|a|bc|x |, |\\.|!|\"|\t| |é|“){0,64}",
+        ) {
+            let want: Vec<&str> = word_slices(&s).collect();
+            proptest::prop_assert_eq!(word_vec(&s), want.clone());
+            let mut buf = [""; STACK_WORDS];
+            let got = word_array(&s, &mut buf).map(|n| buf[..n].to_vec());
+            proptest::prop_assert_eq!(got, (want.len() <= STACK_WORDS).then_some(want));
+        }
     }
 
     #[test]
