@@ -1790,16 +1790,29 @@ fn step_results(sentence: &str) -> std::rc::Rc<[StepResult]> {
 fn may_have_result(sentence: &str) -> bool {
     // (`=` is one byte: the bytes are searched eight at a time, no char searcher.)
     let bytes = sentence.as_bytes();
-    std::iter::successors(find_byte(bytes, 0, b'='), |&i| {
-        find_byte(bytes, i + 1, b'=')
-    })
-    .any(|i| {
-        let after = &sentence[i + 1..];
-        after
-            .char_indices()
-            .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
-            .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
-    })
+    let mut from = 0;
+    while let Some(i) = find_byte(bytes, from, b'=') {
+        // The first char after the `=` that is neither whitespace nor `$`: ASCII read from
+        // its byte, any other char decoded.
+        let mut j = i + 1;
+        let at = loop {
+            match bytes.get(j) {
+                None => break None,
+                Some(b'\t'..=b'\r' | b' ' | b'$') => j += 1,
+                Some(&b) if b < 0x80 => break Some(j),
+                Some(_) => match sentence.get(j..).and_then(|t| t.chars().next()) {
+                    Some(c) if c.is_whitespace() => j += c.len_utf8(),
+                    Some(_) => break Some(j),
+                    None => break None,
+                },
+            }
+        };
+        if at.is_some_and(|j| crate::text_numbers::may_start_at(sentence, j)) {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 /// The results written after an `=` in `sentence` (a number after nothing but spaces and
@@ -4853,6 +4866,27 @@ mod tests {
         }
         assert!(step_results("eggs_sold = eggs_per_day - eggs_eaten").is_empty());
         assert_eq!(step_results("x = 12 apples").len(), 1);
+    }
+
+    /// [`may_have_result`] as it was written first: each `=`'s next char read by
+    /// `char_indices`.
+    fn may_have_result_by_chars(sentence: &str) -> bool {
+        sentence.match_indices('=').any(|(i, _)| {
+            sentence[i + 1..]
+                .char_indices()
+                .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
+                .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
+        })
+    }
+
+    proptest::proptest! {
+        /// [`may_have_result`], reading bytes, is [`may_have_result_by_chars`].
+        #[test]
+        fn may_have_result_reads_as_the_chars(
+            s in "(=|==| |\t|\u{a0}|\u{2003}|\\$|5|\\.|half|a dozen|x|é|y = ){0,10}",
+        ) {
+            proptest::prop_assert_eq!(may_have_result(&s), may_have_result_by_chars(&s));
+        }
     }
 
     /// `clause_end` as it was written first: every stop searched for in turn.
