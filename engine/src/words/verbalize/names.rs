@@ -249,17 +249,28 @@ struct Compared<'a> {
 /// then the words between whitespace, and empty ones); any other phrase word by word.
 fn compared_words(phrase: &str) -> (usize, bool, Option<&str>) {
     let b = phrase.as_bytes();
-    if !b.iter().all(|&c| c < 0x80 && !matches!(c, b'\t'..=b'\r')) {
-        // Other whitespace, or text that may hold some.
-        let (mut words, mut pronoun) = (0, false);
-        for w in phrase.split_whitespace() {
-            words += 1;
-            pronoun |= is_person_pronoun(w);
-        }
-        return (words, pronoun, left_of(phrase));
-    }
     let (mut words, mut pronoun, mut left) = (0, false, false);
-    for w in b.split(|&c| c == b' ').filter(|w| !w.is_empty()) {
+    // (The bytes read once: a word ends at a space or the end; other whitespace or a
+    // non-ASCII byte sends the phrase to the reading word by word.)
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() {
+            let k = BYTE_CLASS[usize::from(b[i])];
+            if k == B_SPACE {
+                break;
+            }
+            if k & (B_OTHER_SPACE | B_NON_ASCII) != 0 {
+                return compared_words_split(phrase);
+            }
+            i += 1;
+        }
+        let w = &b[start..i];
+        // (Past the space.)
+        i += 1;
+        if w.is_empty() {
+            continue;
+        }
         words += 1;
         pronoun |= matches!(
             w,
@@ -277,6 +288,17 @@ fn compared_words(phrase: &str) -> (usize, bool, Option<&str>) {
         left |= w == b"left" || w == b"remaining";
     }
     (words, pronoun, if left { left_of(phrase) } else { None })
+}
+
+/// [`compared_words`] of a phrase with whitespace other than spaces, or text that may hold
+/// some: its words split at whitespace.
+fn compared_words_split(phrase: &str) -> (usize, bool, Option<&str>) {
+    let (mut words, mut pronoun) = (0, false);
+    for w in phrase.split_whitespace() {
+        words += 1;
+        pronoun |= is_person_pronoun(w);
+    }
+    (words, pronoun, left_of(phrase))
 }
 
 /// Per node, whether its own name (in `own`) names it: a name two quantities share, or one
@@ -685,18 +707,26 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
     let b = phrase.as_bytes();
     let mut m = PhraseMarks {
         bare: phrase.starts_with("the "),
-        capital: b.iter().any(|&c| c.is_ascii_uppercase() || c >= 0x80),
         ..PhraseMarks::default()
     };
     // The previous word was an "and" after a space.
     let mut after_and = false;
     let mut start = 0;
     let mut first = true;
+    // The classes ([`BYTE_CLASS`]) of the bytes read, together: where a capital may be.
+    let mut seen = 0u8;
+    // (The bytes read once: each word ends at a space, the last at the end.)
+    let mut i = 0;
     loop {
-        let end = b[start..]
-            .iter()
-            .position(|&c| c == b' ')
-            .map_or(b.len(), |k| start + k);
+        while i < b.len() {
+            let k = BYTE_CLASS[usize::from(b[i])];
+            if k == B_SPACE {
+                break;
+            }
+            seen |= k;
+            i += 1;
+        }
+        let end = i;
         let w = &b[start..end];
         let last = end == b.len();
         match w {
@@ -731,10 +761,12 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
             m.bare = false;
         }
         if last {
+            m.capital = seen & (B_UPPER | B_NON_ASCII) != 0;
             return m;
         }
         first = false;
         start = end + 1;
+        i = start;
     }
 }
 
@@ -1173,7 +1205,7 @@ fn left_of(phrase: &str) -> Option<&str> {
 /// club"; "members" and "group" in "the number of members per group".
 fn counted_nouns(phrase: &str) -> impl Iterator<Item = &str> {
     let after = |key: &str| {
-        let at = phrase.find(key)? + key.len();
+        let at = find_str(phrase, key)? + key.len();
         let mut ws = phrase[at..].split(' ');
         let first = ws.next()?;
         let noun = if matches!(first, "the" | "a" | "an" | "his" | "her" | "their" | "its") {
@@ -1184,6 +1216,22 @@ fn counted_nouns(phrase: &str) -> impl Iterator<Item = &str> {
         (!noun.is_empty() && noun.chars().all(|c| c.is_ascii_lowercase())).then_some(noun)
     };
     [after("number of "), after(" per ")].into_iter().flatten()
+}
+
+/// Where `needle` (not empty) first occurs in `hay`, as [`str::find`] finds it: its first
+/// byte looked for eight bytes at a time ([`find_byte`]), the rest compared there (a short
+/// needle in a name needs no searcher set up).
+fn find_str(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let (&first, _) = n.split_first()?;
+    let mut from = 0;
+    while let Some(i) = find_byte(h, from, first) {
+        if h[i..].starts_with(n) {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 /// The node a proxy chain in `g` starts from: `id` itself unless it is a proxy.
@@ -1237,25 +1285,36 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     let asked = question.trim().trim_end_matches('?');
     // Every form opens with "what is", "what was", "how old", "how much" or "how many": any
     // other question is passed over before its words are collected.
+    // (The two opening words lowercased, kept as the forms' own words.)
     let mut opening = word_slices(asked);
     let opens = match (opening.next(), opening.next()) {
         (Some(a), Some(b)) => with_lower(a, |a| {
             with_lower(b, |b| {
-                matches!(
-                    (a, b),
-                    ("what", "is" | "was") | ("how", "old" | "much" | "many")
-                )
+                let pair: (&'static str, &'static str) = match (a, b) {
+                    ("what", "is") => ("what", "is"),
+                    ("what", "was") => ("what", "was"),
+                    ("how", "old") => ("how", "old"),
+                    ("how", "much") => ("how", "much"),
+                    ("how", "many") => ("how", "many"),
+                    _ => return None,
+                };
+                Some(pair)
             })
         }),
-        _ => false,
+        _ => None,
     };
-    if !opens {
-        return None;
-    }
+    let (first, second) = opens?;
     // The words as slices of the question, and the first six lowercased (borrowed where
-    // nothing changes): no form reads a lowercase word past the sixth (`How many N N N aux`).
+    // nothing changes; the two opening words as read above, past the words an empty
+    // string): no form reads a lowercase word past the sixth (`How many N N N aux`), nor one
+    // past the last word.
     let ws: Vec<&str> = word_vec(asked);
-    let lower: Vec<std::borrow::Cow<'_, str>> = ws.iter().take(6).map(|w| self::lower(w)).collect();
+    let mut lower: [std::borrow::Cow<'_, str>; 6] = Default::default();
+    lower[0] = first.into();
+    lower[1] = second.into();
+    for (l, w) in lower.iter_mut().zip(&ws).skip(2) {
+        *l = self::lower(w);
+    }
     if ws.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
         // `What is their average age?` names "their average age".
         let np = &ws[2..];
@@ -1731,16 +1790,29 @@ fn step_results(sentence: &str) -> std::rc::Rc<[StepResult]> {
 fn may_have_result(sentence: &str) -> bool {
     // (`=` is one byte: the bytes are searched eight at a time, no char searcher.)
     let bytes = sentence.as_bytes();
-    std::iter::successors(find_byte(bytes, 0, b'='), |&i| {
-        find_byte(bytes, i + 1, b'=')
-    })
-    .any(|i| {
-        let after = &sentence[i + 1..];
-        after
-            .char_indices()
-            .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
-            .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
-    })
+    let mut from = 0;
+    while let Some(i) = find_byte(bytes, from, b'=') {
+        // The first char after the `=` that is neither whitespace nor `$`: ASCII read from
+        // its byte, any other char decoded.
+        let mut j = i + 1;
+        let at = loop {
+            match bytes.get(j) {
+                None => break None,
+                Some(b'\t'..=b'\r' | b' ' | b'$') => j += 1,
+                Some(&b) if b < 0x80 => break Some(j),
+                Some(_) => match sentence.get(j..).and_then(|t| t.chars().next()) {
+                    Some(c) if c.is_whitespace() => j += c.len_utf8(),
+                    Some(_) => break Some(j),
+                    None => break None,
+                },
+            }
+        };
+        if at.is_some_and(|j| crate::text_numbers::may_start_at(sentence, j)) {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 /// The results written after an `=` in `sentence` (a number after nothing but spaces and
@@ -2444,15 +2516,25 @@ fn name_in_text_uncached(
         .trim()
         .trim_end_matches([',', ';', ':'])
         .trim();
-    // The clause's words as slices of the sentence (nothing allocated per word).
-    let mut pre: Vec<&str> = word_vec(&pre_raw[cut..]);
-    strip_openers(&mut pre);
-    while pre.last().is_some_and(|w| {
-        with_lower(w, |w| {
+    // The clause's words as slices of the sentence (nothing allocated per word; on the
+    // stack where they fit), read as a slice of them that drops words at either end.
+    let mut pre_buf = [""; STACK_WORDS];
+    let pre_list: Vec<&str>;
+    let mut pre: &[&str] = match word_array(&pre_raw[cut..], &mut pre_buf) {
+        Some(n) => &pre_buf[..n],
+        None => {
+            pre_list = word_vec(&pre_raw[cut..]);
+            &pre_list
+        }
+    };
+    pre = &pre[openers_len(pre)..];
+    while let Some((last, init)) = pre.split_last() {
+        if !with_lower(last, |w| {
             matches!(w, "then" | "now" | "also" | "still" | "only")
-        })
-    }) {
-        pre.pop();
+        }) {
+            break;
+        }
+        pre = init;
     }
     // `To meet Dr. Juan's recommendation would mean drinking 5 gallons daily`: a purpose,
     // not a subject, opens the clause; nothing in it names the amount.
@@ -2471,8 +2553,9 @@ fn name_in_text_uncached(
     }) {
         match pre.iter().position(|w| with_lower(w, is_subject_word)) {
             Some(i) if i > 1 && i < pre.len() - 1 => {
-                opening = pre.drain(..i).map(str::to_string).collect();
+                opening = pre[..i].iter().map(|w| w.to_string()).collect();
                 opening[0] = opening[0].to_lowercase();
+                pre = &pre[i..];
             }
             _ => return None,
         }
@@ -2487,7 +2570,15 @@ fn name_in_text_uncached(
     }
     // What follows the number, to the end of its clause.
     let post_clause = clause_end(post_raw);
-    let post: Vec<&str> = word_vec(post_clause);
+    let mut post_buf = [""; STACK_WORDS];
+    let post_list: Vec<&str>;
+    let post: &[&str] = match word_array(post_clause, &mut post_buf) {
+        Some(n) => &post_buf[..n],
+        None => {
+            post_list = word_vec(post_clause);
+            &post_list
+        }
+    };
     let trailer = if opening.is_empty() {
         trailer(fronted)
     } else {
@@ -2500,7 +2591,7 @@ fn name_in_text_uncached(
     let money = money
         || post
             .first()
-            .is_some_and(|w| matches!(&*lower(w), "dollars" | "dollar"));
+            .is_some_and(|w| with_lower(w, |l| matches!(l, "dollars" | "dollar")));
     // The words with the first lowercased (as `lower_first`), joined by spaces.
     let lower_pre = |ws: &[&str]| -> String {
         let Some((first, rest)) = ws.split_first() else {
@@ -2517,9 +2608,12 @@ fn name_in_text_uncached(
     // `X is 9 …` names X.
     // (The last word lowercased once: every copula is matched against it first.)
     // (A last word no copula ends with passes over them all at once.)
-    let last = pre.last().map(|w| lower(w)).filter(|l| ends_a_copula(l));
+    let last = pre
+        .last()
+        .filter(|w| with_lower(w, ends_a_copula))
+        .map(|w| lower(w));
     for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
-        if last.is_none() || !ends_with_copula(&pre, last.as_deref(), cws) {
+        if last.is_none() || !ends_with_copula(pre, last.as_deref(), cws) {
             continue;
         }
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -2531,7 +2625,7 @@ fn name_in_text_uncached(
         let np = &pre[..pre.len() - cws.len()];
         if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
             // `There are 9 eggs left` names "the number of eggs left".
-            let (noun, rest) = noun_phrase(&post)?;
+            let (noun, rest) = noun_phrase(post)?;
             return finish(
                 cat(&["the number of ", &noun, &join_rest(&rest, &trailer)]),
                 Measure::Count,
@@ -2564,7 +2658,7 @@ fn name_in_text_uncached(
             && np.len() >= 2
             && np[0].eq_ignore_ascii_case("the")
             && is_plural(&lower(np[1]))
-            && noun_phrase(&post).is_some()
+            && noun_phrase(post).is_some()
         {
             // `The boys in the class are 25 students`: the count of the boys.
             return finish(
@@ -2632,28 +2726,30 @@ fn name_in_text_uncached(
         // `buys a hat for $12.50` is a price, not an amount someone has.
         if pre.len() < 2
             || !opens_clause(pre[0])
-            || !has_verb(&pre)
+            || !has_verb(pre)
             || pre.last().is_some_and(|w| {
-                matches!(
-                    &*lower(w),
-                    "for"
-                        | "at"
-                        | "with"
-                        | "of"
-                        | "by"
-                        | "a"
-                        | "an"
-                        | "the"
-                        | "additional"
-                        | "extra"
-                        | "another"
-                        | "only"
-                        | "is"
-                        | "are"
-                        | "was"
-                        | "were"
-                        | "be"
-                )
+                with_lower(w, |l| {
+                    matches!(
+                        l,
+                        "for"
+                            | "at"
+                            | "with"
+                            | "of"
+                            | "by"
+                            | "a"
+                            | "an"
+                            | "the"
+                            | "additional"
+                            | "extra"
+                            | "another"
+                            | "only"
+                            | "is"
+                            | "are"
+                            | "was"
+                            | "were"
+                            | "be"
+                    )
+                })
             })
         {
             return None;
@@ -2661,11 +2757,11 @@ fn name_in_text_uncached(
         let rest: Vec<&str> = post
             .iter()
             .take_while(|w| !w.eq_ignore_ascii_case("and"))
-            .filter(|w| !matches!(&*lower(w), "dollars" | "dollar"))
+            .filter(|w| !with_lower(w, |l| matches!(l, "dollars" | "dollar")))
             .copied()
             .collect();
         // (The clause's words and the rest, each written once for the clause and the name.)
-        let said = lower_pre(&pre);
+        let said = lower_pre(pre);
         let tail = join_rest(&rest, &trailer);
         let clause = Clause {
             doer: super::upper_first(&said),
@@ -2683,12 +2779,12 @@ fn name_in_text_uncached(
     }
     if pre
         .last()
-        .is_some_and(|w| matches!(&*lower(w), "is" | "are" | "was" | "were"))
+        .is_some_and(|w| with_lower(w, |l| matches!(l, "is" | "are" | "was" | "were")))
     {
         // `Ken and Nathan's combined number is 60 sit-ups`: no clause to build on.
         return None;
     }
-    let (noun, rest) = noun_phrase(&post)?;
+    let (noun, rest) = noun_phrase(post)?;
     if UNITS.contains(&noun.as_str()) && noun.len() <= 3 {
         return None;
     }
@@ -2696,11 +2792,7 @@ fn name_in_text_uncached(
         && pre[pre.len() - 3..]
             .join(" ")
             .eq_ignore_ascii_case("a total of");
-    let pre = if total {
-        &pre[..pre.len() - 3]
-    } else {
-        &pre[..]
-    };
+    let pre = if total { &pre[..pre.len() - 3] } else { pre };
     let what = if total {
         "the total number of"
     } else {
@@ -2709,7 +2801,7 @@ fn name_in_text_uncached(
     // `She gave the 2 bags to …`, `walking his 2 dogs`: the determiner goes with the number
     // (`the number of bags she gave to …`, not `… she gave the to …`).
     let pre = match pre.split_last() {
-        Some((last, init)) if is_determiner(&lower(last)) => init,
+        Some((last, init)) if with_lower(last, is_determiner) => init,
         _ => pre,
     };
     // `… in Ms. Smith's class`: a sentence cut after a title has lost its name.
@@ -2864,8 +2956,16 @@ fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
     }
 
     // The problem's own pronoun for its person.
-    match ws.first().map(|w| lower(w)).as_deref() {
-        Some("she")
+    // (The first word lowercased on the stack: which of "she" and "he" it is, if either.)
+    let first = ws.first().and_then(|w| {
+        with_lower(w, |l| match l {
+            "she" => Some(true),
+            "he" => Some(false),
+            _ => None,
+        })
+    });
+    match first {
+        Some(true)
             if {
                 let q = says();
                 !q.she && q.he
@@ -2874,7 +2974,7 @@ fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
             ws[0] = "He";
             changed = true;
         }
-        Some("he")
+        Some(false)
             if {
                 let q = says();
                 !q.he && q.she
@@ -2985,70 +3085,62 @@ const COMPARATIVES: &[&str] = &[
     "faster", "slower", "cheaper",
 ];
 
-/// The words of `phrase` (what `split(' ')` gives: start and end bytes), how many there are
-/// (17 standing for more than 16, of which 16 are given), and whether it holds an ASCII digit
-/// or one of the marks `_ = < > " ( )`, read in one pass over its bytes; `None` where it is
-/// not [`single_spaced`].
-type SpacedWords = ([(usize, usize); 16], usize, bool);
-
-/// [`SpacedWords`] of `phrase`.
-fn spaced_words(phrase: &str) -> Option<SpacedWords> {
+/// The words of `phrase` (what `split(' ')` gives), written into `words`; how many there are
+/// (17 standing for more than 16, of which 16 are written), and whether it holds an ASCII
+/// digit or one of the marks `_ = < > " ( )`, read in one pass over its bytes; `None` where
+/// it is not [`single_spaced`].
+fn spaced_words<'a>(phrase: &'a str, words: &mut [&'a str; 16]) -> Option<(usize, bool)> {
     let b = phrase.as_bytes();
-    let mut at = [(0, 0); 16];
-    let (mut n, mut marked, mut start) = (0, false, 0);
+    let (mut n, mut start) = (0, 0);
+    // The classes ([`BYTE_CLASS`]) of the bytes other than spaces, together: other
+    // whitespace or a non-ASCII byte refuses the phrase once it is read (nothing else
+    // gives a phrase that is not `None`).
+    let mut seen = 0u8;
     // Whether the byte before is a space (or the start: a space there is refused).
     let mut after_space = true;
     for (i, &c) in b.iter().enumerate() {
-        if c == b' ' {
+        let k = BYTE_CLASS[usize::from(c)];
+        if k == B_SPACE {
             if after_space {
                 return None;
             }
             after_space = true;
-            if n == at.len() {
+            if n == words.len() {
                 // (A 17th word follows: the phrase is left to `finish_split`, which refuses it
                 // as surely, or reads the 16 words of a phrase that only ends in spaces.)
                 return None;
             }
-            at[n] = (start, i);
+            // (A space is a char boundary: the words are slices of the phrase.)
+            words[n] = phrase.get(start..i)?;
             n += 1;
             start = i + 1;
-        } else if c >= 0x80 || matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
-            return None;
         } else {
             after_space = false;
-            marked |= marks_a_name(c);
+            seen |= k;
         }
     }
-    if after_space && !b.is_empty() {
+    if (after_space && !b.is_empty()) || seen & (B_OTHER_SPACE | B_NON_ASCII) != 0 {
         return None;
     }
-    if n == at.len() {
-        return Some((at, n + 1, marked));
+    let marked = seen & B_MARK != 0;
+    if n == words.len() {
+        return Some((n + 1, marked));
     }
-    at[n] = (start, b.len());
-    Some((at, n + 1, marked))
+    words[n] = phrase.get(start..)?;
+    Some((n + 1, marked))
 }
 
 /// Checks a finished name: short, no numbers, no identifiers.
 fn finish(phrase: String, measure: Measure) -> Option<Name> {
     // Its words between single spaces, read in one pass with the marks it holds (a phrase
     // written otherwise has its words split again).
-    let Some((at, n, marked)) = spaced_words(&phrase) else {
-        return finish_split(phrase, measure);
-    };
-    if n > at.len() {
-        return None;
-    }
     // (A name has 2 to 16 words, and any other count is refused whatever else it holds: the
     // words are kept on the stack, and a phrase with more is refused before it is read.)
     let mut words = [""; 16];
-    for (w, &(s, e)) in words.iter_mut().zip(&at[..n]) {
-        *w = &phrase[s..e];
-    }
-    if n < 2 {
-        return None;
-    }
-    if refused(&phrase, &words[..n], marked) {
+    let Some((n, marked)) = spaced_words(&phrase, &mut words) else {
+        return finish_split(phrase, measure);
+    };
+    if !(2..=words.len()).contains(&n) || refused(&phrase, &words[..n], marked) {
         return None;
     }
     Some(Name {
@@ -3091,6 +3183,45 @@ fn finish_split(phrase: String, measure: Measure) -> Option<Name> {
         clause: None,
     })
 }
+
+/// [`BYTE_CLASS`] of a space.
+const B_SPACE: u8 = 1;
+/// [`BYTE_CLASS`] of the ASCII whitespace other than a space (`\t \n \x0B \x0C \r`).
+const B_OTHER_SPACE: u8 = 2;
+/// [`BYTE_CLASS`] of a byte of a non-ASCII char.
+const B_NON_ASCII: u8 = 4;
+/// [`BYTE_CLASS`] of a byte that [`marks_a_name`].
+const B_MARK: u8 = 8;
+/// [`BYTE_CLASS`] of an ASCII capital.
+const B_UPPER: u8 = 16;
+
+/// Per byte, what a name's one-pass readers ([`spaced_words`], [`phrase_marks`],
+/// [`compared_words`]) make of it: [`B_SPACE`], [`B_OTHER_SPACE`], [`B_NON_ASCII`],
+/// [`B_MARK`], [`B_UPPER`] or 0, one table lookup a byte (a test holds it to the tests it
+/// stands for).
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c == b' ' {
+            B_SPACE
+        } else if matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+            B_OTHER_SPACE
+        } else if c >= 0x80 {
+            B_NON_ASCII
+        } else if c.is_ascii_digit() || matches!(c, b'_' | b'=' | b'<' | b'>' | b'"' | b'(' | b')')
+        {
+            B_MARK
+        } else if c.is_ascii_uppercase() {
+            B_UPPER
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
 
 /// Whether byte `c` marks a phrase as no name: an ASCII digit or one of `_ = < > " ( )`.
 fn marks_a_name(c: u8) -> bool {
@@ -3238,8 +3369,41 @@ pub(super) fn words_of(s: &str) -> Vec<String> {
 /// take two bytes at least: the list never grows).
 pub(super) fn word_vec(s: &str) -> Vec<&str> {
     let mut ws = Vec::with_capacity(s.len().div_ceil(2));
-    ws.extend(word_slices(s));
+    if s.is_ascii() {
+        // (The words read in this loop, not through the iterator: its place stays in a
+        // register.)
+        let mut at = 0;
+        while let Some((start, end, next)) = ascii_word(s, at) {
+            ws.push(&s[start..end]);
+            at = next;
+        }
+    } else {
+        ws.extend(word_slices(s));
+    }
     ws
+}
+
+/// Most words [`word_array`] writes on the stack.
+const STACK_WORDS: usize = 32;
+
+/// The [`word_slices`] of `s` written into `buf` (how many), or `None` where more than fit:
+/// a clause's words without a list allocated for them.
+fn word_array<'a>(s: &'a str, buf: &mut [&'a str; STACK_WORDS]) -> Option<usize> {
+    let mut n = 0;
+    if s.is_ascii() {
+        let mut at = 0;
+        while let Some((start, end, next)) = ascii_word(s, at) {
+            *buf.get_mut(n)? = &s[start..end];
+            n += 1;
+            at = next;
+        }
+    } else {
+        for w in word_slices(s) {
+            *buf.get_mut(n)? = w;
+            n += 1;
+        }
+    }
+    Some(n)
 }
 
 /// [`words_of`] as slices of `s` (nothing allocated).
@@ -3291,42 +3455,73 @@ pub(super) enum WordSlices<'a> {
     Other(std::str::SplitWhitespace<'a>),
 }
 
+/// The next word of ASCII bytes `b` (of `s`) from byte `i` on, as [`word_slices`] reads it:
+/// where it starts and ends, and where reading goes on after it; `None` past the last.
+/// (Inlined into [`WordSlices::next`], so that a loop over the words keeps its place in
+/// registers.)
+#[inline(always)]
+fn ascii_word(s: &str, mut i: usize) -> Option<(usize, usize, usize)> {
+    let b = s.as_bytes();
+    // (Each byte's class looked up once in a table: the first and last byte's classes are
+    // kept, so that a word with no mark at either end is not read again.)
+    let class = |x: u8| ASCII_CLASS[usize::from(x & 0x7F)];
+    loop {
+        let first = loop {
+            let k = class(*b.get(i)?);
+            if k != ASCII_SPACE {
+                break k;
+            }
+            i += 1;
+        };
+        let mut start = i;
+        // (Byte `i` is no space: the scan for the word's end starts after it.)
+        i += 1;
+        let mut last = first;
+        while i < b.len() {
+            let k = class(b[i]);
+            if k == ASCII_SPACE {
+                break;
+            }
+            last = k;
+            i += 1;
+        }
+        let mut end = i;
+        if first == ASCII_MARK {
+            while start < end && class(b[start]) == ASCII_MARK {
+                start += 1;
+            }
+        }
+        if last == ASCII_MARK {
+            while end > start && class(b[end - 1]) == ASCII_MARK {
+                end -= 1;
+            }
+        }
+        if end < i && b[end] == b'.' && is_abbreviation(&s[start..end]) {
+            end += 1;
+        }
+        if start < end {
+            return Some((start, end, i));
+        }
+    }
+}
+
 impl<'a> Iterator for WordSlices<'a> {
     type Item = &'a str;
 
+    #[inline]
     fn next(&mut self) -> Option<&'a str> {
         match self {
             WordSlices::Ascii { s, at } => {
-                let b = s.as_bytes();
-                // (Each byte's class looked up once in a table; the place kept in a local.)
-                let class = |x: u8| ASCII_CLASS[usize::from(x & 0x7F)];
-                let mut i = *at;
-                loop {
-                    while i < b.len() && class(b[i]) == ASCII_SPACE {
-                        i += 1;
-                    }
-                    if i == b.len() {
-                        *at = i;
-                        return None;
-                    }
-                    let mut start = i;
-                    while i < b.len() && class(b[i]) != ASCII_SPACE {
-                        i += 1;
-                    }
-                    let mut end = i;
-                    while start < end && class(b[start]) == ASCII_MARK {
-                        start += 1;
-                    }
-                    while end > start && class(b[end - 1]) == ASCII_MARK {
-                        end -= 1;
-                    }
-                    if end < i && b[end] == b'.' && is_abbreviation(&s[start..end]) {
-                        end += 1;
-                    }
-                    if start < end {
+                let s: &'a str = s;
+                match ascii_word(s, *at) {
+                    Some((start, end, i)) => {
                         *at = i;
                         // ASCII: every byte is a char boundary.
-                        return Some(&s[start..end]);
+                        Some(&s[start..end])
+                    }
+                    None => {
+                        *at = s.len();
+                        None
                     }
                 }
             }
@@ -3353,13 +3548,31 @@ fn is_abbreviation(w: &str) -> bool {
     matches!(w, "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "Sr" | "Prof")
 }
 
-/// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`): the words of
-/// [`OPENERS`], matched by [`is_opener`] and [`is_two_word_opener`].
+/// Drops opening words that say nothing (`So`, `Thus`, `This means`, `If`): the
+/// [`openers_len`] first words.
+#[cfg(test)]
 fn strip_openers<S: AsRef<str>>(ws: &mut Vec<S>) {
-    // How many words open `ws`, dropped at once. Each word is lowercased where it is read,
-    // on the stack ([`with_lower`]); a two-word opener is tried first.
+    let at = openers_len(ws);
+    ws.drain(..at);
+}
+
+/// How many opening words of `ws` say nothing (`So`, `Thus`, `This means`, `If`): the words
+/// of [`OPENERS`], matched by [`is_opener`] and [`is_two_word_opener`].
+fn openers_len<S: AsRef<str>>(ws: &[S]) -> usize {
+    // Each word is lowercased where it is read, on the stack ([`with_lower`]); a two-word
+    // opener is tried first.
     let mut at = 0;
     while let Some(first) = ws.get(at) {
+        // (A word opening with an ASCII byte no opener opens with, any case, is no opener:
+        // it is not lowercased.)
+        if first
+            .as_ref()
+            .bytes()
+            .next()
+            .is_some_and(|b| b < 0x80 && !may_open_an_opener(b))
+        {
+            break;
+        }
         let step = with_lower(first.as_ref(), |first| {
             if ws
                 .get(at + 1)
@@ -3377,7 +3590,16 @@ fn strip_openers<S: AsRef<str>>(ws: &mut Vec<S>) {
         }
         at += step;
     }
-    ws.drain(..at);
+    at
+}
+
+/// Whether ASCII byte `b` (any case) opens a word of [`OPENERS`] (one-word or the first of
+/// two; a test holds it to the list): a word opening with another opens none.
+fn may_open_an_opener(b: u8) -> bool {
+    matches!(
+        b.to_ascii_lowercase(),
+        b'a' | b'b' | b'c' | b'f' | b'h' | b'i' | b'l' | b'n' | b'o' | b's' | b't' | b'w' | b'y'
+    )
 }
 
 /// Whether lowercase `w` is one of the one-word [`OPENERS`] (as `OPENERS.contains`; a test
@@ -4121,6 +4343,17 @@ mod tests {
         }
     }
 
+    /// [`may_open_an_opener`] takes every opener's first byte (either case), and no other
+    /// letter.
+    #[test]
+    fn may_open_an_opener_takes_the_openers_first_letters() {
+        let firsts: Vec<u8> = OPENERS.iter().map(|o| o.as_bytes()[0]).collect();
+        for b in 0u8..128 {
+            let opens = firsts.contains(&b.to_ascii_lowercase());
+            assert_eq!(may_open_an_opener(b), opens, "{b}");
+        }
+    }
+
     /// [`ends_a_copula`] holds the last word of every copula (so passing over a clause it
     /// refuses passes over no copula).
     #[test]
@@ -4262,6 +4495,28 @@ mod tests {
         }
     }
 
+    /// [`BYTE_CLASS`] is the tests its one-pass readers first made of each byte: a space,
+    /// other ASCII whitespace, a non-ASCII byte, [`marks_a_name`], an ASCII capital.
+    #[test]
+    fn byte_classes_are_the_byte_tests() {
+        for b in 0..=255u8 {
+            let want = if b == b' ' {
+                B_SPACE
+            } else if b < 0x80 && char::from(b).is_whitespace() {
+                B_OTHER_SPACE
+            } else if b >= 0x80 {
+                B_NON_ASCII
+            } else if marks_a_name(b) {
+                B_MARK
+            } else if b.is_ascii_uppercase() {
+                B_UPPER
+            } else {
+                0
+            };
+            assert_eq!(BYTE_CLASS[usize::from(b)], want, "{b}");
+        }
+    }
+
     proptest::proptest! {
         /// [`find_byte`] finds what `position` finds, from any place.
         #[test]
@@ -4273,6 +4528,15 @@ mod tests {
         ) {
             let want = b.get(from..).and_then(|t| t.iter().position(|&c| c == b'=')).map(|k| from + k);
             proptest::prop_assert_eq!(find_byte(&b, from, b'='), want);
+        }
+
+        /// [`find_str`] finds what [`str::find`] finds.
+        #[test]
+        fn find_str_is_find(
+            hay in "(a|b| |number of |numbe|é|per | per ){0,12}",
+            needle in "(a|b| |number of | per |r o|é){1,3}",
+        ) {
+            proptest::prop_assert_eq!(find_str(&hay, &needle), hay.find(needle.as_str()));
         }
     }
 
@@ -4472,6 +4736,20 @@ mod tests {
         fn word_slices_are_the_split_words(s in "[a-c ,.;:!?\"\t\n\x0b\x0c\r\u{a0}“”’é]{0,40}") {
             proptest::prop_assert_eq!(word_slices(&s).collect::<Vec<_>>(), word_slices_by_split(&s));
         }
+
+        /// [`word_vec`] and [`word_array`] (which reads at most [`STACK_WORDS`] words), which
+        /// read the words in loops of their own, give the words [`word_slices`] gives (titles
+        /// keep their period).
+        #[test]
+        fn word_vec_and_word_array_are_the_split_words(
+            s in "(Mr. |Mr.|a|bc|x |, |\\.|!|\"|\t| |é|“){0,64}",
+        ) {
+            let want: Vec<&str> = word_slices(&s).collect();
+            proptest::prop_assert_eq!(word_vec(&s), want.clone());
+            let mut buf = [""; STACK_WORDS];
+            let got = word_array(&s, &mut buf).map(|n| buf[..n].to_vec());
+            proptest::prop_assert_eq!(got, (want.len() <= STACK_WORDS).then_some(want));
+        }
     }
 
     #[test]
@@ -4588,6 +4866,27 @@ mod tests {
         }
         assert!(step_results("eggs_sold = eggs_per_day - eggs_eaten").is_empty());
         assert_eq!(step_results("x = 12 apples").len(), 1);
+    }
+
+    /// [`may_have_result`] as it was written first: each `=`'s next char read by
+    /// `char_indices`.
+    fn may_have_result_by_chars(sentence: &str) -> bool {
+        sentence.match_indices('=').any(|(i, _)| {
+            sentence[i + 1..]
+                .char_indices()
+                .find(|&(_, c)| !(c.is_whitespace() || c == '$'))
+                .is_some_and(|(j, _)| crate::text_numbers::may_start_at(sentence, i + 1 + j))
+        })
+    }
+
+    proptest::proptest! {
+        /// [`may_have_result`], reading bytes, is [`may_have_result_by_chars`].
+        #[test]
+        fn may_have_result_reads_as_the_chars(
+            s in "(=|==| |\t|\u{a0}|\u{2003}|\\$|5|\\.|half|a dozen|x|é|y = ){0,10}",
+        ) {
+            proptest::prop_assert_eq!(may_have_result(&s), may_have_result_by_chars(&s));
+        }
     }
 
     /// `clause_end` as it was written first: every stop searched for in turn.
