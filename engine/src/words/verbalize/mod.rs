@@ -385,12 +385,14 @@ impl Sayable {
             return (sayable, Comparer { ctx });
         };
         // (The curriculum makes this once per original: its mentions and the reading of its
-        // question are not kept for later.)
+        // question are not kept for later. The mentions are linked from the numbers the
+        // reading found.)
+        let reading = reading::reading_once(q);
         let ctx = Context::with_parts(
             original,
             q,
-            mentions::link_once(original),
-            reading::reading_once(q),
+            mentions::link_once(original, reading.found.all()),
+            reading,
         );
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the

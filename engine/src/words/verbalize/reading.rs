@@ -13,7 +13,7 @@ use std::rc::Rc;
 use super::compare::CastParts;
 use super::english::{pick_variable, sentences};
 use super::split_question;
-use crate::text_numbers::{find_numbers, Mention};
+use crate::text_numbers::{find_numbers_once, Mention};
 
 /// What is read of one question text.
 pub(super) struct Reading {
@@ -25,7 +25,7 @@ pub(super) struct Reading {
     pub(super) qi: usize,
     /// `If X, how many …?` cut in two: the byte of the comma and where the question starts.
     pub(super) split: Option<(usize, usize)>,
-    /// [`find_numbers`] mentions by start.
+    /// [`find_numbers`](crate::text_numbers::find_numbers) mentions by start.
     pub(super) found: Found,
     /// What comparisons work out of the text, filled as they are asked for.
     pub(super) cast: Rc<CastParts>,
@@ -37,7 +37,8 @@ pub(super) struct Reading {
 }
 
 impl Reading {
-    /// Reads `q`.
+    /// Reads `q`, read once or kept ([`reading_once`], [`reading_of`]): its numbers are
+    /// found without a copy for [`find_numbers`](crate::text_numbers::find_numbers)' memo, which would serve no one else.
     fn new(q: &str) -> Reading {
         let sentences = sentences(q);
         let qi = sentences
@@ -57,7 +58,7 @@ impl Reading {
             cut,
             qi,
             split,
-            found: Found::new(find_numbers(q)),
+            found: Found::new(find_numbers_once(q)),
             cast: Rc::default(),
             variable: std::cell::OnceCell::new(),
             how_much: std::cell::OnceCell::new(),
@@ -98,16 +99,21 @@ impl Reading {
     }
 }
 
-/// The numbers a text writes ([`find_numbers`]), looked up by the byte each starts at: kept
+/// The numbers a text writes ([`find_numbers`](crate::text_numbers::find_numbers)), looked up by the byte each starts at: kept
 /// in text order (mentions never overlap, so their starts rise), found by a binary search.
 pub(crate) struct Found(Vec<Mention>);
 
 impl Found {
-    /// The mentions `found` as [`find_numbers`] gives them (in text order).
+    /// The mentions `found` as [`find_numbers`](crate::text_numbers::find_numbers) gives them (in text order).
     pub(crate) fn new(mut found: Vec<Mention>) -> Found {
         // Already sorted; kept sorted for the search whatever the order given.
         found.sort_by_key(|m| m.span.start);
         Found(found)
+    }
+
+    /// Every mention, in text order (what [`find_numbers`](crate::text_numbers::find_numbers) gave).
+    pub(crate) fn all(&self) -> &[Mention] {
+        &self.0
     }
 
     /// The mention starting at byte `start`, if one does.
@@ -169,6 +175,7 @@ pub(super) fn reading_of(q: &str) -> Rc<Reading> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text_numbers::find_numbers;
 
     #[test]
     fn found_numbers_are_looked_up_by_their_start() {
