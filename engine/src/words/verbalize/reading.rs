@@ -43,7 +43,12 @@ impl Reading {
         let sentences = sentences(q);
         let qi = sentences
             .iter()
-            .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
+            // (A sentence that ends with its `?` holds one: nearly every question sentence,
+            // found without a search.)
+            .rposition(|&(s, e)| {
+                q.get(s..e)
+                    .is_some_and(|t| t.ends_with('?') || t.contains('?'))
+            })
             .unwrap_or(sentences.len().saturating_sub(1));
         let mut cut = sentences.clone();
         let mut qi = qi;
