@@ -286,9 +286,6 @@ pub(super) fn compares(
     if fs.is_empty() || (edited && !find_numbers(question).is_empty()) {
         return false;
     }
-    if !may_tell(question, money) {
-        return false;
-    }
     let forms = text.forms(question, money);
     // Enough ordinals for the things, or enough new people; an amount for every change.
     let ordinals = fs.len() + 1 < ORDINALS.len();
@@ -481,8 +478,16 @@ struct Forms {
 }
 
 impl Forms {
-    /// The forms of `question` (a question of `text`).
+    /// The forms of `question` (a question of `text`): none when [`may_tell`] rules them all
+    /// out.
     fn of(text: &Cast<'_>, question: &str, money: bool) -> Forms {
+        if !may_tell(question, money) {
+            return Forms {
+                measure: None,
+                place: false,
+                asked: None,
+            };
+        }
         Forms {
             measure: measure_parts(text, question).map(|p| (p.thing, p.adj == "old")),
             place: place_parts(text, question, money).is_some(),

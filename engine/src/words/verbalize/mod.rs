@@ -1441,14 +1441,25 @@ impl<'a> Context<'a> {
     /// The changes `g` makes to quantity `u` of the original, innermost first.
     fn changes(&self, g: &Graph, u: NodeId) -> Vec<ProxyFn> {
         let n0 = self.original.len();
-        names::chain(g, u)
-            .into_iter()
-            .take_while(|d| d.index() >= n0)
-            .filter_map(|p| match g.get(p).ok().map(|n| &n.kind) {
-                Some(NodeKind::Proxy { f }) => Some(*f),
-                _ => None,
-            })
-            .collect()
+        // The proxies of `names::chain`, found by a pass over the variant's own nodes from
+        // the last (the proxy on a node is the last node that is a proxy of it, as
+        // `Graph::dependents` lists its readers): no index of readers is made for a graph
+        // asked about once.
+        let mut out = Vec::new();
+        let mut cur = u;
+        for _ in 0..g.len() {
+            let next = (n0..g.len()).rev().map(|i| NodeId(i as u32)).find_map(|d| {
+                let node = g.get(d).ok()?;
+                match node.kind {
+                    NodeKind::Proxy { f } if node.operands.first() == Some(&cur) => Some((d, f)),
+                    _ => None,
+                }
+            });
+            let Some((d, f)) = next else { break };
+            out.push(f);
+            cur = d;
+        }
+        out
     }
 
     /// Whether a number the question sentence writes reads differently in `g` (a new input
@@ -3325,6 +3336,44 @@ mod tests {
         )
         .unwrap()
         .graph
+    }
+
+    #[test]
+    fn changes_are_the_variants_proxies_on_a_quantity() {
+        // The proxies `names::chain` gives, those the variant added, each read once: on the
+        // answer and on other nodes, on a proxy itself, in turn.
+        let g = jacket();
+        let q = g.question().unwrap();
+        let ctx = Context::new(&g, q);
+        let by_chain = |h: &Graph, u: NodeId| -> Vec<ProxyFn> {
+            names::chain(h, u)
+                .into_iter()
+                .take_while(|d| d.index() >= g.len())
+                .filter_map(|p| match h.node(p).kind {
+                    NodeKind::Proxy { f } => Some(f),
+                    _ => None,
+                })
+                .collect()
+        };
+        let f = |op, k: i128| ProxyFn { op, k: n(k) };
+        let mut h = g.clone();
+        let mut seen = 0;
+        for (on_answer, f) in [
+            (true, f(ProxyOp::Add, 2)),
+            (false, f(ProxyOp::Mul, 3)),
+            (true, f(ProxyOp::Sub, 1)),
+            (false, f(ProxyOp::Div, 2)),
+            (true, f(ProxyOp::Mul, 2)),
+        ] {
+            let node = if on_answer { h.answer() } else { id(&g, "hat") };
+            apply(&mut h, &Intervention::Graft { node, f }).unwrap();
+            for u in g.ids() {
+                let changes = ctx.changes(&h, u);
+                assert_eq!(changes, by_chain(&h, u), "{u:?}");
+                seen += changes.len();
+            }
+        }
+        assert!(seen > 4, "{seen}");
     }
 
     fn demo(id: &str) -> Graph {
