@@ -963,13 +963,45 @@ pub(super) struct CastParts {
     /// Its only person, if it names exactly one.
     only: std::cell::OnceCell<Option<String>>,
     /// The words of the last few questions asked about ([`Cast::words`]).
-    splits: std::cell::RefCell<Vec<std::rc::Rc<Words>>>,
+    splits: std::cell::RefCell<Kept<std::rc::Rc<Words>>>,
     /// What [`parse`] read of the last few questions (and whether as money), as
     /// [`Cast::parsed`] keeps it.
-    parsed: std::cell::RefCell<Vec<ParsedQuestion>>,
+    parsed: std::cell::RefCell<Kept<ParsedQuestion>>,
     /// The [`Forms`] of the last few questions (and whether as money), as [`Cast::forms`]
     /// keeps them.
-    forms: std::cell::RefCell<Vec<(Box<str>, bool, Forms)>>,
+    forms: std::cell::RefCell<Kept<(Box<str>, bool, Forms)>>,
+}
+
+/// The last [`SPLITS_KEPT`] values a [`CastParts`] keeps of one kind, in slots reused in
+/// turn (the oldest is replaced first): nothing is allocated to keep them. (Each is kept
+/// only when none kept answers the same question, so which of them is found first does not
+/// matter.)
+struct Kept<T> {
+    slots: [Option<T>; SPLITS_KEPT],
+    /// The slot the next value goes in.
+    next: usize,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            slots: std::array::from_fn(|_| None),
+            next: 0,
+        }
+    }
+}
+
+impl<T> Kept<T> {
+    /// A kept value that `hit` picks.
+    fn find(&self, hit: impl Fn(&T) -> bool) -> Option<&T> {
+        self.slots.iter().flatten().find(|t| hit(t))
+    }
+
+    /// Keeps `t`, in place of the oldest when every slot holds one.
+    fn keep(&mut self, t: T) {
+        self.slots[self.next] = Some(t);
+        self.next = (self.next + 1) % SPLITS_KEPT;
+    }
 }
 
 /// A question [`Cast::parsed`] read, whether it was read as money, and what [`parse`] gave.
@@ -1126,14 +1158,11 @@ impl<'t> Cast<'t> {
     /// comparisons read them (every draw of a curriculum asks about the same question).
     fn words(&self, asked: &str) -> std::rc::Rc<Words> {
         let mut kept = self.parts.splits.borrow_mut();
-        if let Some(w) = kept.iter().find(|w| *w.text == *asked) {
+        if let Some(w) = kept.find(|w| *w.text == *asked) {
             return std::rc::Rc::clone(w);
         }
         let w = std::rc::Rc::new(Words::of(asked));
-        if kept.len() == SPLITS_KEPT {
-            kept.remove(0);
-        }
-        kept.push(std::rc::Rc::clone(&w));
+        kept.keep(std::rc::Rc::clone(&w));
         w
     }
 
@@ -1145,18 +1174,16 @@ impl<'t> Cast<'t> {
             .parts
             .parsed
             .borrow()
-            .iter()
             .find(|(q, m, _)| *m == money && **q == *question)
         {
             return a.clone();
         }
         // (`parse` reads the words through `words`, which borrows `splits`, not `parsed`.)
         let asked = parse(self, question, money).map(std::rc::Rc::new);
-        let mut kept = self.parts.parsed.borrow_mut();
-        if kept.len() == SPLITS_KEPT {
-            kept.remove(0);
-        }
-        kept.push((question.into(), money, asked.clone()));
+        self.parts
+            .parsed
+            .borrow_mut()
+            .keep((question.into(), money, asked.clone()));
         asked
     }
 
@@ -1167,18 +1194,16 @@ impl<'t> Cast<'t> {
             .parts
             .forms
             .borrow()
-            .iter()
             .find(|(q, m, _)| *m == money && **q == *question)
         {
             return f;
         }
         // (`Forms::of` reads through `words` and `parsed`, which borrow other parts.)
         let f = Forms::of(self, question, money);
-        let mut kept = self.parts.forms.borrow_mut();
-        if kept.len() == SPLITS_KEPT {
-            kept.remove(0);
-        }
-        kept.push((question.into(), money, f));
+        self.parts
+            .forms
+            .borrow_mut()
+            .keep((question.into(), money, f));
         f
     }
 
@@ -1911,6 +1936,18 @@ mod tests {
             "{} | {} | {} | {who} | {} | {:?} | {}",
             a.head, a.noun, a.aux, a.verb, a.particle, a.tail
         )
+    }
+
+    #[test]
+    fn kept_values_are_the_last_few_kept() {
+        let mut kept = super::Kept::default();
+        for i in 0..10 {
+            kept.keep(i);
+            for j in 0..=i {
+                let last_few = i - j < super::SPLITS_KEPT;
+                assert_eq!(kept.find(|&k| k == j), last_few.then_some(&j), "{i} {j}");
+            }
+        }
     }
 
     #[test]
