@@ -1423,13 +1423,14 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
                 | "have"
         )
     };
+    // (The counted noun's words: joined once the question is read.)
     let (aux_at, noun) = match split.low(1) {
         "many" => {
             let at = (2..n).position(|i| is_aux(split.low(i)))? + 2;
             if !(3..=6).contains(&at) || matches!(split.low(2), "more" | "fewer" | "less") {
                 return None;
             }
-            let noun = split.join(2..at);
+            let noun = 2..at;
             // `capsules of amoxicillin`: the head before `of` counts.
             let head = (2..at)
                 .position(|i| split.low(i) == "of")
@@ -1440,14 +1441,14 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
             (at, noun)
         }
         "much" if money => match split.low(2) {
-            "money" => (3, String::new()),
-            w if is_aux(w) => (2, String::new()),
+            "money" => (3, 0..0),
+            w if is_aux(w) => (2, 0..0),
             _ => return None,
         },
         _ => return None,
     };
-    let aux = split.low(aux_at).to_string();
-    if !is_aux(&aux) {
+    let aux = split.low(aux_at);
+    if !is_aux(aux) {
         return None;
     }
     // One word of subject, then the verb, then at most ten words.
@@ -1483,7 +1484,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
             (Who::Thing(rest[1].to_string()), 2)
         }
         // `do they have`, `did I buy`: compared as "than they do".
-        w @ ("they" | "we" | "you" | "i") if matches!(aux.as_str(), "do" | "did" | "have") => (
+        w @ ("they" | "we" | "you" | "i") if matches!(aux, "do" | "did" | "have") => (
             Who::Pronoun(if w == "i" { "I".into() } else { w.into() }),
             1,
         ),
@@ -1495,7 +1496,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         }
         _ => return None,
     };
-    if !matches!(who, Who::Pronoun(_)) && matches!(aux.as_str(), "do" | "have") {
+    if !matches!(who, Who::Pronoun(_)) && matches!(aux, "do" | "have") {
         // `do Tom and Jerry have`: more than one person.
         return None;
     }
@@ -1515,13 +1516,13 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     {
         return None;
     }
-    let mut tail: Vec<&str> = rest[at + 1..].to_vec();
+    let mut tail: &[&str] = &rest[at + 1..];
     let particle = tail
         .first()
         .filter(|w| matches!(**w, "out" | "up" | "down" | "off" | "away" | "back"))
         .map(|w| w.to_string());
     if particle.is_some() {
-        tail.remove(0);
+        tail = &tail[1..];
     }
     // The counted noun must be the verb's object: `ride his bike for` counts what `for`
     // takes, `need to buy` what `buy` takes, `counted something` not times.
@@ -1576,8 +1577,8 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     }
     Some(Asked {
         head: split.join(0..aux_at),
-        noun,
-        aux,
+        noun: split.join(noun),
+        aux: aux.to_string(),
         who,
         verb,
         particle,
