@@ -947,7 +947,7 @@ impl<'a> Context<'a> {
     /// question asks an amount per ([`rates::asked_rate_varies`]).
     fn rate_varies(&self) -> bool {
         *self.rate_varies.get_or_init(|| {
-            let before = self.reading.cut[..self.reading.qi]
+            let before = self.reading.cut()[..self.reading.qi]
                 .iter()
                 .filter_map(|&(s, e)| self.q.get(s..e));
             rates::asked_rate_varies(before, self.question_sentence())
@@ -981,7 +981,7 @@ impl<'a> Context<'a> {
 
     /// The index of the sentence holding byte `pos`.
     fn sentence_of(&self, pos: usize) -> Option<usize> {
-        self.reading.cut.iter().rposition(|&(s, _)| s <= pos)
+        self.reading.cut().iter().rposition(|&(s, _)| s <= pos)
     }
 
     /// The sentence a new clause about `id` goes after (`None`: before the question).
@@ -1347,7 +1347,7 @@ impl<'a> Context<'a> {
         if noun.is_empty() {
             return false;
         }
-        self.reading.cut[..self.reading.qi].iter().any(|&(s, e)| {
+        self.reading.cut()[..self.reading.qi].iter().any(|&(s, e)| {
             let sentence = self.q[s..e].to_lowercase();
             sentence.contains(&noun)
                 && [
@@ -1526,7 +1526,7 @@ impl<'a> Context<'a> {
         let node = self.original.get(u).ok()?;
         if u == self.original.answer() {
             // The question is replaced: it must hold no number the answer reads.
-            let (qs, qe) = self.reading.cut.get(self.reading.qi).copied()?;
+            let (qs, qe) = self.reading.cut().get(self.reading.qi).copied()?;
             let stated = self
                 .mentions
                 .iter()
@@ -1744,7 +1744,7 @@ impl<'a> Context<'a> {
         // Added sentences.
         let (qs, qe) = self
             .reading
-            .cut
+            .cut()
             .get(self.reading.qi)
             .copied()
             .unwrap_or((0, q.len()));
@@ -1756,7 +1756,7 @@ impl<'a> Context<'a> {
                     distractor_sentence(name, v)
                 }
             };
-            match anchor.and_then(|a| self.reading.cut.get(a)) {
+            match anchor.and_then(|a| self.reading.cut().get(a)) {
                 Some(&(_, end)) => edits.push(Edit {
                     start: end,
                     end,
@@ -1799,7 +1799,7 @@ impl<'a> Context<'a> {
                     || (e.start == qstart && e.end == qe)
             });
             if between {
-                let first = self.reading.cut[self.reading.qi - 1].0;
+                let first = self.reading.cut()[self.reading.qi - 1].0;
                 edits.push(Edit::new(
                     first,
                     first + 4,

@@ -19,9 +19,10 @@ use crate::text_numbers::{find_numbers_once, Mention};
 pub(super) struct Reading {
     /// The sentences ([`sentences`]) as byte ranges.
     pub(super) sentences: Vec<(usize, usize)>,
-    /// The same sentences with the question sentence cut at the comma of `If X, how …?`.
-    pub(super) cut: Vec<(usize, usize)>,
-    /// Index of the question sentence in `cut`.
+    /// The same sentences with the question sentence cut at the comma of `If X, how …?`,
+    /// when it is cut (else empty: [`Reading::cut`] gives the sentences themselves).
+    split_sentences: Vec<(usize, usize)>,
+    /// Index of the question sentence in [`Reading::cut`].
     pub(super) qi: usize,
     /// `If X, how many …?` cut in two: the byte of the comma and where the question starts.
     pub(super) split: Option<(usize, usize)>,
@@ -50,17 +51,21 @@ impl Reading {
                     .is_some_and(|t| t.ends_with('?') || t.contains('?'))
             })
             .unwrap_or(sentences.len().saturating_sub(1));
-        let mut cut = sentences.clone();
         let mut qi = qi;
-        let split = cut.get(qi).and_then(|&(s, e)| split_question(q, s, e));
+        let split = sentences
+            .get(qi)
+            .and_then(|&(s, e)| split_question(q, s, e));
+        // (Most questions are not cut: their sentences are not copied.)
+        let mut split_sentences = Vec::new();
         if let Some((comma, qstart)) = split {
-            let (s, e) = cut[qi];
-            cut.splice(qi..=qi, [(s, comma + 1), (qstart, e)]);
+            split_sentences = sentences.clone();
+            let (s, e) = split_sentences[qi];
+            split_sentences.splice(qi..=qi, [(s, comma + 1), (qstart, e)]);
             qi += 1;
         }
         Reading {
             sentences,
-            cut,
+            split_sentences,
             qi,
             split,
             found: Found::new(find_numbers_once(q)),
@@ -74,7 +79,7 @@ impl Reading {
     /// when it has none) asks `how much`, in any ASCII case.
     pub(super) fn asks_how_much_with_dollars(&self, q: &str) -> bool {
         *self.how_much.get_or_init(|| {
-            let (qs, qe) = self.cut.get(self.qi).copied().unwrap_or((0, q.len()));
+            let (qs, qe) = self.cut().get(self.qi).copied().unwrap_or((0, q.len()));
             q.contains('$')
                 && q.get(qs..qe).is_some_and(|s| {
                     // Tried only where `ho` is, any case ([`super::next_pair`]).
@@ -93,9 +98,19 @@ impl Reading {
         })
     }
 
-    /// Where the question sentence (`cut[qi]`) starts and ends in the text read.
+    /// The sentences ([`sentences`]) as byte ranges, with the question sentence cut at the
+    /// comma of `If X, how …?`.
+    pub(super) fn cut(&self) -> &[(usize, usize)] {
+        if self.split.is_some() {
+            &self.split_sentences
+        } else {
+            &self.sentences
+        }
+    }
+
+    /// Where the question sentence (`cut()[qi]`) starts and ends in the text read.
     pub(super) fn question(&self) -> (usize, usize) {
-        self.cut[self.qi]
+        self.cut()[self.qi]
     }
 
     /// The letter an inversion names its unknown with in `q` (the text read).
@@ -202,7 +217,7 @@ mod tests {
         let r = reading_of(q);
         assert_eq!(r.sentences, sentences(q));
         // The question is cut at its comma.
-        assert_eq!(r.cut.len(), r.sentences.len() + 1);
+        assert_eq!(r.cut().len(), r.sentences.len() + 1);
         assert_eq!(r.qi, 2);
         assert!(r.split.is_some());
         assert_eq!(r.found.0.len(), find_numbers(q).len());
