@@ -105,6 +105,23 @@ pub fn find_numbers(text: &str) -> Vec<Mention> {
     })
 }
 
+/// [`find_numbers`] for a text read once: the memo's answer when it holds the text, else
+/// the scan's, not kept (no copy of the text is made for the memo).
+pub(crate) fn find_numbers_once(text: &str) -> Vec<Mention> {
+    if text.len() >= MEMO_MIN_LEN {
+        let kept = MEMO.with(|memo| {
+            memo.borrow()
+                .iter()
+                .find(|(t, _)| **t == *text)
+                .map(|(_, found)| found.clone())
+        });
+        if let Some(found) = kept {
+            return found;
+        }
+    }
+    scan_numbers(text)
+}
+
 /// Texts shorter than this are scanned every time (a lookup would cost about as much).
 const MEMO_MIN_LEN: usize = 64;
 /// How many texts [`MEMO`] keeps.
@@ -1189,6 +1206,24 @@ mod tests {
             }
         }
         assert!(MEMO.with(|m| m.borrow().len()) <= MEMO_ENTRIES);
+    }
+
+    #[test]
+    fn numbers_found_once_are_the_scan_and_not_kept() {
+        clear_memo();
+        let long = "Tom buys 3 boxes of two dozen pens for $4.50 each, and half of them 2 times.";
+        let short = "Ann has 5 cats and a dozen dogs.";
+        assert!(long.len() >= MEMO_MIN_LEN && short.len() < MEMO_MIN_LEN);
+        for t in [long, short] {
+            assert_eq!(find_numbers_once(t), scan_numbers(t), "{t}");
+        }
+        // Nothing kept: the memo is as empty as before.
+        assert_eq!(MEMO.with(|m| m.borrow().len()), 0);
+        // A text the memo holds: its answer (the same as the scan's).
+        let kept = find_numbers(long);
+        assert_eq!(MEMO.with(|m| m.borrow().len()), 1);
+        assert_eq!(find_numbers_once(long), kept);
+        assert_eq!(MEMO.with(|m| m.borrow().len()), 1);
     }
 
     fn found(text: &str) -> Vec<(&str, Vec<String>)> {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::graph::{Graph, NodeId, NodeKind};
 use crate::number::Number;
-use crate::text_numbers::find_numbers;
+use crate::text_numbers::{self, find_numbers};
 
 /// A number written in the question, and the input node it states, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,42 +58,6 @@ pub enum Segment {
     },
 }
 
-/// A mention while linking: its readings, most likely first.
-struct Found<'a> {
-    start: usize,
-    end: usize,
-    values: Readings<'a>,
-    node: Option<NodeId>,
-    value: Number,
-}
-
-/// The readings of a [`Found`], without a copy: those [`find_numbers`] gave, or the one value
-/// of an input's own span.
-enum Readings<'a> {
-    /// The readings of a number found, most likely first.
-    Found(&'a [Number]),
-    /// An input's value, over text that holds no number found.
-    Own(Number),
-}
-
-impl Readings<'_> {
-    /// Whether `v` is one of the readings.
-    fn contains(&self, v: &Number) -> bool {
-        match self {
-            Readings::Found(values) => values.contains(v),
-            Readings::Own(own) => own == v,
-        }
-    }
-
-    /// The readings, most likely first.
-    fn as_slice(&self) -> &[Number] {
-        match self {
-            Readings::Found(values) => values,
-            Readings::Own(own) => std::slice::from_ref(own),
-        }
-    }
-}
-
 /// Every number written in `graph`'s question, in text order (sorted, non-overlapping, offsets
 /// on char boundaries), each linked to at most one input node (see the module documentation).
 /// Empty when the graph has no question. Never panics, whatever the spans say.
@@ -110,12 +74,17 @@ std::thread_local! {
         const { std::cell::RefCell::new(crate::graph::GraphMemo::new()) };
 }
 
-/// [`link`] for a graph asked about once: the memo's answer when it holds one, else
-/// [`link_uncached`], not kept (no copy of the graph is made for the memo).
-pub(crate) fn link_once(graph: &Graph) -> Vec<Mention> {
+/// [`link`] for a graph asked about once, given `numbers`: what [`find_numbers`] finds in
+/// `graph`'s question (read once by whoever also needs them, so the question is neither
+/// scanned nor looked up again). The memo's answer when it holds one, else
+/// [`link_uncached`]'s, not kept (no copy of the graph is made for the memo).
+pub(crate) fn link_once(graph: &Graph, numbers: &[text_numbers::Mention]) -> Vec<Mention> {
     LINKS
         .with(|m| m.borrow_mut().get(graph))
-        .unwrap_or_else(|| link_uncached(graph))
+        .unwrap_or_else(|| match graph.question() {
+            Some(question) => link_numbers(graph, question, numbers),
+            None => Vec::new(),
+        })
 }
 
 /// Empties this thread's [`LINKS`].
@@ -136,18 +105,44 @@ pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
     let Some(question) = graph.question() else {
         return Vec::new();
     };
-    let numbers = find_numbers(question);
-    let mut found: Vec<Found> = Vec::with_capacity(numbers.len() + 1);
-    found.extend(numbers.iter().filter_map(|m| {
-        let (start, end) = (m.span.start as usize, m.span.end as usize);
-        (start < end && question.get(start..end).is_some()).then(|| Found {
-            start,
-            end,
-            values: Readings::Found(m.values()),
-            node: None,
-            value: m.primary(),
+    link_numbers(graph, question, &find_numbers(question))
+}
+
+/// [`link_uncached`] of `graph`, whose question is `question`, given the numbers
+/// [`find_numbers`] finds in it (`numbers`, in text order).
+///
+/// The mentions are made at once from the numbers, each linked in place: the readings of
+/// mention `i` are those of `numbers[i]` (a mention an input's own span adds holds its node
+/// from the start, so its readings are never asked for; such mentions are kept apart and
+/// put in text order at the end).
+fn link_numbers(graph: &Graph, question: &str, numbers: &[text_numbers::Mention]) -> Vec<Mention> {
+    let span_of = |m: &text_numbers::Mention| (m.span.start as usize, m.span.end as usize);
+    let fits = |m: &text_numbers::Mention| {
+        let (start, end) = span_of(m);
+        start < end && question.get(start..end).is_some()
+    };
+    // (Numbers found in the question itself all fit it: the others are dropped first.)
+    let fitting: Vec<text_numbers::Mention>;
+    let numbers = if numbers.iter().all(fits) {
+        numbers
+    } else {
+        fitting = numbers.iter().copied().filter(fits).collect();
+        &fitting
+    };
+    let mut found: Vec<Mention> = numbers
+        .iter()
+        .map(|m| {
+            let (start, end) = span_of(m);
+            Mention {
+                start,
+                end,
+                node: None,
+                value: m.primary(),
+            }
         })
-    }));
+        .collect();
+    // Mentions of inputs' own spans over text that holds no number found.
+    let mut own: Vec<Mention> = Vec::new();
     // The inputs in evaluation order, each read once.
     let mut inputs: Vec<InputSlot> = graph
         .order()
@@ -170,8 +165,8 @@ pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
         if a >= b || question.get(a..b).is_none() {
             continue;
         }
-        let own = input.value;
-        let overlaps = |f: &Found| f.start < b && a < f.end;
+        let value = input.value;
+        let overlaps = |f: &Mention| f.start < b && a < f.end;
         let exact = found
             .iter()
             .position(|f| f.node.is_none() && f.start == a && f.end == b);
@@ -179,25 +174,28 @@ pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
         if let Some(i) = exact.or_else(near) {
             let f = &mut found[i];
             f.node = Some(input.id);
-            if f.values.contains(&own) {
-                f.value = own;
+            if numbers[i].means(value) {
+                f.value = value;
             }
             input.linked = true;
-        } else if !found.iter().any(overlaps) {
-            found.push(Found {
+        } else if !found.iter().any(overlaps) && !own.iter().any(overlaps) {
+            own.push(Mention {
                 start: a,
                 end: b,
-                values: Readings::Own(own),
                 node: Some(input.id),
-                value: own,
+                value,
             });
             input.linked = true;
         }
     }
-    found.sort_by_key(|f| f.start);
-    // 2. Values, left to right.
-    for f in found.iter_mut().filter(|f| f.node.is_none()) {
-        let best = f.values.as_slice().iter().find_map(|v| {
+    // 2. Values, left to right (the numbers are in text order; the mentions of `own` hold
+    // their nodes).
+    for (f, m) in found
+        .iter_mut()
+        .zip(numbers)
+        .filter(|(f, _)| f.node.is_none())
+    {
+        let best = m.values().iter().find_map(|v| {
             inputs
                 .iter()
                 .position(|input| !input.linked && input.value == *v)
@@ -209,15 +207,11 @@ pub(crate) fn link_uncached(graph: &Graph) -> Vec<Mention> {
             f.value = v;
         }
     }
+    if !own.is_empty() {
+        found.extend(own);
+        found.sort_by_key(|f| f.start);
+    }
     found
-        .into_iter()
-        .map(|f| Mention {
-            start: f.start,
-            end: f.end,
-            node: f.node,
-            value: f.value,
-        })
-        .collect()
 }
 
 /// Cuts `question` into plain text and the numbers of `mentions` (as [`link`] gives them for
@@ -258,13 +252,58 @@ mod tests {
     use crate::problem::{extract, Problem};
     use proptest::prelude::*;
 
+    /// A mention while linking (by [`link_uncached_before`]): its readings, most likely
+    /// first.
+    struct Found<'a> {
+        start: usize,
+        end: usize,
+        values: Readings<'a>,
+        node: Option<NodeId>,
+        value: Number,
+    }
+
+    /// The readings of a [`Found`], without a copy: those [`find_numbers`] gave, or the one value
+    /// of an input's own span.
+    enum Readings<'a> {
+        /// The readings of a number found, most likely first.
+        Found(&'a [Number]),
+        /// An input's value, over text that holds no number found.
+        Own(Number),
+    }
+
+    impl Readings<'_> {
+        /// Whether `v` is one of the readings.
+        fn contains(&self, v: &Number) -> bool {
+            match self {
+                Readings::Found(values) => values.contains(v),
+                Readings::Own(own) => own == v,
+            }
+        }
+
+        /// The readings, most likely first.
+        fn as_slice(&self) -> &[Number] {
+            match self {
+                Readings::Found(values) => values,
+                Readings::Own(own) => std::slice::from_ref(own),
+            }
+        }
+    }
+
     /// The [`link_uncached`] this module had before its inputs were read in one pass: the
     /// oracle of a test.
     fn link_uncached_before(graph: &Graph) -> Vec<Mention> {
         let Some(question) = graph.question() else {
             return Vec::new();
         };
-        let numbers = find_numbers(question);
+        link_before(graph, &find_numbers(question))
+    }
+
+    /// [`link_uncached_before`] given the numbers found (those that do not fit the question
+    /// dropped).
+    fn link_before(graph: &Graph, numbers: &[text_numbers::Mention]) -> Vec<Mention> {
+        let Some(question) = graph.question() else {
+            return Vec::new();
+        };
         let mut found: Vec<Found> = numbers
             .iter()
             .filter_map(|m| {
@@ -649,6 +688,11 @@ mod tests {
             let g = b.build(NodeId(0)).unwrap();
             check(&g);
             prop_assert_eq!(link_uncached(&g), link_uncached_before(&g));
+            prop_assert_eq!(link_once(&g, &find_numbers(&q)), link_uncached_before(&g));
+            // Numbers of another text: those that do not fit the question are dropped.
+            let other: String = pieces.iter().rev().map(|&i| PIECES[i]).collect();
+            let numbers = find_numbers(&other);
+            prop_assert_eq!(link_numbers(&g, &q, &numbers), link_before(&g, &numbers));
         }
 
         #[test]

@@ -268,11 +268,12 @@ pub(super) fn comparison(
     salt: u64,
     edited: bool,
 ) -> Option<Compared> {
-    told(text, question, money, fs, salt, edited, true)
+    told(text, question, money, fs, salt, edited)
 }
 
 /// Whether [`comparison`] can tell changes `fs` (it gives `Some`), found without writing
-/// the sentences.
+/// the sentences: the forms of the question read once ([`Cast::forms`]), then the changes
+/// checked against each in turn, as [`told`] does.
 pub(super) fn compares(
     text: &Cast<'_>,
     question: &str,
@@ -281,23 +282,24 @@ pub(super) fn compares(
     salt: u64,
     edited: bool,
 ) -> bool {
-    told(text, question, money, fs, salt, edited, false).is_some()
-}
-
-/// A [`Compared`] that holds nothing: what [`told`] gives when only asked whether it can
-/// tell the changes.
-fn untold() -> Compared {
-    Compared {
-        condition: None,
-        text: String::new(),
-        ask: String::new(),
-        steps: Vec::new(),
-        money: false,
+    // A number the question writes is copied as it is: never one the variant changes.
+    if fs.is_empty() || (edited && !find_numbers(question).is_empty()) {
+        return false;
     }
+    let forms = text.forms(question, money);
+    // Enough ordinals for the things, or enough new people; an amount for every change.
+    let ordinals = fs.len() + 1 < ORDINALS.len();
+    let people = || people(text, fs.len(), salt).is_some();
+    let than = || fs.iter().all(|f| than_of(f).is_some());
+    forms.measure.is_some_and(|(thing, old)| {
+        (if thing { !old && ordinals } else { people() }) && fs.iter().all(measure_says)
+    }) || (forms.place && ordinals && than())
+        || forms
+            .asked
+            .is_some_and(|thing| (if thing { ordinals } else { people() }) && than())
 }
 
-/// [`comparison`]; with `build` false, every test is made but no sentence is written (the
-/// answer is `Some(untold())` where [`comparison`] gives `Some`).
+/// [`comparison`].
 fn told(
     text: &Cast<'_>,
     question: &str,
@@ -305,7 +307,6 @@ fn told(
     fs: &[ProxyFn],
     salt: u64,
     edited: bool,
-    build: bool,
 ) -> Option<Compared> {
     // A number the question writes is copied as it is: never one the variant changes.
     if fs.is_empty() || (edited && !find_numbers(question).is_empty()) {
@@ -314,7 +315,7 @@ fn told(
     if !may_tell(question, money) {
         return None;
     }
-    told_any(text, question, money, fs, salt, build)
+    told_any(text, question, money, fs, salt)
 }
 
 /// Whether [`told`] may tell changes of the quantity `question` asks for: every form it
@@ -343,48 +344,14 @@ fn told_any(
     money: bool,
     fs: &[ProxyFn],
     salt: u64,
-    build: bool,
 ) -> Option<Compared> {
-    if let Some(told) = measures(text, question, fs, salt, build) {
+    if let Some(told) = measures(text, question, fs, salt) {
         return Some(told);
     }
-    if let Some(told) = places(text, question, money, fs, build) {
+    if let Some(told) = places(text, question, money, fs) {
         return Some(told);
     }
-    // `How many books does he borrow if the library is open …?`: the condition is told first.
-    let (asked, condition) = match text.parsed(question, money) {
-        Some(a) => (a, None),
-        None => {
-            let (head, condition) = split_if(question)?;
-            let asked = text.parsed(&head, money)?;
-            // `if she wants to …` → "Rachel wants to …": the person asked about.
-            let condition = match (&asked.who, condition.split_once(' ')) {
-                (Who::Person(name), Some(("He" | "She", rest))) => {
-                    format!("{name} {rest}")
-                }
-                _ => condition,
-            };
-            (asked, Some(condition))
-        }
-    };
-    if !build {
-        // Only whether it can be told: the tests below, without the words. (Enough new
-        // people, or ordinals for the things; an amount for every change.)
-        match &asked.who {
-            Who::Person(_) | Who::Pronoun(_) => {
-                people(text, fs.len(), salt)?;
-            }
-            Who::Thing(_) => {
-                if fs.len() + 1 >= ORDINALS.len() {
-                    return None;
-                }
-            }
-        }
-        for f in fs {
-            than_of(f)?;
-        }
-        return Some(untold());
-    }
+    let (asked, condition) = asked_of(text, question, money)?;
     // Who is compared: new people, or for `the hotel` a second, third, … hotel.
     let (subjects, mut prev): (Vec<String>, String) = match &asked.who {
         Who::Person(_) | Who::Pronoun(_) => (
@@ -423,9 +390,6 @@ fn told_any(
     let mut steps = Vec::with_capacity(fs.len());
     for (i, (f, subject)) in fs.iter().zip(&subjects).enumerate() {
         let (amount, than) = amount(f, money, &asked.noun)?;
-        if !build {
-            continue;
-        }
         let lead = format!("{} {verb}", upper_first(subject));
         let mut s = format!("{lead} {amount}");
         if !asked.tail.is_empty() {
@@ -445,9 +409,6 @@ fn told_any(
             Who::Person(_) | Who::Pronoun(_) => subject.clone(),
             Who::Thing(_) => format!("the {}", ORDINALS[i + 1]),
         };
-    }
-    if !build {
-        return Some(untold());
     }
     let last = match &asked.who {
         Who::Person(_) | Who::Pronoun(_) => prev,
@@ -474,6 +435,65 @@ fn told_any(
         steps,
         money: money && asked.noun.is_empty(),
     })
+}
+
+/// The question [`told_any`] reads as `How many N AUX WHO VERB …?` (`question`, or its head
+/// without an `if …` condition), and that condition told as a sentence.
+fn asked_of(
+    text: &Cast<'_>,
+    question: &str,
+    money: bool,
+) -> Option<(std::rc::Rc<Asked>, Option<String>)> {
+    // `How many books does he borrow if the library is open …?`: the condition is told first.
+    match text.parsed(question, money) {
+        Some(a) => Some((a, None)),
+        None => {
+            let (head, condition) = split_if(question)?;
+            let asked = text.parsed(&head, money)?;
+            // `if she wants to …` → "Rachel wants to …": the person asked about.
+            let condition = match (&asked.who, condition.split_once(' ')) {
+                (Who::Person(name), Some(("He" | "She", rest))) => {
+                    format!("{name} {rest}")
+                }
+                _ => condition,
+            };
+            Some((asked, Some(condition)))
+        }
+    }
+}
+
+/// What [`comparison`] reads of a question before the changes, per form: whether the form
+/// reads it, and what the form then needs of the changes (worked out once per question: a
+/// curriculum asks whether many changes of one question can be told).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Forms {
+    /// Of a measure's form ([`measure_parts`]): whether it asks about a thing (compared in
+    /// ordinals) rather than a person, and whether about an age.
+    measure: Option<(bool, bool)>,
+    /// Of a place's form ([`place_parts`]).
+    place: bool,
+    /// Read as `How many N AUX WHO VERB …?` ([`asked_of`]): whether it asks about a thing
+    /// (compared in ordinals) rather than people.
+    asked: Option<bool>,
+}
+
+impl Forms {
+    /// The forms of `question` (a question of `text`): none when [`may_tell`] rules them all
+    /// out.
+    fn of(text: &Cast<'_>, question: &str, money: bool) -> Forms {
+        if !may_tell(question, money) {
+            return Forms {
+                measure: None,
+                place: false,
+                asked: None,
+            };
+        }
+        Forms {
+            measure: measure_parts(text, question).map(|p| (p.thing, p.adj == "old")),
+            place: place_parts(text, question, money).is_some(),
+            asked: asked_of(text, question, money).map(|(a, _)| matches!(a.who, Who::Thing(_))),
+        }
+    }
 }
 
 /// Ordinals for things compared in turn.
@@ -565,16 +585,27 @@ const MEASURES: &[(&str, &str, &str, &[&str])] = &[
     ),
 ];
 
-/// `How old is Jung?` grafted `+6, ×2`: "Lena is 6 years older than Jung. Omar is twice as
-/// old as Lena. How old is Omar?"; the same for `How tall is Eliza?` or `How many inches tall
-/// is Gracie?` (counted in the one unit the problem measures heights in).
-fn measures(
-    text: &Cast<'_>,
-    question: &str,
-    fs: &[ProxyFn],
-    salt: u64,
-    build: bool,
-) -> Option<Compared> {
+/// What [`measures`] reads of a measure question alone (`How tall is Eliza?`), before the
+/// changes: the measure, its unit, the verb, and whom or what it asks about.
+struct MeasureParts {
+    /// The adjective (`tall`) and its comparatives up and down.
+    adj: &'static str,
+    up: &'static str,
+    down: &'static str,
+    /// The unit it is counted in (`inches`).
+    unit: String,
+    /// `is` or `was`.
+    verb: String,
+    /// The person asked about, or the thing's noun (`building`).
+    who: String,
+    /// Whether a thing is asked about (compared with a second one), not a person.
+    thing: bool,
+    /// Whether the question asks `How many UNIT ADJ …` rather than `How ADJ …`.
+    many: bool,
+}
+
+/// The [`MeasureParts`] of `question` (a question of `text`), when it is of a measure's form.
+fn measure_parts(text: &Cast<'_>, question: &str) -> Option<MeasureParts> {
     let asked = question.trim().trim_end_matches('?');
     let split = text.words(asked);
     // Every form read has four to seven words.
@@ -620,9 +651,6 @@ fn measures(
         }
         _ => return None,
     };
-    if thing && (adj == "old" || fs.len() + 1 >= ORDINALS.len()) {
-        return None;
-    }
     let &(adj, up, down, units) = MEASURES.iter().find(|m| m.0 == adj)?;
     let unit = match unit {
         Some(u) if units.contains(&u.as_str()) => u,
@@ -640,6 +668,56 @@ fn measures(
             u.to_string()
         }
     };
+    let who = if thing {
+        who
+    } else {
+        match who.to_lowercase().as_str() {
+            "he" | "she" => text.only_person()?,
+            w if not_a_name(w) || !who.chars().all(char::is_alphabetic) => return None,
+            _ if who.starts_with(|c: char| c.is_uppercase()) => who.clone(),
+            _ => return None,
+        }
+    };
+    Some(MeasureParts {
+        adj,
+        up,
+        down,
+        unit,
+        verb,
+        who,
+        thing,
+        many: lower[1] == "many",
+    })
+}
+
+/// Whether [`measures`] can say change `f` of a measure (a whole amount; a half, a third or
+/// a quarter of it).
+fn measure_says(f: &ProxyFn) -> bool {
+    let (op, k) = normalize(f.op, f.k);
+    k.is_integer()
+        && match op {
+            ProxyOp::Add | ProxyOp::Sub | ProxyOp::Mul => true,
+            ProxyOp::Div => [2, 3, 4].map(Number::int).contains(&k),
+        }
+}
+
+/// `How old is Jung?` grafted `+6, ×2`: "Lena is 6 years older than Jung. Omar is twice as
+/// old as Lena. How old is Omar?"; the same for `How tall is Eliza?` or `How many inches tall
+/// is Gracie?` (counted in the one unit the problem measures heights in).
+fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Option<Compared> {
+    let MeasureParts {
+        adj,
+        up,
+        down,
+        unit,
+        verb,
+        who,
+        thing,
+        many,
+    } = measure_parts(text, question)?;
+    if thing && (adj == "old" || fs.len() + 1 >= ORDINALS.len()) {
+        return None;
+    }
     let (people, mut prev): (Vec<String>, String) = if thing {
         (
             (1..=fs.len())
@@ -648,28 +726,22 @@ fn measures(
             "this one".to_string(),
         )
     } else {
-        let who = match who.to_lowercase().as_str() {
-            "he" | "she" => text.only_person()?,
-            w if not_a_name(w) || !who.chars().all(char::is_alphabetic) => return None,
-            _ if who.starts_with(|c: char| c.is_uppercase()) => who.clone(),
-            _ => return None,
-        };
         (
             people(text, fs.len(), salt)?
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
-            who,
+            who.clone(),
         )
     };
     let mut out = Vec::with_capacity(fs.len());
     let mut steps = Vec::with_capacity(fs.len());
     let one = super::english::singular(&unit);
     for (i, (f, person)) in fs.iter().zip(&people).enumerate() {
-        let (op, k) = normalize(f.op, f.k);
-        if !k.is_integer() {
+        if !measure_says(f) {
             return None;
         }
+        let (op, k) = normalize(f.op, f.k);
         let units = if k == Number::ONE { &one } else { &unit };
         let how = match op {
             ProxyOp::Add => format!("{} {units} {up} than", plain(k)),
@@ -682,9 +754,6 @@ fn measures(
             ProxyOp::Div if k == Number::int(4) => format!("a quarter as {adj} as"),
             _ => return None,
         };
-        if !build {
-            continue;
-        }
         out.push(format!("{} {verb} {how} {prev}.", upper_first(person)));
         steps.push((
             format!("{} {verb}", upper_first(person)),
@@ -696,15 +765,12 @@ fn measures(
             person.to_string()
         };
     }
-    if !build {
-        return Some(untold());
-    }
     let last = if thing {
         format!("the {} {who}", ORDINALS[fs.len()])
     } else {
         prev
     };
-    let ask = if lower[1] == "many" {
+    let ask = if many {
         format!("How many {unit} {adj} {verb} {last}?")
     } else {
         format!("How {adj} {verb} {last}?")
@@ -718,17 +784,23 @@ fn measures(
     })
 }
 
-/// `How many books are in the library?` grafted `+82, ×2`: "A second library has 82 more
-/// books than this one. A third library has twice as many books as the second. How many books
-/// are in the third library?"
-fn places(
-    text: &Cast<'_>,
-    question: &str,
-    money: bool,
-    fs: &[ProxyFn],
-    build: bool,
-) -> Option<Compared> {
-    if money || fs.len() + 1 >= ORDINALS.len() {
+/// What [`places`] reads of a place question alone (`How many books are in the library?`),
+/// before the changes.
+struct PlaceParts {
+    /// The counted noun (`books`).
+    noun: String,
+    /// The place (`library`).
+    place: String,
+    /// `are` or `were`, lowercased.
+    be: String,
+    /// `in`, `at` or `on`.
+    prep: String,
+}
+
+/// The [`PlaceParts`] of `question` (a question of `text`), when it is of a place's form
+/// (never money).
+fn place_parts(text: &Cast<'_>, question: &str, money: bool) -> Option<PlaceParts> {
+    if money {
         return None;
     }
     let asked = question.trim().trim_end_matches('?');
@@ -800,15 +872,31 @@ fn places(
     }) {
         return None;
     }
-    let place = split.join(place);
-    let has = if split.low(be) == "are" { "has" } else { "had" };
+    Some(PlaceParts {
+        noun,
+        place: split.join(place),
+        be: split.low(be).to_string(),
+        prep: prep.to_string(),
+    })
+}
+
+/// `How many books are in the library?` grafted `+82, ×2`: "A second library has 82 more
+/// books than this one. A third library has twice as many books as the second. How many books
+/// are in the third library?"
+fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
+    if money || fs.len() + 1 >= ORDINALS.len() {
+        return None;
+    }
+    let PlaceParts {
+        noun,
+        place,
+        be,
+        prep,
+    } = place_parts(text, question, money)?;
+    let has = if be == "are" { "has" } else { "had" };
     let mut out = Vec::with_capacity(fs.len());
     let mut steps = Vec::with_capacity(fs.len());
     for (i, f) in fs.iter().enumerate() {
-        if !build {
-            than_of(f)?;
-            continue;
-        }
         let (amount, than) = amount(f, false, &noun)?;
         let other = if i == 0 {
             "this one".to_string()
@@ -825,12 +913,8 @@ fn places(
             noun.clone(),
         ));
     }
-    if !build {
-        return Some(untold());
-    }
     let ask = format!(
-        "How many {noun} {} {prep} the {} {place}?",
-        split.low(be),
+        "How many {noun} {be} {prep} the {} {place}?",
         ORDINALS[fs.len()]
     );
     Some(Compared {
@@ -879,10 +963,45 @@ pub(super) struct CastParts {
     /// Its only person, if it names exactly one.
     only: std::cell::OnceCell<Option<String>>,
     /// The words of the last few questions asked about ([`Cast::words`]).
-    splits: std::cell::RefCell<Vec<std::rc::Rc<Words>>>,
+    splits: std::cell::RefCell<Kept<std::rc::Rc<Words>>>,
     /// What [`parse`] read of the last few questions (and whether as money), as
     /// [`Cast::parsed`] keeps it.
-    parsed: std::cell::RefCell<Vec<ParsedQuestion>>,
+    parsed: std::cell::RefCell<Kept<ParsedQuestion>>,
+    /// The [`Forms`] of the last few questions (and whether as money), as [`Cast::forms`]
+    /// keeps them.
+    forms: std::cell::RefCell<Kept<(Box<str>, bool, Forms)>>,
+}
+
+/// The last [`SPLITS_KEPT`] values a [`CastParts`] keeps of one kind, in slots reused in
+/// turn (the oldest is replaced first): nothing is allocated to keep them. (Each is kept
+/// only when none kept answers the same question, so which of them is found first does not
+/// matter.)
+struct Kept<T> {
+    slots: [Option<T>; SPLITS_KEPT],
+    /// The slot the next value goes in.
+    next: usize,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            slots: std::array::from_fn(|_| None),
+            next: 0,
+        }
+    }
+}
+
+impl<T> Kept<T> {
+    /// A kept value that `hit` picks.
+    fn find(&self, hit: impl Fn(&T) -> bool) -> Option<&T> {
+        self.slots.iter().flatten().find(|t| hit(t))
+    }
+
+    /// Keeps `t`, in place of the oldest when every slot holds one.
+    fn keep(&mut self, t: T) {
+        self.slots[self.next] = Some(t);
+        self.next = (self.next + 1) % SPLITS_KEPT;
+    }
 }
 
 /// A question [`Cast::parsed`] read, whether it was read as money, and what [`parse`] gave.
@@ -1039,14 +1158,11 @@ impl<'t> Cast<'t> {
     /// comparisons read them (every draw of a curriculum asks about the same question).
     fn words(&self, asked: &str) -> std::rc::Rc<Words> {
         let mut kept = self.parts.splits.borrow_mut();
-        if let Some(w) = kept.iter().find(|w| *w.text == *asked) {
+        if let Some(w) = kept.find(|w| *w.text == *asked) {
             return std::rc::Rc::clone(w);
         }
         let w = std::rc::Rc::new(Words::of(asked));
-        if kept.len() == SPLITS_KEPT {
-            kept.remove(0);
-        }
-        kept.push(std::rc::Rc::clone(&w));
+        kept.keep(std::rc::Rc::clone(&w));
         w
     }
 
@@ -1058,19 +1174,37 @@ impl<'t> Cast<'t> {
             .parts
             .parsed
             .borrow()
-            .iter()
             .find(|(q, m, _)| *m == money && **q == *question)
         {
             return a.clone();
         }
         // (`parse` reads the words through `words`, which borrows `splits`, not `parsed`.)
         let asked = parse(self, question, money).map(std::rc::Rc::new);
-        let mut kept = self.parts.parsed.borrow_mut();
-        if kept.len() == SPLITS_KEPT {
-            kept.remove(0);
-        }
-        kept.push((question.into(), money, asked.clone()));
+        self.parts
+            .parsed
+            .borrow_mut()
+            .keep((question.into(), money, asked.clone()));
         asked
+    }
+
+    /// [`Forms::of`] `question` (a question of this text): read once, however many changes
+    /// are checked against it.
+    fn forms(&self, question: &str, money: bool) -> Forms {
+        if let Some(&(_, _, f)) = self
+            .parts
+            .forms
+            .borrow()
+            .find(|(q, m, _)| *m == money && **q == *question)
+        {
+            return f;
+        }
+        // (`Forms::of` reads through `words` and `parsed`, which borrow other parts.)
+        let f = Forms::of(self, question, money);
+        self.parts
+            .forms
+            .borrow_mut()
+            .keep((question.into(), money, f));
+        f
     }
 
     /// The names the text does not write (a word equal to one, any case, with any `'s`
@@ -1289,13 +1423,14 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
                 | "have"
         )
     };
+    // (The counted noun's words: joined once the question is read.)
     let (aux_at, noun) = match split.low(1) {
         "many" => {
             let at = (2..n).position(|i| is_aux(split.low(i)))? + 2;
             if !(3..=6).contains(&at) || matches!(split.low(2), "more" | "fewer" | "less") {
                 return None;
             }
-            let noun = split.join(2..at);
+            let noun = 2..at;
             // `capsules of amoxicillin`: the head before `of` counts.
             let head = (2..at)
                 .position(|i| split.low(i) == "of")
@@ -1306,14 +1441,14 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
             (at, noun)
         }
         "much" if money => match split.low(2) {
-            "money" => (3, String::new()),
-            w if is_aux(w) => (2, String::new()),
+            "money" => (3, 0..0),
+            w if is_aux(w) => (2, 0..0),
             _ => return None,
         },
         _ => return None,
     };
-    let aux = split.low(aux_at).to_string();
-    if !is_aux(&aux) {
+    let aux = split.low(aux_at);
+    if !is_aux(aux) {
         return None;
     }
     // One word of subject, then the verb, then at most ten words.
@@ -1349,7 +1484,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
             (Who::Thing(rest[1].to_string()), 2)
         }
         // `do they have`, `did I buy`: compared as "than they do".
-        w @ ("they" | "we" | "you" | "i") if matches!(aux.as_str(), "do" | "did" | "have") => (
+        w @ ("they" | "we" | "you" | "i") if matches!(aux, "do" | "did" | "have") => (
             Who::Pronoun(if w == "i" { "I".into() } else { w.into() }),
             1,
         ),
@@ -1361,7 +1496,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         }
         _ => return None,
     };
-    if !matches!(who, Who::Pronoun(_)) && matches!(aux.as_str(), "do" | "have") {
+    if !matches!(who, Who::Pronoun(_)) && matches!(aux, "do" | "have") {
         // `do Tom and Jerry have`: more than one person.
         return None;
     }
@@ -1381,13 +1516,13 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     {
         return None;
     }
-    let mut tail: Vec<&str> = rest[at + 1..].to_vec();
+    let mut tail: &[&str] = &rest[at + 1..];
     let particle = tail
         .first()
         .filter(|w| matches!(**w, "out" | "up" | "down" | "off" | "away" | "back"))
         .map(|w| w.to_string());
     if particle.is_some() {
-        tail.remove(0);
+        tail = &tail[1..];
     }
     // The counted noun must be the verb's object: `ride his bike for` counts what `for`
     // takes, `need to buy` what `buy` takes, `counted something` not times.
@@ -1442,8 +1577,8 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     }
     Some(Asked {
         head: split.join(0..aux_at),
-        noun,
-        aux,
+        noun: split.join(noun),
+        aux: aux.to_string(),
         who,
         verb,
         particle,
@@ -1805,6 +1940,18 @@ mod tests {
     }
 
     #[test]
+    fn kept_values_are_the_last_few_kept() {
+        let mut kept = super::Kept::default();
+        for i in 0..10 {
+            kept.keep(i);
+            for j in 0..=i {
+                let last_few = i - j < super::SPLITS_KEPT;
+                assert_eq!(kept.find(|&k| k == j), last_few.then_some(&j), "{i} {j}");
+            }
+        }
+    }
+
+    #[test]
     fn a_kept_parse_is_the_parse_of_its_question() {
         let text = "Tom has 3 pens. He buys 2 more. How many pens does he have now?";
         let cast = super::Cast::with_parts(text, std::rc::Rc::default());
@@ -2035,6 +2182,8 @@ mod tests {
         let mut told = 0;
         for text in texts {
             let question = &text[text.rfind(". ").map_or(0, |i| i + 2)..];
+            // One cast asked about every list in turn: the forms it keeps give the same.
+            let shared = super::Cast::with_parts(text, std::rc::Rc::default());
             for money in [false, true] {
                 for fs in &lists {
                     for edited in [false, true] {
@@ -2043,6 +2192,8 @@ mod tests {
                         let cast = super::Cast::with_parts(text, std::rc::Rc::default());
                         let check = super::compares(&cast, question, money, fs, 3, edited);
                         assert_eq!(check, full.is_some(), "{text} {fs:?} {money} {edited}");
+                        let again = super::compares(&shared, question, money, fs, 3, edited);
+                        assert_eq!(again, check, "{text} {fs:?} {money} {edited}");
                         told += usize::from(check);
                     }
                 }
@@ -2079,16 +2230,17 @@ mod tests {
         for text in texts {
             let question = &text[text.find(". ").map_or(0, |i| i + 2)..];
             for money in [false, true] {
-                for build in [false, true] {
-                    let cast = super::Cast::with_parts(text, std::rc::Rc::default());
-                    let all = super::told_any(&cast, question, money, &fs, 3, build);
-                    if !super::may_tell(question, money) {
-                        assert_eq!(all, None, "{question} {money}");
-                    }
-                    let cast = super::Cast::with_parts(text, std::rc::Rc::default());
-                    let checked = super::told(&cast, question, money, &fs, 3, false, build);
-                    assert_eq!(checked, all, "{question} {money}");
+                let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+                let all = super::told_any(&cast, question, money, &fs, 3);
+                if !super::may_tell(question, money) {
+                    assert_eq!(all, None, "{question} {money}");
                 }
+                let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+                let checked = super::told(&cast, question, money, &fs, 3, false);
+                assert_eq!(checked, all, "{question} {money}");
+                let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+                let check = super::compares(&cast, question, money, &fs, 3, false);
+                assert_eq!(check, all.is_some(), "{question} {money}");
             }
         }
     }

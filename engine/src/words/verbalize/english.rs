@@ -43,12 +43,7 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
             // (Only a mark at the end of a sentence is looked at for an abbreviation.)
             let abbreviation = at_end && c == '.' && {
                 // The letters right before the period (a slice: nothing allocated).
-                let from = text[..pos]
-                    .char_indices()
-                    .rev()
-                    .take_while(|(_, c)| c.is_alphabetic())
-                    .last()
-                    .map_or(pos, |(k, _)| k);
+                let from = letters_start(text, pos);
                 let before = &text[from..pos];
                 matches!(
                     before,
@@ -74,6 +69,32 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// Where the letters (`char::is_alphabetic`) right before byte `pos` (a char boundary) of
+/// `text` start (`pos` when there are none): ASCII letters read as bytes, back to a byte that
+/// is none; past a non-ASCII byte, the chars are read from `pos` back instead
+/// ([`letters_before`]).
+fn letters_start(text: &str, pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut from = pos;
+    while from > 0 && bytes[from - 1].is_ascii_alphabetic() {
+        from -= 1;
+    }
+    if from > 0 && bytes[from - 1] >= 0x80 {
+        return letters_before(text, pos);
+    }
+    from
+}
+
+/// [`letters_start`] read char by char.
+fn letters_before(text: &str, pos: usize) -> usize {
+    text[..pos]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphabetic())
+        .last()
+        .map_or(pos, |(k, _)| k)
 }
 
 /// The first `.`, `?` or `!` of `bytes` at or after `from` (`bytes.len()` when there is
@@ -602,6 +623,26 @@ pub(super) fn pick_variable(q: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letters_start_is_the_char_by_char_reading() {
+        for t in [
+            "Mr. Lee works 2.5 hours! How much?",
+            "Zoë and José. Dr. Müller etc. I.",
+            "Straße1. ÉA.b Ωmega? 日本語. x",
+            "",
+            ".",
+            "a",
+        ] {
+            for pos in (0..=t.len()).filter(|&p| t.is_char_boundary(p)) {
+                assert_eq!(
+                    letters_start(t, pos),
+                    letters_before(t, pos),
+                    "{t:?} at {pos}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn is_plural_reads_the_last_word_as_rsplit_gives_it() {

@@ -385,12 +385,14 @@ impl Sayable {
             return (sayable, Comparer { ctx });
         };
         // (The curriculum makes this once per original: its mentions and the reading of its
-        // question are not kept for later.)
+        // question are not kept for later. The mentions are linked from the numbers the
+        // reading found.)
+        let reading = reading::reading_once(q);
         let ctx = Context::with_parts(
             original,
             q,
-            mentions::link_once(original),
-            reading::reading_once(q),
+            mentions::link_once(original, reading.found.all()),
+            reading,
         );
         // A number of the question that no input states but a step computes ("another 5
         // meals" when the solution writes `5 + 5`): the extraction may have read one for the
@@ -945,7 +947,7 @@ impl<'a> Context<'a> {
     /// question asks an amount per ([`rates::asked_rate_varies`]).
     fn rate_varies(&self) -> bool {
         *self.rate_varies.get_or_init(|| {
-            let before = self.reading.cut[..self.reading.qi]
+            let before = self.reading.cut()[..self.reading.qi]
                 .iter()
                 .filter_map(|&(s, e)| self.q.get(s..e));
             rates::asked_rate_varies(before, self.question_sentence())
@@ -979,7 +981,7 @@ impl<'a> Context<'a> {
 
     /// The index of the sentence holding byte `pos`.
     fn sentence_of(&self, pos: usize) -> Option<usize> {
-        self.reading.cut.iter().rposition(|&(s, _)| s <= pos)
+        self.reading.cut().iter().rposition(|&(s, _)| s <= pos)
     }
 
     /// The sentence a new clause about `id` goes after (`None`: before the question).
@@ -1345,7 +1347,7 @@ impl<'a> Context<'a> {
         if noun.is_empty() {
             return false;
         }
-        self.reading.cut[..self.reading.qi].iter().any(|&(s, e)| {
+        self.reading.cut()[..self.reading.qi].iter().any(|&(s, e)| {
             let sentence = self.q[s..e].to_lowercase();
             sentence.contains(&noun)
                 && [
@@ -1439,14 +1441,25 @@ impl<'a> Context<'a> {
     /// The changes `g` makes to quantity `u` of the original, innermost first.
     fn changes(&self, g: &Graph, u: NodeId) -> Vec<ProxyFn> {
         let n0 = self.original.len();
-        names::chain(g, u)
-            .into_iter()
-            .take_while(|d| d.index() >= n0)
-            .filter_map(|p| match g.get(p).ok().map(|n| &n.kind) {
-                Some(NodeKind::Proxy { f }) => Some(*f),
-                _ => None,
-            })
-            .collect()
+        // The proxies of `names::chain`, found by a pass over the variant's own nodes from
+        // the last (the proxy on a node is the last node that is a proxy of it, as
+        // `Graph::dependents` lists its readers): no index of readers is made for a graph
+        // asked about once.
+        let mut out = Vec::new();
+        let mut cur = u;
+        for _ in 0..g.len() {
+            let next = (n0..g.len()).rev().map(|i| NodeId(i as u32)).find_map(|d| {
+                let node = g.get(d).ok()?;
+                match node.kind {
+                    NodeKind::Proxy { f } if node.operands.first() == Some(&cur) => Some((d, f)),
+                    _ => None,
+                }
+            });
+            let Some((d, f)) = next else { break };
+            out.push(f);
+            cur = d;
+        }
+        out
     }
 
     /// Whether a number the question sentence writes reads differently in `g` (a new input
@@ -1513,7 +1526,7 @@ impl<'a> Context<'a> {
         let node = self.original.get(u).ok()?;
         if u == self.original.answer() {
             // The question is replaced: it must hold no number the answer reads.
-            let (qs, qe) = self.reading.cut.get(self.reading.qi).copied()?;
+            let (qs, qe) = self.reading.cut().get(self.reading.qi).copied()?;
             let stated = self
                 .mentions
                 .iter()
@@ -1731,7 +1744,7 @@ impl<'a> Context<'a> {
         // Added sentences.
         let (qs, qe) = self
             .reading
-            .cut
+            .cut()
             .get(self.reading.qi)
             .copied()
             .unwrap_or((0, q.len()));
@@ -1743,7 +1756,7 @@ impl<'a> Context<'a> {
                     distractor_sentence(name, v)
                 }
             };
-            match anchor.and_then(|a| self.reading.cut.get(a)) {
+            match anchor.and_then(|a| self.reading.cut().get(a)) {
                 Some(&(_, end)) => edits.push(Edit {
                     start: end,
                     end,
@@ -1786,7 +1799,7 @@ impl<'a> Context<'a> {
                     || (e.start == qstart && e.end == qe)
             });
             if between {
-                let first = self.reading.cut[self.reading.qi - 1].0;
+                let first = self.reading.cut()[self.reading.qi - 1].0;
                 edits.push(Edit::new(
                     first,
                     first + 4,
@@ -3323,6 +3336,44 @@ mod tests {
         )
         .unwrap()
         .graph
+    }
+
+    #[test]
+    fn changes_are_the_variants_proxies_on_a_quantity() {
+        // The proxies `names::chain` gives, those the variant added, each read once: on the
+        // answer and on other nodes, on a proxy itself, in turn.
+        let g = jacket();
+        let q = g.question().unwrap();
+        let ctx = Context::new(&g, q);
+        let by_chain = |h: &Graph, u: NodeId| -> Vec<ProxyFn> {
+            names::chain(h, u)
+                .into_iter()
+                .take_while(|d| d.index() >= g.len())
+                .filter_map(|p| match h.node(p).kind {
+                    NodeKind::Proxy { f } => Some(f),
+                    _ => None,
+                })
+                .collect()
+        };
+        let f = |op, k: i128| ProxyFn { op, k: n(k) };
+        let mut h = g.clone();
+        let mut seen = 0;
+        for (on_answer, f) in [
+            (true, f(ProxyOp::Add, 2)),
+            (false, f(ProxyOp::Mul, 3)),
+            (true, f(ProxyOp::Sub, 1)),
+            (false, f(ProxyOp::Div, 2)),
+            (true, f(ProxyOp::Mul, 2)),
+        ] {
+            let node = if on_answer { h.answer() } else { id(&g, "hat") };
+            apply(&mut h, &Intervention::Graft { node, f }).unwrap();
+            for u in g.ids() {
+                let changes = ctx.changes(&h, u);
+                assert_eq!(changes, by_chain(&h, u), "{u:?}");
+                seen += changes.len();
+            }
+        }
+        assert!(seen > 4, "{seen}");
     }
 
     fn demo(id: &str) -> Graph {

@@ -13,19 +13,20 @@ use std::rc::Rc;
 use super::compare::CastParts;
 use super::english::{pick_variable, sentences};
 use super::split_question;
-use crate::text_numbers::{find_numbers, Mention};
+use crate::text_numbers::{find_numbers_once, Mention};
 
 /// What is read of one question text.
 pub(super) struct Reading {
     /// The sentences ([`sentences`]) as byte ranges.
     pub(super) sentences: Vec<(usize, usize)>,
-    /// The same sentences with the question sentence cut at the comma of `If X, how …?`.
-    pub(super) cut: Vec<(usize, usize)>,
-    /// Index of the question sentence in `cut`.
+    /// The same sentences with the question sentence cut at the comma of `If X, how …?`,
+    /// when it is cut (else empty: [`Reading::cut`] gives the sentences themselves).
+    split_sentences: Vec<(usize, usize)>,
+    /// Index of the question sentence in [`Reading::cut`].
     pub(super) qi: usize,
     /// `If X, how many …?` cut in two: the byte of the comma and where the question starts.
     pub(super) split: Option<(usize, usize)>,
-    /// [`find_numbers`] mentions by start.
+    /// [`find_numbers`](crate::text_numbers::find_numbers) mentions by start.
     pub(super) found: Found,
     /// What comparisons work out of the text, filled as they are asked for.
     pub(super) cast: Rc<CastParts>,
@@ -37,27 +38,37 @@ pub(super) struct Reading {
 }
 
 impl Reading {
-    /// Reads `q`.
+    /// Reads `q`, read once or kept ([`reading_once`], [`reading_of`]): its numbers are
+    /// found without a copy for [`find_numbers`](crate::text_numbers::find_numbers)' memo, which would serve no one else.
     fn new(q: &str) -> Reading {
         let sentences = sentences(q);
         let qi = sentences
             .iter()
-            .rposition(|&(s, e)| q.get(s..e).is_some_and(|t| t.contains('?')))
+            // (A sentence that ends with its `?` holds one: nearly every question sentence,
+            // found without a search.)
+            .rposition(|&(s, e)| {
+                q.get(s..e)
+                    .is_some_and(|t| t.ends_with('?') || t.contains('?'))
+            })
             .unwrap_or(sentences.len().saturating_sub(1));
-        let mut cut = sentences.clone();
         let mut qi = qi;
-        let split = cut.get(qi).and_then(|&(s, e)| split_question(q, s, e));
+        let split = sentences
+            .get(qi)
+            .and_then(|&(s, e)| split_question(q, s, e));
+        // (Most questions are not cut: their sentences are not copied.)
+        let mut split_sentences = Vec::new();
         if let Some((comma, qstart)) = split {
-            let (s, e) = cut[qi];
-            cut.splice(qi..=qi, [(s, comma + 1), (qstart, e)]);
+            split_sentences = sentences.clone();
+            let (s, e) = split_sentences[qi];
+            split_sentences.splice(qi..=qi, [(s, comma + 1), (qstart, e)]);
             qi += 1;
         }
         Reading {
             sentences,
-            cut,
+            split_sentences,
             qi,
             split,
-            found: Found::new(find_numbers(q)),
+            found: Found::new(find_numbers_once(q)),
             cast: Rc::default(),
             variable: std::cell::OnceCell::new(),
             how_much: std::cell::OnceCell::new(),
@@ -68,7 +79,7 @@ impl Reading {
     /// when it has none) asks `how much`, in any ASCII case.
     pub(super) fn asks_how_much_with_dollars(&self, q: &str) -> bool {
         *self.how_much.get_or_init(|| {
-            let (qs, qe) = self.cut.get(self.qi).copied().unwrap_or((0, q.len()));
+            let (qs, qe) = self.cut().get(self.qi).copied().unwrap_or((0, q.len()));
             q.contains('$')
                 && q.get(qs..qe).is_some_and(|s| {
                     // Tried only where `ho` is, any case ([`super::next_pair`]).
@@ -87,9 +98,19 @@ impl Reading {
         })
     }
 
-    /// Where the question sentence (`cut[qi]`) starts and ends in the text read.
+    /// The sentences ([`sentences`]) as byte ranges, with the question sentence cut at the
+    /// comma of `If X, how …?`.
+    pub(super) fn cut(&self) -> &[(usize, usize)] {
+        if self.split.is_some() {
+            &self.split_sentences
+        } else {
+            &self.sentences
+        }
+    }
+
+    /// Where the question sentence (`cut()[qi]`) starts and ends in the text read.
     pub(super) fn question(&self) -> (usize, usize) {
-        self.cut[self.qi]
+        self.cut()[self.qi]
     }
 
     /// The letter an inversion names its unknown with in `q` (the text read).
@@ -98,16 +119,21 @@ impl Reading {
     }
 }
 
-/// The numbers a text writes ([`find_numbers`]), looked up by the byte each starts at: kept
+/// The numbers a text writes ([`find_numbers`](crate::text_numbers::find_numbers)), looked up by the byte each starts at: kept
 /// in text order (mentions never overlap, so their starts rise), found by a binary search.
 pub(crate) struct Found(Vec<Mention>);
 
 impl Found {
-    /// The mentions `found` as [`find_numbers`] gives them (in text order).
+    /// The mentions `found` as [`find_numbers`](crate::text_numbers::find_numbers) gives them (in text order).
     pub(crate) fn new(mut found: Vec<Mention>) -> Found {
         // Already sorted; kept sorted for the search whatever the order given.
         found.sort_by_key(|m| m.span.start);
         Found(found)
+    }
+
+    /// Every mention, in text order (what [`find_numbers`](crate::text_numbers::find_numbers) gave).
+    pub(crate) fn all(&self) -> &[Mention] {
+        &self.0
     }
 
     /// The mention starting at byte `start`, if one does.
@@ -169,6 +195,7 @@ pub(super) fn reading_of(q: &str) -> Rc<Reading> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text_numbers::find_numbers;
 
     #[test]
     fn found_numbers_are_looked_up_by_their_start() {
@@ -190,7 +217,7 @@ mod tests {
         let r = reading_of(q);
         assert_eq!(r.sentences, sentences(q));
         // The question is cut at its comma.
-        assert_eq!(r.cut.len(), r.sentences.len() + 1);
+        assert_eq!(r.cut().len(), r.sentences.len() + 1);
         assert_eq!(r.qi, 2);
         assert!(r.split.is_some());
         assert_eq!(r.found.0.len(), find_numbers(q).len());
