@@ -488,9 +488,11 @@ enum Band {
     /// No magnitude rule.
     Free,
     /// The original `|o|` and the factor `k` are whole and within 64 and 32 bits: a whole
-    /// value `n` within 64 bits is above when `|n| > max(|o|, 1)·k` (`upper`) and below when
-    /// `o ≠ 0`, `k ≠ 0` and `|n|·k < |o|` ([`magnitude`]'s first test).
-    Whole { o: u128, upper: u128, k: u128 },
+    /// value `n` within 64 bits passes when `lo <= |n| <= hi` ([`magnitude`]'s first test:
+    /// above when `|n| > max(|o|, 1)·k`, so `hi` is that bound, capped at `u64::MAX`; below
+    /// when `o ≠ 0`, `k ≠ 0` and `|n|·k < |o|`, that is `|n| < ⌈|o| / k⌉`, so `lo` is that
+    /// quotient, or 0 when nothing is below).
+    Whole { lo: u64, hi: u64 },
     /// Any other: [`magnitude`].
     Exact,
 }
@@ -508,10 +510,11 @@ impl Plan {
                 match small {
                     Some((o, k)) => {
                         let (o, k) = (u128::from(o), u128::from(k));
+                        // (`⌈o / k⌉ <= o` fits 64 bits.)
+                        let lo = if o != 0 && k != 0 { o.div_ceil(k) } else { 0 };
                         Band::Whole {
-                            o,
-                            upper: o.max(1) * k,
-                            k,
+                            lo: u64::try_from(lo).unwrap_or(u64::MAX),
+                            hi: u64::try_from(o.max(1) * k).unwrap_or(u64::MAX),
                         }
                     }
                     None => Band::Exact,
@@ -551,11 +554,8 @@ impl Plan {
         }
         Some(match self.band {
             Band::Free => true,
-            Band::Whole { o, upper, k } => match u64::try_from(n.unsigned_abs()) {
-                Ok(n) => {
-                    let n = u128::from(n);
-                    n <= upper && !(o != 0 && k != 0 && n * k < o)
-                }
+            Band::Whole { lo, hi } => match u64::try_from(n.unsigned_abs()) {
+                Ok(n) => lo <= n && n <= hi,
                 Err(_) => matches!(magnitude(self.o, v, self.factor), Magnitude::Within),
             },
             Band::Exact => matches!(magnitude(self.o, v, self.factor), Magnitude::Within),

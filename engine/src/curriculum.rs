@@ -530,7 +530,10 @@ pub fn generate(
         // Likewise the distances to the answer (which also mark the nodes it depends on), the
         // relevant operations per level and the metrics, each kept up to date from graft to
         // graft.
+        // All false, with a slot for every node of the last round's graph (so that
+        // `metrics_after_graft` never grows it).
         rose.clear();
+        rose.resize(room, false);
         let mut metrics = original.metrics_down_and_levels(levels, down, per_level);
         fill_watched(&sayable, original, bases, watched);
         fill_next_proxy(original, next_proxy);
@@ -710,22 +713,25 @@ pub fn generate(
                     }
                 }
             }
-            let Some(drawn) = drawn else { break };
             // A kept draw whose graph was not built (a poor one, the last drawn) is built now.
-            let made = match drawn {
-                Ok(Drawn {
+            // (Matched in one step: a graph is moved by copying it.)
+            let (intervention, graph) = match drawn {
+                None => break,
+                Some(Ok(Drawn {
                     intervention,
                     graph: Some(graph),
                     ..
-                }) => Ok((intervention, graph)),
-                Ok(Drawn { intervention, .. }) => {
-                    build_refused(current, &intervention, draw_room).map(|g| (intervention, g))
+                })) => (intervention, graph),
+                Some(Ok(Drawn { intervention, .. })) => {
+                    match build_refused(current, &intervention, draw_room) {
+                        Ok(graph) => (intervention, graph),
+                        Err(e) => {
+                            stopped = Some(format!("round {round}: {e}"));
+                            break;
+                        }
+                    }
                 }
-                Err(e) => Err(e),
-            };
-            let (intervention, graph) = match made {
-                Ok(made) => made,
-                Err(e) => {
+                Some(Err(e)) => {
                     stopped = Some(format!("round {round}: {e}"));
                     break;
                 }

@@ -1551,8 +1551,9 @@ impl Graph {
         let relevant_p = down[t.index()] != i64::MIN;
         level.push(0);
         // A relevant operation lies at most at the new depth, at most one above the old one.
-        if per_level.len() < m.depth as usize + 2 {
-            per_level.resize(m.depth as usize + 2, 0);
+        // (One slot a round: pushed, not resized.)
+        while per_level.len() < m.depth as usize + 2 {
+            per_level.push(0);
         }
         // (Slices: the loops keep their bounds in registers.)
         let (lv, dn, pl) = (

@@ -322,14 +322,28 @@ pub(crate) fn sample_draw(
                 }
             }
             // A graft's cascade is the one just simulated: the graph is built without
-            // computing it again.
+            // computing it again. (Without a diff, the graph goes straight into the draw
+            // returned, rather than through a tuple: a graph is moved by copying it.)
             let made = match iv {
-                Intervention::Graft { node, f } if cfg.diff => {
-                    graft_with_cascade(g, node, f, root_value, std::mem::take(cascade))
-                        .map(|(graph, diff)| (graph, Some(diff)))
+                Intervention::Graft { node, f } if !cfg.diff => {
+                    match graft_graph(g, node, f, root_value, cascade) {
+                        Ok(graph) => {
+                            return Ok(Drawn {
+                                intervention: iv,
+                                graph: Some(graph),
+                                diff: None,
+                                draws: draw,
+                            })
+                        }
+                        Err(e) => {
+                            last = Some(Rejected::Error(e.to_string()));
+                            continue;
+                        }
+                    }
                 }
                 Intervention::Graft { node, f } => {
-                    graft_graph(g, node, f, root_value, cascade).map(|graph| (graph, None))
+                    graft_with_cascade(g, node, f, root_value, std::mem::take(cascade))
+                        .map(|(graph, diff)| (graph, Some(diff)))
                 }
                 _ => intervene(g, &iv).map(|(graph, diff)| (graph, Some(diff))),
             };
