@@ -456,6 +456,13 @@ pub(crate) fn holds_with_values(
     true
 }
 
+/// [`holds_with_values`] of the one node `id`: the value a [`Plan`] does not settle (kept
+/// out of line, so that [`RuleCache::holds`] inlines small).
+#[inline(never)]
+fn holds_one(original: &Graph, g: &Graph, id: NodeId, values: &[Number], c: &Constraints) -> bool {
+    holds_with_values(original, g, std::iter::once(id), values, c)
+}
+
 /// What the rules of one [`Constraints`] ask of a value of a node whose original value is `o`
 /// ([`judge`] worked out once per original node): a whole value breaks no division, integer
 /// or decimals rule, so only zero, the sign and the magnitude are left to test; a fraction
@@ -625,8 +632,9 @@ impl RuleCache {
     }
 
     /// [`holds_with_values`] of the one node `id` (after [`RuleCache::prepare`] with
-    /// `original` and `c`).
-    #[inline]
+    /// `original` and `c`). Inlined into the sampler's loop (a call per changed node), with
+    /// the full rules out of line.
+    #[inline(always)]
     pub(crate) fn holds(
         &mut self,
         original: &Graph,
@@ -648,7 +656,7 @@ impl RuleCache {
                 );
                 ok
             }
-            None => holds_with_values(original, g, std::iter::once(id), values, c),
+            None => holds_one(original, g, id, values, c),
         }
     }
 

@@ -1138,18 +1138,21 @@ impl Graph {
     }
 
     /// [`Graph::descendants`] of the one node `root`, into `out` (emptied first), with `mark`
-    /// as scratch (one slot per node after the call): a scan of the nodes after `root` in
-    /// evaluation order for those that read `root` or a node already found, so the list comes
-    /// out in evaluation order without a sort or an allocation.
+    /// as scratch (all false before and after the call, and grown to one slot per node): a
+    /// scan of the nodes after `root` in evaluation order for those that read `root` or a node
+    /// already found, so the list comes out in evaluation order without a sort or an
+    /// allocation. Only the marks set are cleared again (not every slot).
     pub(crate) fn descendants_of_into(
         &self,
         root: NodeId,
         mark: &mut Vec<bool>,
         out: &mut Vec<NodeId>,
     ) {
+        debug_assert!(mark.iter().all(|&m| !m));
         out.clear();
-        mark.clear();
-        mark.resize(self.len(), false);
+        if mark.len() < self.len() {
+            mark.resize(self.len(), false);
+        }
         mark[root.index()] = true;
         let start = self.pos[root.index()] as usize + 1;
         for &id in &self.order[start..] {
@@ -1157,6 +1160,10 @@ impl Graph {
                 mark[id.index()] = true;
                 out.push(id);
             }
+        }
+        mark[root.index()] = false;
+        for &id in out.iter() {
+            mark[id.index()] = false;
         }
     }
 
