@@ -398,7 +398,9 @@ fn magnitude_small(orig: Number, new: Number, f: Number) -> Option<Magnitude> {
     Some(Magnitude::Within)
 }
 
-/// [`magnitude`] in exact fractions, for any values.
+/// [`magnitude`] in exact fractions, for any values (rare: out of line, so that the usual
+/// path of [`magnitude_fractions`] stays small).
+#[inline(never)]
 fn magnitude_exact(orig: Number, new: Number, f: Number) -> Magnitude {
     let (Ok(o), Ok(n)) = (orig.abs(), new.abs()) else {
         return Magnitude::Within;

@@ -239,8 +239,14 @@ pub(crate) fn sample_draw(
         }
     };
     candidates.clear();
-    match cfg.targets {
-        Some(t) => candidates.extend(t.iter().copied().filter(|&id| eligible(id))),
+    // The targets themselves when every one is eligible (nearly always: the curriculum's are
+    // steps and inputs), drawn from in place rather than copied.
+    let candidates: &[NodeId] = match cfg.targets {
+        Some(t) if t.iter().all(|&id| eligible(id)) => t,
+        Some(t) => {
+            candidates.extend(t.iter().copied().filter(|&id| eligible(id)));
+            candidates
+        }
         None => {
             let relevant = g.relevant();
             candidates.extend(
@@ -249,8 +255,9 @@ pub(crate) fn sample_draw(
                     .copied()
                     .filter(|&id| relevant[id.index()] && eligible(id)),
             );
+            candidates
         }
-    }
+    };
     if candidates.is_empty() {
         return Err(SampleError::NoCandidates {
             reason: match cfg.kind {
