@@ -485,6 +485,9 @@ struct Plan {
     /// The most decimals a fraction may have (`u32::MAX`: no limit), when the original is a
     /// fraction.
     places: u32,
+    /// The original's decimals never end (`1/3`): no division or decimals rule then applies
+    /// to a fraction, only the sign and the magnitude.
+    endless: bool,
     /// The magnitude rule for whole values.
     band: Band,
     /// The largest factor allowed (for [`magnitude`] where `band` does not settle it).
@@ -541,6 +544,7 @@ impl Plan {
                 Some(had) if c.natural && had <= 2 => had.max(2),
                 _ => u32::MAX,
             },
+            endless: !o.terminates(),
             band,
             factor: c.max_factor.unwrap_or(Number::ONE),
         }
@@ -575,10 +579,20 @@ impl Plan {
 impl Plan {
     /// [`Plan::holds`] of a fraction `v` when the original is a fraction too: `None` for a
     /// fraction that does not terminate (or whose decimals cannot be counted), which the
-    /// division rule judges by what the node does.
+    /// division rule judges by what the node does, unless the decimals rule fails it anyway or
+    /// the original's decimals never end either.
     #[inline(never)]
     fn holds_fraction(&self, v: Number) -> Option<bool> {
-        let places = decimals(v)?;
+        let places = match decimals(v) {
+            Some(places) => places,
+            // Decimals that never end (or cannot be counted) are more than any limit: where
+            // the decimals rule applies it fails, whatever the division rule says.
+            None if self.places != u32::MAX => return Some(false),
+            // An original whose decimals never end asks nothing of a fraction's decimals or
+            // of the division: only the sign and the magnitude are left.
+            None if self.endless => 0,
+            None => return None,
+        };
         if (self.negative_fails && v.is_negative()) || places > self.places {
             return Some(false);
         }
@@ -818,6 +832,9 @@ mod tests {
         };
         let fractional = set(&whole, Number::ratio(5, 2).unwrap());
         let big = set(&whole, n(i128::from(u64::MAX) * 4));
+        // Decimals that never end, and more than two of them: no decimals rule applies.
+        let endless = set(&whole, Number::ratio(10, 3).unwrap());
+        let fine = set(&whole, Number::ratio(7, 1000).unwrap());
         let graft = |g: &Graph, name: &str, op: ProxyOp, k: i128| {
             let node = g.find(name).unwrap();
             intervene(
@@ -862,7 +879,7 @@ mod tests {
         ];
         let mut cache = RuleCache::default();
         let (mut judged, mut outcomes) = (0, [0; 2]);
-        for original in [&whole, &fractional, &big, &whole] {
+        for original in [&whole, &fractional, &big, &endless, &fine, &whole] {
             let once = graft(original, "eggs_left", ProxyOp::Div, 3);
             let twice = graft(&once, "price", ProxyOp::Mul, 2);
             for c in &constraints {
