@@ -130,7 +130,7 @@ pub fn sample_against(
         None => build_refused(g, &d.intervention, &room)?,
     };
     let diff = match d.diff {
-        Some(diff) => diff,
+        Some(diff) => *diff,
         // Asked for above, so always there; worked out again rather than assumed.
         None => {
             intervene(g, &d.intervention)
@@ -156,8 +156,9 @@ pub(crate) struct Drawn {
     /// The graph after it; `None` for a draw [`Draw::refuse`] refused (which
     /// [`build_refused`] builds, if it is wanted after all).
     pub(crate) graph: Option<Graph>,
-    /// What changed, when [`Draw::diff`] asked for it.
-    pub(crate) diff: Option<Diff>,
+    /// What changed, when [`Draw::diff`] asked for it (boxed: the curriculum never asks, and
+    /// a draw is moved by copying it, so it is kept small).
+    pub(crate) diff: Option<Box<Diff>>,
     /// How many draws it took.
     pub(crate) draws: u32,
 }
@@ -350,9 +351,9 @@ pub(crate) fn sample_draw(
                 }
                 Intervention::Graft { node, f } => {
                     graft_with_cascade(g, node, f, root_value, std::mem::take(cascade))
-                        .map(|(graph, diff)| (graph, Some(diff)))
+                        .map(|(graph, diff)| (graph, Some(Box::new(diff))))
                 }
-                _ => intervene(g, &iv).map(|(graph, diff)| (graph, Some(diff))),
+                _ => intervene(g, &iv).map(|(graph, diff)| (graph, Some(Box::new(diff)))),
             };
             match made {
                 Ok((graph, diff)) => {
