@@ -714,28 +714,36 @@ pub fn generate(
                 }
             }
             // A kept draw whose graph was not built (a poor one, the last drawn) is built now.
-            // (Matched in one step: a graph is moved by copying it.)
-            let (intervention, graph) = match drawn {
+            // (Each arm moves straight into the two bindings, with no tuple between: a graph
+            // is moved by copying it.)
+            let (intervention, graph);
+            match drawn {
                 None => break,
                 Some(Ok(Drawn {
-                    intervention,
-                    graph: Some(graph),
+                    intervention: kept,
+                    graph: Some(built),
                     ..
-                })) => (intervention, graph),
-                Some(Ok(Drawn { intervention, .. })) => {
-                    match build_refused(current, &intervention, draw_room) {
-                        Ok(graph) => (intervention, graph),
-                        Err(e) => {
-                            stopped = Some(format!("round {round}: {e}"));
-                            break;
-                        }
-                    }
+                })) => {
+                    intervention = kept;
+                    graph = built;
                 }
+                Some(Ok(Drawn {
+                    intervention: kept, ..
+                })) => match build_refused(current, &kept, draw_room) {
+                    Ok(built) => {
+                        intervention = kept;
+                        graph = built;
+                    }
+                    Err(e) => {
+                        stopped = Some(format!("round {round}: {e}"));
+                        break;
+                    }
+                },
                 Some(Err(e)) => {
                     stopped = Some(format!("round {round}: {e}"));
                     break;
                 }
-            };
+            }
             // Every draw was poor and the last goes past what a unit or a whole allows (10
             // work days a week, 620 pieces left of a 300-piece puzzle): nonsense, so the chain
             // stops rather than keep it.
