@@ -398,7 +398,9 @@ fn magnitude_small(orig: Number, new: Number, f: Number) -> Option<Magnitude> {
     Some(Magnitude::Within)
 }
 
-/// [`magnitude`] in exact fractions, for any values.
+/// [`magnitude`] in exact fractions, for any values (rare: out of line, so that the usual
+/// path of [`magnitude_fractions`] stays small).
+#[inline(never)]
 fn magnitude_exact(orig: Number, new: Number, f: Number) -> Magnitude {
     let (Ok(o), Ok(n)) = (orig.abs(), new.abs()) else {
         return Magnitude::Within;
@@ -456,6 +458,13 @@ pub(crate) fn holds_with_values(
     true
 }
 
+/// [`holds_with_values`] of the one node `id`: the value a [`Plan`] does not settle (kept
+/// out of line, so that [`RuleCache::holds`] inlines small).
+#[inline(never)]
+fn holds_one(original: &Graph, g: &Graph, id: NodeId, values: &[Number], c: &Constraints) -> bool {
+    holds_with_values(original, g, std::iter::once(id), values, c)
+}
+
 /// What the rules of one [`Constraints`] ask of a value of a node whose original value is `o`
 /// ([`judge`] worked out once per original node): a whole value breaks no division, integer
 /// or decimals rule, so only zero, the sign and the magnitude are left to test; a fraction
@@ -476,6 +485,9 @@ struct Plan {
     /// The most decimals a fraction may have (`u32::MAX`: no limit), when the original is a
     /// fraction.
     places: u32,
+    /// The original's decimals never end (`1/3`): no division or decimals rule then applies
+    /// to a fraction, only the sign and the magnitude.
+    endless: bool,
     /// The magnitude rule for whole values.
     band: Band,
     /// The largest factor allowed (for [`magnitude`] where `band` does not settle it).
@@ -488,9 +500,11 @@ enum Band {
     /// No magnitude rule.
     Free,
     /// The original `|o|` and the factor `k` are whole and within 64 and 32 bits: a whole
-    /// value `n` within 64 bits is above when `|n| > max(|o|, 1)·k` (`upper`) and below when
-    /// `o ≠ 0`, `k ≠ 0` and `|n|·k < |o|` ([`magnitude`]'s first test).
-    Whole { o: u128, upper: u128, k: u128 },
+    /// value `n` within 64 bits passes when `lo <= |n| <= hi` ([`magnitude`]'s first test:
+    /// above when `|n| > max(|o|, 1)·k`, so `hi` is that bound, capped at `u64::MAX`; below
+    /// when `o ≠ 0`, `k ≠ 0` and `|n|·k < |o|`, that is `|n| < ⌈|o| / k⌉`, so `lo` is that
+    /// quotient, or 0 when nothing is below).
+    Whole { lo: u64, hi: u64 },
     /// Any other: [`magnitude`].
     Exact,
 }
@@ -508,10 +522,11 @@ impl Plan {
                 match small {
                     Some((o, k)) => {
                         let (o, k) = (u128::from(o), u128::from(k));
+                        // (`⌈o / k⌉ <= o` fits 64 bits.)
+                        let lo = if o != 0 && k != 0 { o.div_ceil(k) } else { 0 };
                         Band::Whole {
-                            o,
-                            upper: o.max(1) * k,
-                            k,
+                            lo: u64::try_from(lo).unwrap_or(u64::MAX),
+                            hi: u64::try_from(o.max(1) * k).unwrap_or(u64::MAX),
                         }
                     }
                     None => Band::Exact,
@@ -529,6 +544,7 @@ impl Plan {
                 Some(had) if c.natural && had <= 2 => had.max(2),
                 _ => u32::MAX,
             },
+            endless: !o.terminates(),
             band,
             factor: c.max_factor.unwrap_or(Number::ONE),
         }
@@ -551,11 +567,8 @@ impl Plan {
         }
         Some(match self.band {
             Band::Free => true,
-            Band::Whole { o, upper, k } => match u64::try_from(n.unsigned_abs()) {
-                Ok(n) => {
-                    let n = u128::from(n);
-                    n <= upper && !(o != 0 && k != 0 && n * k < o)
-                }
+            Band::Whole { lo, hi } => match u64::try_from(n.unsigned_abs()) {
+                Ok(n) => lo <= n && n <= hi,
                 Err(_) => matches!(magnitude(self.o, v, self.factor), Magnitude::Within),
             },
             Band::Exact => matches!(magnitude(self.o, v, self.factor), Magnitude::Within),
@@ -566,10 +579,20 @@ impl Plan {
 impl Plan {
     /// [`Plan::holds`] of a fraction `v` when the original is a fraction too: `None` for a
     /// fraction that does not terminate (or whose decimals cannot be counted), which the
-    /// division rule judges by what the node does.
+    /// division rule judges by what the node does, unless the decimals rule fails it anyway or
+    /// the original's decimals never end either.
     #[inline(never)]
     fn holds_fraction(&self, v: Number) -> Option<bool> {
-        let places = decimals(v)?;
+        let places = match decimals(v) {
+            Some(places) => places,
+            // Decimals that never end (or cannot be counted) are more than any limit: where
+            // the decimals rule applies it fails, whatever the division rule says.
+            None if self.places != u32::MAX => return Some(false),
+            // An original whose decimals never end asks nothing of a fraction's decimals or
+            // of the division: only the sign and the magnitude are left.
+            None if self.endless => 0,
+            None => return None,
+        };
         if (self.negative_fails && v.is_negative()) || places > self.places {
             return Some(false);
         }
@@ -625,8 +648,9 @@ impl RuleCache {
     }
 
     /// [`holds_with_values`] of the one node `id` (after [`RuleCache::prepare`] with
-    /// `original` and `c`).
-    #[inline]
+    /// `original` and `c`). Inlined into the sampler's loop (a call per changed node), with
+    /// the full rules out of line.
+    #[inline(always)]
     pub(crate) fn holds(
         &mut self,
         original: &Graph,
@@ -648,7 +672,7 @@ impl RuleCache {
                 );
                 ok
             }
-            None => holds_with_values(original, g, std::iter::once(id), values, c),
+            None => holds_one(original, g, id, values, c),
         }
     }
 
@@ -808,6 +832,9 @@ mod tests {
         };
         let fractional = set(&whole, Number::ratio(5, 2).unwrap());
         let big = set(&whole, n(i128::from(u64::MAX) * 4));
+        // Decimals that never end, and more than two of them: no decimals rule applies.
+        let endless = set(&whole, Number::ratio(10, 3).unwrap());
+        let fine = set(&whole, Number::ratio(7, 1000).unwrap());
         let graft = |g: &Graph, name: &str, op: ProxyOp, k: i128| {
             let node = g.find(name).unwrap();
             intervene(
@@ -852,7 +879,7 @@ mod tests {
         ];
         let mut cache = RuleCache::default();
         let (mut judged, mut outcomes) = (0, [0; 2]);
-        for original in [&whole, &fractional, &big, &whole] {
+        for original in [&whole, &fractional, &big, &endless, &fine, &whole] {
             let once = graft(original, "eggs_left", ProxyOp::Div, 3);
             let twice = graft(&once, "price", ProxyOp::Mul, 2);
             for c in &constraints {

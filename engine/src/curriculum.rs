@@ -530,7 +530,10 @@ pub fn generate(
         // Likewise the distances to the answer (which also mark the nodes it depends on), the
         // relevant operations per level and the metrics, each kept up to date from graft to
         // graft.
+        // All false, with a slot for every node of the last round's graph (so that
+        // `metrics_after_graft` never grows it).
         rose.clear();
+        rose.resize(room, false);
         let mut metrics = original.metrics_down_and_levels(levels, down, per_level);
         fill_watched(&sayable, original, bases, watched);
         fill_next_proxy(original, next_proxy);
@@ -710,26 +713,37 @@ pub fn generate(
                     }
                 }
             }
-            let Some(drawn) = drawn else { break };
             // A kept draw whose graph was not built (a poor one, the last drawn) is built now.
-            let made = match drawn {
-                Ok(Drawn {
-                    intervention,
-                    graph: Some(graph),
+            // (Each arm moves straight into the two bindings, with no tuple between: a graph
+            // is moved by copying it.)
+            let (intervention, graph);
+            match drawn {
+                None => break,
+                Some(Ok(Drawn {
+                    intervention: kept,
+                    graph: Some(built),
                     ..
-                }) => Ok((intervention, graph)),
-                Ok(Drawn { intervention, .. }) => {
-                    build_refused(current, &intervention, draw_room).map(|g| (intervention, g))
+                })) => {
+                    intervention = kept;
+                    graph = built;
                 }
-                Err(e) => Err(e),
-            };
-            let (intervention, graph) = match made {
-                Ok(made) => made,
-                Err(e) => {
+                Some(Ok(Drawn {
+                    intervention: kept, ..
+                })) => match build_refused(current, &kept, draw_room) {
+                    Ok(built) => {
+                        intervention = kept;
+                        graph = built;
+                    }
+                    Err(e) => {
+                        stopped = Some(format!("round {round}: {e}"));
+                        break;
+                    }
+                },
+                Some(Err(e)) => {
                     stopped = Some(format!("round {round}: {e}"));
                     break;
                 }
-            };
+            }
             // Every draw was poor and the last goes past what a unit or a whole allows (10
             // work days a week, 620 pieces left of a 300-piece puzzle): nonsense, so the chain
             // stops rather than keep it.

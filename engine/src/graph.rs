@@ -1138,18 +1138,21 @@ impl Graph {
     }
 
     /// [`Graph::descendants`] of the one node `root`, into `out` (emptied first), with `mark`
-    /// as scratch (one slot per node after the call): a scan of the nodes after `root` in
-    /// evaluation order for those that read `root` or a node already found, so the list comes
-    /// out in evaluation order without a sort or an allocation.
+    /// as scratch (all false before and after the call, and grown to one slot per node): a
+    /// scan of the nodes after `root` in evaluation order for those that read `root` or a node
+    /// already found, so the list comes out in evaluation order without a sort or an
+    /// allocation. Only the marks set are cleared again (not every slot).
     pub(crate) fn descendants_of_into(
         &self,
         root: NodeId,
         mark: &mut Vec<bool>,
         out: &mut Vec<NodeId>,
     ) {
+        debug_assert!(mark.iter().all(|&m| !m));
         out.clear();
-        mark.clear();
-        mark.resize(self.len(), false);
+        if mark.len() < self.len() {
+            mark.resize(self.len(), false);
+        }
         mark[root.index()] = true;
         let start = self.pos[root.index()] as usize + 1;
         for &id in &self.order[start..] {
@@ -1157,6 +1160,10 @@ impl Graph {
                 mark[id.index()] = true;
                 out.push(id);
             }
+        }
+        mark[root.index()] = false;
+        for &id in out.iter() {
+            mark[id.index()] = false;
         }
     }
 
@@ -1467,56 +1474,61 @@ impl Graph {
         })
     }
 
-    /// [`Graph::metrics`], given the graph's [`Graph::levels`], in the same backward pass as
-    /// `down`: per node, the most operations on a path from it to the answer after it, and
-    /// `i64::MIN` for the nodes the answer does not depend on (the curriculum's critical path
-    /// is read from `down` and the levels).
-    pub(crate) fn metrics_and_down(&self, level: &[u32], down: &mut Vec<i64>) -> Metrics {
+    /// Fills `down` with, per node, the most operations on a path from it to the answer after
+    /// it, and `i64::MIN` for the nodes the answer does not depend on (the curriculum's
+    /// critical path is read from `down` and the levels), counting every node into `t` in the
+    /// same backward pass.
+    fn down_pass(&self, level: &[u32], down: &mut Vec<i64>, t: &mut Tally<'_>) {
         down.clear();
         down.resize(self.len(), i64::MIN);
         down[self.answer.index()] = 0;
-        self.tally(level, |t| {
-            // Every reader comes after its operands, so a node's distance is final when the
-            // backward pass reaches it.
-            for &id in self.order.iter().rev() {
-                let node = self.node(id);
-                let d = down[id.index()];
-                let rel = d != i64::MIN;
-                t.count(&node.kind, rel, level[id.index()]);
-                if !rel {
-                    continue;
-                }
-                let cand = d + i64::from(node.kind.is_operation());
-                for &o in &node.operands {
-                    if cand > down[o.index()] {
-                        down[o.index()] = cand;
-                    }
+        // Every reader comes after its operands, so a node's distance is final when the
+        // backward pass reaches it.
+        for &id in self.order.iter().rev() {
+            let node = self.node(id);
+            let d = down[id.index()];
+            let rel = d != i64::MIN;
+            t.count(&node.kind, rel, level[id.index()]);
+            if !rel {
+                continue;
+            }
+            let cand = d + i64::from(node.kind.is_operation());
+            for &o in &node.operands {
+                if cand > down[o.index()] {
+                    down[o.index()] = cand;
                 }
             }
-        })
+        }
     }
 
-    /// [`Graph::metrics_and_down`] that also fills `per_level` with the count of relevant
-    /// operations at each level (what [`Graph::metrics_after_graft`] keeps up to date).
+    /// [`Graph::metrics`], given the graph's [`Graph::levels`], in one backward pass that
+    /// also fills `down` (see [`Graph::down_pass`]) and `per_level`, the count of relevant
+    /// operations at each level (what [`Graph::metrics_after_graft`] keeps up to date): the
+    /// tally counts into `per_level` itself.
     pub(crate) fn metrics_down_and_levels(
         &self,
         level: &[u32],
         down: &mut Vec<i64>,
         per_level: &mut Vec<u32>,
     ) -> Metrics {
-        let m = self.metrics_and_down(level, down);
+        let depth = level[self.answer.index()];
         per_level.clear();
-        per_level.resize(m.depth as usize + 1, 0);
-        for &id in &self.order {
-            if down[id.index()] != i64::MIN && self.node(id).kind.is_operation() {
-                per_level[level[id.index()] as usize] += 1;
-            }
-        }
-        m
+        per_level.resize(depth as usize + 1, 0);
+        let mut t = Tally {
+            m: Metrics {
+                nodes: self.len() as u32,
+                depth,
+                ..Metrics::default()
+            },
+            per_level,
+        };
+        self.down_pass(level, down, &mut t);
+        t.m.width = t.per_level.iter().copied().max().unwrap_or(0);
+        t.m
     }
 
     /// The [`Graph::metrics`], levels ([`Graph::levels_into`]), `down` (as
-    /// [`Graph::metrics_and_down`] fills it) and `per_level` ([`Graph::metrics_down_and_levels`])
+    /// [`Graph::down_pass`] fills it) and `per_level` ([`Graph::metrics_down_and_levels`])
     /// of this graph, given those of the graph it was before the proxy `added` (its last node)
     /// was grafted in (`m` and the vectors hold them), without a second look at the nodes before
     /// the proxy: a graft leaves the answer depending on the same nodes as before, and on the
@@ -1551,8 +1563,9 @@ impl Graph {
         let relevant_p = down[t.index()] != i64::MIN;
         level.push(0);
         // A relevant operation lies at most at the new depth, at most one above the old one.
-        if per_level.len() < m.depth as usize + 2 {
-            per_level.resize(m.depth as usize + 2, 0);
+        // (One slot a round: pushed, not resized.)
+        while per_level.len() < m.depth as usize + 2 {
+            per_level.push(0);
         }
         // (Slices: the loops keep their bounds in registers.)
         let (lv, dn, pl) = (
@@ -2220,7 +2233,16 @@ mod tests {
         }
         for g in &graphs {
             assert_eq!(g.metrics(), reference(g));
-            assert_eq!(g.metrics_and_down(&g.levels(), &mut down), reference(g));
+            let mut per_level = Vec::new();
+            assert_eq!(
+                g.metrics_down_and_levels(&g.levels(), &mut down, &mut per_level),
+                reference(g)
+            );
+            assert_eq!(
+                per_level.iter().sum::<u32>(),
+                reference(g).steps,
+                "every relevant operation counted at its level"
+            );
             assert_eq!(down, distances(g));
             for id in g.ids() {
                 g.descendants_of_into(id, &mut mark, &mut out);

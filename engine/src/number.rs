@@ -120,6 +120,22 @@ impl Number {
     /// case inlines into its callers).
     #[inline(never)]
     fn add_fractions(self, rhs: Number) -> ArithResult {
+        // A fraction plus a whole number (a `+ k` or `- k` change of a fraction): `n/d + k` is
+        // `(n + k·d)/d`, already reduced (`n + k·d` shares no factor with `d` that `n` does
+        // not), so no gcd is needed; what the general path below works out.
+        if rhs.den == 1 || self.den == 1 {
+            let (frac, whole) = if rhs.den == 1 {
+                (self, rhs)
+            } else {
+                (rhs, self)
+            };
+            let shifted = mul_checked(whole.num, frac.den).ok_or(ArithError::Overflow)?;
+            let n = frac.num.checked_add(shifted).ok_or(ArithError::Overflow)?;
+            return Ok(Number {
+                num: n,
+                den: frac.den,
+            });
+        }
         if self.den == rhs.den {
             let n = self.num.checked_add(rhs.num).ok_or(ArithError::Overflow)?;
             return Number::ratio(n, self.den);
@@ -689,6 +705,37 @@ mod tests {
 
     fn n(s: &str) -> Number {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_fraction_plus_a_whole_number_is_the_reduced_sum() {
+        // `add_fractions` adds a whole number to a fraction without a gcd: the sum must be
+        // the one `ratio` reduces, either way round, and overflow must still be reported.
+        for (p, q) in [
+            (1i128, 2i128),
+            (-3, 4),
+            (7, 3),
+            (-1, 1000),
+            (5, 6),
+            (125, 8),
+        ] {
+            let f = Number::ratio(p, q).unwrap();
+            for k in [-7i128, -1, 0, 1, 2, 10, 1 << 40] {
+                let want = Number::ratio(p + k * q, q).unwrap();
+                assert_eq!(f.add(Number::int(k)).unwrap(), want, "{f} + {k}");
+                assert_eq!(Number::int(k).add(f).unwrap(), want, "{k} + {f}");
+                assert_eq!(
+                    f.sub(Number::int(k)).unwrap(),
+                    Number::ratio(p - k * q, q).unwrap()
+                );
+            }
+        }
+        let half = Number::ratio(1, 2).unwrap();
+        assert_eq!(half.add(Number::int(i128::MAX)), Err(ArithError::Overflow));
+        assert_eq!(
+            Number::int(i128::MIN).add(half.neg().unwrap()),
+            Err(ArithError::Overflow)
+        );
     }
 
     use proptest::prelude::Strategy;

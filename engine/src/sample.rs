@@ -130,7 +130,7 @@ pub fn sample_against(
         None => build_refused(g, &d.intervention, &room)?,
     };
     let diff = match d.diff {
-        Some(diff) => diff,
+        Some(diff) => *diff,
         // Asked for above, so always there; worked out again rather than assumed.
         None => {
             intervene(g, &d.intervention)
@@ -156,8 +156,9 @@ pub(crate) struct Drawn {
     /// The graph after it; `None` for a draw [`Draw::refuse`] refused (which
     /// [`build_refused`] builds, if it is wanted after all).
     pub(crate) graph: Option<Graph>,
-    /// What changed, when [`Draw::diff`] asked for it.
-    pub(crate) diff: Option<Diff>,
+    /// What changed, when [`Draw::diff`] asked for it (boxed: the curriculum never asks, and
+    /// a draw is moved by copying it, so it is kept small).
+    pub(crate) diff: Option<Box<Diff>>,
     /// How many draws it took.
     pub(crate) draws: u32,
 }
@@ -239,8 +240,14 @@ pub(crate) fn sample_draw(
         }
     };
     candidates.clear();
-    match cfg.targets {
-        Some(t) => candidates.extend(t.iter().copied().filter(|&id| eligible(id))),
+    // The targets themselves when every one is eligible (nearly always: the curriculum's are
+    // steps and inputs), drawn from in place rather than copied.
+    let candidates: &[NodeId] = match cfg.targets {
+        Some(t) if t.iter().all(|&id| eligible(id)) => t,
+        Some(t) => {
+            candidates.extend(t.iter().copied().filter(|&id| eligible(id)));
+            candidates
+        }
         None => {
             let relevant = g.relevant();
             candidates.extend(
@@ -249,8 +256,9 @@ pub(crate) fn sample_draw(
                     .copied()
                     .filter(|&id| relevant[id.index()] && eligible(id)),
             );
+            candidates
         }
-    }
+    };
     if candidates.is_empty() {
         return Err(SampleError::NoCandidates {
             reason: match cfg.kind {
@@ -322,16 +330,30 @@ pub(crate) fn sample_draw(
                 }
             }
             // A graft's cascade is the one just simulated: the graph is built without
-            // computing it again.
+            // computing it again. (Without a diff, the graph goes straight into the draw
+            // returned, rather than through a tuple: a graph is moved by copying it.)
             let made = match iv {
-                Intervention::Graft { node, f } if cfg.diff => {
-                    graft_with_cascade(g, node, f, root_value, std::mem::take(cascade))
-                        .map(|(graph, diff)| (graph, Some(diff)))
+                Intervention::Graft { node, f } if !cfg.diff => {
+                    match graft_graph(g, node, f, root_value, cascade) {
+                        Ok(graph) => {
+                            return Ok(Drawn {
+                                intervention: iv,
+                                graph: Some(graph),
+                                diff: None,
+                                draws: draw,
+                            })
+                        }
+                        Err(e) => {
+                            last = Some(Rejected::Error(e.to_string()));
+                            continue;
+                        }
+                    }
                 }
                 Intervention::Graft { node, f } => {
-                    graft_graph(g, node, f, root_value, cascade).map(|graph| (graph, None))
+                    graft_with_cascade(g, node, f, root_value, std::mem::take(cascade))
+                        .map(|(graph, diff)| (graph, Some(Box::new(diff))))
                 }
-                _ => intervene(g, &iv).map(|(graph, diff)| (graph, Some(diff))),
+                _ => intervene(g, &iv).map(|(graph, diff)| (graph, Some(Box::new(diff)))),
             };
             match made {
                 Ok((graph, diff)) => {
