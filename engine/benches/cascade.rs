@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 /// The `graft` binary's allocator, so that the figures are the ones a user gets.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 /// 105 inputs, 7 layers of 112 steps (each reading two nodes of the previous layer, with
 /// `+ - *2 /4`), then a binary tree of 111 additions down to the answer: 1,000 nodes.

@@ -4,7 +4,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 /// The `graft` binary's allocator, so that the figures are the ones a user gets.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 const TRAIN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -14,7 +14,7 @@ use std::hint::black_box;
 
 /// The `graft` binary's allocator, so that the figures are the ones a user gets.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 /// `(a + b) % 1000`: values stay small whatever the depth (the layout ignores them anyway).
 fn mix() -> Expr {

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 /// The `graft` binary's allocator, so that the figures are the ones a user gets.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 /// The demo set's problems with two solutions each: the worked one and one with a slip.
 fn solutions() -> Vec<(Graph, String)> {

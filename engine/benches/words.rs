@@ -23,7 +23,7 @@ use std::hint::black_box;
 
 /// The `graft` binary's allocator, so that the figures are the ones a user gets.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 const TRAIN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -11,7 +11,7 @@
 
 /// The `graft` binary's allocator, as in the benches.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 fn rows(paths: &[String]) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 /// The `graft` binary's allocator, as in the benchmarks.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 const HARD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
