@@ -1315,47 +1315,100 @@ impl Graph {
         Ok(id)
     }
 
-    /// [`Graph::insert_node`] for the proxy `f(t)` with its `text` (whose one operand is `t`),
-    /// placed right after `t`, with its `value` (`f` of `t`'s) already worked out, and whose
-    /// `name` is `t`'s followed by `_` and a lowercase word: what the general path checks of the operands and
-    /// the kind holds by construction, so only the node limit and the name are checked (the
-    /// name is in normal form when `t`'s is, as every name is in most graphs).
-    pub(crate) fn insert_proxy(
-        &mut self,
+    /// A copy of the graph with the proxy `f(t)` (with its `text`) placed right after `t`,
+    /// with its `value` (`f` of `t`'s) already worked out, every reader of `t` (and the
+    /// answer, when it is `t`) reading it instead, and the proxy's id. `name` is `t`'s
+    /// followed by `_` and a lowercase word: what [`Graph::insert_node`] checks of the
+    /// operands and the kind holds by construction, so only the node limit and the name are
+    /// checked (the name is in normal form when `t`'s is, as every name is in most graphs).
+    /// The copy is built in one pass at its final size: no clone to shift or to copy on
+    /// write afterwards.
+    pub(crate) fn with_proxy(
+        &self,
         mut name: String,
         f: ProxyFn,
         text: String,
         value: Number,
         t: NodeId,
-    ) -> Result<NodeId, GraphError> {
-        let id = NodeId(self.len() as u32);
+    ) -> Result<(Graph, NodeId), GraphError> {
+        let n = self.len();
+        let id = NodeId(n as u32);
         let at = self.get(t).map(|_| self.pos[t.index()] as usize + 1)?;
-        if self.len() >= MAX_NODES {
-            return Err(LimitError::new(Limit::Nodes, self.len() + 1).into());
+        if n >= MAX_NODES {
+            return Err(LimitError::new(Limit::Nodes, n + 1).into());
         }
-        if self.names_normal {
-            debug_assert!(name
-                .strip_prefix(self.node(t).name.as_str())
-                .is_some_and(|w| w.len() > 1
-                    && w.starts_with('_')
-                    && w[1..].bytes().all(|c| c.is_ascii_lowercase())));
-            debug_assert!(is_normal_identifier(&name));
-            self.name_normal_unique(&mut name);
-        } else if !is_normal_identifier(&name) {
+        let mut names_normal = self.names_normal;
+        let check_taken = names_normal || is_normal_identifier(&name);
+        if !check_taken {
             name = self.unique_name(&name);
-            self.names_normal &= is_normal_identifier(&name);
+            names_normal &= is_normal_identifier(&name);
         } else {
-            self.name_normal_unique(&mut name);
+            debug_assert!(
+                !names_normal
+                    || name
+                        .strip_prefix(self.node(t).name.as_str())
+                        .is_some_and(|w| w.len() > 1
+                            && w.starts_with('_')
+                            && w[1..].bytes().all(|c| c.is_ascii_lowercase()))
+            );
+            debug_assert!(is_normal_identifier(&name));
+        }
+        // The nodes, each shared, then the readers of `t` (all after it in evaluation order)
+        // built anew reading the proxy (no copy on write, then edit).
+        let mut nodes = Vec::with_capacity(n + CLONE_ROOM);
+        nodes.extend(self.nodes.iter().cloned());
+        for &r in &self.order[at..] {
+            let node = &self.nodes[r.index()];
+            if node.operands.contains(&t) {
+                nodes[r.index()] = Arc::new(Node {
+                    name: node.name.clone(),
+                    kind: node.kind.clone(),
+                    operands: node
+                        .operands
+                        .iter()
+                        .map(|&o| if o == t { id } else { o })
+                        .collect(),
+                    text: node.text.clone(),
+                });
+            }
+        }
+        let taken = check_taken && self.nodes.iter().any(|other| other.name == name);
+        if taken {
+            // What `unique_name` gives a taken name in normal form, without normalising it
+            // again.
+            let similar = self.names_starting(&name);
+            name = suffixed_unique(|n| similar.contains(&n), &name);
         }
         // Built in its shared allocation (a node is large: not moved again).
-        let node = Arc::new(Node {
+        nodes.push(Arc::new(Node {
             name,
             kind: NodeKind::Proxy { f },
             operands: vec![t],
             text: Some(text),
-        });
-        self.push_node(node, value, at);
-        Ok(id)
+        }));
+        let mut values = Vec::with_capacity(n + CLONE_ROOM);
+        values.extend_from_slice(&self.values);
+        values.push(value);
+        let mut order = Vec::with_capacity(n + CLONE_ROOM);
+        order.extend_from_slice(&self.order[..at]);
+        order.push(id);
+        order.extend_from_slice(&self.order[at..]);
+        let mut pos = Vec::with_capacity(n + CLONE_ROOM);
+        let at32 = at as u32;
+        pos.extend(self.pos.iter().map(|&p| p + u32::from(p >= at32)));
+        pos.push(at32);
+        let g = Graph {
+            nodes,
+            values,
+            order,
+            pos,
+            answer: if self.answer == t { id } else { self.answer },
+            question: self.question.clone(),
+            source: self.source.clone(),
+            readers: OnceLock::new(),
+            names_normal,
+        };
+        Ok((g, id))
     }
 
     /// Gives `node`, about to be added, a unique name in normal form: a name already in

@@ -415,7 +415,7 @@ fn graft(
     t: NodeId,
     f: ProxyFn,
 ) -> Result<(Vec<ValueChange>, Vec<NodeId>), InterventionError> {
-    let p = graft_node(g, t, f, None)?;
+    let p = graft_node(g, t, f)?;
     let changes = g.cascade(&[p])?;
     Ok((changes, vec![p]))
 }
@@ -463,8 +463,8 @@ fn grafted(
     value: Number,
     changes: &[ValueChange],
 ) -> Result<(Graph, NodeId), InterventionError> {
-    let mut h = g.clone();
-    let p = graft_node(&mut h, t, f, Some(value))?;
+    let (name, text) = proxy_words(g, t, f)?;
+    let (mut h, p) = g.with_proxy(name, f, text, value, t)?;
     for c in changes {
         h.set_raw_value(c.node, c.new);
     }
@@ -473,20 +473,8 @@ fn grafted(
 
 /// Inserts the proxy `f(t)` right after `t` and makes every reader of `t` (and the answer,
 /// when it is `t`) read it instead; the values below it are left for the caller to update.
-/// `value`, when given, is the proxy's value (`f` of `t`'s), already worked out.
-fn graft_node(
-    g: &mut Graph,
-    t: NodeId,
-    f: ProxyFn,
-    value: Option<Number>,
-) -> Result<NodeId, InterventionError> {
-    let node = g.get(t)?;
-    if matches!(node.kind, NodeKind::Constant) {
-        return Err(InterventionError::Constant {
-            node: t,
-            name: node.name.clone(),
-        });
-    }
+fn graft_node(g: &mut Graph, t: NodeId, f: ProxyFn) -> Result<NodeId, InterventionError> {
+    let (name, text) = proxy_words(g, t, f)?;
     // The readers, once each: a scan of the nodes after `t` in evaluation order (the graph
     // is a fresh copy, asked once), kept on the stack when there are few (nearly always).
     let mut buf = [NodeId(0); 8];
@@ -507,7 +495,32 @@ fn graft_node(
         n += 1;
     }
     let readers: &[NodeId] = if n <= buf.len() { &buf[..n] } else { &heap };
-    // `t_plus` and `t +5`, built without the formatting machinery (a graft is drawn often).
+    let proxy = Node {
+        name,
+        kind: NodeKind::Proxy { f },
+        operands: vec![t],
+        text: Some(text),
+    };
+    let p = g.insert_node(proxy, Number::ZERO, Some(t))?;
+    for &r in readers.iter() {
+        g.redirect_operand(r, t, p);
+    }
+    if g.answer() == t {
+        g.set_answer(p);
+    }
+    Ok(p)
+}
+
+/// The name and text of the proxy `f(t)`: `t_plus` and `t +5`, built without the
+/// formatting machinery (a graft is drawn often); an error when `t` is a constant.
+fn proxy_words(g: &Graph, t: NodeId, f: ProxyFn) -> Result<(String, String), InterventionError> {
+    let node = g.get(t)?;
+    if matches!(node.kind, NodeKind::Constant) {
+        return Err(InterventionError::Constant {
+            node: t,
+            name: node.name.clone(),
+        });
+    }
     let suffix = proxy_suffix(f.op);
     let mut name = String::with_capacity(node.name.len() + 1 + suffix.len());
     name.push_str(&node.name);
@@ -517,25 +530,7 @@ fn graft_node(
     text.push_str(&node.name);
     text.push(' ');
     f.push_to(&mut text);
-    let p = match value {
-        Some(v) => g.insert_proxy(name, f, text, v, t)?,
-        None => {
-            let proxy = Node {
-                name,
-                kind: NodeKind::Proxy { f },
-                operands: vec![t],
-                text: Some(text),
-            };
-            g.insert_node(proxy, Number::ZERO, Some(t))?
-        }
-    };
-    for &r in readers.iter() {
-        g.redirect_operand(r, t, p);
-    }
-    if g.answer() == t {
-        g.set_answer(p);
-    }
-    Ok(p)
+    Ok((name, text))
 }
 
 fn proxy_suffix(op: ProxyOp) -> &'static str {
@@ -1083,7 +1078,7 @@ pub(crate) mod tests {
                 let iv = Intervention::Graft { node: t, f };
                 let (full, d) = intervene(&base, &iv).unwrap();
                 let mut scratch = base.clone();
-                let p = graft_node(&mut scratch, t, f, None).unwrap();
+                let p = graft_node(&mut scratch, t, f).unwrap();
                 let changes = scratch.cascade(&[p]).unwrap();
                 let value = f.apply(base.value(t)).unwrap();
                 let alone = graft_graph(&base, t, f, value, &changes).unwrap();
