@@ -877,6 +877,14 @@ fn suffixed_unique(taken: impl Fn(&str) -> bool, base: &str) -> String {
 
 /// Appends `u` in decimal digits to `out`.
 fn push_decimal(out: &mut String, mut u: u64) {
+    // One or two digits (most proxies' `k`, most suffixes) need no buffer.
+    if u < 100 {
+        if u >= 10 {
+            out.push(char::from(b'0' + (u / 10) as u8));
+        }
+        out.push(char::from(b'0' + (u % 10) as u8));
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
