@@ -154,7 +154,8 @@ fn scan_numbers(text: &str) -> Vec<Mention> {
 fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Vec<Mention> {
     let bytes = text.as_bytes();
     let n = bytes.len();
-    let mut out = Vec::new();
+    // (Room for a question's few numbers made at once.)
+    let mut out = Vec::with_capacity(8);
     let mut i = 0;
     loop {
         while i < n && !STARTS_SOMETHING[bytes[i] as usize] {

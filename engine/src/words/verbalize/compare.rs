@@ -537,10 +537,25 @@ fn split_if(question: &str) -> Option<(String, String)> {
     Some((format!("{head}?"), format!("{}.", upper_first(cond))))
 }
 
-/// Where `text` first holds `word` in some ASCII case.
+/// Where `text` first holds `word` in some ASCII case: tried only where its first byte is
+/// (in some ASCII case). (A test holds it to trying every place.)
 fn find_ignoring_ascii_case(text: &[u8], word: &[u8]) -> Option<usize> {
-    (0..(text.len() + 1).checked_sub(word.len())?)
-        .find(|&i| text[i..i + word.len()].eq_ignore_ascii_case(word))
+    let ends = (text.len() + 1).checked_sub(word.len())?;
+    let Some((&first, rest)) = word.split_first() else {
+        return Some(0);
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut i = 0;
+    while i < ends {
+        i += text[i..ends]
+            .iter()
+            .position(|&b| b == lower || b == upper)?;
+        if text[i + 1..i + word.len()].eq_ignore_ascii_case(rest) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The adjectives a measure question asks with (`How tall is Eliza?`): the adjective, its
@@ -1723,6 +1738,20 @@ mod tests {
         NOT_NAMES.contains(&w)
             || super::super::numerals::UNITS.contains(&w)
             || super::super::numerals::TENS.contains(&w)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_ignoring_ascii_case_is_trying_every_place(
+            t in "([iIfF ]|[a-z]|If|if|IF){0,30}",
+            w in "( ?[iI][fF] ?|[a-z ]{0,3})",
+        ) {
+            let (t, w) = (t.as_bytes(), w.as_bytes());
+            let every = (0..(t.len() + 1).saturating_sub(w.len()))
+                .find(|&i| t[i..i + w.len()].eq_ignore_ascii_case(w));
+            let every = if w.len() > t.len() { None } else { every };
+            proptest::prop_assert_eq!(super::find_ignoring_ascii_case(t, w), every);
+        }
     }
 
     #[test]
