@@ -3766,7 +3766,7 @@ fn clause_end(s: &str) -> &str {
 }
 
 /// The plural noun (with up to two words before it) that opens `post`, and the words after.
-fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<&str>)> {
+fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, &[S])> {
     // The words taken, lowercased and joined by spaces as they come.
     // (Room made once for the three words it may take.)
     let mut taken = String::with_capacity(
@@ -3792,14 +3792,17 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<&str>)> {
         }
         taken.push_str(&lw);
         if plural {
-            let rest: Vec<&str> = post[i + 1..].iter().take(6).map(|w| w.as_ref()).collect();
+            // (At most six words after the noun: a slice of `post`, nothing collected.)
+            let rest = &post[i + 1..post.len().min(i + 7)];
             // `of` after the noun belongs to it (`portions of milk`).
-            let (noun, rest) = match rest.first().map(|w| lower(w)) {
-                Some(of) if of == "of" && rest.len() >= 2 && !is_noun_stop(&lower(rest[1])) => {
+            let (noun, rest) = match rest.first().map(|w| lower(w.as_ref())) {
+                Some(of)
+                    if of == "of" && rest.len() >= 2 && !is_noun_stop(&lower(rest[1].as_ref())) =>
+                {
                     // `gallons of green paint`: the words after `of` up to a stop word.
                     let mut j = 1;
                     while j < rest.len().min(4) {
-                        let w = rest[j].to_lowercase();
+                        let w = rest[j].as_ref().to_lowercase();
                         if is_noun_stop(&w)
                             || is_verb_form(&w)
                             || !w.chars().all(|c| c.is_alphabetic() || c == '-')
@@ -3808,12 +3811,11 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, Vec<&str>)> {
                         }
                         j += 1;
                     }
-                    let of_words: Vec<String> =
-                        rest[1..j].iter().map(|w| w.to_lowercase()).collect();
-                    (
-                        cat(&[&taken, " of ", &of_words.join(" ")]),
-                        rest[j..].to_vec(),
-                    )
+                    let of_words: Vec<String> = rest[1..j]
+                        .iter()
+                        .map(|w| w.as_ref().to_lowercase())
+                        .collect();
+                    (cat(&[&taken, " of ", &of_words.join(" ")]), &rest[j..])
                 }
                 _ => (taken, rest),
             };
