@@ -2627,7 +2627,7 @@ fn name_in_text_uncached(
             // `There are 9 eggs left` names "the number of eggs left".
             let (noun, rest) = noun_phrase(post)?;
             return finish(
-                cat(&["the number of ", &noun, &join_rest(&rest, &trailer)]),
+                cat(&["the number of ", &noun, &join_rest(rest, &trailer)]),
                 Measure::Count,
             );
         }
@@ -2835,7 +2835,7 @@ fn name_in_text_uncached(
     let doer_at = phrase.len();
     push_lower_pre(&mut phrase, pre);
     let rest_at = phrase.len();
-    push_rest(&mut phrase, &rest, trailer.as_deref());
+    push_rest(&mut phrase, rest, trailer.as_deref());
     if total {
         return finish(phrase, Measure::Count);
     }
@@ -6272,7 +6272,7 @@ mod tests {
                 // `There are 9 eggs left` names "the number of eggs left".
                 let (noun, rest) = noun_phrase(post)?;
                 return finish(
-                    cat(&["the number of ", &noun, &join_rest(&rest, &trailer)]),
+                    cat(&["the number of ", &noun, &join_rest(rest, &trailer)]),
                     Measure::Count,
                 );
             }
@@ -6475,7 +6475,7 @@ mod tests {
             return None;
         }
         let said = lower_pre(pre);
-        let tail = join_rest(&rest, &trailer);
+        let tail = join_rest(rest, &trailer);
         let phrase = cat(&[what, " ", &noun, " ", &said, &tail]);
         if total {
             return finish(phrase, Measure::Count);
