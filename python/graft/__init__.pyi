@@ -28,7 +28,8 @@ class Variants(Iterator[Record]):
     def __next__(self) -> Record: ...
 
 def extract(row: Row) -> dict[str, Any]:
-    """A row's computation graph: answer, expected, metrics, program, graph, steps.
+    """A row's computation graph: answer, expected, metrics, program, graph, steps, flaws
+    (the flaws of the row's own solution, ``[{kind, node, message}]``; empty for a sound row).
 
     Raises GraftError when the row does not extract or extracts to another answer."""
 

@@ -162,7 +162,9 @@ fn row_variants<T>(
 /// Extracts a row's computation graph.
 ///
 /// Returns a dict: `answer` (exact, as text), `expected` (the answer the row states, or
-/// None), `metrics` (depth and more), `program` (the graph as Python), `graph`, `steps`.
+/// None), `metrics` (depth and more), `program` (the graph as Python), `graph`, `steps`,
+/// `flaws` (the flaws of the row's own solution: `[{kind, node, message}]`, empty for a sound
+/// row; `generate` skips a flawed row).
 /// Raises `GraftError` when the row does not extract, or extracts to another answer than it
 /// states.
 #[pyfunction]
@@ -192,6 +194,7 @@ fn extract(py: Python<'_>, row: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         program: String,
         graph: &'a Graph,
         steps: Vec<engine::labels::StepLabel>,
+        flaws: Vec<engine::flaws::Flaw>,
     }
     to_py(
         py,
@@ -202,6 +205,7 @@ fn extract(py: Python<'_>, row: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
             program: engine::printer::to_python(&made.graph),
             graph: &made.graph,
             steps: engine::labels::steps(&made.graph),
+            flaws: engine::flaws::flaws(&made.graph),
         },
     )
 }

@@ -51,6 +51,9 @@ def test_flawed_originals_are_skipped_unless_kept():
         }
 
     flawed, sound = row(8714250), row(8)
+    assert graft.extract(sound)["flaws"] == []
+    (flaw,) = graft.extract(flawed)["flaws"]
+    assert flaw["kind"] == "negative" and "-8714220" in flaw["message"], flaw
     assert list(graft.generate([flawed], rounds=1)) == []
     assert len(list(graft.generate([sound], rounds=1))) == 1
     assert len(list(graft.generate([flawed], rounds=1, keep_flawed=True))) == 1
