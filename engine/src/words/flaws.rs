@@ -59,15 +59,16 @@ pub struct Flaw {
 /// answer's first among equals); empty for a sound problem.
 pub fn flaws(original: &Graph) -> Vec<Flaw> {
     let mut found = Vec::new();
+    let question = original.question().unwrap_or("");
+    // (Lowercased once for every word test below.)
+    let lower = question.to_ascii_lowercase();
     // Negative amounts are a flaw only where nothing given is negative, in the program or in
     // the words ("-14 degrees", "5 below zero").
     let givens_nonnegative = original
         .ids()
         .all(|id| original.node(id).kind.is_operation() || !original.value(id).is_negative())
-        && !original.question().is_some_and(writes_negative);
-    let averages = original
-        .question()
-        .is_some_and(|q| q.to_ascii_lowercase().contains("average"));
+        && !writes_negative(question, &lower);
+    let averages = lower.contains("average");
     // Names are read only when some value could be a fractional count or money.
     let mut names: Option<Names> = None;
     for &id in original.order() {
@@ -84,7 +85,8 @@ pub fn flaws(original: &Graph) -> Vec<Flaw> {
                 node: id,
                 message: format!(
                     "the solution gives {} for {}: below zero, though every number the problem \
-                     gives is zero or more (the numbers do not fit together, or the solution was read wrongly)",
+                     gives is zero or more (the numbers do not fit together, or the solution \
+                     was read wrongly)",
                     shown(v),
                     what()
                 ),
@@ -99,7 +101,7 @@ pub fn flaws(original: &Graph) -> Vec<Flaw> {
         let Some(name) = names.get(id) else {
             // An answer the names leave unnamed ("How many teachers are there?": a bare count
             // is refused as a name) is a count when the question asks how many things.
-            if answer && original.question().is_some_and(asks_count) {
+            if answer && asks_count(&lower) {
                 found.push(Flaw {
                     kind: FlawKind::FractionalCount,
                     node: id,
@@ -124,8 +126,8 @@ pub fn flaws(original: &Graph) -> Vec<Flaw> {
                     kind: FlawKind::FractionalCount,
                     node: id,
                     message: format!(
-                        "the solution gives {} for {} ({}): a count of things that is not whole \
-                     (the problem's numbers do not divide evenly)",
+                        "the solution gives {} for {} ({}): a count of things that is not \
+                         whole (the problem's numbers do not divide evenly)",
                         shown(v),
                         what(),
                         name.phrase
@@ -147,9 +149,9 @@ pub fn flaws(original: &Graph) -> Vec<Flaw> {
     found
 }
 
-/// Whether `question` writes a negative amount: a minus sign before a digit ("-14 degrees",
-/// "−8"), or the words "below zero", "negative" or "minus".
-fn writes_negative(question: &str) -> bool {
+/// Whether `question` (and `lower`, its ASCII lowercase) writes a negative amount: a minus
+/// sign before a digit ("-14 degrees", "−8"), or the words "below zero", "negative" or "minus".
+fn writes_negative(question: &str, lower: &str) -> bool {
     let b = question.as_bytes();
     let signed = question.match_indices(['-', '\u{2212}']).any(|(i, sign)| {
         let before = i.checked_sub(1).map(|j| b[j]);
@@ -157,21 +159,20 @@ fn writes_negative(question: &str) -> bool {
         before.is_none_or(|c| c.is_ascii_whitespace() || matches!(c, b'(' | b':' | b','))
             && after.is_some_and(u8::is_ascii_digit)
     });
-    signed || {
-        let lower = question.to_ascii_lowercase();
-        ["below zero", "negative", "minus"]
+    signed
+        || ["below zero", "negative", "minus"]
             .iter()
             .any(|w| lower.contains(w))
-    }
 }
 
-/// Whether `question`'s last question asks how many things ("How many teachers are there?",
-/// "how many more glasses"), not how many of a unit ("how many hours") nor how many times.
-fn asks_count(question: &str) -> bool {
-    let Some(end) = question.rfind('?') else {
+/// Whether a question's last question (`lower`: the question in ASCII lowercase) asks how many
+/// things ("How many teachers are there?", "how many more glasses"), not how many of a unit
+/// ("how many hours") nor how many times.
+fn asks_count(lower: &str) -> bool {
+    let Some(end) = lower.rfind('?') else {
         return false;
     };
-    let lower = question[..end].to_ascii_lowercase();
+    let lower = &lower[..end];
     let Some(at) = lower.rfind("how many ") else {
         return false;
     };
@@ -227,6 +228,16 @@ mod tests {
         crate::parse_program(code, Some(question)).expect("the program parses")
     }
 
+    /// [`writes_negative`] of a question as written.
+    fn negative(q: &str) -> bool {
+        writes_negative(q, &q.to_ascii_lowercase())
+    }
+
+    /// [`asks_count`] of a question as written.
+    fn asks(q: &str) -> bool {
+        asks_count(&q.to_ascii_lowercase())
+    }
+
     fn kinds(g: &Graph) -> Vec<FlawKind> {
         flaws(g).iter().map(|f| f.kind).collect()
     }
@@ -260,10 +271,10 @@ mod tests {
 
     #[test]
     fn negatives_written_in_words_are_expected() {
-        assert!(writes_negative("It was -14 degrees."));
-        assert!(writes_negative("(−8 degrees)"));
-        assert!(writes_negative("It was 5 below zero."));
-        assert!(!writes_negative("A 3-year-old has 20-30 toys."));
+        assert!(negative("It was -14 degrees."));
+        assert!(negative("(−8 degrees)"));
+        assert!(negative("It was 5 below zero."));
+        assert!(!negative("A 3-year-old has 20-30 toys."));
         let g = program(
             "The temperatures were -14 degrees and 8 degrees. What was the total?",
             "def solution():\n    a = 14\n    b = 8\n    total = b - a\n    return total\n",
@@ -296,14 +307,12 @@ mod tests {
 
     #[test]
     fn how_many_things_is_a_count_and_how_many_hours_is_not() {
-        assert!(asks_count("There are 5. How many teachers are there?"));
-        assert!(asks_count(
-            "How many more glasses did Julie sell than Micah?"
-        ));
-        assert!(!asks_count("How many hours does he work?"));
-        assert!(!asks_count("How many times as many?"));
-        assert!(!asks_count("How many is that? It is 5."[..18].trim_end()));
-        assert!(!asks_count("She has 5 teachers."));
+        assert!(asks("There are 5. How many teachers are there?"));
+        assert!(asks("How many more glasses did Julie sell than Micah?"));
+        assert!(!asks("How many hours does he work?"));
+        assert!(!asks("How many times as many?"));
+        assert!(!asks("How many is that? It is 5."[..18].trim_end()));
+        assert!(!asks("She has 5 teachers."));
     }
 
     #[test]
