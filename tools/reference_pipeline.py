@@ -6,6 +6,7 @@ Python — `ast` to read each solution program, a networkx DiGraph for the compu
 
     python tools/reference_pipeline.py extract  FILE.jsonl
     python tools/reference_pipeline.py generate FILE.jsonl --rounds 8 --out variants.jsonl [--full]
+    python tools/reference_pipeline.py curriculum FILE.jsonl --rounds 8 [--iterations 5]
 
 `extract` parses each row's `code` (GSM-Hard's `def solution(): ...` programs), builds the
 graph, evaluates it exactly and compares the answer with the row's `target` (within 1e-6).
@@ -14,7 +15,9 @@ graph, evaluates it exactly and compares the answer with the row's `target` (wit
 whole graph, redraws (up to 8 times) a change that gives a non-integral or negative value,
 re-checks the variant by replaying its operations on the original, and writes a record with
 the operations, answers, metrics and program text, as `graft generate`'s lean record; `--full`
-adds the graph and the step labels, as `graft generate --full`. It is a yardstick, not a second engine:
+adds the graph and the step labels, as `graft generate --full`. `curriculum` times the chains
+alone, in process, as the engine's `curriculum` criterion benchmark does (every program read
+once beforehand, no records): it prints the fastest of `--iterations` passes over all programs. It is a yardstick, not a second engine:
 it says fewer things than Graft (no words) and is kept deliberately straightforward.
 scripts/bench-engine runs it next to the release `graft` and prints the ratios.
 """
@@ -262,15 +265,42 @@ def rows(path):
                 yield line_no, json.loads(line)
 
 
+def time_curriculum(path, rounds, seed, iterations):
+    """Prints the fastest of `iterations` passes of one `rounds`-round chain per program."""
+    import time
+
+    programs = []
+    for line_no, row in rows(path):
+        try:
+            g, ok = extract(row)
+        except (Unsupported, SyntaxError, ZeroDivisionError, nx.NetworkXException):
+            continue
+        if ok:
+            programs.append((g, row.get("id") or f"input:{line_no}"))
+    best = None
+    for _ in range(max(1, iterations)):
+        start = time.perf_counter()
+        variants = sum(len(chain(g, sid, rounds, seed)) for g, sid in programs)
+        took = time.perf_counter() - start
+        best = took if best is None else min(best, took)
+    print(
+        f"curriculum: {len(programs)} programs, {variants} variants, "
+        f"{best * 1000:.1f} ms a pass (fastest of {max(1, iterations)})"
+    )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("command", choices=["extract", "generate"])
+    ap.add_argument("command", choices=["extract", "generate", "curriculum"])
     ap.add_argument("input")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="variants.jsonl")
     ap.add_argument("--full", action="store_true", help="add graph and steps to each record")
+    ap.add_argument("--iterations", type=int, default=5, help="passes timed by `curriculum`")
     a = ap.parse_args()
+    if a.command == "curriculum":
+        return time_curriculum(a.input, a.rounds, a.seed, a.iterations)
     total = extracted = matched = written = verified = 0
     out = open(a.out, "w") if a.command == "generate" else None
     for line_no, row in rows(a.input):

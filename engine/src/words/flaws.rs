@@ -181,16 +181,17 @@ fn asks_count(lower: &str) -> bool {
 
 /// Whether the words after "how many" or "the number of" (lowercase) count things: their
 /// noun, past "more" or "fewer", is a plural that is not a unit ("hours", "pounds") nor
-/// "times" or "percent".
+/// "times" or "percent". (A word may hold `&`, as brand plurals do: "M&Ms".)
 fn counts_things(words: &str) -> bool {
     let mut words = words
-        .split(|c: char| !c.is_ascii_alphabetic())
+        .split(|c: char| !c.is_ascii_alphabetic() && c != '&')
         .filter(|w| !w.is_empty())
         .skip_while(|w| matches!(*w, "more" | "fewer" | "extra" | "additional" | "whole"));
     words.next().is_some_and(|w| {
         w.len() > 2
             && w.ends_with('s')
-            && w.bytes().all(|b| b.is_ascii_lowercase())
+            && w.starts_with(|c: char| c.is_ascii_lowercase())
+            && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'&')
             && !names::UNITS.contains(&w)
             && !names::NOT_NOUNS.contains(&w)
     })
@@ -313,6 +314,27 @@ mod tests {
         assert!(!asks("How many times as many?"));
         assert!(!asks("How many is that? It is 5."[..18].trim_end()));
         assert!(!asks("She has 5 teachers."));
+        // A brand plural is a plural.
+        assert!(asks(
+            "The first bag has 300 M&Ms. How many M&Ms did Mary get total?"
+        ));
+        assert!(!asks("How many & did she write?"));
+    }
+
+    #[test]
+    fn half_a_bag_of_an_odd_count_of_mms_is_flawed() {
+        let g = program(
+            "Mary buys 3 bags of M&Ms. The first bag has 7930843 M&Ms in it. The second bag \
+             has 12 more M&Ms than the first, and the third bag has a hole in it, so it only \
+             has half the number of M&Ms that the first bag had. How many M&Ms did Mary get \
+             total?",
+            "def solution():\n    first = 7930843\n    second = first + 12\n    third = first / 2\n    total = first + second + third\n    return total\n",
+        );
+        assert!(
+            kinds(&g).contains(&FlawKind::FractionalCount),
+            "{:?}",
+            flaws(&g)
+        );
     }
 
     #[test]
