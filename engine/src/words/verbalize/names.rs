@@ -542,7 +542,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // A bare count ("the number of people") only when nothing else in
             // the question counts the same nouns (worked out only when the name read
             // asks: most names are no bare count).
-            let bare_ok = || {
+            let mut bare_ok = || {
                 let noun: String = after(m.end)
                     .as_deref()
                     .unwrap_or_default()
@@ -564,13 +564,16 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                     }
                 }
             };
-            name_in_text(
+            // (Without the memo: an input is named again only where the question changes,
+            // and then its sentence seldom stays the same; a step is named again in every
+            // variant that changes its value, with the same sentence.)
+            name_in_text_uncached(
                 q.get(s..e)?,
                 pre_end - s,
                 m.end - s,
                 money,
                 m.value,
-                &bare_ok,
+                &mut bare_ok,
             )
         }),
         NodeKind::Step { .. } | NodeKind::Branch { .. } => node
@@ -2385,8 +2388,8 @@ impl NamedCalls {
 const NAMED_MAX: usize = 4096;
 
 std::thread_local! {
-    /// [`name_in_text`]'s memo, by a hash of the arguments: the names of every variant of an
-    /// original are cut from the same sentences around the same numbers.
+    /// [`name_in_text`]'s memo, by a hash of the arguments: the steps of every variant of an
+    /// original are named from the same sentences around the same numbers.
     static NAMED: std::cell::RefCell<(usize, rustc_hash::FxHashMap<u64, NamedCalls>)> =
         std::cell::RefCell::new((0, rustc_hash::FxHashMap::default()));
 }
