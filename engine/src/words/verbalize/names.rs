@@ -2492,11 +2492,8 @@ fn name_in_text_uncached(
     let pre_raw = sentence.get(..pre_end)?;
     let post_raw = sentence.get(num_end..)?;
     // The clause: after the last `,` `;` `:` before the number.
-    // (The marks are ASCII: their bytes are searched, no char searcher.)
-    let cut = pre_raw
-        .bytes()
-        .rposition(|b| matches!(b, b',' | b';' | b':'))
-        .map_or(0, |i| i + 1);
+    // (The marks are ASCII: their bytes are searched, eight at a time, no char searcher.)
+    let cut = last_clause_mark(pre_raw.as_bytes()).map_or(0, |i| i + 1);
     // `First find the total time she practices in a week: 3 * 4 = 12 hours`.
     if pre_raw[cut..].trim().is_empty() && pre_raw.trim_end().ends_with(':') {
         let head = words_of(&pre_raw[..cut]);
@@ -2564,11 +2561,7 @@ fn name_in_text_uncached(
         }
     }
     // (The count first: it is cheaper, and the tests have no effect.)
-    if pre.len() > 9
-        || pre.iter().any(|w| {
-            w.bytes().any(|c| c.is_ascii_digit()) || *w == "=" || with_lower(w, is_not_in_names)
-        })
-    {
+    if pre.len() > 9 || pre.iter().any(|w| bars_a_name(w)) {
         return None;
     }
     // What follows the number, to the end of its clause.
@@ -2590,7 +2583,7 @@ fn name_in_text_uncached(
     // (Lowercased on the stack: only a unit is written out.)
     let unit = post
         .first()
-        .and_then(|w| with_lower(w, |l| UNITS.contains(&l).then(|| l.to_string())));
+        .and_then(|w| with_lower(w, |l| is_unit(l).then(|| l.to_string())));
     let money = money
         || post
             .first()
@@ -2615,8 +2608,10 @@ fn name_in_text_uncached(
         .last()
         .filter(|w| with_lower(w, ends_a_copula))
         .map(|w| lower(w));
-    for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
-        if last.is_none() || !ends_with_copula(pre, last.as_deref(), cws) {
+    // (None is tried where the last word ends none.)
+    let copulas: &[&str] = if last.is_some() { COPULAS } else { &[] };
+    for (c, cws) in copulas.iter().zip(COPULA_WORDS) {
+        if !ends_with_copula(pre, last.as_deref(), cws) {
             continue;
         }
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -2784,7 +2779,7 @@ fn name_in_text_uncached(
         return None;
     }
     let (noun, rest) = noun_phrase(post)?;
-    if UNITS.contains(&noun.as_str()) && noun.len() <= 3 {
+    if noun.len() <= 3 && is_unit(&noun) {
         return None;
     }
     let total = pre.len() >= 3
@@ -2963,6 +2958,111 @@ fn is_not_in_names(w: &str) -> bool {
             | "number"
             | "going"
     )
+}
+
+/// Whether a word of a clause keeps it from naming a quantity: it holds an ASCII digit, is
+/// `=`, or is one of [`NOT_IN_NAMES`] in any case (`with_lower(w, is_not_in_names)`), read in
+/// one pass over an ASCII word's bytes (a test holds it to those tests).
+fn bars_a_name(w: &str) -> bool {
+    let b = w.as_bytes();
+    let mut upper = false;
+    for &c in b {
+        if c.is_ascii_digit() {
+            return true;
+        }
+        if c >= 0x80 {
+            return b.iter().any(u8::is_ascii_digit) || with_lower(w, is_not_in_names);
+        }
+        upper |= c.is_ascii_uppercase();
+    }
+    // (Every word of `NOT_IN_NAMES` has 2 to 10 letters, and an ASCII word lowercased keeps
+    // its length.)
+    if !(2..=10).contains(&b.len()) {
+        return b == b"=";
+    }
+    if !upper {
+        return is_not_in_names(w);
+    }
+    let mut buf = [0u8; 10];
+    let buf = &mut buf[..b.len()];
+    buf.copy_from_slice(b);
+    buf.make_ascii_lowercase();
+    std::str::from_utf8(buf).is_ok_and(is_not_in_names)
+}
+
+/// Whether lowercase `w` is one of [`UNITS`] (as `UNITS.contains`; a test holds it to the
+/// list).
+fn is_unit(w: &str) -> bool {
+    matches!(
+        w,
+        "kg" | "kilograms"
+            | "grams"
+            | "g"
+            | "pounds"
+            | "lbs"
+            | "lb"
+            | "ounces"
+            | "oz"
+            | "tons"
+            | "miles"
+            | "mile"
+            | "km"
+            | "kilometers"
+            | "meters"
+            | "m"
+            | "cm"
+            | "centimeters"
+            | "feet"
+            | "foot"
+            | "inches"
+            | "inch"
+            | "yards"
+            | "liters"
+            | "l"
+            | "ml"
+            | "milliliters"
+            | "gallons"
+            | "quarts"
+            | "cups"
+            | "hours"
+            | "hour"
+            | "minutes"
+            | "minute"
+            | "seconds"
+            | "days"
+            | "weeks"
+            | "months"
+            | "years"
+            | "degrees"
+            | "mph"
+            | "calories"
+    )
+}
+
+/// Where the last `,` `;` or `:` of `b` is (as `rposition` finds it), read eight bytes at a
+/// time from the end: a word of eight bytes holds a mark where its bytes XOR the mark hold a
+/// zero byte.
+fn last_clause_mark(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut end = b.len();
+    while end >= 8 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[end - 8..end]);
+        let v = u64::from_ne_bytes(word);
+        if zero_byte(v ^ (ONES * u64::from(b',')))
+            | zero_byte(v ^ (ONES * u64::from(b';')))
+            | zero_byte(v ^ (ONES * u64::from(b':')))
+            != 0
+        {
+            break;
+        }
+        end -= 8;
+    }
+    b[..end]
+        .iter()
+        .rposition(|&c| matches!(c, b',' | b';' | b':'))
 }
 
 /// Whether lower-case `w` is a determiner that goes with the number after it.
@@ -4608,6 +4708,37 @@ mod tests {
         vocab.extend(["", "How", "numbers", "go", "the", "is"]);
         for w in vocab {
             assert_eq!(is_not_in_names(w), NOT_IN_NAMES.contains(&w), "{w:?}");
+        }
+    }
+
+    /// [`is_unit`] is `UNITS.contains`.
+    #[test]
+    fn unit_matches_are_the_list() {
+        let mut vocab: Vec<&str> = UNITS.to_vec();
+        vocab.extend(["", "Kg", "kgs", "hourly", "the", "dollars", "mm", "k"]);
+        for w in vocab {
+            assert_eq!(is_unit(w), UNITS.contains(&w), "{w:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// [`bars_a_name`] is the tests it stands for: a digit, `=`, or a word of
+        /// [`NOT_IN_NAMES`] in any case.
+        #[test]
+        fn bars_a_name_is_its_tests(
+            w in "(how|What|WHICH|performing|Performing|number|we|So|=|[a-zA-Z0-9=é\u{212a}]{0,12})",
+        ) {
+            let want = w.bytes().any(|c| c.is_ascii_digit())
+                || w == "="
+                || with_lower(&w, is_not_in_names);
+            proptest::prop_assert_eq!(bars_a_name(&w), want, "{:?}", w);
+        }
+
+        /// [`last_clause_mark`] is the `rposition` of the marks.
+        #[test]
+        fn last_clause_mark_is_rposition(s in "[a ,;:é]{0,40}") {
+            let want = s.bytes().rposition(|b| matches!(b, b',' | b';' | b':'));
+            proptest::prop_assert_eq!(last_clause_mark(s.as_bytes()), want);
         }
     }
 
