@@ -586,12 +586,21 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 let &(s, e) = sents.iter().rev().find(|&&(s, e)| q[s..e].contains('?'))?;
                 let sent = &q[s..e];
                 // `If X, how …?` asks from its comma on (searched only after an `If`).
+                // (Both start with a comma: the first comma either follows, any case, is
+                // where the first of them is found in the sentence lowercased.)
                 let cut = || {
-                    let lower = sent.to_ascii_lowercase();
-                    [", how ", ", what "]
-                        .iter()
-                        .filter_map(|p| lower.find(p))
-                        .min()
+                    let b = sent.as_bytes();
+                    let mut from = 0;
+                    while let Some(i) = find_byte(b, from, b',') {
+                        if [&b", how "[..], b", what "].iter().any(|p| {
+                            b.get(i..i + p.len())
+                                .is_some_and(|w| w.eq_ignore_ascii_case(p))
+                        }) {
+                            return Some(i);
+                        }
+                        from = i + 1;
+                    }
+                    None
                 };
                 let asked = match sent.starts_with("If ").then(cut).flatten() {
                     Some(i) => &sent[i + 2..],
@@ -645,12 +654,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // (A word starts with a capital only where the phrase has an ASCII capital or a
             // non-ASCII byte: most phrases are passed over without splitting them.)
             || (marks.capital
-                && n.phrase.split(' ').any(|w| {
+                && space_split(&n.phrase).any(|w| {
                 // Trimming a suffix keeps the first letter (or leaves nothing), so a word
                 // that does not start with a capital is passed over before it is trimmed.
-                w.starts_with(|c: char| c.is_uppercase()) && {
-                    let w = w.trim_end_matches("'s").trim_end_matches("’s");
-                    w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
+                starts_upper(w) && {
+                    let w = trim_possessive(w);
+                    starts_upper(w) && w != "I" && !q.contains(w)
                 }
             }))
     });
@@ -1311,11 +1320,20 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     // nothing changes; the two opening words as read above, past the words an empty
     // string): no form reads a lowercase word past the sixth (`How many N N N aux`), nor one
     // past the last word.
-    let ws: Vec<&str> = word_vec(asked);
+    // (On the stack where they fit.)
+    let mut ws_buf = [""; STACK_WORDS];
+    let ws_list: Vec<&str>;
+    let ws: &[&str] = match word_array(asked, &mut ws_buf) {
+        Some(n) => &ws_buf[..n],
+        None => {
+            ws_list = word_vec(asked);
+            &ws_list
+        }
+    };
     let mut lower: [std::borrow::Cow<'_, str>; 6] = Default::default();
     lower[0] = first.into();
     lower[1] = second.into();
-    for (l, w) in lower.iter_mut().zip(&ws).skip(2) {
+    for (l, w) in lower.iter_mut().zip(ws).skip(2) {
         *l = self::lower(w);
     }
     if ws.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
@@ -3065,6 +3083,28 @@ fn last_clause_mark(b: &[u8]) -> Option<usize> {
         .rposition(|&c| matches!(c, b',' | b';' | b':'))
 }
 
+/// Whether `w` starts with an uppercase letter (`w.starts_with(char::is_uppercase)`), an
+/// ASCII first byte read as it is.
+fn starts_upper(w: &str) -> bool {
+    match w.as_bytes().first() {
+        Some(&b) if b < 0x80 => b.is_ascii_uppercase(),
+        Some(_) => w.chars().next().is_some_and(char::is_uppercase),
+        None => false,
+    }
+}
+
+/// `w` without the possessive endings at its end: what `w.trim_end_matches("'s")
+/// .trim_end_matches("’s")` gives, without a searcher for each.
+fn trim_possessive(mut w: &str) -> &str {
+    while let Some(t) = w.strip_suffix("'s") {
+        w = t;
+    }
+    while let Some(t) = w.strip_suffix("’s") {
+        w = t;
+    }
+    w
+}
+
 /// Whether lower-case `w` is a determiner that goes with the number after it.
 fn is_determiner(w: &str) -> bool {
     matches!(
@@ -4718,6 +4758,39 @@ mod tests {
         vocab.extend(["", "Kg", "kgs", "hourly", "the", "dollars", "mm", "k"]);
         for w in vocab {
             assert_eq!(is_unit(w), UNITS.contains(&w), "{w:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// [`starts_upper`] and [`trim_possessive`] are the tests they stand for.
+        #[test]
+        fn starts_upper_and_trim_possessive_are_their_tests(w in "[aAéÉ'’s]{0,8}") {
+            proptest::prop_assert_eq!(starts_upper(&w), w.starts_with(|c: char| c.is_uppercase()));
+            proptest::prop_assert_eq!(
+                trim_possessive(&w),
+                w.trim_end_matches("'s").trim_end_matches("’s")
+            );
+        }
+
+        /// The cut of an `If X, how …?` question is where the first of its forms is found in
+        /// the sentence lowercased.
+        #[test]
+        fn the_cut_of_a_question_is_the_first_form_found(s in "(If|,| how | what |HOW|What|a|é){0,10}") {
+            let lower = s.to_ascii_lowercase();
+            let want = [", how ", ", what "].iter().filter_map(|p| lower.find(p)).min();
+            let b = s.as_bytes();
+            let mut from = 0;
+            let mut got = None;
+            while let Some(i) = find_byte(b, from, b',') {
+                if [&b", how "[..], b", what "].iter().any(|p| {
+                    b.get(i..i + p.len()).is_some_and(|w| w.eq_ignore_ascii_case(p))
+                }) {
+                    got = Some(i);
+                    break;
+                }
+                from = i + 1;
+            }
+            proptest::prop_assert_eq!(got, want);
         }
     }
 
