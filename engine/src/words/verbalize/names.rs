@@ -542,7 +542,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // A bare count ("the number of people") only when nothing else in
             // the question counts the same nouns (worked out only when the name read
             // asks: most names are no bare count).
-            let bare_ok = || {
+            let mut bare_ok = || {
                 let noun: String = after(m.end)
                     .as_deref()
                     .unwrap_or_default()
@@ -564,13 +564,16 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                     }
                 }
             };
-            name_in_text(
+            // (Without the memo: an input is named again only where the question changes,
+            // and then its sentence seldom stays the same; a step is named again in every
+            // variant that changes its value, with the same sentence.)
+            name_in_text_uncached(
                 q.get(s..e)?,
                 pre_end - s,
                 m.end - s,
                 money,
                 m.value,
-                &bare_ok,
+                &mut bare_ok,
             )
         }),
         NodeKind::Step { .. } | NodeKind::Branch { .. } => node
@@ -583,12 +586,21 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
                 let &(s, e) = sents.iter().rev().find(|&&(s, e)| q[s..e].contains('?'))?;
                 let sent = &q[s..e];
                 // `If X, how …?` asks from its comma on (searched only after an `If`).
+                // (Both start with a comma: the first comma either follows, any case, is
+                // where the first of them is found in the sentence lowercased.)
                 let cut = || {
-                    let lower = sent.to_ascii_lowercase();
-                    [", how ", ", what "]
-                        .iter()
-                        .filter_map(|p| lower.find(p))
-                        .min()
+                    let b = sent.as_bytes();
+                    let mut from = 0;
+                    while let Some(i) = find_byte(b, from, b',') {
+                        if [&b", how "[..], b", what "].iter().any(|p| {
+                            b.get(i..i + p.len())
+                                .is_some_and(|w| w.eq_ignore_ascii_case(p))
+                        }) {
+                            return Some(i);
+                        }
+                        from = i + 1;
+                    }
+                    None
                 };
                 let asked = match sent.starts_with("If ").then(cut).flatten() {
                     Some(i) => &sent[i + 2..],
@@ -642,12 +654,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             // (A word starts with a capital only where the phrase has an ASCII capital or a
             // non-ASCII byte: most phrases are passed over without splitting them.)
             || (marks.capital
-                && n.phrase.split(' ').any(|w| {
+                && space_split(&n.phrase).any(|w| {
                 // Trimming a suffix keeps the first letter (or leaves nothing), so a word
                 // that does not start with a capital is passed over before it is trimmed.
-                w.starts_with(|c: char| c.is_uppercase()) && {
-                    let w = w.trim_end_matches("'s").trim_end_matches("’s");
-                    w.starts_with(|c: char| c.is_uppercase()) && w != "I" && !q.contains(w)
+                starts_upper(w) && {
+                    let w = trim_possessive(w);
+                    starts_upper(w) && w != "I" && !q.contains(w)
                 }
             }))
     });
@@ -1308,11 +1320,20 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     // nothing changes; the two opening words as read above, past the words an empty
     // string): no form reads a lowercase word past the sixth (`How many N N N aux`), nor one
     // past the last word.
-    let ws: Vec<&str> = word_vec(asked);
+    // (On the stack where they fit.)
+    let mut ws_buf = [""; STACK_WORDS];
+    let ws_list: Vec<&str>;
+    let ws: &[&str] = match word_array(asked, &mut ws_buf) {
+        Some(n) => &ws_buf[..n],
+        None => {
+            ws_list = word_vec(asked);
+            &ws_list
+        }
+    };
     let mut lower: [std::borrow::Cow<'_, str>; 6] = Default::default();
     lower[0] = first.into();
     lower[1] = second.into();
-    for (l, w) in lower.iter_mut().zip(&ws).skip(2) {
+    for (l, w) in lower.iter_mut().zip(ws).skip(2) {
         *l = self::lower(w);
     }
     if ws.len() >= 3 && lower[0] == "what" && matches!(&*lower[1], "is" | "was") {
@@ -2385,8 +2406,8 @@ impl NamedCalls {
 const NAMED_MAX: usize = 4096;
 
 std::thread_local! {
-    /// [`name_in_text`]'s memo, by a hash of the arguments: the names of every variant of an
-    /// original are cut from the same sentences around the same numbers.
+    /// [`name_in_text`]'s memo, by a hash of the arguments: the steps of every variant of an
+    /// original are named from the same sentences around the same numbers.
     static NAMED: std::cell::RefCell<(usize, rustc_hash::FxHashMap<u64, NamedCalls>)> =
         std::cell::RefCell::new((0, rustc_hash::FxHashMap::default()));
 }
@@ -2489,11 +2510,8 @@ fn name_in_text_uncached(
     let pre_raw = sentence.get(..pre_end)?;
     let post_raw = sentence.get(num_end..)?;
     // The clause: after the last `,` `;` `:` before the number.
-    // (The marks are ASCII: their bytes are searched, no char searcher.)
-    let cut = pre_raw
-        .bytes()
-        .rposition(|b| matches!(b, b',' | b';' | b':'))
-        .map_or(0, |i| i + 1);
+    // (The marks are ASCII: their bytes are searched, eight at a time, no char searcher.)
+    let cut = last_clause_mark(pre_raw.as_bytes()).map_or(0, |i| i + 1);
     // `First find the total time she practices in a week: 3 * 4 = 12 hours`.
     if pre_raw[cut..].trim().is_empty() && pre_raw.trim_end().ends_with(':') {
         let head = words_of(&pre_raw[..cut]);
@@ -2561,11 +2579,7 @@ fn name_in_text_uncached(
         }
     }
     // (The count first: it is cheaper, and the tests have no effect.)
-    if pre.len() > 9
-        || pre.iter().any(|w| {
-            w.bytes().any(|c| c.is_ascii_digit()) || *w == "=" || with_lower(w, is_not_in_names)
-        })
-    {
+    if pre.len() > 9 || pre.iter().any(|w| bars_a_name(w)) {
         return None;
     }
     // What follows the number, to the end of its clause.
@@ -2587,7 +2601,7 @@ fn name_in_text_uncached(
     // (Lowercased on the stack: only a unit is written out.)
     let unit = post
         .first()
-        .and_then(|w| with_lower(w, |l| UNITS.contains(&l).then(|| l.to_string())));
+        .and_then(|w| with_lower(w, |l| is_unit(l).then(|| l.to_string())));
     let money = money
         || post
             .first()
@@ -2612,8 +2626,10 @@ fn name_in_text_uncached(
         .last()
         .filter(|w| with_lower(w, ends_a_copula))
         .map(|w| lower(w));
-    for (c, cws) in COPULAS.iter().zip(COPULA_WORDS) {
-        if last.is_none() || !ends_with_copula(pre, last.as_deref(), cws) {
+    // (None is tried where the last word ends none.)
+    let copulas: &[&str] = if last.is_some() { COPULAS } else { &[] };
+    for (c, cws) in copulas.iter().zip(COPULA_WORDS) {
+        if !ends_with_copula(pre, last.as_deref(), cws) {
             continue;
         }
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -2781,7 +2797,7 @@ fn name_in_text_uncached(
         return None;
     }
     let (noun, rest) = noun_phrase(post)?;
-    if UNITS.contains(&noun.as_str()) && noun.len() <= 3 {
+    if noun.len() <= 3 && is_unit(&noun) {
         return None;
     }
     let total = pre.len() >= 3
@@ -2960,6 +2976,133 @@ fn is_not_in_names(w: &str) -> bool {
             | "number"
             | "going"
     )
+}
+
+/// Whether a word of a clause keeps it from naming a quantity: it holds an ASCII digit, is
+/// `=`, or is one of [`NOT_IN_NAMES`] in any case (`with_lower(w, is_not_in_names)`), read in
+/// one pass over an ASCII word's bytes (a test holds it to those tests).
+fn bars_a_name(w: &str) -> bool {
+    let b = w.as_bytes();
+    let mut upper = false;
+    for &c in b {
+        if c.is_ascii_digit() {
+            return true;
+        }
+        if c >= 0x80 {
+            return b.iter().any(u8::is_ascii_digit) || with_lower(w, is_not_in_names);
+        }
+        upper |= c.is_ascii_uppercase();
+    }
+    // (Every word of `NOT_IN_NAMES` has 2 to 10 letters, and an ASCII word lowercased keeps
+    // its length.)
+    if !(2..=10).contains(&b.len()) {
+        return b == b"=";
+    }
+    if !upper {
+        return is_not_in_names(w);
+    }
+    let mut buf = [0u8; 10];
+    let buf = &mut buf[..b.len()];
+    buf.copy_from_slice(b);
+    buf.make_ascii_lowercase();
+    std::str::from_utf8(buf).is_ok_and(is_not_in_names)
+}
+
+/// Whether lowercase `w` is one of [`UNITS`] (as `UNITS.contains`; a test holds it to the
+/// list).
+fn is_unit(w: &str) -> bool {
+    matches!(
+        w,
+        "kg" | "kilograms"
+            | "grams"
+            | "g"
+            | "pounds"
+            | "lbs"
+            | "lb"
+            | "ounces"
+            | "oz"
+            | "tons"
+            | "miles"
+            | "mile"
+            | "km"
+            | "kilometers"
+            | "meters"
+            | "m"
+            | "cm"
+            | "centimeters"
+            | "feet"
+            | "foot"
+            | "inches"
+            | "inch"
+            | "yards"
+            | "liters"
+            | "l"
+            | "ml"
+            | "milliliters"
+            | "gallons"
+            | "quarts"
+            | "cups"
+            | "hours"
+            | "hour"
+            | "minutes"
+            | "minute"
+            | "seconds"
+            | "days"
+            | "weeks"
+            | "months"
+            | "years"
+            | "degrees"
+            | "mph"
+            | "calories"
+    )
+}
+
+/// Where the last `,` `;` or `:` of `b` is (as `rposition` finds it), read eight bytes at a
+/// time from the end: a word of eight bytes holds a mark where its bytes XOR the mark hold a
+/// zero byte.
+fn last_clause_mark(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut end = b.len();
+    while end >= 8 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[end - 8..end]);
+        let v = u64::from_ne_bytes(word);
+        if zero_byte(v ^ (ONES * u64::from(b',')))
+            | zero_byte(v ^ (ONES * u64::from(b';')))
+            | zero_byte(v ^ (ONES * u64::from(b':')))
+            != 0
+        {
+            break;
+        }
+        end -= 8;
+    }
+    b[..end]
+        .iter()
+        .rposition(|&c| matches!(c, b',' | b';' | b':'))
+}
+
+/// Whether `w` starts with an uppercase letter (`w.starts_with(char::is_uppercase)`), an
+/// ASCII first byte read as it is.
+fn starts_upper(w: &str) -> bool {
+    match w.as_bytes().first() {
+        Some(&b) if b < 0x80 => b.is_ascii_uppercase(),
+        Some(_) => w.chars().next().is_some_and(char::is_uppercase),
+        None => false,
+    }
+}
+
+/// `w` without the possessive endings at its end: what `w.trim_end_matches("'s")
+/// .trim_end_matches("’s")` gives, without a searcher for each.
+fn trim_possessive(mut w: &str) -> &str {
+    while let Some(t) = w.strip_suffix("'s") {
+        w = t;
+    }
+    while let Some(t) = w.strip_suffix("’s") {
+        w = t;
+    }
+    w
 }
 
 /// Whether lower-case `w` is a determiner that goes with the number after it.
@@ -4605,6 +4748,70 @@ mod tests {
         vocab.extend(["", "How", "numbers", "go", "the", "is"]);
         for w in vocab {
             assert_eq!(is_not_in_names(w), NOT_IN_NAMES.contains(&w), "{w:?}");
+        }
+    }
+
+    /// [`is_unit`] is `UNITS.contains`.
+    #[test]
+    fn unit_matches_are_the_list() {
+        let mut vocab: Vec<&str> = UNITS.to_vec();
+        vocab.extend(["", "Kg", "kgs", "hourly", "the", "dollars", "mm", "k"]);
+        for w in vocab {
+            assert_eq!(is_unit(w), UNITS.contains(&w), "{w:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// [`starts_upper`] and [`trim_possessive`] are the tests they stand for.
+        #[test]
+        fn starts_upper_and_trim_possessive_are_their_tests(w in "[aAéÉ'’s]{0,8}") {
+            proptest::prop_assert_eq!(starts_upper(&w), w.starts_with(|c: char| c.is_uppercase()));
+            proptest::prop_assert_eq!(
+                trim_possessive(&w),
+                w.trim_end_matches("'s").trim_end_matches("’s")
+            );
+        }
+
+        /// The cut of an `If X, how …?` question is where the first of its forms is found in
+        /// the sentence lowercased.
+        #[test]
+        fn the_cut_of_a_question_is_the_first_form_found(s in "(If|,| how | what |HOW|What|a|é){0,10}") {
+            let lower = s.to_ascii_lowercase();
+            let want = [", how ", ", what "].iter().filter_map(|p| lower.find(p)).min();
+            let b = s.as_bytes();
+            let mut from = 0;
+            let mut got = None;
+            while let Some(i) = find_byte(b, from, b',') {
+                if [&b", how "[..], b", what "].iter().any(|p| {
+                    b.get(i..i + p.len()).is_some_and(|w| w.eq_ignore_ascii_case(p))
+                }) {
+                    got = Some(i);
+                    break;
+                }
+                from = i + 1;
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest::proptest! {
+        /// [`bars_a_name`] is the tests it stands for: a digit, `=`, or a word of
+        /// [`NOT_IN_NAMES`] in any case.
+        #[test]
+        fn bars_a_name_is_its_tests(
+            w in "(how|What|WHICH|performing|Performing|number|we|So|=|[a-zA-Z0-9=é\u{212a}]{0,12})",
+        ) {
+            let want = w.bytes().any(|c| c.is_ascii_digit())
+                || w == "="
+                || with_lower(&w, is_not_in_names);
+            proptest::prop_assert_eq!(bars_a_name(&w), want, "{:?}", w);
+        }
+
+        /// [`last_clause_mark`] is the `rposition` of the marks.
+        #[test]
+        fn last_clause_mark_is_rposition(s in "[a ,;:é]{0,40}") {
+            let want = s.bytes().rposition(|b| matches!(b, b',' | b';' | b':'));
+            proptest::prop_assert_eq!(last_clause_mark(s.as_bytes()), want);
         }
     }
 
