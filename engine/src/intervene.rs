@@ -512,7 +512,9 @@ fn graft_node(g: &mut Graph, t: NodeId, f: ProxyFn) -> Result<NodeId, Interventi
 }
 
 /// The name and text of the proxy `f(t)`: `t_plus` and `t +5`, built without the
-/// formatting machinery (a graft is drawn often); an error when `t` is a constant.
+/// formatting machinery (a graft is drawn often); an error when `t` is a constant. Each
+/// operation's words are constants (copied without a call), and a whole `k` below 100 is
+/// written digit by digit (any other through [`ProxyFn::push_to`]).
 fn proxy_words(g: &Graph, t: NodeId, f: ProxyFn) -> Result<(String, String), InterventionError> {
     let node = g.get(t)?;
     if matches!(node.kind, NodeKind::Constant) {
@@ -521,15 +523,47 @@ fn proxy_words(g: &Graph, t: NodeId, f: ProxyFn) -> Result<(String, String), Int
             name: node.name.clone(),
         });
     }
-    let suffix = proxy_suffix(f.op);
-    let mut name = String::with_capacity(node.name.len() + 1 + suffix.len());
-    name.push_str(&node.name);
-    name.push('_');
-    name.push_str(suffix);
-    let mut text = String::with_capacity(node.name.len() + 8);
-    text.push_str(&node.name);
-    text.push(' ');
-    f.push_to(&mut text);
+    let base = node.name.as_str();
+    let mut name = String::with_capacity(base.len() + 6);
+    name.push_str(base);
+    // Room for the space, the symbol and four digits (every `k` drawn).
+    let mut text = String::with_capacity(base.len() + 8);
+    text.push_str(base);
+    let small = match f.k.to_integer() {
+        Some(k @ 0..=99) => Some(k as u8),
+        _ => None,
+    };
+    // Each operation's words pushed in its own arm, so that each copy is of a known length.
+    match (f.op, small.is_some()) {
+        (ProxyOp::Add, true) => {
+            name.push_str("_plus");
+            text.push_str(" +");
+        }
+        (ProxyOp::Sub, true) => {
+            name.push_str("_minus");
+            text.push_str(" −");
+        }
+        (ProxyOp::Mul, true) => {
+            name.push_str("_times");
+            text.push_str(" ×");
+        }
+        (ProxyOp::Div, true) => {
+            name.push_str("_split");
+            text.push_str(" ÷");
+        }
+        (op, false) => {
+            name.push('_');
+            name.push_str(proxy_suffix(op));
+            text.push(' ');
+            f.push_to(&mut text);
+        }
+    }
+    if let Some(k) = small {
+        if k >= 10 {
+            text.push(char::from(b'0' + k / 10));
+        }
+        text.push(char::from(b'0' + k % 10));
+    }
     Ok((name, text))
 }
 
@@ -961,6 +995,27 @@ pub(crate) mod tests {
         )
         .unwrap();
         g
+    }
+
+    /// `proxy_words` writes what the formatting machinery writes: the target's name, `_`
+    /// and the operation's word; the target's name, a space and the proxy's display.
+    #[test]
+    fn proxy_words_are_the_formatted_ones() {
+        let g = eggs();
+        let t = g.find("eggs_left").unwrap();
+        let mut ks: Vec<Number> = (-12..=130)
+            .chain([999, 1000, 1001, -100, 1 << 40])
+            .map(n)
+            .collect();
+        ks.extend([Number::ratio(1, 2).unwrap(), Number::ratio(-7, 3).unwrap()]);
+        for op in ProxyOp::ALL {
+            for &k in &ks {
+                let f = ProxyFn { op, k };
+                let (name, text) = proxy_words(&g, t, f).unwrap();
+                assert_eq!(name, format!("eggs_left_{}", proxy_suffix(op)));
+                assert_eq!(text, format!("eggs_left {f}"));
+            }
+        }
     }
 
     fn branchy() -> Graph {
