@@ -195,10 +195,9 @@ fn critical_test<'a>(
     down: &'a [i64],
 ) -> impl Fn(&NodeId) -> bool + 'a {
     let depth = i64::from(levels[g.answer().index()]);
-    move |id: &NodeId| {
-        let d = down[id.index()];
-        d != i64::MIN && i64::from(levels[id.index()]) + d == depth
-    }
+    // A node the answer does not depend on (`i64::MIN` down) sums to below zero, never to
+    // the depth: one test, without a branch for it.
+    move |id: &NodeId| i64::from(levels[id.index()]) + down[id.index()] == depth
 }
 
 /// Fills `bases` with, per node of `g`, its [`crate::verbalize::names::base`] (the quantity a
