@@ -512,9 +512,7 @@ fn graft_node(g: &mut Graph, t: NodeId, f: ProxyFn) -> Result<NodeId, Interventi
 }
 
 /// The name and text of the proxy `f(t)`: `t_plus` and `t +5`, built without the
-/// formatting machinery (a graft is drawn often); an error when `t` is a constant. Each
-/// operation's words are constants (copied without a call), and a whole `k` below 100 is
-/// written digit by digit (any other through [`ProxyFn::push_to`]).
+/// formatting machinery (a graft is drawn often); an error when `t` is a constant.
 fn proxy_words(g: &Graph, t: NodeId, f: ProxyFn) -> Result<(String, String), InterventionError> {
     let node = g.get(t)?;
     if matches!(node.kind, NodeKind::Constant) {
@@ -523,47 +521,15 @@ fn proxy_words(g: &Graph, t: NodeId, f: ProxyFn) -> Result<(String, String), Int
             name: node.name.clone(),
         });
     }
-    let base = node.name.as_str();
-    let mut name = String::with_capacity(base.len() + 6);
-    name.push_str(base);
-    // Room for the space, the symbol and four digits (every `k` drawn).
-    let mut text = String::with_capacity(base.len() + 8);
-    text.push_str(base);
-    let small = match f.k.to_integer() {
-        Some(k @ 0..=99) => Some(k as u8),
-        _ => None,
-    };
-    // Each operation's words pushed in its own arm, so that each copy is of a known length.
-    match (f.op, small.is_some()) {
-        (ProxyOp::Add, true) => {
-            name.push_str("_plus");
-            text.push_str(" +");
-        }
-        (ProxyOp::Sub, true) => {
-            name.push_str("_minus");
-            text.push_str(" −");
-        }
-        (ProxyOp::Mul, true) => {
-            name.push_str("_times");
-            text.push_str(" ×");
-        }
-        (ProxyOp::Div, true) => {
-            name.push_str("_split");
-            text.push_str(" ÷");
-        }
-        (op, false) => {
-            name.push('_');
-            name.push_str(proxy_suffix(op));
-            text.push(' ');
-            f.push_to(&mut text);
-        }
-    }
-    if let Some(k) = small {
-        if k >= 10 {
-            text.push(char::from(b'0' + k / 10));
-        }
-        text.push(char::from(b'0' + k % 10));
-    }
+    let suffix = proxy_suffix(f.op);
+    let mut name = String::with_capacity(node.name.len() + 1 + suffix.len());
+    name.push_str(&node.name);
+    name.push('_');
+    name.push_str(suffix);
+    let mut text = String::with_capacity(node.name.len() + 8);
+    text.push_str(&node.name);
+    text.push(' ');
+    f.push_to(&mut text);
     Ok((name, text))
 }
 
