@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::constraints::Constraints;
-use crate::graph::{Graph, Metrics, NodeId, NodeKind};
+use crate::graph::{Graph, Metrics, NodeId, NodeKind, ProxyFn};
 use crate::intervene::{Intervention, InterventionError};
 use crate::number::Number;
 use crate::sample::{build_refused, sample_draw, Draw, DrawRoom, Drawn, SampleKind, MAX_DRAWS};
@@ -195,10 +195,9 @@ fn critical_test<'a>(
     down: &'a [i64],
 ) -> impl Fn(&NodeId) -> bool + 'a {
     let depth = i64::from(levels[g.answer().index()]);
-    move |id: &NodeId| {
-        let d = down[id.index()];
-        d != i64::MIN && i64::from(levels[id.index()]) + d == depth
-    }
+    // A node the answer does not depend on (`i64::MIN` down) sums to below zero, never to
+    // the depth: one test, without a branch for it.
+    move |id: &NodeId| i64::from(levels[id.index()]) + down[id.index()] == depth
 }
 
 /// Fills `bases` with, per node of `g`, its [`crate::verbalize::names::base`] (the quantity a
@@ -522,6 +521,9 @@ pub fn generate(
         let seed = sub_seed(cfg.seed, source_id, index);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut operations = Vec::with_capacity(cfg.rounds as usize);
+        // The grafts among `operations` (every one, as every draw is a graft), kept as plain
+        // values: each variant's list is written from them without cloning each intervention.
+        let mut grafts: Vec<(NodeId, ProxyFn)> = Vec::with_capacity(cfg.rounds as usize);
         let mut variants: Vec<Variant> = Vec::with_capacity(cfg.rounds as usize);
         let mut stopped = None;
         // The levels of the current graph: worked out once per graph, for the path of the
@@ -753,6 +755,9 @@ pub fn generate(
                 ));
                 break;
             }
+            if let Intervention::Graft { node, f } = intervention {
+                grafts.push((node, f));
+            }
             operations.push(intervention);
             chains_after_graft(&graph, next_proxy, many_proxies, stacked, added);
             // In place, a table with no entry for several proxies keeps none.
@@ -779,7 +784,14 @@ pub fn generate(
                 source_id: source_id.to_string(),
                 round,
                 seed,
-                operations: operations.clone(),
+                operations: if grafts.len() == operations.len() {
+                    grafts
+                        .iter()
+                        .map(|&(node, f)| Intervention::Graft { node, f })
+                        .collect()
+                } else {
+                    operations.clone()
+                },
                 metrics,
                 answer: graph.answer_value(),
                 graph,

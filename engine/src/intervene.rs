@@ -963,6 +963,27 @@ pub(crate) mod tests {
         g
     }
 
+    /// `proxy_words` writes what the formatting machinery writes: the target's name, `_`
+    /// and the operation's word; the target's name, a space and the proxy's display.
+    #[test]
+    fn proxy_words_are_the_formatted_ones() {
+        let g = eggs();
+        let t = g.find("eggs_left").unwrap();
+        let mut ks: Vec<Number> = (-12..=130)
+            .chain([999, 1000, 1001, -100, 1 << 40])
+            .map(n)
+            .collect();
+        ks.extend([Number::ratio(1, 2).unwrap(), Number::ratio(-7, 3).unwrap()]);
+        for op in ProxyOp::ALL {
+            for &k in &ks {
+                let f = ProxyFn { op, k };
+                let (name, text) = proxy_words(&g, t, f).unwrap();
+                assert_eq!(name, format!("eggs_left_{}", proxy_suffix(op)));
+                assert_eq!(text, format!("eggs_left {f}"));
+            }
+        }
+    }
+
     fn branchy() -> Graph {
         let mut b = GraphBuilder::new(None);
         let x = b.input("x", n(12), None);
