@@ -459,8 +459,21 @@ const WORD_BYTE: [bool; 256] = {
 };
 
 /// The first byte at or after `i` that is no [`WORD_BYTE`] (`bytes.len()` when there is
-/// none; `i` when `i` is past the end).
+/// none; `i` when `i` is past the end): eight bytes at a time ([`non_word_bytes`]), the last
+/// few one by one. (A word ends at an unforeseeable byte: one test per chunk, not per byte,
+/// leaves the branch predictor one guess a word, which it gets right. A test holds it to
+/// the byte-by-byte search.)
+#[inline]
 fn word_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let stops = non_word_bytes(u64::from_le_bytes(eight));
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
     while let Some(&b) = bytes.get(i) {
         if !WORD_BYTE[b as usize] {
             break;
@@ -468,6 +481,26 @@ fn word_end(bytes: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// Per byte of `v` (eight bytes, the first lowest), its high bit set when the byte is no
+/// [`WORD_BYTE`] (not an ASCII letter or digit, nor a byte of a non-ASCII char), every other
+/// bit clear.
+#[inline(always)]
+const fn non_word_bytes(v: u64) -> u64 {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const fn splat(b: u8) -> u64 {
+        0x0101_0101_0101_0101 * b as u64
+    }
+    // Each byte's low seven bits, `x`: `x + (0x80 - lo)` has its high bit set exactly when
+    // `x >= lo`, and `x + (0x7f - hi)` exactly when `x > hi` (no sum carries into the next
+    // byte: each is below 0x100).
+    let x = v & !HIGHS;
+    let digit = (x + splat(0x80 - b'0')) & !(x + splat(0x7f - b'9'));
+    // (`| 0x20` takes `A`..`Z` to `a`..`z`, and no other byte there.)
+    let l = x | splat(0x20);
+    let letter = (l + splat(0x80 - b'a')) & !(l + splat(0x7f - b'z'));
+    !(v | digit | letter) & HIGHS
 }
 
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
@@ -1049,6 +1082,51 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// [`super::word_end`] byte by byte: what it must find.
+    fn word_end_by_bytes(bytes: &[u8], i: usize) -> usize {
+        bytes
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|&b| !WORD_BYTE[b as usize]))
+            .map_or(bytes.len().max(i), |n| i + n)
+    }
+
+    #[test]
+    fn word_end_is_the_byte_by_byte_search() {
+        // Every byte, in every place of two chunks and a tail, from every start.
+        for b in 0..=255u8 {
+            for at in 0..19 {
+                let mut v = vec![b'x'; 19];
+                v[at] = b;
+                for from in 0..=21 {
+                    assert_eq!(
+                        super::word_end(&v, from),
+                        word_end_by_bytes(&v, from),
+                        "{b} {at} {from}"
+                    );
+                }
+            }
+        }
+        for t in SCAN_TEXTS {
+            for from in 0..=t.len() + 1 {
+                assert_eq!(
+                    super::word_end(t.as_bytes(), from),
+                    word_end_by_bytes(t.as_bytes(), from),
+                    "{t} {from}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_end_is_the_byte_by_byte_search_on_any_bytes(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            from in 0usize..44,
+        ) {
+            proptest::prop_assert_eq!(super::word_end(&bytes, from), word_end_by_bytes(&bytes, from));
         }
     }
 
