@@ -250,30 +250,25 @@ pub(crate) fn may_start_at(text: &str, i: usize) -> bool {
 fn may_start_number_word(bytes: &[u8], i: usize) -> bool {
     // A letter's index (`| 0x20` lowercases an ASCII letter), or 26: the end of the word
     // (anything but an ASCII letter).
-    let at = |j: usize| {
-        bytes
-            .get(j)
-            .map_or(26, |&b| LETTER_INDEX[b as usize] as usize)
-    };
     let Some(&x) = bytes.get(i) else {
         return false;
     };
-    // (Most first two letters start no number word: one bit per first two bytes says so, and
-    // the third is not read.)
+    // (The first three symbols are read without a test between them: whether the word may
+    // start a number is one bit, tested once. A test after each symbol would be a guess the
+    // branch predictor often gets wrong: `the`, `and`, `for` and `a` pass the first ones.)
     let y = bytes.get(i + 1).copied().unwrap_or(0);
-    let pair = (x as usize) << 8 | y as usize;
-    if (NUMBER_WORD_PAIRS[pair / 64] >> (pair % 64)) & 1 == 0 {
-        return false;
-    }
+    let z = bytes.get(i + 2).copied().unwrap_or(0);
     let (a, b) = (
         LETTER_INDEX[x as usize] as usize,
         LETTER_INDEX[y as usize] as usize,
     );
     let thirds = NUMBER_WORD_THIRDS[a * 27 + b];
-    if thirds == 0 {
-        return false;
-    }
-    let c = if b == 26 { 26 } else { at(i + 2) };
+    // (A word of one letter ends at its second symbol.)
+    let c = if b == 26 {
+        26
+    } else {
+        LETTER_INDEX[z as usize] as usize
+    };
     (thirds >> c) & 1 == 1 && may_start_number_word_past_three(bytes, i, (a * 27 + b) * 27 + c)
 }
 
@@ -285,25 +280,6 @@ const NUMBER_WORD_THIRDS: [u32; 27 * 27] = {
     while k < 27 * 27 * 27 {
         if (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1 {
             t[k / 27] |= 1 << (k % 27);
-        }
-        k += 1;
-    }
-    t
-};
-
-/// Per first two bytes `x`, `y` of a word (`y` 0 past the text's end), bit `x * 256 + y`:
-/// whether `x` is an ASCII letter and [`NUMBER_WORD_THIRDS`] has a third letter after the
-/// two (the first test of [`may_start_number_word`], without reading the letters' indices).
-const NUMBER_WORD_PAIRS: [u64; 65536 / 64] = {
-    let mut t = [0u64; 65536 / 64];
-    let mut k = 0;
-    while k < 65536 {
-        let (a, b) = (
-            LETTER_INDEX[k >> 8] as usize,
-            LETTER_INDEX[k & 255] as usize,
-        );
-        if a != 26 && NUMBER_WORD_THIRDS[a * 27 + b] != 0 {
-            t[k / 64] |= 1 << (k % 64);
         }
         k += 1;
     }
