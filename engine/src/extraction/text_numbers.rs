@@ -250,30 +250,25 @@ pub(crate) fn may_start_at(text: &str, i: usize) -> bool {
 fn may_start_number_word(bytes: &[u8], i: usize) -> bool {
     // A letter's index (`| 0x20` lowercases an ASCII letter), or 26: the end of the word
     // (anything but an ASCII letter).
-    let at = |j: usize| {
-        bytes
-            .get(j)
-            .map_or(26, |&b| LETTER_INDEX[b as usize] as usize)
-    };
     let Some(&x) = bytes.get(i) else {
         return false;
     };
-    // (Most first two letters start no number word: one bit per first two bytes says so, and
-    // the third is not read.)
+    // (The first three symbols are read without a test between them: whether the word may
+    // start a number is one bit, tested once. A test after each symbol would be a guess the
+    // branch predictor often gets wrong: `the`, `and`, `for` and `a` pass the first ones.)
     let y = bytes.get(i + 1).copied().unwrap_or(0);
-    let pair = (x as usize) << 8 | y as usize;
-    if (NUMBER_WORD_PAIRS[pair / 64] >> (pair % 64)) & 1 == 0 {
-        return false;
-    }
+    let z = bytes.get(i + 2).copied().unwrap_or(0);
     let (a, b) = (
         LETTER_INDEX[x as usize] as usize,
         LETTER_INDEX[y as usize] as usize,
     );
     let thirds = NUMBER_WORD_THIRDS[a * 27 + b];
-    if thirds == 0 {
-        return false;
-    }
-    let c = if b == 26 { 26 } else { at(i + 2) };
+    // (A word of one letter ends at its second symbol.)
+    let c = if b == 26 {
+        26
+    } else {
+        LETTER_INDEX[z as usize] as usize
+    };
     (thirds >> c) & 1 == 1 && may_start_number_word_past_three(bytes, i, (a * 27 + b) * 27 + c)
 }
 
@@ -285,25 +280,6 @@ const NUMBER_WORD_THIRDS: [u32; 27 * 27] = {
     while k < 27 * 27 * 27 {
         if (NUMBER_WORD_STARTS[k / 64] >> (k % 64)) & 1 == 1 {
             t[k / 27] |= 1 << (k % 27);
-        }
-        k += 1;
-    }
-    t
-};
-
-/// Per first two bytes `x`, `y` of a word (`y` 0 past the text's end), bit `x * 256 + y`:
-/// whether `x` is an ASCII letter and [`NUMBER_WORD_THIRDS`] has a third letter after the
-/// two (the first test of [`may_start_number_word`], without reading the letters' indices).
-const NUMBER_WORD_PAIRS: [u64; 65536 / 64] = {
-    let mut t = [0u64; 65536 / 64];
-    let mut k = 0;
-    while k < 65536 {
-        let (a, b) = (
-            LETTER_INDEX[k >> 8] as usize,
-            LETTER_INDEX[k & 255] as usize,
-        );
-        if a != 26 && NUMBER_WORD_THIRDS[a * 27 + b] != 0 {
-            t[k / 64] |= 1 << (k % 64);
         }
         k += 1;
     }
@@ -459,8 +435,21 @@ const WORD_BYTE: [bool; 256] = {
 };
 
 /// The first byte at or after `i` that is no [`WORD_BYTE`] (`bytes.len()` when there is
-/// none; `i` when `i` is past the end).
+/// none; `i` when `i` is past the end): eight bytes at a time ([`non_word_bytes`]), the last
+/// few one by one. (A word ends at an unforeseeable byte: one test per chunk, not per byte,
+/// leaves the branch predictor one guess a word, which it gets right. A test holds it to
+/// the byte-by-byte search.)
+#[inline]
 fn word_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let stops = non_word_bytes(u64::from_le_bytes(eight));
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
     while let Some(&b) = bytes.get(i) {
         if !WORD_BYTE[b as usize] {
             break;
@@ -468,6 +457,26 @@ fn word_end(bytes: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// Per byte of `v` (eight bytes, the first lowest), its high bit set when the byte is no
+/// [`WORD_BYTE`] (not an ASCII letter or digit, nor a byte of a non-ASCII char), every other
+/// bit clear.
+#[inline(always)]
+const fn non_word_bytes(v: u64) -> u64 {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const fn splat(b: u8) -> u64 {
+        0x0101_0101_0101_0101 * b as u64
+    }
+    // Each byte's low seven bits, `x`: `x + (0x80 - lo)` has its high bit set exactly when
+    // `x >= lo`, and `x + (0x7f - hi)` exactly when `x > hi` (no sum carries into the next
+    // byte: each is below 0x100).
+    let x = v & !HIGHS;
+    let digit = (x + splat(0x80 - b'0')) & !(x + splat(0x7f - b'9'));
+    // (`| 0x20` takes `A`..`Z` to `a`..`z`, and no other byte there.)
+    let l = x | splat(0x20);
+    let letter = (l + splat(0x80 - b'a')) & !(l + splat(0x7f - b'z'));
+    !(v | digit | letter) & HIGHS
 }
 
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
@@ -1049,6 +1058,51 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// [`super::word_end`] byte by byte: what it must find.
+    fn word_end_by_bytes(bytes: &[u8], i: usize) -> usize {
+        bytes
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|&b| !WORD_BYTE[b as usize]))
+            .map_or(bytes.len().max(i), |n| i + n)
+    }
+
+    #[test]
+    fn word_end_is_the_byte_by_byte_search() {
+        // Every byte, in every place of two chunks and a tail, from every start.
+        for b in 0..=255u8 {
+            for at in 0..19 {
+                let mut v = vec![b'x'; 19];
+                v[at] = b;
+                for from in 0..=21 {
+                    assert_eq!(
+                        super::word_end(&v, from),
+                        word_end_by_bytes(&v, from),
+                        "{b} {at} {from}"
+                    );
+                }
+            }
+        }
+        for t in SCAN_TEXTS {
+            for from in 0..=t.len() + 1 {
+                assert_eq!(
+                    super::word_end(t.as_bytes(), from),
+                    word_end_by_bytes(t.as_bytes(), from),
+                    "{t} {from}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_end_is_the_byte_by_byte_search_on_any_bytes(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            from in 0usize..44,
+        ) {
+            proptest::prop_assert_eq!(super::word_end(&bytes, from), word_end_by_bytes(&bytes, from));
         }
     }
 

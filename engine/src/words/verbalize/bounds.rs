@@ -53,6 +53,18 @@ fn ends_with_phrase(b: &[u8], phrases: &[&str]) -> bool {
 /// 6"), the least (`Some(false)`: "at least 3"), or neither.
 fn limit_kind(q: &str, m: &Mention) -> Option<bool> {
     let b = q.as_bytes().get(..m.start)?.trim_ascii_end();
+    // Every phrase ends in `of`, `most`, `to`, `than` or `least`: in `f`, `t`, `o` or `n`,
+    // any case (`| 0x20` takes only those letters there). Nearly every number follows another
+    // word, passed over without reading it.
+    if !matches!(b.last().map(|&c| c | 0x20), Some(b'f' | b't' | b'o' | b'n')) {
+        return None;
+    }
+    limit_kind_past_last_letter(b)
+}
+
+/// [`limit_kind`] of the number that `b` (the text before it, trailing spaces cut) is
+/// written after, read past its last letter.
+fn limit_kind_past_last_letter(b: &[u8]) -> Option<bool> {
     // Every phrase ends in one of a few words: the last word is looked at first.
     let last = b
         .iter()
@@ -231,6 +243,25 @@ mod tests {
         assert_eq!(kind("at least "), Some(false));
         assert_eq!(kind("the flat least "), None);
         assert_eq!(kind("He has "), None);
+    }
+
+    proptest::proptest! {
+        /// The test of the last letter passes over only what the words would: whatever the
+        /// text before a number, [`limit_kind`] is what reading its last word gives.
+        #[test]
+        fn the_last_letter_passes_over_no_limit(
+            before in "(a |maximum|MAX|of|Of|most|at|up|to|TO|no|more|than|least|LEAST|flat|f|t|n|F|T|N|é|,| |\\$){0,8}",
+        ) {
+            let q = format!("{before}6 people");
+            let m = Mention {
+                start: before.len(),
+                end: before.len() + 1,
+                node: None,
+                value: Number::int(6),
+            };
+            let b = q.as_bytes()[..before.len()].trim_ascii_end();
+            proptest::prop_assert_eq!(limit_kind(&q, &m), limit_kind_past_last_letter(b));
+        }
     }
 
     #[test]

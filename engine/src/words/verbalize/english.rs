@@ -59,7 +59,8 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
             }
         }
         // Inside a sentence only `.`, `?` and `!` matter: on to the next one (ASCII bytes,
-        // so never inside another char's encoding).
+        // so never inside another char's encoding). (The search stops at a `/` or `>` too,
+        // which is read as any other char, and the search goes on past it.)
         pos = next_mark(bytes, next);
     }
     if let Some(s) = start {
@@ -97,8 +98,10 @@ fn letters_before(text: &str, pos: usize) -> usize {
         .map_or(pos, |(k, _)| k)
 }
 
-/// The first `.`, `?` or `!` of `bytes` at or after `from` (`bytes.len()` when there is
-/// none): eight bytes at a time, each tested for all three marks at once.
+/// The first `.`, `?` or `!` of `bytes` at or after `from`, or `/` or `>` before it
+/// (`bytes.len()` when there is none): eight bytes at a time. (`| 0x11` takes `.` and `?`,
+/// and only `/` and `>` besides, to `?`: two tests a chunk find the five, where the three
+/// marks alone take three.)
 fn next_mark(bytes: &[u8], from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -110,9 +113,8 @@ fn next_mark(bytes: &[u8], from: usize) -> usize {
         let mut eight = [0u8; 8];
         eight.copy_from_slice(chunk);
         let x = u64::from_le_bytes(eight);
-        let hits = zeros(x ^ (ONES * b'.' as u64))
-            | zeros(x ^ (ONES * b'?' as u64))
-            | zeros(x ^ (ONES * b'!' as u64));
+        let hits =
+            zeros((x | (ONES * 0x11)) ^ (ONES * b'?' as u64)) | zeros(x ^ (ONES * b'!' as u64));
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
@@ -120,8 +122,13 @@ fn next_mark(bytes: &[u8], from: usize) -> usize {
     }
     bytes
         .get(i..)
-        .and_then(|rest| rest.iter().position(|b| matches!(b, b'.' | b'?' | b'!')))
+        .and_then(|rest| rest.iter().position(|&b| is_mark_or_stop(b)))
         .map_or(bytes.len(), |k| i + k)
+}
+
+/// Whether [`next_mark`] stops at byte `b`: `.`, `?`, `!`, `/` or `>`.
+fn is_mark_or_stop(b: u8) -> bool {
+    matches!(b, b'.' | b'?' | b'!' | b'/' | b'>')
 }
 
 /// Lowercase words (letters, digits, apostrophes) of a text.
@@ -668,17 +675,95 @@ mod tests {
         assert!(!is_plural("tons "));
     }
 
-    /// The first mark at or after `from`, byte by byte: what [`next_mark`] must find.
+    /// [`sentences`] read char by char, each tested for a mark: what skipping to the next
+    /// mark must give.
+    fn sentences_char_by_char(text: &str) -> Vec<(usize, usize)> {
+        // (Room for a problem's few sentences made at once.)
+        let mut out = Vec::with_capacity(8);
+        let mut start: Option<usize> = None;
+        // The text is walked char by char at byte positions (nothing allocated): `pos` is the
+        // current char's start.
+        // An ASCII byte is its char; anything else is decoded.
+        let bytes = text.as_bytes();
+        let char_at = |at: usize| match bytes.get(at) {
+            Some(&b) if b < 0x80 => Some(b as char),
+            Some(_) => text.get(at..).and_then(|t| t.chars().next()),
+            None => None,
+        };
+        let mut pos = 0;
+        while let Some(c) = char_at(pos) {
+            let next = pos + c.len_utf8();
+            if start.is_none() {
+                if c.is_whitespace() {
+                    pos = next;
+                    continue;
+                }
+                start = Some(pos);
+            }
+            if matches!(c, '.' | '?' | '!') {
+                // Past the closing quotes and brackets.
+                let mut j = next;
+                while let Some(d) = char_at(j).filter(|d| matches!(d, '"' | '\'' | ')' | '”' | '’'))
+                {
+                    j += d.len_utf8();
+                }
+                let at_end = char_at(j).is_none_or(char::is_whitespace);
+                // (Only a mark at the end of a sentence is looked at for an abbreviation.)
+                let abbreviation = at_end && c == '.' && {
+                    // The letters right before the period (a slice: nothing allocated).
+                    let from = letters_start(text, pos);
+                    let before = &text[from..pos];
+                    matches!(
+                        before,
+                        "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "vs" | "etc"
+                    ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
+                };
+                if at_end && !abbreviation {
+                    if let Some(s) = start.take() {
+                        out.push((s, j));
+                    }
+                    pos = j;
+                    continue;
+                }
+            }
+            // Inside a sentence only `.`, `?` and `!` matter: on to the next one (ASCII bytes,
+            // so never inside another char's encoding). (The search stops at a `/` or `>` too,
+            // which is read as any other char, and the search goes on past it.)
+            pos = next;
+        }
+        if let Some(s) = start {
+            let end = text.trim_end().len().max(s);
+            if end > s {
+                out.push((s, end));
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sentences_are_the_sentences_read_char_by_char(
+            t in "(Mr|Dr|A|a|x|Ann|etc| |  |\\.|\\?|!|/|>|\"|'|\\)|”|’|é|3|,|\n){0,30}",
+        ) {
+            proptest::prop_assert_eq!(sentences(&t), sentences_char_by_char(&t));
+        }
+    }
+
+    /// The first mark (or `/` or `>`) at or after `from`, byte by byte: what [`next_mark`]
+    /// must find.
     fn next_mark_by_bytes(bytes: &[u8], from: usize) -> usize {
         bytes
             .get(from..)
-            .and_then(|rest| rest.iter().position(|b| matches!(b, b'.' | b'?' | b'!')))
+            .and_then(|rest| {
+                rest.iter()
+                    .position(|b| matches!(b, b'.' | b'?' | b'!' | b'/' | b'>'))
+            })
             .map_or(bytes.len(), |k| from + k)
     }
 
     #[test]
     fn next_mark_is_the_first_mark() {
-        let text = "Ann has 3.5 kg! Does she? Yes… “No.” !?.. \u{2e}\u{ff}\u{80}/-,> @";
+        let text = "Ann has 3.5 kg! Does she? Yes… “No.” !?.. \u{2e}\u{ff}\u{80}/-,> @ 3/4 a>b";
         let bytes = text.as_bytes();
         for from in 0..=bytes.len() + 2 {
             assert_eq!(
@@ -706,6 +791,8 @@ mod tests {
                     proptest::strategy::Just(b'.'),
                     proptest::strategy::Just(b'?'),
                     proptest::strategy::Just(b'!'),
+                    proptest::strategy::Just(b'/'),
+                    proptest::strategy::Just(b'>'),
                     proptest::num::u8::ANY,
                 ],
                 0..40,

@@ -1963,52 +1963,60 @@ fn whole_of(g: &Graph, u: NodeId) -> Option<Number> {
 
 /// The most a quantity named `phrase` can be, when its unit bounds it ("the number of hours
 /// she sleeps a day": 24).
+///
+/// Each word between single spaces (what `split(' ')` gives, found by [`next_space_byte`]) is
+/// read as its [`word_key`] and looked up in [`UNIT_TABLE`]: what it is to a cap comes as bits, without a branch a word.
+/// (A test holds it to the word-by-word reading.)
 fn unit_cap(phrase: &str) -> Option<Number> {
-    // One pass over the words: which units the phrase writes, which spans it counts per
-    // ("a day", "per week"), and whether it says "years old".
-    let (mut hours, mut days, mut months, mut minutes, mut age, mut years_old) =
-        (false, false, false, false, false, false);
-    let (mut per_day, mut per_week, mut per_month, mut per_year, mut per_hour) =
-        (false, false, false, false, false);
-    let mut prev: Option<&[u8]> = None;
-    // (The words between single spaces read as bytes: what `split(' ')` gives, without a
-    // char searcher.)
-    for w in phrase.as_bytes().split(|&b| b == b' ') {
-        match w {
-            b"hours" => hours = true,
-            b"days" => days = true,
-            b"months" => months = true,
-            b"minutes" => minutes = true,
-            b"age" => age = true,
-            _ => {}
+    // The bits of every word (`units`), and of every word right after `a`, `an`, `per`,
+    // `each` or `every` (`spans`), and `old` right after `years`.
+    let (mut units, mut spans, mut years_old) = (0u16, 0u16, 0u16);
+    // The bits of the word before (none before the first).
+    let mut prev = 0u16;
+    let bytes = phrase.as_bytes();
+    let mut start = 0;
+    loop {
+        let end = next_space_byte(bytes, start);
+        let len = end - start;
+        // (A word's key is read from the eight bytes at its start when the phrase holds
+        // them: its own bytes are the highest `len`.)
+        let key = match bytes.get(start..start + 8) {
+            _ if len >= 8 => LONG_WORD,
+            Some(eight) => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(eight);
+                let shift = 64 - 8 * len as u32;
+                u64::from_be_bytes(b).checked_shr(shift).unwrap_or(0) | (len as u64) << 56
+            }
+            None => word_key(&bytes[start..end]),
+        };
+        let (k, bits) = UNIT_TABLE[unit_slot(key)];
+        let f = if k == key { bits } else { 0 };
+        units |= f;
+        spans |= f & 0u16.wrapping_sub((prev & CAP_ARTICLE) >> CAP_ARTICLE.trailing_zeros());
+        years_old |= f & (prev & CAP_YEARS) << 1;
+        prev = f;
+        if end == bytes.len() {
+            break;
         }
-        match prev {
-            Some(b"a" | b"an" | b"per" | b"each" | b"every") => match w {
-                b"day" => per_day = true,
-                b"week" => per_week = true,
-                b"month" => per_month = true,
-                b"year" => per_year = true,
-                b"hour" => per_hour = true,
-                _ => {}
-            },
-            Some(b"years") if w == b"old" => years_old = true,
-            _ => {}
-        }
-        prev = Some(w);
+        start = end + 1;
     }
-    let cap = if hours && per_day {
+    let has = |bits: u16, bit: u16| bits & bit != 0;
+    let hours = has(units, CAP_HOURS);
+    let days = has(units, CAP_DAYS);
+    let cap = if hours && has(spans, CAP_DAY) {
         24
-    } else if hours && per_week {
+    } else if hours && has(spans, CAP_WEEK) {
         168
-    } else if days && per_week {
+    } else if days && has(spans, CAP_WEEK) {
         7
-    } else if days && per_month {
+    } else if days && has(spans, CAP_MONTH) {
         31
-    } else if months && per_year {
+    } else if has(units, CAP_MONTHS) && has(spans, CAP_YEAR) {
         12
-    } else if minutes && per_hour {
+    } else if has(units, CAP_MINUTES) && has(spans, CAP_HOUR) {
         60
-    } else if age || years_old {
+    } else if has(units, CAP_AGE) || has(years_old, CAP_OLD) {
         // A person's age.
         100
     } else {
@@ -2016,6 +2024,106 @@ fn unit_cap(phrase: &str) -> Option<Number> {
     };
     Some(Number::int(cap))
 }
+
+/// The first space of `bytes` at or after `from` (`bytes.len()` when there is none): eight
+/// bytes at a time. (A space is where a zero byte of `x ^ spaces` is; the lowest bit the
+/// test sets marks the first.)
+fn next_space_byte(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight) ^ (ONES * u64::from(b' '));
+        let hits = x.wrapping_sub(ONES) & !x & HIGHS;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| b == b' '))
+        .map_or(bytes.len(), |k| i + k)
+}
+
+/// [`unit_cap`]'s bits of a word: the units it counts a cap in (`hours`, `days`, `months`,
+/// `minutes`, `age`), the spans it counts per after an article (`day`, `week`, `month`,
+/// `year`, `hour`), whether it is such an article (`a`, `an`, `per`, `each`, `every`), and
+/// `years` and `old` (`old` the bit above `years`).
+const CAP_HOURS: u16 = 1;
+const CAP_DAYS: u16 = 1 << 1;
+const CAP_MONTHS: u16 = 1 << 2;
+const CAP_MINUTES: u16 = 1 << 3;
+const CAP_AGE: u16 = 1 << 4;
+const CAP_DAY: u16 = 1 << 5;
+const CAP_WEEK: u16 = 1 << 6;
+const CAP_MONTH: u16 = 1 << 7;
+const CAP_YEAR: u16 = 1 << 8;
+const CAP_HOUR: u16 = 1 << 9;
+const CAP_ARTICLE: u16 = 1 << 10;
+const CAP_YEARS: u16 = 1 << 11;
+const CAP_OLD: u16 = CAP_YEARS << 1;
+
+/// The words [`unit_cap`] looks for, with their bits.
+const UNIT_WORDS: [(&[u8], u16); 17] = [
+    (b"hours", CAP_HOURS),
+    (b"days", CAP_DAYS),
+    (b"months", CAP_MONTHS),
+    (b"minutes", CAP_MINUTES),
+    (b"age", CAP_AGE),
+    (b"day", CAP_DAY),
+    (b"week", CAP_WEEK),
+    (b"month", CAP_MONTH),
+    (b"year", CAP_YEAR),
+    (b"hour", CAP_HOUR),
+    (b"a", CAP_ARTICLE),
+    (b"an", CAP_ARTICLE),
+    (b"per", CAP_ARTICLE),
+    (b"each", CAP_ARTICLE),
+    (b"every", CAP_ARTICLE),
+    (b"years", CAP_YEARS),
+    (b"old", CAP_OLD),
+];
+
+/// The slot of [`UNIT_TABLE`] a [`word_key`] is looked up in: a multiplicative hash that
+/// puts each of [`UNIT_WORDS`] in a slot of its own (the table is built so or not at all).
+const fn unit_slot(key: u64) -> usize {
+    (key.wrapping_mul(0x5790_f82e_c1d3_fcff) >> 59) as usize
+}
+
+/// [`UNIT_WORDS`] by [`unit_slot`]: each word's key and bits (an empty slot holds
+/// [`LONG_WORD`], a key that finds no bits either way).
+const UNIT_TABLE: [(u64, u16); 32] = {
+    let mut t = [(LONG_WORD, 0u16); 32];
+    let mut i = 0;
+    while i < UNIT_WORDS.len() {
+        let (w, bits) = UNIT_WORDS[i];
+        let key = word_key(w);
+        let slot = unit_slot(key);
+        assert!(t[slot].0 == LONG_WORD, "two words share a slot");
+        t[slot] = (key, bits);
+        i += 1;
+    }
+    t
+};
+
+/// A word of fewer than eight bytes as one number: its bytes, the first highest, and its
+/// length in the top byte (no two such words share a key, and none is [`LONG_WORD`]).
+const fn word_key(w: &[u8]) -> u64 {
+    let mut key = 0u64;
+    let mut i = 0;
+    while i < w.len() {
+        key = key << 8 | w[i] as u64;
+        i += 1;
+    }
+    key | (w.len() as u64) << 56
+}
+
+/// What [`unit_cap`] reads a word of eight bytes or more as: no [`word_key`], so none of the
+/// words it looks for.
+const LONG_WORD: u64 = u64::MAX;
 
 /// The most a share asked for by `question` can be ("What percentage of the girls …?": 100;
 /// "What fraction of the cake …?": 1), when the original `answer` is such a share.
@@ -3266,8 +3374,95 @@ mod tests {
     }
 
     #[test]
+    fn next_space_byte_is_the_first_space() {
+        // Every byte, in every place of two chunks and a tail, from every start.
+        for b in 0..=255u8 {
+            for at in 0..19 {
+                let mut v = vec![b'x'; 19];
+                v[at] = b;
+                v[(at * 7 + 3) % 19] = b' ';
+                for from in 0..=19 {
+                    let by_bytes = v[from..]
+                        .iter()
+                        .position(|&c| c == b' ')
+                        .map_or(v.len(), |k| from + k);
+                    assert_eq!(next_space_byte(&v, from), by_bytes, "{b} {at} {from}");
+                }
+            }
+        }
+    }
+
+    /// [`unit_cap`] as first written: the words split at single spaces and matched in turn.
+    fn unit_cap_by_words(phrase: &str) -> Option<Number> {
+        // One pass over the words: which units the phrase writes, which spans it counts per
+        // ("a day", "per week"), and whether it says "years old".
+        let (mut hours, mut days, mut months, mut minutes, mut age, mut years_old) =
+            (false, false, false, false, false, false);
+        let (mut per_day, mut per_week, mut per_month, mut per_year, mut per_hour) =
+            (false, false, false, false, false);
+        let mut prev: Option<&[u8]> = None;
+        // (The words between single spaces read as bytes: what `split(' ')` gives, without a
+        // char searcher.)
+        for w in phrase.as_bytes().split(|&b| b == b' ') {
+            match w {
+                b"hours" => hours = true,
+                b"days" => days = true,
+                b"months" => months = true,
+                b"minutes" => minutes = true,
+                b"age" => age = true,
+                _ => {}
+            }
+            match prev {
+                Some(b"a" | b"an" | b"per" | b"each" | b"every") => match w {
+                    b"day" => per_day = true,
+                    b"week" => per_week = true,
+                    b"month" => per_month = true,
+                    b"year" => per_year = true,
+                    b"hour" => per_hour = true,
+                    _ => {}
+                },
+                Some(b"years") if w == b"old" => years_old = true,
+                _ => {}
+            }
+            prev = Some(w);
+        }
+        let cap = if hours && per_day {
+            24
+        } else if hours && per_week {
+            168
+        } else if days && per_week {
+            7
+        } else if days && per_month {
+            31
+        } else if months && per_year {
+            12
+        } else if minutes && per_hour {
+            60
+        } else if age || years_old {
+            // A person's age.
+            100
+        } else {
+            return None;
+        };
+        Some(Number::int(cap))
+    }
+
+    proptest::proptest! {
+        /// The pass over the bytes reads the words as splitting them does.
+        #[test]
+        fn unit_cap_is_unit_cap_by_words(
+            p in "(a|an|per|each|every|the|hours|hour|days|day|months|month|minutes|week|year|years|old|age|Hours|agee|xhours|overlongword|\\x00hours|é| |  ){0,9}",
+        ) {
+            proptest::prop_assert_eq!(unit_cap(&p), unit_cap_by_words(&p));
+        }
+    }
+
+    #[test]
     fn unit_caps_by_phrase() {
-        let cap = |p: &str| unit_cap(p).map(|n| n.to_string());
+        let cap = |p: &str| {
+            assert_eq!(unit_cap(p), unit_cap_by_words(p), "{p}");
+            unit_cap(p).map(|n| n.to_string())
+        };
         let n = |v: i128| Some(Number::int(v).to_string());
         assert_eq!(cap("the number of hours she works a day"), n(24));
         assert_eq!(cap("the number of hours he sleeps per week"), n(168));
