@@ -1678,11 +1678,12 @@ impl Graph {
                 }
                 let node = self.node(id);
                 let cand = dn[id.index()] + i64::from(node.kind.is_operation());
+                // (Branch-free: a rise happens about as often as not, which no predictor
+                // learns.)
                 for &o in &node.operands {
-                    if cand > dn[o.index()] {
-                        dn[o.index()] = cand;
-                        rs[o.index()] = true;
-                    }
+                    let (d, r) = (&mut dn[o.index()], &mut rs[o.index()]);
+                    *r |= cand > *d;
+                    *d = (*d).max(cand);
                 }
             }
             debug_assert!(rose.iter().all(|&r| !r));

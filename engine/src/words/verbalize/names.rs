@@ -1881,9 +1881,13 @@ fn find_byte(b: &[u8], from: usize, x: u8) -> Option<usize> {
     while i + 8 <= b.len() {
         let mut word = [0u8; 8];
         word.copy_from_slice(&b[i..i + 8]);
-        let v = u64::from_ne_bytes(word) ^ (ONES * u64::from(x));
-        if v.wrapping_sub(ONES) & !v & HIGHS != 0 {
-            break;
+        let v = u64::from_le_bytes(word) ^ (ONES * u64::from(x));
+        // (The lowest bit set marks the first zero byte: a borrow only marks bytes above
+        // one. Read from the mask, with no byte-by-byte search whose length no predictor
+        // learns.)
+        let m = v.wrapping_sub(ONES) & !v & HIGHS;
+        if m != 0 {
+            return Some(i + m.trailing_zeros() as usize / 8);
         }
         i += 8;
     }
@@ -3063,18 +3067,19 @@ fn is_unit(w: &str) -> bool {
 fn last_clause_mark(b: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    // (Exact: bit 7 of each zero byte and no other, so the highest bit set is the last
+    // mark, with no byte-by-byte search for it, whose length no predictor learns.)
+    let zero_byte = |v: u64| !((((v & !HIGHS).wrapping_add(!HIGHS)) | v) | !HIGHS);
     let mut end = b.len();
     while end >= 8 {
         let mut word = [0u8; 8];
         word.copy_from_slice(&b[end - 8..end]);
-        let v = u64::from_ne_bytes(word);
-        if zero_byte(v ^ (ONES * u64::from(b',')))
+        let v = u64::from_le_bytes(word);
+        let m = zero_byte(v ^ (ONES * u64::from(b',')))
             | zero_byte(v ^ (ONES * u64::from(b';')))
-            | zero_byte(v ^ (ONES * u64::from(b':')))
-            != 0
-        {
-            break;
+            | zero_byte(v ^ (ONES * u64::from(b':')));
+        if m != 0 {
+            return Some(end - 8 + (63 - m.leading_zeros() as usize) / 8);
         }
         end -= 8;
     }
@@ -3672,17 +3677,27 @@ fn ascii_word(s: &str, mut i: usize) -> Option<(usize, usize, usize)> {
             i += 1;
         };
         let mut start = i;
-        // (Byte `i` is no space: the scan for the word's end starts after it.)
+        // (Byte `i` is no space: the scan for the word's end starts after it, eight bytes at
+        // a time while eight are left, so that a word's length, which no predictor learns,
+        // costs no mispredicted loop exit.)
         i += 1;
-        let mut last = first;
-        while i < b.len() {
-            let k = class(b[i]);
-            if k == ASCII_SPACE {
+        loop {
+            if let Some(c) = b.get(i..i + 8) {
+                let m = ascii_space_mask(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+                if m != 0 {
+                    i += (m.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            } else {
+                while i < b.len() && class(b[i]) != ASCII_SPACE {
+                    i += 1;
+                }
                 break;
             }
-            last = k;
-            i += 1;
         }
+        // (Every byte from `start` to `i` is no space.)
+        let last = class(b[i - 1]);
         let mut end = i;
         if first == ASCII_MARK {
             while start < end && class(b[start]) == ASCII_MARK {
@@ -3701,6 +3716,20 @@ fn ascii_word(s: &str, mut i: usize) -> Option<(usize, usize, usize)> {
             return Some((start, end, i));
         }
     }
+}
+
+/// Bit 7 of each byte of `w` (eight bytes read little-endian) that [`ASCII_CLASS`] makes
+/// [`ASCII_SPACE`] (its low seven bits `\t \n \x0B \x0C \r` or a space), and no other bit.
+#[inline(always)]
+fn ascii_space_mask(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    // (Each byte below 0x80, so no sum below carries into the next byte.)
+    let w = w & (ONES * 0x7F);
+    let from_tab = w.wrapping_add(ONES * (0x80 - 0x09));
+    let past_cr = w.wrapping_add(ONES * (0x80 - 0x0E));
+    let not_space = (w ^ (ONES * u64::from(b' '))).wrapping_add(ONES * 0x7F);
+    ((from_tab & !past_cr) | !not_space) & HIGH
 }
 
 impl<'a> Iterator for WordSlices<'a> {
@@ -4563,7 +4592,49 @@ mod tests {
         }
     }
 
+    /// [`ascii_space_mask`] marks the bytes [`ASCII_CLASS`] makes spaces, each byte value
+    /// tried at each place among others.
+    #[test]
+    fn ascii_space_mask_is_the_class_table() {
+        for x in 0..=255u8 {
+            for at in 0..8 {
+                for fill in [b'a', b'.', 0x7F, 0x80, 0xFF, 0x08, 0x0E, 0x1F, 0x21] {
+                    let mut w = [fill; 8];
+                    w[at] = x;
+                    let want = w.iter().enumerate().fold(0u64, |m, (k, &y)| {
+                        m | (u64::from(ASCII_CLASS[usize::from(y & 0x7F)] == ASCII_SPACE)
+                            << (8 * k + 7))
+                    });
+                    assert_eq!(ascii_space_mask(u64::from_le_bytes(w)), want, "{w:?}");
+                }
+            }
+        }
+    }
+
     proptest::proptest! {
+        /// [`last_clause_mark`] is `rposition` of a mark, with bytes one bit from a mark and
+        /// high bytes among the marks.
+        #[test]
+        fn last_clause_mark_is_rposition_among_near_marks(
+            b in proptest::collection::vec(proptest::sample::select(vec![
+                b',', b';', b':', b'-', b'+', b'a', b' ', 0x00, 0x01, 0x80, 0xAC, 0xBB, 0xFF,
+            ]), 0..40)
+        ) {
+            proptest::prop_assert_eq!(
+                last_clause_mark(&b),
+                b.iter().rposition(|&c| matches!(c, b',' | b';' | b':'))
+            );
+        }
+
+        /// [`word_slices`] (the ASCII words read eight bytes at a time) is the split words,
+        /// with words longer than eight bytes.
+        #[test]
+        fn long_ascii_word_slices_are_the_split_words(
+            s in "(a|bb|ccccccc|dddddddddddd|,|\\.|\"|!| |  |\t|\n|\x0B|\x0C|\r){0,40}"
+        ) {
+            proptest::prop_assert_eq!(word_slices(&s).collect::<Vec<_>>(), word_slices_by_split(&s));
+        }
+
         /// [`finish`], reading a phrase in one pass, is [`finish_split`], which reads it test
         /// by test.
         #[test]
