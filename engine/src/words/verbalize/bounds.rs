@@ -224,16 +224,22 @@ mod tests {
         assert!(car_changed > 0, "{car_changed} {max_changed}");
     }
 
+    /// `before` then "6 people", with the mention of its 6.
+    fn six_people_after(before: &str) -> (String, Mention) {
+        let q = format!("{before}6 people");
+        let m = Mention {
+            start: before.len(),
+            end: before.len() + 1,
+            node: None,
+            value: Number::int(6),
+        };
+        (q, m)
+    }
+
     #[test]
     fn phrases_match_whole_words_only() {
         let kind = |before: &str| {
-            let q = format!("{before}6 people");
-            let m = Mention {
-                start: before.len(),
-                end: before.len() + 1,
-                node: None,
-                value: Number::int(6),
-            };
+            let (q, m) = six_people_after(before);
             limit_kind(&q, &m)
         };
         assert_eq!(kind("can hold a maximum of "), Some(true));
@@ -252,13 +258,7 @@ mod tests {
         fn the_last_letter_passes_over_no_limit(
             before in "(a |maximum|MAX|of|Of|most|at|up|to|TO|no|more|than|least|LEAST|flat|f|t|n|F|T|N|é|,| |\\$){0,8}",
         ) {
-            let q = format!("{before}6 people");
-            let m = Mention {
-                start: before.len(),
-                end: before.len() + 1,
-                node: None,
-                value: Number::int(6),
-            };
+            let (q, m) = six_people_after(&before);
             let b = q.as_bytes()[..before.len()].trim_ascii_end();
             proptest::prop_assert_eq!(limit_kind(&q, &m), limit_kind_past_last_letter(b));
         }
