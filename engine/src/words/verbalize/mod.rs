@@ -2025,27 +2025,10 @@ fn unit_cap(phrase: &str) -> Option<Number> {
     Some(Number::int(cap))
 }
 
-/// The first space of `bytes` at or after `from` (`bytes.len()` when there is none): eight
-/// bytes at a time. (A space is where a zero byte of `x ^ spaces` is; the lowest bit the
-/// test sets marks the first.)
+/// The first space of `bytes` at or after `from` (`bytes.len()` when there is none), eight
+/// bytes at a time ([`names::find_byte`]).
 fn next_space_byte(bytes: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(eight) ^ (ONES * u64::from(b' '));
-        let hits = x.wrapping_sub(ONES) & !x & HIGHS;
-        if hits != 0 {
-            return i + (hits.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    bytes
-        .get(i..)
-        .and_then(|rest| rest.iter().position(|&b| b == b' '))
-        .map_or(bytes.len(), |k| i + k)
+    names::find_byte(bytes, from, b' ').unwrap_or(bytes.len())
 }
 
 /// [`unit_cap`]'s bits of a word: the units it counts a cap in (`hours`, `days`, `months`,

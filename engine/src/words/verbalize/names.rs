@@ -1874,7 +1874,7 @@ fn step_results_scanned(sentence: &str) -> std::rc::Rc<[StepResult]> {
 /// The first place at or after `from` where `b` holds byte `x` (as `position` finds it),
 /// read eight bytes at a time: a word of eight bytes holds `x` where its bytes XOR `x` hold a
 /// zero byte.
-fn find_byte(b: &[u8], from: usize, x: u8) -> Option<usize> {
+pub(super) fn find_byte(b: &[u8], from: usize, x: u8) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     let mut i = from;
