@@ -1,7 +1,10 @@
 //! The loops of the `curriculum` and `words` benchmarks without criterion, for instruction
 //! counts (`valgrind --tool=callgrind`): `cargo run --release -p engine --example speed_loops
 //! -- curriculum|words [ITERATIONS]`. A warm iteration's cost is the difference of a 3- and a
-//! 1-iteration run, halved. Reads the data files the benchmarks read.
+//! 1-iteration run, halved. Reads the data files the benchmarks read. `rows N` times each
+//! curriculum program alone, N times in a row (memos emptied each time), and lists the
+//! slowest: a program run over and over finds its code and branches warm, so the sum is well
+//! under the benchmark's iteration, which goes from program to program.
 
 use engine::curriculum::{generate, CurriculumConfig};
 use engine::Graph;
@@ -87,6 +90,46 @@ fn main() {
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let cfg = config();
     let rows = if which == "words" { train() } else { hard() };
+    if which == "rows" {
+        // (microseconds a run, nodes, id, variants a run)
+        let mut per: Vec<(f64, usize, String, usize)> = rows
+            .iter()
+            .map(|(id, g)| {
+                let start = std::time::Instant::now();
+                let mut v = 0;
+                for _ in 0..n {
+                    engine::clear_memos();
+                    for c in generate(black_box(g), id, &cfg).expect("valid") {
+                        v += c.variants.len();
+                    }
+                }
+                (
+                    start.elapsed().as_secs_f64() * 1e6 / n as f64,
+                    g.len(),
+                    id.clone(),
+                    v / n,
+                )
+            })
+            .collect();
+        let total: f64 = per.iter().map(|p| p.0).sum();
+        per.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut cum = 0.0;
+        for (i, p) in per.iter().enumerate() {
+            cum += p.0;
+            if i < 40 || i % 50 == 0 {
+                eprintln!(
+                    "{i:4} {:8.1} us  nodes {:3} variants {} {}  cum {:.1}%",
+                    p.0,
+                    p.1,
+                    p.3,
+                    p.2,
+                    cum * 100.0 / total
+                );
+            }
+        }
+        eprintln!("total {total:.0} us");
+        return;
+    }
     let start = std::time::Instant::now();
     let mut total = 0usize;
     for _ in 0..n {
