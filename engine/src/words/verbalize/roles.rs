@@ -4,6 +4,7 @@
 
 use crate::expr::{BinOp, Expr};
 use crate::graph::{Graph, NodeId, NodeKind};
+use crate::Number;
 
 /// What a number of the question measures, as far as a product of two of them can tell: a
 /// product of two times ("3 hours" × "2 hrs") or of two amounts of money means nothing, so one
@@ -49,14 +50,46 @@ fn measure(q: &str, original: &Graph, id: NodeId) -> Option<Measure> {
 /// multiplied by itself (`3 * 3` for "3 tables with 3 legs each" where the question writes the
 /// 3 once), one factor of a product of two times or two amounts of money (`2 * 3` for "2 more
 /// hours in each of the places", the 3 read from "3 hours"), or one that two steps' sentences
-/// write as different things ([`reread_as_other_things`]). (Asked of one node at a time: the
-/// curriculum asks only of the inputs every cheaper test lets through.)
+/// write as different things ([`reread_as_other_things`]), or a divisor where the question
+/// writes one over it as a fraction ([`divides_for_a_fraction`]). (Asked of one node at a
+/// time: the curriculum asks only of the inputs every cheaper test lets through.)
 pub(super) fn two_roles(original: &Graph, x: NodeId) -> bool {
     if !matches!(original.node(x).kind, NodeKind::Input { .. }) {
         return false;
     }
     let q = original.question().unwrap_or("");
-    multiplied_in_two_roles(original, q, x) || reread_as_other_things(original, q, x)
+    multiplied_in_two_roles(original, q, x)
+        || reread_as_other_things(original, q, x)
+        || divides_for_a_fraction(original, q, x)
+}
+
+/// Whether a step divides by input `x` while the question writes one over its value as a
+/// fraction ("then another 1/3 times more hours" and `9/3`, the 3 read from "3 hours"): the
+/// step may divide by the fraction's denominator, which the solution reads from the input of
+/// the same number, so a change to the input would change the fraction too.
+fn divides_for_a_fraction(original: &Graph, q: &str, x: NodeId) -> bool {
+    let v = original.value(x);
+    if !v.is_integer() || v <= Number::int(1) {
+        return false;
+    }
+    let divides = original.ids().any(|id| {
+        let node = original.node(id);
+        let NodeKind::Step { expr } = &node.kind else {
+            return false;
+        };
+        node.operands.contains(&x)
+            && expr.binary_ops().any(|(op, _, b)| {
+                op == BinOp::Div
+                    && matches!(b, Expr::Arg(j) if node.operands.get(*j as usize) == Some(&x))
+            })
+    });
+    // (The question is read for its numbers only when a step divides by the input.)
+    divides
+        && Number::int(1).div(v).is_ok_and(|inverse| {
+            crate::extraction::text_numbers::find_numbers(q)
+                .iter()
+                .any(|m| m.means(inverse))
+        })
 }
 
 /// Whether a step multiplies input `x` by itself, or by another input of the same time or
@@ -328,6 +361,28 @@ mod tests {
         let g = graph(
             "Tom has 6 red apples and 4 pears. How many fruits does he have?",
             "He has 6 apples and 4 pears, so 6 + 4 = <<6+4=10>>10 fruits.\n#### 10",
+        );
+        assert!(marks(&g).iter().all(|&m| !m), "{g:?}");
+    }
+
+    #[test]
+    fn a_divisor_the_question_writes_as_a_fraction_is_marked() {
+        // The 3 of `9/3` is the "1/3" of James's sentence, but the extraction reads it from
+        // "3 hours": a change to John's 3 hours would change James's third too.
+        let g = graph(
+            "John and James decided to have a dance-off.  John danced for 3 hours and then another 5 hours after taking a 1-hour break.  James danced the whole time John was dancing and resting, and then another 1/3 times more hours.  How long was their combined dancing time without including  John's break time?",
+            "John dances 3+5=<<3+5=8>>8 hours\nJohn's total time is 3+5+1=<<3+5+1=9>>9 hours\nJames dances 9/3=<<9/3=3>>3 hours longer than that\nSo James dances 9+3=<<9+3=12>>12 hours\nSo the total dancing time is 8+12=<<8+12=20>>20 hours\n#### 20",
+        );
+        let marked = marks(&g);
+        assert!(marked[input_named(&g, 3).index()], "{g:?}");
+        assert!(!marked[input_named(&g, 5).index()]);
+    }
+
+    #[test]
+    fn a_divisor_without_a_fraction_is_not_marked() {
+        let g = graph(
+            "Ann shares 12 apples among her 3 friends. How many apples does each friend get?",
+            "Each gets 12/3 = <<12/3=4>>4 apples.\n#### 4",
         );
         assert!(marks(&g).iter().all(|&m| !m), "{g:?}");
     }
