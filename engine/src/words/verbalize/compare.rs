@@ -1000,7 +1000,7 @@ pub(super) struct CastParts {
     parsed: std::cell::RefCell<Kept<ParsedQuestion>>,
     /// The [`Forms`] of the last few questions (and whether as money), as [`Cast::forms`]
     /// keeps them.
-    forms: std::cell::RefCell<Kept<(Box<str>, bool, Forms)>>,
+    forms: std::cell::RefCell<Kept<(Question, bool, Forms)>>,
 }
 
 /// The last [`SPLITS_KEPT`] values a [`CastParts`] keeps of one kind, in slots reused in
@@ -1036,17 +1036,50 @@ impl<T> Kept<T> {
 }
 
 /// A question [`Cast::parsed`] read, whether it was read as money, and what [`parse`] gave.
-type ParsedQuestion = (Box<str>, bool, Option<std::rc::Rc<Asked>>);
+type ParsedQuestion = (Question, bool, Option<std::rc::Rc<Asked>>);
+
+/// A question a [`CastParts`] keeps what is read of: where it lies in the text cast when the
+/// text holds it there (nearly always: nothing is copied), else a copy of it.
+enum Question {
+    /// Its bytes in the text.
+    InText(usize, usize),
+    /// A copy (of a question the text does not hold in place).
+    Copied(Box<str>),
+}
+
+impl Question {
+    /// The key of `question`, asked about `text`: its place when it is a slice of `text`.
+    fn of(text: &str, question: &str) -> Question {
+        let (t, q) = (text.as_ptr() as usize, question.as_ptr() as usize);
+        if let Some(start) = q.checked_sub(t) {
+            let end = start + question.len();
+            if text.get(start..end) == Some(question) {
+                return Question::InText(start, end);
+            }
+        }
+        Question::Copied(question.into())
+    }
+
+    /// Whether this is `question` (asked about `text`, the text it was made with): the same
+    /// words, wherever they are.
+    fn is(&self, text: &str, question: &str) -> bool {
+        match self {
+            Question::InText(s, e) => text.get(*s..*e) == Some(question),
+            Question::Copied(q) => **q == *question,
+        }
+    }
+}
 
 /// A question's words ([`word_slices`]) and the same words lowercased ([`lower`] of each),
-/// read into a few buffers (nothing is allocated a word).
+/// read into one buffer (nothing is allocated a word).
 struct Words {
-    /// The text split.
-    text: Box<str>,
+    /// The text split, then the lowercase of each word that is not lowercase already, one
+    /// after the other (for an ASCII text: the whole text lowercased).
+    buf: String,
+    /// How long the text split is (its bytes open `buf`).
+    text_len: usize,
     /// Per word, where it and its lowercase are.
     at: Vec<WordAt>,
-    /// The lowercase of each word that is not lowercase already, one after the other.
-    lowered: String,
 }
 
 /// Where [`Words`] keeps a word.
@@ -1054,37 +1087,39 @@ struct Words {
 struct WordAt {
     /// The word's bytes in the text.
     word: (usize, usize),
-    /// Its lowercase's bytes: in the text when the word is lowercase already, else in
-    /// `lowered`.
+    /// Its lowercase's bytes in the buffer: in the text when the word is lowercase already,
+    /// else after it.
     low: (usize, usize),
-    /// Whether the lowercase is the word itself (in the text).
-    low_in_text: bool,
 }
 
 impl Words {
     /// The words of `text`.
     fn of(text: &str) -> Words {
         let mut at = Vec::with_capacity(16);
+        let n = text.len();
         if text.is_ascii() {
             // Every word's lowercase is its ASCII lowercase (what `lower` gives): the text is
-            // lowercased once, each word's at the same bytes.
+            // lowercased once, right after it, each word's at the same bytes past it.
+            let mut buf = String::with_capacity(2 * n);
+            buf.push_str(text);
+            buf.push_str(text);
+            buf[n..].make_ascii_lowercase();
             for w in word_slices(text) {
                 // A word slice lies inside `text`.
                 let start = w.as_ptr() as usize - text.as_ptr() as usize;
                 let word = (start, start + w.len());
                 at.push(WordAt {
                     word,
-                    low: word,
-                    low_in_text: false,
+                    low: (n + word.0, n + word.1),
                 });
             }
             return Words {
-                text: text.into(),
+                buf,
+                text_len: n,
                 at,
-                lowered: text.to_ascii_lowercase(),
             };
         }
-        let mut lowered = String::new();
+        let mut buf = String::from(text);
         for w in word_slices(text) {
             // A word slice lies inside `text`.
             let start = w.as_ptr() as usize - text.as_ptr() as usize;
@@ -1093,44 +1128,39 @@ impl Words {
                 // Its lowercase is its ASCII lowercase (what `lower` gives), written straight
                 // into the buffer when it differs.
                 if w.bytes().any(|b| b.is_ascii_uppercase()) {
-                    let from = lowered.len();
-                    lowered.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+                    let from = buf.len();
+                    buf.extend(w.chars().map(|c| c.to_ascii_lowercase()));
                     at.push(WordAt {
                         word,
-                        low: (from, lowered.len()),
-                        low_in_text: false,
+                        low: (from, buf.len()),
                     });
                 } else {
-                    at.push(WordAt {
-                        word,
-                        low: word,
-                        low_in_text: true,
-                    });
+                    at.push(WordAt { word, low: word });
                 }
                 continue;
             }
             match lower(w) {
-                std::borrow::Cow::Borrowed(_) => at.push(WordAt {
-                    word,
-                    low: word,
-                    low_in_text: true,
-                }),
+                std::borrow::Cow::Borrowed(_) => at.push(WordAt { word, low: word }),
                 std::borrow::Cow::Owned(l) => {
-                    let from = lowered.len();
-                    lowered.push_str(&l);
+                    let from = buf.len();
+                    buf.push_str(&l);
                     at.push(WordAt {
                         word,
-                        low: (from, lowered.len()),
-                        low_in_text: false,
+                        low: (from, buf.len()),
                     });
                 }
             }
         }
         Words {
-            text: text.into(),
+            buf,
+            text_len: n,
             at,
-            lowered,
         }
+    }
+
+    /// The text split.
+    fn text(&self) -> &str {
+        &self.buf[..self.text_len]
     }
 
     /// How many words there are.
@@ -1141,18 +1171,13 @@ impl Words {
     /// Word `i` as written.
     fn word(&self, i: usize) -> &str {
         let (s, e) = self.at[i].word;
-        &self.text[s..e]
+        &self.buf[s..e]
     }
 
     /// Word `i` lowercased.
     fn low(&self, i: usize) -> &str {
-        let a = &self.at[i];
-        let (s, e) = a.low;
-        if a.low_in_text {
-            &self.text[s..e]
-        } else {
-            &self.lowered[s..e]
-        }
+        let (s, e) = self.at[i].low;
+        &self.buf[s..e]
     }
 
     /// Word `i` lowercased, if there are as many words.
@@ -1189,7 +1214,7 @@ impl<'t> Cast<'t> {
     /// comparisons read them (every draw of a curriculum asks about the same question).
     fn words(&self, asked: &str) -> std::rc::Rc<Words> {
         let mut kept = self.parts.splits.borrow_mut();
-        if let Some(w) = kept.find(|w| *w.text == *asked) {
+        if let Some(w) = kept.find(|w| w.text() == asked) {
             return std::rc::Rc::clone(w);
         }
         let w = std::rc::Rc::new(Words::of(asked));
@@ -1205,16 +1230,17 @@ impl<'t> Cast<'t> {
             .parts
             .parsed
             .borrow()
-            .find(|(q, m, _)| *m == money && **q == *question)
+            .find(|(q, m, _)| *m == money && q.is(self.text, question))
         {
             return a.clone();
         }
         // (`parse` reads the words through `words`, which borrows `splits`, not `parsed`.)
         let asked = parse(self, question, money).map(std::rc::Rc::new);
-        self.parts
-            .parsed
-            .borrow_mut()
-            .keep((question.into(), money, asked.clone()));
+        self.parts.parsed.borrow_mut().keep((
+            Question::of(self.text, question),
+            money,
+            asked.clone(),
+        ));
         asked
     }
 
@@ -1225,7 +1251,7 @@ impl<'t> Cast<'t> {
             .parts
             .forms
             .borrow()
-            .find(|(q, m, _)| *m == money && **q == *question)
+            .find(|(q, m, _)| *m == money && q.is(self.text, question))
         {
             return f;
         }
@@ -1234,7 +1260,7 @@ impl<'t> Cast<'t> {
         self.parts
             .forms
             .borrow_mut()
-            .keep((question.into(), money, f));
+            .keep((Question::of(self.text, question), money, f));
         f
     }
 
@@ -1996,6 +2022,30 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_question_is_its_words_wherever_they_are() {
+        let text = "Ann has 3 cats. How many cats does Ann have? How many cats does Ann have?";
+        let (first, second) = (&text[16..44], &text[45..]);
+        assert_eq!(first, second);
+        let copy = String::from(first);
+        let key = super::Question::of(text, first);
+        assert!(matches!(key, super::Question::InText(16, 44)));
+        assert!(key.is(text, first) && key.is(text, second) && key.is(text, &copy));
+        assert!(!key.is(text, &text[16..43]) && !key.is(text, "How many dogs does Ann have?"));
+        // A question the text does not hold in place is copied.
+        let key = super::Question::of(text, &copy);
+        assert!(matches!(&key, super::Question::Copied(q) if **q == *first));
+        assert!(key.is(text, first) && !key.is(text, "How many?"));
+        assert!(matches!(
+            super::Question::of(&text[..15], first),
+            super::Question::Copied(_)
+        ));
+        assert!(matches!(
+            super::Question::of(text, &text[5..5]),
+            super::Question::InText(5, 5)
+        ));
+    }
+
+    #[test]
     fn kept_values_are_the_last_few_kept() {
         let mut kept = super::Kept::default();
         for i in 0..10 {
@@ -2140,6 +2190,7 @@ mod tests {
             "lowercase only words here",
         ] {
             let w = super::Words::of(q);
+            assert_eq!(w.text(), q);
             let slices: Vec<&str> = super::word_slices(q).collect();
             assert_eq!(w.len(), slices.len(), "{q}");
             for (i, s) in slices.iter().enumerate() {

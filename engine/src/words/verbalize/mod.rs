@@ -523,9 +523,26 @@ impl Sayable {
         // relation, which still reads as true.
         // What follows from such a quantity by one more step ("Maurice's age now" from his
         // age in five years) is worked out backwards too.
-        let mut backwards = vec![false; original.len()];
+        // A step worked out from knowledge alone ("Each emu has 1+2=3 heads and legs") is a
+        // fact of the world, not an amount a story changes: `known`, flagged in the same pass.
+        // (Both flags are kept on the stack for a small graph: nothing allocated.)
+        let mut flags_room = [false; 2 * SMALL_GRAPH];
+        let mut flags_vec;
+        let (backwards, known) = if 2 * n <= flags_room.len() {
+            flags_room[..2 * n].split_at_mut(n)
+        } else {
+            flags_vec = vec![false; 2 * n];
+            flags_vec.split_at_mut(n)
+        };
         for &id in original.order() {
             let node = original.node(id);
+            known[id.index()] = match node.kind {
+                NodeKind::Constant => true,
+                NodeKind::Step { .. } | NodeKind::Branch { .. } => {
+                    !node.operands.is_empty() && node.operands.iter().all(|o| known[o.index()])
+                }
+                _ => false,
+            };
             let NodeKind::Step {
                 expr: crate::Expr::Bin(op, a, b),
             } = &node.kind
@@ -597,19 +614,6 @@ impl Sayable {
                     .and_then(noun_after)
                     .is_some_and(|noun| remainders.contains(&noun))
         };
-        // A step worked out from knowledge alone ("Each emu has 1+2=3 heads and legs") is a
-        // fact of the world, not an amount a story changes.
-        let mut known = vec![false; original.len()];
-        for &id in original.order() {
-            let node = original.node(id);
-            known[id.index()] = match node.kind {
-                NodeKind::Constant => true,
-                NodeKind::Step { .. } | NodeKind::Branch { .. } => {
-                    !node.operands.is_empty() && node.operands.iter().all(|o| known[o.index()])
-                }
-                _ => false,
-            };
-        }
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
         // changes.
         let year = |id: NodeId| {
