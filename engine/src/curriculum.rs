@@ -785,10 +785,11 @@ pub fn generate(
                 round,
                 seed,
                 operations: if grafts.len() == operations.len() {
-                    grafts
-                        .iter()
-                        .map(|&(node, f)| Intervention::Graft { node, f })
-                        .collect()
+                    let mut ops = Vec::with_capacity(grafts.len());
+                    for &(node, f) in grafts.iter() {
+                        ops.push(Intervention::Graft { node, f });
+                    }
+                    ops
                 } else {
                     operations.clone()
                 },

@@ -100,7 +100,15 @@ impl ProxyFn {
     /// Appends what [`ProxyFn`]'s `Display` writes (`+5`, `×3`) to `out`; a whole `k` that
     /// fits 64 bits is written digit by digit, without the formatting machinery.
     pub(crate) fn push_to(&self, out: &mut String) {
-        out.push_str(self.op.symbol());
+        // Each symbol pushed as a literal (a copy of known length, not a call to copy one of
+        // any length).
+        match self.op {
+            ProxyOp::Add => out.push('+'),
+            ProxyOp::Sub => out.push('−'),
+            ProxyOp::Mul => out.push('×'),
+            ProxyOp::Div => out.push('÷'),
+        }
+        debug_assert!(out.ends_with(self.op.symbol()));
         match self.k.to_integer().and_then(|k| i64::try_from(k).ok()) {
             Some(k) => {
                 if k < 0 {
@@ -378,8 +386,6 @@ pub struct Graph {
     values: Vec<Number>,
     /// Evaluation order: every node after its operands.
     order: Vec<NodeId>,
-    /// Position of each node in `order`.
-    pos: Vec<u32>,
     answer: NodeId,
     question: Option<Arc<str>>,
     /// The loop-carrying program this graph was unrolled from, when it has structural inputs.
@@ -482,7 +488,6 @@ impl Clone for Graph {
             nodes,
             values: with_room(&self.values),
             order: with_room(&self.order),
-            pos: with_room(&self.pos),
             answer: self.answer,
             question: self.question.clone(),
             source: self.source.clone(),
@@ -823,7 +828,6 @@ impl GraphBuilder {
             nodes: self.nodes,
             values: self.values,
             order: (0..n as u32).map(NodeId).collect(),
-            pos: (0..n as u32).collect(),
             answer,
             question: self.question.map(Arc::from),
             source: None,
@@ -981,7 +985,6 @@ impl Graph {
             nodes: nodes.into_iter().map(Arc::new).collect(),
             values,
             order,
-            pos,
             answer,
             question: question.map(Arc::from),
             source: None,
@@ -1051,10 +1054,17 @@ impl Graph {
         &self.order
     }
 
+    /// The position of `id` in evaluation order (`None` for an id from outside): a scan, as
+    /// a graph keeps no table of positions (which every copy would build anew, one more
+    /// vector to allocate and to move, for the few positions a copy is asked).
+    pub(crate) fn position(&self, id: NodeId) -> Option<usize> {
+        self.order.iter().position(|&o| o == id)
+    }
+
     /// The nodes after `id` in evaluation order (all of them for an id from outside).
     pub(crate) fn order_after(&self, id: NodeId) -> &[NodeId] {
-        let from = self.pos.get(id.index()).map_or(0, |&p| p as usize + 1);
-        &self.order[from.min(self.order.len())..]
+        let from = self.position(id).map_or(0, |p| p + 1);
+        &self.order[from..]
     }
 
     /// The answer node.
@@ -1131,7 +1141,7 @@ impl Graph {
         for r in roots {
             if let Some(slot) = root.get_mut(r.index()) {
                 *slot = true;
-                first = first.min(self.pos[r.index()] as usize);
+                first = first.min(self.position(*r).unwrap_or(self.order.len()));
             }
         }
         let mut mark = root.clone();
@@ -1162,7 +1172,7 @@ impl Graph {
             mark.resize(self.len(), false);
         }
         mark[root.index()] = true;
-        let start = self.pos[root.index()] as usize + 1;
+        let start = self.position(root).map_or(self.order.len(), |p| p + 1);
         for &id in &self.order[start..] {
             if self.node(id).operands.iter().any(|o| mark[o.index()]) {
                 mark[id.index()] = true;
@@ -1301,12 +1311,12 @@ impl Graph {
     ) -> Result<NodeId, GraphError> {
         let id = NodeId(self.len() as u32);
         let at = match after {
-            Some(a) => self.get(a).map(|_| self.pos[a.index()] as usize + 1)?,
+            Some(a) => self.get(a).map(|_| self.position(a).map_or(0, |p| p + 1))?,
             None => self.order.len(),
         };
         for &o in &node.operands {
             self.get(o)?;
-            if self.pos[o.index()] as usize >= at {
+            if self.position(o).is_none_or(|p| p >= at) {
                 return Err(GraphError::BadOrder {
                     node: id,
                     operand: o,
@@ -1330,7 +1340,8 @@ impl Graph {
     /// operands and the kind holds by construction, so only the node limit and the name are
     /// checked (the name is in normal form when `t`'s is, as every name is in most graphs).
     /// The copy is built in one pass at its final size: no clone to shift or to copy on
-    /// write afterwards.
+    /// write afterwards. The cascade's `changes` (the values below the proxy that move) are
+    /// written into the copy's values as they are made.
     pub(crate) fn with_proxy(
         &self,
         mut name: String,
@@ -1338,10 +1349,11 @@ impl Graph {
         text: String,
         value: Number,
         t: NodeId,
+        changes: &[ValueChange],
     ) -> Result<(Graph, NodeId), GraphError> {
         let n = self.len();
         let id = NodeId(n as u32);
-        let at = self.get(t).map(|_| self.pos[t.index()] as usize + 1)?;
+        let at = self.get(t).map(|_| self.position(t).map_or(0, |p| p + 1))?;
         if n >= MAX_NODES {
             return Err(LimitError::new(Limit::Nodes, n + 1).into());
         }
@@ -1397,19 +1409,17 @@ impl Graph {
         let mut values = Vec::with_capacity(n + CLONE_ROOM);
         values.extend_from_slice(&self.values);
         values.push(value);
+        for c in changes {
+            values[c.node.index()] = c.new;
+        }
         let mut order = Vec::with_capacity(n + CLONE_ROOM);
         order.extend_from_slice(&self.order[..at]);
         order.push(id);
         order.extend_from_slice(&self.order[at..]);
-        let mut pos = Vec::with_capacity(n + CLONE_ROOM);
-        let at32 = at as u32;
-        pos.extend(self.pos.iter().map(|&p| p + u32::from(p >= at32)));
-        pos.push(at32);
         let g = Graph {
             nodes,
             values,
             order,
-            pos,
             answer: if self.answer == t { id } else { self.answer },
             question: self.question.clone(),
             source: self.source.clone(),
@@ -1455,10 +1465,6 @@ impl Graph {
         self.readers.take();
         self.values.push(value);
         self.order.insert(at, id);
-        self.pos.push(0);
-        for (i, n) in self.order.iter().enumerate().skip(at) {
-            self.pos[n.index()] = i as u32;
-        }
     }
 
     /// The value of `node`, about to be added as `id`, from its operands' values.
@@ -1620,6 +1626,14 @@ impl Graph {
             self.levels_into(level);
             return self.metrics_down_and_levels(level, down, per_level);
         }
+        // The positions of `t` and of the proxy in evaluation order (the proxy nearly always
+        // right after `t`, where a graft puts it: one scan for both).
+        let at_t = self.position(t).unwrap_or(0);
+        let at_p = if self.order.get(at_t + 1) == Some(&added) {
+            at_t + 1
+        } else {
+            self.position(added).unwrap_or(0)
+        };
         // Relevant before and after: every old node as before, the proxy as its operand.
         let relevant_p = down[t.index()] != i64::MIN;
         level.push(0);
@@ -1634,7 +1648,7 @@ impl Graph {
             down.as_slice(),
             per_level.as_mut_slice(),
         );
-        for &id in &self.order[self.pos[i] as usize..] {
+        for &id in &self.order[at_p..] {
             let node = self.node(id);
             let below = node
                 .operands
@@ -1672,7 +1686,7 @@ impl Graph {
             }
             rose[t.index()] = true;
             let (dn, rs) = (down.as_mut_slice(), rose.as_mut_slice());
-            for &id in self.order[..self.pos[t.index()] as usize + 1].iter().rev() {
+            for &id in self.order[..at_t + 1].iter().rev() {
                 if !std::mem::take(&mut rs[id.index()]) {
                     continue;
                 }

@@ -464,11 +464,8 @@ fn grafted(
     changes: &[ValueChange],
 ) -> Result<(Graph, NodeId), InterventionError> {
     let (name, text) = proxy_words(g, t, f)?;
-    let (mut h, p) = g.with_proxy(name, f, text, value, t)?;
-    for c in changes {
-        h.set_raw_value(c.node, c.new);
-    }
-    Ok((h, p))
+    // The cascade's values are written as the copy's values are made.
+    Ok(g.with_proxy(name, f, text, value, t, changes)?)
 }
 
 /// Inserts the proxy `f(t)` right after `t` and makes every reader of `t` (and the answer,
