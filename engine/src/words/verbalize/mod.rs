@@ -651,7 +651,7 @@ impl Sayable {
                     // An input a product also reads for something else ("2 more hours in each
                     // of the places" as `2 * 3`, the 3 read from "3 hours"): a change to it
                     // changes both. (The dearest test, last.)
-                    && !roles::two_roles(original, id)
+                    && !roles::two_roles(original, id, ctx.reading.found.all())
             })
             .collect();
         let (qs, qe) = ctx.reading.question();

@@ -3,6 +3,7 @@
 //! can only tell a change to the one the question writes.
 
 use crate::expr::{BinOp, Expr};
+use crate::extraction::text_numbers::Mention;
 use crate::graph::{Graph, NodeId, NodeKind};
 use crate::Number;
 
@@ -53,42 +54,43 @@ fn measure(q: &str, original: &Graph, id: NodeId) -> Option<Measure> {
 /// write as different things ([`reread_as_other_things`]), or a divisor where the question
 /// writes one over it as a fraction ([`divides_for_a_fraction`]). (Asked of one node at a
 /// time: the curriculum asks only of the inputs every cheaper test lets through.)
-pub(super) fn two_roles(original: &Graph, x: NodeId) -> bool {
+/// `found` holds the numbers of the question, as [`find_numbers`] reads them.
+///
+/// [`find_numbers`]: crate::extraction::text_numbers::find_numbers
+pub(super) fn two_roles(original: &Graph, x: NodeId, found: &[Mention]) -> bool {
     if !matches!(original.node(x).kind, NodeKind::Input { .. }) {
         return false;
     }
     let q = original.question().unwrap_or("");
     multiplied_in_two_roles(original, q, x)
         || reread_as_other_things(original, q, x)
-        || divides_for_a_fraction(original, q, x)
+        || divides_for_a_fraction(original, x, found)
 }
 
 /// Whether a step divides by input `x` while the question writes one over its value as a
 /// fraction ("then another 1/3 times more hours" and `9/3`, the 3 read from "3 hours"): the
 /// step may divide by the fraction's denominator, which the solution reads from the input of
 /// the same number, so a change to the input would change the fraction too.
-fn divides_for_a_fraction(original: &Graph, q: &str, x: NodeId) -> bool {
+fn divides_for_a_fraction(original: &Graph, x: NodeId, found: &[Mention]) -> bool {
     let v = original.value(x);
     if !v.is_integer() || v <= Number::int(1) {
         return false;
     }
-    let divides = original.ids().any(|id| {
-        let node = original.node(id);
-        let NodeKind::Step { expr } = &node.kind else {
-            return false;
-        };
-        node.operands.contains(&x)
-            && expr.binary_ops().any(|(op, _, b)| {
-                op == BinOp::Div
-                    && matches!(b, Expr::Arg(j) if node.operands.get(*j as usize) == Some(&x))
-            })
-    });
-    // (The question is read for its numbers only when a step divides by the input.)
-    divides
-        && Number::int(1).div(v).is_ok_and(|inverse| {
-            crate::extraction::text_numbers::find_numbers(q)
-                .iter()
-                .any(|m| m.means(inverse))
+    // (The question's numbers first: few questions write a fraction.)
+    let written = Number::int(1)
+        .div(v)
+        .is_ok_and(|inverse| found.iter().any(|m| m.means(inverse)));
+    written
+        && original.ids().any(|id| {
+            let node = original.node(id);
+            let NodeKind::Step { expr } = &node.kind else {
+                return false;
+            };
+            node.operands.contains(&x)
+                && expr.binary_ops().any(|(op, _, b)| {
+                    op == BinOp::Div
+                        && matches!(b, Expr::Arg(j) if node.operands.get(*j as usize) == Some(&x))
+                })
         })
 }
 
@@ -298,7 +300,8 @@ mod tests {
 
     /// [`two_roles`] of every node.
     fn marks(g: &Graph) -> Vec<bool> {
-        g.ids().map(|id| two_roles(g, id)).collect()
+        let found = crate::extraction::text_numbers::find_numbers(g.question().unwrap_or_default());
+        g.ids().map(|id| two_roles(g, id, &found)).collect()
     }
 
     fn graph(question: &str, answer: &str) -> Graph {
