@@ -250,24 +250,13 @@ struct Compared<'a> {
 fn compared_words(phrase: &str) -> (usize, bool, Option<&str>) {
     let b = phrase.as_bytes();
     let (mut words, mut pronoun, mut left) = (0, false, false);
-    // (The bytes read once: a word ends at a space or the end; other whitespace or a
-    // non-ASCII byte sends the phrase to the reading word by word.)
-    let mut i = 0;
-    while i < b.len() {
-        let start = i;
-        while i < b.len() {
-            let k = BYTE_CLASS[usize::from(b[i])];
-            if k == B_SPACE {
-                break;
-            }
-            if k & (B_OTHER_SPACE | B_NON_ASCII) != 0 {
-                return compared_words_split(phrase);
-            }
-            i += 1;
-        }
-        let w = &b[start..i];
-        // (Past the space.)
-        i += 1;
+    // (Other whitespace or a non-ASCII byte sends the phrase to the reading word by word:
+    // the bytes' classes are read together first, with no branch a byte.)
+    if byte_classes(b) & (B_OTHER_SPACE | B_NON_ASCII) != 0 {
+        return compared_words_split(phrase);
+    }
+    // (A word ends at a space or the end.)
+    for w in space_words(b) {
         if w.is_empty() {
             continue;
         }
@@ -725,22 +714,15 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
     let mut after_and = false;
     let mut start = 0;
     let mut first = true;
-    // The classes ([`BYTE_CLASS`]) of the bytes read, together: where a capital may be.
-    let mut seen = 0u8;
-    // (The bytes read once: each word ends at a space, the last at the end.)
-    let mut i = 0;
+    // The classes ([`BYTE_CLASS`]) of the bytes, together: where a capital may be.
+    let seen = byte_classes(b);
+    // (Each word ends at a space, found eight bytes at a time, the last at the end.)
     loop {
-        while i < b.len() {
-            let k = BYTE_CLASS[usize::from(b[i])];
-            if k == B_SPACE {
-                break;
-            }
-            seen |= k;
-            i += 1;
-        }
-        let end = i;
+        let (end, last) = match find_byte(b, start, b' ') {
+            Some(i) => (i, false),
+            None => (b.len(), true),
+        };
         let w = &b[start..end];
-        let last = end == b.len();
         match w {
             b"than" => m.than |= !first && !last,
             b"more" | b"fewer" | b"less" => m.more = true,
@@ -778,7 +760,6 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
         }
         first = false;
         start = end + 1;
-        i = start;
     }
 }
 
@@ -1517,13 +1498,14 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         phrase.split_whitespace().collect::<Vec<_>>().join(" ")
     };
     // (The words are counted by their spaces, and the marks, ASCII, read from the bytes.)
-    if phrase.bytes().filter(|&b| b == b' ').count() + 1 > 16
-        || !find_numbers(&phrase).is_empty()
+    // (The numbers are looked for last: every other test is cheaper, and all are pure.)
+    // Something after the auxiliary besides one word: a verb or a place.
+    if rest.len() < 2
+        || phrase.bytes().filter(|&b| b == b' ').count() + 1 > 16
         || phrase
             .bytes()
             .any(|c| c.is_ascii_digit() || matches!(c, b'_' | b'=' | b','))
-        // Something after the auxiliary besides one word: a verb or a place.
-        || rest.len() < 2
+        || !find_numbers(&phrase).is_empty()
     {
         return None;
     }
@@ -3295,34 +3277,30 @@ const COMPARATIVES: &[&str] = &[
 fn spaced_words<'a>(phrase: &'a str, words: &mut [&'a str; 16]) -> Option<(usize, bool)> {
     let b = phrase.as_bytes();
     let (mut n, mut start) = (0, 0);
-    // The classes ([`BYTE_CLASS`]) of the bytes other than spaces, together: other
-    // whitespace or a non-ASCII byte refuses the phrase once it is read (nothing else
-    // gives a phrase that is not `None`).
-    let mut seen = 0u8;
-    // Whether the byte before is a space (or the start: a space there is refused).
-    let mut after_space = true;
-    for (i, &c) in b.iter().enumerate() {
-        let k = BYTE_CLASS[usize::from(c)];
-        if k == B_SPACE {
-            if after_space {
-                return None;
-            }
-            after_space = true;
-            if n == words.len() {
-                // (A 17th word follows: the phrase is left to `finish_split`, which refuses it
-                // as surely, or reads the 16 words of a phrase that only ends in spaces.)
-                return None;
-            }
-            // (A space is a char boundary: the words are slices of the phrase.)
-            words[n] = phrase.get(start..i)?;
-            n += 1;
-            start = i + 1;
-        } else {
-            after_space = false;
-            seen |= k;
-        }
+    // The classes ([`BYTE_CLASS`]) of the bytes, together: other whitespace or a non-ASCII
+    // byte refuses the phrase (nothing else gives a phrase that is not `None`).
+    let seen = byte_classes(b);
+    if seen & (B_OTHER_SPACE | B_NON_ASCII) != 0 {
+        return None;
     }
-    if (after_space && !b.is_empty()) || seen & (B_OTHER_SPACE | B_NON_ASCII) != 0 {
+    // (The spaces found eight bytes at a time: a space at the start or after another is
+    // refused.)
+    while let Some(i) = find_byte(b, start, b' ') {
+        if i == start {
+            return None;
+        }
+        if n == words.len() {
+            // (A 17th word follows: the phrase is left to `finish_split`, which refuses it
+            // as surely, or reads the 16 words of a phrase that only ends in spaces.)
+            return None;
+        }
+        // (A space is a char boundary: the words are slices of the phrase.)
+        words[n] = phrase.get(start..i)?;
+        n += 1;
+        start = i + 1;
+    }
+    // (A space at the end is refused.)
+    if start == b.len() && !b.is_empty() {
         return None;
     }
     let marked = seen & B_MARK != 0;
@@ -3425,6 +3403,32 @@ const BYTE_CLASS: [u8; 256] = {
     }
     t
 };
+
+/// The [`BYTE_CLASS`]es of the bytes of `b`, together (one table lookup a byte, no branch:
+/// the words are split apart by [`find_byte`] where the classes say how).
+fn byte_classes(b: &[u8]) -> u8 {
+    b.iter()
+        .fold(0, |seen, &c| seen | BYTE_CLASS[usize::from(c)])
+}
+
+/// What `b.split(|&c| c == b' ')` gives (a space is one byte), the spaces found eight bytes
+/// at a time ([`find_byte`]), with no branch a byte whose outcome no predictor learns.
+fn space_words(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = Some(0);
+    std::iter::from_fn(move || {
+        let start = at?;
+        match find_byte(b, start, b' ') {
+            Some(i) => {
+                at = Some(i + 1);
+                Some(&b[start..i])
+            }
+            None => {
+                at = None;
+                Some(&b[start..])
+            }
+        }
+    })
+}
 
 /// Whether byte `c` marks a phrase as no name: an ASCII digit or one of `_ = < > " ( )`.
 fn marks_a_name(c: u8) -> bool {
@@ -4844,6 +4848,17 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// [`space_words`] gives what splitting at every space gives, and [`byte_classes`]
+        /// the classes of the bytes together.
+        #[test]
+        fn space_words_are_the_split_and_byte_classes_the_or(s in "[ab \t\x0bé,0A]{0,40}") {
+            let b = s.as_bytes();
+            let want: Vec<&[u8]> = b.split(|&c| c == b' ').collect();
+            proptest::prop_assert_eq!(space_words(b).collect::<Vec<_>>(), want);
+            let or = b.iter().fold(0u8, |k, &c| k | BYTE_CLASS[usize::from(c)]);
+            proptest::prop_assert_eq!(byte_classes(b), or);
+        }
+
         /// [`find_byte`] finds what `position` finds, from any place.
         #[test]
         fn find_byte_is_position(
