@@ -577,7 +577,7 @@ fn add_distractor(
 fn branch_cond(g: &Graph, id: NodeId) -> Result<Cond, InterventionError> {
     let node = g.get(id)?;
     match &node.kind {
-        NodeKind::Branch { cond, .. } => Ok(cond.clone()),
+        NodeKind::Branch { cond, .. } => Ok((**cond).clone()),
         _ => Err(InterventionError::NotABranch {
             node: id,
             name: node.name.clone(),
@@ -592,7 +592,7 @@ fn replace_cond(
     cond: Cond,
 ) -> Result<Vec<ValueChange>, InterventionError> {
     if let NodeKind::Branch { cond: c, .. } = g.kind_mut(id) {
-        *c = cond;
+        **c = cond;
     }
     let mut changes = Vec::new();
     if let Some(ch) = recompute(g, id)? {
@@ -988,9 +988,9 @@ pub(crate) mod tests {
             .op(
                 "bonus",
                 NodeKind::Branch {
-                    cond: Cond::Cmp(CmpOp::Gt, Expr::Arg(0), Expr::Lit(n(10))),
-                    then: Expr::bin(BinOp::Mul, Expr::Arg(0), Expr::Lit(n(2))),
-                    otherwise: Expr::Arg(0),
+                    cond: Box::new(Cond::Cmp(CmpOp::Gt, Expr::Arg(0), Expr::Lit(n(10)))),
+                    then: Box::new(Expr::bin(BinOp::Mul, Expr::Arg(0), Expr::Lit(n(2)))),
+                    otherwise: Box::new(Expr::Arg(0)),
                 },
                 vec![x],
             )
@@ -1183,9 +1183,9 @@ pub(crate) mod tests {
             .op(
                 "pick",
                 NodeKind::Branch {
-                    cond: Cond::Cmp(CmpOp::Lt, Expr::Arg(0), Expr::Arg(1)),
-                    then: Expr::Arg(0),
-                    otherwise: Expr::Arg(1),
+                    cond: Box::new(Cond::Cmp(CmpOp::Lt, Expr::Arg(0), Expr::Arg(1))),
+                    then: Box::new(Expr::Arg(0)),
+                    otherwise: Box::new(Expr::Arg(1)),
                 },
                 vec![x, y],
             )

@@ -32,9 +32,9 @@ fn build(inputs: &[u8], specs: &[Spec]) -> Graph {
             3 => b.op(
                 &name,
                 NodeKind::Branch {
-                    cond: Cond::Cmp(CmpOp::Gt, Expr::Arg(0), lit),
-                    then: Expr::bin(BinOp::Add, Expr::Arg(0), Expr::Arg(1)),
-                    otherwise: Expr::Arg(1),
+                    cond: Box::new(Cond::Cmp(CmpOp::Gt, Expr::Arg(0), lit)),
+                    then: Box::new(Expr::bin(BinOp::Add, Expr::Arg(0), Expr::Arg(1))),
+                    otherwise: Box::new(Expr::Arg(1)),
                 },
                 vec![x, y],
             ),

@@ -105,9 +105,9 @@ fn sample(a: Number, b: Number, k: Number, op: ProxyOp, flip: bool) -> Option<Gr
         .op(
             "choice",
             NodeKind::Branch {
-                cond,
-                then,
-                otherwise,
+                cond: Box::new(cond),
+                then: Box::new(then),
+                otherwise: Box::new(otherwise),
             },
             vec![m, y, c],
         )

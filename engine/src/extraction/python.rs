@@ -2219,9 +2219,9 @@ impl<'s> Interp<'s> {
                 .op(
                     v,
                     NodeKind::Branch {
-                        cond: cond.clone(),
-                        then,
-                        otherwise,
+                        cond: Box::new(cond.clone()),
+                        then: Box::new(then),
+                        otherwise: Box::new(otherwise),
                     },
                     ops.ids,
                 )
@@ -2569,15 +2569,15 @@ impl<'s> Interp<'s> {
                 let then = self.lower(&t.body, ops)?;
                 let otherwise = self.lower(&t.orelse, ops)?;
                 NodeKind::Branch {
-                    cond,
-                    then,
-                    otherwise,
+                    cond: Box::new(cond),
+                    then: Box::new(then),
+                    otherwise: Box::new(otherwise),
                 }
             }
             _ => NodeKind::Branch {
-                cond: self.cond(e, ops)?,
-                then: Expr::Lit(Number::ONE),
-                otherwise: Expr::Lit(Number::ZERO),
+                cond: Box::new(self.cond(e, ops)?),
+                then: Box::new(Expr::Lit(Number::ONE)),
+                otherwise: Box::new(Expr::Lit(Number::ZERO)),
             },
         })
     }
