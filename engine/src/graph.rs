@@ -1139,13 +1139,17 @@ impl Graph {
         // One scan in evaluation order from the first root: a node reading a root or a node
         // already found is found (a root among them too).
         let mut root = vec![false; self.len()];
-        let mut first = self.order.len();
         for r in roots {
             if let Some(slot) = root.get_mut(r.index()) {
                 *slot = true;
-                first = first.min(self.position(*r).unwrap_or(self.order.len()));
             }
         }
+        // The first root in evaluation order, found in one pass (not a scan per root).
+        let first = self
+            .order
+            .iter()
+            .position(|o| root[o.index()])
+            .unwrap_or(self.order.len());
         let mut mark = root.clone();
         let mut out = Vec::with_capacity(self.len());
         for &id in &self.order[first.min(self.order.len())..] {
