@@ -1302,15 +1302,8 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     // string): no form reads a lowercase word past the sixth (`How many N N N aux`), nor one
     // past the last word.
     // (On the stack where they fit.)
-    let mut ws_buf = [""; STACK_WORDS];
-    let ws_list: Vec<&str>;
-    let ws: &[&str] = match word_array(asked, &mut ws_buf) {
-        Some(n) => &ws_buf[..n],
-        None => {
-            ws_list = word_vec(asked);
-            &ws_list
-        }
-    };
+    let (mut ws_buf, mut ws_list) = ([""; STACK_WORDS], Vec::new());
+    let ws = words_in(asked, &mut ws_buf, &mut ws_list);
     let mut lower: [std::borrow::Cow<'_, str>; 6] = Default::default();
     lower[0] = first.into();
     lower[1] = second.into();
@@ -2522,15 +2515,8 @@ fn name_in_text_uncached(
         .trim();
     // The clause's words as slices of the sentence (nothing allocated per word; on the
     // stack where they fit), read as a slice of them that drops words at either end.
-    let mut pre_buf = [""; STACK_WORDS];
-    let pre_list: Vec<&str>;
-    let mut pre: &[&str] = match word_array(&pre_raw[cut..], &mut pre_buf) {
-        Some(n) => &pre_buf[..n],
-        None => {
-            pre_list = word_vec(&pre_raw[cut..]);
-            &pre_list
-        }
-    };
+    let (mut pre_buf, mut pre_list) = ([""; STACK_WORDS], Vec::new());
+    let mut pre = words_in(&pre_raw[cut..], &mut pre_buf, &mut pre_list);
     pre = &pre[openers_len(pre)..];
     while let Some((last, init)) = pre.split_last() {
         if !with_lower(last, |w| {
@@ -2570,15 +2556,8 @@ fn name_in_text_uncached(
     }
     // What follows the number, to the end of its clause.
     let post_clause = clause_end(post_raw);
-    let mut post_buf = [""; STACK_WORDS];
-    let post_list: Vec<&str>;
-    let post: &[&str] = match word_array(post_clause, &mut post_buf) {
-        Some(n) => &post_buf[..n],
-        None => {
-            post_list = word_vec(post_clause);
-            &post_list
-        }
-    };
+    let (mut post_buf, mut post_list) = ([""; STACK_WORDS], Vec::new());
+    let post = words_in(post_clause, &mut post_buf, &mut post_list);
     let trailer = if opening.is_empty() {
         trailer(fronted)
     } else {
@@ -3619,6 +3598,21 @@ pub(super) fn word_vec(s: &str) -> Vec<&str> {
 
 /// Most words [`word_array`] writes on the stack.
 const STACK_WORDS: usize = 32;
+
+/// The [`word_slices`] of `s`: in `buf` where they fit ([`word_array`]), else in `list`.
+fn words_in<'a, 'b>(
+    s: &'a str,
+    buf: &'b mut [&'a str; STACK_WORDS],
+    list: &'b mut Vec<&'a str>,
+) -> &'b [&'a str] {
+    match word_array(s, buf) {
+        Some(n) => &buf[..n],
+        None => {
+            *list = word_vec(s);
+            list
+        }
+    }
+}
 
 /// The [`word_slices`] of `s` written into `buf` (how many), or `None` where more than fit:
 /// a clause's words without a list allocated for them.
