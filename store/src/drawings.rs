@@ -245,7 +245,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_layout_past_its_budget_is_kept_and_shared() {
-        let g = chain(2_000);
+        // Large enough that its layout outlasts the two 1 ms budgets below even when a busy
+        // machine wakes their timers late (a 2,000-node chain was once laid out before the
+        // second request, which then found the drawing kept).
+        let g = chain(9_000);
         let slow = EnginePool::new(2, Duration::from_millis(1), Duration::from_secs(60));
         let drawings = Drawings::default();
         // The first request gives up at 1 ms; a second one for the same structure waits for
@@ -265,9 +268,9 @@ mod tests {
                 }
             }
         };
-        assert_eq!(drawing.nodes.len(), 2_001);
+        assert_eq!(drawing.nodes.len(), 9_001);
         assert_eq!(*drawing, Drawing::new(&g), "the kept drawing is the layout");
-        assert_eq!(drawings.kept(), (1, 2_001));
+        assert_eq!(drawings.kept(), (1, 9_001));
         // A new input value is the same structure: the same drawing.
         let mut v = g.clone();
         apply(
