@@ -104,11 +104,14 @@ impl Names {
 
     /// [`Names::new`] from what is read of `original`'s question.
     fn with_prep(prep: &Prep<'_>, original: &Graph) -> Names {
+        // (Each name's words as its checks read them, kept for comparing the names: they are
+        // not read again.)
+        let mut counts = Vec::new();
         let own: Vec<Option<Name>> = original
             .ids()
-            .map(|id| own_name(prep, original, id))
+            .map(|id| own_name_counted(prep, original, id, Some(&mut counts)))
             .collect();
-        let withheld = original
+        let withheld: Vec<bool> = original
             .ids()
             .map(|id| {
                 own[id.index()]
@@ -116,7 +119,13 @@ impl Names {
                     .is_some_and(|n| held_back(prep, original, id, n))
             })
             .collect();
-        let mut names = Names::finish(own, withheld);
+        let named = named_of_counted(&own, &withheld, &counts);
+        let mut names = Names {
+            named,
+            own,
+            withheld,
+            pronouns: None,
+        };
         names.pronouns = prep.q_pronouns.get().copied();
         names
     }
@@ -252,7 +261,7 @@ fn compared_words(phrase: &str) -> (usize, bool, Option<&str>) {
     let (mut words, mut pronoun, mut left) = (0, false, false);
     // (Other whitespace or a non-ASCII byte sends the phrase to the reading word by word:
     // the bytes' classes are read together first, with no branch a byte.)
-    if byte_classes(b) & (B_OTHER_SPACE | B_NON_ASCII) != 0 {
+    if !plain_classes(byte_classes(b)) {
         return compared_words_split(phrase);
     }
     // (A word ends at a space or the end.)
@@ -279,6 +288,40 @@ fn compared_words(phrase: &str) -> (usize, bool, Option<&str>) {
     (words, pronoun, if left { left_of(phrase) } else { None })
 }
 
+/// Whether a phrase whose bytes have the [`BYTE_CLASS`]es `seen` is read by [`compared_words`]
+/// from its spaces alone: ASCII, with no whitespace but spaces.
+fn plain_classes(seen: u8) -> bool {
+    seen & (B_OTHER_SPACE | B_NON_ASCII) == 0
+}
+
+/// What [`compared_words`] reads of a phrase, as [`phrase_marks`] reads it in the same pass
+/// as its other marks (nothing borrowed from the phrase).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct WordCounts {
+    /// Whether the phrase is ASCII with no whitespace but spaces ([`plain_classes`]); the
+    /// fields below are read only then.
+    plain: bool,
+    /// Its number of words between spaces (empty ones left out).
+    words: usize,
+    /// Whether one of them is a personal pronoun ([`is_person_pronoun`]).
+    pronoun: bool,
+    /// Whether one of them is "left" or "remaining" (where [`left_of`] may find something).
+    left: bool,
+}
+
+/// [`compared_words`] of `phrase`, given its [`WordCounts`] `c` (as [`phrase_marks`] read
+/// them).
+fn compared_from(phrase: &str, c: WordCounts) -> (usize, bool, Option<&str>) {
+    if !c.plain {
+        return compared_words_split(phrase);
+    }
+    (
+        c.words,
+        c.pronoun,
+        if c.left { left_of(phrase) } else { None },
+    )
+}
+
 /// [`compared_words`] of a phrase with whitespace other than spaces, or text that may hold
 /// some: its words split at whitespace.
 fn compared_words_split(phrase: &str) -> (usize, bool, Option<&str>) {
@@ -295,12 +338,31 @@ fn compared_words_split(phrase: &str) -> (usize, bool, Option<&str>) {
 /// (Each name is read once into a [`Compared`], in one list; names are few, so they are
 /// compared pair by pair. A test holds it to the lists it was first written with.)
 fn named_of(own: &[Option<Name>], withheld: &[bool]) -> Vec<bool> {
+    named_of_read(own, withheld, compared_words)
+}
+
+/// [`named_of`], given the [`WordCounts`] of the names of `own` in turn, as [`phrase_marks`]
+/// read them (their words are not read again).
+fn named_of_counted(own: &[Option<Name>], withheld: &[bool], counts: &[WordCounts]) -> Vec<bool> {
+    let mut counts = counts.iter();
+    named_of_read(own, withheld, |phrase| {
+        compared_from(phrase, counts.next().copied().unwrap_or_default())
+    })
+}
+
+/// [`named_of`], each name compared by what `compared` reads of its phrase (what
+/// [`compared_words`] reads), called for the names of `own` in turn.
+fn named_of_read<'a>(
+    own: &'a [Option<Name>],
+    withheld: &[bool],
+    mut compared: impl FnMut(&'a str) -> (usize, bool, Option<&'a str>),
+) -> Vec<bool> {
     let mut all: Vec<Compared<'_>> = own
         .iter()
         .flatten()
         .map(|n| {
             let phrase = n.phrase.as_str();
-            let (words, pronoun, left) = compared_words(phrase);
+            let (words, pronoun, left) = compared(phrase);
             Compared {
                 phrase,
                 left,
@@ -387,21 +449,42 @@ impl Pronouns {
                 }
                 t == 0 || is_space(b[t - 1])
             };
-            for j in 0..b.len().saturating_sub(1) {
-                if (b[j] | 0x20) != b'h' || (b[j + 1] | 0x20) != b'e' {
-                    continue;
+            // The `he` (any case) whose `h` is at byte `j`, if one is there.
+            let mut read = |j: usize| {
+                if j + 1 >= b.len() || (b[j + 1] | 0x20) != b'e' {
+                    return;
                 }
                 let mut e = j + 2;
                 while e < b.len() && is_mark(b[e]) {
                     e += 1;
                 }
                 if e < b.len() && !is_space(b[e]) {
-                    continue;
+                    return;
                 }
                 if opens(j) {
                     p.he = true;
                 } else if j >= 1 && (b[j - 1] | 0x20) == b's' && opens(j - 1) {
                     p.she = true;
+                }
+            };
+            // (Each `h`, any case, found eight bytes at a time: a byte `| 0x20` is `h` only
+            // where it is `h` or `H`. The bytes between are passed over with no branch each.)
+            const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+            let mut i = 0;
+            while i + 8 <= b.len() {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(&b[i..i + 8]);
+                let v = u64::from_le_bytes(word) | (ONES * 0x20);
+                let mut hs = zero_bytes(v ^ (ONES * u64::from(b'h')));
+                while hs != 0 {
+                    read(i + hs.trailing_zeros() as usize / 8);
+                    hs &= hs - 1;
+                }
+                i += 8;
+            }
+            for (j, &x) in b.iter().enumerate().skip(i) {
+                if (x | 0x20) == b'h' {
+                    read(j);
                 }
             }
             return p;
@@ -461,6 +544,14 @@ impl<'a> Prep<'a> {
     }
 }
 
+/// Whether `hay` holds `word` (which holds no space) right after a space, as
+/// `hay.contains(&spaced(word))` says, with no string made for the search: a match of `word`
+/// that overlaps an earlier one would hold that one's space.
+fn holds_after_space(hay: &str, word: &str) -> bool {
+    hay.match_indices(word)
+        .any(|(i, _)| i > 0 && hay.as_bytes()[i - 1] == b' ')
+}
+
 /// `w` after a space, as `format!(" {w}")` writes it, without the formatting machinery (the
 /// names of every node look words up this way).
 fn spaced(w: &str) -> String {
@@ -474,6 +565,17 @@ fn spaced(w: &str) -> String {
 /// other): the words a sentence names it with, when they read right in the question's own
 /// words.
 fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
+    own_name_counted(prep, original, id, None)
+}
+
+/// [`own_name`], pushing onto `counts` (where given) the [`WordCounts`] of the name it gives,
+/// read in the pass its checks make over the name's words.
+fn own_name_counted(
+    prep: &Prep<'_>,
+    original: &Graph,
+    id: NodeId,
+    counts: Option<&mut Vec<WordCounts>>,
+) -> Option<Name> {
     let Prep {
         q,
         reading,
@@ -601,9 +703,12 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
     };
     // A name must read right in the question's own words: no name the problem does not
     // write (a solution's misspelling), no amount already relative ("spent more than").
+    // (The words the tests look for, found in one pass over the name's words.)
+    let marks = match &slot {
+        Some(n) => phrase_marks(&n.phrase),
+        None => return None,
+    };
     let foreign = slot.as_ref().is_some_and(|n| {
-        // (The words the tests look for, found in one pass over the name's words.)
-        let marks = phrase_marks(&n.phrase);
         cuts_a_proper_name(&n.phrase, q)
             // A relative amount ("spent more than"; `the number of children more
             // children there are than adults`).
@@ -662,7 +767,7 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             counted_nouns(&n.phrase).any(|noun| {
                 let lower = q_lower.get_or_init(|| q.to_lowercase());
                 let stem = singular(noun);
-                !lower.starts_with(stem.as_str()) && !lower.contains(&spaced(&stem))
+                !lower.starts_with(stem.as_str()) && !holds_after_space(lower, &stem)
             })
         })
     {
@@ -675,6 +780,9 @@ fn own_name(prep: &Prep<'_>, original: &Graph, id: NodeId) -> Option<Name> {
             let says = || *prep.q_pronouns.get_or_init(|| Pronouns::of(q));
             n.clause = fit_clause(c, &says);
         }
+    }
+    if let (Some(counts), Some(_)) = (counts, &slot) {
+        counts.push(marks.counts);
     }
     slot
 }
@@ -701,6 +809,8 @@ struct PhraseMarks {
     chance: bool,
     /// An ASCII capital or a non-ASCII byte (where a word may start with a capital).
     capital: bool,
+    /// What [`compared_words`] reads of it, read in the same pass.
+    counts: WordCounts,
 }
 
 /// The [`PhraseMarks`] of `phrase`.
@@ -723,6 +833,7 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
             None => (b.len(), true),
         };
         let w = &b[start..end];
+        m.counts.words += usize::from(!w.is_empty());
         match w {
             b"than" => m.than |= !first && !last,
             b"more" | b"fewer" | b"less" => m.more = true,
@@ -730,6 +841,9 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
             b"you" | b"your" => m.you = true,
             b"it" => m.it = true,
             b"probability" | b"chance" | b"chances" | b"likely" | b"odds" => m.chance = true,
+            b"he" | b"she" | b"they" | b"him" | b"her" | b"his" | b"hers" | b"them" | b"their"
+            | b"theirs" => m.counts.pronoun = true,
+            b"left" | b"remaining" => m.counts.left = true,
             _ => {}
         }
         if after_and && !last && matches!(w, b"it" | b"she" | b"he" | b"they" | b"we" | b"i") {
@@ -756,6 +870,7 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
         }
         if last {
             m.capital = seen & (B_UPPER | B_NON_ASCII) != 0;
+            m.counts.plain = plain_classes(seen);
             return m;
         }
         first = false;
@@ -1869,6 +1984,12 @@ pub(super) fn find_byte(b: &[u8], from: usize, x: u8) -> Option<usize> {
     b.get(i..)?.iter().position(|&c| c == x).map(|k| i + k)
 }
 
+/// Bit 7 of each byte of `v` that is zero, and no other bit (exact: no sum crosses a byte).
+fn zero_bytes(v: u64) -> u64 {
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    !(((v & !HIGHS).wrapping_add(!HIGHS)) | v) & HIGHS
+}
+
 /// Where the calculation that ends at the `=` at `eq` starts: the first of the numbers,
 /// operators and units (`45 kg x 5`) before it.
 fn math_start(s: &str, eq: usize) -> usize {
@@ -2509,6 +2630,17 @@ fn name_in_text_uncached(
             }
         }
     }
+    // A clause that holds a figure names nothing: its word keeps every name (`bars_a_name`,
+    // below), unless an opening phrase cut from the clause holds it ("On day 3 she …"), and
+    // only a clause whose first word is a preposition or an opener ([`openers_len`]) may
+    // open with one. Any other such clause is passed over before its words are read.
+    if has_ascii_digit(&pre_raw.as_bytes()[cut..])
+        && word_slices(&pre_raw[cut..])
+            .next()
+            .is_some_and(|w| !with_lower(w, may_lead_an_opening))
+    {
+        return None;
+    }
     let fronted = pre_raw[..cut]
         .trim()
         .trim_end_matches([',', ';', ':'])
@@ -2533,14 +2665,7 @@ fn name_in_text_uncached(
     }
     // `On Tuesday she works for 5 hours`: the opening phrase goes after the name's clause.
     let mut opening: Vec<String> = Vec::new();
-    if pre.first().is_some_and(|w| {
-        with_lower(w, |w| {
-            matches!(
-                w,
-                "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
-            )
-        })
-    }) {
+    if pre.first().is_some_and(|w| with_lower(w, opens_an_opening)) {
         match pre.iter().position(|w| with_lower(w, is_subject_word)) {
             Some(i) if i > 1 && i < pre.len() - 1 => {
                 opening = pre[..i].iter().map(|w| w.to_string()).collect();
@@ -2558,15 +2683,15 @@ fn name_in_text_uncached(
     let post_clause = clause_end(post_raw);
     let (mut post_buf, mut post_list) = ([""; STACK_WORDS], Vec::new());
     let post = words_in(post_clause, &mut post_buf, &mut post_list);
-    let trailer = if opening.is_empty() {
-        trailer(fronted)
-    } else {
-        Some(opening.join(" "))
+    // The words kept after the name (an opening phrase, or a fronted clause worth keeping),
+    // worked out only where a name is written.
+    let kept_trailer = || {
+        if opening.is_empty() {
+            trailer(fronted)
+        } else {
+            Some(opening.join(" "))
+        }
     };
-    // (Lowercased on the stack: only a unit is written out.)
-    let unit = post
-        .first()
-        .and_then(|w| with_lower(w, |l| is_unit(l).then(|| l.to_string())));
     let money = money
         || post
             .first()
@@ -2597,6 +2722,12 @@ fn name_in_text_uncached(
         if !ends_with_copula(pre, last.as_deref(), cws) {
             continue;
         }
+        // The unit the number is counted in, read only for a copula's clause (every path
+        // from here returns or leaves the loop).
+        // (Lowercased on the stack: only a unit is written out.)
+        let unit = post
+            .first()
+            .and_then(|w| with_lower(w, |l| is_unit(l).then(|| l.to_string())));
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
         // last item is not the subject.
         let tail = pre_raw[cut..].trim_start().to_lowercase();
@@ -2608,7 +2739,7 @@ fn name_in_text_uncached(
             // `There are 9 eggs left` names "the number of eggs left".
             let (noun, rest) = noun_phrase(post)?;
             return finish(
-                cat(&["the number of ", &noun, &join_rest(rest, &trailer)]),
+                cat(&["the number of ", &noun, &join_rest(rest, &kept_trailer())]),
                 Measure::Count,
             );
         }
@@ -2629,7 +2760,7 @@ fn name_in_text_uncached(
                 cat(&[
                     "the cost of ",
                     &lower_pre(np),
-                    &join_rest::<&str>(&[], &trailer),
+                    &join_rest::<&str>(&[], &kept_trailer()),
                 ]),
                 Measure::Money,
             );
@@ -2646,7 +2777,7 @@ fn name_in_text_uncached(
                 cat(&[
                     "the number of ",
                     &np[1..].join(" "),
-                    &join_rest::<&str>(&[], &trailer),
+                    &join_rest::<&str>(&[], &kept_trailer()),
                 ]),
                 Measure::Count,
             );
@@ -2666,7 +2797,7 @@ fn name_in_text_uncached(
                     d,
                     " of ",
                     &lower_pre(np),
-                    &join_rest::<&str>(&[], &trailer),
+                    &join_rest::<&str>(&[], &kept_trailer()),
                 ]),
                 Measure::Unit(u.clone()),
             );
@@ -2681,7 +2812,7 @@ fn name_in_text_uncached(
                 cat(&[
                     "the area of ",
                     &lower_pre(np),
-                    &join_rest::<&str>(&[], &trailer),
+                    &join_rest::<&str>(&[], &kept_trailer()),
                 ]),
                 unit.map_or(Measure::Plain, Measure::Unit),
             );
@@ -2698,7 +2829,7 @@ fn name_in_text_uncached(
             Measure::Plain
         };
         return finish(
-            cat(&[&lower_pre(np), &join_rest::<&str>(&[], &trailer)]),
+            cat(&[&lower_pre(np), &join_rest::<&str>(&[], &kept_trailer())]),
             measure,
         );
     }
@@ -2748,7 +2879,7 @@ fn name_in_text_uncached(
         let doer_at = phrase.len();
         push_lower_pre(&mut phrase, pre);
         let rest_at = phrase.len();
-        push_rest(&mut phrase, &rest, trailer.as_deref());
+        push_rest(&mut phrase, &rest, kept_trailer().as_deref());
         return finish_parts(phrase, Measure::Money, doer_at..rest_at, String::new());
     }
     if !value.is_integer() {
@@ -2765,10 +2896,12 @@ fn name_in_text_uncached(
     if noun.len() <= 3 && is_unit(&noun) {
         return None;
     }
+    // (The words hold no whitespace: joined by spaces, they read "a total of" where each is
+    // its word.)
     let total = pre.len() >= 3
-        && pre[pre.len() - 3..]
-            .join(" ")
-            .eq_ignore_ascii_case("a total of");
+        && matches!(pre[pre.len() - 3..], [a, t, o] if a.eq_ignore_ascii_case("a")
+            && t.eq_ignore_ascii_case("total")
+            && o.eq_ignore_ascii_case("of"));
     let pre = if total { &pre[..pre.len() - 3] } else { pre };
     let what = if total {
         "the total number of"
@@ -2795,7 +2928,7 @@ fn name_in_text_uncached(
             return None;
         }
         return finish(
-            cat(&[what, " ", &noun, &join_rest::<&str>(&[], &trailer)]),
+            cat(&[what, " ", &noun, &join_rest::<&str>(&[], &kept_trailer())]),
             Measure::Count,
         );
     }
@@ -2816,11 +2949,57 @@ fn name_in_text_uncached(
     let doer_at = phrase.len();
     push_lower_pre(&mut phrase, pre);
     let rest_at = phrase.len();
-    push_rest(&mut phrase, rest, trailer.as_deref());
+    push_rest(&mut phrase, rest, kept_trailer().as_deref());
     if total {
         return finish(phrase, Measure::Count);
     }
     finish_parts(phrase, Measure::Count, doer_at..rest_at, noun)
+}
+
+/// Whether lowercase `w` opens a phrase that [`name_in_text_uncached`] moves after the name
+/// ("On Tuesday she works …").
+fn opens_an_opening(w: &str) -> bool {
+    matches!(
+        w,
+        "on" | "in" | "at" | "during" | "by" | "for" | "from" | "after" | "before" | "over"
+    )
+}
+
+/// Whether a clause whose first word is lowercase `w` may have an opening phrase cut from it
+/// ([`opens_an_opening`]) by [`name_in_text_uncached`]: `w` opens one, or is an opener that
+/// [`openers_len`] may drop first (alone or as the first of two words).
+fn may_lead_an_opening(w: &str) -> bool {
+    opens_an_opening(w) || is_opener(w) || opens_a_two_word_opener(w)
+}
+
+/// Whether lowercase `w` is the first word of a two-word opener ([`is_two_word_opener`] is
+/// false for any other).
+fn opens_a_two_word_opener(w: &str) -> bool {
+    matches!(w, "this" | "that" | "which" | "it" | "we" | "in" | "all")
+}
+
+/// Whether `b` holds an ASCII digit, read eight bytes at a time (a byte is a digit where it
+/// XOR `0x30` is below 10).
+fn has_ascii_digit(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Bit 7 of each byte of `v` that is a digit, and no other (each byte's sums stay in it).
+    let digits = |v: u64| {
+        let x = v ^ (ONES * 0x30);
+        // Below 10: its low seven bits plus 0x76 do not reach 0x80, and bit 7 is clear.
+        !((x & !HIGHS).wrapping_add(ONES * 0x76) | x) & HIGHS
+    };
+    let mut chunks = b.chunks_exact(8);
+    let mut seen = 0;
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        seen |= digits(u64::from_le_bytes(word));
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    seen |= digits(u64::from_le_bytes(tail));
+    seen != 0
 }
 
 /// The words `ws` joined by spaces, the first as [`lower_first`] writes it, written onto
@@ -3115,7 +3294,13 @@ fn fit_clause(mut c: Clause, says: &dyn Fn() -> Pronouns) -> Option<Clause> {
     // "only" what it was.
     if ws.len() > 2 {
         let before = ws.len();
-        ws.retain(|w| !with_lower(w, |w| matches!(w, "only" | "just" | "merely")));
+        // (No char but an ASCII capital lowercases to an ASCII letter of these words: a word
+        // lowercases to one of them where it is one in any ASCII case.)
+        ws.retain(|w| {
+            !(w.eq_ignore_ascii_case("only")
+                || w.eq_ignore_ascii_case("just")
+                || w.eq_ignore_ascii_case("merely"))
+        });
         changed |= ws.len() != before;
     }
 
@@ -3618,6 +3803,9 @@ fn words_in<'a, 'b>(
 /// a clause's words without a list allocated for them.
 fn word_array<'a>(s: &'a str, buf: &mut [&'a str; STACK_WORDS]) -> Option<usize> {
     let mut n = 0;
+    if s.len() <= 64 && s.is_ascii() {
+        return word_array_masked(s, buf);
+    }
     if s.is_ascii() {
         let mut at = 0;
         while let Some((start, end, next)) = ascii_word(s, at) {
@@ -3628,6 +3816,86 @@ fn word_array<'a>(s: &'a str, buf: &mut [&'a str; STACK_WORDS]) -> Option<usize>
     } else {
         for w in word_slices(s) {
             *buf.get_mut(n)? = w;
+            n += 1;
+        }
+    }
+    Some(n)
+}
+
+/// Bit `i` set for each byte `i` of `b` (at most 64 bytes) that `flags` flags: `flags` sets
+/// bit 7 of each byte of a word of eight bytes (read little-endian) it flags, and no other
+/// bit. The bytes are read eight at a time, with no branch a byte.
+#[inline(always)]
+fn byte_bits(b: &[u8], flags: impl Fn(u64) -> u64) -> u64 {
+    // Bit 7 of each byte of `m` gathered into the low eight bits: the multiplier moves byte
+    // `k`'s bit to bit 56 + `k`, and no two of its products meet (no carries).
+    let gather = |m: u64| (m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+    let load = |c: &[u8]| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        u64::from_le_bytes(word)
+    };
+    let n = b.len();
+    // (A bit for each byte: none for no bytes.)
+    let live = u64::MAX.checked_shr(64 - n as u32).unwrap_or(0);
+    if n < 8 {
+        // (Read byte by byte into a word: the bytes past the end, zeros, are not kept.)
+        let word = b.iter().rev().fold(0u64, |w, &x| (w << 8) | u64::from(x));
+        return gather(flags(word)) & live;
+    }
+    let mut bits = 0u64;
+    let mut at = 0;
+    while at + 8 <= n {
+        bits |= gather(flags(load(&b[at..at + 8]))) << at;
+        at += 8;
+    }
+    // The last bytes, in the eight that end the text (those read again give the same bits).
+    (bits | gather(flags(load(&b[n - 8..]))) << (n - 8)) & live
+}
+
+/// Bit `i` set for each byte `i` of `b` (at most 64 bytes, ASCII) that is whitespace
+/// ([`ASCII_SPACE`], [`ascii_space_mask`]).
+#[inline(always)]
+fn ascii_space_bits(b: &[u8]) -> u64 {
+    byte_bits(b, ascii_space_mask)
+}
+
+/// [`word_array`] of ASCII `s` of at most 64 bytes: where its words start and end is read
+/// from a mask of its whitespace, not byte by byte (a branch a byte or a word, whose outcome
+/// no predictor learns, is left for the marks at a word's ends, which are few). The same
+/// words as [`ascii_word`] reads (a test holds them to [`word_slices`]).
+fn word_array_masked<'a>(s: &'a str, buf: &mut [&'a str; STACK_WORDS]) -> Option<usize> {
+    let b = s.as_bytes();
+    let class = |x: u8| ASCII_CLASS[usize::from(x & 0x7F)];
+    // (A bit for each byte: none for no bytes.)
+    let live = u64::MAX.checked_shr(64 - b.len() as u32).unwrap_or(0);
+    // The bytes of words; their first bytes, and their last.
+    let inside = !ascii_space_bits(b) & live;
+    let mut firsts = inside & !(inside << 1);
+    let mut lasts = inside & !(inside >> 1);
+    let mut n = 0;
+    while firsts != 0 {
+        // (The runs alternate: the first last byte left closes the first run left.)
+        let mut start = firsts.trailing_zeros() as usize;
+        let i = lasts.trailing_zeros() as usize + 1;
+        firsts &= firsts - 1;
+        lasts &= lasts - 1;
+        let mut end = i;
+        if class(b[start]) == ASCII_MARK {
+            while start < end && class(b[start]) == ASCII_MARK {
+                start += 1;
+            }
+        }
+        if class(b[i - 1]) == ASCII_MARK {
+            while end > start && class(b[end - 1]) == ASCII_MARK {
+                end -= 1;
+            }
+        }
+        if end < i && b[end] == b'.' && is_abbreviation(&s[start..end]) {
+            end += 1;
+        }
+        if start < end {
+            *buf.get_mut(n)? = &s[start..end];
             n += 1;
         }
     }
@@ -3825,10 +4093,12 @@ fn openers_len<S: AsRef<str>>(ws: &[S]) -> usize {
         {
             break;
         }
+        // (The second word is lowercased only after a word that opens a two-word opener.)
         let step = with_lower(first.as_ref(), |first| {
-            if ws
-                .get(at + 1)
-                .is_some_and(|second| with_lower(second.as_ref(), |s| is_two_word_opener(first, s)))
+            if opens_a_two_word_opener(first)
+                && ws.get(at + 1).is_some_and(|second| {
+                    with_lower(second.as_ref(), |s| is_two_word_opener(first, s))
+                })
             {
                 2
             } else if is_opener(first) {
@@ -4058,17 +4328,20 @@ const TRAILER_OPENERS: &[&str] = &[
 fn trailer(fronted: &str) -> Option<String> {
     // The words are read as slices, and counted only as far as the tests need.
     let mut ws = word_slices(fronted);
-    let first = ws.next()?.to_lowercase();
+    let first = ws.next()?;
     let one = ws.next().is_none();
+    // (The first word lowercased on the stack: it is written out only when it is kept.)
+    let (alone, keep) = with_lower(first, |l| {
+        (TRAILER_ALONE.contains(&l), TRAILER_OPENERS.contains(&l))
+    });
     // `Originally, the box had 43 cards`: when is part of what the number counts.
-    if one && TRAILER_ALONE.contains(&first.as_str()) {
-        return Some(first);
+    if one && alone {
+        return Some(first.to_lowercase());
     }
-    let keep = TRAILER_OPENERS.contains(&first.as_str());
     if !keep || word_slices(fronted).nth(7).is_some() || !find_numbers(fronted).is_empty() {
         return None;
     }
-    let mut out = first;
+    let mut out = first.to_lowercase();
     for w in word_slices(fronted).skip(1) {
         out.push(' ');
         out.push_str(w);
@@ -5149,6 +5422,32 @@ mod tests {
             let got = word_array(&s, &mut buf).map(|n| buf[..n].to_vec());
             proptest::prop_assert_eq!(got, (want.len() <= STACK_WORDS).then_some(want));
         }
+
+        /// ASCII text up to and past the 64 bytes [`word_array_masked`] reads, each byte
+        /// class at a word's ends and within it.
+        #[test]
+        fn masked_word_arrays_are_the_split_words(
+            s in "(Mr. |Dr.|Mrs|a|bc|x |, |\\.|!|\\?|;|:|\"|\t|\n|\x0b|\x0c|\r| |  |\\.\\.|abcdefghij){0,90}",
+        ) {
+            let want: Vec<&str> = word_slices(&s).collect();
+            let mut buf = [""; STACK_WORDS];
+            let got = word_array(&s, &mut buf).map(|n| buf[..n].to_vec());
+            proptest::prop_assert_eq!(got, (want.len() <= STACK_WORDS).then_some(want));
+        }
+    }
+
+    /// [`ascii_space_bits`] marks each whitespace byte, whatever the length.
+    #[test]
+    fn ascii_space_bits_are_the_space_bytes() {
+        let text: Vec<u8> = (0..64u8)
+            .map(|i| b" \tx\n\rab,\x0b\x0c."[usize::from(i % 11)])
+            .collect();
+        for n in 0..=64 {
+            let want = (0..n).fold(0u64, |m, i| {
+                m | u64::from(ASCII_CLASS[usize::from(text[i])] == ASCII_SPACE) << i
+            });
+            assert_eq!(ascii_space_bits(&text[..n]), want, "{n}");
+        }
     }
 
     #[test]
@@ -5370,6 +5669,32 @@ mod tests {
         ] {
             let p = Pronouns::of(t);
             assert_eq!((p.she, p.he), slow(t), "{t:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// [`holds_after_space`] is the search for the word with a space before it.
+        #[test]
+        fn holds_after_space_is_contains_spaced(
+            hay in "(a|aa|b| |ab|ba){0,12}",
+            word in "(a|aa|b|ab|){0,3}",
+        ) {
+            proptest::prop_assert_eq!(holds_after_space(&hay, &word), hay.contains(&spaced(&word)));
+        }
+
+        /// [`Pronouns::of`] reads the pronouns the words hold, wherever the `he` falls among
+        /// the eight bytes it reads at a time.
+        #[test]
+        fn pronouns_are_the_words_pronouns(t in "(he|He|HE|she|s|h|e|the| |\t|,|\\.|\"|!|x){0,40}") {
+            let ws: Vec<&str> = word_slices(&t).collect();
+            let p = Pronouns::of(&t);
+            proptest::prop_assert_eq!(
+                (p.she, p.he),
+                (
+                    ws.iter().any(|w| w.eq_ignore_ascii_case("she")),
+                    ws.iter().any(|w| w.eq_ignore_ascii_case("he")),
+                )
+            );
         }
     }
 
@@ -6120,6 +6445,12 @@ mod tests {
             it: any(&[b"it"]),
             chance: any(&[b"probability", b"chance", b"chances", b"likely", b"odds"]),
             capital: p.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80),
+            counts: WordCounts {
+                plain: p.is_ascii() && !p.bytes().any(|b| matches!(b, b'\t'..=b'\r')),
+                words: p.split(' ').filter(|w| !w.is_empty()).count(),
+                pronoun: p.split(' ').any(is_person_pronoun),
+                left: p.split(' ').any(|w| w == "left" || w == "remaining"),
+            },
         }
     }
 
@@ -6129,6 +6460,14 @@ mod tests {
             p in "(the|than|more|total|sum|and|it|she|i|you|odds|A|é| |  ){0,9}",
         ) {
             proptest::prop_assert_eq!(phrase_marks(&p), phrase_marks_by_search(&p));
+        }
+
+        /// What [`compared_words`] reads, from the counts [`phrase_marks`] reads.
+        #[test]
+        fn compared_from_the_marks_is_compared_words(
+            p in "(he|Her|their|theirs|left|remaining|number of|amount of|x| |  |\t|\u{a0}|é){0,8}"
+        ) {
+            proptest::prop_assert_eq!(compared_from(&p, phrase_marks(&p).counts), compared_words(&p));
         }
     }
 
