@@ -127,6 +127,35 @@ fn reference(original: &Graph, new: &Graph, id: NodeId) -> Option<NodeId> {
     }
 }
 
+/// In a table of references ([`fill_references`]): the node has no [`reference`] (an added
+/// node that is no proxy).
+pub(crate) const NO_REFERENCE: u32 = u32::MAX;
+
+/// Fills `refs` with, per node of `new`, its [`reference`] in `original` ([`NO_REFERENCE`]
+/// for none): what a sampler drawing on `new` again and again looks up rather than walks
+/// (whether a node is the original's or an added one, and how many proxies it is down,
+/// changes from node to node, which no predictor learns).
+pub(crate) fn fill_references(original: &Graph, new: &Graph, refs: &mut Vec<u32>) {
+    refs.clear();
+    refs.extend(
+        new.ids()
+            .map(|id| reference(original, new, id).map_or(NO_REFERENCE, |r| r.0)),
+    );
+}
+
+/// [`reference`] of node `id` of `new`, read from `refs` (`new`'s [`fill_references`] table)
+/// when given.
+#[inline(always)]
+fn reference_in(original: &Graph, new: &Graph, refs: Option<&[u32]>, id: NodeId) -> Option<NodeId> {
+    let r = match refs.and_then(|refs| refs.get(id.index())) {
+        Some(&NO_REFERENCE) => None,
+        Some(&r) => Some(NodeId(r)),
+        None => reference(original, new, id),
+    };
+    debug_assert_eq!(r, reference(original, new, id));
+    r
+}
+
 /// Lists every node of `new` that breaks a rule of `c` compared with `original`.
 ///
 /// Nodes are compared by id. Nodes added by interventions are compared with the node they
@@ -562,7 +591,9 @@ impl Plan {
                 None
             };
         };
-        if (n == 0 && self.zero_fails) || (n < 0 && self.negative_fails) {
+        // (Without a branch per test: which of them a value meets changes from value to
+        // value.)
+        if ((n == 0) & self.zero_fails) | ((n < 0) & self.negative_fails) {
             return Some(false);
         }
         Some(match self.band {
@@ -648,19 +679,20 @@ impl RuleCache {
     }
 
     /// [`holds_with_values`] of the one node `id` (after [`RuleCache::prepare`] with
-    /// `original` and `c`). Inlined into the sampler's loop (a call per changed node), with
-    /// the full rules out of line.
+    /// `original` and `c`), given `g`'s [`fill_references`] table when there is one. Inlined
+    /// into the sampler's loop (a call per changed node), with the full rules out of line.
     #[inline(always)]
     pub(crate) fn holds(
         &mut self,
         original: &Graph,
         g: &Graph,
+        refs: Option<&[u32]>,
         id: NodeId,
         values: &[Number],
         c: &Constraints,
     ) -> bool {
         debug_assert_eq!(self.c.as_ref(), Some(c));
-        let fast = match reference(original, g, id) {
+        let fast = match reference_in(original, g, refs, id) {
             Some(r) => self.quick(original, c, r, values[id.index()]),
             None => None,
         };
@@ -676,19 +708,22 @@ impl RuleCache {
         }
     }
 
-    /// [`proxy_allowed`] (after [`RuleCache::prepare`] with `original` and `c`).
+    /// [`proxy_allowed`] (after [`RuleCache::prepare`] with `original` and `c`), given
+    /// `current`'s [`fill_references`] table when there is one.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn proxy_allowed(
         &mut self,
         original: &Graph,
         current: &Graph,
+        refs: Option<&[u32]>,
         t: NodeId,
         f: &crate::ProxyFn,
         value: Number,
         c: &Constraints,
     ) -> bool {
         debug_assert_eq!(self.c.as_ref(), Some(c));
-        let fast = match reference(original, current, t) {
+        let fast = match reference_in(original, current, refs, t) {
             Some(r) => self.quick(original, c, r, value),
             None => None,
         };
@@ -885,16 +920,20 @@ mod tests {
             for c in &constraints {
                 for g in [original, &once, &twice] {
                     cache.prepare(original, c);
+                    let mut table = Vec::new();
+                    fill_references(original, g, &mut table);
                     for id in g.ids() {
                         for &v in &values {
                             let mut vals = g.values().to_vec();
                             vals[id.index()] = v;
-                            let held = cache.holds(original, g, id, &vals, c);
+                            let held = cache.holds(original, g, None, id, &vals, c);
                             assert_eq!(
                                 held,
                                 holds_with_values(original, g, [id], &vals, c),
                                 "{id} = {v} under {c:?}"
                             );
+                            // The references looked up in the table are those walked.
+                            assert_eq!(cache.holds(original, g, Some(&table), id, &vals, c), held);
                             outcomes[usize::from(held)] += 1;
                             for f in [
                                 ProxyFn {
@@ -906,11 +945,13 @@ mod tests {
                                     k: n(3),
                                 },
                             ] {
-                                assert_eq!(
-                                    cache.proxy_allowed(original, g, id, &f, v, c),
-                                    proxy_allowed(original, g, id, &f, v, c),
-                                    "{f} on {id} = {v} under {c:?}"
-                                );
+                                for refs in [None, Some(table.as_slice())] {
+                                    assert_eq!(
+                                        cache.proxy_allowed(original, g, refs, id, &f, v, c),
+                                        proxy_allowed(original, g, id, &f, v, c),
+                                        "{f} on {id} = {v} under {c:?}"
+                                    );
+                                }
                             }
                             judged += 1;
                         }

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::constraints::Constraints;
+use crate::constraints::{fill_references, Constraints};
 use crate::graph::{Graph, Metrics, NodeId, NodeKind, ProxyFn};
 use crate::intervene::{Intervention, InterventionError};
 use crate::number::Number;
@@ -309,6 +309,31 @@ fn next_proxy_after_graft(graph: &Graph, next: &mut Vec<u32>, added: NodeId) -> 
     }
 }
 
+/// [`fill_references`] of `graph` against `original`, given `refs`, that of the graph it was
+/// before the proxy `added` (its last node, not one of the original's) was grafted in: the
+/// proxy's reference is its operand's, and a graft leaves every other node's as it was (a
+/// proxy made to read the new one reads, through it, what it read before). Filled in full
+/// when `added` is not such a proxy.
+fn references_after_graft(original: &Graph, graph: &Graph, refs: &mut Vec<u32>, added: NodeId) {
+    let node = graph.get(added).ok();
+    match node.map(|n| (&n.kind, n.operands.first())) {
+        Some((NodeKind::Proxy { .. }, Some(&t)))
+            if added.index() + 1 == graph.len()
+                && refs.len() == added.index()
+                && t.index() < added.index()
+                && added.index() >= original.len() =>
+        {
+            refs.push(refs[t.index()]);
+        }
+        _ => fill_references(original, graph, refs),
+    }
+    debug_assert!({
+        let mut full = Vec::new();
+        fill_references(original, graph, &mut full);
+        full == *refs
+    });
+}
+
 /// How many proxies are stacked on `u` in `g` (`names::proxies_on(g, u).count()`), given
 /// [`fill_next_proxy`]'s table: each node's proxy is read from it, and searched for among
 /// the node's readers, as `proxies_on` does, only where several proxies read the node.
@@ -455,6 +480,8 @@ struct Lists {
     per_level: Vec<u32>,
     /// [`Graph::metrics_after_graft`]'s scratch (all false between calls).
     rose: Vec<bool>,
+    /// [`fill_references`]'s table of the current graph (for the sampler's checks).
+    refs: Vec<u32>,
     /// The sampler's vectors.
     draw_room: DrawRoom,
 }
@@ -478,6 +505,7 @@ impl Lists {
         room(&mut self.down, nodes);
         room(&mut self.per_level, nodes);
         room(&mut self.rose, nodes);
+        room(&mut self.refs, nodes);
         self.draw_room.reserve(nodes);
     }
 }
@@ -515,6 +543,7 @@ pub fn generate(
         down,
         per_level,
         rose,
+        refs,
         draw_room,
     } = &mut lists;
     for index in 0..cfg.per_problem {
@@ -538,6 +567,7 @@ pub fn generate(
         rose.resize(room, false);
         let mut metrics = original.metrics_down_and_levels(levels, down, per_level);
         fill_watched(&sayable, original, bases, watched);
+        fill_references(original, original, refs);
         fill_next_proxy(original, next_proxy);
         // Whether the table holds an entry for several proxies.
         let mut many_proxies = next_proxy.contains(&MANY_PROXIES);
@@ -677,6 +707,7 @@ pub fn generate(
                     max_draws: MAX_DRAWS,
                     targets: Some(t),
                     diff: false,
+                    refs: Some(refs),
                     refuse: Some(&undoes),
                 };
                 for _ in 0..8 {
@@ -760,6 +791,7 @@ pub fn generate(
             }
             operations.push(intervention);
             chains_after_graft(&graph, next_proxy, many_proxies, stacked, added);
+            references_after_graft(original, &graph, refs, added);
             // In place, a table with no entry for several proxies keeps none.
             let in_place = next_proxy_after_graft(&graph, next_proxy, added);
             many_proxies = (many_proxies || !in_place) && next_proxy.contains(&MANY_PROXIES);
@@ -927,8 +959,11 @@ mod tests {
         let mut next = Vec::new();
         let mut longest = 0;
         let mut undone = 0;
+        let original = eggs();
+        let mut refs = Vec::new();
         for g in &graphs {
             fill_next_proxy(g, &mut next);
+            fill_references(&original, g, &mut refs);
             let mut stacked = Vec::new();
             fill_chains(g, &next, &mut stacked);
             // A graft's tables follow from the tables before it.
@@ -951,6 +986,12 @@ mod tests {
                     let mut all = Vec::new();
                     fill_next_proxy(&h, &mut all);
                     assert_eq!(after, all, "{t} {f}");
+                    // So does the table of references.
+                    let mut after_refs = refs.clone();
+                    references_after_graft(&original, &h, &mut after_refs, NodeId(g.len() as u32));
+                    let mut all_refs = Vec::new();
+                    fill_references(&original, &h, &mut all_refs);
+                    assert_eq!(after_refs, all_refs, "{t} {f}");
                     let mut longer = stacked.clone();
                     chains_after_graft(
                         &h,

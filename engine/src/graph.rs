@@ -466,6 +466,24 @@ pub struct Override {
     pub value: Number,
 }
 
+/// Calls `f` on every operand in `ops`: the first and the last (the only ones of nearly
+/// every node, which reads one or two) without a loop, whose count would change from node to
+/// node (a branch no predictor learns), and any between them in a loop. `f` must give the
+/// same result called twice with one operand (as it is for a node of one operand, whose
+/// first is its last).
+#[inline(always)]
+fn each_operand(ops: &[NodeId], mut f: impl FnMut(NodeId)) {
+    if let (Some(&a), Some(&b)) = (ops.first(), ops.last()) {
+        f(a);
+        f(b);
+        if ops.len() > 2 {
+            for &o in &ops[1..ops.len() - 1] {
+                f(o);
+            }
+        }
+    }
+}
+
 /// Graphs with at most this many nodes get their per-node scratch (levels, marks) on the
 /// stack.
 const SMALL_GRAPH: usize = 64;
@@ -1654,27 +1672,25 @@ impl Graph {
             down.as_slice(),
             per_level.as_mut_slice(),
         );
-        for &id in &self.order[at_p..] {
+        // The proxy (first from `at_p` on): one operation above `t`, counted when `t` is.
+        debug_assert_eq!(self.order[at_p], added);
+        let new = lv[t.index()] + 1;
+        pl[new as usize] += u32::from(relevant_p);
+        lv[i] = new;
+        // Each node after it moves from its old level's count to its new one's when it is a
+        // relevant operation, without a branch on that (which changes from node to node): one
+        // that is not moves a count of 0, at a slot kept within the counts (a level can only
+        // pass the depth where nothing is counted).
+        let last = pl.len() - 1;
+        for &id in &self.order[at_p + 1..] {
             let node = self.node(id);
-            let below = node
-                .operands
-                .iter()
-                .map(|o| lv[o.index()])
-                .max()
-                .unwrap_or(0);
+            let mut below = 0;
+            each_operand(&node.operands, |o| below = below.max(lv[o.index()]));
             let op = node.kind.is_operation();
             let new = below + op as u32;
-            let counted = if id == added {
-                relevant_p
-            } else {
-                op && dn[id.index()] != i64::MIN
-            };
-            if counted {
-                if id != added {
-                    pl[lv[id.index()] as usize] -= 1;
-                }
-                pl[new as usize] += 1;
-            }
+            let counted = u32::from(op & (dn[id.index()] != i64::MIN));
+            pl[(lv[id.index()] as usize).min(last)] -= counted;
+            pl[(new as usize).min(last)] += counted;
             lv[id.index()] = new;
         }
         // The distances to the answer: the proxy is as far from it as its operand was (it
@@ -1700,11 +1716,11 @@ impl Graph {
                 let cand = dn[id.index()] + i64::from(node.kind.is_operation());
                 // (Branch-free: a rise happens about as often as not, which no predictor
                 // learns.)
-                for &o in &node.operands {
+                each_operand(&node.operands, |o| {
                     let (d, r) = (&mut dn[o.index()], &mut rs[o.index()]);
                     *r |= cand > *d;
                     *d = (*d).max(cand);
-                }
+                });
             }
             debug_assert!(rose.iter().all(|&r| !r));
         }
@@ -2707,6 +2723,34 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// `each_operand` gives what a plain loop over the operands gives, for the level
+        /// (a maximum) and the rise (a maximum and a flag) it works out.
+        #[test]
+        fn each_operand_is_a_plain_loop(
+            ops in proptest::collection::vec(0u32..6, 0..6),
+            vals in proptest::collection::vec(-3i64..4, 6),
+            cand in -3i64..4,
+        ) {
+            let ops: Vec<NodeId> = ops.into_iter().map(NodeId).collect();
+            let (mut max, mut plain_max) = (0i64, 0i64);
+            each_operand(&ops, |o| max = max.max(vals[o.index()]));
+            for o in &ops {
+                plain_max = plain_max.max(vals[o.index()]);
+            }
+            proptest::prop_assert_eq!(max, plain_max);
+            let (mut d, mut r) = (vals.clone(), [false; 6]);
+            each_operand(&ops, |o| {
+                r[o.index()] |= cand > d[o.index()];
+                d[o.index()] = d[o.index()].max(cand);
+            });
+            let (mut plain_d, mut plain_r) = (vals.clone(), [false; 6]);
+            for o in &ops {
+                plain_r[o.index()] |= cand > plain_d[o.index()];
+                plain_d[o.index()] = plain_d[o.index()].max(cand);
+            }
+            proptest::prop_assert_eq!((d, r), (plain_d, plain_r));
+        }
+
         /// The one-pass identifier check agrees with its plain definition: ASCII letters,
         /// digits and `_`, starting with a letter, no trailing or doubled `_`, no keyword.
         #[test]

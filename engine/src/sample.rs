@@ -120,6 +120,7 @@ pub fn sample_against(
         max_draws: cfg.max_draws,
         targets: cfg.targets.as_deref(),
         diff: true,
+        refs: None,
         refuse: None,
     };
     let mut room = DrawRoom::default();
@@ -187,8 +188,6 @@ impl DrawRoom {
         self.candidates.reserve(nodes);
         self.values.clear();
         self.values.reserve(nodes);
-        self.scratch.changed.clear();
-        self.scratch.changed.reserve(nodes);
         self.scratch.desc.clear();
         self.scratch.desc.reserve(nodes);
         self.scratch.mark.clear();
@@ -209,6 +208,10 @@ pub(crate) struct Draw<'a> {
     pub(crate) targets: Option<&'a [NodeId]>,
     /// Whether to make the [`Diff`] (the curriculum keeps only the graph).
     pub(crate) diff: bool,
+    /// The [`crate::constraints::fill_references`] table of the graph drawn on, when the
+    /// caller keeps it (the curriculum does, from round to round); worked out node by node
+    /// otherwise.
+    pub(crate) refs: Option<&'a [u32]>,
     /// A test of a graft that holds: true when the caller will find it poor whatever its
     /// graph (the curriculum's change that undoes the one before it), so that its graph is
     /// not built (the draw is returned with none).
@@ -282,7 +285,7 @@ pub(crate) fn sample_draw(
                 let f = draw_proxy(rng, value);
                 // Most rejections come from the proxy's own value: test it before grafting.
                 match f.apply(value) {
-                    Ok(v) if rules.proxy_allowed(original, g, t, &f, v, c) => {
+                    Ok(v) if rules.proxy_allowed(original, g, cfg.refs, t, &f, v, c) => {
                         (Intervention::Graft { node: t, f }, v)
                     }
                     Ok(v) => {
@@ -307,6 +310,7 @@ pub(crate) fn sample_draw(
         if simulate(
             original,
             g,
+            cfg.refs,
             t,
             root_value,
             root_checked,
@@ -439,8 +443,6 @@ fn touched(diff: &Diff) -> impl Iterator<Item = NodeId> + '_ {
 /// Vectors a draw's simulation fills and empties again, kept between draws.
 #[derive(Default)]
 struct Scratch {
-    /// The nodes whose value the change moves.
-    changed: Vec<NodeId>,
     /// One node's operand values.
     args: Vec<Number>,
     /// The descendants of the drawn target, in evaluation order.
@@ -452,15 +454,18 @@ struct Scratch {
     desc_of: Option<NodeId>,
 }
 
-/// Simulates every reader of `t` seeing `root_value` instead of `t`'s value: recomputes the
+/// Simulates every reader of `t` seeing `root_value` instead of `t`'s value (given `g`'s
+/// [`crate::constraints::fill_references`] table when there is one): recomputes the
 /// descendants of `t` in `values` (a copy of `g`'s values, restored before returning) and
 /// checks the nodes whose value changed (and `t` itself when `root_checked`). False when a
 /// value cannot be computed or a rule is broken. When true, `cascade` holds the descendants
-/// whose value changed, in evaluation order (what [`Graph::cascade`] reports).
+/// whose value changed, in evaluation order (what [`Graph::cascade`] reports); when false, it
+/// is empty.
 #[allow(clippy::too_many_arguments)]
 fn simulate(
     original: &Graph,
     g: &Graph,
+    refs: Option<&[u32]>,
     t: NodeId,
     root_value: Number,
     root_checked: bool,
@@ -471,7 +476,6 @@ fn simulate(
     rules: &mut RuleCache,
 ) -> bool {
     let Scratch {
-        changed,
         args,
         desc,
         mark,
@@ -482,13 +486,12 @@ fn simulate(
         *desc_of = Some(t);
     }
     values[t.index()] = root_value;
-    changed.clear();
-    if root_checked {
-        changed.push(t);
-    }
+    // The changes are written as they are found (the list of the changed nodes, to restore
+    // their values, and the cascade to report, in one).
+    cascade.clear();
     // Each changed node is checked as soon as its value is known (a node's check reads only
     // values before it), so that a draw stops at its first broken rule.
-    let mut ok = !root_checked || rules.holds(original, g, t, values, c);
+    let mut ok = !root_checked || rules.holds(original, g, refs, t, values, c);
     for &id in desc.iter() {
         if !ok {
             break;
@@ -509,30 +512,24 @@ fn simulate(
             Ok(v) => {
                 if v != own {
                     values[id.index()] = v;
-                    changed.push(id);
-                    ok = rules.holds(original, g, id, values, c);
+                    cascade.push(ValueChange {
+                        node: id,
+                        old: own,
+                        new: v,
+                    });
+                    ok = rules.holds(original, g, refs, id, values, c);
                 }
             }
             Err(_) => ok = false,
         }
     }
-    if ok {
-        cascade.reserve(changed.len());
-        cascade.extend(
-            changed
-                .iter()
-                .filter(|&&id| id != t)
-                .map(|&id| ValueChange {
-                    node: id,
-                    old: g.value(id),
-                    new: values[id.index()],
-                }),
-        );
-    }
     // Only the root and the changed nodes were written.
     values[t.index()] = g.value(t);
-    for &id in changed.iter() {
-        values[id.index()] = g.value(id);
+    for ch in cascade.iter() {
+        values[ch.node.index()] = ch.old;
+    }
+    if !ok {
+        cascade.clear();
     }
     debug_assert!(values == g.values());
     ok
@@ -666,6 +663,7 @@ mod tests {
                     max_draws: MAX_DRAWS,
                     targets: None,
                     diff: false,
+                    refs: None,
                     refuse: None,
                 };
                 let always = |_: &Intervention| true;
@@ -740,6 +738,9 @@ mod tests {
             for g in &graphs {
                 let mut room = DrawRoom::default();
                 room.values.extend_from_slice(g.values());
+                // The references looked up for every other target, walked for the rest.
+                let mut table = Vec::new();
+                crate::constraints::fill_references(&original, g, &mut table);
                 for t in g.ids() {
                     for root in [-7, 0, 1, 3, 17, 10_000, 1_000_000]
                         .map(Number::int)
@@ -759,6 +760,7 @@ mod tests {
                             let got = simulate(
                                 &original,
                                 g,
+                                (t.0 % 2 == 0).then_some(table.as_slice()),
                                 t,
                                 root,
                                 root_checked,
