@@ -456,39 +456,46 @@ impl Sayable {
         // student, worked out in the solution's head from 24 × 0.77): it does not follow a
         // change to the numbers it came from, so no change is told at all.
         // (A whole constant is knowledge: 60 minutes an hour, 100 for a percentage.)
-        let hidden = original.ids().any(|id| {
-            let v = original.value(id);
-            let unwritten = match original.node(id).kind {
-                NodeKind::Input { span: None } => true,
-                // Knowledge again: a quarter is 0.25, a cent 0.01, a minute 1/60 of an hour.
-                // (2.5 hours from 2:30 is written too, as a time.)
-                NodeKind::Constant => v.numer().abs() > 3 && v.denom() > 4,
-                _ => false,
-            };
-            if !unwritten {
-                return false;
-            }
-            let hundred = Number::int(100);
-            // What `v` may be written as, worked out once for every mention: as a percentage
-            // (0.3 as 30%), or as the percentage of a rise or a fall (1.05 as 5%).
-            let percent = v.mul(hundred).ok();
-            let rise = v.sub(Number::int(1)).and_then(|d| d.mul(hundred)).ok();
-            let fall = Number::int(1).sub(v).and_then(|d| d.mul(hundred)).ok();
-            !ctx.mentions.iter().any(|m| {
-                m.node == Some(id)
+        // (Only looked for when neither test above holds: any of the three leaves nothing
+        // sayable.)
+        let hidden = !suspect
+            && !picks
+            && original.ids().any(|id| {
+                let v = original.value(id);
+                let unwritten = match original.node(id).kind {
+                    NodeKind::Input { span: None } => true,
+                    // Knowledge again: a quarter is 0.25, a cent 0.01, a minute 1/60 of an hour.
+                    // (2.5 hours from 2:30 is written too, as a time.)
+                    NodeKind::Constant => v.numer().abs() > 3 && v.denom() > 4,
+                    _ => false,
+                };
+                if !unwritten {
+                    return false;
+                }
+                let hundred = Number::int(100);
+                // What `v` may be written as, worked out once for every mention: as a percentage
+                // (0.3 as 30%), or as the percentage of a rise or a fall (1.05 as 5%).
+                let percent = v.mul(hundred).ok();
+                let rise = v.sub(Number::int(1)).and_then(|d| d.mul(hundred)).ok();
+                let fall = Number::int(1).sub(v).and_then(|d| d.mul(hundred)).ok();
+                !ctx.mentions.iter().any(|m| {
+                    m.node == Some(id)
                     || m.value == v
                     // A percentage as a fraction (30% as 0.3) or the other way round.
                     || m.value.mul(hundred).is_ok_and(|x| x == v)
                     || percent == Some(m.value)
                     || rise == Some(m.value)
                     || fall == Some(m.value)
-            }) && v.to_decimal_string().is_none_or(|d| !writes_number(q, &d))
-        });
+                }) && v.to_decimal_string().is_none_or(|d| !writes_number(q, &d))
+            });
+        // When one of these holds no quantity is sayable: the passes below, which only tell
+        // quantities apart, are then skipped (each of them feeds `ok` alone).
+        let none_sayable = suspect || hidden || picks;
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
         // says it changes.
         let mut given: FxHashMap<Number, usize> = FxHashMap::default();
-        if !small {
+        if !small && !none_sayable {
             given.reserve(n);
             for id in original.ids() {
                 if matches!(
@@ -502,7 +509,7 @@ impl Sayable {
         // The same goes for a number the question writes twice ("five girls … five boys"): the
         // solution may read one mention for both.
         let mut written: FxHashMap<Number, usize> = FxHashMap::default();
-        if !small {
+        if !small && !none_sayable {
             written.reserve(ctx.mentions.len());
             for m in &ctx.mentions {
                 *written.entry(m.value).or_default() += 1;
@@ -534,49 +541,52 @@ impl Sayable {
             flags_vec = vec![false; 2 * n];
             flags_vec.split_at_mut(n)
         };
-        for &id in original.order() {
-            let node = original.node(id);
-            known[id.index()] = match node.kind {
-                NodeKind::Constant => true,
-                NodeKind::Step { .. } | NodeKind::Branch { .. } => {
-                    !node.operands.is_empty() && node.operands.iter().all(|o| known[o.index()])
-                }
-                _ => false,
-            };
-            let NodeKind::Step {
-                expr: crate::Expr::Bin(op, a, b),
-            } = &node.kind
-            else {
-                continue;
-            };
-            let operand = |e: &crate::Expr| match e {
-                crate::Expr::Arg(j) => node.operands.get(*j as usize).copied(),
-                _ => None,
-            };
-            let related = |e: &crate::Expr| {
-                operand(e)
-                    .and_then(|o| ctx.mention_of(o))
-                    .is_some_and(|m| ctx.relates(m))
-            };
-            // (Also a division by a percentage inside the step: `100/25*40`, the whole from a
-            // 25% part. A division by "half" is read forwards: half as much.)
-            let percent = |e: &crate::Expr| {
-                operand(e)
-                    .and_then(|o| ctx.mention_of(o))
-                    .is_some_and(|m| ctx.kind_at(m) == MentionKind::Percent)
-            };
-            let stated = matches!(op, crate::BinOp::Div | crate::BinOp::Sub) && related(b)
-                || [&**a, &**b].into_iter().any(|e| divides_by(e, &percent));
-            let follows = operand(a).is_some_and(|o| backwards[o.index()])
-                && operand(b)
-                    .is_none_or(|o| !original.node(o).kind.is_operation() && !backwards[o.index()]);
-            backwards[id.index()] = stated || follows;
+        if !none_sayable {
+            for &id in original.order() {
+                let node = original.node(id);
+                known[id.index()] = match node.kind {
+                    NodeKind::Constant => true,
+                    NodeKind::Step { .. } | NodeKind::Branch { .. } => {
+                        !node.operands.is_empty() && node.operands.iter().all(|o| known[o.index()])
+                    }
+                    _ => false,
+                };
+                let NodeKind::Step {
+                    expr: crate::Expr::Bin(op, a, b),
+                } = &node.kind
+                else {
+                    continue;
+                };
+                let operand = |e: &crate::Expr| match e {
+                    crate::Expr::Arg(j) => node.operands.get(*j as usize).copied(),
+                    _ => None,
+                };
+                let related = |e: &crate::Expr| {
+                    operand(e)
+                        .and_then(|o| ctx.mention_of(o))
+                        .is_some_and(|m| ctx.relates(m))
+                };
+                // (Also a division by a percentage inside the step: `100/25*40`, the whole from a
+                // 25% part. A division by "half" is read forwards: half as much.)
+                let percent = |e: &crate::Expr| {
+                    operand(e)
+                        .and_then(|o| ctx.mention_of(o))
+                        .is_some_and(|m| ctx.kind_at(m) == MentionKind::Percent)
+                };
+                let stated = matches!(op, crate::BinOp::Div | crate::BinOp::Sub) && related(b)
+                    || [&**a, &**b].into_iter().any(|e| divides_by(e, &percent));
+                let follows = operand(a).is_some_and(|o| backwards[o.index()])
+                    && operand(b).is_none_or(|o| {
+                        !original.node(o).kind.is_operation() && !backwards[o.index()]
+                    });
+                backwards[id.index()] = stated || follows;
+            }
         }
         // A step whose value another quantity shares (Dale's eggs and Andrew's eggs both
         // 2 × $3; Dale's toast $2 and his 2 eggs): the extraction may have read one for the
         // other, so a change to it may change more than the text says.
         let mut values: FxHashMap<Number, usize> = FxHashMap::default();
-        if !small {
+        if !small && !none_sayable {
             values.reserve(n);
             for id in original.ids() {
                 *values.entry(original.value(id)).or_default() += 1;
@@ -594,18 +604,21 @@ impl Sayable {
         // students.": a remainder the question writes out ties the whole to its parts, so a
         // change to any count of those things contradicts the rest.
         let noun_after = |m: &Mention| word_counted_at(q, m);
-        let remainders: Vec<String> = ctx
-            .mentions
-            .iter()
-            .filter(|m| {
-                q.get(..m.start)
-                    .and_then(|b| b.split_whitespace().next_back())
-                    .is_some_and(|w| {
-                        w.eq_ignore_ascii_case("remaining") || w.eq_ignore_ascii_case("other")
-                    })
-            })
-            .filter_map(noun_after)
-            .collect();
+        let remainders: Vec<String> = if none_sayable {
+            Vec::new()
+        } else {
+            ctx.mentions
+                .iter()
+                .filter(|m| {
+                    q.get(..m.start)
+                        .and_then(|b| b.split_whitespace().next_back())
+                        .is_some_and(|w| {
+                            w.eq_ignore_ascii_case("remaining") || w.eq_ignore_ascii_case("other")
+                        })
+                })
+                .filter_map(noun_after)
+                .collect()
+        };
         let tied = |id: NodeId| {
             !remainders.is_empty()
                 && matches!(original.node(id).kind, NodeKind::Input { .. })
@@ -625,9 +638,7 @@ impl Sayable {
         let ok = original
             .ids()
             .map(|id| {
-                !suspect
-                    && !hidden
-                    && !picks
+                !none_sayable
                     && !matches!(
                         original.node(id).kind,
                         NodeKind::Constant | NodeKind::Proxy { .. }
