@@ -1556,6 +1556,11 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     }
     let aux = &*lower[aux_at];
     let rest: &[&str] = &ws[aux_at + 1..];
+    // Something after the auxiliary besides one word (a verb or a place), else no name: known
+    // before the phrase is written.
+    if rest.len() < 2 {
+        return None;
+    }
     // The words after the auxiliary, the first lowercased unless a name (written only by the
     // forms that read them whole).
     let rest_s = || lower_words(rest);
@@ -1607,9 +1612,8 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     };
     // (The words are counted by their spaces, and the marks, ASCII, read from the bytes.)
     // (The numbers are looked for last: every other test is cheaper, and all are pure.)
-    // Something after the auxiliary besides one word: a verb or a place.
-    if rest.len() < 2
-        || phrase.bytes().filter(|&b| b == b' ').count() + 1 > 16
+    // (Something after the auxiliary besides one word: read above.)
+    if phrase.bytes().filter(|&b| b == b' ').count() + 1 > 16
         || phrase
             .bytes()
             .any(|c| c.is_ascii_digit() || matches!(c, b'_' | b'=' | b','))
@@ -2730,8 +2734,11 @@ fn name_in_text_uncached(
             .and_then(|w| with_lower(w, |l| is_unit(l).then(|| l.to_string())));
         // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
         // last item is not the subject.
-        let tail = pre_raw[cut..].trim_start().to_lowercase();
-        if cut > 0 && (tail.starts_with("and ") || tail.starts_with("or ")) {
+        // (Lowercased only where something was cut before the clause: no list otherwise.)
+        if cut > 0 && {
+            let tail = pre_raw[cut..].trim_start().to_lowercase();
+            tail.starts_with("and ") || tail.starts_with("or ")
+        } {
             return None;
         }
         let np = &pre[..pre.len() - cws.len()];
@@ -2924,7 +2931,14 @@ fn name_in_text_uncached(
     if pre.is_empty() || pre.last().is_some_and(|w| w.eq_ignore_ascii_case("of")) {
         // `five girls`, `the weight of five girls`: the count of the nouns, when the
         // sentence names no other count of them.
-        if sentence.to_lowercase().matches(noun.as_str()).count() > 1 || !bare_ok() {
+        // (More than one: the search stops at the second.)
+        if sentence
+            .to_lowercase()
+            .matches(noun.as_str())
+            .nth(1)
+            .is_some()
+            || !bare_ok()
+        {
             return None;
         }
         return finish(
