@@ -1823,6 +1823,11 @@ pub(super) fn past(v: &str) -> String {
     if let Ok(i) = irregular.binary_search_by(|(b, _)| (*b).cmp(v)) {
         return irregular[i].1.to_string();
     }
+    regular_past(v)
+}
+
+/// The past tense of a regular verb (`bake` → `baked`, `carry` → `carried`, `walk` → `walked`).
+fn regular_past(v: &str) -> String {
     if v.ends_with('e') {
         format!("{v}d")
     } else if let Some(stem) = consonant_y(v) {
@@ -4708,15 +4713,9 @@ mod tests {
 
     /// `past` as first written: the irregular verbs looked up in list order.
     fn past_by_list(v: &str) -> String {
-        if let Some((_, p)) = IRREGULAR_PAST.iter().find(|(b, _)| *b == v) {
-            return p.to_string();
-        }
-        if v.ends_with('e') {
-            format!("{v}d")
-        } else if let Some(stem) = consonant_y(v) {
-            format!("{stem}ied")
-        } else {
-            format!("{v}ed")
+        match IRREGULAR_PAST.iter().find(|(b, _)| *b == v) {
+            Some((_, p)) => p.to_string(),
+            None => regular_past(v),
         }
     }
 
