@@ -7,6 +7,7 @@ use crate::graph::{ProxyFn, ProxyOp};
 use crate::number::Number;
 use crate::text_numbers::find_numbers;
 
+use super::bytewise::{ascii_in_range, eight_at, zero_bytes, ONES};
 use super::english::singular;
 use super::names::{is_verb_form, lower, past, third_person, word_slices};
 use super::numerals::plain;
@@ -1331,31 +1332,9 @@ fn named_people(text: &str) -> [bool; PEOPLE.len()] {
     named
 }
 
-/// A one in each byte of a `u64`.
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// The eight bytes of `b` from `i` on, read as one little-endian `u64` (`None` past the end).
-fn eight_at(b: &[u8], i: usize) -> Option<u64> {
-    let chunk: [u8; 8] = b.get(i..i + 8)?.try_into().ok()?;
-    Some(u64::from_le_bytes(chunk))
-}
-
-/// Per byte of `x`, its high bit set where the byte is ASCII and in `lo..end`, the others
-/// zero: eight bytes tested at once (adding to a seven-bit byte never carries into the next).
-fn ascii_in_range(x: u64, lo: u8, end: u8) -> u64 {
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let y = x & !HIGHS;
-    // `y + (0x80 - lo)` has its high bit set where the seven-bit byte `y >= lo`.
-    let at_least = |lo: u8| y + ONES * (0x80 - u64::from(lo));
-    at_least(lo) & !at_least(end) & !x & HIGHS
-}
-
 /// The first ASCII whitespace byte (`char::is_whitespace`: a space or `\t`…`\r`) of `b` at
 /// or after `from` (`b.len()` when there is none): eight bytes at a time.
 fn next_space(b: &[u8], from: usize) -> usize {
-    const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    // The high bit set in exactly the bytes of `v` that are zero.
-    let zero_bytes = |v: u64| !(((v & LOWS) + LOWS) | v | LOWS);
     let mut i = from;
     while let Some(x) = eight_at(b, i) {
         let controls = ascii_in_range(x, 0x09, 0x0E);

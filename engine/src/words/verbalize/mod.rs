@@ -31,6 +31,7 @@ use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
 mod bounds;
+mod bytewise;
 mod compare;
 mod english;
 mod fronted;

@@ -13,6 +13,7 @@ use crate::mentions;
 use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
+use super::bytewise::{ascii_in_range, zero_bytes, ONES};
 use super::english::{is_plural, singular};
 use super::reading::Reading;
 
@@ -469,7 +470,6 @@ impl Pronouns {
             };
             // (Each `h`, any case, found eight bytes at a time: a byte `| 0x20` is `h` only
             // where it is `h` or `H`. The bytes between are passed over with no branch each.)
-            const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
             let mut i = 0;
             while i + 8 <= b.len() {
                 let mut word = [0u8; 8];
@@ -2010,12 +2010,6 @@ pub(super) fn find_byte(b: &[u8], from: usize, x: u8) -> Option<usize> {
     b.get(i..)?.iter().position(|&c| c == x).map(|k| i + k)
 }
 
-/// Bit 7 of each byte of `v` that is zero, and no other bit (exact: no sum crosses a byte).
-fn zero_bytes(v: u64) -> u64 {
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    !(((v & !HIGHS).wrapping_add(!HIGHS)) | v) & HIGHS
-}
-
 /// Where the calculation that ends at the `=` at `eq` starts: the first of the numbers,
 /// operators and units (`45 kg x 5`) before it.
 fn math_start(s: &str, eq: usize) -> usize {
@@ -3014,17 +3008,9 @@ fn opens_a_two_word_opener(w: &str) -> bool {
     matches!(w, "this" | "that" | "which" | "it" | "we" | "in" | "all")
 }
 
-/// Whether `b` holds an ASCII digit, read eight bytes at a time (a byte is a digit where it
-/// XOR `0x30` is below 10).
+/// Whether `b` holds an ASCII digit, read eight bytes at a time.
 fn has_ascii_digit(b: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Bit 7 of each byte of `v` that is a digit, and no other (each byte's sums stay in it).
-    let digits = |v: u64| {
-        let x = v ^ (ONES * 0x30);
-        // Below 10: its low seven bits plus 0x76 do not reach 0x80, and bit 7 is clear.
-        !((x & !HIGHS).wrapping_add(ONES * 0x76) | x) & HIGHS
-    };
+    let digits = |v: u64| ascii_in_range(v, b'0', b'9' + 1);
     let mut chunks = b.chunks_exact(8);
     let mut seen = 0;
     for c in &mut chunks {
@@ -3241,19 +3227,16 @@ fn is_unit(w: &str) -> bool {
 /// time from the end: a word of eight bytes holds a mark where its bytes XOR the mark hold a
 /// zero byte.
 fn last_clause_mark(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     // (Exact: bit 7 of each zero byte and no other, so the highest bit set is the last
     // mark, with no byte-by-byte search for it, whose length no predictor learns.)
-    let zero_byte = |v: u64| !((((v & !HIGHS).wrapping_add(!HIGHS)) | v) | !HIGHS);
     let mut end = b.len();
     while end >= 8 {
         let mut word = [0u8; 8];
         word.copy_from_slice(&b[end - 8..end]);
         let v = u64::from_le_bytes(word);
-        let m = zero_byte(v ^ (ONES * u64::from(b',')))
-            | zero_byte(v ^ (ONES * u64::from(b';')))
-            | zero_byte(v ^ (ONES * u64::from(b':')));
+        let m = zero_bytes(v ^ (ONES * u64::from(b',')))
+            | zero_bytes(v ^ (ONES * u64::from(b';')))
+            | zero_bytes(v ^ (ONES * u64::from(b':')));
         if m != 0 {
             return Some(end - 8 + (63 - m.leading_zeros() as usize) / 8);
         }
