@@ -628,6 +628,32 @@ impl Sayable {
                     .and_then(noun_after)
                     .is_some_and(|noun| remainders.contains(&noun))
         };
+        // "She divides them into 4 bags equally. Then one of the bags gets torn": an equal
+        // share (`72 / 4` a bag) of a whole that another step reads too. A reader told that
+        // each bag holds more works the whole out again from the bags (4 bags of 30), which
+        // the graph does not: the share is not changed.
+        let share_of_read_whole = |id: NodeId| {
+            let node = original.node(id);
+            let NodeKind::Step {
+                expr: crate::Expr::Bin(crate::BinOp::Div, a, b),
+            } = &node.kind
+            else {
+                return false;
+            };
+            let (crate::Expr::Arg(i), crate::Expr::Arg(j)) = (&**a, &**b) else {
+                return false;
+            };
+            let (Some(&whole), Some(&parts)) = (
+                node.operands.get(*i as usize),
+                node.operands.get(*j as usize),
+            ) else {
+                return false;
+            };
+            ctx.mention_of(parts).and_then(noun_after).is_some()
+                && original
+                    .ids()
+                    .any(|r| r != id && original.node(r).operands.contains(&whole))
+        };
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
         // changes.
         let year = |id: NodeId| {
@@ -659,6 +685,7 @@ impl Sayable {
                     && !twin(id)
                     && !shared(id)
                     && !tied(id)
+                    && !share_of_read_whole(id)
                     && ctx.place(id).is_some()
                     // An input a product also reads for something else ("2 more hours in each
                     // of the places" as `2 * 3`, the 3 read from "3 hours"): a change to it
@@ -1224,12 +1251,22 @@ impl<'a> Context<'a> {
                 // `Britney has half as many Golden Comets as Susie. Suppose instead that she
                 // has twice as many golden comets`: twice as many as Susie? A quantity the
                 // text states against another is scaled by name ("… is doubled").
+                // `Her trainer had her add 5 more push-ups each day. Suppose instead that she
+                // will do 10 fewer push-ups on the second day`: fewer than on the first day?
+                // A worked-out count of the same things as one it is worked out from is
+                // changed "than otherwise", and scaled by name (`Sid has twice as many as
+                // Steve. … Sid has half as many sticks` reads as half of Steve's).
+                let against_own = !matches!(self.original.node(u).kind, NodeKind::Input { .. })
+                    && self.counted_from_same(u, name);
                 let scaled_ok = match self.original.node(u).kind {
                     NodeKind::Input { .. } => !self.mention_of(u).is_some_and(|m| self.relates(m)),
-                    _ => !name
-                        .clause
-                        .as_ref()
-                        .is_some_and(|c| self.stated_against(&c.noun)),
+                    _ => {
+                        !against_own
+                            && !name
+                                .clause
+                                .as_ref()
+                                .is_some_and(|c| self.stated_against(&c.noun))
+                    }
                 };
                 supposed.push(Supposed {
                     place,
@@ -1239,6 +1276,7 @@ impl<'a> Context<'a> {
                     scaled_ok,
                     clause_ok,
                     after_change: downstream.contains(&u),
+                    against_own,
                 });
                 // A quantity stated against the changed one before the change is told
                 // ("Albert has 4 times as many books as Stu. … Later, Stu buys 4 more
@@ -1263,10 +1301,11 @@ impl<'a> Context<'a> {
                 _ if s.after_change => "Suppose also that, after those changes,",
                 _ => "Suppose also that",
             };
-            plan.inserts.push((
-                s.place,
-                Piece::Text(story(s.name, &s.fs, s.salt, lead, s.scaled_ok, s.clause_ok)),
-            ));
+            let mut text = story(s.name, &s.fs, s.salt, lead, s.scaled_ok, s.clause_ok);
+            if s.against_own {
+                than_otherwise(&mut text, s.name);
+            }
+            plan.inserts.push((s.place, Piece::Text(text)));
         }
         if told_inside {
             // What a change means for the rest: the graft's semantics, in words, after every
@@ -1353,6 +1392,22 @@ impl<'a> Context<'a> {
             // `How long is his trip?` answered "16 hours" by the solution: asked in hours.
             let unit = unit_after(solution, self.original.value(u)).filter(|_| !money)?;
             changes_asked(fs, Some(unit))
+        })
+    }
+
+    /// Whether `u`, told by `name` with a clause that counts a noun ("push-ups"), is worked
+    /// out from another quantity whose clause counts the same noun (the second day's
+    /// push-ups from the first day's).
+    fn counted_from_same(&self, u: NodeId, name: &Name) -> bool {
+        let Some(head) = name.clause.as_ref().and_then(|c| head_noun(&c.noun)) else {
+            return false;
+        };
+        self.original.node(u).operands.iter().any(|&o| {
+            self.names
+                .get(o)
+                .and_then(|n| n.clause.as_ref())
+                .and_then(|c| head_noun(&c.noun))
+                .is_some_and(|h| h.eq_ignore_ascii_case(head))
         })
     }
 
@@ -2270,6 +2325,34 @@ struct Supposed<'a> {
     /// Whether the quantity is worked out from another changed one (its change comes after
     /// that one's).
     after_change: bool,
+    /// Whether the quantity counts the same things as one it is worked out from, so that a
+    /// change told with its clause ("10 fewer push-ups on the second day") says what it is
+    /// relative to ([`than_otherwise`]).
+    against_own: bool,
+}
+
+/// Adds "than otherwise" to a story told with the quantity's clause whose first change adds
+/// or takes away (`she will do 10 fewer push-ups on the second day than otherwise, and then
+/// 6 more.`): without it a reader may count the change from the quantity it is worked out
+/// from. A story told by name ("… goes up by 3") and one whose clause already compares are
+/// left as they are.
+fn than_otherwise(story: &mut String, name: &Name) {
+    let Some(c) = &name.clause else { return };
+    if c.rest.split(' ').any(|w| w == "than") {
+        return;
+    }
+    let tail = if c.rest.is_empty() { &c.noun } else { &c.rest };
+    // The clause's words end the first change: `{noun} {rest}` then `,` or `.`.
+    let Some(at) = story.find(&format!(" {tail}")).map(|i| i + 1 + tail.len()) else {
+        return;
+    };
+    let first_is_additive = story[..at].ends_with(tail)
+        && [" more ", " fewer ", " less "]
+            .iter()
+            .any(|w| story[..at].contains(w));
+    if first_is_additive && matches!(story.as_bytes().get(at), Some(b',' | b'.')) {
+        story.insert_str(at, " than otherwise");
+    }
 }
 
 /// One sentence telling every change to a named quantity, in order, after `lead`:
@@ -2693,6 +2776,13 @@ fn unit_after(text: &str, value: Number) -> Option<&str> {
             | "cups"
     )
     .then_some(word)
+}
+
+/// The word a counted noun counts: `pages` in `pages of his book`, `eggs` in `duck eggs`;
+/// `None` for none (money).
+fn head_noun(noun: &str) -> Option<&str> {
+    let before_of = noun.split(" of ").next().unwrap_or(noun);
+    before_of.rsplit(' ').next().filter(|w| !w.is_empty())
 }
 
 /// `boxes of peaches` → `box of peaches` (the head is the word before `of`); `miles` →
@@ -4388,6 +4478,53 @@ mod tests {
             "{}",
             v.text
         );
+    }
+
+    #[test]
+    fn a_change_to_a_count_worked_out_from_a_count_of_the_same_says_than_otherwise() {
+        let g = crate::gsm8k::extract(
+            "Ben read 12 pages of his book on Monday. On Tuesday, he read 4 more pages than on Monday. How many pages did he read in the two days?",
+            "On Tuesday he read 12 + 4 = <<12+4=16>>16 pages.\nIn the two days he read 12 + 16 = <<12+16=28>>28 pages.\n#### 28",
+        )
+        .unwrap()
+        .graph;
+        let tuesday = g
+            .ids()
+            .find(|&i| g.value(i) == n(16) && g.node(i).kind.is_operation())
+            .unwrap();
+        let v = offline(&g, &[graft(tuesday, ProxyOp::Sub, 3)]).unwrap();
+        // 3 fewer than the 16 worked out, not 3 fewer than on Monday.
+        assert!(v.text.contains("3 fewer"), "{}", v.text);
+        assert!(v.text.contains(" than otherwise"), "{}", v.text);
+    }
+
+    #[test]
+    fn than_otherwise_follows_the_first_change_told_with_a_clause() {
+        let name = Name {
+            phrase: "the number of push-ups she will do on the second day".into(),
+            measure: Measure::Count,
+            clause: Some(names::Clause {
+                doer: "She will do".into(),
+                noun: "push-ups".into(),
+                rest: "on the second day".into(),
+            }),
+        };
+        let mut s = "Suppose instead that she will do 10 fewer push-ups on the second day, and then 6 more.".to_string();
+        than_otherwise(&mut s, &name);
+        assert_eq!(
+            s,
+            "Suppose instead that she will do 10 fewer push-ups on the second day than otherwise, and then 6 more."
+        );
+        // A change that scales compares with the quantity itself; one told by name says
+        // "goes up by".
+        for told in [
+            "Suppose instead that she will do twice as many push-ups on the second day.",
+            "Suppose instead that the number of push-ups she will do on the second day goes up by 3.",
+        ] {
+            let mut s = told.to_string();
+            than_otherwise(&mut s, &name);
+            assert_eq!(s, told);
+        }
     }
 
     #[test]
