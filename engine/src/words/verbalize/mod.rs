@@ -4576,6 +4576,31 @@ mod tests {
     }
 
     #[test]
+    fn an_equal_share_of_a_whole_read_again_is_not_changed() {
+        let q = "Tom has 30 kilos of flour. He divides them into 5 bags equally. Then one of the bags gets torn and half of the flour falls to the ground. How many kilos of flour remain?";
+        let a = "Each bag has 30 / 5 = <<30/5=6>>6 kilos.\nHalf of a bag is 6 / 2 = <<6/2=3>>3 kilos.\nSo 30 - 3 = <<30-3=27>>27 kilos remain.\n#### 27";
+        let bag = |g: &Graph| {
+            g.ids()
+                .find(|&i| g.value(i) == n(6) && g.node(i).kind.is_operation())
+                .unwrap()
+        };
+        let g = crate::gsm8k::extract(q, a).unwrap().graph;
+        // 5 bags of 10 would hold more than the 30 kilos the last step still reads.
+        assert!(!Sayable::new(&g).can_graft(&g, bag(&g)), "a bag's share");
+        // When nothing else reads the whole, the share may change (the whole with it).
+        let q = q.replace(
+            "How many kilos of flour remain?",
+            "How many kilos of flour fall?",
+        );
+        let a = "Each bag has 30 / 5 = <<30/5=6>>6 kilos.\nHalf of a bag is 6 / 2 = <<6/2=3>>3 kilos.\n#### 3";
+        let g = crate::gsm8k::extract(&q, a).unwrap().graph;
+        assert!(
+            Sayable::new(&g).can_graft(&g, bag(&g)),
+            "a share of a whole read once"
+        );
+    }
+
+    #[test]
     fn a_remainder_written_out_ties_the_counts_of_its_things() {
         let q = "Half the students in Ms. Perez's class collected 12 cans each, two students didn't collect any, and the remaining 13 students each collected 4 cans. Ms. Perez's class has 30 students. How many cans did they collect total?";
         let a = "Half the class is 30 / 2 = <<30/2=15>>15 students.\nThey collected 15 * 12 = <<15*12=180>>180 cans.\nThe rest collected 13 * 4 = <<13*4=52>>52 cans.\nIn total 180 + 52 = <<180+52=232>>232 cans.\n#### 232";
