@@ -654,6 +654,24 @@ impl Sayable {
                     .ids()
                     .any(|r| r != id && original.node(r).operands.contains(&whole))
         };
+        // "Katya sold 8 glasses of lemonade and Ricky sold 9": their combined sales are the
+        // parts the text states, added; a change to the sum alone contradicts them.
+        let sum_of_stated = |id: NodeId| {
+            fn adds_args(e: &crate::Expr) -> bool {
+                match e {
+                    crate::Expr::Arg(_) => true,
+                    crate::Expr::Bin(crate::BinOp::Add, a, b) => adds_args(a) && adds_args(b),
+                    _ => false,
+                }
+            }
+            let node = original.node(id);
+            matches!(&node.kind, NodeKind::Step { expr } if matches!(expr, crate::Expr::Bin(..)) && adds_args(expr))
+                && node.operands.len() >= 2
+                && node.operands.iter().all(|&o| {
+                    matches!(original.node(o).kind, NodeKind::Input { .. })
+                        && ctx.mention_of(o).is_some_and(|m| !ctx.relates(m))
+                })
+        };
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
         // changes.
         let year = |id: NodeId| {
@@ -686,6 +704,7 @@ impl Sayable {
                     && !shared(id)
                     && !tied(id)
                     && !share_of_read_whole(id)
+                    && !sum_of_stated(id)
                     && ctx.place(id).is_some()
                     // An input a product also reads for something else ("2 more hours in each
                     // of the places" as `2 * 3`, the 3 read from "3 hours"): a change to it
@@ -4598,6 +4617,23 @@ mod tests {
             Sayable::new(&g).can_graft(&g, bag(&g)),
             "a share of a whole read once"
         );
+    }
+
+    #[test]
+    fn a_sum_of_parts_the_text_states_is_not_changed_alone() {
+        let q = "Rosa's basket holds 4 pears and 7 plums. She eats 2 of the fruits. How many fruits are left in her basket?";
+        let a = "The basket holds 4 + 7 = <<4+7=11>>11 fruits.\nAfter eating, 11 - 2 = <<11-2=9>>9 fruits are left.\n#### 9";
+        let g = crate::gsm8k::extract(q, a).unwrap().graph;
+        let sayable = Sayable::new(&g);
+        let value = |v: i128, step: bool| {
+            g.ids()
+                .find(|&i| g.value(i) == n(v) && g.node(i).kind.is_operation() == step)
+                .unwrap()
+        };
+        // "Suppose instead that the basket holds 3 more fruits": pears or plums?
+        assert!(!sayable.can_graft(&g, value(11, true)), "the sum");
+        // Each part may change (the sum with it).
+        assert!(sayable.can_graft(&g, value(4, false)), "the pears");
     }
 
     #[test]
