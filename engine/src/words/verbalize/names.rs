@@ -930,7 +930,68 @@ fn in_words_of(phrase: &str, sentence: &str, start: usize, end: usize) -> bool {
 /// Whether the own name `n` of node `id` of `original` is held back: it names nothing, yet
 /// still makes an equal name unclear (see [`Names::finish`]).
 fn held_back(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
-    reads_as_rate(prep, original, id, n) || drops_a_period(prep, original, id, n)
+    reads_as_rate(prep, original, id, n)
+        || drops_a_period(prep, original, id, n)
+        || reads_as_a_given(prep, original, id, n)
+}
+
+/// Whether the name `n` of step `id` of `original` is in the words of a sentence of the
+/// question that states another amount: "the number of oil changes he gets a year" (12 / 3,
+/// from the solution's "So he gets 4 oil changes a year") reads as the 1 of "He gets 1 free
+/// oil change a year." A change to the step would read as a change to that amount.
+fn reads_as_a_given(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
+    if !original.node(id).kind.is_operation() || id == original.answer() {
+        return false;
+    }
+    let value = original.value(id);
+    let q: &str = prep.q;
+    prep.links.iter().any(|m| {
+        // (An operand's clause states the step itself: "His partner has been teaching for
+        // 10 years less.")
+        m.node.is_some_and(|o| {
+            o != id
+                && matches!(original.node(o).kind, NodeKind::Input { .. })
+                && original.value(o) != value
+                && !original.node(id).operands.contains(&o)
+        })
+            // An amount of its own ("1 free oil change"), not one stated against another
+            // ("90% of the games", "twice as many"), which states the step itself.
+            && prep.reading.found.get(&m.start).is_none_or(|f| {
+                matches!(
+                    f.kind,
+                    MentionKind::Digits | MentionKind::Money | MentionKind::Word
+                )
+            })
+            && !super::relates_in(q, m.start, m.end, false)
+            && prep
+                .reading
+                .sentences
+                .iter()
+                .find(|&&(s, e)| s <= m.start && m.end <= e)
+                .is_some_and(|&(s, e)| {
+                    in_words_of_sentence(&n.phrase, clause_around(q, s, e, m.start, m.end))
+                })
+    })
+}
+
+/// The clause of sentence `q[s..e]` that holds the number at `start..end`: cut at commas,
+/// semicolons and the words that join clauses ("Her friend Brock buys 7 cookies" of "…, and
+/// her friend Katy buys twice as many as Brock.").
+fn clause_around(q: &str, s: usize, e: usize, start: usize, end: usize) -> &str {
+    const JOINS: [&str; 6] = [",", ";", " and ", " while ", " but ", " whereas "];
+    let before = &q[s..start];
+    let from = JOINS
+        .iter()
+        .filter_map(|j| before.rfind(j).map(|i| s + i + j.len()))
+        .max()
+        .unwrap_or(s);
+    let after = &q[end..e];
+    let to = JOINS
+        .iter()
+        .filter_map(|j| after.find(j).map(|i| end + i))
+        .min()
+        .unwrap_or(e);
+    &q[from..to]
 }
 
 /// Whether the name `n` of step `id` of `original` reads as the rate it multiplies: a
@@ -4809,6 +4870,36 @@ mod tests {
     /// The node of `g` whose value is the whole number `v`.
     fn node_of(g: &Graph, v: i128) -> NodeId {
         g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap()
+    }
+
+    #[test]
+    fn a_step_named_in_the_words_of_another_amount_is_held_back() {
+        let (g, names) = named(
+            "Leo fills 300 pages a month. He needs a new notebook every 100 pages. He gets 1 free notebook a month. A notebook costs $4. How much does he pay a month?",
+            "He gets 300/100 = <<300/100=3>>3 notebooks a month\nHe pays for 3-1 = <<3-1=2>>2 notebooks a month\nHe pays 2*4 = $<<2*4=8>>8 a month\n#### 8",
+        );
+        // "the number of notebooks he gets a month" reads as the free one.
+        assert_eq!(names.get(node_of(&g, 3)), None);
+        assert!(names.get(node_of(&g, 2)).is_some(), "the ones he pays for");
+        // Without the free notebook's sentence the name stands.
+        let (g, names) = named(
+            "Leo fills 300 pages a month. He needs a new notebook every 100 pages. A notebook costs $4. How much does he pay a month?",
+            "He gets 300/100 = <<300/100=3>>3 notebooks a month\nHe pays 3*4 = $<<3*4=12>>12 a month\n#### 12",
+        );
+        assert!(names.get(node_of(&g, 3)).is_some());
+    }
+
+    #[test]
+    fn the_clause_around_a_number_stops_at_the_joining_words() {
+        let q = "Her friend Brock buys 7 cookies, and her friend Katy buys twice as many.";
+        let at = q.find('7').unwrap();
+        assert_eq!(
+            clause_around(q, 0, q.len(), at, at + 1),
+            "Her friend Brock buys 7 cookies"
+        );
+        let q = "He gets 1 free oil change a year.";
+        let at = q.find('1').unwrap();
+        assert_eq!(clause_around(q, 0, q.len(), at, at + 1), q);
     }
 
     #[test]
