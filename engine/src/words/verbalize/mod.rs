@@ -649,10 +649,15 @@ impl Sayable {
             ) else {
                 return false;
             };
+            // (A small graph is scanned; a large one asks its table of readers, made once.)
             ctx.mention_of(parts).and_then(noun_after).is_some()
-                && original
-                    .ids()
-                    .any(|r| r != id && original.node(r).operands.contains(&whole))
+                && if small {
+                    original
+                        .ids()
+                        .any(|r| r != id && original.node(r).operands.contains(&whole))
+                } else {
+                    original.dependents(whole).any(|r| r != id)
+                }
         };
         // "Katya sold 8 glasses of lemonade and Ricky sold 9": their combined sales are the
         // parts the text states, added; a change to the sum alone contradicts them.

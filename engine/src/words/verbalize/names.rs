@@ -935,12 +935,20 @@ fn held_back(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
         || reads_as_a_given(prep, original, id, n)
 }
 
+/// The most numbers a question may hold for [`reads_as_a_given`] to read them for each named
+/// step.
+const MAX_GIVENS_READ: usize = 200;
+
 /// Whether the name `n` of step `id` of `original` is in the words of a sentence of the
 /// question that states another amount: "the number of oil changes he gets a year" (12 / 3,
 /// from the solution's "So he gets 4 oil changes a year") reads as the 1 of "He gets 1 free
 /// oil change a year." A change to the step would read as a change to that amount.
 fn reads_as_a_given(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
-    if !original.node(id).kind.is_operation() || id == original.answer() {
+    // (Bounded: a question with more numbers than any word problem has is not read this way.)
+    if !original.node(id).kind.is_operation()
+        || id == original.answer()
+        || prep.links.len() > MAX_GIVENS_READ
+    {
         return false;
     }
     let value = original.value(id);
