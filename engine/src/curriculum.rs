@@ -524,7 +524,8 @@ pub fn generate(
     cfg.validate()?;
     let (sayable, comparer) = crate::verbalize::Sayable::with_comparer(original);
     let compares = sayable.comparable().then_some(&comparer);
-    let mut chains = Vec::new();
+    // (Room for the usual few chains up front; `per_problem` is not bounded.)
+    let mut chains = Vec::with_capacity((cfg.per_problem as usize).min(8));
     // Lists every round fills again (kept per thread between curricula), with room for the
     // last round's graph (each round's graph is one node larger).
     let room = original.len() + cfg.rounds as usize;

@@ -173,6 +173,47 @@ pub enum Expr {
     Call(Func, Vec<Expr>),
 }
 
+/// [`Expr::binary_ops`]'s stack of expressions still to walk: the bottom
+/// [`ExprStack::INLINE`] in place, any above them on the heap.
+struct ExprStack<'a> {
+    /// The bottom of the stack, `inline[..len]`.
+    inline: [&'a Expr; ExprStack::INLINE],
+    len: usize,
+    /// The rest, above `inline` (empty unless `inline` is full).
+    heap: Vec<&'a Expr>,
+}
+
+impl<'a> ExprStack<'a> {
+    /// How many expressions the stack holds without allocating.
+    const INLINE: usize = 4;
+
+    /// A stack holding `e` alone.
+    fn new(e: &'a Expr) -> Self {
+        ExprStack {
+            inline: [e; ExprStack::INLINE],
+            len: 1,
+            heap: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, e: &'a Expr) {
+        if self.heap.is_empty() && self.len < self.inline.len() {
+            self.inline[self.len] = e;
+            self.len += 1;
+        } else {
+            self.heap.push(e);
+        }
+    }
+
+    fn pop(&mut self) -> Option<&'a Expr> {
+        if let Some(e) = self.heap.pop() {
+            return Some(e);
+        }
+        self.len = self.len.checked_sub(1)?;
+        Some(self.inline[self.len])
+    }
+}
+
 /// The error of an expression reading an operand slot `i` its node does not have.
 #[cold]
 fn missing_operand(i: u32) -> ArithError {
@@ -226,9 +267,10 @@ impl Expr {
     }
 
     /// Every binary operation in the expression, outermost first, as `(op, a, b)` (an explicit
-    /// stack: no recursion).
+    /// stack: no recursion; kept on the stack while it is shallow, as nearly every
+    /// expression's is, so that a walk allocates nothing).
     pub fn binary_ops(&self) -> impl Iterator<Item = (BinOp, &Expr, &Expr)> {
-        let mut stack = vec![self];
+        let mut stack = ExprStack::new(self);
         std::iter::from_fn(move || {
             while let Some(e) = stack.pop() {
                 match e {
@@ -238,7 +280,7 @@ impl Expr {
                         return Some((*op, &**a, &**b));
                     }
                     Expr::Neg(a) => stack.push(a),
-                    Expr::Call(_, args) => stack.extend(args.iter().rev()),
+                    Expr::Call(_, args) => args.iter().rev().for_each(|a| stack.push(a)),
                     Expr::Arg(_) | Expr::Lit(_) => {}
                 }
             }
@@ -451,5 +493,36 @@ mod tests {
         let ops: Vec<BinOp> = e.binary_ops().map(|(op, _, _)| op).collect();
         assert_eq!(ops, [BinOp::Mul, BinOp::Add, BinOp::Div, BinOp::Sub]);
         assert_eq!(Expr::Arg(0).binary_ops().count(), 0);
+    }
+
+    #[test]
+    fn binary_ops_past_the_inline_stack() {
+        // max(a0 - a1, …, a22 - a23) + a0 * a1: more operations waiting than the stack keeps
+        // in place, in the order of a walk with a vector for its stack.
+        let args: Vec<Expr> = (0..12)
+            .map(|i| Expr::bin(BinOp::Sub, Expr::Arg(2 * i), Expr::Arg(2 * i + 1)))
+            .collect();
+        let e = Expr::bin(
+            BinOp::Add,
+            Expr::Call(Func::Max, args),
+            Expr::bin(BinOp::Mul, Expr::Arg(0), Expr::Arg(1)),
+        );
+        let mut want = Vec::new();
+        let mut stack = vec![&e];
+        while let Some(x) = stack.pop() {
+            match x {
+                Expr::Bin(op, a, b) => {
+                    want.push((*op, &**a, &**b));
+                    stack.push(b);
+                    stack.push(a);
+                }
+                Expr::Neg(a) => stack.push(a),
+                Expr::Call(_, args) => stack.extend(args.iter().rev()),
+                Expr::Arg(_) | Expr::Lit(_) => {}
+            }
+        }
+        let got: Vec<_> = e.binary_ops().collect();
+        assert_eq!(got.len(), 14);
+        assert_eq!(got, want);
     }
 }

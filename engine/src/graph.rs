@@ -492,6 +492,15 @@ const SMALL_GRAPH: usize = 64;
 /// (a graft adds one, a distractor two) do not reallocate them.
 const CLONE_ROOM: usize = 4;
 
+/// The node `make` builds, in a shared allocation of its own, written straight into it: an
+/// allocation made first (`Arc::new_cyclic`, whose weak reference is not kept) rather than
+/// after the node is built beside it, which `Arc::new` then copies in (a node is large, and a
+/// graft builds one or two).
+#[inline(always)]
+fn shared_node(make: impl FnOnce() -> Node) -> Arc<Node> {
+    Arc::new_cyclic(|_| make())
+}
+
 /// `v` copied into a vector with [`CLONE_ROOM`] spare slots.
 fn with_room<T: Copy>(v: &[T]) -> Vec<T> {
     let mut out = Vec::with_capacity(v.len() + CLONE_ROOM);
@@ -1404,7 +1413,7 @@ impl Graph {
         for &r in &self.order[at..] {
             let node = &self.nodes[r.index()];
             if node.operands.contains(&t) {
-                nodes[r.index()] = Arc::new(Node {
+                nodes[r.index()] = shared_node(|| Node {
                     name: node.name.clone(),
                     kind: node.kind.clone(),
                     operands: node
@@ -1424,7 +1433,7 @@ impl Graph {
             name = suffixed_unique(|n| similar.contains(&n), &name);
         }
         // Built in its shared allocation (a node is large: not moved again).
-        nodes.push(Arc::new(Node {
+        nodes.push(shared_node(|| Node {
             name,
             kind: NodeKind::Proxy { f },
             operands: vec![t],

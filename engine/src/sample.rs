@@ -219,6 +219,11 @@ pub(crate) struct Draw<'a> {
 }
 
 /// [`sample_against`] with the settings borrowed (the curriculum draws from lists it reuses).
+/// Inlined into its callers: a draw is large (it holds a graph), and returned from a call it
+/// was built beside the caller's slot and copied in, then copied again where the curriculum
+/// keeps it; inlined, it is built where it is kept, and the curriculum's constant settings
+/// (a graft, no diff) fold away.
+#[inline(always)]
 pub(crate) fn sample_draw(
     original: &Graph,
     g: &Graph,
