@@ -1717,6 +1717,33 @@ fn is_subject_word(w: &str) -> bool {
     matches!(w, "he" | "she" | "they" | "it" | "we" | "you" | "i")
 }
 
+/// Whether `w` (lowercase) is the plain form of a verb a question about amounts asks with
+/// after its subject ("How much will her entire order **cost**?").
+fn is_base_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "be" | "cost"
+            | "pay"
+            | "earn"
+            | "make"
+            | "spend"
+            | "receive"
+            | "give"
+            | "get"
+            | "need"
+            | "have"
+            | "save"
+            | "take"
+            | "buy"
+            | "sell"
+            | "charge"
+            | "owe"
+            | "weigh"
+            | "hold"
+            | "use"
+    )
+}
+
 /// How many words open `rest` as a clause's subject: a name, a pronoun, or a determiner
 /// (a possessive too) and its noun; 0 when it does not open with one.
 fn subject_len(rest: &[&str]) -> usize {
@@ -1730,13 +1757,28 @@ fn subject_len(rest: &[&str]) -> usize {
     }
     // (Lowercased as `to_lowercase` does, borrowed where nothing changes.)
     match rest.first().map(|w| lower(w)) {
+        // `each of them pay`: the pronoun is the subject's noun.
+        Some(d)
+            if d == "each"
+                && rest.len() > 3
+                && rest[1].eq_ignore_ascii_case("of")
+                && is_subject_word(&lower(rest[2])) =>
+        {
+            3
+        }
         Some(d)
             if matches!(
                 &*d,
                 "the" | "his" | "her" | "their" | "each" | "my" | "our" | "your" | "its"
             ) =>
         {
-            2
+            // `her entire order cost`, `the pie shop earn`: a noun of two words when the
+            // second is followed by a verb and is none itself.
+            let compound = rest.len() > 3
+                && !is_base_verb(&lower(rest[2]))
+                && !rest[2].ends_with("ly")
+                && is_base_verb(&lower(rest[3]));
+            2 + usize::from(compound)
         }
         Some(w) if (w.ends_with("'s") || w.ends_with("’s")) && rest.len() > 1 => 2,
         Some(w) if is_subject_word(&w) || rest[0].starts_with(|c: char| c.is_uppercase()) => 1,
@@ -4895,6 +4937,35 @@ mod tests {
             "He gets 300/100 = <<300/100=3>>3 notebooks a month\nHe pays 3*4 = $<<3*4=12>>12 a month\n#### 12",
         );
         assert!(names.get(node_of(&g, 3)).is_some());
+    }
+
+    #[test]
+    fn a_subject_of_two_nouns_keeps_its_verb_after_it() {
+        for (question, name) in [
+            (
+                "Ana buys 3 pens at $2 each. How much will her entire order cost?",
+                "the amount of money her entire order will cost",
+            ),
+            (
+                "Ana buys 3 pens at $2 each. How much did her entire order cost?",
+                "the amount of money her entire order cost",
+            ),
+            (
+                "Ana buys 3 pens at $2 each. How much will each of them cost?",
+                "the amount of money each of them will cost",
+            ),
+            (
+                "Ana buys 3 pens at $2 each. How much will the pens cost?",
+                "the amount of money the pens will cost",
+            ),
+        ] {
+            let (g, names) = named(question, "3*2 = <<3*2=6>>6\n#### 6");
+            assert_eq!(
+                names.get(g.answer()).map(|n| n.phrase.as_str()),
+                Some(name),
+                "{question}"
+            );
+        }
     }
 
     #[test]
