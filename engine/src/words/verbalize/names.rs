@@ -576,6 +576,18 @@ fn own_name_counted(
     id: NodeId,
     counts: Option<&mut Vec<WordCounts>>,
 ) -> Option<Name> {
+    own_name_from(prep, original, id, counts, false)
+}
+
+/// [`own_name_counted`], the asked-for quantity named by the question alone when
+/// `by_question` (its solution sentence's name, "the total", was refused).
+fn own_name_from(
+    prep: &Prep<'_>,
+    original: &Graph,
+    id: NodeId,
+    counts: Option<&mut Vec<WordCounts>>,
+    by_question: bool,
+) -> Option<Name> {
     let Prep {
         q,
         reading,
@@ -670,6 +682,7 @@ fn own_name_counted(
         NodeKind::Step { .. } | NodeKind::Branch { .. } => node
             .text
             .as_deref()
+            .filter(|_| !by_question)
             .and_then(|t| step_name(t, original.value(id)))
             .or_else(|| {
                 // The asked-for quantity is named by the question itself.
@@ -757,8 +770,16 @@ fn own_name_counted(
                 }
             }))
     });
+    // The asked-for quantity whose solution sentence names it wrongly ("The total is …":
+    // a bare "the total") is named by the question instead ("the amount of money she
+    // spent").
+    let by_question_next = !by_question && id == original.answer() && node.kind.is_operation();
     if foreign {
-        return None;
+        return if by_question_next {
+            own_name_from(prep, original, id, counts, true)
+        } else {
+            None
+        };
     }
     // A step counts things the question speaks of: no "number of groups in the club" when
     // only the solution splits the club into groups.
@@ -771,7 +792,11 @@ fn own_name_counted(
             })
         })
     {
-        return None;
+        return if by_question_next {
+            own_name_from(prep, original, id, counts, true)
+        } else {
+            None
+        };
     }
     // (The question's pronouns are read only for a name with a clause to fit.)
     if let Some(n) = slot.as_mut() {
@@ -1781,7 +1806,15 @@ fn subject_len(rest: &[&str]) -> usize {
             2 + usize::from(compound)
         }
         Some(w) if (w.ends_with("'s") || w.ends_with("’s")) && rest.len() > 1 => 2,
-        Some(w) if is_subject_word(&w) || rest[0].starts_with(|c: char| c.is_uppercase()) => 1,
+        Some(w) if is_subject_word(&w) => 1,
+        // `Chef Michel`: a name of more than one word (at most three), each capitalised.
+        Some(_) if rest[0].starts_with(|c: char| c.is_uppercase()) => {
+            1 + rest[1..]
+                .iter()
+                .take(2)
+                .take_while(|w| **w != "I" && w.starts_with(|c: char| c.is_ascii_uppercase()))
+                .count()
+        }
         _ => 0,
     }
 }
@@ -4966,6 +4999,39 @@ mod tests {
                 "{question}"
             );
         }
+    }
+
+    #[test]
+    fn a_name_of_several_capitalised_words_is_one_subject() {
+        for (question, name) in [
+            (
+                "Mr. Smith buys 3 pens at $2 each. How much did Mr. Smith pay?",
+                "the amount of money Mr. Smith paid",
+            ),
+            (
+                "Uncle Ben buys 3 pens at $2 each. How much will Uncle Ben pay?",
+                "the amount of money Uncle Ben will pay",
+            ),
+        ] {
+            let (g, names) = named(question, "3*2 = <<3*2=6>>6\n#### 6");
+            assert_eq!(
+                names.get(g.answer()).map(|n| n.phrase.as_str()),
+                Some(name),
+                "{question}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_answer_a_solution_calls_the_total_is_named_by_the_question() {
+        let (g, names) = named(
+            "Emily bought 2 curtains. She bought 9 prints. Curtains cost $30 each and prints cost $15 each. How much did she spend?",
+            "She buys 2 curtains so 2*30 = $<<2*30=60>>60\nShe buys 9 prints so 9*15 = $<<9*15=135>>135\nThe total is 60+135 = $<<60+135=195>>195\n#### 195",
+        );
+        assert_eq!(
+            names.get(g.answer()).map(|n| n.phrase.as_str()),
+            Some("the amount of money she spent")
+        );
     }
 
     #[test]
