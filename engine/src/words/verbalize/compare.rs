@@ -1598,6 +1598,16 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     }) {
         return None;
     }
+    // Someone the verb is done for right after it ("cost Hilary with tax", "cost me"):
+    // "A second meal cost $5 more Hilary with tax than this one" splits the verb from them.
+    if tail.first().is_some_and(|w| {
+        w.starts_with(|c: char| c.is_uppercase())
+            || ["me", "us", "you", "him"]
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(w))
+    }) {
+        return None;
+    }
     // Possessive pronouns would point at the wrong person; `than` and `as` would compare
     // twice.
     let tail = tail.join(" ");
@@ -2034,6 +2044,21 @@ mod tests {
                 assert_eq!(kept.find(|&k| k == j), last_few.then_some(&j), "{i} {j}");
             }
         }
+    }
+
+    #[test]
+    fn someone_the_verb_is_done_for_is_not_split_from_it() {
+        let text =
+            "Ali is a baker. Leila ordered 3 cakes for $12 each. How much should Leila pay Ali?";
+        let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+        for q in [
+            "How much should Leila pay Ali?",
+            "How much did the meal cost Hilary with tax?",
+            "How much did the meal cost me?",
+        ] {
+            assert!(super::parse(&cast, q, true).is_none(), "{q}");
+        }
+        assert!(super::parse(&cast, "How much should Leila pay in May?", true).is_some());
     }
 
     #[test]
