@@ -173,47 +173,6 @@ pub enum Expr {
     Call(Func, Vec<Expr>),
 }
 
-/// [`Expr::binary_ops`]'s stack of expressions still to walk: the bottom
-/// [`ExprStack::INLINE`] in place, any above them on the heap.
-struct ExprStack<'a> {
-    /// The bottom of the stack, `inline[..len]`.
-    inline: [&'a Expr; ExprStack::INLINE],
-    len: usize,
-    /// The rest, above `inline` (empty unless `inline` is full).
-    heap: Vec<&'a Expr>,
-}
-
-impl<'a> ExprStack<'a> {
-    /// How many expressions the stack holds without allocating.
-    const INLINE: usize = 4;
-
-    /// A stack holding `e` alone.
-    fn new(e: &'a Expr) -> Self {
-        ExprStack {
-            inline: [e; ExprStack::INLINE],
-            len: 1,
-            heap: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, e: &'a Expr) {
-        if self.heap.is_empty() && self.len < self.inline.len() {
-            self.inline[self.len] = e;
-            self.len += 1;
-        } else {
-            self.heap.push(e);
-        }
-    }
-
-    fn pop(&mut self) -> Option<&'a Expr> {
-        if let Some(e) = self.heap.pop() {
-            return Some(e);
-        }
-        self.len = self.len.checked_sub(1)?;
-        Some(self.inline[self.len])
-    }
-}
-
 /// The error of an expression reading an operand slot `i` its node does not have.
 #[cold]
 fn missing_operand(i: u32) -> ArithError {
@@ -270,7 +229,7 @@ impl Expr {
     /// stack: no recursion; kept on the stack while it is shallow, as nearly every
     /// expression's is, so that a walk allocates nothing).
     pub fn binary_ops(&self) -> impl Iterator<Item = (BinOp, &Expr, &Expr)> {
-        let mut stack = ExprStack::new(self);
+        let mut stack: smallvec::SmallVec<[&Expr; 4]> = smallvec::smallvec![self];
         std::iter::from_fn(move || {
             while let Some(e) = stack.pop() {
                 match e {
@@ -280,7 +239,7 @@ impl Expr {
                         return Some((*op, &**a, &**b));
                     }
                     Expr::Neg(a) => stack.push(a),
-                    Expr::Call(_, args) => args.iter().rev().for_each(|a| stack.push(a)),
+                    Expr::Call(_, args) => stack.extend(args.iter().rev()),
                     Expr::Arg(_) | Expr::Lit(_) => {}
                 }
             }

@@ -1600,9 +1600,10 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     }
     // Someone the verb is done for right after it ("cost Hilary with tax", "cost me"):
     // "A second meal cost $5 more Hilary with tax than this one" splits the verb from them.
+    // ("him" and "them" are refused anywhere below.)
     if tail.first().is_some_and(|w| {
         w.starts_with(|c: char| c.is_uppercase())
-            || ["me", "us", "you", "him"]
+            || ["me", "us", "you"]
                 .iter()
                 .any(|p| p.eq_ignore_ascii_case(w))
     }) {

@@ -1258,7 +1258,7 @@ impl<'a> Context<'a> {
             if u == answer {
                 let leads = ["Then", "After that,", "Later,"];
                 let lead = leads[(salt % leads.len() as u64) as usize];
-                let story = story(name, &fs, salt, lead, true, true);
+                let story = story(name, &fs, salt, lead, true, true, false);
                 // The question as written, asked of now: "How many cats does she have now?"
                 let ask = if let Some(now) = self.question_now() {
                     now
@@ -1325,10 +1325,15 @@ impl<'a> Context<'a> {
                 _ if s.after_change => "Suppose also that, after those changes,",
                 _ => "Suppose also that",
             };
-            let mut text = story(s.name, &s.fs, s.salt, lead, s.scaled_ok, s.clause_ok);
-            if s.against_own {
-                than_otherwise(&mut text, s.name);
-            }
+            let text = story(
+                s.name,
+                &s.fs,
+                s.salt,
+                lead,
+                s.scaled_ok,
+                s.clause_ok,
+                s.against_own,
+            );
             plan.inserts.push((s.place, Piece::Text(text)));
         }
         if told_inside {
@@ -2351,39 +2356,18 @@ struct Supposed<'a> {
     after_change: bool,
     /// Whether the quantity counts the same things as one it is worked out from, so that a
     /// change told with its clause ("10 fewer push-ups on the second day") says what it is
-    /// relative to ([`than_otherwise`]).
+    /// relative to (see [`story`]).
     against_own: bool,
-}
-
-/// Adds "than otherwise" to a story told with the quantity's clause whose first change adds
-/// or takes away (`she will do 10 fewer push-ups on the second day than otherwise, and then
-/// 6 more.`): without it a reader may count the change from the quantity it is worked out
-/// from. A story told by name ("… goes up by 3") and one whose clause already compares are
-/// left as they are.
-fn than_otherwise(story: &mut String, name: &Name) {
-    let Some(c) = &name.clause else { return };
-    if c.rest.split(' ').any(|w| w == "than") {
-        return;
-    }
-    let tail = if c.rest.is_empty() { &c.noun } else { &c.rest };
-    // The clause's words end the first change: `{noun} {rest}` then `,` or `.`.
-    let Some(at) = story.find(&format!(" {tail}")).map(|i| i + 1 + tail.len()) else {
-        return;
-    };
-    let first_is_additive = story[..at].ends_with(tail)
-        && [" more ", " fewer ", " less "]
-            .iter()
-            .any(|w| story[..at].contains(w));
-    if first_is_additive && matches!(story.as_bytes().get(at), Some(b',' | b'.')) {
-        story.insert_str(at, " than otherwise");
-    }
 }
 
 /// One sentence telling every change to a named quantity, in order, after `lead`:
 /// `Suppose instead that the number of eggs she has left goes up by 3, and then doubles.`
 /// With `scaled_ok` false, a change that scales is told by name, not with the quantity's
 /// own clause ("she has twice as many" reads as a comparison); with `clause_ok` false, no
-/// change is.
+/// change is. With `against_own` (the quantity counts the same things as one it is worked
+/// out from), a first change that adds or takes away, told with the clause, says "than
+/// otherwise" (`she will do 10 fewer push-ups on the second day than otherwise, and then 6
+/// more.`): without it a reader may count the change from that other quantity.
 fn story(
     name: &Name,
     fs: &[ProxyFn],
@@ -2391,6 +2375,7 @@ fn story(
     lead: &str,
     scaled_ok: bool,
     clause_ok: bool,
+    against_own: bool,
 ) -> String {
     let parts: Vec<String> = fs
         .iter()
@@ -2430,6 +2415,17 @@ fn story(
                 out.push(' ');
                 out.push_str(w);
             }
+        }
+        // (Not where the clause already compares: "… than Susie". Not yet where the noun
+        // ends the clause in the singular, "1 fewer cupcake".)
+        if against_own
+            && !(c.rest.is_empty() && noun != c.noun)
+            && fs
+                .first()
+                .is_some_and(|f| matches!(normalize(f.op, f.k).0, ProxyOp::Add | ProxyOp::Sub))
+            && !c.rest.split(' ').any(|w| w == "than")
+        {
+            out.push_str(" than otherwise");
         }
         match amounts.len() {
             1 => {}
@@ -4533,22 +4529,31 @@ mod tests {
                 rest: "on the second day".into(),
             }),
         };
-        let mut s = "Suppose instead that she will do 10 fewer push-ups on the second day, and then 6 more.".to_string();
-        than_otherwise(&mut s, &name);
+        let f = |op, k: i128| ProxyFn { op, k: n(k) };
+        let lead = "Suppose instead that";
+        let told = |fs: &[ProxyFn], clause_ok| story(&name, fs, 0, lead, true, clause_ok, true);
         assert_eq!(
-            s,
+            told(&[f(ProxyOp::Sub, 10), f(ProxyOp::Add, 6)], true),
             "Suppose instead that she will do 10 fewer push-ups on the second day than otherwise, and then 6 more."
         );
         // A change that scales compares with the quantity itself; one told by name says
         // "goes up by".
-        for told in [
-            "Suppose instead that she will do twice as many push-ups on the second day.",
-            "Suppose instead that the number of push-ups she will do on the second day goes up by 3.",
-        ] {
-            let mut s = told.to_string();
-            than_otherwise(&mut s, &name);
-            assert_eq!(s, told);
-        }
+        assert_eq!(
+            told(&[f(ProxyOp::Mul, 2)], true),
+            "Suppose instead that she will do twice as many push-ups on the second day."
+        );
+        let by_name = told(&[f(ProxyOp::Add, 3)], false);
+        assert!(
+            by_name.starts_with(
+                "Suppose instead that the number of push-ups she will do on the second day "
+            ) && !by_name.contains("than otherwise"),
+            "{by_name}"
+        );
+        // Without `against_own`, nothing is added.
+        assert_eq!(
+            story(&name, &[f(ProxyOp::Sub, 10)], 0, lead, true, true, false),
+            "Suppose instead that she will do 10 fewer push-ups on the second day."
+        );
     }
 
     #[test]
