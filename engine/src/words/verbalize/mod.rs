@@ -2416,10 +2416,8 @@ fn story(
                 out.push_str(w);
             }
         }
-        // (Not where the clause already compares: "… than Susie". Not yet where the noun
-        // ends the clause in the singular, "1 fewer cupcake".)
+        // (Not where the clause already compares: "… than Susie".)
         if against_own
-            && !(c.rest.is_empty() && noun != c.noun)
             && fs
                 .first()
                 .is_some_and(|f| matches!(normalize(f.op, f.k).0, ProxyOp::Add | ProxyOp::Sub))
@@ -4548,6 +4546,20 @@ mod tests {
                 "Suppose instead that the number of push-ups she will do on the second day "
             ) && !by_name.contains("than otherwise"),
             "{by_name}"
+        );
+        // A change of one, its noun in the singular ending the clause.
+        let cupcakes = Name {
+            phrase: "the number of cupcakes Quinton had".into(),
+            measure: Measure::Count,
+            clause: Some(names::Clause {
+                doer: "Quinton had".into(),
+                noun: "cupcakes".into(),
+                rest: String::new(),
+            }),
+        };
+        assert_eq!(
+            story(&cupcakes, &[f(ProxyOp::Sub, 1)], 0, lead, true, true, true),
+            "Suppose instead that Quinton had 1 fewer cupcake than otherwise."
         );
         // Without `against_own`, nothing is added.
         assert_eq!(
