@@ -857,6 +857,14 @@ fn place_parts(text: &Cast<'_>, question: &str, money: bool) -> Option<PlacePart
         return None;
     }
     let place = at + 2..n;
+    // `the third fish tank`: already one of several, which "a second third fish tank" cannot
+    // follow.
+    if place.clone().any(|i| {
+        let w = split.low(i);
+        ORDINALS.contains(&w) || matches!(w, "last" | "next" | "other" | "final")
+    }) {
+        return None;
+    }
     if place.is_empty()
         || place.len() > 4
         || !place
@@ -2439,6 +2447,13 @@ mod tests {
             t.ends_with("A second library has 8 fewer books than this one. How many books are in the second library?"),
             "{t}"
         );
+        // A place already counted among others is not followed by "a second" one.
+        let g = graph(
+            "Susan has 3 fish tanks. The first has 15 fish and the second twice as many. The third fish tank has a third of the number of fish in the second fish tank. How many fish are in the third fish tank?",
+            "The second has 15*2=<<15*2=30>>30 fish.\nThe third has 30/3=<<30/3=10>>10 fish.\n#### 10",
+        );
+        let t = say(&g, &[(ProxyOp::Sub, 6)]);
+        assert!(!t.contains("second third"), "{t}");
     }
 
     #[test]

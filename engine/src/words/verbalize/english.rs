@@ -493,8 +493,28 @@ pub(super) fn singular(p: &str) -> String {
         "sweeties",
         "budgies",
     ];
-    if IE.iter().any(|w| p.ends_with(w)) {
+    // (The whole word, or the last of several: `families` is no `lies`, `parties` no
+    // `ties`.)
+    if IE.iter().any(|w| {
+        p.strip_suffix(w)
+            .is_some_and(|s| s.is_empty() || s.ends_with([' ', '-']))
+    }) {
         return p[..p.len() - 1].to_string();
+    }
+    // `tomatoes` → `tomato`, but `shoes` → `shoe`.
+    const OES: &[&str] = &[
+        "potatoes",
+        "tomatoes",
+        "heroes",
+        "echoes",
+        "mangoes",
+        "volcanoes",
+        "torpedoes",
+        "mosquitoes",
+        "buffaloes",
+    ];
+    if OES.iter().any(|w| p.ends_with(w)) {
+        return p[..p.len() - 2].to_string();
     }
     if let Some(s) = p.strip_suffix("ies") {
         return format!("{s}y");
@@ -505,6 +525,17 @@ pub(super) fn singular(p: &str) -> String {
         }
     }
     p.strip_suffix('s').unwrap_or(p).to_string()
+}
+
+/// What a plural noun and its singular both start with, for finding either in a text:
+/// [`singular`], but `guppies` → `gupp` (its singular `guppy` does not start `guppies`).
+pub(super) fn common_stem(p: &str) -> String {
+    let one = singular(p);
+    if p.starts_with(one.as_str()) {
+        one
+    } else {
+        p.strip_suffix("ies").map_or(one, str::to_string)
+    }
 }
 
 pub(super) const MONEY_WORDS: &[&str] = &[
@@ -630,6 +661,25 @@ pub(super) fn pick_variable(q: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn singular_reads_whole_words() {
+        for (many, one) in [
+            ("cookies", "cookie"),
+            ("oatmeal cookies", "oatmeal cookie"),
+            ("families", "family"),
+            ("parties", "party"),
+            ("puppies", "puppy"),
+            ("pies", "pie"),
+            ("apple pies", "apple pie"),
+            ("tomatoes", "tomato"),
+            ("shoes", "shoe"),
+            ("boxes", "box"),
+            ("children", "child"),
+        ] {
+            assert_eq!(singular(many), one);
+        }
+    }
 
     #[test]
     fn letters_start_is_the_char_by_char_reading() {

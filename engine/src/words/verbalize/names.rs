@@ -14,7 +14,7 @@ use crate::number::Number;
 use crate::text_numbers::{find_numbers, MentionKind};
 
 use super::bytewise::{ascii_in_range, zero_bytes, ONES};
-use super::english::{is_plural, singular};
+use super::english::{common_stem, is_plural, singular};
 use super::reading::Reading;
 
 /// How a change to a named quantity is measured out in words.
@@ -787,7 +787,7 @@ fn own_name_from(
         && slot.as_ref().is_some_and(|n| {
             counted_nouns(&n.phrase).any(|noun| {
                 let lower = q_lower.get_or_init(|| q.to_lowercase());
-                let stem = singular(noun);
+                let stem = common_stem(noun);
                 !lower.starts_with(stem.as_str()) && !holds_after_space(lower, &stem)
             })
         })
@@ -2775,7 +2775,24 @@ fn name_in_text_uncached(
     let post_raw = sentence.get(num_end..)?;
     // The clause: after the last `,` `;` `:` before the number.
     // (The marks are ASCII: their bytes are searched, eight at a time, no char searcher.)
-    let cut = last_clause_mark(pre_raw.as_bytes()).map_or(0, |i| i + 1);
+    let mut cut = last_clause_mark(pre_raw.as_bytes()).map_or(0, |i| i + 1);
+    // `Tom has 5 apples and Ann has 7 apples`: an `and` that opens a clause of its own (a
+    // subject and a verb) after the clause's last figure cuts as a comma does.
+    // `Emily bought 2 pairs of curtains and 9 wall prints`: the number right after an `and`
+    // that joins two counts shares the clause's subject and verb (`gapped`).
+    let mut gapped = false;
+    if has_ascii_digit(&pre_raw.as_bytes()[cut..]) {
+        match and_clause_cut(&pre_raw[cut..]) {
+            Some(at) => cut += at,
+            None => gapped = joins_counts(&pre_raw[cut..]),
+        }
+    }
+    // `2 pairs of curtains for $30 each`: the price of each.
+    if money {
+        if let Some(name) = price_of_each(&pre_raw[cut..], sentence.get(num_end..)?) {
+            return Some(name);
+        }
+    }
     // `First find the total time she practices in a week: 3 * 4 = 12 hours`.
     if pre_raw[cut..].trim().is_empty() && pre_raw.trim_end().ends_with(':') {
         let head = words_of(&pre_raw[..cut]);
@@ -2798,7 +2815,8 @@ fn name_in_text_uncached(
     // below), unless an opening phrase cut from the clause holds it ("On day 3 she …"), and
     // only a clause whose first word is a preposition or an opener ([`openers_len`]) may
     // open with one. Any other such clause is passed over before its words are read.
-    if has_ascii_digit(&pre_raw.as_bytes()[cut..])
+    if !gapped
+        && has_ascii_digit(&pre_raw.as_bytes()[cut..])
         && word_slices(&pre_raw[cut..])
             .next()
             .is_some_and(|w| !with_lower(w, may_lead_an_opening))
@@ -2814,6 +2832,32 @@ fn name_in_text_uncached(
     let (mut pre_buf, mut pre_list) = ([""; STACK_WORDS], Vec::new());
     let mut pre = words_in(&pre_raw[cut..], &mut pre_buf, &mut pre_list);
     pre = &pre[openers_len(pre)..];
+    if gapped {
+        // The subject and verb before the first count (`Emily bought`), its determiner
+        // dropped below as any other's.
+        let first = pre.iter().position(|w| is_figure(w))?;
+        // The first count is a count of things (`2 pairs of curtains …`) or a sum (`$30 on
+        // shoes`).
+        // Any other figure before the `and` is the first count's price (`for $30 each`):
+        // `She made $69 by selling 7 dresses and 4 shirts` does not make the shirts.
+        // (`$10 and $20 bills` are two kinds of bill, not two sums.)
+        let priced = |i: usize| {
+            pre[i].starts_with('$')
+                && !pre[first].starts_with('$')
+                && with_lower(pre[i - 1], |l| matches!(l, "for" | "at"))
+        };
+        let told = if (first + 1..pre.len()).any(|i| is_figure(pre[i]) && !priced(i)) {
+            false
+        } else if pre[first].starts_with('$') {
+            first + 2 < pre.len()
+        } else {
+            noun_phrase(&pre[first + 1..]).is_some()
+        };
+        if !told {
+            return None;
+        }
+        pre = &pre[..first];
+    }
     while let Some((last, init)) = pre.split_last() {
         if !with_lower(last, |w| {
             matches!(w, "then" | "now" | "also" | "still" | "only")
@@ -3063,6 +3107,7 @@ fn name_in_text_uncached(
     if noun.len() <= 3 && is_unit(&noun) {
         return None;
     }
+    let rest = before_price(rest);
     // (The words hold no whitespace: joined by spaces, they read "a total of" where each is
     // its word.)
     let total = pre.len() >= 3
@@ -3128,6 +3173,133 @@ fn name_in_text_uncached(
         return finish(phrase, Measure::Count);
     }
     finish_parts(phrase, Measure::Count, doer_at..rest_at, noun)
+}
+
+/// Where an `and` after the last figure of `clause` (the words before a number, from the
+/// start of its clause) opens a clause of its own, a subject and a verb (`Tom has 5 apples
+/// and Ann has`): the byte of that `and`, where the number's clause starts instead.
+fn and_clause_cut(clause: &str) -> Option<usize> {
+    let last_figure = clause.bytes().rposition(|b| b.is_ascii_digit())?;
+    let tail = &clause[last_figure..];
+    let at = tail.rfind(" and ")?;
+    let mut ws = [""; STACK_WORDS];
+    let mut list = Vec::new();
+    let after = words_in(&tail[at + 5..], &mut ws, &mut list);
+    (after.len() >= 2 && opens_clause(after[0]) && has_verb(after)).then_some(last_figure + at + 1)
+}
+
+/// Whether `clause` (the words before a number, from the start of its clause, holding a
+/// figure) ends with the `and` that joins the number to a count before it (`Emily bought 2
+/// pairs of curtains and`).
+fn joins_counts(clause: &str) -> bool {
+    clause
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("and"))
+}
+
+/// Whether word `w` is a figure: it holds a digit or is a sum of money (`$30.00`).
+fn is_figure(w: &str) -> bool {
+    w.starts_with('$') || w.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// The words after a count's noun up to a price they hold (`for $30 each`, `that cost $5`,
+/// `at $2`): a count is named without its price. Words with no price led in by one of
+/// those words are kept as they are.
+fn before_price<'a, 'b>(rest: &'b [&'a str]) -> &'b [&'a str] {
+    let Some(price) = rest.iter().position(|w| w.starts_with('$')) else {
+        return rest;
+    };
+    let mut end = price;
+    while end > 0
+        && with_lower(rest[end - 1], |l| {
+            matches!(
+                l,
+                "for"
+                    | "at"
+                    | "costing"
+                    | "cost"
+                    | "costs"
+                    | "that"
+                    | "which"
+                    | "each"
+                    | "priced"
+                    | "originally"
+                    | "sold"
+                    | "selling"
+            )
+        })
+    {
+        end -= 1;
+    }
+    if end == price {
+        rest
+    } else {
+        &rest[..end]
+    }
+}
+
+/// The name of a price told as `N things for $P each` (or `at $P apiece`): `clause` is the
+/// words before the price from the start of its clause, `post` the text after it. "The
+/// price of each pair of curtains".
+fn price_of_each(clause: &str, post: &str) -> Option<Name> {
+    // (Most prices are not followed by either word: nothing else is read of them.)
+    let next = post.trim_start().as_bytes();
+    if !(next.len() >= 4 && next[..4].eq_ignore_ascii_case(b"each")
+        || next.len() >= 6 && next[..6].eq_ignore_ascii_case(b"apiece"))
+    {
+        return None;
+    }
+    let mut after = word_slices(clause_end(post));
+    let each = after.next()?;
+    if after.next().is_some()
+        || !(each.eq_ignore_ascii_case("each") || each.eq_ignore_ascii_case("apiece"))
+    {
+        return None;
+    }
+    let mut buf = [""; STACK_WORDS];
+    let mut list = Vec::new();
+    let ws = words_in(clause, &mut buf, &mut list);
+    let (&lead, init) = ws.split_last()?;
+    if !(lead.eq_ignore_ascii_case("for") || lead.eq_ignore_ascii_case("at")) {
+        return None;
+    }
+    // The count and its noun right before (`2 pairs of curtains`), after a verb of buying or
+    // selling (`washes 3 cars for $10 each` is paid for a service, not a price).
+    let count = init.iter().rposition(|w| is_figure(w))?;
+    if count == 0
+        || init[count].starts_with('$')
+        || !init[..count].iter().any(|w| {
+            with_lower(w, |l| {
+                matches!(
+                    l,
+                    "buy"
+                        | "buys"
+                        | "bought"
+                        | "purchase"
+                        | "purchases"
+                        | "purchased"
+                        | "order"
+                        | "orders"
+                        | "ordered"
+                        | "sell"
+                        | "sells"
+                        | "sold"
+                )
+            })
+        })
+    {
+        return None;
+    }
+    let (noun, rest) = noun_phrase(&init[count + 1..])?;
+    if !rest.is_empty() || (noun.len() <= 3 && is_unit(&noun)) {
+        return None;
+    }
+    finish(
+        cat(&["the price of each ", &super::singular_head(&noun)]),
+        Measure::Money,
+    )
 }
 
 /// Whether lowercase `w` opens a phrase that [`name_in_text_uncached`] moves after the name
@@ -4441,6 +4613,11 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, &[S])> {
                         }
                         j += 1;
                     }
+                    // (`bags of Reese's`: no word after `of` is read, and the noun is not
+                    // cut apart from it.)
+                    if j == 1 {
+                        return None;
+                    }
                     let of_words: Vec<String> = rest[1..j]
                         .iter()
                         .map(|w| w.as_ref().to_lowercase())
@@ -4953,6 +5130,83 @@ mod tests {
     /// The node of `g` whose value is the whole number `v`.
     fn node_of(g: &Graph, v: i128) -> NodeId {
         g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap()
+    }
+
+    /// The own name of the input of value `v` in `question` (answered by `answer`).
+    fn own_of(question: &str, answer: &str, v: i128) -> Option<String> {
+        let (g, names) = named(question, answer);
+        let id = g
+            .ids()
+            .find(|&i| {
+                matches!(g.node(i).kind, NodeKind::Input { .. }) && g.value(i) == Number::int(v)
+            })
+            .unwrap();
+        names.own[id.index()].as_ref().map(|n| n.phrase.clone())
+    }
+
+    /// A clause holding several numbers names them: an `and` that opens a clause cuts it, a
+    /// count joined by `and` shares the clause's subject and verb, a count is named without
+    /// its price, and a price told `for $P each` is the price of each thing.
+    #[test]
+    fn a_clause_of_several_numbers_names_each() {
+        let curtains = "Emily purchased 2 pairs of curtains for $30 each and 9 wall prints at $15 each. How much did she spend?";
+        let paid = "She spent 2*30+9*15=<<2*30+9*15=195>>195 dollars.\n#### 195";
+        for (q, a, v, want) in [
+            (
+                curtains,
+                paid,
+                2,
+                Some("the number of pairs of curtains Emily purchased"),
+            ),
+            // ("A pair" is a number: no name holds one.)
+            (curtains, paid, 30, None),
+            (
+                curtains,
+                paid,
+                9,
+                Some("the number of wall prints Emily purchased"),
+            ),
+            (curtains, paid, 15, Some("the price of each wall print")),
+            (
+                "He bought 4 boxes of pencils for $3 each. How much did he spend?",
+                "4*3=<<4*3=12>>12.\n#### 12",
+                3,
+                Some("the price of each box of pencils"),
+            ),
+            (
+                "Tom has 5 apples and Ann has 7 apples. How many apples do they have?",
+                "They have 5+7=<<5+7=12>>12 apples.\n#### 12",
+                7,
+                Some("the number of apples Ann has"),
+            ),
+            (
+                "She spent $30 on shoes and $20 on a bag. How much did she spend?",
+                "She spent 30+20=<<30+20=50>>50 dollars.\n#### 50",
+                20,
+                Some("the amount of money she spent on a bag"),
+            ),
+            // Not a count joined to a count, not a price of each: no name.
+            (
+                "She made $69 by selling 7 dresses and 4 shirts. How much was each shirt?",
+                "4*5=<<4*5=20>>20\n#### 20",
+                4,
+                None,
+            ),
+            (
+                "Tom bought 5 apples and 3 of them were red. How many were not red?",
+                "5-3=<<5-3=2>>2 were not red.\n#### 2",
+                3,
+                None,
+            ),
+            (
+                "He sells 4 cakes for $9 each day. How much does he make?",
+                "4*9=<<4*9=36>>36.\n#### 36",
+                9,
+                None,
+            ),
+        ] {
+            assert_eq!(own_of(q, a, v).as_deref(), want, "{q} ({v})");
+        }
     }
 
     #[test]
@@ -5622,6 +5876,9 @@ mod tests {
                                 break;
                             }
                             j += 1;
+                        }
+                        if j == 1 {
+                            return None;
                         }
                         let of_words: Vec<String> =
                             rest[1..j].iter().map(|w| w.to_lowercase()).collect();
@@ -7079,10 +7336,22 @@ mod tests {
         let post_raw = sentence.get(num_end..)?;
         // The clause: after the last `,` `;` `:` before the number.
         // (The marks are ASCII: their bytes are searched, no char searcher.)
-        let cut = pre_raw
+        let mut cut = pre_raw
             .bytes()
             .rposition(|b| matches!(b, b',' | b';' | b':'))
             .map_or(0, |i| i + 1);
+        let mut gapped = false;
+        if pre_raw[cut..].bytes().any(|b| b.is_ascii_digit()) {
+            match and_clause_cut(&pre_raw[cut..]) {
+                Some(at) => cut += at,
+                None => gapped = joins_counts(&pre_raw[cut..]),
+            }
+        }
+        if money {
+            if let Some(name) = price_of_each(&pre_raw[cut..], sentence.get(num_end..)?) {
+                return Some(name);
+            }
+        }
         // `First find the total time she practices in a week: 3 * 4 = 12 hours`.
         if pre_raw[cut..].trim().is_empty() && pre_raw.trim_end().ends_with(':') {
             let head = words_of(&pre_raw[..cut]);
@@ -7117,6 +7386,26 @@ mod tests {
             }
         };
         pre = &pre[openers_len(pre)..];
+        if gapped {
+            let first = pre.iter().position(|w| is_figure(w))?;
+            let others_priced = pre[first + 1..].iter().enumerate().all(|(k, w)| {
+                !is_figure(w)
+                    || (w.starts_with('$')
+                        && !pre[first].starts_with('$')
+                        && ["for", "at"].contains(&pre[first + k].to_lowercase().as_str()))
+            });
+            let told = if !others_priced {
+                false
+            } else if pre[first].starts_with('$') {
+                first + 2 < pre.len()
+            } else {
+                noun_phrase(&pre[first + 1..]).is_some()
+            };
+            if !told {
+                return None;
+            }
+            pre = &pre[..first];
+        }
         while let Some((last, init)) = pre.split_last() {
             if !with_lower(last, |w| {
                 matches!(w, "then" | "now" | "also" | "still" | "only")
@@ -7385,6 +7674,7 @@ mod tests {
         if UNITS.contains(&noun.as_str()) && noun.len() <= 3 {
             return None;
         }
+        let rest = before_price(rest);
         let total = pre.len() >= 3
             && pre[pre.len() - 3..]
                 .join(" ")
