@@ -1280,10 +1280,19 @@ impl<'a> Context<'a> {
                 // A worked-out count of the same things as one it is worked out from is
                 // changed "than otherwise", and scaled by name (`Sid has twice as many as
                 // Steve. … Sid has half as many sticks` reads as half of Steve's).
-                let against_own = !matches!(self.original.node(u).kind, NodeKind::Input { .. })
-                    && self.counted_from_same(u, name);
+                // `20 cases in April and 30 cases in May. Suppose instead that the store owner
+                // ordered twice as many cases in May`: twice April's? An input stated after a
+                // count of the same things in its sentence is told so too.
+                let input = matches!(self.original.node(u).kind, NodeKind::Input { .. });
+                let against_own = if input {
+                    self.counted_beside_same(u, name)
+                } else {
+                    self.counted_from_same(u, name)
+                };
                 let scaled_ok = match self.original.node(u).kind {
-                    NodeKind::Input { .. } => !self.mention_of(u).is_some_and(|m| self.relates(m)),
+                    NodeKind::Input { .. } => {
+                        !against_own && !self.mention_of(u).is_some_and(|m| self.relates(m))
+                    }
                     _ => {
                         !against_own
                             && !name
@@ -1438,6 +1447,31 @@ impl<'a> Context<'a> {
                 .and_then(|c| head_noun(&c.noun))
                 .is_some_and(|h| h.eq_ignore_ascii_case(head))
         })
+    }
+
+    /// Whether input `u`, told by `name` with a clause that counts a noun ("cases"), is
+    /// stated after a count of the same noun in its own sentence ("20 cases in April and 30
+    /// cases in May").
+    fn counted_beside_same(&self, u: NodeId, name: &Name) -> bool {
+        let Some(head) = name.clause.as_ref().and_then(|c| head_noun(&c.noun)) else {
+            return false;
+        };
+        let Some(m) = self.mention_of(u) else {
+            return false;
+        };
+        let Some(&(s, _)) = self
+            .sentence_of(m.start)
+            .and_then(|i| self.reading.cut().get(i))
+        else {
+            return false;
+        };
+        let head = head.to_lowercase();
+        let one = singular(&head);
+        self.q
+            .get(s..m.start)
+            .unwrap_or_default()
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .any(|w| w.eq_ignore_ascii_case(&head) || w.eq_ignore_ascii_case(&one))
     }
 
     /// Whether a sentence before the question states a count of `noun` against another
@@ -4016,6 +4050,38 @@ mod tests {
         );
         assert!(!text.contains('$'), "{text}");
         assert!(!text.contains("money"), "{text}");
+    }
+
+    #[test]
+    fn an_input_beside_a_count_of_the_same_things_is_changed_against_its_own() {
+        let g = crate::gsm8k::extract(
+            "A store owner ordered 20 cases of bottles of soda in April and 30 cases in May. There are 20 bottles per case. How many bottles of soda did the store owner order in April and May?",
+            "The store owner ordered 20 + 30 = <<20+30=50>>50 cases.\nThat is 50 x 20 = <<50*20=1000>>1000 bottles.\n#### 1000",
+        )
+        .unwrap()
+        .graph;
+        let may = g
+            .ids()
+            .find(|&i| matches!(g.node(i).kind, NodeKind::Input { .. }) && g.value(i) == n(30))
+            .unwrap();
+        let graft = |op, k| {
+            say(
+                &g,
+                &[Intervention::Graft {
+                    node: may,
+                    f: ProxyFn { op, k: n(k) },
+                }],
+            )
+            .text
+        };
+        // "ordered twice as many cases in May" would read as twice April's 20.
+        let doubled = graft(ProxyOp::Mul, 2);
+        assert!(!doubled.contains("twice as many cases"), "{doubled}");
+        let more = graft(ProxyOp::Add, 5);
+        assert!(
+            more.contains("5 more cases in May than otherwise"),
+            "{more}"
+        );
     }
 
     #[test]
