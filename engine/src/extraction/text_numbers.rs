@@ -141,17 +141,18 @@ pub(crate) fn clear_memo() {
 
 /// [`find_numbers`] without the memo: the scan itself.
 fn scan_numbers(text: &str) -> Vec<Mention> {
-    scan_numbers_with(text, may_start_number_word)
+    scan_numbers_with::<false>(text)
 }
 
-/// [`scan_numbers`], reading as number words only the words `may_start` allows (a test
-/// compares the scan with one that reads every word).
+/// [`scan_numbers`], reading as number words only the words [`may_start_number_word`]
+/// allows, or every word when `EVERY_WORD` (a test compares the scan with one that reads
+/// every word).
 ///
 /// Only an ASCII letter or digit or a `.` can start a mention or a word to skip
 /// ([`STARTS_SOMETHING`]): the bytes between them (spaces, punctuation, non-ASCII chars) are
 /// passed over without a test each. (A test holds the scan to the byte-by-byte one it
 /// replaced.)
-fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Vec<Mention> {
+fn scan_numbers_with<const EVERY_WORD: bool>(text: &str) -> Vec<Mention> {
     let bytes = text.as_bytes();
     let n = bytes.len();
     // (Room for a question's few numbers made at once.)
@@ -169,33 +170,9 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
         if b.is_ascii_alphabetic() {
             // A word starts here unless the byte before continues one (an ASCII letter,
             // digit or `'`, or a non-ASCII letter).
-            let mut starts_word =
+            let starts_word =
                 !CONTINUES_WORD[prev as usize] && (prev < 0x80 || !is_non_ascii_before(text, i));
-            // The words of a run `word word word` one after the other: a letter after a single
-            // space starts the next (a space continues no word).
-            loop {
-                if starts_word {
-                    // Most words cannot start a number (no number word begins with their
-                    // first letters): skipped without reading them as one.
-                    if let Some((m, end)) =
-                        may_start(bytes, i).then(|| scan_words(text, i)).flatten()
-                    {
-                        out.push(m);
-                        i = end;
-                        break;
-                    }
-                }
-                // (Byte `i` is an ASCII letter: the word goes on past it.)
-                i = word_end(bytes, i + 1);
-                if bytes.get(i) == Some(&b' ')
-                    && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
-                {
-                    i += 1;
-                    starts_word = true;
-                } else {
-                    break;
-                }
-            }
+            i = scan_run::<EVERY_WORD>(text, i, starts_word, &mut out);
             continue;
         }
         let starts_number = b.is_ascii_digit()
@@ -212,6 +189,105 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
         }
     }
     out
+}
+
+/// The words of a run `word word word` from byte `i` of `text` (an ASCII letter, which
+/// starts a word when `starts_word`), one after the other: a letter after a single space
+/// starts the next (a space continues no word). A number read from a word's start is pushed
+/// onto `out`, and the run ends past it; else the run ends past its last word. Gives where
+/// the scan goes on.
+///
+/// Where eight bytes are left from a word's start they are read at once: its first three
+/// letters (for [`may_start_number_word`]), where it ends, and whether a single space and a
+/// letter follow, from one `u64`. (Near the end of the text, byte by byte as
+/// [`may_start_number_word`] and [`word_end`] read them.)
+#[inline(always)]
+fn scan_run<const EVERY_WORD: bool>(
+    text: &str,
+    mut i: usize,
+    mut starts_word: bool,
+    out: &mut Vec<Mention>,
+) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        // (Byte `i` is an ASCII letter: the word goes on past it.)
+        let Some(chunk) = bytes.get(i..i + 8) else {
+            if starts_word {
+                // Most words cannot start a number (no number word begins with their
+                // first letters): skipped without reading them as one.
+                if let Some((m, end)) = (EVERY_WORD || may_start_number_word(bytes, i))
+                    .then(|| scan_words(text, i))
+                    .flatten()
+                {
+                    out.push(m);
+                    return end;
+                }
+            }
+            i = word_end(bytes, i + 1);
+            if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+            {
+                i += 1;
+                starts_word = true;
+                continue;
+            }
+            return i;
+        };
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(eight);
+        if starts_word && (EVERY_WORD || may_start_number_word_in(bytes, i, v)) {
+            if let Some((m, end)) = scan_words(text, i) {
+                out.push(m);
+                return end;
+            }
+        }
+        // (Byte 0 is a letter: its bit is clear.)
+        let stops = non_word_bytes(v);
+        if stops == 0 {
+            i = word_end(bytes, i + 8);
+            if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+            {
+                i += 1;
+                starts_word = true;
+                continue;
+            }
+            return i;
+        }
+        let k = (stops.trailing_zeros() / 8) as usize;
+        i += k;
+        // The two bytes after the word: both in `v` when it ends by its seventh byte.
+        let next = if k <= 6 {
+            (v >> (8 * k)) as u16
+        } else {
+            u16::from(bytes[i]) | u16::from(bytes.get(i + 1).copied().unwrap_or(0)) << 8
+        };
+        let [space, letter] = next.to_le_bytes();
+        if space == b' ' && letter.is_ascii_alphabetic() {
+            i += 1;
+            starts_word = true;
+        } else {
+            return i;
+        }
+    }
+}
+
+/// [`may_start_number_word`] of the word at byte `i` of `bytes`, with the eight bytes from
+/// `i` on read already (`v`, little-endian): its first three symbols are taken from `v`.
+#[inline(always)]
+fn may_start_number_word_in(bytes: &[u8], i: usize, v: u64) -> bool {
+    let (x, y, z) = (v as u8, (v >> 8) as u8, (v >> 16) as u8);
+    let (a, b) = (
+        LETTER_INDEX[x as usize] as usize,
+        LETTER_INDEX[y as usize] as usize,
+    );
+    let thirds = NUMBER_WORD_THIRDS[a * 27 + b];
+    // (A word of one letter ends at its second symbol.)
+    let c = if b == 26 {
+        26
+    } else {
+        LETTER_INDEX[z as usize] as usize
+    };
+    (thirds >> c) & 1 == 1 && may_start_number_word_past_three(bytes, i, (a * 27 + b) * 27 + c)
 }
 
 /// Per byte, whether [`scan_numbers_with`] must look at it: an ASCII letter or digit, or `.`.
@@ -1167,7 +1243,7 @@ mod tests {
     fn the_scan_finds_what_the_byte_by_byte_scan_finds() {
         for t in SCAN_TEXTS {
             assert_eq!(
-                scan_numbers_with(t, |_, _| true),
+                scan_numbers_with::<true>(t),
                 scan_numbers_byte_by_byte(t),
                 "{t}"
             );
@@ -1475,7 +1551,7 @@ mod tests {
              halving doublet coupled couples, a-dozen, dozens, a-half, quarters, x a",
         ];
         for t in texts {
-            assert_eq!(scan_numbers(t), scan_numbers_with(t, |_, _| true), "{t}");
+            assert_eq!(scan_numbers(t), scan_numbers_with::<true>(t), "{t}");
         }
         assert!(!may_start_number_word(b"the", 0));
         assert!(!may_start_number_word(b"has", 0));
