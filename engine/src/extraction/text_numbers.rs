@@ -611,21 +611,51 @@ fn times_ten_plus(num: i128, b: u8) -> Option<i128> {
     }
 }
 
+/// The digits at `start` of `bytes` read as [`scan_decimal`] reads them, when they are plain
+/// (no more than eighteen of them, and neither a `,` nor a `.` right after them, where a
+/// thousands comma or decimals might go on): their value and end. (Nearly every number a
+/// question writes; the others are left to [`scan_decimal`]. A test holds the two to each
+/// other.)
+#[inline]
+fn plain_digits(bytes: &[u8], start: usize) -> Option<(Number, usize)> {
+    let mut num: i64 = 0;
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        num = num * 10 + i64::from(d);
+        i += 1;
+        if i - start > 18 {
+            return None;
+        }
+    }
+    (i > start && !matches!(bytes.get(i), Some(b',' | b'.')))
+        .then(|| (Number::int(i128::from(num)), i))
+}
+
 fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
     let bytes = text.as_bytes();
-    let Some((v, mut end, decimals)) = scan_decimal(bytes, start) else {
-        // Only digits too long for i128 get here: skip them as one token.
-        let mut e = start;
-        while e < bytes.len() && (bytes[e].is_ascii_digit() || bytes[e] == b'.') {
-            e += 1;
+    let (v, mut end, plain_int) = match plain_digits(bytes, start) {
+        Some((v, end)) => (v, end, true),
+        None => {
+            let Some((v, end, decimals)) = scan_decimal(bytes, start) else {
+                // Only digits too long for i128 get here: skip them as one token.
+                let mut e = start;
+                while e < bytes.len() && (bytes[e].is_ascii_digit() || bytes[e] == b'.') {
+                    e += 1;
+                }
+                return (
+                    Mention::new(start, e, MentionKind::Digits, &[Number::ZERO]),
+                    e.max(start + 1),
+                );
+            };
+            // (With no decimals, `scan_decimal` read only digits and thousands commas.)
+            let plain_int = decimals == 0 && bytes[start..end].iter().all(u8::is_ascii_digit);
+            (v, end, plain_int)
         }
-        return (
-            Mention::new(start, e, MentionKind::Digits, &[Number::ZERO]),
-            e.max(start + 1),
-        );
     };
-    // (With no decimals, `scan_decimal` read only digits and thousands commas.)
-    let plain_int = decimals == 0 && bytes[start..end].iter().all(u8::is_ascii_digit);
     // A fraction `3/4`, or a mixed number `1 1/2`.
     // (Plain digits are read up to `end`: `scan_fraction` at `start` reads the same ones, or
     // stops in them past twelve, so it finds a fraction only with a `/` at `end`; after a
@@ -1262,6 +1292,21 @@ mod tests {
             t in "([0-9]{1,3}|[ .,/$%'-]|[aA]n?|half|three|twenty|dozen|hundred|and|for|forty|fourth|third|quarters?|million|eighths|trip|triple|[a-zA-Z]{1,5}|é|’| ){0,24}"
         ) {
             proptest::prop_assert_eq!(scan_numbers(&t), scan_numbers_byte_by_byte(&t));
+        }
+    }
+
+    proptest::proptest! {
+        /// [`plain_digits`] reads what [`scan_decimal`] reads, wherever it reads anything.
+        #[test]
+        fn plain_digits_are_read_as_scan_decimal_reads_them(
+            t in "([0-9]{1,22}|[ /.,$%]|a){0,8}"
+        ) {
+            let bytes = t.as_bytes();
+            for start in 0..=bytes.len() {
+                if let Some((v, end)) = plain_digits(bytes, start) {
+                    proptest::prop_assert_eq!(scan_decimal(bytes, start), Some((v, end, 0)));
+                }
+            }
         }
     }
 
