@@ -7,7 +7,7 @@ use crate::graph::{ProxyFn, ProxyOp};
 use crate::number::Number;
 use crate::text_numbers::find_numbers;
 
-use super::bytewise::{ascii_in_range, eight_at, zero_bytes, ONES};
+use super::bytewise::{ascii_in_range, eight_at, ONES};
 use super::english::singular;
 use super::names::{is_verb_form, lower, past, third_person, word_slices};
 use super::numerals::plain;
@@ -1290,32 +1290,25 @@ impl<'t> Cast<'t> {
 /// Per name of [`PEOPLE`], whether `text` writes it: as a word (any case, with any `'s`
 /// after it).
 ///
-/// An ASCII text is read at the places where a name opens: each name opens with its own two
-/// letters ([`NAME_BY_OPENING`]), so a pass over the pairs of bytes finds them, and only there
-/// is the word ([`word_slices`]) read. (A test holds this to [`named_people_in_words`].)
+/// An ASCII text is read at the places where a name may open: an ASCII letter that opens the
+/// text or follows a byte that is no ASCII letter or digit, found eight bytes at a time
+/// ([`ascii_in_range`]). Each name opens with its own two letters ([`NAME_BY_OPENING`]), and
+/// only where they open one is the word ([`word_slices`]) read: a name is written there
+/// when its word ([`ascii_word_around`]) starts there and names it. (Every word of
+/// [`word_slices`] that opens with a letter opens at such a place. A test holds this to
+/// [`named_people_in_words`].)
 fn named_people(text: &str) -> [bool; PEOPLE.len()] {
     if !text.is_ascii() {
         return named_people_in_words(text);
     }
-    let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-    let mark = |c: u8| matches!(c, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
     let b = text.as_bytes();
     let mut named = [false; PEOPLE.len()];
-    // Each piece between spaces in turn, read where its word starts (past its marks).
-    let mut at = 0;
-    loop {
-        while at < b.len() && space(b[at]) {
-            at += 1;
-        }
-        while at < b.len() && mark(b[at]) {
-            at += 1;
-        }
-        if at + 1 >= b.len() {
-            break;
-        }
-        // (A piece of marks alone has no word: `at` is at the next space.)
+    let mut at_place = |at: usize| {
+        let Some(&next) = b.get(at + 1) else {
+            return;
+        };
         let k = NAME_BY_OPENING[usize::from(LETTER_INDEX[usize::from(b[at])]) * 27
-            + usize::from(LETTER_INDEX[usize::from(b[at + 1])])];
+            + usize::from(LETTER_INDEX[usize::from(next)])];
         if let Some(&p) = PEOPLE.get(usize::from(k)) {
             if !named[usize::from(k)]
                 && b.get(at..at + p.len())
@@ -1327,26 +1320,28 @@ fn named_people(text: &str) -> [bool; PEOPLE.len()] {
                 }
             }
         }
-        at = next_space(b, at);
-    }
-    named
-}
-
-/// The first ASCII whitespace byte (`char::is_whitespace`: a space or `\t`…`\r`) of `b` at
-/// or after `from` (`b.len()` when there is none): eight bytes at a time.
-fn next_space(b: &[u8], from: usize) -> usize {
-    let mut i = from;
+    };
+    // The high bit of the byte before each chunk's first, when that byte is a letter or a
+    // digit (none before the text).
+    let mut before = 0u64;
+    let mut i = 0;
     while let Some(x) = eight_at(b, i) {
-        let controls = ascii_in_range(x, 0x09, 0x0E);
-        let spaces = zero_bytes(x ^ (ONES * 0x20)) | controls;
-        if spaces != 0 {
-            return i + (spaces.trailing_zeros() / 8) as usize;
+        let letters = ascii_in_range(x | (ONES * 0x20), b'a', b'{');
+        let alnum = letters | ascii_in_range(x, b'0', b':');
+        let mut places = letters & !((alnum << 8) | before);
+        before = alnum >> 56;
+        while places != 0 {
+            at_place(i + (places.trailing_zeros() / 8) as usize);
+            places &= places - 1;
         }
         i += 8;
     }
-    (i..b.len())
-        .find(|&j| matches!(b[j], b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' '))
-        .unwrap_or(b.len())
+    for j in i..b.len() {
+        if b[j].is_ascii_alphabetic() && (j == 0 || !b[j - 1].is_ascii_alphanumeric()) {
+            at_place(j);
+        }
+    }
+    named
 }
 
 /// [`named_people`] by reading every word.
@@ -1825,22 +1820,6 @@ mod tests {
                 not_a_capitalised_name(w),
                 not_a_name_by_lists(&w.to_lowercase()),
                 "{w}"
-            );
-        }
-    }
-
-    #[test]
-    fn next_space_is_the_first_space() {
-        let b: Vec<u8> = (0..=255u8)
-            .chain(b"x y\tz\r\n\x0b\x0c!".iter().copied())
-            .collect();
-        for from in 0..=b.len() + 1 {
-            assert_eq!(
-                super::next_space(&b, from),
-                (from..b.len())
-                    .find(|&j| (b[j] as char).is_whitespace() && b[j] < 0x80)
-                    .unwrap_or(b.len()),
-                "{from}"
             );
         }
     }
