@@ -205,69 +205,82 @@ fn scan_numbers_with<const EVERY_WORD: bool>(text: &str) -> Vec<Mention> {
 fn scan_run<const EVERY_WORD: bool>(
     text: &str,
     mut i: usize,
-    mut starts_word: bool,
+    starts_word: bool,
     out: &mut Vec<Mention>,
 ) -> usize {
     let bytes = text.as_bytes();
+    if !starts_word {
+        // (Byte `i` is an ASCII letter inside a word: the run goes on at the next word.)
+        i = word_end(bytes, i + 1);
+        if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            i += 1;
+        } else {
+            return i;
+        }
+    }
+    // (`i < eight_left` exactly when eight bytes are left from `i` on.)
+    let eight_left = bytes.len().saturating_sub(7);
     loop {
-        // (Byte `i` is an ASCII letter: the word goes on past it.)
-        let Some(chunk) = bytes.get(i..i + 8) else {
-            if starts_word {
-                // Most words cannot start a number (no number word begins with their
-                // first letters): skipped without reading them as one.
-                if let Some((m, end)) = (EVERY_WORD || may_start_number_word(bytes, i))
-                    .then(|| scan_words(text, i))
-                    .flatten()
-                {
-                    out.push(m);
-                    return end;
-                }
+        // (Byte `i` is an ASCII letter that starts a word: the word goes on past it.)
+        if i >= eight_left {
+            // Most words cannot start a number (no number word begins with their first
+            // letters): skipped without reading them as one.
+            if let Some((m, end)) = (EVERY_WORD || may_start_number_word(bytes, i))
+                .then(|| scan_words(text, i))
+                .flatten()
+            {
+                out.push(m);
+                return end;
             }
             i = word_end(bytes, i + 1);
             if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
             {
                 i += 1;
-                starts_word = true;
                 continue;
             }
             return i;
-        };
+        }
         let mut eight = [0u8; 8];
-        eight.copy_from_slice(chunk);
+        eight.copy_from_slice(&bytes[i..i + 8]);
         let v = u64::from_le_bytes(eight);
-        if starts_word && (EVERY_WORD || may_start_number_word_in(bytes, i, v)) {
+        if EVERY_WORD || may_start_number_word_in(bytes, i, v) {
             if let Some((m, end)) = scan_words(text, i) {
                 out.push(m);
                 return end;
             }
         }
-        // (Byte 0 is a letter: its bit is clear.)
-        let stops = non_word_bytes(v);
-        if stops == 0 {
-            i = word_end(bytes, i + 8);
-            if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
-            {
-                i += 1;
-                starts_word = true;
-                continue;
+        // The word's letters end at the first byte that is no ASCII letter (byte 0 is one).
+        // Nearly always that byte ends the word too (a space, a mark): only a digit or a
+        // non-ASCII char goes on with it (`A4`, `café`), read on by [`word_end`].
+        let others = non_letter_bytes(v);
+        let k = (others.trailing_zeros() / 8) as usize;
+        if k < 8 {
+            let [stop, after] = ((v >> (8 * k)) as u16).to_le_bytes();
+            if stop == b' ' {
+                // A letter after the space starts the next word of the run: in `v` when the
+                // word ends by its seventh byte.
+                let after = if k < 7 {
+                    after
+                } else {
+                    bytes.get(i + 8).copied().unwrap_or(0)
+                };
+                if after.is_ascii_alphabetic() {
+                    i += k + 1;
+                    continue;
+                }
+                return i + k;
             }
-            return i;
+            if !stop.is_ascii_digit() && stop < 0x80 {
+                return i + k;
+            }
         }
-        let k = (stops.trailing_zeros() / 8) as usize;
-        i += k;
-        // The two bytes after the word: both in `v` when it ends by its seventh byte.
-        let next = if k <= 6 {
-            (v >> (8 * k)) as u16
-        } else {
-            u16::from(bytes[i]) | u16::from(bytes.get(i + 1).copied().unwrap_or(0)) << 8
-        };
-        let [space, letter] = next.to_le_bytes();
-        if space == b' ' && letter.is_ascii_alphabetic() {
+        // (Every byte before `i + k` continues the word.)
+        i = word_end(bytes, i + k);
+        if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
             i += 1;
-            starts_word = true;
-        } else {
-            return i;
+            continue;
         }
+        return i;
     }
 }
 
@@ -276,19 +289,42 @@ fn scan_run<const EVERY_WORD: bool>(
 #[inline(always)]
 fn may_start_number_word_in(bytes: &[u8], i: usize, v: u64) -> bool {
     let (x, y, z) = (v as u8, (v >> 8) as u8, (v >> 16) as u8);
-    let (a, b) = (
+    let (a, b, c) = (
         LETTER_INDEX[x as usize] as usize,
         LETTER_INDEX[y as usize] as usize,
+        LETTER_INDEX[z as usize] as usize,
     );
-    let thirds = NUMBER_WORD_THIRDS[a * 27 + b];
-    // (A word of one letter ends at its second symbol.)
-    let c = if b == 26 {
-        26
-    } else {
-        LETTER_INDEX[z as usize] as usize
-    };
-    (thirds >> c) & 1 == 1 && may_start_number_word_past_three(bytes, i, (a * 27 + b) * 27 + c)
+    // (The third symbol is read whether or not the word ends at its second: the table
+    // answers alike for every third symbol then.)
+    (THIRDS_BY_PAIR[((a << 5) | b) & 1023] >> c) & 1 == 1
+        // (A word of one letter ends at its second symbol.)
+        && may_start_number_word_past_three(bytes, i, (a * 27 + b) * 27 + if b == 26 { 26 } else { c })
 }
+
+/// [`NUMBER_WORD_THIRDS`] at `a << 5 | b` for first two symbols `a` and `b` (1024 entries: an
+/// index masked to ten bits is never out of range), except that where the word ends at its
+/// second symbol (`b` is 26) every bit is set or none, as bit 26 (the end) is: the third
+/// symbol then says nothing.
+const THIRDS_BY_PAIR: [u32; 1024] = {
+    let mut t = [0u32; 1024];
+    let mut a = 0;
+    while a < 27 {
+        let mut b = 0;
+        while b < 27 {
+            let bits = NUMBER_WORD_THIRDS[a * 27 + b];
+            t[a * 32 + b] = if b < 26 {
+                bits
+            } else if (bits >> 26) & 1 == 1 {
+                u32::MAX
+            } else {
+                0
+            };
+            b += 1;
+        }
+        a += 1;
+    }
+    t
+};
 
 /// Per byte, whether [`scan_numbers_with`] must look at it: an ASCII letter or digit, or `.`.
 const STARTS_SOMETHING: [bool; 256] = {
@@ -553,6 +589,21 @@ const fn non_word_bytes(v: u64) -> u64 {
     let l = x | splat(0x20);
     let letter = (l + splat(0x80 - b'a')) & !(l + splat(0x7f - b'z'));
     !(v | digit | letter) & HIGHS
+}
+
+/// Per byte of `v` (eight bytes, the first lowest), its high bit set when the byte is no
+/// ASCII letter, every other bit clear.
+#[inline(always)]
+const fn non_letter_bytes(v: u64) -> u64 {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const fn splat(b: u8) -> u64 {
+        0x0101_0101_0101_0101 * b as u64
+    }
+    // As in [`non_word_bytes`]: `l` is each byte's low seven bits with `A`..`Z` taken to
+    // `a`..`z` (and no other byte there); a byte of `v` with its high bit set is no letter.
+    let l = (v & !HIGHS) | splat(0x20);
+    let letter = (l + splat(0x80 - b'a')) & !(l + splat(0x7f - b'z'));
+    !(letter & !v) & HIGHS
 }
 
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
@@ -1292,6 +1343,18 @@ mod tests {
             t in "([0-9]{1,3}|[ .,/$%'-]|[aA]n?|half|three|twenty|dozen|hundred|and|for|forty|fourth|third|quarters?|million|eighths|trip|triple|[a-zA-Z]{1,5}|é|’| ){0,24}"
         ) {
             proptest::prop_assert_eq!(scan_numbers(&t), scan_numbers_byte_by_byte(&t));
+        }
+    }
+
+    proptest::proptest! {
+        /// [`non_letter_bytes`] marks each byte that is no ASCII letter, and only its high bit.
+        #[test]
+        fn non_letter_bytes_are_the_bytes_that_are_no_letters(bytes: [u8; 8]) {
+            let m = non_letter_bytes(u64::from_le_bytes(bytes));
+            for (k, b) in bytes.iter().enumerate() {
+                proptest::prop_assert_eq!((m >> (8 * k + 7)) & 1 == 1, !b.is_ascii_alphabetic());
+            }
+            proptest::prop_assert_eq!(m & !0x8080_8080_8080_8080, 0);
         }
     }
 
