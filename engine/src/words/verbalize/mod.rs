@@ -2313,8 +2313,9 @@ fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
         }
         from = i + 1;
     };
-    // One condition only: no other clause break before the question.
-    if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
+    // One condition only: no other clause break before the question. (A comma before it is
+    // one the search passed over; the sentence is ASCII, so its bytes are its chars.)
+    if from > 0 || bytes[..comma].contains(&b';') || comma < 8 {
         return None;
     }
     Some((s + comma, s + comma + 2))
