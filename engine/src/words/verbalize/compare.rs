@@ -1227,10 +1227,17 @@ fn ascii_words(b: &[u8], mut word: impl FnMut(usize, usize)) {
         i += 1;
         loop {
             if let Some(x) = eight_at(b, i) {
-                let spaces = ascii_in_range(x, 0x09, 0x0E) | ascii_in_range(x, b' ', b'!');
-                if spaces != 0 {
-                    i += (spaces.trailing_zeros() / 8) as usize;
-                    break;
+                // The bytes up to a space (every whitespace byte, and the control bytes, which
+                // nearly no text holds): the first is looked at. (ASCII: no sum carries.)
+                let low = !(x + ONES * 0x5F) & (ONES * 0x80);
+                if low != 0 {
+                    let j = i + (low.trailing_zeros() / 8) as usize;
+                    if is_ascii_space(b[j]) {
+                        i = j;
+                        break;
+                    }
+                    i = j + 1;
+                    continue;
                 }
                 i += 8;
             } else {

@@ -681,7 +681,8 @@ impl Sayable {
         // changes.
         let year = |id: NodeId| {
             let v = original.value(id);
-            v.is_integer() && v >= Number::int(1800) && v <= Number::int(2100)
+            // (A whole number compared as its numerator: no fractions cross-multiplied.)
+            v.is_integer() && (1800..=2100).contains(&v.numer())
         };
         // (Every test is a pure one: they are made cheapest first, the whole graph's before
         // each node's, and those that pass over the nodes or the mentions last.)
