@@ -141,17 +141,18 @@ pub(crate) fn clear_memo() {
 
 /// [`find_numbers`] without the memo: the scan itself.
 fn scan_numbers(text: &str) -> Vec<Mention> {
-    scan_numbers_with(text, may_start_number_word)
+    scan_numbers_with::<false>(text)
 }
 
-/// [`scan_numbers`], reading as number words only the words `may_start` allows (a test
-/// compares the scan with one that reads every word).
+/// [`scan_numbers`], reading as number words only the words [`may_start_number_word`]
+/// allows, or every word when `EVERY_WORD` (a test compares the scan with one that reads
+/// every word).
 ///
 /// Only an ASCII letter or digit or a `.` can start a mention or a word to skip
 /// ([`STARTS_SOMETHING`]): the bytes between them (spaces, punctuation, non-ASCII chars) are
 /// passed over without a test each. (A test holds the scan to the byte-by-byte one it
 /// replaced.)
-fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Vec<Mention> {
+fn scan_numbers_with<const EVERY_WORD: bool>(text: &str) -> Vec<Mention> {
     let bytes = text.as_bytes();
     let n = bytes.len();
     // (Room for a question's few numbers made at once.)
@@ -169,33 +170,9 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
         if b.is_ascii_alphabetic() {
             // A word starts here unless the byte before continues one (an ASCII letter,
             // digit or `'`, or a non-ASCII letter).
-            let mut starts_word =
+            let starts_word =
                 !CONTINUES_WORD[prev as usize] && (prev < 0x80 || !is_non_ascii_before(text, i));
-            // The words of a run `word word word` one after the other: a letter after a single
-            // space starts the next (a space continues no word).
-            loop {
-                if starts_word {
-                    // Most words cannot start a number (no number word begins with their
-                    // first letters): skipped without reading them as one.
-                    if let Some((m, end)) =
-                        may_start(bytes, i).then(|| scan_words(text, i)).flatten()
-                    {
-                        out.push(m);
-                        i = end;
-                        break;
-                    }
-                }
-                // (Byte `i` is an ASCII letter: the word goes on past it.)
-                i = word_end(bytes, i + 1);
-                if bytes.get(i) == Some(&b' ')
-                    && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
-                {
-                    i += 1;
-                    starts_word = true;
-                } else {
-                    break;
-                }
-            }
+            i = scan_run::<EVERY_WORD>(text, i, starts_word, &mut out);
             continue;
         }
         let starts_number = b.is_ascii_digit()
@@ -213,6 +190,141 @@ fn scan_numbers_with(text: &str, may_start: impl Fn(&[u8], usize) -> bool) -> Ve
     }
     out
 }
+
+/// The words of a run `word word word` from byte `i` of `text` (an ASCII letter, which
+/// starts a word when `starts_word`), one after the other: a letter after a single space
+/// starts the next (a space continues no word). A number read from a word's start is pushed
+/// onto `out`, and the run ends past it; else the run ends past its last word. Gives where
+/// the scan goes on.
+///
+/// Where eight bytes are left from a word's start they are read at once: its first three
+/// letters (for [`may_start_number_word`]), where it ends, and whether a single space and a
+/// letter follow, from one `u64`. (Near the end of the text, byte by byte as
+/// [`may_start_number_word`] and [`word_end`] read them.)
+#[inline(always)]
+fn scan_run<const EVERY_WORD: bool>(
+    text: &str,
+    mut i: usize,
+    starts_word: bool,
+    out: &mut Vec<Mention>,
+) -> usize {
+    let bytes = text.as_bytes();
+    if !starts_word {
+        // (Byte `i` is an ASCII letter inside a word: the run goes on at the next word.)
+        i = word_end(bytes, i + 1);
+        if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            i += 1;
+        } else {
+            return i;
+        }
+    }
+    // (`i < eight_left` exactly when eight bytes are left from `i` on.)
+    let eight_left = bytes.len().saturating_sub(7);
+    loop {
+        // (Byte `i` is an ASCII letter that starts a word: the word goes on past it.)
+        if i >= eight_left {
+            // Most words cannot start a number (no number word begins with their first
+            // letters): skipped without reading them as one.
+            if let Some((m, end)) = (EVERY_WORD || may_start_number_word(bytes, i))
+                .then(|| scan_words(text, i))
+                .flatten()
+            {
+                out.push(m);
+                return end;
+            }
+            i = word_end(bytes, i + 1);
+            if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+            {
+                i += 1;
+                continue;
+            }
+            return i;
+        }
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(&bytes[i..i + 8]);
+        let v = u64::from_le_bytes(eight);
+        if EVERY_WORD || may_start_number_word_in(bytes, i, v) {
+            if let Some((m, end)) = scan_words(text, i) {
+                out.push(m);
+                return end;
+            }
+        }
+        // The word's letters end at the first byte that is no ASCII letter (byte 0 is one).
+        // Nearly always that byte ends the word too (a space, a mark): only a digit or a
+        // non-ASCII char goes on with it (`A4`, `café`), read on by [`word_end`].
+        let others = non_letter_bytes(v);
+        let k = (others.trailing_zeros() / 8) as usize;
+        if k < 8 {
+            let [stop, after] = ((v >> (8 * k)) as u16).to_le_bytes();
+            if stop == b' ' {
+                // A letter after the space starts the next word of the run: in `v` when the
+                // word ends by its seventh byte.
+                let after = if k < 7 {
+                    after
+                } else {
+                    bytes.get(i + 8).copied().unwrap_or(0)
+                };
+                if after.is_ascii_alphabetic() {
+                    i += k + 1;
+                    continue;
+                }
+                return i + k;
+            }
+            if !stop.is_ascii_digit() && stop < 0x80 {
+                return i + k;
+            }
+        }
+        // (Every byte before `i + k` continues the word.)
+        i = word_end(bytes, i + k);
+        if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            i += 1;
+            continue;
+        }
+        return i;
+    }
+}
+
+/// [`may_start_number_word`] of the word at byte `i` of `bytes`, with the eight bytes from
+/// `i` on read already (`v`, little-endian): its first three symbols are taken from `v`.
+#[inline(always)]
+fn may_start_number_word_in(bytes: &[u8], i: usize, v: u64) -> bool {
+    let (x, y, z) = (v as u8, (v >> 8) as u8, (v >> 16) as u8);
+    let (a, b, c) = (
+        LETTER_INDEX[x as usize] as usize,
+        LETTER_INDEX[y as usize] as usize,
+        LETTER_INDEX[z as usize] as usize,
+    );
+    // (The third symbol is read whether or not the word ends at its second: the table
+    // answers alike for every third symbol then.)
+    (THIRDS_BY_PAIR[((a << 5) | b) & 1023] >> c) & 1 == 1
+        // (A word of one letter ends at its second symbol.)
+        && may_start_number_word_past_three(bytes, i, (a * 27 + b) * 27 + if b == 26 { 26 } else { c })
+}
+
+/// [`NUMBER_WORD_THIRDS`] at `a << 5 | b` for first two symbols `a` and `b` (1024 entries: an
+/// index masked to ten bits is never out of range), except that where the word ends at its
+/// second symbol (`b` is 26) every bit is set or none, as bit 26 (the end) is: the third
+/// symbol then says nothing.
+const THIRDS_BY_PAIR: [u32; 1024] = {
+    let mut t = [0u32; 1024];
+    let mut a = 0;
+    while a < 27 {
+        let mut b = 0;
+        while b < 27 {
+            let bits = NUMBER_WORD_THIRDS[a * 27 + b];
+            t[a * 32 + b] = if b < 26 {
+                bits
+            } else if (bits >> 26) & 1 == 1 {
+                u32::MAX
+            } else {
+                0
+            };
+            b += 1;
+        }
+        a += 1;
+    }
+    t
+};
 
 /// Per byte, whether [`scan_numbers_with`] must look at it: an ASCII letter or digit, or `.`.
 const STARTS_SOMETHING: [bool; 256] = {
@@ -479,6 +591,21 @@ const fn non_word_bytes(v: u64) -> u64 {
     !(v | digit | letter) & HIGHS
 }
 
+/// Per byte of `v` (eight bytes, the first lowest), its high bit set when the byte is no
+/// ASCII letter, every other bit clear.
+#[inline(always)]
+const fn non_letter_bytes(v: u64) -> u64 {
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const fn splat(b: u8) -> u64 {
+        0x0101_0101_0101_0101 * b as u64
+    }
+    // As in [`non_word_bytes`]: `l` is each byte's low seven bits with `A`..`Z` taken to
+    // `a`..`z` (and no other byte there); a byte of `v` with its high bit set is no letter.
+    let l = (v & !HIGHS) | splat(0x20);
+    let letter = (l + splat(0x80 - b'a')) & !(l + splat(0x7f - b'z'));
+    !(letter & !v) & HIGHS
+}
+
 /// Scans an unsigned decimal at `i`: digits with thousands commas, an optional fraction part.
 /// Returns the value, its end and the number of decimals written.
 pub(crate) fn scan_decimal(bytes: &[u8], mut i: usize) -> Option<(Number, usize, u8)> {
@@ -535,21 +662,51 @@ fn times_ten_plus(num: i128, b: u8) -> Option<i128> {
     }
 }
 
+/// The digits at `start` of `bytes` read as [`scan_decimal`] reads them, when they are plain
+/// (no more than eighteen of them, and neither a `,` nor a `.` right after them, where a
+/// thousands comma or decimals might go on): their value and end. (Nearly every number a
+/// question writes; the others are left to [`scan_decimal`]. A test holds the two to each
+/// other.)
+#[inline]
+fn plain_digits(bytes: &[u8], start: usize) -> Option<(Number, usize)> {
+    let mut num: i64 = 0;
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        num = num * 10 + i64::from(d);
+        i += 1;
+        if i - start > 18 {
+            return None;
+        }
+    }
+    (i > start && !matches!(bytes.get(i), Some(b',' | b'.')))
+        .then(|| (Number::int(i128::from(num)), i))
+}
+
 fn scan_digits(text: &str, start: usize) -> (Mention, usize) {
     let bytes = text.as_bytes();
-    let Some((v, mut end, decimals)) = scan_decimal(bytes, start) else {
-        // Only digits too long for i128 get here: skip them as one token.
-        let mut e = start;
-        while e < bytes.len() && (bytes[e].is_ascii_digit() || bytes[e] == b'.') {
-            e += 1;
+    let (v, mut end, plain_int) = match plain_digits(bytes, start) {
+        Some((v, end)) => (v, end, true),
+        None => {
+            let Some((v, end, decimals)) = scan_decimal(bytes, start) else {
+                // Only digits too long for i128 get here: skip them as one token.
+                let mut e = start;
+                while e < bytes.len() && (bytes[e].is_ascii_digit() || bytes[e] == b'.') {
+                    e += 1;
+                }
+                return (
+                    Mention::new(start, e, MentionKind::Digits, &[Number::ZERO]),
+                    e.max(start + 1),
+                );
+            };
+            // (With no decimals, `scan_decimal` read only digits and thousands commas.)
+            let plain_int = decimals == 0 && bytes[start..end].iter().all(u8::is_ascii_digit);
+            (v, end, plain_int)
         }
-        return (
-            Mention::new(start, e, MentionKind::Digits, &[Number::ZERO]),
-            e.max(start + 1),
-        );
     };
-    // (With no decimals, `scan_decimal` read only digits and thousands commas.)
-    let plain_int = decimals == 0 && bytes[start..end].iter().all(u8::is_ascii_digit);
     // A fraction `3/4`, or a mixed number `1 1/2`.
     // (Plain digits are read up to `end`: `scan_fraction` at `start` reads the same ones, or
     // stops in them past twelve, so it finds a fraction only with a `/` at `end`; after a
@@ -1167,7 +1324,7 @@ mod tests {
     fn the_scan_finds_what_the_byte_by_byte_scan_finds() {
         for t in SCAN_TEXTS {
             assert_eq!(
-                scan_numbers_with(t, |_, _| true),
+                scan_numbers_with::<true>(t),
                 scan_numbers_byte_by_byte(t),
                 "{t}"
             );
@@ -1186,6 +1343,33 @@ mod tests {
             t in "([0-9]{1,3}|[ .,/$%'-]|[aA]n?|half|three|twenty|dozen|hundred|and|for|forty|fourth|third|quarters?|million|eighths|trip|triple|[a-zA-Z]{1,5}|é|’| ){0,24}"
         ) {
             proptest::prop_assert_eq!(scan_numbers(&t), scan_numbers_byte_by_byte(&t));
+        }
+    }
+
+    proptest::proptest! {
+        /// [`non_letter_bytes`] marks each byte that is no ASCII letter, and only its high bit.
+        #[test]
+        fn non_letter_bytes_are_the_bytes_that_are_no_letters(bytes: [u8; 8]) {
+            let m = non_letter_bytes(u64::from_le_bytes(bytes));
+            for (k, b) in bytes.iter().enumerate() {
+                proptest::prop_assert_eq!((m >> (8 * k + 7)) & 1 == 1, !b.is_ascii_alphabetic());
+            }
+            proptest::prop_assert_eq!(m & !0x8080_8080_8080_8080, 0);
+        }
+    }
+
+    proptest::proptest! {
+        /// [`plain_digits`] reads what [`scan_decimal`] reads, wherever it reads anything.
+        #[test]
+        fn plain_digits_are_read_as_scan_decimal_reads_them(
+            t in "([0-9]{1,22}|[ /.,$%]|a){0,8}"
+        ) {
+            let bytes = t.as_bytes();
+            for start in 0..=bytes.len() {
+                if let Some((v, end)) = plain_digits(bytes, start) {
+                    proptest::prop_assert_eq!(scan_decimal(bytes, start), Some((v, end, 0)));
+                }
+            }
         }
     }
 
@@ -1475,7 +1659,7 @@ mod tests {
              halving doublet coupled couples, a-dozen, dozens, a-half, quarters, x a",
         ];
         for t in texts {
-            assert_eq!(scan_numbers(t), scan_numbers_with(t, |_, _| true), "{t}");
+            assert_eq!(scan_numbers(t), scan_numbers_with::<true>(t), "{t}");
         }
         assert!(!may_start_number_word(b"the", 0));
         assert!(!may_start_number_word(b"has", 0));

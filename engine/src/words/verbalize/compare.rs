@@ -7,7 +7,7 @@ use crate::graph::{ProxyFn, ProxyOp};
 use crate::number::Number;
 use crate::text_numbers::find_numbers;
 
-use super::bytewise::{ascii_in_range, eight_at, zero_bytes, ONES};
+use super::bytewise::{ascii_in_range, eight_at, ONES};
 use super::english::singular;
 use super::names::{is_verb_form, lower, past, third_person, word_slices};
 use super::numerals::plain;
@@ -1113,15 +1113,12 @@ impl Words {
             buf.push_str(text);
             buf.push_str(text);
             buf[n..].make_ascii_lowercase();
-            for w in word_slices(text) {
-                // A word slice lies inside `text`.
-                let start = w.as_ptr() as usize - text.as_ptr() as usize;
-                let word = (start, start + w.len());
+            ascii_words(text.as_bytes(), |start, end| {
                 at.push(WordAt {
-                    word,
-                    low: (n + word.0, n + word.1),
+                    word: (start, end),
+                    low: (n + start, n + end),
                 });
-            }
+            });
             return Words {
                 buf,
                 text_len: n,
@@ -1205,6 +1202,78 @@ impl Words {
             out.push_str(self.word(i));
         }
         out
+    }
+}
+
+/// Whether ASCII byte `c` is whitespace (`char::is_whitespace`: a space or `\t`…`\r`).
+fn is_ascii_space(c: u8) -> bool {
+    matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
+}
+
+/// Whether ASCII byte `c` is a mark [`word_slices`] trims from a word's ends.
+fn is_word_mark(c: u8) -> bool {
+    matches!(c, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"')
+}
+
+/// The words [`word_slices`] reads in ASCII text `b`, each given to `word` as where it starts
+/// and ends, in a loop of their own (no slice made, no call a word): the pieces between
+/// whitespace, found eight bytes at a time, with the marks at their ends trimmed, but for the
+/// period of a title (`Mr.`). (A test holds them to [`word_slices`].)
+#[inline(always)]
+fn ascii_words(b: &[u8], mut word: impl FnMut(usize, usize)) {
+    let n = b.len();
+    let mut i = 0;
+    loop {
+        while i < n && is_ascii_space(b[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return;
+        }
+        let mut start = i;
+        // (Byte `i` is no space: its piece ends at the first space after it.)
+        i += 1;
+        loop {
+            if let Some(x) = eight_at(b, i) {
+                // The bytes up to a space (every whitespace byte, and the control bytes, which
+                // nearly no text holds): the first is looked at. (ASCII: no sum carries.)
+                let low = !(x + ONES * 0x5F) & (ONES * 0x80);
+                if low != 0 {
+                    let j = i + (low.trailing_zeros() / 8) as usize;
+                    if is_ascii_space(b[j]) {
+                        i = j;
+                        break;
+                    }
+                    i = j + 1;
+                    continue;
+                }
+                i += 8;
+            } else {
+                while i < n && !is_ascii_space(b[i]) {
+                    i += 1;
+                }
+                break;
+            }
+        }
+        let mut end = i;
+        while start < end && is_word_mark(b[start]) {
+            start += 1;
+        }
+        while end > start && is_word_mark(b[end - 1]) {
+            end -= 1;
+        }
+        if end < i
+            && b[end] == b'.'
+            && matches!(
+                &b[start..end],
+                b"Mr" | b"Mrs" | b"Ms" | b"Dr" | b"St" | b"Jr" | b"Sr" | b"Prof"
+            )
+        {
+            end += 1;
+        }
+        if start < end {
+            word(start, end);
+        }
     }
 }
 
@@ -1298,32 +1367,25 @@ impl<'t> Cast<'t> {
 /// Per name of [`PEOPLE`], whether `text` writes it: as a word (any case, with any `'s`
 /// after it).
 ///
-/// An ASCII text is read at the places where a name opens: each name opens with its own two
-/// letters ([`NAME_BY_OPENING`]), so a pass over the pairs of bytes finds them, and only there
-/// is the word ([`word_slices`]) read. (A test holds this to [`named_people_in_words`].)
+/// An ASCII text is read at the places where a name may open: an ASCII letter that opens the
+/// text or follows a byte that is no ASCII letter or digit, found eight bytes at a time
+/// ([`ascii_in_range`]). Each name opens with its own two letters ([`NAME_BY_OPENING`]), and
+/// only where they open one is the word ([`word_slices`]) read: a name is written there
+/// when its word ([`ascii_word_around`]) starts there and names it. (Every word of
+/// [`word_slices`] that opens with a letter opens at such a place. A test holds this to
+/// [`named_people_in_words`].)
 fn named_people(text: &str) -> [bool; PEOPLE.len()] {
     if !text.is_ascii() {
         return named_people_in_words(text);
     }
-    let space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-    let mark = |c: u8| matches!(c, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"');
     let b = text.as_bytes();
     let mut named = [false; PEOPLE.len()];
-    // Each piece between spaces in turn, read where its word starts (past its marks).
-    let mut at = 0;
-    loop {
-        while at < b.len() && space(b[at]) {
-            at += 1;
-        }
-        while at < b.len() && mark(b[at]) {
-            at += 1;
-        }
-        if at + 1 >= b.len() {
-            break;
-        }
-        // (A piece of marks alone has no word: `at` is at the next space.)
+    let mut at_place = |at: usize| {
+        let Some(&next) = b.get(at + 1) else {
+            return;
+        };
         let k = NAME_BY_OPENING[usize::from(LETTER_INDEX[usize::from(b[at])]) * 27
-            + usize::from(LETTER_INDEX[usize::from(b[at + 1])])];
+            + usize::from(LETTER_INDEX[usize::from(next)])];
         if let Some(&p) = PEOPLE.get(usize::from(k)) {
             if !named[usize::from(k)]
                 && b.get(at..at + p.len())
@@ -1335,26 +1397,28 @@ fn named_people(text: &str) -> [bool; PEOPLE.len()] {
                 }
             }
         }
-        at = next_space(b, at);
-    }
-    named
-}
-
-/// The first ASCII whitespace byte (`char::is_whitespace`: a space or `\t`…`\r`) of `b` at
-/// or after `from` (`b.len()` when there is none): eight bytes at a time.
-fn next_space(b: &[u8], from: usize) -> usize {
-    let mut i = from;
+    };
+    // The high bit of the byte before each chunk's first, when that byte is a letter or a
+    // digit (none before the text).
+    let mut before = 0u64;
+    let mut i = 0;
     while let Some(x) = eight_at(b, i) {
-        let controls = ascii_in_range(x, 0x09, 0x0E);
-        let spaces = zero_bytes(x ^ (ONES * 0x20)) | controls;
-        if spaces != 0 {
-            return i + (spaces.trailing_zeros() / 8) as usize;
+        let letters = ascii_in_range(x | (ONES * 0x20), b'a', b'{');
+        let alnum = letters | ascii_in_range(x, b'0', b':');
+        let mut places = letters & !((alnum << 8) | before);
+        before = alnum >> 56;
+        while places != 0 {
+            at_place(i + (places.trailing_zeros() / 8) as usize);
+            places &= places - 1;
         }
         i += 8;
     }
-    (i..b.len())
-        .find(|&j| matches!(b[j], b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' '))
-        .unwrap_or(b.len())
+    for j in i..b.len() {
+        if b[j].is_ascii_alphabetic() && (j == 0 || !b[j - 1].is_ascii_alphanumeric()) {
+            at_place(j);
+        }
+    }
+    named
 }
 
 /// [`named_people`] by reading every word.
@@ -1837,19 +1901,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn next_space_is_the_first_space() {
-        let b: Vec<u8> = (0..=255u8)
-            .chain(b"x y\tz\r\n\x0b\x0c!".iter().copied())
-            .collect();
-        for from in 0..=b.len() + 1 {
-            assert_eq!(
-                super::next_space(&b, from),
-                (from..b.len())
-                    .find(|&j| (b[j] as char).is_whitespace() && b[j] < 0x80)
-                    .unwrap_or(b.len()),
-                "{from}"
-            );
+    proptest::proptest! {
+        /// [`ascii_words`] reads the words [`word_slices`] reads, at the same places.
+        #[test]
+        fn ascii_words_are_the_word_slices(
+            t in "(Mr|Mrs|Dr|Prof|St|Sr|Jr|Ms|a|bc|How|[.,;:!?\"'()$%-]|[0-9]| |  |\t|\n|\x0b|\x0c|\r){0,40}"
+        ) {
+            let mut got = Vec::new();
+            super::ascii_words(t.as_bytes(), |s, e| got.push(&t[s..e]));
+            proptest::prop_assert_eq!(got, super::word_slices(&t).collect::<Vec<_>>());
         }
     }
 

@@ -414,7 +414,14 @@ pub(super) fn is_plural(phrase: &str) -> bool {
         .iter()
         .rposition(|&b| b == b' ')
         .map_or(phrase, |at| &phrase[at + 1..]);
-    if matches!(
+    // (No irregular plural below ends in `s`: a word that does is read by the rule alone.)
+    if last.ends_with('s') {
+        return last.len() > 3
+            && !last.ends_with("ss")
+            && !last.ends_with("us")
+            && !last.ends_with("is");
+    }
+    matches!(
         last,
         "people"
             | "children"
@@ -427,14 +434,7 @@ pub(super) fn is_plural(phrase: &str) -> bool {
             | "fish"
             | "sheep"
             | "deer"
-    ) {
-        return true;
-    }
-    last.len() > 3
-        && last.ends_with('s')
-        && !last.ends_with("ss")
-        && !last.ends_with("us")
-        && !last.ends_with("is")
+    )
 }
 
 /// Whether a word writes a number: digits, money (`$4.50`), or a common number word (`two`,

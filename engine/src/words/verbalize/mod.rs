@@ -681,7 +681,8 @@ impl Sayable {
         // changes.
         let year = |id: NodeId| {
             let v = original.value(id);
-            v.is_integer() && v >= Number::int(1800) && v <= Number::int(2100)
+            // (A whole number compared as its numerator: no fractions cross-multiplied.)
+            v.is_integer() && (1800..=2100).contains(&v.numer())
         };
         // (Every test is a pure one: they are made cheapest first, the whole graph's before
         // each node's, and those that pass over the nodes or the mentions last.)
@@ -2347,8 +2348,9 @@ fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
         }
         from = i + 1;
     };
-    // One condition only: no other clause break before the question.
-    if sent[..comma].contains([',', ';']) || sent[..comma].len() < 8 {
+    // One condition only: no other clause break before the question. (A comma before it is
+    // one the search passed over; the sentence is ASCII, so its bytes are its chars.)
+    if from > 0 || bytes[..comma].contains(&b';') || comma < 8 {
         return None;
     }
     Some((s + comma, s + comma + 2))
