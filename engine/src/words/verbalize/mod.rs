@@ -1452,7 +1452,7 @@ impl<'a> Context<'a> {
 
     /// Whether input `u`, told by `name` with a clause that counts a noun ("cases"), is
     /// stated after a count of the same noun in its own sentence ("20 cases in April and 30
-    /// cases in May").
+    /// cases in May"; not "each snake eats 3 birds, and each jaguar eats 5 snakes").
     fn counted_beside_same(&self, u: NodeId, name: &Name) -> bool {
         let Some(head) = name.clause.as_ref().and_then(|c| head_noun(&c.noun)) else {
             return false;
@@ -1468,11 +1468,21 @@ impl<'a> Context<'a> {
         };
         let head = head.to_lowercase();
         let one = singular(&head);
-        self.q
+        // The noun counted: a figure at most two words before it ("20 cases", "20 cases of
+        // soda", not "each snake eats").
+        let words: Vec<&str> = self
+            .q
             .get(s..m.start)
             .unwrap_or_default()
-            .split(|c: char| !c.is_alphanumeric() && c != '-')
-            .any(|w| w.eq_ignore_ascii_case(&head) || w.eq_ignore_ascii_case(&one))
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '$'))
+            .collect();
+        words.iter().enumerate().any(|(j, w)| {
+            (w.eq_ignore_ascii_case(&head) || w.eq_ignore_ascii_case(&one))
+                && words[j.saturating_sub(3)..j]
+                    .iter()
+                    .any(|b| b.bytes().any(|c| c.is_ascii_digit()))
+        })
     }
 
     /// Whether a sentence before the question states a count of `noun` against another

@@ -3993,6 +3993,7 @@ fn refused(phrase: &str, ws: &[&str], marked: bool) -> bool {
                     | "by"
                     | "less"
                     | "fewer"
+                    | "than"
             )
         })
         || ws
