@@ -721,10 +721,20 @@ impl Sayable {
         let (qs, qe) = ctx.reading.question();
         // A share of a whole asked for ("What percentage of the girls …?") stays a share.
         let share = share_cap(&q[qs..qe], original.value(original.answer()));
+        // An asked-for quantity with no name of its own is capped by its question's unit
+        // ("How many hours of sleep does he get per night?": at most 24).
+        let asked_cap = || {
+            let asked = q[qs..qe].to_lowercase();
+            unit_cap(asked.trim_end_matches(['?', '.', ' ']))
+        };
         let mut caps: Vec<Option<Number>> = original
             .ids()
             .map(|id| {
-                let unit = ctx.names.get(id).and_then(|n| unit_cap(&n.phrase));
+                let unit = match ctx.names.get(id) {
+                    Some(n) => unit_cap(&n.phrase),
+                    None if id == original.answer() => asked_cap(),
+                    None => None,
+                };
                 match share {
                     Some(cap) if id == original.answer() => Some(unit.map_or(cap, |u| u.min(cap))),
                     _ => unit,
@@ -2195,13 +2205,15 @@ const CAP_YEARS: u16 = 1 << 11;
 const CAP_OLD: u16 = CAP_YEARS << 1;
 
 /// The words [`unit_cap`] looks for, with their bits.
-const UNIT_WORDS: [(&[u8], u16); 17] = [
+const UNIT_WORDS: [(&[u8], u16); 18] = [
     (b"hours", CAP_HOURS),
     (b"days", CAP_DAYS),
     (b"months", CAP_MONTHS),
     (b"minutes", CAP_MINUTES),
     (b"age", CAP_AGE),
     (b"day", CAP_DAY),
+    // Hours a night are hours of a day (`8 hours of sleep per night`).
+    (b"night", CAP_DAY),
     (b"week", CAP_WEEK),
     (b"month", CAP_MONTH),
     (b"year", CAP_YEAR),
@@ -2218,7 +2230,7 @@ const UNIT_WORDS: [(&[u8], u16); 17] = [
 /// The slot of [`UNIT_TABLE`] a [`word_key`] is looked up in: a multiplicative hash that
 /// puts each of [`UNIT_WORDS`] in a slot of its own (the table is built so or not at all).
 const fn unit_slot(key: u64) -> usize {
-    (key.wrapping_mul(0x5790_f82e_c1d3_fcff) >> 59) as usize
+    (key.wrapping_mul(0xadb5_5556_00e6_a305) >> 59) as usize
 }
 
 /// [`UNIT_WORDS`] by [`unit_slot`]: each word's key and bits (an empty slot holds
@@ -3567,7 +3579,7 @@ mod tests {
             }
             match prev {
                 Some(b"a" | b"an" | b"per" | b"each" | b"every") => match w {
-                    b"day" => per_day = true,
+                    b"day" | b"night" => per_day = true,
                     b"week" => per_week = true,
                     b"month" => per_month = true,
                     b"year" => per_year = true,
@@ -3604,7 +3616,7 @@ mod tests {
         /// The pass over the bytes reads the words as splitting them does.
         #[test]
         fn unit_cap_is_unit_cap_by_words(
-            p in "(a|an|per|each|every|the|hours|hour|days|day|months|month|minutes|week|year|years|old|age|Hours|agee|xhours|overlongword|\\x00hours|é| |  ){0,9}",
+            p in "(a|an|per|each|every|the|hours|hour|days|day|night|months|month|minutes|week|year|years|old|age|Hours|agee|xhours|overlongword|\\x00hours|é| |  ){0,9}",
         ) {
             proptest::prop_assert_eq!(unit_cap(&p), unit_cap_by_words(&p));
         }
@@ -3618,6 +3630,7 @@ mod tests {
         };
         let n = |v: i128| Some(Number::int(v).to_string());
         assert_eq!(cap("the number of hours she works a day"), n(24));
+        assert_eq!(cap("the number of hours of sleep he gets per night"), n(24));
         assert_eq!(cap("the number of hours he sleeps per week"), n(168));
         assert_eq!(cap("the number of days she runs each week"), n(7));
         assert_eq!(cap("the number of days he works every month"), n(31));
@@ -4062,6 +4075,31 @@ mod tests {
         );
         assert!(!text.contains('$'), "{text}");
         assert!(!text.contains("money"), "{text}");
+    }
+
+    #[test]
+    fn an_unnamed_answer_is_capped_by_its_questions_unit() {
+        // "How many hours of sleep does he get per night?": no chain of compared people may
+        // sleep 32 hours a night.
+        let g = crate::gsm8k::extract(
+            "Tom has only been getting 6 hours of sleep a day.  He increases that by 1/3.  How many hours of sleep does he get per night?",
+            "He increases his sleep by 6/3=<<6/3=2>>2 hour per night\nSo he now gets 6+2=<<6+2=8>>8 hours of sleep per night\n#### 8",
+        )
+        .unwrap()
+        .graph;
+        let cfg = crate::curriculum::CurriculumConfig {
+            rounds: 8,
+            per_problem: 20,
+            seed: 3,
+            ..Default::default()
+        };
+        let chains = crate::curriculum::generate(&g, "sleep", &cfg).unwrap();
+        let answers: Vec<Number> = chains
+            .iter()
+            .flat_map(|c| c.variants.iter().map(|v| v.answer))
+            .collect();
+        assert!(!answers.is_empty());
+        assert!(answers.iter().all(|&a| a <= n(24)), "{answers:?}");
     }
 
     #[test]
