@@ -531,6 +531,7 @@ pub fn generate(
     let room = original.len() + cfg.rounds as usize;
     let mut lists = SPARE_LISTS.with(|spare| spare.take()).unwrap_or_default();
     lists.reserve(room);
+    lists.draw_room.prepare(original, &cfg.constraints);
     let Lists {
         changes,
         resort,
@@ -710,6 +711,7 @@ pub fn generate(
                     diff: false,
                     refs: Some(refs),
                     refuse: Some(&undoes),
+                    prepared: true,
                 };
                 for _ in 0..8 {
                     // Kept in place (a draw holds a graph: moved, it is copied).

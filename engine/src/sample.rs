@@ -122,6 +122,7 @@ pub fn sample_against(
         diff: true,
         refs: None,
         refuse: None,
+        prepared: false,
     };
     let mut room = DrawRoom::default();
     let d = sample_draw(original, g, &draw, c, rng, &mut room)?;
@@ -181,6 +182,12 @@ pub(crate) struct DrawRoom {
 }
 
 impl DrawRoom {
+    /// Readies the room's rules for draws on graphs derived from `original` under `c` (see
+    /// [`Draw::prepared`]).
+    pub(crate) fn prepare(&mut self, original: &Graph, c: &Constraints) {
+        self.rules.prepare(original, c);
+    }
+
     /// Empties every vector (what an earlier caller left), with room for graphs of up to
     /// `nodes` nodes.
     pub(crate) fn reserve(&mut self, nodes: usize) {
@@ -216,6 +223,10 @@ pub(crate) struct Draw<'a> {
     /// graph (the curriculum's change that undoes the one before it), so that its graph is
     /// not built (the draw is returned with none).
     pub(crate) refuse: Option<&'a dyn Fn(&Intervention) -> bool>,
+    /// Whether the room's rules are ready for the original and the constraints drawn with
+    /// ([`DrawRoom::prepare`] called with them since): a caller drawing again and again
+    /// readies them once.
+    pub(crate) prepared: bool,
 }
 
 /// [`sample_against`] with the settings borrowed (the curriculum draws from lists it reuses).
@@ -239,7 +250,9 @@ pub(crate) fn sample_draw(
         cascade,
         rules,
     } = room;
-    rules.prepare(original, c);
+    if !cfg.prepared {
+        rules.prepare(original, c);
+    }
     let eligible = |id: NodeId| -> bool {
         let Ok(node) = g.get(id) else { return false };
         match cfg.kind {
@@ -670,6 +683,7 @@ mod tests {
                     diff: false,
                     refs: None,
                     refuse: None,
+                    prepared: false,
                 };
                 let always = |_: &Intervention| true;
                 let refusing = Draw {
