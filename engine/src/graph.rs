@@ -1192,7 +1192,9 @@ impl Graph {
     /// as scratch (all false before and after the call, and grown to one slot per node): a
     /// scan of the nodes after `root` in evaluation order for those that read `root` or a node
     /// already found, so the list comes out in evaluation order without a sort or an
-    /// allocation. Only the marks set are cleared again (not every slot).
+    /// allocation. Only the marks set are cleared again (not every slot). (The sampler finds
+    /// them as its simulation reaches them; this is the reference its tests compare with.)
+    #[cfg(test)]
     pub(crate) fn descendants_of_into(
         &self,
         root: NodeId,

@@ -199,7 +199,6 @@ impl DrawRoom {
         self.scratch.desc.reserve(nodes);
         self.scratch.mark.clear();
         self.scratch.mark.reserve(nodes);
-        self.scratch.desc_of = None;
         self.cascade.clear();
         self.cascade.reserve(nodes);
     }
@@ -292,8 +291,6 @@ pub(crate) fn sample_draw(
     // only the accepted draw is applied to a copy of the graph.
     values.clear();
     values.extend_from_slice(g.values());
-    // The descendants left from an earlier call are another graph's.
-    scratch.desc_of = None;
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
@@ -463,13 +460,11 @@ fn touched(diff: &Diff) -> impl Iterator<Item = NodeId> + '_ {
 struct Scratch {
     /// One node's operand values.
     args: Vec<Number>,
-    /// The descendants of the drawn target, in evaluation order.
+    /// The descendants of the drawn target found so far, in evaluation order (whose marks
+    /// are cleared again).
     desc: Vec<NodeId>,
-    /// One mark per node, for finding the descendants.
+    /// One mark per node, for finding the descendants (all false between simulations).
     mark: Vec<bool>,
-    /// The target whose descendants `desc` holds, in the graph of the current
-    /// [`sample_draw`] (a target drawn again reuses them); `None` when there is none yet.
-    desc_of: Option<NodeId>,
 }
 
 /// Simulates every reader of `t` seeing `root_value` instead of `t`'s value (given `g`'s
@@ -493,16 +488,7 @@ fn simulate(
     scratch: &mut Scratch,
     rules: &mut RuleCache,
 ) -> bool {
-    let Scratch {
-        args,
-        desc,
-        mark,
-        desc_of,
-    } = scratch;
-    if *desc_of != Some(t) {
-        g.descendants_of_into(t, mark, desc);
-        *desc_of = Some(t);
-    }
+    let Scratch { args, desc, mark } = scratch;
     values[t.index()] = root_value;
     // The changes are written as they are found (the list of the changed nodes, to restore
     // their values, and the cascade to report, in one).
@@ -510,11 +496,27 @@ fn simulate(
     // Each changed node is checked as soon as its value is known (a node's check reads only
     // values before it), so that a draw stops at its first broken rule.
     let mut ok = !root_checked || rules.holds(original, g, refs, t, values, c);
-    for &id in desc.iter() {
-        if !ok {
-            break;
-        }
+    // The descendants are found as the simulation reaches them (what
+    // `Graph::descendants_of_into` finds: a node after `t` in evaluation order that reads
+    // `t` or a descendant), so that a draw stopping at a broken rule looks no further.
+    debug_assert!(mark.iter().all(|&m| !m));
+    if mark.len() < g.len() {
+        mark.resize(g.len(), false);
+    }
+    desc.clear();
+    mark[t.index()] = true;
+    let start = if ok {
+        g.position(t).map_or(g.order().len(), |p| p + 1)
+    } else {
+        g.order().len()
+    };
+    for &id in &g.order()[start..] {
         let node = g.node(id);
+        if !node.operands.iter().any(|o| mark[o.index()]) {
+            continue;
+        }
+        mark[id.index()] = true;
+        desc.push(id);
         let own = g.value(id);
         let computed = match (&node.kind, node.operands.first()) {
             // A proxy (the curriculum's chains are made of them) reads its first operand
@@ -540,6 +542,13 @@ fn simulate(
             }
             Err(_) => ok = false,
         }
+        if !ok {
+            break;
+        }
+    }
+    mark[t.index()] = false;
+    for &id in desc.iter() {
+        mark[id.index()] = false;
     }
     // Only the root and the changed nodes were written.
     values[t.index()] = g.value(t);
