@@ -1377,6 +1377,7 @@ impl Graph {
     /// The copy is built in one pass at its final size: no clone to shift or to copy on
     /// write afterwards. The cascade's `changes` (the values below the proxy that move) are
     /// written into the copy's values as they are made.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn with_proxy(
         &self,
         mut name: String,
@@ -1385,10 +1386,17 @@ impl Graph {
         value: Number,
         t: NodeId,
         changes: &[ValueChange],
+        after: Option<usize>,
     ) -> Result<(Graph, NodeId), GraphError> {
         let n = self.len();
         let id = NodeId(n as u32);
-        let at = self.get(t).map(|_| self.position(t).map_or(0, |p| p + 1))?;
+        // Where the proxy goes: right after `t` in evaluation order (given when the caller
+        // knows it, found by a scan otherwise).
+        let at = match after {
+            Some(at) => self.get(t).map(|_| at)?,
+            None => self.get(t).map(|_| self.position(t).map_or(0, |p| p + 1))?,
+        };
+        debug_assert_eq!(self.position(t).map(|p| p + 1), Some(at));
         if n >= MAX_NODES {
             return Err(LimitError::new(Limit::Nodes, n + 1).into());
         }

@@ -353,7 +353,8 @@ pub(crate) fn sample_draw(
             // returned, rather than through a tuple: a graph is moved by copying it.)
             let made = match iv {
                 Intervention::Graft { node, f } if !cfg.diff => {
-                    match graft_graph(g, node, f, root_value, cascade) {
+                    // (Where the target is, as the simulation found it.)
+                    match graft_graph(g, node, f, root_value, cascade, Some(scratch.after)) {
                         Ok(graph) => {
                             return Ok(Drawn {
                                 intervention: iv,
@@ -429,7 +430,8 @@ pub(crate) fn build_refused(
             let value = f
                 .apply(g.value(*node))
                 .map_err(|e| gave_up(e.to_string()))?;
-            graft_graph(g, *node, *f, value, &room.cascade).map_err(|e| gave_up(e.to_string()))
+            graft_graph(g, *node, *f, value, &room.cascade, Some(room.scratch.after))
+                .map_err(|e| gave_up(e.to_string()))
         }
         _ => intervene(g, iv)
             .map(|(graph, _)| graph)
@@ -465,6 +467,9 @@ struct Scratch {
     desc: Vec<NodeId>,
     /// One mark per node, for finding the descendants (all false between simulations).
     mark: Vec<bool>,
+    /// The position right after the target of the latest simulation that held, in
+    /// evaluation order (where a graft on it puts the proxy).
+    after: usize,
 }
 
 /// Simulates every reader of `t` seeing `root_value` instead of `t`'s value (given `g`'s
@@ -488,7 +493,12 @@ fn simulate(
     scratch: &mut Scratch,
     rules: &mut RuleCache,
 ) -> bool {
-    let Scratch { args, desc, mark } = scratch;
+    let Scratch {
+        args,
+        desc,
+        mark,
+        after,
+    } = scratch;
     values[t.index()] = root_value;
     // The changes are written as they are found (the list of the changed nodes, to restore
     // their values, and the cascade to report, in one).
@@ -510,6 +520,7 @@ fn simulate(
     } else {
         g.order().len()
     };
+    *after = start;
     for &id in &g.order()[start..] {
         let node = g.node(id);
         if !node.operands.iter().any(|o| mark[o.index()]) {
