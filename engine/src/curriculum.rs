@@ -808,7 +808,10 @@ pub fn generate(
                 None => fill_watched(&sayable, &graph, bases, watched),
             }
             // A graft adds one node, the last: only the levels from it on move.
-            metrics = graph.metrics_after_graft(levels, down, per_level, rose, metrics, added);
+            // (Where the node grafted is, as the draw's simulation found it.)
+            let at_t = draw_room.target_after().checked_sub(1);
+            metrics =
+                graph.metrics_after_graft(levels, down, per_level, rose, metrics, added, at_t);
             debug_assert_eq!(metrics, graph.metrics());
             debug_assert!({
                 let mut full = Vec::new();

@@ -1090,6 +1090,13 @@ impl Graph {
         self.order.iter().position(|&o| o == id)
     }
 
+    /// [`Graph::position`] by a scan from the end of the order: quicker for a node near the
+    /// end, as a graft's target on the critical path nearly always is (the curriculum's are
+    /// the asked-for quantity and the changes stacked on it).
+    pub(crate) fn position_from_end(&self, id: NodeId) -> Option<usize> {
+        self.order.iter().rposition(|&o| o == id)
+    }
+
     /// The nodes after `id` in evaluation order (all of them for an id from outside).
     pub(crate) fn order_after(&self, id: NodeId) -> &[NodeId] {
         let from = self.position(id).map_or(0, |p| p + 1);
@@ -1391,10 +1398,10 @@ impl Graph {
         let n = self.len();
         let id = NodeId(n as u32);
         // Where the proxy goes: right after `t` in evaluation order (given when the caller
-        // knows it, found by a scan otherwise).
+        // knows it, and `t` is found there; found by a scan otherwise).
         let at = match after {
-            Some(at) => self.get(t).map(|_| at)?,
-            None => self.get(t).map(|_| self.position(t).map_or(0, |p| p + 1))?,
+            Some(at) if at > 0 && self.order.get(at - 1) == Some(&t) => at,
+            _ => self.get(t).map(|_| self.position(t).map_or(0, |p| p + 1))?,
         };
         debug_assert_eq!(self.position(t).map(|p| p + 1), Some(at));
         if n >= MAX_NODES {
@@ -1644,7 +1651,9 @@ impl Graph {
     /// the proxy: a graft leaves the answer depending on the same nodes as before, and on the
     /// proxy exactly when on the node it changes, so the counts move by the proxy alone, and
     /// only the levels after the proxy move (`rose` is scratch, all false before and after). Anything else (`added` not such a proxy, vectors
-    /// of another size) is worked out in full.
+    /// of another size) is worked out in full. `at_t`, when given, is where the node grafted
+    /// is in evaluation order (used when it is found there; scanned for otherwise).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn metrics_after_graft(
         &self,
         level: &mut Vec<u32>,
@@ -1653,6 +1662,7 @@ impl Graph {
         rose: &mut Vec<bool>,
         m: Metrics,
         added: NodeId,
+        at_t: Option<usize>,
     ) -> Metrics {
         let i = added.index();
         let node = self.nodes.get(i);
@@ -1671,7 +1681,10 @@ impl Graph {
         }
         // The positions of `t` and of the proxy in evaluation order (the proxy nearly always
         // right after `t`, where a graft puts it: one scan for both).
-        let at_t = self.position(t).unwrap_or(0);
+        let at_t = match at_t {
+            Some(at) if self.order.get(at) == Some(&t) => at,
+            _ => self.position_from_end(t).unwrap_or(0),
+        };
         let at_p = if self.order.get(at_t + 1) == Some(&added) {
             at_t + 1
         } else {
@@ -2224,6 +2237,7 @@ mod tests {
             &mut Vec::new(),
             m,
             added,
+            None,
         );
         (m, level, down)
     }
@@ -2272,6 +2286,7 @@ mod tests {
             &mut Vec::new(),
             m,
             NodeId(g.len() as u32),
+            None,
         );
         assert_eq!(got, other.metrics());
         assert_eq!(level, other.levels());

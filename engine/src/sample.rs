@@ -182,6 +182,12 @@ pub(crate) struct DrawRoom {
 }
 
 impl DrawRoom {
+    /// The position right after the target of the latest simulation that held, in the
+    /// evaluation order of the graph drawn on (the proxy's position once grafted).
+    pub(crate) fn target_after(&self) -> usize {
+        self.scratch.after
+    }
+
     /// Readies the room's rules for draws on graphs derived from `original` under `c` (see
     /// [`Draw::prepared`]).
     pub(crate) fn prepare(&mut self, original: &Graph, c: &Constraints) {
@@ -516,7 +522,7 @@ fn simulate(
     desc.clear();
     mark[t.index()] = true;
     let start = if ok {
-        g.position(t).map_or(g.order().len(), |p| p + 1)
+        g.position_from_end(t).map_or(g.order().len(), |p| p + 1)
     } else {
         g.order().len()
     };
