@@ -910,12 +910,16 @@ fn suffixed_unique(taken: impl Fn(&str) -> bool, base: &str) -> String {
 
 /// Appends `u` in decimal digits to `out`.
 fn push_decimal(out: &mut String, mut u: u64) {
-    // One or two digits (most proxies' `k`, most suffixes) need no buffer.
-    if u < 100 {
-        if u >= 10 {
-            out.push(char::from(b'0' + (u / 10) as u8));
+    let digit = |d: u64| char::from(b'0' + d as u8);
+    // Up to three digits (every proxy's `k`, most suffixes) need no buffer.
+    if u < 1000 {
+        if u >= 100 {
+            out.push(digit(u / 100));
         }
-        out.push(char::from(b'0' + (u % 10) as u8));
+        if u >= 10 {
+            out.push(digit(u / 10 % 10));
+        }
+        out.push(digit(u % 10));
         return;
     }
     let mut digits = [0u8; 20];
@@ -2183,6 +2187,18 @@ impl<'de> Deserialize<'de> for Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_decimal_writes_what_display_writes() {
+        let values = (0..=2_100u64)
+            .chain([9_999, 10_000, 123_456_789, u64::from(u32::MAX), u64::MAX])
+            .chain((0..64).map(|b| 1u64 << b));
+        for u in values {
+            let mut out = String::from("x");
+            push_decimal(&mut out, u);
+            assert_eq!(out, format!("x{u}"));
+        }
+    }
     use crate::expr::BinOp;
 
     /// Natalia: 48 / 2 = 24; 48 + 24 = 72.
