@@ -261,6 +261,27 @@ fn within_bounds_after(
 /// The most changes the curriculum stacks on one quantity that is not the asked-for one.
 const MAX_STORY: usize = 3;
 
+/// In [`fill_classes`]'s table: the node's quantity can be changed in words
+/// ([`Sayable::can_graft_base`] of its base).
+const SAYABLE: u8 = 1;
+/// In [`fill_classes`]'s table: a change of the node can be asked of the answer
+/// ([`Sayable::can_graft_on_answer_base`] of its base).
+const RESORT: u8 = 2;
+
+/// The class ([`SAYABLE`], [`RESORT`]) of a node whose base is `u`.
+fn class_of(sayable: &Sayable, u: NodeId) -> u8 {
+    (u8::from(sayable.can_graft_base(u)) * SAYABLE)
+        | (u8::from(sayable.can_graft_on_answer_base(u)) * RESORT)
+}
+
+/// Fills `classes` with, per node, the class of its base in `bases` ([`class_of`]): what a
+/// round's search for targets asks of the node's quantity, in one load (most nodes of a
+/// critical path are of neither class, and are passed over without looking up more).
+fn fill_classes(sayable: &Sayable, bases: &[NodeId], classes: &mut Vec<u8>) {
+    classes.clear();
+    classes.extend(bases.iter().map(|&u| class_of(sayable, u)));
+}
+
 /// In [`fill_next_proxy`]'s table: no proxy reads the node as its first operand.
 const NO_PROXY: u32 = u32::MAX;
 /// In [`fill_next_proxy`]'s table: several proxies do.
@@ -472,6 +493,8 @@ struct Lists {
     bases: Vec<NodeId>,
     /// See `bases`.
     watched: Vec<NodeId>,
+    /// Per node of the current graph, the class of its base ([`fill_classes`]).
+    classes: Vec<u8>,
     /// The levels of the current graph ([`Graph::levels_into`]).
     levels: Vec<u32>,
     /// The distances to the answer ([`fill_down`]).
@@ -501,6 +524,7 @@ impl Lists {
         room(&mut self.stacked, nodes);
         room(&mut self.bases, nodes);
         room(&mut self.watched, nodes);
+        room(&mut self.classes, nodes);
         room(&mut self.levels, nodes);
         room(&mut self.down, nodes);
         room(&mut self.per_level, nodes);
@@ -531,6 +555,7 @@ pub fn generate(
     let room = original.len() + cfg.rounds as usize;
     let mut lists = SPARE_LISTS.with(|spare| spare.take()).unwrap_or_default();
     lists.reserve(room);
+    lists.draw_room.prepare(original, &cfg.constraints);
     let Lists {
         changes,
         resort,
@@ -540,6 +565,7 @@ pub fn generate(
         stacked,
         bases,
         watched,
+        classes,
         levels,
         down,
         per_level,
@@ -568,6 +594,7 @@ pub fn generate(
         rose.resize(room, false);
         let mut metrics = original.metrics_down_and_levels(levels, down, per_level);
         fill_watched(&sayable, original, bases, watched);
+        fill_classes(&sayable, bases, classes);
         fill_references(original, original, refs);
         fill_next_proxy(original, next_proxy);
         // Whether the table holds an entry for several proxies.
@@ -587,6 +614,13 @@ pub fn generate(
                 .ids()
                 .all(|u| stacked[u.index()] == chain_len(current, next_proxy, u)));
             let answer_chain = stacked[answer_base.index()];
+            debug_assert!(
+                bases.len() == classes.len()
+                    && bases
+                        .iter()
+                        .zip(classes.iter())
+                        .all(|(&u, &c)| c == class_of(&sayable, u))
+            );
             // Only changes the offline text can say well: the nodes of the critical path whose
             // quantity can be changed in words, each with how many changes its quantity has
             // had, in one pass (in evaluation order, the path's).
@@ -601,14 +635,19 @@ pub fn generate(
                     if !on_path(&id) {
                         continue;
                     }
+                    // (Most nodes of the path are of neither class: passed over at once.)
+                    let class = classes[id.index()];
+                    if class == 0 {
+                        continue;
+                    }
                     let u = bases[id.index()];
                     let n = stacked[u.index()];
-                    if sayable.can_graft_base(u) && (u == answer_base || n < MAX_STORY) {
+                    if class & SAYABLE != 0 && (u == answer_base || n < MAX_STORY) {
                         all.push(id);
                         changes.push(n);
                         mixed |= fewest != usize::MAX && n != fewest;
                         fewest = fewest.min(n);
-                    } else if all.is_empty() && sayable.can_graft_on_answer_base(u) {
+                    } else if all.is_empty() && class & RESORT != 0 {
                         // The last resort (when no node above is a target): changes asked
                         // of the answer, as instructions.
                         resort.push((id, n));
@@ -710,6 +749,7 @@ pub fn generate(
                     diff: false,
                     refs: Some(refs),
                     refuse: Some(&undoes),
+                    prepared: true,
                 };
                 for _ in 0..8 {
                     // Kept in place (a draw holds a graph: moved, it is copied).
@@ -799,14 +839,21 @@ pub fn generate(
             match base_of_added(&graph, bases, added) {
                 Some(u) => {
                     bases.push(u);
+                    classes.push(class_of(&sayable, u));
                     if sayable.watches(added, u) {
                         watched.push(added);
                     }
                 }
-                None => fill_watched(&sayable, &graph, bases, watched),
+                None => {
+                    fill_watched(&sayable, &graph, bases, watched);
+                    fill_classes(&sayable, bases, classes);
+                }
             }
             // A graft adds one node, the last: only the levels from it on move.
-            metrics = graph.metrics_after_graft(levels, down, per_level, rose, metrics, added);
+            // (Where the node grafted is, as the draw's simulation found it.)
+            let at_t = draw_room.target_after().checked_sub(1);
+            metrics =
+                graph.metrics_after_graft(levels, down, per_level, rose, metrics, added, at_t);
             debug_assert_eq!(metrics, graph.metrics());
             debug_assert!({
                 let mut full = Vec::new();

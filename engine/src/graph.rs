@@ -910,12 +910,16 @@ fn suffixed_unique(taken: impl Fn(&str) -> bool, base: &str) -> String {
 
 /// Appends `u` in decimal digits to `out`.
 fn push_decimal(out: &mut String, mut u: u64) {
-    // One or two digits (most proxies' `k`, most suffixes) need no buffer.
-    if u < 100 {
-        if u >= 10 {
-            out.push(char::from(b'0' + (u / 10) as u8));
+    let digit = |d: u64| char::from(b'0' + d as u8);
+    // Up to three digits (every proxy's `k`, most suffixes) need no buffer.
+    if u < 1000 {
+        if u >= 100 {
+            out.push(digit(u / 100));
         }
-        out.push(char::from(b'0' + (u % 10) as u8));
+        if u >= 10 {
+            out.push(digit(u / 10 % 10));
+        }
+        out.push(digit(u % 10));
         return;
     }
     let mut digits = [0u8; 20];
@@ -1090,6 +1094,13 @@ impl Graph {
         self.order.iter().position(|&o| o == id)
     }
 
+    /// [`Graph::position`] by a scan from the end of the order: quicker for a node near the
+    /// end, as a graft's target on the critical path nearly always is (the curriculum's are
+    /// the asked-for quantity and the changes stacked on it).
+    pub(crate) fn position_from_end(&self, id: NodeId) -> Option<usize> {
+        self.order.iter().rposition(|&o| o == id)
+    }
+
     /// The nodes after `id` in evaluation order (all of them for an id from outside).
     pub(crate) fn order_after(&self, id: NodeId) -> &[NodeId] {
         let from = self.position(id).map_or(0, |p| p + 1);
@@ -1192,7 +1203,9 @@ impl Graph {
     /// as scratch (all false before and after the call, and grown to one slot per node): a
     /// scan of the nodes after `root` in evaluation order for those that read `root` or a node
     /// already found, so the list comes out in evaluation order without a sort or an
-    /// allocation. Only the marks set are cleared again (not every slot).
+    /// allocation. Only the marks set are cleared again (not every slot). (The sampler finds
+    /// them as its simulation reaches them; this is the reference its tests compare with.)
+    #[cfg(test)]
     pub(crate) fn descendants_of_into(
         &self,
         root: NodeId,
@@ -1375,6 +1388,7 @@ impl Graph {
     /// The copy is built in one pass at its final size: no clone to shift or to copy on
     /// write afterwards. The cascade's `changes` (the values below the proxy that move) are
     /// written into the copy's values as they are made.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn with_proxy(
         &self,
         mut name: String,
@@ -1383,10 +1397,17 @@ impl Graph {
         value: Number,
         t: NodeId,
         changes: &[ValueChange],
+        after: Option<usize>,
     ) -> Result<(Graph, NodeId), GraphError> {
         let n = self.len();
         let id = NodeId(n as u32);
-        let at = self.get(t).map(|_| self.position(t).map_or(0, |p| p + 1))?;
+        // Where the proxy goes: right after `t` in evaluation order (given when the caller
+        // knows it, and `t` is found there; found by a scan otherwise).
+        let at = match after {
+            Some(at) if at > 0 && self.order.get(at - 1) == Some(&t) => at,
+            _ => self.get(t).map(|_| self.position(t).map_or(0, |p| p + 1))?,
+        };
+        debug_assert_eq!(self.position(t).map(|p| p + 1), Some(at));
         if n >= MAX_NODES {
             return Err(LimitError::new(Limit::Nodes, n + 1).into());
         }
@@ -1634,7 +1655,9 @@ impl Graph {
     /// the proxy: a graft leaves the answer depending on the same nodes as before, and on the
     /// proxy exactly when on the node it changes, so the counts move by the proxy alone, and
     /// only the levels after the proxy move (`rose` is scratch, all false before and after). Anything else (`added` not such a proxy, vectors
-    /// of another size) is worked out in full.
+    /// of another size) is worked out in full. `at_t`, when given, is where the node grafted
+    /// is in evaluation order (used when it is found there; scanned for otherwise).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn metrics_after_graft(
         &self,
         level: &mut Vec<u32>,
@@ -1643,6 +1666,7 @@ impl Graph {
         rose: &mut Vec<bool>,
         m: Metrics,
         added: NodeId,
+        at_t: Option<usize>,
     ) -> Metrics {
         let i = added.index();
         let node = self.nodes.get(i);
@@ -1661,7 +1685,10 @@ impl Graph {
         }
         // The positions of `t` and of the proxy in evaluation order (the proxy nearly always
         // right after `t`, where a graft puts it: one scan for both).
-        let at_t = self.position(t).unwrap_or(0);
+        let at_t = match at_t {
+            Some(at) if self.order.get(at) == Some(&t) => at,
+            _ => self.position_from_end(t).unwrap_or(0),
+        };
         let at_p = if self.order.get(at_t + 1) == Some(&added) {
             at_t + 1
         } else {
@@ -2160,6 +2187,18 @@ impl<'de> Deserialize<'de> for Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_decimal_writes_what_display_writes() {
+        let values = (0..=2_100u64)
+            .chain([9_999, 10_000, 123_456_789, u64::from(u32::MAX), u64::MAX])
+            .chain((0..64).map(|b| 1u64 << b));
+        for u in values {
+            let mut out = String::from("x");
+            push_decimal(&mut out, u);
+            assert_eq!(out, format!("x{u}"));
+        }
+    }
     use crate::expr::BinOp;
 
     /// Natalia: 48 / 2 = 24; 48 + 24 = 72.
@@ -2214,6 +2253,7 @@ mod tests {
             &mut Vec::new(),
             m,
             added,
+            None,
         );
         (m, level, down)
     }
@@ -2262,6 +2302,7 @@ mod tests {
             &mut Vec::new(),
             m,
             NodeId(g.len() as u32),
+            None,
         );
         assert_eq!(got, other.metrics());
         assert_eq!(level, other.levels());

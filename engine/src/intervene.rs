@@ -433,7 +433,7 @@ pub(crate) fn graft_with_cascade(
     changes: Vec<ValueChange>,
 ) -> Result<(Graph, Diff), InterventionError> {
     let before = g.answer_value();
-    let (h, p) = grafted(g, t, f, value, &changes)?;
+    let (h, p) = grafted(g, t, f, value, &changes, None)?;
     let diff = Diff {
         changes,
         added: vec![p],
@@ -444,15 +444,17 @@ pub(crate) fn graft_with_cascade(
     Ok((h, diff))
 }
 
-/// The graph of [`graft_with_cascade`], without its diff.
+/// The graph of [`graft_with_cascade`], without its diff, given `t`'s position in `g`'s
+/// evaluation order plus one when the caller knows it.
 pub(crate) fn graft_graph(
     g: &Graph,
     t: NodeId,
     f: ProxyFn,
     value: Number,
     changes: &[ValueChange],
+    after: Option<usize>,
 ) -> Result<Graph, InterventionError> {
-    grafted(g, t, f, value, changes).map(|(h, _)| h)
+    grafted(g, t, f, value, changes, after).map(|(h, _)| h)
 }
 
 /// A copy of `g` with the graft of [`graft_with_cascade`] made, and the proxy's id.
@@ -462,10 +464,11 @@ fn grafted(
     f: ProxyFn,
     value: Number,
     changes: &[ValueChange],
+    after: Option<usize>,
 ) -> Result<(Graph, NodeId), InterventionError> {
     let (name, text) = proxy_words(g, t, f)?;
     // The cascade's values are written as the copy's values are made.
-    Ok(g.with_proxy(name, f, text, value, t, changes)?)
+    Ok(g.with_proxy(name, f, text, value, t, changes, after)?)
 }
 
 /// Inserts the proxy `f(t)` right after `t` and makes every reader of `t` (and the answer,
@@ -1099,7 +1102,7 @@ pub(crate) mod tests {
                 let p = graft_node(&mut scratch, t, f).unwrap();
                 let changes = scratch.cascade(&[p]).unwrap();
                 let value = f.apply(base.value(t)).unwrap();
-                let alone = graft_graph(&base, t, f, value, &changes).unwrap();
+                let alone = graft_graph(&base, t, f, value, &changes, None).unwrap();
                 let (h, d2) = graft_with_cascade(&base, t, f, value, changes).unwrap();
                 assert!(alone.identical(&h));
                 assert!(h.same_as(&full));

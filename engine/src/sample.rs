@@ -122,6 +122,7 @@ pub fn sample_against(
         diff: true,
         refs: None,
         refuse: None,
+        prepared: false,
     };
     let mut room = DrawRoom::default();
     let d = sample_draw(original, g, &draw, c, rng, &mut room)?;
@@ -181,6 +182,18 @@ pub(crate) struct DrawRoom {
 }
 
 impl DrawRoom {
+    /// The position right after the target of the latest simulation that held, in the
+    /// evaluation order of the graph drawn on (the proxy's position once grafted).
+    pub(crate) fn target_after(&self) -> usize {
+        self.scratch.after
+    }
+
+    /// Readies the room's rules for draws on graphs derived from `original` under `c` (see
+    /// [`Draw::prepared`]).
+    pub(crate) fn prepare(&mut self, original: &Graph, c: &Constraints) {
+        self.rules.prepare(original, c);
+    }
+
     /// Empties every vector (what an earlier caller left), with room for graphs of up to
     /// `nodes` nodes.
     pub(crate) fn reserve(&mut self, nodes: usize) {
@@ -192,7 +205,6 @@ impl DrawRoom {
         self.scratch.desc.reserve(nodes);
         self.scratch.mark.clear();
         self.scratch.mark.reserve(nodes);
-        self.scratch.desc_of = None;
         self.cascade.clear();
         self.cascade.reserve(nodes);
     }
@@ -216,6 +228,10 @@ pub(crate) struct Draw<'a> {
     /// graph (the curriculum's change that undoes the one before it), so that its graph is
     /// not built (the draw is returned with none).
     pub(crate) refuse: Option<&'a dyn Fn(&Intervention) -> bool>,
+    /// Whether the room's rules are ready for the original and the constraints drawn with
+    /// ([`DrawRoom::prepare`] called with them since): a caller drawing again and again
+    /// readies them once.
+    pub(crate) prepared: bool,
 }
 
 /// [`sample_against`] with the settings borrowed (the curriculum draws from lists it reuses).
@@ -239,7 +255,9 @@ pub(crate) fn sample_draw(
         cascade,
         rules,
     } = room;
-    rules.prepare(original, c);
+    if !cfg.prepared {
+        rules.prepare(original, c);
+    }
     let eligible = |id: NodeId| -> bool {
         let Ok(node) = g.get(id) else { return false };
         match cfg.kind {
@@ -279,8 +297,6 @@ pub(crate) fn sample_draw(
     // only the accepted draw is applied to a copy of the graph.
     values.clear();
     values.extend_from_slice(g.values());
-    // The descendants left from an earlier call are another graph's.
-    scratch.desc_of = None;
     let mut last: Option<Rejected> = None;
     for draw in 1..=cfg.max_draws {
         let t = candidates[rng.random_range(0..candidates.len() as u32) as usize];
@@ -343,7 +359,8 @@ pub(crate) fn sample_draw(
             // returned, rather than through a tuple: a graph is moved by copying it.)
             let made = match iv {
                 Intervention::Graft { node, f } if !cfg.diff => {
-                    match graft_graph(g, node, f, root_value, cascade) {
+                    // (Where the target is, as the simulation found it.)
+                    match graft_graph(g, node, f, root_value, cascade, Some(scratch.after)) {
                         Ok(graph) => {
                             return Ok(Drawn {
                                 intervention: iv,
@@ -419,7 +436,8 @@ pub(crate) fn build_refused(
             let value = f
                 .apply(g.value(*node))
                 .map_err(|e| gave_up(e.to_string()))?;
-            graft_graph(g, *node, *f, value, &room.cascade).map_err(|e| gave_up(e.to_string()))
+            graft_graph(g, *node, *f, value, &room.cascade, Some(room.scratch.after))
+                .map_err(|e| gave_up(e.to_string()))
         }
         _ => intervene(g, iv)
             .map(|(graph, _)| graph)
@@ -450,13 +468,14 @@ fn touched(diff: &Diff) -> impl Iterator<Item = NodeId> + '_ {
 struct Scratch {
     /// One node's operand values.
     args: Vec<Number>,
-    /// The descendants of the drawn target, in evaluation order.
+    /// The descendants of the drawn target found so far, in evaluation order (whose marks
+    /// are cleared again).
     desc: Vec<NodeId>,
-    /// One mark per node, for finding the descendants.
+    /// One mark per node, for finding the descendants (all false between simulations).
     mark: Vec<bool>,
-    /// The target whose descendants `desc` holds, in the graph of the current
-    /// [`sample_draw`] (a target drawn again reuses them); `None` when there is none yet.
-    desc_of: Option<NodeId>,
+    /// The position right after the target of the latest simulation that held, in
+    /// evaluation order (where a graft on it puts the proxy).
+    after: usize,
 }
 
 /// Simulates every reader of `t` seeing `root_value` instead of `t`'s value (given `g`'s
@@ -484,12 +503,8 @@ fn simulate(
         args,
         desc,
         mark,
-        desc_of,
+        after,
     } = scratch;
-    if *desc_of != Some(t) {
-        g.descendants_of_into(t, mark, desc);
-        *desc_of = Some(t);
-    }
     values[t.index()] = root_value;
     // The changes are written as they are found (the list of the changed nodes, to restore
     // their values, and the cascade to report, in one).
@@ -497,11 +512,28 @@ fn simulate(
     // Each changed node is checked as soon as its value is known (a node's check reads only
     // values before it), so that a draw stops at its first broken rule.
     let mut ok = !root_checked || rules.holds(original, g, refs, t, values, c);
-    for &id in desc.iter() {
-        if !ok {
-            break;
-        }
+    // The descendants are found as the simulation reaches them (what
+    // `Graph::descendants_of_into` finds: a node after `t` in evaluation order that reads
+    // `t` or a descendant), so that a draw stopping at a broken rule looks no further.
+    debug_assert!(mark.iter().all(|&m| !m));
+    if mark.len() < g.len() {
+        mark.resize(g.len(), false);
+    }
+    desc.clear();
+    mark[t.index()] = true;
+    let start = if ok {
+        g.position_from_end(t).map_or(g.order().len(), |p| p + 1)
+    } else {
+        g.order().len()
+    };
+    *after = start;
+    for &id in &g.order()[start..] {
         let node = g.node(id);
+        if !node.operands.iter().any(|o| mark[o.index()]) {
+            continue;
+        }
+        mark[id.index()] = true;
+        desc.push(id);
         let own = g.value(id);
         let computed = match (&node.kind, node.operands.first()) {
             // A proxy (the curriculum's chains are made of them) reads its first operand
@@ -527,6 +559,13 @@ fn simulate(
             }
             Err(_) => ok = false,
         }
+        if !ok {
+            break;
+        }
+    }
+    mark[t.index()] = false;
+    for &id in desc.iter() {
+        mark[id.index()] = false;
     }
     // Only the root and the changed nodes were written.
     values[t.index()] = g.value(t);
@@ -670,6 +709,7 @@ mod tests {
                     diff: false,
                     refs: None,
                     refuse: None,
+                    prepared: false,
                 };
                 let always = |_: &Intervention| true;
                 let refusing = Draw {
