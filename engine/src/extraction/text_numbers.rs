@@ -676,11 +676,12 @@ fn plain_digits(bytes: &[u8], start: usize) -> Option<(Number, usize)> {
         if d > 9 {
             break;
         }
-        num = num * 10 + i64::from(d);
-        i += 1;
-        if i - start > 18 {
+        // (A nineteenth digit is no plain number, and is not read: `num` stays in an i64.)
+        if i - start == 18 {
             return None;
         }
+        num = num * 10 + i64::from(d);
+        i += 1;
     }
     (i > start && !matches!(bytes.get(i), Some(b',' | b'.')))
         .then(|| (Number::int(i128::from(num)), i))
