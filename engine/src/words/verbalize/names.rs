@@ -2780,13 +2780,9 @@ fn name_in_text_uncached(
     // subject and a verb) after the clause's last figure cuts as a comma does.
     // `Emily bought 2 pairs of curtains and 9 wall prints`: the number right after an `and`
     // that joins two counts shares the clause's subject and verb (`gapped`).
-    let mut gapped = false;
-    if has_ascii_digit(&pre_raw.as_bytes()[cut..]) {
-        match and_clause_cut(&pre_raw[cut..]) {
-            Some(at) => cut += at,
-            None => gapped = joins_counts(&pre_raw[cut..]),
-        }
-    }
+    let (at, gapped) =
+        several_numbers(&pre_raw[cut..], has_ascii_digit(&pre_raw.as_bytes()[cut..]));
+    cut += at;
     // `2 pairs of curtains for $30 each`: the price of each.
     if money {
         if let Some(name) = price_of_each(&pre_raw[cut..], sentence.get(num_end..)?) {
@@ -2835,28 +2831,7 @@ fn name_in_text_uncached(
     if gapped {
         // The subject and verb before the first count (`Emily bought`), its determiner
         // dropped below as any other's.
-        let first = pre.iter().position(|w| is_figure(w))?;
-        // The first count is a count of things (`2 pairs of curtains …`) or a sum (`$30 on
-        // shoes`).
-        // Any other figure before the `and` is the first count's price (`for $30 each`):
-        // `She made $69 by selling 7 dresses and 4 shirts` does not make the shirts.
-        // (`$10 and $20 bills` are two kinds of bill, not two sums.)
-        let priced = |i: usize| {
-            pre[i].starts_with('$')
-                && !pre[first].starts_with('$')
-                && with_lower(pre[i - 1], |l| matches!(l, "for" | "at"))
-        };
-        let told = if (first + 1..pre.len()).any(|i| is_figure(pre[i]) && !priced(i)) {
-            false
-        } else if pre[first].starts_with('$') {
-            first + 2 < pre.len()
-        } else {
-            noun_phrase(&pre[first + 1..]).is_some()
-        };
-        if !told {
-            return None;
-        }
-        pre = &pre[..first];
+        pre = &pre[..gapped_doer(pre)?];
     }
     while let Some((last, init)) = pre.split_last() {
         if !with_lower(last, |w| {
@@ -3175,6 +3150,20 @@ fn name_in_text_uncached(
     finish_parts(phrase, Measure::Count, doer_at..rest_at, noun)
 }
 
+/// How [`name_in_text_uncached`] reads `clause` (the words before a number, from the start of
+/// its clause) when it holds a figure (`figure`): how far an `and` that opens a clause of its
+/// own moves the clause's start ([`and_clause_cut`]), and otherwise whether the number shares
+/// the clause's subject and verb with a count before it ([`joins_counts`]).
+fn several_numbers(clause: &str, figure: bool) -> (usize, bool) {
+    if !figure {
+        return (0, false);
+    }
+    match and_clause_cut(clause) {
+        Some(at) => (at, false),
+        None => (0, joins_counts(clause)),
+    }
+}
+
 /// Where an `and` after the last figure of `clause` (the words before a number, from the
 /// start of its clause) opens a clause of its own, a subject and a verb (`Tom has 5 apples
 /// and Ann has`): the byte of that `and`, where the number's clause starts instead.
@@ -3197,6 +3186,29 @@ fn joins_counts(clause: &str) -> bool {
         .rsplit(' ')
         .next()
         .is_some_and(|w| w.eq_ignore_ascii_case("and"))
+}
+
+/// Where the first figure of `pre` stands (the words before a number, from its clause's
+/// start, ending with the `and` that joins the number to a count before it), when the words
+/// before that figure are the subject and verb the number shares (`Emily bought` of `Emily
+/// bought 2 pairs of curtains for $30 each and`). The first count is a count of things or a
+/// sum told with what it is for (`$30 on shoes`), and any other figure is its price (`for $30
+/// each`): `She made $69 by selling 7 dresses and 4 shirts` does not make the shirts, and
+/// `$10 and $20 bills` are two kinds of bill, not two sums.
+fn gapped_doer(pre: &[&str]) -> Option<usize> {
+    let first = pre.iter().position(|w| is_figure(w))?;
+    let money = pre[first].starts_with('$');
+    let priced = |i: usize| {
+        pre[i].starts_with('$') && !money && with_lower(pre[i - 1], |l| matches!(l, "for" | "at"))
+    };
+    let told = if (first + 1..pre.len()).any(|i| is_figure(pre[i]) && !priced(i)) {
+        false
+    } else if money {
+        first + 2 < pre.len()
+    } else {
+        noun_phrase(&pre[first + 1..]).is_some()
+    };
+    told.then_some(first)
 }
 
 /// Whether word `w` is a figure: it holds a digit or is a sum of money (`$30.00`).
@@ -7341,13 +7353,9 @@ mod tests {
             .bytes()
             .rposition(|b| matches!(b, b',' | b';' | b':'))
             .map_or(0, |i| i + 1);
-        let mut gapped = false;
-        if pre_raw[cut..].bytes().any(|b| b.is_ascii_digit()) {
-            match and_clause_cut(&pre_raw[cut..]) {
-                Some(at) => cut += at,
-                None => gapped = joins_counts(&pre_raw[cut..]),
-            }
-        }
+        let figure = pre_raw[cut..].bytes().any(|b| b.is_ascii_digit());
+        let (at, gapped) = several_numbers(&pre_raw[cut..], figure);
+        cut += at;
         if money {
             if let Some(name) = price_of_each(&pre_raw[cut..], sentence.get(num_end..)?) {
                 return Some(name);
@@ -7388,24 +7396,7 @@ mod tests {
         };
         pre = &pre[openers_len(pre)..];
         if gapped {
-            let first = pre.iter().position(|w| is_figure(w))?;
-            let others_priced = pre[first + 1..].iter().enumerate().all(|(k, w)| {
-                !is_figure(w)
-                    || (w.starts_with('$')
-                        && !pre[first].starts_with('$')
-                        && ["for", "at"].contains(&pre[first + k].to_lowercase().as_str()))
-            });
-            let told = if !others_priced {
-                false
-            } else if pre[first].starts_with('$') {
-                first + 2 < pre.len()
-            } else {
-                noun_phrase(&pre[first + 1..]).is_some()
-            };
-            if !told {
-                return None;
-            }
-            pre = &pre[..first];
+            pre = &pre[..gapped_doer(pre)?];
         }
         while let Some((last, init)) = pre.split_last() {
             if !with_lower(last, |w| {
