@@ -2187,6 +2187,7 @@ impl<'de> Deserialize<'de> for Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expr::BinOp;
 
     #[test]
     fn push_decimal_writes_what_display_writes() {
@@ -2199,7 +2200,6 @@ mod tests {
             assert_eq!(out, format!("x{u}"));
         }
     }
-    use crate::expr::BinOp;
 
     /// Natalia: 48 / 2 = 24; 48 + 24 = 72.
     pub(crate) fn natalia() -> Graph {

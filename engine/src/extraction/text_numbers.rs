@@ -212,10 +212,9 @@ fn scan_run<const EVERY_WORD: bool>(
     if !starts_word {
         // (Byte `i` is an ASCII letter inside a word: the run goes on at the next word.)
         i = word_end(bytes, i + 1);
-        if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
-            i += 1;
-        } else {
-            return i;
+        match next_in_run(bytes, i) {
+            Some(next) => i = next,
+            None => return i,
         }
     }
     // (`i < eight_left` exactly when eight bytes are left from `i` on.)
@@ -233,12 +232,11 @@ fn scan_run<const EVERY_WORD: bool>(
                 return end;
             }
             i = word_end(bytes, i + 1);
-            if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
-            {
-                i += 1;
-                continue;
+            match next_in_run(bytes, i) {
+                Some(next) => i = next,
+                None => return i,
             }
-            return i;
+            continue;
         }
         let mut eight = [0u8; 8];
         eight.copy_from_slice(&bytes[i..i + 8]);
@@ -276,12 +274,19 @@ fn scan_run<const EVERY_WORD: bool>(
         }
         // (Every byte before `i + k` continues the word.)
         i = word_end(bytes, i + k);
-        if bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
-            i += 1;
-            continue;
+        match next_in_run(bytes, i) {
+            Some(next) => i = next,
+            None => return i,
         }
-        return i;
     }
+}
+
+/// Where the next word of a run starts after a word that ends at byte `i` of `bytes`: past a
+/// single space, when a letter follows it; `None` where the run ends.
+#[inline(always)]
+fn next_in_run(bytes: &[u8], i: usize) -> Option<usize> {
+    (bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+        .then_some(i + 1)
 }
 
 /// [`may_start_number_word`] of the word at byte `i` of `bytes`, with the eight bytes from

@@ -9,7 +9,7 @@ use crate::text_numbers::find_numbers;
 
 use super::bytewise::{ascii_in_range, eight_at, ONES};
 use super::english::singular;
-use super::names::{is_verb_form, lower, past, third_person, word_slices};
+use super::names::{ascii_word, is_verb_form, lower, past, third_person, word_slices};
 use super::numerals::plain;
 use super::{normalize, upper_first};
 use crate::text_numbers::LETTER_INDEX;
@@ -1113,12 +1113,14 @@ impl Words {
             buf.push_str(text);
             buf.push_str(text);
             buf[n..].make_ascii_lowercase();
-            ascii_words(text.as_bytes(), |start, end| {
+            let mut i = 0;
+            while let Some((start, end, next)) = ascii_word(text, i) {
                 at.push(WordAt {
                     word: (start, end),
                     low: (n + start, n + end),
                 });
-            });
+                i = next;
+            }
             return Words {
                 buf,
                 text_len: n,
@@ -1202,78 +1204,6 @@ impl Words {
             out.push_str(self.word(i));
         }
         out
-    }
-}
-
-/// Whether ASCII byte `c` is whitespace (`char::is_whitespace`: a space or `\t`…`\r`).
-fn is_ascii_space(c: u8) -> bool {
-    matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
-}
-
-/// Whether ASCII byte `c` is a mark [`word_slices`] trims from a word's ends.
-fn is_word_mark(c: u8) -> bool {
-    matches!(c, b',' | b'.' | b';' | b':' | b'!' | b'?' | b'"')
-}
-
-/// The words [`word_slices`] reads in ASCII text `b`, each given to `word` as where it starts
-/// and ends, in a loop of their own (no slice made, no call a word): the pieces between
-/// whitespace, found eight bytes at a time, with the marks at their ends trimmed, but for the
-/// period of a title (`Mr.`). (A test holds them to [`word_slices`].)
-#[inline(always)]
-fn ascii_words(b: &[u8], mut word: impl FnMut(usize, usize)) {
-    let n = b.len();
-    let mut i = 0;
-    loop {
-        while i < n && is_ascii_space(b[i]) {
-            i += 1;
-        }
-        if i >= n {
-            return;
-        }
-        let mut start = i;
-        // (Byte `i` is no space: its piece ends at the first space after it.)
-        i += 1;
-        loop {
-            if let Some(x) = eight_at(b, i) {
-                // The bytes up to a space (every whitespace byte, and the control bytes, which
-                // nearly no text holds): the first is looked at. (ASCII: no sum carries.)
-                let low = !(x + ONES * 0x5F) & (ONES * 0x80);
-                if low != 0 {
-                    let j = i + (low.trailing_zeros() / 8) as usize;
-                    if is_ascii_space(b[j]) {
-                        i = j;
-                        break;
-                    }
-                    i = j + 1;
-                    continue;
-                }
-                i += 8;
-            } else {
-                while i < n && !is_ascii_space(b[i]) {
-                    i += 1;
-                }
-                break;
-            }
-        }
-        let mut end = i;
-        while start < end && is_word_mark(b[start]) {
-            start += 1;
-        }
-        while end > start && is_word_mark(b[end - 1]) {
-            end -= 1;
-        }
-        if end < i
-            && b[end] == b'.'
-            && matches!(
-                &b[start..end],
-                b"Mr" | b"Mrs" | b"Ms" | b"Dr" | b"St" | b"Jr" | b"Sr" | b"Prof"
-            )
-        {
-            end += 1;
-        }
-        if start < end {
-            word(start, end);
-        }
     }
 }
 
@@ -1898,18 +1828,6 @@ mod tests {
                 not_a_name_by_lists(&w.to_lowercase()),
                 "{w}"
             );
-        }
-    }
-
-    proptest::proptest! {
-        /// [`ascii_words`] reads the words [`word_slices`] reads, at the same places.
-        #[test]
-        fn ascii_words_are_the_word_slices(
-            t in "(Mr|Mrs|Dr|Prof|St|Sr|Jr|Ms|a|bc|How|[.,;:!?\"'()$%-]|[0-9]| |  |\t|\n|\x0b|\x0c|\r){0,40}"
-        ) {
-            let mut got = Vec::new();
-            super::ascii_words(t.as_bytes(), |s, e| got.push(&t[s..e]));
-            proptest::prop_assert_eq!(got, super::word_slices(&t).collect::<Vec<_>>());
         }
     }
 

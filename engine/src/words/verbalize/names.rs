@@ -4304,7 +4304,7 @@ pub(super) enum WordSlices<'a> {
 /// (Inlined into [`WordSlices::next`], so that a loop over the words keeps its place in
 /// registers.)
 #[inline(always)]
-fn ascii_word(s: &str, mut i: usize) -> Option<(usize, usize, usize)> {
+pub(super) fn ascii_word(s: &str, mut i: usize) -> Option<(usize, usize, usize)> {
     let b = s.as_bytes();
     // (Each byte's class looked up once in a table: the first and last byte's classes are
     // kept, so that a word with no mark at either end is not read again.)
