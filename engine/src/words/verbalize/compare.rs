@@ -640,8 +640,12 @@ struct MeasureParts {
 fn measure_parts(text: &Cast<'_>, question: &str) -> Option<MeasureParts> {
     let asked = question.trim().trim_end_matches('?');
     let split = text.words(asked);
-    // Every form read has four to seven words.
-    let n = split.len();
+    // Every form read has four to seven words, and may end in `now` ("How old is Jared
+    // now?"), which the new people's question leaves out.
+    let mut n = split.len();
+    if n >= 5 && split.low(n - 1) == "now" {
+        n -= 1;
+    }
     if !(4..=7).contains(&n) {
         return None;
     }

@@ -34,6 +34,7 @@ mod bounds;
 mod bytewise;
 mod compare;
 mod english;
+mod facts;
 mod fronted;
 pub mod names;
 mod numerals;
@@ -706,6 +707,12 @@ impl Sayable {
                             .as_deref()
                             .is_none_or(|t| !fronted::drops_opening(t, &n.phrase))
                     })
+                    // An input that states how many of one unit make another ("There are 8
+                    // ounces of water in a cup") is a fact of the world too.
+                    && !(matches!(original.node(id).kind, NodeKind::Input { .. })
+                        && ctx
+                            .mention_of(id)
+                            .is_some_and(|m| facts::states_conversion(q, m)))
                     && !twin(id)
                     && !shared(id)
                     && !tied(id)
@@ -1238,11 +1245,16 @@ impl<'a> Context<'a> {
                 // is asked as written, then the changes to its answer.
                 let long = name.phrase.split(' ').count() > 9 && !name.phrase.ends_with(" now");
                 // "Later, the box had 4 more cards originally": a quantity fixed in time is
-                // not changed later; its answer is asked after the question.
+                // not changed later; its answer is asked after the question. Nor is an age:
+                // "Then Jared's age now doubles. What is Jared's age now?" tells no event and
+                // asks what the question already asked.
                 let fixed = name.phrase.split(' ').any(|w| {
                     matches!(
                         w,
-                        "originally"
+                        "age"
+                            | "ages"
+                            | "old"
+                            | "originally"
                             | "initially"
                             | "previously"
                             | "earlier"
@@ -4049,6 +4061,25 @@ mod tests {
     }
 
     #[test]
+    fn an_age_is_compared_or_changed_after_the_question() {
+        let q = "Two years ago, Jared was twice as old as Tom. If Tom will be 30 in five years, how old is Jared now?";
+        let a = "Tom will be 30 in 5 years so now he is 30-5 = <<30-5=25>>25\n2 years ago Tom was 25-2 = <<25-2=23>>23\nAt that time, Jared was twice as old as Tom so Jared was 23*2 = 46\nTwo years have since passed so Jared is now 46+2 = <<46+2=48>>48\n#### 48";
+        // Not "Then Jared's age now doubles. What is Jared's age now?" (seed 173): an age
+        // does not double, and the question reads as the one the text first asked. A new
+        // person is compared with Jared ("How old is Jared now?" read without its `now`).
+        let doubled = answer_grafted(q, a, ProxyOp::Mul, 2);
+        assert!(
+            doubled.contains(" is twice as old as Jared. How old is "),
+            "{doubled}"
+        );
+        // A change no comparison says is asked of the answer, after the question.
+        let fifth = answer_grafted(q, a, ProxyOp::Div, 5);
+        assert!(!fifth.contains("Then "), "{fifth}");
+        assert!(!fifth.contains("age now "), "{fifth}");
+        assert!(fifth.contains("How old is Jared now? "), "{fifth}");
+    }
+
+    #[test]
     fn a_count_fixed_in_time_is_changed_after_the_question() {
         let text = answer_grafted(
             "Sasha added 48 cards into a box. Her sister, Karen, then took out 1/6 of the cards Sasha added. If there are now 83 cards in the box, how many cards were originally in the box?",
@@ -4100,6 +4131,28 @@ mod tests {
             .collect();
         assert!(!answers.is_empty());
         assert!(answers.iter().all(|&a| a <= n(24)), "{answers:?}");
+    }
+
+    #[test]
+    fn a_unit_that_makes_another_is_not_changed() {
+        // "Suppose instead that the number of ounces of water in a cup goes up by 4" (seed
+        // 172) asks a reader to unlearn a unit.
+        let g = crate::gsm8k::extract(
+            "Cassie is an athletic person and tries to drink at least 12 cups of water a day to stay hydrated while being active. Her water bottle holds 16 ounces. There are 8 ounces of water in a cup. How many times does Cassie have to refill her water bottle a day to make sure she drinks 12 cups?",
+            "Cassie needs to drink 8 * 12 = <<8*12=96>>96 ounces of water to drink 12 cups a day.\nThus, Cassie needs to refill her water bottle 96 / 16 = <<96/16=6>>6 times a day.\n#### 6",
+        )
+        .unwrap()
+        .graph;
+        let cup = g
+            .ids()
+            .find(|&i| matches!(g.node(i).kind, NodeKind::Input { .. }) && g.value(i) == n(8))
+            .unwrap();
+        let (sayable, _) = Sayable::with_comparer(&g);
+        assert!(!sayable.can_graft_base(cup));
+        // The other inputs still are.
+        assert!(g.ids().any(|i| i != cup
+            && matches!(g.node(i).kind, NodeKind::Input { .. })
+            && sayable.can_graft_base(i)));
     }
 
     #[test]

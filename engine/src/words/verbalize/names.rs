@@ -4544,7 +4544,8 @@ fn with_lower<R>(w: &str, f: impl FnOnce(&str) -> R) -> R {
 /// `s` up to the end of its clause (`,` `;` `.` `and` `so` `because` …).
 fn clause_end(s: &str) -> &str {
     // One pass: the first byte where any stop starts. A decimal point is not an end, and
-    // only the first `.` is looked at (when it is one, no `.` ends the clause).
+    // only the first `.` is looked at (when it is one, no `.` ends the clause); nor is a
+    // period inside a word ("Ph.D.").
     const WORDS: [&[u8]; 8] = [
         b" and ",
         b" so ",
@@ -4563,6 +4564,8 @@ fn clause_end(s: &str) -> &str {
             b'.' if dot => {
                 if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
                     dot = false;
+                } else if bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+                    // A period inside a word ("Ph.D.", "U.S."): no end.
                 } else {
                     return &s[..i];
                 }
@@ -5155,6 +5158,18 @@ mod tests {
             })
             .unwrap();
         names.own[id.index()].as_ref().map(|n| n.phrase.clone())
+    }
+
+    /// A period inside a word does not cut a name (seed 173: "to finish the Ph").
+    #[test]
+    fn a_period_inside_a_word_stays_in_the_name() {
+        let q = "Tom goes to a combined undergrad and Ph.D. program.  It takes 3 years to finish the BS and 5 years to finish the Ph.D.  Tom finishes it in 3/4ths the time.  How long does it take for him to finish?";
+        let a = "The program normally takes 3+5=<<3+5=8>>8 years\nSo he manages to finish in 8*3/4=<<8*3/4=6>>6 years\n#### 6";
+        let name = own_of(q, a, 5);
+        assert!(
+            name.as_deref().is_none_or(|n| n.ends_with("Ph.D")),
+            "{name:?}"
+        );
     }
 
     /// A clause holding several numbers names them: an `and` that opens a clause cuts it, a
@@ -6147,7 +6162,15 @@ mod tests {
             " since ",
             " if ",
         ] {
-            if let Some(i) = s.find(stop) {
+            // (A period inside a word, "Ph.D.", is passed over.)
+            let at = if stop == "." {
+                s.match_indices('.')
+                    .map(|(i, _)| i)
+                    .find(|&i| !s[i + 1..].starts_with(|c: char| c.is_ascii_alphabetic()))
+            } else {
+                s.find(stop)
+            };
+            if let Some(i) = at {
                 if stop == "." && s[i + 1..].starts_with(|c: char| c.is_ascii_digit()) {
                     continue;
                 }
@@ -6181,9 +6204,12 @@ mod tests {
             "soandbecause which",
             "a.b.c",
             "x.1 y. z",
+            "the Ph.D. Then",
+            "U.S.A",
         ] {
             assert_eq!(clause_end(s), clause_end_by_find(s), "{s:?}");
         }
+        assert_eq!(clause_end("to finish the Ph.D.  Tom"), "to finish the Ph.D");
     }
 
     fn name(s: &str, v: i128) -> Option<String> {
