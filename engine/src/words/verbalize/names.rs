@@ -1648,6 +1648,12 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
     if !is_plural(&lower[aux_at - 1]) {
         return None;
     }
+    // `How many of the cats are spotted …?`: "the number of the cats that are spotted", not
+    // "the number of of the cats spotted".
+    let (noun, of) = match noun.strip_prefix("of ") {
+        Some(n) => (n.to_string(), true),
+        None => (noun, false),
+    };
     let aux = &*lower[aux_at];
     let rest: &[&str] = &ws[aux_at + 1..];
     // Something after the auxiliary besides one word (a verb or a place), else no name: known
@@ -1674,6 +1680,9 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
                     s
                 })
             )
+        }
+        "are" | "were" | "is" | "was" if subj == 0 && of => {
+            cat(&["the number of ", &noun, " that ", aux, " ", &rest_s()])
         }
         "are" | "were" | "is" | "was" if subj == 0 => {
             cat(&["the number of ", &noun, " ", &rest_s()])
@@ -5158,6 +5167,23 @@ mod tests {
             })
             .unwrap();
         names.own[id.index()].as_ref().map(|n| n.phrase.clone())
+    }
+
+    /// `How many of the cats are …?` names "the number of the cats that are …" (seed 173:
+    /// "the number of of the cats spotted and fluffy").
+    #[test]
+    fn how_many_of_the_things_names_them_once() {
+        let (g, names) = named(
+            "A third of all the cats in the village have spots. A quarter of the spotted cats in the village are fluffy. If there are 120 cats in the village, how many of the cats are spotted and fluffy?",
+            "Out of 120 cats, 120 cats / 12 = <<120/12=10>>10 cats are spotted and fluffy.\n#### 10",
+        );
+        let name = names.own[g.answer().index()]
+            .as_ref()
+            .map(|n| n.phrase.as_str());
+        assert_eq!(
+            name,
+            Some("the number of the cats that are spotted and fluffy")
+        );
     }
 
     /// A period inside a word does not cut a name (seed 173: "to finish the Ph").
