@@ -678,6 +678,27 @@ impl Sayable {
                         && ctx.mention_of(o).is_some_and(|m| !ctx.relates(m))
                 })
         };
+        // "He skated 10 miles and walked another 4 … His round trip would take 14 x 2 miles":
+        // such a sum taken a whole number of times (there and back) is told by its parts too.
+        let total_of_stated = |id: NodeId| {
+            sum_of_stated(id) || {
+                let node = original.node(id);
+                matches!(
+                    &node.kind,
+                    NodeKind::Step {
+                        expr: crate::Expr::Bin(crate::BinOp::Mul, a, b),
+                    } if matches!((&**a, &**b), (crate::Expr::Arg(_), crate::Expr::Arg(_)))
+                ) && node.operands.len() == 2
+                    && {
+                        let whole = |o: NodeId| {
+                            matches!(original.node(o).kind, NodeKind::Constant)
+                                && original.value(o).is_integer()
+                        };
+                        let (x, y) = (node.operands[0], node.operands[1]);
+                        (whole(x) && sum_of_stated(y)) || (whole(y) && sum_of_stated(x))
+                    }
+            }
+        };
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
         // changes.
         let year = |id: NodeId| {
@@ -717,7 +738,7 @@ impl Sayable {
                     && !shared(id)
                     && !tied(id)
                     && !share_of_read_whole(id)
-                    && !sum_of_stated(id)
+                    && !total_of_stated(id)
                     && ctx.place(id).is_some()
                     // An input a product also reads for something else ("2 more hours in each
                     // of the places" as `2 * 3`, the 3 read from "3 hours"): a change to it
@@ -4131,6 +4152,23 @@ mod tests {
             .collect();
         assert!(!answers.is_empty());
         assert!(answers.iter().all(|&a| a <= n(24)), "{answers:?}");
+    }
+
+    #[test]
+    fn a_stated_sum_taken_twice_is_not_changed_alone() {
+        // "Suppose also that his round trip would take 11 fewer miles than otherwise" (seed
+        // 172): which leg?
+        let g = crate::gsm8k::extract(
+            "John skateboarded for 10 miles and then walked another 4 miles to the park. He then skated all the way back home. How many miles has John skateboarded in total?",
+            "John traveled 10 + 4 = <<10+4=14>>14 miles to the park.\nHis round trip would take 14 x 2 = <<14*2=28>>28 miles.\nIf you subtract the 4 miles he walked then John traveled 28 - 4 = <<28-4=24>>24 miles.\n#### 24",
+        )
+        .unwrap()
+        .graph;
+        let (sayable, _) = Sayable::with_comparer(&g);
+        let value_of = |v: i128| g.ids().find(|&i| g.value(i) == n(v)).unwrap();
+        assert!(!sayable.can_graft_base(value_of(28)));
+        assert!(!sayable.can_graft_base(value_of(14)));
+        assert!(sayable.can_graft_base(value_of(10)));
     }
 
     #[test]
