@@ -172,6 +172,21 @@ const NOT_NAMES: &[&str] = &[
     "any",
     "another",
     "other",
+    // Adverbs that open a sentence ("Recently, he planted 48 radishes").
+    "recently",
+    "currently",
+    "usually",
+    "originally",
+    "initially",
+    "eventually",
+    "unfortunately",
+    "fortunately",
+    "luckily",
+    "additionally",
+    "afterwards",
+    "afterward",
+    "sometimes",
+    "overall",
 ];
 
 /// Whether a capitalised word (lowercased) is an opener, a number word, a day, a month or a
@@ -393,13 +408,15 @@ fn told_any(
         let (amount, than) = amount(f, money, &asked.noun)?;
         let lead = format!("{} {verb}", upper_first(subject));
         let mut s = format!("{lead} {amount}");
-        if !asked.tail.is_empty() {
+        // "in his garden": in the new person's own.
+        let tail = own_tail(&asked.tail, subject);
+        if !tail.is_empty() {
             s.push(' ');
-            s.push_str(&asked.tail);
+            s.push_str(&tail);
         }
         s.push_str(&format!(" {than} {prev}."));
         out.push(s);
-        let trail = [asked.noun.as_str(), asked.tail.as_str()]
+        let trail = [asked.noun.as_str(), tail.as_str()]
             .iter()
             .filter(|w| !w.is_empty())
             .copied()
@@ -422,7 +439,8 @@ fn told_any(
         aux => aux,
     };
     let mut ask = format!("{} {aux} {last} {}", upper_first(&asked.head), asked.verb);
-    for w in [asked.particle.as_deref().unwrap_or(""), &asked.tail] {
+    let tail = own_tail(&asked.tail, &last);
+    for w in [asked.particle.as_deref().unwrap_or(""), &tail] {
         if !w.is_empty() {
             ask.push(' ');
             ask.push_str(w);
@@ -436,6 +454,58 @@ fn told_any(
         steps,
         money: money && asked.noun.is_empty(),
     })
+}
+
+/// `tail`, the words after a question's verb, with the asked-for person's `his` and `her`
+/// made `who`'s own ("in his garden" → "in her garden" for Ines): `who` is one of
+/// [`PEOPLE`] (or the person asked about, whose words are kept).
+fn own_tail(tail: &str, who: &str) -> String {
+    let (own, object) = match who {
+        "Lena" | "Priya" | "Ines" | "Mira" | "Nadia" | "Zara" | "Amara" => ("her", "her"),
+        "Omar" | "Tomas" | "Kofi" | "Arjun" | "Felix" | "Hugo" | "Dario" | "Sven" => ("his", "him"),
+        "Yuki" => ("their", "them"),
+        _ => return tail.to_string(),
+    };
+    if !tail.split(' ').any(|w| w == "his" || w == "her") {
+        return tail.to_string();
+    }
+    let words: Vec<&str> = tail.split(' ').collect();
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| match w {
+            "his" => own,
+            // `her` before a noun is hers ("her goal"); last, or before a preposition, it is
+            // her ("last her", "for her to").
+            "her" => match words.get(i + 1) {
+                Some(next) if !is_preposition(next) => own,
+                _ => object,
+            },
+            w => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `w` is a preposition or a conjunction that may follow an object pronoun.
+fn is_preposition(w: &str) -> bool {
+    matches!(
+        w,
+        "to" | "for"
+            | "with"
+            | "in"
+            | "on"
+            | "at"
+            | "by"
+            | "from"
+            | "and"
+            | "or"
+            | "of"
+            | "about"
+            | "into"
+            | "each"
+            | "every"
+    )
 }
 
 /// The question [`told_any`] reads as `How many N AUX WHO VERB …?` (`question`, or its head
@@ -1616,15 +1686,17 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         return None;
     }
     // Possessive pronouns would point at the wrong person; `than` and `as` would compare
-    // twice.
+    // twice. A person's own `his` or `her` after the verb ("in his garden") is the new
+    // person's own in turn ([`own_tail`]).
+    let tail_from = n - tail.len();
+    let owns = matches!(who, Who::Person(_));
     let tail = tail.join(" ");
     if tail.chars().any(|c| {
         !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '\'' | '’' | '$' | '%' | '/' | '.' | ','))
-    }) || (0..n).any(|i| {
-        matches!(
-            split.low(i),
-            "than" | "as" | "if" | "his" | "her" | "hers" | "him" | "their" | "them"
-        )
+    }) || (0..n).any(|i| match split.low(i) {
+        "than" | "as" | "if" | "hers" | "him" | "their" | "them" => true,
+        "his" | "her" => !(owns && i >= tail_from),
+        _ => false,
     }) {
         return None;
     }
@@ -1769,7 +1841,20 @@ fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)
 
 #[cfg(test)]
 mod tests {
-    use super::{not_a_capitalised_name, not_a_name, NOT_NAMES, NOT_NAME_MAX};
+    use super::{not_a_capitalised_name, not_a_name, own_tail, NOT_NAMES, NOT_NAME_MAX, PEOPLE};
+
+    /// "Hugo had 2 more plant beds for all his plants than Recently." (a sentence's opening
+    /// adverb read as the only person).
+    #[test]
+    fn opening_adverbs_are_no_names() {
+        for w in ["Recently", "Currently", "Luckily", "Overall"] {
+            assert!(not_a_capitalised_name(w), "{w}");
+        }
+        assert_eq!(
+            super::only_person("Recently, he planted 48 radishes. How many rows did he plant?"),
+            None
+        );
+    }
 
     /// Whether `w` is one of the words [`not_a_name`] knows, compared with each in turn.
     fn not_a_name_by_lists(w: &str) -> bool {
@@ -2372,6 +2457,44 @@ mod tests {
 
     fn say(g: &Graph, fs: &[(ProxyOp, i128)]) -> String {
         offline(g, &grafts(g, fs)).unwrap().text
+    }
+
+    #[test]
+    fn a_persons_own_things_are_each_new_persons_own() {
+        // "How many fish does Catriona have in her aquarium?" was not compared at all: a
+        // `her` would have pointed at Catriona. Each new person has their own aquarium.
+        let g = graph(
+            "Catriona has 8 goldfish in her aquarium. She has 4 more angelfish than goldfish. Also, she has twice as many guppies as angelfish. How many fish does Catriona have in her aquarium?",
+            "Catriona has 8 + 4 = <<8+4=12>>12 angelfish.\nShe also has 12 x 2 = <<12*2=24>>24 guppies.\nThus, she has 8 + 12 + 24 = <<8+12+24=44>>44 fish in her aquarium.\n#### 44",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 5), (ProxyOp::Mul, 2)]);
+        // The people drawn, each with their own aquarium, and the question about the last.
+        let people: Vec<&str> = PEOPLE.iter().copied().filter(|p| t.contains(p)).collect();
+        assert_eq!(people.len(), 2, "{t}");
+        for p in &people {
+            let own = own_tail("in her aquarium", p);
+            assert!(
+                t.contains(&format!("{p} has 5 more fish {own} than Catriona."))
+                    || t.contains(&format!("{p} has twice as many fish {own} as ")),
+                "{t}"
+            );
+        }
+        assert!(
+            t.ends_with(" aquarium?") && t.contains("How many fish does "),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn own_tail_gives_each_person_their_own() {
+        assert_eq!(own_tail("in his garden", "Ines"), "in her garden");
+        assert_eq!(own_tail("in her garden", "Kofi"), "in his garden");
+        assert_eq!(own_tail("to last her", "Kofi"), "to last him");
+        assert_eq!(own_tail("for her to read", "Omar"), "for him to read");
+        assert_eq!(own_tail("on his farm", "Yuki"), "on their farm");
+        assert_eq!(own_tail("in total", "Kofi"), "in total");
+        // The person asked about keeps the question's words.
+        assert_eq!(own_tail("in his garden", "Mark"), "in his garden");
     }
 
     #[test]
