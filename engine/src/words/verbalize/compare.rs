@@ -1619,11 +1619,12 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     {
         return None;
     }
-    // `would they have told`: a perfect tense, said with two verbs.
+    // `would they have told`: a perfect tense, said with two verbs. (`have left` is what is
+    // left: "Lena has $5 more left than Samuel.")
     if verb == "have"
         && rest.get(at + 1).is_some_and(|w| {
             let w = lower(w);
-            w.ends_with("ed") || is_verb_form(&w)
+            w != "left" && (w.ends_with("ed") || is_verb_form(&w))
         })
     {
         return None;
@@ -2483,6 +2484,21 @@ mod tests {
             t.ends_with(" aquarium?") && t.contains("How many fish does "),
             "{t}"
         );
+    }
+
+    #[test]
+    fn what_is_left_is_compared() {
+        // `have left` is no perfect tense ("have told"): what is left is compared.
+        let g = graph(
+            "Gerald had 20 toy cars. He donated 1/4 of his toy cars to an orphanage. How many toy cars does Gerald have left?",
+            "Gerald donated 20 * 1/4 = <<20*1/4=5>>5 toy cars.\nHe has 20 - 5 = <<20-5=15>>15 toy cars left.\n#### 15",
+        );
+        let t = say(&g, &[(ProxyOp::Sub, 9)]);
+        assert!(
+            t.contains(" has 9 fewer toy cars left than Gerald. "),
+            "{t}"
+        );
+        assert!(t.ends_with(" have left?"), "{t}");
     }
 
     #[test]
