@@ -128,12 +128,14 @@ mod tests {
     }
 
     /// The gravel the road needs is not changed in words; the gravel each truckload uses
-    /// still is.
+    /// still is. (GSM8K's own problem has "five times as many" bags as barrels, which its
+    /// solution's "30 / 5" reads as the 5 miles left: nothing there is changed at all, see
+    /// `a_number_word_read_as_a_step_leaves_nothing_sayable`. Six times here.)
     #[test]
     fn the_roads_gravel_is_not_changed_in_words() {
         let g = crate::gsm8k::extract(
-            "A roadwork company is paving a newly constructed 16-mile road. They use a mixture of pitch and gravel to make the asphalt to pave the road. Each truckloads of asphalt uses two bags of gravel and five times as many bags of gravel as it does barrels of pitch to make. It takes three truckloads of asphalt to pave each mile of road. The company paved 4 miles of road on one day, then one mile less than double that on the second day. How many barrels of pitch will the company need to finish the remaining road on the third day?",
-            "On the second day, the company paved 4 * 2 - 1 = <<4*2-1=7>>7 miles.\nThe company has 16 - 7 - 4 = <<16-7-4=5>>5 miles of road remaining to pave.\nThey will need 3 * 5 = <<3*5=15>>15 truckloads of asphalt to pave 5 miles of road.\nFor 15 truckloads, they will need 15 * 2 = <<15*2=30>>30 bags of gravel.\nThus, the company will need 30 / 5 = <<30/5=6>>6 barrels of pitch to finish the road on the third day.\n#### 6",
+            "A roadwork company is paving a newly constructed 16-mile road. They use a mixture of pitch and gravel to make the asphalt to pave the road. Each truckloads of asphalt uses two bags of gravel and six times as many bags of gravel as it does barrels of pitch to make. It takes three truckloads of asphalt to pave each mile of road. The company paved 4 miles of road on one day, then one mile less than double that on the second day. How many barrels of pitch will the company need to finish the remaining road on the third day?",
+            "On the second day, the company paved 4 * 2 - 1 = <<4*2-1=7>>7 miles.\nThe company has 16 - 7 - 4 = <<16-7-4=5>>5 miles of road remaining to pave.\nThey will need 3 * 5 = <<3*5=15>>15 truckloads of asphalt to pave 5 miles of road.\nFor 15 truckloads, they will need 15 * 2 = <<15*2=30>>30 bags of gravel.\nThus, the company will need 30 / 6 = <<30/6=5>>5 barrels of pitch to finish the road on the third day.\n#### 5",
         )
         .unwrap()
         .graph;

@@ -444,9 +444,25 @@ impl Sayable {
                 inputs.contains(&v)
             }
         };
+        // (A number word too: "five times as many bags of gravel as barrels of pitch" read as
+        // the step's "5 miles of road remaining" in "30 / 5 = 6 barrels".)
         let suspect = ctx.mentions.iter().any(|m| {
             m.node.is_none()
-                && matches!(ctx.kind_at(m), MentionKind::Digits | MentionKind::Money)
+                && match ctx.kind_at(m) {
+                    MentionKind::Digits | MentionKind::Money => true,
+                    // (Not "Ten percent", a share the solution reads as 0.1.)
+                    MentionKind::Word => {
+                        m.value > Number::ONE
+                            && m.value.is_integer()
+                            && q.get(m.start..m.end)
+                                .is_some_and(|w| word_class(w) == WordClass::Cardinal)
+                            && q.get(m.end..).is_some_and(|after| {
+                                let after = after.trim_start();
+                                !(after.starts_with("percent") || after.starts_with('%'))
+                            })
+                    }
+                    _ => false,
+                }
                 && a_step(m.value)
                 && !an_input(m.value)
         });
@@ -671,8 +687,9 @@ impl Sayable {
                 }
             }
             let node = original.node(id);
+            // (`19 + 19` for "the same amount in February" reads one input twice.)
             matches!(&node.kind, NodeKind::Step { expr } if matches!(expr, crate::Expr::Bin(..)) && adds_args(expr))
-                && node.operands.len() >= 2
+                && !node.operands.is_empty()
                 && node.operands.iter().all(|&o| {
                     matches!(original.node(o).kind, NodeKind::Input { .. })
                         && ctx.mention_of(o).is_some_and(|m| !ctx.relates(m))
@@ -698,6 +715,54 @@ impl Sayable {
                         (whole(x) && sum_of_stated(y)) || (whole(y) && sum_of_stated(x))
                     }
             }
+        };
+        // An input the solution may have read as another number of its own: "100 x 50/100"
+        // for 50% of 100 people, where a step writes the input's value as a literal (the
+        // people, or the hundred of the percentage?), and "80/100*40" where the hundred of a
+        // percentage is read as the 100 jelly beans in the bag. A change to it would change
+        // what the text does not say, or not change what it does.
+        let read_otherwise = |id: NodeId| {
+            fn has_literal(e: &crate::Expr, v: Number) -> bool {
+                match e {
+                    crate::Expr::Lit(x) => *x == v,
+                    crate::Expr::Arg(_) => false,
+                    crate::Expr::Neg(a) => has_literal(a, v),
+                    crate::Expr::Bin(_, a, b) => has_literal(a, v) || has_literal(b, v),
+                    crate::Expr::Call(_, args) => args.iter().any(|a| has_literal(a, v)),
+                }
+            }
+            // Whether `e` divides by its operand slot `slot`.
+            fn divides_by_slot(e: &crate::Expr, slot: u32) -> bool {
+                match e {
+                    crate::Expr::Bin(crate::BinOp::Div, a, b) => {
+                        matches!(**b, crate::Expr::Arg(j) if j == slot)
+                            || divides_by_slot(a, slot)
+                            || divides_by_slot(b, slot)
+                    }
+                    crate::Expr::Bin(_, a, b) => {
+                        divides_by_slot(a, slot) || divides_by_slot(b, slot)
+                    }
+                    crate::Expr::Neg(a) => divides_by_slot(a, slot),
+                    crate::Expr::Call(_, args) => args.iter().any(|a| divides_by_slot(a, slot)),
+                    _ => false,
+                }
+            }
+            let v = original.value(id);
+            let hundred = v == Number::int(100);
+            matches!(original.node(id).kind, NodeKind::Input { .. })
+                && original.ids().any(|r| {
+                    let NodeKind::Step { expr } = &original.node(r).kind else {
+                        return false;
+                    };
+                    has_literal(expr, v)
+                        || (hundred
+                            && original
+                                .node(r)
+                                .operands
+                                .iter()
+                                .enumerate()
+                                .any(|(j, &o)| o == id && divides_by_slot(expr, j as u32)))
+                })
         };
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
         // changes.
@@ -736,6 +801,7 @@ impl Sayable {
                             .is_some_and(|m| facts::states_conversion(q, m)))
                     && !twin(id)
                     && !shared(id)
+                    && !read_otherwise(id)
                     && !tied(id)
                     && !share_of_read_whole(id)
                     && !total_of_stated(id)
@@ -4169,6 +4235,68 @@ mod tests {
         assert!(!sayable.can_graft_base(value_of(28)));
         assert!(!sayable.can_graft_base(value_of(14)));
         assert!(sayable.can_graft_base(value_of(10)));
+    }
+
+    #[test]
+    fn a_number_word_read_as_a_step_leaves_nothing_sayable() {
+        // "30 / 5 = 6 barrels of pitch": the 5 is "five times as many bags of gravel as
+        // barrels of pitch", read as the step "5 miles of road remaining"; a change to the
+        // miles would change the barrels a bag makes (seed 174).
+        let g = crate::gsm8k::extract(
+            "A roadwork company is paving a newly constructed 16-mile road. They use a mixture of pitch and gravel to make the asphalt to pave the road. Each truckloads of asphalt uses two bags of gravel and five times as many bags of gravel as it does barrels of pitch to make. It takes three truckloads of asphalt to pave each mile of road. The company paved 4 miles of road on one day, then one mile less than double that on the second day. How many barrels of pitch will the company need to finish the remaining road on the third day?",
+            "On the second day, the company paved 4 * 2 - 1 = <<4*2-1=7>>7 miles.\nThe company has 16 - 7 - 4 = <<16-7-4=5>>5 miles of road remaining to pave.\nThey will need 3 * 5 = <<3*5=15>>15 truckloads of asphalt to pave 5 miles of road.\nFor 15 truckloads, they will need 15 * 2 = <<15*2=30>>30 bags of gravel.\nThus, the company will need 30 / 5 = <<30/5=6>>6 barrels of pitch to finish the road on the third day.\n#### 6",
+        )
+        .unwrap()
+        .graph;
+        assert_eq!(Sayable::new(&g).count(), 0);
+        // "Ten percent of the attendees" is a share, read as 0.1: the attendance may change.
+        let g = crate::gsm8k::extract(
+            "There were 100 people in attendance at the school dance.  Ten percent of the attendees were school faculty and staff.  Of the remaining attendees, two-thirds were girls.  How many boys attended the school dance?",
+            "Of 100 people in attendance at the school dance, 10% were school faculty and staff, or a total of 0.1*100=<<100*0.1=10>>10 people.\nThis leaves 100-10=<<100-10=90>>90 students in attendance.\nOf the remaining attendees, two-thirds were girls, or (2/3)*90=<<(2/3)*90=60>>60 attendees were girls.\nThus, the remaining 90-60=<<90-60=30>>30 students were boys who attended the school dance.\n#### 30",
+        )
+        .unwrap()
+        .graph;
+        assert!(Sayable::new(&g).count() > 0);
+    }
+
+    #[test]
+    fn an_input_the_solution_may_read_as_a_hundred_is_not_changed() {
+        // "100 x 50/100": the people, or the hundred of the percentage? A change to the 100
+        // people left the women at 50 (seed 175: 24.9 children by the text, 81 by the graph).
+        let party = crate::gsm8k::extract(
+            "One hundred people attended a party. Fifty percent of the attendees are women, thirty-five percent of them are men, and the rest are children. How many children attended the party?",
+            "Out of 100 attendees, 100 x 50/100 = <<100*50/100=50>>50 are women.\nWhile 100 x 35/100 = <<100*35/100=35>>35 are men.\nSo there were a total of 50 + 35 = <<50+35=85>>85 men and women who attended the party.\nThus, 100 - 85 = <<100-85=15>>15 children attended the party.\n#### 15",
+        )
+        .unwrap()
+        .graph;
+        // "80/100*40": the hundred of 80% read as the 100 jelly beans in the bag.
+        let beans = crate::gsm8k::extract(
+            "There were 100 jelly beans in a bag to be given away on Halloween. Out of the 40 children taking part in the Halloween celebration, 80% were allowed to draw jelly beans from the bag. Each child drew two jelly beans out of the bag. How many jelly beans remained in the bag after the children took their share?",
+            "Out of the 40 children taking part in the Halloween celebration, 80% were allowed to draw jelly beans from the bag, a total of 80/100*40=<<80/100*40=32>>32 children.\nIf each of the 32 children drew two jelly beans out of the bag, they drew a total of 32*2=<<32*2=64>>64 jelly beans from the bag.\nThe total number of jelly beans that remained is 100-64=<<100-64=36>>36\n#### 36",
+        )
+        .unwrap()
+        .graph;
+        for g in [party, beans] {
+            let hundred = g
+                .ids()
+                .find(|&i| matches!(g.node(i).kind, NodeKind::Input { .. }) && g.value(i) == n(100))
+                .unwrap();
+            assert!(!Sayable::new(&g).can_graft_base(hundred));
+        }
+    }
+
+    #[test]
+    fn a_sum_reading_one_input_twice_is_not_changed_alone() {
+        // "Benny added $24 less to the piggy bank in January and February" (seed 175): in
+        // which month?
+        let g = crate::gsm8k::extract(
+            "Benny has bought a new piggy bank and wants to start saving money. In January he adds $19, then adds the same amount in February. By the end of March, he has $46. How many dollars did he add to the piggy bank in March?",
+            "In January and February, Benny added 19 + 19 = $<<19+19=38>>38 to the piggy bank.\nCalculating the difference between this and the total he has at the end of March shows that he saved 46 – 38 = $<<46-38=8>>8 in March.\n#### 8",
+        )
+        .unwrap()
+        .graph;
+        let both = g.ids().find(|&i| g.value(i) == n(38)).unwrap();
+        assert!(!Sayable::new(&g).can_graft_base(both));
     }
 
     #[test]

@@ -2782,6 +2782,14 @@ fn name_in_text_uncached(
 ) -> Option<Name> {
     let pre_raw = sentence.get(..pre_end)?;
     let post_raw = sentence.get(num_end..)?;
+    // `he earned $20, $60, $15, and $40`: the first of a list of figures is no more what the
+    // clause tells than the others ("Suppose instead that he earned $17 less": which?).
+    if let Some(rest) = post_raw.strip_prefix(',') {
+        let next = rest.trim_start().trim_start_matches('$');
+        if next.starts_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
+    }
     // The clause: after the last `,` `;` `:` before the number.
     // (The marks are ASCII: their bytes are searched, eight at a time, no char searcher.)
     let mut cut = last_clause_mark(pre_raw.as_bytes()).map_or(0, |i| i + 1);
@@ -5167,6 +5175,15 @@ mod tests {
             })
             .unwrap();
         names.own[id.index()].as_ref().map(|n| n.phrase.clone())
+    }
+
+    /// The first of a list of figures has no name of its own (seed 174: "Suppose instead
+    /// that he earned $17 less" changed the first night's $20 alone).
+    #[test]
+    fn the_first_of_a_list_of_figures_is_not_named() {
+        let q = "Jerry works five days a week as a waiter and earns a variable amount of tips every night. The past four nights, he earned $20, $60, $15, and $40. How much does he need to earn tonight if he wants to make an average of $50 in tips per night?";
+        let a = "The total money Jerry needs to make for 5 days to get $50 per night is 5 nights * $50/night = $<<5*50=250>>250.\nHis total earnings for the past four days is $20 + $60 + $15 + $40 = $<<20+60+15+40=135>>135.\nSo, Jerry needs to earn $250 - $135 = $<<250-135=115>>115 in tips tonight.\n#### 115";
+        assert_eq!(own_of(q, a, 20), None);
     }
 
     /// `How many of the cats are …?` names "the number of the cats that are …" (seed 173:
