@@ -587,21 +587,14 @@ enum Who {
 /// open from Monday to Friday.").
 fn split_if(question: &str) -> Option<(String, String)> {
     let q = question.trim().strip_suffix('?')?;
-    // An ASCII text lowercases byte for byte: ` if ` is found in it ignoring ASCII case, at
-    // the same byte, without a lowercased copy.
-    let at = if q.is_ascii() {
-        find_if(q.as_bytes())?
-    } else {
-        q.to_lowercase().find(" if ")?
-    };
+    // ` if ` is found ignoring ASCII case, at its byte, without a lowercased copy: only `I`
+    // and `F` lowercase to its letters, and an ASCII byte is never part of another char. (A
+    // lowercased copy's offsets are not the text's: "İ" lowercases to three bytes.)
+    let at = find_if(q.as_bytes())?;
     let (head, cond) = (q[..at].trim_end_matches(','), q[at + 4..].trim());
     if cond.split_whitespace().count() < 3
         || cond.contains([',', ';', '?'])
-        || if cond.is_ascii() {
-            find_if(cond.as_bytes()).is_some()
-        } else {
-            cond.to_lowercase().contains(" if ")
-        }
+        || find_if(cond.as_bytes()).is_some()
     {
         return None;
     }
@@ -2234,14 +2227,16 @@ mod tests {
         }
     }
 
-    /// [`super::split_if`] as first written: the question lowercased to find its `if`.
+    /// [`super::split_if`] as first written: the question lowercased to find its `if` (ASCII
+    /// lowercase, which keeps every char's offset: Unicode's made "İ" three bytes, and the
+    /// question was cut inside a char).
     fn split_if_by_lowercase(question: &str) -> Option<(String, String)> {
         let q = question.trim().strip_suffix('?')?;
-        let at = q.to_lowercase().find(" if ")?;
+        let at = q.to_ascii_lowercase().find(" if ")?;
         let (head, cond) = (q[..at].trim_end_matches(','), q[at + 4..].trim());
         if cond.split_whitespace().count() < 3
             || cond.contains([',', ';', '?'])
-            || cond.to_lowercase().contains(" if ")
+            || cond.to_ascii_lowercase().contains(" if ")
         {
             return None;
         }
@@ -2259,6 +2254,22 @@ mod tests {
             proptest::prop_assert_eq!(super::split_if(&q), split_if_by_lowercase(&q));
         }
     }
+
+    /// A question with a char that lowercases longer ("İ") is split where its `if` is, not
+    /// cut inside a char (a panic before).
+    #[test]
+    fn split_if_keeps_the_texts_offsets() {
+        let q = "How many books does İİİ borrow if the library is open?";
+        assert_eq!(
+            super::split_if(q),
+            Some((
+                "How many books does İİİ borrow?".to_string(),
+                "The library is open.".to_string()
+            ))
+        );
+    }
+
+    proptest::proptest! {}
 
     #[test]
     fn words_are_the_word_slices_and_their_lowercase() {
