@@ -981,12 +981,24 @@ fn reads_as_a_given(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> 
     prep.links.iter().any(|m| {
         // (An operand's clause states the step itself: "His partner has been teaching for
         // 10 years less.")
-        m.node.is_some_and(|o| {
-            o != id
-                && matches!(original.node(o).kind, NodeKind::Input { .. })
-                && original.value(o) != value
-                && !original.node(id).operands.contains(&o)
-        })
+        // (A figure no input holds counts too: "after 4 hours of running" is not "the number
+        // of hours he was running for", 4 AM − 1 AM.)
+        m.node.map_or_else(
+            || {
+                m.value != value
+                    && prep
+                        .reading
+                        .found
+                        .get(&m.start)
+                        .is_some_and(|f| f.kind == MentionKind::Digits)
+            },
+            |o| {
+                o != id
+                    && matches!(original.node(o).kind, NodeKind::Input { .. })
+                    && original.value(o) != value
+                    && !original.node(id).operands.contains(&o)
+            },
+        )
             // An amount of its own ("1 free oil change"), not one stated against another
             // ("90% of the games", "twice as many"), which states the step itself.
             && prep.reading.found.get(&m.start).is_none_or(|f| {
@@ -6874,6 +6886,20 @@ mod tests {
         assert!(names.own[month.index()]
             .as_ref()
             .is_some_and(|n| n.phrase.contains("you")));
+    }
+
+    #[test]
+    fn a_step_named_in_the_words_of_another_figure_is_withheld() {
+        // "Suppose instead that he was running for a third as many hours" (seeds 171 and
+        // 174): the 3 hours from 1 AM to 4 AM, or the "4 hours of running" the question
+        // states, a figure no input holds?
+        let (g, names) = named(
+            "A wild tiger escapes the zoo.  He escapes at 1 AM and zookeepers do not notice he is missing until 4 AM.  He runs at a speed of 25 mph.  It takes 2 more hours to find him but after 4 hours of running, the tiger slows his speed to 10 mph.  He then gets chased for half an hour going 50 mph.  How far away from the zoo was he caught?",
+            "He was running for 4-1=<<4-1=3>>3 hours\nSo in that time he runs 3*25=<<3*25=75>>75 miles\nSince he slowed down after 4 hours, the time he spent running at 25mph was an additional 4-3=<<4-3=1>>1 hours\nSo in the first hour they were finding him, he ran 1*25=<<1*25=25>>25 miles\nIn the second hour they were finding him, he ran 1*10=<<1*10=10>>10 miles\nFinally, during the chase, he ran 50*.5=<<50*.5=25>>25 miles\nSo he is 75+25+10+25=<<75+25+10+25=135>>135 miles away\n#### 135",
+        );
+        let running = node_of(&g, 3);
+        assert!(names.own[running.index()].is_some());
+        assert!(names.get(running).is_none());
     }
 
     #[test]
