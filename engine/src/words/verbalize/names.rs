@@ -981,8 +981,10 @@ fn reads_as_a_given(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> 
     prep.links.iter().any(|m| {
         // (An operand's clause states the step itself: "His partner has been teaching for
         // 10 years less.")
-        // (A figure no input holds counts too: "after 4 hours of running" is not "the number
-        // of hours he was running for", 4 AM − 1 AM.)
+        // (A figure no input holds counts too when it counts the things the name counts:
+        // "after 4 hours of running" is not "the number of hours he was running for", 4 AM −
+        // 1 AM. "Markus has 2 bags with 13 marbles" still names "the number of marbles Markus
+        // has".)
         m.node.map_or_else(
             || {
                 m.value != value
@@ -991,6 +993,17 @@ fn reads_as_a_given(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> 
                         .found
                         .get(&m.start)
                         .is_some_and(|f| f.kind == MentionKind::Digits)
+                    && n.phrase
+                        .strip_prefix("the number of ")
+                        .and_then(|r| r.split(' ').next())
+                        .is_some_and(|noun| {
+                            q.get(m.end..)
+                                .and_then(|after| after.split_whitespace().next())
+                                .is_some_and(|w| {
+                                    w.trim_matches(|c: char| !c.is_alphabetic())
+                                        .eq_ignore_ascii_case(noun)
+                                })
+                        })
             },
             |o| {
                 o != id
