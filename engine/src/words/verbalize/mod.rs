@@ -731,22 +731,6 @@ impl Sayable {
                     crate::Expr::Call(_, args) => args.iter().any(|a| has_literal(a, v)),
                 }
             }
-            // Whether `e` divides by its operand slot `slot`.
-            fn divides_by_slot(e: &crate::Expr, slot: u32) -> bool {
-                match e {
-                    crate::Expr::Bin(crate::BinOp::Div, a, b) => {
-                        matches!(**b, crate::Expr::Arg(j) if j == slot)
-                            || divides_by_slot(a, slot)
-                            || divides_by_slot(b, slot)
-                    }
-                    crate::Expr::Bin(_, a, b) => {
-                        divides_by_slot(a, slot) || divides_by_slot(b, slot)
-                    }
-                    crate::Expr::Neg(a) => divides_by_slot(a, slot),
-                    crate::Expr::Call(_, args) => args.iter().any(|a| divides_by_slot(a, slot)),
-                    _ => false,
-                }
-            }
             let v = original.value(id);
             let hundred = v == Number::int(100);
             matches!(original.node(id).kind, NodeKind::Input { .. })
@@ -756,12 +740,13 @@ impl Sayable {
                     };
                     has_literal(expr, v)
                         || (hundred
-                            && original
-                                .node(r)
-                                .operands
-                                .iter()
-                                .enumerate()
-                                .any(|(j, &o)| o == id && divides_by_slot(expr, j as u32)))
+                            && original.node(r).operands.iter().enumerate().any(|(j, &o)| {
+                                o == id
+                                    && divides_by(
+                                        expr,
+                                        &|b| matches!(b, crate::Expr::Arg(k) if *k as usize == j),
+                                    )
+                            }))
                 })
         };
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
