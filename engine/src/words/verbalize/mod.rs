@@ -677,18 +677,23 @@ impl Sayable {
                 }
         };
         // "Katya sold 8 glasses of lemonade and Ricky sold 9": their combined sales are the
-        // parts the text states, added; a change to the sum alone contradicts them.
+        // parts the text states, added; a change to the sum alone contradicts them. So does a
+        // change to their difference ("needs only $4,000 to buy a new $30,000 car": the
+        // $26,000 she has).
         let sum_of_stated = |id: NodeId| {
-            fn adds_args(e: &crate::Expr) -> bool {
+            fn sums_args(e: &crate::Expr) -> bool {
                 match e {
                     crate::Expr::Arg(_) => true,
-                    crate::Expr::Bin(crate::BinOp::Add, a, b) => adds_args(a) && adds_args(b),
+                    crate::Expr::Bin(crate::BinOp::Add | crate::BinOp::Sub, a, b) => {
+                        sums_args(a) && sums_args(b)
+                    }
                     _ => false,
                 }
             }
             let node = original.node(id);
-            // (`19 + 19` for "the same amount in February" reads one input twice.)
-            matches!(&node.kind, NodeKind::Step { expr } if matches!(expr, crate::Expr::Bin(..)) && adds_args(expr))
+            // (`19 + 19` for "the same amount in February" reads one input twice; `sums_args`
+            // takes sums and differences of operands.)
+            matches!(&node.kind, NodeKind::Step { expr } if matches!(expr, crate::Expr::Bin(..)) && sums_args(expr))
                 && !node.operands.is_empty()
                 && node.operands.iter().all(|&o| {
                     matches!(original.node(o).kind, NodeKind::Input { .. })
@@ -4282,6 +4287,23 @@ mod tests {
         .graph;
         let both = g.ids().find(|&i| g.value(i) == n(38)).unwrap();
         assert!(!Sayable::new(&g).can_graft_base(both));
+    }
+
+    #[test]
+    fn a_difference_of_stated_amounts_is_not_changed_alone() {
+        // "Suppose instead that she has $284 less from the proceeds of selling her old car"
+        // (seed 177): $30,000 − $4,000, both still stated; which one moved?
+        let g = crate::gsm8k::extract(
+            "Liz sold her car at 80% of what she originally paid. She uses the proceeds of that sale and needs only $4,000 to buy herself a new $30,000 car. How much cheaper is her new car versus what she originally paid for her old one?",
+            "If Liz needs only $4,000 to buy a new $30,000 car, that means she has $30,000-$4,000=$<<30000-4000=26000>>26,000 from the proceeds of selling her old car\nIf she sold her car at 80% of what she originally paid for and sold it for $26,000 then she originally paid $26,000/80% = $32,500 for her old car\nIf she paid $32,500 for her old car and the new one is $30,000 then, the new one is $32,500-$30,000 = $<<32500-30000=2500>>2,500 cheaper\n#### 2500",
+        )
+        .unwrap()
+        .graph;
+        let proceeds = g
+            .ids()
+            .find(|&i| g.node(i).kind.is_operation() && g.value(i) == n(26000))
+            .unwrap();
+        assert!(!Sayable::new(&g).can_graft_base(proceeds));
     }
 
     #[test]
