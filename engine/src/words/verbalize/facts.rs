@@ -64,36 +64,6 @@ const CONVERSIONS: &[(&str, &str, i128)] = &[
     ("quarters", "dollar", 4),
 ];
 
-/// Whether `f` is a figure of [`CONVERSIONS`] or 12 (a dozen).
-fn is_factor(f: i128) -> bool {
-    matches!(
-        f,
-        2 | 3
-            | 4
-            | 7
-            | 8
-            | 10
-            | 12
-            | 16
-            | 20
-            | 24
-            | 30
-            | 32
-            | 36
-            | 52
-            | 60
-            | 100
-            | 128
-            | 365
-            | 1000
-            | 1440
-            | 1760
-            | 2000
-            | 3600
-            | 5280
-    )
-}
-
 /// Whether the number at `m` in `q` states how many of one unit make another: "8 ounces (of
 /// water) in a cup", "128 ounces to a gallon", "16 tablespoons in 1 cup", "12 eggs in a
 /// dozen", or "a foot has 12 inches". Its value must be the unit's own figure: "10 cups of
@@ -104,10 +74,6 @@ pub(super) fn states_conversion(q: &str, m: &Mention) -> bool {
         return false;
     }
     let factor = v.numer();
-    // (Most numbers are passed over here: no unit of the table makes another by them.)
-    if !is_factor(factor) {
-        return false;
-    }
     let (Some(before), Some(after)) = (q.get(..m.start), q.get(m.end..)) else {
         return false;
     };
@@ -126,7 +92,7 @@ pub(super) fn states_conversion(q: &str, m: &Mention) -> bool {
     let Some(small) = next.next() else {
         return false;
     };
-    // (Most others here: no unit of the table, at this figure, follows them.)
+    // (Most numbers are passed over here: no unit of the table, at this figure, follows them.)
     if factor != 12
         && !CONVERSIONS
             .iter()
@@ -180,14 +146,6 @@ mod tests {
             value: Number::int(v),
         };
         states_conversion(q, &m)
-    }
-
-    #[test]
-    fn the_factors_are_the_tables() {
-        for f in 0..=6000 {
-            let listed = f == 12 || CONVERSIONS.iter().any(|c| c.2 == f);
-            assert_eq!(is_factor(f), listed, "{f}");
-        }
     }
 
     #[test]

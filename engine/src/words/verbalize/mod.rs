@@ -726,33 +726,70 @@ impl Sayable {
         // people, or the hundred of the percentage?), and "80/100*40" where the hundred of a
         // percentage is read as the 100 jelly beans in the bag. A change to it would change
         // what the text does not say, or not change what it does.
+        // (A small graph's steps are scanned for the input's value; a large one's literals are
+        // gathered in one pass the first time an input gets here, and looked up.)
+        let literals: std::cell::OnceCell<FxHashSet<Number>> = std::cell::OnceCell::new();
         let read_otherwise = |id: NodeId| {
-            fn has_literal(e: &crate::Expr, v: Number) -> bool {
+            // Whether `f` holds for a literal of `e`.
+            fn any_literal(e: &crate::Expr, f: &mut impl FnMut(Number) -> bool) -> bool {
                 match e {
-                    crate::Expr::Lit(x) => *x == v,
+                    crate::Expr::Lit(x) => f(*x),
                     crate::Expr::Arg(_) => false,
-                    crate::Expr::Neg(a) => has_literal(a, v),
-                    crate::Expr::Bin(_, a, b) => has_literal(a, v) || has_literal(b, v),
-                    crate::Expr::Call(_, args) => args.iter().any(|a| has_literal(a, v)),
+                    crate::Expr::Neg(a) => any_literal(a, f),
+                    crate::Expr::Bin(_, a, b) => any_literal(a, f) || any_literal(b, f),
+                    crate::Expr::Call(_, args) => args.iter().any(|a| any_literal(a, f)),
                 }
             }
+            let step_expr = |r: NodeId| match &original.node(r).kind {
+                NodeKind::Step { expr } => Some(expr),
+                _ => None,
+            };
+            if !matches!(original.node(id).kind, NodeKind::Input { .. }) {
+                return false;
+            }
             let v = original.value(id);
-            let hundred = v == Number::int(100);
-            matches!(original.node(id).kind, NodeKind::Input { .. })
-                && original.ids().any(|r| {
-                    let NodeKind::Step { expr } = &original.node(r).kind else {
-                        return false;
-                    };
-                    has_literal(expr, v)
-                        || (hundred
-                            && original.node(r).operands.iter().enumerate().any(|(j, &o)| {
-                                o == id
-                                    && divides_by(
-                                        expr,
-                                        &|b| matches!(b, crate::Expr::Arg(k) if *k as usize == j),
-                                    )
-                            }))
+            let written = if small {
+                original
+                    .ids()
+                    .filter_map(step_expr)
+                    .any(|e| any_literal(e, &mut |x| x == v))
+            } else {
+                literals
+                    .get_or_init(|| {
+                        let mut out = FxHashSet::default();
+                        for e in original.ids().filter_map(step_expr) {
+                            any_literal(e, &mut |x| {
+                                out.insert(x);
+                                false
+                            });
+                        }
+                        out
+                    })
+                    .contains(&v)
+            };
+            // (Only the input's readers can divide by it: a small graph is scanned for them, a
+            // large one asks its table of readers.)
+            let divides = |r: NodeId| {
+                let Some(expr) = step_expr(r) else {
+                    return false;
+                };
+                original.node(r).operands.iter().enumerate().any(|(j, &o)| {
+                    o == id
+                        && divides_by(
+                            expr,
+                            &|b| matches!(b, crate::Expr::Arg(k) if *k as usize == j),
+                        )
                 })
+            };
+            written
+                || (v == Number::int(100)
+                    && if small {
+                        original
+                            .ids()
+                            .any(|r| original.node(r).operands.contains(&id) && divides(r))
+                    } else {
+                        original.dependents(id).any(divides)
+                    })
         };
         // A year ("made in 1970", or 10 years after it) is a date, not an amount a story
         // changes.

@@ -993,17 +993,7 @@ fn reads_as_a_given(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> 
                         .found
                         .get(&m.start)
                         .is_some_and(|f| f.kind == MentionKind::Digits)
-                    && n.phrase
-                        .strip_prefix("the number of ")
-                        .and_then(|r| r.split(' ').next())
-                        .is_some_and(|noun| {
-                            q.get(m.end..)
-                                .and_then(|after| after.split_whitespace().next())
-                                .is_some_and(|w| {
-                                    w.trim_matches(|c: char| !c.is_alphabetic())
-                                        .eq_ignore_ascii_case(noun)
-                                })
-                        })
+                    && counts_as_named(q, m, &n.phrase)
             },
             |o| {
                 o != id
@@ -1030,6 +1020,23 @@ fn reads_as_a_given(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> 
                     in_words_of_sentence(&n.phrase, clause_around(q, s, e, m.start, m.end))
                 })
     })
+}
+
+/// Whether the number at `m` in `q` counts what `phrase` ("the number of hours …") counts:
+/// the word after it is the phrase's noun ("4 hours of running").
+fn counts_as_named(q: &str, m: &mentions::Mention, phrase: &str) -> bool {
+    let Some(noun) = phrase
+        .strip_prefix("the number of ")
+        .and_then(|r| r.split(' ').next())
+    else {
+        return false;
+    };
+    q.get(m.end..)
+        .and_then(|after| after.split_whitespace().next())
+        .is_some_and(|w| {
+            w.trim_matches(|c: char| !c.is_alphabetic())
+                .eq_ignore_ascii_case(noun)
+        })
 }
 
 /// The clause of sentence `q[s..e]` that holds the number at `start..end`: cut at commas,
