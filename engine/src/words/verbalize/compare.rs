@@ -1630,12 +1630,19 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         return None;
     }
     let mut tail: &[&str] = &rest[at + 1..];
-    let particle = tail
+    let is_particle = |w: &str| matches!(w, "out" | "up" | "down" | "off" | "away" | "back");
+    let mut particle = tail
         .first()
-        .filter(|w| matches!(**w, "out" | "up" | "down" | "off" | "away" | "back"))
+        .filter(|w| is_particle(w))
         .map(|w| w.to_string());
     if particle.is_some() {
         tail = &tail[1..];
+    } else if let Some((infinitive, after)) = infinitive_of(&verb, tail) {
+        // `need to pay for 18 hours of lessons`: the verb's infinitive goes with it, and what
+        // is counted is the infinitive's object ("Lena will need to pay $5 more for 18 hours
+        // of lessons than Micheal.").
+        particle = Some(infinitive);
+        tail = after;
     }
     // The counted noun must be the verb's object: `ride his bike for` counts what `for`
     // takes, `need to buy` what `buy` takes, `counted something` not times.
@@ -1710,6 +1717,64 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         particle,
         tail,
     })
+}
+
+/// Verbs a question's verb may be followed by `to` and another verb ("need to buy"), the two
+/// told together.
+const CATENATIVE: &[&str] = &["need", "have", "want", "plan", "hope", "expect", "intend"];
+
+/// Words that may open what follows an infinitive ([`infinitive_of`]): it says when, where
+/// or for what, not what is done (the counted noun is the infinitive's object).
+const AFTER_INFINITIVE: &[&str] = &[
+    "for",
+    "in",
+    "on",
+    "at",
+    "by",
+    "each",
+    "every",
+    "per",
+    "this",
+    "next",
+    "today",
+    "tomorrow",
+    "tonight",
+    "altogether",
+    "during",
+    "from",
+    "over",
+];
+
+/// Of the words `tail` after a question's `verb`: `to` and a second verb when `verb` is one of
+/// [`CATENATIVE`] ("need to buy"), with a particle of its own ("to give away"), and the words
+/// after them; `None` when the words do not read so, or what follows could be the second
+/// verb's object ("need to jump rope").
+fn infinitive_of<'w, 'a>(verb: &str, tail: &'w [&'a str]) -> Option<(String, &'w [&'a str])> {
+    if !CATENATIVE.contains(&verb) {
+        return None;
+    }
+    let [to, second, rest @ ..] = tail else {
+        return None;
+    };
+    if *to != "to"
+        || second.len() < 2
+        || !second.bytes().all(|b| b.is_ascii_lowercase())
+        || second.ends_with("ly")
+        || NOT_VERBS.contains(second)
+        || not_a_name(second)
+    {
+        return None;
+    }
+    let (words, rest) = match rest.split_first() {
+        Some((p, after)) if matches!(*p, "out" | "up" | "down" | "off" | "away" | "back") => {
+            (format!("to {second} {p}"), after)
+        }
+        _ => (format!("to {second}"), rest),
+    };
+    let opens_well = rest
+        .first()
+        .is_none_or(|w| AFTER_INFINITIVE.contains(&lower(w).as_ref()));
+    opens_well.then_some((words, rest))
 }
 
 /// The one person a problem names (capitalised words that are not sentence openers,
@@ -2515,6 +2580,66 @@ mod tests {
             "{t}"
         );
         assert!(t.ends_with(" have left?"), "{t}");
+    }
+
+    #[test]
+    fn what_must_be_done_is_compared_with_its_infinitive() {
+        // "How many plates does he need to buy?" was not compared: the counted noun is what
+        // `buy` takes, and it now goes with `need` ("needs to buy 2 more plates").
+        let g = graph(
+            "Matt needs to buy new plates for his home. He uses 3 plates a day for 7 days a week. How many plates does Matt need to buy?",
+            "Matt needs 3 * 7 = <<3*7=21>>21 plates.\n#### 21",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 2), (ProxyOp::Mul, 3)]);
+        assert!(t.contains(" needs to buy 2 more plates than Matt. "), "{t}");
+        assert!(
+            t.contains(" needs to buy three times as many plates as "),
+            "{t}"
+        );
+        assert!(
+            t.contains("How many plates does ") && t.ends_with(" need to buy?"),
+            "{t}"
+        );
+        // Money, with words after the infinitive: "will need to pay $5 more for …".
+        let g = graph(
+            "Micheal decided to take some piano lessons. One lesson costs $30 and lasts for 1.5 hours. How much will Micheal need to pay for 18 hours of lessons?",
+            "Micheal needs 18 / 1.5 = <<18/1.5=12>>12 lessons.\nHe will pay 12 * 30 = $<<12*30=360>>360.\n#### 360",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 275)]);
+        assert!(
+            t.contains(" will need to pay $275 more for 18 hours of lessons than Micheal. "),
+            "{t}"
+        );
+        assert!(t.ends_with(" need to pay for 18 hours of lessons?"), "{t}");
+    }
+
+    #[test]
+    fn an_infinitive_with_an_object_of_its_own_is_not_compared() {
+        // "needs to jump 2 more hours rope", "needs to buy 2 more dollars the wallet": what is
+        // counted is not what the second verb takes.
+        let text = "Tom jumps rope. Betty wants a wallet.";
+        let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+        assert!(super::parse(&cast, "How many hours does Tom need to jump rope?", false).is_none());
+        assert!(super::parse(
+            &cast,
+            "How much money does Betty need to buy the wallet?",
+            true
+        )
+        .is_none());
+        assert!(super::parse(
+            &cast,
+            "How much money does Betty need to buy for the party?",
+            true
+        )
+        .is_some());
+        let (verb, tail): (&str, &[&str]) = ("need", &["to", "buy", "for", "the", "party"]);
+        let (words, rest) = super::infinitive_of(verb, tail).unwrap();
+        assert_eq!(
+            (words.as_str(), rest),
+            ("to buy", &["for", "the", "party"][..])
+        );
+        assert!(super::infinitive_of("like", tail).is_none());
+        assert!(super::infinitive_of("need", &["to", "be", "paid"]).is_none());
     }
 
     #[test]
