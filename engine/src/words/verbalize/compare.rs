@@ -394,6 +394,9 @@ fn told_any(
     };
     let verb = match asked.aux.as_str() {
         "does" | "do" => third_person(&asked.verb.to_lowercase()),
+        // `are they walking` → "Lena is walking".
+        "are" => format!("is {}", asked.verb),
+        "were" => format!("was {}", asked.verb),
         "did" => past(&asked.verb.to_lowercase()),
         "have" => format!("has {}", asked.verb),
         aux => format!("{aux} {}", asked.verb),
@@ -435,6 +438,8 @@ fn told_any(
     // One new person: `do they have` → `does Lena have`.
     let aux = match asked.aux.as_str() {
         "do" => "does",
+        "are" => "is",
+        "were" => "was",
         "have" => "has",
         aux => aux,
     };
@@ -1533,6 +1538,10 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
                 | "has"
                 | "do"
                 | "have"
+                | "is"
+                | "was"
+                | "are"
+                | "were"
         )
     };
     // (The counted noun's words: joined once the question is read.)
@@ -1596,10 +1605,15 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
             (Who::Thing(rest[1].to_string()), 2)
         }
         // `do they have`, `did I buy`: compared as "than they do".
-        w @ ("they" | "we" | "you" | "i") if matches!(aux, "do" | "did" | "have") => (
-            Who::Pronoun(if w == "i" { "I".into() } else { w.into() }),
-            1,
-        ),
+        w @ ("they" | "we" | "you" | "i")
+            if matches!(aux, "do" | "did" | "have")
+                || (w != "i" && matches!(aux, "are" | "were")) =>
+        {
+            (
+                Who::Pronoun(if w == "i" { "I".into() } else { w.into() }),
+                1,
+            )
+        }
         w if not_a_name(w) || matches!(w, "they" | "we" | "you" | "i") => return None,
         _ if rest[0].starts_with(|c: char| c.is_uppercase())
             && rest[0].chars().all(char::is_alphabetic) =>
@@ -1608,7 +1622,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         }
         _ => return None,
     };
-    if !matches!(who, Who::Pronoun(_)) && matches!(aux, "do" | "have") {
+    if !matches!(who, Who::Pronoun(_)) && matches!(aux, "do" | "have" | "are" | "were") {
         // `do Tom and Jerry have`: more than one person.
         return None;
     }
@@ -1617,6 +1631,11 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         || verb.ends_with("ly")
         || NOT_VERBS.contains(&verb.as_str())
     {
+        return None;
+    }
+    // `is Mariel walking`: after a form of `be`, only a verb in `-ing` is done ("is left
+    // with", "was given" are not).
+    if matches!(aux, "is" | "was" | "are" | "were") && !is_progressive(&verb) {
         return None;
     }
     // `would they have told`: a perfect tense, said with two verbs. (`have left` is what is
@@ -1637,6 +1656,12 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         .map(|w| w.to_string());
     if particle.is_some() {
         tail = &tail[1..];
+        // `end up with`: what is counted is what `with` takes ("Lena ends up with 5 more
+        // marbles than Baez.").
+        if verb == "end" && particle.as_deref() == Some("up") && tail.first() == Some(&"with") {
+            particle = Some("up with".to_string());
+            tail = &tail[1..];
+        }
     } else if let Some((infinitive, after)) = infinitive_of(&verb, tail) {
         // `need to pay for 18 hours of lessons`: the verb's infinitive goes with it, and what
         // is counted is the infinitive's object ("Lena will need to pay $5 more for 18 hours
@@ -1719,9 +1744,39 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     })
 }
 
+/// Whether `verb` (lowercase ASCII) reads as a verb in `-ing` ("walking", "going"), not a
+/// noun or a preposition that ends so.
+fn is_progressive(verb: &str) -> bool {
+    verb.len() > 4
+        && verb.ends_with("ing")
+        && !matches!(
+            verb,
+            "during"
+                | "something"
+                | "nothing"
+                | "anything"
+                | "everything"
+                | "morning"
+                | "evening"
+                | "thing"
+                | "spring"
+                | "string"
+                | "ceiling"
+                | "building"
+                | "clothing"
+                | "king"
+                | "ring"
+                | "wing"
+                | "swing"
+        )
+}
+
 /// Verbs a question's verb may be followed by `to` and another verb ("need to buy"), the two
 /// told together.
-const CATENATIVE: &[&str] = &["need", "have", "want", "plan", "hope", "expect", "intend"];
+const CATENATIVE: &[&str] = &[
+    "need", "have", "want", "plan", "hope", "expect", "intend", "going", "planning", "hoping",
+    "trying",
+];
 
 /// Words that may open what follows an infinitive ([`infinitive_of`]): it says when, where
 /// or for what, not what is done (the counted noun is the infinitive's object).
@@ -2611,6 +2666,45 @@ mod tests {
             "{t}"
         );
         assert!(t.ends_with(" need to pay for 18 hours of lessons?"), "{t}");
+    }
+
+    #[test]
+    fn what_is_being_done_or_ended_up_with_is_compared() {
+        // "How many dogs is Mariel walking?": a verb after `is` in `-ing`.
+        let g = graph(
+            "Mariel is a dog walker. She walks 3 dogs in the morning and 4 in the evening. How many dogs is Mariel walking?",
+            "Mariel is walking 3 + 4 = <<3+4=7>>7 dogs.\n#### 7",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 2)]);
+        assert!(t.contains(" is walking 2 more dogs than Mariel. "), "{t}");
+        assert!(
+            t.contains("How many dogs is ") && t.ends_with(" walking?"),
+            "{t}"
+        );
+        // "end up with": what `with` takes is counted.
+        let g = graph(
+            "Mark started the day with 14 buttons. Shane gave him 3 more. How many buttons did Mark end up with?",
+            "Mark ended up with 14 + 3 = <<14+3=17>>17 buttons.\n#### 17",
+        );
+        let t = say(&g, &[(ProxyOp::Mul, 2)]);
+        assert!(
+            t.contains(" ended up with twice as many buttons as Mark. "),
+            "{t}"
+        );
+        assert!(t.ends_with(" end up with?"), "{t}");
+        // `they are`: one new person "is".
+        let text = "Tom and Ann bake. Tom bakes 3 pies and Ann bakes 4.";
+        let cast = super::Cast::with_parts(text, std::rc::Rc::default());
+        assert!(super::parse(&cast, "How many pies are they baking?", false).is_some());
+        // Not a verb doing something: left with, given, or two people.
+        for q in [
+            "How many pies is Tom left with?",
+            "How many pies was Tom given?",
+            "How many pies are Tom and Ann baking?",
+            "How many pies is Tom during the fair?",
+        ] {
+            assert!(super::parse(&cast, q, false).is_none(), "{q}");
+        }
     }
 
     #[test]
