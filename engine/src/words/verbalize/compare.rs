@@ -581,7 +581,7 @@ impl Forms {
 
 /// Ordinals for things compared in turn.
 const ORDINALS: &[&str] = &[
-    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
 ];
 
 /// Whom a question asks about.
@@ -2808,6 +2808,22 @@ mod tests {
         let t = say(&g, &[(ProxyOp::Sub, 8)]);
         assert!(
             t.ends_with("A second library has 8 fewer books than this one. How many books are in the second library?"),
+            "{t}"
+        );
+        // Eight changes, a round-8 curriculum's, reach the ninth library.
+        let fs = [
+            (ProxyOp::Add, 3),
+            (ProxyOp::Sub, 2),
+            (ProxyOp::Mul, 2),
+            (ProxyOp::Add, 7),
+            (ProxyOp::Sub, 4),
+            (ProxyOp::Add, 1),
+            (ProxyOp::Mul, 3),
+            (ProxyOp::Add, 5),
+        ];
+        let t = say(&g, &fs);
+        assert!(
+            t.ends_with(" A ninth library has 5 more books than the eighth. How many books are in the ninth library?"),
             "{t}"
         );
         // A place already counted among others is not followed by "a second" one.
