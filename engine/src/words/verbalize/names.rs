@@ -749,10 +749,15 @@ fn own_name_from(
             // "it": the reader never met what it stands for.
             // (An "it" that only fills a place, "the number of minutes it takes", "the amount
             // of money it costs to plant the flowers", is fine.)
+            // The same "it" ending the name ("the amount of money it cost", a solution's
+            // "So in total it cost $88,000"), even where the question says "it": what the
+            // question's "it" stands for ("It cost 20% more than that to feed them") is read
+            // for it.
             || (node.kind.is_operation()
                 && marks.it
                 && refers_with_it(&n.phrase)
-                && !word_slices(q).any(|w| w.eq_ignore_ascii_case("it")))
+                && (ends_with_it(&n.phrase)
+                    || !word_slices(q).any(|w| w.eq_ignore_ascii_case("it"))))
             // A preposition cut from its object ("… the research she does on" for "… she does
             // on her browser"): the name stops half-way through what it says.
             || cuts_an_object(&n.phrase, q)
@@ -1196,6 +1201,41 @@ fn refers_with_it(phrase: &str) -> bool {
             !place_filler
         }
     })
+}
+
+/// Whether `phrase` ends in "it" and its verb ("the amount of money it cost", "… it would
+/// cost"): nothing after them says what "it" is.
+fn ends_with_it(phrase: &str) -> bool {
+    let mut back = phrase.rsplit(' ');
+    let (Some(verb), Some(before)) = (back.next(), back.next()) else {
+        return false;
+    };
+    // (`he sells it for`: an object, not a subject.)
+    if matches!(
+        verb,
+        "for"
+            | "to"
+            | "at"
+            | "in"
+            | "on"
+            | "with"
+            | "by"
+            | "from"
+            | "of"
+            | "up"
+            | "out"
+            | "down"
+            | "off"
+            | "away"
+            | "back"
+    ) {
+        return false;
+    }
+    before == "it"
+        || (matches!(
+            before,
+            "will" | "would" | "should" | "does" | "did" | "can" | "could" | "also"
+        ) && back.next() == Some("it"))
 }
 
 /// Whether `phrase` ends in a preposition whose object the problem `q` writes right after
@@ -2915,6 +2955,30 @@ fn name_in_text_uncached(
     let post_clause = clause_end(post_raw);
     let (mut post_buf, mut post_list) = ([""; STACK_WORDS], Vec::new());
     let post = words_in(post_clause, &mut post_buf, &mut post_list);
+    // `It will cost them $2.50 per person to go and 10 people are going`: a count after an
+    // `and` whose own verb follows it is the subject of a clause of its own, not a second
+    // object of the first clause's verb: it is counted bare ("the number of people").
+    if gapped
+        && post.iter().take(5).any(|w| {
+            with_lower(w, |l| {
+                matches!(
+                    l,
+                    "are"
+                        | "is"
+                        | "were"
+                        | "was"
+                        | "will"
+                        | "would"
+                        | "has"
+                        | "had"
+                        | "can"
+                        | "could"
+                )
+            })
+        })
+    {
+        pre = &pre[..0];
+    }
     // The words kept after the name (an opening phrase, or a fronted clause worth keeping),
     // worked out only where a name is written.
     let kept_trailer = || {
@@ -6981,6 +7045,47 @@ mod tests {
             "the amount of money it costs to plant the flowers"
         ));
         assert!(!refers_with_it("the number of inches it rained on Monday"));
+    }
+
+    #[test]
+    fn a_steps_it_ending_its_name_names_nothing_where_the_question_says_it_too() {
+        // "It cost 20% more than that to feed them" is the feeding; the solution's "So in
+        // total it cost $88,000" is everything ("Suppose also that it cost $268 more" was
+        // read as the feeding, seed 178).
+        let (g, names) = named(
+            "Jame's buys 100 head of cattle for $40,000.  It cost 20% more than that to feed them.  They each weigh 1000 pounds and sell for $2 per pound.  How much profit did he make?",
+            "It cost .2*40000=$<<.2*40000=8000>>8000 more to feed than buy them\nSo the total cost to feed them was 40000+8000=$<<40000+8000=48000>>48,000\nSo in total it cost 48000+40000=$<<48000+40000=88000>>88,000\nEach cow sells for 2*1000=$<<2*1000=2000>>2000\nSo he sells them for 2000*100=$<<2000*100=200000>>200,000\nSo he makes a profit of 200,000-88,000=$<<200000-88000=112000>>112,000\n#### 112000",
+        );
+        assert!(names.get(node_of(&g, 88000)).is_none());
+        assert!(names.get(node_of(&g, 48000)).is_some());
+        assert!(ends_with_it("the amount of money it cost"));
+        assert!(ends_with_it("the amount of money it will cost"));
+        assert!(!ends_with_it(
+            "the amount of money it costs to fill the pool"
+        ));
+        assert!(!ends_with_it("the amount of money he sells it for"));
+        assert!(!ends_with_it("it"));
+    }
+
+    #[test]
+    fn a_count_opening_a_clause_after_and_is_not_the_first_verbs_object() {
+        // "… to go and 10 people are going": not "the number of people it will cost them
+        // are going".
+        let (g, names) = named(
+            "The girl scouts earned $30 total from selling delicious cookies. They want to go to the pool. It will cost them $2.50 per person to go and 10 people are going. What is the amount left?",
+            "The girls paid $2.50/person * 10 people = $<<2.5*10=25>>25.\nThe girls have $30 - $25 = $<<30-25=5>>5 left.\n#### 5",
+        );
+        let people = names.get(node_of(&g, 10)).map(|n| n.phrase.as_str());
+        assert!(people.is_none_or(|p| !p.contains("cost")), "{people:?}");
+        // Two counts of one verb keep their doer.
+        let (g, names) = named(
+            "Emily bought 2 pairs of curtains and 9 wall prints. How many items did she buy?",
+            "She bought 2 + 9 = <<2+9=11>>11 items.\n#### 11",
+        );
+        assert_eq!(
+            names.get(node_of(&g, 9)).map(|n| n.phrase.as_str()),
+            Some("the number of wall prints Emily bought")
+        );
     }
 
     /// [`cuts_an_object`] as it was first written: the words split and the last three joined.
