@@ -3225,11 +3225,14 @@ fn name_in_text_uncached(
         // `five girls`, `the weight of five girls`: the count of the nouns, when the
         // sentence names no other count of them.
         // (More than one: the search stops at the second.)
-        if sentence
-            .to_lowercase()
-            .matches(noun.as_str())
-            .nth(1)
-            .is_some()
+        // A unit counted bare ("a space of 18 inches": "the number of inches") says not what
+        // is measured.
+        if is_unit(&noun)
+            || sentence
+                .to_lowercase()
+                .matches(noun.as_str())
+                .nth(1)
+                .is_some()
             || !bare_ok()
         {
             return None;
@@ -7065,6 +7068,25 @@ mod tests {
         ));
         assert!(!ends_with_it("the amount of money he sells it for"));
         assert!(!ends_with_it("it"));
+    }
+
+    #[test]
+    fn a_unit_counted_bare_names_nothing() {
+        // "the number of inches is cut in half": of what?
+        let (g, names) = named(
+            "Bob is going to plant corn in part of his garden. The rows are 120 feet long, and each seed needs its own dedicated space of 18 inches to its right. How many seeds can Bob plant in each row?",
+            "18 inches is equal to 18/12 = <<18/12=1.5>>1.5 feet.\nEach row is 120 feet long, so there are 120/1.5 = <<120/1.5=80>>80 18-inch lengths on which seeds can be planted.\n#### 80",
+        );
+        assert!(names.get(node_of(&g, 18)).is_none());
+        // A count of things is still named bare.
+        let (g, names) = named(
+            "At the park, Dimitri saw families riding bicycles and tricycles. Bicycles have two wheels and tricycles have three wheels.  6 adults were riding bicycles and 15 children were riding tricycles.   How many wheels did Dimitri see at the park?",
+            "Dimitri saw 2 x 6 = <<2*6=12>>12 wheels on the bikes.\nDimitri saw 15 x 3 = <<15*3=45>>45 wheels on the tricycles.\nHe saw a total of 12 + 45 = <<12+45=57>>57 wheels.\n#### 57",
+        );
+        assert_eq!(
+            names.get(node_of(&g, 15)).map(|n| n.phrase.as_str()),
+            Some("the number of children")
+        );
     }
 
     #[test]
