@@ -1604,10 +1604,21 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         {
             (Who::Thing(rest[1].to_string()), 2)
         }
-        // `do they have`, `did I buy`: compared as "than they do".
+        // `do they have`, `did I buy`, `will they need`: compared as "than they do", "than
+        // they will".
         w @ ("they" | "we" | "you" | "i")
-            if matches!(aux, "do" | "did" | "have")
-                || (w != "i" && matches!(aux, "are" | "were")) =>
+            if matches!(
+                aux,
+                "do" | "did"
+                    | "have"
+                    | "will"
+                    | "would"
+                    | "can"
+                    | "could"
+                    | "should"
+                    | "must"
+                    | "might"
+            ) || (w != "i" && matches!(aux, "are" | "were")) =>
         {
             (
                 Who::Pronoun(if w == "i" { "I".into() } else { w.into() }),
@@ -2705,6 +2716,23 @@ mod tests {
         ] {
             assert!(super::parse(&cast, q, false).is_none(), "{q}");
         }
+    }
+
+    #[test]
+    fn they_with_a_modal_are_compared_as_they_will() {
+        let g = graph(
+            "Brenda and nine of her friends want to order a pizza. They decide that each person will eat 2 slices. Each pizza has 4 slices. How many pizzas should they order?",
+            "There are 1 + 9 = <<1+9=10>>10 people.\nThey eat 10 * 2 = <<10*2=20>>20 slices.\nThey should order 20 / 4 = <<20/4=5>>5 pizzas.\n#### 5",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 3)]);
+        assert!(
+            t.contains(" should order 3 more pizzas than they should. "),
+            "{t}"
+        );
+        assert!(
+            t.contains("How many pizzas should ") && t.ends_with(" order?"),
+            "{t}"
+        );
     }
 
     #[test]
