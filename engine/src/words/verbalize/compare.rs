@@ -1552,10 +1552,9 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
                 return None;
             }
             let noun = 2..at;
-            // `capsules of amoxicillin`: the head before `of` counts.
-            let head = (2..at)
-                .position(|i| split.low(i) == "of")
-                .map_or(at - 1, |i| i + 1);
+            // `capsules of amoxicillin`, `pets total`, `miles a day`: the head counts.
+            let words: Vec<&str> = (2..at).map(|i| split.low(i)).collect();
+            let head = 2 + head_of(&words);
             if !super::english::is_plural(split.low(head)) {
                 return None;
             }
@@ -1782,6 +1781,28 @@ fn is_progressive(verb: &str) -> bool {
         )
 }
 
+/// Which of a counted noun's words (lowercase) is its head, the word counted:
+/// the word before `of` ("capsules of amoxicillin"), before a span of time it is counted over
+/// ("miles a day") or before a closing `total` ("pets total"), else the last.
+fn head_of(words: &[&str]) -> usize {
+    let last = words.len().saturating_sub(1);
+    if let Some(i) = words.iter().position(|w| *w == "of") {
+        return i.saturating_sub(1);
+    }
+    match words {
+        [.., _, "total"] => last - 1,
+        [.., _, "a" | "per" | "each" | "every", unit]
+            if matches!(
+                *unit,
+                "day" | "week" | "month" | "year" | "hour" | "minute" | "second" | "night"
+            ) =>
+        {
+            last - 2
+        }
+        _ => last,
+    }
+}
+
 /// Verbs a question's verb may be followed by `to` and another verb ("need to buy"), the two
 /// told together.
 const CATENATIVE: &[&str] = &[
@@ -1960,9 +1981,13 @@ fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)
     let mut said = said;
     said.push(' ');
     if k == Number::ONE && than == "than" {
+        // `1 more capsule of amoxicillin`, `1 more mile a day`: the head made singular.
         let mut ws: Vec<String> = noun.split(' ').map(str::to_string).collect();
-        if let Some(last) = ws.last_mut() {
-            *last = singular(last);
+        let lows: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
+        let lows: Vec<&str> = lows.iter().map(String::as_str).collect();
+        let head = head_of(&lows);
+        if let Some(w) = ws.get_mut(head) {
+            *w = singular(w);
         }
         said.push_str(&ws.join(" "));
     } else {
@@ -2733,6 +2758,36 @@ mod tests {
             t.contains("How many pizzas should ") && t.ends_with(" order?"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn a_counted_nouns_head_is_counted() {
+        assert_eq!(super::head_of(&["capsules", "of", "amoxicillin"]), 0);
+        assert_eq!(super::head_of(&["miles", "a", "day"]), 0);
+        assert_eq!(super::head_of(&["pages", "total"]), 0);
+        assert_eq!(super::head_of(&["toy", "cars"]), 1);
+        assert_eq!(super::head_of(&[]), 0);
+        // One more of the head, not of the words after it.
+        let f = ProxyFn {
+            op: ProxyOp::Add,
+            k: Number::ONE,
+        };
+        assert_eq!(
+            super::amount(&f, false, "miles a day").unwrap().0,
+            "1 more mile a day"
+        );
+        assert_eq!(
+            super::amount(&f, false, "capsules of amoxicillin")
+                .unwrap()
+                .0,
+            "1 more capsule of amoxicillin"
+        );
+        let g = graph(
+            "Tom runs 3 miles every morning and 2 miles every evening. How many miles a day does Tom run?",
+            "Tom runs 3 + 2 = <<3+2=5>>5 miles a day.\n#### 5",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 4)]);
+        assert!(t.contains(" runs 4 more miles a day than Tom. "), "{t}");
     }
 
     #[test]
