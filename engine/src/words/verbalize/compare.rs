@@ -906,6 +906,8 @@ struct PlaceParts {
     be: String,
     /// `in`, `at` or `on`.
     prep: String,
+    /// Whether the things are what is left (`How many apples are left in the basket?`).
+    left: bool,
 }
 
 /// The [`PlaceParts`] of `question` (a question of `text`), when it is of a place's form
@@ -927,6 +929,10 @@ fn place_parts(text: &Cast<'_>, question: &str, money: bool) -> Option<PlacePart
     let noun = split.join(2..be);
     let mut at = be + 1;
     if split.get_low(at) == Some("there") {
+        at += 1;
+    }
+    let left = split.get_low(at) == Some("left");
+    if left {
         at += 1;
     }
     let prep = split
@@ -952,7 +958,8 @@ fn place_parts(text: &Cast<'_>, question: &str, money: bool) -> Option<PlacePart
         || place.clone().any(|i| {
             matches!(
                 split.low(i),
-                "total" | "all" | "altogether" | "now" | "each"
+                // (`the end of the tour`: a time, not a place.)
+                "total" | "all" | "altogether" | "now" | "each" | "of" | "end"
             )
         })
     {
@@ -996,6 +1003,7 @@ fn place_parts(text: &Cast<'_>, question: &str, money: bool) -> Option<PlacePart
         place: split.join(place),
         be: split.low(be).to_string(),
         prep: prep.to_string(),
+        left,
     })
 }
 
@@ -1011,8 +1019,10 @@ fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Optio
         place,
         be,
         prep,
+        left,
     } = place_parts(text, question, money)?;
     let has = if be == "are" { "has" } else { "had" };
+    let (left_said, left_asked) = if left { (" left", "left ") } else { ("", "") };
     let mut out = Vec::with_capacity(fs.len());
     let mut steps = Vec::with_capacity(fs.len());
     for (i, f) in fs.iter().enumerate() {
@@ -1023,7 +1033,7 @@ fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Optio
             format!("the {}", ORDINALS[i])
         };
         out.push(format!(
-            "{} {} {place} {has} {amount} {than} {other}.",
+            "{} {} {place} {has} {amount}{left_said} {than} {other}.",
             upper_first(article(ORDINALS[i + 1])),
             ORDINALS[i + 1]
         ));
@@ -1033,7 +1043,7 @@ fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Optio
         ));
     }
     let ask = format!(
-        "How many {noun} {be} {prep} the {} {place}?",
+        "How many {noun} {be} {left_asked}{prep} the {} {place}?",
         ORDINALS[fs.len()]
     );
     Some(Compared {
@@ -2891,6 +2901,16 @@ mod tests {
         let t = say(&g, &[(ProxyOp::Sub, 8)]);
         assert!(
             t.ends_with("A second library has 8 fewer books than this one. How many books are in the second library?"),
+            "{t}"
+        );
+        // What is left in a place.
+        let pills = graph(
+            "There were 40 pills in the bottle. Tom took 12 of them. How many pills are left in the bottle?",
+            "There are 40 - 12 = <<40-12=28>>28 pills left.\n#### 28",
+        );
+        let t = say(&pills, &[(ProxyOp::Add, 3)]);
+        assert!(
+            t.ends_with("A second bottle has 3 more pills left than this one. How many pills are left in the second bottle?"),
             "{t}"
         );
         // Eight changes, a round-8 curriculum's, reach the ninth library.
