@@ -1068,7 +1068,19 @@ impl Ctx<'_> {
                         .map(|j| lits[j].value),
                 );
             }
-            let id = self.link(*l, text, &siblings);
+            let mut id = self.link(*l, text, &siblings);
+            // "The third dog carried off twice as many as the second dog, or 2*2=4": the
+            // second 2 is "twice", not the second dog's 2 again (a square, which a change to
+            // the first dog would make grow as its square).
+            if i == 1
+                && matches!(pe, PExpr::Bin(BinOp::Mul, a, b)
+                    if matches!((&**a, &**b), (PExpr::Lit(_), PExpr::Lit(_))))
+                && operands.first() == Some(&id)
+                && self.steps.iter().any(|s| s.id == id)
+                && says_times(text, l.value)
+            {
+                id = self.constant(l.value);
+            }
             let slot = match operands.iter().position(|&o| o == id) {
                 Some(k) => k,
                 None => {
@@ -1142,6 +1154,11 @@ impl Ctx<'_> {
                 return id;
             }
         }
+        self.constant(v)
+    }
+
+    /// The constant node of value `v` (made the first time it is asked for).
+    fn constant(&mut self, v: Number) -> NodeId {
         if let Some(&(_, id)) = self.consts.iter().find(|c| c.0 == v) {
             return id;
         }
@@ -1374,6 +1391,29 @@ impl Ctx<'_> {
             skipped: self.skipped,
         })
     }
+}
+
+/// Whether solution line `text` says a multiplier of `v` in words ("twice" for 2, "three
+/// times" or "triple" for 3, "5 times"), any ASCII case.
+fn says_times(text: &str, v: Number) -> bool {
+    const WORDS: [&[&str]; 9] = [
+        &["twice", "double", "two times"],
+        &["thrice", "triple", "three times"],
+        &["quadruple", "four times"],
+        &["five times"],
+        &["six times"],
+        &["seven times"],
+        &["eight times"],
+        &["nine times"],
+        &["ten times"],
+    ];
+    if !v.is_integer() || !(2..=10).contains(&v.numer()) {
+        return false;
+    }
+    let k = v.numer();
+    let lower = text.to_ascii_lowercase();
+    WORDS[(k - 2) as usize].iter().any(|w| lower.contains(w))
+        || lower.contains(&format!("{k} times"))
 }
 
 fn decimals_of(n: Number) -> u8 {
@@ -2064,6 +2104,31 @@ mod tests {
             serde_json::to_string(&FailureCategory::AnswerNotReached).unwrap(),
             "\"answer_not_reached\""
         );
+    }
+
+    #[test]
+    fn a_multiplier_word_is_a_constant_not_the_step_again() {
+        // "twice as many as the second dog, or 2*2": the second dog's 2 times the 2 of
+        // "twice", not the second dog squared.
+        let q = "In all, there were 5 dogs.  The first dog carried off 3 bones.  The second dog carried off 1 less bone than the first dog.  The third dog carried off twice as many as the second dog.  How many bones did the first three carry off?";
+        let a = "The second dog carried off 3-1=<<3-1=2>>2 bones.\nThe third dog carried off twice as many bones as the second dog, or 2*2=<<2*2=4>>4 bones.\nTogether they carried 3+2+4=<<3+2+4=9>>9 bones.\n#### 9";
+        let g = extract(q, a).unwrap().graph;
+        let third = step_with(&g, "4");
+        let ops = &g.node(third).operands;
+        assert_eq!(ops.len(), 2, "{ops:?}");
+        assert!(matches!(g.node(ops[1]).kind, NodeKind::Constant));
+        assert_eq!(ops[0], step_with(&g, "2"));
+        // A square says no multiplier: the side's step twice.
+        let a = "The side is 3-1=<<3-1=2>>2 feet.\nThe area is 2*2=<<2*2=4>>4 square feet.\n#### 4";
+        let g = extract(
+            "A square has sides of 3 feet less 1 foot. What is its area?",
+            a,
+        )
+        .unwrap()
+        .graph;
+        assert_eq!(g.node(step_with(&g, "4")).operands.len(), 1);
+        assert!(says_times("Twice as many", n("2")) && says_times("3 times more", n("3")));
+        assert!(!says_times("two of them", n("2")) && !says_times("twice", n("2.5")));
     }
 
     #[test]

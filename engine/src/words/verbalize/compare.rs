@@ -950,8 +950,10 @@ fn place_parts(text: &Cast<'_>, question: &str, money: bool) -> Option<PlacePart
     }) {
         return None;
     }
+    // `the 3 tea leaf plants`: several, which "a second tea leaf plants" cannot follow.
     if place.is_empty()
         || place.len() > 4
+        || super::english::is_plural(split.low(n - 1))
         || !place
             .clone()
             .all(|i| split.word(i).chars().all(|c| c.is_alphabetic() || c == '-'))
@@ -1716,6 +1718,15 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
             "for" | "with" | "to" | "on" | "in" | "at" | "from" | "about" | "into" | "of" | "by"
         )
     }) {
+        return None;
+    }
+    // Money counted in cents ("How much can you save in cents per egg?"): "$1 less" would
+    // mix dollars with cents.
+    if noun.is_empty()
+        && tail
+            .iter()
+            .any(|w| matches!(lower(w).as_ref(), "cents" | "cent"))
+    {
         return None;
     }
     // A pronoun after the verb ("when he was fishing for 12 hours") would point at the new
@@ -2819,6 +2830,9 @@ mod tests {
             true
         )
         .is_some());
+        // Money in cents: "$1 less in cents per egg" (seed 181).
+        assert!(super::parse(&cast, "How much can you save in cents per egg?", true).is_none());
+        assert!(super::parse(&cast, "How much can you save per egg?", true).is_some());
         let (verb, tail): (&str, &[&str]) = ("need", &["to", "buy", "for", "the", "party"]);
         let (words, rest) = super::infinitive_of(verb, tail).unwrap();
         assert_eq!(
@@ -2913,6 +2927,13 @@ mod tests {
             t.ends_with("A second bottle has 3 more pills left than this one. How many pills are left in the second bottle?"),
             "{t}"
         );
+        // Several places are no one place ("A second tea leaf plants", seed 181).
+        let plants = graph(
+            "There are 18 green leaves on each of the 3 tea leaf plants. One-third of them turn yellow and fall off on each of the tea leaf plants. How many green leaves are left on the tea leaf plants?",
+            "Each plant loses 18 / 3 = <<18/3=6>>6 leaves.\nEach has 18 - 6 = <<18-6=12>>12 left.\nThere are 12 * 3 = <<12*3=36>>36 green leaves left.\n#### 36",
+        );
+        let t = say(&plants, &[(ProxyOp::Sub, 3)]);
+        assert!(!t.contains("second tea leaf plants"), "{t}");
         // Eight changes, a round-8 curriculum's, reach the ninth library.
         let fs = [
             (ProxyOp::Add, 3),

@@ -763,6 +763,9 @@ fn own_name_from(
             || cuts_an_object(&n.phrase, q)
             // A probability is not a quantity a story changes.
             || marks.chance
+            // A word written twice in a row ("the total number of tiles there are are
+            // yellow", from GSM8K's "There are a total of 13 tiles are yellow"): garbled.
+            || doubles_a_word(&n.phrase)
             // (A word starts with a capital only where the phrase has an ASCII capital or a
             // non-ASCII byte: most phrases are passed over without splitting them.)
             || (marks.capital
@@ -1201,6 +1204,31 @@ fn refers_with_it(phrase: &str) -> bool {
             !place_filler
         }
     })
+}
+
+/// Whether `phrase` writes a word twice in a row, any ASCII case ("are are", "she she"), but
+/// "that that", "had had" and a particle before a preposition ("took out out of"), which
+/// English allows.
+fn doubles_a_word(phrase: &str) -> bool {
+    let mut words = phrase.split(' ');
+    let Some(mut prev) = words.next() else {
+        return false;
+    };
+    for w in words {
+        // (A particle or preposition then another, "took out out of the jar", "in in total",
+        // reads.)
+        if !w.is_empty()
+            && w.eq_ignore_ascii_case(prev)
+            && !matches!(
+                w,
+                "that" | "had" | "in" | "for" | "by" | "out" | "on" | "to" | "up" | "off" | "at"
+            )
+        {
+            return true;
+        }
+        prev = w;
+    }
+    false
 }
 
 /// Whether `phrase` ends in "it" and its verb ("the amount of money it cost", "… it would
@@ -7068,6 +7096,28 @@ mod tests {
         ));
         assert!(!ends_with_it("the amount of money he sells it for"));
         assert!(!ends_with_it("it"));
+    }
+
+    #[test]
+    fn a_name_that_writes_a_word_twice_names_nothing() {
+        let (g, names) = named(
+            "June made a design with 20 equal tiles. Three tiles are yellow and the number of blue tiles is one more than the number of yellow tiles. Six tiles are purple and the remaining tiles are white.  How many white tiles are there?",
+            "There are 3 + 1 = <<3+1=4>>4 blue tiles.\nThere are a total of 3 + 4 + 6 = <<3+4+6=13>>13 tiles are yellow, blue, and purple.\nHence, 20 - 13 = <<20-13=7>>7 tiles are white.\n#### 7",
+        );
+        assert!(names.get(node_of(&g, 13)).is_none());
+        assert_eq!(
+            names.get(node_of(&g, 4)).map(|n| n.phrase.as_str()),
+            Some("the number of blue tiles")
+        );
+        assert!(doubles_a_word(
+            "the number of sack lunches she She also ordered"
+        ));
+        assert!(!doubles_a_word(
+            "the number of cookies he took out out of the jar"
+        ));
+        assert!(!doubles_a_word("the number of pages that that book has"));
+        assert!(!doubles_a_word("the number of hours she had had"));
+        assert!(!doubles_a_word(""));
     }
 
     #[test]
