@@ -1558,11 +1558,15 @@ impl<'a> Context<'a> {
         // Money when the solution writes the answer in dollars or the question asks for
         // money ("How much longer must it be charged?" asks for time).
         let lower = question.to_lowercase();
-        let money = (lower.contains("how much")
-            && (solution.contains('$')
-                || names::word_slices(&lower)
-                    .any(|w| matches!(w, "money" | "dollars" | "cost" | "costs" | "$"))))
-            || asks_dollars(&lower, solution, self.original.value(u));
+        // (Money in euros or pounds is not written in dollars: "5€ … add $2 to it", seed
+        // 182. It is asked of as a number.)
+        let other_currency = !self.q.contains('$') && self.q.contains(['€', '£']);
+        let money = !other_currency
+            && ((lower.contains("how much")
+                && (solution.contains('$')
+                    || names::word_slices(&lower)
+                        .any(|w| matches!(w, "money" | "dollars" | "cost" | "costs" | "$"))))
+                || asks_dollars(&lower, solution, self.original.value(u)));
         follow_up(question, fs, money, whole).or_else(|| {
             // `How long is his trip?` answered "16 hours" by the solution: asked in hours.
             let unit = unit_after(solution, self.original.value(u)).filter(|_| !money)?;
@@ -4172,6 +4176,26 @@ mod tests {
             }],
         )
         .text
+    }
+
+    #[test]
+    fn money_in_euros_is_never_changed_in_dollars() {
+        // "She paid with a 50€ bill. How much money does the saleswoman return to her? Take
+        // that amount of money, add $2 to it" (seed 182): no exchange rate.
+        let q = "Leila bought apples for 5€, sugar for 3€ and carrots for 17€. She paid with a 50€ bill. How much money does the saleswoman return to her?";
+        let a = "She spent 5€ + 3€ +17€ = <<5+3+17=25>>25€.\nThe seller must give her back 50€ - 25€ = <<50-25=25>>25€\n#### 25";
+        let t = answer_grafted(q, a, ProxyOp::Add, 2);
+        assert!(!t.contains('$'), "{t}");
+        // In dollars, the change is money.
+        let t = answer_grafted(
+            &q.replace("€", "")
+                .replace("for ", "for $")
+                .replace("a 50", "a $50"),
+            &a.replace('€', ""),
+            ProxyOp::Add,
+            2,
+        );
+        assert!(t.contains("$2"), "{t}");
     }
 
     #[test]

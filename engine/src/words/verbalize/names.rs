@@ -2940,6 +2940,9 @@ fn name_in_text_uncached(
         .trim()
         .trim_end_matches([',', ';', ':'])
         .trim();
+    if drops_a_share(fronted) {
+        return None;
+    }
     // The clause's words as slices of the sentence (nothing allocated per word; on the
     // stack where they fit), read as a slice of them that drops words at either end.
     let (mut pre_buf, mut pre_list) = ([""; STACK_WORDS], Vec::new());
@@ -4823,6 +4826,22 @@ const TRAILER_OPENERS: &[&str] = &[
     "last", "next", "after", "before", "during", "in", "on", "at", "by", "for", "from", "over",
     "with",
 ];
+
+/// Whether the phrase `fronted` before a clause says what the clause's figure is a share of
+/// ("From each of his eight investments, Mr. Banks received $500": a preposition, then
+/// `each` or `every`) and the name cannot keep it ([`trailer`]: it holds a figure): without it
+/// the name reads as the whole ("the amount of money Mr. Banks received in revenue", read as
+/// all eight investments', seed 182).
+fn drops_a_share(fronted: &str) -> bool {
+    let mut ws = word_slices(fronted);
+    let (Some(first), Some(second)) = (ws.next(), ws.next()) else {
+        return false;
+    };
+    with_lower(first, |l| {
+        matches!(l, "from" | "for" | "in" | "on" | "at" | "with" | "of")
+    }) && with_lower(second, |l| matches!(l, "each" | "every"))
+        && trailer(fronted).is_none()
+}
 
 /// A fronted clause worth keeping after the name (`After giving her friends`), lowercased.
 fn trailer(fronted: &str) -> Option<String> {
@@ -7121,6 +7140,23 @@ mod tests {
     }
 
     #[test]
+    fn a_figure_for_each_of_several_is_not_named_as_the_whole() {
+        // "Suppose instead that the amount of money Mr. Banks received in revenue becomes 5
+        // times as large": each investment's $500, or the $4,000 (seed 182)?
+        let (g, names) = named(
+            "From each of his eight investments, Mr. Banks received $500 in revenue. Ms. Elizabeth also received $900 from each of her 5 investment streams. How much more money did Ms. Elizabeth make from her investments than Mr. Banks?",
+            "The total revenue Mr. Banks received is 8*500 = $<<8*500=4000>>4000\nMs. Elizabeth received 900*5 = $<<900*5=4500>>4500\nShe made 4500-4000 = $<<4500-4000=500>>500 more.\n#### 500",
+        );
+        assert!(names.get(node_of(&g, 500)).is_none());
+        assert!(drops_a_share("From each of his eight investments"));
+        assert!(drops_a_share("For every 3 trees she cuts"));
+        // A reason is no share; a phrase the name keeps is kept.
+        assert!(!drops_a_share("Since each package weighed 4 pounds"));
+        assert!(!drops_a_share("For each class"));
+        assert!(!drops_a_share(""));
+    }
+
+    #[test]
     fn a_unit_counted_bare_names_nothing() {
         // "the number of inches is cut in half": of what?
         let (g, names) = named(
@@ -7675,6 +7711,9 @@ mod tests {
             .trim()
             .trim_end_matches([',', ';', ':'])
             .trim();
+        if drops_a_share(fronted) {
+            return None;
+        }
         // The clause's words as slices of the sentence (nothing allocated per word; on the
         // stack where they fit), read as a slice of them that drops words at either end.
         let mut pre_buf = [""; STACK_WORDS];
