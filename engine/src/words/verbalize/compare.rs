@@ -1565,8 +1565,12 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
             }
             let noun = 2..at;
             // `capsules of amoxicillin`, `pets total`, `miles a day`: the head counts.
-            let words: Vec<&str> = (2..at).map(|i| split.low(i)).collect();
-            let head = 2 + head_of(&words);
+            // (At most four words, `at` being at most 6: on the stack.)
+            let mut words = [""; 4];
+            for (w, i) in words.iter_mut().zip(2..at) {
+                *w = split.low(i);
+            }
+            let head = 2 + head_of(&words[..at - 2]);
             if !super::english::is_plural(split.low(head)) {
                 return None;
             }

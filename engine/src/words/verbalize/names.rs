@@ -765,7 +765,7 @@ fn own_name_from(
             || marks.chance
             // A word written twice in a row ("the total number of tiles there are are
             // yellow", from GSM8K's "There are a total of 13 tiles are yellow"): garbled.
-            || doubles_a_word(&n.phrase)
+            || marks.doubled
             // (A word starts with a capital only where the phrase has an ASCII capital or a
             // non-ASCII byte: most phrases are passed over without splitting them.)
             || (marks.capital
@@ -842,6 +842,9 @@ struct PhraseMarks {
     chance: bool,
     /// An ASCII capital or a non-ASCII byte (where a word may start with a capital).
     capital: bool,
+    /// A word written twice in a row, any ASCII case ("are are"), but where
+    /// [`twice_allowed`].
+    doubled: bool,
     /// What [`compared_words`] reads of it, read in the same pass.
     counts: WordCounts,
 }
@@ -857,6 +860,8 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
     let mut after_and = false;
     let mut start = 0;
     let mut first = true;
+    // The previous word's bytes.
+    let mut prev: &[u8] = &[];
     // The classes ([`BYTE_CLASS`]) of the bytes, together: where a capital may be.
     let seen = byte_classes(b);
     // (Each word ends at a space, found eight bytes at a time, the last at the end.)
@@ -883,6 +888,15 @@ fn phrase_marks(phrase: &str) -> PhraseMarks {
             m.two_clauses = true;
         }
         after_and = !first && w == b"and";
+        // (Lengths first: most words differ in length from the one before.)
+        if !w.is_empty()
+            && w.len() == prev.len()
+            && w.eq_ignore_ascii_case(prev)
+            && !twice_allowed(w)
+        {
+            m.doubled = true;
+        }
+        prev = w;
         // (Read only while it may still be bare.)
         if m.bare
             && !first
@@ -1206,29 +1220,13 @@ fn refers_with_it(phrase: &str) -> bool {
     })
 }
 
-/// Whether `phrase` writes a word twice in a row, any ASCII case ("are are", "she she"), but
-/// "that that", "had had" and a particle before a preposition ("took out out of"), which
-/// English allows.
-fn doubles_a_word(phrase: &str) -> bool {
-    let mut words = phrase.split(' ');
-    let Some(mut prev) = words.next() else {
-        return false;
-    };
-    for w in words {
-        // (A particle or preposition then another, "took out out of the jar", "in in total",
-        // reads.)
-        if !w.is_empty()
-            && w.eq_ignore_ascii_case(prev)
-            && !matches!(
-                w,
-                "that" | "had" | "in" | "for" | "by" | "out" | "on" | "to" | "up" | "off" | "at"
-            )
-        {
-            return true;
-        }
-        prev = w;
-    }
-    false
+/// Whether a word written twice in a row (`w`, as written) is still English: "that that",
+/// "had had", a particle before a preposition ("took out out of", "in in total").
+fn twice_allowed(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"that" | b"had" | b"in" | b"for" | b"by" | b"out" | b"on" | b"to" | b"up" | b"off" | b"at"
+    )
 }
 
 /// Whether `phrase` ends in "it" and its verb ("the amount of money it cost", "… it would
@@ -4833,13 +4831,23 @@ const TRAILER_OPENERS: &[&str] = &[
 /// the name reads as the whole ("the amount of money Mr. Banks received in revenue", read as
 /// all eight investments', seed 182).
 fn drops_a_share(fronted: &str) -> bool {
-    let mut ws = word_slices(fronted);
+    // (Most phrases are passed over at their first byte, none split into words.)
+    let b = fronted.as_bytes();
+    if !b
+        .first()
+        .is_some_and(|c| matches!(c.to_ascii_lowercase(), b'f' | b'i' | b'o' | b'a' | b'w'))
+    {
+        return false;
+    }
+    let mut ws = b.split(|&c| c == b' ').filter(|w| !w.is_empty());
     let (Some(first), Some(second)) = (ws.next(), ws.next()) else {
         return false;
     };
-    with_lower(first, |l| {
-        matches!(l, "from" | "for" | "in" | "on" | "at" | "with" | "of")
-    }) && with_lower(second, |l| matches!(l, "each" | "every"))
+    let is = |w: &[u8], words: &[&[u8]]| words.iter().any(|x| w.eq_ignore_ascii_case(x));
+    is(
+        first,
+        &[b"from", b"for", b"in", b"on", b"at", b"with", b"of"],
+    ) && is(second, &[b"each", b"every"])
         && trailer(fronted).is_none()
 }
 
@@ -7117,6 +7125,20 @@ mod tests {
         assert!(!ends_with_it("it"));
     }
 
+    /// Whether `phrase` writes a word twice in a row, any ASCII case ("are are", "she she"),
+    /// but where [`twice_allowed`]: [`PhraseMarks::doubled`] by the words split at spaces.
+    fn doubles_a_word(phrase: &str) -> bool {
+        let mut words = phrase.split(' ');
+        let mut prev = words.next().unwrap_or("");
+        for w in words {
+            if !w.is_empty() && w.eq_ignore_ascii_case(prev) && !twice_allowed(w.as_bytes()) {
+                return true;
+            }
+            prev = w;
+        }
+        false
+    }
+
     #[test]
     fn a_name_that_writes_a_word_twice_names_nothing() {
         let (g, names) = named(
@@ -7128,15 +7150,12 @@ mod tests {
             names.get(node_of(&g, 4)).map(|n| n.phrase.as_str()),
             Some("the number of blue tiles")
         );
-        assert!(doubles_a_word(
-            "the number of sack lunches she She also ordered"
-        ));
-        assert!(!doubles_a_word(
-            "the number of cookies he took out out of the jar"
-        ));
-        assert!(!doubles_a_word("the number of pages that that book has"));
-        assert!(!doubles_a_word("the number of hours she had had"));
-        assert!(!doubles_a_word(""));
+        let doubled = |p: &str| phrase_marks(p).doubled;
+        assert!(doubled("the number of sack lunches she She also ordered"));
+        assert!(!doubled("the number of cookies he took out out of the jar"));
+        assert!(!doubled("the number of pages that that book has"));
+        assert!(!doubled("the number of hours she had had"));
+        assert!(!doubled(""));
     }
 
     #[test]
@@ -7314,6 +7333,7 @@ mod tests {
             it: any(&[b"it"]),
             chance: any(&[b"probability", b"chance", b"chances", b"likely", b"odds"]),
             capital: p.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80),
+            doubled: doubles_a_word(p),
             counts: WordCounts {
                 plain: p.is_ascii() && !p.bytes().any(|b| matches!(b, b'\t'..=b'\r')),
                 words: p.split(' ').filter(|w| !w.is_empty()).count(),
@@ -7326,7 +7346,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn phrase_marks_are_the_searches(
-            p in "(the|than|more|total|sum|and|it|she|i|you|odds|A|é| |  ){0,9}",
+            p in "(the|than|more|total|sum|and|it|she|i|you|odds|A|é|are|Are|in| |  ){0,9}",
         ) {
             proptest::prop_assert_eq!(phrase_marks(&p), phrase_marks_by_search(&p));
         }
