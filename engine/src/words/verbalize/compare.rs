@@ -1640,6 +1640,14 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
                 1,
             )
         }
+        // `does Mr. Benson have`: a title and a name.
+        "mr." | "mrs." | "ms." | "dr."
+            if rest.len() >= 3
+                && rest[1].starts_with(|c: char| c.is_ascii_uppercase())
+                && rest[1].chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
+            (Who::Person(format!("{} {}", rest[0], rest[1])), 2)
+        }
         w if not_a_name(w) || matches!(w, "they" | "we" | "you" | "i") => return None,
         _ if rest[0].starts_with(|c: char| c.is_uppercase())
             && rest[0].chars().all(char::is_alphabetic) =>
@@ -2766,6 +2774,16 @@ mod tests {
         ] {
             assert!(super::parse(&cast, q, false).is_none(), "{q}");
         }
+    }
+
+    #[test]
+    fn a_person_with_a_title_is_compared() {
+        let g = graph(
+            "Mr. Benson bought 12 tickets for $40 each. How much money did Mr. Benson spend?",
+            "He spent 12 * 40 = $<<12*40=480>>480.\n#### 480",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 25)]);
+        assert!(t.contains(" spent $25 more than Mr. Benson. "), "{t}");
     }
 
     #[test]
