@@ -304,7 +304,7 @@ pub(super) fn compares(
     }
     let forms = text.forms(question, money);
     // Enough ordinals for the things, or enough new people; an amount for every change.
-    let ordinals = fs.len() + 1 < ORDINALS.len();
+    let ordinals = ordinals_tell(fs.len());
     let people = || people(text, fs.len(), salt).is_some();
     let than = || fs.iter().all(|f| than_of(f).is_some());
     forms.measure.is_some_and(|(thing, old)| {
@@ -381,7 +381,7 @@ fn told_any(
             },
         ),
         Who::Thing(noun) => {
-            if fs.len() + 1 >= ORDINALS.len() {
+            if !ordinals_tell(fs.len()) {
                 return None;
             }
             (
@@ -579,9 +579,15 @@ impl Forms {
     }
 }
 
+/// Whether [`ORDINALS`] can tell `changes` changes of a thing in turn: the last one compared
+/// is `ORDINALS[changes]` ("the ninth library" after eight).
+fn ordinals_tell(changes: usize) -> bool {
+    changes < ORDINALS.len()
+}
+
 /// Ordinals for things compared in turn.
 const ORDINALS: &[&str] = &[
-    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
 ];
 
 /// Whom a question asks about.
@@ -826,7 +832,7 @@ fn measures(text: &Cast<'_>, question: &str, fs: &[ProxyFn], salt: u64) -> Optio
         thing,
         many,
     } = measure_parts(text, question)?;
-    if thing && (adj == "old" || fs.len() + 1 >= ORDINALS.len()) {
+    if thing && (adj == "old" || !ordinals_tell(fs.len())) {
         return None;
     }
     let (people, mut prev): (Vec<String>, String) = if thing {
@@ -946,7 +952,7 @@ fn place_parts(text: &Cast<'_>, question: &str, money: bool) -> Option<PlacePart
     // follow.
     if place.clone().any(|i| {
         let w = split.low(i);
-        ORDINALS.contains(&w) || matches!(w, "last" | "next" | "other" | "final")
+        ORDINALS.contains(&w) || matches!(w, "tenth" | "last" | "next" | "other" | "final")
     }) {
         return None;
     }
@@ -1013,7 +1019,7 @@ fn place_parts(text: &Cast<'_>, question: &str, money: bool) -> Option<PlacePart
 /// books than this one. A third library has twice as many books as the second. How many books
 /// are in the third library?"
 fn places(text: &Cast<'_>, question: &str, money: bool, fs: &[ProxyFn]) -> Option<Compared> {
-    if money || fs.len() + 1 >= ORDINALS.len() {
+    if money || !ordinals_tell(fs.len()) {
         return None;
     }
     let PlaceParts {
@@ -1683,7 +1689,6 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
         return None;
     }
     let mut tail: &[&str] = &rest[at + 1..];
-    let is_particle = |w: &str| matches!(w, "out" | "up" | "down" | "off" | "away" | "back");
     let mut particle = tail
         .first()
         .filter(|w| is_particle(w))
@@ -1787,6 +1792,11 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     })
 }
 
+/// Whether `w` is a particle a verb takes (`hand out`, `give away`).
+fn is_particle(w: &str) -> bool {
+    matches!(w, "out" | "up" | "down" | "off" | "away" | "back")
+}
+
 /// Whether `verb` (lowercase ASCII) reads as a verb in `-ing` ("walking", "going"), not a
 /// noun or a preposition that ends so.
 fn is_progressive(verb: &str) -> bool {
@@ -1814,21 +1824,25 @@ fn is_progressive(verb: &str) -> bool {
         )
 }
 
-/// Which of a counted noun's words (lowercase) is its head, the word counted:
+/// Which of a counted noun's words (any ASCII case) is its head, the word counted:
 /// the word before `of` ("capsules of amoxicillin"), before a span of time it is counted over
 /// ("miles a day") or before a closing `total` ("pets total"), else the last.
 fn head_of(words: &[&str]) -> usize {
+    let is = |w: &str, xs: &[&str]| xs.iter().any(|x| w.eq_ignore_ascii_case(x));
     let last = words.len().saturating_sub(1);
-    if let Some(i) = words.iter().position(|w| *w == "of") {
+    if let Some(i) = words.iter().position(|w| is(w, &["of"])) {
         return i.saturating_sub(1);
     }
     match words {
-        [.., _, "total"] => last - 1,
-        [.., _, "a" | "per" | "each" | "every", unit]
-            if matches!(
-                *unit,
-                "day" | "week" | "month" | "year" | "hour" | "minute" | "second" | "night"
-            ) =>
+        [.., _, total] if is(total, &["total"]) => last - 1,
+        [.., _, per, unit]
+            if is(per, &["a", "per", "each", "every"])
+                && is(
+                    unit,
+                    &[
+                        "day", "week", "month", "year", "hour", "minute", "second", "night",
+                    ],
+                ) =>
         {
             last - 2
         }
@@ -1886,9 +1900,7 @@ fn infinitive_of<'w, 'a>(verb: &str, tail: &'w [&'a str]) -> Option<(String, &'w
         return None;
     }
     let (words, rest) = match rest.split_first() {
-        Some((p, after)) if matches!(*p, "out" | "up" | "down" | "off" | "away" | "back") => {
-            (format!("to {second} {p}"), after)
-        }
+        Some((p, after)) if is_particle(p) => (format!("to {second} {p}"), after),
         _ => (format!("to {second}"), rest),
     };
     let opens_well = rest
@@ -2015,14 +2027,18 @@ fn amount(f: &ProxyFn, money: bool, noun: &str) -> Option<(String, &'static str)
     said.push(' ');
     if k == Number::ONE && than == "than" {
         // `1 more capsule of amoxicillin`, `1 more mile a day`: the head made singular.
-        let mut ws: Vec<String> = noun.split(' ').map(str::to_string).collect();
-        let lows: Vec<String> = ws.iter().map(|w| w.to_lowercase()).collect();
-        let lows: Vec<&str> = lows.iter().map(String::as_str).collect();
-        let head = head_of(&lows);
-        if let Some(w) = ws.get_mut(head) {
-            *w = singular(w);
+        let ws: Vec<&str> = noun.split(' ').collect();
+        let head = head_of(&ws);
+        for (i, w) in ws.iter().enumerate() {
+            if i > 0 {
+                said.push(' ');
+            }
+            if i == head {
+                said.push_str(&singular(w));
+            } else {
+                said.push_str(w);
+            }
         }
-        said.push_str(&ws.join(" "));
     } else {
         said.push_str(noun);
     }

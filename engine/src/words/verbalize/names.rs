@@ -1206,10 +1206,7 @@ fn refers_with_it(phrase: &str) -> bool {
         w == "it" && {
             let rest = &ws[i + 1..];
             // The verb, past a helper ("will take", "would cost").
-            let verb_at = match rest.first().copied() {
-                Some("will" | "would" | "should" | "does" | "did" | "can" | "could" | "also") => 1,
-                _ => 0,
-            };
+            let verb_at = usize::from(rest.first().is_some_and(|w| helps_a_verb(w)));
             let verb = rest.get(verb_at).copied().unwrap_or("");
             let place_filler = matches!(verb, "takes" | "took" | "take" | "taking")
                 || verb.starts_with("rain")
@@ -1257,11 +1254,15 @@ fn ends_with_it(phrase: &str) -> bool {
     ) {
         return false;
     }
-    before == "it"
-        || (matches!(
-            before,
-            "will" | "would" | "should" | "does" | "did" | "can" | "could" | "also"
-        ) && back.next() == Some("it"))
+    before == "it" || (helps_a_verb(before) && back.next() == Some("it"))
+}
+
+/// Whether `w` is a word a subject's verb may follow ("it will take", "it also costs").
+fn helps_a_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "will" | "would" | "should" | "does" | "did" | "can" | "could" | "also"
+    )
 }
 
 /// Whether `phrase` ends in a preposition whose object the problem `q` writes right after
@@ -2987,25 +2988,7 @@ fn name_in_text_uncached(
     // `It will cost them $2.50 per person to go and 10 people are going`: a count after an
     // `and` whose own verb follows it is the subject of a clause of its own, not a second
     // object of the first clause's verb: it is counted bare ("the number of people").
-    if gapped
-        && post.iter().take(5).any(|w| {
-            with_lower(w, |l| {
-                matches!(
-                    l,
-                    "are"
-                        | "is"
-                        | "were"
-                        | "was"
-                        | "will"
-                        | "would"
-                        | "has"
-                        | "had"
-                        | "can"
-                        | "could"
-                )
-            })
-        })
-    {
+    if gapped && has_own_verb(post) {
         pre = &pre[..0];
     }
     // The words kept after the name (an opening phrase, or a fronted clause worth keeping),
@@ -4824,6 +4807,19 @@ const TRAILER_OPENERS: &[&str] = &[
     "last", "next", "after", "before", "during", "in", "on", "at", "by", "for", "from", "over",
     "with",
 ];
+
+/// Whether the words `post` after a count hold a finite verb of their own within five words
+/// ("10 people are going"): the count is the subject of a clause.
+fn has_own_verb(post: &[&str]) -> bool {
+    post.iter().take(5).any(|w| {
+        with_lower(w, |l| {
+            matches!(
+                l,
+                "are" | "is" | "were" | "was" | "will" | "would" | "has" | "had" | "can" | "could"
+            )
+        })
+    })
+}
 
 /// Whether the phrase `fronted` before a clause says what the clause's figure is a share of
 /// ("From each of his eight investments, Mr. Banks received $500": a preposition, then
@@ -7809,23 +7805,7 @@ mod tests {
             }
         };
         // A count after `and` with a verb of its own after it is counted bare.
-        if gapped
-            && post.iter().take(5).any(|w| {
-                matches!(
-                    w.to_lowercase().as_str(),
-                    "are"
-                        | "is"
-                        | "were"
-                        | "was"
-                        | "will"
-                        | "would"
-                        | "has"
-                        | "had"
-                        | "can"
-                        | "could"
-                )
-            })
-        {
+        if gapped && has_own_verb(post) {
             pre = &pre[..0];
         }
         let trailer = if opening.is_empty() {
