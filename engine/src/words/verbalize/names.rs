@@ -1065,21 +1065,33 @@ fn counts_as_named(q: &str, m: &mentions::Mention, phrase: &str) -> bool {
 /// semicolons and the words that join clauses ("Her friend Brock buys 7 cookies" of "…, and
 /// her friend Katy buys twice as many as Brock.").
 fn clause_around(q: &str, s: usize, e: usize, start: usize, end: usize) -> &str {
-    const JOINS: [&str; 6] = [",", ";", " and ", " while ", " but ", " whereas "];
-    let before = &q[s..start];
-    let from = JOINS
-        .iter()
-        .filter_map(|j| before.rfind(j).map(|i| s + i + j.len()))
-        .max()
-        .unwrap_or(s);
-    let after = &q[end..e];
-    let to = JOINS
-        .iter()
-        .filter_map(|j| after.find(j).map(|i| end + i))
-        .min()
-        .unwrap_or(e);
+    // (Every join is ASCII: its bytes are matched in place, one pass each way, no searcher.
+    // A join's end before the number, or its start after it, is a char boundary.)
+    let joined_at = |b: &[u8]| {
+        b.first().is_some_and(|&c| c == b',' || c == b';')
+            || CLAUSE_JOIN_WORDS.iter().any(|j| b.starts_with(j))
+    };
+    let before = &q.as_bytes()[s..start];
+    // The last join's end before the number: the latest byte a join ends at.
+    let from = (1..=before.len())
+        .rev()
+        .find(|&k| {
+            before[k - 1] == b',' || before[k - 1] == b';' || {
+                before[k - 1] == b' ' && CLAUSE_JOIN_WORDS.iter().any(|j| before[..k].ends_with(j))
+            }
+        })
+        .map_or(s, |k| s + k);
+    let after = &q.as_bytes()[end..e];
+    // The first join's start after it.
+    let to = (0..after.len())
+        .find(|&i| joined_at(&after[i..]))
+        .map_or(e, |i| end + i);
     &q[from..to]
 }
+
+/// The words that join two clauses, each between spaces ([`clause_around`]; a comma and a
+/// semicolon join them too).
+const CLAUSE_JOIN_WORDS: [&[u8]; 4] = [b" and ", b" while ", b" but ", b" whereas "];
 
 /// Whether the name `n` of step `id` of `original` reads as the rate it multiplies: a
 /// product named in the words the question gives its rate, either beside its count ("the
@@ -1411,6 +1423,49 @@ fn drops_a_period(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bo
 /// the words of "The cans weigh 2 ounces empty."; "the number of pencils he buys" is not in
 /// those of "Each box has 12 pencils."
 fn in_words_of_sentence(phrase: &str, sentence: &str) -> bool {
+    use std::hash::{Hash, Hasher};
+    // (A variant names its changed steps again with the original's phrases and sentences:
+    // the answer is read from the memo. A fast hash: a hit compares both texts in full.)
+    let mut h = rustc_hash::FxHasher::default();
+    (phrase, sentence).hash(&mut h);
+    let key = h.finish();
+    let hit = IN_WORDS.with(|m| {
+        m.borrow().get(&key).and_then(|calls| {
+            calls
+                .iter()
+                .find(|(p, t, _)| **p == *phrase && **t == *sentence)
+                .map(|&(_, _, said)| said)
+        })
+    });
+    if let Some(said) = hit {
+        return said;
+    }
+    let said = in_words_of_sentence_uncached(phrase, sentence);
+    IN_WORDS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= STEP_RESULTS_MAX {
+            m.clear();
+        }
+        m.entry(key)
+            .or_default()
+            .push((phrase.into(), sentence.into(), said));
+    });
+    said
+}
+
+/// Past calls of [`in_words_of_sentence`] by the hash of their texts: each call's phrase,
+/// sentence and answer.
+type WordsOfSentence = rustc_hash::FxHashMap<u64, Vec<(Box<str>, Box<str>, bool)>>;
+
+std::thread_local! {
+    /// [`in_words_of_sentence`]'s memo (at most [`STEP_RESULTS_MAX`] hashes before it starts
+    /// afresh).
+    static IN_WORDS: std::cell::RefCell<WordsOfSentence> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+
+/// [`in_words_of_sentence`] without the memo.
+fn in_words_of_sentence_uncached(phrase: &str, sentence: &str) -> bool {
     // Words of grammar, of any amount, and pronouns.
     const SAYS_NOTHING: [&str; 13] = [
         "number", "amount", "money", "he", "she", "they", "his", "her", "their", "them", "we",
@@ -2151,10 +2206,12 @@ std::thread_local! {
     > = std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
 
-/// Empties this thread's memos of names: [`NAMES`], [`STEP_RESULTS`] and [`NAMED`].
+/// Empties this thread's memos of names: [`NAMES`], [`STEP_RESULTS`], [`IN_WORDS`] and
+/// [`NAMED`].
 pub(super) fn clear_memos() {
     NAMES.with(|m| m.borrow_mut().clear());
     STEP_RESULTS.with(|m| m.borrow_mut().clear());
+    IN_WORDS.with(|m| m.borrow_mut().clear());
     // (The room made for the calls is kept: a memo filled again does not grow afresh.)
     NAMED.with(|m| {
         let mut m = m.borrow_mut();
@@ -5495,6 +5552,49 @@ mod tests {
             names.get(g.answer()).map(|n| n.phrase.as_str()),
             Some("the amount of money she spent")
         );
+    }
+
+    /// [`clause_around`] as first written: each join searched for in turn.
+    fn clause_around_by_search(q: &str, s: usize, e: usize, start: usize, end: usize) -> &str {
+        const JOINS: [&str; 6] = [",", ";", " and ", " while ", " but ", " whereas "];
+        let before = &q[s..start];
+        let from = JOINS
+            .iter()
+            .filter_map(|j| before.rfind(j).map(|i| s + i + j.len()))
+            .max()
+            .unwrap_or(s);
+        let after = &q[end..e];
+        let to = JOINS
+            .iter()
+            .filter_map(|j| after.find(j).map(|i| end + i))
+            .min()
+            .unwrap_or(e);
+        &q[from..to]
+    }
+
+    proptest::proptest! {
+        /// The clause read in one pass is the clause each join's search gives.
+        #[test]
+        fn clause_around_agrees_with_its_search(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "and", "while", "but", "whereas", "band", "butter", ",", ";", "7", "é", "Tom",
+                    "has", "", "  ",
+                ]),
+                0..14,
+            ),
+            at in 0usize..14,
+        ) {
+            let q = words.join(" ");
+            // The number: the first "7" at or after word `at`, else none to read.
+            let Some(start) = q.match_indices('7').map(|(i, _)| i).find(|&i| i >= at) else {
+                return Ok(());
+            };
+            proptest::prop_assert_eq!(
+                clause_around(&q, 0, q.len(), start, start + 1),
+                clause_around_by_search(&q, 0, q.len(), start, start + 1)
+            );
+        }
     }
 
     #[test]
