@@ -57,7 +57,8 @@ pub struct Worked {
 impl Worked {
     /// The solution as GSM8K writes it: the lines, then `#### answer`.
     pub fn text(&self) -> String {
-        let mut s = String::new();
+        let mut s =
+            String::with_capacity(self.lines.iter().map(|l| l.len() + 1).sum::<usize>() + 24);
         for l in &self.lines {
             s.push_str(l);
             s.push('\n');
@@ -267,6 +268,19 @@ fn find_pair(s: &str, b: u8) -> Option<usize> {
     None
 }
 
+/// Whether `line` writes `name =` or `name=` somewhere (an assignment to `name`), as a search
+/// for either text finds it, without a text made for it.
+fn assigns(line: &str, name: &str) -> bool {
+    // (Each `=` is looked at: whether the name, and at most one space, come right before it.)
+    let (b, n) = (line.as_bytes(), name.as_bytes());
+    b.iter().enumerate().any(|(j, &c)| {
+        c == b'=' && {
+            let before = &b[..j];
+            before.ends_with(n) || before.strip_suffix(b" ").is_some_and(|x| x.ends_with(n))
+        }
+    })
+}
+
 /// The `####` value: a decimal, or `p/q` when the value does not terminate.
 fn answer_string(n: Number) -> String {
     gsm8k_number(n)
@@ -381,7 +395,8 @@ fn calc(e: &Expr, args: &[Number], style: Style) -> Option<Calc> {
         return None;
     }
     let value = e.eval(args).ok()?;
-    let mut text = String::new();
+    // (Room for a usual calculation up front: it is not grown piece by piece.)
+    let mut text = String::with_capacity(32);
     render(&mut text, e, args, style)?;
     // The compact form is the written one without the spaces around operators and with `*`
     // for `x`: no operand holds a space or an `x` (they are numbers, signs, `.`, `/` and
@@ -1079,7 +1094,7 @@ impl Cx<'_> {
         // Only a program's own names: a GSM8K step's name is made from its sentence's words.
         let from_program = match node.text.as_deref() {
             None => !matches!(node.kind, NodeKind::Proxy { .. }),
-            Some(t) => t.contains(&format!("{name} =")) || t.contains(&format!("{name}=")),
+            Some(t) => assigns(t, name),
         };
         if !from_program {
             return None;
@@ -1301,6 +1316,20 @@ mod tests {
 
     const NATALIA_Q: &str = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?";
     const NATALIA_A: &str = "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72";
+
+    proptest::proptest! {
+        /// An assignment is found where a search for `name =` or `name=` finds one.
+        #[test]
+        fn assigns_agrees_with_a_search(
+            line in "[a =_é]{0,12}",
+            name in "[a_]{0,3}",
+        ) {
+            proptest::prop_assert_eq!(
+                assigns(&line, &name),
+                line.contains(&format!("{name} =")) || line.contains(&format!("{name}="))
+            );
+        }
+    }
 
     #[test]
     fn original_comes_back_in_its_own_shape() {
