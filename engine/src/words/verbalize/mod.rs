@@ -330,6 +330,61 @@ fn picks_by_size_in_words(q: &str) -> bool {
     false
 }
 
+/// Whether the words after the number that ends at byte `end` of `q` say, in its own clause,
+/// that it is the part `1 / k` of something, for `k` from 2 to 5: "40 miles away, which was
+/// half the distance …", "2 mistakes which are half as many mistakes as Leo", "63 colored
+/// pencils and only half of what Cheryl has". The number's own words come first; from the
+/// first comma or joining word on, only words that link it to the fraction ("which was",
+/// "and only") may stand before it, so that "$10, a pound of cream cheese that cost half the
+/// price" (another amount's part) is not read so.
+fn states_a_part(q: &str, end: usize, k: Number) -> bool {
+    const PARTS: [&[&str]; 4] = [&["half"], &["third"], &["quarter", "fourth"], &["fifth"]];
+    const JOINS: [&str; 4] = ["which", "that", "who", "and"];
+    const LINKS: [&str; 11] = [
+        "which", "that", "who", "and", "is", "was", "are", "were", "only", "just", "exactly",
+    ];
+    let Some(part) = (2..=5).position(|d| k == Number::int(d)).map(|i| PARTS[i]) else {
+        return false;
+    };
+    let rest = q.get(end..).unwrap_or("");
+    // (To the end of the sentence.)
+    let rest = &rest[..rest.find(['.', '?', '!', ';']).unwrap_or(rest.len())];
+    let is = |w: &str, list: &[&str]| list.iter().any(|x| w.eq_ignore_ascii_case(x));
+    // The words, each with whether a comma follows it (a comma before the first links).
+    let mut ws: Vec<(&str, bool)> = Vec::new();
+    let mut linked = rest.trim_start().starts_with(',');
+    for piece in rest.split_inclusive(',').flat_map(|c| c.split_whitespace()) {
+        let w = piece.trim_matches(|c: char| !c.is_alphanumeric());
+        if !w.is_empty() {
+            ws.push((w, piece.ends_with(',')));
+        }
+        if ws.len() == 12 {
+            break;
+        }
+    }
+    // Whether a joining word ("which", "and") links the number to the fraction.
+    let mut joined = false;
+    for (i, &(w, comma)) in ws.iter().enumerate() {
+        if is(w, part) {
+            let next = |j: usize| ws.get(i + j).map_or("", |x| x.0);
+            return is(next(1), &["the", "of", "what", "that"])
+                || is(next(1), &["as"])
+                    && is(next(2), &["many", "much", "far", "long", "big", "old"])
+                    // "12 yellow ones, half as many blue ones" is the blue ones' count.
+                    && (joined || is(next(3), &["as"]));
+        }
+        if linked && !is(w, &LINKS) {
+            return false;
+        }
+        if is(w, &JOINS) {
+            linked = true;
+            joined = true;
+        }
+        linked |= comma;
+    }
+    false
+}
+
 /// Whether expression `e` divides anything by an operand that `by` picks (`100 / 25` in
 /// `100 / 25 * 40`), at any depth.
 fn divides_by(e: &Expr, by: &dyn Fn(&Expr) -> bool) -> bool {
@@ -591,8 +646,25 @@ impl Sayable {
                         .and_then(|o| ctx.mention_of(o))
                         .is_some_and(|m| ctx.kind_at(m) == MentionKind::Percent)
                 };
+                // "The third point was 40 miles away, which was half the distance to his first
+                // destination": the distance worked out as `40 * 2`, a whole from the part the
+                // text states (a multiplication by the inverse of the fraction it writes).
+                let inverse = |x: &crate::Expr, k: &crate::Expr| {
+                    let k = match k {
+                        crate::Expr::Lit(v) => Some(*v),
+                        // (Whatever the 2 was read from: "twice" elsewhere, as here.)
+                        _ => operand(k).map(|o| original.value(o)),
+                    };
+                    k.is_some_and(|k| {
+                        operand(x)
+                            .filter(|&o| matches!(original.node(o).kind, NodeKind::Input { .. }))
+                            .and_then(|o| ctx.mention_of(o))
+                            .is_some_and(|m| states_a_part(q, m.end, k))
+                    })
+                };
                 let stated = matches!(op, crate::BinOp::Div | crate::BinOp::Sub) && related(b)
-                    || [&**a, &**b].into_iter().any(|e| divides_by(e, &percent));
+                    || [&**a, &**b].into_iter().any(|e| divides_by(e, &percent))
+                    || matches!(op, crate::BinOp::Mul) && (inverse(a, b) || inverse(b, a));
                 let follows = operand(a).is_some_and(|o| backwards[o.index()])
                     && operand(b).is_none_or(|o| {
                         !original.node(o).kind.is_operation() && !backwards[o.index()]
@@ -5210,6 +5282,61 @@ mod tests {
             None
         );
         assert_eq!(share_cap("How many flowers are not roses?", n(75)), None);
+    }
+
+    #[test]
+    fn a_whole_worked_out_from_the_part_its_number_is_said_to_be_is_not_changed() {
+        // "Madeline got 2 mistakes which are half as many mistakes as Leo": Leo's 4 is
+        // worked out as 2 × 2, so a change to it would contradict the sentence.
+        let g = crate::gsm8k::extract(
+            "In a Geometry exam, Madeline got 2 mistakes which are half as many mistakes as Leo. Brent scored 25 and has 1 more mistake than Leo. What is Madeline's score?",
+            "Leo got 2 x 2 = <<2*2=4>>4 mistakes.\nBrent got 4 + 1 = <<4+1=5>>5 mistakes.\nBrent's perfect score is 25 + 5 = <<25+5=30>>30.\nMadeline's score is 30 - 2 = <<30-2=28>>28.\n#### 28",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let leo = g.ids().find(|&i| g.value(i) == n(4)).unwrap();
+        assert!(!sayable.can_graft(&g, leo));
+        // "$10, a pound of cream cheese that cost half the price of the cheddar cheese": the
+        // half is the cream cheese's; the cold cuts' $20, twice the cheddar's price, is worked
+        // out forwards and may change.
+        let g = crate::gsm8k::extract(
+            "Jasper will serve charcuterie at his dinner party. He buys 2 pounds of cheddar cheese for $10, a pound of cream cheese that cost half the price of the cheddar cheese, and a pack of cold cuts that cost twice the price of the cheddar cheese. How much does he spend on the ingredients?",
+            "A pound of cream cheese cost $10 / 2 = $<<10/2=5>>5.\nA pack of cold cuts cost $10 x 2 = $<<10*2=20>>20.\nJasper spent $10 + $5 + $20 = $<<10+5+20=35>>35 on the ingredients.\n#### 35",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let cuts = g.ids().find(|&i| g.value(i) == n(20)).unwrap();
+        assert!(sayable.can_graft(&g, cuts));
+        // "There are 12 yellow ones, half as many blue ones, and twice as many green ones":
+        // the half is the blue ones'.
+        assert!(!states_a_part(
+            "12 yellow ones, half as many blue ones",
+            2,
+            n(2)
+        ));
+        assert!(states_a_part(
+            "2 mistakes which are half as many mistakes as Leo",
+            1,
+            n(2)
+        ));
+        assert!(states_a_part("$800, which is half the amount", 4, n(2)));
+        assert!(states_a_part(
+            "80 novels on her shelf, half as many as the books",
+            2,
+            n(2)
+        ));
+        assert!(!states_a_part(
+            "80 novels on her shelf, half as many as the books",
+            2,
+            n(3)
+        ));
+        assert!(!states_a_part(
+            "40 apples and Ann has half the pears",
+            2,
+            n(2)
+        ));
     }
 
     #[test]

@@ -3159,11 +3159,18 @@ fn name_in_text_uncached(
             _ => None,
         });
         if let (Some(d), Some(u)) = (dimension, &unit) {
+            // `Their combined age is 32 years old`: the phrase already names the dimension
+            // ("their combined age", not "the age of their combined age").
+            let (the, of) = if np.iter().any(|w| w.eq_ignore_ascii_case(d)) {
+                ("", "")
+            } else {
+                ("the ", " of ")
+            };
             return finish(
                 cat(&[
-                    "the ",
-                    d,
-                    " of ",
+                    the,
+                    if the.is_empty() { "" } else { d },
+                    of,
                     &lower_pre(np),
                     &join_rest::<&str>(&[], &kept_trailer()),
                 ]),
@@ -6510,6 +6517,18 @@ mod tests {
     }
 
     #[test]
+    fn a_dimension_the_phrase_already_names_is_not_named_twice() {
+        assert_eq!(
+            name("Their combined age is 19 + 13 = 32 years old.", 32).as_deref(),
+            Some("their combined age")
+        );
+        assert_eq!(
+            name("Noah\u{2019}s age is 2 * 6 = 12 years old.", 12).as_deref(),
+            Some("Noah\u{2019}s age")
+        );
+    }
+
+    #[test]
     fn pronouns_read_from_bytes_are_the_words_pronouns() {
         let slow = |t: &str| {
             let ws: Vec<&str> = word_slices(t).collect();
@@ -8008,11 +8027,12 @@ mod tests {
                 _ => None,
             });
             if let (Some(d), Some(u)) = (dimension, &unit) {
+                let named = np.iter().any(|w| w.eq_ignore_ascii_case(d));
                 return finish(
                     cat(&[
-                        "the ",
-                        d,
-                        " of ",
+                        if named { "" } else { "the " },
+                        if named { "" } else { d },
+                        if named { "" } else { " of " },
                         &lower_pre(np),
                         &join_rest::<&str>(&[], &trailer),
                     ]),
