@@ -349,6 +349,10 @@ fn states_a_part(q: &str, end: usize, k: Number) -> bool {
     let rest = q.get(end..).unwrap_or("");
     // (To the end of the sentence.)
     let rest = &rest[..rest.find(['.', '?', '!', ';']).unwrap_or(rest.len())];
+    // (Most sentences write no such fraction: their words are not read.)
+    if !part.iter().any(|w| contains_ignoring_ascii_case(rest, w)) {
+        return false;
+    }
     let is = |w: &str, list: &[&str]| list.iter().any(|x| w.eq_ignore_ascii_case(x));
     // The words, each with whether a comma follows it (a comma before the first links).
     let mut ws: Vec<(&str, bool)> = Vec::new();
@@ -2658,8 +2662,43 @@ fn story(
         // Told with the quantity's own clause: "Later, Janet sells 3 more duck eggs a day,
         // and then twice as many."
         let money = name.measure == Measure::Money;
-        let amounts: Vec<String> = fs.iter().map(|f| relative_amount(f, money)).collect();
         let doer = lower_pronoun(&c.doer);
+        // "The beds are both 8 feet long": a measure told by its adjective ("twice as long",
+        // "2 feet shorter"), not "twice as many feet long".
+        let (adj, tail) = c.rest.split_once(' ').unwrap_or((&c.rest, ""));
+        if let Some(&(_, longer, shorter)) = MEASURE_ADJECTIVES.iter().find(|m| m.0 == adj) {
+            if !money && !c.noun.is_empty() {
+                let amounts: Vec<String> = fs
+                    .iter()
+                    .map(|f| {
+                        let (op, k) = normalize(f.op, f.k);
+                        let unit = if k == Number::ONE {
+                            singular_head(&c.noun)
+                        } else {
+                            c.noun.clone()
+                        };
+                        match op {
+                            ProxyOp::Add => format!("{} {unit} {longer}", plain(k)),
+                            ProxyOp::Sub => format!("{} {unit} {shorter}", plain(k)),
+                            _ => {
+                                let many = relative_amount(f, false);
+                                let scaled = many.strip_suffix("many").unwrap_or(&many);
+                                format!("{scaled}{adj}")
+                            }
+                        }
+                    })
+                    .collect();
+                let mut out = format!("{lead} {doer} {}", amounts[0]);
+                if !tail.is_empty() {
+                    out.push(' ');
+                    out.push_str(tail);
+                }
+                push_then(&mut out, &amounts);
+                out.push('.');
+                return out;
+            }
+        }
+        let amounts: Vec<String> = fs.iter().map(|f| relative_amount(f, money)).collect();
         let mut out = format!("{lead} {doer} {}", amounts[0]);
         // `1 more goat`, not `1 more goats`.
         let one = fs.first().is_some_and(|f| {
@@ -2685,17 +2724,7 @@ fn story(
         {
             out.push_str(" than otherwise");
         }
-        match amounts.len() {
-            1 => {}
-            2 => out.push_str(&format!(", and then {}", amounts[1])),
-            _ => {
-                let (last, init) = amounts[1..].split_last().unwrap_or((&amounts[1], &[]));
-                for a in init {
-                    out.push_str(&format!(", then {a}"));
-                }
-                out.push_str(&format!(", and then {last}"));
-            }
-        }
+        push_then(&mut out, &amounts);
         out.push('.');
         return out;
     }
@@ -2708,6 +2737,34 @@ fn story(
         }
     };
     format!("{lead} {} {body}.", name.phrase)
+}
+
+/// The adjectives a measure is told with after its unit ("8 feet long"), each with the
+/// words for more and for less of it.
+const MEASURE_ADJECTIVES: [(&str, &str, &str); 7] = [
+    ("long", "longer", "shorter"),
+    ("tall", "taller", "shorter"),
+    ("wide", "wider", "narrower"),
+    ("deep", "deeper", "shallower"),
+    ("high", "higher", "lower"),
+    ("old", "older", "younger"),
+    ("far", "farther", "closer"),
+];
+
+/// Writes the changes after the first onto `out`: ", and then twice as many", or ", then 3
+/// more, and then half as many".
+fn push_then(out: &mut String, amounts: &[String]) {
+    match amounts.len() {
+        0 | 1 => {}
+        2 => out.push_str(&format!(", and then {}", amounts[1])),
+        _ => {
+            let (last, init) = amounts[1..].split_last().unwrap_or((&amounts[1], &[]));
+            for a in init {
+                out.push_str(&format!(", then {a}"));
+            }
+            out.push_str(&format!(", and then {last}"));
+        }
+    }
 }
 
 /// A change relative to the amount before it: `3 more`, `$2 less`, `twice as many`, `a third
@@ -4839,6 +4896,24 @@ mod tests {
             node,
             f: ProxyFn { op, k: n(k) },
         }
+    }
+
+    #[test]
+    fn a_measure_changed_in_its_own_clause_is_told_with_its_adjective() {
+        let g = crate::gsm8k::extract(
+            "John wants to finish a show in 5 days.  There are 20 episodes and they are each 30 minutes long.  How many hours does he have to watch a day?",
+            "He wants to watch 20*30=<<20*30=600>>600 minutes\nSo he needs to watch 600/60=<<600/60=10>>10 hours\nThat means he needs to watch 10/5=<<10/5=2>>2 hours a day\n#### 2",
+        )
+        .unwrap()
+        .graph;
+        let minutes = g.ids().find(|&i| g.value(i) == n(30)).unwrap();
+        let text = |op, k| offline(&g, &[graft(minutes, op, k)]).unwrap().text;
+        let t = text(ProxyOp::Mul, 3);
+        assert!(t.contains("they are each three times as long."), "{t}");
+        let t = text(ProxyOp::Sub, 1);
+        assert!(t.contains("they are each 1 minute shorter."), "{t}");
+        let t = text(ProxyOp::Add, 4);
+        assert!(t.contains("they are each 4 minutes longer."), "{t}");
     }
 
     #[test]
