@@ -86,6 +86,50 @@ std::thread_local! {
 /// Empties this thread's [`WORKED`].
 pub(crate) fn clear_memo() {
     WORKED.with(|m| m.borrow_mut().clear());
+    LINES.with(|m| m.borrow_mut().clear());
+}
+
+std::thread_local! {
+    /// [`Cx::rewrite_line`]'s memo, by the hash of what the line is rewritten from: every
+    /// variant of a chain rewrites the lines its changes do not reach as the round before did
+    /// (at most [`LINES_MAX`] hashes before it starts afresh).
+    static LINES: std::cell::RefCell<rustc_hash::FxHashMap<u64, Vec<(LineKey, RewrittenLine)>>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+
+/// Most hashes [`LINES`] keeps before it starts afresh.
+const LINES_MAX: usize = 4096;
+
+/// A line rewritten: per owner that keeps a piece, its index among the owners and the piece.
+type RewrittenLine = Option<std::rc::Rc<[(usize, String)]>>;
+
+/// Everything [`Cx::rewrite_line`] reads of the graphs for one owner of a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OwnerKey {
+    /// The owner's name (what the original's node is found by).
+    name: String,
+    /// The owner's kind in the variant.
+    kind: NodeKind,
+    /// The variant's values of its operands.
+    args: Vec<Number>,
+    /// Its value in the variant.
+    value: Number,
+    /// Whether the answer needs it.
+    relevant: bool,
+    /// The original's node of that name: its kind, value and operands' values.
+    original: Option<(NodeKind, Number, Vec<Number>)>,
+    /// Per operand, its original quantity's value ([`Cx::original_of`]).
+    operand_originals: Vec<Option<Number>>,
+}
+
+/// What [`Cx::rewrite_line`] is a function of: the line and what the graphs hold of its
+/// owners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LineKey {
+    /// The line.
+    text: String,
+    /// Per owner, what is read of it.
+    owners: Vec<OwnerKey>,
 }
 
 /// A worked solution (or why there is none), shared between [`WORKED`] and its callers.
@@ -146,6 +190,7 @@ fn worked_steps_uncached(
         variant,
         names: std::cell::OnceCell::new(),
         compared: told.map_or_else(std::cell::OnceCell::new, std::cell::OnceCell::from),
+        same_name: std::cell::OnceCell::new(),
     };
     if steps.is_empty() {
         let v = variant.answer_value();
@@ -176,7 +221,7 @@ fn worked_steps_uncached(
             .copied()
             .filter(|&o| variant.node(o).text.as_deref() == Some(text) && is_line_step(variant, o))
             .collect();
-        let Some(rewritten) = cx.rewrite_line(text, &owners, &relevant) else {
+        let Some(rewritten) = cx.rewrite_line_memoized(text, &owners, &relevant) else {
             continue;
         };
         let key = texts.len() - 1;
@@ -833,9 +878,34 @@ struct Cx<'g> {
     /// The words around each change to the asked-for quantity when the text tells them as
     /// comparisons ("Lena has" · "cats"), and whether they are money.
     compared: std::cell::OnceCell<Option<crate::verbalize::ComparedSteps>>,
+    /// Per node of the variant, the original's node of the same name (as
+    /// [`Graph::find`] finds it), made when first asked for.
+    same_name: std::cell::OnceCell<Vec<Option<NodeId>>>,
 }
 
 impl Cx<'_> {
+    /// The original's node with the name of variant node `id` ([`Graph::find`]).
+    fn original_named(&self, id: NodeId) -> Option<NodeId> {
+        self.same_name
+            .get_or_init(|| {
+                let mut first: rustc_hash::FxHashMap<&str, NodeId> =
+                    rustc_hash::FxHashMap::default();
+                first.reserve(self.original.len());
+                for o in self.original.ids() {
+                    first
+                        .entry(self.original.node(o).name.as_str())
+                        .or_insert(o);
+                }
+                self.variant
+                    .ids()
+                    .map(|v| first.get(self.variant.node(v).name.as_str()).copied())
+                    .collect()
+            })
+            .get(id.index())
+            .copied()
+            .flatten()
+    }
+
     /// The operand values of `id` in the variant.
     fn args(&self, id: NodeId) -> Vec<Number> {
         self.variant
@@ -852,7 +922,7 @@ impl Cx<'_> {
         let mut u = id;
         for _ in 0..self.variant.len() {
             let n = self.variant.node(u);
-            if let Some(o) = self.original.find(&n.name) {
+            if let Some(o) = self.original_named(u) {
                 return Some(o);
             }
             match n.kind {
@@ -874,6 +944,141 @@ impl Cx<'_> {
             }
         }
         u
+    }
+
+    /// [`Cx::rewrite_line`] through [`LINES`].
+    fn rewrite_line_memoized(
+        &self,
+        text: &str,
+        owners: &[NodeId],
+        relevant: &[bool],
+    ) -> Option<Vec<(NodeId, String)>> {
+        use std::hash::{Hash, Hasher};
+        // (The key is hashed and compared from what is read of the graphs once per owner:
+        // an owned key is made only when the line is rewritten anew.)
+        struct View<'g> {
+            node: &'g crate::graph::Node,
+            args: Vec<Number>,
+            operand_originals: Vec<Option<Number>>,
+            original: Option<NodeId>,
+        }
+        let views: Vec<View<'_>> = owners
+            .iter()
+            .map(|&o| {
+                let node = self.variant.node(o);
+                View {
+                    node,
+                    args: self.args(o),
+                    operand_originals: node
+                        .operands
+                        .iter()
+                        .map(|&u| self.original_of(u).map(|ou| self.original.value(ou)))
+                        .collect(),
+                    original: self.original_named(o),
+                }
+            })
+            .collect();
+        let mut h = rustc_hash::FxHasher::default();
+        text.hash(&mut h);
+        for (v, &o) in views.iter().zip(owners) {
+            v.node.name.hash(&mut h);
+            v.node.kind.hash(&mut h);
+            v.args.hash(&mut h);
+            v.operand_originals.hash(&mut h);
+            self.variant.value(o).hash(&mut h);
+            relevant[o.index()].hash(&mut h);
+            if let Some(oo) = v.original {
+                let on = self.original.node(oo);
+                on.kind.hash(&mut h);
+                self.original.value(oo).hash(&mut h);
+                for &u in &on.operands {
+                    self.original.value(u).hash(&mut h);
+                }
+            }
+        }
+        let hash = h.finish();
+        // Whether `key` is this line's.
+        let same = |key: &LineKey| {
+            key.text == text
+                && key.owners.len() == owners.len()
+                && key
+                    .owners
+                    .iter()
+                    .zip(&views)
+                    .zip(owners)
+                    .all(|((k, v), &o)| {
+                        k.name == v.node.name
+                            && k.kind == v.node.kind
+                            && k.args == v.args
+                            && k.operand_originals == v.operand_originals
+                            && k.value == self.variant.value(o)
+                            && k.relevant == relevant[o.index()]
+                            && match (&k.original, v.original) {
+                                (None, None) => true,
+                                (Some((kind, value, args)), Some(oo)) => {
+                                    let on = self.original.node(oo);
+                                    *kind == on.kind
+                                        && *value == self.original.value(oo)
+                                        && args.len() == on.operands.len()
+                                        && args
+                                            .iter()
+                                            .zip(&on.operands)
+                                            .all(|(a, &u)| *a == self.original.value(u))
+                                }
+                                _ => false,
+                            }
+                    })
+        };
+        let hit = LINES.with(|m| {
+            m.borrow()
+                .get(&hash)
+                .and_then(|es| es.iter().find(|(k, _)| same(k)).map(|(_, r)| r.clone()))
+        });
+        let pieces = match hit {
+            Some(r) => r,
+            None => {
+                let r: RewrittenLine = self.rewrite_line(text, owners, relevant).map(|ps| {
+                    ps.into_iter()
+                        .map(|(o, p)| (owners.iter().position(|&x| x == o).unwrap_or(0), p))
+                        .collect()
+                });
+                let key = LineKey {
+                    text: text.to_string(),
+                    owners: views
+                        .into_iter()
+                        .zip(owners)
+                        .map(|(v, &o)| OwnerKey {
+                            name: v.node.name.clone(),
+                            kind: v.node.kind.clone(),
+                            args: v.args,
+                            value: self.variant.value(o),
+                            relevant: relevant[o.index()],
+                            original: v.original.map(|oo| {
+                                let on = self.original.node(oo);
+                                (
+                                    on.kind.clone(),
+                                    self.original.value(oo),
+                                    on.operands
+                                        .iter()
+                                        .map(|&u| self.original.value(u))
+                                        .collect(),
+                                )
+                            }),
+                            operand_originals: v.operand_originals,
+                        })
+                        .collect(),
+                };
+                LINES.with(|m| {
+                    let mut m = m.borrow_mut();
+                    if m.len() >= LINES_MAX {
+                        m.clear();
+                    }
+                    m.entry(hash).or_default().push((key, r.clone()));
+                });
+                r
+            }
+        };
+        pieces.map(|ps| ps.iter().map(|(i, p)| (owners[*i], p.clone())).collect())
     }
 
     /// Rewrites the original line `text` whose calculations are those of `owners` (in
@@ -898,7 +1103,7 @@ impl Cx<'_> {
             }
         };
         for &o in owners {
-            if let Some(oo) = self.original.find(&self.variant.node(o).name) {
+            if let Some(oo) = self.original_named(o) {
                 push(self.original.value(oo), self.variant.value(o));
             }
             for &u in &self.variant.node(o).operands {
@@ -993,7 +1198,7 @@ impl Cx<'_> {
     /// original's, when the step computes as it did in the original and `lhs` writes exactly
     /// the original operands in the expression's reading order.
     fn keep_wording(&self, id: NodeId, expr: &Expr, args: &[Number], lhs: &str) -> Option<String> {
-        let o = self.original.find(&self.variant.node(id).name)?;
+        let o = self.original_named(id)?;
         let on = self.original.node(o);
         if on.kind != self.variant.node(id).kind {
             return None;
