@@ -1567,6 +1567,58 @@ mod tests {
     }
 
     #[test]
+    fn a_line_from_the_memo_is_the_line_rewritten_afresh() {
+        // Every variant of a curriculum over GSM8K train's first rows, worked out with the
+        // lines' memo warm (rows and rounds in turn) and with it emptied before each.
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/gsm8k/train.jsonl"
+        ));
+        let rows: Vec<(String, String)> = match &text {
+            Ok(t) => t
+                .lines()
+                .take(60)
+                .filter_map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).ok()?;
+                    Some((v["question"].as_str()?.into(), v["answer"].as_str()?.into()))
+                })
+                .collect(),
+            // (Without the data file, two problems of the tests' own.)
+            Err(_) => vec![
+                (NATALIA_Q.into(), NATALIA_A.into()),
+                (
+                    "John wants to finish a show in 5 days.  There are 20 episodes and they are each 30 minutes long.  How many hours does he have to watch a day?".into(),
+                    "He wants to watch 20*30=<<20*30=600>>600 minutes\nSo he needs to watch 600/60=<<600/60=10>>10 hours\nThat means he needs to watch 10/5=<<10/5=2>>2 hours a day\n#### 2".into(),
+                ),
+            ],
+        };
+        let cfg = crate::curriculum::CurriculumConfig {
+            rounds: 8,
+            ..Default::default()
+        };
+        let mut hits = 0;
+        for (i, (q, a)) in rows.iter().enumerate() {
+            let Ok(g) = extract(q, a).map(|e| e.graph) else {
+                continue;
+            };
+            let Ok(chains) = crate::curriculum::generate(&g, &format!("row-{i}"), &cfg) else {
+                continue;
+            };
+            for v in chains.iter().flat_map(|c| &c.variants) {
+                let before = LINES.with(|m| m.borrow().values().map(Vec::len).sum::<usize>());
+                let warm = worked_steps_uncached(&g, &v.graph, None);
+                let after = LINES.with(|m| m.borrow().values().map(Vec::len).sum::<usize>());
+                hits += usize::from(after == before && before > 0);
+                // Afresh: with the memo set aside (and put back after).
+                let kept = LINES.with(|m| std::mem::take(&mut *m.borrow_mut()));
+                assert_eq!(warm, worked_steps_uncached(&g, &v.graph, None), "{q}");
+                LINES.with(|m| *m.borrow_mut() = kept);
+            }
+        }
+        assert!(hits > 0, "the memo was never read");
+    }
+
+    #[test]
     fn set_input_rewrites_numbers() {
         let g = extract(NATALIA_Q, NATALIA_A).unwrap().graph;
         let friends = g.find("friends").unwrap();
