@@ -170,13 +170,19 @@ pub struct Words {
 
 /// The engine's own text and worked solution of variant `v` of `original` (no model).
 pub fn offline_words(original: &Graph, v: &Variant) -> Result<Words, Skip> {
-    let text = crate::verbalize::offline_parts(original, &v.operations).map_err(|e| Skip {
-        category: "verbalize_failed".into(),
-        message: format!("verbalize_failed: {e}"),
-    })?;
-    // What the text found about comparisons holds for the variant's graph when the
-    // operations replay to it (they do for a variant the curriculum made).
-    let told = text.told.filter(|_| text.graph.identical(&v.graph));
+    let text =
+        crate::verbalize::offline_parts(original, &v.operations, Some(&v.graph)).map_err(|e| {
+            Skip {
+                category: "verbalize_failed".into(),
+                message: format!("verbalize_failed: {e}"),
+            }
+        })?;
+    // What the text found about comparisons holds for the variant's graph when the text was
+    // made from it, or the operations replay to it (they do for a variant the curriculum
+    // made).
+    let told = text
+        .told
+        .filter(|_| text.graph.as_ref().is_none_or(|g| g.identical(&v.graph)));
     Ok(Words {
         text: text.words.text,
         solution: crate::solution::worked_steps_shared(original, &v.graph, told)
@@ -382,6 +388,13 @@ mod tests {
         let v = &chains[0].variants[1];
         assert!(reproduces(&g, v));
         let words = offline_words(&g, v).unwrap();
+        // Told from the variant's own graph, the text is the one its operations replay to.
+        for v in &chains[0].variants {
+            assert_eq!(
+                offline_words(&g, v).unwrap().text,
+                crate::verbalize::offline(&g, &v.operations).unwrap().text
+            );
+        }
         let r = VariantRecord::new(origin, 0, v, Some(words.clone()), true, Detail::LEAN);
         assert_eq!(r.id, "t:1/c0/r2");
         assert_eq!(r.text_source, Some("offline"));

@@ -76,15 +76,16 @@ pub fn offline(
     original: &Graph,
     operations: &[Intervention],
 ) -> Result<Verbalization, VerbalizeError> {
-    offline_parts(original, operations).map(|o| o.words)
+    offline_parts(original, operations, None).map(|o| o.words)
 }
 
 /// What [`offline_parts`] works out on the way to the text.
 pub(crate) struct Offline {
     /// The text.
     pub words: Verbalization,
-    /// The variant, as the operations made it from the original.
-    pub graph: Graph,
+    /// The variant, as the operations made it from the original; `None` where the variant
+    /// given was taken as it is (see [`offline_parts`]).
+    pub graph: Option<Graph>,
     /// What [`compared_steps`] gives for `graph`, when the plan worked it out.
     pub told: Option<Option<ComparedSteps>>,
 }
@@ -96,10 +97,14 @@ pub(crate) fn clear_memos() {
 }
 
 /// [`offline`], with the variant it replayed and what it found about comparisons, which a
-/// worked solution of the same variant reuses.
+/// worked solution of the same variant reuses. `variant`, when given, is the graph the
+/// operations make from the original (a variant the curriculum made): where every operation
+/// is a graft, which plans nothing before the text is planned, it is taken as it is instead
+/// of replaying them.
 pub(crate) fn offline_parts(
     original: &Graph,
     operations: &[Intervention],
+    variant: Option<&Graph>,
 ) -> Result<Offline, VerbalizeError> {
     let q = original.question().ok_or(VerbalizeError::NoQuestion)?;
     if q.trim().is_empty() {
@@ -107,6 +112,19 @@ pub(crate) fn offline_parts(
     }
     let ctx = Context::new(original, q);
     let mut plan = Plan::default();
+    let grafts_only = operations
+        .iter()
+        .all(|op| matches!(op, Intervention::Graft { .. }));
+    if let Some(v) = variant.filter(|_| grafts_only) {
+        ctx.plan_grafts(v, &mut plan);
+        let told = plan.told.take();
+        let (text, notes) = ctx.render(v, plan);
+        return Ok(Offline {
+            words: Verbalization { text, notes },
+            graph: None,
+            told,
+        });
+    }
     let mut g = original.clone();
     for op in operations {
         // What reads the graph before the change is planned before it is made.
@@ -155,7 +173,7 @@ pub(crate) fn offline_parts(
     let (text, notes) = ctx.render(&g, plan);
     Ok(Offline {
         words: Verbalization { text, notes },
-        graph: g,
+        graph: Some(g),
         told,
     })
 }
