@@ -1729,12 +1729,34 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
                 | "anything"
                 | "everything"
         )
-    }) || tail.last().is_some_and(|w| {
-        matches!(
-            lower(w).as_ref(),
-            "for" | "with" | "to" | "on" | "in" | "at" | "from" | "about" | "into" | "of" | "by"
-        )
-    }) {
+    }) || tail
+        .iter()
+        // `start with today`: a preposition left without its object before an adverb of
+        // time is stranded too ("Yuki started 243 more sentences with today" reads wrong).
+        .rev()
+        .find(|w| {
+            !matches!(
+                lower(w).as_ref(),
+                "today" | "yesterday" | "tonight" | "now" | "then" | "altogether" | "overall"
+            )
+        })
+        .is_some_and(|w| {
+            matches!(
+                lower(w).as_ref(),
+                "for"
+                    | "with"
+                    | "to"
+                    | "on"
+                    | "in"
+                    | "at"
+                    | "from"
+                    | "about"
+                    | "into"
+                    | "of"
+                    | "by"
+            )
+        })
+    {
         return None;
     }
     // Money counted in cents ("How much can you save in cents per egg?"): "$1 less" would

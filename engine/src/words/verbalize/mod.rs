@@ -348,6 +348,21 @@ fn picks_by_size_in_words(q: &str) -> bool {
     false
 }
 
+/// Whether `q` writes an amount of money in millions, billions or trillions ("$120 million",
+/// "2.5 billion dollars"): a change to such money told in plain dollars would be a change of
+/// a few dollars to millions.
+fn writes_scaled_money(q: &str) -> bool {
+    let mut prev = "";
+    let money = q.contains('$') || contains_ignoring_ascii_case(q, "dollar");
+    money
+        && q.split_whitespace().any(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            let scaled = names::is_scale_word(w) && prev.bytes().any(|b| b.is_ascii_digit());
+            prev = w;
+            scaled
+        })
+}
+
 /// Whether the words after the number that ends at byte `end` of `q` say, in its own clause,
 /// that it is the part `1 / k` of something, for `k` from 2 to 5: "40 miles away, which was
 /// half the distance …", "2 mistakes which are half as many mistakes as Leo", "63 colored
@@ -547,6 +562,7 @@ impl Sayable {
         // the solution reads the ones it picked, and a change may make another the busiest or
         // the slowest, which the graph does not follow. Only the answer is changed.
         let picks = picks_by_size(ctx.question_sentence());
+        let scaled_money = writes_scaled_money(q);
         // An input the question never writes ("18.48" for the class without the absent
         // student, worked out in the solution's head from 24 × 0.77): it does not follow a
         // change to the numbers it came from, so no change is told at all.
@@ -906,6 +922,9 @@ impl Sayable {
                     && !known[id.index()]
                     && !year(id)
                     && ctx.names.get(id).is_some_and(|n| {
+                        // Money the question writes in millions ("$120 million") would be
+                        // changed in plain dollars ("$188 less").
+                        !(scaled_money && n.measure == names::Measure::Money) &&
                         // A step whose sentence opens with what it is for ("For 15
                         // truckloads, they will need 30 bags of gravel"), which its name drops.
                         original
@@ -976,14 +995,10 @@ impl Sayable {
             op: ProxyOp::Add,
             k: Number::int(2),
         }];
-        let comparable = compare::compares(
-            &ctx.cast,
-            &q[qs..qe],
-            ctx.answer_is_money(original.answer()),
-            &probe,
-            0,
-            false,
-        ) && !ctx.rate_varies();
+        let answer_money = ctx.answer_is_money(original.answer());
+        let comparable = !(scaled_money && answer_money)
+            && compare::compares(&ctx.cast, &q[qs..qe], answer_money, &probe, 0, false)
+            && !ctx.rate_varies();
         let sayable = Sayable {
             ok,
             answer: original.answer(),
@@ -1654,7 +1669,9 @@ impl<'a> Context<'a> {
         let lower = question.to_lowercase();
         // (Money in euros or pounds is not written in dollars: "5€ … add $2 to it", seed
         // 182. It is asked of as a number.)
-        let other_currency = !self.q.contains('$') && self.q.contains(['€', '£']);
+        // (Nor is money written in millions: "$120 million … subtract $159 from it".)
+        let other_currency =
+            !self.q.contains('$') && self.q.contains(['€', '£']) || writes_scaled_money(self.q);
         let money = !other_currency
             && ((lower.contains("how much")
                 && (solution.contains('$')
@@ -4914,6 +4931,29 @@ mod tests {
             node,
             f: ProxyFn { op, k: n(k) },
         }
+    }
+
+    #[test]
+    fn money_written_in_millions_is_never_changed_in_plain_dollars() {
+        assert!(writes_scaled_money(
+            "It makes $120 million in the box office."
+        ));
+        assert!(writes_scaled_money("It costs 2.5 billion dollars."));
+        assert!(!writes_scaled_money("A million stars and $5."));
+        assert!(!writes_scaled_money("He has 120 million stars."));
+        let g = crate::gsm8k::extract(
+            "A football club has a balance of $100 million. The club then sells 2 of its players at $10 million each, and buys 4 more at $15 million each. How much money is left in the club register in millions of dollars?",
+            "The club sells 2 players for 2 * 10 = $<<2*10=20>>20 million.\nThe club buys 4 players for 4 * 15 = $<<4*15=60>>60 million.\nThe club has 100 + 20 - 60 = $<<100+20-60=60>>60 million left.\n#### 60",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        assert!(g.ids().all(|id| !sayable.can_graft(&g, id)));
+        let t = offline(&g, &[graft(g.answer(), ProxyOp::Sub, 34)])
+            .unwrap()
+            .text;
+        assert!(!t.contains("$34"), "{t}");
+        assert!(t.contains("subtract 34 from it"), "{t}");
     }
 
     #[test]

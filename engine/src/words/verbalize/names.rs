@@ -974,6 +974,13 @@ fn in_words_of(phrase: &str, sentence: &str, start: usize, end: usize) -> bool {
         })
 }
 
+/// Whether `w` scales the number before it: "million", "billion", "trillion".
+pub(super) fn is_scale_word(w: &str) -> bool {
+    ["million", "millions", "billion", "billions", "trillion"]
+        .iter()
+        .any(|s| w.eq_ignore_ascii_case(s))
+}
+
 /// Whether the own name `n` of node `id` of `original` is held back: it names nothing, yet
 /// still makes an equal name unclear (see [`Names::finish`]).
 fn held_back(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
@@ -3042,6 +3049,10 @@ fn name_in_text_uncached(
     let post_clause = clause_end(post_raw);
     let (mut post_buf, mut post_list) = ([""; STACK_WORDS], Vec::new());
     let post = words_in(post_clause, &mut post_buf, &mut post_list);
+    // `$60 million left`: the number is counted in millions, which no name says.
+    if post.first().is_some_and(|w| is_scale_word(w)) {
+        return None;
+    }
     // `It will cost them $2.50 per person to go and 10 people are going`: a count after an
     // `and` whose own verb follows it is the subject of a clause of its own, not a second
     // object of the first clause's verb: it is counted bare ("the number of people").
@@ -3124,6 +3135,11 @@ fn name_in_text_uncached(
             break;
         }
         if matches!(*c, "cost" | "costs") {
+            // `So, the iWatch will now cost $270`: "the cost of the iWatch will now" is no
+            // name (and the cost after the discount is not the iWatch's price).
+            if np.iter().any(|w| with_lower(w, helps_a_verb)) {
+                return None;
+            }
             return finish(
                 cat(&[
                     "the cost of ",
@@ -7923,6 +7939,9 @@ mod tests {
                 &post_list
             }
         };
+        if post.first().is_some_and(|w| is_scale_word(w)) {
+            return None;
+        }
         // A count after `and` with a verb of its own after it is counted bare.
         if gapped && has_own_verb(post) {
             pre = &pre[..0];
@@ -7992,6 +8011,9 @@ mod tests {
                 break;
             }
             if matches!(*c, "cost" | "costs") {
+                if np.iter().any(|w| helps_a_verb(&w.to_lowercase())) {
+                    return None;
+                }
                 return finish(
                     cat(&[
                         "the cost of ",
