@@ -353,8 +353,10 @@ fn picks_by_size_in_words(q: &str) -> bool {
 /// a few dollars to millions.
 fn writes_scaled_money(q: &str) -> bool {
     let mut prev = "";
-    let money = q.contains('$') || contains_ignoring_ascii_case(q, "dollar");
-    money
+    // (Most questions write no such word: their words are not read.)
+    // (A fast search of the bytes: "Million" and "million" both hold "illion".)
+    q.contains("illion")
+        && (q.contains('$') || contains_ignoring_ascii_case(q, "dollar"))
         && q.split_whitespace().any(|w| {
             let w = w.trim_matches(|c: char| !c.is_alphanumeric());
             let scaled = names::is_scale_word(w) && prev.bytes().any(|b| b.is_ascii_digit());
