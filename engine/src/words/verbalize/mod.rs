@@ -1682,7 +1682,10 @@ impl<'a> Context<'a> {
                 || asks_dollars(&lower, solution, self.original.value(u)));
         follow_up(question, fs, money, whole).or_else(|| {
             // `How long is his trip?` answered "16 hours" by the solution: asked in hours.
-            let unit = unit_after(solution, self.original.value(u)).filter(|_| !money)?;
+            // (Not an age changed more than once: "How old will Trevor be …? Take that number
+            // of years, …" reads as the years until then, seed 186.)
+            let unit = unit_after(solution, self.original.value(u))
+                .filter(|_| !money && !(fs.len() > 1 && lower.contains("how old")))?;
             changes_asked(fs, Some(unit))
         })
     }
@@ -4933,6 +4936,30 @@ mod tests {
             node,
             f: ProxyFn { op, k: n(k) },
         }
+    }
+
+    #[test]
+    fn an_age_changed_more_than_once_is_asked_of_as_a_number() {
+        let g = crate::gsm8k::extract(
+            "Tom\u{2019}s cat is 8 years old.  His rabbit is half the age of his cat.  His dog is three times as old as his rabbit.  How old is the dog?",
+            "Rabbit: 8/2=<<8/2=4>>4 years old\nDog: 4*3=<<4*3=12>>12 years old\n#### 12",
+        )
+        .unwrap()
+        .graph;
+        let once = offline(&g, &[graft(g.answer(), ProxyOp::Sub, 2)])
+            .unwrap()
+            .text;
+        assert!(
+            once.ends_with("If 2 years were taken away from that, how many years would that be?"),
+            "{once}"
+        );
+        let mut ops = vec![graft(g.answer(), ProxyOp::Sub, 2)];
+        let mut h = g.clone();
+        apply(&mut h, &ops[0]).unwrap();
+        ops.push(graft(NodeId(h.len() as u32 - 1), ProxyOp::Add, 5));
+        let twice = offline(&g, &ops).unwrap().text;
+        assert!(!twice.contains("number of years"), "{twice}");
+        assert!(twice.ends_with("What number do you get?"), "{twice}");
     }
 
     #[test]
