@@ -4818,8 +4818,10 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, &[S])> {
         }
         taken.push_str(&lw);
         if plural {
-            // (At most six words after the noun: a slice of `post`, nothing collected.)
-            let rest = &post[i + 1..post.len().min(i + 7)];
+            // (The words after the noun to the end of its clause, a slice of `post`, nothing
+            // collected: `54 inches tall to ride the newest roller coaster at the theme park`
+            // cut at six words would end "… the newest roller".)
+            let rest = &post[i + 1..];
             // `of` after the noun belongs to it (`portions of milk`).
             let (noun, rest) = match rest.first().map(|w| lower(w.as_ref())) {
                 Some(of)
@@ -6203,7 +6205,7 @@ mod tests {
             let plural = is_plural(&lw);
             taken.push(lw);
             if plural {
-                let rest: Vec<String> = post[i + 1..].iter().take(6).cloned().collect();
+                let rest: Vec<String> = post[i + 1..].to_vec();
                 let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
                     Some(of)
                         if of == "of"
@@ -6530,6 +6532,28 @@ mod tests {
 
     fn name(s: &str, v: i128) -> Option<String> {
         step_name(s, Number::int(v)).map(|n| n.phrase)
+    }
+
+    #[test]
+    fn a_name_keeps_its_clause_to_the_end() {
+        // Cut at six words after the noun, these read "… for the chocolate chip" and "… to
+        // frost a single".
+        assert_eq!(
+            name(
+                "Liza used 10/2 = 5 kilograms of butter for the chocolate chip cookies.",
+                5
+            )
+            .as_deref(),
+            Some("the number of kilograms of butter Liza used for the chocolate chip cookies")
+        );
+        assert_eq!(
+            name(
+                "He has 60-20= 40 kilograms of mangoes left after selling them to the market.",
+                40
+            )
+            .as_deref(),
+            Some("the number of kilograms of mangoes he has left after selling them to the market")
+        );
     }
 
     #[test]
