@@ -1685,7 +1685,7 @@ impl<'a> Context<'a> {
             // (Not an age changed more than once: "How old will Trevor be …? Take that number
             // of years, …" reads as the years until then, seed 186.)
             let unit = unit_after(solution, self.original.value(u))
-                .filter(|_| !money && !(fs.len() > 1 && lower.contains("how old")))?;
+                .filter(|_| !(money || fs.len() > 1 && lower.contains("how old")))?;
             changes_asked(fs, Some(unit))
         })
     }
