@@ -2652,6 +2652,7 @@ const NOT_IN_NAMES: &[&str] = &[
     "so",
     "because",
     "number",
+    "might",
     "going",
 ];
 
@@ -3676,6 +3677,9 @@ fn is_not_in_names(w: &str) -> bool {
             | "so"
             | "because"
             | "number"
+            // A hedged amount ("The second year they might sell 427 televisions") is no fact
+            // a change could be told against.
+            | "might"
             | "going"
     )
 }
@@ -6532,6 +6536,20 @@ mod tests {
 
     fn name(s: &str, v: i128) -> Option<String> {
         step_name(s, Number::int(v)).map(|n| n.phrase)
+    }
+
+    #[test]
+    fn a_hedged_amount_names_nothing() {
+        // Seed 188: "Suppose instead that the second year they might sell 229 fewer
+        // televisions" read as garbled.
+        assert_eq!(
+            name(
+                "The second year they might sell 377 + 50 = 427 televisions.",
+                427
+            ),
+            None
+        );
+        assert!(name("The second year they sell 377 + 50 = 427 televisions.", 427).is_some());
     }
 
     #[test]
