@@ -1672,9 +1672,9 @@ impl<'a> Context<'a> {
         // (Money in euros or pounds is not written in dollars: "5€ … add $2 to it", seed
         // 182. It is asked of as a number.)
         // (Nor is money written in millions: "$120 million … subtract $159 from it".)
-        let other_currency =
+        let not_dollars =
             !self.q.contains('$') && self.q.contains(['€', '£']) || writes_scaled_money(self.q);
-        let money = !other_currency
+        let money = !not_dollars
             && ((lower.contains("how much")
                 && (solution.contains('$')
                     || names::word_slices(&lower)
@@ -2720,11 +2720,7 @@ fn story(
                         match op {
                             ProxyOp::Add => format!("{} {unit} {longer}", plain(k)),
                             ProxyOp::Sub => format!("{} {unit} {shorter}", plain(k)),
-                            _ => {
-                                let many = relative_amount(f, false);
-                                let scaled = many.strip_suffix("many").unwrap_or(&many);
-                                format!("{scaled}{adj}")
-                            }
+                            _ => times_as(op, k, adj),
                         }
                     })
                     .collect();
@@ -2836,14 +2832,22 @@ fn relative_amount(f: &ProxyFn, money: bool) -> String {
             ks.push_str(fewer);
             ks
         }
-        ProxyOp::Mul if k == Number::int(2) => format!("twice as {many}"),
-        ProxyOp::Mul if k == Number::int(3) => format!("three times as {many}"),
-        ProxyOp::Mul => format!("{} times as {many}", plain(k)),
-        ProxyOp::Div if k == Number::int(2) => format!("half as {many}"),
-        ProxyOp::Div if k == Number::int(3) => format!("a third as {many}"),
-        ProxyOp::Div if k == Number::int(4) => format!("a quarter as {many}"),
-        ProxyOp::Div if k == Number::int(5) => format!("a fifth as {many}"),
-        ProxyOp::Div => format!("1/{} as {many}", plain(k)),
+        ProxyOp::Mul | ProxyOp::Div => times_as(op, k, many),
+    }
+}
+
+/// A scaling by `k` (`op` a product or a quotient, normalized) said against `word`: `twice
+/// as many`, `three times as much`, `a third as long`.
+fn times_as(op: ProxyOp, k: Number, word: &str) -> String {
+    match op {
+        ProxyOp::Mul if k == Number::int(2) => format!("twice as {word}"),
+        ProxyOp::Mul if k == Number::int(3) => format!("three times as {word}"),
+        ProxyOp::Div if k == Number::int(2) => format!("half as {word}"),
+        ProxyOp::Div if k == Number::int(3) => format!("a third as {word}"),
+        ProxyOp::Div if k == Number::int(4) => format!("a quarter as {word}"),
+        ProxyOp::Div if k == Number::int(5) => format!("a fifth as {word}"),
+        ProxyOp::Div => format!("1/{} as {word}", plain(k)),
+        _ => format!("{} times as {word}", plain(k)),
     }
 }
 

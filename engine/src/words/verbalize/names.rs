@@ -3178,15 +3178,15 @@ fn name_in_text_uncached(
         if let (Some(d), Some(u)) = (dimension, &unit) {
             // `Their combined age is 32 years old`: the phrase already names the dimension
             // ("their combined age", not "the age of their combined age").
-            let (the, of) = if np.iter().any(|w| w.eq_ignore_ascii_case(d)) {
-                ("", "")
+            let (the, dimension, of) = if np.iter().any(|w| w.eq_ignore_ascii_case(d)) {
+                ("", "", "")
             } else {
-                ("the ", " of ")
+                ("the ", d, " of ")
             };
             return finish(
                 cat(&[
                     the,
-                    if the.is_empty() { "" } else { d },
+                    dimension,
                     of,
                     &lower_pre(np),
                     &join_rest::<&str>(&[], &kept_trailer()),
@@ -8091,12 +8091,16 @@ mod tests {
                 _ => None,
             });
             if let (Some(d), Some(u)) = (dimension, &unit) {
-                let named = np.iter().any(|w| w.eq_ignore_ascii_case(d));
+                let (the, dimension, of) = if np.iter().any(|w| w.eq_ignore_ascii_case(d)) {
+                    ("", "", "")
+                } else {
+                    ("the ", d, " of ")
+                };
                 return finish(
                     cat(&[
-                        if named { "" } else { "the " },
-                        if named { "" } else { d },
-                        if named { "" } else { " of " },
+                        the,
+                        dimension,
+                        of,
                         &lower_pre(np),
                         &join_rest::<&str>(&[], &trailer),
                     ]),
