@@ -83,14 +83,121 @@ fn limit_kind_past_last_letter(b: &[u8]) -> Option<bool> {
     }
 }
 
+/// Words that, right after a number, make it a part of the count written before it ("buys 50
+/// candy bars and sells 48 of them").
+const OF_THOSE: &[&str] = &["of them", "of these", "of those"];
+
+/// Words that, between two numbers, make the first a part of the second ("48 of the 50 candy
+/// bars", "3 out of 5 tries").
+const PART_OF: &[&str] = &["of the", "out of", "out of the"];
+
+/// Whether `after` (the text right after a number) opens with one of `phrases`, as whole
+/// words, in any ASCII case, with only spaces before it.
+fn opens_with_phrase(after: &str, phrases: &[&str]) -> bool {
+    let b = after.as_bytes();
+    let b = &b[b.len() - b.trim_ascii_start().len()..];
+    phrases.iter().any(|p| {
+        let p = p.as_bytes();
+        b.len() >= p.len()
+            && b[..p.len()].eq_ignore_ascii_case(p)
+            && b.get(p.len()).is_none_or(|c| !c.is_ascii_alphabetic())
+    })
+}
+
+/// Whether the mention `m` of `q` is a percentage ("20% of the class"): no count of things.
+fn is_percent(q: &str, m: &Mention) -> bool {
+    q.get(m.start..m.end).is_some_and(|t| t.contains('%'))
+        || q.get(m.end..).is_some_and(|after| {
+            let after = after.trim_start();
+            after.starts_with('%')
+                || after
+                    .get(..7)
+                    .is_some_and(|w| w.eq_ignore_ascii_case("percent"))
+        })
+}
+
+/// The parts the question `q` states of its counts, from its `mentions`, each as (part, whole):
+/// a number followed by "of them" ("sells 48 of them") is a part of the count written last
+/// before it, in its sentence or the one before ("buys 50 candy bars"), and a number followed by
+/// "of the" or "out of" and another number ("48 of the 50 candy bars") is a part of that one.
+/// Only whole numbers of things that the original keeps within each other are paired.
+fn parts(q: &str, mentions: &[Mention]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, part) in mentions.iter().enumerate() {
+        let Some(after) = q.get(part.end..) else {
+            continue;
+        };
+        if !part.value.is_integer() || is_percent(q, part) {
+            continue;
+        }
+        let whole = if opens_with_phrase(after, OF_THOSE) {
+            // The count written last before it, with no more than one sentence's end between.
+            mentions
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.end <= part.start)
+                .max_by_key(|(_, w)| w.start)
+                .filter(|(_, w)| {
+                    let between = q.get(w.end..part.start).unwrap_or("");
+                    !between.contains('?')
+                        && between.matches(". ").count() <= 1
+                        && super::word_counted_at(q, w).is_some_and(|n| n != "of")
+                })
+                .map(|(j, _)| j)
+        } else if opens_with_phrase(after, PART_OF) {
+            // The next number, right after the words.
+            mentions
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.start >= part.end)
+                .min_by_key(|(_, w)| w.start)
+                .filter(|(_, w)| {
+                    let between = q.get(part.end..w.start).unwrap_or("").trim();
+                    PART_OF.iter().any(|p| between.eq_ignore_ascii_case(p))
+                })
+                .map(|(j, _)| j)
+        } else {
+            None
+        };
+        let Some(j) = whole else { continue };
+        let w = &mentions[j];
+        if w.value.is_integer() && !is_percent(q, w) {
+            out.push((i, j));
+        }
+    }
+    out
+}
+
 /// The bounds the question `q` of `original` states between its inputs, from its `mentions`:
 /// a number written as the most of some noun ("a maximum of 6 people") caps every other input
 /// written with that noun that is within it in the original ("5 people in each car"), and the
-/// maximum itself may not fall below those; the least of something the other way round. Each
-/// entry bounds one input; an input may have several.
+/// maximum itself may not fall below those; the least of something the other way round. A part
+/// the question states of a count ("sells 48 of them") stays within it, and the count at least
+/// the part. Each entry bounds one input; an input may have several.
 pub(super) fn stated(original: &Graph, q: &str, mentions: &[Mention]) -> Vec<(NodeId, Bound)> {
     let mut out = Vec::new();
-    // (Most questions state no bound: nothing is kept for them.)
+    // (Most questions state no part: the phrases are looked for first.)
+    if q.contains(" of ") {
+        let value = |m: &Mention| m.node.map_or(m.value, |n| original.value(n));
+        let input = |m: &Mention| {
+            m.node
+                .filter(|&n| matches!(original.node(n).kind, NodeKind::Input { .. }))
+        };
+        for (i, j) in parts(q, mentions) {
+            let (part, whole) = (&mentions[i], &mentions[j]);
+            let (p, w) = (value(part), value(whole));
+            if p > w {
+                continue;
+            }
+            if let Some(n) = input(part) {
+                out.push((n, Bound::Cap(w)));
+            }
+            if let Some(n) = input(whole) {
+                out.push((n, Bound::Floor(p)));
+            }
+        }
+    }
+    // (Most questions state no bound: nothing more is kept for them.)
     if !mentions.iter().any(|m| limit_kind(q, m).is_some()) {
         return out;
     }
@@ -262,6 +369,130 @@ mod tests {
             let b = q.as_bytes()[..before.len()].trim_ascii_end();
             proptest::prop_assert_eq!(limit_kind(&q, &m), limit_kind_past_last_letter(b));
         }
+    }
+
+    fn jen() -> Graph {
+        crate::gsm8k::extract(
+            "Jen buys and sells candy bars. She buys candy bars for 80 cents each and sells them for a dollar each. If she buys 50 candy bars and sells 48 of them, how much profit does she make in cents?",
+            "It costs Jen 80 * 50 = <<80*50=4000>>4000 cents to buy 50 candy bars.\nSince a dollar is 100 cents, she earns 48 * 100 = <<48*100=4800>>4800 cents by selling 48 of them.\nThus her total profit is 4800 - 4000 = <<4800-4000=800>>800 cents.\n#### 800",
+        )
+        .unwrap()
+        .graph
+    }
+
+    #[test]
+    fn a_part_of_them_stays_within_its_count() {
+        let g = jen();
+        let q = g.question().unwrap();
+        let bounds = stated(&g, q, &crate::mentions::link(&g));
+        let (bought, sold) = (input_at(&g, "50 candy"), input_at(&g, "48 of"));
+        assert!(
+            bounds.contains(&(bought, Bound::Floor(Number::int(48)))),
+            "{bounds:?}"
+        );
+        assert!(
+            bounds.contains(&(sold, Bound::Cap(Number::int(50)))),
+            "{bounds:?}"
+        );
+        // The price is no part of anything.
+        assert!(
+            bounds.iter().all(|&(n, _)| n == bought || n == sold),
+            "{bounds:?}"
+        );
+    }
+
+    #[test]
+    fn a_part_of_the_next_count_stays_within_it() {
+        let g = crate::gsm8k::extract(
+            "Tom planted 30 of the 45 seeds he bought. Each planted seed grew 3 flowers. How many flowers grew?",
+            "30 * 3 = <<30*3=90>>90 flowers\n#### 90",
+        )
+        .unwrap()
+        .graph;
+        let q = g.question().unwrap();
+        let mentions = crate::mentions::link(&g);
+        let (part, whole) = (
+            mentions
+                .iter()
+                .position(|m| q[m.start..].starts_with("30 of"))
+                .unwrap(),
+            mentions
+                .iter()
+                .position(|m| q[m.start..].starts_with("45 seeds"))
+                .unwrap(),
+        );
+        assert_eq!(parts(q, &mentions), vec![(part, whole)]);
+        let planted = input_at(&g, "30 of");
+        assert!(
+            stated(&g, q, &mentions).contains(&(planted, Bound::Cap(Number::int(45)))),
+            "{:?}",
+            stated(&g, q, &mentions)
+        );
+    }
+
+    #[test]
+    fn a_percentage_or_a_larger_number_is_no_part() {
+        let m = |q: &str, at: &str, v: i128| Mention {
+            start: q.find(at).unwrap(),
+            end: q.find(at).unwrap() + v.to_string().len(),
+            node: None,
+            value: Number::int(v),
+        };
+        let q =
+            "Of the 50 students, 20 percent of the 50 walk. She has 30 apples and eats 40 of them.";
+        let mentions = [
+            m(q, "50 students", 50),
+            m(q, "20 percent", 20),
+            m(q, "50 walk", 50),
+        ];
+        assert!(parts(q, &mentions).is_empty());
+        let q = "She sold 20% of the 50 cakes.";
+        assert!(parts(q, &[m(q, "20%", 20), m(q, "50 cakes", 50)]).is_empty());
+        // (A larger part is left to the graph: the original does not keep it within.)
+        let q = "She has 30 apples and eats 40 of them.";
+        let mentions = [m(q, "30 apples", 30), m(q, "40 of", 40)];
+        assert_eq!(parts(q, &mentions), vec![(1, 0)]);
+        let g = crate::gsm8k::extract(q, "40 - 30 = <<40-30=10>>10\n#### 10").map(|e| e.graph);
+        if let Ok(g) = g {
+            let mentions = crate::mentions::link(&g);
+            assert!(stated(&g, g.question().unwrap(), &mentions).is_empty());
+        }
+    }
+
+    /// No curriculum makes Jen sell more candy bars than she buys.
+    #[test]
+    fn curricula_keep_a_part_within_its_count() {
+        use crate::curriculum::{generate, CurriculumConfig};
+        let g = jen();
+        let (bought, sold) = (input_at(&g, "50 candy"), input_at(&g, "48 of"));
+        let mut changed = 0;
+        for seed in 0..40 {
+            let cfg = CurriculumConfig {
+                rounds: 8,
+                per_problem: 1,
+                seed,
+                ..CurriculumConfig::default()
+            };
+            for chain in generate(&g, "jen", &cfg).unwrap() {
+                for v in &chain.variants {
+                    let h = &v.graph;
+                    let of = |u: NodeId| {
+                        h.ids()
+                            .filter(|&id| super::super::names::base(h, id) == u)
+                            .map(|id| h.value(id))
+                            .collect::<Vec<_>>()
+                    };
+                    let (b, s) = (of(bought), of(sold));
+                    assert!(
+                        b.iter().all(|&b| b >= Number::int(48))
+                            && s.iter().all(|&s| s <= Number::int(50)),
+                        "seed {seed}: bought {b:?}, sold {s:?}"
+                    );
+                    changed += usize::from(b.iter().any(|&b| b != Number::int(50)));
+                }
+            }
+        }
+        assert!(changed > 0, "the count bought is still changed");
     }
 
     #[test]
