@@ -250,6 +250,9 @@ struct Compared<'a> {
     /// Whether an equal name differs from it only where one says "he" and the other "James"
     /// ([`same_words_but_a_person`]).
     unclear: bool,
+    /// Whether a longer name opens with its words but where one says "she" and the other
+    /// "Maya" ("the number of pounds Maya can lift" and "… she can lift at her peak").
+    extended: bool,
 }
 
 /// Of `phrase`: its number of words (between whitespace), whether one is a personal pronoun
@@ -370,6 +373,7 @@ fn named_of_read<'a>(
                 words,
                 pronoun,
                 unclear: false,
+                extended: false,
             }
         })
         .collect();
@@ -380,12 +384,30 @@ fn named_of_read<'a>(
     for i in 0..all.len() {
         for j in i + 1..all.len() {
             let (a, b) = (&all[i], &all[j]);
-            if (a.pronoun || b.pronoun)
-                && a.words == b.words
-                && same_words_but_a_person(&whitespace_words(a.phrase), &whitespace_words(b.phrase))
-            {
-                all[i].unclear = true;
-                all[j].unclear = true;
+            if !(a.pronoun || b.pronoun) {
+                continue;
+            }
+            if a.words == b.words {
+                if same_words_but_a_person(&whitespace_words(a.phrase), &whitespace_words(b.phrase))
+                {
+                    all[i].unclear = true;
+                    all[j].unclear = true;
+                }
+            } else {
+                // A longer name that opens with the shorter one's words but for a person
+                // ("the number of pounds Maya can lift", her start, and "… she can lift at
+                // her peak"): the shorter one does not say which it means.
+                let (short, long, k) = if a.words < b.words {
+                    (a, b, i)
+                } else {
+                    (b, a, j)
+                };
+                if extends_but_for_a_person(
+                    &whitespace_words(short.phrase),
+                    &whitespace_words(long.phrase),
+                ) {
+                    all[k].extended = true;
+                }
             }
         }
     }
@@ -403,6 +425,7 @@ fn named_of_read<'a>(
                     // (An unclear name equal to this one makes it shared: whether this one is
                     // unclear itself is then moot.)
                     && !c.unclear
+                    && !c.extended
                     // Nor do two names of what is left of the same things ("the number of
                     // slices left", "the number of slices of cake left"): which is meant?
                     && c.left.is_none_or(|k| {
@@ -5098,6 +5121,38 @@ fn same_words_but_a_person(a: &[&str], b: &[&str]) -> bool {
     differ
 }
 
+/// Words that, added to a name, tell it from the name without them whoever it is of ("… she
+/// has left", "… they sold in total"): a remainder, a total, the present.
+const TELLING_WORDS: &[&str] = &[
+    "left",
+    "remaining",
+    "altogether",
+    "total",
+    "together",
+    "all",
+    "now",
+    "combined",
+    "overall",
+    "still",
+];
+
+/// Whether the name of the words `long` opens with the words `short` but where one says
+/// "she" and the other "Maya" ("the number of pounds Maya can lift" and "… she can lift at
+/// her peak"), and adds no word that tells them apart anyway ([`TELLING_WORDS`]): which one
+/// the shorter means is unclear. (A group, "they", is no one person's stand-in.)
+fn extends_but_for_a_person(short: &[&str], long: &[&str]) -> bool {
+    long.len() > short.len()
+        && same_words_but_a_person(short, &long[..short.len()])
+        && short.iter().zip(long).all(|(a, b)| {
+            a == b
+                || !matches!(*a, "they" | "them" | "their" | "theirs")
+                    && !matches!(*b, "they" | "them" | "their" | "theirs")
+        })
+        && !long[short.len()..]
+            .iter()
+            .any(|w| TELLING_WORDS.contains(w))
+}
+
 /// Whether names `a` and `b` differ, and only where one has a personal pronoun and the other
 /// a capitalised word ("… he earns an hour" and "… James earns an hour").
 #[cfg(test)]
@@ -5276,6 +5331,11 @@ mod tests {
                         && !all.iter().any(|o| {
                             o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
                         })
+                        // Nor does one that another extends but for a person ("the number of
+                        // pounds Maya can lift" and "… she can lift at her peak").
+                        && !words
+                            .iter()
+                            .any(|wo| extends_but_for_a_person(&whitespace_words(p), wo))
                 })
             })
             .collect();
@@ -7569,6 +7629,33 @@ mod tests {
                 (a.split_whitespace().collect(), b.split_whitespace().collect());
             proptest::prop_assert_eq!(same_words_but_a_person(&wa, &wb), same_but_a_person(&a, &b));
         }
+    }
+
+    #[test]
+    fn a_name_another_extends_but_for_a_person_names_nothing() {
+        // Her start ("Maya can lift 60 pounds") and her peak ("At her peak, she can lift 150
+        // pounds"): "the number of pounds Maya can lift" reads as either.
+        let (g, names) = named(
+            "Maya wants to learn how to lift and right now she can only lift a fourth of what America can. America can lift 240 pounds. As Maya grows stronger, she can add 10 more pounds to what she previously could lift. America follows this and now she has hit her peak lift at 300 pounds. If Maya reaches her absolute peak and can lift half of what America can lift, how many more pounds can Maya lift now than when she started?",
+            "Maya can lift 240*0.25=<<240*0.25=60>>60 pounds.\nGaining progress, she can lift up to 60+10=<<60+10=70>>70 pounds.\nAt her peak, she can lift 300*0.5=<<300*0.5=150>>150 pounds.\nMaya's peak is 150 pounds - 60 pounds when she started = <<150-60=90>>90 more pounds than when she started.\n#### 90",
+        );
+        assert_eq!(names.get(node_of(&g, 60)), None);
+        assert_eq!(
+            names.get(node_of(&g, 150)).map(|n| n.phrase.as_str()),
+            Some("the number of pounds she can lift at her peak")
+        );
+        // So does America's: "now she has hit her peak lift at 300 pounds" is hers too.
+        assert_eq!(names.get(node_of(&g, 240)), None);
+        // A longer name with other words is no such extension.
+        let (g, names) = named(
+            "Tom has 50 marbles. Ann has 80 marbles in her bag. How many marbles do they have together?",
+            "Together they have 50+80=<<50+80=130>>130 marbles.\n#### 130",
+        );
+        assert!(
+            names.get(node_of(&g, 50)).is_some(),
+            "{:?}",
+            names.get(node_of(&g, 50))
+        );
     }
 
     #[test]
