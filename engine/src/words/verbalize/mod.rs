@@ -702,9 +702,41 @@ impl Sayable {
                             .is_some_and(|m| states_a_part(q, m.end, k))
                     })
                 };
+                // "Danielle drives at three times the speed of Cameron", then "it will take
+                // Cameron 30*3=90 minutes": a quantity of the relation's object worked out from
+                // its subject's (a time from a speed three times as fast) goes backwards
+                // through it, though it multiplies.
+                // (Every relation the question writes with the operand's value is read: the
+                // extraction may have linked one for another, "Angela's is triple Brittany's,
+                // and Brittany's is triple Niraj's".)
+                let of_object = |e: &crate::Expr| {
+                    let (Some(o), Some(t)) = (operand(e), node.text.as_deref()) else {
+                        return false;
+                    };
+                    // (Only a factor read for a relation: "2 dozen" is no "twice".)
+                    let relation = |m: &&Mention| ctx.relates(m) && scales(q, m, ctx.kind_at(m));
+                    if ctx.mention_of(o).is_none_or(|m| !relation(&m)) {
+                        return false;
+                    }
+                    let v = original.value(o);
+                    let mut relations = ctx
+                        .mentions
+                        .iter()
+                        .filter(|m| (m.node == Some(o) || m.value == v) && relation(m))
+                        .peekable();
+                    relations.peek().is_some()
+                        && relations.all(|m| {
+                            ctx.reading
+                                .sentences
+                                .iter()
+                                .find(|&&(s, e)| s <= m.start && m.end <= e)
+                                .is_some_and(|&(s, e)| of_relation_object(q, (s, e), m, t))
+                        })
+                };
                 let stated = matches!(op, crate::BinOp::Div | crate::BinOp::Sub) && related(b)
                     || [&**a, &**b].into_iter().any(|e| divides_by(e, &percent))
-                    || matches!(op, crate::BinOp::Mul) && (inverse(a, b) || inverse(b, a));
+                    || matches!(op, crate::BinOp::Mul)
+                        && (inverse(a, b) || inverse(b, a) || of_object(a) || of_object(b));
                 let follows = operand(a).is_some_and(|o| backwards[o.index()])
                     && operand(b).is_none_or(|o| {
                         !original.node(o).kind.is_operation() && !backwards[o.index()]
@@ -2581,6 +2613,180 @@ const CHANGE_VERBS: &[&str] = &[
     "cut",
     "cuts",
 ];
+
+/// Words that open a sentence with a capital but name no one ("But Danielle drives …").
+const OPENERS: &[&str] = &[
+    "a",
+    "an",
+    "after",
+    "also",
+    "and",
+    "as",
+    "at",
+    "before",
+    "but",
+    "each",
+    "every",
+    "for",
+    "from",
+    "he",
+    "her",
+    "his",
+    "however",
+    "if",
+    "in",
+    "it",
+    "its",
+    "now",
+    "of",
+    "on",
+    "one",
+    "she",
+    "since",
+    "so",
+    "the",
+    "their",
+    "then",
+    "there",
+    "they",
+    "this",
+    "to",
+    "today",
+    "when",
+    "while",
+    "with",
+    "yesterday",
+];
+
+/// Whether mention `m` of `q` (of kind `kind`) writes a factor ("3 times", "twice", "1/9 as
+/// many", "half"), not an amount added or taken away ("2 more … than").
+fn scales(q: &str, m: &Mention, kind: MentionKind) -> bool {
+    if matches!(kind, MentionKind::Percent | MentionKind::Fraction) {
+        return true;
+    }
+    let written = q.get(m.start..m.end).unwrap_or("");
+    let next = q
+        .get(m.end..)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap_or("");
+    [
+        "twice", "half", "double", "triple", "thrice", "quarter", "third",
+    ]
+    .iter()
+    .any(|w| written.eq_ignore_ascii_case(w))
+        || next.eq_ignore_ascii_case("times")
+}
+
+/// Days and months: capitalised, yet no one's quantity.
+const CALENDAR: &[&str] = &[
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The words of `text` that start with an ASCII capital (a possessive's `'s` cut off), each
+/// with whether it opens `text`; "I", days and months left out.
+fn capitalised(text: &str) -> impl Iterator<Item = (&str, bool)> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .enumerate()
+        .map(|(i, w)| {
+            let w = w
+                .trim_end_matches("'s")
+                .trim_end_matches("’s")
+                .trim_matches(['\'', '’']);
+            (w, i == 0)
+        })
+        .filter(|&(w, _)| {
+            w.starts_with(|c: char| c.is_ascii_uppercase()) && w != "I" && !CALENDAR.contains(&w)
+        })
+}
+
+/// Whether the solution line `text` works out a quantity of the object of the relation the
+/// question `q` states at mention `m` in its sentence `s..e` ("Danielle drives at three times
+/// the speed of Cameron": Cameron, its subject Danielle): the clause around the line's
+/// number names the object and not the subject.
+fn of_relation_object(q: &str, (s, e): (usize, usize), m: &Mention, text: &str) -> bool {
+    let (Some(before), Some(after)) = (q.get(s..m.start), q.get(m.end..e)) else {
+        return false;
+    };
+    // The object follows "as" ("half as many jellybeans as Lee", past the "as many" that
+    // opens the comparison), "than" or "of" ("three times the speed of Cameron"); a name
+    // between the factor and it is the subject ("twice as many cents to Randi as he gave to
+    // Peter"), else the last one before the factor is.
+    let lower = after.to_ascii_lowercase();
+    let opens_as = lower.trim_start().starts_with("as ");
+    let skip = if opens_as {
+        lower.find("as ").map_or(0, |i| i + 3)
+    } else {
+        0
+    };
+    let marker = [" as ", " than ", " of "]
+        .iter()
+        .filter_map(|w| lower[skip..].find(w).map(|i| (skip + i, w.len())))
+        .min();
+    let (between, object) = match marker {
+        Some((i, n)) => (
+            capitalised(&after[..i]).last().map(|(w, _)| w),
+            capitalised(&after[i + n..]).next().map(|(w, _)| w),
+        ),
+        None => (None, capitalised(after).next().map(|(w, _)| w)),
+    };
+    let subject = between.or_else(|| {
+        capitalised(before)
+            .filter(|&(w, first)| !first || !OPENERS.iter().any(|o| o.eq_ignore_ascii_case(w)))
+            .last()
+            .map(|(w, _)| w)
+    });
+    let (Some(subject), Some(object)) = (subject, object) else {
+        return false;
+    };
+    if subject == object {
+        return false;
+    }
+    // The clause of the line's working (its first `=`, else its first number): from the
+    // mark before it to the one after ("If Matthews has 60 cows, Aaron has 4*60=240 cows":
+    // Aaron's).
+    let Some(at) = text
+        .find('=')
+        .or_else(|| text.find(|c: char| c.is_ascii_digit()))
+    else {
+        return false;
+    };
+    let from = text[..at].rfind([',', ';', ':']).map_or(0, |i| i + 1);
+    let to = text[at..]
+        .find([',', ';', '?', '!'])
+        .into_iter()
+        .chain(text[at..].find(". "))
+        .min()
+        .map_or(text.len(), |i| at + i);
+    let clause = &text[from..to];
+    // "Twice the number of sharks in Daytona Beach is 12*2=24": the relation worked forwards,
+    // in its own words.
+    let factor_word = clause.split(|c: char| !c.is_alphabetic()).any(|w| {
+        ["twice", "times", "half", "double", "triple", "thrice"]
+            .iter()
+            .any(|f| w.eq_ignore_ascii_case(f))
+    });
+    let names = |who: &str| capitalised(clause).any(|(w, _)| w == who);
+    !factor_word && names(object) && !names(subject)
+}
 
 /// The sentence that says how a change to a quantity carries over to the rest of the problem.
 pub const CARRY_OVER: &str =
@@ -5448,6 +5654,61 @@ mod tests {
             None
         );
         assert_eq!(share_cap("How many flowers are not roses?", n(75)), None);
+    }
+
+    #[test]
+    fn a_quantity_of_a_relations_object_worked_out_from_its_subject_is_not_changed() {
+        let n = |v: i128| Number::int(v);
+        let sayable_at = |q: &str, a: &str, v: i128| {
+            let g = crate::gsm8k::extract(q, a).unwrap().graph;
+            let id = g.ids().find(|&i| g.value(i) == n(v)).unwrap();
+            Sayable::new(&g).can_graft(&g, id)
+        };
+        // "Peter weighs half as much as Tyler" and Peter's 65 pounds: Tyler's 130 is worked
+        // out backwards through the relation, though as `65 * 2`. Peter's own is stated.
+        let (q, a) = (
+            "Tyler weighs 25 pounds more than Sam. Peter weighs half as much as Tyler. If Peter weighs 65 pounds, how much does Sam weigh, in pounds?",
+            "Tyler weighs 65*2=<<65*2=130>>130 pounds.\nSam weighs 130-25=<<130-25=105>>105 pounds.\n#### 105",
+        );
+        assert!(!sayable_at(q, a, 130));
+        assert!(sayable_at(q, a, 65));
+        // A time from a speed: "Danielle drives at three times the speed of Cameron", so
+        // Cameron takes 30 * 3 minutes.
+        assert!(!sayable_at(
+            "Cameron drives at twice the speed of his brother, Chase.  But Danielle drives at three times the speed of Cameron.  If it takes Danielle 30 minutes to travel from Granville to Salisbury, how long, in minutes, will it take Chase to travel from Granville to Salisbury?",
+            "If Danielle drives at three times the speed of Cameron, it will take Cameron 30*3=<<30*3=90>>90 minutes for Cameron to travel the same distance.\nAnd since Cameron drives at twice the speed of his brother, Chase, it will take Chase 90*2=<<90*2=180>>180 minutes to travel from Granville to Salisbury.\n#### 180",
+            90
+        ));
+        // Worked forwards: the subject's own quantity ("Aaron has four times as many cows as
+        // does Matthews"), and one whose subject stands between the factor and its object
+        // ("twice as many cents to Randi as he gave to Peter").
+        assert!(sayable_at(
+            "Aaron has four times as many cows as does Matthews. Together, they have 30 more cows than Marovich. If Matthews has 60 cows, how many cows do the three have altogether?",
+            "If Matthews has 60 cows, Aaron has 4*60 = <<4*60=240>>240 cows.\nTogether, Aaron and Matthews have 240+60 = <<240+60=300>>300 cows.\nSince Marovich has 30 fewer cows than the combined number of cows that Aaron and Matthews have, Marovich has 300-30 = <<300-30=270>>270 cows.\nAltogether, the three have 270+300 = <<270+300=570>>570 cows.\n#### 570",
+            240
+        ));
+        let q = "Ray has 175 cents in nickels. Ray gives 30 cents to Peter, and he gives twice as many cents to Randi as he gave to Peter.";
+        let at = q.find("twice").unwrap();
+        let twice = Mention {
+            start: at,
+            end: at + 5,
+            node: None,
+            value: n(2),
+        };
+        let sentence = (q.find("Ray gives").unwrap(), q.len());
+        assert!(!of_relation_object(
+            q,
+            sentence,
+            &twice,
+            "Ray gave 30*2 = 60 cents to Randi."
+        ));
+        // (The same factor read the other way would be.)
+        assert!(of_relation_object(
+            q,
+            sentence,
+            &twice,
+            "Peter got 60/2 = 30 cents."
+        ));
     }
 
     #[test]
