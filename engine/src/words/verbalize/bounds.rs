@@ -127,6 +127,16 @@ fn parts(q: &str, mentions: &[Mention]) -> Vec<(usize, usize)> {
         let Some(after) = q.get(part.end..) else {
             continue;
         };
+        // (Every phrase opens "of" or "out", any case, after a space: most numbers are
+        // passed over at their next few bytes.)
+        let rest = after.trim_ascii_start().as_bytes();
+        let opens = |p: &[u8]| {
+            rest.get(..p.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(p))
+        };
+        if rest.len() == after.len() || !(opens(b"of ") || opens(b"out ")) {
+            continue;
+        }
         if !part.value.is_integer() || is_percent(q, part) {
             continue;
         }
@@ -176,8 +186,7 @@ fn parts(q: &str, mentions: &[Mention]) -> Vec<(usize, usize)> {
 /// the part. Each entry bounds one input; an input may have several.
 pub(super) fn stated(original: &Graph, q: &str, mentions: &[Mention]) -> Vec<(NodeId, Bound)> {
     let mut out = Vec::new();
-    // (Most questions state no part: the phrases are looked for first.)
-    if q.contains(" of ") {
+    {
         let value = |m: &Mention| m.node.map_or(m.value, |n| original.value(n));
         let input = |m: &Mention| {
             m.node

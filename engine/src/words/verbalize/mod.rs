@@ -710,7 +710,13 @@ impl Sayable {
                 // extraction may have linked one for another, "Angela's is triple Brittany's,
                 // and Brittany's is triple Niraj's".)
                 let of_object = |e: &crate::Expr| {
-                    let (Some(o), Some(t)) = (operand(e), node.text.as_deref()) else {
+                    // (A line that names no one, as a program's, is passed over first.)
+                    let (Some(o), Some(t)) = (
+                        operand(e),
+                        node.text
+                            .as_deref()
+                            .filter(|t| t.bytes().any(|c| c.is_ascii_uppercase())),
+                    ) else {
                         return false;
                     };
                     // (Only a factor read for a relation: "2 dozen" is no "twice".)
@@ -824,6 +830,7 @@ impl Sayable {
         // parts the text states, added; a change to the sum alone contradicts them. So does a
         // change to their difference ("needs only $4,000 to buy a new $30,000 car": the
         // $26,000 she has).
+        let stated_sums: std::cell::OnceCell<Vec<bool>> = std::cell::OnceCell::new();
         let sum_of_stated = |id: NodeId| {
             fn sums_args(e: &crate::Expr) -> bool {
                 match e {
@@ -834,15 +841,37 @@ impl Sayable {
                     _ => false,
                 }
             }
-            let node = original.node(id);
             // (`19 + 19` for "the same amount in February" reads one input twice; `sums_args`
             // takes sums and differences of operands.)
-            matches!(&node.kind, NodeKind::Step { expr } if matches!(expr, crate::Expr::Bin(..)) && sums_args(expr))
-                && !node.operands.is_empty()
-                && node.operands.iter().all(|&o| {
-                    matches!(original.node(o).kind, NodeKind::Input { .. })
-                        && ctx.mention_of(o).is_some_and(|m| !ctx.relates(m))
-                })
+            let summed = |id: NodeId, of_stated: &dyn Fn(NodeId) -> bool| {
+                let node = original.node(id);
+                matches!(&node.kind, NodeKind::Step { expr } if matches!(expr, crate::Expr::Bin(..)) && sums_args(expr))
+                    && !node.operands.is_empty()
+                    && node.operands.iter().all(|&o| {
+                        matches!(original.node(o).kind, NodeKind::Input { .. })
+                            && ctx.mention_of(o).is_some_and(|m| !ctx.relates(m))
+                            || of_stated(o)
+                    })
+            };
+            // "The sum of their ages is 140, and Asaf is 50": Alexander's 140 - 50 years, and
+            // then their age difference, 90 - 50, are told by the stated numbers too. (Such
+            // sums of sums are marked once, in evaluation order, the first time one is asked.)
+            // The asked-for quantity is changed after it is worked out (a follow-up, new
+            // people compared with it), which contradicts none of its parts: only a sum of
+            // stated numbers themselves is kept from it, as before.
+            if id == original.answer() {
+                return summed(id, &|_| false);
+            }
+            let sums = stated_sums.get_or_init(|| {
+                let mut marked = vec![false; original.len()];
+                for &d in original.order() {
+                    let by_now = |o: NodeId| marked[o.index()];
+                    let m = summed(d, &by_now);
+                    marked[d.index()] = m;
+                }
+                marked
+            });
+            sums[id.index()]
         };
         // "He skated 10 miles and walked another 4 … His round trip would take 14 x 2 miles":
         // such a sum taken a whole number of times (there and back) is told by its parts too.
@@ -5654,6 +5683,31 @@ mod tests {
             None
         );
         assert_eq!(share_cap("How many flowers are not roses?", n(75)), None);
+    }
+
+    #[test]
+    fn a_difference_of_sums_of_stated_numbers_is_not_changed() {
+        // "The sum of their ages is 140, and Asaf is 50": Alexander's 140 - 50 and their age
+        // difference 90 - 50 are both told by the stated numbers; a change to either
+        // contradicts them.
+        let g = crate::gsm8k::extract(
+            "The age difference between Asaf and Alexander's age is half the total number of pencils Asaf has. The sum of their ages is 140, and Asaf is 50 years old. If Alexander has 60 more pencils than Asaf, calculate the total number of pencils they have together.",
+            "If the sum of their ages is 140, and Asaf is 50 years old, Alexander is 140-50 = <<140-50=90>>90 years old.\nThe age difference between Asaf and Alexander's age is 90-50 = <<90-50=40>>40\nSince the age difference between Asaf and Alexander's age is half the total number of pencils Asaf has, Asaf has 2*40 = <<2*40=80>>80 pencils.\nIf Alexander has 60 more pencils than Asaf, Alexander has 80+60= <<60+80=140>>140 pencils.\nTogether, they have 140 + 80 = <<140+80=220>>220 pencils\n#### 220",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let at = |v: i128| g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap();
+        assert!(!sayable.can_graft(&g, at(40)));
+        assert!(!sayable.can_graft(&g, at(90)));
+        // The stated sum itself may change.
+        assert!(sayable.can_graft(
+            &g,
+            g.ids()
+                .find(|&i| g.value(i) == Number::int(140)
+                    && matches!(g.node(i).kind, NodeKind::Input { .. }))
+                .unwrap()
+        ));
     }
 
     #[test]

@@ -402,10 +402,16 @@ fn named_of_read<'a>(
                 } else {
                     (b, a, j)
                 };
-                if extends_but_for_a_person(
-                    &whitespace_words(short.phrase),
-                    &whitespace_words(long.phrase),
-                ) {
+                // (Only where the longer holds the shorter's last word, or that word is a
+                // person's, are the words split: a word other than a person's is the same in
+                // both.)
+                let last = short.phrase.split_whitespace().next_back().unwrap_or("");
+                if (is_person_pronoun(last) || is_proper(last) || long.phrase.contains(last))
+                    && extends_but_for_a_person(
+                        &whitespace_words(short.phrase),
+                        &whitespace_words(long.phrase),
+                    )
+                {
                     all[k].extended = true;
                 }
             }
@@ -3071,6 +3077,11 @@ fn name_in_text_uncached(
     }
     // What follows the number, to the end of its clause.
     let post_clause = clause_end(post_raw);
+    // `6 miles every Thursday and Friday`: the clause cut at its `and` would name Thursday's
+    // miles alone.
+    if pairs_days(&post_raw[post_clause.len()..]) {
+        return None;
+    }
     let (mut post_buf, mut post_list) = ([""; STACK_WORDS], Vec::new());
     let post = words_in(post_clause, &mut post_buf, &mut post_list);
     // `$60 million left`: the number is counted in millions, which no name says.
@@ -4774,6 +4785,19 @@ fn with_lower<R>(w: &str, f: impl FnOnce(&str) -> R) -> R {
     } else {
         f(&lower(w))
     }
+}
+
+/// Whether `cut` (what [`clause_end`] cut off a clause) opens with an `and` and a day or a
+/// month ("and Friday"): the clause's amount is one of each, not of the day before the cut
+/// alone.
+fn pairs_days(cut: &str) -> bool {
+    cut.strip_prefix(" and ").is_some_and(|rest| {
+        let w = rest
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("");
+        super::CALENDAR.contains(&w)
+    })
 }
 
 /// `s` up to the end of its clause (`,` `;` `.` `and` `so` `because` …).
@@ -7632,6 +7656,19 @@ mod tests {
     }
 
     #[test]
+    fn an_amount_of_two_days_is_not_named_by_the_first() {
+        // "6 miles every Thursday and Friday": "… every Thursday" would name one day's.
+        let (g, names) = named(
+            "Scott runs 3 miles every Monday through Wednesday. Then he runs twice as far he ran on Monday every Thursday and Friday. How many miles will he run in a month with 4 weeks?",
+            "Scott runs 3 x 2 = <<3*2=6>>6 miles every Thursday and Friday.\nThe total miles run by Scott for a week from Monday through Wednesday is 3 x 3 = <<3*3=9>>9 miles.\nThe total miles run by Scott for a week from Thursday to Friday is 6 x 2 = <<6*2=12>>12 miles.\nSo, in a week, Scott runs a total of 9 + 12 = <<9+12=21>>21 miles.\nThus, he runs a total of 21 x 4 = <<21*4=84>>84 miles in a month.\n#### 84",
+        );
+        assert_eq!(names.get(node_of(&g, 6)), None);
+        assert!(pairs_days(" and Friday."));
+        assert!(!pairs_days(" and Ann has 7 apples."));
+        assert!(!pairs_days(", and Friday"));
+    }
+
+    #[test]
     fn a_name_another_extends_but_for_a_person_names_nothing() {
         // Her start ("Maya can lift 60 pounds") and her peak ("At her peak, she can lift 150
         // pounds"): "the number of pounds Maya can lift" reads as either.
@@ -8059,6 +8096,9 @@ mod tests {
         }
         // What follows the number, to the end of its clause.
         let post_clause = clause_end(post_raw);
+        if pairs_days(&post_raw[post_clause.len()..]) {
+            return None;
+        }
         let mut post_buf = [""; STACK_WORDS];
         let post_list: Vec<&str>;
         let post: &[&str] = match word_array(post_clause, &mut post_buf) {
