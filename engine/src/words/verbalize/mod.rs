@@ -603,7 +603,15 @@ impl Sayable {
             });
         // When one of these holds no quantity is sayable: the passes below, which only tell
         // quantities apart, are then skipped (each of them feeds `ok` alone).
-        let none_sayable = suspect || hidden || picks;
+        // "He bought 2*50=100 pages … It cost 5*100=500 cents": the solution's 100 cents a
+        // dollar read as the 100 pages. A change to the pages would change the cost too, which
+        // the text does not say: no change is told.
+        let none_sayable = suspect
+            || hidden
+            || picks
+            || original
+                .ids()
+                .any(|r| unit_read_as_amount(original, q, &ctx.mentions, r));
         // An input whose value another input or constant shares: the solution may read one for
         // the other ("$5 … five times as much"), so changing it may not change what the text
         // says it changes.
@@ -1321,7 +1329,8 @@ impl<'a> Context<'a> {
             let before = self.reading.cut()[..self.reading.qi]
                 .iter()
                 .filter_map(|&(s, e)| self.q.get(s..e));
-            rates::asked_rate_varies(before, self.question_sentence())
+            rates::asked_rate_varies(before.clone(), self.question_sentence())
+                || rates::asked_total_of_a_rate(before, self.question_sentence())
         })
     }
 
@@ -1554,10 +1563,15 @@ impl<'a> Context<'a> {
                 // that could not be cut off the question; a new question would drop it.
                 let q = self.question_sentence().trim_start();
                 let conditional = q.starts_with("If ") || q.starts_with("If,");
+                // "After that, she answered 31 more calls a day" of an average asked for
+                // ("What's the average number of calls she answers per day?"): an average
+                // changes by no later event; its answer is asked after the question.
+                let average = names::word_slices(q).any(|w| w.eq_ignore_ascii_case("average"));
                 if !self.introduced(&name.phrase)
                     || long && self.question_now().is_none()
                     || fixed
                     || conditional
+                    || average
                 {
                     plan.asked = Some((String::new(), take_that_answer(&fs)));
                     continue;
@@ -2642,6 +2656,112 @@ const CHANGE_VERBS: &[&str] = &[
     "cut",
     "cuts",
 ];
+
+/// Numbers that turn one unit into another, each with words of the smaller unit ("cents" for
+/// the 100 cents of a dollar) and of the larger ("$", "dollar").
+const UNIT_NUMBERS: &[(i128, &[&str], &[&str])] = &[
+    (
+        100,
+        &["cents", "cent", "centimeters", "cm"],
+        &["$", "dollar", "meter"],
+    ),
+    (
+        60,
+        &["minutes", "minute", "seconds", "second"],
+        &["hour", "minute"],
+    ),
+    (12, &["inches", "inch", "months"], &["foot", "feet", "year"]),
+    (24, &["hours"], &["day"]),
+    (
+        1000,
+        &["grams", "meters", "milliliters", "ml"],
+        &["kilogram", "kg", "kilometer", "km", "liter"],
+    ),
+    (16, &["ounces"], &["pound"]),
+    (52, &["weeks"], &["year"]),
+    (365, &["days"], &["year"]),
+];
+
+/// The unit of node `o` of `original` (question `q`, its `mentions`) as written: "$" for money,
+/// else the singular word after its number (in the question for an input, in its own line
+/// after its `=` for a step).
+fn written_unit(original: &Graph, q: &str, mentions: &[Mention], o: NodeId) -> Option<String> {
+    let v = original.value(o);
+    let word_after = |t: &str| {
+        let w = t.split_whitespace().next()?;
+        let w = w
+            .trim_start_matches(|c: char| !c.is_ascii_alphabetic())
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()?;
+        (!w.is_empty()).then(|| singular(&w.to_ascii_lowercase()))
+    };
+    match &original.node(o).kind {
+        NodeKind::Input { .. } => {
+            let m = mentions.iter().find(|m| m.node == Some(o))?;
+            if q.get(..m.start).is_some_and(|b| b.ends_with('$'))
+                || q.get(m.start..m.end).is_some_and(|t| t.starts_with('$'))
+            {
+                return Some("$".to_string());
+            }
+            word_after(q.get(m.end..)?)
+        }
+        NodeKind::Constant | NodeKind::Proxy { .. } => None,
+        _ => {
+            let t = original.node(o).text.as_deref()?;
+            let d = v.to_decimal_string()?;
+            let eq = t.rfind('=')?;
+            let after = &t[eq + 1..];
+            let at = after.find(&d)?;
+            if after[..at].trim().ends_with('$') {
+                return Some("$".to_string());
+            }
+            word_after(&after[at + d.len()..])
+        }
+    }
+}
+
+/// Whether step `r` of `original` (question `q`, its `mentions`) reads a step whose value is a
+/// number that turns a larger unit into a smaller one, with an amount of the larger unit, in
+/// a line that writes the smaller unit and never the step's own noun ("It cost 5*100=500
+/// cents", from "He pays $5", reading "He bought 2*50=100 pages"): the solution meant the
+/// unit's number, and the extraction read the step for it.
+fn unit_read_as_amount(original: &Graph, q: &str, mentions: &[Mention], r: NodeId) -> bool {
+    let node = original.node(r);
+    let Some(line) = node.text.as_deref().filter(|_| node.kind.is_operation()) else {
+        return false;
+    };
+    let mut read: Option<Vec<String>> = None;
+    node.operands.iter().any(|&o| {
+        let v = original.value(o);
+        let Some(&(_, small, large)) = UNIT_NUMBERS.iter().find(|(n, _, _)| v == Number::int(*n))
+        else {
+            return false;
+        };
+        // (Only a step: an input is linked to the number the question writes for it.)
+        if !original.node(o).kind.is_operation() {
+            return false;
+        }
+        let Some(noun) = written_unit(original, q, mentions, o) else {
+            return false;
+        };
+        if small.iter().any(|u| singular(u) == noun) {
+            return false;
+        }
+        let ws = read.get_or_insert_with(|| {
+            line.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_ascii_lowercase)
+                .collect()
+        });
+        ws.iter().any(|w| small.contains(&w.as_str()))
+            && !ws.iter().any(|w| singular(w) == noun)
+            && node.operands.iter().any(|&p| {
+                p != o
+                    && written_unit(original, q, mentions, p)
+                        .is_some_and(|u| large.contains(&u.as_str()))
+            })
+    })
+}
 
 /// Words that open a sentence with a capital but name no one ("But Danielle drives …").
 const OPENERS: &[&str] = &[
@@ -5683,6 +5803,78 @@ mod tests {
             None
         );
         assert_eq!(share_cap("How many flowers are not roses?", n(75)), None);
+    }
+
+    #[test]
+    fn a_total_asked_of_an_hourly_amount_is_not_compared() {
+        // "Yuki makes a fifth as much as Tina": a fifth of $18.00 an hour, or of the week's
+        // pay asked for? Seed 195.
+        let g = crate::gsm8k::extract(
+            "Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of babysitting. How much did she earn?",
+            "Weng earns 12/60 = $<<12/60=0.2>>0.2 per minute.\nWorking 50 minutes, she earned 0.2 x 50 = $<<0.2*50=10>>10.\n#### 10",
+        )
+        .unwrap()
+        .graph;
+        assert!(!Sayable::new(&g).comparable());
+        // A question that says what it totals is compared as before.
+        let g = crate::gsm8k::extract(
+            "Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of babysitting. How much did she earn yesterday?",
+            "Weng earns 12/60 = $<<12/60=0.2>>0.2 per minute.\nWorking 50 minutes, she earned 0.2 x 50 = $<<0.2*50=10>>10.\n#### 10",
+        )
+        .unwrap()
+        .graph;
+        assert!(Sayable::new(&g).comparable());
+    }
+
+    #[test]
+    fn an_average_asked_for_is_not_told_as_a_later_change() {
+        let g = crate::gsm8k::extract(
+            "Jean is a customer service rep and answered 35 phone calls on Monday.  On Tuesday, she answered 46 and took 27 calls on Wednesday.  On Thursday she answered 61 calls and finished off answering 31 calls on Friday.  What’s the average number of calls she answers per day?",
+            "During the week she answered 35 on Mon, 46 on Tue, 27 on Wed, 61 on Thurs and 31 on Fri for a total of 35+46+27+61+31 = <<35+46+27+61+31=200>>200 calls\nShe answered 200 calls over 5 days so on average, she answered 200/5 = <<200/5=40>>40 calls a day\n#### 40",
+        )
+        .unwrap()
+        .graph;
+        let f = ProxyFn {
+            op: ProxyOp::Add,
+            k: Number::int(31),
+        };
+        let op = Intervention::Graft {
+            node: g.answer(),
+            f,
+        };
+        let text = offline(&g, &[op]).unwrap().text;
+        assert!(
+            !text.contains("After that") && !text.contains("Later") && !text.contains("Then,"),
+            "{text}"
+        );
+        assert!(text.contains("average number of calls"), "{text}");
+    }
+
+    #[test]
+    fn a_units_number_read_as_a_step_leaves_nothing_sayable() {
+        // "It cost 5*100=500 cents": the 100 cents of a dollar, read as the 100 pages bought.
+        // A change to the pages would change the cost in the graph, never in the text.
+        let g = crate::gsm8k::extract(
+            "James buys 2 notebooks with 50 pages each.  He pays $5.  How many cents did each page cost?",
+            "He bought 2*50=<<2*50=100>>100 pages\nIt cost 5*100=<<5*100=500>>500 cents\nSo he spent 500/100=<<500/100=5>>5 cents per page\n#### 5",
+        )
+        .unwrap()
+        .graph;
+        assert_eq!(Sayable::new(&g).count(), 0);
+        // "16 x 24 = 384 ounces": the 16 people, with 24 ounces each (no pounds), are read
+        // as written.
+        let g = crate::gsm8k::extract(
+            "Carl is having a party on Saturday and is inviting 15 guests. He would like to make sure everyone, including himself, has at least 2 glasses of punch. Each glass holds 12 ounces of punch. How many ounces of punch does he need to buy for the party?",
+            "Including Carl, there will be 15 + 1 = <<15+1=16>>16 people at the party.\nCarl would like each person to be able to have 2 cups x 12 ounces = <<2*12=24>>24 ounces of punch.\nCarl needs to buy 16 x 24 = <<16*24=384>>384 ounces of punch.\n#### 384",
+        )
+        .unwrap()
+        .graph;
+        assert!(!g.ids().any(|r| unit_read_as_amount(
+            &g,
+            g.question().unwrap(),
+            &crate::mentions::link(&g),
+            r
+        )));
     }
 
     #[test]

@@ -762,8 +762,10 @@ fn own_name_from(
                 && node.kind.is_operation()
                 && marks.total
                 && asks_total(q, sents))
-            // A bare "the total", "the difference": of what?
+            // A bare "the total", "the difference": of what? So with "the cost" and "the
+            // price" ("So the price was 40+2=$42", before the discount or the split).
             || marks.bare
+            || matches!(n.phrase.as_str(), "the cost" | "the price")
             // Two clauses run together ("the number of minutes she has a sprained wrist and
             // it takes to frost a cake"): no one quantity.
             || marks.two_clauses
@@ -7653,6 +7655,17 @@ mod tests {
                 (a.split_whitespace().collect(), b.split_whitespace().collect());
             proptest::prop_assert_eq!(same_words_but_a_person(&wa, &wb), same_but_a_person(&a, &b));
         }
+    }
+
+    #[test]
+    fn a_bare_cost_or_price_names_nothing() {
+        // "So the price was 40+2=$42": before the discount, or after?
+        let (g, names) = named(
+            "Cody goes to the store and buys $40 worth of stuff.  The taxes were 5%.  After taxes, he got an $8 discount.  Cody and his friend split the final price equally. How much did Cody pay?",
+            "The taxes were 40*.05=$<<40*.05=2>>2.\nSo the price was 40+2=$<<40+2=42>>42.\nHe got a discount so the price he paid was 42-8=$<<42-8=34>>34.\nSince he paid half his price was 34/2=$<<34/2=17>>17.\n#### 17",
+        );
+        assert_eq!(names.get(node_of(&g, 42)), None);
+        assert!(names.get(node_of(&g, 17)).is_some());
     }
 
     #[test]

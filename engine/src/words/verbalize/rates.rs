@@ -95,11 +95,93 @@ pub(super) fn asked_rate_varies<'a>(
     })
 }
 
+/// Things an amount is stated per ("$18.00 an hour", "3 miles a day").
+const RATE_UNITS: &[&str] = &["hour", "day", "week", "month", "year", "minute"];
+
+/// Words before a subject and its verb in a question ("How much money does she make?").
+const AUXILIARIES: &[&str] = &[
+    "does", "did", "do", "will", "would", "can", "could", "should", "must",
+];
+
+/// Whether the question sentence `question` asks for a total ("How much money does she
+/// make?") of what a sentence of `before` states per something with the question's own verb
+/// ("Tina makes $18.00 an hour"): a person compared with her ("Yuki makes a fifth as much as
+/// Tina") could be compared with either amount.
+pub(super) fn asked_total_of_a_rate<'a>(
+    mut before: impl Iterator<Item = &'a str>,
+    question: &str,
+) -> bool {
+    let words: Vec<&str> = word_slices(question).collect();
+    let lower = |w: &str| w.to_ascii_lowercase();
+    // A question of an amount per something says which.
+    let rated = |ws: &[&str]| {
+        ws.windows(2).any(|p| {
+            matches!(lower(p[0]).as_str(), "a" | "an" | "per" | "each" | "every")
+                && RATE_UNITS.contains(&singular(&lower(p[1])).as_str())
+        })
+    };
+    if rated(&words) {
+        return false;
+    }
+    let Some(aux) = words
+        .iter()
+        .position(|w| AUXILIARIES.iter().any(|a| a.eq_ignore_ascii_case(w)))
+    else {
+        return false;
+    };
+    // The verb, after a subject of one word ("she", "Tina"), ends the question: "How many
+    // cookies can he eat in 3 months?" says what a person compared with him eats ("Kofi can
+    // eat half as many cookies in 3 months as Theo").
+    let [.., _, _, verb] = &words[aux..] else {
+        return false;
+    };
+    if words.len() != aux + 3 {
+        return false;
+    }
+    let v = lower(verb.trim_end_matches(['?', '.']));
+    if v.len() < 3 || !v.bytes().all(|c| c.is_ascii_lowercase()) {
+        return false;
+    }
+    let forms = [
+        v.clone(),
+        format!("{v}s"),
+        format!("{v}es"),
+        super::names::past(&v),
+    ];
+    before.any(|sentence| {
+        let ws: Vec<&str> = word_slices(sentence).collect();
+        ws.iter().any(|w| forms.contains(&lower(w)))
+            && rated(&ws)
+            && sentence.bytes().any(|c| c.is_ascii_digit())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const ALYSSA: &str = "Alyssa took 100 photos on vacation. She wants to put them in a photo album with 30 pages. She can place 3 photos each on the first 10 pages. Then she can place 4 photos each on the next 10 pages. If she wants to put an equal number of photos on each of the remaining pages of the album, how many photos can she place on each page?";
+
+    #[test]
+    fn a_total_asked_of_what_is_stated_per_hour_is_known() {
+        let before = [
+            "Tina makes $18.00 an hour.",
+            "She works 10 hours every day for 5 days.",
+        ];
+        assert!(asked_total_of_a_rate(
+            before.iter().copied(),
+            "How much money does she make?"
+        ));
+        // Asked per hour, or stated as a total: no two readings.
+        assert!(!asked_total_of_a_rate(
+            before.iter().copied(),
+            "How much money does she make an hour?"
+        ));
+        assert!(!asked_total_of_a_rate(
+            ["Tina made $90 last week."].into_iter(),
+            "How much money does she make?"
+        ));
+    }
 
     #[test]
     fn the_asked_for_amount_and_what_it_is_per() {
