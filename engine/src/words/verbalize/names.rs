@@ -3085,7 +3085,7 @@ fn name_in_text_uncached(
         return None;
     }
     let (mut post_buf, mut post_list) = ([""; STACK_WORDS], Vec::new());
-    let post = words_in(post_clause, &mut post_buf, &mut post_list);
+    let post = without_addition(words_in(post_clause, &mut post_buf, &mut post_list));
     // `$60 million left`: the number is counted in millions, which no name says.
     if post.first().is_some_and(|w| is_scale_word(w)) {
         return None;
@@ -3151,6 +3151,10 @@ fn name_in_text_uncached(
             return None;
         }
         let np = &pre[..pre.len() - cws.len()];
+        // `The final expense is 100 cubic feet of soil`: money named for what is no money.
+        if !money && np.last().is_some_and(|w| names_money(w)) {
+            return None;
+        }
         if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
             // `There are 9 eggs left` names "the number of eggs left".
             let (noun, rest) = noun_phrase(post)?;
@@ -4786,6 +4790,27 @@ fn with_lower<R>(w: &str, f: impl FnOnce(&str) -> R) -> R {
         }
     } else {
         f(&lower(w))
+    }
+}
+
+/// Whether `w` is a noun of money ("expense", "cost", "price"), any ASCII case.
+fn names_money(w: &str) -> bool {
+    [
+        "expense", "expenses", "cost", "costs", "price", "prices", "fee", "fees", "bill", "profit",
+        "budget", "salary", "wage", "wages", "earnings", "income",
+    ]
+    .iter()
+    .any(|m| w.eq_ignore_ascii_case(m))
+}
+
+/// `post` without a closing "in addition" ("His mother gave him $0.40 in addition"): a change
+/// told with it ("gave him $1 more in addition") reads as $1 on top of the $0.40.
+fn without_addition<'a, 'b>(post: &'a [&'b str]) -> &'a [&'b str] {
+    match post {
+        [rest @ .., a, b] if a.eq_ignore_ascii_case("in") && b.eq_ignore_ascii_case("addition") => {
+            rest
+        }
+        _ => post,
     }
 }
 
@@ -7658,6 +7683,35 @@ mod tests {
     }
 
     #[test]
+    fn money_names_no_count_and_in_addition_is_left_out() {
+        // "The final expense is 100 cubic feet of soil": no expense.
+        assert_eq!(
+            own_of(
+                "The final expense is 100 cubic feet of soil sold for $5 per cubic foot. How much did the soil cost?",
+                "The soil cost 5*100=$<<5*100=500>>500\n#### 500",
+                100
+            ),
+            None
+        );
+        // "His mother gave him $0.40 in addition": "gave him $1 more in addition" would read
+        // as $1 on top of it.
+        let (g, names) = named(
+            "Yanni has $0.85. His mother gave him $0.40 in addition. How much money does Yanni have?",
+            "Yanni has $0.40+$0.85 = $<<0.40+0.85=1.25>>1.25.\n#### 1.25",
+        );
+        let gift = g
+            .ids()
+            .find(|&i| g.value(i).to_decimal_string().as_deref() == Some("0.4"))
+            .unwrap();
+        let name = names.own[gift.index()].as_ref().unwrap();
+        assert_eq!(name.phrase, "the amount of money his mother gave him");
+        assert!(name
+            .clause
+            .as_ref()
+            .is_none_or(|c| !c.rest.contains("addition")));
+    }
+
+    #[test]
     fn a_bare_cost_or_price_names_nothing() {
         // "So the price was 40+2=$42": before the discount, or after?
         let (g, names) = named(
@@ -8114,13 +8168,13 @@ mod tests {
         }
         let mut post_buf = [""; STACK_WORDS];
         let post_list: Vec<&str>;
-        let post: &[&str] = match word_array(post_clause, &mut post_buf) {
+        let post: &[&str] = without_addition(match word_array(post_clause, &mut post_buf) {
             Some(n) => &post_buf[..n],
             None => {
                 post_list = word_vec(post_clause);
                 &post_list
             }
-        };
+        });
         if post.first().is_some_and(|w| is_scale_word(w)) {
             return None;
         }
@@ -8172,6 +8226,9 @@ mod tests {
                 return None;
             }
             let np = &pre[..pre.len() - cws.len()];
+            if !money && np.last().is_some_and(|w| names_money(w)) {
+                return None;
+            }
             if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
                 // `There are 9 eggs left` names "the number of eggs left".
                 let (noun, rest) = noun_phrase(post)?;
