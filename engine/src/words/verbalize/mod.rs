@@ -603,12 +603,50 @@ impl Sayable {
             });
         // When one of these holds no quantity is sayable: the passes below, which only tell
         // quantities apart, are then skipped (each of them feeds `ok` alone).
+        // "a buy-1-get-1-free special on triple cheese pizzas": a multiplier word that names a
+        // kind of thing, linked to an input (the solution's "$3 and $1/3" read as it). The
+        // graph then does not follow a change to what the 3 was worked out from.
+        let named_kind = ctx.mentions.iter().any(|m| {
+            m.node.is_some()
+                && q.get(m.start..m.end).is_some_and(|w| {
+                    ["single", "double", "triple", "quadruple", "twin"]
+                        .iter()
+                        .any(|k| w.eq_ignore_ascii_case(k))
+                })
+                && q.get(m.end..).is_some_and(|after| {
+                    let Some(rest) = after.strip_prefix(' ') else {
+                        return false;
+                    };
+                    let w = rest
+                        .split(|c: char| !c.is_ascii_alphabetic())
+                        .next()
+                        .unwrap_or("");
+                    !w.is_empty()
+                        && w.bytes().all(|c| c.is_ascii_lowercase())
+                        && ![
+                            "the", "that", "what", "as", "his", "her", "its", "their", "my",
+                            "our", "your", "this", "these", "those", "a", "an", "it", "them",
+                            "him", "in", "of", "to", "and", "or", "times", "amount", "number",
+                            "on", "for", "at", "per", "each", "every", "during", "when", "if",
+                            "with", "batch",
+                        ]
+                        .contains(&w)
+                })
+                // (Not a verb: "to double fuel capacity".)
+                && !q.get(..m.start).is_some_and(|b| {
+                    let prev = b.split_whitespace().next_back().unwrap_or("");
+                    ["to", "will", "would", "can", "could", "should", "must"]
+                        .iter()
+                        .any(|v| prev.eq_ignore_ascii_case(v))
+                })
+        });
         // "He bought 2*50=100 pages … It cost 5*100=500 cents": the solution's 100 cents a
         // dollar read as the 100 pages. A change to the pages would change the cost too, which
         // the text does not say: no change is told.
         let none_sayable = suspect
             || hidden
             || picks
+            || named_kind
             || original
                 .ids()
                 .any(|r| unit_read_as_amount(original, q, &ctx.mentions, r));
@@ -775,6 +813,95 @@ impl Sayable {
                 } else {
                     values.get(&original.value(id)).is_some_and(|&n| n > 1)
                 }
+        };
+        // "He has 60-20 = 40 more ducks … Rayden also bought 4*10 = 40 geese … 30+40": two
+        // steps of one value, one of them read by a later step. The extraction may have
+        // linked the reading to the other one, and a change upstream of either parts them:
+        // nothing upstream of them is changed either. (Marked once, the first time asked.)
+        let twins_marked: std::cell::OnceCell<Option<Vec<bool>>> = std::cell::OnceCell::new();
+        let upstream_of_twins = |id: NodeId| {
+            let marked = twins_marked.get_or_init(|| {
+                // (Most graphs have no two steps of one value: a small one is scanned for a
+                // pair first, and nothing is made for it without one.)
+                if small {
+                    let mut steps = original
+                        .ids()
+                        .filter(|&s| original.node(s).kind.is_operation())
+                        .map(|s| original.value(s));
+                    let mut seen: [Number; SMALL_GRAPH] = [Number::ZERO; SMALL_GRAPH];
+                    let mut k = 0;
+                    let paired = steps.any(|v| {
+                        let twin = seen[..k].contains(&v);
+                        seen[k] = v;
+                        k += 1;
+                        twin
+                    });
+                    if !paired {
+                        return None;
+                    }
+                }
+                let mut marked = vec![false; n];
+                let mut any = false;
+                // (Only two steps, both worked out before the step that reads one: a number
+                // the question writes is linked where it is written, and a line reads only
+                // what comes before it. Per value, the two steps worked out first are kept,
+                // so each reading is tried against two at most.)
+                let mut at = vec![0usize; n];
+                let mut first: FxHashMap<Number, [Option<(usize, NodeId)>; 2]> =
+                    FxHashMap::default();
+                for (i, &id) in original.order().iter().enumerate() {
+                    at[id.index()] = i;
+                    if original.node(id).kind.is_operation() {
+                        let slots = first.entry(original.value(id)).or_default();
+                        if slots[0].is_none() {
+                            slots[0] = Some((i, id));
+                        } else if slots[1].is_none() {
+                            slots[1] = Some((i, id));
+                        }
+                    }
+                }
+                if !first.values().any(|slots| slots[1].is_some()) {
+                    return None;
+                }
+                let readers: Vec<Vec<NodeId>> = {
+                    let mut rs = vec![Vec::new(); n];
+                    for r in original.ids() {
+                        for &o in &original.node(r).operands {
+                            if rs[o.index()].last() != Some(&r) {
+                                rs[o.index()].push(r);
+                            }
+                        }
+                    }
+                    rs
+                };
+                for id in original.ids() {
+                    let Some(slots) = first.get(&original.value(id)) else {
+                        continue;
+                    };
+                    let read_against_another = readers[id.index()].iter().any(|&r| {
+                        slots
+                            .iter()
+                            .flatten()
+                            .any(|&(p, o)| o != id && o != r && p < at[r.index()])
+                    });
+                    if read_against_another && twin(id) {
+                        marked[id.index()] = true;
+                        any = true;
+                    }
+                }
+                if !any {
+                    return None;
+                }
+                for &id in original.order().iter().rev() {
+                    if marked[id.index()] {
+                        for &o in &original.node(id).operands {
+                            marked[o.index()] = true;
+                        }
+                    }
+                }
+                Some(marked)
+            });
+            marked.as_ref().is_some_and(|m| m[id.index()])
         };
         // "Half the students … two students … the remaining 13 students. The class has 30
         // students.": a remainder the question writes out ties the whole to its parts, so a
@@ -1011,6 +1138,7 @@ impl Sayable {
                             .mention_of(id)
                             .is_some_and(|m| facts::states_conversion(q, m)))
                     && !twin(id)
+                    && !upstream_of_twins(id)
                     && !shared(id)
                     && !read_otherwise(id)
                     && !tied(id)
@@ -5803,6 +5931,39 @@ mod tests {
             None
         );
         assert_eq!(share_cap("How many flowers are not roses?", n(75)), None);
+    }
+
+    #[test]
+    fn nothing_upstream_of_two_steps_of_one_value_is_changed() {
+        // "He has 60-20 = 40 more ducks", "Rayden also bought 4*10 = 40 geese", then "30+40":
+        // which 40? A change to Lily's geese would part them (seed 196).
+        let g = crate::gsm8k::extract(
+            "Rayden bought three times as many ducks as Lily from the market. He also bought four times as many geese as Lily. If Lily bought 20 ducks and 10 geese, how many more ducks and geese do Rayden have more than Lily altogether?",
+            "If Rayden bought three times as many ducks as Lily, then he has 3*20 = <<3*20=60>>60 ducks\nHe has 60-20 = <<60-20=40>>40 more ducks than Lily has.\nRayden also bought 4*10 = <<4*10=40>>40 geese, four times the geese that Lily bought.\nHe has 40-10= <<40-10=30>>30 more ducks than Lily.\nAltogether, Rayden has 30+40 = <<30+40=70>>70 more ducks and geese than Lily.\n#### 70",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let geese = g
+            .ids()
+            .find(|&i| {
+                matches!(g.node(i).kind, NodeKind::Input { .. }) && g.value(i) == Number::int(10)
+            })
+            .unwrap();
+        assert!(!sayable.can_graft(&g, geese));
+    }
+
+    #[test]
+    fn a_multiplier_word_naming_a_kind_leaves_nothing_sayable() {
+        // "triple cheese pizzas": the solution's "$3 and $1/3" is linked to it, and a change
+        // to the price would not reach the meat lovers' $30 (seed 196).
+        let g = crate::gsm8k::extract(
+            "Piazzanos Pizzeria has a buy-1-get-1-free special on triple cheese pizzas, and a buy-2-get-1-free special on meat lovers pizzas.  If the standard price for a pizza is $5, how much does it cost, in dollars, to purchase 10 triple cheese and 9 meat lovers pizzas using the special pricing?",
+            "Using buy-1-get-1-free pricing, it costs 1*$5=$<<1*5=5>>5 to buy 2 triple cheese pizzas.\nAt $5 per 2 pizzas, it costs $5/2=$<<5/2=2.5>>2.5 per triple cheese pizza.\nUsing buy-2-get-1-free pricing, it costs 2*$5=$<<2*5=10>>10 to buy 3 meat lovers pizzas.\nAt $10 per three pizzas, it cost $10/3=$3 and $1/3 per meat lovers pizza.\nWith the buy-1-get-1-free pricing, 10 triple cheese pizzas are 10*$2.5=$<<10*2.5=25>>25.\nWith the buy-2-get-1-free pricing, 9 meat lovers pizzas are 9*($3+$1/3)=$30.\nIn total, for 10 triple cheese and 9 meat lovers pizzas, it will cost $25+$30=$55.\n#### 55",
+        )
+        .unwrap()
+        .graph;
+        assert_eq!(Sayable::new(&g).count(), 0);
     }
 
     #[test]

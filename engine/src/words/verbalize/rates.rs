@@ -111,34 +111,39 @@ pub(super) fn asked_total_of_a_rate<'a>(
     mut before: impl Iterator<Item = &'a str>,
     question: &str,
 ) -> bool {
-    let words: Vec<&str> = word_slices(question).collect();
-    let lower = |w: &str| w.to_ascii_lowercase();
-    // A question of an amount per something says which.
-    let rated = |ws: &[&str]| {
-        ws.windows(2).any(|p| {
-            matches!(lower(p[0]).as_str(), "a" | "an" | "per" | "each" | "every")
-                && RATE_UNITS.contains(&singular(&lower(p[1])).as_str())
-        })
+    // Whether `a` then `b` says "per something" ("an hour", "per day").
+    let per = |a: &str, b: &str| {
+        ["a", "an", "per", "each", "every"]
+            .iter()
+            .any(|p| a.eq_ignore_ascii_case(p))
+            && RATE_UNITS
+                .iter()
+                .any(|u| b.eq_ignore_ascii_case(u) || singular(&b.to_ascii_lowercase()) == *u)
     };
-    if rated(&words) {
-        return false;
+    // The question read once: its last three words, whether the third from the end is an
+    // auxiliary ("does she make?"), and whether it asks per something (which says which).
+    let (mut last, mut count, mut rated) = (["", "", ""], 0usize, false);
+    for w in word_slices(question) {
+        rated = rated || per(last[2], w);
+        last = [last[1], last[2], w];
+        count += 1;
     }
-    let Some(aux) = words
-        .iter()
-        .position(|w| AUXILIARIES.iter().any(|a| a.eq_ignore_ascii_case(w)))
-    else {
-        return false;
-    };
     // The verb, after a subject of one word ("she", "Tina"), ends the question: "How many
     // cookies can he eat in 3 months?" says what a person compared with him eats ("Kofi can
     // eat half as many cookies in 3 months as Theo").
-    let [.., _, _, verb] = &words[aux..] else {
-        return false;
-    };
-    if words.len() != aux + 3 {
+    // (The subject: a pronoun or a name.)
+    let subject = ["he", "she", "they", "it", "we", "you", "i"]
+        .iter()
+        .any(|p| last[1].eq_ignore_ascii_case(p))
+        || last[1].starts_with(|c: char| c.is_ascii_uppercase());
+    if rated
+        || count < 3
+        || !subject
+        || !AUXILIARIES.iter().any(|a| last[0].eq_ignore_ascii_case(a))
+    {
         return false;
     }
-    let v = lower(verb.trim_end_matches(['?', '.']));
+    let v = last[2].trim_end_matches(['?', '.']).to_ascii_lowercase();
     if v.len() < 3 || !v.bytes().all(|c| c.is_ascii_lowercase()) {
         return false;
     }
@@ -149,10 +154,13 @@ pub(super) fn asked_total_of_a_rate<'a>(
         super::names::past(&v),
     ];
     before.any(|sentence| {
-        let ws: Vec<&str> = word_slices(sentence).collect();
-        ws.iter().any(|w| forms.contains(&lower(w)))
-            && rated(&ws)
-            && sentence.bytes().any(|c| c.is_ascii_digit())
+        let (mut verb, mut rate, mut prev) = (false, false, "");
+        for w in word_slices(sentence) {
+            verb = verb || forms.iter().any(|f| w.eq_ignore_ascii_case(f));
+            rate = rate || per(prev, w);
+            prev = w;
+        }
+        verb && rate && sentence.bytes().any(|c| c.is_ascii_digit())
     })
 }
 
