@@ -1875,8 +1875,13 @@ impl<'a> Context<'a> {
         // (Money in euros or pounds is not written in dollars: "5€ … add $2 to it", seed
         // 182. It is asked of as a number.)
         // (Nor is money written in millions: "$120 million … subtract $159 from it".)
-        let not_dollars =
-            !self.q.contains('$') && self.q.contains(['€', '£']) || writes_scaled_money(self.q);
+        // (Nor is money asked for in cents: "How much money does she make (in cents)? If $60
+        // were taken away from that", seed 198.)
+        let not_dollars = !self.q.contains('$') && self.q.contains(['€', '£'])
+            || writes_scaled_money(self.q)
+            || lower
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .any(|w| w == "cents");
         let money = !not_dollars
             && ((lower.contains("how much")
                 && (solution.contains('$')
@@ -5964,6 +5969,25 @@ mod tests {
         .unwrap()
         .graph;
         assert_eq!(Sayable::new(&g).count(), 0);
+    }
+
+    #[test]
+    fn money_asked_in_cents_is_not_changed_in_dollars() {
+        let g = crate::gsm8k::extract(
+            "Jenny collects cans and bottles to take down to the recycling center. Each bottle weighs 6 ounces and each can weighs 2 ounces. Jenny can carry a total of 100 ounces. She collects 20 cans and as many bottles as she can carry. If she gets paid 10 cents per bottle and 3 cents per can, how much money does she make (in cents)?",
+            "First find the total weight of the cans: 20 cans * 2 oz/can = <<20*2=40>>40 oz\nThen subtract that weight from the total weight Jenny can carry: 100 oz - 40 oz = <<100-40=60>>60 oz\nThen divide that weight by the weight of each bottle: 60 oz / 6 oz/bottle = <<60/6=10>>10 bottles\nThen multiply that number by the price per bottle: 10 bottles * 10 cents/bottle = <<10*10=100>>100 cents\nThen multiply the number of cans by the price per can: 20 cans * 3 cents/can = <<20*3=60>>60 cents\nThen add the amount of money from the bottles and cans to find the total: 100 cents + 60 cents = <<100+60=160>>160 cents\n#### 160",
+        )
+        .unwrap()
+        .graph;
+        let op = Intervention::Graft {
+            node: g.answer(),
+            f: ProxyFn {
+                op: ProxyOp::Sub,
+                k: Number::int(60),
+            },
+        };
+        let text = offline(&g, &[op]).unwrap().text;
+        assert!(!text.contains("$60"), "{text}");
     }
 
     #[test]
