@@ -540,25 +540,38 @@ impl Sayable {
         };
         // (A number word too: "five times as many bags of gravel as barrels of pitch" read as
         // the step's "5 miles of road remaining" in "30 / 5 = 6 barrels".)
-        let suspect = ctx.mentions.iter().any(|m| {
+        // (And a fraction's denominator: "the dog 1/4 as much weight" read as the 4 people
+        // in `140/4`, seed 198.)
+        let denominator_read = |m: &Mention| {
             m.node.is_none()
-                && match ctx.kind_at(m) {
-                    MentionKind::Digits | MentionKind::Money => true,
-                    // (Not "Ten percent", a share the solution reads as 0.1.)
-                    MentionKind::Word => {
-                        m.value > Number::ONE
-                            && m.value.is_integer()
-                            && q.get(m.start..m.end)
-                                .is_some_and(|w| word_class(w) == WordClass::Cardinal)
-                            && q.get(m.end..).is_some_and(|after| {
-                                let after = after.trim_start();
-                                !(after.starts_with("percent") || after.starts_with('%'))
-                            })
-                    }
-                    _ => false,
+                && ctx.kind_at(m) == MentionKind::Fraction
+                && m.value.numer() == 1
+                && m.value.denom() > 1
+                && {
+                    let k = Number::int(m.value.denom());
+                    a_step(k) && !an_input(k)
                 }
-                && a_step(m.value)
-                && !an_input(m.value)
+        };
+        let suspect = ctx.mentions.iter().any(|m| {
+            denominator_read(m)
+                || m.node.is_none()
+                    && match ctx.kind_at(m) {
+                        MentionKind::Digits | MentionKind::Money => true,
+                        // (Not "Ten percent", a share the solution reads as 0.1.)
+                        MentionKind::Word => {
+                            m.value > Number::ONE
+                                && m.value.is_integer()
+                                && q.get(m.start..m.end)
+                                    .is_some_and(|w| word_class(w) == WordClass::Cardinal)
+                                && q.get(m.end..).is_some_and(|after| {
+                                    let after = after.trim_start();
+                                    !(after.starts_with("percent") || after.starts_with('%'))
+                                })
+                        }
+                        _ => false,
+                    }
+                    && a_step(m.value)
+                    && !an_input(m.value)
         });
         // A question that picks one amount by size ("the busiest month versus the slowest"):
         // the solution reads the ones it picked, and a change may make another the busiest or
@@ -5965,6 +5978,19 @@ mod tests {
         let g = crate::gsm8k::extract(
             "Piazzanos Pizzeria has a buy-1-get-1-free special on triple cheese pizzas, and a buy-2-get-1-free special on meat lovers pizzas.  If the standard price for a pizza is $5, how much does it cost, in dollars, to purchase 10 triple cheese and 9 meat lovers pizzas using the special pricing?",
             "Using buy-1-get-1-free pricing, it costs 1*$5=$<<1*5=5>>5 to buy 2 triple cheese pizzas.\nAt $5 per 2 pizzas, it costs $5/2=$<<5/2=2.5>>2.5 per triple cheese pizza.\nUsing buy-2-get-1-free pricing, it costs 2*$5=$<<2*5=10>>10 to buy 3 meat lovers pizzas.\nAt $10 per three pizzas, it cost $10/3=$3 and $1/3 per meat lovers pizza.\nWith the buy-1-get-1-free pricing, 10 triple cheese pizzas are 10*$2.5=$<<10*2.5=25>>25.\nWith the buy-2-get-1-free pricing, 9 meat lovers pizzas are 9*($3+$1/3)=$30.\nIn total, for 10 triple cheese and 9 meat lovers pizzas, it will cost $25+$30=$55.\n#### 55",
+        )
+        .unwrap()
+        .graph;
+        assert_eq!(Sayable::new(&g).count(), 0);
+    }
+
+    #[test]
+    fn a_fractions_denominator_read_as_a_step_leaves_nothing_sayable() {
+        // "the dog 1/4 as much weight", then `140/4` with the 4 linked to the 4 people: a
+        // change to the canoe's people would change the dog's weight (seed 198).
+        let g = crate::gsm8k::extract(
+            "Penny's canoe can carry 6 people, but if she wants to take her dog, she will only fit 2/3 of that number inside. If every person in a trip where Penny had her dog inside the canoe weighed 140 pounds, and the dog 1/4 as much weight, calculate the total weight the canoe was carrying?",
+            "When Penny has her dog inside the canoe, only 2/3*6 = <<2/3*6=4>>4 people could fit inside the canoe.\nIf every person in a trip where Penny had her dog inside the canoe weighed 140 pounds, the total weight of people inside the canoe was 140*4= <<140*4=560>>560 pounds.\nThe dog weighs 1/4*140 = <<140/4=35>>35 pounds\nOn the trip, the canoe was carrying 560+35 = <<560+35=595>>595 pounds\n#### 595",
         )
         .unwrap()
         .graph;
