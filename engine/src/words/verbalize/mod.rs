@@ -876,22 +876,12 @@ impl Sayable {
                 if !first.values().any(|slots| slots[1].is_some()) {
                     return None;
                 }
-                let readers: Vec<Vec<NodeId>> = {
-                    let mut rs = vec![Vec::new(); n];
-                    for r in original.ids() {
-                        for &o in &original.node(r).operands {
-                            if rs[o.index()].last() != Some(&r) {
-                                rs[o.index()].push(r);
-                            }
-                        }
-                    }
-                    rs
-                };
                 for id in original.ids() {
                     let Some(slots) = first.get(&original.value(id)) else {
                         continue;
                     };
-                    let read_against_another = readers[id.index()].iter().any(|&r| {
+                    // (The graph's table of readers, made once.)
+                    let read_against_another = original.dependents(id).any(|r| {
                         slots
                             .iter()
                             .flatten()
