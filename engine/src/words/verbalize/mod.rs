@@ -3559,6 +3559,11 @@ fn counted_noun(question: &str) -> Option<String> {
             break;
         }
     }
+    // `boxes of Graham crackers`: a name cut the noun at its `of`, and "Take that number of
+    // boxes of" says nothing (seed 200).
+    if noun.last().is_some_and(|w| *w == "of") {
+        return None;
+    }
     // `passengers fit in 5 buses`, `kids got into the movie`: a verb follows the noun; the
     // noun ends at its first plural word (a phrase joined by `of`, `and` or `or` is read
     // whole, as written).
@@ -4793,6 +4798,8 @@ mod tests {
             "How many stop signs per mile did he pass?",
             "How many miles a day does she run?",
             "How many apples each did they get?",
+            // A name cuts the phrase at its `of` (seed 200).
+            "After making the cheesecakes, how many boxes of Graham crackers would he have left over?",
         ] {
             assert_eq!(counted_noun(q), None, "{q}");
         }
