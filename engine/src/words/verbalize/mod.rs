@@ -697,6 +697,40 @@ impl Sayable {
                     given.get(&v).is_some_and(|&n| n > 1) || written.get(&v).is_some_and(|&n| n > 1)
                 }
         };
+        // "Cori is 3 years old … she will be one-third the age of her aunt", solved as
+        // `8*3`: the solution writes a fraction of the question by its parts, and the
+        // extraction may link one of them to an input of that value (Darcie's 4 years and
+        // "4/5 as old as her father", solved `24/4*5`). A change to the input would change
+        // the fraction too, which the text does not say. (Not an ordinal: "the third day",
+        // "her fifth grade class".)
+        let in_fraction = |id: NodeId| {
+            matches!(original.node(id).kind, NodeKind::Input { .. }) && {
+                let v = original.value(id);
+                v.is_integer()
+                    && v > Number::ONE
+                    && ctx.mentions.iter().any(|m| {
+                        m.node != Some(id)
+                            && ctx.reading.found.get(&m.start).is_some_and(|f| {
+                                f.values().iter().any(|x| {
+                                    !x.is_integer()
+                                        && (x.numer() == v.numer() || x.denom() == v.numer())
+                                })
+                            })
+                            && match ctx.kind_at(m) {
+                                MentionKind::Fraction => true,
+                                MentionKind::Word => !q
+                                    .get(..m.start)
+                                    .and_then(|b| b.split_whitespace().next_back())
+                                    .is_some_and(|w| {
+                                        ["the", "his", "her", "their", "its", "my", "our", "your"]
+                                            .iter()
+                                            .any(|d| w.eq_ignore_ascii_case(d))
+                                    }),
+                                _ => false,
+                            }
+                    })
+            }
+        };
         // A quantity worked out backwards from a relation the text states ("Mabel has 5
         // times as many marbles as Katrina. Mabel has 85."): a change to it contradicts the
         // relation, which still reads as true.
@@ -1109,6 +1143,28 @@ impl Sayable {
             // (A whole number compared as its numerator: no fractions cross-multiplied.)
             v.is_integer() && (1800..=2100).contains(&v.numer())
         };
+        // "How old will Joel be when his dad is twice as old as him?", "In how many years
+        // will Agnes be twice as old as Jane?": a question that asks when ages meet. A changed age may move that time into the past ("Joel is 29 …
+        // will be 3"), which the question's tense denies: no age is changed. (Read from the
+        // whole sentence of the question, an opening "When he is 50," too.)
+        let asks_when = || {
+            let (qs, qe) = ctx.reading.question();
+            let asked = ctx
+                .reading
+                .sentences
+                .iter()
+                .find(|&&(s, e)| s <= qs && qs < e)
+                .map_or(&q[qs..qe], |&(s, e)| &q[s..e.max(qe)]);
+            names::word_slices(asked)
+                .any(|w| w.eq_ignore_ascii_case("when") || w.eq_ignore_ascii_case("until"))
+                || contains_ignoring_ascii_case(asked, "by the time")
+                || contains_ignoring_ascii_case(asked, "in how many years")
+                || contains_ignoring_ascii_case(asked, "years ago")
+        };
+        let ages_meet: std::cell::OnceCell<bool> = std::cell::OnceCell::new();
+        let meeting_age = |n: &Name| {
+            names::word_slices(&n.phrase).any(|w| w == "age") && *ages_meet.get_or_init(asks_when)
+        };
         // (Every test is a pure one: they are made cheapest first, the whole graph's before
         // each node's, and those that pass over the nodes or the mentions last.)
         let ok = original
@@ -1125,7 +1181,9 @@ impl Sayable {
                     && ctx.names.get(id).is_some_and(|n| {
                         // Money the question writes in millions ("$120 million") would be
                         // changed in plain dollars ("$188 less").
-                        !(scaled_money && n.measure == names::Measure::Money) &&
+                        // (Nor an age where the question asks when ages meet: above.)
+                        !(scaled_money && n.measure == names::Measure::Money
+                            || meeting_age(n)) &&
                         // A step whose sentence opens with what it is for ("For 15
                         // truckloads, they will need 30 bags of gravel"), which its name drops.
                         original
@@ -1143,6 +1201,7 @@ impl Sayable {
                     && !twin(id)
                     && !upstream_of_twins(id)
                     && !shared(id)
+                    && !in_fraction(id)
                     && !read_otherwise(id)
                     && !tied(id)
                     && !share_of_read_whole(id)
@@ -3723,6 +3782,8 @@ fn change_phrase(measure: &Measure, op: ProxyOp, k: Number, salt: u64) -> String
     let (op, k) = normalize(op, k);
     let amount = match measure {
         Measure::Money => format!("${}", money_digits(k)),
+        // ("drops by 1 year", not "1 years".)
+        Measure::Unit(u) if k == Number::ONE => format!("1 {}", singular(u)),
         Measure::Unit(u) => format!("{} {u}", plain(k)),
         Measure::Count | Measure::Plain => plain(k),
     };
@@ -5992,6 +6053,77 @@ mod tests {
         .unwrap()
         .graph;
         assert_eq!(Sayable::new(&g).count(), 0);
+    }
+
+    #[test]
+    fn a_fractions_part_read_as_an_input_is_not_changed() {
+        // "4/5 as old as her father", solved `24/4*5` with the 4 linked to Darcie's 4 years:
+        // halving her age would halve the fraction's 4 too (the key said 30, the text 15).
+        let g = crate::gsm8k::extract(
+            "Darcie is 4 years old. She is 1/6 as old as her mother and her mother is 4/5 as old as her father. How old is her father?",
+            "Darcie's mother is 4*6=<<4*6=24>>24 years old.\nDarcie's father is 24/4*5=<<24/4*5=30>>30 years old.\n#### 30",
+        )
+        .unwrap()
+        .graph;
+        let four = g.ids().find(|&id| g.value(id) == Number::int(4)).unwrap();
+        assert!(!Sayable::new(&g).can_graft(&g, four));
+        // "one-third the age of her aunt", solved `8 x 3`: Cori's 3 years read for it.
+        let g = crate::gsm8k::extract(
+            "Cori is 3 years old today.  In 5 years, she will be one-third the age of her aunt.  How old is her aunt today?",
+            "In 5 years, Cori will be 3 + 5 = <<3+5=8>>8 years old.\nIn 5 years, Cori\u{2019}s aunt will be 8 x 3 = <<8*3=24>>24 years old.\nToday, her aunt is 24 - 5 = <<24-5=19>>19 years old.\n#### 19",
+        )
+        .unwrap()
+        .graph;
+        let three = g.ids().find(|&id| g.value(id) == Number::int(3)).unwrap();
+        assert!(!Sayable::new(&g).can_graft(&g, three));
+    }
+
+    /// Djibo's row: his age now is named and changeable.
+    fn djibo() -> Graph {
+        crate::gsm8k::extract(
+            "Djibo is 17 years old. Five years ago Djibo added his age with his sister's age and the sum was 35. How many years old is Djibo's sister today?",
+            "Age 5 years ago: 17 - 5 = <<17-5=12>>12\nSister's age 5 years ago: 35 - 12 = <<35-12=23>>23\nSister's age today: 23 + 5 = <<23+5=28>>28 years\nDjibo's sister is 28 years old today.\n#### 28",
+        )
+        .unwrap()
+        .graph
+    }
+
+    #[test]
+    fn an_age_is_not_changed_where_the_question_asks_when_ages_meet() {
+        // Joel at 5 × 4 + 9 = 29 and his dad at 32 "will be" 3 when his dad is twice his age.
+        let g = crate::gsm8k::extract(
+            "Joel is 5 years old and his dad is 32 years old.  How old will Joel be when his dad is twice as old as him?",
+            "The difference in age between Joel and his dad is 32 - 5 = <<32-5=27>>27 years.\nWhen you double this gap in years, you have 27 x 2 = <<27*2=54>>54.\nWhen his dad is 54, Joel will be 54 / 2 = <<54/2=27>>27 years old.\n#### 27",
+        )
+        .unwrap()
+        .graph;
+        let joel = g.ids().find(|&id| g.value(id) == Number::int(5)).unwrap();
+        assert_eq!(
+            Names::new(&g).get(joel).map(|n| n.phrase.as_str()),
+            Some("Joel's age")
+        );
+        assert!(!Sayable::new(&g).can_graft(&g, joel));
+        // A question that asks an age today changes one.
+        let g = djibo();
+        let djibo = g.ids().find(|&id| g.value(id) == Number::int(17)).unwrap();
+        assert!(Sayable::new(&g).can_graft(&g, djibo));
+    }
+
+    #[test]
+    fn a_change_of_one_unit_is_singular() {
+        let g = djibo();
+        let djibo = g.ids().find(|&id| g.value(id) == Number::int(17)).unwrap();
+        for op in [ProxyOp::Add, ProxyOp::Sub] {
+            let graft = Intervention::Graft {
+                node: djibo,
+                f: ProxyFn {
+                    op,
+                    k: Number::int(1),
+                },
+            };
+            let text = offline(&g, &[graft]).unwrap().text;
+            assert!(text.contains(" by 1 year."), "{text}");
+        }
     }
 
     #[test]

@@ -3155,6 +3155,10 @@ fn name_in_text_uncached(
         if !money && np.last().is_some_and(|w| names_money(w)) {
             return None;
         }
+        // `If Ellen is 10 years old now`: a person's age (or height) now, named by the person.
+        if let Some(name) = persons_measure(c, np, post, unit.as_deref()) {
+            return finish(name.0, name.1);
+        }
         if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
             // `There are 9 eggs left` names "the number of eggs left".
             let (noun, rest) = noun_phrase(post)?;
@@ -5032,6 +5036,81 @@ fn trailer(fronted: &str) -> Option<String> {
     Some(out)
 }
 
+/// The name of a person's age or height the clause `X is N years old` (`X is N inches tall`)
+/// states, with its measure: "Ellen's age" in years. Only a present "is" with nothing after
+/// the dimension but "now" or "today" (a past age, or an age "when" something happened,
+/// names no one quantity), and only a single capitalised name for `X` (`np`), no pronoun,
+/// determiner or day.
+fn persons_measure(
+    copula: &str,
+    np: &[&str],
+    post: &[&str],
+    unit: Option<&str>,
+) -> Option<(String, Measure)> {
+    let ([person], Some(unit), [_, dimension, rest @ ..]) = (np, unit, post) else {
+        return None;
+    };
+    let dimension = match lower(dimension).as_ref() {
+        "old" => "age",
+        "tall" => "height",
+        _ => return None,
+    };
+    let fits = match dimension {
+        "age" => matches!(unit, "years" | "year"),
+        _ => matches!(
+            unit,
+            "inches" | "feet" | "foot" | "cm" | "centimeters" | "meters"
+        ),
+    };
+    if copula != "is"
+        || !fits
+        || !rest
+            .iter()
+            .all(|w| with_lower(w, |l| matches!(l, "now" | "today")))
+        || !person.starts_with(|c: char| c.is_ascii_uppercase())
+        || !person.bytes().all(|b| b.is_ascii_alphabetic())
+        || super::CALENDAR.contains(person)
+        || with_lower(person, |l| {
+            is_person_pronoun(l)
+                || matches!(
+                    l,
+                    "it" | "i"
+                        | "we"
+                        | "you"
+                        | "this"
+                        | "that"
+                        | "these"
+                        | "those"
+                        | "each"
+                        | "every"
+                        | "everyone"
+                        | "someone"
+                        | "one"
+                        | "who"
+                        | "which"
+                        | "what"
+                        | "there"
+                        | "here"
+                        | "all"
+                        | "both"
+                        | "some"
+                        | "any"
+                        | "no"
+                        | "none"
+                        | "a"
+                        | "an"
+                        | "the"
+                )
+        })
+    {
+        return None;
+    }
+    Some((
+        cat(&[person, "'s ", dimension]),
+        Measure::Unit(unit.to_string()),
+    ))
+}
+
 /// Whether `w` may open a subject noun phrase (`the`, `his`, `Janet's`, `each`).
 fn opens_noun_phrase(w: &str) -> bool {
     with_lower(w, |l| {
@@ -5445,6 +5524,47 @@ mod tests {
         let g = crate::gsm8k::extract(question, answer).unwrap().graph;
         let names = Names::new(&g);
         (g, names)
+    }
+
+    /// `Ellen is 10 years old (now)` names Ellen's age, `Reese is 60 inches tall` Reese's
+    /// height; a pronoun, a past age, an age at some time, or a comparison names neither.
+    #[test]
+    fn a_persons_age_now_is_named_by_the_person() {
+        let name = |s: &str, num: &str| {
+            let at = s.find(num).unwrap();
+            name_in_text_uncached(s, at, at + num.len(), false, Number::int(10), &mut || true)
+                .map(|n| (n.phrase, n.measure))
+        };
+        assert_eq!(
+            name(
+                "If Ellen is 10 years old now, calculate Martha's age now.",
+                "10"
+            ),
+            Some(("Ellen's age".to_string(), Measure::Unit("years".into())))
+        );
+        assert_eq!(
+            name("Reese is 10 inches tall.", "10"),
+            Some(("Reese's height".to_string(), Measure::Unit("inches".into())))
+        );
+        for s in [
+            "He is 10 years old.",
+            "Ellen was 10 years old.",
+            "Ellen is 10 years old when she moves.",
+            "Ellen is 10 years older than Amy.",
+            "Monday is 10 years old.",
+            "Ellen is 10 inches old.",
+        ] {
+            assert_eq!(name(s, "10"), None, "{s}");
+        }
+        let (g, names) = named(
+            "Djibo is 17 years old. Five years ago Djibo added his age with his sister's age and the sum was 35. How many years old is Djibo's sister today?",
+            "Age 5 years ago: 17 - 5 = <<17-5=12>>12\nSister's age 5 years ago: 35 - 12 = <<35-12=23>>23\nSister's age today: 23 + 5 = <<23+5=28>>28 years\nDjibo's sister is 28 years old today.\n#### 28",
+        );
+        let djibo = g.ids().find(|&id| g.value(id) == Number::int(17)).unwrap();
+        assert_eq!(
+            names.get(djibo).map(|n| n.phrase.as_str()),
+            Some("Djibo's age")
+        );
     }
 
     /// A step whose sentence opens with a purpose (`To meet …`) has no name; a title keeps
@@ -8228,6 +8348,9 @@ mod tests {
             let np = &pre[..pre.len() - cws.len()];
             if !money && np.last().is_some_and(|w| names_money(w)) {
                 return None;
+            }
+            if let Some(name) = persons_measure(c, np, post, unit.as_deref()) {
+                return finish(name.0, name.1);
             }
             if np.len() == 1 && np[0].eq_ignore_ascii_case("there") {
                 // `There are 9 eggs left` names "the number of eggs left".
