@@ -434,6 +434,7 @@ pub(super) fn is_plural(phrase: &str) -> bool {
             | "fish"
             | "sheep"
             | "deer"
+            | "dice"
     )
 }
 
@@ -461,6 +462,7 @@ pub(super) fn singular(p: &str) -> String {
         ("teeth", "tooth"),
         ("geese", "goose"),
         ("mice", "mouse"),
+        ("dice", "die"),
     ];
     for (many, one) in irregular {
         if let Some(stem) = p.strip_suffix(many) {

@@ -2988,6 +2988,9 @@ fn name_in_text_uncached(
     // The clause: after the last `,` `;` `:` before the number.
     // (The marks are ASCII: their bytes are searched, eight at a time, no char searcher.)
     let mut cut = last_clause_mark(pre_raw.as_bytes()).map_or(0, |i| i + 1);
+    if cuts_a_list_of_names(pre_raw, cut) {
+        return None;
+    }
     // `Tom has 5 apples and Ann has 7 apples`: an `and` that opens a clause of its own (a
     // subject and a verb) after the clause's last figure cuts as a comma does.
     // `Emily bought 2 pairs of curtains and 9 wall prints`: the number right after an `and`
@@ -3403,6 +3406,74 @@ fn name_in_text_uncached(
     finish_parts(phrase, Measure::Count, doer_at..rest_at, noun)
 }
 
+/// Whether the clause of `pre` (the words before a number) from byte `cut`, just past a
+/// comma, goes on a list of names the comma breaks ("Tony, Moses and Esther are to share
+/// $50": Moses and Esther alone do not share it): a capitalised word before the comma that
+/// opens the sentence or follows another comma, and a clause that opens with a capitalised
+/// word and "and" or another comma.
+fn cuts_a_list_of_names(pre: &str, cut: usize) -> bool {
+    if cut == 0 || pre.as_bytes().get(cut - 1) != Some(&b',') {
+        return false;
+    }
+    let capital = |w: &str| w.starts_with(|c: char| c.is_ascii_uppercase()) && w != "I";
+    let mut before = pre[..cut - 1].split_whitespace().rev();
+    let Some(last) = before.next() else {
+        return false;
+    };
+    let mut after = pre[cut..].split_whitespace();
+    // (A sentence's first word may be an adverb: "Together, Alan and Marcy handed out".)
+    let adverb = || {
+        last.ends_with("ly")
+            || [
+                "Together",
+                "Combined",
+                "Yesterday",
+                "Today",
+                "Tonight",
+                "Tomorrow",
+                "Now",
+                "Then",
+                "So",
+                "First",
+                "Second",
+                "Third",
+                "Later",
+                "Afterwards",
+                "Overall",
+                "Altogether",
+                "Also",
+                "However",
+                "Meanwhile",
+                "Therefore",
+                "Thus",
+                "Next",
+                "Last",
+                "Instead",
+                "Still",
+                "Again",
+                "Otherwise",
+                "Besides",
+                "Both",
+                "Each",
+                "Hence",
+                "Here",
+                "There",
+                "Well",
+                "Yes",
+                "No",
+                "Oh",
+                "Sadly",
+            ]
+            .contains(&last)
+    };
+    capital(last)
+        && before.next().map_or(!adverb(), |w| w.ends_with(','))
+        && !super::CALENDAR.contains(&last)
+        && after.next().is_some_and(|w| {
+            capital(w) && (w.ends_with(',') || after.next().is_some_and(|n| n == "and"))
+        })
+}
+
 /// How [`name_in_text_uncached`] reads `clause` (the words before a number, from the start of
 /// its clause) when it holds a figure (`figure`): how far an `and` that opens a clause of its
 /// own moves the clause's start ([`and_clause_cut`]), and otherwise whether the number shares
@@ -3650,7 +3721,10 @@ fn finish_parts(
         let c = clause(&phrase);
         return finish_with(phrase, measure, c);
     };
-    if !(2..=words.len()).contains(&n) || refused(&phrase, &words[..n], marked) {
+    // (Nothing after the doer's words: the phrase ends with the clause the number is the
+    // object of.)
+    let object = !doer.is_empty() && phrase[doer.end..].trim().is_empty();
+    if !(2..=words.len()).contains(&n) || refused(&phrase, &words[..n], marked, object) {
         return None;
     }
     let c = clause(&phrase);
@@ -4080,15 +4154,22 @@ fn spaced_words<'a>(phrase: &'a str, words: &mut [&'a str; 16]) -> Option<(usize
 
 /// Checks a finished name: short, no numbers, no identifiers.
 fn finish(phrase: String, measure: Measure) -> Option<Name> {
+    finish_as(phrase, measure, false)
+}
+
+/// [`finish`], where `object` says that the phrase ends with the clause its number is the
+/// object of ("the number of candies she needs to buy": the candies are what she buys),
+/// so that a last verb after "to" has its object.
+fn finish_as(phrase: String, measure: Measure, object: bool) -> Option<Name> {
     // Its words between single spaces, read in one pass with the marks it holds (a phrase
     // written otherwise has its words split again).
     // (A name has 2 to 16 words, and any other count is refused whatever else it holds: the
     // words are kept on the stack, and a phrase with more is refused before it is read.)
     let mut words = [""; 16];
     let Some((n, marked)) = spaced_words(&phrase, &mut words) else {
-        return finish_split(phrase, measure);
+        return finish_split(phrase, measure, object);
     };
-    if !(2..=words.len()).contains(&n) || refused(&phrase, &words[..n], marked) {
+    if !(2..=words.len()).contains(&n) || refused(&phrase, &words[..n], marked, object) {
         return None;
     }
     Some(Name {
@@ -4100,7 +4181,7 @@ fn finish(phrase: String, measure: Measure) -> Option<Name> {
 
 /// [`finish`] of any phrase: its words split again where it is not [`single_spaced`] (and
 /// what [`finish`] reads of a phrase that is, read test by test).
-fn finish_split(phrase: String, measure: Measure) -> Option<Name> {
+fn finish_split(phrase: String, measure: Measure, object: bool) -> Option<Name> {
     // Its words between single spaces (kept as it is when it is written so already).
     let phrase = if single_spaced(&phrase) {
         phrase
@@ -4122,7 +4203,7 @@ fn finish_split(phrase: String, measure: Measure) -> Option<Name> {
         return None;
     }
     let marked = phrase.bytes().any(marks_a_name);
-    if refused(&phrase, &words[..n], marked) {
+    if refused(&phrase, &words[..n], marked, object) {
         return None;
     }
     Some(Name {
@@ -4204,10 +4285,11 @@ fn marks_a_name(c: u8) -> bool {
 
 /// Whether a finished name is refused: `phrase` between single spaces, its 2 to 16 words
 /// `ws`, and whether any of its bytes [`marks_a_name`] (`marked`).
-fn refused(phrase: &str, ws: &[&str], marked: bool) -> bool {
+fn refused(phrase: &str, ws: &[&str], marked: bool, object: bool) -> bool {
     // `the number of beehives it takes to make enough wax to make`: a verb without its
-    // object; `… will then be old`: an age cut apart.
-    if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
+    // object (unless the counted things are its `object`: "the number of candies she needs
+    // to buy"); `… will then be old`: an age cut apart.
+    if (!object && ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
         return true;
     }
     // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
@@ -4312,7 +4394,8 @@ fn space_split(s: &str) -> impl Iterator<Item = &str> {
 
 /// [`finish`], keeping the clause the name came from.
 fn finish_with(phrase: String, measure: Measure, clause: Clause) -> Option<Name> {
-    let mut n = finish(phrase, measure)?;
+    let object = !clause.doer.is_empty() && clause.rest.is_empty();
+    let mut n = finish_as(phrase, measure, object)?;
     n.clause = Some(clause);
     Some(n)
 }
@@ -4885,8 +4968,10 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, &[S])> {
     );
     for (i, w) in post.iter().enumerate().take(3) {
         let lw = lower(w.as_ref());
+        // (Nor a word cut from a number's: "-sided" of "six-sided".)
         if is_noun_stop(&lw)
             || NOT_NOUNS.contains(&&*lw)
+            || lw.starts_with('-')
             || !lw
                 .chars()
                 .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
@@ -5526,6 +5611,71 @@ mod tests {
         (g, names)
     }
 
+    /// "20 dice" counts dice; "-sided" (cut from "six-sided") is no noun.
+    #[test]
+    fn dice_are_counted_and_a_cut_word_is_no_noun() {
+        assert_eq!(
+            noun_phrase(&["dice"]).map(|(n, _)| n).as_deref(),
+            Some("dice")
+        );
+        assert_eq!(singular("dice"), "die");
+        assert_eq!(noun_phrase(&["-sided", "dice"]), None);
+        assert_eq!(noun_phrase(&["-pound", "packages"]), None);
+    }
+
+    /// A name may end with a verb after "to" when the counted things are its object ("the
+    /// number of candies she needs to buy"), not when the verb's object is missing ("… it
+    /// takes to make enough wax to make").
+    #[test]
+    fn a_verb_after_to_ends_a_name_when_the_count_is_its_object() {
+        let name = |s: &str, num: &str| {
+            let at = s.find(num).unwrap();
+            name_in_text_uncached(s, at, at + num.len(), false, Number::int(4), &mut || true)
+                .map(|n| n.phrase)
+        };
+        assert_eq!(
+            name("She needs to buy 4 additional candies.", "4").as_deref(),
+            Some("the number of additional candies she needs to buy")
+        );
+        assert_eq!(
+            name("Arwen was able to get 4 tulips.", "4").as_deref(),
+            Some("the number of tulips Arwen was able to get")
+        );
+        assert_eq!(
+            name(
+                "It takes 4 beehives to make enough wax to make 20 candles.",
+                "4"
+            ),
+            None
+        );
+    }
+
+    /// A clause cut at a comma inside a list of names names nothing ("Moses and Esther are
+    /// to share" of "Tony, Moses and Esther are to share $50"); an adverb before the comma
+    /// is no list.
+    #[test]
+    fn a_list_of_names_cut_at_its_comma_names_nothing() {
+        let name = |s: &str, num: &str| {
+            let at = s.find(num).unwrap();
+            name_in_text_uncached(s, at, at + num.len(), false, Number::int(4), &mut || true)
+                .map(|n| n.phrase)
+        };
+        for s in [
+            "Tony, Moses and Esther are to share 4 donuts.",
+            "Ann, Tony, Moses and Esther picked 4 apples.",
+        ] {
+            assert_eq!(name(s, "4"), None, "{s}");
+        }
+        assert_eq!(
+            name("Together, Alan and Marcy handed out 4 tickets.", "4").as_deref(),
+            Some("the number of tickets Alan and Marcy handed out")
+        );
+        assert_eq!(
+            name("Scoring more than Bruce, Michael scored 4 goals.", "4").as_deref(),
+            Some("the number of goals Michael scored")
+        );
+    }
+
     /// `Ellen is 10 years old (now)` names Ellen's age, `Reese is 60 inches tall` Reese's
     /// height; a pronoun, a past age, an age at some time, or a comparison names neither.
     #[test]
@@ -6071,11 +6221,12 @@ mod tests {
         /// by test.
         #[test]
         fn finish_is_finish_split(
-            p in "(the|number|of|to|old|boxes|glass|taller|that|each|eating|one|twice|x1|a_b|\"|é| |  |\t){0,40}"
+            p in "(the|number|of|to|old|boxes|glass|taller|that|each|eating|one|twice|x1|a_b|\"|é| |  |\t){0,40}",
+            object: bool,
         ) {
             proptest::prop_assert_eq!(
-                finish(p.clone(), Measure::Count),
-                finish_split(p, Measure::Count)
+                finish_as(p.clone(), Measure::Count, object),
+                finish_split(p, Measure::Count, object)
             );
         }
 
@@ -6431,6 +6582,7 @@ mod tests {
             let lw = w.to_lowercase();
             if NOUN_STOP.contains(&lw.as_str())
                 || NOT_NOUNS.contains(&lw.as_str())
+                || lw.starts_with('-')
                 || !lw
                     .chars()
                     .all(|c| c.is_alphabetic() || c == '-' || c == '\'')
@@ -8185,6 +8337,9 @@ mod tests {
             .bytes()
             .rposition(|b| matches!(b, b',' | b';' | b':'))
             .map_or(0, |i| i + 1);
+        if cuts_a_list_of_names(pre_raw, cut) {
+            return None;
+        }
         let figure = pre_raw[cut..].bytes().any(|b| b.is_ascii_digit());
         let (at, gapped) = several_numbers(&pre_raw[cut..], figure);
         cut += at;
