@@ -3301,8 +3301,16 @@ fn story(
                 out.push_str(w);
             }
         }
+        // "He still needs to earn $4 more" reads as a need of $4 ("$4 more" of an amount
+        // still needed is the amount): a clause of what is still needed is changed "than
+        // otherwise" too.
+        let needed = || {
+            c.doer
+                .split(' ')
+                .any(|w| matches!(w, "still" | "need" | "needs" | "needed"))
+        };
         // (Not where the clause already compares: "… than Susie".)
-        if against_own
+        if (against_own || needed())
             && fs
                 .first()
                 .is_some_and(|f| matches!(normalize(f.op, f.k).0, ProxyOp::Add | ProxyOp::Sub))
@@ -5768,6 +5776,21 @@ mod tests {
         assert_eq!(
             story(&name, &[f(ProxyOp::Sub, 10)], 0, lead, true, true, false),
             "Suppose instead that she will do 10 fewer push-ups on the second day."
+        );
+        // An amount still needed says it too: "he still needs to earn $4 more" reads as a
+        // need of $4 (seed 203).
+        let needed = Name {
+            phrase: "the amount of money he still needs to earn".into(),
+            measure: Measure::Money,
+            clause: Some(names::Clause {
+                doer: "He still needs to earn".into(),
+                noun: String::new(),
+                rest: String::new(),
+            }),
+        };
+        assert_eq!(
+            story(&needed, &[f(ProxyOp::Add, 4)], 0, lead, true, true, false),
+            "Suppose instead that he still needs to earn $4 more than otherwise."
         );
     }
 

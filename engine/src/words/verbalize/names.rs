@@ -3370,7 +3370,7 @@ fn name_in_text_uncached(
         if is_unit(&noun)
             || sentence
                 .to_lowercase()
-                .matches(noun.as_str())
+                .matches(noun.to_lowercase().as_str())
                 .nth(1)
                 .is_some()
             || !bare_ok()
@@ -4983,7 +4983,7 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, &[S])> {
         if i > 0 {
             taken.push(' ');
         }
-        taken.push_str(&lw);
+        taken.push_str(as_written(w.as_ref(), &lw));
         if plural {
             // (The words after the noun to the end of its clause, a slice of `post`, nothing
             // collected: `54 inches tall to ride the newest roller coaster at the theme park`
@@ -5013,7 +5013,7 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, &[S])> {
                     }
                     let of_words: Vec<String> = rest[1..j]
                         .iter()
-                        .map(|w| w.as_ref().to_lowercase())
+                        .map(|w| as_written(w.as_ref(), &w.as_ref().to_lowercase()).to_string())
                         .collect();
                     (cat(&[&taken, " of ", &of_words.join(" ")]), &rest[j..])
                 }
@@ -5023,6 +5023,16 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, &[S])> {
         }
     }
     None
+}
+
+/// A word of a noun phrase as a name writes it: lowercased (`lw`), unless the text writes it
+/// with a capital ("Russian dolls", "packets of Oreos"), which is kept.
+fn as_written<'a>(w: &'a str, lw: &'a str) -> &'a str {
+    if w.starts_with(|c: char| c.is_uppercase()) {
+        w
+    } else {
+        lw
+    }
 }
 
 /// The words after a name, then a fronted time clause (`after giving her friends`).
@@ -5621,6 +5631,26 @@ mod tests {
         assert_eq!(singular("dice"), "die");
         assert_eq!(noun_phrase(&["-sided", "dice"]), None);
         assert_eq!(noun_phrase(&["-pound", "packages"]), None);
+    }
+
+    /// A noun phrase keeps the capitals the text writes ("Russian dolls", not "russian
+    /// dolls").
+    #[test]
+    fn a_noun_phrase_keeps_its_capitals() {
+        let noun = |post: &[&str]| noun_phrase(post).map(|(n, _)| n);
+        assert_eq!(
+            noun(&["Russian", "dolls"]).as_deref(),
+            Some("Russian dolls")
+        );
+        assert_eq!(
+            noun(&["packets", "of", "Oreos", "to"]).as_deref(),
+            Some("packets of Oreos")
+        );
+        assert_eq!(
+            noun(&["Granny", "Smith", "apples"]).as_deref(),
+            Some("Granny Smith apples")
+        );
+        assert_eq!(noun(&["red", "apples"]).as_deref(), Some("red apples"));
     }
 
     /// A name may end with a verb after "to" when the counted things are its object ("the
@@ -6590,7 +6620,7 @@ mod tests {
                 return None;
             }
             let plural = is_plural(&lw);
-            taken.push(lw);
+            taken.push(as_written(w, &lw).to_string());
             if plural {
                 let rest: Vec<String> = post[i + 1..].to_vec();
                 let (noun, rest) = match rest.first().map(|w| w.to_lowercase()) {
@@ -6613,8 +6643,10 @@ mod tests {
                         if j == 1 {
                             return None;
                         }
-                        let of_words: Vec<String> =
-                            rest[1..j].iter().map(|w| w.to_lowercase()).collect();
+                        let of_words: Vec<String> = rest[1..j]
+                            .iter()
+                            .map(|w| as_written(w, &w.to_lowercase()).to_string())
+                            .collect();
                         (
                             format!("{} of {}", taken.join(" "), of_words.join(" ")),
                             rest[j..].to_vec(),
@@ -8708,7 +8740,11 @@ mod tests {
             // `five girls`, `the weight of five girls`: the count of the nouns, when the
             // sentence names no other count of them.
             if is_unit(&noun)
-                || sentence.to_lowercase().matches(noun.as_str()).count() > 1
+                || sentence
+                    .to_lowercase()
+                    .matches(noun.to_lowercase().as_str())
+                    .count()
+                    > 1
                 || !bare_ok()
             {
                 return None;
