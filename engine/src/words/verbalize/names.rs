@@ -2171,15 +2171,40 @@ pub(super) fn past(v: &str) -> String {
     regular_past(v)
 }
 
-/// The past tense of a regular verb (`bake` → `baked`, `carry` → `carried`, `walk` → `walked`).
+/// The past tense of a regular verb (`bake` → `baked`, `carry` → `carried`, `walk` → `walked`,
+/// `ship` → `shipped`).
 fn regular_past(v: &str) -> String {
     if v.ends_with('e') {
         format!("{v}d")
     } else if let Some(stem) = consonant_y(v) {
         format!("{stem}ied")
+    } else if let Some(c) = doubles_last(v) {
+        format!("{v}{c}ed")
     } else {
         format!("{v}ed")
     }
+}
+
+/// The last letter of a verb that doubles it before an ending (`ship` → `shipped`, `admit`
+/// → `admitted`): one syllable (or a stressed last one) ending in a consonant after a single
+/// vowel after a consonant, not `w`, `x` or `y`.
+fn doubles_last(v: &str) -> Option<char> {
+    let b = v.as_bytes();
+    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    let n = b.len();
+    if n < 3 || !b.iter().all(u8::is_ascii_lowercase) {
+        return None;
+    }
+    let (c0, v1, c2) = (b[n - 3], b[n - 2], b[n - 1]);
+    let cvc = !vowel(c0) && vowel(v1) && !vowel(c2) && !matches!(c2, b'w' | b'x' | b'y');
+    // (One vowel in all, or a verb stressed on its last syllable.)
+    let one_syllable = b[..n - 2].iter().all(|&c| !vowel(c) && c != b'y');
+    let stressed_last = [
+        "admit", "commit", "submit", "permit", "omit", "regret", "prefer", "refer", "occur",
+        "control", "equip", "patrol", "compel", "repel", "expel",
+    ]
+    .contains(&v);
+    (cvc && (one_syllable || stressed_last)).then_some(c2 as char)
 }
 
 /// `carry` → `carr` (a consonant then `y`, which becomes `ie`/`i` before an ending).
@@ -5236,6 +5261,8 @@ fn opens_clause(w: &str) -> bool {
                     | "their"
                     | "each"
                     | "every"
+                    | "a"
+                    | "an"
             )
         })
 }
@@ -5590,6 +5617,29 @@ mod tests {
         }
     }
 
+    /// A short verb ending consonant-vowel-consonant doubles its consonant ("shiped" was
+    /// written for "shipped").
+    #[test]
+    fn a_short_verb_doubles_its_last_consonant() {
+        for (v, p) in [
+            ("ship", "shipped"),
+            ("stop", "stopped"),
+            ("plan", "planned"),
+            ("jog", "jogged"),
+            ("admit", "admitted"),
+            ("visit", "visited"),
+            ("open", "opened"),
+            ("rain", "rained"),
+            ("fix", "fixed"),
+            ("row", "rowed"),
+            ("help", "helped"),
+            ("play", "played"),
+            ("ski", "skied"),
+        ] {
+            assert_eq!(past(v), p, "{v}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn past_agrees_with_past_by_list(v in "[a-z]{0,8}") {
@@ -5677,6 +5727,19 @@ mod tests {
                 "4"
             ),
             None
+        );
+    }
+
+    /// An `and` opening a clause of its own with "a" or "an" cuts it ("… and a small pizza
+    /// has 8 slices").
+    #[test]
+    fn a_clause_may_open_with_a_or_an() {
+        let s = "A large pizza has 16 slices and a small pizza has 8 slices.";
+        let at = s.find("8 ").unwrap();
+        let name = name_in_text_uncached(s, at, at + 1, false, Number::int(8), &mut || true);
+        assert_eq!(
+            name.map(|n| n.phrase).as_deref(),
+            Some("the number of slices a small pizza has")
         );
     }
 
