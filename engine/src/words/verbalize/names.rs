@@ -2006,7 +2006,14 @@ fn subject_len(rest: &[&str]) -> usize {
                 && is_base_verb(&lower(rest[3]));
             2 + usize::from(compound)
         }
-        Some(w) if (w.ends_with("'s") || w.ends_with("’s")) && rest.len() > 1 => 2,
+        // `Greg's PPO algorithm get`: likewise a noun of two words after the owner.
+        Some(w) if (w.ends_with("'s") || w.ends_with("’s")) && rest.len() > 1 => {
+            let compound = rest.len() > 3
+                && !is_base_verb(&lower(rest[2]))
+                && !rest[2].ends_with("ly")
+                && is_base_verb(&lower(rest[3]));
+            2 + usize::from(compound)
+        }
         Some(w) if is_subject_word(&w) => 1,
         // `Chef Michel`: a name of more than one word (at most three), each capitalised.
         Some(_) if rest[0].starts_with(|c: char| c.is_uppercase()) => {
@@ -2147,6 +2154,8 @@ const IRREGULAR_PAST: &[(&str, &str)] = &[
     ("mean", "meant"),
     ("hear", "heard"),
     ("say", "said"),
+    ("fall", "fell"),
+    ("withdraw", "withdrew"),
 ];
 
 /// [`IRREGULAR_PAST`] sorted by verb, built once, for a binary search instead of a pass over
@@ -2162,13 +2171,32 @@ fn irregular_past_sorted() -> &'static [(&'static str, &'static str)] {
     })
 }
 
-/// A verb's past tense (`sell` → `sold`, `bake` → `baked`).
+/// A verb's past tense (`sell` → `sold`, `bake` → `baked`). A verb already in an irregular
+/// past ("How much did the plumber spent?") stays as it is.
 pub(super) fn past(v: &str) -> String {
     let irregular = irregular_past_sorted();
     if let Ok(i) = irregular.binary_search_by(|(b, _)| (*b).cmp(v)) {
         return irregular[i].1.to_string();
     }
+    if is_irregular_past(v) {
+        return v.to_string();
+    }
     regular_past(v)
+}
+
+/// Whether `v` is the irregular past of a verb of [`IRREGULAR_PAST`] other than itself
+/// (`spent`, `fell`; not `cut`, whose past is itself).
+fn is_irregular_past(v: &str) -> bool {
+    static PASTS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    PASTS
+        .get_or_init(|| {
+            let mut v: Vec<&'static str> = IRREGULAR_PAST.iter().map(|&(_, p)| p).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .binary_search(&v)
+        .is_ok()
 }
 
 /// The past tense of a regular verb (`bake` → `baked`, `carry` → `carried`, `walk` → `walked`,
@@ -5600,6 +5628,7 @@ mod tests {
     fn past_by_list(v: &str) -> String {
         match IRREGULAR_PAST.iter().find(|(b, _)| *b == v) {
             Some((_, p)) => p.to_string(),
+            None if IRREGULAR_PAST.iter().any(|(_, p)| *p == v) => v.to_string(),
             None => regular_past(v),
         }
     }
@@ -5635,6 +5664,11 @@ mod tests {
             ("help", "helped"),
             ("play", "played"),
             ("ski", "skied"),
+            ("fall", "fell"),
+            ("withdraw", "withdrew"),
+            // A verb the question already writes in the past ("did the plumber spent").
+            ("spent", "spent"),
+            ("sold", "sold"),
         ] {
             assert_eq!(past(v), p, "{v}");
         }
@@ -5728,6 +5762,17 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// An owner's noun of two words is the subject ("did Greg's PPO algorithm get", not the
+    /// verb "algorithm").
+    #[test]
+    fn an_owners_two_word_noun_is_the_subject() {
+        let name = |q: &str| question_name(q, false).map(|n| n.phrase);
+        let got = name("How many points did Greg's PPO algorithm get?").unwrap_or_default();
+        assert!(got.ends_with("Greg's PPO algorithm got"), "{got}");
+        let sold = name("How many cookies did Greg's sister sell?").unwrap_or_default();
+        assert!(sold.ends_with("Greg's sister sold"), "{sold}");
     }
 
     /// An `and` opening a clause of its own with "a" or "an" cuts it ("… and a small pizza
