@@ -4356,6 +4356,11 @@ fn refused(phrase: &str, ws: &[&str], marked: bool, object: bool) -> bool {
     {
         return true;
     }
+    // `the number of miles she also walked for for her exercise`: a clause and its rest that
+    // repeat a word where they meet.
+    if ws.windows(2).any(|p| p[0] == p[1]) {
+        return true;
+    }
     // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
     // each taller`: a difference, not a quantity.
     // (Every comparative ends in `er`: other words are not looked up.)
@@ -5762,6 +5767,20 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// A name that repeats a word where its clause meets its rest names nothing ("the
+    /// number of miles she also walked for for her exercise", seed 205).
+    #[test]
+    fn a_name_repeating_a_word_names_nothing() {
+        let s = "She also walked for 120 miles for her exercise.";
+        let at = s.find("120").unwrap();
+        let name = name_in_text_uncached(s, at, at + 3, false, Number::int(120), &mut || true);
+        assert_eq!(name.map(|n| n.phrase), None);
+        let s = "She also walked 120 miles for her exercise.";
+        let at = s.find("120").unwrap();
+        let name = name_in_text_uncached(s, at, at + 3, false, Number::int(120), &mut || true);
+        assert!(name.is_some());
     }
 
     /// An owner's noun of two words is the subject ("did Greg's PPO algorithm get", not the
