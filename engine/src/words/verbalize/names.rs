@@ -7407,6 +7407,10 @@ mod tests {
         if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
             return None;
         }
+        // `… walked for for her exercise`: a word repeated where clause and rest meet.
+        if ws.windows(2).any(|p| p[0] == p[1]) {
+            return None;
+        }
         // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
         // agree with.
         // (The words `ws` are read once, not split again for each test.)
