@@ -989,14 +989,53 @@ impl Sayable {
                 return false;
             };
             // (A small graph is scanned; a large one asks its table of readers, made once.)
-            ctx.mention_of(parts).and_then(noun_after).is_some()
-                && if small {
+            // "10 boxes of pomelos which had 240 pomelos in all. This week, the farmer
+            // shipped 20 boxes": a share whose count of parts another step reads too (the
+            // 10 + 20 boxes) is multiplied back into the whole, which the text states: a
+            // change to the share contradicts the 240 (seed 206).
+            let read_by_another = |x: NodeId| {
+                if small {
                     original
                         .ids()
-                        .any(|r| r != id && original.node(r).operands.contains(&whole))
+                        .any(|r| r != id && original.node(r).operands.contains(&x))
                 } else {
-                    original.dependents(whole).any(|r| r != id)
+                    original.dependents(x).any(|r| r != id)
                 }
+            };
+            // (The parts are added to more of their kind, and the sum is read with the share
+            // or what is worked out from it: `(10 + 20) * (240 / 10 / 12)`.)
+            let from_share = |x: NodeId| {
+                // (Down the operands from `x`, each node once: the graph's size bounds it.)
+                let mut seen = vec![false; n];
+                let mut stack = vec![x];
+                while let Some(y) = stack.pop() {
+                    if y == id {
+                        return true;
+                    }
+                    if !std::mem::replace(&mut seen[y.index()], true) {
+                        stack.extend(original.node(y).operands.iter().copied());
+                    }
+                }
+                false
+            };
+            let multiplied_back = || {
+                original.ids().any(|sum| {
+                    sum != id
+                        && matches!(
+                            original.node(sum).kind,
+                            NodeKind::Step {
+                                expr: crate::Expr::Bin(crate::BinOp::Add, _, _)
+                            }
+                        )
+                        && original.node(sum).operands.contains(&parts)
+                        && original.ids().any(|m| {
+                            let ops = &original.node(m).operands;
+                            ops.contains(&sum) && ops.iter().any(|&o| o != sum && from_share(o))
+                        })
+                })
+            };
+            ctx.mention_of(parts).and_then(noun_after).is_some()
+                && (read_by_another(whole) || read_by_another(parts) && multiplied_back())
         };
         // "Katya sold 8 glasses of lemonade and Ricky sold 9": their combined sales are the
         // parts the text states, added; a change to the sum alone contradicts them. So does a
@@ -6099,6 +6138,23 @@ mod tests {
         .graph;
         let three = g.ids().find(|&id| g.value(id) == Number::int(3)).unwrap();
         assert!(!Sayable::new(&g).can_graft(&g, three));
+    }
+
+    #[test]
+    fn a_share_multiplied_back_into_its_stated_whole_is_not_changed() {
+        // 240 / 10 pomelos a box, then (10 + 20) boxes of them: halving the box's pomelos
+        // contradicts "240 pomelos in all" (seed 206). The boxes themselves still change.
+        let g = crate::gsm8k::extract(
+            "Last week, a farmer shipped 10 boxes of pomelos which had 240 pomelos in all. This week, the farmer shipped 20 boxes. How many dozens of pomelos did the farmer ship in all?",
+            "There were 240/10 = <<240/10=24>>24 pomelos in a box.\nThis means that each box has 24/12 = <<24/12=2>>2 dozens of pomelos since 1 dozen is equal to 12.\nThe farmer shipped a total of 10 + 20 = <<10+20=30>>30 boxes.\nThus, the farmer shipped a total of 30 x 2 = <<30*2=60>>60 dozens of pomelos.\n#### 60",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let share = g.ids().find(|&id| g.value(id) == Number::int(24)).unwrap();
+        assert!(!sayable.can_graft(&g, share));
+        let boxes = g.ids().find(|&id| g.value(id) == Number::int(10)).unwrap();
+        assert!(sayable.can_graft(&g, boxes));
     }
 
     /// Djibo's row: his age now is named and changeable.
