@@ -5710,6 +5710,19 @@ mod tests {
         (g, names)
     }
 
+    /// [`name_in_text_uncached`] of sentence `s` at the first `num` it writes, of `value`.
+    fn name_at(s: &str, num: &str, value: i128) -> Option<Name> {
+        let at = s.find(num).unwrap();
+        name_in_text_uncached(
+            s,
+            at,
+            at + num.len(),
+            false,
+            Number::int(value),
+            &mut || true,
+        )
+    }
+
     /// "20 dice" counts dice; "-sided" (cut from "six-sided") is no noun.
     #[test]
     fn dice_are_counted_and_a_cut_word_is_no_noun() {
@@ -5747,11 +5760,7 @@ mod tests {
     /// takes to make enough wax to make").
     #[test]
     fn a_verb_after_to_ends_a_name_when_the_count_is_its_object() {
-        let name = |s: &str, num: &str| {
-            let at = s.find(num).unwrap();
-            name_in_text_uncached(s, at, at + num.len(), false, Number::int(4), &mut || true)
-                .map(|n| n.phrase)
-        };
+        let name = |s: &str, num: &str| name_at(s, num, 4).map(|n| n.phrase);
         assert_eq!(
             name("She needs to buy 4 additional candies.", "4").as_deref(),
             Some("the number of additional candies she needs to buy")
@@ -5774,13 +5783,8 @@ mod tests {
     #[test]
     fn a_name_repeating_a_word_names_nothing() {
         let s = "She also walked for 120 miles for her exercise.";
-        let at = s.find("120").unwrap();
-        let name = name_in_text_uncached(s, at, at + 3, false, Number::int(120), &mut || true);
-        assert_eq!(name.map(|n| n.phrase), None);
-        let s = "She also walked 120 miles for her exercise.";
-        let at = s.find("120").unwrap();
-        let name = name_in_text_uncached(s, at, at + 3, false, Number::int(120), &mut || true);
-        assert!(name.is_some());
+        assert_eq!(name_at(s, "120", 120).map(|n| n.phrase), None);
+        assert!(name_at("She also walked 120 miles for her exercise.", "120", 120).is_some());
     }
 
     /// An owner's noun of two words is the subject ("did Greg's PPO algorithm get", not the
@@ -5799,8 +5803,7 @@ mod tests {
     #[test]
     fn a_clause_may_open_with_a_or_an() {
         let s = "A large pizza has 16 slices and a small pizza has 8 slices.";
-        let at = s.find("8 ").unwrap();
-        let name = name_in_text_uncached(s, at, at + 1, false, Number::int(8), &mut || true);
+        let name = name_at(s, "8", 8);
         assert_eq!(
             name.map(|n| n.phrase).as_deref(),
             Some("the number of slices a small pizza has")
@@ -5812,11 +5815,7 @@ mod tests {
     /// is no list.
     #[test]
     fn a_list_of_names_cut_at_its_comma_names_nothing() {
-        let name = |s: &str, num: &str| {
-            let at = s.find(num).unwrap();
-            name_in_text_uncached(s, at, at + num.len(), false, Number::int(4), &mut || true)
-                .map(|n| n.phrase)
-        };
+        let name = |s: &str, num: &str| name_at(s, num, 4).map(|n| n.phrase);
         for s in [
             "Tony, Moses and Esther are to share 4 donuts.",
             "Ann, Tony, Moses and Esther picked 4 apples.",
@@ -5837,11 +5836,7 @@ mod tests {
     /// height; a pronoun, a past age, an age at some time, or a comparison names neither.
     #[test]
     fn a_persons_age_now_is_named_by_the_person() {
-        let name = |s: &str, num: &str| {
-            let at = s.find(num).unwrap();
-            name_in_text_uncached(s, at, at + num.len(), false, Number::int(10), &mut || true)
-                .map(|n| (n.phrase, n.measure))
-        };
+        let name = |s: &str, num: &str| name_at(s, num, 10).map(|n| (n.phrase, n.measure));
         assert_eq!(
             name(
                 "If Ellen is 10 years old now, calculate Martha's age now.",
