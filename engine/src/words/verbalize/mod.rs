@@ -1003,22 +1003,19 @@ impl Sayable {
                 }
             };
             // (The parts are added to more of their kind, and the sum is read with the share
-            // or what is worked out from it: `(10 + 20) * (240 / 10 / 12)`.)
-            let from_share = |x: NodeId| {
-                // (Down the operands from `x`, each node once: the graph's size bounds it.)
-                let mut seen = vec![false; n];
-                let mut stack = vec![x];
-                while let Some(y) = stack.pop() {
-                    if y == id {
-                        return true;
-                    }
-                    if !std::mem::replace(&mut seen[y.index()], true) {
-                        stack.extend(original.node(y).operands.iter().copied());
-                    }
-                }
-                false
-            };
+            // or what is worked out from it: `(10 + 20) * (240 / 10 / 12)`. What is worked
+            // out from the share is marked in one pass in evaluation order, and each sum's
+            // readers are looked at once: linear in the graph.)
             let multiplied_back = || {
+                let mut from_share = vec![false; n];
+                for &x in original.order() {
+                    from_share[x.index()] = x == id
+                        || original
+                            .node(x)
+                            .operands
+                            .iter()
+                            .any(|o| from_share[o.index()]);
+                }
                 original.ids().any(|sum| {
                     sum != id
                         && matches!(
@@ -1028,9 +1025,12 @@ impl Sayable {
                             }
                         )
                         && original.node(sum).operands.contains(&parts)
-                        && original.ids().any(|m| {
-                            let ops = &original.node(m).operands;
-                            ops.contains(&sum) && ops.iter().any(|&o| o != sum && from_share(o))
+                        && original.dependents(sum).any(|m| {
+                            original
+                                .node(m)
+                                .operands
+                                .iter()
+                                .any(|&o| o != sum && from_share[o.index()])
                         })
                 })
             };
