@@ -3981,7 +3981,7 @@ fn trim_possessive(mut w: &str) -> &str {
 }
 
 /// Whether lower-case `w` is a determiner that goes with the number after it.
-fn is_determiner(w: &str) -> bool {
+pub(super) fn is_determiner(w: &str) -> bool {
     matches!(
         w,
         "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "these" | "those"
@@ -4918,7 +4918,7 @@ fn is_two_word_opener(a: &str, b: &str) -> bool {
 /// `f` of `w` lowercased, as [`lower`] writes it: `w` itself when it is ASCII without
 /// capitals (most words), an ASCII word of at most 32 bytes lowercased into a buffer on the
 /// stack (nothing allocated), any other through [`lower`].
-fn with_lower<R>(w: &str, f: impl FnOnce(&str) -> R) -> R {
+pub(super) fn with_lower<R>(w: &str, f: impl FnOnce(&str) -> R) -> R {
     let b = w.as_bytes();
     if !b.iter().any(|&c| c >= 0x80 || c.is_ascii_uppercase()) {
         return f(w);
