@@ -586,7 +586,7 @@ fn ordinals_tell(changes: usize) -> bool {
 }
 
 /// Ordinals for things compared in turn.
-const ORDINALS: &[&str] = &[
+pub(super) const ORDINALS: &[&str] = &[
     "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
 ];
 

@@ -730,6 +730,38 @@ impl Sayable {
                     })
             }
         };
+        // "Trevor buys three bouquets … The first included 9 carnations, and the second 14 …
+        // how many carnations were in the third bouquet?": a count the question enumerates by
+        // ordinals ("4 weeks" and "the fourth week", "3 shirts" and "the third one"). A
+        // change to it leaves the ordinals counting what is no longer there, or stopping
+        // short (seed 208). Read as the ordinal of the count written before its noun (or
+        // "one").
+        let enumerated = |id: NodeId| {
+            matches!(original.node(id).kind, NodeKind::Input { .. }) && {
+                let v = original.value(id);
+                v.is_integer()
+                    && (2..=compare::ORDINALS.len() as i128).contains(&v.numer())
+                    && contains_ignoring_ascii_case(q, compare::ORDINALS[v.numer() as usize - 1])
+                    && ctx
+                        .mention_of(id)
+                        .and_then(|m| word_counted_at(q, m))
+                        .is_some_and(|noun| {
+                            let ordinal = compare::ORDINALS[v.numer() as usize - 1];
+                            let mut words = names::word_slices(q).peekable();
+                            while let Some(w) = words.next() {
+                                if w.eq_ignore_ascii_case(ordinal)
+                                    && words.peek().is_some_and(|next| {
+                                        next.eq_ignore_ascii_case(&noun)
+                                            || next.eq_ignore_ascii_case("one")
+                                    })
+                                {
+                                    return true;
+                                }
+                            }
+                            false
+                        })
+            }
+        };
         // A quantity worked out backwards from a relation the text states ("Mabel has 5
         // times as many marbles as Katrina. Mabel has 85."): a change to it contradicts the
         // relation, which still reads as true.
@@ -1240,6 +1272,7 @@ impl Sayable {
                     && !upstream_of_twins(id)
                     && !shared(id)
                     && !in_fraction(id)
+                    && !enumerated(id)
                     && !read_otherwise(id)
                     && !tied(id)
                     && !share_of_read_whole(id)
@@ -6176,6 +6209,26 @@ mod tests {
         let g = djibo();
         let djibo = g.ids().find(|&id| g.value(id) == Number::int(17)).unwrap();
         assert!(Sayable::new(&g).can_graft(&g, djibo));
+    }
+
+    /// A count the question enumerates by ordinals ("3 dogs" and "the third dog") is not
+    /// changed: 6 dogs would leave "the third dog" one of many (seed 208). Another number of
+    /// the same value counts something else ("3 miles a day" on "the third week").
+    #[test]
+    fn a_count_enumerated_by_ordinals_is_not_changed() {
+        let g = extracted(
+            "Arthur has 3 dogs. They eat an average of 15 pounds of food a week. One dog eats 13 pounds a week. The second eats double this. How much does the third dog eat a week?",
+            "The second dog eats 26 pounds a week because 13 x 2 = <<13*2=26>>26\nIn total they eat 45 pounds because 3 x 15 = <<3*15=45>>45\nThe third dog eats 6 pounds a week because 45 - 13 - 26 = <<45-13-26=6>>6\n#### 6",
+        );
+        let dogs = g.ids().find(|&id| g.value(id) == Number::int(3)).unwrap();
+        assert!(Names::new(&g).get(dogs).is_some());
+        assert!(!Sayable::new(&g).can_graft(&g, dogs));
+        let g = extracted(
+            "Jodi walks 2 miles a day for 6 days a week. On the second week, she walks 3 miles a day, 6 days a week. On the third week, she walks 4 miles a day, 6 days a week. How many miles has she walked in all?",
+            "The first week she walked 2*6 = <<2*6=12>>12 miles\nThe second week she walked 3*6 = <<3*6=18>>18 miles\nThe third week she walked 4*6 = <<4*6=24>>24 miles\nShe walked 12+18+24 = <<12+18+24=54>>54 miles\n#### 54",
+        );
+        let miles = g.ids().find(|&id| g.value(id) == Number::int(3)).unwrap();
+        assert!(Sayable::new(&g).can_graft(&g, miles));
     }
 
     #[test]

@@ -1602,7 +1602,10 @@ fn counted_nouns(phrase: &str) -> impl Iterator<Item = &str> {
         let at = find_str(phrase, key)? + key.len();
         let mut ws = phrase[at..].split(' ');
         let first = ws.next()?;
-        let noun = if matches!(first, "the" | "a" | "an" | "his" | "her" | "their" | "its") {
+        let noun = if matches!(
+            first,
+            "the" | "a" | "an" | "his" | "her" | "their" | "its" | "additional" | "extra"
+        ) {
             ws.next()?
         } else {
             first
@@ -3401,6 +3404,10 @@ fn name_in_text_uncached(
     } else {
         "the number of"
     };
+    // `then he runs another 10 miles`: the count on top of another goes with the noun ("the
+    // number of additional miles he runs"), not into the clause ("… he runs another without
+    // the backpack", seed 209).
+    let (pre, added) = on_top(pre);
     // `She gave the 2 bags to …`, `walking his 2 dogs`: the determiner goes with the number
     // (`the number of bags she gave to …`, not `… she gave the to …`).
     let pre = match pre.split_last() {
@@ -3431,7 +3438,13 @@ fn name_in_text_uncached(
             return None;
         }
         return finish(
-            cat(&[what, " ", &noun, &join_rest::<&str>(&[], &kept_trailer())]),
+            cat(&[
+                what,
+                " ",
+                added,
+                &noun,
+                &join_rest::<&str>(&[], &kept_trailer()),
+            ]),
             Measure::Count,
         );
     }
@@ -3447,16 +3460,30 @@ fn name_in_text_uncached(
     let mut phrase = String::with_capacity(64);
     phrase.push_str(what);
     phrase.push(' ');
+    phrase.push_str(added);
     phrase.push_str(&noun);
     phrase.push(' ');
     let doer_at = phrase.len();
     push_lower_pre(&mut phrase, pre);
     let rest_at = phrase.len();
     push_rest(&mut phrase, rest, kept_trailer().as_deref());
-    if total {
+    // (No clause for a change to be told by: "he then bought 8 more bottles" for "another 3
+    // bottles" reads as 8 in place of the 3, not on top of them.)
+    if total || !added.is_empty() {
         return finish(phrase, Measure::Count);
     }
     finish_parts(phrase, Measure::Count, doer_at..rest_at, noun)
+}
+
+/// `pre` (a clause's words before a count) without a closing "another", "additional",
+/// "extra", "an additional" or "an extra", and "additional " where it had one (else "").
+fn on_top<'a, 'b>(pre: &'a [&'b str]) -> (&'a [&'b str], &'static str) {
+    let more = |w: &str| with_lower(w, |l| matches!(l, "additional" | "extra"));
+    match pre {
+        [init @ .., a, w] if a.eq_ignore_ascii_case("an") && more(w) => (init, "additional "),
+        [init @ .., w] if more(w) || w.eq_ignore_ascii_case("another") => (init, "additional "),
+        _ => (pre, ""),
+    }
 }
 
 /// Whether the clause of `pre` (the words before a number) from byte `cut`, just past a
@@ -5721,6 +5748,31 @@ mod tests {
             Number::int(value),
             &mut || true,
         )
+    }
+
+    /// A count "another" or "an extra" puts on top of something goes with the noun ("the
+    /// number of additional miles he runs"), not into the clause ("… he runs another without
+    /// the backpack", seed 209), and a change to it is told by the name alone.
+    #[test]
+    fn a_count_on_top_of_another_is_additional() {
+        let s = "Tony walks 3 miles, then he runs another 10 miles without the backpack.";
+        let name = name_at(s, "10", 10).unwrap();
+        assert_eq!(
+            name.phrase,
+            "the number of additional miles he runs without the backpack"
+        );
+        // No clause to tell a change by: "he runs 8 more miles" reads as 8 in place of the 10.
+        assert_eq!(name.clause, None);
+        let s = "He is getting an extra 35 text messages per day.";
+        assert_eq!(
+            name_at(s, "35", 35).map(|n| n.phrase).as_deref(),
+            Some("the number of additional text messages he is getting per day")
+        );
+        // The noun a step counts is the one after "additional".
+        assert_eq!(
+            counted_nouns("the number of additional roses he still needs").collect::<Vec<_>>(),
+            ["roses"]
+        );
     }
 
     /// "20 dice" counts dice; "-sided" (cut from "six-sided") is no noun.
@@ -8849,6 +8901,20 @@ mod tests {
         } else {
             "the number of"
         };
+        let (pre, added) = match pre {
+            [init @ .., a, w]
+                if a.to_lowercase() == "an"
+                    && ["additional", "extra"].contains(&w.to_lowercase().as_str()) =>
+            {
+                (init, "additional ")
+            }
+            [init @ .., w]
+                if ["another", "additional", "extra"].contains(&w.to_lowercase().as_str()) =>
+            {
+                (init, "additional ")
+            }
+            _ => (pre, ""),
+        };
         // `She gave the 2 bags to …`, `walking his 2 dogs`: the determiner goes with the number
         // (`the number of bags she gave to …`, not `… she gave the to …`).
         let pre = match pre.split_last() {
@@ -8876,7 +8942,7 @@ mod tests {
                 return None;
             }
             return finish(
-                cat(&[what, " ", &noun, &join_rest::<&str>(&[], &trailer)]),
+                cat(&[what, " ", added, &noun, &join_rest::<&str>(&[], &trailer)]),
                 Measure::Count,
             );
         }
@@ -8889,8 +8955,8 @@ mod tests {
         }
         let said = lower_pre(pre);
         let tail = join_rest(rest, &trailer);
-        let phrase = cat(&[what, " ", &noun, " ", &said, &tail]);
-        if total {
+        let phrase = cat(&[what, " ", added, &noun, " ", &said, &tail]);
+        if total || !added.is_empty() {
             return finish(phrase, Measure::Count);
         }
         let clause = Clause {
@@ -8913,6 +8979,7 @@ mod tests {
                 "then", "Find", "find", "the", "number", "price", "of", "and", "or", "her",
                 "makes", "Mr.", "Ms", "2", "=", "So,", "In", "all", "each", "his", "bags", ":",
                 "to", "gave", "walking", "while", "how", "Ken's", "total", "weight", "Déjà",
+                "an", "another", "extra", "Additional",
             ]), 0..12),
             post in proptest::collection::vec(proptest::sample::select(vec![
                 "apples", "eggs", "Red", "green", "of", "paint", "dollars", "feet", "square",
