@@ -3143,6 +3143,13 @@ fn name_in_text_uncached(
     if pairs_days(&post_raw[post_clause.len()..]) {
         return None;
     }
+    // `$29 on water and cheese.`: the amount is of both. (Not an item of a list: "40 cows, 56
+    // sheep and goats" counts the sheep alone.)
+    let (post_clause, paired) = if pre_raw.trim_end().ends_with(',') {
+        (post_clause, false)
+    } else {
+        with_paired_noun(post_raw, post_clause)
+    };
     let (mut post_buf, mut post_list) = ([""; STACK_WORDS], Vec::new());
     let post = without_addition(words_in(post_clause, &mut post_buf, &mut post_list));
     // `$60 million left`: the number is counted in millions, which no name says.
@@ -3361,12 +3368,7 @@ fn name_in_text_uncached(
         {
             return None;
         }
-        let rest: Vec<&str> = post
-            .iter()
-            .take_while(|w| !w.eq_ignore_ascii_case("and"))
-            .filter(|w| !with_lower(w, |l| matches!(l, "dollars" | "dollar")))
-            .copied()
-            .collect();
+        let rest = money_rest(post, paired);
         // (The clause's words and the rest written once, into the name: the clause is cut
         // from it once the name is accepted.)
         let mut phrase = String::with_capacity(64);
@@ -3391,6 +3393,14 @@ fn name_in_text_uncached(
     if noun.len() <= 3 && is_unit(&noun) {
         return None;
     }
+    // `3 heads and legs.`: the pair joined by [`with_paired_noun`] is what is counted ("the
+    // number of heads and legs each emu has", not "… each emu has and legs").
+    let (noun, rest, pair) = match rest {
+        [and, w] if paired && and.eq_ignore_ascii_case("and") => {
+            (cat(&[&noun, " and ", w]), &rest[..0], true)
+        }
+        _ => (noun, rest, false),
+    };
     let rest = before_price(rest);
     // (The words hold no whitespace: joined by spaces, they read "a total of" where each is
     // its word.)
@@ -3468,8 +3478,9 @@ fn name_in_text_uncached(
     let rest_at = phrase.len();
     push_rest(&mut phrase, rest, kept_trailer().as_deref());
     // (No clause for a change to be told by: "he then bought 8 more bottles" for "another 3
-    // bottles" reads as 8 in place of the 3, not on top of them.)
-    if total || !added.is_empty() {
+    // bottles" reads as 8 in place of the 3, not on top of them; "2 more heads and legs" as
+    // 2 more of each.)
+    if total || !added.is_empty() || pair {
         return finish(phrase, Measure::Count);
     }
     finish_parts(phrase, Measure::Count, doer_at..rest_at, noun)
@@ -4986,6 +4997,55 @@ fn without_addition<'a, 'b>(post: &'a [&'b str]) -> &'a [&'b str] {
     }
 }
 
+/// `post_clause` (what [`clause_end`] keeps of `post_raw`) with the " and W" it cut where that
+/// ends the sentence and W reads as a noun ("$29 on water and cheese.", "5 eggs for breakfast
+/// and lunch.", "to customers A and C."): the amount is of both, and a name cut at the `and`
+/// ("the amount of money Jack spent on water") says less than the text. Not a verb or a
+/// word a noun never is ("… and left.", "… and more."). True where it was joined.
+fn with_paired_noun<'a>(post_raw: &'a str, post_clause: &'a str) -> (&'a str, bool) {
+    let Some(rest) = post_raw[post_clause.len()..].strip_prefix(" and ") else {
+        return (post_clause, false);
+    };
+    let end = rest
+        .find(|c: char| !(c.is_alphabetic() || matches!(c, '-' | '\'' | '’')))
+        .unwrap_or(rest.len());
+    let (w, tail) = rest.split_at(end);
+    let noun = !w.is_empty()
+        && tail.trim_start_matches(['.', '?', '!']).trim().is_empty()
+        && !with_lower(w, |l| {
+            is_verb_form(l)
+                || is_noun_stop(l)
+                || NOT_NOUNS.contains(&l)
+                || (l.len() > 3 && l.ends_with("ed"))
+        });
+    if noun {
+        (&post_raw[..post_clause.len() + " and ".len() + end], true)
+    } else {
+        (post_clause, false)
+    }
+}
+
+/// The words of a money name after its number: `post` up to an "and" (but a noun joined by
+/// [`with_paired_noun`], its last two words, where `paired`), without "dollars".
+fn money_rest<'a>(post: &[&'a str], paired: bool) -> Vec<&'a str> {
+    let (head, pair) = if paired && post.len() >= 2 {
+        post.split_at(post.len() - 2)
+    } else {
+        (post, &[][..])
+    };
+    let is_and = |w: &&&str| w.eq_ignore_ascii_case("and");
+    let mut rest: Vec<&str> = head
+        .iter()
+        .take_while(|w| !is_and(w))
+        .filter(|w| !with_lower(w, |l| matches!(l, "dollars" | "dollar")))
+        .copied()
+        .collect();
+    if !head.iter().any(|w| is_and(&w)) {
+        rest.extend_from_slice(pair);
+    }
+    rest
+}
+
 /// Whether `cut` (what [`clause_end`] cut off a clause) opens with an `and` and a day or a
 /// month ("and Friday"): the clause's amount is one of each, not of the day before the cut
 /// alone.
@@ -5772,6 +5832,42 @@ mod tests {
         assert_eq!(
             counted_nouns("the number of additional roses he still needs").collect::<Vec<_>>(),
             ["roses"]
+        );
+    }
+
+    /// A noun joined by "and" at the sentence's end is named with the first: "$29 on water and
+    /// cheese" is not "the amount of money Jack spent on water" (seed 210's "a blend of
+    /// cashmere and silk"), and "3 heads and legs" counts both. A verb there is a clause of its
+    /// own ("5 apples and left").
+    #[test]
+    fn a_noun_paired_at_the_end_is_named_with_the_first() {
+        let s = "Jack spent $29 on water and cheese.";
+        let at = s.find("29").unwrap();
+        let name = name_in_text_uncached(s, at - 1, at + 2, true, Number::int(29), &mut || true);
+        assert_eq!(
+            name.map(|n| n.phrase).as_deref(),
+            Some("the amount of money Jack spent on water and cheese")
+        );
+        let name = |s: &str, num: &str, v: i128| name_at(s, num, v).map(|n| n.phrase);
+        assert_eq!(
+            name("Each emu has 3 heads and legs.", "3", 3).as_deref(),
+            Some("the number of heads and legs each emu has")
+        );
+        assert_eq!(
+            name("Gus eats 5 eggs for breakfast and lunch.", "5", 5).as_deref(),
+            Some("the number of eggs Gus eats for breakfast and lunch")
+        );
+        assert_eq!(
+            name("Jane bought 5 apples and left.", "5", 5).as_deref(),
+            Some("the number of apples Jane bought")
+        );
+        // An item of a list: the goats are the rest of the 200 animals.
+        let s = "In a field there are 200 animals: 40 cows, 56 sheep and goats.";
+        assert_eq!(name(s, "56", 56).as_deref(), Some("the number of sheep"));
+        // Not at the sentence's end: the `and` opens a clause of its own.
+        assert_eq!(
+            name("Jane bought 5 apples and pears were cheap.", "5", 5).as_deref(),
+            Some("the number of apples Jane bought")
         );
     }
 
@@ -8651,6 +8747,30 @@ mod tests {
         if pairs_days(&post_raw[post_clause.len()..]) {
             return None;
         }
+        // (The pair read again by strings: the sentence's last words after " and ".)
+        let after_and = post_raw[post_clause.len()..].strip_prefix(" and ");
+        let (post_clause, paired) = match after_and.filter(|_| !pre_raw.trim_end().ends_with(',')) {
+            Some(r) => {
+                let w: String = r
+                    .chars()
+                    .take_while(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+                    .collect();
+                let tail = &r[w.len()..];
+                let l = w.to_lowercase();
+                let noun = !w.is_empty()
+                    && tail.trim_start_matches(['.', '?', '!']).trim().is_empty()
+                    && !VERB_FORMS.contains(&l.as_str())
+                    && !NOUN_STOP.contains(&l.as_str())
+                    && !NOT_NOUNS.contains(&l.as_str())
+                    && !(l.len() > 3 && l.ends_with("ed"));
+                if noun {
+                    (&post_raw[..post_clause.len() + 5 + w.len()], true)
+                } else {
+                    (post_clause, false)
+                }
+            }
+            None => (post_clause, false),
+        };
         let mut post_buf = [""; STACK_WORDS];
         let post_list: Vec<&str>;
         let post: &[&str] = without_addition(match word_array(post_clause, &mut post_buf) {
@@ -8856,12 +8976,17 @@ mod tests {
             {
                 return None;
             }
-            let rest: Vec<&str> = post
+            let n = post.len();
+            let head = if paired { &post[..n - 2] } else { post };
+            let mut rest: Vec<&str> = head
                 .iter()
                 .take_while(|w| !w.eq_ignore_ascii_case("and"))
                 .filter(|w| !with_lower(w, |l| matches!(l, "dollars" | "dollar")))
                 .copied()
                 .collect();
+            if paired && !head.iter().any(|w| w.eq_ignore_ascii_case("and")) {
+                rest.extend_from_slice(&post[n - 2..]);
+            }
             // (The clause's words and the rest, each written once for the clause and the name.)
             let said = lower_pre(pre);
             let tail = join_rest(&rest, &trailer);
@@ -8890,6 +9015,12 @@ mod tests {
         if UNITS.contains(&noun.as_str()) && noun.len() <= 3 {
             return None;
         }
+        let pair = paired && rest.len() == 2 && rest[0].to_lowercase() == "and";
+        let (noun, rest) = if pair {
+            (format!("{noun} and {}", rest[1]), &rest[..0])
+        } else {
+            (noun, rest)
+        };
         let rest = before_price(rest);
         let total = pre.len() >= 3
             && pre[pre.len() - 3..]
@@ -8956,7 +9087,7 @@ mod tests {
         let said = lower_pre(pre);
         let tail = join_rest(rest, &trailer);
         let phrase = cat(&[what, " ", added, &noun, " ", &said, &tail]);
-        if total || !added.is_empty() {
+        if total || !added.is_empty() || pair {
             return finish(phrase, Measure::Count);
         }
         let clause = Clause {
@@ -8985,6 +9116,7 @@ mod tests {
                 "apples", "eggs", "Red", "green", "of", "paint", "dollars", "feet", "square",
                 "tall", "old", "years", "a", "day", "and", "to", "her", "Mr", "more", "than",
                 "students", "left", "at", "the", "market.", "cm", "kg", "wide", ",", "each",
+                "cheese.", "legs", "silk.", "and", "lunch?",
                 "per", "week", "boxes", "sisters", "making", "which", "5", "cups", "are",
                 "going",
             ]), 0..10),
