@@ -1673,6 +1673,11 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     {
         return None;
     }
+    // `does Greendale high school have`: the question ends with its verb, so the subject
+    // runs past its first word ("Nadia highs 4 times as many points school have").
+    if verb != "have" && rest.last().is_some_and(|w| w.eq_ignore_ascii_case("have")) {
+        return None;
+    }
     // `is Mariel walking`: after a form of `be`, only a verb in `-ing` is done ("is left
     // with", "was given" are not).
     if matches!(aux, "is" | "was" | "are" | "were") && !is_progressive(&verb) {

@@ -6231,6 +6231,24 @@ mod tests {
         assert!(Sayable::new(&g).can_graft(&g, miles));
     }
 
+    /// A question whose subject runs past its first word ("How many points does Greendale
+    /// high school have?") is not told as new people compared: that read "Nadia highs 4 times
+    /// as many points school have as Greendale."
+    #[test]
+    fn a_subject_of_several_words_is_not_compared() {
+        let g = extracted(
+            "Roosevelt High school plays a basketball tournament with Greendale High school. Roosevelt high school scores 30 points in the first game, half as much in the second game, and triple as much as the second game in the third game. At the end of the tournament, Roosevelt high school receives 50 bonus points and Greendale high school has 10 points less than Roosevelt high school. How many points does Greendale high school have?",
+            "The points Roosevelt high school has for the second game are 30/2=<<30/2=15>>15 points.\nThe points Roosevelt high school has for the third game are 15*3=<<15*3=45>>45 points.\nThe total points Roosevelt high school has for the tournament are 30+15+45+50=<<30+15+45+50=140>>140 points.\nThe total points Greendale high school has for the tournament are 140-10=<<140-10=130>>130 points.\n#### 130",
+        );
+        assert!(!Sayable::new(&g).comparable());
+        // One word of subject still is.
+        let g = extracted(
+            "Greendale has 10 points less than Roosevelt, which has 140 points. How many points does Greendale have?",
+            "Greendale has 140-10=<<140-10=130>>130 points.\n#### 130",
+        );
+        assert!(Sayable::new(&g).comparable());
+    }
+
     #[test]
     fn a_change_of_one_unit_is_singular() {
         let g = djibo();

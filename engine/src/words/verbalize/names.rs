@@ -3041,6 +3041,13 @@ fn name_in_text_uncached(
             return None;
         }
     }
+    // `The ratio of boys to girls is 5:7`, `at 5:30`: a part of a ratio or a clock time.
+    if post_raw
+        .strip_prefix(':')
+        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return None;
+    }
     // The clause: after the last `,` `;` `:` before the number.
     // (The marks are ASCII: their bytes are searched, eight at a time, no char searcher.)
     let mut cut = last_clause_mark(pre_raw.as_bytes()).map_or(0, |i| i + 1);
@@ -3133,7 +3140,7 @@ fn name_in_text_uncached(
         }
     }
     // (The count first: it is cheaper, and the tests have no effect.)
-    if pre.len() > 9 || pre.iter().any(|w| bars_a_name(w)) {
+    if pre.len() > word_limit(pre) || pre.iter().any(|w| bars_a_name(w)) {
         return None;
     }
     // What follows the number, to the end of its clause.
@@ -3201,6 +3208,14 @@ fn name_in_text_uncached(
         if !ends_with_copula(pre, last.as_deref(), cws) {
             continue;
         }
+        // `The length of the straight part is 3 times shorter than …`, `… is 5 more than …`:
+        // the number relates the subject to another amount; it is not the subject's.
+        if post
+            .first()
+            .is_some_and(|w| with_lower(w, relates_after_copula))
+        {
+            return None;
+        }
         // The unit the number is counted in, read only for a copula's clause (every path
         // from here returns or leaves the loop).
         // (Lowercased on the stack: only a unit is written out.)
@@ -3241,7 +3256,7 @@ fn name_in_text_uncached(
         if np.len() == 2 && !measure_head && !matches!(*c, "cost" | "costs") {
             return None;
         }
-        if np.is_empty() || np.len() > 10 || !opens_noun_phrase(np[0]) {
+        if np.is_empty() || np.len() > 11 || !opens_noun_phrase(np[0]) {
             // `Mark is 7 years older than Amy`: not a name, maybe a clause.
             break;
         }
@@ -3484,6 +3499,26 @@ fn name_in_text_uncached(
         return finish(phrase, Measure::Count);
     }
     finish_parts(phrase, Measure::Count, doer_at..rest_at, noun)
+}
+
+/// Whether lowercase `w`, right after a copula's number, makes the number relate the
+/// subject to another amount ("is 3 times shorter than", "is 5 more than", "is 20 percent").
+fn relates_after_copula(w: &str) -> bool {
+    matches!(w, "times" | "percent" | "more" | "less" | "fewer")
+}
+
+/// The most words a clause before a number may have and name it: 9, or 12 for a subject
+/// and its copula ("The number of invited students who attended the party is 40"), which
+/// names the subject alone.
+fn word_limit(pre: &[&str]) -> usize {
+    let copula = pre
+        .last()
+        .is_some_and(|w| with_lower(w, |l| matches!(l, "is" | "are" | "was" | "were")));
+    if copula {
+        12
+    } else {
+        9
+    }
 }
 
 /// `pre` (a clause's words before a count) without a closing "another", "additional",
@@ -5869,6 +5904,37 @@ mod tests {
             name("Jane bought 5 apples and pears were cheap.", "5", 5).as_deref(),
             Some("the number of apples Jane bought")
         );
+    }
+
+    /// A subject before its copula may run to eleven words ("The total amount of cookies he
+    /// can eat in a day is 39"); a number that relates it to another amount ("is 3
+    /// times shorter than", "is $1 more than") or is part of a ratio or a time ("5:7") names
+    /// nothing.
+    #[test]
+    fn a_long_subject_names_its_number_but_a_relation_does_not() {
+        let name = |s: &str, num: &str, v: i128| name_at(s, num, v).map(|n| n.phrase);
+        assert_eq!(
+            name(
+                "The total amount of cookies he can eat in a day is 39.",
+                "39",
+                39
+            )
+            .as_deref(),
+            Some("the total amount of cookies he can eat in a day")
+        );
+        let s = "The length of the straight part of the river is 3 times shorter than the rest.";
+        assert_eq!(name(s, "3", 3), None);
+        assert_eq!(
+            name("The new price is 1 more than the old price.", "1", 1),
+            None
+        );
+        assert_eq!(
+            name("The ratio of boys to girls in the family is 5:7.", "5", 5),
+            None
+        );
+        // A clause of another kind still stops at nine words.
+        let s = "She and her best friends from her old school in town picked 40 apples.";
+        assert_eq!(name(s, "40", 40), None);
     }
 
     /// "20 dice" counts dice; "-sided" (cut from "six-sided") is no noun.
@@ -8637,6 +8703,15 @@ mod tests {
     ) -> Option<Name> {
         let pre_raw = sentence.get(..pre_end)?;
         let post_raw = sentence.get(num_end..)?;
+        if post_raw.starts_with(',')
+            && post_raw[1..]
+                .trim_start()
+                .trim_start_matches('$')
+                .starts_with(|c: char| c.is_ascii_digit())
+            || post_raw.starts_with(':') && post_raw[1..].starts_with(|c: char| c.is_ascii_digit())
+        {
+            return None;
+        }
         // The clause: after the last `,` `;` `:` before the number.
         // (The marks are ASCII: their bytes are searched, no char searcher.)
         let mut cut = pre_raw
@@ -8735,7 +8810,10 @@ mod tests {
             }
         }
         // (The count first: it is cheaper, and the tests have no effect.)
-        if pre.len() > 9
+        let copula = pre
+            .last()
+            .is_some_and(|w| ["is", "are", "was", "were"].contains(&w.to_lowercase().as_str()));
+        if pre.len() > if copula { 12 } else { 9 }
             || pre.iter().any(|w| {
                 w.bytes().any(|c| c.is_ascii_digit()) || *w == "=" || with_lower(w, is_not_in_names)
             })
@@ -8824,6 +8902,11 @@ mod tests {
             if last.is_none() || !ends_with_copula(pre, last.as_deref(), cws) {
                 continue;
             }
+            if post.first().is_some_and(|w| {
+                ["times", "percent", "more", "less", "fewer"].contains(&w.to_lowercase().as_str())
+            }) {
+                return None;
+            }
             // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
             // last item is not the subject.
             let tail = pre_raw[cut..].trim_start().to_lowercase();
@@ -8853,7 +8936,7 @@ mod tests {
             if np.len() == 2 && !measure_head && !matches!(*c, "cost" | "costs") {
                 return None;
             }
-            if np.is_empty() || np.len() > 10 || !opens_noun_phrase(np[0]) {
+            if np.is_empty() || np.len() > 11 || !opens_noun_phrase(np[0]) {
                 // `Mark is 7 years older than Amy`: not a name, maybe a clause.
                 break;
             }
@@ -9116,13 +9199,16 @@ mod tests {
                 "apples", "eggs", "Red", "green", "of", "paint", "dollars", "feet", "square",
                 "tall", "old", "years", "a", "day", "and", "to", "her", "Mr", "more", "than",
                 "students", "left", "at", "the", "market.", "cm", "kg", "wide", ",", "each",
-                "cheese.", "legs", "silk.", "and", "lunch?",
+                "cheese.", "legs", "silk.", "and", "lunch?", "times", "fewer", "percent",
                 "per", "week", "boxes", "sisters", "making", "which", "5", "cups", "are",
                 "going",
             ]), 0..10),
             money in proptest::bool::ANY,
             whole in proptest::bool::ANY,
             ok in proptest::bool::ANY,
+            // (What may be written right after the number: a ratio's or a time's ":30", a list's
+            // ", $5".)
+            glued in proptest::sample::select(vec!["", "", "", ":30", ":", ", $5", ","]),
         ) {
             let (mut sentence, mut at) = (pre.join(" "), 0);
             if !sentence.is_empty() {
@@ -9131,6 +9217,7 @@ mod tests {
             at += sentence.len();
             sentence.push_str(if whole { "12" } else { "2.5" });
             let end = sentence.len();
+            sentence.push_str(glued);
             for w in &post {
                 sentence.push(' ');
                 sentence.push_str(w);
