@@ -3404,8 +3404,20 @@ fn name_in_text_uncached(
         // `Ken and Nathan's combined number is 60 sit-ups`: no clause to build on.
         return None;
     }
-    let (noun, rest) = noun_phrase(post)?;
+    // `Kim sells 6 of her saplings`: a part of the things counted, named as a count of them
+    // ("the number of saplings Kim sells"), where a clause takes it as its object; a subject part ("8 of the beakers have …") is not the whole's count.
+    let partitive = partitive_noun(post);
+    if partitive.is_some() && pre.is_empty() {
+        return None;
+    }
+    let (noun, rest) = noun_phrase(partitive.unwrap_or(post))?;
     if noun.len() <= 3 && is_unit(&noun) {
+        return None;
+    }
+    // (Nor a part of money: "1/4 of her savings".)
+    if partitive.is_some()
+        && (!partitive_reads(pre, rest) || names_money(&noun) || noun == "savings")
+    {
         return None;
     }
     // `3 heads and legs.`: the pair joined by [`with_paired_noun`] is what is counted ("the
@@ -3505,6 +3517,63 @@ fn name_in_text_uncached(
 /// subject to another amount ("is 3 times shorter than", "is 5 more than", "is 20 percent").
 fn relates_after_copula(w: &str) -> bool {
     matches!(w, "times" | "percent" | "more" | "less" | "fewer")
+}
+
+/// The words after a partitive's "of" and its determiner ("of her friends" → "friends …"),
+/// when `post` (the words after a count) opens with one.
+fn partitive_noun<'a, 'b>(post: &'a [&'b str]) -> Option<&'a [&'b str]> {
+    match post {
+        // (Not an owner's things: "200 of the library's old books", "4 of his neighbors'
+        // yards".)
+        [of, det, rest @ ..]
+            if of.eq_ignore_ascii_case("of")
+                && rest.first().is_none_or(|w| {
+                    !w.ends_with(['\'', '’']) && !w.ends_with("'s") && !w.ends_with("’s")
+                })
+                && with_lower(det, |l| {
+                    matches!(
+                        l,
+                        "the" | "his" | "her" | "their" | "its" | "my" | "our" | "these" | "those"
+                    )
+                }) =>
+        {
+            Some(rest)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a partitive count's name reads, given its clause `pre` and the words `rest` after
+/// its noun: not "all but 16 of the cards" ("with all 22 of her cousins"), and no clause of the whole's own after the noun
+/// ("3 of the apples Grace picks", "135 of the sausages he had kept", "196 of the nails
+/// remaining in the container"), which the name would run into its own clause.
+fn partitive_reads(pre: &[&str], rest: &[&str]) -> bool {
+    !pre.last()
+        .is_some_and(|w| w.eq_ignore_ascii_case("but") || w.eq_ignore_ascii_case("all"))
+        && rest.first().is_none_or(|w| {
+            !w.starts_with(|c: char| c.is_uppercase())
+                && !w.ends_with("ing")
+                && !with_lower(w, |l| {
+                    matches!(
+                        l,
+                        "he" | "she"
+                            | "they"
+                            | "it"
+                            | "i"
+                            | "we"
+                            | "you"
+                            | "the"
+                            | "a"
+                            | "an"
+                            | "his"
+                            | "her"
+                            | "their"
+                            | "that"
+                            | "which"
+                            | "who"
+                    )
+                })
+        })
 }
 
 /// The most words a clause before a number may have and name it: 9, or 12 for a subject
@@ -5935,6 +6004,38 @@ mod tests {
         // A clause of another kind still stops at nine words.
         let s = "She and her best friends from her old school in town picked 40 apples.";
         assert_eq!(name(s, "40", 40), None);
+    }
+
+    /// A part of the things counted is named as a count of them where a clause takes it as its
+    /// object ("Kim sells 6 of her saplings": "the number of saplings Kim sells"); not a
+    /// subject, "all but", an owner's things, or a clause of the whole's own.
+    #[test]
+    fn a_part_taken_as_an_object_counts_its_things() {
+        let name = |s: &str, num: &str, v: i128| name_at(s, num, v).map(|n| n.phrase);
+        assert_eq!(
+            name("Kim sells 6 of her saplings.", "6", 6).as_deref(),
+            Some("the number of saplings Kim sells")
+        );
+        assert_eq!(
+            name("Jaden gave 8 of his toy cars to his sister.", "8", 8).as_deref(),
+            Some("the number of toy cars Jaden gave to his sister")
+        );
+        for (s, num) in [
+            ("Then 8 of the beakers have copper ions in them.", "8"),
+            ("A storm destroyed all but 20 of the rose bushes.", "20"),
+            ("She played tag with all 22 of her cousins.", "22"),
+            (
+                "The librarian donated 200 of the library's old books.",
+                "200",
+            ),
+            (
+                "She consumes 3 of the apples Grace picks during the week.",
+                "3",
+            ),
+            ("He also uses 196 of the nails remaining in the box.", "196"),
+        ] {
+            assert_eq!(name(s, num, num.parse().unwrap()), None, "{s}");
+        }
     }
 
     /// "20 dice" counts dice; "-sided" (cut from "six-sided") is no noun.
@@ -9094,8 +9195,23 @@ mod tests {
             // `Ken and Nathan's combined number is 60 sit-ups`: no clause to build on.
             return None;
         }
-        let (noun, rest) = noun_phrase(post)?;
+        let partitive = post.len() >= 2
+            && post[0].to_lowercase() == "of"
+            && [
+                "the", "his", "her", "their", "its", "my", "our", "these", "those",
+            ]
+            .contains(&post[1].to_lowercase().as_str())
+            && post.get(2).is_none_or(|w| {
+                !w.ends_with(['\'', '’']) && !w.ends_with("'s") && !w.ends_with("’s")
+            });
+        if partitive && pre.is_empty() {
+            return None;
+        }
+        let (noun, rest) = noun_phrase(if partitive { &post[2..] } else { post })?;
         if UNITS.contains(&noun.as_str()) && noun.len() <= 3 {
+            return None;
+        }
+        if partitive && (!partitive_reads(pre, rest) || names_money(&noun) || noun == "savings") {
             return None;
         }
         let pair = paired && rest.len() == 2 && rest[0].to_lowercase() == "and";
@@ -9200,6 +9316,7 @@ mod tests {
                 "tall", "old", "years", "a", "day", "and", "to", "her", "Mr", "more", "than",
                 "students", "left", "at", "the", "market.", "cm", "kg", "wide", ",", "each",
                 "cheese.", "legs", "silk.", "and", "lunch?", "times", "fewer", "percent",
+                "these", "their", "friends",
                 "per", "week", "boxes", "sisters", "making", "which", "5", "cups", "are",
                 "going",
             ]), 0..10),
