@@ -3019,14 +3019,45 @@ fn unit_read_as_amount(original: &Graph, q: &str, mentions: &[Mention], r: NodeI
                 .map(str::to_ascii_lowercase)
                 .collect()
         });
-        ws.iter().any(|w| small.contains(&w.as_str()))
+        let small_unit = ws.iter().any(|w| small.contains(&w.as_str()))
             && !ws.iter().any(|w| singular(w) == noun)
             && node.operands.iter().any(|&p| {
                 p != o
                     && written_unit(original, q, mentions, p)
                         .is_some_and(|u| large.contains(&u.as_str()))
-            })
+            });
+        // "The total hay production this year is 1344*12", of "1344 bales of hay per month",
+        // reading "7 + 5 = 12 acres": a rate per the smaller unit taken over the larger one
+        // (a year's 12 months).
+        small_unit
+            || ws.iter().any(|w| large.contains(&w.as_str()))
+                && node.operands.iter().any(|&p| {
+                    p != o
+                        && original.node(p).kind.is_operation()
+                        && original.node(p).text.as_deref().is_some_and(|t| {
+                            small
+                                .iter()
+                                .any(|u| rate_per(t, &singular(u)) && singular(u) != noun)
+                        })
+                })
     })
+}
+
+/// Whether `line` writes a rate per `unit` ("per month", "a month", "each month", "every
+/// month"), any ASCII case.
+fn rate_per(line: &str, unit: &str) -> bool {
+    let mut prev = "";
+    for w in names::word_slices(line) {
+        if w.eq_ignore_ascii_case(unit)
+            && ["per", "a", "an", "each", "every"]
+                .iter()
+                .any(|p| prev.eq_ignore_ascii_case(p))
+        {
+            return true;
+        }
+        prev = w;
+    }
+    false
 }
 
 /// Words that open a sentence with a capital but name no one ("But Danielle drives …").
@@ -6250,6 +6281,24 @@ mod tests {
             "Greendale has 140-10=<<140-10=130>>130 points.\n#### 130",
         );
         assert!(Sayable::new(&g).comparable());
+    }
+
+    /// "The total hay production this year is 1344*12", of 1344 bales a month, read as the
+    /// 12 acres of "7 + 5 = 12" (seed 211): a change to the acres would change the months in
+    /// a year too, so nothing is changed.
+    #[test]
+    fn a_year_of_months_read_as_a_step_changes_nothing() {
+        let g = extracted(
+            "A hay farmer harvested 560 bales of hay from 5 acres of grass per month last year. This year, he planted an additional 7 acres of grass. If the farmer also owns 9 horses and each horse consumes 3 bales of hay a day, how many bales of hay would the farmer have left by the end of December if he starts feeding them this year's hay beginning the first day of September?",
+            "For every acre of grass, the farmer can harvest 560/5 = <<560/5=112>>112 bales of hay each month.\nThis year, the farmer has 7 + 5 = <<7+5=12>>12 acres of grass.\nHe can expect to harvest 12 x 112 = <<12*112=1344>>1344 bales of hay per month.\nThe total hay production this year is 1344*12 = <<1344*12=16128>>16128\nFrom September to December, the farmer would have to feed his horses for a total of 30 + 31 + 30 + 31 = <<30+31+30+31=122>>122 days\nEach day his horse eats a total of 3*9 = <<3*9=27>>27 bales of hay.\nFor the 122 days, the horses will eat a total of 27*122 = <<27*122=3294>>3294 bales.\nThe total number of bales remaining will be 16128-3294 = <<16128-3294=12834>>12834.\n#### 12834",
+        );
+        let sayable = Sayable::new(&g);
+        assert_eq!(sayable.count(), 0);
+        assert!(rate_per(
+            "He can harvest 1344 bales of hay per month.",
+            "month"
+        ));
+        assert!(!rate_per("He harvested it last month.", "month"));
     }
 
     #[test]
