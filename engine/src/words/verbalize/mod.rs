@@ -3392,8 +3392,50 @@ fn story(
         let one = fs.first().is_some_and(|f| {
             matches!(f.op, ProxyOp::Add | ProxyOp::Sub) && normalize(f.op, f.k).1 == Number::ONE
         });
+        // "Suppose instead that he made half as much": half as much of what, where the
+        // problem makes rings too (seed 212)? An amount of money scaled says "money".
         let noun = if one && !c.noun.is_empty() {
             singular_head(&c.noun)
+        } else if money
+            && c.noun.is_empty()
+            && amounts[0].ends_with(" as much")
+            && c.doer.rsplit(' ').next().is_some_and(|v| {
+                matches!(
+                    v,
+                    "make"
+                        | "makes"
+                        | "made"
+                        | "has"
+                        | "have"
+                        | "had"
+                        | "get"
+                        | "gets"
+                        | "got"
+                        | "receive"
+                        | "receives"
+                        | "received"
+                        | "collect"
+                        | "collects"
+                        | "collected"
+                        | "raise"
+                        | "raises"
+                        | "raised"
+                        | "save"
+                        | "saves"
+                        | "saved"
+                        | "spend"
+                        | "spends"
+                        | "spent"
+                        | "earn"
+                        | "earns"
+                        | "earned"
+                )
+            })
+            && !c.rest.starts_with("worth")
+        {
+            // (Only after a verb that may have other things as its object: "costs three
+            // times as much" is money already.)
+            "money".to_string()
         } else {
             c.noun.clone()
         };
@@ -6299,6 +6341,21 @@ mod tests {
             "month"
         ));
         assert!(!rate_per("He harvested it last month.", "month"));
+    }
+
+    /// Money scaled through its clause says "money": "he made half as much" read as half of
+    /// what, where the problem makes rings too (seed 212).
+    #[test]
+    fn money_scaled_through_its_clause_says_money() {
+        let g = extracted(
+            "Jonah bought 6 pineapples for $3 each. Each pineapple could be cut into 12 pineapple rings. He sold 4 pineapple rings for $5 each. How much profit did Jonah make?",
+            "Jonah spent 6 x $3 = $<<6*3=18>>18\nHe made a total of 6 x 12 = <<6*12=72>>72 pineapple rings.\nHe sold 72/4 = <<72/4=18>>18 sets of pineapple rings.\nHe made 18 x $5 = $<<18*5=90>>90\nHis profit was $90 - $18 = $<<90-18=72>>72\n#### 72",
+        );
+        let made = g.ids().find(|&id| g.value(id) == Number::int(90)).unwrap();
+        let text = offline(&g, &[graft(made, ProxyOp::Div, 2)]).unwrap().text;
+        assert!(text.contains("he made half as much money."), "{text}");
+        let text = offline(&g, &[graft(made, ProxyOp::Add, 2)]).unwrap().text;
+        assert!(text.contains("he made $2 more."), "{text}");
     }
 
     #[test]

@@ -8936,12 +8936,13 @@ mod tests {
                     .collect();
                 let tail = &r[w.len()..];
                 let l = w.to_lowercase();
+                let not_a_noun = VERB_FORMS.contains(&l.as_str())
+                    || NOUN_STOP.contains(&l.as_str())
+                    || NOT_NOUNS.contains(&l.as_str())
+                    || (l.len() > 3 && l.ends_with("ed"));
                 let noun = !w.is_empty()
                     && tail.trim_start_matches(['.', '?', '!']).trim().is_empty()
-                    && !VERB_FORMS.contains(&l.as_str())
-                    && !NOUN_STOP.contains(&l.as_str())
-                    && !NOT_NOUNS.contains(&l.as_str())
-                    && !(l.len() > 3 && l.ends_with("ed"));
+                    && !not_a_noun;
                 if noun {
                     (&post_raw[..post_clause.len() + 5 + w.len()], true)
                 } else {
