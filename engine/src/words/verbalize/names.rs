@@ -3405,7 +3405,8 @@ fn name_in_text_uncached(
         return None;
     }
     // `Kim sells 6 of her saplings`: a part of the things counted, named as a count of them
-    // ("the number of saplings Kim sells"), where a clause takes it as its object; a subject part ("8 of the beakers have …") is not the whole's count.
+    // ("the number of saplings Kim sells"), where a clause takes it as its object; a subject
+    // part ("8 of the beakers have …") is not the whole's count.
     let partitive = partitive_noun(post);
     if partitive.is_some() && pre.is_empty() {
         return None;
@@ -3544,9 +3545,10 @@ fn partitive_noun<'a, 'b>(post: &'a [&'b str]) -> Option<&'a [&'b str]> {
 }
 
 /// Whether a partitive count's name reads, given its clause `pre` and the words `rest` after
-/// its noun: not "all but 16 of the cards" ("with all 22 of her cousins"), and no clause of the whole's own after the noun
-/// ("3 of the apples Grace picks", "135 of the sausages he had kept", "196 of the nails
-/// remaining in the container"), which the name would run into its own clause.
+/// its noun: not "all but 16 of the cards" ("with all 22 of her cousins"), and no clause of
+/// the whole's own after the noun ("3 of the apples Grace picks", "135 of the sausages he had
+/// kept", "196 of the nails remaining in the container"), which the name would run into its
+/// own clause.
 fn partitive_reads(pre: &[&str], rest: &[&str]) -> bool {
     !pre.last()
         .is_some_and(|w| w.eq_ignore_ascii_case("but") || w.eq_ignore_ascii_case("all"))
@@ -3577,8 +3579,8 @@ fn partitive_reads(pre: &[&str], rest: &[&str]) -> bool {
 }
 
 /// The most words a clause before a number may have and name it: 9, or 12 for a subject
-/// and its copula ("The number of invited students who attended the party is 40"), which
-/// names the subject alone.
+/// and its copula ("The total amount of cookies he can eat in a day is 39"), which names the
+/// subject alone.
 fn word_limit(pre: &[&str]) -> usize {
     let copula = pre
         .last()
