@@ -5904,6 +5904,11 @@ mod tests {
     }
 
     /// [`name_in_text_uncached`] of sentence `s` at the first `num` it writes, of `value`.
+    /// The phrase of [`name_at`]'s name.
+    fn phrase_at(s: &str, num: &str, value: i128) -> Option<String> {
+        name_at(s, num, value).map(|n| n.phrase)
+    }
+
     fn name_at(s: &str, num: &str, value: i128) -> Option<Name> {
         let at = s.find(num).unwrap();
         name_in_text_uncached(
@@ -5954,7 +5959,7 @@ mod tests {
             name.map(|n| n.phrase).as_deref(),
             Some("the amount of money Jack spent on water and cheese")
         );
-        let name = |s: &str, num: &str, v: i128| name_at(s, num, v).map(|n| n.phrase);
+        let name = phrase_at;
         assert_eq!(
             name("Each emu has 3 heads and legs.", "3", 3).as_deref(),
             Some("the number of heads and legs each emu has")
@@ -5983,7 +5988,7 @@ mod tests {
     /// nothing.
     #[test]
     fn a_long_subject_names_its_number_but_a_relation_does_not() {
-        let name = |s: &str, num: &str, v: i128| name_at(s, num, v).map(|n| n.phrase);
+        let name = phrase_at;
         assert_eq!(
             name(
                 "The total amount of cookies he can eat in a day is 39.",
@@ -6013,7 +6018,7 @@ mod tests {
     /// subject, "all but", an owner's things, or a clause of the whole's own.
     #[test]
     fn a_part_taken_as_an_object_counts_its_things() {
-        let name = |s: &str, num: &str, v: i128| name_at(s, num, v).map(|n| n.phrase);
+        let name = phrase_at;
         assert_eq!(
             name("Kim sells 6 of her saplings.", "6", 6).as_deref(),
             Some("the number of saplings Kim sells")
