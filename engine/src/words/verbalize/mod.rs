@@ -737,30 +737,36 @@ impl Sayable {
         // short (seed 208). Read as the ordinal of the count written before its noun (or
         // "one").
         let enumerated = |id: NodeId| {
-            matches!(original.node(id).kind, NodeKind::Input { .. }) && {
-                let v = original.value(id);
-                v.is_integer()
-                    && (2..=compare::ORDINALS.len() as i128).contains(&v.numer())
-                    && contains_ignoring_ascii_case(q, compare::ORDINALS[v.numer() as usize - 1])
-                    && ctx
-                        .mention_of(id)
-                        .and_then(|m| word_counted_at(q, m))
-                        .is_some_and(|noun| {
-                            let ordinal = compare::ORDINALS[v.numer() as usize - 1];
-                            let mut words = names::word_slices(q).peekable();
-                            while let Some(w) = words.next() {
-                                if w.eq_ignore_ascii_case(ordinal)
-                                    && words.peek().is_some_and(|next| {
-                                        next.eq_ignore_ascii_case(&noun)
-                                            || next.eq_ignore_ascii_case("one")
-                                    })
-                                {
-                                    return true;
-                                }
-                            }
-                            false
-                        })
+            if !matches!(original.node(id).kind, NodeKind::Input { .. }) {
+                return false;
             }
+            let v = original.value(id);
+            // (The ordinal of the count: "third" for 3; none below 2 or past the list.)
+            let Some(&ordinal) = (v.is_integer() && v.numer() >= 2)
+                .then(|| usize::try_from(v.numer() - 1).ok())
+                .flatten()
+                .and_then(|i| compare::ORDINALS.get(i))
+            else {
+                return false;
+            };
+            contains_ignoring_ascii_case(q, ordinal)
+                && ctx
+                    .mention_of(id)
+                    .and_then(|m| word_counted_at(q, m))
+                    .is_some_and(|noun| {
+                        let mut words = names::word_slices(q).peekable();
+                        while let Some(w) = words.next() {
+                            if w.eq_ignore_ascii_case(ordinal)
+                                && words.peek().is_some_and(|next| {
+                                    next.eq_ignore_ascii_case(&noun)
+                                        || next.eq_ignore_ascii_case("one")
+                                })
+                            {
+                                return true;
+                            }
+                        }
+                        false
+                    })
         };
         // A quantity worked out backwards from a relation the text states ("Mabel has 5
         // times as many marbles as Katrina. Mabel has 85."): a change to it contradicts the

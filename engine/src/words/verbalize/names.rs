@@ -3531,12 +3531,7 @@ fn partitive_noun<'a, 'b>(post: &'a [&'b str]) -> Option<&'a [&'b str]> {
                 && rest.first().is_none_or(|w| {
                     !w.ends_with(['\'', '’']) && !w.ends_with("'s") && !w.ends_with("’s")
                 })
-                && with_lower(det, |l| {
-                    matches!(
-                        l,
-                        "the" | "his" | "her" | "their" | "its" | "my" | "our" | "these" | "those"
-                    )
-                }) =>
+                && with_lower(det, is_determiner) =>
         {
             Some(rest)
         }
@@ -9206,7 +9201,7 @@ mod tests {
         let partitive = post.len() >= 2
             && post[0].to_lowercase() == "of"
             && [
-                "the", "his", "her", "their", "its", "my", "our", "these", "those",
+                "the", "his", "her", "their", "its", "my", "our", "your", "these", "those",
             ]
             .contains(&post[1].to_lowercase().as_str())
             && post.get(2).is_none_or(|w| {
