@@ -1081,6 +1081,17 @@ impl Ctx<'_> {
             {
                 id = self.constant(l.value);
             }
+            // "Hortense has double the 3 stripes that Olga has, or 3*2=6": the 2 is "double",
+            // not Rick's 2 stripes worked out before.
+            if lits.len() == 2
+                && lits[1 - i].value != l.value
+                && matches!(pe, PExpr::Bin(BinOp::Mul, a, b)
+                    if matches!((&**a, &**b), (PExpr::Lit(_), PExpr::Lit(_))))
+                && self.steps.iter().any(|s| s.id == id)
+                && says_times_in_words(text, l.value)
+            {
+                id = self.constant(l.value);
+            }
             let slot = match operands.iter().position(|&o| o == id) {
                 Some(k) => k,
                 None => {
@@ -1135,7 +1146,10 @@ impl Ctx<'_> {
             if let Some(id) = self.question_over_step(s, v, text, siblings) {
                 return id;
             }
-            if self.fact_read || !conversion_fact(v, text, &s) {
+            // (A pair's 2 is only ever multiplied by: one summed with others is a step's.)
+            let fact =
+                conversion_fact(v, text, &s) || (siblings.is_empty() && pair_fact(v, text, &s));
+            if self.fact_read || !fact {
                 return s.id;
             }
             self.fact_read = true;
@@ -1393,9 +1407,21 @@ impl Ctx<'_> {
     }
 }
 
-/// Whether solution line `text` says a multiplier of `v` in words ("twice" for 2, "three
-/// times" or "triple" for 3, "5 times"), any ASCII case.
+/// Whether the line `text` says "times `v`": in words (`twice`, `three times`) or with its
+/// digits (`2 times`).
 fn says_times(text: &str, v: Number) -> bool {
+    times_words(text, v).is_some_and(|(words, digits)| words || digits)
+}
+
+/// Whether the line `text` says "times `v`" in words (`twice`, `double`, `three times`) and
+/// never with the digits a worked-out count is written with (`6 times in the oven`).
+fn says_times_in_words(text: &str, v: Number) -> bool {
+    times_words(text, v).is_some_and(|(words, digits)| words && !digits)
+}
+
+/// Whether the line `text` writes "times `v`" in words, and whether with digits (`None`
+/// for a `v` other than 2 to 10).
+fn times_words(text: &str, v: Number) -> Option<(bool, bool)> {
     const WORDS: [&[&str]; 9] = [
         &["twice", "double", "two times"],
         &["thrice", "triple", "three times"],
@@ -1408,12 +1434,14 @@ fn says_times(text: &str, v: Number) -> bool {
         &["ten times"],
     ];
     if !v.is_integer() || !(2..=10).contains(&v.numer()) {
-        return false;
+        return None;
     }
     let k = v.numer();
     let lower = text.to_ascii_lowercase();
-    WORDS[(k - 2) as usize].iter().any(|w| lower.contains(w))
-        || lower.contains(&format!("{k} times"))
+    Some((
+        WORDS[(k - 2) as usize].iter().any(|w| lower.contains(w)),
+        lower.contains(&format!("{k} times")),
+    ))
 }
 
 fn decimals_of(n: Number) -> u8 {
@@ -1501,6 +1529,26 @@ fn conversion_fact(v: Number, text: &str, s: &StepInfo) -> bool {
     find_numbers(text).iter().any(|m| {
         m.primary() == v && unit_word(&text[m.span.end as usize..]).is_some_and(|u| is_fact(&u))
     })
+}
+
+/// Whether the line `text` speaks of pairs while the earlier step `s` of value `v` (2) was
+/// not written in pairs: a 2 the line multiplies by is then a pair's ("each of them has two
+/// tennis shoes per pair, 2*(3+2+6)"), not Rick's 2 stripes worked out before.
+fn pair_fact(v: Number, text: &str, s: &StepInfo) -> bool {
+    if v != Number::int(2) {
+        return false;
+    }
+    let pair = |u: &Unit| unit_word("pairs") == Some(*u);
+    let pairs = find_numbers(text).iter().any(|m| {
+        m.kind == MentionKind::Word
+            && matches!(
+                text[m.span.start as usize..m.span.end as usize]
+                    .to_ascii_lowercase()
+                    .as_str(),
+                "pair" | "pairs"
+            )
+    });
+    pairs && !s.units.iter().flatten().any(pair)
 }
 
 /// Up to three content words after a number, before any punctuation or number, each as
@@ -2129,6 +2177,29 @@ mod tests {
         assert_eq!(g.node(step_with(&g, "4")).operands.len(), 1);
         assert!(says_times("Twice as many", n("2")) && says_times("3 times more", n("3")));
         assert!(!says_times("two of them", n("2")) && !says_times("twice", n("2.5")));
+    }
+
+    /// Seed 215's Olga: "double the 3 stripes, 3*2" and "two tennis shoes per pair,
+    /// 2*(3+2+6)" multiply by a 2 of their words, not by Rick's 2 stripes (3-1=2): linked to
+    /// Rick, a change to Olga's stripes grew the total as a cube.
+    #[test]
+    fn a_multiplier_in_words_or_a_pair_is_not_an_earlier_step_of_its_value() {
+        let q = "Olga has three stripes on the side of each of her tennis shoes.  Rick has one less stripe per shoe than does Olga.  But Hortense has double the number of stripes on her tennis shoes as does Olga.  In total, what is the combined number of stripes on all of their pairs of tennis shoes?";
+        let a = "Rick has one less than three stripes, or 3-1=2 stripes on each tennis shoe.\nHortense has double the 3 stripes that Olga has, or a total of 3*2=<<3*2=6>>6 stripes per shoe.\nSince each of them has two tennis shoes per pair, then the total number of stripes on all of their shoes is 2*(3+2+6)=<<2*(3+2+6)=22>>22 stripes\n#### 22";
+        let g = extract(q, a).unwrap().graph;
+        let rick = step_with(&g, "2");
+        let hortense = step_with(&g, "6");
+        let constant = |id: NodeId| matches!(g.node(id).kind, NodeKind::Constant);
+        assert!(!g.node(hortense).operands.contains(&rick));
+        assert!(g.node(hortense).operands.iter().any(|&o| constant(o)));
+        // The pair's 2 is a constant; Rick's 2 stripes are summed.
+        let total = g.node(step_with(&g, "22"));
+        assert!(total.operands.contains(&rick));
+        assert!(total.operands.iter().any(|&o| constant(o)));
+        // A count written with its digits ("6 times in the oven") may be the step.
+        assert!(says_times_in_words("double the 3 stripes", n("2")));
+        assert!(!says_times_in_words("6 times in the oven, 30 x 6", n("6")));
+        assert!(!says_times_in_words("twice, then 2 times more", n("2")));
     }
 
     #[test]

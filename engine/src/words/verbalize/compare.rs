@@ -789,7 +789,7 @@ fn measure_parts(text: &Cast<'_>, question: &str) -> Option<MeasureParts> {
         who
     } else {
         match who.to_lowercase().as_str() {
-            "he" | "she" => text.only_person()?,
+            p @ ("he" | "she") => text.person_for(p)?,
             w if not_a_name(w) || !who.chars().all(char::is_alphabetic) => return None,
             _ if who.starts_with(|c: char| c.is_uppercase()) => who.clone(),
             _ => return None,
@@ -1389,6 +1389,25 @@ impl<'t> Cast<'t> {
             .get_or_init(|| only_person(self.text))
             .clone()
     }
+
+    /// The person `pronoun` (`he`, `she`) stands for: the [`only_person`] of the text,
+    /// unless the text also speaks of someone with the other gender's pronouns (`Ellie
+    /// takes her little brother …; he throws`), who may be the one meant.
+    fn person_for(&self, pronoun: &str) -> Option<String> {
+        let other: &[&str] = if pronoun.eq_ignore_ascii_case("he") {
+            &["she", "her", "hers", "herself"]
+        } else {
+            &["he", "him", "his", "himself"]
+        };
+        let two = word_slices(self.text).any(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphabetic());
+            other.iter().any(|o| w.eq_ignore_ascii_case(o))
+        });
+        if two {
+            return None;
+        }
+        self.only_person()
+    }
 }
 
 /// Per name of [`PEOPLE`], whether `text` writes it: as a word (any case, with any `'s`
@@ -1608,7 +1627,7 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     let rest = &rest_words[..rest_len];
     // (`lower` is `to_lowercase`, borrowed when nothing changes.)
     let (who, at) = match lower(rest[0]).as_ref() {
-        "he" | "she" => (Who::Person(text.only_person()?), 1),
+        p @ ("he" | "she") => (Who::Person(text.person_for(p)?), 1),
         // `the hotel`: one thing, compared with a second one.
         "the"
             if rest.len() >= 3
@@ -2369,6 +2388,23 @@ mod tests {
             assert!(super::parse(&cast, q, true).is_none(), "{q}");
         }
         assert!(super::parse(&cast, "How much should Leila pay in May?", true).is_some());
+    }
+
+    /// "he" in the question is the only named person only when no one else in the text is
+    /// spoken of with the other gender's pronouns: Ellie's little brother throws the stones
+    /// (seed 214 compared "Nadia" with Ellie).
+    #[test]
+    fn a_pronoun_is_the_only_named_person_unless_someone_else_is_spoken_of() {
+        let q = "How many skips did he make in total between all of his throws?";
+        let two = "Ellie takes her little brother to the pond. His first throw skips 3 times. He throws twice. How many skips did he make in total between all of his throws?";
+        let one = "Tom goes to the pond. His first throw skips 3 times. He throws twice. How many skips did he make in total between all of his throws?";
+        let cast = super::Cast::with_parts(two, std::rc::Rc::default());
+        assert!(super::parse(&cast, q, false).is_none());
+        assert_eq!(cast.person_for("he"), None);
+        assert_eq!(cast.person_for("she"), None);
+        let cast = super::Cast::with_parts(one, std::rc::Rc::default());
+        assert!(super::parse(&cast, q, false).is_some());
+        assert_eq!(cast.person_for("he"), Some("Tom".to_string()));
     }
 
     #[test]
