@@ -204,6 +204,45 @@ impl Comparer<'_> {
     }
 }
 
+/// Whether mention `m` is a part of a ratio the question `q` states: `3:2`, or `3 to 2` in
+/// a sentence that speaks of a ratio. Not a clock time (`8:30`).
+fn ratio_part(q: &str, m: &Mention) -> bool {
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let digits_back = |s: &str| s.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let (Some(before), Some(after)) = (q.get(..m.start), q.get(m.end..)) else {
+        return false;
+    };
+    let (before, after) = (before.trim_end(), after.trim_start());
+    // `8:30`: an hour and its minutes.
+    let clock = |hour: &str, minutes: &str| {
+        digits(minutes) == 2 && hour.parse::<u32>().is_ok_and(|h| h <= 24)
+    };
+    if let Some(rest) = after.strip_prefix(':') {
+        let rest = rest.trim_start();
+        let hour = &q[m.start..m.end];
+        return digits(rest) > 0 && !clock(hour, rest);
+    }
+    if let Some(rest) = before.strip_suffix(':') {
+        let rest = rest.trim_end();
+        let k = digits_back(rest);
+        return k > 0 && !clock(&rest[rest.len() - k..], &q[m.start..m.end]);
+    }
+    let says_ratio = || {
+        let start = q[..m.start].rfind(['.', '?', '!']).map_or(0, |i| i + 1);
+        let end = q[m.end..]
+            .find(['.', '?', '!'])
+            .map_or(q.len(), |i| m.end + i);
+        contains_ignoring_ascii_case(&q[start..end], "ratio")
+    };
+    let to_after = after
+        .strip_prefix("to ")
+        .is_some_and(|r| digits(r.trim_start()) > 0);
+    let to_before = before
+        .strip_suffix(" to")
+        .is_some_and(|r| digits_back(r.trim_end()) > 0);
+    (to_after || to_before) && says_ratio()
+}
+
 /// The noun the number at `m` in `q` counts: its first word after it, lowercased and singular
 /// ("6 people" → `person`).
 fn word_counted_at(q: &str, m: &Mention) -> Option<String> {
@@ -1004,6 +1043,39 @@ impl Sayable {
                     .and_then(noun_after)
                     .is_some_and(|noun| remainders.contains(&noun))
         };
+        // "There are 100 students in class and the ratio of boys to girls is 3:2": what is
+        // worked out from a ratio's parts is tied together by it. Told that the boys rise by
+        // 31, a reader works the girls out from the ratio again, where the graph takes them
+        // from what is left (seed 214): nothing worked out from a stated ratio is changed but
+        // the asked-for quantity. (Marked once, in evaluation order, the first time asked.)
+        let from_ratio_marked: std::cell::OnceCell<Option<Vec<bool>>> = std::cell::OnceCell::new();
+        let from_ratio = |id: NodeId| {
+            id != original.answer()
+                && original.node(id).kind.is_operation()
+                && from_ratio_marked
+                    .get_or_init(|| {
+                        let mut marked = vec![false; n];
+                        let mut any = false;
+                        for m in &ctx.mentions {
+                            if let Some(i) = m.node.filter(|_| ratio_part(q, m)) {
+                                marked[i.index()] = true;
+                                any = true;
+                            }
+                        }
+                        if !any {
+                            return None;
+                        }
+                        for &x in original.order() {
+                            if !marked[x.index()] {
+                                marked[x.index()] =
+                                    original.node(x).operands.iter().any(|o| marked[o.index()]);
+                            }
+                        }
+                        Some(marked)
+                    })
+                    .as_ref()
+                    .is_some_and(|m| m[id.index()])
+        };
         // "She divides them into 4 bags equally. Then one of the bags gets torn": an equal
         // share (`72 / 4` a bag) of a whole that another step reads too. A reader told that
         // each bag holds more works the whole out again from the bags (4 bags of 30), which
@@ -1281,6 +1353,7 @@ impl Sayable {
                     && !enumerated(id)
                     && !read_otherwise(id)
                     && !tied(id)
+                    && !from_ratio(id)
                     && !share_of_read_whole(id)
                     && !total_of_stated(id)
                     && ctx.place(id).is_some()
@@ -5238,6 +5311,41 @@ mod tests {
         .graph;
         let both = g.ids().find(|&i| g.value(i) == n(38)).unwrap();
         assert!(!Sayable::new(&g).can_graft_base(both));
+    }
+
+    #[test]
+    fn a_count_worked_out_from_a_stated_ratio_is_not_changed() {
+        // "Suppose instead that the number of boys in class rises by 31" (seed 214): a reader
+        // works the girls out from the 3:2 ratio again, the graph from the 100 students.
+        let g = crate::gsm8k::extract(
+            "There are 100 students in class and the ratio of boys to girls is 3:2. How many more boys than girls are there?",
+            "The class was divided into 3 + 2 = <<3+2=5>>5 parts.\nSo each part is equal to 100/5 = <<100/5=20>>20 students.\nSince there are 3 parts for boys, then there are 20 x 3 = <<3*20=60>>60 boys in class.\nSo there are 100 - 60 = <<100-60=40>>40 girls in class.\nHence, there are 60 - 40 = <<60-40=20>>20 boys more than girls.\n#### 20",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        for v in [60, 40] {
+            let step = g.ids().find(|&i| g.value(i) == n(v)).unwrap();
+            assert!(!sayable.can_graft_base(step), "{v}");
+        }
+        // The students may change: the ratio then shares out the new whole.
+        let students = g.ids().find(|&i| g.value(i) == n(100)).unwrap();
+        assert!(sayable.can_graft_base(students));
+        let m = |q: &str, num: &str| {
+            let start = q.find(num).unwrap();
+            let mention = Mention {
+                start,
+                end: start + num.len(),
+                node: None,
+                value: n(1),
+            };
+            ratio_part(q, &mention)
+        };
+        assert!(m("the ratio of boys to girls is 3:2.", "3"));
+        assert!(m("the ratio of boys to girls is 3:2.", "2"));
+        assert!(m("They split it in the ratio of 11 to 9.", "9"));
+        assert!(!m("She leaves at 8:30 and walks 11 to 9 miles.", "8"));
+        assert!(!m("She leaves at 8:30 and walks 11 to 9 miles.", "11"));
     }
 
     #[test]
