@@ -1099,6 +1099,8 @@ pub(super) struct CastParts {
     free: std::cell::OnceCell<Vec<&'static str>>,
     /// Its only person, if it names exactly one.
     only: std::cell::OnceCell<Option<String>>,
+    /// Whether it writes a man's pronoun (`he`, `him`, `his`, `himself`), and a woman's.
+    pronouns: std::cell::OnceCell<(bool, bool)>,
     /// The words of the last few questions asked about ([`Cast::words`]).
     splits: std::cell::RefCell<Kept<std::rc::Rc<Words>>>,
     /// What [`parse`] read of the last few questions (and whether as money), as
@@ -1394,19 +1396,15 @@ impl<'t> Cast<'t> {
     /// unless the text also speaks of someone with the other gender's pronouns (`Ellie
     /// takes her little brother …; he throws`), who may be the one meant.
     fn person_for(&self, pronoun: &str) -> Option<String> {
-        let other: &[&str] = if pronoun.eq_ignore_ascii_case("he") {
-            &["she", "her", "hers", "herself"]
+        // (The person first: a text that names none or several is not read for pronouns.)
+        let only = self.only_person()?;
+        let &(his, hers) = self.parts.pronouns.get_or_init(|| pronouns_in(self.text));
+        let other = if pronoun.eq_ignore_ascii_case("he") {
+            hers
         } else {
-            &["he", "him", "his", "himself"]
+            his
         };
-        let two = word_slices(self.text).any(|w| {
-            let w = w.trim_matches(|c: char| !c.is_alphabetic());
-            other.iter().any(|o| w.eq_ignore_ascii_case(o))
-        });
-        if two {
-            return None;
-        }
-        self.only_person()
+        (!other).then_some(only)
     }
 }
 
@@ -1956,6 +1954,40 @@ fn infinitive_of<'w, 'a>(verb: &str, tail: &'w [&'a str]) -> Option<(String, &'w
     opens_well.then_some((words, rest))
 }
 
+/// Whether `text` writes a man's pronoun (`he`, `him`, `his`, `himself`) and a woman's
+/// (`she`, `her`, `hers`, `herself`), in any case, as words of ASCII letters (`he's` is
+/// `he`). Read at its `h`s, eight bytes at a time ([`find_byte`]).
+fn pronouns_in(text: &str) -> (bool, bool) {
+    let b = text.as_bytes();
+    let letter = |j: usize| b.get(j).is_some_and(u8::is_ascii_alphabetic);
+    let (mut his, mut hers) = (false, false);
+    for x in [b'h', b'H'] {
+        let mut i = 0;
+        while let Some(k) = super::names::find_byte(b, i, x) {
+            i = k + 1;
+            // The word opens at the `h`, or at an `s` right before it (`she`).
+            let start = match k.checked_sub(1) {
+                Some(j) if letter(j) => {
+                    if b[j] | 0x20 != b's' || j.checked_sub(1).is_some_and(letter) {
+                        continue;
+                    }
+                    j
+                }
+                _ => k,
+            };
+            let mut end = k + 1;
+            while letter(end) {
+                end += 1;
+            }
+            let w = &b[start..end];
+            let is = |ws: [&str; 4]| ws.iter().any(|o| w.eq_ignore_ascii_case(o.as_bytes()));
+            his |= is(["he", "him", "his", "himself"]);
+            hers |= is(["she", "her", "hers", "herself"]);
+        }
+    }
+    (his, hers)
+}
+
 /// The one person a problem names (capitalised words that are not sentence openers,
 /// numbers, days or titles); `None` when it names none or several.
 ///
@@ -2405,6 +2437,17 @@ mod tests {
         let cast = super::Cast::with_parts(one, std::rc::Rc::default());
         assert!(super::parse(&cast, q, false).is_some());
         assert_eq!(cast.person_for("he"), Some("Tom".to_string()));
+        for (text, want) in [
+            ("The other one and then the THEME.", (false, false)),
+            ("She said: \"he's late\".", (true, true)),
+            ("Shelly asks Hers.", (false, true)),
+            ("HIMSELF, whose shed", (true, false)),
+            ("ashe, ahe, hex, sher", (false, false)),
+            ("Give it to her", (false, true)),
+            ("", (false, false)),
+        ] {
+            assert_eq!(super::pronouns_in(text), want, "{text}");
+        }
     }
 
     #[test]
