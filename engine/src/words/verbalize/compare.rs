@@ -540,9 +540,36 @@ fn asked_of(
                 }
                 _ => condition,
             };
+            let condition = counted_start(condition, &asked.noun);
             Some((asked, Some(condition)))
         }
     }
+}
+
+/// A condition that gives what someone started with as a bare number ("She started with
+/// 25.", of "How many sprigs of parsley does she have left if she started with 25?") with
+/// the question's counted `noun` after it ("… started with 25 sprigs of parsley."): told
+/// apart from its question, the number counts nothing (seed 216). Other conditions as
+/// they are.
+fn counted_start(condition: String, noun: &str) -> String {
+    let Some(body) = condition.strip_suffix('.') else {
+        return condition;
+    };
+    let ws: Vec<&str> = body.split(' ').collect();
+    let starts = match ws.as_slice() {
+        [.., verb, with, n] => {
+            matches!(
+                *verb,
+                "started" | "starts" | "began" | "begins" | "start" | "begin"
+            ) && *with == "with"
+                && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    };
+    if noun.is_empty() || !starts {
+        return condition;
+    }
+    format!("{body} {noun}.")
 }
 
 /// What [`comparison`] reads of a question before the changes, per form: whether the form
@@ -3164,6 +3191,24 @@ mod tests {
             "{t}"
         );
         assert!(t.ends_with(" borrow in a week?"), "{t}");
+        // A start given as a bare number counts the question's things (seed 216).
+        let g = graph(
+            "Carmen decorates 8 plates with one whole parsley sprig. How many sprigs of parsley does she have left if she started with 25?",
+            "She has 25 - 8 = <<25-8=17>>17 sprigs left.\n#### 17",
+        );
+        let t = say(&g, &[(ProxyOp::Mul, 2)]);
+        assert!(
+            t.contains("Carmen started with 25 sprigs of parsley. "),
+            "{t}"
+        );
+        assert_eq!(
+            super::counted_start("Each box holds 12.".into(), "boxes"),
+            "Each box holds 12."
+        );
+        assert_eq!(
+            super::counted_start("She started with 25.".into(), ""),
+            "She started with 25."
+        );
     }
 
     #[test]

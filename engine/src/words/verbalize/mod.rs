@@ -3912,7 +3912,21 @@ fn unit_after(text: &str, value: Number) -> Option<&str> {
         .rev()
         .find(|m| m.means(value))?;
     let after = text.get(m.span.end as usize..)?;
-    let word = names::word_slices(after).next()?;
+    let mut words = names::word_slices(after);
+    let word = words.next()?;
+    // `2 kilometers per hour`, `60 miles an hour`: a speed, not kilometers to add to (seed
+    // 216). (`40 miles each day` is still miles.)
+    let speed = match (words.next(), words.next()) {
+        (Some(per), _) if per.eq_ignore_ascii_case("per") => true,
+        (Some("a" | "an"), Some(t)) => {
+            let t = t.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+            matches!(t, "hour" | "minute" | "second")
+        }
+        _ => false,
+    };
+    if speed {
+        return None;
+    }
     matches!(
         word,
         "seconds"
@@ -5025,6 +5039,22 @@ mod tests {
             Some("miles")
         );
         assert_eq!(unit_after("She has 20*2=<<20*2=40>>40 apples", n(40)), None);
+        // A speed is no count of its unit (seed 216: "Take that number of kilometers").
+        assert_eq!(
+            unit_after(
+                "His speed is 1.5/0.75 = <<1.5/0.75=2>>2 kilometers per hour",
+                n(2)
+            ),
+            None
+        );
+        assert_eq!(
+            unit_after("He drives at 120/2=60 miles an hour.", n(60)),
+            None
+        );
+        assert_eq!(
+            unit_after("He drives 120/2=60 miles a day.", n(60)),
+            Some("miles")
+        );
         // Counted things in fractions, a difference, a ratio, no count: instructions instead.
         let once = [f(ProxyOp::Div, 5)];
         assert_eq!(
