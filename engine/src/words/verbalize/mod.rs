@@ -1921,7 +1921,15 @@ impl<'a> Context<'a> {
             if u == answer {
                 let leads = ["Then", "After that,", "Later,"];
                 let lead = leads[(salt % leads.len() as u64) as usize];
-                let story = story(name, &fs, salt, lead, true, true, false);
+                let story = story(
+                    &self.opener_lowered(name),
+                    &fs,
+                    salt,
+                    lead,
+                    true,
+                    true,
+                    false,
+                );
                 // The question as written, asked of now: "How many cats does she have now?"
                 let ask = if let Some(now) = self.question_now() {
                     now
@@ -1998,7 +2006,7 @@ impl<'a> Context<'a> {
                 _ => "Suppose also that",
             };
             let text = story(
-                s.name,
+                &self.opener_lowered(s.name),
                 &s.fs,
                 s.salt,
                 lead,
@@ -2194,6 +2202,66 @@ impl<'a> Context<'a> {
             MentionKind::Percent | MentionKind::Fraction
         );
         relates_in(self.q, m.start, m.end, fraction) || changed_by(self.q, m.start)
+    }
+
+    /// `name` with its clause's doer opening in lowercase where its first word is no name
+    /// but a word capitalised to open its sentence ("Tickets to the school play cost $6" →
+    /// "Suppose instead that tickets to the school play cost …"): the text writes it in
+    /// lowercase elsewhere, or it is a gerund ("Buying a replacement"). Never a word the
+    /// text capitalises inside a sentence ("all of New England"), nor one before another
+    /// capitalised word ("New York").
+    fn opener_lowered<'n>(&self, name: &'n Name) -> std::borrow::Cow<'n, Name> {
+        use std::borrow::Cow;
+        let Some(c) = &name.clause else {
+            return Cow::Borrowed(name);
+        };
+        let mut ws = c.doer.split(' ');
+        let first = ws.next().unwrap_or("");
+        let b = first.as_bytes();
+        if b.len() < 2
+            || !b[0].is_ascii_uppercase()
+            || !b[1..].iter().all(u8::is_ascii_lowercase)
+            || ws
+                .next()
+                .is_some_and(|w| w.starts_with(|ch: char| ch.is_uppercase()))
+        {
+            return Cow::Borrowed(name);
+        }
+        let low = first.to_ascii_lowercase();
+        let q = self.q;
+        // Whether the word at byte `at` of the text, `len` bytes long, stands alone.
+        let alone = |at: usize, len: usize| {
+            let b = q.as_bytes();
+            !(at > 0 && b[at - 1].is_ascii_alphanumeric()
+                || b.get(at + len).is_some_and(u8::is_ascii_alphanumeric))
+        };
+        // (Searched for whole: most first words are names, which the text never writes in
+        // lowercase, and it is not read further.)
+        let lower_seen = q
+            .match_indices(low.as_str())
+            .any(|(at, _)| alone(at, low.len()));
+        if !(lower_seen || low.len() > 5 && low.ends_with("ing")) {
+            return Cow::Borrowed(name);
+        }
+        // Capitalised inside a sentence: after anything but the mark that ends one (and the
+        // quotes or brackets that close it).
+        let inside = q.match_indices(first).any(|(at, _)| {
+            alone(at, first.len())
+                && q[..at]
+                    .trim_end()
+                    .trim_end_matches(['"', '\'', ')', '”', '’'])
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| !matches!(c, '.' | '!' | '?'))
+        });
+        if inside {
+            return Cow::Borrowed(name);
+        }
+        let mut lowered = name.clone();
+        if let Some(c) = lowered.clause.as_mut() {
+            c.doer.replace_range(..first.len(), &low);
+        }
+        Cow::Owned(lowered)
     }
 
     /// Whether the text before the question already speaks of what `phrase` names (its head
@@ -5341,6 +5409,36 @@ mod tests {
         .graph;
         let both = g.ids().find(|&i| g.value(i) == n(38)).unwrap();
         assert!(!Sayable::new(&g).can_graft_base(both));
+    }
+
+    /// A common noun that opens its sentence ("Cream has 88 grams of fat per cup") is not
+    /// capitalised after "Suppose instead that"; a name is, even one the text also writes in
+    /// lowercase elsewhere ("New York" before "new cases").
+    #[test]
+    fn a_sentences_opening_noun_is_lowercase_inside_a_change() {
+        let said = |q: &str, a: &str, v: i128| {
+            let g = crate::gsm8k::extract(q, a).unwrap().graph;
+            let node = g.ids().find(|&i| g.value(i) == n(v)).unwrap();
+            let f = ProxyFn {
+                op: ProxyOp::Mul,
+                k: n(3),
+            };
+            offline(&g, &[Intervention::Graft { node, f }])
+                .unwrap()
+                .text
+        };
+        let t = said(
+            "Perry made a recipe that serves four people. He added a half cup of cream at the end. Cream has 88 grams of fat per cup. How many grams of fat were added to each serving of food?",
+            "The cream has 88 / 2 = <<88/2=44>>44 grams of fat.\nThus, he added 44 / 4 = <<44/4=11>>11 grams of fat to each serving of food.\n#### 11",
+            88,
+        );
+        assert!(t.contains("Suppose instead that cream has "), "{t}");
+        let t = said(
+            "New York recorded 5000 new coronavirus cases on a particular week. In the second week, 2000 more cases were recorded. What is the total number of cases recorded in the two weeks?",
+            "In the second week, 5000 + 2000 = <<5000+2000=7000>>7000 cases were recorded.\nThe total is 5000 + 7000 = <<5000+7000=12000>>12000 cases.\n#### 12000",
+            5000,
+        );
+        assert!(t.contains("Suppose instead that New York recorded "), "{t}");
     }
 
     #[test]
