@@ -241,6 +241,8 @@ impl Names {
 struct Compared<'a> {
     /// The phrase.
     phrase: &'a str,
+    /// The phrase as [`money_key`] compares it with others.
+    key: std::borrow::Cow<'a, str>,
     /// Its [`left_of`]: what it says is left, if anything.
     left: Option<&'a str>,
     /// Its number of words (between whitespace).
@@ -369,6 +371,7 @@ fn named_of_read<'a>(
             let (words, pronoun, left) = compared(phrase);
             Compared {
                 phrase,
+                key: money_key(phrase),
                 left,
                 words,
                 pronoun,
@@ -424,10 +427,11 @@ fn named_of_read<'a>(
             slot.is_some() && {
                 let c = &all[nth];
                 nth += 1;
-                let p = c.phrase;
-                // A name two quantities share names neither.
+                let p = c.key.as_ref();
+                // A name two quantities share names neither ("the number of dollars he
+                // spent" is "the amount of money he spent").
                 !withheld
-                    && all.iter().filter(|o| o.phrase == p).nth(1).is_none()
+                    && all.iter().filter(|o| o.key == p).nth(1).is_none()
                     // (An unclear name equal to this one makes it shared: whether this one is
                     // unclear itself is then moot.)
                     && !c.unclear
@@ -440,12 +444,23 @@ fn named_of_read<'a>(
                     // Nor does a name that another one extends ("the number of books Matias
                     // sold" and "… sold on Wednesday").
                     && !all.iter().any(|o| {
-                        let o = o.phrase;
+                        let o = o.key.as_ref();
                         o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
                     })
             }
         })
         .collect()
+}
+
+/// `phrase` as [`named_of`] compares names: "the number of dollars …" is "the amount of
+/// money …" (a count of dollars asked for and money worked out in a step are one quantity
+/// to a reader: "he spent 5 times as much money" of the apples alone read as all he spent,
+/// seed 218).
+fn money_key(phrase: &str) -> std::borrow::Cow<'_, str> {
+    match phrase.strip_prefix("the number of dollars ") {
+        Some(rest) => std::borrow::Cow::Owned(format!("the amount of money {rest}")),
+        None => std::borrow::Cow::Borrowed(phrase),
+    }
 }
 
 /// Which of the pronouns "she" and "he" a text writes as words (any case).
@@ -5772,9 +5787,15 @@ mod tests {
         // A name that another one extends ("the number of books Matias sold" and "… sold on
         // Wednesday") does not say which one it means.
         let all: Vec<&str> = own.iter().flatten().map(|n| n.phrase.as_str()).collect();
-        // A name two quantities share names neither.
+        // A name two quantities share names neither; a count of dollars is an amount of
+        // money.
         // (Names are few: the equal ones are counted in `all`, not through a hash map.)
-        let shared = |p: &str| all.iter().filter(|&&o| o == p).nth(1).is_some();
+        let key = |p: &str| match p.strip_prefix("the number of dollars ") {
+            Some(rest) => format!("the amount of money {rest}"),
+            None => p.to_string(),
+        };
+        let keys: Vec<String> = all.iter().map(|p| key(p)).collect();
+        let shared = |p: &str| keys.iter().filter(|o| **o == key(p)).nth(1).is_some();
         // Nor does one that differs from another only where one says "he" and the other
         // "James" ("the amount of money he earns an hour", of his second job, read as his
         // main job's "… James earns an hour").
@@ -5809,8 +5830,9 @@ mod tests {
                         && !shared(p)
                         && !unclear.contains(&p)
                         && this_left.is_none_or(|k| lefts.iter().filter(|&&o| o == k).count() < 2)
-                        && !all.iter().any(|o| {
-                            o.len() > p.len() && o.starts_with(p) && o.as_bytes()[p.len()] == b' '
+                        && !keys.iter().any(|o| {
+                            let p = key(p);
+                            o.len() > p.len() && o.starts_with(&p) && o.as_bytes()[p.len()] == b' '
                         })
                         // Nor does one that another extends but for a person ("the number of
                         // pounds Maya can lift" and "… she can lift at her peak").
@@ -6741,9 +6763,11 @@ mod tests {
         #[test]
         fn named_of_is_the_lists(
             phrases in proptest::collection::vec(
-                proptest::option::of(
-                    "(the|number|of|he|she|James|Her|left|remaining|slices|cake|x| |  ){1,6}"
-                ),
+                proptest::option::of(proptest::prop_oneof![
+                    "(the|number|of|he|she|James|Her|left|remaining|slices|cake|x| |  ){1,6}",
+                    // Money counted in dollars and told as money, whole and extended.
+                    "the (number of dollars|amount of money) (he|Tom) spent( on cake)?",
+                ]),
                 0..8,
             ),
             withheld in proptest::collection::vec(proptest::bool::ANY, 8),
@@ -7591,6 +7615,29 @@ mod tests {
             "the number of red cards he has",
             "the number of blue cards Tom has"
         ));
+    }
+
+    /// Money worked out in a step and dollars counted by the question are one quantity to a
+    /// reader: "he spent 5 times as much money" of the apples alone read as all he spent
+    /// (seed 218), so neither name names.
+    #[test]
+    fn money_and_a_count_of_dollars_of_the_same_words_name_neither() {
+        let (g, names) = named(
+            "At Clark's Food Store, apples cost 40 dollars for a dozen, and pears cost 50 dollars for a dozen. If Hank bought 14 dozen of each kind of fruit, how many dollars did he spend?",
+            "If Hank bought 14 dozen apples, he spent 14*$40 = $<<14*40=560>>560\nHank also spent $50*14 = $<<50*14=700>>700 for 14 dozen pears.\nThe total cost of the fruits that hank bought is $700+$560 = $<<700+560=1260>>1260\n#### 1260",
+        );
+        for v in [560, 1260] {
+            let id = g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap();
+            assert_eq!(names.get(id).map(|n| n.phrase.clone()), None, "{v}");
+        }
+        assert_eq!(
+            money_key("the number of dollars he spent"),
+            "the amount of money he spent"
+        );
+        assert_eq!(
+            money_key("the number of apples he ate"),
+            "the number of apples he ate"
+        );
     }
 
     /// A name cut off after "the second" (`… monthly on the second and third year`) says
