@@ -4499,6 +4499,16 @@ fn refused(phrase: &str, ws: &[&str], marked: bool, object: bool) -> bool {
     if (!object && ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
         return true;
     }
+    // `the amount of money Donna got less for the porcelain vase`, `… Kate needs more to buy
+    // the pen`: a difference told as if it were an amount (more, less or fewer than what?).
+    // (`more clothes`, `the more expensive gym`: a word of what there is more of follows.)
+    // (A last "more" is refused below, with the other words a name cannot end with.)
+    if ws
+        .windows(2)
+        .any(|p| matches!(p[0], "more" | "less" | "fewer") && adverbial_after_comparative(p[1]))
+    {
+        return true;
+    }
     // `the amount of money he received monthly on the second`: an ordinal whose noun was cut
     // off (`… and third year`).
     if ws.len() >= 2
@@ -4571,6 +4581,28 @@ fn refused(phrase: &str, ws: &[&str], marked: bool, object: bool) -> bool {
             .any(|w| matches!(*w, "that" | "which" | "who" | "how" | "what"))
         || ws.last().is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
         || !find_numbers(phrase).is_empty()
+}
+
+/// Whether `w`, after "more", "less" or "fewer" in a name, makes it an adverb of a difference
+/// (`needs more to buy`, `pay less for`, `gets more per hour`, `received less money`).
+fn adverbial_after_comparative(w: &str) -> bool {
+    matches!(
+        w,
+        "to" | "per"
+            | "for"
+            | "on"
+            | "in"
+            | "at"
+            | "each"
+            | "every"
+            | "than"
+            | "from"
+            | "with"
+            | "doing"
+            | "money"
+            | "a"
+            | "an"
+    )
 }
 
 /// Whether `s` is already what `split_whitespace` and `join(" ")` make of it: ASCII words
@@ -7617,6 +7649,26 @@ mod tests {
         ));
     }
 
+    /// A difference told as an amount ("the amount of money Donna got less for the porcelain
+    /// vase goes down by $30": less than what?) names nothing; more of a thing does.
+    #[test]
+    fn a_name_of_a_difference_told_with_more_or_less_is_refused() {
+        for phrase in [
+            "the amount of money Donna got less for the porcelain vase",
+            "the amount of money Kate needs more to buy the pen",
+            "the amount of money he gets more per hour",
+            "the amount of money Zahra received less money from the sale",
+        ] {
+            assert!(finish(phrase.into(), Measure::Money).is_none(), "{phrase}");
+        }
+        for phrase in [
+            "the amount of money Bruce has left to buy more clothes",
+            "the cost of the more expensive gym",
+        ] {
+            assert!(finish(phrase.into(), Measure::Money).is_some(), "{phrase}");
+        }
+    }
+
     /// Money worked out in a step and dollars counted by the question are one quantity to a
     /// reader: "he spent 5 times as much money" of the apples alone read as all he spent
     /// (seed 218), so neither name names.
@@ -7789,6 +7841,18 @@ mod tests {
         let ws: Vec<&str> = phrase.split(' ').collect();
         if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
             return None;
+        }
+        // `… Donna got less for the vase`: a difference, more or less than what?
+        let adverb = [
+            "to", "per", "for", "on", "in", "at", "each", "every", "than", "from", "with", "doing",
+            "money", "a", "an",
+        ];
+        for (i, w) in ws.iter().enumerate() {
+            if ["more", "less", "fewer"].contains(w)
+                && ws.get(i + 1).is_none_or(|next| adverb.contains(next))
+            {
+                return None;
+            }
         }
         // `… monthly on the second`: an ordinal without its noun.
         if ws.len() >= 2
@@ -8001,7 +8065,7 @@ mod tests {
             ws in proptest::collection::vec(proptest::sample::select(vec![
                 "", "the", "number", "of", "apples", "to", "old", "scores", "taller", "two",
                 "a", "é", "x_1", "7", "(b)", "Maria's", "glass", "making", "who", "cups",
-                "second", "third",
+                "second", "third", "more", "less", "per", "clothes",
             ]), 0..20),
             seps in proptest::collection::vec(proptest::sample::select(vec![
                 " ", " ", " ", "  ", "\t", "\u{a0}", " \x0b",
