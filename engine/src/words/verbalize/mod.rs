@@ -1046,35 +1046,83 @@ impl Sayable {
         // "There are 100 students in class and the ratio of boys to girls is 3:2": what is
         // worked out from a ratio's parts is tied together by it. Told that the boys rise by
         // 31, a reader works the girls out from the ratio again, where the graph takes them
-        // from what is left (seed 214): nothing worked out from a stated ratio is changed but
-        // the asked-for quantity. (Marked once, in evaluation order, the first time asked.)
-        let from_ratio_marked: std::cell::OnceCell<Option<Vec<bool>>> = std::cell::OnceCell::new();
-        let from_ratio = |id: NodeId| {
+        // from what is left (seed 214). "How many cents can you save on each apple from
+        // buying $4 for 10 apples …?": a question that writes again every number a step is
+        // worked out from reads the step as it was, after any change to it. Neither is
+        // changed, but the asked-for quantity. (Marked once, in evaluation order, the first
+        // time asked: per node, whether a ratio's part is upstream of it, and whether every
+        // input upstream of it is restated.)
+        // (Per node: a ratio's part upstream, and every input upstream restated.)
+        type Tied = (bool, Option<bool>);
+        let tied_marked: std::cell::OnceCell<Option<Vec<Tied>>> = std::cell::OnceCell::new();
+        let from_tied = |id: NodeId| {
             id != original.answer()
                 && original.node(id).kind.is_operation()
-                && from_ratio_marked
+                && tied_marked
                     .get_or_init(|| {
-                        let mut marked = vec![false; n];
+                        let (qs, qe) = ctx.reading.question();
+                        // (ratio part upstream, every input upstream restated: `None` for
+                        // none upstream)
+                        let mut marked: Vec<Tied> = vec![(false, None); n];
                         let mut any = false;
                         for m in &ctx.mentions {
-                            if let Some(i) = m.node.filter(|_| ratio_part(q, m)) {
-                                marked[i.index()] = true;
-                                any = true;
-                            }
+                            let Some(i) = m.node else {
+                                continue;
+                            };
+                            // The same number of the same things, or the same money (not
+                            // "all three" of the children after "3 minutes more").
+                            let restated = m.end <= qs
+                                && ctx.mentions.iter().any(|r| {
+                                    qs <= r.start
+                                        && r.end <= qe
+                                        && r.node.is_none()
+                                        && r.value == m.value
+                                        && if ctx.is_money(m) {
+                                            ctx.is_money(r)
+                                        } else {
+                                            !ctx.is_money(r)
+                                                && word_counted_at(q, m).is_some_and(|w| {
+                                                    word_counted_at(q, r).as_ref() == Some(&w)
+                                                })
+                                        }
+                                });
+                            let part = ratio_part(q, m);
+                            marked[i.index()] = (part, Some(restated));
+                            any |= part || restated;
                         }
                         if !any {
                             return None;
                         }
                         for &x in original.order() {
-                            if !marked[x.index()] {
-                                marked[x.index()] =
-                                    original.node(x).operands.iter().any(|o| marked[o.index()]);
+                            let node = original.node(x);
+                            match node.kind {
+                                NodeKind::Input { .. } => {
+                                    // (An input no mention links keeps its own mark: none.)
+                                    let (part, restated) = marked[x.index()];
+                                    marked[x.index()] = (part, Some(restated == Some(true)));
+                                }
+                                NodeKind::Constant => {}
+                                _ => {
+                                    let mut part = false;
+                                    let mut all: Option<bool> = None;
+                                    for o in &node.operands {
+                                        let (p, r) = marked[o.index()];
+                                        part |= p;
+                                        if let Some(r) = r {
+                                            all = Some(all.unwrap_or(true) && r);
+                                        }
+                                    }
+                                    marked[x.index()] = (part, all);
+                                }
                             }
                         }
                         Some(marked)
                     })
                     .as_ref()
-                    .is_some_and(|m| m[id.index()])
+                    .is_some_and(|m| {
+                        let (part, restated) = m[id.index()];
+                        part || restated == Some(true)
+                    })
         };
         // "She divides them into 4 bags equally. Then one of the bags gets torn": an equal
         // share (`72 / 4` a bag) of a whole that another step reads too. A reader told that
@@ -1353,7 +1401,7 @@ impl Sayable {
                     && !enumerated(id)
                     && !read_otherwise(id)
                     && !tied(id)
-                    && !from_ratio(id)
+                    && !from_tied(id)
                     && !share_of_read_whole(id)
                     && !total_of_stated(id)
                     && ctx.place(id).is_some()
@@ -5409,6 +5457,37 @@ mod tests {
         .graph;
         let both = g.ids().find(|&i| g.value(i) == n(38)).unwrap();
         assert!(!Sayable::new(&g).can_graft_base(both));
+    }
+
+    #[test]
+    fn a_step_whose_numbers_the_question_writes_again_is_not_changed() {
+        // "Suppose instead that the cost of each apple in the second store falls to a quarter
+        // of that. How many cents can you save … from buying $4 for 10 apples …?": the
+        // question works the cost out again from the $4 and the 10 apples.
+        let g = crate::gsm8k::extract(
+            "The first store charges $3 for 6 apples while the second store charges $4 for 10 apples. How many cents can you save on each apple from buying $4 for 10 apples than from $3 for 6 apples?",
+            "In the first store, each apple costs $3/6 = $<<3/6=0.5>>0.5.\nIn the second store, each apple costs $4/10 = $<<4/10=0.4>>0.4.\nYou can save $0.5 - $0.4 = $<<0.5-0.4=0.1>>0.1 on each apple.\nThat is 0.1 x 100 = <<0.1*100=10>>10 cents.\n#### 10",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        for v in ["0.5", "0.4", "0.1"] {
+            let step = g
+                .ids()
+                .find(|&i| g.node(i).kind.is_operation() && g.value(i) == v.parse().unwrap())
+                .unwrap();
+            assert!(!sayable.can_graft_base(step), "{v}");
+        }
+        // A step from one restated number and one the question does not write again may
+        // change ("How many days will Marc need to finish 50 episodes …?" of 1/10 a day).
+        let g = crate::gsm8k::extract(
+            "Marc bought 50 episodes of the show online. Each day Marc watches 1/10 of the episodes he bought. How many days will Marc need to finish 50 episodes of the show he bought?",
+            "Marc watches 50 * 1/10 = <<50*1/10=5>>5 episodes a day.\nHe needs 50 / 5 = <<50/5=10>>10 days.\n#### 10",
+        )
+        .unwrap()
+        .graph;
+        let a_day = g.ids().find(|&i| g.value(i) == n(5)).unwrap();
+        assert!(Sayable::new(&g).can_graft_base(a_day));
     }
 
     /// A common noun that opens its sentence ("Cream has 88 grams of fat per cup") is not
