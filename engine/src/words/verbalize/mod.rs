@@ -387,6 +387,13 @@ fn picks_by_size_in_words(q: &str) -> bool {
     false
 }
 
+/// Whether `q` writes its money other than in plain dollars: in millions or billions ("$120
+/// million"), or in euros or pounds with no dollar sign ("She left with €55"). A change told
+/// in plain dollars ("goes up by $7") would not be its money (seed 219).
+fn money_not_in_dollars(q: &str) -> bool {
+    (!q.contains('$') && q.contains(['€', '£'])) || writes_scaled_money(q)
+}
+
 /// Whether `q` writes an amount of money in millions, billions or trillions ("$120 million",
 /// "2.5 billion dollars"): a change to such money told in plain dollars would be a change of
 /// a few dollars to millions.
@@ -616,7 +623,7 @@ impl Sayable {
         // the solution reads the ones it picked, and a change may make another the busiest or
         // the slowest, which the graph does not follow. Only the answer is changed.
         let picks = picks_by_size(ctx.question_sentence());
-        let scaled_money = writes_scaled_money(q);
+        let scaled_money = money_not_in_dollars(q);
         // An input the question never writes ("18.48" for the class without the absent
         // student, worked out in the solution's head from 24 × 0.77): it does not follow a
         // change to the numbers it came from, so no change is told at all.
@@ -1876,7 +1883,16 @@ impl<'a> Context<'a> {
         let clause_ok = !self.asks_more_than();
         for u in bases {
             let fs = self.changes(g, u);
-            let name = (u.index() < n0).then(|| self.names.get(u)).flatten();
+            // (Money the text writes in euros or millions is not told in plain dollars: the
+            // asked-for amount's changes are asked of its answer as a number instead.)
+            let name = (u.index() < n0)
+                .then(|| self.names.get(u))
+                .flatten()
+                .filter(|n| {
+                    !(u == answer
+                        && n.measure == names::Measure::Money
+                        && money_not_in_dollars(self.q))
+                });
             let place = self.place(u);
             if u == answer {
                 // GSM8K's own way: new people compared in turn with the one asked about.
@@ -2145,8 +2161,7 @@ impl<'a> Context<'a> {
         // (Nor is money written in millions: "$120 million … subtract $159 from it".)
         // (Nor is money asked for in cents: "How much money does she make (in cents)? If $60
         // were taken away from that", seed 198.)
-        let not_dollars = !self.q.contains('$') && self.q.contains(['€', '£'])
-            || writes_scaled_money(self.q)
+        let not_dollars = money_not_in_dollars(self.q)
             || lower
                 .split(|c: char| !c.is_ascii_alphabetic())
                 .any(|w| w == "cents");
@@ -5305,6 +5320,17 @@ mod tests {
             2,
         );
         assert!(t.contains("$2"), "{t}");
+        // Nor is a named amount told with its name: "Then the amount of money Mom has left
+        // goes up by $7" of €55 (seed 219).
+        let t = answer_grafted(
+            "Mom went shopping at the market. She left with €55. She bought 2 packs of bananas for €4 each, pears for €2, asparagus for €6 and finally a chicken for €11. How much money does Mom have left?",
+            "Mom spent 2 * €4 = €<<2*4=8>>8 on bananas.\nMom spent €8 + €2 + €6 + €11 = €<<8+2+6+11=27>>27 in total.\nSo Mom has €55 – €27 = €<<55-27=28>>28 left.\n#### 28",
+            ProxyOp::Add,
+            7,
+        );
+        assert!(!t.contains('$') && t.contains("add 7"), "{t}");
+        assert!(money_not_in_dollars("She left with €55."));
+        assert!(!money_not_in_dollars("She left with €55 and $3."));
     }
 
     #[test]

@@ -4502,6 +4502,14 @@ fn refused(phrase: &str, ws: &[&str], marked: bool, object: bool) -> bool {
     // `the amount of money Donna got less for the porcelain vase`, `… Kate needs more to buy
     // the pen`: a difference told as if it were an amount (more, less or fewer than what?).
     // (`more clothes`, `the more expensive gym`: a word of what there is more of follows.)
+    // `the number of candy canes Andy gets a cavity for every he eats`: the number was cut
+    // from between a determiner and its noun (`every 4 candy canes he eats`).
+    if ws.windows(2).any(|p| {
+        matches!(p[0], "every" | "each" | "per" | "a" | "an" | "the")
+            && matches!(p[1], "he" | "she" | "they" | "we" | "you" | "i" | "it")
+    }) {
+        return true;
+    }
     // (A last "more" is refused below, with the other words a name cannot end with.)
     if ws
         .windows(2)
@@ -7661,6 +7669,11 @@ mod tests {
         ] {
             assert!(finish(phrase.into(), Measure::Money).is_none(), "{phrase}");
         }
+        assert!(finish(
+            "the number of candy canes Andy gets a cavity for every he eats".into(),
+            Measure::Count
+        )
+        .is_none());
         for phrase in [
             "the amount of money Bruce has left to buy more clothes",
             "the cost of the more expensive gym",
@@ -7841,6 +7854,14 @@ mod tests {
         let ws: Vec<&str> = phrase.split(' ').collect();
         if (ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
             return None;
+        }
+        // `… a cavity for every he eats`: a determiner without its noun.
+        for p in ws.windows(2) {
+            if ["every", "each", "per", "a", "an", "the"].contains(&p[0])
+                && ["he", "she", "they", "we", "you", "i", "it"].contains(&p[1])
+            {
+                return None;
+            }
         }
         // `… Donna got less for the vase`: a difference, more or less than what?
         let adverb = [
@@ -8065,7 +8086,7 @@ mod tests {
             ws in proptest::collection::vec(proptest::sample::select(vec![
                 "", "the", "number", "of", "apples", "to", "old", "scores", "taller", "two",
                 "a", "é", "x_1", "7", "(b)", "Maria's", "glass", "making", "who", "cups",
-                "second", "third", "more", "less", "per", "clothes",
+                "second", "third", "more", "less", "per", "clothes", "every", "he",
             ]), 0..20),
             seps in proptest::collection::vec(proptest::sample::select(vec![
                 " ", " ", " ", "  ", "\t", "\u{a0}", " \x0b",
