@@ -1423,9 +1423,13 @@ impl Sayable {
         let share = share_cap(&q[qs..qe], original.value(original.answer()));
         // An asked-for quantity with no name of its own is capped by its question's unit
         // ("How many hours of sleep does he get per night?": at most 24).
+        // (Not a question of how much: "How much does he sell a week when he works 5 days a
+        // week?" asks for money, not days.)
         let asked_cap = || {
             let asked = q[qs..qe].to_lowercase();
-            unit_cap(asked.trim_end_matches(['?', '.', ' ']))
+            (!asked.contains("how much"))
+                .then(|| unit_cap(asked.trim_end_matches(['?', '.', ' '])))
+                .flatten()
         };
         let mut caps: Vec<Option<Number>> = original
             .ids()
@@ -5483,6 +5487,19 @@ mod tests {
         .graph;
         let both = g.ids().find(|&i| g.value(i) == n(38)).unwrap();
         assert!(!Sayable::new(&g).can_graft_base(both));
+    }
+
+    #[test]
+    fn money_asked_for_is_not_capped_by_the_days_of_its_question() {
+        // "How much does he sell a week when he works 5 days a week?": money, not days (the
+        // question's "days a week" capped the $5,000 at 7, so no chain passed).
+        let g = crate::gsm8k::extract(
+            "John is a door-to-door salesman.  He visits 50 houses a day.  20% of them buy something from them.  Of those that buy something half buy a $50 set of knives and the other half buy a $150 set of knives.  How much does he sell a week when he works 5 days a week?",
+            "There are 50*.2=<<50*.2=10>>10 houses buying from him per day\nOf those 10/2=<<10/2=5>>5 buy each type of knife set\nSo he gets 5*50=$<<5*50=250>>250 per day from the cheap set\nHe also gets 5*150=$<<5*150=750>>750 from the expensive set\nSo he makes a total of 250+750=$<<250+750=1000>>1000 per day\nThat means he makes 1000*5=$<<1000*5=5000>>5000\n#### 5000",
+        )
+        .unwrap()
+        .graph;
+        assert!(Sayable::new(&g).within_bounds(&g));
     }
 
     #[test]

@@ -455,13 +455,50 @@ fn named_of_read<'a>(
 /// `phrase` as [`named_of`] compares names: "the number of dollars …" is "the amount of
 /// money …" (a count of dollars asked for and money worked out in a step are one quantity
 /// to a reader: "he spent 5 times as much money" of the apples alone read as all he spent,
-/// seed 218).
+/// seed 218), and money one gets is one whatever the verb ("the amount of money he
+/// generates per hour" for the first 12 hours and "… he gets per hour" for the other 14,
+/// seed 220).
 fn money_key(phrase: &str) -> std::borrow::Cow<'_, str> {
-    match phrase.strip_prefix("the number of dollars ") {
-        Some(rest) => std::borrow::Cow::Owned(format!("the amount of money {rest}")),
-        None => std::borrow::Cow::Borrowed(phrase),
+    let rest = match phrase.strip_prefix("the number of dollars ") {
+        Some(rest) => rest,
+        None => match phrase.strip_prefix("the amount of money ") {
+            Some(rest) => rest,
+            None => return std::borrow::Cow::Borrowed(phrase),
+        },
+    };
+    let mut key = String::with_capacity(phrase.len());
+    key.push_str("the amount of money");
+    for w in rest.split(' ') {
+        key.push(' ');
+        key.push_str(if GETS_MONEY.contains(&w) { "gets" } else { w });
     }
+    std::borrow::Cow::Owned(key)
 }
+
+/// Verbs of getting money that [`money_key`] reads as one.
+const GETS_MONEY: &[&str] = &[
+    "earn",
+    "earns",
+    "earned",
+    "make",
+    "makes",
+    "made",
+    "get",
+    "gets",
+    "got",
+    "receive",
+    "receives",
+    "received",
+    "generate",
+    "generates",
+    "generated",
+    "collect",
+    "collects",
+    "collected",
+    "raise",
+    "raises",
+    "raised",
+];
 
 /// Which of the pronouns "she" and "he" a text writes as words (any case).
 #[derive(Debug, Clone, Copy)]
@@ -5830,9 +5867,20 @@ mod tests {
         // A name two quantities share names neither; a count of dollars is an amount of
         // money.
         // (Names are few: the equal ones are counted in `all`, not through a hash map.)
-        let key = |p: &str| match p.strip_prefix("the number of dollars ") {
-            Some(rest) => format!("the amount of money {rest}"),
-            None => p.to_string(),
+        let key = |p: &str| {
+            let money = p
+                .strip_prefix("the number of dollars ")
+                .or_else(|| p.strip_prefix("the amount of money "));
+            match money {
+                Some(rest) => {
+                    let words: Vec<&str> = rest
+                        .split(' ')
+                        .map(|w| if GETS_MONEY.contains(&w) { "gets" } else { w })
+                        .collect();
+                    format!("the amount of money {}", words.join(" "))
+                }
+                None => p.to_string(),
+            }
         };
         let keys: Vec<String> = all.iter().map(|p| key(p)).collect();
         let shared = |p: &str| keys.iter().filter(|o| **o == key(p)).nth(1).is_some();
@@ -6806,7 +6854,7 @@ mod tests {
                 proptest::option::of(proptest::prop_oneof![
                     "(the|number|of|he|she|James|Her|left|remaining|slices|cake|x| |  ){1,6}",
                     // Money counted in dollars and told as money, whole and extended.
-                    "the (number of dollars|amount of money) (he|Tom) spent( on cake)?",
+                    "the (number of dollars|amount of money) (he|Tom) (spent|earns|makes)( on cake| per hour)?",
                 ]),
                 0..8,
             ),
@@ -7703,6 +7751,20 @@ mod tests {
             money_key("the number of apples he ate"),
             "the number of apples he ate"
         );
+        // Money one gets, whatever the verb (seed 220: the first 12 hours' rate and the
+        // other 14 hours').
+        assert_eq!(
+            money_key("the amount of money he generates per hour"),
+            money_key("the amount of money he gets per hour")
+        );
+        let (g, names) = named(
+            "John runs a telethon to raise money.  For the first 12 hours, he generates $5000 per hour.  The remaining 14 hours, he generates 20% more per hour.  How much total money does he make?",
+            "He gets 12*5000=$<<12*5000=60000>>60000 for the first 12 hours\nFor the next 14 hours, he gets 5000*.2=$<<5000*.2=1000>>1000 more per hour\nSo he gets 5000+1000=$<<5000+1000=6000>>6000 per hour\nSo he gets 6000*14=$<<6000*14=84000>>84000\nSo in total, he makes 84000+60000=$<<84000+60000=144000>>144,000\n#### 144000",
+        );
+        for v in [5000, 6000] {
+            let id = g.ids().find(|&i| g.value(i) == Number::int(v)).unwrap();
+            assert_eq!(names.get(id).map(|n| n.phrase.clone()), None, "{v}");
+        }
     }
 
     /// A name cut off after "the second" (`… monthly on the second and third year`) says
