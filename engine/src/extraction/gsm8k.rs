@@ -1059,6 +1059,9 @@ impl Ctx<'_> {
         sum_groups(pe, &mut groups, &mut 0);
         let mut siblings: Vec<Number> = Vec::new();
         self.fact_read = false;
+        // (A product of two literals: `lits` holds exactly those two.)
+        let product_of_two = matches!(pe, PExpr::Bin(BinOp::Mul, a, b)
+            if matches!((&**a, &**b), (PExpr::Lit(_), PExpr::Lit(_))));
         for (i, l) in lits.iter().enumerate() {
             siblings.clear();
             if let Some(g) = groups[i] {
@@ -1069,28 +1072,17 @@ impl Ctx<'_> {
                 );
             }
             let mut id = self.link(*l, text, &siblings);
-            // "The third dog carried off twice as many as the second dog, or 2*2=4": the
-            // second 2 is "twice", not the second dog's 2 again (a square, which a change to
-            // the first dog would make grow as its square).
-            if i == 1
-                && matches!(pe, PExpr::Bin(BinOp::Mul, a, b)
-                    if matches!((&**a, &**b), (PExpr::Lit(_), PExpr::Lit(_))))
-                && operands.first() == Some(&id)
-                && self.steps.iter().any(|s| s.id == id)
-                && says_times(text, l.value)
-            {
-                id = self.constant(l.value);
-            }
-            // "Hortense has double the 3 stripes that Olga has, or 3*2=6": the 2 is "double",
-            // not Rick's 2 stripes worked out before.
-            if lits.len() == 2
-                && lits[1 - i].value != l.value
-                && matches!(pe, PExpr::Bin(BinOp::Mul, a, b)
-                    if matches!((&**a, &**b), (PExpr::Lit(_), PExpr::Lit(_))))
-                && self.steps.iter().any(|s| s.id == id)
-                && says_times_in_words(text, l.value)
-            {
-                id = self.constant(l.value);
+            if product_of_two && self.steps.iter().any(|s| s.id == id) {
+                // "The third dog carried off twice as many as the second dog, or 2*2=4": the
+                // second 2 is "twice", not the second dog's 2 again (a square, which a change
+                // to the first dog would make grow as its square).
+                let square = i == 1 && operands.first() == Some(&id) && says_times(text, l.value);
+                // "Hortense has double the 3 stripes that Olga has, or 3*2=6": the 2 is
+                // "double", not Rick's 2 stripes worked out before.
+                let in_words = lits[1 - i].value != l.value && says_times_in_words(text, l.value);
+                if square || in_words {
+                    id = self.constant(l.value);
+                }
             }
             let slot = match operands.iter().position(|&o| o == id) {
                 Some(k) => k,
@@ -1540,13 +1532,9 @@ fn pair_fact(v: Number, text: &str, s: &StepInfo) -> bool {
     }
     let pair = |u: &Unit| unit_word("pairs") == Some(*u);
     let pairs = find_numbers(text).iter().any(|m| {
+        let w = &text[m.span.start as usize..m.span.end as usize];
         m.kind == MentionKind::Word
-            && matches!(
-                text[m.span.start as usize..m.span.end as usize]
-                    .to_ascii_lowercase()
-                    .as_str(),
-                "pair" | "pairs"
-            )
+            && (w.eq_ignore_ascii_case("pair") || w.eq_ignore_ascii_case("pairs"))
     });
     pairs && !s.units.iter().flatten().any(pair)
 }

@@ -1081,21 +1081,25 @@ impl Sayable {
                             };
                             // The same number of the same things, or the same money (not
                             // "all three" of the children after "3 minutes more").
-                            let restated = m.end <= qs
-                                && ctx.mentions.iter().any(|r| {
+                            // (The mention's own money and noun read once, not per
+                            // mention of the question.)
+                            let restated = m.end <= qs && {
+                                let money = ctx.is_money(m);
+                                let noun = if money { None } else { word_counted_at(q, m) };
+                                ctx.mentions.iter().any(|r| {
                                     qs <= r.start
                                         && r.end <= qe
                                         && r.node.is_none()
                                         && r.value == m.value
-                                        && if ctx.is_money(m) {
+                                        && if money {
                                             ctx.is_money(r)
                                         } else {
                                             !ctx.is_money(r)
-                                                && word_counted_at(q, m).is_some_and(|w| {
-                                                    word_counted_at(q, r).as_ref() == Some(&w)
-                                                })
+                                                && noun.is_some()
+                                                && word_counted_at(q, r) == noun
                                         }
-                                });
+                                })
+                            };
                             let part = ratio_part(q, m);
                             marked[i.index()] = (part, Some(restated));
                             any |= part || restated;

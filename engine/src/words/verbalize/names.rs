@@ -459,13 +459,14 @@ fn named_of_read<'a>(
 /// generates per hour" for the first 12 hours and "… he gets per hour" for the other 14,
 /// seed 220).
 fn money_key(phrase: &str) -> std::borrow::Cow<'_, str> {
-    let rest = match phrase.strip_prefix("the number of dollars ") {
-        Some(rest) => rest,
-        None => match phrase.strip_prefix("the amount of money ") {
-            Some(rest) => rest,
-            None => return std::borrow::Cow::Borrowed(phrase),
-        },
+    let dollars = phrase.strip_prefix("the number of dollars ");
+    let Some(rest) = dollars.or_else(|| phrase.strip_prefix("the amount of money ")) else {
+        return std::borrow::Cow::Borrowed(phrase);
     };
+    // (An amount of money with no verb of getting is its own key: nothing is copied.)
+    if dollars.is_none() && !rest.split(' ').any(|w| GETS_MONEY.contains(&w)) {
+        return std::borrow::Cow::Borrowed(phrase);
+    }
     let mut key = String::with_capacity(phrase.len());
     key.push_str("the amount of money");
     for w in rest.split(' ') {
@@ -4536,22 +4537,18 @@ fn refused(phrase: &str, ws: &[&str], marked: bool, object: bool) -> bool {
     if (!object && ws.len() >= 2 && ws[ws.len() - 2] == "to") || ws.last() == Some(&"old") {
         return true;
     }
-    // `the amount of money Donna got less for the porcelain vase`, `… Kate needs more to buy
-    // the pen`: a difference told as if it were an amount (more, less or fewer than what?).
-    // (`more clothes`, `the more expensive gym`: a word of what there is more of follows.)
-    // `the number of candy canes Andy gets a cavity for every he eats`: the number was cut
-    // from between a determiner and its noun (`every 4 candy canes he eats`).
     if ws.windows(2).any(|p| {
+        // `the number of candy canes Andy gets a cavity for every he eats`: the number was
+        // cut from between a determiner and its noun (`every 4 candy canes he eats`).
         matches!(p[0], "every" | "each" | "per" | "a" | "an" | "the")
             && matches!(p[1], "he" | "she" | "they" | "we" | "you" | "i" | "it")
+            // `the amount of money Donna got less for the porcelain vase`, `… Kate needs more
+            // to buy the pen`: a difference told as if it were an amount (more, less or fewer
+            // than what?). (`more clothes`, `the more expensive gym`: a word of what there is
+            // more of follows. A last "more" is refused below, with the other words a name
+            // cannot end with.)
+            || matches!(p[0], "more" | "less" | "fewer") && adverbial_after_comparative(p[1])
     }) {
-        return true;
-    }
-    // (A last "more" is refused below, with the other words a name cannot end with.)
-    if ws
-        .windows(2)
-        .any(|p| matches!(p[0], "more" | "less" | "fewer") && adverbial_after_comparative(p[1]))
-    {
         return true;
     }
     // `the amount of money he received monthly on the second`: an ordinal whose noun was cut
