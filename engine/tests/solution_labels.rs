@@ -5,9 +5,10 @@
 //! corrupted ones whose error changes the final answer (98% of all: an error that still
 //! reaches the right answer can read as a route of the solution's own).
 //!
-//! Measured (400 problems, 3 seeds): 393 uncorrupted solutions, none with a −1; 805 corrupted,
-//! the first error found in 792 (98.4%): all of them among the 800 whose error changes the
-//! answer but 8 (99.0%).
+//! Measured (1,068 problems, 3 seeds): 1,053 uncorrupted solutions, none with a −1; 2,186
+//! corrupted, the first error found in 2,157 (98.7%): all of them among the 2,170 whose error
+//! changes the answer but 14 (99.35%). (The first 400 alone gave 792 of 800, 99.0%, which put
+//! the threshold at the edge of its sample: one more problem read right dropped a found chain.)
 
 use engine::labels::solutions::{label_solution, Score};
 use engine::labels::{corrupt, steps};
@@ -18,8 +19,8 @@ const TRAIN: &str = concat!(
     "/../../shared/data/gsm8k/train.jsonl"
 );
 
-/// Problems drawn (every 7th row, so the sample spreads over the file).
-const PROBLEMS: usize = 400;
+/// Problems drawn: every 7th row, to the end of the file (1,068 rows).
+const PROBLEMS: usize = 1068;
 
 /// Corruptions per problem.
 const SEEDS: u64 = 3;

@@ -702,6 +702,19 @@ fn tokenize_loose(s: &str, out: &mut Vec<Tok>, vars: &[(u8, Number)], stop: bool
                     out.push(Tok::Op(BinOp::Div));
                 } else if rest.starts_with(['−', '–']) {
                     out.push(Tok::Op(BinOp::Sub));
+                } else if let Some(f) = rest.chars().next().and_then(vulgar_fraction) {
+                    // `¼ * 24 = 6`: a quarter; `1½` a whole and a half.
+                    match out.last_mut() {
+                        Some(Tok::Num(l))
+                            if bytes[i - 1].is_ascii_digit() && l.value.is_integer() =>
+                        {
+                            l.value = l.value.add(f).unwrap_or(l.value);
+                        }
+                        _ => out.push(Tok::Num(Lit {
+                            value: f,
+                            decimals: 0,
+                        })),
+                    }
                 }
                 i += rest.chars().next().map_or(1, char::len_utf8);
                 continue;
@@ -709,6 +722,20 @@ fn tokenize_loose(s: &str, out: &mut Vec<Tok>, vars: &[(u8, Number)], stop: bool
         }
         i += 1;
     }
+}
+
+/// The value of a vulgar fraction char (`¼`, `½`, `¾`, `⅓`, `⅔`, `⅛`).
+fn vulgar_fraction(c: char) -> Option<Number> {
+    let (a, b) = match c {
+        '¼' => (1, 4),
+        '½' => (1, 2),
+        '¾' => (3, 4),
+        '⅓' => (1, 3),
+        '⅔' => (2, 3),
+        '⅛' => (1, 8),
+        _ => return None,
+    };
+    Number::ratio(a, b).ok()
 }
 
 /// The ` a/b` part of a mixed number (`1 1/2`) after an integer ending at `i`, with `a < b`.
@@ -2188,6 +2215,33 @@ mod tests {
         assert!(says_times_in_words("double the 3 stripes", n("2")));
         assert!(!says_times_in_words("6 times in the oven, 30 x 6", n("6")));
         assert!(!says_times_in_words("twice, then 2 times more", n("2")));
+    }
+
+    /// "¼ * 24 = 6": a plain line with a vulgar fraction is a step (seed 221: read as a
+    /// constant 6 action figures, which a change to the 24 toys left as they were).
+    #[test]
+    fn a_vulgar_fraction_in_a_plain_line_is_read() {
+        let q = "There are 24 toys in the box and ¼ of them are action figures. The remaining toys are all dolls. How many dolls are there?";
+        let a = "Since there are 24 toys in the box, there are ¼ * 24 = 6 action figures.\nBecause the rest of the toys are dolls, there are 24 - 6 = <<24-6=18>>18 dolls in the box.\n#### 18";
+        let x = extract(q, a).unwrap();
+        assert_eq!(x.plain_steps, 1);
+        let g = &x.graph;
+        let figures = step_with(g, "6");
+        let toys = g
+            .ids()
+            .find(|&i| matches!(g.node(i).kind, NodeKind::Input { .. }) && g.value(i) == n("24"))
+            .unwrap();
+        assert!(g.node(figures).operands.contains(&toys));
+        assert!(g.node(step_with(g, "18")).operands.contains(&figures));
+        // A whole and a half: `1½ * 4 = 6`.
+        let x = extract(
+            "Each cake needs 1½ cups of flour. How much flour do 4 cakes need?",
+            "They need 1½ * 4 = 6 cups.\n#### 6",
+        )
+        .unwrap();
+        assert_eq!(x.plain_steps, 1);
+        assert_eq!(vulgar_fraction('¾'), Some(n("0.75")));
+        assert_eq!(vulgar_fraction('a'), None);
     }
 
     #[test]
