@@ -2327,6 +2327,21 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
         .find(|r| r.number.means(value))
         .or(results.first())?;
     name_in_text(sentence, r.pre_end, r.num_end, r.money, value, &|| false)
+        .filter(|n| !points_back(&n.phrase))
+}
+
+/// Whether a step's name points back with "these" or "those" at things the solution picked
+/// out ("the amount of money he makes for these walks", seed 224: which walks, the question
+/// has two kinds), not all of them ("all those chores").
+fn points_back(phrase: &str) -> bool {
+    let mut before = "";
+    for w in phrase.split(' ') {
+        if matches!(w, "these" | "those") && before != "all" {
+            return true;
+        }
+        before = w;
+    }
+    false
 }
 
 /// A result written after an `=` in a solution sentence, with what naming reads of it.
@@ -3210,6 +3225,14 @@ fn name_in_text_uncached(
     } else {
         with_paired_noun(post_raw, post_clause)
     };
+    // `35 cups of winter melon and Okinawa flavors milk tea.`: so is a phrase of nouns after
+    // the `and`, which no name cut at the `and` says.
+    if !paired
+        && !pre_raw.trim_end().ends_with(',')
+        && pairs_a_phrase(&post_raw[post_clause.len()..])
+    {
+        return None;
+    }
     let (mut post_buf, mut post_list) = ([""; STACK_WORDS], Vec::new());
     let post = without_addition(words_in(post_clause, &mut post_buf, &mut post_list));
     // `$60 million left`: the number is counted in millions, which no name says.
@@ -3263,9 +3286,15 @@ fn name_in_text_uncached(
         }
         // `The length of the straight part is 3 times shorter than …`, `… is 5 more than …`:
         // the number relates the subject to another amount; it is not the subject's.
+        // So does a comparative after its unit: `the second stack was 5 blocks higher than the
+        // first` (seed 225: "Suppose instead that the second stack decreases by 3" changed the
+        // 5).
         if post
             .first()
             .is_some_and(|w| with_lower(w, relates_after_copula))
+            || post
+                .get(1)
+                .is_some_and(|w| with_lower(w, compares_after_unit))
         {
             return None;
         }
@@ -4356,6 +4385,18 @@ const COMPARATIVES: &[&str] = &[
     "faster", "slower", "cheaper",
 ];
 
+/// Whether lowercase `w`, a word after a copula's number and its unit, makes the number a
+/// difference ("was 5 blocks higher than the first", "3 people larger than").
+fn compares_after_unit(w: &str) -> bool {
+    w == "than"
+        || (w.ends_with("er")
+            && (COMPARATIVES.contains(&w)
+                || matches!(
+                    w,
+                    "higher" | "lower" | "wider" | "deeper" | "larger" | "greater"
+                )))
+}
+
 /// The words of `phrase` (what `split(' ')` gives), written into `words`; how many there are
 /// (17 standing for more than 16, of which 16 are written), and whether it holds an ASCII
 /// digit or one of the marks `_ = < > " ( )`, read in one pass over its bytes; `None` where
@@ -5244,6 +5285,49 @@ fn money_rest<'a>(post: &[&'a str], paired: bool) -> Vec<&'a str> {
     rest
 }
 
+/// Whether `cut` (what [`clause_end`] cut off a clause) is an `and` and two or more words
+/// that read as nouns to the end of the sentence ("35 cups of winter melon and Okinawa flavors
+/// milk tea."): the amount is of both, and a name cut at the `and` says less than the text.
+/// Not a count of its own ("… and four small paintings", "… and some ducks") or a clause
+/// whose verb reads as a plural ("… and sets them afloat").
+fn pairs_a_phrase(cut: &str) -> bool {
+    /// Words that open a count or an object of their own.
+    const OWN: &[&str] = &[
+        "some", "no", "any", "many", "several", "few", "another", "other", "her", "his", "their",
+        "its", "my", "our", "your", "them", "him", "us", "me",
+    ];
+    let Some(rest) = cut.strip_prefix(" and ") else {
+        return false;
+    };
+    let end = rest.find(['.', '?', '!']).unwrap_or(rest.len());
+    if !rest[end..]
+        .trim_start_matches(['.', '?', '!'])
+        .trim()
+        .is_empty()
+    {
+        return false;
+    }
+    let mut words = 0;
+    for w in rest[..end].split(' ') {
+        let noun = !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+            && !with_lower(w, |l| {
+                is_verb_form(l)
+                    || is_noun_stop(l)
+                    || NOT_NOUNS.contains(&l)
+                    || OWN.contains(&l)
+                    || super::english::is_number_word(l)
+                    || (l.len() > 3 && l.ends_with("ed"))
+            });
+        if !noun {
+            return false;
+        }
+        words += 1;
+    }
+    words >= 2
+}
+
 /// Whether `cut` (what [`clause_end`] cut off a clause) opens with an `and` and a day or a
 /// month ("and Friday"): the clause's amount is one of each, not of the day before the cut
 /// alone.
@@ -5338,20 +5422,21 @@ fn noun_phrase<S: AsRef<str>>(post: &[S]) -> Option<(String, &[S])> {
                     if of == "of" && rest.len() >= 2 && !is_noun_stop(&lower(rest[1].as_ref())) =>
                 {
                     // `gallons of green paint`: the words after `of` up to a stop word.
-                    let mut j = 1;
-                    while j < rest.len().min(4) {
-                        let w = rest[j].as_ref().to_lowercase();
-                        if is_noun_stop(&w)
+                    let ends = |w: &S| {
+                        let w = w.as_ref().to_lowercase();
+                        is_noun_stop(&w)
                             || is_verb_form(&w)
                             || !w.chars().all(|c| c.is_alphabetic() || c == '-')
-                        {
-                            break;
-                        }
+                    };
+                    let mut j = 1;
+                    while j < rest.len().min(4) && !ends(&rest[j]) {
                         j += 1;
                     }
                     // (`bags of Reese's`: no word after `of` is read, and the noun is not
-                    // cut apart from it.)
-                    if j == 1 {
+                    // cut apart from it. Nor is a phrase that runs on past three words:
+                    // `cups of winter melon-flavored milk tea` cut at "milk" would leave its
+                    // "tea" after the verb.)
+                    if j == 1 || rest.get(j).is_some_and(|w| j == 4 && !ends(w)) {
                         return None;
                     }
                     let of_words: Vec<String> = rest[1..j]
@@ -6118,6 +6203,17 @@ mod tests {
             name("The ratio of boys to girls in the family is 5:7.", "5", 5),
             None
         );
+        // A comparative after the unit (seed 225: "the second stack" was the 5 blocks).
+        for s in [
+            "The second stack was 5 blocks higher than the first.",
+            "His mother's side is 3 people larger than his father's side.",
+            "The second protest was 1 day longer than the first.",
+        ] {
+            let num = s.split(' ').find(|w| w.parse::<i128>().is_ok()).unwrap();
+            assert_eq!(name(s, num, num.parse().unwrap()), None, "{s}");
+        }
+        assert!(compares_after_unit("than") && compares_after_unit("higher"));
+        assert!(!compares_after_unit("high") && !compares_after_unit("tower"));
         // A clause of another kind still stops at nine words.
         let s = "She and her best friends from her old school in town picked 40 apples.";
         assert_eq!(name(s, "40", 40), None);
@@ -6165,6 +6261,30 @@ mod tests {
         assert_eq!(singular("dice"), "die");
         assert_eq!(noun_phrase(&["-sided", "dice"]), None);
         assert_eq!(noun_phrase(&["-pound", "packages"]), None);
+    }
+
+    /// An `of` phrase that runs on past three words is no noun phrase: "20 cups of winter
+    /// melon-flavored milk tea" was named "… milk a milk tea shop sold tea" (seed 221).
+    #[test]
+    fn an_of_phrase_past_three_words_is_no_noun_phrase() {
+        let post = ["cups", "of", "winter", "melon-flavored", "milk", "tea"];
+        assert_eq!(noun_phrase(&post), None);
+        let (noun, rest) = noun_phrase(&post[..5]).unwrap();
+        assert_eq!(noun, "cups of winter melon-flavored milk");
+        assert!(rest.is_empty());
+        // Three words and a stop: the words after are the rest.
+        let (noun, rest) = noun_phrase(&["gallons", "of", "green", "paint", "at", "home"]).unwrap();
+        assert_eq!(
+            (noun.as_str(), rest),
+            ("gallons of green paint", &["at", "home"][..])
+        );
+        let text = "A shop sold 20 cups of winter melon-flavored milk tea.";
+        assert_eq!(name_at(text, "20", 20).map(|n| n.phrase), None);
+        let text = "A shop sold 20 cups of winter melon tea.";
+        assert_eq!(
+            name_at(text, "20", 20).map(|n| n.phrase).as_deref(),
+            Some("the number of cups of winter melon tea a shop sold")
+        );
     }
 
     /// A noun phrase keeps the capitals the text writes ("Russian dolls", not "russian
@@ -7185,18 +7305,20 @@ mod tests {
                             && rest.len() >= 2
                             && !NOUN_STOP.contains(&rest[1].to_lowercase().as_str()) =>
                     {
-                        let mut j = 1;
-                        while j < rest.len().min(4) {
-                            let w = rest[j].to_lowercase();
-                            if NOUN_STOP.contains(&w.as_str())
+                        let ends = |w: &String| {
+                            let w = w.to_lowercase();
+                            NOUN_STOP.contains(&w.as_str())
                                 || VERB_FORMS.contains(&w.as_str())
                                 || !w.chars().all(|c| c.is_alphabetic() || c == '-')
-                            {
+                        };
+                        let mut j = 1;
+                        while j < rest.len().min(4) {
+                            if ends(&rest[j]) {
                                 break;
                             }
                             j += 1;
                         }
-                        if j == 1 {
+                        if j == 1 || (j == 4 && rest.len() > 4 && !ends(&rest[4])) {
                             return None;
                         }
                         let of_words: Vec<String> = rest[1..j]
@@ -7507,6 +7629,22 @@ mod tests {
 
     fn name(s: &str, v: i128) -> Option<String> {
         step_name(s, Number::int(v)).map(|n| n.phrase)
+    }
+
+    /// A step's "these walks" points at what the solution picked out (seed 224: the question
+    /// has walks of 30 and of 60 minutes); "all those chores" are all of them.
+    #[test]
+    fn a_step_that_points_back_names_nothing() {
+        assert_eq!(name("He makes $20*6=$120 for these walks.", 120), None);
+        assert_eq!(name("So he paid 2*80=$160 for those visits", 160), None);
+        assert_eq!(
+            name("He makes $20*6=$120 for the long walks.", 120).as_deref(),
+            Some("the amount of money he makes for the long walks")
+        );
+        assert!(!points_back(
+            "the number of minutes it will take to do all those chores"
+        ));
+        assert!(points_back("the weight of these bags"));
     }
 
     #[test]
@@ -8711,6 +8849,54 @@ mod tests {
         assert!(!pairs_days(", and Friday"));
     }
 
+    /// "35 cups of winter melon and Okinawa flavors milk tea": the amount is of both, and "the
+    /// total number of cups of winter melon they sold" beside the 20 cups of winter melon alone
+    /// read as the same thing (seed 221).
+    #[test]
+    fn an_amount_of_a_pair_of_noun_phrases_is_not_named_by_the_first() {
+        for (s, num, value) in [
+            (
+                "They sold 35 cups of winter melon and Okinawa flavors milk tea.",
+                "35",
+                35,
+            ),
+            ("Rachel spends 2 hours setting up and cleaning up.", "2", 2),
+        ] {
+            assert_eq!(name_at(s, num, value).map(|n| n.phrase), None, "{s}");
+        }
+        // A count of its own, or a clause whose verb reads as a plural, after the `and`.
+        for (s, num, value, phrase) in [
+            (
+                "Tom sold 8 large paintings and four small paintings.",
+                "8",
+                8,
+                "the number of large paintings Tom sold",
+            ),
+            (
+                "He sells 5 chickens and some ducks.",
+                "5",
+                5,
+                "the number of chickens he sells",
+            ),
+            (
+                "Madison makes 30 paper boats and sets them afloat.",
+                "30",
+                30,
+                "the number of paper boats Madison makes",
+            ),
+        ] {
+            assert_eq!(
+                name_at(s, num, value).map(|n| n.phrase).as_deref(),
+                Some(phrase),
+                "{s}"
+            );
+        }
+        assert!(pairs_a_phrase(" and Okinawa flavors milk tea."));
+        assert!(!pairs_a_phrase(" and tea."));
+        assert!(!pairs_a_phrase(" and three bars."));
+        assert!(!pairs_a_phrase(" and plants 3 more. Then"));
+    }
+
     #[test]
     fn a_name_another_extends_but_for_a_person_names_nothing() {
         // Her start ("Maya can lift 60 pounds") and her peak ("At her peak, she can lift 150
@@ -9182,6 +9368,12 @@ mod tests {
             }
             None => (post_clause, false),
         };
+        if !paired
+            && !pre_raw.trim_end().ends_with(',')
+            && pairs_a_phrase(&post_raw[post_clause.len()..])
+        {
+            return None;
+        }
         let mut post_buf = [""; STACK_WORDS];
         let post_list: Vec<&str>;
         let post: &[&str] = without_addition(match word_array(post_clause, &mut post_buf) {
@@ -9237,7 +9429,10 @@ mod tests {
             }
             if post.first().is_some_and(|w| {
                 ["times", "percent", "more", "less", "fewer"].contains(&w.to_lowercase().as_str())
-            }) {
+            }) || post
+                .get(1)
+                .is_some_and(|w| compares_after_unit(&w.to_lowercase()))
+            {
                 return None;
             }
             // `The total cost of the paintbrush, …, and the wooden easel is $18.50`: the list's
@@ -9550,7 +9745,7 @@ mod tests {
                 "cheese.", "legs", "silk.", "and", "lunch?", "times", "fewer", "percent",
                 "these", "their", "friends",
                 "per", "week", "boxes", "sisters", "making", "which", "5", "cups", "are",
-                "going",
+                "going", "higher",
             ]), 0..10),
             money in proptest::bool::ANY,
             whole in proptest::bool::ANY,
