@@ -2073,11 +2073,21 @@ fn subject_len(rest: &[&str]) -> usize {
         Some(w) if is_subject_word(&w) => 1,
         // `Chef Michel`: a name of more than one word (at most three), each capitalised.
         Some(_) if rest[0].starts_with(|c: char| c.is_uppercase()) => {
-            1 + rest[1..]
+            let n = 1 + rest[1..]
                 .iter()
                 .take(2)
                 .take_while(|w| **w != "I" && w.starts_with(|c: char| c.is_ascii_uppercase()))
-                .count()
+                .count();
+            // `Sasha, Melissa, and Tiffany`: a list of names, the last after its `and`.
+            let listed = n >= 2
+                && rest.len() > n + 2
+                && rest[n].eq_ignore_ascii_case("and")
+                && rest[n + 1].starts_with(|c: char| c.is_ascii_uppercase());
+            if listed {
+                n + 2
+            } else {
+                n
+            }
         }
         _ => 0,
     }
@@ -2332,11 +2342,15 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
 
 /// Whether a step's name points back with "these" or "those" at things the solution picked
 /// out ("the amount of money he makes for these walks", seed 224: which walks, the question
-/// has two kinds), not all of them ("all those chores").
+/// has two kinds), not all of them ("all those chores"), or with "this" at an amount it
+/// worked out ("the number of dogs he can walk in this time", seed 226: the 2 hours left).
 fn points_back(phrase: &str) -> bool {
     let mut before = "";
     for w in phrase.split(' ') {
-        if matches!(w, "these" | "those") && before != "all" {
+        if matches!(w, "these" | "those") && before != "all"
+            || before == "this"
+                && matches!(w, "time" | "point" | "rate" | "amount" | "many" | "much")
+        {
             return true;
         }
         before = w;
@@ -4613,7 +4627,7 @@ fn refused(phrase: &str, ws: &[&str], marked: bool, object: bool) -> bool {
     }
     // `the number of miles she also walked for for her exercise`: a clause and its rest that
     // repeat a word where they meet.
-    if ws.windows(2).any(|p| p[0] == p[1]) {
+    if ws.windows(2).any(|p| p[0] == p[1]) || says_twice(ws) {
         return true;
     }
     // `the number of seconds Sally takes longer to run`, `the number of feet the floors are
@@ -4664,6 +4678,23 @@ fn refused(phrase: &str, ws: &[&str], marked: bool, object: bool) -> bool {
             .any(|w| matches!(*w, "that" | "which" | "who" | "how" | "what"))
         || ws.last().is_some_and(|w| w.len() > 5 && w.ends_with("ing"))
         || !find_numbers(phrase).is_empty()
+}
+
+/// Whether a name's words say a period, a doer's verb or a measure word twice: `the amount of
+/// money he makes per day in total per day`, `… she lost she lost in all`, `the area of the
+/// area of the street` (a clause and its rest that repeat each other).
+fn says_twice(ws: &[&str]) -> bool {
+    let period = |a: &str, b: &str| {
+        matches!(a, "per" | "a" | "an" | "each" | "every")
+            && matches!(b, "hour" | "day" | "week" | "month" | "year" | "minute")
+    };
+    let doer = |a: &str| matches!(a, "he" | "she" | "they" | "we" | "i" | "you");
+    ws.windows(2)
+        .enumerate()
+        .any(|(i, p)| (period(p[0], p[1]) || doer(p[0])) && ws[i + 2..].windows(2).any(|q| q == p))
+        || ["amount", "area", "distance"]
+            .iter()
+            .any(|m| ws.iter().filter(|w| *w == m).nth(1).is_some())
 }
 
 /// Whether `w`, after "more", "less" or "fewer" in a name, makes it an adverb of a difference
@@ -5723,6 +5754,13 @@ fn is_person_pronoun(w: &str) -> bool {
     )
 }
 
+/// Whether `x` and `y` are "they" and "he" or "she", either way round: "the number of gallons
+/// they can transport" (the large trucks of a step, seed 226) beside "… he can transport"
+/// (the whole fleet asked for) tells neither which is which.
+fn they_or_one(x: &str, y: &str) -> bool {
+    matches!((x, y), ("they", "he" | "she") | ("he" | "she", "they"))
+}
+
 /// Whether `w` is a word a pronoun can stand for: a capitalised word ("James", "James's").
 fn is_proper(w: &str) -> bool {
     w.chars().next().is_some_and(char::is_uppercase)
@@ -5766,8 +5804,9 @@ fn same_words_but_a_person(a: &[&str], b: &[&str]) -> bool {
         if x == y {
             continue;
         }
-        let stands_for =
-            (is_person_pronoun(x) && is_proper(y)) || (is_proper(x) && is_person_pronoun(y));
+        let stands_for = (is_person_pronoun(x) && is_proper(y))
+            || (is_proper(x) && is_person_pronoun(y))
+            || they_or_one(x, y);
         if !stands_for {
             return false;
         }
@@ -5820,7 +5859,8 @@ fn same_but_a_person(a: &str, b: &str) -> bool {
             (Some(x), Some(y)) if x == y => {}
             (Some(x), Some(y)) => {
                 let stands_for = (is_person_pronoun(x) && is_proper(y))
-                    || (is_proper(x) && is_person_pronoun(y));
+                    || (is_proper(x) && is_person_pronoun(y))
+                    || they_or_one(x, y);
                 if !stands_for {
                     return false;
                 }
@@ -6348,6 +6388,12 @@ mod tests {
         assert!(got.ends_with("Greg's PPO algorithm got"), "{got}");
         let sold = name("How many cookies did Greg's sister sell?").unwrap_or_default();
         assert!(sold.ends_with("Greg's sister sold"), "{sold}");
+        // A list of names, the last after its `and` (was "Sasha Melissa anded Tiffany
+        // contribute").
+        let q = "How much money did Sasha, Melissa, and Tiffany contribute to the fundraiser?";
+        let gave = name(q).unwrap_or_default();
+        assert!(!gave.contains("anded"), "{gave}");
+        assert!(gave.contains("Tiffany contributed"), "{gave}");
     }
 
     /// An `and` opening a clause of its own with "a" or "an" cuts it ("… and a small pizza
@@ -7631,6 +7677,34 @@ mod tests {
         step_name(s, Number::int(v)).map(|n| n.phrase)
     }
 
+    /// A name that says its period, its doer's verb or its measure word twice is a clause and
+    /// a rest that repeat each other (seed 224: "the amount of money he makes per day in total
+    /// per day").
+    #[test]
+    fn a_name_that_says_a_period_a_doer_or_a_measure_twice_is_refused() {
+        for phrase in [
+            "the amount of money he makes per day in total per day",
+            "the number of gallons Mr. Alvarez uses a week in a week",
+            "the amount of money she lost she lost in all",
+            "the area of the area of the square-shaped street",
+        ] {
+            assert!(
+                finish(phrase.to_string(), Measure::Count).is_none(),
+                "{phrase}"
+            );
+        }
+        for phrase in [
+            "the number of hours he works a day each week",
+            "the amount of money Elise paid for the distance she traveled",
+            "the number of cards each deck of cards should hold",
+        ] {
+            assert!(
+                finish(phrase.to_string(), Measure::Count).is_some(),
+                "{phrase}"
+            );
+        }
+    }
+
     /// A step's "these walks" points at what the solution picked out (seed 224: the question
     /// has walks of 30 and of 60 minutes); "all those chores" are all of them.
     #[test]
@@ -7644,6 +7718,8 @@ mod tests {
         assert!(!points_back(
             "the number of minutes it will take to do all those chores"
         ));
+        assert!(points_back("the number of dogs he can walk in this time"));
+        assert!(!points_back("the number of apples she picked this week"));
         assert!(points_back("the weight of these bags"));
     }
 
@@ -7786,6 +7862,25 @@ mod tests {
             named += phrases(&fresh, v).iter().flatten().count();
         }
         assert!(named > 0, "no variant has a named quantity");
+    }
+
+    /// "they" beside "he" tells neither which is which (seed 226: "the number of gallons they
+    /// can transport", the large trucks of a step, read as the fleet "he can transport").
+    #[test]
+    fn a_name_that_differs_from_another_only_by_they_for_he_names_neither() {
+        let (g, names) = named(
+            "James gets a fleet of gas transportation vans.  He gets 6 vans.  2 of them are 8000 gallons.  1 of them is 30% less than that.  The remaining trucks are 50% larger than the 2 trucks.  How many gallons can he transport?",
+            "His smaller truck is 8000*.3=<<8000*.3=2400>>2400 gallons smaller\nSo it can transport 8000-2400=<<8000-2400=5600>>5600 gallons\nThere are 6-2-1=<<6-2-1=3>>3 of the very large trucks\nThose trucks are each 8000*.5=<<8000*.5=4000>>4000 gallons larger\nSo they can transport 8000+4000=<<8000+4000=12000>>12000 gallons\nSo in total they transport 3*12000=<<3*12000=36000>>36000\nThe 8000-gallon trucks can transport 8000*2=<<8000*2=16000>>16000 gallons\nSo in total he can transport 5600+16000+36000=<<5600+16000+36000=57600>>57600 gallons\n#### 57600",
+        );
+        assert_eq!(names.get(node_of(&g, 12000)), None);
+        assert!(same_but_a_person(
+            "the number of gallons they can transport",
+            "the number of gallons he can transport"
+        ));
+        assert!(!same_but_a_person(
+            "the number of gallons they can transport",
+            "the number of gallons it can transport"
+        ));
     }
 
     #[test]
@@ -8083,8 +8178,36 @@ mod tests {
         {
             return None;
         }
-        // `… walked for for her exercise`: a word repeated where clause and rest meet.
+        // `… walked for for her exercise`: a word repeated where clause and rest meet; `… per
+        // day in total per day`: a period, a doer's verb or a measure said twice.
         if ws.windows(2).any(|p| p[0] == p[1]) {
+            return None;
+        }
+        let periods = ["per", "a", "an", "each", "every"]
+            .iter()
+            .flat_map(|a| {
+                ["hour", "day", "week", "month", "year", "minute"]
+                    .iter()
+                    .map(move |b| format!(" {a} {b} "))
+            })
+            .collect::<Vec<_>>();
+        let spaced = format!(" {} ", ws.join(" "));
+        let doers = ws
+            .windows(2)
+            .filter(|p| ["he", "she", "they", "we", "i", "you"].contains(&p[0]))
+            .map(|p| format!(" {} {} ", p[0], p[1]));
+        if periods.into_iter().chain(doers).any(|b| {
+            // (Counted at every byte: `per day per day` shares a space.)
+            spaced
+                .as_bytes()
+                .windows(b.len())
+                .filter(|w| *w == b.as_bytes())
+                .count()
+                >= 2
+        }) || ["amount", "area", "distance"]
+            .iter()
+            .any(|m| ws.iter().filter(|w| *w == m).count() >= 2)
+        {
             return None;
         }
         // `Maria's test scores`: several numbers, and a plural that "goes down by" would not
@@ -8283,7 +8406,8 @@ mod tests {
             ws in proptest::collection::vec(proptest::sample::select(vec![
                 "", "the", "number", "of", "apples", "to", "old", "scores", "taller", "two",
                 "a", "é", "x_1", "7", "(b)", "Maria's", "glass", "making", "who", "cups",
-                "second", "third", "more", "less", "per", "clothes", "every", "he",
+                "second", "third", "more", "less", "per", "clothes", "every", "he", "day",
+                "amount", "lost",
             ]), 0..20),
             seps in proptest::collection::vec(proptest::sample::select(vec![
                 " ", " ", " ", "  ", "\t", "\u{a0}", " \x0b",
@@ -8787,12 +8911,33 @@ mod tests {
 
         #[test]
         fn same_words_but_a_person_is_same_but_a_person_of_the_words(
-            a in "(he|James|the|x|Her| |  ){0,6}",
-            b in "(he|James|the|x|Her| |  ){0,6}",
+            a in "(he|James|the|x|Her|they| |  ){0,6}",
+            b in "(he|James|the|x|Her|they| |  ){0,6}",
         ) {
             let (wa, wb): (Vec<&str>, Vec<&str>) =
                 (a.split_whitespace().collect(), b.split_whitespace().collect());
             proptest::prop_assert_eq!(same_words_but_a_person(&wa, &wb), same_but_a_person(&a, &b));
+        }
+
+        /// Names that differ only where a person or a pronoun stands (most pairs drawn apart
+        /// differ elsewhere too).
+        #[test]
+        fn same_words_but_a_person_agrees_on_names_a_person_apart(
+            ws in proptest::collection::vec(proptest::sample::select(vec![
+                "the", "number", "of", "he", "she", "they", "it", "James", "sold",
+            ]), 0..6),
+            swaps in proptest::collection::vec(proptest::sample::select(vec![
+                "he", "she", "they", "it", "James", "Her", "them",
+            ]), 6),
+            mask in proptest::collection::vec(proptest::bool::ANY, 6),
+        ) {
+            let other: Vec<&str> = ws
+                .iter()
+                .enumerate()
+                .map(|(i, w)| if mask[i] { swaps[i] } else { *w })
+                .collect();
+            let (a, b) = (ws.join(" "), other.join(" "));
+            proptest::prop_assert_eq!(same_words_but_a_person(&ws, &other), same_but_a_person(&a, &b));
         }
     }
 
