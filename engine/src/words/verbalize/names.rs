@@ -3758,7 +3758,9 @@ fn cuts_a_list_of_names(pre: &str, cut: usize) -> bool {
         && before.next().map_or(!adverb(), |w| w.ends_with(','))
         && !super::CALENDAR.contains(&last)
         && after.next().is_some_and(|w| {
-            capital(w) && (w.ends_with(',') || after.next().is_some_and(|n| n == "and"))
+            // (`Elle, Andrea, and Joe together`: the list's last name after its comma.)
+            (capital(w) && (w.ends_with(',') || after.next().is_some_and(|n| n == "and")))
+                || (w == "and" && after.next().is_some_and(capital))
         })
 }
 
@@ -7721,6 +7723,18 @@ mod tests {
         assert!(points_back("the number of dogs he can walk in this time"));
         assert!(!points_back("the number of apples she picked this week"));
         assert!(points_back("the weight of these bags"));
+    }
+
+    /// A list's last name after its comma (seed 226: "the amount of money Joe together will
+    /// spend" of "Elle, Andrea, and Joe together will spend $21").
+    #[test]
+    fn a_list_of_names_with_its_last_comma_names_nothing() {
+        let s = "Elle, Andrea, and Joe together will spend $16 + $5 = $21.";
+        assert_eq!(name(s, 21), None);
+        assert_eq!(
+            name("Joe together will spend $16 + $5 = $21.", 21).as_deref(),
+            Some("the amount of money Joe together will spend")
+        );
     }
 
     #[test]
