@@ -5332,20 +5332,18 @@ fn pairs_a_phrase(cut: &str) -> bool {
     let Some(rest) = cut.strip_prefix(" and ") else {
         return false;
     };
-    let end = rest.find(['.', '?', '!']).unwrap_or(rest.len());
-    if !rest[end..]
-        .trim_start_matches(['.', '?', '!'])
-        .trim()
-        .is_empty()
-    {
-        return false;
-    }
+    // (Word by word, so that the first word that is no noun, most often the first, ends the
+    // reading: the sentence's end is not searched for first.)
     let mut words = 0;
-    for w in rest[..end].split(' ') {
-        let noun = !w.is_empty()
-            && w.chars()
+    let mut left = rest;
+    loop {
+        let (w, after) = left.split_once(' ').unwrap_or((left, ""));
+        let bare = w.trim_end_matches(['.', '?', '!']);
+        let noun = !bare.is_empty()
+            && bare
+                .chars()
                 .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
-            && !with_lower(w, |l| {
+            && !with_lower(bare, |l| {
                 is_verb_form(l)
                     || is_noun_stop(l)
                     || NOT_NOUNS.contains(&l)
@@ -5357,8 +5355,12 @@ fn pairs_a_phrase(cut: &str) -> bool {
             return false;
         }
         words += 1;
+        // The sentence ends with the word (or the text does): nothing may follow.
+        if bare.len() < w.len() || after.is_empty() {
+            return after.trim().is_empty() && words >= 2;
+        }
+        left = after;
     }
-    words >= 2
 }
 
 /// Whether `cut` (what [`clause_end`] cut off a clause) opens with an `and` and a day or a
