@@ -241,7 +241,7 @@ impl Names {
 struct Compared<'a> {
     /// The phrase.
     phrase: &'a str,
-    /// The phrase as [`money_key`] compares it with others.
+    /// The phrase as [`name_key`] compares it with others.
     key: std::borrow::Cow<'a, str>,
     /// Its [`left_of`]: what it says is left, if anything.
     left: Option<&'a str>,
@@ -371,7 +371,7 @@ fn named_of_read<'a>(
             let (words, pronoun, left) = compared(phrase);
             Compared {
                 phrase,
-                key: money_key(phrase),
+                key: name_key(phrase),
                 left,
                 words,
                 pronoun,
@@ -455,10 +455,16 @@ fn named_of_read<'a>(
 /// `phrase` as [`named_of`] compares names: "the number of dollars …" is "the amount of
 /// money …" (a count of dollars asked for and money worked out in a step are one quantity
 /// to a reader: "he spent 5 times as much money" of the apples alone read as all he spent,
-/// seed 218), and money one gets is one whatever the verb ("the amount of money he
-/// generates per hour" for the first 12 hours and "… he gets per hour" for the other 14,
-/// seed 220).
-fn money_key(phrase: &str) -> std::borrow::Cow<'_, str> {
+/// seed 218), money one gets is one whatever the verb ("the amount of money he generates per
+/// hour" for the first 12 hours and "… he gets per hour" for the other 14, seed 220), and a
+/// "still" says nothing ("… he can still accommodate" is "… he can accommodate").
+fn name_key(phrase: &str) -> std::borrow::Cow<'_, str> {
+    // `the number of cars the parking garage can still accommodate` is "… can accommodate"
+    // (seed 230: the garage's 399 spaces changed, read as the 299 still free, asked for as
+    // "how many cars can be accommodated").
+    if phrase.contains(" still ") {
+        return std::borrow::Cow::Owned(name_key(&phrase.replace(" still ", " ")).into_owned());
+    }
     let dollars = phrase.strip_prefix("the number of dollars ");
     let Some(rest) = dollars.or_else(|| phrase.strip_prefix("the amount of money ")) else {
         return std::borrow::Cow::Borrowed(phrase);
@@ -476,7 +482,7 @@ fn money_key(phrase: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(key)
 }
 
-/// Verbs of getting money that [`money_key`] reads as one.
+/// Verbs of getting money that [`name_key`] reads as one.
 const GETS_MONEY: &[&str] = &[
     "earn",
     "earns",
@@ -5994,6 +6000,7 @@ mod tests {
         // money.
         // (Names are few: the equal ones are counted in `all`, not through a hash map.)
         let key = |p: &str| {
+            let p = &p.replace(" still ", " ");
             let money = p
                 .strip_prefix("the number of dollars ")
                 .or_else(|| p.strip_prefix("the amount of money "));
@@ -7022,6 +7029,8 @@ mod tests {
                     "(the|number|of|he|she|James|Her|left|remaining|slices|cake|x| |  ){1,6}",
                     // Money counted in dollars and told as money, whole and extended.
                     "the (number of dollars|amount of money) (he|Tom) (spent|earns|makes)( on cake| per hour)?",
+                    // A "still" that says nothing.
+                    "the number of cars Tom( still)? needs",
                 ]),
                 0..8,
             ),
@@ -7882,6 +7891,24 @@ mod tests {
 
     /// "they" beside "he" tells neither which is which (seed 226: "the number of gallons they
     /// can transport", the large trucks of a step, read as the fleet "he can transport").
+    /// A "still" says nothing (seed 230: the garage's 399 spaces, "the number of cars the
+    /// parking garage can accommodate", changed, read as the 299 it "can still accommodate",
+    /// asked for as "how many cars can be accommodated").
+    #[test]
+    fn a_name_that_differs_from_another_only_by_still_names_neither() {
+        let (g, names) = named(
+            "A parking garage of a mall is four stories tall. On the first level, there are 90 parking spaces. The second level has 8 more parking spaces than on the first level, and there are 12 more available parking spaces on the third level than on the second level. The fourth level has 9 fewer parking spaces than the third level. If 100 cars are already parked, how many cars can be accommodated by the parking garage?",
+            "The second level has 90 + 8 = <<90+8=98>>98 parking spaces.\nThe third level has 98 + 12 = <<98+12=110>>110 parking spaces.\nThe fourth level has 110 - 9 = <<110-9=101>>101 parking spaces.\nSo the parking garage can accommodate 90 + 98 + 110 + 101 = <<90+98+110+101=399>>399 cars.\nThus, the parking garage can still accommodate 399 - 100 = <<399-100=299>>299 cars.\n#### 299",
+        );
+        assert_eq!(names.get(node_of(&g, 399)), None);
+        assert_eq!(names.get(node_of(&g, 299)), None);
+        assert!(names.get(node_of(&g, 98)).is_some());
+        assert_eq!(
+            name_key("the amount of money she still needs"),
+            name_key("the amount of money she needs")
+        );
+    }
+
     #[test]
     fn a_name_that_differs_from_another_only_by_they_for_he_names_neither() {
         let (g, names) = named(
@@ -7990,18 +8017,18 @@ mod tests {
             assert_eq!(names.get(id).map(|n| n.phrase.clone()), None, "{v}");
         }
         assert_eq!(
-            money_key("the number of dollars he spent"),
+            name_key("the number of dollars he spent"),
             "the amount of money he spent"
         );
         assert_eq!(
-            money_key("the number of apples he ate"),
+            name_key("the number of apples he ate"),
             "the number of apples he ate"
         );
         // Money one gets, whatever the verb (seed 220: the first 12 hours' rate and the
         // other 14 hours').
         assert_eq!(
-            money_key("the amount of money he generates per hour"),
-            money_key("the amount of money he gets per hour")
+            name_key("the amount of money he generates per hour"),
+            name_key("the amount of money he gets per hour")
         );
         let (g, names) = named(
             "John runs a telethon to raise money.  For the first 12 hours, he generates $5000 per hour.  The remaining 14 hours, he generates 20% more per hour.  How much total money does he make?",
