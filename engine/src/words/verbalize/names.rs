@@ -1842,6 +1842,24 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
                 }
                 cat(&["the amount of ", &what, " ", &conjugated(rest, subj, aux)])
             }
+            // `How much is Ben's lawnmower worth after this time?` names "the amount of money
+            // Ben's lawnmower is worth after this time" (not "Ben's lawnmower worth …").
+            "is" | "was" | "are" | "were"
+                if rest.iter().skip(1).any(|w| w.eq_ignore_ascii_case("worth")) =>
+            {
+                let k = rest
+                    .iter()
+                    .position(|w| w.eq_ignore_ascii_case("worth"))
+                    .unwrap_or(0);
+                cat(&[
+                    "the amount of money ",
+                    &lower_words(&rest[..k]),
+                    " ",
+                    aux,
+                    " ",
+                    &rest[k..].join(" "),
+                ])
+            }
             // `How much is her total profit?` names "her total profit".
             "is" | "was" if rest.first().is_some_and(|w| opens_noun_phrase(w)) => lower_words(rest),
             "is" | "was" | "are" | "were" => {
@@ -5582,9 +5600,22 @@ fn trailer(fronted: &str) -> Option<String> {
     let first = ws.next()?;
     let one = ws.next().is_none();
     // (The first word lowercased on the stack: it is written out only when it is kept.)
-    let (alone, keep) = with_lower(first, |l| {
-        (TRAILER_ALONE.contains(&l), TRAILER_OPENERS.contains(&l))
+    let (alone, keep, linking) = with_lower(first, |l| {
+        (
+            TRAILER_ALONE.contains(&l),
+            TRAILER_OPENERS.contains(&l),
+            matches!(
+                l.trim_end_matches(','),
+                "so" | "thus" | "then" | "hence" | "therefore" | "and"
+            ),
+        )
     });
+    // `So in total, he got $100`: the words after a linking word ("the amount of money he got
+    // in total", not "… he got", seed 232).
+    if linking && !one {
+        let at = first.as_ptr() as usize - fronted.as_ptr() as usize + first.len();
+        return trailer(fronted[at..].trim_start());
+    }
     // `Originally, the box had 43 cards`: when is part of what the number counts.
     if one && alone {
         return Some(first.to_lowercase());
@@ -6395,6 +6426,12 @@ mod tests {
     #[test]
     fn an_owners_two_word_noun_is_the_subject() {
         let name = |q: &str| question_name(q, false).map(|n| n.phrase);
+        assert_eq!(
+            question_name("How much is Ben's lawnmower worth after this time?", true)
+                .map(|n| n.phrase)
+                .as_deref(),
+            Some("the amount of money Ben's lawnmower is worth after this time")
+        );
         let got = name("How many points did Greg's PPO algorithm get?").unwrap_or_default();
         assert!(got.ends_with("Greg's PPO algorithm got"), "{got}");
         let sold = name("How many cookies did Greg's sister sell?").unwrap_or_default();
@@ -7298,6 +7335,12 @@ mod tests {
     fn trailer_by_words(fronted: &str) -> Option<String> {
         let ws = words_of(fronted);
         let first = ws.first()?.to_lowercase();
+        if ws.len() > 1
+            && ["so", "thus", "then", "hence", "therefore", "and"]
+                .contains(&first.trim_end_matches(','))
+        {
+            return trailer_by_words(&ws[1..].join(" "));
+        }
         if ws.len() == 1 && super::TRAILER_ALONE.contains(&first.as_str()) {
             return Some(first);
         }
@@ -7746,6 +7789,22 @@ mod tests {
             name("Joe together will spend $16 + $5 = $21.", 21).as_deref(),
             Some("the amount of money Joe together will spend")
         );
+    }
+
+    /// A fronted time or total after a linking word is kept ("So in total, he got $100":
+    /// seed 232 read "the amount of money he got" as the $60 from the other shares).
+    #[test]
+    fn a_fronted_clause_after_so_is_kept() {
+        assert_eq!(
+            name("So in total, he got 60+40=$100.", 100).as_deref(),
+            Some("the amount of money he got in total")
+        );
+        assert_eq!(trailer("So in total").as_deref(), Some("in total"));
+        assert_eq!(
+            trailer("Thus, during the week").as_deref(),
+            Some("during the week")
+        );
+        assert_eq!(trailer("So"), None);
     }
 
     #[test]
