@@ -2078,19 +2078,20 @@ fn subject_len(rest: &[&str]) -> usize {
                 "the" | "his" | "her" | "their" | "each" | "my" | "our" | "your" | "its"
             ) =>
         {
-            // `her entire order cost`, `the pie shop earn`: a noun of two words when the
-            // second is followed by a verb and is none itself.
+            // `her entire order cost`, `the pie shop earn`, `the entire family bringing`: a
+            // noun of two words when the second is followed by a verb (or a verb's -ing) and
+            // is none itself.
             let compound = rest.len() > 3
                 && !is_base_verb(&lower(rest[2]))
-                && !rest[2].ends_with("ly")
-                && is_base_verb(&lower(rest[3]));
+                && !reads_as_adverb(rest[2])
+                && (is_base_verb(&lower(rest[3])) || progressive_after_noun(rest[2], rest[3]));
             2 + usize::from(compound)
         }
         // `Greg's PPO algorithm get`: likewise a noun of two words after the owner.
         Some(w) if (w.ends_with("'s") || w.ends_with("’s")) && rest.len() > 1 => {
             let compound = rest.len() > 3
                 && !is_base_verb(&lower(rest[2]))
-                && !rest[2].ends_with("ly")
+                && !reads_as_adverb(rest[2])
                 && is_base_verb(&lower(rest[3]));
             2 + usize::from(compound)
         }
@@ -2115,6 +2116,33 @@ fn subject_len(rest: &[&str]) -> usize {
         }
         _ => 0,
     }
+}
+
+/// Whether `noun` and `verb` read as a noun's second word and an -ing verb after it ("family
+/// bringing", "press creating"): not an -ing word or an adverb before it ("duck flying during",
+/// "clown still holding"), nor "during".
+fn progressive_after_noun(noun: &str, verb: &str) -> bool {
+    verb.ends_with("ing")
+        && !verb.eq_ignore_ascii_case("during")
+        && !noun.ends_with("ing")
+        && !with_lower(noun, |l| {
+            matches!(
+                l,
+                "still" | "now" | "also" | "only" | "just" | "already" | "currently" | "even"
+            )
+        })
+}
+
+/// Whether `w` reads as an adverb by its "-ly" ("usually"), not one of the nouns that end
+/// so ("the entire family bringing": seed 234 read "the entire is family bringing").
+fn reads_as_adverb(w: &str) -> bool {
+    w.ends_with("ly")
+        && !with_lower(w, |l| {
+            matches!(
+                l,
+                "family" | "supply" | "jelly" | "lily" | "butterfly" | "assembly" | "belly"
+            )
+        })
 }
 
 /// `rest` (subject, verb, the rest) with the verb in the tense `aux` (do/does/did) asked
@@ -2367,13 +2395,33 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
 /// Whether a step's name points back with "these" or "those" at things the solution picked
 /// out ("the amount of money he makes for these walks", seed 224: which walks, the question
 /// has two kinds), not all of them ("all those chores"), or with "this" at an amount it
-/// worked out ("the number of dogs he can walk in this time", seed 226: the 2 hours left).
+/// worked out ("the number of dogs he can walk in this time", seed 226: the 2 hours left;
+/// "the amount of money this will cost her", seed 234: the gas).
 fn points_back(phrase: &str) -> bool {
     let mut before = "";
     for w in phrase.split(' ') {
         if matches!(w, "these" | "those") && before != "all"
             || before == "this"
-                && matches!(w, "time" | "point" | "rate" | "amount" | "many" | "much")
+                && matches!(
+                    w,
+                    "time"
+                        | "point"
+                        | "rate"
+                        | "amount"
+                        | "many"
+                        | "much"
+                        | "will"
+                        | "would"
+                        | "is"
+                        | "was"
+                        | "cost"
+                        | "costs"
+                        | "means"
+                        | "leaves"
+                        | "makes"
+                        | "gives"
+                        | "takes"
+                )
         {
             return true;
         }
@@ -6434,6 +6482,10 @@ mod tests {
         );
         let got = name("How many points did Greg's PPO algorithm get?").unwrap_or_default();
         assert!(got.ends_with("Greg's PPO algorithm got"), "{got}");
+        assert_eq!(
+            name("How many suitcases is the entire family bringing on vacation?").as_deref(),
+            Some("the number of suitcases the entire family is bringing on vacation")
+        );
         let sold = name("How many cookies did Greg's sister sell?").unwrap_or_default();
         assert!(sold.ends_with("Greg's sister sold"), "{sold}");
         // A list of names, the last after its `and` (was "Sasha Melissa anded Tiffany
@@ -7775,6 +7827,7 @@ mod tests {
             "the number of minutes it will take to do all those chores"
         ));
         assert!(points_back("the number of dogs he can walk in this time"));
+        assert!(points_back("the amount of money this will cost her"));
         assert!(!points_back("the number of apples she picked this week"));
         assert!(points_back("the weight of these bags"));
     }
