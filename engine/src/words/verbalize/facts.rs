@@ -64,6 +64,20 @@ const CONVERSIONS: &[(&str, &str, i128)] = &[
     ("quarters", "dollar", 4),
 ];
 
+/// Whether `big` and `small` (as written after their counts, any case, singular or plural)
+/// are a unit and a smaller one of the same measure, as "3 hours and 15 minutes" or "5 feet
+/// and 4 inches" write one amount in two parts.
+pub(super) fn parts_of_one_amount(big: &str, small: &str) -> bool {
+    let singular = |w: &str| match w.to_ascii_lowercase().as_str() {
+        "feet" => "foot".to_string(),
+        l => l.strip_suffix('s').unwrap_or(l).to_string(),
+    };
+    let (big, small) = (singular(big), singular(small));
+    CONVERSIONS
+        .iter()
+        .any(|&(s, b, _)| singular(s) == small && b == big)
+}
+
 /// Whether the number at `m` in `q` states how many of one unit make another: "8 ounces (of
 /// water) in a cup", "128 ounces to a gallon", "16 tablespoons in 1 cup", "12 eggs in a
 /// dozen", or "a foot has 12 inches". Its value must be the unit's own figure: "10 cups of

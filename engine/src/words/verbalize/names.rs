@@ -3202,6 +3202,10 @@ fn name_in_text_uncached(
     {
         return None;
     }
+    // `3 hours and 15 minutes`: a part of one amount written in two units.
+    if part_of_a_mixed_amount(pre_raw, post_raw) {
+        return None;
+    }
     // The clause: after the last `,` `;` `:` before the number.
     // (The marks are ASCII: their bytes are searched, eight at a time, no char searcher.)
     let mut cut = last_clause_mark(pre_raw.as_bytes()).map_or(0, |i| i + 1);
@@ -3764,6 +3768,43 @@ fn on_top<'a, 'b>(pre: &'a [&'b str]) -> (&'a [&'b str], &'static str) {
         [init @ .., w] if more(w) || w.eq_ignore_ascii_case("another") => (init, "additional "),
         _ => (pre, ""),
     }
+}
+
+/// Whether the number between `pre` and `post` is a part of one amount written in two units
+/// ("the trip takes 3 hours and 15 minutes": the 3 is no count of the trip's hours, nor the 15
+/// of its minutes; seed 234 read "the trip will take 5 times as many minutes" as the whole
+/// trip's).
+fn part_of_a_mixed_amount(pre: &str, post: &str) -> bool {
+    // (Only a number followed by a word, then `and`, or preceded by `and`, is read further.)
+    let mut after = post.split_whitespace();
+    let unit = after.next().unwrap_or("");
+    let unit = unit.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+    if unit.is_empty() {
+        return false;
+    }
+    // The larger part: "3 hours and 15 minutes".
+    if after.next() == Some("and")
+        && after
+            .next()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty())
+        && after.next().is_some_and(|small| {
+            super::facts::parts_of_one_amount(
+                unit,
+                small.trim_end_matches(|c: char| !c.is_ascii_alphabetic()),
+            )
+        })
+    {
+        return true;
+    }
+    // The smaller part: "… 3 hours and 15 minutes".
+    let mut before = pre.split_whitespace().rev();
+    before.next() == Some("and")
+        && before.next().is_some_and(|big| {
+            before
+                .next()
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                && super::facts::parts_of_one_amount(big.trim_end_matches(','), unit)
+        })
 }
 
 /// Whether the clause of `pre` (the words before a number) from byte `cut`, just past a
@@ -6333,6 +6374,16 @@ mod tests {
             name("The ratio of boys to girls in the family is 5:7.", "5", 5),
             None
         );
+        // A part of one amount written in two units (seed 234).
+        let s = "If she drives herself, the trip will take her 3 hours and 15 minutes.";
+        assert_eq!(name(s, "3", 3), None);
+        assert_eq!(name(s, "15", 15), None);
+        assert!(name("The trip will take her 3 hours and the flight 2.", "3", 3).is_some());
+        assert!(super::super::facts::parts_of_one_amount("feet", "inches"));
+        assert!(super::super::facts::parts_of_one_amount("hour", "minute"));
+        assert!(!super::super::facts::parts_of_one_amount(
+            "minutes", "hours"
+        ));
         // A comparative after the unit (seed 225: "the second stack" was the 5 blocks).
         for s in [
             "The second stack was 5 blocks higher than the first.",
@@ -9527,6 +9578,7 @@ mod tests {
                 .trim_start_matches('$')
                 .starts_with(|c: char| c.is_ascii_digit())
             || post_raw.starts_with(':') && post_raw[1..].starts_with(|c: char| c.is_ascii_digit())
+            || part_of_a_mixed_amount(pre_raw, post_raw)
         {
             return None;
         }
