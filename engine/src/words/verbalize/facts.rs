@@ -68,14 +68,18 @@ const CONVERSIONS: &[(&str, &str, i128)] = &[
 /// are a unit and a smaller one of the same measure, as "3 hours and 15 minutes" or "5 feet
 /// and 4 inches" write one amount in two parts.
 pub(super) fn parts_of_one_amount(big: &str, small: &str) -> bool {
-    let singular = |w: &str| match w.to_ascii_lowercase().as_str() {
-        "feet" => "foot".to_string(),
-        l => l.strip_suffix('s').unwrap_or(l).to_string(),
-    };
+    // A unit as its singular, compared in any case without copying it ("feet" is "foot").
+    fn singular(w: &str) -> &str {
+        if w.eq_ignore_ascii_case("feet") {
+            "foot"
+        } else {
+            w.strip_suffix(['s', 'S']).unwrap_or(w)
+        }
+    }
     let (big, small) = (singular(big), singular(small));
     CONVERSIONS
         .iter()
-        .any(|&(s, b, _)| singular(s) == small && b == big)
+        .any(|&(s, b, _)| b.eq_ignore_ascii_case(big) && singular(s).eq_ignore_ascii_case(small))
 }
 
 /// Whether the number at `m` in `q` states how many of one unit make another: "8 ounces (of

@@ -3797,6 +3797,10 @@ fn part_of_a_mixed_amount(pre: &str, post: &str) -> bool {
         return true;
     }
     // The smaller part: "… 3 hours and 15 minutes".
+    // (Most numbers follow no "and": the words before are split only after one.)
+    if !pre.trim_end().ends_with("and") {
+        return false;
+    }
     let mut before = pre.split_whitespace().rev();
     before.next() == Some("and")
         && before.next().is_some_and(|big| {
