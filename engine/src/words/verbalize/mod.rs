@@ -2747,10 +2747,19 @@ impl<'a> Context<'a> {
             } else {
                 story
             };
-            edits.retain(|e| e.end <= qs || e.start >= qe || e.start == e.end && e.start == qs);
+            // `How much time did it take them on average? (Round to the nearest integer.)`: a
+            // note after the question is the question's, read before what is asked of its
+            // answer (seed 235 doubled the 3.5 hours, then rounded).
+            let note = q[qe..].trim();
+            let (story, end) = if trailing_note(note) {
+                (format!("{story} {note}"), q.len())
+            } else {
+                (story, qe)
+            };
+            edits.retain(|e| e.end <= qs || e.start >= end || e.start == e.end && e.start == qs);
             edits.push(Edit {
                 start: qs,
-                end: qe,
+                end,
                 text: format!("{story} {ask}"),
                 seq: usize::MAX - 1,
             });
@@ -4117,6 +4126,14 @@ fn singular_head(noun: &str) -> String {
         .saturating_sub(1);
     ws[head] = singular(&ws[head]);
     ws.join(" ")
+}
+
+/// Whether `tail` (what follows a question, trimmed) is a note in parentheses alone ("(Round to
+/// the nearest integer.)").
+fn trailing_note(tail: &str) -> bool {
+    tail.starts_with('(')
+        && (tail.ends_with(')') || tail.ends_with(").") || tail.ends_with(")?"))
+        && tail[1..].find('(').is_none()
 }
 
 /// The changes `fs` asked of an answer as instructions ("Take that answer, add 5 to it. What
@@ -6022,6 +6039,30 @@ mod tests {
             node,
             f: ProxyFn { op, k: n(k) },
         }
+    }
+
+    /// A note after the question stays with it, before what is asked of its answer (seed 235
+    /// doubled the average of 3.5 hours, then rounded).
+    #[test]
+    fn a_note_after_the_question_is_read_before_a_follow_up() {
+        let g = crate::gsm8k::extract(
+            "Two trains left the station at the same time, but took different tracks to their destination. One took a track that was 200 miles long and it went 50 MPH. The other took the other track that was 240 miles long and it went 80 MPH. How much time did it take them on average? (Round to the nearest integer.)",
+            "The first train took 5 hours because 200 / 40 = <<200/40=5>>5\nThe second train took 3 hours because because 240 / 80 = <<240/80=3>>3\nThe total time was 8 hours because 5 + 3 = <<5+3=8>>8\nThe average time was 4 hours because 8 / 2 = <<8/2=4>>4\n#### 4",
+        )
+        .unwrap()
+        .graph;
+        let text = offline(&g, &[graft(g.answer(), ProxyOp::Mul, 2)])
+            .unwrap()
+            .text;
+        let note = text
+            .find("(Round to the nearest integer.)")
+            .expect("the note");
+        let follow = text.find("Take that answer").expect("the follow-up");
+        assert!(note < follow, "{text}");
+        assert!(!text.ends_with("(Round to the nearest integer.)"), "{text}");
+        assert!(trailing_note("(Round to the nearest integer.)"));
+        assert!(!trailing_note("(a) How many? (b) How much?"));
+        assert!(!trailing_note(""));
     }
 
     #[test]
