@@ -1833,6 +1833,12 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
         }
         let aux = &*lower[at];
         let rest = &ws[at + 1..];
+        // (Where "worth" follows the subject's first word: "is Ben's lawnmower worth".)
+        let worth_at = rest
+            .iter()
+            .skip(1)
+            .position(|w| w.eq_ignore_ascii_case("worth"))
+            .map(|k| k + 1);
         let phrase = match aux {
             "do" | "does" | "did" => {
                 // `How much did she spend` → "the amount of money she spent".
@@ -1844,13 +1850,8 @@ pub(crate) fn question_name(question: &str, money: bool) -> Option<Name> {
             }
             // `How much is Ben's lawnmower worth after this time?` names "the amount of money
             // Ben's lawnmower is worth after this time" (not "Ben's lawnmower worth …").
-            "is" | "was" | "are" | "were"
-                if rest.iter().skip(1).any(|w| w.eq_ignore_ascii_case("worth")) =>
-            {
-                let k = rest
-                    .iter()
-                    .position(|w| w.eq_ignore_ascii_case("worth"))
-                    .unwrap_or(0);
+            "is" | "was" | "are" | "were" if worth_at.is_some() => {
+                let k = worth_at.unwrap_or(0);
                 cat(&[
                     "the amount of money ",
                     &lower_words(&rest[..k]),
@@ -5386,6 +5387,15 @@ fn without_addition<'a, 'b>(post: &'a [&'b str]) -> &'a [&'b str] {
     }
 }
 
+/// Whether lowercase `l`, after an "and" that ends a clause, may be a noun: no verb form, stop
+/// word, word a noun never is, or past participle ("… and left.", "… and more.").
+fn may_be_a_noun(l: &str) -> bool {
+    !(is_verb_form(l)
+        || is_noun_stop(l)
+        || NOT_NOUNS.contains(&l)
+        || (l.len() > 3 && l.ends_with("ed")))
+}
+
 /// `post_clause` (what [`clause_end`] keeps of `post_raw`) with the " and W" it cut where that
 /// ends the sentence and W reads as a noun ("$29 on water and cheese.", "5 eggs for breakfast
 /// and lunch.", "to customers A and C."): the amount is of both, and a name cut at the `and`
@@ -5401,12 +5411,7 @@ fn with_paired_noun<'a>(post_raw: &'a str, post_clause: &'a str) -> (&'a str, bo
     let (w, tail) = rest.split_at(end);
     let noun = !w.is_empty()
         && tail.trim_start_matches(['.', '?', '!']).trim().is_empty()
-        && !with_lower(w, |l| {
-            is_verb_form(l)
-                || is_noun_stop(l)
-                || NOT_NOUNS.contains(&l)
-                || (l.len() > 3 && l.ends_with("ed"))
-        });
+        && with_lower(w, may_be_a_noun);
     if noun {
         (&post_raw[..post_clause.len() + " and ".len() + end], true)
     } else {
@@ -5460,13 +5465,8 @@ fn pairs_a_phrase(cut: &str) -> bool {
             && bare
                 .chars()
                 .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
-            && !with_lower(bare, |l| {
-                is_verb_form(l)
-                    || is_noun_stop(l)
-                    || NOT_NOUNS.contains(&l)
-                    || OWN.contains(&l)
-                    || super::english::is_number_word(l)
-                    || (l.len() > 3 && l.ends_with("ed"))
+            && with_lower(bare, |l| {
+                may_be_a_noun(l) && !OWN.contains(&l) && !super::english::is_number_word(l)
             });
         if !noun {
             return false;
