@@ -148,7 +148,9 @@ pub fn extract(question: &str, answer: &str) -> Result<Extraction, ExtractError>
         first_problem: None,
         name_buf: String::new(),
         vars: Vec::new(),
+        var_steps: Vec::new(),
         fact_read: false,
+        solving: None,
     };
     let mut events: Vec<Event> = Vec::new();
     let mut text = String::new();
@@ -881,9 +883,14 @@ struct Ctx<'q> {
     name_buf: String,
     /// Unknowns solved from linear equations: (letter, value).
     vars: Vec<(u8, Number)>,
+    /// The step of each unknown in `vars`, in the same order.
+    var_steps: Vec<NodeId>,
     /// Whether the calculation being linked has read its unit fact already (`7 * 7` after
     /// "7 days in a week": one 7 is the fact, the other the 7 weeks worked out before).
     fact_read: bool,
+    /// The unknown's step that the calculation being linked works out again (`H = 9 / 3`
+    /// after `3H = 9`): none of its operands is that step.
+    solving: Option<NodeId>,
 }
 
 impl Ctx<'_> {
@@ -921,7 +928,12 @@ impl Ctx<'_> {
                 };
                 match parsed {
                     Ok((pe, lits, ops)) if ops > 0 => {
-                        if self.add_step(li, &pe, &lits, written, after, text, None) {
+                        let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
+                        self.solving =
+                            eval(&pe, &vals).and_then(|v| self.unknown_restated(&line[..start], v));
+                        let added = self.add_step(li, &pe, &lits, written, after, text, None);
+                        self.solving = None;
+                        if added {
                             self.annotated += 1;
                         }
                     }
@@ -1062,6 +1074,9 @@ impl Ctx<'_> {
             .to_ascii_lowercase();
         if self.add_step(li, &sol, &lits, None, "", text, Some(&name)) {
             self.vars.push((v, value));
+            if let Some(s) = self.steps.last() {
+                self.var_steps.push(s.id);
+            }
             self.plain += 1;
             return true;
         }
@@ -1160,7 +1175,13 @@ impl Ctx<'_> {
     /// directly (`4` in `4+8+8+12` has siblings `8, 8, 12`).
     fn link(&mut self, l: Lit, text: &str, siblings: &[Number]) -> NodeId {
         let v = l.value;
-        if let Some(s) = self.steps.iter().rev().find(|s| s.exact == v) {
+        let solving = self.solving;
+        if let Some(s) = self
+            .steps
+            .iter()
+            .rev()
+            .find(|s| s.exact == v && Some(s.id) != solving)
+        {
             let s = *s;
             if let Some(id) = self.question_over_step(s, v, text, siblings) {
                 return id;
@@ -1188,6 +1209,22 @@ impl Ctx<'_> {
             }
         }
         self.constant(v)
+    }
+
+    /// The step of an unknown of value `v` that `before` (a line up to a calculation) sets
+    /// equal to it: `H = 9 / 3 = ` before `<<9/3=3>>`, where `3H = 9` solved for H.
+    fn unknown_restated(&self, before: &str, v: Number) -> Option<NodeId> {
+        let t = before.trim_end_matches(|c: char| c.is_ascii_digit() || " .,$+-*/()×=".contains(c));
+        if !before[t.len()..].contains('=') {
+            return None;
+        }
+        let &c = t.as_bytes().last()?;
+        let alone = t.len() == 1 || !t.as_bytes()[t.len() - 2].is_ascii_alphanumeric();
+        if !alone {
+            return None;
+        }
+        let k = self.vars.iter().position(|&(u, x)| u == c && x == v)?;
+        self.var_steps.get(k).copied()
     }
 
     /// The constant node of value `v` (made the first time it is asked for).
@@ -2121,6 +2158,38 @@ mod tests {
         // `3x(1/3)=x` is an identity, not a solution for x.
         let e = extract("Three bowlers scored 810.", "3x(1/3)=x\n#### 162").unwrap_err();
         assert_eq!(e.category, FailureCategory::NoCalculations);
+    }
+
+    /// `H = 9 / 3` after `3H = 9` works H out again: its 3 is the coefficient, not H (whose
+    /// value is 3 too), or the answer 9 / (9 / 3) would stay 3 whatever the 9 (seed 237).
+    #[test]
+    fn an_unknown_worked_out_again_is_not_its_own_operand() {
+        let q = "Cordelia is dyeing her hair red. The whole process will take 9 hours. Dyeing takes twice as long as bleaching. How many hours will it take Cordelia to bleach her hair?";
+        let a = "Let H be the number of hours it takes Cordelia to bleach her hair.\nA dye treatment takes twice as long, so it takes 2H.\nThus, bleaching and dying will take H + 2H = 3H = 9 hours.\nTherefore, it will take Cordelia H = 9 / 3 = <<9/3=3>>3 hours to bleach her hair.\n#### 3";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        let h = g.find("h").expect("the unknown's step");
+        assert!(!g.node(g.answer()).operands.contains(&h));
+        let nine = g.find("hours").expect("the 9 hours");
+        let set = crate::intervene::Intervention::SetInput {
+            node: nine,
+            value: n("12"),
+        };
+        let (g2, _) = crate::intervene::intervene(g, &set).unwrap();
+        assert_eq!(g2.answer_value(), n("4"));
+        // `M = 8 - 4 - 2`: the 2 is the advertisement hours worked out before, not M.
+        let q = "His client has him spend four hours on customer outreach posts and half that time on advertisement posts each day. Bryan works eight hours a day. How much time in hours each day does he spend on marketing posts?";
+        let a = "Let M be the number of hours Bryan spends on marketing posts.\nHe spends 4 / 2 = <<4/2=2>>2 hours on advertisement posts a day.\nHe works M + 4 + 2 = 8 hours a day.\nThus, Bryan spends M = 8 - 4 - 2 = <<8-4-2=2>>2 hours on marketing posts each day.\n#### 2";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        let m = g.find("m").expect("the unknown's step");
+        let ops = &g.node(g.answer()).operands;
+        assert!(!ops.contains(&m), "{ops:?}");
+        assert!(ops.iter().any(|&o| g
+            .node(o)
+            .text
+            .as_deref()
+            .is_some_and(|t| t.contains("advertisement"))));
     }
 
     #[test]

@@ -2389,6 +2389,13 @@ pub(crate) fn step_name(sentence: &str, value: Number) -> Option<Name> {
         .rev()
         .find(|r| r.number.means(value))
         .or(results.first())?;
+    // `Abel arrives 300 minutes before Alice if they both leave simultaneously`: the result
+    // holds under its condition, which no name cut at the `if` says, and a step (unlike the
+    // question's numbers) has no sentence in the problem to read it from.
+    let post = sentence.get(r.num_end..)?;
+    if post[clause_end(post).len()..].starts_with(" if ") {
+        return None;
+    }
     name_in_text(sentence, r.pre_end, r.num_end, r.money, value, &|| false)
         .filter(|n| !points_back(&n.phrase))
 }
@@ -9202,6 +9209,25 @@ mod tests {
         assert!(pairs_days(" and Friday."));
         assert!(!pairs_days(" and Ann has 7 apples."));
         assert!(!pairs_days(", and Friday"));
+    }
+
+    /// "300 minutes before Alice if they both leave simultaneously": the 300 holds only under
+    /// its condition, and "the number of minutes Abel arrives before Alice" read as the 360
+    /// minutes with his head start (seed 237).
+    #[test]
+    fn an_amount_under_a_condition_is_not_named_without_it() {
+        let (g, names) = named(
+            "Abel leaves for a vacation destination 1000 miles away driving 50 miles per hour.  An hour later Alice leaves from the same point for the same destination, traveling 40 miles per hour. How much earlier does Abel reach the destination in minutes??",
+            "If Abel needs to travel 1000 miles going 50 miles per hour, this means it will take him 1000/50=<<1000/50=20>>20 hours to get there.\nIf Alice needs to travel 1000 miles going 40 miles per hour, this means it will take her 1000/40=<<1000/40=25>>25 hours to get there.\nSince there are 60 minutes in an hour, this means it will take Abel 20*60= <<20*60=1200>>1200 minutes to arrive.\nSimilarly, this means it will take Alice 25*60= <<25*60=1500>>1500 minutes to arrive.\nThis means Abel arrives 1500-1200= <<1500-1200=300>>300 minutes before Alice if they both leave simultaneously.\nHowever, since Abel had a head start of 1 hour, which is 60 minutes, this means Abel arrives 300 + 60 = <<300+60=360>>360 minutes ahead of Alice\n#### 360",
+        );
+        assert_eq!(names.get(node_of(&g, 300)), None);
+        // (The same clause without its condition is named.)
+        assert_eq!(
+            name_at("Abel arrives 300 minutes before Alice.", "300", 300)
+                .map(|n| n.phrase)
+                .as_deref(),
+            Some("the number of minutes Abel arrives before Alice")
+        );
     }
 
     /// "35 cups of winter melon and Okinawa flavors milk tea": the amount is of both, and "the
