@@ -1476,8 +1476,26 @@ impl Sayable {
         let comparable = !(scaled_money && answer_money)
             && compare::compares(&ctx.cast, &q[qs..qe], answer_money, &probe, 0, false)
             && !ctx.rate_varies();
+        // An answer that follows from no number of the question (a solution line the
+        // extraction read as constants alone: "she traveled 30 minutes - 20 minutes =
+        // <<20-10=10>>10 minutes", where the 30 minutes are wrong): the graph does not work
+        // the problem out, so nothing is changed, the answer included. (A program's literal
+        // the question writes is one of its numbers: `(1.25 * 60 + 5) / 4`; a program whose
+        // loop a number shapes is worked out from it, `while` the lemons do not pay.)
+        let relevant = original.relevant();
+        let written = |v: Number| ctx.mentions.iter().any(|m| m.value == v);
+        let from_question = original.source_program().is_some()
+            || original.ids().any(|id| {
+                relevant[id.index()]
+                    && match &original.node(id).kind {
+                        NodeKind::Input { .. } => true,
+                        NodeKind::Constant => written(original.value(id)),
+                        NodeKind::Step { expr } => has_literal(expr, &written),
+                        _ => false,
+                    }
+            });
         let sayable = Sayable {
-            ok,
+            ok: if from_question { ok } else { Vec::new() },
             answer: original.answer(),
             caps,
             floors,
@@ -3468,6 +3486,17 @@ fn of_relation_object(q: &str, (s, e): (usize, usize), m: &Mention, text: &str) 
 pub const CARRY_OVER: &str =
     "Everything worked out from a changed number changes with it; nothing else changes.";
 
+/// Whether `e` holds a literal of which `pick` holds.
+fn has_literal(e: &crate::Expr, pick: &dyn Fn(Number) -> bool) -> bool {
+    match e {
+        crate::Expr::Arg(_) => false,
+        crate::Expr::Lit(v) => pick(*v),
+        crate::Expr::Neg(a) => has_literal(a, pick),
+        crate::Expr::Bin(_, a, b) => has_literal(a, pick) || has_literal(b, pick),
+        crate::Expr::Call(_, args) => args.iter().any(|a| has_literal(a, pick)),
+    }
+}
+
 /// `If X, how many …?`: the comma that ends `X` and where the question starts, when the
 /// question sentence `s..e` of `q` reads so.
 fn split_question(q: &str, s: usize, e: usize) -> Option<(usize, usize)> {
@@ -5449,6 +5478,29 @@ mod tests {
         assert!(!sayable.can_graft_base(value_of(28)));
         assert!(!sayable.can_graft_base(value_of(14)));
         assert!(sayable.can_graft_base(value_of(10)));
+    }
+
+    #[test]
+    fn an_answer_from_no_number_of_the_question_is_not_changed() {
+        // "she traveled 30 minutes - 20 minutes = <<20-10=10>>10 minutes": the answer is
+        // read from constants alone (and GSM8K's 10 is wrong: Anna drives 15 minutes), so no
+        // follow-up on it is told either (seed 240).
+        let g = crate::gsm8k::extract(
+            "Jenny leaves her house at 8:00 with some cupcakes for her daughter's birthday party at school. She jogs to the school at 15 miles per hour. Half an hour later, her wife Anna realizes that Jenny used peanut butter frosting because she forgot one of the kids in the class had a severe peanut allergy. Jenny doesn't have her cell phone, so Anna leaves the house driving at 45 miles her hour to catch Jenny and warn her. How long does Anna spend traveling in minutes?",
+            "We know that the time that Anna spends traveling is 20 minutes less than Jenny's travel time: a = j - 20\nWe also know that the distance both people travel is equal, so their speeds times their travel times must be equal: 15j = 45a\nSubstituting the first equation into the second equation, we get 15j = 45(j - 20)\nMultiplying through the parentheses we get 15 j = 45j - 900\nSubtracting 45 j from both sides, we get -30j = -900\nDividing both sides by -30, we get j = 30\nSince Anna travels 20 minutes less than Jenny, she traveled 30 minutes - 20 minutes = <<20-10=10>>10 minutes\n#### 10",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        assert!(!sayable.can_graft_on_answer(&g, g.answer()));
+        assert_eq!(sayable.count(), 0);
+        // A program's literals the question writes are its numbers: its answer is changed.
+        let g = crate::python::parse_program(
+            "def solution():\n    minutes = (1.25 * 60 + 5) / 4\n    return minutes\n",
+            Some("Movie A was one-fourth the length of Movie B. Movie B was 5 minutes longer than Movie C. Movie C was 1.25 hours. How many minutes long was Movie A?"),
+        )
+        .unwrap();
+        assert!(Sayable::new(&g).can_graft_on_answer(&g, g.answer()));
     }
 
     #[test]

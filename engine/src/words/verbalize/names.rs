@@ -397,6 +397,17 @@ fn named_of_read<'a>(
                     all[j].unclear = true;
                 }
             } else {
+                // "The number of gallons they can transport" (each large truck) beside "the
+                // total number of gallons he can transport" reads as the total.
+                let group_total = a.words.abs_diff(b.words) == 1
+                    && (says_total(a.phrase) || says_total(b.phrase))
+                    && {
+                        let (total, other) = if says_total(a.phrase) { (a, b) } else { (b, a) };
+                        group_reads_as_total(
+                            &person_words(total.phrase),
+                            &whitespace_words(other.phrase),
+                        )
+                    };
                 // A longer name that opens with the shorter one's words but for a person
                 // ("the number of pounds Maya can lift", her start, and "… she can lift at
                 // her peak"): the shorter one does not say which it means.
@@ -416,6 +427,10 @@ fn named_of_read<'a>(
                     )
                 {
                     all[k].extended = true;
+                }
+                if group_total {
+                    all[i].unclear = true;
+                    all[j].unclear = true;
                 }
             }
         }
@@ -3274,7 +3289,11 @@ fn name_in_text_uncached(
     // stack where they fit), read as a slice of them that drops words at either end.
     let (mut pre_buf, mut pre_list) = ([""; STACK_WORDS], Vec::new());
     let mut pre = words_in(&pre_raw[cut..], &mut pre_buf, &mut pre_list);
-    pre = &pre[openers_len(pre)..];
+    let opened = openers_len(pre);
+    // `So in total he drank 116 ounces a day`: the count is the total, which the name says
+    // ("the total number of ounces he drank a day"; not the 20 ounces he drank besides).
+    let opened_total = says_a_total(&pre[..opened]);
+    pre = &pre[opened..];
     if gapped {
         // The subject and verb before the first count (`Emily bought`), its determiner
         // dropped below as any other's.
@@ -3567,11 +3586,20 @@ fn name_in_text_uncached(
         // (The clause's words and the rest written once, into the name: the clause is cut
         // from it once the name is accepted.)
         let mut phrase = String::with_capacity(64);
-        phrase.push_str("the amount of money ");
+        phrase.push_str(if opened_total {
+            "the total amount of money "
+        } else {
+            "the amount of money "
+        });
         let doer_at = phrase.len();
         push_lower_pre(&mut phrase, pre);
         let rest_at = phrase.len();
         push_rest(&mut phrase, &rest, kept_trailer().as_deref());
+        // (A total has no clause for a change to be told by: "he paid $5 more" would read as
+        // a part of it.)
+        if opened_total {
+            return finish(phrase, Measure::Money);
+        }
         return finish_parts(phrase, Measure::Money, doer_at..rest_at, String::new());
     }
     if !value.is_integer() {
@@ -3612,11 +3640,12 @@ fn name_in_text_uncached(
     let rest = before_price(rest);
     // (The words hold no whitespace: joined by spaces, they read "a total of" where each is
     // its word.)
-    let total = pre.len() >= 3
+    let of_total = pre.len() >= 3
         && matches!(pre[pre.len() - 3..], [a, t, o] if a.eq_ignore_ascii_case("a")
             && t.eq_ignore_ascii_case("total")
             && o.eq_ignore_ascii_case("of"));
-    let pre = if total { &pre[..pre.len() - 3] } else { pre };
+    let pre = if of_total { &pre[..pre.len() - 3] } else { pre };
+    let total = of_total || opened_total;
     let what = if total {
         "the total number of"
     } else {
@@ -5295,6 +5324,20 @@ fn openers_len<S: AsRef<str>>(ws: &[S]) -> usize {
     at
 }
 
+/// Whether opening words (the [`openers_len`] first of a clause) say that what follows is a
+/// total: "in total", "in all", "altogether", "all together".
+fn says_a_total(opening: &[&str]) -> bool {
+    opening.iter().enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case("altogether")
+            || (i > 0
+                && (w.eq_ignore_ascii_case("total") || w.eq_ignore_ascii_case("all"))
+                && opening[i - 1].eq_ignore_ascii_case("in"))
+            || (w.eq_ignore_ascii_case("together")
+                && i > 0
+                && opening[i - 1].eq_ignore_ascii_case("all"))
+    })
+}
+
 /// Whether ASCII byte `b` (any case) opens a word of [`OPENERS`] (one-word or the first of
 /// two; a test holds it to the list): a word opening with another opens none.
 fn may_open_an_opener(b: u8) -> bool {
@@ -5907,6 +5950,35 @@ fn is_proper(w: &str) -> bool {
     w.chars().next().is_some_and(char::is_uppercase)
 }
 
+/// Whether a name opens "the total number of" or "the total amount of".
+fn says_total(phrase: &str) -> bool {
+    phrase
+        .strip_prefix("the total ")
+        .is_some_and(|r| r.starts_with("number of ") || r.starts_with("amount of "))
+}
+
+/// The words of a name without the "total" of [`says_total`].
+fn person_words(phrase: &str) -> Vec<&str> {
+    let mut w = whitespace_words(phrase);
+    if says_total(phrase) {
+        w.remove(1);
+    }
+    w
+}
+
+/// Whether a name of the words `other` says "they" where a total's name (the words `total`,
+/// its "total" left out) says one person, and is the same otherwise: "the number of gallons
+/// they can transport" (each large truck) reads as "the total number of gallons he can
+/// transport" (seed 226). (Not "the number of skips Bob got" beside "the total number of
+/// skips they got".)
+fn group_reads_as_total(total: &[&str], other: &[&str]) -> bool {
+    same_words_but_a_person(total, other)
+        && total
+            .iter()
+            .zip(other)
+            .any(|(t, o)| t != o && matches!(*o, "they" | "them" | "their"))
+}
+
 /// The words of `s` between whitespace: what `s.split_whitespace()` gives, read from the bytes
 /// when `s` is ASCII (an ASCII char is whitespace when it is one of `\t \n \x0B \x0C \r` or a
 /// space).
@@ -6153,7 +6225,7 @@ mod tests {
         // main job's "… James earns an hour").
         // (Each name's words are split once, and compared as lists.)
         let words: Vec<Vec<&str>> = all.iter().map(|a| whitespace_words(a)).collect();
-        let unclear: Vec<&str> = all
+        let mut unclear: Vec<&str> = all
             .iter()
             .zip(&words)
             .filter(|(_, wa)| wa.iter().any(|w| is_person_pronoun(w)))
@@ -6164,6 +6236,33 @@ mod tests {
                     .flat_map(move |(b, _)| [*a, *b])
             })
             .collect();
+        // Nor a group's amount beside a total of one person's, a "they" apart.
+        for t in &all {
+            let Some(rest) = t
+                .strip_prefix("the total number of ")
+                .map(|r| ("number", r))
+                .or_else(|| {
+                    t.strip_prefix("the total amount of ")
+                        .map(|r| ("amount", r))
+                })
+            else {
+                continue;
+            };
+            let plain = format!("the {} of {}", rest.0, rest.1);
+            let pw: Vec<&str> = plain.split_whitespace().collect();
+            for o in &all {
+                let ow: Vec<&str> = o.split_whitespace().collect();
+                let they_apart = same_words_but_a_person(&pw, &ow)
+                    && pw
+                        .iter()
+                        .zip(&ow)
+                        .any(|(x, y)| x != y && ["they", "them", "their"].contains(y));
+                if they_apart {
+                    unclear.push(t);
+                    unclear.push(o);
+                }
+            }
+        }
         // Nor do two names of what is left of the same things ("the number of slices left",
         // "the number of slices of cake left"): which of the remainders is meant?
         // (Each name's `left_of` once, in the order of `all`: the names of `own` in turn.)
@@ -7182,6 +7281,8 @@ mod tests {
                     "the (number of dollars|amount of money) (he|Tom) (spent|earns|makes)( on cake| per hour)?",
                     // A "still" that says nothing.
                     "the number of cars Tom( still)? needs",
+                    // A group's amount beside a total.
+                    "the( total)? number of gallons (they|he|Tom) can",
                 ]),
                 0..8,
             ),
@@ -8098,6 +8199,110 @@ mod tests {
             "the number of gallons they can transport",
             "the number of gallons it can transport"
         ));
+    }
+
+    /// "So in total he drank 96+20=116 ounces a day": the total, not the 20 ounces he drinks
+    /// besides (seed 235 read "he drank 4 times as many ounces a day" as the 20).
+    #[test]
+    fn a_clause_opened_by_in_total_names_a_total() {
+        for (s, num, value, money, phrase) in [
+            (
+                "So in total he drank 116 ounces a day",
+                "116",
+                116,
+                false,
+                "the total number of ounces he drank a day",
+            ),
+            (
+                "Altogether they now have 78 apples",
+                "78",
+                78,
+                false,
+                "the total number of apples they now have",
+            ),
+            (
+                "So in total he paid $135",
+                "$135",
+                135,
+                true,
+                "the total amount of money he paid",
+            ),
+            (
+                "In all he has $8.",
+                "$8",
+                8,
+                true,
+                "the total amount of money he has",
+            ),
+            // (Not a total: the opener says none.)
+            (
+                "So he drank 116 ounces a day",
+                "116",
+                116,
+                false,
+                "the number of ounces he drank a day",
+            ),
+        ] {
+            let at = s.find(num).unwrap();
+            let got = name_in_text_uncached(
+                s,
+                at,
+                at + num.len(),
+                money,
+                Number::int(value),
+                &mut || true,
+            );
+            assert_eq!(got.map(|n| n.phrase).as_deref(), Some(phrase), "{s}");
+            let want = name_in_text_by_strings(
+                s,
+                at,
+                at + num.len(),
+                money,
+                Number::int(value),
+                &mut || true,
+            );
+            assert_eq!(want.map(|n| n.phrase).as_deref(), Some(phrase), "{s}");
+        }
+        assert!(says_a_total(&["So", "in", "total"]));
+        assert!(says_a_total(&["all", "together"]));
+        assert!(!says_a_total(&["So", "together"]));
+        assert!(!says_a_total(&["total"]));
+    }
+
+    /// A group's amount a "they" apart from a total's name is unclear: "the number of gallons
+    /// they can transport" (each large truck) read as "the total number of gallons he can
+    /// transport" (seed 226); not so a person's part of a group's total.
+    #[test]
+    fn a_group_amount_beside_a_total_of_one_person_names_neither() {
+        let name = |p: &str| {
+            Some(Name {
+                phrase: p.to_string(),
+                measure: Measure::Count,
+                clause: None,
+            })
+        };
+        for (a, b, both) in [
+            (
+                "the number of gallons they can transport",
+                "the total number of gallons he can transport",
+                false,
+            ),
+            (
+                "the number of skips Bob got",
+                "the total number of skips they got",
+                true,
+            ),
+            (
+                "the number of roses he gave",
+                "the total number of roses Ian gave",
+                true,
+            ),
+        ] {
+            let own = [name(a), name(b)];
+            let want = vec![both, both];
+            assert_eq!(named_of(&own, &[false, false]), want, "{a} / {b}");
+            assert_eq!(named_of_lists(&own, &[false, false]), want, "{a} / {b}");
+        }
     }
 
     #[test]
@@ -9665,6 +9870,11 @@ mod tests {
                 &pre_list
             }
         };
+        let opening = pre[..openers_len(pre)].join(" ").to_lowercase();
+        let opened_total = opening.split(' ').any(|w| w == "altogether")
+            || [" in total ", " in all ", " all together "]
+                .iter()
+                .any(|t| format!(" {opening} ").contains(t));
         pre = &pre[openers_len(pre)..];
         if gapped {
             pre = &pre[..gapped_doer(pre)?];
@@ -9983,6 +10193,12 @@ mod tests {
             // (The clause's words and the rest, each written once for the clause and the name.)
             let said = lower_pre(pre);
             let tail = join_rest(&rest, &trailer);
+            if opened_total {
+                return finish(
+                    cat(&["the total amount of money ", &said, &tail]),
+                    Measure::Money,
+                );
+            }
             let clause = Clause {
                 doer: super::super::upper_first(&said),
                 noun: String::new(),
@@ -10030,11 +10246,12 @@ mod tests {
             (noun, rest)
         };
         let rest = before_price(rest);
-        let total = pre.len() >= 3
+        let of_total = pre.len() >= 3
             && pre[pre.len() - 3..]
                 .join(" ")
                 .eq_ignore_ascii_case("a total of");
-        let pre = if total { &pre[..pre.len() - 3] } else { pre };
+        let pre = if of_total { &pre[..pre.len() - 3] } else { pre };
+        let total = of_total || opened_total;
         let what = if total {
             "the total number of"
         } else {
@@ -10118,7 +10335,7 @@ mod tests {
                 "then", "Find", "find", "the", "number", "price", "of", "and", "or", "her",
                 "makes", "Mr.", "Ms", "2", "=", "So,", "In", "all", "each", "his", "bags", ":",
                 "to", "gave", "walking", "while", "how", "Ken's", "total", "weight", "Déjà",
-                "an", "another", "extra", "Additional",
+                "an", "another", "extra", "Additional", "In total", "in all", "Altogether",
             ]), 0..12),
             post in proptest::collection::vec(proptest::sample::select(vec![
                 "apples", "eggs", "Red", "green", "of", "paint", "dollars", "feet", "square",
