@@ -161,6 +161,11 @@ pub fn extract(question: &str, answer: &str) -> Result<Extraction, ExtractError>
         events.clear();
         scan_line(line, &mut events);
         if events.is_empty() {
+            // `In two minutes, Carrie would perform 90*2-180 sit-ups`: a `-` typed for `=`.
+            if line.contains('-') {
+                strip_annotations(line, &mut text);
+                cx.try_dash(line, li + 1, &text);
+            }
             continue;
         }
         strip_annotations(line, &mut text);
@@ -1013,6 +1018,21 @@ impl Ctx<'_> {
                     self.plain += 1;
                 }
                 return added;
+            }
+        }
+        false
+    }
+
+    /// Reads a line with no `=` whose calculation ends in a `-` typed for `=` (`90*2-180`,
+    /// `4*10- 40 gallons`): the calculation before a dash gives exactly the number after it
+    /// (a difference of 0 is what nobody writes). Returns whether a step was added.
+    fn try_dash(&mut self, line: &str, li: usize, text: &str) -> bool {
+        for (i, _) in line.match_indices('-') {
+            let Some((rv, rd, rend)) = rhs_number(line, i) else {
+                continue;
+            };
+            if self.try_plain(line, li, 0, i, (rv, rd), &line[rend..], text) {
+                return true;
             }
         }
         false
@@ -2190,6 +2210,26 @@ mod tests {
             .text
             .as_deref()
             .is_some_and(|t| t.contains("advertisement"))));
+    }
+
+    /// `90*2-180`: a `-` typed for `=` in a line with no `=` is read, so the 180 is Carrie's
+    /// two minutes and follows a change to her rate (seed 244: it stayed a constant).
+    #[test]
+    fn a_dash_typed_for_equals_is_read() {
+        let q = "Barney can perform 45 sit-ups in one minute. Carrie can do twice as many sit-ups per minute as Barney can.  And Jerrie can do 5 more sit-ups per minute than Carrie can do.  If Barney does sit-ups for 1 minute, and Carrie does sit-ups for two minutes, and Jerrie does sit-ups for three minutes, what would be the combined total number of sit-ups performed?";
+        let a = "Carrie can do 2*45=<<2*45=90>>90 sit-ups per minute.\nJerrie can do 90+5=<<90+5=95>>95 sit-ups per minute.\nIn two minutes, Carrie would perform 90*2-180 sit-ups.\nAnd in three minutes, Jerrie would perform 3 * 95=<<3*95=285>>285 sit-ups.\nThus, in the scenario described, in total, the three would perform 45+180+285=<<45+180+285=510>>510 sit-ups.\n#### 510";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        let two = step_with(g, "180");
+        assert!(matches!(g.node(two).kind, NodeKind::Step { .. }));
+        assert!(g.node(two).operands.iter().any(|&o| g.value(o) == n("90")));
+        // A difference that is not 0 is a difference: "5*4-2 apples" is no `=`.
+        let x = extract(
+            "Tom has 5 bags of 4 apples and eats 2. How many apples are left?",
+            "He has 5*4-2 apples left, which is <<5*4-2=18>>18.\n#### 18",
+        )
+        .unwrap();
+        assert!(x.graph.ids().all(|id| x.graph.value(id) != n("20")));
     }
 
     #[test]

@@ -3655,6 +3655,12 @@ fn name_in_text_uncached(
     // number of additional miles he runs"), not into the clause ("… he runs another without
     // the backpack", seed 209).
     let (pre, added) = on_top(pre);
+    // `a discount on the next 70 patches`, `wins her first 10 fights`: the count's own
+    // adjective after its determiner, which the name would leave hanging ("… he gets a
+    // discount on the next").
+    if ends_with_an_ordinal_adjective(pre) {
+        return None;
+    }
     // `She gave the 2 bags to …`, `walking his 2 dogs`: the determiner goes with the number
     // (`the number of bags she gave to …`, not `… she gave the to …`).
     let pre = match pre.split_last() {
@@ -4377,6 +4383,17 @@ pub(super) fn is_determiner(w: &str) -> bool {
         w,
         "the" | "his" | "her" | "their" | "its" | "my" | "our" | "your" | "these" | "those"
     )
+}
+
+/// Whether the words `pre` (a clause up to a count) end in a determiner and an adjective that
+/// orders what is counted: "on the next", "her first", "the last".
+fn ends_with_an_ordinal_adjective(pre: &[&str]) -> bool {
+    matches!(pre, [.., det, adj]
+        if with_lower(adj, |w| matches!(
+            w,
+            "next" | "first" | "last" | "other" | "following" | "previous" | "final" | "past"
+                | "coming"
+        )) && with_lower(det, is_determiner))
 }
 
 /// A clause as a change can use it in problem `q`, or `None`: `Johnny is a guitar player and
@@ -9416,6 +9433,25 @@ mod tests {
         assert!(!pairs_days(", and Friday"));
     }
 
+    /// "a discount on the next 70 patches": the count's ordering adjective stays with it, and
+    /// no name cut before it reads ("… he gets a discount on the next", seed 242).
+    #[test]
+    fn a_count_after_an_ordering_adjective_is_not_named() {
+        for (s, num, value) in [
+            ("He gets a discount on the next 70 patches.", "70", 70),
+            ("She wins her first 10 fights.", "10", 10),
+            ("Jack has been driving for the past 9 years.", "9", 9),
+        ] {
+            assert_eq!(name_at(s, num, value).map(|n| n.phrase), None, "{s}");
+        }
+        assert_eq!(
+            name_at("He gets a discount on 70 patches.", "70", 70)
+                .map(|n| n.phrase)
+                .as_deref(),
+            Some("the number of patches he gets a discount on")
+        );
+    }
+
     /// "300 minutes before Alice if they both leave simultaneously": the 300 holds only under
     /// its condition, and "the number of minutes Abel arrives before Alice" read as the 360
     /// minutes with his head start (seed 237).
@@ -10271,6 +10307,27 @@ mod tests {
             }
             _ => (pre, ""),
         };
+        // A count's ordering adjective after its determiner ("on the next 70 patches").
+        if pre.len() >= 2
+            && [
+                "next",
+                "first",
+                "last",
+                "other",
+                "following",
+                "previous",
+                "final",
+                "past",
+                "coming",
+            ]
+            .contains(&pre[pre.len() - 1].to_lowercase().as_str())
+            && [
+                "the", "his", "her", "their", "its", "my", "our", "your", "these", "those",
+            ]
+            .contains(&pre[pre.len() - 2].to_lowercase().as_str())
+        {
+            return None;
+        }
         // `She gave the 2 bags to …`, `walking his 2 dogs`: the determiner goes with the number
         // (`the number of bags she gave to …`, not `… she gave the to …`).
         let pre = match pre.split_last() {
@@ -10336,6 +10393,7 @@ mod tests {
                 "makes", "Mr.", "Ms", "2", "=", "So,", "In", "all", "each", "his", "bags", ":",
                 "to", "gave", "walking", "while", "how", "Ken's", "total", "weight", "Déjà",
                 "an", "another", "extra", "Additional", "In total", "in all", "Altogether",
+                "on the next", "She sells her first", "he buys the next",
             ]), 0..12),
             post in proptest::collection::vec(proptest::sample::select(vec![
                 "apples", "eggs", "Red", "green", "of", "paint", "dollars", "feet", "square",
