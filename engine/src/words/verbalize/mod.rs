@@ -1284,17 +1284,54 @@ impl Sayable {
         // (A small graph's steps are scanned for the input's value; a large one's literals are
         // gathered in one pass the first time an input gets here, and looked up.)
         let literals: std::cell::OnceCell<FxHashSet<Number>> = std::cell::OnceCell::new();
-        let read_otherwise = |id: NodeId| {
-            // Whether `f` holds for a literal of `e`.
-            fn any_literal(e: &crate::Expr, f: &mut impl FnMut(Number) -> bool) -> bool {
-                match e {
-                    crate::Expr::Lit(x) => f(*x),
-                    crate::Expr::Arg(_) => false,
-                    crate::Expr::Neg(a) => any_literal(a, f),
-                    crate::Expr::Bin(_, a, b) => any_literal(a, f) || any_literal(b, f),
-                    crate::Expr::Call(_, args) => args.iter().any(|a| any_literal(a, f)),
-                }
+        // "Since each dozen is equal to 12, then Maria bought 3 x 12 = 36 flowers": a step that
+        // says another quantity again in another unit (times or over a unit's size: 12 a
+        // dozen, 60 an hour, 100 cents) while that quantity is read elsewhere too (her free
+        // flowers, 2 a dozen). A change to the step alone leaves the other reading as it
+        // was, which a reader works out from the changed step instead (seed 246).
+        let restated = |id: NodeId| {
+            let node = original.node(id);
+            let NodeKind::Step {
+                expr: crate::Expr::Bin(op, a, b),
+            } = &node.kind
+            else {
+                return false;
+            };
+            let arg = |e: &crate::Expr| match e {
+                crate::Expr::Arg(j) => node.operands.get(*j as usize).copied(),
+                _ => None,
+            };
+            let (Some(x), Some(k)) = (arg(a), arg(b)) else {
+                return false;
+            };
+            let unit = |k: NodeId| {
+                let v = original.value(k);
+                v.is_integer()
+                    && matches!(
+                        v.numer(),
+                        7 | 12 | 16 | 24 | 52 | 60 | 100 | 144 | 365 | 1000 | 3600
+                    )
+                    && match original.node(k).kind {
+                        NodeKind::Constant => true,
+                        NodeKind::Input { .. } => ctx
+                            .mention_of(k)
+                            .and_then(|m| q.get(m.start..m.end))
+                            .is_some_and(|w| {
+                                ["dozen", "dozens", "gross"]
+                                    .iter()
+                                    .any(|u| w.eq_ignore_ascii_case(u))
+                            }),
+                        _ => false,
+                    }
+            };
+            let read_twice = |x: NodeId| original.dependents(x).nth(1).is_some();
+            match op {
+                crate::BinOp::Mul => (unit(k) && read_twice(x)) || (unit(x) && read_twice(k)),
+                crate::BinOp::Div => unit(k) && read_twice(x),
+                _ => false,
             }
+        };
+        let read_otherwise = |id: NodeId| {
             let step_expr = |r: NodeId| match &original.node(r).kind {
                 NodeKind::Step { expr } => Some(expr),
                 _ => None,
@@ -1418,6 +1455,7 @@ impl Sayable {
                     && !from_tied(id)
                     && !share_of_read_whole(id)
                     && !total_of_stated(id)
+                    && !restated(id)
                     && ctx.place(id).is_some()
                     // An input a product also reads for something else ("2 more hours in each
                     // of the places" as `2 * 3`, the 3 read from "3 hours"): a change to it
@@ -1490,7 +1528,7 @@ impl Sayable {
                     && match &original.node(id).kind {
                         NodeKind::Input { .. } => true,
                         NodeKind::Constant => written(original.value(id)),
-                        NodeKind::Step { expr } => has_literal(expr, &written),
+                        NodeKind::Step { expr } => any_literal(expr, &mut |v| written(v)),
                         _ => false,
                     }
             });
@@ -3486,14 +3524,14 @@ fn of_relation_object(q: &str, (s, e): (usize, usize), m: &Mention, text: &str) 
 pub const CARRY_OVER: &str =
     "Everything worked out from a changed number changes with it; nothing else changes.";
 
-/// Whether `e` holds a literal of which `pick` holds.
-fn has_literal(e: &crate::Expr, pick: &dyn Fn(Number) -> bool) -> bool {
+/// Whether `f` holds for a literal of `e`.
+fn any_literal(e: &crate::Expr, f: &mut impl FnMut(Number) -> bool) -> bool {
     match e {
+        crate::Expr::Lit(x) => f(*x),
         crate::Expr::Arg(_) => false,
-        crate::Expr::Lit(v) => pick(*v),
-        crate::Expr::Neg(a) => has_literal(a, pick),
-        crate::Expr::Bin(_, a, b) => has_literal(a, pick) || has_literal(b, pick),
-        crate::Expr::Call(_, args) => args.iter().any(|a| has_literal(a, pick)),
+        crate::Expr::Neg(a) => any_literal(a, f),
+        crate::Expr::Bin(_, a, b) => any_literal(a, f) || any_literal(b, f),
+        crate::Expr::Call(_, args) => args.iter().any(|a| any_literal(a, f)),
     }
 }
 
@@ -5501,6 +5539,22 @@ mod tests {
         )
         .unwrap();
         assert!(Sayable::new(&g).can_graft_on_answer(&g, g.answer()));
+    }
+
+    #[test]
+    fn a_step_that_says_a_quantity_again_in_another_unit_is_not_changed() {
+        // "Maria bought 3 x 12 = 36 flowers" says her 3 dozens in flowers, and her free
+        // flowers are read from the dozens: 36 changed alone would leave them as they were,
+        // while a reader works them out from the flowers (seed 246).
+        let g = crate::gsm8k::extract(
+            "For every one dozen flowers bought, a customer gets 2 free flowers. If Maria wants to buy 3 dozens flowers, how many pieces of flowers will she have in all?",
+            "Maria has 3 x 2 = <<3*2=6>>6 free flowers from buying 3 dozens flowers.\nSince each dozen is equal to 12, then Maria bought 3 x 12 = <<3*12=36>>36 flowers.\nHence, she has a total of 36 + 6 = <<36+6=42>>42 flowers.\n#### 42",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let flowers = g.ids().find(|&id| g.value(id) == Number::int(36)).unwrap();
+        assert!(!sayable.can_graft(&g, flowers));
     }
 
     #[test]
