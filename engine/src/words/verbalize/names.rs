@@ -387,6 +387,13 @@ fn named_of_read<'a>(
     for i in 0..all.len() {
         for j in i + 1..all.len() {
             let (a, b) = (&all[i], &all[j]);
+            // "The number of fences Abigail builds" (the next 8 hours') beside "… Abigail
+            // built" (the 10 before): which is meant? (Seed 250.)
+            if a.words == b.words && differ_by_tense(a.phrase, b.phrase) {
+                all[i].unclear = true;
+                all[j].unclear = true;
+                continue;
+            }
             if !(a.pronoun || b.pronoun) {
                 continue;
             }
@@ -5967,6 +5974,44 @@ fn is_proper(w: &str) -> bool {
     w.chars().next().is_some_and(char::is_uppercase)
 }
 
+/// Whether names `a` and `b` (words between single spaces) differ in one word only, a verb
+/// in one tense in one and another in the other ("… Abigail builds", "… Abigail built").
+fn differ_by_tense(a: &str, b: &str) -> bool {
+    // (The tenses of a verb differ by three bytes at most: "buys", "bought".)
+    if a == b || a.len().abs_diff(b.len()) > 3 {
+        return false;
+    }
+    let (mut wa, mut wb) = (a.split(' '), b.split(' '));
+    let mut differ = false;
+    loop {
+        match (wa.next(), wb.next()) {
+            (None, None) => return differ,
+            (Some(x), Some(y)) if x == y => {}
+            (Some(x), Some(y)) if !differ && tense_pair(x, y) => differ = true,
+            _ => return false,
+        }
+    }
+}
+
+/// Whether `x` and `y` are one verb in the present and the past ("builds" and "built",
+/// "earn" and "earned", "has" and "had"), either way round.
+fn tense_pair(x: &str, y: &str) -> bool {
+    let past_of = |w: &str| -> String {
+        match w {
+            "has" | "have" => "had".into(),
+            "is" => "was".into(),
+            "are" => "were".into(),
+            "does" | "do" => "did".into(),
+            "goes" | "go" => "went".into(),
+            _ => match w.strip_suffix('s') {
+                Some(stem) if stem.len() > 1 => past(stem),
+                _ => past(w),
+            },
+        }
+    };
+    x != y && (past_of(x) == y || past_of(y) == x)
+}
+
 /// Whether a name opens "the total number of" or "the total amount of".
 fn says_total(phrase: &str) -> bool {
     phrase
@@ -6253,6 +6298,21 @@ mod tests {
                     .flat_map(move |(b, _)| [*a, *b])
             })
             .collect();
+        // Nor two names one verb's tense apart.
+        for (a, wa) in all.iter().zip(&words) {
+            for (b, wb) in all.iter().zip(&words) {
+                let apart: Vec<(&&str, &&str)> =
+                    wa.iter().zip(wb.iter()).filter(|(x, y)| x != y).collect();
+                if wa.len() == wb.len()
+                    && apart.len() == 1
+                    && tense_pair(apart[0].0, apart[0].1)
+                    && a.split(' ').count() == b.split(' ').count()
+                {
+                    unclear.push(a);
+                    unclear.push(b);
+                }
+            }
+        }
         // Nor a group's amount beside a total of one person's, a "they" apart.
         for t in &all {
             let Some(rest) = t
@@ -7300,6 +7360,8 @@ mod tests {
                     "the number of cars Tom( still)? needs",
                     // A group's amount beside a total.
                     "the( total)? number of gallons (they|he|Tom) can",
+                    // Names a tense apart.
+                    "the number of (fences|legos) (Abigail|she) (builds|built|build|has|had)",
                 ]),
                 0..8,
             ),
@@ -8284,6 +8346,46 @@ mod tests {
         assert!(says_a_total(&["all", "together"]));
         assert!(!says_a_total(&["So", "together"]));
         assert!(!says_a_total(&["total"]));
+    }
+
+    /// Names one verb's tense apart are unclear: "the number of fences Abigail builds" (in the
+    /// next 8 hours) read as the 10 "Abigail built" before (seed 250).
+    #[test]
+    fn names_a_tense_apart_name_neither() {
+        let name = |p: &str| {
+            Some(Name {
+                phrase: p.to_string(),
+                measure: Measure::Count,
+                clause: None,
+            })
+        };
+        for (a, b, both) in [
+            (
+                "the number of fences Abigail builds",
+                "the number of fences Abigail built",
+                false,
+            ),
+            (
+                "the number of legos Nellie had",
+                "the number of legos Nellie has",
+                false,
+            ),
+            (
+                "the number of legos Nellie had",
+                "the number of legos Nellie lost",
+                true,
+            ),
+        ] {
+            let own = [name(a), name(b)];
+            let want = vec![both, both];
+            assert_eq!(named_of(&own, &[false, false]), want, "{a} / {b}");
+            assert_eq!(named_of_lists(&own, &[false, false]), want, "{a} / {b}");
+        }
+        assert!(tense_pair("sells", "sold"));
+        assert!(tense_pair("bought", "buys"));
+        assert!(tense_pair("earn", "earned"));
+        assert!(!tense_pair("sells", "buys"));
+        assert!(!tense_pair("sold", "sold"));
     }
 
     /// A group's amount a "they" apart from a total's name is unclear: "the number of gallons
