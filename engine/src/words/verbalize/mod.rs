@@ -1479,8 +1479,19 @@ impl Sayable {
         let mut caps: Vec<Option<Number>> = original
             .ids()
             .map(|id| {
+                // (The asked-for quantity's name may leave out the span its question says:
+                // "the number of hours Steve spends with his family", asked "… in a day", seed
+                // 253's compared people then spent 30 and 70 hours a day with theirs. Only a
+                // name of a time: "how many dogs does he have now" after "six years old" is
+                // no age.)
                 let unit = match ctx.names.get(id) {
-                    Some(n) => unit_cap(&n.phrase),
+                    Some(n) => unit_cap(&n.phrase).or_else(|| {
+                        let time = n
+                            .phrase
+                            .split(' ')
+                            .any(|w| matches!(w, "hours" | "minutes" | "days" | "months"));
+                        (time && id == original.answer()).then(asked_cap).flatten()
+                    }),
                     None if id == original.answer() => asked_cap(),
                     None => None,
                 };
@@ -5539,6 +5550,30 @@ mod tests {
         )
         .unwrap();
         assert!(Sayable::new(&g).can_graft_on_answer(&g, g.answer()));
+    }
+
+    #[test]
+    fn the_asked_for_quantity_is_capped_by_its_question_when_its_name_says_no_span() {
+        // Named "the number of hours Steve spends with his family", asked "… in a day": the
+        // people compared with him spent 30 and 70 hours a day with theirs (seed 253).
+        let g = crate::gsm8k::extract(
+            "Steve spends 1/3 of the day sleeping, 1/6 of the day in school, 1/12 of the day making assignments, and the rest of the day with his family. How many hours does Steve spend with his family in a day?",
+            "Steve spends 24/3 = <<24/3=8>>8 hours sleeping.\nHe spends 24/6 = <<24/6=4>>4 hours in school.\nHe spends 24/12 = <<24/12=2>>2 hours making assignments.\nHe spends 8 + 4 + 2 = <<8+4+2=14>>14 hours either sleeping, going to school, or making assignments.\nHence, Steve spends 24 - 14 = <<24-14=10>>10 hours with his family.\n#### 10",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let graft = |k: i128| crate::intervene::Intervention::Graft {
+            node: g.answer(),
+            f: ProxyFn {
+                op: ProxyOp::Mul,
+                k: Number::int(k),
+            },
+        };
+        let (thrice, _) = crate::intervene::intervene(&g, &graft(3)).unwrap();
+        assert!(!sayable.within_bounds(&thrice));
+        let (twice, _) = crate::intervene::intervene(&g, &graft(2)).unwrap();
+        assert!(sayable.within_bounds(&twice));
     }
 
     #[test]
