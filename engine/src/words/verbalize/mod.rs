@@ -1284,6 +1284,42 @@ impl Sayable {
         // (A small graph's steps are scanned for the input's value; a large one's literals are
         // gathered in one pass the first time an input gets here, and looked up.)
         let literals: std::cell::OnceCell<FxHashSet<Number>> = std::cell::OnceCell::new();
+        // "The sheep had 5*4=20 legs": the parts a thing has by nature (a sheep's 4 legs, a
+        // fact the question never writes), counted for many; "the sheep had 7 more legs"
+        // reads as no change a story can make (seeds 233 and 255).
+        let parts_by_nature = |id: NodeId| {
+            let node = original.node(id);
+            node.kind.is_operation()
+                && node
+                    .operands
+                    .iter()
+                    .any(|&o| matches!(original.node(o).kind, NodeKind::Constant))
+                && ctx.names.get(id).is_some_and(|n| {
+                    let counted = n
+                        .phrase
+                        .strip_prefix("the total number of ")
+                        .or_else(|| n.phrase.strip_prefix("the number of "))
+                        .and_then(|r| r.split(' ').next());
+                    counted.is_some_and(|w| {
+                        matches!(
+                            w,
+                            "legs"
+                                | "wheels"
+                                | "wings"
+                                | "eyes"
+                                | "arms"
+                                | "tires"
+                                | "paws"
+                                | "hooves"
+                                | "feet"
+                                | "heads"
+                                | "tails"
+                                | "fingers"
+                                | "toes"
+                        )
+                    })
+                })
+        };
         // "Since each dozen is equal to 12, then Maria bought 3 x 12 = 36 flowers": a step that
         // says another quantity again in another unit (times or over a unit's size: 12 a
         // dozen, 60 an hour, 100 cents) while that quantity is read elsewhere too (her free
@@ -1456,6 +1492,7 @@ impl Sayable {
                     && !share_of_read_whole(id)
                     && !total_of_stated(id)
                     && !restated(id)
+                    && !parts_by_nature(id)
                     && ctx.place(id).is_some()
                     // An input a product also reads for something else ("2 more hours in each
                     // of the places" as `2 * 3`, the 3 read from "3 hours"): a change to it
@@ -5574,6 +5611,26 @@ mod tests {
         assert!(!sayable.within_bounds(&thrice));
         let (twice, _) = crate::intervene::intervene(&g, &graft(2)).unwrap();
         assert!(sayable.within_bounds(&twice));
+    }
+
+    #[test]
+    fn the_parts_things_have_by_nature_are_not_changed() {
+        // "The sheep had 5*4=20 legs": "Suppose instead that the sheep had 7 more legs" reads
+        // as no change a story can make (seed 255).
+        let g = crate::gsm8k::extract(
+            "Farmer Brown fed 7 chickens and 5 sheep. How many total legs were there among the animals he fed?",
+            "The chickens had 7*2=<<7*2=14>>14 legs.\nThe sheep had 5*4=<<5*4=20>>20 legs.\nThere were 14+20=<<14+20=34>>34 legs.\n#### 34",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        for v in [14, 20] {
+            let id = g.ids().find(|&id| g.value(id) == Number::int(v)).unwrap();
+            assert!(!sayable.can_graft(&g, id), "{v}");
+        }
+        // (The animals he fed may change.)
+        let sheep = g.ids().find(|&id| g.value(id) == Number::int(5)).unwrap();
+        assert!(sayable.can_graft(&g, sheep));
     }
 
     #[test]
