@@ -1523,11 +1523,14 @@ impl Sayable {
                 // no age.)
                 let unit = match ctx.names.get(id) {
                     Some(n) => unit_cap(&n.phrase).or_else(|| {
-                        let time = n
-                            .phrase
-                            .split(' ')
-                            .any(|w| matches!(w, "hours" | "minutes" | "days" | "months"));
-                        (time && id == original.answer()).then(asked_cap).flatten()
+                        let time = || {
+                            n.phrase
+                                .split(' ')
+                                .any(|w| matches!(w, "hours" | "minutes" | "days" | "months"))
+                        };
+                        (id == original.answer() && time())
+                            .then(asked_cap)
+                            .flatten()
                     }),
                     None if id == original.answer() => asked_cap(),
                     None => None,
