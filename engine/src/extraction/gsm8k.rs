@@ -933,9 +933,12 @@ impl Ctx<'_> {
                 };
                 match parsed {
                     Ok((pe, lits, ops)) if ops > 0 => {
-                        let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
-                        self.solving =
-                            eval(&pe, &vals).and_then(|v| self.unknown_restated(&line[..start], v));
+                        // (Only a solution that solved for an unknown is read for one.)
+                        if !self.vars.is_empty() {
+                            let vals: Vec<Number> = lits.iter().map(|l| l.value).collect();
+                            self.solving = eval(&pe, &vals)
+                                .and_then(|v| self.unknown_restated(&line[..start], v));
+                        }
                         let added = self.add_step(li, &pe, &lits, written, after, text, None);
                         self.solving = None;
                         if added {
