@@ -51,6 +51,37 @@ fn bench(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // The same work on every core, as `graft generate` does it: each thread takes the next
+    // program until none is left. Threads are started per iteration, so each starts with its
+    // memos empty.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    c.bench_function(
+        &format!("curriculum_8_rounds_gsm_hard_{threads}_threads"),
+        |b| b.iter(|| black_box(on_threads(&graphs, &cfg, threads))),
+    );
+}
+
+/// The variants of every graph's curriculum, the graphs shared among `threads` threads.
+fn on_threads(graphs: &[(String, engine::Graph)], cfg: &CurriculumConfig, threads: usize) -> usize {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut variants = 0usize;
+        while let Some((id, g)) =
+            graphs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        {
+            for chain in generate(black_box(g), id, cfg).expect("valid config") {
+                variants += chain.variants.len();
+            }
+        }
+        variants
+    };
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+        workers
+            .into_iter()
+            .map(|h| h.join().expect("a worker"))
+            .sum::<usize>()
+    })
 }
 
 criterion_group!(benches, bench);

@@ -122,7 +122,33 @@ fn bench(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // `all_rounds` on every core, as `graft generate --verbalize` does it: each thread takes
+    // the next problem until none is left; threads start per iteration, memos empty.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    group.throughput(Throughput::Elements(variants));
+    group.bench_function(format!("all_rounds_{threads}_threads"), |b| {
+        b.iter(|| black_box(on_threads(&rows, &cfg, threads)))
+    });
     group.finish();
+}
+
+/// `words_of_chains` of every row, the rows shared among `threads` threads.
+fn on_threads(rows: &[(String, Graph)], cfg: &CurriculumConfig, threads: usize) -> usize {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut bytes = 0usize;
+        while let Some(row) = rows.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            bytes += words_of_chains(std::slice::from_ref(row), cfg, false);
+        }
+        bytes
+    };
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+        workers
+            .into_iter()
+            .map(|h| h.join().expect("a worker"))
+            .sum()
+    })
 }
 
 /// The curricula of `rows` with every variant's words (or, with `last_only`, the last round's

@@ -1136,7 +1136,17 @@ impl Ctx<'_> {
                         .map(|j| lits[j].value),
                 );
             }
-            let mut id = self.link(*l, text, &siblings);
+            // "40/100*100": the first 100 turns the question's 40% into a fraction; it is
+            // not the 100 gumballs worked out before, which the second 100 is.
+            // The 40 is the question's 40%, not a step that came out 40 too.
+            let mut id = match self.percent_over_100(pe, i as u32, lits) {
+                Some(true) => self.constant(l.value),
+                Some(false) => match self.link_input(l.value) {
+                    Some(id) => id,
+                    None => self.link(*l, text, &siblings),
+                },
+                None => self.link(*l, text, &siblings),
+            };
             if product_of_two && self.steps.iter().any(|s| s.id == id) {
                 // "The third dog carried off twice as many as the second dog, or 2*2=4": the
                 // second 2 is "twice", not the second dog's 2 again (a square, which a change
@@ -1232,6 +1242,39 @@ impl Ctx<'_> {
             }
         }
         self.constant(v)
+    }
+
+    /// Where literal `i` of `pe` stands in a percent made a fraction, `P/100` with `P`
+    /// written as a percent in the question ("40%"): `Some(true)` for the 100,
+    /// `Some(false)` for `P`.
+    fn percent_over_100(&self, pe: &PExpr, i: u32, lits: &[Lit]) -> Option<bool> {
+        match pe {
+            PExpr::Bin(BinOp::Div, a, b) => {
+                if let (PExpr::Lit(j), PExpr::Lit(k)) = (&**a, &**b) {
+                    if (i == *j || i == *k)
+                        && lits[*k as usize].value == Number::int(100)
+                        && self.written_as_percent(lits[*j as usize].value)
+                    {
+                        return Some(i == *k);
+                    }
+                }
+                self.percent_over_100(a, i, lits)
+                    .or_else(|| self.percent_over_100(b, i, lits))
+            }
+            PExpr::Bin(_, a, b) => self
+                .percent_over_100(a, i, lits)
+                .or_else(|| self.percent_over_100(b, i, lits)),
+            PExpr::Neg(a) | PExpr::Pct(a) => self.percent_over_100(a, i, lits),
+            _ => None,
+        }
+    }
+
+    /// Whether the question writes `v` as a percent ("40%", "40 percent").
+    fn written_as_percent(&self, v: Number) -> bool {
+        self.mentions.iter().any(|m| {
+            let after = &self.question[m.span.end as usize..];
+            m.primary() == v && (after.starts_with('%') || after.starts_with(" percent"))
+        })
     }
 
     /// The step of an unknown of value `v` that `before` (a line up to a calculation) sets
@@ -2217,6 +2260,40 @@ mod tests {
 
     /// `90*2-180`: a `-` typed for `=` in a line with no `=` is read, so the 180 is Carrie's
     /// two minutes and follows a change to her rate (seed 244: it stayed a constant).
+    /// `40/100 * 100`: the 100 under the question's 40% is a constant, not the 100 gumballs
+    /// worked out before (seed 258's Alicia: any change came out 20 fewer gumballs left), nor
+    /// a question's own 100 (the first anthill's 100 ants).
+    #[test]
+    fn the_hundred_under_a_percent_is_a_constant() {
+        let q = "Alicia has 20 gumballs. Pedro has that many gumballs plus an additional number of gumballs equal to three times the number Alicia has. They put their gumballs in a bowl, and later Pedro takes out 40% of the gumballs to eat. How many gumballs are remaining in the bowl?";
+        let a = "If Pedro has three times more gumballs than Alicia, he has 3 * 20 gumballs = <<3*20=60>>60 gumballs more\nIn total, Pedro has 20 gumballs + 60 gumballs = <<20+60=80>>80 gumballs\nWhen they put their gumballs together, the total number of gumballs in the bowl becomes 20 gumballs + 80 gumballs = <<20+80=100>>100 gumballs\nPedro takes out 40% of the gumballs which is 40/100 * 100 gumballs = <<40/100*100=40>>40 gumballs.\nThe number of gumballs remaining is 100 gumballs - 40 gumballs = <<100-40=60>>60 gumballs\n#### 60";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        let alicia = g.find("gumballs").expect("Alicia's 20");
+        let set = crate::intervene::Intervention::SetInput {
+            node: alicia,
+            value: n("12"),
+        };
+        let (g2, _) = crate::intervene::intervene(g, &set).unwrap();
+        assert_eq!(g2.answer_value(), n("36"));
+        let q = "In a forest, there are three anthills. In the first anthill, there are 100 ants, and in each next anthill, there are 20% fewer ants than in the previous one. How many ants are in the third anthill?";
+        let a = "In the second anthill, there are 20/100 * 100 = <<20/100*100=20>>20 ants less.\nThis means there are 100 - 20 = <<100-20=80>>80 ants in the second anthill.\nIn the third anthill, there are 20/100 * 80 = <<20/100*80=16>>16 ants less compared to the second one.\nThis means there are 80 - 16 = <<80-16=64>>64 ants in the third anthill.\n#### 64";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        let ants = g
+            .ids()
+            .find(|&id| {
+                g.value(id) == n("100") && matches!(g.node(id).kind, NodeKind::Input { .. })
+            })
+            .expect("the 100 ants");
+        let set = crate::intervene::Intervention::SetInput {
+            node: ants,
+            value: n("200"),
+        };
+        let (g2, _) = crate::intervene::intervene(g, &set).unwrap();
+        assert_eq!(g2.answer_value(), n("128"));
+    }
+
     #[test]
     fn a_dash_typed_for_equals_is_read() {
         let q = "Barney can perform 45 sit-ups in one minute. Carrie can do twice as many sit-ups per minute as Barney can.  And Jerrie can do 5 more sit-ups per minute than Carrie can do.  If Barney does sit-ups for 1 minute, and Carrie does sit-ups for two minutes, and Jerrie does sit-ups for three minutes, what would be the combined total number of sit-ups performed?";
