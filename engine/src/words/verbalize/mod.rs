@@ -2089,11 +2089,17 @@ impl<'a> Context<'a> {
                 // ("What's the average number of calls she answers per day?"): an average
                 // changes by no later event; its answer is asked after the question.
                 let average = names::word_slices(q).any(|w| w.eq_ignore_ascii_case("average"));
+                // "After that, Buffy will travel 316 more land miles, then 187 fewer": a later
+                // trip adds miles, but none takes them away or multiplies them. What someone
+                // does (not has, is or needs) changes later only by more of it.
+                let undone = name.clause.as_ref().is_some_and(tells_a_deed)
+                    && fs.iter().any(|f| normalize(f.op, f.k).0 != ProxyOp::Add);
                 if !self.introduced(&name.phrase)
                     || long && self.question_now().is_none()
                     || fixed
                     || conditional
                     || average
+                    || undone
                 {
                     plan.asked = Some((String::new(), take_that_answer(&fs)));
                     continue;
@@ -4560,6 +4566,54 @@ fn normalize(op: ProxyOp, k: Number) -> (ProxyOp, Number) {
     }
 }
 
+/// Whether a clause tells something done once ("Buffy will travel", "Julieta spent"), not a
+/// state ("Fred has", "he still needs to earn") or a rate ("she makes $18 every day").
+fn tells_a_deed(c: &names::Clause) -> bool {
+    let state = c.doer.split(' ').skip(1).any(|w| {
+        matches!(
+            w,
+            "has"
+                | "have"
+                | "had"
+                | "is"
+                | "are"
+                | "was"
+                | "were"
+                | "be"
+                | "been"
+                | "owns"
+                | "own"
+                | "owned"
+                | "weighs"
+                | "weigh"
+                | "weighed"
+                | "costs"
+                | "cost"
+                | "needs"
+                | "need"
+                | "needed"
+                | "holds"
+                | "hold"
+                | "held"
+                | "contains"
+                | "contain"
+                | "keeps"
+                | "keep"
+                | "kept"
+                | "remain"
+                | "remains"
+                | "left"
+        )
+    });
+    let rate = names::word_slices(&c.rest).any(|w| {
+        matches!(
+            w,
+            "a" | "an" | "per" | "each" | "every" | "daily" | "weekly" | "monthly" | "yearly"
+        )
+    });
+    !state && !rate
+}
+
 /// A graft on a counted input: `Then 5 more apples are added.`
 fn count_clause(p: &str, op: ProxyOp, k: Number) -> String {
     let ks = plain(k);
@@ -6264,6 +6318,48 @@ mod tests {
         assert!(trailing_note("(Round to the nearest integer.)"));
         assert!(!trailing_note("(a) How many? (b) How much?"));
         assert!(!trailing_note(""));
+    }
+
+    /// What someone did is changed later only by more of it: "After that, he bought 130
+    /// fewer books" (or Buffy's "will travel 316 more land miles, then 187 fewer", seed 259)
+    /// tells no event; its answer is asked after the question instead.
+    #[test]
+    fn a_deed_is_not_undone_later() {
+        let g = crate::gsm8k::extract(
+            "The ratio of books to pens that Arlo has to buy for his school supplies is 7:3. If he bought a total of 400 stationery from the store, calculate the number of books he bought.",
+            "The total ratio representing the stationery that Arlo has to buy for his school supplies is 7+3 = <<7+3=10>>10\nThe fraction representing the number of books that Arlo bought is 7/10, and since he bought a total of 400 books and pens, he bought 7/10*400 = <<7/10*400=280>>280 books.\n#### 280",
+        )
+        .unwrap()
+        .graph;
+        let text = offline(&g, &[graft(g.answer(), ProxyOp::Sub, 130)])
+            .unwrap()
+            .text;
+        assert!(text.contains("Take that answer, subtract 130"), "{text}");
+        assert!(!text.contains("130 fewer"), "{text}");
+        // More of it is a later deed.
+        let g = crate::gsm8k::extract(
+            "In a basketball game, Cyrus made exactly eighty percent of the shots he attempted. He attempted twenty shots. How many times did he miss the shots?",
+            "Cyrus made 20 x 80/100 = <<20*80/100=16>>16 shots.\nSo, he missed 20 - 16 = <<20-16=4>>4 shots.\n#### 4",
+        )
+        .unwrap()
+        .graph;
+        let text = offline(&g, &[graft(g.answer(), ProxyOp::Add, 1)])
+            .unwrap()
+            .text;
+        assert!(text.contains("he missed 1 more shot"), "{text}");
+        let text = offline(&g, &[graft(g.answer(), ProxyOp::Mul, 2)])
+            .unwrap()
+            .text;
+        assert!(text.contains("Take that answer"), "{text}");
+        let c = |doer: &str, rest: &str| names::Clause {
+            doer: doer.into(),
+            noun: "eggs".into(),
+            rest: rest.into(),
+        };
+        assert!(tells_a_deed(&c("Julieta spent", "")));
+        assert!(!tells_a_deed(&c("Fred has", "")));
+        assert!(!tells_a_deed(&c("he still needs to earn", "")));
+        assert!(!tells_a_deed(&c("Janet sells", "a day")));
     }
 
     #[test]
