@@ -491,6 +491,19 @@ fn name_key(phrase: &str) -> std::borrow::Cow<'_, str> {
     let Some(rest) = dollars.or_else(|| phrase.strip_prefix("the amount of money ")) else {
         return std::borrow::Cow::Borrowed(phrase);
     };
+    // "The amount of money each slice costs in cents" is "the cost of each slice" (seed 262's
+    // Tim: GSM8K's "each slice costs 24/3 = $8" is a loaf's cost, changed as a slice's).
+    let bare = [" in cents", " in dollars"]
+        .iter()
+        .find_map(|u| rest.strip_suffix(u).filter(|r| !r.is_empty()))
+        .unwrap_or(rest);
+    if let Some(np) = bare
+        .strip_suffix(" costs")
+        .or_else(|| bare.strip_suffix(" cost"))
+        .filter(|np| !np.is_empty())
+    {
+        return std::borrow::Cow::Owned(format!("the cost of {np}"));
+    }
     // (An amount of money with no verb of getting is its own key: nothing is copied.)
     if dollars.is_none() && !rest.split(' ').any(|w| GETS_MONEY.contains(&w)) {
         return std::borrow::Cow::Borrowed(phrase);
@@ -6271,6 +6284,17 @@ mod tests {
                 .or_else(|| p.strip_prefix("the amount of money "));
             match money {
                 Some(rest) => {
+                    let mut ws: Vec<&str> = rest.split(' ').collect();
+                    if ws.len() > 2 && ws[ws.len() - 2] == "in" {
+                        if let "cents" | "dollars" = ws[ws.len() - 1] {
+                            ws.truncate(ws.len() - 2);
+                        }
+                    }
+                    if ws.len() > 1 {
+                        if let Some(&("cost" | "costs")) = ws.last() {
+                            return format!("the cost of {}", ws[..ws.len() - 1].join(" "));
+                        }
+                    }
                     let words: Vec<&str> = rest
                         .split(' ')
                         .map(|w| if GETS_MONEY.contains(&w) { "gets" } else { w })
@@ -7362,6 +7386,8 @@ mod tests {
                     "the( total)? number of gallons (they|he|Tom) can",
                     // Names a tense apart.
                     "the number of (fences|legos) (Abigail|she) (builds|built|build|has|had)",
+                    // A cost told as an amount of money.
+                    "the (cost of each slice|amount of money each slice costs( in cents)?)",
                 ]),
                 0..8,
             ),
@@ -8386,6 +8412,52 @@ mod tests {
         assert!(tense_pair("earn", "earned"));
         assert!(!tense_pair("sells", "buys"));
         assert!(!tense_pair("sold", "sold"));
+    }
+
+    /// A cost told as an amount of money, in cents or not, is the cost: "the amount of money
+    /// each slice costs in cents" beside "the cost of each slice" (seed 262's Tim, where
+    /// GSM8K's "each slice costs 24/3 = $8" is a loaf's) names neither.
+    #[test]
+    fn a_cost_told_as_money_is_the_cost() {
+        let name = |p: &str| {
+            Some(Name {
+                phrase: p.to_string(),
+                measure: Measure::Money,
+                clause: None,
+            })
+        };
+        for (a, b, both) in [
+            (
+                "the cost of each slice",
+                "the amount of money each slice costs in cents",
+                false,
+            ),
+            (
+                "the cost of each slice",
+                "the amount of money each slice costs",
+                false,
+            ),
+            (
+                "the cost of each slice",
+                "the number of dollars each slice costs",
+                false,
+            ),
+            (
+                "the cost of each loaf",
+                "the amount of money each slice costs in cents",
+                true,
+            ),
+            (
+                "the cost of each slice",
+                "the amount of money he spent in cents",
+                true,
+            ),
+        ] {
+            let own = [name(a), name(b)];
+            let want = vec![both, both];
+            assert_eq!(named_of(&own, &[false, false]), want, "{a} / {b}");
+            assert_eq!(named_of_lists(&own, &[false, false]), want, "{a} / {b}");
+        }
     }
 
     /// A group's amount a "they" apart from a total's name is unclear: "the number of gallons
