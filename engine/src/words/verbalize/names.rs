@@ -1113,6 +1113,105 @@ fn held_back(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
         || drops_a_period(prep, original, id, n)
         || reads_as_a_given(prep, original, id, n)
         || one_of_several(prep.q, &n.phrase)
+        || unwritten_letter(prep.q, &n.phrase)
+        || priced_otherwise(prep, original, id, n)
+}
+
+/// Whether `phrase` holds a capital letter alone that the question `q` never writes:
+/// GSM8K's "O for Wednesday's work they earned $68 - $32" (a typo for "So", seed 267) named
+/// "the amount of money O for Wednesday's work they earned".
+fn unwritten_letter(q: &str, phrase: &str) -> bool {
+    phrase.split(' ').any(|w| {
+        w.len() == 1
+            && w.as_bytes()[0].is_ascii_uppercase()
+            && w != "I"
+            && !word_slices(q).any(|x| x == w)
+    })
+}
+
+/// Whether step `id`, named "the cost of the {noun}" (or its price), is not the price the
+/// question states for it: "the cost of the television" ($360 + $120 paid over time) where
+/// "Mr. Roberts can buy a television for $400 cash" (seed 267).
+fn priced_otherwise(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
+    if !original.node(id).kind.is_operation() || prep.links.len() > MAX_GIVENS_READ {
+        return false;
+    }
+    let Some(thing) = n
+        .phrase
+        .strip_prefix("the cost of ")
+        .or_else(|| n.phrase.strip_prefix("the price of "))
+    else {
+        return false;
+    };
+    let noun = match thing.split_once(' ') {
+        Some(("the" | "a" | "an" | "each" | "one", noun)) if !noun.contains(' ') => noun,
+        _ => return false,
+    };
+    let q: &str = prep.q;
+    let value = original.value(id);
+    prep.links.iter().any(|m| {
+        // (A rate is no price of the whole: "$8 per pound", "$3 each".)
+        let rate = q.get(m.end..).is_some_and(|after| {
+            after.starts_with('/')
+                || word_slices(after)
+                    .next()
+                    .is_some_and(|w| matches!(w, "per" | "each" | "a" | "an" | "every" | "apiece"))
+        });
+        m.value != value
+            && !rate
+            // (Nor is an amount stated against another: "a dryer that costs $30 less".)
+            && !super::relates_in(q, m.start, m.end, false)
+            && prep
+                .reading
+                .found
+                .get(&m.start)
+                .is_some_and(|f| f.kind == MentionKind::Money)
+            && prep
+                .reading
+                .sentences
+                .iter()
+                .find(|&&(s, e)| s <= m.start && m.end <= e)
+                .is_some_and(|&(s, e)| names_alone(clause_around(q, s, e, m.start, m.end), noun))
+    })
+}
+
+/// Whether `clause` writes `noun` as the last word of its noun phrase ("a television for
+/// $400", not "the bed frame").
+fn names_alone(clause: &str, noun: &str) -> bool {
+    let mut ws = clause.split_whitespace().peekable();
+    while let Some(w) = ws.next() {
+        let bare = w.trim_end_matches(|c: char| c.is_ascii_punctuation());
+        if !bare.eq_ignore_ascii_case(noun) {
+            continue;
+        }
+        let ends = bare.len() < w.len()
+            || ws.peek().is_none_or(|next| {
+                matches!(
+                    *next,
+                    "for"
+                        | "is"
+                        | "was"
+                        | "are"
+                        | "were"
+                        | "costs"
+                        | "cost"
+                        | "at"
+                        | "that"
+                        | "which"
+                        | "and"
+                        | "or"
+                        | "with"
+                        | "to"
+                        | "on"
+                        | "in"
+                        | "priced"
+                )
+            });
+        if ends {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether `phrase` says "the {noun}" of a noun the question `q` brings in more than once
@@ -8499,6 +8598,42 @@ mod tests {
         let q = "He wants an iPhone with a 15% discount and an iWatch with a 10% discount.";
         assert!(!one_of_several(q, "the discount for an iWatch"));
         assert!(one_of_several(q, "the amount of money the discount saves"));
+    }
+
+    /// A capital letter the question never writes is a typo ("O for Wednesday's work they
+    /// earned", seed 267); a step called the cost of something the question prices otherwise
+    /// says neither ("the cost of the television", $480 paid over time, where the question
+    /// sells "a television for $400 cash").
+    #[test]
+    fn a_typo_or_another_price_is_no_name() {
+        let named = |q: &str, a: &str, v: i128| {
+            let g = crate::gsm8k::extract(q, a).unwrap().graph;
+            let names = Names::new(&g);
+            let id = g
+                .ids()
+                .find(|&id| g.value(id) == crate::Number::int(v) && g.node(id).kind.is_operation())
+                .expect("the step");
+            names.get(id).map(|n| n.phrase.clone())
+        };
+        let q = "Bob and Johnny have a leaf raking business. They charge $4 for each bag of leaves they rake. On Monday they raked 5 bags of leaves. On Tuesday they raked 3 bags of leaves. On Wednesday, they counted their money and found they had $68 for all three days. How many bags of leaves did they rake on Wednesday?";
+        let a = "Combining Monday and Tuesday, they raked 5 + 3 = <<5+3=8>>8 bags of leaves.\nThey earned 8 * $4 = $<<8*4=32>>32 for the first two days.\nO for Wednesday's work they earned $68 - $32 = $<<68-32=36>>36.\nThus, they raked $36 / $4 = <<36/4=9>>9 bags of leaves on Wednesday.\n#### 9";
+        assert_eq!(named(q, a, 36), None);
+        assert!(unwritten_letter(
+            q,
+            "the amount of money O for Wednesday's work they earned"
+        ));
+        assert!(!unwritten_letter("He chose plan A.", "the cost of plan A"));
+        assert!(!unwritten_letter(q, "the number of bags I raked"));
+        let q = "Mr. Roberts can buy a television for $400 cash or $120 down payment and $30 a month for 12 months. How much can he save by paying cash?";
+        let a = "Mr. Roberts will make a total payment of $30 x 12 = $<<30*12=360>>360 for 12 months.\nThus, the television costs $360 + $120 = $<<360+120=480>>480 when not paid in cash.\nTherefore, Mr. Roberts can save $480 - $400 = $<<480-400=80>>80 by paying cash.\n#### 80";
+        assert_eq!(named(q, a, 480), None);
+        // A price the question does not state otherwise still names its step.
+        let q = "Tom buys a television and a radio. The radio costs $50. The television costs 4 times as much as the radio. How much does he pay?";
+        let a = "The television costs 50 * 4 = $<<50*4=200>>200.\nHe pays 200 + 50 = $<<200+50=250>>250.\n#### 250";
+        assert_eq!(
+            named(q, a, 200).as_deref(),
+            Some("the cost of the television")
+        );
     }
 
     /// A cost told as an amount of money, in cents or not, is the cost: "the amount of money
