@@ -1127,6 +1127,9 @@ impl Ctx<'_> {
         // (A product of two literals: `lits` holds exactly those two.)
         let product_of_two = matches!(pe, PExpr::Bin(BinOp::Mul, a, b)
             if matches!((&**a, &**b), (PExpr::Lit(_), PExpr::Lit(_))));
+        // (A quotient or difference of two literals.)
+        let against_itself = matches!(pe, PExpr::Bin(BinOp::Div | BinOp::Sub, a, b)
+            if matches!((&**a, &**b), (PExpr::Lit(_), PExpr::Lit(_))));
         for (i, l) in lits.iter().enumerate() {
             siblings.clear();
             if let Some(g) = groups[i] {
@@ -1158,6 +1161,16 @@ impl Ctx<'_> {
                 if square || in_words {
                     id = self.constant(l.value);
                 }
+            }
+            // "They cost $1 to make because 1.2 / 1.2 = 1": the second 1.2 is the 120% the
+            // price is of the cost, not the price again (a step over itself is 1 whatever the
+            // price; seed 270's Joe).
+            if against_itself
+                && i == 1
+                && operands.first() == Some(&id)
+                && self.one_and_a_percent(l.value)
+            {
+                id = self.constant(l.value);
             }
             let slot = match operands.iter().position(|&o| o == id) {
                 Some(k) => k,
@@ -1267,6 +1280,19 @@ impl Ctx<'_> {
             PExpr::Neg(a) | PExpr::Pct(a) => self.percent_over_100(a, i, lits),
             _ => None,
         }
+    }
+
+    /// Whether `v` is one plus or minus a percent the question writes (1.2 of "20% more").
+    fn one_and_a_percent(&self, v: Number) -> bool {
+        let Ok(p) = v.sub(Number::ONE).and_then(|d| d.mul(Number::int(100))) else {
+            return false;
+        };
+        let p = if p.is_negative() {
+            p.neg().unwrap_or(p)
+        } else {
+            p
+        };
+        p != Number::ZERO && self.written_as_percent(p)
     }
 
     /// Whether the question writes `v` as a percent ("40%", "40 percent").
@@ -2292,6 +2318,26 @@ mod tests {
         };
         let (g2, _) = crate::intervene::intervene(g, &set).unwrap();
         assert_eq!(g2.answer_value(), n("128"));
+    }
+
+    /// `1.2 / 1.2`: the second 1.2 is the 120% of "20% more", not the price again (seed 270's
+    /// Joe: the cost came out 1 however many cookies he sold for the $60).
+    #[test]
+    fn one_and_a_percent_is_not_the_step_again() {
+        let q = "Joe sells cookies for 20% more than it costs to make them. If he sold 50 cookies and earned $60, how much do the cookies cost to make?";
+        let a = "He sold the cookies for $1.20 each because 60 / 50 = <<60/50=1.2>>1.2\nThey cost $1 to make because 1.2 / 1.2 = <<1.2/1.2=1>>1\n#### 1";
+        let x = extract(q, a).unwrap();
+        let g = &x.graph;
+        let cookies = g
+            .ids()
+            .find(|&id| g.value(id) == n("50") && matches!(g.node(id).kind, NodeKind::Input { .. }))
+            .expect("the 50 cookies");
+        let set = crate::intervene::Intervention::SetInput {
+            node: cookies,
+            value: n("200"),
+        };
+        let (g2, _) = crate::intervene::intervene(g, &set).unwrap();
+        assert_eq!(g2.answer_value(), n("0.25"));
     }
 
     #[test]

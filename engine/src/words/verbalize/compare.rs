@@ -1853,6 +1853,12 @@ fn parse(text: &Cast<'_>, question: &str, money: bool) -> Option<Asked> {
     }) {
         return None;
     }
+    // GSM8K's "how many cards does he has left?" (seed 271): the verb after "does" is "have".
+    let verb = if matches!(aux, "does" | "do" | "did") && verb.eq_ignore_ascii_case("has") {
+        "have".to_string()
+    } else {
+        verb
+    };
     Some(Asked {
         head: split.join(0..aux_at),
         noun: split.join(noun),

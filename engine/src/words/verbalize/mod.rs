@@ -7016,6 +7016,25 @@ mod tests {
         assert!(Sayable::new(&g).can_graft(&g, miles));
     }
 
+    /// GSM8K's "how many cards does he has left?" compares new people with "has", not
+    /// "hases" (seed 271), and asks with "have".
+    #[test]
+    fn does_he_has_is_read_as_have() {
+        let g = extracted(
+            "Ben has four boxes with ten basketball cards in each box. His mother gave him five boxes with eight baseball cards.  If he gives 58 cards to his classmates, how many cards does he has left?",
+            "Ben has 4 x 10 = <<4*10=40>>40 basketball cards.\nHis mother gave him 5 x 8 = <<5*8=40>>40 baseball cards.\nThus, Ben has 40 + 40 = <<40+40=80>>80 cards in all.\nTherefore, Ben has 80 - 58 = <<80-58=22>>22 cards left.\n#### 22",
+        );
+        let text = offline(&g, &[graft(g.answer(), ProxyOp::Sub, 15)])
+            .unwrap()
+            .text;
+        assert!(
+            text.contains(" has 15 fewer cards left than Ben."),
+            "{text}"
+        );
+        assert!(text.ends_with(" have left?"), "{text}");
+        assert!(!text.contains("hases"), "{text}");
+    }
+
     /// A question whose subject runs past its first word ("How many points does Greendale
     /// high school have?") is not told as new people compared: that read "Nadia highs 4 times
     /// as many points school have as Greendale."

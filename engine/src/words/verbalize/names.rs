@@ -2554,7 +2554,9 @@ fn consonant_y(v: &str) -> Option<&str> {
 
 /// A verb's third person singular (`go` → `goes`, `carry` → `carries`).
 pub(super) fn third_person(v: &str) -> String {
-    if v == "have" {
+    // ("Has" read as the base form of GSM8K's "how many cards does he has left?", seed 271:
+    // not "Nadia hases".)
+    if v == "have" || v == "has" {
         return "has".into();
     }
     if v.ends_with(['s', 'x', 'z', 'o']) || v.ends_with("sh") || v.ends_with("ch") {
