@@ -1121,11 +1121,13 @@ fn held_back(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> bool {
 /// GSM8K's "O for Wednesday's work they earned $68 - $32" (a typo for "So", seed 267) named
 /// "the amount of money O for Wednesday's work they earned".
 fn unwritten_letter(q: &str, phrase: &str) -> bool {
-    phrase.split(' ').any(|w| {
-        w.len() == 1
-            && w.as_bytes()[0].is_ascii_uppercase()
-            && w != "I"
-            && !word_slices(q).any(|x| x == w)
+    let b = phrase.as_bytes();
+    (0..b.len()).any(|i| {
+        b[i].is_ascii_uppercase()
+            && b[i] != b'I'
+            && (i == 0 || b[i - 1] == b' ')
+            && b.get(i + 1).is_none_or(|&c| c == b' ')
+            && !word_slices(q).any(|x| x.len() == 1 && x.as_bytes()[0] == b[i])
     })
 }
 
@@ -1218,54 +1220,71 @@ fn names_alone(clause: &str, noun: &str) -> bool {
 /// with "a" or "an": "the cost of the lens" where Mark may get "a $300 lens with a 20%
 /// discount or a $220 lens" (seed 263).
 fn one_of_several(q: &str, phrase: &str) -> bool {
-    let ws: Vec<&str> = phrase.split(' ').collect();
-    ws.windows(2).enumerate().any(|(i, pair)| {
-        let w = pair[1];
+    // (A pass over the bytes for each "the " that starts a word: no splitter is run.)
+    let b = phrase.as_bytes();
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        if &b[i..i + 4] != b"the " || (i > 0 && b[i - 1] != b' ') {
+            i += 1;
+            continue;
+        }
+        let from = i + 4;
+        let end = b[from..]
+            .iter()
+            .position(|&c| c == b' ')
+            .map_or(b.len(), |k| from + k);
+        let w = &phrase[from..end];
+        i = end;
         // ("The discount for an iWatch" says which.)
-        let told_which = ws
-            .get(i + 2)
-            .is_some_and(|&n| matches!(n, "for" | "of" | "with" | "on" | "in" | "at" | "from"));
-        pair[0] == "the"
+        let next = phrase
+            .get(end + 1..)
+            .map(|r| r.split(' ').next().unwrap_or(""));
+        let told_which =
+            next.is_some_and(|n| matches!(n, "for" | "of" | "with" | "on" | "in" | "at" | "from"));
+        if w.len() > 2
+            && w.bytes().all(|c| c.is_ascii_lowercase())
             && !told_which
-            && w.len() > 2
-            && w.bytes().all(|b| b.is_ascii_lowercase())
             && brought_in(q, w) > 1
-    })
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// How many times the question `q` brings in `noun` with "a" or "an" and a figure ("a $220
 /// lens", "an 8-inch portrait"): the article at most three words before it, the figure and
 /// nothing but other words of its noun phrase between.
 fn brought_in(q: &str, noun: &str) -> usize {
-    let words: Vec<&str> = word_slices(q).collect();
-    (0..words.len())
-        .filter(|&i| {
-            words[i].eq_ignore_ascii_case(noun) && {
-                let before = &words[i.saturating_sub(3)..i];
-                before
+    let b = q.as_bytes();
+    q.match_indices(noun)
+        .filter(|&(at, _)| {
+            let alone = (at == 0 || !b[at - 1].is_ascii_alphanumeric())
+                && b.get(at + noun.len())
+                    .is_none_or(|c| !c.is_ascii_alphanumeric());
+            alone && {
+                // The three words before it, nearest first (the question is not split).
+                let mut before = [""; 3];
+                for (k, w) in q[..at].split_whitespace().rev().take(3).enumerate() {
+                    before[k] = w.trim_matches(is_word_mark);
+                }
+                let article = before
                     .iter()
-                    .rposition(|w| matches!(w.to_ascii_lowercase().as_str(), "a" | "an"))
-                    .is_some_and(|k| {
-                        before[k + 1..]
+                    .position(|w| w.eq_ignore_ascii_case("a") || w.eq_ignore_ascii_case("an"));
+                article.is_some_and(|k| {
+                    let between = &before[..k];
+                    between
+                        .iter()
+                        .any(|w| w.bytes().any(|c| c.is_ascii_digit()))
+                        && !between.iter().any(|w| {
+                            [
+                                "of", "and", "or", "with", "to", "for", "in", "on", "the", "at",
+                                "by", "from",
+                            ]
                             .iter()
-                            .any(|w| w.bytes().any(|b| b.is_ascii_digit()))
-                            && !before[k + 1..].iter().any(|w| {
-                                matches!(
-                                    w.to_ascii_lowercase().as_str(),
-                                    "of" | "and"
-                                        | "or"
-                                        | "with"
-                                        | "to"
-                                        | "for"
-                                        | "in"
-                                        | "on"
-                                        | "the"
-                                        | "at"
-                                        | "by"
-                                        | "from"
-                                )
-                            })
-                    })
+                            .any(|j| w.eq_ignore_ascii_case(j))
+                        })
+                })
             }
         })
         .count()
