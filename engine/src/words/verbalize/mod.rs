@@ -2121,7 +2121,9 @@ impl<'a> Context<'a> {
                 // The question as written, asked of now: "How many cats does she have now?"
                 let ask = if let Some(now) = self.question_now() {
                     now
-                } else if name.phrase.ends_with(" now") {
+                } else if name.phrase.split(' ').any(|w| w == "now") {
+                    // ("The number of bunnies Marlon now has in total", seed 276: not "… in
+                    // total now".)
                     format!("What is {}?", name.phrase)
                 } else {
                     format!("What is {} now?", name.phrase)
@@ -7014,6 +7016,24 @@ mod tests {
         );
         let miles = g.ids().find(|&id| g.value(id) == Number::int(3)).unwrap();
         assert!(Sayable::new(&g).can_graft(&g, miles));
+    }
+
+    /// A name that says "now" is asked as it is: "What is the number of pencils Jeanine now
+    /// has?", not "… now has now?" (seed 276's Marlon).
+    #[test]
+    fn a_name_that_says_now_is_not_asked_now_again() {
+        let g = extracted(
+            "Jeanine bought 18 pencils and Clare bought half as many pencils. If Jeanine gave one third of his pencils to Abby, how many more pencils than Clare does Jeanine have now?",
+            "Clare bought half of 18 pencils which is 18/2 = <<18/2=9>>9 pencils\nOne-third of 18 pencils is (1/3)*18 = <<18*1/3=6>>6 pencils\nJeanine gave out 6 pencils so he has 18-6 = <<18-6=12>>12 pencils left\nJeanine now has 12-9 = <<12-9=3>>3 pencils\n#### 3",
+        );
+        let text = offline(&g, &[graft(g.answer(), ProxyOp::Add, 4)])
+            .unwrap()
+            .text;
+        assert!(
+            text.contains("What is the number of pencils Jeanine now has?"),
+            "{text}"
+        );
+        assert!(!text.contains("now has now?"), "{text}");
     }
 
     /// GSM8K's "how many cards does he has left?" compares new people with "has", not
