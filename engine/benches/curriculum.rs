@@ -4,6 +4,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use engine::curriculum::{generate, CurriculumConfig};
 use std::hint::black_box;
 
+#[path = "common/threads.rs"]
+mod threads;
+
 /// The `graft` binary's allocator, so that the figures are the ones a user gets.
 #[global_allocator]
 static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
@@ -63,24 +66,12 @@ fn bench(c: &mut Criterion) {
 
 /// The variants of every graph's curriculum, the graphs shared among `threads` threads.
 fn on_threads(graphs: &[(String, engine::Graph)], cfg: &CurriculumConfig, threads: usize) -> usize {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut variants = 0usize;
-        while let Some((id, g)) =
-            graphs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-        {
-            for chain in generate(black_box(g), id, cfg).expect("valid config") {
-                variants += chain.variants.len();
-            }
-        }
-        variants
-    };
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
-        workers
-            .into_iter()
-            .map(|h| h.join().expect("a worker"))
-            .sum::<usize>()
+    threads::on_threads(graphs, threads, |(id, g)| {
+        generate(black_box(g), id, cfg)
+            .expect("valid config")
+            .iter()
+            .map(|chain| chain.variants.len())
+            .sum()
     })
 }
 

@@ -21,6 +21,9 @@ use engine::records::offline_words;
 use engine::Graph;
 use std::hint::black_box;
 
+#[path = "common/threads.rs"]
+mod threads;
+
 /// The `graft` binary's allocator, so that the figures are the ones a user gets.
 #[global_allocator]
 static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
@@ -134,20 +137,8 @@ fn bench(c: &mut Criterion) {
 
 /// `words_of_chains` of every row, the rows shared among `threads` threads.
 fn on_threads(rows: &[(String, Graph)], cfg: &CurriculumConfig, threads: usize) -> usize {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut bytes = 0usize;
-        while let Some(row) = rows.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-            bytes += words_of_chains(std::slice::from_ref(row), cfg, false);
-        }
-        bytes
-    };
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
-        workers
-            .into_iter()
-            .map(|h| h.join().expect("a worker"))
-            .sum()
+    threads::on_threads(rows, threads, |row| {
+        words_of_chains(std::slice::from_ref(row), cfg, false)
     })
 }
 

@@ -988,7 +988,7 @@ impl Ctx<'_> {
     ) -> bool {
         let (rv, rd) = rhs;
         // `50 / 200 * 100% = 25%`: a written percent may stand for its fraction.
-        let pct = after.starts_with('%') || after.starts_with(" percent");
+        let pct = says_percent(after);
         let rv_frac = rv.div(Number::int(100)).ok().filter(|_| pct);
         let after = after.strip_prefix('%').unwrap_or(after);
         let mut toks = Vec::new();
@@ -1262,8 +1262,8 @@ impl Ctx<'_> {
     /// `Some(false)` for `P`.
     fn percent_over_100(&self, pe: &PExpr, i: u32, lits: &[Lit]) -> Option<bool> {
         match pe {
-            PExpr::Bin(BinOp::Div, a, b) => {
-                if let (PExpr::Lit(j), PExpr::Lit(k)) = (&**a, &**b) {
+            PExpr::Bin(op, a, b) => {
+                if let (BinOp::Div, PExpr::Lit(j), PExpr::Lit(k)) = (op, &**a, &**b) {
                     if (i == *j || i == *k)
                         && lits[*k as usize].value == Number::int(100)
                         && self.written_as_percent(lits[*j as usize].value)
@@ -1274,9 +1274,6 @@ impl Ctx<'_> {
                 self.percent_over_100(a, i, lits)
                     .or_else(|| self.percent_over_100(b, i, lits))
             }
-            PExpr::Bin(_, a, b) => self
-                .percent_over_100(a, i, lits)
-                .or_else(|| self.percent_over_100(b, i, lits)),
             PExpr::Neg(a) | PExpr::Pct(a) => self.percent_over_100(a, i, lits),
             _ => None,
         }
@@ -1299,7 +1296,7 @@ impl Ctx<'_> {
     fn written_as_percent(&self, v: Number) -> bool {
         self.mentions.iter().any(|m| {
             let after = &self.question[m.span.end as usize..];
-            m.primary() == v && (after.starts_with('%') || after.starts_with(" percent"))
+            m.primary() == v && says_percent(after)
         })
     }
 
@@ -1559,6 +1556,11 @@ impl Ctx<'_> {
 /// digits (`2 times`).
 fn says_times(text: &str, v: Number) -> bool {
     times_words(text, v).is_some_and(|(words, digits)| words || digits)
+}
+
+/// Whether `after`, the text after a number, makes it a percent ("%", " percent").
+fn says_percent(after: &str) -> bool {
+    after.starts_with('%') || after.starts_with(" percent")
 }
 
 /// Whether the line `text` says "times `v`" in words (`twice`, `double`, `three times`) and

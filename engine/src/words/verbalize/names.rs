@@ -1168,12 +1168,7 @@ fn priced_otherwise(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> 
                 .found
                 .get(&m.start)
                 .is_some_and(|f| f.kind == MentionKind::Money)
-            && prep
-                .reading
-                .sentences
-                .iter()
-                .find(|&&(s, e)| s <= m.start && m.end <= e)
-                .is_some_and(|&(s, e)| names_alone(clause_around(q, s, e, m.start, m.end), noun))
+            && clause_of(prep, m).is_some_and(|c| names_alone(c, noun))
     })
 }
 
@@ -1341,15 +1336,18 @@ fn reads_as_a_given(prep: &Prep<'_>, original: &Graph, id: NodeId, n: &Name) -> 
                 )
             })
             && !super::relates_in(q, m.start, m.end, false)
-            && prep
-                .reading
-                .sentences
-                .iter()
-                .find(|&&(s, e)| s <= m.start && m.end <= e)
-                .is_some_and(|&(s, e)| {
-                    in_words_of_sentence(&n.phrase, clause_around(q, s, e, m.start, m.end))
-                })
+            && clause_of(prep, m).is_some_and(|c| in_words_of_sentence(&n.phrase, c))
     })
+}
+
+/// The clause of the question that holds mention `m` ([`clause_around`] of its sentence).
+fn clause_of<'q>(prep: &Prep<'q>, m: &mentions::Mention) -> Option<&'q str> {
+    let q: &'q str = prep.q;
+    prep.reading
+        .sentences
+        .iter()
+        .find(|&&(s, e)| s <= m.start && m.end <= e)
+        .map(|&(s, e)| clause_around(q, s, e, m.start, m.end))
 }
 
 /// Whether the number at `m` in `q` counts what `phrase` ("the number of hours …") counts:
