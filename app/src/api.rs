@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::model::{
-    DatasetPage, DatasetSummary, ImportReport, JobSpec, JobStatus, LineError, Shared,
-    StoredProblem, StoredVariant, VariantPage, VariantWords,
+    DatasetPage, DatasetSummary, ImportReport, JobSpec, JobStatus, LineError, ProblemVariants,
+    Shared, StoredProblem, StoredVariant, VariantPage, VariantWords,
 };
 
 #[cfg(feature = "ssr")]
@@ -161,6 +161,23 @@ pub async fn get_problem(id: i64) -> Result<Option<StoredProblem>, ServerFnError
         ssr::draw_problem(&store()?, p).await;
     }
     Ok(p)
+}
+
+/// A window of a problem's variants from `offset` (a page's worth), or `None`: no such
+/// problem. With `token`, the problem that share token names (anyone with the link may read
+/// it) and `id` is not read.
+#[server]
+pub async fn get_problem_variants(
+    id: i64,
+    token: Option<String>,
+    offset: u64,
+) -> Result<Option<ProblemVariants>, ServerFnError> {
+    match token {
+        Some(token) => {
+            op(async |o| o.shared_problem_variants(&token, Some(offset), None).await).await
+        }
+        None => op(async |o| o.problem_variants(id, Some(offset), None).await).await,
+    }
 }
 
 /// A variant with its graph and its parent's, or `None`; its graph drawn for the page.

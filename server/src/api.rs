@@ -119,7 +119,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/variants/{id}/judge", post(judge_variant))
         .route("/api/jobs/{id}/resume", post(resume_job))
         .route("/api/problems/{id}", get(get_problem))
-        .route("/api/problems/{id}/variants", post(save_variant))
+        .route(
+            "/api/problems/{id}/variants",
+            get(list_problem_variants).post(save_variant),
+        )
         .route("/api/variants/{id}", get(get_variant))
         .route(
             "/api/variants/{id}/solutions",
@@ -272,7 +275,7 @@ async fn import_dataset(
     Ok((StatusCode::CREATED, Json(report)))
 }
 
-/// `?offset=&limit=` of a dataset page.
+/// `?offset=&limit=` of a page: a dataset's problems, or a problem's variants.
 #[derive(Deserialize)]
 struct PageQuery {
     offset: Option<u64>,
@@ -314,8 +317,29 @@ async fn get_problem(
     State(store): State<Store>,
     Who(who): Who,
     Id(id): Id,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    found(store.by(&who).problem(id).await?, "problem", id)
+    found(
+        store.by(&who).problem_page(id, q.offset, q.limit).await?,
+        "problem",
+        id,
+    )
+}
+
+async fn list_problem_variants(
+    State(store): State<Store>,
+    Who(who): Who,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<impl IntoResponse> {
+    found(
+        store
+            .by(&who)
+            .problem_variants(id, q.offset, q.limit)
+            .await?,
+        "problem",
+        id,
+    )
 }
 
 async fn save_variant(

@@ -49,6 +49,38 @@ async fn the_router_answers_without_a_socket() {
         .filter_map(|d| d["name"].as_str())
         .collect();
     assert!(names.contains(&"demo"), "{body}");
+    // A problem's variants come a window at a time; a bad window is the API's own 400.
+    let d = body[0]["id"].as_i64().unwrap();
+    let (_, page) = get(&app, &format!("/api/datasets/{d}")).await;
+    let p = page["problems"][0]["id"].as_i64().unwrap();
+    let (status, problem) = get(&app, &format!("/api/problems/{p}")).await;
+    assert_eq!(status, StatusCode::OK, "{problem}");
+    assert_eq!(problem["variants_limit"], 100, "{problem}");
+    assert_eq!(problem["variants_total"], 0, "{problem}");
+    let (status, w) = get(
+        &app,
+        &format!("/api/problems/{p}/variants?offset=3&limit=7"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{w}");
+    assert_eq!(
+        (w["offset"].as_u64(), w["limit"].as_u64()),
+        (Some(3), Some(7)),
+        "{w}"
+    );
+    let (status, e) = get(&app, &format!("/api/problems/{p}?limit=0")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("limit must be between 1 and 1000 variants"),
+        "{e}"
+    );
+    let (status, e) = get(&app, &format!("/api/problems/{p}/variants?offset=-1")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    let (status, _) = get(&app, "/api/problems/999999/variants").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // An unknown endpoint is the API's own JSON 404.
     let (status, body) = get(&app, "/api/no-such-endpoint").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -332,6 +364,24 @@ async fn every_operation_answers_each_role_alike_through_both_adapters() {
             Box::new(|| Some(server_fn("get_problem", json!({"id": p}), false))),
         ),
         (
+            "list a problem's variants",
+            Rule::Reader,
+            Box::new(|| {
+                Some(rest(
+                    "GET",
+                    format!("/api/problems/{p}/variants?offset=0&limit=5"),
+                    None,
+                ))
+            }),
+            Box::new(|| {
+                Some(server_fn(
+                    "get_problem_variants",
+                    json!({"id": p, "offset": 0}),
+                    false,
+                ))
+            }),
+        ),
+        (
             "read a variant",
             Rule::Reader,
             Box::new(|| Some(rest("GET", format!("/api/variants/{v}"), None))),
@@ -366,6 +416,18 @@ async fn every_operation_answers_each_role_alike_through_both_adapters() {
             Rule::Anyone,
             Box::new(|| Some(rest("GET", format!("/api/s/{token}"), None))),
             Box::new(|| Some(server_fn("get_shared", json!({"token": token}), false))),
+        ),
+        (
+            "list a shared problem's variants",
+            Rule::Anyone,
+            Box::new(|| None),
+            Box::new(|| {
+                Some(server_fn(
+                    "get_problem_variants",
+                    json!({"id": 0, "token": token, "offset": 0}),
+                    false,
+                ))
+            }),
         ),
         (
             "import a dataset",

@@ -105,8 +105,9 @@ pub use words::{client_for, stated_answer, Model, MAX_LLM_SETTING_BYTES, TRIES};
 
 pub use types::model::{
     DatasetPage, DatasetSummary, DepthBin, ImportReport, JobSpec, JobState, JobStatus, JobTask,
-    LineError, LlmCall, LlmSettings, NewVariant, ProblemRow, SavedVariant, Shared, StoredProblem,
-    StoredVariant, VariantItem, VariantPage, VariantRow, VariantWords, VerdictCounts,
+    LineError, LlmCall, LlmSettings, NewVariant, ProblemRow, ProblemVariants, SavedVariant, Shared,
+    StoredProblem, StoredVariant, VariantItem, VariantPage, VariantRow, VariantWords,
+    VerdictCounts,
 };
 
 /// The demo problems shipped inside the binary (`demo/demo.jsonl`): imported as dataset

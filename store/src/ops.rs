@@ -14,8 +14,8 @@ use types::annotation::{
 };
 use types::model::{
     DatasetPage, DatasetSettings, DatasetSummary, ImportReport, JobSpec, JobStatus, ModelSolution,
-    NewSolution, NewVariant, SavedVariant, Shared, StoredProblem, StoredVariant, VariantPage,
-    VariantWords,
+    NewSolution, NewVariant, ProblemVariants, SavedVariant, Shared, StoredProblem, StoredVariant,
+    VariantPage, VariantWords,
 };
 use types::wording::Wording;
 
@@ -235,14 +235,37 @@ impl Ops<'_> {
         self.store.export(dataset_id, format).await
     }
 
-    /// A problem with its graph and variants (`None`: no such problem).
+    /// A problem with its graph and its first page of variants (`None`: no such problem).
     pub async fn problem(&self, id: i64) -> StoreResult<Option<StoredProblem>> {
+        self.problem_page(id, None, None).await
+    }
+
+    /// A problem with its graph and a window of its variants, as
+    /// [`Store::problem_page`] takes it (`None`: no such problem).
+    pub async fn problem_page(
+        &self,
+        id: i64,
+        offset: Option<u64>,
+        limit: Option<u64>,
+    ) -> StoreResult<Option<StoredProblem>> {
         self.read_of(Owned::Problem, id).await?;
-        let problem = self.store.problem(id).await?;
+        let problem = self.store.problem_page(id, offset, limit).await?;
         Ok(problem.map(|mut p| {
             p.can_write = self.can_write();
             p
         }))
+    }
+
+    /// A window of a problem's variants, as [`Store::problem_variants`] takes it (`None`: no
+    /// such problem).
+    pub async fn problem_variants(
+        &self,
+        id: i64,
+        offset: Option<u64>,
+        limit: Option<u64>,
+    ) -> StoreResult<Option<ProblemVariants>> {
+        self.read_of(Owned::Problem, id).await?;
+        self.store.problem_variants(id, offset, limit).await
     }
 
     /// What problem `id`'s page and JSON depend on for this caller ([`crate::ProblemStamp`],
@@ -316,6 +339,19 @@ impl Ops<'_> {
     /// link may read it.
     pub async fn shared(&self, token: &str) -> StoreResult<Option<Shared>> {
         self.store.shared(token).await
+    }
+
+    /// A window of the variants of the problem a share link names (`None`: the link names no
+    /// problem). Anyone with the link may read them.
+    pub async fn shared_problem_variants(
+        &self,
+        token: &str,
+        offset: Option<u64>,
+        limit: Option<u64>,
+    ) -> StoreResult<Option<ProblemVariants>> {
+        self.store
+            .shared_problem_variants(token, offset, limit)
+            .await
     }
 
     /// Writes a variant's text: with the server's model unless `offline` (or none is

@@ -6,8 +6,8 @@ use super::rows::{
 };
 use super::{is_token, seed_from_db, Store, StoreError, StoreResult};
 use types::model::{
-    CheckCounts, DatasetPage, DatasetSummary, DepthBin, Shared, StoredProblem, StoredVariant,
-    VariantRow,
+    CheckCounts, DatasetPage, DatasetSummary, DepthBin, ProblemVariants, Shared, StoredProblem,
+    StoredVariant, VariantRow, MAX_VARIANT_PAGE, VARIANT_PAGE,
 };
 
 /// What a problem's page and its JSON depend on in the database, for the server's response
@@ -38,6 +38,30 @@ pub struct ProblemStamp {
 pub const DEFAULT_PAGE: u64 = 50;
 /// The most problems one page holds.
 pub const MAX_PAGE: u64 = 500;
+
+/// A window asked for by `offset` and `limit` of `what` (defaults 0 and `default`, `limit` at
+/// most `max`), as the offset and limit and as SQLite's integers; a clear error otherwise.
+fn window(
+    what: &str,
+    offset: Option<u64>,
+    limit: Option<u64>,
+    default: u64,
+    max: u64,
+) -> StoreResult<(u64, u64, i64, i64)> {
+    let offset = offset.unwrap_or(0);
+    let limit = limit.unwrap_or(default);
+    if limit == 0 || limit > max {
+        return Err(StoreError::Invalid(format!(
+            "limit must be between 1 and {max} {what}, got {limit}"
+        )));
+    }
+    let offset_db = i64::try_from(offset).map_err(|_| {
+        StoreError::Invalid(format!(
+            "offset {offset} is too large; use a smaller offset"
+        ))
+    })?;
+    Ok((offset, limit, offset_db, limit as i64))
+}
 
 /// `dataset_select!(query_as!(DbDataset, " WHERE … ORDER BY …", args…))`: datasets with
 /// their counts, as [`DbDataset`].
@@ -188,22 +212,11 @@ impl Store {
         offset: Option<u64>,
         limit: Option<u64>,
     ) -> StoreResult<Option<DatasetPage>> {
-        let offset = offset.unwrap_or(0);
-        let limit = limit.unwrap_or(DEFAULT_PAGE);
-        if limit == 0 || limit > MAX_PAGE {
-            return Err(StoreError::Invalid(format!(
-                "limit must be between 1 and {MAX_PAGE}, got {limit}"
-            )));
-        }
-        let offset_db = i64::try_from(offset).map_err(|_| {
-            StoreError::Invalid(format!(
-                "offset {offset} is too large; use a smaller offset"
-            ))
-        })?;
+        let (offset, limit, offset_db, limit_db) =
+            window("problems", offset, limit, DEFAULT_PAGE, MAX_PAGE)?;
         let Some(summary) = self.dataset_summary(id).await? else {
             return Ok(None);
         };
-        let limit_db = limit as i64;
         let rows: Vec<DbProblemLine> = sqlx::query_as!(
             DbProblemLine,
             r#"SELECT p.id AS "id!", p.line, p.external_id, p.question, p.depth, p.answer,
@@ -226,14 +239,71 @@ impl Store {
         }))
     }
 
-    /// One problem with its graph and variants; `None` when there is no such problem.
+    /// One problem with its graph and its first [`VARIANT_PAGE`] variants; `None` when there
+    /// is no such problem.
     pub async fn problem(&self, id: i64) -> StoreResult<Option<StoredProblem>> {
+        self.problem_page(id, None, None).await
+    }
+
+    /// One problem with its graph and a window of its variants: from `offset` (default 0), at
+    /// most `limit` (default [`VARIANT_PAGE`], at most [`MAX_VARIANT_PAGE`]) of them; `None`
+    /// when there is no such problem.
+    pub async fn problem_page(
+        &self,
+        id: i64,
+        offset: Option<u64>,
+        limit: Option<u64>,
+    ) -> StoreResult<Option<StoredProblem>> {
+        let window = window("variants", offset, limit, VARIANT_PAGE, MAX_VARIANT_PAGE)?;
         let row: Option<DbProblem> =
             problem_full_select!(query_as!(DbProblem, " WHERE p.id = ?", id))
                 .fetch_optional(&self.pool)
                 .await?;
         match row {
-            Some(row) => Ok(Some(self.full_problem(row).await?)),
+            Some(row) => Ok(Some(self.full_problem(row, window).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A window of problem `id`'s variants (as [`Store::problem_page`] takes it); `None` when
+    /// there is no such problem.
+    pub async fn problem_variants(
+        &self,
+        id: i64,
+        offset: Option<u64>,
+        limit: Option<u64>,
+    ) -> StoreResult<Option<ProblemVariants>> {
+        let window = window("variants", offset, limit, VARIANT_PAGE, MAX_VARIANT_PAGE)?;
+        let exists = sqlx::query_scalar!(r#"SELECT id AS "id!" FROM problems WHERE id = ?"#, id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match exists {
+            Some(_) => Ok(Some(self.variant_window(id, window).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A window of the variants of the problem share token `token` names; `None` when it
+    /// names no problem. Anyone with the link may read them.
+    pub async fn shared_problem_variants(
+        &self,
+        token: &str,
+        offset: Option<u64>,
+        limit: Option<u64>,
+    ) -> StoreResult<Option<ProblemVariants>> {
+        let window = window("variants", offset, limit, VARIANT_PAGE, MAX_VARIANT_PAGE)?;
+        if !is_token(token) {
+            return Ok(None);
+        }
+        let token = token.to_ascii_lowercase();
+        let id = sqlx::query_scalar!(
+            r#"SELECT id AS "id!" FROM problems WHERE share_token = ?"#,
+            token
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        match id {
+            Some(id) => Ok(Some(self.variant_window(id, window).await?)),
             None => Ok(None),
         }
     }
@@ -260,13 +330,17 @@ impl Store {
         }))
     }
 
-    async fn full_problem(&self, row: DbProblem) -> StoreResult<StoredProblem> {
+    async fn full_problem(
+        &self,
+        row: DbProblem,
+        window: (u64, u64, i64, i64),
+    ) -> StoreResult<StoredProblem> {
         let graph = row
             .graph
             .as_deref()
             .map(|g| graph_from_json(g, &format!("problem {}", row.id)))
             .transpose()?;
-        let variants = self.variant_rows(row.id).await?;
+        let variants = self.variant_window(row.id, window).await?;
         let flaws = graph.as_ref().map_or_else(Vec::new, |g| {
             engine::flaws::flaws(g)
                 .into_iter()
@@ -284,25 +358,48 @@ impl Store {
             error: error_text(row.error_category, row.error_detail),
             flaws,
             share_token: row.share_token,
-            variants,
+            variants: variants.variants,
+            variants_total: variants.total,
+            variants_offset: variants.offset,
+            variants_limit: variants.limit,
             created_at: row.created_at,
             can_write: false,
             drawing: None,
         })
     }
 
-    /// The variants of a problem, oldest first.
-    pub async fn variant_rows(&self, problem_id: i64) -> StoreResult<Vec<VariantRow>> {
+    /// A window of a problem's variants, oldest first, with their count.
+    async fn variant_window(
+        &self,
+        problem_id: i64,
+        (offset, limit, offset_db, limit_db): (u64, u64, i64, i64),
+    ) -> StoreResult<ProblemVariants> {
+        let total = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM variants WHERE problem_id = ?"#,
+            problem_id
+        )
+        .fetch_one(&self.pool)
+        .await?;
         let rows: Vec<DbVariantLine> = sqlx::query_as!(
             DbVariantLine,
             r#"SELECT id AS "id!", parent_variant_id, round, depth, answer, operations, job_id,
                 review_status, share_token, created_at
-             FROM variants WHERE problem_id = ? ORDER BY id"#,
-            problem_id
+             FROM variants WHERE problem_id = ? ORDER BY id LIMIT ? OFFSET ?"#,
+            problem_id,
+            limit_db,
+            offset_db
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(DbVariantLine::into_row).collect()
+        Ok(ProblemVariants {
+            variants: rows
+                .into_iter()
+                .map(DbVariantLine::into_row)
+                .collect::<StoreResult<Vec<VariantRow>>>()?,
+            total: total as u64,
+            offset,
+            limit,
+        })
     }
 
     /// One variant with its graph, its parent's graph and its lineage; `None` when there is
@@ -332,8 +429,9 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         if let Some(row) = problem {
+            let window = window("variants", None, None, VARIANT_PAGE, MAX_VARIANT_PAGE)?;
             return Ok(Some(Shared::Problem(Box::new(
-                self.full_problem(row).await?,
+                self.full_problem(row, window).await?,
             ))));
         }
         let variant: Option<DbVariant> =

@@ -212,6 +212,94 @@ async fn a_database_failure_mid_import_rolls_everything_back() {
 }
 
 #[tokio::test]
+async fn a_problem_shows_its_variants_a_window_at_a_time() {
+    let (_dir, store) = fresh().await;
+    let r = store.import_jsonl("one", demo_line(0)).await.unwrap();
+    let pid = store
+        .dataset(r.dataset_id, None, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .problems[0]
+        .id;
+    let g = store.problem(pid).await.unwrap().unwrap().graph.unwrap();
+    let step = a_step(&g);
+    let n = types::model::VARIANT_PAGE + 5;
+    let mut ids = Vec::new();
+    for k in 0..n {
+        let saved = store
+            .save_variant(pid, None, vec![graft(step, 2 + k as i64)], None)
+            .await
+            .unwrap();
+        ids.push(saved.id);
+    }
+    // The problem comes with its first page, oldest first, and says how many there are.
+    let p = store.problem(pid).await.unwrap().unwrap();
+    let shown: Vec<i64> = p.variants.iter().map(|v| v.id).collect();
+    assert_eq!(shown, ids[..types::model::VARIANT_PAGE as usize]);
+    assert_eq!(
+        (p.variants_total, p.variants_offset, p.variants_limit),
+        (n, 0, types::model::VARIANT_PAGE)
+    );
+    // Any window of them, by the problem's id or its share link.
+    let w = store
+        .problem_variants(pid, Some(98), Some(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        w.variants.iter().map(|v| v.id).collect::<Vec<_>>(),
+        ids[98..103]
+    );
+    assert_eq!((w.total, w.offset, w.limit), (n, 98, 5));
+    let last = store
+        .shared_problem_variants(&p.share_token.to_ascii_uppercase(), Some(100), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        last.variants.iter().map(|v| v.id).collect::<Vec<_>>(),
+        ids[100..]
+    );
+    let past = store
+        .problem_page(pid, Some(10_000), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(past.variants.is_empty());
+    assert_eq!(past.variants_total, n);
+    // No such problem or link; a window out of bounds is the caller's error.
+    assert!(store
+        .problem_variants(pid + 1000, None, None)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .shared_problem_variants(&"0".repeat(32), None, None)
+        .await
+        .unwrap()
+        .is_none());
+    let variant_token = store.variant(ids[0]).await.unwrap().unwrap().share_token;
+    assert!(store
+        .shared_problem_variants(&variant_token, None, None)
+        .await
+        .unwrap()
+        .is_none());
+    for (offset, limit) in [
+        (None, Some(0)),
+        (None, Some(types::model::MAX_VARIANT_PAGE + 1)),
+        (Some(u64::MAX), None),
+    ] {
+        let e = store.problem_page(pid, offset, limit).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BadRequest, "{e}");
+        assert!(
+            e.to_string().contains("variants") || e.to_string().contains("offset"),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn variants_are_re_derived_with_lineage() {
     let (_dir, store) = fresh().await;
     let r = store.import_jsonl("one", demo_line(0)).await.unwrap();

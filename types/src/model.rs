@@ -128,6 +128,24 @@ pub struct DatasetPage {
     pub can_write: bool,
 }
 
+/// A problem's variants a page or a read shows when the caller does not say.
+pub const VARIANT_PAGE: u64 = 100;
+/// The most of a problem's variants one read returns.
+pub const MAX_VARIANT_PAGE: u64 = 1000;
+
+/// A window of a problem's variants, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemVariants {
+    /// The variants from `offset`, at most `limit` of them.
+    pub variants: Vec<VariantRow>,
+    /// How many variants the problem has in all.
+    pub total: u64,
+    /// The offset this window starts at.
+    pub offset: u64,
+    /// The most variants a window holds.
+    pub limit: u64,
+}
+
 /// One variant in a problem's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariantRow {
@@ -179,8 +197,18 @@ pub struct StoredProblem {
     pub flaws: Vec<String>,
     /// Its share link token (`/s/{token}`).
     pub share_token: String,
-    /// Its variants, oldest first.
+    /// A window of its variants, oldest first: from `variants_offset`, at most
+    /// `variants_limit` of them ([`VARIANT_PAGE`] unless the caller asked for another).
     pub variants: Vec<VariantRow>,
+    /// How many variants it has in all.
+    #[serde(default)]
+    pub variants_total: u64,
+    /// The offset of `variants` among all its variants.
+    #[serde(default)]
+    pub variants_offset: u64,
+    /// The most variants the window holds.
+    #[serde(default)]
+    pub variants_limit: u64,
     /// When it was imported.
     pub created_at: String,
     /// Whether the caller may change it (an admin; set per request, never stored).
