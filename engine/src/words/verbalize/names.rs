@@ -883,6 +883,14 @@ fn own_name_from(
                 && refers_with_it(&n.phrase)
                 && (ends_with_it(&n.phrase)
                     || !word_slices(q).any(|w| w.eq_ignore_ascii_case("it"))))
+            // A step's "them" that stands for things ("the amount of money he paid for
+            // them", the sandwiches of the solution's sentence) where the question never says
+            // "them": in a text the reader takes it for whatever came last ("… and a bottle
+            // of water for $2", seed 279).
+            || (node.kind.is_operation()
+                && marks.counts.pronoun
+                && refers_with_them(&n.phrase)
+                && !word_slices(q).any(|w| w.eq_ignore_ascii_case("them")))
             // A preposition cut from its object ("… the research she does on" for "… she does
             // on her browser"): the name stops half-way through what it says.
             || cuts_an_object(&n.phrase, q)
@@ -1533,6 +1541,22 @@ fn refers_with_it(phrase: &str) -> bool {
             !place_filler
         }
     })
+}
+
+/// Whether `phrase` says "them" of things it does not name: "them" ending it ("the number of
+/// minutes he spent solving them") or after "for" or "on" ("… he pays for them in the
+/// local store"). Not "each of them", nor a "them" the rest of the name goes on to place
+/// ("after selling them to the market", "it took them to cook the fries").
+fn refers_with_them(phrase: &str) -> bool {
+    let mut prev = "";
+    let mut words = phrase.split(' ').peekable();
+    while let Some(w) = words.next() {
+        if w == "them" && (words.peek().is_none() || matches!(prev, "for" | "on")) {
+            return true;
+        }
+        prev = w;
+    }
+    false
 }
 
 /// Whether a word written twice in a row (`w`, as written) is still English: "that that",
@@ -2326,6 +2350,12 @@ fn subject_len(rest: &[&str]) -> usize {
         }
         _ => 0,
     }
+}
+
+/// Whether `w` is a word of the solution's reasoning inside a clause ("he can therefore
+/// bake", "their opponent thus scored"), which a name leaves out.
+fn says_therefore(w: &str) -> bool {
+    with_lower(w, |l| matches!(l, "therefore" | "thus" | "hence"))
 }
 
 /// Whether `noun` and `verb` read as a noun's second word and an -ing verb after it ("family
@@ -3497,11 +3527,20 @@ fn name_in_text_uncached(
     }
     while let Some((last, init)) = pre.split_last() {
         if !with_lower(last, |w| {
-            matches!(w, "then" | "now" | "also" | "still" | "only")
+            matches!(
+                w,
+                "then" | "now" | "also" | "still" | "only" | "therefore" | "thus" | "hence"
+            )
         }) {
             break;
         }
         pre = init;
+    }
+    // `He can therefore bake 6 loaves`: the solution's reasoning, not what the name counts.
+    let unreasoned: Vec<&str>;
+    if pre.iter().any(|w| says_therefore(w)) {
+        unreasoned = pre.iter().copied().filter(|w| !says_therefore(w)).collect();
+        pre = &unreasoned;
     }
     // `To meet Dr. Juan's recommendation would mean drinking 5 gallons daily`: a purpose,
     // not a subject, opens the clause; nothing in it names the amount.
@@ -8445,6 +8484,53 @@ mod tests {
         assert!(named > 0, "no variant has a named quantity");
     }
 
+    /// A solution's "therefore" is its reasoning, not part of what a name counts (seed 281:
+    /// "Suppose instead that the final price of the television is therefore $206 less").
+    #[test]
+    fn a_name_leaves_out_the_solutions_therefore() {
+        let (g, names) = named(
+            "Martin went to a store to buy a new television set. He decided to spend no more than $1,000 and the sales clerk offered him the TV for $100 less and an additional 20% off. How much lower was the price of the television than the amount Martin decided to spend?",
+            "The seller has offered him the TV for 1000 - 100 = $<<1000-100=900>>900.\nThe discount on the television was 900 * 20/100 = $<<900*20/100=180>>180.\nThe final price of the television is therefore 900 - 180 = $<<900-180=720>>720.\nMartin was able to save 1000 - 720 = $<<1000-720=280>>280.\n#### 280",
+        );
+        assert_eq!(
+            names.phrase_of(&g, node_of(&g, 720)),
+            Some("the final price of the television")
+        );
+        assert_eq!(
+            phrase_at("He can therefore bake 6 loaves of bread.", "6", 6).as_deref(),
+            Some("the number of loaves of bread he can bake")
+        );
+        assert_eq!(
+            phrase_at("Their opponent thus scored 11 points.", "11", 11).as_deref(),
+            Some("the number of points their opponent scored")
+        );
+    }
+
+    /// A step's "them" the question never says stands, in a text, for whatever came last
+    /// (seed 279: "he paid 5 times as much for them", Adam's sandwiches, read as the whole
+    /// shopping after "… and a bottle of water for $2").
+    #[test]
+    fn a_step_that_pays_for_them_is_not_named_by_them() {
+        let (g, names) = named(
+            "Adam went to a shop to buy some food for his journey. He bought 3 sandwiches, for $3 each, and a bottle of water for $2. How much did Adam pay for all the shopping?",
+            "Adam bought 3 sandwiches, so he paid 3 * 3 = $<<3*3=9>>9 for them.\nIn total Adam bought products for 2 + 9 = $<<2+9=11>>11.\n#### 11",
+        );
+        assert_eq!(names.phrase_of(&g, node_of(&g, 9)), None);
+        assert!(refers_with_them(
+            "the number of minutes he spent solving them"
+        ));
+        assert!(refers_with_them(
+            "the amount of money he pays for them in the local store"
+        ));
+        assert!(!refers_with_them(
+            "the number of kilograms of mangoes he has left after selling them to the market"
+        ));
+        assert!(!refers_with_them("the amount of money each of them paid"));
+        assert!(!refers_with_them(
+            "the number of minutes it took them to cook the fries"
+        ));
+    }
+
     /// "they" beside "he" tells neither which is which (seed 226: "the number of gallons they
     /// can transport", the large trucks of a step, read as the fleet "he can transport").
     /// A "still" says nothing (seed 230: the garage's 399 spaces, "the number of cars the
@@ -10332,12 +10418,21 @@ mod tests {
         }
         while let Some((last, init)) = pre.split_last() {
             if !with_lower(last, |w| {
-                matches!(w, "then" | "now" | "also" | "still" | "only")
+                matches!(
+                    w,
+                    "then" | "now" | "also" | "still" | "only" | "therefore" | "thus" | "hence"
+                )
             }) {
                 break;
             }
             pre = init;
         }
+        let unreasoned: Vec<&str> = pre
+            .iter()
+            .copied()
+            .filter(|w| !matches!(w.to_lowercase().as_str(), "therefore" | "thus" | "hence"))
+            .collect();
+        pre = &unreasoned;
         // `To meet Dr. Juan's recommendation would mean drinking 5 gallons daily`: a purpose,
         // not a subject, opens the clause; nothing in it names the amount.
         if pre.first().is_some_and(|w| w.eq_ignore_ascii_case("to")) {
@@ -10808,7 +10903,8 @@ mod tests {
                 "makes", "Mr.", "Ms", "2", "=", "So,", "In", "all", "each", "his", "bags", ":",
                 "to", "gave", "walking", "while", "how", "Ken's", "total", "weight", "Déjà",
                 "an", "another", "extra", "Additional", "In total", "in all", "Altogether",
-                "on the next", "She sells her first", "he buys the next",
+                "on the next", "She sells her first", "he buys the next", "therefore", "thus",
+                "Hence",
             ]), 0..12),
             post in proptest::collection::vec(proptest::sample::select(vec![
                 "apples", "eggs", "Red", "green", "of", "paint", "dollars", "feet", "square",
