@@ -1242,6 +1242,14 @@ impl Ctx<'_> {
             // "As 1 hour has 60 minutes, … 180 / 60": a fact of the units, not the 60 items
             // worked out before.
         } else {
+            // "2 classes x 5 days = 10 classes on weekdays": the five days of a working week,
+            // not the question's 5 people (seed 282's Damien, whose 5 miles a day on weekdays
+            // were also his days a week). One literal of the calculation at most (`5*5` of 5
+            // poses on 5 weekdays).
+            if !self.fact_read && self.working_week_fact(v, text) {
+                self.fact_read = true;
+                return self.constant(v);
+            }
             if l.decimals > 0 {
                 if let Some(id) = self.link_rounded(v, l.decimals) {
                     return id;
@@ -1255,6 +1263,52 @@ impl Ctx<'_> {
             }
         }
         self.constant(v)
+    }
+
+    /// Whether `v` is written in the line `text` as the days of a part of the week the
+    /// question speaks of ("5 days" or "5 weekdays" where it says "weekdays" or "Monday
+    /// through Friday", "2 days" where it says "weekend", "7 days" where it says "week")
+    /// while the question writes no such number of days itself: the line then reads a fact
+    /// of the week, which no number of the question gives.
+    fn working_week_fact(&self, v: Number, text: &str) -> bool {
+        const PARTS: [(i128, &[&str]); 3] = [
+            (
+                5,
+                &[
+                    "weekday",
+                    "monday through friday",
+                    "monday to friday",
+                    "monday-friday",
+                    "work week",
+                    "workweek",
+                    "school week",
+                ],
+            ),
+            (2, &["weekend"]),
+            (7, &["week"]),
+        ];
+        let Some(&(_, said)) = PARTS.iter().find(|(k, _)| Number::int(*k) == v) else {
+            return false;
+        };
+        let days = |after: &str| {
+            unit_word(after).is_some_and(|u| {
+                ["days", "weekdays", "workdays"]
+                    .iter()
+                    .any(|w| unit_word(w) == Some(u))
+            })
+        };
+        if !find_numbers(text)
+            .iter()
+            .any(|m| m.primary() == v && days(&text[m.span.end as usize..]))
+        {
+            return false;
+        }
+        let q = self.question.to_ascii_lowercase();
+        said.iter().any(|w| q.contains(w))
+            && !self
+                .mentions
+                .iter()
+                .any(|m| m.values().contains(&v) && days(&self.question[m.span.end as usize..]))
     }
 
     /// Where literal `i` of `pe` stands in a percent made a fraction, `P/100` with `P`
@@ -2284,6 +2338,62 @@ mod tests {
             .text
             .as_deref()
             .is_some_and(|t| t.contains("advertisement"))));
+    }
+
+    /// "3*5" of "Three weeks at 5 days per week" where the question says "weekdays": the five
+    /// days of a working week, not the question's 5 miles a day (seed 282's Damien: a change
+    /// to his miles changed his running days too). The weekend's 2 days likewise; in `5*5`
+    /// of 5 poses on 5 weekdays one 5 is the fact and the other the question's.
+    #[test]
+    fn the_days_of_a_working_week_are_a_constant() {
+        let q = "Damien jogs 5 miles per day on weekdays only.  How many miles does he run over three weeks?";
+        let a = "Three weeks at 5 days per week means Damien runs 3*5=<<3*5=15>>15 times in three weeks.\nIf each time he runs 5 miles, then over 15 running days he covers 5*15=<<5*15=75>>75 miles.\n#### 75";
+        let g = extract(q, a).unwrap().graph;
+        let miles = g.find("miles").expect("his 5 miles");
+        let set = crate::intervene::Intervention::SetInput {
+            node: miles,
+            value: n("13"),
+        };
+        let (g2, _) = crate::intervene::intervene(&g, &set).unwrap();
+        assert_eq!(g2.answer_value(), n("195"));
+        let q = "The Diving Club offers 2 beginning diving classes on weekdays and 4 beginning classes on each day of the weekend. Each class has room for 5 people. How many people can take classes in 3 weeks?";
+        let a = "There are 2 classes x 5 days = <<2*5=10>>10 classes on weekdays.\nThere are 4 classes x 2 days = <<4*2=8>>8 classes on weekends.\nThere are a total of 10 + 8 = <<10+8=18>>18 classes per week.\nSo each week, 18 x 5 = <<18*5=90>>90 people can take classes.\nThus, 90 x 3 = <<90*3=270>>270 people can take classes in 3 weeks.\n#### 270";
+        let g = extract(q, a).unwrap().graph;
+        let inputs = |v: &str| {
+            g.ids()
+                .filter(|&id| {
+                    g.value(id) == n(v) && matches!(g.node(id).kind, NodeKind::Input { .. })
+                })
+                .count()
+        };
+        // The 2 classes and the 5 people only: the days are constants.
+        assert_eq!((inputs("2"), inputs("5")), (1, 1));
+        let consts = |v: &str| {
+            g.ids()
+                .filter(|&id| g.value(id) == n(v) && matches!(g.node(id).kind, NodeKind::Constant))
+                .count()
+        };
+        assert_eq!((consts("2"), consts("5")), (1, 1));
+        let q = "Summer performs 5 sun salutation yoga poses as soon as she gets out of bed, on the weekdays.  How many sun salutations will she perform throughout an entire year?";
+        let a = "She performs 5 sun salutations on the weekdays so that’s 5 days so that’s 5*5 = <<5*5=25>>25 sun salutations a week\nThere are 52 weeks in a year and she performs 25 sun salutations every week for a total of 52*25 = <<52*25=1300>>1,300 sun salutations a year\n#### 1300";
+        let g = extract(q, a).unwrap().graph;
+        let poses = g
+            .ids()
+            .find(|&id| g.value(id) == n("5") && matches!(g.node(id).kind, NodeKind::Input { .. }))
+            .expect("her 5 poses");
+        let set = crate::intervene::Intervention::SetInput {
+            node: poses,
+            value: n("3"),
+        };
+        let (g2, _) = crate::intervene::intervene(&g, &set).unwrap();
+        assert_eq!(g2.answer_value(), n("780"));
+        // A question that gives the days itself keeps them.
+        let q = "Ann walks 5 days a week on weekdays, 2 miles a day. How many miles does she walk in 4 weeks?";
+        let a = "She walks 5 days * 2 miles = <<5*2=10>>10 miles a week.\nIn 4 weeks she walks 10 * 4 = <<10*4=40>>40 miles.\n#### 40";
+        let g = extract(q, a).unwrap().graph;
+        assert!(g
+            .ids()
+            .any(|id| g.value(id) == n("5") && matches!(g.node(id).kind, NodeKind::Input { .. })));
     }
 
     /// `90*2-180`: a `-` typed for `=` in a line with no `=` is read, so the 180 is Carrie's
