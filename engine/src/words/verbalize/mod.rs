@@ -1621,7 +1621,7 @@ impl Sayable {
         // are not parts of anything.)
         let part = id != u
             && !(u == self.answer && self.comparable)
-            && whole_of(g, u).is_some_and(|whole| g.value(id) > whole);
+            && whole_of(g, u, u != self.answer).is_some_and(|whole| g.value(id) > whole);
         capped && !part
     }
 
@@ -3023,8 +3023,10 @@ fn contains_ignoring_ascii_case(text: &str, lower: &str) -> bool {
 }
 
 /// The whole that step `u` of `g` takes a part of, as it now reads: `a` for `a - b` (what is
-/// left), for `a × 1/4` or `a × 20%`, and for `a ÷ 4`.
-fn whole_of(g: &Graph, u: NodeId) -> Option<Number> {
+/// left), for `a × 1/4` or `a × 20%` (also `40/100 × a` where the question writes the 40 as a
+/// part of something, "40% of the class", where `written_parts`: not for the answer, whose
+/// changes are asked of the answer, "Take that answer, triple it"), and for `a ÷ 4`.
+fn whole_of(g: &Graph, u: NodeId, written_parts: bool) -> Option<Number> {
     let node = g.get(u).ok()?;
     let NodeKind::Step {
         expr: Expr::Bin(op, a, b),
@@ -3032,10 +3034,21 @@ fn whole_of(g: &Graph, u: NodeId) -> Option<Number> {
     else {
         return None;
     };
-    let value = |e: &Expr| match e {
+    let given = |e: &Expr| match e {
         Expr::Arg(j) => node.operands.get(*j as usize).map(|&o| g.value(o)),
         Expr::Lit(v) => Some(*v),
         _ => None,
+    };
+    let value = |e: &Expr| match e {
+        // (A quotient only where the question says "of" after one of its numbers: "3/4 as
+        // many chips as Viviana" compares, and Susana may outgrow her.)
+        Expr::Bin(crate::BinOp::Div, p, q) if written_parts && matches!(op, crate::BinOp::Mul) => {
+            let (pv, qv) = (given(p)?, given(q)?);
+            (says_of(g, node, p) || says_of(g, node, q))
+                .then(|| pv.div(qv).ok())
+                .flatten()
+        }
+        e => given(e),
     };
     let (x, y) = (value(a)?, value(b)?);
     let fraction = |v: Number| v > Number::ZERO && v < Number::ONE;
@@ -3046,6 +3059,30 @@ fn whole_of(g: &Graph, u: NodeId) -> Option<Number> {
         crate::BinOp::Div if y > Number::ONE => Some(x),
         _ => None,
     }
+}
+
+/// Whether `e` is an operand of `node` that the question writes as a part of something: an
+/// input whose number is followed by "of" ("3/4 of the rest", "40% of the class", "20 percent
+/// of them").
+fn says_of(g: &Graph, node: &crate::graph::Node, e: &Expr) -> bool {
+    let Expr::Arg(i) = e else {
+        return false;
+    };
+    let (Some(&o), Some(q)) = (node.operands.get(*i as usize), g.question()) else {
+        return false;
+    };
+    let NodeKind::Input { span: Some(span) } = &g.node(o).kind else {
+        return false;
+    };
+    let Some(after) = q.get(span.end as usize..) else {
+        return false;
+    };
+    let after = after.strip_prefix('%').unwrap_or(after);
+    let after = after.strip_prefix(" percent").unwrap_or(after);
+    after
+        .trim_start()
+        .get(..3)
+        .is_some_and(|w| w.eq_ignore_ascii_case("of "))
 }
 
 /// The most a quantity named `phrase` can be, when its unit bounds it ("the number of hours
@@ -7383,6 +7420,34 @@ mod tests {
             !sayable.comparable(),
             "feet left are not compared with new people"
         );
+        // So does a part the question writes as "40% of the class" (seed 283: the smoking
+        // students halved, then 4 times as large, then doubled, 480 of a class of 300), but
+        // not one it writes as "3/4 as many" as someone else's.
+        let g = crate::gsm8k::extract(
+            "In a class of 300 students, the number of smoking teens is 40% of the class. In a year, 70% of the smoking students are hospitalized from smoking-related complications. Calculate the total number of smoking students from the class who have not been hospitalized from smoking-related complications.",
+            "If the class has 300 students, there are 40/100*300 = <<40/100*300=120>>120 smoking students.\nIn a year, 70% of the smoking students are hospitalized from smoking-related complications, a total of 70/100*120 = <<70/100*120=84>>84 students.\nThe number of smoking students who've not been hospitalized from smoking-related complications is 120-84 = <<120-84=36>>36\n#### 36",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let smokers = g.ids().find(|&i| g.value(i) == n(120)).unwrap();
+        let mut h = g.clone();
+        apply(&mut h, &graft(smokers, ProxyOp::Mul, 2)).unwrap();
+        assert!(sayable.within_bounds(&h), "240 of 300");
+        let mut h = g.clone();
+        apply(&mut h, &graft(smokers, ProxyOp::Mul, 4)).unwrap();
+        assert!(!sayable.within_bounds(&h), "480 of 300");
+        let g = crate::gsm8k::extract(
+            "Viviana has five more chocolate chips than Susana, while Susana has 3/4 as many vanilla chips as Viviana. If Viviana has 20 Vanilla chips and Susana 25 chocolate chips, calculate the total number of chips they have together.",
+            "Viviana has 25+5 = <<25+5=30>>30 chocolate chips.\nSusana has 3/4*20 = <<3/4*20=15>>15 vanilla chips.\nThey have 30+25 = <<30+25=55>>55 chocolate chips together.\nTogether they have 20+15 = <<20+15=35>>35 vanilla chips.\nTogether they have 35+55 = <<35+55=90>>90 chips\n#### 90",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let susana = g.ids().find(|&i| g.value(i) == n(15)).unwrap();
+        let mut h = g.clone();
+        apply(&mut h, &graft(susana, ProxyOp::Add, 7)).unwrap();
+        assert!(sayable.within_bounds(&h), "22 chips beside Viviana's 20");
         // Katrina's count is worked out from "Mabel has 5 times as many": a change to it
         // would contradict that sentence.
         let g = crate::gsm8k::extract(
