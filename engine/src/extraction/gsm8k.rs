@@ -1261,8 +1261,36 @@ impl Ctx<'_> {
             if let Some(id) = self.link_rounded(v, l.decimals) {
                 return id;
             }
+            if let Some(id) = self.link_whole_part(v, text) {
+                return id;
+            }
         }
         self.constant(v)
+    }
+
+    /// "47 / 4 = 11.75 … each goat gets an even 11", then "If Alma feeds 11 carrots to each
+    /// of 4 goats, … 11 * 4": a whole `v` that is the step just worked out rounded down or up
+    /// (which the solution does in its head) is that step rounded, so a change to the goats
+    /// rounds again (seed 287's Alma: 11 carrots a goat whatever the number of goats). Only
+    /// the last step, one of at least 1 that is no whole number itself, and only where the
+    /// line writes `v` of something ("11 carrots", "Two cycles"), not only in its
+    /// calculation (`2.46 / 3`, three bags).
+    fn link_whole_part(&mut self, v: Number, text: &str) -> Option<NodeId> {
+        let s = *self.steps.last()?;
+        if !v.is_integer()
+            || s.exact.is_integer()
+            || s.exact < Number::ONE
+            || (s.exact.floor() != v && s.exact.ceil() != v)
+        {
+            return None;
+        }
+        let of_something = find_numbers(text)
+            .iter()
+            .any(|m| m.primary() == v && unit_word(&text[m.span.end as usize..]).is_some());
+        if !of_something {
+            return None;
+        }
+        self.rounding_node(s, v, 0)
     }
 
     /// Whether `v` is written in the line `text` as the days of a part of the week the
@@ -2394,6 +2422,28 @@ mod tests {
         assert!(g
             .ids()
             .any(|id| g.value(id) == n("5") && matches!(g.node(id).kind, NodeKind::Input { .. })));
+    }
+
+    /// "each goat gets an even 11" of 47 / 4 = 11.75: the step rounded down, so fewer goats
+    /// get more carrots each (seed 287's Alma, whose 11 stayed a constant).
+    #[test]
+    fn a_whole_part_of_the_step_before_is_that_step_rounded() {
+        let q = "Alma is taking a walk and comes across four goats standing behind a fence. Alma has a bag of baby carrots she brought to have for a snack and decides to feed the goats with them. Alma wants to make sure all the goats get the same amount of carrots, so she starts counting them out. She has 47 baby carrots. If she wants to give the exact same amount of carrots to each goat and wants to feed them all the carrots she can, how many will she have left over?";
+        let a = "Alma has 47 baby carrots to feed 3 goats, 47 / 4 = <<47/4=11.75>>11.75 baby carrots.\nIf she takes away the remaining .75, each goat gets an even 11 carrots each.\nIf Alma feeds 11 carrots to each of 4 goats, that's a total of 11 * 4 = <<11*4=44>>44 carrots Alma feeds the goats.\nShe started with 47 baby carrots - 44 she feeds the goats = <<47-44=3>>3 baby carrots left over.\n#### 3";
+        let g = extract(q, a).unwrap().graph;
+        assert!(!g
+            .ids()
+            .any(|id| g.value(id) == n("11") && matches!(g.node(id).kind, NodeKind::Constant)));
+        let goats = g
+            .ids()
+            .find(|&id| g.value(id) == n("4") && matches!(g.node(id).kind, NodeKind::Input { .. }))
+            .expect("the four goats");
+        let set = crate::intervene::Intervention::SetInput {
+            node: goats,
+            value: n("2"),
+        };
+        let (g2, _) = crate::intervene::intervene(&g, &set).unwrap();
+        assert_eq!(g2.answer_value(), n("1"));
     }
 
     /// `90*2-180`: a `-` typed for `=` in a line with no `=` is read, so the 180 is Carrie's
