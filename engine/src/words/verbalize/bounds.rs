@@ -83,6 +83,68 @@ fn limit_kind_past_last_letter(b: &[u8]) -> Option<bool> {
     }
 }
 
+/// Words that, right before a number, make it a threshold a condition compares with ("if
+/// Kathleen saves more than $125").
+const THRESHOLD: &[&str] = &[
+    "more than",
+    "less than",
+    "fewer than",
+    "at least",
+    "at most",
+    "over",
+    "under",
+    "above",
+    "below",
+    "exceeds",
+    "exceed",
+];
+
+/// The thresholds of conditions the question states that no step reads: a number the graph
+/// does not use, written after "more than", "at least", "over", … in a sentence with "if",
+/// "when" or "unless" ("Kathleen's aunt said she would give Kathleen $25 if Kathleen saves
+/// more than $125", where the solution sees in its head that 112 is not). A change that
+/// carried a quantity across one would make the condition come out otherwise than the graph
+/// works it out.
+pub(super) fn thresholds(q: &str, mentions: &[Mention]) -> Vec<Number> {
+    let mut out = Vec::new();
+    for m in mentions.iter().filter(|m| m.node.is_none()) {
+        // (Written in digits: "6 more than twice as many" compares, with no threshold.)
+        let (Some(before), Some(text)) = (q.get(..m.start), q.get(m.start..m.end)) else {
+            continue;
+        };
+        if !text
+            .trim_start_matches('$')
+            .starts_with(|c: char| c.is_ascii_digit())
+        {
+            continue;
+        }
+        let b = before
+            .trim_end()
+            .trim_end_matches('$')
+            .trim_end()
+            .as_bytes();
+        if !ends_with_phrase(b, THRESHOLD) {
+            continue;
+        }
+        // The sentence the number is in.
+        let start = before.rfind(['.', '?', '!']).map_or(0, |i| i + 1);
+        let end = q[m.end..]
+            .find(['.', '?', '!'])
+            .map_or(q.len(), |i| m.end + i);
+        let conditional = q[start..end]
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| {
+                w.eq_ignore_ascii_case("if")
+                    || w.eq_ignore_ascii_case("when")
+                    || w.eq_ignore_ascii_case("unless")
+            });
+        if conditional && !out.contains(&m.value) {
+            out.push(m.value);
+        }
+    }
+    out
+}
+
 /// Words that, right after a number, make it a part of the count written before it ("buys 50
 /// candy bars and sells 48 of them").
 const OF_THOSE: &[&str] = &["of them", "of these", "of those"];
@@ -269,6 +331,41 @@ mod tests {
                 _ => false,
             })
             .unwrap_or_else(|| panic!("no input at {text:?}"))
+    }
+
+    /// A condition's threshold is a number no step reads, after "more than" and the like,
+    /// in a sentence with "if"; not a comparison's "twice" nor a number the graph reads.
+    #[test]
+    fn thresholds_are_unread_numbers_a_condition_compares_with() {
+        let g = crate::gsm8k::extract(
+            "Kathleen saved $21 in June, $46 in July, and $45 in August. Then Kathleen spent $12 on school supplies and $54 on new clothes. Kathleen's aunt said she would give Kathleen $25 if Kathleen saves more than $125.  How much money does Kathleen have left?",
+            "Kathleen saved $21 + $46 + $45 = $<<21+46+45=112>>112.\nKathleen's aunt did not give Kathleen any money because $112 is not greater than $125.\nKathleen spent $12 + $54 = $<<12+54=66>>66.\nKathleen has $112 - $66 = $<<112-66=46>>46 remaining.\n#### 46",
+        )
+        .unwrap()
+        .graph;
+        let q = g.question().unwrap();
+        assert_eq!(
+            thresholds(q, &crate::mentions::link(&g)),
+            [Number::int(125)]
+        );
+        let g = crate::gsm8k::extract(
+            "When Jane visited Iran, she visited 6 more than twice as many rehabilitation centers as Han. Han visited 2 less than twice as many rehabilitation centers as Jude did. Jude visited half fewer rehabilitation centers as Lisa did. Lisa visited 6 rehabilitation centers. How many rehabilitation centers did they all visit assuming they are all different?",
+            "Jude visited 6/2=<<6/2=3>>3 rehabilitation centers.\nHan visited 2*3-2=<<2*3-2=4>>4 rehabilitation centers.\nJane visited 2*4+6=<<2*4+6=14>>14 rehabilitation centers.\nThey visited 6+3+4+14=<<6+3+4+14=27>>27 rehabilitation centers.\n#### 27",
+        )
+        .unwrap()
+        .graph;
+        let q = g.question().unwrap();
+        assert!(thresholds(q, &crate::mentions::link(&g)).is_empty());
+        // A threshold the graph reads is worked out, not settled in the solution's head.
+        let g = crate::gsm8k::extract(
+            "Each ingot costs $5. If you buy more than 10, you pay $4 each. Tom buys 12 ingots. How much more does he pay per ingot if he buys 10?",
+            "Buying 10 he pays $5 each, buying 12 he pays $4: 5 - 4 = <<5-4=1>>1 more.\n#### 1",
+        )
+        .unwrap()
+        .graph;
+        let q = g.question().unwrap();
+        let ts = thresholds(q, &crate::mentions::link(&g));
+        assert!(ts.iter().all(|&t| t != Number::int(5)), "{ts:?}");
     }
 
     #[test]

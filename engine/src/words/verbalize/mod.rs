@@ -1557,6 +1557,22 @@ impl Sayable {
                 }
             }
         }
+        // A condition the solution settles in its head ("$25 if Kathleen saves more than
+        // $125", a number no step reads; seed 286): no quantity but the answer (whose changes
+        // are asked of it) crosses its threshold, so the condition comes out as it did.
+        for t in bounds::thresholds(q, &ctx.mentions) {
+            for id in original.ids().filter(|&id| id != original.answer()) {
+                let v = original.value(id);
+                if v < t {
+                    let cap = &mut caps[id.index()];
+                    *cap = Some(cap.map_or(t, |x| x.min(t)));
+                } else if v > t {
+                    floors.resize(original.len(), None);
+                    let floor = &mut floors[id.index()];
+                    *floor = Some(floor.map_or(t, |x: Number| x.max(t)));
+                }
+            }
+        }
         let probe = [ProxyFn {
             op: ProxyOp::Add,
             k: Number::int(2),
@@ -7419,6 +7435,31 @@ mod tests {
         assert!(
             !sayable.comparable(),
             "feet left are not compared with new people"
+        );
+        // A condition's threshold no step reads ("$25 if Kathleen saves more than $125", seed
+        // 286): her savings stay on their side of it, and a change to the answer is free.
+        let g = crate::gsm8k::extract(
+            "Kathleen saved $21 in June, $46 in July, and $45 in August. Then Kathleen spent $12 on school supplies and $54 on new clothes. Kathleen's aunt said she would give Kathleen $25 if Kathleen saves more than $125.  How much money does Kathleen have left?",
+            "Kathleen saved $21 + $46 + $45 = $<<21+46+45=112>>112.\nKathleen's aunt did not give Kathleen any money because $112 is not greater than $125.\nKathleen spent $12 + $54 = $<<12+54=66>>66.\nKathleen has $112 - $66 = $<<112-66=46>>46 remaining.\n#### 46",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let june = g.ids().find(|&i| g.value(i) == n(21)).unwrap();
+        let mut h = g.clone();
+        apply(&mut h, &graft(june, ProxyOp::Add, 13)).unwrap();
+        assert!(sayable.within_bounds(&h), "saved $125");
+        let mut h = g.clone();
+        apply(&mut h, &graft(june, ProxyOp::Add, 14)).unwrap();
+        assert!(
+            !sayable.within_bounds(&h),
+            "saved $126: the aunt's $25 would come"
+        );
+        let mut h = g.clone();
+        apply(&mut h, &graft(g.answer(), ProxyOp::Mul, 4)).unwrap();
+        assert!(
+            sayable.within_bounds(&h),
+            "Take that answer, multiply it by 4"
         );
         // So does a part the question writes as "40% of the class" (seed 283: the smoking
         // students halved, then 4 times as large, then doubled, 480 of a class of 300), but
