@@ -311,13 +311,7 @@ fn CallView(c: LlmCall) -> impl IntoView {
 pub fn VariantsByVerdict(dataset_id: i64) -> impl IntoView {
     let query = use_query_map();
     let verdict = move || query.read().get("verdict").filter(|v| !v.is_empty());
-    let voffset = move || {
-        query
-            .read()
-            .get("voffset")
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let voffset = crate::pages::query_offset("voffset");
     let page = Resource::new(
         move || (verdict(), voffset()),
         move |(v, o)| crate::api::list_variants(dataset_id, v, o),

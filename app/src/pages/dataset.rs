@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 use super::jobs::GeneratePanel;
 use super::{error_view, param_id, NotFound, WriteHint};
@@ -17,14 +16,7 @@ use crate::words::VariantsByVerdict;
 #[component]
 pub fn DatasetPage() -> impl IntoView {
     let id = param_id("id");
-    let query = use_query_map();
-    let offset = move || {
-        query
-            .read()
-            .get("offset")
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let offset = super::query_offset("offset");
     let page = Resource::new(
         move || (id(), offset()),
         |(id, offset)| get_dataset(id, Some(offset), Some(50)),

@@ -5,7 +5,7 @@
 //! completely before hydration.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 mod dataset;
 mod datasets;
@@ -37,6 +37,19 @@ pub(crate) fn param_id(name: &'static str) -> impl Fn() -> i64 + Copy + Send + S
             .get(name)
             .and_then(|s| s.parse().ok())
             .unwrap_or(-1)
+    }
+}
+
+/// The query parameter `name` as an offset into a paged list (0 when absent or not a whole
+/// number).
+pub(crate) fn query_offset(name: &'static str) -> impl Fn() -> u64 + Copy + Send + Sync + 'static {
+    let query = use_query_map();
+    move || {
+        query
+            .read()
+            .get(name)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
     }
 }
 

@@ -3,10 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 use super::jobs::GeneratePanel;
-use super::{error_view, param_id, NotFound, ShareLink, WriteHint};
+use super::{error_view, param_id, query_offset, NotFound, ShareLink, WriteHint};
 use crate::api::{get_problem, get_problem_variants};
 use crate::model::{ProblemVariants, ServerDrawing, StoredProblem};
 use crate::workbench::{Origin, Workbench};
@@ -100,14 +99,7 @@ pub(super) fn ProblemView(p: StoredProblem, can_save: bool) -> impl IntoView {
 /// variants' share links, and further pages are read through the link.
 #[component]
 fn VariantList(first: ProblemVariants, problem_id: i64, share: Option<String>) -> impl IntoView {
-    let query = use_query_map();
-    let offset = move || {
-        query
-            .read()
-            .get("offset")
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let offset = query_offset("offset");
     let shared = share.is_some();
     let page = Resource::new(offset, move |o| {
         let (first, share) = (first.clone(), share.clone());
