@@ -1284,10 +1284,7 @@ impl Ctx<'_> {
         {
             return None;
         }
-        let of_something = find_numbers(text)
-            .iter()
-            .any(|m| m.primary() == v && unit_word(&text[m.span.end as usize..]).is_some());
-        if !of_something {
+        if !units_after(text, v).any(|u| u.is_some()) {
             return None;
         }
         self.rounding_node(s, v, 0)
@@ -1318,25 +1315,21 @@ impl Ctx<'_> {
         let Some(&(_, said)) = PARTS.iter().find(|(k, _)| Number::int(*k) == v) else {
             return false;
         };
-        let days = |after: &str| {
-            unit_word(after).is_some_and(|u| {
+        let days = |u: Option<Unit>| {
+            u.is_some_and(|u| {
                 ["days", "weekdays", "workdays"]
                     .iter()
                     .any(|w| unit_word(w) == Some(u))
             })
         };
-        if !find_numbers(text)
-            .iter()
-            .any(|m| m.primary() == v && days(&text[m.span.end as usize..]))
-        {
+        if !units_after(text, v).any(days) {
             return false;
         }
         let q = self.question.to_ascii_lowercase();
         said.iter().any(|w| q.contains(w))
-            && !self
-                .mentions
-                .iter()
-                .any(|m| m.values().contains(&v) && days(&self.question[m.span.end as usize..]))
+            && !self.mentions.iter().any(|m| {
+                m.values().contains(&v) && days(unit_word(&self.question[m.span.end as usize..]))
+            })
     }
 
     /// Where literal `i` of `pe` stands in a percent made a fraction, `P/100` with `P`
@@ -1430,15 +1423,7 @@ impl Ctx<'_> {
             return None;
         }
         // Units written after `v` on this line.
-        let mut line_units: Vec<Unit> = Vec::new();
-        for m in find_numbers(text) {
-            if m.primary() != v {
-                continue;
-            }
-            if let Some(u) = unit_word(&text[m.span.end as usize..]) {
-                line_units.push(u);
-            }
-        }
+        let line_units: Vec<Unit> = units_after(text, v).flatten().collect();
         if line_units.is_empty() || line_units.iter().any(|u| step_units.contains(u)) {
             return None;
         }
@@ -1758,9 +1743,15 @@ fn conversion_fact(v: Number, text: &str, s: &StepInfo) -> bool {
     if s.units.iter().flatten().any(is_fact) {
         return false;
     }
-    find_numbers(text).iter().any(|m| {
-        m.primary() == v && unit_word(&text[m.span.end as usize..]).is_some_and(|u| is_fact(&u))
-    })
+    units_after(text, v).any(|u| u.is_some_and(|u| is_fact(&u)))
+}
+
+/// The unit ([`unit_word`]) written right after each number of `text` that reads `v`.
+fn units_after(text: &str, v: Number) -> impl Iterator<Item = Option<Unit>> + '_ {
+    find_numbers(text)
+        .into_iter()
+        .filter(move |m| m.primary() == v)
+        .map(move |m| unit_word(&text[m.span.end as usize..]))
 }
 
 /// Whether the line `text` speaks of pairs while the earlier step `s` of value `v` (2) was

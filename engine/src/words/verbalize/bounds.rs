@@ -145,6 +145,28 @@ pub(super) fn thresholds(q: &str, mentions: &[Mention]) -> Vec<Number> {
     out
 }
 
+/// The bounds the [`thresholds`] of the question `q` of `original` put on its quantities: no
+/// quantity but the answer (whose changes are asked of it) crosses one, so each condition
+/// comes out as it did. A quantity below a threshold is capped by it, one above floored.
+pub(super) fn threshold_bounds(
+    original: &Graph,
+    q: &str,
+    mentions: &[Mention],
+) -> Vec<(NodeId, Bound)> {
+    let mut out = Vec::new();
+    for t in thresholds(q, mentions) {
+        for id in original.ids().filter(|&id| id != original.answer()) {
+            let v = original.value(id);
+            if v < t {
+                out.push((id, Bound::Cap(t)));
+            } else if v > t {
+                out.push((id, Bound::Floor(t)));
+            }
+        }
+    }
+    out
+}
+
 /// Words that, right after a number, make it a part of the count written before it ("buys 50
 /// candy bars and sells 48 of them").
 const OF_THOSE: &[&str] = &["of them", "of these", "of those"];

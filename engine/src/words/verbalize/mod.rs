@@ -1542,9 +1542,12 @@ impl Sayable {
             })
             .collect();
         // Bounds the question states between its numbers ("5 people in each car … a maximum
-        // of 6 people").
+        // of 6 people"), and those of a condition the solution settles in its head ("$25 if
+        // Kathleen saves more than $125", a number no step reads; seed 286).
         let mut floors = Vec::new();
-        for (id, bound) in bounds::stated(original, q, &ctx.mentions) {
+        let stated = bounds::stated(original, q, &ctx.mentions);
+        let thresholds = bounds::threshold_bounds(original, q, &ctx.mentions);
+        for (id, bound) in stated.into_iter().chain(thresholds) {
             match bound {
                 bounds::Bound::Cap(c) => {
                     let cap = &mut caps[id.index()];
@@ -1554,22 +1557,6 @@ impl Sayable {
                     floors.resize(original.len(), None);
                     let floor = &mut floors[id.index()];
                     *floor = Some(floor.map_or(f, |x: Number| x.max(f)));
-                }
-            }
-        }
-        // A condition the solution settles in its head ("$25 if Kathleen saves more than
-        // $125", a number no step reads; seed 286): no quantity but the answer (whose changes
-        // are asked of it) crosses its threshold, so the condition comes out as it did.
-        for t in bounds::thresholds(q, &ctx.mentions) {
-            for id in original.ids().filter(|&id| id != original.answer()) {
-                let v = original.value(id);
-                if v < t {
-                    let cap = &mut caps[id.index()];
-                    *cap = Some(cap.map_or(t, |x| x.min(t)));
-                } else if v > t {
-                    floors.resize(original.len(), None);
-                    let floor = &mut floors[id.index()];
-                    *floor = Some(floor.map_or(t, |x: Number| x.max(t)));
                 }
             }
         }

@@ -3525,22 +3525,20 @@ fn name_in_text_uncached(
         // dropped below as any other's.
         pre = &pre[..gapped_doer(pre)?];
     }
-    while let Some((last, init)) = pre.split_last() {
-        if !with_lower(last, |w| {
-            matches!(
-                w,
-                "then" | "now" | "also" | "still" | "only" | "therefore" | "thus" | "hence"
-            )
-        }) {
-            break;
-        }
-        pre = init;
-    }
-    // `He can therefore bake 6 loaves`: the solution's reasoning, not what the name counts.
+    // `He can therefore bake 6 loaves`: the solution's reasoning, not what the name counts
+    // (wherever it stands; what ends the clause after it is cut below).
     let unreasoned: Vec<&str>;
     if pre.iter().any(|w| says_therefore(w)) {
         unreasoned = pre.iter().copied().filter(|w| !says_therefore(w)).collect();
         pre = &unreasoned;
+    }
+    while let Some((last, init)) = pre.split_last() {
+        if !with_lower(last, |w| {
+            matches!(w, "then" | "now" | "also" | "still" | "only")
+        }) {
+            break;
+        }
+        pre = init;
     }
     // `To meet Dr. Juan's recommendation would mean drinking 5 gallons daily`: a purpose,
     // not a subject, opens the clause; nothing in it names the amount.
