@@ -1080,6 +1080,8 @@ mod tests {
              "He gives 12/3=<<12/3=4>>4 apples.\nHe has 12-4-2=<<12-4-2=6>>6 apples left.\n#### 6"),
             ("Anna sleeps 8 hours a day. She reads 2 hours a day. How many hours a week does she sleep and read?",
              "She spends 8+2=<<8+2=10>>10 hours a day.\nIn a week that is 10*7=<<10*7=70>>70 hours.\n#### 70"),
+            ("Hanna buys 30 roses. Jenna will receive 1/3 of the roses, and Imma will receive 1/2 of the roses. How many roses does Hanna give away?",
+             "Jenna gets 1/3 x 30 = <<1/3*30=10>>10 roses.\nImma gets 1/2 x 30 = <<1/2*30=15>>15 roses.\nShe gives away 10 + 15 = <<10+15=25>>25 roses.\n#### 25"),
         ];
         let fs = [
             (ProxyOp::Add, 1),

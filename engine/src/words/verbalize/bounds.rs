@@ -262,6 +262,75 @@ fn parts(q: &str, mentions: &[Mention]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Per node of `original`, for a sum of parts of one whole ("Jenna will receive 1/3 of the
+/// roses, and Imma 1/2 of the roses": the roses given away), one of those parts and the slot
+/// of its operands that is the whole. A part is a step that takes a fraction of the whole
+/// (`× 1/3`, `× 0.5`, `1/3 ×`, `÷ 2`) or another such sum. The sum stays within the whole as
+/// that part now reads it (seed 300: Jenna's 7 more roses had Hanna give away 32 of her 30).
+/// Only a sum within its whole in the original; empty when there is none.
+pub(super) fn summed_parts(original: &Graph) -> Vec<Option<(NodeId, u32)>> {
+    use crate::{BinOp, Expr};
+    // Per node, the whole it is a part of, and one part step with the whole's slot in it.
+    let mut part: Vec<Option<(NodeId, NodeId, u32)>> = Vec::new();
+    let mut sums: Vec<Option<(NodeId, u32)>> = Vec::new();
+    for &id in original.order() {
+        let node = original.node(id);
+        let NodeKind::Step {
+            expr: Expr::Bin(op, a, b),
+        } = &node.kind
+        else {
+            continue;
+        };
+        let slot = |e: &Expr| match e {
+            Expr::Arg(j) => Some(*j),
+            _ => None,
+        };
+        let arg = |e: &Expr| slot(e).and_then(|j| node.operands.get(j as usize).copied());
+        let given = |e: &Expr| match e {
+            Expr::Lit(v) => Some(*v),
+            e => arg(e).map(|o| original.value(o)),
+        };
+        // (`1/3 × 150`: the fraction written by its parts.)
+        let value = |e: &Expr| match e {
+            Expr::Bin(BinOp::Div, p, q) => given(p)?.div(given(q)?).ok(),
+            e => given(e),
+        };
+        let fraction = |e: &Expr| value(e).is_some_and(|v| v > Number::ZERO && v < Number::ONE);
+        let whole = |e: &Expr| Some((arg(e)?, id, slot(e)?));
+        let of = |o: NodeId| part.get(o.index()).copied().flatten();
+        let found = match op {
+            BinOp::Mul if fraction(b) => whole(a),
+            BinOp::Mul if fraction(a) => whole(b),
+            BinOp::Div if value(b).is_some_and(|v| v > Number::ONE) => whole(a),
+            BinOp::Add => match (arg(a).and_then(of), arg(b).and_then(of)) {
+                // (Within the whole in the original: "half the price and three quarters of
+                // it" is no share of one thing.)
+                (Some(p), Some((w, _, _)))
+                    if p.0 == w && original.value(id) <= original.value(w) =>
+                {
+                    Some(p)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(found) = found else {
+            continue;
+        };
+        if part.is_empty() {
+            part.resize(original.len(), None);
+        }
+        part[id.index()] = Some(found);
+        if matches!(op, BinOp::Add) {
+            if sums.is_empty() {
+                sums.resize(original.len(), None);
+            }
+            sums[id.index()] = Some((found.1, found.2));
+        }
+    }
+    sums
+}
+
 /// The bounds the question `q` of `original` states between its inputs, from its `mentions`:
 /// a number written as the most of some noun ("a maximum of 6 people") caps every other input
 /// written with that noun that is within it in the original ("5 people in each car"), and the

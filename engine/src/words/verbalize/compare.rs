@@ -977,9 +977,16 @@ fn place_parts(text: &Cast<'_>, question: &str, money: bool) -> Option<PlacePart
     let place = at + 2..n;
     // `the third fish tank`: already one of several, which "a second third fish tank" cannot
     // follow.
+    // `the longest collection`: one picked among several by its size, which "a second
+    // longest collection" cannot follow (seed 295).
     if place.clone().any(|i| {
         let w = split.low(i);
-        ORDINALS.contains(&w) || matches!(w, "tenth" | "last" | "next" | "other" | "final")
+        ORDINALS.contains(&w)
+            || matches!(
+                w,
+                "tenth" | "last" | "next" | "other" | "final" | "most" | "least"
+            )
+            || super::SUPERLATIVES.contains(&w)
     }) {
         return None;
     }
@@ -3157,6 +3164,13 @@ mod tests {
         );
         let t = say(&g, &[(ProxyOp::Sub, 6)]);
         assert!(!t.contains("second third"), "{t}");
+        // Nor is a place picked by its size (seed 295's "A second longest collection").
+        let g = graph(
+            "Miles has 20 shelves with 5 books each and Daphne has 30 shelves with 4 books each. How many books are in the longest collection?",
+            "Miles has 20 * 5 = <<20*5=100>>100 books.\nDaphne has 30 * 4 = <<30*4=120>>120 books.\n#### 120",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 9)]);
+        assert!(!t.contains("second longest"), "{t}");
     }
 
     #[test]

@@ -387,6 +387,15 @@ fn picks_by_size_in_words(q: &str) -> bool {
     false
 }
 
+/// Whether question sentence `q` asks for a time of day ("What time will she eat dinner?",
+/// "the latest time Justin could start"): the solution works out an hour on a clock, which a
+/// change to what it came from may push before the story's other times or off the clock.
+fn asks_clock_time(q: &str) -> bool {
+    ["what time", "latest time", "earliest time"]
+        .iter()
+        .any(|p| contains_ignoring_ascii_case(q, p))
+}
+
 /// Whether `q` writes its money other than in plain dollars: in millions or billions ("$120
 /// million"), or in euros or pounds with no dollar sign ("She left with €55"). A change told
 /// in plain dollars ("goes up by $7") would not be its money (seed 219).
@@ -501,6 +510,10 @@ pub struct Sayable {
     /// Whether a change to the asked-for quantity can be told as new people (or things)
     /// compared in turn with the one asked about.
     comparable: bool,
+    /// Per quantity of the original, for a sum of parts of one whole, one of those parts
+    /// and the operand of that part that is the whole ([`bounds::summed_parts`]); empty when
+    /// there is none.
+    sums: Vec<Option<(NodeId, u32)>>,
 }
 
 impl Sayable {
@@ -526,6 +539,7 @@ impl Sayable {
                 caps: Vec::new(),
                 floors: Vec::new(),
                 comparable: false,
+                sums: Vec::new(),
             };
             return (sayable, Comparer { ctx });
         };
@@ -625,7 +639,10 @@ impl Sayable {
         // A question that picks one amount by size ("the busiest month versus the slowest"):
         // the solution reads the ones it picked, and a change may make another the busiest or
         // the slowest, which the graph does not follow. Only the answer is changed.
-        let picks = picks_by_size(ctx.question_sentence());
+        // (A time of day asked for is the same: seed 296's Justin, whose dinner grew until
+        // he had to start at 3 pm, though he is not home until 5 pm.)
+        let picks =
+            picks_by_size(ctx.question_sentence()) || asks_clock_time(ctx.question_sentence());
         let scaled_money = money_not_in_dollars(q);
         // An input the question never writes ("18.48" for the class without the absent
         // student, worked out in the solution's head from 24 × 0.77): it does not follow a
@@ -1592,6 +1609,7 @@ impl Sayable {
             caps,
             floors,
             comparable,
+            sums: bounds::summed_parts(original),
         };
         (sayable, Comparer { ctx: Some(ctx) })
     }
@@ -1625,7 +1643,17 @@ impl Sayable {
         let part = id != u
             && !(u == self.answer && self.comparable)
             && whole_of(g, u, u != self.answer).is_some_and(|whole| g.value(id) > whole);
-        capped && !part
+        // Parts of one whole added past it: Jenna's and Imma's roses past the roses bought.
+        // (Not a change asked of the answer itself.)
+        let summed = (id == u || u != self.answer)
+            && self
+                .sums
+                .get(u.index())
+                .copied()
+                .flatten()
+                .and_then(|(leaf, slot)| g.get(leaf).ok()?.operands.get(slot as usize).copied())
+                .is_some_and(|whole| g.value(id) > g.value(whole));
+        capped && !part && !summed
     }
 
     /// Whether [`Sayable::within_bounds`] can fail on a node whose [`names::base`] is `u`
@@ -1635,6 +1663,7 @@ impl Sayable {
         self.caps.get(u.index()).copied().flatten().is_some()
             || self.floors.get(u.index()).copied().flatten().is_some()
             || (id != u && !(u == self.answer && self.comparable))
+            || self.sums.get(u.index()).copied().flatten().is_some()
     }
 
     /// [`Sayable::within_bounds`] of `g`, given every node of it that [`Sayable::watches`]
@@ -6573,6 +6602,53 @@ mod tests {
         assert!(picks_by_size("Who ate the most apples?"));
         assert!(!picks_by_size("How many apples did she eat at most days?"));
         assert!(!picks_by_size("How many apples did the guests eat?"));
+    }
+
+    #[test]
+    fn a_question_that_asks_for_a_time_of_day_changes_only_its_answer() {
+        let g = crate::gsm8k::extract(
+            "Justin wanted to watch a movie that came on at 8 pm that night.  He wouldn't be home until 5 pm because of baseball practice.  He knew dinner would take 45 minutes, and he figured his homework would take 30 minutes to finish.  He needed to clean his room, which would take 30 minutes, and take out the trash, which would take about 15 minutes.  What was the latest time that Justin could start his chores and homework to be done by 8 pm to watch his movie?",
+            "Altogether he needs 45+30+30+15 = <<45+30+30+15=120>>120 minutes.\nThat is 120/60 = <<120/60=2>>2 hours.\nSo he must start by 8-2 = <<8-2=6>>6 pm.\n#### 6",
+        )
+        .unwrap()
+        .graph;
+        // Five times as long a dinner would have him start at 3 pm, before he is home.
+        assert_eq!(Sayable::new(&g).count(), 0);
+        assert!(asks_clock_time("At what time should Mark leave his home?"));
+        assert!(asks_clock_time(
+            "What is the LATEST TIME she can start roasting?"
+        ));
+        assert!(!asks_clock_time("How much time does she spend cooking?"));
+    }
+
+    #[test]
+    fn parts_of_one_whole_add_up_to_no_more_than_it() {
+        // Seed 300: Jenna's 7 more roses had Hanna give away 32 of the 30 she bought.
+        let g = crate::gsm8k::extract(
+            "Hanna has $300. She wants to buy roses at $2 each and give some of the roses to her friends, Jenna and Imma. Jenna will receive 1/3 of the roses, and Imma will receive 1/2 of the roses. How many roses does Hanna give to her friends?",
+            "Hanna can buy $300/$2 = <<300/2=150>>150 roses.\nSo, Jenna will receive 1/3 x 150 = <<1/3*150=50>>50 roses.\nImma will receive 1/2 x 150 = <<1/2*150=75>>75 roses.\nTherefore, Hanna gives a total of 50 + 75 = <<50+75=125>>125 roses to her friends.\n#### 125",
+        )
+        .unwrap()
+        .graph;
+        let sayable = Sayable::new(&g);
+        let at = |v: i128| g.ids().find(|&id| g.value(id) == Number::int(v)).unwrap();
+        let graft = |g: &Graph, node: NodeId, op: ProxyOp, k: i128| {
+            let f = ProxyFn {
+                op,
+                k: Number::int(k),
+            };
+            crate::intervene::intervene(g, &crate::intervene::Intervention::Graft { node, f })
+                .unwrap()
+                .0
+        };
+        // A fifth as many roses, then 7 more for Jenna: 17 + 15 of 30.
+        let fewer = graft(&g, at(150), ProxyOp::Div, 5);
+        assert!(sayable.within_bounds(&fewer));
+        assert!(!sayable.within_bounds(&graft(&fewer, at(50), ProxyOp::Add, 7)));
+        // 3 more for Jenna: 13 + 15 of 30 stays within.
+        assert!(sayable.within_bounds(&graft(&fewer, at(50), ProxyOp::Add, 3)));
+        // A change asked of the answer is the answer's own.
+        assert!(sayable.within_bounds(&graft(&g, g.answer(), ProxyOp::Mul, 3)));
     }
 
     #[test]
