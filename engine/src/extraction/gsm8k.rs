@@ -1122,6 +1122,8 @@ impl Ctx<'_> {
         let mut slots: Vec<u32> = Vec::with_capacity(lits.len());
         let mut groups = vec![None; lits.len()];
         sum_groups(pe, &mut groups, &mut 0);
+        // The node each literal stands for, in order.
+        let mut ids: Vec<NodeId> = Vec::with_capacity(lits.len());
         let mut siblings: Vec<Number> = Vec::new();
         self.fact_read = false;
         // (A product of two literals: `lits` holds exactly those two.)
@@ -1154,7 +1156,7 @@ impl Ctx<'_> {
                 // "The third dog carried off twice as many as the second dog, or 2*2=4": the
                 // second 2 is "twice", not the second dog's 2 again (a square, which a change
                 // to the first dog would make grow as its square).
-                let square = i == 1 && operands.first() == Some(&id) && says_times(text, l.value);
+                let square = i == 1 && ids.first() == Some(&id) && says_times(text, l.value);
                 // "Hortense has double the 3 stripes that Olga has, or 3*2=6": the 2 is
                 // "double", not Rick's 2 stripes worked out before.
                 let in_words = lits[1 - i].value != l.value && says_times_in_words(text, l.value);
@@ -1167,11 +1169,15 @@ impl Ctx<'_> {
             // price; seed 270's Joe).
             if against_itself
                 && i == 1
-                && operands.first() == Some(&id)
+                && ids.first() == Some(&id)
                 && self.one_and_a_percent(l.value)
             {
                 id = self.constant(l.value);
             }
+            ids.push(id);
+        }
+        self.first_of_twice_summed(lits, &groups, &mut ids, text);
+        for &id in &ids {
             let slot = match operands.iter().position(|&o| o == id) {
                 Some(k) => k,
                 None => {
@@ -1212,6 +1218,64 @@ impl Ctx<'_> {
             Err(e) => {
                 self.problem(FailureCategory::EvalError, li, e.to_string());
                 false
+            }
+        }
+    }
+
+    /// "She sells a total of 5 crates + 10 crates + 8 crates + 5 crates": a number written
+    /// twice in one sum, each read as the same step (Thursday's 5 crates), where an input of
+    /// the question read before holds it too (Monday's 5 crates). The first is that input, the
+    /// sum's terms going in the order the story tells them (seed 303's Gabrielle, whose total
+    /// counted Thursday twice and Monday never). Only where the line writes the input's unit
+    /// after the number, and no other.
+    fn first_of_twice_summed(
+        &self,
+        lits: &[Lit],
+        groups: &[Option<u32>],
+        ids: &mut [NodeId],
+        text: &str,
+    ) {
+        for i in 0..lits.len() {
+            let (Some(g), v, id) = (groups[i], lits[i].value, ids[i]) else {
+                continue;
+            };
+            let again = (i + 1..lits.len())
+                .any(|j| groups[j] == Some(g) && lits[j].value == v && ids[j] == id);
+            // (The first of them only: an earlier one of the same node was passed over.)
+            let first = !(0..i).any(|j| groups[j] == Some(g) && ids[j] == id);
+            if !again || !first || !self.steps.iter().any(|s| s.id == id) {
+                continue;
+            }
+            // (Never a node the step itself reads: "16 gallons * 1/4 = 4 gallons" of sour
+            // cream and of butter, subtracted twice, is that one step twice.)
+            let reads = self.b.node(id).operands.clone();
+            // (Another step of the same value first: "$2 + $1 + $6 + $6", Dale's eggs and
+            // Andrew's.)
+            if let Some(t) = self
+                .steps
+                .iter()
+                .rev()
+                .find(|t| t.exact == v && t.id != id && !reads.contains(&t.id))
+            {
+                ids[i] = t.id;
+                continue;
+            }
+            let Some(&(k, _, input)) = self.inputs.iter().find(|x| x.1 == v) else {
+                continue;
+            };
+            if reads.contains(&input) {
+                continue;
+            }
+            let q_unit = self
+                .mentions
+                .get(k)
+                .and_then(|m| unit_word(self.question.get(m.span.end as usize..)?));
+            let line_units: Vec<Option<Unit>> = units_after(text, v).collect();
+            if q_unit.is_some()
+                && line_units.contains(&q_unit)
+                && line_units.iter().all(|u| u.is_none() || *u == q_unit)
+            {
+                ids[i] = input;
             }
         }
     }
@@ -2630,6 +2694,59 @@ mod tests {
         assert_eq!(x.plain_steps, 1);
         assert_eq!(vulgar_fraction('¾'), Some(n("0.75")));
         assert_eq!(vulgar_fraction('a'), None);
+    }
+
+    /// "5 crates + 10 crates + 8 crates + 5 crates": a number summed twice is two
+    /// quantities where the question or another step holds it too (seed 303's Gabrielle,
+    /// whose total counted Thursday's 5 crates twice and Monday's never).
+    #[test]
+    fn a_number_summed_twice_is_each_of_its_quantities() {
+        let x = extract(
+            "Gabrielle sells eggs. On Monday she sells 5 crates of eggs. On Tuesday she sells 2 times as many crates of eggs as Monday. On Wednesday she sells 2 fewer crates than Tuesday. On Thursday she sells half as many crates of eggs as she sells on Tuesday. How many total crates of eggs does she sell for the 4 days?",
+            "On Tuesday she sells 5 crates * 2 = <<5*2=10>>10 crates of eggs.\nOn Wednesday she sells 10 crates - 2 crates = <<10-2=8>>8 crates of eggs.\nOn Thursday she sells 1/2 * 10 crates = <<1/2*10=5>>5 crates of eggs.\nShe sells a total of 5 crates + 10 crates + 8 crates + 5 crates = <<5+10+8+5=28>>28 crates of eggs.\n#### 28",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let monday = g
+            .ids()
+            .find(|&i| matches!(g.node(i).kind, NodeKind::Input { .. }) && g.value(i) == n("5"))
+            .unwrap();
+        let total = &g.node(g.answer()).operands;
+        assert!(total.contains(&monday), "{total:?}");
+        assert!(total.contains(&step_with(g, "5")), "{total:?}");
+        // Two steps of one value: Dale's eggs and Andrew's.
+        let x = extract(
+            "A slice of toast costs $1, and eggs cost $3 each. Dale had 2 slices of toast and 2 eggs. Andrew had 1 slice of toast and 2 eggs. How much did their breakfast cost?",
+            "Dale's toast cost 2 * $1 = $<<2*1=2>>2.\nDale's eggs cost 2 * $3 = $<<2*3=6>>6.\nAndrew's eggs cost 2 * $3 = $<<2*3=6>>6.\nTheir breakfast cost $2 + $1 + $6 + $6 = $<<2+1+6+6=15>>15.\n#### 15",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let sixes = g
+            .ids()
+            .filter(|&i| g.node(i).kind.is_operation() && g.value(i) == n("6"))
+            .count();
+        assert_eq!(sixes, 2);
+        let total = &g.node(g.answer()).operands;
+        assert_eq!(
+            total.iter().filter(|&&o| g.value(o) == n("6")).count(),
+            2,
+            "{total:?}"
+        );
+        // One step read twice stays so: "16 gallons * 1/4 = 4 gallons" of sour cream and of
+        // butter, while the question's 4 gallons (a gallon of butter's milk) is another thing.
+        let x = extract(
+            "Bill got 16 gallons of milk. He turned 1/4 into sour cream, 1/4 into butter, and kept the rest as whole milk. It takes 4 gallons of milk to make one gallon of butter. How many gallons of whole milk does he keep?",
+            "First find how much milk he turns into sour cream and butter: 16 gallons * 1/4 = <<16*1/4=4>>4 gallons.\nThen the whole milk is 16 gallons - 4 gallons - 4 gallons = <<16-4-4=8>>8 gallons.\n#### 8",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let operands = &g.node(g.answer()).operands;
+        assert!(
+            operands.iter().all(
+                |&o| !matches!(g.node(o).kind, NodeKind::Input { .. }) || g.value(o) == n("16")
+            ),
+            "{operands:?}"
+        );
     }
 
     #[test]
