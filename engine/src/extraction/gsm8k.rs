@@ -150,6 +150,7 @@ pub fn extract(question: &str, answer: &str) -> Result<Extraction, ExtractError>
         vars: Vec::new(),
         var_steps: Vec::new(),
         fact_read: false,
+        repeated: false,
         solving: None,
     };
     let mut events: Vec<Event> = Vec::new();
@@ -893,6 +894,9 @@ struct Ctx<'q> {
     /// Whether the calculation being linked has read its unit fact already (`7 * 7` after
     /// "7 days in a week": one 7 is the fact, the other the 7 weeks worked out before).
     fact_read: bool,
+    /// Whether the calculation being linked writes the literal being linked more than once
+    /// (`5 * 5`): its literals then never make a second input of one value.
+    repeated: bool,
     /// The unknown's step that the calculation being linked works out again (`H = 9 / 3`
     /// after `3H = 9`): none of its operands is that step.
     solving: Option<NodeId>,
@@ -1133,6 +1137,7 @@ impl Ctx<'_> {
         let against_itself = matches!(pe, PExpr::Bin(BinOp::Div | BinOp::Sub, a, b)
             if matches!((&**a, &**b), (PExpr::Lit(_), PExpr::Lit(_))));
         for (i, l) in lits.iter().enumerate() {
+            self.repeated = lits.iter().filter(|x| x.value == l.value).count() > 1;
             siblings.clear();
             if let Some(g) = groups[i] {
                 siblings.extend(
@@ -1471,10 +1476,12 @@ impl Ctx<'_> {
     /// followed by a unit word (`in 5 days`), the line writes `v` followed by that same word
     /// (`In 5 days she runs 2000 * 5`), the step's result was written with a different unit
     /// (`3 + 2 = 5 laps`), and the line never writes `v` with the step's unit. The question
-    /// number must not already be an input for another mention of the same value, and no
+    /// number must not be written twice in the calculation when another mention of the same value is an input already, and no
     /// literal summed with this one may read a step written with the same unit as `s` (in
     /// `In 4 days they grew 4+8+8+12`, the 4 is added to other step results in meters). `None`
     /// keeps the step (the rule only overrides the most-recent-step default on evidence).
+    /// Another mention's input of the same value stops it only where the calculation writes
+    /// `v` twice.
     fn question_over_step(
         &mut self,
         s: StepInfo,
@@ -1510,8 +1517,14 @@ impl Ctx<'_> {
                 return None;
             }
         }
-        if let Some(&(j, _, id)) = self.inputs.iter().find(|i| i.1 == v) {
-            return (j == k).then_some(id);
+        // (The input of that mention, or a new one where the calculation writes `v` once:
+        // "3 $2.00 coupons" may be an input already when "3 bottles" are read in `3*12`, but
+        // `5 * 5` of 5 players and 5 rounds keeps the step.)
+        if let Some(&(_, _, id)) = self.inputs.iter().find(|i| i.0 == k) {
+            return Some(id);
+        }
+        if self.repeated && self.inputs.iter().any(|i| i.1 == v) {
+            return None;
         }
         let m = self.mentions[k];
         let name = input_name(self.question, &m, v, &mut self.name_buf);
@@ -1769,6 +1782,18 @@ fn unit_word(s: &str) -> Option<Unit> {
     let s = s.strip_prefix('%').unwrap_or(s);
     let s = s.strip_prefix('-').unwrap_or(s);
     let s = s.trim_start_matches(' ');
+    // "3 $2.00 coupons": the count's unit is what the price is of.
+    let s = match s.strip_prefix('$') {
+        Some(price) => {
+            let digits =
+                price.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',');
+            match digits.strip_prefix(' ') {
+                Some(rest) if digits.len() < price.len() => rest,
+                _ => s,
+            }
+        }
+        None => s,
+    };
     let end = s
         .find(|c: char| !c.is_ascii_alphabetic())
         .unwrap_or(s.len());
@@ -2747,6 +2772,46 @@ mod tests {
             ),
             "{operands:?}"
         );
+    }
+
+    /// "He has 3 $2.00 coupons so that's 3*2": the count of coupons is the question's, not
+    /// the $3 off worked out before (seed 306's Ken, whose coupons grew with the price), and
+    /// "3 bottles" in `3*12` is the question's other 3.
+    #[test]
+    fn a_count_before_a_price_is_the_question_number() {
+        let x = extract(
+            "Ken buys gummy vitamins.  They are usually $15.00 per bottle at his grocery store, but they are currently 20% off.  On top of that, he has 3 $2.00 coupons.  How much will 3 bottles cost?",
+            "The vitamins are $15.00 a bottle and are currently 20% off so that’s 15*.20 = $<<15*.20=3.00>>3.00 off\nThe vitamins are $15.00 and they are $3.00 off so they are now 15.00-3 = $<<15.00-3=12.00>>12.00\nHe has 3 $2.00 coupons so that’s 3*2 = $<<3*2=6.00>>6.00 in coupons\nHe buys 3 bottles at $12.00 each so that’s 3*12 = $<<3*12=36.00>>36.00\nHe has $6.00 in coupons so his vitamins will now costs 36-6 = $30.00\n#### 30",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let inputs_read = |v: &str| {
+            let step = step_with(g, v);
+            g.node(step)
+                .operands
+                .iter()
+                .filter(|&&o| {
+                    matches!(g.node(o).kind, NodeKind::Input { .. }) && g.value(o) == n("3")
+                })
+                .count()
+        };
+        assert_eq!(inputs_read("6"), 1, "the coupons");
+        assert_eq!(inputs_read("36"), 1, "the bottles");
+        // `5 * 5` of 5 players' blocks and 5 rounds: no second input of 5, read twice as
+        // a square of the rounds.
+        let x = extract(
+            "Jess and her family play Jenga, a game made up of 54 stacked blocks. The 5 players, including Jess, play 5 rounds in which each player removes one block. How many blocks have they removed?",
+            "In each round, the 5 players removed a total of 5 * 1 = <<5*1=5>>5 blocks.\nIn the 5 rounds played, the players removed a total of 5 * 5 = <<5*5=25>>25 blocks.\n#### 25",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let inputs = g
+            .ids()
+            .filter(|&i| matches!(g.node(i).kind, NodeKind::Input { .. }) && g.value(i) == n("5"))
+            .count();
+        assert_eq!(inputs, 1);
+        assert_eq!(unit_word(" $2.00 coupons"), unit_word(" coupons"));
+        assert_eq!(unit_word(" $2.00"), None);
     }
 
     #[test]
