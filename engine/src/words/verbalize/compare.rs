@@ -2828,6 +2828,19 @@ mod tests {
         offline(g, &grafts(g, fs)).unwrap().text
     }
 
+    /// "If a gallon covers 400 sq. ft., how many …?" told as a sentence of its own ends
+    /// with one period (seed 306's Linda).
+    #[test]
+    fn a_condition_ending_in_an_abbreviation_gets_one_period() {
+        let g = graph(
+            "Linda is repainting her bedroom. The wall area is 600 sq. ft. If a gallon of paint can cover 400 sq. ft., how many gallon cans of paint will Linda have to buy if she wants to do two coats?",
+            "Linda needs 600 / 400 = <<600/400=1.5>>1.5 gallons for one coat.\nShe needs 1.5 * 2 = <<1.5*2=3>>3 gallons for two coats.\n#### 3",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 5)]);
+        assert!(t.contains("400 sq. ft. "), "{t}");
+        assert!(!t.contains(".."), "{t}");
+    }
+
     #[test]
     fn a_persons_own_things_are_each_new_persons_own() {
         // "How many fish does Catriona have in her aquarium?" was not compared at all: a

@@ -41,15 +41,7 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
             }
             let at_end = char_at(j).is_none_or(char::is_whitespace);
             // (Only a mark at the end of a sentence is looked at for an abbreviation.)
-            let abbreviation = at_end && c == '.' && {
-                // The letters right before the period (a slice: nothing allocated).
-                let from = letters_start(text, pos);
-                let before = &text[from..pos];
-                matches!(
-                    before,
-                    "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "vs" | "etc"
-                ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
-            };
+            let abbreviation = at_end && c == '.' && abbreviation_at(text, pos, j);
             if at_end && !abbreviation {
                 if let Some(s) = start.take() {
                     out.push((s, j));
@@ -70,6 +62,44 @@ pub(super) fn sentences(text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// Whether the period at byte `pos` of `text` (followed by whitespace from byte `after`, past
+/// closing quotes) ends an abbreviation rather than a sentence: a title ("Mr."), an initial
+/// ("J."), or a unit's short form before a word in lower case or a number ("600 sq. ft.",
+/// seed 306's Linda, whose change was put between "sq." and "ft.").
+fn abbreviation_at(text: &str, pos: usize, after: usize) -> bool {
+    // The letters right before the period (a slice: nothing allocated).
+    let from = letters_start(text, pos);
+    let before = &text[from..pos];
+    matches!(
+        before,
+        "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "vs" | "etc"
+    ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
+        || matches!(
+            before,
+            "sq" | "ft"
+                | "in"
+                | "yd"
+                | "yds"
+                | "mi"
+                | "oz"
+                | "lb"
+                | "lbs"
+                | "hr"
+                | "hrs"
+                | "min"
+                | "mins"
+                | "sec"
+                | "gal"
+                | "qt"
+                | "pt"
+                | "approx"
+                | "cu"
+        ) && text
+            .get(after..)
+            .and_then(|rest| rest.trim_start().chars().next())
+            .is_some_and(|c| c.is_lowercase() || c.is_ascii_digit())
 }
 
 /// Where the letters (`char::is_alphabetic`) right before byte `pos` (a char boundary) of
@@ -665,6 +695,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_unit_short_form_ends_no_sentence() {
+        let t = "The wall area is 600 sq. ft. If a gallon covers 400 sq. ft., how many cans? He ran 3 mi. Then he rested.";
+        let said: Vec<&str> = sentences(t).into_iter().map(|(s, e)| &t[s..e]).collect();
+        assert_eq!(
+            said,
+            [
+                "The wall area is 600 sq. ft.",
+                "If a gallon covers 400 sq. ft., how many cans?",
+                "He ran 3 mi.",
+                "Then he rested."
+            ]
+        );
+    }
+
+    #[test]
     fn singular_reads_whole_words() {
         for (many, one) in [
             ("cookies", "cookie"),
@@ -761,15 +806,7 @@ mod tests {
                 }
                 let at_end = char_at(j).is_none_or(char::is_whitespace);
                 // (Only a mark at the end of a sentence is looked at for an abbreviation.)
-                let abbreviation = at_end && c == '.' && {
-                    // The letters right before the period (a slice: nothing allocated).
-                    let from = letters_start(text, pos);
-                    let before = &text[from..pos];
-                    matches!(
-                        before,
-                        "Mr" | "Mrs" | "Ms" | "Dr" | "St" | "Jr" | "vs" | "etc"
-                    ) || (before.len() == 1 && text[..pos].ends_with(|c: char| c.is_uppercase()))
-                };
+                let abbreviation = at_end && c == '.' && abbreviation_at(text, pos, j);
                 if at_end && !abbreviation {
                     if let Some(s) = start.take() {
                         out.push((s, j));
@@ -795,7 +832,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn sentences_are_the_sentences_read_char_by_char(
-            t in "(Mr|Dr|A|a|x|Ann|etc| |  |\\.|\\?|!|/|>|\"|'|\\)|”|’|é|3|,|\n){0,30}",
+            t in "(Mr|Dr|A|a|x|Ann|etc|sq|ft| |  |\\.|\\?|!|/|>|\"|'|\\)|”|’|é|3|,|\n){0,30}",
         ) {
             proptest::prop_assert_eq!(sentences(&t), sentences_char_by_char(&t));
         }

@@ -2924,7 +2924,9 @@ impl<'a> Context<'a> {
                     first + 4,
                     upper_first(&q[first + 3..first + 4]),
                 ));
-                edits.push(Edit::new(comma, comma + 1, ".".into()));
+                // (Not after a period already: "If a gallon covers 400 sq. ft., how …".)
+                let stop = if q[..comma].ends_with('.') { "" } else { "." };
+                edits.push(Edit::new(comma, comma + 1, stop.into()));
                 if !edits.iter().any(|e| e.start == qstart && e.end == qe) {
                     edits.push(Edit::new(
                         qstart,
