@@ -1136,6 +1136,17 @@ impl Ctx<'_> {
         // (A quotient or difference of two literals.)
         let against_itself = matches!(pe, PExpr::Bin(BinOp::Div | BinOp::Sub, a, b)
             if matches!((&**a, &**b), (PExpr::Lit(_), PExpr::Lit(_))));
+        // "The percentage of women is 40 because .4 x 100 = 40": a proportion times 100 that
+        // the line writes as a percentage; the 100 is the percent's, not the 100 people
+        // worked out before (seed 308's office, whose percentage of women was their
+        // proportion times the staff, so a smaller staff changed nothing).
+        let percent_factor = product_of_two
+            && lits.len() == 2
+            && lits.iter().any(|l| l.value == Number::int(100))
+            && lits
+                .iter()
+                .any(|l| l.value > Number::ZERO && l.value < Number::ONE)
+            && writes_a_percentage(text, after);
         for (i, l) in lits.iter().enumerate() {
             self.repeated = lits.iter().filter(|x| x.value == l.value).count() > 1;
             siblings.clear();
@@ -1149,7 +1160,12 @@ impl Ctx<'_> {
             // "40/100*100": the first 100 turns the question's 40% into a fraction; it is
             // not the 100 gumballs worked out before, which the second 100 is.
             // The 40 is the question's 40%, not a step that came out 40 too.
-            let mut id = match self.percent_over_100(pe, i as u32, lits) {
+            let percent = if percent_factor && l.value == Number::int(100) {
+                Some(true)
+            } else {
+                self.percent_over_100(pe, i as u32, lits)
+            };
+            let mut id = match percent {
                 Some(true) => self.constant(l.value),
                 Some(false) => match self.link_input(l.value) {
                     Some(id) => id,
@@ -1749,6 +1765,17 @@ fn decimals_of(n: Number) -> u8 {
         d += 1;
     }
     d
+}
+
+/// Whether the line `text`, whose result is followed by `after`, writes that result as a
+/// percentage: "= 40%", "40 percent", or a line about a "percentage" whose result is followed
+/// by no unit ("The percentage of women is now 40 because .4 x 100 = 40").
+fn writes_a_percentage(text: &str, after: &str) -> bool {
+    let a = after.trim_start();
+    a.starts_with('%')
+        || a.get(..7)
+            .is_some_and(|w| w.eq_ignore_ascii_case("percent"))
+        || (unit_word(after).is_none() && text.to_ascii_lowercase().contains("percentage"))
 }
 
 /// Skips the written result right after an annotation (`>>24 clips` → ` clips`).
@@ -2812,6 +2839,34 @@ mod tests {
         assert_eq!(inputs, 1);
         assert_eq!(unit_word(" $2.00 coupons"), unit_word(" coupons"));
         assert_eq!(unit_word(" $2.00"), None);
+    }
+
+    /// ".4 x 100 = 40" in a line about a percentage: the 100 turns a proportion into a
+    /// percentage; it is not the 100 people worked out before (seed 308's office).
+    #[test]
+    fn a_proportion_times_100_is_a_percentage() {
+        let x = extract(
+            "An office has 90 workers. 30 of them are women. The company hires 10 new employees and 100% of them are women. What is the total percentage of women in the company now?",
+            "There are now 40 women working for the company because 30 + 10 = <<30+10=40>>40\nThere are 100 people working for the company because 90 + 10 = <<90+10=100>>100\nThe proportion of women working in the company is .4 because 40 / 100 = <<40/100=.4>>.4\nThe percentage of women working in the company is now 40 because .4 x 100 = <<.4*100=40>>40\n#### 40",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let people = step_with(g, "100");
+        assert!(!g.node(g.answer()).operands.contains(&people));
+        // "20% of the 100 students" are students, not a percentage.
+        let x = extract(
+            "A school has 60 boys and 40 girls. 20% of the students walk. How many students walk?",
+            "There are 60 + 40 = <<60+40=100>>100 students.\n20% of the 100 students is .2 * 100 = <<.2*100=20>>20 students.\n#### 20",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let students = step_with(g, "100");
+        assert!(g.node(g.answer()).operands.contains(&students));
+        assert!(writes_a_percentage("so .5 * 100 = 50", "% of them"));
+        assert!(!writes_a_percentage(
+            "The percentage is .2 * 100 = 20",
+            " students"
+        ));
     }
 
     #[test]
