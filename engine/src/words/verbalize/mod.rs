@@ -387,6 +387,66 @@ fn picks_by_size_in_words(q: &str) -> bool {
     false
 }
 
+/// Whether input `x` of `original` has a whole multiple or part worked out in the solution's
+/// head: a constant more than 12 that is 2, 3, 4, 5 or 10 times it or such a part of it (or
+/// two thirds of it), which the question never writes ("There were 30 women working for the
+/// company" of 90 workers, a third of them women). A change to the input leaves that constant
+/// as it was (seed 308's office kept 30 women of 30 workers). Facts of units are not such
+/// constants (60 minutes, 100 percent, 30 days where the question speaks of months).
+fn worked_out_in_head(original: &Graph, x: NodeId, written: &dyn Fn(Number) -> bool) -> bool {
+    // (Not a fact of units or of percentages: 60 minutes, 100 cents or percent, 16 ounces.)
+    const KNOWN: [i128; 14] = [
+        16, 24, 36, 52, 60, 100, 128, 144, 168, 365, 1000, 1440, 2000, 3600,
+    ];
+    if !matches!(original.node(x).kind, NodeKind::Input { .. }) {
+        return false;
+    }
+    let xv = original.value(x);
+    if xv <= Number::ZERO {
+        return false;
+    }
+    let ratios = [2, 3, 4, 5, 10].map(Number::int);
+    // (The days of a month where the question speaks of months: "in June", "a month".)
+    let months = std::cell::OnceCell::new();
+    let speaks_of_months = || {
+        *months.get_or_init(|| {
+            original.question().is_some_and(|q| {
+                [
+                    "month",
+                    "January",
+                    "February",
+                    "March",
+                    "April",
+                    "May",
+                    "June",
+                    "July",
+                    "August",
+                    "September",
+                    "October",
+                    "November",
+                    "December",
+                ]
+                .iter()
+                .any(|m| q.contains(m))
+            })
+        })
+    };
+    original.ids().any(|c| {
+        let v = original.value(c);
+        matches!(original.node(c).kind, NodeKind::Constant)
+            && v.is_integer()
+            && v > Number::int(12)
+            && v != xv
+            && !KNOWN.iter().any(|&k| Number::int(k) == v)
+            && (xv
+                .div(v)
+                .is_ok_and(|r| ratios.contains(&r) || r.mul(Number::int(2)) == Ok(Number::int(3)))
+                || v.div(xv).is_ok_and(|r| ratios.contains(&r)))
+            && !((Number::int(28)..=Number::int(31)).contains(&v) && speaks_of_months())
+            && !written(v)
+    })
+}
+
 /// Whether question sentence `q` asks for a time of day ("What time will she eat dinner?",
 /// "the latest time Justin could start"): the solution works out an hour on a clock, which a
 /// change to what it came from may push before the story's other times or off the clock.
@@ -1503,6 +1563,9 @@ impl Sayable {
                     && !shared(id)
                     && !in_fraction(id)
                     && !enumerated(id)
+                    && !worked_out_in_head(original, id, &|v| {
+                        ctx.mentions.iter().any(|m| m.value == v)
+                    })
                     && !read_otherwise(id)
                     && !tied(id)
                     && !from_tied(id)
@@ -6621,6 +6684,39 @@ mod tests {
             "What is the LATEST TIME she can start roasting?"
         ));
         assert!(!asks_clock_time("How much time does she spend cooking?"));
+    }
+
+    #[test]
+    fn an_input_with_a_multiple_worked_out_in_the_head_is_not_changed() {
+        // "8 terriers will take 120 minutes", unannotated: the 120 is 4 times the poodle's 30
+        // minutes, and a change to those minutes would leave it (seed 308's office too).
+        let g = crate::gsm8k::extract(
+            "The pet shop grooms dogs.  It takes 30 minutes to groom a poodle.  It takes half as much time to groom a terrier as it takes to groom a poodle.  They do not groom cats.  If the pet shop grooms 3 poodles and 8 terriers, what is the total length of time it will take, in minutes?",
+            "At a rate of 30 minutes per poodle, 3 poodles will take 3*30=<<3*30=90>>90 minutes.\nIf it takes half as much time to groom a terrier as it takes to groom a poodle, it takes 30/2=<<30/2=15>>15 minutes per terrier.\nAt a rate of 15 minutes per terrier, 8 terriers will take 120 minutes.\nThus, in total, it will take the pet shop 90+120=<<90+120=210>>210 minutes to groom 3 poodles and 8 terriers.\n#### 210",
+        )
+        .unwrap()
+        .graph;
+        let input = |g: &Graph, v: i128| {
+            g.ids()
+                .find(|&id| {
+                    matches!(g.node(id).kind, NodeKind::Input { .. })
+                        && g.value(id) == Number::int(v)
+                })
+                .unwrap()
+        };
+        let written =
+            |v: Number| v == Number::int(30) || v == Number::int(3) || v == Number::int(8);
+        assert!(worked_out_in_head(&g, input(&g, 30), &written));
+        assert!(!worked_out_in_head(&g, input(&g, 3), &written));
+        assert!(!Sayable::new(&g).can_graft(&g, input(&g, 30)));
+        // The days of a month are no such constant where the question speaks of months.
+        let g = crate::gsm8k::extract(
+            "Brady worked 6 hours every day in April. How many hours did he work in April?",
+            "April has 30 days, so he worked 6 * 30 = <<6*30=180>>180 hours.\n#### 180",
+        )
+        .unwrap()
+        .graph;
+        assert!(!worked_out_in_head(&g, input(&g, 6), &|_| false));
     }
 
     #[test]
