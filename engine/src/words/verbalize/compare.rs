@@ -2841,6 +2841,18 @@ mod tests {
         assert!(!t.contains(".."), "{t}");
     }
 
+    /// A question GSM8K ends with no mark ends before what is asked of its answer (seed
+    /// 312's Mr. Rocky: "… would pay Take that answer, add 519 to it").
+    #[test]
+    fn a_question_with_no_mark_ends_before_its_follow_up() {
+        let g = graph(
+            "Mr. Rocky sells jewelry at $40 each and paintings at $120 each. Calculate the total price a buyer who takes two pieces of jewelry and five paintings would pay",
+            "Two pieces of jewelry cost 2*$40 = $<<2*40=80>>80\nFive paintings cost $120*5 = $<<120*5=600>>600\nThey cost $600+$80 = $<<600+80=680>>680 in all.\n#### 680",
+        );
+        let t = say(&g, &[(ProxyOp::Add, 519), (ProxyOp::Add, 9)]);
+        assert!(t.contains("would pay. "), "{t}");
+    }
+
     #[test]
     fn a_persons_own_things_are_each_new_persons_own() {
         // "How many fish does Catriona have in her aquarium?" was not compared at all: a

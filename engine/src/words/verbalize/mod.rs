@@ -2953,7 +2953,13 @@ impl<'a> Context<'a> {
                     .filter(|e| !(e.start == qs && e.end == qs))
                     .cloned()
                     .collect();
-                upper_first(apply_edits(q, qs, qe, &inside).trim())
+                let mut kept = upper_first(apply_edits(q, qs, qe, &inside).trim());
+                // (A question GSM8K ends with no mark, "… would pay", ends before what is
+                // asked of its answer; seed 312's Mr. Rocky ran into "Take that answer".)
+                if kept.ends_with(|c: char| c.is_alphanumeric()) {
+                    kept.push('.');
+                }
+                kept
             } else {
                 story
             };
