@@ -387,26 +387,13 @@ fn picks_by_size_in_words(q: &str) -> bool {
     false
 }
 
-/// Whether input `x` of `original` has a whole multiple or part worked out in the solution's
-/// head: a constant more than 12 that is 2, 3, 4, 5 or 10 times it or such a part of it (or
-/// two thirds of it), which the question never writes ("There were 30 women working for the
-/// company" of 90 workers, a third of them women). A change to the input leaves that constant
-/// as it was (seed 308's office kept 30 women of 30 workers). Facts of units are not such
-/// constants (60 minutes, 100 percent, 30 days where the question speaks of months).
-fn worked_out_in_head(original: &Graph, x: NodeId, written: &dyn Fn(Number) -> bool) -> bool {
-    // (Not a fact of units or of percentages: 60 minutes, 100 cents or percent, 16 ounces.)
+/// The whole constants of `original` the solution may have worked out in its head: more than
+/// 12, never `written` in the question, and no fact of units (60 minutes, 100 percent, 16
+/// ounces; 28 to 31 days where the question speaks of months).
+fn head_constants(original: &Graph, written: &dyn Fn(Number) -> bool) -> Vec<Number> {
     const KNOWN: [i128; 14] = [
         16, 24, 36, 52, 60, 100, 128, 144, 168, 365, 1000, 1440, 2000, 3600,
     ];
-    if !matches!(original.node(x).kind, NodeKind::Input { .. }) {
-        return false;
-    }
-    let xv = original.value(x);
-    if xv <= Number::ZERO {
-        return false;
-    }
-    let ratios = [2, 3, 4, 5, 10].map(Number::int);
-    // (The days of a month where the question speaks of months: "in June", "a month".)
     let months = std::cell::OnceCell::new();
     let speaks_of_months = || {
         *months.get_or_init(|| {
@@ -431,19 +418,40 @@ fn worked_out_in_head(original: &Graph, x: NodeId, written: &dyn Fn(Number) -> b
             })
         })
     };
-    original.ids().any(|c| {
-        let v = original.value(c);
-        matches!(original.node(c).kind, NodeKind::Constant)
-            && v.is_integer()
-            && v > Number::int(12)
-            && v != xv
-            && !KNOWN.iter().any(|&k| Number::int(k) == v)
+    original
+        .ids()
+        .filter(|&c| matches!(original.node(c).kind, NodeKind::Constant))
+        .map(|c| original.value(c))
+        .filter(|&v| {
+            v.is_integer()
+                && v > Number::int(12)
+                && !KNOWN.iter().any(|&k| Number::int(k) == v)
+                && !((Number::int(28)..=Number::int(31)).contains(&v) && speaks_of_months())
+                && !written(v)
+        })
+        .collect()
+}
+
+/// Whether input `x` of `original` has a whole multiple or part worked out in the solution's
+/// head: one of its [`head_constants`] `heads` that is 2, 3, 4, 5 or 10 times it or such a
+/// part of it (or two thirds of it): "There were 30 women working for the company" of 90
+/// workers, a third of them women. A change to the input leaves that constant as it was
+/// (seed 308's office kept 30 women of 30 workers).
+fn worked_out_in_head(original: &Graph, x: NodeId, heads: &[Number]) -> bool {
+    if heads.is_empty() || !matches!(original.node(x).kind, NodeKind::Input { .. }) {
+        return false;
+    }
+    let xv = original.value(x);
+    if xv <= Number::ZERO {
+        return false;
+    }
+    let ratios = [2, 3, 4, 5, 10].map(Number::int);
+    heads.iter().any(|&v| {
+        v != xv
             && (xv
                 .div(v)
                 .is_ok_and(|r| ratios.contains(&r) || r.mul(Number::int(2)) == Ok(Number::int(3)))
                 || v.div(xv).is_ok_and(|r| ratios.contains(&r)))
-            && !((Number::int(28)..=Number::int(31)).contains(&v) && speaks_of_months())
-            && !written(v)
     })
 }
 
@@ -862,6 +870,9 @@ impl Sayable {
         // change to it leaves the ordinals counting what is no longer there, or stopping
         // short (seed 208). Read as the ordinal of the count written before its noun (or
         // "one").
+        // (The constants the solution may have worked out in its head, read once when an
+        // input first gets to them.)
+        let heads: std::cell::OnceCell<Vec<Number>> = std::cell::OnceCell::new();
         let enumerated = |id: NodeId| {
             if !matches!(original.node(id).kind, NodeKind::Input { .. }) {
                 return false;
@@ -1563,9 +1574,13 @@ impl Sayable {
                     && !shared(id)
                     && !in_fraction(id)
                     && !enumerated(id)
-                    && !worked_out_in_head(original, id, &|v| {
-                        ctx.mentions.iter().any(|m| m.value == v)
-                    })
+                    && !worked_out_in_head(
+                        original,
+                        id,
+                        heads.get_or_init(|| {
+                            head_constants(original, &|v| ctx.mentions.iter().any(|m| m.value == v))
+                        }),
+                    )
                     && !read_otherwise(id)
                     && !tied(id)
                     && !from_tied(id)
@@ -6712,8 +6727,9 @@ mod tests {
         };
         let written =
             |v: Number| v == Number::int(30) || v == Number::int(3) || v == Number::int(8);
-        assert!(worked_out_in_head(&g, input(&g, 30), &written));
-        assert!(!worked_out_in_head(&g, input(&g, 3), &written));
+        let heads = head_constants(&g, &written);
+        assert!(worked_out_in_head(&g, input(&g, 30), &heads));
+        assert!(!worked_out_in_head(&g, input(&g, 3), &heads));
         assert!(!Sayable::new(&g).can_graft(&g, input(&g, 30)));
         // The days of a month are no such constant where the question speaks of months.
         let g = crate::gsm8k::extract(
@@ -6722,7 +6738,7 @@ mod tests {
         )
         .unwrap()
         .graph;
-        assert!(!worked_out_in_head(&g, input(&g, 6), &|_| false));
+        assert!(head_constants(&g, &|_| false).is_empty());
     }
 
     #[test]
