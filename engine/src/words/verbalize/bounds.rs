@@ -270,6 +270,19 @@ fn parts(q: &str, mentions: &[Mention]) -> Vec<(usize, usize)> {
 /// Only a sum within its whole in the original; empty when there is none.
 pub(super) fn summed_parts(original: &Graph) -> Vec<Option<(NodeId, u32)>> {
     use crate::{BinOp, Expr};
+    // (Most graphs add no two steps: nothing is read of them.)
+    let adds_steps = original.order().iter().any(|&id| {
+        let node = original.node(id);
+        matches!(&node.kind, NodeKind::Step { expr: Expr::Bin(BinOp::Add, a, b) }
+            if matches!((&**a, &**b), (Expr::Arg(_), Expr::Arg(_))))
+            && node
+                .operands
+                .iter()
+                .all(|&o| original.node(o).kind.is_operation())
+    });
+    if !adds_steps {
+        return Vec::new();
+    }
     // Per node, the whole it is a part of, and one part step with the whole's slot in it.
     let mut part: Vec<Option<(NodeId, NodeId, u32)>> = Vec::new();
     let mut sums: Vec<Option<(NodeId, u32)>> = Vec::new();

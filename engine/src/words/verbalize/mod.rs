@@ -459,9 +459,11 @@ fn worked_out_in_head(original: &Graph, x: NodeId, heads: &[Number]) -> bool {
 /// "the latest time Justin could start"): the solution works out an hour on a clock, which a
 /// change to what it came from may push before the story's other times or off the clock.
 fn asks_clock_time(q: &str) -> bool {
-    ["what time", "latest time", "earliest time"]
-        .iter()
-        .any(|p| contains_ignoring_ascii_case(q, p))
+    // (A fast search first: nearly every question says no "time" at all.)
+    (q.contains("time") || q.contains("Time") || q.contains("TIME"))
+        && ["what time", "latest time", "earliest time"]
+            .iter()
+            .any(|p| contains_ignoring_ascii_case(q, p))
 }
 
 /// Whether `q` writes its money other than in plain dollars: in millions or billions ("$120
@@ -1723,7 +1725,8 @@ impl Sayable {
             && whole_of(g, u, u != self.answer).is_some_and(|whole| g.value(id) > whole);
         // Parts of one whole added past it: Jenna's and Imma's roses past the roses bought.
         // (Not a change asked of the answer itself.)
-        let summed = (id == u || u != self.answer)
+        let summed = !self.sums.is_empty()
+            && (id == u || u != self.answer)
             && self
                 .sums
                 .get(u.index())
@@ -1741,7 +1744,7 @@ impl Sayable {
         self.caps.get(u.index()).copied().flatten().is_some()
             || self.floors.get(u.index()).copied().flatten().is_some()
             || (id != u && !(u == self.answer && self.comparable))
-            || self.sums.get(u.index()).copied().flatten().is_some()
+            || (!self.sums.is_empty() && self.sums.get(u.index()).copied().flatten().is_some())
     }
 
     /// [`Sayable::within_bounds`] of `g`, given every node of it that [`Sayable::watches`]
