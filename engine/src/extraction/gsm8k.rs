@@ -1171,7 +1171,10 @@ impl Ctx<'_> {
                     Some(id) => id,
                     None => self.link(*l, text, &siblings),
                 },
-                None => self.link(*l, text, &siblings),
+                None => match self.written_fraction(pe, i as u32, lits) {
+                    Some(k) => self.fraction_part(k, l.value),
+                    None => self.link(*l, text, &siblings),
+                },
             };
             if product_of_two && self.steps.iter().any(|s| s.id == id) {
                 // "The third dog carried off twice as many as the second dog, or 2*2=4": the
@@ -1437,6 +1440,55 @@ impl Ctx<'_> {
             PExpr::Neg(a) | PExpr::Pct(a) => self.percent_over_100(a, i, lits),
             _ => None,
         }
+    }
+
+    /// Where literal `i` of `pe` is a part of a fraction `a/b` the question writes as such
+    /// ("He turned 1/4 into sour cream", then `16 * 1/4`): the index of that mention. The
+    /// parts are the fraction's, not "one gallon" or "4 gallons of milk" the question writes
+    /// elsewhere (seed 313's Bill, whose quarter of the milk was read from the 4 gallons a
+    /// gallon of butter takes).
+    fn written_fraction(&self, pe: &PExpr, i: u32, lits: &[Lit]) -> Option<usize> {
+        match pe {
+            PExpr::Bin(op, a, b) => {
+                // (`16*1/4` reads as `(16*1)/4`: the numerator is the product's last factor.)
+                let numerator = match &**a {
+                    PExpr::Lit(j) => Some(j),
+                    PExpr::Bin(BinOp::Mul, _, last) => match &**last {
+                        PExpr::Lit(j) => Some(j),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let (BinOp::Div, Some(j), PExpr::Lit(k)) = (op, numerator, &**b) {
+                    if i == *j || i == *k {
+                        let (n, d) = (lits[*j as usize].value, lits[*k as usize].value);
+                        if let Some(m) = self.mentions.iter().position(|m| {
+                            m.kind == MentionKind::Fraction
+                                && matches!(m.values(), [f, x, y] if *x == n && *y == d && n.div(d).is_ok_and(|q| q == *f))
+                        }) {
+                            return Some(m);
+                        }
+                    }
+                }
+                self.written_fraction(a, i, lits)
+                    .or_else(|| self.written_fraction(b, i, lits))
+            }
+            PExpr::Neg(a) | PExpr::Pct(a) => self.written_fraction(a, i, lits),
+            _ => None,
+        }
+    }
+
+    /// The input for part `v` of the fraction the question writes at mention `k`, made the
+    /// first time it is read.
+    fn fraction_part(&mut self, k: usize, v: Number) -> NodeId {
+        if let Some(&(_, _, id)) = self.inputs.iter().find(|x| x.0 == k && x.1 == v) {
+            return id;
+        }
+        let m = self.mentions[k];
+        let name = input_name(self.question, &m, v, &mut self.name_buf);
+        let id = self.b.input(&name, v, Some(m.span));
+        self.inputs.push((k, v, id));
+        id
     }
 
     /// Whether `v` is one plus or minus a percent the question writes (1.2 of "20% more").
@@ -2867,6 +2919,28 @@ mod tests {
             "The percentage is .2 * 100 = 20",
             " students"
         ));
+    }
+
+    /// "16 gallons * 1/4" where the question writes "1/4 into sour cream": the 1 and the 4
+    /// are that fraction's, not "one gallon" or "4 gallons of milk" (seed 313's Bill).
+    #[test]
+    fn a_written_fractions_parts_are_its_own() {
+        let x = extract(
+            "Bill got 16 gallons of milk. He turned 1/4 into sour cream. It takes 4 gallons of milk to make one gallon of butter. How many gallons of milk did he turn into sour cream?",
+            "He turned 16 gallons * 1/4 = <<16*1/4=4>>4 gallons into sour cream.\n#### 4",
+        )
+        .unwrap();
+        let g = &x.graph;
+        let q = g.question().unwrap();
+        let fraction = q.find("1/4").unwrap() as u32;
+        for &o in &g.node(g.answer()).operands {
+            if let NodeKind::Input { span: Some(span) } = &g.node(o).kind {
+                assert!(
+                    g.value(o) == n("16") || span.start == fraction,
+                    "{o:?} read from {span:?}"
+                );
+            }
+        }
     }
 
     #[test]
