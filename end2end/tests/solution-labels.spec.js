@@ -57,7 +57,14 @@ test("a model's solution is labelled from its suggestions with one key, then cor
     const t = await (await ann.request.get(`/api/datasets/${id}/labels/next`)).json();
     return JSON.stringify(t.task?.ratings);
   }).toBe(JSON.stringify([0, ...suggested.slice(1)]));
+  const labelled = (await (await ann.request.get(`/api/datasets/${id}/labels/next`)).json()).task.item_id;
   await ann.keyboard.press('Enter');
+  // (The labeling is finished once the server offers another item, or none: closing the
+  // context before the submission landed lost it now and then.)
+  await expect.poll(async () => {
+    const t = await (await ann.request.get(`/api/datasets/${id}/labels/next`)).json();
+    return t.task?.item_id !== labelled;
+  }).toBe(true);
   await context.close();
 
   // The admin's report: the person's first error is not the automatic one (step 1).

@@ -397,24 +397,12 @@ fn head_constants(original: &Graph, written: &dyn Fn(Number) -> bool) -> Vec<Num
     let months = std::cell::OnceCell::new();
     let speaks_of_months = || {
         *months.get_or_init(|| {
+            // (The calendar's month names, and "month" itself.)
             original.question().is_some_and(|q| {
-                [
-                    "month",
-                    "January",
-                    "February",
-                    "March",
-                    "April",
-                    "May",
-                    "June",
-                    "July",
-                    "August",
-                    "September",
-                    "October",
-                    "November",
-                    "December",
-                ]
-                .iter()
-                .any(|m| q.contains(m))
+                q.contains("month")
+                    || CALENDAR[CALENDAR.len() - 12..]
+                        .iter()
+                        .any(|m| q.contains(m))
             })
         })
     };
