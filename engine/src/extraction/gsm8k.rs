@@ -1272,7 +1272,7 @@ impl Ctx<'_> {
             }
             // (Never a node the step itself reads: "16 gallons * 1/4 = 4 gallons" of sour
             // cream and of butter, subtracted twice, is that one step twice.)
-            let reads = self.b.node(id).operands.clone();
+            let reads = &self.b.node(id).operands;
             // (Another step of the same value first: "$2 + $1 + $6 + $6", Dale's eggs and
             // Andrew's.)
             if let Some(t) = self
@@ -1484,6 +1484,11 @@ impl Ctx<'_> {
         if let Some(&(_, _, id)) = self.inputs.iter().find(|x| x.0 == k && x.1 == v) {
             return id;
         }
+        self.new_input(k, v)
+    }
+
+    /// A new input of value `v` read from mention `k` of the question, named from its words.
+    fn new_input(&mut self, k: usize, v: Number) -> NodeId {
         let m = self.mentions[k];
         let name = input_name(self.question, &m, v, &mut self.name_buf);
         let id = self.b.input(&name, v, Some(m.span));
@@ -1594,11 +1599,7 @@ impl Ctx<'_> {
         if self.repeated && self.inputs.iter().any(|i| i.1 == v) {
             return None;
         }
-        let m = self.mentions[k];
-        let name = input_name(self.question, &m, v, &mut self.name_buf);
-        let id = self.b.input(&name, v, Some(m.span));
-        self.inputs.push((k, v, id));
-        Some(id)
+        Some(self.new_input(k, v))
     }
 
     /// A rounding node over the most recent step whose written result is `v`.
@@ -1643,11 +1644,7 @@ impl Ctx<'_> {
             }
         }
         let (_, k) = best?;
-        let m = self.mentions[k];
-        let name = input_name(self.question, &m, v, &mut self.name_buf);
-        let id = self.b.input(&name, v, Some(m.span));
-        self.inputs.push((k, v, id));
-        Some(id)
+        Some(self.new_input(k, v))
     }
 
     /// A name from the words after the step's result; when another node already has it, the
